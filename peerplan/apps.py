@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PeerPlanConfig(AppConfig):
+    name = "peerplan"
+    verbose_name = "Planning"

@@ -1,0 +1,301 @@
+"""Planning: organisations and their members, checklists, items and mitigations, and the curated
+library of suggested mitigations."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from evidence.models import Finding, Theme, Valence
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    PLANNER = "planner", "Planner"
+    VIEWER = "viewer", "Viewer"
+
+
+class Organisation(models.Model):
+    """A service or trust that plans peer support work; everything it plans belongs to it."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def managers(self):
+        return self.filter(role__in=[Role.OWNER, Role.MANAGER])
+
+
+class Membership(models.Model):
+    """A person's role in an organisation."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="one_membership_per_person")]
+        indexes = [models.Index(fields=["user", "organisation"])]
+
+    def __str__(self):
+        return f"{self.user} in {self.organisation} ({self.role})"
+
+    @property
+    def can_edit(self):
+        """Planners and above create and edit checklists and mitigations."""
+        return self.role in (Role.OWNER, Role.MANAGER, Role.PLANNER)
+
+    @property
+    def can_manage(self):
+        """Managers and owners also manage members, invitations and restore history."""
+        return self.role in (Role.OWNER, Role.MANAGER)
+
+    @property
+    def is_owner(self):
+        return self.role == Role.OWNER
+
+
+def new_invitation_token():
+    return secrets.token_urlsafe(32)
+
+
+def invitation_expiry():
+    return timezone.now() + timedelta(days=settings.INVITATION_DAYS)
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link that lets one person join an organisation with a role."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.PLANNER)
+    token = models.CharField(max_length=64, unique=True, default=new_invitation_token, editable=False)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=invitation_expiry)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self):
+        return f"Invitation for {self.email} to {self.organisation}"
+
+    def is_usable(self, now=None):
+        now = now or timezone.now()
+        return self.accepted_at is None and self.expires_at > now
+
+
+class ImplementationPhase(models.Model):
+    """A phase of introducing PSWs (ImROC's practical guide: preparation, recruitment, employment,
+    ongoing development); curators can rename or extend the list."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Provenance(models.TextChoices):
+    EVIDENCE = "evidence", "From the evidence (Cooper et al. 2024)"
+    PUBLISHED = "published", "From another published source"
+    CURATOR = "curator", "Curator's suggestion"
+
+
+class SuggestedMitigation(models.Model):
+    """A curated, reusable mitigation for one or more challenge themes, with its provenance stated
+    honestly: never presented as evidence unless the evidence says it."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    rationale = models.TextField(blank=True)
+    provenance = models.CharField(max_length=10, choices=Provenance.choices)
+    source = models.TextField(help_text="Exactly where it comes from: table, group and references, or a citation.")
+    quote = models.TextField(blank=True, help_text="Verbatim words of the source, when there are any.")
+    themes = models.ManyToManyField(Theme, related_name="suggested_mitigations")
+    phase = models.ForeignKey(ImplementationPhase, on_delete=models.SET_NULL, null=True, blank=True)
+    is_published = models.BooleanField(default=True, help_text="Only published suggestions are offered to planners.")
+    position = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords(m2m_fields=[themes])
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self):
+        return self.title
+
+
+class ChecklistStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    ARCHIVED = "archived", "Archived"
+
+
+class Checklist(models.Model):
+    """An organisation's implementation plan for PSW roles in one service or setting."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="checklists")
+    title = models.CharField(max_length=200)
+    service = models.CharField("service or setting", max_length=200, blank=True)
+    description = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(max_length=10, choices=ChecklistStatus.choices, default=ChecklistStatus.DRAFT)
+    review_date = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title", "pk"]
+        indexes = [models.Index(fields=["organisation", "status"])]
+
+    def __str__(self):
+        return self.title
+
+
+class Priority(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class Item(models.Model):
+    """A finding of the evidence as it applies to one checklist: a challenge to guard against, or a
+    benefit the service means to realise. It points at the evidence; it never copies its text."""
+
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="items")
+    # Curators cannot delete a finding that a checklist uses.
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="items")
+    applies = models.BooleanField(
+        default=True, help_text="Challenges: applies to this service. Benefits: an outcome the service means to realise."
+    )
+    not_applicable_reason = models.TextField(blank=True, max_length=2000)
+    rereview_on = models.DateField(null=True, blank=True, help_text="When a 'does not apply' decision is looked at again.")
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    note = models.TextField(blank=True, max_length=4000)
+    evidence_reviewed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a planner last reviewed the evidence behind this item."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["finding__theme__category__position", "finding__theme__position", "finding__position"]
+        constraints = [models.UniqueConstraint(fields=["checklist", "finding"], name="one_item_per_finding")]
+
+    def __str__(self):
+        return str(self.finding)
+
+    @property
+    def is_challenge(self):
+        return self.finding.valence == Valence.CHALLENGE
+
+    @property
+    def is_benefit(self):
+        return self.finding.valence == Valence.BENEFIT
+
+
+class MitigationStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    BLOCKED = "blocked", "Blocked"
+    DROPPED = "dropped", "Dropped"
+
+
+# Everything but dropped still counts towards covering an item.
+LIVE_STATUSES = [MitigationStatus.PLANNED, MitigationStatus.IN_PROGRESS, MitigationStatus.DONE, MitigationStatus.BLOCKED]
+OPEN_STATUSES = [MitigationStatus.PLANNED, MitigationStatus.IN_PROGRESS, MitigationStatus.BLOCKED]
+
+
+class Mitigation(models.Model):
+    """What a service will do about an item: an action someone owns, with a due date and a status."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="mitigations")
+    # The item's checklist, kept here because dashboards count and filter actions per checklist and
+    # organisation; an item never moves between checklists, so it cannot drift.
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="mitigations")
+    action = models.TextField("what will be done", max_length=2000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="mitigations"
+    )
+    owner_name = models.CharField(
+        "owner outside the organisation", max_length=200, blank=True, help_text="A named person who is not a member."
+    )
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=MitigationStatus.choices, default=MitigationStatus.PLANNED)
+    notes = models.TextField(blank=True, max_length=4000)
+    phase = models.ForeignKey(ImplementationPhase, on_delete=models.SET_NULL, null=True, blank=True)
+    co_produced = models.BooleanField(
+        "co-produced with people with lived experience", default=False
+    )
+    lived_experience_led = models.BooleanField("owned by a PSW or lived-experience lead", default=False)
+    suggestion = models.ForeignKey(
+        SuggestedMitigation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="adoptions",
+        help_text="The suggested mitigation this was adopted from.",
+    )
+    # Optimistic locking: a save that started from an older version is refused, not applied.
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        indexes = [
+            models.Index(fields=["checklist", "status"]),
+            models.Index(fields=["owner", "status", "due_date"]),
+            models.Index(fields=["status", "due_date"]),
+        ]
+
+    def __str__(self):
+        return self.action[:80]
+
+    @property
+    def is_live(self):
+        return self.status in LIVE_STATUSES
+
+    def is_overdue(self, today):
+        return self.due_date is not None and self.due_date < today and self.status in OPEN_STATUSES
+
+
+class Reminder(models.Model):
+    """A reminder email sent to one person on one day, so a cron run every hour sends at most one a day."""
+
+    class Kind(models.TextChoices):
+        ACTIONS = "actions", "Actions digest"
+        REVIEWS = "reviews", "Checklists past review date"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    sent_on = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "kind", "sent_on"], name="one_reminder_per_kind_per_day")
+        ]

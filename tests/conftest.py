@@ -1,0 +1,89 @@
+"""The people every test can use: in organisation A an owner, a manager, a planner and a viewer;
+in organisation B an outsider. Plus a curator."""
+
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+# Playwright's sync API runs an asyncio loop in the test thread; without this, ORM calls in browser
+# tests (and live_server's database set-up) raise SynchronousOnlyOperation.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_quiet(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SECURE_SSL_REDIRECT = False
+    # live_server serves /static/ from the finders (unhashed names); the manifest storage would emit
+    # hashed URLs that 404 there, and would need collectstatic before every run.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def make_user(username, first_name=""):
+    return get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.org", password=PASSWORD, first_name=first_name
+    )
+
+
+@pytest.fixture
+def org_a(db):
+    from peerplan.models import Organisation
+
+    return Organisation.objects.create(name="Northside Mental Health Service", slug="northside")
+
+
+@pytest.fixture
+def org_b(db):
+    from peerplan.models import Organisation
+
+    return Organisation.objects.create(name="Southside Trust", slug="southside")
+
+
+def _member(org, username, role, first_name):
+    from peerplan.models import Membership
+
+    user = make_user(username, first_name)
+    Membership.objects.create(organisation=org, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def owner(org_a):
+    return _member(org_a, "olive", "owner", "Olive")
+
+
+@pytest.fixture
+def manager(org_a):
+    return _member(org_a, "maya", "manager", "Maya")
+
+
+@pytest.fixture
+def planner(org_a):
+    return _member(org_a, "pat", "planner", "Pat")
+
+
+@pytest.fixture
+def viewer(org_a):
+    return _member(org_a, "vic", "viewer", "Vic")
+
+
+@pytest.fixture
+def outsider(org_b):
+    return _member(org_b, "otto", "owner", "Otto")
+
+
+@pytest.fixture
+def curator(db):
+    user = make_user("cora", "Cora")
+    user.is_staff = True
+    user.save()
+    user.groups.add(Group.objects.get(name="Curators"))
+    return user
