@@ -2,6 +2,7 @@
 library of suggested mitigations."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -151,6 +152,15 @@ class ChecklistStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+class ChecklistQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Checklists of the organisations this person belongs to: the one scope every view starts from."""
+        return self.filter(organisation__memberships__user=user)
+
+    def past_review(self, today):
+        return self.exclude(status=ChecklistStatus.ARCHIVED).filter(review_date__lt=today)
+
+
 class Checklist(models.Model):
     """An organisation's implementation plan for PSW roles in one service or setting."""
 
@@ -165,6 +175,8 @@ class Checklist(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
+    objects = ChecklistQuerySet.as_manager()
+
     class Meta:
         ordering = ["title", "pk"]
         indexes = [models.Index(fields=["organisation", "status"])]
@@ -172,11 +184,35 @@ class Checklist(models.Model):
     def __str__(self):
         return self.title
 
+    def coverage(self):
+        """How many applicable challenges have at least one live mitigation (one query)."""
+        return coverage_by_checklist([self.pk])[self.pk]
+
+    def coverage_by_group(self):
+        """The same figure through each stakeholder group's eyes (two queries)."""
+        return coverage_by_stakeholder_group(self)
+
 
 class Priority(models.TextChoices):
     HIGH = "high", "High"
     MEDIUM = "medium", "Medium"
     LOW = "low", "Low"
+
+
+class ItemQuerySet(models.QuerySet):
+    def challenges(self):
+        return self.filter(finding__valence=Valence.CHALLENGE)
+
+    def applicable_challenges(self):
+        return self.challenges().filter(applies=True)
+
+    def with_coverage(self):
+        """Annotate `is_covered`: the item has a mitigation in any status but dropped."""
+        live = Mitigation.objects.filter(item=models.OuterRef("pk"), status__in=LIVE_STATUSES)
+        return self.annotate(is_covered=models.Exists(live))
+
+    def uncovered(self):
+        return self.applicable_challenges().with_coverage().filter(is_covered=False)
 
 
 class Item(models.Model):
@@ -197,6 +233,8 @@ class Item(models.Model):
         null=True, blank=True, help_text="When a planner last reviewed the evidence behind this item."
     )
     history = HistoricalRecords()
+
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["finding__theme__category__position", "finding__theme__position", "finding__position"]
@@ -225,6 +263,26 @@ class MitigationStatus(models.TextChoices):
 # Everything but dropped still counts towards covering an item.
 LIVE_STATUSES = [MitigationStatus.PLANNED, MitigationStatus.IN_PROGRESS, MitigationStatus.DONE, MitigationStatus.BLOCKED]
 OPEN_STATUSES = [MitigationStatus.PLANNED, MitigationStatus.IN_PROGRESS, MitigationStatus.BLOCKED]
+
+
+class MitigationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(checklist__organisation__memberships__user=user)
+
+    def live(self):
+        return self.filter(status__in=LIVE_STATUSES)
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, today):
+        return self.open().filter(due_date__lt=today)
+
+    def due_within(self, today, days):
+        return self.open().filter(due_date__gte=today, due_date__lte=today + timedelta(days=days))
+
+    def blocked(self):
+        return self.filter(status=MitigationStatus.BLOCKED)
 
 
 class Mitigation(models.Model):
@@ -264,6 +322,8 @@ class Mitigation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
+    objects = MitigationQuerySet.as_manager()
+
     class Meta:
         ordering = ["due_date", "pk"]
         indexes = [
@@ -281,6 +341,66 @@ class Mitigation(models.Model):
 
     def is_overdue(self, today):
         return self.due_date is not None and self.due_date < today and self.status in OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Applicable challenges with at least one live mitigation, out of all applicable challenges."""
+
+    covered: int
+    applicable: int
+
+    @property
+    def uncovered(self):
+        return self.applicable - self.covered
+
+    @property
+    def percent(self):
+        """Whole percent, rounded down so 'covered' is never overstated; 0 when nothing applies."""
+        return (100 * self.covered // self.applicable) if self.applicable else 0
+
+    @property
+    def is_complete(self):
+        return self.applicable > 0 and self.covered == self.applicable
+
+
+def coverage_by_checklist(checklist_ids):
+    """Coverage for many checklists in one query: {checklist id: Coverage}."""
+    rows = (
+        Item.objects.filter(checklist_id__in=checklist_ids)
+        .applicable_challenges()
+        .with_coverage()
+        .values("checklist_id")
+        .annotate(
+            applicable=models.Count("pk"),
+            covered=models.Count("pk", filter=models.Q(is_covered=True)),
+        )
+        .order_by()
+    )
+    result = {checklist_id: Coverage(0, 0) for checklist_id in checklist_ids}
+    for row in rows:
+        result[row["checklist_id"]] = Coverage(covered=row["covered"], applicable=row["applicable"])
+    return result
+
+
+def coverage_by_stakeholder_group(checklist):
+    """{stakeholder group: Coverage} over the applicable challenges that group reported, counting the
+    groups named inside Mixed samples too (e.g. "challenges reported by service users: 4 of 6 covered")."""
+    from evidence.models import Perspective, StakeholderGroup
+
+    items = list(checklist.items.applicable_challenges().with_coverage().only("pk", "finding_id"))
+    perspectives = Perspective.objects.filter(finding_id__in=[item.finding_id for item in items]).only(
+        "finding_id", "group", "stakeholders"
+    )
+    groups_by_finding = {}
+    for perspective in perspectives:
+        groups_by_finding.setdefault(perspective.finding_id, set()).update(perspective.stakeholder_groups())
+    result = {}
+    for group in StakeholderGroup.values:
+        reported = [item for item in items if group in groups_by_finding.get(item.finding_id, ())]
+        if reported:
+            result[group] = Coverage(covered=sum(item.is_covered for item in reported), applicable=len(reported))
+    return result
 
 
 class Reminder(models.Model):
