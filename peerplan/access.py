@@ -1,0 +1,76 @@
+"""Who may see and change what: one loader per organisation-owned object, called first in every view.
+
+Outsiders get a 404 (they must not learn the object exists); members without the needed role get a
+403. Every query for organisation data goes through these, so no view can forget the scope.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from peerplan.models import Checklist, Item, Membership, Mitigation, Organisation
+
+READ, EDIT, MANAGE, OWN = "read", "edit", "manage", "own"
+
+
+def _check(membership, need):
+    allowed = {
+        READ: True,
+        EDIT: membership.can_edit,
+        MANAGE: membership.can_manage,
+        OWN: membership.is_owner,
+    }[need]
+    if not allowed:
+        raise PermissionDenied(f"Your role in {membership.organisation} does not allow this.")
+
+
+def membership_for(user, organisation):
+    """The person's membership of the organisation, or a 404 if they are not in it."""
+    if not user.is_authenticated:
+        raise Http404
+    membership = Membership.objects.filter(user=user, organisation=organisation).first()
+    if membership is None:
+        raise Http404("No such organisation.")
+    return membership
+
+
+def load_organisation(request, slug, need=READ):
+    """The organisation and the person's membership of it."""
+    organisation = get_object_or_404(Organisation.objects.filter(memberships__user=request.user), slug=slug)
+    membership = membership_for(request.user, organisation)
+    _check(membership, need)
+    return organisation, membership
+
+
+def load_checklist(request, pk, need=READ, queryset=None):
+    queryset = queryset if queryset is not None else Checklist.objects.all()
+    checklist = get_object_or_404(queryset.for_user(request.user).select_related("organisation"), pk=pk)
+    membership = membership_for(request.user, checklist.organisation)
+    _check(membership, need)
+    return checklist, membership
+
+
+def load_item(request, pk, need=READ, queryset=None):
+    queryset = queryset if queryset is not None else Item.objects.all()
+    item = get_object_or_404(
+        queryset.filter(checklist__organisation__memberships__user=request.user).select_related(
+            "checklist__organisation", "finding__theme__category"
+        ),
+        pk=pk,
+    )
+    membership = membership_for(request.user, item.checklist.organisation)
+    _check(membership, need)
+    return item, membership
+
+
+def load_mitigation(request, pk, need=READ, queryset=None):
+    queryset = queryset if queryset is not None else Mitigation.objects.all()
+    mitigation = get_object_or_404(
+        queryset.for_user(request.user).select_related(
+            "checklist__organisation", "item__finding__theme__category", "owner", "suggestion", "phase"
+        ),
+        pk=pk,
+    )
+    membership = membership_for(request.user, mitigation.checklist.organisation)
+    _check(membership, need)
+    return mitigation, membership
