@@ -87,3 +87,15 @@ def curator(db):
     user.save()
     user.groups.add(Group.objects.get(name="Curators"))
     return user
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Tests on a transactional database (live server, concurrency) start from a flushed database, which
+    has lost what the data migrations loaded; put the published evidence back for them."""
+    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db")
+    from tests.reference_data import ensure_reference_data
+
+    ensure_reference_data()

@@ -1,0 +1,80 @@
+"""Browser tests: Playwright driving Debian's Chromium against pytest-django's live server.
+
+`playwright install` cannot download browsers on these machines; the system Chromium is used instead.
+Without it every browser test is skipped, and one loud line at the end of the run says why.
+A failing browser test leaves a screenshot and the page's HTML under test-output/browser/.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "browser"
+SKIP_REASON = f"BROWSER TESTS SKIPPED: no Chromium at {CHROMIUM} (install it: apt-get install chromium)"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+            if not HAVE_CHROMIUM:
+                item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not HAVE_CHROMIUM:
+        terminalreporter.write_line(SKIP_REASON, red=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # Bootstrap drops its transitions under prefers-reduced-motion, which keeps steps deterministic.
+    return {
+        **browser_context_args,
+        "reduced_motion": "reduce",
+        "viewport": {"width": 1280, "height": 800},
+        "accept_downloads": True,
+    }
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def page(page, request):
+    """pytest-playwright's page, which leaves a screenshot and the HTML behind when its test fails."""
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed:
+        return
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+    try:
+        page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+        (OUTPUT / f"{name}.html").write_text(page.content(), encoding="utf-8")
+    except Exception as error:  # the page may be gone; the failure itself is what matters
+        print(f"could not save browser evidence for {name}: {error}")
