@@ -214,6 +214,10 @@ class ItemQuerySet(models.QuerySet):
     def uncovered(self):
         return self.applicable_challenges().with_coverage().filter(is_covered=False)
 
+    def rereview_due(self, today):
+        """'Does not apply' decisions whose re-review date has come."""
+        return self.challenges().filter(applies=False, rereview_on__lte=today)
+
 
 class Item(models.Model):
     """A finding of the evidence as it applies to one checklist: a challenge to guard against, or a
@@ -419,3 +423,6 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["recipient", "kind", "sent_on"], name="one_reminder_per_kind_per_day")
         ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.recipient} on {self.sent_on}"
