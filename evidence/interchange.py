@@ -14,9 +14,27 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 FORMAT = "peerplan-evidence/1"
-GROUPS = ["PSWs", "Service users", "Non-peer staff", "Peer support group members", "Mental health organisations", "Mixed"]
+GROUPS = [
+    "PSWs",
+    "Service users",
+    "Non-peer staff",
+    "Peer support group members",
+    "Mental health organisations",
+    "Mixed",
+]
 VALENCES = {"benefit", "challenge", None}
-SOURCE_FIELDS = ["title", "authors", "journal", "year", "volume", "article", "doi", "table", "caveat", "footnotes"]
+SOURCE_FIELDS = [
+    "title",
+    "authors",
+    "journal",
+    "year",
+    "volume",
+    "article",
+    "doi",
+    "table",
+    "caveat",
+    "footnotes",
+]
 
 
 class EvidenceFormatError(ValueError):
@@ -93,7 +111,9 @@ def parse_json(text):
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise EvidenceFormatError(f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+        raise EvidenceFormatError(
+            f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        ) from None
 
 
 def _require(condition, where, problem):
@@ -115,13 +135,13 @@ def _reference_list(value, where):
 def validate(data):
     """Check the whole release before anything is written; raise EvidenceFormatError naming the place."""
     _require(isinstance(data, dict), "file", "the top level must be a JSON object")
-    _require(
-        data.get("format") == FORMAT, "format", f"expected {FORMAT!r}, found {data.get('format')!r}"
-    )
+    _require(data.get("format") == FORMAT, "format", f"expected {FORMAT!r}, found {data.get('format')!r}")
     source = data.get("source")
     _require(isinstance(source, dict), "source", "must be an object")
     for field in ("title", "authors", "journal", "table"):
-        _require(isinstance(source.get(field), str) and source.get(field), f"source.{field}", "is required text")
+        _require(
+            isinstance(source.get(field), str) and source.get(field), f"source.{field}", "is required text"
+        )
     _require(isinstance(source.get("year"), int), "source.year", "must be a whole number")
     _require(isinstance(source.get("footnotes", []), list), "source.footnotes", "must be a list")
 
@@ -167,14 +187,22 @@ def validate(data):
                 valence = finding.get("valence")
                 _require(valence in VALENCES, f"{where}.valence", f"unknown valence {valence!r}")
                 # Findings are matched by valence on import, so a theme holds at most one of each.
-                _require(valence not in valences, f"{where}.valence", f"a second {valence or 'unvalenced'} finding in {name!r}")
+                _require(
+                    valence not in valences,
+                    f"{where}.valence",
+                    f"a second {valence or 'unvalenced'} finding in {name!r}",
+                )
                 valences.add(valence)
                 _reference_list(finding.get("references"), f"{where}.references")
                 _require(isinstance(finding.get("samples"), list), f"{where}.samples", "must be a list")
                 for s_index, sample in enumerate(finding["samples"]):
                     where = f"categories[{c_index}].themes[{t_index}].findings[{f_index}].samples[{s_index}]"
                     _require(isinstance(sample, dict), where, "must be an object")
-                    _require(sample.get("group") in GROUPS, f"{where}.group", f"unknown group {sample.get('group')!r}")
+                    _require(
+                        sample.get("group") in GROUPS,
+                        f"{where}.group",
+                        f"unknown group {sample.get('group')!r}",
+                    )
                     _reference_list(sample.get("references"), f"{where}.references")
                     _require(
                         isinstance(sample.get("summary"), str) and sample["summary"].strip(),
@@ -244,7 +272,8 @@ def import_evidence(data, apps=global_apps, now=None):
     kept_categories = set()
     for c_position, c_data in enumerate(data["categories"], start=1):
         category, _ = Category.objects.update_or_create(
-            name=c_data["name"], defaults={"position": c_position, "slug": _unique_slug(Category, c_data["name"])}
+            name=c_data["name"],
+            defaults={"position": c_position, "slug": _unique_slug(Category, c_data["name"])},
         )
         kept_categories.add(category.pk)
         for t_position, t_data in enumerate(c_data["themes"], start=1):
@@ -294,13 +323,18 @@ def import_evidence(data, apps=global_apps, now=None):
 
 def _load_perspectives(finding, samples, references_by_number, Perspective):
     """Bring a finding's perspectives in line with the release; True if anything published changed."""
-    existing = list(Perspective.objects.filter(finding=finding).order_by("position", "pk").prefetch_related("references"))
+    existing = list(
+        Perspective.objects.filter(finding=finding).order_by("position", "pk").prefetch_related("references")
+    )
     changed = len(existing) != len(samples)
     for position, sample in enumerate(samples, start=1):
         perspective = existing[position - 1] if position <= len(existing) else Perspective(finding=finding)
         stakeholders = sample.get("stakeholders", [])
         if (perspective.pk, perspective.group, perspective.summary, perspective.stakeholders) != (
-            perspective.pk, sample["group"], sample["summary"], stakeholders
+            perspective.pk,
+            sample["group"],
+            sample["summary"],
+            stakeholders,
         ):
             changed = True
         perspective.group = sample["group"]
@@ -309,7 +343,7 @@ def _load_perspectives(finding, samples, references_by_number, Perspective):
         perspective.position = position
         perspective.save()
         changed |= _set_references(perspective, sample["references"], references_by_number)
-    for perspective in existing[len(samples):]:
+    for perspective in existing[len(samples) :]:
         perspective.delete()
     return changed
 

@@ -39,7 +39,8 @@ class Source(models.Model):
     doi = models.CharField("DOI", max_length=200, blank=True)
     table = models.CharField(max_length=300, help_text="The table the themes are taken from.")
     caveat = models.TextField(
-        blank=True, help_text="Shown wherever evidence is presented, e.g. the quality of the included reviews."
+        blank=True,
+        help_text="Shown wherever evidence is presented, e.g. the quality of the included reviews.",
     )
     footnotes = models.JSONField(default=list, help_text='A list of {"mark": ..., "text": ...} as published.')
     history = HistoricalRecords()
@@ -105,7 +106,9 @@ class ThemeQuerySet(models.QuerySet):
     def with_evidence(self):
         """Themes with their findings, perspectives and references: four queries however many there are."""
         return self.in_published_order().prefetch_related(
-            models.Prefetch("findings", queryset=Finding.objects.order_by("position").prefetch_related("references")),
+            models.Prefetch(
+                "findings", queryset=Finding.objects.order_by("position").prefetch_related("references")
+            ),
             models.Prefetch(
                 "findings__perspectives",
                 queryset=Perspective.objects.order_by("position").prefetch_related("references"),
@@ -153,6 +156,33 @@ class Theme(models.Model):
                 if group not in groups:
                     groups.append(group)
         return [g for g in StakeholderGroup.values if g in groups]
+
+    def sample_groups(self):
+        """(groups with samples of their own, groups named inside Mixed samples), in the table's group order.
+
+        Kept apart because for a Mixed sample the group that stated the theme is unknown (footnote a).
+        """
+        own, in_mixed = set(), set()
+        for finding in self.findings.all():
+            for perspective in finding.perspectives.all():
+                if perspective.is_mixed:
+                    in_mixed.update(g for g in perspective.stakeholder_groups() if g != MIXED)
+                else:
+                    own.add(perspective.group)
+        order = StakeholderGroup.values
+        return [g for g in order if g in own], [g for g in order if g in in_mixed]
+
+    def has_mixed(self):
+        return any(p.is_mixed for finding in self.findings.all() for p in finding.perspectives.all())
+
+    def cited_references(self):
+        """Every reference this theme cites (findings' and perspectives'), by number (uses prefetches)."""
+        references = {}
+        for finding in self.findings.all():
+            references.update((r.number, r) for r in finding.references.all())
+            for perspective in finding.perspectives.all():
+                references.update((r.number, r) for r in perspective.references.all())
+        return [references[number] for number in sorted(references)]
 
 
 class Finding(models.Model):
@@ -227,7 +257,12 @@ class Perspective(models.Model):
     history = HistoricalRecords(m2m_fields=[references])
 
     class Meta:
-        ordering = ["finding__theme__category__position", "finding__theme__position", "finding__position", "position"]
+        ordering = [
+            "finding__theme__category__position",
+            "finding__theme__position",
+            "finding__position",
+            "position",
+        ]
 
     def __str__(self):
         return f"{self.finding}: {self.group}"

@@ -1,15 +1,56 @@
-"""Public, read-only evidence pages."""
+"""Public, read-only evidence pages. Their content is cached per evidence generation (evidence/cache.py):
+the cached part holds nothing about the reader, so it is the same for everyone."""
 
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
-from evidence.models import Theme
+from evidence import cache
+from evidence.filters import VALENCE_CHOICES, EvidenceFilter
+from evidence.models import Source, StakeholderGroup, Theme
 
 
 def index(request):
-    themes = Theme.objects.with_evidence()
-    return render(request, "evidence/index.html", {"themes": themes})
+    filters = EvidenceFilter.from_query(request.GET)
+    body = cache.fragment("index", filters.cache_parts(), lambda: _index_body(filters))
+    return render(request, "evidence/index.html", {"body": mark_safe(body)})
+
+
+def _index_body(filters):
+    themes = list(Theme.objects.with_evidence())
+    source = Source.objects.order_by("pk").first()
+    categories = filters.match(themes) if filters.is_active else None
+    return render_to_string(
+        "evidence/_index_body.html",
+        {
+            "themes": themes,
+            "categories": categories,
+            "matching_themes": sum(len(c.themes) for c in categories) if categories is not None else None,
+            "filters": filters,
+            "valence_choices": VALENCE_CHOICES,
+            "group_choices": StakeholderGroup.choices,
+            "reference_numbers": sorted(
+                {n for t in themes for f in t.findings.all() for n in f.cited_reference_numbers()}
+            ),
+            "source": source,
+            "mixed_footnote": source.footnote("a") if source else "",
+        },
+    )
 
 
 def theme(request, slug):
-    theme = get_object_or_404(Theme.objects.with_evidence(), slug=slug)
-    return render(request, "evidence/theme.html", {"theme": theme})
+    page = cache.fragment("theme", (slug,), lambda: _theme_page(slug))
+    return render(request, "evidence/theme.html", {"title": page["title"], "body": mark_safe(page["body"])})
+
+
+def _theme_page(slug):
+    theme = Theme.objects.with_evidence().filter(slug=slug).first()
+    if theme is None:
+        raise Http404("No such theme")
+    source = Source.objects.order_by("pk").first()
+    body = render_to_string(
+        "evidence/_theme_body.html",
+        {"theme": theme, "source": source, "mixed_footnote": source.footnote("a") if source else ""},
+    )
+    return {"title": theme.name, "body": body}

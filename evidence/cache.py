@@ -1,0 +1,54 @@
+"""The public evidence pages are cached in Django's cache (the shared database cache), keyed by an
+evidence *generation*: a token stored in the same cache and replaced whenever evidence changes.
+
+Every worker on every host reads the generation from the shared cache, so one curator's save makes
+every worker build fresh pages; pages of old generations are never read again and expire.
+"""
+
+import hashlib
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+
+GENERATION_KEY = "evidence:generation"
+# Old generations are unreachable after a bump; a day's timeout lets the cache drop them.
+FRAGMENT_TIMEOUT = 24 * 60 * 60
+
+
+def _new_token():
+    # A fresh random token rather than a counter: the database cache has no atomic increment, and a
+    # counter that was culled from the cache would restart at a number whose stale pages still exist.
+    return uuid.uuid4().hex
+
+
+def generation():
+    """The current evidence generation, created on first use (or after the cache was cleared)."""
+    token = cache.get(GENERATION_KEY)
+    if token is None:
+        cache.add(GENERATION_KEY, _new_token(), timeout=None)
+        token = cache.get(GENERATION_KEY)
+    return token
+
+
+def bump():
+    """Invalidate every cached evidence page, on every worker."""
+    cache.set(GENERATION_KEY, _new_token(), timeout=None)
+
+
+def evidence_changed():
+    """Call whenever evidence is written. Bumps now, and again once the transaction commits, so a
+    reader that rebuilt a page from the not-yet-committed state cannot keep it."""
+    bump()
+    transaction.on_commit(bump)
+
+
+def fragment(name, parts, build):
+    """The cached result of `build()` for this page and these parameters in the current generation."""
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    key = f"evidence:{generation()}:{name}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, timeout=FRAGMENT_TIMEOUT)
+    return value

@@ -1,0 +1,234 @@
+"""export_evidence / import_evidence: a lossless round trip, clear errors that change nothing, and updates
+in place that keep checklists working."""
+
+import json
+import os
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from evidence import cache
+from evidence.interchange import dumps
+from evidence.models import Category, Finding, Perspective, Reference, Source, Theme
+from evidence.parser import parse_file
+
+SEED = Path(
+    os.environ.get("PEERPLAN_SEED")
+    or Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_85302dd9911c6030.txt"
+)
+FIXTURE = Path(__file__).resolve().parents[1] / "evidence" / "fixtures" / "table6.json"
+
+
+def export_text():
+    out = StringIO()
+    call_command("export_evidence", stdout=out)
+    return out.getvalue()
+
+
+def write(tmp_path, data, name="release.json"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def import_file(path):
+    out = StringIO()
+    call_command("import_evidence", path, stdout=out)
+    return out.getvalue()
+
+
+def theme_data(data, name):
+    return next(t for c in data["categories"] for t in c["themes"] if t["name"] == name)
+
+
+@pytest.fixture
+def used_finding(org_a):
+    """A checklist item on the Workload challenge, as planning would create it."""
+    from peerplan.models import Checklist, Item
+
+    checklist = Checklist.objects.create(organisation=org_a, title="Ward 4 peer support")
+    finding = Finding.objects.get(theme__name="Workload", valence="challenge")
+    Item.objects.create(checklist=checklist, finding=finding)
+    return finding
+
+
+def test_export_then_import_into_an_empty_database_gives_identical_bytes(db, tmp_path):
+    Reference.objects.filter(number=23).update(
+        citation="Walker G, Bryant W. Peer support in adult mental health."
+    )
+    first = export_text()
+    path = write(tmp_path, first)
+
+    Perspective.objects.all().delete()
+    Finding.objects.all().delete()
+    Theme.objects.all().delete()
+    Category.objects.all().delete()
+    Reference.objects.all().delete()
+    Source.objects.all().delete()
+    assert export_text() != first
+
+    import_file(path)
+    assert export_text() == first
+    assert Theme.objects.count() == 20
+    samples = [
+        s
+        for c in json.loads(first)["categories"]
+        for t in c["themes"]
+        for f in t["findings"]
+        for s in f["samples"]
+    ]
+    assert Perspective.objects.count() == len(samples)
+
+
+def test_export_writes_a_file_with_dash_o(db, tmp_path):
+    target = tmp_path / "evidence.json"
+    call_command("export_evidence", "-o", str(target), stderr=StringIO())
+    assert target.read_text(encoding="utf-8") == export_text()
+    assert json.loads(target.read_text(encoding="utf-8"))["format"] == "peerplan-evidence/1"
+
+
+def test_the_exported_release_starts_with_the_format_tag_and_keeps_the_published_order(db):
+    data = json.loads(export_text())
+    assert data["format"] == "peerplan-evidence/1"
+    assert [c["name"] for c in data["categories"]] == [
+        "What the PSW role can bring",
+        "Confusion over the PSW role",
+        "Organisational challenges and impact",
+        "Other",
+    ]
+    assert data["categories"][3]["themes"][0]["findings"][0]["valence"] is None
+
+
+def _bad(edit):
+    def make():
+        data = json.loads(FIXTURE.read_text(encoding="utf-8"))
+        edit(data)
+        return json.dumps(data)
+
+    return make
+
+
+def _set(path_fn, value):
+    def edit(data):
+        target, key = path_fn(data)
+        target[key] = value
+
+    return edit
+
+
+BAD_INPUTS = {
+    "not JSON": (lambda: '{"format": "peerplan-evidence/1", ', "not JSON"),
+    "wrong format tag": (
+        _bad(_set(lambda d: (d, "format"), "peerplan-evidence/2")),
+        "format: expected 'peerplan-evidence/1', found 'peerplan-evidence/2'",
+    ),
+    "unknown group": (
+        _bad(
+            _set(lambda d: (d["categories"][1]["themes"][0]["findings"][1]["samples"][1], "group"), "Doctors")
+        ),
+        "categories[1].themes[0].findings[1].samples[1].group: unknown group 'Doctors'",
+    ),
+    "reference not a number": (
+        _bad(_set(lambda d: (d["categories"][0]["themes"][0]["findings"][0], "references"), [23, "34"])),
+        "categories[0].themes[0].findings[0].references[1]: reference '34' is not a whole number above 0",
+    ),
+    "duplicate theme": (
+        _bad(lambda d: d["categories"][3]["themes"].append(dict(d["categories"][2]["themes"][2]))),
+        "categories[3].themes[1].name: duplicate theme 'Workload'",
+    ),
+    "unknown valence": (
+        _bad(_set(lambda d: (d["categories"][0]["themes"][0]["findings"][0], "valence"), "good")),
+        "categories[0].themes[0].findings[0].valence: unknown valence 'good'",
+    ),
+    "reference used but not listed": (
+        _bad(lambda d: d["references"].pop(0)),
+        "references: numbers used but not listed: [23]",
+    ),
+    "empty summary": (
+        _bad(_set(lambda d: (d["categories"][0]["themes"][0]["findings"][0]["samples"][0], "summary"), " ")),
+        "categories[0].themes[0].findings[0].samples[0].summary: is required text",
+    ),
+    "top level not an object": (lambda: "[1, 2]", "file: the top level must be a JSON object"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_gets_one_clear_line_and_leaves_the_database_unchanged(db, tmp_path, case):
+    make, expected = BAD_INPUTS[case]
+    before = export_text()
+    path = write(tmp_path, make())
+    with pytest.raises(CommandError) as error:
+        import_file(path)
+    message = str(error.value)
+    assert expected in message
+    assert message.startswith(path)
+    assert "nothing was imported" in message
+    assert "\n" not in message
+    assert export_text() == before
+
+
+def test_a_missing_file_is_named(db, tmp_path):
+    with pytest.raises(CommandError, match="nowhere.json: no such file"):
+        import_file(str(tmp_path / "nowhere.json"))
+
+
+def test_the_command_exits_non_zero_with_the_message_on_stderr(db, tmp_path):
+    from django.core.management import ManagementUtility
+
+    path = write(tmp_path, "not json at all")
+    with pytest.raises(SystemExit) as exit_info:
+        ManagementUtility(["manage.py", "import_evidence", path]).execute()
+    assert exit_info.value.code != 0
+
+
+def test_import_over_evidence_a_checklist_uses_updates_it_in_place(db, tmp_path, used_finding):
+    data = json.loads(export_text())
+    sample = theme_data(data, "Workload")["findings"][0]["samples"][0]
+    sample["summary"] = sample["summary"].replace("could be overwhelming", "was often overwhelming")
+    assert Finding.objects.get(pk=used_finding.pk).evidence_changed_at is None
+
+    output = import_file(write(tmp_path, data))
+
+    used_finding.refresh_from_db()
+    assert used_finding.items.count() == 1
+    assert used_finding.theme.name == "Workload"
+    assert "PSW workload was often overwhelming." in used_finding.perspectives.get().summary
+    assert used_finding.evidence_changed_at is not None
+    assert "1 changed" in output
+    # Findings whose content did not change are not flagged.
+    assert Finding.objects.exclude(pk=used_finding.pk).filter(evidence_changed_at__isnull=False).count() == 0
+
+
+def test_import_refuses_a_release_that_removes_a_finding_a_checklist_uses(db, tmp_path, used_finding):
+    data = json.loads(export_text())
+    data["categories"][2]["themes"] = [t for t in data["categories"][2]["themes"] if t["name"] != "Workload"]
+    before = export_text()
+
+    with pytest.raises(CommandError) as error:
+        import_file(write(tmp_path, data))
+
+    assert "removes findings that checklists use (Workload)" in str(error.value)
+    assert export_text() == before
+    assert Finding.objects.filter(pk=used_finding.pk).exists()
+
+
+def test_import_invalidates_the_cached_evidence_pages(db, tmp_path):
+    before = cache.generation()
+    import_file(write(tmp_path, export_text()))
+    assert cache.generation() != before
+
+
+@pytest.mark.skipif(not SEED.exists(), reason=f"the Table 6 seed is not at {SEED} (set PEERPLAN_SEED)")
+def test_the_shipped_fixture_is_exactly_what_the_parser_makes_of_the_seed():
+    assert json.loads(FIXTURE.read_text(encoding="utf-8")) == parse_file(SEED)
+    assert FIXTURE.read_text(encoding="utf-8") == dumps(parse_file(SEED))
+
+
+def test_a_fresh_database_holds_the_shipped_evidence_with_the_curated_caveat(db):
+    data = json.loads(export_text())
+    shipped = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    assert data["categories"] == shipped["categories"]
+    assert data["references"] == shipped["references"]
+    assert "97%" in Source.objects.get().caveat
