@@ -214,6 +214,14 @@ class ItemQuerySet(models.QuerySet):
     def uncovered(self):
         return self.applicable_challenges().with_coverage().filter(is_covered=False)
 
+    def with_mitigation_counts(self):
+        """Annotate `mitigation_count` and one `<status>_count` per mitigation status (one query)."""
+        counts = {
+            f"{status}_count": models.Count("mitigations", filter=models.Q(mitigations__status=status))
+            for status in MitigationStatus.values
+        }
+        return self.annotate(mitigation_count=models.Count("mitigations"), **counts)
+
 
 class Item(models.Model):
     """A finding of the evidence as it applies to one checklist: a challenge to guard against, or a
