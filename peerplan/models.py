@@ -396,7 +396,10 @@ def coverage_by_stakeholder_group(checklist):
     groups named inside Mixed samples too (e.g. "challenges reported by service users: 4 of 6 covered")."""
     from evidence.models import Perspective, StakeholderGroup
 
-    items = list(checklist.items.applicable_challenges().with_coverage().only("pk", "finding_id"))
+    # checklist_id too: the related manager reads it on every row it returns (one query per row if deferred).
+    items = list(
+        checklist.items.applicable_challenges().with_coverage().only("pk", "finding_id", "checklist_id")
+    )
     perspectives = Perspective.objects.filter(finding_id__in=[item.finding_id for item in items]).only(
         "finding_id", "group", "stakeholders"
     )
