@@ -9,7 +9,13 @@ GOOD = "a-long-pass-phrase-9"
 
 
 def sign_up(client, **overrides):
-    data = {"name": "Sam Lee", "email": "Sam.Lee@Example.org", "password1": GOOD, "password2": GOOD, **overrides}
+    data = {
+        "name": "Sam Lee",
+        "email": "Sam.Lee@Example.org",
+        "password1": GOOD,
+        "password2": GOOD,
+        **overrides,
+    }
     return client.post("/accounts/signup/", data)
 
 
@@ -17,7 +23,11 @@ def test_signing_up_makes_an_account_named_by_the_lowercased_email_and_signs_in(
     response = sign_up(client)
     assert response.status_code == 302 and response["Location"] == "/app/"
     user = get_user_model().objects.get()
-    assert (user.username, user.email, user.first_name) == ("sam.lee@example.org", "sam.lee@example.org", "Sam Lee")
+    assert (user.username, user.email, user.first_name) == (
+        "sam.lee@example.org",
+        "sam.lee@example.org",
+        "Sam Lee",
+    )
     assert client.get("/app/").status_code == 200
 
 
@@ -46,7 +56,13 @@ def test_djangos_password_validators_apply(client, db):
 def test_sign_up_returns_to_the_page_the_person_came_from(client, db):
     response = client.post(
         "/accounts/signup/?next=/app/invitations/abc/",
-        {"name": "Sam", "email": "s@example.org", "password1": GOOD, "password2": GOOD, "next": "/app/invitations/abc/"},
+        {
+            "name": "Sam",
+            "email": "s@example.org",
+            "password1": GOOD,
+            "password2": GOOD,
+            "next": "/app/invitations/abc/",
+        },
     )
     assert response["Location"] == "/app/invitations/abc/"
 
@@ -73,7 +89,9 @@ def test_a_person_signs_in_with_their_email_in_any_case(client, db):
 def test_a_wrong_password_says_so_plainly(client, db):
     sign_up(client)
     client.logout()
-    response = client.post("/accounts/login/", {"username": "sam.lee@example.org", "password": "wrong-one-123"})
+    response = client.post(
+        "/accounts/login/", {"username": "sam.lee@example.org", "password": "wrong-one-123"}
+    )
     assert response.status_code == 200
     assert "That email and password do not match an account" in response.content.decode()
 
@@ -107,7 +125,8 @@ def test_a_password_reset_emails_a_working_link(client, db):
     response = client.get(link, follow=True)
     assert "Choose a new password" in response.content.decode()
     response = client.post(
-        response.redirect_chain[-1][0], {"new_password1": "another-long-phrase-7", "new_password2": "another-long-phrase-7"}
+        response.redirect_chain[-1][0],
+        {"new_password1": "another-long-phrase-7", "new_password2": "another-long-phrase-7"},
     )
     assert response.status_code == 302
     assert get_user_model().objects.get().check_password("another-long-phrase-7")

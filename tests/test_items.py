@@ -21,7 +21,9 @@ def role_ambiguity(checklist):
     return checklist.items.challenges().get(finding__theme__name="Role ambiguity")
 
 
-def test_the_item_page_shows_each_perspective_exactly_as_published_with_references(client, viewer, role_ambiguity):
+def test_the_item_page_shows_each_perspective_exactly_as_published_with_references(
+    client, viewer, role_ambiguity
+):
     client.force_login(viewer)
     page = client.get(f"/app/items/{role_ambiguity.pk}/").content.decode()
     assert page.count("<h1>") == 1
@@ -44,7 +46,9 @@ def test_the_mixed_footnote_is_shown_where_mixed_appears(client, viewer, role_am
 
 def test_a_challenge_that_does_not_apply_needs_a_reason_beside_the_field(client, planner, role_ambiguity):
     client.force_login(planner)
-    response = client.post(f"/app/items/{role_ambiguity.pk}/", {"applies": "no", "priority": "low", "note": "my note"})
+    response = client.post(
+        f"/app/items/{role_ambiguity.pk}/", {"applies": "no", "priority": "low", "note": "my note"}
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert 'id="error_1_id_not_applicable_reason"' in page
@@ -58,7 +62,12 @@ def test_does_not_apply_is_looked_at_again_in_a_year_unless_a_date_is_given(clie
     client.force_login(planner)
     client.post(
         f"/app/items/{role_ambiguity.pk}/",
-        {"applies": "no", "not_applicable_reason": "Our PSWs have a clear role already", "priority": "low", "note": ""},
+        {
+            "applies": "no",
+            "not_applicable_reason": "Our PSWs have a clear role already",
+            "priority": "low",
+            "note": "",
+        },
     )
     role_ambiguity.refresh_from_db()
     assert not role_ambiguity.applies
@@ -66,7 +75,12 @@ def test_does_not_apply_is_looked_at_again_in_a_year_unless_a_date_is_given(clie
     assert role_ambiguity.rereview_on == timezone.localdate() + timedelta(days=365)
     client.post(
         f"/app/items/{role_ambiguity.pk}/",
-        {"applies": "no", "not_applicable_reason": "Still clear", "rereview_on": "2027-03-01", "priority": "low"},
+        {
+            "applies": "no",
+            "not_applicable_reason": "Still clear",
+            "rereview_on": "2027-03-01",
+            "priority": "low",
+        },
     )
     role_ambiguity.refresh_from_db()
     assert role_ambiguity.rereview_on == date(2027, 3, 1)
@@ -77,7 +91,11 @@ def test_applying_again_clears_the_reason(client, planner, role_ambiguity):
     client.force_login(planner)
     client.post(f"/app/items/{role_ambiguity.pk}/", {"applies": "yes", "priority": "high", "note": ""})
     role_ambiguity.refresh_from_db()
-    assert role_ambiguity.applies and role_ambiguity.not_applicable_reason == "" and role_ambiguity.rereview_on is None
+    assert (
+        role_ambiguity.applies
+        and role_ambiguity.not_applicable_reason == ""
+        and role_ambiguity.rereview_on is None
+    )
     assert role_ambiguity.priority == "high"
 
 
@@ -89,7 +107,9 @@ def test_a_viewer_sees_the_decision_but_no_form(client, viewer, role_ambiguity):
 
 
 def test_a_dropped_mitigation_stays_visible_struck_through(client, viewer, owner, role_ambiguity):
-    planning.create_mitigation(item=role_ambiguity, changes={"action": "An idea we dropped", "status": "dropped"}, by=owner)
+    planning.create_mitigation(
+        item=role_ambiguity, changes={"action": "An idea we dropped", "status": "dropped"}, by=owner
+    )
     client.force_login(viewer)
     page = client.get(f"/app/items/{role_ambiguity.pk}/").content.decode()
     assert "<del>An idea we dropped</del>" in page
@@ -97,10 +117,14 @@ def test_a_dropped_mitigation_stays_visible_struck_through(client, viewer, owner
 
 
 @pytest.mark.parametrize("count", [2, 20])
-def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambiguity, count, django_assert_num_queries):
+def test_the_item_page_runs_a_fixed_number_of_queries(
+    client, owner, role_ambiguity, count, django_assert_num_queries
+):
     Mitigation.objects.bulk_create(
         [
-            Mitigation(item=role_ambiguity, checklist_id=role_ambiguity.checklist_id, action=f"A{n}", owner=owner)
+            Mitigation(
+                item=role_ambiguity, checklist_id=role_ambiguity.checklist_id, action=f"A{n}", owner=owner
+            )
             for n in range(count)
         ]
     )

@@ -1,4 +1,5 @@
-"""Members, roles and invitations: who may invite and change roles, single-use expiring links, the last owner."""
+"""Members, roles and invitations: who may invite and change roles, single-use expiring links,
+the last owner."""
 
 import re
 from datetime import timedelta
@@ -20,10 +21,16 @@ def test_the_members_page_lists_members_and_roles(client, owner, planner, viewer
 
 def test_a_manager_invites_by_email_and_role_and_the_link_is_emailed_and_shown(client, manager):
     client.force_login(manager)
-    response = client.post("/app/orgs/northside/members/invite/", {"email": "New.Person@example.org", "role": "planner"})
+    response = client.post(
+        "/app/orgs/northside/members/invite/", {"email": "New.Person@example.org", "role": "planner"}
+    )
     assert response.status_code == 302
     invitation = Invitation.objects.get()
-    assert (invitation.email, invitation.role, invitation.invited_by) == ("new.person@example.org", "planner", manager)
+    assert (invitation.email, invitation.role, invitation.invited_by) == (
+        "new.person@example.org",
+        "planner",
+        manager,
+    )
     link = f"/app/invitations/{invitation.token}/"
     assert len(mail.outbox) == 1 and link in mail.outbox[0].body
     assert mail.outbox[0].to == ["new.person@example.org"]
@@ -32,13 +39,17 @@ def test_a_manager_invites_by_email_and_role_and_the_link_is_emailed_and_shown(c
 
 def test_an_invitation_expires_after_the_configured_days(manager, settings):
     settings.INVITATION_DAYS = 3
-    invitation = planning.invite(organisation=manager.memberships.get().organisation, email="a@b.org", role="viewer", by=manager)
+    invitation = planning.invite(
+        organisation=manager.memberships.get().organisation, email="a@b.org", role="viewer", by=manager
+    )
     assert abs(invitation.expires_at - (timezone.now() + timedelta(days=3))) < timedelta(minutes=1)
 
 
 def test_a_bad_invitation_email_is_refused_beside_the_field(client, manager):
     client.force_login(manager)
-    response = client.post("/app/orgs/northside/members/invite/", {"email": "not an email", "role": "planner"})
+    response = client.post(
+        "/app/orgs/northside/members/invite/", {"email": "not an email", "role": "planner"}
+    )
     assert response.status_code == 400
     assert "Enter an email address like name@example.org." in response.content.decode()
     assert 'value="not an email"' in response.content.decode()
@@ -54,7 +65,9 @@ def test_a_manager_cannot_invite_an_owner(client, manager):
 
 def test_a_planner_cannot_invite(client, planner):
     client.force_login(planner)
-    response = client.post("/app/orgs/northside/members/invite/", {"email": "x@example.org", "role": "viewer"})
+    response = client.post(
+        "/app/orgs/northside/members/invite/", {"email": "x@example.org", "role": "viewer"}
+    )
     assert response.status_code == 403
     assert not Invitation.objects.exists()
 
@@ -102,7 +115,13 @@ def test_a_person_not_signed_in_is_sent_to_sign_in_or_sign_up_and_comes_back(cli
     assert f'href="/accounts/login/?next={path}"' in page
     response = client.post(
         f"/accounts/signup/?next={path}",
-        {"name": "Nia", "email": "n@example.org", "password1": "a-long-pass-9", "password2": "a-long-pass-9", "next": path},
+        {
+            "name": "Nia",
+            "email": "n@example.org",
+            "password1": "a-long-pass-9",
+            "password2": "a-long-pass-9",
+            "next": path,
+        },
     )
     assert response["Location"] == path
     client.post(path)
@@ -120,24 +139,32 @@ def test_a_revoked_invitation_no_longer_works(client, manager, org_a):
 
 def test_a_manager_changes_a_role(client, manager, planner):
     client.force_login(manager)
-    client.post(f"/app/orgs/northside/members/{Membership.objects.get(user=planner).pk}/role/", {"role": "viewer"})
+    client.post(
+        f"/app/orgs/northside/members/{Membership.objects.get(user=planner).pk}/role/", {"role": "viewer"}
+    )
     assert Membership.objects.get(user=planner).role == "viewer"
 
 
 def test_a_manager_cannot_make_an_owner_or_change_an_owner(client, manager, planner, owner):
     client.force_login(manager)
     response = client.post(
-        f"/app/orgs/northside/members/{Membership.objects.get(user=planner).pk}/role/", {"role": "owner"}, follow=True
+        f"/app/orgs/northside/members/{Membership.objects.get(user=planner).pk}/role/",
+        {"role": "owner"},
+        follow=True,
     )
     assert "Only an owner can make someone an owner" in response.content.decode()
-    client.post(f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/role/", {"role": "viewer"})
+    client.post(
+        f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/role/", {"role": "viewer"}
+    )
     assert Membership.objects.get(user=planner).role == "planner"
     assert Membership.objects.get(user=owner).role == "owner"
 
 
 def test_a_planner_cannot_change_roles(client, planner, viewer):
     client.force_login(planner)
-    response = client.post(f"/app/orgs/northside/members/{Membership.objects.get(user=viewer).pk}/role/", {"role": "manager"})
+    response = client.post(
+        f"/app/orgs/northside/members/{Membership.objects.get(user=viewer).pk}/role/", {"role": "manager"}
+    )
     assert response.status_code == 403
     assert Membership.objects.get(user=viewer).role == "viewer"
 
@@ -145,7 +172,9 @@ def test_a_planner_cannot_change_roles(client, planner, viewer):
 def test_the_last_owner_cannot_be_demoted(client, owner):
     client.force_login(owner)
     response = client.post(
-        f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/role/", {"role": "manager"}, follow=True
+        f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/role/",
+        {"role": "manager"},
+        follow=True,
     )
     assert "is the last owner. Make someone else an owner first." in response.content.decode()
     assert Membership.objects.get(user=owner).role == "owner"
@@ -153,15 +182,21 @@ def test_the_last_owner_cannot_be_demoted(client, owner):
 
 def test_the_last_owner_cannot_be_removed(client, owner):
     client.force_login(owner)
-    response = client.post(f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/remove/", follow=True)
+    response = client.post(
+        f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/remove/", follow=True
+    )
     assert "is the last owner and cannot be removed" in response.content.decode()
     assert Membership.objects.filter(user=owner).exists()
 
 
 def test_an_owner_can_step_down_once_there_is_another_owner(client, owner, manager):
     client.force_login(owner)
-    client.post(f"/app/orgs/northside/members/{Membership.objects.get(user=manager).pk}/role/", {"role": "owner"})
-    client.post(f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/role/", {"role": "planner"})
+    client.post(
+        f"/app/orgs/northside/members/{Membership.objects.get(user=manager).pk}/role/", {"role": "owner"}
+    )
+    client.post(
+        f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/role/", {"role": "planner"}
+    )
     assert Membership.objects.get(user=manager).role == "owner"
     assert Membership.objects.get(user=owner).role == "planner"
 

@@ -14,17 +14,29 @@ def item(org_a, owner):
 
 
 def form_data(**overrides):
-    data = {"action": "Benchmark PSW pay", "owner": "", "owner_name": "", "due_date": "2026-09-30", "status": "planned"}
+    data = {
+        "action": "Benchmark PSW pay",
+        "owner": "",
+        "owner_name": "",
+        "due_date": "2026-09-30",
+        "status": "planned",
+    }
     data.update({"phase": "", "notes": "", "version": "1"})
     return {**data, **overrides}
 
 
 def test_a_planner_adds_a_mitigation_owned_by_a_member(client, planner, manager, item):
     client.force_login(planner)
-    response = client.post(f"/app/items/{item.pk}/mitigations/new/", form_data(owner=manager.pk, co_produced="on"))
+    response = client.post(
+        f"/app/items/{item.pk}/mitigations/new/", form_data(owner=manager.pk, co_produced="on")
+    )
     assert response["Location"] == f"/app/items/{item.pk}/"
     mitigation = Mitigation.objects.get()
-    assert (mitigation.owner, str(mitigation.due_date), mitigation.checklist_id) == (manager, "2026-09-30", item.checklist_id)
+    assert (mitigation.owner, str(mitigation.due_date), mitigation.checklist_id) == (
+        manager,
+        "2026-09-30",
+        item.checklist_id,
+    )
     assert mitigation.co_produced and mitigation.created_by == planner
 
 
@@ -49,7 +61,8 @@ def test_an_owner_from_another_organisation_is_refused_beside_the_field(client, 
 def test_a_due_date_that_is_not_a_date_is_explained_and_the_typing_is_kept(client, planner, item):
     client.force_login(planner)
     response = client.post(
-        f"/app/items/{item.pk}/mitigations/new/", form_data(due_date="next tuesday", notes="Ask finance first")
+        f"/app/items/{item.pk}/mitigations/new/",
+        form_data(due_date="next tuesday", notes="Ask finance first"),
     )
     page = response.content.decode()
     assert "Enter a date like 31/12/2026." in page
@@ -59,7 +72,9 @@ def test_a_due_date_that_is_not_a_date_is_explained_and_the_typing_is_kept(clien
 
 def test_an_empty_action_and_an_unknown_status_are_explained(client, planner, item):
     client.force_login(planner)
-    page = client.post(f"/app/items/{item.pk}/mitigations/new/", form_data(action="", status="finished")).content.decode()
+    page = client.post(
+        f"/app/items/{item.pk}/mitigations/new/", form_data(action="", status="finished")
+    ).content.decode()
     assert "Say what will be done." in page
     assert "Choose one of the statuses listed." in page
     assert not Mitigation.objects.exists()
@@ -77,7 +92,9 @@ def test_a_member_and_an_outside_owner_together_are_refused(client, planner, man
 def test_an_edit_saves_raises_the_version_and_records_who_changed_it(client, planner, owner, item):
     mitigation = planning.create_mitigation(item=item, changes={"action": "First"}, by=owner)
     client.force_login(planner)
-    response = client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(action="Second", status="in_progress"))
+    response = client.post(
+        f"/app/mitigations/{mitigation.pk}/edit/", form_data(action="Second", status="in_progress")
+    )
     assert response.status_code == 302
     mitigation.refresh_from_db()
     assert (mitigation.action, mitigation.status, mitigation.version) == ("Second", "in_progress", 2)
@@ -92,18 +109,24 @@ def test_a_second_save_from_an_older_version_is_told_and_loses_nothing(client, p
     client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(status="done", version="1"))
     client.force_login(planner)
     response = client.post(
-        f"/app/mitigations/{mitigation.pk}/edit/", form_data(status="blocked", notes="Finance said no", version="1")
+        f"/app/mitigations/{mitigation.pk}/edit/",
+        form_data(status="blocked", notes="Finance said no", version="1"),
     )
     assert response.status_code == 409
     page = response.content.decode()
     assert "Someone else changed this mitigation while you were editing" in page
-    assert "<td class=\"published-text\">Blocked</td><td class=\"published-text\">Done</td>" in page.replace("\n", "")
+    assert '<td class="published-text">Blocked</td><td class="published-text">Done</td>' in page.replace(
+        "\n", ""
+    )
     assert "Finance said no" in page  # what the planner typed is still in the form
     assert 'name="version" value="2"' in page
     mitigation.refresh_from_db()
     assert (mitigation.status, mitigation.notes, mitigation.version) == ("done", "", 2)
     # Keep mine: resubmitting carries the new version and is saved.
-    client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(status="blocked", notes="Finance said no", version="2"))
+    client.post(
+        f"/app/mitigations/{mitigation.pk}/edit/",
+        form_data(status="blocked", notes="Finance said no", version="2"),
+    )
     mitigation.refresh_from_db()
     assert (mitigation.status, mitigation.notes, mitigation.version) == ("blocked", "Finance said no", 3)
     assert [h.status for h in mitigation.history.order_by("history_date")] == ["planned", "done", "blocked"]
@@ -120,4 +143,6 @@ def test_a_viewer_cannot_add_or_edit(client, viewer, owner, item):
 
 def test_the_form_uses_date_inputs(client, planner, item):
     client.force_login(planner)
-    assert 'type="date" name="due_date"' in client.get(f"/app/items/{item.pk}/mitigations/new/").content.decode()
+    assert (
+        'type="date" name="due_date"' in client.get(f"/app/items/{item.pk}/mitigations/new/").content.decode()
+    )

@@ -88,20 +88,32 @@ def test_the_item_page_offers_the_themes_suggestions_with_their_provenance(clien
 
 
 def test_adopting_copies_the_suggestion_and_takes_the_planner_to_edit_it(client, planner, role_ambiguity):
-    suggestion = SuggestedMitigation.objects.get(title="Train PSWs and non-peer staff together on what peer support adds")
+    suggestion = SuggestedMitigation.objects.get(
+        title="Train PSWs and non-peer staff together on what peer support adds"
+    )
     client.force_login(planner)
     response = client.post(f"/app/items/{role_ambiguity.pk}/adopt/{suggestion.pk}/")
     mitigation = Mitigation.objects.get()
     assert response["Location"] == f"/app/mitigations/{mitigation.pk}/edit/"
     assert mitigation.action == f"{suggestion.title}\n\n{suggestion.description}"
-    assert (mitigation.suggestion, mitigation.phase, mitigation.item) == (suggestion, suggestion.phase, role_ambiguity)
+    assert (mitigation.suggestion, mitigation.phase, mitigation.item) == (
+        suggestion,
+        suggestion.phase,
+        role_ambiguity,
+    )
     edit_page = client.get(response["Location"]).content.decode()
     assert "Adopted from suggestion: “Train PSWs and non-peer staff together" in edit_page
     assert "From the evidence (Cooper et al. 2024)" in edit_page
     # The planner then edits it freely; it still remembers where it came from.
     client.post(
         response["Location"],
-        {"action": "Our own version", "status": "planned", "owner": planner.pk, "due_date": "2026-10-01", "version": "1"},
+        {
+            "action": "Our own version",
+            "status": "planned",
+            "owner": planner.pk,
+            "due_date": "2026-10-01",
+            "version": "1",
+        },
     )
     mitigation.refresh_from_db()
     assert mitigation.action == "Our own version" and mitigation.suggestion == suggestion
@@ -109,7 +121,9 @@ def test_adopting_copies_the_suggestion_and_takes_the_planner_to_edit_it(client,
     assert "Adopted from suggestion: “Train PSWs and non-peer staff together" in item_page
 
 
-def test_an_unpublished_suggestion_or_one_for_another_theme_cannot_be_adopted(client, planner, role_ambiguity):
+def test_an_unpublished_suggestion_or_one_for_another_theme_cannot_be_adopted(
+    client, planner, role_ambiguity
+):
     client.force_login(planner)
     other = SuggestedMitigation.objects.exclude(themes=role_ambiguity.finding.theme).first()
     assert client.post(f"/app/items/{role_ambiguity.pk}/adopt/{other.pk}/").status_code == 404
