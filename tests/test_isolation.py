@@ -141,3 +141,15 @@ def test_a_person_not_signed_in_is_sent_to_sign_in_for_every_planning_url(client
         url = reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world))
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
+
+
+def test_every_planning_page_has_exactly_one_h1_for_its_owner(client, world, owner):
+    client.force_login(owner)
+    pages = [reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world)) for name, route in planning_urls()]
+    seen = 0
+    for url in pages:
+        response = client.get(url)
+        if response.status_code == 200:
+            seen += 1
+            assert response.content.decode().count("<h1") == 1, url
+    assert seen >= 10
