@@ -218,6 +218,14 @@ class ItemQuerySet(models.QuerySet):
         """'Does not apply' decisions whose re-review date has come."""
         return self.challenges().filter(applies=False, rereview_on__lte=today)
 
+    def with_mitigation_counts(self):
+        """Annotate `mitigation_count` and one `<status>_count` per mitigation status (one query)."""
+        counts = {
+            f"{status}_count": models.Count("mitigations", filter=models.Q(mitigations__status=status))
+            for status in MitigationStatus.values
+        }
+        return self.annotate(mitigation_count=models.Count("mitigations"), **counts)
+
 
 class Item(models.Model):
     """A finding of the evidence as it applies to one checklist: a challenge to guard against, or a
@@ -392,7 +400,10 @@ def coverage_by_stakeholder_group(checklist):
     groups named inside Mixed samples too (e.g. "challenges reported by service users: 4 of 6 covered")."""
     from evidence.models import Perspective, StakeholderGroup
 
-    items = list(checklist.items.applicable_challenges().with_coverage().only("pk", "finding_id"))
+    # checklist_id too: the related manager reads it on every row it returns (one query per row if deferred).
+    items = list(
+        checklist.items.applicable_challenges().with_coverage().only("pk", "finding_id", "checklist_id")
+    )
     perspectives = Perspective.objects.filter(finding_id__in=[item.finding_id for item in items]).only(
         "finding_id", "group", "stakeholders"
     )

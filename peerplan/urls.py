@@ -1,20 +1,54 @@
-"""Every URL of PeerPlan: the public pages, accounts, and the planning pages under /orgs/."""
+"""Every URL of PeerPlan: the public pages, accounts, and the planning pages under /app/."""
 
 from django.contrib import admin
 from django.urls import include, path
 
+from peerplan.views import accounts
+from peerplan.views import checklists as checklist_views
 from peerplan.views import home as home_views
+from peerplan.views import organisations as organisation_views
 
 app_name_planning = "peerplan"
 
 planning_patterns = [
-    path("", home_views.dashboard_home, name="home"),
+    path("", organisation_views.home, name="home"),
+    # Organisations, members and invitations
+    path("orgs/new/", organisation_views.organisation_create, name="organisation_create"),
+    path("orgs/<slug:slug>/", organisation_views.organisation, name="organisation"),
+    path("orgs/<slug:slug>/members/", organisation_views.members, name="members"),
+    path("orgs/<slug:slug>/members/invite/", organisation_views.member_invite, name="member_invite"),
+    path("orgs/<slug:slug>/members/<int:pk>/role/", organisation_views.member_role, name="member_role"),
+    path("orgs/<slug:slug>/members/<int:pk>/remove/", organisation_views.member_remove, name="member_remove"),
+    path(
+        "orgs/<slug:slug>/invitations/<int:pk>/revoke/",
+        organisation_views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", organisation_views.invitation_accept, name="invitation_accept"),
+    # Checklists
+    path("orgs/<slug:slug>/checklists/new/", checklist_views.checklist_create, name="checklist_create"),
+    path("checklists/<int:pk>/", checklist_views.checklist, name="checklist"),
+    path("checklists/<int:pk>/edit/", checklist_views.checklist_edit, name="checklist_edit"),
+    path("checklists/<int:pk>/archive/", checklist_views.checklist_archive, name="checklist_archive"),
+    path("checklists/<int:pk>/unarchive/", checklist_views.checklist_unarchive, name="checklist_unarchive"),
+    path("checklists/<int:pk>/delete/", checklist_views.checklist_delete, name="checklist_delete"),
+    # Items and mitigations
+    path("items/<int:pk>/", checklist_views.item, name="item"),
+    path("items/<int:pk>/outcome/", checklist_views.item_outcome, name="item_outcome"),
+    path("items/<int:pk>/mitigations/new/", checklist_views.mitigation_create, name="mitigation_create"),
+    path(
+        "items/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.suggestion_adopt, name="suggestion_adopt"
+    ),
+    path("mitigations/<int:pk>/edit/", checklist_views.mitigation_edit, name="mitigation_edit"),
 ]
 
 urlpatterns = [
     path("", home_views.landing, name="home"),
     path("healthz", home_views.healthz, name="healthz"),
     path("evidence/", include("evidence.urls")),
+    # Before Django's auth URLs: sign in by email, and sign up.
+    path("accounts/login/", accounts.sign_in, name="login"),
+    path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("app/", include((planning_patterns, "peerplan"))),

@@ -1,0 +1,94 @@
+"""The planning admin: the curated library of suggested mitigations (with provenance in plain sight),
+implementation phases, and organisations for site administrators."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from peerplan.models import (
+    Checklist,
+    ImplementationPhase,
+    Invitation,
+    Membership,
+    Mitigation,
+    Organisation,
+    SuggestedMitigation,
+)
+
+
+@admin.register(ImplementationPhase)
+class ImplementationPhaseAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "description"]
+    list_editable = ["position"]
+    search_fields = ["name"]
+
+
+@admin.register(SuggestedMitigation)
+class SuggestedMitigationAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "provenance_label", "phase", "theme_names", "is_published", "position"]
+    list_filter = ["provenance", "is_published", "phase", "themes"]
+    list_editable = ["is_published", "position"]
+    search_fields = ["title", "description", "rationale", "source", "quote"]
+    filter_horizontal = ["themes"]
+    fieldsets = [
+        (None, {"fields": ["title", "description", "themes", "phase", "is_published", "position"]}),
+        (
+            "Provenance: never present our own suggestion as evidence",
+            {
+                "fields": ["provenance", "source", "quote", "rationale"],
+                "description": "“From the evidence” only when the quote is the source's own words; "
+                "a suggestion "
+                "inferred from the evidence, or summarised from another source, is a curator's suggestion "
+                "that cites it.",
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("phase").prefetch_related("themes")
+
+    @admin.display(description="Provenance", ordering="provenance")
+    def provenance_label(self, obj):
+        return obj.get_provenance_display()
+
+    @admin.display(description="Themes")
+    def theme_names(self, obj):
+        return ", ".join(theme.name for theme in obj.themes.all())
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "organisation", "role", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "organisation__name"]
+    readonly_fields = ["token", "accepted_at", "accepted_by"]
+
+
+@admin.register(Checklist)
+class ChecklistAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "organisation", "status", "review_date"]
+    list_filter = ["status"]
+    search_fields = ["title", "organisation__name"]
+    list_select_related = ["organisation"]
+
+
+@admin.register(Mitigation)
+class MitigationAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "checklist", "status", "due_date"]
+    list_filter = ["status"]
+    search_fields = ["action"]
+    list_select_related = ["checklist"]
+    raw_id_fields = ["item", "checklist", "owner", "suggestion", "created_by"]

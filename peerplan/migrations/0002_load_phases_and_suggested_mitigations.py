@@ -1,0 +1,94 @@
+"""The four implementation phases (ImROC Briefing 7, Repper et al. 2013) and the starter library of
+suggested mitigations (peerplan/fixtures/suggested_mitigations.json), each labelled with its provenance.
+
+Also the "Curators" group, with the permissions to curate the evidence and the suggestion library.
+"""
+
+import json
+from pathlib import Path
+
+from django.db import migrations
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "suggested_mitigations.json"
+
+PHASES = [
+    ("Preparation", "Getting the organisation and the receiving teams ready before any peer support worker starts: "
+     "purpose, funding, policies, supervision and the team's understanding of the role."),
+    ("Recruitment", "Writing the role and person specification with people with lived experience, advertising, "
+     "selecting and appointing peer support workers."),
+    ("Employment", "Induction, training, supervision and day-to-day support once peer support workers are in post."),
+    ("Ongoing development", "Keeping the role healthy over time: peer networks, career pathways, a collective "
+     "voice and learning from feedback."),
+]
+
+CURATED_MODELS = {
+    "evidence": ["source", "reference", "category", "theme", "finding", "perspective"],
+    "peerplan": ["suggestedmitigation", "implementationphase"],
+}
+
+
+def load(apps, schema_editor):
+    ImplementationPhase = apps.get_model("peerplan", "ImplementationPhase")
+    SuggestedMitigation = apps.get_model("peerplan", "SuggestedMitigation")
+    Theme = apps.get_model("evidence", "Theme")
+
+    phases = {}
+    for position, (name, description) in enumerate(PHASES, start=1):
+        phase, _ = ImplementationPhase.objects.get_or_create(
+            name=name, defaults={"description": description, "position": position}
+        )
+        phases[name.lower()] = phase
+
+    if SuggestedMitigation.objects.exists():
+        return
+    themes = {theme.name: theme for theme in Theme.objects.all()}
+    entries = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    for position, entry in enumerate(entries, start=1):
+        missing = [name for name in entry["themes"] if name not in themes]
+        if missing:
+            raise ValueError(f"Suggested mitigation {entry['title']!r} names unknown themes: {missing}")
+        phase_name = (entry.get("phase") or "").strip().lower()
+        if phase_name and phase_name not in phases:
+            raise ValueError(f"Suggested mitigation {entry['title']!r} names an unknown phase: {entry['phase']!r}")
+        suggestion = SuggestedMitigation.objects.create(
+            title=entry["title"],
+            description=entry.get("description", ""),
+            rationale=entry.get("rationale", ""),
+            provenance=entry["provenance"],
+            source=entry["source"],
+            quote=entry.get("quote", ""),
+            phase=phases.get(phase_name),
+            position=position,
+        )
+        suggestion.themes.set([themes[name] for name in entry["themes"]])
+
+
+def curators_group(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally made after all migrations; make them now so the group can hold them.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name="Curators")
+    for app_label, models in CURATED_MODELS.items():
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, content_type__model__in=models)
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("peerplan", "0001_initial"),
+        ("evidence", "0002_load_table6"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [
+        migrations.RunPython(load, migrations.RunPython.noop),
+        migrations.RunPython(curators_group, migrations.RunPython.noop),
+    ]

@@ -1,0 +1,349 @@
+"""Operations across several planning models, each one plainly named and inside one transaction.
+
+Views call these; they hold the rules (the last owner, single-use invitations, optimistic locking) so
+that a rule is written once and tested once.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
+
+from evidence.models import Finding, Valence
+from peerplan.models import (
+    Checklist,
+    ChecklistStatus,
+    Invitation,
+    Item,
+    Membership,
+    Mitigation,
+    Organisation,
+    Role,
+)
+
+# A "does not apply" decision is looked at again after a year unless the planner says otherwise.
+REREVIEW_AFTER = timedelta(days=365)
+
+
+class PlanningRuleError(Exception):
+    """A request that breaks a planning rule; the message is written for the person who asked."""
+
+
+# Organisations and members -------------------------------------------------------------------------
+
+
+def unique_slug(name):
+    base = slugify(name)[:200] or "organisation"
+    slug, n = base, 1
+    while Organisation.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def create_organisation(*, name, by):
+    """A new organisation with the person who created it as its first owner."""
+    with transaction.atomic():
+        organisation = Organisation.objects.create(name=name, slug=unique_slug(name))
+        Membership.objects.create(organisation=organisation, user=by, role=Role.OWNER)
+    return organisation
+
+
+def invite(*, organisation, email, role, by):
+    """A single-use, expiring invitation; only an owner can invite another owner."""
+    by_membership = Membership.objects.get(organisation=organisation, user=by)
+    if role == Role.OWNER and not by_membership.is_owner:
+        raise PlanningRuleError("Only an owner can invite another owner.")
+    return Invitation.objects.create(
+        organisation=organisation, email=email.strip().lower(), role=role, invited_by=by
+    )
+
+
+def accept_invitation(*, token, user):
+    """Use an invitation once: the person becomes a member with its role (or keeps the role they have).
+
+    Returns (membership, created). The row is locked so two clicks on the same link cannot both use it.
+    """
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update().select_related("organisation").filter(token=token).first()
+        )
+        if invitation is None:
+            raise PlanningRuleError("This invitation link is not valid. Ask for a new one.")
+        if invitation.accepted_at is not None:
+            raise PlanningRuleError(
+                "This invitation has already been used. Ask for a new one if you still need it."
+            )
+        if not invitation.is_usable():
+            raise PlanningRuleError(
+                "This invitation has expired. Ask the person who invited you for a new one."
+            )
+        membership, created = Membership.objects.get_or_create(
+            organisation=invitation.organisation, user=user, defaults={"role": invitation.role}
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership, created
+
+
+def _owners_left_without(membership):
+    return (
+        Membership.objects.filter(organisation_id=membership.organisation_id, role=Role.OWNER)
+        .exclude(pk=membership.pk)
+        .count()
+    )
+
+
+def change_role(*, membership, role, by):
+    """Managers change roles; only owners make or unmake owners; the last owner keeps the role."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        by_membership = Membership.objects.get(organisation_id=membership.organisation_id, user=by)
+        if not by_membership.can_manage:
+            raise PlanningRuleError("Only owners and managers can change roles.")
+        if role not in Role.values:
+            raise PlanningRuleError("Choose one of the roles listed.")
+        if (role == Role.OWNER or membership.role == Role.OWNER) and not by_membership.is_owner:
+            raise PlanningRuleError("Only an owner can make someone an owner or change an owner's role.")
+        if membership.role == Role.OWNER and role != Role.OWNER and _owners_left_without(membership) == 0:
+            raise PlanningRuleError(
+                f"{display_name(membership.user)} is the last owner. Make someone else an owner first."
+            )
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def remove_member(*, membership, by):
+    """Take a person out of the organisation; the last owner cannot be removed."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        by_membership = Membership.objects.get(organisation_id=membership.organisation_id, user=by)
+        if not by_membership.can_manage:
+            raise PlanningRuleError("Only owners and managers can remove members.")
+        if membership.role == Role.OWNER and not by_membership.is_owner:
+            raise PlanningRuleError("Only an owner can remove an owner.")
+        if membership.role == Role.OWNER and _owners_left_without(membership) == 0:
+            raise PlanningRuleError(
+                f"{display_name(membership.user)} is the last owner and cannot be removed. "
+                "Make someone else an owner first."
+            )
+        membership.delete()
+
+
+def display_name(user):
+    return user.get_full_name() or user.first_name or user.email or user.username
+
+
+# Checklists and items ------------------------------------------------------------------------------
+
+
+def checklist_findings():
+    """The findings a checklist is made of, in published order: every challenge and every benefit.
+
+    Findings with no valence (Table 6's "Offering treatment choice") are neither a challenge to guard
+    against nor an outcome to choose, so they are not items; the evidence pages still show them.
+    """
+    return Finding.objects.filter(valence__in=[Valence.CHALLENGE, Valence.BENEFIT]).order_by(
+        "theme__category__position", "theme__position", "position"
+    )
+
+
+def create_checklist_from_evidence(
+    *, organisation, title, by, service="", description="", status=ChecklistStatus.DRAFT, review_date=None
+):
+    """A checklist with one item per challenge (applies until a planner says otherwise) and per benefit
+    (not chosen as an outcome until a planner chooses it)."""
+    with transaction.atomic():
+        checklist = Checklist(
+            organisation=organisation,
+            title=title,
+            service=service,
+            description=description,
+            status=status,
+            review_date=review_date,
+            created_by=by,
+        )
+        checklist.save()
+        items = [
+            Item(checklist=checklist, finding=finding, applies=finding.valence == Valence.CHALLENGE)
+            for finding in checklist_findings()
+        ]
+        bulk_create_with_history(items, Item, default_user=by)
+    return checklist
+
+
+def decide_item(*, item, applies, reason="", rereview_on=None, priority=None, note=None, today=None):
+    """Record whether an item applies. A challenge that does not apply keeps its reason and a date to
+    look at the decision again (a year on unless given); one that applies needs neither."""
+    today = today or timezone.localdate()
+    item.applies = applies
+    if item.is_challenge and not applies:
+        if not reason.strip():
+            raise PlanningRuleError("Say why this does not apply to your service.")
+        item.not_applicable_reason = reason.strip()
+        item.rereview_on = rereview_on or today + REREVIEW_AFTER
+    else:
+        item.not_applicable_reason = ""
+        item.rereview_on = None
+    if priority is not None:
+        item.priority = priority
+    if note is not None:
+        item.note = note
+    item.save()
+    return item
+
+
+# Mitigations --------------------------------------------------------------------------------------
+
+
+def adopt_suggestion(*, item, suggestion, by):
+    """A mitigation on the item copied from a suggestion, which it remembers; the planner edits it next."""
+    action = suggestion.title
+    if suggestion.description:
+        action = f"{suggestion.title}\n\n{suggestion.description}"
+    with transaction.atomic():
+        mitigation = Mitigation(
+            item=item,
+            checklist_id=item.checklist_id,
+            action=action[: Mitigation._meta.get_field("action").max_length],
+            suggestion=suggestion,
+            phase=suggestion.phase,
+            created_by=by,
+        )
+        mitigation.save()
+    return mitigation
+
+
+MITIGATION_FIELDS = [
+    "action",
+    "owner",
+    "owner_name",
+    "due_date",
+    "status",
+    "notes",
+    "phase",
+    "co_produced",
+    "lived_experience_led",
+]
+
+
+@dataclass
+class Conflict:
+    """Someone else saved the mitigation since this person opened it: what it holds now."""
+
+    current: Mitigation
+
+
+def update_mitigation(*, mitigation_id, changes, version):
+    """Apply changes only if nobody has saved since `version`; otherwise return a Conflict.
+
+    The row is read under a lock and saved with instance.save() (not queryset.update()) so that
+    simple-history records the change and who made it.
+    """
+    with transaction.atomic():
+        current = (
+            Mitigation.objects.select_for_update()
+            .select_related("owner", "phase", "suggestion")
+            .get(pk=mitigation_id)
+        )
+        if current.version != version:
+            return Conflict(current=current)
+        for field, value in changes.items():
+            setattr(current, field, value)
+        current.version = version + 1
+        current.save()
+    return current
+
+
+def create_mitigation(*, item, changes, by):
+    with transaction.atomic():
+        mitigation = Mitigation(item=item, checklist_id=item.checklist_id, created_by=by)
+        for field, value in changes.items():
+            setattr(mitigation, field, value)
+        mitigation.save()
+    return mitigation
+
+
+# Pages -------------------------------------------------------------------------------------------
+
+
+def checklist_url(checklist_id):
+    from django.urls import reverse
+
+    return reverse("peerplan:checklist", args=[checklist_id])
+
+
+@dataclass
+class ThemeGroup:
+    theme: object
+    items: list
+
+
+@dataclass
+class CategoryGroup:
+    category: object
+    themes: list
+
+
+def group_by_category_and_theme(items):
+    """Items (already in published order) as categories of themes of items, for the page to loop over."""
+    groups = []
+    for item in items:
+        theme = item.finding.theme
+        if not groups or groups[-1].category.pk != theme.category_id:
+            groups.append(CategoryGroup(category=theme.category, themes=[]))
+        themes = groups[-1].themes
+        if not themes or themes[-1].theme.pk != theme.pk:
+            themes.append(ThemeGroup(theme=theme, items=[]))
+        themes[-1].items.append(item)
+    return groups
+
+
+def status_summary(item):
+    """[(label, count)] of an item's mitigations by status, from with_mitigation_counts()."""
+    from peerplan.models import MitigationStatus
+
+    return [
+        (label, getattr(item, f"{value}_count"))
+        for value, label in MitigationStatus.choices
+        if getattr(item, f"{value}_count")
+    ]
+
+
+# How a stakeholder group reads in "Challenges reported by ...: 4 of 6 covered".
+GROUP_PHRASES = {
+    "PSWs": "reported by PSWs",
+    "Service users": "reported by service users",
+    "Non-peer staff": "reported by non-peer staff",
+    "Peer support group members": "reported by peer support group members",
+    "Mental health organisations": "reported by mental health organisations",
+    "Mixed": "reported by mixed samples",
+}
+
+
+def checklist_page(checklist):
+    """Everything the checklist page shows, in a fixed number of queries whatever its size:
+    items with counts and coverage (1), coverage (1), coverage through each group's lens (2)."""
+    items = list(
+        checklist.items.select_related("finding__theme__category").with_coverage().with_mitigation_counts()
+    )
+    for item in items:
+        item.statuses = status_summary(item)
+    challenges = [item for item in items if item.is_challenge]
+    benefits = [item for item in items if item.is_benefit]
+    by_group = checklist.coverage_by_group()
+    return {
+        "coverage": checklist.coverage(),
+        "coverage_by_group": [(GROUP_PHRASES.get(group, group), by_group[group]) for group in by_group],
+        "uncovered": [item for item in challenges if item.applies and not item.is_covered],
+        "not_applicable_count": sum(1 for item in challenges if not item.applies),
+        "challenge_groups": group_by_category_and_theme(challenges),
+        "benefit_groups": group_by_category_and_theme(benefits),
+        "chosen_outcomes": sum(1 for item in benefits if item.applies),
+        "benefit_count": len(benefits),
+    }

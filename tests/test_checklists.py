@@ -1,0 +1,174 @@
+"""Creating a checklist from the evidence, editing, archiving and deleting it, and its page."""
+
+import pytest
+
+from evidence.models import Finding, Valence
+from peerplan import planning
+from peerplan.models import Checklist, Item, Mitigation
+
+
+@pytest.fixture
+def checklist(org_a, owner):
+    return planning.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
+
+
+def test_a_new_checklist_holds_every_challenge_and_benefit_in_published_order(client, planner, org_a):
+    client.force_login(planner)
+    response = client.post(
+        "/app/orgs/northside/checklists/new/",
+        {
+            "title": "Community team",
+            "service": "Community team",
+            "status": "draft",
+            "review_date": "2026-12-31",
+        },
+    )
+    checklist = Checklist.objects.get()
+    assert response["Location"] == f"/app/checklists/{checklist.pk}/"
+    expected = list(
+        Finding.objects.filter(valence__in=["challenge", "benefit"])
+        .order_by("theme__category__position", "theme__position", "position")
+        .values_list("pk", flat=True)
+    )
+    assert list(checklist.items.values_list("finding_id", flat=True)) == expected
+    assert (
+        checklist.items.challenges().count()
+        == Finding.objects.filter(valence=Valence.CHALLENGE).count()
+        == 16
+    )
+    assert not checklist.items.challenges().filter(applies=False).exists()
+    assert not checklist.items.filter(finding__valence=Valence.BENEFIT, applies=True).exists()
+    assert not checklist.items.filter(finding__valence="").exists()
+    assert checklist.created_by == planner and checklist.organisation == org_a
+
+
+def test_a_title_too_long_and_a_date_that_is_not_a_date_are_explained_and_nothing_is_lost(client, planner):
+    client.force_login(planner)
+    response = client.post(
+        "/app/orgs/northside/checklists/new/",
+        {"title": "x" * 201, "service": "Ward 7", "status": "draft", "review_date": "31/31/2026"},
+    )
+    page = response.content.decode()
+    assert "Title must be at most 200 characters (it has 201)." in page
+    assert "Enter a date like 31/12/2026." in page
+    assert 'value="Ward 7"' in page and "x" * 201 in page
+    assert not Checklist.objects.exists()
+
+
+def test_a_date_typed_the_british_way_is_understood(client, planner):
+    client.force_login(planner)
+    client.post(
+        "/app/orgs/northside/checklists/new/", {"title": "T", "status": "active", "review_date": "31/12/2026"}
+    )
+    assert str(Checklist.objects.get().review_date) == "2026-12-31"
+
+
+def test_a_viewer_cannot_create_a_checklist(client, viewer):
+    client.force_login(viewer)
+    assert (
+        client.post("/app/orgs/northside/checklists/new/", {"title": "T", "status": "draft"}).status_code
+        == 403
+    )
+    assert not Checklist.objects.exists()
+
+
+def test_a_planner_edits_the_details(client, planner, checklist):
+    client.force_login(planner)
+    client.post(
+        f"/app/checklists/{checklist.pk}/edit/", {"title": "Renamed", "status": "active", "review_date": ""}
+    )
+    checklist.refresh_from_db()
+    assert (checklist.title, checklist.status) == ("Renamed", "active")
+
+
+def test_a_planner_archives_and_unarchives_and_nothing_is_deleted(client, planner, checklist):
+    client.force_login(planner)
+    client.post(f"/app/checklists/{checklist.pk}/archive/")
+    checklist.refresh_from_db()
+    assert checklist.status == "archived"
+    assert checklist.items.count() == 25
+    client.post(f"/app/checklists/{checklist.pk}/unarchive/")
+    checklist.refresh_from_db()
+    assert checklist.status == "active"
+
+
+def test_the_delete_page_says_what_will_go(client, owner, checklist):
+    item = checklist.items.challenges().first()
+    planning.create_mitigation(item=item, changes={"action": "Do one thing"}, by=owner)
+    planning.create_mitigation(item=item, changes={"action": "Do another"}, by=owner)
+    client.force_login(owner)
+    page = client.get(f"/app/checklists/{checklist.pk}/delete/").content.decode()
+    assert "its 25 items" in page and "its 2 mitigations" in page
+    assert Checklist.objects.exists()
+
+
+def test_only_an_owner_deletes_a_checklist(client, owner, manager, planner, checklist):
+    for person in (manager, planner):
+        client.force_login(person)
+        assert client.post(f"/app/checklists/{checklist.pk}/delete/").status_code == 403
+    assert Checklist.objects.filter(pk=checklist.pk).exists()
+    client.force_login(owner)
+    response = client.post(f"/app/checklists/{checklist.pk}/delete/")
+    assert response["Location"] == "/app/orgs/northside/"
+    assert not Checklist.objects.exists() and not Item.objects.exists()
+    assert Finding.objects.count() == 26  # the evidence is untouched
+
+
+def test_the_checklist_page_shows_coverage_uncovered_challenges_and_items_in_published_order(
+    client, viewer, owner, checklist
+):
+    role_ambiguity = checklist.items.challenges().get(finding__theme__name="Role ambiguity")
+    planning.create_mitigation(
+        item=role_ambiguity, changes={"action": "Write a role description", "status": "planned"}, by=owner
+    )
+    planning.create_mitigation(
+        item=role_ambiguity, changes={"action": "Old idea", "status": "dropped"}, by=owner
+    )
+    client.force_login(viewer)
+    page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    assert "1 of 16 applicable challenges covered (6%)" in page
+    uncovered = page[
+        page.index("Applicable challenges with no mitigation yet") : page.index('id="challenges-heading"')
+    ]
+    assert "Role ambiguity" not in uncovered and "Workload" in uncovered
+    assert "2 mitigations (1 planned, 1 dropped)" in page
+    challenges = page[page.index('id="challenges-heading"') : page.index('id="benefits-heading"')]
+    assert challenges.index("Confusion over the PSW role") < challenges.index("Organisational challenges")
+    assert challenges.index("Role ambiguity") < challenges.index("Boundaries")
+    assert "0 of 9 chosen" in page
+
+
+def test_a_planner_chooses_a_benefit_as_an_outcome_from_the_checklist_page(client, planner, checklist):
+    benefit = checklist.items.get(finding__theme__name="Bridge")
+    client.force_login(planner)
+    response = client.post(f"/app/items/{benefit.pk}/outcome/", {"applies": "yes"})
+    assert response["Location"] == f"/app/checklists/{checklist.pk}/#benefits"
+    benefit.refresh_from_db()
+    assert benefit.applies
+    assert "1 of 9 chosen" in client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+
+
+STATUSES = ["planned", "done", "dropped", "blocked", "in_progress"] * 2
+
+
+def _add_mitigations(checklist, owner, per_item):
+    Mitigation.objects.bulk_create(
+        [
+            Mitigation(item=item, checklist=checklist, action=f"Action {n}", owner=owner, status=status)
+            for item in checklist.items.all()
+            for n, status in zip(range(per_item), STATUSES[:per_item], strict=True)
+        ]
+    )
+
+
+@pytest.mark.parametrize("per_item", [1, 10])
+def test_the_checklist_page_runs_a_fixed_number_of_queries(
+    client, owner, checklist, per_item, django_assert_num_queries
+):
+    _add_mitigations(checklist, owner, per_item)
+    client.force_login(owner)
+    # session, user, checklist, membership, items with counts and coverage, coverage,
+    # items and perspectives for the stakeholder lens
+    with django_assert_num_queries(8):
+        response = client.get(f"/app/checklists/{checklist.pk}/")
+    assert response.status_code == 200

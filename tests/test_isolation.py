@@ -1,0 +1,155 @@
+"""Every organisation-owned URL under the `peerplan` namespace, walked from the URL resolver: an outsider
+gets 404 for GET and POST, and a viewer gets 403 for everything that changes data, with nothing changed.
+
+The list is built from the resolver, so a URL added later without scoping fails here by default. Only
+URLs that are not about one organisation's data are allowed through, by name, below.
+"""
+
+import pytest
+from django.urls import get_resolver, reverse
+
+from peerplan import planning
+from peerplan.models import Checklist, Invitation, Item, Membership, Mitigation, SuggestedMitigation
+
+# Not organisation-owned: the person's own start page and actions, creating a new organisation, and the
+# invitation link (the token is the credential; it is tested in test_members.py).
+NOT_ORGANISATION_OWNED = {"home", "organisation_create", "my_actions", "invitation_accept"}
+
+
+def _walk(patterns, prefix=""):
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if hasattr(pattern, "url_patterns"):
+            yield from _walk(pattern.url_patterns, route)
+        else:
+            yield pattern.name, route
+
+
+def planning_urls():
+    """(name, route) of every URL in the `peerplan` namespace, straight from the resolver."""
+    _, resolver = get_resolver().namespace_dict["peerplan"]
+    return sorted(set(_walk(resolver.url_patterns)))
+
+
+SCOPED = [(name, route) for name, route in planning_urls() if name not in NOT_ORGANISATION_OWNED]
+
+
+def test_the_walk_finds_the_planning_urls():
+    names = {name for name, _ in SCOPED}
+    assert {"organisation", "members", "checklist", "checklist_delete", "item", "mitigation_edit"} <= names
+    assert all(name for name, _ in planning_urls()), "every planning URL needs a name"
+
+
+@pytest.fixture
+def world(org_a, owner, planner, viewer, outsider):
+    """One of everything in organisation A."""
+    checklist = planning.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
+    item = checklist.items.challenges().select_related("finding__theme").first()
+    suggestion = SuggestedMitigation.objects.filter(themes=item.finding.theme_id, is_published=True).first()
+    mitigation = planning.adopt_suggestion(item=item, suggestion=suggestion, by=owner)
+    invitation = planning.invite(organisation=org_a, email="new@example.org", role="planner", by=owner)
+    return {
+        "slug": org_a.slug,
+        "checklist": checklist.pk,
+        "item": item.pk,
+        "mitigation": mitigation.pk,
+        "membership": Membership.objects.get(user=planner).pk,
+        "invitation": invitation.pk,
+        "suggestion": suggestion.pk,
+        "token": invitation.token,
+    }
+
+
+def kwargs_for(route, world):
+    """Fill each URL parameter from what the route says it is about; an unknown one fails the test."""
+    kwargs = {}
+    for part in route.split("/"):
+        if not part.startswith("<"):
+            continue
+        converter_and_name = part.strip("<>")
+        name = converter_and_name.split(":")[-1]
+        if name == "slug":
+            kwargs[name] = world["slug"]
+        elif name == "token":
+            kwargs[name] = world["token"]
+        elif name == "suggestion_pk":
+            kwargs[name] = world["suggestion"]
+        elif name == "pk":
+            owner_of_pk = route.split("<int:pk>")[0].rstrip("/").split("/")[-1]
+            mapping = {
+                "checklists": "checklist",
+                "items": "item",
+                "mitigations": "mitigation",
+                "members": "membership",
+                "invitations": "invitation",
+            }
+            if owner_of_pk not in mapping:
+                pytest.fail(f"isolation test does not know what the pk in {route!r} is: add it to kwargs_for")
+            kwargs[name] = world[mapping[owner_of_pk]]
+        else:
+            pytest.fail(f"isolation test does not know how to fill <{converter_and_name}> in {route!r}")
+    return kwargs
+
+
+def snapshot():
+    """What must not change when someone is refused."""
+    return {
+        "checklists": list(
+            Checklist.objects.order_by("pk").values_list("pk", "title", "status", "review_date")
+        ),
+        "items": list(
+            Item.objects.order_by("pk").values_list("pk", "applies", "not_applicable_reason", "priority")
+        ),
+        "mitigations": list(
+            Mitigation.objects.order_by("pk").values_list("pk", "action", "status", "owner_id", "version")
+        ),
+        "memberships": list(Membership.objects.order_by("pk").values_list("pk", "user_id", "role")),
+        "invitations": list(Invitation.objects.order_by("pk").values_list("pk", "accepted_at")),
+    }
+
+
+@pytest.mark.parametrize(("name", "route"), SCOPED, ids=[name for name, _ in SCOPED])
+def test_an_outsider_gets_404_for_get_and_post(client, world, outsider, name, route):
+    client.force_login(outsider)
+    url = reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world))
+    before = snapshot()
+    assert client.get(url).status_code == 404, f"GET {url}"
+    assert (
+        client.post(url, {"role": "owner", "applies": "no", "action": "x", "version": 1}).status_code == 404
+    ), f"POST {url}"
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("name", "route"), SCOPED, ids=[name for name, _ in SCOPED])
+def test_a_viewer_gets_403_for_every_change_and_nothing_changes(client, world, viewer, owner, name, route):
+    url = reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world))
+    data = {"role": "owner", "applies": "no", "not_applicable_reason": "x", "action": "Changed", "version": 1}
+    client.force_login(viewer)
+    before = snapshot()
+    viewer_status = client.post(url, data).status_code
+    assert snapshot() == before
+    # A URL that refuses POST from its owner too (405) only shows things; every other one changes data.
+    client.force_login(owner)
+    if client.post(url, data).status_code == 405:
+        assert viewer_status == 405
+    else:
+        assert viewer_status == 403, f"POST {url} as a viewer"
+
+
+def test_a_person_not_signed_in_is_sent_to_sign_in_for_every_planning_url(client, world):
+    for name, route in SCOPED:
+        url = reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world))
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
+
+
+def test_every_planning_page_has_exactly_one_h1_for_its_owner(client, world, owner):
+    client.force_login(owner)
+    pages = [reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world)) for name, route in planning_urls()]
+    seen = 0
+    for url in pages:
+        response = client.get(url)
+        if response.status_code == 200:
+            seen += 1
+            assert response.content.decode().count("<h1") == 1, url
+    assert seen >= 10

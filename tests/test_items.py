@@ -1,0 +1,136 @@
+"""An item's page: the evidence in place, the decision, its mitigations and the suggestions for its theme."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+from django.utils.html import escape
+
+from evidence.models import Perspective, Source
+from peerplan import planning
+from peerplan.models import Mitigation
+
+
+@pytest.fixture
+def checklist(org_a, owner):
+    return planning.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
+
+
+@pytest.fixture
+def role_ambiguity(checklist):
+    return checklist.items.challenges().get(finding__theme__name="Role ambiguity")
+
+
+def test_the_item_page_shows_each_perspective_exactly_as_published_with_references(
+    client, viewer, role_ambiguity
+):
+    client.force_login(viewer)
+    page = client.get(f"/app/items/{role_ambiguity.pk}/").content.decode()
+    assert page.count("<h1>") == 1
+    perspectives = Perspective.objects.filter(finding=role_ambiguity.finding)
+    assert perspectives.count() >= 2
+    for perspective in perspectives:
+        assert f'<p class="published-text mb-0">{escape(perspective.summary)}</p>' in page
+        for number in perspective.reference_numbers():
+            assert f"[{number}]" in page
+
+
+def test_the_mixed_footnote_is_shown_where_mixed_appears(client, viewer, role_ambiguity):
+    client.force_login(viewer)
+    page = client.get(f"/app/items/{role_ambiguity.pk}/").content.decode()
+    footnote = Source.objects.get().footnote("a")
+    assert footnote.startswith("For ‘mixed’ samples")
+    assert escape(footnote) in page
+    assert "Mixed<sup>" in page
+
+
+def test_a_challenge_that_does_not_apply_needs_a_reason_beside_the_field(client, planner, role_ambiguity):
+    client.force_login(planner)
+    response = client.post(
+        f"/app/items/{role_ambiguity.pk}/", {"applies": "no", "priority": "low", "note": "my note"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="error_1_id_not_applicable_reason"' in page
+    assert "Say why this does not apply to your service." in page
+    assert "my note" in page
+    role_ambiguity.refresh_from_db()
+    assert role_ambiguity.applies and role_ambiguity.priority == "medium"
+
+
+def test_does_not_apply_is_looked_at_again_in_a_year_unless_a_date_is_given(client, planner, role_ambiguity):
+    client.force_login(planner)
+    client.post(
+        f"/app/items/{role_ambiguity.pk}/",
+        {
+            "applies": "no",
+            "not_applicable_reason": "Our PSWs have a clear role already",
+            "priority": "low",
+            "note": "",
+        },
+    )
+    role_ambiguity.refresh_from_db()
+    assert not role_ambiguity.applies
+    assert role_ambiguity.not_applicable_reason == "Our PSWs have a clear role already"
+    assert role_ambiguity.rereview_on == timezone.localdate() + timedelta(days=365)
+    client.post(
+        f"/app/items/{role_ambiguity.pk}/",
+        {
+            "applies": "no",
+            "not_applicable_reason": "Still clear",
+            "rereview_on": "2027-03-01",
+            "priority": "low",
+        },
+    )
+    role_ambiguity.refresh_from_db()
+    assert role_ambiguity.rereview_on == date(2027, 3, 1)
+
+
+def test_applying_again_clears_the_reason(client, planner, role_ambiguity):
+    planning.decide_item(item=role_ambiguity, applies=False, reason="Not here")
+    client.force_login(planner)
+    client.post(f"/app/items/{role_ambiguity.pk}/", {"applies": "yes", "priority": "high", "note": ""})
+    role_ambiguity.refresh_from_db()
+    assert (
+        role_ambiguity.applies
+        and role_ambiguity.not_applicable_reason == ""
+        and role_ambiguity.rereview_on is None
+    )
+    assert role_ambiguity.priority == "high"
+
+
+def test_a_viewer_sees_the_decision_but_no_form(client, viewer, role_ambiguity):
+    client.force_login(viewer)
+    page = client.get(f"/app/items/{role_ambiguity.pk}/").content.decode()
+    assert "Save decision" not in page and "Adopt" not in page
+    assert "Applies" in page
+
+
+def test_a_dropped_mitigation_stays_visible_struck_through(client, viewer, owner, role_ambiguity):
+    planning.create_mitigation(
+        item=role_ambiguity, changes={"action": "An idea we dropped", "status": "dropped"}, by=owner
+    )
+    client.force_login(viewer)
+    page = client.get(f"/app/items/{role_ambiguity.pk}/").content.decode()
+    assert "<del>An idea we dropped</del>" in page
+    assert "Dropped" in page
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_the_item_page_runs_a_fixed_number_of_queries(
+    client, owner, role_ambiguity, count, django_assert_num_queries
+):
+    Mitigation.objects.bulk_create(
+        [
+            Mitigation(
+                item=role_ambiguity, checklist_id=role_ambiguity.checklist_id, action=f"A{n}", owner=owner
+            )
+            for n in range(count)
+        ]
+    )
+    client.force_login(owner)
+    # session, user, item, membership, perspectives, their references, mitigations, suggestions,
+    # source, the finding's references, the priority choices of the form (none: choices are static)
+    with django_assert_num_queries(10):
+        response = client.get(f"/app/items/{role_ambiguity.pk}/")
+    assert response.status_code == 200
