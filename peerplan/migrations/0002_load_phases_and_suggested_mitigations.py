@@ -1,7 +1,6 @@
 """The four implementation phases (ImROC Briefing 7, Repper et al. 2013) and the starter library of
 suggested mitigations (peerplan/fixtures/suggested_mitigations.json), each labelled with its provenance.
-
-Also the "Curators" group, with the permissions to curate the evidence and the suggestion library.
+(The "Curators" group that curates both is made by evidence's 0004_curators_group.)
 """
 
 import json
@@ -20,11 +19,6 @@ PHASES = [
     ("Ongoing development", "Keeping the role healthy over time: peer networks, career pathways, a collective "
      "voice and learning from feedback."),
 ]
-
-CURATED_MODELS = {
-    "evidence": ["source", "reference", "category", "theme", "finding", "perspective"],
-    "peerplan": ["suggestedmitigation", "implementationphase"],
-}
 
 
 def load(apps, schema_editor):
@@ -63,32 +57,12 @@ def load(apps, schema_editor):
         suggestion.themes.set([themes[name] for name in entry["themes"]])
 
 
-def curators_group(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    # Permissions are normally made after all migrations; make them now so the group can hold them.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name="Curators")
-    for app_label, models in CURATED_MODELS.items():
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label=app_label, content_type__model__in=models)
-        )
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("peerplan", "0001_initial"),
         ("evidence", "0002_load_table6"),
-        ("auth", "0012_alter_user_first_name_max_length"),
-        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
         migrations.RunPython(load, migrations.RunPython.noop),
-        migrations.RunPython(curators_group, migrations.RunPython.noop),
     ]
