@@ -71,7 +71,7 @@ class Entry:
 
 
 def _who(record):
-    return person_name(record.history_user) if record.history_user_id else "Someone (not signed in)"
+    return person_name(record.history_user) if record.history_user_id else "Someone"
 
 
 def _quote(text, length=80):
@@ -163,7 +163,13 @@ def _entries(model, records, names, subject=None, skip_created=False):
         elif record.history_type == "-":
             entries.append(Entry(record.history_date, who, f"{who} deleted {this}", "deleted", reason=reason))
         else:
-            changes = _changes(model, record, previous, names) if previous is not None else []
+            if previous is None:
+                # Created without a history record (e.g. a bulk insert): nothing to compare with.
+                sentence = f"{who} changed {this} (what it was before is not recorded)"
+                entries.append(Entry(record.history_date, who, sentence, "changed", reason=reason))
+                entries[-1].history_id, entries[-1].object_pk = record.history_id, record.id
+                continue
+            changes = _changes(model, record, previous, names)
             if not changes and not reason:
                 continue  # saved without changing anything a person would notice
             if changes and subject:

@@ -1,6 +1,8 @@
 """Planning data made with the ORM, the way the planning branch's create_checklist_from_evidence
 makes it: one item per challenge finding (applies) and per benefit finding (not selected)."""
 
+from simple_history.utils import bulk_create_with_history
+
 from evidence.models import Finding, Valence
 from peerplan.models import Checklist, ChecklistStatus, Item, Mitigation, MitigationStatus
 
@@ -12,9 +14,14 @@ def make_checklist(org, title, by=None, status=ChecklistStatus.ACTIVE, review_da
     findings = Finding.objects.filter(valence__in=[Valence.CHALLENGE, Valence.BENEFIT]).order_by(
         "theme__category__position", "theme__position", "position"
     )
-    Item.objects.bulk_create(
-        Item(checklist=checklist, finding=finding, applies=finding.valence == Valence.CHALLENGE)
-        for finding in findings
+    # With history, so the first edit of an item has a version to be compared with.
+    bulk_create_with_history(
+        [
+            Item(checklist=checklist, finding=finding, applies=finding.valence == Valence.CHALLENGE)
+            for finding in findings
+        ],
+        Item,
+        default_user=by,
     )
     return checklist
 
