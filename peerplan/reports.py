@@ -65,7 +65,7 @@ def export_items(checklist):
             ),
             Prefetch(
                 "mitigations",
-                queryset=Mitigation.objects.select_related("owner", "phase").order_by("due_date", "pk"),
+                queryset=Mitigation.objects.select_related("owner", "phase").soonest_due_first(),
             ),
         )
     )

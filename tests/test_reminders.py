@@ -31,7 +31,8 @@ def sent_to(address):
 def plan(org_a, org_b, owner, manager, planner, viewer, outsider):
     """Pat (planner) owns: overdue in Northside, due in 3 days in Southside (Pat is a member there too),
     due in 9 days (outside the default 7), done and overdue (not open), overdue on an archived plan.
-    Vic (viewer) owns one overdue action but then leaves Northside. Checklist "Community team" is past review."""
+    Vic (viewer) owns one overdue action but then leaves Northside.
+    Checklist "Community team" is past review."""
     Membership.objects.create(organisation=org_b, user=planner, role="viewer")
     north = make_checklist(org_a, "Community team", manager, review_date=days(-1))
     south = make_checklist(org_b, "South plan", outsider)
