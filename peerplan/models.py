@@ -160,6 +160,12 @@ class ChecklistQuerySet(models.QuerySet):
     def past_review(self, today):
         return self.exclude(status=ChecklistStatus.ARCHIVED).filter(review_date__lt=today)
 
+    def active(self):
+        return self.filter(status=ChecklistStatus.ACTIVE)
+
+    def not_archived(self):
+        return self.exclude(status=ChecklistStatus.ARCHIVED)
+
 
 class Checklist(models.Model):
     """An organisation's implementation plan for PSW roles in one service or setting."""
@@ -295,6 +301,30 @@ class MitigationQuerySet(models.QuerySet):
 
     def blocked(self):
         return self.filter(status=MitigationStatus.BLOCKED)
+
+    def in_organisation(self, organisation):
+        return self.filter(checklist__organisation=organisation)
+
+    def on_current_checklists(self):
+        """Actions whose checklist is not archived: an archived plan no longer asks anything of anyone."""
+        return self.exclude(checklist__status=ChecklistStatus.ARCHIVED)
+
+    def owned_by_member(self, user):
+        """Actions this person owns in organisations they still belong to (a leaver's old actions stay
+        with the organisation, out of their sight)."""
+        return self.filter(owner=user, checklist__organisation__memberships__user=user)
+
+    def soonest_due_first(self):
+        return self.order_by(models.F("due_date").asc(nulls_last=True), "pk")
+
+    def with_overdue(self, today):
+        """Annotate `overdue_now`: open and due before today."""
+        late = models.Q(status__in=OPEN_STATUSES, due_date__lt=today)
+        return self.annotate(overdue_now=models.ExpressionWrapper(late, output_field=models.BooleanField()))
+
+    def for_listing(self):
+        """What a list of actions shows beside each one, fetched in the same query."""
+        return self.select_related("checklist__organisation", "item__finding__theme", "owner")
 
 
 class Mitigation(models.Model):

@@ -7,8 +7,8 @@ from peerplan.views import accounts
 from peerplan.views import checklists as checklist_views
 from peerplan.views import home as home_views
 from peerplan.views import organisations as organisation_views
-
-app_name_planning = "peerplan"
+from peerplan.views import reports as report_views
+from peerplan.views import tracking as tracking_views
 
 planning_patterns = [
     path("", organisation_views.home, name="home"),
@@ -40,6 +40,20 @@ planning_patterns = [
         "items/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.suggestion_adopt, name="suggestion_adopt"
     ),
     path("mitigations/<int:pk>/edit/", checklist_views.mitigation_edit, name="mitigation_edit"),
+    # Tracking: what is late, what is stuck, are we covered.
+    path("orgs/<slug:slug>/dashboard/", tracking_views.dashboard, name="dashboard"),
+    path("orgs/<slug:slug>/actions/", tracking_views.actions, name="actions"),
+    path("my-actions/", tracking_views.my_actions, name="my_actions"),
+    path("checklists/<int:pk>/history/", tracking_views.checklist_history, name="checklist_history"),
+    path("mitigations/<int:pk>/history/", tracking_views.mitigation_history, name="mitigation_history"),
+    path(
+        "mitigations/<int:pk>/restore/<int:history_id>/",
+        tracking_views.mitigation_restore,
+        name="mitigation_restore",
+    ),
+    path("checklists/<int:pk>/export.csv", report_views.checklist_export_csv, name="checklist_export_csv"),
+    path("checklists/<int:pk>/export.xlsx", report_views.checklist_export_xlsx, name="checklist_export_xlsx"),
+    path("checklists/<int:pk>/report/", report_views.checklist_report, name="checklist_report"),
 ]
 
 urlpatterns = [

@@ -1,6 +1,5 @@
-"""The landing page, the signed-in start page and the health check."""
+"""The landing page and the health check."""
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -9,11 +8,6 @@ from django.views.decorators.cache import never_cache
 
 def landing(request):
     return render(request, "home.html")
-
-
-@login_required
-def dashboard_home(request):
-    return render(request, "peerplan/start.html")
 
 
 @never_cache

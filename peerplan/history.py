@@ -1,0 +1,281 @@
+"""Readable timelines from django-simple-history, and restoring an earlier version of an action.
+
+A timeline entry reads as a sentence a person would say: "Sam changed status from Planned to Done".
+Each record is compared with the one before it for the same object (both fetched in the same query),
+so a timeline costs a fixed number of queries however long it is.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
+from django.utils.formats import date_format
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
+
+from evidence.models import Finding
+from peerplan.models import Checklist, ImplementationPhase, Item, Membership, Mitigation, SuggestedMitigation
+from peerplan.tracking import person_name
+
+# Bookkeeping fields that change with every save or never change: not worth a sentence.
+NOT_SHOWN = {"id", "version", "created_at", "updated_at", "created_by", "checklist", "item", "organisation"}
+
+# What restoring an action brings back: what people edit. Never its identity (pk, checklist, item),
+# its creation record, or its version (which moves forward, so an open edit form notices the restore).
+RESTORED_FIELDS = [
+    "action",
+    "owner",
+    "owner_name",
+    "due_date",
+    "status",
+    "notes",
+    "phase",
+    "co_produced",
+    "lived_experience_led",
+    "suggestion",
+]
+
+NOUNS = {Checklist: "checklist", Item: "item", Mitigation: "action"}
+
+DATETIME_FORMAT = "j F Y, H:i"
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str  # the field's name in words: "status", "due date"
+    old: str
+    new: str
+
+    @property
+    def phrase(self):
+        if self.old == "":
+            return f"set {self.label} to {self.new}"
+        if self.new == "":
+            return f"cleared {self.label} (was {self.old})"
+        return f"changed {self.label} from {self.old} to {self.new}"
+
+
+@dataclass
+class Entry:
+    """One line of a timeline: who did what, when."""
+
+    when: object
+    who: str
+    sentence: str
+    kind: str  # created, changed, deleted
+    changes: list = field(default_factory=list)
+    reason: str = ""
+    history_id: int = 0
+    object_pk: int = 0
+    restorable: bool = False
+
+
+def _who(record):
+    return person_name(record.history_user) if record.history_user_id else "Someone"
+
+
+def _quote(text, length=80):
+    return f"“{Truncator(text).chars(length)}”"
+
+
+class _Names:
+    """Display names for the foreign keys a timeline mentions, fetched once per kind."""
+
+    def __init__(self, records):
+        owners, phases, suggestions = set(), set(), set()
+        for record in records:
+            if hasattr(record, "owner_id"):
+                owners.add(record.owner_id)
+            if hasattr(record, "phase_id"):
+                phases.add(record.phase_id)
+            if hasattr(record, "suggestion_id"):
+                suggestions.add(record.suggestion_id)
+        owners.discard(None), phases.discard(None), suggestions.discard(None)
+        users = get_user_model().objects.filter(pk__in=owners) if owners else []
+        self.by_field = {
+            "owner": {user.pk: person_name(user) for user in users},
+            "phase": dict(ImplementationPhase.objects.filter(pk__in=phases).values_list("pk", "name"))
+            if phases
+            else {},
+            "suggestion": (
+                dict(SuggestedMitigation.objects.filter(pk__in=suggestions).values_list("pk", "title"))
+                if suggestions
+                else {}
+            ),
+        }
+
+    def show(self, model, name, value):
+        """A value as a person reads it: choice labels, yes/no, dates in words, names for people."""
+        model_field = model._meta.get_field(name)
+        if value is None or value == "":
+            return ""
+        if isinstance(model_field, models.ForeignKey):
+            return self.by_field.get(name, {}).get(value, "someone no longer listed")
+        if model_field.choices:
+            return str(dict(model_field.flatchoices).get(value, value))
+        if isinstance(model_field, models.BooleanField):
+            return "yes" if value else "no"
+        if isinstance(model_field, models.DateTimeField):
+            return date_format(localtime(value), DATETIME_FORMAT)
+        if isinstance(model_field, models.DateField):
+            return date_format(value, "j F Y")
+        if isinstance(model_field, models.TextField | models.CharField):
+            return _quote(value)
+        return str(value)
+
+
+def _changes(model, record, previous, names):
+    delta = record.diff_against(previous, excluded_fields=NOT_SHOWN)
+    order = {f.name: position for position, f in enumerate(model._meta.fields)}
+    changes = []
+    for change in sorted(delta.changes, key=lambda c: order.get(c.field, 0)):
+        label = str(model._meta.get_field(change.field).verbose_name)
+        old, new = names.show(model, change.field, change.old), names.show(model, change.field, change.new)
+        if old != new:
+            changes.append(Change(label, old, new))
+    return changes
+
+
+def _join(phrases):
+    if len(phrases) <= 1:
+        return "".join(phrases)
+    return ", ".join(phrases[:-1]) + " and " + phrases[-1]
+
+
+def _entries(model, records, names, subject=None, skip_created=False):
+    """Entries for one kind of object. `records` are ordered oldest first; each is compared with the
+    previous record of the same object. `subject(record)` names the object when the timeline mixes
+    several ("the action “…”"); without it the sentence speaks of "this action"."""
+    noun = NOUNS[model]
+    previous_by_object = {}
+    entries = []
+    for record in records:
+        previous = previous_by_object.get(record.id)
+        previous_by_object[record.id] = record
+        who = _who(record)
+        this = subject(record) if subject else f"this {noun}"
+        reason = record.history_change_reason or ""
+        if record.history_type == "+":
+            if skip_created:
+                continue
+            sentence = f"{who} created {this}"
+            entries.append(Entry(record.history_date, who, sentence, "created", reason=reason))
+        elif record.history_type == "-":
+            entries.append(Entry(record.history_date, who, f"{who} deleted {this}", "deleted", reason=reason))
+        else:
+            if previous is None:
+                # Created without a history record (e.g. a bulk insert): nothing to compare with.
+                sentence = f"{who} changed {this} (what it was before is not recorded)"
+                entries.append(Entry(record.history_date, who, sentence, "changed", reason=reason))
+                entries[-1].history_id, entries[-1].object_pk = record.history_id, record.id
+                continue
+            changes = _changes(model, record, previous, names)
+            if not changes and not reason:
+                continue  # saved without changing anything a person would notice
+            if changes and subject:
+                sentence = f"{who} updated {this}: " + _join([change.phrase for change in changes])
+            elif changes:
+                sentence = f"{who} " + _join([change.phrase for change in changes])
+            else:
+                sentence = f"{who} saved {this} without changes"
+            entries.append(Entry(record.history_date, who, sentence, "changed", changes, reason))
+        entries[-1].history_id = record.history_id
+        entries[-1].object_pk = record.id
+    return entries
+
+
+def _records(model, **filters):
+    return list(
+        model.history.filter(**filters).select_related("history_user").order_by("history_date", "history_id")
+    )
+
+
+def mitigation_timeline(mitigation):
+    """Newest first. Every entry but the newest can be restored (the newest is what the action is now)."""
+    records = _records(Mitigation, id=mitigation.pk)
+    entries = _entries(Mitigation, records, _Names(records))
+    for entry in entries[:-1]:
+        entry.restorable = entry.kind != "deleted"
+    return list(reversed(entries))
+
+
+def item_timeline(item):
+    records = _records(Item, id=item.pk)
+    return list(reversed(_entries(Item, records, _Names(records))))
+
+
+def checklist_timeline(checklist):
+    """The checklist's own changes, its items' changes and its actions' whole lives, newest first.
+    Items are created with the checklist, so their creation is not repeated item by item."""
+    checklist_records = _records(Checklist, id=checklist.pk)
+    item_records = _records(Item, checklist_id=checklist.pk)
+    action_records = _records(Mitigation, checklist_id=checklist.pk)
+    names = _Names(action_records)
+    findings = {
+        finding.pk: str(finding)
+        for finding in Finding.objects.filter(pk__in={r.finding_id for r in item_records}).select_related(
+            "theme"
+        )
+    }
+    entries = [
+        *_entries(Checklist, checklist_records, names),
+        *_entries(
+            Item,
+            item_records,
+            names,
+            subject=lambda r: f"the item {_quote(findings.get(r.finding_id, 'removed finding'))}",
+            skip_created=True,
+        ),
+        *_entries(Mitigation, action_records, names, subject=lambda r: f"the action {_quote(r.action, 60)}"),
+    ]
+    entries.sort(key=lambda entry: (entry.when, entry.history_id), reverse=True)
+    return entries
+
+
+class StaleVersion(Exception):
+    """The action changed after the person opened its history: restoring now would overwrite that."""
+
+
+def restore_mitigation(mitigation, record, *, by, seen_version=None):
+    """Bring back the values an action had in `record` (one of its own history records).
+
+    Saves a new version (so an edit form opened before the restore is refused, not applied) and a new
+    history entry saying which version was restored. Returns the notes a person should be told.
+    """
+    notes = []
+    with transaction.atomic():
+        current = Mitigation.objects.select_for_update().select_related("checklist").get(pk=mitigation.pk)
+        if seen_version is not None and current.version != seen_version:
+            raise StaleVersion
+        for name in RESTORED_FIELDS:
+            attname = Mitigation._meta.get_field(name).attname
+            setattr(current, attname, getattr(record, attname))
+        # What the old version pointed at may be gone: an owner who left the organisation keeps their
+        # name on the action (as a person outside it); a deleted phase or suggestion is left empty.
+        if (
+            current.owner_id
+            and not Membership.objects.filter(
+                user_id=current.owner_id, organisation_id=current.checklist.organisation_id
+            ).exists()
+        ):
+            former = get_user_model().objects.filter(pk=current.owner_id).first()
+            current.owner_id = None
+            if former is not None and not current.owner_name:
+                current.owner_name = person_name(former)
+            notes.append(
+                "The owner of that version is no longer a member, so they are named as an outside owner."
+            )
+        if current.phase_id and not ImplementationPhase.objects.filter(pk=current.phase_id).exists():
+            current.phase_id = None
+        if (
+            current.suggestion_id
+            and not SuggestedMitigation.objects.filter(pk=current.suggestion_id).exists()
+        ):
+            current.suggestion_id = None
+        current.version += 1
+        current._history_user = by
+        current._change_reason = (
+            f"Restored the version of {date_format(localtime(record.history_date), DATETIME_FORMAT)}"
+        )
+        current.save()
+    return current, notes

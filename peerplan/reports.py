@@ -1,0 +1,220 @@
+"""A checklist as rows for CSV and XLSX, and as a printable report for a governance board.
+
+Rows hold real values (dates stay dates); each writer neutralises text that a spreadsheet would run as a
+formula. Everything is fetched up front in a fixed number of queries, then written row by row.
+"""
+
+import csv
+from dataclasses import dataclass
+from io import BytesIO
+
+from django.db.models import Prefetch
+from django.utils.text import slugify
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from evidence.models import Perspective, Source, Valence
+from peerplan.models import LIVE_STATUSES, Item, Mitigation, MitigationStatus
+from peerplan.tracking import owner_label, progress_by_checklist
+
+HEADERS = [
+    "Item",
+    "Theme",
+    "Category",
+    "Challenge or benefit",
+    "Applies to this service",
+    "Priority",
+    "Action",
+    "Owner",
+    "Due date",
+    "Status",
+    "Phase",
+    "Co-produced",
+    "Evidence references",
+]
+COLUMN_WIDTHS = [34, 28, 30, 12, 12, 10, 60, 22, 12, 14, 18, 12, 18]
+
+UNCOVERED = "Uncovered"
+DOES_NOT_APPLY = "Does not apply"
+NO_ACTION_YET = "No action yet"
+
+# A spreadsheet runs a cell beginning with these as a formula (tab and carriage return too, which some
+# programs strip before looking). A leading apostrophe makes it text and is what Excel itself shows.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def export_items(checklist):
+    """The checklist's items in published order with everything a row or the report needs (four
+    queries: items, finding references, mitigations with owners and phases, perspectives)."""
+    return list(
+        Item.objects.filter(checklist=checklist)
+        .select_related("finding__theme__category")
+        .prefetch_related(
+            "finding__references",
+            Prefetch(
+                "finding__perspectives",
+                queryset=Perspective.objects.order_by("position").prefetch_related("references"),
+            ),
+            Prefetch(
+                "mitigations",
+                queryset=Mitigation.objects.select_related("owner", "phase").soonest_due_first(),
+            ),
+        )
+    )
+
+
+def _listed(item):
+    """Every challenge is listed (applies or not); a benefit only when the service selected it or
+    has actions for it."""
+    return item.finding.valence == Valence.CHALLENGE or item.applies or bool(item.mitigations.all())
+
+
+def _references(item):
+    return ", ".join(str(number) for number in item.finding.reference_numbers())
+
+
+def checklist_rows(items):
+    """One row per action, and one row for each listed item that has none."""
+    for item in items:
+        if not _listed(item):
+            continue
+        finding = item.finding
+        common = [
+            str(finding),
+            finding.theme.name,
+            finding.theme.category.name,
+            finding.get_valence_display(),
+            "Yes" if item.applies else "No",
+            item.get_priority_display(),
+        ]
+        references = _references(item)
+        actions = item.mitigations.all()
+        for action in actions:
+            yield [
+                *common,
+                action.action,
+                owner_label(action),
+                action.due_date,
+                action.get_status_display(),
+                action.phase.name if action.phase_id else "",
+                "Yes" if action.co_produced else "No",
+                references,
+            ]
+        if not actions:
+            if finding.valence == Valence.CHALLENGE:
+                status = UNCOVERED if item.applies else DOES_NOT_APPLY
+            else:
+                status = NO_ACTION_YET
+            yield [*common, "", "", None, status, "", "", references]
+
+
+def filename(checklist, extension):
+    return f"{slugify(checklist.title) or f'checklist-{checklist.pk}'}.{extension}"
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, so csv.writer can feed a stream."""
+
+    def write(self, value):
+        return value
+
+
+def csv_lines(items):
+    """The CSV as a stream of lines: a UTF-8 byte-order mark first, so Excel reads the accents right."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff"
+    yield writer.writerow(HEADERS)
+    for row in checklist_rows(items):
+        yield writer.writerow(["" if value is None else neutralise(_csv_value(value)) for value in row])
+
+
+def _csv_value(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def xlsx_bytes(checklist, items):
+    """The workbook, written in write-only mode so memory stays flat however many rows there are."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="Checklist")
+    for index, width in enumerate(COLUMN_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for title in HEADERS:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    due_column = HEADERS.index("Due date")
+    for row in checklist_rows(items):
+        cells = [neutralise(value) for value in row]
+        if cells[due_column] is not None:
+            date_cell = WriteOnlyCell(sheet, value=cells[due_column])
+            date_cell.number_format = "DD/MM/YYYY"
+            cells[due_column] = date_cell
+        sheet.append(cells)
+    output = BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+# The printable report --------------------------------------------------------------------------
+
+
+@dataclass
+class ReportItem:
+    item: object
+    actions: list
+    is_covered: bool
+    references: str
+
+
+@dataclass
+class ReportTheme:
+    theme: object
+    items: list
+
+
+@dataclass
+class ReportCategory:
+    category: object
+    themes: list
+
+
+def report(checklist, today):
+    """What the governance report shows: figures for the cover, then categories → themes → items."""
+    items = export_items(checklist)
+    categories = []
+    for item in items:
+        if not _listed(item):
+            continue
+        theme, category = item.finding.theme, item.finding.theme.category
+        if not categories or categories[-1].category.pk != category.pk:
+            categories.append(ReportCategory(category, []))
+        themes = categories[-1].themes
+        if not themes or themes[-1].theme.pk != theme.pk:
+            themes.append(ReportTheme(theme, []))
+        actions = list(item.mitigations.all())
+        themes[-1].items.append(
+            ReportItem(item, actions, any(a.status in LIVE_STATUSES for a in actions), _references(item))
+        )
+    progress = progress_by_checklist([checklist.pk], today)[checklist.pk]
+    return {
+        "categories": categories,
+        "coverage": checklist.coverage(),
+        "coverage_by_group": list(checklist.coverage_by_group().items()),  # in the groups' published order
+        "progress": progress,
+        "open_count": sum(
+            progress.count(s) for s in (MitigationStatus.PLANNED, MitigationStatus.IN_PROGRESS)
+        ),
+        "source": Source.objects.first(),
+    }

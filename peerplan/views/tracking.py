@@ -1,0 +1,130 @@
+"""Tracking pages: the organisation dashboard, the action list, my actions, and history."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from peerplan import history, tracking
+from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organisation
+from peerplan.models import Mitigation, MitigationStatus
+from peerplan.views._http import SAFE, only
+
+PAGE_SIZE = 25
+HISTORY_PAGE_SIZE = 50
+
+
+@login_required
+def dashboard(request, slug):
+    organisation, membership = load_organisation(request, slug)
+    if refused := only(request, *SAFE):
+        return refused
+    today = tracking.today()
+    figures = tracking.dashboard(organisation, today)
+    return render(
+        request,
+        "peerplan/tracking/dashboard.html",
+        {"organisation": organisation, "membership": membership, "today": today, **figures},
+    )
+
+
+@login_required
+def actions(request, slug):
+    organisation, membership = load_organisation(request, slug)
+    if refused := only(request, *SAFE):
+        return refused
+    form = tracking.ActionFilterForm(request.GET or None, organisation=organisation)
+    queryset = Mitigation.objects.in_organisation(organisation)
+    if form.is_bound:
+        form.is_valid()  # errors are shown beside their fields; the valid filters still apply
+        queryset = tracking.filter_actions(queryset, form.cleaned_data)
+    today = tracking.today()
+    listing = queryset.for_listing().with_overdue(today).soonest_due_first()
+    page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "peerplan/tracking/actions.html",
+        {"organisation": organisation, "form": form, "page": page, "today": today},
+    )
+
+
+@login_required
+def my_actions(request):
+    show_all = request.GET.get("show") == "all"
+    queryset = Mitigation.objects.owned_by_member(request.user)
+    if not show_all:
+        queryset = queryset.open().on_current_checklists()
+    today = tracking.today()
+    listing = queryset.for_listing().with_overdue(today).soonest_due_first()
+    page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "peerplan/tracking/my_actions.html",
+        {"page": page, "show_all": show_all, "today": today},
+    )
+
+
+@login_required
+def checklist_history(request, pk):
+    checklist, membership = load_checklist(request, pk)
+    if refused := only(request, *SAFE):
+        return refused
+    page = Paginator(history.checklist_timeline(checklist), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "peerplan/tracking/checklist_history.html",
+        {"checklist": checklist, "organisation": checklist.organisation, "page": page},
+    )
+
+
+@login_required
+def mitigation_history(request, pk):
+    mitigation, membership = load_mitigation(request, pk)
+    if refused := only(request, *SAFE):
+        return refused
+    page = Paginator(history.mitigation_timeline(mitigation), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "peerplan/tracking/mitigation_history.html",
+        {
+            "mitigation": mitigation,
+            "organisation": mitigation.checklist.organisation,
+            "page": page,
+            "can_restore": membership.can_manage,
+            "status_label": MitigationStatus(mitigation.status).label,
+        },
+    )
+
+
+@login_required
+def mitigation_restore(request, pk, history_id):
+    mitigation, membership = load_mitigation(request, pk, need=MANAGE)
+    if refused := only(request, "POST"):
+        return refused
+    record = get_object_or_404(mitigation.history.all(), history_id=history_id)
+    if record.history_type == "-":
+        raise Http404("A deletion cannot be restored here.")
+    try:
+        seen_version = int(request.POST.get("version", ""))
+    except ValueError:
+        seen_version = None
+    try:
+        _, notes = history.restore_mitigation(mitigation, record, by=request.user, seen_version=seen_version)
+    except history.StaleVersion:
+        messages.error(
+            request,
+            "Someone changed this action after you opened its history, so nothing was restored. "
+            "Look at the latest change below and restore again if you still want to.",
+        )
+        return redirect("peerplan:mitigation_history", pk=mitigation.pk)
+    messages.success(
+        request, "The earlier version is restored. The timeline shows the restore as a new change."
+    )
+    for note in notes:
+        messages.info(request, note)
+    return redirect("peerplan:mitigation_history", pk=mitigation.pk)

@@ -1,0 +1,148 @@
+"""The organisation's action list: filters in the URL, validated, narrowed to the organisation."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from evidence.models import Theme
+from peerplan.models import MitigationStatus
+from tests.factories import item_for, make_checklist, make_mitigation
+
+TODAY = timezone.localdate()
+S = MitigationStatus
+
+
+def days(n):
+    return TODAY + timedelta(days=n)
+
+
+@pytest.fixture
+def lists(org_a, org_b, manager, planner, viewer, outsider):
+    community = make_checklist(org_a, "Community team", manager)
+    wards = make_checklist(org_a, "Inpatient wards", manager)
+    south = make_checklist(org_b, "South plan", outsider)
+    make_mitigation(
+        item_for(community, "Role ambiguity"), "Role description", S.PLANNED, owner=planner, due_date=days(5)
+    )
+    make_mitigation(
+        item_for(community, "Workload"), "Cap caseloads", S.BLOCKED, owner=manager, due_date=days(-2)
+    )
+    make_mitigation(
+        item_for(wards, "Role ambiguity"), "Ward roles", S.DONE, owner=planner, due_date=days(-20)
+    )
+    make_mitigation(item_for(wards, "Boundaries"), "Ward boundaries", S.IN_PROGRESS, owner_name="Dr Outside")
+    make_mitigation(item_for(south, "Role ambiguity"), "Southside secret", S.PLANNED, owner=outsider)
+    return {"community": community, "wards": wards, "south": south}
+
+
+def _listed(response):
+    return sorted(action.action for action in response.context["page"].object_list)
+
+
+def test_without_filters_it_lists_every_action_of_the_organisation_and_no_other(client, lists, viewer):
+    client.force_login(viewer)
+    response = client.get("/app/orgs/northside/actions/")
+    assert response.status_code == 200
+    assert _listed(response) == ["Cap caseloads", "Role description", "Ward boundaries", "Ward roles"]
+    assert "Southside secret" not in response.content.decode()
+
+
+def test_it_filters_by_checklist_owner_status_theme_and_due_dates(client, lists, viewer, planner):
+    client.force_login(viewer)
+    base = "/app/orgs/northside/actions/"
+    assert _listed(client.get(base, {"checklist": lists["wards"].pk})) == ["Ward boundaries", "Ward roles"]
+    assert _listed(client.get(base, {"owner": planner.pk})) == ["Role description", "Ward roles"]
+    assert _listed(client.get(base, {"status": ["blocked", "in_progress"]})) == [
+        "Cap caseloads",
+        "Ward boundaries",
+    ]
+    role_ambiguity = Theme.objects.get(name="Role ambiguity")
+    assert _listed(client.get(base, {"theme": role_ambiguity.pk})) == ["Role description", "Ward roles"]
+    assert _listed(
+        client.get(base, {"due_after": days(-5).isoformat(), "due_before": days(5).isoformat()})
+    ) == [
+        "Cap caseloads",
+        "Role description",
+    ]
+    combined = client.get(base, {"owner": planner.pk, "status": "planned", "theme": role_ambiguity.pk})
+    assert _listed(combined) == ["Role description"]
+
+
+def test_choices_are_narrowed_to_the_organisation(client, lists, viewer):
+    client.force_login(viewer)
+    form = client.get("/app/orgs/northside/actions/").context["form"]
+    assert [c.title for c in form.fields["checklist"].queryset] == ["Community team", "Inpatient wards"]
+    assert sorted(u.username for u in form.fields["owner"].queryset) == ["maya", "pat", "vic"]
+
+
+def test_another_organisations_checklist_or_owner_is_refused_with_a_message(client, lists, viewer, outsider):
+    client.force_login(viewer)
+    response = client.get(
+        "/app/orgs/northside/actions/", {"checklist": lists["south"].pk, "owner": outsider.pk}
+    )
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Choose one of this organisation&#x27;s checklists." in text
+    assert "Choose a member of this organisation." in text
+    assert "Southside secret" not in text
+    assert len(_listed(response)) == 4  # the rejected filters are left out, never widened to the other org
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"due_before": "next tuesday"}, "Enter the date as year-month-day"),
+        ({"due_after": "2025-02-30"}, "Enter the date as year-month-day"),
+        ({"status": "finished"}, "Choose statuses from the list."),
+        ({"checklist": "abc"}, "Choose one of this organisation"),
+        ({"theme": "99999999"}, "Choose one of the listed themes."),
+        ({"due_after": "2025-06-02", "due_before": "2025-06-01"}, "must not be earlier than"),
+        ({"page": "9999"}, ""),
+        ({"page": "x"}, ""),
+    ],
+)
+def test_bad_filter_values_give_a_message_not_an_error(client, lists, viewer, params, message):
+    client.force_login(viewer)
+    response = client.get("/app/orgs/northside/actions/", params)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+def test_pagination_links_keep_the_filters(client, org_a, manager, viewer):
+    checklist = make_checklist(org_a, "Big plan", manager)
+    item = item_for(checklist, "Workload")
+    for n in range(30):
+        make_mitigation(item, f"Blocked {n:02}", S.BLOCKED, due_date=days(n))
+    make_mitigation(item, "Planned one", S.PLANNED)
+    client.force_login(viewer)
+    response = client.get("/app/orgs/northside/actions/", {"status": ["blocked", "done"]})
+    assert response.context["page"].paginator.count == 30
+    assert 'href="?status=blocked&amp;status=done&amp;page=2"' in response.content.decode()
+    second = client.get("/app/orgs/northside/actions/?status=blocked&status=done&page=2")
+    assert [a.action for a in second.context["page"].object_list] == [
+        f"Blocked {n:02}" for n in range(25, 30)
+    ]
+
+
+def test_outsiders_get_404(client, lists, outsider):
+    client.force_login(outsider)
+    assert client.get("/app/orgs/northside/actions/").status_code == 404
+
+
+@pytest.mark.parametrize("copies", [1, 10])
+def test_it_runs_the_same_queries_whatever_the_size(
+    client, org_a, manager, planner, django_assert_num_queries, copies
+):
+    for n in range(copies):
+        checklist = make_checklist(org_a, f"Plan {n}", manager)
+        for item in checklist.items.all()[:5]:
+            make_mitigation(item, "An action", S.BLOCKED, owner=planner, due_date=days(n))
+    client.force_login(manager)
+    # session, user, organisation, membership, the checklist filter's lookup, count, page of actions,
+    # then the three drop-downs (checklists, owners, themes)
+    with django_assert_num_queries(10):
+        response = client.get(
+            "/app/orgs/northside/actions/", {"checklist": checklist.pk, "status": "blocked"}
+        )
+    assert response.status_code == 200

@@ -1,0 +1,155 @@
+"""CSV and XLSX exports of a checklist, parsed back."""
+
+import csv
+import io
+from datetime import date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from peerplan.models import ImplementationPhase, MitigationStatus
+from peerplan.reports import HEADERS, neutralise
+from tests.factories import item_for, make_checklist, make_mitigation
+
+
+@pytest.fixture
+def checklist(org_a, manager, planner):
+    checklist = make_checklist(org_a, "Community team: 2025 plan", manager)
+    role = item_for(checklist, "Role ambiguity")
+    role.priority = "high"
+    role.save()
+    phase = ImplementationPhase.objects.get_or_create(name="Preparation", defaults={"position": 1})[0]
+    make_mitigation(
+        role,
+        "Write a role description",
+        MitigationStatus.IN_PROGRESS,
+        owner=planner,
+        due_date=date(2025, 7, 1),
+        phase=phase,
+        co_produced=True,
+    )
+    make_mitigation(role, '=HYPERLINK("http://evil")', MitigationStatus.PLANNED, owner_name="Dr Outside")
+    workload = item_for(checklist, "Workload")
+    workload.applies = False
+    workload.not_applicable_reason = "Caseloads set nationally"
+    workload.save()
+    benefit = item_for(checklist, "Wellbeing and recovery", "benefit")
+    benefit.applies = True
+    benefit.save()
+    return checklist
+
+
+def _csv_rows(response):
+    content = b"".join(response.streaming_content).decode("utf-8")
+    assert content.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(content[1:])))
+
+
+def test_the_csv_has_a_row_per_action_and_a_row_per_item_without_one(client, checklist, viewer):
+    client.force_login(viewer)
+    response = client.get(f"/app/checklists/{checklist.pk}/export.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="community-team-2025-plan.csv"'
+    rows = _csv_rows(response)
+    assert list(rows[0]) == HEADERS
+    role = [row for row in rows if row["Item"] == "Role ambiguity: challenge"]
+    assert role[0] == {
+        "Item": "Role ambiguity: challenge",
+        "Theme": "Role ambiguity",
+        "Category": "Confusion over the PSW role",
+        "Challenge or benefit": "Challenge",
+        "Applies to this service": "Yes",
+        "Priority": "High",
+        "Action": "Write a role description",
+        "Owner": "Pat",
+        "Due date": "2025-07-01",
+        "Status": "In progress",
+        "Phase": "Preparation",
+        "Co-produced": "Yes",
+        "Evidence references": "32, 38, 42, 43, 53, 54",
+    }
+    assert role[1]["Action"] == '\'=HYPERLINK("http://evil")'
+    assert role[1]["Owner"] == "Dr Outside"
+    by_item = {row["Item"]: row for row in rows}
+    assert by_item["Boundaries: challenge"]["Status"] == "Uncovered"
+    assert by_item["Workload: challenge"]["Status"] == "Does not apply"
+    assert by_item["Workload: challenge"]["Applies to this service"] == "No"
+    assert by_item["Wellbeing and recovery: benefit"]["Status"] == "No action yet"
+    assert "Bridge: benefit" not in by_item  # a benefit the service did not select
+    # 16 challenges (one with two actions) and one selected benefit
+    assert len(rows) == 16 + 1 + 1
+
+
+def test_the_xlsx_holds_the_same_rows_with_real_dates(client, checklist, viewer):
+    client.force_login(viewer)
+    response = client.get(f"/app/checklists/{checklist.pk}/export.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="community-team-2025-plan.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == HEADERS
+    first = dict(
+        zip(HEADERS, rows[1 + [r[0] for r in rows[1:]].index("Role ambiguity: challenge")], strict=True)
+    )
+    assert first["Due date"] == datetime(2025, 7, 1)
+    assert first["Action"] == "Write a role description"
+    actions = [row[HEADERS.index("Action")] for row in rows]
+    assert '\'=HYPERLINK("http://evil")' in actions
+    assert len(rows) == 1 + 18
+    statuses = [row[HEADERS.index("Status")] for row in rows]
+    assert statuses.count("Uncovered") == 14
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 20", "'+44 20"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Plain text", "Plain text"),
+        (date(2025, 1, 1), date(2025, 1, 1)),
+        (None, None),
+    ],
+)
+def test_formula_starts_are_neutralised(value, expected):
+    assert neutralise(value) == expected
+
+
+def test_a_title_of_only_symbols_still_gives_a_file_name(client, org_a, manager):
+    checklist = make_checklist(org_a, "!!!", manager)
+    client.force_login(manager)
+    response = client.get(f"/app/checklists/{checklist.pk}/export.csv")
+    assert response["Content-Disposition"] == f'attachment; filename="checklist-{checklist.pk}.csv"'
+
+
+def test_outsiders_get_404(client, checklist, outsider):
+    client.force_login(outsider)
+    assert client.get(f"/app/checklists/{checklist.pk}/export.csv").status_code == 404
+    assert client.get(f"/app/checklists/{checklist.pk}/export.xlsx").status_code == 404
+
+
+@pytest.mark.parametrize("actions_per_item", [1, 10])
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_exports_run_the_same_queries_whatever_the_size(
+    client, org_a, manager, planner, django_assert_num_queries, actions_per_item, extension
+):
+    checklist = make_checklist(org_a, "Sized", manager)
+    for item in checklist.items.all():
+        for n in range(actions_per_item):
+            make_mitigation(
+                item, f"Action {n}", owner=planner if n % 2 else None, owner_name="" if n % 2 else "X"
+            )
+    client.force_login(manager)
+    # session, user, checklist, membership, items, finding references, perspectives, their references,
+    # mitigations with owners and phases
+    with django_assert_num_queries(9):
+        response = client.get(f"/app/checklists/{checklist.pk}/export.{extension}")
+        if extension == "csv":
+            content = b"".join(response.streaming_content)
+        else:
+            content = response.content
+    assert len(content) > 0

@@ -1,0 +1,103 @@
+"""My actions: what the signed-in person owns, across their organisations, soonest due first."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from peerplan.models import ChecklistStatus, Membership, MitigationStatus
+from tests.factories import item_for, make_checklist, make_mitigation
+
+TODAY = timezone.localdate()
+
+
+def days(n):
+    return TODAY + timedelta(days=n)
+
+
+@pytest.fixture
+def actions(org_a, org_b, planner, manager):
+    """Pat (planner in Northside) also joins Southside. Pat owns five actions, one done."""
+    Membership.objects.create(organisation=org_b, user=planner, role="planner")
+    north = make_checklist(org_a, "Community team", manager)
+    south = make_checklist(org_b, "South plan", None)
+    archived = make_checklist(org_a, "Old plan", manager, status=ChecklistStatus.ARCHIVED)
+    make_mitigation(item_for(north, "Role ambiguity"), "No due date", owner=planner)
+    make_mitigation(item_for(north, "Workload"), "Due in ten days", owner=planner, due_date=days(10))
+    make_mitigation(item_for(south, "Boundaries"), "Southside overdue", owner=planner, due_date=days(-3))
+    make_mitigation(item_for(north, "Boundaries"), "Done already", MitigationStatus.DONE, owner=planner)
+    make_mitigation(item_for(archived, "Workload"), "On an archived plan", owner=planner, due_date=days(1))
+    make_mitigation(item_for(north, "Treatment models"), "Someone else's", owner=manager, due_date=days(1))
+    return {"north": north, "south": south}
+
+
+def _listed(response):
+    return [action.action for action in response.context["page"].object_list]
+
+
+def test_it_lists_open_actions_across_organisations_soonest_due_first_with_no_date_last(
+    client, actions, planner
+):
+    client.force_login(planner)
+    response = client.get("/app/my-actions/")
+    assert response.status_code == 200
+    assert _listed(response) == ["Southside overdue", "Due in ten days", "No due date"]
+    text = response.content.decode()
+    assert "Southside Trust" in text
+    assert text.count('class="overdue-flag') == 1
+
+
+def test_show_all_adds_done_actions_and_archived_checklists(client, actions, planner):
+    client.force_login(planner)
+    response = client.get("/app/my-actions/?show=all")
+    assert _listed(response) == [
+        "Southside overdue",
+        "On an archived plan",
+        "Due in ten days",
+        "No due date",
+        "Done already",
+    ]
+
+
+def test_it_leaves_out_organisations_the_person_has_left(client, actions, planner, org_b):
+    Membership.objects.filter(user=planner, organisation=org_b).delete()
+    client.force_login(planner)
+    assert _listed(client.get("/app/my-actions/")) == ["Due in ten days", "No due date"]
+
+
+def test_someone_who_owns_nothing_sees_an_empty_list(client, actions, outsider):
+    client.force_login(outsider)
+    response = client.get("/app/my-actions/")
+    assert _listed(response) == []
+    assert "you own no open actions" in response.content.decode()
+
+
+def test_it_is_paginated(client, org_a, planner, manager):
+    checklist = make_checklist(org_a, "Big plan", manager)
+    item = item_for(checklist, "Workload")
+    for n in range(30):
+        make_mitigation(item, f"Action {n:02}", owner=planner, due_date=days(n))
+    client.force_login(planner)
+    first = client.get("/app/my-actions/")
+    assert len(first.context["page"].object_list) == 25
+    second = client.get("/app/my-actions/?page=2")
+    assert _listed(second) == [f"Action {n:02}" for n in range(25, 30)]
+
+
+@pytest.mark.parametrize("copies", [1, 10])
+def test_it_runs_the_same_queries_whatever_the_size(
+    client, org_a, planner, manager, django_assert_num_queries, copies
+):
+    for n in range(copies):
+        checklist = make_checklist(org_a, f"Plan {n}", manager)
+        for item in checklist.items.all()[:5]:
+            make_mitigation(item, "Mine", owner=planner, due_date=days(n))
+            make_mitigation(item, "Not mine", owner=manager)
+    client.force_login(planner)
+    # session, user, count, page of actions
+    with django_assert_num_queries(4):
+        assert client.get("/app/my-actions/").status_code == 200
+
+
+def test_signed_out_people_are_sent_to_sign_in(client, db):
+    assert client.get("/app/my-actions/").status_code == 302
