@@ -326,24 +326,58 @@ GROUP_PHRASES = {
 }
 
 
-def checklist_page(checklist):
+def checklist_page(checklist, today=None):
     """Everything the checklist page shows, in a fixed number of queries whatever its size:
-    items with counts and coverage (1), coverage (1), coverage through each group's lens (2)."""
+    items with counts and coverage (1) and their evidence (3), coverage (1), coverage through each
+    group's lens (2), mitigations per phase (2), co-production (1), suggestions ranked by leverage (5)."""
+    from peerplan import insights
+
     items = list(
-        checklist.items.select_related("finding__theme__category").with_coverage().with_mitigation_counts()
+        checklist.items.select_related("finding__theme__category")
+        .prefetch_related("finding__references", "finding__perspectives__references")
+        .with_coverage()
+        .with_mitigation_counts()
     )
     for item in items:
         item.statuses = status_summary(item)
+        item.strength = insights.evidence_strength(item.finding)
+        item.evidence_updated = insights.evidence_updated(item)
     challenges = [item for item in items if item.is_challenge]
     benefits = [item for item in items if item.is_benefit]
     by_group = checklist.coverage_by_group()
+    today = today or timezone.localdate()
     return {
         "coverage": checklist.coverage(),
         "coverage_by_group": [(GROUP_PHRASES.get(group, group), by_group[group]) for group in by_group],
         "uncovered": [item for item in challenges if item.applies and not item.is_covered],
         "not_applicable_count": sum(1 for item in challenges if not item.applies),
+        "rereview_due": [item for item in challenges if not item.applies and item.rereview_on and item.rereview_on <= today],
+        "evidence_updated": [item for item in items if item.evidence_updated],
         "challenge_groups": group_by_category_and_theme(challenges),
         "benefit_groups": group_by_category_and_theme(benefits),
         "chosen_outcomes": sum(1 for item in benefits if item.applies),
         "benefit_count": len(benefits),
+        "phases": insights.phase_counts(checklist),
+        "co_production": insights.co_production(checklist),
+        "leverage": insights.rank_suggestions(checklist)[:LEVERAGE_SHOWN],
     }
+
+
+# The checklist page shows the few suggestions that would cover most; the rest are on each item.
+LEVERAGE_SHOWN = 5
+
+
+@transaction.atomic
+def adopt_for_uncovered(*, checklist, suggestion, by):
+    """Adopt one suggestion on every uncovered applicable challenge of the checklist that it addresses;
+    returns the new mitigations (none if it addresses nothing still uncovered)."""
+    items = checklist.items.uncovered().filter(finding__theme__in=suggestion.themes.all()).select_related(
+        "finding__theme"
+    )
+    return [adopt_suggestion(item=item, suggestion=suggestion, by=by) for item in items]
+
+
+@transaction.atomic
+def mark_evidence_reviewed(*, item, when=None):
+    item.evidence_reviewed_at = when or timezone.now()
+    item.save(update_fields=["evidence_reviewed_at"])

@@ -18,6 +18,7 @@ from peerplan.models import (
     LIVE_STATUSES,
     OPEN_STATUSES,
     Checklist,
+    ChecklistStatus,
     Item,
     Membership,
     Mitigation,
@@ -206,7 +207,7 @@ class ActionList:
 
 
 def dashboard(organisation, today):
-    """Everything the dashboard shows, in a fixed number of queries (eight)."""
+    """Everything the dashboard shows, in a fixed number of queries (nine)."""
     checklists = list(Checklist.objects.filter(organisation=organisation).active())
     ids = [c.pk for c in checklists]
     progress = progress_by_checklist(ids, today)
@@ -256,9 +257,17 @@ def dashboard(organisation, today):
     past_review = list(
         Checklist.objects.filter(organisation=organisation).past_review(today).order_by("review_date")
     )
+    rereview_due = list(
+        Item.objects.filter(checklist__organisation=organisation)
+        .exclude(checklist__status=ChecklistStatus.ARCHIVED)
+        .rereview_due(today)
+        .select_related("checklist", "finding__theme")
+        .order_by("rereview_on", "pk")
+    )
     return {
         "summaries": summaries,
         "grid": coverage_grid(checklists),
+        "rereview_due": rereview_due,
         "grid_checklists": checklists,
         "past_review": past_review,
         **lists,

@@ -129,8 +129,9 @@ def test_the_item_page_runs_a_fixed_number_of_queries(
         ]
     )
     client.force_login(owner)
-    # session, user, item, membership, perspectives, their references, mitigations, suggestions,
-    # source, the finding's references, the priority choices of the form (none: choices are static)
-    with django_assert_num_queries(10):
+    # session, user, item (with finding, theme, category, checklist, organisation), membership, the
+    # finding's references, perspectives, their references, mitigations, suggestions, source, the item's
+    # history for the timeline (its users come with it)
+    with django_assert_num_queries(11):
         response = client.get(f"/app/items/{role_ambiguity.pk}/")
     assert response.status_code == 200

@@ -2,13 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 
 from evidence.models import Perspective, Source
-from peerplan import planning
+from peerplan import history, insights, planning
 from peerplan.access import EDIT, OWN, READ, load_checklist, load_item, load_mitigation, load_organisation
 from peerplan.forms import ChecklistForm, ItemDecisionForm, MitigationForm
-from peerplan.models import ChecklistStatus, Mitigation, SuggestedMitigation
+from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation
 from peerplan.views._http import SAFE, only
 
 
@@ -137,10 +138,15 @@ def item(request, pk):
 
 
 def _item_context(item, membership):
+    # The finding with its references and perspectives in one prefetch, so the strength, the changes
+    # since review and the page all read the same rows.
     finding = item.finding
-    perspectives = list(
-        Perspective.objects.filter(finding=finding).order_by("position").prefetch_related("references")
+    prefetch_related_objects(
+        [finding],
+        "references",
+        Prefetch("perspectives", queryset=Perspective.objects.order_by("position").prefetch_related("references")),
     )
+    perspectives = list(finding.perspectives.all())
     mitigations = list(
         item.mitigations.select_related("owner", "phase", "suggestion").order_by("created_at", "pk")
     )
@@ -151,8 +157,13 @@ def _item_context(item, membership):
         .order_by("position", "title")
     )
     source = Source.objects.order_by("pk").first()
+    evidence_updated = insights.evidence_updated(item)
     return {
         "item": item,
+        "strength": insights.evidence_strength(finding),
+        "evidence_updated": evidence_updated,
+        "evidence_changes": insights.evidence_changes(item) if evidence_updated else [],
+        "timeline": history.item_timeline(item),
         "checklist": item.checklist,
         "membership": membership,
         "finding": finding,
@@ -229,7 +240,13 @@ def mitigation_edit(request, pk):
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
     organisation = mitigation.checklist.organisation
     form = MitigationForm(request.POST or None, instance=mitigation, organisation=organisation)
-    context = {"item": mitigation.item, "checklist": mitigation.checklist, "mitigation": mitigation}
+    context = {
+        "item": mitigation.item,
+        "checklist": mitigation.checklist,
+        "mitigation": mitigation,
+        "timeline": history.mitigation_timeline(mitigation),
+        "can_restore": membership.can_manage,
+    }
     if request.method == "POST" and form.is_valid():
         result = planning.update_mitigation(
             mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"]
@@ -252,4 +269,68 @@ def mitigation_edit(request, pk):
         "peerplan/mitigation_form.html",
         {**context, "form": form},
         status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+def checklist_adopt(request, pk, suggestion_pk):
+    """Adopt a high-leverage suggestion on every uncovered challenge of the checklist it addresses."""
+    checklist, membership = load_checklist(request, pk, need=EDIT)
+    suggestion = get_object_or_404(SuggestedMitigation.objects.filter(is_published=True), pk=suggestion_pk)
+    if refused := only(request, "POST"):
+        return refused
+    adopted = planning.adopt_for_uncovered(checklist=checklist, suggestion=suggestion, by=request.user)
+    if adopted:
+        names = ", ".join(f"“{m.item.finding.theme.name}”" for m in adopted)
+        messages.success(
+            request,
+            f"“{suggestion.title}” is adopted on {len(adopted)} challenge{'s' if len(adopted) != 1 else ''}: "
+            f"{names}. Give each an owner and a due date.",
+        )
+    else:
+        messages.info(request, "Every challenge this suggestion addresses is already covered; nothing was added.")
+    return redirect("peerplan:checklist", pk=checklist.pk)
+
+
+@login_required
+def item_reviewed(request, pk):
+    """A planner has read the updated evidence behind the item."""
+    item, membership = load_item(request, pk, need=EDIT)
+    if refused := only(request, "POST"):
+        return refused
+    planning.mark_evidence_reviewed(item=item)
+    messages.success(request, "Marked as reviewed: the evidence is as you have now read it.")
+    return redirect("peerplan:item", pk=item.pk)
+
+
+@login_required
+def checklist_phases(request, pk):
+    """The checklist's mitigations by phase of introducing PSWs, with the phases that have few or none."""
+    checklist, membership = load_checklist(request, pk)
+    if refused := only(request, *SAFE):
+        return refused
+    mitigations = list(
+        checklist.mitigations.select_related("item__finding__theme", "owner", "phase").order_by(
+            "phase__position", "due_date", "pk"
+        )
+    )
+    counts = insights.phase_counts(checklist)
+    by_phase = [
+        (count, [m for m in mitigations if m.phase_id == (count.phase.pk if count.phase else None)])
+        for count in counts
+    ]
+    if not any(count.phase is None for count in counts):
+        unphased = [m for m in mitigations if m.phase_id is None]
+        if unphased:
+            by_phase.append((insights.PhaseCount(None, 0), unphased))
+    return render(
+        request,
+        "peerplan/checklist_phases.html",
+        {
+            "checklist": checklist,
+            "membership": membership,
+            "by_phase": by_phase,
+            "co_production": insights.co_production(checklist),
+            "dropped": MitigationStatus.DROPPED,
+        },
     )
