@@ -229,17 +229,17 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
 # Per address: behind a proxy REMOTE_ADDR is the proxy's own address, so every person would share one
 # failure count and five wrong passwords would lock the whole service out. The client's address is then
-# the one the nearest trusted proxy appended to X-Forwarded-For: the AXES_PROXY_COUNT-th from the right
+# the one the nearest trusted proxy appended to X-Forwarded-For: the TRUSTED_PROXY_COUNT-th from the right
 # (entries further left come from the client and can be forged). Default: 1 when BEHIND_TLS_PROXY.
-AXES_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", True) else 0)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", True) else 0)
 
 
 def axes_client_ip(request):
     forwarded = [
         part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
     ]
-    if AXES_PROXY_COUNT and len(forwarded) >= AXES_PROXY_COUNT:
-        return forwarded[-AXES_PROXY_COUNT]
+    if TRUSTED_PROXY_COUNT and len(forwarded) >= TRUSTED_PROXY_COUNT:
+        return forwarded[-TRUSTED_PROXY_COUNT]
     return request.META.get("REMOTE_ADDR")
 
 
