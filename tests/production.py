@@ -1,13 +1,16 @@
 """Helpers for tests that run PeerPlan the way an operator does: `manage.py` and gunicorn in their own
 processes, with a clean environment, against a real database file or server. Not a test module."""
 
+import http.cookiejar
 import os
+import re
 import secrets
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,3 +106,33 @@ def gunicorn(env, log_path, workers=2, timeout=30):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is an answer to look at, not to follow
+
+
+class Browser:
+    """One person's browser against a live server: keeps cookies, never follows redirects, and turns
+    every answer (HTTP errors included) into (status, headers, body)."""
+
+    def __init__(self, base_url, timeout=30):
+        self.base_url = base_url
+        self.timeout = timeout
+        self.cookies = http.cookiejar.CookieJar()
+        cookies = urllib.request.HTTPCookieProcessor(self.cookies)
+        self.opener = urllib.request.build_opener(cookies, _NoRedirect)
+
+    def request(self, path, data=None):
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(f"{self.base_url}{path}", data=body, timeout=self.timeout) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def csrf_token(self, page):
+        match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert match, page[:500]
+        return match.group(1).decode()
