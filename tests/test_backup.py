@@ -145,6 +145,22 @@ def test_restore_asks_before_replacing_everything(plan, tmp_path, monkeypatch):
     assert Checklist.objects.get().title == "Changed since the backup"
 
 
+def test_restore_without_anyone_to_ask_changes_nothing(plan, tmp_path, monkeypatch):
+    path = tmp_path / "backup.json"
+    call_command("backup", output=str(path), verbosity=0)
+    Checklist.objects.update(title="Changed since the backup")
+
+    def no_terminal(prompt):
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", no_terminal)
+
+    with pytest.raises(CommandError, match="confirm with --noinput"):
+        call_command("restore", str(path), verbosity=0)
+
+    assert Checklist.objects.get().title == "Changed since the backup"
+
+
 @pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs DATABASE_URL=postgres://..."
 )

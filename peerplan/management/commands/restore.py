@@ -32,10 +32,15 @@ class Command(BaseCommand):
     def handle(self, *args, file, database, interactive, verbosity, **options):
         name = connections[database].settings_dict["NAME"]
         if interactive:
-            answer = input(
-                f"This replaces ALL data in database {name!r} with the contents of {file}.\n"
-                "Type 'yes' to continue, or anything else to cancel: "
-            )
+            try:
+                answer = input(
+                    f"This replaces ALL data in database {name!r} with the contents of {file}.\n"
+                    "Type 'yes' to continue, or anything else to cancel: "
+                )
+            except EOFError:  # no one to ask (cron, a pipe)
+                raise CommandError(
+                    "Nothing was changed: confirm with --noinput when running unattended."
+                ) from None
             if answer.strip() != "yes":
                 raise CommandError("Restore cancelled; nothing was changed.")
         try:
