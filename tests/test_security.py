@@ -231,3 +231,15 @@ def test_passwords_are_checked_by_djangos_validators(db):
         with pytest.raises(ValidationError):
             validate_password(weak, user)
     validate_password("correct-horse-battery-staple", user)
+
+
+def test_the_lock_out_page_says_a_longer_pause_in_hours(client, db, settings):
+    settings.AXES_COOLOFF_TIME = timedelta(hours=2)
+    make_user("maya")
+
+    fail(client, "maya", 5)
+
+    response = sign_in(client, "maya", PASSWORD)
+
+    assert response.status_code == 429
+    assert "Try again in 2 hours" in response.content.decode()
