@@ -3,6 +3,7 @@ production settings, whitenoise serving compressed, fingerprinted static files."
 
 import gzip
 import re
+import time
 
 import pytest
 from production import get, gunicorn, manage, production_env
@@ -82,7 +83,11 @@ def test_a_host_not_allowed_is_refused(served):
 
 
 def test_gunicorn_logs_each_request_to_stdout(served):
-
     get(f"{served.url}/healthz?logged=1")
 
-    assert '"GET /healthz?logged=1 HTTP/1.1" 200' in served.log()
+    # The worker writes the line just after answering: give it a moment, not a race.
+    line = '"GET /healthz?logged=1 HTTP/1.1" 200'
+    deadline = time.monotonic() + 5
+    while line not in served.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert line in served.log()
