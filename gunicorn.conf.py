@@ -13,7 +13,8 @@ Environment (all optional):
     GUNICORN_KEEPALIVE seconds to keep an idle connection from the proxy open (default 5).
     GUNICORN_MAX_REQUESTS  restart a worker after this many requests (default 1000, with jitter), a guard
                        against slow memory growth; 0 turns it off.
-    ACCESS_LOG / ERROR_LOG  where to log ("-" = stdout/stderr, the defaults, for systemd or a container).
+    ACCESS_LOG / ERROR_LOG  where to log ("-" = stdout/stderr, the defaults, for systemd or a container);
+                       ACCESS_LOG set but empty turns the access log off (e.g. for benchmarks).
     GUNICORN_CONTROL_SOCKET  path of gunicorn's control socket for `gunicornc` (default: off).
     GUNICORN_LOG_LEVEL gunicorn's own log level (default info; Django's is LOG_LEVEL, see settings.py).
 
@@ -45,7 +46,7 @@ max_requests_jitter = max_requests // 10
 
 # Access log to stdout: one line per request with the time taken (microseconds) and the client
 # address as the proxy reported it.
-accesslog = os.environ.get("ACCESS_LOG", "-")
+accesslog = os.environ.get("ACCESS_LOG", "-") or None  # ACCESS_LOG= (empty) turns it off
 errorlog = os.environ.get("ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info").lower()
 access_log_format = (
