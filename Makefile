@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo lint format check bench clean
+.PHONY: run test test-postgres ci install migrate demo lint format check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,17 @@ run: migrate
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The whole suite on a throwaway PostgreSQL server on 127.0.0.1:$(PG_PORT) (as root: it installs
+# PostgreSQL if missing, runs the server as the postgres user, and stops it afterwards).
+PG_PORT ?= 54329
+test-postgres: install
+	bash -c 'set -e; export PG_PORT=$(PG_PORT); source .ci/postgres.sh; trap pg_stop EXIT; pg_start; \
+	  echo "DATABASE_URL=$$DATABASE_URL"; $(PY) -m pytest $(PYTEST_ARGS)'
+
+# What CI runs: checks, then the suite on SQLite and on PostgreSQL.
+ci:
+	bash .ci/run
 
 lint: install
 	$(VENV)/bin/ruff check .

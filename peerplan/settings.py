@@ -120,7 +120,9 @@ WSGI_APPLICATION = "peerplan.wsgi.application"
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{SQLITE_PATH}", conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        default=f"sqlite:///{SQLITE_PATH}",
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -166,7 +168,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -221,8 +223,27 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Renders AXES_LOCKOUT_TEMPLATE with the pause in words; 429 Too Many Requests.
+AXES_LOCKOUT_CALLABLE = "peerplan.views.home.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0) or None
+# Per address: behind a proxy REMOTE_ADDR is the proxy's own address, so every person would share one
+# failure count and five wrong passwords would lock the whole service out. The client's address is then
+# the one the nearest trusted proxy appended to X-Forwarded-For: the TRUSTED_PROXY_COUNT-th from the right
+# (entries further left come from the client and can be forged). Default: 1 when BEHIND_TLS_PROXY.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", True) else 0)
+
+
+def axes_client_ip(request):
+    forwarded = [
+        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+    ]
+    if TRUSTED_PROXY_COUNT and len(forwarded) >= TRUSTED_PROXY_COUNT:
+        return forwarded[-TRUSTED_PROXY_COUNT]
+    return request.META.get("REMOTE_ADDR")
+
+
+AXES_CLIENT_IP_CALLABLE = axes_client_ip
 
 LOGGING = {
     "version": 1,

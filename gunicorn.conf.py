@@ -1,0 +1,63 @@
+"""gunicorn settings for PeerPlan, read from the environment. gunicorn loads this file by itself
+when started from the project directory:
+
+    gunicorn peerplan.wsgi
+
+Environment (all optional):
+    BIND               where to listen (default 127.0.0.1:8000; behind a proxy on the same host keep loopback,
+                       in a container use 0.0.0.0:8000). Several addresses: comma-separated.
+    WEB_CONCURRENCY    number of worker processes (GUNICORN_WORKERS is accepted too). Default 2 x CPUs + 1,
+                       at most 8. Sync workers: each serves one request at a time.
+    GUNICORN_TIMEOUT   seconds one request may take before its worker is killed and restarted (default 30).
+    GUNICORN_GRACEFUL_TIMEOUT  seconds to finish requests in flight on restart/stop (default 30).
+    GUNICORN_KEEPALIVE seconds to keep an idle connection from the proxy open (default 5).
+    GUNICORN_MAX_REQUESTS  restart a worker after this many requests (default 1000, with jitter), a guard
+                       against slow memory growth; 0 turns it off.
+    ACCESS_LOG / ERROR_LOG  where to log ("-" = stdout/stderr, the defaults, for systemd or a container);
+                       ACCESS_LOG set but empty turns the access log off (e.g. for benchmarks).
+    GUNICORN_CONTROL_SOCKET  path of gunicorn's control socket for `gunicornc` (default: off).
+    GUNICORN_LOG_LEVEL gunicorn's own log level (default info; Django's is LOG_LEVEL, see settings.py).
+
+Sessions and the cache live in the database, so any worker (on any host) can serve any request.
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name, default):
+    value = os.environ.get(name, "")
+    try:
+        return int(value) if value.strip() else default
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {value!r}") from None
+
+
+wsgi_app = "peerplan.wsgi:application"
+bind = [address.strip() for address in os.environ.get("BIND", "127.0.0.1:8000").split(",") if address.strip()]
+
+workers = _int("WEB_CONCURRENCY", _int("GUNICORN_WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 8)))
+worker_class = "sync"
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = max_requests // 10
+
+# Access log to stdout: one line per request with the time taken (microseconds) and the client
+# address as the proxy reported it.
+accesslog = os.environ.get("ACCESS_LOG", "-") or None  # ACCESS_LOG= (empty) turns it off
+errorlog = os.environ.get("ERROR_LOG", "-")
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info").lower()
+access_log_format = (
+    '%({x-forwarded-for}i)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus'
+)
+
+# Only trust X-Forwarded-* from the proxy on this host (gunicorn's default); set FORWARDED_ALLOW_IPS
+# to the proxy's address when it runs elsewhere.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# gunicorn >= 25 opens a control socket for `gunicornc` at one fixed path per user, which a second
+# gunicorn on the same host would take over. Off unless GUNICORN_CONTROL_SOCKET names a path.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket

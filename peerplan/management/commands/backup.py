@@ -1,0 +1,47 @@
+"""`python manage.py backup -o FILE`: everything PeerPlan holds, in one file that `restore` (or plain
+`loaddata`) reads back into any supported database, SQLite or PostgreSQL.
+
+It is `dumpdata` with the right choices made once: natural keys for content types and permissions
+(their ids differ between databases), and without what is rebuilt or worthless after a restore."""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+# Rebuilt by `migrate` (content types, permissions) or not worth restoring: sessions (everyone signs
+# in again), the admin's change log, sign-in failure records (axes) and the cache table (not a model).
+EXCLUDED = [
+    "contenttypes",
+    "auth.permission",
+    "sessions",
+    "admin.logentry",
+    "axes",
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Write all of PeerPlan's data (organisations, people, checklists, mitigations, their history, the "
+        "evidence) to one JSON file. A name ending in .gz, .bz2, .xz or .lzma is compressed. Restore with "
+        "`manage.py restore FILE`."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "-o", "--output", required=True, help="The file to write, e.g. peerplan-2026-11-25.json.gz"
+        )
+        parser.add_argument(
+            "--database", default="default", help="Which database to back up (default: default)."
+        )
+
+    def handle(self, *args, output, database, verbosity, **options):
+        call_command(
+            "dumpdata",
+            exclude=EXCLUDED,
+            natural_foreign=True,
+            output=output,
+            database=database,
+            indent=None,
+            verbosity=0,
+        )
+        if verbosity:
+            self.stdout.write(self.style.SUCCESS(f"Backed up database '{database}' to {output}"))
