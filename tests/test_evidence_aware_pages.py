@@ -1,0 +1,160 @@
+"""What planners see of evidence-aware planning (issue 8) on the checklist, item and dashboard pages."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from evidence.models import Finding, Perspective
+from peerplan import planning
+from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation
+
+
+@pytest.fixture
+def checklist(org_a, owner):
+    return planning.create_checklist_from_evidence(
+        organisation=org_a, title="Northside plan", by=owner, status="active"
+    )
+
+
+def item_for(checklist, theme):
+    return checklist.items.get(finding__theme__name=theme, finding__valence="challenge")
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_checklist_names_challenges_that_rest_on_a_single_review(client, planner, checklist):
+    client.force_login(planner)
+    html = page(client, f"/app/checklists/{checklist.pk}/")
+    assert "Single review [64]" in html  # Workload, Pioneer, Complementary role
+    assert "Single review [23]" in html  # Treatment models
+    assert "12 reviews" in html  # Role ambiguity
+
+
+def test_the_item_page_states_the_strength_of_its_evidence(client, planner, checklist):
+    client.force_login(planner)
+    html = page(client, f"/app/items/{item_for(checklist, 'Workload').pk}/")
+    assert "Rests on a single review [64]: treat it as a signal, not a finding." in html
+
+
+def test_phases_with_nothing_planned_and_the_co_production_share_are_shown(client, planner, checklist):
+    preparation = ImplementationPhase.objects.get(name="Preparation")
+    item = item_for(checklist, "Role ambiguity")
+    Mitigation.objects.create(
+        item=item, checklist=checklist, action="Write the role", phase=preparation, co_produced=True
+    )
+    Mitigation.objects.create(item=item, checklist=checklist, action="Brief the team", phase=preparation)
+    client.force_login(planner)
+
+    html = page(client, f"/app/checklists/{checklist.pk}/")
+    assert "Nothing planned for recruitment yet." in html
+    assert "1 of 2 mitigations (50%) co-produced with people with lived experience" in html
+
+    by_phase = page(client, f"/app/checklists/{checklist.pk}/phases/")
+    assert "Write the role" in by_phase and "Nothing planned for employment yet." in by_phase
+
+
+def test_a_curator_edit_flags_the_item_with_what_changed_until_a_planner_marks_it_reviewed(client, planner, checklist):
+    item = item_for(checklist, "Workload")
+    perspective = Perspective.objects.get(finding=item.finding)
+    before = perspective.summary
+    perspective.summary = "PSW workload was reported as overwhelming in one review."
+    perspective.save()
+    Finding.objects.filter(pk=item.finding_id).update(evidence_changed_at=timezone.now())
+    client.force_login(planner)
+
+    assert "Evidence updated" in page(client, f"/app/checklists/{checklist.pk}/")
+    html = page(client, f"/app/items/{item.pk}/")
+    assert "Evidence updated since you reviewed it" in html
+    assert before.split(".")[0] in html  # the old text, struck through
+    assert "PSW workload was reported as overwhelming in one review." in html
+
+    response = client.post(f"/app/items/{item.pk}/reviewed/")
+    assert response.status_code == 302
+    assert "Evidence updated since you reviewed it" not in page(client, f"/app/items/{item.pk}/")
+    assert "Evidence updated" not in page(client, f"/app/checklists/{checklist.pk}/")
+
+
+def test_a_viewer_cannot_mark_evidence_reviewed(client, viewer, checklist):
+    item = item_for(checklist, "Workload")
+    client.force_login(viewer)
+    assert client.post(f"/app/items/{item.pk}/reviewed/").status_code == 403
+    item.refresh_from_db()
+    assert item.evidence_reviewed_at is None
+
+
+def test_not_applicable_decisions_due_for_re_review_appear_on_the_checklist_and_dashboard(client, manager, checklist):
+    item = item_for(checklist, "Workload")
+    planning.decide_item(
+        item=item,
+        applies=False,
+        reason="Caseloads are capped by contract",
+        rereview_on=date.today() - timedelta(days=1),
+    )
+    client.force_login(manager)
+    assert "“Does not apply” decisions due for re-review" in page(client, f"/app/checklists/{checklist.pk}/")
+    dashboard = page(client, "/app/orgs/northside/dashboard/")
+    assert "“Does not apply” decisions due for re-review" in dashboard
+    assert "Workload</a> in Northside plan" in dashboard
+
+
+def test_a_not_applicable_decision_is_re_reviewed_a_year_later_by_default(client, planner, checklist):
+    item = item_for(checklist, "Boundaries")
+    client.force_login(planner)
+    client.post(
+        f"/app/items/{item.pk}/",
+        {"applies": "no", "not_applicable_reason": "No lone working here", "priority": "low", "note": ""},
+    )
+    item.refresh_from_db()
+    assert item.applies is False
+    assert item.rereview_on == timezone.localdate() + timedelta(days=365)
+
+
+def test_the_highest_leverage_suggestion_is_offered_first_and_adopts_on_every_challenge_it_covers(
+    client, planner, checklist
+):
+    client.force_login(planner)
+    html = page(client, f"/app/checklists/{checklist.pk}/")
+    assert "Suggestions that would cover the most" in html
+    response = client.get(f"/app/checklists/{checklist.pk}/")
+    top = response.context["leverage"][0]
+    themes = {item.finding.theme.name for item in top.items}
+    assert len(themes) == len(top.items) >= 2
+    assert all(len(top.items) >= len(entry.items) for entry in response.context["leverage"])
+
+    response = client.post(f"/app/checklists/{checklist.pk}/adopt/{top.suggestion.pk}/")
+
+    assert response.status_code == 302
+    adopted = Mitigation.objects.filter(checklist=checklist, suggestion=top.suggestion)
+    assert {m.item.finding.theme.name for m in adopted} == themes
+    assert checklist.coverage().covered == len(themes)
+    after = client.get(f"/app/checklists/{checklist.pk}/").context["leverage"]
+    assert top.suggestion not in [entry.suggestion for entry in after]
+
+
+def test_adopting_a_suggestion_that_covers_nothing_new_adds_nothing(client, planner, checklist):
+    item = item_for(checklist, "Workload")
+    Mitigation.objects.create(item=item, checklist=checklist, action="Already on it")
+    only_workload = SuggestedMitigation.objects.create(
+        title="Cap caseloads", provenance="curator", source="Curator's suggestion"
+    )
+    only_workload.themes.set([item.finding.theme])
+    client.force_login(planner)
+
+    client.post(f"/app/checklists/{checklist.pk}/adopt/{only_workload.pk}/")
+
+    assert not Mitigation.objects.filter(suggestion=only_workload).exists()
+
+
+def test_the_item_and_mitigation_pages_show_a_readable_history(client, owner, checklist):
+    item = item_for(checklist, "Workload")
+    client.force_login(owner)
+    client.post(
+        f"/app/items/{item.pk}/",
+        {"applies": "yes", "priority": "high", "note": "Seen in two teams"},
+    )
+    assert "Olive changed priority from Medium to High" in page(client, f"/app/items/{item.pk}/")
