@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from peerplan.views import floor as floor_views
 from peerplan.views import home as home_views
 
 app_name_planning = "peerplan"
@@ -14,6 +15,7 @@ planning_patterns = [
 urlpatterns = [
     path("", home_views.landing, name="home"),
     path("healthz", home_views.healthz, name="healthz"),
+    path("bench/floor", floor_views.floor, name="bench_floor"),
     path("evidence/", include("evidence.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
