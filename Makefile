@@ -38,3 +38,8 @@ check: install
 
 clean:
 	rm -rf $(VENV) staticfiles test-output .pytest_cache
+
+# The benchmark (bench/README.md): seeds 1,000 organisations into bench/results/, starts gunicorn on
+# 127.0.0.1:8110 and measures each page against Django's floor. `make bench BENCH_ARGS=--quick` for a short run.
+bench: install
+	$(PY) bench/run.py $(BENCH_ARGS)
