@@ -164,6 +164,27 @@ def start_gunicorn(env, port, workers, log_path):
     raise BenchError(f"gunicorn did not answer /healthz within 30 s; see {log_path}")
 
 
+def cpu_times():
+    """The machine's CPU counters (user, nice, system, idle, iowait, irq, softirq, steal) from /proc/stat."""
+    try:
+        return [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_share(before, after):
+    """Busy and stolen percentages of all cores between two readings: steal is time the hypervisor gave
+    to other machines, so a high figure means the numbers were taken on a noisy host."""
+    if not before or not after:
+        return {}
+    delta = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(delta) or 1
+    return {
+        "busy_pct": round(100 * (total - delta[3] - delta[4]) / total, 1),
+        "steal_pct": round(100 * delta[7] / total, 1),
+    }
+
+
 def worker_memory(master_pid):
     """Resident memory (VmRSS) and its peak (VmHWM) of each gunicorn worker, from /proc."""
     workers = []
@@ -503,12 +524,15 @@ def measure(args, port, cookie, targets, wrk):
             url = f"http://{HOST}:{port}{path}"
             if args.warmup:
                 run_wrk(wrk, url, page_cookie, args, args.warmup)
+            before = cpu_times()
             figures = run_wrk(wrk, url, page_cookie, args, args.duration)
         else:
             if args.warmup:
                 run_python_client(port, path, page_cookie, args, args.warmup)
+            before = cpu_times()
             figures = run_python_client(port, path, page_cookie, args, args.duration)
         page.update(figures)
+        page["cpu"] = cpu_share(before, cpu_times())
         page["status"] = "measured"
         if kind == "floor":
             floor_rps = figures["rps"]
@@ -526,14 +550,15 @@ def measure(args, port, cookie, targets, wrk):
 
 
 def print_table(results):
-    header = f"{'page':<15} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'target':>7}  result"
+    columns = f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'target':>7} {'steal':>6}"
+    header = f"{'page':<15} {columns}  result"
     log("")
     log(header)
     log("-" * len(header))
     for page in results:
         if page["status"] != "measured":
             target = f">={page['target_ratio']}" if page["target_ratio"] else "-"
-            log(f"{page['page']:<15} {'':>8} {'':>8} {'':>8} {'':>6} {target:>7}  {page['status']}")
+            log(f"{page['page']:<15} {'':>8} {'':>8} {'':>8} {'':>6} {target:>7} {'':>6}  {page['status']}")
             continue
         target = f">={page['target_ratio']}" if page["target_ratio"] else "floor"
         verdict = "pass" if page["pass"] else "FAIL"
@@ -548,7 +573,7 @@ def print_table(results):
             verdict += " (" + ", ".join(reasons) + ")"
         log(
             f"{page['page']:<15} {page['rps']:>8.0f} {page['p50_ms']:>8.2f} {page['p99_ms']:>8.2f} "
-            f"{page['ratio']:>6.2f} {target:>7}  {verdict}"
+            f"{page['ratio']:>6.2f} {target:>7} {page['cpu'].get('steal_pct', 0):>5.1f}%  {verdict}"
         )
 
 
@@ -588,7 +613,7 @@ def main(argv=None):
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": git_commit(),
-        "machine": machine(),
+        "machine": {**machine(), "loadavg_after": Path("/proc/loadavg").read_text().split()[:3]},
         "database": {**database, "counts": counts, "seed_seconds": seed_seconds},
         "size": {
             "orgs": args.orgs,
