@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -172,15 +173,43 @@ def cpu_times():
         return None
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds(master_pid):
+    """CPU seconds used so far by the server (gunicorn master and workers) and by this script's clients
+    (wrk, reaped children; or the Python client's threads in this process)."""
+    seconds = 0.0
+    for pid in [master_pid, *(worker["pid"] for worker in worker_memory(master_pid))]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            seconds += (int(fields[11]) + int(fields[12])) / TICKS
+        except (OSError, ValueError, IndexError):
+            pass
+    for who in (resource.RUSAGE_CHILDREN, resource.RUSAGE_SELF):
+        usage = resource.getrusage(who)
+        seconds += usage.ru_utime + usage.ru_stime
+    return seconds
+
+
+def cpu_sample(master_pid):
+    return cpu_times(), own_cpu_seconds(master_pid)
+
+
 def cpu_share(before, after):
-    """Busy and stolen percentages of all cores between two readings: steal is time the hypervisor gave
-    to other machines, so a high figure means the numbers were taken on a noisy host."""
-    if not before or not after:
+    """Percentages of all cores between two samples: busy, used by anything but this benchmark ("other":
+    other people's processes on a shared machine; a database server on the same machine counts here too),
+    and stolen by the hypervisor for other machines. High "other" or "steal" means a noisy measurement."""
+    (times_before, own_before), (times_after, own_after) = before, after
+    if not times_before or not times_after:
         return {}
-    delta = [b - a for a, b in zip(before, after, strict=True)]
+    delta = [b - a for a, b in zip(times_before, times_after, strict=True)]
     total = sum(delta) or 1
+    busy = total - delta[3] - delta[4]
+    own = (own_after - own_before) * TICKS
     return {
-        "busy_pct": round(100 * (total - delta[3] - delta[4]) / total, 1),
+        "busy_pct": round(100 * busy / total, 1),
+        "other_pct": round(max(0.0, 100 * (busy - own) / total), 1),
         "steal_pct": round(100 * delta[7] / total, 1),
     }
 
@@ -492,7 +521,7 @@ def git_commit():
         return ""
 
 
-def measure(args, port, cookie, targets, wrk):
+def measure(args, port, cookie, targets, wrk, master_pid):
     """Each page in turn; the floor first and again last. On a shared machine throughput drifts between
     minutes, so each ratio is to the mean of the two floor runs, and the drift between them is reported."""
     results = []
@@ -525,15 +554,15 @@ def measure(args, port, cookie, targets, wrk):
             url = f"http://{HOST}:{port}{path}"
             if args.warmup:
                 run_wrk(wrk, url, page_cookie, args, args.warmup)
-            before = cpu_times()
+            before = cpu_sample(master_pid)
             figures = run_wrk(wrk, url, page_cookie, args, args.duration)
         else:
             if args.warmup:
                 run_python_client(port, path, page_cookie, args, args.warmup)
-            before = cpu_times()
+            before = cpu_sample(master_pid)
             figures = run_python_client(port, path, page_cookie, args, args.duration)
         page.update(figures)
-        page["cpu"] = cpu_share(before, cpu_times())
+        page["cpu"] = cpu_share(before, cpu_sample(master_pid))
         page["status"] = "measured"
         results.append(page)
     floors = [page["rps"] for page in results if page["kind"] == "floor" and page["status"] == "measured"]
@@ -552,7 +581,7 @@ def measure(args, port, cookie, targets, wrk):
 
 
 def print_table(results):
-    columns = f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'target':>7} {'steal':>6}"
+    columns = f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'target':>7} {'other':>6}"
     header = f"{'page':<15} {columns}  result"
     log("")
     log(header)
@@ -575,13 +604,14 @@ def print_table(results):
             verdict += " (" + ", ".join(reasons) + ")"
         log(
             f"{page['page']:<15} {page['rps']:>8.0f} {page['p50_ms']:>8.2f} {page['p99_ms']:>8.2f} "
-            f"{page['ratio']:>6.2f} {target:>7} {page['cpu'].get('steal_pct', 0):>5.1f}%  {verdict}"
+            f"{page['ratio']:>6.2f} {target:>7} {page['cpu'].get('other_pct', 0):>5.1f}%  {verdict}"
         )
 
 
 def main(argv=None):
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_signal)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
     RESULTS.mkdir(parents=True, exist_ok=True)
     env, database = server_environment(args)
     wrk = None if args.client == "python" else ensure_wrk()
@@ -601,7 +631,7 @@ def main(argv=None):
             else f"python client, {args.connections} threads"
         )
         log(f"Measuring each page for {args.duration} s after {args.warmup} s of warm-up ({client}):")
-        results, floor = measure(args, args.port, cookie, targets, wrk)
+        results, floor = measure(args, args.port, cookie, targets, wrk, server.pid)
         memory = worker_memory(server.pid)
     finally:
         stop_children()
