@@ -286,7 +286,11 @@ def _create_batch(numbers, ctx):
     items = []
     for c, checklist in enumerate(checklists):
         not_applicable = {(c + k * 5) % len(ctx.challenges) for k in range(NOT_APPLICABLE_PER_CHECKLIST)}
-        chosen_benefits = {(c + k * 3) % len(ctx.benefits) for k in range(BENEFITS_CHOSEN_PER_CHECKLIST)}
+        chosen_benefits = (
+            {(c + k * 3) % len(ctx.benefits) for k in range(BENEFITS_CHOSEN_PER_CHECKLIST)}
+            if ctx.benefits
+            else set()
+        )
         for i, finding in enumerate(ctx.challenges):
             applies = i not in not_applicable
             items.append(

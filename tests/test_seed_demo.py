@@ -187,3 +187,15 @@ def test_the_floor_is_not_found_unless_the_benchmark_turns_it_on(client, setting
     # Through the same middleware as every page.
     assert "Content-Security-Policy" in response.headers
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_leftover_demo_account_stops_it_with_a_clear_message_and_nothing_half_made():
+    from django.core.management.base import CommandError
+
+    get_user_model().objects.create_user(username="owner@demo.peerplan.test", password="x")
+
+    with pytest.raises(CommandError, match="already exists without its demo organisation"):
+        seed()
+
+    assert not Organisation.objects.exists()
+    assert not Checklist.objects.exists()

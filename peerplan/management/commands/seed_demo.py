@@ -3,6 +3,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 
 from peerplan.demo import DEMO_PASSWORD, DemoSize, demo_accounts, seed_demo
 
@@ -45,6 +46,11 @@ class Command(BaseCommand):
             result = seed_demo(size, batch_orgs=batch, log=log)
         except ValueError as error:
             raise CommandError(str(error)) from error
+        except IntegrityError as error:
+            raise CommandError(
+                "A demo account (…@demo.peerplan.test) already exists without its demo organisation, so the "
+                "demo cannot be created here; nothing was changed in that batch. Use an empty database."
+            ) from error
         elapsed = time.monotonic() - started
         if result.created == 0:
             self.stdout.write(
