@@ -176,9 +176,8 @@ def cpu_times():
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def own_cpu_seconds(master_pid):
-    """CPU seconds used so far by the server (gunicorn master and workers) and by this script's clients
-    (wrk, reaped children; or the Python client's threads in this process)."""
+def server_cpu_seconds(master_pid):
+    """CPU seconds used so far by gunicorn's master and workers (user and system time from /proc)."""
     seconds = 0.0
     for pid in [master_pid, *(worker["pid"] for worker in worker_memory(master_pid))]:
         try:
@@ -186,6 +185,13 @@ def own_cpu_seconds(master_pid):
             seconds += (int(fields[11]) + int(fields[12])) / TICKS
         except (OSError, ValueError, IndexError):
             pass
+    return seconds
+
+
+def own_cpu_seconds(master_pid):
+    """CPU seconds used so far by the server and by this script's clients (wrk, reaped children; or the
+    Python client's threads in this process)."""
+    seconds = server_cpu_seconds(master_pid)
     for who in (resource.RUSAGE_CHILDREN, resource.RUSAGE_SELF):
         usage = resource.getrusage(who)
         seconds += usage.ru_utime + usage.ru_stime
@@ -554,15 +560,19 @@ def measure(args, port, cookie, targets, wrk, master_pid):
             url = f"http://{HOST}:{port}{path}"
             if args.warmup:
                 run_wrk(wrk, url, page_cookie, args, args.warmup)
-            before = cpu_sample(master_pid)
+            before, server_before = cpu_sample(master_pid), server_cpu_seconds(master_pid)
             figures = run_wrk(wrk, url, page_cookie, args, args.duration)
         else:
             if args.warmup:
                 run_python_client(port, path, page_cookie, args, args.warmup)
-            before = cpu_sample(master_pid)
+            before, server_before = cpu_sample(master_pid), server_cpu_seconds(master_pid)
             figures = run_python_client(port, path, page_cookie, args, args.duration)
         page.update(figures)
         page["cpu"] = cpu_share(before, cpu_sample(master_pid))
+        # Server CPU per request barely depends on what else the machine runs, unlike requests/s.
+        page["cpu_ms_per_request"] = round(
+            1000 * (server_cpu_seconds(master_pid) - server_before) / max(1, figures["requests"]), 2
+        )
         page["status"] = "measured"
         results.append(page)
     floors = [page["rps"] for page in results if page["kind"] == "floor" and page["status"] == "measured"]
@@ -581,7 +591,9 @@ def measure(args, port, cookie, targets, wrk, master_pid):
 
 
 def print_table(results):
-    columns = f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'target':>7} {'other':>6}"
+    columns = (
+        f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'target':>7} {'cpu ms':>7} {'other':>6}"
+    )
     header = f"{'page':<15} {columns}  result"
     log("")
     log(header)
@@ -589,7 +601,8 @@ def print_table(results):
     for page in results:
         if page["status"] != "measured":
             target = f">={page['target_ratio']}" if page["target_ratio"] else "-"
-            log(f"{page['page']:<15} {'':>8} {'':>8} {'':>8} {'':>6} {target:>7} {'':>6}  {page['status']}")
+            blank = " " * (8 + 1 + 8 + 1 + 8 + 1 + 6)
+            log(f"{page['page']:<15} {blank} {target:>7} {'':>7} {'':>6}  {page['status']}")
             continue
         target = f">={page['target_ratio']}" if page["target_ratio"] else "-"
         verdict = "pass" if page["pass"] else "FAIL"
@@ -604,7 +617,8 @@ def print_table(results):
             verdict += " (" + ", ".join(reasons) + ")"
         log(
             f"{page['page']:<15} {page['rps']:>8.0f} {page['p50_ms']:>8.2f} {page['p99_ms']:>8.2f} "
-            f"{page['ratio']:>6.2f} {target:>7} {page['cpu'].get('other_pct', 0):>5.1f}%  {verdict}"
+            f"{page['ratio']:>6.2f} {target:>7} {page['cpu_ms_per_request']:>7.2f} "
+            f"{page['cpu'].get('other_pct', 0):>5.1f}%  {verdict}"
         )
 
 
