@@ -20,8 +20,9 @@ the published Table 6).
 
 Rows are written with bulk inserts in one transaction per batch of organisations. Checklists, items and
 mitigations go through simple-history's bulk_create_with_history, so every demo row has its first
-history entry ("Created") like a row made in the app; it costs about a third more time than plain
-bulk_create, and keeps the history and restore pages meaningful on demo data.
+history entry ("Created") like a row made in the app, which keeps the history and restore pages
+meaningful on demo data. It writes each of those rows twice; 1,000 organisations x 10 checklists still
+take 70-95 s on SQLite and about 80 s on PostgreSQL on a 2-core machine.
 """
 
 from dataclasses import dataclass
