@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres ci install migrate demo lint format check bench clean
+.PHONY: run test test-postgres ci install migrate lint format check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,9 @@ install: $(VENV)/.installed
 migrate: install
 	DEBUG=true $(PY) manage.py migrate --noinput
 
+# A living app for a newcomer: the demo organisation (local accounts only; seed_demo skips what exists).
 run: migrate
+	DEBUG=true $(PY) manage.py seed_demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
@@ -49,3 +51,8 @@ check: install
 
 clean:
 	rm -rf $(VENV) staticfiles test-output .pytest_cache
+
+# The benchmark (bench/README.md): seeds 1,000 organisations into bench/results/, starts gunicorn on
+# 127.0.0.1:8110 and measures each page against Django's floor. `make bench BENCH_ARGS=--quick` for a short run.
+bench: install
+	$(PY) bench/run.py $(BENCH_ARGS)

@@ -252,3 +252,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+
+# /bench/floor answers "ok" only when this is true: bench/run.py sets it for its own server.
+BENCH_FLOOR = env_bool("BENCH_FLOOR", False)

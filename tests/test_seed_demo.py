@@ -1,0 +1,202 @@
+"""seed_demo: a living demo organisation for newcomers, the same shape at scale, never duplicated;
+and the benchmark's floor view, off unless asked for."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from evidence.models import Finding, Valence
+from peerplan.demo import DEMO_PASSWORD
+from peerplan.models import (
+    Checklist,
+    ChecklistStatus,
+    ImplementationPhase,
+    Item,
+    Membership,
+    Mitigation,
+    MitigationStatus,
+    Organisation,
+    Role,
+    SuggestedMitigation,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def findings(valence):
+    return Finding.objects.filter(valence=valence).count()
+
+
+def test_the_demo_organisation_has_a_member_in_each_role_who_can_sign_in(client):
+    output = seed()
+
+    organisation = Organisation.objects.get(slug="riverside-demo")
+    assert organisation.name == "Riverside Community Mental Health Service"
+    roles = dict(Membership.objects.filter(organisation=organisation).values_list("user__username", "role"))
+    assert roles == {
+        "owner@demo.peerplan.test": Role.OWNER,
+        "manager@demo.peerplan.test": Role.MANAGER,
+        "planner@demo.peerplan.test": Role.PLANNER,
+        "viewer@demo.peerplan.test": Role.VIEWER,
+    }
+    for username in roles:
+        assert username in output
+    assert DEMO_PASSWORD in output
+    response = client.post(
+        "/accounts/login/", {"username": "viewer@demo.peerplan.test", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(
+        get_user_model().objects.get(username="viewer@demo.peerplan.test").pk
+    )
+
+
+def test_the_demo_has_a_checklist_in_each_status():
+    seed()
+
+    statuses = set(
+        Checklist.objects.filter(organisation__slug="riverside-demo").values_list("status", flat=True)
+    )
+    assert statuses == set(ChecklistStatus.values)
+
+
+def test_the_demo_has_actions_in_every_status_with_owners_due_dates_and_phases():
+    seed()
+
+    mitigations = Mitigation.objects.filter(checklist__organisation__slug="riverside-demo")
+    assert set(mitigations.values_list("status", flat=True)) == set(MitigationStatus.values)
+    assert mitigations.filter(owner__isnull=False).exists()
+    assert mitigations.exclude(owner_name="").exists()
+    assert mitigations.filter(phase__isnull=True).count() == 0
+    assert set(ImplementationPhase.objects.values_list("name", flat=True)) >= {
+        "Preparation",
+        "Recruitment",
+        "Employment",
+        "Ongoing development",
+    }
+    # Only the members who can edit own actions.
+    owner_roles = set(
+        Membership.objects.filter(user__mitigations__in=mitigations).values_list("role", flat=True).distinct()
+    )
+    assert owner_roles == {Role.OWNER, Role.MANAGER, Role.PLANNER}
+
+
+def test_some_demo_actions_are_overdue_today_and_some_are_not():
+    seed()
+
+    today = timezone.localdate()
+    mitigations = Mitigation.objects.filter(checklist__organisation__slug="riverside-demo")
+    overdue = mitigations.overdue(today)
+    assert overdue.exists()
+    assert all(m.is_overdue(today) for m in overdue)
+    assert mitigations.filter(status=MitigationStatus.PLANNED, due_date__gt=today).exists()
+
+
+def test_each_checklist_has_an_item_for_every_challenge_and_benefit_as_a_new_checklist_would():
+    seed()
+
+    for checklist in Checklist.objects.filter(organisation__slug="riverside-demo"):
+        items = Item.objects.filter(checklist=checklist)
+        assert items.challenges().count() == findings(Valence.CHALLENGE)
+        assert items.filter(finding__valence=Valence.BENEFIT).count() == findings(Valence.BENEFIT)
+        not_applicable = items.challenges().filter(applies=False)
+        assert not_applicable.count() == 2
+        for item in not_applicable:
+            assert item.not_applicable_reason
+            assert item.rereview_on is not None
+            assert not item.mitigations.exists()
+        assert items.filter(finding__valence=Valence.BENEFIT, applies=True).count() == 3
+
+
+def test_demo_rows_have_their_first_history_entry():
+    seed()
+
+    mitigation = Mitigation.objects.filter(checklist__organisation__slug="riverside-demo").first()
+    assert [h.history_type for h in mitigation.history.all()] == ["+"]
+
+
+def test_demo_actions_adopt_suggested_mitigations_for_their_theme_when_there_are_any():
+    SuggestedMitigation.objects.all().delete()  # only this one, so the test knows what to look for
+    suggestion = SuggestedMitigation.objects.create(
+        title="Agree a role description", provenance="curator", source="Curators, 2026"
+    )
+    theme = Finding.objects.filter(valence=Valence.CHALLENGE).first().theme
+    suggestion.themes.add(theme)
+
+    seed()
+
+    adopted = Mitigation.objects.filter(suggestion=suggestion)
+    assert adopted.exists()
+    assert all(m.item.finding.theme_id == theme.pk and m.action == suggestion.title for m in adopted)
+
+
+def test_running_it_twice_creates_nothing_the_second_time():
+    seed()
+    counts = (Organisation.objects.count(), get_user_model().objects.count(), Mitigation.objects.count())
+
+    output = seed()
+
+    assert "already here" in output
+    assert (
+        Organisation.objects.count(),
+        get_user_model().objects.count(),
+        Mitigation.objects.count(),
+    ) == counts
+
+
+def test_the_scale_options_produce_exact_counts():
+    seed("--orgs", "3", "--checklists-per-org", "4", "--actions-per-item", "3")
+
+    challenges, benefits = findings(Valence.CHALLENGE), findings(Valence.BENEFIT)
+    assert Organisation.objects.count() == 3
+    assert Membership.objects.count() == 3 * 4
+    assert Checklist.objects.count() == 3 * 4
+    assert Item.objects.count() == 3 * 4 * (challenges + benefits)
+    # Actions on every item that applies: all challenges but two, and three benefits.
+    assert Mitigation.objects.count() == 3 * 4 * (challenges - 2 + 3) * 3
+    assert (challenges, benefits) == (16, 9)  # Table 6 as published
+    assert get_user_model().objects.filter(username="owner@org-0003.demo.peerplan.test").exists()
+
+
+def test_a_larger_run_adds_only_the_missing_organisations():
+    seed("--orgs", "2", "--checklists-per-org", "1", "--actions-per-item", "1")
+
+    output = seed("--orgs", "3", "--checklists-per-org", "1", "--actions-per-item", "1")
+
+    assert "2 demo organisations already existed" in output
+    assert Organisation.objects.count() == 3
+    assert Checklist.objects.count() == 3
+
+
+def test_the_floor_is_not_found_unless_the_benchmark_turns_it_on(client, settings):
+    settings.BENCH_FLOOR = False
+    assert client.get("/bench/floor").status_code == 404
+
+    settings.BENCH_FLOOR = True
+    response = client.get("/bench/floor")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    # Through the same middleware as every page.
+    assert "Content-Security-Policy" in response.headers
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_leftover_demo_account_stops_it_with_a_clear_message_and_nothing_half_made():
+    from django.core.management.base import CommandError
+
+    get_user_model().objects.create_user(username="owner@demo.peerplan.test", password="x")
+
+    with pytest.raises(CommandError, match="already exists without its demo organisation"):
+        seed()
+
+    assert not Organisation.objects.exists()
+    assert not Checklist.objects.exists()
