@@ -246,8 +246,10 @@ def update_mitigation(*, mitigation_id, changes, version):
     simple-history records the change and who made it.
     """
     with transaction.atomic():
+        # Lock the mitigation's row only: PostgreSQL cannot lock the nullable side of the outer joins
+        # that owner, phase and suggestion need.
         current = (
-            Mitigation.objects.select_for_update()
+            Mitigation.objects.select_for_update(of=("self",))
             .select_related("owner", "phase", "suggestion")
             .get(pk=mitigation_id)
         )
