@@ -12,6 +12,7 @@ from evidence.models import StakeholderGroup
 VALENCE_CHOICES = [("benefit", "Benefit"), ("challenge", "Challenge"), ("none", "None given")]
 PARAMS = ("q", "valence", "group", "ref")
 MAX_SEARCH = 200
+MAX_REF_DIGITS = 9
 
 
 @dataclass
@@ -70,7 +71,9 @@ class EvidenceFilter:
                     f"({', '.join(StakeholderGroup.values)}). This filter was not applied."
                 )
         if raw["ref"]:
-            if raw["ref"].isascii() and raw["ref"].isdigit() and int(raw["ref"]) > 0:
+            # The length first: int() refuses a string of more than 4,300 digits with an error.
+            digits = raw["ref"].isascii() and raw["ref"].isdigit() and len(raw["ref"]) <= MAX_REF_DIGITS
+            if digits and int(raw["ref"]) > 0:
                 self.ref = int(raw["ref"])
             else:
                 self.errors["ref"] = (

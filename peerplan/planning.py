@@ -246,8 +246,10 @@ def update_mitigation(*, mitigation_id, changes, version):
     simple-history records the change and who made it.
     """
     with transaction.atomic():
+        # Lock the mitigation's row only: PostgreSQL cannot lock the nullable side of the outer joins
+        # that owner, phase and suggestion need.
         current = (
-            Mitigation.objects.select_for_update()
+            Mitigation.objects.select_for_update(of=("self",))
             .select_related("owner", "phase", "suggestion")
             .get(pk=mitigation_id)
         )
@@ -381,3 +383,41 @@ def adopt_for_uncovered(*, checklist, suggestion, by):
 def mark_evidence_reviewed(*, item, when=None):
     item.evidence_reviewed_at = when or timezone.now()
     item.save(update_fields=["evidence_reviewed_at"])
+
+
+# Sign-in pauses ----------------------------------------------------------------------------------
+
+
+def _sign_in_names(user):
+    """The names django-axes counts a person's failed sign-ins under: the account's username (what an
+    email address typed at sign-in resolves to) and the email itself, lower-cased."""
+    return {user.username, user.username.lower(), (user.email or "").lower()} - {""}
+
+
+def paused_sign_ins(users):
+    """The ids of those people whose sign-in is paused for their account (one query)."""
+    from axes.models import AccessAttempt
+    from django.conf import settings
+    from django.db.models import Sum
+
+    names = {name: user.pk for user in users for name in _sign_in_names(user)}
+    if not names:
+        return set()
+    rows = (
+        AccessAttempt.objects.filter(
+            username__in=list(names), attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
+        )
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        .order_by()
+    )
+    return {names[row["username"]] for row in rows}
+
+
+def unlock_sign_in(*, membership):
+    """Clear the failed sign-ins counted against a member's account, so they can sign in again at once.
+    A pause of an address (many failures from one place) is left to the site administrator."""
+    from axes.utils import reset
+
+    return sum(reset(username=name) for name in _sign_in_names(membership.user))

@@ -20,6 +20,7 @@ planning_patterns = [
     path("orgs/<slug:slug>/members/invite/", organisation_views.member_invite, name="member_invite"),
     path("orgs/<slug:slug>/members/<int:pk>/role/", organisation_views.member_role, name="member_role"),
     path("orgs/<slug:slug>/members/<int:pk>/remove/", organisation_views.member_remove, name="member_remove"),
+    path("orgs/<slug:slug>/members/<int:pk>/unlock/", organisation_views.member_unlock, name="member_unlock"),
     path(
         "orgs/<slug:slug>/invitations/<int:pk>/revoke/",
         organisation_views.invitation_revoke,

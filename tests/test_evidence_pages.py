@@ -139,6 +139,7 @@ def test_filters_that_match_nothing_say_so_with_a_way_back(client, db):
         ("group=Doctors", "“Doctors” is not a stakeholder group in the evidence"),
         ("valence=maybe", "“maybe” is not a valence: choose benefit, challenge or none given."),
         ("ref=-3", "“-3” is not a reference number"),
+        ("ref=" + "9" * 5000, "is not a reference number"),  # more digits than int() reads: was a 500
         ("q=" + "x" * 201, "Search text can be at most 200 characters"),
     ],
 )

@@ -1,13 +1,14 @@
 """Security headers, CSRF and the sign-in rate limit (django-axes: 5 failures per account and per
-address, a 15-minute pause, unlocked early by an administrator)."""
+address, a 15-minute pause, unlocked early by an administrator or by an owner or manager of the organisation)."""
 
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
-from tests.conftest import PASSWORD, make_user
 from django.core.management import call_command
 from django.test import Client
+
+from tests.conftest import PASSWORD, make_user
 
 LOGIN = "/accounts/login/"
 PAGES = ["/", "/evidence/", LOGIN]
@@ -95,7 +96,7 @@ def test_five_wrong_passwords_pause_sign_in_with_a_clear_page(client, db):
     page = response.content.decode()
     assert "<h1>Sign-in paused</h1>" in page
     assert "Try again in 15 minutes" in page
-    assert "ask your organisation's manager or the site administrator to unlock it" in page
+    assert "ask an owner or manager of your organisation to unlock your sign-in on its members page" in page
 
 
 def test_the_right_password_is_refused_while_the_account_is_paused(client, db):
@@ -243,3 +244,50 @@ def test_the_lock_out_page_says_a_longer_pause_in_hours(client, db, settings):
 
     assert response.status_code == 429
     assert "Try again in 2 hours" in response.content.decode()
+
+
+def members_page(client, slug="northside"):
+    return client.get(f"/app/orgs/{slug}/members/").content.decode()
+
+
+def test_a_manager_sees_a_members_paused_sign_in_and_unlocks_it(client, manager, planner):
+    staff = Client()
+    staff.force_login(manager)
+    assert "Sign-in paused" not in members_page(staff)
+    fail(client, "pat@example.org", 5)
+    assert sign_in(client, "pat@example.org", PASSWORD).status_code == 429
+
+    page = members_page(staff)
+    assert "Sign-in paused" in page
+    assert "Unlock sign-in<span class=\"visually-hidden\"> for pat@example.org" in page
+    membership = planner.memberships.get()
+    response = staff.post(f"/app/orgs/northside/members/{membership.pk}/unlock/", follow=True)
+
+    assert "Pat can sign in again now." in response.content.decode()
+    assert "Sign-in paused" not in members_page(staff)
+    assert sign_in(client, "pat@example.org", PASSWORD, address="10.0.0.7").status_code == 302
+
+
+def test_unlocking_is_only_for_members_of_the_managers_organisation(client, manager, outsider):
+    fail(client, "otto@example.org", 5)
+    staff = Client()
+    staff.force_login(manager)
+    theirs = outsider.memberships.get()
+
+    assert staff.post(f"/app/orgs/northside/members/{theirs.pk}/unlock/").status_code == 404
+    assert staff.post(f"/app/orgs/southside/members/{theirs.pk}/unlock/").status_code == 404
+    assert sign_in(client, "otto@example.org", PASSWORD, address="10.0.0.8").status_code == 429
+
+
+def test_planners_cannot_unlock_and_the_unlock_is_a_post(client, planner, viewer, manager):
+    fail(client, "vic@example.org", 5)
+    target = viewer.memberships.get()
+    colleague = Client()
+    colleague.force_login(planner)
+    staff = Client()
+    staff.force_login(manager)
+
+    assert colleague.post(f"/app/orgs/northside/members/{target.pk}/unlock/").status_code == 403
+    assert "Unlock sign-in" not in members_page(colleague)
+    assert staff.get(f"/app/orgs/northside/members/{target.pk}/unlock/").status_code == 405
+    assert sign_in(client, "vic@example.org", PASSWORD, address="10.0.0.9").status_code == 429

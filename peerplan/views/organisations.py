@@ -63,7 +63,7 @@ def organisation(request, slug):
 
 
 def _members_page(request, organisation, membership, invite_form=None, status=200):
-    members = organisation.memberships.select_related("user").order_by("user__first_name", "user__email")
+    members = list(organisation.memberships.select_related("user").order_by("user__first_name", "user__email"))
     invitations = (
         organisation.invitations.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
         .select_related("invited_by")
@@ -84,6 +84,7 @@ def _members_page(request, organisation, membership, invite_form=None, status=20
             "role_choices": role_choices,
             "site_url": settings.SITE_URL,
             "invitation_days": settings.INVITATION_DAYS,
+            "paused": planning.paused_sign_ins([m.user for m in members]) if membership.can_manage else set(),
         },
         status=status,
     )
@@ -150,6 +151,22 @@ def member_role(request, slug, pk):
         messages.error(request, str(error))
     else:
         messages.success(request, f"{planning.display_name(target.user)} is now {Role(role).label.lower()}.")
+    return redirect("peerplan:members", slug=organisation.slug)
+
+
+@login_required
+def member_unlock(request, slug, pk):
+    """An owner or manager lets a member whose sign-in is paused sign in again at once."""
+    organisation, membership = load_organisation(request, slug, need=MANAGE)
+    target = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
+    if refused := only(request, "POST"):
+        return refused
+    planning.unlock_sign_in(membership=target)
+    messages.success(
+        request,
+        f"{planning.display_name(target.user)} can sign in again now. "
+        "If they still see “Sign-in paused”, their network address is paused: ask the site administrator.",
+    )
     return redirect("peerplan:members", slug=organisation.slug)
 
 
