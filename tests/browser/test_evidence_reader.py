@@ -5,6 +5,7 @@ Done twice: on a desktop screen and on a phone (390×844) without sideways scrol
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.axe import assert_accessible
 from tests.browser.helpers import no_horizontal_scroll
 
 
@@ -82,3 +83,6 @@ def test_on_a_phone_the_same_journey_never_scrolls_sideways(live_server, page):
     expect(page.get_by_role("link", name="Evidence", exact=True)).to_be_visible()
     shared_url, names = _read_the_evidence(page, live_server.url, check_width=390)
     _shared_url_reproduces_the_filter(page.context, shared_url, names, check_width=390)
+    # The filtered index on a phone passes the audit too (reflow, target sizes, contrast).
+    page.goto(shared_url)
+    assert_accessible(page)
