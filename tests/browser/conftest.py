@@ -78,3 +78,40 @@ def page(page, request):
         (OUTPUT / f"{name}.html").write_text(page.content(), encoding="utf-8")
     except Exception as error:  # the page may be gone; the failure itself is what matters
         print(f"could not save browser evidence for {name}: {error}")
+
+
+@pytest.fixture
+def tracked_checklist(org_a, owner, manager, planner):
+    """An active checklist of organisation A with three actions: one overdue (Maya's), one due later
+    (Pat's), one done. Made with the ORM before the browser opens; the tests then use only the UI."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from peerplan.models import MitigationStatus
+    from tests.factories import item_for, make_checklist, make_mitigation
+
+    today = timezone.localdate()
+    checklist = make_checklist(org_a, "Community team 2026", owner, service="Community mental health team")
+    make_mitigation(
+        item_for(checklist, "Role ambiguity"),
+        "Agree a PSW role description with the team",
+        MitigationStatus.PLANNED,
+        due_date=today - timedelta(days=5),
+        owner=manager,
+    )
+    make_mitigation(
+        item_for(checklist, "Workload"),
+        "Set a manageable caseload for each PSW",
+        MitigationStatus.IN_PROGRESS,
+        due_date=today + timedelta(days=30),
+        owner=planner,
+    )
+    make_mitigation(
+        item_for(checklist, "Boundaries"),
+        "Run a boundaries workshop",
+        MitigationStatus.DONE,
+        due_date=today - timedelta(days=20),
+        owner=planner,
+    )
+    return checklist

@@ -1,0 +1,100 @@
+"""axe-core on every main page, as the person who would use it sees it: no serious or critical
+violation, one h1, one main landmark; and a form's errors tied to their fields."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.axe import assert_accessible
+from tests.browser.helpers import sign_in
+
+
+def test_the_evidence_index_is_accessible_unfiltered_and_filtered(live_server, page):
+    page.goto(live_server.url + "/evidence/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Evidence on peer support work")
+    assert_accessible(page)
+    page.goto(live_server.url + "/evidence/?group=Service+users&valence=challenge")
+    expect(page.get_by_role("status")).to_contain_text("match")
+    assert_accessible(page)
+
+
+def test_a_theme_page_is_accessible(live_server, page):
+    page.goto(live_server.url + "/evidence/themes/role-ambiguity/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Role ambiguity")
+    assert_accessible(page)
+
+
+def test_sign_in_is_accessible_empty_and_with_its_error(live_server, page, planner):
+    page.goto(live_server.url + "/accounts/login/")
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign in").click()
+    email = page.get_by_label("Email")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+
+
+def test_sign_up_is_accessible_empty_and_with_errors_tied_to_their_fields(live_server, page):
+    page.goto(live_server.url + "/accounts/signup/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create an account")
+    assert_accessible(page)
+    page.get_by_label("Your name").fill("Sam")
+    page.get_by_label("Email").fill("not an email")
+    page.get_by_role("button", name="Create account").click()
+    email = page.get_by_label("Email")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_have_accessible_description("Enter an email address like name@example.org.")
+    assert_accessible(page)
+
+
+@pytest.fixture
+def signed_in_owner(live_server, page, owner, tracked_checklist):
+    sign_in(page, live_server.url, owner.email)
+    return page
+
+
+def _item_url(checklist, theme):
+    from tests.factories import item_for
+
+    return f"/app/items/{item_for(checklist, theme).pk}/"
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        pytest.param(lambda c: "/app/", "Your organisations", id="start"),
+        pytest.param(lambda c: "/app/orgs/northside/", "Northside Mental Health Service", id="organisation"),
+        pytest.param(
+            lambda c: "/app/orgs/northside/members/", "Members of Northside Mental Health Service", id="members"
+        ),
+        pytest.param(lambda c: "/app/orgs/northside/dashboard/", "Dashboard", id="dashboard"),
+        pytest.param(lambda c: "/app/orgs/northside/actions/", "Actions", id="actions"),
+        pytest.param(lambda c: "/app/my-actions/", "My actions", id="my actions"),
+        pytest.param(lambda c: f"/app/checklists/{c.pk}/", "Community team 2026", id="checklist"),
+        pytest.param(lambda c: _item_url(c, "Role ambiguity"), "Role ambiguity", id="challenge item"),
+        pytest.param(lambda c: "/app/orgs/northside/checklists/new/", "New checklist", id="new checklist"),
+        pytest.param(lambda c: f"/app/checklists/{c.pk}/report/", "Community team 2026", id="report"),
+        pytest.param(
+            lambda c: f"/app/checklists/{c.pk}/history/", "History of Community team 2026", id="checklist history"
+        ),
+    ],
+)
+def test_every_signed_in_page_is_accessible(live_server, signed_in_owner, tracked_checklist, path, heading):
+    page = signed_in_owner
+    page.goto(live_server.url + path(tracked_checklist))
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    assert_accessible(page)
+
+
+def test_the_mitigation_form_shows_its_errors_tied_to_their_fields_accessibly(
+    live_server, signed_in_owner, tracked_checklist
+):
+    page = signed_in_owner
+    page.goto(live_server.url + _item_url(tracked_checklist, "Workload"))
+    page.get_by_role("link", name="Add your own mitigation").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("New mitigation for “Workload”")
+    assert_accessible(page)
+    page.get_by_label("Due date").fill("2026-02-30")
+    page.get_by_role("button", name="Save mitigation").click()
+    action = page.get_by_label("What will be done")
+    expect(action).to_have_attribute("aria-invalid", "true")
+    expect(action).to_have_accessible_description("Say what will be done.")
+    assert_accessible(page)
