@@ -400,15 +400,11 @@ def run_python_client(port, path, cookie, args, duration):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orgs", type=int, default=1000, help="organisations to seed (default 1000)")
     parser.add_argument("--checklists-per-org", type=int, default=10, help="default 10")
     parser.add_argument("--actions-per-item", type=int, default=1, help="default 1")
-    parser.add_argument(
-        "--quick", action="store_true", help="20 organisations, 3 s per page: checks the harness"
-    )
+    parser.add_argument("--quick", action="store_true", help="20 organisations, 3 s per page: checks the harness")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
@@ -516,12 +512,8 @@ def machine():
 
 def git_commit():
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True
-        )
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True)
         return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
     except OSError:
         return ""
@@ -591,9 +583,7 @@ def measure(args, port, cookie, targets, wrk, master_pid):
 
 
 def print_table(results):
-    columns = (
-        f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'target':>7} {'cpu ms':>7} {'other':>6}"
-    )
+    columns = f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'target':>7} {'cpu ms':>7} {'other':>6}"
     header = f"{'page':<15} {columns}  result"
     log("")
     log(header)
@@ -639,11 +629,7 @@ def main(argv=None):
         log(f"Starting gunicorn on {HOST}:{args.port} with {args.workers} sync workers (DEBUG=false) ...")
         server = start_gunicorn(env, args.port, args.workers, RESULTS / "gunicorn.log")
         cookie = sign_in(args.port, DEMO_USER, DEMO_PASSWORD)
-        client = (
-            f"wrk -t{args.threads} -c{args.connections}"
-            if wrk
-            else f"python client, {args.connections} threads"
-        )
+        client = f"wrk -t{args.threads} -c{args.connections}" if wrk else f"python client, {args.connections} threads"
         log(f"Measuring each page for {args.duration} s after {args.warmup} s of warm-up ({client}):")
         results, floor = measure(args, args.port, cookie, targets, wrk, server.pid)
         memory = worker_memory(server.pid)

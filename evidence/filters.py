@@ -49,9 +49,7 @@ class EvidenceFilter:
         raw = {name: params.get(name, "").strip() for name in PARAMS}
         self = cls(raw=raw)
         if len(raw["q"]) > MAX_SEARCH:
-            self.errors["q"] = (
-                f"Search text can be at most {MAX_SEARCH} characters; this search was not applied."
-            )
+            self.errors["q"] = f"Search text can be at most {MAX_SEARCH} characters; this search was not applied."
         else:
             self.q = raw["q"]
         if raw["valence"]:
@@ -118,9 +116,7 @@ class EvidenceFilter:
                 if not self._finding_matches(finding):
                     continue
                 cites_ref = self.ref is not None and self.ref in finding.reference_numbers()
-                perspectives = [
-                    p for p in finding.perspectives.all() if self._perspective_matches(p, cites_ref)
-                ]
+                perspectives = [p for p in finding.perspectives.all() if self._perspective_matches(p, cites_ref)]
                 if perspectives:
                     findings.append(FindingMatch(finding, perspectives))
             if findings:

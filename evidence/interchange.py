@@ -111,9 +111,7 @@ def parse_json(text):
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise EvidenceFormatError(
-            f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-        ) from None
+        raise EvidenceFormatError(f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
 
 
 def _require(condition, where, problem):
@@ -139,9 +137,7 @@ def validate(data):
     source = data.get("source")
     _require(isinstance(source, dict), "source", "must be an object")
     for field in ("title", "authors", "journal", "table"):
-        _require(
-            isinstance(source.get(field), str) and source.get(field), f"source.{field}", "is required text"
-        )
+        _require(isinstance(source.get(field), str) and source.get(field), f"source.{field}", "is required text")
     _require(isinstance(source.get("year"), int), "source.year", "must be a whole number")
     _require(isinstance(source.get("footnotes", []), list), "source.footnotes", "must be a list")
 

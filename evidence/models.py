@@ -106,9 +106,7 @@ class ThemeQuerySet(models.QuerySet):
     def with_evidence(self):
         """Themes with their findings, perspectives and references: four queries however many there are."""
         return self.in_published_order().prefetch_related(
-            models.Prefetch(
-                "findings", queryset=Finding.objects.order_by("position").prefetch_related("references")
-            ),
+            models.Prefetch("findings", queryset=Finding.objects.order_by("position").prefetch_related("references")),
             models.Prefetch(
                 "findings__perspectives",
                 queryset=Perspective.objects.order_by("position").prefetch_related("references"),

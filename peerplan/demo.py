@@ -186,9 +186,7 @@ def ensure_phases():
 def seed_demo(size, *, batch_orgs=50, today=None, log=None):
     """Create the demo organisations 1..size.organisations that do not exist yet; leave the others."""
     today = today or timezone.localdate()
-    findings = list(
-        Finding.objects.select_related("theme").order_by("theme__category__position", "theme__position")
-    )
+    findings = list(Finding.objects.select_related("theme").order_by("theme__category__position", "theme__position"))
     challenges = [f for f in findings if f.valence == Valence.CHALLENGE]
     benefits = [f for f in findings if f.valence == Valence.BENEFIT]
     if not challenges:
@@ -259,9 +257,7 @@ def _create_batch(numbers, ctx):
     for index, (n, organisation) in enumerate(zip(numbers, organisations, strict=True)):
         people = dict(zip(ROLES, users[index * len(ROLES) : (index + 1) * len(ROLES)], strict=True))
         members[n] = people
-        memberships += [
-            Membership(organisation=organisation, user=user, role=role) for role, user in people.items()
-        ]
+        memberships += [Membership(organisation=organisation, user=user, role=role) for role, user in people.items()]
     Membership.objects.bulk_create(memberships)
 
     checklists = []
@@ -288,9 +284,7 @@ def _create_batch(numbers, ctx):
     for c, checklist in enumerate(checklists):
         not_applicable = {(c + k * 5) % len(ctx.challenges) for k in range(NOT_APPLICABLE_PER_CHECKLIST)}
         chosen_benefits = (
-            {(c + k * 3) % len(ctx.benefits) for k in range(BENEFITS_CHOSEN_PER_CHECKLIST)}
-            if ctx.benefits
-            else set()
+            {(c + k * 3) % len(ctx.benefits) for k in range(BENEFITS_CHOSEN_PER_CHECKLIST)} if ctx.benefits else set()
         )
         for i, finding in enumerate(ctx.challenges):
             applies = i not in not_applicable
@@ -328,9 +322,7 @@ def _create_batch(numbers, ctx):
         for a in range(ctx.size.actions_per_item):
             counter += 1
             status = MITIGATION_STATUSES[counter % len(MITIGATION_STATUSES)]
-            suggestion = (
-                suggestions[(counter + a) % len(suggestions)] if suggestions and counter % 3 == 0 else None
-            )
+            suggestion = suggestions[(counter + a) % len(suggestions)] if suggestions and counter % 3 == 0 else None
             external = counter % 11 == 0
             mitigations.append(
                 Mitigation(
@@ -339,13 +331,9 @@ def _create_batch(numbers, ctx):
                     action=suggestion.title if suggestion else ACTIONS[counter % len(ACTIONS)],
                     owner=None if external else editors[counter % len(editors)],
                     owner_name=EXTERNAL_OWNERS[counter % len(EXTERNAL_OWNERS)] if external else "",
-                    due_date=None
-                    if counter % 17 == 0
-                    else ctx.today + timedelta(days=DUE_OFFSETS[counter % 13]),
+                    due_date=None if counter % 17 == 0 else ctx.today + timedelta(days=DUE_OFFSETS[counter % 13]),
                     status=status,
-                    notes="Waiting for HR to confirm the budget."
-                    if status == MitigationStatus.BLOCKED
-                    else "",
+                    notes="Waiting for HR to confirm the budget." if status == MitigationStatus.BLOCKED else "",
                     phase=(suggestion.phase if suggestion and suggestion.phase else ctx.phases[counter % 4]),
                     co_produced=counter % 4 == 0,
                     lived_experience_led=counter % 6 == 0,

@@ -68,9 +68,7 @@ def plain_messages(form):
 class EmailAuthenticationForm(CrispyMixin, AuthenticationForm):
     """Sign in with an email address; accounts made by an administrator sign in by username too."""
 
-    username = forms.CharField(
-        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autofocus": True})
-    )
+    username = forms.CharField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autofocus": True}))
     error_messages = {
         "invalid_login": "That email and password do not match an account. Check both and try again.",
         "inactive": "This account is switched off. Ask the site administrator.",
@@ -85,9 +83,7 @@ class EmailAuthenticationForm(CrispyMixin, AuthenticationForm):
 
 
 class SignUpForm(CrispyMixin, forms.Form):
-    name = forms.CharField(
-        label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
-    )
+    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = forms.EmailField(
         label="Email",
         max_length=150,
@@ -116,8 +112,7 @@ class SignUpForm(CrispyMixin, forms.Form):
         users = get_user_model().objects
         if users.filter(email__iexact=email).exists() or users.filter(username__iexact=email).exists():
             raise forms.ValidationError(
-                "An account with this email already exists. "
-                "Sign in, or reset the password if you have forgotten it."
+                "An account with this email already exists. Sign in, or reset the password if you have forgotten it."
             )
         return email
 
@@ -248,10 +243,7 @@ class ItemDecisionForm(CrispyMixin, forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if self.instance.is_challenge and cleaned.get("applies") is False:
-            if (
-                not (cleaned.get("not_applicable_reason") or "").strip()
-                and "not_applicable_reason" not in self.errors
-            ):
+            if not (cleaned.get("not_applicable_reason") or "").strip() and "not_applicable_reason" not in self.errors:
                 self.add_error("not_applicable_reason", "Say why this does not apply to your service.")
         return cleaned
 
@@ -302,17 +294,13 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
             "co_produced": "Co-produced with people with lived experience",
             "lived_experience_led": "Owned by a peer support worker or lived-experience lead",
         }
-        help_texts = {
-            "owner_name": "A named person who is not a member, e.g. 'HR business partner, Sam Lee'."
-        }
+        help_texts = {"owner_name": "A named person who is not a member, e.g. 'HR business partner, Sam Lee'."}
         widgets = {"action": forms.Textarea(attrs={"rows": 4}), "notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = (
-            get_user_model()
-            .objects.filter(memberships__organisation=organisation)
-            .order_by("first_name", "email")
+            get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "email")
         )
         self.fields["phase"].queryset = ImplementationPhase.objects.all()
         self.fields["phase"].empty_label = "Not set"
@@ -322,16 +310,12 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
         self.fields["action"].error_messages["required"] = "Say what will be done."
         self.fields["status"].error_messages["invalid_choice"] = "Choose one of the statuses listed."
         self.fields["phase"].error_messages["invalid_choice"] = "Choose one of the phases listed."
-        self.fields["version"].error_messages["required"] = (
-            "The form is missing its version. Reload the page."
-        )
+        self.fields["version"].error_messages["required"] = "The form is missing its version. Reload the page."
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("owner") and (cleaned.get("owner_name") or "").strip():
-            self.add_error(
-                "owner_name", "Choose a member as owner or name someone outside the organisation, not both."
-            )
+            self.add_error("owner_name", "Choose a member as owner or name someone outside the organisation, not both.")
         return cleaned
 
     def changes(self):
@@ -343,9 +327,7 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
         for name in self._meta.fields:
             theirs, now = self.cleaned_data.get(name), getattr(current, name)
             if theirs != now:
-                rows.append(
-                    (self.fields[name].label, _show(self.fields[name], theirs), _show(self.fields[name], now))
-                )
+                rows.append((self.fields[name].label, _show(self.fields[name], theirs), _show(self.fields[name], now)))
         return rows
 
 

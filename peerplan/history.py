@@ -185,9 +185,7 @@ def _entries(model, records, names, subject=None, skip_created=False):
 
 
 def _records(model, **filters):
-    return list(
-        model.history.filter(**filters).select_related("history_user").order_by("history_date", "history_id")
-    )
+    return list(model.history.filter(**filters).select_related("history_user").order_by("history_date", "history_id"))
 
 
 def mitigation_timeline(mitigation):
@@ -213,9 +211,7 @@ def checklist_timeline(checklist):
     names = _Names(action_records)
     findings = {
         finding.pk: str(finding)
-        for finding in Finding.objects.filter(pk__in={r.finding_id for r in item_records}).select_related(
-            "theme"
-        )
+        for finding in Finding.objects.filter(pk__in={r.finding_id for r in item_records}).select_related("theme")
     }
     entries = [
         *_entries(Checklist, checklist_records, names),
@@ -262,15 +258,10 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
             current.owner_id = None
             if former is not None and not current.owner_name:
                 current.owner_name = person_name(former)
-            notes.append(
-                "The owner of that version is no longer a member, so they are named as an outside owner."
-            )
+            notes.append("The owner of that version is no longer a member, so they are named as an outside owner.")
         if current.phase_id and not ImplementationPhase.objects.filter(pk=current.phase_id).exists():
             current.phase_id = None
-        if (
-            current.suggestion_id
-            and not SuggestedMitigation.objects.filter(pk=current.suggestion_id).exists()
-        ):
+        if current.suggestion_id and not SuggestedMitigation.objects.filter(pk=current.suggestion_id).exists():
             current.suggestion_id = None
         current.version += 1
         current._history_user = by

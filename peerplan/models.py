@@ -241,10 +241,13 @@ class Item(models.Model):
     # Curators cannot delete a finding that a checklist uses.
     finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="items")
     applies = models.BooleanField(
-        default=True, help_text="Challenges: applies to this service. Benefits: an outcome the service means to realise."
+        default=True,
+        help_text="Challenges: applies to this service. Benefits: an outcome the service means to realise.",
     )
     not_applicable_reason = models.TextField(blank=True, max_length=2000)
-    rereview_on = models.DateField(null=True, blank=True, help_text="When a 'does not apply' decision is looked at again.")
+    rereview_on = models.DateField(
+        null=True, blank=True, help_text="When a 'does not apply' decision is looked at again."
+    )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     note = models.TextField(blank=True, max_length=4000)
     evidence_reviewed_at = models.DateTimeField(
@@ -279,7 +282,12 @@ class MitigationStatus(models.TextChoices):
 
 
 # Everything but dropped still counts towards covering an item.
-LIVE_STATUSES = [MitigationStatus.PLANNED, MitigationStatus.IN_PROGRESS, MitigationStatus.DONE, MitigationStatus.BLOCKED]
+LIVE_STATUSES = [
+    MitigationStatus.PLANNED,
+    MitigationStatus.IN_PROGRESS,
+    MitigationStatus.DONE,
+    MitigationStatus.BLOCKED,
+]
 OPEN_STATUSES = [MitigationStatus.PLANNED, MitigationStatus.IN_PROGRESS, MitigationStatus.BLOCKED]
 
 
@@ -345,9 +353,7 @@ class Mitigation(models.Model):
     status = models.CharField(max_length=12, choices=MitigationStatus.choices, default=MitigationStatus.PLANNED)
     notes = models.TextField(blank=True, max_length=4000)
     phase = models.ForeignKey(ImplementationPhase, on_delete=models.SET_NULL, null=True, blank=True)
-    co_produced = models.BooleanField(
-        "co-produced with people with lived experience", default=False
-    )
+    co_produced = models.BooleanField("co-produced with people with lived experience", default=False)
     lived_experience_led = models.BooleanField("owned by a PSW or lived-experience lead", default=False)
     suggestion = models.ForeignKey(
         SuggestedMitigation,
@@ -431,9 +437,7 @@ def coverage_by_stakeholder_group(checklist):
     from evidence.models import Perspective, StakeholderGroup
 
     # checklist_id too: the related manager reads it on every row it returns (one query per row if deferred).
-    items = list(
-        checklist.items.applicable_challenges().with_coverage().only("pk", "finding_id", "checklist_id")
-    )
+    items = list(checklist.items.applicable_challenges().with_coverage().only("pk", "finding_id", "checklist_id"))
     perspectives = Perspective.objects.filter(finding_id__in=[item.finding_id for item in items]).only(
         "finding_id", "group", "stakeholders"
     )

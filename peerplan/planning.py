@@ -57,9 +57,7 @@ def invite(*, organisation, email, role, by):
     by_membership = Membership.objects.get(organisation=organisation, user=by)
     if role == Role.OWNER and not by_membership.is_owner:
         raise PlanningRuleError("Only an owner can invite another owner.")
-    return Invitation.objects.create(
-        organisation=organisation, email=email.strip().lower(), role=role, invited_by=by
-    )
+    return Invitation.objects.create(organisation=organisation, email=email.strip().lower(), role=role, invited_by=by)
 
 
 def accept_invitation(*, token, user):
@@ -68,19 +66,13 @@ def accept_invitation(*, token, user):
     Returns (membership, created). The row is locked so two clicks on the same link cannot both use it.
     """
     with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_for_update().select_related("organisation").filter(token=token).first()
-        )
+        invitation = Invitation.objects.select_for_update().select_related("organisation").filter(token=token).first()
         if invitation is None:
             raise PlanningRuleError("This invitation link is not valid. Ask for a new one.")
         if invitation.accepted_at is not None:
-            raise PlanningRuleError(
-                "This invitation has already been used. Ask for a new one if you still need it."
-            )
+            raise PlanningRuleError("This invitation has already been used. Ask for a new one if you still need it.")
         if not invitation.is_usable():
-            raise PlanningRuleError(
-                "This invitation has expired. Ask the person who invited you for a new one."
-            )
+            raise PlanningRuleError("This invitation has expired. Ask the person who invited you for a new one.")
         membership, created = Membership.objects.get_or_create(
             organisation=invitation.organisation, user=user, defaults={"role": invitation.role}
         )
@@ -353,7 +345,9 @@ def checklist_page(checklist, today=None):
         "coverage_by_group": [(GROUP_PHRASES.get(group, group), by_group[group]) for group in by_group],
         "uncovered": [item for item in challenges if item.applies and not item.is_covered],
         "not_applicable_count": sum(1 for item in challenges if not item.applies),
-        "rereview_due": [item for item in challenges if not item.applies and item.rereview_on and item.rereview_on <= today],
+        "rereview_due": [
+            item for item in challenges if not item.applies and item.rereview_on and item.rereview_on <= today
+        ],
         "evidence_updated": [item for item in items if item.evidence_updated],
         "challenge_groups": group_by_category_and_theme(challenges),
         "benefit_groups": group_by_category_and_theme(benefits),
@@ -373,8 +367,8 @@ LEVERAGE_SHOWN = 5
 def adopt_for_uncovered(*, checklist, suggestion, by):
     """Adopt one suggestion on every uncovered applicable challenge of the checklist that it addresses;
     returns the new mitigations (none if it addresses nothing still uncovered)."""
-    items = checklist.items.uncovered().filter(finding__theme__in=suggestion.themes.all()).select_related(
-        "finding__theme"
+    items = (
+        checklist.items.uncovered().filter(finding__theme__in=suggestion.themes.all()).select_related("finding__theme")
     )
     return [adopt_suggestion(item=item, suggestion=suggestion, by=by) for item in items]
 

@@ -213,8 +213,6 @@ def report(checklist, today):
         "coverage": checklist.coverage(),
         "coverage_by_group": list(checklist.coverage_by_group().items()),  # in the groups' published order
         "progress": progress,
-        "open_count": sum(
-            progress.count(s) for s in (MitigationStatus.PLANNED, MitigationStatus.IN_PROGRESS)
-        ),
+        "open_count": sum(progress.count(s) for s in (MitigationStatus.PLANNED, MitigationStatus.IN_PROGRESS)),
         "source": Source.objects.first(),
     }

@@ -177,9 +177,7 @@ def coverage_grid(checklists):
     )
     themes, cells = {}, {}
     for row in rows:
-        themes.setdefault(
-            row["finding__theme_id"], (row["finding__theme__name"], row["finding__theme__slug"])
-        )
+        themes.setdefault(row["finding__theme_id"], (row["finding__theme__name"], row["finding__theme__slug"]))
         cells[row["finding__theme_id"], row["checklist_id"]] = Cell(row["applicable"], row["covered"])
     return [
         GridRow(name, slug, [cells.get((theme_id, c.pk), Cell(0, 0)) for c in checklists])
@@ -224,12 +222,7 @@ def dashboard(organisation, today):
     open_params = "&".join(f"status={s}" for s in OPEN_STATUSES)
     lists = {
         "overdue": ActionList(
-            list(
-                current.overdue(today)
-                .for_listing()
-                .with_overdue(today)
-                .soonest_due_first()[:DASHBOARD_LIST_LENGTH]
-            ),
+            list(current.overdue(today).for_listing().with_overdue(today).soonest_due_first()[:DASHBOARD_LIST_LENGTH]),
             counts["overdue"],
             f"{open_params}&due_before={(today - timedelta(days=1)).isoformat()}",
         ),
@@ -244,19 +237,12 @@ def dashboard(organisation, today):
             f"{open_params}&due_after={today.isoformat()}&due_before={soon_end.isoformat()}",
         ),
         "blocked": ActionList(
-            list(
-                current.blocked()
-                .for_listing()
-                .with_overdue(today)
-                .soonest_due_first()[:DASHBOARD_LIST_LENGTH]
-            ),
+            list(current.blocked().for_listing().with_overdue(today).soonest_due_first()[:DASHBOARD_LIST_LENGTH]),
             counts["blocked"],
             f"status={MitigationStatus.BLOCKED}",
         ),
     }
-    past_review = list(
-        Checklist.objects.filter(organisation=organisation).past_review(today).order_by("review_date")
-    )
+    past_review = list(Checklist.objects.filter(organisation=organisation).past_review(today).order_by("review_date"))
     rereview_due = list(
         Item.objects.filter(checklist__organisation=organisation)
         .exclude(checklist__status=ChecklistStatus.ARCHIVED)
@@ -280,12 +266,8 @@ def dashboard(organisation, today):
 class ActionFilterForm(forms.Form):
     """The organisation's action list filters; every choice narrowed to the organisation."""
 
-    checklist = forms.ModelChoiceField(
-        queryset=Checklist.objects.none(), required=False, empty_label="Any checklist"
-    )
-    owner = forms.ModelChoiceField(
-        queryset=get_user_model().objects.none(), required=False, empty_label="Anyone"
-    )
+    checklist = forms.ModelChoiceField(queryset=Checklist.objects.none(), required=False, empty_label="Any checklist")
+    owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, empty_label="Anyone")
     status = forms.MultipleChoiceField(
         choices=MitigationStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -305,16 +287,10 @@ class ActionFilterForm(forms.Form):
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["checklist"].queryset = Checklist.objects.filter(organisation=organisation).order_by(
-            "title"
-        )
-        self.fields["checklist"].error_messages["invalid_choice"] = (
-            "Choose one of this organisation's checklists."
-        )
+        self.fields["checklist"].queryset = Checklist.objects.filter(organisation=organisation).order_by("title")
+        self.fields["checklist"].error_messages["invalid_choice"] = "Choose one of this organisation's checklists."
         self.fields["owner"].queryset = (
-            get_user_model()
-            .objects.filter(memberships__organisation=organisation)
-            .order_by("first_name", "username")
+            get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "username")
         )
         self.fields["owner"].label_from_instance = person_name
         self.fields["owner"].error_messages["invalid_choice"] = "Choose a member of this organisation."
@@ -384,9 +360,7 @@ def action_digests(today, days):
     actions = (
         Mitigation.objects.open()
         .on_current_checklists()
-        .filter(
-            due_date__lte=today + timedelta(days=days), checklist__organisation__memberships__user=F("owner")
-        )
+        .filter(due_date__lte=today + timedelta(days=days), checklist__organisation__memberships__user=F("owner"))
         .select_related("owner", "checklist__organisation", "item__finding__theme")
         .order_by("owner_id", "due_date", "pk")
     )

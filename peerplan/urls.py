@@ -35,17 +35,13 @@ planning_patterns = [
     path("checklists/<int:pk>/unarchive/", checklist_views.checklist_unarchive, name="checklist_unarchive"),
     path("checklists/<int:pk>/delete/", checklist_views.checklist_delete, name="checklist_delete"),
     path("checklists/<int:pk>/phases/", checklist_views.checklist_phases, name="checklist_phases"),
-    path(
-        "checklists/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.checklist_adopt, name="checklist_adopt"
-    ),
+    path("checklists/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.checklist_adopt, name="checklist_adopt"),
     # Items and mitigations
     path("items/<int:pk>/", checklist_views.item, name="item"),
     path("items/<int:pk>/outcome/", checklist_views.item_outcome, name="item_outcome"),
     path("items/<int:pk>/reviewed/", checklist_views.item_reviewed, name="item_reviewed"),
     path("items/<int:pk>/mitigations/new/", checklist_views.mitigation_create, name="mitigation_create"),
-    path(
-        "items/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.suggestion_adopt, name="suggestion_adopt"
-    ),
+    path("items/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.suggestion_adopt, name="suggestion_adopt"),
     path("mitigations/<int:pk>/edit/", checklist_views.mitigation_edit, name="mitigation_edit"),
     # Tracking: what is late, what is stuck, are we covered.
     path("orgs/<slug:slug>/dashboard/", tracking_views.dashboard, name="dashboard"),

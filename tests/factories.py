@@ -33,9 +33,7 @@ def item_for(checklist, theme_name, valence=Valence.CHALLENGE):
 
 
 def make_mitigation(item, action="Write a role description", status=MitigationStatus.PLANNED, **fields):
-    return Mitigation.objects.create(
-        item=item, checklist=item.checklist, action=action, status=status, **fields
-    )
+    return Mitigation.objects.create(item=item, checklist=item.checklist, action=action, status=status, **fields)
 
 
 def challenge_theme_names():

@@ -89,9 +89,7 @@ def test_a_person_signs_in_with_their_email_in_any_case(client, db):
 def test_a_wrong_password_says_so_plainly(client, db):
     sign_up(client)
     client.logout()
-    response = client.post(
-        "/accounts/login/", {"username": "sam.lee@example.org", "password": "wrong-one-123"}
-    )
+    response = client.post("/accounts/login/", {"username": "sam.lee@example.org", "password": "wrong-one-123"})
     assert response.status_code == 200
     assert "That email and password do not match an account" in response.content.decode()
 

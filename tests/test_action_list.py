@@ -25,12 +25,8 @@ def lists(org_a, org_b, manager, planner, viewer, outsider):
     make_mitigation(
         item_for(community, "Role ambiguity"), "Role description", S.PLANNED, owner=planner, due_date=days(5)
     )
-    make_mitigation(
-        item_for(community, "Workload"), "Cap caseloads", S.BLOCKED, owner=manager, due_date=days(-2)
-    )
-    make_mitigation(
-        item_for(wards, "Role ambiguity"), "Ward roles", S.DONE, owner=planner, due_date=days(-20)
-    )
+    make_mitigation(item_for(community, "Workload"), "Cap caseloads", S.BLOCKED, owner=manager, due_date=days(-2))
+    make_mitigation(item_for(wards, "Role ambiguity"), "Ward roles", S.DONE, owner=planner, due_date=days(-20))
     make_mitigation(item_for(wards, "Boundaries"), "Ward boundaries", S.IN_PROGRESS, owner_name="Dr Outside")
     make_mitigation(item_for(south, "Role ambiguity"), "Southside secret", S.PLANNED, owner=outsider)
     return {"community": community, "wards": wards, "south": south}
@@ -59,9 +55,7 @@ def test_it_filters_by_checklist_owner_status_theme_and_due_dates(client, lists,
     ]
     role_ambiguity = Theme.objects.get(name="Role ambiguity")
     assert _listed(client.get(base, {"theme": role_ambiguity.pk})) == ["Role description", "Ward roles"]
-    assert _listed(
-        client.get(base, {"due_after": days(-5).isoformat(), "due_before": days(5).isoformat()})
-    ) == [
+    assert _listed(client.get(base, {"due_after": days(-5).isoformat(), "due_before": days(5).isoformat()})) == [
         "Cap caseloads",
         "Role description",
     ]
@@ -78,9 +72,7 @@ def test_choices_are_narrowed_to_the_organisation(client, lists, viewer):
 
 def test_another_organisations_checklist_or_owner_is_refused_with_a_message(client, lists, viewer, outsider):
     client.force_login(viewer)
-    response = client.get(
-        "/app/orgs/northside/actions/", {"checklist": lists["south"].pk, "owner": outsider.pk}
-    )
+    response = client.get("/app/orgs/northside/actions/", {"checklist": lists["south"].pk, "owner": outsider.pk})
     assert response.status_code == 200
     text = response.content.decode()
     assert "Choose one of this organisation&#x27;s checklists." in text
@@ -120,9 +112,7 @@ def test_pagination_links_keep_the_filters(client, org_a, manager, viewer):
     assert response.context["page"].paginator.count == 30
     assert 'href="?status=blocked&amp;status=done&amp;page=2"' in response.content.decode()
     second = client.get("/app/orgs/northside/actions/?status=blocked&status=done&page=2")
-    assert [a.action for a in second.context["page"].object_list] == [
-        f"Blocked {n:02}" for n in range(25, 30)
-    ]
+    assert [a.action for a in second.context["page"].object_list] == [f"Blocked {n:02}" for n in range(25, 30)]
 
 
 def test_outsiders_get_404(client, lists, outsider):
@@ -131,9 +121,7 @@ def test_outsiders_get_404(client, lists, outsider):
 
 
 @pytest.mark.parametrize("copies", [1, 10])
-def test_it_runs_the_same_queries_whatever_the_size(
-    client, org_a, manager, planner, django_assert_num_queries, copies
-):
+def test_it_runs_the_same_queries_whatever_the_size(client, org_a, manager, planner, django_assert_num_queries, copies):
     for n in range(copies):
         checklist = make_checklist(org_a, f"Plan {n}", manager)
         for item in checklist.items.all()[:5]:
@@ -142,7 +130,5 @@ def test_it_runs_the_same_queries_whatever_the_size(
     # session, user, organisation, membership, the checklist filter's lookup, count, page of actions,
     # then the three drop-downs (checklists, owners, themes)
     with django_assert_num_queries(10):
-        response = client.get(
-            "/app/orgs/northside/actions/", {"checklist": checklist.pk, "status": "blocked"}
-        )
+        response = client.get("/app/orgs/northside/actions/", {"checklist": checklist.pk, "status": "blocked"})
     assert response.status_code == 200

@@ -6,16 +6,16 @@ import os
 from datetime import date
 
 import pytest
-from tests.conftest import make_user
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from tests.production import clean_env, manage
 
 from evidence.models import Finding, Theme
 from peerplan.models import Checklist, Item, Membership, Mitigation, MitigationStatus, Organisation
+from tests.conftest import make_user
+from tests.production import clean_env, manage
 
 
 @pytest.fixture
@@ -36,12 +36,8 @@ def plan(db):
         created_by=olive,
     )
     challenges = list(Finding.objects.filter(valence="challenge").order_by("pk")[:3])
-    applies = Item.objects.create(
-        checklist=checklist, finding=challenges[0], priority="high", note="Ward 3 first"
-    )
-    Item.objects.create(
-        checklist=checklist, finding=challenges[1], applies=False, not_applicable_reason="No PSWs yet"
-    )
+    applies = Item.objects.create(checklist=checklist, finding=challenges[0], priority="high", note="Ward 3 first")
+    Item.objects.create(checklist=checklist, finding=challenges[1], applies=False, not_applicable_reason="No PSWs yet")
     mitigation = Mitigation.objects.create(
         item=applies,
         checklist=checklist,
@@ -176,9 +172,7 @@ def test_a_postgresql_backup_restores_into_sqlite_and_back(plan, tmp_path):
     ):
         result = manage(*command, env=sqlite)
         assert result.returncode == 0, result.stderr
-    from_sqlite = sorted(
-        json.dumps(row, sort_keys=True) for row in json.loads((tmp_path / "sqlite.json").read_text())
-    )
+    from_sqlite = sorted(json.dumps(row, sort_keys=True) for row in json.loads((tmp_path / "sqlite.json").read_text()))
     assert from_sqlite == from_postgres
 
     flush()

@@ -31,11 +31,7 @@ def test_a_new_checklist_holds_every_challenge_and_benefit_in_published_order(cl
         .values_list("pk", flat=True)
     )
     assert list(checklist.items.values_list("finding_id", flat=True)) == expected
-    assert (
-        checklist.items.challenges().count()
-        == Finding.objects.filter(valence=Valence.CHALLENGE).count()
-        == 16
-    )
+    assert checklist.items.challenges().count() == Finding.objects.filter(valence=Valence.CHALLENGE).count() == 16
     assert not checklist.items.challenges().filter(applies=False).exists()
     assert not checklist.items.filter(finding__valence=Valence.BENEFIT, applies=True).exists()
     assert not checklist.items.filter(finding__valence="").exists()
@@ -57,26 +53,19 @@ def test_a_title_too_long_and_a_date_that_is_not_a_date_are_explained_and_nothin
 
 def test_a_date_typed_the_british_way_is_understood(client, planner):
     client.force_login(planner)
-    client.post(
-        "/app/orgs/northside/checklists/new/", {"title": "T", "status": "active", "review_date": "31/12/2026"}
-    )
+    client.post("/app/orgs/northside/checklists/new/", {"title": "T", "status": "active", "review_date": "31/12/2026"})
     assert str(Checklist.objects.get().review_date) == "2026-12-31"
 
 
 def test_a_viewer_cannot_create_a_checklist(client, viewer):
     client.force_login(viewer)
-    assert (
-        client.post("/app/orgs/northside/checklists/new/", {"title": "T", "status": "draft"}).status_code
-        == 403
-    )
+    assert client.post("/app/orgs/northside/checklists/new/", {"title": "T", "status": "draft"}).status_code == 403
     assert not Checklist.objects.exists()
 
 
 def test_a_planner_edits_the_details(client, planner, checklist):
     client.force_login(planner)
-    client.post(
-        f"/app/checklists/{checklist.pk}/edit/", {"title": "Renamed", "status": "active", "review_date": ""}
-    )
+    client.post(f"/app/checklists/{checklist.pk}/edit/", {"title": "Renamed", "status": "active", "review_date": ""})
     checklist.refresh_from_db()
     assert (checklist.title, checklist.status) == ("Renamed", "active")
 
@@ -121,15 +110,11 @@ def test_the_checklist_page_shows_coverage_uncovered_challenges_and_items_in_pub
     planning.create_mitigation(
         item=role_ambiguity, changes={"action": "Write a role description", "status": "planned"}, by=owner
     )
-    planning.create_mitigation(
-        item=role_ambiguity, changes={"action": "Old idea", "status": "dropped"}, by=owner
-    )
+    planning.create_mitigation(item=role_ambiguity, changes={"action": "Old idea", "status": "dropped"}, by=owner)
     client.force_login(viewer)
     page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
     assert "1 of 16 applicable challenges covered (6%)" in page
-    uncovered = page[
-        page.index("Applicable challenges with no mitigation yet") : page.index('id="challenges-heading"')
-    ]
+    uncovered = page[page.index("Applicable challenges with no mitigation yet") : page.index('id="challenges-heading"')]
     assert "Role ambiguity" not in uncovered and "Workload" in uncovered
     assert "2 mitigations (1 planned, 1 dropped)" in page
     challenges = page[page.index('id="challenges-heading"') : page.index('id="benefits-heading"')]

@@ -44,9 +44,7 @@ def plan(org_a, owner, manager, planner, viewer):
     old = make_checklist(org_a, "Old plan", manager, status=ChecklistStatus.ARCHIVED, review_date=days(-40))
     draft = make_checklist(org_a, "Draft plan", manager, status=ChecklistStatus.DRAFT, review_date=days(-1))
     S = MitigationStatus
-    make_mitigation(
-        item_for(community, "Role ambiguity"), "Agree a role description", S.PLANNED, due_date=days(-5)
-    )
+    make_mitigation(item_for(community, "Role ambiguity"), "Agree a role description", S.PLANNED, due_date=days(-5))
     make_mitigation(item_for(community, "Role ambiguity"), "Brief the teams", S.DONE, due_date=days(-10))
     make_mitigation(
         item_for(community, "The value of the PSW role and low pay"),
@@ -57,12 +55,8 @@ def plan(org_a, owner, manager, planner, viewer):
     )
     make_mitigation(item_for(community, "Workload"), "Cap caseloads", S.BLOCKED, due_date=days(20))
     make_mitigation(item_for(community, "Boundaries"), "Boundaries workshop", S.DROPPED)
-    make_mitigation(
-        item_for(community, "Treatment models"), "Map treatment models", S.PLANNED, due_date=days(14)
-    )
-    make_mitigation(
-        item_for(community, "Colleagues and stigma"), "Stigma training", S.PLANNED, due_date=days(15)
-    )
+    make_mitigation(item_for(community, "Treatment models"), "Map treatment models", S.PLANNED, due_date=days(14))
+    make_mitigation(item_for(community, "Colleagues and stigma"), "Stigma training", S.PLANNED, due_date=days(15))
     make_mitigation(item_for(community, "Disclosure of peer status"), "Disclosure guidance", S.PLANNED)
     workload = item_for(wards, "Workload")
     workload.applies = False

@@ -100,9 +100,7 @@ def perspective_form(perspective, **changes):
         "group": perspective.group,
         "references": [r.pk for r in perspective.references.all()],
         "summary": perspective.summary,
-        "stakeholders": '["' + '", "'.join(perspective.stakeholders) + '"]'
-        if perspective.stakeholders
-        else "[]",
+        "stakeholders": '["' + '", "'.join(perspective.stakeholders) + '"]' if perspective.stakeholders else "[]",
     }
     # The admin sends the stored value back beside a field whose default is callable (show_hidden_initial).
     data["initial-stakeholders"] = data["stakeholders"]
@@ -113,9 +111,7 @@ def perspective_form(perspective, **changes):
 def test_editing_a_perspectives_published_text_marks_its_finding_changed(curator_client):
     perspective = Perspective.objects.get(finding__theme__name="Workload")
     url = f"/admin/evidence/perspective/{perspective.pk}/change/"
-    response = curator_client.post(
-        url, perspective_form(perspective, summary=perspective.summary + " Corrected.")
-    )
+    response = curator_client.post(url, perspective_form(perspective, summary=perspective.summary + " Corrected."))
     assert response.status_code == 302
     finding = Finding.objects.get(pk=perspective.finding_id)
     assert finding.evidence_changed_at is not None
@@ -178,16 +174,12 @@ def test_deleting_a_theme_with_findings_is_refused_with_a_readable_page(curator_
     assert Theme.objects.filter(pk=theme.pk).exists()
 
 
-@pytest.mark.parametrize(
-    "path", ["/admin/evidence/reference/", "/admin/evidence/theme/", "/admin/evidence/finding/"]
-)
+@pytest.mark.parametrize("path", ["/admin/evidence/reference/", "/admin/evidence/theme/", "/admin/evidence/finding/"])
 def test_staff_without_the_curators_group_are_refused(client, staff_without_group, path):
     client.force_login(staff_without_group)
     assert client.get(path).status_code == 403
     reference = Reference.objects.get(number=23)
-    response = client.post(
-        f"/admin/evidence/reference/{reference.pk}/change/", {"number": "23", "citation": "X"}
-    )
+    response = client.post(f"/admin/evidence/reference/{reference.pk}/change/", {"number": "23", "citation": "X"})
     assert response.status_code == 403
     reference.refresh_from_db()
     assert reference.citation == ""

@@ -55,9 +55,7 @@ def used_finding(org_a):
 
 
 def test_export_then_import_into_an_empty_database_gives_identical_bytes(db, tmp_path):
-    Reference.objects.filter(number=23).update(
-        citation="Walker G, Bryant W. Peer support in adult mental health."
-    )
+    Reference.objects.filter(number=23).update(citation="Walker G, Bryant W. Peer support in adult mental health.")
     first = export_text()
     path = write(tmp_path, first)
 
@@ -73,11 +71,7 @@ def test_export_then_import_into_an_empty_database_gives_identical_bytes(db, tmp
     assert export_text() == first
     assert Theme.objects.count() == 20
     samples = [
-        s
-        for c in json.loads(first)["categories"]
-        for t in c["themes"]
-        for f in t["findings"]
-        for s in f["samples"]
+        s for c in json.loads(first)["categories"] for t in c["themes"] for f in t["findings"] for s in f["samples"]
     ]
     assert Perspective.objects.count() == len(samples)
 
@@ -125,9 +119,7 @@ BAD_INPUTS = {
         "format: expected 'peerplan-evidence/1', found 'peerplan-evidence/2'",
     ),
     "unknown group": (
-        _bad(
-            _set(lambda d: (d["categories"][1]["themes"][0]["findings"][1]["samples"][1], "group"), "Doctors")
-        ),
+        _bad(_set(lambda d: (d["categories"][1]["themes"][0]["findings"][1]["samples"][1], "group"), "Doctors")),
         "categories[1].themes[0].findings[1].samples[1].group: unknown group 'Doctors'",
     ),
     "reference not a number": (

@@ -19,8 +19,7 @@ ROLE_AMBIGUITY_SERVICE_USERS = (
     "who were replaceable, leading to negative perceptions of the PSW services."
 )
 FOOTNOTE = (
-    "For ‘mixed’ samples the specific sample that stated the theme is unknown "
-    "(e.g. PSW or non-peer staff or both)"
+    "For ‘mixed’ samples the specific sample that stated the theme is unknown (e.g. PSW or non-peer staff or both)"
 )
 
 
@@ -70,10 +69,7 @@ def test_the_index_and_theme_pages_show_the_curated_caveat_and_provenance(client
         assert "About the strength of this evidence:" in text
         assert "(97%) were rated low or critically low quality" in text
         assert 'id="provenance"' in text
-        assert (
-            "How to cite:</strong> Cooper RE et al. The effectiveness, implementation, and experiences"
-            in text
-        )
+        assert "How to cite:</strong> Cooper RE et al. The effectiveness, implementation, and experiences" in text
         assert "doi:10.1186/s12916-024-03260-y" in text
 
 
@@ -201,9 +197,7 @@ def _grow_evidence(extra_themes):
     category = Category.objects.create(name="Extra", slug="extra", position=9)
     reference = Reference.objects.create(number=900)
     for n in range(extra_themes):
-        theme = Theme.objects.create(
-            category=category, name=f"Extra theme {n}", slug=f"extra-{n}", position=n
-        )
+        theme = Theme.objects.create(category=category, name=f"Extra theme {n}", slug=f"extra-{n}", position=n)
         for valence in ["benefit", "challenge"]:
             finding = Finding.objects.create(theme=theme, valence=valence, position=1)
             finding.references.add(reference)
@@ -216,9 +210,7 @@ def _grow_evidence(extra_themes):
 
 
 @pytest.mark.parametrize("extra_themes", [0, 40])
-def test_the_evidence_pages_run_a_fixed_number_of_queries(
-    client, db, django_assert_num_queries, extra_themes
-):
+def test_the_evidence_pages_run_a_fixed_number_of_queries(client, db, django_assert_num_queries, extra_themes):
     _grow_evidence(extra_themes)
     urls = [
         "/evidence/",

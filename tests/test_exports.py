@@ -89,9 +89,7 @@ def test_the_xlsx_holds_the_same_rows_with_real_dates(client, checklist, viewer)
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == HEADERS
-    first = dict(
-        zip(HEADERS, rows[1 + [r[0] for r in rows[1:]].index("Role ambiguity: challenge")], strict=True)
-    )
+    first = dict(zip(HEADERS, rows[1 + [r[0] for r in rows[1:]].index("Role ambiguity: challenge")], strict=True))
     assert first["Due date"] == datetime(2025, 7, 1)
     assert first["Action"] == "Write a role description"
     actions = [row[HEADERS.index("Action")] for row in rows]
@@ -140,9 +138,7 @@ def test_exports_run_the_same_queries_whatever_the_size(
     checklist = make_checklist(org_a, "Sized", manager)
     for item in checklist.items.all():
         for n in range(actions_per_item):
-            make_mitigation(
-                item, f"Action {n}", owner=planner if n % 2 else None, owner_name="" if n % 2 else "X"
-            )
+            make_mitigation(item, f"Action {n}", owner=planner if n % 2 else None, owner_name="" if n % 2 else "X")
     client.force_login(manager)
     # session, user, checklist, membership, items, finding references, perspectives, their references,
     # mitigations with owners and phases

@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+
 from tests.production import get, gunicorn, manage, production_env
 
 
@@ -45,9 +46,7 @@ def test_pages_link_fingerprinted_static_files_that_are_cached_for_ever(served):
     css = re.search(rb'href="(/static/vendor/bootstrap/bootstrap\.min\.[0-9a-f]{12}\.css)"', body)
     assert css, body[:2000]
 
-    status, headers, content = get(
-        f"{served.url}{css.group(1).decode()}", headers={"Accept-Encoding": "gzip"}
-    )
+    status, headers, content = get(f"{served.url}{css.group(1).decode()}", headers={"Accept-Encoding": "gzip"})
 
     assert status == 200
     assert headers["Content-Type"].startswith("text/css")

@@ -23,9 +23,7 @@ def test_healthz_answers_503_when_the_database_does_not(client, db):
 
 
 def test_healthz_answers_503_when_no_connection_can_be_made(client, db):
-    with mock.patch(
-        "django.db.backends.base.base.BaseDatabaseWrapper.cursor", side_effect=OperationalError("refused")
-    ):
+    with mock.patch("django.db.backends.base.base.BaseDatabaseWrapper.cursor", side_effect=OperationalError("refused")):
         response = client.get("/healthz")
 
     assert response.status_code == 503

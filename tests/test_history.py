@@ -68,13 +68,8 @@ def test_the_checklist_timeline_names_items_and_actions_and_shows_deletions(acti
     action.delete()
     sentences = [entry.sentence for entry in history.checklist_timeline(checklist)]
     assert sentences[0] == "Sam deleted the action “Write a role description”"
-    assert (
-        sentences[1]
-        == "Maya updated the item “Role ambiguity: challenge”: changed priority from Medium to High"
-    )
-    assert (
-        "Sam updated the action “Write a role description”: changed status from Planned to Done" in sentences
-    )
+    assert sentences[1] == "Maya updated the item “Role ambiguity: challenge”: changed priority from Medium to High"
+    assert "Sam updated the action “Write a role description”: changed status from Planned to Done" in sentences
     assert sentences[-2:] == [
         "Sam created the action “Write a role description”",
         "Someone created this checklist",
@@ -142,9 +137,7 @@ def test_a_restore_after_someone_else_changed_the_action_changes_nothing(client,
     action.version = 2
     save_as(action, sam)
     client.force_login(manager)
-    response = client.post(
-        f"/app/mitigations/{action.pk}/restore/{created.history_id}/", {"version": "1"}, follow=True
-    )
+    response = client.post(f"/app/mitigations/{action.pk}/restore/{created.history_id}/", {"version": "1"}, follow=True)
     assert "Someone changed this action after you opened its history" in response.content.decode()
     action.refresh_from_db()
     assert (action.status, action.notes, action.version) == (MitigationStatus.DONE, "Changed meanwhile", 2)

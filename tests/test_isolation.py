@@ -97,12 +97,8 @@ def kwargs_for(route, world):
 def snapshot():
     """What must not change when someone is refused."""
     return {
-        "checklists": list(
-            Checklist.objects.order_by("pk").values_list("pk", "title", "status", "review_date")
-        ),
-        "items": list(
-            Item.objects.order_by("pk").values_list("pk", "applies", "not_applicable_reason", "priority")
-        ),
+        "checklists": list(Checklist.objects.order_by("pk").values_list("pk", "title", "status", "review_date")),
+        "items": list(Item.objects.order_by("pk").values_list("pk", "applies", "not_applicable_reason", "priority")),
         "mitigations": list(
             Mitigation.objects.order_by("pk").values_list("pk", "action", "status", "owner_id", "version")
         ),
@@ -117,9 +113,9 @@ def test_an_outsider_gets_404_for_get_and_post(client, world, outsider, name, ro
     url = reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world))
     before = snapshot()
     assert client.get(url).status_code == 404, f"GET {url}"
-    assert (
-        client.post(url, {"role": "owner", "applies": "no", "action": "x", "version": 1}).status_code == 404
-    ), f"POST {url}"
+    assert client.post(url, {"role": "owner", "applies": "no", "action": "x", "version": 1}).status_code == 404, (
+        f"POST {url}"
+    )
     assert snapshot() == before
 
 

@@ -21,9 +21,7 @@ def role_ambiguity(checklist):
     return checklist.items.challenges().get(finding__theme__name="Role ambiguity")
 
 
-def test_the_item_page_shows_each_perspective_exactly_as_published_with_references(
-    client, viewer, role_ambiguity
-):
+def test_the_item_page_shows_each_perspective_exactly_as_published_with_references(client, viewer, role_ambiguity):
     client.force_login(viewer)
     page = client.get(f"/app/items/{role_ambiguity.pk}/").content.decode()
     assert page.count("<h1>") == 1
@@ -46,9 +44,7 @@ def test_the_mixed_footnote_is_shown_where_mixed_appears(client, viewer, role_am
 
 def test_a_challenge_that_does_not_apply_needs_a_reason_beside_the_field(client, planner, role_ambiguity):
     client.force_login(planner)
-    response = client.post(
-        f"/app/items/{role_ambiguity.pk}/", {"applies": "no", "priority": "low", "note": "my note"}
-    )
+    response = client.post(f"/app/items/{role_ambiguity.pk}/", {"applies": "no", "priority": "low", "note": "my note"})
     assert response.status_code == 400
     page = response.content.decode()
     assert 'id="error_1_id_not_applicable_reason"' in page
@@ -91,11 +87,7 @@ def test_applying_again_clears_the_reason(client, planner, role_ambiguity):
     client.force_login(planner)
     client.post(f"/app/items/{role_ambiguity.pk}/", {"applies": "yes", "priority": "high", "note": ""})
     role_ambiguity.refresh_from_db()
-    assert (
-        role_ambiguity.applies
-        and role_ambiguity.not_applicable_reason == ""
-        and role_ambiguity.rereview_on is None
-    )
+    assert role_ambiguity.applies and role_ambiguity.not_applicable_reason == "" and role_ambiguity.rereview_on is None
     assert role_ambiguity.priority == "high"
 
 
@@ -117,14 +109,10 @@ def test_a_dropped_mitigation_stays_visible_struck_through(client, viewer, owner
 
 
 @pytest.mark.parametrize("count", [2, 20])
-def test_the_item_page_runs_a_fixed_number_of_queries(
-    client, owner, role_ambiguity, count, django_assert_num_queries
-):
+def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambiguity, count, django_assert_num_queries):
     Mitigation.objects.bulk_create(
         [
-            Mitigation(
-                item=role_ambiguity, checklist_id=role_ambiguity.checklist_id, action=f"A{n}", owner=owner
-            )
+            Mitigation(item=role_ambiguity, checklist_id=role_ambiguity.checklist_id, action=f"A{n}", owner=owner)
             for n in range(count)
         ]
     )

@@ -47,9 +47,7 @@ def test_an_invitation_expires_after_the_configured_days(manager, settings):
 
 def test_a_bad_invitation_email_is_refused_beside_the_field(client, manager):
     client.force_login(manager)
-    response = client.post(
-        "/app/orgs/northside/members/invite/", {"email": "not an email", "role": "planner"}
-    )
+    response = client.post("/app/orgs/northside/members/invite/", {"email": "not an email", "role": "planner"})
     assert response.status_code == 400
     assert "Enter an email address like name@example.org." in response.content.decode()
     assert 'value="not an email"' in response.content.decode()
@@ -65,9 +63,7 @@ def test_a_manager_cannot_invite_an_owner(client, manager):
 
 def test_a_planner_cannot_invite(client, planner):
     client.force_login(planner)
-    response = client.post(
-        "/app/orgs/northside/members/invite/", {"email": "x@example.org", "role": "viewer"}
-    )
+    response = client.post("/app/orgs/northside/members/invite/", {"email": "x@example.org", "role": "viewer"})
     assert response.status_code == 403
     assert not Invitation.objects.exists()
 
@@ -139,9 +135,7 @@ def test_a_revoked_invitation_no_longer_works(client, manager, org_a):
 
 def test_a_manager_changes_a_role(client, manager, planner):
     client.force_login(manager)
-    client.post(
-        f"/app/orgs/northside/members/{Membership.objects.get(user=planner).pk}/role/", {"role": "viewer"}
-    )
+    client.post(f"/app/orgs/northside/members/{Membership.objects.get(user=planner).pk}/role/", {"role": "viewer"})
     assert Membership.objects.get(user=planner).role == "viewer"
 
 
@@ -153,9 +147,7 @@ def test_a_manager_cannot_make_an_owner_or_change_an_owner(client, manager, plan
         follow=True,
     )
     assert "Only an owner can make someone an owner" in response.content.decode()
-    client.post(
-        f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/role/", {"role": "viewer"}
-    )
+    client.post(f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/role/", {"role": "viewer"})
     assert Membership.objects.get(user=planner).role == "planner"
     assert Membership.objects.get(user=owner).role == "owner"
 
@@ -182,21 +174,15 @@ def test_the_last_owner_cannot_be_demoted(client, owner):
 
 def test_the_last_owner_cannot_be_removed(client, owner):
     client.force_login(owner)
-    response = client.post(
-        f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/remove/", follow=True
-    )
+    response = client.post(f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/remove/", follow=True)
     assert "is the last owner and cannot be removed" in response.content.decode()
     assert Membership.objects.filter(user=owner).exists()
 
 
 def test_an_owner_can_step_down_once_there_is_another_owner(client, owner, manager):
     client.force_login(owner)
-    client.post(
-        f"/app/orgs/northside/members/{Membership.objects.get(user=manager).pk}/role/", {"role": "owner"}
-    )
-    client.post(
-        f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/role/", {"role": "planner"}
-    )
+    client.post(f"/app/orgs/northside/members/{Membership.objects.get(user=manager).pk}/role/", {"role": "owner"})
+    client.post(f"/app/orgs/northside/members/{Membership.objects.get(user=owner).pk}/role/", {"role": "planner"})
     assert Membership.objects.get(user=manager).role == "owner"
     assert Membership.objects.get(user=owner).role == "planner"
 

@@ -27,9 +27,7 @@ def form_data(**overrides):
 
 def test_a_planner_adds_a_mitigation_owned_by_a_member(client, planner, manager, item):
     client.force_login(planner)
-    response = client.post(
-        f"/app/items/{item.pk}/mitigations/new/", form_data(owner=manager.pk, co_produced="on")
-    )
+    response = client.post(f"/app/items/{item.pk}/mitigations/new/", form_data(owner=manager.pk, co_produced="on"))
     assert response["Location"] == f"/app/items/{item.pk}/"
     mitigation = Mitigation.objects.get()
     assert (mitigation.owner, str(mitigation.due_date), mitigation.checklist_id) == (
@@ -92,9 +90,7 @@ def test_a_member_and_an_outside_owner_together_are_refused(client, planner, man
 def test_an_edit_saves_raises_the_version_and_records_who_changed_it(client, planner, owner, item):
     mitigation = planning.create_mitigation(item=item, changes={"action": "First"}, by=owner)
     client.force_login(planner)
-    response = client.post(
-        f"/app/mitigations/{mitigation.pk}/edit/", form_data(action="Second", status="in_progress")
-    )
+    response = client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(action="Second", status="in_progress"))
     assert response.status_code == 302
     mitigation.refresh_from_db()
     assert (mitigation.action, mitigation.status, mitigation.version) == ("Second", "in_progress", 2)
@@ -115,9 +111,7 @@ def test_a_second_save_from_an_older_version_is_told_and_loses_nothing(client, p
     assert response.status_code == 409
     page = response.content.decode()
     assert "Someone else changed this mitigation while you were editing" in page
-    assert '<td class="published-text">Blocked</td><td class="published-text">Done</td>' in page.replace(
-        "\n", ""
-    )
+    assert '<td class="published-text">Blocked</td><td class="published-text">Done</td>' in page.replace("\n", "")
     assert "Finance said no" in page  # what the planner typed is still in the form
     assert 'name="version" value="2"' in page
     mitigation.refresh_from_db()
@@ -143,6 +137,4 @@ def test_a_viewer_cannot_add_or_edit(client, viewer, owner, item):
 
 def test_the_form_uses_date_inputs(client, planner, item):
     client.force_login(planner)
-    assert (
-        'type="date" name="due_date"' in client.get(f"/app/items/{item.pk}/mitigations/new/").content.decode()
-    )
+    assert 'type="date" name="due_date"' in client.get(f"/app/items/{item.pk}/mitigations/new/").content.decode()

@@ -35,9 +35,7 @@ def _listed(response):
     return [action.action for action in response.context["page"].object_list]
 
 
-def test_it_lists_open_actions_across_organisations_soonest_due_first_with_no_date_last(
-    client, actions, planner
-):
+def test_it_lists_open_actions_across_organisations_soonest_due_first_with_no_date_last(client, actions, planner):
     client.force_login(planner)
     response = client.get("/app/my-actions/")
     assert response.status_code == 200
@@ -85,9 +83,7 @@ def test_it_is_paginated(client, org_a, planner, manager):
 
 
 @pytest.mark.parametrize("copies", [1, 10])
-def test_it_runs_the_same_queries_whatever_the_size(
-    client, org_a, planner, manager, django_assert_num_queries, copies
-):
+def test_it_runs_the_same_queries_whatever_the_size(client, org_a, planner, manager, django_assert_num_queries, copies):
     for n in range(copies):
         checklist = make_checklist(org_a, f"Plan {n}", manager)
         for item in checklist.items.all()[:5]:

@@ -36,22 +36,12 @@ def plan(org_a, org_b, owner, manager, planner, viewer, outsider):
     Membership.objects.create(organisation=org_b, user=planner, role="viewer")
     north = make_checklist(org_a, "Community team", manager, review_date=days(-1))
     south = make_checklist(org_b, "South plan", outsider)
-    archived = make_checklist(
-        org_a, "Old plan", manager, status=ChecklistStatus.ARCHIVED, review_date=days(-9)
-    )
-    make_mitigation(
-        item_for(north, "Role ambiguity"), "Agree the role description", owner=planner, due_date=days(-2)
-    )
-    make_mitigation(
-        item_for(south, "Workload"), "Cap caseloads in the south", owner=planner, due_date=days(3)
-    )
+    archived = make_checklist(org_a, "Old plan", manager, status=ChecklistStatus.ARCHIVED, review_date=days(-9))
+    make_mitigation(item_for(north, "Role ambiguity"), "Agree the role description", owner=planner, due_date=days(-2))
+    make_mitigation(item_for(south, "Workload"), "Cap caseloads in the south", owner=planner, due_date=days(3))
     make_mitigation(item_for(north, "Workload"), "Later action", owner=planner, due_date=days(9))
-    make_mitigation(
-        item_for(north, "Boundaries"), "Finished", MitigationStatus.DONE, owner=planner, due_date=days(-5)
-    )
-    make_mitigation(
-        item_for(archived, "Boundaries"), "Archived plan action", owner=planner, due_date=days(-5)
-    )
+    make_mitigation(item_for(north, "Boundaries"), "Finished", MitigationStatus.DONE, owner=planner, due_date=days(-5))
+    make_mitigation(item_for(archived, "Boundaries"), "Archived plan action", owner=planner, due_date=days(-5))
     make_mitigation(item_for(north, "Treatment models"), "Left behind", owner=viewer, due_date=days(-1))
     Membership.objects.filter(user=viewer).delete()
     return north

@@ -10,9 +10,7 @@ from tests.factories import item_for, make_checklist, make_mitigation
 
 @pytest.fixture
 def checklist(org_a, manager, planner):
-    checklist = make_checklist(
-        org_a, "Community team", manager, review_date=date(2026, 3, 31), service="Community"
-    )
+    checklist = make_checklist(org_a, "Community team", manager, review_date=date(2026, 3, 31), service="Community")
     make_mitigation(
         item_for(checklist, "Role ambiguity"),
         "Write a role description",
@@ -28,9 +26,7 @@ def checklist(org_a, manager, planner):
     return checklist
 
 
-def test_the_report_has_the_cover_summary_coverage_and_every_item_with_its_evidence(
-    client, checklist, viewer
-):
+def test_the_report_has_the_cover_summary_coverage_and_every_item_with_its_evidence(client, checklist, viewer):
     client.force_login(viewer)
     response = client.get(f"/app/checklists/{checklist.pk}/report/")
     assert response.status_code == 200

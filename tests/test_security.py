@@ -27,9 +27,7 @@ def test_every_page_has_a_content_security_policy_without_inline_script_or_style
     response = client.get(url)
 
     assert response.status_code == 200
-    policy = dict(
-        directive.strip().split(" ", 1) for directive in response["Content-Security-Policy"].split(";")
-    )
+    policy = dict(directive.strip().split(" ", 1) for directive in response["Content-Security-Policy"].split(";"))
     assert policy["default-src"] == "'self'"
     assert policy["script-src"] == "'self'"
     assert policy["style-src"] == "'self'"
@@ -154,9 +152,7 @@ def test_people_behind_the_same_proxy_are_counted_apart(client, db):
 def test_a_forged_forwarded_address_does_not_escape_the_limit(client, db):
     make_user("ann")
     make_user("maya")
-    for number in range(
-        5
-    ):  # the client forges a different first entry each time; the proxy appends the real one
+    for number in range(5):  # the client forges a different first entry each time; the proxy appends the real one
         client.post(
             LOGIN,
             {"username": "ann", "password": "nope"},
@@ -259,7 +255,7 @@ def test_a_manager_sees_a_members_paused_sign_in_and_unlocks_it(client, manager,
 
     page = members_page(staff)
     assert "Sign-in paused" in page
-    assert "Unlock sign-in<span class=\"visually-hidden\"> for pat@example.org" in page
+    assert 'Unlock sign-in<span class="visually-hidden"> for pat@example.org' in page
     membership = planner.memberships.get()
     response = staff.post(f"/app/orgs/northside/members/{membership.pk}/unlock/", follow=True)
 

@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
-from tests.production import BASE_DIR, clean_env, manage, production_env
 
 from peerplan.settings import INSECURE_DEV_KEY
+from tests.production import BASE_DIR, clean_env, manage, production_env
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -56,9 +56,7 @@ def test_check_deploy_reports_no_issues_with_production_settings():
 
 def test_check_deploy_complains_about_a_short_secret_key():
     """The test above can fail: the same check with a weak key is not clean."""
-    result = manage(
-        "check", "--deploy", "--fail-level", "WARNING", env=production_env(SECRET_KEY="short-but-set")
-    )
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(SECRET_KEY="short-but-set"))
 
     assert result.returncode != 0
     assert "security.W009" in result.stderr
@@ -83,9 +81,7 @@ print(json.dumps({
 
 
 def test_production_settings_are_https_only_and_share_state_between_workers():
-    result = manage(
-        "shell", "-c", SHOW_SETTINGS, env=production_env(ALLOWED_HOSTS="example.org,www.example.org")
-    )
+    result = manage("shell", "-c", SHOW_SETTINGS, env=production_env(ALLOWED_HOSTS="example.org,www.example.org"))
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -171,9 +167,7 @@ def test_concurrent_writers_on_the_sqlite_file_all_succeed(migrated_sqlite):
     threads, each = 6, 25
     script = CONCURRENT_WRITERS.format(threads=threads, each=each, prefix="t")
 
-    result = manage(
-        "shell", "-c", script, env=clean_env(DEBUG="true", SQLITE_PATH=migrated_sqlite), timeout=120
-    )
+    result = manage("shell", "-c", script, env=clean_env(DEBUG="true", SQLITE_PATH=migrated_sqlite), timeout=120)
 
     assert result.returncode == 0, result.stderr
     assert "errors 0 []" in result.stdout, result.stdout

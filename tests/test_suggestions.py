@@ -121,9 +121,7 @@ def test_adopting_copies_the_suggestion_and_takes_the_planner_to_edit_it(client,
     assert "Adopted from suggestion: “Train PSWs and non-peer staff together" in item_page
 
 
-def test_an_unpublished_suggestion_or_one_for_another_theme_cannot_be_adopted(
-    client, planner, role_ambiguity
-):
+def test_an_unpublished_suggestion_or_one_for_another_theme_cannot_be_adopted(client, planner, role_ambiguity):
     client.force_login(planner)
     other = SuggestedMitigation.objects.exclude(themes=role_ambiguity.finding.theme).first()
     assert client.post(f"/app/items/{role_ambiguity.pk}/adopt/{other.pk}/").status_code == 404

@@ -40,9 +40,7 @@ def checklist(request, pk):
     if refused := only(request, *SAFE):
         return refused
     page = planning.checklist_page(checklist)
-    return render(
-        request, "peerplan/checklist.html", {"checklist": checklist, "membership": membership, **page}
-    )
+    return render(request, "peerplan/checklist.html", {"checklist": checklist, "membership": membership, **page})
 
 
 @login_required
@@ -132,9 +130,7 @@ def item(request, pk):
         status = 400
     else:
         status = 200
-    return render(
-        request, "peerplan/item.html", {**_item_context(item, membership), "form": form}, status=status
-    )
+    return render(request, "peerplan/item.html", {**_item_context(item, membership), "form": form}, status=status)
 
 
 def _item_context(item, membership):
@@ -147,9 +143,7 @@ def _item_context(item, membership):
         Prefetch("perspectives", queryset=Perspective.objects.order_by("position").prefetch_related("references")),
     )
     perspectives = list(finding.perspectives.all())
-    mitigations = list(
-        item.mitigations.select_related("owner", "phase", "suggestion").order_by("created_at", "pk")
-    )
+    mitigations = list(item.mitigations.select_related("owner", "phase", "suggestion").order_by("created_at", "pk"))
     adopted = {m.suggestion_id for m in mitigations if m.suggestion_id}
     suggestions = list(
         SuggestedMitigation.objects.filter(is_published=True, themes=finding.theme_id)
@@ -184,9 +178,7 @@ def item_outcome(request, pk):
     if refused := only(request, "POST"):
         return refused
     if not item.is_benefit:
-        messages.error(
-            request, "Only benefits are chosen as outcomes; open the challenge to record a decision."
-        )
+        messages.error(request, "Only benefits are chosen as outcomes; open the challenge to record a decision.")
     else:
         planning.decide_item(item=item, applies=request.POST.get("applies") == "yes")
         if item.applies:
@@ -316,8 +308,7 @@ def checklist_phases(request, pk):
     )
     counts = insights.phase_counts(checklist)
     by_phase = [
-        (count, [m for m in mitigations if m.phase_id == (count.phase.pk if count.phase else None)])
-        for count in counts
+        (count, [m for m in mitigations if m.phase_id == (count.phase.pk if count.phase else None)]) for count in counts
     ]
     if not any(count.phase is None for count in counts):
         unphased = [m for m in mitigations if m.phase_id is None]

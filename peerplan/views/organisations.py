@@ -25,9 +25,7 @@ from peerplan.views._http import SAFE, only
 @login_required
 def home(request):
     memberships = (
-        Membership.objects.filter(user=request.user)
-        .select_related("organisation")
-        .order_by("organisation__name")
+        Membership.objects.filter(user=request.user).select_related("organisation").order_by("organisation__name")
     )
     return render(request, "peerplan/start.html", {"memberships": memberships})
 
@@ -132,8 +130,7 @@ def member_invite(request, slug):
     )
     messages.success(
         request,
-        f"Invitation sent to {invitation.email}. "
-        "You can also copy the link from the pending invitations below.",
+        f"Invitation sent to {invitation.email}. You can also copy the link from the pending invitations below.",
     )
     return redirect("peerplan:members", slug=organisation.slug)
 

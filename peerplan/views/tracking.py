@@ -70,9 +70,7 @@ def checklist_history(request, pk):
     checklist, membership = load_checklist(request, pk)
     if refused := only(request, *SAFE):
         return refused
-    page = Paginator(history.checklist_timeline(checklist), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(history.checklist_timeline(checklist), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "peerplan/tracking/checklist_history.html",
@@ -85,9 +83,7 @@ def mitigation_history(request, pk):
     mitigation, membership = load_mitigation(request, pk)
     if refused := only(request, *SAFE):
         return refused
-    page = Paginator(history.mitigation_timeline(mitigation), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(history.mitigation_timeline(mitigation), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "peerplan/tracking/mitigation_history.html",
@@ -122,9 +118,7 @@ def mitigation_restore(request, pk, history_id):
             "Look at the latest change below and restore again if you still want to.",
         )
         return redirect("peerplan:mitigation_history", pk=mitigation.pk)
-    messages.success(
-        request, "The earlier version is restored. The timeline shows the restore as a new change."
-    )
+    messages.success(request, "The earlier version is restored. The timeline shows the restore as a new change.")
     for note in notes:
         messages.info(request, note)
     return redirect("peerplan:mitigation_history", pk=mitigation.pk)

@@ -26,12 +26,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "-o", "--output", required=True, help="The file to write, e.g. peerplan-2026-11-25.json.gz"
-        )
-        parser.add_argument(
-            "--database", default="default", help="Which database to back up (default: default)."
-        )
+        parser.add_argument("-o", "--output", required=True, help="The file to write, e.g. peerplan-2026-11-25.json.gz")
+        parser.add_argument("--database", default="default", help="Which database to back up (default: default).")
 
     def handle(self, *args, output, database, verbosity, **options):
         call_command(

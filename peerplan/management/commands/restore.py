@@ -17,9 +17,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "file", help="A file written by `manage.py backup` (.json, optionally compressed)."
-        )
+        parser.add_argument("file", help="A file written by `manage.py backup` (.json, optionally compressed).")
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Which database to restore into.")
         parser.add_argument(
             "--noinput",
@@ -38,9 +36,7 @@ class Command(BaseCommand):
                     "Type 'yes' to continue, or anything else to cancel: "
                 )
             except EOFError:  # no one to ask (cron, a pipe)
-                raise CommandError(
-                    "Nothing was changed: confirm with --noinput when running unattended."
-                ) from None
+                raise CommandError("Nothing was changed: confirm with --noinput when running unattended.") from None
             if answer.strip() != "yes":
                 raise CommandError("Restore cancelled; nothing was changed.")
         try:

@@ -61,12 +61,8 @@ class Command(BaseCommand):
             )
         else:
             if result.skipped:
-                self.stdout.write(
-                    f"{result.skipped} demo organisations already existed and were left as they were."
-                )
-            self.stdout.write(
-                self.style.SUCCESS(f"Created {result.created} demo organisations in {elapsed:.1f} s.")
-            )
+                self.stdout.write(f"{result.skipped} demo organisations already existed and were left as they were.")
+            self.stdout.write(self.style.SUCCESS(f"Created {result.created} demo organisations in {elapsed:.1f} s."))
         counts = ", ".join(f"{number} {name}" for name, number in result.counts.items())
         self.stdout.write(f"Demo data now: {counts}.")
         self.stdout.write("Demo accounts (local use only), all with the password " + DEMO_PASSWORD + ":")

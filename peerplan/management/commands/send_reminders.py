@@ -33,12 +33,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--days", type=int, default=7, help="Include actions due within this many days (7)."
-        )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Print what would be sent; send and record nothing."
-        )
+        parser.add_argument("--days", type=int, default=7, help="Include actions due within this many days (7).")
+        parser.add_argument("--dry-run", action="store_true", help="Print what would be sent; send and record nothing.")
         parser.add_argument("--today", type=_day, help="Treat this date (YYYY-MM-DD) as today.")
 
     def handle(self, *args, days, dry_run, today, **options):
@@ -83,9 +79,7 @@ class Command(BaseCommand):
         verb = "Would send" if dry_run else "Sent"
         self.stdout.write(f"{verb} {self.sent}, skipped {self.skipped}, failed {self.failed}.")
         if self.failed:
-            raise CommandError(
-                f"{self.failed} reminder(s) could not be sent; they will be tried on the next run."
-            )
+            raise CommandError(f"{self.failed} reminder(s) could not be sent; they will be tried on the next run.")
 
     def _deliver(self, recipient, kind, today, subject, body, dry_run):
         label = Reminder.Kind(kind).label.lower()
