@@ -13,15 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-FORMAT = "peerplan-evidence/1"
-GROUPS = [
-    "PSWs",
-    "Service users",
-    "Non-peer staff",
-    "Peer support group members",
-    "Mental health organisations",
-    "Mixed",
-]
+from evidence.parser import FORMAT
+from evidence.parser import STAKEHOLDER_GROUPS as GROUPS
+
 VALENCES = {"benefit", "challenge", None}
 SOURCE_FIELDS = [
     "title",

@@ -8,6 +8,10 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+# The stakeholders inside Mixed samples are published in the authors' words ("PSW", "service users");
+# the parser knows which of them name a stakeholder group.
+from evidence.parser import stakeholder_group
+
 MIXED = "Mixed"
 
 
@@ -220,23 +224,6 @@ class Finding(models.Model):
         for perspective in self.perspectives.all():
             numbers.update(perspective.reference_numbers())
         return sorted(numbers)
-
-
-# The stakeholders inside Mixed samples are published in the authors' words ("PSW", "service users");
-# these are the ones that name a stakeholder group, so filters can find them.
-STAKEHOLDER_ALIASES = {
-    "psw": StakeholderGroup.PSWS,
-    "psws": StakeholderGroup.PSWS,
-    "service users": StakeholderGroup.SERVICE_USERS,
-    "non-peer staff": StakeholderGroup.NON_PEER_STAFF,
-    "mental health organisations": StakeholderGroup.ORGANISATIONS,
-    "peer support group members": StakeholderGroup.GROUP_MEMBERS,
-}
-
-
-def stakeholder_group(name):
-    """The stakeholder group a published stakeholder name belongs to, or None (carers, policy makers...)."""
-    return STAKEHOLDER_ALIASES.get(name.strip().lower())
 
 
 class Perspective(models.Model):

@@ -15,6 +15,7 @@ from django.utils.timezone import localtime
 
 from evidence.models import Finding
 from peerplan.models import Checklist, ImplementationPhase, Item, Membership, Mitigation, SuggestedMitigation
+from peerplan.planning import MITIGATION_FIELDS
 from peerplan.tracking import person_name
 
 # Bookkeeping fields that change with every save or never change: not worth a sentence.
@@ -22,18 +23,7 @@ NOT_SHOWN = {"id", "version", "created_at", "updated_at", "created_by", "checkli
 
 # What restoring an action brings back: what people edit. Never its identity (pk, checklist, item),
 # its creation record, or its version (which moves forward, so an open edit form notices the restore).
-RESTORED_FIELDS = [
-    "action",
-    "owner",
-    "owner_name",
-    "due_date",
-    "status",
-    "notes",
-    "phase",
-    "co_produced",
-    "lived_experience_led",
-    "suggestion",
-]
+RESTORED_FIELDS = [*MITIGATION_FIELDS, "suggestion"]
 
 NOUNS = {Checklist: "checklist", Item: "item", Mitigation: "action"}
 
