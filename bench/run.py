@@ -342,6 +342,8 @@ def run_wrk(wrk, url, cookie, args, duration):
     if result.returncode != 0 or "Requests/sec" not in out:
         raise BenchError(f"wrk failed on {url}:\n{out}\n{result.stderr}")
     percentiles = {m[0]: _milliseconds(m[1]) for m in re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M)}
+    if set(percentiles) != {"50", "99"}:
+        raise BenchError(f"wrk printed no latency distribution for {url}:\n{out}\n{result.stderr}")
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
@@ -466,6 +468,8 @@ def seed(env, args):
         f"--actions-per-item={args.actions_per_item}",
         timeout=3600,
     )
+    # Fresh planner statistics whether or not this run inserted anything (see analyze_database).
+    manage(env, "analyze_database", timeout=600)
     seconds = round(time.monotonic() - started, 1)
     match = re.search(r"Demo data now: (.*)\.", out)
     counts = {}

@@ -56,6 +56,7 @@ class Command(BaseCommand):
             raise CommandError(f"Restore failed, nothing was changed: {error}") from error
         # Cached pages and figures describe the old data. (A new database may not have the cache table yet.)
         call_command("createcachetable", database=database, verbosity=0)
+        call_command("analyze_database", database=database, verbosity=0)
         for alias in caches:
             caches[alias].clear()
         if verbosity:

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
 from peerplan.demo import DEMO_PASSWORD, DemoSize, demo_accounts, seed_demo
+from peerplan.management.commands.analyze_database import analyze
 
 
 def positive(value):
@@ -51,6 +52,8 @@ class Command(BaseCommand):
                 "A demo account (…@demo.peerplan.test) already exists without its demo organisation, so the "
                 "demo cannot be created here; nothing was changed in that batch. Use an empty database."
             ) from error
+        if result.created:
+            analyze()  # bulk inserts leave the planner's statistics behind (see analyze_database)
         elapsed = time.monotonic() - started
         if result.created == 0:
             self.stdout.write(
