@@ -41,7 +41,9 @@ worker_class = "sync"
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+# Off by default, as in gunicorn: PeerPlan holds no per-process state that grows. Set it to recycle
+# workers after that many requests if a leak ever shows.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
 
 # Access log to stdout: one line per request with the time taken (microseconds) and the client

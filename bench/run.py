@@ -235,6 +235,8 @@ def worker_memory(master_pid):
         except (OSError, ValueError, IndexError):
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if "VmRSS" not in fields:  # a worker that is exiting has no memory left to report
+            continue
         workers.append(
             {
                 "pid": int(entry.name),
