@@ -2,7 +2,7 @@
 evidence *generation*: a token stored in the same cache and replaced whenever evidence changes.
 
 Every worker on every host reads the generation from the shared cache, so one curator's save makes
-every worker build fresh pages; pages of old generations are never read again and expire.
+every worker build fresh pages; a page stored under an older generation is rebuilt, never served.
 """
 
 import hashlib
@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 GENERATION_KEY = "evidence:generation"
-# Old generations are unreachable after a bump; a day's timeout lets the cache drop them.
+# Pages of filter combinations nobody asks for again leave the cache after a day.
 FRAGMENT_TIMEOUT = 24 * 60 * 60
 
 
@@ -44,11 +44,18 @@ def evidence_changed():
 
 
 def fragment(name, parts, build):
-    """The cached result of `build()` for this page and these parameters in the current generation."""
+    """The cached result of `build()` for this page and these parameters in the current generation.
+
+    The page is stored with the generation it was built in, under a key without it, so one cache
+    read fetches both the current generation and the page: a page of an older generation is rebuilt.
+    """
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    key = f"evidence:{generation()}:{name}:{digest}"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, timeout=FRAGMENT_TIMEOUT)
+    key = f"evidence:page:{name}:{digest}"
+    found = cache.get_many([GENERATION_KEY, key])
+    current = found.get(GENERATION_KEY) or generation()
+    stored = found.get(key)
+    if stored is not None and stored[0] == current:
+        return stored[1]
+    value = build()
+    cache.set(key, (current, value), timeout=FRAGMENT_TIMEOUT)
     return value
