@@ -28,7 +28,7 @@ test: install
 
 # The whole suite on a throwaway PostgreSQL server on 127.0.0.1:$(PG_PORT) (as root: it installs
 # PostgreSQL if missing, runs the server as the postgres user, and stops it afterwards).
-PG_PORT ?= 54329
+PG_PORT ?= 5439
 test-postgres: install
 	bash -c 'set -e; export PG_PORT=$(PG_PORT); source .ci/postgres.sh; trap pg_stop EXIT; pg_start; \
 	  echo "DATABASE_URL=$$DATABASE_URL"; $(PY) -m pytest $(PYTEST_ARGS)'

@@ -4,7 +4,9 @@
 # Idempotent: a server that already answers on the port is reused; leftovers of a killed one are wiped.
 # After pg_start, DATABASE_URL points at database "app" (pytest-django creates test_app itself).
 
-PG_PORT=${PG_PORT:-54329}                  # not 5432, so it never clashes with Debian's 'main' cluster
+# Not 5432 (Debian's 'main' cluster), and below the kernel's ephemeral range (32768-60999): a port in
+# that range can be held in TIME_WAIT by one of the thousands of connections the load tests open.
+PG_PORT=${PG_PORT:-5439}
 PG_ROOT=${PG_ROOT:-/tmp/ci-pg-$PG_PORT}    # data, socket dir and log; wiped whenever no server answers
 
 pg_install() {
