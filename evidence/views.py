@@ -1,7 +1,9 @@
-"""Public, read-only evidence pages. Their content is cached per evidence generation (evidence/cache.py):
-the cached part holds nothing about the reader, so it is the same for everyone."""
+"""Public, read-only evidence pages, cached per evidence generation (evidence/cache.py). Readers who are
+not signed in get the whole page from the cache; signed-in readers get the cached content inside a page
+of their own (their name, their menu), so nothing about one reader is ever served to another."""
 
-from django.http import Http404
+from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -11,8 +13,22 @@ from evidence.filters import VALENCE_CHOICES, EvidenceFilter
 from evidence.models import Source, StakeholderGroup, Theme
 
 
+def _same_for_every_reader(request):
+    """Readers who are not signed in and have no message waiting all get the same page, so the whole
+    of it can come from the cache; everyone else gets the cached content inside their own page."""
+    return not request.user.is_authenticated and not len(messages.get_messages(request))
+
+
 def index(request):
     filters = EvidenceFilter.from_query(request.GET)
+    if _same_for_every_reader(request):
+        return HttpResponse(
+            cache.fragment(
+                "index-page",
+                filters.cache_parts(),
+                lambda: render_to_string("evidence/index.html", {"body": mark_safe(_index_body(filters))}, request),
+            )
+        )
     body = cache.fragment("index", filters.cache_parts(), lambda: _index_body(filters))
     return render(request, "evidence/index.html", {"body": mark_safe(body)})
 
@@ -40,7 +56,14 @@ def _index_body(filters):
 
 
 def theme(request, slug):
-    page = cache.fragment("theme", (slug,), lambda: _theme_page(slug))
+    if _same_for_every_reader(request):
+        return HttpResponse(
+            cache.fragment("theme-page", (slug,), lambda: _render_theme(request, _theme_page(slug)).content)
+        )
+    return _render_theme(request, cache.fragment("theme", (slug,), lambda: _theme_page(slug)))
+
+
+def _render_theme(request, page):
     return render(request, "evidence/theme.html", {"title": page["title"], "body": mark_safe(page["body"])})
 
 

@@ -218,11 +218,21 @@ def test_the_evidence_pages_run_a_fixed_number_of_queries(client, db, django_ass
         "/evidence/themes/workload/",
     ]
     for url in urls:
-        # Not cached yet: the generation and the page in one read (1), themes+categories, findings, their
-        # references, perspectives, their references, the source (6), then storing the page (cull count,
-        # existing key, insert, in a savepoint: 5).
+        # Not cached yet, for a reader who is not signed in: the generation and the page in one read (1),
+        # themes+categories, findings, their references, perspectives, their references, the source (6),
+        # then storing the page (cull count, existing key, insert, in a savepoint: 5).
         with django_assert_num_queries(12):
             assert client.get(url).status_code == 200
-        # Cached: the generation and the page, in one read.
+        # Cached: the generation and the whole page, in one read.
         with django_assert_num_queries(1):
             assert client.get(url).status_code == 200
+
+
+def test_a_signed_in_reader_gets_their_own_page_around_the_cached_evidence(client, planner):
+    assert "Sign in" in client.get("/evidence/themes/workload/").content.decode()
+    client.force_login(planner)
+    signed_in = client.get("/evidence/themes/workload/").content.decode()
+    assert "Sign out" in signed_in and "PSW workload could be overwhelming." in signed_in
+    client.logout()
+    anonymous = client.get("/evidence/themes/workload/").content.decode()
+    assert "Sign out" not in anonymous and "Sign in" in anonymous
