@@ -59,3 +59,12 @@ def fragment(name, parts, build):
     value = build()
     cache.set(key, (current, value), timeout=FRAGMENT_TIMEOUT)
     return value
+
+
+def finding_facts():
+    """{finding id: FindingFacts} for every finding: what planning pages need to know of the evidence behind
+    each item, read from the cache in one query instead of loading the findings' perspectives and references
+    for every checklist page. Rebuilt after any evidence change, like the pages."""
+    from evidence.models import FindingFacts
+
+    return fragment("finding-facts", (), FindingFacts.for_all_findings)

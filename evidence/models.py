@@ -4,6 +4,8 @@ Curators correct and extend it in the admin; checklists point at its themes and 
 checklist uses are protected from deletion.
 """
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -224,6 +226,23 @@ class Finding(models.Model):
         for perspective in self.perspectives.all():
             numbers.update(perspective.reference_numbers())
         return sorted(numbers)
+
+
+@dataclass(frozen=True)
+class FindingFacts:
+    """What planning needs to know of one finding: every review it cites (its own references and its
+    perspectives') and the stakeholder groups that reported it (including those named in Mixed samples)."""
+
+    reference_numbers: tuple
+    groups: frozenset
+
+    @classmethod
+    def for_all_findings(cls):
+        findings = Finding.objects.prefetch_related("references", "perspectives__references")
+        return {
+            finding.pk: cls(tuple(finding.cited_reference_numbers()), frozenset(finding.stakeholder_groups()))
+            for finding in findings
+        }
 
 
 class Perspective(models.Model):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
+from evidence.cache import finding_facts
 from evidence.models import Perspective
 from peerplan.models import LIVE_STATUSES, ImplementationPhase, Mitigation, SuggestedMitigation
 
@@ -36,6 +37,11 @@ class EvidenceStrength:
 def evidence_strength(finding):
     """Uses the finding's prefetched references and perspectives when they are there."""
     return EvidenceStrength(finding.cited_reference_numbers())
+
+
+def evidence_strengths(facts):
+    """{finding id: EvidenceStrength} for every finding, from the cached evidence facts."""
+    return {pk: EvidenceStrength(list(finding.reference_numbers)) for pk, finding in facts.items()}
 
 
 @dataclass(frozen=True)
@@ -151,15 +157,11 @@ class RankedSuggestion:
         return (len(self.items), len(self.groups))
 
 
-def rank_suggestions(checklist):
+def rank_suggestions(checklist, facts=None):
     """Published suggestions not yet adopted in this checklist, ranked by how many uncovered applicable
-    challenges they address and then by how many stakeholder groups reported those (five queries)."""
+    challenges they address and then by how many stakeholder groups reported those (four queries)."""
     uncovered = list(checklist.items.uncovered().select_related("finding__theme"))
-    groups_by_finding = {}
-    for perspective in Perspective.objects.filter(finding_id__in=[i.finding_id for i in uncovered]).only(
-        "finding_id", "group", "stakeholders"
-    ):
-        groups_by_finding.setdefault(perspective.finding_id, set()).update(perspective.stakeholder_groups())
+    facts = facts if facts is not None else finding_facts()
     items_by_theme = {}
     for item in uncovered:
         items_by_theme.setdefault(item.finding.theme_id, []).append(item)
@@ -173,7 +175,7 @@ def rank_suggestions(checklist):
         for theme in suggestion.themes.all():
             for item in items_by_theme.get(theme.pk, []):
                 entry.items.append(item)
-                entry.groups.update(groups_by_finding.get(item.finding_id, ()))
+                entry.groups.update(facts[item.finding_id].groups)
         if entry.items:
             ranked.append(entry)
     ranked.sort(key=lambda entry: (-entry.leverage[0], -entry.leverage[1], entry.suggestion.position))

@@ -194,9 +194,9 @@ class Checklist(models.Model):
         """How many applicable challenges have at least one live mitigation (one query)."""
         return coverage_by_checklist([self.pk])[self.pk]
 
-    def coverage_by_group(self):
-        """The same figure through each stakeholder group's eyes (two queries)."""
-        return coverage_by_stakeholder_group(self)
+    def coverage_by_group(self, facts=None):
+        """The same figure through each stakeholder group's eyes (two queries; one given the evidence facts)."""
+        return coverage_by_stakeholder_group(self, facts)
 
 
 class Priority(models.TextChoices):
@@ -431,22 +431,18 @@ def coverage_by_checklist(checklist_ids):
     return result
 
 
-def coverage_by_stakeholder_group(checklist):
+def coverage_by_stakeholder_group(checklist, facts=None):
     """{stakeholder group: Coverage} over the applicable challenges that group reported, counting the
     groups named inside Mixed samples too (e.g. "challenges reported by service users: 4 of 6 covered")."""
-    from evidence.models import Perspective, StakeholderGroup
+    from evidence.cache import finding_facts
+    from evidence.models import StakeholderGroup
 
     # checklist_id too: the related manager reads it on every row it returns (one query per row if deferred).
     items = list(checklist.items.applicable_challenges().with_coverage().only("pk", "finding_id", "checklist_id"))
-    perspectives = Perspective.objects.filter(finding_id__in=[item.finding_id for item in items]).only(
-        "finding_id", "group", "stakeholders"
-    )
-    groups_by_finding = {}
-    for perspective in perspectives:
-        groups_by_finding.setdefault(perspective.finding_id, set()).update(perspective.stakeholder_groups())
+    facts = facts if facts is not None else finding_facts()
     result = {}
     for group in StakeholderGroup.values:
-        reported = [item for item in items if group in groups_by_finding.get(item.finding_id, ())]
+        reported = [item for item in items if group in facts[item.finding_id].groups]
         if reported:
             result[group] = Coverage(covered=sum(item.is_covered for item in reported), applicable=len(reported))
     return result

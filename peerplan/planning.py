@@ -322,23 +322,21 @@ GROUP_PHRASES = {
 
 def checklist_page(checklist, today=None):
     """Everything the checklist page shows, in a fixed number of queries whatever its size:
-    items with counts and coverage (1) and their evidence (3), coverage (1), coverage through each
-    group's lens (2), mitigations per phase (2), co-production (1), suggestions ranked by leverage (5)."""
+    items with counts and coverage (1), the evidence facts (1, cached), coverage (1), coverage through each
+    group's lens (1), mitigations per phase (2), co-production (1), suggestions ranked by leverage (3)."""
+    from evidence.cache import finding_facts
     from peerplan import insights
 
-    items = list(
-        checklist.items.select_related("finding__theme__category")
-        .prefetch_related("finding__references", "finding__perspectives__references")
-        .with_coverage()
-        .with_mitigation_counts()
-    )
+    items = list(checklist.items.select_related("finding__theme__category").with_coverage().with_mitigation_counts())
+    facts = finding_facts()
+    strengths = insights.evidence_strengths(facts)
     for item in items:
         item.statuses = status_summary(item)
-        item.strength = insights.evidence_strength(item.finding)
+        item.strength = strengths[item.finding_id]
         item.evidence_updated = insights.evidence_updated(item)
     challenges = [item for item in items if item.is_challenge]
     benefits = [item for item in items if item.is_benefit]
-    by_group = checklist.coverage_by_group()
+    by_group = checklist.coverage_by_group(facts)
     today = today or timezone.localdate()
     return {
         "coverage": checklist.coverage(),
@@ -355,7 +353,7 @@ def checklist_page(checklist, today=None):
         "benefit_count": len(benefits),
         "phases": insights.phase_counts(checklist),
         "co_production": insights.co_production(checklist),
-        "leverage": insights.rank_suggestions(checklist)[:LEVERAGE_SHOWN],
+        "leverage": insights.rank_suggestions(checklist, facts)[:LEVERAGE_SHOWN],
     }
 
 
