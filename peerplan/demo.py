@@ -281,6 +281,10 @@ def _create_batch(numbers, ctx):
     checklists = bulk_create_with_history(checklists, Checklist, batch_size=500)
 
     items = []
+    decided_at = timezone.now()
+    planners = {
+        organisation.pk: members[n][Role.PLANNER] for n, organisation in zip(numbers, organisations, strict=True)
+    }
     for c, checklist in enumerate(checklists):
         not_applicable = {(c + k * 5) % len(ctx.challenges) for k in range(NOT_APPLICABLE_PER_CHECKLIST)}
         chosen_benefits = (
@@ -297,6 +301,9 @@ def _create_batch(numbers, ctx):
                     # One decision is overdue for re-review, the other is due in a year.
                     rereview_on=None if applies else ctx.today + timedelta(days=-5 if i % 2 else 365),
                     priority=[Priority.HIGH, Priority.MEDIUM, Priority.MEDIUM, Priority.LOW][(c + i) % 4],
+                    # Most challenges are decided; two per checklist are left for the step-through review.
+                    decided_at=None if applies and i % 8 == 7 else decided_at,
+                    decided_by=None if applies and i % 8 == 7 else planners[checklist.organisation_id],
                 )
             )
         for i, finding in enumerate(ctx.benefits):

@@ -226,8 +226,11 @@ class ItemDecisionForm(CrispyMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.is_bound:
+        if not self.is_bound and (self.instance.is_decided or self.instance.is_benefit):
             self.initial["applies"] = "yes" if self.instance.applies else "no"
+        elif not self.is_bound:
+            # Not reviewed yet: nothing is chosen for the person, so saving is a decision they took.
+            self.initial["applies"] = None
         if self.instance.is_benefit:
             self.fields["applies"].label = "Is this an outcome your service means to realise?"
             self.fields["applies"].choices = [
@@ -344,3 +347,51 @@ def _show(field, value):
     if hasattr(value, "strftime"):
         return value.strftime("%d/%m/%Y")
     return str(value)
+
+
+# Reviewing challenges -----------------------------------------------------------------------------
+
+
+class ItemReviewForm(forms.Form):
+    """The step-through review's one question: does this challenge apply, and if not, why not.
+
+    Nothing is chosen until a person chooses: an item not reviewed yet must not look decided. The reason
+    is one line, so Enter in it saves and moves on (the full item page keeps a longer box)."""
+
+    applies = forms.TypedChoiceField(
+        label="Does this apply to your service?",
+        coerce=lambda value: value == "yes",
+        choices=[("yes", "Applies"), ("no", "Does not apply")],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose whether this applies to your service.",
+            "invalid_choice": "Choose whether this applies to your service.",
+        },
+    )
+    not_applicable_reason = forms.CharField(
+        label="Why it does not apply",
+        required=False,
+        max_length=2000,
+        help_text="Needed when it does not apply, so the decision can be checked later.",
+        error_messages={"max_length": too_long("Why it does not apply")},
+    )
+
+    def __init__(self, *args, item, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.item = item
+        if not self.is_bound and item.is_decided:
+            self.initial = {
+                "applies": "yes" if item.applies else "no",
+                "not_applicable_reason": item.not_applicable_reason,
+            }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("applies") is False and "not_applicable_reason" not in self.errors:
+            if not (cleaned.get("not_applicable_reason") or "").strip():
+                self.add_error("not_applicable_reason", "Say why this does not apply to your service.")
+        return cleaned
+
+    def has_input(self):
+        """Whether the person chose or typed anything (moving away without saving then loses nothing)."""
+        return bool(self.data.get("applies") or (self.data.get("not_applicable_reason") or "").strip())

@@ -19,7 +19,19 @@ from peerplan.planning import MITIGATION_FIELDS
 from peerplan.tracking import person_name
 
 # Bookkeeping fields that change with every save or never change: not worth a sentence.
-NOT_SHOWN = {"id", "version", "created_at", "updated_at", "created_by", "checklist", "item", "organisation"}
+NOT_SHOWN = {
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "checklist",
+    "item",
+    "organisation",
+    # The review state is who saved the decision and when: the entry itself says both.
+    "decided_at",
+    "decided_by",
+}
 
 # What restoring an action brings back: what people edit. Never its identity (pk, checklist, item),
 # its creation record, or its version (which moves forward, so an open edit form notices the restore).

@@ -220,6 +220,13 @@ class ItemQuerySet(models.QuerySet):
     def uncovered(self):
         return self.applicable_challenges().with_coverage().filter(is_covered=False)
 
+    def decided(self):
+        """Items a person has decided (applies or not, with its reason); the rest are not reviewed yet."""
+        return self.filter(decided_at__isnull=False)
+
+    def undecided(self):
+        return self.filter(decided_at__isnull=True)
+
     def rereview_due(self, today):
         """'Does not apply' decisions whose re-review date has come."""
         return self.challenges().filter(applies=False, rereview_on__lte=today)
@@ -231,6 +238,11 @@ class ItemQuerySet(models.QuerySet):
             for status in MitigationStatus.values
         }
         return self.annotate(mitigation_count=models.Count("mitigations"), **counts)
+
+    def with_overdue_counts(self, today):
+        """Annotate `overdue_count`: the item's open actions due before today."""
+        late = models.Q(mitigations__status__in=OPEN_STATUSES, mitigations__due_date__lt=today)
+        return self.annotate(overdue_count=models.Count("mitigations", filter=late))
 
 
 class Item(models.Model):
@@ -253,6 +265,12 @@ class Item(models.Model):
     evidence_reviewed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a planner last reviewed the evidence behind this item."
     )
+    # Review state: empty until a person saves a decision, so "applies" by default is never mistaken for
+    # a decision somebody took.
+    decided_at = models.DateTimeField(null=True, blank=True, help_text="When a person last decided this item.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     history = HistoricalRecords()
 
     objects = ItemQuerySet.as_manager()
@@ -271,6 +289,39 @@ class Item(models.Model):
     @property
     def is_benefit(self):
         return self.finding.valence == Valence.BENEFIT
+
+    @property
+    def is_decided(self):
+        return self.decided_at is not None
+
+    @property
+    def review_state(self):
+        """The task-list state a person sees: not reviewed yet, applies, or does not apply."""
+        if not self.is_decided:
+            return ReviewState.NOT_REVIEWED
+        return ReviewState.APPLIES if self.applies else ReviewState.DOES_NOT_APPLY
+
+
+class ReviewState(models.TextChoices):
+    NOT_REVIEWED = "not-reviewed", "Not reviewed yet"
+    APPLIES = "applies", "Applies"
+    DOES_NOT_APPLY = "does-not-apply", "Does not apply"
+
+
+@dataclass(frozen=True)
+class ReviewProgress:
+    """How many of a checklist's challenges a person has decided."""
+
+    decided: int
+    total: int
+
+    @property
+    def remaining(self):
+        return self.total - self.decided
+
+    @property
+    def is_complete(self):
+        return self.total > 0 and self.decided == self.total
 
 
 class MitigationStatus(models.TextChoices):

@@ -21,6 +21,7 @@ from peerplan.models import (
     Membership,
     Mitigation,
     Organisation,
+    ReviewProgress,
     Role,
 )
 
@@ -169,11 +170,18 @@ def create_checklist_from_evidence(
     return checklist
 
 
-def decide_item(*, item, applies, reason="", rereview_on=None, priority=None, note=None, today=None):
-    """Record whether an item applies. A challenge that does not apply keeps its reason and a date to
-    look at the decision again (a year on unless given); one that applies needs neither."""
+@transaction.atomic
+def decide_item(*, item, applies, reason="", rereview_on=None, priority=None, note=None, today=None, by=None):
+    """Record whether an item applies, and that `by` decided it now. A challenge that does not apply keeps
+    its reason and a date to look at the decision again (a year on unless given); one that applies needs
+    neither."""
     today = today or timezone.localdate()
+    if not item.is_decided:
+        # The first decision may confirm the starting state ("applies"), which no field change would show.
+        item._change_reason = "First decision: " + ("applies" if applies else "does not apply")
     item.applies = applies
+    item.decided_at = timezone.now()
+    item.decided_by = by
     if item.is_challenge and not applies:
         if not reason.strip():
             raise PlanningRuleError("Say why this does not apply to your service.")
@@ -327,7 +335,13 @@ def checklist_page(checklist, today=None):
     from evidence.cache import finding_facts
     from peerplan import insights
 
-    items = list(checklist.items.select_related("finding__theme__category").with_coverage().with_mitigation_counts())
+    today = today or timezone.localdate()
+    items = list(
+        checklist.items.select_related("finding__theme__category", "decided_by")
+        .with_coverage()
+        .with_mitigation_counts()
+        .with_overdue_counts(today)
+    )
     facts = finding_facts()
     strengths = insights.evidence_strengths(facts)
     for item in items:
@@ -337,8 +351,8 @@ def checklist_page(checklist, today=None):
     challenges = [item for item in items if item.is_challenge]
     benefits = [item for item in items if item.is_benefit]
     by_group = checklist.coverage_by_group(facts)
-    today = today or timezone.localdate()
     return {
+        "review_progress": ReviewProgress(decided=sum(item.is_decided for item in challenges), total=len(challenges)),
         "coverage": checklist.coverage(),
         "coverage_by_group": [(GROUP_PHRASES.get(group, group), by_group[group]) for group in by_group],
         "uncovered": [item for item in challenges if item.applies and not item.is_covered],

@@ -9,6 +9,7 @@ from peerplan.views import floor as floor_views
 from peerplan.views import home as home_views
 from peerplan.views import organisations as organisation_views
 from peerplan.views import reports as report_views
+from peerplan.views import review as review_views
 from peerplan.views import tracking as tracking_views
 
 planning_patterns = [
@@ -36,6 +37,11 @@ planning_patterns = [
     path("checklists/<int:pk>/delete/", checklist_views.checklist_delete, name="checklist_delete"),
     path("checklists/<int:pk>/phases/", checklist_views.checklist_phases, name="checklist_phases"),
     path("checklists/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.checklist_adopt, name="checklist_adopt"),
+    # Deciding the challenges: the step-through review, its summary, and quick decisions from the list
+    path("checklists/<int:pk>/review/", review_views.checklist_review, name="checklist_review"),
+    path("checklists/<int:pk>/review/summary/", review_views.checklist_review_summary, name="checklist_review_summary"),
+    path("items/<int:pk>/review/", review_views.item_review, name="item_review"),
+    path("items/<int:pk>/decide/", review_views.item_decide, name="item_decide"),
     # Items and mitigations
     path("items/<int:pk>/", checklist_views.item, name="item"),
     path("items/<int:pk>/outcome/", checklist_views.item_outcome, name="item_outcome"),

@@ -114,10 +114,10 @@ def test_the_checklist_page_shows_coverage_uncovered_challenges_and_items_in_pub
     client.force_login(viewer)
     page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
     assert "1 of 16 applicable challenges covered (6%)" in page
-    uncovered = page[page.index("Applicable challenges with no mitigation yet") : page.index('id="challenges-heading"')]
-    assert "Role ambiguity" not in uncovered and "Workload" in uncovered
-    assert "2 mitigations (1 planned, 1 dropped)" in page
-    challenges = page[page.index('id="challenges-heading"') : page.index('id="benefits-heading"')]
+    workload = checklist.items.challenges().get(finding__theme__name="Workload")
+    assert "Not covered" not in _row(page, role_ambiguity) and "Not covered" in _row(page, workload)
+    assert "2 actions (1 planned, 1 dropped)" in _row(page, role_ambiguity)
+    challenges = page[page.index('id="challenges-heading"') : page.index('id="leverage-heading"')]
     assert challenges.index("Confusion over the PSW role") < challenges.index("Organisational challenges")
     assert challenges.index("Role ambiguity") < challenges.index("Boundaries")
     assert "0 of 9 chosen" in page
@@ -131,6 +131,12 @@ def test_a_planner_chooses_a_benefit_as_an_outcome_from_the_checklist_page(clien
     benefit.refresh_from_db()
     assert benefit.applies
     assert "1 of 9 chosen" in client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+
+
+def _row(page, item):
+    """The challenge's row in the checklist's list."""
+    start = page.index(f'id="item-{item.pk}"')
+    return page[start : page.index('<div class="card mb-2', start + 1)]
 
 
 STATUSES = ["planned", "done", "dropped", "blocked", "in_progress"] * 2

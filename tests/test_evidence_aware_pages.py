@@ -52,7 +52,7 @@ def test_phases_with_nothing_planned_and_the_co_production_share_are_shown(clien
 
     html = page(client, f"/app/checklists/{checklist.pk}/")
     assert "Nothing planned for recruitment yet." in html
-    assert "1 of 2 mitigations (50%) co-produced with people with lived experience" in html
+    assert "1 of 2 actions (50%) co-produced with people with lived experience" in html
 
     by_phase = page(client, f"/app/checklists/{checklist.pk}/phases/")
     assert "Write the role" in by_phase and "Nothing planned for employment yet." in by_phase

@@ -124,6 +124,7 @@ def item(request, pk):
                 rereview_on=data.get("rereview_on"),
                 priority=data["priority"],
                 note=data["note"],
+                by=request.user,
             )
             messages.success(request, "Your decision is saved.")
             return redirect("peerplan:item", pk=item.pk)
@@ -180,7 +181,7 @@ def item_outcome(request, pk):
     if not item.is_benefit:
         messages.error(request, "Only benefits are chosen as outcomes; open the challenge to record a decision.")
     else:
-        planning.decide_item(item=item, applies=request.POST.get("applies") == "yes")
+        planning.decide_item(item=item, applies=request.POST.get("applies") == "yes", by=request.user)
         if item.applies:
             messages.success(request, f"“{item.finding.theme.name}” is chosen as an outcome to realise.")
         else:
