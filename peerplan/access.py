@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from peerplan.models import Checklist, Item, Membership, Mitigation, Organisation
+from peerplan.models import Checklist, Item, Membership, Mitigation, Organisation, addressed_items
 
 READ, EDIT, MANAGE, OWN = "read", "edit", "manage", "own"
 
@@ -66,9 +66,9 @@ def load_item(request, pk, need=READ, queryset=None):
 def load_mitigation(request, pk, need=READ, queryset=None):
     queryset = queryset if queryset is not None else Mitigation.objects.all()
     mitigation = get_object_or_404(
-        queryset.for_user(request.user).select_related(
-            "checklist__organisation", "item__finding__theme__category", "owner", "suggestion", "phase"
-        ),
+        queryset.for_user(request.user)
+        .select_related("checklist__organisation", "owner", "suggestion", "phase")
+        .prefetch_related(addressed_items()),
         pk=pk,
     )
     membership = membership_for(request.user, mitigation.checklist.organisation)

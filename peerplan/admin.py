@@ -91,4 +91,4 @@ class MitigationAdmin(SimpleHistoryAdmin):
     list_filter = ["status"]
     search_fields = ["action"]
     list_select_related = ["checklist"]
-    raw_id_fields = ["item", "checklist", "owner", "suggestion", "created_by"]
+    raw_id_fields = ["items", "checklist", "owner", "suggestion", "created_by"]

@@ -319,6 +319,7 @@ def _create_batch(numbers, ctx):
             people[Role.PLANNER],
         ]
     mitigations = []
+    addressed = []  # the item each new action addresses, in the same order
     counter = 0
     for item in items:
         if not item.applies:
@@ -331,9 +332,9 @@ def _create_batch(numbers, ctx):
             status = MITIGATION_STATUSES[counter % len(MITIGATION_STATUSES)]
             suggestion = suggestions[(counter + a) % len(suggestions)] if suggestions and counter % 3 == 0 else None
             external = counter % 11 == 0
+            addressed.append(item.pk)
             mitigations.append(
                 Mitigation(
-                    item=item,
                     checklist=checklist,
                     action=suggestion.title if suggestion else ACTIONS[counter % len(ACTIONS)],
                     owner=None if external else editors[counter % len(editors)],
@@ -348,4 +349,9 @@ def _create_batch(numbers, ctx):
                     created_by=checklist.created_by,
                 )
             )
-    bulk_create_with_history(mitigations, Mitigation, batch_size=1000)
+    mitigations = bulk_create_with_history(mitigations, Mitigation, batch_size=1000)
+    Link = Mitigation.items.through
+    Link.objects.bulk_create(
+        [Link(mitigation_id=m.pk, item_id=item_id) for m, item_id in zip(mitigations, addressed, strict=True)],
+        batch_size=5000,
+    )

@@ -197,6 +197,27 @@ class ChecklistForm(CrispyMixin, forms.ModelForm):
         self.fields["status"].error_messages["invalid_choice"] = "Choose draft, active or archived."
 
 
+class ChecklistCreateForm(ChecklistForm):
+    """A new checklist's details, and what it starts from: the evidence, or a copy of another checklist."""
+
+    copy_from = forms.ModelChoiceField(
+        label="Start from",
+        queryset=Checklist.objects.none(),
+        required=False,
+        empty_label="The evidence: every challenge, none reviewed yet",
+        help_text="Or copy one of your checklists: its decisions, and its actions reset to planned without due dates.",
+        error_messages={"invalid_choice": "Choose one of this organisation's checklists to copy."},
+    )
+
+    class Meta(ChecklistForm.Meta):
+        fields = ["copy_from", *ChecklistForm.Meta.fields]
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["copy_from"].queryset = Checklist.objects.filter(organisation=organisation).order_by("title")
+        self.fields["copy_from"].label_from_instance = lambda checklist: f"A copy of “{checklist.title}”"
+
+
 class ItemDecisionForm(CrispyMixin, forms.ModelForm):
     """Whether a challenge applies (a reason when it does not) or whether a benefit is a chosen outcome."""
 
@@ -395,3 +416,94 @@ class ItemReviewForm(forms.Form):
     def has_input(self):
         """Whether the person chose or typed anything (moving away without saving then loses nothing)."""
         return bool(self.data.get("applies") or (self.data.get("not_applicable_reason") or "").strip())
+
+
+# Changing actions in place, one or many -----------------------------------------------------------
+
+
+class QuickActionForm(forms.ModelForm):
+    """Status, owner and due date of one action, changed from a list (plus the version it was shown at)."""
+
+    owner = MemberChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Choose a member of this organisation as owner."},
+    )
+    due_date = PlainDateField(required=False)
+    version = forms.IntegerField(
+        min_value=1, error_messages={"required": "The form is missing its version. Reload the page."}
+    )
+
+    class Meta:
+        model = Mitigation
+        fields = ["status", "owner", "due_date"]
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = get_user_model().objects.filter(memberships__organisation=organisation)
+        self.fields["status"].error_messages["invalid_choice"] = "Choose one of the statuses listed."
+        self.fields["status"].error_messages["required"] = "Choose a status."
+
+    def changes(self, saved):
+        """Only what differs from what is saved; choosing a member replaces an outside owner's name.
+        (`saved` is read apart: validation writes the cleaned values onto the form's own instance.)"""
+        changes = {}
+        for name in self._meta.fields:
+            if self.cleaned_data[name] != getattr(saved, name):
+                changes[name] = self.cleaned_data[name]
+        if self.cleaned_data["owner"] is not None and saved.owner_name:
+            changes["owner_name"] = ""
+        return changes
+
+
+KEEP = ""
+
+
+class BulkActionForm(forms.Form):
+    """What to set on every selected action; a field left as "Leave as it is" is not touched."""
+
+    status = forms.ChoiceField(
+        label="Set status",
+        required=False,
+        choices=[(KEEP, "Leave as it is"), *Mitigation._meta.get_field("status").choices],
+    )
+    owner = forms.ChoiceField(label="Set owner", required=False)
+    due_date = PlainDateField(label="Set due date", required=False)
+    clear_due_date = forms.BooleanField(label="Remove the due date", required=False)
+
+    NO_OWNER = "none"
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = (
+            get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "email")
+        )
+        self.members = {str(user.pk): user for user in members}
+        self.fields["owner"].choices = [
+            (KEEP, "Leave as it is"),
+            (self.NO_OWNER, "No owner"),
+            *[(pk, user.get_full_name() or user.email) for pk, user in self.members.items()],
+        ]
+        self.fields["status"].error_messages["invalid_choice"] = "Choose one of the statuses listed."
+        self.fields["owner"].error_messages["invalid_choice"] = "Choose a member of this organisation as owner."
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("due_date") and cleaned.get("clear_due_date"):
+            self.add_error("due_date", "Set a due date or remove it, not both.")
+        return cleaned
+
+    def changes(self):
+        changes = {}
+        if self.cleaned_data.get("status"):
+            changes["status"] = self.cleaned_data["status"]
+        owner = self.cleaned_data.get("owner")
+        if owner == self.NO_OWNER:
+            changes |= {"owner": None, "owner_name": ""}
+        elif owner:
+            changes |= {"owner": self.members[owner], "owner_name": ""}
+        if self.cleaned_data.get("clear_due_date"):
+            changes["due_date"] = None
+        elif self.cleaned_data.get("due_date"):
+            changes["due_date"] = self.cleaned_data["due_date"]
+        return changes

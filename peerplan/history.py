@@ -191,11 +191,25 @@ def _records(model, **filters):
 
 
 def mitigation_timeline(mitigation):
-    """Newest first. Every entry but the newest can be restored (the newest is what the action is now)."""
+    """Newest first. Every entry of the action's own but the newest can be restored (the newest is what
+    the action is now). The whole lives of actions merged into it are shown too, named as such (two
+    queries more: which were merged into it, and their records)."""
+    from peerplan.planning import MERGED_INTO
+
     records = _records(Mitigation, id=mitigation.pk)
-    entries = _entries(Mitigation, records, _Names(records))
+    merged_ids = set(
+        Mitigation.history.filter(
+            history_type="-", history_change_reason=MERGED_INTO.format(pk=mitigation.pk)
+        ).values_list("id", flat=True)
+    )
+    merged = _records(Mitigation, id__in=merged_ids) if merged_ids else []
+    names = _Names(records + merged)
+    entries = _entries(Mitigation, records, names)
     for entry in entries[:-1]:
         entry.restorable = entry.kind != "deleted"
+    if merged:
+        entries += _entries(Mitigation, merged, names, subject=lambda r: f"the merged action {_quote(r.action, 60)}")
+        entries.sort(key=lambda entry: (entry.when, entry.history_id))
     return list(reversed(entries))
 
 

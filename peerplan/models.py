@@ -214,7 +214,7 @@ class ItemQuerySet(models.QuerySet):
 
     def with_coverage(self):
         """Annotate `is_covered`: the item has a mitigation in any status but dropped."""
-        live = Mitigation.objects.filter(item=models.OuterRef("pk"), status__in=LIVE_STATUSES)
+        live = Mitigation.objects.filter(items=models.OuterRef("pk"), status__in=LIVE_STATUSES)
         return self.annotate(is_covered=models.Exists(live))
 
     def uncovered(self):
@@ -289,6 +289,12 @@ class Item(models.Model):
     @property
     def is_benefit(self):
         return self.finding.valence == Valence.BENEFIT
+
+    @property
+    def published_order(self):
+        """Where the item stands in the evidence's published order (its finding, theme and category loaded)."""
+        theme = self.finding.theme
+        return (theme.category.position, theme.position, self.finding.position, self.pk)
 
     @property
     def is_decided(self):
@@ -381,17 +387,35 @@ class MitigationQuerySet(models.QuerySet):
         late = models.Q(status__in=OPEN_STATUSES, due_date__lt=today)
         return self.annotate(overdue_now=models.ExpressionWrapper(late, output_field=models.BooleanField()))
 
+    def duplicates(self):
+        """Actions adopted from a suggestion that another action of the same checklist was adopted from too."""
+        twins = Mitigation.objects.filter(
+            checklist=models.OuterRef("checklist"), suggestion=models.OuterRef("suggestion")
+        ).exclude(pk=models.OuterRef("pk"))
+        return self.filter(suggestion__isnull=False).filter(models.Exists(twins))
+
+    def addressing_theme(self, theme):
+        """Actions addressing at least one challenge of this theme, each once."""
+        return self.filter(models.Exists(Item.objects.filter(mitigations=models.OuterRef("pk"), finding__theme=theme)))
+
     def for_listing(self):
-        """What a list of actions shows beside each one, fetched in the same query."""
-        return self.select_related("checklist__organisation", "item__finding__theme", "owner")
+        """What a list of actions shows beside each one: its checklist and owner in the same query, the
+        challenges it addresses in one more."""
+        return self.select_related("checklist__organisation", "owner").prefetch_related(addressed_items())
 
 
 class Mitigation(models.Model):
-    """What a service will do about an item: an action someone owns, with a due date and a status."""
+    """What a service will do about one or more items of a checklist (on screen: an action): someone owns
+    it, with a due date and a status. One action can mitigate several challenges at once."""
 
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="mitigations")
-    # The item's checklist, kept here because dashboards count and filter actions per checklist and
-    # organisation; an item never moves between checklists, so it cannot drift.
+    # Every item of one checklist (planning.link_items enforces it); never none (unlinking the last is refused).
+    items = models.ManyToManyField(
+        Item,
+        related_name="mitigations",
+        help_text="The challenges (or outcomes) this action addresses, all of the same checklist.",
+    )
+    # The items' checklist, kept here because dashboards count and filter actions per checklist and
+    # organisation; items never move between checklists, so it cannot drift.
     checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="mitigations")
     action = models.TextField("what will be done", max_length=2000)
     owner = models.ForeignKey(
@@ -440,6 +464,25 @@ class Mitigation(models.Model):
 
     def is_overdue(self, today):
         return self.due_date is not None and self.due_date < today and self.status in OPEN_STATUSES
+
+    @property
+    def addressed(self):
+        """The items it addresses in published order (prefetched by for_listing and the pages)."""
+        return sorted(self.items.all(), key=lambda item: item.published_order)
+
+    @property
+    def theme_names(self):
+        """The themes of the challenges it addresses, each once, in published order: "Workload; Boundaries"."""
+        names = []
+        for item in self.addressed:
+            if item.finding.theme.name not in names:
+                names.append(item.finding.theme.name)
+        return "; ".join(names)
+
+
+def addressed_items(to_attr=None):
+    """Prefetch of the items an action addresses, with what their names need."""
+    return models.Prefetch("items", queryset=Item.objects.select_related("finding__theme__category"), to_attr=to_attr)
 
 
 @dataclass(frozen=True)

@@ -81,23 +81,49 @@ def _references(item):
     return ", ".join(str(number) for number in item.finding.reference_numbers())
 
 
+def _item_columns(item):
+    finding = item.finding
+    return [
+        str(finding),
+        finding.theme.name,
+        finding.theme.category.name,
+        finding.get_valence_display(),
+        "Yes" if item.applies else "No",
+        item.get_priority_display(),
+    ]
+
+
+def _joined(items):
+    """The item columns of every item an action addresses, each column's values joined with "; " (a value
+    said once when several items share it), and their references together."""
+    columns = []
+    for values in zip(*[_item_columns(item) for item in items], strict=True):
+        seen = []
+        for value in values:
+            if value not in seen:
+                seen.append(value)
+        columns.append("; ".join(seen))
+    numbers = sorted({number for item in items for number in item.finding.reference_numbers()})
+    return columns, ", ".join(str(number) for number in numbers)
+
+
 def checklist_rows(items):
-    """One row per action, and one row for each listed item that has none."""
+    """One row per action naming every challenge it addresses (at the first of them in published order),
+    and one row for each listed item that has no action."""
+    addressed = {}
+    for item in items:
+        for action in item.mitigations.all():
+            addressed.setdefault(action.pk, []).append(item)
+    written = set()
     for item in items:
         if not _listed(item):
             continue
-        finding = item.finding
-        common = [
-            str(finding),
-            finding.theme.name,
-            finding.theme.category.name,
-            finding.get_valence_display(),
-            "Yes" if item.applies else "No",
-            item.get_priority_display(),
-        ]
-        references = _references(item)
         actions = item.mitigations.all()
         for action in actions:
+            if action.pk in written:
+                continue
+            written.add(action.pk)
+            common, references = _joined(addressed[action.pk])
             yield [
                 *common,
                 action.action,
@@ -109,11 +135,11 @@ def checklist_rows(items):
                 references,
             ]
         if not actions:
-            if finding.valence == Valence.CHALLENGE:
+            if item.finding.valence == Valence.CHALLENGE:
                 status = UNCOVERED if item.applies else DOES_NOT_APPLY
             else:
                 status = NO_ACTION_YET
-            yield [*common, "", "", None, status, "", "", references]
+            yield [*_item_columns(item), "", "", None, status, "", "", _references(item)]
 
 
 def filename(checklist, extension):
@@ -193,10 +219,17 @@ class ReportCategory:
 def report(checklist, today):
     """What the governance report shows: figures for the cover, then categories → themes → items."""
     items = export_items(checklist)
+    themes_of = {}
+    for item in items:
+        for action in item.mitigations.all():
+            themes_of.setdefault(action.pk, []).append(item.finding.theme.name)
     categories = []
     for item in items:
         if not _listed(item):
             continue
+        for action in item.mitigations.all():
+            # One action can mitigate several challenges: say which others it also addresses.
+            action.also = [name for name in dict.fromkeys(themes_of[action.pk]) if name != item.finding.theme.name]
         theme, category = item.finding.theme, item.finding.theme.category
         if not categories or categories[-1].category.pk != category.pk:
             categories.append(ReportCategory(category, []))

@@ -24,6 +24,7 @@ from peerplan.models import (
     Mitigation,
     MitigationStatus,
     Reminder,
+    addressed_items,
     coverage_by_checklist,
 )
 
@@ -157,7 +158,7 @@ def coverage_grid(checklists):
     that checklist: how many apply, and how many of those have a live action.
     """
     checklists = list(checklists)
-    live = Mitigation.objects.filter(item=OuterRef("pk"), status__in=LIVE_STATUSES)
+    live = Mitigation.objects.filter(items=OuterRef("pk"), status__in=LIVE_STATUSES)
     rows = (
         Item.objects.filter(checklist__in=[c.pk for c in checklists], finding__valence=Valence.CHALLENGE)
         .annotate(is_covered=Exists(live))
@@ -266,6 +267,15 @@ def dashboard(organisation, today):
 class ActionFilterForm(forms.Form):
     """The organisation's action list filters; every choice narrowed to the organisation."""
 
+    q = forms.CharField(
+        label="Search the actions and their notes",
+        required=False,
+        max_length=200,
+        error_messages={"max_length": "Search for at most 200 characters."},
+    )
+    no_owner = forms.BooleanField(label="No owner yet", required=False)
+    no_due_date = forms.BooleanField(label="No due date yet", required=False)
+
     checklist = forms.ModelChoiceField(queryset=Checklist.objects.none(), required=False, empty_label="Any checklist")
     owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, empty_label="Anyone")
     status = forms.MultipleChoiceField(
@@ -308,6 +318,14 @@ class ActionFilterForm(forms.Form):
 
 def filter_actions(queryset, cleaned):
     """Apply the filters that passed validation (an invalid one is reported and left out)."""
+    if (cleaned.get("q") or "").strip():
+        words = cleaned["q"].split()
+        for word in words:
+            queryset = queryset.filter(Q(action__icontains=word) | Q(notes__icontains=word))
+    if cleaned.get("no_owner"):
+        queryset = queryset.filter(owner__isnull=True, owner_name="")
+    if cleaned.get("no_due_date"):
+        queryset = queryset.filter(due_date__isnull=True)
     if cleaned.get("checklist"):
         queryset = queryset.filter(checklist=cleaned["checklist"])
     if cleaned.get("owner"):
@@ -315,7 +333,7 @@ def filter_actions(queryset, cleaned):
     if cleaned.get("status"):
         queryset = queryset.filter(status__in=cleaned["status"])
     if cleaned.get("theme"):
-        queryset = queryset.filter(item__finding__theme=cleaned["theme"])
+        queryset = queryset.addressing_theme(cleaned["theme"])
     if cleaned.get("due_after"):
         queryset = queryset.filter(due_date__gte=cleaned["due_after"])
     if cleaned.get("due_before"):
@@ -361,7 +379,8 @@ def action_digests(today, days):
         Mitigation.objects.open()
         .on_current_checklists()
         .filter(due_date__lte=today + timedelta(days=days), checklist__organisation__memberships__user=F("owner"))
-        .select_related("owner", "checklist__organisation", "item__finding__theme")
+        .select_related("owner", "checklist__organisation")
+        .prefetch_related(addressed_items())
         .order_by("owner_id", "due_date", "pk")
     )
     digests = {}

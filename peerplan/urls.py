@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from peerplan.views import accounts
+from peerplan.views import actions as action_views
 from peerplan.views import checklists as checklist_views
 from peerplan.views import floor as floor_views
 from peerplan.views import home as home_views
@@ -49,9 +50,14 @@ planning_patterns = [
     path("items/<int:pk>/mitigations/new/", checklist_views.mitigation_create, name="mitigation_create"),
     path("items/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.suggestion_adopt, name="suggestion_adopt"),
     path("mitigations/<int:pk>/edit/", checklist_views.mitigation_edit, name="mitigation_edit"),
+    path("mitigations/<int:pk>/link/", action_views.mitigation_link, name="mitigation_link"),
+    path("mitigations/<int:pk>/unlink/", action_views.mitigation_unlink, name="mitigation_unlink"),
+    path("mitigations/<int:pk>/merge/", action_views.mitigation_merge, name="mitigation_merge"),
+    path("mitigations/<int:pk>/quick/", action_views.mitigation_quick, name="mitigation_quick"),
     # Tracking: what is late, what is stuck, are we covered.
     path("orgs/<slug:slug>/dashboard/", tracking_views.dashboard, name="dashboard"),
     path("orgs/<slug:slug>/actions/", tracking_views.actions, name="actions"),
+    path("orgs/<slug:slug>/actions/bulk/", action_views.actions_bulk, name="actions_bulk"),
     path("my-actions/", tracking_views.my_actions, name="my_actions"),
     path("checklists/<int:pk>/history/", tracking_views.checklist_history, name="checklist_history"),
     path("mitigations/<int:pk>/history/", tracking_views.mitigation_history, name="mitigation_history"),

@@ -4,7 +4,8 @@ import pytest
 
 from evidence.models import Finding, Valence
 from peerplan import planning
-from peerplan.models import Checklist, Item, Mitigation
+from peerplan.models import Checklist, Item
+from tests.factories import bulk_mitigations
 
 
 @pytest.fixture
@@ -143,12 +144,10 @@ STATUSES = ["planned", "done", "dropped", "blocked", "in_progress"] * 2
 
 
 def _add_mitigations(checklist, owner, per_item):
-    Mitigation.objects.bulk_create(
-        [
-            Mitigation(item=item, checklist=checklist, action=f"Action {n}", owner=owner, status=status)
-            for item in checklist.items.all()
-            for n, status in zip(range(per_item), STATUSES[:per_item], strict=True)
-        ]
+    bulk_mitigations(
+        (item, {"action": f"Action {n}", "owner": owner, "status": status})
+        for item in checklist.items.all()
+        for n, status in zip(range(per_item), STATUSES[:per_item], strict=True)
     )
 
 
@@ -161,7 +160,7 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     client.get(f"/app/checklists/{checklist.pk}/")  # the evidence facts are cached once for every checklist
     # session, user, checklist, membership, items with counts and coverage, the cached evidence facts,
     # items for the stakeholder lens, coverage, live mitigations per phase, phases, co-production,
-    # uncovered items for the leverage ranking, suggestions and their themes.
-    with django_assert_num_queries(14):
+    # uncovered items for the leverage ranking, suggestions and their themes, actions adopted twice.
+    with django_assert_num_queries(15):
         response = client.get(f"/app/checklists/{checklist.pk}/")
     assert response.status_code == 200

@@ -13,10 +13,10 @@ from peerplan.models import (
     Checklist,
     ImplementationPhase,
     Item,
-    Mitigation,
     Provenance,
     SuggestedMitigation,
 )
+from tests.factories import make_mitigation
 
 
 def challenge(theme_name):
@@ -38,7 +38,7 @@ def item_for(checklist, theme_name):
 
 def add_mitigation(checklist, theme_name, **fields):
     item = item_for(checklist, theme_name)
-    return Mitigation.objects.create(item=item, checklist=checklist, action=fields.pop("action", "Act"), **fields)
+    return make_mitigation(item, fields.pop("action", "Act"), **fields)
 
 
 @pytest.mark.django_db

@@ -1,15 +1,12 @@
 """Deciding the challenges: review state, the step-through review, its summary and quick decisions."""
 
-import importlib
 import re
 
 import pytest
-from django.apps import apps as django_apps
 from django.utils import timezone
 
 from peerplan import planning
-from peerplan.models import Item, Mitigation
-from tests.factories import challenge_theme_names, make_checklist
+from tests.factories import bulk_mitigations, make_checklist
 
 
 @pytest.fixture
@@ -179,9 +176,7 @@ def test_the_review_pages_run_a_fixed_number_of_queries(
 ):
     for n in range(copies):
         other = make_checklist(org_a, f"Other {n}", owner)
-        Mitigation.objects.bulk_create(
-            [Mitigation(item=item, checklist=other, action="A") for item in other.items.all()[: 2 * copies]]
-        )
+        bulk_mitigations((item, {"action": "A"}) for item in other.items.all()[: 2 * copies])
     checklist = planning.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
     for item in challenges(checklist)[:copies]:
         planning.decide_item(item=item, applies=False, reason="No", by=planner)
@@ -201,31 +196,61 @@ def test_the_review_pages_run_a_fixed_number_of_queries(
     assert response.status_code == 302
 
 
-# The migration that marks existing decisions ----------------------------------------------------------
+# The migrations: review state for existing items, and actions that address many items ---------------
 
 
-def test_the_migration_marks_changed_items_decided_and_leaves_the_rest_not_reviewed(org_a, owner, planner):
-    migration = importlib.import_module("peerplan.migrations.0003_item_review_state")
-    checklist = make_checklist(org_a, "Before review state", owner)
-    names = challenge_theme_names()
-    by_name = {item.finding.theme.name: item for item in challenges(checklist)}
-    changed = by_name[names[0]]
-    changed._history_user = planner
-    changed.priority = "high"
-    changed.save()
-    not_applying = by_name[names[1]]
+def test_the_migrations_keep_decisions_and_actions_of_existing_checklists(transactional_db):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("peerplan", "0002_load_phases_and_suggested_mitigations")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    User = old.get_model("auth", "User")
+    Organisation, Checklist = old.get_model("peerplan", "Organisation"), old.get_model("peerplan", "Checklist")
+    Item, HistoricalItem = old.get_model("peerplan", "Item"), old.get_model("peerplan", "HistoricalItem")
+    OldMitigation = old.get_model("peerplan", "Mitigation")
+    Finding = old.get_model("evidence", "Finding")
+
+    pat = User.objects.create(username="pat", first_name="Pat")
+    org = Organisation.objects.create(name="Old org", slug="old-org")
+    checklist = Checklist.objects.create(organisation=org, title="Before review state")
+    findings = list(Finding.objects.filter(valence="challenge").order_by("pk")[:5])
+    items = [Item.objects.create(checklist=checklist, finding=finding, applies=True) for finding in findings]
+    changed, not_applying, with_action, only_reviewed, untouched = items
+    now = timezone.now()
+
+    def record(item, kind, when, user=None, **fields):
+        values = {"applies": True, "not_applicable_reason": "", "priority": "medium", "note": ""} | fields
+        HistoricalItem.objects.create(
+            id=item.pk,
+            checklist_id=checklist.pk,
+            finding_id=item.finding_id,
+            history_type=kind,
+            history_date=when,
+            history_user=user,
+            **values,
+        )
+
+    for item in items:
+        record(item, "+", now)
+    record(changed, "~", now, pat, priority="high")
+    Item.objects.filter(pk=changed.pk).update(priority="high")
     Item.objects.filter(pk=not_applying.pk).update(applies=False, not_applicable_reason="Loaded without history")
-    with_action = by_name[names[2]]
-    action = Mitigation.objects.create(item=with_action, checklist=checklist, action="Do it", created_by=owner)
-    only_reviewed = by_name[names[3]]
-    only_reviewed.evidence_reviewed_at = timezone.now()
-    only_reviewed.save()
-    Item.objects.update(decided_at=None, decided_by=None)
+    record(only_reviewed, "~", now)  # only evidence_reviewed_at changed: not a decision
+    action = OldMitigation.objects.create(item=with_action, checklist=checklist, action="Do it", created_by=pat)
 
-    migration.mark_changed_items_decided(django_apps, None)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
-    decided = {item.pk: item for item in Item.objects.filter(checklist=checklist).decided()}
+    from peerplan.models import Item as NewItem
+    from peerplan.models import Mitigation as NewMitigation
+
+    decided = {item.pk: item for item in NewItem.objects.filter(checklist_id=checklist.pk).decided()}
     assert set(decided) == {changed.pk, not_applying.pk, with_action.pk}
-    assert decided[changed.pk].decided_by == planner
-    assert decided[not_applying.pk].decided_by is None
-    assert (decided[with_action.pk].decided_by, decided[with_action.pk].decided_at) == (owner, action.created_at)
+    assert decided[changed.pk].decided_by_id == pat.pk
+    assert decided[not_applying.pk].decided_by_id is None
+    assert decided[with_action.pk].decided_by_id == pat.pk
+    assert [item.pk for item in NewMitigation.objects.get(pk=action.pk).items.all()] == [with_action.pk]
+    assert not NewItem.objects.get(pk=untouched.pk).is_decided

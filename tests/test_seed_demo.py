@@ -130,7 +130,10 @@ def test_demo_actions_adopt_suggested_mitigations_for_their_theme_when_there_are
 
     adopted = Mitigation.objects.filter(suggestion=suggestion)
     assert adopted.exists()
-    assert all(m.item.finding.theme_id == theme.pk and m.action == suggestion.title for m in adopted)
+    assert all(
+        [item.finding.theme_id for item in m.items.all()] == [theme.pk] and m.action == suggestion.title
+        for m in adopted
+    )
 
 
 def test_running_it_twice_creates_nothing_the_second_time():

@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from peerplan import history, tracking
 from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organisation
+from peerplan.actions import prepare_quick_edit
+from peerplan.forms import BulkActionForm
 from peerplan.models import Mitigation, MitigationStatus
 from peerplan.views._http import SAFE, only
 
@@ -22,10 +24,20 @@ def dashboard(request, slug):
         return refused
     today = tracking.today()
     figures = tracking.dashboard(organisation, today)
+    prepare_quick_edit(
+        [action for name in ("overdue", "due_soon", "blocked") for action in figures[name].actions], request.user
+    )
     return render(
         request,
         "peerplan/tracking/dashboard.html",
-        {"organisation": organisation, "membership": membership, "today": today, **figures},
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "today": today,
+            "statuses": MitigationStatus.choices,
+            "next": request.get_full_path(),
+            **figures,
+        },
     )
 
 
@@ -42,10 +54,21 @@ def actions(request, slug):
     today = tracking.today()
     listing = queryset.for_listing().with_overdue(today).soonest_due_first()
     page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = prepare_quick_edit(page.object_list, request.user)
     return render(
         request,
         "peerplan/tracking/actions.html",
-        {"organisation": organisation, "form": form, "page": page, "today": today},
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "form": form,
+            "page": page,
+            "today": today,
+            "statuses": MitigationStatus.choices,
+            "next": request.get_full_path(),
+            "bulk": BulkActionForm(organisation=organisation) if membership.can_edit else None,
+            "bulk_form_id": "bulk-form" if membership.can_edit else "",
+        },
     )
 
 
@@ -58,10 +81,17 @@ def my_actions(request):
     today = tracking.today()
     listing = queryset.for_listing().with_overdue(today).soonest_due_first()
     page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = prepare_quick_edit(page.object_list, request.user)
     return render(
         request,
         "peerplan/tracking/my_actions.html",
-        {"page": page, "show_all": show_all, "today": today},
+        {
+            "page": page,
+            "show_all": show_all,
+            "today": today,
+            "statuses": MitigationStatus.choices,
+            "next": request.get_full_path(),
+        },
     )
 
 
