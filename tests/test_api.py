@@ -408,24 +408,32 @@ def test_the_evidence_is_public_and_exactly_as_published(client, db):
     assert client.get("/api/evidence/themes/no-such-theme/").status_code == 404
 
 
-def test_a_token_over_its_rate_is_told_when_to_come_back(client, plan, secret, settings):
-    from rest_framework.settings import api_settings
-
-    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "token": "3/minute"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+def test_a_token_over_its_rate_is_told_when_to_come_back(client, plan, secret, monkeypatch, org_a, owner):
     from peerplan.api.throttling import TokenRateThrottle
 
-    TokenRateThrottle.THROTTLE_RATES = rates
-    try:
-        statuses = [call(client, "GET", "/api/organisations/", secret).status_code for _ in range(4)]
-        refused = call(client, "GET", "/api/organisations/", secret)
-    finally:
-        TokenRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    monkeypatch.setattr(TokenRateThrottle, "rate", "3/minute", raising=False)
+
+    statuses = [call(client, "GET", "/api/organisations/", secret).status_code for _ in range(4)]
+    refused = call(client, "GET", "/api/organisations/", secret)
 
     assert statuses == [200, 200, 200, 429]
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 60
     assert "throttled" in refused.json()["detail"].lower()
+    # Per token: another token (of another person) is counted on its own.
+    assert call(client, "GET", "/api/organisations/", token_for(owner, org_a)).status_code == 200
+
+
+def test_the_public_evidence_is_limited_per_address(client, db, monkeypatch):
+    from peerplan.api.throttling import AddressRateThrottle
+
+    monkeypatch.setattr(AddressRateThrottle, "rate", "2/minute", raising=False)
+
+    statuses = [client.get("/api/evidence/themes/workload/").status_code for _ in range(3)]
+    elsewhere = client.get("/api/evidence/themes/workload/", REMOTE_ADDR="192.0.2.7")
+
+    assert statuses == [200, 200, 429]
+    assert elsewhere.status_code == 200
 
 
 def test_a_read_token_reads_but_does_not_write(client, plan, planner, org_a):

@@ -11,8 +11,9 @@ from peerplan.models import Membership, Role
 from tests.api_helpers import call
 from tests.test_isolation import snapshot
 
-# Public, or not about one organisation's data: the schema, its docs and the published evidence.
-NOT_ORGANISATION_OWNED = {"schema", "docs", "evidence", "theme"}
+# Public, or not about one organisation's data: the schema, its docs, the published evidence, and the JSON
+# 404 for any other address under /api/.
+NOT_ORGANISATION_OWNED = {"schema", "docs", "evidence", "theme", "not_found"}
 WRITE_METHODS = ("post", "put", "patch", "delete")
 
 

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from evidence.cache import finding_facts
+from evidence.models import StakeholderGroup
 from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role
 from peerplan.tracking import person_name
 
@@ -19,6 +20,21 @@ class FieldErrorSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = FieldErrorSerializer(many=True)
+
+
+def paginated(serializer_class):
+    """The schema of one page of a list: how many in all, links to the pages around it, and the results."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    return type(
+        f"Paginated{name}ListSerializer",
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(help_text="How many in all."),
+            "next": serializers.URLField(allow_null=True, help_text="The next page, or null."),
+            "previous": serializers.URLField(allow_null=True, help_text="The previous page, or null."),
+            "results": serializer_class(many=True),
+        },
+    )
 
 
 # People and organisations --------------------------------------------------------------------------
@@ -95,13 +111,16 @@ class FindingRefSerializer(serializers.Serializer):
         help_text="The groups that reported it, including those named inside mixed samples."
     )
 
+    def _facts(self):
+        # The evidence facts of every finding, read once per answer from the shared cache (views pass them).
+        facts = self.context.get("facts")
+        return facts if facts is not None else finding_facts()
+
     def get_reference_numbers(self, finding) -> list[int]:
-        return list(finding_facts()[finding.pk].reference_numbers)
+        return list(self._facts()[finding.pk].reference_numbers)
 
     def get_stakeholder_groups(self, finding) -> list[str]:
-        from evidence.models import StakeholderGroup
-
-        groups = finding_facts()[finding.pk].groups
+        groups = self._facts()[finding.pk].groups
         return [group for group in StakeholderGroup.values if group in groups]
 
 

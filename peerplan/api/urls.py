@@ -1,6 +1,6 @@
 """/api/: the schema, its docs, and the endpoints (tokens are made on /app/tokens/, see pages.py)."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from peerplan.api import views
@@ -28,4 +28,6 @@ urlpatterns = [
     path("items/<int:pk>/", views.item, name="item"),
     path("items/<int:pk>/mitigations/", views.item_mitigations, name="item_mitigations"),
     path("mitigations/<int:pk>/", views.mitigation, name="mitigation"),
+    # Last: an address that matches nothing above (an id that is not a number, a slug with a '#').
+    re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]

@@ -1,22 +1,24 @@
 """API endpoints: thin functions that load through the scoped loaders (scope.py), read with the same
 querysets as the pages, and change data through writes.py (the pages' forms and operations)."""
 
-from django.db.models import Count
+from django.db.models import Count, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from evidence.cache import finding_facts
 from evidence.models import Source, Theme
 from peerplan import tracking
 from peerplan.access import EDIT
 from peerplan.api import scope, writes
 from peerplan.api.authentication import TokenAuthentication
-from peerplan.api.errors import bad_input, form_errors
+from peerplan.api.errors import NOT_FOUND, bad_input, form_errors
 from peerplan.api.permissions import HasToken
 from peerplan.api.serializers import (
     ChecklistSerializer,
@@ -31,6 +33,7 @@ from peerplan.api.serializers import (
     MitigationWriteSerializer,
     OrganisationSerializer,
     ThemeSerializer,
+    paginated,
 )
 from peerplan.models import Checklist, ChecklistStatus, Item, Mitigation, MitigationStatus, coverage_by_checklist
 
@@ -143,6 +146,11 @@ def dashboard(request, slug):
     def actions(action_list):
         return {"count": action_list.count, "actions": action_list.actions}
 
+    # The dashboard's lists do not show phases; the API does (one query for all three lists).
+    prefetch_related_objects(
+        [*figures["overdue"].actions, *figures["due_soon"].actions, *figures["blocked"].actions], "phase"
+    )
+
     data = {
         "today": today,
         "checklists": [
@@ -185,7 +193,7 @@ def dashboard(request, slug):
     parameters=[
         OpenApiParameter("status", OpenApiTypes.STR, enum=ChecklistStatus.values, description="Only this status.")
     ],
-    responses={200: ChecklistSerializer(many=True), **READ_ERRORS},
+    responses={200: paginated(ChecklistSerializer), **READ_ERRORS},
 )
 @token_view(["GET"])
 def checklists(request, slug):
@@ -224,7 +232,7 @@ def _item_data(item):
     if not hasattr(item, "mitigation_count"):
         item.mitigation_count = item.mitigations.count()
     item.etag = writes.item_etag(item)
-    return ItemSerializer(item).data
+    return ItemSerializer(item, context={"facts": finding_facts()}).data
 
 
 @extend_schema(
@@ -234,7 +242,7 @@ def _item_data(item):
             "valence", OpenApiTypes.STR, enum=["challenge", "benefit"], description="Only challenges or benefits."
         )
     ],
-    responses={200: ItemSerializer(many=True), **READ_ERRORS},
+    responses={200: paginated(ItemSerializer), **READ_ERRORS},
 )
 @token_view(["GET"])
 def checklist_items(request, pk):
@@ -249,7 +257,8 @@ def checklist_items(request, pk):
     page = paginator.paginate_queryset(queryset, request)
     for item in page:
         item.etag = writes.item_etag(item)
-    return paginator.get_paginated_response(ItemSerializer(page, many=True).data)
+    data = ItemSerializer(page, many=True, context={"facts": finding_facts()}).data
+    return paginator.get_paginated_response(data)
 
 
 @extend_schema(
@@ -321,7 +330,7 @@ def _valid(serializer_class, data, partial=False):
         OpenApiParameter("due_after", OpenApiTypes.DATE, description="Due on or after (YYYY-MM-DD)."),
         OpenApiParameter("due_before", OpenApiTypes.DATE, description="Due on or before (YYYY-MM-DD)."),
     ],
-    responses={200: MitigationSerializer(many=True), **READ_ERRORS},
+    responses={200: paginated(MitigationSerializer), **READ_ERRORS},
 )
 @token_view(["GET"])
 def mitigations(request, slug):
@@ -441,3 +450,12 @@ def evidence(request):
 def theme(request, slug):
     theme = get_object_or_404(Theme.objects.with_evidence(), slug=slug)
     return Response(ThemeSerializer(_theme_data(theme)).data)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def not_found(request, rest=""):
+    """Any other address under /api/ is a 404 in JSON too, not the site's HTML page."""
+    raise NotFound(NOT_FOUND)
