@@ -56,6 +56,7 @@ def test_the_token_lists_its_organisation_with_the_persons_role(client, plan, se
     assert response.json() == [
         {"slug": "northside", "name": "Northside Mental Health Service", "role": "planner", "token_access": "write"}
     ]
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
 
 def test_checklists_come_with_their_coverage(client, plan, secret):

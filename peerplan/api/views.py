@@ -3,6 +3,7 @@ querysets as the pages, and change data through writes.py (the pages' forms and 
 
 from django.db.models import Count, prefetch_related_objects
 from django.shortcuts import get_object_or_404
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -67,7 +68,8 @@ def token_view(methods):
 
     def decorate(function):
         function = permission_classes([HasToken])(function)
-        return api_view(methods)(function)
+        # An organisation's plans are private: no shared cache or browser keeps them.
+        return never_cache(api_view(methods)(function))
 
     return decorate
 
