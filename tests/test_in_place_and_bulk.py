@@ -92,7 +92,10 @@ def test_bad_in_place_input_is_refused_with_a_message_and_nothing_changes(client
 def test_a_viewer_sees_the_values_without_controls(client, viewer, action):
     client.force_login(viewer)
     page = client.get("/app/orgs/northside/actions/").content.decode()
-    assert f'id="quick-{action.pk}-status"' not in page and "<span>Planned</span> · <span>No owner</span> · <span>No due date</span>" in page
+    assert (
+        f'id="quick-{action.pk}-status"' not in page
+        and "<span>Planned</span> · <span>No owner</span> · <span>No due date</span>" in page
+    )
     assert post_quick(client, action, status="done").status_code == 403
 
 
