@@ -552,6 +552,17 @@ def checklist_page(checklist, today=None):
         item.evidence_updated = insights.evidence_updated(item)
     challenges = [item for item in items if item.is_challenge]
     benefits = [item for item in items if item.is_benefit]
+    # A benefit chosen as an outcome sits with the challenges of its theme: what the service guards
+    # against and what it means to gain, read together.
+    chosen = {}
+    for benefit in benefits:
+        if benefit.applies:
+            chosen.setdefault(benefit.finding.theme_id, []).append(benefit)
+    seen_themes = set()
+    for item in challenges:
+        first = item.finding.theme_id not in seen_themes
+        seen_themes.add(item.finding.theme_id)
+        item.outcomes = chosen.get(item.finding.theme_id, []) if first else []
     by_group = checklist.coverage_by_group(facts)
     return {
         "review_progress": ReviewProgress(decided=sum(item.is_decided for item in challenges), total=len(challenges)),

@@ -88,7 +88,7 @@ def test_the_delete_page_says_what_will_go(client, owner, checklist):
     planning.create_mitigation(item=item, changes={"action": "Do another"}, by=owner)
     client.force_login(owner)
     page = client.get(f"/app/checklists/{checklist.pk}/delete/").content.decode()
-    assert "its 25 items" in page and "its 2 mitigations" in page
+    assert "its 25 items" in page and "its 2 actions" in page
     assert Checklist.objects.exists()
 
 

@@ -190,7 +190,7 @@ def run_client(number, site, results):
             status, _, page = call(edit, data)
             if status != 409:
                 break
-            assert b"Someone else changed this mitigation" in page
+            assert b"Someone else changed this action" in page
             assert note.encode() in page, "the conflict page lost what the person typed"
             results["conflicts"] += 1
             data = {**data, "version": version_in(page), "csrfmiddlewaretoken": browser.csrf_token(page)}

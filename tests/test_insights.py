@@ -90,7 +90,7 @@ def test_phase_counts_name_the_phases_with_nothing_planned(checklist):
 
     assert counts["Preparation"].live == 2 and counts["Preparation"].gap_message() == ""
     assert counts["Recruitment"].gap_message() == "Nothing planned for recruitment yet."
-    assert counts["Employment"].gap_message() == "Only 1 mitigation planned for employment."
+    assert counts["Employment"].gap_message() == "Only 1 action planned for employment."
     assert counts["Ongoing development"].is_empty
 
 

@@ -114,7 +114,8 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     client.force_login(owner)
     # session, user, item (with finding, theme, category, checklist, organisation), membership, the
     # finding's references, perspectives, their references, mitigations, suggestions, source, the item's
-    # history for the timeline (its users come with it), the challenges each action addresses
-    with django_assert_num_queries(12):
+    # history for the timeline (its users come with it), the challenges each action addresses, the
+    # person's roles and the members an action can be given to (for the in-place edits)
+    with django_assert_num_queries(14):
         response = client.get(f"/app/items/{role_ambiguity.pk}/")
     assert response.status_code == 200

@@ -254,3 +254,18 @@ def test_the_migrations_keep_decisions_and_actions_of_existing_checklists(transa
     assert decided[with_action.pk].decided_by_id == pat.pk
     assert [item.pk for item in NewMitigation.objects.get(pk=action.pk).items.all()] == [with_action.pk]
     assert not NewItem.objects.get(pk=untouched.pk).is_decided
+
+
+def test_a_chosen_outcome_sits_with_the_challenges_of_its_theme(client, planner, checklist):
+    benefit = next(
+        b
+        for b in checklist.items.filter(finding__valence="benefit").select_related("finding__theme")
+        if checklist.items.challenges().filter(finding__theme=b.finding.theme).exists()
+    )
+    challenge = checklist.items.challenges().filter(finding__theme=benefit.finding.theme).first()
+    client.force_login(planner)
+    client.post(f"/app/items/{benefit.pk}/outcome/", {"applies": "yes"})
+    page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    start = page.index(f'id="item-{challenge.pk}"')
+    row = page[start : page.index('<div class="card mb-2', start + 1)]
+    assert "Outcome to realise" in row and f'href="/app/items/{benefit.pk}/"' in row
