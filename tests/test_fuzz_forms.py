@@ -462,4 +462,4 @@ def test_the_same_post_with_its_csrf_token_is_accepted(world, planner):
     )
 
     assert response.status_code == 302
-    assert Mitigation.objects.filter(action="Planned here", item=item).exists()
+    assert Mitigation.objects.filter(action="Planned here", items=item).exists()

@@ -59,7 +59,7 @@ def test_saving_without_a_change_adds_no_line(action, sam):
 
 
 def test_the_checklist_timeline_names_items_and_actions_and_shows_deletions(action, manager, sam):
-    item = action.item
+    item = action.items.get()
     item.priority = "high"
     save_as(item, manager)
     checklist = action.checklist
@@ -76,7 +76,7 @@ def test_the_checklist_timeline_names_items_and_actions_and_shows_deletions(acti
 
 
 def test_the_item_timeline_shows_a_not_applicable_decision(action, manager):
-    item = action.item
+    item = action.items.get()
     item.applies = False
     item.not_applicable_reason = "Roles are defined nationally"
     save_as(item, manager)
