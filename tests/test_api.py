@@ -482,3 +482,12 @@ def test_a_person_removed_from_the_organisation_sees_nothing_with_their_token(cl
     assert call(client, "GET", "/api/organisations/", secret).json() == []
     assert call(client, "GET", "/api/organisations/northside/", secret).status_code == 404
     assert call(client, "GET", f"/api/mitigations/{plan['mitigation'].pk}/", secret).status_code == 404
+
+
+def test_too_long_text_gets_the_pages_message(client, plan, secret):
+    response = call(client, "POST", f"/api/items/{plan['item'].pk}/mitigations/", secret, {"action": "x" * 2001})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "action", "message": "What will be done must be at most 2000 characters (it has 2001)."}
+    ]
