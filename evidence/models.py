@@ -189,6 +189,11 @@ class Theme(models.Model):
         return [references[number] for number in sorted(references)]
 
 
+class FindingQuerySet(models.QuerySet):
+    def in_published_order(self):
+        return self.order_by("theme__category__position", "theme__position", "position")
+
+
 class Finding(models.Model):
     """A benefit or challenge reported under a theme, with the references Table 6 gives for it."""
 
@@ -201,6 +206,8 @@ class Finding(models.Model):
         null=True, blank=True, help_text="When its published content last changed after it was first loaded."
     )
     history = HistoricalRecords(m2m_fields=[references])
+
+    objects = FindingQuerySet.as_manager()
 
     class Meta:
         ordering = ["theme__category__position", "theme__position", "position"]
@@ -261,12 +268,9 @@ class Perspective(models.Model):
     history = HistoricalRecords(m2m_fields=[references])
 
     class Meta:
-        ordering = [
-            "finding__theme__category__position",
-            "finding__theme__position",
-            "finding__position",
-            "position",
-        ]
+        # Local columns only: a default ordering across relations would add joins to every query. Within a
+        # finding this is the published order; pages that list across findings order explicitly.
+        ordering = ["finding_id", "position"]
 
     def __str__(self):
         return f"{self.finding}: {self.group}"

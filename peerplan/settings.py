@@ -224,7 +224,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Renders AXES_LOCKOUT_TEMPLATE with the pause in words; 429 Too Many Requests.
-AXES_LOCKOUT_CALLABLE = "peerplan.views.home.locked_out"
+AXES_LOCKOUT_CALLABLE = "peerplan.views.accounts.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
 # Per address: behind a proxy REMOTE_ADDR is the proxy's own address, so every person would share one
