@@ -132,7 +132,8 @@ class Theme(models.Model):
     objects = ThemeQuerySet.as_manager()
 
     class Meta:
-        ordering = ["category__position", "position"]
+        # Local columns only (no join on every query); published order is in_published_order().
+        ordering = ["category_id", "position"]
 
     def __str__(self):
         return self.name
@@ -210,7 +211,8 @@ class Finding(models.Model):
     objects = FindingQuerySet.as_manager()
 
     class Meta:
-        ordering = ["theme__category__position", "theme__position", "position"]
+        # Local columns only (no joins on every query); published order is in_published_order().
+        ordering = ["theme_id", "position"]
 
     def __str__(self):
         valence = self.get_valence_display().lower() if self.valence else "finding"

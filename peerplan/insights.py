@@ -163,9 +163,6 @@ def rank_suggestions(checklist, facts=None):
     challenges they address and then by how many stakeholder groups reported those (four queries)."""
     uncovered = list(checklist.items.uncovered().select_related("finding__theme").in_published_order())
     facts = facts if facts is not None else finding_facts()
-    items_by_theme = {}
-    for item in uncovered:
-        items_by_theme.setdefault(item.finding.theme_id, []).append(item)
     adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
     ranked = []
     suggestions = (
@@ -173,8 +170,9 @@ def rank_suggestions(checklist, facts=None):
     )
     for suggestion in suggestions:
         entry = RankedSuggestion(suggestion)
-        for theme in suggestion.themes.all():
-            for item in items_by_theme.get(theme.pk, []):
+        themes = {theme.pk for theme in suggestion.themes.all()}
+        for item in uncovered:  # in published order
+            if item.finding.theme_id in themes:
                 entry.items.append(item)
                 entry.groups.update(facts[item.finding_id].groups)
         if entry.items:
