@@ -13,7 +13,7 @@ from django.db.models import Count, Prefetch, prefetch_related_objects
 
 from evidence.cache import finding_facts
 from evidence.models import Perspective, Source
-from peerplan import history, insights, reports
+from peerplan import accounts, history, insights, reports
 from peerplan.models import (
     OPEN_STATUSES,
     Checklist,
@@ -74,6 +74,34 @@ def group_by_category_and_theme(entries, item_of=lambda entry: entry):
             themes.append(ThemeGroup(theme=theme, items=[]))
         themes[-1].items.append(entry)
     return groups
+
+
+# The organisation and its members ---------------------------------------------------------------------
+
+
+def organisation_page(organisation):
+    """The organisation's checklists with their coverage, current ones apart from archived ones (two queries)."""
+    checklists = list(organisation.checklists.select_related("created_by").order_by("title", "pk"))
+    coverage = coverage_by_checklist([c.pk for c in checklists])
+    rows = [(checklist, coverage[checklist.pk]) for checklist in checklists]
+    return {
+        "current": [row for row in rows if not row[0].is_archived],
+        "archived": [row for row in rows if row[0].is_archived],
+    }
+
+
+def members_page(organisation, membership):
+    """The members, whom this member may change (Membership.can_change), pending invitations, and for
+    managers whose sign-in is paused."""
+    members = list(organisation.memberships.select_related("user").order_by("user__first_name", "user__email"))
+    for member in members:
+        member.changeable = membership.can_change(member)
+    return {
+        "members": members,
+        "invitations": organisation.invitations.pending().select_related("invited_by").order_by("-created_at"),
+        "role_choices": membership.grantable_roles(),
+        "paused": accounts.paused_sign_ins([m.user for m in members]) if membership.can_manage else set(),
+    }
 
 
 # The checklist ---------------------------------------------------------------------------------------

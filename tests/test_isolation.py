@@ -155,3 +155,15 @@ def test_every_planning_page_has_exactly_one_h1_for_its_owner(client, world, own
             seen += 1
             assert response.content.decode().count("<h1") == 1, url
     assert seen >= 10
+
+
+def test_every_planning_url_refuses_methods_it_does_not_take_before_loading_anything(client, world, owner):
+    """Pages take GET (and HEAD); forms take GET and POST; actions take POST: anything else is a 405 with
+    the methods it does take, even for the owner."""
+    client.force_login(owner)
+    for name, route in planning_urls():
+        url = reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world))
+        for method in (client.put, client.patch, client.delete):
+            response = method(url)
+            assert response.status_code == 405, f"{method.__name__.upper()} {url}"
+            assert set(response["Allow"].split(", ")) <= {"GET", "HEAD", "POST"}, url

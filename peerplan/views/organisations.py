@@ -9,10 +9,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan import accounts, planning
+from peerplan import accounts, pages, planning
 from peerplan.access import MANAGE, READ, load_organisation
 from peerplan.forms import InvitationForm, OrganisationForm
-from peerplan.models import Invitation, Membership, Role, coverage_by_checklist, display_name
+from peerplan.models import Invitation, Membership, Role, display_name
 
 
 @login_required
@@ -39,26 +39,14 @@ def organisation_create(request):
 @require_safe
 def organisation(request, slug):
     organisation, membership = load_organisation(request, slug)
-    checklists = list(organisation.checklists.select_related("created_by").order_by("title", "pk"))
-    coverage = coverage_by_checklist([c.pk for c in checklists])
-    rows = [(checklist, coverage[checklist.pk]) for checklist in checklists]
     return render(
         request,
         "peerplan/organisation.html",
-        {
-            "organisation": organisation,
-            "membership": membership,
-            "current": [row for row in rows if not row[0].is_archived],
-            "archived": [row for row in rows if row[0].is_archived],
-        },
+        {"organisation": organisation, "membership": membership, **pages.organisation_page(organisation)},
     )
 
 
 def _members_page(request, organisation, membership, invite_form=None, status=200):
-    members = list(organisation.memberships.select_related("user").order_by("user__first_name", "user__email"))
-    for member in members:
-        member.changeable = membership.can_change(member)
-    invitations = organisation.invitations.pending().select_related("invited_by").order_by("-created_at")
     if invite_form is None and membership.can_manage:
         invite_form = InvitationForm(membership=membership)
     return render(
@@ -67,13 +55,10 @@ def _members_page(request, organisation, membership, invite_form=None, status=20
         {
             "organisation": organisation,
             "membership": membership,
-            "members": members,
-            "invitations": invitations,
             "invite_form": invite_form,
-            "role_choices": membership.grantable_roles(),
             "site_url": settings.SITE_URL,
             "invitation_days": settings.INVITATION_DAYS,
-            "paused": accounts.paused_sign_ins([m.user for m in members]) if membership.can_manage else set(),
+            **pages.members_page(organisation, membership),
         },
         status=status,
     )
