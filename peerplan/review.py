@@ -1,6 +1,6 @@
 """The step-through review of a checklist's challenges: the order they are walked in and where each
 step leads, in the GOV.UK task-list way (each challenge shows its state; go through them in order;
-check every answer at the end).
+check every answer at the end). The pages themselves are put together in pages.py.
 
 "Save and next" moves on to the next challenge nobody has decided yet (wrapping round to one skipped
 earlier), and to the summary once every challenge is decided; "Previous" steps back through the
@@ -20,7 +20,7 @@ class ReviewWalk:
 
     @classmethod
     def of(cls, checklist):
-        rows = checklist.items.challenges().values_list("pk", "decided_at")
+        rows = checklist.items.challenges().in_published_order().values_list("pk", "decided_at")
         return cls([(pk, decided_at is not None) for pk, decided_at in rows])
 
     @property
@@ -47,45 +47,3 @@ class ReviewWalk:
     def decided_now(self, item_id):
         """The walk once this item is decided (the page is not read again after a save)."""
         return ReviewWalk([(pk, decided or pk == item_id) for pk, decided in self.steps])
-
-
-def evidence_in_place(item):
-    """What the evidence partial shows for an item: the finding with its references and perspectives
-    (three queries) and the source (one)."""
-    from django.db.models import Prefetch, prefetch_related_objects
-
-    from evidence.models import Perspective, Source
-    from peerplan import insights
-
-    finding = item.finding
-    prefetch_related_objects(
-        [finding],
-        "references",
-        Prefetch("perspectives", queryset=Perspective.objects.order_by("position").prefetch_related("references")),
-    )
-    perspectives = list(finding.perspectives.all())
-    source = Source.objects.order_by("pk").first()
-    return {
-        "finding": finding,
-        "strength": insights.evidence_strength(finding),
-        "evidence_updated": insights.evidence_updated(item),
-        "finding_references": list(finding.references.all()),
-        "perspectives": perspectives,
-        "has_mixed": any(p.is_mixed for p in perspectives),
-        "mixed_footnote": source.footnote("a") if source else "",
-        "source": source,
-    }
-
-
-def summary_page(checklist):
-    """The check-answers summary: every challenge with its decision, who took it and when (two queries:
-    the challenges and the review progress is counted from them)."""
-    from peerplan.planning import group_by_category_and_theme
-
-    items = list(
-        checklist.items.challenges()
-        .select_related("finding__theme__category", "decided_by")
-        .order_by("finding__theme__category__position", "finding__theme__position", "finding__position")
-    )
-    progress = ReviewProgress(decided=sum(item.is_decided for item in items), total=len(items))
-    return {"groups": group_by_category_and_theme(items), "progress": progress, "items": items}

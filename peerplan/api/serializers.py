@@ -6,8 +6,17 @@ from rest_framework import serializers
 
 from evidence.cache import finding_facts
 from evidence.models import StakeholderGroup
-from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role
-from peerplan.tracking import person_name
+from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role, addressed_items, display_name
+
+
+def form_checked_text(max_length, **kwargs):
+    """Text whose length the page's form checks, with the page's message; the schema states the limit so that
+    clients (and Schemathesis) know it, but this field does not check it first with a message of its own."""
+    field_class = extend_schema_field({"type": "string", "maxLength": max_length})(
+        type(f"TextUpTo{max_length}", (serializers.CharField,), {})
+    )
+    return field_class(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
+
 
 # Error shape (errors.py) ---------------------------------------------------------------------------
 
@@ -45,7 +54,7 @@ class PersonSerializer(serializers.Serializer):
     name = serializers.SerializerMethodField()
 
     def get_name(self, user) -> str:
-        return person_name(user)
+        return display_name(user)
 
 
 class MemberSerializer(serializers.Serializer):
@@ -54,7 +63,7 @@ class MemberSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
     def get_name(self, membership) -> str:
-        return person_name(membership.user)
+        return display_name(membership.user)
 
 
 class OrganisationSerializer(serializers.Serializer):
@@ -144,10 +153,10 @@ class ItemDecisionSerializer(serializers.Serializer):
     """The decision fields a PATCH may send; any left out keep their value."""
 
     applies = serializers.BooleanField(required=False)
-    not_applicable_reason = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    not_applicable_reason = form_checked_text(2000, help_text="Needed when a challenge does not apply.")
     rereview_on = serializers.DateField(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    note = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    note = form_checked_text(4000)
 
 
 # Mitigations ---------------------------------------------------------------------------------------
@@ -165,10 +174,10 @@ class ChallengeRefSerializer(serializers.Serializer):
     valence = serializers.CharField(source="finding.valence")
 
 
-def addressed_items(mitigation):
-    """The items (challenges) a mitigation addresses, as a list: a mitigation that addresses many items
-    lists them all (prefetched as `items`), one on a single item lists that one."""
-    return mitigation.addressed
+def with_addressed_items(queryset):
+    """What `challenges` shows, fetched with the mitigations: the items each addresses (one more query
+    per page, whatever its length)."""
+    return queryset.prefetch_related(addressed_items())
 
 
 class MitigationSerializer(serializers.Serializer):
@@ -193,7 +202,7 @@ class MitigationSerializer(serializers.Serializer):
 
     @extend_schema_field(ChallengeRefSerializer(many=True))
     def get_challenges(self, mitigation):
-        return ChallengeRefSerializer(addressed_items(mitigation), many=True).data
+        return ChallengeRefSerializer(mitigation.addressed, many=True).data
 
     def get_is_overdue(self, mitigation) -> bool:
         return mitigation.is_overdue(self.context["today"])
@@ -207,17 +216,15 @@ class MitigationSerializer(serializers.Serializer):
 class MitigationWriteSerializer(serializers.Serializer):
     """What a mitigation's create or PATCH may send. Create needs `action`; a PATCH sends what changes."""
 
-    action = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, help_text="What will be done."
-    )
+    action = form_checked_text(2000, help_text="What will be done (needed to create one).")
     owner = serializers.IntegerField(
         required=False, allow_null=True, help_text="The id of a member of the organisation, or null."
     )
-    owner_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    owner_name = form_checked_text(200, help_text="Or a named person outside the organisation.")
     due_date = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=MitigationStatus.choices, required=False)
     phase = serializers.IntegerField(required=False, allow_null=True, help_text="An implementation phase's id.")
-    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    notes = form_checked_text(4000)
     co_produced = serializers.BooleanField(required=False)
     lived_experience_led = serializers.BooleanField(required=False)
     version = serializers.IntegerField(

@@ -7,13 +7,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
-from peerplan import planning, tracking
+from peerplan import pages, planning, tracking
 from peerplan.access import EDIT, load_mitigation, load_organisation
-from peerplan.actions import prepare_quick_edit, show
 from peerplan.forms import BulkActionForm, QuickActionForm
 from peerplan.models import Item, Mitigation, MitigationStatus
-from peerplan.views._http import only
 
 
 def posted_ids(request, name):
@@ -31,10 +30,9 @@ def in_scope(queryset, ids):
 
 
 @login_required
+@require_POST
 def mitigation_link(request, pk):
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
     ids = posted_ids(request, "items")
     if not ids:
         messages.error(request, "Choose at least one challenge for this action to address. Nothing was changed.")
@@ -50,10 +48,9 @@ def mitigation_link(request, pk):
 
 
 @login_required
+@require_POST
 def mitigation_unlink(request, pk):
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
     ids = posted_ids(request, "item")
     if len(ids) != 1:
         messages.error(request, "Choose the challenge to stop addressing. Nothing was changed.")
@@ -69,11 +66,10 @@ def mitigation_unlink(request, pk):
 
 
 @login_required
+@require_POST
 def mitigation_merge(request, pk):
     """Merge other actions of the same checklist into this one ("merge into one" for duplicates)."""
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
     ids = posted_ids(request, "others") - {mitigation.pk}
     if not ids:
         messages.error(request, "Choose the actions to merge into this one. Nothing was changed.")
@@ -99,13 +95,12 @@ def _back(request, default):
 
 
 @login_required
+@require_POST
 def mitigation_quick(request, pk):
     """Change an action's status, owner or due date in place. With htmx the answer is the action's
     block, saying it was saved; without JavaScript a redirect back to the list (its filters kept).
     A change made from a stale page is refused as a conflict, keeping what the person chose."""
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
     organisation = mitigation.checklist.organisation
     form = QuickActionForm(request.POST, instance=mitigation, organisation=organisation)
     back = _back(request, reverse("peerplan:mitigation_edit", args=[mitigation.pk]))
@@ -123,18 +118,19 @@ def mitigation_quick(request, pk):
     if not changes:
         # What they chose is what is saved (even if someone else saved it meanwhile): nothing to overwrite.
         return _quick_answer(request, saved, back, "unchanged")
-    result = planning.update_mitigation(
-        mitigation_id=mitigation.pk, changes=changes, version=form.cleaned_data["version"]
-    )
-    if isinstance(result, planning.Conflict):
-        return _quick_answer(request, result.current, back, "conflict", status=409, chosen=chosen)
+    try:
+        result = planning.update_mitigation(
+            mitigation_id=mitigation.pk, changes=changes, version=form.cleaned_data["version"]
+        )
+    except planning.Conflict as conflict:
+        return _quick_answer(request, conflict.current, back, "conflict", status=409, chosen=chosen)
     return _quick_answer(request, result, back, "saved")
 
 
 def _quick_answer(request, action, back, outcome, status=200, chosen=None, errors=()):
-    prepare_quick_edit([action], request.user)
+    pages.prepare_quick_edit([action], request.user)
     if chosen is not None:
-        show(action, chosen)
+        pages.show(action, chosen)
     context = {
         "action": action,
         "today": tracking.today(),
@@ -167,13 +163,12 @@ def selected_versions(request):
 
 
 @login_required
+@require_POST
 def actions_bulk(request, slug):
     """Set status, owner or due date on many actions of the organisation at once; say what changed.
     Every id must be one of this organisation's actions (a 404 otherwise, nothing changed); an action
     someone changed since the list was shown is left alone and named."""
     organisation, membership = load_organisation(request, slug, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
     back = _back(request, reverse("peerplan:actions", args=[organisation.slug]))
     selected = selected_versions(request)
     form = BulkActionForm(request.POST, organisation=organisation)

@@ -2,22 +2,19 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from evidence.models import Perspective, Source
-from peerplan import actions as pages_actions
-from peerplan import history, insights, planning, tracking
+from peerplan import history, pages, planning, tracking
 from peerplan.access import EDIT, OWN, READ, load_checklist, load_item, load_mitigation, load_organisation
-from peerplan.actions import prepare_quick_edit
 from peerplan.forms import ChecklistCreateForm, ChecklistForm, ItemDecisionForm, MitigationForm
-from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation, addressed_items
-from peerplan.views._http import SAFE, only
+from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def checklist_create(request, slug):
     organisation, membership = load_organisation(request, slug, need=EDIT)
     initial = {"status": ChecklistStatus.DRAFT, "copy_from": request.GET.get("copy_from")}
@@ -48,15 +45,15 @@ def checklist_create(request, slug):
 
 
 @login_required
+@require_safe
 def checklist(request, pk):
     checklist, membership = load_checklist(request, pk)
-    if refused := only(request, *SAFE):
-        return refused
-    page = planning.checklist_page(checklist)
+    page = pages.checklist_page(checklist, tracking.today())
     return render(request, "peerplan/checklist.html", {"checklist": checklist, "membership": membership, **page})
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def checklist_edit(request, pk):
     checklist, membership = load_checklist(request, pk, need=EDIT)
     form = ChecklistForm(request.POST or None, instance=checklist)
@@ -73,8 +70,6 @@ def checklist_edit(request, pk):
 
 def _set_status(request, pk, status, message):
     checklist, membership = load_checklist(request, pk, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
     checklist.status = status
     checklist.save()
     messages.success(request, message)
@@ -82,6 +77,7 @@ def _set_status(request, pk, status, message):
 
 
 @login_required
+@require_POST
 def checklist_archive(request, pk):
     return _set_status(
         request,
@@ -92,15 +88,15 @@ def checklist_archive(request, pk):
 
 
 @login_required
+@require_POST
 def checklist_unarchive(request, pk):
     return _set_status(request, pk, ChecklistStatus.ACTIVE, "The checklist is active again.")
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def checklist_delete(request, pk):
     checklist, membership = load_checklist(request, pk, need=OWN)
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
     if request.method == "POST":
         organisation = checklist.organisation
         title = checklist.title
@@ -122,10 +118,9 @@ def checklist_delete(request, pk):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def item(request, pk):
     item, membership = load_item(request, pk, need=EDIT if request.method == "POST" else READ)
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
     form = ItemDecisionForm(request.POST or None, instance=item)
     if request.method == "POST":
         if form.is_valid():
@@ -144,8 +139,8 @@ def item(request, pk):
         status = 400
     else:
         status = 200
-    context = _item_context(item, membership)
-    prepare_quick_edit(context["mitigations"], request.user)
+    context = pages.item_page(item, membership)
+    pages.prepare_quick_edit(context["mitigations"], request.user)
     context |= {
         "form": form,
         "statuses": MitigationStatus.choices,
@@ -155,54 +150,11 @@ def item(request, pk):
     return render(request, "peerplan/item.html", context, status=status)
 
 
-def _item_context(item, membership):
-    # The finding with its references and perspectives in one prefetch, so the strength, the changes
-    # since review and the page all read the same rows.
-    finding = item.finding
-    prefetch_related_objects(
-        [finding],
-        "references",
-        Prefetch("perspectives", queryset=Perspective.objects.order_by("position").prefetch_related("references")),
-    )
-    perspectives = list(finding.perspectives.all())
-    mitigations = list(
-        item.mitigations.select_related("owner", "phase", "suggestion", "checklist")
-        .prefetch_related(addressed_items())
-        .order_by("created_at", "pk")
-    )
-    adopted = {m.suggestion_id for m in mitigations if m.suggestion_id}
-    suggestions = list(
-        SuggestedMitigation.objects.filter(is_published=True, themes=finding.theme_id)
-        .select_related("phase")
-        .order_by("position", "title")
-    )
-    source = Source.objects.order_by("pk").first()
-    evidence_updated = insights.evidence_updated(item)
-    return {
-        "item": item,
-        "strength": insights.evidence_strength(finding),
-        "evidence_updated": evidence_updated,
-        "evidence_changes": insights.evidence_changes(item) if evidence_updated else [],
-        "timeline": history.item_timeline(item),
-        "checklist": item.checklist,
-        "membership": membership,
-        "finding": finding,
-        "finding_references": list(finding.references.all()),
-        "perspectives": perspectives,
-        "has_mixed": any(p.is_mixed for p in perspectives),
-        "mixed_footnote": source.footnote("a") if source else "",
-        "source": source,
-        "mitigations": mitigations,
-        "suggestions": [(s, s.pk in adopted) for s in suggestions],
-    }
-
-
 @login_required
+@require_POST
 def item_outcome(request, pk):
     """Choose a benefit as an outcome the service means to realise (or unchoose it), from the checklist."""
     item, membership = load_item(request, pk, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
     if not item.is_benefit:
         messages.error(request, "Only benefits are chosen as outcomes; open the challenge to record a decision.")
     else:
@@ -211,26 +163,26 @@ def item_outcome(request, pk):
             messages.success(request, f"“{item.finding.theme.name}” is chosen as an outcome to realise.")
         else:
             messages.success(request, f"“{item.finding.theme.name}” is no longer chosen as an outcome.")
-    return redirect(f"{planning.checklist_url(item.checklist_id)}#benefits")
+    return redirect(reverse("peerplan:checklist", args=[item.checklist_id]) + "#benefits")
 
 
 # Mitigations ---------------------------------------------------------------------------------------
 
 
 @login_required
+@require_POST
 def suggestion_adopt(request, pk, suggestion_pk):
     item, membership = load_item(request, pk, need=EDIT)
     suggestion = get_object_or_404(
         SuggestedMitigation.objects.filter(is_published=True, themes=item.finding.theme_id), pk=suggestion_pk
     )
-    if refused := only(request, "POST"):
-        return refused
     mitigation = planning.adopt_suggestion(item=item, suggestion=suggestion, by=request.user)
     messages.success(request, "The suggestion is adopted as an action. Make it your own: add an owner and a due date.")
     return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def mitigation_create(request, pk):
     item, membership = load_item(request, pk, need=EDIT)
     organisation = item.checklist.organisation
@@ -262,35 +214,39 @@ def _next_url(request, default):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def mitigation_edit(request, pk):
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
     organisation = mitigation.checklist.organisation
     form = MitigationForm(request.POST or None, instance=mitigation, organisation=organisation)
     addressed = mitigation.addressed
     back = _next_url(
-        request, _item_url(addressed[0].pk) if addressed else planning.checklist_url(mitigation.checklist_id)
+        request,
+        _item_url(addressed[0].pk) if addressed else reverse("peerplan:checklist", args=[mitigation.checklist_id]),
     )
     context = {
         "checklist": mitigation.checklist,
         "mitigation": mitigation,
         "addressed": addressed,
-        "linkable": pages_actions.linkable_items(mitigation, addressed),
-        "duplicates": pages_actions.duplicates_of(mitigation),
+        "linkable": pages.linkable_items(mitigation, addressed),
+        "duplicates": pages.duplicates_of(mitigation),
         "timeline": history.mitigation_timeline(mitigation),
         "can_restore": membership.can_manage,
         "back": back,
         "next": _next_url(request, ""),
     }
     if request.method == "POST" and form.is_valid():
-        result = planning.update_mitigation(
-            mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"]
-        )
-        if not isinstance(result, planning.Conflict):
+        try:
+            planning.update_mitigation(
+                mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"]
+            )
+        except planning.Conflict as conflict:
+            current = conflict.current
+        else:
             messages.success(request, "The action is saved.")
             return redirect(back)
         # Someone saved meanwhile: show what changed, keep everything this person typed, and let them
         # save it over the new version (the form now carries it) or reload what is saved.
-        current = result.current
         differences = form.differences(current)
         data = request.POST.copy()
         data["version"] = str(current.version)
@@ -307,12 +263,11 @@ def mitigation_edit(request, pk):
 
 
 @login_required
+@require_POST
 def checklist_adopt(request, pk, suggestion_pk):
     """Adopt a high-leverage suggestion on every uncovered challenge of the checklist it addresses."""
     checklist, membership = load_checklist(request, pk, need=EDIT)
     suggestion = get_object_or_404(SuggestedMitigation.objects.filter(is_published=True), pk=suggestion_pk)
-    if refused := only(request, "POST"):
-        return refused
     adopted = planning.adopt_for_uncovered(checklist=checklist, suggestion=suggestion, by=request.user)
     if adopted is None:
         messages.info(request, "Every challenge this suggestion addresses is already covered; nothing was added.")
@@ -328,43 +283,22 @@ def checklist_adopt(request, pk, suggestion_pk):
 
 
 @login_required
+@require_POST
 def item_reviewed(request, pk):
     """A planner has read the updated evidence behind the item."""
     item, membership = load_item(request, pk, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
     planning.mark_evidence_reviewed(item=item)
     messages.success(request, "Marked as reviewed: the evidence is as you have now read it.")
     return redirect("peerplan:item", pk=item.pk)
 
 
 @login_required
+@require_safe
 def checklist_phases(request, pk):
     """The checklist's mitigations by phase of introducing PSWs, with the phases that have few or none."""
     checklist, membership = load_checklist(request, pk)
-    if refused := only(request, *SAFE):
-        return refused
-    mitigations = list(
-        checklist.mitigations.select_related("owner", "phase")
-        .prefetch_related(addressed_items())
-        .order_by("phase__position", "due_date", "pk")
-    )
-    counts = insights.phase_counts(checklist)
-    by_phase = [
-        (count, [m for m in mitigations if m.phase_id == (count.phase.pk if count.phase else None)]) for count in counts
-    ]
-    if not any(count.phase is None for count in counts):
-        unphased = [m for m in mitigations if m.phase_id is None]
-        if unphased:
-            by_phase.append((insights.PhaseCount(None, 0), unphased))
     return render(
         request,
         "peerplan/checklist_phases.html",
-        {
-            "checklist": checklist,
-            "membership": membership,
-            "by_phase": by_phase,
-            "co_production": insights.co_production(checklist),
-            "dropped": MitigationStatus.DROPPED,
-        },
+        {"checklist": checklist, "membership": membership, **pages.phases_page(checklist)},
     )

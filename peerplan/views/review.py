@@ -5,12 +5,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan import planning
+from peerplan import pages, planning
 from peerplan.access import EDIT, load_checklist, load_item
 from peerplan.forms import ItemReviewForm
-from peerplan.review import ReviewWalk, evidence_in_place, summary_page
-from peerplan.views._http import SAFE, only
+from peerplan.review import ReviewWalk
 
 
 def _review_url(item_id, return_to_summary=False):
@@ -23,11 +23,10 @@ def _summary_url(checklist_id):
 
 
 @login_required
+@require_safe
 def checklist_review(request, pk):
     """'Review the challenges': the first challenge nobody has decided yet, or the summary when all are."""
     checklist, membership = load_checklist(request, pk)
-    if refused := only(request, *SAFE):
-        return refused
     if not membership.can_edit:
         # Only planners and above decide; everyone else reads the decisions.
         return redirect(_summary_url(checklist.pk))
@@ -36,11 +35,10 @@ def checklist_review(request, pk):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def item_review(request, pk):
     """One challenge of the step-through: the evidence in place and the decision, then on to the next."""
     item, membership = load_item(request, pk, need=EDIT)
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
     if not item.is_challenge:
         # Benefits are chosen as outcomes, on the checklist or their own page; there is nothing to review.
         return redirect("peerplan:item", pk=item.pk)
@@ -68,7 +66,7 @@ def item_review(request, pk):
         request,
         "peerplan/review/item.html",
         {
-            **evidence_in_place(item),
+            **pages.evidence_in_place(item),
             "item": item,
             "checklist": checklist,
             "membership": membership,
@@ -88,7 +86,7 @@ def _after(go, item, walk, return_to_summary):
         previous = walk.previous(item.pk)
         return _review_url(previous, return_to_summary) if previous else _review_url(item.pk, return_to_summary)
     if go == "checklist":
-        return f"{planning.checklist_url(item.checklist_id)}#item-{item.pk}"
+        return f"{reverse('peerplan:checklist', args=[item.checklist_id])}#item-{item.pk}"
     if return_to_summary:
         return f"{_summary_url(item.checklist_id)}#item-{item.pk}"
     following = walk.next_undecided(item.pk)
@@ -96,25 +94,23 @@ def _after(go, item, walk, return_to_summary):
 
 
 @login_required
+@require_safe
 def checklist_review_summary(request, pk):
     """Check your decisions: every challenge with its decision, and a link to change any."""
     checklist, membership = load_checklist(request, pk)
-    if refused := only(request, *SAFE):
-        return refused
     return render(
         request,
         "peerplan/review/summary.html",
-        {"checklist": checklist, "membership": membership, **summary_page(checklist)},
+        {"checklist": checklist, "membership": membership, **pages.review_summary_page(checklist)},
     )
 
 
 @login_required
+@require_POST
 def item_decide(request, pk):
     """A quick decision from the checklist's list: applies, or does not apply with its reason."""
     item, membership = load_item(request, pk, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
-    back = f"{planning.checklist_url(item.checklist_id)}#item-{item.pk}"
+    back = f"{reverse('peerplan:checklist', args=[item.checklist_id])}#item-{item.pk}"
     if not item.is_challenge:
         messages.error(request, "Only challenges are decided here; choose benefits as outcomes instead.")
         return redirect(back)
