@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from peerplan.accounts import TwoFactorRequired, has_two_factor
 from peerplan.models import Checklist, Item, Membership, Mitigation, Organisation
 
 READ, EDIT, MANAGE, OWN = "read", "edit", "manage", "own"
@@ -31,6 +32,9 @@ def membership_for(user, organisation):
     membership = Membership.objects.filter(user=user, organisation=organisation).first()
     if membership is None:
         raise Http404("No such organisation.")
+    if organisation.require_two_factor and not has_two_factor(user):
+        # Checked here, where every organisation page starts, so no page of its data can forget it.
+        raise TwoFactorRequired(organisation)
     return membership
 
 

@@ -1,9 +1,10 @@
 """Every URL of PeerPlan: the public pages, accounts, and the planning pages under /app/."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
-from peerplan.views import accounts
+from peerplan.views import account as account_views
 from peerplan.views import checklists as checklist_views
 from peerplan.views import floor as floor_views
 from peerplan.views import home as home_views
@@ -59,15 +60,19 @@ planning_patterns = [
     path("checklists/<int:pk>/report/", report_views.checklist_report, name="checklist_report"),
 ]
 
+# The admin signs in through the site's own sign-in, so staff get the same lock-out and two-factor.
+admin.site.login = login_required(admin.site.login)
+
 urlpatterns = [
     path("", home_views.landing, name="home"),
     path("healthz", home_views.healthz, name="healthz"),
     path("bench/floor", floor_views.floor, name="bench_floor"),
     path("evidence/", include("evidence.urls")),
-    # Before Django's auth URLs: sign in by email, and sign up.
-    path("accounts/login/", accounts.sign_in, name="login"),
-    path("accounts/signup/", accounts.signup, name="signup"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Accounts are django-allauth's (sign-in by email, sign-up, reset, two-factor, single sign-on), in
+    # PeerPlan's templates; the account page gathers them.
+    path("accounts/", account_views.account, name="account"),
+    path("accounts/oidc/<str:provider_id>/login/", account_views.sso_login, name="sso_login"),
+    path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("app/", include((planning_patterns, "peerplan"))),
 ]

@@ -28,9 +28,15 @@ def _fast_and_quiet(settings):
 
 
 def make_user(username, first_name=""):
-    return get_user_model().objects.create_user(
+    """A person with a confirmed sign-in email (as every account has after its email is confirmed, and as
+    the migration to allauth left every existing account)."""
+    from allauth.account.models import EmailAddress
+
+    user = get_user_model().objects.create_user(
         username=username, email=f"{username}@example.org", password=PASSWORD, first_name=first_name
     )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
 
 
 @pytest.fixture

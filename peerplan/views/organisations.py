@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from peerplan import planning
 from peerplan.access import MANAGE, READ, load_organisation
+from peerplan.accounts import remember_invitation
 from peerplan.forms import InvitationForm, OrganisationForm
 from peerplan.models import (
     ChecklistStatus,
@@ -216,13 +217,16 @@ def invitation_accept(request, token):
     if problem:
         return render(request, "peerplan/invitation_accept.html", {"problem": problem}, status=410)
 
+    if not request.user.is_authenticated:
+        # Sign-up remembers it: the only way in when SIGNUP_MODE is "invitation", and it verifies the email.
+        remember_invitation(request, invitation)
     already = (
         request.user.is_authenticated
         and Membership.objects.filter(organisation=invitation.organisation, user=request.user).first()
     )
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('login')}?next={request.path}")
+            return redirect(f"{reverse('account_login')}?next={request.path}")
         try:
             membership, created = planning.accept_invitation(token=token, user=request.user)
         except planning.PlanningRuleError as error:
