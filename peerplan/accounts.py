@@ -118,7 +118,23 @@ def two_factor_required_for(user):
     return Membership.objects.filter(user=user, organisation__require_two_factor=True).exists()
 
 
+def set_two_factor_requirement(*, organisation, required, by):
+    """An owner requires (or stops requiring) two-factor for every member. Turning it on needs the owner's
+    own two-factor first, so they are not the first person it shuts out. Returns an error message or None."""
+    if required and not has_two_factor(by):
+        return "Set up two-factor sign-in for yourself first (on your account page), then require it for everyone."
+    organisation.require_two_factor = required
+    organisation.save(update_fields=["require_two_factor"])
+    return None
+
+
 class MFAAdapter(DefaultMFAAdapter):
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "cannot_delete_authenticator": "Two-factor sign-in stays on: your organisation or this site requires it.",
+        "incorrect_code": "That code is not right. Check your authenticator app and type the code it shows now.",
+    }
+
     def can_delete_authenticator(self, authenticator):
         # Turning the authenticator app off would leave someone who must use two-factor without it.
         return not two_factor_required_for(authenticator.user)

@@ -18,6 +18,7 @@ planning_patterns = [
     path("orgs/new/", organisation_views.organisation_create, name="organisation_create"),
     path("orgs/<slug:slug>/", organisation_views.organisation, name="organisation"),
     path("orgs/<slug:slug>/members/", organisation_views.members, name="members"),
+    path("orgs/<slug:slug>/two-factor/", organisation_views.organisation_two_factor, name="organisation_two_factor"),
     path("orgs/<slug:slug>/members/invite/", organisation_views.member_invite, name="member_invite"),
     path("orgs/<slug:slug>/members/<int:pk>/role/", organisation_views.member_role, name="member_role"),
     path("orgs/<slug:slug>/members/<int:pk>/remove/", organisation_views.member_remove, name="member_remove"),

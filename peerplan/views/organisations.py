@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from peerplan import planning
-from peerplan.access import MANAGE, READ, load_organisation
-from peerplan.accounts import remember_invitation
+from peerplan.access import MANAGE, OWN, READ, load_organisation
+from peerplan.accounts import remember_invitation, set_two_factor_requirement
 from peerplan.forms import InvitationForm, OrganisationForm
 from peerplan.models import (
     ChecklistStatus,
@@ -149,6 +149,23 @@ def member_role(request, slug, pk):
         messages.error(request, str(error))
     else:
         messages.success(request, f"{planning.display_name(target.user)} is now {Role(role).label.lower()}.")
+    return redirect("peerplan:members", slug=organisation.slug)
+
+
+@login_required
+def organisation_two_factor(request, slug):
+    """An owner requires two-factor sign-in of every member, or stops requiring it."""
+    organisation, membership = load_organisation(request, slug, need=OWN)
+    if refused := only(request, "POST"):
+        return refused
+    required = request.POST.get("require_two_factor") == "on"
+    problem = set_two_factor_requirement(organisation=organisation, required=required, by=request.user)
+    if problem:
+        messages.error(request, problem)
+    elif required:
+        messages.success(request, "Members must now set up two-factor sign-in before they see this organisation.")
+    else:
+        messages.success(request, "Two-factor sign-in is no longer required here (members who use it keep it).")
     return redirect("peerplan:members", slug=organisation.slug)
 
 
