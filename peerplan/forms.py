@@ -4,7 +4,7 @@ Every error is said in plain words beside its field; the organisation always com
 from what was posted, and every choice of person is narrowed to the organisation's members.
 """
 
-from allauth.account.forms import SignupForm
+from allauth.account.forms import LoginForm, SignupForm
 from allauth.core import context
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -65,6 +65,20 @@ def plain_messages(form):
 
 
 # Accounts -----------------------------------------------------------------------------------------
+
+
+class SignInForm(CrispyMixin, LoginForm):
+    """allauth's sign-in by email, labelled as before: "Email" and "Password", no placeholders (a label is
+    what a screen reader and a person filling it in both need); the reset link is under the form."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = "Email"
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["login"].widget.attrs["autofocus"] = True
+        self.fields["password"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].help_text = ""
+        plain_messages(self)
 
 
 class SignUpForm(CrispyMixin, SignupForm):

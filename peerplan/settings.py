@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "peerplan.sso.SingleSignOnFormActionMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Sends a signed-in person who must use two-factor (REQUIRE_2FA, or an organisation's rule) to set it up.
@@ -175,7 +176,7 @@ LOGOUT_REDIRECT_URL = "home"
 
 # Accounts (django-allauth). README, "Accounts, sign-up and single sign-on", says what each choice means.
 ACCOUNT_ADAPTER = "peerplan.accounts.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "peerplan.forms.SignUpForm"}
+ACCOUNT_FORMS = {"login": "peerplan.forms.SignInForm", "signup": "peerplan.forms.SignUpForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
@@ -189,7 +190,8 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_SESSION_REMEMBER = None
+# As before allauth: a sign-in lasts SESSION_COOKIE_AGE (two weeks) or until signing out; no checkbox.
+ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG and not TESTING else "http"
 # One lock-out mechanism: django-axes (below) counts failed sign-ins and pauses them. allauth's own
 # failed-login limit is switched off so the two never disagree; its other rate limits stay (sign-up,

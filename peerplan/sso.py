@@ -2,6 +2,7 @@
 (SIGNUP_MODE, joining an organisation by email domain)."""
 
 import secrets
+from urllib.parse import urlsplit
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -52,7 +53,8 @@ def join_by_domain(*, user, emails):
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request, sociallogin):
-        if sociallogin.account.provider == "openid_connect":
+        # account.provider is the provider_id of the app ("sso", "entra", ...); the class says OpenID Connect.
+        if isinstance(sociallogin.provider, AllauthOpenIDConnectProvider):
             expected = (sociallogin.state or {}).get("nonce")
             id_token = (sociallogin.account.extra_data or {}).get("id_token") or {}
             if not expected or not secrets.compare_digest(str(id_token.get("nonce", "")), expected):
@@ -83,3 +85,32 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         user = super().save_user(request, sociallogin, form=form)
         join_by_domain(user=user, emails=verified_emails(sociallogin))
         return user
+
+
+def provider_origins(request):
+    """The origins of the configured OpenID Connect providers (scheme, host and port of their server URL,
+    where Entra ID, Google, Okta and Keycloak also serve their sign-in page)."""
+    origins = []
+    for app in DefaultSocialAccountAdapter(request).list_apps(request, provider="openid_connect"):
+        parts = urlsplit((app.settings or {}).get("server_url", ""))
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return sorted(set(origins))
+
+
+class SingleSignOnFormActionMiddleware:
+    """ "Sign in with ..." is a form (a POST, as allauth advises) whose answer redirects to the provider, and
+    browsers hold that redirect to the page's CSP form-action. So the account pages, and only they, also
+    allow posting towards the configured providers. Listed after django-csp's middleware, so it runs first
+    on the way out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/accounts/") and response.get("Content-Type", "").startswith("text/html"):
+            origins = provider_origins(request)
+            if origins:
+                response._csp_update = {"form-action": origins}
+        return response
