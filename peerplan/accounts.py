@@ -9,6 +9,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -98,12 +99,15 @@ def axes_username(request, credentials=None):
 # Two-factor -----------------------------------------------------------------------------------------
 
 
-class TwoFactorRequired(Exception):
+class TwoFactorRequired(PermissionDenied):
     """Raised by the organisation loaders when the organisation requires two-factor and the person has
-    not set it up; the middleware below turns it into the way to set it up."""
+    not set it up. On pages the middleware below turns it into the way to set it up; the API, which has
+    no page to lead to, answers it as the 403 it is."""
 
     def __init__(self, organisation):
-        super().__init__(f"{organisation} requires two-factor sign-in")
+        super().__init__(
+            f"{organisation.name} requires two-factor sign-in of its members. Set it up on your account page first."
+        )
         self.organisation = organisation
 
 
