@@ -76,4 +76,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("app/", include((planning_patterns, "peerplan"))),
+    path("api/", include("peerplan.api.urls")),
+    path("app/tokens/", include("peerplan.api.pages")),
 ]
