@@ -141,3 +141,24 @@ def test_the_site_can_require_two_factor_of_everyone(client, settings, outsider)
     assert client.get("/accounts/2fa/totp/activate/").status_code == 200
     turn_on_two_factor(outsider)
     assert client.get("/app/").status_code == 200
+
+
+def test_an_api_token_of_a_member_without_two_factor_is_refused_while_the_organisation_requires_it(
+    client, org_a, planner
+):
+    from tests.api_helpers import call, token_for
+
+    secret = token_for(planner, org_a)
+    assert call(client, "GET", "/api/organisations/northside/", secret).status_code == 200
+    org_a.require_two_factor = True
+    org_a.save()
+    response = call(client, "GET", "/api/organisations/northside/", secret)
+    assert response.status_code == 403 and response["Content-Type"].startswith("application/json")
+    assert "requires two-factor sign-in of its members" in response.content.decode()
+    turn_on_two_factor(planner)
+    assert call(client, "GET", "/api/organisations/northside/", secret).status_code == 200
+
+
+def test_the_admin_signs_in_through_the_sites_sign_in(client, db):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

@@ -23,8 +23,11 @@ def account(request):
     user = request.user
     authenticators = {a.type: a for a in Authenticator.objects.filter(user=user)}
     recovery = authenticators.get(Authenticator.Type.RECOVERY_CODES)
+    apps = get_social_adapter(request).list_apps(request)
+    names = {app.provider_id or app.provider: app.name for app in apps}
+    # Named from the configured apps in one read (a provider removed since still shows by its id).
     connections = [
-        (connection, connection.get_provider_account())
+        (names.get(connection.provider, connection.provider), _signed_in_as(connection.extra_data))
         for connection in SocialAccount.objects.filter(user=user).order_by("pk")
     ]
     return render(
@@ -36,9 +39,14 @@ def account(request):
             "recovery_codes_left": len(recovery.wrap().get_unused_codes()) if recovery else None,
             "two_factor_required": two_factor_required_for(user),
             "connections": connections,
-            "has_sso": bool(get_social_adapter(request).list_apps(request)),
+            "has_sso": bool(apps),
         },
     )
+
+
+def _signed_in_as(extra_data):
+    data = (extra_data or {}).get("userinfo") or (extra_data or {}).get("id_token") or extra_data or {}
+    return data.get("email") or data.get("preferred_username") or data.get("sub") or ""
 
 
 def sso_login(request, provider_id):
