@@ -1,17 +1,22 @@
-"""Accounts on django-allauth: who may sign up (SIGNUP_MODE), email as the sign-in, the lock-out's key,
-and two-factor rules (REQUIRE_2FA for the site, an organisation's own rule for its members)."""
+"""Accounts on django-allauth: who may sign up (SIGNUP_MODE), email as the sign-in, the lock-out's key and
+its pauses as the members page sees them, and two-factor rules (REQUIRE_2FA for the site, an organisation's
+own rule for its members)."""
 
 from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.utils import is_mfa_enabled
+from axes.models import AccessAttempt
+from axes.utils import reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 from peerplan.models import Invitation, Membership
 
@@ -31,8 +36,7 @@ def pending_invitation(request):
     token = request.session.get(PENDING_INVITATION) if request is not None else None
     if not token:
         return None
-    invitation = Invitation.objects.filter(token=token).select_related("organisation").first()
-    return invitation if invitation is not None and invitation.is_usable() else None
+    return Invitation.objects.pending().filter(token=token).select_related("organisation").first()
 
 
 def email_domain(email):
@@ -94,6 +98,38 @@ def axes_username(request, credentials=None):
         data = getattr(request, "POST", {}) if request is not None else {}
         value = data.get("login") or data.get("username") or ""
     return str(value).strip().lower()
+
+
+# Lock-out pauses -------------------------------------------------------------------------------------
+
+
+def _sign_in_names(user):
+    """The names django-axes counts a person's failed sign-ins under: the account's username (what an
+    email address typed at sign-in resolves to) and the email itself, lower-cased."""
+    return {user.username, user.username.lower(), (user.email or "").lower()} - {""}
+
+
+def paused_sign_ins(users):
+    """The ids of those people whose sign-in is paused for their account (one query)."""
+    names = {name: user.pk for user in users for name in _sign_in_names(user)}
+    if not names:
+        return set()
+    rows = (
+        AccessAttempt.objects.filter(
+            username__in=list(names), attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
+        )
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        .order_by()
+    )
+    return {names[row["username"]] for row in rows}
+
+
+def unlock_sign_in(*, membership):
+    """Clear the failed sign-ins counted against a member's account, so they can sign in again at once.
+    A pause of an address (many failures from one place) is left to the site administrator."""
+    return sum(reset(username=name) for name in _sign_in_names(membership.user))
 
 
 # Two-factor -----------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from django.urls import include, path
 
 from peerplan.views import account as account_views
 from peerplan.views import checklists as checklist_views
-from peerplan.views import floor as floor_views
 from peerplan.views import home as home_views
 from peerplan.views import organisations as organisation_views
 from peerplan.views import reports as report_views
@@ -67,7 +66,6 @@ admin.site.login = login_required(admin.site.login)
 urlpatterns = [
     path("", home_views.landing, name="home"),
     path("healthz", home_views.healthz, name="healthz"),
-    path("bench/floor", floor_views.floor, name="bench_floor"),
     path("evidence/", include("evidence.urls")),
     # Accounts are django-allauth's (sign-in by email, sign-up, reset, two-factor, single sign-on), in
     # PeerPlan's templates; the account page gathers them.

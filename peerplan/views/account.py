@@ -1,4 +1,5 @@
-"""The account page (what allauth's pages manage, in one place) and single sign-on's first step."""
+"""The account page (what allauth's pages manage, in one place), single sign-on's first step, and the
+lock-out page."""
 
 from urllib.parse import urlencode
 
@@ -7,6 +8,8 @@ from allauth.mfa.models import Authenticator
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.models import SocialAccount
 from allauth.socialaccount.providers.openid_connect.views import login as oidc_login
+from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -65,3 +68,22 @@ def sso_login(request, provider_id):
         target = reverse("account_login")
         next_url = request.POST.get("next") or request.GET.get("next")
         return redirect(f"{target}?{urlencode({'next': next_url})}" if next_url else target)
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' lock-out answer (AXES_LOCKOUT_CALLABLE): the plain-language page, saying how long the
+    pause lasts in words ("15 minutes") rather than ISO 8601 ("PT15M"). 429 Too Many Requests."""
+    cool_off = get_cool_off(request)
+    minutes = round(cool_off.total_seconds() / 60) if cool_off else 0
+    if minutes >= 120 and minutes % 60 == 0:
+        wait = f"{minutes // 60} hours"
+    elif minutes:
+        wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    else:
+        wait = ""
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"cooloff_time": wait},
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )
