@@ -3,6 +3,7 @@ querysets as the pages, and change data through writes.py (the pages' forms and 
 
 from django.db.models import Count, prefetch_related_objects
 from django.shortcuts import get_object_or_404
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -34,6 +35,7 @@ from peerplan.api.serializers import (
     OrganisationSerializer,
     ThemeSerializer,
     paginated,
+    with_addressed_items,
 )
 from peerplan.forms import ActionFilterForm
 from peerplan.models import (
@@ -76,7 +78,8 @@ def token_view(methods):
 
     def decorate(function):
         function = permission_classes([HasToken])(function)
-        return api_view(methods)(function)
+        # An organisation's plans are private: no shared cache or browser keeps them.
+        return never_cache(api_view(methods)(function))
 
     return decorate
 
@@ -299,7 +302,7 @@ def item(request, pk):
 
 
 def _mitigations():
-    return Mitigation.objects.select_related("owner", "phase", "item__finding__theme").order_by("due_date", "pk")
+    return with_addressed_items(Mitigation.objects.select_related("owner", "phase")).order_by("due_date", "pk")
 
 
 def _mitigation_data(mitigation):
@@ -346,7 +349,7 @@ def mitigations(request, slug):
     if not form.is_valid():
         raise bad_input(form_errors(form))
     queryset = form.filter(Mitigation.objects.in_organisation(organisation))
-    listing = queryset.select_related("owner", "phase", "item__finding__theme").soonest_due_first()
+    listing = with_addressed_items(queryset.select_related("owner", "phase")).soonest_due_first()
     return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
 
 
