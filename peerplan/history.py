@@ -14,6 +14,7 @@ from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
 from evidence.models import Finding
+from peerplan import notifications
 from peerplan.models import Checklist, ImplementationPhase, Item, Membership, Mitigation, SuggestedMitigation
 from peerplan.planning import MITIGATION_FIELDS
 from peerplan.tracking import person_name
@@ -233,6 +234,7 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
         current = Mitigation.objects.select_for_update().select_related("checklist").get(pk=mitigation.pk)
         if seen_version is not None and current.version != seen_version:
             raise StaleVersion
+        previous_owner_id = current.owner_id
         for name in RESTORED_FIELDS:
             attname = Mitigation._meta.get_field(name).attname
             setattr(current, attname, getattr(record, attname))
@@ -259,4 +261,5 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
             f"Restored the version of {date_format(localtime(record.history_date), DATETIME_FORMAT)}"
         )
         current.save()
+        notifications.assigned(mitigation=current, previous_owner_id=previous_owner_id, by=by)
     return current, notes

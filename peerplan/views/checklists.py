@@ -10,6 +10,7 @@ from peerplan import history, insights, planning
 from peerplan.access import EDIT, OWN, READ, load_checklist, load_item, load_mitigation, load_organisation
 from peerplan.forms import ChecklistForm, ItemDecisionForm, MitigationForm
 from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation
+from peerplan.views import collaboration
 from peerplan.views._http import SAFE, only
 
 
@@ -168,6 +169,7 @@ def _item_context(item, membership):
         "source": source,
         "mitigations": mitigations,
         "suggestions": [(s, s.pk in adopted) for s in suggestions],
+        **collaboration.discussion(membership=membership, item=item),
     }
 
 
@@ -241,7 +243,10 @@ def mitigation_edit(request, pk):
     }
     if request.method == "POST" and form.is_valid():
         result = planning.update_mitigation(
-            mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"]
+            mitigation_id=mitigation.pk,
+            changes=form.changes(),
+            version=form.cleaned_data["version"],
+            by=request.user,
         )
         if not isinstance(result, planning.Conflict):
             messages.success(request, "The mitigation is saved.")
