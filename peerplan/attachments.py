@@ -109,7 +109,9 @@ ALLOWED = {
     ".md": (TEXT, "text/plain; charset=utf-8"),
     ".csv": (CSV, "text/csv; charset=utf-8"),
 }
-ALLOWED_IN_WORDS = "PDF, Word, Excel, PowerPoint or OpenDocument files, images (PNG, JPEG, GIF, WebP), plain text or CSV"
+ALLOWED_IN_WORDS = (
+    "PDF, Word, Excel, PowerPoint or OpenDocument files, images (PNG, JPEG, GIF, WebP), plain text or CSV"
+)
 
 OOXML_PARTS = {".docx": "word/", ".xlsx": "xl/", ".pptx": "ppt/"}
 ODF_TYPES = {
@@ -195,9 +197,7 @@ def check_upload(upload):
     if upload.size == 0:
         raise AttachmentRefused(f"“{name}” is empty.")
     if extension not in ALLOWED:
-        raise AttachmentRefused(
-            f"“{name}” is not a type PeerPlan keeps. Attach {ALLOWED_IN_WORDS}."
-        )
+        raise AttachmentRefused(f"“{name}” is not a type PeerPlan keeps. Attach {ALLOWED_IN_WORDS}.")
     if not _content_is(extension, upload):
         raise AttachmentRefused(
             f"“{name}” is called a {extension} file, but its content is not one. Attach {ALLOWED_IN_WORDS}, "

@@ -28,14 +28,7 @@ class CommentQuerySet(models.QuerySet):
     def for_listing(self):
         """What a list of comments shows beside each one, in the same query: the author and who hid it.
         The mentions come in one more query (prefetch)."""
-        return (
-            self.select_related("author", "hidden_by")
-            .prefetch_related("mentions")
-            .order_by("created_at", "pk")
-        )
-
-
-
+        return self.select_related("author", "hidden_by").prefetch_related("mentions").order_by("created_at", "pk")
 
 
 class Comment(models.Model):
@@ -43,9 +36,7 @@ class Comment(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="comments")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, null=True, blank=True, related_name="comments")
-    mitigation = models.ForeignKey(
-        Mitigation, on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
-    )
+    mitigation = models.ForeignKey(Mitigation, on_delete=models.CASCADE, null=True, blank=True, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     body = models.TextField(max_length=BODY_MAX_LENGTH)
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
@@ -134,9 +125,11 @@ def mention_suggestions(organisation):
         current = suggestions.get(user.pk)
         # The shortest unambiguous name reads best ("@Maya"); the full name when first names clash.
         if current is None or len(handle) < len(current["handle"]):
-            as_typed = user.first_name.strip() if handle == user.first_name.strip().lower() else user.get_full_name().strip()
+            as_typed = (
+                user.first_name.strip() if handle == user.first_name.strip().lower() else user.get_full_name().strip()
+            )
             suggestions[user.pk] = {"name": user.get_full_name() or user.first_name, "handle": as_typed}
-    for handle, user in handles.items():
+    for user in handles.values():
         if user.pk not in suggestions:
             suggestions[user.pk] = {"name": user.email, "handle": user.email}
     return sorted(suggestions.values(), key=lambda s: s["name"].lower())
@@ -150,7 +143,9 @@ def _mention_spans(body, handles):
         start = match.end()
         for handle, user in handles.items():
             end = start + len(handle)
-            if lowered.startswith(handle, start) and (end == len(body) or not (body[end].isalnum() or body[end] == "_")):
+            if lowered.startswith(handle, start) and (
+                end == len(body) or not (body[end].isalnum() or body[end] == "_")
+            ):
                 spans.append((match.start(), end, user))
                 break
     return spans
@@ -191,7 +186,11 @@ def _with_mentions(text, mentioned):
         return _linkify(text)
     handles = {}
     for user in mentioned:
-        for handle in {user.get_full_name().strip().lower(), user.first_name.strip().lower(), (user.email or "").lower()}:
+        for handle in {
+            user.get_full_name().strip().lower(),
+            user.first_name.strip().lower(),
+            (user.email or "").lower(),
+        }:
             if handle:
                 handles.setdefault(handle, user)
     handles = dict(sorted(handles.items(), key=lambda pair: -len(pair[0])))

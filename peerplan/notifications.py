@@ -320,7 +320,9 @@ def record_scheduled(today, now=None):
         .filter(owner__isnull=False, checklist__organisation__memberships__user=models.F("owner"))
         .select_related("checklist", "owner")
     )
-    candidates = [(m.owner, f"overdue:{m.pk}:{m.due_date}", {"mitigation": m}, m.checklist.organisation_id) for m in overdue]
+    candidates = [
+        (m.owner, f"overdue:{m.pk}:{m.due_date}", {"mitigation": m}, m.checklist.organisation_id) for m in overdue
+    ]
     last_changed_by = Item.history.filter(id=OuterRef("pk")).order_by("-history_date").values("history_user")[:1]
     rereview = (
         Item.objects.rereview_due(today)
@@ -344,9 +346,7 @@ def record_scheduled(today, now=None):
     if not candidates:
         return 0
     keys = {key for _, key, _, _ in candidates}
-    done = set(
-        Notification.objects.filter(dedupe_key__in=keys).values_list("recipient_id", "dedupe_key")
-    )
+    done = set(Notification.objects.filter(dedupe_key__in=keys).values_list("recipient_id", "dedupe_key"))
     chosen = {}
     for row in NotificationPreference.objects.filter(
         user_id__in={user.pk for user, *_ in candidates}, kind__in=[Kind.OVERDUE, Kind.REREVIEW]

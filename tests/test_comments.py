@@ -110,7 +110,10 @@ def test_a_mention_of_someone_outside_the_organisation_is_plain_text(client, pla
     comment = Comment.objects.get()
     assert not comment.mentions.exists()
     assert not Notification.objects.filter(recipient=outsider).exists()
-    assert "<p>ask @Otto or @otto@example.org about it</p>" in client.get(f"/app/mitigations/{action.pk}/").content.decode()
+    assert (
+        "<p>ask @Otto or @otto@example.org about it</p>"
+        in client.get(f"/app/mitigations/{action.pk}/").content.decode()
+    )
 
 
 def test_a_mention_by_email_address_and_by_full_name_works(org_a, planner, manager, action):
@@ -184,14 +187,18 @@ def test_a_manager_hides_a_comment_with_a_reason_shown_in_its_place(client, plan
 
 
 def test_a_planner_cannot_hide_a_comment(client, planner, manager, action):
-    comment = comments.post_comment(body="Hello", by=manager, organisation=action.checklist.organisation, mitigation=action)
+    comment = comments.post_comment(
+        body="Hello", by=manager, organisation=action.checklist.organisation, mitigation=action
+    )
     client.force_login(planner)
     assert client.post(f"/app/comments/{comment.pk}/hide/", {"reason": "no"}).status_code == 403
     comment.refresh_from_db()
     assert not comment.is_hidden
 
 
-def test_the_page_offers_the_members_to_mention_for_scripts_and_says_how_without(client, planner, manager, outsider, action):
+def test_the_page_offers_the_members_to_mention_for_scripts_and_says_how_without(
+    client, planner, manager, outsider, action
+):
     client.force_login(planner)
     page = client.get(f"/app/mitigations/{action.pk}/").content.decode()
     assert '<script id="mention-names" type="application/json">' in page
@@ -200,7 +207,9 @@ def test_the_page_offers_the_members_to_mention_for_scripts_and_says_how_without
 
 
 @pytest.mark.parametrize("count", [2, 20])
-def test_the_action_page_runs_a_fixed_number_of_queries(client, org_a, planner, manager, action, count, django_assert_num_queries):
+def test_the_action_page_runs_a_fixed_number_of_queries(
+    client, org_a, planner, manager, action, count, django_assert_num_queries
+):
     for n in range(count):
         comments.post_comment(body=f"Note {n} for @Maya", by=planner, organisation=org_a, mitigation=action)
     client.force_login(planner)

@@ -6,9 +6,8 @@ URLs that are not about one organisation's data are allowed through, by name, be
 """
 
 import pytest
-from django.urls import get_resolver, reverse
-
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import get_resolver, reverse
 
 from peerplan import attachments, comments, notifications, planning
 from peerplan.attachments import Attachment

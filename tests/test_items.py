@@ -119,7 +119,9 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     from peerplan.comments import post_comment
 
     for n in range(count):
-        post_comment(body=f"Comment {n}", by=owner, organisation=role_ambiguity.checklist.organisation, item=role_ambiguity)
+        post_comment(
+            body=f"Comment {n}", by=owner, organisation=role_ambiguity.checklist.organisation, item=role_ambiguity
+        )
     client.force_login(owner)
     # session, user, item (with finding, theme, category, checklist, organisation), membership, the
     # finding's references, perspectives, their references, mitigations, suggestions, source, the item's

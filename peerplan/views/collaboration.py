@@ -23,7 +23,9 @@ def discussion(*, membership, item=None, mitigation=None):
     target = {"item": item} if item is not None else {"mitigation": mitigation}
     organisation = (item or mitigation).checklist.organisation
     removed = (
-        attachments.Attachment.history.filter(history_type="-", **{f"{key}_id": value.pk for key, value in target.items()})
+        attachments.Attachment.history.filter(
+            history_type="-", **{f"{key}_id": value.pk for key, value in target.items()}
+        )
         .select_related("history_user")
         .order_by("-history_date")
     )
@@ -350,7 +352,10 @@ def unsubscribe(request, token):
     done = False
     if request.method == "POST":
         notifications.set_preferences(
-            user=user, choices={kind: notifications.Channel.OFF if kind == notifications.Kind.DIGEST else notifications.Channel.IN_APP}
+            user=user,
+            choices={
+                kind: notifications.Channel.OFF if kind == notifications.Kind.DIGEST else notifications.Channel.IN_APP
+            },
         )
         done = True
     return render(

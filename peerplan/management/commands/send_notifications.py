@@ -26,4 +26,6 @@ class Command(BaseCommand):
                 f"{failed} could not be sent."
             )
         if failed:
-            raise CommandError(f"{failed} email(s) could not be sent; their notifications stay queued for the next run.")
+            raise CommandError(
+                f"{failed} email(s) could not be sent; their notifications stay queued for the next run."
+            )
