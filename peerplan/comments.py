@@ -247,6 +247,8 @@ def edit_comment(*, comment, body, by):
 
     if not comment.can_change(by):
         raise CommentRuleError("Only the person who wrote a comment can change it.")
+    if comment.is_hidden:
+        raise CommentRuleError("A manager hid this comment, so it cannot be changed. Post a new comment instead.")
     body = _clean_body(body)
     with transaction.atomic():
         before = set(comment.mentions.values_list("pk", flat=True))

@@ -239,3 +239,15 @@ def test_comments_go_with_their_action(org_a, planner, action):
     planning  # noqa: B018 - the operations module is what deletes actions elsewhere; here the ORM cascade
     action.delete()
     assert not Comment.objects.exists()
+
+
+def test_a_hidden_comment_cannot_be_edited_back_into_view(client, planner, manager, action):
+    comment = comments.post_comment(
+        body="Rude", by=planner, organisation=action.checklist.organisation, mitigation=action
+    )
+    comments.hide_comment(comment=comment, by=manager, reason="Not kind")
+    client.force_login(planner)
+    response = client.post(f"/app/comments/{comment.pk}/edit/", {"body": "Rude again"})
+    assert response.status_code == 400 and "A manager hid this comment" in response.content.decode()
+    comment.refresh_from_db()
+    assert comment.body == "Rude" and comment.is_hidden
