@@ -92,4 +92,6 @@ urlpatterns = [
     # Unsubscribe links in emails work without signing in: the signed token is the credential.
     path("unsubscribe/<str:token>/", collaboration_views.unsubscribe, name="unsubscribe"),
     path("app/", include((planning_patterns, "peerplan"))),
+    path("api/", include("peerplan.api.urls")),
+    path("app/tokens/", include("peerplan.api.pages")),
 ]
