@@ -334,3 +334,19 @@ def test_invited_and_role_changed_are_notified(client, owner, manager, outsider,
     client.post(f"/app/orgs/{org_a.slug}/members/{Membership.objects.get(user=planner).pk}/role/", {"role": "manager"})
     changed = Notification.objects.get(recipient=planner)
     assert changed.subject_line() == "Olive made you manager in Northside Mental Health Service"
+
+
+def test_assigning_an_action_through_the_api_tells_the_new_owner_who_did_it(client, org_a, owner, planner, action):
+    from tests.api_helpers import call, token_for
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{action.pk}/",
+        token_for(owner, org_a),
+        {"owner": planner.pk},
+        HTTP_IF_MATCH=f'"mitigation-{action.pk}-v1"',
+    )
+    assert response.status_code == 200, response.content
+    notification = Notification.objects.get()
+    assert (notification.recipient, notification.kind, notification.actor) == (planner, Kind.ASSIGNED, owner)
