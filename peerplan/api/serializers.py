@@ -175,6 +175,19 @@ class ChallengeRefSerializer(serializers.Serializer):
     valence = serializers.CharField(source="finding.valence")
 
 
+def with_addressed_items(queryset):
+    """What `challenges` shows, fetched with the mitigations: through `items` when a mitigation addresses
+    many items (one more query per page), through `item` when it addresses one (a join)."""
+    from django.db.models import Prefetch
+
+    from peerplan.models import Item, Mitigation
+
+    if any(field.name == "items" for field in Mitigation._meta.get_fields()):
+        items = Item.objects.select_related("finding__theme").order_by(*Item._meta.ordering, "pk")
+        return queryset.prefetch_related(Prefetch("items", queryset=items))
+    return queryset.select_related("item__finding__theme")
+
+
 def addressed_items(mitigation):
     """The items (challenges) a mitigation addresses, as a list: a mitigation that addresses many items
     lists them all (prefetched as `items`), one on a single item lists that one."""

@@ -35,6 +35,7 @@ from peerplan.api.serializers import (
     OrganisationSerializer,
     ThemeSerializer,
     paginated,
+    with_addressed_items,
 )
 from peerplan.models import Checklist, ChecklistStatus, Item, Mitigation, MitigationStatus, coverage_by_checklist
 
@@ -294,7 +295,7 @@ def item(request, pk):
 
 
 def _mitigations():
-    return Mitigation.objects.select_related("owner", "phase", "item__finding__theme").order_by("due_date", "pk")
+    return with_addressed_items(Mitigation.objects.select_related("owner", "phase")).order_by("due_date", "pk")
 
 
 def _mitigation_data(mitigation):
@@ -341,7 +342,7 @@ def mitigations(request, slug):
     if not form.is_valid():
         raise bad_input(form_errors(form))
     queryset = tracking.filter_actions(Mitigation.objects.in_organisation(organisation), form.cleaned_data)
-    listing = queryset.select_related("owner", "phase", "item__finding__theme").soonest_due_first()
+    listing = with_addressed_items(queryset.select_related("owner", "phase")).soonest_due_first()
     return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
 
 
