@@ -6,8 +6,7 @@ from rest_framework import serializers
 
 from evidence.cache import finding_facts
 from evidence.models import StakeholderGroup
-from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role
-from peerplan.tracking import person_name
+from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role, display_name
 
 
 def form_checked_text(max_length, **kwargs):
@@ -55,7 +54,7 @@ class PersonSerializer(serializers.Serializer):
     name = serializers.SerializerMethodField()
 
     def get_name(self, user) -> str:
-        return person_name(user)
+        return display_name(user)
 
 
 class MemberSerializer(serializers.Serializer):
@@ -64,7 +63,7 @@ class MemberSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
     def get_name(self, membership) -> str:
-        return person_name(membership.user)
+        return display_name(membership.user)
 
 
 class OrganisationSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from evidence.cache import finding_facts
 from evidence.models import Source, Theme
-from peerplan import tracking
+from peerplan import pages, tracking
 from peerplan.access import EDIT
 from peerplan.api import scope, writes
 from peerplan.api.authentication import TokenAuthentication
@@ -37,7 +37,16 @@ from peerplan.api.serializers import (
     paginated,
     with_addressed_items,
 )
-from peerplan.models import Checklist, ChecklistStatus, Item, Mitigation, MitigationStatus, coverage_by_checklist
+from peerplan.forms import ActionFilterForm
+from peerplan.models import (
+    Checklist,
+    ChecklistStatus,
+    Item,
+    Membership,
+    Mitigation,
+    MitigationStatus,
+    coverage_by_checklist,
+)
 
 
 class Pages(PageNumberPagination):
@@ -102,8 +111,6 @@ def _organisation_data(request, organisation, membership):
 )
 @token_view(["GET"])
 def organisations(request):
-    from peerplan.models import Membership
-
     memberships = Membership.objects.filter(user=request.user, organisation_id=request.auth.organisation_id)
     return Response(
         [_organisation_data(request, m.organisation, m) for m in memberships.select_related("organisation")]
@@ -140,7 +147,7 @@ def members(request, slug):
 def dashboard(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
     today = tracking.today()
-    figures = tracking.dashboard(organisation, today)
+    figures = pages.dashboard(organisation, today)
     checklists = figures["grid_checklists"]
 
     def progress(p):
@@ -338,10 +345,10 @@ def _valid(serializer_class, data, partial=False):
 @token_view(["GET"])
 def mitigations(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
-    form = tracking.ActionFilterForm(request.query_params, organisation=organisation)
+    form = ActionFilterForm(request.query_params, organisation=organisation)
     if not form.is_valid():
         raise bad_input(form_errors(form))
-    queryset = tracking.filter_actions(Mitigation.objects.in_organisation(organisation), form.cleaned_data)
+    queryset = form.filter(Mitigation.objects.in_organisation(organisation))
     listing = with_addressed_items(queryset.select_related("owner", "phase")).soonest_due_first()
     return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
 

@@ -110,12 +110,12 @@ def update_mitigation(*, mitigation, sent, tags, current_state, by=None):
     form = MitigationForm(data, instance=mitigation, organisation=mitigation.checklist.organisation)
     if not form.is_valid():
         raise bad_input(form_errors(form))
-    result = planning.update_mitigation(
-        mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"], by=by
-    )
-    if isinstance(result, planning.Conflict):
-        raise _stale(result.current, current_state)
-    return result
+    try:
+        return planning.update_mitigation(
+            mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"], by=by
+        )
+    except planning.Conflict as conflict:
+        raise _stale(conflict.current, current_state) from None
 
 
 def _stale(current, current_state):

@@ -4,14 +4,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from peerplan import attachments, comments, notifications
 from peerplan.access import EDIT, MANAGE, READ, load_attachment, load_comment, load_item, load_mitigation
-from peerplan.views._http import SAFE, only
+
+SAFE = ("GET", "HEAD")
+
+
+def only(request, *methods):
+    """A 405 for any other method, or None; called after the scoped loader, so an outsider gets its 404."""
+    if request.method not in methods:
+        return HttpResponseNotAllowed(methods)
+    return None
 
 NOTIFICATIONS_PAGE_SIZE = 30
 
