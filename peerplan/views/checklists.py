@@ -129,7 +129,16 @@ def item(request, pk):
         status = 400
     else:
         status = 200
-    return render(request, "peerplan/item.html", {**pages.item_page(item, membership), **collaboration.discussion(membership=membership, item=item), "form": form}, status=status)
+    return render(
+        request,
+        "peerplan/item.html",
+        {
+            **pages.item_page(item, membership),
+            **collaboration.discussion(membership=membership, item=item),
+            "form": form,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -203,7 +212,10 @@ def mitigation_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             planning.update_mitigation(
-                mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"], by=request.user
+                mitigation_id=mitigation.pk,
+                changes=form.changes(),
+                version=form.cleaned_data["version"],
+                by=request.user,
             )
         except planning.Conflict as conflict:
             current = conflict.current

@@ -21,6 +21,7 @@ def only(request, *methods):
         return HttpResponseNotAllowed(methods)
     return None
 
+
 NOTIFICATIONS_PAGE_SIZE = 30
 
 
