@@ -322,6 +322,7 @@ def test_s3_is_chosen_by_the_environment(monkeypatch):
 
     from peerplan import settings as project_settings
 
+    monkeypatch.setenv("SECRET_KEY", "a-test-key-only-for-reloading-the-settings-module-here")
     monkeypatch.setenv("ATTACHMENTS_S3_BUCKET", "peerplan-files")
     monkeypatch.setenv("ATTACHMENTS_S3_ENDPOINT_URL", "https://s3.example.org")
     try:
