@@ -230,11 +230,11 @@ def checklist(request, pk):
 
 
 def _items():
-    # Published order, spelled out: Meta.ordering does not apply to a query with GROUP BY (the count).
+    # Published order, spelled out (Item has no default ordering).
     return (
         Item.objects.select_related("finding__theme__category")
         .annotate(mitigation_count=Count("mitigations"))
-        .order_by(*Item._meta.ordering, "pk")
+        .in_published_order()
     )
 
 
