@@ -78,3 +78,34 @@ def load_mitigation(request, pk, need=READ, queryset=None):
     membership = membership_for(request.user, mitigation.checklist.organisation)
     _check(membership, need)
     return mitigation, membership
+
+
+def load_comment(request, pk, need=READ):
+    """A comment and the person's membership of its organisation. Changing a comment is a separate rule
+    (only its author; hiding: managers), checked by the operation."""
+    from peerplan.comments import Comment
+
+    comment = get_object_or_404(
+        Comment.objects.filter(organisation__memberships__user=request.user).select_related(
+            "organisation", "author", "mitigation__checklist", "item__finding__theme"
+        ),
+        pk=pk,
+    )
+    membership = membership_for(request.user, comment.organisation)
+    _check(membership, need)
+    return comment, membership
+
+
+def load_attachment(request, pk, need=READ):
+    """An attachment of one of the person's organisations; anyone else gets a 404 whatever they guess."""
+    from peerplan.attachments import Attachment
+
+    attachment = get_object_or_404(
+        Attachment.objects.filter(organisation__memberships__user=request.user).select_related(
+            "organisation", "added_by"
+        ),
+        pk=pk,
+    )
+    membership = membership_for(request.user, attachment.organisation)
+    _check(membership, need)
+    return attachment, membership

@@ -585,3 +585,10 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.recipient} on {self.sent_on}"
+
+
+# Comments, notifications and attachments live in their own modules; importing them here registers their
+# models with the app.
+from peerplan.attachments import Attachment  # noqa: E402, F401
+from peerplan.comments import Comment  # noqa: E402, F401
+from peerplan.notifications import Notification, NotificationPreference  # noqa: E402, F401

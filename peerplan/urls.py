@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from peerplan.views import account as account_views
 from peerplan.views import checklists as checklist_views
+from peerplan.views import collaboration as collaboration_views
 from peerplan.views import home as home_views
 from peerplan.views import organisations as organisation_views
 from peerplan.views import reports as report_views
@@ -58,6 +59,25 @@ planning_patterns = [
     path("checklists/<int:pk>/export.csv", report_views.checklist_export_csv, name="checklist_export_csv"),
     path("checklists/<int:pk>/export.xlsx", report_views.checklist_export_xlsx, name="checklist_export_xlsx"),
     path("checklists/<int:pk>/report/", report_views.checklist_report, name="checklist_report"),
+    # Working together: comments, attachments, notifications (peerplan/views/collaboration.py)
+    path("items/<int:pk>/comments/", collaboration_views.item_comment, name="item_comment"),
+    path("items/<int:pk>/attachments/", collaboration_views.item_attachment_add, name="item_attachment_add"),
+    path("mitigations/<int:pk>/", collaboration_views.mitigation_discussion, name="mitigation_discussion"),
+    path(
+        "mitigations/<int:pk>/attachments/",
+        collaboration_views.mitigation_attachment_add,
+        name="mitigation_attachment_add",
+    ),
+    path("comments/<int:pk>/edit/", collaboration_views.comment_edit, name="comment_edit"),
+    path("comments/<int:pk>/delete/", collaboration_views.comment_delete, name="comment_delete"),
+    path("comments/<int:pk>/hide/", collaboration_views.comment_hide, name="comment_hide"),
+    path("attachments/<int:pk>/download/", collaboration_views.attachment_download, name="attachment_download"),
+    path("attachments/<int:pk>/delete/", collaboration_views.attachment_delete, name="attachment_delete"),
+    path("notifications/", collaboration_views.notification_list, name="notifications"),
+    path("notifications/read-all/", collaboration_views.notification_read_all, name="notifications_read_all"),
+    path("notifications/settings/", collaboration_views.notification_preferences, name="notification_preferences"),
+    path("notifications/<int:pk>/open/", collaboration_views.notification_open, name="notification_open"),
+    path("notifications/<int:pk>/read/", collaboration_views.notification_read, name="notification_read"),
 ]
 
 # The admin signs in through the site's own sign-in, so staff get the same lock-out and two-factor.
@@ -73,6 +93,8 @@ urlpatterns = [
     path("accounts/oidc/<str:provider_id>/login/", account_views.sso_login, name="sso_login"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    # Unsubscribe links in emails work without signing in: the signed token is the credential.
+    path("unsubscribe/<str:token>/", collaboration_views.unsubscribe, name="unsubscribe"),
     path("app/", include((planning_patterns, "peerplan"))),
     path("api/", include("peerplan.api.urls")),
     path("app/tokens/", include("peerplan.api.pages")),

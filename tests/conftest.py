@@ -15,10 +15,12 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_quiet(settings):
+def _fast_and_quiet(settings, tmp_path_factory):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SECURE_SSL_REDIRECT = False
+    # Attachments go to a directory of the test's own, never the checkout's media/.
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
     # live_server serves /static/ from the finders (unhashed names); the manifest storage would emit
     # hashed URLs that 404 there, and would need collectstatic before every run.
     settings.STORAGES = {

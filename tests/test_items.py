@@ -116,10 +116,17 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
             for n in range(count)
         ]
     )
+    from peerplan.comments import post_comment
+
+    for n in range(count):
+        post_comment(
+            body=f"Comment {n}", by=owner, organisation=role_ambiguity.checklist.organisation, item=role_ambiguity
+        )
     client.force_login(owner)
     # session, user, item (with finding, theme, category, checklist, organisation), membership, the
     # finding's references, perspectives, their references, mitigations, suggestions, source, the item's
-    # history for the timeline (its users come with it)
-    with django_assert_num_queries(11):
+    # history for the timeline (its users come with it); comments with authors, their mentions,
+    # attachments, removed attachments, members to mention; the bell's unread count
+    with django_assert_num_queries(17):
         response = client.get(f"/app/items/{role_ambiguity.pk}/")
     assert response.status_code == 200

@@ -10,6 +10,7 @@ from peerplan import history, pages, planning, tracking
 from peerplan.access import EDIT, OWN, READ, load_checklist, load_item, load_mitigation, load_organisation
 from peerplan.forms import ChecklistForm, ItemDecisionForm, MitigationForm
 from peerplan.models import ChecklistStatus, Mitigation, SuggestedMitigation
+from peerplan.views import collaboration
 
 
 @login_required
@@ -128,7 +129,16 @@ def item(request, pk):
         status = 400
     else:
         status = 200
-    return render(request, "peerplan/item.html", {**pages.item_page(item, membership), "form": form}, status=status)
+    return render(
+        request,
+        "peerplan/item.html",
+        {
+            **pages.item_page(item, membership),
+            **collaboration.discussion(membership=membership, item=item),
+            "form": form,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -202,7 +212,10 @@ def mitigation_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             planning.update_mitigation(
-                mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"]
+                mitigation_id=mitigation.pk,
+                changes=form.changes(),
+                version=form.cleaned_data["version"],
+                by=request.user,
             )
         except planning.Conflict as conflict:
             current = conflict.current
