@@ -11,6 +11,7 @@ from peerplan.models import (
     Membership,
     Mitigation,
     Organisation,
+    SignOnDomain,
     SuggestedMitigation,
 )
 
@@ -61,12 +62,26 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class SignOnDomainInline(admin.TabularInline):
+    model = SignOnDomain
+    extra = 0
+    verbose_name = "single sign-on domain"
+    verbose_name_plural = "Single sign-on: people whose verified email is at these domains join on first sign-in"
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+    list_display = ["name", "slug", "require_two_factor", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline]
+    inlines = [SignOnDomainInline, MembershipInline]
+
+
+@admin.register(SignOnDomain)
+class SignOnDomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "organisation", "role"]
+    search_fields = ["domain", "organisation__name"]
+    list_select_related = ["organisation"]
 
 
 @admin.register(Invitation)

@@ -4,13 +4,15 @@ Every error is said in plain words beside its field; the organisation always com
 from what was posted, and every choice of person is narrowed to the organisation's members.
 """
 
+from allauth.account.forms import LoginForm, SignupForm
+from allauth.core import context
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from evidence.models import Theme
+from peerplan.accounts import pending_invitation, signup_problem
 from peerplan.models import Checklist, ImplementationPhase, Item, Mitigation, MitigationStatus, Role, display_name
 
 DATE_ERROR = "Enter a date like 31/12/2026."
@@ -67,79 +69,57 @@ def plain_messages(form):
 # Accounts -----------------------------------------------------------------------------------------
 
 
-class EmailAuthenticationForm(CrispyMixin, AuthenticationForm):
-    """Sign in with an email address; accounts made by an administrator sign in by username too."""
-
-    username = forms.CharField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autofocus": True}))
-    error_messages = {
-        "invalid_login": "That email and password do not match an account. Check both and try again.",
-        "inactive": "This account is switched off. Ask the site administrator.",
-    }
-
-    def clean_username(self):
-        value = self.cleaned_data["username"].strip()
-        user = get_user_model().objects.filter(email__iexact=value).order_by("pk").first()
-        if user is not None:
-            return user.username
-        return value.lower()
-
-
-class SignUpForm(CrispyMixin, forms.Form):
-    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    email = forms.EmailField(
-        label="Email",
-        max_length=150,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={"invalid": "Enter an email address like name@example.org."},
-    )
-    password1 = forms.CharField(
-        label="Password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-    )
-    password2 = forms.CharField(
-        label="Password again",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="The same password, to be sure it is typed as you meant.",
-    )
+class SignInForm(CrispyMixin, LoginForm):
+    """allauth's sign-in by email, labelled as before: "Email" and "Password", no placeholders (a label is
+    what a screen reader and a person filling it in both need); the reset link is under the form."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["login"].label = "Email"
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["login"].widget.attrs["autofocus"] = True
+        self.fields["password"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].help_text = ""
+        plain_messages(self)
+
+
+class SignUpForm(CrispyMixin, SignupForm):
+    """allauth's sign-up (email, password twice) with the person's name first, in PeerPlan's words, and the
+    site's SIGNUP_MODE applied to the email."""
+
+    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    field_order = ["name", "email", "password1", "password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "Email"
+        self.fields["email"].widget.attrs.pop("placeholder", None)
+        self.fields["email"].error_messages["invalid"] = "Enter an email address like name@example.org."
+        self.fields["password1"].widget.attrs.pop("placeholder", None)
+        self.fields["password2"].label = "Password again"
+        self.fields["password2"].widget.attrs.pop("placeholder", None)
+        self.fields["password2"].help_text = "The same password, to be sure it is typed as you meant."
         plain_messages(self)
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        users = get_user_model().objects
-        if users.filter(email__iexact=email).exists() or users.filter(username__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Sign in, or reset the password if you have forgotten it."
-            )
+        email = super().clean_email()
+        problem = signup_problem(email, pending_invitation(context.request))
+        if problem:
+            raise forms.ValidationError(problem)
         return email
 
     def clean(self):
         cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", "The two passwords are not the same. Type the same password twice.")
-        elif password1 and cleaned.get("email"):
-            user = get_user_model()(
-                username=cleaned["email"], email=cleaned["email"], first_name=cleaned.get("name", "")
+        # allauth's wording for a mismatch, in PeerPlan's.
+        if self.errors.get("password2") and cleaned.get("password1") != cleaned.get("password2"):
+            self.errors["password2"] = self.error_class(
+                ["The two passwords are not the same. Type the same password twice."]
             )
-            try:
-                password_validation.validate_password(password1, user)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
         return cleaned
 
-    def save(self):
-        return get_user_model().objects.create_user(
-            username=self.cleaned_data["email"],
-            email=self.cleaned_data["email"],
-            password=self.cleaned_data["password1"],
-            first_name=self.cleaned_data["name"].strip(),
-        )
+    def signup(self, request, user):
+        user.first_name = self.cleaned_data["name"]
+        user.save(update_fields=["first_name"])
 
 
 # Organisations and members ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
 from evidence.models import Finding
+from peerplan import notifications
 from peerplan.models import (
     Checklist,
     ImplementationPhase,
@@ -263,6 +264,7 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
         if seen_version is not None and current.version != seen_version:
             # The action changed after the person opened its history: restoring now would overwrite that.
             raise Conflict(current)
+        previous_owner_id = current.owner_id
         for name in RESTORED_FIELDS:
             attname = Mitigation._meta.get_field(name).attname
             setattr(current, attname, getattr(record, attname))
@@ -289,4 +291,5 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
             f"Restored the version of {date_format(localtime(record.history_date), DATETIME_FORMAT)}"
         )
         current.save()
+        notifications.assigned(mitigation=current, previous_owner_id=previous_owner_id, by=by)
     return current, notes

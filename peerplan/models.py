@@ -27,6 +27,10 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members must set up two-factor sign-in before they see the organisation's data.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -92,6 +96,27 @@ def display_name(user):
     if user is None:
         return ""
     return user.get_full_name() or user.email or user.username
+
+
+class SignOnDomain(models.Model):
+    """An email domain whose people, signing in for the first time through single sign-on with an email
+    their provider has verified, join an organisation with a role (set by the site administrator)."""
+
+    domain = models.CharField(
+        max_length=253, unique=True, help_text="Like nhs.net: the part of the email after the @, lower case."
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="sign_on_domains")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self):
+        return f"{self.domain} joins {self.organisation} as {self.get_role_display().lower()}"
+
+    def clean(self):
+        # The admin's form calls this: people type "@NHS.net" as often as "nhs.net".
+        self.domain = self.domain.strip().lower().lstrip("@")
 
 
 def new_invitation_token():
@@ -655,3 +680,10 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.recipient} on {self.sent_on}"
+
+
+# Comments, notifications and attachments live in their own modules; importing them here registers their
+# models with the app.
+from peerplan.attachments import Attachment  # noqa: E402, F401
+from peerplan.comments import Comment  # noqa: E402, F401
+from peerplan.notifications import Notification, NotificationPreference  # noqa: E402, F401

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from evidence.models import Finding, Valence
+from peerplan import notifications
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -69,7 +70,12 @@ def invite(*, organisation, email, role, by):
     by_membership = Membership.objects.get(organisation=organisation, user=by)
     if role not in dict(by_membership.grantable_roles()):
         raise PlanningRuleError("Only an owner can invite another owner.")
-    return Invitation.objects.create(organisation=organisation, email=email.strip().lower(), role=role, invited_by=by)
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            organisation=organisation, email=email.strip().lower(), role=role, invited_by=by
+        )
+        notifications.invited(invitation=invitation, by=by)
+    return invitation
 
 
 def accept_invitation(*, token, user):
@@ -113,8 +119,11 @@ def change_role(*, membership, role, by):
             raise PlanningRuleError("Only an owner can make someone an owner or change an owner's role.")
         if membership.role == Role.OWNER and role != Role.OWNER and _owners_left_without(membership) == 0:
             raise PlanningRuleError(f"{membership.display_name} is the last owner. Make someone else an owner first.")
+        changed = membership.role != role
         membership.role = role
         membership.save(update_fields=["role"])
+        if changed:
+            notifications.role_changed(membership=membership, by=by)
     return membership
 
 
@@ -301,7 +310,7 @@ MITIGATION_FIELDS = [
 ]
 
 
-def update_mitigation(*, mitigation_id, changes, version):
+def update_mitigation(*, mitigation_id, changes, version, by=None):
     """Apply changes only if nobody has saved since `version`; otherwise raise Conflict (nothing applied).
 
     The row is read under a lock and saved with instance.save() (not queryset.update()) so that
@@ -317,10 +326,13 @@ def update_mitigation(*, mitigation_id, changes, version):
         )
         if current.version != version:
             raise Conflict(current)
+        previous_owner_id = current.owner_id
         for field, value in changes.items():
             setattr(current, field, value)
         current.version = version + 1
         current.save()
+        # Every path that changes the owner comes through here: the new owner is told, in this transaction.
+        notifications.assigned(mitigation=current, previous_owner_id=previous_owner_id, by=by)
     return current
 
 
@@ -367,7 +379,7 @@ def _describe(name, value):
     return name
 
 
-def bulk_update_mitigations(*, actions, versions, changes):
+def bulk_update_mitigations(*, actions, versions, changes, by=None):
     """Apply the same changes to many actions, each through update_mitigation, so each keeps its own
     history entry and the optimistic-locking rule holds: an action changed after the person saw it
     (its version moved on) is not touched."""
@@ -379,7 +391,7 @@ def bulk_update_mitigations(*, actions, versions, changes):
                 result.already.append(action)
                 continue
             try:
-                update_mitigation(mitigation_id=action.pk, changes=changes, version=versions[action.pk])
+                update_mitigation(mitigation_id=action.pk, changes=changes, version=versions[action.pk], by=by)
             except Conflict:
                 result.stale.append(action)
             else:
@@ -396,6 +408,7 @@ def create_mitigation(*, changes, by, item=None, items=None):
             setattr(mitigation, field, value)
         mitigation.save()
         mitigation.items.set(items)
+        notifications.assigned(mitigation=mitigation, previous_owner_id=None, by=by)
     return mitigation
 
 

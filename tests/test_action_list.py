@@ -129,7 +129,8 @@ def test_it_runs_the_same_queries_whatever_the_size(client, org_a, manager, plan
     client.force_login(manager)
     # session, user, organisation, membership, the checklist filter's lookup, count, page of actions,
     # the challenges those actions address, the person's roles and the members an action can be given to
-    # (for the in-place edits), the bulk form's members, then the three drop-downs (checklists, owners, themes)
-    with django_assert_num_queries(14):
+    # (for the in-place edits), the bulk form's members, then the three drop-downs (checklists, owners, themes),
+    # the bell's unread count
+    with django_assert_num_queries(15):
         response = client.get("/app/orgs/northside/actions/", {"checklist": checklist.pk, "status": "blocked"})
     assert response.status_code == 200

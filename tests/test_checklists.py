@@ -160,7 +160,8 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     client.get(f"/app/checklists/{checklist.pk}/")  # the evidence facts are cached once for every checklist
     # session, user, checklist, membership, items with counts and coverage, the cached evidence facts,
     # items for the stakeholder lens, coverage, live mitigations per phase, phases, co-production,
-    # uncovered items for the leverage ranking, suggestions and their themes, actions adopted twice.
-    with django_assert_num_queries(15):
+    # uncovered items for the leverage ranking, suggestions and their themes, actions adopted twice, the bell's
+    # unread count.
+    with django_assert_num_queries(16):
         response = client.get(f"/app/checklists/{checklist.pk}/")
     assert response.status_code == 200

@@ -51,7 +51,7 @@ def test_the_demo_organisation_has_a_member_in_each_role_who_can_sign_in(client)
     for username in roles:
         assert username in output
     assert DEMO_PASSWORD in output
-    response = client.post("/accounts/login/", {"username": "viewer@demo.peerplan.test", "password": DEMO_PASSWORD})
+    response = client.post("/accounts/login/", {"login": "viewer@demo.peerplan.test", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(get_user_model().objects.get(username="viewer@demo.peerplan.test").pk)
 

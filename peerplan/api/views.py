@@ -230,11 +230,11 @@ def checklist(request, pk):
 
 
 def _items():
-    # Published order, spelled out: Meta.ordering does not apply to a query with GROUP BY (the count).
+    # Published order, spelled out (Item has no default ordering).
     return (
         Item.objects.select_related("finding__theme__category")
         .annotate(mitigation_count=Count("mitigations"))
-        .order_by(*Item._meta.ordering, "pk")
+        .in_published_order()
     )
 
 
@@ -389,7 +389,11 @@ def mitigation(request, pk):
     mitigation, _ = scope.load_mitigation(request, pk, need=EDIT)
     sent = _valid(MitigationWriteSerializer, request.data, partial=True)
     saved = writes.update_mitigation(
-        mitigation=mitigation, sent=sent, tags=writes.if_match(request), current_state=_mitigation_data
+        mitigation=mitigation,
+        sent=sent,
+        tags=writes.if_match(request),
+        current_state=_mitigation_data,
+        by=request.user,
     )
     saved = _mitigations().get(pk=saved.pk)
     return _with_etag(Response(_mitigation_data(saved)), writes.mitigation_etag(saved))

@@ -120,7 +120,7 @@ def mitigation_quick(request, pk):
         return _quick_answer(request, saved, back, "unchanged")
     try:
         result = planning.update_mitigation(
-            mitigation_id=mitigation.pk, changes=changes, version=form.cleaned_data["version"]
+            mitigation_id=mitigation.pk, changes=changes, version=form.cleaned_data["version"], by=request.user
         )
     except planning.Conflict as conflict:
         return _quick_answer(request, conflict.current, back, "conflict", status=409, chosen=chosen)
@@ -185,7 +185,7 @@ def actions_bulk(request, slug):
     if not changes:
         messages.error(request, "Choose what to set: a status, an owner or a due date. Nothing was changed.")
         return redirect(back)
-    result = planning.bulk_update_mitigations(actions=actions, versions=selected, changes=changes)
+    result = planning.bulk_update_mitigations(actions=actions, versions=selected, changes=changes, by=request.user)
     for message in result.messages(changes):
         (messages.warning if message.startswith("Not changed") else messages.success)(request, message)
     return redirect(back)

@@ -11,6 +11,7 @@ from peerplan import history, pages, planning, tracking
 from peerplan.access import EDIT, OWN, READ, load_checklist, load_item, load_mitigation, load_organisation
 from peerplan.forms import ChecklistCreateForm, ChecklistForm, ItemDecisionForm, MitigationForm
 from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation
+from peerplan.views import collaboration
 
 
 @login_required
@@ -139,7 +140,7 @@ def item(request, pk):
         status = 400
     else:
         status = 200
-    context = pages.item_page(item, membership)
+    context = {**pages.item_page(item, membership), **collaboration.discussion(membership=membership, item=item)}
     pages.prepare_quick_edit(context["mitigations"], request.user)
     context |= {
         "form": form,
@@ -238,7 +239,10 @@ def mitigation_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             planning.update_mitigation(
-                mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"]
+                mitigation_id=mitigation.pk,
+                changes=form.changes(),
+                version=form.cleaned_data["version"],
+                by=request.user,
             )
         except planning.Conflict as conflict:
             current = conflict.current

@@ -8,6 +8,7 @@ typing), where every control reached must show a visible focus indicator."""
 import re
 from datetime import date, timedelta
 
+from django.core import mail
 from playwright.sync_api import expect
 
 from tests.browser.helpers import Keyboard, Mouse, numbers
@@ -31,7 +32,12 @@ def _plan(person, base_url):
     person.fill(page.get_by_label(re.compile(r"^\s*Password\*?\s*$")), PASSWORD)
     person.fill(page.get_by_label("Password again"), PASSWORD)
     person.press(page.get_by_role("button", name="Create account"))
-    expect(messages).to_contain_text("Your account is ready. Welcome to PeerPlan.")
+    expect(h1).to_have_text("Check your email")
+    # The confirmation link from the email (the test mailbox), opened in the same browser.
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mail.outbox[-1].body).group(0)
+    page.goto(link)
+    person.press(page.get_by_role("button", name="Confirm"))
+    expect(messages).to_contain_text("Your email is confirmed and your account is ready. Welcome to PeerPlan.")
     expect(h1).to_have_text("Your organisations")
     expect(page.get_by_text("You do not belong to an organisation yet.")).to_be_visible()
 
