@@ -183,11 +183,12 @@ def test_the_review_pages_run_a_fixed_number_of_queries(
     item = challenges(checklist)[12]
     client.force_login(planner)
     # session, user, item (with finding, theme, category, checklist, organisation), membership, the
-    # challenges in order, the finding's references, perspectives, their references, the source.
-    with django_assert_num_queries(9):
+    # challenges in order, the finding's references, perspectives, their references, the source, the
+    # bell's unread count.
+    with django_assert_num_queries(10):
         assert client.get(f"/app/items/{item.pk}/review/").status_code == 200
-    # session, user, checklist, membership, the challenges with who decided them.
-    with django_assert_num_queries(5):
+    # session, user, checklist, membership, the challenges with who decided them, the bell's unread count.
+    with django_assert_num_queries(6):
         assert client.get(f"/app/checklists/{checklist.pk}/review/summary/").status_code == 200
     # session, user, item, membership, the challenges in order; then the save (a savepoint, the update,
     # its history row, release) happens in the same request.
