@@ -36,7 +36,8 @@ def test_the_account_page_reads_the_same_number_of_queries_whatever_the_person_h
         SocialAccount.objects.create(user=planner, provider=f"idp{n}", uid=str(n), extra_data={})
     client.force_login(planner)
     # session, user, configured apps, social accounts, email addresses, authenticators, the two-factor rule,
-    # and the configured apps again for the page's CSP (SingleSignOnFormActionMiddleware)
-    with django_assert_num_queries(8):
+    # the configured apps again for the page's CSP (SingleSignOnFormActionMiddleware), and the unread
+    # notifications in the navigation
+    with django_assert_num_queries(9):
         response = client.get("/accounts/")
     assert response.status_code == 200
