@@ -26,7 +26,8 @@ for number in range({people}):
     user = User.objects.create_user(f"p{{number}}", f"p{{number}}@example.org", "x")
     Membership.objects.create(organisation=organisation, user=user, role="planner")
     for n in range(2):  # two each: one email per person, batched
-        action = Mitigation.objects.create(item=item, checklist=checklist, action=f"A{{number}}-{{n}}")
+        action = Mitigation.objects.create(checklist=checklist, action=f"A{{number}}-{{n}}")
+        action.items.add(item)
         planning.update_mitigation(mitigation_id=action.pk, changes={{"owner": user}}, version=1, by=owner)
 print("ok")
 """
