@@ -311,6 +311,7 @@ def record_scheduled(today, now=None):
     """Notifications for actions that became overdue and "does not apply" decisions due for re-review,
     once per action and due date (or item and re-review date), however often it runs. Returns how many."""
     from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
 
     now = now or timezone.now()
     made = 0
@@ -327,8 +328,10 @@ def record_scheduled(today, now=None):
     rereview = (
         Item.objects.rereview_due(today)
         .exclude(checklist__status="archived")
-        .annotate(decided_by=Subquery(last_changed_by))
-        .filter(decided_by__isnull=False, checklist__organisation__memberships__user=models.F("decided_by"))
+        # Who decided: the item records it since the review state (planning); earlier decisions only in
+        # its history.
+        .annotate(decider=Coalesce("decided_by", Subquery(last_changed_by), output_field=models.IntegerField()))
+        .filter(decider__isnull=False, checklist__organisation__memberships__user=models.F("decider"))
         .select_related("checklist")
     )
     users = {}
@@ -336,12 +339,12 @@ def record_scheduled(today, now=None):
     if rereview_candidates:
         from django.contrib.auth import get_user_model
 
-        ids = {item.decided_by for item in rereview_candidates}
+        ids = {item.decider for item in rereview_candidates}
         users = get_user_model().objects.in_bulk(ids)
     candidates += [
-        (users[i.decided_by], f"rereview:{i.pk}:{i.rereview_on}", {"item": i}, i.checklist.organisation_id)
+        (users[i.decider], f"rereview:{i.pk}:{i.rereview_on}", {"item": i}, i.checklist.organisation_id)
         for i in rereview_candidates
-        if i.decided_by in users
+        if i.decider in users
     ]
     if not candidates:
         return 0

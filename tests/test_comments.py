@@ -213,10 +213,10 @@ def test_the_action_page_runs_a_fixed_number_of_queries(
     for n in range(count):
         comments.post_comment(body=f"Note {n} for @Maya", by=planner, organisation=org_a, mitigation=action)
     client.force_login(planner)
-    # session, user, action (with checklist, organisation, item, finding, theme, category, owner, suggestion,
-    # phase), membership; comments with authors, their mentions; attachments; removed attachments;
-    # members to mention; the bell's unread count
-    with django_assert_num_queries(10):
+    # session, user, action (with checklist, organisation, owner, suggestion, phase), the challenges it
+    # addresses (with finding, theme, category), membership; comments with authors, their mentions;
+    # attachments; removed attachments; members to mention; the bell's unread count
+    with django_assert_num_queries(11):
         response = client.get(f"/app/mitigations/{action.pk}/")
     assert response.status_code == 200
     assert response.content.decode().count('class="comment ') == count
