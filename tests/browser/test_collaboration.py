@@ -79,12 +79,12 @@ def test_an_owner_assigns_an_action_and_the_assignee_gets_one_email_and_one_noti
     sign_in(page, base, "olive@example.org")
     # A new action on "Workload", due in a month (an overdue one would add an "overdue" notification).
     page.goto(f"{base}/app/items/{item_for(tracked_checklist, 'Workload').pk}/")
-    page.get_by_role("link", name="Add your own mitigation").click()
+    page.get_by_role("link", name="Add your own action").click()
     page.get_by_label("What will be done").fill(NEW_ACTION)
     page.get_by_label("Owner (a member of this organisation)").select_option(label="Pat (pat@example.org)")
     page.get_by_label("Due date").fill((date.today() + timedelta(days=30)).isoformat())
-    page.get_by_role("button", name="Save mitigation").click()
-    expect(page.locator(".messages")).to_contain_text("The mitigation is saved.")
+    page.get_by_role("button", name="Save action").click()
+    expect(page.locator(".messages")).to_contain_text("The action is saved.")
 
     assert mail.outbox == []  # the page sent nothing; cron's run does
     call_command("send_notifications", verbosity=0)
