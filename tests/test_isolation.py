@@ -216,8 +216,10 @@ def test_someone_elses_notification_is_a_404_to_members_and_outsiders_alike(
     url = reverse(f"peerplan:{name}", kwargs={"pk": notification.pk})
     for person in (manager, outsider):
         client.force_login(person)
-        assert client.get(url).status_code == 404, f"GET {url} as {person}"
-        assert client.post(url).status_code == 404, f"POST {url} as {person}"
+        # 405 where the URL does not take that method at all (answered before anything is loaded).
+        assert client.get(url).status_code in (404, 405), f"GET {url} as {person}"
+        assert client.post(url).status_code in (404, 405), f"POST {url} as {person}"
+        assert 404 in (client.get(url).status_code, client.post(url).status_code), url
     assert Notification.objects.get(pk=notification.pk).read_at is None
 
 

@@ -4,23 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from peerplan import attachments, comments, notifications
 from peerplan.access import EDIT, MANAGE, READ, load_attachment, load_comment, load_item, load_mitigation
-
-SAFE = ("GET", "HEAD")
-
-
-def only(request, *methods):
-    """A 405 for any other method, or None; called after the scoped loader, so an outsider gets its 404."""
-    if request.method not in methods:
-        return HttpResponseNotAllowed(methods)
-    return None
-
 
 NOTIFICATIONS_PAGE_SIZE = 30
 
@@ -71,11 +62,10 @@ def _comment_refused(request, error, *, body, action, back, status=400):
 
 
 @login_required
+@require_POST
 def item_comment(request, pk):
     """Post a comment on an item. Viewers comment too: a comment changes no plan."""
     item, membership = load_item(request, pk, need=READ)
-    if refused := only(request, "POST"):
-        return refused
     body = request.POST.get("body", "")
     try:
         comment = comments.post_comment(body=body, by=request.user, organisation=item.checklist.organisation, item=item)
@@ -88,11 +78,10 @@ def item_comment(request, pk):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def mitigation_discussion(request, pk):
     """The action's own page: what it is, its comments and its attachments; POST adds a comment."""
     mitigation, membership = load_mitigation(request, pk, need=READ)
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
     if request.method == "POST":
         body = request.POST.get("body", "")
         try:
@@ -116,25 +105,20 @@ def mitigation_discussion(request, pk):
     )
 
 
-def _back_to(comment):
-    return comment.target_url()
-
-
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def comment_edit(request, pk):
     comment, membership = load_comment(request, pk)
     if not comment.can_change(request.user):
         raise PermissionDenied("Only the person who wrote a comment can change it.")
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
     body = request.POST.get("body", "") if request.method == "POST" else comment.body
     if request.method == "POST":
         try:
             comments.edit_comment(comment=comment, body=body, by=request.user)
         except comments.CommentRuleError as error:
-            return _comment_refused(request, error, body=body, action=request.path, back=_back_to(comment))
+            return _comment_refused(request, error, body=body, action=request.path, back=comment.target_url())
         messages.success(request, "Your comment is changed. The earlier text is kept in its history.")
-        return redirect(_back_to(comment))
+        return redirect(comment.target_url())
     return render(
         request,
         "peerplan/collaboration/comment_form.html",
@@ -142,20 +126,19 @@ def comment_edit(request, pk):
             "comment": comment,
             "body": body,
             "action": request.path,
-            "back": _back_to(comment),
+            "back": comment.target_url(),
             "earlier": list(comment.history.select_related("history_user").order_by("-history_date")[1:]),
         },
     )
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def comment_delete(request, pk):
     comment, membership = load_comment(request, pk)
     if not comment.can_change(request.user):
         raise PermissionDenied("Only the person who wrote a comment can delete it.")
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
-    back = _back_to(comment).split("#")[0] + "#comments"
+    back = comment.target_url().split("#")[0] + "#comments"
     if request.method == "POST":
         comments.delete_comment(comment=comment, by=request.user)
         messages.success(request, "Your comment is deleted.")
@@ -164,11 +147,10 @@ def comment_delete(request, pk):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def comment_hide(request, pk):
     """Managers hide a comment with a reason, shown in its place."""
     comment, membership = load_comment(request, pk, need=MANAGE)
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
     error = None
     reason = request.POST.get("reason", "")
     if request.method == "POST":
@@ -178,11 +160,11 @@ def comment_hide(request, pk):
             error = str(refusal)
         else:
             messages.success(request, "The comment is hidden. Its text is kept in the history.")
-            return redirect(_back_to(comment))
+            return redirect(comment.target_url())
     return render(
         request,
         "peerplan/collaboration/comment_hide.html",
-        {"comment": comment, "reason": reason, "error": error, "back": _back_to(comment)},
+        {"comment": comment, "reason": reason, "error": error, "back": comment.target_url()},
         status=400 if error else 200,
     )
 
@@ -208,18 +190,16 @@ def _attach(request, *, item=None, mitigation=None, back):
 
 
 @login_required
+@require_POST
 def item_attachment_add(request, pk):
     item, membership = load_item(request, pk, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
     return _attach(request, item=item, back=reverse("peerplan:item", args=[item.pk]) + "#attachments")
 
 
 @login_required
+@require_POST
 def mitigation_attachment_add(request, pk):
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
     return _attach(
         request,
         mitigation=mitigation,
@@ -233,10 +213,9 @@ DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'; base-uri 'n
 
 
 @login_required
+@require_safe
 def attachment_download(request, pk):
     attachment, membership = load_attachment(request, pk)
-    if refused := only(request, *SAFE):
-        return refused
     try:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, OSError):
@@ -256,12 +235,11 @@ def attachment_download(request, pk):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def attachment_delete(request, pk):
     attachment, membership = load_attachment(request, pk, need=EDIT)
     if not attachment.can_delete(request.user, membership):
         raise PermissionDenied("Only the person who added a file, or a manager, can remove it.")
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
     if attachment.mitigation_id:
         back = reverse("peerplan:mitigation_discussion", args=[attachment.mitigation_id]) + "#attachments"
     else:
@@ -283,47 +261,42 @@ def _own_notification(request, pk):
 
 
 @login_required
+@require_safe
 def notification_list(request):
-    if refused := only(request, *SAFE):
-        return refused
     listing = notifications.Notification.objects.filter(recipient=request.user).for_listing()
     page = Paginator(listing, NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "peerplan/collaboration/notifications.html", {"page": page})
 
 
 @login_required
+@require_safe
 def notification_open(request, pk):
     """Follow a notification to its object, marking it read on the way."""
     notification = _own_notification(request, pk)
-    if refused := only(request, *SAFE):
-        return refused
     notifications.mark_read(user=request.user, pk=notification.pk)
     return redirect(notification.target_url())
 
 
 @login_required
+@require_POST
 def notification_read(request, pk):
     notification = _own_notification(request, pk)
-    if refused := only(request, "POST"):
-        return refused
     notifications.mark_read(user=request.user, pk=notification.pk)
     return redirect("peerplan:notifications")
 
 
 @login_required
+@require_POST
 def notification_read_all(request):
-    if refused := only(request, "POST"):
-        return refused
     count = notifications.mark_read(user=request.user)
     messages.success(request, f"{count} notification{'' if count == 1 else 's'} marked as read.")
     return redirect("peerplan:notifications")
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def notification_preferences(request):
     """Per kind: in PeerPlan and by email, in PeerPlan only, or off."""
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
     current = notifications.preferences(request.user)
     error = None
     if request.method == "POST":
@@ -351,9 +324,8 @@ def notification_preferences(request):
 # The token in the link is the credential (signed, expiring, for one person and one kind), so this works
 # without signing in, and mail programs' one-click unsubscribe (RFC 8058) POSTs without a CSRF token.
 @csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token):
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
     found = notifications.read_unsubscribe_token(token)
     if found is None:
         return render(request, "peerplan/collaboration/unsubscribe.html", {"invalid": True}, status=404)
