@@ -12,7 +12,37 @@ from evidence.models import Category, Finding, Perspective, Reference, Source, T
 
 
 class EvidenceAdmin(SimpleHistoryAdmin):
-    """Base for every evidence admin: changes are kept in the history and reach the public pages at once."""
+    """Base for every evidence admin: changes are kept in the history and reach the public pages at once.
+
+    Curators see only the published sources: an organisation's own evidence is that organisation's alone.
+    """
+
+    # The path from the model to its source, for keeping organisations' own evidence out of the admin.
+    source_path = "source"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(**{f"{self.source_path}__organisation__isnull": True})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Drop-downs offer published evidence only.
+        related = db_field.related_model
+        paths = {
+            Source: "organisation",
+            Category: "source__organisation",
+            Theme: "category__source__organisation",
+            Finding: "theme__category__source__organisation",
+        }
+        if related in paths:
+            kwargs["queryset"] = related.objects.filter(**{f"{paths[related]}__isnull": True})
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if related is Reference:
+            kwargs["queryset"] = Reference.objects.filter(source__organisation__isnull=True).select_related("source")
+        elif related is Theme:
+            kwargs["queryset"] = Theme.objects.published().in_published_order()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -33,12 +63,21 @@ class EvidenceAdmin(SimpleHistoryAdmin):
 
 @admin.register(Source)
 class SourceAdmin(EvidenceAdmin):
-    list_display = ["title", "journal", "year", "doi"]
-    search_fields = ["title", "authors", "doi"]
+    list_display = ["name", "version", "title", "year", "licence"]
+    search_fields = ["name", "title", "authors", "doi"]
+    readonly_fields = ["version"]
     fieldsets = [
-        (None, {"fields": ["title", "authors", "journal", "year", "volume", "article", "doi", "table"]}),
-        ("Shown with the evidence", {"fields": ["caveat", "footnotes"]}),
+        (None, {"fields": ["name", "slug", "version"]}),
+        (
+            "How to cite",
+            {"fields": ["title", "authors", "journal", "year", "volume", "article", "doi", "url", "table"]},
+        ),
+        ("Provenance", {"fields": ["licence", "provenance"]}),
+        ("Shown with the evidence", {"fields": ["heading", "caveat", "footnotes"]}),
     ]
+
+    def get_queryset(self, request):
+        return super(EvidenceAdmin, self).get_queryset(request).filter(organisation__isnull=True)
 
 
 class CitationFilter(admin.SimpleListFilter):
@@ -58,13 +97,19 @@ class CitationFilter(admin.SimpleListFilter):
 
 @admin.register(Reference)
 class ReferenceAdmin(EvidenceAdmin):
-    list_display = ["number", "citation"]
+    list_display = ["number", "source", "citation"]
+    fields = ["source", "number", "citation"]
+    list_select_related = ["source"]
     list_display_links = ["number"]
     list_editable = ["citation"]
     list_filter = [CitationFilter]
     search_fields = ["citation"]
     search_help_text = "Search by reference number (e.g. 23) or by words of the citation."
-    ordering = ["number"]
+    ordering = ["source", "number"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A reference belongs to its source's numbering for good.
+        return ["source"] if obj else []
 
     def get_search_results(self, request, queryset, search_term):
         # "23" or "[23]" finds reference 23; any other text searches the citations.
@@ -85,9 +130,11 @@ class ThemeInline(admin.TabularInline):
 
 @admin.register(Category)
 class CategoryAdmin(EvidenceAdmin):
-    list_display = ["name", "position"]
+    list_display = ["name", "source", "position"]
+    list_filter = ["source"]
+    list_select_related = ["source"]
     search_fields = ["name"]
-    ordering = ["position"]
+    ordering = ["source", "position"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ThemeInline]
 
@@ -104,9 +151,11 @@ class FindingInline(admin.StackedInline):
 
 @admin.register(Theme)
 class ThemeAdmin(EvidenceAdmin):
+    source_path = "category__source"
     list_display = ["name", "category", "position"]
-    list_filter = ["category", "findings__valence"]
+    list_filter = ["category__source", "category", "findings__valence"]
     list_select_related = ["category"]
+    filter_horizontal = ["related"]
     search_fields = ["name", "findings__perspectives__summary"]
     ordering = ["category__position", "position"]
     prepopulated_fields = {"slug": ["name"]}
@@ -131,14 +180,23 @@ class PerspectiveInline(admin.StackedInline):
 
 @admin.register(Finding)
 class FindingAdmin(EvidenceAdmin):
+    source_path = "theme__category__source"
     list_display = ["__str__", "theme", "valence", "references_shown", "evidence_changed_at"]
     list_filter = ["valence", "theme__category", "theme"]
     list_select_related = ["theme"]
     search_fields = ["theme__name", "perspectives__summary"]
     ordering = ["theme__category__position", "theme__position", "position"]
     filter_horizontal = ["references"]
-    readonly_fields = ["evidence_changed_at"]
-    fields = ["theme", "position", "valence", "references", "evidence_changed_at"]
+    readonly_fields = ["evidence_changed_at", "added_in_version", "retired_in_version"]
+    fields = [
+        "theme",
+        "position",
+        "valence",
+        "references",
+        "evidence_changed_at",
+        "added_in_version",
+        "retired_in_version",
+    ]
     inlines = [PerspectiveInline]
 
     def get_queryset(self, request):
@@ -162,6 +220,7 @@ class FindingAdmin(EvidenceAdmin):
 
 @admin.register(Perspective)
 class PerspectiveAdmin(EvidenceAdmin):
+    source_path = "finding__theme__category__source"
     list_display = ["finding", "group", "position", "summary_start"]
     list_filter = ["group", "finding__valence", "finding__theme__category", "finding__theme"]
     list_select_related = ["finding__theme"]

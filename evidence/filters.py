@@ -9,8 +9,14 @@ from dataclasses import dataclass, field
 
 from evidence.models import StakeholderGroup
 
-VALENCE_CHOICES = [("benefit", "Benefit"), ("challenge", "Challenge"), ("none", "None given")]
-PARAMS = ("q", "valence", "group", "ref")
+VALENCE_CHOICES = [
+    ("benefit", "Benefit"),
+    ("challenge", "Challenge"),
+    ("facilitator", "Facilitator"),
+    ("barrier", "Barrier"),
+    ("none", "None given"),
+]
+PARAMS = ("q", "valence", "group", "ref", "source")
 MAX_SEARCH = 200
 MAX_REF_DIGITS = 9
 
@@ -41,6 +47,7 @@ class EvidenceFilter:
     valence: str = ""
     group: str = ""
     ref: int | None = None
+    source: str = ""
     raw: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
 
@@ -57,8 +64,8 @@ class EvidenceFilter:
                 self.valence = raw["valence"]
             else:
                 self.errors["valence"] = (
-                    f"“{raw['valence']}” is not a valence: choose benefit, challenge or none given. "
-                    "This filter was not applied."
+                    f"“{raw['valence']}” is not a kind of finding: choose benefit, challenge, facilitator, "
+                    "barrier or none given. This filter was not applied."
                 )
         if raw["group"]:
             if raw["group"] in StakeholderGroup.values:
@@ -80,9 +87,22 @@ class EvidenceFilter:
                 )
         return self
 
+    def check_source(self, sources):
+        """The source filter names one of the published sources (known only once they are loaded)."""
+        wanted = self.raw.get("source", "")
+        if not wanted:
+            return
+        if any(source.slug == wanted for source in sources):
+            self.source = wanted
+        else:
+            self.errors["source"] = (
+                f"“{wanted}” is not one of the sources ({', '.join(s.name for s in sources)}). "
+                "This filter was not applied."
+            )
+
     @property
     def is_active(self):
-        return bool(self.q or self.valence or self.group or self.ref is not None)
+        return bool(self.q or self.valence or self.group or self.ref is not None or self.source)
 
     def cache_parts(self):
         """Everything the rendered page depends on: the cleaned values and what was typed."""
@@ -111,6 +131,8 @@ class EvidenceFilter:
         """Categories in published order, each with its matching themes, findings and perspectives."""
         categories = {}
         for theme in themes:
+            if self.source and theme.category.source.slug != self.source:
+                continue
             findings = []
             for finding in theme.findings.all():
                 if not self._finding_matches(finding):

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from evidence.models import Finding, Theme, Valence
+from evidence.models import TO_MITIGATE, Finding, Theme
 
 
 class Role(models.TextChoices):
@@ -207,7 +207,8 @@ class Priority(models.TextChoices):
 
 class ItemQuerySet(models.QuerySet):
     def challenges(self):
-        return self.filter(finding__valence=Valence.CHALLENGE)
+        """Items to mitigate: challenges and barriers (what a checklist plans for is a property of the kind)."""
+        return self.filter(finding__valence__in=TO_MITIGATE)
 
     def applicable_challenges(self):
         return self.challenges().filter(applies=True)
@@ -266,11 +267,13 @@ class Item(models.Model):
 
     @property
     def is_challenge(self):
-        return self.finding.valence == Valence.CHALLENGE
+        """Something to mitigate (a challenge or a barrier)."""
+        return self.finding.to_mitigate
 
     @property
     def is_benefit(self):
-        return self.finding.valence == Valence.BENEFIT
+        """Something to realise or build on (a benefit or a facilitator)."""
+        return self.finding.to_realise
 
 
 class MitigationStatus(models.TextChoices):

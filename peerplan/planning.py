@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
-from evidence.models import Finding, Valence
+from evidence.models import Finding, Source
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -134,14 +134,19 @@ def display_name(user):
 # Checklists and items ------------------------------------------------------------------------------
 
 
-def checklist_findings():
-    """The findings a checklist is made of, in published order: every challenge and every benefit.
+def checklist_findings(organisation):
+    """The findings a checklist is made of, in published order: every finding of a kind a checklist plans
+    for (challenges and barriers to mitigate, benefits and facilitators to realise), from the current
+    version of the published sources and of the organisation's own.
 
-    Findings with no valence (Table 6's "Offering treatment choice") are neither a challenge to guard
+    Findings with no kind (Table 6's "Offering treatment choice") are neither a challenge to guard
     against nor an outcome to choose, so they are not items; the evidence pages still show them.
     """
-    return Finding.objects.filter(valence__in=[Valence.CHALLENGE, Valence.BENEFIT]).order_by(
-        "theme__category__position", "theme__position", "position"
+    return (
+        Finding.objects.current()
+        .plannable()
+        .filter(theme__category__source__in=Source.objects.visible_to(organisation))
+        .order_by("theme__category__source", "theme__category__position", "theme__position", "position")
     )
 
 
@@ -162,8 +167,8 @@ def create_checklist_from_evidence(
         )
         checklist.save()
         items = [
-            Item(checklist=checklist, finding=finding, applies=finding.valence == Valence.CHALLENGE)
-            for finding in checklist_findings()
+            Item(checklist=checklist, finding=finding, applies=finding.to_mitigate)
+            for finding in checklist_findings(organisation)
         ]
         bulk_create_with_history(items, Item, default_user=by)
     return checklist

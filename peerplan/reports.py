@@ -15,7 +15,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from evidence.models import Perspective, Source, Valence
+from evidence.models import Perspective, Source
 from peerplan.models import LIVE_STATUSES, Item, Mitigation, MitigationStatus
 from peerplan.tracking import owner_label, progress_by_checklist
 
@@ -74,7 +74,7 @@ def export_items(checklist):
 def _listed(item):
     """Every challenge is listed (applies or not); a benefit only when the service selected it or
     has actions for it."""
-    return item.finding.valence == Valence.CHALLENGE or item.applies or bool(item.mitigations.all())
+    return item.finding.to_mitigate or item.applies or bool(item.mitigations.all())
 
 
 def _references(item):
@@ -109,7 +109,7 @@ def checklist_rows(items):
                 references,
             ]
         if not actions:
-            if finding.valence == Valence.CHALLENGE:
+            if finding.to_mitigate:
                 status = UNCOVERED if item.applies else DOES_NOT_APPLY
             else:
                 status = NO_ACTION_YET

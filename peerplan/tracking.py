@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from evidence.models import Theme, Valence
+from evidence.models import TO_MITIGATE, Theme
 from peerplan.models import (
     LIVE_STATUSES,
     OPEN_STATUSES,
@@ -159,7 +159,7 @@ def coverage_grid(checklists):
     checklists = list(checklists)
     live = Mitigation.objects.filter(item=OuterRef("pk"), status__in=LIVE_STATUSES)
     rows = (
-        Item.objects.filter(checklist__in=[c.pk for c in checklists], finding__valence=Valence.CHALLENGE)
+        Item.objects.filter(checklist__in=[c.pk for c in checklists], finding__valence__in=TO_MITIGATE)
         .annotate(is_covered=Exists(live))
         .values(
             "checklist_id",
