@@ -8,6 +8,7 @@ so rows that a checklist uses are protected from deletion, and a release retires
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -424,3 +425,21 @@ class Perspective(models.Model):
             if group and group not in groups:
                 groups.append(group)
         return groups
+
+
+class Release(models.Model):
+    """An evidence release a curator uploaded: previewed first, applied only when a curator says so."""
+
+    file_name = models.CharField(max_length=200)
+    data = models.JSONField(help_text="The release as uploaded.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self):
+        return f"{self.file_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"

@@ -54,7 +54,7 @@ def load_item(request, pk, need=READ, queryset=None):
     queryset = queryset if queryset is not None else Item.objects.all()
     item = get_object_or_404(
         queryset.filter(checklist__organisation__memberships__user=request.user).select_related(
-            "checklist__organisation", "finding__theme__category"
+            "checklist__organisation", "finding__theme__category__source"
         ),
         pk=pk,
     )

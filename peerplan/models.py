@@ -205,10 +205,19 @@ class Priority(models.TextChoices):
     LOW = "low", "Low"
 
 
+class RetiredChoice(models.TextChoices):
+    """A planner's answer for an item whose finding a release retired."""
+
+    UNDECIDED = "", "Not decided"
+    KEPT = "kept", "Kept in the plan"
+    CLOSED = "closed", "Closed"
+
+
 class ItemQuerySet(models.QuerySet):
     def challenges(self):
-        """Items to mitigate: challenges and barriers (what a checklist plans for is a property of the kind)."""
-        return self.filter(finding__valence__in=TO_MITIGATE)
+        """Items to mitigate: challenges and barriers (what a checklist plans for is a property of the kind),
+        leaving out those closed after a release retired their finding."""
+        return self.filter(finding__valence__in=TO_MITIGATE).exclude(retired_choice=RetiredChoice.CLOSED)
 
     def applicable_challenges(self):
         return self.challenges().filter(applies=True)
@@ -254,6 +263,16 @@ class Item(models.Model):
     evidence_reviewed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a planner last reviewed the evidence behind this item."
     )
+    evidence_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The version of the finding's source this item was decided against."
+    )
+    retired_choice = models.CharField(
+        max_length=10,
+        choices=RetiredChoice.choices,
+        blank=True,
+        default=RetiredChoice.UNDECIDED,
+        help_text="Kept or closed, once a release retired the finding.",
+    )
     history = HistoricalRecords()
 
     objects = ItemQuerySet.as_manager()
@@ -274,6 +293,16 @@ class Item(models.Model):
     def is_benefit(self):
         """Something to realise or build on (a benefit or a facilitator)."""
         return self.finding.to_realise
+
+    @property
+    def is_closed(self):
+        return self.retired_choice == RetiredChoice.CLOSED
+
+    def evidence_version_label(self):
+        """E.g. "Cooper et al. 2024, Table 6 version 1" (needs the finding's theme, category and source)."""
+        if self.evidence_version is None:
+            return ""
+        return f"{self.finding.theme.category.source.name} version {self.evidence_version}"
 
 
 class MitigationStatus(models.TextChoices):

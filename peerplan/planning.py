@@ -146,6 +146,7 @@ def checklist_findings(organisation):
         Finding.objects.current()
         .plannable()
         .filter(theme__category__source__in=Source.objects.visible_to(organisation))
+        .select_related("theme__category__source")
         .order_by("theme__category__source", "theme__category__position", "theme__position", "position")
     )
 
@@ -167,7 +168,12 @@ def create_checklist_from_evidence(
         )
         checklist.save()
         items = [
-            Item(checklist=checklist, finding=finding, applies=finding.to_mitigate)
+            Item(
+                checklist=checklist,
+                finding=finding,
+                applies=finding.to_mitigate,
+                evidence_version=finding.theme.category.source.version,
+            )
             for finding in checklist_findings(organisation)
         ]
         bulk_create_with_history(items, Item, default_user=by)
@@ -191,8 +197,14 @@ def decide_item(*, item, applies, reason="", rereview_on=None, priority=None, no
         item.priority = priority
     if note is not None:
         item.note = note
+    item.evidence_version = _source_version(item)
     item.save()
     return item
+
+
+def _source_version(item):
+    """The current version of the item's source: what a decision made now is made against."""
+    return Source.objects.filter(categories__themes__findings=item.finding_id).values_list("version", flat=True)[0]
 
 
 # Mitigations --------------------------------------------------------------------------------------
@@ -379,7 +391,8 @@ def adopt_for_uncovered(*, checklist, suggestion, by):
 @transaction.atomic
 def mark_evidence_reviewed(*, item, when=None):
     item.evidence_reviewed_at = when or timezone.now()
-    item.save(update_fields=["evidence_reviewed_at"])
+    item.evidence_version = _source_version(item)
+    item.save(update_fields=["evidence_reviewed_at", "evidence_version"])
 
 
 # Sign-in pauses ----------------------------------------------------------------------------------

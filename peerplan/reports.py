@@ -33,8 +33,9 @@ HEADERS = [
     "Phase",
     "Co-produced",
     "Evidence references",
+    "Decided against",
 ]
-COLUMN_WIDTHS = [34, 28, 30, 12, 12, 10, 60, 22, 12, 14, 18, 12, 18]
+COLUMN_WIDTHS = [34, 28, 30, 12, 12, 10, 60, 22, 12, 14, 18, 12, 18, 30]
 
 UNCOVERED = "Uncovered"
 DOES_NOT_APPLY = "Does not apply"
@@ -56,7 +57,7 @@ def export_items(checklist):
     queries: items, finding references, mitigations with owners and phases, perspectives)."""
     return list(
         Item.objects.filter(checklist=checklist)
-        .select_related("finding__theme__category")
+        .select_related("finding__theme__category__source")
         .prefetch_related(
             "finding__references",
             Prefetch(
@@ -96,6 +97,7 @@ def checklist_rows(items):
             item.get_priority_display(),
         ]
         references = _references(item)
+        version = item.evidence_version_label()
         actions = item.mitigations.all()
         for action in actions:
             yield [
@@ -107,13 +109,14 @@ def checklist_rows(items):
                 action.phase.name if action.phase_id else "",
                 "Yes" if action.co_produced else "No",
                 references,
+                version,
             ]
         if not actions:
             if finding.to_mitigate:
                 status = UNCOVERED if item.applies else DOES_NOT_APPLY
             else:
                 status = NO_ACTION_YET
-            yield [*common, "", "", None, status, "", "", references]
+            yield [*common, "", "", None, status, "", "", references, version]
 
 
 def filename(checklist, extension):

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from peerplan.views import accounts
 from peerplan.views import checklists as checklist_views
+from peerplan.views import evidence as evidence_views
 from peerplan.views import floor as floor_views
 from peerplan.views import home as home_views
 from peerplan.views import organisations as organisation_views
@@ -40,6 +41,8 @@ planning_patterns = [
     path("items/<int:pk>/", checklist_views.item, name="item"),
     path("items/<int:pk>/outcome/", checklist_views.item_outcome, name="item_outcome"),
     path("items/<int:pk>/reviewed/", checklist_views.item_reviewed, name="item_reviewed"),
+    path("items/<int:pk>/retired/", evidence_views.item_retired, name="item_retired"),
+    path("checklists/<int:pk>/evidence/add/", evidence_views.checklist_add_evidence, name="checklist_add_evidence"),
     path("items/<int:pk>/mitigations/new/", checklist_views.mitigation_create, name="mitigation_create"),
     path("items/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.suggestion_adopt, name="suggestion_adopt"),
     path("mitigations/<int:pk>/edit/", checklist_views.mitigation_edit, name="mitigation_edit"),

@@ -17,7 +17,13 @@ def make_checklist(org, title, by=None, status=ChecklistStatus.ACTIVE, review_da
     # With history, so the first edit of an item has a version to be compared with.
     bulk_create_with_history(
         [
-            Item(checklist=checklist, finding=finding, applies=finding.valence == Valence.CHALLENGE)
+            # Decided against Table 6 version 1, as create_checklist_from_evidence records it.
+            Item(
+                checklist=checklist,
+                finding=finding,
+                applies=finding.valence == Valence.CHALLENGE,
+                evidence_version=1,
+            )
             for finding in findings
         ],
         Item,

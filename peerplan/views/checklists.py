@@ -5,8 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 
-from evidence.models import Perspective, Source
-from peerplan import history, insights, planning
+from evidence.models import Perspective
+from peerplan import history, insights, planning, releases
 from peerplan.access import EDIT, OWN, READ, load_checklist, load_item, load_mitigation, load_organisation
 from peerplan.forms import ChecklistForm, ItemDecisionForm, MitigationForm
 from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation
@@ -40,6 +40,7 @@ def checklist(request, pk):
     if refused := only(request, *SAFE):
         return refused
     page = planning.checklist_page(checklist)
+    page["offers"] = releases.offers(checklist)
     return render(request, "peerplan/checklist.html", {"checklist": checklist, "membership": membership, **page})
 
 
@@ -150,7 +151,7 @@ def _item_context(item, membership):
         .select_related("phase")
         .order_by("position", "title")
     )
-    source = Source.objects.order_by("pk").first()
+    source = finding.theme.category.source
     evidence_updated = insights.evidence_updated(item)
     return {
         "item": item,
