@@ -73,4 +73,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("app/", include((planning_patterns, "peerplan"))),
+    path("api/", include("peerplan.api.urls")),
+    path("app/tokens/", include("peerplan.api.pages")),
 ]
