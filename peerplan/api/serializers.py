@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from evidence.cache import finding_facts
-from evidence.models import StakeholderGroup
+from evidence.models import StakeholderGroup, Valence
 from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role
 from peerplan.tracking import person_name
 
@@ -103,7 +103,7 @@ class ThemeRefSerializer(serializers.Serializer):
 class FindingRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     theme = ThemeRefSerializer()
-    valence = serializers.ChoiceField(choices=[("challenge", "Challenge"), ("benefit", "Benefit")])
+    valence = serializers.ChoiceField(choices=[(k, label) for k, label in Valence.choices if k])
     reference_numbers = serializers.SerializerMethodField(
         help_text="Every review the finding cites (its own references and its perspectives'), as numbered in Table 6."
     )
@@ -306,7 +306,7 @@ class PerspectiveSerializer(serializers.Serializer):
 
 class FindingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    valence = serializers.ChoiceField(choices=[("challenge", "Challenge"), ("benefit", "Benefit"), ("", "None given")])
+    valence = serializers.ChoiceField(choices=Valence.choices)
     reference_numbers = serializers.ListField(child=serializers.IntegerField())
     perspectives = PerspectiveSerializer(many=True)
 

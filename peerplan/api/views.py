@@ -424,7 +424,8 @@ def _theme_data(theme):
 @authentication_classes([TokenAuthentication])
 @permission_classes([AllowAny])
 def evidence(request):
-    source = Source.objects.order_by("pk").first()
+    # Published evidence only: never an organisation's own, and only the current version.
+    source = Source.objects.published().order_by("pk").first()
     data = {
         "source": {
             "citation": source.citation(),
@@ -434,7 +435,7 @@ def evidence(request):
         }
         if source
         else None,
-        "themes": [_theme_data(theme) for theme in Theme.objects.with_evidence()],
+        "themes": [_theme_data(theme) for theme in Theme.objects.published().current().with_evidence()],
     }
     return Response(EvidenceSerializer(data).data)
 
@@ -448,7 +449,7 @@ def evidence(request):
 @authentication_classes([TokenAuthentication])
 @permission_classes([AllowAny])
 def theme(request, slug):
-    theme = get_object_or_404(Theme.objects.with_evidence(), slug=slug)
+    theme = get_object_or_404(Theme.objects.published().current().with_evidence(), slug=slug)
     return Response(ThemeSerializer(_theme_data(theme)).data)
 
 
