@@ -118,8 +118,8 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     )
     client.force_login(owner)
     # session, user, item (with finding, theme, category, source, checklist, organisation), membership, the
-    # finding's references, perspectives, their references, mitigations, suggestions, the item's
-    # history for the timeline (its users come with it)
-    with django_assert_num_queries(10):
+    # finding's references, perspectives, their references, mitigations, suggestions, related themes of
+    # other sources, the item's history for the timeline (its users come with it)
+    with django_assert_num_queries(11):
         response = client.get(f"/app/items/{role_ambiguity.pk}/")
     assert response.status_code == 200

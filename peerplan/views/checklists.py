@@ -169,6 +169,7 @@ def _item_context(item, membership):
         "source": source,
         "mitigations": mitigations,
         "suggestions": [(s, s.pk in adopted) for s in suggestions],
+        "related": list(finding.theme.related_elsewhere()),
     }
 
 
