@@ -246,12 +246,7 @@ class Theme(models.Model):
     def related_elsewhere(self):
         """Current themes of other published sources that curators linked to this one, with their sources
         (one query)."""
-        return (
-            self.related.published()
-            .current()
-            .exclude(category__source=self.category.source_id)
-            .in_published_order()
-        )
+        return self.related.published().current().exclude(category__source=self.category.source_id).in_published_order()
 
     def valences(self):
         """The valences this theme reports, in published order (uses prefetched findings)."""
