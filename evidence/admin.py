@@ -143,7 +143,7 @@ class ThemeInline(admin.TabularInline):
 @admin.register(Category)
 class CategoryAdmin(EvidenceAdmin):
     list_display = ["name", "source", "position"]
-    list_filter = ["source"]
+    list_filter = [("source", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["source"]
     search_fields = ["name"]
     ordering = ["source", "position"]
@@ -165,7 +165,12 @@ class FindingInline(admin.StackedInline):
 class ThemeAdmin(EvidenceAdmin):
     source_path = "category__source"
     list_display = ["name", "category", "position"]
-    list_filter = ["category__source", "category", "findings__valence"]
+    # "Related only": the choices come from the published rows the curator can see.
+    list_filter = [
+        ("category__source", admin.RelatedOnlyFieldListFilter),
+        ("category", admin.RelatedOnlyFieldListFilter),
+        "findings__valence",
+    ]
     list_select_related = ["category"]
     filter_horizontal = ["related"]
     search_fields = ["name", "findings__perspectives__summary"]
@@ -194,7 +199,11 @@ class PerspectiveInline(admin.StackedInline):
 class FindingAdmin(EvidenceAdmin):
     source_path = "theme__category__source"
     list_display = ["__str__", "theme", "valence", "references_shown", "evidence_changed_at"]
-    list_filter = ["valence", "theme__category", "theme"]
+    list_filter = [
+        "valence",
+        ("theme__category", admin.RelatedOnlyFieldListFilter),
+        ("theme", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["theme"]
     search_fields = ["theme__name", "perspectives__summary"]
     ordering = ["theme__category__position", "theme__position", "position"]
@@ -234,7 +243,12 @@ class FindingAdmin(EvidenceAdmin):
 class PerspectiveAdmin(EvidenceAdmin):
     source_path = "finding__theme__category__source"
     list_display = ["finding", "group", "position", "summary_start"]
-    list_filter = ["group", "finding__valence", "finding__theme__category", "finding__theme"]
+    list_filter = [
+        "group",
+        "finding__valence",
+        ("finding__theme__category", admin.RelatedOnlyFieldListFilter),
+        ("finding__theme", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["finding__theme"]
     search_fields = ["summary", "finding__theme__name", "stakeholders"]
     ordering = [

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from evidence.models import Source
 from peerplan.models import Checklist, Item, Membership, Mitigation, Organisation
 
 READ, EDIT, MANAGE, OWN = "read", "edit", "manage", "own"
@@ -40,6 +41,14 @@ def load_organisation(request, slug, need=READ):
     membership = membership_for(request.user, organisation)
     _check(membership, need)
     return organisation, membership
+
+
+def load_own_source(request, slug, pk, need=READ):
+    """One of the organisation's own evidence sources: never another organisation's, never a published one."""
+    organisation, membership = load_organisation(request, slug)
+    source = get_object_or_404(Source.objects.of_organisation(organisation), pk=pk)
+    _check(membership, need)
+    return source, membership
 
 
 def load_checklist(request, pk, need=READ, queryset=None):

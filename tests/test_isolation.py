@@ -8,6 +8,8 @@ URLs that are not about one organisation's data are allowed through, by name, be
 import pytest
 from django.urls import get_resolver, reverse
 
+from evidence import own
+from evidence.models import Perspective, Source
 from peerplan import planning
 from peerplan.models import Checklist, Invitation, Item, Membership, Mitigation, SuggestedMitigation
 
@@ -48,6 +50,10 @@ def world(org_a, owner, planner, viewer, outsider):
     suggestion = SuggestedMitigation.objects.filter(themes=item.finding.theme_id, is_published=True).first()
     mitigation = planning.adopt_suggestion(item=item, suggestion=suggestion, by=owner)
     invitation = planning.invite(organisation=org_a, email="new@example.org", role="planner", by=owner)
+    own_source = own.create_own_source(organisation=org_a, name="Staff survey 2026", title="Our survey", year=2026)
+    own.add_own_finding(
+        source=own_source, heading="Support", theme="Supervision", kind="challenge", group="PSWs", summary="Ours."
+    )
     return {
         "slug": org_a.slug,
         "checklist": checklist.pk,
@@ -58,6 +64,7 @@ def world(org_a, owner, planner, viewer, outsider):
         "suggestion": suggestion.pk,
         "token": invitation.token,
         "history_id": mitigation.history.earliest().history_id,
+        "own_source": own_source.pk,
     }
 
 
@@ -85,6 +92,7 @@ def kwargs_for(route, world):
                 "mitigations": "mitigation",
                 "members": "membership",
                 "invitations": "invitation",
+                "evidence": "own_source",
             }
             if owner_of_pk not in mapping:
                 pytest.fail(f"isolation test does not know what the pk in {route!r} is: add it to kwargs_for")
@@ -104,6 +112,12 @@ def snapshot():
         ),
         "memberships": list(Membership.objects.order_by("pk").values_list("pk", "user_id", "role")),
         "invitations": list(Invitation.objects.order_by("pk").values_list("pk", "accepted_at")),
+        "own_evidence": list(
+            Perspective.objects.filter(finding__theme__category__source__organisation__isnull=False)
+            .order_by("pk")
+            .values_list("pk", "summary")
+        ),
+        "sources": list(Source.objects.order_by("pk").values_list("pk", "version", "name")),
     }
 
 
