@@ -9,8 +9,8 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from evidence.models import StakeholderGroup
-from peerplan.models import Checklist, ImplementationPhase, Item, Mitigation, Role
+from evidence.models import StakeholderGroup, Theme
+from peerplan.models import Checklist, ImplementationPhase, Item, Mitigation, MitigationStatus, Role, display_name
 
 DATE_ERROR = "Enter a date like 31/12/2026."
 # Browsers send date inputs as 2026-12-31; people typing into a plain box write 31/12/2026.
@@ -162,16 +162,11 @@ class InvitationForm(CrispyMixin, forms.Form):
     )
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.PLANNER)
 
-    def __init__(self, *args, can_invite_owner=False, **kwargs):
+    def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
         plain_messages(self)
-        if not can_invite_owner:
-            self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+        self.fields["role"].choices = membership.grantable_roles()
         self.fields["role"].error_messages["invalid_choice"] = "Choose one of the roles listed."
-
-
-class RoleForm(forms.Form):
-    role = forms.ChoiceField(label="Role", choices=Role.choices)
 
 
 # Checklists ---------------------------------------------------------------------------------------
@@ -249,17 +244,14 @@ class ItemDecisionForm(CrispyMixin, forms.ModelForm):
         return cleaned
 
 
-class OutcomeForm(forms.Form):
-    applies = forms.BooleanField(required=False)
-
-
 # Mitigations --------------------------------------------------------------------------------------
 
 
 class MemberChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user):
-        name = user.get_full_name() or user.first_name
-        return f"{name} ({user.email})" if name and user.email else (name or user.email or user.username)
+        # The email beside the name tells apart two members with the same name.
+        name = display_name(user)
+        return f"{name} ({user.email})" if user.email and name != user.email else name
 
 
 class MitigationForm(CrispyMixin, forms.ModelForm):
@@ -345,6 +337,70 @@ def _show(field, value):
     if hasattr(value, "strftime"):
         return value.strftime("%d/%m/%Y")
     return str(value)
+
+
+# Filters -----------------------------------------------------------------------------------------
+# List pages filter with a plain Django form bound to the query string: the form cleans and reports bad
+# values beside their fields, and its filter() applies what passed. (The evidence index does the same with
+# evidence.forms.EvidenceFilterForm.)
+
+
+class ActionFilterForm(forms.Form):
+    """The organisation's action list filters; every choice narrowed to the organisation."""
+
+    checklist = forms.ModelChoiceField(queryset=Checklist.objects.none(), required=False, empty_label="Any checklist")
+    owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, empty_label="Anyone")
+    status = forms.MultipleChoiceField(
+        choices=MitigationStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    theme = forms.ModelChoiceField(queryset=Theme.objects.none(), required=False, empty_label="Any theme")
+    due_after = forms.DateField(label="Due on or after", required=False, widget=DateInput)
+    due_before = forms.DateField(label="Due on or before", required=False, widget=DateInput)
+
+    # Each filter as the queryset lookup it applies.
+    LOOKUPS = {
+        "checklist": "checklist",
+        "owner": "owner",
+        "status": "status__in",
+        "theme": "item__finding__theme",
+        "due_after": "due_date__gte",
+        "due_before": "due_date__lte",
+    }
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["checklist"].queryset = Checklist.objects.filter(organisation=organisation).order_by("title")
+        self.fields["checklist"].error_messages["invalid_choice"] = "Choose one of this organisation's checklists."
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "username")
+        )
+        self.fields["owner"].label_from_instance = display_name
+        self.fields["owner"].error_messages["invalid_choice"] = "Choose a member of this organisation."
+        self.fields["theme"].queryset = Theme.objects.in_published_order()
+        self.fields["theme"].error_messages["invalid_choice"] = "Choose one of the listed themes."
+        self.fields["status"].error_messages["invalid_choice"] = "Choose statuses from the list."
+        for name in ("due_after", "due_before"):
+            self.fields[name].error_messages["invalid"] = "Enter the date as year-month-day, e.g. 2025-06-30."
+
+    def clean(self):
+        cleaned = super().clean()
+        after, before = cleaned.get("due_after"), cleaned.get("due_before")
+        if after and before and after > before:
+            self.add_error("due_before", "“Due on or before” must not be earlier than “due on or after”.")
+        return cleaned
+
+    def filter(self, queryset):
+        """The queryset narrowed by every filter that passed validation; an invalid one is reported beside
+        its field and left out, so a mistyped date does not empty the list."""
+        if not self.is_bound:
+            return queryset
+        self.is_valid()
+        applied = {
+            lookup: self.cleaned_data[name]
+            for name, lookup in self.LOOKUPS.items()
+            if self.cleaned_data.get(name) not in (None, "", [])
+        }
+        return queryset.filter(**applied)
 
 
 class OwnSourceForm(CrispyMixin, forms.Form):

@@ -14,9 +14,16 @@ from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
 from evidence.models import Finding
-from peerplan.models import Checklist, ImplementationPhase, Item, Membership, Mitigation, SuggestedMitigation
-from peerplan.planning import MITIGATION_FIELDS
-from peerplan.tracking import person_name
+from peerplan.models import (
+    Checklist,
+    ImplementationPhase,
+    Item,
+    Membership,
+    Mitigation,
+    SuggestedMitigation,
+    display_name,
+)
+from peerplan.planning import MITIGATION_FIELDS, Conflict
 
 # Bookkeeping fields that change with every save or never change: not worth a sentence.
 NOT_SHOWN = {"id", "version", "created_at", "updated_at", "created_by", "checklist", "item", "organisation"}
@@ -61,7 +68,7 @@ class Entry:
 
 
 def _who(record):
-    return person_name(record.history_user) if record.history_user_id else "Someone"
+    return display_name(record.history_user) if record.history_user_id else "Someone"
 
 
 def _quote(text, length=80):
@@ -83,7 +90,7 @@ class _Names:
         owners.discard(None), phases.discard(None), suggestions.discard(None)
         users = get_user_model().objects.filter(pk__in=owners) if owners else []
         self.by_field = {
-            "owner": {user.pk: person_name(user) for user in users},
+            "owner": {user.pk: display_name(user) for user in users},
             "phase": dict(ImplementationPhase.objects.filter(pk__in=phases).values_list("pk", "name"))
             if phases
             else {},
@@ -218,10 +225,6 @@ def checklist_timeline(checklist):
     return entries
 
 
-class StaleVersion(Exception):
-    """The action changed after the person opened its history: restoring now would overwrite that."""
-
-
 def restore_mitigation(mitigation, record, *, by, seen_version=None):
     """Bring back the values an action had in `record` (one of its own history records).
 
@@ -232,7 +235,8 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
     with transaction.atomic():
         current = Mitigation.objects.select_for_update().select_related("checklist").get(pk=mitigation.pk)
         if seen_version is not None and current.version != seen_version:
-            raise StaleVersion
+            # The action changed after the person opened its history: restoring now would overwrite that.
+            raise Conflict(current)
         for name in RESTORED_FIELDS:
             attname = Mitigation._meta.get_field(name).attname
             setattr(current, attname, getattr(record, attname))
@@ -247,7 +251,7 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
             former = get_user_model().objects.filter(pk=current.owner_id).first()
             current.owner_id = None
             if former is not None and not current.owner_name:
-                current.owner_name = person_name(former)
+                current.owner_name = display_name(former)
             notes.append("The owner of that version is no longer a member, so they are named as an outside owner.")
         if current.phase_id and not ImplementationPhase.objects.filter(pk=current.phase_id).exists():
             current.phase_id = None

@@ -10,7 +10,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from evidence.models import TO_MITIGATE, Finding, Theme
+from evidence.cache import finding_facts
+from evidence.models import TO_MITIGATE, Finding, StakeholderGroup, Theme
 
 
 class Role(models.TextChoices):
@@ -70,6 +71,28 @@ class Membership(models.Model):
     def is_owner(self):
         return self.role == Role.OWNER
 
+    def can_change(self, other):
+        """Whether this member may change `other`'s role or remove them: owners and managers may, but only an
+        owner touches an owner. The members page and the operations both ask this."""
+        return self.can_manage and (other.role != Role.OWNER or self.is_owner)
+
+    def grantable_roles(self):
+        """The roles this member may give: only an owner makes someone an owner."""
+        return [(value, label) for value, label in Role.choices if value != Role.OWNER or self.is_owner]
+
+    @property
+    def display_name(self):
+        return display_name(self.user)
+
+
+def display_name(user):
+    """How a person is named on screen, in emails and in exports: their name, else their email, else the
+    username an administrator gave them. The one spelling of a person's name (templates use the
+    `display_name` filter, which calls this)."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.email or user.username
+
 
 def new_invitation_token():
     return secrets.token_urlsafe(32)
@@ -77,6 +100,12 @@ def new_invitation_token():
 
 def invitation_expiry():
     return timezone.now() + timedelta(days=settings.INVITATION_DAYS)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self, now=None):
+        """Not used yet and not expired: the Q form of `Invitation.problem() is None`."""
+        return self.filter(accepted_at__isnull=True, expires_at__gt=now or timezone.now())
 
 
 class Invitation(models.Model):
@@ -94,12 +123,25 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    objects = InvitationQuerySet.as_manager()
+
     def __str__(self):
         return f"Invitation for {self.email} to {self.organisation}"
 
-    def is_usable(self, now=None):
-        now = now or timezone.now()
-        return self.accepted_at is None and self.expires_at > now
+    @property
+    def inviter_name(self):
+        return display_name(self.invited_by)
+
+    NOT_FOUND = "This invitation link is not valid. It may have been revoked. Ask for a new one."
+
+    def problem(self, now=None):
+        """Why this invitation cannot be used now, in words for the person holding the link; None if it can.
+        (A token that matches no invitation is `Invitation.NOT_FOUND`.)"""
+        if self.accepted_at is not None:
+            return "This invitation has already been used. Ask for a new one if you still need it."
+        if self.expires_at <= (now or timezone.now()):
+            return "This invitation has expired. Ask the person who invited you for a new one."
+        return None
 
 
 class ImplementationPhase(models.Model):
@@ -152,19 +194,25 @@ class ChecklistStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+def not_archived(via=""):
+    """Checklists that still ask something of someone: anything but archived. `via` reaches the checklist
+    from another model ("checklist__" from an item or an action)."""
+    return ~models.Q(**{f"{via}status": ChecklistStatus.ARCHIVED})
+
+
 class ChecklistQuerySet(models.QuerySet):
     def for_user(self, user):
         """Checklists of the organisations this person belongs to: the one scope every view starts from."""
         return self.filter(organisation__memberships__user=user)
 
     def past_review(self, today):
-        return self.exclude(status=ChecklistStatus.ARCHIVED).filter(review_date__lt=today)
+        return self.not_archived().filter(review_date__lt=today)
 
     def active(self):
         return self.filter(status=ChecklistStatus.ACTIVE)
 
     def not_archived(self):
-        return self.exclude(status=ChecklistStatus.ARCHIVED)
+        return self.filter(not_archived())
 
 
 class Checklist(models.Model):
@@ -190,6 +238,10 @@ class Checklist(models.Model):
     def __str__(self):
         return self.title
 
+    @property
+    def is_archived(self):
+        return self.status == ChecklistStatus.ARCHIVED
+
     def coverage(self):
         """How many applicable challenges have at least one live mitigation (one query)."""
         return coverage_by_checklist([self.pk])[self.pk]
@@ -203,6 +255,9 @@ class Priority(models.TextChoices):
     HIGH = "high", "High"
     MEDIUM = "medium", "Medium"
     LOW = "low", "Low"
+
+
+PUBLISHED_ORDER = ["finding__theme__category__position", "finding__theme__position", "finding__position", "pk"]
 
 
 class RetiredChoice(models.TextChoices):
@@ -223,9 +278,16 @@ class ItemQuerySet(models.QuerySet):
         return self.challenges().filter(applies=True)
 
     def with_coverage(self):
-        """Annotate `is_covered`: the item has a mitigation in any status but dropped."""
-        live = Mitigation.objects.filter(item=models.OuterRef("pk"), status__in=LIVE_STATUSES)
-        return self.annotate(is_covered=models.Exists(live))
+        """Annotate `is_covered`: the item has a live mitigation (any status but dropped)."""
+        return self.annotate(is_covered=models.Exists(Mitigation.objects.live().filter(item=models.OuterRef("pk"))))
+
+    def on_current_checklists(self):
+        return self.filter(not_archived(via="checklist__"))
+
+    def in_published_order(self):
+        """The evidence's order: category, theme, finding (pages ask for it; there is no default ordering,
+        so counting and filtering queries need no joins to the evidence)."""
+        return self.order_by(*PUBLISHED_ORDER)
 
     def uncovered(self):
         return self.applicable_challenges().with_coverage().filter(is_covered=False)
@@ -278,7 +340,6 @@ class Item(models.Model):
     objects = ItemQuerySet.as_manager()
 
     class Meta:
-        ordering = ["finding__theme__category__position", "finding__theme__position", "finding__position"]
         constraints = [models.UniqueConstraint(fields=["checklist", "finding"], name="one_item_per_finding")]
 
     def __str__(self):
@@ -304,6 +365,10 @@ class Item(models.Model):
             return ""
         return f"{self.finding.theme.category.source.name} version {self.evidence_version}"
 
+    def is_rereview_due(self, today):
+        """The rule of ItemQuerySet.rereview_due(), for an item already in memory."""
+        return self.is_challenge and not self.applies and self.rereview_on is not None and self.rereview_on <= today
+
 
 class MitigationStatus(models.TextChoices):
     PLANNED = "planned", "Planned"
@@ -313,14 +378,39 @@ class MitigationStatus(models.TextChoices):
     DROPPED = "dropped", "Dropped"
 
 
-# Everything but dropped still counts towards covering an item.
+# The status rules, each written once here: the querysets, the aggregates (Count(filter=...)), the model's
+# properties and the templates (which ask `mitigation.is_live`) all use these.
+# Live: everything but dropped still counts towards covering an item.
 LIVE_STATUSES = [
     MitigationStatus.PLANNED,
     MitigationStatus.IN_PROGRESS,
     MitigationStatus.DONE,
     MitigationStatus.BLOCKED,
 ]
+# Open: still to be done. Blocked work is open (it is late all the same when its date has passed).
 OPEN_STATUSES = [MitigationStatus.PLANNED, MitigationStatus.IN_PROGRESS, MitigationStatus.BLOCKED]
+
+
+def live_q():
+    return models.Q(status__in=LIVE_STATUSES)
+
+
+def open_q():
+    return models.Q(status__in=OPEN_STATUSES)
+
+
+def overdue_q(today):
+    """Open and due before today (`today` where the service is: tracking.today())."""
+    return open_q() & models.Q(due_date__lt=today)
+
+
+def due_within_q(today, days):
+    """Open and due from today to `days` days on."""
+    return open_q() & models.Q(due_date__gte=today, due_date__lte=today + timedelta(days=days))
+
+
+def blocked_q():
+    return models.Q(status=MitigationStatus.BLOCKED)
 
 
 class MitigationQuerySet(models.QuerySet):
@@ -328,26 +418,26 @@ class MitigationQuerySet(models.QuerySet):
         return self.filter(checklist__organisation__memberships__user=user)
 
     def live(self):
-        return self.filter(status__in=LIVE_STATUSES)
+        return self.filter(live_q())
 
     def open(self):
-        return self.filter(status__in=OPEN_STATUSES)
+        return self.filter(open_q())
 
     def overdue(self, today):
-        return self.open().filter(due_date__lt=today)
+        return self.filter(overdue_q(today))
 
     def due_within(self, today, days):
-        return self.open().filter(due_date__gte=today, due_date__lte=today + timedelta(days=days))
+        return self.filter(due_within_q(today, days))
 
     def blocked(self):
-        return self.filter(status=MitigationStatus.BLOCKED)
+        return self.filter(blocked_q())
 
     def in_organisation(self, organisation):
         return self.filter(checklist__organisation=organisation)
 
     def on_current_checklists(self):
         """Actions whose checklist is not archived: an archived plan no longer asks anything of anyone."""
-        return self.exclude(checklist__status=ChecklistStatus.ARCHIVED)
+        return self.filter(not_archived(via="checklist__"))
 
     def owned_by_member(self, user):
         """Actions this person owns in organisations they still belong to (a leaver's old actions stay
@@ -358,9 +448,8 @@ class MitigationQuerySet(models.QuerySet):
         return self.order_by(models.F("due_date").asc(nulls_last=True), "pk")
 
     def with_overdue(self, today):
-        """Annotate `overdue_now`: open and due before today."""
-        late = models.Q(status__in=OPEN_STATUSES, due_date__lt=today)
-        return self.annotate(overdue_now=models.ExpressionWrapper(late, output_field=models.BooleanField()))
+        """Annotate `overdue_now` (what `is_overdue(today)` says, for a template that cannot pass today)."""
+        return self.annotate(overdue_now=models.ExpressionWrapper(overdue_q(today), output_field=models.BooleanField()))
 
     def for_listing(self):
         """What a list of actions shows beside each one, fetched in the same query."""
@@ -415,12 +504,22 @@ class Mitigation(models.Model):
     def __str__(self):
         return self.action[:80]
 
+    # The same rules as live_q(), open_q() and overdue_q(), for one action already in memory.
     @property
     def is_live(self):
         return self.status in LIVE_STATUSES
 
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
     def is_overdue(self, today):
-        return self.due_date is not None and self.due_date < today and self.status in OPEN_STATUSES
+        return self.is_open and self.due_date is not None and self.due_date < today
+
+    @property
+    def owner_label(self):
+        """The owner as people know them: a member's name, or the named person outside the organisation."""
+        return display_name(self.owner) if self.owner_id else self.owner_name
 
 
 @dataclass(frozen=True)
@@ -438,10 +537,6 @@ class Coverage:
     def percent(self):
         """Whole percent, rounded down so 'covered' is never overstated; 0 when nothing applies."""
         return (100 * self.covered // self.applicable) if self.applicable else 0
-
-    @property
-    def is_complete(self):
-        return self.applicable > 0 and self.covered == self.applicable
 
 
 def coverage_by_checklist(checklist_ids):
@@ -466,8 +561,6 @@ def coverage_by_checklist(checklist_ids):
 def coverage_by_stakeholder_group(checklist, facts=None):
     """{stakeholder group: Coverage} over the applicable challenges that group reported, counting the
     groups named inside Mixed samples too (e.g. "challenges reported by service users: 4 of 6 covered")."""
-    from evidence.cache import finding_facts
-    from evidence.models import StakeholderGroup
 
     # checklist_id too: the related manager reads it on every row it returns (one query per row if deferred).
     items = list(checklist.items.applicable_challenges().with_coverage().only("pk", "finding_id", "checklist_id"))

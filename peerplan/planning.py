@@ -1,10 +1,10 @@
-"""Operations across several planning models, each one plainly named and inside one transaction.
+"""Operations: each a plainly named verb that changes planning data inside one transaction.
 
-Views call these; they hold the rules (the last owner, single-use invitations, optimistic locking) so
-that a rule is written once and tested once.
+Views call these and nothing else to write. The rules they enforce are asked of the models (who may change
+whom, whether an invitation can be used, what counts as overdue) so that a rule is written once; this module
+holds the steps. What a page shows is put together in pages.py.
 """
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
@@ -32,6 +32,15 @@ class PlanningRuleError(Exception):
     """A request that breaks a planning rule; the message is written for the person who asked."""
 
 
+class Conflict(PlanningRuleError):
+    """Someone else saved the object since this person opened it, so nothing was applied: `current` is what
+    it holds now. The one signal for a stale save (editing a mitigation, restoring one of its versions)."""
+
+    def __init__(self, current, message="Someone else saved this since you opened it; nothing was changed."):
+        super().__init__(message)
+        self.current = current
+
+
 # Organisations and members -------------------------------------------------------------------------
 
 
@@ -55,7 +64,7 @@ def create_organisation(*, name, by):
 def invite(*, organisation, email, role, by):
     """A single-use, expiring invitation; only an owner can invite another owner."""
     by_membership = Membership.objects.get(organisation=organisation, user=by)
-    if role == Role.OWNER and not by_membership.is_owner:
+    if role not in dict(by_membership.grantable_roles()):
         raise PlanningRuleError("Only an owner can invite another owner.")
     return Invitation.objects.create(organisation=organisation, email=email.strip().lower(), role=role, invited_by=by)
 
@@ -68,11 +77,9 @@ def accept_invitation(*, token, user):
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().select_related("organisation").filter(token=token).first()
         if invitation is None:
-            raise PlanningRuleError("This invitation link is not valid. Ask for a new one.")
-        if invitation.accepted_at is not None:
-            raise PlanningRuleError("This invitation has already been used. Ask for a new one if you still need it.")
-        if not invitation.is_usable():
-            raise PlanningRuleError("This invitation has expired. Ask the person who invited you for a new one.")
+            raise PlanningRuleError(Invitation.NOT_FOUND)
+        if problem := invitation.problem():
+            raise PlanningRuleError(problem)
         membership, created = Membership.objects.get_or_create(
             organisation=invitation.organisation, user=user, defaults={"role": invitation.role}
         )
@@ -99,12 +106,10 @@ def change_role(*, membership, role, by):
             raise PlanningRuleError("Only owners and managers can change roles.")
         if role not in Role.values:
             raise PlanningRuleError("Choose one of the roles listed.")
-        if (role == Role.OWNER or membership.role == Role.OWNER) and not by_membership.is_owner:
+        if not by_membership.can_change(membership) or role not in dict(by_membership.grantable_roles()):
             raise PlanningRuleError("Only an owner can make someone an owner or change an owner's role.")
         if membership.role == Role.OWNER and role != Role.OWNER and _owners_left_without(membership) == 0:
-            raise PlanningRuleError(
-                f"{display_name(membership.user)} is the last owner. Make someone else an owner first."
-            )
+            raise PlanningRuleError(f"{membership.display_name} is the last owner. Make someone else an owner first.")
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
@@ -117,18 +122,13 @@ def remove_member(*, membership, by):
         by_membership = Membership.objects.get(organisation_id=membership.organisation_id, user=by)
         if not by_membership.can_manage:
             raise PlanningRuleError("Only owners and managers can remove members.")
-        if membership.role == Role.OWNER and not by_membership.is_owner:
+        if not by_membership.can_change(membership):
             raise PlanningRuleError("Only an owner can remove an owner.")
         if membership.role == Role.OWNER and _owners_left_without(membership) == 0:
             raise PlanningRuleError(
-                f"{display_name(membership.user)} is the last owner and cannot be removed. "
-                "Make someone else an owner first."
+                f"{membership.display_name} is the last owner and cannot be removed. Make someone else an owner first."
             )
         membership.delete()
-
-
-def display_name(user):
-    return user.get_full_name() or user.first_name or user.email or user.username
 
 
 # Checklists and items ------------------------------------------------------------------------------
@@ -241,15 +241,8 @@ MITIGATION_FIELDS = [
 ]
 
 
-@dataclass
-class Conflict:
-    """Someone else saved the mitigation since this person opened it: what it holds now."""
-
-    current: Mitigation
-
-
 def update_mitigation(*, mitigation_id, changes, version):
-    """Apply changes only if nobody has saved since `version`; otherwise return a Conflict.
+    """Apply changes only if nobody has saved since `version`; otherwise raise Conflict (nothing applied).
 
     The row is read under a lock and saved with instance.save() (not queryset.update()) so that
     simple-history records the change and who made it.
@@ -263,7 +256,7 @@ def update_mitigation(*, mitigation_id, changes, version):
             .get(pk=mitigation_id)
         )
         if current.version != version:
-            return Conflict(current=current)
+            raise Conflict(current)
         for field, value in changes.items():
             setattr(current, field, value)
         current.version = version + 1
@@ -280,110 +273,15 @@ def create_mitigation(*, item, changes, by):
     return mitigation
 
 
-# Pages -------------------------------------------------------------------------------------------
-
-
-def checklist_url(checklist_id):
-    from django.urls import reverse
-
-    return reverse("peerplan:checklist", args=[checklist_id])
-
-
-@dataclass
-class ThemeGroup:
-    theme: object
-    items: list
-
-
-@dataclass
-class CategoryGroup:
-    category: object
-    themes: list
-
-
-def group_by_category_and_theme(items):
-    """Items (already in published order) as categories of themes of items, for the page to loop over."""
-    groups = []
-    for item in items:
-        theme = item.finding.theme
-        if not groups or groups[-1].category.pk != theme.category_id:
-            groups.append(CategoryGroup(category=theme.category, themes=[]))
-        themes = groups[-1].themes
-        if not themes or themes[-1].theme.pk != theme.pk:
-            themes.append(ThemeGroup(theme=theme, items=[]))
-        themes[-1].items.append(item)
-    return groups
-
-
-def status_summary(item):
-    """[(label, count)] of an item's mitigations by status, from with_mitigation_counts()."""
-    from peerplan.models import MitigationStatus
-
-    return [
-        (label, getattr(item, f"{value}_count"))
-        for value, label in MitigationStatus.choices
-        if getattr(item, f"{value}_count")
-    ]
-
-
-# How a stakeholder group reads in "Challenges reported by ...: 4 of 6 covered".
-GROUP_PHRASES = {
-    "PSWs": "reported by PSWs",
-    "Service users": "reported by service users",
-    "Non-peer staff": "reported by non-peer staff",
-    "Peer support group members": "reported by peer support group members",
-    "Mental health organisations": "reported by mental health organisations",
-    "Mixed": "reported by mixed samples",
-}
-
-
-def checklist_page(checklist, today=None):
-    """Everything the checklist page shows, in a fixed number of queries whatever its size:
-    items with counts and coverage (1), the evidence facts (1, cached), coverage (1), coverage through each
-    group's lens (1), mitigations per phase (2), co-production (1), suggestions ranked by leverage (3)."""
-    from evidence.cache import finding_facts
-    from peerplan import insights
-
-    items = list(checklist.items.select_related("finding__theme__category").with_coverage().with_mitigation_counts())
-    facts = finding_facts()
-    strengths = insights.evidence_strengths(facts)
-    for item in items:
-        item.statuses = status_summary(item)
-        item.strength = strengths[item.finding_id]
-        item.evidence_updated = insights.evidence_updated(item)
-    challenges = [item for item in items if item.is_challenge]
-    benefits = [item for item in items if item.is_benefit]
-    by_group = checklist.coverage_by_group(facts)
-    today = today or timezone.localdate()
-    return {
-        "coverage": checklist.coverage(),
-        "coverage_by_group": [(GROUP_PHRASES.get(group, group), by_group[group]) for group in by_group],
-        "uncovered": [item for item in challenges if item.applies and not item.is_covered],
-        "not_applicable_count": sum(1 for item in challenges if not item.applies),
-        "rereview_due": [
-            item for item in challenges if not item.applies and item.rereview_on and item.rereview_on <= today
-        ],
-        "evidence_updated": [item for item in items if item.evidence_updated],
-        "challenge_groups": group_by_category_and_theme(challenges),
-        "benefit_groups": group_by_category_and_theme(benefits),
-        "chosen_outcomes": sum(1 for item in benefits if item.applies),
-        "benefit_count": len(benefits),
-        "phases": insights.phase_counts(checklist),
-        "co_production": insights.co_production(checklist),
-        "leverage": insights.rank_suggestions(checklist, facts)[:LEVERAGE_SHOWN],
-    }
-
-
-# The checklist page shows the few suggestions that would cover most; the rest are on each item.
-LEVERAGE_SHOWN = 5
-
-
 @transaction.atomic
 def adopt_for_uncovered(*, checklist, suggestion, by):
     """Adopt one suggestion on every uncovered applicable challenge of the checklist that it addresses;
     returns the new mitigations (none if it addresses nothing still uncovered)."""
     items = (
-        checklist.items.uncovered().filter(finding__theme__in=suggestion.themes.all()).select_related("finding__theme")
+        checklist.items.uncovered()
+        .filter(finding__theme__in=suggestion.themes.all())
+        .select_related("finding__theme")
+        .in_published_order()
     )
     return [adopt_suggestion(item=item, suggestion=suggestion, by=by) for item in items]
 
@@ -393,41 +291,3 @@ def mark_evidence_reviewed(*, item, when=None):
     item.evidence_reviewed_at = when or timezone.now()
     item.evidence_version = _source_version(item)
     item.save(update_fields=["evidence_reviewed_at", "evidence_version"])
-
-
-# Sign-in pauses ----------------------------------------------------------------------------------
-
-
-def _sign_in_names(user):
-    """The names django-axes counts a person's failed sign-ins under: the account's username (what an
-    email address typed at sign-in resolves to) and the email itself, lower-cased."""
-    return {user.username, user.username.lower(), (user.email or "").lower()} - {""}
-
-
-def paused_sign_ins(users):
-    """The ids of those people whose sign-in is paused for their account (one query)."""
-    from axes.models import AccessAttempt
-    from django.conf import settings
-    from django.db.models import Sum
-
-    names = {name: user.pk for user in users for name in _sign_in_names(user)}
-    if not names:
-        return set()
-    rows = (
-        AccessAttempt.objects.filter(
-            username__in=list(names), attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
-        )
-        .values("username")
-        .annotate(failures=Sum("failures_since_start"))
-        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
-        .order_by()
-    )
-    return {names[row["username"]] for row in rows}
-
-
-def unlock_sign_in(*, membership):
-    """Clear the failed sign-ins counted against a member's account, so they can sign in again at once.
-    A pause of an address (many failures from one place) is left to the site administrator."""
-    from axes.utils import reset
-
-    return sum(reset(username=name) for name in _sign_in_names(membership.user))

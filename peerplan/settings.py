@@ -5,7 +5,6 @@ ALLOWED_HOSTS and (optionally) DATABASE_URL set. See README, "Running in product
 """
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,13 +17,14 @@ INSECURE_DEV_KEY = "django-insecure-peerplan-local-development-only"
 
 
 def env_bool(name: str, default: bool) -> bool:
-    """A boolean is 'true' or 'false' (any case) or unset; anything else is a mistake worth stopping for."""
+    """A boolean is exactly 'true' or 'false' (any case), or unset or empty for the default. Anything else
+    ('1', 'yes', 'ture') is a mistake worth stopping for: one spelling, so no one wonders what 'no' means."""
     value = os.environ.get(name)
     if value is None or value == "":
         return default
-    if value.lower() in ("true", "1", "yes", "on"):
+    if value.lower() == "true":
         return True
-    if value.lower() in ("false", "0", "no", "off"):
+    if value.lower() == "false":
         return False
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 
@@ -47,12 +47,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The test suite runs with DEBUG off, like production, but over plain HTTP on loopback (live server).
-TESTING = "pytest" in sys.modules
 
+# The test suite's settings (tests/settings.py) build on these and change only what tests need.
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY or SECRET_KEY == INSECURE_DEV_KEY:
-    if not DEBUG and not TESTING:
+    if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. With DEBUG off PeerPlan refuses to start with a missing or default "
             "secret key: set SECRET_KEY to a long random string (python3 -c 'import secrets; "
@@ -130,7 +129,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0 if TESTING else DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
@@ -193,8 +191,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Security. Behind a TLS-terminating proxy, set SECURE_SSL_REDIRECT and trust X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", True) else None
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not TESTING)
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and not TESTING)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
@@ -268,7 +266,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Renders AXES_LOCKOUT_TEMPLATE with the pause in words; 429 Too Many Requests.
-AXES_LOCKOUT_CALLABLE = "peerplan.views.home.locked_out"
+AXES_LOCKOUT_CALLABLE = "peerplan.views.accounts.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
 # Per address: behind a proxy REMOTE_ADDR is the proxy's own address, so every person would share one
@@ -294,6 +292,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
-
-# /bench/floor answers "ok" only when this is true: bench/run.py sets it for its own server.
-BENCH_FLOOR = env_bool("BENCH_FLOOR", False)

@@ -6,7 +6,6 @@ from django.urls import include, path
 from peerplan.views import accounts
 from peerplan.views import checklists as checklist_views
 from peerplan.views import evidence as evidence_views
-from peerplan.views import floor as floor_views
 from peerplan.views import home as home_views
 from peerplan.views import organisations as organisation_views
 from peerplan.views import reports as report_views
@@ -70,7 +69,6 @@ planning_patterns = [
 urlpatterns = [
     path("", home_views.landing, name="home"),
     path("healthz", home_views.healthz, name="healthz"),
-    path("bench/floor", floor_views.floor, name="bench_floor"),
     path("evidence/", include("evidence.urls")),
     # Before Django's auth URLs: sign in by email, and sign up.
     path("accounts/login/", accounts.sign_in, name="login"),

@@ -56,6 +56,7 @@ def test_the_token_lists_its_organisation_with_the_persons_role(client, plan, se
     assert response.json() == [
         {"slug": "northside", "name": "Northside Mental Health Service", "role": "planner", "token_access": "write"}
     ]
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
 
 def test_checklists_come_with_their_coverage(client, plan, secret):
@@ -276,8 +277,9 @@ def test_a_mitigation_is_added_to_an_item_through_the_pages_form(client, plan, s
     )
 
     assert response.status_code == 201, response.json()
+    assert [challenge["item"] for challenge in response.json()["challenges"]] == [item.pk]
     created = Mitigation.objects.get(pk=response.json()["id"])
-    assert created.item == item and created.checklist == item.checklist
+    assert created.checklist == item.checklist
     assert created.owner == planner and created.co_produced is True and created.created_by == planner
     assert created.history.latest().history_user == planner
 
@@ -481,3 +483,12 @@ def test_a_person_removed_from_the_organisation_sees_nothing_with_their_token(cl
     assert call(client, "GET", "/api/organisations/", secret).json() == []
     assert call(client, "GET", "/api/organisations/northside/", secret).status_code == 404
     assert call(client, "GET", f"/api/mitigations/{plan['mitigation'].pk}/", secret).status_code == 404
+
+
+def test_too_long_text_gets_the_pages_message(client, plan, secret):
+    response = call(client, "POST", f"/api/items/{plan['item'].pk}/mitigations/", secret, {"action": "x" * 2001})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "action", "message": "What will be done must be at most 2000 characters (it has 2001)."}
+    ]

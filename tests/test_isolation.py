@@ -1,5 +1,7 @@
 """Every organisation-owned URL under the `peerplan` namespace, walked from the URL resolver: an outsider
-gets 404 for GET and POST, and a viewer gets 403 for everything that changes data, with nothing changed.
+gets 404 for GET and POST (or 405 where the URL does not take that method at all: Django's require_POST and
+require_safe answer before anything is loaded, the same for every id, so a 405 tells nothing about the
+data), and a viewer gets 403 for everything that changes data, with nothing changed.
 
 The list is built from the resolver, so a URL added later without scoping fails here by default. Only
 URLs that are not about one organisation's data are allowed through, by name, below.
@@ -126,10 +128,11 @@ def test_an_outsider_gets_404_for_get_and_post(client, world, outsider, name, ro
     client.force_login(outsider)
     url = reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world))
     before = snapshot()
-    assert client.get(url).status_code == 404, f"GET {url}"
-    assert client.post(url, {"role": "owner", "applies": "no", "action": "x", "version": 1}).status_code == 404, (
-        f"POST {url}"
-    )
+    got = client.get(url).status_code
+    posted = client.post(url, {"role": "owner", "applies": "no", "action": "x", "version": 1}).status_code
+    assert got in (404, 405), f"GET {url}"
+    assert posted in (404, 405), f"POST {url}"
+    assert 404 in (got, posted), f"{url} must load its object (and refuse the outsider) for one method at least"
     assert snapshot() == before
 
 
@@ -166,3 +169,15 @@ def test_every_planning_page_has_exactly_one_h1_for_its_owner(client, world, own
             seen += 1
             assert response.content.decode().count("<h1") == 1, url
     assert seen >= 10
+
+
+def test_every_planning_url_refuses_methods_it_does_not_take_before_loading_anything(client, world, owner):
+    """Pages take GET (and HEAD); forms take GET and POST; actions take POST: anything else is a 405 with
+    the methods it does take, even for the owner."""
+    client.force_login(owner)
+    for name, route in planning_urls():
+        url = reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world))
+        for method in (client.put, client.patch, client.delete):
+            response = method(url)
+            assert response.status_code == 405, f"{method.__name__.upper()} {url}"
+            assert set(response["Allow"].split(", ")) <= {"GET", "HEAD", "POST"}, url

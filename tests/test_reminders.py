@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
+from peerplan import reminders
 from peerplan.models import ChecklistStatus, Membership, MitigationStatus, Reminder
 from tests.factories import item_for, make_checklist, make_mitigation
 
@@ -134,12 +135,10 @@ def test_a_reminder_recorded_by_an_overlapping_run_is_not_sent_again(plan, plann
     # constraint refuses the second row, and nothing is sent.
     from django.db.models import QuerySet
 
-    from peerplan import tracking
-
     monkeypatch.setattr(QuerySet, "exists", lambda self: False)  # this run's check saw nothing yet
     Reminder.objects.create(recipient=planner, kind="actions", sent_on=TODAY)
     message = mail.EmailMessage("x", "y", to=["pat@example.org"])
-    assert tracking.send_once(planner, "actions", TODAY, message) is False
+    assert reminders.send_once(planner, "actions", TODAY, message) is False
     assert mail.outbox == []
 
 

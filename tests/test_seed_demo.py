@@ -172,16 +172,28 @@ def test_a_larger_run_adds_only_the_missing_organisations():
 
 
 def test_the_floor_is_not_found_unless_the_benchmark_turns_it_on(client, settings):
-    settings.BENCH_FLOOR = False
+    # Production's settings and URL map have no floor; the benchmark's own settings (bench/settings.py)
+    # route it through bench/urls.py.
     assert client.get("/bench/floor").status_code == 404
+    assert not hasattr(settings, "BENCH_FLOOR")
 
-    settings.BENCH_FLOOR = True
+    settings.ROOT_URLCONF = "bench.urls"
     response = client.get("/bench/floor")
     assert response.status_code == 200
     assert response.content == b"ok"
     # Through the same middleware as every page.
     assert "Content-Security-Policy" in response.headers
     assert response.headers["X-Frame-Options"] == "DENY"
+    # And every page of PeerPlan is still there.
+    assert client.get("/evidence/").status_code == 200
+
+
+def test_the_benchmark_settings_are_productions_with_the_benchmarks_url_map():
+    import bench.settings
+    import peerplan.settings
+
+    assert bench.settings.ROOT_URLCONF == "bench.urls"
+    assert bench.settings.MIDDLEWARE == peerplan.settings.MIDDLEWARE
 
 
 def test_a_leftover_demo_account_stops_it_with_a_clear_message_and_nothing_half_made():

@@ -6,8 +6,17 @@ from rest_framework import serializers
 
 from evidence.cache import finding_facts
 from evidence.models import StakeholderGroup, Valence
-from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role
-from peerplan.tracking import person_name
+from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role, display_name
+
+
+def form_checked_text(max_length, **kwargs):
+    """Text whose length the page's form checks, with the page's message; the schema states the limit so that
+    clients (and Schemathesis) know it, but this field does not check it first with a message of its own."""
+    field_class = extend_schema_field({"type": "string", "maxLength": max_length})(
+        type(f"TextUpTo{max_length}", (serializers.CharField,), {})
+    )
+    return field_class(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
+
 
 # Error shape (errors.py) ---------------------------------------------------------------------------
 
@@ -45,7 +54,7 @@ class PersonSerializer(serializers.Serializer):
     name = serializers.SerializerMethodField()
 
     def get_name(self, user) -> str:
-        return person_name(user)
+        return display_name(user)
 
 
 class MemberSerializer(serializers.Serializer):
@@ -54,7 +63,7 @@ class MemberSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
     def get_name(self, membership) -> str:
-        return person_name(membership.user)
+        return display_name(membership.user)
 
 
 class OrganisationSerializer(serializers.Serializer):
@@ -144,10 +153,10 @@ class ItemDecisionSerializer(serializers.Serializer):
     """The decision fields a PATCH may send; any left out keep their value."""
 
     applies = serializers.BooleanField(required=False)
-    not_applicable_reason = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    not_applicable_reason = form_checked_text(2000, help_text="Needed when a challenge does not apply.")
     rereview_on = serializers.DateField(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    note = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    note = form_checked_text(4000)
 
 
 # Mitigations ---------------------------------------------------------------------------------------
@@ -163,6 +172,19 @@ class ChallengeRefSerializer(serializers.Serializer):
     theme = serializers.CharField(source="finding.theme.name")
     theme_slug = serializers.SlugField(source="finding.theme.slug")
     valence = serializers.CharField(source="finding.valence")
+
+
+def with_addressed_items(queryset):
+    """What `challenges` shows, fetched with the mitigations: through `items` when a mitigation addresses
+    many items (one more query per page), through `item` when it addresses one (a join)."""
+    from django.db.models import Prefetch
+
+    from peerplan.models import Item, Mitigation
+
+    if any(field.name == "items" for field in Mitigation._meta.get_fields()):
+        items = Item.objects.select_related("finding__theme").order_by(*Item._meta.ordering, "pk")
+        return queryset.prefetch_related(Prefetch("items", queryset=items))
+    return queryset.select_related("item__finding__theme")
 
 
 def addressed_items(mitigation):
@@ -210,17 +232,15 @@ class MitigationSerializer(serializers.Serializer):
 class MitigationWriteSerializer(serializers.Serializer):
     """What a mitigation's create or PATCH may send. Create needs `action`; a PATCH sends what changes."""
 
-    action = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, help_text="What will be done."
-    )
+    action = form_checked_text(2000, help_text="What will be done (needed to create one).")
     owner = serializers.IntegerField(
         required=False, allow_null=True, help_text="The id of a member of the organisation, or null."
     )
-    owner_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    owner_name = form_checked_text(200, help_text="Or a named person outside the organisation.")
     due_date = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=MitigationStatus.choices, required=False)
     phase = serializers.IntegerField(required=False, allow_null=True, help_text="An implementation phase's id.")
-    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    notes = form_checked_text(4000)
     co_produced = serializers.BooleanField(required=False)
     lived_experience_led = serializers.BooleanField(required=False)
     version = serializers.IntegerField(

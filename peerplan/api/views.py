@@ -3,6 +3,7 @@ querysets as the pages, and change data through writes.py (the pages' forms and 
 
 from django.db.models import Count, prefetch_related_objects
 from django.shortcuts import get_object_or_404
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -14,7 +15,7 @@ from rest_framework.response import Response
 
 from evidence.cache import finding_facts
 from evidence.models import Source, Theme
-from peerplan import tracking
+from peerplan import pages, tracking
 from peerplan.access import EDIT
 from peerplan.api import scope, writes
 from peerplan.api.authentication import TokenAuthentication
@@ -34,8 +35,18 @@ from peerplan.api.serializers import (
     OrganisationSerializer,
     ThemeSerializer,
     paginated,
+    with_addressed_items,
 )
-from peerplan.models import Checklist, ChecklistStatus, Item, Mitigation, MitigationStatus, coverage_by_checklist
+from peerplan.forms import ActionFilterForm
+from peerplan.models import (
+    Checklist,
+    ChecklistStatus,
+    Item,
+    Membership,
+    Mitigation,
+    MitigationStatus,
+    coverage_by_checklist,
+)
 
 
 class Pages(PageNumberPagination):
@@ -67,7 +78,8 @@ def token_view(methods):
 
     def decorate(function):
         function = permission_classes([HasToken])(function)
-        return api_view(methods)(function)
+        # An organisation's plans are private: no shared cache or browser keeps them.
+        return never_cache(api_view(methods)(function))
 
     return decorate
 
@@ -99,8 +111,6 @@ def _organisation_data(request, organisation, membership):
 )
 @token_view(["GET"])
 def organisations(request):
-    from peerplan.models import Membership
-
     memberships = Membership.objects.filter(user=request.user, organisation_id=request.auth.organisation_id)
     return Response(
         [_organisation_data(request, m.organisation, m) for m in memberships.select_related("organisation")]
@@ -137,7 +147,7 @@ def members(request, slug):
 def dashboard(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
     today = tracking.today()
-    figures = tracking.dashboard(organisation, today)
+    figures = pages.dashboard(organisation, today)
     checklists = figures["grid_checklists"]
 
     def progress(p):
@@ -292,7 +302,7 @@ def item(request, pk):
 
 
 def _mitigations():
-    return Mitigation.objects.select_related("owner", "phase", "item__finding__theme").order_by("due_date", "pk")
+    return with_addressed_items(Mitigation.objects.select_related("owner", "phase")).order_by("due_date", "pk")
 
 
 def _mitigation_data(mitigation):
@@ -335,11 +345,11 @@ def _valid(serializer_class, data, partial=False):
 @token_view(["GET"])
 def mitigations(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
-    form = tracking.ActionFilterForm(request.query_params, organisation=organisation)
+    form = ActionFilterForm(request.query_params, organisation=organisation)
     if not form.is_valid():
         raise bad_input(form_errors(form))
-    queryset = tracking.filter_actions(Mitigation.objects.in_organisation(organisation), form.cleaned_data)
-    listing = queryset.select_related("owner", "phase", "item__finding__theme").soonest_due_first()
+    queryset = form.filter(Mitigation.objects.in_organisation(organisation))
+    listing = with_addressed_items(queryset.select_related("owner", "phase")).soonest_due_first()
     return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
 
 

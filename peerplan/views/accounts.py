@@ -1,5 +1,7 @@
 """Accounts: sign up with name, email and a password; sign in by email (Django's auth views do the rest)."""
 
+from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import LoginView
@@ -29,3 +31,22 @@ def signup(request):
 
 
 sign_in = LoginView.as_view(authentication_form=EmailAuthenticationForm)
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' lock-out answer (AXES_LOCKOUT_CALLABLE): the plain-language page, saying how long the
+    pause lasts in words ("15 minutes") rather than ISO 8601 ("PT15M"). 429 Too Many Requests."""
+    cool_off = get_cool_off(request)
+    minutes = round(cool_off.total_seconds() / 60) if cool_off else 0
+    if minutes >= 120 and minutes % 60 == 0:
+        wait = f"{minutes // 60} hours"
+    elif minutes:
+        wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    else:
+        wait = ""
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"cooloff_time": wait},
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )

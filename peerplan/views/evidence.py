@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
 
 from evidence import own
 from evidence.cache import evidence_changed
@@ -16,15 +17,13 @@ from peerplan import releases
 from peerplan.access import EDIT, MANAGE, load_checklist, load_item, load_organisation, load_own_source
 from peerplan.forms import OwnFindingForm, OwnSourceForm, ReleaseFileForm
 from peerplan.planning import PlanningRuleError
-from peerplan.views._http import SAFE, only
 
 
 @login_required
+@require_POST
 def checklist_add_evidence(request, pk):
     """Add one offered finding, or all of an offer, to the checklist."""
     checklist, membership = load_checklist(request, pk, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
     ids = [int(value) for value in request.POST.getlist("finding") if value.isascii() and value.isdigit()]
     try:
         items = releases.add_offered_findings(checklist=checklist, finding_ids=ids, by=request.user)
@@ -37,11 +36,10 @@ def checklist_add_evidence(request, pk):
 
 
 @login_required
+@require_POST
 def item_retired(request, pk):
     """Keep or close an item whose finding is no longer in the current evidence."""
     item, membership = load_item(request, pk, need=EDIT)
-    if refused := only(request, "POST"):
-        return refused
     choice = request.POST.get("choice")
     if choice not in ("keep", "close"):
         messages.error(request, "Choose whether to keep this item in the plan or close it.")
@@ -64,11 +62,10 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 @login_required
+@require_safe
 def own_evidence(request, slug):
     """The organisation's own sources, with everything in them; owners and managers add to them."""
     organisation, membership = load_organisation(request, slug)
-    if refused := only(request, *SAFE):
-        return refused
     sources = list(Source.objects.of_organisation(organisation).order_by("pk"))
     themes = list(Theme.objects.filter(category__source__in=sources).current().with_evidence())
     for source in sources:
@@ -137,22 +134,20 @@ def _check_manage(membership):
 
 
 @login_required
+@require_safe
 def own_source_export(request, slug, pk):
     """The source as a "peerplan-evidence/2" file, to share with a partner on purpose."""
     source, membership = load_own_source(request, slug, pk)
-    if refused := only(request, *SAFE):
-        return refused
     response = HttpResponse(dumps(export_evidence([source])), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{source.slug}-v{source.version}.json"'
     return response
 
 
 @login_required
+@require_POST
 def own_source_import(request, slug):
     """Load a file of evidence as the organisation's own (new sources, or newer versions of its own)."""
     organisation, membership = load_organisation(request, slug, need=MANAGE)
-    if refused := only(request, "POST"):
-        return refused
     form = ReleaseFileForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["release"]

@@ -7,22 +7,16 @@ from django.core.mail import send_mail
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan import planning
+from peerplan import accounts, pages, planning
 from peerplan.access import MANAGE, READ, load_organisation
 from peerplan.forms import InvitationForm, OrganisationForm
-from peerplan.models import (
-    ChecklistStatus,
-    Invitation,
-    Membership,
-    Role,
-    coverage_by_checklist,
-)
-from peerplan.views._http import SAFE, only
+from peerplan.models import Invitation, Membership, Role, display_name
 
 
 @login_required
+@require_safe
 def home(request):
     memberships = (
         Membership.objects.filter(user=request.user).select_related("organisation").order_by("organisation__name")
@@ -31,6 +25,7 @@ def home(request):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def organisation_create(request):
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -41,58 +36,38 @@ def organisation_create(request):
 
 
 @login_required
+@require_safe
 def organisation(request, slug):
     organisation, membership = load_organisation(request, slug)
-    if refused := only(request, *SAFE):
-        return refused
-    checklists = list(organisation.checklists.select_related("created_by").order_by("title", "pk"))
-    coverage = coverage_by_checklist([c.pk for c in checklists])
-    rows = [(checklist, coverage[checklist.pk]) for checklist in checklists]
     return render(
         request,
         "peerplan/organisation.html",
-        {
-            "organisation": organisation,
-            "membership": membership,
-            "current": [row for row in rows if row[0].status != ChecklistStatus.ARCHIVED],
-            "archived": [row for row in rows if row[0].status == ChecklistStatus.ARCHIVED],
-        },
+        {"organisation": organisation, "membership": membership, **pages.organisation_page(organisation)},
     )
 
 
 def _members_page(request, organisation, membership, invite_form=None, status=200):
-    members = list(organisation.memberships.select_related("user").order_by("user__first_name", "user__email"))
-    invitations = (
-        organisation.invitations.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
-        .select_related("invited_by")
-        .order_by("-created_at")
-    )
     if invite_form is None and membership.can_manage:
-        invite_form = InvitationForm(can_invite_owner=membership.is_owner)
-    role_choices = Role.choices if membership.is_owner else [c for c in Role.choices if c[0] != Role.OWNER]
+        invite_form = InvitationForm(membership=membership)
     return render(
         request,
         "peerplan/members.html",
         {
             "organisation": organisation,
             "membership": membership,
-            "members": members,
-            "invitations": invitations,
             "invite_form": invite_form,
-            "role_choices": role_choices,
             "site_url": settings.SITE_URL,
             "invitation_days": settings.INVITATION_DAYS,
-            "paused": planning.paused_sign_ins([m.user for m in members]) if membership.can_manage else set(),
+            **pages.members_page(organisation, membership),
         },
         status=status,
     )
 
 
 @login_required
+@require_safe
 def members(request, slug):
     organisation, membership = load_organisation(request, slug, need=READ)
-    if refused := only(request, *SAFE):
-        return refused
     return _members_page(request, organisation, membership)
 
 
@@ -101,11 +76,10 @@ def invitation_url(invitation):
 
 
 @login_required
+@require_POST
 def member_invite(request, slug):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
-    if refused := only(request, "POST"):
-        return refused
-    form = InvitationForm(request.POST, can_invite_owner=membership.is_owner)
+    form = InvitationForm(request.POST, membership=membership)
     if not form.is_valid():
         return _members_page(request, organisation, membership, invite_form=form, status=400)
     try:
@@ -123,7 +97,7 @@ def member_invite(request, slug):
         subject=f"You are invited to join {organisation.name} on PeerPlan",
         message=render_to_string(
             "peerplan/invitation_email.txt",
-            {"invitation": invitation, "link": link, "inviter": planning.display_name(request.user)},
+            {"invitation": invitation, "link": link, "inviter": display_name(request.user)},
         ),
         from_email=None,
         recipient_list=[invitation.email],
@@ -136,83 +110,72 @@ def member_invite(request, slug):
 
 
 @login_required
+@require_POST
 def member_role(request, slug, pk):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     target = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
-    if refused := only(request, "POST"):
-        return refused
     role = request.POST.get("role", "")
     try:
         planning.change_role(membership=target, role=role, by=request.user)
     except planning.PlanningRuleError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"{planning.display_name(target.user)} is now {Role(role).label.lower()}.")
+        messages.success(request, f"{target.display_name} is now {Role(role).label.lower()}.")
     return redirect("peerplan:members", slug=organisation.slug)
 
 
 @login_required
+@require_POST
 def member_unlock(request, slug, pk):
     """An owner or manager lets a member whose sign-in is paused sign in again at once."""
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     target = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
-    if refused := only(request, "POST"):
-        return refused
-    planning.unlock_sign_in(membership=target)
+    accounts.unlock_sign_in(membership=target)
     messages.success(
         request,
-        f"{planning.display_name(target.user)} can sign in again now. "
+        f"{target.display_name} can sign in again now. "
         "If they still see “Sign-in paused”, their network address is paused: ask the site administrator.",
     )
     return redirect("peerplan:members", slug=organisation.slug)
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def member_remove(request, slug, pk):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     target = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
     if request.method == "POST":
         try:
             planning.remove_member(membership=target, by=request.user)
         except planning.PlanningRuleError as error:
             messages.error(request, str(error))
             return redirect("peerplan:members", slug=organisation.slug)
-        messages.success(request, f"{planning.display_name(target.user)} is no longer a member.")
+        messages.success(request, f"{target.display_name} is no longer a member.")
         if target.user_id == request.user.pk:
             return redirect("peerplan:home")
         return redirect("peerplan:members", slug=organisation.slug)
     return render(
         request,
         "peerplan/member_remove.html",
-        {"organisation": organisation, "target": target, "name": planning.display_name(target.user)},
+        {"organisation": organisation, "target": target, "name": target.display_name},
     )
 
 
 @login_required
+@require_POST
 def invitation_revoke(request, slug, pk):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     invitation = get_object_or_404(organisation.invitations.filter(accepted_at__isnull=True), pk=pk)
-    if refused := only(request, "POST"):
-        return refused
     invitation.delete()
     messages.success(request, f"The invitation for {invitation.email} is revoked; its link no longer works.")
     return redirect("peerplan:members", slug=organisation.slug)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_accept(request, token):
     """Anyone holding the link sees what it is for; a signed-in person accepts it with one button."""
     invitation = Invitation.objects.select_related("organisation", "invited_by").filter(token=token).first()
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
-    problem = None
-    if invitation is None:
-        problem = "This invitation link is not valid. It may have been revoked. Ask for a new one."
-    elif invitation.accepted_at is not None:
-        problem = "This invitation has already been used. Ask for a new one if you still need it."
-    elif not invitation.is_usable():
-        problem = "This invitation has expired. Ask the person who invited you for a new one."
+    problem = Invitation.NOT_FOUND if invitation is None else invitation.problem()
     if problem:
         return render(request, "peerplan/invitation_accept.html", {"problem": problem}, status=410)
 

@@ -1,11 +1,13 @@
-"""The API docs at /api/docs/: Swagger UI from vendored files under the strict CSP, with no violation, and
-a token made on the tokens page works from it ("Try it out")."""
+"""The API's pages: the docs at /api/docs/ (Swagger UI from vendored files under the strict CSP, with no
+violation; a token made on the tokens page works from "Try it out"), and the tokens pages, accessible on a
+desktop and on a phone."""
 
 import re
 
 from playwright.sync_api import expect
 
-from tests.browser.helpers import sign_in
+from tests.browser.axe import assert_accessible
+from tests.browser.helpers import no_horizontal_scroll, sign_in
 
 
 def test_the_docs_render_every_operation_under_the_strict_csp(page, live_server, db):
@@ -45,3 +47,30 @@ def test_a_token_made_on_the_tokens_page_reads_through_the_docs(page, live_serve
 
     expect(operation.locator(".live-responses-table tbody .response-col_status").first).to_contain_text("200")
     expect(operation.locator(".live-responses-table")).to_contain_text("Northside Mental Health Service")
+
+
+def test_the_tokens_pages_are_accessible_on_a_desktop_and_a_phone(page, live_server, org_a, owner, planner):
+    from tests.api_helpers import token_for
+
+    token_for(planner, org_a)
+    sign_in(page, live_server.url, owner.email)
+    page.goto(live_server.url + "/app/tokens/")
+    page.get_by_role("button", name="Make the token").click()
+    name = page.get_by_label("Name")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(name).to_have_accessible_description(re.compile("Name is required"))
+    assert_accessible(page)
+    name.fill("Board report")
+    page.get_by_role("button", name="Make the token").click()
+    expect(page.get_by_role("status")).to_contain_text("shown only once")
+    assert_accessible(page)
+    page.get_by_role("link", name="Tokens in Northside Mental Health Service").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("API tokens in Northside Mental Health Service")
+    expect(page.get_by_role("cell", name="Pat", exact=True)).to_be_visible()
+    assert_accessible(page)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in ("/app/tokens/", "/app/tokens/orgs/northside/"):
+        page.goto(live_server.url + url)
+        assert_accessible(page)
+        no_horizontal_scroll(page, 390)
