@@ -280,7 +280,7 @@ def sign_in(port, username, password):
     if not csrf_cookie or not match:
         raise BenchError("the login page has no CSRF token")
     form = urllib.parse.urlencode(
-        {"username": username, "password": password, "csrfmiddlewaretoken": match.group(1).decode()}
+        {"login": username, "password": password, "csrfmiddlewaretoken": match.group(1).decode()}
     )
     status, headers, _ = request(
         port,

@@ -200,6 +200,14 @@ class ThemeQuerySet(models.QuerySet):
         """Themes of the published sources, never an organisation's own."""
         return self.filter(category__source__organisation__isnull=True)
 
+    def visible_to(self, organisation):
+        """What one organisation may see: the published sources' themes and its own, never another
+        organisation's own."""
+        return self.filter(
+            models.Q(category__source__organisation__isnull=True)
+            | models.Q(category__source__organisation=organisation)
+        )
+
     def with_evidence(self):
         """Themes with their findings, perspectives and references: four queries however many there are."""
         return self.in_published_order().prefetch_related(

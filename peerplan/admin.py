@@ -4,6 +4,7 @@ implementation phases, and organisations for site administrators."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from evidence.models import Theme
 from peerplan.models import (
     Checklist,
     ImplementationPhase,
@@ -11,6 +12,7 @@ from peerplan.models import (
     Membership,
     Mitigation,
     Organisation,
+    SignOnDomain,
     SuggestedMitigation,
 )
 
@@ -25,7 +27,8 @@ class ImplementationPhaseAdmin(admin.ModelAdmin):
 @admin.register(SuggestedMitigation)
 class SuggestedMitigationAdmin(SimpleHistoryAdmin):
     list_display = ["title", "provenance_label", "phase", "theme_names", "is_published", "position"]
-    list_filter = ["provenance", "is_published", "phase", "themes"]
+    # Themes "related only": the filter lists the (published) themes suggestions are linked to.
+    list_filter = ["provenance", "is_published", "phase", ("themes", admin.RelatedOnlyFieldListFilter)]
     list_editable = ["is_published", "position"]
     search_fields = ["title", "description", "rationale", "source", "quote"]
     filter_horizontal = ["themes"]
@@ -46,6 +49,12 @@ class SuggestedMitigationAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("phase").prefetch_related("themes")
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Suggestions are for everyone: they link published themes only, never an organisation's own.
+        if db_field.name == "themes":
+            kwargs["queryset"] = Theme.objects.published().in_published_order()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     @admin.display(description="Provenance", ordering="provenance")
     def provenance_label(self, obj):
         return obj.get_provenance_display()
@@ -61,12 +70,26 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class SignOnDomainInline(admin.TabularInline):
+    model = SignOnDomain
+    extra = 0
+    verbose_name = "single sign-on domain"
+    verbose_name_plural = "Single sign-on: people whose verified email is at these domains join on first sign-in"
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+    list_display = ["name", "slug", "require_two_factor", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline]
+    inlines = [SignOnDomainInline, MembershipInline]
+
+
+@admin.register(SignOnDomain)
+class SignOnDomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "organisation", "role"]
+    search_fields = ["domain", "organisation__name"]
+    list_select_related = ["organisation"]
 
 
 @admin.register(Invitation)
@@ -91,4 +114,4 @@ class MitigationAdmin(SimpleHistoryAdmin):
     list_filter = ["status"]
     search_fields = ["action"]
     list_select_related = ["checklist"]
-    raw_id_fields = ["item", "checklist", "owner", "suggestion", "created_by"]
+    raw_id_fields = ["items", "checklist", "owner", "suggestion", "created_by"]

@@ -14,6 +14,7 @@ from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
 from evidence.models import Finding
+from peerplan import notifications
 from peerplan.models import (
     Checklist,
     ImplementationPhase,
@@ -26,7 +27,19 @@ from peerplan.models import (
 from peerplan.planning import MITIGATION_FIELDS, Conflict
 
 # Bookkeeping fields that change with every save or never change: not worth a sentence.
-NOT_SHOWN = {"id", "version", "created_at", "updated_at", "created_by", "checklist", "item", "organisation"}
+NOT_SHOWN = {
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "checklist",
+    "item",
+    "organisation",
+    # The review state is who saved the decision and when: the entry itself says both.
+    "decided_at",
+    "decided_by",
+}
 
 # What restoring an action brings back: what people edit. Never its identity (pk, checklist, item),
 # its creation record, or its version (which moves forward, so an open edit form notices the restore).
@@ -186,11 +199,25 @@ def _records(model, **filters):
 
 
 def mitigation_timeline(mitigation):
-    """Newest first. Every entry but the newest can be restored (the newest is what the action is now)."""
+    """Newest first. Every entry of the action's own but the newest can be restored (the newest is what
+    the action is now). The whole lives of actions merged into it are shown too, named as such (two
+    queries more: which were merged into it, and their records)."""
+    from peerplan.planning import MERGED_INTO
+
     records = _records(Mitigation, id=mitigation.pk)
-    entries = _entries(Mitigation, records, _Names(records))
+    merged_ids = set(
+        Mitigation.history.filter(
+            history_type="-", history_change_reason=MERGED_INTO.format(pk=mitigation.pk)
+        ).values_list("id", flat=True)
+    )
+    merged = _records(Mitigation, id__in=merged_ids) if merged_ids else []
+    names = _Names(records + merged)
+    entries = _entries(Mitigation, records, names)
     for entry in entries[:-1]:
         entry.restorable = entry.kind != "deleted"
+    if merged:
+        entries += _entries(Mitigation, merged, names, subject=lambda r: f"the merged action {_quote(r.action, 60)}")
+        entries.sort(key=lambda entry: (entry.when, entry.history_id))
     return list(reversed(entries))
 
 
@@ -237,6 +264,7 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
         if seen_version is not None and current.version != seen_version:
             # The action changed after the person opened its history: restoring now would overwrite that.
             raise Conflict(current)
+        previous_owner_id = current.owner_id
         for name in RESTORED_FIELDS:
             attname = Mitigation._meta.get_field(name).attname
             setattr(current, attname, getattr(record, attname))
@@ -263,4 +291,5 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
             f"Restored the version of {date_format(localtime(record.history_date), DATETIME_FORMAT)}"
         )
         current.save()
+        notifications.assigned(mitigation=current, previous_owner_id=previous_owner_id, by=by)
     return current, notes

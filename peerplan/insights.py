@@ -63,7 +63,7 @@ class PhaseCount:
         if self.is_empty:
             return f"Nothing planned for {self.phase.name.lower()} yet."
         if self.is_thin:
-            return f"Only {self.live} mitigation planned for {self.phase.name.lower()}."
+            return f"Only {self.live} action planned for {self.phase.name.lower()}."
         return ""
 
 

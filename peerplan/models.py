@@ -27,6 +27,10 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members must set up two-factor sign-in before they see the organisation's data.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -92,6 +96,27 @@ def display_name(user):
     if user is None:
         return ""
     return user.get_full_name() or user.email or user.username
+
+
+class SignOnDomain(models.Model):
+    """An email domain whose people, signing in for the first time through single sign-on with an email
+    their provider has verified, join an organisation with a role (set by the site administrator)."""
+
+    domain = models.CharField(
+        max_length=253, unique=True, help_text="Like nhs.net: the part of the email after the @, lower case."
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="sign_on_domains")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self):
+        return f"{self.domain} joins {self.organisation} as {self.get_role_display().lower()}"
+
+    def clean(self):
+        # The admin's form calls this: people type "@NHS.net" as often as "nhs.net".
+        self.domain = self.domain.strip().lower().lstrip("@")
 
 
 def new_invitation_token():
@@ -257,7 +282,14 @@ class Priority(models.TextChoices):
     LOW = "low", "Low"
 
 
-PUBLISHED_ORDER = ["finding__theme__category__position", "finding__theme__position", "finding__position", "pk"]
+# Source first: each source keeps its own categories and themes in its own order.
+PUBLISHED_ORDER = [
+    "finding__theme__category__source",
+    "finding__theme__category__position",
+    "finding__theme__position",
+    "finding__position",
+    "pk",
+]
 
 
 class RetiredChoice(models.TextChoices):
@@ -279,7 +311,7 @@ class ItemQuerySet(models.QuerySet):
 
     def with_coverage(self):
         """Annotate `is_covered`: the item has a live mitigation (any status but dropped)."""
-        return self.annotate(is_covered=models.Exists(Mitigation.objects.live().filter(item=models.OuterRef("pk"))))
+        return self.annotate(is_covered=models.Exists(Mitigation.objects.live().filter(items=models.OuterRef("pk"))))
 
     def on_current_checklists(self):
         return self.filter(not_archived(via="checklist__"))
@@ -292,6 +324,13 @@ class ItemQuerySet(models.QuerySet):
     def uncovered(self):
         return self.applicable_challenges().with_coverage().filter(is_covered=False)
 
+    def decided(self):
+        """Items a person has decided (applies or not, with its reason); the rest are not reviewed yet."""
+        return self.filter(decided_at__isnull=False)
+
+    def undecided(self):
+        return self.filter(decided_at__isnull=True)
+
     def rereview_due(self, today):
         """'Does not apply' decisions whose re-review date has come."""
         return self.challenges().filter(applies=False, rereview_on__lte=today)
@@ -303,6 +342,11 @@ class ItemQuerySet(models.QuerySet):
             for status in MitigationStatus.values
         }
         return self.annotate(mitigation_count=models.Count("mitigations"), **counts)
+
+    def with_overdue_counts(self, today):
+        """Annotate `overdue_count`: the item's open actions due before today."""
+        late = models.Q(mitigations__status__in=OPEN_STATUSES, mitigations__due_date__lt=today)
+        return self.annotate(overdue_count=models.Count("mitigations", filter=late))
 
 
 class Item(models.Model):
@@ -335,6 +379,12 @@ class Item(models.Model):
         default=RetiredChoice.UNDECIDED,
         help_text="Kept or closed, once a release retired the finding.",
     )
+    # Review state: empty until a person saves a decision, so "applies" by default is never mistaken for
+    # a decision somebody took.
+    decided_at = models.DateTimeField(null=True, blank=True, help_text="When a person last decided this item.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     history = HistoricalRecords()
 
     objects = ItemQuerySet.as_manager()
@@ -365,9 +415,48 @@ class Item(models.Model):
             return ""
         return f"{self.finding.theme.category.source.name} version {self.evidence_version}"
 
+    @property
+    def published_order(self):
+        """Where the item stands in the evidence's published order (its finding, theme and category loaded)."""
+        theme = self.finding.theme
+        return (theme.category.source_id, theme.category.position, theme.position, self.finding.position, self.pk)
+
+    @property
+    def is_decided(self):
+        return self.decided_at is not None
+
+    @property
+    def review_state(self):
+        """The task-list state a person sees: not reviewed yet, applies, or does not apply."""
+        if not self.is_decided:
+            return ReviewState.NOT_REVIEWED
+        return ReviewState.APPLIES if self.applies else ReviewState.DOES_NOT_APPLY
+
     def is_rereview_due(self, today):
         """The rule of ItemQuerySet.rereview_due(), for an item already in memory."""
         return self.is_challenge and not self.applies and self.rereview_on is not None and self.rereview_on <= today
+
+
+class ReviewState(models.TextChoices):
+    NOT_REVIEWED = "not-reviewed", "Not reviewed yet"
+    APPLIES = "applies", "Applies"
+    DOES_NOT_APPLY = "does-not-apply", "Does not apply"
+
+
+@dataclass(frozen=True)
+class ReviewProgress:
+    """How many of a checklist's challenges a person has decided."""
+
+    decided: int
+    total: int
+
+    @property
+    def remaining(self):
+        return self.total - self.decided
+
+    @property
+    def is_complete(self):
+        return self.total > 0 and self.decided == self.total
 
 
 class MitigationStatus(models.TextChoices):
@@ -451,17 +540,35 @@ class MitigationQuerySet(models.QuerySet):
         """Annotate `overdue_now` (what `is_overdue(today)` says, for a template that cannot pass today)."""
         return self.annotate(overdue_now=models.ExpressionWrapper(overdue_q(today), output_field=models.BooleanField()))
 
+    def duplicates(self):
+        """Actions adopted from a suggestion that another action of the same checklist was adopted from too."""
+        twins = Mitigation.objects.filter(
+            checklist=models.OuterRef("checklist"), suggestion=models.OuterRef("suggestion")
+        ).exclude(pk=models.OuterRef("pk"))
+        return self.filter(suggestion__isnull=False).filter(models.Exists(twins))
+
+    def addressing_theme(self, theme):
+        """Actions addressing at least one challenge of this theme, each once."""
+        return self.filter(models.Exists(Item.objects.filter(mitigations=models.OuterRef("pk"), finding__theme=theme)))
+
     def for_listing(self):
-        """What a list of actions shows beside each one, fetched in the same query."""
-        return self.select_related("checklist__organisation", "item__finding__theme", "owner")
+        """What a list of actions shows beside each one: its checklist and owner in the same query, the
+        challenges it addresses in one more."""
+        return self.select_related("checklist__organisation", "owner").prefetch_related(addressed_items())
 
 
 class Mitigation(models.Model):
-    """What a service will do about an item: an action someone owns, with a due date and a status."""
+    """What a service will do about one or more items of a checklist (on screen: an action): someone owns
+    it, with a due date and a status. One action can mitigate several challenges at once."""
 
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="mitigations")
-    # The item's checklist, kept here because dashboards count and filter actions per checklist and
-    # organisation; an item never moves between checklists, so it cannot drift.
+    # Every item of one checklist (planning.link_items enforces it); never none (unlinking the last is refused).
+    items = models.ManyToManyField(
+        Item,
+        related_name="mitigations",
+        help_text="The challenges (or outcomes) this action addresses, all of the same checklist.",
+    )
+    # The items' checklist, kept here because dashboards count and filter actions per checklist and
+    # organisation; items never move between checklists, so it cannot drift.
     checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="mitigations")
     action = models.TextField("what will be done", max_length=2000)
     owner = models.ForeignKey(
@@ -520,6 +627,26 @@ class Mitigation(models.Model):
     def owner_label(self):
         """The owner as people know them: a member's name, or the named person outside the organisation."""
         return display_name(self.owner) if self.owner_id else self.owner_name
+
+    @property
+    def addressed(self):
+        """The items it addresses in published order (prefetched by for_listing and the pages)."""
+        return sorted(self.items.all(), key=lambda item: item.published_order)
+
+    @property
+    def theme_names(self):
+        """The themes of the challenges it addresses, each once, in published order: "Workload; Boundaries"."""
+        names = []
+        for item in self.addressed:
+            if item.finding.theme.name not in names:
+                names.append(item.finding.theme.name)
+        return "; ".join(names)
+
+
+def addressed_items(to_attr=None):
+    """Prefetch of the items an action addresses, with what their names need."""
+    items = Item.objects.select_related("finding__theme__category").order_by(*PUBLISHED_ORDER)
+    return models.Prefetch("items", queryset=items, to_attr=to_attr)
 
 
 @dataclass(frozen=True)
@@ -592,3 +719,10 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.recipient} on {self.sent_on}"
+
+
+# Comments, notifications and attachments live in their own modules; importing them here registers their
+# models with the app.
+from peerplan.attachments import Attachment  # noqa: E402, F401
+from peerplan.comments import Comment  # noqa: E402, F401
+from peerplan.notifications import Notification, NotificationPreference  # noqa: E402, F401

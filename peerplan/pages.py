@@ -9,7 +9,8 @@ together for a template. Operations (anything that writes) are in planning.py.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Prefetch, prefetch_related_objects
 
 from evidence.cache import finding_facts
 from evidence.models import Perspective, Source
@@ -18,9 +19,12 @@ from peerplan.models import (
     OPEN_STATUSES,
     Checklist,
     Item,
+    Membership,
     Mitigation,
     MitigationStatus,
+    ReviewProgress,
     SuggestedMitigation,
+    addressed_items,
     blocked_q,
     coverage_by_checklist,
     due_within_q,
@@ -121,9 +125,10 @@ def checklist_page(checklist, today):
     items with counts and coverage (1), the evidence facts (1, cached), coverage (1), coverage through each
     group's lens (1), mitigations per phase (2), co-production (1), suggestions ranked by leverage (3)."""
     items = list(
-        checklist.items.select_related("finding__theme__category")
+        checklist.items.select_related("finding__theme__category", "decided_by")
         .with_coverage()
         .with_mitigation_counts()
+        .with_overdue_counts(today)
         .in_published_order()
     )
     facts = finding_facts()
@@ -134,8 +139,20 @@ def checklist_page(checklist, today):
         item.evidence_updated = insights.evidence_updated(item)
     challenges = [item for item in items if item.is_challenge]
     benefits = [item for item in items if item.is_benefit]
+    # A benefit chosen as an outcome sits with the challenges of its theme: what the service guards
+    # against and what it means to gain, read together.
+    chosen = {}
+    for benefit in benefits:
+        if benefit.applies:
+            chosen.setdefault(benefit.finding.theme_id, []).append(benefit)
+    seen_themes = set()
+    for item in challenges:
+        first = item.finding.theme_id not in seen_themes
+        seen_themes.add(item.finding.theme_id)
+        item.outcomes = chosen.get(item.finding.theme_id, []) if first else []
     by_group = checklist.coverage_by_group(facts)
     return {
+        "review_progress": ReviewProgress(decided=sum(item.is_decided for item in challenges), total=len(challenges)),
         "coverage": checklist.coverage(),
         "coverage_by_group": [(GROUP_PHRASES.get(group, group), by_group[group]) for group in by_group],
         "uncovered": [item for item in challenges if item.applies and not item.is_covered],
@@ -149,11 +166,21 @@ def checklist_page(checklist, today):
         "phases": insights.phase_counts(checklist),
         "co_production": insights.co_production(checklist),
         "leverage": insights.rank_suggestions(checklist, facts)[:LEVERAGE_SHOWN],
+        "duplicates": duplicate_groups(checklist),
     }
 
 
-def item_page(item, membership):
-    """The item with its evidence in place, its mitigations, the suggestions for its theme and its timeline."""
+def duplicate_groups(checklist):
+    """[(suggestion, [actions])] adopted more than once on the checklist, to offer "merge into one" (one query)."""
+    groups = {}
+    for action in checklist.mitigations.duplicates().select_related("suggestion").order_by("suggestion_id", "pk"):
+        groups.setdefault(action.suggestion_id, (action.suggestion, []))[1].append(action)
+    return list(groups.values())
+
+
+def evidence_in_place(item):
+    """What the evidence partial shows for an item: the finding with its references and perspectives
+    (three queries) and its own source (one, unless the loader fetched it)."""
     # The finding with its references and perspectives in one prefetch, so the strength, the changes
     # since review and the page all read the same rows.
     finding = item.finding
@@ -163,41 +190,62 @@ def item_page(item, membership):
         Prefetch("perspectives", queryset=Perspective.objects.order_by("position").prefetch_related("references")),
     )
     perspectives = list(finding.perspectives.all())
-    mitigations = list(item.mitigations.select_related("owner", "phase", "suggestion").order_by("created_at", "pk"))
-    adopted = {m.suggestion_id for m in mitigations if m.suggestion_id}
-    suggestions = list(
-        SuggestedMitigation.objects.filter(is_published=True, themes=finding.theme_id)
-        .select_related("phase")
-        .order_by("position", "title")
-    )
     source = finding.theme.category.source
-    evidence_updated = insights.evidence_updated(item)
     return {
-        "item": item,
-        "strength": insights.evidence_strength(finding),
-        "evidence_updated": evidence_updated,
-        "evidence_changes": insights.evidence_changes(item) if evidence_updated else [],
-        "timeline": history.item_timeline(item),
-        "checklist": item.checklist,
-        "membership": membership,
         "finding": finding,
+        "strength": insights.evidence_strength(finding),
+        "evidence_updated": insights.evidence_updated(item),
         "finding_references": list(finding.references.all()),
         "perspectives": perspectives,
         "has_mixed": any(p.is_mixed for p in perspectives),
         "mixed_footnote": source.footnote("a") if source else "",
         "source": source,
+    }
+
+
+def item_page(item, membership):
+    """The item with its evidence in place, its mitigations, the suggestions for its theme and its timeline."""
+    evidence = evidence_in_place(item)
+    mitigations = list(
+        item.mitigations.select_related("owner", "phase", "suggestion", "checklist")
+        .prefetch_related(addressed_items())
+        .order_by("created_at", "pk")
+    )
+    adopted = {m.suggestion_id for m in mitigations if m.suggestion_id}
+    suggestions = list(
+        SuggestedMitigation.objects.filter(is_published=True, themes=item.finding.theme_id)
+        .select_related("phase")
+        .order_by("position", "title")
+    )
+    return {
+        **evidence,
+        "item": item,
+        "evidence_changes": insights.evidence_changes(item) if evidence["evidence_updated"] else [],
+        "timeline": history.item_timeline(item),
+        "checklist": item.checklist,
+        "membership": membership,
         "mitigations": mitigations,
         "suggestions": [(s, s.pk in adopted) for s in suggestions],
-        "related": list(finding.theme.related_elsewhere()),
+        "related": list(item.finding.theme.related_elsewhere()),
     }
+
+
+def review_summary_page(checklist):
+    """The review's check-answers summary: every challenge with its decision, who took it and when (one
+    query; the review progress is counted from the same rows)."""
+    items = list(
+        checklist.items.challenges().select_related("finding__theme__category", "decided_by").in_published_order()
+    )
+    progress = ReviewProgress(decided=sum(item.is_decided for item in items), total=len(items))
+    return {"groups": group_by_category_and_theme(items), "progress": progress, "items": items}
 
 
 def phases_page(checklist):
     """The checklist's mitigations by phase of introducing PSWs, with the phases that have few or none."""
     mitigations = list(
-        checklist.mitigations.select_related("item__finding__theme", "owner", "phase").order_by(
-            "phase__position", "due_date", "pk"
-        )
+        checklist.mitigations.select_related("owner", "phase")
+        .prefetch_related(addressed_items())
+        .order_by("phase__position", "due_date", "pk")
     )
     counts = insights.phase_counts(checklist)
     by_phase = [
@@ -294,15 +342,90 @@ class ReportItem:
 
 def report(checklist, today):
     """What the governance report shows: figures for the cover, then categories → themes → items."""
+    items = reports.export_items(checklist)
+    themes_of = {}
+    for item in items:
+        for action in item.mitigations.all():
+            themes_of.setdefault(action.pk, []).append(item.finding.theme.name)
     entries = []
-    for item in reports.export_items(checklist):
+    for item in items:
         if reports.is_listed(item):
             actions = list(item.mitigations.all())
+            for action in actions:
+                # One action can mitigate several challenges: say which others it also addresses.
+                action.also = [name for name in dict.fromkeys(themes_of[action.pk]) if name != item.finding.theme.name]
             entries.append(ReportItem(item, actions, any(a.is_live for a in actions), reports.references_text(item)))
+    progress = progress_by_checklist([checklist.pk], today)[checklist.pk]
     return {
         "categories": group_by_category_and_theme(entries, item_of=lambda entry: entry.item),
         "coverage": checklist.coverage(),
         "coverage_by_group": list(checklist.coverage_by_group().items()),  # in the groups' published order
-        "progress": progress_by_checklist([checklist.pk], today)[checklist.pk],
+        "progress": progress,
         "source": Source.objects.first(),
     }
+
+
+# An action's pages and in-place edits ------------------------------------------------------------------
+# What the action pages read beyond the action itself: the challenges it could also address, the
+# duplicates (actions of the same checklist adopted from the same suggestion) it could be merged with,
+# and what each row's in-place edit needs.
+
+
+def linkable_items(mitigation, addressed):
+    """The checklist's challenges, and its benefits chosen as outcomes, that the action does not address
+    yet, in published order (one query)."""
+    linked = [item.pk for item in addressed]
+    items = (
+        Item.objects.filter(checklist_id=mitigation.checklist_id)
+        .exclude(pk__in=linked)
+        .select_related("finding__theme")
+        .in_published_order()
+    )
+    return [item for item in items if item.is_challenge or item.applies]
+
+
+def duplicates_of(mitigation):
+    """Other actions of the checklist adopted from the same suggestion (one query; none when not adopted)."""
+    if mitigation.suggestion_id is None:
+        return []
+    return list(
+        Mitigation.objects.filter(checklist_id=mitigation.checklist_id, suggestion_id=mitigation.suggestion_id)
+        .exclude(pk=mitigation.pk)
+        .select_related("owner")
+        .order_by("created_at", "pk")
+    )
+
+
+def prepare_quick_edit(actions, user):
+    """Set on each action what its in-place edit shows: who may change it (the person's role in the
+    action's organisation), the members it can be given to, and the values shown (two queries)."""
+    actions = list(actions)
+    organisation_ids = {action.checklist.organisation_id for action in actions}
+    if not organisation_ids:
+        return actions
+    roles = {m.organisation_id: m for m in Membership.objects.filter(user=user, organisation_id__in=organisation_ids)}
+    members = {}
+    people = (
+        get_user_model()
+        .objects.filter(memberships__organisation_id__in=organisation_ids)
+        .annotate(organisation_id=F("memberships__organisation_id"))
+        .order_by("first_name", "email")
+    )
+    for person in people:
+        members.setdefault(person.organisation_id, []).append(person)
+    for action in actions:
+        membership = roles.get(action.checklist.organisation_id)
+        action.can_edit = bool(membership and membership.can_edit)
+        action.member_choices = members.get(action.checklist.organisation_id, [])
+        show(action)
+    return actions
+
+
+def show(action, chosen=None):
+    """The values the in-place edit shows: what is saved, or what the person chose (kept on a conflict
+    or a mistake, so nothing they chose is lost)."""
+    chosen = chosen or {}
+    action.shown_status = chosen.get("status", action.status)
+    action.shown_owner_id = chosen.get("owner", action.owner_id)
+    action.shown_due = chosen.get("due_date", action.due_date.isoformat() if action.due_date else "")
+    return action

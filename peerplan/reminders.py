@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from peerplan.models import Checklist, Membership, Mitigation, Reminder
+from peerplan.models import Checklist, Membership, Mitigation, Reminder, addressed_items
 
 
 @dataclass
@@ -29,7 +29,8 @@ def action_digests(today, days):
         Mitigation.objects.open()
         .on_current_checklists()
         .filter(due_date__lte=today + timedelta(days=days), checklist__organisation__memberships__user=F("owner"))
-        .select_related("owner", "checklist__organisation", "item__finding__theme")
+        .select_related("owner", "checklist__organisation")
+        .prefetch_related(addressed_items())
         .order_by("owner_id", "due_date", "pk")
     )
     digests = {}

@@ -81,24 +81,51 @@ def references_text(item):
     return ", ".join(str(number) for number in item.finding.reference_numbers())
 
 
+def _item_columns(item):
+    finding = item.finding
+    return [
+        str(finding),
+        finding.theme.name,
+        finding.theme.category.name,
+        finding.get_valence_display(),
+        "Yes" if item.applies else "No",
+        item.get_priority_display(),
+    ]
+
+
+def _joined(items):
+    """The item columns of every item an action addresses, each column's values joined with "; " (a value
+    said once when several items share it), their references together, and the source versions they were
+    decided against."""
+    columns = []
+    for values in zip(*[_item_columns(item) for item in items], strict=True):
+        seen = []
+        for value in values:
+            if value not in seen:
+                seen.append(value)
+        columns.append("; ".join(seen))
+    numbers = sorted({number for item in items for number in item.finding.reference_numbers()})
+    versions = dict.fromkeys(label for item in items if (label := item.evidence_version_label()))
+    return columns, ", ".join(str(number) for number in numbers), "; ".join(versions)
+
+
 def checklist_rows(items):
-    """One row per action, and one row for each listed item that has none."""
+    """One row per action naming every challenge it addresses (at the first of them in published order),
+    and one row for each listed item that has no action."""
+    addressed = {}
+    for item in items:
+        for action in item.mitigations.all():
+            addressed.setdefault(action.pk, []).append(item)
+    written = set()
     for item in items:
         if not is_listed(item):
             continue
-        finding = item.finding
-        common = [
-            str(finding),
-            finding.theme.name,
-            finding.theme.category.name,
-            finding.get_valence_display(),
-            "Yes" if item.applies else "No",
-            item.get_priority_display(),
-        ]
-        references = references_text(item)
-        version = item.evidence_version_label()
         actions = item.mitigations.all()
         for action in actions:
+            if action.pk in written:
+                continue
+            written.add(action.pk)
+            common, references, version = _joined(addressed[action.pk])
             yield [
                 *common,
                 action.action,
@@ -111,11 +138,21 @@ def checklist_rows(items):
                 version,
             ]
         if not actions:
-            if finding.to_mitigate:
+            if item.finding.to_mitigate:
                 status = UNCOVERED if item.applies else DOES_NOT_APPLY
             else:
                 status = NO_ACTION_YET
-            yield [*common, "", "", None, status, "", "", references, version]
+            yield [
+                *_item_columns(item),
+                "",
+                "",
+                None,
+                status,
+                "",
+                "",
+                references_text(item),
+                item.evidence_version_label(),
+            ]
 
 
 def filename(checklist, extension):

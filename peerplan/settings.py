@@ -73,8 +73,15 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    # Accounts: sign-in by email, verification, reset, two-factor and single sign-on (OpenID Connect).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "axes",
     "csp",
+    "django_htmx",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -93,7 +100,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "peerplan.sso.SingleSignOnFormActionMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Sends a signed-in person who must use two-factor (REQUIRE_2FA, or an organisation's rule) to set it up.
+    "peerplan.accounts.TwoFactorRequiredMiddleware",
     # Axes last, as its documentation requires: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -110,6 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "peerplan.notifications.context",
             ],
         },
     },
@@ -158,11 +171,83 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Sign-in by email on the site's own pages (the admin keeps Django's sign-in by username).
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "peerplan:home"
 LOGOUT_REDIRECT_URL = "home"
+
+# Accounts (django-allauth). README, "Accounts, sign-up and single sign-on", says what each choice means.
+ACCOUNT_ADAPTER = "peerplan.accounts.AccountAdapter"
+ACCOUNT_FORMS = {"login": "peerplan.forms.SignInForm", "signup": "peerplan.forms.SignUpForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+# The same answer whether or not an account uses the email: on sign-up (the address gets an email saying
+# it already has an account), on sign-in and on password reset.
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_LOGOUT_ON_GET = False
+# As before allauth: a sign-in lasts SESSION_COOKIE_AGE (two weeks) or until signing out; no checkbox.
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# One lock-out mechanism: django-axes (below) counts failed sign-ins and pauses them. allauth's own
+# failed-login limit is switched off so the two never disagree; its other rate limits stay (sign-up,
+# password reset, email confirmation...).
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# Site-wide sign-up rule: "open" (anyone), "invitation" (only through an invitation link) or "domains"
+# (emails at SIGNUP_ALLOWED_DOMAINS only, plus invitations).
+SIGNUP_MODE = os.environ.get("SIGNUP_MODE", "open").strip().lower()
+if SIGNUP_MODE not in ("open", "invitation", "domains"):
+    raise ImproperlyConfigured(f"SIGNUP_MODE must be open, invitation or domains, not {SIGNUP_MODE!r}")
+SIGNUP_ALLOWED_DOMAINS = [domain.lower().lstrip("@") for domain in env_list("SIGNUP_ALLOWED_DOMAINS", [])]
+if SIGNUP_MODE == "domains" and not SIGNUP_ALLOWED_DOMAINS:
+    raise ImproperlyConfigured("SIGNUP_MODE=domains needs SIGNUP_ALLOWED_DOMAINS, e.g. nhs.net,example.org")
+
+# Two-factor: TOTP (authenticator apps) with recovery codes. REQUIRE_2FA makes everyone set it up.
+MFA_ADAPTER = "peerplan.accounts.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "PeerPlan")
+REQUIRE_2FA = env_bool("REQUIRE_2FA", False)
+
+# Single sign-on with OpenID Connect. Providers are added in the admin (Social applications, provider
+# "OpenID Connect") or, for one provider, with the OIDC_* variables below; no code change either way.
+SOCIALACCOUNT_ADAPTER = "peerplan.sso.SocialAccountAdapter"
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# An account is matched by email only when the provider says the email is verified.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        # allauth's provider, plus a nonce bound to the sign-in attempt and checked in the ID token.
+        "provider_class": "peerplan.sso.OpenIDConnectProvider",
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [],
+    }
+}
+if os.environ.get("OIDC_SERVER_URL"):
+    for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"):
+        if not os.environ.get(name):
+            raise ImproperlyConfigured(f"OIDC_SERVER_URL is set, so {name} must be set too")
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append(
+        {
+            "provider_id": os.environ.get("OIDC_PROVIDER_ID", "sso"),
+            "name": os.environ.get("OIDC_NAME", "your organisation"),
+            "client_id": os.environ["OIDC_CLIENT_ID"],
+            "secret": os.environ["OIDC_CLIENT_SECRET"],
+            "settings": {"server_url": os.environ["OIDC_SERVER_URL"]},
+        }
+    )
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
@@ -176,6 +261,34 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Attachments (peerplan/attachments.py): kept through the storage API, never served from a public URL
+# (no MEDIA_URL is routed; every download goes through a view that checks the organisation). The local
+# directory is outside static/ and the checkout's served files. With ATTACHMENTS_S3_BUCKET set, files go to
+# S3-compatible object storage through django-storages instead (pip install 'peerplan[s3]'), so several
+# hosts share them.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+if os.environ.get("ATTACHMENTS_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["ATTACHMENTS_S3_BUCKET"],
+            "endpoint_url": os.environ.get("ATTACHMENTS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("ATTACHMENTS_S3_REGION") or None,
+            "access_key": os.environ.get("ATTACHMENTS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("ATTACHMENTS_S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
+ATTACHMENT_ORGANISATION_MAX_BYTES = env_int("ATTACHMENT_ORGANISATION_MAX_MB", 2048) * 1024 * 1024
+
+# Notifications (peerplan/notifications.py): an email waits this long so that several notifications
+# to one person within it make one email; send_notifications (cron, every minute) sends them.
+NOTIFICATION_EMAIL_DELAY = env_int("NOTIFICATION_EMAIL_DELAY", 120)
+UNSUBSCRIBE_LINK_DAYS = env_int("UNSUBSCRIBE_LINK_DAYS", 90)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -266,9 +379,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Renders AXES_LOCKOUT_TEMPLATE with the pause in words; 429 Too Many Requests.
-AXES_LOCKOUT_CALLABLE = "peerplan.views.accounts.locked_out"
+AXES_LOCKOUT_CALLABLE = "peerplan.views.account.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
+# allauth signs in with the form field "login" and calls authenticate(email=...): count by the email.
+AXES_USERNAME_CALLABLE = "peerplan.accounts.axes_username"
 # Per address: behind a proxy REMOTE_ADDR is the proxy's own address, so every person would share one
 # failure count and five wrong passwords would lock the whole service out. The client's address is then
 # the one the nearest trusted proxy appended to X-Forwarded-For: the TRUSTED_PROXY_COUNT-th from the right

@@ -20,7 +20,22 @@ def item_for(checklist, theme_name, valence=Valence.CHALLENGE):
 
 
 def make_mitigation(item, action="Write a role description", status=MitigationStatus.PLANNED, **fields):
-    return Mitigation.objects.create(item=item, checklist=item.checklist, action=action, status=status, **fields)
+    mitigation = Mitigation.objects.create(checklist=item.checklist, action=action, status=status, **fields)
+    mitigation.items.add(item)
+    return mitigation
+
+
+def bulk_mitigations(rows):
+    """Actions made in bulk, each addressing one item: rows of (item, fields)."""
+    rows = list(rows)
+    made = Mitigation.objects.bulk_create(
+        [Mitigation(checklist_id=item.checklist_id, **fields) for item, fields in rows]
+    )
+    Link = Mitigation.items.through
+    Link.objects.bulk_create(
+        [Link(mitigation_id=m.pk, item_id=item.pk) for m, (item, _) in zip(made, rows, strict=True)]
+    )
+    return made
 
 
 def challenge_theme_names():

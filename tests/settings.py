@@ -21,3 +21,6 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 # between requests would hold it across tests that start threads (live server).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Links in emails (confirmation, reset) point at the live server, which speaks plain HTTP.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"

@@ -8,16 +8,29 @@ URLs that are not about one organisation's data are allowed through, by name, be
 """
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver, reverse
 
 from evidence import own
 from evidence.models import Perspective, Source
-from peerplan import planning
+from peerplan import attachments, comments, notifications, planning
+from peerplan.attachments import Attachment
+from peerplan.comments import Comment
 from peerplan.models import Checklist, Invitation, Item, Membership, Mitigation, SuggestedMitigation
 
 # Not organisation-owned: the person's own start page and actions, creating a new organisation, and the
-# invitation link (the token is the credential; it is tested in test_members.py).
-NOT_ORGANISATION_OWNED = {"home", "organisation_create", "my_actions", "invitation_accept"}
+# invitation link (the token is the credential; it is tested in test_members.py). A person's notifications
+# are their own: anyone else, of any organisation, gets a 404 (PERSON_OWNED, tested below).
+PERSON_OWNED = {
+    "notifications",
+    "notifications_read_all",
+    "notification_preferences",
+    "notification_open",
+    "notification_read",
+}
+NOT_ORGANISATION_OWNED = {"home", "organisation_create", "my_actions", "invitation_accept"} | PERSON_OWNED
+# Viewers read and comment: a comment changes no plan, so these accept a viewer's POST.
+VIEWERS_MAY_POST = {"item_comment", "mitigation_discussion"}
 
 
 def _walk(patterns, prefix=""):
@@ -56,6 +69,10 @@ def world(org_a, owner, planner, viewer, outsider):
     own.add_own_finding(
         source=own_source, heading="Support", theme="Supervision", kind="challenge", group="PSWs", summary="Ours."
     )
+    comment = comments.post_comment(body="A comment by Olive", by=owner, organisation=org_a, mitigation=mitigation)
+    attachment = attachments.add_attachment(
+        upload=SimpleUploadedFile("minutes.txt", b"Minutes of the meeting"), by=owner, organisation=org_a, item=item
+    )
     return {
         "slug": org_a.slug,
         "checklist": checklist.pk,
@@ -67,6 +84,9 @@ def world(org_a, owner, planner, viewer, outsider):
         "token": invitation.token,
         "history_id": mitigation.history.earliest().history_id,
         "own_source": own_source.pk,
+        "comment": comment.pk,
+        "attachment": attachment.pk,
+        "notification": notifications.record(recipient=owner, kind="assigned", organisation=org_a).pk,
     }
 
 
@@ -95,6 +115,9 @@ def kwargs_for(route, world):
                 "members": "membership",
                 "invitations": "invitation",
                 "evidence": "own_source",
+                "comments": "comment",
+                "attachments": "attachment",
+                "notifications": "notification",
             }
             if owner_of_pk not in mapping:
                 pytest.fail(f"isolation test does not know what the pk in {route!r} is: add it to kwargs_for")
@@ -120,6 +143,8 @@ def snapshot():
             .values_list("pk", "summary")
         ),
         "sources": list(Source.objects.order_by("pk").values_list("pk", "version", "name")),
+        "comments": list(Comment.objects.order_by("pk").values_list("pk", "body", "hidden_at")),
+        "attachments": list(Attachment.objects.order_by("pk").values_list("pk", "file")),
     }
 
 
@@ -144,6 +169,9 @@ def test_a_viewer_gets_403_for_every_change_and_nothing_changes(client, world, v
     before = snapshot()
     viewer_status = client.post(url, data).status_code
     assert snapshot() == before
+    if name in VIEWERS_MAY_POST:
+        assert viewer_status in (302, 400), f"POST {url} as a viewer: viewers comment"
+        return
     # A URL that refuses POST from its owner too (405) only shows things; every other one changes data.
     client.force_login(owner)
     if client.post(url, data).status_code == 405:
@@ -181,3 +209,34 @@ def test_every_planning_url_refuses_methods_it_does_not_take_before_loading_anyt
             response = method(url)
             assert response.status_code == 405, f"{method.__name__.upper()} {url}"
             assert set(response["Allow"].split(", ")) <= {"GET", "HEAD", "POST"}, url
+
+
+PERSONAL = [(name, route) for name, route in planning_urls() if name in PERSON_OWNED]
+
+
+def test_the_walk_finds_every_personal_url():
+    assert {name for name, _ in PERSONAL} == PERSON_OWNED
+
+
+@pytest.mark.parametrize(("name", "route"), [r for r in PERSONAL if "<" in r[1]], ids=lambda v: str(v))
+def test_someone_elses_notification_is_a_404_to_members_and_outsiders_alike(
+    client, world, owner, manager, outsider, name, route
+):
+    from peerplan.notifications import Kind, Notification, record
+
+    notification = record(
+        recipient=owner, kind=Kind.ASSIGNED, organisation=Membership.objects.get(user=owner).organisation
+    )
+    url = reverse(f"peerplan:{name}", kwargs={"pk": notification.pk})
+    for person in (manager, outsider):
+        client.force_login(person)
+        assert client.get(url).status_code == 404, f"GET {url} as {person}"
+        assert client.post(url).status_code == 404, f"POST {url} as {person}"
+    assert Notification.objects.get(pk=notification.pk).read_at is None
+
+
+def test_a_person_not_signed_in_is_sent_to_sign_in_for_every_personal_url(client):
+    for name, route in PERSONAL:
+        url = reverse(f"peerplan:{name}", kwargs={"pk": 1} if "<" in route else {})
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url

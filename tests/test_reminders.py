@@ -145,3 +145,16 @@ def test_a_reminder_recorded_by_an_overlapping_run_is_not_sent_again(plan, plann
 def test_a_bad_date_is_a_clear_error(db):
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("send_reminders", "--today=10/06/2025", stdout=StringIO())
+
+
+def test_the_digest_has_a_working_unsubscribe_link_and_a_person_who_used_it_gets_no_more(client, plan, planner):
+    run()
+    [message] = sent_to("pat@example.org")
+    link = message.body.strip().splitlines()[-1].removeprefix("Stop these daily emails: ")
+    assert message.extra_headers["List-Unsubscribe"] == f"<{link}>"
+    response = client.post(link.removeprefix("http://127.0.0.1:8000"))  # not signed in
+    assert "You are unsubscribed" in response.content.decode()
+    mail.outbox.clear()
+    output = run(today=days(1))
+    assert sent_to("pat@example.org") == []
+    assert "Skipped actions digest for pat@example.org: they turned daily digests off." in output

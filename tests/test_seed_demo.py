@@ -51,7 +51,7 @@ def test_the_demo_organisation_has_a_member_in_each_role_who_can_sign_in(client)
     for username in roles:
         assert username in output
     assert DEMO_PASSWORD in output
-    response = client.post("/accounts/login/", {"username": "viewer@demo.peerplan.test", "password": DEMO_PASSWORD})
+    response = client.post("/accounts/login/", {"login": "viewer@demo.peerplan.test", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(get_user_model().objects.get(username="viewer@demo.peerplan.test").pk)
 
@@ -130,7 +130,10 @@ def test_demo_actions_adopt_suggested_mitigations_for_their_theme_when_there_are
 
     adopted = Mitigation.objects.filter(suggestion=suggestion)
     assert adopted.exists()
-    assert all(m.item.finding.theme_id == theme.pk and m.action == suggestion.title for m in adopted)
+    assert all(
+        [item.finding.theme_id for item in m.items.all()] == [theme.pk] and m.action == suggestion.title
+        for m in adopted
+    )
 
 
 def test_running_it_twice_creates_nothing_the_second_time():

@@ -88,10 +88,10 @@ def test_adopting_copies_the_suggestion_and_takes_the_planner_to_edit_it(client,
     mitigation = Mitigation.objects.get()
     assert response["Location"] == f"/app/mitigations/{mitigation.pk}/edit/"
     assert mitigation.action == f"{suggestion.title}\n\n{suggestion.description}"
-    assert (mitigation.suggestion, mitigation.phase, mitigation.item) == (
+    assert (mitigation.suggestion, mitigation.phase, list(mitigation.items.all())) == (
         suggestion,
         suggestion.phase,
-        role_ambiguity,
+        [role_ambiguity],
     )
     edit_page = client.get(response["Location"]).content.decode()
     assert "Adopted from suggestion: “Train PSWs and non-peer staff together" in edit_page

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from evidence.cache import finding_facts
 from evidence.models import StakeholderGroup, Valence
-from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role, display_name
+from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role, addressed_items, display_name
 
 
 def form_checked_text(max_length, **kwargs):
@@ -175,25 +175,9 @@ class ChallengeRefSerializer(serializers.Serializer):
 
 
 def with_addressed_items(queryset):
-    """What `challenges` shows, fetched with the mitigations: through `items` when a mitigation addresses
-    many items (one more query per page), through `item` when it addresses one (a join)."""
-    from django.db.models import Prefetch
-
-    from peerplan.models import Item, Mitigation
-
-    if any(field.name == "items" for field in Mitigation._meta.get_fields()):
-        items = Item.objects.select_related("finding__theme").order_by(*Item._meta.ordering, "pk")
-        return queryset.prefetch_related(Prefetch("items", queryset=items))
-    return queryset.select_related("item__finding__theme")
-
-
-def addressed_items(mitigation):
-    """The items (challenges) a mitigation addresses, as a list: a mitigation that addresses many items
-    lists them all (prefetched as `items`), one on a single item lists that one."""
-    items = getattr(mitigation, "items", None)
-    if items is not None and hasattr(items, "all"):
-        return list(items.all())
-    return [mitigation.item]
+    """What `challenges` shows, fetched with the mitigations: the items each addresses (one more query
+    per page, whatever its length)."""
+    return queryset.prefetch_related(addressed_items())
 
 
 class MitigationSerializer(serializers.Serializer):
@@ -218,7 +202,7 @@ class MitigationSerializer(serializers.Serializer):
 
     @extend_schema_field(ChallengeRefSerializer(many=True))
     def get_challenges(self, mitigation):
-        return ChallengeRefSerializer(addressed_items(mitigation), many=True).data
+        return ChallengeRefSerializer(mitigation.addressed, many=True).data
 
     def get_is_overdue(self, mitigation) -> bool:
         return mitigation.is_overdue(self.context["today"])

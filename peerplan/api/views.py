@@ -14,7 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from evidence.cache import finding_facts
-from evidence.models import Source, Theme
+from evidence.models import PLANS_FOR, Source, Theme
 from peerplan import pages, tracking
 from peerplan.access import EDIT
 from peerplan.api import scope, writes
@@ -62,6 +62,8 @@ ERRORS = {
     404: OpenApiResponse(ErrorSerializer, "Not there, or not visible to this token."),
     429: OpenApiResponse(ErrorSerializer, "Too many requests: wait for the seconds in Retry-After."),
 }
+# The kinds of finding a checklist has items for, as the API names them.
+PLANNED_KINDS = [str(kind) for kind in PLANS_FOR]
 READ_ERRORS = {code: ERRORS[code] for code in (400, 401, 404, 429)}
 WRITE_ERRORS = {
     **ERRORS,
@@ -230,11 +232,11 @@ def checklist(request, pk):
 
 
 def _items():
-    # Published order, spelled out: Meta.ordering does not apply to a query with GROUP BY (the count).
+    # Published order, spelled out (Item has no default ordering).
     return (
         Item.objects.select_related("finding__theme__category")
         .annotate(mitigation_count=Count("mitigations"))
-        .order_by(*Item._meta.ordering, "pk")
+        .in_published_order()
     )
 
 
@@ -249,7 +251,11 @@ def _item_data(item):
     summary="A checklist's items, with their decisions and evidence references",
     parameters=[
         OpenApiParameter(
-            "valence", OpenApiTypes.STR, enum=["challenge", "benefit"], description="Only challenges or benefits."
+            "valence",
+            OpenApiTypes.STR,
+            enum=PLANNED_KINDS,
+            description="Only items of this kind (challenges and barriers are mitigated; benefits and facilitators "
+            "realised).",
         )
     ],
     responses={200: paginated(ItemSerializer), **READ_ERRORS},
@@ -260,8 +266,8 @@ def checklist_items(request, pk):
     queryset = _items().filter(checklist=checklist)
     valence = request.query_params.get("valence")
     if valence is not None:
-        if valence not in ("challenge", "benefit"):
-            raise bad_input([{"field": "valence", "message": "Choose challenge or benefit."}])
+        if valence not in PLANNED_KINDS:
+            raise bad_input([{"field": "valence", "message": "Choose challenge, barrier, benefit or facilitator."}])
         queryset = queryset.filter(finding__valence=valence)
     paginator = Pages()
     page = paginator.paginate_queryset(queryset, request)
@@ -293,7 +299,7 @@ def item(request, pk):
         return _with_etag(Response(_item_data(item)), item.etag)
     item, _ = scope.load_item(request, pk, need=EDIT)
     sent = _valid(ItemDecisionSerializer, request.data, partial=True)
-    writes.decide_item(item=item, sent=sent, tags=writes.if_match(request), current_state=_item_data)
+    writes.decide_item(item=item, sent=sent, tags=writes.if_match(request), current_state=_item_data, by=request.user)
     item = _items().get(pk=item.pk)
     return _with_etag(Response(_item_data(item)), item.etag)
 
@@ -389,7 +395,11 @@ def mitigation(request, pk):
     mitigation, _ = scope.load_mitigation(request, pk, need=EDIT)
     sent = _valid(MitigationWriteSerializer, request.data, partial=True)
     saved = writes.update_mitigation(
-        mitigation=mitigation, sent=sent, tags=writes.if_match(request), current_state=_mitigation_data
+        mitigation=mitigation,
+        sent=sent,
+        tags=writes.if_match(request),
+        current_state=_mitigation_data,
+        by=request.user,
     )
     saved = _mitigations().get(pk=saved.pk)
     return _with_etag(Response(_mitigation_data(saved)), writes.mitigation_etag(saved))

@@ -95,7 +95,7 @@ def create_mitigation(*, item, sent, by):
     return planning.create_mitigation(item=item, changes=form.changes(), by=by)
 
 
-def update_mitigation(*, mitigation, sent, tags, current_state):
+def update_mitigation(*, mitigation, sent, tags, current_state, by=None):
     """Apply the PATCH if the version the client read is still the saved one; a 412 with what is saved
     now otherwise. `current_state(mitigation)` is the JSON representation for that answer."""
     version = sent.get("version")
@@ -112,7 +112,7 @@ def update_mitigation(*, mitigation, sent, tags, current_state):
         raise bad_input(form_errors(form))
     try:
         return planning.update_mitigation(
-            mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"]
+            mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"], by=by
         )
     except planning.Conflict as conflict:
         raise _stale(conflict.current, current_state) from None
@@ -131,7 +131,7 @@ def _stale(current, current_state):
 # Item decisions ----------------------------------------------------------------------------------
 
 
-def decide_item(*, item, sent, tags, current_state):
+def decide_item(*, item, sent, tags, current_state, by=None):
     """Record a decision on the item if it is still as the client read it, validated by the page's form
     and saved by the same operation as the page."""
     if tags is None:
@@ -169,6 +169,7 @@ def decide_item(*, item, sent, tags, current_state):
                 rereview_on=cleaned.get("rereview_on"),
                 priority=cleaned["priority"],
                 note=cleaned["note"],
+                by=by,
             )
         except planning.PlanningRuleError as error:
             raise bad_input([{"field": None, "message": str(error)}]) from None

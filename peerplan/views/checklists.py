@@ -4,28 +4,39 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from peerplan import history, pages, planning, releases, tracking
 from peerplan.access import EDIT, OWN, READ, load_checklist, load_item, load_mitigation, load_organisation
-from peerplan.forms import ChecklistForm, ItemDecisionForm, MitigationForm
-from peerplan.models import ChecklistStatus, Mitigation, SuggestedMitigation
+from peerplan.forms import ChecklistCreateForm, ChecklistForm, ItemDecisionForm, MitigationForm
+from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation
+from peerplan.views import collaboration
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def checklist_create(request, slug):
     organisation, membership = load_organisation(request, slug, need=EDIT)
-    form = ChecklistForm(request.POST or None, initial={"status": ChecklistStatus.DRAFT})
+    initial = {"status": ChecklistStatus.DRAFT, "copy_from": request.GET.get("copy_from")}
+    form = ChecklistCreateForm(request.POST or None, initial=initial, organisation=organisation)
     if request.method == "POST" and form.is_valid():
-        checklist = planning.create_checklist_from_evidence(
-            organisation=organisation, by=request.user, **form.cleaned_data
-        )
-        messages.success(
-            request,
-            "The checklist is created with every challenge and benefit from the evidence. "
-            "Go through the challenges: say which apply and plan what you will do about them.",
-        )
+        details = dict(form.cleaned_data)
+        source = details.pop("copy_from")
+        if source is None:
+            checklist = planning.create_checklist_from_evidence(organisation=organisation, by=request.user, **details)
+            messages.success(
+                request,
+                "The checklist is created with every challenge and benefit from the evidence. "
+                "Review the challenges: say which apply, then plan the actions that mitigate them.",
+            )
+        else:
+            checklist = planning.copy_checklist(source=source, by=request.user, **details)
+            messages.success(
+                request,
+                f"The checklist is created as a copy of “{source.title}”: its decisions, and its actions "
+                "reset to planned without due dates. Check them for this service.",
+            )
         return redirect("peerplan:checklist", pk=checklist.pk)
     return render(
         request,
@@ -123,13 +134,22 @@ def item(request, pk):
                 rereview_on=data.get("rereview_on"),
                 priority=data["priority"],
                 note=data["note"],
+                by=request.user,
             )
             messages.success(request, "Your decision is saved.")
             return redirect("peerplan:item", pk=item.pk)
         status = 400
     else:
         status = 200
-    return render(request, "peerplan/item.html", {**pages.item_page(item, membership), "form": form}, status=status)
+    context = {**pages.item_page(item, membership), **collaboration.discussion(membership=membership, item=item)}
+    pages.prepare_quick_edit(context["mitigations"], request.user)
+    context |= {
+        "form": form,
+        "statuses": MitigationStatus.choices,
+        "today": tracking.today(),
+        "next": request.get_full_path(),
+    }
+    return render(request, "peerplan/item.html", context, status=status)
 
 
 @login_required
@@ -140,7 +160,7 @@ def item_outcome(request, pk):
     if not item.is_benefit:
         messages.error(request, "Only benefits are chosen as outcomes; open the challenge to record a decision.")
     else:
-        planning.decide_item(item=item, applies=request.POST.get("applies") == "yes")
+        planning.decide_item(item=item, applies=request.POST.get("applies") == "yes", by=request.user)
         if item.applies:
             messages.success(request, f"“{item.finding.theme.name}” is chosen as an outcome to realise.")
         else:
@@ -159,9 +179,7 @@ def suggestion_adopt(request, pk, suggestion_pk):
         SuggestedMitigation.objects.filter(is_published=True, themes=item.finding.theme_id), pk=suggestion_pk
     )
     mitigation = planning.adopt_suggestion(item=item, suggestion=suggestion, by=request.user)
-    messages.success(
-        request, "The suggestion is adopted as a mitigation. Make it your own: add an owner and a due date."
-    )
+    messages.success(request, "The suggestion is adopted as an action. Make it your own: add an owner and a due date.")
     return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
 
 
@@ -171,20 +189,30 @@ def mitigation_create(request, pk):
     item, membership = load_item(request, pk, need=EDIT)
     organisation = item.checklist.organisation
     form = MitigationForm(
-        request.POST or None,
-        instance=Mitigation(item=item, checklist=item.checklist),
-        organisation=organisation,
+        request.POST or None, instance=Mitigation(checklist=item.checklist), organisation=organisation
     )
     if request.method == "POST" and form.is_valid():
         planning.create_mitigation(item=item, changes=form.changes(), by=request.user)
-        messages.success(request, "The mitigation is saved.")
+        messages.success(request, "The action is saved.")
         return redirect("peerplan:item", pk=item.pk)
     return render(
         request,
         "peerplan/mitigation_form.html",
-        {"form": form, "item": item, "checklist": item.checklist, "mitigation": None},
+        {"form": form, "item": item, "checklist": item.checklist, "mitigation": None, "back": _item_url(item.pk)},
         status=400 if form.is_bound else 200,
     )
+
+
+def _item_url(item_id):
+    return reverse("peerplan:item", args=[item_id])
+
+
+def _next_url(request, default):
+    """Where to land after saving: the list (with its filters) the edit was opened from, if it is ours."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
 
 
 @login_required
@@ -193,23 +221,35 @@ def mitigation_edit(request, pk):
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
     organisation = mitigation.checklist.organisation
     form = MitigationForm(request.POST or None, instance=mitigation, organisation=organisation)
+    addressed = mitigation.addressed
+    back = _next_url(
+        request,
+        _item_url(addressed[0].pk) if addressed else reverse("peerplan:checklist", args=[mitigation.checklist_id]),
+    )
     context = {
-        "item": mitigation.item,
         "checklist": mitigation.checklist,
         "mitigation": mitigation,
+        "addressed": addressed,
+        "linkable": pages.linkable_items(mitigation, addressed),
+        "duplicates": pages.duplicates_of(mitigation),
         "timeline": history.mitigation_timeline(mitigation),
         "can_restore": membership.can_manage,
+        "back": back,
+        "next": _next_url(request, ""),
     }
     if request.method == "POST" and form.is_valid():
         try:
             planning.update_mitigation(
-                mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"]
+                mitigation_id=mitigation.pk,
+                changes=form.changes(),
+                version=form.cleaned_data["version"],
+                by=request.user,
             )
         except planning.Conflict as conflict:
             current = conflict.current
         else:
-            messages.success(request, "The mitigation is saved.")
-            return redirect("peerplan:item", pk=mitigation.item_id)
+            messages.success(request, "The action is saved.")
+            return redirect(back)
         # Someone saved meanwhile: show what changed, keep everything this person typed, and let them
         # save it over the new version (the form now carries it) or reload what is saved.
         differences = form.differences(current)
@@ -234,16 +274,17 @@ def checklist_adopt(request, pk, suggestion_pk):
     checklist, membership = load_checklist(request, pk, need=EDIT)
     suggestion = get_object_or_404(SuggestedMitigation.objects.filter(is_published=True), pk=suggestion_pk)
     adopted = planning.adopt_for_uncovered(checklist=checklist, suggestion=suggestion, by=request.user)
-    if adopted:
-        names = ", ".join(f"“{m.item.finding.theme.name}”" for m in adopted)
-        messages.success(
-            request,
-            f"“{suggestion.title}” is adopted on {len(adopted)} challenge{'s' if len(adopted) != 1 else ''}: "
-            f"{names}. Give each an owner and a due date.",
-        )
-    else:
+    if adopted is None:
         messages.info(request, "Every challenge this suggestion addresses is already covered; nothing was added.")
-    return redirect("peerplan:checklist", pk=checklist.pk)
+        return redirect("peerplan:checklist", pk=checklist.pk)
+    items = adopted.addressed
+    names = ", ".join(f"“{item.finding.theme.name}”" for item in items)
+    messages.success(
+        request,
+        f"“{suggestion.title}” is adopted as one action addressing {len(items)} "
+        f"challenge{'s' if len(items) != 1 else ''}: {names}. Give it an owner and a due date.",
+    )
+    return redirect("peerplan:mitigation_edit", pk=adopted.pk)
 
 
 @login_required

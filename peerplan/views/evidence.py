@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from evidence import own
 from evidence.cache import evidence_changed
@@ -84,6 +84,7 @@ def own_evidence(request, slug):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def own_source_create(request, slug):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     form = OwnSourceForm(request.POST or None)
@@ -100,6 +101,7 @@ def own_source_create(request, slug):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def own_source(request, slug, pk):
     """One of the organisation's own sources: add a finding (owners and managers)."""
     source, membership = load_own_source(request, slug, pk)

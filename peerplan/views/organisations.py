@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from peerplan import accounts, pages, planning
-from peerplan.access import MANAGE, READ, load_organisation
+from peerplan.access import MANAGE, OWN, READ, load_organisation
+from peerplan.accounts import remember_invitation, set_two_factor_requirement
 from peerplan.forms import InvitationForm, OrganisationForm
 from peerplan.models import Invitation, Membership, Role, display_name
 
@@ -126,6 +127,22 @@ def member_role(request, slug, pk):
 
 @login_required
 @require_POST
+def organisation_two_factor(request, slug):
+    """An owner requires two-factor sign-in of every member, or stops requiring it."""
+    organisation, membership = load_organisation(request, slug, need=OWN)
+    required = request.POST.get("require_two_factor") == "on"
+    problem = set_two_factor_requirement(organisation=organisation, required=required, by=request.user)
+    if problem:
+        messages.error(request, problem)
+    elif required:
+        messages.success(request, "Members must now set up two-factor sign-in before they see this organisation.")
+    else:
+        messages.success(request, "Two-factor sign-in is no longer required here (members who use it keep it).")
+    return redirect("peerplan:members", slug=organisation.slug)
+
+
+@login_required
+@require_POST
 def member_unlock(request, slug, pk):
     """An owner or manager lets a member whose sign-in is paused sign in again at once."""
     organisation, membership = load_organisation(request, slug, need=MANAGE)
@@ -179,13 +196,16 @@ def invitation_accept(request, token):
     if problem:
         return render(request, "peerplan/invitation_accept.html", {"problem": problem}, status=410)
 
+    if not request.user.is_authenticated:
+        # Sign-up remembers it: the only way in when SIGNUP_MODE is "invitation", and it verifies the email.
+        remember_invitation(request, invitation)
     already = (
         request.user.is_authenticated
         and Membership.objects.filter(organisation=invitation.organisation, user=request.user).first()
     )
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('login')}?next={request.path}")
+            return redirect(f"{reverse('account_login')}?next={request.path}")
         try:
             membership, created = planning.accept_invitation(token=token, user=request.user)
         except planning.PlanningRuleError as error:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from peerplan import history, pages, planning, tracking
 from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organisation
-from peerplan.forms import ActionFilterForm
+from peerplan.forms import ActionFilterForm, BulkActionForm
 from peerplan.models import Mitigation, MitigationStatus
 
 PAGE_SIZE = 25
@@ -22,10 +22,20 @@ def dashboard(request, slug):
     organisation, membership = load_organisation(request, slug)
     today = tracking.today()
     figures = pages.dashboard(organisation, today)
+    pages.prepare_quick_edit(
+        [action for name in ("overdue", "due_soon", "blocked") for action in figures[name].actions], request.user
+    )
     return render(
         request,
         "peerplan/tracking/dashboard.html",
-        {"organisation": organisation, "membership": membership, "today": today, **figures},
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "today": today,
+            "statuses": MitigationStatus.choices,
+            "next": request.get_full_path(),
+            **figures,
+        },
     )
 
 
@@ -38,10 +48,21 @@ def actions(request, slug):
     today = tracking.today()
     listing = queryset.for_listing().with_overdue(today).soonest_due_first()
     page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = pages.prepare_quick_edit(page.object_list, request.user)
     return render(
         request,
         "peerplan/tracking/actions.html",
-        {"organisation": organisation, "form": form, "page": page, "today": today},
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "form": form,
+            "page": page,
+            "today": today,
+            "statuses": MitigationStatus.choices,
+            "next": request.get_full_path(),
+            "bulk": BulkActionForm(organisation=organisation) if membership.can_edit else None,
+            "bulk_form_id": "bulk-form" if membership.can_edit else "",
+        },
     )
 
 
@@ -55,10 +76,17 @@ def my_actions(request):
     today = tracking.today()
     listing = queryset.for_listing().with_overdue(today).soonest_due_first()
     page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = pages.prepare_quick_edit(page.object_list, request.user)
     return render(
         request,
         "peerplan/tracking/my_actions.html",
-        {"page": page, "show_all": show_all, "today": today},
+        {
+            "page": page,
+            "show_all": show_all,
+            "today": today,
+            "statuses": MitigationStatus.choices,
+            "next": request.get_full_path(),
+        },
     )
 
 

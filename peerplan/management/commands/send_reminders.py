@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from peerplan import reminders, tracking
+from peerplan import notifications, reminders, tracking
 from peerplan.models import Reminder
 
 
@@ -87,6 +87,12 @@ class Command(BaseCommand):
             self.stdout.write(f"Skipped {label} for {recipient.username}: no email address.")
             self.skipped += 1
             return
+        # The person's choice on their notification settings (or an unsubscribe link) turns digests off.
+        if notifications.channel_for(recipient, notifications.Kind.DIGEST) == notifications.Channel.OFF:
+            self.stdout.write(f"Skipped {label} for {recipient.email}: they turned daily digests off.")
+            self.skipped += 1
+            return
+        body += f"\n\nStop these daily emails: {notifications.unsubscribe_url(recipient, notifications.Kind.DIGEST)}\n"
         if dry_run:
             already = reminders.already_sent(recipient, kind, today)
             self.stdout.write(
@@ -97,7 +103,9 @@ class Command(BaseCommand):
             self.skipped += already
             self.sent += not already
             return
-        message = EmailMessage(subject, body, to=[recipient.email])
+        message = notifications.with_unsubscribe_headers(
+            EmailMessage(subject, body, to=[recipient.email]), recipient, notifications.Kind.DIGEST
+        )
         try:
             sent = reminders.send_once(recipient, kind, today, message)
         except Exception as error:  # one bad address or a mail server hiccup must not stop the others
