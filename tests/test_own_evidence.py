@@ -4,11 +4,12 @@ admin, or by another organisation); its challenges go into checklists marked as 
 exported and imported in the same format."""
 
 import json
-from io import StringIO
+from io import BytesIO, StringIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from openpyxl import load_workbook
 
 from evidence import own
 from evidence.models import Source, Theme
@@ -183,3 +184,96 @@ def test_an_own_source_is_exported_and_imported_by_a_partner_in_the_same_format(
     assert "is not newer than the version 1 already loaded" in response.content.decode()
     # Still not public.
     assert SECRET not in client.get("/evidence/?q=debrief").content.decode()
+
+
+# Wherever themes are listed for a person: the organisation's own appear inside it and nowhere else ---------
+
+
+@pytest.fixture
+def planned(survey, org_a, org_b, owner, outsider):
+    """An action of Northside on its own challenge, and one of Southside on a published one."""
+    from tests.factories import item_for, make_checklist, make_mitigation
+
+    ours = make_checklist(org_a, "Ward 4", owner)
+    own_item = ours.items.get(finding__theme__category__source=survey)
+    make_mitigation(own_item, "Debrief rota")
+    make_mitigation(item_for(ours, "Workload"), "Cap caseloads")
+    theirs = make_checklist(org_b, "South plan", outsider)
+    make_mitigation(item_for(theirs, "Workload"), "Southside caseloads")
+    return {"ours": ours, "theirs": theirs, "theme": own_item.finding.theme}
+
+
+def test_the_action_filter_offers_the_organisations_own_themes_and_no_other_organisations(
+    client, planned, owner, outsider
+):
+    theme = planned["theme"]
+    client.force_login(owner)
+    response = client.get("/app/orgs/northside/actions/")
+    assert f'<option value="{theme.pk}">Debrief after night shifts</option>' in response.content.decode()
+    response = client.get("/app/orgs/northside/actions/", {"theme": theme.pk})
+    assert [a.action for a in response.context["page"].object_list] == ["Debrief rota"]
+
+    client.force_login(outsider)
+    response = client.get("/app/orgs/southside/actions/")
+    text = response.content.decode()
+    assert "Debrief after night shifts" not in text
+    assert 'value="{}"'.format(Theme.objects.get(name="Workload").pk) in text  # published themes are offered
+    # Asking for it by its id is refused like any theme not listed, and the list is not narrowed.
+    response = client.get("/app/orgs/southside/actions/", {"theme": theme.pk})
+    text = response.content.decode()
+    assert "Choose one of the listed themes." in text and "Debrief after night shifts" not in text
+    assert [a.action for a in response.context["page"].object_list] == ["Southside caseloads"]
+
+
+def test_the_apis_theme_filter_refuses_another_organisations_own_theme(client, planned, owner, org_a, org_b, outsider):
+    from tests.api_helpers import call, token_for
+
+    theme = planned["theme"]
+    ours = call(client, "GET", f"/api/organisations/northside/mitigations/?theme={theme.pk}", token_for(owner, org_a))
+    assert [m["action"] for m in ours.json()["results"]] == ["Debrief rota"]
+    response = call(
+        client, "GET", f"/api/organisations/southside/mitigations/?theme={theme.pk}", token_for(outsider, org_b)
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "theme", "message": "Choose one of the listed themes."}]
+    # The schema describes the filters without listing any theme.
+    assert "Debrief after night shifts" not in client.get("/api/schema/").content.decode()
+
+
+def test_the_dashboard_links_an_own_theme_inside_the_organisation_and_others_never_see_it(
+    client, planned, survey, owner, outsider
+):
+    client.force_login(owner)
+    text = client.get("/app/orgs/northside/dashboard/").content.decode()
+    assert f'<a href="/app/orgs/northside/evidence/{survey.pk}/">Debrief after night shifts</a>' in text
+    workload = Theme.objects.get(name="Workload")
+    assert f'<a href="{workload.get_absolute_url()}">Workload</a>' in text
+    client.force_login(outsider)
+    text = client.get("/app/orgs/southside/dashboard/").content.decode()
+    assert "Debrief after night shifts" not in text and "Workload" in text
+
+
+def test_exports_of_another_organisation_never_hold_it(client, planned, outsider, owner):
+    client.force_login(outsider)
+    for suffix in ["export.csv", "export.xlsx", "report/"]:
+        response = client.get(f"/app/checklists/{planned['theirs'].pk}/{suffix}")
+        assert response.status_code == 200, suffix
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        if suffix == "export.xlsx":  # compressed: read the cells
+            sheet = load_workbook(BytesIO(body)).active
+            body = "\n".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row).encode()
+        assert b"Caseloads" in body or b"caseloads" in body, suffix
+        assert b"Debrief after night shifts" not in body and SECRET.encode() not in body, suffix
+    client.force_login(owner)
+    response = client.get(f"/app/checklists/{planned['ours'].pk}/export.csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "Debrief after night shifts" in text and "Staff survey 2026 version 1" in text
+
+
+def test_curators_cannot_link_a_suggestion_to_an_organisations_own_theme(client, survey, curator):
+    client.force_login(curator)
+    for url in ["/admin/peerplan/suggestedmitigation/add/", "/admin/peerplan/suggestedmitigation/"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Debrief after night shifts" not in response.content.decode(), url
+    assert "Role ambiguity" in client.get("/admin/peerplan/suggestedmitigation/add/").content.decode()
