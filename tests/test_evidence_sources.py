@@ -256,6 +256,9 @@ def test_table_6_reads_exactly_as_published_beside_a_second_source(client, two_s
 
     published = json.loads(TABLE6_V1.read_text(encoding="utf-8"))
     index = page(client, "/evidence/")
+    # The note on reference numbers reads as it did before sources were first-class.
+    note = escape("Reference numbers in square brackets are those of the review's own reference list: each is an")
+    assert f"{note} included systematic review.</p>" in index
     for category in published["categories"]:
         assert escape(category["name"]) in index
         for theme in category["themes"]:

@@ -235,8 +235,9 @@ TABLE6 = {
     "name": "Cooper et al. 2024, Table 6",
     "licence": "CC BY 4.0 (BMC Medicine publishes its articles open access under Creative Commons Attribution 4.0)",
     "provenance": (
-        "Table 6 of the article, taken from the publisher's web page and kept exactly as published; "
-        "reference numbers are those of the review's own reference list."
+        "Table 6 of the article, taken from the publisher's web page and kept exactly as published. "
+        "Reference numbers in square brackets are those of the review's own reference list: each is an "
+        "included systematic review."
     ),
 }
 
