@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, prefetch_related_objects
 
 from evidence.cache import finding_facts
-from evidence.models import Perspective, Source
+from evidence.models import Perspective
 from peerplan import accounts, history, insights, reports
 from peerplan.models import (
     OPEN_STATUSES,
@@ -361,7 +361,8 @@ def report(checklist, today):
         "coverage": checklist.coverage(),
         "coverage_by_group": list(checklist.coverage_by_group().items()),  # in the groups' published order
         "progress": progress,
-        "source": Source.objects.first(),
+        # Every source the report's items come from, in published order (fetched with the items).
+        "sources": list(dict.fromkeys(item.finding.theme.category.source for item in items)),
     }
 
 

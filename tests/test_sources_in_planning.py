@@ -3,6 +3,7 @@ alike (what is reviewed follows the kind: challenges and barriers), the organisa
 second published source is the invented test fixture (tests/fixtures/example_framework.json)."""
 
 import pytest
+from django.utils.html import escape
 
 from evidence import own
 from evidence.interchange import import_evidence
@@ -113,3 +114,33 @@ def test_a_copy_keeps_decisions_and_actions_on_items_of_every_source_and_retired
     assert actions == {"Peer lead supervision": {new_barrier.pk, new_own.pk}, "Reflection rota": {new_retired.pk}}
     text = client.get(f"/app/checklists/{copy.pk}/").content.decode()
     assert "No longer in the current evidence (removed in version 2): kept in the plan" in text
+
+
+def test_the_report_cites_every_source_its_items_come_from(client, checklist, planner):
+    client.force_login(planner)
+    text = client.get(f"/app/checklists/{checklist.pk}/report/").content.decode()
+    table6, framework_source = (
+        item.finding.theme.category.source
+        for item in [
+            checklist.items.select_related("finding__theme__category__source").get(
+                finding__theme__name="Workload", finding__valence="challenge"
+            ),
+            item_on(checklist, "Protected time for reflection"),
+        ]
+    )
+    assert f"Evidence: {escape(table6.citation())} Version 1." in text
+    assert f"Evidence: {escape(framework_source.citation())} Version 1." in text
+    assert "Your service's own evidence (not published): Staff survey 2026, version 1." in text
+
+
+@pytest.mark.parametrize("actions", [1, 12])
+def test_the_report_runs_a_fixed_number_of_queries(client, checklist, planner, actions, django_assert_num_queries):
+    for item in checklist.items.challenges()[:actions]:
+        planning.create_mitigation(items=[item], changes={"action": f"Action {item.pk}"}, by=planner)
+    client.force_login(planner)
+    client.get(f"/app/checklists/{checklist.pk}/report/")  # the evidence facts are cached once for every checklist
+    # session, user, checklist, membership, the items with their evidence and sources, finding references,
+    # perspectives, their references, actions; progress, coverage, coverage by group, the cached evidence
+    # facts; the bell's unread count
+    with django_assert_num_queries(14):
+        assert client.get(f"/app/checklists/{checklist.pk}/report/").status_code == 200
