@@ -51,6 +51,7 @@ def load_own_source(request, slug, pk, need=READ):
     """One of the organisation's own evidence sources: never another organisation's, never a published one."""
     organisation, membership = load_organisation(request, slug)
     source = get_object_or_404(Source.objects.of_organisation(organisation), pk=pk)
+    source.organisation = organisation  # already loaded: no second query for it
     _check(membership, need)
     return source, membership
 

@@ -277,3 +277,21 @@ def test_curators_cannot_link_a_suggestion_to_an_organisations_own_theme(client,
         assert response.status_code == 200, url
         assert "Debrief after night shifts" not in response.content.decode(), url
     assert "Role ambiguity" in client.get("/admin/peerplan/suggestedmitigation/add/").content.decode()
+
+
+@pytest.mark.parametrize("themes", [1, 8])
+def test_the_own_evidence_pages_run_a_fixed_number_of_queries(
+    client, survey, org_a, manager, themes, django_assert_num_queries
+):
+    for n in range(themes):
+        own.add_own_finding(
+            source=survey, heading=f"Area {n % 3}", theme=f"Theme {n}", kind="barrier", group="PSWs", summary="Text."
+        )
+    client.force_login(manager)
+    # session, user, organisation, membership, sources, themes, their findings, the findings' references,
+    # perspectives and their references; the bell's unread count
+    with django_assert_num_queries(11):
+        assert client.get(f"/app/orgs/{org_a.slug}/evidence/").status_code == 200
+    # the same, with the one source instead of the organisation's sources
+    with django_assert_num_queries(11):
+        assert client.get(f"/app/orgs/{org_a.slug}/evidence/{survey.pk}/").status_code == 200
