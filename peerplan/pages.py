@@ -137,7 +137,10 @@ def checklist_page(checklist, today):
         item.statuses = status_summary(item)
         item.strength = strengths[item.finding_id]
         item.evidence_updated = insights.evidence_updated(item)
-    challenges = [item for item in items if item.is_challenge]
+    # A challenge closed after a release retired its finding is out of the review and the figures (as
+    # ItemQuerySet.challenges() has it); the page still lists it apart.
+    challenges = [item for item in items if item.is_challenge and not item.is_closed]
+    closed = [item for item in items if item.is_challenge and item.is_closed]
     benefits = [item for item in items if item.is_benefit]
     # A benefit chosen as an outcome sits with the challenges of its theme: what the service guards
     # against and what it means to gain, read together.
@@ -160,6 +163,7 @@ def checklist_page(checklist, today):
         "rereview_due": [item for item in challenges if item.is_rereview_due(today)],
         "evidence_updated": [item for item in items if item.evidence_updated],
         "challenge_groups": group_by_category_and_theme(challenges),
+        "closed_challenges": closed,
         "benefit_groups": group_by_category_and_theme(benefits),
         "chosen_outcomes": sum(1 for item in benefits if item.applies),
         "benefit_count": len(benefits),

@@ -78,6 +78,14 @@ def test_a_challenge_closed_after_its_finding_was_retired_leaves_the_review(clie
         "Protected time for reflection"
         not in client.get(f"/app/checklists/{checklist.pk}/review/summary/").content.decode()
     )
+    # The checklist lists it apart, out of the review's count.
+    text = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    total = checklist.items.challenges().count()
+    assert f"0 of {total} challenges decided" in text
+    assert (
+        f'<li><a href="/app/items/{retired.pk}/">Protected time for reflection</a> (barrier, removed in version 2)</li>'
+        in text
+    )
 
 
 def test_a_copy_keeps_decisions_and_actions_on_items_of_every_source_and_retired_ones_kept(
