@@ -152,3 +152,22 @@ def test_the_report_runs_a_fixed_number_of_queries(client, checklist, planner, a
     # facts; the bell's unread count
     with django_assert_num_queries(14):
         assert client.get(f"/app/checklists/{checklist.pk}/report/").status_code == 200
+
+
+def test_the_apis_item_filter_takes_each_kind_a_checklist_plans_for(client, checklist, org_a, owner):
+    from tests.api_helpers import call, token_for
+
+    secret = token_for(owner, org_a)
+    url = f"/api/checklists/{checklist.pk}/items/?page_size=100"
+    barriers = call(client, "GET", f"{url}&valence=barrier", secret).json()["results"]
+    assert sorted(item["finding"]["theme"]["name"] for item in barriers) == [
+        "Protected time for reflection",
+        "Supervision by a peer lead",
+    ]
+    facilitators = call(client, "GET", f"{url}&valence=facilitator", secret).json()["results"]
+    assert [item["finding"]["theme"]["name"] for item in facilitators] == ["Supervision by a peer lead"]
+    response = call(client, "GET", f"{url}&valence=opinion", secret)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "valence", "message": "Choose challenge, barrier, benefit or facilitator."}
+    ]
