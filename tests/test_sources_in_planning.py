@@ -171,3 +171,17 @@ def test_the_apis_item_filter_takes_each_kind_a_checklist_plans_for(client, chec
     assert response.json()["errors"] == [
         {"field": "valence", "message": "Choose challenge, barrier, benefit or facilitator."}
     ]
+
+
+def test_the_public_evidence_api_names_each_themes_source_with_its_provenance(client, checklist):
+    data = client.get("/api/evidence/").json()
+    assert [(s["id"], s["version"]) for s in data["sources"]] == [("cooper-2024-table-6", 1), ("example-framework", 1)]
+    assert data["source"] == {key: data["sources"][0][key] for key in ("citation", "doi", "table", "caveat")}
+    by_name = {theme["name"]: theme["source"] for theme in data["themes"]}
+    assert by_name["Role ambiguity"] == "cooper-2024-table-6"
+    assert by_name["Supervision by a peer lead"] == "example-framework"
+    assert "Debrief after night shifts" not in by_name  # the organisation's own is never published
+    theme = client.get(
+        f"/api/evidence/themes/{checklist.items.get(finding__theme__name='Protected time for reflection').finding.theme.slug}/"
+    )
+    assert theme.json()["source"] == "example-framework"

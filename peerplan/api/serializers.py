@@ -319,6 +319,7 @@ class ThemeSerializer(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.SlugField()
     category = serializers.CharField()
+    source = serializers.CharField(help_text="The `id` of the source the theme is published in (see `sources`).")
     findings = FindingSerializer(many=True)
 
 
@@ -329,6 +330,15 @@ class SourceSerializer(serializers.Serializer):
     caveat = serializers.CharField()
 
 
+class PublishedSourceSerializer(SourceSerializer):
+    id = serializers.CharField(help_text="Stable across versions, e.g. cooper-2024-table-6.")
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    licence = serializers.CharField()
+    provenance = serializers.CharField()
+
+
 class EvidenceSerializer(serializers.Serializer):
-    source = SourceSerializer(allow_null=True)
+    source = SourceSerializer(allow_null=True, help_text="The first source, Table 6 (kept for older clients).")
+    sources = PublishedSourceSerializer(many=True, help_text="Every published source, each with its provenance.")
     themes = ThemeSerializer(many=True)

@@ -418,6 +418,7 @@ def _theme_data(theme):
         "name": theme.name,
         "slug": theme.slug,
         "category": theme.category.name,
+        "source": theme.category.source.slug,
         "findings": [
             {
                 "id": finding.pk,
@@ -438,10 +439,25 @@ def _theme_data(theme):
     }
 
 
+def _source_data(source):
+    return {
+        "id": source.slug,
+        "name": source.name,
+        "version": source.version,
+        "citation": source.citation(),
+        "doi": source.doi,
+        "table": source.table,
+        "caveat": source.caveat,
+        "licence": source.licence,
+        "provenance": source.provenance,
+    }
+
+
 @extend_schema(
     summary="The published evidence (no token needed)",
-    description="Table 6 of Cooper et al. (BMC Medicine, 2024) exactly as published: every theme with its "
-    "findings, each perspective's summary and its references.",
+    description="Every published source (Table 6 of Cooper et al., BMC Medicine 2024, first) with its "
+    "provenance, and every theme of the current versions exactly as published, naming its source: its findings, "
+    "each perspective's summary and its references.",
     auth=[],
     responses={200: EvidenceSerializer, 401: ERRORS[401], 429: ERRORS[429]},
 )
@@ -450,16 +466,10 @@ def _theme_data(theme):
 @permission_classes([AllowAny])
 def evidence(request):
     # Published evidence only: never an organisation's own, and only the current version.
-    source = Source.objects.published().order_by("pk").first()
+    sources = [_source_data(source) for source in Source.objects.published().order_by("pk")]
     data = {
-        "source": {
-            "citation": source.citation(),
-            "doi": source.doi,
-            "table": source.table,
-            "caveat": source.caveat,
-        }
-        if source
-        else None,
+        "source": sources[0] if sources else None,
+        "sources": sources,
         "themes": [_theme_data(theme) for theme in Theme.objects.published().current().with_evidence()],
     }
     return Response(EvidenceSerializer(data).data)
