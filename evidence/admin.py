@@ -1,18 +1,57 @@
 """The curators' tool. Every save or delete invalidates the cached public evidence pages, and an edit of a
 finding's or perspective's published content marks the finding as changed for the checklists using it."""
 
-from django.contrib import admin
+import json
+from functools import partial
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from evidence.cache import evidence_changed
 from evidence.curation import FINDING_CONTENT, PERSPECTIVE_CONTENT, changes_content, mark_findings_changed
-from evidence.models import Category, Finding, Perspective, Reference, Source, Theme
+from evidence.interchange import FORMAT, EvidenceFormatError, import_evidence, parse_json, validate
+from evidence.models import Category, Finding, Perspective, Reference, Release, Source, Theme
 
 
 class EvidenceAdmin(SimpleHistoryAdmin):
-    """Base for every evidence admin: changes are kept in the history and reach the public pages at once."""
+    """Base for every evidence admin: changes are kept in the history and reach the public pages at once.
+
+    Curators see only the published sources: an organisation's own evidence is that organisation's alone.
+    """
+
+    # The path from the model to its source, for keeping organisations' own evidence out of the admin.
+    source_path = "source"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(**{f"{self.source_path}__organisation__isnull": True})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Drop-downs offer published evidence only.
+        related = db_field.related_model
+        paths = {
+            Source: "organisation",
+            Category: "source__organisation",
+            Theme: "category__source__organisation",
+            Finding: "theme__category__source__organisation",
+        }
+        if related in paths:
+            kwargs["queryset"] = related.objects.filter(**{f"{paths[related]}__isnull": True})
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if related is Reference:
+            kwargs["queryset"] = Reference.objects.filter(source__organisation__isnull=True).select_related("source")
+        elif related is Theme:
+            kwargs["queryset"] = Theme.objects.published().in_published_order()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -33,12 +72,24 @@ class EvidenceAdmin(SimpleHistoryAdmin):
 
 @admin.register(Source)
 class SourceAdmin(EvidenceAdmin):
-    list_display = ["title", "journal", "year", "doi"]
-    search_fields = ["title", "authors", "doi"]
+    list_display = ["name", "version", "title", "year", "licence"]
+    search_fields = ["name", "title", "authors", "doi"]
+    readonly_fields = ["version"]
     fieldsets = [
-        (None, {"fields": ["title", "authors", "journal", "year", "volume", "article", "doi", "table"]}),
-        ("Shown with the evidence", {"fields": ["caveat", "footnotes"]}),
+        (None, {"fields": ["name", "slug", "version"]}),
+        (
+            "How to cite",
+            {"fields": ["title", "authors", "journal", "year", "volume", "article", "doi", "url", "table"]},
+        ),
+        ("Provenance", {"fields": ["licence", "provenance"]}),
+        ("Shown with the evidence", {"fields": ["heading", "caveat", "footnotes"]}),
     ]
+
+    def get_queryset(self, request):
+        return super(EvidenceAdmin, self).get_queryset(request).filter(organisation__isnull=True)
+
+    def get_urls(self):
+        return release_urls(self) + super().get_urls()
 
 
 class CitationFilter(admin.SimpleListFilter):
@@ -58,13 +109,19 @@ class CitationFilter(admin.SimpleListFilter):
 
 @admin.register(Reference)
 class ReferenceAdmin(EvidenceAdmin):
-    list_display = ["number", "citation"]
+    list_display = ["number", "source", "citation"]
+    fields = ["source", "number", "citation"]
+    list_select_related = ["source"]
     list_display_links = ["number"]
     list_editable = ["citation"]
     list_filter = [CitationFilter]
     search_fields = ["citation"]
     search_help_text = "Search by reference number (e.g. 23) or by words of the citation."
-    ordering = ["number"]
+    ordering = ["source", "number"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A reference belongs to its source's numbering for good.
+        return ["source"] if obj else []
 
     def get_search_results(self, request, queryset, search_term):
         # "23" or "[23]" finds reference 23; any other text searches the citations.
@@ -85,9 +142,11 @@ class ThemeInline(admin.TabularInline):
 
 @admin.register(Category)
 class CategoryAdmin(EvidenceAdmin):
-    list_display = ["name", "position"]
+    list_display = ["name", "source", "position"]
+    list_filter = [("source", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["source"]
     search_fields = ["name"]
-    ordering = ["position"]
+    ordering = ["source", "position"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ThemeInline]
 
@@ -104,9 +163,16 @@ class FindingInline(admin.StackedInline):
 
 @admin.register(Theme)
 class ThemeAdmin(EvidenceAdmin):
+    source_path = "category__source"
     list_display = ["name", "category", "position"]
-    list_filter = ["category", "findings__valence"]
+    # "Related only": the choices come from the published rows the curator can see.
+    list_filter = [
+        ("category__source", admin.RelatedOnlyFieldListFilter),
+        ("category", admin.RelatedOnlyFieldListFilter),
+        "findings__valence",
+    ]
     list_select_related = ["category"]
+    filter_horizontal = ["related"]
     search_fields = ["name", "findings__perspectives__summary"]
     ordering = ["category__position", "position"]
     prepopulated_fields = {"slug": ["name"]}
@@ -131,14 +197,27 @@ class PerspectiveInline(admin.StackedInline):
 
 @admin.register(Finding)
 class FindingAdmin(EvidenceAdmin):
+    source_path = "theme__category__source"
     list_display = ["__str__", "theme", "valence", "references_shown", "evidence_changed_at"]
-    list_filter = ["valence", "theme__category", "theme"]
+    list_filter = [
+        "valence",
+        ("theme__category", admin.RelatedOnlyFieldListFilter),
+        ("theme", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["theme"]
     search_fields = ["theme__name", "perspectives__summary"]
     ordering = ["theme__category__position", "theme__position", "position"]
     filter_horizontal = ["references"]
-    readonly_fields = ["evidence_changed_at"]
-    fields = ["theme", "position", "valence", "references", "evidence_changed_at"]
+    readonly_fields = ["evidence_changed_at", "added_in_version", "retired_in_version"]
+    fields = [
+        "theme",
+        "position",
+        "valence",
+        "references",
+        "evidence_changed_at",
+        "added_in_version",
+        "retired_in_version",
+    ]
     inlines = [PerspectiveInline]
 
     def get_queryset(self, request):
@@ -162,8 +241,14 @@ class FindingAdmin(EvidenceAdmin):
 
 @admin.register(Perspective)
 class PerspectiveAdmin(EvidenceAdmin):
+    source_path = "finding__theme__category__source"
     list_display = ["finding", "group", "position", "summary_start"]
-    list_filter = ["group", "finding__valence", "finding__theme__category", "finding__theme"]
+    list_filter = [
+        "group",
+        "finding__valence",
+        ("finding__theme__category", admin.RelatedOnlyFieldListFilter),
+        ("finding__theme", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["finding__theme"]
     search_fields = ["summary", "finding__theme__name", "stakeholders"]
     ordering = [
@@ -199,3 +284,96 @@ class PerspectiveAdmin(EvidenceAdmin):
         finding_ids = list(queryset.values_list("finding_id", flat=True))
         super().delete_queryset(request, queryset)
         mark_findings_changed(finding_ids)
+
+
+# Releases: upload, preview, apply ---------------------------------------------------------------------
+
+MAX_RELEASE_BYTES = 5 * 1024 * 1024
+
+
+class ReleaseUploadForm(forms.Form):
+    release = forms.FileField(
+        label="Release file",
+        help_text=f'A "{FORMAT}" (or "/1") JSON file, at most 5 MB. Nothing changes until you apply it.',
+    )
+
+    def clean_release(self):
+        upload = self.cleaned_data["release"]
+        if upload.size > MAX_RELEASE_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB; is it an evidence release?")
+        try:
+            data = parse_json(upload.read().decode("utf-8"))
+            validate(json.loads(json.dumps(data)))
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The file is not UTF-8 text.") from None
+        except EvidenceFormatError as error:
+            raise forms.ValidationError(f"{upload.name}: {error}; nothing was imported.") from None
+        return upload.name, data
+
+
+def release_urls(model_admin):
+    site = model_admin.admin_site
+    return [
+        path("import/", site.admin_view(partial(release_upload, model_admin)), name="evidence_source_import"),
+        path(
+            "import/<int:pk>/", site.admin_view(partial(release_preview, model_admin)), name="evidence_source_preview"
+        ),
+    ]
+
+
+def _context(model_admin, request, title, **extra):
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        **extra,
+    }
+
+
+def release_upload(model_admin, request):
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    form = ReleaseUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        name, data = form.cleaned_data["release"]
+        release = Release.objects.create(file_name=name[:200], data=data, uploaded_by=request.user)
+        return redirect("admin:evidence_source_preview", pk=release.pk)
+    return TemplateResponse(
+        request,
+        "admin/evidence/source/import.html",
+        _context(model_admin, request, "Import an evidence release", form=form),
+    )
+
+
+def release_preview(model_admin, request, pk):
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    release = get_object_or_404(Release, pk=pk)
+    if request.method == "POST" and release.applied_at is None:
+        try:
+            report = import_evidence(json.loads(json.dumps(release.data)))
+        except EvidenceFormatError as error:
+            messages.error(request, f"{release.file_name}: {error}")
+            return redirect("admin:evidence_source_preview", pk=release.pk)
+        release.applied_at = timezone.now()
+        release.applied_by = request.user
+        release.save()
+        evidence_changed()
+        totals = report.totals()
+        messages.success(
+            request,
+            f"Applied {release.file_name}: {totals['added']} findings added, {totals['changed']} changed, "
+            f"{totals['retired']} retired. Active checklists are offered the new findings.",
+        )
+        return redirect("admin:evidence_source_changelist")
+    report, error = None, None
+    if release.applied_at is None:
+        try:
+            report = import_evidence(json.loads(json.dumps(release.data)), dry_run=True)
+        except EvidenceFormatError as problem:
+            error = f"{release.file_name}: {problem}"
+    return TemplateResponse(
+        request,
+        "admin/evidence/source/preview.html",
+        _context(model_admin, request, f"Preview of {release.file_name}", release=release, report=report, error=error),
+    )

@@ -7,7 +7,13 @@ evidence.forms.EvidenceFilterForm: invalid ones are reported and ignored; they n
 
 from dataclasses import dataclass, field
 
-VALENCE_CHOICES = [("benefit", "Benefit"), ("challenge", "Challenge"), ("none", "None given")]
+VALENCE_CHOICES = [
+    ("benefit", "Benefit"),
+    ("challenge", "Challenge"),
+    ("facilitator", "Facilitator"),
+    ("barrier", "Barrier"),
+    ("none", "None given"),
+]
 MAX_SEARCH = 200
 MAX_REF_DIGITS = 9
 
@@ -38,12 +44,26 @@ class EvidenceFilter:
     valence: str = ""
     group: str = ""
     ref: int | None = None
+    source: str = ""
     raw: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
 
+    def check_source(self, sources):
+        """The source filter names one of the published sources (known only once they are loaded)."""
+        wanted = self.raw.get("source", "")
+        if not wanted:
+            return
+        if any(source.slug == wanted for source in sources):
+            self.source = wanted
+        else:
+            self.errors["source"] = (
+                f"“{wanted}” is not one of the sources ({', '.join(s.name for s in sources)}). "
+                "This filter was not applied."
+            )
+
     @property
     def is_active(self):
-        return bool(self.q or self.valence or self.group or self.ref is not None)
+        return bool(self.q or self.valence or self.group or self.ref is not None or self.source)
 
     def cache_parts(self):
         """Everything the rendered page depends on: the cleaned values and what was typed."""
@@ -72,6 +92,8 @@ class EvidenceFilter:
         """Categories in published order, each with its matching themes, findings and perspectives."""
         categories = {}
         for theme in themes:
+            if self.source and theme.category.source.slug != self.source:
+                continue
             findings = []
             for finding in theme.findings.all():
                 if not self._finding_matches(finding):

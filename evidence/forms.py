@@ -24,7 +24,10 @@ class EvidenceFilterForm(forms.Form):
         required=False,
         choices=VALENCE_CHOICES,
         error_messages={
-            "invalid_choice": "“%(value)s” is not a valence: choose benefit, challenge or none given. " + NOT_APPLIED
+            "invalid_choice": (
+                "“%(value)s” is not a kind of finding: choose benefit, challenge, facilitator, barrier or none given. "
+                + NOT_APPLIED
+            )
         },
     )
     group = forms.ChoiceField(
@@ -43,6 +46,9 @@ class EvidenceFilterForm(forms.Form):
         validators=[RegexValidator(rf"^[0-9]{{1,{MAX_REF_DIGITS}}}$", code="not_a_reference")],
         error_messages={"not_a_reference": NOT_A_REFERENCE},
     )
+
+    # Checked against the published sources once they are loaded (EvidenceFilter.check_source).
+    source = forms.CharField(required=False, max_length=100)
 
     def clean_ref(self):
         value = self.cleaned_data["ref"]

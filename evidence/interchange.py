@@ -1,23 +1,41 @@
-"""The evidence interchange format, "peerplan-evidence/1": export the evidence base, and import one.
+"""The evidence interchange format, "peerplan-evidence/2": one or more sources, each with its version.
 
-Import updates in place by name (categories and themes by name, findings by valence within their
-theme, perspectives by position), so checklists that point at findings keep working across a new
-release. It refuses, changing nothing, a release that would remove a finding a checklist uses, and it
-marks each finding whose published content changed so checklists can flag it for review.
+The format is documented in evidence/interchange.md, with a JSON Schema beside it
+(evidence/peerplan-evidence-2.schema.json) that the tests hold every exported file to. Files in the first
+format, "peerplan-evidence/1" (one source, Table 6's shape), are still read, as version 1 of Table 6.
+
+A release updates a source in place by name (headings and themes by name within the source, findings by
+kind within their theme, perspectives by position), so checklists that point at findings keep working. A
+finding the release no longer has is *retired*, never deleted: items that use it stay, marked with the
+version that removed it. A release must be newer than the version already loaded. Everything happens in
+one transaction, so a refused release changes nothing; `import_evidence(..., dry_run=True)` runs the whole
+import and rolls it back, returning what it would have done.
 """
 
 import json
+import re
+from dataclasses import dataclass, field
 
 from django.apps import apps as global_apps
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import slugify
 
-from evidence.parser import FORMAT
+from evidence.parser import FORMAT as FORMAT_V1
 from evidence.parser import STAKEHOLDER_GROUPS as GROUPS
 
-VALENCES = {"benefit", "challenge", None}
+FORMAT = "peerplan-evidence/2"
+KINDS = {"benefit", "challenge", "facilitator", "barrier", None}
+V1_KINDS = {"benefit", "challenge", None}
+SOURCE_ID = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+# Table 6's identity, for "peerplan-evidence/1" files, which carry none (see migration 0006).
+TABLE6_ID = "cooper-2024-table-6"
+TABLE6_NAME = "Cooper et al. 2024, Table 6"
+# The order of a source's fields in a file; "references" and "categories" follow them.
 SOURCE_FIELDS = [
+    "name",
+    "version",
     "title",
     "authors",
     "journal",
@@ -25,75 +43,118 @@ SOURCE_FIELDS = [
     "volume",
     "article",
     "doi",
+    "url",
     "table",
+    "licence",
+    "provenance",
+    "heading",
     "caveat",
     "footnotes",
 ]
+V1_SOURCE_FIELDS = ["title", "authors", "journal", "year", "volume", "article", "doi", "table", "caveat", "footnotes"]
+TEXT_FIELDS = [f for f in SOURCE_FIELDS if f not in ("version", "year", "footnotes")]
 
 
 class EvidenceFormatError(ValueError):
     """The file is not a valid evidence release; the message says what is wrong and where."""
 
 
-def export_evidence(apps=global_apps):
-    """The whole evidence base as the interchange dict, everything in published order."""
-    Source = apps.get_model("evidence", "Source")
-    Reference = apps.get_model("evidence", "Reference")
-    Category = apps.get_model("evidence", "Category")
-    Theme = apps.get_model("evidence", "Theme")
-    Finding = apps.get_model("evidence", "Finding")
-    Perspective = apps.get_model("evidence", "Perspective")
+def _models(apps):
+    return {
+        name: apps.get_model("evidence", name)
+        for name in ("Source", "Reference", "Category", "Theme", "Finding", "Perspective")
+    }
 
-    source = Source.objects.order_by("pk").first()
-    themes_by_category = {}
-    for theme in Theme.objects.order_by("position", "pk"):
-        themes_by_category.setdefault(theme.category_id, []).append(theme)
+
+# Export ---------------------------------------------------------------------------------------------
+
+
+def export_evidence(sources=None, apps=global_apps):
+    """The given sources (default: every published source) as the interchange dict, in published order.
+
+    Only the current version is exported: retired findings, and themes and headings left with none, are not.
+    """
+    m = _models(apps)
+    if sources is None:
+        sources = m["Source"].objects.filter(organisation__isnull=True).order_by("pk")
+    return {"format": FORMAT, "sources": [_export_source(source, m) for source in sources]}
+
+
+def _export_source(source, m):
     findings_by_theme = {}
-    for finding in Finding.objects.order_by("position", "pk").prefetch_related("references"):
+    for finding in (
+        m["Finding"]
+        .objects.filter(theme__category__source=source, retired_in_version__isnull=True)
+        .order_by("position", "pk")
+        .prefetch_related("references")
+    ):
         findings_by_theme.setdefault(finding.theme_id, []).append(finding)
     perspectives_by_finding = {}
-    for perspective in Perspective.objects.order_by("position", "pk").prefetch_related("references"):
+    for perspective in (
+        m["Perspective"]
+        .objects.filter(finding__theme__category__source=source)
+        .order_by("position", "pk")
+        .prefetch_related("references")
+    ):
         perspectives_by_finding.setdefault(perspective.finding_id, []).append(perspective)
+    themes_by_category = {}
+    for theme in (
+        m["Theme"]
+        .objects.filter(category__source=source)
+        .order_by("position", "pk")
+        .prefetch_related("related__category__source")
+    ):
+        if theme.pk in findings_by_theme:
+            themes_by_category.setdefault(theme.category_id, []).append(theme)
 
     def numbers(obj):
         return sorted(reference.number for reference in obj.references.all())
 
-    return {
-        "format": FORMAT,
-        "source": {field: getattr(source, field) for field in SOURCE_FIELDS} if source else {},
-        "references": [
-            {"number": reference.number, "citation": reference.citation}
-            for reference in Reference.objects.order_by("number")
-        ],
-        "categories": [
-            {
-                "name": category.name,
-                "themes": [
-                    {
-                        "name": theme.name,
-                        "findings": [
-                            {
-                                "valence": finding.valence or None,
-                                "references": numbers(finding),
-                                "samples": [
-                                    {
-                                        "group": perspective.group,
-                                        "references": numbers(perspective),
-                                        "summary": perspective.summary,
-                                        "stakeholders": list(perspective.stakeholders),
-                                    }
-                                    for perspective in perspectives_by_finding.get(finding.pk, [])
-                                ],
-                            }
-                            for finding in findings_by_theme.get(theme.pk, [])
-                        ],
-                    }
-                    for theme in themes_by_category.get(category.pk, [])
-                ],
-            }
-            for category in Category.objects.order_by("position", "pk")
-        ],
-    }
+    def related(theme):
+        links = [
+            {"source": other.category.source.slug, "theme": other.name}
+            for other in theme.related.all()
+            if other.category.source.organisation_id == source.organisation_id
+        ]
+        return sorted(links, key=lambda link: (link["source"], link["theme"]))
+
+    data = {"id": source.slug}
+    data.update({name: getattr(source, name) for name in SOURCE_FIELDS})
+    data["references"] = [
+        {"number": reference.number, "citation": reference.citation}
+        for reference in m["Reference"].objects.filter(source=source).order_by("number")
+    ]
+    data["categories"] = [
+        {
+            "name": category.name,
+            "themes": [
+                {
+                    "name": theme.name,
+                    "related": related(theme),
+                    "findings": [
+                        {
+                            "kind": finding.valence or None,
+                            "references": numbers(finding),
+                            "samples": [
+                                {
+                                    "group": perspective.group,
+                                    "references": numbers(perspective),
+                                    "summary": perspective.summary,
+                                    "stakeholders": list(perspective.stakeholders),
+                                }
+                                for perspective in perspectives_by_finding.get(finding.pk, [])
+                            ],
+                        }
+                        for finding in findings_by_theme[theme.pk]
+                    ],
+                }
+                for theme in themes_by_category[category.pk]
+            ],
+        }
+        for category in m["Category"].objects.filter(source=source).order_by("position", "pk")
+        if category.pk in themes_by_category
+    ]
+    return data
 
 
 def dumps(data):
@@ -108,54 +169,138 @@ def parse_json(text):
         raise EvidenceFormatError(f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
 
 
+# Validation -----------------------------------------------------------------------------------------
+
+
 def _require(condition, where, problem):
     if not condition:
         raise EvidenceFormatError(f"{where}: {problem}")
+
+
+def _whole(value):
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _reference_list(value, where):
     _require(isinstance(value, list), where, "references must be a list of numbers")
     for index, number in enumerate(value):
         _require(
-            isinstance(number, int) and not isinstance(number, bool) and number > 0,
-            f"{where}[{index}]",
-            f"reference {number!r} is not a whole number above 0",
+            _whole(number) and number > 0, f"{where}[{index}]", f"reference {number!r} is not a whole number above 0"
         )
     return sorted(set(value))
 
 
-def validate(data):
-    """Check the whole release before anything is written; raise EvidenceFormatError naming the place."""
-    _require(isinstance(data, dict), "file", "the top level must be a JSON object")
-    _require(data.get("format") == FORMAT, "format", f"expected {FORMAT!r}, found {data.get('format')!r}")
+def upgrade_v1(data):
+    """A "peerplan-evidence/1" file as the one source it holds: version 1 of Table 6."""
     source = data.get("source")
     _require(isinstance(source, dict), "source", "must be an object")
-    for field in ("title", "authors", "journal", "table"):
-        _require(isinstance(source.get(field), str) and source.get(field), f"source.{field}", "is required text")
-    _require(isinstance(source.get("year"), int), "source.year", "must be a whole number")
-    _require(isinstance(source.get("footnotes", []), list), "source.footnotes", "must be a list")
+    v2 = {"id": TABLE6_ID, "name": TABLE6_NAME, "version": 1}
+    v2.update({name: source.get(name, [] if name == "footnotes" else "") for name in V1_SOURCE_FIELDS})
+    v2["references"] = data.get("references")
+    categories = data.get("categories")
+    if isinstance(categories, list):
+        for category in categories:
+            for theme in category.get("themes", []) if isinstance(category, dict) else []:
+                for finding in theme.get("findings", []) if isinstance(theme, dict) else []:
+                    if isinstance(finding, dict) and "valence" in finding:
+                        _require(
+                            finding["valence"] in V1_KINDS,
+                            _v1_place(data, finding),
+                            f"unknown valence {finding['valence']!r}",
+                        )
+                        finding["kind"] = finding.pop("valence")
+    v2["categories"] = categories
+    return {"format": FORMAT, "sources": [v2]}, True
 
-    references = data.get("references")
-    _require(isinstance(references, list), "references", "must be a list")
+
+def _v1_place(data, target):
+    for c, category in enumerate(data["categories"]):
+        for t, theme in enumerate(category.get("themes", [])):
+            for f, finding in enumerate(theme.get("findings", [])):
+                if finding is target:
+                    return f"categories[{c}].themes[{t}].findings[{f}].valence"
+    return "categories"
+
+
+def normalise(data):
+    """The release as "peerplan-evidence/2", and whether it came as "/1" (its places are named as in /1)."""
+    _require(isinstance(data, dict), "file", "the top level must be a JSON object")
+    if data.get("format") == FORMAT_V1:
+        return upgrade_v1(data)
+    _require(
+        data.get("format") == FORMAT,
+        "format",
+        f"expected {FORMAT!r} (or {FORMAT_V1!r}), found {data.get('format')!r}",
+    )
+    return data, False
+
+
+def validate(data):
+    """Check the whole release before anything is written; raise EvidenceFormatError naming the place.
+
+    Returns the release as "peerplan-evidence/2"."""
+    data, from_v1 = normalise(data)
+    sources = data.get("sources")
+    _require(isinstance(sources, list) and sources, "sources", "must be a non-empty list")
+    ids = set()
+    for index, source in enumerate(sources):
+        # A /1 file's places are named as they were (no "sources[0]." in front).
+        prefix = "" if from_v1 else f"sources[{index}]."
+        _validate_source(source, prefix, from_v1)
+        _require(source["id"] not in ids, f"{prefix}id", f"duplicate source {source['id']!r}")
+        ids.add(source["id"])
+    return data
+
+
+def _validate_source(source, prefix, from_v1):
+    where_source = prefix.rstrip(".") or "source"
+    _require(isinstance(source, dict), where_source, "must be an object")
+    s = "source." if from_v1 else prefix
+    if not from_v1:
+        source_id = source.get("id")
+        _require(
+            isinstance(source_id, str) and SOURCE_ID.fullmatch(source_id) and len(source_id) <= 100,
+            f"{s}id",
+            "must be a short identifier of lower-case letters, digits and hyphens, e.g. cooper-2024-table-6",
+        )
+        _require(
+            _whole(source.get("version")) and source["version"] > 0, f"{s}version", "must be a whole number above 0"
+        )
+    required = ("title", "authors", "journal", "table") if from_v1 else ("name", "title")
+    for name in required:
+        _require(isinstance(source.get(name), str) and source.get(name).strip(), f"{s}{name}", "is required text")
+    for name in TEXT_FIELDS:
+        _require(isinstance(source.get(name, ""), str), f"{s}{name}", "must be text")
+    _require(_whole(source.get("year")), f"{s}year", "must be a whole number")
+    footnotes = source.get("footnotes", [])
+    _require(isinstance(footnotes, list), f"{s}footnotes", "must be a list")
+    for index, note in enumerate(footnotes):
+        _require(
+            isinstance(note, dict) and isinstance(note.get("mark"), str) and isinstance(note.get("text"), str),
+            f"{s}footnotes[{index}]",
+            'must be {"mark": text, "text": text}',
+        )
+
+    references = source.get("references")
+    _require(isinstance(references, list), f"{prefix}references", "must be a list")
     seen_numbers = set()
     for index, reference in enumerate(references):
-        where = f"references[{index}]"
+        where = f"{prefix}references[{index}]"
         _require(isinstance(reference, dict), where, "must be an object")
         number = reference.get("number")
         _require(
-            isinstance(number, int) and not isinstance(number, bool) and number > 0,
-            f"{where}.number",
-            f"reference {number!r} is not a whole number above 0",
+            _whole(number) and number > 0, f"{where}.number", f"reference {number!r} is not a whole number above 0"
         )
         _require(number not in seen_numbers, f"{where}.number", f"duplicate reference {number}")
         _require(isinstance(reference.get("citation", ""), str), f"{where}.citation", "must be text")
         seen_numbers.add(number)
 
-    categories = data.get("categories")
-    _require(isinstance(categories, list) and categories, "categories", "must be a non-empty list")
+    categories = source.get("categories")
+    _require(isinstance(categories, list) and categories, f"{prefix}categories", "must be a non-empty list")
     category_names, theme_names = set(), set()
+    kind_key = "valence" if from_v1 else "kind"
     for c_index, category in enumerate(categories):
-        where = f"categories[{c_index}]"
+        where = f"{prefix}categories[{c_index}]"
         _require(isinstance(category, dict), where, "must be an object")
         name = category.get("name")
         _require(isinstance(name, str) and name.strip(), f"{where}.name", "is required text")
@@ -163,36 +308,42 @@ def validate(data):
         category_names.add(name)
         _require(isinstance(category.get("themes"), list), f"{where}.themes", "must be a list")
         for t_index, theme in enumerate(category["themes"]):
-            where = f"categories[{c_index}].themes[{t_index}]"
+            where = f"{prefix}categories[{c_index}].themes[{t_index}]"
             _require(isinstance(theme, dict), where, "must be an object")
             name = theme.get("name")
             _require(isinstance(name, str) and name.strip(), f"{where}.name", "is required text")
             _require(name not in theme_names, f"{where}.name", f"duplicate theme {name!r}")
             theme_names.add(name)
-            _require(isinstance(theme.get("findings"), list), f"{where}.findings", "must be a list")
-            valences = set()
-            for f_index, finding in enumerate(theme["findings"]):
-                where = f"categories[{c_index}].themes[{t_index}].findings[{f_index}]"
-                _require(isinstance(finding, dict), where, "must be an object")
-                valence = finding.get("valence")
-                _require(valence in VALENCES, f"{where}.valence", f"unknown valence {valence!r}")
-                # Findings are matched by valence on import, so a theme holds at most one of each.
+            related = theme.get("related", [])
+            _require(isinstance(related, list), f"{where}.related", "must be a list")
+            for r_index, link in enumerate(related):
                 _require(
-                    valence not in valences,
-                    f"{where}.valence",
-                    f"a second {valence or 'unvalenced'} finding in {name!r}",
+                    isinstance(link, dict)
+                    and isinstance(link.get("source"), str)
+                    and isinstance(link.get("theme"), str),
+                    f"{where}.related[{r_index}]",
+                    'must be {"source": id, "theme": name}',
                 )
-                valences.add(valence)
+            _require(isinstance(theme.get("findings"), list), f"{where}.findings", "must be a list")
+            kinds = set()
+            for f_index, finding in enumerate(theme["findings"]):
+                where = f"{prefix}categories[{c_index}].themes[{t_index}].findings[{f_index}]"
+                _require(isinstance(finding, dict), where, "must be an object")
+                kind = finding.get("kind")
+                _require(kind in KINDS, f"{where}.{kind_key}", f"unknown {kind_key} {kind!r}")
+                # Findings are matched by kind on import, so a theme holds at most one of each.
+                _require(
+                    kind not in kinds,
+                    f"{where}.{kind_key}",
+                    f"a second {kind or 'unvalenced'} finding in {name!r}",
+                )
+                kinds.add(kind)
                 _reference_list(finding.get("references"), f"{where}.references")
                 _require(isinstance(finding.get("samples"), list), f"{where}.samples", "must be a list")
                 for s_index, sample in enumerate(finding["samples"]):
-                    where = f"categories[{c_index}].themes[{t_index}].findings[{f_index}].samples[{s_index}]"
+                    where = f"{prefix}categories[{c_index}].themes[{t_index}].findings[{f_index}].samples[{s_index}]"
                     _require(isinstance(sample, dict), where, "must be an object")
-                    _require(
-                        sample.get("group") in GROUPS,
-                        f"{where}.group",
-                        f"unknown group {sample.get('group')!r}",
-                    )
+                    _require(sample.get("group") in GROUPS, f"{where}.group", f"unknown group {sample.get('group')!r}")
                     _reference_list(sample.get("references"), f"{where}.references")
                     _require(
                         isinstance(sample.get("summary"), str) and sample["summary"].strip(),
@@ -214,7 +365,263 @@ def validate(data):
                 for sample in finding["samples"]:
                     used.update(sample["references"])
     missing = sorted(used - seen_numbers)
-    _require(not missing, "references", f"numbers used but not listed: {missing}")
+    _require(not missing, f"{prefix}references", f"numbers used but not listed: {missing}")
+
+
+# Import ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SourceChanges:
+    """What a release does to one source: findings added, changed and retired, named "Theme: kind"."""
+
+    id: str
+    name: str
+    old_version: int | None
+    new_version: int
+    added: list = field(default_factory=list)
+    changed: list = field(default_factory=list)
+    retired: list = field(default_factory=list)
+    related_skipped: int = 0
+
+
+@dataclass
+class OrganisationImpact:
+    """For one organisation, only how many of its checklists and items a release touches (curators never
+    see the plans themselves)."""
+
+    organisation: str
+    checklists: int
+    items: int
+
+
+@dataclass
+class ReleaseReport:
+    sources: list = field(default_factory=list)
+    organisations: list = field(default_factory=list)
+    dry_run: bool = False
+
+    def totals(self):
+        return {
+            "added": sum(len(s.added) for s in self.sources),
+            "changed": sum(len(s.changed) for s in self.sources),
+            "retired": sum(len(s.retired) for s in self.sources),
+        }
+
+    def lines(self):
+        """The report as plain lines, for the command line."""
+        out = []
+        for s in self.sources:
+            was = f"version {s.old_version}" if s.old_version else "not loaded"
+            out.append(f"{s.name} ({s.id}): {was} -> version {s.new_version}")
+            for label, entries in (("added", s.added), ("changed", s.changed), ("retired", s.retired)):
+                out.append(f"  {len(entries)} {label}" + (": " + "; ".join(entries) if entries else ""))
+            if s.related_skipped:
+                out.append(f"  {s.related_skipped} related-evidence links skipped (their theme is not here)")
+        if self.organisations:
+            out.append("Organisations affected (checklists, items):")
+            out.extend(f"  {o.organisation}: {o.checklists} checklists, {o.items} items" for o in self.organisations)
+        else:
+            out.append("No organisation's checklists are affected.")
+        return out
+
+
+class _DryRun(Exception):
+    """Raised inside the import's transaction to roll back a dry run."""
+
+
+def import_evidence(data, apps=global_apps, now=None, dry_run=False, organisation=None):
+    """Load a release. Returns a ReleaseReport of what changed (or, with dry_run, what would have).
+
+    `organisation` imports the file as that organisation's own sources, never published ones. The whole
+    import is one transaction: on any error, or on a dry run, the database is left exactly as it was.
+    """
+    data = validate(data)
+    report = ReleaseReport(dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            _import(data, apps, now or timezone.now(), organisation, report)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return report
+
+
+def _import(data, apps, now, organisation, report):
+    m = _models(apps)
+    loaded = []
+    for index, s_data in enumerate(data["sources"]):
+        source, changes, finding_ids = _import_source(s_data, index, m, now, organisation)
+        report.sources.append(changes)
+        loaded.append((source, s_data, changes, finding_ids))
+    # Related themes last: a link can point at a source later in the same file.
+    for source, s_data, changes, _ in loaded:
+        changes.related_skipped = _link_related(source, s_data, m, organisation)
+    touched = set()
+    for _, _, _, finding_ids in loaded:
+        touched |= finding_ids
+    report.organisations = _impact(apps, touched, [source for source, *_ in loaded])
+
+
+def _import_source(s_data, index, m, now, organisation):
+    Source = m["Source"]
+    existing = Source.objects.filter(slug=s_data["id"], organisation=organisation).first()
+    version = s_data["version"]
+    if existing is not None and version <= existing.version:
+        raise EvidenceFormatError(
+            f"sources[{index}].version: {s_data['name']} version {version} is not newer than the version "
+            f"{existing.version} already loaded; nothing was imported. A release must have a higher version."
+        )
+    source = existing or Source(slug=s_data["id"], organisation=organisation)
+    changes = SourceChanges(s_data["id"], s_data["name"], existing.version if existing else None, version)
+    for name in SOURCE_FIELDS:
+        value = s_data.get(name)
+        if name == "footnotes":
+            value = value or []
+        elif name == "heading":
+            value = value or "Category"
+        elif value is None:
+            value = ""
+        setattr(source, name, value)
+    source.save()
+    is_new_source = existing is None
+
+    references = {}
+    for entry in s_data["references"]:
+        reference, created = m["Reference"].objects.get_or_create(
+            source=source, number=entry["number"], defaults={"citation": entry.get("citation", "")}
+        )
+        if not created and reference.citation != entry.get("citation", ""):
+            reference.citation = entry.get("citation", "")
+            reference.save()
+        references[reference.number] = reference
+
+    kept = set()
+    touched = set()
+    for c_position, c_data in enumerate(s_data["categories"], start=1):
+        category = m["Category"].objects.filter(source=source, name=c_data["name"]).first()
+        if category is None:
+            category = m["Category"](
+                source=source, name=c_data["name"], slug=_unique_slug(m["Category"], c_data["name"])
+            )
+        category.position = c_position
+        category.save()
+        for t_position, t_data in enumerate(c_data["themes"], start=1):
+            theme = m["Theme"].objects.filter(category__source=source, name=t_data["name"]).first()
+            if theme is None:
+                theme = m["Theme"](name=t_data["name"], slug=_unique_slug(m["Theme"], t_data["name"]))
+            theme.category = category
+            theme.position = t_position
+            theme.save()
+            for f_position, f_data in enumerate(t_data["findings"], start=1):
+                kind = f_data["kind"] or ""
+                finding = m["Finding"].objects.filter(theme=theme, valence=kind).first()
+                label = f"{theme.name}: {_kind_label(kind)}"
+                if finding is None or finding.retired_in_version is not None:
+                    if finding is None:
+                        finding = m["Finding"](theme=theme, valence=kind, position=f_position)
+                    finding.retired_in_version = None
+                    finding.added_in_version = None if is_new_source else version
+                    finding.position = f_position
+                    finding.save()
+                    _set_references(finding, sorted(set(f_data["references"])), references)
+                    _load_perspectives(finding, f_data["samples"], references, m["Perspective"])
+                    if not is_new_source:
+                        changes.added.append(label)
+                else:
+                    changed = finding.position != f_position
+                    finding.position = f_position
+                    changed |= _set_references(finding, sorted(set(f_data["references"])), references)
+                    changed |= _load_perspectives(finding, f_data["samples"], references, m["Perspective"])
+                    if changed:
+                        finding.evidence_changed_at = now
+                        changes.changed.append(label)
+                        touched.add(finding.pk)
+                    finding.save()
+                kept.add(finding.pk)
+
+    for finding in (
+        m["Finding"]
+        .objects.filter(theme__category__source=source, retired_in_version__isnull=True)
+        .exclude(pk__in=kept)
+        .select_related("theme")
+        .order_by("theme__category__position", "theme__position", "position")
+    ):
+        finding.retired_in_version = version
+        finding.save()
+        changes.retired.append(f"{finding.theme.name}: {_kind_label(finding.valence)}")
+        touched.add(finding.pk)
+    # References nobody cites any more (not even a retired finding) and not in the release go.
+    m["Reference"].objects.filter(source=source).exclude(number__in=references).filter(
+        findings__isnull=True, perspectives__isnull=True
+    ).delete()
+    return source, changes, touched
+
+
+def _kind_label(kind):
+    return kind or "finding of no kind"
+
+
+def _link_related(source, s_data, m, organisation):
+    """Link each theme to the themes it names in other sources; returns how many named themes are not here."""
+    skipped = 0
+    for c_data in s_data["categories"]:
+        for t_data in c_data["themes"]:
+            if "related" not in t_data:
+                continue
+            theme = m["Theme"].objects.get(category__source=source, name=t_data["name"])
+            targets = []
+            for link in t_data["related"]:
+                other = (
+                    m["Theme"]
+                    .objects.filter(
+                        category__source__slug=link["source"],
+                        category__source__organisation=organisation,
+                        name=link["theme"],
+                    )
+                    .exclude(category__source=source)
+                    .first()
+                )
+                if other is None:
+                    skipped += 1
+                else:
+                    targets.append(other)
+            theme.related.add(*targets)
+    return skipped
+
+
+def _impact(apps, touched_findings, sources):
+    """Per organisation, how many checklists and items the release touches: items on changed or retired
+    findings, and checklists that will be offered the findings it adds."""
+    try:
+        Item = apps.get_model("peerplan", "Item")
+        Checklist = apps.get_model("peerplan", "Checklist")
+    except LookupError:
+        return []
+    impact = {}
+    rows = (
+        Item.objects.filter(finding__in=touched_findings)
+        .values("checklist__organisation__name")
+        .annotate(checklists=Count("checklist", distinct=True), items=Count("pk"))
+    )
+    for row in rows:
+        impact[row["checklist__organisation__name"]] = [row["checklists"], row["items"]]
+    Finding = apps.get_model("evidence", "Finding")
+    for source in sources:
+        added = Finding.objects.filter(
+            theme__category__source=source, added_in_version=source.version, retired_in_version__isnull=True
+        ).filter(valence__in=["challenge", "barrier", "benefit", "facilitator"])
+        if not added.exists():
+            continue
+        checklists = Checklist.objects.filter(status="active").exclude(items__finding__in=added)
+        if source.organisation_id:
+            checklists = checklists.filter(organisation_id=source.organisation_id)
+        offered = checklists.values("organisation__name").annotate(n=Count("pk", distinct=True))
+        for row in offered:
+            entry = impact.setdefault(row["organisation__name"], [0, 0])
+            entry[0] = max(entry[0], row["n"])
+    return [OrganisationImpact(name, c, i) for name, (c, i) in sorted(impact.items())]
 
 
 def _set_references(obj, numbers, references_by_number):
@@ -223,92 +630,6 @@ def _set_references(obj, numbers, references_by_number):
         obj.references.set([references_by_number[number] for number in numbers])
         return True
     return False
-
-
-@transaction.atomic
-def import_evidence(data, apps=global_apps, now=None):
-    """Load a validated release, updating in place by name. Returns counts of what changed.
-
-    The whole import is one transaction: on any error the database is left exactly as it was.
-    """
-    validate(data)
-    now = now or timezone.now()
-    Source = apps.get_model("evidence", "Source")
-    Reference = apps.get_model("evidence", "Reference")
-    Category = apps.get_model("evidence", "Category")
-    Theme = apps.get_model("evidence", "Theme")
-    Finding = apps.get_model("evidence", "Finding")
-    Perspective = apps.get_model("evidence", "Perspective")
-    Item = apps.get_model("peerplan", "Item") if _has_model(apps, "peerplan", "Item") else None
-    stats = {"created": 0, "changed": 0, "removed": 0}
-
-    source = Source.objects.order_by("pk").first() or Source()
-    for field in SOURCE_FIELDS:
-        setattr(source, field, data["source"].get(field, [] if field == "footnotes" else ""))
-    source.save()
-
-    references_by_number = {}
-    for entry in data["references"]:
-        reference, created = Reference.objects.get_or_create(
-            number=entry["number"], defaults={"citation": entry.get("citation", "")}
-        )
-        if not created and reference.citation != entry.get("citation", ""):
-            reference.citation = entry.get("citation", "")
-            reference.save()
-        references_by_number[reference.number] = reference
-
-    kept_findings = set()
-    kept_themes = set()
-    kept_categories = set()
-    for c_position, c_data in enumerate(data["categories"], start=1):
-        category, _ = Category.objects.update_or_create(
-            name=c_data["name"],
-            defaults={"position": c_position, "slug": _unique_slug(Category, c_data["name"])},
-        )
-        kept_categories.add(category.pk)
-        for t_position, t_data in enumerate(c_data["themes"], start=1):
-            theme = Theme.objects.filter(name=t_data["name"]).first()
-            if theme is None:
-                theme = Theme(name=t_data["name"], slug=_unique_slug(Theme, t_data["name"]))
-            theme.category = category
-            theme.position = t_position
-            theme.save()
-            kept_themes.add(theme.pk)
-            for f_position, f_data in enumerate(t_data["findings"], start=1):
-                valence = f_data["valence"] or ""
-                finding = Finding.objects.filter(theme=theme, valence=valence).first()
-                created = finding is None
-                if created:
-                    finding = Finding.objects.create(theme=theme, valence=valence, position=f_position)
-                    stats["created"] += 1
-                changed = finding.position != f_position
-                finding.position = f_position
-                changed |= _set_references(finding, f_data["references"], references_by_number)
-                changed |= _load_perspectives(finding, f_data["samples"], references_by_number, Perspective)
-                if changed and not created:
-                    finding.evidence_changed_at = now
-                    stats["changed"] += 1
-                finding.save()
-                kept_findings.add(finding.pk)
-
-    gone = Finding.objects.exclude(pk__in=kept_findings)
-    if Item is not None:
-        in_use = Item.objects.filter(finding__in=gone).select_related("finding__theme")
-        if in_use.exists():
-            names = sorted({str(item.finding.theme.name) for item in in_use})
-            raise EvidenceFormatError(
-                f"categories: this release removes findings that checklists use ({', '.join(names)}); "
-                "nothing was imported. Keep those themes and findings in the release."
-            )
-    stats["removed"] = gone.count()
-    Perspective.objects.filter(finding__in=gone).delete()
-    gone.delete()
-    Theme.objects.exclude(pk__in=kept_themes).filter(findings__isnull=True).delete()
-    Category.objects.exclude(pk__in=kept_categories).filter(themes__isnull=True).delete()
-    Reference.objects.exclude(number__in=references_by_number).filter(
-        findings__isnull=True, perspectives__isnull=True
-    ).delete()
-    return stats
 
 
 def _load_perspectives(finding, samples, references_by_number, Perspective):
@@ -320,8 +641,7 @@ def _load_perspectives(finding, samples, references_by_number, Perspective):
     for position, sample in enumerate(samples, start=1):
         perspective = existing[position - 1] if position <= len(existing) else Perspective(finding=finding)
         stakeholders = sample.get("stakeholders", [])
-        if (perspective.pk, perspective.group, perspective.summary, perspective.stakeholders) != (
-            perspective.pk,
+        if (perspective.group, perspective.summary, perspective.stakeholders) != (
             sample["group"],
             sample["summary"],
             stakeholders,
@@ -332,26 +652,15 @@ def _load_perspectives(finding, samples, references_by_number, Perspective):
         perspective.stakeholders = stakeholders
         perspective.position = position
         perspective.save()
-        changed |= _set_references(perspective, sample["references"], references_by_number)
+        changed |= _set_references(perspective, sorted(set(sample["references"])), references_by_number)
     for perspective in existing[len(samples) :]:
         perspective.delete()
     return changed
 
 
 def _unique_slug(model, name):
-    existing = model.objects.filter(name=name).values_list("slug", flat=True).first()
-    if existing:
-        return existing
     base = slugify(name)[:190] or "untitled"
     slug, n = base, 2
     while model.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
-
-
-def _has_model(apps, app_label, model_name):
-    try:
-        apps.get_model(app_label, model_name)
-    except LookupError:
-        return False
-    return True

@@ -1,11 +1,14 @@
-"""The published evidence: Table 6 of Cooper et al. (BMC Medicine, 2024), kept exactly as published.
+"""The evidence, kept exactly as published: several sources (Table 6 of Cooper et al., BMC Medicine 2024,
+is the first), each with its own headings, themes, findings and references, and a version that releases
+move forward. An organisation can also keep a source of its own, seen only inside that organisation.
 
-Curators correct and extend it in the admin; checklists point at its themes and findings, so rows that a
-checklist uses are protected from deletion.
+Curators correct and extend the published sources in the admin; checklists point at themes and findings,
+so rows that a checklist uses are protected from deletion, and a release retires them instead.
 """
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -18,10 +21,34 @@ MIXED = "Mixed"
 
 
 class Valence(models.TextChoices):
+    """The kind of a finding, in the words its source uses (an implementation review reports facilitators
+    and barriers where Table 6 reports benefits and challenges)."""
+
     BENEFIT = "benefit", "Benefit"
     CHALLENGE = "challenge", "Challenge"
+    FACILITATOR = "facilitator", "Facilitator"
+    BARRIER = "barrier", "Barrier"
     # "Offering treatment choice" is published with references but neither benefit nor challenge.
     NONE = "", "None given"
+
+
+class PlansFor(models.TextChoices):
+    """What a checklist does with a kind of finding."""
+
+    MITIGATE = "mitigate", "to mitigate"
+    REALISE = "realise", "to realise or build on"
+
+
+# Which kinds a checklist plans for, and how: a property of the kind, so no template asks "is it a
+# challenge?". Findings of no kind are shown on the evidence pages but are not checklist items.
+PLANS_FOR = {
+    Valence.CHALLENGE: PlansFor.MITIGATE,
+    Valence.BARRIER: PlansFor.MITIGATE,
+    Valence.BENEFIT: PlansFor.REALISE,
+    Valence.FACILITATOR: PlansFor.REALISE,
+}
+TO_MITIGATE = [kind for kind, plan in PLANS_FOR.items() if plan == PlansFor.MITIGATE]
+TO_REALISE = [kind for kind, plan in PLANS_FOR.items() if plan == PlansFor.REALISE]
 
 
 class StakeholderGroup(models.TextChoices):
@@ -33,35 +60,86 @@ class StakeholderGroup(models.TextChoices):
     MIXED = MIXED, "Mixed"
 
 
-class Source(models.Model):
-    """The publication the evidence comes from, with how to cite it and the curators' caveat."""
+class SourceQuerySet(models.QuerySet):
+    def published(self):
+        """Sources anyone may read: not an organisation's own."""
+        return self.filter(organisation__isnull=True)
 
+    def of_organisation(self, organisation):
+        return self.filter(organisation=organisation)
+
+    def visible_to(self, organisation):
+        """What one organisation plans from: the published sources and its own."""
+        return self.filter(models.Q(organisation__isnull=True) | models.Q(organisation=organisation))
+
+
+class Source(models.Model):
+    """One body of evidence (a review's table, a framework, a service's own survey): how to cite it, where
+    it comes from, its version and licence, the caveat shown with it, and its own headings and themes."""
+
+    slug = models.SlugField(max_length=100, help_text="Stable identity across releases, e.g. cooper-2024-table-6.")
+    name = models.CharField(max_length=200, help_text="Short name shown in lists, e.g. “Cooper et al. 2024, Table 6”.")
+    version = models.PositiveIntegerField(default=1, help_text="Release version; a release must be newer.")
     title = models.CharField(max_length=500)
-    authors = models.TextField()
-    journal = models.CharField(max_length=200)
+    authors = models.TextField(blank=True)
+    journal = models.CharField(max_length=200, blank=True, help_text="Or publisher.")
     year = models.PositiveIntegerField()
     volume = models.CharField(max_length=20, blank=True)
     article = models.CharField(max_length=20, blank=True)
     doi = models.CharField("DOI", max_length=200, blank=True)
-    table = models.CharField(max_length=300, help_text="The table the themes are taken from.")
+    url = models.URLField("web address", max_length=500, blank=True)
+    table = models.CharField(max_length=300, blank=True, help_text="The table the themes are taken from.")
+    licence = models.CharField(max_length=200, blank=True)
+    provenance = models.TextField(blank=True, help_text="How the evidence was taken from the publication.")
+    heading = models.CharField(
+        max_length=60, default="Category", help_text="What the source calls its groups of themes (e.g. CFIR domain)."
+    )
     caveat = models.TextField(
         blank=True,
         help_text="Shown wherever evidence is presented, e.g. the quality of the included reviews.",
     )
     footnotes = models.JSONField(default=list, help_text='A list of {"mark": ..., "text": ...} as published.')
+    organisation = models.ForeignKey(
+        "peerplan.Organisation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="evidence_sources",
+        help_text="Set for an organisation's own evidence, seen only inside that organisation.",
+    )
     history = HistoricalRecords()
+
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         verbose_name = "source"
+        ordering = ["pk"]
+        constraints = [
+            # A published source and an organisation's own one are told apart by where they live, so an
+            # organisation can import a partner's source under the partner's own identity.
+            models.UniqueConstraint(
+                fields=["slug"], condition=models.Q(organisation__isnull=True), name="one_published_source_per_slug"
+            ),
+            models.UniqueConstraint(fields=["organisation", "slug"], name="one_own_source_per_slug"),
+        ]
 
     def __str__(self):
-        return f"{self.authors.split(',')[0]} et al., {self.journal} {self.year}"
+        return self.name or self.title
+
+    @property
+    def is_own(self):
+        """An organisation's own evidence, never published."""
+        return self.organisation_id is not None
 
     @property
     def doi_url(self):
         return f"https://doi.org/{self.doi}" if self.doi else ""
 
     def citation(self):
+        if not self.journal or not self.authors:
+            parts = [". ".join(p for p in [self.authors, self.title, self.journal, str(self.year)] if p)]
+            text = "".join(parts) + "."
+            return f"{text} {self.url}" if self.url else text
         first_author = self.authors.split(",")[0].strip()
         parts = [f"{first_author} et al. {self.title}. {self.journal}. {self.year}"]
         if self.volume:
@@ -76,30 +154,34 @@ class Source(models.Model):
 
 
 class Reference(models.Model):
-    """One numbered reference of the review (an included systematic review); citation curated later."""
+    """One numbered reference of a source (for Table 6, an included systematic review); citation curated later."""
 
-    number = models.PositiveIntegerField(unique=True)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="references")
+    number = models.PositiveIntegerField()
     citation = models.TextField(blank=True, help_text="Empty until a curator adds it.")
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["number"]
+        ordering = ["source", "number"]
+        constraints = [models.UniqueConstraint(fields=["source", "number"], name="one_reference_number_per_source")]
 
     def __str__(self):
         return f"[{self.number}]"
 
 
 class Category(models.Model):
-    """One of the review's overarching themes, e.g. "Confusion over the PSW role"."""
+    """One of a source's own headings, e.g. Table 6's "Confusion over the PSW role" or a CFIR domain."""
 
-    name = models.CharField(max_length=200, unique=True)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="categories")
+    name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     position = models.PositiveIntegerField(help_text="Published order.")
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["position"]
+        ordering = ["source", "position"]
         verbose_name_plural = "categories"
+        constraints = [models.UniqueConstraint(fields=["source", "name"], name="one_category_name_per_source")]
 
     def __str__(self):
         return self.name
@@ -107,12 +189,32 @@ class Category(models.Model):
 
 class ThemeQuerySet(models.QuerySet):
     def in_published_order(self):
-        return self.select_related("category").order_by("category__position", "position")
+        return self.select_related("category__source").order_by("category__source", "category__position", "position")
+
+    def current(self):
+        """Themes with at least one finding in the current version of their source."""
+        current = Finding.objects.filter(theme=models.OuterRef("pk"), retired_in_version__isnull=True)
+        return self.filter(models.Exists(current))
+
+    def published(self):
+        """Themes of the published sources, never an organisation's own."""
+        return self.filter(category__source__organisation__isnull=True)
+
+    def visible_to(self, organisation):
+        """What one organisation may see: the published sources' themes and its own, never another
+        organisation's own."""
+        return self.filter(
+            models.Q(category__source__organisation__isnull=True)
+            | models.Q(category__source__organisation=organisation)
+        )
 
     def with_evidence(self):
         """Themes with their findings, perspectives and references: four queries however many there are."""
         return self.in_published_order().prefetch_related(
-            models.Prefetch("findings", queryset=Finding.objects.order_by("position").prefetch_related("references")),
+            models.Prefetch(
+                "findings",
+                queryset=Finding.objects.current().order_by("position").prefetch_related("references"),
+            ),
             models.Prefetch(
                 "findings__perspectives",
                 queryset=Perspective.objects.order_by("position").prefetch_related("references"),
@@ -124,9 +226,14 @@ class Theme(models.Model):
     """A theme of Table 6, e.g. "Role ambiguity", with its findings."""
 
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="themes")
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     position = models.PositiveIntegerField(help_text="Published order within its category.")
+    related = models.ManyToManyField(
+        "self",
+        blank=True,
+        help_text="Themes of other sources that speak to the same thing (shown beside checklist items).",
+    )
     history = HistoricalRecords()
 
     objects = ThemeQuerySet.as_manager()
@@ -140,6 +247,15 @@ class Theme(models.Model):
 
     def get_absolute_url(self):
         return reverse("evidence:theme", args=[self.slug])
+
+    @property
+    def source(self):
+        return self.category.source
+
+    def related_elsewhere(self):
+        """Current themes of other published sources that curators linked to this one, with their sources
+        (one query)."""
+        return self.related.published().current().exclude(category__source=self.category.source_id).in_published_order()
 
     def valences(self):
         """The valences this theme reports, in published order (uses prefetched findings)."""
@@ -191,16 +307,31 @@ class Theme(models.Model):
 
 
 class FindingQuerySet(models.QuerySet):
+    def current(self):
+        """Findings in the current version of their source (a release retires, never deletes, what it drops)."""
+        return self.filter(retired_in_version__isnull=True)
+
+    def plannable(self):
+        """Findings of a kind a checklist plans for."""
+        return self.filter(valence__in=list(PLANS_FOR))
+
     def in_published_order(self):
-        return self.order_by("theme__category__position", "theme__position", "position")
+        return self.order_by("theme__category__source", "theme__category__position", "theme__position", "position")
 
 
 class Finding(models.Model):
-    """A benefit or challenge reported under a theme, with the references Table 6 gives for it."""
+    """A benefit, challenge, facilitator or barrier reported under a theme, with the references its source
+    gives for it."""
 
     theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="findings")
-    valence = models.CharField(max_length=10, choices=Valence.choices, blank=True)
+    valence = models.CharField("kind", max_length=12, choices=Valence.choices, blank=True)
     position = models.PositiveIntegerField(help_text="Published order within its theme.")
+    added_in_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The source version that added it (empty: there from the first load)."
+    )
+    retired_in_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The source version that removed it; checklists keep their items."
+    )
     # Kept as published: they can differ from the perspectives' references (see Role ambiguity).
     references = models.ManyToManyField(Reference, related_name="findings", blank=True)
     evidence_changed_at = models.DateTimeField(
@@ -217,6 +348,23 @@ class Finding(models.Model):
     def __str__(self):
         valence = self.get_valence_display().lower() if self.valence else "finding"
         return f"{self.theme.name}: {valence}"
+
+    @property
+    def plans_for(self):
+        """PlansFor.MITIGATE, PlansFor.REALISE, or None for a finding of no kind."""
+        return PLANS_FOR.get(self.valence)
+
+    @property
+    def to_mitigate(self):
+        return self.plans_for == PlansFor.MITIGATE
+
+    @property
+    def to_realise(self):
+        return self.plans_for == PlansFor.REALISE
+
+    @property
+    def is_retired(self):
+        return self.retired_in_version is not None
 
     def reference_numbers(self):
         return [reference.number for reference in self.references.all()]
@@ -292,3 +440,21 @@ class Perspective(models.Model):
             if group and group not in groups:
                 groups.append(group)
         return groups
+
+
+class Release(models.Model):
+    """An evidence release a curator uploaded: previewed first, applied only when a curator says so."""
+
+    file_name = models.CharField(max_length=200)
+    data = models.JSONField(help_text="The release as uploaded.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self):
+        return f"{self.file_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"

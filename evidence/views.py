@@ -35,23 +35,32 @@ def index(request):
 
 
 def _index_body(filters):
-    themes = list(Theme.objects.with_evidence())
-    source = Source.objects.order_by("pk").first()
+    # Only published sources, and only what is in their current version.
+    sources = list(Source.objects.published())
+    filters.check_source(sources)
+    themes = list(Theme.objects.published().current().with_evidence())
+    shown = [s for s in sources if not filters.source or s.slug == filters.source]
+    in_view = [t for t in themes if not filters.source or t.category.source.slug == filters.source]
     categories = filters.match(themes) if filters.is_active else None
+    kinds = {f.valence for t in in_view for f in t.findings.all()}
     return render_to_string(
         "evidence/_index_body.html",
         {
-            "themes": themes,
+            "themes": in_view,
             "categories": categories,
             "matching_themes": sum(len(c.themes) for c in categories) if categories is not None else None,
             "filters": filters,
-            "valence_choices": VALENCE_CHOICES,
+            "valence_choices": [(v, label) for v, label in VALENCE_CHOICES if (v if v != "none" else "") in kinds],
+            "kind_label": "Benefit or challenge" if kinds <= {"benefit", "challenge", ""} else "Kind of finding",
             "group_choices": StakeholderGroup.choices,
             "reference_numbers": sorted(
-                {n for t in themes for f in t.findings.all() for n in f.cited_reference_numbers()}
+                {n for t in in_view for f in t.findings.all() for n in f.cited_reference_numbers()}
             ),
-            "source": source,
-            "mixed_footnote": source.footnote("a") if source else "",
+            "sources": sources,
+            "shown_sources": shown,
+            "several": len(shown) > 1,
+            "source": shown[0] if len(shown) == 1 else None,
+            "mixed_footnote": next((s.footnote("a") for s in shown if s.footnote("a")), ""),
         },
     )
 
@@ -69,10 +78,10 @@ def _render_theme(request, page):
 
 
 def _theme_page(slug):
-    theme = Theme.objects.with_evidence().filter(slug=slug).first()
+    theme = Theme.objects.published().current().with_evidence().filter(slug=slug).first()
     if theme is None:
         raise Http404("No such theme")
-    source = Source.objects.order_by("pk").first()
+    source = theme.category.source
     body = render_to_string(
         "evidence/_theme_body.html",
         {"theme": theme, "source": source, "mixed_footnote": source.footnote("a") if source else ""},

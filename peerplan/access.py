@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from evidence.models import Source
 from peerplan.accounts import TwoFactorRequired, has_two_factor
 from peerplan.models import Checklist, Item, Membership, Mitigation, Organisation, addressed_items
 
@@ -46,6 +47,15 @@ def load_organisation(request, slug, need=READ):
     return organisation, membership
 
 
+def load_own_source(request, slug, pk, need=READ):
+    """One of the organisation's own evidence sources: never another organisation's, never a published one."""
+    organisation, membership = load_organisation(request, slug)
+    source = get_object_or_404(Source.objects.of_organisation(organisation), pk=pk)
+    source.organisation = organisation  # already loaded: no second query for it
+    _check(membership, need)
+    return source, membership
+
+
 def load_checklist(request, pk, need=READ, queryset=None):
     queryset = queryset if queryset is not None else Checklist.objects.all()
     checklist = get_object_or_404(queryset.for_user(request.user).select_related("organisation"), pk=pk)
@@ -58,7 +68,7 @@ def load_item(request, pk, need=READ, queryset=None):
     queryset = queryset if queryset is not None else Item.objects.all()
     item = get_object_or_404(
         queryset.filter(checklist__organisation__memberships__user=request.user).select_related(
-            "checklist__organisation", "finding__theme__category", "decided_by"
+            "checklist__organisation", "finding__theme__category__source", "decided_by"
         ),
         pk=pk,
     )

@@ -4,6 +4,7 @@ implementation phases, and organisations for site administrators."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from evidence.models import Theme
 from peerplan.models import (
     Checklist,
     ImplementationPhase,
@@ -26,7 +27,8 @@ class ImplementationPhaseAdmin(admin.ModelAdmin):
 @admin.register(SuggestedMitigation)
 class SuggestedMitigationAdmin(SimpleHistoryAdmin):
     list_display = ["title", "provenance_label", "phase", "theme_names", "is_published", "position"]
-    list_filter = ["provenance", "is_published", "phase", "themes"]
+    # Themes "related only": the filter lists the (published) themes suggestions are linked to.
+    list_filter = ["provenance", "is_published", "phase", ("themes", admin.RelatedOnlyFieldListFilter)]
     list_editable = ["is_published", "position"]
     search_fields = ["title", "description", "rationale", "source", "quote"]
     filter_horizontal = ["themes"]
@@ -46,6 +48,12 @@ class SuggestedMitigationAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("phase").prefetch_related("themes")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Suggestions are for everyone: they link published themes only, never an organisation's own.
+        if db_field.name == "themes":
+            kwargs["queryset"] = Theme.objects.published().in_published_order()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="Provenance", ordering="provenance")
     def provenance_label(self, obj):

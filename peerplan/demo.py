@@ -187,7 +187,13 @@ def ensure_phases():
 def seed_demo(size, *, batch_orgs=50, today=None, log=None):
     """Create the demo organisations 1..size.organisations that do not exist yet; leave the others."""
     today = today or timezone.localdate()
-    findings = list(Finding.objects.select_related("theme").order_by("theme__category__position", "theme__position"))
+    # Published evidence only: an organisation's own evidence never goes into another's checklists.
+    findings = list(
+        Finding.objects.current()
+        .filter(theme__category__source__organisation__isnull=True)
+        .select_related("theme")
+        .in_published_order()
+    )
     challenges = [f for f in findings if f.valence == Valence.CHALLENGE]
     benefits = [f for f in findings if f.valence == Valence.BENEFIT]
     if not challenges:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from evidence.cache import finding_facts
-from evidence.models import Finding, StakeholderGroup, Theme, Valence
+from evidence.models import TO_MITIGATE, Finding, StakeholderGroup, Theme
 
 
 class Role(models.TextChoices):
@@ -282,12 +282,29 @@ class Priority(models.TextChoices):
     LOW = "low", "Low"
 
 
-PUBLISHED_ORDER = ["finding__theme__category__position", "finding__theme__position", "finding__position", "pk"]
+# Source first: each source keeps its own categories and themes in its own order.
+PUBLISHED_ORDER = [
+    "finding__theme__category__source",
+    "finding__theme__category__position",
+    "finding__theme__position",
+    "finding__position",
+    "pk",
+]
+
+
+class RetiredChoice(models.TextChoices):
+    """A planner's answer for an item whose finding a release retired."""
+
+    UNDECIDED = "", "Not decided"
+    KEPT = "kept", "Kept in the plan"
+    CLOSED = "closed", "Closed"
 
 
 class ItemQuerySet(models.QuerySet):
     def challenges(self):
-        return self.filter(finding__valence=Valence.CHALLENGE)
+        """Items to mitigate: challenges and barriers (what a checklist plans for is a property of the kind),
+        leaving out those closed after a release retired their finding."""
+        return self.filter(finding__valence__in=TO_MITIGATE).exclude(retired_choice=RetiredChoice.CLOSED)
 
     def applicable_challenges(self):
         return self.challenges().filter(applies=True)
@@ -352,6 +369,16 @@ class Item(models.Model):
     evidence_reviewed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a planner last reviewed the evidence behind this item."
     )
+    evidence_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The version of the finding's source this item was decided against."
+    )
+    retired_choice = models.CharField(
+        max_length=10,
+        choices=RetiredChoice.choices,
+        blank=True,
+        default=RetiredChoice.UNDECIDED,
+        help_text="Kept or closed, once a release retired the finding.",
+    )
     # Review state: empty until a person saves a decision, so "applies" by default is never mistaken for
     # a decision somebody took.
     decided_at = models.DateTimeField(null=True, blank=True, help_text="When a person last decided this item.")
@@ -370,17 +397,29 @@ class Item(models.Model):
 
     @property
     def is_challenge(self):
-        return self.finding.valence == Valence.CHALLENGE
+        """Something to mitigate (a challenge or a barrier)."""
+        return self.finding.to_mitigate
 
     @property
     def is_benefit(self):
-        return self.finding.valence == Valence.BENEFIT
+        """Something to realise or build on (a benefit or a facilitator)."""
+        return self.finding.to_realise
+
+    @property
+    def is_closed(self):
+        return self.retired_choice == RetiredChoice.CLOSED
+
+    def evidence_version_label(self):
+        """E.g. "Cooper et al. 2024, Table 6 version 1" (needs the finding's theme, category and source)."""
+        if self.evidence_version is None:
+            return ""
+        return f"{self.finding.theme.category.source.name} version {self.evidence_version}"
 
     @property
     def published_order(self):
         """Where the item stands in the evidence's published order (its finding, theme and category loaded)."""
         theme = self.finding.theme
-        return (theme.category.position, theme.position, self.finding.position, self.pk)
+        return (theme.category.source_id, theme.category.position, theme.position, self.finding.position, self.pk)
 
     @property
     def is_decided(self):

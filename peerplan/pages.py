@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, prefetch_related_objects
 
 from evidence.cache import finding_facts
-from evidence.models import Perspective, Source
+from evidence.models import Perspective
 from peerplan import accounts, history, insights, reports
 from peerplan.models import (
     OPEN_STATUSES,
@@ -137,7 +137,10 @@ def checklist_page(checklist, today):
         item.statuses = status_summary(item)
         item.strength = strengths[item.finding_id]
         item.evidence_updated = insights.evidence_updated(item)
-    challenges = [item for item in items if item.is_challenge]
+    # A challenge closed after a release retired its finding is out of the review and the figures (as
+    # ItemQuerySet.challenges() has it); the page still lists it apart.
+    challenges = [item for item in items if item.is_challenge and not item.is_closed]
+    closed = [item for item in items if item.is_challenge and item.is_closed]
     benefits = [item for item in items if item.is_benefit]
     # A benefit chosen as an outcome sits with the challenges of its theme: what the service guards
     # against and what it means to gain, read together.
@@ -160,6 +163,7 @@ def checklist_page(checklist, today):
         "rereview_due": [item for item in challenges if item.is_rereview_due(today)],
         "evidence_updated": [item for item in items if item.evidence_updated],
         "challenge_groups": group_by_category_and_theme(challenges),
+        "closed_challenges": closed,
         "benefit_groups": group_by_category_and_theme(benefits),
         "chosen_outcomes": sum(1 for item in benefits if item.applies),
         "benefit_count": len(benefits),
@@ -180,7 +184,7 @@ def duplicate_groups(checklist):
 
 def evidence_in_place(item):
     """What the evidence partial shows for an item: the finding with its references and perspectives
-    (three queries) and the source (one)."""
+    (three queries) and its own source (one, unless the loader fetched it)."""
     # The finding with its references and perspectives in one prefetch, so the strength, the changes
     # since review and the page all read the same rows.
     finding = item.finding
@@ -190,7 +194,7 @@ def evidence_in_place(item):
         Prefetch("perspectives", queryset=Perspective.objects.order_by("position").prefetch_related("references")),
     )
     perspectives = list(finding.perspectives.all())
-    source = Source.objects.order_by("pk").first()
+    source = finding.theme.category.source
     return {
         "finding": finding,
         "strength": insights.evidence_strength(finding),
@@ -226,6 +230,7 @@ def item_page(item, membership):
         "membership": membership,
         "mitigations": mitigations,
         "suggestions": [(s, s.pk in adopted) for s in suggestions],
+        "related": list(item.finding.theme.related_elsewhere()),
     }
 
 
@@ -360,7 +365,8 @@ def report(checklist, today):
         "coverage": checklist.coverage(),
         "coverage_by_group": list(checklist.coverage_by_group().items()),  # in the groups' published order
         "progress": progress,
-        "source": Source.objects.first(),
+        # Every source the report's items come from, in published order (fetched with the items).
+        "sources": list(dict.fromkeys(item.finding.theme.category.source for item in items)),
     }
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
-from evidence.models import Finding, Valence
+from evidence.models import Finding, Source
 from peerplan import notifications
 from peerplan.models import (
     Checklist,
@@ -146,13 +146,21 @@ def remove_member(*, membership, by):
 # Checklists and items ------------------------------------------------------------------------------
 
 
-def checklist_findings():
-    """The findings a checklist is made of, in published order: every challenge and every benefit.
+def checklist_findings(organisation):
+    """The findings a checklist is made of, in published order: every finding of a kind a checklist plans
+    for (challenges and barriers to mitigate, benefits and facilitators to realise), from the current
+    version of the published sources and of the organisation's own.
 
-    Findings with no valence (Table 6's "Offering treatment choice") are neither a challenge to guard
+    Findings with no kind (Table 6's "Offering treatment choice") are neither a challenge to guard
     against nor an outcome to choose, so they are not items; the evidence pages still show them.
     """
-    return Finding.objects.filter(valence__in=[Valence.CHALLENGE, Valence.BENEFIT]).in_published_order()
+    return (
+        Finding.objects.current()
+        .plannable()
+        .filter(theme__category__source__in=Source.objects.visible_to(organisation))
+        .select_related("theme__category__source")
+        .order_by("theme__category__source", "theme__category__position", "theme__position", "position")
+    )
 
 
 def create_checklist_from_evidence(
@@ -172,8 +180,13 @@ def create_checklist_from_evidence(
         )
         checklist.save()
         items = [
-            Item(checklist=checklist, finding=finding, applies=finding.valence == Valence.CHALLENGE)
-            for finding in checklist_findings()
+            Item(
+                checklist=checklist,
+                finding=finding,
+                applies=finding.to_mitigate,
+                evidence_version=finding.theme.category.source.version,
+            )
+            for finding in checklist_findings(organisation)
         ]
         bulk_create_with_history(items, Item, default_user=by)
     return checklist
@@ -195,7 +208,7 @@ def copy_checklist(*, source, title, by, service="", description="", status=Chec
             created_by=by,
         )
         checklist.save()
-        copied = {item.finding_id: item for item in source.items.all()}
+        copied = {item.finding_id: item for item in source.items.select_related("finding")}
         decision = [
             "applies",
             "not_applicable_reason",
@@ -205,15 +218,30 @@ def copy_checklist(*, source, title, by, service="", description="", status=Chec
             "evidence_reviewed_at",
             "decided_at",
             "decided_by_id",
+            "evidence_version",
+            "retired_choice",
         ]
         items = []
-        for finding in checklist_findings():
-            old = copied.get(finding.pk)
-            item = Item(checklist=checklist, finding=finding, applies=finding.valence == Valence.CHALLENGE)
+        for finding in checklist_findings(source.organisation):
+            old = copied.pop(finding.pk, None)
+            item = Item(
+                checklist=checklist,
+                finding=finding,
+                applies=finding.to_mitigate,
+                evidence_version=finding.theme.category.source.version,
+            )
             if old is not None:
                 for name in decision:
                     setattr(item, name, getattr(old, name))
             items.append(item)
+        # Items whose finding a release retired are not in the current evidence, but the source still has
+        # them (kept or closed, maybe with actions): the copy keeps them as they are, so nothing is lost.
+        for old in copied.values():
+            if old.finding.is_retired:
+                item = Item(checklist=checklist, finding_id=old.finding_id)
+                for name in decision:
+                    setattr(item, name, getattr(old, name))
+                items.append(item)
         items = bulk_create_with_history(items, Item, default_user=by)
         new_item = {item.finding_id: item for item in items}
         # Dropped actions were given up on; the copy starts from what the source still means to do.
@@ -261,8 +289,22 @@ def decide_item(*, item, applies, reason="", rereview_on=None, priority=None, no
         item.priority = priority
     if note is not None:
         item.note = note
+    item.evidence_version = _source_version(item)
     item.save()
     return item
+
+
+def _source_version(item):
+    """The current version of the item's source: what a decision made now is made against. Read from the
+    source the loader fetched with the item (load_item does), else one query."""
+    loaded = item
+    for name in ("finding", "theme", "category", "source"):
+        if not loaded._meta.get_field(name).is_cached(loaded):
+            return Source.objects.filter(categories__themes__findings=item.finding_id).values_list(
+                "version", flat=True
+            )[0]
+        loaded = getattr(loaded, name)
+    return loaded.version
 
 
 # Mitigations --------------------------------------------------------------------------------------
@@ -498,4 +540,5 @@ def adopt_for_uncovered(*, checklist, suggestion, by):
 @transaction.atomic
 def mark_evidence_reviewed(*, item, when=None):
     item.evidence_reviewed_at = when or timezone.now()
-    item.save(update_fields=["evidence_reviewed_at"])
+    item.evidence_version = _source_version(item)
+    item.save(update_fields=["evidence_reviewed_at", "evidence_version"])

@@ -14,7 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from evidence.models import Perspective, Valence
+from evidence.models import Perspective
 from peerplan.models import Item, Mitigation
 
 HEADERS = [
@@ -31,8 +31,9 @@ HEADERS = [
     "Phase",
     "Co-produced",
     "Evidence references",
+    "Decided against",
 ]
-COLUMN_WIDTHS = [34, 28, 30, 12, 12, 10, 60, 22, 12, 14, 18, 12, 18]
+COLUMN_WIDTHS = [34, 28, 30, 12, 12, 10, 60, 22, 12, 14, 18, 12, 18, 30]
 
 UNCOVERED = "Uncovered"
 DOES_NOT_APPLY = "Does not apply"
@@ -55,7 +56,7 @@ def export_items(checklist):
     return list(
         Item.objects.filter(checklist=checklist)
         .in_published_order()
-        .select_related("finding__theme__category")
+        .select_related("finding__theme__category__source")
         .prefetch_related(
             "finding__references",
             Prefetch(
@@ -73,7 +74,7 @@ def export_items(checklist):
 def is_listed(item):
     """Every challenge is listed (applies or not); a benefit only when the service selected it or
     has actions for it."""
-    return item.finding.valence == Valence.CHALLENGE or item.applies or bool(item.mitigations.all())
+    return item.finding.to_mitigate or item.applies or bool(item.mitigations.all())
 
 
 def references_text(item):
@@ -94,7 +95,8 @@ def _item_columns(item):
 
 def _joined(items):
     """The item columns of every item an action addresses, each column's values joined with "; " (a value
-    said once when several items share it), and their references together."""
+    said once when several items share it), their references together, and the source versions they were
+    decided against."""
     columns = []
     for values in zip(*[_item_columns(item) for item in items], strict=True):
         seen = []
@@ -103,7 +105,8 @@ def _joined(items):
                 seen.append(value)
         columns.append("; ".join(seen))
     numbers = sorted({number for item in items for number in item.finding.reference_numbers()})
-    return columns, ", ".join(str(number) for number in numbers)
+    versions = dict.fromkeys(label for item in items if (label := item.evidence_version_label()))
+    return columns, ", ".join(str(number) for number in numbers), "; ".join(versions)
 
 
 def checklist_rows(items):
@@ -122,7 +125,7 @@ def checklist_rows(items):
             if action.pk in written:
                 continue
             written.add(action.pk)
-            common, references = _joined(addressed[action.pk])
+            common, references, version = _joined(addressed[action.pk])
             yield [
                 *common,
                 action.action,
@@ -132,13 +135,24 @@ def checklist_rows(items):
                 action.phase.name if action.phase_id else "",
                 "Yes" if action.co_produced else "No",
                 references,
+                version,
             ]
         if not actions:
-            if item.finding.valence == Valence.CHALLENGE:
+            if item.finding.to_mitigate:
                 status = UNCOVERED if item.applies else DOES_NOT_APPLY
             else:
                 status = NO_ACTION_YET
-            yield [*_item_columns(item), "", "", None, status, "", "", references_text(item)]
+            yield [
+                *_item_columns(item),
+                "",
+                "",
+                None,
+                status,
+                "",
+                "",
+                references_text(item),
+                item.evidence_version_label(),
+            ]
 
 
 def filename(checklist, extension):

@@ -125,6 +125,9 @@ class GridRow:
     theme_name: str
     theme_slug: str
     cells: list
+    # The organisation's own source the theme is from (its page is inside the organisation), or None for
+    # published evidence (its page is public).
+    own_source: int | None = None
 
 
 def coverage_grid(checklists):
@@ -143,6 +146,8 @@ def coverage_grid(checklists):
             "finding__theme_id",
             "finding__theme__name",
             "finding__theme__slug",
+            "finding__theme__category__source_id",
+            "finding__theme__category__source__organisation_id",
             "finding__theme__category__position",
             "finding__theme__position",
         )
@@ -150,15 +155,22 @@ def coverage_grid(checklists):
             applicable=Count("pk", filter=Q(applies=True)),
             covered=Count("pk", filter=Q(applies=True, is_covered=True)),
         )
-        .order_by("finding__theme__category__position", "finding__theme__position")
+        .order_by(
+            "finding__theme__category__source_id", "finding__theme__category__position", "finding__theme__position"
+        )
     )
     themes, cells = {}, {}
     for row in rows:
-        themes.setdefault(row["finding__theme_id"], (row["finding__theme__name"], row["finding__theme__slug"]))
+        own = (
+            row["finding__theme__category__source_id"]
+            if row["finding__theme__category__source__organisation_id"]
+            else None
+        )
+        themes.setdefault(row["finding__theme_id"], (row["finding__theme__name"], row["finding__theme__slug"], own))
         cells[row["finding__theme_id"], row["checklist_id"]] = Cell(row["applicable"], row["covered"])
     return [
-        GridRow(name, slug, [cells.get((theme_id, c.pk), Cell(0, 0)) for c in checklists])
-        for theme_id, (name, slug) in themes.items()
+        GridRow(name, slug, [cells.get((theme_id, c.pk), Cell(0, 0)) for c in checklists], own)
+        for theme_id, (name, slug, own) in themes.items()
     ]
 
 

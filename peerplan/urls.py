@@ -8,6 +8,7 @@ from peerplan.views import account as account_views
 from peerplan.views import actions as action_views
 from peerplan.views import checklists as checklist_views
 from peerplan.views import collaboration as collaboration_views
+from peerplan.views import evidence as evidence_views
 from peerplan.views import home as home_views
 from peerplan.views import organisations as organisation_views
 from peerplan.views import reports as report_views
@@ -49,6 +50,13 @@ planning_patterns = [
     path("items/<int:pk>/", checklist_views.item, name="item"),
     path("items/<int:pk>/outcome/", checklist_views.item_outcome, name="item_outcome"),
     path("items/<int:pk>/reviewed/", checklist_views.item_reviewed, name="item_reviewed"),
+    path("items/<int:pk>/retired/", evidence_views.item_retired, name="item_retired"),
+    path("orgs/<slug:slug>/evidence/", evidence_views.own_evidence, name="own_evidence"),
+    path("orgs/<slug:slug>/evidence/new/", evidence_views.own_source_create, name="own_source_create"),
+    path("orgs/<slug:slug>/evidence/import/", evidence_views.own_source_import, name="own_source_import"),
+    path("orgs/<slug:slug>/evidence/<int:pk>/", evidence_views.own_source, name="own_source"),
+    path("orgs/<slug:slug>/evidence/<int:pk>/export.json", evidence_views.own_source_export, name="own_source_export"),
+    path("checklists/<int:pk>/evidence/add/", evidence_views.checklist_add_evidence, name="checklist_add_evidence"),
     path("items/<int:pk>/mitigations/new/", checklist_views.mitigation_create, name="mitigation_create"),
     path("items/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.suggestion_adopt, name="suggestion_adopt"),
     path("mitigations/<int:pk>/edit/", checklist_views.mitigation_edit, name="mitigation_edit"),

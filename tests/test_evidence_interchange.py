@@ -37,7 +37,7 @@ def import_file(path):
 
 
 def theme_data(data, name):
-    return next(t for c in data["categories"] for t in c["themes"] if t["name"] == name)
+    return next(t for source in data["sources"] for c in source["categories"] for t in c["themes"] if t["name"] == name)
 
 
 @pytest.fixture
@@ -67,9 +67,8 @@ def test_export_then_import_into_an_empty_database_gives_identical_bytes(db, tmp
     import_file(path)
     assert export_text() == first
     assert Theme.objects.count() == 20
-    samples = [
-        s for c in json.loads(first)["categories"] for t in c["themes"] for f in t["findings"] for s in f["samples"]
-    ]
+    [source] = json.loads(first)["sources"]
+    samples = [s for c in source["categories"] for t in c["themes"] for f in t["findings"] for s in f["samples"]]
     assert Perspective.objects.count() == len(samples)
 
 
@@ -77,19 +76,21 @@ def test_export_writes_a_file_with_dash_o(db, tmp_path):
     target = tmp_path / "evidence.json"
     call_command("export_evidence", "-o", str(target), stderr=StringIO())
     assert target.read_text(encoding="utf-8") == export_text()
-    assert json.loads(target.read_text(encoding="utf-8"))["format"] == "peerplan-evidence/1"
+    assert json.loads(target.read_text(encoding="utf-8"))["format"] == "peerplan-evidence/2"
 
 
 def test_the_exported_release_starts_with_the_format_tag_and_keeps_the_published_order(db):
     data = json.loads(export_text())
-    assert data["format"] == "peerplan-evidence/1"
+    assert data["format"] == "peerplan-evidence/2"
+    [data] = data["sources"]
+    assert (data["id"], data["version"]) == ("cooper-2024-table-6", 1)
     assert [c["name"] for c in data["categories"]] == [
         "What the PSW role can bring",
         "Confusion over the PSW role",
         "Organisational challenges and impact",
         "Other",
     ]
-    assert data["categories"][3]["themes"][0]["findings"][0]["valence"] is None
+    assert data["categories"][3]["themes"][0]["findings"][0]["kind"] is None
 
 
 def _bad(edit):
@@ -112,8 +113,8 @@ def _set(path_fn, value):
 BAD_INPUTS = {
     "not JSON": (lambda: '{"format": "peerplan-evidence/1", ', "not JSON"),
     "wrong format tag": (
-        _bad(_set(lambda d: (d, "format"), "peerplan-evidence/2")),
-        "format: expected 'peerplan-evidence/1', found 'peerplan-evidence/2'",
+        _bad(_set(lambda d: (d, "format"), "peerplan-evidence/3")),
+        "format: expected 'peerplan-evidence/2' (or 'peerplan-evidence/1'), found 'peerplan-evidence/3'",
     ),
     "unknown group": (
         _bad(_set(lambda d: (d["categories"][1]["themes"][0]["findings"][1]["samples"][1], "group"), "Doctors")),
@@ -172,8 +173,15 @@ def test_the_command_exits_non_zero_with_the_message_on_stderr(db, tmp_path):
     assert exit_info.value.code != 0
 
 
+def next_release(data=None):
+    """The exported Table 6 as its next version."""
+    data = data or json.loads(export_text())
+    data["sources"][0]["version"] += 1
+    return data
+
+
 def test_import_over_evidence_a_checklist_uses_updates_it_in_place(db, tmp_path, used_finding):
-    data = json.loads(export_text())
+    data = next_release()
     sample = theme_data(data, "Workload")["findings"][0]["samples"][0]
     sample["summary"] = sample["summary"].replace("could be overwhelming", "was often overwhelming")
     assert Finding.objects.get(pk=used_finding.pk).evidence_changed_at is None
@@ -186,26 +194,44 @@ def test_import_over_evidence_a_checklist_uses_updates_it_in_place(db, tmp_path,
     assert "PSW workload was often overwhelming." in used_finding.perspectives.get().summary
     assert used_finding.evidence_changed_at is not None
     assert "1 changed" in output
+    assert Source.objects.get().version == 2
     # Findings whose content did not change are not flagged.
     assert Finding.objects.exclude(pk=used_finding.pk).filter(evidence_changed_at__isnull=False).count() == 0
 
 
-def test_import_refuses_a_release_that_removes_a_finding_a_checklist_uses(db, tmp_path, used_finding):
-    data = json.loads(export_text())
-    data["categories"][2]["themes"] = [t for t in data["categories"][2]["themes"] if t["name"] != "Workload"]
-    before = export_text()
+def test_a_release_that_drops_a_finding_a_checklist_uses_retires_it_and_keeps_the_item(db, tmp_path, used_finding):
+    data = next_release()
+    category = data["sources"][0]["categories"][2]
+    category["themes"] = [t for t in category["themes"] if t["name"] != "Workload"]
 
+    output = import_file(write(tmp_path, data))
+
+    assert "1 retired: Workload: challenge" in output
+    used_finding.refresh_from_db()
+    assert used_finding.retired_in_version == 2
+    assert used_finding.items.count() == 1
+    # Gone from the current evidence: not exported, not on the public pages.
+    assert "Workload" not in export_text()
+
+
+def test_an_older_or_equal_version_is_refused_and_changes_nothing(db, tmp_path):
+    before = export_text()
+    data = json.loads(before)
+    theme_data(data, "Workload")["findings"][0]["samples"][0]["summary"] += " Changed."
     with pytest.raises(CommandError) as error:
         import_file(write(tmp_path, data))
-
-    assert "removes findings that checklists use (Workload)" in str(error.value)
+    message = str(error.value)
+    assert (
+        "sources[0].version: Cooper et al. 2024, Table 6 version 1 is not newer than the version 1 already loaded"
+        in message
+    )
+    assert "\n" not in message
     assert export_text() == before
-    assert Finding.objects.filter(pk=used_finding.pk).exists()
 
 
 def test_import_invalidates_the_cached_evidence_pages(db, tmp_path):
     before = cache.generation()
-    import_file(write(tmp_path, export_text()))
+    import_file(write(tmp_path, next_release()))
     assert cache.generation() != before
 
 
@@ -215,8 +241,16 @@ def test_the_shipped_fixture_is_exactly_what_the_parser_makes_of_the_seed():
 
 
 def test_a_fresh_database_holds_the_shipped_evidence_with_the_curated_caveat(db):
-    data = json.loads(export_text())
+    [data] = json.loads(export_text())["sources"]
     shipped = json.loads(FIXTURE.read_text(encoding="utf-8"))
-    assert data["categories"] == shipped["categories"]
+    for category in shipped["categories"]:
+        for theme in category["themes"]:
+            theme["related"] = []
+            for finding in theme["findings"]:
+                finding["kind"] = finding.pop("valence")
+    assert data["categories"] == [
+        {"name": c["name"], "themes": [{k: t[k] for k in ("name", "related", "findings")} for t in c["themes"]]}
+        for c in shipped["categories"]
+    ]
     assert data["references"] == shipped["references"]
     assert "97%" in Source.objects.get().caveat

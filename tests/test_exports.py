@@ -68,6 +68,7 @@ def test_the_csv_has_a_row_per_action_and_a_row_per_item_without_one(client, che
         "Phase": "Preparation",
         "Co-produced": "Yes",
         "Evidence references": "32, 38, 42, 43, 53, 54",
+        "Decided against": "Cooper et al. 2024, Table 6 version 1",
     }
     assert role[1]["Action"] == '\'=HYPERLINK("http://evil")'
     assert role[1]["Owner"] == "Dr Outside"

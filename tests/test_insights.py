@@ -136,7 +136,9 @@ class TestEvidenceChanged:
         item.evidence_reviewed_at = timezone.now()
         item.save()
         release = json.loads(json.dumps(export_evidence()))
-        for category in release["categories"]:
+        [source] = release["sources"]
+        source["version"] += 1  # a release must be newer than what is loaded
+        for category in source["categories"]:
             for theme in category["themes"]:
                 if theme["name"] == "Workload":
                     theme["findings"][0]["samples"][0]["summary"] += " (revised)"

@@ -11,6 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver, reverse
 
+from evidence import own
+from evidence.models import Perspective, Source
 from peerplan import attachments, comments, notifications, planning
 from peerplan.attachments import Attachment
 from peerplan.comments import Comment
@@ -63,6 +65,10 @@ def world(org_a, owner, planner, viewer, outsider):
     suggestion = SuggestedMitigation.objects.filter(themes=item.finding.theme_id, is_published=True).first()
     mitigation = planning.adopt_suggestion(item=item, suggestion=suggestion, by=owner)
     invitation = planning.invite(organisation=org_a, email="new@example.org", role="planner", by=owner)
+    own_source = own.create_own_source(organisation=org_a, name="Staff survey 2026", title="Our survey", year=2026)
+    own.add_own_finding(
+        source=own_source, heading="Support", theme="Supervision", kind="challenge", group="PSWs", summary="Ours."
+    )
     comment = comments.post_comment(body="A comment by Olive", by=owner, organisation=org_a, mitigation=mitigation)
     attachment = attachments.add_attachment(
         upload=SimpleUploadedFile("minutes.txt", b"Minutes of the meeting"), by=owner, organisation=org_a, item=item
@@ -77,6 +83,7 @@ def world(org_a, owner, planner, viewer, outsider):
         "suggestion": suggestion.pk,
         "token": invitation.token,
         "history_id": mitigation.history.earliest().history_id,
+        "own_source": own_source.pk,
         "comment": comment.pk,
         "attachment": attachment.pk,
         "notification": notifications.record(recipient=owner, kind="assigned", organisation=org_a).pk,
@@ -107,6 +114,7 @@ def kwargs_for(route, world):
                 "mitigations": "mitigation",
                 "members": "membership",
                 "invitations": "invitation",
+                "evidence": "own_source",
                 "comments": "comment",
                 "attachments": "attachment",
                 "notifications": "notification",
@@ -129,6 +137,12 @@ def snapshot():
         ),
         "memberships": list(Membership.objects.order_by("pk").values_list("pk", "user_id", "role")),
         "invitations": list(Invitation.objects.order_by("pk").values_list("pk", "accepted_at")),
+        "own_evidence": list(
+            Perspective.objects.filter(finding__theme__category__source__organisation__isnull=False)
+            .order_by("pk")
+            .values_list("pk", "summary")
+        ),
+        "sources": list(Source.objects.order_by("pk").values_list("pk", "version", "name")),
         "comments": list(Comment.objects.order_by("pk").values_list("pk", "body", "hidden_at")),
         "attachments": list(Attachment.objects.order_by("pk").values_list("pk", "file")),
     }

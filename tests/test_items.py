@@ -118,8 +118,9 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
             body=f"Comment {n}", by=owner, organisation=role_ambiguity.checklist.organisation, item=role_ambiguity
         )
     client.force_login(owner)
-    # session, user, item (with finding, theme, category, checklist, organisation), membership, the
-    # finding's references, perspectives, their references, mitigations, suggestions, source, the item's
+    # session, user, item (with finding, theme, category, source, checklist, organisation), membership, the
+    # finding's references, perspectives, their references, mitigations, suggestions, related themes of
+    # other sources, the item's
     # history for the timeline (its users come with it), the challenges each action addresses, the
     # person's roles and the members an action can be given to (for the in-place edits); comments with
     # authors, their mentions, attachments, removed attachments, members to mention; the bell's unread count

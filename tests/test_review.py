@@ -182,10 +182,10 @@ def test_the_review_pages_run_a_fixed_number_of_queries(
         planning.decide_item(item=item, applies=False, reason="No", by=planner)
     item = challenges(checklist)[12]
     client.force_login(planner)
-    # session, user, item (with finding, theme, category, checklist, organisation), membership, the
-    # challenges in order, the finding's references, perspectives, their references, the source, the
-    # bell's unread count.
-    with django_assert_num_queries(10):
+    # session, user, item (with finding, theme, category, its source, checklist, organisation), membership,
+    # the challenges in order, the finding's references, perspectives, their references, the bell's unread
+    # count.
+    with django_assert_num_queries(9):
         assert client.get(f"/app/items/{item.pk}/review/").status_code == 200
     # session, user, checklist, membership, the challenges with who decided them, the bell's unread count.
     with django_assert_num_queries(6):

@@ -197,6 +197,6 @@ def test_the_test_factory_makes_a_checklist_with_the_products_own_recipe(org_a, 
     assert list(made.items.in_published_order().values_list(*fields)) == list(
         real.items.in_published_order().values_list(*fields)
     )
-    assert [f.pk for f in planning.checklist_findings()] == [
+    assert [f.pk for f in planning.checklist_findings(org_a)] == [
         fid for fid, _ in made.items.in_published_order().values_list(*fields)
     ]

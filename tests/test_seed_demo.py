@@ -209,3 +209,17 @@ def test_a_leftover_demo_account_stops_it_with_a_clear_message_and_nothing_half_
 
     assert not Organisation.objects.exists()
     assert not Checklist.objects.exists()
+
+
+def test_the_demo_plans_from_published_evidence_only(org_a):
+    """An organisation's own evidence never goes into the demo organisations' checklists."""
+    from evidence import own
+
+    survey = own.create_own_source(organisation=org_a, name="Staff survey 2026", title="Ours", year=2026)
+    own.add_own_finding(source=survey, heading="Support", theme="Debrief", kind="challenge", group="PSWs", summary="x")
+    seed("--orgs", "1", "--checklists-per-org", "1", "--actions-per-item", "1")
+
+    demo_items = Item.objects.exclude(checklist__organisation=org_a)
+    assert demo_items.exists()
+    assert not demo_items.filter(finding__theme__category__source=survey).exists()
+    assert demo_items.challenges().count() == 16  # Table 6's challenges, as a new checklist of another service has

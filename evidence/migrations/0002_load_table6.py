@@ -18,7 +18,7 @@ EVIDENCE_MODELS = ["Source", "Reference", "Category", "Theme", "Finding", "Persp
 def load_table6(apps, schema_editor):
     from django.utils import timezone
 
-    from evidence.interchange import import_evidence
+    from evidence.migrations._interchange_v1 import import_evidence
 
     Theme = apps.get_model("evidence", "Theme")
     if Theme.objects.exists():

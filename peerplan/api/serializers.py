@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from evidence.cache import finding_facts
-from evidence.models import StakeholderGroup
+from evidence.models import StakeholderGroup, Valence
 from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role, addressed_items, display_name
 
 
@@ -112,7 +112,7 @@ class ThemeRefSerializer(serializers.Serializer):
 class FindingRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     theme = ThemeRefSerializer()
-    valence = serializers.ChoiceField(choices=[("challenge", "Challenge"), ("benefit", "Benefit")])
+    valence = serializers.ChoiceField(choices=[(k, label) for k, label in Valence.choices if k])
     reference_numbers = serializers.SerializerMethodField(
         help_text="Every review the finding cites (its own references and its perspectives'), as numbered in Table 6."
     )
@@ -310,7 +310,7 @@ class PerspectiveSerializer(serializers.Serializer):
 
 class FindingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    valence = serializers.ChoiceField(choices=[("challenge", "Challenge"), ("benefit", "Benefit"), ("", "None given")])
+    valence = serializers.ChoiceField(choices=Valence.choices)
     reference_numbers = serializers.ListField(child=serializers.IntegerField())
     perspectives = PerspectiveSerializer(many=True)
 
@@ -319,6 +319,7 @@ class ThemeSerializer(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.SlugField()
     category = serializers.CharField()
+    source = serializers.CharField(help_text="The `id` of the source the theme is published in (see `sources`).")
     findings = FindingSerializer(many=True)
 
 
@@ -329,6 +330,15 @@ class SourceSerializer(serializers.Serializer):
     caveat = serializers.CharField()
 
 
+class PublishedSourceSerializer(SourceSerializer):
+    id = serializers.CharField(help_text="Stable across versions, e.g. cooper-2024-table-6.")
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    licence = serializers.CharField()
+    provenance = serializers.CharField()
+
+
 class EvidenceSerializer(serializers.Serializer):
-    source = SourceSerializer(allow_null=True)
+    source = SourceSerializer(allow_null=True, help_text="The first source, Table 6 (kept for older clients).")
+    sources = PublishedSourceSerializer(many=True, help_text="Every published source, each with its provenance.")
     themes = ThemeSerializer(many=True)

@@ -14,7 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from evidence.cache import finding_facts
-from evidence.models import Source, Theme
+from evidence.models import PLANS_FOR, Source, Theme
 from peerplan import pages, tracking
 from peerplan.access import EDIT
 from peerplan.api import scope, writes
@@ -62,6 +62,8 @@ ERRORS = {
     404: OpenApiResponse(ErrorSerializer, "Not there, or not visible to this token."),
     429: OpenApiResponse(ErrorSerializer, "Too many requests: wait for the seconds in Retry-After."),
 }
+# The kinds of finding a checklist has items for, as the API names them.
+PLANNED_KINDS = [str(kind) for kind in PLANS_FOR]
 READ_ERRORS = {code: ERRORS[code] for code in (400, 401, 404, 429)}
 WRITE_ERRORS = {
     **ERRORS,
@@ -249,7 +251,11 @@ def _item_data(item):
     summary="A checklist's items, with their decisions and evidence references",
     parameters=[
         OpenApiParameter(
-            "valence", OpenApiTypes.STR, enum=["challenge", "benefit"], description="Only challenges or benefits."
+            "valence",
+            OpenApiTypes.STR,
+            enum=PLANNED_KINDS,
+            description="Only items of this kind (challenges and barriers are mitigated; benefits and facilitators "
+            "realised).",
         )
     ],
     responses={200: paginated(ItemSerializer), **READ_ERRORS},
@@ -260,8 +266,8 @@ def checklist_items(request, pk):
     queryset = _items().filter(checklist=checklist)
     valence = request.query_params.get("valence")
     if valence is not None:
-        if valence not in ("challenge", "benefit"):
-            raise bad_input([{"field": "valence", "message": "Choose challenge or benefit."}])
+        if valence not in PLANNED_KINDS:
+            raise bad_input([{"field": "valence", "message": "Choose challenge, barrier, benefit or facilitator."}])
         queryset = queryset.filter(finding__valence=valence)
     paginator = Pages()
     page = paginator.paginate_queryset(queryset, request)
@@ -412,6 +418,7 @@ def _theme_data(theme):
         "name": theme.name,
         "slug": theme.slug,
         "category": theme.category.name,
+        "source": theme.category.source.slug,
         "findings": [
             {
                 "id": finding.pk,
@@ -432,10 +439,25 @@ def _theme_data(theme):
     }
 
 
+def _source_data(source):
+    return {
+        "id": source.slug,
+        "name": source.name,
+        "version": source.version,
+        "citation": source.citation(),
+        "doi": source.doi,
+        "table": source.table,
+        "caveat": source.caveat,
+        "licence": source.licence,
+        "provenance": source.provenance,
+    }
+
+
 @extend_schema(
     summary="The published evidence (no token needed)",
-    description="Table 6 of Cooper et al. (BMC Medicine, 2024) exactly as published: every theme with its "
-    "findings, each perspective's summary and its references.",
+    description="Every published source (Table 6 of Cooper et al., BMC Medicine 2024, first) with its "
+    "provenance, and every theme of the current versions exactly as published, naming its source: its findings, "
+    "each perspective's summary and its references.",
     auth=[],
     responses={200: EvidenceSerializer, 401: ERRORS[401], 429: ERRORS[429]},
 )
@@ -443,17 +465,12 @@ def _theme_data(theme):
 @authentication_classes([TokenAuthentication])
 @permission_classes([AllowAny])
 def evidence(request):
-    source = Source.objects.order_by("pk").first()
+    # Published evidence only: never an organisation's own, and only the current version.
+    sources = [_source_data(source) for source in Source.objects.published().order_by("pk")]
     data = {
-        "source": {
-            "citation": source.citation(),
-            "doi": source.doi,
-            "table": source.table,
-            "caveat": source.caveat,
-        }
-        if source
-        else None,
-        "themes": [_theme_data(theme) for theme in Theme.objects.with_evidence()],
+        "source": sources[0] if sources else None,
+        "sources": sources,
+        "themes": [_theme_data(theme) for theme in Theme.objects.published().current().with_evidence()],
     }
     return Response(EvidenceSerializer(data).data)
 
@@ -467,7 +484,7 @@ def evidence(request):
 @authentication_classes([TokenAuthentication])
 @permission_classes([AllowAny])
 def theme(request, slug):
-    theme = get_object_or_404(Theme.objects.with_evidence(), slug=slug)
+    theme = get_object_or_404(Theme.objects.published().current().with_evidence(), slug=slug)
     return Response(ThemeSerializer(_theme_data(theme)).data)
 
 

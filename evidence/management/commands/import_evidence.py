@@ -1,7 +1,9 @@
-"""Load a "peerplan-evidence/1" release, updating the evidence in place by name.
+"""Load a "peerplan-evidence/2" release (or a "/1" file, as version 1 of Table 6).
 
-Checklists keep pointing at the same findings; a release that would remove a finding a checklist uses
-is refused. Any error leaves the database exactly as it was (one transaction).
+Each source is updated in place by name, so checklists keep pointing at the same findings; findings the
+release drops are retired, not deleted. A release must be newer than what is loaded. `--dry-run` lists
+what would be added, changed and retired, and per organisation only how many checklists and items it
+touches, and changes nothing. Any error leaves the database exactly as it was (one transaction).
 """
 
 from pathlib import Path
@@ -9,16 +11,19 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from evidence.cache import evidence_changed
-from evidence.interchange import EvidenceFormatError, import_evidence, parse_json
+from evidence.interchange import FORMAT, EvidenceFormatError, import_evidence, parse_json
 
 
 class Command(BaseCommand):
-    help = 'Import a "peerplan-evidence/1" JSON file, updating existing evidence in place by name.'
+    help = f'Import a "{FORMAT}" (or "/1") JSON file; --dry-run previews it without changing anything.'
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="The JSON file to import.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="List what the release would change, and change nothing."
+        )
 
-    def handle(self, *args, file, **options):
+    def handle(self, *args, file, dry_run=False, **options):
         try:
             text = Path(file).read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -28,14 +33,20 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"{file}: cannot read the file ({error.strerror})") from None
         try:
-            stats = import_evidence(parse_json(text))
+            report = import_evidence(parse_json(text), dry_run=dry_run)
         except EvidenceFormatError as error:
             message = str(error)
             if "nothing was imported" not in message:
                 message += "; nothing was imported"
             raise CommandError(f"{file}: {message}") from None
-        evidence_changed()
-        self.stdout.write(
-            f"Imported {file}: {stats['created']} findings added, {stats['changed']} changed, "
-            f"{stats['removed']} removed."
-        )
+        if dry_run:
+            self.stdout.write(f"Dry run of {file}: nothing was changed. The release would do this:")
+        else:
+            evidence_changed()
+            totals = report.totals()
+            self.stdout.write(
+                f"Imported {file}: {totals['added']} findings added, {totals['changed']} changed, "
+                f"{totals['retired']} retired."
+            )
+        for line in report.lines():
+            self.stdout.write(line)

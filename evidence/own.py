@@ -1,0 +1,69 @@
+"""An organisation's own evidence (a staff survey, lessons from a first year): a source that belongs to one
+organisation, seen only inside it. Its owners and managers add headings, themes, findings and who reported
+them; its challenges and barriers can go into the organisation's checklists, marked as the service's own."""
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.text import slugify
+
+from evidence.cache import evidence_changed
+from evidence.models import Category, Finding, Perspective, Source, Theme
+
+
+def _unique(model, field, base, **scope):
+    base = base[:90] or "own-evidence"
+    value, n = base, 2
+    while model.objects.filter(**scope, **{field: value}).exists():
+        value, n = f"{base}-{n}", n + 1
+    return value
+
+
+@transaction.atomic
+def create_own_source(*, organisation, name, title, year, authors="", provenance="", heading="Topic"):
+    """A new source of the organisation's own evidence, at version 1."""
+    source = Source.objects.create(
+        organisation=organisation,
+        slug=_unique(Source, "slug", slugify(name), organisation=organisation),
+        name=name,
+        title=title,
+        year=year,
+        authors=authors,
+        provenance=provenance,
+        heading=heading or "Topic",
+        licence="",
+    )
+    evidence_changed()
+    return source
+
+
+@transaction.atomic
+def add_own_finding(*, source, heading, theme, kind, group, summary, now=None):
+    """Record what a group reported under a theme of the organisation's own source, creating the heading,
+    theme and finding as needed. A new report on an existing finding marks it changed, so checklists that
+    use it flag it for review."""
+    assert source.organisation_id is not None, "only an organisation's own source is edited here"
+    category = Category.objects.filter(source=source, name=heading).first()
+    if category is None:
+        position = (Category.objects.filter(source=source).aggregate(n=Max("position"))["n"] or 0) + 1
+        category = Category.objects.create(
+            source=source, name=heading, slug=_unique(Category, "slug", slugify(heading)), position=position
+        )
+    theme_obj = Theme.objects.filter(category__source=source, name=theme).first()
+    if theme_obj is None:
+        position = (Theme.objects.filter(category=category).aggregate(n=Max("position"))["n"] or 0) + 1
+        theme_obj = Theme.objects.create(
+            category=category, name=theme, slug=_unique(Theme, "slug", slugify(theme)), position=position
+        )
+    finding = Finding.objects.filter(theme=theme_obj, valence=kind).first()
+    if finding is None:
+        position = (Finding.objects.filter(theme=theme_obj).aggregate(n=Max("position"))["n"] or 0) + 1
+        finding = Finding.objects.create(theme=theme_obj, valence=kind, position=position)
+    else:
+        finding.retired_in_version = None
+        finding.evidence_changed_at = now or timezone.now()
+        finding.save()
+    position = (Perspective.objects.filter(finding=finding).aggregate(n=Max("position"))["n"] or 0) + 1
+    Perspective.objects.create(finding=finding, group=group, position=position, summary=summary)
+    evidence_changed()
+    return finding
