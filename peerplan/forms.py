@@ -13,7 +13,18 @@ from django.db.models import Q
 
 from evidence.models import Theme
 from peerplan.accounts import pending_invitation, signup_problem
-from peerplan.models import Checklist, ImplementationPhase, Item, Mitigation, MitigationStatus, Role, display_name
+from peerplan.models import (
+    Checklist,
+    ChecklistStatus,
+    ImplementationPhase,
+    Item,
+    Mitigation,
+    MitigationStatus,
+    Role,
+    display_name,
+    no_due_date_q,
+    no_owner_q,
+)
 
 DATE_ERROR = "Enter a date like 31/12/2026."
 # Browsers send date inputs as 2026-12-31; people typing into a plain box write 31/12/2026.
@@ -363,6 +374,11 @@ class ActionFilterForm(forms.Form):
     no_due_date = forms.BooleanField(label="No due date yet", required=False)
 
     checklist = forms.ModelChoiceField(queryset=Checklist.objects.none(), required=False, empty_label="Any checklist")
+    # The dashboard counts active checklists only; its figures link here with checklist_status=active so
+    # the list shows exactly the actions counted.
+    checklist_status = forms.MultipleChoiceField(
+        label="Checklist status", choices=ChecklistStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
     owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, empty_label="Anyone")
     status = forms.MultipleChoiceField(
         choices=MitigationStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -374,6 +390,7 @@ class ActionFilterForm(forms.Form):
     # Each filter as the queryset lookup it applies (search, the "not yet" boxes and theme: in filter()).
     LOOKUPS = {
         "checklist": "checklist",
+        "checklist_status": "checklist__status__in",
         "owner": "owner",
         "status": "status__in",
         "due_after": "due_date__gte",
@@ -392,6 +409,7 @@ class ActionFilterForm(forms.Form):
         self.fields["theme"].queryset = Theme.objects.in_published_order()
         self.fields["theme"].error_messages["invalid_choice"] = "Choose one of the listed themes."
         self.fields["status"].error_messages["invalid_choice"] = "Choose statuses from the list."
+        self.fields["checklist_status"].error_messages["invalid_choice"] = "Choose checklist statuses from the list."
         for name in ("due_after", "due_before"):
             self.fields[name].error_messages["invalid"] = "Enter the date as year-month-day, e.g. 2025-06-30."
 
@@ -418,9 +436,9 @@ class ActionFilterForm(forms.Form):
         for word in (self.cleaned_data.get("q") or "").split():
             queryset = queryset.filter(Q(action__icontains=word) | Q(notes__icontains=word))
         if self.cleaned_data.get("no_owner"):
-            queryset = queryset.filter(owner__isnull=True, owner_name="")
+            queryset = queryset.filter(no_owner_q())
         if self.cleaned_data.get("no_due_date"):
-            queryset = queryset.filter(due_date__isnull=True)
+            queryset = queryset.filter(no_due_date_q())
         if self.cleaned_data.get("theme"):
             # An action addresses many challenges: each once, whatever number of them is of the theme.
             queryset = queryset.addressing_theme(self.cleaned_data["theme"])

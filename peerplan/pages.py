@@ -8,6 +8,7 @@ together for a template. Operations (anything that writes) are in planning.py.
 
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, prefetch_related_objects
@@ -18,6 +19,7 @@ from peerplan import accounts, history, insights, reports
 from peerplan.models import (
     OPEN_STATUSES,
     Checklist,
+    ChecklistStatus,
     Item,
     Membership,
     Mitigation,
@@ -28,6 +30,9 @@ from peerplan.models import (
     blocked_q,
     coverage_by_checklist,
     due_within_q,
+    no_due_date_q,
+    no_owner_q,
+    open_q,
     overdue_q,
 )
 from peerplan.tracking import coverage_grid, progress_by_checklist
@@ -269,62 +274,93 @@ class ChecklistSummary:
 
 @dataclass
 class ActionList:
-    """A short list for the dashboard, with the full count and where the whole list is."""
+    """A short list for the dashboard, with the full count and the action list's filters for exactly the
+    same actions (its form reads these parameters)."""
 
     actions: list
     count: int
     query: str
 
 
+def dashboard_query(**filters):
+    """The action list's query string for a dashboard figure: always narrowed to active checklists (the
+    dashboard's rule), then the figure's own filters."""
+    pairs = [("checklist_status", ChecklistStatus.ACTIVE)]
+    for name, value in filters.items():
+        for one in value if isinstance(value, list | tuple) else [value]:
+            pairs.append((name, one))
+    return urlencode(pairs)
+
+
 def dashboard(organisation, today):
-    """Everything the dashboard shows, in a fixed number of queries (nine)."""
-    checklists = list(Checklist.objects.filter(organisation=organisation).active())
+    """Everything the dashboard shows, in a fixed number of queries (nine).
+
+    One rule for drafts, applied to every figure and list: only active checklists count. A draft is a
+    plan nobody works to yet, so its actions are not late, stuck or due; the page says how many drafts
+    there are and links to each so one can be made active."""
+    # Active checklists and drafts in one query (the drafts are only named).
+    shown = Checklist.objects.filter(
+        organisation=organisation, status__in=[ChecklistStatus.ACTIVE, ChecklistStatus.DRAFT]
+    )
+    shown = list(shown.order_by("title", "pk"))
+    checklists = [c for c in shown if c.status == ChecklistStatus.ACTIVE]
+    drafts = [c for c in shown if c.status == ChecklistStatus.DRAFT]
     ids = [c.pk for c in checklists]
     progress = progress_by_checklist(ids, today)
     coverage = coverage_by_checklist(ids)
     summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
 
-    current = Mitigation.objects.in_organisation(organisation).on_current_checklists()
+    current = Mitigation.objects.in_organisation(organisation).on_active_checklists()
     counts = current.aggregate(
         overdue=Count("pk", filter=overdue_q(today)),
         due_soon=Count("pk", filter=due_within_q(today, DUE_SOON_DAYS)),
         blocked=Count("pk", filter=blocked_q()),
+        no_owner=Count("pk", filter=open_q() & no_owner_q()),
+        no_due_date=Count("pk", filter=open_q() & no_due_date_q()),
     )
 
     def first(queryset):
         return list(queryset.for_listing().with_overdue(today).soonest_due_first()[:DASHBOARD_LIST_LENGTH])
 
-    # The action list's filters for the same actions (its form reads these parameters).
-    open_params = "&".join(f"status={s}" for s in OPEN_STATUSES)
     soon_end = today + timedelta(days=DUE_SOON_DAYS)
     lists = {
         "overdue": ActionList(
             first(current.overdue(today)),
             counts["overdue"],
-            f"{open_params}&due_before={(today - timedelta(days=1)).isoformat()}",
+            dashboard_query(status=OPEN_STATUSES, due_before=(today - timedelta(days=1)).isoformat()),
         ),
         "due_soon": ActionList(
             first(current.due_within(today, DUE_SOON_DAYS)),
             counts["due_soon"],
-            f"{open_params}&due_after={today.isoformat()}&due_before={soon_end.isoformat()}",
+            dashboard_query(status=OPEN_STATUSES, due_after=today.isoformat(), due_before=soon_end.isoformat()),
         ),
-        "blocked": ActionList(first(current.blocked()), counts["blocked"], f"status={MitigationStatus.BLOCKED}"),
+        "blocked": ActionList(
+            first(current.blocked()), counts["blocked"], dashboard_query(status=MitigationStatus.BLOCKED)
+        ),
     }
-    past_review = list(Checklist.objects.filter(organisation=organisation).past_review(today).order_by("review_date"))
+    # Counted and linked, not listed: the action list shows them with their filters.
+    unassigned = {
+        "no_owner": ActionList([], counts["no_owner"], dashboard_query(status=OPEN_STATUSES, no_owner="on")),
+        "no_due_date": ActionList([], counts["no_due_date"], dashboard_query(status=OPEN_STATUSES, no_due_date="on")),
+    }
+    past_review = list(
+        Checklist.objects.filter(organisation=organisation).active().past_review(today).order_by("review_date")
+    )
     rereview_due = list(
-        Item.objects.filter(checklist__organisation=organisation)
-        .on_current_checklists()
+        Item.objects.filter(checklist__organisation=organisation, checklist__status=ChecklistStatus.ACTIVE)
         .rereview_due(today)
         .select_related("checklist", "finding__theme")
         .order_by("rereview_on", "pk")
     )
     return {
         "summaries": summaries,
+        "drafts": drafts,
         "grid": coverage_grid(checklists),
         "rereview_due": rereview_due,
         "grid_checklists": checklists,
         "past_review": past_review,
         **lists,
+        **unassigned,
     }
 
 

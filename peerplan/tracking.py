@@ -7,7 +7,7 @@ shows them is put together in pages.py.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from peerplan.models import Item, Mitigation, MitigationStatus, overdue_q
@@ -87,20 +87,34 @@ def progress_by_checklist(checklist_ids, today):
 
 
 class Cell:
-    COVERED, PARTLY, OPEN, NOT_APPLICABLE = "covered", "partly", "open", "not-applicable"
-    LABELS = {COVERED: "Covered", PARTLY: "Partly", OPEN: "Open", NOT_APPLICABLE: "Not applicable"}
-    MARKERS = {COVERED: "●", PARTLY: "◐", OPEN: "○", NOT_APPLICABLE: "–"}
+    """One theme in one checklist: how many of its applicable challenges are planned for (a live action)
+    and done (an action done), and the checklist's item it links to."""
 
-    def __init__(self, applicable, covered):
+    DONE, COVERED, PARTLY, OPEN, NOT_APPLICABLE = "done", "covered", "partly", "open", "not-applicable"
+    LABELS = {
+        DONE: "Done",
+        COVERED: "Planned for",
+        PARTLY: "Partly planned for",
+        OPEN: "Not planned for",
+        NOT_APPLICABLE: "Not applicable",
+    }
+    MARKERS = {DONE: "✓", COVERED: "●", PARTLY: "◐", OPEN: "○", NOT_APPLICABLE: "–"}
+
+    def __init__(self, applicable, covered, done=0, item_id=None):
         self.applicable = applicable
         self.covered = covered
+        self.done = done
+        self.item_id = item_id
 
     @property
     def state(self):
-        """Not applicable when none of the theme's challenges applies here; covered when every applicable
-        one has a live action; partly when some do; open when none does."""
+        """Not applicable when none of the theme's challenges applies here; done when every applicable one
+        has an action done; planned for when every applicable one has a live action; partly when some do;
+        open when none does."""
         if self.applicable == 0:
             return self.NOT_APPLICABLE
+        if self.done == self.applicable:
+            return self.DONE
         if self.covered == self.applicable:
             return self.COVERED
         return self.PARTLY if self.covered else self.OPEN
@@ -117,7 +131,7 @@ class Cell:
     def detail(self):
         if self.state == self.NOT_APPLICABLE:
             return ""
-        return f"{self.covered} of {self.applicable}"
+        return f"planned for {self.covered} of {self.applicable}, done {self.done}"
 
 
 @dataclass
@@ -131,7 +145,9 @@ def coverage_grid(checklists):
     """Challenge themes (rows, published order) against checklists (columns), one query.
 
     A theme can have more than one challenge finding, so a cell counts the theme's challenge items in
-    that checklist: how many apply, and how many of those have a live action.
+    that checklist: how many apply, how many of those have a live action and how many an action done.
+    It links to the theme's first challenge in that checklist (items are made in published order, so the
+    lowest id is the first).
     """
     checklists = list(checklists)
     rows = (
@@ -149,13 +165,17 @@ def coverage_grid(checklists):
         .annotate(
             applicable=Count("pk", filter=Q(applies=True)),
             covered=Count("pk", filter=Q(applies=True, is_covered=True)),
+            done=Count("pk", filter=Q(applies=True, is_done=True)),
+            item_id=Min("pk"),
         )
         .order_by("finding__theme__category__position", "finding__theme__position")
     )
     themes, cells = {}, {}
     for row in rows:
         themes.setdefault(row["finding__theme_id"], (row["finding__theme__name"], row["finding__theme__slug"]))
-        cells[row["finding__theme_id"], row["checklist_id"]] = Cell(row["applicable"], row["covered"])
+        cells[row["finding__theme_id"], row["checklist_id"]] = Cell(
+            row["applicable"], row["covered"], row["done"], row["item_id"]
+        )
     return [
         GridRow(name, slug, [cells.get((theme_id, c.pk), Cell(0, 0)) for c in checklists])
         for theme_id, (name, slug) in themes.items()
