@@ -4,6 +4,8 @@ Every error is said in plain words beside its field; the organisation always com
 from what was posted, and every choice of person is narrowed to the organisation's members.
 """
 
+from datetime import date
+
 from allauth.account.forms import LoginForm, SignupForm
 from allauth.core import context
 from crispy_forms.helper import FormHelper
@@ -24,6 +26,7 @@ from peerplan.models import (
     display_name,
     no_due_date_q,
     no_owner_q,
+    normalise_text,
 )
 
 DATE_ERROR = "Enter a date like 31/12/2026."
@@ -36,11 +39,28 @@ def too_long(label):
     return label + " must be at most %(limit_value)d characters (it has %(show_value)d)."
 
 
+def is_iso_date(text):
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 class DateInput(forms.DateInput):
+    """A date picker. When what a person typed is not a date it becomes a text box holding their text: a
+    type="date" input cannot hold an invalid value (the browser would show it empty, the text lost)."""
+
     input_type = "date"
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if isinstance(value, str) and value.strip() and not is_iso_date(value.strip()):
+            context["widget"]["type"] = "text"
+        return context
 
 
 class PlainDateField(forms.DateField):
@@ -59,13 +79,21 @@ class PlainDateField(forms.DateField):
 
 
 class CrispyMixin:
-    """Crispy renders the fields; templates write the <form> tag and buttons themselves."""
+    """Crispy renders the fields; templates write the <form> tag and buttons themselves. Every text a
+    person typed is normalised once here, as it is saved (one kind of line ending: normalise_text)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in cleaned.items():
+            if name in self.fields and isinstance(self.fields[name].widget, forms.Textarea):
+                cleaned[name] = normalise_text(value)
+        return cleaned
 
 
 def plain_messages(form):

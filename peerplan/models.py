@@ -14,6 +14,12 @@ from evidence.cache import finding_facts
 from evidence.models import Finding, StakeholderGroup, Theme, Valence
 
 
+def normalise_text(text):
+    """Text as it is kept: one kind of line ending. Browsers send a textarea's lines as CRLF; stored text
+    (an adopted suggestion, an import) has LF, so without this an untouched box would look changed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
+
+
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
     MANAGER = "manager", "Manager"

@@ -7,7 +7,7 @@ together for a template. Operations (anything that writes) are in planning.py.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
@@ -15,7 +15,7 @@ from django.db.models import Count, F, Prefetch, prefetch_related_objects
 
 from evidence.cache import finding_facts
 from evidence.models import Perspective, Source
-from peerplan import accounts, history, insights, reports
+from peerplan import accounts, charts, history, insights, reports
 from peerplan.models import (
     OPEN_STATUSES,
     Checklist,
@@ -35,7 +35,7 @@ from peerplan.models import (
     open_q,
     overdue_q,
 )
-from peerplan.tracking import coverage_grid, progress_by_checklist
+from peerplan.tracking import TREND_MONTHS, coverage_grid, progress_by_checklist, progress_over_time
 
 # How a stakeholder group reads in "Challenges reported by ...: 4 of 6 covered".
 GROUP_PHRASES = {
@@ -103,8 +103,11 @@ def members_page(organisation, membership):
     """The members, whom this member may change (Membership.can_change), pending invitations, and for
     managers whose sign-in is paused."""
     members = list(organisation.memberships.select_related("user").order_by("user__first_name", "user__email"))
+    owners = sum(1 for member in members if member.is_owner)
     for member in members:
-        member.changeable = membership.can_change(member)
+        # The last owner keeps the role (planning.change_role refuses it): offer nothing that would fail.
+        member.last_owner = member.is_owner and owners == 1
+        member.changeable = membership.can_change(member) and not member.last_owner
     return {
         "members": members,
         "invitations": organisation.invitations.pending().select_related("invited_by").order_by("-created_at"),
@@ -364,6 +367,29 @@ def dashboard(organisation, today):
     }
 
 
+# Progress over time -----------------------------------------------------------------------------------
+
+DEFAULT_TREND_MONTHS = 6
+
+
+def organisation_progress(organisation, today, months):
+    """The organisation's active checklists together, over the last `months` months (four queries)."""
+    checklists = list(Checklist.objects.filter(organisation=organisation).active())
+    trend = progress_over_time([c.pk for c in checklists], today, months)
+    return {
+        "checklists": checklists,
+        "trend": trend,
+        "charts": charts.trend_charts(trend, "organisation"),
+        "ranges": TREND_MONTHS,
+    }
+
+
+def checklist_progress(checklist, today, months):
+    """One checklist over the last `months` months (three queries)."""
+    trend = progress_over_time([checklist.pk], today, months)
+    return {"trend": trend, "charts": charts.trend_charts(trend, f"checklist-{checklist.pk}"), "ranges": TREND_MONTHS}
+
+
 # The printable report --------------------------------------------------------------------------------
 
 
@@ -463,4 +489,9 @@ def show(action, chosen=None):
     action.shown_status = chosen.get("status", action.status)
     action.shown_owner_id = chosen.get("owner", action.owner_id)
     action.shown_due = chosen.get("due_date", action.due_date.isoformat() if action.due_date else "")
+    # A type="date" input cannot hold text that is not a date: such text is shown in a text box instead.
+    try:
+        action.shown_due_is_date = not action.shown_due or bool(date.fromisoformat(str(action.shown_due).strip()))
+    except ValueError:
+        action.shown_due_is_date = False
     return action

@@ -197,10 +197,10 @@ def test_the_grid_is_an_accessible_table_with_words_in_every_cell(client, plan, 
     text = client.get("/app/orgs/northside/dashboard/").content.decode()
     assert '<th scope="col">Community team</th>' in text
     assert '<th scope="row">Workload</th>' in text
-    assert re.search(r'<td class="cell-not-applicable">.*?Not applicable.*?</td>', text)
+    assert re.search(r'<td class="cell-not-applicable" data-label="Inpatient wards">.*?Not applicable.*?</td>', text)
     # A cell opens that checklist's challenge, not the public evidence page.
     workload = item_for(plan["community"], "Workload")
-    assert re.search(rf'<td class="cell-covered"><a href="/app/items/{workload.pk}/">.*?Planned for</a>', text)
+    assert re.search(rf'<td class="cell-covered" data-label="Community team"><a href="/app/items/{workload.pk}/">.*?Planned for</a>', text)
     assert "/evidence/themes/" not in text
 
 
