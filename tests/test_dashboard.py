@@ -200,7 +200,10 @@ def test_the_grid_is_an_accessible_table_with_words_in_every_cell(client, plan, 
     assert re.search(r'<td class="cell-not-applicable" data-label="Inpatient wards">.*?Not applicable.*?</td>', text)
     # A cell opens that checklist's challenge, not the public evidence page.
     workload = item_for(plan["community"], "Workload")
-    assert re.search(rf'<td class="cell-covered" data-label="Community team"><a href="/app/items/{workload.pk}/">.*?Planned for</a>', text)
+    assert re.search(
+        rf'<td class="cell-covered" data-label="Community team"><a href="/app/items/{workload.pk}/">.*?Planned for</a>',
+        text,
+    )
     assert "/evidence/themes/" not in text
 
 
