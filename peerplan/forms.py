@@ -473,6 +473,12 @@ class ActionFilterForm(forms.Form):
         return queryset
 
 
+class ReportSinceForm(forms.Form):
+    """The report's "decisions taken since" date (the last report's)."""
+
+    since = PlainDateField(label="Decisions taken since", required=True)
+
+
 # Reviewing challenges -----------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, prefetch_related_objects
+from django.utils import timezone
 
 from evidence.cache import finding_facts
 from evidence.models import Perspective, Source
@@ -401,8 +402,34 @@ class ReportItem:
     references: str
 
 
-def report(checklist, today):
-    """What the governance report shows: figures for the cover, then categories → themes → items."""
+# The one-page summary leads with the most pressing; the rest is in the detail that follows.
+REPORT_SUMMARY_ROWS = 8
+REPORT_SINCE_DAYS = 30
+REPORT_TREND_MONTHS = 6
+
+
+@dataclass
+class Shortlist:
+    """A list for the report's first page: the first few, and how many more the detail holds."""
+
+    shown: list
+    total: int
+
+    @property
+    def more(self):
+        return self.total - len(self.shown)
+
+
+def _shortlist(entries):
+    return Shortlist(entries[:REPORT_SUMMARY_ROWS], len(entries))
+
+
+def report(checklist, today, since=None):
+    """The governance report: one page first (the organisation's active checklists, this checklist's
+    coverage and trend, what is overdue or blocked with owners, decisions due for re-review and those taken
+    since `since`), then the detail, categories → themes → items. The summary's lists come from the same
+    rows as the detail."""
+    since = since or today - timedelta(days=REPORT_SINCE_DAYS)
     items = reports.export_items(checklist)
     themes_of = {}
     for item in items:
@@ -416,6 +443,20 @@ def report(checklist, today):
                 # One action can mitigate several challenges: say which others it also addresses.
                 action.also = [name for name in dict.fromkeys(themes_of[action.pk]) if name != item.finding.theme.name]
             entries.append(ReportItem(item, actions, any(a.is_live for a in actions), reports.references_text(item)))
+    # Each action once, with every challenge it addresses.
+    actions = {action.pk: action for item in items for action in item.mitigations.all()}
+    for action in actions.values():
+        action.themes = "; ".join(dict.fromkeys(themes_of[action.pk]))
+        action.overdue_now = action.is_overdue(today)
+    attention = sorted(
+        (a for a in actions.values() if a.overdue_now or a.status == MitigationStatus.BLOCKED),
+        key=lambda a: (a.due_date is None, a.due_date or today, a.pk),
+    )
+    challenges = [item for item in items if item.is_challenge]
+    board = list(Checklist.objects.filter(organisation_id=checklist.organisation_id).active())
+    board_progress = progress_by_checklist([c.pk for c in board], today)
+    board_coverage = coverage_by_checklist([c.pk for c in board])
+    trend = progress_over_time([checklist.pk], today, REPORT_TREND_MONTHS)
     progress = progress_by_checklist([checklist.pk], today)[checklist.pk]
     return {
         "categories": group_by_category_and_theme(entries, item_of=lambda entry: entry.item),
@@ -423,6 +464,20 @@ def report(checklist, today):
         "coverage_by_group": list(checklist.coverage_by_group().items()),  # in the groups' published order
         "progress": progress,
         "source": Source.objects.first(),
+        "board": [ChecklistSummary(c, board_progress[c.pk], board_coverage[c.pk]) for c in board],
+        "trend": trend,
+        "charts": charts.trend_charts(trend, "report"),
+        "attention": _shortlist(attention),
+        "rereview_due": _shortlist([item for item in challenges if item.is_rereview_due(today)]),
+        "decided_since": _shortlist(
+            sorted(
+                (item for item in challenges if item.decided_at and timezone.localdate(item.decided_at) >= since),
+                key=lambda item: item.decided_at,
+                reverse=True,
+            )
+        ),
+        "since": since,
+        "today": today,
     }
 
 

@@ -73,6 +73,7 @@ planning_patterns = [
     path("checklists/<int:pk>/export.csv", report_views.checklist_export_csv, name="checklist_export_csv"),
     path("checklists/<int:pk>/export.xlsx", report_views.checklist_export_xlsx, name="checklist_export_xlsx"),
     path("checklists/<int:pk>/report/", report_views.checklist_report, name="checklist_report"),
+    path("checklists/<int:pk>/report/page.css", report_views.checklist_report_css, name="checklist_report_css"),
     # Working together: comments, attachments, notifications (peerplan/views/collaboration.py)
     path("items/<int:pk>/comments/", collaboration_views.item_comment, name="item_comment"),
     path("items/<int:pk>/attachments/", collaboration_views.item_attachment_add, name="item_attachment_add"),

@@ -18,7 +18,9 @@ SCREENSHOTS = OUTPUT.parent / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 # The pages whose look the next person wants to see without running anything.
-SHOWN = {"dashboard", "checklist", "item", "actions", "report"}
+SHOWN = {"dashboard", "checklist", "item", "actions", "report", "checklist-progress"}
+# Dark mode (prefers-color-scheme: dark) checked with axe on the pages with the most colour.
+DARK = {"dashboard", "checklist", "item", "actions", "report", "checklist-progress", "members", "evidence", "theme"}
 
 # Words of letters only, each checked to sit on one line: a word split across two lines ("monthl / y") is
 # a word broken inside itself. Email addresses and web addresses may break at their dots and slashes.
@@ -61,6 +63,7 @@ def signed_in_pages():
         ("dashboard", f"{org}/dashboard/"),
         ("actions", f"{org}/actions/"),
         ("actions-filtered", f"{org}/actions/?status=planned&status=blocked&no_due_date=on"),
+        ("progress", f"{org}/progress/"),
         ("members", f"{org}/members/"),
         ("my-actions", "/app/my-actions/"),
         ("notifications", "/app/notifications/"),
@@ -72,6 +75,7 @@ def signed_in_pages():
         ("checklist-edit", f"/app/checklists/{active.pk}/edit/"),
         ("phases", f"/app/checklists/{active.pk}/phases/"),
         ("checklist-history", f"/app/checklists/{active.pk}/history/"),
+        ("checklist-progress", f"/app/checklists/{active.pk}/progress/?months=12"),
         ("review", f"/app/checklists/{active.pk}/review/"),
         ("review-summary", f"/app/checklists/{active.pk}/review/summary/"),
         ("report", f"/app/checklists/{active.pk}/report/"),
@@ -114,4 +118,21 @@ def test_every_signed_in_page_reads_on_a_phone(live_server, page, demo):
             if broken:
                 problems.append(f"{path}: words broken across lines: {sorted(set(broken))[:12]}")
             problems += [f"{path}: {problem}" for problem in serious_violations(page)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_main_pages_keep_their_contrast_in_dark_mode(live_server, page, demo):
+    sign_in(page, live_server.url, f"manager@{DEMO_DOMAIN}", password=DEMO_PASSWORD)
+    page.emulate_media(color_scheme="dark")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for name, path in signed_in_pages():
+        if name not in DARK:
+            continue
+        page.goto(live_server.url + path)
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(17, 26, 28)", f"{path}: not in dark mode ({background})"
+        if name == "dashboard":
+            page.screenshot(path=str(SCREENSHOTS / "dashboard-dark.png"), full_page=True)
+        problems += [f"{path}: {problem}" for problem in serious_violations(page)]
     assert not problems, "\n".join(problems)
