@@ -27,6 +27,7 @@ class Series:
 class Tick:
     position: float
     label: str
+    anchor: str = "middle"  # the first and last dates are aligned inwards, so they are not cut off
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,13 @@ def line_chart(chart_id, title, description, days, series):
     ]
     y_ticks = [Tick(y(top_value * n / Y_TICKS), f"{round(top_value * n / Y_TICKS)}") for n in range(Y_TICKS + 1)]
     # A date under every other point: thirteen dates do not fit side by side on a phone-sized chart.
-    x_ticks = [Tick(x(i), date_format(day, "j M")) for i, day in enumerate(days) if i % 3 == 0 or i == len(days) - 1]
-    if len(x_ticks) >= 2 and x_ticks[-1].position - x_ticks[-2].position < 60:
+    last = len(days) - 1
+    x_ticks = [
+        Tick(x(i), date_format(day, "j M"), "start" if i == 0 else "end" if i == last else "middle")
+        for i, day in enumerate(days)
+        if i % 3 == 0 or i == last
+    ]
+    if len(x_ticks) >= 2 and x_ticks[-1].position - x_ticks[-2].position < 80:
         x_ticks.pop(-2)
     return LineChart(chart_id, title, description, list(days), drawn, y_ticks, x_ticks)
 

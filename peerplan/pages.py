@@ -403,7 +403,7 @@ class ReportItem:
 
 
 # The one-page summary leads with the most pressing; the rest is in the detail that follows.
-REPORT_SUMMARY_ROWS = 8
+REPORT_SUMMARY_ROWS = 5
 REPORT_SINCE_DAYS = 30
 REPORT_TREND_MONTHS = 6
 

@@ -67,8 +67,10 @@ def test_a_manager_reads_the_dashboard_and_follows_its_figures(live_server, page
     expect(page.get_by_role("status")).to_have_text("0 actions found.")
     page.go_back()
 
-    # A grid cell opens that checklist's challenge.
+    # The grid is collapsed below the lists; opened, a cell opens that checklist's challenge.
     grid = page.locator("table.coverage-grid")
+    expect(grid).to_be_hidden()
+    page.get_by_text("Coverage of challenges by theme").click()
     row = grid.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Boundaries"))
     expect(row.get_by_role("cell")).to_contain_text("Done")
     row.get_by_role("link", name="Done").click()

@@ -109,6 +109,6 @@ def test_an_invited_manager_tracks_marks_done_exports_and_prints(live_server, pa
     # The printable report.
     card.get_by_role("link", name="Printable report").click()
     expect(h1).to_have_text("Community team 2026")
-    expect(page.locator(".report-summary")).to_contain_text("3 actions: 2 done, 1 in progress")
+    expect(page.locator(".report-summary-page")).to_contain_text("3 actions: 2 done, 1 in progress")
     expect(page.locator("main")).to_contain_text(OVERDUE)
     expect(page.get_by_role("link", name="Back to the checklist")).to_be_visible()
