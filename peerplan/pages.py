@@ -297,7 +297,7 @@ def dashboard_query(**filters):
 
 
 def dashboard(organisation, today):
-    """Everything the dashboard shows, in a fixed number of queries (nine).
+    """Everything the dashboard shows, in a fixed number of queries whatever the data size.
 
     One rule for drafts, applied to every figure and list: only active checklists count. A draft is a
     plan nobody works to yet, so its actions are not late, stuck or due; the page says how many drafts
