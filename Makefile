@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres ci install migrate lint format check bench clean lock upgrade api-fuzz
+.PHONY: run test test-postgres ci install install-checker migrate lint format check bench clean lock upgrade api-fuzz
 
 # Installs exactly what requirements.lock pins, each file checked against its hash, then PeerPlan itself
 # (no dependencies of its own to resolve, built with the locked setuptools).
@@ -17,6 +17,14 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# The Nu HTML Checker the browser tests run on every page they visit (npm's vnu-jar, exactly as
+# package-lock.json pins it; run by Java). --ignore-scripts: its postinstall would fetch a Java runtime.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+install-checker: node_modules/.installed
 
 # The lock file: every runtime and test dependency (and the build backend) at an exact version with its
 # hashes, resolved from pyproject.toml by pip-tools from PyPI. `make lock` after changing pyproject.toml's
@@ -43,13 +51,13 @@ run: migrate
 	DEBUG=true $(PY) manage.py seed_demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install install-checker
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The whole suite on a throwaway PostgreSQL server on 127.0.0.1:$(PG_PORT) (as root: it installs
 # PostgreSQL if missing, runs the server as the postgres user, and stops it afterwards).
 PG_PORT ?= 5439
-test-postgres: install
+test-postgres: install install-checker
 	bash -c 'set -e; export PG_PORT=$(PG_PORT); source .ci/postgres.sh; trap pg_stop EXIT; pg_start; \
 	  echo "DATABASE_URL=$$DATABASE_URL"; $(PY) -m pytest $(PYTEST_ARGS)'
 
@@ -76,7 +84,7 @@ check: install
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) staticfiles test-output .pytest_cache
+	rm -rf $(VENV) staticfiles test-output .pytest_cache node_modules
 
 # The benchmark (bench/README.md): seeds 1,000 organisations into bench/results/, starts gunicorn on
 # 127.0.0.1:8110 and measures each page against Django's floor. `make bench BENCH_ARGS=--quick` for a short run.

@@ -17,7 +17,54 @@ from simple_history.admin import SimpleHistoryAdmin
 from evidence.cache import evidence_changed
 from evidence.curation import FINDING_CONTENT, PERSPECTIVE_CONTENT, changes_content, mark_findings_changed
 from evidence.interchange import FORMAT, EvidenceFormatError, import_evidence, parse_json, validate
-from evidence.models import Category, Finding, Perspective, Reference, Release, Source, Theme
+from evidence.models import Category, Finding, Perspective, Reference, Release, Source, StakeholderGroup, Theme
+from evidence.parser import stakeholder_group
+
+# The site's own name in the admin's header and titles, not "Django administration".
+admin.site.site_header = "PeerPlan · curation"
+admin.site.site_title = "PeerPlan curation"
+admin.site.index_title = "Curate the evidence"
+
+
+def reference_label(reference):
+    """A reference as curators pick it: its number and the start of its citation."""
+    citation = " ".join(reference.citation.split())
+    if not citation:
+        return f"[{reference.number}] (citation not yet added)"
+    return f"[{reference.number}] {citation[:100]}{'…' if len(citation) > 100 else ''}"
+
+
+class ReferencesWithCitations:
+    """References offered with their citations, not as bare "[23]"."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.related_model is Reference and field is not None:
+            field.label_from_instance = reference_label
+        return field
+
+
+class PerspectiveForm(forms.ModelForm):
+    """The stakeholders named inside a Mixed sample, ticked as checkboxes: the known groups, plus every
+    name this perspective already has in the authors' own words ("PSW", "carers"), so nothing published
+    is lost by saving."""
+
+    stakeholders = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="For Mixed samples: the stakeholders named in brackets at the end of the summary.",
+    )
+
+    class Meta:
+        model = Perspective
+        fields = ["finding", "position", "group", "references", "summary", "stakeholders"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = list(self.instance.stakeholders or []) if self.instance.pk else []
+        covered = {stakeholder_group(name) for name in names}
+        groups = [g for g in StakeholderGroup.values if g != StakeholderGroup.MIXED and g not in covered]
+        self.fields["stakeholders"].choices = [(name, name) for name in [*names, *groups]]
 
 
 class EvidenceAdmin(SimpleHistoryAdmin):
@@ -151,7 +198,7 @@ class CategoryAdmin(EvidenceAdmin):
     inlines = [ThemeInline]
 
 
-class FindingInline(admin.StackedInline):
+class FindingInline(ReferencesWithCitations, admin.StackedInline):
     model = Finding
     fields = ["position", "valence", "references", "evidence_changed_at"]
     readonly_fields = ["evidence_changed_at"]
@@ -187,8 +234,9 @@ class ThemeAdmin(EvidenceAdmin):
         super().save_formset(request, form, formset, change)
 
 
-class PerspectiveInline(admin.StackedInline):
+class PerspectiveInline(ReferencesWithCitations, admin.StackedInline):
     model = Perspective
+    form = PerspectiveForm
     fields = ["position", "group", "references", "summary", "stakeholders"]
     filter_horizontal = ["references"]
     ordering = ["position"]
@@ -196,7 +244,7 @@ class PerspectiveInline(admin.StackedInline):
 
 
 @admin.register(Finding)
-class FindingAdmin(EvidenceAdmin):
+class FindingAdmin(ReferencesWithCitations, EvidenceAdmin):
     source_path = "theme__category__source"
     list_display = ["__str__", "theme", "valence", "references_shown", "evidence_changed_at"]
     list_filter = [
@@ -240,8 +288,9 @@ class FindingAdmin(EvidenceAdmin):
 
 
 @admin.register(Perspective)
-class PerspectiveAdmin(EvidenceAdmin):
+class PerspectiveAdmin(ReferencesWithCitations, EvidenceAdmin):
     source_path = "finding__theme__category__source"
+    form = PerspectiveForm
     list_display = ["finding", "group", "position", "summary_start"]
     list_filter = [
         "group",

@@ -4,6 +4,8 @@ Every error is said in plain words beside its field; the organisation always com
 from what was posted, and every choice of person is narrowed to the organisation's members.
 """
 
+from datetime import date
+
 from allauth.account.forms import LoginForm, SignupForm
 from allauth.core import context
 from crispy_forms.helper import FormHelper
@@ -13,7 +15,19 @@ from django.db.models import Q
 
 from evidence.models import StakeholderGroup, Theme
 from peerplan.accounts import pending_invitation, signup_problem
-from peerplan.models import Checklist, ImplementationPhase, Item, Mitigation, MitigationStatus, Role, display_name
+from peerplan.models import (
+    Checklist,
+    ChecklistStatus,
+    ImplementationPhase,
+    Item,
+    Mitigation,
+    MitigationStatus,
+    Role,
+    display_name,
+    no_due_date_q,
+    no_owner_q,
+    normalise_text,
+)
 
 DATE_ERROR = "Enter a date like 31/12/2026."
 # Browsers send date inputs as 2026-12-31; people typing into a plain box write 31/12/2026.
@@ -25,11 +39,28 @@ def too_long(label):
     return label + " must be at most %(limit_value)d characters (it has %(show_value)d)."
 
 
+def is_iso_date(text):
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 class DateInput(forms.DateInput):
+    """A date picker. When what a person typed is not a date it becomes a text box holding their text: a
+    type="date" input cannot hold an invalid value (the browser would show it empty, the text lost)."""
+
     input_type = "date"
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if isinstance(value, str) and value.strip() and not is_iso_date(value.strip()):
+            context["widget"]["type"] = "text"
+        return context
 
 
 class PlainDateField(forms.DateField):
@@ -48,13 +79,21 @@ class PlainDateField(forms.DateField):
 
 
 class CrispyMixin:
-    """Crispy renders the fields; templates write the <form> tag and buttons themselves."""
+    """Crispy renders the fields; templates write the <form> tag and buttons themselves. Every text a
+    person typed is normalised once here, as it is saved (one kind of line ending: normalise_text)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in cleaned.items():
+            if name in self.fields and isinstance(self.fields[name].widget, forms.Textarea):
+                cleaned[name] = normalise_text(value)
+        return cleaned
 
 
 def plain_messages(form):
@@ -363,6 +402,11 @@ class ActionFilterForm(forms.Form):
     no_due_date = forms.BooleanField(label="No due date yet", required=False)
 
     checklist = forms.ModelChoiceField(queryset=Checklist.objects.none(), required=False, empty_label="Any checklist")
+    # The dashboard counts active checklists only; its figures link here with checklist_status=active so
+    # the list shows exactly the actions counted.
+    checklist_status = forms.MultipleChoiceField(
+        label="Checklist status", choices=ChecklistStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
     owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, empty_label="Anyone")
     status = forms.MultipleChoiceField(
         choices=MitigationStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -374,6 +418,7 @@ class ActionFilterForm(forms.Form):
     # Each filter as the queryset lookup it applies (search, the "not yet" boxes and theme: in filter()).
     LOOKUPS = {
         "checklist": "checklist",
+        "checklist_status": "checklist__status__in",
         "owner": "owner",
         "status": "status__in",
         "due_after": "due_date__gte",
@@ -393,6 +438,7 @@ class ActionFilterForm(forms.Form):
         self.fields["theme"].queryset = Theme.objects.visible_to(organisation).in_published_order()
         self.fields["theme"].error_messages["invalid_choice"] = "Choose one of the listed themes."
         self.fields["status"].error_messages["invalid_choice"] = "Choose statuses from the list."
+        self.fields["checklist_status"].error_messages["invalid_choice"] = "Choose checklist statuses from the list."
         for name in ("due_after", "due_before"):
             self.fields[name].error_messages["invalid"] = "Enter the date as year-month-day, e.g. 2025-06-30."
 
@@ -419,13 +465,19 @@ class ActionFilterForm(forms.Form):
         for word in (self.cleaned_data.get("q") or "").split():
             queryset = queryset.filter(Q(action__icontains=word) | Q(notes__icontains=word))
         if self.cleaned_data.get("no_owner"):
-            queryset = queryset.filter(owner__isnull=True, owner_name="")
+            queryset = queryset.filter(no_owner_q())
         if self.cleaned_data.get("no_due_date"):
-            queryset = queryset.filter(due_date__isnull=True)
+            queryset = queryset.filter(no_due_date_q())
         if self.cleaned_data.get("theme"):
             # An action addresses many challenges: each once, whatever number of them is of the theme.
             queryset = queryset.addressing_theme(self.cleaned_data["theme"])
         return queryset
+
+
+class ReportSinceForm(forms.Form):
+    """The report's "decisions taken since" date (the last report's)."""
+
+    since = PlainDateField(label="Decisions taken since", required=True)
 
 
 # Reviewing challenges -----------------------------------------------------------------------------

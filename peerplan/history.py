@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
@@ -23,6 +24,7 @@ from peerplan.models import (
     Mitigation,
     SuggestedMitigation,
     display_name,
+    normalise_text,
 )
 from peerplan.planning import MITIGATION_FIELDS, Conflict
 
@@ -45,7 +47,16 @@ NOT_SHOWN = {
 # its creation record, or its version (which moves forward, so an open edit form notices the restore).
 RESTORED_FIELDS = [*MITIGATION_FIELDS, "suggestion"]
 
-NOUNS = {Checklist: "checklist", Item: "item", Mitigation: "action"}
+NOUNS = {Checklist: "checklist", Item: "challenge", Mitigation: "action"}
+
+# Fields in people's words where the model's own name reads as code ("rereview on").
+LABELS = {
+    (Item, "applies"): "decision",
+    (Item, "not_applicable_reason"): "reason it does not apply",
+    (Item, "rereview_on"): "re-review date",
+    (Item, "evidence_reviewed_at"): "evidence reviewed",
+    (Mitigation, "owner_name"): "owner outside the organisation",
+}
 
 DATETIME_FORMAT = "j F Y, H:i"
 
@@ -78,6 +89,8 @@ class Entry:
     history_id: int = 0
     object_pk: int = 0
     restorable: bool = False
+    url: str = ""  # what the entry is about, when it still exists
+    link_text: str = ""
 
 
 def _who(record):
@@ -119,6 +132,8 @@ class _Names:
         model_field = model._meta.get_field(name)
         if value is None or value == "":
             return ""
+        if model is Item and name == "applies":
+            return "applies" if value else "does not apply"
         if isinstance(model_field, models.ForeignKey):
             return self.by_field.get(name, {}).get(value, "someone no longer listed")
         if model_field.choices:
@@ -130,7 +145,7 @@ class _Names:
         if isinstance(model_field, models.DateField):
             return date_format(value, "j F Y")
         if isinstance(model_field, models.TextField | models.CharField):
-            return _quote(value)
+            return _quote(normalise_text(value))
         return str(value)
 
 
@@ -139,7 +154,9 @@ def _changes(model, record, previous, names):
     order = {f.name: position for position, f in enumerate(model._meta.fields)}
     changes = []
     for change in sorted(delta.changes, key=lambda c: order.get(c.field, 0)):
-        label = str(model._meta.get_field(change.field).verbose_name)
+        if normalise_text(change.old) == normalise_text(change.new):
+            continue  # the same text with other line endings: no change a person made
+        label = LABELS.get((model, change.field)) or str(model._meta.get_field(change.field).verbose_name)
         old, new = names.show(model, change.field, change.old), names.show(model, change.field, change.new)
         if old != new:
             changes.append(Change(label, old, new))
@@ -152,11 +169,22 @@ def _join(phrases):
     return ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
-def _entries(model, records, names, subject=None, skip_created=False):
+def _link(model, record, alive):
+    """(url, words) of the object an entry is about, when it still exists (`alive`: ids of those that do)."""
+    if record.id not in alive:
+        return "", ""
+    if model is Mitigation:
+        return reverse("peerplan:mitigation_discussion", args=[record.id]), "Open the action"
+    if model is Item:
+        return reverse("peerplan:item", args=[record.id]), "Open the challenge"
+    return reverse("peerplan:checklist", args=[record.id]), "Open the checklist"
+
+
+def _entries(model, records, names, subject=None, skip_created=False, alive=(), noun=None):
     """Entries for one kind of object. `records` are ordered oldest first; each is compared with the
     previous record of the same object. `subject(record)` names the object when the timeline mixes
     several ("the action “…”"); without it the sentence speaks of "this action"."""
-    noun = NOUNS[model]
+    noun = noun or NOUNS[model]
     previous_by_object = {}
     entries = []
     for record in records:
@@ -191,6 +219,7 @@ def _entries(model, records, names, subject=None, skip_created=False):
             entries.append(Entry(record.history_date, who, sentence, "changed", changes, reason))
         entries[-1].history_id = record.history_id
         entries[-1].object_pk = record.id
+        entries[-1].url, entries[-1].link_text = _link(model, record, alive)
     return entries
 
 
@@ -223,30 +252,48 @@ def mitigation_timeline(mitigation):
 
 def item_timeline(item):
     records = _records(Item, id=item.pk)
-    return list(reversed(_entries(Item, records, _Names(records))))
+    noun = "challenge" if item.is_challenge else "outcome"
+    return list(reversed(_entries(Item, records, _Names(records), noun=noun)))
 
 
 def checklist_timeline(checklist):
-    """The checklist's own changes, its items' changes and its actions' whole lives, newest first.
-    Items are created with the checklist, so their creation is not repeated item by item."""
+    """The checklist's own changes, its items' changes and its actions' whole lives, newest first, each
+    entry linking to what it is about. Items are created with the checklist, so their creation is not
+    repeated item by item. An action is named with the challenges it addresses now."""
     checklist_records = _records(Checklist, id=checklist.pk)
     item_records = _records(Item, checklist_id=checklist.pk)
     action_records = _records(Mitigation, checklist_id=checklist.pk)
     names = _Names(action_records)
     findings = {
-        finding.pk: str(finding)
+        finding.pk: finding
         for finding in Finding.objects.filter(pk__in={r.finding_id for r in item_records}).select_related("theme")
     }
+    items = {r.id: findings.get(r.finding_id) for r in item_records}
+    links = Mitigation.items.through.objects.filter(mitigation__checklist_id=checklist.pk).values_list(
+        "mitigation_id", "item_id"
+    )
+    addressed = {}
+    for mitigation_id, item_id in sorted(links, key=lambda link: link[1]):
+        finding = items.get(item_id)
+        if finding is not None and finding.theme.name not in addressed.setdefault(mitigation_id, []):
+            addressed[mitigation_id].append(finding.theme.name)
+
+    def item_subject(record):
+        finding = findings.get(record.finding_id)
+        if finding is None:
+            return "a challenge no longer in the evidence"
+        noun = "the outcome" if finding.valence == "benefit" else "the challenge"
+        return f"{noun} {_quote(finding.theme.name)}"
+
+    def action_subject(record):
+        themes = addressed.get(record.id)
+        return f"the action {_quote(record.action, 60)}" + (f" (for {'; '.join(themes)})" if themes else "")
+
+    alive_actions = set(addressed)
     entries = [
-        *_entries(Checklist, checklist_records, names),
-        *_entries(
-            Item,
-            item_records,
-            names,
-            subject=lambda r: f"the item {_quote(findings.get(r.finding_id, 'removed finding'))}",
-            skip_created=True,
-        ),
-        *_entries(Mitigation, action_records, names, subject=lambda r: f"the action {_quote(r.action, 60)}"),
+        *_entries(Checklist, checklist_records, names, alive={checklist.pk}),
+        *_entries(Item, item_records, names, subject=item_subject, skip_created=True, alive=set(items)),
+        *_entries(Mitigation, action_records, names, subject=action_subject, alive=alive_actions),
     ]
     entries.sort(key=lambda entry: (entry.when, entry.history_id), reverse=True)
     return entries

@@ -14,6 +14,12 @@ from evidence.cache import finding_facts
 from evidence.models import TO_MITIGATE, Finding, StakeholderGroup, Theme
 
 
+def normalise_text(text):
+    """Text as it is kept: one kind of line ending. Browsers send a textarea's lines as CRLF; stored text
+    (an adopted suggestion, an import) has LF, so without this an untouched box would look changed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
+
+
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
     MANAGER = "manager", "Manager"
@@ -310,8 +316,13 @@ class ItemQuerySet(models.QuerySet):
         return self.challenges().filter(applies=True)
 
     def with_coverage(self):
-        """Annotate `is_covered`: the item has a live mitigation (any status but dropped)."""
-        return self.annotate(is_covered=models.Exists(Mitigation.objects.live().filter(items=models.OuterRef("pk"))))
+        """Annotate `is_covered` (planned for: the item has a live mitigation, any status but dropped) and
+        `is_done` (at least one of its mitigations is done): 'planned for' alone would show 100 % beside
+        a page of overdue actions."""
+        return self.annotate(
+            is_covered=models.Exists(Mitigation.objects.live().filter(items=models.OuterRef("pk"))),
+            is_done=models.Exists(Mitigation.objects.filter(status=MitigationStatus.DONE, items=models.OuterRef("pk"))),
+        )
 
     def on_current_checklists(self):
         return self.filter(not_archived(via="checklist__"))
@@ -502,6 +513,15 @@ def blocked_q():
     return models.Q(status=MitigationStatus.BLOCKED)
 
 
+def no_owner_q():
+    """Nobody owns it: neither a member nor a named person outside the organisation."""
+    return models.Q(owner__isnull=True, owner_name="")
+
+
+def no_due_date_q():
+    return models.Q(due_date__isnull=True)
+
+
 class MitigationQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(checklist__organisation__memberships__user=user)
@@ -527,6 +547,10 @@ class MitigationQuerySet(models.QuerySet):
     def on_current_checklists(self):
         """Actions whose checklist is not archived: an archived plan no longer asks anything of anyone."""
         return self.filter(not_archived(via="checklist__"))
+
+    def on_active_checklists(self):
+        """Actions of active checklists only: the dashboard's rule (a draft is not yet a plan anyone works to)."""
+        return self.filter(checklist__status=ChecklistStatus.ACTIVE)
 
     def owned_by_member(self, user):
         """Actions this person owns in organisations they still belong to (a leaver's old actions stay
@@ -651,10 +675,12 @@ def addressed_items(to_attr=None):
 
 @dataclass(frozen=True)
 class Coverage:
-    """Applicable challenges with at least one live mitigation, out of all applicable challenges."""
+    """Applicable challenges with at least one live mitigation ('planned for'), and with at least one
+    done ('done'), out of all applicable challenges."""
 
     covered: int
     applicable: int
+    done: int = 0
 
     @property
     def uncovered(self):
@@ -664,6 +690,11 @@ class Coverage:
     def percent(self):
         """Whole percent, rounded down so 'covered' is never overstated; 0 when nothing applies."""
         return (100 * self.covered // self.applicable) if self.applicable else 0
+
+    @property
+    def done_percent(self):
+        """Whole percent of applicable challenges with an action done, rounded down like `percent`."""
+        return (100 * self.done // self.applicable) if self.applicable else 0
 
 
 def coverage_by_checklist(checklist_ids):
@@ -676,12 +707,13 @@ def coverage_by_checklist(checklist_ids):
         .annotate(
             applicable=models.Count("pk"),
             covered=models.Count("pk", filter=models.Q(is_covered=True)),
+            done=models.Count("pk", filter=models.Q(is_done=True)),
         )
         .order_by()
     )
     result = {checklist_id: Coverage(0, 0) for checklist_id in checklist_ids}
     for row in rows:
-        result[row["checklist_id"]] = Coverage(covered=row["covered"], applicable=row["applicable"])
+        result[row["checklist_id"]] = Coverage(covered=row["covered"], applicable=row["applicable"], done=row["done"])
     return result
 
 
@@ -696,7 +728,11 @@ def coverage_by_stakeholder_group(checklist, facts=None):
     for group in StakeholderGroup.values:
         reported = [item for item in items if group in facts[item.finding_id].groups]
         if reported:
-            result[group] = Coverage(covered=sum(item.is_covered for item in reported), applicable=len(reported))
+            result[group] = Coverage(
+                covered=sum(item.is_covered for item in reported),
+                applicable=len(reported),
+                done=sum(item.is_done for item in reported),
+            )
     return result
 
 

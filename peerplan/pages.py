@@ -7,17 +7,20 @@ together for a template. Operations (anything that writes) are in planning.py.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, prefetch_related_objects
+from django.utils import timezone
 
 from evidence.cache import finding_facts
 from evidence.models import Perspective
-from peerplan import accounts, history, insights, reports
+from peerplan import accounts, charts, history, insights, reports
 from peerplan.models import (
     OPEN_STATUSES,
     Checklist,
+    ChecklistStatus,
     Item,
     Membership,
     Mitigation,
@@ -28,9 +31,12 @@ from peerplan.models import (
     blocked_q,
     coverage_by_checklist,
     due_within_q,
+    no_due_date_q,
+    no_owner_q,
+    open_q,
     overdue_q,
 )
-from peerplan.tracking import coverage_grid, progress_by_checklist
+from peerplan.tracking import TREND_MONTHS, coverage_grid, progress_by_checklist, progress_over_time
 
 # How a stakeholder group reads in "Challenges reported by ...: 4 of 6 covered".
 GROUP_PHRASES = {
@@ -98,8 +104,11 @@ def members_page(organisation, membership):
     """The members, whom this member may change (Membership.can_change), pending invitations, and for
     managers whose sign-in is paused."""
     members = list(organisation.memberships.select_related("user").order_by("user__first_name", "user__email"))
+    owners = sum(1 for member in members if member.is_owner)
     for member in members:
-        member.changeable = membership.can_change(member)
+        # The last owner keeps the role (planning.change_role refuses it): offer nothing that would fail.
+        member.last_owner = member.is_owner and owners == 1
+        member.changeable = membership.can_change(member) and not member.last_owner
     return {
         "members": members,
         "invitations": organisation.invitations.pending().select_related("invited_by").order_by("-created_at"),
@@ -274,63 +283,117 @@ class ChecklistSummary:
 
 @dataclass
 class ActionList:
-    """A short list for the dashboard, with the full count and where the whole list is."""
+    """A short list for the dashboard, with the full count and the action list's filters for exactly the
+    same actions (its form reads these parameters)."""
 
     actions: list
     count: int
     query: str
 
 
+def dashboard_query(**filters):
+    """The action list's query string for a dashboard figure: always narrowed to active checklists (the
+    dashboard's rule), then the figure's own filters."""
+    pairs = [("checklist_status", ChecklistStatus.ACTIVE)]
+    for name, value in filters.items():
+        for one in value if isinstance(value, list | tuple) else [value]:
+            pairs.append((name, one))
+    return urlencode(pairs)
+
+
 def dashboard(organisation, today):
-    """Everything the dashboard shows, in a fixed number of queries (nine)."""
-    checklists = list(Checklist.objects.filter(organisation=organisation).active())
+    """Everything the dashboard shows, in a fixed number of queries whatever the data size.
+
+    One rule for drafts, applied to every figure and list: only active checklists count. A draft is a
+    plan nobody works to yet, so its actions are not late, stuck or due; the page says how many drafts
+    there are and links to each so one can be made active."""
+    # Active checklists and drafts in one query (the drafts are only named).
+    shown = Checklist.objects.filter(
+        organisation=organisation, status__in=[ChecklistStatus.ACTIVE, ChecklistStatus.DRAFT]
+    )
+    shown = list(shown.order_by("title", "pk"))
+    checklists = [c for c in shown if c.status == ChecklistStatus.ACTIVE]
+    drafts = [c for c in shown if c.status == ChecklistStatus.DRAFT]
     ids = [c.pk for c in checklists]
     progress = progress_by_checklist(ids, today)
     coverage = coverage_by_checklist(ids)
     summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
 
-    current = Mitigation.objects.in_organisation(organisation).on_current_checklists()
+    current = Mitigation.objects.in_organisation(organisation).on_active_checklists()
     counts = current.aggregate(
         overdue=Count("pk", filter=overdue_q(today)),
         due_soon=Count("pk", filter=due_within_q(today, DUE_SOON_DAYS)),
         blocked=Count("pk", filter=blocked_q()),
+        no_owner=Count("pk", filter=open_q() & no_owner_q()),
+        no_due_date=Count("pk", filter=open_q() & no_due_date_q()),
     )
 
     def first(queryset):
         return list(queryset.for_listing().with_overdue(today).soonest_due_first()[:DASHBOARD_LIST_LENGTH])
 
-    # The action list's filters for the same actions (its form reads these parameters).
-    open_params = "&".join(f"status={s}" for s in OPEN_STATUSES)
     soon_end = today + timedelta(days=DUE_SOON_DAYS)
     lists = {
         "overdue": ActionList(
             first(current.overdue(today)),
             counts["overdue"],
-            f"{open_params}&due_before={(today - timedelta(days=1)).isoformat()}",
+            dashboard_query(status=OPEN_STATUSES, due_before=(today - timedelta(days=1)).isoformat()),
         ),
         "due_soon": ActionList(
             first(current.due_within(today, DUE_SOON_DAYS)),
             counts["due_soon"],
-            f"{open_params}&due_after={today.isoformat()}&due_before={soon_end.isoformat()}",
+            dashboard_query(status=OPEN_STATUSES, due_after=today.isoformat(), due_before=soon_end.isoformat()),
         ),
-        "blocked": ActionList(first(current.blocked()), counts["blocked"], f"status={MitigationStatus.BLOCKED}"),
+        "blocked": ActionList(
+            first(current.blocked()), counts["blocked"], dashboard_query(status=MitigationStatus.BLOCKED)
+        ),
     }
-    past_review = list(Checklist.objects.filter(organisation=organisation).past_review(today).order_by("review_date"))
+    # Counted and linked, not listed: the action list shows them with their filters.
+    unassigned = {
+        "no_owner": ActionList([], counts["no_owner"], dashboard_query(status=OPEN_STATUSES, no_owner="on")),
+        "no_due_date": ActionList([], counts["no_due_date"], dashboard_query(status=OPEN_STATUSES, no_due_date="on")),
+    }
+    past_review = list(
+        Checklist.objects.filter(organisation=organisation).active().past_review(today).order_by("review_date")
+    )
     rereview_due = list(
-        Item.objects.filter(checklist__organisation=organisation)
-        .on_current_checklists()
+        Item.objects.filter(checklist__organisation=organisation, checklist__status=ChecklistStatus.ACTIVE)
         .rereview_due(today)
         .select_related("checklist", "finding__theme")
         .order_by("rereview_on", "pk")
     )
     return {
         "summaries": summaries,
+        "drafts": drafts,
         "grid": coverage_grid(checklists),
         "rereview_due": rereview_due,
         "grid_checklists": checklists,
         "past_review": past_review,
         **lists,
+        **unassigned,
     }
+
+
+# Progress over time -----------------------------------------------------------------------------------
+
+DEFAULT_TREND_MONTHS = 6
+
+
+def organisation_progress(organisation, today, months):
+    """The organisation's active checklists together, over the last `months` months (four queries)."""
+    checklists = list(Checklist.objects.filter(organisation=organisation).active())
+    trend = progress_over_time([c.pk for c in checklists], today, months)
+    return {
+        "checklists": checklists,
+        "trend": trend,
+        "charts": charts.trend_charts(trend, "organisation"),
+        "ranges": TREND_MONTHS,
+    }
+
+
+def checklist_progress(checklist, today, months):
+    """One checklist over the last `months` months (three queries)."""
+    trend = progress_over_time([checklist.pk], today, months)
+    return {"trend": trend, "charts": charts.trend_charts(trend, f"checklist-{checklist.pk}"), "ranges": TREND_MONTHS}
 
 
 # The printable report --------------------------------------------------------------------------------
@@ -344,8 +407,34 @@ class ReportItem:
     references: str
 
 
-def report(checklist, today):
-    """What the governance report shows: figures for the cover, then categories → themes → items."""
+# The one-page summary leads with the most pressing; the rest is in the detail that follows.
+REPORT_SUMMARY_ROWS = 5
+REPORT_SINCE_DAYS = 30
+REPORT_TREND_MONTHS = 6
+
+
+@dataclass
+class Shortlist:
+    """A list for the report's first page: the first few, and how many more the detail holds."""
+
+    shown: list
+    total: int
+
+    @property
+    def more(self):
+        return self.total - len(self.shown)
+
+
+def _shortlist(entries):
+    return Shortlist(entries[:REPORT_SUMMARY_ROWS], len(entries))
+
+
+def report(checklist, today, since=None):
+    """The governance report: one page first (the organisation's active checklists, this checklist's
+    coverage and trend, what is overdue or blocked with owners, decisions due for re-review and those taken
+    since `since`), then the detail, categories → themes → items. The summary's lists come from the same
+    rows as the detail."""
+    since = since or today - timedelta(days=REPORT_SINCE_DAYS)
     items = reports.export_items(checklist)
     themes_of = {}
     for item in items:
@@ -359,6 +448,20 @@ def report(checklist, today):
                 # One action can mitigate several challenges: say which others it also addresses.
                 action.also = [name for name in dict.fromkeys(themes_of[action.pk]) if name != item.finding.theme.name]
             entries.append(ReportItem(item, actions, any(a.is_live for a in actions), reports.references_text(item)))
+    # Each action once, with every challenge it addresses.
+    actions = {action.pk: action for item in items for action in item.mitigations.all()}
+    for action in actions.values():
+        action.themes = "; ".join(dict.fromkeys(themes_of[action.pk]))
+        action.overdue_now = action.is_overdue(today)
+    attention = sorted(
+        (a for a in actions.values() if a.overdue_now or a.status == MitigationStatus.BLOCKED),
+        key=lambda a: (a.due_date is None, a.due_date or today, a.pk),
+    )
+    challenges = [item for item in items if item.is_challenge]
+    board = list(Checklist.objects.filter(organisation_id=checklist.organisation_id).active())
+    board_progress = progress_by_checklist([c.pk for c in board], today)
+    board_coverage = coverage_by_checklist([c.pk for c in board])
+    trend = progress_over_time([checklist.pk], today, REPORT_TREND_MONTHS)
     progress = progress_by_checklist([checklist.pk], today)[checklist.pk]
     return {
         "categories": group_by_category_and_theme(entries, item_of=lambda entry: entry.item),
@@ -367,6 +470,20 @@ def report(checklist, today):
         "progress": progress,
         # Every source the report's items come from, in published order (fetched with the items).
         "sources": list(dict.fromkeys(item.finding.theme.category.source for item in items)),
+        "board": [ChecklistSummary(c, board_progress[c.pk], board_coverage[c.pk]) for c in board],
+        "trend": trend,
+        "charts": charts.trend_charts(trend, "report"),
+        "attention": _shortlist(attention),
+        "rereview_due": _shortlist([item for item in challenges if item.is_rereview_due(today)]),
+        "decided_since": _shortlist(
+            sorted(
+                (item for item in challenges if item.decided_at and timezone.localdate(item.decided_at) >= since),
+                key=lambda item: item.decided_at,
+                reverse=True,
+            )
+        ),
+        "since": since,
+        "today": today,
     }
 
 
@@ -433,4 +550,9 @@ def show(action, chosen=None):
     action.shown_status = chosen.get("status", action.status)
     action.shown_owner_id = chosen.get("owner", action.owner_id)
     action.shown_due = chosen.get("due_date", action.due_date.isoformat() if action.due_date else "")
+    # A type="date" input cannot hold text that is not a date: such text is shown in a text box instead.
+    try:
+        action.shown_due_is_date = not action.shown_due or bool(date.fromisoformat(str(action.shown_due).strip()))
+    except ValueError:
+        action.shown_due_is_date = False
     return action

@@ -26,6 +26,7 @@ from peerplan.models import (
     Organisation,
     Role,
     display_name,
+    normalise_text,
 )
 
 # A "does not apply" decision is looked at again after a year unless the planner says otherwise.
@@ -370,7 +371,8 @@ def update_mitigation(*, mitigation_id, changes, version, by=None):
             raise Conflict(current)
         previous_owner_id = current.owner_id
         for field, value in changes.items():
-            setattr(current, field, value)
+            # Text is kept with one kind of line ending whichever way it came (a page, the API).
+            setattr(current, field, normalise_text(value))
         current.version = version + 1
         current.save()
         # Every path that changes the owner comes through here: the new owner is told, in this transaction.

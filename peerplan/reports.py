@@ -56,7 +56,7 @@ def export_items(checklist):
     return list(
         Item.objects.filter(checklist=checklist)
         .in_published_order()
-        .select_related("finding__theme__category__source")
+        .select_related("finding__theme__category__source", "decided_by")
         .prefetch_related(
             "finding__references",
             Prefetch(

@@ -5,12 +5,15 @@ actions: counting is done by the database (Count with a filter, grouped by check
 shows them is put together in pages.py.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from peerplan.models import Item, Mitigation, MitigationStatus, overdue_q
+from evidence.models import Valence
+from peerplan.models import LIVE_STATUSES, OPEN_STATUSES, Item, Mitigation, MitigationStatus, overdue_q
 
 # The order statuses are drawn in a progress bar and its legend: work done first, then work going on.
 STATUS_ORDER = [
@@ -87,20 +90,34 @@ def progress_by_checklist(checklist_ids, today):
 
 
 class Cell:
-    COVERED, PARTLY, OPEN, NOT_APPLICABLE = "covered", "partly", "open", "not-applicable"
-    LABELS = {COVERED: "Covered", PARTLY: "Partly", OPEN: "Open", NOT_APPLICABLE: "Not applicable"}
-    MARKERS = {COVERED: "●", PARTLY: "◐", OPEN: "○", NOT_APPLICABLE: "–"}
+    """One theme in one checklist: how many of its applicable challenges are planned for (a live action)
+    and done (an action done), and the checklist's item it links to."""
 
-    def __init__(self, applicable, covered):
+    DONE, COVERED, PARTLY, OPEN, NOT_APPLICABLE = "done", "covered", "partly", "open", "not-applicable"
+    LABELS = {
+        DONE: "Done",
+        COVERED: "Planned for",
+        PARTLY: "Partly planned for",
+        OPEN: "Not planned for",
+        NOT_APPLICABLE: "Not applicable",
+    }
+    MARKERS = {DONE: "✓", COVERED: "●", PARTLY: "◐", OPEN: "○", NOT_APPLICABLE: "–"}
+
+    def __init__(self, applicable, covered, done=0, item_id=None):
         self.applicable = applicable
         self.covered = covered
+        self.done = done
+        self.item_id = item_id
 
     @property
     def state(self):
-        """Not applicable when none of the theme's challenges applies here; covered when every applicable
-        one has a live action; partly when some do; open when none does."""
+        """Not applicable when none of the theme's challenges applies here; done when every applicable one
+        has an action done; planned for when every applicable one has a live action; partly when some do;
+        open when none does."""
         if self.applicable == 0:
             return self.NOT_APPLICABLE
+        if self.done == self.applicable:
+            return self.DONE
         if self.covered == self.applicable:
             return self.COVERED
         return self.PARTLY if self.covered else self.OPEN
@@ -117,7 +134,7 @@ class Cell:
     def detail(self):
         if self.state == self.NOT_APPLICABLE:
             return ""
-        return f"{self.covered} of {self.applicable}"
+        return f"planned for {self.covered} of {self.applicable}, done {self.done}"
 
 
 @dataclass
@@ -134,7 +151,9 @@ def coverage_grid(checklists):
     """Challenge themes (rows, published order) against checklists (columns), one query.
 
     A theme can have more than one challenge finding, so a cell counts the theme's challenge items in
-    that checklist: how many apply, and how many of those have a live action.
+    that checklist: how many apply, how many of those have a live action and how many an action done.
+    It links to the theme's first challenge in that checklist (items are made in published order, so the
+    lowest id is the first).
     """
     checklists = list(checklists)
     rows = (
@@ -154,6 +173,8 @@ def coverage_grid(checklists):
         .annotate(
             applicable=Count("pk", filter=Q(applies=True)),
             covered=Count("pk", filter=Q(applies=True, is_covered=True)),
+            done=Count("pk", filter=Q(applies=True, is_done=True)),
+            item_id=Min("pk"),
         )
         .order_by(
             "finding__theme__category__source_id", "finding__theme__category__position", "finding__theme__position"
@@ -167,13 +188,118 @@ def coverage_grid(checklists):
             else None
         )
         themes.setdefault(row["finding__theme_id"], (row["finding__theme__name"], row["finding__theme__slug"], own))
-        cells[row["finding__theme_id"], row["checklist_id"]] = Cell(row["applicable"], row["covered"])
-    return [
+        cells[row["finding__theme_id"], row["checklist_id"]] = Cell(
+            row["applicable"], row["covered"], row["done"], row["item_id"]
+        )
+    rows = [
         GridRow(name, slug, [cells.get((theme_id, c.pk), Cell(0, 0)) for c in checklists], own)
         for theme_id, (name, slug, own) in themes.items()
     ]
+    for row in rows:
+        for cell, checklist in zip(row.cells, checklists, strict=True):
+            cell.checklist_title = checklist.title  # a cell's label when the grid is stacked on a phone
+    return rows
 
 
 def today():
     """Today where the service is (settings.TIME_ZONE): what 'overdue' is measured against."""
     return timezone.localdate()
+
+
+# Progress over time ------------------------------------------------------------------------------
+# Drawn from the history PeerPlan keeps of every action and item (django-simple-history): what each was
+# on a given day is its last recorded version on or before that day. Which challenges an action
+# addresses is not versioned, so coverage on a past day counts each action against the challenges it
+# addresses now.
+
+TREND_MONTHS = (3, 6, 12)
+TREND_POINTS = 13  # 12 equal steps: weekly over 3 months, fortnightly over 6, monthly over 12
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    day: object
+    actions: int  # actions that exist and are not dropped (the burn-up's scope)
+    done: int
+    overdue: int
+    applicable: int  # challenges that apply
+    planned_for: int  # ... with at least one live action
+    covered_done: int  # ... with at least one action done
+
+
+@dataclass
+class Trend:
+    months: int
+    points: list
+    has_history: bool
+
+
+def trend_days(today, months):
+    """TREND_POINTS days ending today, evenly spaced over the last `months` months."""
+    span = round(months * 365.25 / 12)
+    return [
+        today - timedelta(days=round(span * (TREND_POINTS - 1 - i) / (TREND_POINTS - 1))) for i in range(TREND_POINTS)
+    ]
+
+
+def _versions(records, fields):
+    """{object id: ([local day of each version], [values of each version, or None once deleted])}."""
+    versions = {}
+    for record in records:
+        days, states = versions.setdefault(record["id"], ([], []))
+        days.append(timezone.localdate(record["history_date"]))
+        states.append(None if record["history_type"] == "-" else {name: record[name] for name in fields})
+    return versions
+
+
+def _on(history, day):
+    """An object's values on `day`: its last version on or before it (None before it existed or once deleted)."""
+    days, states = history
+    index = bisect_right(days, day)
+    return states[index - 1] if index else None
+
+
+def progress_over_time(checklist_ids, today, months):
+    """Burn-up (actions done of all not dropped), coverage (planned for and done) and overdue actions on
+    TREND_POINTS days over the last `months` months, for the checklists together: three queries (the
+    actions' history, the challenges' history, and which challenges each action addresses)."""
+    checklist_ids = list(checklist_ids)
+    actions = _versions(
+        Mitigation.history.filter(checklist_id__in=checklist_ids)
+        .order_by("history_date", "history_id")
+        .values("id", "status", "due_date", "history_date", "history_type"),
+        ("status", "due_date"),
+    )
+    items = _versions(
+        Item.history.filter(checklist_id__in=checklist_ids, finding__valence=Valence.CHALLENGE)
+        .order_by("history_date", "history_id")
+        .values("id", "applies", "history_date", "history_type"),
+        ("applies",),
+    )
+    addresses = {}
+    links = Mitigation.items.through.objects.filter(mitigation__checklist_id__in=checklist_ids)
+    for mitigation_id, item_id in links.values_list("mitigation_id", "item_id"):
+        addresses.setdefault(item_id, []).append(mitigation_id)
+    points = []
+    for day in trend_days(today, months):
+        states = {pk: _on(history, day) for pk, history in actions.items()}
+        live = {pk for pk, state in states.items() if state and state["status"] in LIVE_STATUSES}
+        done = {pk for pk, state in states.items() if state and state["status"] == MitigationStatus.DONE}
+        overdue = sum(
+            1
+            for state in states.values()
+            if state and state["status"] in OPEN_STATUSES and state["due_date"] and state["due_date"] < day
+        )
+        applicable = [pk for pk, history in items.items() if (_on(history, day) or {}).get("applies")]
+        points.append(
+            TrendPoint(
+                day=day,
+                actions=len(live),
+                done=len(done),
+                overdue=overdue,
+                applicable=len(applicable),
+                planned_for=sum(1 for pk in applicable if live.intersection(addresses.get(pk, ()))),
+                covered_done=sum(1 for pk in applicable if done.intersection(addresses.get(pk, ()))),
+            )
+        )
+    return Trend(months=months, points=points, has_history=bool(actions))

@@ -68,6 +68,8 @@ planning_patterns = [
     path("orgs/<slug:slug>/dashboard/", tracking_views.dashboard, name="dashboard"),
     path("orgs/<slug:slug>/actions/", tracking_views.actions, name="actions"),
     path("orgs/<slug:slug>/actions/bulk/", action_views.actions_bulk, name="actions_bulk"),
+    path("orgs/<slug:slug>/progress/", tracking_views.organisation_progress, name="organisation_progress"),
+    path("checklists/<int:pk>/progress/", tracking_views.checklist_progress, name="checklist_progress"),
     path("my-actions/", tracking_views.my_actions, name="my_actions"),
     path("checklists/<int:pk>/history/", tracking_views.checklist_history, name="checklist_history"),
     path("mitigations/<int:pk>/history/", tracking_views.mitigation_history, name="mitigation_history"),
@@ -79,6 +81,7 @@ planning_patterns = [
     path("checklists/<int:pk>/export.csv", report_views.checklist_export_csv, name="checklist_export_csv"),
     path("checklists/<int:pk>/export.xlsx", report_views.checklist_export_xlsx, name="checklist_export_xlsx"),
     path("checklists/<int:pk>/report/", report_views.checklist_report, name="checklist_report"),
+    path("checklists/<int:pk>/report/page.css", report_views.checklist_report_css, name="checklist_report_css"),
     # Working together: comments, attachments, notifications (peerplan/views/collaboration.py)
     path("items/<int:pk>/comments/", collaboration_views.item_comment, name="item_comment"),
     path("items/<int:pk>/attachments/", collaboration_views.item_attachment_add, name="item_attachment_add"),

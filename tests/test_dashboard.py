@@ -1,6 +1,7 @@
 """The organisation dashboard: figures against a hand-counted fixture, the coverage grid, isolation
 and a query count that does not grow with the data."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -33,11 +34,15 @@ def plan(org_a, owner, manager, planner, viewer):
       Disclosure of peer status: planned, no due date
       → planned 4, in progress 1, done 1, blocked 1, dropped 1; 1 overdue;
         covered: role ambiguity, low pay, workload, treatment models, colleagues, disclosure = 6 of 16
+      Cap caseloads is owned by a named person outside the organisation; Review the pay band by a member.
+      → done: role ambiguity = 1 of 16
     Inpatient wards (active), Workload does not apply (15 applicable):
-      Role ambiguity: done; Boundaries: blocked due -1 (overdue and blocked) → 2 of 15 covered
+      Role ambiguity: done; Boundaries: blocked due -1 (overdue and blocked) → 2 of 15 planned for, 1 done
     Old plan (archived, review date passed): planned due -30 — counted nowhere
-    Draft plan (draft, review date passed): blocked, no due date — in "blocked", not a checklist card
-    Totals: overdue 2, due soon 2, blocked 3; past review: Community team, Draft plan.
+    Draft plan (draft, review date passed): blocked, no due date — counted nowhere (only active
+      checklists count on the dashboard), named in the line about drafts
+    Totals: overdue 2, due soon 2, blocked 2, open with no owner 5 (all open but the pay band and the
+    caseloads), open with no due date 1 (disclosure guidance); past review: Community team.
     """
     community = make_checklist(org_a, "Community team", manager, review_date=days(-3))
     wards = make_checklist(org_a, "Inpatient wards", manager)
@@ -53,7 +58,9 @@ def plan(org_a, owner, manager, planner, viewer):
         due_date=days(3),
         owner=planner,
     )
-    make_mitigation(item_for(community, "Workload"), "Cap caseloads", S.BLOCKED, due_date=days(20))
+    make_mitigation(
+        item_for(community, "Workload"), "Cap caseloads", S.BLOCKED, due_date=days(20), owner_name="Ward lead"
+    )
     make_mitigation(item_for(community, "Boundaries"), "Boundaries workshop", S.DROPPED)
     make_mitigation(item_for(community, "Treatment models"), "Map treatment models", S.PLANNED, due_date=days(14))
     make_mitigation(item_for(community, "Colleagues and stigma"), "Stigma training", S.PLANNED, due_date=days(15))
@@ -82,9 +89,9 @@ def test_the_figures_match_the_hand_count(plan, org_a):
         "dropped": 1,
     }
     assert community.progress.overdue == 1
-    assert (community.coverage.covered, community.coverage.applicable) == (6, 16)
+    assert (community.coverage.covered, community.coverage.done, community.coverage.applicable) == (6, 1, 16)
     wards = by_title["Inpatient wards"]
-    assert (wards.coverage.covered, wards.coverage.applicable) == (2, 15)
+    assert (wards.coverage.covered, wards.coverage.done, wards.coverage.applicable) == (2, 1, 15)
     assert wards.progress.overdue == 1
     assert figures["overdue"].count == 2
     assert [a.action for a in figures["overdue"].actions] == [
@@ -92,12 +99,10 @@ def test_the_figures_match_the_hand_count(plan, org_a):
         "Ward boundaries policy",
     ]
     assert [a.action for a in figures["due_soon"].actions] == ["Review the pay band", "Map treatment models"]
-    assert sorted(a.action for a in figures["blocked"].actions) == [
-        "Cap caseloads",
-        "Draft blocked action",
-        "Ward boundaries policy",
-    ]
-    assert [c.title for c in figures["past_review"]] == ["Community team", "Draft plan"]
+    assert sorted(a.action for a in figures["blocked"].actions) == ["Cap caseloads", "Ward boundaries policy"]
+    assert (figures["no_owner"].count, figures["no_due_date"].count) == (5, 1)
+    assert [c.title for c in figures["past_review"]] == ["Community team"]
+    assert [c.title for c in figures["drafts"]] == ["Draft plan"]
 
 
 def test_the_dashboard_page_shows_the_figures_in_words(client, plan, viewer):
@@ -105,14 +110,53 @@ def test_the_dashboard_page_shows_the_figures_in_words(client, plan, viewer):
     response = client.get("/app/orgs/northside/dashboard/")
     assert response.status_code == 200
     text = response.content.decode()
-    assert "6 of 16 applicable challenges covered" in text
-    assert "2 of 15 applicable challenges covered" in text
+    planned = re.findall(r'class="coverage-planned">([^<]*)<', text)
+    done = re.findall(r'class="coverage-done">([^<]*)<', text)
+    assert planned == ["6 of 16 applicable challenges", "2 of 15 applicable challenges"]
+    assert done == ["1 of 16 applicable challenges", "1 of 15 applicable challenges"]
     assert "8 actions: 1 done, 1 in progress, 4 planned, 1 blocked, 1 dropped" in text
     assert re.search(r'id="overdue-count">2<', text)
     assert re.search(r'id="due-soon-count">2<', text)
-    assert re.search(r'id="blocked-count">3<', text)
+    assert re.search(r'id="blocked-count">2<', text)
+    assert re.search(r'id="no-owner-count">5<', text)
+    assert re.search(r'id="no-due-date-count">1<', text)
     assert "Old plan" not in text and "Old action" not in text
-    assert "Draft plan</a> (Draft) — review was due" in text
+    # The one rule, said on the page: drafts are left out, named, with a way to make one active.
+    draft = plan["draft"]
+    assert "Only active checklists count on this page. 1 draft checklist is left out until made active:" in text
+    assert f'<a href="/app/checklists/{draft.pk}/edit/">Draft plan<' in text
+    assert "Draft blocked action" not in text
+    assert "Draft plan</a> (Draft)" not in text  # not among the checklists past their review date
+
+
+FIGURES = {
+    "overdue-count": ["Agree a role description", "Ward boundaries policy"],
+    "due-soon-count": ["Review the pay band", "Map treatment models"],
+    "blocked-count": ["Ward boundaries policy", "Cap caseloads"],
+    "no-owner-count": [
+        "Agree a role description",
+        "Ward boundaries policy",
+        "Map treatment models",
+        "Stigma training",
+        "Disclosure guidance",
+    ],
+    "no-due-date-count": ["Disclosure guidance"],
+}
+
+
+@pytest.mark.parametrize("figure", FIGURES)
+def test_each_figure_links_to_the_action_list_showing_exactly_the_actions_it_counts(client, plan, viewer, figure):
+    client.force_login(viewer)
+    text = client.get("/app/orgs/northside/dashboard/").content.decode()
+    link = re.search(
+        rf'<a class="figure-card[^"]*" href="([^"]+)"><span class="figure-number" id="{figure}">(\d+)<', text
+    )
+    href, count = html.unescape(link.group(1)), int(link.group(2))
+    assert href.startswith("/app/orgs/northside/actions/?checklist_status=active&")
+    listing = client.get(href).content.decode()
+    assert f"{count} action{'s' if count != 1 else ''} found." in listing
+    shown = re.findall(r'<a href="/app/mitigations/\d+/edit/[^"]*">([^<]+)</a>', listing)
+    assert sorted(shown) == sorted(FIGURES[figure]) and count == len(FIGURES[figure])
 
 
 def test_the_progress_bar_draws_each_status_in_proportion_without_style_attributes(client, plan, viewer):
@@ -128,9 +172,12 @@ def test_the_coverage_grid_has_a_row_per_challenge_theme_in_published_order(plan
     grid = pages.dashboard(org_a, TODAY)["grid"]
     assert [row.theme_name for row in grid] == challenge_theme_names()
     rows = {row.theme_name: [cell.label for cell in row.cells] for row in grid}
-    assert rows["Role ambiguity"] == ["Covered", "Covered"]
-    assert rows["Boundaries"] == ["Open", "Covered"]  # dropped does not cover; blocked does
-    assert rows["Workload"] == ["Covered", "Not applicable"]
+    assert rows["Role ambiguity"] == ["Done", "Done"]
+    assert rows["Boundaries"] == ["Not planned for", "Planned for"]  # dropped does not plan for it; blocked does
+    assert rows["Workload"] == ["Planned for", "Not applicable"]
+    details = {row.theme_name: [cell.detail for cell in row.cells] for row in grid}
+    assert details["Role ambiguity"] == ["planned for 1 of 1, done 1", "planned for 1 of 1, done 1"]
+    assert details["Workload"] == ["planned for 1 of 1, done 0", ""]
     assert "Bridge" not in rows
 
 
@@ -141,16 +188,23 @@ def test_a_theme_with_two_challenges_is_partly_covered_when_one_has_an_action(or
     first, _second = checklist.items.filter(finding__theme=theme).order_by("finding__position")
     make_mitigation(first, "Cap caseloads")
     grid = {row.theme_name: row.cells[0] for row in tracking.coverage_grid([checklist])}
-    assert grid["Workload"].label == "Partly"
-    assert grid["Workload"].detail == "1 of 2"
+    assert grid["Workload"].label == "Partly planned for"
+    assert grid["Workload"].detail == "planned for 1 of 2, done 0"
 
 
 def test_the_grid_is_an_accessible_table_with_words_in_every_cell(client, plan, viewer):
     client.force_login(viewer)
     text = client.get("/app/orgs/northside/dashboard/").content.decode()
     assert '<th scope="col">Community team</th>' in text
-    assert re.search(r'<th scope="row"><a href="/evidence/themes/workload/">Workload</a></th>', text)
-    assert re.search(r'<td class="cell-not-applicable">.*?Not applicable</td>', text)
+    assert '<th scope="row">Workload</th>' in text
+    assert re.search(r'<td class="cell-not-applicable" data-label="Inpatient wards">.*?Not applicable.*?</td>', text)
+    # A cell opens that checklist's challenge, not the public evidence page.
+    workload = item_for(plan["community"], "Workload")
+    assert re.search(
+        rf'<td class="cell-covered" data-label="Community team"><a href="/app/items/{workload.pk}/">.*?Planned for</a>',
+        text,
+    )
+    assert "/evidence/themes/" not in text
 
 
 def test_outsiders_get_404(client, plan, outsider):
@@ -170,6 +224,7 @@ def _grow(org, by, copies):
         for item in checklist.items.filter(finding__valence=Valence.CHALLENGE)[:8]:
             make_mitigation(item, "Extra", MitigationStatus.BLOCKED, due_date=days(-n - 1))
             make_mitigation(item, "Extra soon", MitigationStatus.PLANNED, due_date=days(2))
+        make_checklist(org, f"Draft plan {n}", by, status=ChecklistStatus.DRAFT)
 
 
 @pytest.mark.parametrize("copies", [1, 10])
@@ -178,8 +233,8 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_size(
 ):
     _grow(org_a, manager, copies)
     client.force_login(manager)
-    # session, user, organisation, membership, active checklists, progress by checklist, coverage,
-    # grid, three counts, overdue list, due soon list, blocked list (each with the challenges its actions
+    # session, user, organisation, membership, active and draft checklists, progress by checklist, coverage,
+    # grid, the five counts, overdue list, due soon list, blocked list (each with the challenges its actions
     # address), past review, re-review due, the person's roles and the members an action can be given to,
     # the bell's unread count
     with django_assert_num_queries(20):

@@ -171,19 +171,26 @@ def test_a_theme_page_shows_every_finding_and_perspective_exactly_as_published(c
     assert f'<p class="published-text">{COLLEAGUES_MIXED}' in text
     assert text.count('class="published-text"') == 3
     assert ">Challenge</span>" in text
-    assert 'href="#ref-46">[46]</a>' in text
+    assert '<a class="ref-doi" href="https://doi.org/' in text and ">[46]<span" in text  # no citation yet
     assert FOOTNOTE in text
     assert 'id="footnote-a"' in text
 
 
-def test_a_theme_page_lists_its_references_with_citations_or_says_they_are_missing(client, db):
+def test_a_theme_page_lists_curated_references_and_links_the_others_to_the_review(client, db):
     Reference.objects.filter(number=64).update(citation="Example A. A review of peer roles. 2020.")
     text = page(client, "/evidence/themes/workload/")
     assert '<li id="ref-64"' in text
-    assert "[64]\n      Example A. A review of peer roles. 2020." in text
+    assert '<li id="ref-64" class="mb-2">[64] Example A. A review of peer roles. 2020.' in text
+    assert 'href="#ref-64">[64]</a>' in text  # a curated reference links to its citation below
     role = page(client, "/evidence/themes/role-ambiguity/")
-    assert '[32]\n      <span class="text-body-secondary">citation not yet added</span>' in role
-    assert 'href="/evidence/?ref=32">themes citing [32]</a>' in role
+    # Until a curator adds its citation, a reference is a compact link to the review's reference list
+    # (its DOI), and no empty "citation not yet added" line is listed.
+    assert "citation not yet added" not in role and '<li id="ref-32"' not in role
+    doi = Source.objects.get().doi_url
+    assert (
+        f'<a class="ref-doi" href="{doi}">[32]<span class="visually-hidden"> (in the review’s reference list)' in role
+    )
+    assert 'href="/evidence/?ref=32">[32]</a>' in role
 
 
 def test_the_footnote_appears_only_where_mixed_appears(client, db):

@@ -67,7 +67,7 @@ def test_the_checklist_timeline_names_items_and_actions_and_shows_deletions(acti
     action.delete()
     sentences = [entry.sentence for entry in history.checklist_timeline(checklist)]
     assert sentences[0] == "Sam deleted the action “Write a role description”"
-    assert sentences[1] == "Maya updated the item “Role ambiguity: challenge”: changed priority from Medium to High"
+    assert sentences[1] == "Maya updated the challenge “Role ambiguity”: changed priority from Medium to High"
     assert "Sam updated the action “Write a role description”: changed status from Planned to Done" in sentences
     assert sentences[-2:] == [
         "Sam created the action “Write a role description”",
@@ -81,7 +81,8 @@ def test_the_item_timeline_shows_a_not_applicable_decision(action, manager):
     item.not_applicable_reason = "Roles are defined nationally"
     save_as(item, manager)
     assert history.item_timeline(item)[0].sentence == (
-        "Maya changed applies from yes to no and set not applicable reason to “Roles are defined nationally”"
+        "Maya changed decision from applies to does not apply and set reason it does not apply to "
+        "“Roles are defined nationally”"
     )
 
 
@@ -93,8 +94,9 @@ def test_the_history_pages_show_the_timeline_to_members(client, action, viewer):
     assert "Sam changed status from Planned to Done" in text
     assert "Restore" not in text  # viewers cannot restore
     response = client.get(f"/app/checklists/{action.checklist_id}/history/")
-    assert "Sam updated the action “Write a role description”: changed status from Planned to Done" in (
-        response.content.decode()
+    assert (
+        "Sam updated the action “Write a role description” (for Role ambiguity): changed status from Planned to Done"
+        in response.content.decode()
     )
 
 

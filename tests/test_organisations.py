@@ -30,7 +30,7 @@ def test_the_start_page_lists_only_my_organisations(client, owner, outsider, org
     page = client.get("/app/").content.decode()
     assert org_a.name in page
     assert org_b.name not in page
-    assert "You are owner" in page
+    assert "Your role: owner" in page
 
 
 def test_the_organisation_page_lists_current_checklists_before_archived_ones(client, owner, org_a):

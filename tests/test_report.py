@@ -1,8 +1,10 @@
 """The printable checklist report."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from peerplan.models import MitigationStatus
 from tests.factories import item_for, make_checklist, make_mitigation
@@ -26,7 +28,7 @@ def checklist(org_a, manager, planner):
     return checklist
 
 
-def test_the_report_has_the_cover_summary_coverage_and_every_item_with_its_evidence(client, checklist, viewer):
+def test_the_report_has_the_summary_coverage_and_every_item_with_its_evidence(client, checklist, viewer):
     client.force_login(viewer)
     response = client.get(f"/app/checklists/{checklist.pk}/report/")
     assert response.status_code == 200
@@ -34,8 +36,9 @@ def test_the_report_has_the_cover_summary_coverage_and_every_item_with_its_evide
     assert '<h1 id="report-title">Community team</h1>' in text
     assert "Northside Mental Health Service" in text
     assert "31 March 2026" in text
-    assert "1 of 15 applicable challenges covered (6%)" in text
-    assert "2 actions: 1 done, 1 dropped" in text
+    assert '<span class="coverage-planned">1 of 15 applicable challenges</span> (6%)' in text
+    assert '<span class="coverage-done">1 of 15 applicable challenges</span> (6%)' in text
+    assert text.count("2 actions: 1 done, 1 dropped") == 1  # the totals once, not twice
     # Coverage through each stakeholder group
     assert '<th scope="row">PSWs</th>' in text
     # Evidence as published, with its references
@@ -66,3 +69,84 @@ def test_the_categories_come_in_published_order(client, checklist, viewer):
 def test_outsiders_get_404(client, checklist, outsider):
     client.force_login(outsider)
     assert client.get(f"/app/checklists/{checklist.pk}/report/").status_code == 404
+
+
+def _summary(text):
+    return text[
+        text.index('<section class="report-summary-page"') : text.index('<section aria-labelledby="coverage-groups"')
+    ]
+
+
+def test_the_first_page_leads_with_what_a_board_needs(client, checklist, org_a, manager, planner, viewer):
+    late = make_mitigation(
+        item_for(checklist, "Disclosure of peer status"),
+        "Agree disclosure guidance",
+        owner=planner,
+        due_date=date(2020, 1, 1),
+    )
+    late.items.add(item_for(checklist, "Colleagues and stigma"))
+    make_mitigation(item_for(checklist, "Treatment models"), "Map the models", MitigationStatus.BLOCKED)
+    other = make_checklist(org_a, "Inpatient wards", manager)
+    make_mitigation(item_for(other, "Workload"), "Ward caseloads", MitigationStatus.DONE)
+    decided = item_for(checklist, "Boundaries")
+    decided.decided_at, decided.decided_by = timezone.now(), manager
+    decided.save()
+    client.force_login(viewer)
+    text = client.get(f"/app/checklists/{checklist.pk}/report/").content.decode()
+    summary = _summary(text)
+    # Every active checklist, with planned for / done / overdue.
+    assert (
+        '<th scope="row">Inpatient wards</th><td data-label="Planned for">6%</td><td data-label="Done">6%</td>'
+        in summary
+    )
+    # Overdue or blocked, with owners and the challenges each is for.
+    assert "Agree disclosure guidance" in summary and "Pat" in summary
+    assert "Colleagues and stigma; Disclosure of peer status" in summary or (
+        "Disclosure of peer status; Colleagues and stigma" in summary
+    )
+    assert '<span class="status-tag status-tag-overdue">Overdue</span>' in summary
+    assert '<span class="status-tag status-tag-blocked">Blocked</span>' in summary
+    # The trend charts, and the decisions taken since the last report (30 days by default).
+    assert summary.count('<svg class="chart-svg"') == 3
+    assert "Boundaries: applies (Maya, " in summary
+    since = date_format(timezone.localdate() - timedelta(days=30), "j F Y")
+    assert f"Decisions since {since}</h2>" in summary
+    # Page numbers and the date in the printed margins.
+    assert f'<link rel="stylesheet" href="/app/checklists/{checklist.pk}/report/page.css">' in text
+    css = client.get(f"/app/checklists/{checklist.pk}/report/page.css")
+    assert css["Content-Type"] == "text/css; charset=utf-8"
+    assert 'counter(page) " of " counter(pages)' in css.content.decode()
+    assert "printed " in css.content.decode()
+
+
+def test_decisions_since_a_chosen_date_and_a_bad_date_refused(client, checklist, viewer):
+    client.force_login(viewer)
+    text = client.get(f"/app/checklists/{checklist.pk}/report/?since=2020-01-01").content.decode()
+    assert "Decisions since 1 January 2020" in text
+    response = client.get(f"/app/checklists/{checklist.pk}/report/?since=last+board")
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert 'type="text" name="since" id="id_since" value="last board"' in text
+
+
+def test_the_page_css_is_for_members_only(client, checklist, outsider):
+    client.force_login(outsider)
+    assert client.get(f"/app/checklists/{checklist.pk}/report/page.css").status_code == 404
+
+
+@pytest.mark.parametrize("copies", [1, 10])
+def test_the_report_runs_the_same_queries_whatever_the_size(
+    client, checklist, viewer, django_assert_num_queries, copies
+):
+    for n in range(copies):
+        for item in checklist.items.filter(finding__valence="challenge")[:8]:
+            make_mitigation(item, f"Extra {n}", MitigationStatus.BLOCKED, due_date=date(2020, 1, 1))
+    client.force_login(viewer)
+    client.get(f"/app/checklists/{checklist.pk}/report/")  # the evidence facts come from the cache after
+    # session, user, checklist, membership; items, their findings' references, actions, perspectives and
+    # their references (5); active checklists, their progress and coverage (3); the trend: actions' and
+    # challenges' history and which challenges each action addresses (3); this checklist's progress and
+    # coverage (2); coverage by group: its challenges and the evidence facts from the cache (2); the
+    # source; the bell
+    with django_assert_num_queries(21):
+        assert client.get(f"/app/checklists/{checklist.pk}/report/").status_code == 200

@@ -276,7 +276,7 @@ class RereviewSerializer(serializers.Serializer):
 
 class GridCellSerializer(serializers.Serializer):
     checklist = serializers.IntegerField()
-    state = serializers.ChoiceField(choices=["covered", "partly", "open", "not-applicable"])
+    state = serializers.ChoiceField(choices=["done", "covered", "partly", "open", "not-applicable"])
     covered = serializers.IntegerField()
     applicable = serializers.IntegerField()
 

@@ -350,6 +350,13 @@ def _valid(serializer_class, data, partial=False):
         ),
         OpenApiParameter("no_owner", OpenApiTypes.BOOL, description="Only actions nobody owns yet."),
         OpenApiParameter("no_due_date", OpenApiTypes.BOOL, description="Only actions without a due date."),
+        OpenApiParameter(
+            "checklist_status",
+            OpenApiTypes.STR,
+            enum=["draft", "active", "archived"],
+            many=True,
+            description="Only actions of checklists in these statuses (the dashboard counts active ones).",
+        ),
     ],
     responses={200: paginated(MitigationSerializer), **READ_ERRORS},
 )

@@ -1,6 +1,8 @@
 """Changing actions: which challenges one addresses, merging duplicates into one, status, owner and due
 date in place from any list, and many actions at once."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -13,6 +15,8 @@ from peerplan import pages, planning, tracking
 from peerplan.access import EDIT, load_mitigation, load_organisation
 from peerplan.forms import BulkActionForm, QuickActionForm
 from peerplan.models import Item, Mitigation, MitigationStatus
+
+LIST_KEY = re.compile(r"[a-z-]{0,20}")
 
 
 def posted_ids(request, name):
@@ -139,6 +143,8 @@ def _quick_answer(request, action, back, outcome, status=200, chosen=None, error
         "errors": errors,
         "statuses": MitigationStatus.choices,
         "announce": bool(request.htmx),
+        # The ids' prefix of the list the row is in (the dashboard lists an action twice at most).
+        "list_key": request.POST.get("list_key", "") if LIST_KEY.fullmatch(request.POST.get("list_key", "")) else "",
     }
     if request.htmx:
         return render(request, "peerplan/includes/quick_edit.html", context, status=status)

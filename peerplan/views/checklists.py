@@ -42,6 +42,7 @@ def checklist_create(request, slug):
         request,
         "peerplan/checklist_form.html",
         {"form": form, "organisation": organisation, "checklist": None},
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -67,6 +68,7 @@ def checklist_edit(request, pk):
         request,
         "peerplan/checklist_form.html",
         {"form": form, "organisation": checklist.organisation, "checklist": checklist},
+        status=400 if form.is_bound else 200,
     )
 
 

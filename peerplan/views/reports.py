@@ -3,10 +3,12 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.formats import date_format
 from django.views.decorators.http import require_safe
 
 from peerplan import pages, reports, tracking
 from peerplan.access import load_checklist
+from peerplan.forms import ReportSinceForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -41,5 +43,29 @@ def checklist_export_xlsx(request, pk):
 def checklist_report(request, pk):
     checklist, _ = load_checklist(request, pk)
     today = tracking.today()
-    context = {"checklist": checklist, "organisation": checklist.organisation, "today": today}
-    return render(request, "peerplan/reports/checklist.html", {**context, **pages.report(checklist, today)})
+    # "Decisions taken since": the date of the last report, 30 days ago unless the person says.
+    form = ReportSinceForm(request.GET or None)
+    since = form.cleaned_data["since"] if form.is_valid() else None
+    context = {"checklist": checklist, "organisation": checklist.organisation, "today": today, "since_form": form}
+    return render(
+        request,
+        "peerplan/reports/checklist.html",
+        {**context, **pages.report(checklist, today, since)},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+@login_required
+@require_safe
+def checklist_report_css(request, pk):
+    """The printed report's page margins: page numbers, and the date it was printed (a stylesheet, as the
+    Content-Security-Policy allows no inline style; it holds no text a person typed)."""
+    load_checklist(request, pk)
+    printed = date_format(tracking.today(), "j F Y")
+    css = (
+        "@page {\n"
+        f'  @bottom-left {{ content: "PeerPlan report, printed {printed}"; font-size: 8pt; }}\n'
+        '  @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 8pt; }\n'
+        "}\n"
+    )
+    return HttpResponse(css, content_type="text/css; charset=utf-8")

@@ -39,6 +39,50 @@ def dashboard(request, slug):
     )
 
 
+def _months(request):
+    """The range asked for (?months=3, 6 or 12) and the message when it is not one of them."""
+    asked = request.GET.get("months", "")
+    if not asked:
+        return pages.DEFAULT_TREND_MONTHS, ""
+    if asked in {str(months) for months in tracking.TREND_MONTHS}:
+        return int(asked), ""
+    return pages.DEFAULT_TREND_MONTHS, "Choose 3, 6 or 12 months; the last 6 months are shown."
+
+
+@login_required
+@require_safe
+def organisation_progress(request, slug):
+    organisation, membership = load_organisation(request, slug)
+    months, problem = _months(request)
+    context = pages.organisation_progress(organisation, tracking.today(), months)
+    return render(
+        request,
+        "peerplan/tracking/progress.html",
+        {"organisation": organisation, "membership": membership, "problem": problem, **context},
+        status=400 if problem else 200,
+    )
+
+
+@login_required
+@require_safe
+def checklist_progress(request, pk):
+    checklist, membership = load_checklist(request, pk)
+    months, problem = _months(request)
+    context = pages.checklist_progress(checklist, tracking.today(), months)
+    return render(
+        request,
+        "peerplan/tracking/progress.html",
+        {
+            "organisation": checklist.organisation,
+            "membership": membership,
+            "checklist": checklist,
+            "problem": problem,
+            **context,
+        },
+        status=400 if problem else 200,
+    )
+
+
 @login_required
 @require_safe
 def actions(request, slug):

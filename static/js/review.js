@@ -14,8 +14,9 @@
       return;
     }
     var sync = function () {
+      // No aria-expanded on the radio: ARIA does not allow it there (axe: aria-allowed-attr). The reason
+      // box follows the radio in the reading order, so it is found where it appears.
       group.hidden = !trigger.checked;
-      trigger.setAttribute("aria-expanded", trigger.checked ? "true" : "false");
     };
     trigger.form.querySelectorAll('input[type="radio"][name="' + trigger.name + '"]').forEach(function (radio) {
       radio.addEventListener("change", sync);

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.html_check import HtmlChecker
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 CHROMIUM_ARGS = [
@@ -62,6 +64,44 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
+
+
+@pytest.fixture(scope="session")
+def html_checker():
+    checker = HtmlChecker()
+    checker.start()  # Java reads its schemas while the first test runs
+    yield checker
+    checker.stop()
+
+
+@pytest.fixture
+def context(context, request, html_checker):
+    """pytest-playwright's context, which keeps every full page the live server sends it and, when the
+    test ends, has the Nu HTML Checker check each one: the test fails on any error."""
+    origin = request.getfixturevalue("live_server").url if "live_server" in request.fixturenames else None
+    documents = []
+
+    def keep(response):
+        content_type = response.headers.get("content-type", "")
+        if (
+            origin
+            and response.url.startswith(origin)
+            and response.request.resource_type == "document"
+            and content_type.startswith("text/html")
+        ):
+            try:
+                documents.append((response.url, response.text()))
+            except Exception:  # a body Chromium no longer holds (the page moved on); nothing to check
+                pass
+
+    context.on("response", keep)
+    yield context
+    if request.node.get_closest_marker("no_html_check"):
+        return
+    problems = []
+    for url, html in documents:
+        problems += [f"{url[len(origin) :]}: {error}" for error in html_checker.errors(html)]
+    assert not problems, "The Nu HTML Checker found errors:\n" + "\n".join(dict.fromkeys(problems))
 
 
 @pytest.fixture

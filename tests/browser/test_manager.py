@@ -45,7 +45,7 @@ def test_an_invited_manager_tracks_marks_done_exports_and_prints(live_server, pa
     expect(h1).to_have_text("Join Northside Mental Health Service")
     page.get_by_role("button", name="Accept and join Northside Mental Health Service").click()
     expect(messages).to_contain_text("You have joined Northside Mental Health Service as manager.")
-    expect(page.get_by_text("You are manager.")).to_be_visible()
+    expect(page.get_by_text("Your role here: manager.")).to_be_visible()
 
     # The dashboard: the overdue action, and the checklist's progress in words beside its bar.
     page.get_by_role("link", name="Dashboard").click()
@@ -87,7 +87,6 @@ def test_an_invited_manager_tracks_marks_done_exports_and_prints(live_server, pa
     expect(rows.locator("select.quick-status option:checked")).to_have_text("Done")
 
     # The dashboard again: nothing overdue, the bar and its words moved.
-    page.get_by_role("link", name="Northside Mental Health Service").click()
     page.get_by_role("link", name="Dashboard").click()
     expect(page.locator("#overdue-count")).to_have_text("0")
     expect(overdue).to_contain_text("Nothing overdue.")
@@ -110,6 +109,6 @@ def test_an_invited_manager_tracks_marks_done_exports_and_prints(live_server, pa
     # The printable report.
     card.get_by_role("link", name="Printable report").click()
     expect(h1).to_have_text("Community team 2026")
-    expect(page.locator(".report-summary")).to_contain_text("3 actions: 2 done, 1 in progress")
+    expect(page.locator(".report-summary-page")).to_contain_text("3 actions: 2 done, 1 in progress")
     expect(page.locator("main")).to_contain_text(OVERDUE)
     expect(page.get_by_role("link", name="Back to the checklist")).to_be_visible()

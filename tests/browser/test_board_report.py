@@ -1,0 +1,70 @@
+"""The board report printed to PDF in Chromium (A4): one page of summary first, page numbers and the date
+on every page, and no table wider than the page. The PDF is kept in test-output/screenshots/."""
+
+import io
+import re
+
+from django.core.management import call_command
+from django.utils import timezone
+from django.utils.formats import date_format
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from peerplan.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_SLUG
+from peerplan.models import Checklist, ChecklistStatus
+from tests.browser.conftest import OUTPUT
+from tests.browser.helpers import sign_in
+
+SCREENSHOTS = OUTPUT.parent / "screenshots"
+A4_CONTENT_WIDTH = 687  # 210 mm less 2 x 14 mm margins, in CSS pixels (96 per inch)
+MOST_PAGES = 14  # the report ran to 17 pages before it led with a summary
+
+
+def test_the_report_prints_to_a4_with_a_summary_first(live_server, page, db):
+    call_command("seed_demo", verbosity=0)
+    checklist = Checklist.objects.get(organisation__slug=DEMO_SLUG, status=ChecklistStatus.ACTIVE)
+    sign_in(page, live_server.url, f"manager@{DEMO_DOMAIN}", password=DEMO_PASSWORD)
+    page.goto(f"{live_server.url}/app/checklists/{checklist.pk}/report/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(checklist.title)
+
+    # As printed, at the width of A4's printable area: no table wider than the page.
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": A4_CONTENT_WIDTH, "height": 1000})
+    too_wide = page.evaluate(
+        """(width) => Array.from(document.querySelectorAll('table'))
+            .filter(t => t.getClientRects().length && t.getBoundingClientRect().right > width + 1)
+            .map(t => (t.querySelector('caption') || t).textContent.trim().slice(0, 60))""",
+        A4_CONTENT_WIDTH,
+    )
+    assert too_wide == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= A4_CONTENT_WIDTH
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
+    (SCREENSHOTS / "report.pdf").write_bytes(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = len(reader.pages)
+    print(f"board report: {pages} A4 pages")
+    assert 2 <= pages <= MOST_PAGES
+
+    first = " ".join(reader.pages[0].extract_text().split())
+    today = date_format(timezone.localdate(), "j F Y")
+    # The summary, alone on page one: every active checklist, coverage, the trend, what needs attention.
+    for words in (
+        checklist.title,
+        "report to the board",
+        "Every active checklist",
+        "Planned for",
+        "Over the last 6 months",
+        "Overdue or blocked",
+        "Decisions due for re-review",
+        "Decisions since",
+    ):
+        assert words in first, words
+    assert "What the evidence reports" not in first  # the detail starts on page two
+    # Page numbers and the date in the margin of every page.
+    for number, pdf_page in enumerate(reader.pages, start=1):
+        text = " ".join(pdf_page.extract_text().split())
+        assert f"Page {number} of {pages}" in text
+        assert f"printed {today}" in text
+    assert re.search(r"What the evidence reports", " ".join(reader.pages[1].extract_text().split()))

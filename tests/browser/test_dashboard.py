@@ -1,0 +1,77 @@
+"""The dashboard cannot mislead: a manager reads one rule for drafts, follows each figure to exactly the
+actions it counts, reads coverage as planned for and done, and opens a challenge from the grid."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from peerplan.models import ChecklistStatus, MitigationStatus
+from tests.browser.axe import assert_accessible
+from tests.browser.conftest import OUTPUT
+from tests.browser.helpers import sign_in
+from tests.factories import item_for, make_checklist, make_mitigation
+
+SCREENSHOTS = OUTPUT.parent / "screenshots"
+
+
+@pytest.fixture
+def with_draft(tracked_checklist, org_a, owner):
+    """Beside the tracked checklist (one overdue action of three, one done), a draft whose action is
+    overdue too and has no owner: the dashboard must not count it."""
+    draft = make_checklist(org_a, "Acute wards (draft)", owner, status=ChecklistStatus.DRAFT)
+    make_mitigation(
+        item_for(draft, "Workload"),
+        "Draft: agree ward caseloads",
+        MitigationStatus.PLANNED,
+        due_date=timezone.localdate() - timedelta(days=3),
+    )
+    return draft
+
+
+def test_a_manager_reads_the_dashboard_and_follows_its_figures(live_server, page, manager, with_draft):
+    base = live_server.url
+    sign_in(page, base, manager.email)
+    page.goto(base + "/app/orgs/northside/dashboard/")
+    h1 = page.get_by_role("heading", level=1)
+    expect(h1).to_have_text("Dashboard")
+
+    # One rule, said once: drafts are left out of every figure, named, with a way to make one active.
+    rule = page.locator("#dashboard-rule")
+    expect(rule).to_contain_text("Only active checklists count on this page. 1 draft checklist is left out")
+    expect(rule.get_by_role("link", name="Acute wards (draft) (make it active)")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("Draft: agree ward caseloads")
+
+    # Coverage in two figures: planned for and done.
+    card = page.locator("article", has=page.get_by_role("heading", name="Community team 2026"))
+    expect(card.locator(".coverage-planned")).to_have_text("3 of 16 applicable challenges")
+    expect(card.locator(".coverage-done")).to_have_text("1 of 16 applicable challenges")
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-desktop.png"), full_page=True)
+    assert_accessible(page)
+
+    # Each figure is a link to the action list showing exactly the actions it counts.
+    expect(page.locator("#overdue-count")).to_have_text("1")
+    page.get_by_role("link", name="1 overdue action").click()
+    expect(h1).to_have_text("Actions")
+    expect(page.get_by_role("status")).to_have_text("1 action found.")
+    expect(page.locator("table.action-table tbody tr")).to_contain_text("Agree a PSW role description with the team")
+    expect(page.get_by_label("Active")).to_be_checked()
+    page.go_back()
+
+    expect(page.locator("#no-owner-count")).to_have_text("0")
+    expect(page.locator("#no-due-date-count")).to_have_text("0")
+    page.get_by_role("link", name="0 open actions with no owner").click()
+    expect(page.get_by_role("status")).to_have_text("0 actions found.")
+    page.go_back()
+
+    # The grid is collapsed below the lists; opened, a cell opens that checklist's challenge.
+    grid = page.locator("table.coverage-grid")
+    expect(grid).to_be_hidden()
+    page.get_by_text("Coverage of challenges by theme").click()
+    row = grid.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Boundaries"))
+    expect(row.get_by_role("cell")).to_contain_text("Done")
+    row.get_by_role("link", name="Done").click()
+    expect(h1).to_contain_text("Boundaries")

@@ -1,0 +1,138 @@
+"""Every signed-in page on a 390 x 844 phone, with the demo organisation's data: no sideways scroll, no word
+broken inside itself, no serious axe violation (the Nu HTML Checker checks each page too: conftest).
+
+Screenshots of the main pages at phone and desktop width are written to test-output/screenshots/, so the
+look can be seen without running anything."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from peerplan.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_SLUG
+from peerplan.models import Checklist, ChecklistStatus, Item, Mitigation
+from tests.browser.axe import serious_violations
+from tests.browser.conftest import OUTPUT
+from tests.browser.helpers import sign_in
+
+SCREENSHOTS = OUTPUT.parent / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+# The pages whose look the next person wants to see without running anything.
+SHOWN = {"dashboard", "checklist", "item", "actions", "report", "checklist-progress"}
+# Dark mode (prefers-color-scheme: dark) checked with axe on the pages with the most colour.
+DARK = {"dashboard", "checklist", "item", "actions", "report", "checklist-progress", "members", "evidence", "theme"}
+
+# Words of letters only, each checked to sit on one line: a word split across two lines ("monthl / y") is
+# a word broken inside itself. Email addresses and web addresses may break at their dots and slashes.
+BROKEN_WORDS = """() => {
+  const broken = [];
+  const range = document.createRange();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    const element = node.parentElement;
+    if (!element || element.closest('.visually-hidden, .visually-hidden-focusable, svg, script, style, [hidden]')) continue;
+    if (!element.getClientRects().length) continue;
+    const words = /[A-Za-z]{2,}/g;
+    let match;
+    while ((match = words.exec(node.textContent))) {
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (tops.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+def signed_in_pages():
+    """(name, path) of every page a manager of the demo organisation reads, from the data itself."""
+    active = Checklist.objects.get(organisation__slug=DEMO_SLUG, status=ChecklistStatus.ACTIVE)
+    challenge = (
+        Item.objects.filter(checklist=active, finding__valence="challenge", mitigations__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    benefit = Item.objects.filter(checklist=active, finding__valence="benefit").order_by("pk").first()
+    action = Mitigation.objects.filter(checklist=active).order_by("pk").first()
+    org = f"/app/orgs/{DEMO_SLUG}"
+    return [
+        ("start", "/app/"),
+        ("organisation", f"{org}/"),
+        ("dashboard", f"{org}/dashboard/"),
+        ("actions", f"{org}/actions/"),
+        ("actions-filtered", f"{org}/actions/?status=planned&status=blocked&no_due_date=on"),
+        ("progress", f"{org}/progress/"),
+        ("members", f"{org}/members/"),
+        ("my-actions", "/app/my-actions/"),
+        ("notifications", "/app/notifications/"),
+        ("notification-settings", "/app/notifications/settings/"),
+        ("account", "/accounts/"),
+        ("tokens", "/app/tokens/"),
+        ("new-checklist", f"{org}/checklists/new/"),
+        ("checklist", f"/app/checklists/{active.pk}/"),
+        ("checklist-edit", f"/app/checklists/{active.pk}/edit/"),
+        ("phases", f"/app/checklists/{active.pk}/phases/"),
+        ("checklist-history", f"/app/checklists/{active.pk}/history/"),
+        ("checklist-progress", f"/app/checklists/{active.pk}/progress/?months=12"),
+        ("review", f"/app/checklists/{active.pk}/review/"),
+        ("review-summary", f"/app/checklists/{active.pk}/review/summary/"),
+        ("report", f"/app/checklists/{active.pk}/report/"),
+        ("item", f"/app/items/{challenge.pk}/"),
+        ("item-review", f"/app/items/{challenge.pk}/review/"),
+        ("benefit", f"/app/items/{benefit.pk}/"),
+        ("new-action", f"/app/items/{challenge.pk}/mitigations/new/"),
+        ("action", f"/app/mitigations/{action.pk}/"),
+        ("action-edit", f"/app/mitigations/{action.pk}/edit/"),
+        ("action-history", f"/app/mitigations/{action.pk}/history/"),
+        ("evidence", "/evidence/"),
+        ("theme", "/evidence/themes/workload/"),
+    ]
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo", verbosity=0)
+
+
+def test_every_signed_in_page_reads_on_a_phone(live_server, page, demo):
+    sign_in(page, live_server.url, f"manager@{DEMO_DOMAIN}", password=DEMO_PASSWORD)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for name, path in signed_in_pages():
+        for viewport in (PHONE, DESKTOP) if name in SHOWN else (PHONE,):
+            page.set_viewport_size(viewport)
+            response = page.goto(live_server.url + path)
+            assert response.status == 200, f"{path}: {response.status}"
+            expect(page.locator("h1")).to_have_count(1)
+            if name in SHOWN:
+                width = "phone" if viewport is PHONE else "desktop"
+                page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+            if viewport is not PHONE:
+                continue
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            if scroll_width > PHONE["width"]:
+                problems.append(f"{path}: scrolls sideways ({scroll_width} px wide)")
+            broken = page.evaluate(BROKEN_WORDS)
+            if broken:
+                problems.append(f"{path}: words broken across lines: {sorted(set(broken))[:12]}")
+            problems += [f"{path}: {problem}" for problem in serious_violations(page)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_main_pages_keep_their_contrast_in_dark_mode(live_server, page, demo):
+    sign_in(page, live_server.url, f"manager@{DEMO_DOMAIN}", password=DEMO_PASSWORD)
+    page.emulate_media(color_scheme="dark")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for name, path in signed_in_pages():
+        if name not in DARK:
+            continue
+        page.goto(live_server.url + path)
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(17, 26, 28)", f"{path}: not in dark mode ({background})"
+        if name == "dashboard":
+            page.screenshot(path=str(SCREENSHOTS / "dashboard-dark.png"), full_page=True)
+        problems += [f"{path}: {problem}" for problem in serious_violations(page)]
+    assert not problems, "\n".join(problems)
