@@ -174,13 +174,38 @@ def _entries(model, records, names, subject=None, skip_created=False):
     return entries
 
 
-def _records(model, **filters):
-    return list(model.history.filter(**filters).select_related("history_user").order_by("history_date", "history_id"))
+def _records(model, organisation_id, **filters):
+    """History records of one organisation, oldest first. Never by id alone: history outlives the rows it
+    describes, so an id in it may since belong to another organisation's new row (issue 12)."""
+    return list(
+        model.history.filter(organisation_id=organisation_id, **filters)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+
+
+def _current_life(records):
+    """The records of a live object since it last came to be: records up to a deletion of the same id
+    describe an earlier object that had this id, not this one."""
+    deleted = [position for position, record in enumerate(records) if record.history_type == "-"]
+    return records[deleted[-1] + 1 :] if deleted else records
+
+
+def mitigation_records(mitigation):
+    return _current_life(_records(Mitigation, mitigation.checklist.organisation_id, id=mitigation.pk))
+
+
+def mitigation_record(mitigation, history_id):
+    """One of this action's own earlier versions that can be restored, or None."""
+    for record in mitigation_records(mitigation):
+        if record.history_id == history_id and record.history_type != "-":
+            return record
+    return None
 
 
 def mitigation_timeline(mitigation):
     """Newest first. Every entry but the newest can be restored (the newest is what the action is now)."""
-    records = _records(Mitigation, id=mitigation.pk)
+    records = mitigation_records(mitigation)
     entries = _entries(Mitigation, records, _Names(records))
     for entry in entries[:-1]:
         entry.restorable = entry.kind != "deleted"
@@ -188,16 +213,23 @@ def mitigation_timeline(mitigation):
 
 
 def item_timeline(item):
-    records = _records(Item, id=item.pk)
+    records = _current_life(_records(Item, item.checklist.organisation_id, id=item.pk))
     return list(reversed(_entries(Item, records, _Names(records))))
 
 
 def checklist_timeline(checklist):
     """The checklist's own changes, its items' changes and its actions' whole lives, newest first.
     Items are created with the checklist, so their creation is not repeated item by item."""
-    checklist_records = _records(Checklist, id=checklist.pk)
-    item_records = _records(Item, checklist_id=checklist.pk)
-    action_records = _records(Mitigation, checklist_id=checklist.pk)
+    organisation_id = checklist.organisation_id
+    every = _records(Checklist, organisation_id, id=checklist.pk)
+    checklist_records = _current_life(every)
+    # Items and actions of an earlier checklist of the same organisation that had this id end before it.
+    since = {}
+    if len(every) != len(checklist_records):
+        start = checklist_records[0] if checklist_records else every[-1]
+        since = {"history_date__gte": start.history_date}
+    item_records = _records(Item, organisation_id, checklist_id=checklist.pk, **since)
+    action_records = _records(Mitigation, organisation_id, checklist_id=checklist.pk, **since)
     names = _Names(action_records)
     findings = {
         finding.pk: str(finding)
@@ -231,6 +263,8 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
     notes = []
     with transaction.atomic():
         current = Mitigation.objects.select_for_update().select_related("checklist").get(pk=mitigation.pk)
+        if record.id != current.pk or record.organisation_id != current.checklist.organisation_id:
+            raise ValueError("A version of another action cannot be restored onto this one.")
         if seen_version is not None and current.version != seen_version:
             raise StaleVersion
         for name in RESTORED_FIELDS:

@@ -167,6 +167,45 @@ class ChecklistQuerySet(models.QuerySet):
         return self.exclude(status=ChecklistStatus.ARCHIVED)
 
 
+class _FillOrganisation(models.Manager):
+    def bulk_create(self, objs, *args, **kwargs):
+        _fill_organisation(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+def _fill_organisation(records):
+    """Set each history record's organisation from its checklist (one query for all of them)."""
+    missing = [record for record in records if record.organisation_id is None]
+    if missing:
+        owners = dict(
+            Checklist.objects.filter(pk__in={r.checklist_id for r in missing}).values_list("pk", "organisation_id")
+        )
+        for record in missing:
+            record.organisation_id = owners.get(record.checklist_id)
+
+
+class OrganisationHistory(models.Model):
+    """What an item's or action's history record adds: the organisation it belonged to when recorded.
+
+    History rows outlive the rows they describe, so their ids can come back on someone else's new row;
+    timelines and restores read history by organisation as well as by id, so they never cross organisations.
+    Filled on every save and bulk insert of a history record, here rather than in a signal, so no path
+    that writes history can forget it."""
+
+    organisation = models.ForeignKey(
+        "peerplan.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+
+    objects = _FillOrganisation()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        _fill_organisation([self])
+        super().save(*args, **kwargs)
+
+
 class Checklist(models.Model):
     """An organisation's implementation plan for PSW roles in one service or setting."""
 
@@ -253,7 +292,7 @@ class Item(models.Model):
     evidence_reviewed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a planner last reviewed the evidence behind this item."
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[OrganisationHistory])
 
     objects = ItemQuerySet.as_manager()
 
@@ -368,7 +407,7 @@ class Mitigation(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[OrganisationHistory])
 
     objects = MitigationQuerySet.as_manager()
 

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 
 from peerplan import history, tracking
 from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organisation
@@ -102,9 +102,9 @@ def mitigation_restore(request, pk, history_id):
     mitigation, membership = load_mitigation(request, pk, need=MANAGE)
     if refused := only(request, "POST"):
         return refused
-    record = get_object_or_404(mitigation.history.all(), history_id=history_id)
-    if record.history_type == "-":
-        raise Http404("A deletion cannot be restored here.")
+    record = history.mitigation_record(mitigation, history_id)
+    if record is None:
+        raise Http404("No such version of this action (a deletion cannot be restored here).")
     try:
         seen_version = int(request.POST.get("version", ""))
     except ValueError:

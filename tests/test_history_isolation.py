@@ -1,0 +1,134 @@
+"""History never crosses organisations, whatever the ids (issue 12, defect 1).
+
+Organisation A deletes a checklist whose action and item have history; the site administrator backs up
+and restores (as the README tells them to try now and then). Organisation B's new checklist, item and
+action must neither get the ids A's history rows name, nor, should they share ids anyway (a database
+restored by an older PeerPlan), show or restore anything of A's."""
+
+import pytest
+from django.core.management import call_command
+
+from peerplan import planning
+from peerplan.models import Checklist, Item, Mitigation, MitigationStatus
+from tests.factories import item_for, make_checklist
+
+A_ACTION = "Secret plan of Northside: brief the ward about Ms Example"
+A_NOTE = "Northside's private note about ward 3"
+A_OWNER = "Dr Northside Outsider"
+
+
+def save_as(obj, user):
+    obj._history_user = user
+    obj.save()
+    return obj
+
+
+@pytest.fixture
+def deleted_in_a(org_a, owner):
+    """A's checklist with an item note and an action edited twice (so it has restorable versions),
+    then deleted. Returns the ids the deleted rows had."""
+    checklist = make_checklist(org_a, "Northside wards", owner)
+    item = item_for(checklist, "Role ambiguity")
+    item.note = A_NOTE
+    save_as(item, owner)
+    action = Mitigation(item=item, checklist=checklist, action=A_ACTION, owner_name=A_OWNER, notes=A_NOTE)
+    save_as(action, owner)
+    action.status = MitigationStatus.IN_PROGRESS
+    save_as(action, owner)
+    ids = {"checklist": checklist.pk, "item": item.pk, "mitigation": action.pk}
+    checklist._history_user = owner
+    checklist.delete()
+    return ids
+
+
+def backup_and_restore(tmp_path):
+    path = tmp_path / "backup.json"
+    call_command("backup", output=str(path), verbosity=0)
+    call_command("restore", str(path), interactive=False, verbosity=0)
+
+
+def b_plan(org_b, outsider):
+    checklist = planning.create_checklist_from_evidence(organisation=org_b, title="Southside plan", by=outsider)
+    item = item_for(checklist, "Role ambiguity")
+    item.note = "Southside's own note"
+    save_as(item, outsider)
+    action = Mitigation(item=item, checklist=checklist, action="Southside's own action")
+    save_as(action, outsider)
+    return checklist, item, action
+
+
+def test_after_a_restore_new_rows_never_get_an_id_that_a_history_row_names(deleted_in_a, org_b, outsider, tmp_path):
+    backup_and_restore(tmp_path)
+
+    checklist, item, action = b_plan(org_b, outsider)
+
+    assert checklist.pk > deleted_in_a["checklist"]
+    assert item.pk > deleted_in_a["item"]
+    assert action.pk > deleted_in_a["mitigation"]
+
+
+def test_after_a_restore_the_other_organisations_timelines_show_nothing_of_the_deleted_plan(
+    client, deleted_in_a, org_b, outsider, tmp_path
+):
+    backup_and_restore(tmp_path)
+    checklist, item, action = b_plan(org_b, outsider)
+    client.force_login(outsider)
+
+    for path in (
+        f"/app/checklists/{checklist.pk}/history/",
+        f"/app/mitigations/{action.pk}/history/",
+        f"/app/items/{item.pk}/",
+    ):
+        page = client.get(path).content.decode()
+        assert A_ACTION not in page and A_NOTE not in page and A_OWNER not in page, path
+        assert "Olive" not in page, path
+
+
+@pytest.fixture
+def b_reuses_a_ids(deleted_in_a, org_b, outsider):
+    """B's checklist, item and action with exactly the ids of A's deleted ones, as a database restored by
+    an older PeerPlan handed out."""
+    ids = deleted_in_a
+    checklist = Checklist.objects.create(
+        pk=ids["checklist"], organisation=org_b, title="Southside", created_by=outsider
+    )
+    other = make_checklist(org_b, "Southside items", outsider)
+    template = item_for(other, "Role ambiguity")
+    Item.objects.filter(pk=template.pk).update(id=ids["item"], checklist=checklist)
+    item = Item.objects.get(pk=ids["item"])
+    action = save_as(
+        Mitigation(pk=ids["mitigation"], item=item, checklist=checklist, action="Southside's action"), outsider
+    )
+    return checklist, item, action
+
+
+def test_a_timeline_reads_only_its_own_organisations_history_whatever_the_ids(client, b_reuses_a_ids, outsider):
+    checklist, item, action = b_reuses_a_ids
+    client.force_login(outsider)
+
+    for path in (
+        f"/app/checklists/{checklist.pk}/history/",
+        f"/app/mitigations/{action.pk}/history/",
+        f"/app/items/{item.pk}/",
+    ):
+        response = client.get(path)
+        page = response.content.decode()
+        assert response.status_code == 200, path
+        assert A_ACTION not in page and A_NOTE not in page and A_OWNER not in page, path
+    assert "Southside&#x27;s action" in client.get(f"/app/mitigations/{action.pk}/history/").content.decode()
+
+
+def test_a_manager_cannot_restore_another_organisations_version_whatever_the_ids(client, b_reuses_a_ids, outsider):
+    checklist, item, action = b_reuses_a_ids
+    foreign = Mitigation.history.filter(id=action.pk, action=A_ACTION).exclude(history_type="-")
+    assert foreign.exists()  # the ids really are shared
+    client.force_login(outsider)
+
+    for record in foreign:
+        response = client.post(
+            f"/app/mitigations/{action.pk}/restore/{record.history_id}/", {"version": action.version}
+        )
+        assert response.status_code == 404
+
+    action.refresh_from_db()
+    assert action.action == "Southside's action" and action.owner_name == ""
