@@ -52,12 +52,77 @@ def create_organisation(*, name, by):
     return organisation
 
 
+class NoLongerMember(PlanningRuleError):
+    """The person asking was removed from the organisation while their request was on its way."""
+
+
+def _lock_organisation(organisation_id):
+    """Lock the organisation's row: every change to its members and their roles takes this lock first,
+    so rules that count members ("always an owner") see the others' changes, never a stale count.
+    (On SQLite the IMMEDIATE transaction already holds the database's write lock.)"""
+    Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+
+
+def _current_membership(organisation_id, user):
+    """The requester's membership as it is now, inside the transaction: it may have changed or gone since
+    the page loaded it (another owner removed them a moment ago)."""
+    membership = Membership.objects.filter(organisation_id=organisation_id, user=user).first()
+    if membership is None:
+        raise NoLongerMember("You are no longer a member of this organisation, so nothing was changed.")
+    return membership
+
+
+def _target(membership):
+    target = Membership.objects.select_related("user").filter(pk=membership.pk).first()
+    if target is None:
+        raise PlanningRuleError(
+            f"{display_name(membership.user)} is no longer a member (someone removed them a moment ago); "
+            "nothing was changed."
+        )
+    return target
+
+
 def invite(*, organisation, email, role, by):
     """A single-use, expiring invitation; only an owner can invite another owner."""
-    by_membership = Membership.objects.get(organisation=organisation, user=by)
-    if role == Role.OWNER and not by_membership.is_owner:
-        raise PlanningRuleError("Only an owner can invite another owner.")
-    return Invitation.objects.create(organisation=organisation, email=email.strip().lower(), role=role, invited_by=by)
+    with transaction.atomic():
+        _lock_organisation(organisation.pk)
+        by_membership = _current_membership(organisation.pk, by)
+        if not by_membership.can_manage:
+            raise PlanningRuleError("Only owners and managers can invite people.")
+        if role == Role.OWNER and not by_membership.is_owner:
+            raise PlanningRuleError("Only an owner can invite another owner.")
+        return Invitation.objects.create(
+            organisation=organisation, email=email.strip().lower(), role=role, invited_by=by
+        )
+
+
+def invitation_problem(invitation, user=None, now=None, members=None):
+    """Why this invitation cannot be used (by `user`, when given), in words for the person holding the
+    link; None when it can. `members` ({user id: membership}) saves a query per invitation. Besides being unused and unexpired, the person who sent it must still have
+    the right to invite with its role, and it is for the one email address it was sent to."""
+    if invitation.accepted_at is not None:
+        return "This invitation has already been used. Ask for a new one if you still need it."
+    if not invitation.is_usable(now):
+        return "This invitation has expired. Ask the person who invited you for a new one."
+    if members is not None:  # {user id: membership} of the organisation, already loaded by the page
+        inviter = members.get(invitation.invited_by_id)
+    elif invitation.invited_by_id:
+        inviter = Membership.objects.filter(
+            organisation_id=invitation.organisation_id, user_id=invitation.invited_by_id
+        ).first()
+    else:
+        inviter = None
+    if inviter is None or not inviter.can_manage or (invitation.role == Role.OWNER and not inviter.is_owner):
+        return (
+            "This invitation is no longer valid: the person who sent it no longer has the right to invite "
+            "you with this role. Ask an owner or manager of the organisation for a new one."
+        )
+    if user is not None and (user.email or "").strip().lower() != invitation.email.strip().lower():
+        return (
+            "This invitation was sent to another email address. Sign in with the address it was sent to, "
+            "or sign out and sign up with the address this invitation was sent to."
+        )
+    return None
 
 
 def accept_invitation(*, token, user):
@@ -69,10 +134,10 @@ def accept_invitation(*, token, user):
         invitation = Invitation.objects.select_for_update().select_related("organisation").filter(token=token).first()
         if invitation is None:
             raise PlanningRuleError("This invitation link is not valid. Ask for a new one.")
-        if invitation.accepted_at is not None:
-            raise PlanningRuleError("This invitation has already been used. Ask for a new one if you still need it.")
-        if not invitation.is_usable():
-            raise PlanningRuleError("This invitation has expired. Ask the person who invited you for a new one.")
+        _lock_organisation(invitation.organisation_id)  # the inviter's rights are read as they are now
+        problem = invitation_problem(invitation, user)
+        if problem:
+            raise PlanningRuleError(problem)
         membership, created = Membership.objects.get_or_create(
             organisation=invitation.organisation, user=user, defaults={"role": invitation.role}
         )
@@ -91,10 +156,14 @@ def _owners_left_without(membership):
 
 
 def change_role(*, membership, role, by):
-    """Managers change roles; only owners make or unmake owners; the last owner keeps the role."""
+    """Managers change roles; only owners make or unmake owners; the last owner keeps the role.
+
+    The organisation's row is locked before anything is read, so two owners demoting each other at
+    once are served one after the other: the second sees the first's change and is refused."""
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().get(pk=membership.pk)
-        by_membership = Membership.objects.get(organisation_id=membership.organisation_id, user=by)
+        _lock_organisation(membership.organisation_id)
+        by_membership = _current_membership(membership.organisation_id, by)
+        membership = _target(membership)
         if not by_membership.can_manage:
             raise PlanningRuleError("Only owners and managers can change roles.")
         if role not in Role.values:
@@ -111,10 +180,11 @@ def change_role(*, membership, role, by):
 
 
 def remove_member(*, membership, by):
-    """Take a person out of the organisation; the last owner cannot be removed."""
+    """Take a person out of the organisation; the last owner cannot be removed (locked as change_role)."""
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
-        by_membership = Membership.objects.get(organisation_id=membership.organisation_id, user=by)
+        _lock_organisation(membership.organisation_id)
+        by_membership = _current_membership(membership.organisation_id, by)
+        membership = _target(membership)
         if not by_membership.can_manage:
             raise PlanningRuleError("Only owners and managers can remove members.")
         if membership.role == Role.OWNER and not by_membership.is_owner:

@@ -62,11 +62,14 @@ def organisation(request, slug):
 
 def _members_page(request, organisation, membership, invite_form=None, status=200):
     members = list(organisation.memberships.select_related("user").order_by("user__first_name", "user__email"))
-    invitations = (
+    invitations = list(
         organisation.invitations.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
         .select_related("invited_by")
         .order_by("-created_at")
     )
+    by_user = {member.user_id: member for member in members}
+    for invitation in invitations:
+        invitation.problem = planning.invitation_problem(invitation, members=by_user)
     if invite_form is None and membership.can_manage:
         invite_form = InvitationForm(can_invite_owner=membership.is_owner)
     role_choices = Role.choices if membership.is_owner else [c for c in Role.choices if c[0] != Role.OWNER]
@@ -85,6 +88,17 @@ def _members_page(request, organisation, membership, invite_form=None, status=20
             "paused": planning.paused_sign_ins([m.user for m in members]) if membership.can_manage else set(),
         },
         status=status,
+    )
+
+
+def no_longer_member(request, organisation, error):
+    """The loser of a race (another owner removed this person while their request was on its way): a
+    clear page, 409 Conflict, rather than the members page they may no longer see."""
+    return render(
+        request,
+        "peerplan/no_longer_member.html",
+        {"organisation_name": organisation.name, "problem": error},
+        status=409,
     )
 
 
@@ -115,6 +129,8 @@ def member_invite(request, slug):
             role=form.cleaned_data["role"],
             by=request.user,
         )
+    except planning.NoLongerMember as error:
+        return no_longer_member(request, organisation, error)
     except planning.PlanningRuleError as error:
         form.add_error("role", str(error))
         return _members_page(request, organisation, membership, invite_form=form, status=400)
@@ -144,6 +160,8 @@ def member_role(request, slug, pk):
     role = request.POST.get("role", "")
     try:
         planning.change_role(membership=target, role=role, by=request.user)
+    except planning.NoLongerMember as error:
+        return no_longer_member(request, organisation, error)
     except planning.PlanningRuleError as error:
         messages.error(request, str(error))
     else:
@@ -176,6 +194,8 @@ def member_remove(request, slug, pk):
     if request.method == "POST":
         try:
             planning.remove_member(membership=target, by=request.user)
+        except planning.NoLongerMember as error:
+            return no_longer_member(request, organisation, error)
         except planning.PlanningRuleError as error:
             messages.error(request, str(error))
             return redirect("peerplan:members", slug=organisation.slug)
@@ -206,15 +226,15 @@ def invitation_accept(request, token):
     invitation = Invitation.objects.select_related("organisation", "invited_by").filter(token=token).first()
     if refused := only(request, "GET", "HEAD", "POST"):
         return refused
-    problem = None
     if invitation is None:
         problem = "This invitation link is not valid. It may have been revoked. Ask for a new one."
-    elif invitation.accepted_at is not None:
-        problem = "This invitation has already been used. Ask for a new one if you still need it."
-    elif not invitation.is_usable():
-        problem = "This invitation has expired. Ask the person who invited you for a new one."
+    else:
+        problem = planning.invitation_problem(invitation)
     if problem:
         return render(request, "peerplan/invitation_accept.html", {"problem": problem}, status=410)
+    # Bound to the address it was sent to: a forwarded link lets nobody else in.
+    if request.user.is_authenticated and (problem := planning.invitation_problem(invitation, request.user)):
+        return render(request, "peerplan/invitation_accept.html", {"problem": problem}, status=403)
 
     already = (
         request.user.is_authenticated
