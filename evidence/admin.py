@@ -9,9 +9,10 @@ from simple_history.admin import SimpleHistoryAdmin
 from evidence.cache import evidence_changed
 from evidence.curation import FINDING_CONTENT, PERSPECTIVE_CONTENT, changes_content, mark_findings_changed
 from evidence.models import Category, Finding, Perspective, Reference, Source, Theme
+from peerplan.admin import CountsOnlyForOrganisationData
 
 
-class EvidenceAdmin(SimpleHistoryAdmin):
+class EvidenceAdmin(CountsOnlyForOrganisationData, SimpleHistoryAdmin):
     """Base for every evidence admin: changes are kept in the history and reach the public pages at once."""
 
     def save_model(self, request, obj, form, change):

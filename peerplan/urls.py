@@ -71,3 +71,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("app/", include((planning_patterns, "peerplan"))),
 ]
+
+# A database outage is a 503 page, not a 500 (see the view).
+handler500 = "peerplan.views.home.server_error"

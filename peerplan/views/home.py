@@ -1,9 +1,13 @@
-"""The landing page and the health check."""
+"""The landing page, the health check and the server error page."""
+
+import sys
 
 from django.conf import settings
-from django.db import connection
-from django.http import JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 
@@ -42,3 +46,15 @@ def locked_out(request, original_response=None, credentials=None):
         {"cooloff_time": wait},
         status=settings.AXES_HTTP_RESPONSE_CODE,
     )
+
+
+def server_error(request):
+    """handler500. A database that cannot be reached (stopped, restarting, network gone) is not a bug in
+    PeerPlan: the person gets a 503 "try again in a minute" page, as /healthz answers 503, and the next
+    request reconnects by itself (connection health checks) once the database is back. Rendered without
+    the request's context: the context processors would ask the unreachable database who is signed in."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = "60"
+        return response
+    return defaults.server_error(request)
