@@ -246,6 +246,12 @@ def axes_client_ip(request):
 
 AXES_CLIENT_IP_CALLABLE = axes_client_ip
 
+# Sign-up, password reset and invitations: at most N per hour per client address (the same address the
+# lock-out counts) and per email address or account. Counted in the shared cache (peerplan/ratelimit.py).
+RATE_LIMIT_SIGNUPS = env_int("RATE_LIMIT_SIGNUPS_PER_HOUR", 10)
+RATE_LIMIT_PASSWORD_RESETS = env_int("RATE_LIMIT_PASSWORD_RESETS_PER_HOUR", 5)
+RATE_LIMIT_INVITATIONS = env_int("RATE_LIMIT_INVITATIONS_PER_HOUR", 30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

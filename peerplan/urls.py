@@ -67,6 +67,7 @@ urlpatterns = [
     # Before Django's auth URLs: sign in by email, and sign up.
     path("accounts/login/", accounts.sign_in, name="login"),
     path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/password_reset/", accounts.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("app/", include((planning_patterns, "peerplan"))),

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from peerplan import planning
+from peerplan import planning, ratelimit
 from peerplan.access import MANAGE, READ, load_organisation
 from peerplan.forms import InvitationForm, OrganisationForm
 from peerplan.models import (
@@ -119,6 +119,13 @@ def member_invite(request, slug):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     if refused := only(request, "POST"):
         return refused
+    if wait := ratelimit.wait_seconds(
+        "invitation",
+        ratelimit.Limit(settings.RATE_LIMIT_INVITATIONS, 3600),
+        account=request.user.pk,
+        address=ratelimit.client_address(request),
+    ):
+        return ratelimit.too_many(request, wait)
     form = InvitationForm(request.POST, can_invite_owner=membership.is_owner)
     if not form.is_valid():
         return _members_page(request, organisation, membership, invite_form=form, status=400)
