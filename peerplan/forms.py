@@ -108,13 +108,9 @@ class SignUpForm(CrispyMixin, forms.Form):
         plain_messages(self)
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        users = get_user_model().objects
-        if users.filter(email__iexact=email).exists() or users.filter(username__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Sign in, or reset the password if you have forgotten it."
-            )
-        return email
+        # Whether the address already has an account is not said here (see views/accounts.py): that
+        # person is told by email instead.
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
         cleaned = super().clean()
@@ -131,12 +127,13 @@ class SignUpForm(CrispyMixin, forms.Form):
                 self.add_error("password1", error)
         return cleaned
 
-    def save(self):
+    def save(self, is_active=True):
         return get_user_model().objects.create_user(
             username=self.cleaned_data["email"],
             email=self.cleaned_data["email"],
             password=self.cleaned_data["password1"],
             first_name=self.cleaned_data["name"].strip(),
+            is_active=is_active,
         )
 
 
