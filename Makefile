@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres ci install migrate lint format check bench clean
+.PHONY: run test test-postgres ci install migrate lint format check bench clean api-fuzz
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ PG_PORT ?= 5439
 test-postgres: install
 	bash -c 'set -e; export PG_PORT=$(PG_PORT); source .ci/postgres.sh; trap pg_stop EXIT; pg_start; \
 	  echo "DATABASE_URL=$$DATABASE_URL"; $(PY) -m pytest $(PYTEST_ARGS)'
+
+# Schemathesis against the live API with many more examples per operation than the normal suite's 15
+# (tests/test_api_fuzz.py): `make api-fuzz API_FUZZ_EXAMPLES=1000 API_FUZZ_SEED=7` for another run.
+API_FUZZ_EXAMPLES ?= 200
+api-fuzz: install
+	API_FUZZ_EXAMPLES=$(API_FUZZ_EXAMPLES) $(PY) -m pytest tests/test_api_fuzz.py $(PYTEST_ARGS)
 
 # What CI runs: checks, then the suite on SQLite and on PostgreSQL.
 ci:

@@ -76,8 +76,12 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "evidence",
     "peerplan",
+    "peerplan.api",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +223,46 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
         "object-src": ["'none'"],
     }
+}
+
+# The API (peerplan/api/): personal access tokens only, JSON only, rate-limited per token (and per client
+# address for the public evidence) in the shared cache. See README, "The API".
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["peerplan.api.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["peerplan.api.permissions.HasToken"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "peerplan.api.throttling.TokenRateThrottle",
+        "peerplan.api.throttling.AddressRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("API_RATE_PER_TOKEN", "600/minute"),
+        "address": os.environ.get("API_RATE_PER_ADDRESS", "120/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "peerplan.api.errors.exception_handler",
+    # No OPTIONS metadata: every endpoint is described by the schema instead.
+    "DEFAULT_METADATA_CLASS": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PeerPlan API",
+    "DESCRIPTION": "Checklists, items and mitigations of the organisation a personal access token belongs to, "
+    "its dashboard's figures, and the published evidence. Send the token as `Authorization: Bearer pp_…`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "MitigationStatusEnum": "peerplan.models.MitigationStatus",
+        "ChecklistStatusEnum": "peerplan.models.ChecklistStatus",
+        "PriorityEnum": "peerplan.models.Priority",
+        "RoleEnum": "peerplan.models.Role",
+    },
 }
 
 # Sign-in rate limit: per account and, separately, per address.

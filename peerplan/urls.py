@@ -73,6 +73,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("app/", include((planning_patterns, "peerplan"))),
+    path("api/", include("peerplan.api.urls")),
+    path("app/tokens/", include("peerplan.api.pages")),
 ]
 
 # A database outage is a 503 page, not a 500 (see the view).

@@ -1,0 +1,338 @@
+"""What the API reads and writes. Reading: plain serializers over the models the pages show. Writing:
+these check only the JSON types; the rules and their messages are the pages' forms (see writes.py)."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from evidence.cache import finding_facts
+from evidence.models import StakeholderGroup
+from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role
+from peerplan.tracking import person_name
+
+
+def form_checked_text(max_length, **kwargs):
+    """Text whose length the page's form checks, with the page's message; the schema states the limit so that
+    clients (and Schemathesis) know it, but this field does not check it first with a message of its own."""
+    field_class = extend_schema_field({"type": "string", "maxLength": max_length})(
+        type(f"TextUpTo{max_length}", (serializers.CharField,), {})
+    )
+    return field_class(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
+
+
+# Error shape (errors.py) ---------------------------------------------------------------------------
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True, help_text="The field the problem is about; null for the whole.")
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = FieldErrorSerializer(many=True)
+
+
+def paginated(serializer_class):
+    """The schema of one page of a list: how many in all, links to the pages around it, and the results."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    return type(
+        f"Paginated{name}ListSerializer",
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(help_text="How many in all."),
+            "next": serializers.URLField(allow_null=True, help_text="The next page, or null."),
+            "previous": serializers.URLField(allow_null=True, help_text="The previous page, or null."),
+            "results": serializer_class(many=True),
+        },
+    )
+
+
+# People and organisations --------------------------------------------------------------------------
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return person_name(user)
+
+
+class MemberSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="user_id", help_text="The person's id: what `owner` takes.")
+    name = serializers.SerializerMethodField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    def get_name(self, membership) -> str:
+        return person_name(membership.user)
+
+
+class OrganisationSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices, help_text="The token's person's current role.")
+    token_access = serializers.ChoiceField(choices=[("read", "Read only"), ("write", "Read and write")])
+
+
+# Checklists ----------------------------------------------------------------------------------------
+
+
+class CoverageSerializer(serializers.Serializer):
+    covered = serializers.IntegerField(help_text="Applicable challenges with at least one action not dropped.")
+    applicable = serializers.IntegerField()
+    percent = serializers.IntegerField(help_text="Whole percent, rounded down.")
+
+
+class ChecklistSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    organisation = serializers.SlugField(source="organisation.slug")
+    title = serializers.CharField()
+    service = serializers.CharField()
+    description = serializers.CharField()
+    status = serializers.ChoiceField(choices=ChecklistStatus.choices)
+    review_date = serializers.DateField(allow_null=True)
+    coverage = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(CoverageSerializer)
+    def get_coverage(self, checklist):
+        coverage = self.context["coverage"][checklist.pk]
+        return CoverageSerializer(coverage).data
+
+
+# Items ---------------------------------------------------------------------------------------------
+
+
+class ThemeRefSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+    category = serializers.CharField(source="category.name")
+
+
+class FindingRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    theme = ThemeRefSerializer()
+    valence = serializers.ChoiceField(choices=[("challenge", "Challenge"), ("benefit", "Benefit")])
+    reference_numbers = serializers.SerializerMethodField(
+        help_text="Every review the finding cites (its own references and its perspectives'), as numbered in Table 6."
+    )
+    stakeholder_groups = serializers.SerializerMethodField(
+        help_text="The groups that reported it, including those named inside mixed samples."
+    )
+
+    def _facts(self):
+        # The evidence facts of every finding, read once per answer from the shared cache (views pass them).
+        facts = self.context.get("facts")
+        return facts if facts is not None else finding_facts()
+
+    def get_reference_numbers(self, finding) -> list[int]:
+        return list(self._facts()[finding.pk].reference_numbers)
+
+    def get_stakeholder_groups(self, finding) -> list[str]:
+        groups = self._facts()[finding.pk].groups
+        return [group for group in StakeholderGroup.values if group in groups]
+
+
+class ItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    checklist = serializers.IntegerField(source="checklist_id")
+    finding = FindingRefSerializer()
+    applies = serializers.BooleanField(
+        help_text="Challenges: it applies to this service. Benefits: an outcome the service means to realise."
+    )
+    not_applicable_reason = serializers.CharField()
+    rereview_on = serializers.DateField(allow_null=True)
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    note = serializers.CharField()
+    evidence_reviewed_at = serializers.DateTimeField(allow_null=True)
+    mitigation_count = serializers.IntegerField()
+    etag = serializers.CharField(help_text="Send it back as If-Match to change the decision.")
+
+
+class ItemDecisionSerializer(serializers.Serializer):
+    """The decision fields a PATCH may send; any left out keep their value."""
+
+    applies = serializers.BooleanField(required=False)
+    not_applicable_reason = form_checked_text(2000, help_text="Needed when a challenge does not apply.")
+    rereview_on = serializers.DateField(required=False, allow_null=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    note = form_checked_text(4000)
+
+
+# Mitigations ---------------------------------------------------------------------------------------
+
+
+class PhaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ChallengeRefSerializer(serializers.Serializer):
+    item = serializers.IntegerField(source="pk")
+    theme = serializers.CharField(source="finding.theme.name")
+    theme_slug = serializers.SlugField(source="finding.theme.slug")
+    valence = serializers.CharField(source="finding.valence")
+
+
+def addressed_items(mitigation):
+    """The items (challenges) a mitigation addresses, as a list: a mitigation that addresses many items
+    lists them all (prefetched as `items`), one on a single item lists that one."""
+    items = getattr(mitigation, "items", None)
+    if items is not None and hasattr(items, "all"):
+        return list(items.all())
+    return [mitigation.item]
+
+
+class MitigationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    checklist = serializers.IntegerField(source="checklist_id")
+    challenges = serializers.SerializerMethodField(help_text="The items (challenges or benefits) it addresses.")
+    action = serializers.CharField(help_text="What will be done.")
+    owner = PersonSerializer(allow_null=True, help_text="A member who owns it.")
+    owner_name = serializers.CharField(help_text="Or a named person outside the organisation.")
+    due_date = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(choices=MitigationStatus.choices)
+    phase = PhaseSerializer(allow_null=True)
+    notes = serializers.CharField()
+    co_produced = serializers.BooleanField()
+    lived_experience_led = serializers.BooleanField()
+    suggestion = serializers.IntegerField(source="suggestion_id", allow_null=True)
+    is_overdue = serializers.SerializerMethodField()
+    version = serializers.IntegerField(help_text="Goes up by one with every save.")
+    etag = serializers.SerializerMethodField(help_text="Send it back as If-Match to change the mitigation.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(ChallengeRefSerializer(many=True))
+    def get_challenges(self, mitigation):
+        return ChallengeRefSerializer(addressed_items(mitigation), many=True).data
+
+    def get_is_overdue(self, mitigation) -> bool:
+        return mitigation.is_overdue(self.context["today"])
+
+    def get_etag(self, mitigation) -> str:
+        from peerplan.api.writes import mitigation_etag
+
+        return mitigation_etag(mitigation)
+
+
+class MitigationWriteSerializer(serializers.Serializer):
+    """What a mitigation's create or PATCH may send. Create needs `action`; a PATCH sends what changes."""
+
+    action = form_checked_text(2000, help_text="What will be done (needed to create one).")
+    owner = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The id of a member of the organisation, or null."
+    )
+    owner_name = form_checked_text(200, help_text="Or a named person outside the organisation.")
+    due_date = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=MitigationStatus.choices, required=False)
+    phase = serializers.IntegerField(required=False, allow_null=True, help_text="An implementation phase's id.")
+    notes = form_checked_text(4000)
+    co_produced = serializers.BooleanField(required=False)
+    lived_experience_led = serializers.BooleanField(required=False)
+    version = serializers.IntegerField(
+        required=False, help_text="The version you read: instead of If-Match, for clients that cannot set headers."
+    )
+
+
+class ConflictSerializer(ErrorSerializer):
+    current = serializers.DictField(help_text="The object as it is saved now, with its new etag.")
+
+
+# Dashboard -----------------------------------------------------------------------------------------
+
+
+class ProgressSerializer(serializers.Serializer):
+    planned = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    done = serializers.IntegerField()
+    blocked = serializers.IntegerField()
+    dropped = serializers.IntegerField()
+    total = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class ChecklistSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    progress = ProgressSerializer()
+    coverage = CoverageSerializer()
+
+
+class ActionListSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many in all.")
+    actions = MitigationSerializer(many=True, help_text="The first ten, soonest due first.")
+
+
+class PastReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    review_date = serializers.DateField()
+
+
+class RereviewSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    checklist = serializers.IntegerField()
+    theme = serializers.CharField()
+    rereview_on = serializers.DateField()
+
+
+class GridCellSerializer(serializers.Serializer):
+    checklist = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=["covered", "partly", "open", "not-applicable"])
+    covered = serializers.IntegerField()
+    applicable = serializers.IntegerField()
+
+
+class GridRowSerializer(serializers.Serializer):
+    theme = serializers.CharField()
+    theme_slug = serializers.SlugField()
+    cells = GridCellSerializer(many=True)
+
+
+class DashboardSerializer(serializers.Serializer):
+    today = serializers.DateField()
+    checklists = ChecklistSummarySerializer(many=True, help_text="Active checklists.")
+    overdue = ActionListSerializer()
+    due_soon = ActionListSerializer()
+    blocked = ActionListSerializer()
+    past_review = PastReviewSerializer(many=True)
+    rereview_due = RereviewSerializer(many=True)
+    coverage_grid = GridRowSerializer(many=True)
+
+
+# Evidence (public) ---------------------------------------------------------------------------------
+
+
+class PerspectiveSerializer(serializers.Serializer):
+    group = serializers.CharField()
+    summary = serializers.CharField(help_text="Exactly as published.")
+    stakeholders = serializers.ListField(child=serializers.CharField())
+    reference_numbers = serializers.ListField(child=serializers.IntegerField())
+
+
+class FindingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    valence = serializers.ChoiceField(choices=[("challenge", "Challenge"), ("benefit", "Benefit"), ("", "None given")])
+    reference_numbers = serializers.ListField(child=serializers.IntegerField())
+    perspectives = PerspectiveSerializer(many=True)
+
+
+class ThemeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+    category = serializers.CharField()
+    findings = FindingSerializer(many=True)
+
+
+class SourceSerializer(serializers.Serializer):
+    citation = serializers.CharField()
+    doi = serializers.CharField()
+    table = serializers.CharField()
+    caveat = serializers.CharField()
+
+
+class EvidenceSerializer(serializers.Serializer):
+    source = SourceSerializer(allow_null=True)
+    themes = ThemeSerializer(many=True)

@@ -1,0 +1,463 @@
+"""API endpoints: thin functions that load through the scoped loaders (scope.py), read with the same
+querysets as the pages, and change data through writes.py (the pages' forms and operations)."""
+
+from django.db.models import Count, prefetch_related_objects
+from django.shortcuts import get_object_or_404
+from django.views.decorators.cache import never_cache
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from evidence.cache import finding_facts
+from evidence.models import Source, Theme
+from peerplan import tracking
+from peerplan.access import EDIT
+from peerplan.api import scope, writes
+from peerplan.api.authentication import TokenAuthentication
+from peerplan.api.errors import NOT_FOUND, bad_input, form_errors
+from peerplan.api.permissions import HasToken
+from peerplan.api.serializers import (
+    ChecklistSerializer,
+    ConflictSerializer,
+    DashboardSerializer,
+    ErrorSerializer,
+    EvidenceSerializer,
+    ItemDecisionSerializer,
+    ItemSerializer,
+    MemberSerializer,
+    MitigationSerializer,
+    MitigationWriteSerializer,
+    OrganisationSerializer,
+    ThemeSerializer,
+    paginated,
+)
+from peerplan.models import Checklist, ChecklistStatus, Item, Mitigation, MitigationStatus, coverage_by_checklist
+
+
+class Pages(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, "Bad input: each problem with its field."),
+    401: OpenApiResponse(ErrorSerializer, "No token, or a token that is unknown, revoked or expired."),
+    403: OpenApiResponse(ErrorSerializer, "The token may see this but not change it."),
+    404: OpenApiResponse(ErrorSerializer, "Not there, or not visible to this token."),
+    429: OpenApiResponse(ErrorSerializer, "Too many requests: wait for the seconds in Retry-After."),
+}
+READ_ERRORS = {code: ERRORS[code] for code in (400, 401, 404, 429)}
+WRITE_ERRORS = {
+    **ERRORS,
+    412: OpenApiResponse(ConflictSerializer, "Someone saved since you read it: `current` is what is saved now."),
+    428: OpenApiResponse(ErrorSerializer, "If-Match is missing."),
+}
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The etag you read (required to change)."
+)
+
+
+def token_view(methods):
+    """An endpoint that needs a token."""
+
+    def decorate(function):
+        function = permission_classes([HasToken])(function)
+        # An organisation's plans are private: no shared cache or browser keeps them.
+        return never_cache(api_view(methods)(function))
+
+    return decorate
+
+
+def _paginated(request, queryset, serializer_class, context):
+    paginator = Pages()
+    page = paginator.paginate_queryset(queryset, request)
+    return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
+
+
+# Organisations -----------------------------------------------------------------------------------
+
+
+def _organisation_data(request, organisation, membership):
+    return OrganisationSerializer(
+        {
+            "slug": organisation.slug,
+            "name": organisation.name,
+            "role": membership.role,
+            "token_access": request.auth.access,
+        }
+    ).data
+
+
+@extend_schema(
+    summary="The organisations this token may see",
+    description="A token belongs to one organisation, so this lists that one while its person is a member.",
+    responses={200: OrganisationSerializer(many=True), **READ_ERRORS},
+)
+@token_view(["GET"])
+def organisations(request):
+    from peerplan.models import Membership
+
+    memberships = Membership.objects.filter(user=request.user, organisation_id=request.auth.organisation_id)
+    return Response(
+        [_organisation_data(request, m.organisation, m) for m in memberships.select_related("organisation")]
+    )
+
+
+@extend_schema(summary="One organisation", responses={200: OrganisationSerializer, **READ_ERRORS})
+@token_view(["GET"])
+def organisation(request, slug):
+    organisation, membership = scope.load_organisation(request, slug)
+    return Response(_organisation_data(request, organisation, membership))
+
+
+@extend_schema(
+    summary="The organisation's members",
+    description="Their ids are what a mitigation's `owner` takes.",
+    responses={200: MemberSerializer(many=True), **READ_ERRORS},
+)
+@token_view(["GET"])
+def members(request, slug):
+    organisation, _ = scope.load_organisation(request, slug)
+    memberships = organisation.memberships.select_related("user").order_by("user__first_name", "user__email", "pk")
+    return Response(MemberSerializer(memberships, many=True).data)
+
+
+@extend_schema(
+    summary="The dashboard's figures",
+    description="Progress and coverage of each active checklist, overdue, due-soon and blocked actions (the "
+    "first ten of each with the full count), checklists past their review date, decisions due for re-review, "
+    "and the coverage grid of challenge themes against checklists.",
+    responses={200: DashboardSerializer, **READ_ERRORS},
+)
+@token_view(["GET"])
+def dashboard(request, slug):
+    organisation, _ = scope.load_organisation(request, slug)
+    today = tracking.today()
+    figures = tracking.dashboard(organisation, today)
+    checklists = figures["grid_checklists"]
+
+    def progress(p):
+        return {**{s: p.count(s) for s in MitigationStatus.values}, "total": p.total, "overdue": p.overdue}
+
+    def actions(action_list):
+        return {"count": action_list.count, "actions": action_list.actions}
+
+    # The dashboard's lists do not show phases; the API does (one query for all three lists).
+    prefetch_related_objects(
+        [*figures["overdue"].actions, *figures["due_soon"].actions, *figures["blocked"].actions], "phase"
+    )
+
+    data = {
+        "today": today,
+        "checklists": [
+            {"id": s.checklist.pk, "title": s.checklist.title, "progress": progress(s.progress), "coverage": s.coverage}
+            for s in figures["summaries"]
+        ],
+        "overdue": actions(figures["overdue"]),
+        "due_soon": actions(figures["due_soon"]),
+        "blocked": actions(figures["blocked"]),
+        "past_review": figures["past_review"],
+        "rereview_due": [
+            {
+                "item": item.pk,
+                "checklist": item.checklist_id,
+                "theme": item.finding.theme.name,
+                "rereview_on": item.rereview_on,
+            }
+            for item in figures["rereview_due"]
+        ],
+        "coverage_grid": [
+            {
+                "theme": row.theme_name,
+                "theme_slug": row.theme_slug,
+                "cells": [
+                    {"checklist": c.pk, "state": cell.state, "covered": cell.covered, "applicable": cell.applicable}
+                    for c, cell in zip(checklists, row.cells, strict=True)
+                ],
+            }
+            for row in figures["grid"]
+        ],
+    }
+    return Response(DashboardSerializer(data, context={"today": today}).data)
+
+
+# Checklists and items ----------------------------------------------------------------------------
+
+
+@extend_schema(
+    summary="The organisation's checklists",
+    parameters=[
+        OpenApiParameter("status", OpenApiTypes.STR, enum=ChecklistStatus.values, description="Only this status.")
+    ],
+    responses={200: paginated(ChecklistSerializer), **READ_ERRORS},
+)
+@token_view(["GET"])
+def checklists(request, slug):
+    organisation, _ = scope.load_organisation(request, slug)
+    queryset = (
+        Checklist.objects.filter(organisation=organisation).select_related("organisation").order_by("title", "pk")
+    )
+    wanted = request.query_params.get("status")
+    if wanted is not None:
+        if wanted not in ChecklistStatus.values:
+            raise bad_input([{"field": "status", "message": "Choose draft, active or archived."}])
+        queryset = queryset.filter(status=wanted)
+    paginator = Pages()
+    page = paginator.paginate_queryset(queryset, request)
+    context = {"coverage": coverage_by_checklist([c.pk for c in page])}
+    return paginator.get_paginated_response(ChecklistSerializer(page, many=True, context=context).data)
+
+
+@extend_schema(summary="One checklist, with its coverage", responses={200: ChecklistSerializer, **READ_ERRORS})
+@token_view(["GET"])
+def checklist(request, pk):
+    checklist, _ = scope.load_checklist(request, pk)
+    return Response(ChecklistSerializer(checklist, context={"coverage": {checklist.pk: checklist.coverage()}}).data)
+
+
+def _items():
+    # Published order, spelled out: Meta.ordering does not apply to a query with GROUP BY (the count).
+    return (
+        Item.objects.select_related("finding__theme__category")
+        .annotate(mitigation_count=Count("mitigations"))
+        .order_by(*Item._meta.ordering, "pk")
+    )
+
+
+def _item_data(item):
+    if not hasattr(item, "mitigation_count"):
+        item.mitigation_count = item.mitigations.count()
+    item.etag = writes.item_etag(item)
+    return ItemSerializer(item, context={"facts": finding_facts()}).data
+
+
+@extend_schema(
+    summary="A checklist's items, with their decisions and evidence references",
+    parameters=[
+        OpenApiParameter(
+            "valence", OpenApiTypes.STR, enum=["challenge", "benefit"], description="Only challenges or benefits."
+        )
+    ],
+    responses={200: paginated(ItemSerializer), **READ_ERRORS},
+)
+@token_view(["GET"])
+def checklist_items(request, pk):
+    checklist, _ = scope.load_checklist(request, pk)
+    queryset = _items().filter(checklist=checklist)
+    valence = request.query_params.get("valence")
+    if valence is not None:
+        if valence not in ("challenge", "benefit"):
+            raise bad_input([{"field": "valence", "message": "Choose challenge or benefit."}])
+        queryset = queryset.filter(finding__valence=valence)
+    paginator = Pages()
+    page = paginator.paginate_queryset(queryset, request)
+    for item in page:
+        item.etag = writes.item_etag(item)
+    data = ItemSerializer(page, many=True, context={"facts": finding_facts()}).data
+    return paginator.get_paginated_response(data)
+
+
+@extend_schema(
+    methods=["GET"],
+    summary="One item, with its decision and evidence references",
+    responses={200: ItemSerializer, **READ_ERRORS},
+)
+@extend_schema(
+    methods=["PATCH"],
+    summary="Record a decision on an item",
+    description="The same rules and messages as the item page: a challenge that does not apply needs a reason, "
+    "and comes up for re-review a year on unless `rereview_on` says otherwise. Send the item's etag as "
+    "If-Match; a stale one gets 412 with what is saved now.",
+    parameters=[IF_MATCH],
+    request=ItemDecisionSerializer,
+    responses={200: ItemSerializer, **WRITE_ERRORS},
+)
+@token_view(["GET", "PATCH"])
+def item(request, pk):
+    if request.method == "GET":
+        item, _ = scope.load_item(request, pk, queryset=_items())
+        return _with_etag(Response(_item_data(item)), item.etag)
+    item, _ = scope.load_item(request, pk, need=EDIT)
+    sent = _valid(ItemDecisionSerializer, request.data, partial=True)
+    writes.decide_item(item=item, sent=sent, tags=writes.if_match(request), current_state=_item_data)
+    item = _items().get(pk=item.pk)
+    return _with_etag(Response(_item_data(item)), item.etag)
+
+
+# Mitigations -------------------------------------------------------------------------------------
+
+
+def _mitigations():
+    return Mitigation.objects.select_related("owner", "phase", "item__finding__theme").order_by("due_date", "pk")
+
+
+def _mitigation_data(mitigation):
+    return MitigationSerializer(mitigation, context={"today": tracking.today()}).data
+
+
+def _with_etag(response, etag):
+    response["ETag"] = etag
+    return response
+
+
+def _valid(serializer_class, data, partial=False):
+    if not isinstance(data, dict):
+        raise bad_input([{"field": None, "message": "Send a JSON object."}])
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+@extend_schema(
+    methods=["GET"],
+    summary="The organisation's actions (mitigations), filtered like the action list",
+    parameters=[
+        OpenApiParameter("checklist", OpenApiTypes.INT, description="A checklist's id."),
+        OpenApiParameter("owner", OpenApiTypes.INT, description="A member's id."),
+        OpenApiParameter(
+            "status",
+            OpenApiTypes.STR,
+            enum=MitigationStatus.values,
+            many=True,
+            explode=True,
+            description="One or more statuses (repeat the parameter).",
+        ),
+        OpenApiParameter("theme", OpenApiTypes.INT, description="A challenge theme's id."),
+        OpenApiParameter("due_after", OpenApiTypes.DATE, description="Due on or after (YYYY-MM-DD)."),
+        OpenApiParameter("due_before", OpenApiTypes.DATE, description="Due on or before (YYYY-MM-DD)."),
+    ],
+    responses={200: paginated(MitigationSerializer), **READ_ERRORS},
+)
+@token_view(["GET"])
+def mitigations(request, slug):
+    organisation, _ = scope.load_organisation(request, slug)
+    form = tracking.ActionFilterForm(request.query_params, organisation=organisation)
+    if not form.is_valid():
+        raise bad_input(form_errors(form))
+    queryset = tracking.filter_actions(Mitigation.objects.in_organisation(organisation), form.cleaned_data)
+    listing = queryset.select_related("owner", "phase", "item__finding__theme").soonest_due_first()
+    return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
+
+
+@extend_schema(
+    summary="Add a mitigation to an item",
+    description="The same fields, rules and messages as the page's mitigation form.",
+    request=MitigationWriteSerializer,
+    responses={201: MitigationSerializer, **ERRORS},
+)
+@token_view(["POST"])
+def item_mitigations(request, pk):
+    item, _ = scope.load_item(request, pk, need=EDIT)
+    sent = _valid(MitigationWriteSerializer, request.data)
+    mitigation = writes.create_mitigation(item=item, sent=sent, by=request.user)
+    mitigation = _mitigations().get(pk=mitigation.pk)
+    return _with_etag(
+        Response(_mitigation_data(mitigation), status=status.HTTP_201_CREATED), writes.mitigation_etag(mitigation)
+    )
+
+
+@extend_schema(methods=["GET"], summary="One mitigation", responses={200: MitigationSerializer, **READ_ERRORS})
+@extend_schema(
+    methods=["PATCH"],
+    summary="Change a mitigation",
+    description="Send only what changes (status, owner, due date, notes, ...). The same rules and messages as "
+    "the page's form. Send the etag you read as If-Match; if someone saved since, nothing changes and the "
+    "answer is 412 with what is saved now.",
+    parameters=[IF_MATCH],
+    request=MitigationWriteSerializer,
+    responses={200: MitigationSerializer, **WRITE_ERRORS},
+)
+@token_view(["GET", "PATCH"])
+def mitigation(request, pk):
+    if request.method == "GET":
+        mitigation, _ = scope.load_mitigation(request, pk)
+        return _with_etag(Response(_mitigation_data(mitigation)), writes.mitigation_etag(mitigation))
+    mitigation, _ = scope.load_mitigation(request, pk, need=EDIT)
+    sent = _valid(MitigationWriteSerializer, request.data, partial=True)
+    saved = writes.update_mitigation(
+        mitigation=mitigation, sent=sent, tags=writes.if_match(request), current_state=_mitigation_data
+    )
+    saved = _mitigations().get(pk=saved.pk)
+    return _with_etag(Response(_mitigation_data(saved)), writes.mitigation_etag(saved))
+
+
+# Evidence (public) -------------------------------------------------------------------------------
+
+
+def _theme_data(theme):
+    return {
+        "name": theme.name,
+        "slug": theme.slug,
+        "category": theme.category.name,
+        "findings": [
+            {
+                "id": finding.pk,
+                "valence": finding.valence,
+                "reference_numbers": finding.reference_numbers(),
+                "perspectives": [
+                    {
+                        "group": p.group,
+                        "summary": p.summary,
+                        "stakeholders": p.stakeholders,
+                        "reference_numbers": p.reference_numbers(),
+                    }
+                    for p in finding.perspectives.all()
+                ],
+            }
+            for finding in theme.findings.all()
+        ],
+    }
+
+
+@extend_schema(
+    summary="The published evidence (no token needed)",
+    description="Table 6 of Cooper et al. (BMC Medicine, 2024) exactly as published: every theme with its "
+    "findings, each perspective's summary and its references.",
+    auth=[],
+    responses={200: EvidenceSerializer, 401: ERRORS[401], 429: ERRORS[429]},
+)
+@api_view(["GET"])
+@authentication_classes([TokenAuthentication])
+@permission_classes([AllowAny])
+def evidence(request):
+    source = Source.objects.order_by("pk").first()
+    data = {
+        "source": {
+            "citation": source.citation(),
+            "doi": source.doi,
+            "table": source.table,
+            "caveat": source.caveat,
+        }
+        if source
+        else None,
+        "themes": [_theme_data(theme) for theme in Theme.objects.with_evidence()],
+    }
+    return Response(EvidenceSerializer(data).data)
+
+
+@extend_schema(
+    summary="One theme of the evidence (no token needed)",
+    auth=[],
+    responses={200: ThemeSerializer, 401: ERRORS[401], 404: ERRORS[404], 429: ERRORS[429]},
+)
+@api_view(["GET"])
+@authentication_classes([TokenAuthentication])
+@permission_classes([AllowAny])
+def theme(request, slug):
+    theme = get_object_or_404(Theme.objects.with_evidence(), slug=slug)
+    return Response(ThemeSerializer(_theme_data(theme)).data)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def not_found(request, rest=""):
+    """Any other address under /api/ is a 404 in JSON too, not the site's HTML page."""
+    raise NotFound(NOT_FOUND)

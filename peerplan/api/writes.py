@@ -1,0 +1,174 @@
+"""Changes through the API go through the pages' forms (their rules and messages) and the planning
+operations (their transactions, optimistic locking and history), never around them.
+
+JSON is turned into the form data a browser would post: a PATCH starts from what is saved and overlays what
+was sent, so a field left out keeps its value.
+"""
+
+import hashlib
+
+from django.db import transaction
+from rest_framework import status
+
+from peerplan import planning
+from peerplan.api.errors import ApiError, bad_input, form_errors
+from peerplan.forms import ItemDecisionForm, MitigationForm
+from peerplan.models import Item
+
+PRECONDITION_REQUIRED = (
+    "Send the etag you read as an If-Match header (or the mitigation's version in the body), so a change "
+    "someone else saved meanwhile is not overwritten."
+)
+STALE = "Someone else saved this since you read it, so nothing was changed. `current` is what is saved now."
+
+
+# ETags -------------------------------------------------------------------------------------------
+
+
+def mitigation_etag(mitigation):
+    return f'"mitigation-{mitigation.pk}-v{mitigation.version}"'
+
+
+def item_etag(item):
+    """Items have no version field; their decision is their state, so the etag is a digest of it."""
+    state = "|".join(
+        str(value) for value in (item.applies, item.not_applicable_reason, item.rereview_on, item.priority, item.note)
+    )
+    return f'"item-{item.pk}-{hashlib.sha256(state.encode()).hexdigest()[:16]}"'
+
+
+def if_match(request):
+    """The ETags of the If-Match header, or None when there is none."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    return [part.strip() for part in header.split(",") if part.strip()]
+
+
+def _matches(tags, current):
+    return "*" in tags or current in tags
+
+
+# Form data ---------------------------------------------------------------------------------------
+
+
+def _form_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _mitigation_data(mitigation, sent):
+    saved = {
+        "action": mitigation.action,
+        "owner": mitigation.owner_id,
+        "owner_name": mitigation.owner_name,
+        "due_date": mitigation.due_date,
+        "status": mitigation.status,
+        "phase": mitigation.phase_id,
+        "notes": mitigation.notes,
+        "co_produced": mitigation.co_produced,
+        "lived_experience_led": mitigation.lived_experience_led,
+    }
+    saved.update({key: value for key, value in sent.items() if key in saved})
+    return {key: _form_value(value) for key, value in saved.items()}
+
+
+# Mitigations -------------------------------------------------------------------------------------
+
+
+def create_mitigation(*, item, sent, by):
+    """A new mitigation on the item, validated by the page's form."""
+    data = _mitigation_data(planning.Mitigation(item=item, checklist=item.checklist), sent)
+    data["version"] = "1"
+    form = MitigationForm(
+        data,
+        instance=planning.Mitigation(item=item, checklist=item.checklist),
+        organisation=item.checklist.organisation,
+    )
+    if not form.is_valid():
+        raise bad_input(form_errors(form))
+    return planning.create_mitigation(item=item, changes=form.changes(), by=by)
+
+
+def update_mitigation(*, mitigation, sent, tags, current_state):
+    """Apply the PATCH if the version the client read is still the saved one; a 412 with what is saved
+    now otherwise. `current_state(mitigation)` is the JSON representation for that answer."""
+    version = sent.get("version")
+    if tags is None and version is None:
+        raise ApiError(status.HTTP_428_PRECONDITION_REQUIRED, PRECONDITION_REQUIRED)
+    if tags is not None:
+        if not _matches(tags, mitigation_etag(mitigation)):
+            raise _stale(mitigation, current_state)
+        version = mitigation.version
+    data = _mitigation_data(mitigation, sent)
+    data["version"] = str(version)
+    form = MitigationForm(data, instance=mitigation, organisation=mitigation.checklist.organisation)
+    if not form.is_valid():
+        raise bad_input(form_errors(form))
+    result = planning.update_mitigation(
+        mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"]
+    )
+    if isinstance(result, planning.Conflict):
+        raise _stale(result.current, current_state)
+    return result
+
+
+def _stale(current, current_state):
+    etag = mitigation_etag(current) if isinstance(current, planning.Mitigation) else item_etag(current)
+    return ApiError(
+        status.HTTP_412_PRECONDITION_FAILED,
+        STALE,
+        headers={"ETag": etag},
+        data=current_state(current),
+    )
+
+
+# Item decisions ----------------------------------------------------------------------------------
+
+
+def decide_item(*, item, sent, tags, current_state):
+    """Record a decision on the item if it is still as the client read it, validated by the page's form
+    and saved by the same operation as the page."""
+    if tags is None:
+        raise ApiError(
+            status.HTTP_428_PRECONDITION_REQUIRED,
+            PRECONDITION_REQUIRED.replace(" (or the mitigation's version in the body)", ""),
+        )
+    with transaction.atomic():
+        # Locked so two decisions sent at once cannot both pass the check.
+        locked = (
+            Item.objects.select_for_update(of=("self",))
+            .select_related("checklist__organisation", "finding__theme__category")
+            .get(pk=item.pk)
+        )
+        if not _matches(tags, item_etag(locked)):
+            raise _stale(locked, current_state)
+        saved = {
+            "applies": "yes" if locked.applies else "no",
+            "not_applicable_reason": locked.not_applicable_reason,
+            "rereview_on": _form_value(locked.rereview_on),
+            "priority": locked.priority,
+            "note": locked.note,
+        }
+        for key, value in sent.items():
+            saved[key] = ("yes" if value else "no") if key == "applies" else _form_value(value)
+        form = ItemDecisionForm(saved, instance=locked)
+        if not form.is_valid():
+            raise bad_input(form_errors(form))
+        cleaned = form.cleaned_data
+        try:
+            return planning.decide_item(
+                item=locked,
+                applies=cleaned["applies"],
+                reason=cleaned.get("not_applicable_reason", ""),
+                rereview_on=cleaned.get("rereview_on"),
+                priority=cleaned["priority"],
+                note=cleaned["note"],
+            )
+        except planning.PlanningRuleError as error:
+            raise bad_input([{"field": None, "message": str(error)}]) from None

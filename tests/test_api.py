@@ -1,0 +1,493 @@
+"""The API as a script would use it: reading an organisation's plans, changing mitigations and decisions
+through the pages' rules and messages, conflicts on stale writes, history under the token's person,
+pagination, filtering, rate limits and JSON errors."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from peerplan import planning
+from peerplan.api.models import Access
+from peerplan.models import Mitigation, MitigationStatus, Role
+from tests.api_helpers import call, token_for
+from tests.factories import item_for, make_checklist, make_mitigation
+
+
+@pytest.fixture
+def plan(org_a, owner, planner):
+    checklist = make_checklist(org_a, "Community team plan", by=owner)
+    item = item_for(checklist, "Role ambiguity")
+    mitigation = make_mitigation(item, "Write a role description", owner=planner, due_date=date(2026, 1, 15))
+    return {"checklist": checklist, "item": item, "mitigation": mitigation}
+
+
+@pytest.fixture
+def secret(planner, org_a):
+    return token_for(planner, org_a)
+
+
+def test_without_a_token_organisation_data_is_a_401_in_json(client, plan):
+    response = client.get("/api/organisations/")
+
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response.json()["detail"] == "Authentication credentials were not provided."
+    assert response.json()["errors"] == []
+
+
+def test_a_wrong_token_is_a_401_that_says_why(client, plan):
+    response = call(client, "GET", "/api/organisations/", "pp_not-a-real-token")
+
+    assert response.status_code == 401
+    assert "not valid" in response.json()["detail"]
+
+
+def test_a_signed_in_browser_session_does_not_reach_the_api(client, plan, owner):
+    client.force_login(owner)
+
+    assert client.get("/api/organisations/").status_code == 401
+
+
+def test_the_token_lists_its_organisation_with_the_persons_role(client, plan, secret):
+    response = call(client, "GET", "/api/organisations/", secret)
+
+    assert response.status_code == 200
+    assert response.json() == [
+        {"slug": "northside", "name": "Northside Mental Health Service", "role": "planner", "token_access": "write"}
+    ]
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_checklists_come_with_their_coverage(client, plan, secret):
+    response = call(client, "GET", "/api/organisations/northside/checklists/", secret)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1
+    [checklist] = body["results"]
+    assert checklist["title"] == "Community team plan"
+    assert checklist["coverage"] == {"covered": 1, "applicable": 16, "percent": 6}
+
+
+def test_items_show_their_decision_and_the_evidence_references(client, plan, secret):
+    response = call(client, "GET", f"/api/checklists/{plan['checklist'].pk}/items/?valence=challenge", secret)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 16
+    role = next(i for i in body["results"] if i["finding"]["theme"]["name"] == "Role ambiguity")
+    assert role["applies"] is True
+    assert role["mitigation_count"] == 1
+    assert role["finding"]["valence"] == "challenge"
+    assert role["finding"]["reference_numbers"] and all(
+        isinstance(n, int) for n in role["finding"]["reference_numbers"]
+    )
+    assert "PSWs" in role["finding"]["stakeholder_groups"]
+
+
+def test_a_mitigation_shows_its_owner_date_status_and_the_challenges_it_addresses(client, plan, secret):
+    mitigation = plan["mitigation"]
+
+    response = call(client, "GET", f"/api/mitigations/{mitigation.pk}/", secret)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["owner"] == {"id": mitigation.owner_id, "name": "Pat"}
+    assert body["due_date"] == "2026-01-15"
+    assert body["status"] == "planned"
+    assert body["challenges"] == [
+        {"item": plan["item"].pk, "theme": "Role ambiguity", "theme_slug": "role-ambiguity", "valence": "challenge"}
+    ]
+    assert response["ETag"] == f'"mitigation-{mitigation.pk}-v1"' == body["etag"]
+
+
+def test_changing_a_mitigation_with_its_etag_saves_it_and_records_the_tokens_person(client, plan, secret, planner):
+    mitigation = plan["mitigation"]
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"status": "in_progress", "due_date": "2026-03-01", "notes": "Drafted with HR"},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 200, response.json()
+    mitigation.refresh_from_db()
+    assert (mitigation.status, mitigation.due_date, mitigation.notes) == (
+        "in_progress",
+        date(2026, 3, 1),
+        "Drafted with HR",
+    )
+    assert mitigation.action == "Write a role description"  # left out, so kept
+    assert mitigation.version == 2
+    assert response["ETag"] == f'"mitigation-{mitigation.pk}-v2"'
+    latest = mitigation.history.latest()
+    assert latest.history_user == planner
+
+
+def test_the_change_shows_on_the_mitigations_history_page_under_the_tokens_person(client, plan, secret, owner):
+    mitigation = plan["mitigation"]
+    call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"status": "done"},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+
+    client.force_login(owner)
+    page = client.get(f"/app/mitigations/{mitigation.pk}/history/").content.decode()
+
+    assert "Pat changed status from Planned to Done" in page
+
+
+def test_a_stale_etag_is_a_412_with_what_is_saved_now_and_nothing_changes(client, plan, secret):
+    mitigation = plan["mitigation"]
+    planning.update_mitigation(mitigation_id=mitigation.pk, changes={"status": "blocked"}, version=1)
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"status": "done"},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 412
+    body = response.json()
+    assert body["current"]["status"] == "blocked"
+    assert body["current"]["version"] == 2
+    assert response["ETag"] == f'"mitigation-{mitigation.pk}-v2"'
+    mitigation.refresh_from_db()
+    assert mitigation.status == "blocked" and mitigation.version == 2
+
+
+def test_a_stale_version_in_the_body_is_a_412_too(client, plan, secret):
+    mitigation = plan["mitigation"]
+    planning.update_mitigation(mitigation_id=mitigation.pk, changes={"notes": "x"}, version=1)
+
+    response = call(client, "PATCH", f"/api/mitigations/{mitigation.pk}/", secret, {"status": "done", "version": 1})
+
+    assert response.status_code == 412
+    assert Mitigation.objects.get(pk=mitigation.pk).status == "planned"
+
+
+def test_a_change_without_if_match_is_refused_with_428(client, plan, secret):
+    mitigation = plan["mitigation"]
+
+    response = call(client, "PATCH", f"/api/mitigations/{mitigation.pk}/", secret, {"status": "done"})
+
+    assert response.status_code == 428
+    assert "If-Match" in response.json()["detail"]
+    assert Mitigation.objects.get(pk=mitigation.pk).status == "planned"
+
+
+def test_bad_input_gets_the_pages_messages_with_their_fields_and_changes_nothing(client, plan, secret, outsider):
+    mitigation = plan["mitigation"]
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"action": "", "owner_name": "Sam Lee", "phase": 99999, "owner": outsider.pk},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 400
+    errors = {(e["field"], e["message"]) for e in response.json()["errors"]}
+    assert ("action", "Say what will be done.") in errors
+    assert ("owner", "Choose a member of this organisation.") in errors
+    assert ("phase", "Choose one of the phases listed.") in errors
+    mitigation.refresh_from_db()
+    assert mitigation.action == "Write a role description" and mitigation.version == 1
+
+
+def test_a_member_owner_and_an_outside_owner_at_once_is_refused_like_on_the_page(client, plan, secret, owner):
+    mitigation = plan["mitigation"]
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"owner": owner.pk, "owner_name": "Sam Lee"},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "field": "owner_name",
+            "message": "Choose a member as owner or name someone outside the organisation, not both.",
+        }
+    ]
+
+
+def test_wrong_json_types_are_named_by_field(client, plan, secret):
+    mitigation = plan["mitigation"]
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"status": "finished", "due_date": "next week"},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 400
+    assert {e["field"] for e in response.json()["errors"]} == {"status", "due_date"}
+
+
+def test_a_body_that_is_not_json_is_a_400_in_json(client, plan, secret):
+    mitigation = plan["mitigation"]
+
+    response = client.patch(
+        f"/api/mitigations/{mitigation.pk}/",
+        data="{not json",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error")
+
+
+def test_a_mitigation_is_added_to_an_item_through_the_pages_form(client, plan, secret, planner):
+    item = plan["item"]
+
+    response = call(
+        client,
+        "POST",
+        f"/api/items/{item.pk}/mitigations/",
+        secret,
+        {
+            "action": "Agree supervision arrangements",
+            "owner": planner.pk,
+            "due_date": "2026-06-30",
+            "co_produced": True,
+        },
+    )
+
+    assert response.status_code == 201, response.json()
+    created = Mitigation.objects.get(pk=response.json()["id"])
+    assert created.item == item and created.checklist == item.checklist
+    assert created.owner == planner and created.co_produced is True and created.created_by == planner
+    assert created.history.latest().history_user == planner
+
+
+def test_a_new_mitigation_needs_what_will_be_done(client, plan, secret):
+    response = call(client, "POST", f"/api/items/{plan['item'].pk}/mitigations/", secret, {"notes": "x"})
+
+    assert response.status_code == 400
+    assert {"field": "action", "message": "Say what will be done."} in response.json()["errors"]
+    assert plan["item"].mitigations.count() == 1
+
+
+def test_an_item_decision_needs_a_reason_when_it_does_not_apply(client, plan, secret):
+    item = plan["item"]
+    etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
+
+    response = call(client, "PATCH", f"/api/items/{item.pk}/", secret, {"applies": False}, HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "not_applicable_reason", "message": "Say why this does not apply to your service."}
+    ]
+    item.refresh_from_db()
+    assert item.applies is True
+
+
+def test_an_item_decision_is_saved_with_a_rereview_date_a_year_on(client, plan, secret, planner):
+    item = plan["item"]
+    etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/items/{item.pk}/",
+        secret,
+        {"applies": False, "not_applicable_reason": "Roles are already defined by the trust", "priority": "low"},
+        HTTP_IF_MATCH=etag,
+    )
+
+    assert response.status_code == 200, response.json()
+    item.refresh_from_db()
+    assert item.applies is False and item.priority == "low"
+    assert item.rereview_on == date.today() + timedelta(days=365)
+    assert item.history.latest().history_user == planner
+    assert response["ETag"] != etag
+
+
+def test_a_stale_item_etag_is_a_412_with_the_current_decision(client, plan, secret):
+    item = plan["item"]
+    etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
+    planning.decide_item(item=item, applies=True, note="Someone else's note")
+
+    response = call(client, "PATCH", f"/api/items/{item.pk}/", secret, {"priority": "high"}, HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 412
+    assert response.json()["current"]["note"] == "Someone else's note"
+    item.refresh_from_db()
+    assert item.priority == "medium"
+
+
+def test_the_action_list_filters_are_the_pages(client, plan, secret, owner):
+    item = plan["item"]
+    make_mitigation(item, "Blocked one", status=MitigationStatus.BLOCKED, owner=owner, due_date=date(2026, 2, 1))
+    make_mitigation(item, "Done one", status=MitigationStatus.DONE, due_date=date(2026, 5, 1))
+
+    url = "/api/organisations/northside/mitigations/"
+    blocked_or_done = call(client, "GET", f"{url}?status=blocked&status=done", secret).json()
+    assert [m["action"] for m in blocked_or_done["results"]] == ["Blocked one", "Done one"]
+    mine = call(client, "GET", f"{url}?owner={owner.pk}", secret).json()
+    assert [m["action"] for m in mine["results"]] == ["Blocked one"]
+    window = call(client, "GET", f"{url}?due_after=2026-01-20&due_before=2026-04-30", secret).json()
+    assert [m["action"] for m in window["results"]] == ["Blocked one"]
+
+
+def test_a_bad_filter_is_a_400_naming_the_filter(client, plan, secret, outsider):
+    url = "/api/organisations/northside/mitigations/"
+
+    response = call(client, "GET", f"{url}?owner={outsider.pk}&due_after=2026-05-01&due_before=2026-01-01", secret)
+
+    assert response.status_code == 400
+    assert {(e["field"], e["message"]) for e in response.json()["errors"]} == {
+        ("owner", "Choose a member of this organisation."),
+        ("due_before", "“Due on or before” must not be earlier than “due on or after”."),
+    }
+
+
+def test_lists_are_paginated(client, plan, secret):
+    for n in range(4):
+        make_mitigation(plan["item"], f"Action {n}")
+    url = "/api/organisations/northside/mitigations/?page_size=2"
+
+    first = call(client, "GET", url, secret).json()
+    second = call(client, "GET", first["next"], secret).json()
+
+    assert first["count"] == 5 and len(first["results"]) == 2
+    assert len(second["results"]) == 2 and second["previous"]
+    assert call(client, "GET", url + "&page=9", secret).status_code == 404
+
+
+def test_the_dashboard_figures_match_the_dashboard(client, plan, secret, owner):
+    item = plan["item"]
+    make_mitigation(item, "Stuck", status=MitigationStatus.BLOCKED, due_date=date(2020, 1, 1))
+
+    body = call(client, "GET", "/api/organisations/northside/dashboard/", secret).json()
+
+    [summary] = body["checklists"]
+    assert summary["title"] == "Community team plan"
+    assert summary["progress"]["total"] == 2 and summary["progress"]["blocked"] == 1
+    assert body["overdue"]["count"] == 2  # the planned one due 2026-01-15 and the blocked one, before today
+    assert body["blocked"]["count"] == 1 and body["blocked"]["actions"][0]["action"] == "Stuck"
+    role_row = next(row for row in body["coverage_grid"] if row["theme"] == "Role ambiguity")
+    assert role_row["cells"][0]["state"] == "covered"
+
+
+def test_the_evidence_is_public_and_exactly_as_published(client, db):
+    from evidence.models import Perspective
+
+    response = client.get("/api/evidence/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["themes"]) == 20
+    published = Perspective.objects.select_related("finding__theme").first()
+    theme = next(t for t in body["themes"] if t["slug"] == published.finding.theme.slug)
+    summaries = [p["summary"] for f in theme["findings"] for p in f["perspectives"]]
+    assert published.summary in summaries
+    assert client.get(f"/api/evidence/themes/{published.finding.theme.slug}/").json() == theme
+    assert client.get("/api/evidence/themes/no-such-theme/").status_code == 404
+
+
+def test_a_token_over_its_rate_is_told_when_to_come_back(client, plan, secret, monkeypatch, org_a, owner):
+    from peerplan.api.throttling import TokenRateThrottle
+
+    monkeypatch.setattr(TokenRateThrottle, "rate", "3/minute", raising=False)
+
+    statuses = [call(client, "GET", "/api/organisations/", secret).status_code for _ in range(4)]
+    refused = call(client, "GET", "/api/organisations/", secret)
+
+    assert statuses == [200, 200, 200, 429]
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert "throttled" in refused.json()["detail"].lower()
+    # Per token: another token (of another person) is counted on its own.
+    assert call(client, "GET", "/api/organisations/", token_for(owner, org_a)).status_code == 200
+
+
+def test_the_public_evidence_is_limited_per_address(client, db, monkeypatch):
+    from peerplan.api.throttling import AddressRateThrottle
+
+    monkeypatch.setattr(AddressRateThrottle, "rate", "2/minute", raising=False)
+
+    statuses = [client.get("/api/evidence/themes/workload/").status_code for _ in range(3)]
+    elsewhere = client.get("/api/evidence/themes/workload/", REMOTE_ADDR="192.0.2.7")
+
+    assert statuses == [200, 200, 429]
+    assert elsewhere.status_code == 200
+
+
+def test_a_read_token_reads_but_does_not_write(client, plan, planner, org_a):
+    read_only = token_for(planner, org_a, access=Access.READ)
+    mitigation = plan["mitigation"]
+
+    assert call(client, "GET", f"/api/mitigations/{mitigation.pk}/", read_only).status_code == 200
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        read_only,
+        {"status": "done"},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+    assert response.status_code == 403
+    assert "read-only" in response.json()["detail"]
+
+
+def test_a_demoted_persons_write_token_stops_writing_at_once(client, plan, planner, owner, org_a, secret):
+    from peerplan.models import Membership
+
+    planning.change_role(membership=Membership.objects.get(user=planner), role=Role.VIEWER, by=owner)
+    mitigation = plan["mitigation"]
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"status": "done"},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 403
+    assert call(client, "GET", f"/api/mitigations/{mitigation.pk}/", secret).status_code == 200
+    assert Mitigation.objects.get(pk=mitigation.pk).status == "planned"
+
+
+def test_a_person_removed_from_the_organisation_sees_nothing_with_their_token(client, plan, planner, owner, secret):
+    from peerplan.models import Membership
+
+    planning.remove_member(membership=Membership.objects.get(user=planner), by=owner)
+
+    assert call(client, "GET", "/api/organisations/", secret).json() == []
+    assert call(client, "GET", "/api/organisations/northside/", secret).status_code == 404
+    assert call(client, "GET", f"/api/mitigations/{plan['mitigation'].pk}/", secret).status_code == 404
+
+
+def test_too_long_text_gets_the_pages_message(client, plan, secret):
+    response = call(client, "POST", f"/api/items/{plan['item'].pk}/mitigations/", secret, {"action": "x" * 2001})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "action", "message": "What will be done must be at most 2000 characters (it has 2001)."}
+    ]
