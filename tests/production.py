@@ -85,6 +85,7 @@ def gunicorn(env, log_path, workers=2, timeout=30):
             stdin=subprocess.DEVNULL,
         )
     server = Server(f"http://127.0.0.1:{port}", Path(log_path))
+    server.process = process  # the master: fault tests kill its workers (pgrep -P)
     try:
         deadline = time.monotonic() + timeout
         while True:
