@@ -132,6 +132,7 @@ def test_the_sign_in_form_asks_for_an_email_and_offers_an_account(client, db):
 
 def test_a_person_signs_in_with_their_email_in_any_case(client, db):
     sign_up(client)
+    confirm_from_email(client)
     client.logout()
     response = client.post("/accounts/login/", {"username": "SAM.lee@example.org", "password": GOOD})
     assert response.status_code == 302 and response["Location"] == "/app/"
