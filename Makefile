@@ -1,19 +1,39 @@
-# Two commands for a newcomer: `make run` and `make test`. Nothing but python3 and make is needed.
+# Two commands for a newcomer: `make run` and `make test`. Nothing but python3 and make is needed; the
+# Python packages come from PyPI at the versions and hashes in requirements.lock.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres ci install migrate lint format check bench clean api-fuzz
+.PHONY: run test test-postgres ci install migrate lint format check bench clean lock upgrade api-fuzz
 
-$(VENV)/.installed: pyproject.toml
+# Installs exactly what requirements.lock pins, each file checked against its hash, then PeerPlan itself
+# (no dependencies of its own to resolve, built with the locked setuptools).
+$(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+# The lock file: every runtime and test dependency (and the build backend) at an exact version with its
+# hashes, resolved from pyproject.toml by pip-tools from PyPI. `make lock` after changing pyproject.toml's
+# dependencies (keeps every other pin); `make upgrade` to move everything to the newest releases the
+# bounds in pyproject.toml allow (then run the suite and commit both files).
+PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --extra test --generate-hashes --allow-unsafe --strip-extras \
+	--all-build-deps --no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
+$(VENV)/bin/pip-compile:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet pip-tools
+
+lock: $(VENV)/bin/pip-compile
+	$(PIP_COMPILE)
+
+upgrade: $(VENV)/bin/pip-compile
+	$(PIP_COMPILE) --upgrade
+	$(MAKE) install
 
 migrate: install
 	DEBUG=true $(PY) manage.py migrate --noinput

@@ -9,7 +9,8 @@ What it does, all on 127.0.0.1 and bounded in time (see bench/README.md):
  1. seeds a database of the stated size with `manage.py seed_demo` (a separate SQLite file under
     bench/results/, reused when it already holds that size; or DATABASE_URL when it is set);
  2. runs collectstatic and starts gunicorn with production settings (DEBUG=false, a random SECRET_KEY,
-    ALLOWED_HOSTS=127.0.0.1, no TLS redirect, BENCH_FLOOR=true so /bench/floor answers);
+    ALLOWED_HOSTS=127.0.0.1, no TLS redirect) and the benchmark's settings module, bench/settings.py,
+    whose URL map adds /bench/floor to PeerPlan's;
  3. signs in owner@demo.peerplan.test through the login form and keeps the session cookie;
  4. drives each page with wrk (installed with apt-get when missing; a small Python client otherwise):
     the floor first, then the public evidence pages, then the signed-in pages. A page that answers 404
@@ -279,7 +280,7 @@ def sign_in(port, username, password):
     if not csrf_cookie or not match:
         raise BenchError("the login page has no CSRF token")
     form = urllib.parse.urlencode(
-        {"username": username, "password": password, "csrfmiddlewaretoken": match.group(1).decode()}
+        {"login": username, "password": password, "csrfmiddlewaretoken": match.group(1).decode()}
     )
     status, headers, _ = request(
         port,
@@ -437,7 +438,8 @@ def server_environment(args):
         "ALLOWED_HOSTS": HOST,
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_COOKIES": "false",
-        "BENCH_FLOOR": "true",
+        # PeerPlan's production settings plus the floor's URL (bench/settings.py); manage.py uses it too.
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
@@ -545,7 +547,9 @@ def measure(args, port, cookie, targets, wrk, master_pid):
             results.append(page)
             log(f"  {name:<15} {path}: 404, not built yet: missing")
             if kind == "floor":
-                raise BenchError("the floor view answered 404: is BENCH_FLOOR=true reaching the server?")
+                raise BenchError(
+                    "the floor view answered 404: is DJANGO_SETTINGS_MODULE=bench.settings reaching the server?"
+                )
             continue
         if status != 200:
             location = dict((k.lower(), v) for k, v in headers).get("location", "")

@@ -11,6 +11,8 @@ import uuid
 from django.core.cache import cache
 from django.db import transaction
 
+from evidence.models import FindingFacts
+
 GENERATION_KEY = "evidence:generation"
 # Pages of filter combinations nobody asks for again leave the cache after a day.
 FRAGMENT_TIMEOUT = 24 * 60 * 60
@@ -65,6 +67,4 @@ def finding_facts():
     """{finding id: FindingFacts} for every finding: what planning pages need to know of the evidence behind
     each item, read from the cache in one query instead of loading the findings' perspectives and references
     for every checklist page. Rebuilt after any evidence change, like the pages."""
-    from evidence.models import FindingFacts
-
     return fragment("finding-facts", (), FindingFacts.for_all_findings)

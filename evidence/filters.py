@@ -1,16 +1,13 @@
 """Filters for the evidence index: valence, stakeholder group, reference number and free text.
 
 They run in Python over the prefetched evidence tree (20 themes, a few dozen perspectives), so a
-filtered page costs the same queries as an unfiltered one. Invalid values are reported and ignored;
-they never reach the database.
+filtered page costs the same queries as an unfiltered one. The values are cleaned by
+evidence.forms.EvidenceFilterForm: invalid ones are reported and ignored; they never reach the database.
 """
 
 from dataclasses import dataclass, field
 
-from evidence.models import StakeholderGroup
-
 VALENCE_CHOICES = [("benefit", "Benefit"), ("challenge", "Challenge"), ("none", "None given")]
-PARAMS = ("q", "valence", "group", "ref")
 MAX_SEARCH = 200
 MAX_REF_DIGITS = 9
 
@@ -35,7 +32,7 @@ class CategoryMatch:
 
 @dataclass
 class EvidenceFilter:
-    """What a reader asked for, cleaned. `raw` keeps what they typed, to show it back."""
+    """What a reader asked for, cleaned by EvidenceFilterForm. `raw` keeps what they typed, to show it back."""
 
     q: str = ""
     valence: str = ""
@@ -43,42 +40,6 @@ class EvidenceFilter:
     ref: int | None = None
     raw: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
-
-    @classmethod
-    def from_query(cls, params):
-        raw = {name: params.get(name, "").strip() for name in PARAMS}
-        self = cls(raw=raw)
-        if len(raw["q"]) > MAX_SEARCH:
-            self.errors["q"] = f"Search text can be at most {MAX_SEARCH} characters; this search was not applied."
-        else:
-            self.q = raw["q"]
-        if raw["valence"]:
-            if raw["valence"] in dict(VALENCE_CHOICES):
-                self.valence = raw["valence"]
-            else:
-                self.errors["valence"] = (
-                    f"“{raw['valence']}” is not a valence: choose benefit, challenge or none given. "
-                    "This filter was not applied."
-                )
-        if raw["group"]:
-            if raw["group"] in StakeholderGroup.values:
-                self.group = raw["group"]
-            else:
-                self.errors["group"] = (
-                    f"“{raw['group']}” is not a stakeholder group in the evidence "
-                    f"({', '.join(StakeholderGroup.values)}). This filter was not applied."
-                )
-        if raw["ref"]:
-            # The length first: int() refuses a string of more than 4,300 digits with an error.
-            digits = raw["ref"].isascii() and raw["ref"].isdigit() and len(raw["ref"]) <= MAX_REF_DIGITS
-            if digits and int(raw["ref"]) > 0:
-                self.ref = int(raw["ref"])
-            else:
-                self.errors["ref"] = (
-                    f"“{raw['ref']}” is not a reference number: use a whole number such as 23. "
-                    "This filter was not applied."
-                )
-        return self
 
     @property
     def is_active(self):

@@ -132,7 +132,8 @@ class Theme(models.Model):
     objects = ThemeQuerySet.as_manager()
 
     class Meta:
-        ordering = ["category__position", "position"]
+        # Local columns only (no join on every query); published order is in_published_order().
+        ordering = ["category_id", "position"]
 
     def __str__(self):
         return self.name
@@ -189,6 +190,11 @@ class Theme(models.Model):
         return [references[number] for number in sorted(references)]
 
 
+class FindingQuerySet(models.QuerySet):
+    def in_published_order(self):
+        return self.order_by("theme__category__position", "theme__position", "position")
+
+
 class Finding(models.Model):
     """A benefit or challenge reported under a theme, with the references Table 6 gives for it."""
 
@@ -202,8 +208,11 @@ class Finding(models.Model):
     )
     history = HistoricalRecords(m2m_fields=[references])
 
+    objects = FindingQuerySet.as_manager()
+
     class Meta:
-        ordering = ["theme__category__position", "theme__position", "position"]
+        # Local columns only (no joins on every query); published order is in_published_order().
+        ordering = ["theme_id", "position"]
 
     def __str__(self):
         valence = self.get_valence_display().lower() if self.valence else "finding"
@@ -261,12 +270,9 @@ class Perspective(models.Model):
     history = HistoricalRecords(m2m_fields=[references])
 
     class Meta:
-        ordering = [
-            "finding__theme__category__position",
-            "finding__theme__position",
-            "finding__position",
-            "position",
-        ]
+        # Local columns only: a default ordering across relations would add joins to every query. Within a
+        # finding this is the published order; pages that list across findings order explicitly.
+        ordering = ["finding_id", "position"]
 
     def __str__(self):
         return f"{self.finding}: {self.group}"

@@ -9,7 +9,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from evidence import cache
-from evidence.filters import VALENCE_CHOICES, EvidenceFilter
+from evidence.filters import VALENCE_CHOICES
+from evidence.forms import EvidenceFilterForm
 from evidence.models import Source, StakeholderGroup, Theme
 
 
@@ -20,7 +21,7 @@ def _same_for_every_reader(request):
 
 
 def index(request):
-    filters = EvidenceFilter.from_query(request.GET)
+    filters = EvidenceFilterForm(request.GET).evidence_filter()
     if _same_for_every_reader(request):
         return HttpResponse(
             cache.fragment(

@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from peerplan.models import Checklist, Item, Membership, Mitigation, Organisation
+from peerplan.accounts import TwoFactorRequired, has_two_factor
+from peerplan.models import Checklist, Item, Membership, Mitigation, Organisation, addressed_items
 
 READ, EDIT, MANAGE, OWN = "read", "edit", "manage", "own"
 
@@ -31,6 +32,9 @@ def membership_for(user, organisation):
     membership = Membership.objects.filter(user=user, organisation=organisation).first()
     if membership is None:
         raise Http404("No such organisation.")
+    if organisation.require_two_factor and not has_two_factor(user):
+        # Checked here, where every organisation page starts, so no page of its data can forget it.
+        raise TwoFactorRequired(organisation)
     return membership
 
 
@@ -54,7 +58,7 @@ def load_item(request, pk, need=READ, queryset=None):
     queryset = queryset if queryset is not None else Item.objects.all()
     item = get_object_or_404(
         queryset.filter(checklist__organisation__memberships__user=request.user).select_related(
-            "checklist__organisation", "finding__theme__category"
+            "checklist__organisation", "finding__theme__category", "decided_by"
         ),
         pk=pk,
     )
@@ -66,11 +70,42 @@ def load_item(request, pk, need=READ, queryset=None):
 def load_mitigation(request, pk, need=READ, queryset=None):
     queryset = queryset if queryset is not None else Mitigation.objects.all()
     mitigation = get_object_or_404(
-        queryset.for_user(request.user).select_related(
-            "checklist__organisation", "item__finding__theme__category", "owner", "suggestion", "phase"
-        ),
+        queryset.for_user(request.user)
+        .select_related("checklist__organisation", "owner", "suggestion", "phase")
+        .prefetch_related(addressed_items()),
         pk=pk,
     )
     membership = membership_for(request.user, mitigation.checklist.organisation)
     _check(membership, need)
     return mitigation, membership
+
+
+def load_comment(request, pk, need=READ):
+    """A comment and the person's membership of its organisation. Changing a comment is a separate rule
+    (only its author; hiding: managers), checked by the operation."""
+    from peerplan.comments import Comment
+
+    comment = get_object_or_404(
+        Comment.objects.filter(organisation__memberships__user=request.user).select_related(
+            "organisation", "author", "mitigation__checklist", "item__finding__theme"
+        ),
+        pk=pk,
+    )
+    membership = membership_for(request.user, comment.organisation)
+    _check(membership, need)
+    return comment, membership
+
+
+def load_attachment(request, pk, need=READ):
+    """An attachment of one of the person's organisations; anyone else gets a 404 whatever they guess."""
+    from peerplan.attachments import Attachment
+
+    attachment = get_object_or_404(
+        Attachment.objects.filter(organisation__memberships__user=request.user).select_related(
+            "organisation", "added_by"
+        ),
+        pk=pk,
+    )
+    membership = membership_for(request.user, attachment.organisation)
+    _check(membership, need)
+    return attachment, membership

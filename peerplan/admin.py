@@ -15,6 +15,7 @@ from peerplan.models import (
     Membership,
     Mitigation,
     Organisation,
+    SignOnDomain,
     SuggestedMitigation,
 )
 
@@ -117,12 +118,26 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class SignOnDomainInline(admin.TabularInline):
+    model = SignOnDomain
+    extra = 0
+    verbose_name = "single sign-on domain"
+    verbose_name_plural = "Single sign-on: people whose verified email is at these domains join on first sign-in"
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+    list_display = ["name", "slug", "require_two_factor", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline]
+    inlines = [SignOnDomainInline, MembershipInline]
+
+
+@admin.register(SignOnDomain)
+class SignOnDomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "organisation", "role"]
+    search_fields = ["domain", "organisation__name"]
+    list_select_related = ["organisation"]
 
 
 @admin.register(Invitation)
@@ -147,4 +162,4 @@ class MitigationAdmin(SimpleHistoryAdmin):
     list_filter = ["status"]
     search_fields = ["action"]
     list_select_related = ["checklist"]
-    raw_id_fields = ["item", "checklist", "owner", "suggestion", "created_by"]
+    raw_id_fields = ["items", "checklist", "owner", "suggestion", "created_by"]

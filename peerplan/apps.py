@@ -4,3 +4,23 @@ from django.apps import AppConfig
 class PeerPlanConfig(AppConfig):
     name = "peerplan"
     verbose_name = "Planning"
+
+    def ready(self):
+        from django.core import checks
+        from django.db.models.signals import post_delete
+
+        from peerplan.ratelimit import rate_limits_need_a_shared_cache
+
+        checks.register(rate_limits_need_a_shared_cache, checks.Tags.security)
+
+        from peerplan.attachments import Attachment, remove_stored_file
+
+        # The one signal in PeerPlan, and why: an attachment's row goes with its organisation, checklist,
+        # item or action through the database's cascade (from a page, the admin or a restore), and only
+        # a post_delete receiver sees every one of those rows to remove its stored file too.
+        post_delete.connect(
+            lambda sender, instance, **kwargs: remove_stored_file(instance),
+            sender=Attachment,
+            dispatch_uid="peerplan.attachments.remove_stored_file",
+            weak=False,
+        )

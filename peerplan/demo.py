@@ -28,6 +28,7 @@ take 70-95 s on SQLite and about 80 s on PostgreSQL on a 2-core machine.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -252,6 +253,10 @@ def _create_batch(numbers, ctx):
             for i, role in enumerate(ROLES)
         ]
     )
+    # Demo accounts sign in at once: their emails are confirmed, as an administrator vouches for them.
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=user, email=user.email, verified=True, primary=True) for user in users], batch_size=500
+    )
     members = {}  # organisation number -> {role: user}
     memberships = []
     for index, (n, organisation) in enumerate(zip(numbers, organisations, strict=True)):
@@ -281,6 +286,10 @@ def _create_batch(numbers, ctx):
     checklists = bulk_create_with_history(checklists, Checklist, batch_size=500)
 
     items = []
+    decided_at = timezone.now()
+    planners = {
+        organisation.pk: members[n][Role.PLANNER] for n, organisation in zip(numbers, organisations, strict=True)
+    }
     for c, checklist in enumerate(checklists):
         not_applicable = {(c + k * 5) % len(ctx.challenges) for k in range(NOT_APPLICABLE_PER_CHECKLIST)}
         chosen_benefits = (
@@ -297,6 +306,9 @@ def _create_batch(numbers, ctx):
                     # One decision is overdue for re-review, the other is due in a year.
                     rereview_on=None if applies else ctx.today + timedelta(days=-5 if i % 2 else 365),
                     priority=[Priority.HIGH, Priority.MEDIUM, Priority.MEDIUM, Priority.LOW][(c + i) % 4],
+                    # Most challenges are decided; two per checklist are left for the step-through review.
+                    decided_at=None if applies and i % 8 == 7 else decided_at,
+                    decided_by=None if applies and i % 8 == 7 else planners[checklist.organisation_id],
                 )
             )
         for i, finding in enumerate(ctx.benefits):
@@ -312,6 +324,7 @@ def _create_batch(numbers, ctx):
             people[Role.PLANNER],
         ]
     mitigations = []
+    addressed = []  # the item each new action addresses, in the same order
     counter = 0
     for item in items:
         if not item.applies:
@@ -324,9 +337,9 @@ def _create_batch(numbers, ctx):
             status = MITIGATION_STATUSES[counter % len(MITIGATION_STATUSES)]
             suggestion = suggestions[(counter + a) % len(suggestions)] if suggestions and counter % 3 == 0 else None
             external = counter % 11 == 0
+            addressed.append(item.pk)
             mitigations.append(
                 Mitigation(
-                    item=item,
                     checklist=checklist,
                     action=suggestion.title if suggestion else ACTIONS[counter % len(ACTIONS)],
                     owner=None if external else editors[counter % len(editors)],
@@ -341,4 +354,9 @@ def _create_batch(numbers, ctx):
                     created_by=checklist.created_by,
                 )
             )
-    bulk_create_with_history(mitigations, Mitigation, batch_size=1000)
+    mitigations = bulk_create_with_history(mitigations, Mitigation, batch_size=1000)
+    Link = Mitigation.items.through
+    Link.objects.bulk_create(
+        [Link(mitigation_id=m.pk, item_id=item_id) for m, item_id in zip(mitigations, addressed, strict=True)],
+        batch_size=5000,
+    )

@@ -4,12 +4,16 @@ Every error is said in plain words beside its field; the organisation always com
 from what was posted, and every choice of person is narrowed to the organisation's members.
 """
 
+from allauth.account.forms import LoginForm, SignupForm
+from allauth.core import context
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 
-from peerplan.models import Checklist, ImplementationPhase, Item, Mitigation, Role
+from evidence.models import Theme
+from peerplan.accounts import pending_invitation, signup_problem
+from peerplan.models import Checklist, ImplementationPhase, Item, Mitigation, MitigationStatus, Role, display_name
 
 DATE_ERROR = "Enter a date like 31/12/2026."
 # Browsers send date inputs as 2026-12-31; people typing into a plain box write 31/12/2026.
@@ -65,76 +69,57 @@ def plain_messages(form):
 # Accounts -----------------------------------------------------------------------------------------
 
 
-class EmailAuthenticationForm(CrispyMixin, AuthenticationForm):
-    """Sign in with an email address; accounts made by an administrator sign in by username too."""
-
-    username = forms.CharField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autofocus": True}))
-    error_messages = {
-        "invalid_login": "That email and password do not match an account. Check both and try again.",
-        "inactive": "This account is switched off. Ask the site administrator.",
-    }
-
-    def clean_username(self):
-        value = self.cleaned_data["username"].strip()
-        user = get_user_model().objects.filter(email__iexact=value).order_by("pk").first()
-        if user is not None:
-            return user.username
-        return value.lower()
-
-
-class SignUpForm(CrispyMixin, forms.Form):
-    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    email = forms.EmailField(
-        label="Email",
-        max_length=150,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={"invalid": "Enter an email address like name@example.org."},
-    )
-    password1 = forms.CharField(
-        label="Password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-    )
-    password2 = forms.CharField(
-        label="Password again",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="The same password, to be sure it is typed as you meant.",
-    )
+class SignInForm(CrispyMixin, LoginForm):
+    """allauth's sign-in by email, labelled as before: "Email" and "Password", no placeholders (a label is
+    what a screen reader and a person filling it in both need); the reset link is under the form."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["login"].label = "Email"
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["login"].widget.attrs["autofocus"] = True
+        self.fields["password"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].help_text = ""
+        plain_messages(self)
+
+
+class SignUpForm(CrispyMixin, SignupForm):
+    """allauth's sign-up (email, password twice) with the person's name first, in PeerPlan's words, and the
+    site's SIGNUP_MODE applied to the email."""
+
+    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    field_order = ["name", "email", "password1", "password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "Email"
+        self.fields["email"].widget.attrs.pop("placeholder", None)
+        self.fields["email"].error_messages["invalid"] = "Enter an email address like name@example.org."
+        self.fields["password1"].widget.attrs.pop("placeholder", None)
+        self.fields["password2"].label = "Password again"
+        self.fields["password2"].widget.attrs.pop("placeholder", None)
+        self.fields["password2"].help_text = "The same password, to be sure it is typed as you meant."
         plain_messages(self)
 
     def clean_email(self):
-        # Whether the address already has an account is not said here (see views/accounts.py): that
-        # person is told by email instead.
-        return self.cleaned_data["email"].strip().lower()
+        email = super().clean_email()
+        problem = signup_problem(email, pending_invitation(context.request))
+        if problem:
+            raise forms.ValidationError(problem)
+        return email
 
     def clean(self):
         cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", "The two passwords are not the same. Type the same password twice.")
-        elif password1 and cleaned.get("email"):
-            user = get_user_model()(
-                username=cleaned["email"], email=cleaned["email"], first_name=cleaned.get("name", "")
+        # allauth's wording for a mismatch, in PeerPlan's.
+        if self.errors.get("password2") and cleaned.get("password1") != cleaned.get("password2"):
+            self.errors["password2"] = self.error_class(
+                ["The two passwords are not the same. Type the same password twice."]
             )
-            try:
-                password_validation.validate_password(password1, user)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
         return cleaned
 
-    def save(self, is_active=True):
-        return get_user_model().objects.create_user(
-            username=self.cleaned_data["email"],
-            email=self.cleaned_data["email"],
-            password=self.cleaned_data["password1"],
-            first_name=self.cleaned_data["name"].strip(),
-            is_active=is_active,
-        )
+    def signup(self, request, user):
+        user.first_name = self.cleaned_data["name"]
+        user.save(update_fields=["first_name"])
 
 
 # Organisations and members ------------------------------------------------------------------------
@@ -158,16 +143,11 @@ class InvitationForm(CrispyMixin, forms.Form):
     )
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.PLANNER)
 
-    def __init__(self, *args, can_invite_owner=False, **kwargs):
+    def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
         plain_messages(self)
-        if not can_invite_owner:
-            self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+        self.fields["role"].choices = membership.grantable_roles()
         self.fields["role"].error_messages["invalid_choice"] = "Choose one of the roles listed."
-
-
-class RoleForm(forms.Form):
-    role = forms.ChoiceField(label="Role", choices=Role.choices)
 
 
 # Checklists ---------------------------------------------------------------------------------------
@@ -192,6 +172,27 @@ class ChecklistForm(CrispyMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         plain_messages(self)
         self.fields["status"].error_messages["invalid_choice"] = "Choose draft, active or archived."
+
+
+class ChecklistCreateForm(ChecklistForm):
+    """A new checklist's details, and what it starts from: the evidence, or a copy of another checklist."""
+
+    copy_from = forms.ModelChoiceField(
+        label="Start from",
+        queryset=Checklist.objects.none(),
+        required=False,
+        empty_label="The evidence: every challenge, none reviewed yet",
+        help_text="Or copy one of your checklists: its decisions, and its actions reset to planned without due dates.",
+        error_messages={"invalid_choice": "Choose one of this organisation's checklists to copy."},
+    )
+
+    class Meta(ChecklistForm.Meta):
+        fields = ["copy_from", *ChecklistForm.Meta.fields]
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["copy_from"].queryset = Checklist.objects.filter(organisation=organisation).order_by("title")
+        self.fields["copy_from"].label_from_instance = lambda checklist: f"A copy of “{checklist.title}”"
 
 
 class ItemDecisionForm(CrispyMixin, forms.ModelForm):
@@ -223,8 +224,11 @@ class ItemDecisionForm(CrispyMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.is_bound:
+        if not self.is_bound and (self.instance.is_decided or self.instance.is_benefit):
             self.initial["applies"] = "yes" if self.instance.applies else "no"
+        elif not self.is_bound:
+            # Not reviewed yet: nothing is chosen for the person, so saving is a decision they took.
+            self.initial["applies"] = None
         if self.instance.is_benefit:
             self.fields["applies"].label = "Is this an outcome your service means to realise?"
             self.fields["applies"].choices = [
@@ -245,17 +249,14 @@ class ItemDecisionForm(CrispyMixin, forms.ModelForm):
         return cleaned
 
 
-class OutcomeForm(forms.Form):
-    applies = forms.BooleanField(required=False)
-
-
 # Mitigations --------------------------------------------------------------------------------------
 
 
 class MemberChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user):
-        name = user.get_full_name() or user.first_name
-        return f"{name} ({user.email})" if name and user.email else (name or user.email or user.username)
+        # The email beside the name tells apart two members with the same name.
+        name = display_name(user)
+        return f"{name} ({user.email})" if user.email and name != user.email else name
 
 
 class MitigationForm(CrispyMixin, forms.ModelForm):
@@ -341,3 +342,225 @@ def _show(field, value):
     if hasattr(value, "strftime"):
         return value.strftime("%d/%m/%Y")
     return str(value)
+
+
+# Filters -----------------------------------------------------------------------------------------
+# List pages filter with a plain Django form bound to the query string: the form cleans and reports bad
+# values beside their fields, and its filter() applies what passed. (The evidence index does the same with
+# evidence.forms.EvidenceFilterForm.)
+
+
+class ActionFilterForm(forms.Form):
+    """The organisation's action list filters; every choice narrowed to the organisation."""
+
+    q = forms.CharField(
+        label="Search the actions and their notes",
+        required=False,
+        max_length=200,
+        error_messages={"max_length": "Search for at most 200 characters."},
+    )
+    no_owner = forms.BooleanField(label="No owner yet", required=False)
+    no_due_date = forms.BooleanField(label="No due date yet", required=False)
+
+    checklist = forms.ModelChoiceField(queryset=Checklist.objects.none(), required=False, empty_label="Any checklist")
+    owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, empty_label="Anyone")
+    status = forms.MultipleChoiceField(
+        choices=MitigationStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    theme = forms.ModelChoiceField(queryset=Theme.objects.none(), required=False, empty_label="Any theme")
+    due_after = forms.DateField(label="Due on or after", required=False, widget=DateInput)
+    due_before = forms.DateField(label="Due on or before", required=False, widget=DateInput)
+
+    # Each filter as the queryset lookup it applies (search, the "not yet" boxes and theme: in filter()).
+    LOOKUPS = {
+        "checklist": "checklist",
+        "owner": "owner",
+        "status": "status__in",
+        "due_after": "due_date__gte",
+        "due_before": "due_date__lte",
+    }
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["checklist"].queryset = Checklist.objects.filter(organisation=organisation).order_by("title")
+        self.fields["checklist"].error_messages["invalid_choice"] = "Choose one of this organisation's checklists."
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "username")
+        )
+        self.fields["owner"].label_from_instance = display_name
+        self.fields["owner"].error_messages["invalid_choice"] = "Choose a member of this organisation."
+        self.fields["theme"].queryset = Theme.objects.in_published_order()
+        self.fields["theme"].error_messages["invalid_choice"] = "Choose one of the listed themes."
+        self.fields["status"].error_messages["invalid_choice"] = "Choose statuses from the list."
+        for name in ("due_after", "due_before"):
+            self.fields[name].error_messages["invalid"] = "Enter the date as year-month-day, e.g. 2025-06-30."
+
+    def clean(self):
+        cleaned = super().clean()
+        after, before = cleaned.get("due_after"), cleaned.get("due_before")
+        if after and before and after > before:
+            self.add_error("due_before", "“Due on or before” must not be earlier than “due on or after”.")
+        return cleaned
+
+    def filter(self, queryset):
+        """The queryset narrowed by every filter that passed validation; an invalid one is reported beside
+        its field and left out, so a mistyped date does not empty the list."""
+        if not self.is_bound:
+            return queryset
+        self.is_valid()
+        applied = {
+            lookup: self.cleaned_data[name]
+            for name, lookup in self.LOOKUPS.items()
+            if self.cleaned_data.get(name) not in (None, "", [])
+        }
+        queryset = queryset.filter(**applied)
+        # Every word somewhere in the action or its notes.
+        for word in (self.cleaned_data.get("q") or "").split():
+            queryset = queryset.filter(Q(action__icontains=word) | Q(notes__icontains=word))
+        if self.cleaned_data.get("no_owner"):
+            queryset = queryset.filter(owner__isnull=True, owner_name="")
+        if self.cleaned_data.get("no_due_date"):
+            queryset = queryset.filter(due_date__isnull=True)
+        if self.cleaned_data.get("theme"):
+            # An action addresses many challenges: each once, whatever number of them is of the theme.
+            queryset = queryset.addressing_theme(self.cleaned_data["theme"])
+        return queryset
+
+
+# Reviewing challenges -----------------------------------------------------------------------------
+
+
+class ItemReviewForm(forms.Form):
+    """The step-through review's one question: does this challenge apply, and if not, why not.
+
+    Nothing is chosen until a person chooses: an item not reviewed yet must not look decided. The reason
+    is one line, so Enter in it saves and moves on (the full item page keeps a longer box)."""
+
+    applies = forms.TypedChoiceField(
+        label="Does this apply to your service?",
+        coerce=lambda value: value == "yes",
+        choices=[("yes", "Applies"), ("no", "Does not apply")],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose whether this applies to your service.",
+            "invalid_choice": "Choose whether this applies to your service.",
+        },
+    )
+    not_applicable_reason = forms.CharField(
+        label="Why it does not apply",
+        required=False,
+        max_length=2000,
+        help_text="Needed when it does not apply, so the decision can be checked later.",
+        error_messages={"max_length": too_long("Why it does not apply")},
+    )
+
+    def __init__(self, *args, item, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.item = item
+        if not self.is_bound and item.is_decided:
+            self.initial = {
+                "applies": "yes" if item.applies else "no",
+                "not_applicable_reason": item.not_applicable_reason,
+            }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("applies") is False and "not_applicable_reason" not in self.errors:
+            if not (cleaned.get("not_applicable_reason") or "").strip():
+                self.add_error("not_applicable_reason", "Say why this does not apply to your service.")
+        return cleaned
+
+    def has_input(self):
+        """Whether the person chose or typed anything (moving away without saving then loses nothing)."""
+        return bool(self.data.get("applies") or (self.data.get("not_applicable_reason") or "").strip())
+
+
+# Changing actions in place, one or many -----------------------------------------------------------
+
+
+class QuickActionForm(forms.ModelForm):
+    """Status, owner and due date of one action, changed from a list (plus the version it was shown at)."""
+
+    owner = MemberChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Choose a member of this organisation as owner."},
+    )
+    due_date = PlainDateField(required=False)
+    version = forms.IntegerField(
+        min_value=1, error_messages={"required": "The form is missing its version. Reload the page."}
+    )
+
+    class Meta:
+        model = Mitigation
+        fields = ["status", "owner", "due_date"]
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = get_user_model().objects.filter(memberships__organisation=organisation)
+        self.fields["status"].error_messages["invalid_choice"] = "Choose one of the statuses listed."
+        self.fields["status"].error_messages["required"] = "Choose a status."
+
+    def changes(self, saved):
+        """Only what differs from what is saved; choosing a member replaces an outside owner's name.
+        (`saved` is read apart: validation writes the cleaned values onto the form's own instance.)"""
+        changes = {}
+        for name in self._meta.fields:
+            if self.cleaned_data[name] != getattr(saved, name):
+                changes[name] = self.cleaned_data[name]
+        if self.cleaned_data["owner"] is not None and saved.owner_name:
+            changes["owner_name"] = ""
+        return changes
+
+
+KEEP = ""
+
+
+class BulkActionForm(forms.Form):
+    """What to set on every selected action; a field left as "Leave as it is" is not touched."""
+
+    status = forms.ChoiceField(
+        label="Set status",
+        required=False,
+        choices=[(KEEP, "Leave as it is"), *Mitigation._meta.get_field("status").choices],
+    )
+    owner = forms.ChoiceField(label="Set owner", required=False)
+    due_date = PlainDateField(label="Set due date", required=False)
+    clear_due_date = forms.BooleanField(label="Remove the due date", required=False)
+
+    NO_OWNER = "none"
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = (
+            get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "email")
+        )
+        self.members = {str(user.pk): user for user in members}
+        self.fields["owner"].choices = [
+            (KEEP, "Leave as it is"),
+            (self.NO_OWNER, "No owner"),
+            *[(pk, display_name(user)) for pk, user in self.members.items()],
+        ]
+        self.fields["status"].error_messages["invalid_choice"] = "Choose one of the statuses listed."
+        self.fields["owner"].error_messages["invalid_choice"] = "Choose a member of this organisation as owner."
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("due_date") and cleaned.get("clear_due_date"):
+            self.add_error("due_date", "Set a due date or remove it, not both.")
+        return cleaned
+
+    def changes(self):
+        changes = {}
+        if self.cleaned_data.get("status"):
+            changes["status"] = self.cleaned_data["status"]
+        owner = self.cleaned_data.get("owner")
+        if owner == self.NO_OWNER:
+            changes |= {"owner": None, "owner_name": ""}
+        elif owner:
+            changes |= {"owner": self.members[owner], "owner_name": ""}
+        if self.cleaned_data.get("clear_due_date"):
+            changes["due_date"] = None
+        elif self.cleaned_data.get("due_date"):
+            changes["due_date"] = self.cleaned_data["due_date"]
+        return changes

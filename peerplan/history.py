@@ -14,12 +14,32 @@ from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
 from evidence.models import Finding
-from peerplan.models import Checklist, ImplementationPhase, Item, Membership, Mitigation, SuggestedMitigation
-from peerplan.planning import MITIGATION_FIELDS
-from peerplan.tracking import person_name
+from peerplan import notifications
+from peerplan.models import (
+    Checklist,
+    ImplementationPhase,
+    Item,
+    Membership,
+    Mitigation,
+    SuggestedMitigation,
+    display_name,
+)
+from peerplan.planning import MITIGATION_FIELDS, Conflict
 
 # Bookkeeping fields that change with every save or never change: not worth a sentence.
-NOT_SHOWN = {"id", "version", "created_at", "updated_at", "created_by", "checklist", "item", "organisation"}
+NOT_SHOWN = {
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "checklist",
+    "item",
+    "organisation",
+    # The review state is who saved the decision and when: the entry itself says both.
+    "decided_at",
+    "decided_by",
+}
 
 # What restoring an action brings back: what people edit. Never its identity (pk, checklist, item),
 # its creation record, or its version (which moves forward, so an open edit form notices the restore).
@@ -61,7 +81,7 @@ class Entry:
 
 
 def _who(record):
-    return person_name(record.history_user) if record.history_user_id else "Someone"
+    return display_name(record.history_user) if record.history_user_id else "Someone"
 
 
 def _quote(text, length=80):
@@ -83,7 +103,7 @@ class _Names:
         owners.discard(None), phases.discard(None), suggestions.discard(None)
         users = get_user_model().objects.filter(pk__in=owners) if owners else []
         self.by_field = {
-            "owner": {user.pk: person_name(user) for user in users},
+            "owner": {user.pk: display_name(user) for user in users},
             "phase": dict(ImplementationPhase.objects.filter(pk__in=phases).values_list("pk", "name"))
             if phases
             else {},
@@ -204,11 +224,30 @@ def mitigation_record(mitigation, history_id):
 
 
 def mitigation_timeline(mitigation):
-    """Newest first. Every entry but the newest can be restored (the newest is what the action is now)."""
+    """Newest first. Every entry of the action's own but the newest can be restored (the newest is what
+    the action is now). The whole lives of actions merged into it are shown too, named as such (two
+    queries more: which were merged into it, and their records). Both are read within the action's
+    organisation and current life only (issue 12): an id in history may have named another action."""
+    from peerplan.planning import MERGED_INTO
+
     records = mitigation_records(mitigation)
-    entries = _entries(Mitigation, records, _Names(records))
+    organisation_id = mitigation.checklist.organisation_id
+    merged_into_this = Mitigation.history.filter(
+        organisation_id=organisation_id,
+        history_type="-",
+        history_change_reason=MERGED_INTO.format(pk=mitigation.pk),
+    )
+    if records:
+        merged_into_this = merged_into_this.filter(history_date__gte=records[0].history_date)
+    merged_ids = set(merged_into_this.values_list("id", flat=True))
+    merged = _records(Mitigation, organisation_id, id__in=merged_ids) if merged_ids else []
+    names = _Names(records + merged)
+    entries = _entries(Mitigation, records, names)
     for entry in entries[:-1]:
         entry.restorable = entry.kind != "deleted"
+    if merged:
+        entries += _entries(Mitigation, merged, names, subject=lambda r: f"the merged action {_quote(r.action, 60)}")
+        entries.sort(key=lambda entry: (entry.when, entry.history_id))
     return list(reversed(entries))
 
 
@@ -250,10 +289,6 @@ def checklist_timeline(checklist):
     return entries
 
 
-class StaleVersion(Exception):
-    """The action changed after the person opened its history: restoring now would overwrite that."""
-
-
 def restore_mitigation(mitigation, record, *, by, seen_version=None):
     """Bring back the values an action had in `record` (one of its own history records).
 
@@ -266,7 +301,9 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
         if record.id != current.pk or record.organisation_id != current.checklist.organisation_id:
             raise ValueError("A version of another action cannot be restored onto this one.")
         if seen_version is not None and current.version != seen_version:
-            raise StaleVersion
+            # The action changed after the person opened its history: restoring now would overwrite that.
+            raise Conflict(current)
+        previous_owner_id = current.owner_id
         for name in RESTORED_FIELDS:
             attname = Mitigation._meta.get_field(name).attname
             setattr(current, attname, getattr(record, attname))
@@ -281,7 +318,7 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
             former = get_user_model().objects.filter(pk=current.owner_id).first()
             current.owner_id = None
             if former is not None and not current.owner_name:
-                current.owner_name = person_name(former)
+                current.owner_name = display_name(former)
             notes.append("The owner of that version is no longer a member, so they are named as an outside owner.")
         if current.phase_id and not ImplementationPhase.objects.filter(pk=current.phase_id).exists():
             current.phase_id = None
@@ -293,4 +330,5 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
             f"Restored the version of {date_format(localtime(record.history_date), DATETIME_FORMAT)}"
         )
         current.save()
+        notifications.assigned(mitigation=current, previous_owner_id=previous_owner_id, by=by)
     return current, notes

@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 
 from evidence.cache import finding_facts
 from evidence.models import Perspective
-from peerplan.models import LIVE_STATUSES, ImplementationPhase, Mitigation, SuggestedMitigation
+from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation
 
 # A phase with fewer live mitigations than this is called out as thin.
 FEW_MITIGATIONS = 2
@@ -63,17 +63,14 @@ class PhaseCount:
         if self.is_empty:
             return f"Nothing planned for {self.phase.name.lower()} yet."
         if self.is_thin:
-            return f"Only {self.live} mitigation planned for {self.phase.name.lower()}."
+            return f"Only {self.live} action planned for {self.phase.name.lower()}."
         return ""
 
 
 def phase_counts(checklist):
     """Live mitigations per implementation phase, every phase listed in order (two queries)."""
     counts = dict(
-        Mitigation.objects.filter(checklist=checklist, status__in=LIVE_STATUSES)
-        .values_list("phase_id")
-        .annotate(n=Count("pk"))
-        .order_by()
+        Mitigation.objects.filter(checklist=checklist).live().values_list("phase_id").annotate(n=Count("pk")).order_by()
     )
     result = [PhaseCount(phase, counts.get(phase.pk, 0)) for phase in ImplementationPhase.objects.all()]
     if counts.get(None):
@@ -98,10 +95,14 @@ class CoProduction:
 
 def co_production(checklist):
     """Share of the checklist's live mitigations co-produced with people with lived experience (one query)."""
-    totals = Mitigation.objects.filter(checklist=checklist, status__in=LIVE_STATUSES).aggregate(
-        live=Count("pk"),
-        co_produced=Count("pk", filter=Q(co_produced=True)),
-        lived_experience_led=Count("pk", filter=Q(lived_experience_led=True)),
+    totals = (
+        Mitigation.objects.filter(checklist=checklist)
+        .live()
+        .aggregate(
+            live=Count("pk"),
+            co_produced=Count("pk", filter=Q(co_produced=True)),
+            lived_experience_led=Count("pk", filter=Q(lived_experience_led=True)),
+        )
     )
     return CoProduction(**totals)
 
@@ -160,11 +161,8 @@ class RankedSuggestion:
 def rank_suggestions(checklist, facts=None):
     """Published suggestions not yet adopted in this checklist, ranked by how many uncovered applicable
     challenges they address and then by how many stakeholder groups reported those (four queries)."""
-    uncovered = list(checklist.items.uncovered().select_related("finding__theme"))
+    uncovered = list(checklist.items.uncovered().select_related("finding__theme").in_published_order())
     facts = facts if facts is not None else finding_facts()
-    items_by_theme = {}
-    for item in uncovered:
-        items_by_theme.setdefault(item.finding.theme_id, []).append(item)
     adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
     ranked = []
     suggestions = (
@@ -172,8 +170,9 @@ def rank_suggestions(checklist, facts=None):
     )
     for suggestion in suggestions:
         entry = RankedSuggestion(suggestion)
-        for theme in suggestion.themes.all():
-            for item in items_by_theme.get(theme.pk, []):
+        themes = {theme.pk for theme in suggestion.themes.all()}
+        for item in uncovered:  # in published order
+            if item.finding.theme_id in themes:
                 entry.items.append(item)
                 entry.groups.update(facts[item.finding_id].groups)
         if entry.items:

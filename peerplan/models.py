@@ -10,7 +10,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from evidence.models import Finding, Theme, Valence
+from evidence.cache import finding_facts
+from evidence.models import Finding, StakeholderGroup, Theme, Valence
 
 
 class Role(models.TextChoices):
@@ -26,6 +27,10 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members must set up two-factor sign-in before they see the organisation's data.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -70,6 +75,49 @@ class Membership(models.Model):
     def is_owner(self):
         return self.role == Role.OWNER
 
+    def can_change(self, other):
+        """Whether this member may change `other`'s role or remove them: owners and managers may, but only an
+        owner touches an owner. The members page and the operations both ask this."""
+        return self.can_manage and (other.role != Role.OWNER or self.is_owner)
+
+    def grantable_roles(self):
+        """The roles this member may give: only an owner makes someone an owner."""
+        return [(value, label) for value, label in Role.choices if value != Role.OWNER or self.is_owner]
+
+    @property
+    def display_name(self):
+        return display_name(self.user)
+
+
+def display_name(user):
+    """How a person is named on screen, in emails and in exports: their name, else their email, else the
+    username an administrator gave them. The one spelling of a person's name (templates use the
+    `display_name` filter, which calls this)."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.email or user.username
+
+
+class SignOnDomain(models.Model):
+    """An email domain whose people, signing in for the first time through single sign-on with an email
+    their provider has verified, join an organisation with a role (set by the site administrator)."""
+
+    domain = models.CharField(
+        max_length=253, unique=True, help_text="Like nhs.net: the part of the email after the @, lower case."
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="sign_on_domains")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self):
+        return f"{self.domain} joins {self.organisation} as {self.get_role_display().lower()}"
+
+    def clean(self):
+        # The admin's form calls this: people type "@NHS.net" as often as "nhs.net".
+        self.domain = self.domain.strip().lower().lstrip("@")
+
 
 def new_invitation_token():
     return secrets.token_urlsafe(32)
@@ -79,8 +127,20 @@ def invitation_expiry():
     return timezone.now() + timedelta(days=settings.INVITATION_DAYS)
 
 
+class InvitationQuerySet(models.QuerySet):
+    def pending(self, now=None):
+        """Not used yet and not expired (what `Invitation.problem()` checks first; the sender's rights and
+        the person accepting are checked per invitation)."""
+        return self.filter(accepted_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+# `Invitation.problem()` reads the sender's membership itself unless the caller already has it.
+_READ_INVITER = object()
+
+
 class Invitation(models.Model):
-    """A single-use, expiring link that lets one person join an organisation with a role."""
+    """A single-use, expiring link that lets one person, the one it was sent to, join an organisation with a
+    role."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
@@ -94,12 +154,47 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    objects = InvitationQuerySet.as_manager()
+
     def __str__(self):
         return f"Invitation for {self.email} to {self.organisation}"
 
-    def is_usable(self, now=None):
-        now = now or timezone.now()
-        return self.accepted_at is None and self.expires_at > now
+    @property
+    def inviter_name(self):
+        return display_name(self.invited_by)
+
+    NOT_FOUND = "This invitation link is not valid. It may have been revoked. Ask for a new one."
+    SENDER_CANNOT_GRANT = (
+        "This invitation is no longer valid: the person who sent it no longer has the right to invite you with "
+        "this role. Ask an owner or manager of the organisation for a new one."
+    )
+    FOR_ANOTHER_EMAIL = (
+        "This invitation was sent to another email address. Sign in with the address it was sent to, or sign "
+        "out and sign up with the address this invitation was sent to."
+    )
+
+    def problem(self, now=None, *, user=None, inviter=_READ_INVITER):
+        """Why this invitation cannot be used now (by `user`, when given), in words for the person holding
+        the link; None if it can. (A token that matches no invitation is `Invitation.NOT_FOUND`.)
+
+        Links get forwarded, so an invitation is only for the email address it was sent to; and it grants
+        no more than its sender may grant today: `inviter` is the sender's membership of the organisation
+        as it is now (None once they have left), read here (one query) unless the caller has it."""
+        if self.accepted_at is not None:
+            return "This invitation has already been used. Ask for a new one if you still need it."
+        if self.expires_at <= (now or timezone.now()):
+            return "This invitation has expired. Ask the person who invited you for a new one."
+        if inviter is _READ_INVITER:
+            inviter = (
+                Membership.objects.filter(organisation_id=self.organisation_id, user_id=self.invited_by_id).first()
+                if self.invited_by_id
+                else None
+            )
+        if inviter is None or not inviter.can_manage or self.role not in dict(inviter.grantable_roles()):
+            return self.SENDER_CANNOT_GRANT
+        if user is not None and (user.email or "").strip().lower() != self.email.strip().lower():
+            return self.FOR_ANOTHER_EMAIL
+        return None
 
 
 class ImplementationPhase(models.Model):
@@ -152,19 +247,25 @@ class ChecklistStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+def not_archived(via=""):
+    """Checklists that still ask something of someone: anything but archived. `via` reaches the checklist
+    from another model ("checklist__" from an item or an action)."""
+    return ~models.Q(**{f"{via}status": ChecklistStatus.ARCHIVED})
+
+
 class ChecklistQuerySet(models.QuerySet):
     def for_user(self, user):
         """Checklists of the organisations this person belongs to: the one scope every view starts from."""
         return self.filter(organisation__memberships__user=user)
 
     def past_review(self, today):
-        return self.exclude(status=ChecklistStatus.ARCHIVED).filter(review_date__lt=today)
+        return self.not_archived().filter(review_date__lt=today)
 
     def active(self):
         return self.filter(status=ChecklistStatus.ACTIVE)
 
     def not_archived(self):
-        return self.exclude(status=ChecklistStatus.ARCHIVED)
+        return self.filter(not_archived())
 
 
 class _FillOrganisation(models.Manager):
@@ -229,6 +330,10 @@ class Checklist(models.Model):
     def __str__(self):
         return self.title
 
+    @property
+    def is_archived(self):
+        return self.status == ChecklistStatus.ARCHIVED
+
     def coverage(self):
         """How many applicable challenges have at least one live mitigation (one query)."""
         return coverage_by_checklist([self.pk])[self.pk]
@@ -244,6 +349,9 @@ class Priority(models.TextChoices):
     LOW = "low", "Low"
 
 
+PUBLISHED_ORDER = ["finding__theme__category__position", "finding__theme__position", "finding__position", "pk"]
+
+
 class ItemQuerySet(models.QuerySet):
     def challenges(self):
         return self.filter(finding__valence=Valence.CHALLENGE)
@@ -252,12 +360,26 @@ class ItemQuerySet(models.QuerySet):
         return self.challenges().filter(applies=True)
 
     def with_coverage(self):
-        """Annotate `is_covered`: the item has a mitigation in any status but dropped."""
-        live = Mitigation.objects.filter(item=models.OuterRef("pk"), status__in=LIVE_STATUSES)
-        return self.annotate(is_covered=models.Exists(live))
+        """Annotate `is_covered`: the item has a live mitigation (any status but dropped)."""
+        return self.annotate(is_covered=models.Exists(Mitigation.objects.live().filter(items=models.OuterRef("pk"))))
+
+    def on_current_checklists(self):
+        return self.filter(not_archived(via="checklist__"))
+
+    def in_published_order(self):
+        """The evidence's order: category, theme, finding (pages ask for it; there is no default ordering,
+        so counting and filtering queries need no joins to the evidence)."""
+        return self.order_by(*PUBLISHED_ORDER)
 
     def uncovered(self):
         return self.applicable_challenges().with_coverage().filter(is_covered=False)
+
+    def decided(self):
+        """Items a person has decided (applies or not, with its reason); the rest are not reviewed yet."""
+        return self.filter(decided_at__isnull=False)
+
+    def undecided(self):
+        return self.filter(decided_at__isnull=True)
 
     def rereview_due(self, today):
         """'Does not apply' decisions whose re-review date has come."""
@@ -270,6 +392,11 @@ class ItemQuerySet(models.QuerySet):
             for status in MitigationStatus.values
         }
         return self.annotate(mitigation_count=models.Count("mitigations"), **counts)
+
+    def with_overdue_counts(self, today):
+        """Annotate `overdue_count`: the item's open actions due before today."""
+        late = models.Q(mitigations__status__in=OPEN_STATUSES, mitigations__due_date__lt=today)
+        return self.annotate(overdue_count=models.Count("mitigations", filter=late))
 
 
 class Item(models.Model):
@@ -292,12 +419,17 @@ class Item(models.Model):
     evidence_reviewed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a planner last reviewed the evidence behind this item."
     )
+    # Review state: empty until a person saves a decision, so "applies" by default is never mistaken for
+    # a decision somebody took.
+    decided_at = models.DateTimeField(null=True, blank=True, help_text="When a person last decided this item.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     history = HistoricalRecords(bases=[OrganisationHistory])
 
     objects = ItemQuerySet.as_manager()
 
     class Meta:
-        ordering = ["finding__theme__category__position", "finding__theme__position", "finding__position"]
         constraints = [models.UniqueConstraint(fields=["checklist", "finding"], name="one_item_per_finding")]
 
     def __str__(self):
@@ -311,6 +443,49 @@ class Item(models.Model):
     def is_benefit(self):
         return self.finding.valence == Valence.BENEFIT
 
+    @property
+    def published_order(self):
+        """Where the item stands in the evidence's published order (its finding, theme and category loaded)."""
+        theme = self.finding.theme
+        return (theme.category.position, theme.position, self.finding.position, self.pk)
+
+    @property
+    def is_decided(self):
+        return self.decided_at is not None
+
+    @property
+    def review_state(self):
+        """The task-list state a person sees: not reviewed yet, applies, or does not apply."""
+        if not self.is_decided:
+            return ReviewState.NOT_REVIEWED
+        return ReviewState.APPLIES if self.applies else ReviewState.DOES_NOT_APPLY
+
+    def is_rereview_due(self, today):
+        """The rule of ItemQuerySet.rereview_due(), for an item already in memory."""
+        return self.is_challenge and not self.applies and self.rereview_on is not None and self.rereview_on <= today
+
+
+class ReviewState(models.TextChoices):
+    NOT_REVIEWED = "not-reviewed", "Not reviewed yet"
+    APPLIES = "applies", "Applies"
+    DOES_NOT_APPLY = "does-not-apply", "Does not apply"
+
+
+@dataclass(frozen=True)
+class ReviewProgress:
+    """How many of a checklist's challenges a person has decided."""
+
+    decided: int
+    total: int
+
+    @property
+    def remaining(self):
+        return self.total - self.decided
+
+    @property
+    def is_complete(self):
+        return self.total > 0 and self.decided == self.total
+
 
 class MitigationStatus(models.TextChoices):
     PLANNED = "planned", "Planned"
@@ -320,14 +495,39 @@ class MitigationStatus(models.TextChoices):
     DROPPED = "dropped", "Dropped"
 
 
-# Everything but dropped still counts towards covering an item.
+# The status rules, each written once here: the querysets, the aggregates (Count(filter=...)), the model's
+# properties and the templates (which ask `mitigation.is_live`) all use these.
+# Live: everything but dropped still counts towards covering an item.
 LIVE_STATUSES = [
     MitigationStatus.PLANNED,
     MitigationStatus.IN_PROGRESS,
     MitigationStatus.DONE,
     MitigationStatus.BLOCKED,
 ]
+# Open: still to be done. Blocked work is open (it is late all the same when its date has passed).
 OPEN_STATUSES = [MitigationStatus.PLANNED, MitigationStatus.IN_PROGRESS, MitigationStatus.BLOCKED]
+
+
+def live_q():
+    return models.Q(status__in=LIVE_STATUSES)
+
+
+def open_q():
+    return models.Q(status__in=OPEN_STATUSES)
+
+
+def overdue_q(today):
+    """Open and due before today (`today` where the service is: tracking.today())."""
+    return open_q() & models.Q(due_date__lt=today)
+
+
+def due_within_q(today, days):
+    """Open and due from today to `days` days on."""
+    return open_q() & models.Q(due_date__gte=today, due_date__lte=today + timedelta(days=days))
+
+
+def blocked_q():
+    return models.Q(status=MitigationStatus.BLOCKED)
 
 
 class MitigationQuerySet(models.QuerySet):
@@ -335,26 +535,26 @@ class MitigationQuerySet(models.QuerySet):
         return self.filter(checklist__organisation__memberships__user=user)
 
     def live(self):
-        return self.filter(status__in=LIVE_STATUSES)
+        return self.filter(live_q())
 
     def open(self):
-        return self.filter(status__in=OPEN_STATUSES)
+        return self.filter(open_q())
 
     def overdue(self, today):
-        return self.open().filter(due_date__lt=today)
+        return self.filter(overdue_q(today))
 
     def due_within(self, today, days):
-        return self.open().filter(due_date__gte=today, due_date__lte=today + timedelta(days=days))
+        return self.filter(due_within_q(today, days))
 
     def blocked(self):
-        return self.filter(status=MitigationStatus.BLOCKED)
+        return self.filter(blocked_q())
 
     def in_organisation(self, organisation):
         return self.filter(checklist__organisation=organisation)
 
     def on_current_checklists(self):
         """Actions whose checklist is not archived: an archived plan no longer asks anything of anyone."""
-        return self.exclude(checklist__status=ChecklistStatus.ARCHIVED)
+        return self.filter(not_archived(via="checklist__"))
 
     def owned_by_member(self, user):
         """Actions this person owns in organisations they still belong to (a leaver's old actions stay
@@ -365,21 +565,38 @@ class MitigationQuerySet(models.QuerySet):
         return self.order_by(models.F("due_date").asc(nulls_last=True), "pk")
 
     def with_overdue(self, today):
-        """Annotate `overdue_now`: open and due before today."""
-        late = models.Q(status__in=OPEN_STATUSES, due_date__lt=today)
-        return self.annotate(overdue_now=models.ExpressionWrapper(late, output_field=models.BooleanField()))
+        """Annotate `overdue_now` (what `is_overdue(today)` says, for a template that cannot pass today)."""
+        return self.annotate(overdue_now=models.ExpressionWrapper(overdue_q(today), output_field=models.BooleanField()))
+
+    def duplicates(self):
+        """Actions adopted from a suggestion that another action of the same checklist was adopted from too."""
+        twins = Mitigation.objects.filter(
+            checklist=models.OuterRef("checklist"), suggestion=models.OuterRef("suggestion")
+        ).exclude(pk=models.OuterRef("pk"))
+        return self.filter(suggestion__isnull=False).filter(models.Exists(twins))
+
+    def addressing_theme(self, theme):
+        """Actions addressing at least one challenge of this theme, each once."""
+        return self.filter(models.Exists(Item.objects.filter(mitigations=models.OuterRef("pk"), finding__theme=theme)))
 
     def for_listing(self):
-        """What a list of actions shows beside each one, fetched in the same query."""
-        return self.select_related("checklist__organisation", "item__finding__theme", "owner")
+        """What a list of actions shows beside each one: its checklist and owner in the same query, the
+        challenges it addresses in one more."""
+        return self.select_related("checklist__organisation", "owner").prefetch_related(addressed_items())
 
 
 class Mitigation(models.Model):
-    """What a service will do about an item: an action someone owns, with a due date and a status."""
+    """What a service will do about one or more items of a checklist (on screen: an action): someone owns
+    it, with a due date and a status. One action can mitigate several challenges at once."""
 
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="mitigations")
-    # The item's checklist, kept here because dashboards count and filter actions per checklist and
-    # organisation; an item never moves between checklists, so it cannot drift.
+    # Every item of one checklist (planning.link_items enforces it); never none (unlinking the last is refused).
+    items = models.ManyToManyField(
+        Item,
+        related_name="mitigations",
+        help_text="The challenges (or outcomes) this action addresses, all of the same checklist.",
+    )
+    # The items' checklist, kept here because dashboards count and filter actions per checklist and
+    # organisation; items never move between checklists, so it cannot drift.
     checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="mitigations")
     action = models.TextField("what will be done", max_length=2000)
     owner = models.ForeignKey(
@@ -422,12 +639,42 @@ class Mitigation(models.Model):
     def __str__(self):
         return self.action[:80]
 
+    # The same rules as live_q(), open_q() and overdue_q(), for one action already in memory.
     @property
     def is_live(self):
         return self.status in LIVE_STATUSES
 
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
     def is_overdue(self, today):
-        return self.due_date is not None and self.due_date < today and self.status in OPEN_STATUSES
+        return self.is_open and self.due_date is not None and self.due_date < today
+
+    @property
+    def owner_label(self):
+        """The owner as people know them: a member's name, or the named person outside the organisation."""
+        return display_name(self.owner) if self.owner_id else self.owner_name
+
+    @property
+    def addressed(self):
+        """The items it addresses in published order (prefetched by for_listing and the pages)."""
+        return sorted(self.items.all(), key=lambda item: item.published_order)
+
+    @property
+    def theme_names(self):
+        """The themes of the challenges it addresses, each once, in published order: "Workload; Boundaries"."""
+        names = []
+        for item in self.addressed:
+            if item.finding.theme.name not in names:
+                names.append(item.finding.theme.name)
+        return "; ".join(names)
+
+
+def addressed_items(to_attr=None):
+    """Prefetch of the items an action addresses, with what their names need."""
+    items = Item.objects.select_related("finding__theme__category").order_by(*PUBLISHED_ORDER)
+    return models.Prefetch("items", queryset=items, to_attr=to_attr)
 
 
 @dataclass(frozen=True)
@@ -445,10 +692,6 @@ class Coverage:
     def percent(self):
         """Whole percent, rounded down so 'covered' is never overstated; 0 when nothing applies."""
         return (100 * self.covered // self.applicable) if self.applicable else 0
-
-    @property
-    def is_complete(self):
-        return self.applicable > 0 and self.covered == self.applicable
 
 
 def coverage_by_checklist(checklist_ids):
@@ -473,8 +716,6 @@ def coverage_by_checklist(checklist_ids):
 def coverage_by_stakeholder_group(checklist, facts=None):
     """{stakeholder group: Coverage} over the applicable challenges that group reported, counting the
     groups named inside Mixed samples too (e.g. "challenges reported by service users: 4 of 6 covered")."""
-    from evidence.cache import finding_facts
-    from evidence.models import StakeholderGroup
 
     # checklist_id too: the related manager reads it on every row it returns (one query per row if deferred).
     items = list(checklist.items.applicable_challenges().with_coverage().only("pk", "finding_id", "checklist_id"))
@@ -506,3 +747,10 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.recipient} on {self.sent_on}"
+
+
+# Comments, notifications and attachments live in their own modules; importing them here registers their
+# models with the app.
+from peerplan.attachments import Attachment  # noqa: E402, F401
+from peerplan.comments import Comment  # noqa: E402, F401
+from peerplan.notifications import Notification, NotificationPreference  # noqa: E402, F401

@@ -1,7 +1,8 @@
-"""Operations across several planning models, each one plainly named and inside one transaction.
+"""Operations: each a plainly named verb that changes planning data inside one transaction.
 
-Views call these; they hold the rules (the last owner, single-use invitations, optimistic locking) so
-that a rule is written once and tested once.
+Views call these and nothing else to write. The rules they enforce are asked of the models (who may change
+whom, whether an invitation can be used, what counts as overdue) so that a rule is written once; this module
+holds the steps. What a page shows is put together in pages.py.
 """
 
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from evidence.models import Finding, Valence
+from peerplan import notifications
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -20,8 +22,10 @@ from peerplan.models import (
     Item,
     Membership,
     Mitigation,
+    MitigationStatus,
     Organisation,
     Role,
+    display_name,
 )
 
 # A "does not apply" decision is looked at again after a year unless the planner says otherwise.
@@ -30,6 +34,15 @@ REREVIEW_AFTER = timedelta(days=365)
 
 class PlanningRuleError(Exception):
     """A request that breaks a planning rule; the message is written for the person who asked."""
+
+
+class Conflict(PlanningRuleError):
+    """Someone else saved the object since this person opened it, so nothing was applied: `current` is what
+    it holds now. The one signal for a stale save (editing a mitigation, restoring one of its versions)."""
+
+    def __init__(self, current, message="Someone else saved this since you opened it; nothing was changed."):
+        super().__init__(message)
+        self.current = current
 
 
 # Organisations and members -------------------------------------------------------------------------
@@ -85,44 +98,18 @@ def _target(membership):
 def invite(*, organisation, email, role, by):
     """A single-use, expiring invitation; only an owner can invite another owner."""
     with transaction.atomic():
+        # Read under the organisation's lock: the sender may have been demoted or removed a moment ago.
         _lock_organisation(organisation.pk)
         by_membership = _current_membership(organisation.pk, by)
         if not by_membership.can_manage:
             raise PlanningRuleError("Only owners and managers can invite people.")
-        if role == Role.OWNER and not by_membership.is_owner:
+        if role not in dict(by_membership.grantable_roles()):
             raise PlanningRuleError("Only an owner can invite another owner.")
-        return Invitation.objects.create(
+        invitation = Invitation.objects.create(
             organisation=organisation, email=email.strip().lower(), role=role, invited_by=by
         )
-
-
-def invitation_problem(invitation, user=None, now=None, members=None):
-    """Why this invitation cannot be used (by `user`, when given), in words for the person holding the
-    link; None when it can. `members` ({user id: membership}) saves a query per invitation. Besides being unused and unexpired, the person who sent it must still have
-    the right to invite with its role, and it is for the one email address it was sent to."""
-    if invitation.accepted_at is not None:
-        return "This invitation has already been used. Ask for a new one if you still need it."
-    if not invitation.is_usable(now):
-        return "This invitation has expired. Ask the person who invited you for a new one."
-    if members is not None:  # {user id: membership} of the organisation, already loaded by the page
-        inviter = members.get(invitation.invited_by_id)
-    elif invitation.invited_by_id:
-        inviter = Membership.objects.filter(
-            organisation_id=invitation.organisation_id, user_id=invitation.invited_by_id
-        ).first()
-    else:
-        inviter = None
-    if inviter is None or not inviter.can_manage or (invitation.role == Role.OWNER and not inviter.is_owner):
-        return (
-            "This invitation is no longer valid: the person who sent it no longer has the right to invite "
-            "you with this role. Ask an owner or manager of the organisation for a new one."
-        )
-    if user is not None and (user.email or "").strip().lower() != invitation.email.strip().lower():
-        return (
-            "This invitation was sent to another email address. Sign in with the address it was sent to, "
-            "or sign out and sign up with the address this invitation was sent to."
-        )
-    return None
+        notifications.invited(invitation=invitation, by=by)
+    return invitation
 
 
 def accept_invitation(*, token, user):
@@ -133,10 +120,9 @@ def accept_invitation(*, token, user):
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().select_related("organisation").filter(token=token).first()
         if invitation is None:
-            raise PlanningRuleError("This invitation link is not valid. Ask for a new one.")
-        _lock_organisation(invitation.organisation_id)  # the inviter's rights are read as they are now
-        problem = invitation_problem(invitation, user)
-        if problem:
+            raise PlanningRuleError(Invitation.NOT_FOUND)
+        _lock_organisation(invitation.organisation_id)  # the sender's rights are read as they are now
+        if problem := invitation.problem(user=user):
             raise PlanningRuleError(problem)
         membership, created = Membership.objects.get_or_create(
             organisation=invitation.organisation, user=user, defaults={"role": invitation.role}
@@ -168,14 +154,15 @@ def change_role(*, membership, role, by):
             raise PlanningRuleError("Only owners and managers can change roles.")
         if role not in Role.values:
             raise PlanningRuleError("Choose one of the roles listed.")
-        if (role == Role.OWNER or membership.role == Role.OWNER) and not by_membership.is_owner:
+        if not by_membership.can_change(membership) or role not in dict(by_membership.grantable_roles()):
             raise PlanningRuleError("Only an owner can make someone an owner or change an owner's role.")
         if membership.role == Role.OWNER and role != Role.OWNER and _owners_left_without(membership) == 0:
-            raise PlanningRuleError(
-                f"{display_name(membership.user)} is the last owner. Make someone else an owner first."
-            )
+            raise PlanningRuleError(f"{membership.display_name} is the last owner. Make someone else an owner first.")
+        changed = membership.role != role
         membership.role = role
         membership.save(update_fields=["role"])
+        if changed:
+            notifications.role_changed(membership=membership, by=by)
     return membership
 
 
@@ -187,18 +174,13 @@ def remove_member(*, membership, by):
         membership = _target(membership)
         if not by_membership.can_manage:
             raise PlanningRuleError("Only owners and managers can remove members.")
-        if membership.role == Role.OWNER and not by_membership.is_owner:
+        if not by_membership.can_change(membership):
             raise PlanningRuleError("Only an owner can remove an owner.")
         if membership.role == Role.OWNER and _owners_left_without(membership) == 0:
             raise PlanningRuleError(
-                f"{display_name(membership.user)} is the last owner and cannot be removed. "
-                "Make someone else an owner first."
+                f"{membership.display_name} is the last owner and cannot be removed. Make someone else an owner first."
             )
         membership.delete()
-
-
-def display_name(user):
-    return user.get_full_name() or user.first_name or user.email or user.username
 
 
 # Checklists and items ------------------------------------------------------------------------------
@@ -210,9 +192,7 @@ def checklist_findings():
     Findings with no valence (Table 6's "Offering treatment choice") are neither a challenge to guard
     against nor an outcome to choose, so they are not items; the evidence pages still show them.
     """
-    return Finding.objects.filter(valence__in=[Valence.CHALLENGE, Valence.BENEFIT]).order_by(
-        "theme__category__position", "theme__position", "position"
-    )
+    return Finding.objects.filter(valence__in=[Valence.CHALLENGE, Valence.BENEFIT]).in_published_order()
 
 
 def create_checklist_from_evidence(
@@ -239,11 +219,76 @@ def create_checklist_from_evidence(
     return checklist
 
 
-def decide_item(*, item, applies, reason="", rereview_on=None, priority=None, note=None, today=None):
-    """Record whether an item applies. A challenge that does not apply keeps its reason and a date to
-    look at the decision again (a year on unless given); one that applies needs neither."""
+def copy_checklist(*, source, title, by, service="", description="", status=ChecklistStatus.DRAFT, review_date=None):
+    """A new checklist of the source's organisation that starts from the source: the same decisions
+    (with who took them and when) and the same actions, each reset to planned without a due date (text,
+    owner, phase, co-production and the suggestion it came from are kept). Evidence published since the
+    source was made comes in as from the evidence, not reviewed yet."""
+    with transaction.atomic():
+        checklist = Checklist(
+            organisation=source.organisation,
+            title=title,
+            service=service,
+            description=description,
+            status=status,
+            review_date=review_date,
+            created_by=by,
+        )
+        checklist.save()
+        copied = {item.finding_id: item for item in source.items.all()}
+        decision = [
+            "applies",
+            "not_applicable_reason",
+            "rereview_on",
+            "priority",
+            "note",
+            "evidence_reviewed_at",
+            "decided_at",
+            "decided_by_id",
+        ]
+        items = []
+        for finding in checklist_findings():
+            old = copied.get(finding.pk)
+            item = Item(checklist=checklist, finding=finding, applies=finding.valence == Valence.CHALLENGE)
+            if old is not None:
+                for name in decision:
+                    setattr(item, name, getattr(old, name))
+            items.append(item)
+        items = bulk_create_with_history(items, Item, default_user=by)
+        new_item = {item.finding_id: item for item in items}
+        # Dropped actions were given up on; the copy starts from what the source still means to do.
+        actions = source.mitigations.exclude(status=MitigationStatus.DROPPED).prefetch_related("items").order_by("pk")
+        for action in actions:
+            copy = Mitigation(
+                checklist=checklist,
+                action=action.action,
+                owner_id=action.owner_id,
+                owner_name=action.owner_name,
+                notes=action.notes,
+                phase_id=action.phase_id,
+                co_produced=action.co_produced,
+                lived_experience_led=action.lived_experience_led,
+                suggestion_id=action.suggestion_id,
+                created_by=by,
+            )
+            copy._change_reason = f"Copied from the checklist “{source.title}”"[:100]
+            copy.save()
+            copy.items.set([new_item[item.finding_id] for item in action.items.all() if item.finding_id in new_item])
+    return checklist
+
+
+@transaction.atomic
+def decide_item(*, item, applies, reason="", rereview_on=None, priority=None, note=None, today=None, by=None):
+    """Record whether an item applies, and that `by` decided it now. A challenge that does not apply keeps
+    its reason and a date to look at the decision again (a year on unless given); one that applies needs
+    neither."""
     today = today or timezone.localdate()
+    if not item.is_decided:
+        # The first decision may confirm the starting state ("applies"), which no field change would show.
+        item._change_reason = "First decision: " + ("applies" if applies else "does not apply")
     item.applies = applies
+    item.decided_at = timezone.now()
+    item.decided_by = by
     if item.is_challenge and not applies:
         if not reason.strip():
             raise PlanningRuleError("Say why this does not apply to your service.")
@@ -263,21 +308,32 @@ def decide_item(*, item, applies, reason="", rereview_on=None, priority=None, no
 # Mitigations --------------------------------------------------------------------------------------
 
 
-def adopt_suggestion(*, item, suggestion, by):
-    """A mitigation on the item copied from a suggestion, which it remembers; the planner edits it next."""
+def _same_checklist(items):
+    items = list(items)
+    if not items:
+        raise PlanningRuleError("An action must address at least one challenge.")
+    if len({item.checklist_id for item in items}) != 1:
+        raise PlanningRuleError("An action can only address challenges of one checklist.")
+    return items
+
+
+def adopt_suggestion(*, suggestion, by, item=None, items=None):
+    """ONE action copied from a suggestion, addressing every given item (all of one checklist); it
+    remembers the suggestion, and the planner gives it an owner and a due date next."""
+    items = _same_checklist(items if items is not None else [item])
     action = suggestion.title
     if suggestion.description:
         action = f"{suggestion.title}\n\n{suggestion.description}"
     with transaction.atomic():
         mitigation = Mitigation(
-            item=item,
-            checklist_id=item.checklist_id,
+            checklist_id=items[0].checklist_id,
             action=action[: Mitigation._meta.get_field("action").max_length],
             suggestion=suggestion,
             phase=suggestion.phase,
             created_by=by,
         )
         mitigation.save()
+        mitigation.items.set(items)
     return mitigation
 
 
@@ -294,15 +350,8 @@ MITIGATION_FIELDS = [
 ]
 
 
-@dataclass
-class Conflict:
-    """Someone else saved the mitigation since this person opened it: what it holds now."""
-
-    current: Mitigation
-
-
-def update_mitigation(*, mitigation_id, changes, version):
-    """Apply changes only if nobody has saved since `version`; otherwise return a Conflict.
+def update_mitigation(*, mitigation_id, changes, version, by=None):
+    """Apply changes only if nobody has saved since `version`; otherwise raise Conflict (nothing applied).
 
     The row is read under a lock and saved with instance.save() (not queryset.update()) so that
     simple-history records the change and who made it.
@@ -316,170 +365,177 @@ def update_mitigation(*, mitigation_id, changes, version):
             .get(pk=mitigation_id)
         )
         if current.version != version:
-            return Conflict(current=current)
+            raise Conflict(current)
+        previous_owner_id = current.owner_id
         for field, value in changes.items():
             setattr(current, field, value)
         current.version = version + 1
         current.save()
+        # Every path that changes the owner comes through here: the new owner is told, in this transaction.
+        notifications.assigned(mitigation=current, previous_owner_id=previous_owner_id, by=by)
     return current
 
 
-def create_mitigation(*, item, changes, by):
+@dataclass
+class BulkResult:
+    """What a bulk change did: the actions changed, those already as asked, and those someone changed
+    after the list was shown (left alone)."""
+
+    changed: list
+    already: list
+    stale: list
+
+    def messages(self, changes):
+        said = []
+        what = ", ".join(_describe(name, value) for name, value in changes.items() if name != "owner_name")
+        what = what[:1].upper() + what[1:]
+        if self.changed:
+            said.append(f"{what} on {_count(self.changed)}: {_titles(self.changed)}.")
+        if self.already:
+            said.append(f"{_count(self.already)} already had that: {_titles(self.already)}.")
+        if self.stale:
+            said.append(
+                f"Not changed, because someone changed {'them' if len(self.stale) > 1 else 'it'} after you loaded "
+                f"the list: {_titles(self.stale)}. Look at {'them' if len(self.stale) > 1 else 'it'} again."
+            )
+        return said
+
+
+def _count(actions):
+    return f"{len(actions)} action{'s' if len(actions) != 1 else ''}"
+
+
+def _titles(actions):
+    return "; ".join(f"“{action.action[:50]}”" for action in actions)
+
+
+def _describe(name, value):
+    if name == "status":
+        return f"status set to {MitigationStatus(value).label.lower()}"
+    if name == "owner":
+        return f"owner set to {display_name(value)}" if value else "owner removed"
+    if name == "due_date":
+        return f"due date set to {value:%-d %B %Y}" if value else "due date removed"
+    return name
+
+
+def bulk_update_mitigations(*, actions, versions, changes, by=None):
+    """Apply the same changes to many actions, each through update_mitigation, so each keeps its own
+    history entry and the optimistic-locking rule holds: an action changed after the person saw it
+    (its version moved on) is not touched."""
+    result = BulkResult([], [], [])
     with transaction.atomic():
-        mitigation = Mitigation(item=item, checklist_id=item.checklist_id, created_by=by)
+        for action in actions:
+            current = {name: getattr(action, name) for name in changes}
+            if current == changes and versions[action.pk] == action.version:
+                result.already.append(action)
+                continue
+            try:
+                update_mitigation(mitigation_id=action.pk, changes=changes, version=versions[action.pk], by=by)
+            except Conflict:
+                result.stale.append(action)
+            else:
+                result.changed.append(action)
+    return result
+
+
+def create_mitigation(*, changes, by, item=None, items=None):
+    """A new action addressing the given item (or items, all of one checklist)."""
+    items = _same_checklist(items if items is not None else [item])
+    with transaction.atomic():
+        mitigation = Mitigation(checklist_id=items[0].checklist_id, created_by=by)
         for field, value in changes.items():
             setattr(mitigation, field, value)
         mitigation.save()
+        mitigation.items.set(items)
+        notifications.assigned(mitigation=mitigation, previous_owner_id=None, by=by)
     return mitigation
 
 
-# Pages -------------------------------------------------------------------------------------------
+def _record(mitigation, by, reason):
+    """A history entry on the action for a change that is not one of its fields (which challenges it
+    addresses): saved under the row lock, version unchanged, since nobody's typing is overwritten."""
+    mitigation._history_user = by
+    mitigation._change_reason = reason[:100]
+    mitigation.save()
 
 
-def checklist_url(checklist_id):
-    from django.urls import reverse
-
-    return reverse("peerplan:checklist", args=[checklist_id])
+def _names(items):
+    return ", ".join(f"“{item.finding.theme.name}”" for item in items)
 
 
-@dataclass
-class ThemeGroup:
-    theme: object
-    items: list
+def link_items(*, mitigation, items, by):
+    """Make the action address further items of its own checklist; returns the items newly linked."""
+    with transaction.atomic():
+        current = Mitigation.objects.select_for_update(of=("self",)).get(pk=mitigation.pk)
+        items = [item for item in items]
+        if any(item.checklist_id != current.checklist_id for item in items):
+            raise PlanningRuleError("An action can only address challenges of its own checklist.")
+        already = set(current.items.values_list("pk", flat=True))
+        new = [item for item in items if item.pk not in already]
+        if new:
+            current.items.add(*new)
+            _record(current, by, f"Now also addresses {_names(new)}")
+    return new
 
 
-@dataclass
-class CategoryGroup:
-    category: object
-    themes: list
+def unlink_item(*, mitigation, item, by):
+    """Stop the action addressing one item; an action must keep at least one."""
+    with transaction.atomic():
+        current = Mitigation.objects.select_for_update(of=("self",)).get(pk=mitigation.pk)
+        linked = set(current.items.values_list("pk", flat=True))
+        if item.pk not in linked:
+            raise PlanningRuleError("This action does not address that challenge.")
+        if linked == {item.pk}:
+            raise PlanningRuleError(
+                "An action must address at least one challenge. Link it to another challenge first, "
+                "or set its status to dropped."
+            )
+        current.items.remove(item)
+        _record(current, by, f"No longer addresses {_names([item])}")
 
 
-def group_by_category_and_theme(items):
-    """Items (already in published order) as categories of themes of items, for the page to loop over."""
-    groups = []
-    for item in items:
-        theme = item.finding.theme
-        if not groups or groups[-1].category.pk != theme.category_id:
-            groups.append(CategoryGroup(category=theme.category, themes=[]))
-        themes = groups[-1].themes
-        if not themes or themes[-1].theme.pk != theme.pk:
-            themes.append(ThemeGroup(theme=theme, items=[]))
-        themes[-1].items.append(item)
-    return groups
+MERGED_INTO = "Merged into action {pk}"
 
 
-def status_summary(item):
-    """[(label, count)] of an item's mitigations by status, from with_mitigation_counts()."""
-    from peerplan.models import MitigationStatus
-
-    return [
-        (label, getattr(item, f"{value}_count"))
-        for value, label in MitigationStatus.choices
-        if getattr(item, f"{value}_count")
-    ]
-
-
-# How a stakeholder group reads in "Challenges reported by ...: 4 of 6 covered".
-GROUP_PHRASES = {
-    "PSWs": "reported by PSWs",
-    "Service users": "reported by service users",
-    "Non-peer staff": "reported by non-peer staff",
-    "Peer support group members": "reported by peer support group members",
-    "Mental health organisations": "reported by mental health organisations",
-    "Mixed": "reported by mixed samples",
-}
-
-
-def checklist_page(checklist, today=None):
-    """Everything the checklist page shows, in a fixed number of queries whatever its size:
-    items with counts and coverage (1), the evidence facts (1, cached), coverage (1), coverage through each
-    group's lens (1), mitigations per phase (2), co-production (1), suggestions ranked by leverage (3)."""
-    from evidence.cache import finding_facts
-    from peerplan import insights
-
-    items = list(checklist.items.select_related("finding__theme__category").with_coverage().with_mitigation_counts())
-    facts = finding_facts()
-    strengths = insights.evidence_strengths(facts)
-    for item in items:
-        item.statuses = status_summary(item)
-        item.strength = strengths[item.finding_id]
-        item.evidence_updated = insights.evidence_updated(item)
-    challenges = [item for item in items if item.is_challenge]
-    benefits = [item for item in items if item.is_benefit]
-    by_group = checklist.coverage_by_group(facts)
-    today = today or timezone.localdate()
-    return {
-        "coverage": checklist.coverage(),
-        "coverage_by_group": [(GROUP_PHRASES.get(group, group), by_group[group]) for group in by_group],
-        "uncovered": [item for item in challenges if item.applies and not item.is_covered],
-        "not_applicable_count": sum(1 for item in challenges if not item.applies),
-        "rereview_due": [
-            item for item in challenges if not item.applies and item.rereview_on and item.rereview_on <= today
-        ],
-        "evidence_updated": [item for item in items if item.evidence_updated],
-        "challenge_groups": group_by_category_and_theme(challenges),
-        "benefit_groups": group_by_category_and_theme(benefits),
-        "chosen_outcomes": sum(1 for item in benefits if item.applies),
-        "benefit_count": len(benefits),
-        "phases": insights.phase_counts(checklist),
-        "co_production": insights.co_production(checklist),
-        "leverage": insights.rank_suggestions(checklist, facts)[:LEVERAGE_SHOWN],
-    }
-
-
-# The checklist page shows the few suggestions that would cover most; the rest are on each item.
-LEVERAGE_SHOWN = 5
+def merge_mitigations(*, keep, others, by):
+    """Merge duplicate actions of one checklist into `keep`: it addresses every challenge any of them
+    addressed, and the others are deleted with a reason that points at `keep`, so their whole history
+    stays readable on `keep`'s timeline and the checklist's."""
+    others = [other for other in others if other.pk != keep.pk]
+    if not others:
+        raise PlanningRuleError("Choose at least one other action to merge into this one.")
+    if any(other.checklist_id != keep.checklist_id for other in others):
+        raise PlanningRuleError("Only actions of the same checklist can be merged.")
+    with transaction.atomic():
+        current = Mitigation.objects.select_for_update(of=("self",)).get(pk=keep.pk)
+        linked = set(current.items.values_list("pk", flat=True))
+        moved = Item.objects.filter(mitigations__in=[other.pk for other in others]).exclude(pk__in=linked).distinct()
+        current.items.add(*moved)
+        for other in others:
+            other._history_user = by
+            other._change_reason = MERGED_INTO.format(pk=current.pk)
+            other.delete()
+        _record(current, by, f"Merged {len(others)} duplicate action{'s' if len(others) != 1 else ''} into this one")
+    return current
 
 
 @transaction.atomic
 def adopt_for_uncovered(*, checklist, suggestion, by):
-    """Adopt one suggestion on every uncovered applicable challenge of the checklist that it addresses;
-    returns the new mitigations (none if it addresses nothing still uncovered)."""
-    items = (
-        checklist.items.uncovered().filter(finding__theme__in=suggestion.themes.all()).select_related("finding__theme")
+    """Adopt one suggestion as ONE action addressing every uncovered applicable challenge of the checklist
+    that it addresses; returns the action, or None if it addresses nothing still uncovered."""
+    items = list(
+        checklist.items.uncovered()
+        .filter(finding__theme__in=suggestion.themes.all())
+        .select_related("finding__theme")
+        .in_published_order()
     )
-    return [adopt_suggestion(item=item, suggestion=suggestion, by=by) for item in items]
+    if not items:
+        return None
+    return adopt_suggestion(items=items, suggestion=suggestion, by=by)
 
 
 @transaction.atomic
 def mark_evidence_reviewed(*, item, when=None):
     item.evidence_reviewed_at = when or timezone.now()
     item.save(update_fields=["evidence_reviewed_at"])
-
-
-# Sign-in pauses ----------------------------------------------------------------------------------
-
-
-def _sign_in_names(user):
-    """The names django-axes counts a person's failed sign-ins under: the account's username (what an
-    email address typed at sign-in resolves to) and the email itself, lower-cased."""
-    return {user.username, user.username.lower(), (user.email or "").lower()} - {""}
-
-
-def paused_sign_ins(users):
-    """The ids of those people whose sign-in is paused for their account (one query)."""
-    from axes.models import AccessAttempt
-    from django.conf import settings
-    from django.db.models import Sum
-
-    names = {name: user.pk for user in users for name in _sign_in_names(user)}
-    if not names:
-        return set()
-    rows = (
-        AccessAttempt.objects.filter(
-            username__in=list(names), attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
-        )
-        .values("username")
-        .annotate(failures=Sum("failures_since_start"))
-        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
-        .order_by()
-    )
-    return {names[row["username"]] for row in rows}
-
-
-def unlock_sign_in(*, membership):
-    """Clear the failed sign-ins counted against a member's account, so they can sign in again at once.
-    A pause of an address (many failures from one place) is left to the site administrator."""
-    from axes.utils import reset
-
-    return sum(reset(username=name) for name in _sign_in_names(membership.user))

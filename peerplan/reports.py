@@ -1,11 +1,10 @@
-"""A checklist as rows for CSV and XLSX, and as a printable report for a governance board.
+"""A checklist as rows for CSV and XLSX (the printable report is put together from the same items in pages.py).
 
 Rows hold real values (dates stay dates); each writer neutralises text that a spreadsheet would run as a
 formula. Everything is fetched up front in a fixed number of queries, then written row by row.
 """
 
 import csv
-from dataclasses import dataclass
 from io import BytesIO
 
 from django.db.models import Prefetch
@@ -15,9 +14,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from evidence.models import Perspective, Source, Valence
-from peerplan.models import LIVE_STATUSES, Item, Mitigation, MitigationStatus
-from peerplan.tracking import owner_label, progress_by_checklist
+from evidence.models import Perspective, Valence
+from peerplan.models import Item, Mitigation
 
 HEADERS = [
     "Item",
@@ -56,6 +54,7 @@ def export_items(checklist):
     queries: items, finding references, mitigations with owners and phases, perspectives)."""
     return list(
         Item.objects.filter(checklist=checklist)
+        .in_published_order()
         .select_related("finding__theme__category")
         .prefetch_related(
             "finding__references",
@@ -71,37 +70,63 @@ def export_items(checklist):
     )
 
 
-def _listed(item):
+def is_listed(item):
     """Every challenge is listed (applies or not); a benefit only when the service selected it or
     has actions for it."""
     return item.finding.valence == Valence.CHALLENGE or item.applies or bool(item.mitigations.all())
 
 
-def _references(item):
+def references_text(item):
     return ", ".join(str(number) for number in item.finding.reference_numbers())
 
 
+def _item_columns(item):
+    finding = item.finding
+    return [
+        str(finding),
+        finding.theme.name,
+        finding.theme.category.name,
+        finding.get_valence_display(),
+        "Yes" if item.applies else "No",
+        item.get_priority_display(),
+    ]
+
+
+def _joined(items):
+    """The item columns of every item an action addresses, each column's values joined with "; " (a value
+    said once when several items share it), and their references together."""
+    columns = []
+    for values in zip(*[_item_columns(item) for item in items], strict=True):
+        seen = []
+        for value in values:
+            if value not in seen:
+                seen.append(value)
+        columns.append("; ".join(seen))
+    numbers = sorted({number for item in items for number in item.finding.reference_numbers()})
+    return columns, ", ".join(str(number) for number in numbers)
+
+
 def checklist_rows(items):
-    """One row per action, and one row for each listed item that has none."""
+    """One row per action naming every challenge it addresses (at the first of them in published order),
+    and one row for each listed item that has no action."""
+    addressed = {}
     for item in items:
-        if not _listed(item):
+        for action in item.mitigations.all():
+            addressed.setdefault(action.pk, []).append(item)
+    written = set()
+    for item in items:
+        if not is_listed(item):
             continue
-        finding = item.finding
-        common = [
-            str(finding),
-            finding.theme.name,
-            finding.theme.category.name,
-            finding.get_valence_display(),
-            "Yes" if item.applies else "No",
-            item.get_priority_display(),
-        ]
-        references = _references(item)
         actions = item.mitigations.all()
         for action in actions:
+            if action.pk in written:
+                continue
+            written.add(action.pk)
+            common, references = _joined(addressed[action.pk])
             yield [
                 *common,
                 action.action,
-                owner_label(action),
+                action.owner_label,
                 action.due_date,
                 action.get_status_display(),
                 action.phase.name if action.phase_id else "",
@@ -109,11 +134,11 @@ def checklist_rows(items):
                 references,
             ]
         if not actions:
-            if finding.valence == Valence.CHALLENGE:
+            if item.finding.valence == Valence.CHALLENGE:
                 status = UNCOVERED if item.applies else DOES_NOT_APPLY
             else:
                 status = NO_ACTION_YET
-            yield [*common, "", "", None, status, "", "", references]
+            yield [*_item_columns(item), "", "", None, status, "", "", references_text(item)]
 
 
 def filename(checklist, extension):
@@ -165,54 +190,3 @@ def xlsx_bytes(checklist, items):
     output = BytesIO()
     workbook.save(output)
     return output.getvalue()
-
-
-# The printable report --------------------------------------------------------------------------
-
-
-@dataclass
-class ReportItem:
-    item: object
-    actions: list
-    is_covered: bool
-    references: str
-
-
-@dataclass
-class ReportTheme:
-    theme: object
-    items: list
-
-
-@dataclass
-class ReportCategory:
-    category: object
-    themes: list
-
-
-def report(checklist, today):
-    """What the governance report shows: figures for the cover, then categories → themes → items."""
-    items = export_items(checklist)
-    categories = []
-    for item in items:
-        if not _listed(item):
-            continue
-        theme, category = item.finding.theme, item.finding.theme.category
-        if not categories or categories[-1].category.pk != category.pk:
-            categories.append(ReportCategory(category, []))
-        themes = categories[-1].themes
-        if not themes or themes[-1].theme.pk != theme.pk:
-            themes.append(ReportTheme(theme, []))
-        actions = list(item.mitigations.all())
-        themes[-1].items.append(
-            ReportItem(item, actions, any(a.status in LIVE_STATUSES for a in actions), _references(item))
-        )
-    progress = progress_by_checklist([checklist.pk], today)[checklist.pk]
-    return {
-        "categories": categories,
-        "coverage": checklist.coverage(),
-        "coverage_by_group": list(checklist.coverage_by_group().items()),  # in the groups' published order
-        "progress": progress,
-        "open_count": sum(progress.count(s) for s in (MitigationStatus.PLANNED, MitigationStatus.IN_PROGRESS)),
-        "source": Source.objects.first(),
-    }

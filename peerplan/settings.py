@@ -5,7 +5,6 @@ ALLOWED_HOSTS and (optionally) DATABASE_URL set. See README, "Running in product
 """
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,13 +17,14 @@ INSECURE_DEV_KEY = "django-insecure-peerplan-local-development-only"
 
 
 def env_bool(name: str, default: bool) -> bool:
-    """A boolean is 'true' or 'false' (any case) or unset; anything else is a mistake worth stopping for."""
+    """A boolean is exactly 'true' or 'false' (any case), or unset or empty for the default. Anything else
+    ('1', 'yes', 'ture') is a mistake worth stopping for: one spelling, so no one wonders what 'no' means."""
     value = os.environ.get(name)
     if value is None or value == "":
         return default
-    if value.lower() in ("true", "1", "yes", "on"):
+    if value.lower() == "true":
         return True
-    if value.lower() in ("false", "0", "no", "off"):
+    if value.lower() == "false":
         return False
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 
@@ -47,12 +47,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The test suite runs with DEBUG off, like production, but over plain HTTP on loopback (live server).
-TESTING = "pytest" in sys.modules
 
+# The test suite's settings (tests/settings.py) build on these and change only what tests need.
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY or SECRET_KEY == INSECURE_DEV_KEY:
-    if not DEBUG and not TESTING:
+    if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. With DEBUG off PeerPlan refuses to start with a missing or default "
             "secret key: set SECRET_KEY to a long random string (python3 -c 'import secrets; "
@@ -74,8 +73,15 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    # Accounts: sign-in by email, verification, reset, two-factor and single sign-on (OpenID Connect).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "axes",
     "csp",
+    "django_htmx",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -95,7 +101,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "peerplan.sso.SingleSignOnFormActionMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Sends a signed-in person who must use two-factor (REQUIRE_2FA, or an organisation's rule) to set it up.
+    "peerplan.accounts.TwoFactorRequiredMiddleware",
     # Axes last, as its documentation requires: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -112,6 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "peerplan.notifications.context",
             ],
         },
     },
@@ -131,7 +143,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0 if TESTING else DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
@@ -161,11 +172,96 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Sign-in by email on the site's own pages (the admin keeps Django's sign-in by username).
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "peerplan:home"
 LOGOUT_REDIRECT_URL = "home"
+
+# Accounts (django-allauth). README, "Accounts, sign-up and single sign-on", says what each choice means.
+ACCOUNT_ADAPTER = "peerplan.accounts.AccountAdapter"
+ACCOUNT_FORMS = {"login": "peerplan.forms.SignInForm", "signup": "peerplan.forms.SignUpForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+# The same answer whether or not an account uses the email: on sign-up (the address gets an email saying
+# it already has an account), on sign-in and on password reset.
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_LOGOUT_ON_GET = False
+# As before allauth: a sign-in lasts SESSION_COOKIE_AGE (two weeks) or until signing out; no checkbox.
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# One lock-out mechanism: django-axes (below) counts failed sign-ins and pauses them. allauth's own
+# failed-login limit is switched off so the two never disagree; its other rate limits stay (email
+# confirmation, password change...), with sign-up and password reset set here. Invitations are counted
+# by the same limiter (peerplan/ratelimit.py). All in the default cache above, shared by every worker and
+# host; the client address is the one the lock-out counts (AccountAdapter.get_client_ip). Per hour:
+# sign-ups per client address; password resets per email address (and four times that per client
+# address); invitations per account (and twice that per client address). A hospital's people share one
+# address, hence the room per address.
+RATE_LIMIT_SIGNUPS = env_int("RATE_LIMIT_SIGNUPS_PER_HOUR", 30)
+RATE_LIMIT_PASSWORD_RESETS = env_int("RATE_LIMIT_PASSWORD_RESETS_PER_HOUR", 5)
+RATE_LIMIT_INVITATIONS = env_int("RATE_LIMIT_INVITATIONS_PER_HOUR", 30)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": None,
+    "signup": f"{RATE_LIMIT_SIGNUPS}/h/ip",
+    "reset_password": f"{4 * RATE_LIMIT_PASSWORD_RESETS}/h/ip,{RATE_LIMIT_PASSWORD_RESETS}/h/key",
+}
+PEERPLAN_RATE_LIMITS = {"invite": f"{RATE_LIMIT_INVITATIONS}/h/user,{2 * RATE_LIMIT_INVITATIONS}/h/ip"}
+# Site-wide sign-up rule: "open" (anyone), "invitation" (only through an invitation link) or "domains"
+# (emails at SIGNUP_ALLOWED_DOMAINS only, plus invitations).
+SIGNUP_MODE = os.environ.get("SIGNUP_MODE", "open").strip().lower()
+if SIGNUP_MODE not in ("open", "invitation", "domains"):
+    raise ImproperlyConfigured(f"SIGNUP_MODE must be open, invitation or domains, not {SIGNUP_MODE!r}")
+SIGNUP_ALLOWED_DOMAINS = [domain.lower().lstrip("@") for domain in env_list("SIGNUP_ALLOWED_DOMAINS", [])]
+if SIGNUP_MODE == "domains" and not SIGNUP_ALLOWED_DOMAINS:
+    raise ImproperlyConfigured("SIGNUP_MODE=domains needs SIGNUP_ALLOWED_DOMAINS, e.g. nhs.net,example.org")
+
+# Two-factor: TOTP (authenticator apps) with recovery codes. REQUIRE_2FA makes everyone set it up.
+MFA_ADAPTER = "peerplan.accounts.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "PeerPlan")
+REQUIRE_2FA = env_bool("REQUIRE_2FA", False)
+
+# Single sign-on with OpenID Connect. Providers are added in the admin (Social applications, provider
+# "OpenID Connect") or, for one provider, with the OIDC_* variables below; no code change either way.
+SOCIALACCOUNT_ADAPTER = "peerplan.sso.SocialAccountAdapter"
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# An account is matched by email only when the provider says the email is verified.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        # allauth's provider, plus a nonce bound to the sign-in attempt and checked in the ID token.
+        "provider_class": "peerplan.sso.OpenIDConnectProvider",
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [],
+    }
+}
+if os.environ.get("OIDC_SERVER_URL"):
+    for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"):
+        if not os.environ.get(name):
+            raise ImproperlyConfigured(f"OIDC_SERVER_URL is set, so {name} must be set too")
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append(
+        {
+            "provider_id": os.environ.get("OIDC_PROVIDER_ID", "sso"),
+            "name": os.environ.get("OIDC_NAME", "your organisation"),
+            "client_id": os.environ["OIDC_CLIENT_ID"],
+            "secret": os.environ["OIDC_CLIENT_SECRET"],
+            "settings": {"server_url": os.environ["OIDC_SERVER_URL"]},
+        }
+    )
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
@@ -179,6 +275,34 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Attachments (peerplan/attachments.py): kept through the storage API, never served from a public URL
+# (no MEDIA_URL is routed; every download goes through a view that checks the organisation). The local
+# directory is outside static/ and the checkout's served files. With ATTACHMENTS_S3_BUCKET set, files go to
+# S3-compatible object storage through django-storages instead (pip install 'peerplan[s3]'), so several
+# hosts share them.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+if os.environ.get("ATTACHMENTS_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["ATTACHMENTS_S3_BUCKET"],
+            "endpoint_url": os.environ.get("ATTACHMENTS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("ATTACHMENTS_S3_REGION") or None,
+            "access_key": os.environ.get("ATTACHMENTS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("ATTACHMENTS_S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
+ATTACHMENT_ORGANISATION_MAX_BYTES = env_int("ATTACHMENT_ORGANISATION_MAX_MB", 2048) * 1024 * 1024
+
+# Notifications (peerplan/notifications.py): an email waits this long so that several notifications
+# to one person within it make one email; send_notifications (cron, every minute) sends them.
+NOTIFICATION_EMAIL_DELAY = env_int("NOTIFICATION_EMAIL_DELAY", 120)
+UNSUBSCRIBE_LINK_DAYS = env_int("UNSUBSCRIBE_LINK_DAYS", 90)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -194,10 +318,10 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Security. Behind a TLS-terminating proxy, set SECURE_SSL_REDIRECT and trust X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", True) else None
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not TESTING)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # A load balancer checks gunicorn directly over plain HTTP: a redirect would mark every host down.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and not TESTING)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
@@ -271,9 +395,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Renders AXES_LOCKOUT_TEMPLATE with the pause in words; 429 Too Many Requests.
-AXES_LOCKOUT_CALLABLE = "peerplan.views.home.locked_out"
+AXES_LOCKOUT_CALLABLE = "peerplan.views.account.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
+# allauth signs in with the form field "login" and calls authenticate(email=...): count by the email.
+AXES_USERNAME_CALLABLE = "peerplan.accounts.axes_username"
 # Per address: behind a proxy REMOTE_ADDR is the proxy's own address, so every person would share one
 # failure count and five wrong passwords would lock the whole service out. The client's address is then
 # the one the nearest trusted proxy appended to X-Forwarded-For: the TRUSTED_PROXY_COUNT-th from the right
@@ -290,12 +416,6 @@ def axes_client_ip(request):
 
 AXES_CLIENT_IP_CALLABLE = axes_client_ip
 
-# Sign-up, password reset and invitations: at most N per hour per client address (the same address the
-# lock-out counts) and per email address or account. Counted in the shared cache (peerplan/ratelimit.py).
-RATE_LIMIT_SIGNUPS = env_int("RATE_LIMIT_SIGNUPS_PER_HOUR", 10)
-RATE_LIMIT_PASSWORD_RESETS = env_int("RATE_LIMIT_PASSWORD_RESETS_PER_HOUR", 5)
-RATE_LIMIT_INVITATIONS = env_int("RATE_LIMIT_INVITATIONS_PER_HOUR", 30)
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -303,6 +423,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
-
-# /bench/floor answers "ok" only when this is true: bench/run.py sets it for its own server.
-BENCH_FLOOR = env_bool("BENCH_FLOOR", False)

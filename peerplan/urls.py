@@ -1,14 +1,17 @@
 """Every URL of PeerPlan: the public pages, accounts, and the planning pages under /app/."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
-from peerplan.views import accounts
+from peerplan.views import account as account_views
+from peerplan.views import actions as action_views
 from peerplan.views import checklists as checklist_views
-from peerplan.views import floor as floor_views
+from peerplan.views import collaboration as collaboration_views
 from peerplan.views import home as home_views
 from peerplan.views import organisations as organisation_views
 from peerplan.views import reports as report_views
+from peerplan.views import review as review_views
 from peerplan.views import tracking as tracking_views
 
 planning_patterns = [
@@ -17,6 +20,7 @@ planning_patterns = [
     path("orgs/new/", organisation_views.organisation_create, name="organisation_create"),
     path("orgs/<slug:slug>/", organisation_views.organisation, name="organisation"),
     path("orgs/<slug:slug>/members/", organisation_views.members, name="members"),
+    path("orgs/<slug:slug>/two-factor/", organisation_views.organisation_two_factor, name="organisation_two_factor"),
     path("orgs/<slug:slug>/members/invite/", organisation_views.member_invite, name="member_invite"),
     path("orgs/<slug:slug>/members/<int:pk>/role/", organisation_views.member_role, name="member_role"),
     path("orgs/<slug:slug>/members/<int:pk>/remove/", organisation_views.member_remove, name="member_remove"),
@@ -36,6 +40,11 @@ planning_patterns = [
     path("checklists/<int:pk>/delete/", checklist_views.checklist_delete, name="checklist_delete"),
     path("checklists/<int:pk>/phases/", checklist_views.checklist_phases, name="checklist_phases"),
     path("checklists/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.checklist_adopt, name="checklist_adopt"),
+    # Deciding the challenges: the step-through review, its summary, and quick decisions from the list
+    path("checklists/<int:pk>/review/", review_views.checklist_review, name="checklist_review"),
+    path("checklists/<int:pk>/review/summary/", review_views.checklist_review_summary, name="checklist_review_summary"),
+    path("items/<int:pk>/review/", review_views.item_review, name="item_review"),
+    path("items/<int:pk>/decide/", review_views.item_decide, name="item_decide"),
     # Items and mitigations
     path("items/<int:pk>/", checklist_views.item, name="item"),
     path("items/<int:pk>/outcome/", checklist_views.item_outcome, name="item_outcome"),
@@ -43,9 +52,14 @@ planning_patterns = [
     path("items/<int:pk>/mitigations/new/", checklist_views.mitigation_create, name="mitigation_create"),
     path("items/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.suggestion_adopt, name="suggestion_adopt"),
     path("mitigations/<int:pk>/edit/", checklist_views.mitigation_edit, name="mitigation_edit"),
+    path("mitigations/<int:pk>/link/", action_views.mitigation_link, name="mitigation_link"),
+    path("mitigations/<int:pk>/unlink/", action_views.mitigation_unlink, name="mitigation_unlink"),
+    path("mitigations/<int:pk>/merge/", action_views.mitigation_merge, name="mitigation_merge"),
+    path("mitigations/<int:pk>/quick/", action_views.mitigation_quick, name="mitigation_quick"),
     # Tracking: what is late, what is stuck, are we covered.
     path("orgs/<slug:slug>/dashboard/", tracking_views.dashboard, name="dashboard"),
     path("orgs/<slug:slug>/actions/", tracking_views.actions, name="actions"),
+    path("orgs/<slug:slug>/actions/bulk/", action_views.actions_bulk, name="actions_bulk"),
     path("my-actions/", tracking_views.my_actions, name="my_actions"),
     path("checklists/<int:pk>/history/", tracking_views.checklist_history, name="checklist_history"),
     path("mitigations/<int:pk>/history/", tracking_views.mitigation_history, name="mitigation_history"),
@@ -57,21 +71,42 @@ planning_patterns = [
     path("checklists/<int:pk>/export.csv", report_views.checklist_export_csv, name="checklist_export_csv"),
     path("checklists/<int:pk>/export.xlsx", report_views.checklist_export_xlsx, name="checklist_export_xlsx"),
     path("checklists/<int:pk>/report/", report_views.checklist_report, name="checklist_report"),
+    # Working together: comments, attachments, notifications (peerplan/views/collaboration.py)
+    path("items/<int:pk>/comments/", collaboration_views.item_comment, name="item_comment"),
+    path("items/<int:pk>/attachments/", collaboration_views.item_attachment_add, name="item_attachment_add"),
+    path("mitigations/<int:pk>/", collaboration_views.mitigation_discussion, name="mitigation_discussion"),
+    path(
+        "mitigations/<int:pk>/attachments/",
+        collaboration_views.mitigation_attachment_add,
+        name="mitigation_attachment_add",
+    ),
+    path("comments/<int:pk>/edit/", collaboration_views.comment_edit, name="comment_edit"),
+    path("comments/<int:pk>/delete/", collaboration_views.comment_delete, name="comment_delete"),
+    path("comments/<int:pk>/hide/", collaboration_views.comment_hide, name="comment_hide"),
+    path("attachments/<int:pk>/download/", collaboration_views.attachment_download, name="attachment_download"),
+    path("attachments/<int:pk>/delete/", collaboration_views.attachment_delete, name="attachment_delete"),
+    path("notifications/", collaboration_views.notification_list, name="notifications"),
+    path("notifications/read-all/", collaboration_views.notification_read_all, name="notifications_read_all"),
+    path("notifications/settings/", collaboration_views.notification_preferences, name="notification_preferences"),
+    path("notifications/<int:pk>/open/", collaboration_views.notification_open, name="notification_open"),
+    path("notifications/<int:pk>/read/", collaboration_views.notification_read, name="notification_read"),
 ]
+
+# The admin signs in through the site's own sign-in, so staff get the same lock-out and two-factor.
+admin.site.login = login_required(admin.site.login)
 
 urlpatterns = [
     path("", home_views.landing, name="home"),
     path("healthz", home_views.healthz, name="healthz"),
-    path("bench/floor", floor_views.floor, name="bench_floor"),
     path("evidence/", include("evidence.urls")),
-    # Before Django's auth URLs: sign in by email, and sign up.
-    path("accounts/login/", accounts.sign_in, name="login"),
-    path("accounts/signup/", accounts.signup, name="signup"),
-    path("accounts/signup/sent/", accounts.signup_sent, name="signup_sent"),
-    path("accounts/signup/confirm/<str:uidb64>/<str:token>/", accounts.signup_confirm, name="signup_confirm"),
-    path("accounts/password_reset/", accounts.password_reset, name="password_reset"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Accounts are django-allauth's (sign-in by email, sign-up, reset, two-factor, single sign-on), in
+    # PeerPlan's templates; the account page gathers them.
+    path("accounts/", account_views.account, name="account"),
+    path("accounts/oidc/<str:provider_id>/login/", account_views.sso_login, name="sso_login"),
+    path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    # Unsubscribe links in emails work without signing in: the signed token is the credential.
+    path("unsubscribe/<str:token>/", collaboration_views.unsubscribe, name="unsubscribe"),
     path("app/", include((planning_patterns, "peerplan"))),
     path("api/", include("peerplan.api.urls")),
     path("app/tokens/", include("peerplan.api.pages")),
@@ -79,3 +114,5 @@ urlpatterns = [
 
 # A database outage is a 503 page, not a 500 (see the view).
 handler500 = "peerplan.views.home.server_error"
+# allauth's rate limits (and PeerPlan's, counted the same way) answer with how long to wait.
+handler429 = "peerplan.ratelimit.handler429"

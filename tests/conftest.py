@@ -15,10 +15,12 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_quiet(settings):
+def _fast_and_quiet(settings, tmp_path_factory):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SECURE_SSL_REDIRECT = False
+    # Attachments go to a directory of the test's own, never the checkout's media/.
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
     # live_server serves /static/ from the finders (unhashed names); the manifest storage would emit
     # hashed URLs that 404 there, and would need collectstatic before every run.
     settings.STORAGES = {
@@ -28,9 +30,15 @@ def _fast_and_quiet(settings):
 
 
 def make_user(username, first_name=""):
-    return get_user_model().objects.create_user(
+    """A person with a confirmed sign-in email (as every account has after its email is confirmed, and as
+    the migration to allauth left every existing account)."""
+    from allauth.account.models import EmailAddress
+
+    user = get_user_model().objects.create_user(
         username=username, email=f"{username}@example.org", password=PASSWORD, first_name=first_name
     )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
 
 
 @pytest.fixture

@@ -1,29 +1,16 @@
-"""Planning data made with the ORM, the way the planning branch's create_checklist_from_evidence
-makes it: one item per challenge finding (applies) and per benefit finding (not selected)."""
-
-from simple_history.utils import bulk_create_with_history
+"""Planning data for tests, made by the real operations where there is one (a checklist is made by
+planning.create_checklist_from_evidence, the recipe the product uses), and with the ORM otherwise."""
 
 from evidence.models import Finding, Valence
-from peerplan.models import Checklist, ChecklistStatus, Item, Mitigation, MitigationStatus
+from peerplan import planning
+from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus
 
 
 def make_checklist(org, title, by=None, status=ChecklistStatus.ACTIVE, review_date=None, service=""):
-    checklist = Checklist.objects.create(
-        organisation=org, title=title, created_by=by, status=status, review_date=review_date, service=service
+    """An active checklist by default (the product starts one as a draft): tests track work on it."""
+    return planning.create_checklist_from_evidence(
+        organisation=org, title=title, by=by, status=status, review_date=review_date, service=service
     )
-    findings = Finding.objects.filter(valence__in=[Valence.CHALLENGE, Valence.BENEFIT]).order_by(
-        "theme__category__position", "theme__position", "position"
-    )
-    # With history, so the first edit of an item has a version to be compared with.
-    bulk_create_with_history(
-        [
-            Item(checklist=checklist, finding=finding, applies=finding.valence == Valence.CHALLENGE)
-            for finding in findings
-        ],
-        Item,
-        default_user=by,
-    )
-    return checklist
 
 
 def item_for(checklist, theme_name, valence=Valence.CHALLENGE):
@@ -33,7 +20,22 @@ def item_for(checklist, theme_name, valence=Valence.CHALLENGE):
 
 
 def make_mitigation(item, action="Write a role description", status=MitigationStatus.PLANNED, **fields):
-    return Mitigation.objects.create(item=item, checklist=item.checklist, action=action, status=status, **fields)
+    mitigation = Mitigation.objects.create(checklist=item.checklist, action=action, status=status, **fields)
+    mitigation.items.add(item)
+    return mitigation
+
+
+def bulk_mitigations(rows):
+    """Actions made in bulk, each addressing one item: rows of (item, fields)."""
+    rows = list(rows)
+    made = Mitigation.objects.bulk_create(
+        [Mitigation(checklist_id=item.checklist_id, **fields) for item, fields in rows]
+    )
+    Link = Mitigation.items.through
+    Link.objects.bulk_create(
+        [Link(mitigation_id=m.pk, item_id=item.pk) for m, (item, _) in zip(made, rows, strict=True)]
+    )
+    return made
 
 
 def challenge_theme_names():

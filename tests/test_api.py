@@ -277,8 +277,9 @@ def test_a_mitigation_is_added_to_an_item_through_the_pages_form(client, plan, s
     )
 
     assert response.status_code == 201, response.json()
+    assert [challenge["item"] for challenge in response.json()["challenges"]] == [item.pk]
     created = Mitigation.objects.get(pk=response.json()["id"])
-    assert created.item == item and created.checklist == item.checklist
+    assert list(created.items.all()) == [item] and created.checklist == item.checklist
     assert created.owner == planner and created.co_produced is True and created.created_by == planner
     assert created.history.latest().history_user == planner
 

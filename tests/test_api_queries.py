@@ -44,8 +44,9 @@ def warm(client, url, secret):
 def test_the_action_list_runs_the_same_queries_whatever_the_size(client, grown, django_assert_num_queries):
     url = "/api/organisations/northside/mitigations/?page_size=200"
     warm(client, url, grown["secret"])
-    # token and rate limit; organisation; membership; count; the page of actions with owner, phase and theme
-    with django_assert_num_queries(TOKEN + 4):
+    # token and rate limit; organisation; membership; count; the page of actions with owner and phase; the
+    # challenges they address
+    with django_assert_num_queries(TOKEN + 5):
         response = call(client, "GET", url, grown["secret"])
     assert response.status_code == 200 and len(response.json()["results"]) == response.json()["count"]
 
@@ -72,8 +73,9 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_size(client, grown, dj
     url = "/api/organisations/northside/dashboard/"
     warm(client, url, grown["secret"])
     # token and rate limit; organisation; membership; the dashboard's own ten (active checklists, progress,
-    # coverage, grid, the counts, three lists, past review, re-review due); the lists' phases
-    with django_assert_num_queries(TOKEN + 13):
+    # coverage, grid, the counts, three lists, past review, re-review due); the lists' phases; the
+    # challenges each list's actions address
+    with django_assert_num_queries(TOKEN + 16):
         response = call(client, "GET", url, grown["secret"])
     assert response.status_code == 200
     assert response.json()["blocked"]["count"] == 5 * len(response.json()["checklists"])

@@ -39,19 +39,19 @@ def plan(db):
     applies = Item.objects.create(checklist=checklist, finding=challenges[0], priority="high", note="Ward 3 first")
     Item.objects.create(checklist=checklist, finding=challenges[1], applies=False, not_applicable_reason="No PSWs yet")
     mitigation = Mitigation.objects.create(
-        item=applies,
         checklist=checklist,
         action="Write a role description with the PSWs — “co-produced”, <script>alert(1)</script>",
         owner=pat,
         due_date=date(2026, 1, 31),
         created_by=olive,
     )
+    mitigation.items.add(applies)
     mitigation.status = MitigationStatus.IN_PROGRESS
     mitigation.version = 2
     mitigation.save()
     Mitigation.objects.create(
-        item=applies, checklist=checklist, action="Monthly supervision", owner_name="An external supervisor"
-    )
+        checklist=checklist, action="Monthly supervision", owner_name="An external supervisor"
+    ).items.add(applies)
     group = Group.objects.create(name="Reporting")
     group.permissions.add(Permission.objects.get(codename="view_checklist"))
     pat.groups.add(group)

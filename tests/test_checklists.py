@@ -4,7 +4,8 @@ import pytest
 
 from evidence.models import Finding, Valence
 from peerplan import planning
-from peerplan.models import Checklist, Item, Mitigation
+from peerplan.models import Checklist, Item
+from tests.factories import bulk_mitigations
 
 
 @pytest.fixture
@@ -87,7 +88,7 @@ def test_the_delete_page_says_what_will_go(client, owner, checklist):
     planning.create_mitigation(item=item, changes={"action": "Do another"}, by=owner)
     client.force_login(owner)
     page = client.get(f"/app/checklists/{checklist.pk}/delete/").content.decode()
-    assert "its 25 items" in page and "its 2 mitigations" in page
+    assert "its 25 items" in page and "its 2 actions" in page
     assert Checklist.objects.exists()
 
 
@@ -114,10 +115,10 @@ def test_the_checklist_page_shows_coverage_uncovered_challenges_and_items_in_pub
     client.force_login(viewer)
     page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
     assert "1 of 16 applicable challenges covered (6%)" in page
-    uncovered = page[page.index("Applicable challenges with no mitigation yet") : page.index('id="challenges-heading"')]
-    assert "Role ambiguity" not in uncovered and "Workload" in uncovered
-    assert "2 mitigations (1 planned, 1 dropped)" in page
-    challenges = page[page.index('id="challenges-heading"') : page.index('id="benefits-heading"')]
+    workload = checklist.items.challenges().get(finding__theme__name="Workload")
+    assert "Not covered" not in _row(page, role_ambiguity) and "Not covered" in _row(page, workload)
+    assert "2 actions (1 planned, 1 dropped)" in _row(page, role_ambiguity)
+    challenges = page[page.index('id="challenges-heading"') : page.index('id="leverage-heading"')]
     assert challenges.index("Confusion over the PSW role") < challenges.index("Organisational challenges")
     assert challenges.index("Role ambiguity") < challenges.index("Boundaries")
     assert "0 of 9 chosen" in page
@@ -133,16 +134,20 @@ def test_a_planner_chooses_a_benefit_as_an_outcome_from_the_checklist_page(clien
     assert "1 of 9 chosen" in client.get(f"/app/checklists/{checklist.pk}/").content.decode()
 
 
+def _row(page, item):
+    """The challenge's row in the checklist's list."""
+    start = page.index(f'id="item-{item.pk}"')
+    return page[start : page.index('<div class="card mb-2', start + 1)]
+
+
 STATUSES = ["planned", "done", "dropped", "blocked", "in_progress"] * 2
 
 
 def _add_mitigations(checklist, owner, per_item):
-    Mitigation.objects.bulk_create(
-        [
-            Mitigation(item=item, checklist=checklist, action=f"Action {n}", owner=owner, status=status)
-            for item in checklist.items.all()
-            for n, status in zip(range(per_item), STATUSES[:per_item], strict=True)
-        ]
+    bulk_mitigations(
+        (item, {"action": f"Action {n}", "owner": owner, "status": status})
+        for item in checklist.items.all()
+        for n, status in zip(range(per_item), STATUSES[:per_item], strict=True)
     )
 
 
@@ -155,7 +160,8 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     client.get(f"/app/checklists/{checklist.pk}/")  # the evidence facts are cached once for every checklist
     # session, user, checklist, membership, items with counts and coverage, the cached evidence facts,
     # items for the stakeholder lens, coverage, live mitigations per phase, phases, co-production,
-    # uncovered items for the leverage ranking, suggestions and their themes.
-    with django_assert_num_queries(14):
+    # uncovered items for the leverage ranking, suggestions and their themes, actions adopted twice, the bell's
+    # unread count.
+    with django_assert_num_queries(16):
         response = client.get(f"/app/checklists/{checklist.pk}/")
     assert response.status_code == 200

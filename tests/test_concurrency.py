@@ -31,6 +31,7 @@ DEADLINE_SECONDS = 120
 
 SET_UP = """
 import json
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from evidence.models import Valence
 from peerplan import planning
@@ -41,12 +42,15 @@ organisation = planning.create_organisation(name="Load Test Service", by=owner)
 for number in range({clients}):
     user = User.objects.create_user(f"load{{number}}", f"load{{number}}@example.org", "{password}")
     Membership.objects.create(organisation=organisation, user=user, role="planner")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
 checklist = planning.create_checklist_from_evidence(organisation=organisation, title="Load", by=owner)
 items = list(checklist.items.filter(finding__valence=Valence.CHALLENGE).order_by("pk")[:3])
 shared = [
-    Mitigation.objects.create(item=items[0], checklist=checklist, action=f"shared-{{n}}", created_by=owner)
+    Mitigation.objects.create(checklist=checklist, action=f"shared-{{n}}", created_by=owner)
     for n in range({shared})
 ]
+for mitigation in shared:
+    mitigation.items.add(items[0])
 print(json.dumps({{"items": [i.pk for i in items], "shared": [m.pk for m in shared]}}))
 """
 
@@ -152,7 +156,7 @@ def run_client(number, site, results):
     status, headers, _ = call(
         "/accounts/login/",
         {
-            "username": f"load{number}@example.org",
+            "login": f"load{number}@example.org",
             "password": PASSWORD,
             "csrfmiddlewaretoken": browser.csrf_token(page),
         },
@@ -190,7 +194,7 @@ def run_client(number, site, results):
             status, _, page = call(edit, data)
             if status != 409:
                 break
-            assert b"Someone else changed this mitigation" in page
+            assert b"Someone else changed this action" in page
             assert note.encode() in page, "the conflict page lost what the person typed"
             results["conflicts"] += 1
             data = {**data, "version": version_in(page), "csrfmiddlewaretoken": browser.csrf_token(page)}

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from evidence.models import Finding, Theme, Valence
-from peerplan import tracking
+from peerplan import pages, tracking
 from peerplan.models import ChecklistStatus, MitigationStatus
 from tests.factories import challenge_theme_names, item_for, make_checklist, make_mitigation
 
@@ -70,7 +70,7 @@ def plan(org_a, owner, manager, planner, viewer):
 
 
 def test_the_figures_match_the_hand_count(plan, org_a):
-    figures = tracking.dashboard(org_a, TODAY)
+    figures = pages.dashboard(org_a, TODAY)
     by_title = {s.checklist.title: s for s in figures["summaries"]}
     assert list(by_title) == ["Community team", "Inpatient wards"]
     community = by_title["Community team"]
@@ -125,7 +125,7 @@ def test_the_progress_bar_draws_each_status_in_proportion_without_style_attribut
 
 
 def test_the_coverage_grid_has_a_row_per_challenge_theme_in_published_order(plan, org_a):
-    grid = tracking.dashboard(org_a, TODAY)["grid"]
+    grid = pages.dashboard(org_a, TODAY)["grid"]
     assert [row.theme_name for row in grid] == challenge_theme_names()
     rows = {row.theme_name: [cell.label for cell in row.cells] for row in grid}
     assert rows["Role ambiguity"] == ["Covered", "Covered"]
@@ -179,7 +179,9 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_size(
     _grow(org_a, manager, copies)
     client.force_login(manager)
     # session, user, organisation, membership, active checklists, progress by checklist, coverage,
-    # grid, three counts, overdue list, due soon list, blocked list, past review, re-review due
-    with django_assert_num_queries(14):
+    # grid, three counts, overdue list, due soon list, blocked list (each with the challenges its actions
+    # address), past review, re-review due, the person's roles and the members an action can be given to,
+    # the bell's unread count
+    with django_assert_num_queries(20):
         response = client.get("/app/orgs/northside/dashboard/")
     assert response.status_code == 200

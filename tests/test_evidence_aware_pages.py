@@ -8,6 +8,7 @@ from django.utils import timezone
 from evidence.models import Finding, Perspective
 from peerplan import planning
 from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation
+from tests.factories import make_mitigation
 
 
 @pytest.fixture
@@ -44,15 +45,13 @@ def test_the_item_page_states_the_strength_of_its_evidence(client, planner, chec
 def test_phases_with_nothing_planned_and_the_co_production_share_are_shown(client, planner, checklist):
     preparation = ImplementationPhase.objects.get(name="Preparation")
     item = item_for(checklist, "Role ambiguity")
-    Mitigation.objects.create(
-        item=item, checklist=checklist, action="Write the role", phase=preparation, co_produced=True
-    )
-    Mitigation.objects.create(item=item, checklist=checklist, action="Brief the team", phase=preparation)
+    make_mitigation(item, "Write the role", phase=preparation, co_produced=True)
+    make_mitigation(item, "Brief the team", phase=preparation)
     client.force_login(planner)
 
     html = page(client, f"/app/checklists/{checklist.pk}/")
     assert "Nothing planned for recruitment yet." in html
-    assert "1 of 2 mitigations (50%) co-produced with people with lived experience" in html
+    assert "1 of 2 actions (50%) co-produced with people with lived experience" in html
 
     by_phase = page(client, f"/app/checklists/{checklist.pk}/phases/")
     assert "Write the role" in by_phase and "Nothing planned for employment yet." in by_phase
@@ -129,8 +128,9 @@ def test_the_highest_leverage_suggestion_is_offered_first_and_adopts_on_every_ch
     response = client.post(f"/app/checklists/{checklist.pk}/adopt/{top.suggestion.pk}/")
 
     assert response.status_code == 302
-    adopted = Mitigation.objects.filter(checklist=checklist, suggestion=top.suggestion)
-    assert {m.item.finding.theme.name for m in adopted} == themes
+    adopted = Mitigation.objects.get(checklist=checklist, suggestion=top.suggestion)  # one action for them all
+    assert response["Location"] == f"/app/mitigations/{adopted.pk}/edit/"
+    assert {item.finding.theme.name for item in adopted.items.all()} == themes
     assert checklist.coverage().covered == len(themes)
     after = client.get(f"/app/checklists/{checklist.pk}/").context["leverage"]
     assert top.suggestion not in [entry.suggestion for entry in after]
@@ -138,7 +138,7 @@ def test_the_highest_leverage_suggestion_is_offered_first_and_adopts_on_every_ch
 
 def test_adopting_a_suggestion_that_covers_nothing_new_adds_nothing(client, planner, checklist):
     item = item_for(checklist, "Workload")
-    Mitigation.objects.create(item=item, checklist=checklist, action="Already on it")
+    make_mitigation(item, "Already on it")
     only_workload = SuggestedMitigation.objects.create(
         title="Cap caseloads", provenance="curator", source="Curator's suggestion"
     )

@@ -6,7 +6,7 @@ import tracemalloc
 import pytest
 
 from peerplan import planning
-from peerplan.models import Mitigation
+from tests.factories import bulk_mitigations
 
 ACTIONS = 1_000
 # Stated in the README; the test prints what it measured (pytest -s).
@@ -17,12 +17,10 @@ EXPORT_MEMORY_BOUND = 16 * 1024 * 1024
 def big_checklist(org_a, owner):
     checklist = planning.create_checklist_from_evidence(organisation=org_a, title="Large", by=owner)
     items = list(checklist.items.challenges())
-    Mitigation.objects.bulk_create(
-        Mitigation(
-            item=items[n % len(items)],
-            checklist=checklist,
-            action=f"Action {n}: agree protected supervision time with a named supervisor " * 3,
-            owner=owner,
+    bulk_mitigations(
+        (
+            items[n % len(items)],
+            {"action": f"Action {n}: agree protected supervision time with a named supervisor " * 3, "owner": owner},
         )
         for n in range(ACTIONS)
     )

@@ -25,10 +25,9 @@ def sam(org_a):
 @pytest.fixture
 def action(org_a, manager, sam):
     checklist = make_checklist(org_a, "Community team", manager)
-    mitigation = Mitigation(
-        item=item_for(checklist, "Role ambiguity"), checklist=checklist, action="Write a role description"
-    )
+    mitigation = Mitigation(checklist=checklist, action="Write a role description")
     save_as(mitigation, sam)
+    mitigation.items.add(item_for(checklist, "Role ambiguity"))
     mitigation.status = MitigationStatus.DONE
     save_as(mitigation, sam)
     return mitigation
@@ -60,7 +59,7 @@ def test_saving_without_a_change_adds_no_line(action, sam):
 
 
 def test_the_checklist_timeline_names_items_and_actions_and_shows_deletions(action, manager, sam):
-    item = action.item
+    item = action.items.get()
     item.priority = "high"
     save_as(item, manager)
     checklist = action.checklist
@@ -77,7 +76,7 @@ def test_the_checklist_timeline_names_items_and_actions_and_shows_deletions(acti
 
 
 def test_the_item_timeline_shows_a_not_applicable_decision(action, manager):
-    item = action.item
+    item = action.items.get()
     item.applies = False
     item.not_applicable_reason = "Roles are defined nationally"
     save_as(item, manager)
@@ -124,11 +123,11 @@ def test_a_manager_restores_an_earlier_version(client, action, manager):
 
 def test_restore_keeps_the_action_where_it_is(client, action, owner):
     created = action.history.order_by("history_date").first()
-    original = (action.pk, action.item_id, action.checklist_id, action.created_at)
+    original = (action.pk, list(action.items.all()), action.checklist_id, action.created_at)
     client.force_login(owner)
     client.post(f"/app/mitigations/{action.pk}/restore/{created.history_id}/", {"version": "1"})
     action.refresh_from_db()
-    assert (action.pk, action.item_id, action.checklist_id, action.created_at) == original
+    assert (action.pk, list(action.items.all()), action.checklist_id, action.created_at) == original
 
 
 def test_a_restore_after_someone_else_changed_the_action_changes_nothing(client, action, manager, sam):
@@ -179,8 +178,9 @@ def test_outsiders_get_404_for_history_and_restore(client, action, outsider):
 
 
 def test_a_version_of_another_action_cannot_be_restored(client, action, manager, sam):
-    other = Mitigation(item=action.item, checklist=action.checklist, action="Another")
+    other = Mitigation(checklist=action.checklist, action="Another")
     save_as(other, sam)
+    other.items.set(action.items.all())
     client.force_login(manager)
     record = other.history.first()
     assert client.post(f"/app/mitigations/{action.pk}/restore/{record.history_id}/").status_code == 404

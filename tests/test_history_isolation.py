@@ -31,8 +31,9 @@ def deleted_in_a(org_a, owner):
     item = item_for(checklist, "Role ambiguity")
     item.note = A_NOTE
     save_as(item, owner)
-    action = Mitigation(item=item, checklist=checklist, action=A_ACTION, owner_name=A_OWNER, notes=A_NOTE)
+    action = Mitigation(checklist=checklist, action=A_ACTION, owner_name=A_OWNER, notes=A_NOTE)
     save_as(action, owner)
+    action.items.add(item)
     action.status = MitigationStatus.IN_PROGRESS
     save_as(action, owner)
     ids = {"checklist": checklist.pk, "item": item.pk, "mitigation": action.pk}
@@ -52,8 +53,9 @@ def b_plan(org_b, outsider):
     item = item_for(checklist, "Role ambiguity")
     item.note = "Southside's own note"
     save_as(item, outsider)
-    action = Mitigation(item=item, checklist=checklist, action="Southside's own action")
+    action = Mitigation(checklist=checklist, action="Southside's own action")
     save_as(action, outsider)
+    action.items.add(item)
     return checklist, item, action
 
 
@@ -96,9 +98,8 @@ def b_reuses_a_ids(deleted_in_a, org_b, outsider):
     template = item_for(other, "Role ambiguity")
     Item.objects.filter(pk=template.pk).update(id=ids["item"], checklist=checklist)
     item = Item.objects.get(pk=ids["item"])
-    action = save_as(
-        Mitigation(pk=ids["mitigation"], item=item, checklist=checklist, action="Southside's action"), outsider
-    )
+    action = save_as(Mitigation(pk=ids["mitigation"], checklist=checklist, action="Southside's action"), outsider)
+    action.items.add(item)
     return checklist, item, action
 
 

@@ -13,10 +13,10 @@ from peerplan.models import (
     Checklist,
     ImplementationPhase,
     Item,
-    Mitigation,
     Provenance,
     SuggestedMitigation,
 )
+from tests.factories import make_mitigation
 
 
 def challenge(theme_name):
@@ -38,7 +38,7 @@ def item_for(checklist, theme_name):
 
 def add_mitigation(checklist, theme_name, **fields):
     item = item_for(checklist, theme_name)
-    return Mitigation.objects.create(item=item, checklist=checklist, action=fields.pop("action", "Act"), **fields)
+    return make_mitigation(item, fields.pop("action", "Act"), **fields)
 
 
 @pytest.mark.django_db
@@ -90,7 +90,7 @@ def test_phase_counts_name_the_phases_with_nothing_planned(checklist):
 
     assert counts["Preparation"].live == 2 and counts["Preparation"].gap_message() == ""
     assert counts["Recruitment"].gap_message() == "Nothing planned for recruitment yet."
-    assert counts["Employment"].gap_message() == "Only 1 mitigation planned for employment."
+    assert counts["Employment"].gap_message() == "Only 1 action planned for employment."
     assert counts["Ongoing development"].is_empty
 
 

@@ -1,19 +1,34 @@
 """Every organisation-owned URL under the `peerplan` namespace, walked from the URL resolver: an outsider
-gets 404 for GET and POST, and a viewer gets 403 for everything that changes data, with nothing changed.
+gets 404 for GET and POST (or 405 where the URL does not take that method at all: Django's require_POST and
+require_safe answer before anything is loaded, the same for every id, so a 405 tells nothing about the
+data), and a viewer gets 403 for everything that changes data, with nothing changed.
 
 The list is built from the resolver, so a URL added later without scoping fails here by default. Only
 URLs that are not about one organisation's data are allowed through, by name, below.
 """
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver, reverse
 
-from peerplan import planning
+from peerplan import attachments, comments, notifications, planning
+from peerplan.attachments import Attachment
+from peerplan.comments import Comment
 from peerplan.models import Checklist, Invitation, Item, Membership, Mitigation, SuggestedMitigation
 
 # Not organisation-owned: the person's own start page and actions, creating a new organisation, and the
-# invitation link (the token is the credential; it is tested in test_members.py).
-NOT_ORGANISATION_OWNED = {"home", "organisation_create", "my_actions", "invitation_accept"}
+# invitation link (the token is the credential; it is tested in test_members.py). A person's notifications
+# are their own: anyone else, of any organisation, gets a 404 (PERSON_OWNED, tested below).
+PERSON_OWNED = {
+    "notifications",
+    "notifications_read_all",
+    "notification_preferences",
+    "notification_open",
+    "notification_read",
+}
+NOT_ORGANISATION_OWNED = {"home", "organisation_create", "my_actions", "invitation_accept"} | PERSON_OWNED
+# Viewers read and comment: a comment changes no plan, so these accept a viewer's POST.
+VIEWERS_MAY_POST = {"item_comment", "mitigation_discussion"}
 
 
 def _walk(patterns, prefix=""):
@@ -48,6 +63,10 @@ def world(org_a, owner, planner, viewer, outsider):
     suggestion = SuggestedMitigation.objects.filter(themes=item.finding.theme_id, is_published=True).first()
     mitigation = planning.adopt_suggestion(item=item, suggestion=suggestion, by=owner)
     invitation = planning.invite(organisation=org_a, email="new@example.org", role="planner", by=owner)
+    comment = comments.post_comment(body="A comment by Olive", by=owner, organisation=org_a, mitigation=mitigation)
+    attachment = attachments.add_attachment(
+        upload=SimpleUploadedFile("minutes.txt", b"Minutes of the meeting"), by=owner, organisation=org_a, item=item
+    )
     return {
         "slug": org_a.slug,
         "checklist": checklist.pk,
@@ -58,6 +77,9 @@ def world(org_a, owner, planner, viewer, outsider):
         "suggestion": suggestion.pk,
         "token": invitation.token,
         "history_id": mitigation.history.earliest().history_id,
+        "comment": comment.pk,
+        "attachment": attachment.pk,
+        "notification": notifications.record(recipient=owner, kind="assigned", organisation=org_a).pk,
     }
 
 
@@ -85,6 +107,9 @@ def kwargs_for(route, world):
                 "mitigations": "mitigation",
                 "members": "membership",
                 "invitations": "invitation",
+                "comments": "comment",
+                "attachments": "attachment",
+                "notifications": "notification",
             }
             if owner_of_pk not in mapping:
                 pytest.fail(f"isolation test does not know what the pk in {route!r} is: add it to kwargs_for")
@@ -104,6 +129,8 @@ def snapshot():
         ),
         "memberships": list(Membership.objects.order_by("pk").values_list("pk", "user_id", "role")),
         "invitations": list(Invitation.objects.order_by("pk").values_list("pk", "accepted_at")),
+        "comments": list(Comment.objects.order_by("pk").values_list("pk", "body", "hidden_at")),
+        "attachments": list(Attachment.objects.order_by("pk").values_list("pk", "file")),
     }
 
 
@@ -112,10 +139,11 @@ def test_an_outsider_gets_404_for_get_and_post(client, world, outsider, name, ro
     client.force_login(outsider)
     url = reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world))
     before = snapshot()
-    assert client.get(url).status_code == 404, f"GET {url}"
-    assert client.post(url, {"role": "owner", "applies": "no", "action": "x", "version": 1}).status_code == 404, (
-        f"POST {url}"
-    )
+    got = client.get(url).status_code
+    posted = client.post(url, {"role": "owner", "applies": "no", "action": "x", "version": 1}).status_code
+    assert got in (404, 405), f"GET {url}"
+    assert posted in (404, 405), f"POST {url}"
+    assert 404 in (got, posted), f"{url} must load its object (and refuse the outsider) for one method at least"
     assert snapshot() == before
 
 
@@ -127,6 +155,9 @@ def test_a_viewer_gets_403_for_every_change_and_nothing_changes(client, world, v
     before = snapshot()
     viewer_status = client.post(url, data).status_code
     assert snapshot() == before
+    if name in VIEWERS_MAY_POST:
+        assert viewer_status in (302, 400), f"POST {url} as a viewer: viewers comment"
+        return
     # A URL that refuses POST from its owner too (405) only shows things; every other one changes data.
     client.force_login(owner)
     if client.post(url, data).status_code == 405:
@@ -152,3 +183,46 @@ def test_every_planning_page_has_exactly_one_h1_for_its_owner(client, world, own
             seen += 1
             assert response.content.decode().count("<h1") == 1, url
     assert seen >= 10
+
+
+def test_every_planning_url_refuses_methods_it_does_not_take_before_loading_anything(client, world, owner):
+    """Pages take GET (and HEAD); forms take GET and POST; actions take POST: anything else is a 405 with
+    the methods it does take, even for the owner."""
+    client.force_login(owner)
+    for name, route in planning_urls():
+        url = reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world))
+        for method in (client.put, client.patch, client.delete):
+            response = method(url)
+            assert response.status_code == 405, f"{method.__name__.upper()} {url}"
+            assert set(response["Allow"].split(", ")) <= {"GET", "HEAD", "POST"}, url
+
+
+PERSONAL = [(name, route) for name, route in planning_urls() if name in PERSON_OWNED]
+
+
+def test_the_walk_finds_every_personal_url():
+    assert {name for name, _ in PERSONAL} == PERSON_OWNED
+
+
+@pytest.mark.parametrize(("name", "route"), [r for r in PERSONAL if "<" in r[1]], ids=lambda v: str(v))
+def test_someone_elses_notification_is_a_404_to_members_and_outsiders_alike(
+    client, world, owner, manager, outsider, name, route
+):
+    from peerplan.notifications import Kind, Notification, record
+
+    notification = record(
+        recipient=owner, kind=Kind.ASSIGNED, organisation=Membership.objects.get(user=owner).organisation
+    )
+    url = reverse(f"peerplan:{name}", kwargs={"pk": notification.pk})
+    for person in (manager, outsider):
+        client.force_login(person)
+        assert client.get(url).status_code == 404, f"GET {url} as {person}"
+        assert client.post(url).status_code == 404, f"POST {url} as {person}"
+    assert Notification.objects.get(pk=notification.pk).read_at is None
+
+
+def test_a_person_not_signed_in_is_sent_to_sign_in_for_every_personal_url(client):
+    for name, route in PERSONAL:
+        url = reverse(f"peerplan:{name}", kwargs={"pk": 1} if "<" in route else {})
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url

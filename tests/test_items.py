@@ -8,7 +8,7 @@ from django.utils.html import escape
 
 from evidence.models import Perspective, Source
 from peerplan import planning
-from peerplan.models import Mitigation
+from tests.factories import bulk_mitigations
 
 
 @pytest.fixture
@@ -110,16 +110,19 @@ def test_a_dropped_mitigation_stays_visible_struck_through(client, viewer, owner
 
 @pytest.mark.parametrize("count", [2, 20])
 def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambiguity, count, django_assert_num_queries):
-    Mitigation.objects.bulk_create(
-        [
-            Mitigation(item=role_ambiguity, checklist_id=role_ambiguity.checklist_id, action=f"A{n}", owner=owner)
-            for n in range(count)
-        ]
-    )
+    bulk_mitigations((role_ambiguity, {"action": f"A{n}", "owner": owner}) for n in range(count))
+    from peerplan.comments import post_comment
+
+    for n in range(count):
+        post_comment(
+            body=f"Comment {n}", by=owner, organisation=role_ambiguity.checklist.organisation, item=role_ambiguity
+        )
     client.force_login(owner)
     # session, user, item (with finding, theme, category, checklist, organisation), membership, the
     # finding's references, perspectives, their references, mitigations, suggestions, source, the item's
-    # history for the timeline (its users come with it)
-    with django_assert_num_queries(11):
+    # history for the timeline (its users come with it), the challenges each action addresses, the
+    # person's roles and the members an action can be given to (for the in-place edits); comments with
+    # authors, their mentions, attachments, removed attachments, members to mention; the bell's unread count
+    with django_assert_num_queries(20):
         response = client.get(f"/app/items/{role_ambiguity.pk}/")
     assert response.status_code == 200

@@ -110,7 +110,7 @@ def test_a_second_save_from_an_older_version_is_told_and_loses_nothing(client, p
     )
     assert response.status_code == 409
     page = response.content.decode()
-    assert "Someone else changed this mitigation while you were editing" in page
+    assert "Someone else changed this action while you were editing" in page
     assert '<td class="published-text">Blocked</td><td class="published-text">Done</td>' in page.replace("\n", "")
     assert "Finance said no" in page  # what the planner typed is still in the form
     assert 'name="version" value="2"' in page

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
+from peerplan import reminders
 from peerplan.models import ChecklistStatus, Membership, MitigationStatus, Reminder
 from tests.factories import item_for, make_checklist, make_mitigation
 
@@ -134,15 +135,26 @@ def test_a_reminder_recorded_by_an_overlapping_run_is_not_sent_again(plan, plann
     # constraint refuses the second row, and nothing is sent.
     from django.db.models import QuerySet
 
-    from peerplan import tracking
-
     monkeypatch.setattr(QuerySet, "exists", lambda self: False)  # this run's check saw nothing yet
     Reminder.objects.create(recipient=planner, kind="actions", sent_on=TODAY)
     message = mail.EmailMessage("x", "y", to=["pat@example.org"])
-    assert tracking.send_once(planner, "actions", TODAY, message) is False
+    assert reminders.send_once(planner, "actions", TODAY, message) is False
     assert mail.outbox == []
 
 
 def test_a_bad_date_is_a_clear_error(db):
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("send_reminders", "--today=10/06/2025", stdout=StringIO())
+
+
+def test_the_digest_has_a_working_unsubscribe_link_and_a_person_who_used_it_gets_no_more(client, plan, planner):
+    run()
+    [message] = sent_to("pat@example.org")
+    link = message.body.strip().splitlines()[-1].removeprefix("Stop these daily emails: ")
+    assert message.extra_headers["List-Unsubscribe"] == f"<{link}>"
+    response = client.post(link.removeprefix("http://127.0.0.1:8000"))  # not signed in
+    assert "You are unsubscribed" in response.content.decode()
+    mail.outbox.clear()
+    output = run(today=days(1))
+    assert sent_to("pat@example.org") == []
+    assert "Skipped actions digest for pat@example.org: they turned daily digests off." in output

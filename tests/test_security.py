@@ -1,5 +1,5 @@
-"""Security headers, CSRF and the sign-in rate limit (django-axes: 5 failures per account and per
-address, a 15-minute pause, unlocked early by an administrator or by an owner or manager of the organisation)."""
+"""Security headers, CSRF and the sign-in rate limit (django-axes, counting by the email typed on allauth's
+sign-in form: 5 failures per account and per address, a 15-minute pause, unlocked early by an administrator or by an owner or manager of the organisation)."""
 
 from datetime import timedelta
 
@@ -15,7 +15,9 @@ PAGES = ["/", "/evidence/", LOGIN]
 
 
 def sign_in(client, username, password, address="10.0.0.1"):
-    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
+    """Through allauth's sign-in form, by email (a bare name means the conftest person's email)."""
+    email = username if "@" in username else f"{username}@example.org"
+    return client.post(LOGIN, {"login": email, "password": password}, REMOTE_ADDR=address)
 
 
 def fail(client, username, times, address="10.0.0.1"):
@@ -77,7 +79,7 @@ def test_signing_in_with_the_csrf_token_works(db):
     client.get(LOGIN)
     token = client.cookies["csrftoken"].value
 
-    response = client.post(LOGIN, {"username": "maya", "password": PASSWORD, "csrfmiddlewaretoken": token})
+    response = client.post(LOGIN, {"login": "maya@example.org", "password": PASSWORD, "csrfmiddlewaretoken": token})
 
     assert response.status_code == 302
     assert client.session["_auth_user_id"]
@@ -134,14 +136,14 @@ def test_people_behind_the_same_proxy_are_counted_apart(client, db):
     for _ in range(5):
         client.post(
             LOGIN,
-            {"username": "ann", "password": "nope"},
+            {"login": "ann@example.org", "password": "nope"},
             REMOTE_ADDR="127.0.0.1",
             HTTP_X_FORWARDED_FOR="10.1.1.1",
         )
 
     response = client.post(
         LOGIN,
-        {"username": "maya", "password": PASSWORD},
+        {"login": "maya@example.org", "password": PASSWORD},
         REMOTE_ADDR="127.0.0.1",
         HTTP_X_FORWARDED_FOR="10.2.2.2",
     )
@@ -155,14 +157,14 @@ def test_a_forged_forwarded_address_does_not_escape_the_limit(client, db):
     for number in range(5):  # the client forges a different first entry each time; the proxy appends the real one
         client.post(
             LOGIN,
-            {"username": "ann", "password": "nope"},
+            {"login": "ann@example.org", "password": "nope"},
             REMOTE_ADDR="127.0.0.1",
             HTTP_X_FORWARDED_FOR=f"192.0.2.{number}, 10.1.1.1",
         )
 
     response = client.post(
         LOGIN,
-        {"username": "maya", "password": PASSWORD},
+        {"login": "maya@example.org", "password": PASSWORD},
         REMOTE_ADDR="127.0.0.1",
         HTTP_X_FORWARDED_FOR="192.0.2.99, 10.1.1.1",
     )
@@ -198,7 +200,7 @@ def test_an_administrator_unlocks_an_account_with_the_management_command(client,
     make_user("maya")
     fail(client, "maya", 5, address="10.0.0.1")
 
-    call_command("axes_reset_username", "maya")
+    call_command("axes_reset_username", "maya@example.org")
 
     assert "attempts removed" in capsys.readouterr().out
     assert sign_in(client, "maya", PASSWORD, address="10.0.0.3").status_code == 302
@@ -207,7 +209,7 @@ def test_an_administrator_unlocks_an_account_with_the_management_command(client,
 def test_an_administrator_unlocks_an_account_in_the_admin(client, db, admin_client):
     make_user("maya")
     fail(client, "maya", 5)
-    attempt = AccessAttempt.objects.get(username="maya")
+    attempt = AccessAttempt.objects.get(username="maya@example.org")
 
     listing = admin_client.get("/admin/axes/accessattempt/")
     assert listing.status_code == 200

@@ -51,7 +51,7 @@ def test_the_demo_organisation_has_a_member_in_each_role_who_can_sign_in(client)
     for username in roles:
         assert username in output
     assert DEMO_PASSWORD in output
-    response = client.post("/accounts/login/", {"username": "viewer@demo.peerplan.test", "password": DEMO_PASSWORD})
+    response = client.post("/accounts/login/", {"login": "viewer@demo.peerplan.test", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(get_user_model().objects.get(username="viewer@demo.peerplan.test").pk)
 
@@ -130,7 +130,10 @@ def test_demo_actions_adopt_suggested_mitigations_for_their_theme_when_there_are
 
     adopted = Mitigation.objects.filter(suggestion=suggestion)
     assert adopted.exists()
-    assert all(m.item.finding.theme_id == theme.pk and m.action == suggestion.title for m in adopted)
+    assert all(
+        [item.finding.theme_id for item in m.items.all()] == [theme.pk] and m.action == suggestion.title
+        for m in adopted
+    )
 
 
 def test_running_it_twice_creates_nothing_the_second_time():
@@ -172,16 +175,28 @@ def test_a_larger_run_adds_only_the_missing_organisations():
 
 
 def test_the_floor_is_not_found_unless_the_benchmark_turns_it_on(client, settings):
-    settings.BENCH_FLOOR = False
+    # Production's settings and URL map have no floor; the benchmark's own settings (bench/settings.py)
+    # route it through bench/urls.py.
     assert client.get("/bench/floor").status_code == 404
+    assert not hasattr(settings, "BENCH_FLOOR")
 
-    settings.BENCH_FLOOR = True
+    settings.ROOT_URLCONF = "bench.urls"
     response = client.get("/bench/floor")
     assert response.status_code == 200
     assert response.content == b"ok"
     # Through the same middleware as every page.
     assert "Content-Security-Policy" in response.headers
     assert response.headers["X-Frame-Options"] == "DENY"
+    # And every page of PeerPlan is still there.
+    assert client.get("/evidence/").status_code == 200
+
+
+def test_the_benchmark_settings_are_productions_with_the_benchmarks_url_map():
+    import bench.settings
+    import peerplan.settings
+
+    assert bench.settings.ROOT_URLCONF == "bench.urls"
+    assert bench.settings.MIDDLEWARE == peerplan.settings.MIDDLEWARE
 
 
 def test_a_leftover_demo_account_stops_it_with_a_clear_message_and_nothing_half_made():

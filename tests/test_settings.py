@@ -1,5 +1,5 @@
 """Production settings, checked the way an operator meets them: `manage.py` in its own process with a
-clean environment (not under pytest, so settings.py's test-mode shortcut for SECRET_KEY is off)."""
+clean environment and peerplan.settings (not the suite's tests/settings.py)."""
 
 import json
 import subprocess
@@ -45,6 +45,18 @@ def test_a_mistyped_boolean_stops_start_up_with_a_clear_message():
 
     assert result.returncode != 0
     assert "DEBUG must be true or false, not 'ture'" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["1", "yes", "on", "0", "no", "off"])
+def test_a_boolean_is_true_or_false_and_no_other_spelling(value):
+    result = manage("check", env=clean_env(DEBUG=value))
+
+    assert result.returncode != 0
+    assert f"DEBUG must be true or false, not '{value}'" in result.stderr
+
+
+def test_a_boolean_is_read_in_any_case():
+    assert manage("check", env=clean_env(DEBUG="TRUE")).returncode == 0
 
 
 def test_check_deploy_reports_no_issues_with_production_settings():

@@ -6,8 +6,7 @@ from rest_framework import serializers
 
 from evidence.cache import finding_facts
 from evidence.models import StakeholderGroup
-from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role
-from peerplan.tracking import person_name
+from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role, addressed_items, display_name
 
 
 def form_checked_text(max_length, **kwargs):
@@ -55,7 +54,7 @@ class PersonSerializer(serializers.Serializer):
     name = serializers.SerializerMethodField()
 
     def get_name(self, user) -> str:
-        return person_name(user)
+        return display_name(user)
 
 
 class MemberSerializer(serializers.Serializer):
@@ -64,7 +63,7 @@ class MemberSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
     def get_name(self, membership) -> str:
-        return person_name(membership.user)
+        return display_name(membership.user)
 
 
 class OrganisationSerializer(serializers.Serializer):
@@ -175,13 +174,10 @@ class ChallengeRefSerializer(serializers.Serializer):
     valence = serializers.CharField(source="finding.valence")
 
 
-def addressed_items(mitigation):
-    """The items (challenges) a mitigation addresses, as a list: a mitigation that addresses many items
-    lists them all (prefetched as `items`), one on a single item lists that one."""
-    items = getattr(mitigation, "items", None)
-    if items is not None and hasattr(items, "all"):
-        return list(items.all())
-    return [mitigation.item]
+def with_addressed_items(queryset):
+    """What `challenges` shows, fetched with the mitigations: the items each addresses (one more query
+    per page, whatever its length)."""
+    return queryset.prefetch_related(addressed_items())
 
 
 class MitigationSerializer(serializers.Serializer):
@@ -206,7 +202,7 @@ class MitigationSerializer(serializers.Serializer):
 
     @extend_schema_field(ChallengeRefSerializer(many=True))
     def get_challenges(self, mitigation):
-        return ChallengeRefSerializer(addressed_items(mitigation), many=True).data
+        return ChallengeRefSerializer(mitigation.addressed, many=True).data
 
     def get_is_overdue(self, mitigation) -> bool:
         return mitigation.is_overdue(self.context["today"])

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from evidence.cache import finding_facts
 from evidence.models import Source, Theme
-from peerplan import tracking
+from peerplan import pages, tracking
 from peerplan.access import EDIT
 from peerplan.api import scope, writes
 from peerplan.api.authentication import TokenAuthentication
@@ -35,8 +35,18 @@ from peerplan.api.serializers import (
     OrganisationSerializer,
     ThemeSerializer,
     paginated,
+    with_addressed_items,
 )
-from peerplan.models import Checklist, ChecklistStatus, Item, Mitigation, MitigationStatus, coverage_by_checklist
+from peerplan.forms import ActionFilterForm
+from peerplan.models import (
+    Checklist,
+    ChecklistStatus,
+    Item,
+    Membership,
+    Mitigation,
+    MitigationStatus,
+    coverage_by_checklist,
+)
 
 
 class Pages(PageNumberPagination):
@@ -101,8 +111,6 @@ def _organisation_data(request, organisation, membership):
 )
 @token_view(["GET"])
 def organisations(request):
-    from peerplan.models import Membership
-
     memberships = Membership.objects.filter(user=request.user, organisation_id=request.auth.organisation_id)
     return Response(
         [_organisation_data(request, m.organisation, m) for m in memberships.select_related("organisation")]
@@ -139,7 +147,7 @@ def members(request, slug):
 def dashboard(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
     today = tracking.today()
-    figures = tracking.dashboard(organisation, today)
+    figures = pages.dashboard(organisation, today)
     checklists = figures["grid_checklists"]
 
     def progress(p):
@@ -222,11 +230,11 @@ def checklist(request, pk):
 
 
 def _items():
-    # Published order, spelled out: Meta.ordering does not apply to a query with GROUP BY (the count).
+    # Published order, spelled out (Item has no default ordering).
     return (
         Item.objects.select_related("finding__theme__category")
         .annotate(mitigation_count=Count("mitigations"))
-        .order_by(*Item._meta.ordering, "pk")
+        .in_published_order()
     )
 
 
@@ -285,7 +293,7 @@ def item(request, pk):
         return _with_etag(Response(_item_data(item)), item.etag)
     item, _ = scope.load_item(request, pk, need=EDIT)
     sent = _valid(ItemDecisionSerializer, request.data, partial=True)
-    writes.decide_item(item=item, sent=sent, tags=writes.if_match(request), current_state=_item_data)
+    writes.decide_item(item=item, sent=sent, tags=writes.if_match(request), current_state=_item_data, by=request.user)
     item = _items().get(pk=item.pk)
     return _with_etag(Response(_item_data(item)), item.etag)
 
@@ -294,7 +302,7 @@ def item(request, pk):
 
 
 def _mitigations():
-    return Mitigation.objects.select_related("owner", "phase", "item__finding__theme").order_by("due_date", "pk")
+    return with_addressed_items(Mitigation.objects.select_related("owner", "phase")).order_by("due_date", "pk")
 
 
 def _mitigation_data(mitigation):
@@ -337,11 +345,11 @@ def _valid(serializer_class, data, partial=False):
 @token_view(["GET"])
 def mitigations(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
-    form = tracking.ActionFilterForm(request.query_params, organisation=organisation)
+    form = ActionFilterForm(request.query_params, organisation=organisation)
     if not form.is_valid():
         raise bad_input(form_errors(form))
-    queryset = tracking.filter_actions(Mitigation.objects.in_organisation(organisation), form.cleaned_data)
-    listing = queryset.select_related("owner", "phase", "item__finding__theme").soonest_due_first()
+    queryset = form.filter(Mitigation.objects.in_organisation(organisation))
+    listing = with_addressed_items(queryset.select_related("owner", "phase")).soonest_due_first()
     return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
 
 
@@ -381,7 +389,11 @@ def mitigation(request, pk):
     mitigation, _ = scope.load_mitigation(request, pk, need=EDIT)
     sent = _valid(MitigationWriteSerializer, request.data, partial=True)
     saved = writes.update_mitigation(
-        mitigation=mitigation, sent=sent, tags=writes.if_match(request), current_state=_mitigation_data
+        mitigation=mitigation,
+        sent=sent,
+        tags=writes.if_match(request),
+        current_state=_mitigation_data,
+        by=request.user,
     )
     saved = _mitigations().get(pk=saved.pk)
     return _with_etag(Response(_mitigation_data(saved)), writes.mitigation_etag(saved))

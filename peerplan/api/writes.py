@@ -13,7 +13,7 @@ from rest_framework import status
 from peerplan import planning
 from peerplan.api.errors import ApiError, bad_input, form_errors
 from peerplan.forms import ItemDecisionForm, MitigationForm
-from peerplan.models import Item
+from peerplan.models import Item, Mitigation
 
 PRECONDITION_REQUIRED = (
     "Send the etag you read as an If-Match header (or the mitigation's version in the body), so a change "
@@ -83,11 +83,11 @@ def _mitigation_data(mitigation, sent):
 
 def create_mitigation(*, item, sent, by):
     """A new mitigation on the item, validated by the page's form."""
-    data = _mitigation_data(planning.Mitigation(item=item, checklist=item.checklist), sent)
+    data = _mitigation_data(Mitigation(checklist=item.checklist), sent)
     data["version"] = "1"
     form = MitigationForm(
         data,
-        instance=planning.Mitigation(item=item, checklist=item.checklist),
+        instance=Mitigation(checklist=item.checklist),
         organisation=item.checklist.organisation,
     )
     if not form.is_valid():
@@ -95,7 +95,7 @@ def create_mitigation(*, item, sent, by):
     return planning.create_mitigation(item=item, changes=form.changes(), by=by)
 
 
-def update_mitigation(*, mitigation, sent, tags, current_state):
+def update_mitigation(*, mitigation, sent, tags, current_state, by=None):
     """Apply the PATCH if the version the client read is still the saved one; a 412 with what is saved
     now otherwise. `current_state(mitigation)` is the JSON representation for that answer."""
     version = sent.get("version")
@@ -110,16 +110,16 @@ def update_mitigation(*, mitigation, sent, tags, current_state):
     form = MitigationForm(data, instance=mitigation, organisation=mitigation.checklist.organisation)
     if not form.is_valid():
         raise bad_input(form_errors(form))
-    result = planning.update_mitigation(
-        mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"]
-    )
-    if isinstance(result, planning.Conflict):
-        raise _stale(result.current, current_state)
-    return result
+    try:
+        return planning.update_mitigation(
+            mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"], by=by
+        )
+    except planning.Conflict as conflict:
+        raise _stale(conflict.current, current_state) from None
 
 
 def _stale(current, current_state):
-    etag = mitigation_etag(current) if isinstance(current, planning.Mitigation) else item_etag(current)
+    etag = mitigation_etag(current) if isinstance(current, Mitigation) else item_etag(current)
     return ApiError(
         status.HTTP_412_PRECONDITION_FAILED,
         STALE,
@@ -131,7 +131,7 @@ def _stale(current, current_state):
 # Item decisions ----------------------------------------------------------------------------------
 
 
-def decide_item(*, item, sent, tags, current_state):
+def decide_item(*, item, sent, tags, current_state, by=None):
     """Record a decision on the item if it is still as the client read it, validated by the page's form
     and saved by the same operation as the page."""
     if tags is None:
@@ -169,6 +169,7 @@ def decide_item(*, item, sent, tags, current_state):
                 rereview_on=cleaned.get("rereview_on"),
                 priority=cleaned["priority"],
                 note=cleaned["note"],
+                by=by,
             )
         except planning.PlanningRuleError as error:
             raise bad_input([{"field": None, "message": str(error)}]) from None

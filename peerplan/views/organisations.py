@@ -7,22 +7,17 @@ from django.core.mail import send_mail
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan import planning, ratelimit
-from peerplan.access import MANAGE, READ, load_organisation
+from peerplan import accounts, pages, planning, ratelimit
+from peerplan.access import MANAGE, OWN, READ, load_organisation
+from peerplan.accounts import remember_invitation, set_two_factor_requirement
 from peerplan.forms import InvitationForm, OrganisationForm
-from peerplan.models import (
-    ChecklistStatus,
-    Invitation,
-    Membership,
-    Role,
-    coverage_by_checklist,
-)
-from peerplan.views._http import SAFE, only
+from peerplan.models import Invitation, Membership, Role, display_name
 
 
 @login_required
+@require_safe
 def home(request):
     memberships = (
         Membership.objects.filter(user=request.user).select_related("organisation").order_by("organisation__name")
@@ -31,6 +26,7 @@ def home(request):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def organisation_create(request):
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -41,51 +37,29 @@ def organisation_create(request):
 
 
 @login_required
+@require_safe
 def organisation(request, slug):
     organisation, membership = load_organisation(request, slug)
-    if refused := only(request, *SAFE):
-        return refused
-    checklists = list(organisation.checklists.select_related("created_by").order_by("title", "pk"))
-    coverage = coverage_by_checklist([c.pk for c in checklists])
-    rows = [(checklist, coverage[checklist.pk]) for checklist in checklists]
     return render(
         request,
         "peerplan/organisation.html",
-        {
-            "organisation": organisation,
-            "membership": membership,
-            "current": [row for row in rows if row[0].status != ChecklistStatus.ARCHIVED],
-            "archived": [row for row in rows if row[0].status == ChecklistStatus.ARCHIVED],
-        },
+        {"organisation": organisation, "membership": membership, **pages.organisation_page(organisation)},
     )
 
 
 def _members_page(request, organisation, membership, invite_form=None, status=200):
-    members = list(organisation.memberships.select_related("user").order_by("user__first_name", "user__email"))
-    invitations = list(
-        organisation.invitations.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
-        .select_related("invited_by")
-        .order_by("-created_at")
-    )
-    by_user = {member.user_id: member for member in members}
-    for invitation in invitations:
-        invitation.problem = planning.invitation_problem(invitation, members=by_user)
     if invite_form is None and membership.can_manage:
-        invite_form = InvitationForm(can_invite_owner=membership.is_owner)
-    role_choices = Role.choices if membership.is_owner else [c for c in Role.choices if c[0] != Role.OWNER]
+        invite_form = InvitationForm(membership=membership)
     return render(
         request,
         "peerplan/members.html",
         {
             "organisation": organisation,
             "membership": membership,
-            "members": members,
-            "invitations": invitations,
             "invite_form": invite_form,
-            "role_choices": role_choices,
             "site_url": settings.SITE_URL,
             "invitation_days": settings.INVITATION_DAYS,
-            "paused": planning.paused_sign_ins([m.user for m in members]) if membership.can_manage else set(),
+            **pages.members_page(organisation, membership),
         },
         status=status,
     )
@@ -103,10 +77,9 @@ def no_longer_member(request, organisation, error):
 
 
 @login_required
+@require_safe
 def members(request, slug):
     organisation, membership = load_organisation(request, slug, need=READ)
-    if refused := only(request, *SAFE):
-        return refused
     return _members_page(request, organisation, membership)
 
 
@@ -115,18 +88,12 @@ def invitation_url(invitation):
 
 
 @login_required
+@require_POST
 def member_invite(request, slug):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
-    if refused := only(request, "POST"):
-        return refused
-    if wait := ratelimit.wait_seconds(
-        "invitation",
-        ratelimit.Limit(settings.RATE_LIMIT_INVITATIONS, 3600),
-        account=request.user.pk,
-        address=ratelimit.client_address(request),
-    ):
-        return ratelimit.too_many(request, wait)
-    form = InvitationForm(request.POST, can_invite_owner=membership.is_owner)
+    if not ratelimit.invitation_allowed(request):
+        return ratelimit.too_many(request, app="peerplan", action="invite", config=settings.PEERPLAN_RATE_LIMITS)
+    form = InvitationForm(request.POST, membership=membership)
     if not form.is_valid():
         return _members_page(request, organisation, membership, invite_form=form, status=400)
     try:
@@ -146,7 +113,7 @@ def member_invite(request, slug):
         subject=f"You are invited to join {organisation.name} on PeerPlan",
         message=render_to_string(
             "peerplan/invitation_email.txt",
-            {"invitation": invitation, "link": link, "inviter": planning.display_name(request.user)},
+            {"invitation": invitation, "link": link, "inviter": display_name(request.user)},
         ),
         from_email=None,
         recipient_list=[invitation.email],
@@ -159,11 +126,10 @@ def member_invite(request, slug):
 
 
 @login_required
+@require_POST
 def member_role(request, slug, pk):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     target = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
-    if refused := only(request, "POST"):
-        return refused
     role = request.POST.get("role", "")
     try:
         planning.change_role(membership=target, role=role, by=request.user)
@@ -172,32 +138,46 @@ def member_role(request, slug, pk):
     except planning.PlanningRuleError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"{planning.display_name(target.user)} is now {Role(role).label.lower()}.")
+        messages.success(request, f"{target.display_name} is now {Role(role).label.lower()}.")
     return redirect("peerplan:members", slug=organisation.slug)
 
 
 @login_required
+@require_POST
+def organisation_two_factor(request, slug):
+    """An owner requires two-factor sign-in of every member, or stops requiring it."""
+    organisation, membership = load_organisation(request, slug, need=OWN)
+    required = request.POST.get("require_two_factor") == "on"
+    problem = set_two_factor_requirement(organisation=organisation, required=required, by=request.user)
+    if problem:
+        messages.error(request, problem)
+    elif required:
+        messages.success(request, "Members must now set up two-factor sign-in before they see this organisation.")
+    else:
+        messages.success(request, "Two-factor sign-in is no longer required here (members who use it keep it).")
+    return redirect("peerplan:members", slug=organisation.slug)
+
+
+@login_required
+@require_POST
 def member_unlock(request, slug, pk):
     """An owner or manager lets a member whose sign-in is paused sign in again at once."""
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     target = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
-    if refused := only(request, "POST"):
-        return refused
-    planning.unlock_sign_in(membership=target)
+    accounts.unlock_sign_in(membership=target)
     messages.success(
         request,
-        f"{planning.display_name(target.user)} can sign in again now. "
+        f"{target.display_name} can sign in again now. "
         "If they still see “Sign-in paused”, their network address is paused: ask the site administrator.",
     )
     return redirect("peerplan:members", slug=organisation.slug)
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def member_remove(request, slug, pk):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     target = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
     if request.method == "POST":
         try:
             planning.remove_member(membership=target, by=request.user)
@@ -206,50 +186,50 @@ def member_remove(request, slug, pk):
         except planning.PlanningRuleError as error:
             messages.error(request, str(error))
             return redirect("peerplan:members", slug=organisation.slug)
-        messages.success(request, f"{planning.display_name(target.user)} is no longer a member.")
+        messages.success(request, f"{target.display_name} is no longer a member.")
         if target.user_id == request.user.pk:
             return redirect("peerplan:home")
         return redirect("peerplan:members", slug=organisation.slug)
     return render(
         request,
         "peerplan/member_remove.html",
-        {"organisation": organisation, "target": target, "name": planning.display_name(target.user)},
+        {"organisation": organisation, "target": target, "name": target.display_name},
     )
 
 
 @login_required
+@require_POST
 def invitation_revoke(request, slug, pk):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     invitation = get_object_or_404(organisation.invitations.filter(accepted_at__isnull=True), pk=pk)
-    if refused := only(request, "POST"):
-        return refused
     invitation.delete()
     messages.success(request, f"The invitation for {invitation.email} is revoked; its link no longer works.")
     return redirect("peerplan:members", slug=organisation.slug)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_accept(request, token):
     """Anyone holding the link sees what it is for; a signed-in person accepts it with one button."""
     invitation = Invitation.objects.select_related("organisation", "invited_by").filter(token=token).first()
-    if refused := only(request, "GET", "HEAD", "POST"):
-        return refused
     if invitation is None:
-        problem = "This invitation link is not valid. It may have been revoked. Ask for a new one."
-    else:
-        problem = planning.invitation_problem(invitation)
+        return render(request, "peerplan/invitation_accept.html", {"problem": Invitation.NOT_FOUND}, status=410)
+    # Bound to the address it was sent to: a forwarded link lets nobody else in (403, where a used, expired
+    # or no longer valid link is 410).
+    problem = invitation.problem(user=request.user if request.user.is_authenticated else None)
     if problem:
-        return render(request, "peerplan/invitation_accept.html", {"problem": problem}, status=410)
-    # Bound to the address it was sent to: a forwarded link lets nobody else in.
-    if request.user.is_authenticated and (problem := planning.invitation_problem(invitation, request.user)):
-        return render(request, "peerplan/invitation_accept.html", {"problem": problem}, status=403)
+        status = 403 if problem == Invitation.FOR_ANOTHER_EMAIL else 410
+        return render(request, "peerplan/invitation_accept.html", {"problem": problem}, status=status)
 
+    if not request.user.is_authenticated:
+        # Sign-up remembers it: the only way in when SIGNUP_MODE is "invitation", and it verifies the email.
+        remember_invitation(request, invitation)
     already = (
         request.user.is_authenticated
         and Membership.objects.filter(organisation=invitation.organisation, user=request.user).first()
     )
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('login')}?next={request.path}")
+            return redirect(f"{reverse('account_login')}?next={request.path}")
         try:
             membership, created = planning.accept_invitation(token=token, user=request.user)
         except planning.PlanningRuleError as error:

@@ -5,51 +5,69 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
 
-from peerplan import history, tracking
+from peerplan import history, pages, planning, tracking
 from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organisation
+from peerplan.forms import ActionFilterForm, BulkActionForm
 from peerplan.models import Mitigation, MitigationStatus
-from peerplan.views._http import SAFE, only
 
 PAGE_SIZE = 25
 HISTORY_PAGE_SIZE = 50
 
 
 @login_required
+@require_safe
 def dashboard(request, slug):
     organisation, membership = load_organisation(request, slug)
-    if refused := only(request, *SAFE):
-        return refused
     today = tracking.today()
-    figures = tracking.dashboard(organisation, today)
+    figures = pages.dashboard(organisation, today)
+    pages.prepare_quick_edit(
+        [action for name in ("overdue", "due_soon", "blocked") for action in figures[name].actions], request.user
+    )
     return render(
         request,
         "peerplan/tracking/dashboard.html",
-        {"organisation": organisation, "membership": membership, "today": today, **figures},
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "today": today,
+            "statuses": MitigationStatus.choices,
+            "next": request.get_full_path(),
+            **figures,
+        },
     )
 
 
 @login_required
+@require_safe
 def actions(request, slug):
     organisation, membership = load_organisation(request, slug)
-    if refused := only(request, *SAFE):
-        return refused
-    form = tracking.ActionFilterForm(request.GET or None, organisation=organisation)
-    queryset = Mitigation.objects.in_organisation(organisation)
-    if form.is_bound:
-        form.is_valid()  # errors are shown beside their fields; the valid filters still apply
-        queryset = tracking.filter_actions(queryset, form.cleaned_data)
+    form = ActionFilterForm(request.GET or None, organisation=organisation)
+    queryset = form.filter(Mitigation.objects.in_organisation(organisation))
     today = tracking.today()
     listing = queryset.for_listing().with_overdue(today).soonest_due_first()
     page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = pages.prepare_quick_edit(page.object_list, request.user)
     return render(
         request,
         "peerplan/tracking/actions.html",
-        {"organisation": organisation, "form": form, "page": page, "today": today},
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "form": form,
+            "page": page,
+            "today": today,
+            "statuses": MitigationStatus.choices,
+            "next": request.get_full_path(),
+            "bulk": BulkActionForm(organisation=organisation) if membership.can_edit else None,
+            "bulk_form_id": "bulk-form" if membership.can_edit else "",
+        },
     )
 
 
 @login_required
+@require_safe
 def my_actions(request):
     show_all = request.GET.get("show") == "all"
     queryset = Mitigation.objects.owned_by_member(request.user)
@@ -58,18 +76,24 @@ def my_actions(request):
     today = tracking.today()
     listing = queryset.for_listing().with_overdue(today).soonest_due_first()
     page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = pages.prepare_quick_edit(page.object_list, request.user)
     return render(
         request,
         "peerplan/tracking/my_actions.html",
-        {"page": page, "show_all": show_all, "today": today},
+        {
+            "page": page,
+            "show_all": show_all,
+            "today": today,
+            "statuses": MitigationStatus.choices,
+            "next": request.get_full_path(),
+        },
     )
 
 
 @login_required
+@require_safe
 def checklist_history(request, pk):
     checklist, membership = load_checklist(request, pk)
-    if refused := only(request, *SAFE):
-        return refused
     page = Paginator(history.checklist_timeline(checklist), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -79,10 +103,9 @@ def checklist_history(request, pk):
 
 
 @login_required
+@require_safe
 def mitigation_history(request, pk):
     mitigation, membership = load_mitigation(request, pk)
-    if refused := only(request, *SAFE):
-        return refused
     page = Paginator(history.mitigation_timeline(mitigation), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -98,10 +121,9 @@ def mitigation_history(request, pk):
 
 
 @login_required
+@require_POST
 def mitigation_restore(request, pk, history_id):
     mitigation, membership = load_mitigation(request, pk, need=MANAGE)
-    if refused := only(request, "POST"):
-        return refused
     record = history.mitigation_record(mitigation, history_id)
     if record is None:
         raise Http404("No such version of this action (a deletion cannot be restored here).")
@@ -111,7 +133,7 @@ def mitigation_restore(request, pk, history_id):
         seen_version = None
     try:
         _, notes = history.restore_mitigation(mitigation, record, by=request.user, seen_version=seen_version)
-    except history.StaleVersion:
+    except planning.Conflict:
         messages.error(
             request,
             "Someone changed this action after you opened its history, so nothing was restored. "

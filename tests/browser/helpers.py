@@ -13,7 +13,7 @@ def sign_in(page, base_url, email, password=PASSWORD, next_url=""):
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Sign in")
 
 

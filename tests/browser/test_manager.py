@@ -74,22 +74,24 @@ def test_an_invited_manager_tracks_marks_done_exports_and_prints(live_server, pa
     page.get_by_role("link", name="All actions, with filters").click()
     expect(h1).to_have_text("Actions")
     expect(page.get_by_role("status")).to_have_text("3 actions found.")
-    page.get_by_label("Owner").select_option(label="Maya")
+    page.get_by_label("Owner", exact=True).select_option(label="Maya")
     page.get_by_role("button", name="Show actions").click()
     expect(page.get_by_role("status")).to_have_text("1 action found.")
-    expect(page.get_by_label("Owner").locator("option:checked")).to_have_text("Maya")
+    expect(page.get_by_label("Owner", exact=True).locator("option:checked")).to_have_text("Maya")
     rows = page.locator("table.action-table tbody tr")
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text(OVERDUE)
 
     # Mark it done.
     rows.get_by_role("link", name=OVERDUE).click()
-    expect(h1).to_have_text("Edit mitigation for “Role ambiguity”")
+    expect(h1).to_have_text("Edit action")
     page.get_by_label("Status").select_option(label="Done")
-    page.get_by_role("button", name="Save mitigation").click()
-    expect(messages).to_contain_text("The mitigation is saved.")
-    mitigation = page.locator("section[aria-labelledby=mitigations-heading] li", has_text=OVERDUE)
-    expect(mitigation.locator(".badge")).to_have_text("Done")
+    page.get_by_role("button", name="Save action").click()
+    expect(messages).to_contain_text("The action is saved.")
+    # Back in the list, with its filter.
+    expect(h1).to_have_text("Actions")
+    expect(page.get_by_label("Owner", exact=True).locator("option:checked")).to_have_text("Maya")
+    expect(rows.locator("select.quick-status option:checked")).to_have_text("Done")
 
     # The dashboard again: nothing overdue, the bar and its words moved.
     page.get_by_role("link", name="Northside Mental Health Service").click()

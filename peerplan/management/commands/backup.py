@@ -20,7 +20,7 @@ EXCLUDED = [
 
 class Command(BaseCommand):
     help = (
-        "Write all of PeerPlan's data (organisations, people, checklists, mitigations, their history, the "
+        "Write all of PeerPlan's data (organisations, people, checklists, actions, their history, the "
         "evidence) to one JSON file. A name ending in .gz, .bz2, .xz or .lzma is compressed. Restore with "
         "`manage.py restore FILE`."
     )

@@ -1,0 +1,31 @@
+"""Email the notifications that are due, batched per person; run it from cron every minute.
+
+Safe to run twice at once: each person's pending notifications are claimed by one run (see
+peerplan/notifications.py). A mail server that refuses leaves them queued for a later run."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from peerplan import notifications, tracking
+
+
+class Command(BaseCommand):
+    help = (
+        "Record notifications for actions that became overdue and decisions due for re-review, then email "
+        "every person their pending notifications (several within NOTIFICATION_EMAIL_DELAY make one email)."
+    )
+
+    def handle(self, *args, verbosity, **options):
+        made = notifications.record_scheduled(tracking.today())
+        sent, emailed, failed = notifications.send_due(
+            now=timezone.now(), stdout=self.stdout if verbosity > 1 else None
+        )
+        if verbosity:
+            self.stdout.write(
+                f"Recorded {made} scheduled notification(s). Sent {sent} email(s) for {emailed} notification(s); "
+                f"{failed} could not be sent."
+            )
+        if failed:
+            raise CommandError(
+                f"{failed} email(s) could not be sent; their notifications stay queued for the next run."
+            )

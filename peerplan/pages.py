@@ -1,0 +1,435 @@
+"""Page assembly: everything one page shows, fetched in a fixed number of queries whatever the data size.
+
+Views load the scoped object (peerplan/access.py), call one function here, and render. The figures these
+pages show are computed beside the models (coverage), in tracking.py (progress, the coverage grid) and in
+insights.py (evidence strength, phases, co-production, ranked suggestions); this module only puts them
+together for a template. Operations (anything that writes) are in planning.py.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Prefetch, prefetch_related_objects
+
+from evidence.cache import finding_facts
+from evidence.models import Perspective, Source
+from peerplan import accounts, history, insights, reports
+from peerplan.models import (
+    OPEN_STATUSES,
+    Checklist,
+    Item,
+    Membership,
+    Mitigation,
+    MitigationStatus,
+    ReviewProgress,
+    SuggestedMitigation,
+    addressed_items,
+    blocked_q,
+    coverage_by_checklist,
+    due_within_q,
+    overdue_q,
+)
+from peerplan.tracking import coverage_grid, progress_by_checklist
+
+# How a stakeholder group reads in "Challenges reported by ...: 4 of 6 covered".
+GROUP_PHRASES = {
+    "PSWs": "reported by PSWs",
+    "Service users": "reported by service users",
+    "Non-peer staff": "reported by non-peer staff",
+    "Peer support group members": "reported by peer support group members",
+    "Mental health organisations": "reported by mental health organisations",
+    "Mixed": "reported by mixed samples",
+}
+
+# The checklist page shows the few suggestions that would cover most; the rest are on each item.
+LEVERAGE_SHOWN = 5
+
+DUE_SOON_DAYS = 14
+# Lists on the dashboard show this many and link to the full, filtered action list.
+DASHBOARD_LIST_LENGTH = 10
+
+
+# Categories → themes → items, the evidence's own shape ------------------------------------------------
+
+
+@dataclass
+class ThemeGroup:
+    theme: object
+    items: list
+
+
+@dataclass
+class CategoryGroup:
+    category: object
+    themes: list
+
+
+def group_by_category_and_theme(entries, item_of=lambda entry: entry):
+    """Entries (already in published order) as categories of themes of entries, for a page to loop over.
+    `item_of` finds the item in an entry that wraps one (the report's rows)."""
+    groups = []
+    for entry in entries:
+        theme = item_of(entry).finding.theme
+        if not groups or groups[-1].category.pk != theme.category_id:
+            groups.append(CategoryGroup(category=theme.category, themes=[]))
+        themes = groups[-1].themes
+        if not themes or themes[-1].theme.pk != theme.pk:
+            themes.append(ThemeGroup(theme=theme, items=[]))
+        themes[-1].items.append(entry)
+    return groups
+
+
+# The organisation and its members ---------------------------------------------------------------------
+
+
+def organisation_page(organisation):
+    """The organisation's checklists with their coverage, current ones apart from archived ones (two queries)."""
+    checklists = list(organisation.checklists.select_related("created_by").order_by("title", "pk"))
+    coverage = coverage_by_checklist([c.pk for c in checklists])
+    rows = [(checklist, coverage[checklist.pk]) for checklist in checklists]
+    return {
+        "current": [row for row in rows if not row[0].is_archived],
+        "archived": [row for row in rows if row[0].is_archived],
+    }
+
+
+def members_page(organisation, membership):
+    """The members, whom this member may change (Membership.can_change), pending invitations (and which of
+    them are no longer valid), and for managers whose sign-in is paused."""
+    members = list(organisation.memberships.select_related("user").order_by("user__first_name", "user__email"))
+    for member in members:
+        member.changeable = membership.can_change(member)
+    invitations = list(organisation.invitations.pending().select_related("invited_by").order_by("-created_at"))
+    by_user = {member.user_id: member for member in members}
+    for invitation in invitations:
+        # Shown as no longer valid when its sender may no longer grant its role (the link would be refused).
+        invitation.refusal = invitation.problem(inviter=by_user.get(invitation.invited_by_id))
+    return {
+        "members": members,
+        "invitations": invitations,
+        "role_choices": membership.grantable_roles(),
+        "paused": accounts.paused_sign_ins([m.user for m in members]) if membership.can_manage else set(),
+    }
+
+
+# The checklist ---------------------------------------------------------------------------------------
+
+
+def status_summary(item):
+    """[(label, count)] of an item's mitigations by status, from with_mitigation_counts()."""
+    return [
+        (label, getattr(item, f"{value}_count"))
+        for value, label in MitigationStatus.choices
+        if getattr(item, f"{value}_count")
+    ]
+
+
+def checklist_page(checklist, today):
+    """Everything the checklist page shows, in a fixed number of queries whatever its size:
+    items with counts and coverage (1), the evidence facts (1, cached), coverage (1), coverage through each
+    group's lens (1), mitigations per phase (2), co-production (1), suggestions ranked by leverage (3)."""
+    items = list(
+        checklist.items.select_related("finding__theme__category", "decided_by")
+        .with_coverage()
+        .with_mitigation_counts()
+        .with_overdue_counts(today)
+        .in_published_order()
+    )
+    facts = finding_facts()
+    strengths = insights.evidence_strengths(facts)
+    for item in items:
+        item.statuses = status_summary(item)
+        item.strength = strengths[item.finding_id]
+        item.evidence_updated = insights.evidence_updated(item)
+    challenges = [item for item in items if item.is_challenge]
+    benefits = [item for item in items if item.is_benefit]
+    # A benefit chosen as an outcome sits with the challenges of its theme: what the service guards
+    # against and what it means to gain, read together.
+    chosen = {}
+    for benefit in benefits:
+        if benefit.applies:
+            chosen.setdefault(benefit.finding.theme_id, []).append(benefit)
+    seen_themes = set()
+    for item in challenges:
+        first = item.finding.theme_id not in seen_themes
+        seen_themes.add(item.finding.theme_id)
+        item.outcomes = chosen.get(item.finding.theme_id, []) if first else []
+    by_group = checklist.coverage_by_group(facts)
+    return {
+        "review_progress": ReviewProgress(decided=sum(item.is_decided for item in challenges), total=len(challenges)),
+        "coverage": checklist.coverage(),
+        "coverage_by_group": [(GROUP_PHRASES.get(group, group), by_group[group]) for group in by_group],
+        "uncovered": [item for item in challenges if item.applies and not item.is_covered],
+        "not_applicable_count": sum(1 for item in challenges if not item.applies),
+        "rereview_due": [item for item in challenges if item.is_rereview_due(today)],
+        "evidence_updated": [item for item in items if item.evidence_updated],
+        "challenge_groups": group_by_category_and_theme(challenges),
+        "benefit_groups": group_by_category_and_theme(benefits),
+        "chosen_outcomes": sum(1 for item in benefits if item.applies),
+        "benefit_count": len(benefits),
+        "phases": insights.phase_counts(checklist),
+        "co_production": insights.co_production(checklist),
+        "leverage": insights.rank_suggestions(checklist, facts)[:LEVERAGE_SHOWN],
+        "duplicates": duplicate_groups(checklist),
+    }
+
+
+def duplicate_groups(checklist):
+    """[(suggestion, [actions])] adopted more than once on the checklist, to offer "merge into one" (one query)."""
+    groups = {}
+    for action in checklist.mitigations.duplicates().select_related("suggestion").order_by("suggestion_id", "pk"):
+        groups.setdefault(action.suggestion_id, (action.suggestion, []))[1].append(action)
+    return list(groups.values())
+
+
+def evidence_in_place(item):
+    """What the evidence partial shows for an item: the finding with its references and perspectives
+    (three queries) and the source (one)."""
+    # The finding with its references and perspectives in one prefetch, so the strength, the changes
+    # since review and the page all read the same rows.
+    finding = item.finding
+    prefetch_related_objects(
+        [finding],
+        "references",
+        Prefetch("perspectives", queryset=Perspective.objects.order_by("position").prefetch_related("references")),
+    )
+    perspectives = list(finding.perspectives.all())
+    source = Source.objects.order_by("pk").first()
+    return {
+        "finding": finding,
+        "strength": insights.evidence_strength(finding),
+        "evidence_updated": insights.evidence_updated(item),
+        "finding_references": list(finding.references.all()),
+        "perspectives": perspectives,
+        "has_mixed": any(p.is_mixed for p in perspectives),
+        "mixed_footnote": source.footnote("a") if source else "",
+        "source": source,
+    }
+
+
+def item_page(item, membership):
+    """The item with its evidence in place, its mitigations, the suggestions for its theme and its timeline."""
+    evidence = evidence_in_place(item)
+    mitigations = list(
+        item.mitigations.select_related("owner", "phase", "suggestion", "checklist")
+        .prefetch_related(addressed_items())
+        .order_by("created_at", "pk")
+    )
+    adopted = {m.suggestion_id for m in mitigations if m.suggestion_id}
+    suggestions = list(
+        SuggestedMitigation.objects.filter(is_published=True, themes=item.finding.theme_id)
+        .select_related("phase")
+        .order_by("position", "title")
+    )
+    return {
+        **evidence,
+        "item": item,
+        "evidence_changes": insights.evidence_changes(item) if evidence["evidence_updated"] else [],
+        "timeline": history.item_timeline(item),
+        "checklist": item.checklist,
+        "membership": membership,
+        "mitigations": mitigations,
+        "suggestions": [(s, s.pk in adopted) for s in suggestions],
+    }
+
+
+def review_summary_page(checklist):
+    """The review's check-answers summary: every challenge with its decision, who took it and when (one
+    query; the review progress is counted from the same rows)."""
+    items = list(
+        checklist.items.challenges().select_related("finding__theme__category", "decided_by").in_published_order()
+    )
+    progress = ReviewProgress(decided=sum(item.is_decided for item in items), total=len(items))
+    return {"groups": group_by_category_and_theme(items), "progress": progress, "items": items}
+
+
+def phases_page(checklist):
+    """The checklist's mitigations by phase of introducing PSWs, with the phases that have few or none."""
+    mitigations = list(
+        checklist.mitigations.select_related("owner", "phase")
+        .prefetch_related(addressed_items())
+        .order_by("phase__position", "due_date", "pk")
+    )
+    counts = insights.phase_counts(checklist)
+    by_phase = [
+        (count, [m for m in mitigations if m.phase_id == (count.phase.pk if count.phase else None)]) for count in counts
+    ]
+    if not any(count.phase is None for count in counts):
+        unphased = [m for m in mitigations if m.phase_id is None]
+        if unphased:
+            by_phase.append((insights.PhaseCount(None, 0), unphased))
+    return {"by_phase": by_phase, "co_production": insights.co_production(checklist)}
+
+
+# The dashboard ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChecklistSummary:
+    checklist: Checklist
+    progress: object
+    coverage: object
+
+
+@dataclass
+class ActionList:
+    """A short list for the dashboard, with the full count and where the whole list is."""
+
+    actions: list
+    count: int
+    query: str
+
+
+def dashboard(organisation, today):
+    """Everything the dashboard shows, in a fixed number of queries (nine)."""
+    checklists = list(Checklist.objects.filter(organisation=organisation).active())
+    ids = [c.pk for c in checklists]
+    progress = progress_by_checklist(ids, today)
+    coverage = coverage_by_checklist(ids)
+    summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
+
+    current = Mitigation.objects.in_organisation(organisation).on_current_checklists()
+    counts = current.aggregate(
+        overdue=Count("pk", filter=overdue_q(today)),
+        due_soon=Count("pk", filter=due_within_q(today, DUE_SOON_DAYS)),
+        blocked=Count("pk", filter=blocked_q()),
+    )
+
+    def first(queryset):
+        return list(queryset.for_listing().with_overdue(today).soonest_due_first()[:DASHBOARD_LIST_LENGTH])
+
+    # The action list's filters for the same actions (its form reads these parameters).
+    open_params = "&".join(f"status={s}" for s in OPEN_STATUSES)
+    soon_end = today + timedelta(days=DUE_SOON_DAYS)
+    lists = {
+        "overdue": ActionList(
+            first(current.overdue(today)),
+            counts["overdue"],
+            f"{open_params}&due_before={(today - timedelta(days=1)).isoformat()}",
+        ),
+        "due_soon": ActionList(
+            first(current.due_within(today, DUE_SOON_DAYS)),
+            counts["due_soon"],
+            f"{open_params}&due_after={today.isoformat()}&due_before={soon_end.isoformat()}",
+        ),
+        "blocked": ActionList(first(current.blocked()), counts["blocked"], f"status={MitigationStatus.BLOCKED}"),
+    }
+    past_review = list(Checklist.objects.filter(organisation=organisation).past_review(today).order_by("review_date"))
+    rereview_due = list(
+        Item.objects.filter(checklist__organisation=organisation)
+        .on_current_checklists()
+        .rereview_due(today)
+        .select_related("checklist", "finding__theme")
+        .order_by("rereview_on", "pk")
+    )
+    return {
+        "summaries": summaries,
+        "grid": coverage_grid(checklists),
+        "rereview_due": rereview_due,
+        "grid_checklists": checklists,
+        "past_review": past_review,
+        **lists,
+    }
+
+
+# The printable report --------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportItem:
+    item: object
+    actions: list
+    is_covered: bool
+    references: str
+
+
+def report(checklist, today):
+    """What the governance report shows: figures for the cover, then categories → themes → items."""
+    items = reports.export_items(checklist)
+    themes_of = {}
+    for item in items:
+        for action in item.mitigations.all():
+            themes_of.setdefault(action.pk, []).append(item.finding.theme.name)
+    entries = []
+    for item in items:
+        if reports.is_listed(item):
+            actions = list(item.mitigations.all())
+            for action in actions:
+                # One action can mitigate several challenges: say which others it also addresses.
+                action.also = [name for name in dict.fromkeys(themes_of[action.pk]) if name != item.finding.theme.name]
+            entries.append(ReportItem(item, actions, any(a.is_live for a in actions), reports.references_text(item)))
+    progress = progress_by_checklist([checklist.pk], today)[checklist.pk]
+    return {
+        "categories": group_by_category_and_theme(entries, item_of=lambda entry: entry.item),
+        "coverage": checklist.coverage(),
+        "coverage_by_group": list(checklist.coverage_by_group().items()),  # in the groups' published order
+        "progress": progress,
+        "source": Source.objects.first(),
+    }
+
+
+# An action's pages and in-place edits ------------------------------------------------------------------
+# What the action pages read beyond the action itself: the challenges it could also address, the
+# duplicates (actions of the same checklist adopted from the same suggestion) it could be merged with,
+# and what each row's in-place edit needs.
+
+
+def linkable_items(mitigation, addressed):
+    """The checklist's challenges, and its benefits chosen as outcomes, that the action does not address
+    yet, in published order (one query)."""
+    linked = [item.pk for item in addressed]
+    items = (
+        Item.objects.filter(checklist_id=mitigation.checklist_id)
+        .exclude(pk__in=linked)
+        .select_related("finding__theme")
+        .in_published_order()
+    )
+    return [item for item in items if item.is_challenge or item.applies]
+
+
+def duplicates_of(mitigation):
+    """Other actions of the checklist adopted from the same suggestion (one query; none when not adopted)."""
+    if mitigation.suggestion_id is None:
+        return []
+    return list(
+        Mitigation.objects.filter(checklist_id=mitigation.checklist_id, suggestion_id=mitigation.suggestion_id)
+        .exclude(pk=mitigation.pk)
+        .select_related("owner")
+        .order_by("created_at", "pk")
+    )
+
+
+def prepare_quick_edit(actions, user):
+    """Set on each action what its in-place edit shows: who may change it (the person's role in the
+    action's organisation), the members it can be given to, and the values shown (two queries)."""
+    actions = list(actions)
+    organisation_ids = {action.checklist.organisation_id for action in actions}
+    if not organisation_ids:
+        return actions
+    roles = {m.organisation_id: m for m in Membership.objects.filter(user=user, organisation_id__in=organisation_ids)}
+    members = {}
+    people = (
+        get_user_model()
+        .objects.filter(memberships__organisation_id__in=organisation_ids)
+        .annotate(organisation_id=F("memberships__organisation_id"))
+        .order_by("first_name", "email")
+    )
+    for person in people:
+        members.setdefault(person.organisation_id, []).append(person)
+    for action in actions:
+        membership = roles.get(action.checklist.organisation_id)
+        action.can_edit = bool(membership and membership.can_edit)
+        action.member_choices = members.get(action.checklist.organisation_id, [])
+        show(action)
+    return actions
+
+
+def show(action, chosen=None):
+    """The values the in-place edit shows: what is saved, or what the person chose (kept on a conflict
+    or a mistake, so nothing they chose is lost)."""
+    chosen = chosen or {}
+    action.shown_status = chosen.get("status", action.status)
+    action.shown_owner_id = chosen.get("owner", action.owner_id)
+    action.shown_due = chosen.get("due_date", action.due_date.isoformat() if action.due_date else "")
+    return action

@@ -1,0 +1,191 @@
+"""Changing actions: which challenges one addresses, merging duplicates into one, status, owner and due
+date in place from any list, and many actions at once."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from peerplan import pages, planning, tracking
+from peerplan.access import EDIT, load_mitigation, load_organisation
+from peerplan.forms import BulkActionForm, QuickActionForm
+from peerplan.models import Item, Mitigation, MitigationStatus
+
+
+def posted_ids(request, name):
+    """The whole-number ids posted under `name`; anything else is left out (and reported by the caller)."""
+    return {int(value) for value in request.POST.getlist(name) if value.strip().isdigit()}
+
+
+def in_scope(queryset, ids):
+    """The objects of `queryset` with these ids; a 404 if any id is not among them (another
+    organisation's, or gone), so nothing is changed and nothing is learnt about other organisations."""
+    found = list(queryset.filter(pk__in=ids))
+    if len(found) != len(ids):
+        raise Http404("No such action or challenge.")
+    return found
+
+
+@login_required
+@require_POST
+def mitigation_link(request, pk):
+    mitigation, membership = load_mitigation(request, pk, need=EDIT)
+    ids = posted_ids(request, "items")
+    if not ids:
+        messages.error(request, "Choose at least one challenge for this action to address. Nothing was changed.")
+        return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
+    items = in_scope(Item.objects.filter(checklist_id=mitigation.checklist_id).select_related("finding__theme"), ids)
+    new = planning.link_items(mitigation=mitigation, items=items, by=request.user)
+    if new:
+        names = ", ".join(f"“{item.finding.theme.name}”" for item in new)
+        messages.success(request, f"The action now also addresses {names}.")
+    else:
+        messages.info(request, "The action already addresses that. Nothing was changed.")
+    return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
+
+
+@login_required
+@require_POST
+def mitigation_unlink(request, pk):
+    mitigation, membership = load_mitigation(request, pk, need=EDIT)
+    ids = posted_ids(request, "item")
+    if len(ids) != 1:
+        messages.error(request, "Choose the challenge to stop addressing. Nothing was changed.")
+        return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
+    (item,) = in_scope(Item.objects.filter(checklist_id=mitigation.checklist_id).select_related("finding__theme"), ids)
+    try:
+        planning.unlink_item(mitigation=mitigation, item=item, by=request.user)
+    except planning.PlanningRuleError as error:
+        messages.error(request, f"{error} Nothing was changed.")
+    else:
+        messages.success(request, f"The action no longer addresses “{item.finding.theme.name}”.")
+    return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
+
+
+@login_required
+@require_POST
+def mitigation_merge(request, pk):
+    """Merge other actions of the same checklist into this one ("merge into one" for duplicates)."""
+    mitigation, membership = load_mitigation(request, pk, need=EDIT)
+    ids = posted_ids(request, "others") - {mitigation.pk}
+    if not ids:
+        messages.error(request, "Choose the actions to merge into this one. Nothing was changed.")
+        return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
+    others = in_scope(Mitigation.objects.filter(checklist_id=mitigation.checklist_id), ids)
+    planning.merge_mitigations(keep=mitigation, others=others, by=request.user)
+    messages.success(
+        request,
+        f"{len(others)} action{'s were' if len(others) != 1 else ' was'} merged into this one. It addresses every "
+        "challenge they did, and their history is kept below.",
+    )
+    return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
+
+
+# In place: status, owner and due date from any list -----------------------------------------------
+
+
+def _back(request, default):
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+@login_required
+@require_POST
+def mitigation_quick(request, pk):
+    """Change an action's status, owner or due date in place. With htmx the answer is the action's
+    block, saying it was saved; without JavaScript a redirect back to the list (its filters kept).
+    A change made from a stale page is refused as a conflict, keeping what the person chose."""
+    mitigation, membership = load_mitigation(request, pk, need=EDIT)
+    organisation = mitigation.checklist.organisation
+    form = QuickActionForm(request.POST, instance=mitigation, organisation=organisation)
+    back = _back(request, reverse("peerplan:mitigation_edit", args=[mitigation.pk]))
+    chosen = {
+        "status": request.POST.get("status", ""),
+        "owner": int(request.POST["owner"]) if request.POST.get("owner", "").isdigit() else None,
+        "due_date": request.POST.get("due_date", ""),
+    }
+    # The form writes cleaned values onto the instance as it validates; keep what is saved apart.
+    saved = Mitigation.objects.select_related("owner", "checklist").get(pk=mitigation.pk)
+    if not form.is_valid():
+        errors = [error for errors in form.errors.values() for error in errors]
+        return _quick_answer(request, saved, back, "invalid", status=400, chosen=chosen, errors=errors)
+    changes = form.changes(saved)
+    if not changes:
+        # What they chose is what is saved (even if someone else saved it meanwhile): nothing to overwrite.
+        return _quick_answer(request, saved, back, "unchanged")
+    try:
+        result = planning.update_mitigation(
+            mitigation_id=mitigation.pk, changes=changes, version=form.cleaned_data["version"], by=request.user
+        )
+    except planning.Conflict as conflict:
+        return _quick_answer(request, conflict.current, back, "conflict", status=409, chosen=chosen)
+    return _quick_answer(request, result, back, "saved")
+
+
+def _quick_answer(request, action, back, outcome, status=200, chosen=None, errors=()):
+    pages.prepare_quick_edit([action], request.user)
+    if chosen is not None:
+        pages.show(action, chosen)
+    context = {
+        "action": action,
+        "today": tracking.today(),
+        "next": back,
+        "outcome": outcome,
+        "errors": errors,
+        "statuses": MitigationStatus.choices,
+        "announce": bool(request.htmx),
+    }
+    if request.htmx:
+        return render(request, "peerplan/includes/quick_edit.html", context, status=status)
+    if outcome in ("saved", "unchanged"):
+        messages.success(request, f"Saved: “{action.action[:60]}”." if outcome == "saved" else "Nothing to change.")
+        return redirect(back)
+    # Without JavaScript a conflict or a mistake gets a page of its own, with the person's choices kept.
+    return render(request, "peerplan/quick_edit_page.html", context, status=status)
+
+
+# Many at once -----------------------------------------------------------------------------------------
+
+
+def selected_versions(request):
+    """{action id: version it was shown at} from checkboxes valued "id:version"."""
+    selected = {}
+    for value in request.POST.getlist("ids"):
+        pk, _, version = value.partition(":")
+        if pk.isdigit() and version.isdigit():
+            selected[int(pk)] = int(version)
+    return selected
+
+
+@login_required
+@require_POST
+def actions_bulk(request, slug):
+    """Set status, owner or due date on many actions of the organisation at once; say what changed.
+    Every id must be one of this organisation's actions (a 404 otherwise, nothing changed); an action
+    someone changed since the list was shown is left alone and named."""
+    organisation, membership = load_organisation(request, slug, need=EDIT)
+    back = _back(request, reverse("peerplan:actions", args=[organisation.slug]))
+    selected = selected_versions(request)
+    form = BulkActionForm(request.POST, organisation=organisation)
+    actions = in_scope(Mitigation.objects.in_organisation(organisation).order_by("pk"), set(selected))
+    if not selected:
+        messages.error(request, "Select at least one action. Nothing was changed.")
+        return redirect(back)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, f"{error} Nothing was changed.")
+        return redirect(back)
+    changes = form.changes()
+    if not changes:
+        messages.error(request, "Choose what to set: a status, an owner or a due date. Nothing was changed.")
+        return redirect(back)
+    result = planning.bulk_update_mitigations(actions=actions, versions=selected, changes=changes, by=request.user)
+    for message in result.messages(changes):
+        (messages.warning if message.startswith("Not changed") else messages.success)(request, message)
+    return redirect(back)

@@ -1,0 +1,374 @@
+"""Working together: comments and mentions, attachments, and each person's notifications."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+
+from peerplan import attachments, comments, notifications
+from peerplan.access import EDIT, MANAGE, READ, load_attachment, load_comment, load_item, load_mitigation
+
+SAFE = ("GET", "HEAD")
+
+
+def only(request, *methods):
+    """A 405 for any other method, or None; called after the scoped loader, so an outsider gets its 404."""
+    if request.method not in methods:
+        return HttpResponseNotAllowed(methods)
+    return None
+
+
+NOTIFICATIONS_PAGE_SIZE = 30
+
+
+def discussion(*, membership, item=None, mitigation=None):
+    """What the comments and attachments sections of an item or an action page show, in a fixed number of
+    queries: comments with their authors (1) and mentions (1), attachments (1), removed attachments (1),
+    the members one can mention (1)."""
+    target = {"item": item} if item is not None else {"mitigation": mitigation}
+    organisation = (item or mitigation).checklist.organisation
+    removed = (
+        attachments.Attachment.history.filter(
+            history_type="-", **{f"{key}_id": value.pk for key, value in target.items()}
+        )
+        .select_related("history_user")
+        .order_by("-history_date")
+    )
+    return {
+        "comments": list(comments.Comment.objects.filter(**target).for_listing()),
+        "attachments": list(attachments.Attachment.objects.filter(**target).for_listing()),
+        "removed_attachments": list(removed),
+        "mention_suggestions": comments.mention_suggestions(organisation),
+        "comment_max_length": comments.BODY_MAX_LENGTH,
+        "attachment_limit": attachments.human_size(_max_bytes()),
+        "attachment_types": attachments.ALLOWED_IN_WORDS,
+        "attachment_accept": ",".join(attachments.ALLOWED),
+        "collaboration_membership": membership,
+    }
+
+
+def _max_bytes():
+    from django.conf import settings
+
+    return settings.ATTACHMENT_MAX_BYTES
+
+
+def _comment_refused(request, error, *, body, action, back, status=400):
+    """Show the refusal with what the person typed, ready to send again: nothing typed is lost."""
+    return render(
+        request,
+        "peerplan/collaboration/comment_form.html",
+        {"error": str(error), "body": body, "action": action, "back": back, "comment": None},
+        status=status,
+    )
+
+
+# Comments ------------------------------------------------------------------------------------------
+
+
+@login_required
+def item_comment(request, pk):
+    """Post a comment on an item. Viewers comment too: a comment changes no plan."""
+    item, membership = load_item(request, pk, need=READ)
+    if refused := only(request, "POST"):
+        return refused
+    body = request.POST.get("body", "")
+    try:
+        comment = comments.post_comment(body=body, by=request.user, organisation=item.checklist.organisation, item=item)
+    except comments.CommentRuleError as error:
+        return _comment_refused(
+            request, error, body=body, action=request.path, back=reverse("peerplan:item", args=[item.pk]) + "#comments"
+        )
+    messages.success(request, "Your comment is posted.")
+    return redirect(comment.target_url())
+
+
+@login_required
+def mitigation_discussion(request, pk):
+    """The action's own page: what it is, its comments and its attachments; POST adds a comment."""
+    mitigation, membership = load_mitigation(request, pk, need=READ)
+    if refused := only(request, "GET", "HEAD", "POST"):
+        return refused
+    if request.method == "POST":
+        body = request.POST.get("body", "")
+        try:
+            comment = comments.post_comment(
+                body=body, by=request.user, organisation=mitigation.checklist.organisation, mitigation=mitigation
+            )
+        except comments.CommentRuleError as error:
+            return _comment_refused(request, error, body=body, action=request.path, back=request.path + "#comments")
+        messages.success(request, "Your comment is posted.")
+        return redirect(comment.target_url())
+    return render(
+        request,
+        "peerplan/collaboration/mitigation.html",
+        {
+            "mitigation": mitigation,
+            "addressed": mitigation.addressed,
+            "checklist": mitigation.checklist,
+            "membership": membership,
+            **discussion(membership=membership, mitigation=mitigation),
+        },
+    )
+
+
+def _back_to(comment):
+    return comment.target_url()
+
+
+@login_required
+def comment_edit(request, pk):
+    comment, membership = load_comment(request, pk)
+    if not comment.can_change(request.user):
+        raise PermissionDenied("Only the person who wrote a comment can change it.")
+    if refused := only(request, "GET", "HEAD", "POST"):
+        return refused
+    body = request.POST.get("body", "") if request.method == "POST" else comment.body
+    if request.method == "POST":
+        try:
+            comments.edit_comment(comment=comment, body=body, by=request.user)
+        except comments.CommentRuleError as error:
+            return _comment_refused(request, error, body=body, action=request.path, back=_back_to(comment))
+        messages.success(request, "Your comment is changed. The earlier text is kept in its history.")
+        return redirect(_back_to(comment))
+    return render(
+        request,
+        "peerplan/collaboration/comment_form.html",
+        {
+            "comment": comment,
+            "body": body,
+            "action": request.path,
+            "back": _back_to(comment),
+            "earlier": list(comment.history.select_related("history_user").order_by("-history_date")[1:]),
+        },
+    )
+
+
+@login_required
+def comment_delete(request, pk):
+    comment, membership = load_comment(request, pk)
+    if not comment.can_change(request.user):
+        raise PermissionDenied("Only the person who wrote a comment can delete it.")
+    if refused := only(request, "GET", "HEAD", "POST"):
+        return refused
+    back = _back_to(comment).split("#")[0] + "#comments"
+    if request.method == "POST":
+        comments.delete_comment(comment=comment, by=request.user)
+        messages.success(request, "Your comment is deleted.")
+        return redirect(back)
+    return render(request, "peerplan/collaboration/comment_delete.html", {"comment": comment, "back": back})
+
+
+@login_required
+def comment_hide(request, pk):
+    """Managers hide a comment with a reason, shown in its place."""
+    comment, membership = load_comment(request, pk, need=MANAGE)
+    if refused := only(request, "GET", "HEAD", "POST"):
+        return refused
+    error = None
+    reason = request.POST.get("reason", "")
+    if request.method == "POST":
+        try:
+            comments.hide_comment(comment=comment, by=request.user, reason=reason)
+        except comments.CommentRuleError as refusal:
+            error = str(refusal)
+        else:
+            messages.success(request, "The comment is hidden. Its text is kept in the history.")
+            return redirect(_back_to(comment))
+    return render(
+        request,
+        "peerplan/collaboration/comment_hide.html",
+        {"comment": comment, "reason": reason, "error": error, "back": _back_to(comment)},
+        status=400 if error else 200,
+    )
+
+
+# Attachments ---------------------------------------------------------------------------------------
+
+
+def _attach(request, *, item=None, mitigation=None, back):
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Choose a file to attach.")
+        return redirect(back)
+    organisation = (item or mitigation).checklist.organisation
+    try:
+        attachment = attachments.add_attachment(
+            upload=upload, by=request.user, organisation=organisation, item=item, mitigation=mitigation
+        )
+    except attachments.AttachmentRefused as error:
+        messages.error(request, f"The file was not attached. {error}")
+        return redirect(back)
+    messages.success(request, f"“{attachment.name}” is attached.")
+    return redirect(back)
+
+
+@login_required
+def item_attachment_add(request, pk):
+    item, membership = load_item(request, pk, need=EDIT)
+    if refused := only(request, "POST"):
+        return refused
+    return _attach(request, item=item, back=reverse("peerplan:item", args=[item.pk]) + "#attachments")
+
+
+@login_required
+def mitigation_attachment_add(request, pk):
+    mitigation, membership = load_mitigation(request, pk, need=EDIT)
+    if refused := only(request, "POST"):
+        return refused
+    return _attach(
+        request,
+        mitigation=mitigation,
+        back=reverse("peerplan:mitigation_discussion", args=[mitigation.pk]) + "#attachments",
+    )
+
+
+# What an attachment may do when it reaches a browser: nothing. No script, no styles, no frames, no
+# plugins, and a sandbox so that even a browser that ignored Content-Disposition would give it no origin.
+DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+
+@login_required
+def attachment_download(request, pk):
+    attachment, membership = load_attachment(request, pk)
+    if refused := only(request, *SAFE):
+        return refused
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("The file is missing from storage.") from None
+    response = FileResponse(handle, as_attachment=True, filename=attachment.name)
+    # The type decided from the content on upload, never the browser's word; anything else is bytes.
+    response["Content-Type"] = (
+        attachment.content_type
+        if attachment.content_type in {t for _, t in attachments.ALLOWED.values()}
+        else "application/octet-stream"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = DOWNLOAD_CSP
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def attachment_delete(request, pk):
+    attachment, membership = load_attachment(request, pk, need=EDIT)
+    if not attachment.can_delete(request.user, membership):
+        raise PermissionDenied("Only the person who added a file, or a manager, can remove it.")
+    if refused := only(request, "GET", "HEAD", "POST"):
+        return refused
+    if attachment.mitigation_id:
+        back = reverse("peerplan:mitigation_discussion", args=[attachment.mitigation_id]) + "#attachments"
+    else:
+        back = reverse("peerplan:item", args=[attachment.item_id]) + "#attachments"
+    if request.method == "POST":
+        name = attachment.name
+        attachments.delete_attachment(attachment=attachment, by=request.user, membership=membership)
+        messages.success(request, f"“{name}” is removed. The history records who removed it and when.")
+        return redirect(back)
+    return render(request, "peerplan/collaboration/attachment_delete.html", {"attachment": attachment, "back": back})
+
+
+# Notifications: each person's own --------------------------------------------------------------------
+
+
+def _own_notification(request, pk):
+    """One of the person's own notifications; anyone else's is a 404."""
+    return get_object_or_404(notifications.Notification.objects.filter(recipient=request.user).for_listing(), pk=pk)
+
+
+@login_required
+def notification_list(request):
+    if refused := only(request, *SAFE):
+        return refused
+    listing = notifications.Notification.objects.filter(recipient=request.user).for_listing()
+    page = Paginator(listing, NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "peerplan/collaboration/notifications.html", {"page": page})
+
+
+@login_required
+def notification_open(request, pk):
+    """Follow a notification to its object, marking it read on the way."""
+    notification = _own_notification(request, pk)
+    if refused := only(request, *SAFE):
+        return refused
+    notifications.mark_read(user=request.user, pk=notification.pk)
+    return redirect(notification.target_url())
+
+
+@login_required
+def notification_read(request, pk):
+    notification = _own_notification(request, pk)
+    if refused := only(request, "POST"):
+        return refused
+    notifications.mark_read(user=request.user, pk=notification.pk)
+    return redirect("peerplan:notifications")
+
+
+@login_required
+def notification_read_all(request):
+    if refused := only(request, "POST"):
+        return refused
+    count = notifications.mark_read(user=request.user)
+    messages.success(request, f"{count} notification{'' if count == 1 else 's'} marked as read.")
+    return redirect("peerplan:notifications")
+
+
+@login_required
+def notification_preferences(request):
+    """Per kind: in PeerPlan and by email, in PeerPlan only, or off."""
+    if refused := only(request, "GET", "HEAD", "POST"):
+        return refused
+    current = notifications.preferences(request.user)
+    error = None
+    if request.method == "POST":
+        choices = {kind: request.POST.get(kind, current[kind]) for kind in notifications.Kind.values}
+        try:
+            notifications.set_preferences(user=request.user, choices=choices)
+        except ValueError:
+            error = "Choose one of the options listed for each kind of notification."
+            current = choices
+        else:
+            messages.success(request, "Your notification settings are saved.")
+            return redirect("peerplan:notification_preferences")
+    rows = [
+        (kind, notifications.Kind(kind).label, [(c, notifications.Channel(c).label) for c in channels], current[kind])
+        for kind, channels in notifications.CHANNELS.items()
+    ]
+    return render(
+        request,
+        "peerplan/collaboration/preferences.html",
+        {"rows": rows, "error": error},
+        status=400 if error else 200,
+    )
+
+
+# The token in the link is the credential (signed, expiring, for one person and one kind), so this works
+# without signing in, and mail programs' one-click unsubscribe (RFC 8058) POSTs without a CSRF token.
+@csrf_exempt
+def unsubscribe(request, token):
+    if refused := only(request, "GET", "HEAD", "POST"):
+        return refused
+    found = notifications.read_unsubscribe_token(token)
+    if found is None:
+        return render(request, "peerplan/collaboration/unsubscribe.html", {"invalid": True}, status=404)
+    user, kind = found
+    done = False
+    if request.method == "POST":
+        notifications.set_preferences(
+            user=user,
+            choices={
+                kind: notifications.Channel.OFF if kind == notifications.Kind.DIGEST else notifications.Channel.IN_APP
+            },
+        )
+        done = True
+    return render(
+        request,
+        "peerplan/collaboration/unsubscribe.html",
+        {"kind_label": notifications.Kind(kind).label, "done": done, "digest": kind == notifications.Kind.DIGEST},
+    )

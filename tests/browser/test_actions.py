@@ -1,0 +1,101 @@
+"""Actions in the browser: adopting a suggestion for 3 challenges gives ONE action shown on all 3 items
+and once in the action list; an in-place status change with JavaScript on and the same with it off; a
+bulk change of 5 actions."""
+
+import pytest
+from playwright.sync_api import expect
+
+from peerplan.models import Mitigation, SuggestedMitigation
+from tests.browser.helpers import sign_in
+from tests.factories import item_for, make_checklist, make_mitigation
+
+THEMES = ["Role ambiguity", "Workload", "Boundaries"]
+
+
+@pytest.fixture
+def checklist(org_a, owner, planner):
+    return make_checklist(org_a, "Community team 2026", owner)
+
+
+def test_adopting_for_three_challenges_gives_one_action_on_all_three(live_server, page, checklist, planner):
+    suggestion = SuggestedMitigation.objects.create(
+        title="Agree a PSW job plan with each team", provenance="curator", source="Curator's suggestion", position=0
+    )
+    suggestion.themes.set([item_for(checklist, name).finding.theme for name in THEMES])
+    # The only one offered, so it is the one at the top of "Suggestions that would cover the most".
+    SuggestedMitigation.objects.exclude(pk=suggestion.pk).update(is_published=False)
+    sign_in(page, live_server.url, "pat@example.org")
+    page.goto(f"{live_server.url}/app/checklists/{checklist.pk}/")
+    card = page.locator("#suggestions li", has=page.get_by_role("heading", name=suggestion.title))
+    card.get_by_role("button", name="Adopt for 3 challenges").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit action")
+    expect(page.locator(".messages")).to_contain_text("adopted as one action addressing 3 challenges")
+    page.get_by_label("Owner (a member of this organisation)").select_option(label="Pat (pat@example.org)")
+    page.get_by_label("Due date").fill("2030-03-31")
+    page.get_by_role("button", name="Save action").click()
+    action = Mitigation.objects.get(suggestion=suggestion)
+    assert action.owner == planner and action.due_date.isoformat() == "2030-03-31"
+    for name in THEMES:
+        page.goto(f"{live_server.url}/app/items/{item_for(checklist, name).pk}/")
+        cards = page.locator("section[aria-labelledby=mitigations-heading] li")
+        expect(cards).to_have_count(1)
+        expect(cards).to_contain_text("Addresses 3 challenges: Role ambiguity; Boundaries; Workload")
+    page.goto(f"{live_server.url}/app/orgs/northside/actions/")
+    rows = page.locator("tbody tr", has_text=suggestion.title)
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Role ambiguity; Boundaries; Workload")
+
+
+def _change_status_in_place(page, live_server, action):
+    page.goto(f"{live_server.url}/app/orgs/northside/actions/?q=caseloads")
+    block = page.locator(f"#quick-{action.pk}")
+    block.get_by_label("Status of “Cap caseloads at twelve”").select_option(label="Done")
+    block.get_by_role("button", name="Save status, owner and due date of “Cap caseloads at twelve”").click()
+
+
+def test_an_in_place_status_change_with_javascript(live_server, page, checklist, planner):
+    action = make_mitigation(item_for(checklist, "Workload"), "Cap caseloads at twelve")
+    sign_in(page, live_server.url, "pat@example.org")
+    loads = []
+    _change_status_in_place(page, live_server, action)
+    page.on("load", lambda _: loads.append(1))
+    expect(page.locator(f"#quick-{action.pk}")).to_contain_text("Saved.")
+    assert loads == []  # the row changed in place: no page load
+    assert page.url.endswith("/actions/?q=caseloads")
+    action.refresh_from_db()
+    assert action.status == "done"
+    # Focus stays on the control the person used, in the new block.
+    assert page.evaluate("document.activeElement.id") == f"quick-{action.pk}-save"
+
+
+def test_the_same_status_change_without_javascript(live_server, browser, browser_context_args, checklist, planner):
+    action = make_mitigation(item_for(checklist, "Workload"), "Cap caseloads at twelve")
+    context = browser.new_context(**{**browser_context_args, "java_script_enabled": False})
+    page = context.new_page()
+    sign_in(page, live_server.url, "pat@example.org")
+    _change_status_in_place(page, live_server, action)
+    expect(page.locator(".messages")).to_contain_text("Saved: “Cap caseloads at twelve”.")
+    assert page.url.endswith("/actions/?q=caseloads")  # back in the filtered list
+    expect(page.get_by_label("Status of “Cap caseloads at twelve”")).to_have_value("done")
+    action.refresh_from_db()
+    assert action.status == "done"
+    context.close()
+
+
+def test_a_bulk_change_of_five_actions(live_server, page, checklist, planner, manager):
+    items = list(checklist.items.challenges().select_related("finding__theme")[:6])
+    actions = [make_mitigation(item, f"Bulk action {n}") for n, item in enumerate(items)]
+    sign_in(page, live_server.url, "pat@example.org")
+    page.goto(f"{live_server.url}/app/orgs/northside/actions/")
+    for action in actions[:5]:
+        page.get_by_label(f"Select “{action.action}”").check()
+    page.get_by_label("Set status").select_option(label="In progress")
+    page.get_by_label("Set owner").select_option(label="Maya")
+    page.get_by_role("button", name="Apply to the selected actions").click()
+    expect(page.locator(".messages")).to_contain_text("Status set to in progress, owner set to Maya on 5 actions")
+    for action in actions[:5]:
+        action.refresh_from_db()
+        assert (action.status, action.owner) == ("in_progress", manager)
+        assert action.history.count() == 2
+    actions[5].refresh_from_db()
+    assert actions[5].status == "planned"

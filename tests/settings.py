@@ -1,0 +1,26 @@
+"""Settings for the test suite (pyproject.toml's pytest configuration names this module): PeerPlan's
+production settings, DEBUG off as in production, with only what a test run needs changed here."""
+
+import os
+
+# Production refuses to start without a secret key; the suite signs its sessions with this one. Set only for
+# reading peerplan.settings, so processes the tests start (gunicorn, manage.py) get the environment they say.
+_had_secret_key = "SECRET_KEY" in os.environ
+os.environ.setdefault("SECRET_KEY", "peerplan-test-suite-only-" + "x" * 40)
+from peerplan.settings import *  # noqa: E402, F403
+from peerplan.settings import DATABASES  # noqa: E402
+
+if not _had_secret_key:
+    del os.environ["SECRET_KEY"]
+
+# The test client and the live server speak plain HTTP on loopback.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+
+# pytest-django's test database on SQLite lives in memory or a file per run; keeping a connection open
+# between requests would hold it across tests that start threads (live server).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Links in emails (confirmation, reset) point at the live server, which speaks plain HTTP.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"

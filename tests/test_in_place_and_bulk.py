@@ -1,0 +1,232 @@
+"""Status, owner and due date changed in place (htmx, and a plain form post without JavaScript), many
+actions at once, and the action list's search and filters."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from peerplan import planning
+from peerplan.models import Mitigation
+from tests.factories import item_for, make_checklist, make_mitigation
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def checklist(org_a, owner):
+    return make_checklist(org_a, "Community team", owner)
+
+
+@pytest.fixture
+def action(checklist):
+    return make_mitigation(item_for(checklist, "Workload"), "Cap caseloads at twelve")
+
+
+def post_quick(client, action, version=None, headers=HTMX, **fields):
+    data = {"status": action.status, "owner": "", "due_date": "", "version": version or action.version} | fields
+    return client.post(f"/app/mitigations/{action.pk}/quick/", data, **headers)
+
+
+def test_an_in_place_change_with_htmx_answers_with_the_updated_block(client, planner, action):
+    client.force_login(planner)
+    response = post_quick(client, action, status="done", owner=str(planner.pk), due_date="2030-01-31")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<div class="quick-edit" id="quick-{action.pk}">')
+    assert "Saved." in html and '<option value="done" selected>' in html
+    action.refresh_from_db()
+    assert (action.status, action.owner, action.due_date.isoformat(), action.version) == (
+        "done",
+        planner,
+        "2030-01-31",
+        2,
+    )
+    assert action.history.first().history_user == planner
+
+
+def test_without_javascript_the_same_post_returns_to_the_list_with_its_filters(client, planner, action):
+    client.force_login(planner)
+    back = "/app/orgs/northside/actions/?status=planned&q=caseloads"
+    response = post_quick(client, action, headers={}, status="in_progress", next=back)
+    assert response.status_code == 302 and response["Location"] == back
+    action.refresh_from_db()
+    assert action.status == "in_progress"
+
+
+def test_a_stale_in_place_change_gets_the_conflict_message_and_keeps_the_choice(client, planner, manager, action):
+    planning.update_mitigation(mitigation_id=action.pk, changes={"status": "blocked"}, version=1)
+    client.force_login(planner)
+    response = post_quick(client, action, version=1, status="done")
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Someone else changed this action since you opened the page. Saved now: Blocked" in html
+    assert '<option value="done" selected>' in html and 'name="version" value="2"' in html
+    action.refresh_from_db()
+    assert action.status == "blocked"
+    # Saving again (the block now carries the new version) applies their choice knowingly.
+    assert post_quick(client, action, version=2, status="done").status_code == 200
+    action.refresh_from_db()
+    assert action.status == "done"
+
+
+def test_a_stale_change_without_javascript_gets_a_page_saying_so(client, planner, action):
+    planning.update_mitigation(mitigation_id=action.pk, changes={"status": "blocked"}, version=1)
+    client.force_login(planner)
+    response = post_quick(client, action, headers={}, version=1, status="done")
+    assert response.status_code == 409
+    assert "<h1>Someone else changed this action</h1>" in response.content.decode()
+
+
+def test_bad_in_place_input_is_refused_with_a_message_and_nothing_changes(client, planner, outsider, action):
+    client.force_login(planner)
+    response = post_quick(client, action, status="finished", due_date="31/02/2030", owner=str(outsider.pk))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Choose one of the statuses listed. Nothing was changed." in html
+    assert "Choose a member of this organisation as owner." in html
+    action.refresh_from_db()
+    assert (action.status, action.owner, action.version) == ("planned", None, 1)
+
+
+def test_a_viewer_sees_the_values_without_controls(client, viewer, action):
+    client.force_login(viewer)
+    page = client.get("/app/orgs/northside/actions/").content.decode()
+    assert (
+        f'id="quick-{action.pk}-status"' not in page
+        and "<span>Planned</span> · <span>No owner</span> · <span>No due date</span>" in page
+    )
+    assert post_quick(client, action, status="done").status_code == 403
+
+
+# Many at once ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def five(checklist):
+    items = list(checklist.items.challenges()[:5])
+    return [make_mitigation(item, f"Action {n}") for n, item in enumerate(items)]
+
+
+def ids(actions):
+    return [f"{a.pk}:{a.version}" for a in actions]
+
+
+def test_a_bulk_change_sets_the_status_of_five_actions_and_says_what_changed(client, planner, five):
+    client.force_login(planner)
+    response = client.post(
+        "/app/orgs/northside/actions/bulk/", {"ids": ids(five), "status": "done", "owner": ""}, follow=True
+    )
+    html = response.content.decode()
+    assert "Status set to done on 5 actions:" in html
+    for action in five:
+        action.refresh_from_db()
+        assert action.status == "done"
+        assert action.history.first().history_user == planner
+
+
+def test_a_bulk_change_of_owner_and_due_date_and_a_stale_action_left_alone(client, planner, manager, five):
+    planning.update_mitigation(mitigation_id=five[0].pk, changes={"notes": "Changed meanwhile"}, version=1)
+    client.force_login(planner)
+    due = timezone.localdate() + timedelta(days=30)
+    response = client.post(
+        "/app/orgs/northside/actions/bulk/",
+        {"ids": ids(five), "status": "", "owner": str(manager.pk), "due_date": due.isoformat()},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "on 4 actions" in html and "Not changed, because someone changed it after you loaded the list" in html
+    five[0].refresh_from_db()
+    assert five[0].owner is None
+    assert all(Mitigation.objects.get(pk=a.pk).owner == manager for a in five[1:])
+
+
+def test_bulk_ids_of_another_organisation_are_refused_and_nothing_changes(client, planner, org_b, outsider, five):
+    theirs = make_mitigation(item_for(make_checklist(org_b, "Their plan", outsider), "Workload"), "Theirs")
+    client.force_login(planner)
+    response = client.post("/app/orgs/northside/actions/bulk/", {"ids": ids(five) + ids([theirs]), "status": "done"})
+    assert response.status_code == 404
+    assert not Mitigation.objects.filter(status="done").exists()
+
+
+def test_a_bulk_change_with_nothing_chosen_or_nothing_selected_says_so(client, planner, five):
+    client.force_login(planner)
+    html = client.post("/app/orgs/northside/actions/bulk/", {"ids": ids(five)}, follow=True).content.decode()
+    assert "Choose what to set: a status, an owner or a due date. Nothing was changed." in html
+    html = client.post("/app/orgs/northside/actions/bulk/", {"status": "done"}, follow=True).content.decode()
+    assert "Select at least one action. Nothing was changed." in html
+
+
+def test_a_viewer_cannot_bulk_change(client, viewer, five):
+    client.force_login(viewer)
+    assert client.post("/app/orgs/northside/actions/bulk/", {"ids": ids(five), "status": "done"}).status_code == 403
+    assert not Mitigation.objects.filter(status="done").exists()
+
+
+# Search and filters ----------------------------------------------------------------------------------
+
+
+def test_the_action_list_searches_actions_and_notes_and_finds_those_without_owner_or_date(
+    client, manager, planner, checklist
+):
+    workload = item_for(checklist, "Workload")
+    make_mitigation(workload, "Cap caseloads at twelve", owner=planner, due_date=timezone.localdate())
+    make_mitigation(workload, "Weekly supervision", notes="Ask about caseloads too")
+    make_mitigation(workload, "Name an outside owner", owner_name="HR partner")
+    client.force_login(manager)
+
+    def found(query):
+        html = client.get(f"/app/orgs/northside/actions/?{query}").content.decode()
+        return {t for t in ("Cap caseloads", "Weekly supervision", "Name an outside owner") if t in html}
+
+    assert found("q=caseloads") == {"Cap caseloads", "Weekly supervision"}
+    assert found("q=CASELOADS+twelve") == {"Cap caseloads"}
+    assert found("no_owner=on") == {"Weekly supervision"}
+    assert found("no_due_date=on") == {"Weekly supervision", "Name an outside owner"}
+
+
+def test_an_edit_opened_from_the_filtered_list_returns_to_it(client, planner, action):
+    client.force_login(planner)
+    listing = "/app/orgs/northside/actions/?q=caseloads&no_due_date=on"
+    html = client.get(listing).content.decode()
+    edit_link = (
+        f"/app/mitigations/{action.pk}/edit/?next=/app/orgs/northside/actions/%3Fq%3Dcaseloads%26no_due_date%3Don"
+    )
+    assert edit_link in html
+    form = client.get(edit_link).content.decode()
+    assert 'name="next" value="/app/orgs/northside/actions/?q=caseloads&amp;no_due_date=on"' in form
+    response = client.post(
+        edit_link,
+        {"action": "Cap caseloads at ten", "status": "planned", "version": 1, "next": listing},
+    )
+    assert response["Location"] == listing
+
+
+def test_an_edit_never_returns_to_another_site(client, planner, action):
+    client.force_login(planner)
+    response = client.post(
+        f"/app/mitigations/{action.pk}/edit/",
+        {"action": "Cap caseloads", "status": "planned", "version": 1, "next": "https://evil.example/"},
+    )
+    assert response["Location"] != "https://evil.example/" and response["Location"].startswith("/app/items/")
+
+
+# Query budgets: an in-place change answers within a page's budget ------------------------------------
+
+
+@pytest.mark.parametrize("copies", [1, 10])
+def test_an_in_place_change_runs_a_fixed_number_of_queries(
+    client, org_a, owner, planner, django_assert_num_queries, copies
+):
+    for n in range(copies):
+        other = make_checklist(org_a, f"Other {n}", owner)
+        for item in other.items.all()[:5]:
+            make_mitigation(item, "Other", owner=planner)
+    checklist = make_checklist(org_a, "Plan", owner)
+    action = make_mitigation(item_for(checklist, "Workload"), "Mine")
+    client.force_login(planner)
+    # session, user, action (with checklist, organisation, owner, suggestion, phase), its items, membership,
+    # the form's owner check, the saved action, the update (savepoint, lock, update, history, release),
+    # then the answer: the person's roles, the members to choose from.
+    with django_assert_num_queries(14):
+        assert post_quick(client, action, status="done").status_code == 200

@@ -1,0 +1,143 @@
+"""One action (Mitigation) addressing many challenges of one checklist: adopting for N, linking,
+unlinking, merging duplicates, and the lists, coverage, history, exports and reminders that follow."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from peerplan import planning
+from peerplan.models import Mitigation, SuggestedMitigation
+from tests.factories import item_for, make_checklist, make_mitigation
+
+
+@pytest.fixture
+def checklist(org_a, owner):
+    return planning.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
+
+
+@pytest.fixture
+def three(checklist):
+    return [item_for(checklist, name) for name in ("Role ambiguity", "Workload", "Boundaries")]
+
+
+@pytest.fixture
+def shared(three, planner):
+    """One action addressing three challenges."""
+    return planning.create_mitigation(items=three, changes={"action": "Agree the PSW job plan"}, by=planner)
+
+
+def test_one_action_shows_on_each_challenge_it_addresses_and_counts_for_each(client, viewer, checklist, three, shared):
+    client.force_login(viewer)
+    for item in three:
+        page = client.get(f"/app/items/{item.pk}/").content.decode()
+        assert "Agree the PSW job plan" in page
+        assert "Addresses 3 challenges: Role ambiguity; Boundaries; Workload" in page
+    assert checklist.coverage().covered == 3
+    listing = client.get("/app/orgs/northside/actions/").content.decode()
+    assert listing.count("Agree the PSW job plan") == 1
+    assert "Role ambiguity; Boundaries; Workload" in listing
+
+
+def test_adopting_for_n_challenges_makes_one_action_and_opens_it(client, planner, checklist):
+    suggestion = SuggestedMitigation.objects.create(title="Joint induction", provenance="curator", source="Curator")
+    themes = [item.finding.theme for item in (item_for(checklist, "Role ambiguity"), item_for(checklist, "Workload"))]
+    suggestion.themes.set(themes)
+    client.force_login(planner)
+    response = client.post(f"/app/checklists/{checklist.pk}/adopt/{suggestion.pk}/", follow=True)
+    action = Mitigation.objects.get(suggestion=suggestion)
+    assert response.redirect_chain[-1][0] == f"/app/mitigations/{action.pk}/edit/"
+    page = response.content.decode()
+    assert "is adopted as one action addressing 2 challenges" in page and "Give it an owner and a due date." in page
+    assert sorted(item.finding.theme.name for item in action.items.all()) == ["Role ambiguity", "Workload"]
+
+
+def test_an_action_is_linked_to_another_challenge_and_unlinked(client, planner, checklist, three, shared):
+    extra = item_for(checklist, "Treatment models")
+    client.force_login(planner)
+    response = client.post(f"/app/mitigations/{shared.pk}/link/", {"items": [extra.pk]}, follow=True)
+    assert "The action now also addresses “Treatment models”." in response.content.decode()
+    assert extra in shared.items.all()
+    client.post(f"/app/mitigations/{shared.pk}/unlink/", {"item": three[0].pk})
+    assert set(shared.items.all()) == {three[1], three[2], extra}
+    timeline = client.get(f"/app/mitigations/{shared.pk}/history/").content.decode()
+    assert "Now also addresses “Treatment models”" in timeline
+    assert "No longer addresses “Role ambiguity”" in timeline
+
+
+def test_an_action_linked_to_nothing_is_refused(client, planner, checklist):
+    item = item_for(checklist, "Workload")
+    action = make_mitigation(item, "Only one")
+    client.force_login(planner)
+    response = client.post(f"/app/mitigations/{action.pk}/unlink/", {"item": item.pk}, follow=True)
+    assert "An action must address at least one challenge." in response.content.decode()
+    assert list(action.items.all()) == [item]
+
+
+def test_challenges_of_another_checklist_or_organisation_cannot_be_linked(
+    client, planner, org_a, org_b, owner, outsider, checklist, shared
+):
+    other_checklist = make_checklist(org_a, "Other plan", owner)
+    theirs = make_checklist(org_b, "Their plan", outsider)
+    client.force_login(planner)
+    for foreign in (item_for(other_checklist, "Workload"), item_for(theirs, "Workload")):
+        assert client.post(f"/app/mitigations/{shared.pk}/link/", {"items": [foreign.pk]}).status_code == 404
+        assert client.post(f"/app/mitigations/{shared.pk}/unlink/", {"item": foreign.pk}).status_code == 404
+    assert shared.items.count() == 3
+
+
+def test_duplicates_adopted_twice_are_offered_and_merged_into_one_keeping_every_history(
+    client, planner, manager, checklist
+):
+    suggestion = SuggestedMitigation.objects.filter(is_published=True).first()
+    first = planning.adopt_suggestion(item=item_for(checklist, "Role ambiguity"), suggestion=suggestion, by=planner)
+    second = planning.adopt_suggestion(item=item_for(checklist, "Workload"), suggestion=suggestion, by=planner)
+    planning.update_mitigation(mitigation_id=second.pk, changes={"status": "in_progress"}, version=1)
+    client.force_login(manager)
+    page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    assert "Adopted more than once" in page and f"/app/mitigations/{first.pk}/edit/#merge" in page
+    edit = client.get(f"/app/mitigations/{first.pk}/edit/").content.decode()
+    assert "Merge into one" in edit
+    response = client.post(f"/app/mitigations/{first.pk}/merge/", {"others": [second.pk]}, follow=True)
+    assert "1 action was merged into this one." in response.content.decode()
+    assert not Mitigation.objects.filter(pk=second.pk).exists()
+    assert {item.finding.theme.name for item in first.items.all()} == {"Role ambiguity", "Workload"}
+    timeline = client.get(f"/app/mitigations/{first.pk}/history/").content.decode()
+    assert "Merged 1 duplicate action into this one" in timeline
+    assert "changed status from Planned to In progress" in timeline  # the merged action's own life
+    assert "Adopted more than once" not in client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+
+
+def test_actions_of_another_organisation_cannot_be_merged_in(client, planner, org_b, outsider, checklist, shared):
+    theirs = make_checklist(org_b, "Their plan", outsider)
+    foreign = make_mitigation(item_for(theirs, "Workload"), "Theirs")
+    client.force_login(planner)
+    assert client.post(f"/app/mitigations/{shared.pk}/merge/", {"others": [foreign.pk]}).status_code == 404
+    assert Mitigation.objects.filter(pk=foreign.pk).exists()
+
+
+def test_the_export_has_one_row_per_action_naming_every_challenge(client, manager, checklist, shared):
+    client.force_login(manager)
+    response = client.get(f"/app/checklists/{checklist.pk}/export.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    mine = [row for row in rows if "Agree the PSW job plan" in row]
+    assert len(mine) == 1
+    assert mine[0][1] == "Role ambiguity; Boundaries; Workload"
+
+
+def test_the_report_and_reminders_name_every_challenge(client, manager, planner, checklist, shared):
+    planning.update_mitigation(
+        mitigation_id=shared.pk,
+        changes={"owner": planner, "due_date": timezone.localdate() - timedelta(days=1)},
+        version=1,
+    )
+    client.force_login(manager)
+    report = client.get(f"/app/checklists/{checklist.pk}/report/").content.decode()
+    assert "Also addresses: Boundaries; Workload" in report
+    call_command("send_reminders", stdout=io.StringIO())
+    (email,) = [m for m in mail.outbox if planner.email in m.to]
+    assert "Role ambiguity; Boundaries; Workload" in email.body
