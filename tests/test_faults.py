@@ -302,12 +302,16 @@ def test_postgresql_stopped_mid_run_is_a_clear_503_and_serving_resumes_without_a
                 status, _, page = planner.request(item_page)
                 after[status] += 1
                 assert status == 200
+            create = f"/app/items/{ids['items'][0]}/mitigations/new/"
+            status, _, page = planner.request(create)
+            assert status == 200
             data = {
                 "action": "written after the outage",
                 "status": "planned",
+                "version": version_in(page),
                 "csrfmiddlewaretoken": planner.csrf_token(page),
             }
-            assert planner.request(f"/app/items/{ids['items'][0]}/mitigations/new/", data)[0] == 302
+            assert planner.request(create, data)[0] == 302
             log = server.log()
         with capsys.disabled():
             print(f"\nPostgreSQL outage figures: during={dict(during)} after={dict(after)}")
