@@ -354,6 +354,24 @@ def test_the_action_list_filters_are_the_pages(client, plan, secret, owner):
     assert [m["action"] for m in window["results"]] == ["Blocked one"]
 
 
+def test_the_action_lists_search_and_gaps_are_filters_too_and_in_the_schema(client, plan, secret, owner):
+    item = plan["item"]
+    make_mitigation(item, "Owned, dated", owner=owner, due_date=date(2026, 2, 1))
+    make_mitigation(item, "Nobody's yet", due_date=date(2026, 2, 1), notes="Ask the supervision lead")
+    make_mitigation(item, "Undated", owner=owner)
+    url = "/api/organisations/northside/mitigations/"
+
+    def actions(query):
+        return [m["action"] for m in call(client, "GET", f"{url}?{query}", secret).json()["results"]]
+
+    assert actions("no_owner=true") == ["Nobody's yet"]
+    assert actions("no_due_date=true") == ["Undated"]
+    assert actions("q=supervision") == ["Nobody's yet"]
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    listed = {p["name"] for p in schema["paths"]["/api/organisations/{slug}/mitigations/"]["get"]["parameters"]}
+    assert {"q", "no_owner", "no_due_date", "status", "theme"} <= listed
+
+
 def test_a_bad_filter_is_a_400_naming_the_filter(client, plan, secret, outsider):
     url = "/api/organisations/northside/mitigations/"
 

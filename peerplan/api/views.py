@@ -339,6 +339,11 @@ def _valid(serializer_class, data, partial=False):
         OpenApiParameter("theme", OpenApiTypes.INT, description="A challenge theme's id."),
         OpenApiParameter("due_after", OpenApiTypes.DATE, description="Due on or after (YYYY-MM-DD)."),
         OpenApiParameter("due_before", OpenApiTypes.DATE, description="Due on or before (YYYY-MM-DD)."),
+        OpenApiParameter(
+            "q", OpenApiTypes.STR, description="Words in the action or its notes (at most 200 characters)."
+        ),
+        OpenApiParameter("no_owner", OpenApiTypes.BOOL, description="Only actions nobody owns yet."),
+        OpenApiParameter("no_due_date", OpenApiTypes.BOOL, description="Only actions without a due date."),
     ],
     responses={200: paginated(MitigationSerializer), **READ_ERRORS},
 )
