@@ -8,13 +8,17 @@ restored by an older PeerPlan), show or restore anything of A's."""
 import pytest
 from django.core.management import call_command
 
-from peerplan import planning
+from peerplan import comments, planning
+from peerplan.attachments import Attachment
+from peerplan.comments import Comment
 from peerplan.models import Checklist, Item, Mitigation, MitigationStatus
 from tests.factories import item_for, make_checklist
 
 A_ACTION = "Secret plan of Northside: brief the ward about Ms Example"
 A_NOTE = "Northside's private note about ward 3"
 A_OWNER = "Dr Northside Outsider"
+A_COMMENT = "Northside's comment: Ms Example was unwell on ward 3"
+A_FILE = "northside-ward-3-incident.pdf"
 
 
 def save_as(obj, user):
@@ -36,7 +40,22 @@ def deleted_in_a(org_a, owner):
     action.items.add(item)
     action.status = MitigationStatus.IN_PROGRESS
     save_as(action, owner)
-    ids = {"checklist": checklist.pk, "item": item.pk, "mitigation": action.pk}
+    comment = comments.post_comment(body=A_COMMENT, by=owner, organisation=org_a, item=item)
+    comments.edit_comment(comment=comment, body=A_COMMENT + " (edited)", by=owner)
+    attachment = Attachment(
+        organisation=org_a,
+        item=item,
+        file="attachments/x.pdf",
+        name=A_FILE,
+        content_type="application/pdf",
+        type_label="PDF",
+        size=10,
+        added_by=owner,
+    )
+    save_as(attachment, owner)
+    attachment._history_user = owner
+    attachment.delete()
+    ids = {"checklist": checklist.pk, "item": item.pk, "mitigation": action.pk, "comment": comment.pk}
     checklist._history_user = owner
     checklist.delete()
     return ids
@@ -83,6 +102,7 @@ def test_after_a_restore_the_other_organisations_timelines_show_nothing_of_the_d
     ):
         page = client.get(path).content.decode()
         assert A_ACTION not in page and A_NOTE not in page and A_OWNER not in page, path
+        assert A_FILE not in page and "Northside&#x27;s comment" not in page, path
         assert "Olive" not in page, path
 
 
@@ -100,27 +120,34 @@ def b_reuses_a_ids(deleted_in_a, org_b, outsider):
     item = Item.objects.get(pk=ids["item"])
     action = save_as(Mitigation(pk=ids["mitigation"], checklist=checklist, action="Southside's action"), outsider)
     action.items.add(item)
-    return checklist, item, action
+    comment = save_as(
+        Comment(pk=ids["comment"], organisation=org_b, item=item, author=outsider, body="Southside's comment"),
+        outsider,
+    )
+    return checklist, item, action, comment
 
 
 def test_a_timeline_reads_only_its_own_organisations_history_whatever_the_ids(client, b_reuses_a_ids, outsider):
-    checklist, item, action = b_reuses_a_ids
+    checklist, item, action, comment = b_reuses_a_ids
     client.force_login(outsider)
 
     for path in (
         f"/app/checklists/{checklist.pk}/history/",
         f"/app/mitigations/{action.pk}/history/",
         f"/app/items/{item.pk}/",
+        f"/app/comments/{comment.pk}/edit/",
     ):
         response = client.get(path)
         page = response.content.decode()
         assert response.status_code == 200, path
         assert A_ACTION not in page and A_NOTE not in page and A_OWNER not in page, path
+        # Nor the other organisation's earlier comment texts or removed files under the same ids.
+        assert "Northside&#x27;s comment" not in page and A_FILE not in page, path
     assert "Southside&#x27;s action" in client.get(f"/app/mitigations/{action.pk}/history/").content.decode()
 
 
 def test_a_manager_cannot_restore_another_organisations_version_whatever_the_ids(client, b_reuses_a_ids, outsider):
-    checklist, item, action = b_reuses_a_ids
+    checklist, item, action, comment = b_reuses_a_ids
     foreign = Mitigation.history.filter(id=action.pk, action=A_ACTION).exclude(history_type="-")
     assert foreign.exists()  # the ids really are shared
     client.force_login(outsider)
