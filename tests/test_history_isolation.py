@@ -86,6 +86,8 @@ def test_after_a_restore_new_rows_never_get_an_id_that_a_history_row_names(delet
     assert checklist.pk > deleted_in_a["checklist"]
     assert item.pk > deleted_in_a["item"]
     assert action.pk > deleted_in_a["mitigation"]
+    comment = comments.post_comment(body="Southside's comment", by=outsider, organisation=org_b, item=item)
+    assert comment.pk > deleted_in_a["comment"]
 
 
 def test_after_a_restore_the_other_organisations_timelines_show_nothing_of_the_deleted_plan(
