@@ -162,3 +162,31 @@ def test_a_manager_cannot_restore_another_organisations_version_whatever_the_ids
 
     action.refresh_from_db()
     assert action.action == "Southside's action" and action.owner_name == ""
+
+
+def test_every_history_record_of_items_and_actions_names_its_organisation_whichever_operation_wrote_it(
+    org_a, org_b, owner, outsider
+):
+    """The timelines' scope is only as good as the organisation each record carries: every planning
+    operation, single saves and bulk inserts alike, must fill it."""
+    source = make_checklist(org_a, "Community team 2025", owner)
+    workload, boundaries = item_for(source, "Workload"), item_for(source, "Boundaries")
+    planning.decide_item(item=workload, applies=False, reason="Capped by contract", by=owner)
+    first = planning.create_mitigation(items=[boundaries], changes={"action": "Boundaries workshop"}, by=owner)
+    second = planning.create_mitigation(items=[workload], changes={"action": "Workload review"}, by=owner)
+    planning.link_items(mitigation=first, items=[workload], by=owner)
+    planning.bulk_update_mitigations(
+        actions=[first, second],
+        versions={first.pk: first.version, second.pk: second.version},
+        changes={"status": "in_progress"},
+        by=owner,
+    )
+    planning.merge_mitigations(keep=Mitigation.objects.get(pk=first.pk), others=[second], by=owner)
+    planning.copy_checklist(source=source, title="Community team 2026", by=owner)
+    make_checklist(org_b, "Southside", outsider)
+
+    organisation_of = dict(Checklist.objects.values_list("pk", "organisation_id"))
+    for model in (Item, Mitigation):
+        records = list(model.history.values_list("checklist_id", "organisation_id"))
+        assert records, model
+        assert all(organisation == organisation_of[checklist] for checklist, organisation in records), model
