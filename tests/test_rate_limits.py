@@ -11,6 +11,8 @@ from django.core import checks, mail
 from django.db import connection
 
 from peerplan.models import Invitation
+from tests.production import Browser, gunicorn, manage, production_env, unexpected_tracebacks
+from tests.test_concurrency import database_env  # noqa: F401  (a fixture: a fresh database per module)
 
 GOOD = "a-long-pass-phrase-9"
 
@@ -179,3 +181,42 @@ def test_the_wait_shrinks_as_the_window_passes(client, db, monkeypatch):
     assert response.status_code == 429
     minutes = int(re.search(r"Try again in (\d+) minutes?\.", response.content.decode()).group(1))
     assert 14 <= minutes <= 16
+
+
+def test_two_hosts_with_several_workers_count_one_limit_together(database_env, tmp_path):  # noqa: F811
+    """Over real HTTP: two gunicorn servers ("hosts", two workers each) on one database, production
+    settings, a limit of 4 sign-ups an hour per address. Sign-ups from one address alternate between the
+    hosts; the fifth is refused whichever host gets it. Counted per process, each worker would let 4
+    through (16 in all)."""
+    env = production_env(
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        SECURE_COOKIES="false",
+        STATIC_ROOT=tmp_path / "static",
+        RATE_LIMIT_SIGNUPS_PER_HOUR="4",
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        **database_env,
+    )
+    for command in (["migrate", "--noinput", "-v0"], ["createcachetable"], ["collectstatic", "--noinput", "-v0"]):
+        result = manage(*command, env=env, timeout=300)
+        assert result.returncode == 0, result.stderr
+    answers = []
+    with gunicorn(env, tmp_path / "a.log", workers=2) as host_a, gunicorn(env, tmp_path / "b.log", workers=2) as host_b:
+        for number in range(8):
+            browser = Browser((host_a, host_b)[number % 2].url)  # a new visitor each time, a new connection
+            status, _, page = browser.request("/accounts/signup/")
+            assert status == 200
+            data = {
+                "name": "Visitor",
+                "email": f"visitor{number}@example.org",
+                "password1": GOOD,
+                "password2": GOOD,
+                "csrfmiddlewaretoken": browser.csrf_token(page),
+            }
+            status, headers, page = browser.request("/accounts/signup/", data)
+            answers.append(status)
+            if status == 429:
+                assert b"Try again in 60 minutes." in page and headers["Retry-After"] == "3600"
+        logs = host_a.log() + host_b.log()
+    assert answers == [302, 302, 302, 302, 429, 429, 429, 429], answers
+    assert unexpected_tracebacks(logs) == []
