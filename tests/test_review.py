@@ -191,8 +191,8 @@ def test_the_review_pages_run_a_fixed_number_of_queries(
     with django_assert_num_queries(6):
         assert client.get(f"/app/checklists/{checklist.pk}/review/summary/").status_code == 200
     # session, user, item, membership, the challenges in order; then the save (a savepoint, the update,
-    # its history row, release) happens in the same request.
-    with django_assert_num_queries(9):
+    # its history row with its organisation read from the checklist, release) in the same request.
+    with django_assert_num_queries(10):
         response = client.post(f"/app/items/{item.pk}/review/", {"applies": "yes"})
     assert response.status_code == 302
 
