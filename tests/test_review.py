@@ -255,6 +255,8 @@ def test_the_migrations_keep_decisions_and_actions_of_existing_checklists(transa
     assert decided[with_action.pk].decided_by_id == pat.pk
     assert [item.pk for item in NewMitigation.objects.get(pk=action.pk).items.all()] == [with_action.pk]
     assert not NewItem.objects.get(pk=untouched.pk).is_decided
+    # Every existing history record now names its organisation (peerplan 0008, issue 12).
+    assert set(NewItem.history.filter(checklist_id=checklist.pk).values_list("organisation_id", flat=True)) == {org.pk}
 
 
 def test_a_chosen_outcome_sits_with_the_challenges_of_its_theme(client, planner, checklist):
