@@ -19,6 +19,7 @@ from evidence.curation import FINDING_CONTENT, PERSPECTIVE_CONTENT, changes_cont
 from evidence.interchange import FORMAT, EvidenceFormatError, import_evidence, parse_json, validate
 from evidence.models import Category, Finding, Perspective, Reference, Release, Source, StakeholderGroup, Theme
 from evidence.parser import stakeholder_group
+from peerplan.admin import CountsOnlyForOrganisationData
 
 # The site's own name in the admin's header and titles, not "Django administration".
 admin.site.site_header = "PeerPlan · curation"
@@ -67,7 +68,7 @@ class PerspectiveForm(forms.ModelForm):
         self.fields["stakeholders"].choices = [(name, name) for name in [*names, *groups]]
 
 
-class EvidenceAdmin(SimpleHistoryAdmin):
+class EvidenceAdmin(CountsOnlyForOrganisationData, SimpleHistoryAdmin):
     """Base for every evidence admin: changes are kept in the history and reach the public pages at once.
 
     Curators see only the published sources: an organisation's own evidence is that organisation's alone.

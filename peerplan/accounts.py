@@ -36,7 +36,9 @@ def pending_invitation(request):
     token = request.session.get(PENDING_INVITATION) if request is not None else None
     if not token:
         return None
-    return Invitation.objects.pending().filter(token=token).select_related("organisation").first()
+    invitation = Invitation.objects.pending().filter(token=token).select_related("organisation").first()
+    # One whose sender may no longer grant it opens no door (invitation-only sign-up) either.
+    return invitation if invitation is not None and invitation.problem() is None else None
 
 
 def email_domain(email):
@@ -80,6 +82,13 @@ class AccountAdapter(DefaultAccountAdapter):
         if invitation is not None and invitation.email.lower() == (email or "").lower():
             return True
         return super().is_email_verified(request, email)
+
+    def get_client_ip(self, request):
+        """The client's address as the sign-in lock-out counts it (settings.axes_client_ip: behind
+        TRUSTED_PROXY_COUNT proxies, the one the nearest trusted proxy appended), so allauth's rate limits
+        (sign-up, password reset, invitations) count each person behind the proxy apart, and a client
+        cannot escape them by sending its own X-Forwarded-For."""
+        return settings.AXES_CLIENT_IP_CALLABLE(request) or super().get_client_ip(request)
 
     def populate_username(self, request, user):
         """An account is named by its email, as before allauth (admins see the same names)."""

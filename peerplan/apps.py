@@ -6,7 +6,12 @@ class PeerPlanConfig(AppConfig):
     verbose_name = "Planning"
 
     def ready(self):
+        from django.core import checks
         from django.db.models.signals import post_delete
+
+        from peerplan.ratelimit import rate_limits_need_a_shared_cache
+
+        checks.register(rate_limits_need_a_shared_cache, checks.Tags.security)
 
         from peerplan.attachments import Attachment, remove_stored_file
 

@@ -65,6 +65,16 @@ class Comment(models.Model):
     def __str__(self):
         return self.body[:80]
 
+    def earlier_versions(self):
+        """Its earlier texts, newest first (one query): its own history records only, those of its
+        organisation since it was written. History outlives the rows it describes, so this id may have
+        named another organisation's comment before (issue 12)."""
+        return list(
+            self.history.filter(organisation_id=self.organisation_id, history_date__gte=self.created_at)
+            .select_related("history_user")
+            .order_by("-history_date")[1:]
+        )
+
     @property
     def is_hidden(self):
         return self.hidden_at is not None

@@ -223,23 +223,53 @@ def _entries(model, records, names, subject=None, skip_created=False, alive=(), 
     return entries
 
 
-def _records(model, **filters):
-    return list(model.history.filter(**filters).select_related("history_user").order_by("history_date", "history_id"))
+def _records(model, organisation_id, **filters):
+    """History records of one organisation, oldest first. Never by id alone: history outlives the rows it
+    describes, so an id in it may since belong to another organisation's new row (issue 12)."""
+    return list(
+        model.history.filter(organisation_id=organisation_id, **filters)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+
+
+def _current_life(records):
+    """The records of a live object since it last came to be: records up to a deletion of the same id
+    describe an earlier object that had this id, not this one."""
+    deleted = [position for position, record in enumerate(records) if record.history_type == "-"]
+    return records[deleted[-1] + 1 :] if deleted else records
+
+
+def mitigation_records(mitigation):
+    return _current_life(_records(Mitigation, mitigation.checklist.organisation_id, id=mitigation.pk))
+
+
+def mitigation_record(mitigation, history_id):
+    """One of this action's own earlier versions that can be restored, or None."""
+    for record in mitigation_records(mitigation):
+        if record.history_id == history_id and record.history_type != "-":
+            return record
+    return None
 
 
 def mitigation_timeline(mitigation):
     """Newest first. Every entry of the action's own but the newest can be restored (the newest is what
     the action is now). The whole lives of actions merged into it are shown too, named as such (two
-    queries more: which were merged into it, and their records)."""
+    queries more: which were merged into it, and their records). Both are read within the action's
+    organisation and current life only (issue 12): an id in history may have named another action."""
     from peerplan.planning import MERGED_INTO
 
-    records = _records(Mitigation, id=mitigation.pk)
-    merged_ids = set(
-        Mitigation.history.filter(
-            history_type="-", history_change_reason=MERGED_INTO.format(pk=mitigation.pk)
-        ).values_list("id", flat=True)
+    records = mitigation_records(mitigation)
+    organisation_id = mitigation.checklist.organisation_id
+    merged_into_this = Mitigation.history.filter(
+        organisation_id=organisation_id,
+        history_type="-",
+        history_change_reason=MERGED_INTO.format(pk=mitigation.pk),
     )
-    merged = _records(Mitigation, id__in=merged_ids) if merged_ids else []
+    if records:
+        merged_into_this = merged_into_this.filter(history_date__gte=records[0].history_date)
+    merged_ids = set(merged_into_this.values_list("id", flat=True))
+    merged = _records(Mitigation, organisation_id, id__in=merged_ids) if merged_ids else []
     names = _Names(records + merged)
     entries = _entries(Mitigation, records, names)
     for entry in entries[:-1]:
@@ -251,7 +281,7 @@ def mitigation_timeline(mitigation):
 
 
 def item_timeline(item):
-    records = _records(Item, id=item.pk)
+    records = _current_life(_records(Item, item.checklist.organisation_id, id=item.pk))
     noun = "challenge" if item.is_challenge else "outcome"
     return list(reversed(_entries(Item, records, _Names(records), noun=noun)))
 
@@ -260,9 +290,16 @@ def checklist_timeline(checklist):
     """The checklist's own changes, its items' changes and its actions' whole lives, newest first, each
     entry linking to what it is about. Items are created with the checklist, so their creation is not
     repeated item by item. An action is named with the challenges it addresses now."""
-    checklist_records = _records(Checklist, id=checklist.pk)
-    item_records = _records(Item, checklist_id=checklist.pk)
-    action_records = _records(Mitigation, checklist_id=checklist.pk)
+    organisation_id = checklist.organisation_id
+    every = _records(Checklist, organisation_id, id=checklist.pk)
+    checklist_records = _current_life(every)
+    # Items and actions of an earlier checklist of the same organisation that had this id end before it.
+    since = {}
+    if len(every) != len(checklist_records):
+        start = checklist_records[0] if checklist_records else every[-1]
+        since = {"history_date__gte": start.history_date}
+    item_records = _records(Item, organisation_id, checklist_id=checklist.pk, **since)
+    action_records = _records(Mitigation, organisation_id, checklist_id=checklist.pk, **since)
     names = _Names(action_records)
     findings = {
         finding.pk: finding
@@ -308,6 +345,8 @@ def restore_mitigation(mitigation, record, *, by, seen_version=None):
     notes = []
     with transaction.atomic():
         current = Mitigation.objects.select_for_update().select_related("checklist").get(pk=mitigation.pk)
+        if record.id != current.pk or record.organisation_id != current.checklist.organisation_id:
+            raise ValueError("A version of another action cannot be restored onto this one.")
         if seen_version is not None and current.version != seen_version:
             # The action changed after the person opened its history: restoring now would overwrite that.
             raise Conflict(current)

@@ -135,12 +135,18 @@ def invitation_expiry():
 
 class InvitationQuerySet(models.QuerySet):
     def pending(self, now=None):
-        """Not used yet and not expired: the Q form of `Invitation.problem() is None`."""
+        """Not used yet and not expired (what `Invitation.problem()` checks first; the sender's rights and
+        the person accepting are checked per invitation)."""
         return self.filter(accepted_at__isnull=True, expires_at__gt=now or timezone.now())
 
 
+# `Invitation.problem()` reads the sender's membership itself unless the caller already has it.
+_READ_INVITER = object()
+
+
 class Invitation(models.Model):
-    """A single-use, expiring link that lets one person join an organisation with a role."""
+    """A single-use, expiring link that lets one person, the one it was sent to, join an organisation with a
+    role."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
@@ -164,14 +170,36 @@ class Invitation(models.Model):
         return display_name(self.invited_by)
 
     NOT_FOUND = "This invitation link is not valid. It may have been revoked. Ask for a new one."
+    SENDER_CANNOT_GRANT = (
+        "This invitation is no longer valid: the person who sent it no longer has the right to invite you with "
+        "this role. Ask an owner or manager of the organisation for a new one."
+    )
+    FOR_ANOTHER_EMAIL = (
+        "This invitation was sent to another email address. Sign in with the address it was sent to, or sign "
+        "out and sign up with the address this invitation was sent to."
+    )
 
-    def problem(self, now=None):
-        """Why this invitation cannot be used now, in words for the person holding the link; None if it can.
-        (A token that matches no invitation is `Invitation.NOT_FOUND`.)"""
+    def problem(self, now=None, *, user=None, inviter=_READ_INVITER):
+        """Why this invitation cannot be used now (by `user`, when given), in words for the person holding
+        the link; None if it can. (A token that matches no invitation is `Invitation.NOT_FOUND`.)
+
+        Links get forwarded, so an invitation is only for the email address it was sent to; and it grants
+        no more than its sender may grant today: `inviter` is the sender's membership of the organisation
+        as it is now (None once they have left), read here (one query) unless the caller has it."""
         if self.accepted_at is not None:
             return "This invitation has already been used. Ask for a new one if you still need it."
         if self.expires_at <= (now or timezone.now()):
             return "This invitation has expired. Ask the person who invited you for a new one."
+        if inviter is _READ_INVITER:
+            inviter = (
+                Membership.objects.filter(organisation_id=self.organisation_id, user_id=self.invited_by_id).first()
+                if self.invited_by_id
+                else None
+            )
+        if inviter is None or not inviter.can_manage or self.role not in dict(inviter.grantable_roles()):
+            return self.SENDER_CANNOT_GRANT
+        if user is not None and (user.email or "").strip().lower() != self.email.strip().lower():
+            return self.FOR_ANOTHER_EMAIL
         return None
 
 
@@ -244,6 +272,45 @@ class ChecklistQuerySet(models.QuerySet):
 
     def not_archived(self):
         return self.filter(not_archived())
+
+
+class _FillOrganisation(models.Manager):
+    def bulk_create(self, objs, *args, **kwargs):
+        _fill_organisation(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+def _fill_organisation(records):
+    """Set each history record's organisation from its checklist (one query for all of them)."""
+    missing = [record for record in records if record.organisation_id is None]
+    if missing:
+        owners = dict(
+            Checklist.objects.filter(pk__in={r.checklist_id for r in missing}).values_list("pk", "organisation_id")
+        )
+        for record in missing:
+            record.organisation_id = owners.get(record.checklist_id)
+
+
+class OrganisationHistory(models.Model):
+    """What an item's or action's history record adds: the organisation it belonged to when recorded.
+
+    History rows outlive the rows they describe, so their ids can come back on someone else's new row;
+    timelines and restores read history by organisation as well as by id, so they never cross organisations.
+    Filled on every save and bulk insert of a history record, here rather than in a signal, so no path
+    that writes history can forget it."""
+
+    organisation = models.ForeignKey(
+        "peerplan.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+
+    objects = _FillOrganisation()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        _fill_organisation([self])
+        super().save(*args, **kwargs)
 
 
 class Checklist(models.Model):
@@ -396,7 +463,7 @@ class Item(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[OrganisationHistory])
 
     objects = ItemQuerySet.as_manager()
 
@@ -620,7 +687,7 @@ class Mitigation(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[OrganisationHistory])
 
     objects = MitigationQuerySet.as_manager()
 

@@ -324,7 +324,12 @@ def record_scheduled(today, now=None):
     candidates = [
         (m.owner, f"overdue:{m.pk}:{m.due_date}", {"mitigation": m}, m.checklist.organisation_id) for m in overdue
     ]
-    last_changed_by = Item.history.filter(id=OuterRef("pk")).order_by("-history_date").values("history_user")[:1]
+    # Its organisation's records only: the id may have named another organisation's item before (issue 12).
+    last_changed_by = (
+        Item.history.filter(id=OuterRef("pk"), organisation_id=OuterRef("checklist__organisation_id"))
+        .order_by("-history_date")
+        .values("history_user")[:1]
+    )
     rereview = (
         Item.objects.rereview_due(today)
         .exclude(checklist__status="archived")

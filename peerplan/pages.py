@@ -101,17 +101,22 @@ def organisation_page(organisation):
 
 
 def members_page(organisation, membership):
-    """The members, whom this member may change (Membership.can_change), pending invitations, and for
-    managers whose sign-in is paused."""
+    """The members, whom this member may change (Membership.can_change), pending invitations (and which of
+    them are no longer valid), and for managers whose sign-in is paused."""
     members = list(organisation.memberships.select_related("user").order_by("user__first_name", "user__email"))
     owners = sum(1 for member in members if member.is_owner)
     for member in members:
         # The last owner keeps the role (planning.change_role refuses it): offer nothing that would fail.
         member.last_owner = member.is_owner and owners == 1
         member.changeable = membership.can_change(member) and not member.last_owner
+    invitations = list(organisation.invitations.pending().select_related("invited_by").order_by("-created_at"))
+    by_user = {member.user_id: member for member in members}
+    for invitation in invitations:
+        # Shown as no longer valid when its sender may no longer grant its role (the link would be refused).
+        invitation.refusal = invitation.problem(inviter=by_user.get(invitation.invited_by_id))
     return {
         "members": members,
-        "invitations": organisation.invitations.pending().select_related("invited_by").order_by("-created_at"),
+        "invitations": invitations,
         "role_choices": membership.grantable_roles(),
         "paused": accounts.paused_sign_ins([m.user for m in members]) if membership.can_manage else set(),
     }
@@ -381,7 +386,7 @@ DEFAULT_TREND_MONTHS = 6
 def organisation_progress(organisation, today, months):
     """The organisation's active checklists together, over the last `months` months (four queries)."""
     checklists = list(Checklist.objects.filter(organisation=organisation).active())
-    trend = progress_over_time([c.pk for c in checklists], today, months)
+    trend = progress_over_time(organisation.pk, [c.pk for c in checklists], today, months)
     return {
         "checklists": checklists,
         "trend": trend,
@@ -392,7 +397,7 @@ def organisation_progress(organisation, today, months):
 
 def checklist_progress(checklist, today, months):
     """One checklist over the last `months` months (three queries)."""
-    trend = progress_over_time([checklist.pk], today, months)
+    trend = progress_over_time(checklist.organisation_id, [checklist.pk], today, months)
     return {"trend": trend, "charts": charts.trend_charts(trend, f"checklist-{checklist.pk}"), "ranges": TREND_MONTHS}
 
 
@@ -461,7 +466,7 @@ def report(checklist, today, since=None):
     board = list(Checklist.objects.filter(organisation_id=checklist.organisation_id).active())
     board_progress = progress_by_checklist([c.pk for c in board], today)
     board_coverage = coverage_by_checklist([c.pk for c in board])
-    trend = progress_over_time([checklist.pk], today, REPORT_TREND_MONTHS)
+    trend = progress_over_time(checklist.organisation_id, [checklist.pk], today, REPORT_TREND_MONTHS)
     progress = progress_by_checklist([checklist.pk], today)[checklist.pk]
     return {
         "categories": group_by_category_and_theme(entries, item_of=lambda entry: entry.item),

@@ -66,12 +66,46 @@ def create_organisation(*, name, by):
     return organisation
 
 
+class NoLongerMember(PlanningRuleError):
+    """The person asking was removed from the organisation while their request was on its way."""
+
+
+def _lock_organisation(organisation_id):
+    """Lock the organisation's row: every change to its members and their roles takes this lock first,
+    so rules that count members ("always an owner") see the others' changes, never a stale count.
+    (On SQLite the IMMEDIATE transaction already holds the database's write lock.)"""
+    Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+
+
+def _current_membership(organisation_id, user):
+    """The requester's membership as it is now, inside the transaction: it may have changed or gone since
+    the page loaded it (another owner removed them a moment ago)."""
+    membership = Membership.objects.filter(organisation_id=organisation_id, user=user).first()
+    if membership is None:
+        raise NoLongerMember("You are no longer a member of this organisation, so nothing was changed.")
+    return membership
+
+
+def _target(membership):
+    target = Membership.objects.select_related("user").filter(pk=membership.pk).first()
+    if target is None:
+        raise PlanningRuleError(
+            f"{display_name(membership.user)} is no longer a member (someone removed them a moment ago); "
+            "nothing was changed."
+        )
+    return target
+
+
 def invite(*, organisation, email, role, by):
     """A single-use, expiring invitation; only an owner can invite another owner."""
-    by_membership = Membership.objects.get(organisation=organisation, user=by)
-    if role not in dict(by_membership.grantable_roles()):
-        raise PlanningRuleError("Only an owner can invite another owner.")
     with transaction.atomic():
+        # Read under the organisation's lock: the sender may have been demoted or removed a moment ago.
+        _lock_organisation(organisation.pk)
+        by_membership = _current_membership(organisation.pk, by)
+        if not by_membership.can_manage:
+            raise PlanningRuleError("Only owners and managers can invite people.")
+        if role not in dict(by_membership.grantable_roles()):
+            raise PlanningRuleError("Only an owner can invite another owner.")
         invitation = Invitation.objects.create(
             organisation=organisation, email=email.strip().lower(), role=role, invited_by=by
         )
@@ -88,7 +122,8 @@ def accept_invitation(*, token, user):
         invitation = Invitation.objects.select_for_update().select_related("organisation").filter(token=token).first()
         if invitation is None:
             raise PlanningRuleError(Invitation.NOT_FOUND)
-        if problem := invitation.problem():
+        _lock_organisation(invitation.organisation_id)  # the sender's rights are read as they are now
+        if problem := invitation.problem(user=user):
             raise PlanningRuleError(problem)
         membership, created = Membership.objects.get_or_create(
             organisation=invitation.organisation, user=user, defaults={"role": invitation.role}
@@ -108,10 +143,14 @@ def _owners_left_without(membership):
 
 
 def change_role(*, membership, role, by):
-    """Managers change roles; only owners make or unmake owners; the last owner keeps the role."""
+    """Managers change roles; only owners make or unmake owners; the last owner keeps the role.
+
+    The organisation's row is locked before anything is read, so two owners demoting each other at
+    once are served one after the other: the second sees the first's change and is refused."""
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().get(pk=membership.pk)
-        by_membership = Membership.objects.get(organisation_id=membership.organisation_id, user=by)
+        _lock_organisation(membership.organisation_id)
+        by_membership = _current_membership(membership.organisation_id, by)
+        membership = _target(membership)
         if not by_membership.can_manage:
             raise PlanningRuleError("Only owners and managers can change roles.")
         if role not in Role.values:
@@ -129,10 +168,11 @@ def change_role(*, membership, role, by):
 
 
 def remove_member(*, membership, by):
-    """Take a person out of the organisation; the last owner cannot be removed."""
+    """Take a person out of the organisation; the last owner cannot be removed (locked as change_role)."""
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
-        by_membership = Membership.objects.get(organisation_id=membership.organisation_id, user=by)
+        _lock_organisation(membership.organisation_id)
+        by_membership = _current_membership(membership.organisation_id, by)
+        membership = _target(membership)
         if not by_membership.can_manage:
             raise PlanningRuleError("Only owners and managers can remove members.")
         if not by_membership.can_change(membership):

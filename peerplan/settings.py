@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "peerplan.middleware.PrivatePages",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -199,9 +200,22 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # One lock-out mechanism: django-axes (below) counts failed sign-ins and pauses them. allauth's own
-# failed-login limit is switched off so the two never disagree; its other rate limits stay (sign-up,
-# password reset, email confirmation...).
-ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# failed-login limit is switched off so the two never disagree; its other rate limits stay (email
+# confirmation, password change...), with sign-up and password reset set here. Invitations are counted
+# by the same limiter (peerplan/ratelimit.py). All in the default cache above, shared by every worker and
+# host; the client address is the one the lock-out counts (AccountAdapter.get_client_ip). Per hour:
+# sign-ups per client address; password resets per email address (and four times that per client
+# address); invitations per account (and twice that per client address). A hospital's people share one
+# address, hence the room per address.
+RATE_LIMIT_SIGNUPS = env_int("RATE_LIMIT_SIGNUPS_PER_HOUR", 30)
+RATE_LIMIT_PASSWORD_RESETS = env_int("RATE_LIMIT_PASSWORD_RESETS_PER_HOUR", 5)
+RATE_LIMIT_INVITATIONS = env_int("RATE_LIMIT_INVITATIONS_PER_HOUR", 30)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": None,
+    "signup": f"{RATE_LIMIT_SIGNUPS}/h/ip",
+    "reset_password": f"{4 * RATE_LIMIT_PASSWORD_RESETS}/h/ip,{RATE_LIMIT_PASSWORD_RESETS}/h/key",
+}
+PEERPLAN_RATE_LIMITS = {"invite": f"{RATE_LIMIT_INVITATIONS}/h/user,{2 * RATE_LIMIT_INVITATIONS}/h/ip"}
 # Site-wide sign-up rule: "open" (anyone), "invitation" (only through an invitation link) or "domains"
 # (emails at SIGNUP_ALLOWED_DOMAINS only, plus invitations).
 SIGNUP_MODE = os.environ.get("SIGNUP_MODE", "open").strip().lower()
@@ -305,6 +319,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Security. Behind a TLS-terminating proxy, set SECURE_SSL_REDIRECT and trust X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", True) else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# A load balancer checks gunicorn directly over plain HTTP: a redirect would mark every host down.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)

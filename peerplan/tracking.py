@@ -259,19 +259,24 @@ def _on(history, day):
     return states[index - 1] if index else None
 
 
-def progress_over_time(checklist_ids, today, months):
+def progress_over_time(organisation_id, checklist_ids, today, months):
     """Burn-up (actions done of all not dropped), coverage (planned for and done) and overdue actions on
     TREND_POINTS days over the last `months` months, for the checklists together: three queries (the
-    actions' history, the challenges' history, and which challenges each action addresses)."""
+    actions' history, the challenges' history, and which challenges each action addresses).
+
+    History is read for the organisation's records only: history outlives the rows it describes, so a
+    checklist id in it may once have been another organisation's (history.py's rule, issue 12)."""
     checklist_ids = list(checklist_ids)
     actions = _versions(
-        Mitigation.history.filter(checklist_id__in=checklist_ids)
+        Mitigation.history.filter(organisation_id=organisation_id, checklist_id__in=checklist_ids)
         .order_by("history_date", "history_id")
         .values("id", "status", "due_date", "history_date", "history_type"),
         ("status", "due_date"),
     )
     items = _versions(
-        Item.history.filter(checklist_id__in=checklist_ids, finding__valence=Valence.CHALLENGE)
+        Item.history.filter(
+            organisation_id=organisation_id, checklist_id__in=checklist_ids, finding__valence=Valence.CHALLENGE
+        )
         .order_by("history_date", "history_id")
         .values("id", "applies", "history_date", "history_type"),
         ("applies",),

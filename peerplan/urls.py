@@ -122,3 +122,8 @@ urlpatterns = [
     path("api/", include("peerplan.api.urls")),
     path("app/tokens/", include("peerplan.api.pages")),
 ]
+
+# A database outage is a 503 page, not a 500 (see the view).
+handler500 = "peerplan.views.home.server_error"
+# allauth's rate limits (and PeerPlan's, counted the same way) answer with how long to wait.
+handler429 = "peerplan.ratelimit.handler429"

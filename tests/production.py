@@ -44,6 +44,19 @@ def manage(*args, env, timeout=120):
     )
 
 
+def unexpected_tracebacks(log):
+    """Tracebacks in a server log other than those Django's request logger adds to its warning about a
+    request it refused as it should (403, 404, 400): those are answers, not failures. Returns the line
+    before each unexpected traceback."""
+    lines = log.splitlines()
+    refused = ("Forbidden", "Not Found", "Bad Request")
+    return [
+        lines[number - 1] if number else ""
+        for number, line in enumerate(lines)
+        if line.startswith("Traceback") and not (number and lines[number - 1].startswith(refused))
+    ]
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -85,6 +98,7 @@ def gunicorn(env, log_path, workers=2, timeout=30):
             stdin=subprocess.DEVNULL,
         )
     server = Server(f"http://127.0.0.1:{port}", Path(log_path))
+    server.process = process  # the master: fault tests kill its workers (pgrep -P)
     try:
         deadline = time.monotonic() + timeout
         while True:

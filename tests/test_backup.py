@@ -187,3 +187,54 @@ def test_a_postgresql_backup_restores_into_sqlite_and_back(plan, tmp_path):
     assert dump(tmp_path / "again.json") == from_postgres
     # Sequences were moved past the restored ids: new rows get fresh ids.
     assert Organisation.objects.create(name="New", slug="new").pk > plan.pk
+
+
+def tampered(path, tmp_path, name, change):
+    rows = json.loads(path.read_text())
+    change(rows)
+    target = tmp_path / name
+    target.write_text(json.dumps(rows))
+    return target
+
+
+def _another_schemas_field(rows):
+    row = next(row for row in rows if row["model"] == "peerplan.mitigation")
+    row["fields"]["colour"] = "red"  # a field this version of PeerPlan does not have
+
+
+def _another_schemas_model(rows):
+    rows.append({"model": "peerplan.widget", "pk": 1, "fields": {"name": "from another version"}})
+
+
+def _a_row_pointing_at_nothing(rows):
+    row = next(row for row in rows if row["model"] == "peerplan.mitigation")
+    row["fields"]["item"] = 987654  # no such item in the file
+
+
+@pytest.mark.parametrize(
+    "change", [_another_schemas_field, _another_schemas_model, _a_row_pointing_at_nothing], ids=lambda c: c.__name__
+)
+def test_a_file_with_a_row_of_another_schema_is_refused_and_changes_nothing(plan, tmp_path, change):
+    before = dump(tmp_path / "before.json")
+    bad = tampered(tmp_path / "before.json", tmp_path, "bad.json", change)
+    Checklist.objects.update(title="Changed since the backup")
+    expected = dump(tmp_path / "expected.json")
+
+    with pytest.raises(CommandError, match="Restore failed, nothing was changed"):
+        call_command("restore", str(bad), interactive=False, verbosity=0)
+
+    assert dump(tmp_path / "after.json") == expected != before
+
+
+@pytest.mark.parametrize("name", ["backup.json", "backup.json.gz"])
+def test_a_file_cut_in_half_is_refused_and_changes_nothing(plan, tmp_path, name):
+    call_command("backup", output=str(tmp_path / name), verbosity=0)
+    whole = (tmp_path / name).read_bytes()
+    (tmp_path / f"half-{name}").write_bytes(whole[: len(whole) // 2])
+    Checklist.objects.update(title="Changed since the backup")
+    expected = dump(tmp_path / "expected.json")
+
+    with pytest.raises(CommandError, match="Restore failed, nothing was changed"):
+        call_command("restore", str(tmp_path / f"half-{name}"), interactive=False, verbosity=0)
+
+    assert dump(tmp_path / "after.json") == expected

@@ -196,3 +196,44 @@ def test_a_visitor_is_sent_to_the_admin_sign_in(client, db):
     response = client.get("/admin/evidence/theme/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_a_used_findings_delete_page_shows_counts_never_organisations_or_their_plans(curator_client, org_a, org_b):
+    from peerplan.models import Checklist, Item
+
+    finding = Finding.objects.get(theme__name="Workload")
+    for org, title in ((org_a, "Northside secret ward plan"), (org_b, "Southside secret plan")):
+        checklist = Checklist.objects.create(organisation=org, title=title)
+        Item.objects.create(checklist=checklist, finding=finding, note="Private note of the ward")
+
+    text = html.unescape(curator_client.get(f"/admin/evidence/finding/{finding.pk}/delete/").content.decode())
+
+    assert "Used by 2 checklists of organisations" in text
+    for secret in ("Northside", "Southside", "secret", "Private note", "/admin/peerplan/item/"):
+        assert secret not in text
+    text = html.unescape(
+        curator_client.post(
+            "/admin/evidence/finding/", {"action": "delete_selected", "_selected_action": [finding.pk]}
+        ).content.decode()
+    )
+    assert "Used by 2 checklists of organisations" in text and "Northside" not in text
+
+
+def test_an_adopted_suggestions_delete_page_counts_the_actions_without_their_text(curator_client, org_a, owner):
+    from peerplan import planning
+    from peerplan.models import SuggestedMitigation
+
+    checklist = planning.create_checklist_from_evidence(organisation=org_a, title="Ward plan", by=owner)
+    suggestion = SuggestedMitigation.objects.filter(is_published=True).first()
+    item = checklist.items.filter(finding__theme__in=suggestion.themes.all()).first()
+    for _ in range(3):
+        mitigation = planning.adopt_suggestion(item=item, suggestion=suggestion, by=owner)
+        mitigation.action = "Northside's own words: call Ms Example on Tuesdays"
+        mitigation.save()
+
+    text = html.unescape(
+        curator_client.get(f"/admin/peerplan/suggestedmitigation/{suggestion.pk}/delete/").content.decode()
+    )
+
+    assert "Adopted by 3 actions in organisations' checklists" in text
+    assert "Ms Example" not in text and "Northside" not in text

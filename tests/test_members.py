@@ -83,7 +83,7 @@ def test_a_signed_in_person_accepts_once_and_becomes_a_member(client, owner, org
 
 def test_a_used_link_says_so_and_lets_nobody_else_in(client, owner, org_a):
     invitation = planning.invite(organisation=org_a, email="n@example.org", role="planner", by=owner)
-    planning.accept_invitation(token=invitation.token, user=make_user("first"))
+    planning.accept_invitation(token=invitation.token, user=make_user("n"))
     second = make_user("second")
     client.force_login(second)
     response = client.post(f"/app/invitations/{invitation.token}/")

@@ -64,7 +64,7 @@ def checklist(org_a, manager):
 
 
 def test_the_trend_reads_each_day_from_the_last_version_on_or_before_it(checklist):
-    trend = tracking.progress_over_time([checklist.pk], TODAY, 3)
+    trend = tracking.progress_over_time(checklist.organisation_id, [checklist.pk], TODAY, 3)
     points = {(TODAY - point.day).days: point for point in trend.points}
     assert sorted(points, reverse=True) == [91, 83, 76, 68, 61, 53, 46, 38, 30, 23, 15, 8, 0]
     # Day -91: A planned (due day -80, not yet overdue); 16 challenges apply, one planned for.
@@ -125,7 +125,7 @@ def test_a_checklist_without_actions_says_so_instead_of_drawing(client, org_a, m
 def test_the_organisation_page_adds_up_its_active_checklists(client, checklist, org_a, manager, viewer):
     other = make_checklist(org_a, "Inpatient wards", manager)
     make_mitigation(item_for(other, "Workload"), "Ward caseloads", MitigationStatus.DONE)
-    trend = tracking.progress_over_time([checklist.pk, other.pk], TODAY, 3)
+    trend = tracking.progress_over_time(checklist.organisation_id, [checklist.pk, other.pk], TODAY, 3)
     assert (trend.points[-1].actions, trend.points[-1].done) == (3, 2)
     client.force_login(viewer)
     text = client.get("/app/orgs/northside/progress/?months=3").content.decode()

@@ -191,8 +191,8 @@ def test_the_review_pages_run_a_fixed_number_of_queries(
     with django_assert_num_queries(6):
         assert client.get(f"/app/checklists/{checklist.pk}/review/summary/").status_code == 200
     # session, user, item, membership, the challenges in order; then the save (a savepoint, the update,
-    # its history row, release) happens in the same request.
-    with django_assert_num_queries(9):
+    # its history row with its organisation read from the checklist, release) in the same request.
+    with django_assert_num_queries(10):
         response = client.post(f"/app/items/{item.pk}/review/", {"applies": "yes"})
     assert response.status_code == 302
 
@@ -255,6 +255,8 @@ def test_the_migrations_keep_decisions_and_actions_of_existing_checklists(transa
     assert decided[with_action.pk].decided_by_id == pat.pk
     assert [item.pk for item in NewMitigation.objects.get(pk=action.pk).items.all()] == [with_action.pk]
     assert not NewItem.objects.get(pk=untouched.pk).is_decided
+    # Every existing history record now names its organisation (peerplan 0008, issue 12).
+    assert set(NewItem.history.filter(checklist_id=checklist.pk).values_list("organisation_id", flat=True)) == {org.pk}
 
 
 def test_a_chosen_outcome_sits_with_the_challenges_of_its_theme(client, planner, checklist):

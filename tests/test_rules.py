@@ -136,13 +136,14 @@ def test_a_stale_save_and_a_stale_restore_give_the_same_conflict_signal(org_a, o
 
 
 def test_an_invitation_says_what_is_wrong_with_it_and_accepting_refuses_with_the_same_words(org_a, owner, planner):
-    fresh = planning.invite(organisation=org_a, email="a@example.org", role=Role.PLANNER, by=owner)
+    fresh = planning.invite(organisation=org_a, email="newcomer@example.org", role=Role.PLANNER, by=owner)
     assert fresh.problem() is None
     assert list(Invitation.objects.pending()) == [fresh]
     expired = planning.invite(organisation=org_a, email="b@example.org", role=Role.PLANNER, by=owner)
     Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     expired.refresh_from_db()
     assert "expired" in expired.problem()
+    assert fresh.problem(user=planner) == Invitation.FOR_ANOTHER_EMAIL  # only for the address it was sent to
     planning.accept_invitation(token=fresh.token, user=make_user("newcomer"))
     fresh.refresh_from_db()
     assert "already been used" in fresh.problem()

@@ -23,8 +23,11 @@ def discussion(*, membership, item=None, mitigation=None):
     target = {"item": item} if item is not None else {"mitigation": mitigation}
     organisation = (item or mitigation).checklist.organisation
     removed = (
+        # Of this organisation only: the id may have named another organisation's item before (issue 12).
         attachments.Attachment.history.filter(
-            history_type="-", **{f"{key}_id": value.pk for key, value in target.items()}
+            history_type="-",
+            organisation_id=organisation.pk,
+            **{f"{key}_id": value.pk for key, value in target.items()},
         )
         .select_related("history_user")
         .order_by("-history_date")
@@ -127,7 +130,7 @@ def comment_edit(request, pk):
             "body": body,
             "action": request.path,
             "back": comment.target_url(),
-            "earlier": list(comment.history.select_related("history_user").order_by("-history_date")[1:]),
+            "earlier": comment.earlier_versions(),
         },
     )
 

@@ -1,8 +1,12 @@
-"""The landing page and the health check."""
+"""The landing page, the health check and the server error page."""
 
-from django.db import connection
-from django.http import JsonResponse
+import sys
+
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 
@@ -20,3 +24,15 @@ def healthz(request):
     except Exception as error:  # any database failure means this instance should not get traffic
         return JsonResponse({"status": "error", "database": str(error.__class__.__name__)}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def server_error(request):
+    """handler500. A database that cannot be reached (stopped, restarting, network gone) is not a bug in
+    PeerPlan: the person gets a 503 "try again in a minute" page, as /healthz answers 503, and the next
+    request reconnects by itself (connection health checks) once the database is back. Rendered without
+    the request's context: the context processors would ask the unreachable database who is signed in."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = "60"
+        return response
+    return defaults.server_error(request)

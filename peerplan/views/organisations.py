@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan import accounts, pages, planning
+from peerplan import accounts, pages, planning, ratelimit
 from peerplan.access import MANAGE, OWN, READ, load_organisation
 from peerplan.accounts import remember_invitation, set_two_factor_requirement
 from peerplan.forms import InvitationForm, OrganisationForm
@@ -65,6 +65,17 @@ def _members_page(request, organisation, membership, invite_form=None, status=20
     )
 
 
+def no_longer_member(request, organisation, error):
+    """The loser of a race (another owner removed this person while their request was on its way): a
+    clear page, 409 Conflict, rather than the members page they may no longer see."""
+    return render(
+        request,
+        "peerplan/no_longer_member.html",
+        {"organisation_name": organisation.name, "problem": error},
+        status=409,
+    )
+
+
 @login_required
 @require_safe
 def members(request, slug):
@@ -80,6 +91,8 @@ def invitation_url(invitation):
 @require_POST
 def member_invite(request, slug):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
+    if not ratelimit.invitation_allowed(request):
+        return ratelimit.too_many(request, app="peerplan", action="invite", config=settings.PEERPLAN_RATE_LIMITS)
     form = InvitationForm(request.POST, membership=membership)
     if not form.is_valid():
         return _members_page(request, organisation, membership, invite_form=form, status=400)
@@ -90,6 +103,8 @@ def member_invite(request, slug):
             role=form.cleaned_data["role"],
             by=request.user,
         )
+    except planning.NoLongerMember as error:
+        return no_longer_member(request, organisation, error)
     except planning.PlanningRuleError as error:
         form.add_error("role", str(error))
         return _members_page(request, organisation, membership, invite_form=form, status=400)
@@ -118,6 +133,8 @@ def member_role(request, slug, pk):
     role = request.POST.get("role", "")
     try:
         planning.change_role(membership=target, role=role, by=request.user)
+    except planning.NoLongerMember as error:
+        return no_longer_member(request, organisation, error)
     except planning.PlanningRuleError as error:
         messages.error(request, str(error))
     else:
@@ -164,6 +181,8 @@ def member_remove(request, slug, pk):
     if request.method == "POST":
         try:
             planning.remove_member(membership=target, by=request.user)
+        except planning.NoLongerMember as error:
+            return no_longer_member(request, organisation, error)
         except planning.PlanningRuleError as error:
             messages.error(request, str(error))
             return redirect("peerplan:members", slug=organisation.slug)
@@ -192,9 +211,14 @@ def invitation_revoke(request, slug, pk):
 def invitation_accept(request, token):
     """Anyone holding the link sees what it is for; a signed-in person accepts it with one button."""
     invitation = Invitation.objects.select_related("organisation", "invited_by").filter(token=token).first()
-    problem = Invitation.NOT_FOUND if invitation is None else invitation.problem()
+    if invitation is None:
+        return render(request, "peerplan/invitation_accept.html", {"problem": Invitation.NOT_FOUND}, status=410)
+    # Bound to the address it was sent to: a forwarded link lets nobody else in (403, where a used, expired
+    # or no longer valid link is 410).
+    problem = invitation.problem(user=request.user if request.user.is_authenticated else None)
     if problem:
-        return render(request, "peerplan/invitation_accept.html", {"problem": problem}, status=410)
+        status = 403 if problem == Invitation.FOR_ANOTHER_EMAIL else 410
+        return render(request, "peerplan/invitation_accept.html", {"problem": problem}, status=status)
 
     if not request.user.is_authenticated:
         # Sign-up remembers it: the only way in when SIGNUP_MODE is "invitation", and it verifies the email.

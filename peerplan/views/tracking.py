@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from peerplan import history, pages, planning, tracking
@@ -168,9 +168,9 @@ def mitigation_history(request, pk):
 @require_POST
 def mitigation_restore(request, pk, history_id):
     mitigation, membership = load_mitigation(request, pk, need=MANAGE)
-    record = get_object_or_404(mitigation.history.all(), history_id=history_id)
-    if record.history_type == "-":
-        raise Http404("A deletion cannot be restored here.")
+    record = history.mitigation_record(mitigation, history_id)
+    if record is None:
+        raise Http404("No such version of this action (a deletion cannot be restored here).")
     try:
         seen_version = int(request.POST.get("version", ""))
     except ValueError:

@@ -52,6 +52,7 @@ class Command(BaseCommand):
                 # (simple-history records many-to-many changes even for raw fixture loads).
                 with override_settings(SIMPLE_HISTORY_ENABLED=False):
                     call_command("loaddata", file, database=database, verbosity=0)
+                # (PeerPlan's loaddata also moves every id sequence past the ids history records name.)
         except Exception as error:
             raise CommandError(f"Restore failed, nothing was changed: {error}") from error
         # Cached pages and figures describe the old data. (A new database may not have the cache table yet.)
