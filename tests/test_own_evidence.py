@@ -245,9 +245,12 @@ def test_the_dashboard_links_an_own_theme_inside_the_organisation_and_others_nev
 ):
     client.force_login(owner)
     text = client.get("/app/orgs/northside/dashboard/").content.decode()
-    assert f'<a href="/app/orgs/northside/evidence/{survey.pk}/">Debrief after night shifts</a>' in text
-    workload = Theme.objects.get(name="Workload")
-    assert f'<a href="{workload.get_absolute_url()}">Workload</a>' in text
+    # The row names the theme; the service's own is marked and links to its page inside the organisation.
+    assert (
+        '<th scope="row">Debrief after night shifts <span class="small d-block">'
+        f'(<a href="/app/orgs/northside/evidence/{survey.pk}/">your own evidence</a>)</span></th>'
+    ) in text
+    assert '<th scope="row">Workload</th>' in text
     client.force_login(outsider)
     text = client.get("/app/orgs/southside/dashboard/").content.decode()
     assert "Debrief after night shifts" not in text and "Workload" in text
