@@ -268,7 +268,7 @@ PG_STOP = 'pg_as "$PG_BIN/pg_ctl -D $PG_ROOT/data -m fast -w -t 30 stop" >/dev/n
 
 @pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="PostgreSQL-specific: stops and restarts a PostgreSQL server of its own",
+    reason="needs DATABASE_URL=postgres:// (stops and restarts a PostgreSQL server of its own)",
 )
 def test_postgresql_stopped_mid_run_is_a_clear_503_and_serving_resumes_without_a_restart(tmp_path, capsys):
     root = Path(f"/tmp/peerplan-outage-{OUTAGE_PORT}")
