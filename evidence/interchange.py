@@ -130,6 +130,7 @@ def _export_source(source, m):
             "themes": [
                 {
                     "name": theme.name,
+                    **({"description": theme.short_description} if theme.short_description else {}),
                     "related": related(theme),
                     "findings": [
                         {
@@ -314,6 +315,12 @@ def _validate_source(source, prefix, from_v1):
             _require(isinstance(name, str) and name.strip(), f"{where}.name", "is required text")
             _require(name not in theme_names, f"{where}.name", f"duplicate theme {name!r}")
             theme_names.add(name)
+            description = theme.get("description", "")
+            _require(
+                isinstance(description, str) and len(description) <= 200,
+                f"{where}.description",
+                "must be text of at most 200 characters",
+            )
             related = theme.get("related", [])
             _require(isinstance(related, list), f"{where}.related", "must be a list")
             for r_index, link in enumerate(related):
@@ -513,6 +520,8 @@ def _import_source(s_data, index, m, now, organisation):
                 theme = m["Theme"](name=t_data["name"], slug=_unique_slug(m["Theme"], t_data["name"]))
             theme.category = category
             theme.position = t_position
+            if "description" in t_data:  # a file without one keeps the curator's
+                theme.short_description = t_data["description"]
             theme.save()
             for f_position, f_data in enumerate(t_data["findings"], start=1):
                 kind = f_data["kind"] or ""

@@ -229,6 +229,14 @@ class Theme(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     position = models.PositiveIntegerField(help_text="Published order within its category.")
+    short_description = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=(
+            "A curator's one-line description for the evidence index, in plain words. Leave it empty to show the "
+            "first words of the theme's first published summary instead."
+        ),
+    )
     related = models.ManyToManyField(
         "self",
         blank=True,

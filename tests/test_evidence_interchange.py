@@ -140,6 +140,10 @@ BAD_INPUTS = {
         _bad(_set(lambda d: (d["categories"][0]["themes"][0]["findings"][0]["samples"][0], "summary"), " ")),
         "categories[0].themes[0].findings[0].samples[0].summary: is required text",
     ),
+    "theme description too long": (
+        _bad(_set(lambda d: (d["categories"][0]["themes"][0], "description"), "x" * 201)),
+        "categories[0].themes[0].description: must be text of at most 200 characters",
+    ),
     "top level not an object": (lambda: "[1, 2]", "file: the top level must be a JSON object"),
 }
 
@@ -254,3 +258,19 @@ def test_a_fresh_database_holds_the_shipped_evidence_with_the_curated_caveat(db)
     ]
     assert data["references"] == shipped["references"]
     assert "97%" in Source.objects.get().caveat
+
+
+def test_a_curators_theme_description_survives_the_round_trip_and_a_file_without_one_keeps_it(db, tmp_path):
+    Theme.objects.filter(name="Workload").update(short_description="Too much to do in too little time.")
+    exported = export_text()
+    assert theme_data(json.loads(exported), "Workload")["description"] == "Too much to do in too little time."
+    assert "description" not in theme_data(json.loads(exported), "Role ambiguity")
+
+    data = json.loads(exported)
+    data["sources"][0]["version"] += 1
+    del theme_data(data, "Workload")["description"]
+    theme_data(data, "Role ambiguity")["description"] = "Nobody is sure what the job is."
+    import_file(write(tmp_path, data))
+
+    assert Theme.objects.get(name="Workload").short_description == "Too much to do in too little time."
+    assert Theme.objects.get(name="Role ambiguity").short_description == "Nobody is sure what the job is."

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from evidence.models import Perspective, Reference
+from evidence import cache
+from evidence.models import Perspective, Reference, Theme
 from peerplan.models import Checklist, ChecklistStatus
 from tests.factories import item_for, make_checklist, make_mitigation
 
@@ -126,6 +127,17 @@ def test_the_evidence_index_gives_each_theme_a_gist(client, db):
     )
     assert gist.group(1).startswith(" ".join(words))
     assert text.count('class="theme-gist"') == 20
+
+
+def test_a_curators_short_description_replaces_the_gist_on_the_evidence_index(client, db):
+    Theme.objects.filter(name="Workload").update(short_description="Too much to do in too little time.")
+    cache.bump()
+    text = client.get("/evidence/").content.decode()
+    assert re.search(
+        r'<a href="/evidence/themes/workload/">Workload</a></h3>\s*'
+        r'<p class="theme-gist">Too much to do in too little time.</p>',
+        text,
+    )
 
 
 def test_the_searched_words_are_highlighted_in_matching_summaries(client, db):

@@ -29,8 +29,10 @@ def highlight(text, query):
 
 @register.filter
 def gist(theme, words=18):
-    """A theme in one line for the index: the first words of its first published summary (prefetched by
-    Theme.objects.with_evidence(), so no query)."""
+    """A theme in one line for the index: the curator's short description where one is written, else the first
+    words of its first published summary (prefetched by Theme.objects.with_evidence(), so no query)."""
+    if theme.short_description:
+        return theme.short_description
     for finding in theme.findings.all():
         for perspective in finding.perspectives.all():
             summary = " ".join(perspective.summary.split())
