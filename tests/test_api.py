@@ -67,7 +67,23 @@ def test_checklists_come_with_their_coverage(client, plan, secret):
     assert body["count"] == 1
     [checklist] = body["results"]
     assert checklist["title"] == "Community team plan"
-    assert checklist["coverage"] == {"covered": 1, "applicable": 16, "percent": 6}
+    assert checklist["coverage"] == {"covered": 1, "applicable": 16, "percent": 6, "done": 0, "done_percent": 0}
+
+
+def test_coverage_counts_a_challenge_done_once_one_of_its_actions_is_done(client, plan, secret):
+    make_mitigation(plan["item"], "Agree the role description with the team", status=MitigationStatus.DONE)
+
+    [checklist] = call(client, "GET", "/api/organisations/northside/checklists/", secret).json()["results"]
+    assert checklist["coverage"] == {"covered": 1, "applicable": 16, "percent": 6, "done": 1, "done_percent": 6}
+    body = call(client, "GET", "/api/organisations/northside/dashboard/", secret).json()
+    role_row = next(row for row in body["coverage_grid"] if row["theme"] == "Role ambiguity")
+    assert role_row["cells"][0] | {"checklist": None} == {
+        "checklist": None,
+        "state": "done",
+        "covered": 1,
+        "done": 1,
+        "applicable": 1,
+    }
 
 
 def test_items_show_their_decision_and_the_evidence_references(client, plan, secret):

@@ -77,9 +77,13 @@ class OrganisationSerializer(serializers.Serializer):
 
 
 class CoverageSerializer(serializers.Serializer):
-    covered = serializers.IntegerField(help_text="Applicable challenges with at least one action not dropped.")
+    covered = serializers.IntegerField(
+        help_text="Planned for: applicable challenges with at least one action not dropped."
+    )
     applicable = serializers.IntegerField()
-    percent = serializers.IntegerField(help_text="Whole percent, rounded down.")
+    percent = serializers.IntegerField(help_text="Planned for, whole percent of applicable, rounded down.")
+    done = serializers.IntegerField(help_text="Done: applicable challenges with at least one action done.")
+    done_percent = serializers.IntegerField(help_text="Done, whole percent of applicable, rounded down.")
 
 
 class ChecklistSerializer(serializers.Serializer):
@@ -277,7 +281,8 @@ class RereviewSerializer(serializers.Serializer):
 class GridCellSerializer(serializers.Serializer):
     checklist = serializers.IntegerField()
     state = serializers.ChoiceField(choices=["done", "covered", "partly", "open", "not-applicable"])
-    covered = serializers.IntegerField()
+    covered = serializers.IntegerField(help_text="The theme's applicable challenges with a live action (planned for).")
+    done = serializers.IntegerField(help_text="The theme's applicable challenges with an action done.")
     applicable = serializers.IntegerField()
 
 

@@ -187,7 +187,13 @@ def dashboard(request, slug):
                 "theme": row.theme_name,
                 "theme_slug": row.theme_slug,
                 "cells": [
-                    {"checklist": c.pk, "state": cell.state, "covered": cell.covered, "applicable": cell.applicable}
+                    {
+                        "checklist": c.pk,
+                        "state": cell.state,
+                        "covered": cell.covered,
+                        "done": cell.done,
+                        "applicable": cell.applicable,
+                    }
                     for c, cell in zip(checklists, row.cells, strict=True)
                 ],
             }
