@@ -94,7 +94,8 @@ def test_a_viewer_sees_the_values_without_controls(client, viewer, action):
     page = client.get("/app/orgs/northside/actions/").content.decode()
     assert (
         f'id="quick-{action.pk}-status"' not in page
-        and "<span>Planned</span> · <span>No owner</span> · <span>No due date</span>" in page
+        and '<span class="status-tag status-tag-planned">Planned</span>' in page
+        and "<span>No owner</span> · <span>No due date</span>" in page
     )
     assert post_quick(client, action, status="done").status_code == 403
 

@@ -42,7 +42,7 @@ def test_it_lists_open_actions_across_organisations_soonest_due_first_with_no_da
     assert _listed(response) == ["Southside overdue", "Due in ten days", "No due date"]
     text = response.content.decode()
     assert "Southside Trust" in text
-    assert text.count('class="overdue-flag') == 1
+    assert text.count('<span class="status-tag status-tag-overdue">Overdue</span>') == 1
 
 
 def test_show_all_adds_done_actions_and_archived_checklists(client, actions, planner):
