@@ -35,7 +35,17 @@ def reference_label(reference):
     return f"[{reference.number}] {citation[:100]}{'…' if len(citation) > 100 else ''}"
 
 
-class ReferencesWithCitations:
+class ChoicesAsCheckboxes:
+    """Many-to-many choices (references, related themes) as labelled checkboxes in a scrolling box: Django's
+    two-box filter widget carries ARIA its elements may not have (axe: aria-prohibited-attr), and a plain
+    multiple select needs Ctrl-click, which nobody on a phone has."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple(attrs={"class": "checkbox-choice"}))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ReferencesWithCitations(ChoicesAsCheckboxes):
     """References offered with their citations, not as bare "[23]"."""
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -167,6 +177,18 @@ class ReferenceAdmin(EvidenceAdmin):
     search_help_text = "Search by reference number (e.g. 23) or by words of the citation."
     ordering = ["source", "number"]
 
+    def get_changelist_form(self, request, **kwargs):
+        base = super().get_changelist_form(request, **kwargs)
+
+        class CitationForm(base):
+            # Each citation box in the list says which reference it is (the list's own column heading is
+            # not a label, so screen readers would announce a row of unnamed boxes).
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.fields["citation"].widget.attrs["aria-label"] = f"Citation of reference {self.instance.number}"
+
+        return CitationForm
+
     def get_readonly_fields(self, request, obj=None):
         # A reference belongs to its source's numbering for good.
         return ["source"] if obj else []
@@ -203,14 +225,13 @@ class FindingInline(ReferencesWithCitations, admin.StackedInline):
     model = Finding
     fields = ["position", "valence", "references", "evidence_changed_at"]
     readonly_fields = ["evidence_changed_at"]
-    filter_horizontal = ["references"]
     ordering = ["position"]
     extra = 0
     show_change_link = True
 
 
 @admin.register(Theme)
-class ThemeAdmin(EvidenceAdmin):
+class ThemeAdmin(ChoicesAsCheckboxes, EvidenceAdmin):
     source_path = "category__source"
     list_display = ["name", "category", "position"]
     # "Related only": the choices come from the published rows the curator can see.
@@ -220,7 +241,6 @@ class ThemeAdmin(EvidenceAdmin):
         "findings__valence",
     ]
     list_select_related = ["category"]
-    filter_horizontal = ["related"]
     search_fields = ["name", "findings__perspectives__summary"]
     ordering = ["category__position", "position"]
     prepopulated_fields = {"slug": ["name"]}
@@ -239,7 +259,6 @@ class PerspectiveInline(ReferencesWithCitations, admin.StackedInline):
     model = Perspective
     form = PerspectiveForm
     fields = ["position", "group", "references", "summary", "stakeholders"]
-    filter_horizontal = ["references"]
     ordering = ["position"]
     extra = 0
 
@@ -256,7 +275,6 @@ class FindingAdmin(ReferencesWithCitations, EvidenceAdmin):
     list_select_related = ["theme"]
     search_fields = ["theme__name", "perspectives__summary"]
     ordering = ["theme__category__position", "theme__position", "position"]
-    filter_horizontal = ["references"]
     readonly_fields = ["evidence_changed_at", "added_in_version", "retired_in_version"]
     fields = [
         "theme",
@@ -307,7 +325,6 @@ class PerspectiveAdmin(ReferencesWithCitations, EvidenceAdmin):
         "finding__position",
         "position",
     ]
-    filter_horizontal = ["references"]
     fields = ["finding", "position", "group", "references", "summary", "stakeholders"]
 
     @admin.display(description="summary")

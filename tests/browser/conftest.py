@@ -74,12 +74,8 @@ def html_checker():
     checker.stop()
 
 
-@pytest.fixture
-def context(context, request, html_checker):
-    """pytest-playwright's context, which keeps every full page the live server sends it and, when the
-    test ends, has the Nu HTML Checker check each one: the test fails on any error."""
-    origin = request.getfixturevalue("live_server").url if "live_server" in request.fixturenames else None
-    documents = []
+def _keep_documents(context, origin, documents):
+    """Keep every full page the live server sends this browser context, to check when the test ends."""
 
     def keep(response):
         content_type = response.headers.get("content-type", "")
@@ -95,13 +91,48 @@ def context(context, request, html_checker):
                 pass
 
     context.on("response", keep)
-    yield context
+
+
+def _check_documents(request, html_checker, origin, documents):
     if request.node.get_closest_marker("no_html_check"):
         return
     problems = []
     for url, html in documents:
         problems += [f"{url[len(origin) :]}: {error}" for error in html_checker.errors(html)]
     assert not problems, "The Nu HTML Checker found errors:\n" + "\n".join(dict.fromkeys(problems))
+
+
+def _live_origin(request):
+    return request.getfixturevalue("live_server").url if "live_server" in request.fixturenames else None
+
+
+@pytest.fixture
+def context(context, request, html_checker):
+    """pytest-playwright's context, which keeps every full page the live server sends it and, when the
+    test ends, has the Nu HTML Checker check each one: the test fails on any error."""
+    origin, documents = _live_origin(request), []
+    _keep_documents(context, origin, documents)
+    yield context
+    _check_documents(request, html_checker, origin, documents)
+
+
+@pytest.fixture
+def another_context(browser, browser_context_args, request, html_checker):
+    """Another browser context (a second person, JavaScript off, a phone), made like pytest-playwright's
+    own (`another_context(java_script_enabled=False)` overrides its arguments): its pages are checked by the
+    Nu HTML Checker like the main page's, and it is closed when the test ends."""
+    origin, documents, contexts = _live_origin(request), [], []
+
+    def make(**overrides):
+        made = browser.new_context(**{**browser_context_args, **overrides})
+        _keep_documents(made, origin, documents)
+        contexts.append(made)
+        return made
+
+    yield make
+    for made in contexts:
+        made.close()
+    _check_documents(request, html_checker, origin, documents)
 
 
 @pytest.fixture

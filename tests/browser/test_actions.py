@@ -68,10 +68,9 @@ def test_an_in_place_status_change_with_javascript(live_server, page, checklist,
     assert page.evaluate("document.activeElement.id") == f"quick-{action.pk}-save"
 
 
-def test_the_same_status_change_without_javascript(live_server, browser, browser_context_args, checklist, planner):
+def test_the_same_status_change_without_javascript(live_server, another_context, checklist, planner):
     action = make_mitigation(item_for(checklist, "Workload"), "Cap caseloads at twelve")
-    context = browser.new_context(**{**browser_context_args, "java_script_enabled": False})
-    page = context.new_page()
+    page = another_context(java_script_enabled=False).new_page()
     sign_in(page, live_server.url, "pat@example.org")
     _change_status_in_place(page, live_server, action)
     expect(page.locator(".messages")).to_contain_text("Saved: “Cap caseloads at twelve”.")
@@ -79,7 +78,6 @@ def test_the_same_status_change_without_javascript(live_server, browser, browser
     expect(page.get_by_label("Status of “Cap caseloads at twelve”")).to_have_value("done")
     action.refresh_from_db()
     assert action.status == "done"
-    context.close()
 
 
 def test_a_bulk_change_of_five_actions(live_server, page, checklist, planner, manager):

@@ -5,14 +5,29 @@ Screenshots of the main pages at phone and desktop width are written to test-out
 look can be seen without running anything."""
 
 import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from evidence.models import Theme
 from peerplan.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_SLUG
-from peerplan.models import Checklist, ChecklistStatus, Item, Mitigation
+from peerplan.models import (
+    Checklist,
+    ChecklistStatus,
+    Invitation,
+    Item,
+    Membership,
+    Mitigation,
+    Organisation,
+    Role,
+)
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import OUTPUT
 from tests.browser.helpers import sign_in
+from tests.conftest import PASSWORD
+
+User = get_user_model()
 
 SCREENSHOTS = OUTPUT.parent / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -96,15 +111,17 @@ def demo(db):
     call_command("seed_demo", verbosity=0)
 
 
-def test_every_signed_in_page_reads_on_a_phone(live_server, page, demo):
-    sign_in(page, live_server.url, f"manager@{DEMO_DOMAIN}", password=DEMO_PASSWORD)
+def read_on_a_phone(page, base_url, pages):
+    """Opens each (name, path) — or (name, path, status) for a page answered with another status than 200 — at
+    phone width (and desktop for the SHOWN ones, screenshotting both) and
+    returns what a person on a phone would trip over: sideways scroll, broken words, serious axe violations."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
-    for name, path in signed_in_pages():
+    for name, path, *expected in pages:
         for viewport in (PHONE, DESKTOP) if name in SHOWN else (PHONE,):
             page.set_viewport_size(viewport)
-            response = page.goto(live_server.url + path)
-            assert response.status == 200, f"{path}: {response.status}"
+            response = page.goto(base_url + path)
+            assert response.status == (expected or [200])[0], f"{path}: {response.status}"
             expect(page.locator("h1")).to_have_count(1)
             if name in SHOWN:
                 width = "phone" if viewport is PHONE else "desktop"
@@ -118,6 +135,70 @@ def test_every_signed_in_page_reads_on_a_phone(live_server, page, demo):
             if broken:
                 problems.append(f"{path}: words broken across lines: {sorted(set(broken))[:12]}")
             problems += [f"{path}: {problem}" for problem in serious_violations(page)]
+    return problems
+
+
+def test_every_signed_in_page_reads_on_a_phone(live_server, page, demo):
+    sign_in(page, live_server.url, f"manager@{DEMO_DOMAIN}", password=DEMO_PASSWORD)
+    problems = read_on_a_phone(page, live_server.url, signed_in_pages())
+    assert not problems, "\n".join(problems)
+
+
+def owner_and_account_pages():
+    """(name, path) of the pages only an owner sees, an invitation, and the account and two-factor pages."""
+    organisation = Organisation.objects.get(slug=DEMO_SLUG)
+    owner = User.objects.get(email=f"owner@{DEMO_DOMAIN}")
+    planner = Membership.objects.get(organisation=organisation, role=Role.PLANNER)
+    draft = Checklist.objects.filter(organisation=organisation).order_by("pk").first()
+    invitation = Invitation.objects.create(
+        organisation=organisation, email="newcomer@example.org", role=Role.PLANNER, invited_by=owner
+    )
+    org = f"/app/orgs/{DEMO_SLUG}"
+    return [
+        ("members-as-owner", f"{org}/members/"),
+        ("member-remove", f"{org}/members/{planner.pk}/remove/"),
+        ("checklist-delete", f"/app/checklists/{draft.pk}/delete/"),
+        ("own-evidence", f"{org}/evidence/"),
+        ("own-source-new", f"{org}/evidence/new/"),
+        ("new-organisation", "/app/orgs/new/"),
+        # Signed in as someone else than the person invited: a 403 page that says so.
+        ("invitation-for-someone-else", f"/app/invitations/{invitation.token}/", 403),
+        ("account-email", "/accounts/email/"),
+        ("password-change", "/accounts/password/change/"),
+        ("two-factor", "/accounts/2fa/"),
+        ("two-factor-set-up", "/accounts/2fa/totp/activate/"),
+    ]
+
+
+def test_owner_invitation_and_account_pages_read_on_a_phone(live_server, page, another_context, demo):
+    sign_in(page, live_server.url, f"owner@{DEMO_DOMAIN}", password=DEMO_PASSWORD)
+    pages = owner_and_account_pages()
+    problems = read_on_a_phone(page, live_server.url, pages)
+
+    # The invitation as its newcomer first sees it: signed out, in a browser of their own.
+    newcomer = another_context(viewport=PHONE).new_page()
+    invitation = next(path for name, path, *_ in pages if name == "invitation-for-someone-else")
+    problems += [
+        f"signed out: {problem}" for problem in read_on_a_phone(newcomer, live_server.url, [("invitation", invitation)])
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_curators_admin_reads_on_a_phone(live_server, page, demo):
+    curator = User.objects.create_superuser("curator@example.org", "curator@example.org", PASSWORD)
+    EmailAddress.objects.create(user=curator, email=curator.email, verified=True, primary=True)
+    theme = Theme.objects.get(slug="workload")
+    sign_in(page, live_server.url, curator.email)
+    problems = read_on_a_phone(
+        page,
+        live_server.url,
+        [
+            ("admin", "/admin/"),
+            ("admin-themes", "/admin/evidence/theme/"),
+            ("admin-theme", f"/admin/evidence/theme/{theme.pk}/change/"),
+            ("admin-references", "/admin/evidence/reference/"),
+        ],
+    )
     assert not problems, "\n".join(problems)
 
 

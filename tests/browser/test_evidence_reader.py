@@ -69,12 +69,10 @@ def _shared_url_reproduces_the_filter(context, shared_url, names, check_width=No
     other.close()
 
 
-def test_a_reader_filters_the_evidence_follows_a_theme_and_shares_the_filter(live_server, page, browser):
+def test_a_reader_filters_the_evidence_follows_a_theme_and_shares_the_filter(live_server, page, another_context):
     shared_url, names = _read_the_evidence(page, live_server.url)
     # Someone else, in another browser session, opens the shared address.
-    context = browser.new_context()
-    _shared_url_reproduces_the_filter(context, shared_url, names)
-    context.close()
+    _shared_url_reproduces_the_filter(another_context(), shared_url, names)
 
 
 @pytest.mark.browser_context_args(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)

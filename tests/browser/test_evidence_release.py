@@ -21,7 +21,7 @@ def active_checklist(db, org_a, owner):
 
 
 def test_a_curator_previews_and_applies_a_release_and_a_planner_adds_the_new_findings(
-    live_server, page, browser, curator, planner, active_checklist, tmp_path
+    live_server, page, another_context, curator, planner, active_checklist, tmp_path
 ):
     base = live_server.url
     release = tmp_path / "framework-v2.json"
@@ -48,8 +48,7 @@ def test_a_curator_previews_and_applies_a_release_and_a_planner_adds_the_new_fin
     expect(page.locator(".messagelist")).to_contain_text("2 findings added, 1 changed, 1 retired")
 
     # The planner, in a browser of their own.
-    context = browser.new_context()
-    planner_page = context.new_page()
+    planner_page = another_context().new_page()
     sign_in(planner_page, base, planner.email)
     planner_page.goto(f"{base}/app/checklists/{active_checklist.pk}/")
     offer = planner_page.locator(".evidence-offer")
@@ -64,4 +63,3 @@ def test_a_curator_previews_and_applies_a_release_and_a_planner_adds_the_new_fin
     expect(planner_page.get_by_role("link", name="Peer career pathway").first).to_be_visible()
     # The retired finding's item is still there, marked.
     expect(planner_page.locator("body")).to_contain_text("No longer in the current evidence (removed in version 2)")
-    context.close()

@@ -18,7 +18,7 @@ def ward(db, org_a, owner):
 
 
 def test_a_manager_adds_own_evidence_and_a_planner_adds_its_challenge_to_a_checklist(
-    live_server, page, browser, manager, planner, ward
+    live_server, page, another_context, manager, planner, ward
 ):
     base = live_server.url
     sign_in(page, base, manager.email)
@@ -49,8 +49,7 @@ def test_a_manager_adds_own_evidence_and_a_planner_adds_its_challenge_to_a_check
     page.set_viewport_size({"width": 390, "height": 800})
     no_horizontal_scroll(page, 390)
 
-    context = browser.new_context(viewport={"width": 390, "height": 800})
-    planner_page = context.new_page()
+    planner_page = another_context(viewport={"width": 390, "height": 800}).new_page()
     sign_in(planner_page, base, planner.email)
     planner_page.goto(f"{base}/app/checklists/{ward.pk}/")
     offer = planner_page.locator(".evidence-offer")
@@ -67,4 +66,3 @@ def test_a_manager_adds_own_evidence_and_a_planner_adds_its_challenge_to_a_check
     expect(planner_page.locator("body")).to_contain_text("Not published evidence.")
     assert_accessible(planner_page)
     no_horizontal_scroll(planner_page, 390)
-    context.close()
