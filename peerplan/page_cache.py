@@ -133,28 +133,40 @@ def _pending(using=DEFAULT_DB_ALIAS):
     return None
 
 
-def _changes(using=DEFAULT_DB_ALIAS):
-    """The changes of the current transaction (created and registered on the first write), with a new
-    token: a body built on this connection before this write is not served after it."""
-    changes = _pending(using)
-    if changes is None:
-        changes = _Changes()
-        # Outside a transaction (autocommit) on_commit calls it at once: the write is already visible.
-        transaction.on_commit(changes, using=using)
+def _changed(using, what, value=None):
+    """Record that this connection wrote `what` ("everything", or one of _Changes' sets with `value`).
+
+    In a transaction: added to its changes (registered for its commit on the first write), with a new
+    token, so a body built on this connection before this write is not served after it. In autocommit the
+    write is already visible to everyone: the generations are replaced at once."""
+    connection = connections[using]
+    if connection.in_atomic_block:
+        changes = _pending(using)
+        if changes is None:
+            changes = _Changes()
+            transaction.on_commit(changes, using=using)
+        else:
+            changes.token = _new_token()
     else:
-        changes.token = _new_token()
-    return changes
+        changes = None
+    target = changes or _Changes()
+    if what == "everything":
+        target.everything = True
+    else:
+        getattr(target, what).add(value)
+    if changes is None:
+        target()
 
 
 def organisation_changed(organisation, using=DEFAULT_DB_ALIAS):
     """Call after writing an organisation's data where no model signal fires (QuerySet.update(),
     bulk_create, raw SQL): its cached pages are rebuilt once the transaction commits."""
-    _changes(using).organisation_ids.add(getattr(organisation, "pk", organisation))
+    _changed(using, "organisation_ids", getattr(organisation, "pk", organisation))
 
 
 def everything_changed(using=DEFAULT_DB_ALIAS):
     """Call after writing many organisations' data at once (seed_demo, a fixture load)."""
-    _changes(using).everything = True
+    _changed(using, "everything")
 
 
 # Signals: every write to an organisation-owned model ----------------------------------------------------
@@ -189,18 +201,18 @@ def _record(instance, kind, using, raw=False):
     if kind == "everything":
         everything_changed(using)
     elif kind == "self":
-        _changes(using).organisation_ids.add(instance.pk)
+        _changed(using, "organisation_ids", instance.pk)
     elif kind == "organisation":
         if instance.organisation_id is not None:  # a published evidence source belongs to no organisation
-            _changes(using).organisation_ids.add(instance.organisation_id)
+            _changed(using, "organisation_ids", instance.organisation_id)
     elif kind == "checklist":
-        _changes(using).checklist_ids.add(instance.checklist_id)
+        _changed(using, "checklist_ids", instance.checklist_id)
     elif kind == "item" and instance.item_id is not None:
-        _changes(using).item_ids.add(instance.item_id)
+        _changed(using, "item_ids", instance.item_id)
     elif kind == "mitigation" and instance.mitigation_id is not None:
-        _changes(using).mitigation_ids.add(instance.mitigation_id)
+        _changed(using, "mitigation_ids", instance.mitigation_id)
     elif kind == "user":
-        _changes(using).user_ids.add(instance.pk)
+        _changed(using, "user_ids", instance.pk)
 
 
 def _saved(sender, instance, raw=False, using=DEFAULT_DB_ALIAS, update_fields=None, **kwargs):

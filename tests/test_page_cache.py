@@ -520,3 +520,27 @@ def test_cached_pages_run_a_fixed_number_of_queries_on_a_hit_and_a_miss(
         assert client.get(url).status_code == 200
     with django_assert_num_queries(HIT):
         assert client.get(url).status_code == 200
+
+
+# Real commits, outside the test's transaction -----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_that_really_commit_move_the_generation_with_or_without_a_transaction(client, org_a, owner):
+    checklist = make_checklist(org_a, "Community team", owner)
+    action = make_mitigation(checklist.items.challenges().first(), "Write the role description")
+    client.force_login(owner)
+    assert 'id="blocked-count">0<' in client.get("/app/orgs/northside/dashboard/").content.decode()
+    assert "Archived checklists" not in client.get("/app/orgs/northside/").content.decode()
+
+    # In a transaction (planning.update_mitigation): replaced when it commits.
+    before = page_cache.generation(org_a.pk)
+    client.post(f"/app/mitigations/{action.pk}/quick/", {"status": "blocked", "version": action.version})
+    assert page_cache.generation(org_a.pk) != before
+    assert 'id="blocked-count">1<' in client.get("/app/orgs/northside/dashboard/").content.decode()
+
+    # In autocommit (the archive view saves without a transaction of its own): replaced at once.
+    before = page_cache.generation(org_a.pk)
+    client.post(f"/app/checklists/{checklist.pk}/archive/")
+    assert page_cache.generation(org_a.pk) != before
+    assert "Archived checklists" in client.get("/app/orgs/northside/").content.decode()
