@@ -13,9 +13,14 @@ class PeerPlanConfig(AppConfig):
 
         checks.register(rate_limits_need_a_shared_cache, checks.Tags.security)
 
+        from peerplan import page_cache
         from peerplan.attachments import Attachment, remove_stored_file
 
-        # The one signal in PeerPlan, and why: an attachment's row goes with its organisation, checklist,
+        # Signals here too, and why: a missed invalidation shows a stale plan, so every write to an
+        # organisation's data marks its cached pages out of date without each view having to remember.
+        page_cache.connect()
+
+        # A signal, and why: an attachment's row goes with its organisation, checklist,
         # item or action through the database's cascade (from a page, the admin or a restore), and only
         # a post_delete receiver sees every one of those rows to remove its stored file too.
         post_delete.connect(

@@ -37,6 +37,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from evidence.models import Finding, Valence
+from peerplan import page_cache
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -214,6 +215,7 @@ def seed_demo(size, *, batch_orgs=50, today=None, log=None):
         batch = missing[start : start + batch_orgs]
         with transaction.atomic():
             _create_batch(batch, context)
+            page_cache.everything_changed()  # bulk inserts send no signals
         if log:
             log(f"  {start + len(batch)} of {len(missing)} organisations created")
     return SeedResult(created=len(missing), skipped=len(existing), counts=demo_counts())

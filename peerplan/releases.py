@@ -8,6 +8,7 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from evidence.models import PlansFor
+from peerplan import page_cache
 from peerplan.models import ChecklistStatus, Item, RetiredChoice
 from peerplan.planning import PlanningRuleError, checklist_findings
 
@@ -70,6 +71,7 @@ def add_offered_findings(*, checklist, finding_ids, by):
             for finding in wanted
         ]
         bulk_create_with_history(items, Item, default_user=by)
+        page_cache.organisation_changed(checklist.organisation_id)  # bulk_create sends no post_save
     return items
 
 

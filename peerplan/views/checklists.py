@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan import history, pages, planning, releases, tracking
+from peerplan import history, page_cache, pages, planning, releases, tracking
 from peerplan.access import EDIT, OWN, READ, load_checklist, load_item, load_mitigation, load_organisation
 from peerplan.forms import ChecklistCreateForm, ChecklistForm, ItemDecisionForm, MitigationForm
 from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation
@@ -50,9 +50,24 @@ def checklist_create(request, slug):
 @require_safe
 def checklist(request, pk):
     checklist, membership = load_checklist(request, pk)
-    page = pages.checklist_page(checklist, tracking.today())
-    page["offers"] = releases.offers(checklist)
-    return render(request, "peerplan/checklist.html", {"checklist": checklist, "membership": membership, **page})
+    today = tracking.today()
+
+    def build():
+        page = pages.checklist_page(checklist, today)
+        page["offers"] = releases.offers(checklist)
+        return page
+
+    return page_cache.render_page(
+        request,
+        "peerplan/checklist.html",
+        {"checklist": checklist, "membership": membership},
+        body_template="peerplan/checklist_body.html",
+        organisation=checklist.organisation,
+        membership=membership,
+        today=today,
+        parts=(checklist.pk,),
+        build=build,
+    )
 
 
 @login_required

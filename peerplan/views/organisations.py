@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan import accounts, pages, planning, ratelimit
+from peerplan import accounts, page_cache, pages, planning, ratelimit, tracking
 from peerplan.access import MANAGE, OWN, READ, load_organisation
 from peerplan.accounts import remember_invitation, set_two_factor_requirement
 from peerplan.forms import InvitationForm, OrganisationForm
@@ -40,10 +40,15 @@ def organisation_create(request):
 @require_safe
 def organisation(request, slug):
     organisation, membership = load_organisation(request, slug)
-    return render(
+    return page_cache.render_page(
         request,
         "peerplan/organisation.html",
-        {"organisation": organisation, "membership": membership, **pages.organisation_page(organisation)},
+        {"organisation": organisation, "membership": membership},
+        body_template="peerplan/organisation_body.html",
+        organisation=organisation,
+        membership=membership,
+        today=tracking.today(),
+        build=lambda: pages.organisation_page(organisation),
     )
 
 

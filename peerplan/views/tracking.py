@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from peerplan import history, pages, planning, tracking
+from peerplan import history, page_cache, pages, planning, tracking
 from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organisation
 from peerplan.forms import ActionFilterForm, BulkActionForm
 from peerplan.models import Mitigation, MitigationStatus
@@ -21,21 +21,27 @@ HISTORY_PAGE_SIZE = 50
 def dashboard(request, slug):
     organisation, membership = load_organisation(request, slug)
     today = tracking.today()
-    figures = pages.dashboard(organisation, today)
-    pages.prepare_quick_edit(
-        [action for name in ("overdue", "due_soon", "blocked") for action in figures[name].actions], request.user
-    )
-    return render(
+    # The dashboard takes no parameters: edits made in place come back to its plain address, so one body
+    # serves every request (an address with a made-up query string cannot fill the cache with copies).
+    next_url = request.path
+
+    def build():
+        figures = pages.dashboard(organisation, today)
+        pages.prepare_quick_edit(
+            [action for name in ("overdue", "due_soon", "blocked") for action in figures[name].actions],
+            request.user,
+        )
+        return {"statuses": MitigationStatus.choices, **figures}
+
+    return page_cache.render_page(
         request,
         "peerplan/tracking/dashboard.html",
-        {
-            "organisation": organisation,
-            "membership": membership,
-            "today": today,
-            "statuses": MitigationStatus.choices,
-            "next": request.get_full_path(),
-            **figures,
-        },
+        {"organisation": organisation, "membership": membership, "today": today, "next": next_url},
+        body_template="peerplan/tracking/dashboard_body.html",
+        organisation=organisation,
+        membership=membership,
+        today=today,
+        build=build,
     )
 
 

@@ -1,0 +1,546 @@
+"""Cached bodies of the organisation, dashboard and checklist pages (peerplan/page_cache.py): every write
+path moves the organisation's generation, a body is never served to another organisation or role, each
+person's forms carry their own CSRF token, and overdue changes at midnight.
+
+The test's transaction never commits, so `committed()` runs what waits for the commit, as a commit would.
+"""
+
+import json
+import re
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.core import serializers
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command, get_commands
+from django.db import connection
+from django.middleware.csrf import _unmask_cipher_token
+from django.test import Client
+from django.urls import get_resolver, reverse
+
+from evidence import cache as evidence_cache
+from evidence.interchange import import_evidence
+from evidence.models import Valence
+from peerplan import page_cache, planning, releases, tracking
+from peerplan.models import ImplementationPhase, Item, Membership, Mitigation, MitigationStatus, SuggestedMitigation
+from tests.api_helpers import call, token_for
+from tests.factories import make_checklist, make_mitigation
+from tests.test_evidence_releases import framework, version_2
+from tests.test_isolation import kwargs_for, planning_urls, world  # noqa: F401  (world: a fixture)
+from tests.test_two_factor import turn_on_two_factor
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def committed():
+    """What a commit does for the cache: run (and forget) the callbacks waiting for it."""
+    waiting, connection.run_on_commit = connection.run_on_commit, []
+    for _sids, callback, _robust in waiting:
+        callback()
+
+
+def generations(organisation_id):
+    """What a body of this organisation is keyed by, besides the role, the day and the page."""
+    return page_cache.generation(organisation_id), evidence_cache.generation()
+
+
+# Every POST of the planning namespace ------------------------------------------------------------------
+
+
+def _second_item(ctx):
+    mitigation = Mitigation.objects.get(pk=ctx.world["mitigation"])
+    return mitigation.checklist.items.challenges().exclude(mitigations=mitigation).first()
+
+
+def _benefit(ctx):
+    return Item.objects.filter(checklist_id=ctx.world["checklist"], finding__valence=Valence.BENEFIT).first()
+
+
+def _unadopted_suggestion(ctx):
+    item = Item.objects.select_related("finding").get(pk=ctx.world["item"])
+    suggestions = SuggestedMitigation.objects.filter(is_published=True, themes=item.finding.theme_id)
+    return suggestions.exclude(pk=ctx.world["suggestion"]).first() or suggestions.first()
+
+
+def _mitigation_data(ctx, **changes):
+    mitigation = Mitigation.objects.get(pk=ctx.world["mitigation"])
+    data = {"action": mitigation.action, "status": mitigation.status, "version": mitigation.version}
+    return {**data, **changes}
+
+
+def _link_second(ctx):
+    mitigation = Mitigation.objects.get(pk=ctx.world["mitigation"])
+    planning.link_items(mitigation=mitigation, items=[_second_item(ctx)], by=ctx.owner)
+    return {"item": ctx.world["item"]}
+
+
+def _duplicate(ctx):
+    item = Item.objects.get(pk=ctx.world["item"])
+    other = make_mitigation(item, "The same again")
+    return {"others": [other.pk]}
+
+
+def _retire(ctx):
+    """An item of a checklist on a source whose next release retires its finding."""
+    import_evidence(framework())
+    checklist = planning.create_checklist_from_evidence(organisation=ctx.org, title="Ward 4", by=ctx.owner)
+    item = checklist.items.get(finding__theme__name="Protected time for reflection", finding__valence="barrier")
+    import_evidence(version_2())
+    return {"pk": item.pk}
+
+
+def _offer(ctx):
+    import_evidence(framework())
+    checklist = planning.create_checklist_from_evidence(
+        organisation=ctx.org, title="Ward 4", by=ctx.owner, status="active"
+    )
+    import_evidence(version_2())
+    ctx.checklist_pk = checklist.pk
+    return {"finding": [f.pk for offer in releases.offers(checklist) for f in offer.findings][:1]}
+
+
+def _own_release(ctx):
+    client = Client()
+    client.force_login(ctx.owner)
+    exported = json.loads(
+        client.get(f"/app/orgs/northside/evidence/{ctx.world['own_source']}/export.json").content.decode()
+    )
+    exported["sources"][0]["version"] = 2
+    return {"release": SimpleUploadedFile("survey.json", json.dumps(exported).encode())}
+
+
+def _upload(ctx):
+    return {"file": SimpleUploadedFile("notes.txt", b"Notes of the meeting")}
+
+
+def _selected(ctx):
+    mitigation = Mitigation.objects.get(pk=ctx.world["mitigation"])
+    return {"ids": [f"{mitigation.pk}:{mitigation.version}"], "status": MitigationStatus.BLOCKED}
+
+
+def _restore(ctx):
+    mitigation = Mitigation.objects.get(pk=ctx.world["mitigation"])
+    planning.update_mitigation(
+        mitigation_id=mitigation.pk, changes={"status": MitigationStatus.DONE}, version=mitigation.version, by=ctx.owner
+    )
+    mitigation.refresh_from_db()
+    return {"version": mitigation.version}
+
+
+def _accept(ctx):
+    from tests.conftest import make_user
+
+    ctx.person = make_user("new")  # the invitation in `world` is for new@example.org
+    return {}
+
+
+def _two_factor(ctx):
+    turn_on_two_factor(ctx.owner)
+    return {"require_two_factor": "on"}
+
+
+# name: what to post (a dict, or a function of the context returning one; "pk" in it overrides the URL's).
+WRITES = {
+    "member_invite": {"email": "sam@example.org", "role": "planner"},
+    "member_role": {"role": "manager"},
+    "member_remove": {},
+    "organisation_two_factor": _two_factor,
+    "invitation_revoke": {},
+    "invitation_accept": _accept,
+    "checklist_create": {"title": "Ward 5 plan", "status": "draft"},
+    "checklist_edit": {"title": "Renamed plan", "status": "active"},
+    "checklist_archive": {},
+    "checklist_unarchive": {},
+    "checklist_delete": {},
+    "checklist_adopt": lambda ctx: {"suggestion_pk": _unadopted_suggestion(ctx).pk},
+    "item_review": {"applies": "no", "not_applicable_reason": "Not in this service", "go": "next"},
+    "item_decide": {"applies": "no", "not_applicable_reason": "Not in this service"},
+    "item": {"applies": "no", "not_applicable_reason": "Not in this service", "priority": "high"},
+    "item_outcome": lambda ctx: {"pk": _benefit(ctx).pk, "applies": "yes"},
+    "item_reviewed": {},
+    "item_retired": lambda ctx: {**_retire(ctx), "choice": "close"},
+    "own_source_create": {"name": "Exit interviews", "title": "Our exit interviews", "year": 2026, "heading": "Topic"},
+    "own_source": {"heading": "Support", "theme": "Rotas", "kind": "challenge", "group": "PSWs", "summary": "New."},
+    "own_source_import": _own_release,
+    "checklist_add_evidence": lambda ctx: {**_offer(ctx), "pk": ctx.checklist_pk},
+    "mitigation_create": lambda ctx: {"action": "Set up supervision", "status": "planned", "version": 1},
+    "suggestion_adopt": lambda ctx: {"suggestion_pk": _unadopted_suggestion(ctx).pk},
+    "mitigation_edit": lambda ctx: _mitigation_data(ctx, action="Changed in the form"),
+    "mitigation_link": lambda ctx: {"items": [_second_item(ctx).pk]},
+    "mitigation_unlink": _link_second,
+    "mitigation_merge": _duplicate,
+    "mitigation_quick": lambda ctx: _mitigation_data(ctx, status=MitigationStatus.BLOCKED),
+    "actions_bulk": _selected,
+    "mitigation_restore": _restore,
+    "item_comment": {"body": "A comment on the challenge"},
+    "item_attachment_add": _upload,
+    "mitigation_discussion": {"body": "A comment on the action"},
+    "mitigation_attachment_add": _upload,
+    "comment_edit": {"body": "An edited comment"},
+    "comment_delete": {},
+    "comment_hide": {"reason": "Off topic"},
+    "attachment_delete": {},
+}
+# POSTs that write nothing a cached page shows, and why.
+NO_PAGE_CHANGES = {
+    "organisation_create": "a new organisation: no page of it has been cached",
+    "member_unlock": "lifts a sign-in lock-out (django-axes' records), no organisation data",
+    "notifications_read_all": "a person's own notifications: shown only in the navigation, never cached",
+    "notification_read": "a person's own notifications",
+    "notification_open": "a person's own notifications",
+    "notification_preferences": "a person's own settings",
+}
+
+
+class Context:
+    def __init__(self, objects, org, owner):
+        self.world, self.org, self.owner, self.person = objects, org, owner, owner
+
+
+def test_the_walk_covers_every_url_of_the_planning_namespace():
+    names = {name for name, _ in planning_urls()}
+    assert set(WRITES) <= names and set(NO_PAGE_CHANGES) <= names
+    assert not set(WRITES) & set(NO_PAGE_CHANGES)
+
+
+@pytest.mark.parametrize(("name", "route"), planning_urls(), ids=[name for name, _ in planning_urls()])
+def test_every_write_moves_the_organisations_generation(client, world, org_a, owner, name, route):  # noqa: F811
+    ctx = Context(world, org_a, owner)
+    url_kwargs = kwargs_for(route, world)
+    if name in NO_PAGE_CHANGES:
+        return
+    if name not in WRITES:
+        # Not a write: a page or a download. A URL that takes POST needs an entry above.
+        client.force_login(owner)
+        assert client.post(reverse(f"peerplan:{name}", kwargs=url_kwargs)).status_code == 405, (
+            f"{name} takes POST: add it to WRITES (or NO_PAGE_CHANGES, with why)"
+        )
+        return
+    data = WRITES[name]
+    data = dict(data(ctx) if callable(data) else data)
+    for key in ("pk", "suggestion_pk"):
+        if key in data:
+            url_kwargs[key] = data.pop(key)
+    committed()
+    before = generations(org_a.pk)
+    client.force_login(ctx.person)
+    response = client.post(reverse(f"peerplan:{name}", kwargs=url_kwargs), data)
+    assert response.status_code in (200, 302), f"POST {name}: {response.status_code}"
+    assert not re.search(r'class="[^"]*\b(invalid-feedback|alert-danger)', response.content.decode()), name
+    committed()
+    assert generations(org_a.pk) != before, f"POST {name} left the cached pages of the organisation as they were"
+
+
+# The API's writes ----------------------------------------------------------------------------------------
+
+
+def _api_writes():
+    _, resolver = get_resolver().namespace_dict["api"]
+    found = set()
+    for pattern in resolver.url_patterns:
+        methods = set(getattr(getattr(pattern.callback, "cls", None), "http_method_names", ()))
+        # (The schema and its docs are read-only pages whatever their class allows.)
+        if pattern.name not in {"not_found", "schema", "docs"} and methods & {"post", "put", "patch", "delete"}:
+            found.add(pattern.name)
+    return found
+
+
+def test_every_api_write_moves_the_organisations_generation(client, world, org_a, owner):  # noqa: F811
+    assert _api_writes() == {"item", "item_mitigations", "mitigation"}, "a new API write needs a walk below"
+    secret = token_for(owner, org_a)
+    item, mitigation = world["item"], world["mitigation"]
+    writes = [
+        ("POST", f"/api/items/{item}/mitigations/", {"action": "Set up supervision"}, {}),
+        ("PATCH", f"/api/mitigations/{mitigation}/", {"status": "done"}, {"HTTP_IF_MATCH": None}),
+        ("PATCH", f"/api/items/{item}/", {"priority": "high"}, {"HTTP_IF_MATCH": None}),
+    ]
+    for method, url, body, headers in writes:
+        if headers:
+            headers = {"HTTP_IF_MATCH": call(client, "GET", url, secret)["ETag"]}
+        committed()
+        before = generations(org_a.pk)
+        response = call(client, method, url, secret, body, **headers)
+        assert response.status_code in (200, 201), (url, response.content)
+        committed()
+        assert generations(org_a.pk) != before, f"{method} {url}"
+
+
+# Management commands --------------------------------------------------------------------------------------
+
+# Commands of PeerPlan's apps that write, each with a run that writes; and those that do not, with why.
+WRITING_COMMANDS = {
+    "seed_demo": lambda: call_command("seed_demo", verbosity=0),
+    "loaddata": lambda: _load_a_fixture(),
+    "import_evidence": lambda: call_command("import_evidence", str(FIXTURES / "example_framework.json"), verbosity=0),
+}
+
+
+def _load_a_fixture():
+    fixture = Path(tempfile.mkdtemp()) / "phases.json"
+    fixture.write_text(serializers.serialize("json", ImplementationPhase.objects.all()))
+    call_command("loaddata", str(fixture), verbosity=0)
+
+
+NOT_WRITING_COMMANDS = {
+    "export_evidence": "reads only",
+    "backup": "reads only",
+    "analyze_database": "updates the query planner's statistics only",
+    "send_notifications": "a person's notifications and their email status: never in a cached body",
+    "send_reminders": "reminders and notifications: never in a cached body",
+    "restore": "empties every cache after loading (tested in test_restore_empties_the_cache)",
+}
+
+
+def test_every_command_that_writes_is_walked():
+    ours = {name for name, app in get_commands().items() if app in ("peerplan", "evidence")}
+    assert ours == set(WRITING_COMMANDS) | set(NOT_WRITING_COMMANDS)
+
+
+@pytest.mark.parametrize("command", sorted(WRITING_COMMANDS))
+def test_every_writing_command_moves_the_generations(world, org_a, command):  # noqa: F811
+    committed()
+    before = generations(org_a.pk)
+    WRITING_COMMANDS[command]()
+    committed()
+    assert generations(org_a.pk) != before
+
+
+def test_restore_empties_the_cache():
+    # restore itself needs PostgreSQL for its round trip (tests/test_backup.py); what it does to the cache:
+    source = Path(page_cache.__file__).resolve().parent / "management" / "commands" / "restore.py"
+    assert "caches[alias].clear()" in source.read_text()
+
+
+def test_a_bulk_insert_calls_the_helper_itself(world, org_a):  # noqa: F811
+    committed()
+    before = generations(org_a.pk)
+    with mock.patch.object(page_cache, "organisation_changed", wraps=page_cache.organisation_changed) as spy:
+        import_evidence(framework())
+        checklist = planning.create_checklist_from_evidence(organisation=org_a, title="W", by=None, status="active")
+        import_evidence(version_2())
+        committed()
+        before = generations(org_a.pk)
+        releases.add_offered_findings(
+            checklist=checklist,
+            finding_ids=[f.pk for offer in releases.offers(checklist) for f in offer.findings],
+            by=None,
+        )
+    assert spy.called
+    committed()
+    assert generations(org_a.pk) != before
+
+
+# What a person sees ------------------------------------------------------------------------------------------
+
+
+def test_the_dashboard_shows_a_change_right_after_it_is_made(client, org_a, owner):
+    checklist = make_checklist(org_a, "Community team", owner)
+    item = checklist.items.challenges().first()
+    action = make_mitigation(item, "Write the role description")
+    client.force_login(owner)
+    committed()
+    assert 'id="blocked-count">0<' in client.get("/app/orgs/northside/dashboard/").content.decode()
+    assert 'id="blocked-count">0<' in client.get("/app/orgs/northside/dashboard/").content.decode()  # a hit
+    client.post(f"/app/mitigations/{action.pk}/quick/", {"status": "blocked", "version": action.version})
+    committed()
+    assert 'id="blocked-count">1<' in client.get("/app/orgs/northside/dashboard/").content.decode()
+
+
+def test_the_organisation_and_checklist_pages_show_a_change_right_after_it_is_made(client, org_a, owner):
+    checklist = make_checklist(org_a, "Community team", owner)
+    client.force_login(owner)
+    committed()
+    assert "Community team" in client.get("/app/orgs/northside/").content.decode()
+    assert "Community team" in client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    client.post(f"/app/checklists/{checklist.pk}/edit/", {"title": "Inpatient wards", "status": "active"})
+    committed()
+    assert "Inpatient wards" in client.get("/app/orgs/northside/").content.decode()
+    item = checklist.items.challenges().first()
+    client.post(f"/app/items/{item.pk}/decide/", {"applies": "no", "not_applicable_reason": "No wards here"})
+    committed()
+    page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    assert "No wards here" in page or "1 of" in page
+    assert "Inpatient wards" in page
+
+
+def test_a_change_of_a_members_name_shows_on_the_pages(client, org_a, owner):
+    checklist = make_checklist(org_a, "Community team", owner)
+    item = checklist.items.challenges().first()
+    make_mitigation(item, "Write the role description", owner=owner, due_date=tracking.today() - timedelta(days=1))
+    client.force_login(owner)
+    committed()
+    assert "Olive" in client.get("/app/orgs/northside/dashboard/").content.decode()
+    owner.first_name = "Olivia"
+    owner.save()
+    committed()
+    assert "Olivia" in client.get("/app/orgs/northside/dashboard/").content.decode()
+
+
+# CSRF ------------------------------------------------------------------------------------------------------
+
+
+def _form_secrets(text):
+    """The secret behind each form's CSRF token on the page (each token is the secret, masked afresh)."""
+    return {_unmask_cipher_token(token) for token in re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', text)}
+
+
+def test_two_people_of_the_same_role_get_their_own_token_and_their_posts_succeed(org_a, owner, manager):
+    Membership.objects.filter(user=manager).update(role="owner")
+    checklist = make_checklist(org_a, "Community team", owner)
+    item = checklist.items.challenges().first()
+    committed()
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(owner)
+    second.force_login(manager)
+    page_one = first.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    page_two = second.get(f"/app/checklists/{checklist.pk}/").content.decode()  # the same cached body
+    assert not re.search(r"csrf[0-9a-f]{32}", page_two)  # no placeholder left
+    assert page_two.count('name="csrfmiddlewaretoken"') > 3  # the body's forms and the sign-out
+    # Every form of each page carries the token of that person's own CSRF cookie.
+    assert _form_secrets(page_one) == {first.cookies[settings.CSRF_COOKIE_NAME].value}
+    assert _form_secrets(page_two) == {second.cookies[settings.CSRF_COOKIE_NAME].value}
+    assert _form_secrets(page_one) != _form_secrets(page_two)
+    second_token = re.search(rf'action="/app/items/{item.pk}/decide/">.*?value="([^"]+)"', page_two, re.S)[1]
+    # Each person's token is their own: the second person's decision goes through with it.
+    response = second.post(
+        f"/app/items/{item.pk}/decide/",
+        {"applies": "no", "not_applicable_reason": "Not here", "csrfmiddlewaretoken": second_token},
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.applies is False
+
+
+# Isolation ------------------------------------------------------------------------------------------------
+
+
+def test_a_viewer_never_gets_the_owners_body(client, org_a, owner, viewer):
+    checklist = make_checklist(org_a, "Community team", owner)
+    committed()
+    client.force_login(owner)
+    owner_page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    assert "Archive</button>" in owner_page
+    assert "New checklist" in client.get("/app/orgs/northside/").content.decode()
+    client.force_login(viewer)
+    viewer_page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    assert "Archive</button>" not in viewer_page
+    assert "New checklist" not in client.get("/app/orgs/northside/").content.decode()
+
+
+def test_an_outsider_gets_404_even_when_a_body_is_cached(client, org_a, owner, outsider):
+    checklist = make_checklist(org_a, "Community team", owner)
+    committed()
+    client.force_login(owner)
+    for url in ("/app/orgs/northside/", "/app/orgs/northside/dashboard/", f"/app/checklists/{checklist.pk}/"):
+        assert client.get(url).status_code == 200
+    client.force_login(outsider)
+    for url in ("/app/orgs/northside/", "/app/orgs/northside/dashboard/", f"/app/checklists/{checklist.pk}/"):
+        assert client.get(url).status_code == 404
+
+
+def test_the_navigation_and_messages_are_the_requesters(client, org_a, owner, manager):
+    make_checklist(org_a, "Community team", owner)
+    committed()
+    client.force_login(owner)
+    client.get("/app/orgs/northside/dashboard/")
+    from peerplan import notifications
+
+    notifications.record(recipient=manager, kind="assigned", organisation=org_a)
+    committed()
+    client.force_login(manager)
+    page = client.get("/app/orgs/northside/dashboard/").content.decode()
+    assert 'data-unread="1"' in page
+
+
+# Overdue changes at midnight ------------------------------------------------------------------------------
+
+
+def test_an_action_due_today_is_overdue_the_next_day(client, org_a, owner):
+    checklist = make_checklist(org_a, "Community team", owner)
+    item = checklist.items.challenges().first()
+    make_mitigation(item, "Write the role description", due_date=date(2026, 3, 10))
+    committed()
+    client.force_login(owner)
+    with mock.patch("django.utils.timezone.localdate", return_value=date(2026, 3, 10)):
+        assert _overdue(client) == 0
+        assert _overdue(client) == 0  # cached for the 10th
+    with mock.patch("django.utils.timezone.localdate", return_value=date(2026, 3, 11)):
+        assert _overdue(client) == 1
+
+
+def _overdue(client):
+    return int(
+        re.search(r'id="overdue-count">(\d+)<', client.get("/app/orgs/northside/dashboard/").content.decode())[1]
+    )
+
+
+# Query budgets: a hit and a miss at two sizes -----------------------------------------------------------------
+
+
+def _grow(org, by, copies):
+    for n in range(copies):
+        checklist = make_checklist(org, f"Plan {n}", by)
+        for item in checklist.items.challenges()[:8]:
+            make_mitigation(item, "Overdue", MitigationStatus.BLOCKED, due_date=tracking.today() - timedelta(days=2))
+    return checklist
+
+
+# session, user, the organisation (or checklist), membership, the body and its generations (one cache
+# read), the bell's unread count.
+HIT = 6
+
+
+@pytest.mark.parametrize("copies", [1, 10])
+@pytest.mark.parametrize(
+    ("page", "miss"),
+    [
+        # ... plus the checklists, coverage, and storing the body (database cache: count, savepoint, select,
+        # insert, release)
+        ("/app/orgs/northside/", 6 + 2 + 5),
+        # ... plus the dashboard's 14 queries (tests/test_dashboard.py) and storing the body
+        ("/app/orgs/northside/dashboard/", 6 + 14 + 5),
+        # ... plus the checklist's 12 queries (tests/test_checklists.py, and the offers of new evidence) and
+        # storing the body
+        ("checklist", 6 + 12 + 5),
+    ],
+)
+def test_cached_pages_run_a_fixed_number_of_queries_on_a_hit_and_a_miss(
+    client, org_a, owner, django_assert_num_queries, copies, page, miss
+):
+    checklist = _grow(org_a, owner, copies)
+    url = f"/app/checklists/{checklist.pk}/" if page == "checklist" else page
+    client.force_login(owner)
+    client.get(url)  # the generations, the evidence facts
+    page_cache.organisation_changed(org_a)
+    with django_assert_num_queries(miss):
+        assert client.get(url).status_code == 200
+    with django_assert_num_queries(HIT):
+        assert client.get(url).status_code == 200
+
+
+# Real commits, outside the test's transaction -----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_that_really_commit_move_the_generation_with_or_without_a_transaction(client, org_a, owner):
+    checklist = make_checklist(org_a, "Community team", owner)
+    action = make_mitigation(checklist.items.challenges().first(), "Write the role description")
+    client.force_login(owner)
+    assert 'id="blocked-count">0<' in client.get("/app/orgs/northside/dashboard/").content.decode()
+    assert "Archived checklists" not in client.get("/app/orgs/northside/").content.decode()
+
+    # In a transaction (planning.update_mitigation): replaced when it commits.
+    before = page_cache.generation(org_a.pk)
+    client.post(f"/app/mitigations/{action.pk}/quick/", {"status": "blocked", "version": action.version})
+    assert page_cache.generation(org_a.pk) != before
+    assert 'id="blocked-count">1<' in client.get("/app/orgs/northside/dashboard/").content.decode()
+
+    # In autocommit (the archive view saves without a transaction of its own): replaced at once.
+    before = page_cache.generation(org_a.pk)
+    client.post(f"/app/checklists/{checklist.pk}/archive/")
+    assert page_cache.generation(org_a.pk) != before
+    assert "Archived checklists" in client.get("/app/orgs/northside/").content.decode()
