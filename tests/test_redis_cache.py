@@ -300,18 +300,23 @@ for name, staff in (("curator", True), ("planner", False)):
 SITE_PASSWORD = "a-long-site-password-7"
 
 
-def site_env(database_env, tmp_path, redis_url, **extra):  # noqa: F811
+@pytest.fixture(scope="module")
+def site_env(database_env, tmp_path_factory):  # noqa: F811
+    """Production settings over plain HTTP on a migrated database (of the run's kind) with a curator and a
+    planner of "hillside"; each test adds the CACHE_URL of its own Redis."""
     env = production_env(
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="false",
         SECURE_COOKIES="false",
-        STATIC_ROOT=tmp_path / "static",
+        STATIC_ROOT=tmp_path_factory.mktemp("static"),
         AXES_FAILURE_LIMIT="1000",
-        CACHE_URL=redis_url,
         **database_env,
-        **extra,
     )
-    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+    for command in (
+        ["migrate", "--noinput", "-v0"],
+        ["collectstatic", "--noinput", "-v0"],
+        ["shell", "-c", SET_UP.replace("{password}", SITE_PASSWORD)],
+    ):
         result = manage(*command, env=env, timeout=300)
         assert result.returncode == 0, result.stderr
     return env
@@ -327,14 +332,9 @@ def browser_signed_in(url, login):
     return browser
 
 
-def test_gunicorn_keeps_serving_when_redis_is_killed_mid_run_and_caches_again_when_it_is_back(
-    database_env,  # noqa: F811
-    tmp_path,
-):
+def test_gunicorn_keeps_serving_when_redis_is_killed_mid_run_and_caches_again_when_it_is_back(site_env, tmp_path):
     with redis_server(tmp_path) as redis:
-        env = site_env(database_env, tmp_path, redis.url)
-        setup = manage("shell", "-c", SET_UP.replace("{password}", SITE_PASSWORD), env=env)
-        assert setup.returncode == 0, setup.stderr
+        env = {**site_env, "CACHE_URL": redis.url}
         with gunicorn(env, tmp_path / "gunicorn.log", workers=2) as server:
             planner = browser_signed_in(server.url, "planner@example.org")
             pages = ["/evidence/", "/evidence/?valence=challenge", "/app/", "/app/orgs/hillside/", "/api/evidence/"]
@@ -381,18 +381,13 @@ def test_gunicorn_keeps_serving_when_redis_is_killed_mid_run_and_caches_again_wh
             assert unexpected_tracebacks(server.log()) == []
 
 
-def test_two_hosts_sharing_redis_see_a_write_through_one_on_the_next_read_through_the_other(
-    database_env,  # noqa: F811
-    tmp_path,
-):
+def test_two_hosts_sharing_redis_see_a_write_through_one_on_the_next_read_through_the_other(site_env, tmp_path):
     """Two gunicorn servers (two "hosts": their own processes and ports) on one database and one Redis. A
     reader has the theme page cached through host B; a curator changes a finding through host A's admin;
     the reader's next request to host B shows the change. Had each host its own cache, B would still serve
     the page it cached."""
     with redis_server(tmp_path) as redis:
-        env = site_env(database_env, tmp_path, redis.url)
-        setup = manage("shell", "-c", SET_UP.replace("{password}", SITE_PASSWORD), env=env)
-        assert setup.returncode == 0, setup.stderr
+        env = {**site_env, "CACHE_URL": redis.url}
         found = manage(
             "shell",
             "-c",
