@@ -184,8 +184,9 @@ def ensure_phases():
     return phases
 
 
-def seed_demo(size, *, batch_orgs=50, today=None, log=None):
-    """Create the demo organisations 1..size.organisations that do not exist yet; leave the others."""
+def seed_demo(size, *, batch_orgs=50, today=None, progress=None):
+    """Create the demo organisations 1..size.organisations that do not exist yet; leave the others.
+    `progress(done, total)` is called after each batch (a transaction) with the organisations created."""
     today = today or timezone.localdate()
     # Published evidence only: an organisation's own evidence never goes into another's checklists.
     findings = list(
@@ -214,8 +215,8 @@ def seed_demo(size, *, batch_orgs=50, today=None, log=None):
         batch = missing[start : start + batch_orgs]
         with transaction.atomic():
             _create_batch(batch, context)
-        if log:
-            log(f"  {start + len(batch)} of {len(missing)} organisations created")
+        if progress:
+            progress(start + len(batch), len(missing))
     return SeedResult(created=len(missing), skipped=len(existing), counts=demo_counts())
 
 
