@@ -56,6 +56,10 @@ UNAVAILABLE = (
 )
 
 
+def clock():
+    return time.monotonic()  # a function of this module's, so tests can stand in a clock of their own
+
+
 def describe(url):
     """The URL without its user name and password, for the log."""
     parts = urlsplit(url)
@@ -70,7 +74,7 @@ class _Health:
     def __init__(self, where):
         self.where = where
         self.lock = threading.Lock()
-        self.down_since = None  # time.monotonic() of the first failure of the current outage
+        self.down_since = None  # clock() at the first failure of the current outage
         self.retry_at = 0.0
         self.misses = 0  # calls answered as a miss since the last warning
         self.warned_at = 0.0
@@ -95,7 +99,7 @@ class RedisCache(django_redis.RedisCache):
 
     def _guarded(self, call, *args, miss, write=False):
         health = self._health
-        if health.down_since is not None and time.monotonic() < health.retry_at:
+        if health.down_since is not None and clock() < health.retry_at:
             self._failed(None, write)
             return miss
         try:
@@ -116,7 +120,7 @@ class RedisCache(django_redis.RedisCache):
 
     def _failed(self, error, write):
         health = self._health
-        now = time.monotonic()
+        now = clock()
         with health.lock:
             health.misses += 1
             health.dropped_writes = health.dropped_writes or write
@@ -160,7 +164,7 @@ class RedisCache(django_redis.RedisCache):
             logger.warning(
                 "The Redis cache at %s answers again after %d s%s.",
                 health.where,
-                time.monotonic() - health.down_since,
+                clock() - health.down_since,
                 "; emptied it, since writes were lost meanwhile" if cleared else "",
             )
             health.down_since = None

@@ -280,6 +280,28 @@ def test_a_write_lost_while_redis_was_down_is_not_served_stale_when_it_comes_bac
     assert redis.keys("*evidence:page:*")
 
 
+def test_a_long_outage_is_logged_again_each_minute_with_the_calls_it_cost(redis, client, db, caplog, monkeypatch):
+    """While Redis stays down, one more warning a minute (WARN_EVERY), saying how many cache calls were
+    answered as misses meanwhile; nothing in between. On a clock of the test's own."""
+    now = [1000.0]
+    monkeypatch.setattr(cache_backends, "clock", lambda: now[0])
+    caplog.set_level(logging.WARNING, logger="peerplan.cache")
+    redis.kill()
+    for _ in range(5):
+        assert client.get("/evidence/").status_code == 200
+    now[0] += 30
+    assert client.get("/evidence/").status_code == 200
+    assert len(warnings(caplog, "is failing")) == 1 and not warnings(caplog, "still failing")
+
+    now[0] += 31
+    assert client.get("/evidence/").status_code == 200
+
+    [again] = warnings(caplog, "still failing")
+    assert "is still failing after 61 s (Error 111" in again, again
+    calls = int(re.search(r": (\d+) cache calls answered as misses in the last 61 s", again).group(1))
+    assert calls > 6, again
+
+
 def test_a_hung_redis_costs_one_socket_timeout_now_and_then_not_one_per_cache_call(redis, client, db, monkeypatch):
     """Redis paused: it accepts connections and answers nothing. The first cache call waits for the
     socket timeout (1 s); the backend then leaves Redis alone for RETRY_AFTER (5 s), answering misses."""
