@@ -497,6 +497,15 @@ def server_environment(args):
     return env, database
 
 
+def cache_backend():
+    """The cache the server uses: PeerPlan's database cache, or Redis when CACHE_URL is set (passed through to
+    manage.py and gunicorn with the rest of the environment). The URL without its password."""
+    url = os.environ.get("CACHE_URL", "").strip()
+    if not url:
+        return {"backend": "database"}
+    return {"backend": "redis", "where": re.sub(r"//[^@/]*@", "//***@", url)}
+
+
 def seed(env, args):
     log("Migrating and seeding (seed_demo skips organisations that already exist) ...")
     manage(env, "migrate", "--noinput", "-v0", timeout=600)
@@ -794,7 +803,7 @@ def main(argv=None):
     RESULTS.mkdir(parents=True, exist_ok=True)
     env, database = server_environment(args)
     # The cache backend: the database's own cache table unless CACHE_URL names another (issue 15's Redis).
-    cache = {"backend": urllib.parse.urlsplit(env["CACHE_URL"]).scheme if env.get("CACHE_URL") else "database"}
+    cache = cache_backend()
     backends = {"database": database["engine"], "cache": cache["backend"]}
     wrk = None if args.client == "python" else ensure_wrk()
     if args.client == "wrk" and not wrk:
@@ -804,6 +813,7 @@ def main(argv=None):
         targets = resolve_targets(env)
         log("Collecting static files ...")
         manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
+        log(f"Cache: {'Redis at ' + cache['where'] if cache['backend'] == 'redis' else 'the database'}")
         log(f"Starting gunicorn on {HOST}:{args.port} with {args.workers} sync workers (DEBUG=false) ...")
         server = start_gunicorn(env, args.port, args.workers, RESULTS / "gunicorn.log")
         cookie = sign_in(args.port, DEMO_USER, DEMO_PASSWORD)

@@ -437,17 +437,25 @@ class _DryRun(Exception):
     """Raised inside the import's transaction to roll back a dry run."""
 
 
-def import_evidence(data, apps=global_apps, now=None, dry_run=False, organisation=None):
+def import_evidence(data, apps=global_apps, now=None, dry_run=False, organisation=None, progress=None):
     """Load a release. Returns a ReleaseReport of what changed (or, with dry_run, what would have).
 
     `organisation` imports the file as that organisation's own sources, never published ones. The whole
     import is one transaction: on any error, or on a dry run, the database is left exactly as it was.
+    `progress(done, total)` is told of each finding loaded, of all the findings in the file.
     """
     data = validate(data)
     report = ReleaseReport(dry_run=dry_run)
+    total = sum(len(t["findings"]) for s in data["sources"] for c in s["categories"] for t in c["themes"])
+    counted = iter(range(1, total + 1))
+
+    def tick():
+        if progress:
+            progress(next(counted), total)
+
     try:
         with transaction.atomic():
-            _import(data, apps, now or timezone.now(), organisation, report)
+            _import(data, apps, now or timezone.now(), organisation, report, tick)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -455,11 +463,11 @@ def import_evidence(data, apps=global_apps, now=None, dry_run=False, organisatio
     return report
 
 
-def _import(data, apps, now, organisation, report):
+def _import(data, apps, now, organisation, report, tick):
     m = _models(apps)
     loaded = []
     for index, s_data in enumerate(data["sources"]):
-        source, changes, finding_ids = _import_source(s_data, index, m, now, organisation)
+        source, changes, finding_ids = _import_source(s_data, index, m, now, organisation, tick)
         report.sources.append(changes)
         loaded.append((source, s_data, changes, finding_ids))
     # Related themes last: a link can point at a source later in the same file.
@@ -471,7 +479,7 @@ def _import(data, apps, now, organisation, report):
     report.organisations = _impact(apps, touched, [source for source, *_ in loaded])
 
 
-def _import_source(s_data, index, m, now, organisation):
+def _import_source(s_data, index, m, now, organisation, tick):
     Source = m["Source"]
     existing = Source.objects.filter(slug=s_data["id"], organisation=organisation).first()
     version = s_data["version"]
@@ -549,6 +557,7 @@ def _import_source(s_data, index, m, now, organisation):
                         touched.add(finding.pk)
                     finding.save()
                 kept.add(finding.pk)
+                tick()
 
     for finding in (
         m["Finding"]

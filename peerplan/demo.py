@@ -185,8 +185,9 @@ def ensure_phases():
     return phases
 
 
-def seed_demo(size, *, batch_orgs=50, today=None, log=None):
-    """Create the demo organisations 1..size.organisations that do not exist yet; leave the others."""
+def seed_demo(size, *, batch_orgs=50, today=None, progress=None):
+    """Create the demo organisations 1..size.organisations that do not exist yet; leave the others.
+    `progress(done, total)` is called after each batch (a transaction) with the organisations created."""
     today = today or timezone.localdate()
     # Published evidence only: an organisation's own evidence never goes into another's checklists.
     findings = list(
@@ -216,8 +217,8 @@ def seed_demo(size, *, batch_orgs=50, today=None, log=None):
         with transaction.atomic():
             _create_batch(batch, context)
             page_cache.everything_changed()  # bulk inserts send no signals
-        if log:
-            log(f"  {start + len(batch)} of {len(missing)} organisations created")
+        if progress:
+            progress(start + len(batch), len(missing))
     return SeedResult(created=len(missing), skipped=len(existing), counts=demo_counts())
 
 

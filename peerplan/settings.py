@@ -7,6 +7,7 @@ ALLOWED_HOSTS and (optionally) DATABASE_URL set. See README, "Running in product
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -151,8 +152,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Shared across workers and hosts: the database holds both sessions and the cache, so nothing
-# that one worker clears can still be served by another.
+# Shared across workers and hosts: the database holds the sessions and, unless CACHE_URL names a Redis
+# server, the cache, so nothing that one worker clears can still be served by another. Sessions stay in the
+# database even with Redis: a Redis restart (it may keep nothing) must not sign everyone out.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CACHES = {
     "default": {
@@ -161,6 +163,44 @@ CACHES = {
         "TIMEOUT": None,
     }
 }
+
+
+def redis_cache(url: str) -> dict:
+    """CACHES["default"] for CACHE_URL: Django's Redis backend, in PeerPlan's subclass that answers a miss
+    (and logs a warning) instead of failing when Redis cannot be reached (peerplan/cache_backends.py).
+    Checked here, so a mistyped URL stops start-up rather than the first page that uses the cache. The
+    message never repeats the URL: it may hold a password."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured(
+            f"CACHE_URL must be a redis://, rediss:// or unix:// URL (e.g. redis://127.0.0.1:6379/0), "
+            f"not one starting {parts.scheme + '://' if parts.scheme else 'without a scheme'}"
+        )
+    try:
+        parts.port  # noqa: B018 - reading it checks it: a port that is not a number raises ValueError
+    except ValueError:
+        raise ImproperlyConfigured("CACHE_URL has a port that is not a number") from None
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ImproperlyConfigured("CACHE_URL unix:// needs the socket's path, e.g. unix:///run/redis.sock?db=0")
+    elif not parts.hostname:
+        raise ImproperlyConfigured("CACHE_URL needs a host, e.g. redis://127.0.0.1:6379/0")
+    elif parts.path.strip("/") and not parts.path.strip("/").isdigit():
+        raise ImproperlyConfigured("CACHE_URL's path must be a database number, e.g. redis://127.0.0.1:6379/0")
+    return {
+        "BACKEND": "peerplan.cache_backends.RedisCache",
+        "LOCATION": url,
+        # As the database cache: entries live until replaced; give Redis a maxmemory and an LRU policy.
+        "TIMEOUT": None,
+        # redis-py's connection options. Short timeouts: Redis answers in well under a millisecond, and a
+        # Redis that stopped answering must not hold a page for long (the backend then skips it a moment).
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+    }
+
+
+CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+if CACHE_URL:
+    CACHES = {"default": redis_cache(CACHE_URL)}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -29,6 +29,22 @@ def _fast_and_quiet(settings, tmp_path_factory):
     }
 
 
+@pytest.fixture(autouse=True)
+def _a_cache_of_its_own(request, settings):
+    """Each test starts with an empty cache. The database cache is emptied with each test's transaction;
+    Redis (CACHE_URL, CI's PostgreSQL pass) is not, so it is emptied here: nothing one test cached or
+    counted (pages, rate limits) reaches the next. Tests that pin query counts use the database cache even
+    then, since their pins count the database cache's queries (tests/settings.py keeps its table)."""
+    if "database" not in settings.CACHES:
+        return
+    if "django_assert_num_queries" in request.fixturenames:
+        settings.CACHES = {**settings.CACHES, "default": settings.CACHES["database"]}
+        return
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def make_user(username, first_name=""):
     """A person with a confirmed sign-in email (as every account has after its email is confirmed, and as
     the migration to allauth left every existing account)."""

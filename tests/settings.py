@@ -8,7 +8,7 @@ import os
 _had_secret_key = "SECRET_KEY" in os.environ
 os.environ.setdefault("SECRET_KEY", "peerplan-test-suite-only-" + "x" * 40)
 from peerplan.settings import *  # noqa: E402, F403
-from peerplan.settings import DATABASES  # noqa: E402
+from peerplan.settings import CACHES, DATABASES  # noqa: E402
 
 if not _had_secret_key:
     del os.environ["SECRET_KEY"]
@@ -24,3 +24,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Links in emails (confirmation, reset) point at the live server, which speaks plain HTTP.
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+
+# With CACHE_URL (CI's PostgreSQL pass) the default cache is Redis. The database cache stays configured under
+# another name, so the test database gets its table (Django's test set-up runs createcachetable for each
+# database cache): the tests that pin query counts use it (tests/conftest.py), since their pins count the
+# database cache's own queries.
+DATABASE_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "peerplan_cache",
+    "TIMEOUT": None,
+}
+if CACHES["default"]["BACKEND"] != DATABASE_CACHE["BACKEND"]:
+    CACHES["database"] = DATABASE_CACHE

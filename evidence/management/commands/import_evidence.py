@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from evidence.cache import evidence_changed
 from evidence.interchange import FORMAT, EvidenceFormatError, import_evidence, parse_json
+from peerplan.progress import Progress
 
 
 class Command(BaseCommand):
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="List what the release would change, and change nothing."
         )
 
-    def handle(self, *args, file, dry_run=False, **options):
+    def handle(self, *args, file, dry_run=False, verbosity=1, **options):
         try:
             text = Path(file).read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -32,13 +33,16 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: not JSON: the file is not UTF-8 text") from None
         except OSError as error:
             raise CommandError(f"{file}: cannot read the file ({error.strerror})") from None
+        progress = Progress(self.stdout, "Reading findings" if dry_run else "Importing findings", total=0)
         try:
-            report = import_evidence(parse_json(text), dry_run=dry_run)
+            report = import_evidence(parse_json(text), dry_run=dry_run, progress=progress.update if verbosity else None)
         except EvidenceFormatError as error:
             message = str(error)
             if "nothing was imported" not in message:
                 message += "; nothing was imported"
             raise CommandError(f"{file}: {message}") from None
+        if verbosity:
+            progress.finish()
         if dry_run:
             self.stdout.write(f"Dry run of {file}: nothing was changed. The release would do this:")
         else:

@@ -6,6 +6,9 @@ It is `dumpdata` with the right choices made once: natural keys for content type
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.core.serializers.base import ProgressBar
+
+from peerplan.progress import Progress
 
 # Rebuilt by `migrate` (content types, permissions) or not worth restoring: sessions (everyone signs
 # in again), the admin's change log, sign-in failure records (axes) and the cache table (not a model).
@@ -30,14 +33,41 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="default", help="Which database to back up (default: default).")
 
     def handle(self, *args, output, database, verbosity, **options):
-        call_command(
-            "dumpdata",
-            exclude=EXCLUDED,
-            natural_foreign=True,
-            output=output,
-            database=database,
-            indent=None,
-            verbosity=0,
-        )
+        progress = Progress(self.stdout, "Backing up", total=ProgressBar.progress_width, counted=False)
+        try:
+            call_command(
+                "dumpdata",
+                exclude=EXCLUDED,
+                natural_foreign=True,
+                output=output,
+                database=database,
+                indent=None,
+                verbosity=1 if verbosity else 0,
+                stdout=_DumpdataBar(progress),
+            )
+        except BaseException:
+            progress.stop()
+            raise
         if verbosity:
+            progress.finish()
             self.stdout.write(self.style.SUCCESS(f"Backed up database '{database}' to {output}"))
+
+
+class _DumpdataBar:
+    """Stands in for a terminal to Django's dumpdata, which then counts the objects before writing them and
+    draws a bar of ProgressBar.progress_width dots as it goes ("\\r[.....     ]"): each bar it draws moves
+    `progress` (shown on a terminal or as plain lines, whatever the real stdout is) to that many dots."""
+
+    def __init__(self, progress):
+        self.progress = progress
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        if "[" in text:
+            self.progress.update(text.count("."))
+        return len(text)
+
+    def flush(self):
+        pass

@@ -7,6 +7,7 @@ from django.db import IntegrityError
 
 from peerplan.demo import DEMO_PASSWORD, DemoSize, demo_accounts, seed_demo
 from peerplan.management.commands.analyze_database import analyze
+from peerplan.progress import Progress
 
 
 def positive(value):
@@ -42,9 +43,9 @@ class Command(BaseCommand):
     def handle(self, *args, orgs, checklists_per_org, actions_per_item, batch, verbosity, **options):
         size = DemoSize(orgs, checklists_per_org, actions_per_item)
         started = time.monotonic()
-        log = self.stdout.write if verbosity > 1 or orgs > batch else None
+        progress = Progress(self.stdout, "Creating organisations", total=0)  # the total: those missing
         try:
-            result = seed_demo(size, batch_orgs=batch, log=log)
+            result = seed_demo(size, batch_orgs=batch, progress=progress.update if verbosity else None)
         except ValueError as error:
             raise CommandError(str(error)) from error
         except IntegrityError as error:
@@ -52,6 +53,8 @@ class Command(BaseCommand):
                 "A demo account (…@demo.peerplan.test) already exists without its demo organisation, so the "
                 "demo cannot be created here; nothing was changed in that batch. Use an empty database."
             ) from error
+        if result.created and verbosity:
+            progress.finish()
         if result.created:
             analyze()  # bulk inserts leave the planner's statistics behind (see analyze_database)
         elapsed = time.monotonic() - started
