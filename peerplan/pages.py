@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from evidence.cache import finding_facts
 from evidence.models import Perspective
-from peerplan import accounts, charts, history, insights, reports
+from peerplan import accounts, charts, history, insights, networks, reports
 from peerplan.models import (
     OPEN_STATUSES,
     Checklist,
@@ -90,13 +90,15 @@ def group_by_category_and_theme(entries, item_of=lambda entry: entry):
 
 
 def organisation_page(organisation):
-    """The organisation's checklists with their coverage, current ones apart from archived ones (two queries)."""
+    """The organisation's checklists with their coverage, current ones apart from archived ones, and its
+    networks (three queries)."""
     checklists = list(organisation.checklists.select_related("created_by").order_by("title", "pk"))
     coverage = coverage_by_checklist([c.pk for c in checklists])
     rows = [(checklist, coverage[checklist.pk]) for checklist in checklists]
     return {
         "current": [row for row in rows if not row[0].is_archived],
         "archived": [row for row in rows if row[0].is_archived],
+        "networks": networks.invitations_for(organisation),
     }
 
 
