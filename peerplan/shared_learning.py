@@ -263,9 +263,8 @@ def last_run():
 def for_item(item, suggestions):
     """What the item page shows: the challenge's figure and each suggestion's figure for this challenge
     (three queries: the run, the challenge, the suggestions)."""
+    # Always the same three queries, computed or not, so the page's query count does not depend on it.
     run = last_run()
-    if run is None:
-        return {"run": None, "challenge": None, "by_suggestion": {}}
     figure = ChallengeFigure.objects.filter(finding_id=item.finding_id).first()
     by_suggestion = {
         f.suggestion_id: f

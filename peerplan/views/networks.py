@@ -131,7 +131,11 @@ def organisation_network_leave(request, slug, pk):
 def organisation_sharing(request, slug):
     """Every member reads whether the organisation shares anonymously; only owners switch it."""
     organisation, membership = load_organisation(request, slug, need=OWN if request.method == "POST" else READ)
-    form = SharingForm(request.POST or None, initial={"share_anonymously": organisation.share_anonymously})
+    # Bound on every POST: an unticked box sends nothing, and that is the answer "do not share".
+    form = SharingForm(
+        request.POST if request.method == "POST" else None,
+        initial={"share_anonymously": organisation.share_anonymously},
+    )
     if request.method == "POST" and form.is_valid():
         networks.set_anonymous_sharing(organisation=organisation, share=form.cleaned_data["share_anonymously"])
         if organisation.share_anonymously:
