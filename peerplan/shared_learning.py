@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 
 from django.db import models, transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 
 from evidence.models import TO_MITIGATE, Finding
 from peerplan.models import ChecklistStatus, Item, Mitigation, MitigationStatus, SuggestedMitigation
@@ -158,7 +158,7 @@ def compute(*, log=None):
     decisions = (
         items.filter(decided_at__isnull=False)
         .values("finding_id", "checklist__organisation_id")
-        .annotate(applies=Max("applies"))
+        .annotate(applies=Count("pk", filter=Q(applies=True)))  # not Max: PostgreSQL has no max(boolean)
         .order_by()
     )
     challenge = {}
