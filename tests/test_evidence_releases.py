@@ -263,7 +263,8 @@ def test_the_offer_costs_one_query_however_many_findings_are_offered(
     import_evidence(data)
     client.force_login(owner)
     client.get(f"/app/checklists/{active.pk}/")  # the evidence facts are cached once for every checklist
-    # As for any checklist page (16, see test_checklists.py), plus the findings on offer with their sources (1).
-    with django_assert_num_queries(17):
+    # As for any checklist page (16, see test_checklists.py), plus the findings on offer with their sources (1)
+    # and, since suggestions are ranked here, their anonymous figures (1).
+    with django_assert_num_queries(18):
         response = client.get(f"/app/checklists/{active.pk}/")
     assert f"{added} new barrier" in response.content.decode()

@@ -198,3 +198,55 @@ def test_the_command_says_what_it_does_as_it_goes(db):
     assert "Decisions: 1 challenges from 1 organisations." in output
     assert "Adoptions:" in output
     assert "Figures computed from 1 organisation that share anonymously" in output
+
+
+def _figures(suggestions, done):
+    """Anonymous figures as the command writes them, for these suggestions over all challenges."""
+    SharedLearningRun.objects.create(
+        started_at=timezone.now(), finished_at=timezone.now(), organisations=done, seconds=0.1
+    )
+    for suggestion in suggestions:
+        SuggestionFigure.objects.create(suggestion=suggestion, finding=None, adopted=done, done=done, median_days=9)
+
+
+def _tied_pair(checklist):
+    """Two ranked suggestions that cover as many challenges, the first ahead of the second."""
+    from peerplan import insights
+
+    ranked = insights.rank_suggestions(checklist)
+    for first, second in zip(ranked, ranked[1:], strict=False):
+        if len(first.items) == len(second.items):
+            return first.suggestion, second.suggestion
+    pytest.fail("no two suggestions cover as many challenges")
+
+
+@pytest.mark.parametrize("done", [4, 5])
+def test_suggestions_done_by_many_services_rank_higher_among_those_covering_as_much(client, planner, own_item, done):
+    from peerplan import insights
+
+    checklist = own_item.checklist
+    first, second = _tied_pair(checklist)
+    _figures([second], done)
+    ranked = [entry.suggestion for entry in insights.rank_suggestions(checklist)]
+    client.force_login(planner)
+    page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    if done >= 5:
+        assert ranked.index(second) < ranked.index(first)
+        assert "<strong>Adopted and done by many services</strong>: done by 5 of the services" in page
+    else:  # four services are not enough to say anything, nor to change the order
+        assert ranked.index(first) < ranked.index(second)
+        assert "<strong>Adopted and done by many services</strong>" not in page
+
+
+@pytest.mark.parametrize("figures", [1, 10])
+def test_the_checklist_page_reads_the_figures_in_one_query(
+    client, planner, own_item, figures, django_assert_num_queries
+):
+    _figures(SuggestedMitigation.objects.filter(is_published=True).order_by("pk")[:figures], 5)
+    client.force_login(planner)
+    url = f"/app/checklists/{own_item.checklist.pk}/"
+    client.get(url)  # the evidence facts are cached once for every checklist
+    # The checklist page's 16 (tests/test_checklists.py, a draft), the findings on offer to an active
+    # checklist (tests/test_evidence_releases.py), and the ranked suggestions' anonymous figures.
+    with django_assert_num_queries(18):
+        assert client.get(url).status_code == 200
