@@ -76,7 +76,7 @@ def organisation_network(request, slug, pk):
             else:
                 name = network_membership.network.name
                 if answer == "accept":
-                    messages.success(request, f"You joined {name}. Its coordinators now see what this page lists.")
+                    messages.success(request, f"You joined {name}. Its coordinators now see what you agreed to share.")
                 else:
                     messages.success(request, f"You declined to join {name}. Nothing is shared.")
                 return redirect("peerplan:organisation", slug=slug)

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from peerplan.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_SLUG
 from peerplan.models import Checklist, ChecklistStatus, Item, Mitigation
+from peerplan.networks import NetworkMembership
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import OUTPUT
 from tests.browser.helpers import sign_in
@@ -57,6 +58,7 @@ def signed_in_pages():
     benefit = Item.objects.filter(checklist=active, finding__valence="benefit").order_by("pk").first()
     action = Mitigation.objects.filter(checklist=active).order_by("pk").first()
     org = f"/app/orgs/{DEMO_SLUG}"
+    network_membership = NetworkMembership.objects.get(organisation__slug=DEMO_SLUG)
     return [
         ("start", "/app/"),
         ("organisation", f"{org}/"),
@@ -65,6 +67,8 @@ def signed_in_pages():
         ("actions-filtered", f"{org}/actions/?status=planned&status=blocked&no_due_date=on"),
         ("progress", f"{org}/progress/"),
         ("members", f"{org}/members/"),
+        ("sharing", f"{org}/sharing/"),
+        ("network-membership", f"{org}/networks/{network_membership.pk}/"),
         ("my-actions", "/app/my-actions/"),
         ("notifications", "/app/notifications/"),
         ("notification-settings", "/app/notifications/settings/"),
