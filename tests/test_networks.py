@@ -257,3 +257,33 @@ def test_a_range_other_than_3_6_or_12_months_is_refused_in_words(client, coordin
     response = client.get("/app/networks/north-east/?months=7")
     assert response.status_code == 400
     assert "Choose 3, 6 or 12 months" in response.content.decode()
+
+
+def test_only_members_appear_never_the_invited_the_departed_or_the_uninvited(client, coordinator, network, org_b):
+    from peerplan import networks
+
+    member, _, _ = _member_org(network, 1, coordinator)
+    invited = Organisation.objects.create(name="Invited but silent", slug="invited")
+    networks.invite_organisation(network=network, organisation=invited, by=coordinator)
+    left, left_owner, _ = _member_org(network, 2, coordinator)
+    networks.leave_network(membership=NetworkMembership.objects.get(organisation=left), by=left_owner)
+    make_checklist(org_b, "Southside's own plan")
+    client.force_login(coordinator)
+    page = client.get("/app/networks/north-east/").content.decode()
+    assert "Member service 1" in page
+    for absent in ("Invited but silent", "Member service 2", "Southside", "Southside's own plan"):
+        assert absent not in page
+
+
+def test_an_owner_cannot_reach_another_organisations_invitation_through_their_own(
+    client, coordinator, network, org_a, owner, org_b, outsider
+):
+    from peerplan import networks
+
+    membership = networks.invite_organisation(network=network, organisation=org_a, by=coordinator)
+    client.force_login(outsider)  # the owner of organisation B
+    assert client.get(f"/app/orgs/southside/networks/{membership.pk}/").status_code == 404
+    assert client.post(f"/app/orgs/southside/networks/{membership.pk}/", {"answer": "accept"}).status_code == 404
+    assert client.post(f"/app/orgs/southside/networks/{membership.pk}/leave/").status_code == 404
+    membership.refresh_from_db()
+    assert membership.state == NetworkState.INVITED

@@ -250,3 +250,38 @@ def test_the_checklist_page_reads_the_figures_in_one_query(
     # checklist (tests/test_evidence_releases.py), and the ranked suggestions' anonymous figures.
     with django_assert_num_queries(18):
         assert client.get(url).status_code == 200
+
+
+def test_no_api_response_carries_another_services_words_or_people(client, org_a, owner, own_item):
+    """Sharing services in the same network as organisation A, with distinctive text and people: nothing of
+    them reaches A's API responses, figures computed or not."""
+    from peerplan import networks
+    from peerplan.networks import Network
+    from tests.api_helpers import call, token_for
+
+    network = Network.objects.create(name="Shared network", slug="shared-network")
+    network.coordinators.add(owner)
+    for n in range(5):
+        service = sharing_service(n, adopt_days=4)
+        membership = networks.invite_organisation(network=network, organisation=service, by=owner)
+        networks.answer_invitation(membership=membership, accept=True, by=service.memberships.get().user)
+    compute()
+    secret = token_for(owner, org_a)
+    urls = [
+        "/api/organisations/",
+        "/api/organisations/northside/",
+        "/api/organisations/northside/members/",
+        "/api/organisations/northside/dashboard/",
+        "/api/organisations/northside/checklists/",
+        "/api/organisations/northside/mitigations/",
+        f"/api/checklists/{own_item.checklist_id}/",
+        f"/api/checklists/{own_item.checklist_id}/items/",
+        f"/api/items/{own_item.pk}/",
+        "/api/evidence/",
+    ]
+    for url in urls:
+        response = call(client, "GET", url, secret)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        for text in [*SECRETS, "Zanzibar", "Sharing service", "sharer", "sharing-"]:
+            assert text not in body, (url, text)
