@@ -320,6 +320,7 @@ def network_page(network, today, months=6):
         for member in members:
             cell = cells.get((finding.pk, member.organisation.pk), tracking.Cell(0, 0))
             cell.member_name = member.organisation.name  # a cell's label when the grid is stacked on a phone
+            cell.no_checklist = not member.checklists  # "no active checklist", not "not applicable"
             row.cells.append(cell)
             if cell.state in (tracking.Cell.OPEN, tracking.Cell.PARTLY):
                 row.not_covered += 1

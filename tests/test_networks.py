@@ -287,3 +287,46 @@ def test_an_owner_cannot_reach_another_organisations_invitation_through_their_ow
     assert client.post(f"/app/orgs/southside/networks/{membership.pk}/leave/").status_code == 404
     membership.refresh_from_db()
     assert membership.state == NetworkState.INVITED
+
+
+def test_a_site_administrator_creates_a_network_and_names_its_coordinators_in_the_admin(client, coordinator, db):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "x")
+    client.force_login(admin)
+    assert client.get("/admin/peerplan/network/add/").status_code == 200
+    response = client.post(
+        "/admin/peerplan/network/add/",
+        {
+            "name": "South West network",
+            "slug": "south-west",
+            "description": "",
+            "coordinators": [coordinator.pk],
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    network = Network.objects.get(slug="south-west")
+    assert list(network.coordinators.all()) == [coordinator]
+    client.force_login(coordinator)
+    assert client.get("/app/networks/south-west/").status_code == 200
+
+
+def test_seed_demo_puts_its_organisations_in_a_demo_network_sharing_anonymously(client, db):
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from peerplan.shared_learning import ChallengeFigure
+
+    call_command("seed_demo", "--orgs", "6", "--checklists-per-org", "1", stdout=StringIO())
+    network = Network.objects.get(slug="demo-network")
+    assert network.memberships.accepted().count() == 6
+    assert Organisation.objects.filter(share_anonymously=True).count() == 6
+    call_command("compute_shared_learning", stdout=StringIO())
+    assert ChallengeFigure.objects.filter(deciding__gte=5).exists()
+    client.force_login(get_user_model().objects.get(username="owner@demo.peerplan.test"))
+    page = client.get("/app/networks/demo-network/").content.decode()
+    assert "Riverside Community Mental Health Service" in page and "6 member services" in page

@@ -285,3 +285,14 @@ def test_no_api_response_carries_another_services_words_or_people(client, org_a,
         body = response.content.decode()
         for text in [*SECRETS, "Zanzibar", "Sharing service", "sharer", "sharing-"]:
             assert text not in body, (url, text)
+
+
+def test_benefits_have_no_anonymous_figures(client, planner, own_item):
+    from evidence.models import Valence
+
+    for n in range(5):
+        sharing_service(n, adopt_days=3)
+    compute()
+    benefit = own_item.checklist.items.filter(finding__valence=Valence.BENEFIT).first()
+    page = item_page(client, planner, benefit)
+    assert "What services like yours did" not in page
