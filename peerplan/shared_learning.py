@@ -56,7 +56,8 @@ class ChallengeFigure(models.Model):
     applying = models.PositiveIntegerField()
 
     def __str__(self):
-        return f"{self.finding}: {self.applying} of {self.deciding}"
+        # No counts: admin pages (a delete's confirmation) name rows by this, and counts are shown rounded.
+        return f"Anonymous figures for {self.finding}"
 
     @property
     def enough(self):
@@ -90,7 +91,7 @@ class SuggestionFigure(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.suggestion}: adopted {self.adopted}, done {self.done}"
+        return f"Anonymous figures for {self.suggestion}"
 
     @property
     def enough(self):
@@ -111,14 +112,13 @@ class SuggestionFigure(models.Model):
 
 
 def shown_count(n):
-    """A count as a page shows it: "none", "fewer than 5", or "about N" to the nearest 5 (exact when it is
-    a multiple of 5 already)."""
+    """A count as a page shows it: "none", "fewer than 5", or "about N" to the nearest 5. Always "about",
+    even when the count is a multiple of 5: an exact "10" beside an "about 10" would tell the two apart."""
     if n == 0:
         return "none"
     if n < ROUND_TO:
         return f"fewer than {ROUND_TO}"
-    rounded = ROUND_TO * round(n / ROUND_TO)
-    return str(rounded) if rounded == n else f"about {rounded}"
+    return f"about {ROUND_TO * round(n / ROUND_TO)}"
 
 
 # Computing ---------------------------------------------------------------------------------------------
