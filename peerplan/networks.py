@@ -262,9 +262,10 @@ def _challenge_findings():
 
 
 def network_page(network, today, months=6):
-    """Everything the network page shows, in nine queries whatever the number of members: the members,
-    their active checklists, review progress, coverage per checklist, coverage per challenge and member,
-    actions by status, the published challenges, and the history behind the trends (two queries)."""
+    """Everything the network page shows, in ten queries whatever the number of members: the members,
+    their active checklists, review progress, coverage per checklist, actions by status, the published
+    challenges, coverage per challenge and member, and the trends (the actions' and challenges' history and
+    which challenges each action addresses)."""
     memberships = list(
         network.memberships.accepted().select_related("organisation").order_by("organisation__name", "pk")
     )
@@ -330,14 +331,10 @@ def network_page(network, today, months=6):
         (row for row in grid if members and row.not_covered * 2 >= len(members) and row.not_covered),
         key=lambda row: -row.not_covered,
     )
-    trends = tracking.coverage_over_time_by_organisation(
-        {
-            member.organisation.pk: [c.pk for c in checklists if c.organisation_id == member.organisation.pk]
-            for member in members
-        },
-        today,
-        months,
-    )
+    checklists_by_org = {pk: [] for pk in by_org}
+    for checklist in checklists:
+        checklists_by_org[checklist.organisation_id].append(checklist.pk)
+    trends = tracking.coverage_over_time_by_organisation(checklists_by_org, today, months)
     for member in members:
         member.trend = trends[member.organisation.pk]
         member.chart = charts.trend_charts(member.trend, f"member-{member.organisation.pk}")[1]

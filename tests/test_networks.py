@@ -56,6 +56,13 @@ def test_inviting_an_unknown_short_name_says_so_and_changes_nothing(client, coor
     assert not NetworkMembership.objects.exists()
 
 
+def test_inviting_nobody_asks_for_an_organisation(client, coordinator, network):
+    client.force_login(coordinator)
+    response = client.post("/app/networks/north-east/invite/", {})
+    assert response.status_code == 400
+    assert "Choose an organisation to invite." in response.content.decode()
+
+
 def test_inviting_a_member_again_is_refused_in_words(client, coordinator, network, org_a, owner):
     join(network, org_a, owner)
     client.force_login(coordinator)

@@ -31,7 +31,7 @@ def network(request, network):
 def network_invite(request, network):
     network = load_network(request, network)
     query = request.GET.get("q", "")
-    form = NetworkInviteForm(request.POST or None)
+    form = NetworkInviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             organisation = form.cleaned_data["organisation"]
