@@ -119,3 +119,33 @@ def load_attachment(request, pk, need=READ):
     membership = membership_for(request.user, attachment.organisation)
     _check(membership, need)
     return attachment, membership
+
+
+def load_network(request, slug):
+    """A network, for its coordinators only. Anyone else learns nothing (404), except the people of an
+    organisation the network invited, who know it exists from their organisation's page (403)."""
+    from peerplan.networks import Network, NetworkMembership
+
+    user = request.user
+    network = Network.objects.filter(slug=slug).first() if user.is_authenticated else None
+    if network is None:
+        raise Http404("No such network.")
+    if network.is_coordinator(user):
+        return network
+    if NetworkMembership.objects.filter(network=network, organisation__memberships__user=user).exists():
+        raise PermissionDenied("Only the network's coordinators see its pages.")
+    raise Http404("No such network.")
+
+
+def load_network_membership(request, slug, pk, need=READ):
+    """One of the organisation's places in a network (an invitation, or membership): every member reads
+    what it shares; only owners answer or leave (need=OWN)."""
+    from peerplan.networks import NetworkMembership
+
+    organisation, membership = load_organisation(request, slug)
+    network_membership = get_object_or_404(
+        NetworkMembership.objects.filter(organisation=organisation).select_related("network"), pk=pk
+    )
+    network_membership.organisation = organisation  # already loaded: no second query for it
+    _check(membership, need)
+    return network_membership, membership

@@ -19,6 +19,7 @@ from peerplan.models import (
     SignOnDomain,
     SuggestedMitigation,
 )
+from peerplan.networks import Network, NetworkMembership
 
 
 def _organisation_data(model):
@@ -171,3 +172,28 @@ class MitigationAdmin(SimpleHistoryAdmin):
     search_fields = ["action"]
     list_select_related = ["checklist"]
     raw_id_fields = ["items", "checklist", "owner", "suggestion", "created_by"]
+
+
+class NetworkMembershipInline(admin.TabularInline):
+    """Who is in the network and how they answered: set by coordinators and owners, not here."""
+
+    model = NetworkMembership
+    extra = 0
+    can_delete = False
+    fields = ["organisation", "state", "invited_at", "answered_at", "left_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Network)
+class NetworkAdmin(admin.ModelAdmin):
+    """Site administrators create networks and name their coordinators; coordinators invite organisations
+    from the network's page, and only an organisation's owners accept."""
+
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["coordinators"]
+    inlines = [NetworkMembershipInline]

@@ -13,6 +13,9 @@ services with accounts like owner@org-0002.demo.peerplan.test. Every organisatio
   can edit (and sometimes by a named person outside the organisation), with due dates from two months
   ago to four months ahead so some open ones are overdue, tagged with the implementation phases, and
   some adopted from the curated suggested mitigations of the item's theme when there are any.
+- every organisation shares its figures anonymously and is a member of the demo network ("Demo peer
+  support network"), which the demo organisation's owner coordinates, so `compute_shared_learning` and
+  the network page have something to show.
 
 So the counts are exact: N organisations, 4N members, N*P checklists, N*P*(challenges + benefits)
 items and N*P*(challenges - 2 + 3)*A mitigations (16 + 9 items and 17*A mitigations per checklist with
@@ -51,12 +54,15 @@ from peerplan.models import (
     Role,
     SuggestedMitigation,
 )
+from peerplan.networks import Network, NetworkMembership, NetworkState
 
 # For local demos and benchmarks only: printed by seed_demo and written in the README.
 DEMO_PASSWORD = "peerplan-demo-local-only"
 DEMO_DOMAIN = "demo.peerplan.test"
 DEMO_ORGANISATION = "Riverside Community Mental Health Service"
 DEMO_SLUG = "riverside-demo"
+DEMO_NETWORK = "Demo peer support network"
+DEMO_NETWORK_SLUG = "demo-network"
 
 ROLES = [Role.OWNER, Role.MANAGER, Role.PLANNER, Role.VIEWER]
 FIRST_NAMES = {Role.OWNER: "Olu", Role.MANAGER: "Mina", Role.PLANNER: "Priya", Role.VIEWER: "Viktor"}
@@ -211,7 +217,11 @@ def seed_demo(size, *, batch_orgs=50, today=None, progress=None):
     wanted = {organisation_slug(n): n for n in range(1, size.organisations + 1)}
     existing = set(Organisation.objects.filter(slug__in=list(wanted)).values_list("slug", flat=True))
     missing = [n for slug, n in wanted.items() if slug not in existing]
-    context = _Context(today, challenges, benefits, phases, suggestions_by_theme, password, size)
+    network, _ = Network.objects.get_or_create(
+        slug=DEMO_NETWORK_SLUG,
+        defaults={"name": DEMO_NETWORK, "description": "A made-up network of the demo organisations, for local use."},
+    )
+    context = _Context(today, challenges, benefits, phases, suggestions_by_theme, password, size, network)
     for start in range(0, len(missing), batch_orgs):
         batch = missing[start : start + batch_orgs]
         with transaction.atomic():
@@ -219,6 +229,10 @@ def seed_demo(size, *, batch_orgs=50, today=None, progress=None):
             page_cache.everything_changed()  # bulk inserts send no signals
         if progress:
             progress(start + len(batch), len(missing))
+    # The demo organisation's owner coordinates the demo network (its page is on their start page).
+    demo_owner = get_user_model().objects.filter(username=account_email(1, Role.OWNER)).first()
+    if demo_owner is not None:
+        network.coordinators.add(demo_owner)
     return SeedResult(created=len(missing), skipped=len(existing), counts=demo_counts())
 
 
@@ -242,12 +256,14 @@ class _Context:
     suggestions_by_theme: dict
     password: str
     size: DemoSize
+    network: Network
 
 
 def _create_batch(numbers, ctx):
     User = get_user_model()
     organisations = Organisation.objects.bulk_create(
-        [Organisation(name=organisation_name(n), slug=organisation_slug(n)) for n in numbers]
+        # Sharing anonymously, so "what services like yours did" has figures once compute_shared_learning ran.
+        [Organisation(name=organisation_name(n), slug=organisation_slug(n), share_anonymously=True) for n in numbers]
     )
     users = User.objects.bulk_create(
         [
@@ -273,6 +289,21 @@ def _create_batch(numbers, ctx):
         members[n] = people
         memberships += [Membership(organisation=organisation, user=user, role=role) for role, user in people.items()]
     Membership.objects.bulk_create(memberships)
+    # Every demo organisation is a member of the demo network, as if its owner had accepted the invitation.
+    now = timezone.now()
+    NetworkMembership.objects.bulk_create(
+        [
+            NetworkMembership(
+                network=ctx.network,
+                organisation=organisation,
+                state=NetworkState.ACCEPTED,
+                invited_at=now,
+                answered_at=now,
+                answered_by=members[n][Role.OWNER],
+            )
+            for n, organisation in zip(numbers, organisations, strict=True)
+        ]
+    )
 
     checklists = []
     for n, organisation in zip(numbers, organisations, strict=True):

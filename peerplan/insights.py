@@ -153,14 +153,31 @@ class RankedSuggestion:
     items: list = field(default_factory=list)  # uncovered applicable challenge items it would address
     groups: set = field(default_factory=set)  # stakeholder groups whose challenges those are
 
+    # The anonymous figure over all challenges (shared_learning.SuggestionFigure), or None.
+    shared: object = None
+
     @property
     def leverage(self):
         return (len(self.items), len(self.groups))
 
+    @property
+    def done_by_many(self):
+        """How many services that share anonymously have it done, rounded as pages show counts, when at
+        least MIN_SERVICES do ("adopted and done by many services"); 0 otherwise. Rounded, so the order
+        tells no more than the figures shown."""
+        from peerplan.shared_learning import MIN_SERVICES, ROUND_TO
+
+        if self.shared is None or self.shared.done < MIN_SERVICES:
+            return 0
+        return ROUND_TO * round(self.shared.done / ROUND_TO)
+
 
 def rank_suggestions(checklist, facts=None):
     """Published suggestions not yet adopted in this checklist, ranked by how many uncovered applicable
-    challenges they address and then by how many stakeholder groups reported those (four queries)."""
+    challenges they address, then by how many services that share anonymously adopted and got them done
+    (from five, rounded), then by how many stakeholder groups reported those challenges (five queries)."""
+    from peerplan.shared_learning import overall_for
+
     uncovered = list(checklist.items.uncovered().select_related("finding__theme").in_published_order())
     facts = facts if facts is not None else finding_facts()
     adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
@@ -177,5 +194,10 @@ def rank_suggestions(checklist, facts=None):
                 entry.groups.update(facts[item.finding_id].groups)
         if entry.items:
             ranked.append(entry)
-    ranked.sort(key=lambda entry: (-entry.leverage[0], -entry.leverage[1], entry.suggestion.position))
+    shared = overall_for(entry.suggestion.pk for entry in ranked)
+    for entry in ranked:
+        entry.shared = shared.get(entry.suggestion.pk)
+    ranked.sort(
+        key=lambda entry: (-entry.leverage[0], -entry.done_by_many, -entry.leverage[1], entry.suggestion.position)
+    )
     return ranked

@@ -37,6 +37,12 @@ class Organisation(models.Model):
         default=False,
         help_text="Members must set up two-factor sign-in before they see the organisation's data.",
     )
+    # Off until an owner switches it on (peerplan/shared_learning.py says what is counted, and how).
+    share_anonymously = models.BooleanField(
+        default=False,
+        help_text="Count this organisation's decisions and adopted suggestions in the anonymous figures "
+        '"what services like yours did".',
+    )
 
     class Meta:
         ordering = ["name"]
@@ -828,4 +834,6 @@ class Reminder(models.Model):
 # models with the app.
 from peerplan.attachments import Attachment  # noqa: E402, F401
 from peerplan.comments import Comment  # noqa: E402, F401
+from peerplan.networks import Network, NetworkMembership  # noqa: E402, F401
 from peerplan.notifications import Notification, NotificationPreference  # noqa: E402, F401
+from peerplan.shared_learning import ChallengeFigure, SharedLearningRun, SuggestionFigure  # noqa: E402, F401

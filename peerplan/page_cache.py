@@ -60,11 +60,20 @@ NOT_SHOWN = {
     "peerplan.historicalcomment",
     "peerplan.historicalattachment",
     "peerplan.organisationhistory",
+    "peerplan.challengefigure",  # written by compute_shared_learning with a SharedLearningRun (below)
+    "peerplan.suggestionfigure",
 }
 # The apps whose models are looked at (other apps' models hold no organisation's data).
 APPS = {"peerplan", "api", "evidence"}
 # Curated for every organisation: a change shows on every organisation's pages.
-EVERY_ORGANISATION = {"peerplan.implementationphase", "peerplan.suggestedmitigation"}
+# A network's name shows on its members' organisation pages; a new computation of the anonymous figures
+# (one SharedLearningRun, written last with its figures) re-ranks every checklist's suggestions.
+EVERY_ORGANISATION = {
+    "peerplan.implementationphase",
+    "peerplan.suggestedmitigation",
+    "peerplan.network",
+    "peerplan.sharedlearningrun",
+}
 # The evidence has its own generation, part of every key (evidence/cache.py): its writes call evidence_changed().
 EVIDENCE_APP = "evidence"
 

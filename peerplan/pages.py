@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from evidence.cache import finding_facts
 from evidence.models import Perspective
-from peerplan import accounts, charts, history, insights, reports
+from peerplan import accounts, charts, history, insights, networks, reports, shared_learning
 from peerplan.models import (
     OPEN_STATUSES,
     Checklist,
@@ -90,13 +90,15 @@ def group_by_category_and_theme(entries, item_of=lambda entry: entry):
 
 
 def organisation_page(organisation):
-    """The organisation's checklists with their coverage, current ones apart from archived ones (two queries)."""
+    """The organisation's checklists with their coverage, current ones apart from archived ones, and its
+    networks (three queries)."""
     checklists = list(organisation.checklists.select_related("created_by").order_by("title", "pk"))
     coverage = coverage_by_checklist([c.pk for c in checklists])
     rows = [(checklist, coverage[checklist.pk]) for checklist in checklists]
     return {
         "current": [row for row in rows if not row[0].is_archived],
         "archived": [row for row in rows if row[0].is_archived],
+        "networks": networks.invitations_for(organisation),
     }
 
 
@@ -237,6 +239,7 @@ def item_page(item, membership):
     )
     return {
         **evidence,
+        "shared": _shared_figures(item, suggestions),
         "item": item,
         "evidence_changes": insights.evidence_changes(item) if evidence["evidence_updated"] else [],
         "timeline": history.item_timeline(item),
@@ -246,6 +249,23 @@ def item_page(item, membership):
         "suggestions": [(s, s.pk in adopted) for s in suggestions],
         "related": list(item.finding.theme.related_elsewhere()),
     }
+
+
+def _shared_figures(item, suggestions):
+    """ "What services like yours did" for a challenge of the published evidence (three queries; none for
+    an organisation's own evidence or a benefit, which are never shared). Each suggestion gets its figure
+    as `suggestion.shared`."""
+    if not item.is_challenge or item.finding.theme.category.source.organisation_id is not None:
+        return None
+    shared = shared_learning.for_item(item, suggestions)
+    for suggestion in suggestions:
+        suggestion.shared = shared["by_suggestion"].get(suggestion.pk)
+    shared["most_adopted"] = sorted(
+        (s for s in suggestions if s.shared and s.shared.enough), key=lambda s: (-s.shared.adopted, s.position)
+    )[:3]
+    shared["shares"] = item.checklist.organisation.share_anonymously
+    shared["min_services"], shared["round_to"] = shared_learning.MIN_SERVICES, shared_learning.ROUND_TO
+    return shared
 
 
 def review_summary_page(checklist):

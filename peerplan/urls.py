@@ -10,6 +10,7 @@ from peerplan.views import checklists as checklist_views
 from peerplan.views import collaboration as collaboration_views
 from peerplan.views import evidence as evidence_views
 from peerplan.views import home as home_views
+from peerplan.views import networks as network_views
 from peerplan.views import organisations as organisation_views
 from peerplan.views import reports as report_views
 from peerplan.views import review as review_views
@@ -32,6 +33,16 @@ planning_patterns = [
         name="invitation_revoke",
     ),
     path("invitations/<str:token>/", organisation_views.invitation_accept, name="invitation_accept"),
+    # Networks: coordinators' pages, an organisation's answer and its anonymous sharing (views/networks.py)
+    path("networks/<slug:network>/", network_views.network, name="network"),
+    path("networks/<slug:network>/invite/", network_views.network_invite, name="network_invite"),
+    path("orgs/<slug:slug>/networks/<int:pk>/", network_views.organisation_network, name="organisation_network"),
+    path(
+        "orgs/<slug:slug>/networks/<int:pk>/leave/",
+        network_views.organisation_network_leave,
+        name="organisation_network_leave",
+    ),
+    path("orgs/<slug:slug>/sharing/", network_views.organisation_sharing, name="organisation_sharing"),
     # Checklists
     path("orgs/<slug:slug>/checklists/new/", checklist_views.checklist_create, name="checklist_create"),
     path("checklists/<int:pk>/", checklist_views.checklist, name="checklist"),

@@ -302,8 +302,9 @@ def test_the_item_page_lists_attachments_in_a_fixed_number_of_queries(
     client.force_login(planner)
     # session, user, item, membership, references, perspectives, their references, mitigations,
     # suggestions, source, item history, comments (none: no mentions query), attachments, removed
-    # attachments, members to mention, the bell's unread count
-    with django_assert_num_queries(16):
+    # attachments, members to mention, "what services like yours did" (the latest computation, the
+    # challenge's figure, its suggestions' figures), the bell's unread count
+    with django_assert_num_queries(19):
         response = client.get(f"/app/items/{item.pk}/")
     assert response.content.decode().count("/download/") == count - 1
 

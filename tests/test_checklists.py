@@ -163,7 +163,8 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     # with counts and coverage, the cached evidence facts, items for the stakeholder lens, coverage, live
     # mitigations per phase, phases, co-production, uncovered items for the leverage ranking, suggestions
     # and their themes, actions adopted twice, storing the body (the database cache: count, savepoint,
-    # select, insert, release), the bell's unread count.
+    # select, insert, release), the bell's unread count. (Every challenge is covered here, so no suggestion is ranked and their anonymous figures
+    # are not read: tests/test_shared_learning.py pins the page with suggestions ranked.)
     with django_assert_num_queries(22):
         response = client.get(f"/app/checklists/{checklist.pk}/")
     assert response.status_code == 200

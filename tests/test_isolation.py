@@ -13,10 +13,11 @@ from django.urls import get_resolver, reverse
 
 from evidence import own
 from evidence.models import Perspective, Source
-from peerplan import attachments, comments, notifications, planning
+from peerplan import attachments, comments, networks, notifications, planning
 from peerplan.attachments import Attachment
 from peerplan.comments import Comment
-from peerplan.models import Checklist, Invitation, Item, Membership, Mitigation, SuggestedMitigation
+from peerplan.models import Checklist, Invitation, Item, Membership, Mitigation, Organisation, SuggestedMitigation
+from peerplan.networks import Network, NetworkMembership
 
 # Not organisation-owned: the person's own start page and actions, creating a new organisation, and the
 # invitation link (the token is the credential; it is tested in test_members.py). A person's notifications
@@ -73,7 +74,14 @@ def world(org_a, owner, planner, viewer, outsider):
     attachment = attachments.add_attachment(
         upload=SimpleUploadedFile("minutes.txt", b"Minutes of the meeting"), by=owner, organisation=org_a, item=item
     )
+    # A network the owner coordinates, which organisation A joined: its pages are the coordinators' only.
+    network = Network.objects.create(name="North East network", slug="north-east")
+    network.coordinators.add(owner)
+    network_membership = networks.invite_organisation(network=network, organisation=org_a, by=owner)
+    networks.answer_invitation(membership=network_membership, accept=True, by=owner)
     return {
+        "network": network.slug,
+        "network_membership": network_membership.pk,
         "slug": org_a.slug,
         "checklist": checklist.pk,
         "item": item.pk,
@@ -98,7 +106,9 @@ def kwargs_for(route, world):
             continue
         converter_and_name = part.strip("<>")
         name = converter_and_name.split(":")[-1]
-        if name == "slug":
+        if name == "network":
+            kwargs[name] = world["network"]
+        elif name == "slug":
             kwargs[name] = world["slug"]
         elif name == "token":
             kwargs[name] = world["token"]
@@ -118,6 +128,7 @@ def kwargs_for(route, world):
                 "comments": "comment",
                 "attachments": "attachment",
                 "notifications": "notification",
+                "networks": "network_membership",
             }
             if owner_of_pk not in mapping:
                 pytest.fail(f"isolation test does not know what the pk in {route!r} is: add it to kwargs_for")
@@ -145,6 +156,8 @@ def snapshot():
         "sources": list(Source.objects.order_by("pk").values_list("pk", "version", "name")),
         "comments": list(Comment.objects.order_by("pk").values_list("pk", "body", "hidden_at")),
         "attachments": list(Attachment.objects.order_by("pk").values_list("pk", "file")),
+        "networks": list(NetworkMembership.objects.order_by("pk").values_list("pk", "organisation_id", "state")),
+        "sharing": list(Organisation.objects.order_by("pk").values_list("pk", "share_anonymously")),
     }
 
 

@@ -123,7 +123,9 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     # other sources, the item's
     # history for the timeline (its users come with it), the challenges each action addresses, the
     # person's roles and the members an action can be given to (for the in-place edits); comments with
-    # authors, their mentions, attachments, removed attachments, members to mention; the bell's unread count
-    with django_assert_num_queries(20):
+    # authors, their mentions, attachments, removed attachments, members to mention; "what services like
+    # yours did": the latest computation, the challenge's figure and its suggestions' figures; the bell's
+    # unread count
+    with django_assert_num_queries(23):
         response = client.get(f"/app/items/{role_ambiguity.pk}/")
     assert response.status_code == 200

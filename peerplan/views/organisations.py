@@ -22,7 +22,9 @@ def home(request):
     memberships = (
         Membership.objects.filter(user=request.user).select_related("organisation").order_by("organisation__name")
     )
-    return render(request, "peerplan/start.html", {"memberships": memberships})
+    # The networks this person coordinates (named by a site administrator): their pages start here.
+    coordinated = request.user.coordinated_networks.order_by("name")
+    return render(request, "peerplan/start.html", {"memberships": memberships, "coordinated": coordinated})
 
 
 @login_required

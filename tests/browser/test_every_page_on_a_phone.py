@@ -22,6 +22,7 @@ from peerplan.models import (
     Organisation,
     Role,
 )
+from peerplan.networks import NetworkMembership
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import OUTPUT
 from tests.browser.helpers import sign_in
@@ -72,6 +73,7 @@ def signed_in_pages():
     benefit = Item.objects.filter(checklist=active, finding__valence="benefit").order_by("pk").first()
     action = Mitigation.objects.filter(checklist=active).order_by("pk").first()
     org = f"/app/orgs/{DEMO_SLUG}"
+    network_membership = NetworkMembership.objects.get(organisation__slug=DEMO_SLUG)
     return [
         ("start", "/app/"),
         ("organisation", f"{org}/"),
@@ -80,6 +82,8 @@ def signed_in_pages():
         ("actions-filtered", f"{org}/actions/?status=planned&status=blocked&no_due_date=on"),
         ("progress", f"{org}/progress/"),
         ("members", f"{org}/members/"),
+        ("sharing", f"{org}/sharing/"),
+        ("network-membership", f"{org}/networks/{network_membership.pk}/"),
         ("my-actions", "/app/my-actions/"),
         ("notifications", "/app/notifications/"),
         ("notification-settings", "/app/notifications/settings/"),
