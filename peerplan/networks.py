@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from evidence.models import TO_MITIGATE, Finding
-from peerplan import charts, tracking
+from peerplan import charts, page_cache, tracking
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -216,6 +216,7 @@ def leave_network(*, membership, by):
 def set_anonymous_sharing(*, organisation, share):
     """An owner switches anonymous sharing on or off; the figures change at the next computation."""
     Organisation.objects.filter(pk=organisation.pk).update(share_anonymously=share)
+    page_cache.organisation_changed(organisation)  # update() sends no signal
     organisation.share_anonymously = share
 
 

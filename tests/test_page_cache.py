@@ -25,8 +25,9 @@ from django.urls import get_resolver, reverse
 from evidence import cache as evidence_cache
 from evidence.interchange import import_evidence
 from evidence.models import Valence
-from peerplan import page_cache, planning, releases, tracking
+from peerplan import networks, page_cache, planning, releases, tracking
 from peerplan.models import ImplementationPhase, Item, Membership, Mitigation, MitigationStatus, SuggestedMitigation
+from peerplan.networks import NetworkMembership
 from tests.api_helpers import call, token_for
 from tests.factories import make_checklist, make_mitigation
 from tests.test_evidence_releases import framework, version_2
@@ -143,6 +144,19 @@ def _two_factor(ctx):
     return {"require_two_factor": "on"}
 
 
+def _left_the_network(ctx):
+    """Organisation A leaves the world's network, so it can be invited again."""
+    membership = NetworkMembership.objects.get(pk=ctx.world["network_membership"])
+    networks.leave_network(membership=membership, by=ctx.owner)
+    return membership
+
+
+def _invited_again(ctx):
+    membership = _left_the_network(ctx)
+    networks.invite_organisation(network=membership.network, organisation=ctx.org, by=ctx.owner)
+    return {"pk": membership.pk, "answer": "accept"}
+
+
 # name: what to post (a dict, or a function of the context returning one; "pk" in it overrides the URL's).
 WRITES = {
     "member_invite": {"email": "sam@example.org", "role": "planner"},
@@ -184,6 +198,10 @@ WRITES = {
     "comment_delete": {},
     "comment_hide": {"reason": "Off topic"},
     "attachment_delete": {},
+    "network_invite": lambda ctx: {"organisation": _left_the_network(ctx).organisation.slug},
+    "organisation_network": _invited_again,
+    "organisation_network_leave": {},
+    "organisation_sharing": {"share_anonymously": "on"},
 }
 # POSTs that write nothing a cached page shows, and why.
 NO_PAGE_CHANGES = {
@@ -276,6 +294,8 @@ WRITING_COMMANDS = {
     "seed_demo": lambda: call_command("seed_demo", verbosity=0),
     "loaddata": lambda: _load_a_fixture(),
     "import_evidence": lambda: call_command("import_evidence", str(FIXTURES / "example_framework.json"), verbosity=0),
+    # The anonymous figures re-rank every checklist's suggestions.
+    "compute_shared_learning": lambda: call_command("compute_shared_learning", verbosity=0),
 }
 
 
@@ -498,14 +518,14 @@ HIT = 6
 @pytest.mark.parametrize(
     ("page", "miss"),
     [
-        # ... plus the checklists, coverage, and storing the body (database cache: count, savepoint, select,
-        # insert, release)
-        ("/app/orgs/northside/", 6 + 2 + 5),
+        # ... plus the checklists, coverage, the networks it is in or invited to, and storing the body
+        # (database cache: count, savepoint, select, insert, release)
+        ("/app/orgs/northside/", 6 + 3 + 5),
         # ... plus the dashboard's 14 queries (tests/test_dashboard.py) and storing the body
         ("/app/orgs/northside/dashboard/", 6 + 14 + 5),
-        # ... plus the checklist's 12 queries (tests/test_checklists.py, and the offers of new evidence) and
-        # storing the body
-        ("checklist", 6 + 12 + 5),
+        # ... plus the checklist's 12 queries (tests/test_checklists.py, and the offers of new evidence), the
+        # ranked suggestions' anonymous figures (tests/test_shared_learning.py) and storing the body
+        ("checklist", 6 + 13 + 5),
     ],
 )
 def test_cached_pages_run_a_fixed_number_of_queries_on_a_hit_and_a_miss(
