@@ -11,6 +11,7 @@ Models, their rules, the operations (each in one transaction) and the network pa
 together, like comments.py: one file holds the whole of this feature.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -317,8 +318,17 @@ def network_page(network, today, months=6):
             row["applicable"], row["covered"], row["done"]
         )
     grid = []
+    # A theme can hold more than one challenge (a release may add one): number them so no two rows look alike.
+    per_theme = Counter(finding.theme_id for finding in findings)
+    seen = Counter()
     for finding in findings:
-        row = ChallengeRow(finding.theme.name, [])
+        seen[finding.theme_id] += 1
+        name = (
+            finding.theme.name
+            if per_theme[finding.theme_id] == 1
+            else f"{finding.theme.name} ({seen[finding.theme_id]})"
+        )
+        row = ChallengeRow(name, [])
         for member in members:
             cell = cells.get((finding.pk, member.organisation.pk), tracking.Cell(0, 0))
             cell.member_name = member.organisation.name  # a cell's label when the grid is stacked on a phone
