@@ -161,6 +161,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "peerplan_cache",
         "TIMEOUT": None,
+        # Room for the cached page bodies of many organisations, roles and pages (peerplan/page_cache.py;
+        # a body lives a day at most). Django's default of 300 would cull bodies still in use all day long.
+        "OPTIONS": {"MAX_ENTRIES": 5000},
     }
 }
 
