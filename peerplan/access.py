@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from evidence.models import Source
 from peerplan.accounts import TwoFactorRequired, has_two_factor
-from peerplan.models import Checklist, Item, Membership, Mitigation, Organisation, addressed_items
+from peerplan.models import Checklist, Item, Membership, Mitigation, addressed_items
 
 READ, EDIT, MANAGE, OWN = "read", "edit", "manage", "own"
 
@@ -33,16 +33,28 @@ def membership_for(user, organisation):
     membership = Membership.objects.filter(user=user, organisation=organisation).first()
     if membership is None:
         raise Http404("No such organisation.")
-    if organisation.require_two_factor and not has_two_factor(user):
-        # Checked here, where every organisation page starts, so no page of its data can forget it.
-        raise TwoFactorRequired(organisation)
+    _require_two_factor(user, organisation)
     return membership
 
 
+def _require_two_factor(user, organisation):
+    if organisation.require_two_factor and not has_two_factor(user):
+        # Checked here, where every organisation page starts, so no page of its data can forget it.
+        raise TwoFactorRequired(organisation)
+
+
 def load_organisation(request, slug, need=READ):
-    """The organisation and the person's membership of it."""
-    organisation = get_object_or_404(Organisation.objects.filter(memberships__user=request.user), slug=slug)
-    membership = membership_for(request.user, organisation)
+    """The organisation and the person's membership of it, in one query (every organisation page starts
+    here; the organisation comes with the membership or not at all)."""
+    if not request.user.is_authenticated:
+        raise Http404
+    membership = (
+        Membership.objects.select_related("organisation").filter(user=request.user, organisation__slug=slug).first()
+    )
+    if membership is None:
+        raise Http404("No such organisation.")
+    organisation = membership.organisation
+    _require_two_factor(request.user, organisation)
     _check(membership, need)
     return organisation, membership
 

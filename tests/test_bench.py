@@ -23,9 +23,9 @@ def test_the_signed_in_floor_is_the_base_template_with_the_navigation_and_nothin
 ):
     settings.ROOT_URLCONF = "bench.urls"
     client.force_login(owner)
-    # session, user, organisation, membership, the bell's unread count: what every organisation page
-    # does before its own work
-    with django_assert_num_queries(5):
+    # session, user, organisation and membership (one query), the bell's unread count: what every
+    # organisation page does before its own work
+    with django_assert_num_queries(4):
         response = client.get("/bench/signed-in-floor/northside/")
     page = response.content.decode()
     assert 'id="notification-bell"' in page and "Sign out" in page

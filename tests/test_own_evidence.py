@@ -291,10 +291,10 @@ def test_the_own_evidence_pages_run_a_fixed_number_of_queries(
             source=survey, heading=f"Area {n % 3}", theme=f"Theme {n}", kind="barrier", group="PSWs", summary="Text."
         )
     client.force_login(manager)
-    # session, user, organisation, membership, sources, themes, their findings, the findings' references,
+    # session, user, organisation and membership (one query), sources, themes, their findings, the findings' references,
     # perspectives and their references; the bell's unread count
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         assert client.get(f"/app/orgs/{org_a.slug}/evidence/").status_code == 200
     # the same, with the one source instead of the organisation's sources
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         assert client.get(f"/app/orgs/{org_a.slug}/evidence/{survey.pk}/").status_code == 200
