@@ -459,15 +459,6 @@ def server_environment(args):
     return env, database
 
 
-def cache_backend():
-    """The cache the server uses: PeerPlan's database cache, or Redis when CACHE_URL is set (passed through to
-    manage.py and gunicorn with the rest of the environment). The URL without its password."""
-    url = os.environ.get("CACHE_URL", "").strip()
-    if not url:
-        return {"backend": "database"}
-    return {"backend": "redis", "where": re.sub(r"//[^@/]*@", "//***@", url)}
-
-
 def seed(env, args):
     log("Migrating and seeding (seed_demo skips organisations that already exist) ...")
     manage(env, "migrate", "--noinput", "-v0", timeout=600)
@@ -645,8 +636,6 @@ def main(argv=None):
         targets = resolve_targets(env)
         log("Collecting static files ...")
         manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
-        cache = cache_backend()
-        log(f"Cache: {'Redis at ' + cache['where'] if cache['backend'] == 'redis' else 'the database'}")
         log(f"Starting gunicorn on {HOST}:{args.port} with {args.workers} sync workers (DEBUG=false) ...")
         server = start_gunicorn(env, args.port, args.workers, RESULTS / "gunicorn.log")
         cookie = sign_in(args.port, DEMO_USER, DEMO_PASSWORD)
@@ -673,7 +662,6 @@ def main(argv=None):
         "commit": git_commit(),
         "machine": {**machine(), "loadavg_after": Path("/proc/loadavg").read_text().split()[:3]},
         "database": {**database, "counts": counts, "seed_seconds": seed_seconds},
-        "cache": cache_backend(),
         "size": {
             "orgs": args.orgs,
             "checklists_per_org": args.checklists_per_org,
