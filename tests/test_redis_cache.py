@@ -382,7 +382,14 @@ def test_gunicorn_keeps_serving_when_redis_is_killed_mid_run_and_caches_again_wh
         env = {**site_env, "CACHE_URL": redis.url}
         with gunicorn(env, tmp_path / "gunicorn.log", workers=2) as server:
             planner = browser_signed_in(server.url, "planner@example.org")
-            pages = ["/evidence/", "/evidence/?valence=challenge", "/app/", "/app/orgs/hillside/", "/api/evidence/"]
+            pages = [
+                "/evidence/",
+                "/evidence/?valence=challenge",
+                "/app/",
+                "/app/orgs/hillside/",
+                "/api/evidence/",
+                "/healthz",
+            ]
             for page in pages:
                 assert planner.request(page)[0] == 200, page
             assert redis.keys("*evidence:page:*")
