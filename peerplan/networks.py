@@ -20,7 +20,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from evidence.models import TO_MITIGATE, Finding
-from peerplan import charts, page_cache, tracking
+from peerplan import charts, notifications, page_cache, tracking
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -167,6 +167,7 @@ def invite_organisation(*, network, organisation, by):
             network=network, organisation=organisation, defaults={"invited_by": by}
         )
         if created:
+            notifications.network_invited(network_membership=membership, by=by)
             return membership
         if membership.state == NetworkState.ACCEPTED:
             raise NetworkRuleError(f"{organisation.name} is already a member of {network.name}.")
@@ -179,6 +180,7 @@ def invite_organisation(*, network, organisation, by):
         membership.answered_at = None
         membership.left_at = None
         membership.save()
+        notifications.network_invited(network_membership=membership, by=by)
     return membership
 
 

@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from peerplan.models import Item, Membership, Mitigation, Organisation
+from peerplan.models import Item, Membership, Mitigation, Organisation, Role
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class Kind(models.TextChoices):
     OVERDUE = "overdue", "An action you own is overdue"
     REREVIEW = "rereview", "A decision you made is due for re-review"
     MEMBERSHIP = "membership", "You are invited to an organisation or your role changes"
+    NETWORK = "network", "A network invites an organisation you own"
     DIGEST = "digest", "Daily digest of your overdue actions and those due soon"
 
 
@@ -52,6 +53,7 @@ DEFAULTS = {
     Kind.OVERDUE: Channel.IN_APP,
     Kind.REREVIEW: Channel.IN_APP,
     Kind.MEMBERSHIP: Channel.EMAIL,
+    Kind.NETWORK: Channel.EMAIL,
     Kind.DIGEST: Channel.EMAIL,
 }
 # The digest is an email or nothing: there is nothing to show in PeerPlan that My actions does not.
@@ -72,7 +74,13 @@ class NotificationQuerySet(models.QuerySet):
     def for_listing(self):
         """Everything a notification's line shows and links to, in the same query."""
         return self.select_related(
-            "actor", "organisation", "mitigation", "item__finding__theme", "comment", "membership"
+            "actor",
+            "organisation",
+            "mitigation",
+            "item__finding__theme",
+            "comment",
+            "membership",
+            "network_membership__network",
         ).order_by("-created_at", "-pk")
 
 
@@ -88,6 +96,9 @@ class Notification(models.Model):
     item = models.ForeignKey(Item, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     comment = models.ForeignKey("peerplan.Comment", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    network_membership = models.ForeignKey(
+        "peerplan.NetworkMembership", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     invitation_token = models.CharField(max_length=64, blank=True)
     role = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -136,6 +147,8 @@ class Notification(models.Model):
             return reverse("peerplan:item", args=[self.item_id])
         if self.invitation_token:
             return reverse("peerplan:invitation_accept", args=[self.invitation_token])
+        if self.network_membership_id:
+            return reverse("peerplan:organisation_network", args=[self.organisation.slug, self.network_membership_id])
         return reverse("peerplan:organisation", args=[self.organisation.slug])
 
     def subject_line(self):
@@ -157,6 +170,9 @@ class Notification(models.Model):
             if self.invitation_token:
                 return f"{who} invited you to join {self.organisation.name} as {role.lower() or 'a member'}"
             return f"{who} made you {role.lower()} in {self.organisation.name}"
+        if self.kind == Kind.NETWORK:
+            network = self.network_membership.network.name
+            return f"{who} invited {self.organisation.name} to share its progress with {network}: an owner answers"
         return self.get_kind_display()
 
     def _about(self):
@@ -291,6 +307,19 @@ def invited(*, invitation, by=None):
         invitation_token=invitation.token,
         role=invitation.role,
     )
+
+
+def network_invited(*, network_membership, by=None):
+    """Every owner of the invited organisation hears of a network's invitation: only an owner can answer it."""
+    owners = Membership.objects.filter(organisation_id=network_membership.organisation_id, role=Role.OWNER)
+    for owner in owners.select_related("user"):
+        record(
+            recipient=owner.user,
+            kind=Kind.NETWORK,
+            organisation=network_membership.organisation,
+            actor=by,
+            network_membership=network_membership,
+        )
 
 
 def role_changed(*, membership, by=None):

@@ -48,6 +48,30 @@ def test_a_coordinator_finds_an_organisation_by_name_and_invites_it(client, coor
     assert "North East peer support network" in page and "accept or decline" in page
 
 
+def test_every_owner_is_notified_of_the_invitation_and_led_to_the_page_that_answers_it(
+    client, coordinator, network, org_a, owner, manager
+):
+    from peerplan.notifications import Kind, Notification
+
+    _member(org_a, "olga", "owner", "Olga")
+    client.force_login(coordinator)
+    client.post("/app/networks/north-east/invite/", {"organisation": "northside"})
+    membership = NetworkMembership.objects.get(network=network, organisation=org_a)
+
+    told = Notification.objects.filter(kind=Kind.NETWORK)
+    assert sorted(n.recipient.username for n in told) == sorted([owner.username, "olga"])  # owners only
+    client.force_login(owner)
+    page = client.get("/app/notifications/").content.decode()
+    assert (
+        "Cody invited Northside Mental Health Service to share its progress with North East peer support network: "
+        "an owner answers"
+    ) in page
+    mine = told.get(recipient=owner)
+    opened = client.get(f"/app/notifications/{mine.pk}/open/")
+    assert opened.status_code == 302 and opened["Location"] == f"/app/orgs/northside/networks/{membership.pk}/"
+    assert client.get(opened["Location"]).status_code == 200
+
+
 def test_inviting_an_unknown_short_name_says_so_and_changes_nothing(client, coordinator, network):
     client.force_login(coordinator)
     response = client.post("/app/networks/north-east/invite/", {"organisation": "nowhere-at-all"})
