@@ -29,6 +29,23 @@ def _fast_and_quiet(settings, tmp_path_factory):
     }
 
 
+def pytest_collection_modifyitems(config, items):
+    """Refuse a test outside tests/browser/ that takes a Playwright fixture's name (`page`, `browser`, even as
+    a parametrize argument): Playwright parametrizes it by browser, and pytest then runs it in one group with
+    the browser tests, which moves those live-server tests, whose teardown empties the database, in among the
+    ordinary tests that expect the published evidence to be there."""
+    strays = [
+        item.nodeid
+        for item in items
+        if "browser_name" in getattr(item, "fixturenames", ()) and "/browser/" not in item.nodeid.replace("\\", "/")
+    ]
+    if strays:
+        raise pytest.UsageError(
+            "Tests outside tests/browser/ use a Playwright fixture name (page, browser, context ...); rename the "
+            "argument: " + ", ".join(strays[:5])
+        )
+
+
 @pytest.fixture(autouse=True)
 def _a_cache_of_its_own(request, settings):
     """Each test starts with an empty cache. The database cache is emptied with each test's transaction;

@@ -516,7 +516,7 @@ ORGANISATION_HIT, CHECKLIST_HIT = 5, 6
 
 @pytest.mark.parametrize("copies", [1, 10])
 @pytest.mark.parametrize(
-    ("page", "hit", "miss"),
+    ("path", "hit", "miss"),
     [
         # ... plus the checklists, coverage, the networks it is in or invited to, and storing the body
         # (database cache: count, savepoint, select, insert, release)
@@ -529,10 +529,10 @@ ORGANISATION_HIT, CHECKLIST_HIT = 5, 6
     ],
 )
 def test_cached_pages_run_a_fixed_number_of_queries_on_a_hit_and_a_miss(
-    client, org_a, owner, django_assert_num_queries, copies, page, hit, miss
+    client, org_a, owner, django_assert_num_queries, copies, path, hit, miss
 ):
     checklist = _grow(org_a, owner, copies)
-    url = f"/app/checklists/{checklist.pk}/" if page == "checklist" else page
+    url = f"/app/checklists/{checklist.pk}/" if path == "checklist" else path
     client.force_login(owner)
     client.get(url)  # the generations, the evidence facts
     page_cache.organisation_changed(org_a)
