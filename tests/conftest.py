@@ -37,7 +37,8 @@ def pytest_collection_modifyitems(config, items):
     strays = [
         item.nodeid
         for item in items
-        if "browser_name" in getattr(item, "fixturenames", ()) and "/browser/" not in item.nodeid.replace("\\", "/")
+        if "browser_name" in getattr(getattr(item, "callspec", None), "params", {})
+        and "/browser/" not in item.nodeid.replace("\\", "/")
     ]
     if strays:
         raise pytest.UsageError(
