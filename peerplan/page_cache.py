@@ -1,4 +1,5 @@
-"""Cached bodies of the signed-in read pages (organisation, dashboard, checklist), never stale.
+"""Cached bodies of the signed-in read pages (organisation, dashboard, checklist, action list, item, my
+actions), never stale.
 
 A page's main content is rendered once and kept in Django's cache (the shared cache), stored with the
 generations it was built in: its organisation's generation, the evidence generation (evidence/cache.py;
@@ -279,23 +280,44 @@ def _current(found, key):
     return token
 
 
-def render_page(request, template, context, *, body_template, organisation, membership, today, parts=(), build):
+def render_page(
+    request, template, context, *, body_template, organisation, membership, today, parts=(), build, status=200
+):
     """The page: `template` (base.html around `{{ body }}`) rendered with `context` and the body.
 
     The body is `body_template` rendered with `context` and `build()`, taken from the cache when it was
     built in the current generations for this organisation, role, day and `parts` (anything else the
     body depends on, such as the page's own address). Call it only after the access check.
     """
-    digest = hashlib.sha256(
-        repr((body_template, organisation.pk, membership.role, today.isoformat(), parts)).encode()
-    ).hexdigest()[:32]
+    body = cached_body(
+        request,
+        body_template,
+        context,
+        organisations=[(organisation.pk, membership.role)],
+        today=today,
+        parts=parts,
+        build=build,
+    )
+    return render(request, template, {**context, "body": body}, status=status)
+
+
+def cached_body(request, body_template, context, *, organisations, today, parts=(), build):
+    """`body_template` rendered with `context` and `build()`, from the cache when it was built in the
+    current generations of every one of `organisations` ((id, the person's role) pairs, all the
+    organisations whose data the body shows) and of the evidence, for the same day and `parts`.
+    `parts=None` renders it without the cache: for an address with parameters the page does not know,
+    which must not fill the shared cache with copies."""
+    if parts is None:
+        return mark_safe(render_to_string(body_template, {**context, **build()}, request=request))
+    organisations = sorted(organisations)
+    digest = hashlib.sha256(repr((body_template, organisations, today.isoformat(), parts)).encode()).hexdigest()[:32]
     key = f"planning:page:{digest}"
-    organisation_key = _organisation_key(organisation.pk)
-    # One cache read for the page and every generation it depends on.
-    found = cache.get_many([organisation_key, evidence_cache.GENERATION_KEY, key])
+    organisation_keys = [_organisation_key(organisation_id) for organisation_id, _role in organisations]
+    # One cache read for the body and every generation it depends on.
+    found = cache.get_many([*organisation_keys, evidence_cache.GENERATION_KEY, key])
     pending = _pending()
     generations = (
-        _current(found, organisation_key),
+        *(_current(found, organisation_key) for organisation_key in organisation_keys),
         _current(found, evidence_cache.GENERATION_KEY),
         pending.token if pending is not None else "",
     )
@@ -307,5 +329,4 @@ def render_page(request, template, context, *, body_template, organisation, memb
         placeholder = f"csrf{_new_token()}"
         body = render_to_string(body_template, {**context, **build(), "csrf_token": placeholder}, request=request)
         cache.set(key, (generations, placeholder, body), timeout=BODY_TIMEOUT)
-    body = mark_safe(body.replace(placeholder, get_token(request)))
-    return render(request, template, {**context, "body": body})
+    return mark_safe(body.replace(placeholder, get_token(request)))

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from evidence.models import Perspective, Source
-from peerplan import planning
+from peerplan import page_cache, planning
 from tests.factories import bulk_mitigations
 
 
@@ -118,14 +118,23 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
             body=f"Comment {n}", by=owner, organisation=role_ambiguity.checklist.organisation, item=role_ambiguity
         )
     client.force_login(owner)
-    # session, user, item (with finding, theme, category, source, checklist, organisation), membership, the
-    # finding's references, perspectives, their references, mitigations, suggestions, related themes of
-    # other sources, the item's
-    # history for the timeline (its users come with it), the challenges each action addresses, the
-    # person's roles and the members an action can be given to (for the in-place edits); comments with
-    # authors, their mentions, attachments, removed attachments, members to mention; "what services like
-    # yours did": the latest computation, the challenge's figure and its suggestions' figures; the bell's
-    # unread count
-    with django_assert_num_queries(23):
-        response = client.get(f"/app/items/{role_ambiguity.pk}/")
+    url = f"/app/items/{role_ambiguity.pk}/"
+    client.get(url)  # the generations (peerplan/page_cache.py)
+    page_cache.organisation_changed(role_ambiguity.checklist.organisation)
+    # A cache miss: session, user, item (with finding, theme, category, source, checklist, organisation),
+    # membership, the body and its generations (one cache read), the finding's references, perspectives,
+    # their references, mitigations, suggestions, related themes of other sources, the item's history for
+    # the timeline (its users come with it), the challenges each action addresses, the person's roles and
+    # the members an action can be given to (for the in-place edits); comments with authors, their
+    # mentions, attachments, removed attachments, members to mention; "what services like yours did": the
+    # latest computation, the challenge's figure and its suggestions' figures; storing the body (database
+    # cache: count, savepoint, select, insert, release); the bell's unread count
+    with django_assert_num_queries(29):
+        response = client.get(url)
     assert response.status_code == 200
+    # Read again with nothing changed: session, user, item, membership, the body, the bell.
+    with django_assert_num_queries(6):
+        again = client.get(url)
+    assert (
+        again.content.decode().count('class="comment ') == response.content.decode().count('class="comment ') == count
+    )

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from peerplan import page_cache
 from peerplan.models import ChecklistStatus, Membership, MitigationStatus
 from tests.factories import item_for, make_checklist, make_mitigation
 
@@ -90,10 +91,17 @@ def test_it_runs_the_same_queries_whatever_the_size(client, org_a, planner, mana
             make_mitigation(item, "Mine", owner=planner, due_date=days(n))
             make_mitigation(item, "Not mine", owner=manager)
     client.force_login(planner)
-    # session, user, count, page of actions, the challenges they address, the person's roles and the
-    # members an action can be given to (for the in-place edits), the bell's unread count
-    with django_assert_num_queries(8):
+    client.get("/app/my-actions/")  # the generations (peerplan/page_cache.py)
+    page_cache.organisation_changed(org_a)
+    # A cache miss: session, user, the person's organisations and roles, the body and its generations (one
+    # cache read), count, page of actions, the challenges they address, the person's roles and the members
+    # an action can be given to (for the in-place edits), storing the body (database cache: count,
+    # savepoint, select, insert, release), the bell's unread count
+    with django_assert_num_queries(15):
         assert client.get("/app/my-actions/").status_code == 200
+    # Read again with nothing changed: session, user, organisations and roles, the body, the bell.
+    with django_assert_num_queries(5):
+        assert client.get("/app/my-actions/").content.decode().count('<tr id="action-') == min(5 * copies, 25)
 
 
 def test_signed_out_people_are_sent_to_sign_in(client, db):

@@ -1,4 +1,4 @@
-"""Cached bodies of the organisation, dashboard and checklist pages (peerplan/page_cache.py): every write
+"""Cached bodies of the organisation, dashboard, checklist, action list, my actions and item pages (peerplan/page_cache.py): every write
 path moves the organisation's generation, a body is never served to another organisation or role, each
 person's forms carry their own CSRF token, and overdue changes at midnight.
 
@@ -454,12 +454,23 @@ def test_a_viewer_never_gets_the_owners_body(client, org_a, owner, viewer):
 def test_an_outsider_gets_404_even_when_a_body_is_cached(client, org_a, owner, outsider):
     checklist = make_checklist(org_a, "Community team", owner)
     committed()
+    item = checklist.items.challenges().first()
+    make_mitigation(item, "Write the role description", owner=owner)
+    urls = (
+        "/app/orgs/northside/",
+        "/app/orgs/northside/dashboard/",
+        f"/app/checklists/{checklist.pk}/",
+        "/app/orgs/northside/actions/",
+        f"/app/items/{item.pk}/",
+    )
     client.force_login(owner)
-    for url in ("/app/orgs/northside/", "/app/orgs/northside/dashboard/", f"/app/checklists/{checklist.pk}/"):
+    for url in urls:
         assert client.get(url).status_code == 200
+    assert "Write the role description" in client.get("/app/my-actions/").content.decode()
     client.force_login(outsider)
-    for url in ("/app/orgs/northside/", "/app/orgs/northside/dashboard/", f"/app/checklists/{checklist.pk}/"):
+    for url in urls:
         assert client.get(url).status_code == 404
+    assert "Write the role description" not in client.get("/app/my-actions/").content.decode()
 
 
 def test_the_navigation_and_messages_are_the_requesters(client, org_a, owner, manager):
@@ -474,6 +485,118 @@ def test_the_navigation_and_messages_are_the_requesters(client, org_a, owner, ma
     client.force_login(manager)
     page = client.get("/app/orgs/northside/dashboard/").content.decode()
     assert 'data-unread="1"' in page
+
+
+# The action list, my actions and the item page ------------------------------------------------------------
+
+
+def _rows(page):
+    return re.findall(r'<tr id="action-\d+">.*?<a href="[^"]*"[^>]*>([^<]+)</a>', page, re.S)
+
+
+def test_each_filter_of_the_action_list_is_its_own_body_and_unknown_parameters_are_not_cached(
+    client, org_a, owner, viewer
+):
+    checklist = make_checklist(org_a, "Community team", owner)
+    items = list(checklist.items.challenges()[:2])
+    make_mitigation(items[0], "Write the role description", MitigationStatus.BLOCKED)
+    make_mitigation(items[1], "Book supervision")
+    committed()
+    client.force_login(owner)
+    assert sorted(_rows(client.get("/app/orgs/northside/actions/").content.decode())) == [
+        "Book supervision",
+        "Write the role description",
+    ]
+    blocked = client.get("/app/orgs/northside/actions/?status=blocked").content.decode()
+    assert _rows(blocked) == ["Write the role description"]
+    assert 'name="next" value="/app/orgs/northside/actions/?status=blocked"' in blocked  # the address it was built for
+    assert "Change the selected actions" in blocked
+    with mock.patch.object(page_cache.cache, "set") as stored:
+        page = client.get("/app/orgs/northside/actions/?status=blocked&made-up=1").content.decode()
+    assert _rows(page) == ["Write the role description"]
+    assert not [call for call in stored.call_args_list if call.args[0].startswith("planning:page:")]
+    # A viewer's body of the same address has no controls.
+    client.force_login(viewer)
+    viewer_page = client.get("/app/orgs/northside/actions/?status=blocked").content.decode()
+    assert _rows(viewer_page) == ["Write the role description"]
+    assert "Change the selected actions" not in viewer_page
+    assert 'name="status"' not in viewer_page.split("Find actions")[1].split("</form>", 1)[1]
+
+
+def test_my_actions_are_each_persons_own_and_follow_every_organisation_they_belong_to(
+    client, org_a, org_b, owner, manager, outsider
+):
+    Membership.objects.filter(user=manager).update(role="owner")  # the same organisation and role as the owner
+    north = make_checklist(org_a, "Community team", owner)
+    south = make_checklist(org_b, "Crisis team", outsider)
+    mine = make_mitigation(north.items.challenges().first(), "Write the role description", owner=owner)
+    make_mitigation(north.items.challenges().last(), "Book supervision", owner=manager)
+    committed()
+    client.force_login(owner)
+    assert _rows(client.get("/app/my-actions/").content.decode()) == ["Write the role description"]
+    client.force_login(manager)
+    assert _rows(client.get("/app/my-actions/").content.decode()) == ["Book supervision"]
+    # Joining another organisation, and a change in either organisation, show at once.
+    Membership.objects.create(user=owner, organisation=org_b, role="planner")
+    elsewhere = make_mitigation(south.items.challenges().first(), "Agree the pay band", owner=owner)
+    committed()
+    client.force_login(owner)
+    assert sorted(_rows(client.get("/app/my-actions/").content.decode())) == [
+        "Agree the pay band",
+        "Write the role description",
+    ]
+    planning.update_mitigation(
+        mitigation_id=mine.pk,
+        changes={"action": "Write and agree the role description"},
+        version=mine.version,
+        by=owner,
+    )
+    elsewhere.action = "Agree the pay band with HR"
+    elsewhere.save()
+    committed()
+    assert sorted(_rows(client.get("/app/my-actions/").content.decode())) == [
+        "Agree the pay band with HR",
+        "Write and agree the role description",
+    ]
+    # Leaving an organisation takes its actions off the list.
+    Membership.objects.filter(user=owner, organisation=org_b).delete()
+    committed()
+    assert _rows(client.get("/app/my-actions/").content.decode()) == ["Write and agree the role description"]
+
+
+def test_the_item_page_gives_each_person_their_own_comment_controls(client, org_a, owner, manager):
+    from peerplan.comments import post_comment
+
+    Membership.objects.filter(user=manager).update(role="owner")
+    checklist = make_checklist(org_a, "Community team", owner)
+    item = checklist.items.challenges().first()
+    post_comment(body="We need a job description first.", by=owner, organisation=org_a, item=item)
+    committed()
+    client.force_login(owner)
+    page = client.get(f"/app/items/{item.pk}/").content.decode()
+    assert 'Edit<span class="visually-hidden"> your comment' in page
+    client.force_login(manager)
+    page = client.get(f"/app/items/{item.pk}/").content.decode()
+    assert "We need a job description first." in page
+    assert "your comment" not in page
+    assert f"<title>{item.finding.theme.name} · Community team · PeerPlan</title>" in page
+
+
+def test_a_decision_that_is_not_saved_is_shown_as_typed_and_never_cached(client, org_a, owner):
+    checklist = make_checklist(org_a, "Community team", owner)
+    item = checklist.items.challenges().first()
+    committed()
+    client.force_login(owner)
+    assert client.get(f"/app/items/{item.pk}/").status_code == 200
+    refused = client.post(
+        f"/app/items/{item.pk}/",
+        {"applies": "no", "not_applicable_reason": "", "priority": "high", "note": "Ask the ward managers"},
+    )
+    assert refused.status_code == 400
+    assert "Ask the ward managers" in refused.content.decode()
+    again = client.get(f"/app/items/{item.pk}/").content.decode()
+    assert "Ask the ward managers" not in again
+    assert "is-invalid" not in again
 
 
 # Overdue changes at midnight ------------------------------------------------------------------------------

@@ -155,18 +155,35 @@ def item(request, pk):
             )
             messages.success(request, "Your decision is saved.")
             return redirect("peerplan:item", pk=item.pk)
-        status = 400
-    else:
-        status = 200
-    context = {**pages.item_page(item, membership), **collaboration.discussion(membership=membership, item=item)}
-    pages.prepare_quick_edit(context["mitigations"], request.user)
-    context |= {
-        "form": form,
-        "statuses": MitigationStatus.choices,
-        "today": tracking.today(),
-        "next": request.get_full_path(),
-    }
-    return render(request, "peerplan/item.html", context, status=status)
+    today = tracking.today()
+
+    def build():
+        context = {**pages.item_page(item, membership), **collaboration.discussion(membership=membership, item=item)}
+        pages.prepare_quick_edit(context["mitigations"], request.user)
+        return {**context, "form": form, "statuses": MitigationStatus.choices}
+
+    return page_cache.render_page(
+        request,
+        "peerplan/item.html",
+        {
+            "organisation": item.checklist.organisation,
+            "membership": membership,
+            "item": item,
+            "finding": item.finding,
+            "checklist": item.checklist,
+            "today": today,
+            "next": request.get_full_path(),
+        },
+        body_template="peerplan/item_body.html",
+        organisation=item.checklist.organisation,
+        membership=membership,
+        today=today,
+        # A decision that was not saved is shown with its messages, never cached; so is an address with
+        # parameters the page does not take. The person is in the key: their own comments have controls.
+        parts=(request.user.pk, request.get_full_path()) if request.method != "POST" and not request.GET else None,
+        build=build,
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required

@@ -10,9 +10,11 @@ from django.views.decorators.http import require_POST, require_safe
 from peerplan import history, page_cache, pages, planning, tracking
 from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organisation
 from peerplan.forms import ActionFilterForm, BulkActionForm
-from peerplan.models import Mitigation, MitigationStatus
+from peerplan.models import Membership, Mitigation, MitigationStatus
 
 PAGE_SIZE = 25
+# The action list's own parameters: its filters and its page.
+ACTION_LIST_PARAMETERS = {*ActionFilterForm.base_fields, "page"}
 HISTORY_PAGE_SIZE = 50
 
 
@@ -93,26 +95,34 @@ def checklist_progress(request, pk):
 @require_safe
 def actions(request, slug):
     organisation, membership = load_organisation(request, slug)
-    form = ActionFilterForm(request.GET or None, organisation=organisation)
-    queryset = form.filter(Mitigation.objects.in_organisation(organisation))
     today = tracking.today()
-    listing = queryset.for_listing().with_overdue(today).soonest_due_first()
-    page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = pages.prepare_quick_edit(page.object_list, request.user)
-    return render(
-        request,
-        "peerplan/tracking/actions.html",
-        {
-            "organisation": organisation,
-            "membership": membership,
+
+    def build():
+        form = ActionFilterForm(request.GET or None, organisation=organisation)
+        queryset = form.filter(Mitigation.objects.in_organisation(organisation))
+        listing = queryset.for_listing().with_overdue(today).soonest_due_first()
+        page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = pages.prepare_quick_edit(page.object_list, request.user)
+        return {
             "form": form,
             "page": page,
-            "today": today,
             "statuses": MitigationStatus.choices,
-            "next": request.get_full_path(),
             "bulk": BulkActionForm(organisation=organisation) if membership.can_edit else None,
             "bulk_form_id": "bulk-form" if membership.can_edit else "",
-        },
+        }
+
+    return page_cache.render_page(
+        request,
+        "peerplan/tracking/actions.html",
+        {"organisation": organisation, "membership": membership, "today": today, "next": request.get_full_path()},
+        body_template="peerplan/tracking/actions_body.html",
+        organisation=organisation,
+        membership=membership,
+        today=today,
+        # Each filter and page is its own body (links back to the list keep its address); an address with
+        # a parameter the filter form does not know is rendered without the cache.
+        parts=(request.get_full_path(),) if set(request.GET) <= ACTION_LIST_PARAMETERS else None,
+        build=build,
     )
 
 
@@ -120,24 +130,31 @@ def actions(request, slug):
 @require_safe
 def my_actions(request):
     show_all = request.GET.get("show") == "all"
-    queryset = Mitigation.objects.owned_by_member(request.user)
-    if not show_all:
-        queryset = queryset.open().on_current_checklists()
     today = tracking.today()
-    listing = queryset.for_listing().with_overdue(today).soonest_due_first()
-    page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = pages.prepare_quick_edit(page.object_list, request.user)
-    return render(
+    # The person's own actions in every organisation they belong to: each of them is a generation the
+    # body depends on, and the person is part of its key (nobody else owns these actions).
+    organisations = Membership.objects.filter(user=request.user).values_list("organisation_id", "role")
+
+    def build():
+        queryset = Mitigation.objects.owned_by_member(request.user)
+        if not show_all:
+            queryset = queryset.open().on_current_checklists()
+        listing = queryset.for_listing().with_overdue(today).soonest_due_first()
+        page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = pages.prepare_quick_edit(page.object_list, request.user)
+        return {"page": page, "statuses": MitigationStatus.choices}
+
+    context = {"show_all": show_all, "today": today, "next": request.get_full_path()}
+    body = page_cache.cached_body(
         request,
-        "peerplan/tracking/my_actions.html",
-        {
-            "page": page,
-            "show_all": show_all,
-            "today": today,
-            "statuses": MitigationStatus.choices,
-            "next": request.get_full_path(),
-        },
+        "peerplan/tracking/my_actions_body.html",
+        context,
+        organisations=list(organisations),
+        today=today,
+        parts=(request.user.pk, request.get_full_path()) if set(request.GET) <= {"show", "page"} else None,
+        build=build,
     )
+    return render(request, "peerplan/tracking/my_actions.html", {**context, "body": body})
 
 
 @login_required
