@@ -17,9 +17,12 @@ What it does, all on 127.0.0.1 and bounded in time (see bench/README.md):
     is reported as missing, not measured;
  5. reads each signed-in page right after a write (an in-place status change), so every read is a cache
     miss, and reports the server CPU of those reads;
- 6. prints a table (requests/s, p50, p99, ratio to its floor's throughput: the plain floor for public
+ 6. writes with --connections writers at once, each on its own action of the demo organisation: an
+    in-place status change, a new action, an edit through the action's form; then deletes the actions it
+    created and puts the edited ones back as they were;
+ 7. prints a table (requests/s, p50, p99, ratio to its floor's throughput: the plain floor for public
     pages, the signed-in floor for signed-in ones, target, pass/fail), writes bench/results/latest.json and
-    reports the resident memory of each gunicorn worker. `--readme` turns latest.json into README's table.
+    reports the resident memory of each gunicorn worker. `--readme` turns latest.json into README's tables.
 Every process it starts is stopped when it ends, fails or is interrupted.
 """
 
@@ -100,12 +103,59 @@ checklist = demo.order_by("pk").first()
 item = checklist.items.filter(applies=True, mitigations__isnull=False).order_by("pk").first()
 theme = Theme.objects.annotate(n=Count("findings__perspectives")).order_by("-n", "pk").first()
 action = checklist.mitigations.order_by("pk").first()
+# The writes' actions: one per concurrent writer, each addressing an item of its own (where it creates
+# actions), from the demo organisation's active checklists first, never the miss run's action. What each
+# holds now is kept, so that the cleanup puts it back exactly.
+writers, items, wanted = [], set(), int(os.environ["BENCH_WRITERS"])
+checklists = Checklist.objects.filter(organisation__slug="riverside-demo").exclude(status="archived")
+for candidate in sorted(checklists, key=lambda c: (c.status != "active", c.pk)):
+    if len(writers) == wanted:
+        break
+    for m in candidate.mitigations.exclude(pk=action.pk).order_by("pk").prefetch_related("items"):
+        own = next((i for i in m.items.all() if i.pk not in items), None)  # not `item`: the item page's
+        if own is None or len(writers) == wanted:
+            continue
+        items.add(own.pk)
+        writers.append({"action": m.pk, "item": own.pk, "saved": {
+            "pk": m.pk, "action": m.action, "owner_id": m.owner_id, "owner_name": m.owner_name,
+            "due_date": m.due_date and m.due_date.isoformat(), "status": m.status, "phase_id": m.phase_id,
+            "notes": m.notes, "co_produced": m.co_produced, "lived_experience_led": m.lived_experience_led,
+            "version": m.version, "updated_at": m.updated_at.isoformat(),
+        }})
 print("RESOLVED " + json.dumps({
     "slug": "riverside-demo", "checklist": checklist.pk, "item": item.pk, "theme": theme.slug,
     "action": action.pk, "action_version": action.version,
     "checklist_items": checklist.items.count(), "checklist_actions": checklist.mitigations.count(),
     "my_actions": Mitigation.objects.filter(owner__username=os.environ["BENCH_USER"]).count(),
+    "writers": writers,
 }))
+"""
+
+# After the writes (and before them, for what an interrupted run left): the actions the writes created are
+# deleted with their history, so the reused database does not grow from run to run; each writer's action
+# gets back exactly what it held (fields, version, updated_at) and loses the history rows its writes added
+# since the phase began (the edit form reads the action's whole history on every save, so history left
+# behind would make later runs' edits slower). QuerySet.update() sends no signal: the organisation's cached
+# pages are dropped by hand.
+CLEANUP = """
+import json, os
+from django.utils.dateparse import parse_date, parse_datetime
+from peerplan import page_cache
+from peerplan.models import Mitigation, Organisation
+job = json.loads(os.environ["BENCH_CLEANUP"])
+organisation = Organisation.objects.get(slug=job["slug"])
+made = Mitigation.objects.filter(checklist__organisation=organisation, action__startswith=job["mark"])
+created = made.delete()[1].get("peerplan.Mitigation", 0)
+history = Mitigation.history.filter(organisation=organisation, action__startswith=job["mark"]).delete()[0]
+for saved in job["restore"]:
+    saved = {**saved, "due_date": saved["due_date"] and parse_date(saved["due_date"])}
+    saved["updated_at"] = parse_datetime(saved["updated_at"])
+    pk = saved.pop("pk")
+    Mitigation.objects.filter(pk=pk).update(**saved)
+    since = parse_datetime(job["since"])
+    history += Mitigation.history.filter(organisation=organisation, id=pk, history_date__gte=since).delete()[0]
+page_cache.organisation_changed(organisation)
+print("CLEANED " + json.dumps({"created": created, "history": history, "restored": len(job["restore"])}))
 """
 
 
@@ -449,7 +499,7 @@ def parse_args(argv):
     parser.add_argument("--db", type=Path, help="SQLite file (default bench/results/bench-<size>.sqlite3)")
     parser.add_argument("--fresh", action="store_true", help="delete the SQLite file first and seed again")
     parser.add_argument("--json", type=Path, default=RESULTS / "latest.json")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a measured page misses its target")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a measured page or a write misses its target")
     parser.add_argument(
         "--miss-requests", type=int, default=100, help="reads after a write per signed-in page (default 100)"
     )
@@ -533,8 +583,9 @@ def seed(env, args):
     return counts, seconds
 
 
-def resolve_targets(env):
-    out = manage({**env, "BENCH_USER": DEMO_USER}, "shell", "-c", RESOLVE, timeout=120)
+def resolve_targets(env, writers):
+    environment = {**env, "BENCH_USER": DEMO_USER, "BENCH_WRITERS": str(writers)}
+    out = manage(environment, "shell", "-c", RESOLVE, timeout=120)
     line = next((line for line in out.splitlines() if line.startswith("RESOLVED ")), None)
     if not line:
         raise BenchError(f"could not find the demo checklist and item:\n{out}")
@@ -716,6 +767,210 @@ def miss_run(args, port, cookie, targets, results, master_pid):
         log(f"  {page['page']:<15} after a write: {cpu_ms} ms of server CPU per read (target <= {target:g})")
 
 
+# --- writes ----------------------------------------------------------------------------------------
+
+# Issue 15's write target: p99 under 100 ms with --connections concurrent writers, each on its own action
+# of the demo organisation (so optimistic-lock conflicts are not what is measured: one counts as a failure).
+WRITE_P99_TARGET_MS = 100.0
+# (operation, URL template, form). Each writer fills the template from its own action and item.
+WRITES = [
+    ("status change", "/app/mitigations/{action}/quick/", "quick"),
+    ("create action", "/app/items/{item}/mitigations/new/", "create"),
+    ("edit action", "/app/mitigations/{action}/edit/", "edit"),
+]
+# The text of every action the writes create: the cleanup deletes what starts with it, and nothing else.
+CREATED_MARK = "Benchmark write:"
+QUICK_SAVED = re.compile(rb'quick-outcome" role="status">Saved\.</p>')
+FORM_VERSION = re.compile(rb'name="version" value="(\d+)"')
+
+
+def _percentile(ordered, p):
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))], 2) if ordered else 0.0
+
+
+def other_status(status):
+    """The status a write changes an action to, and the next write back from: every write is a real change."""
+    return "planned" if status == "in_progress" else "in_progress"
+
+
+def write_form(kind, writer, token, serial):
+    """The form a person's browser sends for one write, and the status it asks for. Owner and due date go
+    as they are saved: the in-place form clears what it is not sent."""
+    saved = writer["saved"]
+    status = saved["status"] if writer["status"] != saved["status"] else other_status(saved["status"])
+    if kind == "quick":
+        form = {"status": status, "owner": saved["owner_id"] or "", "due_date": saved["due_date"] or ""}
+        form |= {"version": writer["version"], "list_key": ""}
+    elif kind == "create":
+        form = {"action": f"{CREATED_MARK} {serial} by writer {writer['n']}", "owner": "", "owner_name": ""}
+        form |= {"due_date": "", "status": "planned", "phase": "", "notes": "", "version": 1}
+    else:
+        form = {"action": saved["action"], "owner": saved["owner_id"] or "", "owner_name": saved["owner_name"]}
+        form |= {"due_date": saved["due_date"] or "", "status": status, "phase": saved["phase_id"] or ""}
+        form |= {"notes": saved["notes"], "version": writer["version"]}
+        # Checkboxes: a ticked one is sent, an unticked one is not.
+        form |= {name: "on" for name in ("co_produced", "lived_experience_led") if saved[name]}
+    return {**form, "csrfmiddlewaretoken": token}, status
+
+
+def write_saved(kind, writer, status, headers, body):
+    """Whether the answer says the write was saved. The in-place change answers 200 either way (the block
+    says "Saved.", "Nothing to change" or that someone else changed it): only "Saved." counts. The forms
+    redirect on success (a new action to its item) and answer 400 or 409 with the form otherwise; a
+    redirect to sign-in is not a success."""
+    if kind == "quick":
+        return status == 200 and bool(QUICK_SAVED.search(body))
+    location = urllib.parse.urlsplit(dict((k.lower(), v) for k, v in headers).get("location", "")).path
+    if kind == "create":
+        return status == 302 and location == f"/app/items/{writer['item']}/"
+    return status == 302 and bool(location) and not location.startswith("/accounts/")
+
+
+def write_once(port, kind, template, writer, token, cookie, serial):
+    """One write by one writer: (HTTP status, saved?). Keeps the writer's version and status in step: the
+    in-place answer carries the new version, a saved edit is one more, and a refused one (409) shows the
+    version saved now."""
+    form, status = write_form(kind, writer, token, serial)
+    headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    if kind == "quick":
+        headers["HX-Request"] = "true"  # as the lists' controls send it
+    try:
+        answer, answer_headers, body = request(
+            port, template.format(**writer), "POST", urllib.parse.urlencode(form), headers, timeout=10
+        )
+    except OSError:
+        return 0, False
+    saved = write_saved(kind, writer, answer, answer_headers, body)
+    if kind == "create":
+        return answer, saved
+    if saved:
+        writer["status"] = status
+    found = FORM_VERSION.search(body)
+    if kind == "edit" and saved:
+        writer["version"] += 1
+    elif found:
+        writer["version"] = int(found.group(1))
+    return answer, saved
+
+
+def run_writers(port, kind, template, writers, token, cookie, duration):
+    """One thread per writer, each one write at a time on its own action until the deadline."""
+    latencies, failures, non_2xx, lock = [], [0], [0], threading.Lock()
+    deadline = time.monotonic() + duration
+
+    def worker(writer):
+        mine, failed, odd = [], 0, 0
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            status, saved = write_once(port, kind, template, writer, token, cookie, len(mine))
+            mine.append((time.perf_counter() - started) * 1000)
+            failed += not saved
+            odd += not 200 <= status < 400
+        with lock:
+            latencies.extend(mine)
+            failures[0] += failed
+            non_2xx[0] += odd
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(writer,)) for writer in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=duration + 60)
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": _percentile(latencies, 50),
+        "p99_ms": _percentile(latencies, 99),
+        "failures": failures[0],
+        "non_2xx": non_2xx[0],
+    }
+
+
+def judge_write(write):
+    """Pass: p99 under the target and every write saved (a conflict, a refused form or an error fails it)."""
+    reasons = []
+    if write["p99_ms"] >= write["p99_target_ms"]:
+        reasons.append(f"p99>={write['p99_target_ms']:g}ms")
+    if write["failures"]:
+        reasons.append(f"{write['failures']} not saved")
+    if not write["requests"]:
+        reasons.append("no writes")
+    write["pass"] = not reasons
+    write["verdict"] = "pass" if not reasons else "FAIL (" + ", ".join(reasons) + ")"
+    return write
+
+
+def clean_up_writes(env, writers, since):
+    """Deletes the actions the writes created and puts each writer's action back (see CLEANUP)."""
+    job = {"slug": "riverside-demo", "mark": CREATED_MARK, "since": since}
+    job["restore"] = [writer["saved"] for writer in writers] if since else []
+    out = manage({**env, "BENCH_CLEANUP": json.dumps(job)}, "shell", "-c", CLEANUP, timeout=300)
+    line = next((line for line in out.splitlines() if line.startswith("CLEANED ")), None)
+    if not line:
+        raise BenchError(f"the writes' cleanup printed nothing:\n{out}")
+    return json.loads(line.removeprefix("CLEANED "))
+
+
+def write_run(args, port, cookie, targets, writers, master_pid, env):
+    """The writes, one operation after another, each with --connections writers at once for --warmup and
+    then --duration seconds, every writer on its own action and item. Created actions are deleted and the
+    writers' actions put back at the end (and before, for what an interrupted run left), so the reused
+    database stays the same size and the same data from run to run."""
+    if len(writers) < args.connections:
+        raise BenchError(f"the demo organisation has actions for {len(writers)} writers, not {args.connections}")
+    clean_up_writes(env, [], None)
+    token = csrf_token(port, cookie, f"/app/checklists/{targets['checklist']}/")
+    writers = [
+        {**writer, "n": n, "version": writer["saved"]["version"], "status": writer["saved"]["status"]}
+        for n, writer in enumerate(writers[: args.connections], start=1)
+    ]
+    since = datetime.now(UTC).isoformat()
+    results = []
+    try:
+        for name, template, kind in WRITES:
+            log(f"  {name:<15} {template} ...")
+            if args.warmup:
+                run_writers(port, kind, template, writers, token, cookie, args.warmup)
+            before, server_before = cpu_sample(master_pid), server_cpu_seconds(master_pid)
+            figures = run_writers(port, kind, template, writers, token, cookie, args.duration)
+            write = {"operation": name, "path": template, "writers": len(writers), **figures}
+            write["cpu"] = cpu_share(before, cpu_sample(master_pid))
+            write["cpu_ms_per_request"] = round(
+                1000 * (server_cpu_seconds(master_pid) - server_before) / max(1, figures["requests"]), 2
+            )
+            write["p99_target_ms"] = WRITE_P99_TARGET_MS
+            results.append(judge_write(write))
+    finally:
+        cleaned = clean_up_writes(env, writers, since)
+        log(
+            f"  cleanup: {cleaned['created']} created actions deleted, {cleaned['restored']} actions put back, "
+            f"{cleaned['history']} history rows of the writes removed"
+        )
+    return results
+
+
+def print_writes_table(writes, duration):
+    """The writes' own table: they have a latency target and must all be saved; no floor or ratio."""
+    if not writes:
+        return
+    header = (
+        f"{'write':<24} {'writers':>7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'cpu ms':>7} {'failed':>6} {'other':>6}  result"
+    )
+    log(f"\nWrites: each writer on its own action of the demo organisation, {duration} s per operation")
+    log(header)
+    log("-" * len(header))
+    for write in writes:
+        log(
+            f"{write['operation']:<24} {write['writers']:>7} {write['requests']:>8} {write['rps']:>8.0f} "
+            f"{write['p50_ms']:>8.2f} {write['p99_ms']:>8.2f} {write['cpu_ms_per_request']:>7.2f} "
+            f"{write['failures']:>6} {write['cpu'].get('other_pct', 0):>5.1f}%  {write['verdict']}"
+        )
+
+
 def print_table(results):
     columns = f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'target':>7} {'cpu ms':>7} {'miss cpu':>8} {'other':>6}"
     header = f"{'page':<24} {columns}  result"
@@ -780,9 +1035,32 @@ def readme_table(report):
             f"{page['ratio']:.2f} ({to}) | {', '.join(targets)} | {page['cpu_ms_per_request']} | {after} | "
             f"{page['non_2xx']} |"
         )
+    lines += readme_writes(report)
     memory = ", ".join(f"{w['rss_mb']} MB" for w in report.get("worker_memory", []))
     lines += ["", f"Workers' resident memory at the end of the run: {memory or 'not measured'}."]
     return "\n".join(lines)
+
+
+def readme_writes(report):
+    """The README's second table, the writes (none in a run from before they were measured)."""
+    writes = report.get("writes") or []
+    if not writes:
+        return []
+    lines = [
+        "",
+        f"Writes: {writes[0]['writers']} concurrent writers, each on its own action of the demo organisation, "
+        f"{report['client']['duration_s']} s per operation.",
+        "",
+        "| write | req/s | p50 / p99 ms | cpu ms | target | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for write in writes:
+        lines.append(
+            f"| {write['operation']} | {write['rps']:.0f} | {write['p50_ms']:.1f} / {write['p99_ms']:.1f} | "
+            f"{write['cpu_ms_per_request']} | p99 < {write['p99_target_ms']:g}, every write saved | "
+            f"{write['verdict']} |"
+        )
+    return lines
 
 
 def main(argv=None):
@@ -810,7 +1088,8 @@ def main(argv=None):
         raise BenchError("--client wrk, but wrk is not installed and could not be installed")
     try:
         counts, seed_seconds = seed(env, args)
-        targets = resolve_targets(env)
+        targets = resolve_targets(env, args.connections)
+        writers = targets.pop("writers")  # what each writer's action holds: for the cleanup, not the report
         log("Collecting static files ...")
         manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
         log(f"Cache: {'Redis at ' + cache['where'] if cache['backend'] == 'redis' else 'the database'}")
@@ -822,10 +1101,13 @@ def main(argv=None):
         results, floor = measure(args, args.port, cookie, targets, wrk, server.pid, backends)
         log(f"Reading each signed-in page right after a write, {args.miss_requests} times (cache misses):")
         miss_run(args, args.port, cookie, targets, results, server.pid)
+        log(f"Writing with {args.connections} concurrent writers for {args.duration} s per operation:")
+        writes = write_run(args, args.port, cookie, targets, writers, server.pid, env)
         memory = worker_memory(server.pid)
     finally:
         stop_children()
     print_table(results)
+    print_writes_table(writes, args.duration)
     log(
         f"\nRatios are to the mean of each floor's two runs: plain {floor['floor_rps_mean']:.0f} req/s (runs differ "
         f"by a factor of {floor['floor_drift']}), signed-in {floor['signed_in_floor_rps_mean']:.0f} req/s "
@@ -860,6 +1142,7 @@ def main(argv=None):
         },
         "floor": floor,
         "pages": results,
+        "writes": writes,
         "worker_memory": memory,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -870,6 +1153,7 @@ def main(argv=None):
         for page in results
         if page["status"] == "measured" and not (page["pass"] and page.get("miss", {}).get("pass", True))
     ]
+    missed += [write["operation"] for write in writes if not write["pass"]]
     return 1 if args.check and missed else 0
 
 

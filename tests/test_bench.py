@@ -1,6 +1,24 @@
-"""The benchmark's signed-in floor (bench/views.py) and the README table made from a run's latest.json."""
+"""The benchmark's signed-in floor (bench/views.py), the README table made from a run's latest.json, and the
+writes' forms, verdicts and cleanup (the parts of bench/run.py that need no server)."""
 
-from bench.run import readme_table
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from django.core.management import call_command
+
+from bench.run import (
+    CLEANUP,
+    CREATED_MARK,
+    RESOLVE,
+    judge_write,
+    print_writes_table,
+    readme_table,
+    write_form,
+    write_saved,
+)
+from peerplan.models import Checklist, Mitigation
+from tests.factories import item_for, make_checklist, make_mitigation
 
 
 def test_the_signed_in_floor_is_not_found_unless_the_benchmark_turns_it_on(client, settings, owner):
@@ -80,3 +98,201 @@ def test_the_readme_table_is_made_from_latest_json():
     )
     assert "| item | missing |" in table
     assert "70.5 MB, 71.0 MB" in table
+
+
+def _write(operation, p99_ms, failures=0, requests=800):
+    return judge_write(
+        {
+            "operation": operation,
+            "writers": 8,
+            "requests": requests,
+            "rps": requests / 10,
+            "p50_ms": 31.04,
+            "p99_ms": p99_ms,
+            "failures": failures,
+            "non_2xx": failures,
+            "cpu_ms_per_request": 12.5,
+            "p99_target_ms": 100.0,
+            "cpu": {"other_pct": 3.0},
+        }
+    )
+
+
+def test_a_write_passes_only_with_p99_under_100_ms_and_every_write_saved():
+    assert _write("status change", 99.9)["verdict"] == "pass"
+    assert _write("status change", 100.0)["verdict"] == "FAIL (p99>=100ms)"
+    failed = _write("edit action", 120.0, failures=3)
+    assert not failed["pass"] and failed["verdict"] == "FAIL (p99>=100ms, 3 not saved)"
+    assert _write("create action", 0.0, requests=0)["verdict"] == "FAIL (no writes)"
+
+
+def test_the_writes_are_a_second_table_in_the_readme_and_in_the_printed_table(capsys):
+    report = {
+        "when": "2026-11-26T09:00:00+00:00",
+        "commit": "abc1234",
+        "database": {"engine": "sqlite"},
+        "server": {"gunicorn_workers": 2},
+        "client": {"tool": "wrk", "connections": 8, "duration_s": 10},
+        "size": {"orgs": 1000},
+        "machine": {"cores": 2, "cpu": "AMD EPYC"},
+        "pages": [],
+        "writes": [_write("status change", 80.04), _write("edit action", 140.0, failures=2)],
+    }
+    table = readme_table(report)
+    assert "Writes: 8 concurrent writers, each on its own action of the demo organisation, 10 s per" in table
+    assert "| write | req/s | p50 / p99 ms | cpu ms | target | result |" in table
+    assert "| status change | 80 | 31.0 / 80.0 | 12.5 | p99 < 100, every write saved | pass |" in table
+    assert "| edit action | 80 | 31.0 / 140.0 | 12.5 | p99 < 100, every write saved | FAIL (p99>=100ms, 2 not" in table
+    # A run from before the writes were measured has no second table.
+    assert "| write |" not in readme_table({**report, "writes": None})
+
+    print_writes_table(report["writes"], 10)
+    printed = capsys.readouterr().out
+    assert "status change" in printed and "pass" in printed
+    assert "FAIL (p99>=100ms, 2 not saved)" in printed
+
+
+@pytest.fixture
+def action(org_a, owner):
+    checklist = make_checklist(org_a, "Community team", owner)
+    return make_mitigation(
+        item_for(checklist, "Workload"),
+        "Cap caseloads at twelve",
+        owner=owner,
+        due_date=date(2030, 1, 31),
+        co_produced=True,
+        notes="Agreed with the team.",
+    )
+
+
+def _writer(action):
+    """A writer as bench/run.py's RESOLVE describes it, at the start of the writes."""
+    saved = {
+        "pk": action.pk,
+        "action": action.action,
+        "owner_id": action.owner_id,
+        "owner_name": action.owner_name,
+        "due_date": action.due_date and action.due_date.isoformat(),
+        "status": action.status,
+        "phase_id": action.phase_id,
+        "notes": action.notes,
+        "co_produced": action.co_produced,
+        "lived_experience_led": action.lived_experience_led,
+        "version": action.version,
+        "updated_at": action.updated_at.isoformat(),
+    }
+    item = action.items.get()
+    return {
+        "action": action.pk,
+        "item": item.pk,
+        "saved": saved,
+        "n": 1,
+        "version": action.version,
+        "status": action.status,
+    }
+
+
+def _post(client, kind, writer, path, headers=None):
+    form, status = write_form(kind, writer, "token", 1)
+    response = client.post(path, form, **(headers or {}))
+    return response, status, write_saved(kind, writer, response.status_code, response.items(), response.content)
+
+
+def test_the_in_place_write_changes_the_status_only_and_says_it_was_saved(client, owner, action):
+    client.force_login(owner)
+    writer = _writer(action)
+    response, status, saved = _post(
+        client, "quick", writer, f"/app/mitigations/{action.pk}/quick/", {"HTTP_HX_REQUEST": "true"}
+    )
+    assert saved and status == "in_progress"
+    action.refresh_from_db()
+    # The owner and due date it sends are what is saved (the in-place form clears what it is not sent).
+    assert (action.status, action.owner, action.due_date, action.version) == (
+        "in_progress",
+        owner,
+        date(2030, 1, 31),
+        2,
+    )
+    # The next write goes back to the saved status; sent at the old version it is a conflict, not saved.
+    writer["status"] = status
+    response, status, saved = _post(
+        client, "quick", writer, f"/app/mitigations/{action.pk}/quick/", {"HTTP_HX_REQUEST": "true"}
+    )
+    assert response.status_code == 409 and status == "planned" and not saved
+
+
+def test_the_edit_write_keeps_every_field_but_the_status_and_redirects(client, owner, action):
+    client.force_login(owner)
+    writer = _writer(action)
+    response, _, saved = _post(client, "edit", writer, f"/app/mitigations/{action.pk}/edit/")
+    assert response.status_code == 302 and saved
+    action.refresh_from_db()
+    assert (action.status, action.version, action.owner, action.due_date) == (
+        "in_progress",
+        2,
+        owner,
+        date(2030, 1, 31),
+    )
+    assert (action.notes, action.co_produced, action.lived_experience_led) == ("Agreed with the team.", True, False)
+    # At a stale version the form answers 409 with the form: not saved.
+    response, _, saved = _post(client, "edit", writer, f"/app/mitigations/{action.pk}/edit/")
+    assert response.status_code == 409 and not saved
+
+
+def test_the_create_write_makes_a_marked_action_on_the_writers_item_and_redirects_to_it(client, owner, action):
+    client.force_login(owner)
+    writer = _writer(action)
+    response, _, saved = _post(client, "create", writer, f"/app/items/{writer['item']}/mitigations/new/")
+    assert response.status_code == 302 and saved
+    created = Mitigation.objects.get(action__startswith=CREATED_MARK)
+    assert list(created.items.values_list("pk", flat=True)) == [writer["item"]]
+    # A redirect elsewhere (to sign-in) is not a saved write.
+    assert not write_saved("create", writer, 302, [("Location", "/accounts/login/?next=/app/")], b"")
+
+
+def test_the_cleanup_deletes_created_actions_and_puts_the_writers_actions_back(client, owner, action, monkeypatch):
+    writer = _writer(action)
+    history_before = action.history.count()
+    since = datetime.now(UTC).isoformat()
+    client.force_login(owner)
+    for _ in range(3):
+        _post(client, "create", writer, f"/app/items/{writer['item']}/mitigations/new/")
+        _, status, saved = _post(client, "edit", writer, f"/app/mitigations/{action.pk}/edit/")
+        assert saved
+        writer["version"] += 1
+        writer["status"] = status
+    assert Mitigation.objects.filter(action__startswith=CREATED_MARK).count() == 3
+    job = {"slug": "northside", "mark": CREATED_MARK, "since": since, "restore": [writer["saved"]]}
+    monkeypatch.setenv("BENCH_CLEANUP", json.dumps(job))
+    exec(CLEANUP, {})
+    assert not Mitigation.objects.filter(action__startswith=CREATED_MARK).exists()
+    assert not Mitigation.history.filter(action__startswith=CREATED_MARK).exists()
+    action.refresh_from_db()
+    assert (action.status, action.version, action.updated_at.isoformat()) == (
+        writer["saved"]["status"],
+        writer["saved"]["version"],
+        writer["saved"]["updated_at"],
+    )
+    assert action.history.count() == history_before
+
+
+def test_each_writer_gets_an_action_and_an_item_of_its_own_and_the_page_targets_stay_as_they_were(
+    db, monkeypatch, capsys
+):
+    call_command("seed_demo", "--orgs=1", "--checklists-per-org=3", "--actions-per-item=1", stdout=None)
+    monkeypatch.setenv("BENCH_USER", "owner@demo.peerplan.test")
+    monkeypatch.setenv("BENCH_WRITERS", "8")
+    exec(RESOLVE, {})
+    resolved = json.loads(capsys.readouterr().out.split("RESOLVED ", 1)[1])
+    checklist = Checklist.objects.filter(organisation__slug="riverside-demo", status="active").order_by("pk").first()
+    item = checklist.items.filter(applies=True, mitigations__isnull=False).order_by("pk").first()
+    assert (resolved["checklist"], resolved["item"]) == (checklist.pk, item.pk)
+    writers = resolved["writers"]
+    assert len(writers) == 8
+    assert len({w["action"] for w in writers} | {resolved["action"]}) == 9
+    assert len({w["item"] for w in writers}) == 8
+    for writer in writers:
+        action = Mitigation.objects.get(pk=writer["action"])
+        assert action.checklist.organisation.slug == "riverside-demo"
+        assert action.items.filter(pk=writer["item"]).exists()
+        assert (writer["saved"]["version"], writer["saved"]["status"]) == (action.version, action.status)
