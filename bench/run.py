@@ -125,6 +125,7 @@ for candidate in sorted(checklists, key=lambda c: (c.status != "active", c.pk)):
 print("RESOLVED " + json.dumps({
     "slug": "riverside-demo", "checklist": checklist.pk, "item": item.pk, "theme": theme.slug,
     "action": action.pk, "action_version": action.version,
+    "action_owner": action.owner_id or "", "action_due": action.due_date and action.due_date.isoformat() or "",
     "checklist_items": checklist.items.count(), "checklist_actions": checklist.mitigations.count(),
     "my_actions": Mitigation.objects.filter(owner__username=os.environ["BENCH_USER"]).count(),
     "writers": writers,
@@ -724,8 +725,16 @@ def miss_run(args, port, cookie, targets, results, master_pid):
         read_cpu = write_cpu = 0.0
         latencies, bad = [], 0
         for n in range(args.miss_requests):
+            # The whole in-place form, as a person's browser sends it: only the status changes.
             form = urllib.parse.urlencode(
-                {"status": statuses[n % 2], "version": version, "csrfmiddlewaretoken": token, "list_key": ""}
+                {
+                    "status": statuses[n % 2],
+                    "owner": targets["action_owner"],
+                    "due_date": targets["action_due"],
+                    "version": version,
+                    "csrfmiddlewaretoken": token,
+                    "list_key": "",
+                }
             )
             before = server_cpu_seconds(master_pid, pids)
             status, _, body = request(

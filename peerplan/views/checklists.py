@@ -260,17 +260,21 @@ def mitigation_edit(request, pk):
         request,
         _item_url(addressed[0].pk) if addressed else reverse("peerplan:checklist", args=[mitigation.checklist_id]),
     )
-    context = {
-        "checklist": mitigation.checklist,
-        "mitigation": mitigation,
-        "addressed": addressed,
-        "linkable": pages.linkable_items(mitigation, addressed),
-        "duplicates": pages.duplicates_of(mitigation),
-        "timeline": history.mitigation_timeline(mitigation),
-        "can_restore": membership.can_manage,
-        "back": back,
-        "next": _next_url(request, ""),
-    }
+
+    def page_context():
+        # Only for a page shown: a save that goes through redirects without reading the history.
+        return {
+            "checklist": mitigation.checklist,
+            "mitigation": mitigation,
+            "addressed": addressed,
+            "linkable": pages.linkable_items(mitigation, addressed),
+            "duplicates": pages.duplicates_of(mitigation),
+            "timeline": history.mitigation_timeline(mitigation),
+            "can_restore": membership.can_manage,
+            "back": back,
+            "next": _next_url(request, ""),
+        }
+
     if request.method == "POST" and form.is_valid():
         try:
             planning.update_mitigation(
@@ -291,12 +295,12 @@ def mitigation_edit(request, pk):
         data["version"] = str(current.version)
         form = MitigationForm(data, instance=current, organisation=organisation)
         form.is_valid()
-        context |= {"conflict": current, "differences": differences, "mitigation": current}
+        context = page_context() | {"conflict": current, "differences": differences, "mitigation": current}
         return render(request, "peerplan/mitigation_form.html", {**context, "form": form}, status=409)
     return render(
         request,
         "peerplan/mitigation_form.html",
-        {**context, "form": form},
+        {**page_context(), "form": form},
         status=400 if form.is_bound else 200,
     )
 
