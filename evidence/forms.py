@@ -70,3 +70,12 @@ class EvidenceFilterForm(forms.Form):
             raw={name: self.data.get(name, "").strip() for name in self.fields},
             errors={name: " ".join(messages) for name, messages in self.errors.items()},
         )
+
+
+def evidence_filter(query):
+    """What the reader asked for in `query` (a QueryDict). Without a query string the answer is known
+    without a form: the unfiltered index is most of its requests, and binding and cleaning a form cost as
+    much as serving the cached page itself."""
+    if not query:
+        return EvidenceFilter(raw=dict.fromkeys(EvidenceFilterForm.base_fields, ""))
+    return EvidenceFilterForm(query).evidence_filter()

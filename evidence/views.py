@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 
 from evidence import cache
 from evidence.filters import VALENCE_CHOICES
-from evidence.forms import EvidenceFilterForm
+from evidence.forms import evidence_filter
 from evidence.models import Source, StakeholderGroup, Theme
 
 
@@ -21,7 +21,7 @@ def _same_for_every_reader(request):
 
 
 def index(request):
-    filters = EvidenceFilterForm(request.GET).evidence_filter()
+    filters = evidence_filter(request.GET)
     if _same_for_every_reader(request):
         return HttpResponse(
             cache.fragment(

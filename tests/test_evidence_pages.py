@@ -249,3 +249,14 @@ def test_a_signed_in_reader_gets_their_own_page_around_the_cached_evidence(clien
     client.logout()
     anonymous = client.get("/evidence/themes/workload/").content.decode()
     assert "Sign out" not in anonymous and "Sign in" in anonymous
+
+
+def test_the_unfiltered_index_is_read_without_a_form_and_means_the_same():
+    from django.http import QueryDict
+
+    from evidence.forms import EvidenceFilterForm, evidence_filter
+
+    # The same filter, so the same cached page, as the form gives for an empty query string.
+    assert evidence_filter(QueryDict()) == EvidenceFilterForm(QueryDict()).evidence_filter()
+    assert evidence_filter(QueryDict()).cache_parts() == EvidenceFilterForm(QueryDict()).evidence_filter().cache_parts()
+    assert evidence_filter(QueryDict("q=peer")).q == "peer"
