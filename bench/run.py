@@ -510,6 +510,13 @@ def parse_args(argv):
         help="print the README's results table from --json (bench/results/latest.json), put it in README.md "
         "between its bench-results markers, and run nothing",
     )
+    parser.add_argument(
+        "--also",
+        type=Path,
+        action="append",
+        default=[],
+        help="with --readme: another run's latest.json (PostgreSQL with Redis, say) whose tables follow",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.orgs, args.duration, args.warmup, args.miss_requests = 20, 3, 1, 20
@@ -533,8 +540,9 @@ def server_environment(args):
         "PYTHONUNBUFFERED": "1",
     }
     if os.environ.get("DATABASE_URL"):
+        scheme = urllib.parse.urlsplit(os.environ["DATABASE_URL"]).scheme
         database = {
-            "engine": "DATABASE_URL",
+            "engine": "postgresql" if scheme in {"postgres", "postgresql", "pgsql"} else scheme,
             "where": re.sub(r"//[^@/]*@", "//***@", os.environ["DATABASE_URL"]),
         }
     else:
@@ -1050,6 +1058,11 @@ def readme_table(report):
     return "\n".join(lines)
 
 
+def readme_tables(reports):
+    """The README's tables of several runs (one per database and cache, say), one run after the other."""
+    return "\n\n".join(readme_table(report) for report in reports)
+
+
 def readme_writes(report):
     """The README's second table, the writes (none in a run from before they were measured)."""
     writes = report.get("writes") or []
@@ -1075,7 +1088,7 @@ def readme_writes(report):
 def main(argv=None):
     args = parse_args(argv)
     if args.readme:
-        table = readme_table(json.loads(args.json.read_text()))
+        table = readme_tables([json.loads(path.read_text()) for path in [args.json, *args.also]])
         print(table)
         readme = ROOT / "README.md"
         text = readme.read_text()

@@ -14,6 +14,7 @@ from bench.run import (
     judge_write,
     print_writes_table,
     readme_table,
+    readme_tables,
     write_form,
     write_saved,
 )
@@ -98,6 +99,24 @@ def test_the_readme_table_is_made_from_latest_json():
     )
     assert "| item | missing |" in table
     assert "70.5 MB, 71.0 MB" in table
+
+
+def test_the_readme_has_a_table_for_each_run_given():
+    sqlite = {
+        "when": "2026-11-26T09:00:00+00:00",
+        "commit": "abc1234",
+        "database": {"engine": "sqlite"},
+        "cache": {"backend": "database"},
+        "server": {"gunicorn_workers": 2},
+        "client": {"tool": "wrk", "connections": 8, "duration_s": 10},
+        "size": {"orgs": 1000},
+        "machine": {"cores": 2, "cpu": "AMD EPYC"},
+        "pages": [_page("dashboard", "signed-in", "signed-in floor", 600)],
+    }
+    postgres = {**sqlite, "database": {"engine": "postgresql"}, "cache": {"backend": "redis"}}
+    tables = readme_tables([sqlite, postgres])
+    assert tables.index("sqlite database, database cache") < tables.index("postgresql database, redis cache")
+    assert tables.count("| dashboard | 600 |") == 2
 
 
 def _write(operation, p99_ms, failures=0, requests=800):
