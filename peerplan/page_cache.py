@@ -28,6 +28,7 @@ use the transaction's token instead, replaced on every write, so they never see 
 
 import hashlib
 import uuid
+import zlib
 
 from django.apps import apps
 from django.conf import settings
@@ -42,6 +43,7 @@ from django.utils.safestring import mark_safe
 
 from evidence import cache as evidence_cache
 
+BODY_KEY_PREFIX = "planning:body:"
 # A body of a page nobody asks for again (yesterday's, a role nobody holds) leaves the cache after a day.
 BODY_TIMEOUT = 24 * 60 * 60
 
@@ -322,7 +324,7 @@ def cached_body(request, body_template, context, *, organisations, today, parts=
         return mark_safe(_render_body(request, body_template, {**context, **build()}))
     organisations = sorted(organisations)
     digest = hashlib.sha256(repr((body_template, organisations, today.isoformat(), parts)).encode()).hexdigest()[:32]
-    key = f"planning:page:{digest}"
+    key = f"{BODY_KEY_PREFIX}{digest}"
     organisation_keys = [_organisation_key(organisation_id) for organisation_id, _role in organisations]
     # One cache read for the body and every generation it depends on.
     found = cache.get_many([*organisation_keys, evidence_cache.GENERATION_KEY, key])
@@ -334,10 +336,12 @@ def cached_body(request, body_template, context, *, organisations, today, parts=
     )
     stored = found.get(key)
     if stored is not None and stored[0] == generations:
-        placeholder, body = stored[1], stored[2]
+        placeholder, body = stored[1], zlib.decompress(stored[2]).decode()
     else:
         # Unguessable, so nothing a person typed into the page can be mistaken for it.
         placeholder = f"csrf{_new_token()}"
         body = _render_body(request, body_template, {**context, **build(), "csrf_token": placeholder})
-        cache.set(key, (generations, placeholder, body), timeout=BODY_TIMEOUT)
+        # Compressed (a page of rows shrinks about 8 times): bodies per person and per filter fill less of
+        # the cache, and a smaller value is quicker to read back than the larger one is to decode.
+        cache.set(key, (generations, placeholder, zlib.compress(body.encode(), 1)), timeout=BODY_TIMEOUT)
     return mark_safe(body.replace(placeholder, get_token(request)))
