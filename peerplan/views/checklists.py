@@ -140,8 +140,9 @@ def checklist_delete(request, pk):
 @require_http_methods(["GET", "HEAD", "POST"])
 def item(request, pk):
     item, membership = load_item(request, pk, need=EDIT if request.method == "POST" else READ)
-    form = ItemDecisionForm(request.POST or None, instance=item)
+    form = None  # a GET's form is made only when its body is built (a cached body has it already)
     if request.method == "POST":
+        form = ItemDecisionForm(request.POST, instance=item)
         if form.is_valid():
             data = form.cleaned_data
             planning.decide_item(
@@ -160,7 +161,7 @@ def item(request, pk):
     def build():
         context = {**pages.item_page(item, membership), **collaboration.discussion(membership=membership, item=item)}
         pages.prepare_quick_edit(context["mitigations"], request.user)
-        return {**context, "form": form, "statuses": MitigationStatus.choices}
+        return {**context, "form": form or ItemDecisionForm(instance=item), "statuses": MitigationStatus.choices}
 
     return page_cache.render_page(
         request,
