@@ -4,8 +4,10 @@ actions), never stale.
 A page's main content is rendered once and kept in Django's cache (the shared cache), stored with the
 generations it was built in: its organisation's generation, the evidence generation (evidence/cache.py;
 also replaced when what is curated for every organisation changes) and, inside a transaction that
-wrote, that transaction's own token. It is keyed by the organisation, the person's role and today's date (overdue
-and "due soon" depend on today). A body whose generations are not all current is rebuilt, never served.
+wrote, that transaction's own token. It is keyed by the organisation (every organisation my actions shows),
+the person's role there and today's date (overdue and "due soon" depend on today), plus what else the page
+depends on: the address of a list, the person for pages with their own controls. It is stored compressed.
+A body whose generations are not all current is rebuilt, never served.
 
 What stays per request is rendered around the body every time: the navigation (the person's name, the
 unread count), the messages, and the CSRF token: a body is stored with a random placeholder where its
