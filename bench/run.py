@@ -439,6 +439,23 @@ def run_wrk(wrk, url, cookie, args, duration):
     }
 
 
+def run_threads(work, arguments, join_within):
+    """`work(*args)` in a thread of its own for each `args` of `arguments`, all at once; the seconds until
+    the last one ended (each is waited for at most `join_within` seconds)."""
+    started = time.monotonic()
+    threads = [threading.Thread(target=work, args=args) for args in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=join_within)
+    return time.monotonic() - started
+
+
+def percentile(ordered, p):
+    """The p-th percentile of sorted latencies (ms, to 0.01), 0 when there are none."""
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))], 2) if ordered else 0.0
+
+
 def run_python_client(port, path, cookie, args, duration):
     """N threads, each one request at a time until the deadline (sync gunicorn closes each connection)."""
     latencies, errors, lock = [], [0], threading.Lock()
@@ -459,23 +476,13 @@ def run_python_client(port, path, cookie, args, duration):
             latencies.extend(mine)
             errors[0] += bad
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=worker) for _ in range(args.connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=duration + 30)
-    elapsed = time.monotonic() - started
+    elapsed = run_threads(worker, [()] * args.connections, join_within=duration + 30)
     latencies.sort()
-
-    def percentile(p):
-        return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] if latencies else 0.0
-
     return {
         "requests": len(latencies),
         "rps": len(latencies) / elapsed,
-        "p50_ms": percentile(50),
-        "p99_ms": percentile(99),
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
         "non_2xx": errors[0],
         "errors": errors[0],
     }
@@ -775,8 +782,8 @@ def miss_run(args, port, cookie, targets, results, master_pid):
             "requests": args.miss_requests,
             "cpu_ms_per_request": cpu_ms,
             "write_cpu_ms_per_request": round(1000 * write_cpu / args.miss_requests, 2),
-            "p50_ms": round(latencies[len(latencies) // 2], 2),
-            "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2),
+            "p50_ms": percentile(latencies, 50),
+            "p99_ms": percentile(latencies, 99),
             "non_2xx": bad,
             "cpu_target_ms": target,
             "pass": cpu_ms <= target and bad == 0,
@@ -799,10 +806,6 @@ WRITES = [
 CREATED_MARK = "Benchmark write:"
 QUICK_SAVED = re.compile(rb'quick-outcome" role="status">Saved\.</p>')
 FORM_VERSION = re.compile(rb'name="version" value="(\d+)"')
-
-
-def _percentile(ordered, p):
-    return round(ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))], 2) if ordered else 0.0
 
 
 def other_status(status):
@@ -888,19 +891,13 @@ def run_writers(port, kind, template, writers, token, cookie, duration):
             failures[0] += failed
             non_2xx[0] += odd
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(writer,)) for writer in writers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=duration + 60)
-    elapsed = time.monotonic() - started
+    elapsed = run_threads(worker, [(writer,) for writer in writers], join_within=duration + 60)
     latencies.sort()
     return {
         "requests": len(latencies),
         "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": _percentile(latencies, 50),
-        "p99_ms": _percentile(latencies, 99),
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
         "failures": failures[0],
         "non_2xx": non_2xx[0],
     }

@@ -240,7 +240,7 @@ class MemberSummary:
 
     organisation: Organisation
     membership: NetworkMembership
-    checklists: list = field(default_factory=list)  # (title, ReviewProgress-like (decided, total), Coverage)
+    checklists: list = field(default_factory=list)  # (title, challenges decided, challenges, Coverage)
     progress: tracking.Progress = field(default_factory=tracking.Progress)
     trend: object = None
     chart: object = None

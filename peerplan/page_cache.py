@@ -285,24 +285,11 @@ def _current(found, key):
     return token
 
 
-def render_page(
-    request, template, context, *, body_template, organisation, membership, today, parts=(), build, status=200
-):
-    """The page: `template` (base.html around `{{ body }}`) rendered with `context` and the body.
-
-    The body is `body_template` rendered with `context` and `build()`, taken from the cache when it was
-    built in the current generations for this organisation, role, day and `parts` (anything else the
-    body depends on, such as the page's own address). Call it only after the access check.
-    """
-    body = cached_body(
-        request,
-        body_template,
-        context,
-        organisations=[(organisation.pk, membership.role)],
-        today=today,
-        parts=parts,
-        build=build,
-    )
+def render_page(request, template, context, *, organisation, membership, status=200, **body):
+    """The page: `template` (base.html around `{{ body }}`) rendered with `context` and the body of one
+    organisation's data, for the person's role there (`body`: cached_body's arguments). Call it only after
+    the access check."""
+    body = cached_body(request, context=context, organisations=[(organisation.pk, membership.role)], **body)
     return render(request, template, {**context, "body": body}, status=status)
 
 
@@ -316,14 +303,24 @@ def _render_body(request, body_template, context):
     return get_template(body_template).template.render(request_context)
 
 
-def cached_body(request, body_template, context, *, organisations, today, parts=(), build):
+def cached_body(
+    request, body_template, context, *, organisations, today, build, parts=(), parameters=None, per_person=False
+):
     """`body_template` rendered with `context` and `build()`, from the cache when it was built in the
     current generations of every one of `organisations` ((id, the person's role) pairs, all the
     organisations whose data the body shows) and of the evidence, for the same day and `parts`.
-    `parts=None` renders it without the cache: for an address with parameters the page does not know,
-    which must not fill the shared cache with copies."""
-    if parts is None:
-        return mark_safe(_render_body(request, body_template, {**context, **build()}))
+
+    `parameters`: the query parameters the body depends on, for a page whose address is part of what it
+    shows (a list's filters and page, links back to it); None for a body that depends on no parameter.
+    An address with any other parameter, and anything but a GET or HEAD (a form sent back with its
+    mistakes), is rendered without the cache: made-up addresses must not fill the shared cache with
+    copies. `per_person`: for a body with the person's own controls or data, kept for them alone."""
+    if parameters is not None:
+        if request.method not in ("GET", "HEAD") or not set(request.GET) <= set(parameters):
+            return mark_safe(_render_body(request, body_template, {**context, **build()}))
+        parts = (*parts, request.get_full_path())
+    if per_person:
+        parts = (*parts, request.user.pk)
     organisations = sorted(organisations)
     digest = hashlib.sha256(repr((body_template, organisations, today.isoformat(), parts)).encode()).hexdigest()[:32]
     key = f"{BODY_KEY_PREFIX}{digest}"

@@ -266,34 +266,15 @@ def progress_over_time(organisation_id, checklist_ids, today, months):
 
     History is read for the organisation's records only: history outlives the rows it describes, so a
     checklist id in it may once have been another organisation's (history.py's rule, issue 12)."""
-    checklist_ids = list(checklist_ids)
-    actions = _versions(
-        Mitigation.history.filter(organisation_id=organisation_id, checklist_id__in=checklist_ids)
-        .order_by("history_date", "history_id")
-        .values("id", "status", "due_date", "history_date", "history_type"),
-        ("status", "due_date"),
-    )
-    items = _versions(
-        Item.history.filter(
-            organisation_id=organisation_id, checklist_id__in=checklist_ids, finding__valence=Valence.CHALLENGE
-        )
-        .order_by("history_date", "history_id")
-        .values("id", "applies", "history_date", "history_type"),
-        ("applies",),
-    )
-    addresses = {}
-    links = Mitigation.items.through.objects.filter(mitigation__checklist_id__in=checklist_ids)
-    for mitigation_id, item_id in links.values_list("mitigation_id", "item_id"):
-        addresses.setdefault(item_id, []).append(mitigation_id)
-    return _trend(actions, items, addresses, today, months)
+    return coverage_over_time_by_organisation({organisation_id: list(checklist_ids)}, today, months)[organisation_id]
 
 
 def coverage_over_time_by_organisation(checklists_by_organisation, today, months):
-    """{organisation id: Trend}: what progress_over_time gives for one organisation's checklists, for
-    many organisations at once in three queries (a network's members, side by side).
+    """{organisation id: Trend}: progress over time of each organisation's checklists together, for many
+    organisations at once in three queries (a network's members, side by side; progress_over_time for one).
 
     A history record counts for an organisation only when it was recorded for that organisation and one
-    of its checklists (the same rule as progress_over_time)."""
+    of its checklists."""
     owner_of = {pk: org for org, ids in checklists_by_organisation.items() for pk in ids}
     ids = list(owner_of)
     organisations = list(checklists_by_organisation)

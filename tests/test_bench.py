@@ -12,6 +12,7 @@ from bench.run import (
     CREATED_MARK,
     RESOLVE,
     judge_write,
+    percentile,
     print_writes_table,
     readme_table,
     readme_tables,
@@ -315,3 +316,11 @@ def test_each_writer_gets_an_action_and_an_item_of_its_own_and_the_page_targets_
         assert action.checklist.organisation.slug == "riverside-demo"
         assert action.items.filter(pk=writer["item"]).exists()
         assert (writer["saved"]["version"], writer["saved"]["status"]) == (action.version, action.status)
+
+
+def test_percentiles_are_read_from_the_sorted_latencies():
+    latencies = [float(n) for n in range(1, 101)]  # 1 ms to 100 ms
+    assert percentile(latencies, 50) == 51.0
+    assert percentile(latencies, 99) == 100.0
+    assert percentile([12.345], 99) == 12.35
+    assert percentile([], 99) == 0.0

@@ -179,9 +179,10 @@ def item(request, pk):
         organisation=item.checklist.organisation,
         membership=membership,
         today=today,
-        # A decision that was not saved is shown with its messages, never cached; so is an address with
-        # parameters the page does not take. The person is in the key: their own comments have controls.
-        parts=(request.user.pk, request.get_full_path()) if request.method != "POST" and not request.GET else None,
+        # A decision that was not saved (a POST) is shown with its messages, never cached. Their own
+        # comments have controls: a body per person.
+        parameters=(),
+        per_person=True,
         build=build,
         status=400 if request.method == "POST" else 200,
     )

@@ -80,20 +80,15 @@ def organisation_network(request, slug, pk):
                 else:
                     messages.success(request, f"You declined to join {name}. Nothing is shared.")
                 return redirect("peerplan:organisation", slug=slug)
-    return render(
+    return _network_membership_page(
         request,
         "peerplan/networks/membership.html",
-        {
-            "organisation": network_membership.organisation,
-            "membership": membership,
-            "network_membership": network_membership,
-            "network": network_membership.network,
-            "coordinators": networks.coordinator_names(network_membership.network),
-            "shared": networks.SHARED,
-            "not_shared": networks.NOT_SHARED,
-            "problem": problem,
-        },
-        status=400 if problem else 200,
+        network_membership,
+        membership,
+        problem,
+        coordinators=networks.coordinator_names(network_membership.network),
+        shared=networks.SHARED,
+        not_shared=networks.NOT_SHARED,
     )
 
 
@@ -112,15 +107,22 @@ def organisation_network_leave(request, slug, pk):
                 request, f"You left {network_membership.network.name}. Its coordinators no longer see your figures."
             )
             return redirect("peerplan:organisation", slug=slug)
+    return _network_membership_page(request, "peerplan/networks/leave.html", network_membership, membership, problem)
+
+
+def _network_membership_page(request, template, network_membership, membership, problem, **extra):
+    """An organisation's page about one network it is in or invited to; 400 with the problem when an
+    answer could not be taken."""
     return render(
         request,
-        "peerplan/networks/leave.html",
+        template,
         {
             "organisation": network_membership.organisation,
             "membership": membership,
             "network_membership": network_membership,
             "network": network_membership.network,
             "problem": problem,
+            **extra,
         },
         status=400 if problem else 200,
     )

@@ -119,9 +119,8 @@ def actions(request, slug):
         organisation=organisation,
         membership=membership,
         today=today,
-        # Each filter and page is its own body (links back to the list keep its address); an address with
-        # a parameter the filter form does not know is rendered without the cache.
-        parts=(request.get_full_path(),) if set(request.GET) <= ACTION_LIST_PARAMETERS else None,
+        # Each filter and page is its own body (links back to the list keep its address).
+        parameters=ACTION_LIST_PARAMETERS,
         build=build,
     )
 
@@ -151,7 +150,8 @@ def my_actions(request):
         context,
         organisations=list(organisations),
         today=today,
-        parts=(request.user.pk, request.get_full_path()) if set(request.GET) <= {"show", "page"} else None,
+        parameters={"show", "page"},
+        per_person=True,
         build=build,
     )
     return render(request, "peerplan/tracking/my_actions.html", {**context, "body": body})
