@@ -6,8 +6,10 @@ from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -89,6 +91,47 @@ class EvidenceAdmin(CountsOnlyForOrganisationData, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(**{f"{self.source_path}__organisation__isnull": True})
+
+    # django-simple-history's history and revert views load their rows by id, not through get_queryset, so
+    # without these an organisation's own evidence could be read, and reverted into a published heading,
+    # by anyone who guessed an id. Both now answer exactly as the change page does: 404 for what is not
+    # published. tests/test_one_gate.py walks every admin URL of every evidence model with private rows present.
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._published_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._published_or_404(request, object_id, version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _published_or_404(self, request, object_id, version_id=None):
+        object_id = unquote(object_id)
+        if self.get_object(request, object_id) is None:
+            try:
+                exists = self.model._default_manager.filter(pk=object_id).exists()
+            except (ValueError, ValidationError):
+                raise Http404 from None
+            # A row that exists but is not in get_queryset is an organisation's own; a deleted one may
+            # still be looked at and restored only if what it belonged to is published.
+            latest = self.model.history.filter(pk=object_id).order_by("-history_date").first()
+            if exists or latest is None or not self._published(latest.instance):
+                raise Http404
+        if version_id is not None:
+            record = self.model.history.filter(pk=object_id, history_id=version_id).first()
+            if record is None or not self._published(record.instance):
+                raise Http404
+
+    def _published(self, instance):
+        """Whether a row (or an earlier version of one) belongs to a published source, read through its
+        parents as they are now; one that no longer exists publishes nothing."""
+        source = instance
+        try:
+            for name in [] if isinstance(instance, Source) else self.source_path.split("__"):
+                source = getattr(source, name)
+        except ObjectDoesNotExist:
+            return False
+        return source.organisation_id is None
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Drop-downs offer published evidence only.

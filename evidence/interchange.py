@@ -20,8 +20,8 @@ from django.apps import apps as global_apps
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.text import slugify
 
+from evidence.models import unique_slug
 from evidence.parser import FORMAT as FORMAT_V1
 from evidence.parser import STAKEHOLDER_GROUPS as GROUPS
 
@@ -518,14 +518,18 @@ def _import_source(s_data, index, m, now, organisation, tick):
         category = m["Category"].objects.filter(source=source, name=c_data["name"]).first()
         if category is None:
             category = m["Category"](
-                source=source, name=c_data["name"], slug=_unique_slug(m["Category"], c_data["name"])
+                source=source,
+                name=c_data["name"],
+                slug=unique_slug(m["Category"], c_data["name"], private=organisation is not None),
             )
         category.position = c_position
         category.save()
         for t_position, t_data in enumerate(c_data["themes"], start=1):
             theme = m["Theme"].objects.filter(category__source=source, name=t_data["name"]).first()
             if theme is None:
-                theme = m["Theme"](name=t_data["name"], slug=_unique_slug(m["Theme"], t_data["name"]))
+                theme = m["Theme"](
+                    name=t_data["name"], slug=unique_slug(m["Theme"], t_data["name"], private=organisation is not None)
+                )
             theme.category = category
             theme.position = t_position
             if "description" in t_data:  # a file without one keeps the curator's
@@ -674,11 +678,3 @@ def _load_perspectives(finding, samples, references_by_number, Perspective):
     for perspective in existing[len(samples) :]:
         perspective.delete()
     return changed
-
-
-def _unique_slug(model, name):
-    base = slugify(name)[:190] or "untitled"
-    slug, n = base, 2
-    while model.objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug

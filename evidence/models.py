@@ -6,11 +6,13 @@ Curators correct and extend the published sources in the admin; checklists point
 so rows that a checklist uses are protected from deletion, and a release retires them instead.
 """
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 # The stakeholders inside Mixed samples are published in the authors' words ("PSW", "service users");
@@ -18,6 +20,20 @@ from simple_history.models import HistoricalRecords
 from evidence.parser import stakeholder_group
 
 MIXED = "Mixed"
+
+
+def unique_slug(model, name, *, private):
+    """A slug for a new heading or theme (`model`: Category or Theme, or their migration-time copies), unique
+    across every source as their constraint requires. An organisation's own gets a random ending: with a
+    counted one ("-2"), one organisation naming a theme would learn that another had privately used that
+    name; and a published slug, counted among published and random ones only, never reflects a private name."""
+    base = slugify(name)[:180] or "untitled"
+    if private:
+        base = f"{base}-{secrets.token_hex(4)}"
+    slug, n = base, 2
+    while model.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
 
 
 class Valence(models.TextChoices):

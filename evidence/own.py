@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from evidence.cache import evidence_changed
-from evidence.models import Category, Finding, Perspective, Source, Theme
+from evidence.models import Category, Finding, Perspective, Source, Theme, unique_slug
 
 
 def _unique(model, field, base, **scope):
@@ -47,13 +47,13 @@ def add_own_finding(*, source, heading, theme, kind, group, summary, now=None):
     if category is None:
         position = (Category.objects.filter(source=source).aggregate(n=Max("position"))["n"] or 0) + 1
         category = Category.objects.create(
-            source=source, name=heading, slug=_unique(Category, "slug", slugify(heading)), position=position
+            source=source, name=heading, slug=unique_slug(Category, heading, private=True), position=position
         )
     theme_obj = Theme.objects.filter(category__source=source, name=theme).first()
     if theme_obj is None:
         position = (Theme.objects.filter(category=category).aggregate(n=Max("position"))["n"] or 0) + 1
         theme_obj = Theme.objects.create(
-            category=category, name=theme, slug=_unique(Theme, "slug", slugify(theme)), position=position
+            category=category, name=theme, slug=unique_slug(Theme, theme, private=True), position=position
         )
     finding = Finding.objects.filter(theme=theme_obj, valence=kind).first()
     if finding is None:

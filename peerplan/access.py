@@ -1,7 +1,11 @@
 """Who may see and change what: one loader per organisation-owned object, called first in every view.
 
 Outsiders get a 404 (they must not learn the object exists); members without the needed role get a
-403. Every query for organisation data goes through these, so no view can forget the scope.
+403; a member whose organisation requires two-factor they have not set up is sent to set it up. Every
+query for one organisation's data goes through these, so no view can forget the scope. Reads across
+organisations (My actions, notifications, emails, reminders, the API's list) go through the same rule in
+its queryset form, `Membership.objects.readable_by` (peerplan/models.py); tests/test_one_gate.py walks every
+URL, admin view and notification kind against both.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -9,8 +13,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from evidence.models import Source
-from peerplan.accounts import TwoFactorRequired, has_two_factor
-from peerplan.models import Checklist, Item, Membership, Mitigation, addressed_items
+from peerplan.accounts import TwoFactorRequired
+from peerplan.models import Checklist, Item, Membership, Mitigation, Role, addressed_items
 
 READ, EDIT, MANAGE, OWN = "read", "edit", "manage", "own"
 
@@ -38,7 +42,7 @@ def membership_for(user, organisation):
 
 
 def _require_two_factor(user, organisation):
-    if organisation.require_two_factor and not has_two_factor(user):
+    if organisation.shuts_out(user):
         # Checked here, where every organisation page starts, so no page of its data can forget it.
         raise TwoFactorRequired(organisation)
 
@@ -134,8 +138,8 @@ def load_attachment(request, pk, need=READ):
 
 
 def load_network(request, slug):
-    """A network, for its coordinators only. Anyone else learns nothing (404), except the people of an
-    organisation the network invited, who know it exists from their organisation's page (403)."""
+    """A network, for its coordinators only. Anyone else learns nothing (404), except the owners of an
+    organisation the network invited, who know it exists from their organisation's Sharing page (403)."""
     from peerplan.networks import Network, NetworkMembership
 
     user = request.user
@@ -144,7 +148,8 @@ def load_network(request, slug):
         raise Http404("No such network.")
     if network.is_coordinator(user):
         return network
-    if NetworkMembership.objects.filter(network=network, organisation__memberships__user=user).exists():
+    owned = Membership.objects.readable_by(user).filter(role=Role.OWNER).values("organisation_id")
+    if NetworkMembership.objects.filter(network=network, organisation__in=owned).exists():
         raise PermissionDenied("Only the network's coordinators see its pages.")
     raise Http404("No such network.")
 

@@ -89,8 +89,19 @@ class Comment(models.Model):
             return reverse("peerplan:mitigation_discussion", args=[self.mitigation_id]) + f"#{self.anchor()}"
         return reverse("peerplan:item", args=[self.item_id]) + f"#{self.anchor()}"
 
+    def change_refused(self, user):
+        """Why this person may not edit or delete the comment, or None. Only its author may, and not once a
+        manager has hidden it: the hiding notice and its reason stay in the comment's place."""
+        if not self.is_by(user):
+            return "Only the person who wrote a comment can change or delete it."
+        if self.is_hidden:
+            return "A manager hid this comment, so it stays as it is, with the reason shown in its place."
+        return None
+
     def can_change(self, user):
-        """Only the author edits or deletes their comment."""
+        return self.change_refused(user) is None
+
+    def is_by(self, user):
         return user.is_authenticated and self.author_id == user.pk
 
     def as_html(self):
@@ -255,10 +266,8 @@ def edit_comment(*, comment, body, by):
     are told; those already mentioned are not told again."""
     from peerplan import notifications
 
-    if not comment.can_change(by):
-        raise CommentRuleError("Only the person who wrote a comment can change it.")
-    if comment.is_hidden:
-        raise CommentRuleError("A manager hid this comment, so it cannot be changed. Post a new comment instead.")
+    if refused := comment.change_refused(by):
+        raise CommentRuleError(refused)
     body = _clean_body(body)
     with transaction.atomic():
         before = set(comment.mentions.values_list("pk", flat=True))
@@ -272,8 +281,8 @@ def edit_comment(*, comment, body, by):
 
 
 def delete_comment(*, comment, by):
-    if not comment.can_change(by):
-        raise CommentRuleError("Only the person who wrote a comment can delete it.")
+    if refused := comment.change_refused(by):
+        raise CommentRuleError(refused)
     with transaction.atomic():
         comment.delete()
 

@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -50,10 +51,36 @@ class Organisation(models.Model):
     def __str__(self):
         return self.name
 
+    def shuts_out(self, user):
+        """Whether its two-factor rule keeps this person (a member) from its data until they set it up: the
+        one-organisation form of `MembershipQuerySet.readable`, which every listing across organisations
+        uses (tests/test_rules.py holds the two together)."""
+        return self.require_two_factor and not Authenticator.objects.filter(user_id=user.pk).exists()
+
 
 class MembershipQuerySet(models.QuerySet):
     def managers(self):
         return self.filter(role__in=[Role.OWNER, Role.MANAGER])
+
+    def readable(self):
+        """Memberships through which their person may read the organisation's data now: the organisation
+        does not require two-factor, or the person has set it up. Being in this queryset at all is the other
+        half of the rule (a person who was removed has no row). Every read across organisations (My
+        actions, notifications and their emails, reminders, the API's list) goes through this, so a rule
+        added here holds on every path; one organisation's pages ask `Organisation.shuts_out`."""
+        has_two_factor = models.Exists(Authenticator.objects.filter(user_id=models.OuterRef("user_id")))
+        return self.filter(models.Q(organisation__require_two_factor=False) | models.Q(has_two_factor))
+
+    def readable_by(self, user):
+        """The person's memberships that let them read their organisation's data now (see `readable`)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user).readable()
+
+
+def readable_organisations(user):
+    """The ids of the organisations whose data this person may read now, as a subquery (no query of its own)."""
+    return Membership.objects.readable_by(user).values("organisation_id")
 
 
 class Membership(models.Model):
@@ -626,9 +653,9 @@ class MitigationQuerySet(models.QuerySet):
         return self.filter(checklist__status=ChecklistStatus.ACTIVE)
 
     def owned_by_member(self, user):
-        """Actions this person owns in organisations they still belong to (a leaver's old actions stay
-        with the organisation, out of their sight)."""
-        return self.filter(owner=user, checklist__organisation__memberships__user=user)
+        """Actions this person owns in organisations whose data they may read now: still a member (a leaver's
+        old actions stay with the organisation, out of their sight) and past its two-factor rule."""
+        return self.filter(owner=user, checklist__organisation__in=readable_organisations(user))
 
     def soonest_due_first(self):
         return self.order_by(models.F("due_date").asc(nulls_last=True), "pk")

@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from peerplan.models import Item, Membership, Mitigation, Organisation, Role
+from peerplan.models import Item, Membership, Mitigation, Organisation, Role, readable_organisations
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,21 @@ class EmailStatus(models.TextChoices):
 
 
 class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """What a person sees of their notifications now. Each line is rendered from the live action,
+        comment or item, so it is re-checked here, at display: only organisations whose data the person may
+        read now (still a member, past its two-factor rule). An invitation is the exception: it is about an
+        organisation they are not in yet, and says only who invited them, where and as what."""
+        return self.filter(recipient=user).filter(
+            models.Q(organisation__in=readable_organisations(user)) | ~models.Q(invitation_token="")
+        )
+
+    def hidden_by_two_factor(self, user):
+        """The person's notifications of organisations they belong to but may not read until they set up
+        two-factor: counted on the notifications page, so nothing is silently missing."""
+        waiting = Membership.objects.filter(user=user).exclude(organisation__in=readable_organisations(user))
+        return self.filter(recipient=user, organisation__in=waiting.values("organisation_id"))
+
     def unread(self):
         return self.filter(read_at__isnull=True)
 
@@ -420,7 +435,7 @@ def record_scheduled(today, now=None):
 
 
 def unread_count(user):
-    return Notification.objects.filter(recipient=user).unread().count()
+    return Notification.objects.visible_to(user).unread().count()
 
 
 def context(request):
@@ -440,7 +455,7 @@ def context(request):
 
 def mark_read(*, user, pk=None, now=None):
     """Mark one of the person's notifications read (or all of them when pk is None); returns how many."""
-    queryset = Notification.objects.filter(recipient=user).unread()
+    queryset = Notification.objects.visible_to(user).unread()
     if pk is not None:
         queryset = queryset.filter(pk=pk)
     return queryset.update(read_at=now or timezone.now())
@@ -568,9 +583,11 @@ def send_due(now=None, connection=None, stdout=None):
         if not notifications:
             continue
         recipient = notifications[0].recipient
-        # Never more than the person may see now: only organisations they still belong to.
-        member_of = set(Membership.objects.filter(user=recipient).values_list("organisation_id", flat=True))
-        allowed = [n for n in notifications if n.organisation_id in member_of or n.invitation_token]
+        # Never more than the person may see now, by the rule the notifications page uses (still a member,
+        # past the organisation's two-factor rule; invitations apart). What is refused is not emailed later
+        # either: it stays in PeerPlan, shown once the person may read it.
+        visible = set(Notification.objects.visible_to(recipient).filter(claim=token).values_list("pk", flat=True))
+        allowed = [n for n in notifications if n.pk in visible]
         refused = [n.pk for n in notifications if n not in allowed]
         if not recipient.email or not recipient.is_active:
             refused, allowed = [n.pk for n in notifications], []

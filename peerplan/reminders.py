@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, OuterRef
 
 from peerplan.models import Checklist, Membership, Mitigation, Reminder, addressed_items
 
@@ -24,11 +24,14 @@ class ActionDigest:
 
 def action_digests(today, days):
     """[ActionDigest] for everyone who owns open actions that are overdue or due within `days`, on
-    checklists not archived, in organisations they are still a member of (one query)."""
+    checklists not archived, in organisations whose data they may read now (one query)."""
+    readable = Membership.objects.readable().filter(
+        user_id=OuterRef("owner_id"), organisation_id=OuterRef("checklist__organisation_id")
+    )
     actions = (
         Mitigation.objects.open()
         .on_current_checklists()
-        .filter(due_date__lte=today + timedelta(days=days), checklist__organisation__memberships__user=F("owner"))
+        .filter(Exists(readable), due_date__lte=today + timedelta(days=days))
         .select_related("owner", "checklist__organisation")
         .prefetch_related(addressed_items())
         .order_by("owner_id", "due_date", "pk")
@@ -61,6 +64,7 @@ def review_digests(today):
     digests = {}
     memberships = (
         Membership.objects.managers()
+        .readable()
         .filter(organisation_id__in=by_organisation)
         .select_related("user")
         .order_by("user_id", "organisation__name")

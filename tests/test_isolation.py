@@ -32,6 +32,9 @@ PERSON_OWNED = {
 NOT_ORGANISATION_OWNED = {"home", "organisation_create", "my_actions", "invitation_accept"} | PERSON_OWNED
 # Viewers read and comment: a comment changes no plan, so these accept a viewer's POST.
 VIEWERS_MAY_POST = {"item_comment", "mitigation_discussion"}
+# A network's own pages are its coordinators': of a member organisation only its owners, who answered the
+# invitation, learn that the network exists (403); a viewer of it gets the outsider's 404.
+NETWORK_PAGES = {"network", "network_invite"}
 
 
 def _walk(patterns, prefix=""):
@@ -184,6 +187,9 @@ def test_a_viewer_gets_403_for_every_change_and_nothing_changes(client, world, v
     assert snapshot() == before
     if name in VIEWERS_MAY_POST:
         assert viewer_status in (302, 400), f"POST {url} as a viewer: viewers comment"
+        return
+    if name in NETWORK_PAGES:
+        assert viewer_status in (404, 405), f"POST {url} as a viewer of a member organisation"
         return
     # A URL that refuses POST from its owner too (405) only shows things; every other one changes data.
     client.force_login(owner)

@@ -190,18 +190,24 @@ def test_a_coordinator_may_invite_again_after_a_departure(client, coordinator, n
     assert membership.state == NetworkState.INVITED and membership.left_at is None
 
 
-def test_people_who_are_not_coordinators_do_not_see_the_network(client, network, org_a, owner, outsider, viewer):
+def test_people_who_are_not_coordinators_do_not_see_the_network(
+    client, network, org_a, owner, outsider, planner, viewer
+):
     join(network, org_a, owner)
     # An outsider learns nothing: the same 404 as a network that does not exist.
     client.force_login(outsider)
     assert client.get("/app/networks/north-east/").status_code == 404
     assert client.get("/app/networks/north-east/invite/").status_code == 404
     assert client.get("/app/networks/no-such-network/").status_code == 404
-    # A member organisation's people know the network exists, and may not see its page.
-    for person in (owner, viewer):
+    # A member organisation's owners know the network exists (they answered its invitation), and may not see
+    # its page; its other people learn nothing, as the README promises.
+    client.force_login(owner)
+    assert client.get("/app/networks/north-east/").status_code == 403
+    assert client.post("/app/networks/north-east/invite/", {"organisation": "southside"}).status_code == 403
+    for person in (planner, viewer):
         client.force_login(person)
-        assert client.get("/app/networks/north-east/").status_code == 403
-        assert client.post("/app/networks/north-east/invite/", {"organisation": "southside"}).status_code == 403
+        assert client.get("/app/networks/north-east/").status_code == 404
+        assert client.post("/app/networks/north-east/invite/", {"organisation": "southside"}).status_code == 404
     assert NetworkMembership.objects.count() == 1
 
 

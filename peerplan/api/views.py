@@ -113,7 +113,7 @@ def _organisation_data(request, organisation, membership):
 )
 @token_view(["GET"])
 def organisations(request):
-    memberships = Membership.objects.filter(user=request.user, organisation_id=request.auth.organisation_id)
+    memberships = Membership.objects.readable_by(request.user).filter(organisation_id=request.auth.organisation_id)
     return Response(
         [_organisation_data(request, m.organisation, m) for m in memberships.select_related("organisation")]
     )

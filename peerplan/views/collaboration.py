@@ -112,8 +112,9 @@ def mitigation_discussion(request, pk):
 @require_http_methods(["GET", "HEAD", "POST"])
 def comment_edit(request, pk):
     comment, membership = load_comment(request, pk)
-    if not comment.can_change(request.user):
-        raise PermissionDenied("Only the person who wrote a comment can change it.")
+    if not comment.is_by(request.user):
+        raise PermissionDenied(comment.change_refused(request.user))
+    # A hidden comment is refused by the operation, with what the person typed shown back.
     body = request.POST.get("body", "") if request.method == "POST" else comment.body
     if request.method == "POST":
         try:
@@ -139,14 +140,20 @@ def comment_edit(request, pk):
 @require_http_methods(["GET", "HEAD", "POST"])
 def comment_delete(request, pk):
     comment, membership = load_comment(request, pk)
-    if not comment.can_change(request.user):
-        raise PermissionDenied("Only the person who wrote a comment can delete it.")
+    if not comment.is_by(request.user):
+        raise PermissionDenied(comment.change_refused(request.user))
     back = comment.target_url().split("#")[0] + "#comments"
-    if request.method == "POST":
+    refused = comment.change_refused(request.user)  # hidden by a manager: it stays, with the reason
+    if request.method == "POST" and not refused:
         comments.delete_comment(comment=comment, by=request.user)
         messages.success(request, "Your comment is deleted.")
         return redirect(back)
-    return render(request, "peerplan/collaboration/comment_delete.html", {"comment": comment, "back": back})
+    return render(
+        request,
+        "peerplan/collaboration/comment_delete.html",
+        {"comment": comment, "back": back, "refused": refused},
+        status=400 if refused and request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -259,16 +266,17 @@ def attachment_delete(request, pk):
 
 
 def _own_notification(request, pk):
-    """One of the person's own notifications; anyone else's is a 404."""
-    return get_object_or_404(notifications.Notification.objects.filter(recipient=request.user).for_listing(), pk=pk)
+    """One of the person's own notifications that they may see now; anyone else's is a 404."""
+    return get_object_or_404(notifications.Notification.objects.visible_to(request.user).for_listing(), pk=pk)
 
 
 @login_required
 @require_safe
 def notification_list(request):
-    listing = notifications.Notification.objects.filter(recipient=request.user).for_listing()
+    listing = notifications.Notification.objects.visible_to(request.user).for_listing()
     page = Paginator(listing, NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "peerplan/collaboration/notifications.html", {"page": page})
+    waiting = notifications.Notification.objects.hidden_by_two_factor(request.user).count()
+    return render(request, "peerplan/collaboration/notifications.html", {"page": page, "waiting": waiting})
 
 
 @login_required

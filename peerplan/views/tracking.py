@@ -130,9 +130,10 @@ def actions(request, slug):
 def my_actions(request):
     show_all = request.GET.get("show") == "all"
     today = tracking.today()
-    # The person's own actions in every organisation they belong to: each of them is a generation the
-    # body depends on, and the person is part of its key (nobody else owns these actions).
-    organisations = Membership.objects.filter(user=request.user).values_list("organisation_id", "role")
+    # The person's own actions in every organisation whose data they may read now: each of them is a
+    # generation the body depends on, and the person is part of its key (nobody else owns these actions).
+    # Setting up two-factor, or leaving, changes this list and so the key.
+    organisations = Membership.objects.readable_by(request.user).values_list("organisation_id", "role")
 
     def build():
         queryset = Mitigation.objects.owned_by_member(request.user)
