@@ -80,7 +80,34 @@ class PerspectiveForm(forms.ModelForm):
         self.fields["stakeholders"].choices = [(name, name) for name in [*names, *groups]]
 
 
-class EvidenceAdmin(CountsOnlyForOrganisationData, SimpleHistoryAdmin):
+class OnlyPublishedChoices:
+    """Every drop-down and checkbox list of evidence offers published rows only, on the admin's own forms and
+    its inlines' alike (an inline is not the ModelAdmin, so it needs this as much): an organisation's own
+    references, themes or headings are never offered, and so never shown, to a curator."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Drop-downs offer published evidence only.
+        related = db_field.related_model
+        paths = {
+            Source: "organisation",
+            Category: "source__organisation",
+            Theme: "category__source__organisation",
+            Finding: "theme__category__source__organisation",
+        }
+        if related in paths:
+            kwargs["queryset"] = related.objects.filter(**{f"{paths[related]}__isnull": True})
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if related is Reference:
+            kwargs["queryset"] = Reference.objects.filter(source__organisation__isnull=True).select_related("source")
+        elif related is Theme:
+            kwargs["queryset"] = Theme.objects.published().in_published_order()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class EvidenceAdmin(OnlyPublishedChoices, CountsOnlyForOrganisationData, SimpleHistoryAdmin):
     """Base for every evidence admin: changes are kept in the history and reach the public pages at once.
 
     Curators see only the published sources: an organisation's own evidence is that organisation's alone.
@@ -132,27 +159,6 @@ class EvidenceAdmin(CountsOnlyForOrganisationData, SimpleHistoryAdmin):
         except ObjectDoesNotExist:
             return False
         return source.organisation_id is None
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        # Drop-downs offer published evidence only.
-        related = db_field.related_model
-        paths = {
-            Source: "organisation",
-            Category: "source__organisation",
-            Theme: "category__source__organisation",
-            Finding: "theme__category__source__organisation",
-        }
-        if related in paths:
-            kwargs["queryset"] = related.objects.filter(**{f"{paths[related]}__isnull": True})
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        related = db_field.related_model
-        if related is Reference:
-            kwargs["queryset"] = Reference.objects.filter(source__organisation__isnull=True).select_related("source")
-        elif related is Theme:
-            kwargs["queryset"] = Theme.objects.published().in_published_order()
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -244,7 +250,7 @@ class ReferenceAdmin(EvidenceAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
-class ThemeInline(admin.TabularInline):
+class ThemeInline(OnlyPublishedChoices, admin.TabularInline):
     model = Theme
     fields = ["position", "name", "slug"]
     ordering = ["position"]
@@ -264,7 +270,7 @@ class CategoryAdmin(EvidenceAdmin):
     inlines = [ThemeInline]
 
 
-class FindingInline(ReferencesWithCitations, admin.StackedInline):
+class FindingInline(OnlyPublishedChoices, ReferencesWithCitations, admin.StackedInline):
     model = Finding
     fields = ["position", "valence", "references", "evidence_changed_at"]
     readonly_fields = ["evidence_changed_at"]
@@ -298,7 +304,7 @@ class ThemeAdmin(ChoicesAsCheckboxes, EvidenceAdmin):
         super().save_formset(request, form, formset, change)
 
 
-class PerspectiveInline(ReferencesWithCitations, admin.StackedInline):
+class PerspectiveInline(OnlyPublishedChoices, ReferencesWithCitations, admin.StackedInline):
     model = Perspective
     form = PerspectiveForm
     fields = ["position", "group", "references", "summary", "stakeholders"]
