@@ -201,3 +201,23 @@ def test_the_test_factory_makes_a_checklist_with_the_products_own_recipe(org_a, 
     assert [f.pk for f in planning.checklist_findings(org_a)] == [
         fid for fid, _ in made.items.in_published_order().values_list(*fields)
     ]
+
+
+def test_who_may_read_an_organisation_now_is_one_rule_on_a_page_and_across_organisations(org_a, org_b):
+    """Organisation.shuts_out (one organisation's pages) and Membership.objects.readable (every listing across
+    organisations: My actions, notifications, emails, reminders, the API) agree for every combination."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    with_two_factor, without = make_user("with2fa"), make_user("without2fa")
+    TOTP.activate(with_two_factor, "JBSWY3DPEHPK3PXP")
+    org_b.require_two_factor = True
+    org_b.save()
+    for person in (with_two_factor, without):
+        for organisation in (org_a, org_b):
+            Membership.objects.create(user=person, organisation=organisation, role=Role.PLANNER)
+    for person in (with_two_factor, without):
+        readable = set(Membership.objects.readable_by(person).values_list("organisation_id", flat=True))
+        for organisation in (org_a, org_b):
+            assert (organisation.pk in readable) == (not organisation.shuts_out(person)), (person, organisation)
+    assert set(Membership.objects.readable_by(without).values_list("organisation_id", flat=True)) == {org_a.pk}
+    assert Membership.objects.readable().count() == 3
