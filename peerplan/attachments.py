@@ -17,6 +17,7 @@ import zlib
 import olefile
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import models, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -329,12 +330,8 @@ def check_upload(upload):
     """(safe name, label, content type) for a file that may be kept, or AttachmentRefused saying why."""
     name = safe_file_name(upload.name)
     extension = os.path.splitext(name)[1].lower()
-    limit = settings.ATTACHMENT_MAX_BYTES
-    if upload.size > limit:
-        raise AttachmentRefused(
-            f"“{name}” is {human_size(upload.size)}; files can be at most {human_size(limit)}. "
-            "Make it smaller (for example, save a PDF at a lower quality) or attach a link to it in a comment."
-        )
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise too_large(name, upload.size)
     if upload.size == 0:
         raise AttachmentRefused(f"“{name}” is empty.")
     if extension not in ALLOWED:
@@ -344,6 +341,60 @@ def check_upload(upload):
         raise AttachmentRefused(f"“{name}” {refusal}")
     label, content_type = ALLOWED[extension]
     return name, label, content_type
+
+
+def too_large(name, size, *, about=False):
+    """The refusal of a file over ATTACHMENT_MAX_BYTES (`about` when only the request's size is known)."""
+    size_shown, limit_shown = _size_beside_limit(size, settings.ATTACHMENT_MAX_BYTES)
+    return AttachmentRefused(
+        f"“{name}” is {'about ' if about else ''}{size_shown}; files can be at most {limit_shown}. "
+        "Make it smaller (for example, save a PDF at a lower quality) or attach a link to it in a comment."
+    )
+
+
+def _size_beside_limit(size, limit):
+    """A size over the limit and the limit, written so that the size visibly exceeds it: "20.3 MB" or
+    "20.03 MB" beside "20 MB", never "20 MB" beside "20 MB"; the exact bytes of both when two decimals
+    are not enough."""
+    scale, unit = next(((s, u) for s, u in ((1024**3, "GB"), (1024**2, "MB"), (1024, "KB")) if size >= s), (1, ""))
+    for decimals in (1, 2) if unit else ():
+        shown = f"{size / scale:.{decimals}f}"
+        if float(shown) > limit / scale:
+            return f"{shown} {unit}".replace(".0 ", " "), human_size(limit)
+    return f"{size:,} bytes", f"{human_size(limit)} ({limit:,} bytes)"
+
+
+# The form's other fields and the multipart envelope around the file: a few hundred bytes in practice.
+UPLOAD_ENVELOPE = 64 * 1024
+
+
+class UploadSizeLimit(FileUploadHandler):
+    """Refuses an upload whose request body is larger than a file may be, as its file starts: none of the
+    file is held in memory, written to a temporary file or checked. The body's length is known before it is
+    read (Django reads no more than CONTENT_LENGTH), so a file within the limit is never cut off, and one just
+    over it (inside the envelope) is taken in and measured exactly by check_upload.
+
+    The fields before the file (the CSRF token) are parsed as usual; the rest of the body is read and dropped
+    (connection_reset=False), so the browser, still sending, gets the page saying why rather than a reset
+    connection. What is read and dropped is bounded by the proxy's body limit (README, Uploads)."""
+
+    body_length = 0  # not content_length: FileUploadHandler keeps the file part's own there
+    refused = None
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.body_length = content_length
+
+    def new_file(self, field_name, file_name, *args, **kwargs):
+        super().new_file(field_name, file_name, *args, **kwargs)
+        if self.body_length > settings.ATTACHMENT_MAX_BYTES + UPLOAD_ENVELOPE:
+            self.refused = too_large(safe_file_name(file_name), self.body_length, about=True)
+            raise StopUpload(connection_reset=False)
+
+    def receive_data_chunk(self, raw_data, start):
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
 
 
 def human_size(size):

@@ -642,3 +642,101 @@ def test_an_opendocument_file_with_macros_is_refused(client, planner, action, se
     page = upload(client, action, "minutes.odt", odt(**members)).content.decode()
     assert "“minutes.odt” contains macros" in page
     assert not Attachment.objects.exists() and stored_files(settings) == []
+
+
+# How much: refused before the file is taken in, and said so that the size visibly exceeds the limit ---------
+
+
+class MultipartBody:
+    """A multipart/form-data body made as it is read: the CSRF token first (a browser sends fields in the
+    order of the form), then a file of `size` bytes. It counts what was read."""
+
+    def __init__(self, token, size, boundary="peerplan-test-boundary"):
+        self.content_type = f"multipart/form-data; boundary={boundary}"
+        self.head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n%PDF-"
+        ).encode()
+        self.tail = f"\r\n--{boundary}--\r\n".encode()
+        self.length = len(self.head) + (size - 5) + len(self.tail)
+        self.position = 0
+
+    def read(self, size=-1):
+        size = self.length - self.position if size is None or size < 0 else min(size, self.length - self.position)
+        body_end = self.length - len(self.tail)
+        out = bytearray()
+        while len(out) < size:
+            at = self.position + len(out)
+            if at < len(self.head):
+                out += self.head[at : at + size - len(out)]
+            elif at < body_end:
+                out += b"0" * min(size - len(out), body_end - at)
+            else:
+                out += self.tail[at - body_end : at - body_end + size - len(out)]
+        self.position += len(out)
+        return bytes(out)
+
+    def readline(self, size=-1):
+        body_end = self.length - len(self.tail)
+        found = self.head.find(b"\n", self.position) if self.position < len(self.head) else -1
+        if found < 0:  # the file's bytes hold no newline: the next is in the tail
+            found = body_end + self.tail.find(b"\n", max(self.position - body_end, 0))
+        end = found + 1 if size is None or size < 0 else min(found + 1, self.position + size)
+        return self.read(end - self.position)
+
+
+def test_an_upload_larger_than_the_limit_is_refused_before_its_file_is_taken_in(planner, action, settings, monkeypatch):
+    from django.core.files import uploadhandler
+    from django.test import Client
+
+    settings.ATTACHMENT_MAX_BYTES = 1024 * 1024
+    taken_in = []
+    for handler in (uploadhandler.MemoryFileUploadHandler, uploadhandler.TemporaryFileUploadHandler):
+        original = handler.receive_data_chunk
+        monkeypatch.setattr(
+            handler,
+            "receive_data_chunk",
+            lambda self, raw_data, start, original=original: (
+                taken_in.append(len(raw_data)) or original(self, raw_data, start)
+            ),
+        )
+    client = Client(enforce_csrf_checks=True)  # the token is checked after the size limit is in place
+    client.force_login(planner)
+    client.get(f"/app/mitigations/{action.pk}/")
+    body = MultipartBody(client.cookies["csrftoken"].value, size=3 * 1024 * 1024)
+    response = client.post(
+        f"/app/mitigations/{action.pk}/attachments/",
+        follow=True,
+        CONTENT_TYPE=body.content_type,
+        CONTENT_LENGTH=str(body.length),
+        **{"wsgi.input": body},
+    )
+    assert sum(taken_in) == 0  # not a byte of the file buffered in memory or written to a temporary file
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The file was not attached. “big.pdf” is about 3 MB; files can be at most 1 MB." in page
+    assert body.position == body.length  # the rest was read and dropped, so the browser is answered
+    assert not Attachment.objects.exists() and stored_files(settings) == []
+
+
+def test_a_file_just_over_the_limit_is_shown_with_a_size_over_the_limit(client, planner, action, settings):
+    limit = settings.ATTACHMENT_MAX_BYTES
+    assert limit == 20 * 1024 * 1024  # the default, as the probe found it
+    client.force_login(planner)
+    page = upload(client, action, "big.pdf", PDF + b"0" * (limit + 30 * 1024 - len(PDF))).content.decode()
+    assert "“big.pdf” is 20.03 MB; files can be at most 20 MB." in page
+    page = upload(client, action, "big.pdf", PDF + b"0" * (limit + 1 - len(PDF))).content.decode()
+    assert "“big.pdf” is 20,971,521 bytes; files can be at most 20 MB (20,971,520 bytes)." in page
+    assert not Attachment.objects.exists() and stored_files(settings) == []
+
+
+def test_an_attachment_without_the_csrf_token_is_still_refused(planner, action):
+    """The attachment views check the token themselves (after the size limit is in place), not the middleware."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(planner)
+    response = client.post(f"/app/mitigations/{action.pk}/attachments/", {"file": SimpleUploadedFile("a.pdf", PDF)})
+    assert response.status_code == 403
+    assert not Attachment.objects.exists()
