@@ -2,7 +2,11 @@
 through the scoped view as attachments that can never run in PeerPlan's origin, removed with a history."""
 
 import io
+import json
 import os
+import struct
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -19,12 +23,129 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-def docx():
+def zipped(members):
+    """A ZIP archive of `members` (name: content, deflated). An int content is that many bytes of one repeated
+    byte, written 1 MB at a time: a bomb of hundreds of MB is built without ever holding it."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, content in members.items():
+            if isinstance(content, int):
+                with archive.open(name, "w") as member:
+                    for start in range(0, content, 1 << 20):
+                        member.write(b"a" * min(1 << 20, content - start))
+            else:
+                archive.writestr(name, content)
     return buffer.getvalue()
+
+
+def docx(**members):
+    return zipped({"[Content_Types].xml": "<Types/>", "word/document.xml": "<w:document/>", **members})
+
+
+ODT_MANIFEST = (
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+    '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+
+
+def odt(**members):
+    """An OpenDocument text: `mimetype` first, then its content and manifest (keyword names use / for __)."""
+    members = {name.replace("__", "/"): content for name, content in members.items()}
+    return zipped(
+        {
+            "mimetype": "application/vnd.oasis.opendocument.text",
+            "content.xml": "<office:document-content/>",
+            "META-INF/manifest.xml": ODT_MANIFEST,
+            **members,
+        }
+    )
+
+
+def compound_file(tree):
+    """A minimal OLE2 compound file, as the legacy .doc, .xls and .ppt are (version 3: 512-byte sectors, one
+    FAT sector), holding `tree`: stream names to bytes, storage names to dicts. olefile reads such files but
+    cannot write them. Streams are padded to 4096 bytes, so they live in ordinary sectors and no mini stream
+    is needed; siblings are chained through their right links, which readers accept."""
+    free, end_of_chain, fat_sector, no_stream = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
+    entries = []
+
+    def add(name, kind, data=b""):
+        entries.append({"name": name, "kind": kind, "data": data, "right": no_stream, "child": no_stream})
+        return len(entries) - 1
+
+    def add_children(parent, children):
+        ids = []
+        for name, value in children.items():
+            if isinstance(value, dict):
+                ids.append(add(name, 1))
+                add_children(ids[-1], value)
+            else:
+                ids.append(add(name, 2, value.ljust(4096, b"\0")))
+        for left, right in zip(ids, ids[1:], strict=False):
+            entries[left]["right"] = right
+        if ids:
+            entries[parent]["child"] = ids[0]
+
+    add_children(add("Root Entry", 5), tree)
+    directory_sectors = (len(entries) + 3) // 4
+    fat = [fat_sector] + [s + 1 for s in range(1, directory_sectors)] + [end_of_chain]
+    data = b""
+    for entry in entries:
+        if entry["kind"] == 2:
+            entry["start"] = len(fat)
+            count = len(entry["data"]) // 512
+            fat += [len(fat) + n + 1 for n in range(count - 1)] + [end_of_chain]
+            data += entry["data"]
+        else:
+            entry["start"] = end_of_chain if entry["kind"] == 5 else 0
+    assert len(fat) <= 128, "one FAT sector holds 128 sectors"
+    fat += [free] * (128 - len(fat))
+    directory = b""
+    for entry in entries:
+        name = entry["name"].encode("utf-16-le") + b"\0\0"
+        size = len(entry["data"]) if entry["kind"] == 2 else 0
+        directory += struct.pack(
+            "<64sHBBIII16sIQQIQ",
+            name,
+            len(name),
+            entry["kind"],
+            1,
+            no_stream,
+            entry["right"],
+            entry["child"],
+            b"",
+            0,
+            0,
+            0,
+            entry["start"],
+            size,
+        )
+    empty = struct.pack("<64sHBBIII16sIQQIQ", b"", 0, 0, 0, no_stream, no_stream, no_stream, b"", 0, 0, 0, 0, 0)
+    directory += empty * (directory_sectors * 4 - len(entries))
+    header = struct.pack(
+        "<8s16sHHHHH6sIIIIIIIII",
+        attachments.OLE2,
+        b"",
+        0x3E,
+        3,
+        0xFFFE,
+        9,
+        6,
+        b"",
+        0,
+        1,
+        1,
+        0,
+        4096,
+        end_of_chain,
+        0,
+        end_of_chain,
+        0,
+    )
+    header += struct.pack("<109I", 0, *[free] * 108)
+    return header + struct.pack("<128I", *fat) + directory + data
 
 
 @pytest.fixture
@@ -173,7 +294,9 @@ def test_a_macro_enabled_document_renamed_docx_is_refused(client, planner, actio
         archive.writestr("word/document.xml", "<w:document/>")
         archive.writestr("word/vbaProject.bin", b"\x00macro")
     client.force_login(planner)
-    assert "content is not one" in upload(client, action, "minutes.docx", buffer.getvalue()).content.decode()
+    assert (
+        "“minutes.docx” contains macros" in upload(client, action, "minutes.docx", buffer.getvalue()).content.decode()
+    )
     assert not Attachment.objects.exists()
 
 
@@ -370,3 +493,250 @@ def test_backup_and_restore_keep_attachments_with_the_media_directory(client, pl
     client.force_login(restored.added_by)
     response = client.get(f"/app/attachments/{restored.pk}/download/")
     assert b"".join(response.streaming_content) == PDF
+
+
+# Archives: Office and OpenDocument files are ZIP archives, opened without unpacking anything whole -----------
+
+CHECK_IN_A_FRESH_PROCESS = """
+import json, os, sys
+import django
+django.setup()
+from django.core.files.uploadedfile import SimpleUploadedFile
+from peerplan.attachments import AttachmentRefused, check_upload
+with open(sys.argv[1], "rb") as handle:
+    upload = SimpleUploadedFile(os.path.basename(sys.argv[1]), handle.read())
+try:
+    check_upload(upload)
+    refused = None
+except AttachmentRefused as error:
+    refused = str(error)
+status = open("/proc/self/status").read()
+peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+print(json.dumps({"refused": refused, "peak_mb": peak_kb / 1024}))
+"""
+
+
+def check_in_a_fresh_process(path, settings):
+    """check_upload in a new Python process, with its peak memory (VmHWM: the most it was ever resident), so
+    the peak is this file's and not any earlier test's."""
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK_IN_A_FRESH_PROCESS, str(path)],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+BOMB = 200 * 1024 * 1024  # one repeated byte: about 200 KB deflated; read whole, 400 MB of memory or more
+
+
+@pytest.mark.parametrize(
+    ("name", "members"),
+    [
+        # The probe's file: an .odt whose `mimetype` unpacks to hundreds of MB.
+        ("bomb.odt", {"mimetype": BOMB, "content.xml": "<office:document-content/>"}),
+        ("bomb.odt", {"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": BOMB}),
+        ("bomb.docx", {"[Content_Types].xml": "<Types/>", "word/document.xml": BOMB}),
+        ("bomb.xlsx", {"[Content_Types].xml": BOMB, "xl/workbook.xml": "<workbook/>"}),
+    ],
+)
+def test_an_archive_that_unpacks_to_hundreds_of_mb_is_refused_in_little_memory(tmp_path, settings, name, members):
+    bomb = tmp_path / name
+    bomb.write_bytes(zipped(members))
+    assert bomb.stat().st_size < 400 * 1024
+    result = check_in_a_fresh_process(bomb, settings)
+    print(f"{name} {list(members)}: peak {result['peak_mb']:.0f} MB")  # shown with pytest -s
+    assert result["refused"] and "unpacks to far more than a document does" in result["refused"]
+    assert result["peak_mb"] < 200
+
+
+def test_an_archive_is_refused_over_its_caps_on_members_and_unpacked_size(monkeypatch):
+    many = docx(**{f"word/media/image{n}.png": b"" for n in range(attachments.ARCHIVE_MAX_MEMBERS)})
+    long_names = docx(**{f"word/{n:04}{'x' * 600}.xml": b"" for n in range(2000)})  # a directory over 1 MB
+    for content in (many, long_names):
+        with pytest.raises(attachments.AttachmentRefused, match="unpacks to far more than a document does"):
+            attachments.check_upload(SimpleUploadedFile("minutes.docx", content))
+    # Each member within the ratio, all of them together over the unpacked cap.
+    monkeypatch.setattr(attachments, "ARCHIVE_MAX_UNPACKED", 1024 * 1024)
+    unpacked = docx(**{f"word/media/photo{n}.jpg": os.urandom(300 * 1024) for n in range(4)})
+    with pytest.raises(attachments.AttachmentRefused, match="unpacks to far more than a document does"):
+        attachments.check_upload(SimpleUploadedFile("minutes.docx", unpacked))
+
+
+def test_an_ordinary_archive_within_the_caps_is_kept():
+    parts = {f"xl/worksheets/sheet{n}.xml": "<row><c>1</c></row>" * 2000 for n in range(50)}
+    assert attachments.check_upload(
+        SimpleUploadedFile("budget.xlsx", zipped({"[Content_Types].xml": "<Types/>", **parts}))
+    )
+    assert attachments.check_upload(SimpleUploadedFile("minutes.odt", odt()))
+
+
+# Macros: legacy Office (OLE2 compound files) and OpenDocument ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "tree"),
+    [
+        (
+            "minutes.doc",
+            {"WordDocument": b"w", "Macros": {"VBA": {"dir": b"d", "ThisDocument": b"x"}, "PROJECT": b"ID="}},
+        ),
+        ("budget.xls", {"Workbook": b"w", "_VBA_PROJECT_CUR": {"VBA": {"dir": b"d"}, "PROJECT": b"ID="}}),
+        ("budget.xls", {"Workbook": b"w", "_VBA_PROJECT": b"\xcc\x61"}),
+        ("slides.ppt", {"PowerPoint Document": b"p", "VBA": {"dir": b"d"}}),
+    ],
+)
+def test_a_legacy_office_file_with_macros_is_refused(client, planner, action, settings, name, tree):
+    client.force_login(planner)
+    page = upload(client, action, name, compound_file(tree)).content.decode()
+    assert f"“{name}” contains macros" in page
+    assert not Attachment.objects.exists() and stored_files(settings) == []
+
+
+def test_a_legacy_office_file_that_is_not_a_compound_file_or_not_its_type_is_refused():
+    for name, content in [
+        ("minutes.doc", attachments.OLE2 + b"\x00" * 2000),  # the signature, then nothing of a compound file
+        ("minutes.doc", attachments.OLE2),
+        ("minutes.doc", compound_file({"Workbook": b"w"})),  # a spreadsheet called .doc
+        ("setup.xls", compound_file({"\x05SummaryInformation": b"s"})),  # an installer, or anything else
+    ]:
+        with pytest.raises(attachments.AttachmentRefused, match="is called a .(doc|xls) file, but its content"):
+            attachments.check_upload(SimpleUploadedFile(name, content))
+
+
+@pytest.mark.parametrize(
+    ("name", "tree", "label"),
+    [
+        ("minutes.doc", {"WordDocument": b"w", "1Table": b"t", "\x05SummaryInformation": b"s"}, "Word document"),
+        ("budget.xls", {"Workbook": b"w"}, "Excel workbook"),
+        ("slides.ppt", {"PowerPoint Document": b"p", "Current User": b"u"}, "PowerPoint presentation"),
+    ],
+)
+def test_a_legacy_office_file_without_macros_is_kept(client, planner, item, name, tree, label):
+    client.force_login(planner)
+    client.post(f"/app/items/{item.pk}/attachments/", {"file": SimpleUploadedFile(name, compound_file(tree))})
+    assert Attachment.objects.get().type_label == label
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        {"Basic__Standard__Module1.xml": "<script:module/>", "Basic__script-lc.xml": "<library:libraries/>"},
+        {"basic__standard__module1.xml": "<script:module/>"},  # any case
+        {"Scripts__python__macro.py": "import os"},
+        {"META-INF__manifest.xml": ODT_MANIFEST.replace("content.xml", "Basic/Standard/Module1.xml")},
+        {"META-INF__manifest.xml": ODT_MANIFEST.replace("content.xml", "Scripts/python/macro.py")},
+        {
+            "content.xml": '<office:document-content><office:event-listeners><script:event-listener script:language="ooo:script" '
+            'script:event-name="dom:load" xlink:href="vnd.sun.star.script:Standard.Module1.Main?language=Basic&amp;location=document"/>'
+            "</office:event-listeners></office:document-content>"
+        },
+    ],
+)
+def test_an_opendocument_file_with_macros_is_refused(client, planner, action, settings, members):
+    client.force_login(planner)
+    page = upload(client, action, "minutes.odt", odt(**members)).content.decode()
+    assert "“minutes.odt” contains macros" in page
+    assert not Attachment.objects.exists() and stored_files(settings) == []
+
+
+# How much: refused before the file is taken in, and said so that the size visibly exceeds the limit ---------
+
+
+class MultipartBody:
+    """A multipart/form-data body made as it is read: the CSRF token first (a browser sends fields in the
+    order of the form), then a file of `size` bytes. It counts what was read."""
+
+    def __init__(self, token, size, boundary="peerplan-test-boundary"):
+        self.content_type = f"multipart/form-data; boundary={boundary}"
+        self.head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n%PDF-"
+        ).encode()
+        self.tail = f"\r\n--{boundary}--\r\n".encode()
+        self.length = len(self.head) + (size - 5) + len(self.tail)
+        self.position = 0
+
+    def read(self, size=-1):
+        size = self.length - self.position if size is None or size < 0 else min(size, self.length - self.position)
+        body_end = self.length - len(self.tail)
+        out = bytearray()
+        while len(out) < size:
+            at = self.position + len(out)
+            if at < len(self.head):
+                out += self.head[at : at + size - len(out)]
+            elif at < body_end:
+                out += b"0" * min(size - len(out), body_end - at)
+            else:
+                out += self.tail[at - body_end : at - body_end + size - len(out)]
+        self.position += len(out)
+        return bytes(out)
+
+    def readline(self, size=-1):
+        body_end = self.length - len(self.tail)
+        found = self.head.find(b"\n", self.position) if self.position < len(self.head) else -1
+        if found < 0:  # the file's bytes hold no newline: the next is in the tail
+            found = body_end + self.tail.find(b"\n", max(self.position - body_end, 0))
+        end = found + 1 if size is None or size < 0 else min(found + 1, self.position + size)
+        return self.read(end - self.position)
+
+
+def test_an_upload_larger_than_the_limit_is_refused_before_its_file_is_taken_in(planner, action, settings, monkeypatch):
+    from django.core.files import uploadhandler
+    from django.test import Client
+
+    settings.ATTACHMENT_MAX_BYTES = 1024 * 1024
+    taken_in = []
+    for handler in (uploadhandler.MemoryFileUploadHandler, uploadhandler.TemporaryFileUploadHandler):
+        original = handler.receive_data_chunk
+        monkeypatch.setattr(
+            handler,
+            "receive_data_chunk",
+            lambda self, raw_data, start, original=original: (
+                taken_in.append(len(raw_data)) or original(self, raw_data, start)
+            ),
+        )
+    client = Client(enforce_csrf_checks=True)  # the token is checked after the size limit is in place
+    client.force_login(planner)
+    client.get(f"/app/mitigations/{action.pk}/")
+    body = MultipartBody(client.cookies["csrftoken"].value, size=3 * 1024 * 1024)
+    response = client.post(
+        f"/app/mitigations/{action.pk}/attachments/",
+        follow=True,
+        CONTENT_TYPE=body.content_type,
+        CONTENT_LENGTH=str(body.length),
+        **{"wsgi.input": body},
+    )
+    assert sum(taken_in) == 0  # not a byte of the file buffered in memory or written to a temporary file
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The file was not attached. “big.pdf” is about 3 MB; files can be at most 1 MB." in page
+    assert body.position == body.length  # the rest was read and dropped, so the browser is answered
+    assert not Attachment.objects.exists() and stored_files(settings) == []
+
+
+def test_a_file_just_over_the_limit_is_shown_with_a_size_over_the_limit(client, planner, action, settings):
+    limit = settings.ATTACHMENT_MAX_BYTES
+    assert limit == 20 * 1024 * 1024  # the default, as the probe found it
+    client.force_login(planner)
+    page = upload(client, action, "big.pdf", PDF + b"0" * (limit + 30 * 1024 - len(PDF))).content.decode()
+    assert "“big.pdf” is 20.03 MB; files can be at most 20 MB." in page
+    page = upload(client, action, "big.pdf", PDF + b"0" * (limit + 1 - len(PDF))).content.decode()
+    assert "“big.pdf” is 20,971,521 bytes; files can be at most 20 MB (20,971,520 bytes)." in page
+    assert not Attachment.objects.exists() and stored_files(settings) == []
+
+
+def test_an_attachment_without_the_csrf_token_is_still_refused(planner, action):
+    """The attachment views check the token themselves (after the size limit is in place), not the middleware."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(planner)
+    response = client.post(f"/app/mitigations/{action.pk}/attachments/", {"file": SimpleUploadedFile("a.pdf", PDF)})
+    assert response.status_code == 403
+    assert not Attachment.objects.exists()

@@ -1,5 +1,7 @@
 """Working together: comments and mentions, attachments, and each person's notifications."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -7,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from peerplan import attachments, comments, notifications
@@ -182,8 +184,28 @@ def comment_hide(request, pk):
 # Attachments ---------------------------------------------------------------------------------------
 
 
+def _upload_size_limited(view):
+    """Puts attachments.UploadSizeLimit first among the upload handlers before anything reads the body.
+    CsrfViewMiddleware reads request.POST before a view runs, which would take in the whole upload first, so
+    the view is exempt from it and checked by csrf_protect once the limit is in place (Django's "Modifying
+    upload handlers on the fly"). The token comes before the file in the form, so it is read either way."""
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @wraps(view)
+    def limited(request, *args, **kwargs):
+        request.upload_handlers.insert(0, attachments.UploadSizeLimit(request))
+        return protected(request, *args, **kwargs)
+
+    return limited
+
+
 def _attach(request, *, item=None, mitigation=None, back):
     upload = request.FILES.get("file")
+    refused = request.upload_handlers[0].refused  # the UploadSizeLimit put first by _upload_size_limited
+    if refused:
+        messages.error(request, f"The file was not attached. {refused}")
+        return redirect(back)
     if upload is None:
         messages.error(request, "Choose a file to attach.")
         return redirect(back)
@@ -199,6 +221,7 @@ def _attach(request, *, item=None, mitigation=None, back):
     return redirect(back)
 
 
+@_upload_size_limited
 @login_required
 @require_POST
 def item_attachment_add(request, pk):
@@ -206,6 +229,7 @@ def item_attachment_add(request, pk):
     return _attach(request, item=item, back=reverse("peerplan:item", args=[item.pk]) + "#attachments")
 
 
+@_upload_size_limited
 @login_required
 @require_POST
 def mitigation_attachment_add(request, pk):
