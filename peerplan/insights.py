@@ -162,14 +162,11 @@ class RankedSuggestion:
 
     @property
     def done_by_many(self):
-        """How many services that share anonymously have it done, rounded as pages show counts, when at
-        least MIN_SERVICES do ("adopted and done by many services"); 0 otherwise. Rounded, so the order
-        tells no more than the figures shown."""
-        from peerplan.shared_learning import MIN_SERVICES, ROUND_TO
-
-        if self.shared is None or self.shared.done < MIN_SERVICES:
-            return 0
-        return ROUND_TO * round(self.shared.done / ROUND_TO)
+        """How many services that share anonymously have it done, as the page shows it ("about 10"), when
+        at least MIN_SERVICES do ("adopted and done by many services"); 0 otherwise. The figure's words
+        (shared_learning.suggestion_text), so the order tells no more than the figures shown."""
+        text = self.shared.text if self.shared is not None else None
+        return text.done_about if text is not None else 0
 
 
 def rank_suggestions(checklist, facts=None):

@@ -260,11 +260,14 @@ def _shared_figures(item, suggestions):
     shared = shared_learning.for_item(item, suggestions)
     for suggestion in suggestions:
         suggestion.shared = shared["by_suggestion"].get(suggestion.pk)
+    # Ordered by the numbers a reader sees ("about 10"), then the curated order: nothing finer.
     shared["most_adopted"] = sorted(
-        (s for s in suggestions if s.shared and s.shared.enough), key=lambda s: (-s.shared.adopted, s.position)
+        (s for s in suggestions if s.shared and s.shared.text),
+        key=lambda s: (-s.shared.text.adopted_about, s.position),
     )[:3]
     shared["shares"] = item.checklist.organisation.share_anonymously
     shared["min_services"], shared["round_to"] = shared_learning.MIN_SERVICES, shared_learning.ROUND_TO
+    shared["hold"] = shared_learning.HOLD
     return shared
 
 

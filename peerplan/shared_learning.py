@@ -10,14 +10,29 @@ An owner switches `Organisation.share_anonymously` on (off by default). `compute
 
 Only decisions (applies or not), curated suggestions and statuses are read: never an action's text, notes,
 comments, anyone's name, or any organisation's own evidence. The figures go into the tables below and
-pages read only those tables, never another organisation's rows. A figure is shown only when at least
-`MIN_SERVICES` services contribute to it, and counts are shown rounded (`shown_count`), so no page lets a
-reader work out what one service did.
+pages read only those tables, never another organisation's rows.
+
+What a page shows is decided here, in two functions and nowhere else:
+
+- `*_text` (`challenge_text`, `suggestion_text`, `services_text`): the words for a figure's counts. Nothing
+  under `MIN_SERVICES` services; counts rounded to the nearest `ROUND_TO` ("about 10"), and 0 to 4 all read
+  "fewer than 5"; the median only when at least `MIN_SERVICES` services got the action done.
+- `hold`: which counts a figure is shown from. Each figure keeps the counts it is shown from (`held_*`) and
+  a computation moves them to its own counts only when the words would read differently *and* at least
+  `HOLD` services must have changed what they contribute to that figure since the words last changed
+  (`services_changed`, a lower bound from counts alone). So no change on a page is one service's doing:
+  a reader comparing two computations sees a figure change only when at least five services changed.
+
+Rounding alone did not give that: at the edge of a band ("about 5 of the about 5" one night, "fewer than 5
+of the about 5" the next) one service's new decision showed. No rule without randomness can hide every
+change from someone who already knows what every *other* service did night by night; README.md
+("Privacy: networks and anonymous figures") says what a reader can and cannot learn.
 """
 
 import statistics
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import models, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -27,9 +42,147 @@ from peerplan.models import ChecklistStatus, Item, Mitigation, MitigationStatus,
 
 # Fewer contributing services than this and a figure is not shown ("not enough services yet").
 MIN_SERVICES = 5
-# Counts are shown to the nearest ROUND_TO, and a count below it as "fewer than 5": with exact small
-# numbers, someone who knows four of the five services could work out what the fifth did.
+# Counts are shown to the nearest ROUND_TO, and a count below it (0 included) as "fewer than 5": an exact
+# small number tells a reader who knows the other services what the last one did.
 ROUND_TO = 5
+# A figure's words change only once at least this many services changed what they contribute to it since
+# the words last changed (`hold`).
+HOLD = 5
+
+
+# What a page shows -------------------------------------------------------------------------------------
+
+
+def about(n):
+    """A count rounded to the nearest ROUND_TO, or 0 when it is under ROUND_TO ("fewer than 5")."""
+    return 0 if n < ROUND_TO else ROUND_TO * round(n / ROUND_TO)
+
+
+def shown_count(n):
+    """A count as a page shows it: "fewer than 5" (0 to 4), or "about N" to the nearest 5. Always "about",
+    even when the count is a multiple of 5: an exact "10" beside an "about 10" would tell the two apart;
+    and no "none": an exact 0 is an exact count too."""
+    return f"fewer than {ROUND_TO}" if n < ROUND_TO else f"about {about(n)}"
+
+
+class ChallengeCounts(NamedTuple):
+    deciding: int = 0
+    applying: int = 0
+
+
+class SuggestionCounts(NamedTuple):
+    adopted: int = 0
+    done: int = 0
+    median_days: int | None = None
+    # How many of the done services took fewer, and more, days than median_days (None: not known): with
+    # them a later computation can tell that services moved across the median without the counts moving.
+    below: int | None = None
+    above: int | None = None
+
+
+@dataclass(frozen=True)
+class ChallengeText:
+    applying: str
+    deciding: str
+
+
+@dataclass(frozen=True)
+class SuggestionText:
+    adopted: str
+    done: str
+    median_days: int | None  # None: not shown (fewer than MIN_SERVICES services got it done)
+    adopted_about: int  # the numbers in the words, for ordering by what a reader sees and nothing finer
+    done_about: int  # 0 when fewer than MIN_SERVICES services got it done
+
+
+def challenge_text(counts):
+    """The words for a challenge's figure, or None ("not enough services yet")."""
+    if counts.deciding < MIN_SERVICES:
+        return None
+    return ChallengeText(applying=shown_count(counts.applying), deciding=shown_count(counts.deciding))
+
+
+def suggestion_text(counts):
+    """The words for a suggestion's figure, or None ("not enough services yet")."""
+    if counts.adopted < MIN_SERVICES:
+        return None
+    median = counts.median_days if counts.done >= MIN_SERVICES else None
+    return SuggestionText(
+        adopted=shown_count(counts.adopted),
+        done=shown_count(counts.done),
+        median_days=median,
+        adopted_about=about(counts.adopted),
+        done_about=about(counts.done) if counts.done >= MIN_SERVICES else 0,
+    )
+
+
+def services_text(organisations):
+    """How many services share, as the item page's footer says it ("about 5", "fewer than 5")."""
+    return shown_count(organisations)
+
+
+def services_changed(before, after):
+    """At least how many services changed what they contribute to a figure between two sets of tallies.
+
+    Each tally counts the services with one property (decided it; found it applies; decided it does not;
+    adopted; done; adopted and not done; done in fewer days than the median shown; in more). One service
+    joining, leaving or changing anything moves each tally by at most one, so the largest difference is a
+    lower bound on the number of services that changed. A tally that is None on either side is skipped."""
+    return max((abs(a - b) for a, b in zip(before, after, strict=True) if a is not None and b is not None), default=0)
+
+
+def hold(held, current, *, text, changed):
+    """The counts a figure is shown from after a computation: `current` only when its words read
+    differently from `held`'s and at least HOLD services changed since (`changed`, from
+    `services_changed`); otherwise `held`, unchanged, so the page reads exactly as before."""
+    if text(current) != text(held) and changed >= HOLD:
+        return current
+    return held
+
+
+def _challenge_tallies(counts):
+    return (counts.deciding, counts.applying, counts.deciding - counts.applying)
+
+
+def next_challenge_counts(held, deciding, applying):
+    """The counts a challenge's figure is shown from, given those it was shown from and this computation's."""
+    current = ChallengeCounts(deciding, applying)
+    return hold(
+        held,
+        current,
+        text=challenge_text,
+        changed=services_changed(_challenge_tallies(held), _challenge_tallies(current)),
+    )
+
+
+def _around(days, median):
+    """(how many took fewer days than median, how many more); (None, None) when there is no median."""
+    if median is None:
+        return None, None
+    return sum(1 for d in days if d < median), sum(1 for d in days if d > median)
+
+
+def next_suggestion_counts(held, adopted, done, days):
+    """The counts a suggestion's figure is shown from, given those it was shown from and this computation's
+    (`days`: for each service that got it done and whose done day is known, the days it took)."""
+    median = round(statistics.median(days)) if days else None
+    below, above = _around(days, median)
+    current = SuggestionCounts(adopted, done, median, below, above)
+    # The tallies around the median shown until now, counted again over this computation's services.
+    now_below, now_above = _around(days, held.median_days)
+    changed = services_changed(
+        (held.adopted, held.done, held.adopted - held.done, held.below, held.above),
+        (adopted, done, adopted - done, now_below, now_above),
+    )
+    return hold(held, current, text=suggestion_text, changed=changed)
+
+
+def next_services_count(held, organisations):
+    """How many sharing services the footer is shown from, given the number it was shown from."""
+    return hold(held, organisations, text=services_text, changed=abs(organisations - held))
+
+
+# Tables ------------------------------------------------------------------------------------------------
 
 
 class SharedLearningRun(models.Model):
@@ -38,6 +191,9 @@ class SharedLearningRun(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()
     organisations = models.PositiveIntegerField(help_text="Organisations that share anonymously.")
+    held_organisations = models.PositiveIntegerField(
+        default=0, help_text="The number pages are shown from (see shared_learning.hold)."
+    )
     seconds = models.FloatField()
 
     class Meta:
@@ -47,40 +203,50 @@ class SharedLearningRun(models.Model):
     def __str__(self):
         return f"Shared figures computed {self.finished_at:%Y-%m-%d %H:%M} from {self.organisations} organisations"
 
+    @property
+    def shown_organisations(self):
+        return services_text(self.held_organisations)
+
 
 class ChallengeFigure(models.Model):
-    """How many sharing organisations decided one published challenge, and how many found it applies."""
+    """How many sharing organisations decided one published challenge, and how many found it applies
+    (`deciding`, `applying`: this computation's); `held_*`: the counts pages are shown from (`hold`)."""
 
     finding = models.OneToOneField(Finding, on_delete=models.CASCADE, related_name="shared_figure")
     deciding = models.PositiveIntegerField()
     applying = models.PositiveIntegerField()
+    held_deciding = models.PositiveIntegerField(default=0)
+    held_applying = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         # No counts: admin pages (a delete's confirmation) name rows by this, and counts are shown rounded.
         return f"Anonymous figures for {self.finding}"
 
     @property
-    def enough(self):
-        return self.deciding >= MIN_SERVICES
+    def held(self):
+        return ChallengeCounts(self.held_deciding, self.held_applying)
 
     @property
-    def shown_deciding(self):
-        return shown_count(self.deciding)
-
-    @property
-    def shown_applying(self):
-        return shown_count(self.applying)
+    def text(self):
+        """What pages show (None: not enough services yet)."""
+        return challenge_text(self.held)
 
 
 class SuggestionFigure(models.Model):
     """How many sharing organisations adopted one suggestion for one challenge (or for any challenge, when
-    `finding` is empty), how many have it done, and the median days from adoption to done."""
+    `finding` is empty), how many have it done, and the median days from adoption to done (this
+    computation's); `held_*`: the counts pages are shown from (`hold`)."""
 
     suggestion = models.ForeignKey(SuggestedMitigation, on_delete=models.CASCADE, related_name="shared_figures")
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     adopted = models.PositiveIntegerField()
     done = models.PositiveIntegerField()
     median_days = models.PositiveIntegerField(null=True, blank=True)
+    held_adopted = models.PositiveIntegerField(default=0)
+    held_done = models.PositiveIntegerField(default=0)
+    held_median_days = models.PositiveIntegerField(null=True, blank=True)
+    held_below = models.PositiveIntegerField(null=True, blank=True)
+    held_above = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -94,31 +260,15 @@ class SuggestionFigure(models.Model):
         return f"Anonymous figures for {self.suggestion}"
 
     @property
-    def enough(self):
-        return self.adopted >= MIN_SERVICES
+    def held(self):
+        return SuggestionCounts(
+            self.held_adopted, self.held_done, self.held_median_days, self.held_below, self.held_above
+        )
 
     @property
-    def enough_done(self):
-        """The median needs MIN_SERVICES services that got it done, not only that adopted it."""
-        return self.done >= MIN_SERVICES and self.median_days is not None
-
-    @property
-    def shown_adopted(self):
-        return shown_count(self.adopted)
-
-    @property
-    def shown_done(self):
-        return shown_count(self.done)
-
-
-def shown_count(n):
-    """A count as a page shows it: "none", "fewer than 5", or "about N" to the nearest 5. Always "about",
-    even when the count is a multiple of 5: an exact "10" beside an "about 10" would tell the two apart."""
-    if n == 0:
-        return "none"
-    if n < ROUND_TO:
-        return f"fewer than {ROUND_TO}"
-    return f"about {ROUND_TO * round(n / ROUND_TO)}"
+    def text(self):
+        """What pages show (None: not enough services yet)."""
+        return suggestion_text(self.held)
 
 
 # Computing ---------------------------------------------------------------------------------------------
@@ -219,29 +369,63 @@ def compute(*, log=None):
             say(f"  adoptions: {n} actions read")
     say(f"Adoptions: {len(tallies)} suggestion figures.")
 
-    # 3. Replace the figures in one transaction: a page reads the old set or the new one, never half.
-    challenge_rows = [
-        ChallengeFigure(finding_id=finding_id, deciding=deciding, applying=applying)
-        for finding_id, (deciding, applying) in challenge.items()
-    ]
-    suggestion_rows = [
-        SuggestionFigure(
-            finding_id=finding_id,
-            suggestion_id=suggestion_id,
-            adopted=len(entry.adopted),
-            done=len(entry.done),
-            median_days=round(statistics.median(entry.days.values())) if entry.days else None,
+    # 3. What pages will be shown from: each figure's held counts, moved to this computation's only when
+    # `hold` says so. A figure no service counts in any more keeps its row while its held counts show.
+    held_challenge = {f.finding_id: f.held for f in ChallengeFigure.objects.all()}
+    held_suggestion = {(f.finding_id, f.suggestion_id): f.held for f in SuggestionFigure.objects.all()}
+    challenge_rows = []
+    for finding_id in challenge.keys() | held_challenge.keys():
+        deciding, applying = challenge.get(finding_id, (0, 0))
+        held = next_challenge_counts(held_challenge.get(finding_id, ChallengeCounts()), deciding, applying)
+        if deciding or held.deciding:
+            challenge_rows.append(
+                ChallengeFigure(
+                    finding_id=finding_id,
+                    deciding=deciding,
+                    applying=applying,
+                    held_deciding=held.deciding,
+                    held_applying=held.applying,
+                )
+            )
+    empty = _Tally(set(), set(), {})
+    suggestion_rows = []
+    for key in tallies.keys() | held_suggestion.keys():
+        entry = tallies.get(key, empty)
+        days = list(entry.days.values())
+        held = next_suggestion_counts(
+            held_suggestion.get(key, SuggestionCounts()), len(entry.adopted), len(entry.done), days
         )
-        for (finding_id, suggestion_id), entry in tallies.items()
-    ]
+        if entry.adopted or held.adopted:
+            suggestion_rows.append(
+                SuggestionFigure(
+                    finding_id=key[0],
+                    suggestion_id=key[1],
+                    adopted=len(entry.adopted),
+                    done=len(entry.done),
+                    median_days=round(statistics.median(days)) if days else None,
+                    held_adopted=held.adopted,
+                    held_done=held.done,
+                    held_median_days=held.median_days,
+                    held_below=held.below,
+                    held_above=held.above,
+                )
+            )
     sharing = _sharing_organisations()
+    previous = last_run()
+    held_sharing = next_services_count(previous.held_organisations if previous else 0, sharing)
+
+    # 4. Replace the figures in one transaction: a page reads the old set or the new one, never half.
     with transaction.atomic():
         ChallengeFigure.objects.all().delete()
         SuggestionFigure.objects.all().delete()
         ChallengeFigure.objects.bulk_create(challenge_rows, batch_size=500)
         SuggestionFigure.objects.bulk_create(suggestion_rows, batch_size=500)
         run = SharedLearningRun.objects.create(
-            started_at=started_at, finished_at=timezone.now(), organisations=sharing, seconds=time.monotonic() - clock
+            started_at=started_at,
+            finished_at=timezone.now(),
+            organisations=sharing,
+            held_organisations=held_sharing,
+            seconds=time.monotonic() - clock,
         )
     return run
 

@@ -155,5 +155,6 @@ def organisation_sharing(request, slug):
             "networks": networks.invitations_for(organisation),
             "min_services": shared_learning.MIN_SERVICES,
             "round_to": shared_learning.ROUND_TO,
+            "hold": shared_learning.HOLD,
         },
     )
