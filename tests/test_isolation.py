@@ -101,6 +101,21 @@ def world(org_a, owner, planner, viewer, outsider):
     }
 
 
+# What a URL's <int:pk> is, by the path segment before it (tests/test_one_gate.py reads this table too).
+PK_OWNERS = {
+    "checklists": "checklist",
+    "items": "item",
+    "mitigations": "mitigation",
+    "members": "membership",
+    "invitations": "invitation",
+    "evidence": "own_source",
+    "comments": "comment",
+    "attachments": "attachment",
+    "notifications": "notification",
+    "networks": "network_membership",
+}
+
+
 def kwargs_for(route, world):
     """Fill each URL parameter from what the route says it is about; an unknown one fails the test."""
     kwargs = {}
@@ -121,21 +136,9 @@ def kwargs_for(route, world):
             kwargs[name] = world["history_id"]
         elif name == "pk":
             owner_of_pk = route.split("<int:pk>")[0].rstrip("/").split("/")[-1]
-            mapping = {
-                "checklists": "checklist",
-                "items": "item",
-                "mitigations": "mitigation",
-                "members": "membership",
-                "invitations": "invitation",
-                "evidence": "own_source",
-                "comments": "comment",
-                "attachments": "attachment",
-                "notifications": "notification",
-                "networks": "network_membership",
-            }
-            if owner_of_pk not in mapping:
-                pytest.fail(f"isolation test does not know what the pk in {route!r} is: add it to kwargs_for")
-            kwargs[name] = world[mapping[owner_of_pk]]
+            if owner_of_pk not in PK_OWNERS:
+                pytest.fail(f"isolation test does not know what the pk in {route!r} is: add it to PK_OWNERS")
+            kwargs[name] = world[PK_OWNERS[owner_of_pk]]
         else:
             pytest.fail(f"isolation test does not know how to fill <{converter_and_name}> in {route!r}")
     return kwargs

@@ -33,6 +33,7 @@ from peerplan.networks import Network
 from peerplan.notifications import Kind, Notification
 from tests.api_helpers import call, token_for
 from tests.conftest import make_user
+from tests.test_isolation import PK_OWNERS as PLANNING_PK_OWNERS
 from tests.test_isolation import snapshot
 
 MARK = "xyzzy"
@@ -150,20 +151,9 @@ def world(org_a, org_b, owner, planner, viewer, outsider, curator):
 
 # Every URL, from the resolver ------------------------------------------------------------------------------
 
-# What a URL parameter names, by the segment before it: one table for every namespace.
-PK_OWNERS = {
-    "checklists": "checklist",
-    "items": "item",
-    "mitigations": "mitigation",
-    "members": "membership",
-    "invitations": "invitation",
-    "evidence": "own_source",
-    "comments": "comment",
-    "attachments": "attachment",
-    "notifications": "notification",
-    "networks": "network_membership",
-    "tokens": "notification",  # any id: a token of someone else's is refused whatever it is
-}
+# What a URL's <int:pk> is, by the segment before it: the isolation test's table, and the tokens pages (any id
+# will do: someone else's token is refused whatever it is).
+PK_OWNERS = PLANNING_PK_OWNERS | {"tokens": "notification"}
 # Outside /app/ and /api/: the public evidence (it must never show private evidence) and a person's own pages.
 PREFIXES = {"peerplan": "/app/", "tokens": "/app/tokens/", "api": "/api/", "evidence": "/evidence/"}
 
