@@ -61,8 +61,8 @@ test-postgres: install install-checker
 	bash -c 'set -e; export PG_PORT=$(PG_PORT); source .ci/postgres.sh; trap pg_stop EXIT; pg_start; \
 	  echo "DATABASE_URL=$$DATABASE_URL"; $(PY) -m pytest $(PYTEST_ARGS)'
 
-# Schemathesis against the live API with many more examples per operation than the normal suite's 15
-# (tests/test_api_fuzz.py): `make api-fuzz API_FUZZ_EXAMPLES=1000 API_FUZZ_SEED=7` for another run.
+# Schemathesis against the live API with many more examples per operation than the normal suite's 25
+# (tests/test_api_fuzz.py): `make api-fuzz API_FUZZ_EXAMPLES=1000 API_FUZZ_SEED=20261126` for another run.
 API_FUZZ_EXAMPLES ?= 200
 api-fuzz: install
 	API_FUZZ_EXAMPLES=$(API_FUZZ_EXAMPLES) $(PY) -m pytest tests/test_api_fuzz.py $(PYTEST_ARGS)

@@ -398,7 +398,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["peerplan.api.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["peerplan.api.permissions.HasToken"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["peerplan.api.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "peerplan.api.throttling.TokenRateThrottle",
         "peerplan.api.throttling.AddressRateThrottle",

@@ -134,7 +134,11 @@ urlpatterns = [
     path("app/tokens/", include("peerplan.api.pages")),
 ]
 
-# A database outage is a 503 page, not a 500 (see the view).
+# A database outage is a 503 page, not a 500 (see the view). Under /api/ these answer in the API's JSON
+# error shape (peerplan/api/errors.py), everywhere else with the site's pages.
+handler400 = "peerplan.api.errors.bad_request"
+handler403 = "peerplan.api.errors.permission_denied"
+handler404 = "peerplan.api.errors.page_not_found"
 handler500 = "peerplan.views.home.server_error"
 # allauth's rate limits (and PeerPlan's, counted the same way) answer with how long to wait.
 handler429 = "peerplan.ratelimit.handler429"

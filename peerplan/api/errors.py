@@ -1,14 +1,28 @@
 """Every API error is JSON of one shape: a sentence for people (`detail`) and, for bad input, each problem
-with the field it is about (`errors`: [{field, message}], field null when it is about the whole request)."""
+with the field it is about (`errors`: [{field, message}], field null when it is about the whole request).
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+That holds for what Django refuses before (or instead of) DRF too: the root URLconf's handler400, 403, 404
+and 500 answer in this shape for addresses under /api/, and the site's pages everywhere else."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 NOT_FOUND = "Not found. It does not exist, or this token may not see it."
 BAD_INPUT = "Some of what was sent is not valid. Each problem is listed with its field."
+BAD_REQUEST = "The request could not be read."
+FORBIDDEN = "You may not do this."
+SERVER_ERROR = "Something went wrong on the server. It has been logged; please try again."
+UNAVAILABLE = "The service is briefly unavailable. Please try again in a minute."
+
+
+def too_big():
+    return f"The body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes the API accepts."
 
 
 class ApiError(exceptions.APIException):
@@ -58,10 +72,12 @@ def exception_handler(exc, context):
         if exc.data is not None:
             body["current"] = exc.data
         return Response(body, status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": too_big(), "errors": []}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(NOT_FOUND)
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied(str(exc) or "You may not do this.")
+        exc = exceptions.PermissionDenied(str(exc) or FORBIDDEN)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real server error: Django's 500 handling and logging
@@ -71,3 +87,46 @@ def exception_handler(exc, context):
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
         response.data = {"detail": str(detail), "errors": []}
     return response
+
+
+# Django's handlers (peerplan/urls.py) -------------------------------------------------------------
+
+
+def is_api(request):
+    return request.path_info == "/api" or request.path_info.startswith("/api/")
+
+
+def json_error(status_code, detail):
+    return JsonResponse({"detail": detail, "errors": []}, status=status_code)
+
+
+def bad_request(request, exception):
+    """handler400: a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a host not in ALLOWED_HOSTS and other
+    SuspiciousOperations."""
+    if not is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return json_error(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, too_big())
+    return json_error(status.HTTP_400_BAD_REQUEST, BAD_REQUEST)
+
+
+def permission_denied(request, exception):
+    if not is_api(request):
+        return defaults.permission_denied(request, exception)
+    return json_error(status.HTTP_403_FORBIDDEN, FORBIDDEN)
+
+
+def page_not_found(request, exception):
+    if not is_api(request):
+        return defaults.page_not_found(request, exception)
+    return json_error(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+
+
+def server_error(request, exception):
+    """For handler500 (peerplan.views.home.server_error) under /api/: nothing of the error is told, and an
+    unreachable database is a 503 to retry, as on the pages."""
+    if isinstance(exception, OperationalError | InterfaceError):
+        response = json_error(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE)
+        response["Retry-After"] = "60"
+        return response
+    return json_error(status.HTTP_500_INTERNAL_SERVER_ERROR, SERVER_ERROR)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("items/<int:pk>/", views.item, name="item"),
     path("items/<int:pk>/mitigations/", views.item_mitigations, name="item_mitigations"),
     path("mitigations/<int:pk>/", views.mitigation, name="mitigation"),
-    # Last: an address that matches nothing above (an id that is not a number, a slug with a '#').
-    re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
+    # Last: an address that matches nothing above (an id that is not a number, a slug with a '#'). (?s): a
+    # newline (%0A) in the address is matched too.
+    re_path(r"^(?P<rest>(?s:.*))$", views.not_found, name="not_found"),
 ]

@@ -61,12 +61,17 @@ ERRORS = {
     403: OpenApiResponse(ErrorSerializer, "The token may see this but not change it."),
     404: OpenApiResponse(ErrorSerializer, "Not there, or not visible to this token."),
     429: OpenApiResponse(ErrorSerializer, "Too many requests: wait for the seconds in Retry-After."),
+    500: OpenApiResponse(ErrorSerializer, "Something went wrong on the server (it has been logged)."),
+}
+TOO_BIG = {
+    413: OpenApiResponse(ErrorSerializer, "The body is larger than the API accepts (DATA_UPLOAD_MAX_MEMORY_SIZE)."),
 }
 # The kinds of finding a checklist has items for, as the API names them.
 PLANNED_KINDS = [str(kind) for kind in PLANS_FOR]
-READ_ERRORS = {code: ERRORS[code] for code in (400, 401, 404, 429)}
+READ_ERRORS = {code: ERRORS[code] for code in (400, 401, 404, 429, 500)}
 WRITE_ERRORS = {
     **ERRORS,
+    **TOO_BIG,
     412: OpenApiResponse(ConflictSerializer, "Someone saved since you read it: `current` is what is saved now."),
     428: OpenApiResponse(ErrorSerializer, "If-Match is missing."),
 }
@@ -381,7 +386,7 @@ def mitigations(request, slug):
     summary="Add a mitigation to an item",
     description="The same fields, rules and messages as the page's mitigation form.",
     request=MitigationWriteSerializer,
-    responses={201: MitigationSerializer, **ERRORS},
+    responses={201: MitigationSerializer, **ERRORS, **TOO_BIG},
 )
 @token_view(["POST"])
 def item_mitigations(request, pk):
@@ -472,7 +477,7 @@ def _source_data(source):
     "provenance, and every theme of the current versions exactly as published, naming its source: its findings, "
     "each perspective's summary and its references.",
     auth=[],
-    responses={200: EvidenceSerializer, 401: ERRORS[401], 429: ERRORS[429]},
+    responses={200: EvidenceSerializer, **{code: ERRORS[code] for code in (401, 429, 500)}},
 )
 @api_view(["GET"])
 @authentication_classes([TokenAuthentication])
@@ -491,7 +496,7 @@ def evidence(request):
 @extend_schema(
     summary="One theme of the evidence (no token needed)",
     auth=[],
-    responses={200: ThemeSerializer, 401: ERRORS[401], 404: ERRORS[404], 429: ERRORS[429]},
+    responses={200: ThemeSerializer, **{code: ERRORS[code] for code in (401, 404, 429, 500)}},
 )
 @api_view(["GET"])
 @authentication_classes([TokenAuthentication])
