@@ -52,10 +52,11 @@ class Organisation(models.Model):
         return self.name
 
     def shuts_out(self, user):
-        """Whether its two-factor rule keeps this person (a member) from its data until they set it up: the
-        one-organisation form of `MembershipQuerySet.readable`, which every listing across organisations
-        uses (tests/test_rules.py holds the two together)."""
-        return self.require_two_factor and not Authenticator.objects.filter(user_id=user.pk).exists()
+        """Whether a two-factor rule (its own, or the site's REQUIRE_2FA) keeps this person (a member) from its
+        data until they set it up: the one-organisation form of `MembershipQuerySet.readable`, which every
+        listing across organisations uses (tests/test_rules.py holds the two together)."""
+        required = self.require_two_factor or settings.REQUIRE_2FA
+        return required and not Authenticator.objects.filter(user_id=user.pk).exists()
 
 
 class MembershipQuerySet(models.QuerySet):
@@ -63,12 +64,14 @@ class MembershipQuerySet(models.QuerySet):
         return self.filter(role__in=[Role.OWNER, Role.MANAGER])
 
     def readable(self):
-        """Memberships through which their person may read the organisation's data now: the organisation
-        does not require two-factor, or the person has set it up. Being in this queryset at all is the other
+        """Memberships through which their person may read the organisation's data now: neither the
+        organisation nor the site (REQUIRE_2FA) requires two-factor, or the person has set it up. Being in this queryset at all is the other
         half of the rule (a person who was removed has no row). Every read across organisations (My
         actions, notifications and their emails, reminders, the API's list) goes through this, so a rule
         added here holds on every path; one organisation's pages ask `Organisation.shuts_out`."""
         has_two_factor = models.Exists(Authenticator.objects.filter(user_id=models.OuterRef("user_id")))
+        if settings.REQUIRE_2FA:  # the site's rule: everyone, in every organisation
+            return self.filter(has_two_factor)
         return self.filter(models.Q(organisation__require_two_factor=False) | models.Q(has_two_factor))
 
     def readable_by(self, user):

@@ -203,9 +203,13 @@ def test_the_test_factory_makes_a_checklist_with_the_products_own_recipe(org_a, 
     ]
 
 
-def test_who_may_read_an_organisation_now_is_one_rule_on_a_page_and_across_organisations(org_a, org_b):
+@pytest.mark.parametrize("site_requires_two_factor", [False, True])
+def test_who_may_read_an_organisation_now_is_one_rule_on_a_page_and_across_organisations(
+    org_a, org_b, settings, site_requires_two_factor
+):
     """Organisation.shuts_out (one organisation's pages) and Membership.objects.readable (every listing across
-    organisations: My actions, notifications, emails, reminders, the API) agree for every combination."""
+    organisations: My actions, notifications, emails, reminders, the API) agree for every combination, with
+    and without the site's own rule."""
     from allauth.mfa.totp.internal.auth import TOTP
 
     with_two_factor, without = make_user("with2fa"), make_user("without2fa")
@@ -215,9 +219,11 @@ def test_who_may_read_an_organisation_now_is_one_rule_on_a_page_and_across_organ
     for person in (with_two_factor, without):
         for organisation in (org_a, org_b):
             Membership.objects.create(user=person, organisation=organisation, role=Role.PLANNER)
+    settings.REQUIRE_2FA = site_requires_two_factor
     for person in (with_two_factor, without):
         readable = set(Membership.objects.readable_by(person).values_list("organisation_id", flat=True))
         for organisation in (org_a, org_b):
             assert (organisation.pk in readable) == (not organisation.shuts_out(person)), (person, organisation)
-    assert set(Membership.objects.readable_by(without).values_list("organisation_id", flat=True)) == {org_a.pk}
-    assert Membership.objects.readable().count() == 3
+    readable = set(Membership.objects.readable_by(without).values_list("organisation_id", flat=True))
+    assert readable == (set() if site_requires_two_factor else {org_a.pk})
+    assert Membership.objects.readable().count() == (2 if site_requires_two_factor else 3)
