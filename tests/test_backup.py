@@ -3,7 +3,7 @@ and PostgreSQL too, and a file that does not load changes nothing."""
 
 import json
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -100,6 +100,28 @@ def test_a_backup_restored_into_an_emptied_database_gives_back_identical_data(pl
     ]
     assert Item.objects.get(applies=False).not_applicable_reason == "No PSWs yet"
     assert Theme.objects.count() > 0
+
+
+def test_times_come_back_to_the_microsecond(plan, tmp_path):
+    """Django's JSON cuts times to milliseconds: a time 1-999 microseconds past a whole millisecond, as about
+    one in a thousand of those a test makes, was written "…:00.000Z" and read back as "…:00Z", and the round
+    trip above failed now and then. A backup keeps every time whole."""
+    mitigation = Mitigation.objects.get(owner__username="pat")
+    Mitigation.objects.filter(pk=mitigation.pk).update(
+        created_at=datetime(2026, 3, 1, 9, 30, 0, 500, tzinfo=UTC),
+        updated_at=datetime(2026, 3, 1, 9, 30, 0, 123456, tzinfo=UTC),
+    )
+    mitigation.history.update(history_date=datetime(2026, 3, 1, 9, 30, 0, 999, tzinfo=UTC))
+    before = dump(tmp_path / "before.json")
+    flush()
+
+    call_command("restore", str(tmp_path / "before.json"), interactive=False, verbosity=0)
+
+    assert_same_rows(dump(tmp_path / "after.json"), before)
+    restored = Mitigation.objects.get(owner__username="pat")
+    assert restored.created_at == datetime(2026, 3, 1, 9, 30, 0, 500, tzinfo=UTC)
+    assert restored.updated_at == datetime(2026, 3, 1, 9, 30, 0, 123456, tzinfo=UTC)
+    assert {h.history_date.microsecond for h in restored.history.all()} == {999}
 
 
 def test_a_backup_holds_the_planning_data_and_leaves_out_what_is_rebuilt(plan, tmp_path):

@@ -60,9 +60,12 @@ def _review_all(page, live_server, new_checklist, keyboard):
         applies = n % 2 == 0
         before = counter.presses
         if keyboard:
-            # Focus is already on the decision: no Tab needed to reach it.
-            focused = page.evaluate("document.activeElement.id")
-            assert focused == "applies-yes", f"focus on {focused!r} when challenge {n + 1} opened"
+            # Focus is already on the decision: no Tab needed to reach it. The page moves it there from
+            # review.js at the end of the body, after the position line above is shown: wait for it, as a
+            # person's keys would (reading document.activeElement at once raced the script under load).
+            expect(
+                page.locator("#applies-yes"), f"focus is not on the decision when challenge {n + 1} opened"
+            ).to_be_focused()
             assert_visible_focus(page)
             if applies:
                 counter.key("Space")
@@ -89,7 +92,7 @@ def _review_all(page, live_server, new_checklist, keyboard):
 
     expect(h1).to_have_text("Check your decisions")
     expect(page.locator("#review-progress")).to_have_text("16 of 16 challenges decided")
-    assert page.evaluate("document.activeElement.tagName") == "H1"
+    expect(h1).to_be_focused()
     page.wait_for_load_state("load")
     assert counter.loads <= PAGE_LOAD_BUDGET, f"{counter.loads} page loads"
 

@@ -2,12 +2,15 @@
 `loaddata`) reads back into any supported database, SQLite or PostgreSQL.
 
 It is `dumpdata` with the right choices made once: natural keys for content types and permissions
-(their ids differ between databases), and without what is rebuilt or worthless after a restore."""
+(their ids differ between databases), times to the microsecond (peerplan/backup_format.py), and without what
+is rebuilt or worthless after a restore."""
 
+from django.core import serializers
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.core.serializers.base import ProgressBar
 
+from peerplan import backup_format
 from peerplan.progress import Progress
 
 # Rebuilt by `migrate` (content types, permissions) or not worth restoring: sessions (everyone signs
@@ -33,10 +36,12 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="default", help="Which database to back up (default: default).")
 
     def handle(self, *args, output, database, verbosity, **options):
+        serializers.register_serializer(backup_format.FORMAT, backup_format.__name__)
         progress = Progress(self.stdout, "Backing up", total=ProgressBar.progress_width, counted=False)
         try:
             call_command(
                 "dumpdata",
+                format=backup_format.FORMAT,
                 exclude=EXCLUDED,
                 natural_foreign=True,
                 output=output,
