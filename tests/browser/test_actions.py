@@ -64,8 +64,8 @@ def test_an_in_place_status_change_with_javascript(live_server, page, checklist,
     assert page.url.endswith("/actions/?q=caseloads")
     action.refresh_from_db()
     assert action.status == "done"
-    # Focus stays on the control the person used, in the new block.
-    assert page.evaluate("document.activeElement.id") == f"quick-{action.pk}-save"
+    # Focus stays on the control the person used, in the new block (once the script has put it there).
+    expect(page.locator(f"#quick-{action.pk}-save")).to_be_focused()
 
 
 def test_the_same_status_change_without_javascript(live_server, another_context, checklist, planner):
