@@ -526,3 +526,90 @@ def test_too_long_text_gets_the_pages_message(client, plan, secret):
     assert response.json()["errors"] == [
         {"field": "action", "message": "What will be done must be at most 2000 characters (it has 2001)."}
     ]
+
+
+# Edits that change nothing, and fields the API does not take (issue 32, points 3 and 4) -----------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"status": "planned"}, {"action": "Write a role description", "due_date": "2026-01-15", "owner_name": ""}],
+    ids=["empty", "same-status", "same-values"],
+)
+def test_an_edit_that_changes_nothing_keeps_the_version_and_writes_no_history(client, plan, secret, body):
+    mitigation = plan["mitigation"]
+    rows = mitigation.history.count()
+    etag = f'"mitigation-{mitigation.pk}-v1"'
+
+    for _ in range(3):
+        response = call(client, "PATCH", f"/api/mitigations/{mitigation.pk}/", secret, body, HTTP_IF_MATCH=etag)
+        assert response.status_code == 200, response.json()
+        assert response["ETag"] == etag and response.json()["version"] == 1
+
+    mitigation.refresh_from_db()
+    assert mitigation.version == 1
+    assert mitigation.history.count() == rows
+
+
+def test_an_edit_that_changes_nothing_with_a_stale_body_version_is_still_a_412(client, plan, secret):
+    mitigation = plan["mitigation"]
+    planning.update_mitigation(mitigation_id=mitigation.pk, changes={"notes": "x"}, version=1)
+
+    response = call(client, "PATCH", f"/api/mitigations/{mitigation.pk}/", secret, {"version": 1})
+
+    assert response.status_code == 412
+    assert response.json()["current"]["version"] == 2
+
+
+@pytest.mark.parametrize("body", [{"challenges": [2, 3]}, {"status": "done", "colour": "red", "Status": "x"}])
+def test_a_change_with_fields_the_api_does_not_take_is_a_400_naming_them_and_changes_nothing(
+    client, plan, secret, body
+):
+    mitigation = plan["mitigation"]
+    rows = mitigation.history.count()
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        body,
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 400
+    unknown = {name for name in body if name not in ("status",)}
+    assert {e["field"] for e in response.json()["errors"]} == unknown
+    assert all("not a field" in e["message"] for e in response.json()["errors"])
+    mitigation.refresh_from_db()
+    assert (mitigation.version, mitigation.status, mitigation.history.count()) == (1, "planned", rows)
+
+
+def test_a_new_mitigation_with_fields_the_api_does_not_take_is_a_400_and_nothing_is_created(client, plan, secret):
+    item = plan["item"]
+
+    response = call(
+        client, "POST", f"/api/items/{item.pk}/mitigations/", secret, {"action": "Agree it", "challenges": [2, 3]}
+    )
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["challenges"]
+    assert item.mitigations.count() == 1
+
+
+def test_a_decision_with_fields_the_api_does_not_take_is_a_400(client, plan, secret):
+    item = plan["item"]
+    etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
+
+    response = call(client, "PATCH", f"/api/items/{item.pk}/", secret, {"aplies": False}, HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["aplies"]
+
+
+def test_the_schema_says_request_bodies_take_only_their_fields(client, db):
+    schemas = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+
+    requests = {name: schema for name, schema in schemas.items() if name.endswith("Request")}
+    assert {"MitigationWriteRequest", "PatchedMitigationWriteRequest", "PatchedItemDecisionRequest"} <= set(requests)
+    assert all(schema["additionalProperties"] is False for schema in requests.values())

@@ -335,6 +335,13 @@ def _valid(serializer_class, data, partial=False):
     if not isinstance(data, dict):
         raise bad_input([{"field": None, "message": "Send a JSON object."}])
     serializer = serializer_class(data=data, partial=partial)
+    # A misspelt or unsupported field is named, not dropped: a client must not believe it was saved.
+    unknown = [name for name in data if name not in serializer.fields]
+    if unknown:
+        takes = ", ".join(serializer.fields)
+        raise bad_input(
+            [{"field": name, "message": f"This is not a field here. It takes {takes}."} for name in unknown]
+        )
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 

@@ -13,7 +13,7 @@ from rest_framework import status
 from peerplan import planning
 from peerplan.api.errors import ApiError, bad_input, form_errors
 from peerplan.forms import ItemDecisionForm, MitigationForm
-from peerplan.models import Item, Mitigation
+from peerplan.models import Item, Mitigation, normalise_text
 
 PRECONDITION_REQUIRED = (
     "Send the etag you read as an If-Match header (or the mitigation's version in the body), so a change "
@@ -107,15 +107,32 @@ def update_mitigation(*, mitigation, sent, tags, current_state, by=None):
         version = mitigation.version
     data = _mitigation_data(mitigation, sent)
     data["version"] = str(version)
+    saved = {name: getattr(mitigation, name) for name in MitigationForm._meta.fields}
     form = MitigationForm(data, instance=mitigation, organisation=mitigation.checklist.organisation)
     if not form.is_valid():
         raise bad_input(form_errors(form))
+    changes = _differences(form.changes(), saved)
+    if not changes:
+        # An edit that changes nothing saves nothing: no new version, no history row (as for items, whose
+        # etag is their content), so other clients' etags stay good. A stale version is still a 412.
+        if form.cleaned_data["version"] != mitigation.version:
+            raise _stale(mitigation, current_state)
+        return mitigation
     try:
         return planning.update_mitigation(
-            mitigation_id=mitigation.pk, changes=form.changes(), version=form.cleaned_data["version"], by=by
+            mitigation_id=mitigation.pk, changes=changes, version=form.cleaned_data["version"], by=by
         )
     except planning.Conflict as conflict:
         raise _stale(conflict.current, current_state) from None
+
+
+def _differences(changes, saved):
+    """Only the changes that differ from what is saved (text compared as planning saves it)."""
+    return {
+        name: value
+        for name, value in changes.items()
+        if (normalise_text(value) if isinstance(value, str) else value) != saved[name]
+    }
 
 
 def _stale(current, current_state):
