@@ -613,3 +613,74 @@ def test_the_schema_says_request_bodies_take_only_their_fields(client, db):
     requests = {name: schema for name, schema in schemas.items() if name.endswith("Request")}
     assert {"MitigationWriteRequest", "PatchedMitigationWriteRequest", "PatchedItemDecisionRequest"} <= set(requests)
     assert all(schema["additionalProperties"] is False for schema in requests.values())
+
+
+# If-Match edge cases (issue 32, point 9) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["mitigation", "item"])
+def test_if_match_star_does_not_skip_the_check_it_is_a_400_asking_for_the_etag_read(client, plan, secret, kind):
+    target = plan[kind]
+    body = {"status": "done"} if kind == "mitigation" else {"note": "Star"}
+
+    response = call(client, "PATCH", f"/api/{kind}s/{target.pk}/", secret, body, HTTP_IF_MATCH="*")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "If-Match", "message": "Send the ETag you read, not *, so a change saved since is not overwritten."}
+    ]
+    target.refresh_from_db()
+    assert (target.status == "planned") if kind == "mitigation" else (target.note == "")
+
+
+@pytest.mark.parametrize("header", ["mitigation-{pk}-v1", '"mitigation-{pk}-v1', 'W/"mitigation-{pk}-v1"', ","])
+def test_an_if_match_that_is_not_a_quoted_etag_is_a_400_naming_the_format_not_a_412(client, plan, secret, header):
+    mitigation = plan["mitigation"]
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"status": "done"},
+        HTTP_IF_MATCH=header.format(pk=mitigation.pk),
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["field"] == "If-Match"
+    assert 'in double quotes, e.g. "mitigation-42-v3"' in error["message"]
+    assert Mitigation.objects.get(pk=mitigation.pk).status == "planned"
+
+
+def test_a_current_if_match_with_a_stale_body_version_is_a_412_both_must_be_current(client, plan, secret):
+    mitigation = plan["mitigation"]
+    planning.update_mitigation(mitigation_id=mitigation.pk, changes={"notes": "x"}, version=1)
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"status": "done", "version": 1},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v2"',
+    )
+
+    assert response.status_code == 412
+    assert response.json()["current"]["version"] == 2
+    assert Mitigation.objects.get(pk=mitigation.pk).status == "planned"
+
+
+def test_one_of_several_quoted_etags_may_match(client, plan, secret):
+    mitigation = plan["mitigation"]
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"status": "done"},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v0", "mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 200

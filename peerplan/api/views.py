@@ -76,7 +76,11 @@ WRITE_ERRORS = {
     428: OpenApiResponse(ErrorSerializer, "If-Match is missing."),
 }
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The etag you read (required to change)."
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The ETag you read, as it was sent, in double quotes, e.g. "mitigation-42-v3" '
+    "(required to change). `*` and an unquoted ETag are a 400.",
 )
 
 

@@ -6,6 +6,7 @@ was sent, so a field left out keeps its value.
 """
 
 import hashlib
+import re
 
 from django.db import transaction
 from rest_framework import status
@@ -37,16 +38,30 @@ def item_etag(item):
     return f'"item-{item.pk}-{hashlib.sha256(state.encode()).hexdigest()[:16]}"'
 
 
+ETAG_FORMAT = (
+    'An ETag is sent as it was read, in double quotes, e.g. "mitigation-42-v3" (several may be sent, '
+    "separated by commas)."
+)
+NOT_STAR = "Send the ETag you read, not *, so a change saved since is not overwritten."
+QUOTED = re.compile(r'"[^"]*"')
+
+
 def if_match(request):
-    """The ETags of the If-Match header, or None when there is none."""
+    """The ETags of the If-Match header, or None when there is none. `*` (which would match whatever is saved)
+    and anything that is not a list of quoted strong ETags are a 400 naming the header, never a 412."""
     header = request.headers.get("If-Match")
     if header is None:
         return None
-    return [part.strip() for part in header.split(",") if part.strip()]
+    parts = [part.strip() for part in header.split(",")]
+    if parts == ["*"]:
+        raise bad_input([{"field": "If-Match", "message": NOT_STAR}])
+    if not all(QUOTED.fullmatch(part) for part in parts):
+        raise bad_input([{"field": "If-Match", "message": ETAG_FORMAT}])
+    return parts
 
 
 def _matches(tags, current):
-    return "*" in tags or current in tags
+    return current in tags
 
 
 # Form data ---------------------------------------------------------------------------------------
@@ -104,7 +119,8 @@ def update_mitigation(*, mitigation, sent, tags, current_state, by=None):
     if tags is not None:
         if not _matches(tags, mitigation_etag(mitigation)):
             raise _stale(mitigation, current_state)
-        version = mitigation.version
+        # A version in the body is checked as well: both must be the saved one.
+        version = mitigation.version if version is None else version
     data = _mitigation_data(mitigation, sent)
     data["version"] = str(version)
     saved = {name: getattr(mitigation, name) for name in MitigationForm._meta.fields}
