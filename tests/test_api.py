@@ -684,3 +684,57 @@ def test_one_of_several_quoted_etags_may_match(client, plan, secret):
     )
 
     assert response.status_code == 200
+
+
+# Every query parameter validated the same way (issue 32, point 10) --------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("no_owner=banana", "no_owner"),
+        ("no_due_date=yes", "no_due_date"),
+        ("no_owner=", "no_owner"),
+        ("page_size=abc", "page_size"),
+        ("page_size=0", "page_size"),
+        ("page_size=201", "page_size"),
+        ("page=abc", "page"),
+        ("page=0", "page"),
+        ("status=bogus", "status"),
+    ],
+)
+def test_every_bad_query_parameter_of_the_action_list_is_a_400_naming_it(client, plan, secret, query, field):
+    response = call(client, "GET", f"/api/organisations/northside/mitigations/?{query}", secret)
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Some of what was sent is not valid.")
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize("url", ["/api/organisations/northside/checklists/", "/api/checklists/{pk}/items/"])
+@pytest.mark.parametrize("query", ["page_size=abc", "page=-1", "page_size=1000"])
+def test_the_other_lists_check_their_page_parameters_too(client, plan, secret, url, query):
+    response = call(client, "GET", url.format(pk=plan["checklist"].pk) + "?" + query, secret)
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == [query.split("=")[0]]
+
+
+def test_booleans_are_true_or_false(client, plan, secret):
+    url = "/api/organisations/northside/mitigations/"
+
+    assert call(client, "GET", f"{url}?no_owner=false", secret).json()["count"] == 1
+    assert call(client, "GET", f"{url}?no_owner=true", secret).json()["count"] == 0
+
+
+def test_the_paginated_lists_offer_page_and_page_size_in_the_schema(client, db):
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+
+    for path in (
+        "/api/organisations/{slug}/checklists/",
+        "/api/organisations/{slug}/mitigations/",
+        "/api/checklists/{id}/items/",
+    ):
+        parameters = {p["name"]: p for p in paths[path]["get"]["parameters"]}
+        assert parameters["page"]["schema"] == {"type": "integer", "minimum": 1}
+        assert parameters["page_size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}

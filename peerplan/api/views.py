@@ -50,9 +50,43 @@ from peerplan.models import (
 
 
 class Pages(PageNumberPagination):
+    """50 a page unless `page_size` says otherwise (up to 200). A `page` or `page_size` that is not a whole
+    number in range is a 400 naming it, like any other bad parameter; a page past the last is a 404."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raise_bad_query(
+            _whole_number(request, "page", f"Send a page number from 1, e.g. {self.page_query_param}=2.")
+            + _whole_number(request, "page_size", f"Send a whole number from 1 to {self.max_page_size}.")
+        )
+        return super().paginate_queryset(queryset, request, view)
+
+
+def _whole_number(request, name, message):
+    value = request.query_params.get(name)
+    if value is None:
+        return []
+    highest = Pages.max_page_size if name == "page_size" else None
+    if not (value.isascii() and value.isdigit()) or int(value) < 1 or (highest and int(value) > highest):
+        return [{"field": name, "message": message}]
+    return []
+
+
+def _true_or_false(request, *names):
+    """Boolean query parameters are `true` or `false`, as OpenAPI writes them; anything else is named."""
+    return [
+        {"field": name, "message": "Send true or false."}
+        for name in names
+        if request.query_params.get(name) not in (None, "true", "false")
+    ]
+
+
+def raise_bad_query(errors):
+    if errors:
+        raise bad_input(errors)
 
 
 ERRORS = {
@@ -82,6 +116,18 @@ IF_MATCH = OpenApiParameter(
     description='The ETag you read, as it was sent, in double quotes, e.g. "mitigation-42-v3" '
     "(required to change). `*` and an unquoted ETag are a 400.",
 )
+
+
+PAGES = [
+    OpenApiParameter(
+        "page", {"type": "integer", "minimum": 1}, description="Which page, from 1 (a page past the last is a 404)."
+    ),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": Pages.max_page_size},
+        description="How many a page, 1 to 200 (50 unless given).",
+    ),
+]
 
 
 def token_view(methods):
@@ -218,7 +264,8 @@ def dashboard(request, slug):
 @extend_schema(
     summary="The organisation's checklists",
     parameters=[
-        OpenApiParameter("status", OpenApiTypes.STR, enum=ChecklistStatus.values, description="Only this status.")
+        OpenApiParameter("status", OpenApiTypes.STR, enum=ChecklistStatus.values, description="Only this status."),
+        *PAGES,
     ],
     responses={200: paginated(ChecklistSerializer), **READ_ERRORS},
 )
@@ -271,7 +318,8 @@ def _item_data(item):
             enum=PLANNED_KINDS,
             description="Only items of this kind (challenges and barriers are mitigated; benefits and facilitators "
             "realised).",
-        )
+        ),
+        *PAGES,
     ],
     responses={200: paginated(ItemSerializer), **READ_ERRORS},
 )
@@ -379,6 +427,7 @@ def _valid(serializer_class, data, partial=False):
             many=True,
             description="Only actions of checklists in these statuses (the dashboard counts active ones).",
         ),
+        *PAGES,
     ],
     responses={200: paginated(MitigationSerializer), **READ_ERRORS},
 )
@@ -386,8 +435,9 @@ def _valid(serializer_class, data, partial=False):
 def mitigations(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
     form = ActionFilterForm(request.query_params, organisation=organisation)
-    if not form.is_valid():
-        raise bad_input(form_errors(form))
+    raise_bad_query(
+        _true_or_false(request, "no_owner", "no_due_date") + (form_errors(form) if not form.is_valid() else [])
+    )
     queryset = form.filter(Mitigation.objects.in_organisation(organisation))
     listing = with_addressed_items(queryset.select_related("owner", "phase")).soonest_due_first()
     return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
