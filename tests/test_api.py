@@ -113,7 +113,13 @@ def test_a_mitigation_shows_its_owner_date_status_and_the_challenges_it_addresse
     assert body["due_date"] == "2026-01-15"
     assert body["status"] == "planned"
     assert body["challenges"] == [
-        {"item": plan["item"].pk, "theme": "Role ambiguity", "theme_slug": "role-ambiguity", "valence": "challenge"}
+        {
+            "item": plan["item"].pk,
+            "theme": "Role ambiguity",
+            "theme_id": plan["item"].finding.theme_id,
+            "theme_slug": "role-ambiguity",
+            "valence": "challenge",
+        }
     ]
     assert response["ETag"] == f'"mitigation-{mitigation.pk}-v1"' == body["etag"]
 
@@ -738,3 +744,55 @@ def test_the_paginated_lists_offer_page_and_page_size_in_the_schema(client, db):
         parameters = {p["name"]: p for p in paths[path]["get"]["parameters"]}
         assert parameters["page"]["schema"] == {"type": "integer", "minimum": 1}
         assert parameters["page_size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
+
+
+# Theme and phase ids a client can find (issue 32, point 2) -----------------------------------------
+
+
+def test_every_response_that_names_a_theme_carries_its_id_which_the_theme_filter_takes(client, plan, secret):
+    from evidence.models import Theme
+
+    theme = Theme.objects.get(pk=plan["item"].finding.theme_id)
+    item = call(client, "GET", f"/api/items/{plan['item'].pk}/", secret).json()
+    action = call(client, "GET", f"/api/mitigations/{plan['mitigation'].pk}/", secret).json()
+    dashboard = call(client, "GET", "/api/organisations/northside/dashboard/", secret).json()
+    evidence = client.get(f"/api/evidence/themes/{theme.slug}/").json()
+    themes = call(client, "GET", "/api/organisations/northside/themes/", secret).json()
+
+    assert item["finding"]["theme"]["id"] == theme.pk
+    assert action["challenges"][0]["theme_id"] == theme.pk
+    assert next(row for row in dashboard["coverage_grid"] if row["theme_slug"] == theme.slug)["theme_id"] == theme.pk
+    assert evidence["id"] == theme.pk
+    assert {"id": theme.pk, "name": theme.name, "slug": theme.slug, "category": theme.category.name} in themes
+    listed = call(client, "GET", f"/api/organisations/northside/mitigations/?theme={theme.pk}", secret).json()
+    assert [m["id"] for m in listed["results"]] == [plan["mitigation"].pk]
+
+
+def test_the_organisations_themes_are_the_filters_choices_never_another_organisations_own(client, plan, secret):
+    from peerplan.forms import ActionFilterForm
+
+    themes = call(client, "GET", "/api/organisations/northside/themes/", secret).json()
+
+    choices = ActionFilterForm(organisation=plan["checklist"].organisation).fields["theme"].queryset
+    assert [t["id"] for t in themes] == [t.pk for t in choices]
+
+
+def test_the_phases_are_listed_with_the_ids_a_mitigation_takes(client, plan, secret):
+    from peerplan.models import ImplementationPhase
+
+    phase = ImplementationPhase.objects.create(name="Peer supervision (test)", position=99)
+
+    phases = call(client, "GET", "/api/organisations/northside/phases/", secret).json()
+
+    assert [p["name"] for p in phases] == [p.name for p in ImplementationPhase.objects.all()]
+    assert phases[-1] == {"id": phase.pk, "name": "Peer supervision (test)"}
+    mitigation = plan["mitigation"]
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"phase": phase.pk},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+    assert response.json()["phase"] == {"id": phase.pk, "name": "Peer supervision (test)"}

@@ -108,6 +108,7 @@ class ChecklistSerializer(serializers.Serializer):
 
 
 class ThemeRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="What the action list's `theme` filter takes.")
     name = serializers.CharField()
     slug = serializers.SlugField()
     category = serializers.CharField(source="category.name")
@@ -174,6 +175,7 @@ class PhaseSerializer(serializers.Serializer):
 class ChallengeRefSerializer(serializers.Serializer):
     item = serializers.IntegerField(source="pk")
     theme = serializers.CharField(source="finding.theme.name")
+    theme_id = serializers.IntegerField(source="finding.theme_id", help_text="What the `theme` filter takes.")
     theme_slug = serializers.SlugField(source="finding.theme.slug")
     valence = serializers.CharField(source="finding.valence")
 
@@ -288,6 +290,7 @@ class GridCellSerializer(serializers.Serializer):
 
 class GridRowSerializer(serializers.Serializer):
     theme = serializers.CharField()
+    theme_id = serializers.IntegerField(help_text="What the action list's `theme` filter takes.")
     theme_slug = serializers.SlugField()
     cells = GridCellSerializer(many=True)
 
@@ -321,6 +324,7 @@ class FindingSerializer(serializers.Serializer):
 
 
 class ThemeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="What the action list's `theme` filter takes.")
     name = serializers.CharField()
     slug = serializers.SlugField()
     category = serializers.CharField()

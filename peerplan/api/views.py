@@ -33,6 +33,8 @@ from peerplan.api.serializers import (
     MitigationSerializer,
     MitigationWriteSerializer,
     OrganisationSerializer,
+    PhaseSerializer,
+    ThemeRefSerializer,
     ThemeSerializer,
     paginated,
     with_addressed_items,
@@ -41,6 +43,7 @@ from peerplan.forms import ActionFilterForm
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
+    ImplementationPhase,
     Item,
     Membership,
     Mitigation,
@@ -194,6 +197,30 @@ def members(request, slug):
 
 
 @extend_schema(
+    summary="The themes the action list's `theme` filter offers",
+    description="The published themes and the organisation's own (never another organisation's), in published "
+    "order: their ids are what `theme` takes.",
+    responses={200: ThemeRefSerializer(many=True), **READ_ERRORS},
+)
+@token_view(["GET"])
+def themes(request, slug):
+    organisation, _ = scope.load_organisation(request, slug)
+    choices = ActionFilterForm(organisation=organisation).fields["theme"].queryset.select_related("category")
+    return Response(ThemeRefSerializer(choices, many=True).data)
+
+
+@extend_schema(
+    summary="The implementation phases",
+    description="Their ids are what a mitigation's `phase` takes.",
+    responses={200: PhaseSerializer(many=True), **READ_ERRORS},
+)
+@token_view(["GET"])
+def phases(request, slug):
+    scope.load_organisation(request, slug)
+    return Response(PhaseSerializer(ImplementationPhase.objects.all(), many=True).data)
+
+
+@extend_schema(
     summary="The dashboard's figures",
     description="Progress and coverage of each active checklist, overdue, due-soon and blocked actions (the "
     "first ten of each with the full count), checklists past their review date, decisions due for re-review, "
@@ -240,6 +267,7 @@ def dashboard(request, slug):
         "coverage_grid": [
             {
                 "theme": row.theme_name,
+                "theme_id": row.theme_id,
                 "theme_slug": row.theme_slug,
                 "cells": [
                     {
@@ -494,6 +522,7 @@ def mitigation(request, pk):
 
 def _theme_data(theme):
     return {
+        "id": theme.pk,
         "name": theme.name,
         "slug": theme.slug,
         "category": theme.category.name,
