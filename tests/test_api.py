@@ -796,3 +796,112 @@ def test_the_phases_are_listed_with_the_ids_a_mitigation_takes(client, plan, sec
         HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
     )
     assert response.json()["phase"] == {"id": phase.pk, "name": "Peer supervision (test)"}
+
+
+# One action, several challenges (issue 32, point 3) ------------------------------------------------
+
+
+@pytest.fixture
+def three(plan):
+    checklist = plan["checklist"]
+    return [plan["item"], item_for(checklist, "Workload"), item_for(checklist, "Boundaries")]
+
+
+def addressed(mitigation):
+    return sorted(mitigation.items.values_list("pk", flat=True))
+
+
+def test_a_new_action_addresses_the_items_it_is_sent_with_as_well(client, plan, secret, three):
+    first, second, third = three
+
+    response = call(
+        client,
+        "POST",
+        f"/api/items/{first.pk}/mitigations/",
+        secret,
+        {"action": "Agree supervision arrangements", "items": [second.pk, third.pk]},
+    )
+
+    assert response.status_code == 201, response.json()
+    assert sorted(c["item"] for c in response.json()["challenges"]) == sorted(i.pk for i in three)
+    assert addressed(Mitigation.objects.get(pk=response.json()["id"])) == sorted(i.pk for i in three)
+
+
+def test_a_new_action_cannot_address_items_of_another_checklist_or_organisation(
+    client, plan, secret, three, org_b, outsider
+):
+    elsewhere = item_for(make_checklist(org_b, "Southside plan", by=outsider), "Workload")
+    other_checklist = item_for(make_checklist(plan["checklist"].organisation, "Other plan"), "Workload")
+
+    for wrong in (elsewhere, other_checklist):
+        response = call(
+            client, "POST", f"/api/items/{three[0].pk}/mitigations/", secret, {"action": "A", "items": [wrong.pk]}
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"] == [
+            {"field": "items", "message": "Choose challenges of this action's checklist."}
+        ]
+    assert Mitigation.objects.count() == 1
+
+
+def test_patching_items_links_and_unlinks_through_the_planning_operations_with_history(
+    client, plan, secret, three, planner
+):
+    mitigation = plan["mitigation"]
+    first, second, third = three
+    url = f"/api/mitigations/{mitigation.pk}/"
+    etag = f'"mitigation-{mitigation.pk}-v1"'
+
+    linked = call(client, "PATCH", url, secret, {"items": [first.pk, second.pk, third.pk]}, HTTP_IF_MATCH=etag)
+    assert linked.status_code == 200, linked.json()
+    assert (
+        sorted(c["item"] for c in linked.json()["challenges"]) == addressed(mitigation) == sorted(i.pk for i in three)
+    )
+    assert mitigation.history.latest().history_change_reason.startswith("Now also addresses")
+    assert mitigation.history.latest().history_user == planner
+
+    unlinked = call(client, "PATCH", url, secret, {"items": [first.pk, third.pk]}, HTTP_IF_MATCH=linked["ETag"])
+    assert unlinked.status_code == 200, unlinked.json()
+    assert addressed(mitigation) == sorted([first.pk, third.pk])
+    assert mitigation.history.latest().history_change_reason == "No longer addresses “Workload”"
+
+
+def test_patching_the_same_items_changes_nothing(client, plan, secret):
+    mitigation = plan["mitigation"]
+    rows = mitigation.history.count()
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"items": [plan["item"].pk]},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 200
+    assert mitigation.history.count() == rows
+
+
+def test_an_action_keeps_one_challenge_and_a_refused_patch_changes_nothing_at_all(client, plan, secret, three):
+    mitigation = plan["mitigation"]
+    url = f"/api/mitigations/{mitigation.pk}/"
+    etag = f'"mitigation-{mitigation.pk}-v1"'
+
+    empty = call(client, "PATCH", url, secret, {"items": [], "status": "done"}, HTTP_IF_MATCH=etag)
+    stale = call(
+        client, "PATCH", url, secret, {"items": [three[1].pk]}, HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v0"'
+    )
+
+    assert empty.status_code == 400
+    assert empty.json()["errors"][0]["message"].startswith("An action must address at least one challenge.")
+    assert stale.status_code == 412
+    mitigation.refresh_from_db()
+    assert (mitigation.status, mitigation.version, addressed(mitigation)) == ("planned", 1, [plan["item"].pk])
+
+
+def test_items_is_in_the_schema_of_both_write_bodies(client, db):
+    schemas = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+
+    for name in ("MitigationWriteRequest", "PatchedMitigationWriteRequest"):
+        assert schemas[name]["properties"]["items"]["type"] == "array"

@@ -236,6 +236,14 @@ class MitigationWriteSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         required=False, help_text="The version you read: instead of If-Match, for clients that cannot set headers."
     )
+    items = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        max_length=500,
+        help_text="Items of the action's checklist (ids). On create: further items it addresses besides the one in "
+        "the address. On a change: exactly the items it addresses from now on (at least one); the new ones are "
+        "linked and the others unlinked, each in the history. The version does not change with them.",
+    )
 
 
 class ConflictSerializer(ErrorSerializer):

@@ -481,7 +481,9 @@ def mitigations(request, slug):
 def item_mitigations(request, pk):
     item, _ = scope.load_item(request, pk, need=EDIT)
     sent = _valid(MitigationWriteSerializer, request.data)
-    mitigation = writes.create_mitigation(item=item, sent=sent, by=request.user)
+    others = scope.load_items(item.checklist, sent.pop("items", []))
+    items = [item, *(other for other in others if other.pk != item.pk)]
+    mitigation = writes.create_mitigation(item=item, items=items, sent=sent, by=request.user)
     mitigation = _mitigations().get(pk=mitigation.pk)
     return _with_etag(
         Response(_mitigation_data(mitigation), status=status.HTTP_201_CREATED), writes.mitigation_etag(mitigation)
@@ -506,9 +508,11 @@ def mitigation(request, pk):
         return _with_etag(Response(_mitigation_data(mitigation)), writes.mitigation_etag(mitigation))
     mitigation, _ = scope.load_mitigation(request, pk, need=EDIT)
     sent = _valid(MitigationWriteSerializer, request.data, partial=True)
+    wanted = sent.pop("items", None)
     saved = writes.update_mitigation(
         mitigation=mitigation,
         sent=sent,
+        items=None if wanted is None else scope.load_items(mitigation.checklist, wanted),
         tags=writes.if_match(request),
         current_state=_mitigation_data,
         by=request.user,

@@ -96,8 +96,8 @@ def _mitigation_data(mitigation, sent):
 # Mitigations -------------------------------------------------------------------------------------
 
 
-def create_mitigation(*, item, sent, by):
-    """A new mitigation on the item, validated by the page's form."""
+def create_mitigation(*, item, sent, by, items=None):
+    """A new mitigation on the item (or on these items of its checklist), validated by the page's form."""
     data = _mitigation_data(Mitigation(checklist=item.checklist), sent)
     data["version"] = "1"
     form = MitigationForm(
@@ -107,12 +107,24 @@ def create_mitigation(*, item, sent, by):
     )
     if not form.is_valid():
         raise bad_input(form_errors(form))
-    return planning.create_mitigation(item=item, changes=form.changes(), by=by)
+    return planning.create_mitigation(items=items or [item], changes=form.changes(), by=by)
 
 
-def update_mitigation(*, mitigation, sent, tags, current_state, by=None):
+def update_mitigation(*, mitigation, sent, tags, current_state, by=None, items=None):
     """Apply the PATCH if the version the client read is still the saved one; a 412 with what is saved
-    now otherwise. `current_state(mitigation)` is the JSON representation for that answer."""
+    now otherwise. `current_state(mitigation)` is the JSON representation for that answer. `items`, if given,
+    are the items it addresses from now on; the fields and the items change together or not at all."""
+    with transaction.atomic():
+        saved = _update_fields(mitigation=mitigation, sent=sent, tags=tags, current_state=current_state, by=by)
+        if items is not None:
+            try:
+                planning.set_items(mitigation=saved, items=items, by=by)
+            except planning.PlanningRuleError as error:
+                raise bad_input([{"field": "items", "message": str(error)}]) from None
+    return saved
+
+
+def _update_fields(*, mitigation, sent, tags, current_state, by):
     version = sent.get("version")
     if tags is None and version is None:
         raise ApiError(status.HTTP_428_PRECONDITION_REQUIRED, PRECONDITION_REQUIRED)
