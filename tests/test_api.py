@@ -905,3 +905,64 @@ def test_items_is_in_the_schema_of_both_write_bodies(client, db):
 
     for name in ("MitigationWriteRequest", "PatchedMitigationWriteRequest"):
         assert schemas[name]["properties"]["items"]["type"] == "array"
+
+
+# Quick views: the dashboard's figures and "my actions" as filters (issue 32, point 12) -------------
+
+
+@pytest.fixture
+def spread(plan, owner, planner, org_a):
+    """Actions for every quick view, on the active checklist and on a draft (which the dashboard leaves out)."""
+    from peerplan import tracking
+
+    today = tracking.today()
+    item = plan["item"]
+    draft = item_for(make_checklist(org_a, "Draft plan", by=owner, status="draft"), "Workload")
+    make_mitigation(item, "Late", owner=owner, due_date=today - timedelta(days=3))
+    make_mitigation(
+        item, "Late but done", owner=owner, due_date=today - timedelta(days=3), status=MitigationStatus.DONE
+    )
+    make_mitigation(item, "Soon", owner=planner, due_date=today + timedelta(days=5))
+    make_mitigation(item, "Stuck", owner=owner, status=MitigationStatus.BLOCKED, due_date=today + timedelta(days=90))
+    make_mitigation(item, "Nobody's", due_date=today + timedelta(days=90))
+    make_mitigation(item, "Undated", owner=owner)
+    make_mitigation(draft, "Late in a draft", due_date=today - timedelta(days=3))
+    make_mitigation(draft, "Nobody's in a draft")
+    return today
+
+
+@pytest.mark.parametrize("view", ["overdue", "due_soon", "blocked", "no_owner", "no_due_date"])
+def test_each_dashboard_figure_is_a_quick_view_with_the_same_count(client, plan, secret, spread, view):
+    from peerplan import pages
+
+    figures = pages.dashboard(plan["checklist"].organisation, spread)
+
+    listed = call(client, "GET", f"/api/organisations/northside/mitigations/?view={view}", secret).json()
+
+    assert listed["count"] == figures[view].count
+    shown = {m["id"] for m in listed["results"]}
+    assert {a.pk for a in figures[view].actions} <= shown
+
+
+def test_mine_is_the_my_actions_page(client, plan, secret, spread, planner):
+    listed = call(client, "GET", "/api/organisations/northside/mitigations/?view=mine", secret).json()
+
+    assert sorted(m["action"] for m in listed["results"]) == ["Soon", "Write a role description"]
+
+
+def test_a_quick_view_combines_with_the_filters_and_an_unknown_one_is_a_400(client, plan, secret, spread, owner):
+    url = "/api/organisations/northside/mitigations/"
+
+    late_mine = call(client, "GET", f"{url}?view=overdue&owner={owner.pk}", secret).json()
+    unknown = call(client, "GET", f"{url}?view=late", secret)
+
+    assert [m["action"] for m in late_mine["results"]] == ["Late"]
+    assert unknown.status_code == 400
+    assert [e["field"] for e in unknown.json()["errors"]] == ["view"]
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    [view] = [
+        p for p in schema["paths"]["/api/organisations/{slug}/mitigations/"]["get"]["parameters"] if p["name"] == "view"
+    ]
+    assert sorted(view["schema"]["enum"]) == sorted(
+        ["overdue", "due_soon", "blocked", "no_owner", "no_due_date", "mine"]
+    )

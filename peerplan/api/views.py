@@ -455,6 +455,14 @@ def _valid(serializer_class, data, partial=False):
             many=True,
             description="Only actions of checklists in these statuses (the dashboard counts active ones).",
         ),
+        OpenApiParameter(
+            "view",
+            OpenApiTypes.STR,
+            enum=list(pages.QUICK_VIEWS),
+            description="A quick view: one of the dashboard's figures (overdue, due in the next 14 days, blocked, "
+            "open with no owner, open with no due date; on active checklists, with the dashboard's count), or "
+            "`mine`: the token's person's open actions, as on their My actions page. Combines with the filters.",
+        ),
         *PAGES,
     ],
     responses={200: paginated(MitigationSerializer), **READ_ERRORS},
@@ -463,10 +471,19 @@ def _valid(serializer_class, data, partial=False):
 def mitigations(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
     form = ActionFilterForm(request.query_params, organisation=organisation)
+    view = request.query_params.get("view")
     raise_bad_query(
-        _true_or_false(request, "no_owner", "no_due_date") + (form_errors(form) if not form.is_valid() else [])
+        _true_or_false(request, "no_owner", "no_due_date")
+        + (form_errors(form) if not form.is_valid() else [])
+        + (
+            [{"field": "view", "message": f"Choose one of {', '.join(pages.QUICK_VIEWS)}."}]
+            if view is not None and view not in pages.QUICK_VIEWS
+            else []
+        )
     )
     queryset = form.filter(Mitigation.objects.in_organisation(organisation))
+    if view is not None:
+        queryset = pages.quick_view(queryset, view, today=tracking.today(), user=request.user)
     listing = with_addressed_items(queryset.select_related("owner", "phase")).soonest_due_first()
     return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
 
