@@ -427,6 +427,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "peerplan.api.schema.strict_request_bodies",
+        "peerplan.api.schema.response_headers",
     ],
     "ENUM_NAME_OVERRIDES": {
         "MitigationStatusEnum": "peerplan.models.MitigationStatus",

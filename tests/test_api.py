@@ -617,7 +617,7 @@ def test_the_schema_says_request_bodies_take_only_their_fields(client, db):
     schemas = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
 
     requests = {name: schema for name, schema in schemas.items() if name.endswith("Request")}
-    assert {"MitigationWriteRequest", "PatchedMitigationWriteRequest", "PatchedItemDecisionRequest"} <= set(requests)
+    assert {"MitigationCreateRequest", "PatchedMitigationWriteRequest", "PatchedItemDecisionRequest"} <= set(requests)
     assert all(schema["additionalProperties"] is False for schema in requests.values())
 
 
@@ -903,7 +903,7 @@ def test_an_action_keeps_one_challenge_and_a_refused_patch_changes_nothing_at_al
 def test_items_is_in_the_schema_of_both_write_bodies(client, db):
     schemas = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
 
-    for name in ("MitigationWriteRequest", "PatchedMitigationWriteRequest"):
+    for name in ("MitigationCreateRequest", "PatchedMitigationWriteRequest"):
         assert schemas[name]["properties"]["items"]["type"] == "array"
 
 
@@ -966,3 +966,102 @@ def test_a_quick_view_combines_with_the_filters_and_an_unknown_one_is_a_400(clie
     assert sorted(view["schema"]["enum"]) == sorted(
         ["overdue", "due_soon", "blocked", "no_owner", "no_due_date", "mine"]
     )
+
+
+# The schema a generated client lives with: headers, typed conflicts, names, strict bodies (points 5-8) --
+
+
+@pytest.fixture
+def schema(client, db):
+    return client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+
+def operations(schema):
+    return {
+        (method, path): operation
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+        if method in ("get", "post", "patch", "put", "delete")
+    }
+
+
+def test_response_headers_are_in_the_schema(schema):
+    for (method, path), operation in operations(schema).items():
+        responses = operation["responses"]
+        if "401" in responses:
+            assert "WWW-Authenticate" in responses["401"].get("headers", {}), (method, path)
+        if "429" in responses:
+            assert "Retry-After" in responses["429"]["headers"], (method, path)
+            assert responses["429"]["headers"]["Retry-After"]["schema"]["type"] == "integer"
+        if path in ("/api/items/{id}/", "/api/mitigations/{id}/") or "201" in responses:
+            ok = responses["201" if "201" in responses else "200"]
+            assert "ETag" in ok["headers"], (method, path)
+        if "201" in responses:
+            assert "Location" in responses["201"]["headers"], (method, path)
+
+
+def test_a_new_action_is_answered_with_its_location(client, plan, secret):
+    response = call(client, "POST", f"/api/items/{plan['item'].pk}/mitigations/", secret, {"action": "Agree it"})
+
+    assert response.status_code == 201
+    assert response["Location"] == f"http://testserver/api/mitigations/{response.json()['id']}/"
+    assert call(client, "GET", response["Location"], secret).json()["etag"] == response["ETag"]
+
+
+def test_a_conflicts_current_is_typed_as_the_resource(schema):
+    schemas = schema["components"]["schemas"]
+    ops = operations(schema)
+
+    for path, resource in (("/api/mitigations/{id}/", "Mitigation"), ("/api/items/{id}/", "Item")):
+        conflict = ops["patch", path]["responses"]["412"]["content"]["application/json"]["schema"]["$ref"]
+        name = conflict.rsplit("/", 1)[-1]
+        current = schemas[name]["properties"]["current"]
+        assert (current.get("$ref") or current["allOf"][0]["$ref"]) == f"#/components/schemas/{resource}"
+        assert set(schemas[name]["required"]) >= {"detail", "errors", "current"}
+
+
+def test_operations_are_named_as_the_readme_names_them(schema):
+    from pathlib import Path
+
+    names = {operation["operationId"] for operation in operations(schema).values()}
+    readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
+
+    assert names == {
+        "list_organisations",
+        "get_organisation",
+        "list_members",
+        "list_themes",
+        "list_phases",
+        "get_dashboard",
+        "list_checklists",
+        "get_checklist",
+        "list_items",
+        "get_item",
+        "decide_item",
+        "create_action",
+        "list_actions",
+        "get_action",
+        "update_action",
+        "get_evidence",
+        "get_evidence_theme",
+    }
+    assert all(f"`{name}`" in readme for name in names)
+
+
+def test_request_bodies_are_strict(schema):
+    schemas = schema["components"]["schemas"]
+    ops = operations(schema)
+
+    create = ops["post", "/api/items/{id}/mitigations/"]["requestBody"]["content"]["application/json"]["schema"]
+    create = schemas[create["$ref"].rsplit("/", 1)[-1]]
+    assert create["required"] == ["action"] and "version" not in create["properties"]
+    assert schemas["ChallengeRef"]["properties"]["valence"] == {"$ref": "#/components/schemas/ValenceEnum"}
+
+
+def test_a_version_on_create_is_refused_like_any_field_it_does_not_take(client, plan, secret):
+    response = call(
+        client, "POST", f"/api/items/{plan['item'].pk}/mitigations/", secret, {"action": "Agree it", "version": 3}
+    )
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["version"]

@@ -3,6 +3,7 @@ querysets as the pages, and change data through writes.py (the pages' forms and 
 
 from django.db.models import Count, prefetch_related_objects
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -23,13 +24,15 @@ from peerplan.api.errors import NOT_FOUND, bad_input, form_errors
 from peerplan.api.permissions import HasToken
 from peerplan.api.serializers import (
     ChecklistSerializer,
-    ConflictSerializer,
     DashboardSerializer,
     ErrorSerializer,
     EvidenceSerializer,
+    ItemConflictSerializer,
     ItemDecisionSerializer,
     ItemSerializer,
     MemberSerializer,
+    MitigationConflictSerializer,
+    MitigationCreateSerializer,
     MitigationSerializer,
     MitigationWriteSerializer,
     OrganisationSerializer,
@@ -106,12 +109,18 @@ TOO_BIG = {
 # The kinds of finding a checklist has items for, as the API names them.
 PLANNED_KINDS = [str(kind) for kind in PLANS_FOR]
 READ_ERRORS = {code: ERRORS[code] for code in (400, 401, 404, 429, 500)}
-WRITE_ERRORS = {
-    **ERRORS,
-    **TOO_BIG,
-    412: OpenApiResponse(ConflictSerializer, "Someone saved since you read it: `current` is what is saved now."),
-    428: OpenApiResponse(ErrorSerializer, "If-Match is missing."),
-}
+
+
+def write_errors(conflict):
+    """The errors of a change; a 412's `current` is the resource as saved now (`conflict` types it)."""
+    return {
+        **ERRORS,
+        **TOO_BIG,
+        412: OpenApiResponse(conflict, "Someone saved since you read it: `current` is what is saved now."),
+        428: OpenApiResponse(ErrorSerializer, "If-Match is missing."),
+    }
+
+
 IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
@@ -165,6 +174,7 @@ def _organisation_data(request, organisation, membership):
 
 
 @extend_schema(
+    operation_id="list_organisations",
     summary="The organisations this token may see",
     description="A token belongs to one organisation, so this lists that one while its person is a member.",
     responses={200: OrganisationSerializer(many=True), **READ_ERRORS},
@@ -177,7 +187,9 @@ def organisations(request):
     )
 
 
-@extend_schema(summary="One organisation", responses={200: OrganisationSerializer, **READ_ERRORS})
+@extend_schema(
+    operation_id="get_organisation", summary="One organisation", responses={200: OrganisationSerializer, **READ_ERRORS}
+)
 @token_view(["GET"])
 def organisation(request, slug):
     organisation, membership = scope.load_organisation(request, slug)
@@ -185,6 +197,7 @@ def organisation(request, slug):
 
 
 @extend_schema(
+    operation_id="list_members",
     summary="The organisation's members",
     description="Their ids are what a mitigation's `owner` takes.",
     responses={200: MemberSerializer(many=True), **READ_ERRORS},
@@ -197,6 +210,7 @@ def members(request, slug):
 
 
 @extend_schema(
+    operation_id="list_themes",
     summary="The themes the action list's `theme` filter offers",
     description="The published themes and the organisation's own (never another organisation's), in published "
     "order: their ids are what `theme` takes.",
@@ -210,6 +224,7 @@ def themes(request, slug):
 
 
 @extend_schema(
+    operation_id="list_phases",
     summary="The implementation phases",
     description="Their ids are what a mitigation's `phase` takes.",
     responses={200: PhaseSerializer(many=True), **READ_ERRORS},
@@ -221,6 +236,7 @@ def phases(request, slug):
 
 
 @extend_schema(
+    operation_id="get_dashboard",
     summary="The dashboard's figures",
     description="Progress and coverage of each active checklist, overdue, due-soon and blocked actions (the "
     "first ten of each with the full count), checklists past their review date, decisions due for re-review, "
@@ -290,6 +306,7 @@ def dashboard(request, slug):
 
 
 @extend_schema(
+    operation_id="list_checklists",
     summary="The organisation's checklists",
     parameters=[
         OpenApiParameter("status", OpenApiTypes.STR, enum=ChecklistStatus.values, description="Only this status."),
@@ -314,7 +331,11 @@ def checklists(request, slug):
     return paginator.get_paginated_response(ChecklistSerializer(page, many=True, context=context).data)
 
 
-@extend_schema(summary="One checklist, with its coverage", responses={200: ChecklistSerializer, **READ_ERRORS})
+@extend_schema(
+    operation_id="get_checklist",
+    summary="One checklist, with its coverage",
+    responses={200: ChecklistSerializer, **READ_ERRORS},
+)
 @token_view(["GET"])
 def checklist(request, pk):
     checklist, _ = scope.load_checklist(request, pk)
@@ -338,6 +359,7 @@ def _item_data(item):
 
 
 @extend_schema(
+    operation_id="list_items",
     summary="A checklist's items, with their decisions and evidence references",
     parameters=[
         OpenApiParameter(
@@ -370,18 +392,20 @@ def checklist_items(request, pk):
 
 @extend_schema(
     methods=["GET"],
+    operation_id="get_item",
     summary="One item, with its decision and evidence references",
     responses={200: ItemSerializer, **READ_ERRORS},
 )
 @extend_schema(
     methods=["PATCH"],
+    operation_id="decide_item",
     summary="Record a decision on an item",
     description="The same rules and messages as the item page: a challenge that does not apply needs a reason, "
     "and comes up for re-review a year on unless `rereview_on` says otherwise. Send the item's etag as "
     "If-Match; a stale one gets 412 with what is saved now.",
     parameters=[IF_MATCH],
     request=ItemDecisionSerializer,
-    responses={200: ItemSerializer, **WRITE_ERRORS},
+    responses={200: ItemSerializer, **write_errors(ItemConflictSerializer)},
 )
 @token_view(["GET", "PATCH"])
 def item(request, pk):
@@ -428,6 +452,7 @@ def _valid(serializer_class, data, partial=False):
 
 @extend_schema(
     methods=["GET"],
+    operation_id="list_actions",
     summary="The organisation's actions (mitigations), filtered like the action list",
     parameters=[
         OpenApiParameter("checklist", OpenApiTypes.INT, description="A checklist's id."),
@@ -489,34 +514,43 @@ def mitigations(request, slug):
 
 
 @extend_schema(
+    operation_id="create_action",
     summary="Add a mitigation to an item",
     description="The same fields, rules and messages as the page's mitigation form.",
-    request=MitigationWriteSerializer,
+    request=MitigationCreateSerializer,
     responses={201: MitigationSerializer, **ERRORS, **TOO_BIG},
 )
 @token_view(["POST"])
 def item_mitigations(request, pk):
     item, _ = scope.load_item(request, pk, need=EDIT)
-    sent = _valid(MitigationWriteSerializer, request.data)
+    sent = _valid(MitigationCreateSerializer, request.data)
     others = scope.load_items(item.checklist, sent.pop("items", []))
     items = [item, *(other for other in others if other.pk != item.pk)]
     mitigation = writes.create_mitigation(item=item, items=items, sent=sent, by=request.user)
     mitigation = _mitigations().get(pk=mitigation.pk)
+    location = request.build_absolute_uri(reverse("api:mitigation", args=[mitigation.pk]))
     return _with_etag(
-        Response(_mitigation_data(mitigation), status=status.HTTP_201_CREATED), writes.mitigation_etag(mitigation)
+        Response(_mitigation_data(mitigation), status=status.HTTP_201_CREATED, headers={"Location": location}),
+        writes.mitigation_etag(mitigation),
     )
 
 
-@extend_schema(methods=["GET"], summary="One mitigation", responses={200: MitigationSerializer, **READ_ERRORS})
+@extend_schema(
+    methods=["GET"],
+    operation_id="get_action",
+    summary="One mitigation",
+    responses={200: MitigationSerializer, **READ_ERRORS},
+)
 @extend_schema(
     methods=["PATCH"],
+    operation_id="update_action",
     summary="Change a mitigation",
     description="Send only what changes (status, owner, due date, notes, ...). The same rules and messages as "
     "the page's form. Send the etag you read as If-Match; if someone saved since, nothing changes and the "
     "answer is 412 with what is saved now.",
     parameters=[IF_MATCH],
     request=MitigationWriteSerializer,
-    responses={200: MitigationSerializer, **WRITE_ERRORS},
+    responses={200: MitigationSerializer, **write_errors(MitigationConflictSerializer)},
 )
 @token_view(["GET", "PATCH"])
 def mitigation(request, pk):
@@ -583,6 +617,7 @@ def _source_data(source):
 
 
 @extend_schema(
+    operation_id="get_evidence",
     summary="The published evidence (no token needed)",
     description="Every published source (Table 6 of Cooper et al., BMC Medicine 2024, first) with its "
     "provenance, and every theme of the current versions exactly as published, naming its source: its findings, "
@@ -605,6 +640,7 @@ def evidence(request):
 
 
 @extend_schema(
+    operation_id="get_evidence_theme",
     summary="One theme of the evidence (no token needed)",
     auth=[],
     responses={200: ThemeSerializer, **{code: ERRORS[code] for code in (401, 404, 429, 500)}},
