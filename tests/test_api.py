@@ -1065,3 +1065,46 @@ def test_a_version_on_create_is_refused_like_any_field_it_does_not_take(client, 
 
     assert response.status_code == 400
     assert [e["field"] for e in response.json()["errors"]] == ["version"]
+
+
+@pytest.mark.parametrize("body", [{}, {"applies": False, "not_applicable_reason": "Not our service"}])
+def test_a_decision_that_changes_nothing_writes_no_history_and_keeps_who_decided_when(
+    client, plan, secret, owner, body
+):
+    item = plan["item"]
+    planning.decide_item(item=item, applies=False, reason="Not our service", by=owner)
+    item.refresh_from_db()
+    rows, decided = item.history.count(), (item.decided_at, item.decided_by)
+    etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
+
+    response = call(client, "PATCH", f"/api/items/{item.pk}/", secret, body, HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 200, response.json()
+    assert response["ETag"] == etag
+    item.refresh_from_db()
+    assert item.history.count() == rows
+    assert (item.decided_at, item.decided_by) == decided
+
+
+def test_a_first_decision_that_confirms_the_starting_state_is_still_recorded(client, plan, secret, planner):
+    item = plan["item"]
+    etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
+
+    response = call(client, "PATCH", f"/api/items/{item.pk}/", secret, {"applies": True}, HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert item.is_decided and item.decided_by == planner
+
+
+def test_a_decision_that_changes_something_is_recorded(client, plan, secret, owner):
+    item = plan["item"]
+    planning.decide_item(item=item, applies=False, reason="Not our service", by=owner)
+    rows = item.history.count()
+    etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
+
+    response = call(client, "PATCH", f"/api/items/{item.pk}/", secret, {"note": "Checked"}, HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert item.note == "Checked" and item.history.count() == rows + 1

@@ -202,10 +202,15 @@ def decide_item(*, item, sent, tags, current_state, by=None):
         }
         for key, value in sent.items():
             saved[key] = ("yes" if value else "no") if key == "applies" else _form_value(value)
+        before = {name: getattr(locked, name) for name in DECISION}
         form = ItemDecisionForm(saved, instance=locked)
         if not form.is_valid():
             raise bad_input(form_errors(form))
         cleaned = form.cleaned_data
+        if locked.is_decided and _same_decision(before, cleaned):
+            # Nothing to record: no history row, and who decided when stays as it was. (A first decision
+            # that confirms the starting state is still recorded: deciding is the change.)
+            return locked
         try:
             return planning.decide_item(
                 item=locked,
@@ -218,3 +223,12 @@ def decide_item(*, item, sent, tags, current_state, by=None):
             )
         except planning.PlanningRuleError as error:
             raise bad_input([{"field": None, "message": str(error)}]) from None
+
+
+DECISION = ("applies", "not_applicable_reason", "rereview_on", "priority", "note")
+
+
+def _same_decision(before, cleaned):
+    """Whether the decision sent is the one saved (`before`: read before the form wrote onto the item)."""
+    cleaned = {**cleaned, "not_applicable_reason": (cleaned.get("not_applicable_reason") or "").strip()}
+    return all(cleaned.get(name) == before[name] for name in DECISION)
