@@ -1108,3 +1108,43 @@ def test_a_decision_that_changes_something_is_recorded(client, plan, secret, own
     assert response.status_code == 200
     item.refresh_from_db()
     assert item.note == "Checked" and item.history.count() == rows + 1
+
+
+# The docs page (issue 32, point 11; what a browser shows is in tests/browser/test_api_pages.py) --------
+
+
+def test_the_docs_page_leaves_the_one_main_landmark_to_swagger_ui_describes_itself_and_defers_its_scripts(client, db):
+    import re
+
+    html = client.get("/api/docs/").content.decode()
+
+    # Swagger UI renders the page's one <main> (its operations); the page adds none of its own.
+    assert "<main" not in html
+    assert re.search(r'<meta name="description" content="[^"]{40,}">', html)
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert len(scripts) == 3 and all(" defer" in script for script in scripts)
+
+
+def test_the_docs_theme_gives_method_badges_and_authorize_enough_contrast():
+    from pathlib import Path
+
+    css = Path(__file__).resolve().parent.parent.joinpath("static/css/api-docs.css").read_text()
+
+    def luminance(hex_colour):
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    def contrast(a, b):
+        high, low = sorted((luminance(a), luminance(b)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    import re
+
+    for method in ("get", "post", "put", "patch", "delete", "head", "options"):
+        rule = re.search(rf"\.opblock-{method} \.opblock-summary-method \{{[^}}]*background: (#[0-9a-f]{{6}})", css)
+        assert rule, method
+        assert contrast(rule.group(1), "#ffffff") >= 4.5, method
+    authorize = re.search(r"\.btn\.authorize \{[^}]*color: (#[0-9a-f]{6})", css).group(1)
+    assert contrast(authorize, "#ffffff") >= 4.5
+    assert re.search(r"\.opblock-summary-path[^{]*\{[^}]*font-size: 1rem", css)
