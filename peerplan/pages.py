@@ -329,6 +329,23 @@ def dashboard_query(**filters):
     return urlencode(pairs)
 
 
+# The dashboard's figures, and the "my actions" page, as views of an organisation's actions (the API's `view`
+# filter): each the same queryset rule, on active checklists like the dashboard ("mine": open, on checklists not
+# archived, like my actions).
+QUICK_VIEWS = {
+    "overdue": lambda actions, today, user: actions.on_active_checklists().overdue(today),
+    "due_soon": lambda actions, today, user: actions.on_active_checklists().due_within(today, DUE_SOON_DAYS),
+    "blocked": lambda actions, today, user: actions.on_active_checklists().blocked(),
+    "no_owner": lambda actions, today, user: actions.on_active_checklists().filter(open_q() & no_owner_q()),
+    "no_due_date": lambda actions, today, user: actions.on_active_checklists().filter(open_q() & no_due_date_q()),
+    "mine": lambda actions, today, user: actions.owned_by_member(user).open().on_current_checklists(),
+}
+
+
+def quick_view(actions, name, *, today, user):
+    return QUICK_VIEWS[name](actions, today, user)
+
+
 def dashboard(organisation, today):
     """Everything the dashboard shows, in a fixed number of queries whatever the data size.
 

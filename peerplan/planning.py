@@ -539,6 +539,19 @@ def unlink_item(*, mitigation, item, by):
         _record(current, by, f"No longer addresses {_names([item])}")
 
 
+def set_items(*, mitigation, items, by):
+    """Make the action address exactly these items (all of its own checklist, at least one): the new ones are
+    linked and the others unlinked, each with its history entry, in one transaction."""
+    items = _same_checklist(items)
+    with transaction.atomic():
+        link_items(mitigation=mitigation, items=items, by=by)
+        wanted = {item.pk for item in items}
+        for item in (
+            Item.objects.filter(mitigations=mitigation.pk).exclude(pk__in=wanted).select_related("finding__theme")
+        ):
+            unlink_item(mitigation=mitigation, item=item, by=by)
+
+
 MERGED_INTO = "Merged into action {pk}"
 
 

@@ -424,6 +424,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "peerplan.api.schema.strict_request_bodies",
+        "peerplan.api.schema.response_headers",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "MitigationStatusEnum": "peerplan.models.MitigationStatus",
         "ChecklistStatusEnum": "peerplan.models.ChecklistStatus",

@@ -145,6 +145,7 @@ class GridRow:
     # The organisation's own source the theme is from (its page is inside the organisation), or None for
     # published evidence (its page is public).
     own_source: int | None = None
+    theme_id: int | None = None
 
 
 def coverage_grid(checklists):
@@ -192,7 +193,7 @@ def coverage_grid(checklists):
             row["applicable"], row["covered"], row["done"], row["item_id"]
         )
     rows = [
-        GridRow(name, slug, [cells.get((theme_id, c.pk), Cell(0, 0)) for c in checklists], own)
+        GridRow(name, slug, [cells.get((theme_id, c.pk), Cell(0, 0)) for c in checklists], own, theme_id=theme_id)
         for theme_id, (name, slug, own) in themes.items()
     ]
     for row in rows:

@@ -113,7 +113,13 @@ def test_a_mitigation_shows_its_owner_date_status_and_the_challenges_it_addresse
     assert body["due_date"] == "2026-01-15"
     assert body["status"] == "planned"
     assert body["challenges"] == [
-        {"item": plan["item"].pk, "theme": "Role ambiguity", "theme_slug": "role-ambiguity", "valence": "challenge"}
+        {
+            "item": plan["item"].pk,
+            "theme": "Role ambiguity",
+            "theme_id": plan["item"].finding.theme_id,
+            "theme_slug": "role-ambiguity",
+            "valence": "challenge",
+        }
     ]
     assert response["ETag"] == f'"mitigation-{mitigation.pk}-v1"' == body["etag"]
 
@@ -526,3 +532,619 @@ def test_too_long_text_gets_the_pages_message(client, plan, secret):
     assert response.json()["errors"] == [
         {"field": "action", "message": "What will be done must be at most 2000 characters (it has 2001)."}
     ]
+
+
+# Edits that change nothing, and fields the API does not take (issue 32, points 3 and 4) -----------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"status": "planned"}, {"action": "Write a role description", "due_date": "2026-01-15", "owner_name": ""}],
+    ids=["empty", "same-status", "same-values"],
+)
+def test_an_edit_that_changes_nothing_keeps_the_version_and_writes_no_history(client, plan, secret, body):
+    mitigation = plan["mitigation"]
+    rows = mitigation.history.count()
+    etag = f'"mitigation-{mitigation.pk}-v1"'
+
+    for _ in range(3):
+        response = call(client, "PATCH", f"/api/mitigations/{mitigation.pk}/", secret, body, HTTP_IF_MATCH=etag)
+        assert response.status_code == 200, response.json()
+        assert response["ETag"] == etag and response.json()["version"] == 1
+
+    mitigation.refresh_from_db()
+    assert mitigation.version == 1
+    assert mitigation.history.count() == rows
+
+
+def test_an_edit_that_changes_nothing_with_a_stale_body_version_is_still_a_412(client, plan, secret):
+    mitigation = plan["mitigation"]
+    planning.update_mitigation(mitigation_id=mitigation.pk, changes={"notes": "x"}, version=1)
+
+    response = call(client, "PATCH", f"/api/mitigations/{mitigation.pk}/", secret, {"version": 1})
+
+    assert response.status_code == 412
+    assert response.json()["current"]["version"] == 2
+
+
+@pytest.mark.parametrize("body", [{"challenges": [2, 3]}, {"status": "done", "colour": "red", "Status": "x"}])
+def test_a_change_with_fields_the_api_does_not_take_is_a_400_naming_them_and_changes_nothing(
+    client, plan, secret, body
+):
+    mitigation = plan["mitigation"]
+    rows = mitigation.history.count()
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        body,
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 400
+    unknown = {name for name in body if name not in ("status",)}
+    assert {e["field"] for e in response.json()["errors"]} == unknown
+    assert all("not a field" in e["message"] for e in response.json()["errors"])
+    mitigation.refresh_from_db()
+    assert (mitigation.version, mitigation.status, mitigation.history.count()) == (1, "planned", rows)
+
+
+def test_a_new_mitigation_with_fields_the_api_does_not_take_is_a_400_and_nothing_is_created(client, plan, secret):
+    item = plan["item"]
+
+    response = call(
+        client, "POST", f"/api/items/{item.pk}/mitigations/", secret, {"action": "Agree it", "challenges": [2, 3]}
+    )
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["challenges"]
+    assert item.mitigations.count() == 1
+
+
+def test_a_decision_with_fields_the_api_does_not_take_is_a_400(client, plan, secret):
+    item = plan["item"]
+    etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
+
+    response = call(client, "PATCH", f"/api/items/{item.pk}/", secret, {"aplies": False}, HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["aplies"]
+
+
+def test_the_schema_says_request_bodies_take_only_their_fields(client, db):
+    schemas = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+
+    requests = {name: schema for name, schema in schemas.items() if name.endswith("Request")}
+    assert {"MitigationCreateRequest", "PatchedMitigationWriteRequest", "PatchedItemDecisionRequest"} <= set(requests)
+    assert all(schema["additionalProperties"] is False for schema in requests.values())
+
+
+# If-Match edge cases (issue 32, point 9) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["mitigation", "item"])
+def test_if_match_star_does_not_skip_the_check_it_is_a_400_asking_for_the_etag_read(client, plan, secret, kind):
+    target = plan[kind]
+    body = {"status": "done"} if kind == "mitigation" else {"note": "Star"}
+
+    response = call(client, "PATCH", f"/api/{kind}s/{target.pk}/", secret, body, HTTP_IF_MATCH="*")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "If-Match", "message": "Send the ETag you read, not *, so a change saved since is not overwritten."}
+    ]
+    target.refresh_from_db()
+    assert (target.status == "planned") if kind == "mitigation" else (target.note == "")
+
+
+@pytest.mark.parametrize("header", ["mitigation-{pk}-v1", '"mitigation-{pk}-v1', 'W/"mitigation-{pk}-v1"', ","])
+def test_an_if_match_that_is_not_a_quoted_etag_is_a_400_naming_the_format_not_a_412(client, plan, secret, header):
+    mitigation = plan["mitigation"]
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"status": "done"},
+        HTTP_IF_MATCH=header.format(pk=mitigation.pk),
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["field"] == "If-Match"
+    assert 'in double quotes, e.g. "mitigation-42-v3"' in error["message"]
+    assert Mitigation.objects.get(pk=mitigation.pk).status == "planned"
+
+
+def test_a_current_if_match_with_a_stale_body_version_is_a_412_both_must_be_current(client, plan, secret):
+    mitigation = plan["mitigation"]
+    planning.update_mitigation(mitigation_id=mitigation.pk, changes={"notes": "x"}, version=1)
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"status": "done", "version": 1},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v2"',
+    )
+
+    assert response.status_code == 412
+    assert response.json()["current"]["version"] == 2
+    assert Mitigation.objects.get(pk=mitigation.pk).status == "planned"
+
+
+def test_one_of_several_quoted_etags_may_match(client, plan, secret):
+    mitigation = plan["mitigation"]
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"status": "done"},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v0", "mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 200
+
+
+# Every query parameter validated the same way (issue 32, point 10) --------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("no_owner=banana", "no_owner"),
+        ("no_due_date=yes", "no_due_date"),
+        ("no_owner=", "no_owner"),
+        ("page_size=abc", "page_size"),
+        ("page_size=0", "page_size"),
+        ("page_size=201", "page_size"),
+        ("page=abc", "page"),
+        ("page=0", "page"),
+        ("status=bogus", "status"),
+    ],
+)
+def test_every_bad_query_parameter_of_the_action_list_is_a_400_naming_it(client, plan, secret, query, field):
+    response = call(client, "GET", f"/api/organisations/northside/mitigations/?{query}", secret)
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Some of what was sent is not valid.")
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize("url", ["/api/organisations/northside/checklists/", "/api/checklists/{pk}/items/"])
+@pytest.mark.parametrize("query", ["page_size=abc", "page=-1", "page_size=1000"])
+def test_the_other_lists_check_their_page_parameters_too(client, plan, secret, url, query):
+    response = call(client, "GET", url.format(pk=plan["checklist"].pk) + "?" + query, secret)
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == [query.split("=")[0]]
+
+
+def test_booleans_are_true_or_false(client, plan, secret):
+    url = "/api/organisations/northside/mitigations/"
+
+    assert call(client, "GET", f"{url}?no_owner=false", secret).json()["count"] == 1
+    assert call(client, "GET", f"{url}?no_owner=true", secret).json()["count"] == 0
+
+
+def test_the_paginated_lists_offer_page_and_page_size_in_the_schema(client, db):
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+
+    for path in (
+        "/api/organisations/{slug}/checklists/",
+        "/api/organisations/{slug}/mitigations/",
+        "/api/checklists/{id}/items/",
+    ):
+        parameters = {p["name"]: p for p in paths[path]["get"]["parameters"]}
+        assert parameters["page"]["schema"] == {"type": "integer", "minimum": 1}
+        assert parameters["page_size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
+
+
+# Theme and phase ids a client can find (issue 32, point 2) -----------------------------------------
+
+
+def test_every_response_that_names_a_theme_carries_its_id_which_the_theme_filter_takes(client, plan, secret):
+    from evidence.models import Theme
+
+    theme = Theme.objects.get(pk=plan["item"].finding.theme_id)
+    item = call(client, "GET", f"/api/items/{plan['item'].pk}/", secret).json()
+    action = call(client, "GET", f"/api/mitigations/{plan['mitigation'].pk}/", secret).json()
+    dashboard = call(client, "GET", "/api/organisations/northside/dashboard/", secret).json()
+    evidence = client.get(f"/api/evidence/themes/{theme.slug}/").json()
+    themes = call(client, "GET", "/api/organisations/northside/themes/", secret).json()
+
+    assert item["finding"]["theme"]["id"] == theme.pk
+    assert action["challenges"][0]["theme_id"] == theme.pk
+    assert next(row for row in dashboard["coverage_grid"] if row["theme_slug"] == theme.slug)["theme_id"] == theme.pk
+    assert evidence["id"] == theme.pk
+    assert {"id": theme.pk, "name": theme.name, "slug": theme.slug, "category": theme.category.name} in themes
+    listed = call(client, "GET", f"/api/organisations/northside/mitigations/?theme={theme.pk}", secret).json()
+    assert [m["id"] for m in listed["results"]] == [plan["mitigation"].pk]
+
+
+def test_the_organisations_themes_are_the_filters_choices_never_another_organisations_own(client, plan, secret):
+    from peerplan.forms import ActionFilterForm
+
+    themes = call(client, "GET", "/api/organisations/northside/themes/", secret).json()
+
+    choices = ActionFilterForm(organisation=plan["checklist"].organisation).fields["theme"].queryset
+    assert [t["id"] for t in themes] == [t.pk for t in choices]
+
+
+def test_the_phases_are_listed_with_the_ids_a_mitigation_takes(client, plan, secret):
+    from peerplan.models import ImplementationPhase
+
+    phase = ImplementationPhase.objects.create(name="Peer supervision (test)", position=99)
+
+    phases = call(client, "GET", "/api/organisations/northside/phases/", secret).json()
+
+    assert [p["name"] for p in phases] == [p.name for p in ImplementationPhase.objects.all()]
+    assert phases[-1] == {"id": phase.pk, "name": "Peer supervision (test)"}
+    mitigation = plan["mitigation"]
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"phase": phase.pk},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+    assert response.json()["phase"] == {"id": phase.pk, "name": "Peer supervision (test)"}
+
+
+# One action, several challenges (issue 32, point 3) ------------------------------------------------
+
+
+@pytest.fixture
+def three(plan):
+    checklist = plan["checklist"]
+    return [plan["item"], item_for(checklist, "Workload"), item_for(checklist, "Boundaries")]
+
+
+def addressed(mitigation):
+    return sorted(mitigation.items.values_list("pk", flat=True))
+
+
+def test_a_new_action_addresses_the_items_it_is_sent_with_as_well(client, plan, secret, three):
+    first, second, third = three
+
+    response = call(
+        client,
+        "POST",
+        f"/api/items/{first.pk}/mitigations/",
+        secret,
+        {"action": "Agree supervision arrangements", "items": [second.pk, third.pk]},
+    )
+
+    assert response.status_code == 201, response.json()
+    assert sorted(c["item"] for c in response.json()["challenges"]) == sorted(i.pk for i in three)
+    assert addressed(Mitigation.objects.get(pk=response.json()["id"])) == sorted(i.pk for i in three)
+
+
+def test_a_new_action_cannot_address_items_of_another_checklist_or_organisation(
+    client, plan, secret, three, org_b, outsider
+):
+    elsewhere = item_for(make_checklist(org_b, "Southside plan", by=outsider), "Workload")
+    other_checklist = item_for(make_checklist(plan["checklist"].organisation, "Other plan"), "Workload")
+
+    for wrong in (elsewhere, other_checklist):
+        response = call(
+            client, "POST", f"/api/items/{three[0].pk}/mitigations/", secret, {"action": "A", "items": [wrong.pk]}
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"] == [
+            {"field": "items", "message": "Choose challenges of this action's checklist."}
+        ]
+    assert Mitigation.objects.count() == 1
+
+
+def test_patching_items_links_and_unlinks_through_the_planning_operations_with_history(
+    client, plan, secret, three, planner
+):
+    mitigation = plan["mitigation"]
+    first, second, third = three
+    url = f"/api/mitigations/{mitigation.pk}/"
+    etag = f'"mitigation-{mitigation.pk}-v1"'
+
+    linked = call(client, "PATCH", url, secret, {"items": [first.pk, second.pk, third.pk]}, HTTP_IF_MATCH=etag)
+    assert linked.status_code == 200, linked.json()
+    assert (
+        sorted(c["item"] for c in linked.json()["challenges"]) == addressed(mitigation) == sorted(i.pk for i in three)
+    )
+    assert mitigation.history.latest().history_change_reason.startswith("Now also addresses")
+    assert mitigation.history.latest().history_user == planner
+
+    unlinked = call(client, "PATCH", url, secret, {"items": [first.pk, third.pk]}, HTTP_IF_MATCH=linked["ETag"])
+    assert unlinked.status_code == 200, unlinked.json()
+    assert addressed(mitigation) == sorted([first.pk, third.pk])
+    assert mitigation.history.latest().history_change_reason == "No longer addresses “Workload”"
+
+
+def test_patching_the_same_items_changes_nothing(client, plan, secret):
+    mitigation = plan["mitigation"]
+    rows = mitigation.history.count()
+
+    response = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"items": [plan["item"].pk]},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+
+    assert response.status_code == 200
+    assert mitigation.history.count() == rows
+
+
+def test_an_action_keeps_one_challenge_and_a_refused_patch_changes_nothing_at_all(client, plan, secret, three):
+    mitigation = plan["mitigation"]
+    url = f"/api/mitigations/{mitigation.pk}/"
+    etag = f'"mitigation-{mitigation.pk}-v1"'
+
+    empty = call(client, "PATCH", url, secret, {"items": [], "status": "done"}, HTTP_IF_MATCH=etag)
+    stale = call(
+        client, "PATCH", url, secret, {"items": [three[1].pk]}, HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v0"'
+    )
+
+    assert empty.status_code == 400
+    assert empty.json()["errors"][0]["message"].startswith("An action must address at least one challenge.")
+    assert stale.status_code == 412
+    mitigation.refresh_from_db()
+    assert (mitigation.status, mitigation.version, addressed(mitigation)) == ("planned", 1, [plan["item"].pk])
+
+
+def test_items_is_in_the_schema_of_both_write_bodies(client, db):
+    schemas = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+
+    for name in ("MitigationCreateRequest", "PatchedMitigationWriteRequest"):
+        assert schemas[name]["properties"]["items"]["type"] == "array"
+
+
+# Quick views: the dashboard's figures and "my actions" as filters (issue 32, point 12) -------------
+
+
+@pytest.fixture
+def spread(plan, owner, planner, org_a):
+    """Actions for every quick view, on the active checklist and on a draft (which the dashboard leaves out)."""
+    from peerplan import tracking
+
+    today = tracking.today()
+    item = plan["item"]
+    draft = item_for(make_checklist(org_a, "Draft plan", by=owner, status="draft"), "Workload")
+    make_mitigation(item, "Late", owner=owner, due_date=today - timedelta(days=3))
+    make_mitigation(
+        item, "Late but done", owner=owner, due_date=today - timedelta(days=3), status=MitigationStatus.DONE
+    )
+    make_mitigation(item, "Soon", owner=planner, due_date=today + timedelta(days=5))
+    make_mitigation(item, "Stuck", owner=owner, status=MitigationStatus.BLOCKED, due_date=today + timedelta(days=90))
+    make_mitigation(item, "Nobody's", due_date=today + timedelta(days=90))
+    make_mitigation(item, "Undated", owner=owner)
+    make_mitigation(draft, "Late in a draft", due_date=today - timedelta(days=3))
+    make_mitigation(draft, "Nobody's in a draft")
+    return today
+
+
+@pytest.mark.parametrize("view", ["overdue", "due_soon", "blocked", "no_owner", "no_due_date"])
+def test_each_dashboard_figure_is_a_quick_view_with_the_same_count(client, plan, secret, spread, view):
+    from peerplan import pages
+
+    figures = pages.dashboard(plan["checklist"].organisation, spread)
+
+    listed = call(client, "GET", f"/api/organisations/northside/mitigations/?view={view}", secret).json()
+
+    assert listed["count"] == figures[view].count
+    shown = {m["id"] for m in listed["results"]}
+    assert {a.pk for a in figures[view].actions} <= shown
+
+
+def test_mine_is_the_my_actions_page(client, plan, secret, spread, planner):
+    listed = call(client, "GET", "/api/organisations/northside/mitigations/?view=mine", secret).json()
+
+    assert sorted(m["action"] for m in listed["results"]) == ["Soon", "Write a role description"]
+
+
+def test_a_quick_view_combines_with_the_filters_and_an_unknown_one_is_a_400(client, plan, secret, spread, owner):
+    url = "/api/organisations/northside/mitigations/"
+
+    late_mine = call(client, "GET", f"{url}?view=overdue&owner={owner.pk}", secret).json()
+    unknown = call(client, "GET", f"{url}?view=late", secret)
+
+    assert [m["action"] for m in late_mine["results"]] == ["Late"]
+    assert unknown.status_code == 400
+    assert [e["field"] for e in unknown.json()["errors"]] == ["view"]
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    [view] = [
+        p for p in schema["paths"]["/api/organisations/{slug}/mitigations/"]["get"]["parameters"] if p["name"] == "view"
+    ]
+    assert sorted(view["schema"]["enum"]) == sorted(
+        ["overdue", "due_soon", "blocked", "no_owner", "no_due_date", "mine"]
+    )
+
+
+# The schema a generated client lives with: headers, typed conflicts, names, strict bodies (points 5-8) --
+
+
+@pytest.fixture
+def schema(client, db):
+    return client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+
+def operations(schema):
+    return {
+        (method, path): operation
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+        if method in ("get", "post", "patch", "put", "delete")
+    }
+
+
+def test_response_headers_are_in_the_schema(schema):
+    for (method, path), operation in operations(schema).items():
+        responses = operation["responses"]
+        if "401" in responses:
+            assert "WWW-Authenticate" in responses["401"].get("headers", {}), (method, path)
+        if "429" in responses:
+            assert "Retry-After" in responses["429"]["headers"], (method, path)
+            assert responses["429"]["headers"]["Retry-After"]["schema"]["type"] == "integer"
+        if path in ("/api/items/{id}/", "/api/mitigations/{id}/") or "201" in responses:
+            ok = responses["201" if "201" in responses else "200"]
+            assert "ETag" in ok["headers"], (method, path)
+        if "201" in responses:
+            assert "Location" in responses["201"]["headers"], (method, path)
+
+
+def test_a_new_action_is_answered_with_its_location(client, plan, secret):
+    response = call(client, "POST", f"/api/items/{plan['item'].pk}/mitigations/", secret, {"action": "Agree it"})
+
+    assert response.status_code == 201
+    assert response["Location"] == f"http://testserver/api/mitigations/{response.json()['id']}/"
+    assert call(client, "GET", response["Location"], secret).json()["etag"] == response["ETag"]
+
+
+def test_a_conflicts_current_is_typed_as_the_resource(schema):
+    schemas = schema["components"]["schemas"]
+    ops = operations(schema)
+
+    for path, resource in (("/api/mitigations/{id}/", "Mitigation"), ("/api/items/{id}/", "Item")):
+        conflict = ops["patch", path]["responses"]["412"]["content"]["application/json"]["schema"]["$ref"]
+        name = conflict.rsplit("/", 1)[-1]
+        current = schemas[name]["properties"]["current"]
+        assert (current.get("$ref") or current["allOf"][0]["$ref"]) == f"#/components/schemas/{resource}"
+        assert set(schemas[name]["required"]) >= {"detail", "errors", "current"}
+
+
+def test_operations_are_named_as_the_readme_names_them(schema):
+    from pathlib import Path
+
+    names = {operation["operationId"] for operation in operations(schema).values()}
+    readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
+
+    assert names == {
+        "list_organisations",
+        "get_organisation",
+        "list_members",
+        "list_themes",
+        "list_phases",
+        "get_dashboard",
+        "list_checklists",
+        "get_checklist",
+        "list_items",
+        "get_item",
+        "decide_item",
+        "create_action",
+        "list_actions",
+        "get_action",
+        "update_action",
+        "get_evidence",
+        "get_evidence_theme",
+    }
+    assert all(f"`{name}`" in readme for name in names)
+
+
+def test_request_bodies_are_strict(schema):
+    schemas = schema["components"]["schemas"]
+    ops = operations(schema)
+
+    create = ops["post", "/api/items/{id}/mitigations/"]["requestBody"]["content"]["application/json"]["schema"]
+    create = schemas[create["$ref"].rsplit("/", 1)[-1]]
+    assert create["required"] == ["action"] and "version" not in create["properties"]
+    assert schemas["ChallengeRef"]["properties"]["valence"] == {"$ref": "#/components/schemas/ValenceEnum"}
+
+
+def test_a_version_on_create_is_refused_like_any_field_it_does_not_take(client, plan, secret):
+    response = call(
+        client, "POST", f"/api/items/{plan['item'].pk}/mitigations/", secret, {"action": "Agree it", "version": 3}
+    )
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["version"]
+
+
+@pytest.mark.parametrize("body", [{}, {"applies": False, "not_applicable_reason": "Not our service"}])
+def test_a_decision_that_changes_nothing_writes_no_history_and_keeps_who_decided_when(
+    client, plan, secret, owner, body
+):
+    item = plan["item"]
+    planning.decide_item(item=item, applies=False, reason="Not our service", by=owner)
+    item.refresh_from_db()
+    rows, decided = item.history.count(), (item.decided_at, item.decided_by)
+    etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
+
+    response = call(client, "PATCH", f"/api/items/{item.pk}/", secret, body, HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 200, response.json()
+    assert response["ETag"] == etag
+    item.refresh_from_db()
+    assert item.history.count() == rows
+    assert (item.decided_at, item.decided_by) == decided
+
+
+def test_a_first_decision_that_confirms_the_starting_state_is_still_recorded(client, plan, secret, planner):
+    item = plan["item"]
+    etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
+
+    response = call(client, "PATCH", f"/api/items/{item.pk}/", secret, {"applies": True}, HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert item.is_decided and item.decided_by == planner
+
+
+def test_a_decision_that_changes_something_is_recorded(client, plan, secret, owner):
+    item = plan["item"]
+    planning.decide_item(item=item, applies=False, reason="Not our service", by=owner)
+    rows = item.history.count()
+    etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
+
+    response = call(client, "PATCH", f"/api/items/{item.pk}/", secret, {"note": "Checked"}, HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert item.note == "Checked" and item.history.count() == rows + 1
+
+
+# The docs page (issue 32, point 11; what a browser shows is in tests/browser/test_api_pages.py) --------
+
+
+def test_the_docs_page_leaves_the_one_main_landmark_to_swagger_ui_describes_itself_and_defers_its_scripts(client, db):
+    import re
+
+    html = client.get("/api/docs/").content.decode()
+
+    # Swagger UI renders the page's one <main> (its operations); the page adds none of its own.
+    assert "<main" not in html
+    assert re.search(r'<meta name="description" content="[^"]{40,}">', html)
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert len(scripts) == 3 and all(" defer" in script for script in scripts)
+
+
+def test_the_docs_theme_gives_method_badges_and_authorize_enough_contrast():
+    from pathlib import Path
+
+    css = Path(__file__).resolve().parent.parent.joinpath("static/css/api-docs.css").read_text()
+
+    def luminance(hex_colour):
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    def contrast(a, b):
+        high, low = sorted((luminance(a), luminance(b)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    import re
+
+    for method in ("get", "post", "put", "patch", "delete", "head", "options"):
+        rule = re.search(rf"\.opblock-{method} \.opblock-summary-method \{{[^}}]*background: (#[0-9a-f]{{6}})", css)
+        assert rule, method
+        assert contrast(rule.group(1), "#ffffff") >= 4.5, method
+    authorize = re.search(r"\.btn\.authorize \{[^}]*color: (#[0-9a-f]{6})", css).group(1)
+    assert contrast(authorize, "#ffffff") >= 4.5
+    assert re.search(r"\.opblock-summary-path[^{]*\{[^}]*font-size: 1rem", css)

@@ -34,7 +34,7 @@ SCOPED = [url for url in api_urls() if url[0] not in NOT_ORGANISATION_OWNED]
 def test_the_walk_finds_every_api_endpoint():
     names = {name for name, _, _ in SCOPED}
     assert {"organisation", "checklists", "checklist_items", "item", "item_mitigations", "mitigation"} <= names
-    assert {"dashboard", "mitigations", "members", "organisations"} <= names
+    assert {"dashboard", "mitigations", "members", "organisations", "themes", "phases"} <= names
     assert all(methods for _, _, methods in SCOPED)
 
 

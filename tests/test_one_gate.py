@@ -184,7 +184,7 @@ def fill(namespace, name, route, ids):
             continue
         converter_and_name = part.strip("<>")
         key = converter_and_name.split(":")[-1]
-        if key == "slug" and "themes/" in route:  # the public theme page, asked for the private theme
+        if key == "slug" and "themes/<slug:slug>" in route:  # the public theme page, asked for the private theme
             kwargs[key] = ids["theme_slug"]
         elif key in ("network", "slug", "token", "history_id"):
             kwargs[key] = ids[key]

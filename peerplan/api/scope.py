@@ -11,6 +11,7 @@ from django.http import Http404
 
 from peerplan import access
 from peerplan.access import READ
+from peerplan.api.errors import bad_input
 from peerplan.models import Checklist, Item, Mitigation
 
 READ_ONLY = "This token is read-only. Make a read and write token to change anything."
@@ -58,3 +59,17 @@ def load_mitigation(request, pk, need=READ, queryset=None):
     mitigation, membership = access.load_mitigation(request, pk, need, queryset=queryset)
     _check_token(request, need)
     return mitigation, membership
+
+
+NOT_ITS_CHECKLIST = "Choose challenges of this action's checklist."
+
+
+def load_items(checklist, ids):
+    """The items a body names (`items`) among those of a checklist loaded through the loaders above, so of the
+    token's organisation. An id that is not one of them (another checklist's or organisation's, or none) is a
+    400 naming `items`, as a form's field would be, and nothing is changed."""
+    ids = set(ids)
+    found = list(Item.objects.filter(checklist=checklist, pk__in=ids).select_related("finding__theme"))
+    if len(found) != len(ids):
+        raise bad_input([{"field": "items", "message": NOT_ITS_CHECKLIST}])
+    return found

@@ -15,7 +15,8 @@ def form_checked_text(max_length, **kwargs):
     field_class = extend_schema_field({"type": "string", "maxLength": max_length})(
         type(f"TextUpTo{max_length}", (serializers.CharField,), {})
     )
-    return field_class(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
+    kwargs.setdefault("required", False)
+    return field_class(allow_blank=True, trim_whitespace=False, **kwargs)
 
 
 # Error shape (errors.py) ---------------------------------------------------------------------------
@@ -108,6 +109,7 @@ class ChecklistSerializer(serializers.Serializer):
 
 
 class ThemeRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="What the action list's `theme` filter takes.")
     name = serializers.CharField()
     slug = serializers.SlugField()
     category = serializers.CharField(source="category.name")
@@ -174,8 +176,11 @@ class PhaseSerializer(serializers.Serializer):
 class ChallengeRefSerializer(serializers.Serializer):
     item = serializers.IntegerField(source="pk")
     theme = serializers.CharField(source="finding.theme.name")
+    theme_id = serializers.IntegerField(source="finding.theme_id", help_text="What the `theme` filter takes.")
     theme_slug = serializers.SlugField(source="finding.theme.slug")
-    valence = serializers.CharField(source="finding.valence")
+    valence = serializers.ChoiceField(
+        choices=[(k, label) for k, label in Valence.choices if k], source="finding.valence"
+    )
 
 
 def with_addressed_items(queryset):
@@ -217,10 +222,16 @@ class MitigationSerializer(serializers.Serializer):
         return mitigation_etag(mitigation)
 
 
-class MitigationWriteSerializer(serializers.Serializer):
-    """What a mitigation's create or PATCH may send. Create needs `action`; a PATCH sends what changes."""
+ITEMS_HELP = (
+    "Items of the action's checklist (ids). On create: further items it addresses besides the one in the address. "
+    "On a change: exactly the items it addresses from now on (at least one); the new ones are linked and the "
+    "others unlinked, each in the history. The version does not change with them."
+)
 
-    action = form_checked_text(2000, help_text="What will be done (needed to create one).")
+
+class MitigationFieldsSerializer(serializers.Serializer):
+    """The fields a mitigation's create and change both take (the page's form checks their rules)."""
+
     owner = serializers.IntegerField(
         required=False, allow_null=True, help_text="The id of a member of the organisation, or null."
     )
@@ -231,13 +242,39 @@ class MitigationWriteSerializer(serializers.Serializer):
     notes = form_checked_text(4000)
     co_produced = serializers.BooleanField(required=False)
     lived_experience_led = serializers.BooleanField(required=False)
-    version = serializers.IntegerField(
-        required=False, help_text="The version you read: instead of If-Match, for clients that cannot set headers."
+    items = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        max_length=500,
+        help_text=ITEMS_HELP,
     )
 
 
-class ConflictSerializer(ErrorSerializer):
-    current = serializers.DictField(help_text="The object as it is saved now, with its new etag.")
+class MitigationCreateSerializer(MitigationFieldsSerializer):
+    """A new mitigation: `action` is needed; there is no version to send yet."""
+
+    action = form_checked_text(
+        2000, required=True, error_messages={"required": "Say what will be done."}, help_text="What will be done."
+    )
+
+
+class MitigationWriteSerializer(MitigationFieldsSerializer):
+    """A change: send only what changes."""
+
+    action = form_checked_text(2000, help_text="What will be done.")
+    version = serializers.IntegerField(
+        required=False,
+        help_text="The version you read: instead of If-Match, for clients that cannot set headers (with If-Match, "
+        "both must be current).",
+    )
+
+
+class MitigationConflictSerializer(ErrorSerializer):
+    current = MitigationSerializer(help_text="The mitigation as it is saved now, with its new etag.")
+
+
+class ItemConflictSerializer(ErrorSerializer):
+    current = ItemSerializer(help_text="The item as it is saved now, with its new etag.")
 
 
 # Dashboard -----------------------------------------------------------------------------------------
@@ -288,6 +325,7 @@ class GridCellSerializer(serializers.Serializer):
 
 class GridRowSerializer(serializers.Serializer):
     theme = serializers.CharField()
+    theme_id = serializers.IntegerField(help_text="What the action list's `theme` filter takes.")
     theme_slug = serializers.SlugField()
     cells = GridCellSerializer(many=True)
 
@@ -321,6 +359,7 @@ class FindingSerializer(serializers.Serializer):
 
 
 class ThemeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="What the action list's `theme` filter takes.")
     name = serializers.CharField()
     slug = serializers.SlugField()
     category = serializers.CharField()

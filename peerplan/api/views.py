@@ -3,6 +3,7 @@ querysets as the pages, and change data through writes.py (the pages' forms and 
 
 from django.db.models import Count, prefetch_related_objects
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -23,16 +24,20 @@ from peerplan.api.errors import NOT_FOUND, bad_input, form_errors
 from peerplan.api.permissions import HasToken
 from peerplan.api.serializers import (
     ChecklistSerializer,
-    ConflictSerializer,
     DashboardSerializer,
     ErrorSerializer,
     EvidenceSerializer,
+    ItemConflictSerializer,
     ItemDecisionSerializer,
     ItemSerializer,
     MemberSerializer,
+    MitigationConflictSerializer,
+    MitigationCreateSerializer,
     MitigationSerializer,
     MitigationWriteSerializer,
     OrganisationSerializer,
+    PhaseSerializer,
+    ThemeRefSerializer,
     ThemeSerializer,
     paginated,
     with_addressed_items,
@@ -41,6 +46,7 @@ from peerplan.forms import ActionFilterForm
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
+    ImplementationPhase,
     Item,
     Membership,
     Mitigation,
@@ -50,9 +56,43 @@ from peerplan.models import (
 
 
 class Pages(PageNumberPagination):
+    """50 a page unless `page_size` says otherwise (up to 200). A `page` or `page_size` that is not a whole
+    number in range is a 400 naming it, like any other bad parameter; a page past the last is a 404."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raise_bad_query(
+            _whole_number(request, "page", f"Send a page number from 1, e.g. {self.page_query_param}=2.")
+            + _whole_number(request, "page_size", f"Send a whole number from 1 to {self.max_page_size}.")
+        )
+        return super().paginate_queryset(queryset, request, view)
+
+
+def _whole_number(request, name, message):
+    value = request.query_params.get(name)
+    if value is None:
+        return []
+    highest = Pages.max_page_size if name == "page_size" else None
+    if not (value.isascii() and value.isdigit()) or int(value) < 1 or (highest and int(value) > highest):
+        return [{"field": name, "message": message}]
+    return []
+
+
+def _true_or_false(request, *names):
+    """Boolean query parameters are `true` or `false`, as OpenAPI writes them; anything else is named."""
+    return [
+        {"field": name, "message": "Send true or false."}
+        for name in names
+        if request.query_params.get(name) not in (None, "true", "false")
+    ]
+
+
+def raise_bad_query(errors):
+    if errors:
+        raise bad_input(errors)
 
 
 ERRORS = {
@@ -69,15 +109,37 @@ TOO_BIG = {
 # The kinds of finding a checklist has items for, as the API names them.
 PLANNED_KINDS = [str(kind) for kind in PLANS_FOR]
 READ_ERRORS = {code: ERRORS[code] for code in (400, 401, 404, 429, 500)}
-WRITE_ERRORS = {
-    **ERRORS,
-    **TOO_BIG,
-    412: OpenApiResponse(ConflictSerializer, "Someone saved since you read it: `current` is what is saved now."),
-    428: OpenApiResponse(ErrorSerializer, "If-Match is missing."),
-}
+
+
+def write_errors(conflict):
+    """The errors of a change; a 412's `current` is the resource as saved now (`conflict` types it)."""
+    return {
+        **ERRORS,
+        **TOO_BIG,
+        412: OpenApiResponse(conflict, "Someone saved since you read it: `current` is what is saved now."),
+        428: OpenApiResponse(ErrorSerializer, "If-Match is missing."),
+    }
+
+
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The etag you read (required to change)."
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The ETag you read, as it was sent, in double quotes, e.g. "mitigation-42-v3" '
+    "(required to change). `*` and an unquoted ETag are a 400.",
 )
+
+
+PAGES = [
+    OpenApiParameter(
+        "page", {"type": "integer", "minimum": 1}, description="Which page, from 1 (a page past the last is a 404)."
+    ),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": Pages.max_page_size},
+        description="How many a page, 1 to 200 (50 unless given).",
+    ),
+]
 
 
 def token_view(methods):
@@ -112,6 +174,7 @@ def _organisation_data(request, organisation, membership):
 
 
 @extend_schema(
+    operation_id="list_organisations",
     summary="The organisations this token may see",
     description="A token belongs to one organisation, so this lists that one while its person is a member.",
     responses={200: OrganisationSerializer(many=True), **READ_ERRORS},
@@ -124,7 +187,9 @@ def organisations(request):
     )
 
 
-@extend_schema(summary="One organisation", responses={200: OrganisationSerializer, **READ_ERRORS})
+@extend_schema(
+    operation_id="get_organisation", summary="One organisation", responses={200: OrganisationSerializer, **READ_ERRORS}
+)
 @token_view(["GET"])
 def organisation(request, slug):
     organisation, membership = scope.load_organisation(request, slug)
@@ -132,6 +197,7 @@ def organisation(request, slug):
 
 
 @extend_schema(
+    operation_id="list_members",
     summary="The organisation's members",
     description="Their ids are what a mitigation's `owner` takes.",
     responses={200: MemberSerializer(many=True), **READ_ERRORS},
@@ -144,6 +210,33 @@ def members(request, slug):
 
 
 @extend_schema(
+    operation_id="list_themes",
+    summary="The themes the action list's `theme` filter offers",
+    description="The published themes and the organisation's own (never another organisation's), in published "
+    "order: their ids are what `theme` takes.",
+    responses={200: ThemeRefSerializer(many=True), **READ_ERRORS},
+)
+@token_view(["GET"])
+def themes(request, slug):
+    organisation, _ = scope.load_organisation(request, slug)
+    choices = ActionFilterForm(organisation=organisation).fields["theme"].queryset.select_related("category")
+    return Response(ThemeRefSerializer(choices, many=True).data)
+
+
+@extend_schema(
+    operation_id="list_phases",
+    summary="The implementation phases",
+    description="Their ids are what a mitigation's `phase` takes.",
+    responses={200: PhaseSerializer(many=True), **READ_ERRORS},
+)
+@token_view(["GET"])
+def phases(request, slug):
+    scope.load_organisation(request, slug)
+    return Response(PhaseSerializer(ImplementationPhase.objects.all(), many=True).data)
+
+
+@extend_schema(
+    operation_id="get_dashboard",
     summary="The dashboard's figures",
     description="Progress and coverage of each active checklist, overdue, due-soon and blocked actions (the "
     "first ten of each with the full count), checklists past their review date, decisions due for re-review, "
@@ -190,6 +283,7 @@ def dashboard(request, slug):
         "coverage_grid": [
             {
                 "theme": row.theme_name,
+                "theme_id": row.theme_id,
                 "theme_slug": row.theme_slug,
                 "cells": [
                     {
@@ -212,9 +306,11 @@ def dashboard(request, slug):
 
 
 @extend_schema(
+    operation_id="list_checklists",
     summary="The organisation's checklists",
     parameters=[
-        OpenApiParameter("status", OpenApiTypes.STR, enum=ChecklistStatus.values, description="Only this status.")
+        OpenApiParameter("status", OpenApiTypes.STR, enum=ChecklistStatus.values, description="Only this status."),
+        *PAGES,
     ],
     responses={200: paginated(ChecklistSerializer), **READ_ERRORS},
 )
@@ -235,7 +331,11 @@ def checklists(request, slug):
     return paginator.get_paginated_response(ChecklistSerializer(page, many=True, context=context).data)
 
 
-@extend_schema(summary="One checklist, with its coverage", responses={200: ChecklistSerializer, **READ_ERRORS})
+@extend_schema(
+    operation_id="get_checklist",
+    summary="One checklist, with its coverage",
+    responses={200: ChecklistSerializer, **READ_ERRORS},
+)
 @token_view(["GET"])
 def checklist(request, pk):
     checklist, _ = scope.load_checklist(request, pk)
@@ -259,6 +359,7 @@ def _item_data(item):
 
 
 @extend_schema(
+    operation_id="list_items",
     summary="A checklist's items, with their decisions and evidence references",
     parameters=[
         OpenApiParameter(
@@ -267,7 +368,8 @@ def _item_data(item):
             enum=PLANNED_KINDS,
             description="Only items of this kind (challenges and barriers are mitigated; benefits and facilitators "
             "realised).",
-        )
+        ),
+        *PAGES,
     ],
     responses={200: paginated(ItemSerializer), **READ_ERRORS},
 )
@@ -290,18 +392,20 @@ def checklist_items(request, pk):
 
 @extend_schema(
     methods=["GET"],
+    operation_id="get_item",
     summary="One item, with its decision and evidence references",
     responses={200: ItemSerializer, **READ_ERRORS},
 )
 @extend_schema(
     methods=["PATCH"],
+    operation_id="decide_item",
     summary="Record a decision on an item",
     description="The same rules and messages as the item page: a challenge that does not apply needs a reason, "
     "and comes up for re-review a year on unless `rereview_on` says otherwise. Send the item's etag as "
     "If-Match; a stale one gets 412 with what is saved now.",
     parameters=[IF_MATCH],
     request=ItemDecisionSerializer,
-    responses={200: ItemSerializer, **WRITE_ERRORS},
+    responses={200: ItemSerializer, **write_errors(ItemConflictSerializer)},
 )
 @token_view(["GET", "PATCH"])
 def item(request, pk):
@@ -335,12 +439,20 @@ def _valid(serializer_class, data, partial=False):
     if not isinstance(data, dict):
         raise bad_input([{"field": None, "message": "Send a JSON object."}])
     serializer = serializer_class(data=data, partial=partial)
+    # A misspelt or unsupported field is named, not dropped: a client must not believe it was saved.
+    unknown = [name for name in data if name not in serializer.fields]
+    if unknown:
+        takes = ", ".join(serializer.fields)
+        raise bad_input(
+            [{"field": name, "message": f"This is not a field here. It takes {takes}."} for name in unknown]
+        )
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
 
 @extend_schema(
     methods=["GET"],
+    operation_id="list_actions",
     summary="The organisation's actions (mitigations), filtered like the action list",
     parameters=[
         OpenApiParameter("checklist", OpenApiTypes.INT, description="A checklist's id."),
@@ -368,6 +480,15 @@ def _valid(serializer_class, data, partial=False):
             many=True,
             description="Only actions of checklists in these statuses (the dashboard counts active ones).",
         ),
+        OpenApiParameter(
+            "view",
+            OpenApiTypes.STR,
+            enum=list(pages.QUICK_VIEWS),
+            description="A quick view: one of the dashboard's figures (overdue, due in the next 14 days, blocked, "
+            "open with no owner, open with no due date; on active checklists, with the dashboard's count), or "
+            "`mine`: the token's person's open actions, as on their My actions page. Combines with the filters.",
+        ),
+        *PAGES,
     ],
     responses={200: paginated(MitigationSerializer), **READ_ERRORS},
 )
@@ -375,40 +496,61 @@ def _valid(serializer_class, data, partial=False):
 def mitigations(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
     form = ActionFilterForm(request.query_params, organisation=organisation)
-    if not form.is_valid():
-        raise bad_input(form_errors(form))
+    view = request.query_params.get("view")
+    raise_bad_query(
+        _true_or_false(request, "no_owner", "no_due_date")
+        + (form_errors(form) if not form.is_valid() else [])
+        + (
+            [{"field": "view", "message": f"Choose one of {', '.join(pages.QUICK_VIEWS)}."}]
+            if view is not None and view not in pages.QUICK_VIEWS
+            else []
+        )
+    )
     queryset = form.filter(Mitigation.objects.in_organisation(organisation))
+    if view is not None:
+        queryset = pages.quick_view(queryset, view, today=tracking.today(), user=request.user)
     listing = with_addressed_items(queryset.select_related("owner", "phase")).soonest_due_first()
     return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
 
 
 @extend_schema(
+    operation_id="create_action",
     summary="Add a mitigation to an item",
     description="The same fields, rules and messages as the page's mitigation form.",
-    request=MitigationWriteSerializer,
+    request=MitigationCreateSerializer,
     responses={201: MitigationSerializer, **ERRORS, **TOO_BIG},
 )
 @token_view(["POST"])
 def item_mitigations(request, pk):
     item, _ = scope.load_item(request, pk, need=EDIT)
-    sent = _valid(MitigationWriteSerializer, request.data)
-    mitigation = writes.create_mitigation(item=item, sent=sent, by=request.user)
+    sent = _valid(MitigationCreateSerializer, request.data)
+    others = scope.load_items(item.checklist, sent.pop("items", []))
+    items = [item, *(other for other in others if other.pk != item.pk)]
+    mitigation = writes.create_mitigation(item=item, items=items, sent=sent, by=request.user)
     mitigation = _mitigations().get(pk=mitigation.pk)
+    location = request.build_absolute_uri(reverse("api:mitigation", args=[mitigation.pk]))
     return _with_etag(
-        Response(_mitigation_data(mitigation), status=status.HTTP_201_CREATED), writes.mitigation_etag(mitigation)
+        Response(_mitigation_data(mitigation), status=status.HTTP_201_CREATED, headers={"Location": location}),
+        writes.mitigation_etag(mitigation),
     )
 
 
-@extend_schema(methods=["GET"], summary="One mitigation", responses={200: MitigationSerializer, **READ_ERRORS})
+@extend_schema(
+    methods=["GET"],
+    operation_id="get_action",
+    summary="One mitigation",
+    responses={200: MitigationSerializer, **READ_ERRORS},
+)
 @extend_schema(
     methods=["PATCH"],
+    operation_id="update_action",
     summary="Change a mitigation",
     description="Send only what changes (status, owner, due date, notes, ...). The same rules and messages as "
     "the page's form. Send the etag you read as If-Match; if someone saved since, nothing changes and the "
     "answer is 412 with what is saved now.",
     parameters=[IF_MATCH],
     request=MitigationWriteSerializer,
-    responses={200: MitigationSerializer, **WRITE_ERRORS},
+    responses={200: MitigationSerializer, **write_errors(MitigationConflictSerializer)},
 )
 @token_view(["GET", "PATCH"])
 def mitigation(request, pk):
@@ -417,9 +559,11 @@ def mitigation(request, pk):
         return _with_etag(Response(_mitigation_data(mitigation)), writes.mitigation_etag(mitigation))
     mitigation, _ = scope.load_mitigation(request, pk, need=EDIT)
     sent = _valid(MitigationWriteSerializer, request.data, partial=True)
+    wanted = sent.pop("items", None)
     saved = writes.update_mitigation(
         mitigation=mitigation,
         sent=sent,
+        items=None if wanted is None else scope.load_items(mitigation.checklist, wanted),
         tags=writes.if_match(request),
         current_state=_mitigation_data,
         by=request.user,
@@ -433,6 +577,7 @@ def mitigation(request, pk):
 
 def _theme_data(theme):
     return {
+        "id": theme.pk,
         "name": theme.name,
         "slug": theme.slug,
         "category": theme.category.name,
@@ -472,6 +617,7 @@ def _source_data(source):
 
 
 @extend_schema(
+    operation_id="get_evidence",
     summary="The published evidence (no token needed)",
     description="Every published source (Table 6 of Cooper et al., BMC Medicine 2024, first) with its "
     "provenance, and every theme of the current versions exactly as published, naming its source: its findings, "
@@ -494,6 +640,7 @@ def evidence(request):
 
 
 @extend_schema(
+    operation_id="get_evidence_theme",
     summary="One theme of the evidence (no token needed)",
     auth=[],
     responses={200: ThemeSerializer, **{code: ERRORS[code] for code in (401, 404, 429, 500)}},

@@ -40,7 +40,7 @@ def test_a_token_made_on_the_tokens_page_reads_through_the_docs(page, live_serve
     dialog.locator("input").fill(secret)
     dialog.locator("button.modal-btn.authorize").click()
     dialog.locator("button.btn-done").click()
-    operation = page.locator("#operations-organisations-organisations_list")
+    operation = page.locator("#operations-organisations-list_organisations")
     operation.locator("button.opblock-summary-control").click()
     operation.get_by_role("button", name="Try it out").click()
     operation.get_by_role("button", name="Execute").click()
