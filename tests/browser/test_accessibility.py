@@ -1,6 +1,8 @@
 """axe-core on every main page, as the person who would use it sees it: no serious or critical
 violation, one h1, one main landmark; and a form's errors tied to their fields."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -97,4 +99,36 @@ def test_the_mitigation_form_shows_its_errors_tied_to_their_fields_accessibly(
     action = page.get_by_label("What will be done")
     expect(action).to_have_attribute("aria-invalid", "true")
     expect(action).to_have_accessible_description("Say what will be done.")
+    assert_accessible(page)
+
+
+# The headings axe-core sees, in document order, at their accessible level (aria-level before the tag's): a
+# level may go down any number of steps, up only one.
+HEADING_LEVELS = """() => [...document.querySelectorAll("h1, h2, h3, h4, h5, h6, [role=heading]")]
+    .filter((h) => h.getClientRects().length > 0)
+    .map((h) => [Number(h.getAttribute("aria-level") || h.tagName[1]), h.textContent.trim().slice(0, 60)])"""
+
+
+def assert_no_skipped_heading_level(page):
+    previous = 0
+    for level, text in page.evaluate(HEADING_LEVELS):
+        assert level <= previous + 1, f"{page.url}: h{level} “{text}” after h{previous}"
+        previous = level
+
+
+def test_the_api_docs_are_accessible_closed_and_with_an_operation_open(live_server, page, db):
+    page.goto(live_server.url + "/api/docs/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("PeerPlan API")
+    expect(page.locator("meta[name=description]")).to_have_attribute("content", re.compile(r".{40,}"))
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert_accessible(page)
+    assert_no_skipped_heading_level(page)
+
+    operation = page.locator("#operations-organisations-list_actions")
+    operation.locator("button.opblock-summary-control").click()
+    expect(operation.get_by_role("button", name="Try it out")).to_be_visible()
+    assert_accessible(page)
+    assert_no_skipped_heading_level(page)
+
+    page.set_viewport_size({"width": 390, "height": 844})
     assert_accessible(page)
