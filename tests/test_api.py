@@ -1048,6 +1048,24 @@ def test_operations_are_named_as_the_readme_names_them(schema):
     assert all(f"`{name}`" in readme for name in names)
 
 
+def test_the_readmes_api_section_names_every_query_parameter_and_header_of_the_schema(schema):
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
+    section = readme.split("\n## The API\n", 1)[1].split("\n## ", 1)[0]
+    parameters, headers = set(), set()
+    for operation in operations(schema).values():
+        for parameter in operation.get("parameters", []):
+            (headers if parameter["in"] == "header" else parameters).add(parameter["name"])
+        for response in operation["responses"].values():
+            headers |= set(response.get("headers", {}))
+    parameters -= {"id", "slug"}  # the path's
+
+    assert headers == {"ETag", "If-Match", "Location", "Retry-After", "WWW-Authenticate"}
+    assert [name for name in sorted(parameters) if f"`{name}" not in section] == []
+    assert [name for name in sorted(headers) if f"`{name}" not in section] == []
+
+
 def test_request_bodies_are_strict(schema):
     schemas = schema["components"]["schemas"]
     ops = operations(schema)
