@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -209,7 +208,6 @@ def test_a_client_generated_from_the_live_schema_does_the_pages_work_for_actions
 ):
     from peerplan.api.throttling import AddressRateThrottle
 
-    started = time.monotonic()
     schema = fetch_schema(live_server.url)
     # The 429's Retry-After is a header the schema declares, so a client developer finds it there.
     throttled = schema["paths"]["/api/evidence/themes/{slug}/"]["get"]["responses"]["429"]
@@ -270,5 +268,3 @@ def test_a_client_generated_from_the_live_schema_does_the_pages_work_for_actions
     assert seen["changed"] == {"status": "in_progress", "owner": manager.pk, "version": created.version}
     assert seen["stale"]["current_status"] == "in_progress" and seen["stale"]["current_version"] == created.version
     assert seen["throttled"]["after"] <= 4 and 0 < seen["throttled"]["retry_after"] <= 60
-
-    assert time.monotonic() - started < 60
