@@ -40,7 +40,7 @@ MARK = "xyzzy"
 PERSONAS = ["no_two_factor", "removed", "other_owner", "curator", "signed_out"]
 
 # The smallest walks this file has made; a walk that finds fewer has lost coverage.
-MIN_URLS = 93
+MIN_URLS = 95
 MIN_ADMIN_URLS = 58
 
 
