@@ -156,3 +156,7 @@ def test_schemathesis_finds_no_failure_in_any_operation(demo_server, addresses):
     assert re.search(r"Tested: (\d+)", output).group(1) == str(OPERATIONS)
     generated, passed = map(int, re.search(r"(\d+) generated, (\d+) passed", output).groups())
     assert generated == passed >= OPERATIONS
+    # The stateful phase ran and passed: sequences of calls that follow the links Schemathesis infers between
+    # operations (an id one answer gives, used in the next call's address).
+    assert re.search(r"✅ +Stateful", output), output[-5000:]
+    assert int(re.search(r"API Links: +(\d+) covered", output).group(1)) > 0
