@@ -136,8 +136,11 @@ def test_schemathesis_finds_no_failure_in_any_operation(demo_server, addresses):
         str(EXAMPLES),
         "--seed",
         os.environ.get("API_FUZZ_SEED", "7"),
+        # One worker: with two, the order in which their requests change the server's data (the stateful
+        # phase creates and links actions) differed from run to run, so a seed did not determine a run and a
+        # failure seen once (1 run in 27, 2026-12-06, its output lost) could not be replayed.
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "30",
         "--report",
