@@ -141,3 +141,24 @@ def _reference_data(request):
     from tests.reference_data import ensure_reference_data
 
     ensure_reference_data()
+
+
+# The API tests' world: one checklist of organisation A with an item and the planner's action, and the
+# planner's read-write token (tests/test_api*.py; a module with a `plan` of its own keeps it).
+@pytest.fixture
+def plan(org_a, owner, planner):
+    from datetime import date
+
+    from tests.factories import item_for, make_checklist, make_mitigation
+
+    checklist = make_checklist(org_a, "Community team plan", by=owner)
+    item = item_for(checklist, "Role ambiguity")
+    mitigation = make_mitigation(item, "Write a role description", owner=planner, due_date=date(2026, 1, 15))
+    return {"checklist": checklist, "item": item, "mitigation": mitigation}
+
+
+@pytest.fixture
+def secret(planner, org_a):
+    from tests.api_helpers import token_for
+
+    return token_for(planner, org_a)

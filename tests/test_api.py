@@ -13,19 +13,6 @@ from tests.api_helpers import call, token_for
 from tests.factories import item_for, make_checklist, make_mitigation
 
 
-@pytest.fixture
-def plan(org_a, owner, planner):
-    checklist = make_checklist(org_a, "Community team plan", by=owner)
-    item = item_for(checklist, "Role ambiguity")
-    mitigation = make_mitigation(item, "Write a role description", owner=planner, due_date=date(2026, 1, 15))
-    return {"checklist": checklist, "item": item, "mitigation": mitigation}
-
-
-@pytest.fixture
-def secret(planner, org_a):
-    return token_for(planner, org_a)
-
-
 def test_without_a_token_organisation_data_is_a_401_in_json(client, plan):
     response = client.get("/api/organisations/")
 

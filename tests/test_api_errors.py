@@ -4,26 +4,9 @@ security probe and by Schemathesis: JSON nested thousands deep, a body over the 
 under /api/ that match no endpoint (a newline or other control characters in a slug or an id)."""
 
 import json
-from datetime import date
 
 import pytest
 from django.test import Client
-
-from tests.api_helpers import token_for
-from tests.factories import item_for, make_checklist, make_mitigation
-
-
-@pytest.fixture
-def plan(org_a, owner, planner):
-    checklist = make_checklist(org_a, "Community team plan", by=owner)
-    item = item_for(checklist, "Role ambiguity")
-    mitigation = make_mitigation(item, "Write a role description", owner=planner, due_date=date(2026, 1, 15))
-    return {"checklist": checklist, "item": item, "mitigation": mitigation}
-
-
-@pytest.fixture
-def secret(planner, org_a):
-    return token_for(planner, org_a)
 
 
 @pytest.fixture
