@@ -141,7 +141,7 @@ print("RESOLVED " + json.dumps({
 CLEANUP = """
 import json, os
 from django.utils.dateparse import parse_date, parse_datetime
-from peerplan import page_cache
+from peerplan.pages import page_cache
 from peerplan.models import Mitigation, Organisation
 job = json.loads(os.environ["BENCH_CLEANUP"])
 organisation = Organisation.objects.get(slug=job["slug"])

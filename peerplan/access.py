@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from evidence.models import Source
-from peerplan.accounts import TwoFactorRequired
+from peerplan.accounts.two_factor import TwoFactorRequired
 from peerplan.models import Checklist, Item, Membership, Mitigation, Role, addressed_items
 
 READ, EDIT, MANAGE, OWN = "read", "edit", "manage", "own"
@@ -109,7 +109,7 @@ def load_mitigation(request, pk, need=READ, queryset=None):
 def load_comment(request, pk, need=READ):
     """A comment and the person's membership of its organisation. Changing a comment is a separate rule
     (only its author; hiding: managers), checked by the operation."""
-    from peerplan.comments import Comment
+    from peerplan.models import Comment
 
     comment = get_object_or_404(
         Comment.objects.filter(organisation__memberships__user=request.user).select_related(
@@ -124,7 +124,7 @@ def load_comment(request, pk, need=READ):
 
 def load_attachment(request, pk, need=READ):
     """An attachment of one of the person's organisations; anyone else gets a 404 whatever they guess."""
-    from peerplan.attachments import Attachment
+    from peerplan.models import Attachment
 
     attachment = get_object_or_404(
         Attachment.objects.filter(organisation__memberships__user=request.user).select_related(
@@ -140,7 +140,7 @@ def load_attachment(request, pk, need=READ):
 def load_network(request, slug):
     """A network, for its coordinators only. Anyone else learns nothing (404), except the owners of an
     organisation the network invited, who know it exists from their organisation's Sharing page (403)."""
-    from peerplan.networks import Network, NetworkMembership
+    from peerplan.models import Network, NetworkMembership
 
     user = request.user
     network = Network.objects.filter(slug=slug).first() if user.is_authenticated else None
@@ -157,7 +157,7 @@ def load_network(request, slug):
 def load_network_membership(request, slug, pk, need=READ):
     """One of the organisation's places in a network (an invitation, or membership): every member reads
     what it shares; only owners answer or leave (need=OWN)."""
-    from peerplan.networks import NetworkMembership
+    from peerplan.models import NetworkMembership
 
     organisation, membership = load_organisation(request, slug)
     network_membership = get_object_or_404(

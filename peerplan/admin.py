@@ -15,11 +15,12 @@ from peerplan.models import (
     Item,
     Membership,
     Mitigation,
+    Network,
+    NetworkMembership,
     Organisation,
     SignOnDomain,
     SuggestedMitigation,
 )
-from peerplan.networks import Network, NetworkMembership
 
 
 def _organisation_data(model):

@@ -9,12 +9,13 @@ class PeerPlanConfig(AppConfig):
         from django.core import checks
         from django.db.models.signals import post_delete
 
-        from peerplan.ratelimit import rate_limits_need_a_shared_cache
+        from peerplan.accounts.ratelimit import rate_limits_need_a_shared_cache
 
         checks.register(rate_limits_need_a_shared_cache, checks.Tags.security)
 
-        from peerplan import page_cache
-        from peerplan.attachments import Attachment, remove_stored_file
+        from peerplan.models import Attachment
+        from peerplan.operations.attachments import remove_stored_file
+        from peerplan.pages import page_cache
 
         # Signals here too, and why: a missed invalidation shows a stale plan, so every write to an
         # organisation's data marks its cached pages out of date without each view having to remember.

@@ -103,11 +103,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "peerplan.sso.SingleSignOnFormActionMiddleware",
+    "peerplan.accounts.sso.SingleSignOnFormActionMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Sends a signed-in person who must use two-factor (REQUIRE_2FA, or an organisation's rule) to set it up.
-    "peerplan.accounts.TwoFactorRequiredMiddleware",
+    "peerplan.accounts.two_factor.TwoFactorRequiredMiddleware",
     # Axes last, as its documentation requires: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -124,7 +124,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "peerplan.notifications.context",
+                "peerplan.notify.context.context",
             ],
         },
     },
@@ -191,7 +191,7 @@ def redis_cache(url: str) -> dict:
     elif parts.path.strip("/") and not parts.path.strip("/").isdigit():
         raise ImproperlyConfigured("CACHE_URL's path must be a database number, e.g. redis://127.0.0.1:6379/0")
     return {
-        "BACKEND": "peerplan.cache_backends.RedisCache",
+        "BACKEND": "peerplan.lib.cache_backends.RedisCache",
         "LOCATION": url,
         # As the database cache: entries live until replaced; give Redis a maxmemory and an LRU policy.
         "TIMEOUT": None,
@@ -224,8 +224,8 @@ LOGIN_REDIRECT_URL = "peerplan:home"
 LOGOUT_REDIRECT_URL = "home"
 
 # Accounts (django-allauth). README, "Accounts, sign-up and single sign-on", says what each choice means.
-ACCOUNT_ADAPTER = "peerplan.accounts.AccountAdapter"
-ACCOUNT_FORMS = {"login": "peerplan.forms.SignInForm", "signup": "peerplan.forms.SignUpForm"}
+ACCOUNT_ADAPTER = "peerplan.accounts.signup.AccountAdapter"
+ACCOUNT_FORMS = {"login": "peerplan.forms.accounts.SignInForm", "signup": "peerplan.forms.accounts.SignUpForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
@@ -269,14 +269,14 @@ if SIGNUP_MODE == "domains" and not SIGNUP_ALLOWED_DOMAINS:
     raise ImproperlyConfigured("SIGNUP_MODE=domains needs SIGNUP_ALLOWED_DOMAINS, e.g. nhs.net,example.org")
 
 # Two-factor: TOTP (authenticator apps) with recovery codes. REQUIRE_2FA makes everyone set it up.
-MFA_ADAPTER = "peerplan.accounts.MFAAdapter"
+MFA_ADAPTER = "peerplan.accounts.two_factor.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "PeerPlan")
 REQUIRE_2FA = env_bool("REQUIRE_2FA", False)
 
 # Single sign-on with OpenID Connect. Providers are added in the admin (Social applications, provider
 # "OpenID Connect") or, for one provider, with the OIDC_* variables below; no code change either way.
-SOCIALACCOUNT_ADAPTER = "peerplan.sso.SocialAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "peerplan.accounts.sso.SocialAccountAdapter"
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_AUTO_SIGNUP = True
@@ -287,7 +287,7 @@ SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_PROVIDERS = {
     "openid_connect": {
         # allauth's provider, plus a nonce bound to the sign-in attempt and checked in the ID token.
-        "provider_class": "peerplan.sso.OpenIDConnectProvider",
+        "provider_class": "peerplan.accounts.sso.OpenIDConnectProvider",
         "OAUTH_PKCE_ENABLED": True,
         "APPS": [],
     }
@@ -450,7 +450,7 @@ AXES_LOCKOUT_CALLABLE = "peerplan.views.account.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
 # allauth signs in with the form field "login" and calls authenticate(email=...): count by the email.
-AXES_USERNAME_CALLABLE = "peerplan.accounts.axes_username"
+AXES_USERNAME_CALLABLE = "peerplan.accounts.lockout.axes_username"
 # Per address: behind a proxy REMOTE_ADDR is the proxy's own address, so every person would share one
 # failure count and five wrong passwords would lock the whole service out. The client's address is then
 # the one the nearest trusted proxy appended to X-Forwarded-For: the TRUSTED_PROXY_COUNT-th from the right

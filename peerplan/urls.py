@@ -141,4 +141,4 @@ handler403 = "peerplan.api.errors.permission_denied"
 handler404 = "peerplan.api.errors.page_not_found"
 handler500 = "peerplan.views.home.server_error"
 # allauth's rate limits (and PeerPlan's, counted the same way) answer with how long to wait.
-handler429 = "peerplan.ratelimit.handler429"
+handler429 = "peerplan.accounts.ratelimit.handler429"

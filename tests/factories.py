@@ -1,14 +1,14 @@
 """Planning data for tests, made by the real operations where there is one (a checklist is made by
-planning.create_checklist_from_evidence, the recipe the product uses), and with the ORM otherwise."""
+checklists.create_checklist_from_evidence, the recipe the product uses), and with the ORM otherwise."""
 
 from evidence.models import Finding, Valence
-from peerplan import planning
 from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus
+from peerplan.operations import checklists
 
 
 def make_checklist(org, title, by=None, status=ChecklistStatus.ACTIVE, review_date=None, service=""):
     """An active checklist by default (the product starts one as a draft): tests track work on it."""
-    return planning.create_checklist_from_evidence(
+    return checklists.create_checklist_from_evidence(
         organisation=org, title=title, by=by, status=status, review_date=review_date, service=service
     )
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from evidence.models import Theme
-from peerplan import page_cache
 from peerplan.models import MitigationStatus
+from peerplan.pages import page_cache
 from tests.factories import item_for, make_checklist, make_mitigation
 
 TODAY = timezone.localdate()

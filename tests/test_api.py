@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from peerplan import planning
 from peerplan.api.models import Access
 from peerplan.models import Mitigation, MitigationStatus, Role
+from peerplan.operations import checklists, mitigations, organisations
 from tests.api_helpers import call, token_for
 from tests.factories import item_for, make_checklist, make_mitigation
 
@@ -156,7 +156,7 @@ def test_the_change_shows_on_the_mitigations_history_page_under_the_tokens_perso
 
 def test_a_stale_etag_is_a_412_with_what_is_saved_now_and_nothing_changes(client, plan, secret):
     mitigation = plan["mitigation"]
-    planning.update_mitigation(mitigation_id=mitigation.pk, changes={"status": "blocked"}, version=1)
+    mitigations.update_mitigation(mitigation_id=mitigation.pk, changes={"status": "blocked"}, version=1)
 
     response = call(
         client,
@@ -178,7 +178,7 @@ def test_a_stale_etag_is_a_412_with_what_is_saved_now_and_nothing_changes(client
 
 def test_a_stale_version_in_the_body_is_a_412_too(client, plan, secret):
     mitigation = plan["mitigation"]
-    planning.update_mitigation(mitigation_id=mitigation.pk, changes={"notes": "x"}, version=1)
+    mitigations.update_mitigation(mitigation_id=mitigation.pk, changes={"notes": "x"}, version=1)
 
     response = call(client, "PATCH", f"/api/mitigations/{mitigation.pk}/", secret, {"status": "done", "version": 1})
 
@@ -339,7 +339,7 @@ def test_an_item_decision_is_saved_with_a_rereview_date_a_year_on(client, plan, 
 def test_a_stale_item_etag_is_a_412_with_the_current_decision(client, plan, secret):
     item = plan["item"]
     etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
-    planning.decide_item(item=item, applies=True, note="Someone else's note")
+    checklists.decide_item(item=item, applies=True, note="Someone else's note")
 
     response = call(client, "PATCH", f"/api/items/{item.pk}/", secret, {"priority": "high"}, HTTP_IF_MATCH=etag)
 
@@ -485,7 +485,7 @@ def test_a_read_token_reads_but_does_not_write(client, plan, planner, org_a):
 def test_a_demoted_persons_write_token_stops_writing_at_once(client, plan, planner, owner, org_a, secret):
     from peerplan.models import Membership
 
-    planning.change_role(membership=Membership.objects.get(user=planner), role=Role.VIEWER, by=owner)
+    organisations.change_role(membership=Membership.objects.get(user=planner), role=Role.VIEWER, by=owner)
     mitigation = plan["mitigation"]
 
     response = call(
@@ -505,7 +505,7 @@ def test_a_demoted_persons_write_token_stops_writing_at_once(client, plan, plann
 def test_a_person_removed_from_the_organisation_sees_nothing_with_their_token(client, plan, planner, owner, secret):
     from peerplan.models import Membership
 
-    planning.remove_member(membership=Membership.objects.get(user=planner), by=owner)
+    organisations.remove_member(membership=Membership.objects.get(user=planner), by=owner)
 
     assert call(client, "GET", "/api/organisations/", secret).json() == []
     assert call(client, "GET", "/api/organisations/northside/", secret).status_code == 404
@@ -546,7 +546,7 @@ def test_an_edit_that_changes_nothing_keeps_the_version_and_writes_no_history(cl
 
 def test_an_edit_that_changes_nothing_with_a_stale_body_version_is_still_a_412(client, plan, secret):
     mitigation = plan["mitigation"]
-    planning.update_mitigation(mitigation_id=mitigation.pk, changes={"notes": "x"}, version=1)
+    mitigations.update_mitigation(mitigation_id=mitigation.pk, changes={"notes": "x"}, version=1)
 
     response = call(client, "PATCH", f"/api/mitigations/{mitigation.pk}/", secret, {"version": 1})
 
@@ -648,7 +648,7 @@ def test_an_if_match_that_is_not_a_quoted_etag_is_a_400_naming_the_format_not_a_
 
 def test_a_current_if_match_with_a_stale_body_version_is_a_412_both_must_be_current(client, plan, secret):
     mitigation = plan["mitigation"]
-    planning.update_mitigation(mitigation_id=mitigation.pk, changes={"notes": "x"}, version=1)
+    mitigations.update_mitigation(mitigation_id=mitigation.pk, changes={"notes": "x"}, version=1)
 
     response = call(
         client,
@@ -756,7 +756,7 @@ def test_every_response_that_names_a_theme_carries_its_id_which_the_theme_filter
 
 
 def test_the_organisations_themes_are_the_filters_choices_never_another_organisations_own(client, plan, secret):
-    from peerplan.forms import ActionFilterForm
+    from peerplan.forms.mitigations import ActionFilterForm
 
     themes = call(client, "GET", "/api/organisations/northside/themes/", secret).json()
 
@@ -900,7 +900,7 @@ def test_items_is_in_the_schema_of_both_write_bodies(client, db):
 @pytest.fixture
 def spread(plan, owner, planner, org_a):
     """Actions for every quick view, on the active checklist and on a draft (which the dashboard leaves out)."""
-    from peerplan import tracking
+    from peerplan.figures import tracking
 
     today = tracking.today()
     item = plan["item"]
@@ -920,9 +920,9 @@ def spread(plan, owner, planner, org_a):
 
 @pytest.mark.parametrize("view", ["overdue", "due_soon", "blocked", "no_owner", "no_due_date"])
 def test_each_dashboard_figure_is_a_quick_view_with_the_same_count(client, plan, secret, spread, view):
-    from peerplan import pages
+    from peerplan.pages import dashboard
 
-    figures = pages.dashboard(plan["checklist"].organisation, spread)
+    figures = dashboard.dashboard(plan["checklist"].organisation, spread)
 
     listed = call(client, "GET", f"/api/organisations/northside/mitigations/?view={view}", secret).json()
 
@@ -1077,7 +1077,7 @@ def test_a_decision_that_changes_nothing_writes_no_history_and_keeps_who_decided
     client, plan, secret, owner, body
 ):
     item = plan["item"]
-    planning.decide_item(item=item, applies=False, reason="Not our service", by=owner)
+    checklists.decide_item(item=item, applies=False, reason="Not our service", by=owner)
     item.refresh_from_db()
     rows, decided = item.history.count(), (item.decided_at, item.decided_by)
     etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
@@ -1104,7 +1104,7 @@ def test_a_first_decision_that_confirms_the_starting_state_is_still_recorded(cli
 
 def test_a_decision_that_changes_something_is_recorded(client, plan, secret, owner):
     item = plan["item"]
-    planning.decide_item(item=item, applies=False, reason="Not our service", by=owner)
+    checklists.decide_item(item=item, applies=False, reason="Not our service", by=owner)
     rows = item.history.count()
     etag = call(client, "GET", f"/api/items/{item.pk}/", secret)["ETag"]
 

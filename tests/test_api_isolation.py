@@ -5,9 +5,9 @@ is a 403, and a refusal changes nothing. An endpoint added later without scoping
 import pytest
 from django.urls import get_resolver, reverse
 
-from peerplan import planning
 from peerplan.api.models import Access, AccessToken, digest, new_secret
 from peerplan.models import Membership, Role
+from peerplan.operations import checklists, mitigations
 from tests.api_helpers import call
 from tests.test_isolation import snapshot
 
@@ -40,9 +40,9 @@ def test_the_walk_finds_every_api_endpoint():
 
 @pytest.fixture
 def world(org_a, org_b, owner, manager, planner, viewer, outsider):
-    checklist = planning.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
+    checklist = checklists.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
     item = checklist.items.challenges().first()
-    mitigation = planning.create_mitigation(item=item, changes={"action": "Write a role description"}, by=owner)
+    mitigation = mitigations.create_mitigation(item=item, changes={"action": "Write a role description"}, by=owner)
     return {"slug": org_a.slug, "checklist": checklist.pk, "item": item.pk, "mitigation": mitigation.pk}
 
 

@@ -15,8 +15,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from peerplan import attachments, page_cache
-from peerplan.attachments import Attachment
+from peerplan.lib import uploads
+from peerplan.lib.errors import Refused
+from peerplan.models import Attachment
+from peerplan.operations import attachments
+from peerplan.pages import page_cache
 from tests.factories import item_for, make_checklist, make_mitigation
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -126,7 +129,7 @@ def compound_file(tree):
     directory += empty * (directory_sectors * 4 - len(entries))
     header = struct.pack(
         "<8s16sHHHHH6sIIIIIIIII",
-        attachments.OLE2,
+        uploads.OLE2,
         b"",
         0x3E,
         3,
@@ -436,12 +439,12 @@ def test_the_item_page_lists_attachments_in_a_fixed_number_of_queries(
 
 
 def test_safe_file_names():
-    assert attachments.safe_file_name("../../etc/passwd") == "passwd"
-    assert attachments.safe_file_name("C:\\Users\\x\\report.pdf") == "report.pdf"
-    assert attachments.safe_file_name('a"b;c\r\n.pdf') == "abc.pdf"
-    assert attachments.safe_file_name("...") == "attachment"
-    assert attachments.safe_file_name("Rôle — été.pdf") == "Rôle — été.pdf"
-    assert len(attachments.safe_file_name("x" * 300 + ".pdf")) == 150
+    assert uploads.safe_file_name("../../etc/passwd") == "passwd"
+    assert uploads.safe_file_name("C:\\Users\\x\\report.pdf") == "report.pdf"
+    assert uploads.safe_file_name('a"b;c\r\n.pdf') == "abc.pdf"
+    assert uploads.safe_file_name("...") == "attachment"
+    assert uploads.safe_file_name("Rôle — été.pdf") == "Rôle — été.pdf"
+    assert len(uploads.safe_file_name("x" * 300 + ".pdf")) == 150
 
 
 def test_s3_is_chosen_by_the_environment(monkeypatch):
@@ -478,7 +481,8 @@ def test_backup_and_restore_keep_attachments_with_the_media_directory(client, pl
     Backed up and restored together, the download works as before."""
     from django.core.management import call_command
 
-    from peerplan.comments import Comment, post_comment
+    from peerplan.models import Comment
+    from peerplan.operations.comments import post_comment
 
     post_comment(
         body="The signed policy is attached.", by=planner, organisation=kept.organisation, mitigation=kept.mitigation
@@ -502,13 +506,14 @@ import json, os, sys
 import django
 django.setup()
 from django.core.files.uploadedfile import SimpleUploadedFile
-from peerplan.attachments import AttachmentRefused, check_upload
+from peerplan.lib.errors import Refused
+from peerplan.lib.uploads import check_upload
 with open(sys.argv[1], "rb") as handle:
     upload = SimpleUploadedFile(os.path.basename(sys.argv[1]), handle.read())
 try:
     check_upload(upload)
     refused = None
-except AttachmentRefused as error:
+except Refused as error:
     refused = str(error)
 status = open("/proc/self/status").read()
 peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
@@ -555,24 +560,22 @@ def test_an_archive_that_unpacks_to_hundreds_of_mb_is_refused_in_little_memory(t
 
 
 def test_an_archive_is_refused_over_its_caps_on_members_and_unpacked_size(monkeypatch):
-    many = docx(**{f"word/media/image{n}.png": b"" for n in range(attachments.ARCHIVE_MAX_MEMBERS)})
+    many = docx(**{f"word/media/image{n}.png": b"" for n in range(uploads.ARCHIVE_MAX_MEMBERS)})
     long_names = docx(**{f"word/{n:04}{'x' * 600}.xml": b"" for n in range(2000)})  # a directory over 1 MB
     for content in (many, long_names):
-        with pytest.raises(attachments.AttachmentRefused, match="unpacks to far more than a document does"):
-            attachments.check_upload(SimpleUploadedFile("minutes.docx", content))
+        with pytest.raises(Refused, match="unpacks to far more than a document does"):
+            uploads.check_upload(SimpleUploadedFile("minutes.docx", content))
     # Each member within the ratio, all of them together over the unpacked cap.
-    monkeypatch.setattr(attachments, "ARCHIVE_MAX_UNPACKED", 1024 * 1024)
+    monkeypatch.setattr(uploads, "ARCHIVE_MAX_UNPACKED", 1024 * 1024)
     unpacked = docx(**{f"word/media/photo{n}.jpg": os.urandom(300 * 1024) for n in range(4)})
-    with pytest.raises(attachments.AttachmentRefused, match="unpacks to far more than a document does"):
-        attachments.check_upload(SimpleUploadedFile("minutes.docx", unpacked))
+    with pytest.raises(Refused, match="unpacks to far more than a document does"):
+        uploads.check_upload(SimpleUploadedFile("minutes.docx", unpacked))
 
 
 def test_an_ordinary_archive_within_the_caps_is_kept():
     parts = {f"xl/worksheets/sheet{n}.xml": "<row><c>1</c></row>" * 2000 for n in range(50)}
-    assert attachments.check_upload(
-        SimpleUploadedFile("budget.xlsx", zipped({"[Content_Types].xml": "<Types/>", **parts}))
-    )
-    assert attachments.check_upload(SimpleUploadedFile("minutes.odt", odt()))
+    assert uploads.check_upload(SimpleUploadedFile("budget.xlsx", zipped({"[Content_Types].xml": "<Types/>", **parts})))
+    assert uploads.check_upload(SimpleUploadedFile("minutes.odt", odt()))
 
 
 # Macros: legacy Office (OLE2 compound files) and OpenDocument ---------------------------------------------
@@ -599,13 +602,13 @@ def test_a_legacy_office_file_with_macros_is_refused(client, planner, action, se
 
 def test_a_legacy_office_file_that_is_not_a_compound_file_or_not_its_type_is_refused():
     for name, content in [
-        ("minutes.doc", attachments.OLE2 + b"\x00" * 2000),  # the signature, then nothing of a compound file
-        ("minutes.doc", attachments.OLE2),
+        ("minutes.doc", uploads.OLE2 + b"\x00" * 2000),  # the signature, then nothing of a compound file
+        ("minutes.doc", uploads.OLE2),
         ("minutes.doc", compound_file({"Workbook": b"w"})),  # a spreadsheet called .doc
         ("setup.xls", compound_file({"\x05SummaryInformation": b"s"})),  # an installer, or anything else
     ]:
-        with pytest.raises(attachments.AttachmentRefused, match="is called a .(doc|xls) file, but its content"):
-            attachments.check_upload(SimpleUploadedFile(name, content))
+        with pytest.raises(Refused, match="is called a .(doc|xls) file, but its content"):
+            uploads.check_upload(SimpleUploadedFile(name, content))
 
 
 @pytest.mark.parametrize(

@@ -3,14 +3,15 @@
 import pytest
 
 from evidence.models import Finding, Valence
-from peerplan import page_cache, planning
 from peerplan.models import Checklist, Item
+from peerplan.operations import checklists, mitigations
+from peerplan.pages import page_cache
 from tests.factories import bulk_mitigations
 
 
 @pytest.fixture
 def checklist(org_a, owner):
-    return planning.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
+    return checklists.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
 
 
 def test_a_new_checklist_holds_every_challenge_and_benefit_in_published_order(client, planner, org_a):
@@ -84,8 +85,8 @@ def test_a_planner_archives_and_unarchives_and_nothing_is_deleted(client, planne
 
 def test_the_delete_page_says_what_will_go(client, owner, checklist):
     item = checklist.items.challenges().first()
-    planning.create_mitigation(item=item, changes={"action": "Do one thing"}, by=owner)
-    planning.create_mitigation(item=item, changes={"action": "Do another"}, by=owner)
+    mitigations.create_mitigation(item=item, changes={"action": "Do one thing"}, by=owner)
+    mitigations.create_mitigation(item=item, changes={"action": "Do another"}, by=owner)
     client.force_login(owner)
     page = client.get(f"/app/checklists/{checklist.pk}/delete/").content.decode()
     assert "its 25 items" in page and "its 2 actions" in page
@@ -108,10 +109,10 @@ def test_the_checklist_page_shows_coverage_uncovered_challenges_and_items_in_pub
     client, viewer, owner, checklist
 ):
     role_ambiguity = checklist.items.challenges().get(finding__theme__name="Role ambiguity")
-    planning.create_mitigation(
+    mitigations.create_mitigation(
         item=role_ambiguity, changes={"action": "Write a role description", "status": "planned"}, by=owner
     )
-    planning.create_mitigation(item=role_ambiguity, changes={"action": "Old idea", "status": "dropped"}, by=owner)
+    mitigations.create_mitigation(item=role_ambiguity, changes={"action": "Old idea", "status": "dropped"}, by=owner)
     client.force_login(viewer)
     page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
     assert "1 of 16 applicable challenges covered (6%)" in page

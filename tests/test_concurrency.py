@@ -34,16 +34,16 @@ import json
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from evidence.models import Valence
-from peerplan import planning
+from peerplan.operations import checklists, mitigations, organisations
 from peerplan.models import Membership, Mitigation
 User = get_user_model()
 owner = User.objects.create_user("load-owner", "load-owner@example.org", "{password}")
-organisation = planning.create_organisation(name="Load Test Service", by=owner)
+organisation = organisations.create_organisation(name="Load Test Service", by=owner)
 for number in range({clients}):
     user = User.objects.create_user(f"load{{number}}", f"load{{number}}@example.org", "{password}")
     Membership.objects.create(organisation=organisation, user=user, role="planner")
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-checklist = planning.create_checklist_from_evidence(organisation=organisation, title="Load", by=owner)
+checklist = checklists.create_checklist_from_evidence(organisation=organisation, title="Load", by=owner)
 items = list(checklist.items.filter(finding__valence=Valence.CHALLENGE).order_by("pk")[:3])
 shared = [
     Mitigation.objects.create(checklist=checklist, action=f"shared-{{n}}", created_by=owner)

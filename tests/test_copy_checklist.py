@@ -2,17 +2,17 @@
 
 from datetime import date
 
-from peerplan import planning
 from peerplan.models import Checklist, Mitigation
+from peerplan.operations import checklists, mitigations
 from tests.factories import item_for, make_checklist, make_mitigation
 
 
 def test_a_copy_keeps_the_decisions_and_resets_the_actions_to_planned_without_dates(client, org_a, owner, planner):
     source = make_checklist(org_a, "Community team 2025", owner)
     workload, boundaries = item_for(source, "Workload"), item_for(source, "Boundaries")
-    planning.decide_item(item=workload, applies=False, reason="Capped by contract", by=owner)
-    planning.decide_item(item=boundaries, applies=True, priority="high", by=owner)
-    shared = planning.create_mitigation(
+    checklists.decide_item(item=workload, applies=False, reason="Capped by contract", by=owner)
+    checklists.decide_item(item=boundaries, applies=True, priority="high", by=owner)
+    shared = mitigations.create_mitigation(
         items=[boundaries, item_for(source, "Role ambiguity")],
         changes={"action": "Boundaries workshop", "status": "done", "due_date": date(2025, 3, 1), "owner": planner},
         by=owner,

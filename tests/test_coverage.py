@@ -5,12 +5,12 @@ import re
 
 import pytest
 
-from peerplan import planning
+from peerplan.operations import checklists, mitigations
 
 
 @pytest.fixture
 def checklist(org_a, owner):
-    return planning.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
+    return checklists.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
 
 
 def figure(client, checklist):
@@ -22,16 +22,16 @@ def test_coverage_rises_with_mitigations_and_ignores_dropped_ones(client, viewer
     client.force_login(viewer)
     assert figure(client, checklist)[0] == "0 of 16 applicable challenges covered (0%)"
     items = list(checklist.items.challenges())
-    planning.create_mitigation(item=items[0], changes={"action": "A", "status": "done"}, by=owner)
-    planning.create_mitigation(item=items[1], changes={"action": "B", "status": "blocked"}, by=owner)
-    planning.create_mitigation(item=items[2], changes={"action": "C", "status": "dropped"}, by=owner)
+    mitigations.create_mitigation(item=items[0], changes={"action": "A", "status": "done"}, by=owner)
+    mitigations.create_mitigation(item=items[1], changes={"action": "B", "status": "blocked"}, by=owner)
+    mitigations.create_mitigation(item=items[2], changes={"action": "C", "status": "dropped"}, by=owner)
     assert figure(client, checklist)[0] == "2 of 16 applicable challenges covered (12%)"
 
 
 def test_a_challenge_that_does_not_apply_leaves_the_count(client, viewer, owner, checklist):
     items = list(checklist.items.challenges())
-    planning.decide_item(item=items[0], applies=False, reason="Not in our service")
-    planning.create_mitigation(item=items[1], changes={"action": "B"}, by=owner)
+    checklists.decide_item(item=items[0], applies=False, reason="Not in our service")
+    mitigations.create_mitigation(item=items[1], changes={"action": "B"}, by=owner)
     client.force_login(viewer)
     text, page = figure(client, checklist)
     assert text == "1 of 15 applicable challenges covered (6%)"
@@ -40,8 +40,8 @@ def test_a_challenge_that_does_not_apply_leaves_the_count(client, viewer, owner,
 
 def test_benefits_never_count_as_challenges(client, viewer, owner, checklist):
     benefit = checklist.items.get(finding__theme__name="Bridge")
-    planning.decide_item(item=benefit, applies=True)
-    planning.create_mitigation(item=benefit, changes={"action": "Realise it"}, by=owner)
+    checklists.decide_item(item=benefit, applies=True)
+    mitigations.create_mitigation(item=benefit, changes={"action": "Realise it"}, by=owner)
     client.force_login(viewer)
     assert figure(client, checklist)[0] == "0 of 16 applicable challenges covered (0%)"
 
@@ -56,7 +56,7 @@ def test_coverage_through_the_service_users_lens(client, viewer, owner, checklis
         if "Service users" in item.finding.stakeholder_groups()
     ]
     assert total == len(reported) > 0
-    planning.create_mitigation(item=reported[0], changes={"action": "For service users"}, by=owner)
+    mitigations.create_mitigation(item=reported[0], changes={"action": "For service users"}, by=owner)
     page = figure(client, checklist)[1]
     assert f"Challenges reported by service users: 1 of {total} covered" in page
     assert "Challenges reported by PSWs:" in page

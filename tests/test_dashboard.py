@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from evidence.models import Finding, Theme, Valence
-from peerplan import page_cache, pages, tracking
+from peerplan.figures import tracking
 from peerplan.models import ChecklistStatus, MitigationStatus
+from peerplan.pages import dashboard, page_cache
 from tests.factories import challenge_theme_names, item_for, make_checklist, make_mitigation
 
 TODAY = timezone.localdate()
@@ -77,7 +78,7 @@ def plan(org_a, owner, manager, planner, viewer):
 
 
 def test_the_figures_match_the_hand_count(plan, org_a):
-    figures = pages.dashboard(org_a, TODAY)
+    figures = dashboard.dashboard(org_a, TODAY)
     by_title = {s.checklist.title: s for s in figures["summaries"]}
     assert list(by_title) == ["Community team", "Inpatient wards"]
     community = by_title["Community team"]
@@ -169,7 +170,7 @@ def test_the_progress_bar_draws_each_status_in_proportion_without_style_attribut
 
 
 def test_the_coverage_grid_has_a_row_per_challenge_theme_in_published_order(plan, org_a):
-    grid = pages.dashboard(org_a, TODAY)["grid"]
+    grid = dashboard.dashboard(org_a, TODAY)["grid"]
     assert [row.theme_name for row in grid] == challenge_theme_names()
     rows = {row.theme_name: [cell.label for cell in row.cells] for row in grid}
     assert rows["Role ambiguity"] == ["Done", "Done"]

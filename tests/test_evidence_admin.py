@@ -220,14 +220,14 @@ def test_a_used_findings_delete_page_shows_counts_never_organisations_or_their_p
 
 
 def test_an_adopted_suggestions_delete_page_counts_the_actions_without_their_text(curator_client, org_a, owner):
-    from peerplan import planning
     from peerplan.models import SuggestedMitigation
+    from peerplan.operations import checklists, mitigations
 
-    checklist = planning.create_checklist_from_evidence(organisation=org_a, title="Ward plan", by=owner)
+    checklist = checklists.create_checklist_from_evidence(organisation=org_a, title="Ward plan", by=owner)
     suggestion = SuggestedMitigation.objects.filter(is_published=True).first()
     item = checklist.items.filter(finding__theme__in=suggestion.themes.all()).first()
     for _ in range(3):
-        mitigation = planning.adopt_suggestion(item=item, suggestion=suggestion, by=owner)
+        mitigation = mitigations.adopt_suggestion(item=item, suggestion=suggestion, by=owner)
         mitigation.action = "Northside's own words: call Ms Example on Tuesdays"
         mitigation.save()
 

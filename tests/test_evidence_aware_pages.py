@@ -6,14 +6,14 @@ import pytest
 from django.utils import timezone
 
 from evidence.models import Finding, Perspective
-from peerplan import planning
 from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation
+from peerplan.operations import checklists
 from tests.factories import make_mitigation
 
 
 @pytest.fixture
 def checklist(org_a, owner):
-    return planning.create_checklist_from_evidence(
+    return checklists.create_checklist_from_evidence(
         organisation=org_a, title="Northside plan", by=owner, status="active"
     )
 
@@ -88,7 +88,7 @@ def test_a_viewer_cannot_mark_evidence_reviewed(client, viewer, checklist):
 
 def test_not_applicable_decisions_due_for_re_review_appear_on_the_checklist_and_dashboard(client, manager, checklist):
     item = item_for(checklist, "Workload")
-    planning.decide_item(
+    checklists.decide_item(
         item=item,
         applies=False,
         reason="Caseloads are capped by contract",

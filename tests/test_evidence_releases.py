@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from evidence.interchange import import_evidence
 from evidence.models import Finding, Release, Source
-from peerplan import page_cache
 from peerplan.models import Item, RetiredChoice
-from peerplan.planning import create_checklist_from_evidence, decide_item
+from peerplan.operations.checklists import create_checklist_from_evidence, decide_item
+from peerplan.pages import page_cache
 
 FRAMEWORK = Path(__file__).resolve().parent / "fixtures" / "example_framework.json"
 

@@ -208,7 +208,7 @@ def test_a_dry_run_lists_added_changed_and_retired_with_counts_per_organisation_
     two_sources, tmp_path, org_a, org_b
 ):
     from peerplan.models import Checklist
-    from peerplan.planning import create_checklist_from_evidence
+    from peerplan.operations.checklists import create_checklist_from_evidence
 
     for title in ("Ward 1", "Ward 2"):
         create_checklist_from_evidence(organisation=org_a, title=title, by=None, status="active")

@@ -5,7 +5,7 @@ import tracemalloc
 
 import pytest
 
-from peerplan import planning
+from peerplan.operations import checklists
 from tests.factories import bulk_mitigations
 
 ACTIONS = 1_000
@@ -15,7 +15,7 @@ EXPORT_MEMORY_BOUND = 16 * 1024 * 1024
 
 @pytest.fixture
 def big_checklist(org_a, owner):
-    checklist = planning.create_checklist_from_evidence(organisation=org_a, title="Large", by=owner)
+    checklist = checklists.create_checklist_from_evidence(organisation=org_a, title="Large", by=owner)
     items = list(checklist.items.challenges())
     bulk_mitigations(
         (

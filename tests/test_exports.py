@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from peerplan.models import ImplementationPhase, MitigationStatus
-from peerplan.reports import HEADERS, neutralise
+from peerplan.pages.exports import HEADERS, neutralise
 from tests.factories import item_for, make_checklist, make_mitigation
 
 

@@ -80,7 +80,7 @@ def test_other_server_errors_are_still_500(owner):
 
     client = Client(raise_request_exception=False)
     client.force_login(owner)
-    with mock.patch("peerplan.pages.organisation_page", side_effect=ValueError("a bug")):
+    with mock.patch("peerplan.pages.organisations.organisation_page", side_effect=ValueError("a bug")):
         response = client.get("/app/orgs/northside/")
 
     assert response.status_code == 500

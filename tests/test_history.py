@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from peerplan import history
 from peerplan.models import Mitigation, MitigationStatus
+from peerplan.pages import history
 from tests.factories import item_for, make_checklist
 
 

@@ -11,10 +11,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from peerplan import comments, planning, tracking
-from peerplan.attachments import Attachment
-from peerplan.comments import Comment
-from peerplan.models import Checklist, Item, Mitigation, MitigationStatus
+from peerplan.figures import tracking
+from peerplan.models import Attachment, Checklist, Comment, Item, Mitigation, MitigationStatus
+from peerplan.operations import checklists, comments, mitigations
 from tests.factories import item_for, make_checklist
 
 A_ACTION = "Secret plan of Northside: brief the ward about Ms Example"
@@ -71,7 +70,7 @@ def backup_and_restore(tmp_path):
 
 
 def b_plan(org_b, outsider):
-    checklist = planning.create_checklist_from_evidence(organisation=org_b, title="Southside plan", by=outsider)
+    checklist = checklists.create_checklist_from_evidence(organisation=org_b, title="Southside plan", by=outsider)
     item = item_for(checklist, "Role ambiguity")
     item.note = "Southside's own note"
     save_as(item, outsider)
@@ -174,18 +173,18 @@ def test_every_history_record_of_items_and_actions_names_its_organisation_whiche
     operation, single saves and bulk inserts alike, must fill it."""
     source = make_checklist(org_a, "Community team 2025", owner)
     workload, boundaries = item_for(source, "Workload"), item_for(source, "Boundaries")
-    planning.decide_item(item=workload, applies=False, reason="Capped by contract", by=owner)
-    first = planning.create_mitigation(items=[boundaries], changes={"action": "Boundaries workshop"}, by=owner)
-    second = planning.create_mitigation(items=[workload], changes={"action": "Workload review"}, by=owner)
-    planning.link_items(mitigation=first, items=[workload], by=owner)
-    planning.bulk_update_mitigations(
+    checklists.decide_item(item=workload, applies=False, reason="Capped by contract", by=owner)
+    first = mitigations.create_mitigation(items=[boundaries], changes={"action": "Boundaries workshop"}, by=owner)
+    second = mitigations.create_mitigation(items=[workload], changes={"action": "Workload review"}, by=owner)
+    mitigations.link_items(mitigation=first, items=[workload], by=owner)
+    mitigations.bulk_update_mitigations(
         actions=[first, second],
         versions={first.pk: first.version, second.pk: second.version},
         changes={"status": "in_progress"},
         by=owner,
     )
-    planning.merge_mitigations(keep=Mitigation.objects.get(pk=first.pk), others=[second], by=owner)
-    planning.copy_checklist(source=source, title="Community team 2026", by=owner)
+    mitigations.merge_mitigations(keep=Mitigation.objects.get(pk=first.pk), others=[second], by=owner)
+    checklists.copy_checklist(source=source, title="Community team 2026", by=owner)
     make_checklist(org_b, "Southside", outsider)
 
     organisation_of = dict(Checklist.objects.values_list("pk", "organisation_id"))

@@ -3,8 +3,8 @@ is for, and a link from each entry to what it is about."""
 
 import pytest
 
-from peerplan import history
 from peerplan.models import Mitigation, SuggestedMitigation
+from peerplan.pages import history
 from tests.factories import item_for, make_checklist, make_mitigation
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from peerplan import planning
 from peerplan.models import Mitigation
+from peerplan.operations import mitigations
 from tests.factories import item_for, make_checklist, make_mitigation
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -55,7 +55,7 @@ def test_without_javascript_the_same_post_returns_to_the_list_with_its_filters(c
 
 
 def test_a_stale_in_place_change_gets_the_conflict_message_and_keeps_the_choice(client, planner, manager, action):
-    planning.update_mitigation(mitigation_id=action.pk, changes={"status": "blocked"}, version=1)
+    mitigations.update_mitigation(mitigation_id=action.pk, changes={"status": "blocked"}, version=1)
     client.force_login(planner)
     response = post_quick(client, action, version=1, status="done")
     assert response.status_code == 409
@@ -71,7 +71,7 @@ def test_a_stale_in_place_change_gets_the_conflict_message_and_keeps_the_choice(
 
 
 def test_a_stale_change_without_javascript_gets_a_page_saying_so(client, planner, action):
-    planning.update_mitigation(mitigation_id=action.pk, changes={"status": "blocked"}, version=1)
+    mitigations.update_mitigation(mitigation_id=action.pk, changes={"status": "blocked"}, version=1)
     client.force_login(planner)
     response = post_quick(client, action, headers={}, version=1, status="done")
     assert response.status_code == 409
@@ -127,7 +127,7 @@ def test_a_bulk_change_sets_the_status_of_five_actions_and_says_what_changed(cli
 
 
 def test_a_bulk_change_of_owner_and_due_date_and_a_stale_action_left_alone(client, planner, manager, five):
-    planning.update_mitigation(mitigation_id=five[0].pk, changes={"notes": "Changed meanwhile"}, version=1)
+    mitigations.update_mitigation(mitigation_id=five[0].pk, changes={"notes": "Changed meanwhile"}, version=1)
     client.force_login(planner)
     due = timezone.localdate() + timedelta(days=30)
     response = client.post(

@@ -8,14 +8,8 @@ from django.utils import timezone
 
 from evidence.interchange import export_evidence, import_evidence
 from evidence.models import Finding, Perspective, Theme
-from peerplan import insights
-from peerplan.models import (
-    Checklist,
-    ImplementationPhase,
-    Item,
-    Provenance,
-    SuggestedMitigation,
-)
+from peerplan.figures import insights
+from peerplan.models import Checklist, ImplementationPhase, Item, Provenance, SuggestedMitigation
 from tests.factories import make_mitigation
 
 

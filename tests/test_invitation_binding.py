@@ -6,15 +6,15 @@ import re
 from django.contrib.auth import get_user_model
 from django.core import mail
 
-from peerplan import planning
 from peerplan.models import Invitation, Membership
+from peerplan.operations import organisations
 from tests.conftest import make_user
 
 GOOD = "a-long-pass-phrase-9"
 
 
 def invitation_for(org, by, email="intended@example.org", role="manager"):
-    return planning.invite(organisation=org, email=email, role=role, by=by)
+    return organisations.invite(organisation=org, email=email, role=role, by=by)
 
 
 def test_a_forwarded_link_lets_nobody_else_in(client, owner, org_a):
@@ -53,7 +53,7 @@ def test_an_owner_invitation_from_someone_no_longer_an_owner_is_refused_and_show
     second_owner = make_user("second")
     Membership.objects.create(organisation=org_a, user=second_owner, role="owner")
     invitation = invitation_for(org_a, second_owner, email="future.owner@example.org", role="owner")
-    planning.change_role(membership=Membership.objects.get(user=second_owner), role="planner", by=owner)
+    organisations.change_role(membership=Membership.objects.get(user=second_owner), role="planner", by=owner)
     invited = make_user("future.owner")
     client.force_login(invited)
 
@@ -70,7 +70,7 @@ def test_an_owner_invitation_from_someone_no_longer_an_owner_is_refused_and_show
 
 def test_an_invitation_from_someone_who_left_is_refused(client, owner, manager, org_a):
     invitation = invitation_for(org_a, manager, email="p@example.org", role="planner")
-    planning.remove_member(membership=Membership.objects.get(user=manager), by=owner)
+    organisations.remove_member(membership=Membership.objects.get(user=manager), by=owner)
     invited = make_user("p")
     client.force_login(invited)
 
@@ -113,7 +113,7 @@ def test_an_invitation_its_sender_may_no_longer_give_opens_no_invitation_only_si
 ):
     settings.SIGNUP_MODE = "invitation"
     invitation = invitation_for(org_a, manager, email="nia@example.net", role="planner")
-    planning.remove_member(membership=Membership.objects.get(user=manager), by=owner)
+    organisations.remove_member(membership=Membership.objects.get(user=manager), by=owner)
 
     assert client.get(f"/app/invitations/{invitation.token}/").status_code == 410
     assert "Accounts are made by invitation" in client.get("/accounts/signup/").content.decode()

@@ -13,11 +13,21 @@ from django.urls import get_resolver, reverse
 
 from evidence import own
 from evidence.models import Perspective, Source
-from peerplan import attachments, comments, networks, notifications, planning
-from peerplan.attachments import Attachment
-from peerplan.comments import Comment
-from peerplan.models import Checklist, Invitation, Item, Membership, Mitigation, Organisation, SuggestedMitigation
-from peerplan.networks import Network, NetworkMembership
+from peerplan.models import (
+    Attachment,
+    Checklist,
+    Comment,
+    Invitation,
+    Item,
+    Membership,
+    Mitigation,
+    Network,
+    NetworkMembership,
+    Organisation,
+    SuggestedMitigation,
+)
+from peerplan.notify import events
+from peerplan.operations import attachments, checklists, comments, mitigations, networks, organisations
 
 # Not organisation-owned: the person's own start page and actions, creating a new organisation, and the
 # invitation link (the token is the credential; it is tested in test_members.py). A person's notifications
@@ -64,11 +74,11 @@ def test_the_walk_finds_the_planning_urls():
 @pytest.fixture
 def world(org_a, owner, planner, viewer, outsider):
     """One of everything in organisation A."""
-    checklist = planning.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
+    checklist = checklists.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
     item = checklist.items.challenges().select_related("finding__theme").first()
     suggestion = SuggestedMitigation.objects.filter(themes=item.finding.theme_id, is_published=True).first()
-    mitigation = planning.adopt_suggestion(item=item, suggestion=suggestion, by=owner)
-    invitation = planning.invite(organisation=org_a, email="new@example.org", role="planner", by=owner)
+    mitigation = mitigations.adopt_suggestion(item=item, suggestion=suggestion, by=owner)
+    invitation = organisations.invite(organisation=org_a, email="new@example.org", role="planner", by=owner)
     own_source = own.create_own_source(organisation=org_a, name="Staff survey 2026", title="Our survey", year=2026)
     own.add_own_finding(
         source=own_source, heading="Support", theme="Supervision", kind="challenge", group="PSWs", summary="Ours."
@@ -97,7 +107,7 @@ def world(org_a, owner, planner, viewer, outsider):
         "own_source": own_source.pk,
         "comment": comment.pk,
         "attachment": attachment.pk,
-        "notification": notifications.record(recipient=owner, kind="assigned", organisation=org_a).pk,
+        "notification": events.record(recipient=owner, kind="assigned", organisation=org_a).pk,
     }
 
 
@@ -244,7 +254,9 @@ def test_the_walk_finds_every_personal_url():
 def test_someone_elses_notification_is_a_404_to_members_and_outsiders_alike(
     client, world, owner, manager, outsider, name, route
 ):
-    from peerplan.notifications import Kind, Notification, record
+    from peerplan.models import Notification
+    from peerplan.models.notifications import Kind
+    from peerplan.notify.events import record
 
     notification = record(
         recipient=owner, kind=Kind.ASSIGNED, organisation=Membership.objects.get(user=owner).organisation

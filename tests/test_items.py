@@ -7,13 +7,14 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from evidence.models import Perspective, Source
-from peerplan import page_cache, planning
+from peerplan.operations import checklists, mitigations
+from peerplan.pages import page_cache
 from tests.factories import bulk_mitigations
 
 
 @pytest.fixture
 def checklist(org_a, owner):
-    return planning.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
+    return checklists.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_does_not_apply_is_looked_at_again_in_a_year_unless_a_date_is_given(clie
 
 
 def test_applying_again_clears_the_reason(client, planner, role_ambiguity):
-    planning.decide_item(item=role_ambiguity, applies=False, reason="Not here")
+    checklists.decide_item(item=role_ambiguity, applies=False, reason="Not here")
     client.force_login(planner)
     client.post(f"/app/items/{role_ambiguity.pk}/", {"applies": "yes", "priority": "high", "note": ""})
     role_ambiguity.refresh_from_db()
@@ -99,7 +100,7 @@ def test_a_viewer_sees_the_decision_but_no_form(client, viewer, role_ambiguity):
 
 
 def test_a_dropped_mitigation_stays_visible_struck_through(client, viewer, owner, role_ambiguity):
-    planning.create_mitigation(
+    mitigations.create_mitigation(
         item=role_ambiguity, changes={"action": "An idea we dropped", "status": "dropped"}, by=owner
     )
     client.force_login(viewer)
@@ -111,7 +112,7 @@ def test_a_dropped_mitigation_stays_visible_struck_through(client, viewer, owner
 @pytest.mark.parametrize("count", [2, 20])
 def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambiguity, count, django_assert_num_queries):
     bulk_mitigations((role_ambiguity, {"action": f"A{n}", "owner": owner}) for n in range(count))
-    from peerplan.comments import post_comment
+    from peerplan.operations.comments import post_comment
 
     for n in range(count):
         post_comment(

@@ -5,8 +5,9 @@ loading their membership and the change being made (tests/test_owner_races.py ru
 
 import pytest
 
-from peerplan import access, planning
+from peerplan import access
 from peerplan.models import Invitation, Membership
+from peerplan.operations import organisations
 from tests.conftest import make_user
 
 
@@ -68,13 +69,13 @@ def test_inviting_after_being_removed_says_so(client, two_owners, removed_on_the
 def test_a_member_already_removed_by_someone_else_is_a_message_not_an_error(client, two_owners, planner, monkeypatch):
     olive, _ = two_owners
     target = Membership.objects.get(user=planner)
-    real = planning._lock_organisation
+    real = organisations._lock_organisation
 
     def target_goes_then_lock(organisation_id):
         Membership.objects.filter(pk=target.pk).delete()  # the other owner removed Pat meanwhile
         return real(organisation_id)
 
-    monkeypatch.setattr("peerplan.planning._lock_organisation", target_goes_then_lock)
+    monkeypatch.setattr("peerplan.operations.organisations._lock_organisation", target_goes_then_lock)
     client.force_login(olive)
 
     response = client.post(f"/app/orgs/northside/members/{target.pk}/role/", {"role": "viewer"}, follow=True)

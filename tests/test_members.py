@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.core import mail
 from django.utils import timezone
 
-from peerplan import planning
 from peerplan.models import Invitation, Membership
+from peerplan.operations import organisations
 from tests.conftest import make_user
 
 
@@ -39,7 +39,7 @@ def test_a_manager_invites_by_email_and_role_and_the_link_is_emailed_and_shown(c
 
 def test_an_invitation_expires_after_the_configured_days(manager, settings):
     settings.INVITATION_DAYS = 3
-    invitation = planning.invite(
+    invitation = organisations.invite(
         organisation=manager.memberships.get().organisation, email="a@b.org", role="viewer", by=manager
     )
     assert abs(invitation.expires_at - (timezone.now() + timedelta(days=3))) < timedelta(minutes=1)
@@ -69,7 +69,7 @@ def test_a_planner_cannot_invite(client, planner):
 
 
 def test_a_signed_in_person_accepts_once_and_becomes_a_member(client, owner, org_a):
-    invitation = planning.invite(organisation=org_a, email="newbie@example.org", role="planner", by=owner)
+    invitation = organisations.invite(organisation=org_a, email="newbie@example.org", role="planner", by=owner)
     newbie = make_user("newbie")
     client.force_login(newbie)
     page = client.get(f"/app/invitations/{invitation.token}/").content.decode()
@@ -82,8 +82,8 @@ def test_a_signed_in_person_accepts_once_and_becomes_a_member(client, owner, org
 
 
 def test_a_used_link_says_so_and_lets_nobody_else_in(client, owner, org_a):
-    invitation = planning.invite(organisation=org_a, email="n@example.org", role="planner", by=owner)
-    planning.accept_invitation(token=invitation.token, user=make_user("n"))
+    invitation = organisations.invite(organisation=org_a, email="n@example.org", role="planner", by=owner)
+    organisations.accept_invitation(token=invitation.token, user=make_user("n"))
     second = make_user("second")
     client.force_login(second)
     response = client.post(f"/app/invitations/{invitation.token}/")
@@ -93,7 +93,7 @@ def test_a_used_link_says_so_and_lets_nobody_else_in(client, owner, org_a):
 
 
 def test_an_expired_link_says_so(client, owner, org_a):
-    invitation = planning.invite(organisation=org_a, email="n@example.org", role="planner", by=owner)
+    invitation = organisations.invite(organisation=org_a, email="n@example.org", role="planner", by=owner)
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     late = make_user("late")
     client.force_login(late)
@@ -104,7 +104,7 @@ def test_an_expired_link_says_so(client, owner, org_a):
 
 
 def test_a_person_not_signed_in_is_sent_to_sign_in_or_sign_up_and_comes_back(client, owner, org_a):
-    invitation = planning.invite(organisation=org_a, email="n@example.org", role="viewer", by=owner)
+    invitation = organisations.invite(organisation=org_a, email="n@example.org", role="viewer", by=owner)
     path = f"/app/invitations/{invitation.token}/"
     page = client.get(path).content.decode()
     assert f'href="/accounts/signup/?next={path}"' in page
@@ -126,7 +126,7 @@ def test_a_person_not_signed_in_is_sent_to_sign_in_or_sign_up_and_comes_back(cli
 
 
 def test_a_revoked_invitation_no_longer_works(client, manager, org_a):
-    invitation = planning.invite(organisation=org_a, email="n@example.org", role="planner", by=manager)
+    invitation = organisations.invite(organisation=org_a, email="n@example.org", role="planner", by=manager)
     client.force_login(manager)
     client.post(f"/app/orgs/northside/invitations/{invitation.pk}/revoke/")
     assert not Invitation.objects.exists()

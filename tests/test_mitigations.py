@@ -3,13 +3,13 @@ editing the same mitigation at once (the second is told, and nothing is lost).""
 
 import pytest
 
-from peerplan import planning
 from peerplan.models import Mitigation
+from peerplan.operations import checklists, mitigations
 
 
 @pytest.fixture
 def item(org_a, owner):
-    checklist = planning.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
+    checklist = checklists.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
     return checklist.items.challenges().get(finding__theme__name="The value of the PSW role and low pay")
 
 
@@ -88,7 +88,7 @@ def test_a_member_and_an_outside_owner_together_are_refused(client, planner, man
 
 
 def test_an_edit_saves_raises_the_version_and_records_who_changed_it(client, planner, owner, item):
-    mitigation = planning.create_mitigation(item=item, changes={"action": "First"}, by=owner)
+    mitigation = mitigations.create_mitigation(item=item, changes={"action": "First"}, by=owner)
     client.force_login(planner)
     response = client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(action="Second", status="in_progress"))
     assert response.status_code == 302
@@ -99,7 +99,7 @@ def test_an_edit_saves_raises_the_version_and_records_who_changed_it(client, pla
 
 
 def test_a_second_save_from_an_older_version_is_told_and_loses_nothing(client, planner, manager, item):
-    mitigation = planning.create_mitigation(item=item, changes={"action": "Benchmark PSW pay"}, by=manager)
+    mitigation = mitigations.create_mitigation(item=item, changes={"action": "Benchmark PSW pay"}, by=manager)
     # Both open the form at version 1; the manager saves first.
     client.force_login(manager)
     client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(status="done", version="1"))
@@ -127,7 +127,7 @@ def test_a_second_save_from_an_older_version_is_told_and_loses_nothing(client, p
 
 
 def test_a_viewer_cannot_add_or_edit(client, viewer, owner, item):
-    mitigation = planning.create_mitigation(item=item, changes={"action": "First"}, by=owner)
+    mitigation = mitigations.create_mitigation(item=item, changes={"action": "First"}, by=owner)
     client.force_login(viewer)
     assert client.get(f"/app/items/{item.pk}/mitigations/new/").status_code == 403
     assert client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(action="Mine")).status_code == 403

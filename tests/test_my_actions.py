@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from peerplan import page_cache
 from peerplan.models import ChecklistStatus, Membership, MitigationStatus
+from peerplan.pages import page_cache
 from tests.factories import item_for, make_checklist, make_mitigation
 
 TODAY = timezone.localdate()

@@ -3,8 +3,8 @@ declines or leaves; the network page shows its members' shared counts, and nothi
 
 import pytest
 
-from peerplan.models import MitigationStatus, Organisation
-from peerplan.networks import Network, NetworkMembership, NetworkState
+from peerplan.models import MitigationStatus, Network, NetworkMembership, NetworkState, Organisation
+from peerplan.models import networks as network_rules
 from tests.conftest import _member, make_user
 from tests.factories import bulk_mitigations, item_for, make_checklist, make_mitigation
 
@@ -26,7 +26,7 @@ def network(coordinator):
 
 def join(network, organisation, by):
     """An accepted membership, made through the operations (invite, then an owner accepts)."""
-    from peerplan import networks
+    from peerplan.operations import networks
 
     membership = networks.invite_organisation(
         network=network, organisation=organisation, by=network.coordinators.first()
@@ -51,7 +51,8 @@ def test_a_coordinator_finds_an_organisation_by_name_and_invites_it(client, coor
 def test_every_owner_is_notified_of_the_invitation_and_led_to_the_page_that_answers_it(
     client, coordinator, network, org_a, owner, manager
 ):
-    from peerplan.notifications import Kind, Notification
+    from peerplan.models import Notification
+    from peerplan.models.notifications import Kind
 
     _member(org_a, "olga", "owner", "Olga")
     client.force_login(coordinator)
@@ -96,19 +97,19 @@ def test_inviting_a_member_again_is_refused_in_words(client, coordinator, networ
 
 
 def test_the_acceptance_page_says_exactly_what_is_shared_and_with_whom(client, coordinator, network, org_a, owner):
-    from peerplan import networks
+    from peerplan.operations import networks
 
     membership = networks.invite_organisation(network=network, organisation=org_a, by=coordinator)
     client.force_login(owner)
     page = client.get(f"/app/orgs/northside/networks/{membership.pk}/").content.decode()
     assert "Cody" in page  # the coordinator who will see it, named
-    for line in networks.SHARED + networks.NOT_SHARED:
+    for line in network_rules.SHARED + network_rules.NOT_SHARED:
         assert line.replace("'", "&#x27;") in page
     assert "Accept and share" in page and "Decline" in page
 
 
 def test_an_owner_accepts_and_the_organisation_appears_on_the_network_page(client, coordinator, network, org_a, owner):
-    from peerplan import networks
+    from peerplan.operations import networks
 
     make_checklist(org_a, "Community team plan", by=owner)
     membership = networks.invite_organisation(network=network, organisation=org_a, by=coordinator)
@@ -124,7 +125,7 @@ def test_an_owner_accepts_and_the_organisation_appears_on_the_network_page(clien
 
 
 def test_declining_shares_nothing(client, coordinator, network, org_a, owner):
-    from peerplan import networks
+    from peerplan.operations import networks
 
     membership = networks.invite_organisation(network=network, organisation=org_a, by=coordinator)
     client.force_login(owner)
@@ -136,7 +137,7 @@ def test_declining_shares_nothing(client, coordinator, network, org_a, owner):
 
 
 def test_an_answer_that_is_neither_accept_nor_decline_changes_nothing(client, coordinator, network, org_a, owner):
-    from peerplan import networks
+    from peerplan.operations import networks
 
     membership = networks.invite_organisation(network=network, organisation=org_a, by=coordinator)
     client.force_login(owner)
@@ -149,7 +150,7 @@ def test_an_answer_that_is_neither_accept_nor_decline_changes_nothing(client, co
 
 @pytest.mark.parametrize("role", ["manager", "planner", "viewer"])
 def test_only_owners_answer_or_leave(client, coordinator, network, org_a, owner, role, request):
-    from peerplan import networks
+    from peerplan.operations import networks
 
     person = request.getfixturevalue(role)
     membership = networks.invite_organisation(network=network, organisation=org_a, by=coordinator)
@@ -180,7 +181,7 @@ def test_leaving_asks_first_then_removes_the_organisation_from_the_network_page_
 
 
 def test_a_coordinator_may_invite_again_after_a_departure(client, coordinator, network, org_a, owner):
-    from peerplan import networks
+    from peerplan.operations import networks
 
     membership = join(network, org_a, owner)
     networks.leave_network(membership=membership, by=owner)
@@ -219,7 +220,7 @@ def test_the_coordinator_finds_the_network_on_the_start_page(client, coordinator
 
 def _member_org(network, number, by_coordinator):
     """A member organisation with an owner and an active checklist."""
-    from peerplan import networks
+    from peerplan.operations import networks
 
     organisation = Organisation.objects.create(name=f"Member service {number}", slug=f"member-{number}")
     owner = _member(organisation, f"owner{number}", "owner", f"Owner{number}")
@@ -297,7 +298,7 @@ def test_a_range_other_than_3_6_or_12_months_is_refused_in_words(client, coordin
 
 
 def test_only_members_appear_never_the_invited_the_departed_or_the_uninvited(client, coordinator, network, org_b):
-    from peerplan import networks
+    from peerplan.operations import networks
 
     member, _, _ = _member_org(network, 1, coordinator)
     invited = Organisation.objects.create(name="Invited but silent", slug="invited")
@@ -315,7 +316,7 @@ def test_only_members_appear_never_the_invited_the_departed_or_the_uninvited(cli
 def test_an_owner_cannot_reach_another_organisations_invitation_through_their_own(
     client, coordinator, network, org_a, owner, org_b, outsider
 ):
-    from peerplan import networks
+    from peerplan.operations import networks
 
     membership = networks.invite_organisation(network=network, organisation=org_a, by=coordinator)
     client.force_login(outsider)  # the owner of organisation B
@@ -356,7 +357,7 @@ def test_seed_demo_puts_its_organisations_in_a_demo_network_sharing_anonymously(
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from peerplan.shared_learning import ChallengeFigure
+    from peerplan.models import ChallengeFigure
 
     call_command("seed_demo", "--orgs", "6", "--checklists-per-org", "1", stdout=StringIO())
     network = Network.objects.get(slug="demo-network")

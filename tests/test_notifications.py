@@ -10,8 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from peerplan import comments, history, notifications, planning
-from peerplan.notifications import Channel, EmailStatus, Kind, Notification
+from peerplan.models import Notification, notifications
+from peerplan.models.notifications import Channel, EmailStatus, Kind
+from peerplan.notify import deliver, scan
+from peerplan.operations import comments, mitigations
 from tests.factories import item_for, make_checklist, make_mitigation
 
 
@@ -87,11 +89,11 @@ def test_a_new_action_with_an_owner_tells_the_owner(client, owner, manager, item
 
 
 def test_restoring_a_version_with_another_owner_tells_that_owner(owner, manager, planner, action):
-    planning.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
-    planning.update_mitigation(mitigation_id=action.pk, changes={"owner": None}, version=2, by=owner)
+    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": None}, version=2, by=owner)
     record = action.history.filter(owner_id=planner.pk).earliest()
     Notification.objects.all().delete()
-    history.restore_mitigation(action, record, by=manager)
+    mitigations.restore_mitigation(action, record, by=manager)
     assert Notification.objects.get().recipient == planner
 
 
@@ -100,7 +102,7 @@ def test_a_failed_save_records_no_notification(owner, planner, action):
     from django.db import transaction
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        planning.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+        mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
         raise RuntimeError("the request failed after the save")
     assert not Notification.objects.exists()
 
@@ -109,7 +111,7 @@ def test_a_failed_save_records_no_notification(owner, planner, action):
 
 
 def test_the_bell_shows_the_unread_count_and_the_list_links_to_each_object(client, owner, planner, manager, action):
-    planning.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
     comment = comments.post_comment(
         body="@Pat can you attach the draft?", by=manager, organisation=action.checklist.organisation, mitigation=action
     )
@@ -134,7 +136,7 @@ def test_the_bell_shows_the_unread_count_and_the_list_links_to_each_object(clien
 
 
 def test_mark_one_read(client, owner, planner, action):
-    planning.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
     notification = Notification.objects.get()
     client.force_login(planner)
     assert client.post(f"/app/notifications/{notification.pk}/read/").status_code == 302
@@ -148,7 +150,7 @@ def test_the_notification_list_runs_a_fixed_number_of_queries(
 ):
     for n in range(count):
         action = make_mitigation(item, f"Action {n}")
-        planning.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+        mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
         comments.post_comment(body=f"@Pat about {n}", by=owner, organisation=org_a, mitigation=action)
     client.force_login(planner)
     # session, user, count, page of notifications (with actor, organisation, action, item, comment), those
@@ -166,11 +168,11 @@ def test_several_notifications_within_the_delay_make_one_email(settings, owner, 
     settings.NOTIFICATION_EMAIL_DELAY = 120
     actions = [make_mitigation(item, f"Action {n}") for n in range(3)]
     for action in actions:
-        planning.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+        mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
     send()
     assert mail.outbox == []  # not yet: the first is less than two minutes old
     later = timezone.now() + timedelta(seconds=121)
-    notifications.send_due(now=later)
+    deliver.send_due(now=later)
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "PeerPlan: 3 things need your attention"
     for action in actions:
@@ -180,7 +182,7 @@ def test_several_notifications_within_the_delay_make_one_email(settings, owner, 
 def test_a_person_who_chose_in_app_only_gets_no_email(client, owner, planner, action):
     client.force_login(planner)
     client.post("/app/notifications/settings/", {"assigned": "in_app"})
-    planning.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
     send()
     assert mail.outbox == []
     assert Notification.objects.get().email_status == EmailStatus.NONE
@@ -190,7 +192,7 @@ def test_a_person_who_turned_a_kind_off_gets_nothing(client, owner, planner, act
     client.force_login(planner)
     response = client.post("/app/notifications/settings/", {"assigned": "off"})
     assert response.status_code == 302
-    planning.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
     assert not Notification.objects.exists()
     page = client.get("/app/notifications/settings/").content.decode()
     assert 'id="assigned-off" value="off" checked' in page
@@ -205,7 +207,7 @@ def test_a_choice_that_does_not_exist_is_refused_and_nothing_saved(client, plann
 
 
 def test_the_unsubscribe_link_in_the_email_works_without_signing_in(client, owner, planner, action):
-    planning.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
     send()
     email = mail.outbox[0]
     link = next(line.split(": ", 1)[1] for line in email.body.splitlines() if line.startswith("Stop emails for"))
@@ -220,7 +222,7 @@ def test_the_unsubscribe_link_in_the_email_works_without_signing_in(client, owne
 
 
 def test_a_forged_or_expired_unsubscribe_link_changes_nothing(client, settings, planner):
-    token = notifications.unsubscribe_token(planner, Kind.ASSIGNED)
+    token = deliver.unsubscribe_token(planner, Kind.ASSIGNED)
     assert client.post(f"/unsubscribe/{token}x/").status_code == 404
     settings.UNSUBSCRIBE_LINK_DAYS = -1
     assert client.post(f"/unsubscribe/{token}/").status_code == 404
@@ -241,7 +243,7 @@ def test_the_email_shows_a_comment_with_script_as_text_and_only_to_members(owner
 def test_a_person_who_left_the_organisation_is_not_emailed_about_it(owner, planner, action):
     from peerplan.models import Membership
 
-    planning.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
     Membership.objects.filter(user=planner).delete()
     send()
     assert mail.outbox == []
@@ -262,7 +264,7 @@ class RefusingBackend:
 def test_a_refusing_mail_server_leaves_the_notification_queued_and_a_later_run_sends_it(
     settings, owner, planner, action
 ):
-    planning.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
     settings.EMAIL_BACKEND = "tests.test_notifications.RefusingBackend"
     with pytest.raises(CommandError, match="stay queued"):
         send()
@@ -273,20 +275,20 @@ def test_a_refusing_mail_server_leaves_the_notification_queued_and_a_later_run_s
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     send()
     assert mail.outbox == []  # retried after RETRY_AFTER, not at once
-    notifications.send_due(now=timezone.now() + notifications.RETRY_AFTER + timedelta(seconds=1))
+    deliver.send_due(now=timezone.now() + deliver.RETRY_AFTER + timedelta(seconds=1))
     assert len(mail.outbox) == 1
     notification.refresh_from_db()
     assert notification.email_status == EmailStatus.SENT
 
 
 def test_notifications_another_run_has_claimed_are_not_sent_again(owner, planner, action):
-    planning.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
-    token, claimed = notifications.claim(planner.pk, timezone.now())
+    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    token, claimed = deliver.claim(planner.pk, timezone.now())
     assert len(claimed) == 1
-    assert notifications.send_due() == (0, 0, 0)
+    assert deliver.send_due() == (0, 0, 0)
     assert mail.outbox == []
     # A run that died holding its claim: after the lease, another run sends them.
-    notifications.send_due(now=timezone.now() + notifications.CLAIM_LEASE + timedelta(seconds=1))
+    deliver.send_due(now=timezone.now() + deliver.CLAIM_LEASE + timedelta(seconds=1))
     assert len(mail.outbox) == 1
 
 
@@ -297,8 +299,8 @@ def test_an_action_that_became_overdue_is_notified_once(owner, planner, item):
     today = timezone.localdate()
     late = make_mitigation(item, "Late one", owner=planner, due_date=today - timedelta(days=1))
     make_mitigation(item, "Not yet", owner=planner, due_date=today + timedelta(days=1))
-    assert notifications.record_scheduled(today) == 1
-    assert notifications.record_scheduled(today) == 0
+    assert scan.record_scheduled(today) == 1
+    assert scan.record_scheduled(today) == 0
     notification = Notification.objects.get()
     assert notification.kind == Kind.OVERDUE and notification.mitigation == late
     assert notification.subject_line() == "Your action is overdue: “Late one”"
@@ -317,7 +319,7 @@ def test_a_decision_due_for_re_review_is_notified_to_who_made_it(client, planner
     )
     item.refresh_from_db()
     assert item.applies is False
-    assert notifications.record_scheduled(timezone.localdate()) == 1
+    assert scan.record_scheduled(timezone.localdate()) == 1
     notification = Notification.objects.get()
     assert (notification.recipient, notification.kind) == (planner, Kind.REREVIEW)
     assert notification.target_url() == f"/app/items/{item.pk}/"

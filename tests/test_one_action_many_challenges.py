@@ -10,14 +10,14 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from peerplan import planning
 from peerplan.models import Mitigation, SuggestedMitigation
+from peerplan.operations import checklists, mitigations
 from tests.factories import item_for, make_checklist, make_mitigation
 
 
 @pytest.fixture
 def checklist(org_a, owner):
-    return planning.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
+    return checklists.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def three(checklist):
 @pytest.fixture
 def shared(three, planner):
     """One action addressing three challenges."""
-    return planning.create_mitigation(items=three, changes={"action": "Agree the PSW job plan"}, by=planner)
+    return mitigations.create_mitigation(items=three, changes={"action": "Agree the PSW job plan"}, by=planner)
 
 
 def test_one_action_shows_on_each_challenge_it_addresses_and_counts_for_each(client, viewer, checklist, three, shared):
@@ -94,9 +94,9 @@ def test_duplicates_adopted_twice_are_offered_and_merged_into_one_keeping_every_
     client, planner, manager, checklist
 ):
     suggestion = SuggestedMitigation.objects.filter(is_published=True).first()
-    first = planning.adopt_suggestion(item=item_for(checklist, "Role ambiguity"), suggestion=suggestion, by=planner)
-    second = planning.adopt_suggestion(item=item_for(checklist, "Workload"), suggestion=suggestion, by=planner)
-    planning.update_mitigation(mitigation_id=second.pk, changes={"status": "in_progress"}, version=1)
+    first = mitigations.adopt_suggestion(item=item_for(checklist, "Role ambiguity"), suggestion=suggestion, by=planner)
+    second = mitigations.adopt_suggestion(item=item_for(checklist, "Workload"), suggestion=suggestion, by=planner)
+    mitigations.update_mitigation(mitigation_id=second.pk, changes={"status": "in_progress"}, version=1)
     client.force_login(manager)
     page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
     assert "Adopted more than once" in page and f"/app/mitigations/{first.pk}/edit/#merge" in page
@@ -130,7 +130,7 @@ def test_the_export_has_one_row_per_action_naming_every_challenge(client, manage
 
 
 def test_the_report_and_reminders_name_every_challenge(client, manager, planner, checklist, shared):
-    planning.update_mitigation(
+    mitigations.update_mitigation(
         mitigation_id=shared.pk,
         changes={"owner": planner, "due_date": timezone.localdate() - timedelta(days=1)},
         version=1,

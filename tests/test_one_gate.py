@@ -27,10 +27,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from evidence import own
 from evidence.models import Category, Finding, Perspective, Reference, Source, Theme
-from peerplan import attachments, comments, networks, notifications, planning
-from peerplan.models import Membership, Mitigation, Role, SuggestedMitigation
-from peerplan.networks import Network
-from peerplan.notifications import Kind, Notification
+from peerplan.lib.errors import Refused
+from peerplan.models import Membership, Mitigation, Network, Notification, Role, SuggestedMitigation
+from peerplan.models.notifications import Kind
+from peerplan.notify import context, deliver, events
+from peerplan.operations import attachments, checklists, comments, mitigations, networks, notifications, organisations
 from tests.api_helpers import call, token_for
 from tests.conftest import make_user
 from tests.test_isolation import PK_OWNERS as PLANNING_PK_OWNERS
@@ -61,16 +62,16 @@ def world(org_a, org_b, owner, planner, viewer, outsider, curator):
     for person in (planner, tess):  # every kind by email, so every email is tried
         notifications.set_preferences(user=person, choices={kind: "email" for kind in Kind.values})
 
-    checklist = planning.create_checklist_from_evidence(
+    checklist = checklists.create_checklist_from_evidence(
         organisation=org_a, title="Xyzzy plan", by=owner, status="active"
     )
     item = checklist.items.challenges().select_related("finding__theme").first()
     suggestion = SuggestedMitigation.objects.filter(themes=item.finding.theme_id, is_published=True).first()
     overdue = date.today() - timedelta(days=3)
-    action = planning.create_mitigation(
+    action = mitigations.create_mitigation(
         item=item, changes={"action": "Xyzzy action for Pat", "owner": planner, "due_date": overdue}, by=owner
     )
-    tess_action = planning.create_mitigation(
+    tess_action = mitigations.create_mitigation(
         item=item, changes={"action": "Xyzzy action for Tess", "owner": tess, "due_date": overdue}, by=owner
     )
     comment = comments.post_comment(
@@ -85,7 +86,7 @@ def world(org_a, org_b, owner, planner, viewer, outsider, curator):
         source=source, heading="Xyzzy heading", theme="Xyzzy theme", kind="challenge", group="PSWs", summary="Xyzzy."
     )
     Reference.objects.create(source=source, number=1, citation="Xyzzy et al. 2026")
-    invitation = planning.invite(organisation=org_a, email="new@example.org", role="planner", by=owner)
+    invitation = organisations.invite(organisation=org_a, email="new@example.org", role="planner", by=owner)
     network = Network.objects.create(name="North East network", slug="north-east")
     network.coordinators.add(owner)
     network_membership = networks.invite_organisation(network=network, organisation=org_a, by=owner)
@@ -112,13 +113,13 @@ def world(org_a, org_b, owner, planner, viewer, outsider, curator):
         for kind in Kind:
             if kind not in about:
                 pytest.fail(f"the gate's walk does not know what a {kind!r} notification is about: add it here")
-            made[person.pk][kind] = notifications.record(
+            made[person.pk][kind] = events.record(
                 recipient=person, kind=kind, organisation=org_a, actor=owner, **about[kind]
             )
     # Pat leaves; what he was told about then changes (a renamed action, an edited comment).
-    planning.remove_member(membership=Membership.objects.get(user=planner, organisation=org_a), by=owner)
+    organisations.remove_member(membership=Membership.objects.get(user=planner, organisation=org_a), by=owner)
     action.refresh_from_db()
-    planning.update_mitigation(
+    mitigations.update_mitigation(
         mitigation_id=action.pk, changes={"action": "Xyzzy renamed after Pat left"}, version=action.version, by=owner
     )
     comments.edit_comment(comment=comment, body="Xyzzy edited after Pat left", by=owner)
@@ -293,12 +294,12 @@ def test_no_notification_of_any_kind_tells_a_person_who_may_not_read_the_organis
     page = client.get("/app/notifications/").content.decode()
     assert MARK not in page.lower()
     assert 'class="badge text-bg-primary' not in page  # nothing listed as new
-    assert notifications.unread_count(person) == 0
+    assert context.unread_count(person) == 0
     for notification in made.values():
         if notification is not None and Notification.objects.filter(pk=notification.pk).exists():
             assert client.get(f"/app/notifications/{notification.pk}/open/").status_code == 404
     mail.outbox.clear()
-    notifications.send_due(now=Notification.objects.order_by("-email_after").first().email_after)
+    deliver.send_due(now=Notification.objects.order_by("-email_after").first().email_after)
     call_command("send_reminders", stdout=open("/dev/null", "w"))  # the daily digest (Kind.DIGEST)
     to_them = [message for message in mail.outbox if person.email in message.to]
     assert not [message for message in to_them if MARK in (message.subject + message.body).lower()]
@@ -316,7 +317,7 @@ def test_setting_up_two_factor_shows_what_was_waiting(client, world):
     turn_on_two_factor(tess)
     page = client.get("/app/notifications/").content.decode()
     assert MARK in page.lower() and "not shown" not in page
-    assert notifications.unread_count(tess) >= len(Kind)
+    assert context.unread_count(tess) >= len(Kind)
     assert MARK in client.get("/app/my-actions/").content.decode().lower()
 
 
@@ -439,7 +440,7 @@ def test_the_author_cannot_delete_a_comment_a_manager_hid(client, world, owner, 
     assert response.status_code == 400
     comment.refresh_from_db()
     assert comment.is_hidden and comment.hidden_reason == "Not kind"
-    with pytest.raises(comments.CommentRuleError):
+    with pytest.raises(Refused):
         comments.delete_comment(comment=comment, by=owner)
 
 

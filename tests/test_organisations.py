@@ -1,7 +1,7 @@
 """Creating an organisation, the start page that lists mine, and an organisation's checklists."""
 
-from peerplan import planning
 from peerplan.models import Membership, Organisation
+from peerplan.operations import checklists, organisations
 
 
 def test_the_person_who_creates_an_organisation_becomes_its_owner(client, outsider):
@@ -13,8 +13,8 @@ def test_the_person_who_creates_an_organisation_becomes_its_owner(client, outsid
 
 
 def test_two_organisations_with_the_same_name_get_different_addresses(owner):
-    first = planning.create_organisation(name="Same Name", by=owner)
-    second = planning.create_organisation(name="Same Name", by=owner)
+    first = organisations.create_organisation(name="Same Name", by=owner)
+    second = organisations.create_organisation(name="Same Name", by=owner)
     assert first.slug != second.slug
 
 
@@ -34,9 +34,9 @@ def test_the_start_page_lists_only_my_organisations(client, owner, outsider, org
 
 
 def test_the_organisation_page_lists_current_checklists_before_archived_ones(client, owner, org_a):
-    planning.create_checklist_from_evidence(organisation=org_a, title="Old plan", status="archived", by=owner)
-    planning.create_checklist_from_evidence(organisation=org_a, title="Zebra plan", status="active", by=owner)
-    planning.create_checklist_from_evidence(organisation=org_a, title="Draft plan", status="draft", by=owner)
+    checklists.create_checklist_from_evidence(organisation=org_a, title="Old plan", status="archived", by=owner)
+    checklists.create_checklist_from_evidence(organisation=org_a, title="Zebra plan", status="active", by=owner)
+    checklists.create_checklist_from_evidence(organisation=org_a, title="Draft plan", status="draft", by=owner)
     client.force_login(owner)
     page = client.get("/app/orgs/northside/").content.decode()
     archived_heading = page.index("Archived checklists")

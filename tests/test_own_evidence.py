@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from evidence import own
 from evidence.models import Source, Theme
-from peerplan.planning import create_checklist_from_evidence
+from peerplan.operations.checklists import create_checklist_from_evidence
 
 SECRET = "Fixture text: night shifts left PSWs without anyone to debrief with."
 

@@ -1,4 +1,4 @@
-"""Cached bodies of the organisation, dashboard, checklist, action list, my actions and item pages (peerplan/page_cache.py): every write
+"""Cached bodies of the organisation, dashboard, checklist, action list, my actions and item pages (peerplan/pages/page_cache.py): every write
 path moves the organisation's generation, a body is never served to another organisation or role, each
 person's forms carry their own CSRF token, and overdue changes at midnight.
 
@@ -25,9 +25,18 @@ from django.urls import get_resolver, reverse
 from evidence import cache as evidence_cache
 from evidence.interchange import import_evidence
 from evidence.models import Valence
-from peerplan import networks, page_cache, planning, releases, tracking
-from peerplan.models import ImplementationPhase, Item, Membership, Mitigation, MitigationStatus, SuggestedMitigation
-from peerplan.networks import NetworkMembership
+from peerplan.figures import tracking
+from peerplan.models import (
+    ImplementationPhase,
+    Item,
+    Membership,
+    Mitigation,
+    MitigationStatus,
+    NetworkMembership,
+    SuggestedMitigation,
+)
+from peerplan.operations import checklists, mitigations, networks, releases
+from peerplan.pages import page_cache
 from tests.api_helpers import call, token_for
 from tests.factories import make_checklist, make_mitigation
 from tests.test_evidence_releases import framework, version_2
@@ -75,7 +84,7 @@ def _mitigation_data(ctx, **changes):
 
 def _link_second(ctx):
     mitigation = Mitigation.objects.get(pk=ctx.world["mitigation"])
-    planning.link_items(mitigation=mitigation, items=[_second_item(ctx)], by=ctx.owner)
+    mitigations.link_items(mitigation=mitigation, items=[_second_item(ctx)], by=ctx.owner)
     return {"item": ctx.world["item"]}
 
 
@@ -88,7 +97,7 @@ def _duplicate(ctx):
 def _retire(ctx):
     """An item of a checklist on a source whose next release retires its finding."""
     import_evidence(framework())
-    checklist = planning.create_checklist_from_evidence(organisation=ctx.org, title="Ward 4", by=ctx.owner)
+    checklist = checklists.create_checklist_from_evidence(organisation=ctx.org, title="Ward 4", by=ctx.owner)
     item = checklist.items.get(finding__theme__name="Protected time for reflection", finding__valence="barrier")
     import_evidence(version_2())
     return {"pk": item.pk}
@@ -96,7 +105,7 @@ def _retire(ctx):
 
 def _offer(ctx):
     import_evidence(framework())
-    checklist = planning.create_checklist_from_evidence(
+    checklist = checklists.create_checklist_from_evidence(
         organisation=ctx.org, title="Ward 4", by=ctx.owner, status="active"
     )
     import_evidence(version_2())
@@ -125,7 +134,7 @@ def _selected(ctx):
 
 def _restore(ctx):
     mitigation = Mitigation.objects.get(pk=ctx.world["mitigation"])
-    planning.update_mitigation(
+    mitigations.update_mitigation(
         mitigation_id=mitigation.pk, changes={"status": MitigationStatus.DONE}, version=mitigation.version, by=ctx.owner
     )
     mitigation.refresh_from_db()
@@ -331,7 +340,7 @@ def test_every_writing_command_moves_the_generations(world, org_a, command):  # 
 
 def test_restore_empties_the_cache():
     # restore itself needs PostgreSQL for its round trip (tests/test_backup.py); what it does to the cache:
-    source = Path(page_cache.__file__).resolve().parent / "management" / "commands" / "restore.py"
+    source = Path(page_cache.__file__).resolve().parents[1] / "management" / "commands" / "restore.py"
     assert "caches[alias].clear()" in source.read_text()
 
 
@@ -340,7 +349,7 @@ def test_a_bulk_insert_calls_the_helper_itself(world, org_a):  # noqa: F811
     before = generations(org_a.pk)
     with mock.patch.object(page_cache, "organisation_changed", wraps=page_cache.organisation_changed) as spy:
         import_evidence(framework())
-        checklist = planning.create_checklist_from_evidence(organisation=org_a, title="W", by=None, status="active")
+        checklist = checklists.create_checklist_from_evidence(organisation=org_a, title="W", by=None, status="active")
         import_evidence(version_2())
         committed()
         before = generations(org_a.pk)
@@ -478,9 +487,9 @@ def test_the_navigation_and_messages_are_the_requesters(client, org_a, owner, ma
     committed()
     client.force_login(owner)
     client.get("/app/orgs/northside/dashboard/")
-    from peerplan import notifications
+    from peerplan.notify import events
 
-    notifications.record(recipient=manager, kind="assigned", organisation=org_a)
+    events.record(recipient=manager, kind="assigned", organisation=org_a)
     committed()
     client.force_login(manager)
     page = client.get("/app/orgs/northside/dashboard/").content.decode()
@@ -547,7 +556,7 @@ def test_my_actions_are_each_persons_own_and_follow_every_organisation_they_belo
         "Agree the pay band",
         "Write the role description",
     ]
-    planning.update_mitigation(
+    mitigations.update_mitigation(
         mitigation_id=mine.pk,
         changes={"action": "Write and agree the role description"},
         version=mine.version,
@@ -567,7 +576,7 @@ def test_my_actions_are_each_persons_own_and_follow_every_organisation_they_belo
 
 
 def test_the_item_page_gives_each_person_their_own_comment_controls(client, org_a, owner, manager):
-    from peerplan.comments import post_comment
+    from peerplan.operations.comments import post_comment
 
     Membership.objects.filter(user=manager).update(role="owner")
     checklist = make_checklist(org_a, "Community team", owner)
@@ -681,7 +690,7 @@ def test_writes_that_really_commit_move_the_generation_with_or_without_a_transac
     assert 'id="blocked-count">0<' in client.get("/app/orgs/northside/dashboard/").content.decode()
     assert "Archived checklists" not in client.get("/app/orgs/northside/").content.decode()
 
-    # In a transaction (planning.update_mitigation): replaced when it commits.
+    # In a transaction (mitigations.update_mitigation): replaced when it commits.
     before = page_cache.generation(org_a.pk)
     client.post(f"/app/mitigations/{action.pk}/quick/", {"status": "blocked", "version": action.version})
     assert page_cache.generation(org_a.pk) != before

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from evidence.models import Finding
-from peerplan import progress
+from peerplan.lib import progress
 from peerplan.models import Organisation
 
 

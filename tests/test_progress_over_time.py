@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from peerplan import tracking
+from peerplan.figures import tracking
 from peerplan.models import Item, Mitigation, MitigationStatus
 from tests.factories import item_for, make_checklist, make_mitigation
 

@@ -150,7 +150,7 @@ def test_the_counts_are_kept_in_the_shared_cache_not_in_a_workers_memory(client,
     """Every gunicorn worker on every host must count together: allauth counts in Django's default cache,
     which is the database cache here (Redis where configured), never per-process memory."""
     sign_up(client, "counted@example.org")
-    if settings.CACHES["default"]["BACKEND"] == "peerplan.cache_backends.RedisCache":  # CACHE_URL
+    if settings.CACHES["default"]["BACKEND"] == "peerplan.lib.cache_backends.RedisCache":  # CACHE_URL
         from django.core.cache import cache
 
         keys = [key.decode() for key in cache._cache.get_client().keys("*")]

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from evidence.models import Perspective
-from peerplan import cache_backends
+from peerplan.lib import cache_backends
 from peerplan.models import Invitation
 from tests.api_helpers import call, token_for
 from tests.conftest import PASSWORD
@@ -25,7 +25,7 @@ from tests.test_concurrency import database_env  # noqa: F401  (a fixture: a fre
 from tests.test_two_factor import SECRET as TWO_FACTOR_SECRET
 from tests.test_two_factor import turn_on_two_factor
 
-BACKEND = "peerplan.cache_backends.RedisCache"
+BACKEND = "peerplan.lib.cache_backends.RedisCache"
 SHOW_CACHE = """
 import json
 from django.conf import settings

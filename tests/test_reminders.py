@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from peerplan import reminders
 from peerplan.models import ChecklistStatus, Membership, MitigationStatus, Reminder
+from peerplan.notify import deliver
 from tests.factories import item_for, make_checklist, make_mitigation
 
 TODAY = date(2025, 6, 10)
@@ -138,7 +138,7 @@ def test_a_reminder_recorded_by_an_overlapping_run_is_not_sent_again(plan, plann
     monkeypatch.setattr(QuerySet, "exists", lambda self: False)  # this run's check saw nothing yet
     Reminder.objects.create(recipient=planner, kind="actions", sent_on=TODAY)
     message = mail.EmailMessage("x", "y", to=["pat@example.org"])
-    assert reminders.send_once(planner, "actions", TODAY, message) is False
+    assert deliver.send_once(planner, "actions", TODAY, message) is False
     assert mail.outbox == []
 
 

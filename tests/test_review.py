@@ -5,13 +5,13 @@ import re
 import pytest
 from django.utils import timezone
 
-from peerplan import planning
+from peerplan.operations import checklists
 from tests.factories import bulk_mitigations, make_checklist
 
 
 @pytest.fixture
 def checklist(org_a, owner):
-    return planning.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
+    return checklists.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
 
 
 def challenges(checklist):
@@ -42,7 +42,7 @@ def test_review_the_challenges_opens_the_first_undecided_one(client, planner, ch
     first, second = challenges(checklist)[:2]
     client.force_login(planner)
     assert client.get(f"/app/checklists/{checklist.pk}/review/")["Location"] == f"/app/items/{first.pk}/review/"
-    planning.decide_item(item=first, applies=True, by=planner)
+    checklists.decide_item(item=first, applies=True, by=planner)
     assert client.get(f"/app/checklists/{checklist.pk}/review/")["Location"] == f"/app/items/{second.pk}/review/"
 
 
@@ -59,7 +59,7 @@ def test_the_review_page_shows_the_evidence_and_an_unanswered_question(client, p
 def test_save_and_next_skips_decided_challenges_and_ends_on_the_summary(client, planner, checklist):
     items = challenges(checklist)
     for item in items[1:3]:
-        planning.decide_item(item=item, applies=True, by=planner)
+        checklists.decide_item(item=item, applies=True, by=planner)
     client.force_login(planner)
     response = client.post(f"/app/items/{items[0].pk}/review/", {"applies": "yes", "go": "next"})
     assert response["Location"] == f"/app/items/{items[3].pk}/review/"
@@ -177,9 +177,9 @@ def test_the_review_pages_run_a_fixed_number_of_queries(
     for n in range(copies):
         other = make_checklist(org_a, f"Other {n}", owner)
         bulk_mitigations((item, {"action": "A"}) for item in other.items.all()[: 2 * copies])
-    checklist = planning.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
+    checklist = checklists.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
     for item in challenges(checklist)[:copies]:
-        planning.decide_item(item=item, applies=False, reason="No", by=planner)
+        checklists.decide_item(item=item, applies=False, reason="No", by=planner)
     item = challenges(checklist)[12]
     client.force_login(planner)
     # session, user, item (with finding, theme, category, its source, checklist, organisation), membership,

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from peerplan import history, pages, planning
+from peerplan.lib.errors import Conflict, Refused
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -18,6 +18,8 @@ from peerplan.models import (
     Role,
     display_name,
 )
+from peerplan.operations import checklists, mitigations, organisations
+from peerplan.pages import checklists as checklist_pages
 from tests.conftest import make_user
 from tests.factories import item_for, make_checklist, make_mitigation
 
@@ -104,7 +106,7 @@ def test_a_rereview_is_due_in_memory_exactly_when_the_queryset_says_so(org_a, ow
     checklist = make_checklist(org_a, "Plan", owner)
     for name, when in [("Workload", TODAY), ("Boundaries", TODAY + timedelta(days=1)), ("Role ambiguity", None)]:
         item = item_for(checklist, name)
-        planning.decide_item(
+        checklists.decide_item(
             item=item, applies=False, reason="Not here", rereview_on=when, today=TODAY - timedelta(days=400)
         )
     due = set(checklist.items.rereview_due(TODAY))
@@ -115,7 +117,7 @@ def test_a_rereview_is_due_in_memory_exactly_when_the_queryset_says_so(org_a, ow
 def test_items_are_grouped_by_category_and_theme_in_published_order(org_a, owner):
     checklist = make_checklist(org_a, "Plan", owner)
     items = list(checklist.items.challenges().select_related("finding__theme__category").in_published_order())
-    groups = pages.group_by_category_and_theme(items)
+    groups = checklist_pages.group_by_category_and_theme(items)
     flattened = [item for group in groups for theme in group.themes for item in theme.items]
     assert flattened == items
     assert [g.category.name for g in groups] == list(dict.fromkeys(i.finding.theme.category.name for i in items))
@@ -123,36 +125,36 @@ def test_items_are_grouped_by_category_and_theme_in_published_order(org_a, owner
 
 def test_a_stale_save_and_a_stale_restore_give_the_same_conflict_signal(org_a, owner):
     mitigation = make_mitigation(item_for(make_checklist(org_a, "Plan", owner), "Workload"), "First")
-    planning.update_mitigation(mitigation_id=mitigation.pk, changes={"action": "Second"}, version=1)
-    with pytest.raises(planning.Conflict) as stale_save:
-        planning.update_mitigation(mitigation_id=mitigation.pk, changes={"action": "Third"}, version=1)
+    mitigations.update_mitigation(mitigation_id=mitigation.pk, changes={"action": "Second"}, version=1)
+    with pytest.raises(Conflict) as stale_save:
+        mitigations.update_mitigation(mitigation_id=mitigation.pk, changes={"action": "Third"}, version=1)
     assert stale_save.value.current.action == "Second"
     record = mitigation.history.earliest()
-    with pytest.raises(planning.Conflict) as stale_restore:
-        history.restore_mitigation(mitigation, record, by=owner, seen_version=1)
+    with pytest.raises(Conflict) as stale_restore:
+        mitigations.restore_mitigation(mitigation, record, by=owner, seen_version=1)
     assert stale_restore.value.current.version == 2
     mitigation.refresh_from_db()
     assert (mitigation.action, mitigation.version) == ("Second", 2)
 
 
 def test_an_invitation_says_what_is_wrong_with_it_and_accepting_refuses_with_the_same_words(org_a, owner, planner):
-    fresh = planning.invite(organisation=org_a, email="newcomer@example.org", role=Role.PLANNER, by=owner)
+    fresh = organisations.invite(organisation=org_a, email="newcomer@example.org", role=Role.PLANNER, by=owner)
     assert fresh.problem() is None
     assert list(Invitation.objects.pending()) == [fresh]
-    expired = planning.invite(organisation=org_a, email="b@example.org", role=Role.PLANNER, by=owner)
+    expired = organisations.invite(organisation=org_a, email="b@example.org", role=Role.PLANNER, by=owner)
     Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     expired.refresh_from_db()
     assert "expired" in expired.problem()
     assert fresh.problem(user=planner) == Invitation.FOR_ANOTHER_EMAIL  # only for the address it was sent to
-    planning.accept_invitation(token=fresh.token, user=make_user("newcomer"))
+    organisations.accept_invitation(token=fresh.token, user=make_user("newcomer"))
     fresh.refresh_from_db()
     assert "already been used" in fresh.problem()
     assert list(Invitation.objects.pending()) == []
     for invitation in (fresh, expired):
-        with pytest.raises(planning.PlanningRuleError, match=invitation.problem()):
-            planning.accept_invitation(token=invitation.token, user=planner)
-    with pytest.raises(planning.PlanningRuleError, match=Invitation.NOT_FOUND):
-        planning.accept_invitation(token="no-such-token", user=planner)
+        with pytest.raises(Refused, match=invitation.problem()):
+            organisations.accept_invitation(token=invitation.token, user=planner)
+    with pytest.raises(Refused, match=Invitation.NOT_FOUND):
+        organisations.accept_invitation(token="no-such-token", user=planner)
 
 
 @pytest.mark.parametrize("by_role", [Role.OWNER, Role.MANAGER, Role.PLANNER, Role.VIEWER])
@@ -173,12 +175,12 @@ def test_who_may_change_whom_is_one_rule_for_the_members_page_and_the_operation(
 
     new_role = Role.VIEWER if target_role != Role.VIEWER else Role.PLANNER
     if allowed:
-        planning.change_role(membership=target, role=new_role, by=by)
+        organisations.change_role(membership=target, role=new_role, by=by)
         target.refresh_from_db()
         assert target.role == new_role
     else:
-        with pytest.raises(planning.PlanningRuleError):
-            planning.change_role(membership=target, role=new_role, by=by)
+        with pytest.raises(Refused):
+            organisations.change_role(membership=target, role=new_role, by=by)
         target.refresh_from_db()
         assert target.role == target_role
 
@@ -187,18 +189,18 @@ def test_only_an_owner_may_give_the_owner_role(org_a, owner, manager):
     owner_m, manager_m = Membership.objects.get(user=owner), Membership.objects.get(user=manager)
     assert Role.OWNER in dict(owner_m.grantable_roles())
     assert Role.OWNER not in dict(manager_m.grantable_roles())
-    with pytest.raises(planning.PlanningRuleError, match="Only an owner can invite another owner."):
-        planning.invite(organisation=org_a, email="x@example.org", role=Role.OWNER, by=manager)
+    with pytest.raises(Refused, match="Only an owner can invite another owner."):
+        organisations.invite(organisation=org_a, email="x@example.org", role=Role.OWNER, by=manager)
 
 
 def test_the_test_factory_makes_a_checklist_with_the_products_own_recipe(org_a, owner):
     made = make_checklist(org_a, "Factory", owner)
-    real = planning.create_checklist_from_evidence(organisation=org_a, title="Real", by=owner)
+    real = checklists.create_checklist_from_evidence(organisation=org_a, title="Real", by=owner)
     fields = ("finding_id", "applies")
     assert list(made.items.in_published_order().values_list(*fields)) == list(
         real.items.in_published_order().values_list(*fields)
     )
-    assert [f.pk for f in planning.checklist_findings(org_a)] == [
+    assert [f.pk for f in checklists.checklist_findings(org_a)] == [
         fid for fid, _ in made.items.in_published_order().values_list(*fields)
     ]
 

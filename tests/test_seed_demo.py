@@ -7,7 +7,6 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from evidence.models import Finding, Valence
-from peerplan.demo import DEMO_PASSWORD
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -20,6 +19,7 @@ from peerplan.models import (
     Role,
     SuggestedMitigation,
 )
+from peerplan.operations.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

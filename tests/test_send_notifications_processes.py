@@ -14,13 +14,13 @@ PEOPLE = 6
 SET_UP = """
 import json
 from django.contrib.auth import get_user_model
-from peerplan import planning
+from peerplan.operations import checklists, mitigations, organisations
 from peerplan.models import Membership, Mitigation
 from evidence.models import Valence
 User = get_user_model()
 owner = User.objects.create_user("owner", "owner@example.org", "x", first_name="Olive")
-organisation = planning.create_organisation(name="Two Runs Service", by=owner)
-checklist = planning.create_checklist_from_evidence(organisation=organisation, title="Plan", by=owner)
+organisation = organisations.create_organisation(name="Two Runs Service", by=owner)
+checklist = checklists.create_checklist_from_evidence(organisation=organisation, title="Plan", by=owner)
 item = checklist.items.filter(finding__valence=Valence.CHALLENGE).first()
 for number in range({people}):
     user = User.objects.create_user(f"p{{number}}", f"p{{number}}@example.org", "x")
@@ -28,13 +28,13 @@ for number in range({people}):
     for n in range(2):  # two each: one email per person, batched
         action = Mitigation.objects.create(checklist=checklist, action=f"A{{number}}-{{n}}")
         action.items.add(item)
-        planning.update_mitigation(mitigation_id=action.pk, changes={{"owner": user}}, version=1, by=owner)
+        mitigations.update_mitigation(mitigation_id=action.pk, changes={{"owner": user}}, version=1, by=owner)
 print("ok")
 """
 
 STATE = """
 import json
-from peerplan.notifications import Notification
+from peerplan.models import Notification
 print(json.dumps(sorted(Notification.objects.values_list("recipient__email", "email_status"))))
 """
 

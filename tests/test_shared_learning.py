@@ -13,10 +13,19 @@ from django.core import serializers
 from django.core.management import call_command
 from django.utils import timezone
 
-from peerplan import page_cache, planning
-from peerplan.comments import post_comment
-from peerplan.models import Mitigation, MitigationStatus, Organisation, SuggestedMitigation
-from peerplan.shared_learning import ChallengeFigure, SharedLearningRun, SuggestionFigure, shown_count
+from peerplan.models import (
+    ChallengeFigure,
+    Mitigation,
+    MitigationStatus,
+    Organisation,
+    SharedLearningRun,
+    SuggestedMitigation,
+    SuggestionFigure,
+)
+from peerplan.models.shared_learning import shown_count
+from peerplan.operations import checklists, mitigations
+from peerplan.operations.comments import post_comment
+from peerplan.pages import page_cache
 from tests.conftest import _member
 from tests.factories import item_for, make_checklist
 
@@ -37,14 +46,14 @@ def sharing_service(number, *, applies=True, adopt_days=None, share=True):
     owner = _member(organisation, f"sharer{number}", "owner", "Ophelia Brightwater")
     checklist = make_checklist(organisation, f"Secret plan {number} Zanzibar", by=owner)
     item = item_for(checklist, "Role ambiguity")
-    planning.decide_item(item=item, applies=applies, reason="" if applies else "Zanzibar reasons", by=owner)
+    checklists.decide_item(item=item, applies=applies, reason="" if applies else "Zanzibar reasons", by=owner)
     if adopt_days is not None:
-        action = planning.adopt_suggestion(suggestion=suggestion_for("Role ambiguity"), item=item, by=owner)
+        action = mitigations.adopt_suggestion(suggestion=suggestion_for("Role ambiguity"), item=item, by=owner)
         Mitigation.objects.filter(pk=action.pk).update(
             created_at=timezone.now() - timedelta(days=adopt_days), notes=SECRETS[0]
         )
         action.refresh_from_db()
-        planning.update_mitigation(
+        mitigations.update_mitigation(
             mitigation_id=action.pk, changes={"status": MitigationStatus.DONE}, version=action.version, by=owner
         )
         post_comment(body=SECRETS[0], by=owner, organisation=organisation, mitigation=action)
@@ -253,7 +262,7 @@ def _figures(suggestions, done):
 
 def _tied_pair(checklist):
     """Two ranked suggestions that cover as many challenges, the first ahead of the second."""
-    from peerplan import insights
+    from peerplan.figures import insights
 
     ranked = insights.rank_suggestions(checklist)
     for first, second in zip(ranked, ranked[1:], strict=False):
@@ -264,7 +273,7 @@ def _tied_pair(checklist):
 
 @pytest.mark.parametrize("done", [4, 5])
 def test_suggestions_done_by_many_services_rank_higher_among_those_covering_as_much(client, planner, own_item, done):
-    from peerplan import insights
+    from peerplan.figures import insights
 
     checklist = own_item.checklist
     first, second = _tied_pair(checklist)
@@ -298,8 +307,8 @@ def test_the_checklist_page_reads_the_figures_in_one_query(
 def test_no_api_response_carries_another_services_words_or_people(client, org_a, owner, own_item):
     """Sharing services in the same network as organisation A, with distinctive text and people: nothing of
     them reaches A's API responses, figures computed or not."""
-    from peerplan import networks
-    from peerplan.networks import Network
+    from peerplan.models import Network
+    from peerplan.operations import networks
     from tests.api_helpers import call, token_for
 
     network = Network.objects.create(name="Shared network", slug="shared-network")
@@ -349,12 +358,14 @@ def their_item(service):
 
 
 def decide_it_does_not_apply(service):
-    planning.decide_item(item=their_item(service), applies=False, reason="Zanzibar", by=service.memberships.get().user)
+    checklists.decide_item(
+        item=their_item(service), applies=False, reason="Zanzibar", by=service.memberships.get().user
+    )
 
 
 def take_it_back_to_in_progress(service):
     action = Mitigation.objects.get(checklist__organisation=service)
-    planning.update_mitigation(
+    mitigations.update_mitigation(
         mitigation_id=action.pk,
         changes={"status": MitigationStatus.IN_PROGRESS},
         version=action.version,
@@ -451,7 +462,7 @@ def test_a_challenges_words_change_only_when_five_services_changed_for_every_wor
     computation can find: the words change only when at least five services must have changed since the
     figure last changed (counted by trying every sequence of one-service changes, not by the rule's own
     arithmetic), and otherwise they are never more than four services behind."""
-    from peerplan.shared_learning import HOLD, ChallengeCounts, challenge_text, next_challenge_counts
+    from peerplan.models.shared_learning import HOLD, ChallengeCounts, challenge_text, next_challenge_counts
 
     apart = services_apart(40)
     for ((n0, k0), (n, k)), steps in apart.items():
@@ -470,7 +481,7 @@ def test_a_challenges_words_change_only_when_five_services_changed_for_every_wor
 
 
 def test_how_many_services_share_changes_only_when_five_joined_or_left():
-    from peerplan.shared_learning import HOLD, next_services_count, services_text
+    from peerplan.models.shared_learning import HOLD, next_services_count, services_text
 
     for held in range(60):
         for now in range(60):
@@ -493,7 +504,7 @@ def test_a_suggestions_words_and_median_change_only_when_five_services_changed(s
     """Worlds of up to 30 services that adopt a suggestion, get it done in 1 to 40 days, take it back or
     stop, one service at a time, night after night: the words (adopted, done, the median days) change only
     on a night when at least five services are in a different state from the night they last changed."""
-    from peerplan.shared_learning import HOLD, SuggestionCounts, next_suggestion_counts, suggestion_text
+    from peerplan.models.shared_learning import HOLD, SuggestionCounts, next_suggestion_counts, suggestion_text
 
     rng = random.Random(seed)
     size = rng.choice([8, 12, 20, 30])

@@ -7,8 +7,8 @@ import json
 from django.contrib.auth import get_user_model
 from django.core import mail
 
-from peerplan import planning
 from peerplan.models import Membership
+from peerplan.operations import organisations
 from tests.production import clean_env, manage
 
 GOOD = "a-long-pass-phrase-9"
@@ -35,7 +35,7 @@ def test_invitation_only_refuses_sign_up_without_an_invitation(client, db, setti
 
 def test_invitation_only_lets_the_invited_email_sign_up_and_join(client, settings, owner, org_a):
     settings.SIGNUP_MODE = "invitation"
-    invitation = planning.invite(organisation=org_a, email="nia@example.net", role="planner", by=owner)
+    invitation = organisations.invite(organisation=org_a, email="nia@example.net", role="planner", by=owner)
     path = f"/app/invitations/{invitation.token}/"
     assert "Join Northside Mental Health Service" in client.get(path).content.decode()
     assert "Create an account" in client.get("/accounts/signup/").content.decode()
@@ -67,7 +67,7 @@ def test_allowed_domains_let_those_emails_sign_up_and_say_which_domains(client, 
 def test_allowed_domains_still_accept_an_invitation_from_elsewhere(client, settings, owner, org_a):
     settings.SIGNUP_MODE = "domains"
     settings.SIGNUP_ALLOWED_DOMAINS = ["nhs.example"]
-    invitation = planning.invite(organisation=org_a, email="guest@charity.example", role="viewer", by=owner)
+    invitation = organisations.invite(organisation=org_a, email="guest@charity.example", role="viewer", by=owner)
     client.get(f"/app/invitations/{invitation.token}/")
     assert sign_up(client, "guest@charity.example")["Location"] == "/app/"
 

@@ -7,8 +7,8 @@ from django.utils.html import escape
 
 from evidence import own
 from evidence.interchange import import_evidence
-from peerplan import planning
 from peerplan.models import Checklist, Mitigation, RetiredChoice
+from peerplan.operations import checklists, mitigations
 from tests.test_evidence_releases import framework, item_on, version_2
 
 
@@ -26,7 +26,7 @@ def add_survey(org_a):
 def checklist(db, org_a, owner):
     import_evidence(framework())
     add_survey(org_a)
-    return planning.create_checklist_from_evidence(organisation=org_a, title="Ward 4", by=owner, status="active")
+    return checklists.create_checklist_from_evidence(organisation=org_a, title="Ward 4", by=owner, status="active")
 
 
 def test_the_review_walks_challenges_and_barriers_of_every_source_and_the_organisations_own(client, checklist, planner):
@@ -94,10 +94,10 @@ def test_a_copy_keeps_decisions_and_actions_on_items_of_every_source_and_retired
     own_item = checklist.items.get(finding__theme__name="Debrief after night shifts")
     barrier = item_on(checklist, "Supervision by a peer lead")
     retired = item_on(checklist, "Protected time for reflection")
-    planning.decide_item(item=own_item, applies=False, reason="Day service only", by=owner)
-    planning.decide_item(item=barrier, applies=True, priority="high", by=owner)
-    planning.create_mitigation(items=[barrier, own_item], changes={"action": "Peer lead supervision"}, by=owner)
-    planning.create_mitigation(items=[retired], changes={"action": "Reflection rota"}, by=owner)
+    checklists.decide_item(item=own_item, applies=False, reason="Day service only", by=owner)
+    checklists.decide_item(item=barrier, applies=True, priority="high", by=owner)
+    mitigations.create_mitigation(items=[barrier, own_item], changes={"action": "Peer lead supervision"}, by=owner)
+    mitigations.create_mitigation(items=[retired], changes={"action": "Reflection rota"}, by=owner)
     import_evidence(version_2())  # retires "Protected time for reflection", adds "Peer career pathway"
     client.force_login(planner)
     client.post(f"/app/items/{retired.pk}/retired/", {"choice": "keep"})
@@ -144,7 +144,7 @@ def test_the_report_cites_every_source_its_items_come_from(client, checklist, pl
 @pytest.mark.parametrize("actions", [1, 12])
 def test_the_report_runs_a_fixed_number_of_queries(client, checklist, planner, actions, django_assert_num_queries):
     for item in checklist.items.challenges()[:actions]:
-        planning.create_mitigation(items=[item], changes={"action": f"Action {item.pk}"}, by=planner)
+        mitigations.create_mitigation(items=[item], changes={"action": f"Action {item.pk}"}, by=planner)
     client.force_login(planner)
     client.get(f"/app/checklists/{checklist.pk}/report/")  # the evidence facts are cached once for every checklist
     # As test_report.py counts it (20), whichever sources the items come from: the sources are read with

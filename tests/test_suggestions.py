@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from evidence.models import Perspective, Theme
-from peerplan import planning
 from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation
+from peerplan.operations import checklists
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,7 +63,7 @@ def test_a_curators_suggestion_says_so(db):
 
 @pytest.fixture
 def role_ambiguity(org_a, owner):
-    checklist = planning.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
+    checklist = checklists.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
     return checklist.items.challenges().get(finding__theme__name="Role ambiguity")
 
 

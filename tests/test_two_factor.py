@@ -108,9 +108,9 @@ def test_a_member_without_two_factor_is_led_to_set_it_up_before_seeing_the_organ
 
 
 def test_a_checklist_of_an_organisation_requiring_two_factor_is_not_shown_without_it(client, org_a, owner, planner):
-    from peerplan import planning
+    from peerplan.operations import checklists
 
-    checklist = planning.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
+    checklist = checklists.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
     org_a.require_two_factor = True
     org_a.save()
     client.force_login(planner)

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_POST
 from peerplan.access import OWN, load_organisation
 from peerplan.api.models import Access, AccessToken
 from peerplan.api.tokens import create_token, revoke_token
-from peerplan.forms import CrispyMixin, PlainDateField, plain_messages
+from peerplan.forms.common import CrispyMixin, PlainDateField, plain_messages
+from peerplan.lib.errors import Refused
 from peerplan.models import Membership, Organisation, Role
-from peerplan.planning import PlanningRuleError
 
 
 class TokenForm(CrispyMixin, forms.Form):
@@ -80,7 +80,7 @@ def tokens(request):
                     access=form.cleaned_data["access"],
                     expires_at=form.expires_at(),
                 )
-            except PlanningRuleError as error:
+            except Refused as error:
                 form.add_error("access", str(error))
                 status = 400
             else:

@@ -4,8 +4,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from peerplan.api.models import Access, AccessToken, digest, new_secret
+from peerplan.lib.errors import Refused
 from peerplan.models import Membership
-from peerplan.planning import PlanningRuleError
 
 
 def create_token(*, user, organisation, name, access, expires_at=None):
@@ -15,13 +15,11 @@ def create_token(*, user, organisation, name, access, expires_at=None):
     and offering it would promise what the role does not allow."""
     membership = Membership.objects.filter(user=user, organisation=organisation).first()
     if membership is None:
-        raise PlanningRuleError("You can only make tokens for organisations you belong to.")
+        raise Refused("You can only make tokens for organisations you belong to.")
     if access == Access.WRITE and not membership.can_edit:
-        raise PlanningRuleError(
-            f"Your role in {organisation.name} is viewer, so a token can only read. Choose read only."
-        )
+        raise Refused(f"Your role in {organisation.name} is viewer, so a token can only read. Choose read only.")
     if expires_at is not None and expires_at <= timezone.now():
-        raise PlanningRuleError("The expiry date must be in the future.")
+        raise Refused("The expiry date must be in the future.")
     raw = new_secret()
     with transaction.atomic():
         token = AccessToken.objects.create(

@@ -16,7 +16,6 @@ from rest_framework.response import Response
 
 from evidence.cache import finding_facts
 from evidence.models import PLANS_FOR, Source, Theme
-from peerplan import pages, tracking
 from peerplan.access import EDIT
 from peerplan.api import scope, writes
 from peerplan.api.authentication import TokenAuthentication
@@ -42,7 +41,8 @@ from peerplan.api.serializers import (
     paginated,
     with_addressed_items,
 )
-from peerplan.forms import ActionFilterForm
+from peerplan.figures import tracking
+from peerplan.forms.mitigations import ActionFilterForm
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -53,6 +53,7 @@ from peerplan.models import (
     MitigationStatus,
     coverage_by_checklist,
 )
+from peerplan.pages import dashboard as dashboard_pages
 
 
 class Pages(PageNumberPagination):
@@ -247,7 +248,7 @@ def phases(request, slug):
 def dashboard(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
     today = tracking.today()
-    figures = pages.dashboard(organisation, today)
+    figures = dashboard_pages.dashboard(organisation, today)
     checklists = figures["grid_checklists"]
 
     def progress(p):
@@ -483,7 +484,7 @@ def _valid(serializer_class, data, partial=False):
         OpenApiParameter(
             "view",
             OpenApiTypes.STR,
-            enum=list(pages.QUICK_VIEWS),
+            enum=list(dashboard_pages.QUICK_VIEWS),
             description="A quick view: one of the dashboard's figures (overdue, due in the next 14 days, blocked, "
             "open with no owner, open with no due date; on active checklists, with the dashboard's count), or "
             "`mine`: the token's person's open actions, as on their My actions page. Combines with the filters.",
@@ -501,14 +502,14 @@ def mitigations(request, slug):
         _true_or_false(request, "no_owner", "no_due_date")
         + (form_errors(form) if not form.is_valid() else [])
         + (
-            [{"field": "view", "message": f"Choose one of {', '.join(pages.QUICK_VIEWS)}."}]
-            if view is not None and view not in pages.QUICK_VIEWS
+            [{"field": "view", "message": f"Choose one of {', '.join(dashboard_pages.QUICK_VIEWS)}."}]
+            if view is not None and view not in dashboard_pages.QUICK_VIEWS
             else []
         )
     )
     queryset = form.filter(Mitigation.objects.in_organisation(organisation))
     if view is not None:
-        queryset = pages.quick_view(queryset, view, today=tracking.today(), user=request.user)
+        queryset = dashboard_pages.quick_view(queryset, view, today=tracking.today(), user=request.user)
     listing = with_addressed_items(queryset.select_related("owner", "phase")).soonest_due_first()
     return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
 

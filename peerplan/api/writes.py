@@ -11,10 +11,13 @@ import re
 from django.db import transaction
 from rest_framework import status
 
-from peerplan import planning
 from peerplan.api.errors import ApiError, bad_input, form_errors
-from peerplan.forms import ItemDecisionForm, MitigationForm
-from peerplan.models import Item, Mitigation, normalise_text
+from peerplan.forms.checklists import ItemDecisionForm
+from peerplan.forms.mitigations import MitigationForm
+from peerplan.lib.errors import Conflict, Refused
+from peerplan.lib.text import normalise_text
+from peerplan.models import Item, Mitigation
+from peerplan.operations import checklists, mitigations
 
 PRECONDITION_REQUIRED = (
     "Send the etag you read as an If-Match header (or the mitigation's version in the body), so a change "
@@ -107,7 +110,7 @@ def create_mitigation(*, item, sent, by, items=None):
     )
     if not form.is_valid():
         raise bad_input(form_errors(form))
-    return planning.create_mitigation(items=items or [item], changes=form.changes(), by=by)
+    return mitigations.create_mitigation(items=items or [item], changes=form.changes(), by=by)
 
 
 def update_mitigation(*, mitigation, sent, tags, current_state, by=None, items=None):
@@ -118,8 +121,8 @@ def update_mitigation(*, mitigation, sent, tags, current_state, by=None, items=N
         saved = _update_fields(mitigation=mitigation, sent=sent, tags=tags, current_state=current_state, by=by)
         if items is not None:
             try:
-                planning.set_items(mitigation=saved, items=items, by=by)
-            except planning.PlanningRuleError as error:
+                mitigations.set_items(mitigation=saved, items=items, by=by)
+            except Refused as error:
                 raise bad_input([{"field": "items", "message": str(error)}]) from None
     return saved
 
@@ -147,10 +150,10 @@ def _update_fields(*, mitigation, sent, tags, current_state, by):
             raise _stale(mitigation, current_state)
         return mitigation
     try:
-        return planning.update_mitigation(
+        return mitigations.update_mitigation(
             mitigation_id=mitigation.pk, changes=changes, version=form.cleaned_data["version"], by=by
         )
-    except planning.Conflict as conflict:
+    except Conflict as conflict:
         raise _stale(conflict.current, current_state) from None
 
 
@@ -212,7 +215,7 @@ def decide_item(*, item, sent, tags, current_state, by=None):
             # that confirms the starting state is still recorded: deciding is the change.)
             return locked
         try:
-            return planning.decide_item(
+            return checklists.decide_item(
                 item=locked,
                 applies=cleaned["applies"],
                 reason=cleaned.get("not_applicable_reason", ""),
@@ -221,7 +224,7 @@ def decide_item(*, item, sent, tags, current_state, by=None):
                 note=cleaned["note"],
                 by=by,
             )
-        except planning.PlanningRuleError as error:
+        except Refused as error:
             raise bad_input([{"field": None, "message": str(error)}]) from None
 
 

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import peerplan.attachments
+import peerplan.models.collaboration
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -134,7 +134,7 @@ class Migration(migrations.Migration):
             name='Attachment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=200, upload_to=peerplan.attachments.storage_name)),
+                ('file', models.FileField(max_length=200, upload_to=peerplan.models.collaboration.storage_name)),
                 ('name', models.CharField(max_length=200, verbose_name='file name')),
                 ('content_type', models.CharField(max_length=100)),
                 ('type_label', models.CharField(max_length=60)),

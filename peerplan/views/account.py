@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 from requests import RequestException
 
-from peerplan.accounts import two_factor_required_for
+from peerplan.accounts.two_factor import two_factor_required_for
 
 
 @login_required

@@ -11,10 +11,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from peerplan import pages, planning, tracking
 from peerplan.access import EDIT, load_mitigation, load_organisation
-from peerplan.forms import BulkActionForm, QuickActionForm
+from peerplan.figures import tracking
+from peerplan.forms.mitigations import BulkActionForm, QuickActionForm
+from peerplan.lib.errors import Conflict, Refused
 from peerplan.models import Item, Mitigation, MitigationStatus
+from peerplan.operations import mitigations
+from peerplan.pages import dashboard
 
 LIST_KEY = re.compile(r"[a-z-]{0,20}")
 
@@ -42,7 +45,7 @@ def mitigation_link(request, pk):
         messages.error(request, "Choose at least one challenge for this action to address. Nothing was changed.")
         return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
     items = in_scope(Item.objects.filter(checklist_id=mitigation.checklist_id).select_related("finding__theme"), ids)
-    new = planning.link_items(mitigation=mitigation, items=items, by=request.user)
+    new = mitigations.link_items(mitigation=mitigation, items=items, by=request.user)
     if new:
         names = ", ".join(f"“{item.finding.theme.name}”" for item in new)
         messages.success(request, f"The action now also addresses {names}.")
@@ -61,8 +64,8 @@ def mitigation_unlink(request, pk):
         return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
     (item,) = in_scope(Item.objects.filter(checklist_id=mitigation.checklist_id).select_related("finding__theme"), ids)
     try:
-        planning.unlink_item(mitigation=mitigation, item=item, by=request.user)
-    except planning.PlanningRuleError as error:
+        mitigations.unlink_item(mitigation=mitigation, item=item, by=request.user)
+    except Refused as error:
         messages.error(request, f"{error} Nothing was changed.")
     else:
         messages.success(request, f"The action no longer addresses “{item.finding.theme.name}”.")
@@ -79,7 +82,7 @@ def mitigation_merge(request, pk):
         messages.error(request, "Choose the actions to merge into this one. Nothing was changed.")
         return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
     others = in_scope(Mitigation.objects.filter(checklist_id=mitigation.checklist_id), ids)
-    planning.merge_mitigations(keep=mitigation, others=others, by=request.user)
+    mitigations.merge_mitigations(keep=mitigation, others=others, by=request.user)
     messages.success(
         request,
         f"{len(others)} action{'s were' if len(others) != 1 else ' was'} merged into this one. It addresses every "
@@ -123,18 +126,18 @@ def mitigation_quick(request, pk):
         # What they chose is what is saved (even if someone else saved it meanwhile): nothing to overwrite.
         return _quick_answer(request, saved, back, "unchanged")
     try:
-        result = planning.update_mitigation(
+        result = mitigations.update_mitigation(
             mitigation_id=mitigation.pk, changes=changes, version=form.cleaned_data["version"], by=request.user
         )
-    except planning.Conflict as conflict:
+    except Conflict as conflict:
         return _quick_answer(request, conflict.current, back, "conflict", status=409, chosen=chosen)
     return _quick_answer(request, result, back, "saved")
 
 
 def _quick_answer(request, action, back, outcome, status=200, chosen=None, errors=()):
-    pages.prepare_quick_edit([action], request.user)
+    dashboard.prepare_quick_edit([action], request.user)
     if chosen is not None:
-        pages.show(action, chosen)
+        dashboard.show(action, chosen)
     context = {
         "action": action,
         "today": tracking.today(),
@@ -191,7 +194,7 @@ def actions_bulk(request, slug):
     if not changes:
         messages.error(request, "Choose what to set: a status, an owner or a due date. Nothing was changed.")
         return redirect(back)
-    result = planning.bulk_update_mitigations(actions=actions, versions=selected, changes=changes, by=request.user)
+    result = mitigations.bulk_update_mitigations(actions=actions, versions=selected, changes=changes, by=request.user)
     for message in result.messages(changes):
         (messages.warning if message.startswith("Not changed") else messages.success)(request, message)
     return redirect(back)

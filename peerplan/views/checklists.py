@@ -7,10 +7,15 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan import history, page_cache, pages, planning, releases, tracking
 from peerplan.access import EDIT, OWN, READ, load_checklist, load_item, load_mitigation, load_organisation
-from peerplan.forms import ChecklistCreateForm, ChecklistForm, ItemDecisionForm, MitigationForm
+from peerplan.figures import tracking
+from peerplan.forms.checklists import ChecklistCreateForm, ChecklistForm, ItemDecisionForm
+from peerplan.forms.mitigations import MitigationForm
+from peerplan.lib.errors import Conflict
 from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation
+from peerplan.operations import checklists, mitigations, releases
+from peerplan.pages import checklists as checklist_pages
+from peerplan.pages import dashboard, history, page_cache
 from peerplan.views import collaboration
 
 
@@ -24,14 +29,14 @@ def checklist_create(request, slug):
         details = dict(form.cleaned_data)
         source = details.pop("copy_from")
         if source is None:
-            checklist = planning.create_checklist_from_evidence(organisation=organisation, by=request.user, **details)
+            checklist = checklists.create_checklist_from_evidence(organisation=organisation, by=request.user, **details)
             messages.success(
                 request,
                 "The checklist is created with every challenge and benefit from the evidence. "
                 "Review the challenges: say which apply, then plan the actions that mitigate them.",
             )
         else:
-            checklist = planning.copy_checklist(source=source, by=request.user, **details)
+            checklist = checklists.copy_checklist(source=source, by=request.user, **details)
             messages.success(
                 request,
                 f"The checklist is created as a copy of “{source.title}”: its decisions, and its actions "
@@ -53,7 +58,7 @@ def checklist(request, pk):
     today = tracking.today()
 
     def build():
-        page = pages.checklist_page(checklist, today)
+        page = checklist_pages.checklist_page(checklist, today)
         page["offers"] = releases.offers(checklist)
         return page
 
@@ -145,7 +150,7 @@ def item(request, pk):
         form = ItemDecisionForm(request.POST, instance=item)
         if form.is_valid():
             data = form.cleaned_data
-            planning.decide_item(
+            checklists.decide_item(
                 item=item,
                 applies=data["applies"],
                 reason=data.get("not_applicable_reason", ""),
@@ -159,8 +164,11 @@ def item(request, pk):
     today = tracking.today()
 
     def build():
-        context = {**pages.item_page(item, membership), **collaboration.discussion(membership=membership, item=item)}
-        pages.prepare_quick_edit(context["mitigations"], request.user)
+        context = {
+            **checklist_pages.item_page(item, membership),
+            **collaboration.discussion(membership=membership, item=item),
+        }
+        dashboard.prepare_quick_edit(context["mitigations"], request.user)
         return {**context, "form": form or ItemDecisionForm(instance=item), "statuses": MitigationStatus.choices}
 
     return page_cache.render_page(
@@ -196,7 +204,7 @@ def item_outcome(request, pk):
     if not item.is_benefit:
         messages.error(request, "Only benefits are chosen as outcomes; open the challenge to record a decision.")
     else:
-        planning.decide_item(item=item, applies=request.POST.get("applies") == "yes", by=request.user)
+        checklists.decide_item(item=item, applies=request.POST.get("applies") == "yes", by=request.user)
         if item.applies:
             messages.success(request, f"“{item.finding.theme.name}” is chosen as an outcome to realise.")
         else:
@@ -214,7 +222,7 @@ def suggestion_adopt(request, pk, suggestion_pk):
     suggestion = get_object_or_404(
         SuggestedMitigation.objects.filter(is_published=True, themes=item.finding.theme_id), pk=suggestion_pk
     )
-    mitigation = planning.adopt_suggestion(item=item, suggestion=suggestion, by=request.user)
+    mitigation = mitigations.adopt_suggestion(item=item, suggestion=suggestion, by=request.user)
     messages.success(request, "The suggestion is adopted as an action. Make it your own: add an owner and a due date.")
     return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
 
@@ -228,7 +236,7 @@ def mitigation_create(request, pk):
         request.POST or None, instance=Mitigation(checklist=item.checklist), organisation=organisation
     )
     if request.method == "POST" and form.is_valid():
-        planning.create_mitigation(item=item, changes=form.changes(), by=request.user)
+        mitigations.create_mitigation(item=item, changes=form.changes(), by=request.user)
         messages.success(request, "The action is saved.")
         return redirect("peerplan:item", pk=item.pk)
     return render(
@@ -269,8 +277,8 @@ def mitigation_edit(request, pk):
             "checklist": mitigation.checklist,
             "mitigation": mitigation,
             "addressed": addressed,
-            "linkable": pages.linkable_items(mitigation, addressed),
-            "duplicates": pages.duplicates_of(mitigation),
+            "linkable": checklist_pages.linkable_items(mitigation, addressed),
+            "duplicates": checklist_pages.duplicates_of(mitigation),
             "timeline": history.mitigation_timeline(mitigation),
             "can_restore": membership.can_manage,
             "back": back,
@@ -279,13 +287,13 @@ def mitigation_edit(request, pk):
 
     if request.method == "POST" and form.is_valid():
         try:
-            planning.update_mitigation(
+            mitigations.update_mitigation(
                 mitigation_id=mitigation.pk,
                 changes=form.changes(),
                 version=form.cleaned_data["version"],
                 by=request.user,
             )
-        except planning.Conflict as conflict:
+        except Conflict as conflict:
             current = conflict.current
         else:
             messages.success(request, "The action is saved.")
@@ -313,7 +321,7 @@ def checklist_adopt(request, pk, suggestion_pk):
     """Adopt a high-leverage suggestion on every uncovered challenge of the checklist it addresses."""
     checklist, membership = load_checklist(request, pk, need=EDIT)
     suggestion = get_object_or_404(SuggestedMitigation.objects.filter(is_published=True), pk=suggestion_pk)
-    adopted = planning.adopt_for_uncovered(checklist=checklist, suggestion=suggestion, by=request.user)
+    adopted = mitigations.adopt_for_uncovered(checklist=checklist, suggestion=suggestion, by=request.user)
     if adopted is None:
         messages.info(request, "Every challenge this suggestion addresses is already covered; nothing was added.")
         return redirect("peerplan:checklist", pk=checklist.pk)
@@ -332,7 +340,7 @@ def checklist_adopt(request, pk, suggestion_pk):
 def item_reviewed(request, pk):
     """A planner has read the updated evidence behind the item."""
     item, membership = load_item(request, pk, need=EDIT)
-    planning.mark_evidence_reviewed(item=item)
+    checklists.mark_evidence_reviewed(item=item)
     messages.success(request, "Marked as reviewed: the evidence is as you have now read it.")
     return redirect("peerplan:item", pk=item.pk)
 
@@ -345,5 +353,5 @@ def checklist_phases(request, pk):
     return render(
         request,
         "peerplan/checklist_phases.html",
-        {"checklist": checklist, "membership": membership, **pages.phases_page(checklist)},
+        {"checklist": checklist, "membership": membership, **checklist_pages.phases_page(checklist)},
     )

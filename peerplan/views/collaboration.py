@@ -12,8 +12,13 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan import attachments, comments, notifications
 from peerplan.access import EDIT, MANAGE, READ, load_attachment, load_comment, load_item, load_mitigation
+from peerplan.lib import uploads
+from peerplan.lib.errors import Refused
+from peerplan.models import collaboration
+from peerplan.models import notifications as notification_rules
+from peerplan.notify import deliver
+from peerplan.operations import attachments, comments, notifications
 
 NOTIFICATIONS_PAGE_SIZE = 30
 
@@ -26,7 +31,7 @@ def discussion(*, membership, item=None, mitigation=None):
     organisation = (item or mitigation).checklist.organisation
     removed = (
         # Of this organisation only: the id may have named another organisation's item before (issue 12).
-        attachments.Attachment.history.filter(
+        collaboration.Attachment.history.filter(
             history_type="-",
             organisation_id=organisation.pk,
             **{f"{key}_id": value.pk for key, value in target.items()},
@@ -35,14 +40,14 @@ def discussion(*, membership, item=None, mitigation=None):
         .order_by("-history_date")
     )
     return {
-        "comments": list(comments.Comment.objects.filter(**target).for_listing()),
-        "attachments": list(attachments.Attachment.objects.filter(**target).for_listing()),
+        "comments": list(collaboration.Comment.objects.filter(**target).for_listing()),
+        "attachments": list(collaboration.Attachment.objects.filter(**target).for_listing()),
         "removed_attachments": list(removed),
-        "mention_suggestions": comments.mention_suggestions(organisation),
-        "comment_max_length": comments.BODY_MAX_LENGTH,
-        "attachment_limit": attachments.human_size(_max_bytes()),
-        "attachment_types": attachments.ALLOWED_IN_WORDS,
-        "attachment_accept": ",".join(attachments.ALLOWED),
+        "mention_suggestions": collaboration.mention_suggestions(organisation),
+        "comment_max_length": collaboration.BODY_MAX_LENGTH,
+        "attachment_limit": uploads.human_size(_max_bytes()),
+        "attachment_types": uploads.ALLOWED_IN_WORDS,
+        "attachment_accept": ",".join(uploads.ALLOWED),
         "collaboration_membership": membership,
     }
 
@@ -74,7 +79,7 @@ def item_comment(request, pk):
     body = request.POST.get("body", "")
     try:
         comment = comments.post_comment(body=body, by=request.user, organisation=item.checklist.organisation, item=item)
-    except comments.CommentRuleError as error:
+    except Refused as error:
         return _comment_refused(
             request, error, body=body, action=request.path, back=reverse("peerplan:item", args=[item.pk]) + "#comments"
         )
@@ -93,7 +98,7 @@ def mitigation_discussion(request, pk):
             comment = comments.post_comment(
                 body=body, by=request.user, organisation=mitigation.checklist.organisation, mitigation=mitigation
             )
-        except comments.CommentRuleError as error:
+        except Refused as error:
             return _comment_refused(request, error, body=body, action=request.path, back=request.path + "#comments")
         messages.success(request, "Your comment is posted.")
         return redirect(comment.target_url())
@@ -121,7 +126,7 @@ def comment_edit(request, pk):
     if request.method == "POST":
         try:
             comments.edit_comment(comment=comment, body=body, by=request.user)
-        except comments.CommentRuleError as error:
+        except Refused as error:
             return _comment_refused(request, error, body=body, action=request.path, back=comment.target_url())
         messages.success(request, "Your comment is changed. The earlier text is kept in its history.")
         return redirect(comment.target_url())
@@ -168,7 +173,7 @@ def comment_hide(request, pk):
     if request.method == "POST":
         try:
             comments.hide_comment(comment=comment, by=request.user, reason=reason)
-        except comments.CommentRuleError as refusal:
+        except Refused as refusal:
             error = str(refusal)
         else:
             messages.success(request, "The comment is hidden. Its text is kept in the history.")
@@ -185,7 +190,7 @@ def comment_hide(request, pk):
 
 
 def _upload_size_limited(view):
-    """Puts attachments.UploadSizeLimit first among the upload handlers before anything reads the body.
+    """Puts uploads.UploadSizeLimit first among the upload handlers before anything reads the body.
     CsrfViewMiddleware reads request.POST before a view runs, which would take in the whole upload first, so
     the view is exempt from it and checked by csrf_protect once the limit is in place (Django's "Modifying
     upload handlers on the fly"). The token comes before the file in the form, so it is read either way."""
@@ -194,7 +199,7 @@ def _upload_size_limited(view):
     @csrf_exempt
     @wraps(view)
     def limited(request, *args, **kwargs):
-        request.upload_handlers.insert(0, attachments.UploadSizeLimit(request))
+        request.upload_handlers.insert(0, uploads.UploadSizeLimit(request))
         return protected(request, *args, **kwargs)
 
     return limited
@@ -214,7 +219,7 @@ def _attach(request, *, item=None, mitigation=None, back):
         attachment = attachments.add_attachment(
             upload=upload, by=request.user, organisation=organisation, item=item, mitigation=mitigation
         )
-    except attachments.AttachmentRefused as error:
+    except Refused as error:
         messages.error(request, f"The file was not attached. {error}")
         return redirect(back)
     messages.success(request, f"“{attachment.name}” is attached.")
@@ -258,7 +263,7 @@ def attachment_download(request, pk):
     # The type decided from the content on upload, never the browser's word; anything else is bytes.
     response["Content-Type"] = (
         attachment.content_type
-        if attachment.content_type in {t for _, t in attachments.ALLOWED.values()}
+        if attachment.content_type in {t for _, t in uploads.ALLOWED.values()}
         else "application/octet-stream"
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -291,15 +296,15 @@ def attachment_delete(request, pk):
 
 def _own_notification(request, pk):
     """One of the person's own notifications that they may see now; anyone else's is a 404."""
-    return get_object_or_404(notifications.Notification.objects.visible_to(request.user).for_listing(), pk=pk)
+    return get_object_or_404(notification_rules.Notification.objects.visible_to(request.user).for_listing(), pk=pk)
 
 
 @login_required
 @require_safe
 def notification_list(request):
-    listing = notifications.Notification.objects.visible_to(request.user).for_listing()
+    listing = notification_rules.Notification.objects.visible_to(request.user).for_listing()
     page = Paginator(listing, NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
-    waiting = notifications.Notification.objects.hidden_by_two_factor(request.user).count()
+    waiting = notification_rules.Notification.objects.hidden_by_two_factor(request.user).count()
     return render(request, "peerplan/collaboration/notifications.html", {"page": page, "waiting": waiting})
 
 
@@ -332,10 +337,10 @@ def notification_read_all(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def notification_preferences(request):
     """Per kind: in PeerPlan and by email, in PeerPlan only, or off."""
-    current = notifications.preferences(request.user)
+    current = notification_rules.preferences(request.user)
     error = None
     if request.method == "POST":
-        choices = {kind: request.POST.get(kind, current[kind]) for kind in notifications.Kind.values}
+        choices = {kind: request.POST.get(kind, current[kind]) for kind in notification_rules.Kind.values}
         try:
             notifications.set_preferences(user=request.user, choices=choices)
         except ValueError:
@@ -345,8 +350,13 @@ def notification_preferences(request):
             messages.success(request, "Your notification settings are saved.")
             return redirect("peerplan:notification_preferences")
     rows = [
-        (kind, notifications.Kind(kind).label, [(c, notifications.Channel(c).label) for c in channels], current[kind])
-        for kind, channels in notifications.CHANNELS.items()
+        (
+            kind,
+            notification_rules.Kind(kind).label,
+            [(c, notification_rules.Channel(c).label) for c in channels],
+            current[kind],
+        )
+        for kind, channels in notification_rules.CHANNELS.items()
     ]
     return render(
         request,
@@ -361,7 +371,7 @@ def notification_preferences(request):
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token):
-    found = notifications.read_unsubscribe_token(token)
+    found = deliver.read_unsubscribe_token(token)
     if found is None:
         return render(request, "peerplan/collaboration/unsubscribe.html", {"invalid": True}, status=404)
     user, kind = found
@@ -370,12 +380,18 @@ def unsubscribe(request, token):
         notifications.set_preferences(
             user=user,
             choices={
-                kind: notifications.Channel.OFF if kind == notifications.Kind.DIGEST else notifications.Channel.IN_APP
+                kind: notification_rules.Channel.OFF
+                if kind == notification_rules.Kind.DIGEST
+                else notification_rules.Channel.IN_APP
             },
         )
         done = True
     return render(
         request,
         "peerplan/collaboration/unsubscribe.html",
-        {"kind_label": notifications.Kind(kind).label, "done": done, "digest": kind == notifications.Kind.DIGEST},
+        {
+            "kind_label": notification_rules.Kind(kind).label,
+            "done": done,
+            "digest": kind == notification_rules.Kind.DIGEST,
+        },
     )

@@ -13,10 +13,10 @@ from evidence import own
 from evidence.cache import evidence_changed
 from evidence.interchange import EvidenceFormatError, dumps, export_evidence, import_evidence, parse_json
 from evidence.models import Source, Theme
-from peerplan import releases
 from peerplan.access import EDIT, MANAGE, load_checklist, load_item, load_organisation, load_own_source
-from peerplan.forms import OwnFindingForm, OwnSourceForm, ReleaseFileForm
-from peerplan.planning import PlanningRuleError
+from peerplan.forms.evidence import OwnFindingForm, OwnSourceForm, ReleaseFileForm
+from peerplan.lib.errors import Refused
+from peerplan.operations import releases
 
 
 @login_required
@@ -27,7 +27,7 @@ def checklist_add_evidence(request, pk):
     ids = [int(value) for value in request.POST.getlist("finding") if value.isascii() and value.isdigit()]
     try:
         items = releases.add_offered_findings(checklist=checklist, finding_ids=ids, by=request.user)
-    except PlanningRuleError as error:
+    except Refused as error:
         messages.error(request, str(error))
     else:
         names = ", ".join(f"{item.finding.theme.name} ({item.finding.get_valence_display().lower()})" for item in items)
@@ -46,7 +46,7 @@ def item_retired(request, pk):
         return redirect("peerplan:item", pk=item.pk)
     try:
         releases.settle_retired_item(item=item, keep=choice == "keep")
-    except PlanningRuleError as error:
+    except Refused as error:
         messages.error(request, str(error))
     else:
         messages.success(

@@ -6,9 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from peerplan import networks, shared_learning, tracking
 from peerplan.access import OWN, READ, load_network, load_network_membership, load_organisation
-from peerplan.forms import NetworkInviteForm, SharingForm
+from peerplan.figures import tracking
+from peerplan.forms.organisations import NetworkInviteForm, SharingForm
+from peerplan.lib.errors import Refused
+from peerplan.models import networks as network_rules
+from peerplan.models import shared_learning as sharing_rules
+from peerplan.operations import networks
+from peerplan.pages import networks as network_pages
 from peerplan.views.tracking import _months
 
 
@@ -17,7 +22,7 @@ from peerplan.views.tracking import _months
 def network(request, network):
     network = load_network(request, network)
     months, problem = _months(request)
-    context = networks.network_page(network, tracking.today(), months)
+    context = network_pages.network_page(network, tracking.today(), months)
     return render(
         request,
         "peerplan/networks/network.html",
@@ -37,7 +42,7 @@ def network_invite(request, network):
             organisation = form.cleaned_data["organisation"]
             try:
                 networks.invite_organisation(network=network, organisation=organisation, by=request.user)
-            except networks.NetworkRuleError as error:
+            except Refused as error:
                 form.add_error("organisation", str(error))
             else:
                 messages.success(request, f"{organisation.name} is invited. Its owners see the invitation on its page.")
@@ -50,7 +55,7 @@ def network_invite(request, network):
             "network": network,
             "form": form,
             "query": query,
-            "found": networks.find_organisations(query, network),
+            "found": network_rules.find_organisations(query, network),
             "pending": list(network.memberships.invited().select_related("organisation").order_by("-invited_at")),
         },
         status=status,
@@ -71,7 +76,7 @@ def organisation_network(request, slug, pk):
         else:
             try:
                 networks.answer_invitation(membership=network_membership, accept=answer == "accept", by=request.user)
-            except networks.NetworkRuleError as error:
+            except Refused as error:
                 problem = str(error)
             else:
                 name = network_membership.network.name
@@ -86,9 +91,9 @@ def organisation_network(request, slug, pk):
         network_membership,
         membership,
         problem,
-        coordinators=networks.coordinator_names(network_membership.network),
-        shared=networks.SHARED,
-        not_shared=networks.NOT_SHARED,
+        coordinators=network_rules.coordinator_names(network_membership.network),
+        shared=network_rules.SHARED,
+        not_shared=network_rules.NOT_SHARED,
     )
 
 
@@ -100,7 +105,7 @@ def organisation_network_leave(request, slug, pk):
     if request.method == "POST":
         try:
             networks.leave_network(membership=network_membership, by=request.user)
-        except networks.NetworkRuleError as error:
+        except Refused as error:
             problem = str(error)
         else:
             messages.success(
@@ -152,9 +157,9 @@ def organisation_sharing(request, slug):
             "organisation": organisation,
             "membership": membership,
             "form": form,
-            "networks": networks.invitations_for(organisation),
-            "min_services": shared_learning.MIN_SERVICES,
-            "round_to": shared_learning.ROUND_TO,
-            "hold": shared_learning.HOLD,
+            "networks": network_rules.invitations_for(organisation),
+            "min_services": sharing_rules.MIN_SERVICES,
+            "round_to": sharing_rules.ROUND_TO,
+            "hold": sharing_rules.HOLD,
         },
     )

@@ -9,11 +9,17 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan import accounts, page_cache, pages, planning, ratelimit, tracking
 from peerplan.access import MANAGE, OWN, READ, load_organisation
-from peerplan.accounts import remember_invitation, set_two_factor_requirement
-from peerplan.forms import InvitationForm, OrganisationForm
+from peerplan.accounts import lockout, ratelimit
+from peerplan.accounts.signup import remember_invitation
+from peerplan.figures import tracking
+from peerplan.forms.organisations import InvitationForm, OrganisationForm
+from peerplan.lib.errors import NoLongerMember, Refused
 from peerplan.models import Invitation, Membership, Role, display_name
+from peerplan.operations import organisations
+from peerplan.operations.organisations import set_two_factor_requirement
+from peerplan.pages import organisations as organisation_pages
+from peerplan.pages import page_cache
 
 
 @login_required
@@ -32,7 +38,7 @@ def home(request):
 def organisation_create(request):
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        organisation = planning.create_organisation(name=form.cleaned_data["name"], by=request.user)
+        organisation = organisations.create_organisation(name=form.cleaned_data["name"], by=request.user)
         messages.success(request, f"{organisation.name} is created and you are its owner.")
         return redirect("peerplan:organisation", slug=organisation.slug)
     return render(request, "peerplan/organisation_form.html", {"form": form})
@@ -50,7 +56,7 @@ def organisation(request, slug):
         organisation=organisation,
         membership=membership,
         today=tracking.today(),
-        build=lambda: pages.organisation_page(organisation),
+        build=lambda: organisation_pages.organisation_page(organisation),
     )
 
 
@@ -66,7 +72,7 @@ def _members_page(request, organisation, membership, invite_form=None, status=20
             "invite_form": invite_form,
             "site_url": settings.SITE_URL,
             "invitation_days": settings.INVITATION_DAYS,
-            **pages.members_page(organisation, membership),
+            **organisation_pages.members_page(organisation, membership),
         },
         status=status,
     )
@@ -104,15 +110,15 @@ def member_invite(request, slug):
     if not form.is_valid():
         return _members_page(request, organisation, membership, invite_form=form, status=400)
     try:
-        invitation = planning.invite(
+        invitation = organisations.invite(
             organisation=organisation,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
             by=request.user,
         )
-    except planning.NoLongerMember as error:
+    except NoLongerMember as error:
         return no_longer_member(request, organisation, error)
-    except planning.PlanningRuleError as error:
+    except Refused as error:
         form.add_error("role", str(error))
         return _members_page(request, organisation, membership, invite_form=form, status=400)
     link = invitation_url(invitation)
@@ -139,10 +145,10 @@ def member_role(request, slug, pk):
     target = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
     role = request.POST.get("role", "")
     try:
-        planning.change_role(membership=target, role=role, by=request.user)
-    except planning.NoLongerMember as error:
+        organisations.change_role(membership=target, role=role, by=request.user)
+    except NoLongerMember as error:
         return no_longer_member(request, organisation, error)
-    except planning.PlanningRuleError as error:
+    except Refused as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"{target.display_name} is now {Role(role).label.lower()}.")
@@ -171,7 +177,7 @@ def member_unlock(request, slug, pk):
     """An owner or manager lets a member whose sign-in is paused sign in again at once."""
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     target = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
-    accounts.unlock_sign_in(membership=target)
+    lockout.unlock_sign_in(membership=target)
     messages.success(
         request,
         f"{target.display_name} can sign in again now. "
@@ -187,10 +193,10 @@ def member_remove(request, slug, pk):
     target = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
     if request.method == "POST":
         try:
-            planning.remove_member(membership=target, by=request.user)
-        except planning.NoLongerMember as error:
+            organisations.remove_member(membership=target, by=request.user)
+        except NoLongerMember as error:
             return no_longer_member(request, organisation, error)
-        except planning.PlanningRuleError as error:
+        except Refused as error:
             messages.error(request, str(error))
             return redirect("peerplan:members", slug=organisation.slug)
         messages.success(request, f"{target.display_name} is no longer a member.")
@@ -238,8 +244,8 @@ def invitation_accept(request, token):
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={request.path}")
         try:
-            membership, created = planning.accept_invitation(token=token, user=request.user)
-        except planning.PlanningRuleError as error:
+            membership, created = organisations.accept_invitation(token=token, user=request.user)
+        except Refused as error:
             return render(request, "peerplan/invitation_accept.html", {"problem": str(error)}, status=410)
         if created:
             messages.success(

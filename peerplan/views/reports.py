@@ -6,9 +6,10 @@ from django.shortcuts import render
 from django.utils.formats import date_format
 from django.views.decorators.http import require_safe
 
-from peerplan import pages, reports, tracking
 from peerplan.access import load_checklist
-from peerplan.forms import ReportSinceForm
+from peerplan.figures import tracking
+from peerplan.forms.checklists import ReportSinceForm
+from peerplan.pages import exports, reports
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -22,9 +23,9 @@ def _attachment(name):
 def checklist_export_csv(request, pk):
     checklist, _ = load_checklist(request, pk)
     # Fetched before streaming starts, so a database error is a proper error page, not a cut-off file.
-    items = reports.export_items(checklist)
-    response = StreamingHttpResponse(reports.csv_lines(items), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = _attachment(reports.filename(checklist, "csv"))
+    items = exports.export_items(checklist)
+    response = StreamingHttpResponse(exports.csv_lines(items), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = _attachment(exports.filename(checklist, "csv"))
     return response
 
 
@@ -32,9 +33,9 @@ def checklist_export_csv(request, pk):
 @require_safe
 def checklist_export_xlsx(request, pk):
     checklist, _ = load_checklist(request, pk)
-    content = reports.xlsx_bytes(checklist, reports.export_items(checklist))
+    content = exports.xlsx_bytes(checklist, exports.export_items(checklist))
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = _attachment(reports.filename(checklist, "xlsx"))
+    response["Content-Disposition"] = _attachment(exports.filename(checklist, "xlsx"))
     return response
 
 
@@ -50,7 +51,7 @@ def checklist_report(request, pk):
     return render(
         request,
         "peerplan/reports/checklist.html",
-        {**context, **pages.report(checklist, today, since)},
+        {**context, **reports.report(checklist, today, since)},
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
 

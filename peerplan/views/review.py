@@ -7,10 +7,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan import pages, planning
 from peerplan.access import EDIT, load_checklist, load_item
-from peerplan.forms import ItemReviewForm
-from peerplan.review import ReviewWalk
+from peerplan.forms.checklists import ItemReviewForm
+from peerplan.operations import checklists
+from peerplan.pages import checklists as checklist_pages
+from peerplan.pages.review import ReviewWalk
 
 
 def _review_url(item_id, return_to_summary=False):
@@ -53,7 +54,7 @@ def item_review(request, pk):
             return redirect(_after(go, item, walk, return_to_summary))
         if form.is_valid():
             applies = form.cleaned_data["applies"]
-            planning.decide_item(
+            checklists.decide_item(
                 item=item, applies=applies, reason=form.cleaned_data["not_applicable_reason"], by=request.user
             )
             messages.success(
@@ -66,7 +67,7 @@ def item_review(request, pk):
         request,
         "peerplan/review/item.html",
         {
-            **pages.evidence_in_place(item),
+            **checklist_pages.evidence_in_place(item),
             "item": item,
             "checklist": checklist,
             "membership": membership,
@@ -101,7 +102,7 @@ def checklist_review_summary(request, pk):
     return render(
         request,
         "peerplan/review/summary.html",
-        {"checklist": checklist, "membership": membership, **pages.review_summary_page(checklist)},
+        {"checklist": checklist, "membership": membership, **checklist_pages.review_summary_page(checklist)},
     )
 
 
@@ -122,6 +123,8 @@ def item_decide(request, pk):
                 messages.error(request, f"“{name}”: {error} Nothing was changed.")
         return redirect(back)
     applies = form.cleaned_data["applies"]
-    planning.decide_item(item=item, applies=applies, reason=form.cleaned_data["not_applicable_reason"], by=request.user)
+    checklists.decide_item(
+        item=item, applies=applies, reason=form.cleaned_data["not_applicable_reason"], by=request.user
+    )
     messages.success(request, f"Saved: “{item.finding.theme.name}” {'applies' if applies else 'does not apply'}.")
     return redirect(back)

@@ -7,10 +7,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from peerplan import history, page_cache, pages, planning, tracking
 from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organisation
-from peerplan.forms import ActionFilterForm, BulkActionForm
+from peerplan.figures import tracking
+from peerplan.forms.mitigations import ActionFilterForm, BulkActionForm
+from peerplan.lib.errors import Conflict
 from peerplan.models import Membership, Mitigation, MitigationStatus
+from peerplan.operations import mitigations
+from peerplan.pages import dashboard as dashboard_pages
+from peerplan.pages import history, page_cache
 
 PAGE_SIZE = 25
 # The action list's own parameters: its filters and its page.
@@ -28,8 +32,8 @@ def dashboard(request, slug):
     next_url = request.path
 
     def build():
-        figures = pages.dashboard(organisation, today)
-        pages.prepare_quick_edit(
+        figures = dashboard_pages.dashboard(organisation, today)
+        dashboard_pages.prepare_quick_edit(
             [action for name in ("overdue", "due_soon", "blocked") for action in figures[name].actions],
             request.user,
         )
@@ -51,10 +55,10 @@ def _months(request):
     """The range asked for (?months=3, 6 or 12) and the message when it is not one of them."""
     asked = request.GET.get("months", "")
     if not asked:
-        return pages.DEFAULT_TREND_MONTHS, ""
+        return dashboard_pages.DEFAULT_TREND_MONTHS, ""
     if asked in {str(months) for months in tracking.TREND_MONTHS}:
         return int(asked), ""
-    return pages.DEFAULT_TREND_MONTHS, "Choose 3, 6 or 12 months; the last 6 months are shown."
+    return dashboard_pages.DEFAULT_TREND_MONTHS, "Choose 3, 6 or 12 months; the last 6 months are shown."
 
 
 @login_required
@@ -62,7 +66,7 @@ def _months(request):
 def organisation_progress(request, slug):
     organisation, membership = load_organisation(request, slug)
     months, problem = _months(request)
-    context = pages.organisation_progress(organisation, tracking.today(), months)
+    context = dashboard_pages.organisation_progress(organisation, tracking.today(), months)
     return render(
         request,
         "peerplan/tracking/progress.html",
@@ -76,7 +80,7 @@ def organisation_progress(request, slug):
 def checklist_progress(request, pk):
     checklist, membership = load_checklist(request, pk)
     months, problem = _months(request)
-    context = pages.checklist_progress(checklist, tracking.today(), months)
+    context = dashboard_pages.checklist_progress(checklist, tracking.today(), months)
     return render(
         request,
         "peerplan/tracking/progress.html",
@@ -102,7 +106,7 @@ def actions(request, slug):
         queryset = form.filter(Mitigation.objects.in_organisation(organisation))
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
         page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.object_list = pages.prepare_quick_edit(page.object_list, request.user)
+        page.object_list = dashboard_pages.prepare_quick_edit(page.object_list, request.user)
         return {
             "form": form,
             "page": page,
@@ -141,7 +145,7 @@ def my_actions(request):
             queryset = queryset.open().on_current_checklists()
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
         page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.object_list = pages.prepare_quick_edit(page.object_list, request.user)
+        page.object_list = dashboard_pages.prepare_quick_edit(page.object_list, request.user)
         return {"page": page, "statuses": MitigationStatus.choices}
 
     context = {"show_all": show_all, "today": today, "next": request.get_full_path()}
@@ -200,8 +204,8 @@ def mitigation_restore(request, pk, history_id):
     except ValueError:
         seen_version = None
     try:
-        _, notes = history.restore_mitigation(mitigation, record, by=request.user, seen_version=seen_version)
-    except planning.Conflict:
+        _, notes = mitigations.restore_mitigation(mitigation, record, by=request.user, seen_version=seen_version)
+    except Conflict:
         messages.error(
             request,
             "Someone changed this action after you opened its history, so nothing was restored. "

@@ -10,7 +10,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.core import mail
 from playwright.sync_api import expect
 
-from peerplan import planning
+from peerplan.operations import organisations
 from tests.browser.helpers import sign_in
 from tests.conftest import PASSWORD
 
@@ -140,7 +140,7 @@ def test_invitation_only_sign_up_goes_through_the_invitation_link(live_server, p
     page.goto(base + "/accounts/signup/")
     expect(heading(page)).to_have_text("Accounts are made by invitation")
 
-    invitation = planning.invite(organisation=org_a, email="nia@example.net", role="planner", by=owner)
+    invitation = organisations.invite(organisation=org_a, email="nia@example.net", role="planner", by=owner)
     page.goto(base + f"/app/invitations/{invitation.token}/")
     page.locator("#main").get_by_role("link", name="Create an account").click()
     page.get_by_label("Your name").fill("Nia")

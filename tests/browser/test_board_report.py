@@ -10,8 +10,8 @@ from django.utils.formats import date_format
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from peerplan.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_SLUG
 from peerplan.models import Checklist, ChecklistStatus
+from peerplan.operations.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_SLUG
 from tests.browser.conftest import OUTPUT
 from tests.browser.helpers import sign_in
 

@@ -63,7 +63,7 @@ def test_a_planner_mentions_a_manager_who_follows_the_bell_and_replies(live_serv
     expect(page.locator(".comment-body")).to_have_count(2)
     expect(page.locator(".comment-body").last).to_have_text("Done: it is band 4. @Pat")
     # Pat owns no such action here, so Pat hears of the reply as a mention.
-    from peerplan.notifications import Notification
+    from peerplan.models import Notification
 
     assert Notification.objects.filter(recipient=planner, kind="mentioned").count() == 1
 

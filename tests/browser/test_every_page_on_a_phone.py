@@ -11,7 +11,6 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from evidence.models import Theme
-from peerplan.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_SLUG
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -19,10 +18,11 @@ from peerplan.models import (
     Item,
     Membership,
     Mitigation,
+    NetworkMembership,
     Organisation,
     Role,
 )
-from peerplan.networks import NetworkMembership
+from peerplan.operations.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_SLUG
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import OUTPUT
 from tests.browser.helpers import sign_in

@@ -14,7 +14,7 @@ from tests.test_evidence_releases import framework, version_2
 @pytest.fixture
 def active_checklist(db, org_a, owner):
     from evidence.interchange import import_evidence
-    from peerplan.planning import create_checklist_from_evidence
+    from peerplan.operations.checklists import create_checklist_from_evidence
 
     import_evidence(framework())
     return create_checklist_from_evidence(organisation=org_a, title="Ward 4", by=owner, status="active")

@@ -18,9 +18,9 @@ OVERDUE = "Agree a PSW role description with the team"
 def invitation_path(org_a, owner, tracked_checklist):
     from django.urls import reverse
 
-    from peerplan import planning
+    from peerplan.operations import organisations
 
-    invitation = planning.invite(organisation=org_a, email="mina@example.org", role="manager", by=owner)
+    invitation = organisations.invite(organisation=org_a, email="mina@example.org", role="manager", by=owner)
     return reverse("peerplan:invitation_accept", args=[invitation.token])
 
 

@@ -28,7 +28,7 @@ def check_on_a_phone(page):
 
 @pytest.fixture
 def network(db, org_a, owner, tracked_checklist):
-    from peerplan.networks import Network
+    from peerplan.models import Network
 
     coordinator = make_user("cody", "Cody")
     network = Network.objects.create(name="North East peer support network", slug="north-east")
@@ -107,8 +107,8 @@ def test_a_coordinator_invites_and_an_owner_accepts_then_leaves(live_server, pag
 def figures(db, org_a, planner):
     """Six services that share anonymously decided "Role ambiguity" applies, adopted the theme's first
     suggestion and got it done; then the figures are computed, as cron would."""
-    from peerplan import planning
     from peerplan.models import Mitigation, MitigationStatus, Organisation, SuggestedMitigation
+    from peerplan.operations import checklists, mitigations
     from tests.conftest import _member
     from tests.factories import item_for, make_checklist
 
@@ -123,10 +123,10 @@ def figures(db, org_a, planner):
         )
         person = _member(organisation, f"sharer{n}", "owner", "Sharer")
         item = item_for(make_checklist(organisation, "Their plan", by=person), "Role ambiguity")
-        planning.decide_item(item=item, applies=True, by=person)
-        action = planning.adopt_suggestion(suggestion=suggestion, item=item, by=person)
+        checklists.decide_item(item=item, applies=True, by=person)
+        action = mitigations.adopt_suggestion(suggestion=suggestion, item=item, by=person)
         Mitigation.objects.filter(pk=action.pk).update(created_at=timezone.now() - timedelta(days=20))
-        planning.update_mitigation(
+        mitigations.update_mitigation(
             mitigation_id=action.pk, changes={"status": MitigationStatus.DONE}, version=action.version, by=person
         )
     call_command("compute_shared_learning", verbosity=0)

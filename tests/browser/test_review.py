@@ -6,8 +6,8 @@ where focus must land on the decision each time a challenge opens."""
 import pytest
 from playwright.sync_api import expect
 
-from peerplan import planning
 from peerplan.models import Item
+from peerplan.operations import checklists
 from tests.browser.helpers import assert_visible_focus, sign_in
 
 PAGE_LOAD_BUDGET = 17
@@ -16,7 +16,7 @@ PRESS_BUDGET = 3
 
 @pytest.fixture
 def new_checklist(org_a, owner, planner):
-    return planning.create_checklist_from_evidence(organisation=org_a, title="Recovery team 2026", by=owner)
+    return checklists.create_checklist_from_evidence(organisation=org_a, title="Recovery team 2026", by=owner)
 
 
 class Counter:
@@ -117,7 +117,7 @@ def test_deciding_all_16_challenges_with_the_keyboard_alone(live_server, page, n
 def test_a_change_from_the_summary_and_the_previous_step(live_server, page, new_checklist, planner):
     items = list(new_checklist.items.challenges().select_related("finding__theme"))
     for item in items:
-        planning.decide_item(item=item, applies=True, by=planner)
+        checklists.decide_item(item=item, applies=True, by=planner)
     sign_in(page, live_server.url, "pat@example.org")
     page.goto(f"{live_server.url}/app/checklists/{new_checklist.pk}/review/summary/")
     row = page.locator(f"#item-{items[3].pk}")

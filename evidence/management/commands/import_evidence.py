@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from evidence.cache import evidence_changed
 from evidence.interchange import FORMAT, EvidenceFormatError, import_evidence, parse_json
-from peerplan.progress import Progress
+from peerplan.lib.progress import Progress
 
 
 class Command(BaseCommand):

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.core.serializers.base import ProgressBar
 
-from peerplan import backup_format
-from peerplan.progress import Progress
+from peerplan.lib import backup_format
+from peerplan.lib.progress import Progress
 
 # Rebuilt by `migrate` (content types, permissions) or not worth restoring: sessions (everyone signs
 # in again), the admin's change log, sign-in failure records (axes) and the cache table (not a model).

@@ -4,7 +4,7 @@ pages read only the figures it writes."""
 
 from django.core.management.base import BaseCommand
 
-from peerplan import shared_learning
+from peerplan.figures import shared_learning
 
 
 class Command(BaseCommand):

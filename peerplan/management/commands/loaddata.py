@@ -6,7 +6,7 @@ every bulk load: `restore`, fixtures, an operator's own `loaddata`."""
 
 from django.core.management.commands import loaddata
 
-from peerplan.sequences import advance_sequences
+from peerplan.lib.sequences import advance_sequences
 
 
 class Command(loaddata.Command):

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.test.utils import override_settings
 
-from peerplan.progress import Progress
+from peerplan.lib.progress import Progress
 
 # Where each object of a dumpdata file starts: Django's serializer writes "model" first. (Inside a string
 # a quote is escaped, so this cannot match a text someone typed.)

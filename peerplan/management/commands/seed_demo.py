@@ -5,9 +5,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
-from peerplan.demo import DEMO_PASSWORD, DemoSize, demo_accounts, seed_demo
+from peerplan.lib.progress import Progress
 from peerplan.management.commands.analyze_database import analyze
-from peerplan.progress import Progress
+from peerplan.operations.demo import DEMO_PASSWORD, DemoSize, demo_accounts, seed_demo
 
 
 def positive(value):

@@ -6,7 +6,8 @@ peerplan/notifications.py). A mail server that refuses leaves them queued for a 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from peerplan import notifications, tracking
+from peerplan.figures import tracking
+from peerplan.notify import deliver, scan
 
 
 class Command(BaseCommand):
@@ -16,10 +17,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, verbosity, **options):
-        made = notifications.record_scheduled(tracking.today())
-        sent, emailed, failed = notifications.send_due(
-            now=timezone.now(), stdout=self.stdout if verbosity > 1 else None
-        )
+        made = scan.record_scheduled(tracking.today())
+        sent, emailed, failed = deliver.send_due(now=timezone.now(), stdout=self.stdout if verbosity > 1 else None)
         if verbosity:
             self.stdout.write(
                 f"Recorded {made} scheduled notification(s). Sent {sent} email(s) for {emailed} notification(s); "

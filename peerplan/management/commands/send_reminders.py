@@ -10,8 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from peerplan import notifications, reminders, tracking
-from peerplan.models import Reminder
+from peerplan.figures import tracking
+from peerplan.models import Reminder, notifications
+from peerplan.notify import deliver, scan
 
 
 def _day(value):
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         self.sent = self.skipped = self.failed = 0
         site = settings.SITE_URL
 
-        for digest in reminders.action_digests(today, days):
+        for digest in scan.action_digests(today, days):
             subject_parts = []
             if digest.overdue:
                 subject_parts.append(f"{_plural(len(digest.overdue), 'overdue action')}")
@@ -69,7 +70,7 @@ class Command(BaseCommand):
                 dry_run,
             )
 
-        for digest in reminders.review_digests(today):
+        for digest in scan.review_digests(today):
             body = render_to_string(
                 "peerplan/tracking/email_reviews.txt", {"digest": digest, "today": today, "site": site}
             )
@@ -92,9 +93,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Skipped {label} for {recipient.email}: they turned daily digests off.")
             self.skipped += 1
             return
-        body += f"\n\nStop these daily emails: {notifications.unsubscribe_url(recipient, notifications.Kind.DIGEST)}\n"
+        body += f"\n\nStop these daily emails: {deliver.unsubscribe_url(recipient, notifications.Kind.DIGEST)}\n"
         if dry_run:
-            already = reminders.already_sent(recipient, kind, today)
+            already = scan.already_sent(recipient, kind, today)
             self.stdout.write(
                 f"--- {label} to {recipient.email}"
                 + (" (already sent today: would be skipped)" if already else "")
@@ -103,11 +104,11 @@ class Command(BaseCommand):
             self.skipped += already
             self.sent += not already
             return
-        message = notifications.with_unsubscribe_headers(
+        message = deliver.with_unsubscribe_headers(
             EmailMessage(subject, body, to=[recipient.email]), recipient, notifications.Kind.DIGEST
         )
         try:
-            sent = reminders.send_once(recipient, kind, today, message)
+            sent = deliver.send_once(recipient, kind, today, message)
         except Exception as error:  # one bad address or a mail server hiccup must not stop the others
             self.failed += 1
             print(f"Could not send {label} to {recipient.email}: {error}", file=sys.stderr)

@@ -1,0 +1,200 @@
+"""What PeerPlan knows that a spreadsheet does not: how strong the evidence behind an item is, which
+implementation phases have nothing planned, how much is co-produced, which evidence changed since a
+planner last looked, and which suggestions would cover the most at once."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+
+from evidence.cache import finding_facts
+from evidence.models import Perspective
+from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation
+
+# A phase with fewer live mitigations than this is called out as thin.
+FEW_MITIGATIONS = 2
+
+
+@dataclass(frozen=True)
+class EvidenceStrength:
+    """How many distinct reviews a finding cites, across its own references and its perspectives'."""
+
+    reference_numbers: list
+
+    @property
+    def reviews(self):
+        return len(self.reference_numbers)
+
+    @property
+    def single_review(self):
+        return self.reviews == 1
+
+    def hint(self):
+        if self.single_review:
+            return f"Rests on a single review [{self.reference_numbers[0]}]: treat it as a signal, not a finding."
+        return f"Reported in {self.reviews} reviews."
+
+
+def evidence_strength(finding):
+    """Uses the finding's prefetched references and perspectives when they are there."""
+    return EvidenceStrength(finding.cited_reference_numbers())
+
+
+def evidence_strengths(facts):
+    """{finding id: EvidenceStrength} for every finding, from the cached evidence facts."""
+    return {pk: EvidenceStrength(list(finding.reference_numbers)) for pk, finding in facts.items()}
+
+
+@dataclass(frozen=True)
+class PhaseCount:
+    phase: object  # an ImplementationPhase, or None for mitigations with no phase yet
+    live: int
+
+    @property
+    def is_empty(self):
+        return self.live == 0
+
+    @property
+    def is_thin(self):
+        return 0 < self.live < FEW_MITIGATIONS
+
+    def gap_message(self):
+        if self.phase is None:
+            return ""
+        if self.is_empty:
+            return f"Nothing planned for {self.phase.name.lower()} yet."
+        if self.is_thin:
+            return f"Only {self.live} action planned for {self.phase.name.lower()}."
+        return ""
+
+
+def phase_counts(checklist):
+    """Live mitigations per implementation phase, every phase listed in order (two queries)."""
+    counts = dict(
+        Mitigation.objects.filter(checklist=checklist).live().values_list("phase_id").annotate(n=Count("pk")).order_by()
+    )
+    result = [PhaseCount(phase, counts.get(phase.pk, 0)) for phase in ImplementationPhase.objects.all()]
+    if counts.get(None):
+        result.append(PhaseCount(None, counts[None]))
+    return result
+
+
+@dataclass(frozen=True)
+class CoProduction:
+    co_produced: int
+    lived_experience_led: int
+    live: int
+
+    @property
+    def percent(self):
+        return 100 * self.co_produced // self.live if self.live else 0
+
+    @property
+    def led_percent(self):
+        return 100 * self.lived_experience_led // self.live if self.live else 0
+
+
+def co_production(checklist):
+    """Share of the checklist's live mitigations co-produced with people with lived experience (one query)."""
+    totals = (
+        Mitigation.objects.filter(checklist=checklist)
+        .live()
+        .aggregate(
+            live=Count("pk"),
+            co_produced=Count("pk", filter=Q(co_produced=True)),
+            lived_experience_led=Count("pk", filter=Q(lived_experience_led=True)),
+        )
+    )
+    return CoProduction(**totals)
+
+
+def evidence_updated(item):
+    """True when curators or a new release changed the item's evidence after a planner last reviewed it."""
+    changed = item.finding.evidence_changed_at
+    if changed is None:
+        return False
+    reviewed = item.evidence_reviewed_at or item.checklist.created_at
+    return changed > reviewed
+
+
+@dataclass
+class EvidenceChange:
+    group: str
+    before: str  # "" when the perspective is new since the review
+    after: str  # "" when the perspective was removed
+
+
+def evidence_changes(item):
+    """What changed in the item's perspectives since the planner last reviewed it, from the history."""
+    reviewed = item.evidence_reviewed_at or item.checklist.created_at
+    changes = []
+    current = {p.pk: p for p in item.finding.perspectives.all()}
+    # Each perspective as it stood when reviewed: its latest history record up to then.
+    latest = {}
+    for record in Perspective.history.filter(finding_id=item.finding_id, history_date__lte=reviewed).order_by(
+        "history_date"
+    ):
+        latest[record.id] = record
+    then = {pk: record for pk, record in latest.items() if record.history_type != "-"}
+    for pk, perspective in current.items():
+        before = then.get(pk)
+        if before is None:
+            changes.append(EvidenceChange(perspective.group, "", perspective.summary))
+        elif before.summary != perspective.summary or before.group != perspective.group:
+            changes.append(EvidenceChange(perspective.group, before.summary, perspective.summary))
+    for pk, record in then.items():
+        if pk not in current:
+            changes.append(EvidenceChange(record.group, record.summary, ""))
+    return changes
+
+
+@dataclass
+class RankedSuggestion:
+    suggestion: SuggestedMitigation
+    items: list = field(default_factory=list)  # uncovered applicable challenge items it would address
+    groups: set = field(default_factory=set)  # stakeholder groups whose challenges those are
+
+    # The anonymous figure over all challenges (shared_learning.SuggestionFigure), or None.
+    shared: object = None
+
+    @property
+    def leverage(self):
+        return (len(self.items), len(self.groups))
+
+    @property
+    def done_by_many(self):
+        """How many services that share anonymously have it done, as the page shows it ("about 10"), when
+        at least MIN_SERVICES do ("adopted and done by many services"); 0 otherwise. The figure's words
+        (shared_learning.suggestion_text), so the order tells no more than the figures shown."""
+        text = self.shared.text if self.shared is not None else None
+        return text.done_about if text is not None else 0
+
+
+def rank_suggestions(checklist, facts=None):
+    """Published suggestions not yet adopted in this checklist, ranked by how many uncovered applicable
+    challenges they address, then by how many services that share anonymously adopted and got them done
+    (from five, rounded), then by how many stakeholder groups reported those challenges (five queries)."""
+    from peerplan.figures.shared_learning import overall_for
+
+    uncovered = list(checklist.items.uncovered().select_related("finding__theme").in_published_order())
+    facts = facts if facts is not None else finding_facts()
+    adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
+    ranked = []
+    suggestions = (
+        SuggestedMitigation.objects.filter(is_published=True).exclude(pk__in=adopted).prefetch_related("themes")
+    )
+    for suggestion in suggestions:
+        entry = RankedSuggestion(suggestion)
+        themes = {theme.pk for theme in suggestion.themes.all()}
+        for item in uncovered:  # in published order
+            if item.finding.theme_id in themes:
+                entry.items.append(item)
+                entry.groups.update(facts[item.finding_id].groups)
+        if entry.items:
+            ranked.append(entry)
+    shared = overall_for(entry.suggestion.pk for entry in ranked)
+    for entry in ranked:
+        entry.shared = shared.get(entry.suggestion.pk)
+    ranked.sort(
+        key=lambda entry: (-entry.leverage[0], -entry.done_by_many, -entry.leverage[1], entry.suggestion.position)
+    )
+    return ranked

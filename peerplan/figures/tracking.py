@@ -1,0 +1,326 @@
+"""Tracking: the figures a manager reads every week — what is late, what is stuck, are we covered.
+
+Every function here runs a fixed number of queries whatever the number of checklists, items and
+actions: counting is done by the database (Count with a filter, grouped by checklist). The dashboard that
+shows them is put together in pages.py.
+"""
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from evidence.models import Valence
+from peerplan.models import LIVE_STATUSES, OPEN_STATUSES, Item, Mitigation, MitigationStatus, overdue_q
+
+# The order statuses are drawn in a progress bar and its legend: work done first, then work going on.
+STATUS_ORDER = [
+    MitigationStatus.DONE,
+    MitigationStatus.IN_PROGRESS,
+    MitigationStatus.PLANNED,
+    MitigationStatus.BLOCKED,
+    MitigationStatus.DROPPED,
+]
+
+
+@dataclass(frozen=True)
+class Segment:
+    status: str
+    label: str
+    count: int
+    x: float  # where the segment starts, in percent of the bar
+    width: float  # in percent of the bar
+
+
+@dataclass
+class Progress:
+    """How many actions of a checklist are in each status."""
+
+    counts: dict = field(default_factory=dict)
+    overdue: int = 0
+
+    @property
+    def total(self):
+        return sum(self.counts.values())
+
+    def count(self, status):
+        return self.counts.get(status, 0)
+
+    @property
+    def segments(self):
+        """One segment per status, in STATUS_ORDER, with its place in a bar 100 units wide."""
+        total = self.total
+        segments, x = [], 0.0
+        for status in STATUS_ORDER:
+            n = self.count(status)
+            width = round(100 * n / total, 2) if total else 0
+            segments.append(Segment(status, MitigationStatus(status).label, n, round(x, 2), width))
+            x += width
+        return segments
+
+    @property
+    def summary(self):
+        """The bar in words, for screen readers and anyone who would rather read."""
+        if not self.total:
+            return "No actions yet"
+        parts = [f"{segment.count} {segment.label.lower()}" for segment in self.segments if segment.count]
+        return f"{self.total} action{'s' if self.total != 1 else ''}: " + ", ".join(parts)
+
+
+def progress_by_checklist(checklist_ids, today):
+    """{checklist id: Progress} in one query: actions counted per status and overdue, per checklist."""
+    counts = {status: Count("pk", filter=Q(status=status)) for status in MitigationStatus.values}
+    rows = (
+        Mitigation.objects.filter(checklist_id__in=checklist_ids)
+        .values("checklist_id")
+        .annotate(**counts, overdue=Count("pk", filter=overdue_q(today)))
+        .order_by()
+    )
+    result = {checklist_id: Progress() for checklist_id in checklist_ids}
+    for row in rows:
+        result[row["checklist_id"]] = Progress(
+            counts={status: row[status] for status in MitigationStatus.values}, overdue=row["overdue"]
+        )
+    return result
+
+
+class Cell:
+    """One theme in one checklist: how many of its applicable challenges are planned for (a live action)
+    and done (an action done), and the checklist's item it links to."""
+
+    DONE, COVERED, PARTLY, OPEN, NOT_APPLICABLE = "done", "covered", "partly", "open", "not-applicable"
+    LABELS = {
+        DONE: "Done",
+        COVERED: "Planned for",
+        PARTLY: "Partly planned for",
+        OPEN: "Not planned for",
+        NOT_APPLICABLE: "Not applicable",
+    }
+    MARKERS = {DONE: "✓", COVERED: "●", PARTLY: "◐", OPEN: "○", NOT_APPLICABLE: "–"}
+
+    def __init__(self, applicable, covered, done=0, item_id=None):
+        self.applicable = applicable
+        self.covered = covered
+        self.done = done
+        self.item_id = item_id
+
+    @property
+    def state(self):
+        """Not applicable when none of the theme's challenges applies here; done when every applicable one
+        has an action done; planned for when every applicable one has a live action; partly when some do;
+        open when none does."""
+        if self.applicable == 0:
+            return self.NOT_APPLICABLE
+        if self.done == self.applicable:
+            return self.DONE
+        if self.covered == self.applicable:
+            return self.COVERED
+        return self.PARTLY if self.covered else self.OPEN
+
+    @property
+    def label(self):
+        return self.LABELS[self.state]
+
+    @property
+    def marker(self):
+        return self.MARKERS[self.state]
+
+    @property
+    def detail(self):
+        if self.state == self.NOT_APPLICABLE:
+            return ""
+        return f"planned for {self.covered} of {self.applicable}, done {self.done}"
+
+
+@dataclass
+class GridRow:
+    theme_name: str
+    theme_slug: str
+    cells: list
+    # The organisation's own source the theme is from (its page is inside the organisation), or None for
+    # published evidence (its page is public).
+    own_source: int | None = None
+    theme_id: int | None = None
+
+
+def coverage_grid(checklists):
+    """Challenge themes (rows, published order) against checklists (columns), one query.
+
+    A theme can have more than one challenge finding, so a cell counts the theme's challenge items in
+    that checklist: how many apply, how many of those have a live action and how many an action done.
+    It links to the theme's first challenge in that checklist (items are made in published order, so the
+    lowest id is the first).
+    """
+    checklists = list(checklists)
+    rows = (
+        Item.objects.filter(checklist__in=[c.pk for c in checklists])
+        .challenges()
+        .with_coverage()
+        .values(
+            "checklist_id",
+            "finding__theme_id",
+            "finding__theme__name",
+            "finding__theme__slug",
+            "finding__theme__category__source_id",
+            "finding__theme__category__source__organisation_id",
+            "finding__theme__category__position",
+            "finding__theme__position",
+        )
+        .annotate(
+            applicable=Count("pk", filter=Q(applies=True)),
+            covered=Count("pk", filter=Q(applies=True, is_covered=True)),
+            done=Count("pk", filter=Q(applies=True, is_done=True)),
+            item_id=Min("pk"),
+        )
+        .order_by(
+            "finding__theme__category__source_id", "finding__theme__category__position", "finding__theme__position"
+        )
+    )
+    themes, cells = {}, {}
+    for row in rows:
+        own = (
+            row["finding__theme__category__source_id"]
+            if row["finding__theme__category__source__organisation_id"]
+            else None
+        )
+        themes.setdefault(row["finding__theme_id"], (row["finding__theme__name"], row["finding__theme__slug"], own))
+        cells[row["finding__theme_id"], row["checklist_id"]] = Cell(
+            row["applicable"], row["covered"], row["done"], row["item_id"]
+        )
+    rows = [
+        GridRow(name, slug, [cells.get((theme_id, c.pk), Cell(0, 0)) for c in checklists], own, theme_id=theme_id)
+        for theme_id, (name, slug, own) in themes.items()
+    ]
+    for row in rows:
+        for cell, checklist in zip(row.cells, checklists, strict=True):
+            cell.checklist_title = checklist.title  # a cell's label when the grid is stacked on a phone
+    return rows
+
+
+def today():
+    """Today where the service is (settings.TIME_ZONE): what 'overdue' is measured against."""
+    return timezone.localdate()
+
+
+TREND_MONTHS = (3, 6, 12)
+
+
+TREND_POINTS = 13  # 12 equal steps: weekly over 3 months, fortnightly over 6, monthly over 12
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    day: object
+    actions: int  # actions that exist and are not dropped (the burn-up's scope)
+    done: int
+    overdue: int
+    applicable: int  # challenges that apply
+    planned_for: int  # ... with at least one live action
+    covered_done: int  # ... with at least one action done
+
+
+@dataclass
+class Trend:
+    months: int
+    points: list
+    has_history: bool
+
+
+def trend_days(today, months):
+    """TREND_POINTS days ending today, evenly spaced over the last `months` months."""
+    span = round(months * 365.25 / 12)
+    return [
+        today - timedelta(days=round(span * (TREND_POINTS - 1 - i) / (TREND_POINTS - 1))) for i in range(TREND_POINTS)
+    ]
+
+
+def _versions(records, fields):
+    """{object id: ([local day of each version], [values of each version, or None once deleted])}."""
+    versions = {}
+    for record in records:
+        days, states = versions.setdefault(record["id"], ([], []))
+        days.append(timezone.localdate(record["history_date"]))
+        states.append(None if record["history_type"] == "-" else {name: record[name] for name in fields})
+    return versions
+
+
+def _on(history, day):
+    """An object's values on `day`: its last version on or before it (None before it existed or once deleted)."""
+    days, states = history
+    index = bisect_right(days, day)
+    return states[index - 1] if index else None
+
+
+def progress_over_time(organisation_id, checklist_ids, today, months):
+    """Burn-up (actions done of all not dropped), coverage (planned for and done) and overdue actions on
+    TREND_POINTS days over the last `months` months, for the checklists together: three queries (the
+    actions' history, the challenges' history, and which challenges each action addresses).
+
+    History is read for the organisation's records only: history outlives the rows it describes, so a
+    checklist id in it may once have been another organisation's (history.py's rule, issue 12)."""
+    return coverage_over_time_by_organisation({organisation_id: list(checklist_ids)}, today, months)[organisation_id]
+
+
+def coverage_over_time_by_organisation(checklists_by_organisation, today, months):
+    """{organisation id: Trend}: progress over time of each organisation's checklists together, for many
+    organisations at once in three queries (a network's members, side by side; progress_over_time for one).
+
+    A history record counts for an organisation only when it was recorded for that organisation and one
+    of its checklists."""
+    owner_of = {pk: org for org, ids in checklists_by_organisation.items() for pk in ids}
+    ids = list(owner_of)
+    organisations = list(checklists_by_organisation)
+
+    def by_organisation(records, fields):
+        grouped = {org: [] for org in organisations}
+        for record in records:
+            if owner_of.get(record["checklist_id"]) == record["organisation_id"]:
+                grouped[record["organisation_id"]].append(record)
+        return {org: _versions(rows, fields) for org, rows in grouped.items()}
+
+    actions = by_organisation(
+        Mitigation.history.filter(organisation_id__in=organisations, checklist_id__in=ids)
+        .order_by("history_date", "history_id")
+        .values("id", "status", "due_date", "history_date", "history_type", "organisation_id", "checklist_id"),
+        ("status", "due_date"),
+    )
+    items = by_organisation(
+        Item.history.filter(organisation_id__in=organisations, checklist_id__in=ids, finding__valence=Valence.CHALLENGE)
+        .order_by("history_date", "history_id")
+        .values("id", "applies", "history_date", "history_type", "organisation_id", "checklist_id"),
+        ("applies",),
+    )
+    addresses = {}
+    links = Mitigation.items.through.objects.filter(mitigation__checklist_id__in=ids)
+    for mitigation_id, item_id in links.values_list("mitigation_id", "item_id"):
+        addresses.setdefault(item_id, []).append(mitigation_id)
+    return {org: _trend(actions[org], items[org], addresses, today, months) for org in organisations}
+
+
+def _trend(actions, items, addresses, today, months):
+    """The Trend from the actions' and challenges' versions and which challenges each action addresses."""
+    points = []
+    for day in trend_days(today, months):
+        states = {pk: _on(history, day) for pk, history in actions.items()}
+        live = {pk for pk, state in states.items() if state and state["status"] in LIVE_STATUSES}
+        done = {pk for pk, state in states.items() if state and state["status"] == MitigationStatus.DONE}
+        overdue = sum(
+            1
+            for state in states.values()
+            if state and state["status"] in OPEN_STATUSES and state["due_date"] and state["due_date"] < day
+        )
+        applicable = [pk for pk, history in items.items() if (_on(history, day) or {}).get("applies")]
+        points.append(
+            TrendPoint(
+                day=day,
+                actions=len(live),
+                done=len(done),
+                overdue=overdue,
+                applicable=len(applicable),
+                planned_for=sum(1 for pk in applicable if live.intersection(addresses.get(pk, ()))),
+                covered_done=sum(1 for pk in applicable if done.intersection(addresses.get(pk, ()))),
+            )
+        )
+    return Trend(months=months, points=points, has_history=bool(actions))

@@ -1,0 +1,61 @@
+"""Sign-in and sign-up forms (allauth's, in PeerPlan's words)."""
+
+from allauth.account.forms import LoginForm, SignupForm
+from allauth.core import context
+from django import forms
+
+from peerplan.accounts.signup import pending_invitation, signup_problem
+from peerplan.forms.common import CrispyMixin, plain_messages
+
+
+class SignInForm(CrispyMixin, LoginForm):
+    """allauth's sign-in by email, labelled as before: "Email" and "Password", no placeholders (a label is
+    what a screen reader and a person filling it in both need); the reset link is under the form."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = "Email"
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["login"].widget.attrs["autofocus"] = True
+        self.fields["password"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].help_text = ""
+        plain_messages(self)
+
+
+class SignUpForm(CrispyMixin, SignupForm):
+    """allauth's sign-up (email, password twice) with the person's name first, in PeerPlan's words, and the
+    site's SIGNUP_MODE applied to the email."""
+
+    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    field_order = ["name", "email", "password1", "password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "Email"
+        self.fields["email"].widget.attrs.pop("placeholder", None)
+        self.fields["email"].error_messages["invalid"] = "Enter an email address like name@example.org."
+        self.fields["password1"].widget.attrs.pop("placeholder", None)
+        self.fields["password2"].label = "Password again"
+        self.fields["password2"].widget.attrs.pop("placeholder", None)
+        self.fields["password2"].help_text = "The same password, to be sure it is typed as you meant."
+        plain_messages(self)
+
+    def clean_email(self):
+        email = super().clean_email()
+        problem = signup_problem(email, pending_invitation(context.request))
+        if problem:
+            raise forms.ValidationError(problem)
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        # allauth's wording for a mismatch, in PeerPlan's.
+        if self.errors.get("password2") and cleaned.get("password1") != cleaned.get("password2"):
+            self.errors["password2"] = self.error_class(
+                ["The two passwords are not the same. Type the same password twice."]
+            )
+        return cleaned
+
+    def signup(self, request, user):
+        user.first_name = self.cleaned_data["name"]
+        user.save(update_fields=["first_name"])

@@ -1,0 +1,283 @@
+"""Forms for actions: one action, quick and bulk edits, and the action list's filters."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from evidence.models import Theme
+from peerplan.forms.common import CrispyMixin, DateInput, PlainDateField, plain_messages
+from peerplan.models import (
+    Checklist,
+    ChecklistStatus,
+    ImplementationPhase,
+    Mitigation,
+    MitigationStatus,
+    display_name,
+    no_due_date_q,
+    no_owner_q,
+)
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        # The email beside the name tells apart two members with the same name.
+        name = display_name(user)
+        return f"{name} ({user.email})" if user.email and name != user.email else name
+
+
+class MitigationForm(CrispyMixin, forms.ModelForm):
+    """A mitigation's editable fields, plus the version it was opened at (optimistic locking)."""
+
+    owner = MemberChoiceField(
+        label="Owner (a member of this organisation)",
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label="Nobody in the organisation",
+        error_messages={"invalid_choice": "Choose a member of this organisation."},
+    )
+    due_date = PlainDateField(label="Due date", required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    class Meta:
+        model = Mitigation
+        fields = [
+            "action",
+            "owner",
+            "owner_name",
+            "due_date",
+            "status",
+            "phase",
+            "notes",
+            "co_produced",
+            "lived_experience_led",
+        ]
+        labels = {
+            "action": "What will be done",
+            "owner_name": "Or an owner outside the organisation",
+            "phase": "Implementation phase",
+            "co_produced": "Co-produced with people with lived experience",
+            "lived_experience_led": "Owned by a peer support worker or lived-experience lead",
+        }
+        help_texts = {"owner_name": "A named person who is not a member, e.g. 'HR business partner, Sam Lee'."}
+        widgets = {"action": forms.Textarea(attrs={"rows": 4}), "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "email")
+        )
+        self.fields["phase"].queryset = ImplementationPhase.objects.all()
+        self.fields["phase"].empty_label = "Not set"
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
+        plain_messages(self)
+        self.fields["action"].error_messages["required"] = "Say what will be done."
+        self.fields["status"].error_messages["invalid_choice"] = "Choose one of the statuses listed."
+        self.fields["phase"].error_messages["invalid_choice"] = "Choose one of the phases listed."
+        self.fields["version"].error_messages["required"] = "The form is missing its version. Reload the page."
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("owner") and (cleaned.get("owner_name") or "").strip():
+            self.add_error("owner_name", "Choose a member as owner or name someone outside the organisation, not both.")
+        return cleaned
+
+    def changes(self):
+        return {field: self.cleaned_data[field] for field in self._meta.fields}
+
+    def differences(self, current):
+        """(label, what this person typed, what is saved now) for each field someone else changed."""
+        rows = []
+        for name in self._meta.fields:
+            theirs, now = self.cleaned_data.get(name), getattr(current, name)
+            if theirs != now:
+                rows.append((self.fields[name].label, _show(self.fields[name], theirs), _show(self.fields[name], now)))
+        return rows
+
+
+def _show(field, value):
+    if value in (None, ""):
+        return "(empty)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(field, forms.ModelChoiceField):
+        return field.label_from_instance(value)
+    choices = dict(getattr(field, "choices", []) or [])
+    if value in choices:
+        return choices[value]
+    if hasattr(value, "strftime"):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+class ActionFilterForm(forms.Form):
+    """The organisation's action list filters; every choice narrowed to the organisation."""
+
+    q = forms.CharField(
+        label="Search the actions and their notes",
+        required=False,
+        max_length=200,
+        error_messages={"max_length": "Search for at most 200 characters."},
+    )
+    no_owner = forms.BooleanField(label="No owner yet", required=False)
+    no_due_date = forms.BooleanField(label="No due date yet", required=False)
+
+    checklist = forms.ModelChoiceField(queryset=Checklist.objects.none(), required=False, empty_label="Any checklist")
+    # The dashboard counts active checklists only; its figures link here with checklist_status=active so
+    # the list shows exactly the actions counted.
+    checklist_status = forms.MultipleChoiceField(
+        label="Checklist status", choices=ChecklistStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, empty_label="Anyone")
+    status = forms.MultipleChoiceField(
+        choices=MitigationStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    theme = forms.ModelChoiceField(queryset=Theme.objects.none(), required=False, empty_label="Any theme")
+    due_after = forms.DateField(label="Due on or after", required=False, widget=DateInput)
+    due_before = forms.DateField(label="Due on or before", required=False, widget=DateInput)
+
+    # Each filter as the queryset lookup it applies (search, the "not yet" boxes and theme: in filter()).
+    LOOKUPS = {
+        "checklist": "checklist",
+        "checklist_status": "checklist__status__in",
+        "owner": "owner",
+        "status": "status__in",
+        "due_after": "due_date__gte",
+        "due_before": "due_date__lte",
+    }
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["checklist"].queryset = Checklist.objects.filter(organisation=organisation).order_by("title")
+        self.fields["checklist"].error_messages["invalid_choice"] = "Choose one of this organisation's checklists."
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "username")
+        )
+        self.fields["owner"].label_from_instance = display_name
+        self.fields["owner"].error_messages["invalid_choice"] = "Choose a member of this organisation."
+        # Published themes and this organisation's own: another organisation's own evidence is its alone.
+        self.fields["theme"].queryset = Theme.objects.visible_to(organisation).in_published_order()
+        self.fields["theme"].error_messages["invalid_choice"] = "Choose one of the listed themes."
+        self.fields["status"].error_messages["invalid_choice"] = "Choose statuses from the list."
+        self.fields["checklist_status"].error_messages["invalid_choice"] = "Choose checklist statuses from the list."
+        for name in ("due_after", "due_before"):
+            self.fields[name].error_messages["invalid"] = "Enter the date as year-month-day, e.g. 2025-06-30."
+
+    def clean(self):
+        cleaned = super().clean()
+        after, before = cleaned.get("due_after"), cleaned.get("due_before")
+        if after and before and after > before:
+            self.add_error("due_before", "“Due on or before” must not be earlier than “due on or after”.")
+        return cleaned
+
+    def filter(self, queryset):
+        """The queryset narrowed by every filter that passed validation; an invalid one is reported beside
+        its field and left out, so a mistyped date does not empty the list."""
+        if not self.is_bound:
+            return queryset
+        self.is_valid()
+        applied = {
+            lookup: self.cleaned_data[name]
+            for name, lookup in self.LOOKUPS.items()
+            if self.cleaned_data.get(name) not in (None, "", [])
+        }
+        queryset = queryset.filter(**applied)
+        # Every word somewhere in the action or its notes.
+        for word in (self.cleaned_data.get("q") or "").split():
+            queryset = queryset.filter(Q(action__icontains=word) | Q(notes__icontains=word))
+        if self.cleaned_data.get("no_owner"):
+            queryset = queryset.filter(no_owner_q())
+        if self.cleaned_data.get("no_due_date"):
+            queryset = queryset.filter(no_due_date_q())
+        if self.cleaned_data.get("theme"):
+            # An action addresses many challenges: each once, whatever number of them is of the theme.
+            queryset = queryset.addressing_theme(self.cleaned_data["theme"])
+        return queryset
+
+
+class QuickActionForm(forms.ModelForm):
+    """Status, owner and due date of one action, changed from a list (plus the version it was shown at)."""
+
+    owner = MemberChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Choose a member of this organisation as owner."},
+    )
+    due_date = PlainDateField(required=False)
+    version = forms.IntegerField(
+        min_value=1, error_messages={"required": "The form is missing its version. Reload the page."}
+    )
+
+    class Meta:
+        model = Mitigation
+        fields = ["status", "owner", "due_date"]
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = get_user_model().objects.filter(memberships__organisation=organisation)
+        self.fields["status"].error_messages["invalid_choice"] = "Choose one of the statuses listed."
+        self.fields["status"].error_messages["required"] = "Choose a status."
+
+    def changes(self, saved):
+        """Only what differs from what is saved; choosing a member replaces an outside owner's name.
+        (`saved` is read apart: validation writes the cleaned values onto the form's own instance.)"""
+        changes = {}
+        for name in self._meta.fields:
+            if self.cleaned_data[name] != getattr(saved, name):
+                changes[name] = self.cleaned_data[name]
+        if self.cleaned_data["owner"] is not None and saved.owner_name:
+            changes["owner_name"] = ""
+        return changes
+
+
+KEEP = ""
+
+
+class BulkActionForm(forms.Form):
+    """What to set on every selected action; a field left as "Leave as it is" is not touched."""
+
+    status = forms.ChoiceField(
+        label="Set status",
+        required=False,
+        choices=[(KEEP, "Leave as it is"), *Mitigation._meta.get_field("status").choices],
+    )
+    owner = forms.ChoiceField(label="Set owner", required=False)
+    due_date = PlainDateField(label="Set due date", required=False)
+    clear_due_date = forms.BooleanField(label="Remove the due date", required=False)
+
+    NO_OWNER = "none"
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = (
+            get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "email")
+        )
+        self.members = {str(user.pk): user for user in members}
+        self.fields["owner"].choices = [
+            (KEEP, "Leave as it is"),
+            (self.NO_OWNER, "No owner"),
+            *[(pk, display_name(user)) for pk, user in self.members.items()],
+        ]
+        self.fields["status"].error_messages["invalid_choice"] = "Choose one of the statuses listed."
+        self.fields["owner"].error_messages["invalid_choice"] = "Choose a member of this organisation as owner."
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("due_date") and cleaned.get("clear_due_date"):
+            self.add_error("due_date", "Set a due date or remove it, not both.")
+        return cleaned
+
+    def changes(self):
+        changes = {}
+        if self.cleaned_data.get("status"):
+            changes["status"] = self.cleaned_data["status"]
+        owner = self.cleaned_data.get("owner")
+        if owner == self.NO_OWNER:
+            changes |= {"owner": None, "owner_name": ""}
+        elif owner:
+            changes |= {"owner": self.members[owner], "owner_name": ""}
+        if self.cleaned_data.get("clear_due_date"):
+            changes["due_date"] = None
+        elif self.cleaned_data.get("due_date"):
+            changes["due_date"] = self.cleaned_data["due_date"]
+        return changes

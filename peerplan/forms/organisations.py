@@ -1,0 +1,62 @@
+"""Forms for an organisation, its members and its networks."""
+
+from django import forms
+
+from peerplan.forms.common import CrispyMixin, plain_messages
+from peerplan.models import Role
+
+
+class OrganisationForm(CrispyMixin, forms.Form):
+    name = forms.CharField(
+        label="Name of the service or trust",
+        max_length=200,
+        help_text="For example: Northside Community Mental Health Team.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        plain_messages(self)
+
+
+class InvitationForm(CrispyMixin, forms.Form):
+    email = forms.EmailField(
+        label="Their email", error_messages={"invalid": "Enter an email address like name@example.org."}
+    )
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.PLANNER)
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        plain_messages(self)
+        self.fields["role"].choices = membership.grantable_roles()
+        self.fields["role"].error_messages["invalid_choice"] = "Choose one of the roles listed."
+
+
+class SharingForm(CrispyMixin, forms.Form):
+    share_anonymously = forms.BooleanField(
+        label="Share our figures anonymously with other services",
+        required=False,
+        help_text="Which challenges apply to you, which suggested actions you adopted and whether they are done "
+        "are counted with other services' figures. Never your actions' text, notes, comments, files or "
+        "anyone's name.",
+    )
+
+
+class NetworkInviteForm(forms.Form):
+    """The organisation a coordinator invites, by the short name in its address (/app/orgs/<short name>/)."""
+
+    organisation = forms.SlugField(
+        label="Organisation's short name",
+        max_length=220,
+        error_messages={
+            "required": "Choose an organisation to invite.",
+            "invalid": "A short name has only letters, numbers and hyphens, like riverside-demo.",
+        },
+    )
+
+    def clean_organisation(self):
+        from peerplan.models import Organisation
+
+        organisation = Organisation.objects.filter(slug=self.cleaned_data["organisation"]).first()
+        if organisation is None:
+            raise forms.ValidationError("No organisation has this short name. Search for it by name above.")
+        return organisation

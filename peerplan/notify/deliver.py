@@ -1,0 +1,201 @@
+"""Delivery: the only module that sends email. Notifications waiting for a person are claimed and sent
+as one email; digests once a day; unsubscribe links signed."""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, models, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from peerplan.models import Notification, Reminder
+from peerplan.models.notifications import EmailStatus, Kind
+from peerplan.notify.scan import already_sent
+
+log = logging.getLogger(__name__)
+
+
+UNSUBSCRIBE_SALT = "peerplan.notifications.unsubscribe"
+
+
+def unsubscribe_token(user, kind):
+    return signing.dumps({"u": user.pk, "k": str(kind)}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def read_unsubscribe_token(token):
+    """(user, kind) from a token, or None when it is forged, expired, or its person is gone."""
+    from django.contrib.auth import get_user_model
+
+    max_age = timedelta(days=settings.UNSUBSCRIBE_LINK_DAYS)
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("k") not in Kind.values:
+        return None
+    user = get_user_model().objects.filter(pk=data.get("u"), is_active=True).first()
+    return (user, Kind(data["k"])) if user else None
+
+
+def unsubscribe_url(user, kind):
+    return settings.SITE_URL + reverse("unsubscribe", args=[unsubscribe_token(user, kind)])
+
+
+def with_unsubscribe_headers(message, user, kind):
+    """RFC 8058 one-click unsubscribe, so mail programs offer it too."""
+    url = unsubscribe_url(user, kind)
+    message.extra_headers["List-Unsubscribe"] = f"<{url}>"
+    message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
+
+
+# A run that dies between sending and recording would leave its claim; after this long another run may
+# take the notifications again (the only way one could be sent twice is that crash, inside this window).
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+RETRY_AFTER = timedelta(minutes=5)
+
+
+MAX_RECIPIENTS_PER_RUN = 500
+
+
+def _claimable(now):
+    return Notification.objects.filter(email_status=EmailStatus.PENDING).filter(
+        models.Q(claimed_until__isnull=True) | models.Q(claimed_until__lt=now)
+    )
+
+
+def due_recipients(now):
+    """People with at least one pending notification whose batching delay is over."""
+    return list(
+        _claimable(now)
+        .filter(email_after__lte=now)
+        .values_list("recipient_id", flat=True)
+        .distinct()
+        .order_by("recipient_id")[:MAX_RECIPIENTS_PER_RUN]
+    )
+
+
+def claim(recipient_id, now):
+    """Take every pending notification of one person for this run, or none if another run holds them.
+    Returns (claim token, notifications)."""
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        # PostgreSQL: rows a concurrent run is claiming are skipped, not waited for. SQLite has no row
+        # locks; its IMMEDIATE transactions (settings) make this whole claim one writer at a time.
+        ids = list(
+            _claimable(now)
+            .filter(recipient_id=recipient_id)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            return token, []
+        # The condition again: a row another run claimed between our read and this write is not taken.
+        taken = _claimable(now).filter(pk__in=ids).update(claim=token, claimed_until=now + CLAIM_LEASE)
+    if not taken:
+        return token, []
+    return token, list(Notification.objects.filter(claim=token).for_listing().order_by("created_at", "pk"))
+
+
+def render_email(recipient, notifications):
+    """One email for everything pending for a person, each line linking to its object."""
+    site = settings.SITE_URL
+    kinds = sorted({n.kind for n in notifications})
+    count = len(notifications)
+    subject = (
+        f"PeerPlan: {notifications[0].subject_line()}"
+        if count == 1
+        else f"PeerPlan: {count} things need your attention"
+    )
+    subject = " ".join(subject.split())[:200]
+    body = render_to_string(
+        "peerplan/collaboration/email_notifications.txt",
+        {
+            "recipient": recipient,
+            "notifications": notifications,
+            "site": site,
+            "list_url": site + reverse("peerplan:notifications"),
+            "preferences_url": site + reverse("peerplan:notification_preferences"),
+            "unsubscribe": [(Kind(kind).label, unsubscribe_url(recipient, kind)) for kind in kinds],
+        },
+    )
+    message = EmailMessage(subject, body, to=[recipient.email])
+    if len(kinds) == 1:
+        with_unsubscribe_headers(message, recipient, kinds[0])
+    return message
+
+
+def send_due(now=None, connection=None, stdout=None):
+    """Send what is due. Returns (emails sent, notifications emailed, failures)."""
+    now = now or timezone.now()
+    sent = emailed = failed = 0
+    connection = connection or get_connection()
+    for recipient_id in due_recipients(now):
+        token, notifications = claim(recipient_id, now)
+        if not notifications:
+            continue
+        recipient = notifications[0].recipient
+        # Never more than the person may see now, by the rule the notifications page uses (still a member,
+        # past the organisation's two-factor rule; invitations apart). What is refused is not emailed later
+        # either: it stays in PeerPlan, shown once the person may read it.
+        visible = set(Notification.objects.visible_to(recipient).filter(claim=token).values_list("pk", flat=True))
+        allowed = [n for n in notifications if n.pk in visible]
+        refused = [n.pk for n in notifications if n not in allowed]
+        if not recipient.email or not recipient.is_active:
+            refused, allowed = [n.pk for n in notifications], []
+        if refused:
+            Notification.objects.filter(pk__in=refused, claim=token).update(
+                email_status=EmailStatus.SKIPPED, claim="", claimed_until=None
+            )
+        if not allowed:
+            continue
+        message = render_email(recipient, allowed)
+        message.connection = connection
+        try:
+            message.send()
+        except Exception as error:  # the mail server refused or is down: keep them queued for a later run
+            failed += 1
+            log.warning("Could not email %s notification(s) to %s: %s", len(allowed), recipient.email, error)
+            Notification.objects.filter(pk__in=[n.pk for n in allowed], claim=token).update(
+                claim="",
+                claimed_until=None,
+                attempts=models.F("attempts") + 1,
+                last_error=str(error)[:500],
+                email_after=timezone.now() + RETRY_AFTER,
+            )
+            if stdout:
+                stdout.write(f"Could not email {recipient.email}: {error}")
+            continue
+        Notification.objects.filter(pk__in=[n.pk for n in allowed], claim=token).update(
+            email_status=EmailStatus.SENT, emailed_at=timezone.now(), claim="", claimed_until=None
+        )
+        sent += 1
+        emailed += len(allowed)
+        if stdout:
+            stdout.write(f"Emailed {recipient.email}: {message.subject}")
+    return sent, emailed, failed
+
+
+def send_once(recipient, kind, day, message):
+    """Send `message` unless this person already had this kind of reminder on `day`.
+
+    The Reminder row and the send share one transaction: the row is only kept when the send succeeded,
+    and a second run at the same time waits on the unique constraint and then finds the row, so two
+    overlapping cron runs still send one email. Returns False when it was already sent.
+    """
+    if already_sent(recipient, kind, day):
+        return False
+    try:
+        with transaction.atomic():
+            Reminder.objects.create(recipient=recipient, kind=kind, sent_on=day)
+            message.send()
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,167 @@
+"""The scheduled scan: what is due, overdue or past its review date becomes notifications and digests."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from peerplan.models import (
+    Checklist,
+    Item,
+    Membership,
+    Mitigation,
+    Notification,
+    NotificationPreference,
+    Reminder,
+    addressed_items,
+)
+from peerplan.models.notifications import DEFAULTS, Channel, EmailStatus, Kind
+from peerplan.notify.events import email_delay
+
+
+def record_scheduled(today, now=None):
+    """Notifications for actions that became overdue and "does not apply" decisions due for re-review,
+    once per action and due date (or item and re-review date), however often it runs. Returns how many."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    now = now or timezone.now()
+    made = 0
+    overdue = (
+        Mitigation.objects.overdue(today)
+        .on_current_checklists()
+        .filter(owner__isnull=False, checklist__organisation__memberships__user=models.F("owner"))
+        .select_related("checklist", "owner")
+    )
+    candidates = [
+        (m.owner, f"overdue:{m.pk}:{m.due_date}", {"mitigation": m}, m.checklist.organisation_id) for m in overdue
+    ]
+    # Its organisation's records only: the id may have named another organisation's item before (issue 12).
+    last_changed_by = (
+        Item.history.filter(id=OuterRef("pk"), organisation_id=OuterRef("checklist__organisation_id"))
+        .order_by("-history_date")
+        .values("history_user")[:1]
+    )
+    rereview = (
+        Item.objects.rereview_due(today)
+        .exclude(checklist__status="archived")
+        # Who decided: the item records it since the review state (planning); earlier decisions only in
+        # its history.
+        .annotate(decider=Coalesce("decided_by", Subquery(last_changed_by), output_field=models.IntegerField()))
+        .filter(decider__isnull=False, checklist__organisation__memberships__user=models.F("decider"))
+        .select_related("checklist")
+    )
+    users = {}
+    rereview_candidates = list(rereview)
+    if rereview_candidates:
+        from django.contrib.auth import get_user_model
+
+        ids = {item.decider for item in rereview_candidates}
+        users = get_user_model().objects.in_bulk(ids)
+    candidates += [
+        (users[i.decider], f"rereview:{i.pk}:{i.rereview_on}", {"item": i}, i.checklist.organisation_id)
+        for i in rereview_candidates
+        if i.decider in users
+    ]
+    if not candidates:
+        return 0
+    keys = {key for _, key, _, _ in candidates}
+    done = set(Notification.objects.filter(dedupe_key__in=keys).values_list("recipient_id", "dedupe_key"))
+    chosen = {}
+    for row in NotificationPreference.objects.filter(
+        user_id__in={user.pk for user, *_ in candidates}, kind__in=[Kind.OVERDUE, Kind.REREVIEW]
+    ).values_list("user_id", "kind", "channel"):
+        chosen[row[0], row[1]] = row[2]
+    rows = []
+    for user, key, about, organisation_id in candidates:
+        if (user.pk, key) in done:
+            continue
+        kind = Kind.OVERDUE if key.startswith("overdue") else Kind.REREVIEW
+        channel = chosen.get((user.pk, kind), DEFAULTS[kind])
+        if channel == Channel.OFF:
+            continue
+        emailed = channel == Channel.EMAIL
+        rows.append(
+            Notification(
+                recipient=user,
+                kind=kind,
+                organisation_id=organisation_id,
+                dedupe_key=key,
+                created_at=now,
+                email_status=EmailStatus.PENDING if emailed else EmailStatus.NONE,
+                email_after=now + email_delay() if emailed else None,
+                **about,
+            )
+        )
+        made += 1
+    # Two runs at once may both make the same row: the unique constraint keeps one, the other is ignored.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return made
+
+
+@dataclass
+class ActionDigest:
+    """One person's overdue actions and those due soon, across their organisations."""
+
+    recipient: object
+    overdue: list = field(default_factory=list)
+    due_soon: list = field(default_factory=list)
+
+
+def action_digests(today, days):
+    """[ActionDigest] for everyone who owns open actions that are overdue or due within `days`, on
+    checklists not archived, in organisations whose data they may read now (one query)."""
+    readable = Membership.objects.readable().filter(
+        user_id=OuterRef("owner_id"), organisation_id=OuterRef("checklist__organisation_id")
+    )
+    actions = (
+        Mitigation.objects.open()
+        .on_current_checklists()
+        .filter(Exists(readable), due_date__lte=today + timedelta(days=days))
+        .select_related("owner", "checklist__organisation")
+        .prefetch_related(addressed_items())
+        .order_by("owner_id", "due_date", "pk")
+    )
+    digests = {}
+    for action in actions:
+        digest = digests.setdefault(action.owner_id, ActionDigest(action.owner))
+        action.days_late = (today - action.due_date).days
+        (digest.overdue if action.is_overdue(today) else digest.due_soon).append(action)
+    return list(digests.values())
+
+
+@dataclass
+class ReviewDigest:
+    """Checklists past their review date, for one manager or owner, across their organisations."""
+
+    recipient: object
+    checklists: list = field(default_factory=list)
+
+
+def review_digests(today):
+    checklists = list(
+        Checklist.objects.past_review(today)
+        .select_related("organisation")
+        .order_by("organisation__name", "review_date")
+    )
+    by_organisation = {}
+    for checklist in checklists:
+        by_organisation.setdefault(checklist.organisation_id, []).append(checklist)
+    digests = {}
+    memberships = (
+        Membership.objects.managers()
+        .readable()
+        .filter(organisation_id__in=by_organisation)
+        .select_related("user")
+        .order_by("user_id", "organisation__name")
+    )
+    for membership in memberships:
+        digest = digests.setdefault(membership.user_id, ReviewDigest(membership.user))
+        digest.checklists.extend(by_organisation[membership.organisation_id])
+    return list(digests.values())
+
+
+def already_sent(recipient, kind, day):
+    return Reminder.objects.filter(recipient=recipient, kind=kind, sent_on=day).exists()

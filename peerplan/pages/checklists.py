@@ -1,0 +1,254 @@
+"""The checklist, item, review summary and phases pages, each in a fixed number of queries."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, prefetch_related_objects
+
+from evidence.cache import finding_facts
+from evidence.models import Perspective
+from peerplan.figures import insights, shared_learning
+from peerplan.models import (
+    Item,
+    Mitigation,
+    MitigationStatus,
+    ReviewProgress,
+    SuggestedMitigation,
+    addressed_items,
+)
+from peerplan.models import shared_learning as sharing_rules
+from peerplan.pages import history
+from peerplan.pages.dashboard import LEVERAGE_SHOWN
+
+# How a stakeholder group reads in "Challenges reported by ...: 4 of 6 covered".
+GROUP_PHRASES = {
+    "PSWs": "reported by PSWs",
+    "Service users": "reported by service users",
+    "Non-peer staff": "reported by non-peer staff",
+    "Peer support group members": "reported by peer support group members",
+    "Mental health organisations": "reported by mental health organisations",
+    "Mixed": "reported by mixed samples",
+}
+
+
+@dataclass
+class ThemeGroup:
+    theme: object
+    items: list
+
+
+@dataclass
+class CategoryGroup:
+    category: object
+    themes: list
+
+
+def group_by_category_and_theme(entries, item_of=lambda entry: entry):
+    """Entries (already in published order) as categories of themes of entries, for a page to loop over.
+    `item_of` finds the item in an entry that wraps one (the report's rows)."""
+    groups = []
+    for entry in entries:
+        theme = item_of(entry).finding.theme
+        if not groups or groups[-1].category.pk != theme.category_id:
+            groups.append(CategoryGroup(category=theme.category, themes=[]))
+        themes = groups[-1].themes
+        if not themes or themes[-1].theme.pk != theme.pk:
+            themes.append(ThemeGroup(theme=theme, items=[]))
+        themes[-1].items.append(entry)
+    return groups
+
+
+def status_summary(item):
+    """[(label, count)] of an item's mitigations by status, from with_mitigation_counts()."""
+    return [
+        (label, getattr(item, f"{value}_count"))
+        for value, label in MitigationStatus.choices
+        if getattr(item, f"{value}_count")
+    ]
+
+
+def checklist_page(checklist, today):
+    """Everything the checklist page shows, in a fixed number of queries whatever its size:
+    items with counts and coverage (1), the evidence facts (1, cached), coverage (1), coverage through each
+    group's lens (1), mitigations per phase (2), co-production (1), suggestions ranked by leverage (3)."""
+    items = list(
+        checklist.items.select_related("finding__theme__category", "decided_by")
+        .with_coverage()
+        .with_mitigation_counts()
+        .with_overdue_counts(today)
+        .in_published_order()
+    )
+    facts = finding_facts()
+    strengths = insights.evidence_strengths(facts)
+    for item in items:
+        item.statuses = status_summary(item)
+        item.strength = strengths[item.finding_id]
+        item.evidence_updated = insights.evidence_updated(item)
+    # A challenge closed after a release retired its finding is out of the review and the figures (as
+    # ItemQuerySet.challenges() has it); the page still lists it apart.
+    challenges = [item for item in items if item.is_challenge and not item.is_closed]
+    closed = [item for item in items if item.is_challenge and item.is_closed]
+    benefits = [item for item in items if item.is_benefit]
+    # A benefit chosen as an outcome sits with the challenges of its theme: what the service guards
+    # against and what it means to gain, read together.
+    chosen = {}
+    for benefit in benefits:
+        if benefit.applies:
+            chosen.setdefault(benefit.finding.theme_id, []).append(benefit)
+    seen_themes = set()
+    for item in challenges:
+        first = item.finding.theme_id not in seen_themes
+        seen_themes.add(item.finding.theme_id)
+        item.outcomes = chosen.get(item.finding.theme_id, []) if first else []
+    by_group = checklist.coverage_by_group(facts)
+    return {
+        "review_progress": ReviewProgress(decided=sum(item.is_decided for item in challenges), total=len(challenges)),
+        "coverage": checklist.coverage(),
+        "coverage_by_group": [(GROUP_PHRASES.get(group, group), by_group[group]) for group in by_group],
+        "uncovered": [item for item in challenges if item.applies and not item.is_covered],
+        "not_applicable_count": sum(1 for item in challenges if not item.applies),
+        "rereview_due": [item for item in challenges if item.is_rereview_due(today)],
+        "evidence_updated": [item for item in items if item.evidence_updated],
+        "challenge_groups": group_by_category_and_theme(challenges),
+        "closed_challenges": closed,
+        "benefit_groups": group_by_category_and_theme(benefits),
+        "chosen_outcomes": sum(1 for item in benefits if item.applies),
+        "benefit_count": len(benefits),
+        "phases": insights.phase_counts(checklist),
+        "co_production": insights.co_production(checklist),
+        "leverage": insights.rank_suggestions(checklist, facts)[:LEVERAGE_SHOWN],
+        "duplicates": duplicate_groups(checklist),
+    }
+
+
+def duplicate_groups(checklist):
+    """[(suggestion, [actions])] adopted more than once on the checklist, to offer "merge into one" (one query)."""
+    groups = {}
+    for action in checklist.mitigations.duplicates().select_related("suggestion").order_by("suggestion_id", "pk"):
+        groups.setdefault(action.suggestion_id, (action.suggestion, []))[1].append(action)
+    return list(groups.values())
+
+
+def evidence_in_place(item):
+    """What the evidence partial shows for an item: the finding with its references and perspectives
+    (three queries) and its own source (one, unless the loader fetched it)."""
+    # The finding with its references and perspectives in one prefetch, so the strength, the changes
+    # since review and the page all read the same rows.
+    finding = item.finding
+    prefetch_related_objects(
+        [finding],
+        "references",
+        Prefetch("perspectives", queryset=Perspective.objects.order_by("position").prefetch_related("references")),
+    )
+    perspectives = list(finding.perspectives.all())
+    source = finding.theme.category.source
+    return {
+        "finding": finding,
+        "strength": insights.evidence_strength(finding),
+        "evidence_updated": insights.evidence_updated(item),
+        "finding_references": list(finding.references.all()),
+        "perspectives": perspectives,
+        "has_mixed": any(p.is_mixed for p in perspectives),
+        "mixed_footnote": source.footnote("a") if source else "",
+        "source": source,
+    }
+
+
+def item_page(item, membership):
+    """The item with its evidence in place, its mitigations, the suggestions for its theme and its timeline."""
+    evidence = evidence_in_place(item)
+    mitigations = list(
+        item.mitigations.select_related("owner", "phase", "suggestion", "checklist")
+        .prefetch_related(addressed_items())
+        .order_by("created_at", "pk")
+    )
+    adopted = {m.suggestion_id for m in mitigations if m.suggestion_id}
+    suggestions = list(
+        SuggestedMitigation.objects.filter(is_published=True, themes=item.finding.theme_id)
+        .select_related("phase")
+        .order_by("position", "title")
+    )
+    return {
+        **evidence,
+        "shared": _shared_figures(item, suggestions),
+        "item": item,
+        "evidence_changes": insights.evidence_changes(item) if evidence["evidence_updated"] else [],
+        "timeline": history.item_timeline(item),
+        "checklist": item.checklist,
+        "membership": membership,
+        "mitigations": mitigations,
+        "suggestions": [(s, s.pk in adopted) for s in suggestions],
+        "related": list(item.finding.theme.related_elsewhere()),
+    }
+
+
+def _shared_figures(item, suggestions):
+    """ "What services like yours did" for a challenge of the published evidence (three queries; none for
+    an organisation's own evidence or a benefit, which are never shared). Each suggestion gets its figure
+    as `suggestion.shared`."""
+    if not item.is_challenge or item.finding.theme.category.source.organisation_id is not None:
+        return None
+    shared = shared_learning.for_item(item, suggestions)
+    for suggestion in suggestions:
+        suggestion.shared = shared["by_suggestion"].get(suggestion.pk)
+    # Ordered by the numbers a reader sees ("about 10"), then the curated order: nothing finer.
+    shared["most_adopted"] = sorted(
+        (s for s in suggestions if s.shared and s.shared.text),
+        key=lambda s: (-s.shared.text.adopted_about, s.position),
+    )[:3]
+    shared["shares"] = item.checklist.organisation.share_anonymously
+    shared["min_services"], shared["round_to"] = sharing_rules.MIN_SERVICES, sharing_rules.ROUND_TO
+    shared["hold"] = sharing_rules.HOLD
+    return shared
+
+
+def review_summary_page(checklist):
+    """The review's check-answers summary: every challenge with its decision, who took it and when (one
+    query; the review progress is counted from the same rows)."""
+    items = list(
+        checklist.items.challenges().select_related("finding__theme__category", "decided_by").in_published_order()
+    )
+    progress = ReviewProgress(decided=sum(item.is_decided for item in items), total=len(items))
+    return {"groups": group_by_category_and_theme(items), "progress": progress, "items": items}
+
+
+def phases_page(checklist):
+    """The checklist's mitigations by phase of introducing PSWs, with the phases that have few or none."""
+    mitigations = list(
+        checklist.mitigations.select_related("owner", "phase")
+        .prefetch_related(addressed_items())
+        .order_by("phase__position", "due_date", "pk")
+    )
+    counts = insights.phase_counts(checklist)
+    by_phase = [
+        (count, [m for m in mitigations if m.phase_id == (count.phase.pk if count.phase else None)]) for count in counts
+    ]
+    if not any(count.phase is None for count in counts):
+        unphased = [m for m in mitigations if m.phase_id is None]
+        if unphased:
+            by_phase.append((insights.PhaseCount(None, 0), unphased))
+    return {"by_phase": by_phase, "co_production": insights.co_production(checklist)}
+
+
+def linkable_items(mitigation, addressed):
+    """The checklist's challenges, and its benefits chosen as outcomes, that the action does not address
+    yet, in published order (one query)."""
+    linked = [item.pk for item in addressed]
+    items = (
+        Item.objects.filter(checklist_id=mitigation.checklist_id)
+        .exclude(pk__in=linked)
+        .select_related("finding__theme")
+        .in_published_order()
+    )
+    return [item for item in items if item.is_challenge or item.applies]
+
+
+def duplicates_of(mitigation):
+    """Other actions of the checklist adopted from the same suggestion (one query; none when not adopted)."""
+    if mitigation.suggestion_id is None:
+        return []
+    return list(
+        Mitigation.objects.filter(checklist_id=mitigation.checklist_id, suggestion_id=mitigation.suggestion_id)
+        .exclude(pk=mitigation.pk)
+        .select_related("owner")
+        .order_by("created_at", "pk")
+    )

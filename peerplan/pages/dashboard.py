@@ -1,0 +1,214 @@
+"""The dashboard, the action lists and their quick views, and progress pages."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F
+
+from peerplan.figures import charts
+from peerplan.figures.tracking import TREND_MONTHS, coverage_grid, progress_by_checklist, progress_over_time
+from peerplan.models import (
+    OPEN_STATUSES,
+    Checklist,
+    ChecklistStatus,
+    Item,
+    Membership,
+    Mitigation,
+    MitigationStatus,
+    blocked_q,
+    coverage_by_checklist,
+    due_within_q,
+    no_due_date_q,
+    no_owner_q,
+    open_q,
+    overdue_q,
+)
+
+# The checklist page shows the few suggestions that would cover most; the rest are on each item.
+LEVERAGE_SHOWN = 5
+
+
+DUE_SOON_DAYS = 14
+
+
+# Lists on the dashboard show this many and link to the full, filtered action list.
+DASHBOARD_LIST_LENGTH = 10
+
+
+@dataclass
+class ChecklistSummary:
+    checklist: Checklist
+    progress: object
+    coverage: object
+
+
+@dataclass
+class ActionList:
+    """A short list for the dashboard, with the full count and the action list's filters for exactly the
+    same actions (its form reads these parameters)."""
+
+    actions: list
+    count: int
+    query: str
+
+
+def dashboard_query(**filters):
+    """The action list's query string for a dashboard figure: always narrowed to active checklists (the
+    dashboard's rule), then the figure's own filters."""
+    pairs = [("checklist_status", ChecklistStatus.ACTIVE)]
+    for name, value in filters.items():
+        for one in value if isinstance(value, list | tuple) else [value]:
+            pairs.append((name, one))
+    return urlencode(pairs)
+
+
+# The dashboard's figures, and the "my actions" page, as views of an organisation's actions (the API's `view`
+# filter): each the same queryset rule, on active checklists like the dashboard ("mine": open, on checklists not
+# archived, like my actions).
+QUICK_VIEWS = {
+    "overdue": lambda actions, today, user: actions.on_active_checklists().overdue(today),
+    "due_soon": lambda actions, today, user: actions.on_active_checklists().due_within(today, DUE_SOON_DAYS),
+    "blocked": lambda actions, today, user: actions.on_active_checklists().blocked(),
+    "no_owner": lambda actions, today, user: actions.on_active_checklists().filter(open_q() & no_owner_q()),
+    "no_due_date": lambda actions, today, user: actions.on_active_checklists().filter(open_q() & no_due_date_q()),
+    "mine": lambda actions, today, user: actions.owned_by_member(user).open().on_current_checklists(),
+}
+
+
+def quick_view(actions, name, *, today, user):
+    return QUICK_VIEWS[name](actions, today, user)
+
+
+def dashboard(organisation, today):
+    """Everything the dashboard shows, in a fixed number of queries whatever the data size.
+
+    One rule for drafts, applied to every figure and list: only active checklists count. A draft is a
+    plan nobody works to yet, so its actions are not late, stuck or due; the page says how many drafts
+    there are and links to each so one can be made active."""
+    # Active checklists and drafts in one query (the drafts are only named).
+    shown = Checklist.objects.filter(
+        organisation=organisation, status__in=[ChecklistStatus.ACTIVE, ChecklistStatus.DRAFT]
+    )
+    shown = list(shown.order_by("title", "pk"))
+    checklists = [c for c in shown if c.status == ChecklistStatus.ACTIVE]
+    drafts = [c for c in shown if c.status == ChecklistStatus.DRAFT]
+    ids = [c.pk for c in checklists]
+    progress = progress_by_checklist(ids, today)
+    coverage = coverage_by_checklist(ids)
+    summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
+
+    current = Mitigation.objects.in_organisation(organisation).on_active_checklists()
+    counts = current.aggregate(
+        overdue=Count("pk", filter=overdue_q(today)),
+        due_soon=Count("pk", filter=due_within_q(today, DUE_SOON_DAYS)),
+        blocked=Count("pk", filter=blocked_q()),
+        no_owner=Count("pk", filter=open_q() & no_owner_q()),
+        no_due_date=Count("pk", filter=open_q() & no_due_date_q()),
+    )
+
+    def first(queryset):
+        return list(queryset.for_listing().with_overdue(today).soonest_due_first()[:DASHBOARD_LIST_LENGTH])
+
+    soon_end = today + timedelta(days=DUE_SOON_DAYS)
+    lists = {
+        "overdue": ActionList(
+            first(current.overdue(today)),
+            counts["overdue"],
+            dashboard_query(status=OPEN_STATUSES, due_before=(today - timedelta(days=1)).isoformat()),
+        ),
+        "due_soon": ActionList(
+            first(current.due_within(today, DUE_SOON_DAYS)),
+            counts["due_soon"],
+            dashboard_query(status=OPEN_STATUSES, due_after=today.isoformat(), due_before=soon_end.isoformat()),
+        ),
+        "blocked": ActionList(
+            first(current.blocked()), counts["blocked"], dashboard_query(status=MitigationStatus.BLOCKED)
+        ),
+    }
+    # Counted and linked, not listed: the action list shows them with their filters.
+    unassigned = {
+        "no_owner": ActionList([], counts["no_owner"], dashboard_query(status=OPEN_STATUSES, no_owner="on")),
+        "no_due_date": ActionList([], counts["no_due_date"], dashboard_query(status=OPEN_STATUSES, no_due_date="on")),
+    }
+    past_review = list(
+        Checklist.objects.filter(organisation=organisation).active().past_review(today).order_by("review_date")
+    )
+    rereview_due = list(
+        Item.objects.filter(checklist__organisation=organisation, checklist__status=ChecklistStatus.ACTIVE)
+        .rereview_due(today)
+        .select_related("checklist", "finding__theme")
+        .order_by("rereview_on", "pk")
+    )
+    return {
+        "summaries": summaries,
+        "drafts": drafts,
+        "grid": coverage_grid(checklists),
+        "rereview_due": rereview_due,
+        "grid_checklists": checklists,
+        "past_review": past_review,
+        **lists,
+        **unassigned,
+    }
+
+
+DEFAULT_TREND_MONTHS = 6
+
+
+def organisation_progress(organisation, today, months):
+    """The organisation's active checklists together, over the last `months` months (four queries)."""
+    checklists = list(Checklist.objects.filter(organisation=organisation).active())
+    trend = progress_over_time(organisation.pk, [c.pk for c in checklists], today, months)
+    return {
+        "checklists": checklists,
+        "trend": trend,
+        "charts": charts.trend_charts(trend, "organisation"),
+        "ranges": TREND_MONTHS,
+    }
+
+
+def checklist_progress(checklist, today, months):
+    """One checklist over the last `months` months (three queries)."""
+    trend = progress_over_time(checklist.organisation_id, [checklist.pk], today, months)
+    return {"trend": trend, "charts": charts.trend_charts(trend, f"checklist-{checklist.pk}"), "ranges": TREND_MONTHS}
+
+
+def prepare_quick_edit(actions, user):
+    """Set on each action what its in-place edit shows: who may change it (the person's role in the
+    action's organisation), the members it can be given to, and the values shown (two queries)."""
+    actions = list(actions)
+    organisation_ids = {action.checklist.organisation_id for action in actions}
+    if not organisation_ids:
+        return actions
+    roles = {m.organisation_id: m for m in Membership.objects.filter(user=user, organisation_id__in=organisation_ids)}
+    members = {}
+    people = (
+        get_user_model()
+        .objects.filter(memberships__organisation_id__in=organisation_ids)
+        .annotate(organisation_id=F("memberships__organisation_id"))
+        .order_by("first_name", "email")
+    )
+    for person in people:
+        members.setdefault(person.organisation_id, []).append(person)
+    for action in actions:
+        membership = roles.get(action.checklist.organisation_id)
+        action.can_edit = bool(membership and membership.can_edit)
+        action.member_choices = members.get(action.checklist.organisation_id, [])
+        show(action)
+    return actions
+
+
+def show(action, chosen=None):
+    """The values the in-place edit shows: what is saved, or what the person chose (kept on a conflict
+    or a mistake, so nothing they chose is lost)."""
+    chosen = chosen or {}
+    action.shown_status = chosen.get("status", action.status)
+    action.shown_owner_id = chosen.get("owner", action.owner_id)
+    action.shown_due = chosen.get("due_date", action.due_date.isoformat() if action.due_date else "")
+    # A type="date" input cannot hold text that is not a date: such text is shown in a text box instead.
+    try:
+        action.shown_due_is_date = not action.shown_due or bool(date.fromisoformat(str(action.shown_due).strip()))
+    except ValueError:
+        action.shown_due_is_date = False
+    return action

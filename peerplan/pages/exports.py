@@ -1,0 +1,214 @@
+"""A checklist as rows for CSV and XLSX (the printable report is put together from the same items in pages.py).
+
+Rows hold real values (dates stay dates); each writer neutralises text that a spreadsheet would run as a
+formula. Everything is fetched up front in a fixed number of queries, then written row by row.
+"""
+
+import csv
+from io import BytesIO
+
+from django.db.models import Prefetch
+from django.utils.text import slugify
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from evidence.models import Perspective
+from peerplan.models import Item, Mitigation
+
+HEADERS = [
+    "Item",
+    "Theme",
+    "Category",
+    "Challenge or benefit",
+    "Applies to this service",
+    "Priority",
+    "Action",
+    "Owner",
+    "Due date",
+    "Status",
+    "Phase",
+    "Co-produced",
+    "Evidence references",
+    "Decided against",
+]
+
+
+COLUMN_WIDTHS = [34, 28, 30, 12, 12, 10, 60, 22, 12, 14, 18, 12, 18, 30]
+
+
+UNCOVERED = "Uncovered"
+
+
+DOES_NOT_APPLY = "Does not apply"
+
+
+NO_ACTION_YET = "No action yet"
+
+
+# A spreadsheet runs a cell beginning with these as a formula (tab and carriage return too, which some
+# programs strip before looking). A leading apostrophe makes it text and is what Excel itself shows.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def export_items(checklist):
+    """The checklist's items in published order with everything a row or the report needs (four
+    queries: items, finding references, mitigations with owners and phases, perspectives)."""
+    return list(
+        Item.objects.filter(checklist=checklist)
+        .in_published_order()
+        .select_related("finding__theme__category__source", "decided_by")
+        .prefetch_related(
+            "finding__references",
+            Prefetch(
+                "finding__perspectives",
+                queryset=Perspective.objects.order_by("position").prefetch_related("references"),
+            ),
+            Prefetch(
+                "mitigations",
+                queryset=Mitigation.objects.select_related("owner", "phase").soonest_due_first(),
+            ),
+        )
+    )
+
+
+def is_listed(item):
+    """Every challenge is listed (applies or not); a benefit only when the service selected it or
+    has actions for it."""
+    return item.finding.to_mitigate or item.applies or bool(item.mitigations.all())
+
+
+def references_text(item):
+    return ", ".join(str(number) for number in item.finding.reference_numbers())
+
+
+def _item_columns(item):
+    finding = item.finding
+    return [
+        str(finding),
+        finding.theme.name,
+        finding.theme.category.name,
+        finding.get_valence_display(),
+        "Yes" if item.applies else "No",
+        item.get_priority_display(),
+    ]
+
+
+def _joined(items):
+    """The item columns of every item an action addresses, each column's values joined with "; " (a value
+    said once when several items share it), their references together, and the source versions they were
+    decided against."""
+    columns = []
+    for values in zip(*[_item_columns(item) for item in items], strict=True):
+        seen = []
+        for value in values:
+            if value not in seen:
+                seen.append(value)
+        columns.append("; ".join(seen))
+    numbers = sorted({number for item in items for number in item.finding.reference_numbers()})
+    versions = dict.fromkeys(label for item in items if (label := item.evidence_version_label()))
+    return columns, ", ".join(str(number) for number in numbers), "; ".join(versions)
+
+
+def checklist_rows(items):
+    """One row per action naming every challenge it addresses (at the first of them in published order),
+    and one row for each listed item that has no action."""
+    addressed = {}
+    for item in items:
+        for action in item.mitigations.all():
+            addressed.setdefault(action.pk, []).append(item)
+    written = set()
+    for item in items:
+        if not is_listed(item):
+            continue
+        actions = item.mitigations.all()
+        for action in actions:
+            if action.pk in written:
+                continue
+            written.add(action.pk)
+            common, references, version = _joined(addressed[action.pk])
+            yield [
+                *common,
+                action.action,
+                action.owner_label,
+                action.due_date,
+                action.get_status_display(),
+                action.phase.name if action.phase_id else "",
+                "Yes" if action.co_produced else "No",
+                references,
+                version,
+            ]
+        if not actions:
+            if item.finding.to_mitigate:
+                status = UNCOVERED if item.applies else DOES_NOT_APPLY
+            else:
+                status = NO_ACTION_YET
+            yield [
+                *_item_columns(item),
+                "",
+                "",
+                None,
+                status,
+                "",
+                "",
+                references_text(item),
+                item.evidence_version_label(),
+            ]
+
+
+def filename(checklist, extension):
+    return f"{slugify(checklist.title) or f'checklist-{checklist.pk}'}.{extension}"
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, so csv.writer can feed a stream."""
+
+    def write(self, value):
+        return value
+
+
+def csv_lines(items):
+    """The CSV as a stream of lines: a UTF-8 byte-order mark first, so Excel reads the accents right."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff"
+    yield writer.writerow(HEADERS)
+    for row in checklist_rows(items):
+        yield writer.writerow(["" if value is None else neutralise(_csv_value(value)) for value in row])
+
+
+def _csv_value(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def xlsx_bytes(checklist, items):
+    """The workbook, written in write-only mode so memory stays flat however many rows there are."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="Checklist")
+    for index, width in enumerate(COLUMN_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for title in HEADERS:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    due_column = HEADERS.index("Due date")
+    for row in checklist_rows(items):
+        cells = [neutralise(value) for value in row]
+        if cells[due_column] is not None:
+            date_cell = WriteOnlyCell(sheet, value=cells[due_column])
+            date_cell.number_format = "DD/MM/YYYY"
+            cells[due_column] = date_cell
+        sheet.append(cells)
+    output = BytesIO()
+    workbook.save(output)
+    return output.getvalue()
