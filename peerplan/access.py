@@ -14,7 +14,18 @@ from django.shortcuts import get_object_or_404
 
 from evidence.models import Source
 from peerplan.accounts.two_factor import TwoFactorRequired
-from peerplan.models import Checklist, Item, Membership, Mitigation, Role, addressed_items
+from peerplan.models import (
+    Attachment,
+    Checklist,
+    Comment,
+    Item,
+    Membership,
+    Mitigation,
+    Network,
+    NetworkMembership,
+    Role,
+    addressed_items,
+)
 
 READ, EDIT, MANAGE, OWN = "read", "edit", "manage", "own"
 
@@ -109,8 +120,6 @@ def load_mitigation(request, pk, need=READ, queryset=None):
 def load_comment(request, pk, need=READ):
     """A comment and the person's membership of its organisation. Changing a comment is a separate rule
     (only its author; hiding: managers), checked by the operation."""
-    from peerplan.models import Comment
-
     comment = get_object_or_404(
         Comment.objects.filter(organisation__memberships__user=request.user).select_related(
             "organisation", "author", "mitigation__checklist", "item__finding__theme"
@@ -124,8 +133,6 @@ def load_comment(request, pk, need=READ):
 
 def load_attachment(request, pk, need=READ):
     """An attachment of one of the person's organisations; anyone else gets a 404 whatever they guess."""
-    from peerplan.models import Attachment
-
     attachment = get_object_or_404(
         Attachment.objects.filter(organisation__memberships__user=request.user).select_related(
             "organisation", "added_by"
@@ -140,8 +147,6 @@ def load_attachment(request, pk, need=READ):
 def load_network(request, slug):
     """A network, for its coordinators only. Anyone else learns nothing (404), except the owners of an
     organisation the network invited, who know it exists from their organisation's Sharing page (403)."""
-    from peerplan.models import Network, NetworkMembership
-
     user = request.user
     network = Network.objects.filter(slug=slug).first() if user.is_authenticated else None
     if network is None:
@@ -157,8 +162,6 @@ def load_network(request, slug):
 def load_network_membership(request, slug, pk, need=READ):
     """One of the organisation's places in a network (an invitation, or membership): every member reads
     what it shares; only owners answer or leave (need=OWN)."""
-    from peerplan.models import NetworkMembership
-
     organisation, membership = load_organisation(request, slug)
     network_membership = get_object_or_404(
         NetworkMembership.objects.filter(organisation=organisation).select_related("network"), pk=pk

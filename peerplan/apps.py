@@ -6,6 +6,8 @@ class PeerPlanConfig(AppConfig):
     verbose_name = "Planning"
 
     def ready(self):
+        # Imports inside ready(), as Django requires: this module is loaded while the app registry is
+        # still being filled, before any model may be imported.
         from django.core import checks
         from django.db.models.signals import post_delete
 

@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "peerplan.middleware.PrivatePages",
+    # After the messages and authentication middleware, so a refusal's page has the navigation.
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -110,6 +111,8 @@ MIDDLEWARE = [
     "peerplan.accounts.two_factor.TwoFactorRequiredMiddleware",
     # Axes last, as its documentation requires: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Last, so it sees a view's exception first: a refused operation becomes a page, never a 500.
+    "peerplan.middleware.Refusals",
 ]
 
 ROOT_URLCONF = "peerplan.urls"

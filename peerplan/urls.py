@@ -14,6 +14,7 @@ from peerplan.views import networks as network_views
 from peerplan.views import organisations as organisation_views
 from peerplan.views import reports as report_views
 from peerplan.views import review as review_views
+from peerplan.views import tokens as token_views
 from peerplan.views import tracking as tracking_views
 
 planning_patterns = [
@@ -117,6 +118,13 @@ planning_patterns = [
 # The admin signs in through the site's own sign-in, so staff get the same lock-out and two-factor.
 admin.site.login = login_required(admin.site.login)
 
+# Personal access tokens for the API: made, listed and revoked by people, so pages like the others.
+token_patterns = [
+    path("", token_views.tokens, name="list"),
+    path("<int:pk>/revoke/", token_views.revoke, name="revoke"),
+    path("orgs/<slug:slug>/", token_views.organisation_tokens, name="organisation"),
+]
+
 urlpatterns = [
     path("", home_views.landing, name="home"),
     path("healthz", home_views.healthz, name="healthz"),
@@ -131,7 +139,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", collaboration_views.unsubscribe, name="unsubscribe"),
     path("app/", include((planning_patterns, "peerplan"))),
     path("api/", include("peerplan.api.urls")),
-    path("app/tokens/", include("peerplan.api.pages")),
+    path("app/tokens/", include((token_patterns, "tokens"))),
 ]
 
 # A database outage is a 503 page, not a 500 (see the view). Under /api/ these answer in the API's JSON

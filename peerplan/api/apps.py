@@ -8,5 +8,6 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self):
-        # Registers the token scheme with drf-spectacular (an import for its side effect).
+        # Registers the token scheme with drf-spectacular (an import for its side effect), inside ready()
+        # as Django requires: it imports the app's models.
         from peerplan.api import authentication  # noqa: F401

@@ -13,6 +13,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from peerplan.lib.errors import Refused
+
 NOT_FOUND = "Not found. It does not exist, or this token may not see it."
 BAD_INPUT = "Some of what was sent is not valid. Each problem is listed with its field."
 BAD_REQUEST = "The request could not be read."
@@ -74,6 +76,8 @@ def exception_handler(exc, context):
         return Response(body, status=exc.status_code, headers=exc.headers)
     if isinstance(exc, RequestDataTooBig):
         return Response({"detail": too_big(), "errors": []}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, Refused):  # an operation's refusal no endpoint answered more precisely
+        return Response({"detail": str(exc), "errors": []}, status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(NOT_FOUND)
     elif isinstance(exc, PermissionDenied):

@@ -35,6 +35,13 @@ class AccessTokenQuerySet(models.QuerySet):
             models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
         )
 
+    def revocable_by(self, person):
+        """The tokens this person may revoke: their own, and every token of an organisation they own."""
+        return self.filter(
+            models.Q(user=person)
+            | models.Q(organisation__memberships__user=person, organisation__memberships__role="owner")
+        ).distinct()
+
     def find(self, raw):
         """The usable token with this secret, with its person and organisation, or None."""
         if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:

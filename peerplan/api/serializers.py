@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from evidence.cache import finding_facts
 from evidence.models import StakeholderGroup, Valence
+from peerplan.api.etags import mitigation_etag
 from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role, addressed_items, display_name
 
 
@@ -217,8 +218,6 @@ class MitigationSerializer(serializers.Serializer):
         return mitigation.is_overdue(self.context["today"])
 
     def get_etag(self, mitigation) -> str:
-        from peerplan.api.writes import mitigation_etag
-
         return mitigation_etag(mitigation)
 
 

@@ -34,13 +34,6 @@ def create_token(*, user, organisation, name, access, expires_at=None):
     return token, raw
 
 
-def may_revoke(token, person):
-    """Its own person, or an owner of its organisation."""
-    if token.user_id == person.pk:
-        return True
-    return Membership.objects.filter(user=person, organisation_id=token.organisation_id, role="owner").exists()
-
-
 def revoke_token(*, token, by):
     """Revoked at once: the next request with it is refused. Kept (not deleted) so the list shows it."""
     with transaction.atomic():

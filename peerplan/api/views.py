@@ -20,6 +20,7 @@ from peerplan.access import EDIT
 from peerplan.api import scope, writes
 from peerplan.api.authentication import TokenAuthentication
 from peerplan.api.errors import NOT_FOUND, bad_input, form_errors
+from peerplan.api.etags import item_etag, mitigation_etag
 from peerplan.api.permissions import HasToken
 from peerplan.api.serializers import (
     ChecklistSerializer,
@@ -355,7 +356,7 @@ def _items():
 def _item_data(item):
     if not hasattr(item, "mitigation_count"):
         item.mitigation_count = item.mitigations.count()
-    item.etag = writes.item_etag(item)
+    item.etag = item_etag(item)
     return ItemSerializer(item, context={"facts": finding_facts()}).data
 
 
@@ -386,7 +387,7 @@ def checklist_items(request, pk):
     paginator = Pages()
     page = paginator.paginate_queryset(queryset, request)
     for item in page:
-        item.etag = writes.item_etag(item)
+        item.etag = item_etag(item)
     data = ItemSerializer(page, many=True, context={"facts": finding_facts()}).data
     return paginator.get_paginated_response(data)
 
@@ -532,7 +533,7 @@ def item_mitigations(request, pk):
     location = request.build_absolute_uri(reverse("api:mitigation", args=[mitigation.pk]))
     return _with_etag(
         Response(_mitigation_data(mitigation), status=status.HTTP_201_CREATED, headers={"Location": location}),
-        writes.mitigation_etag(mitigation),
+        mitigation_etag(mitigation),
     )
 
 
@@ -557,7 +558,7 @@ def item_mitigations(request, pk):
 def mitigation(request, pk):
     if request.method == "GET":
         mitigation, _ = scope.load_mitigation(request, pk)
-        return _with_etag(Response(_mitigation_data(mitigation)), writes.mitigation_etag(mitigation))
+        return _with_etag(Response(_mitigation_data(mitigation)), mitigation_etag(mitigation))
     mitigation, _ = scope.load_mitigation(request, pk, need=EDIT)
     sent = _valid(MitigationWriteSerializer, request.data, partial=True)
     wanted = sent.pop("items", None)
@@ -570,7 +571,7 @@ def mitigation(request, pk):
         by=request.user,
     )
     saved = _mitigations().get(pk=saved.pk)
-    return _with_etag(Response(_mitigation_data(saved)), writes.mitigation_etag(saved))
+    return _with_etag(Response(_mitigation_data(saved)), mitigation_etag(saved))
 
 
 # Evidence (public) -------------------------------------------------------------------------------

@@ -5,13 +5,13 @@ JSON is turned into the form data a browser would post: a PATCH starts from what
 was sent, so a field left out keeps its value.
 """
 
-import hashlib
 import re
 
 from django.db import transaction
 from rest_framework import status
 
 from peerplan.api.errors import ApiError, bad_input, form_errors
+from peerplan.api.etags import item_etag, mitigation_etag
 from peerplan.forms.checklists import ItemDecisionForm
 from peerplan.forms.mitigations import MitigationForm
 from peerplan.lib.errors import Conflict, Refused
@@ -24,21 +24,6 @@ PRECONDITION_REQUIRED = (
     "someone else saved meanwhile is not overwritten."
 )
 STALE = "Someone else saved this since you read it, so nothing was changed. `current` is what is saved now."
-
-
-# ETags -------------------------------------------------------------------------------------------
-
-
-def mitigation_etag(mitigation):
-    return f'"mitigation-{mitigation.pk}-v{mitigation.version}"'
-
-
-def item_etag(item):
-    """Items have no version field; their decision is their state, so the etag is a digest of it."""
-    state = "|".join(
-        str(value) for value in (item.applies, item.not_applicable_reason, item.rereview_on, item.priority, item.note)
-    )
-    return f'"item-{item.pk}-{hashlib.sha256(state.encode()).hexdigest()[:16]}"'
 
 
 ETAG_FORMAT = (

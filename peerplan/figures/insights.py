@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 
 from evidence.cache import finding_facts
 from evidence.models import Perspective
+from peerplan.figures.shared_learning import overall_for
 from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation
 
 # A phase with fewer live mitigations than this is called out as thin.
@@ -173,8 +174,6 @@ def rank_suggestions(checklist, facts=None):
     """Published suggestions not yet adopted in this checklist, ranked by how many uncovered applicable
     challenges they address, then by how many services that share anonymously adopted and got them done
     (from five, rounded), then by how many stakeholder groups reported those challenges (five queries)."""
-    from peerplan.figures.shared_learning import overall_for
-
     uncovered = list(checklist.items.uncovered().select_related("finding__theme").in_published_order())
     facts = facts if facts is not None else finding_facts()
     adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")

@@ -14,6 +14,7 @@ from peerplan.models import (
     Item,
     Mitigation,
     MitigationStatus,
+    Organisation,
     SharedLearningRun,
     SuggestionFigure,
 )
@@ -183,8 +184,6 @@ def compute(*, log=None):
 
 
 def _sharing_organisations():
-    from peerplan.models import Organisation
-
     return Organisation.objects.filter(share_anonymously=True).count()
 
 

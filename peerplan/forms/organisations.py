@@ -3,7 +3,7 @@
 from django import forms
 
 from peerplan.forms.common import CrispyMixin, plain_messages
-from peerplan.models import Role
+from peerplan.models import Organisation, Role
 
 
 class OrganisationForm(CrispyMixin, forms.Form):
@@ -54,8 +54,6 @@ class NetworkInviteForm(forms.Form):
     )
 
     def clean_organisation(self):
-        from peerplan.models import Organisation
-
         organisation = Organisation.objects.filter(slug=self.cleaned_data["organisation"]).first()
         if organisation is None:
             raise forms.ValidationError("No organisation has this short name. Search for it by name above.")

@@ -1,9 +1,10 @@
 """One family for refused operations.
 
 An operation that cannot do what was asked raises `Refused`, or one of its kinds, before it changes
-anything; the message is written for the person who asked. Views and the API turn a refusal into a
-response in one place each (`peerplan.views.refusals`, `peerplan.api.errors`), by its `status`: a message
-on the page or a 400, a 403, or a 409 with what the object holds now.
+anything; the message is written for the person who asked. A view that can show the reason where the
+person is working (beside a form's field, as a message on the page it redirects to) catches it; any other
+is turned into a response in one place, by its `status` (400, 403 or 409): `peerplan.middleware.Refusals`
+for pages, `peerplan.api.errors.exception_handler` for the API. So a refusal is never a 500.
 """
 
 
@@ -19,8 +20,14 @@ class NotAllowed(Refused):
     status = 403
 
 
-class NoLongerMember(NotAllowed):
-    """The person was removed from the organisation while the page was open."""
+class NoLongerMember(Refused):
+    """The loser of a race: another owner removed this person while their request was on its way."""
+
+    status = 409
+
+    def __init__(self, message, *, organisation_name=""):
+        super().__init__(message)
+        self.organisation_name = organisation_name
 
 
 class Conflict(Refused):

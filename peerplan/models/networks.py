@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from peerplan.models.organisations import Organisation
+from peerplan.models.organisations import Organisation, display_name
 
 # What an organisation shares with a network's coordinators, in the words its owner reads before accepting.
 # The network page reads these figures and nothing else (tests/test_networks.py checks what it shows).
@@ -129,8 +129,6 @@ def find_organisations(query, network, limit=20):
 
 def coordinator_names(network):
     """The coordinators, named: an owner deciding whether to share should know who will see it."""
-    from peerplan.models.organisations import display_name
-
     return [display_name(user) for user in network.coordinators.order_by("first_name", "last_name", "email")]
 
 

@@ -3,19 +3,20 @@ as one email; digests once a day; unsubscribe links signed."""
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from peerplan.models import Notification, Reminder
-from peerplan.models.notifications import EmailStatus, Kind
-from peerplan.notify.scan import already_sent
+from peerplan.models.notifications import Channel, EmailStatus, Kind, channel_for
+from peerplan.notify import scan
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +184,10 @@ def send_due(now=None, connection=None, stdout=None):
     return sent, emailed, failed
 
 
+def already_sent(recipient, kind, day):
+    return Reminder.objects.filter(recipient=recipient, kind=kind, sent_on=day).exists()
+
+
 def send_once(recipient, kind, day, message):
     """Send `message` unless this person already had this kind of reminder on `day`.
 
@@ -199,3 +204,108 @@ def send_once(recipient, kind, day, message):
     except IntegrityError:
         return False
     return True
+
+
+# Daily reminders: digests of one's actions, and of checklists past their review date -------------------
+
+
+def _plural(n, word):
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass
+class ReminderRun:
+    """What one run of the reminders did (or, with dry_run, would do)."""
+
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+def send_reminders(*, today, days, dry_run=False, stdout, stderr):
+    """Email each owner of open actions a digest of those overdue or due within `days`, and each
+    organisation's managers and owners the checklists past their review date: once a day at most per
+    person and kind, however often it runs (see send_once). Writes what it does to `stdout`."""
+    run = ReminderRun()
+    site = settings.SITE_URL
+    for digest in scan.action_digests(today, days):
+        subject_parts = []
+        if digest.overdue:
+            subject_parts.append(f"{_plural(len(digest.overdue), 'overdue action')}")
+        if digest.due_soon:
+            subject_parts.append(f"{len(digest.due_soon)} due in the next {_plural(days, 'day')}")
+        body = render_to_string(
+            "peerplan/tracking/email_actions.txt",
+            {
+                "digest": digest,
+                "days": days,
+                "today": today,
+                "site": site,
+                "my_actions": site + reverse("peerplan:my_actions"),
+            },
+        )
+        subject = "PeerPlan: " + " and ".join(subject_parts)
+        _remind(run, digest.recipient, Reminder.Kind.ACTIONS, today, subject, body, dry_run, stdout, stderr)
+    for digest in scan.review_digests(today):
+        body = render_to_string("peerplan/tracking/email_reviews.txt", {"digest": digest, "today": today, "site": site})
+        subject = f"PeerPlan: {_plural(len(digest.checklists), 'checklist')} past the review date"
+        _remind(run, digest.recipient, Reminder.Kind.REVIEWS, today, subject, body, dry_run, stdout, stderr)
+    return run
+
+
+def _remind(run, recipient, kind, today, subject, body, dry_run, stdout, stderr):
+    label = Reminder.Kind(kind).label.lower()
+    if not recipient.email:
+        stdout.write(f"Skipped {label} for {recipient.username}: no email address.")
+        run.skipped += 1
+        return
+    # The person's choice on their notification settings (or an unsubscribe link) turns digests off.
+    if channel_for(recipient, Kind.DIGEST) == Channel.OFF:
+        stdout.write(f"Skipped {label} for {recipient.email}: they turned daily digests off.")
+        run.skipped += 1
+        return
+    body += f"\n\nStop these daily emails: {unsubscribe_url(recipient, Kind.DIGEST)}\n"
+    if dry_run:
+        already = already_sent(recipient, kind, today)
+        stdout.write(
+            f"--- {label} to {recipient.email}"
+            + (" (already sent today: would be skipped)" if already else "")
+            + f"\nSubject: {subject}\n\n{body}"
+        )
+        run.skipped += already
+        run.sent += not already
+        return
+    message = with_unsubscribe_headers(EmailMessage(subject, body, to=[recipient.email]), recipient, Kind.DIGEST)
+    try:
+        sent = send_once(recipient, kind, today, message)
+    except Exception as error:  # one bad address or a mail server hiccup must not stop the others
+        run.failed += 1
+        print(f"Could not send {label} to {recipient.email}: {error}", file=stderr)
+        return
+    if sent:
+        run.sent += 1
+        stdout.write(f"Sent {label} to {recipient.email}: {subject}")
+    else:
+        run.skipped += 1
+        stdout.write(f"Skipped {label} to {recipient.email}: already sent today.")
+
+
+# Invitations -------------------------------------------------------------------------------------------
+
+
+def invitation_url(invitation):
+    return settings.SITE_URL + reverse("peerplan:invitation_accept", args=[invitation.token])
+
+
+def send_invitation(invitation, *, inviter_name):
+    """The invitation's email, sent at once: the person invited may have no account yet, so there is no
+    one to queue a notification for; a mail server that refuses fails the request, which says so."""
+    send_mail(
+        subject=f"You are invited to join {invitation.organisation.name} on PeerPlan",
+        message=render_to_string(
+            "peerplan/invitation_email.txt",
+            {"invitation": invitation, "link": invitation_url(invitation), "inviter": inviter_name},
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )

@@ -14,7 +14,6 @@ from peerplan.models import (
     Mitigation,
     Notification,
     NotificationPreference,
-    Reminder,
     addressed_items,
 )
 from peerplan.models.notifications import DEFAULTS, Channel, EmailStatus, Kind
@@ -161,7 +160,3 @@ def review_digests(today):
         digest = digests.setdefault(membership.user_id, ReviewDigest(membership.user))
         digest.checklists.extend(by_organisation[membership.organisation_id])
     return list(digests.values())
-
-
-def already_sent(recipient, kind, day):
-    return Reminder.objects.filter(recipient=recipient, kind=kind, sent_on=day).exists()

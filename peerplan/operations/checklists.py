@@ -180,3 +180,25 @@ def mark_evidence_reviewed(*, item, when=None):
     item.evidence_reviewed_at = when or timezone.now()
     item.evidence_version = _source_version(item)
     item.save(update_fields=["evidence_reviewed_at", "evidence_version"])
+
+
+def change_checklist(*, checklist, changes):
+    """The checklist's own details (title, service, description, status, review date) as a form cleaned
+    them."""
+    with transaction.atomic():
+        for name, value in changes.items():
+            setattr(checklist, name, value)
+        checklist.save()
+    return checklist
+
+
+def set_checklist_status(*, checklist, status):
+    """Archive a checklist (nothing in it is deleted) or make it active again."""
+    checklist.status = status
+    checklist.save()
+    return checklist
+
+
+def delete_checklist(*, checklist):
+    """The checklist with its items, actions, comments and files; the evidence is unchanged."""
+    checklist.delete()

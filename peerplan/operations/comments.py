@@ -6,6 +6,7 @@ from django.utils import timezone
 from peerplan.lib.errors import Refused
 from peerplan.models import Comment
 from peerplan.models.collaboration import BODY_MAX_LENGTH, HIDE_REASON_MAX_LENGTH, find_mentions
+from peerplan.notify import events
 
 
 def _clean_body(body):
@@ -19,8 +20,6 @@ def _clean_body(body):
 
 def post_comment(*, body, by, organisation, item=None, mitigation=None):
     """A new comment, its mentions, and the notifications it causes, in one transaction."""
-    from peerplan.notify import events
-
     body = _clean_body(body)
     with transaction.atomic():
         comment = Comment.objects.create(
@@ -35,8 +34,6 @@ def post_comment(*, body, by, organisation, item=None, mitigation=None):
 def edit_comment(*, comment, body, by):
     """The author changes their comment; the earlier text stays in its history. Newly mentioned members
     are told; those already mentioned are not told again."""
-    from peerplan.notify import events
-
     if refused := comment.change_refused(by):
         raise Refused(refused)
     body = _clean_body(body)

@@ -8,7 +8,7 @@ from django.utils.text import slugify
 from peerplan.accounts.two_factor import has_two_factor
 from peerplan.lib.errors import NoLongerMember, Refused
 from peerplan.models import Invitation, Membership, Organisation, Role, display_name
-from peerplan.notify import events
+from peerplan.notify import deliver, events
 
 
 def unique_slug(name):
@@ -40,7 +40,10 @@ def _current_membership(organisation_id, user):
     the page loaded it (another owner removed them a moment ago)."""
     membership = Membership.objects.filter(organisation_id=organisation_id, user=user).first()
     if membership is None:
-        raise NoLongerMember("You are no longer a member of this organisation, so nothing was changed.")
+        raise NoLongerMember(
+            "You are no longer a member of this organisation, so nothing was changed.",
+            organisation_name=Organisation.objects.filter(pk=organisation_id).values_list("name", flat=True).first(),
+        )
     return membership
 
 
@@ -55,7 +58,8 @@ def _target(membership):
 
 
 def invite(*, organisation, email, role, by):
-    """A single-use, expiring invitation; only an owner can invite another owner."""
+    """A single-use, expiring invitation, emailed once it is saved; only an owner can invite another
+    owner."""
     with transaction.atomic():
         # Read under the organisation's lock: the sender may have been demoted or removed a moment ago.
         _lock_organisation(organisation.pk)
@@ -68,7 +72,13 @@ def invite(*, organisation, email, role, by):
             organisation=organisation, email=email.strip().lower(), role=role, invited_by=by
         )
         events.invited(invitation=invitation, by=by)
+    deliver.send_invitation(invitation, inviter_name=display_name(by))
     return invitation
+
+
+def revoke_invitation(*, invitation):
+    """The invitation's link stops working at once."""
+    invitation.delete()
 
 
 def accept_invitation(*, token, user):

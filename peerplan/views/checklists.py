@@ -81,7 +81,7 @@ def checklist_edit(request, pk):
     checklist, membership = load_checklist(request, pk, need=EDIT)
     form = ChecklistForm(request.POST or None, instance=checklist)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        checklists.change_checklist(checklist=checklist, changes=form.cleaned_data)
         messages.success(request, "The checklist details are saved.")
         return redirect("peerplan:checklist", pk=checklist.pk)
     return render(
@@ -94,8 +94,7 @@ def checklist_edit(request, pk):
 
 def _set_status(request, pk, status, message):
     checklist, membership = load_checklist(request, pk, need=EDIT)
-    checklist.status = status
-    checklist.save()
+    checklists.set_checklist_status(checklist=checklist, status=status)
     messages.success(request, message)
     return redirect("peerplan:checklist", pk=checklist.pk)
 
@@ -124,7 +123,7 @@ def checklist_delete(request, pk):
     if request.method == "POST":
         organisation = checklist.organisation
         title = checklist.title
-        checklist.delete()
+        checklists.delete_checklist(checklist=checklist)
         messages.success(request, f"The checklist “{title}” is deleted. The evidence is unchanged.")
         return redirect("peerplan:organisation", slug=organisation.slug)
     return render(

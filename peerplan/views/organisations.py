@@ -3,9 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.mail import send_mail
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -15,7 +13,7 @@ from peerplan.accounts.signup import remember_invitation
 from peerplan.figures import tracking
 from peerplan.forms.organisations import InvitationForm, OrganisationForm
 from peerplan.lib.errors import NoLongerMember, Refused
-from peerplan.models import Invitation, Membership, Role, display_name
+from peerplan.models import Invitation, Membership, Role
 from peerplan.operations import organisations
 from peerplan.operations.organisations import set_two_factor_requirement
 from peerplan.pages import organisations as organisation_pages
@@ -78,26 +76,11 @@ def _members_page(request, organisation, membership, invite_form=None, status=20
     )
 
 
-def no_longer_member(request, organisation, error):
-    """The loser of a race (another owner removed this person while their request was on its way): a
-    clear page, 409 Conflict, rather than the members page they may no longer see."""
-    return render(
-        request,
-        "peerplan/no_longer_member.html",
-        {"organisation_name": organisation.name, "problem": error},
-        status=409,
-    )
-
-
 @login_required
 @require_safe
 def members(request, slug):
     organisation, membership = load_organisation(request, slug, need=READ)
     return _members_page(request, organisation, membership)
-
-
-def invitation_url(invitation):
-    return settings.SITE_URL + reverse("peerplan:invitation_accept", args=[invitation.token])
 
 
 @login_required
@@ -116,21 +99,11 @@ def member_invite(request, slug):
             role=form.cleaned_data["role"],
             by=request.user,
         )
-    except NoLongerMember as error:
-        return no_longer_member(request, organisation, error)
+    except NoLongerMember:
+        raise  # not a problem with what was typed: the one answer is peerplan.middleware.Refusals
     except Refused as error:
         form.add_error("role", str(error))
         return _members_page(request, organisation, membership, invite_form=form, status=400)
-    link = invitation_url(invitation)
-    send_mail(
-        subject=f"You are invited to join {organisation.name} on PeerPlan",
-        message=render_to_string(
-            "peerplan/invitation_email.txt",
-            {"invitation": invitation, "link": link, "inviter": display_name(request.user)},
-        ),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
     messages.success(
         request,
         f"Invitation sent to {invitation.email}. You can also copy the link from the pending invitations below.",
@@ -146,8 +119,8 @@ def member_role(request, slug, pk):
     role = request.POST.get("role", "")
     try:
         organisations.change_role(membership=target, role=role, by=request.user)
-    except NoLongerMember as error:
-        return no_longer_member(request, organisation, error)
+    except NoLongerMember:
+        raise  # not a problem with what was typed: the one answer is peerplan.middleware.Refusals
     except Refused as error:
         messages.error(request, str(error))
     else:
@@ -194,8 +167,8 @@ def member_remove(request, slug, pk):
     if request.method == "POST":
         try:
             organisations.remove_member(membership=target, by=request.user)
-        except NoLongerMember as error:
-            return no_longer_member(request, organisation, error)
+        except NoLongerMember:
+            raise  # not a problem with what was typed: the one answer is peerplan.middleware.Refusals
         except Refused as error:
             messages.error(request, str(error))
             return redirect("peerplan:members", slug=organisation.slug)
@@ -215,7 +188,7 @@ def member_remove(request, slug, pk):
 def invitation_revoke(request, slug, pk):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     invitation = get_object_or_404(organisation.invitations.filter(accepted_at__isnull=True), pk=pk)
-    invitation.delete()
+    organisations.revoke_invitation(invitation=invitation)
     messages.success(request, f"The invitation for {invitation.email} is revoked; its link no longer works.")
     return redirect("peerplan:members", slug=organisation.slug)
 

@@ -1,63 +1,18 @@
 """The pages for personal access tokens: a person makes, lists and revokes their own on their API tokens
 page; an organisation's owner sees and revokes its members' tokens."""
 
-from datetime import datetime, time, timedelta
-
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from peerplan.access import OWN, load_organisation
-from peerplan.api.models import Access, AccessToken
+from peerplan.api.models import AccessToken
 from peerplan.api.tokens import create_token, revoke_token
-from peerplan.forms.common import CrispyMixin, PlainDateField, plain_messages
+from peerplan.forms.tokens import TokenForm
 from peerplan.lib.errors import Refused
-from peerplan.models import Membership, Organisation, Role
-
-
-class TokenForm(CrispyMixin, forms.Form):
-    organisation = forms.ModelChoiceField(
-        label="Organisation",
-        queryset=Organisation.objects.none(),
-        empty_label=None,
-        help_text="A token reads (and changes) one organisation's plans only.",
-        error_messages={"invalid_choice": "Choose one of your organisations."},
-    )
-    name = forms.CharField(label="Name", max_length=100, help_text="What it is for, e.g. 'Power BI dashboard'.")
-    access = forms.ChoiceField(
-        label="Access",
-        choices=Access.choices,
-        initial=Access.READ,
-        widget=forms.RadioSelect,
-        help_text="It never does more than your role allows, even if your role changes later.",
-        error_messages={"invalid_choice": "Choose read only, or read and write."},
-    )
-    expires_on = PlainDateField(
-        label="Expires on (optional)", required=False, help_text="It works until the end of that day."
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.filter(memberships__user=user).order_by("name")
-        plain_messages(self)
-
-    def clean_expires_on(self):
-        day = self.cleaned_data["expires_on"]
-        if day is not None and day < timezone.localdate():
-            raise forms.ValidationError("The expiry date must be today or later.")
-        return day
-
-    def expires_at(self):
-        day = self.cleaned_data.get("expires_on")
-        if day is None:
-            return None
-        return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+from peerplan.models import Membership, Role
 
 
 def _tokens():
@@ -123,23 +78,10 @@ def organisation_tokens(request, slug):
 def revoke(request, pk):
     """Its own person revokes a token, and so does an owner of its organisation; to anyone else it does not
     exist (404)."""
-    visible = AccessToken.objects.filter(
-        Q(user=request.user)
-        | Q(organisation__memberships__user=request.user, organisation__memberships__role=Role.OWNER)
-    ).distinct()
-    token = get_object_or_404(visible, pk=pk)
+    token = get_object_or_404(AccessToken.objects.revocable_by(request.user), pk=pk)
     revoke_token(token=token, by=request.user)
     messages.success(request, f"The token “{token.name}” is revoked: it no longer works.")
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return redirect(target)
     return redirect("tokens:list")
-
-
-app_name = "tokens"
-
-urlpatterns = [
-    path("", tokens, name="list"),
-    path("<int:pk>/revoke/", revoke, name="revoke"),
-    path("orgs/<slug:slug>/", organisation_tokens, name="organisation"),
-]
