@@ -9,7 +9,7 @@ from evidence import own
 from evidence.interchange import import_evidence
 from peerplan import planning
 from peerplan.models import Checklist, Mitigation, RetiredChoice
-from tests.test_evidence_releases import framework, item_on, version_2
+from tests.worlds import framework, item_on, version_2
 
 
 def add_survey(org_a):
