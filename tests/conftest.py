@@ -1,5 +1,7 @@
 """The people every test can use: in organisation A an owner, a manager, a planner and a viewer;
-in organisation B an outsider. Plus a curator."""
+in organisation B an outsider. Plus a curator. Then organisation A's planning, the same in every module: a
+draft checklist, an active one with an item and an action; the API tests' plan and token; and the fixtures
+made from tests/worlds.py (a module asks for them by name and never imports a fixture)."""
 
 import os
 
@@ -143,18 +145,50 @@ def _reference_data(request):
     ensure_reference_data()
 
 
-# The API tests' world: one checklist of organisation A with an item and the planner's action, and the
-# planner's read-write token (tests/test_api*.py; a module with a `plan` of its own keeps it).
+# Organisation A's planning. Each fixture's defaults are the same everywhere; a module that needs something else
+# builds it from these (or from tests/factories.py, tests/worlds.py) under a name of its own.
 @pytest.fixture
-def plan(org_a, owner, planner):
+def draft_checklist(org_a, owner):
+    """A draft "Northside plan" by the owner, as the product starts one: every challenge, none decided."""
+    from peerplan.operations import checklists
+
+    return checklists.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
+
+
+@pytest.fixture
+def active_checklist(org_a, owner):
+    """An active "Community team plan" by the owner: the checklist whose work is tracked."""
+    from tests.factories import make_checklist
+
+    return make_checklist(org_a, "Community team plan", by=owner)
+
+
+@pytest.fixture
+def item(active_checklist):
+    """The active checklist's challenge "Role ambiguity"."""
+    from tests.factories import item_for
+
+    return item_for(active_checklist, "Role ambiguity")
+
+
+@pytest.fixture
+def action(item, planner):
+    """A planned action on the item, "Write the PSW job description", owned by the planner."""
+    from tests.factories import make_mitigation
+
+    return make_mitigation(item, "Write the PSW job description", owner=planner)
+
+
+# The API tests' world: the active checklist's item with the planner's action, and the planner's read-write
+# token (tests/test_api*.py; a module with a `plan` of its own keeps it).
+@pytest.fixture
+def plan(active_checklist, item, planner):
     from datetime import date
 
-    from tests.factories import item_for, make_checklist, make_mitigation
+    from tests.factories import make_mitigation
 
-    checklist = make_checklist(org_a, "Community team plan", by=owner)
-    item = item_for(checklist, "Role ambiguity")
     mitigation = make_mitigation(item, "Write a role description", owner=planner, due_date=date(2026, 1, 15))
-    return {"checklist": checklist, "item": item, "mitigation": mitigation}
+    return {"checklist": active_checklist, "item": item, "mitigation": mitigation}
 
 
 @pytest.fixture
@@ -162,3 +196,23 @@ def secret(planner, org_a):
     from tests.api_helpers import token_for
 
     return token_for(planner, org_a)
+
+
+# Made from tests/worlds.py ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def database_env(tmp_path_factory):
+    """Environment variables naming a fresh database of the same kind as this test run's, one per module (its
+    manage.py and gunicorn processes share it; the module migrates it)."""
+    from tests import worlds
+
+    yield from worlds.fresh_database_env(tmp_path_factory)
+
+
+@pytest.fixture
+def one_of_everything(org_a, owner, planner, viewer, outsider):
+    """One of everything in organisation A, as the ids its planning URLs take (the isolation walks)."""
+    from tests import worlds
+
+    return worlds.one_of_everything(org_a, owner, planner)

@@ -150,3 +150,8 @@ class Browser:
         match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         assert match, page[:500]
         return match.group(1).decode()
+
+
+def version_in(page):
+    """The version an edit form was loaded at (sent back with the save, for optimistic locking)."""
+    return re.search(rb'name="version" value="(\d+)"', page).group(1).decode()

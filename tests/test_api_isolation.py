@@ -9,7 +9,7 @@ from peerplan.api.models import Access, AccessToken, digest, new_secret
 from peerplan.models import Membership, Role
 from peerplan.operations import checklists, mitigations
 from tests.api_helpers import call
-from tests.test_isolation import snapshot
+from tests.worlds import snapshot
 
 # Public, or not about one organisation's data: the schema, its docs, the published evidence, and the JSON
 # 404 for any other address under /api/.

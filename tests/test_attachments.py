@@ -20,7 +20,6 @@ from peerplan.lib.errors import Refused
 from peerplan.models import Attachment
 from peerplan.operations import attachments
 from peerplan.pages import page_cache
-from tests.factories import item_for, make_checklist, make_mitigation
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -149,21 +148,6 @@ def compound_file(tree):
     )
     header += struct.pack("<109I", 0, *[free] * 108)
     return header + struct.pack("<128I", *fat) + directory + data
-
-
-@pytest.fixture
-def checklist(org_a, owner):
-    return make_checklist(org_a, "Community team plan", owner)
-
-
-@pytest.fixture
-def item(checklist):
-    return item_for(checklist, "Role ambiguity")
-
-
-@pytest.fixture
-def action(item, planner):
-    return make_mitigation(item, "Write the PSW job description", owner=planner)
 
 
 def upload(client, action, name, content):
@@ -404,11 +388,11 @@ def test_deleting_the_organisation_removes_its_files(org_a, kept, settings, djan
 
 
 def test_deleting_a_checklist_removes_its_files(
-    client, owner, checklist, kept, settings, django_capture_on_commit_callbacks
+    client, owner, active_checklist, kept, settings, django_capture_on_commit_callbacks
 ):
     client.force_login(owner)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/app/checklists/{checklist.pk}/delete/")
+        client.post(f"/app/checklists/{active_checklist.pk}/delete/")
     assert stored_files(settings) == []
 
 

@@ -4,14 +4,9 @@ import pytest
 
 from evidence.models import Finding, Valence
 from peerplan.models import Checklist, Item
-from peerplan.operations import checklists, mitigations
+from peerplan.operations import mitigations
 from peerplan.pages import page_cache
 from tests.factories import bulk_mitigations
-
-
-@pytest.fixture
-def checklist(org_a, owner):
-    return checklists.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
 
 
 def test_a_new_checklist_holds_every_challenge_and_benefit_in_published_order(client, planner, org_a):
@@ -65,58 +60,60 @@ def test_a_viewer_cannot_create_a_checklist(client, viewer):
     assert not Checklist.objects.exists()
 
 
-def test_a_planner_edits_the_details(client, planner, checklist):
+def test_a_planner_edits_the_details(client, planner, draft_checklist):
     client.force_login(planner)
-    client.post(f"/app/checklists/{checklist.pk}/edit/", {"title": "Renamed", "status": "active", "review_date": ""})
-    checklist.refresh_from_db()
-    assert (checklist.title, checklist.status) == ("Renamed", "active")
+    client.post(
+        f"/app/checklists/{draft_checklist.pk}/edit/", {"title": "Renamed", "status": "active", "review_date": ""}
+    )
+    draft_checklist.refresh_from_db()
+    assert (draft_checklist.title, draft_checklist.status) == ("Renamed", "active")
 
 
-def test_a_planner_archives_and_unarchives_and_nothing_is_deleted(client, planner, checklist):
+def test_a_planner_archives_and_unarchives_and_nothing_is_deleted(client, planner, draft_checklist):
     client.force_login(planner)
-    client.post(f"/app/checklists/{checklist.pk}/archive/")
-    checklist.refresh_from_db()
-    assert checklist.status == "archived"
-    assert checklist.items.count() == 25
-    client.post(f"/app/checklists/{checklist.pk}/unarchive/")
-    checklist.refresh_from_db()
-    assert checklist.status == "active"
+    client.post(f"/app/checklists/{draft_checklist.pk}/archive/")
+    draft_checklist.refresh_from_db()
+    assert draft_checklist.status == "archived"
+    assert draft_checklist.items.count() == 25
+    client.post(f"/app/checklists/{draft_checklist.pk}/unarchive/")
+    draft_checklist.refresh_from_db()
+    assert draft_checklist.status == "active"
 
 
-def test_the_delete_page_says_what_will_go(client, owner, checklist):
-    item = checklist.items.challenges().first()
+def test_the_delete_page_says_what_will_go(client, owner, draft_checklist):
+    item = draft_checklist.items.challenges().first()
     mitigations.create_mitigation(item=item, changes={"action": "Do one thing"}, by=owner)
     mitigations.create_mitigation(item=item, changes={"action": "Do another"}, by=owner)
     client.force_login(owner)
-    page = client.get(f"/app/checklists/{checklist.pk}/delete/").content.decode()
+    page = client.get(f"/app/checklists/{draft_checklist.pk}/delete/").content.decode()
     assert "its 25 items" in page and "its 2 actions" in page
     assert Checklist.objects.exists()
 
 
-def test_only_an_owner_deletes_a_checklist(client, owner, manager, planner, checklist):
+def test_only_an_owner_deletes_a_checklist(client, owner, manager, planner, draft_checklist):
     for person in (manager, planner):
         client.force_login(person)
-        assert client.post(f"/app/checklists/{checklist.pk}/delete/").status_code == 403
-    assert Checklist.objects.filter(pk=checklist.pk).exists()
+        assert client.post(f"/app/checklists/{draft_checklist.pk}/delete/").status_code == 403
+    assert Checklist.objects.filter(pk=draft_checklist.pk).exists()
     client.force_login(owner)
-    response = client.post(f"/app/checklists/{checklist.pk}/delete/")
+    response = client.post(f"/app/checklists/{draft_checklist.pk}/delete/")
     assert response["Location"] == "/app/orgs/northside/"
     assert not Checklist.objects.exists() and not Item.objects.exists()
     assert Finding.objects.count() == 26  # the evidence is untouched
 
 
 def test_the_checklist_page_shows_coverage_uncovered_challenges_and_items_in_published_order(
-    client, viewer, owner, checklist
+    client, viewer, owner, draft_checklist
 ):
-    role_ambiguity = checklist.items.challenges().get(finding__theme__name="Role ambiguity")
+    role_ambiguity = draft_checklist.items.challenges().get(finding__theme__name="Role ambiguity")
     mitigations.create_mitigation(
         item=role_ambiguity, changes={"action": "Write a role description", "status": "planned"}, by=owner
     )
     mitigations.create_mitigation(item=role_ambiguity, changes={"action": "Old idea", "status": "dropped"}, by=owner)
     client.force_login(viewer)
-    page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    page = client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
     assert "1 of 16 applicable challenges covered (6%)" in page
-    workload = checklist.items.challenges().get(finding__theme__name="Workload")
+    workload = draft_checklist.items.challenges().get(finding__theme__name="Workload")
     assert "Not covered" not in _row(page, role_ambiguity) and "Not covered" in _row(page, workload)
     assert "2 actions (1 planned, 1 dropped)" in _row(page, role_ambiguity)
     challenges = page[page.index('id="challenges-heading"') : page.index('id="leverage-heading"')]
@@ -125,14 +122,14 @@ def test_the_checklist_page_shows_coverage_uncovered_challenges_and_items_in_pub
     assert "0 of 9 chosen" in page
 
 
-def test_a_planner_chooses_a_benefit_as_an_outcome_from_the_checklist_page(client, planner, checklist):
-    benefit = checklist.items.get(finding__theme__name="Bridge")
+def test_a_planner_chooses_a_benefit_as_an_outcome_from_the_checklist_page(client, planner, draft_checklist):
+    benefit = draft_checklist.items.get(finding__theme__name="Bridge")
     client.force_login(planner)
     response = client.post(f"/app/items/{benefit.pk}/outcome/", {"applies": "yes"})
-    assert response["Location"] == f"/app/checklists/{checklist.pk}/#benefits"
+    assert response["Location"] == f"/app/checklists/{draft_checklist.pk}/#benefits"
     benefit.refresh_from_db()
     assert benefit.applies
-    assert "1 of 9 chosen" in client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    assert "1 of 9 chosen" in client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
 
 
 def _row(page, item):
@@ -154,12 +151,12 @@ def _add_mitigations(checklist, owner, per_item):
 
 @pytest.mark.parametrize("per_item", [1, 10])
 def test_the_checklist_page_runs_a_fixed_number_of_queries(
-    client, owner, checklist, per_item, django_assert_num_queries
+    client, owner, draft_checklist, per_item, django_assert_num_queries
 ):
-    _add_mitigations(checklist, owner, per_item)
+    _add_mitigations(draft_checklist, owner, per_item)
     client.force_login(owner)
-    client.get(f"/app/checklists/{checklist.pk}/")  # the evidence facts are cached once for every checklist
-    page_cache.organisation_changed(checklist.organisation)  # the body cached by that view is out of date
+    client.get(f"/app/checklists/{draft_checklist.pk}/")  # the evidence facts are cached once for every checklist
+    page_cache.organisation_changed(draft_checklist.organisation)  # the body cached by that view is out of date
     # session, user, checklist, membership, the cached body and its generations (one cache read), items
     # with counts and coverage, the cached evidence facts, items for the stakeholder lens, coverage, live
     # mitigations per phase, phases, co-production, uncovered items for the leverage ranking, suggestions
@@ -167,5 +164,5 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     # select, insert, release), the bell's unread count. (Every challenge is covered here, so no suggestion is ranked and their anonymous figures
     # are not read: tests/test_shared_learning.py pins the page with suggestions ranked.)
     with django_assert_num_queries(22):
-        response = client.get(f"/app/checklists/{checklist.pk}/")
+        response = client.get(f"/app/checklists/{draft_checklist.pk}/")
     assert response.status_code == 200

@@ -7,22 +7,6 @@ from django.core import mail
 from peerplan.models import Comment, Notification, collaboration
 from peerplan.models.notifications import Kind
 from peerplan.operations import comments
-from tests.factories import item_for, make_checklist, make_mitigation
-
-
-@pytest.fixture
-def checklist(org_a, owner):
-    return make_checklist(org_a, "Community team plan", owner)
-
-
-@pytest.fixture
-def item(checklist):
-    return item_for(checklist, "Role ambiguity")
-
-
-@pytest.fixture
-def action(item, planner):
-    return make_mitigation(item, "Write the PSW job description", owner=planner)
 
 
 def test_a_planner_comments_on_an_action_and_sees_it_on_the_action_page(client, planner, action):

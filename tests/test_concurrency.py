@@ -9,17 +9,15 @@ server acknowledged (a 302 after create or update) is in the database afterwards
 shared mitigations' versions count exactly the acknowledged updates: no update was lost."""
 
 import json
-import os
 import re
 import threading
 import time
-import uuid
 from collections import Counter
 
-import dj_database_url
 import pytest
 
-from tests.production import BASE_DIR, Browser, get, gunicorn, manage, production_env
+from tests.production import BASE_DIR, Browser, get, gunicorn, manage, production_env, version_in
+from tests.worlds import LOAD_TEST_SET_UP
 
 CLIENTS = 6  # at the same time, all planners of one organisation
 ROUNDS = 5  # each: create a mitigation, edit it, edit a shared one
@@ -28,31 +26,6 @@ CONFLICT_RETRIES = 5
 WORKERS = 3
 PASSWORD = "a-long-load-test-password-1"
 DEADLINE_SECONDS = 120
-
-SET_UP = """
-import json
-from allauth.account.models import EmailAddress
-from django.contrib.auth import get_user_model
-from evidence.models import Valence
-from peerplan.operations import checklists, mitigations, organisations
-from peerplan.models import Membership, Mitigation
-User = get_user_model()
-owner = User.objects.create_user("load-owner", "load-owner@example.org", "{password}")
-organisation = organisations.create_organisation(name="Load Test Service", by=owner)
-for number in range({clients}):
-    user = User.objects.create_user(f"load{{number}}", f"load{{number}}@example.org", "{password}")
-    Membership.objects.create(organisation=organisation, user=user, role="planner")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-checklist = checklists.create_checklist_from_evidence(organisation=organisation, title="Load", by=owner)
-items = list(checklist.items.filter(finding__valence=Valence.CHALLENGE).order_by("pk")[:3])
-shared = [
-    Mitigation.objects.create(checklist=checklist, action=f"shared-{{n}}", created_by=owner)
-    for n in range({shared})
-]
-for mitigation in shared:
-    mitigation.items.add(items[0])
-print(json.dumps({{"items": [i.pk for i in items], "shared": [m.pk for m in shared]}}))
-"""
 
 SHOW_MITIGATIONS = """
 import json
@@ -63,35 +36,6 @@ print(json.dumps({
     "history": {m.pk: sorted(h.notes for h in m.history.all()) for m in rows},
 }))
 """
-
-
-@pytest.fixture(scope="module")
-def database_env(tmp_path_factory):
-    """Environment variables naming a fresh database of the same kind as this test run's, migrated."""
-    url = os.environ.get("DATABASE_URL", "")
-    tmp = tmp_path_factory.mktemp("load")
-    if not url.startswith("postgres"):
-        yield {"SQLITE_PATH": str(tmp / "db.sqlite3")}
-        return
-    import psycopg
-
-    config = dj_database_url.parse(url)
-    name = f"peerplan_load_{uuid.uuid4().hex[:8]}"
-    server = {
-        "host": config["HOST"],
-        "port": config["PORT"] or 5432,
-        "user": config["USER"],
-        "dbname": "postgres",
-    }
-    if config["PASSWORD"]:
-        server["password"] = config["PASSWORD"]
-    with psycopg.connect(**server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield {"DATABASE_URL": url.rsplit("/", 1)[0] + "/" + name}
-    finally:
-        with psycopg.connect(**server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")
@@ -115,17 +59,13 @@ def live_site(database_env, tmp_path_factory):
     ):
         result = manage(*command, env=env, timeout=300)
         assert result.returncode == 0, result.stderr
-    set_up = manage("shell", "-c", SET_UP.format(clients=CLIENTS, password=PASSWORD, shared=SHARED), env=env)
+    set_up = manage("shell", "-c", LOAD_TEST_SET_UP.format(clients=CLIENTS, password=PASSWORD, shared=SHARED), env=env)
     assert set_up.returncode == 0, set_up.stderr
     ids = json.loads(set_up.stdout.strip().splitlines()[-1])
     with gunicorn(env, tmp / "gunicorn.log", workers=WORKERS) as server:
         server.env = env
         server.ids = ids
         yield server
-
-
-def version_in(page):
-    return re.search(rb'name="version" value="(\d+)"', page).group(1).decode()
 
 
 def run_client(number, site, results):

@@ -3,14 +3,7 @@ stakeholder group's eyes."""
 
 import re
 
-import pytest
-
 from peerplan.operations import checklists, mitigations
-
-
-@pytest.fixture
-def checklist(org_a, owner):
-    return checklists.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
 
 
 def figure(client, checklist):
@@ -18,45 +11,45 @@ def figure(client, checklist):
     return re.search(r"\d+ of \d+ applicable challenges covered \(\d+%\)", page).group(0), page
 
 
-def test_coverage_rises_with_mitigations_and_ignores_dropped_ones(client, viewer, owner, checklist):
+def test_coverage_rises_with_mitigations_and_ignores_dropped_ones(client, viewer, owner, draft_checklist):
     client.force_login(viewer)
-    assert figure(client, checklist)[0] == "0 of 16 applicable challenges covered (0%)"
-    items = list(checklist.items.challenges())
+    assert figure(client, draft_checklist)[0] == "0 of 16 applicable challenges covered (0%)"
+    items = list(draft_checklist.items.challenges())
     mitigations.create_mitigation(item=items[0], changes={"action": "A", "status": "done"}, by=owner)
     mitigations.create_mitigation(item=items[1], changes={"action": "B", "status": "blocked"}, by=owner)
     mitigations.create_mitigation(item=items[2], changes={"action": "C", "status": "dropped"}, by=owner)
-    assert figure(client, checklist)[0] == "2 of 16 applicable challenges covered (12%)"
+    assert figure(client, draft_checklist)[0] == "2 of 16 applicable challenges covered (12%)"
 
 
-def test_a_challenge_that_does_not_apply_leaves_the_count(client, viewer, owner, checklist):
-    items = list(checklist.items.challenges())
+def test_a_challenge_that_does_not_apply_leaves_the_count(client, viewer, owner, draft_checklist):
+    items = list(draft_checklist.items.challenges())
     checklists.decide_item(item=items[0], applies=False, reason="Not in our service")
     mitigations.create_mitigation(item=items[1], changes={"action": "B"}, by=owner)
     client.force_login(viewer)
-    text, page = figure(client, checklist)
+    text, page = figure(client, draft_checklist)
     assert text == "1 of 15 applicable challenges covered (6%)"
     assert "1 challenge marked as not applying is left out" in page
 
 
-def test_benefits_never_count_as_challenges(client, viewer, owner, checklist):
-    benefit = checklist.items.get(finding__theme__name="Bridge")
+def test_benefits_never_count_as_challenges(client, viewer, owner, draft_checklist):
+    benefit = draft_checklist.items.get(finding__theme__name="Bridge")
     checklists.decide_item(item=benefit, applies=True)
     mitigations.create_mitigation(item=benefit, changes={"action": "Realise it"}, by=owner)
     client.force_login(viewer)
-    assert figure(client, checklist)[0] == "0 of 16 applicable challenges covered (0%)"
+    assert figure(client, draft_checklist)[0] == "0 of 16 applicable challenges covered (0%)"
 
 
-def test_coverage_through_the_service_users_lens(client, viewer, owner, checklist):
+def test_coverage_through_the_service_users_lens(client, viewer, owner, draft_checklist):
     client.force_login(viewer)
-    page = figure(client, checklist)[1]
+    page = figure(client, draft_checklist)[1]
     total = int(re.search(r"Challenges reported by service users: 0 of (\d+) covered", page).group(1))
     reported = [
         item
-        for item in checklist.items.applicable_challenges().prefetch_related("finding__perspectives")
+        for item in draft_checklist.items.applicable_challenges().prefetch_related("finding__perspectives")
         if "Service users" in item.finding.stakeholder_groups()
     ]
     assert total == len(reported) > 0
     mitigations.create_mitigation(item=reported[0], changes={"action": "For service users"}, by=owner)
-    page = figure(client, checklist)[1]
+    page = figure(client, draft_checklist)[1]
     assert f"Challenges reported by service users: 1 of {total} covered" in page
     assert "Challenges reported by PSWs:" in page

@@ -9,7 +9,7 @@ import pytest
 from evidence.interchange import export_evidence, import_evidence
 from evidence.models import Source, Theme
 from peerplan.operations.checklists import create_checklist_from_evidence
-from tests.test_evidence_releases import framework
+from tests.worlds import framework
 
 
 @pytest.fixture

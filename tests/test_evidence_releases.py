@@ -5,7 +5,6 @@ second source is the invented test fixture (tests/fixtures/example_framework.jso
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,44 +14,7 @@ from evidence.models import Finding, Release, Source
 from peerplan.models import Item, RetiredChoice
 from peerplan.operations.checklists import create_checklist_from_evidence, decide_item
 from peerplan.pages import page_cache
-
-FRAMEWORK = Path(__file__).resolve().parent / "fixtures" / "example_framework.json"
-
-
-def framework(version=1):
-    data = json.loads(FRAMEWORK.read_text(encoding="utf-8"))
-    data["sources"][0]["version"] = version
-    return data
-
-
-def version_2():
-    """Version 2 of the fixture: the barrier of the first theme changes, the second theme is retired,
-    and a theme with a barrier and a facilitator is added."""
-    data = framework(version=2)
-    themes = data["sources"][0]["categories"][0]["themes"]
-    themes[0]["findings"][0]["samples"][0]["summary"] += " Revised."
-    themes.pop(1)
-    themes.append(
-        {
-            "name": "Peer career pathway",
-            "related": [],
-            "findings": [
-                {
-                    "kind": "barrier",
-                    "references": [1],
-                    "samples": [
-                        {"group": "PSWs", "references": [1], "summary": "Fixture text: no route to promotion."}
-                    ],
-                },
-                {
-                    "kind": "facilitator",
-                    "references": [2],
-                    "samples": [{"group": "PSWs", "references": [2], "summary": "Fixture text: a senior peer post."}],
-                },
-            ],
-        }
-    )
-    return data
+from tests.worlds import framework, item_on, version_2
 
 
 @pytest.fixture
@@ -61,12 +23,6 @@ def plans(db, org_a, owner, planner, viewer):
     active = create_checklist_from_evidence(organisation=org_a, title="Ward 4", by=owner, status="active")
     draft = create_checklist_from_evidence(organisation=org_a, title="Draft plan", by=owner)
     return active, draft
-
-
-def item_on(checklist, theme, kind="barrier"):
-    return checklist.items.select_related("finding__theme__category__source").get(
-        finding__theme__name=theme, finding__valence=kind
-    )
 
 
 def test_items_record_the_version_they_were_decided_against(plans):

@@ -13,7 +13,9 @@ from tests.factories import item_for, make_checklist, make_mitigation
 
 
 @pytest.fixture
-def checklist(org_a, manager, planner):
+def exported_checklist(org_a, manager, planner):
+    """A title a file name must be made from; Role ambiguity (high priority) with two actions, one of them a
+    formula; Workload does not apply; one benefit chosen."""
     checklist = make_checklist(org_a, "Community team: 2025 plan", manager)
     role = item_for(checklist, "Role ambiguity")
     role.priority = "high"
@@ -45,9 +47,9 @@ def _csv_rows(response):
     return list(csv.DictReader(io.StringIO(content[1:])))
 
 
-def test_the_csv_has_a_row_per_action_and_a_row_per_item_without_one(client, checklist, viewer):
+def test_the_csv_has_a_row_per_action_and_a_row_per_item_without_one(client, exported_checklist, viewer):
     client.force_login(viewer)
-    response = client.get(f"/app/checklists/{checklist.pk}/export.csv")
+    response = client.get(f"/app/checklists/{exported_checklist.pk}/export.csv")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="community-team-2025-plan.csv"'
@@ -82,9 +84,9 @@ def test_the_csv_has_a_row_per_action_and_a_row_per_item_without_one(client, che
     assert len(rows) == 16 + 1 + 1
 
 
-def test_the_xlsx_holds_the_same_rows_with_real_dates(client, checklist, viewer):
+def test_the_xlsx_holds_the_same_rows_with_real_dates(client, exported_checklist, viewer):
     client.force_login(viewer)
-    response = client.get(f"/app/checklists/{checklist.pk}/export.xlsx")
+    response = client.get(f"/app/checklists/{exported_checklist.pk}/export.xlsx")
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="community-team-2025-plan.xlsx"'
     sheet = load_workbook(io.BytesIO(response.content)).active
@@ -125,10 +127,10 @@ def test_a_title_of_only_symbols_still_gives_a_file_name(client, org_a, manager)
     assert response["Content-Disposition"] == f'attachment; filename="checklist-{checklist.pk}.csv"'
 
 
-def test_outsiders_get_404(client, checklist, outsider):
+def test_outsiders_get_404(client, exported_checklist, outsider):
     client.force_login(outsider)
-    assert client.get(f"/app/checklists/{checklist.pk}/export.csv").status_code == 404
-    assert client.get(f"/app/checklists/{checklist.pk}/export.xlsx").status_code == 404
+    assert client.get(f"/app/checklists/{exported_checklist.pk}/export.csv").status_code == 404
+    assert client.get(f"/app/checklists/{exported_checklist.pk}/export.xlsx").status_code == 404
 
 
 @pytest.mark.parametrize("actions_per_item", [1, 10])

@@ -25,8 +25,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.production import BASE_DIR, Browser, get, gunicorn, manage, production_env, unexpected_tracebacks
-from tests.test_concurrency import SET_UP, database_env, version_in  # noqa: F401  (database_env: a fixture)
+from tests.production import (
+    BASE_DIR,
+    Browser,
+    get,
+    gunicorn,
+    manage,
+    production_env,
+    unexpected_tracebacks,
+    version_in,
+)
+from tests.worlds import LOAD_TEST_SET_UP
 
 CLIENTS = 3
 ROUNDS = 3  # at least; more until MIN_KILLS workers were killed (a fast machine finishes 3 before that)
@@ -55,7 +64,7 @@ print(json.dumps({
 """
 
 
-def site(database_env, tmp, workers):  # noqa: F811
+def site(database_env, tmp, workers):
     env = production_env(
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="false",
@@ -67,7 +76,7 @@ def site(database_env, tmp, workers):  # noqa: F811
     for command in (["migrate", "--noinput", "-v0"], ["createcachetable"], ["collectstatic", "--noinput", "-v0"]):
         result = manage(*command, env=env, timeout=300)
         assert result.returncode == 0, result.stderr
-    set_up = manage("shell", "-c", SET_UP.format(clients=CLIENTS, password=PASSWORD, shared=SHARED), env=env)
+    set_up = manage("shell", "-c", LOAD_TEST_SET_UP.format(clients=CLIENTS, password=PASSWORD, shared=SHARED), env=env)
     assert set_up.returncode == 0, set_up.stderr
     return env, json.loads(set_up.stdout.strip().splitlines()[-1])
 
@@ -197,11 +206,7 @@ def kill_workers(master, stop, kills):
                 pass
 
 
-def test_killed_workers_lose_no_acknowledged_write_and_leave_nothing_half_written(
-    database_env,  # noqa: F811
-    tmp_path,
-    capsys,
-):
+def test_killed_workers_lose_no_acknowledged_write_and_leave_nothing_half_written(database_env, tmp_path, capsys):
     env, ids = site(database_env, tmp_path, WORKERS)
     results = {"requests": [], "acknowledged": {}, "shared_notes": {}, "failures": []}
     kills = []

@@ -14,13 +14,9 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def checklist(org_a, owner):
-    return make_checklist(org_a, "Community team", owner)
-
-
-@pytest.fixture
-def action(checklist):
-    return make_mitigation(item_for(checklist, "Workload"), "Cap caseloads at twelve")
+def caseload_action(active_checklist):
+    """An action nobody owns yet, with no due date, that a search for "caseloads" finds."""
+    return make_mitigation(item_for(active_checklist, "Workload"), "Cap caseloads at twelve")
 
 
 def post_quick(client, action, version=None, headers=HTMX, **fields):
@@ -28,84 +24,91 @@ def post_quick(client, action, version=None, headers=HTMX, **fields):
     return client.post(f"/app/mitigations/{action.pk}/quick/", data, **headers)
 
 
-def test_an_in_place_change_with_htmx_answers_with_the_updated_block(client, planner, action):
+def test_an_in_place_change_with_htmx_answers_with_the_updated_block(client, planner, caseload_action):
     client.force_login(planner)
-    response = post_quick(client, action, status="done", owner=str(planner.pk), due_date="2030-01-31")
+    response = post_quick(client, caseload_action, status="done", owner=str(planner.pk), due_date="2030-01-31")
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith(f'<div class="quick-edit" id="quick-{action.pk}">')
+    assert html.lstrip().startswith(f'<div class="quick-edit" id="quick-{caseload_action.pk}">')
     assert "Saved." in html and '<option value="done" selected>' in html
-    action.refresh_from_db()
-    assert (action.status, action.owner, action.due_date.isoformat(), action.version) == (
+    caseload_action.refresh_from_db()
+    assert (
+        caseload_action.status,
+        caseload_action.owner,
+        caseload_action.due_date.isoformat(),
+        caseload_action.version,
+    ) == (
         "done",
         planner,
         "2030-01-31",
         2,
     )
-    assert action.history.first().history_user == planner
+    assert caseload_action.history.first().history_user == planner
 
 
-def test_without_javascript_the_same_post_returns_to_the_list_with_its_filters(client, planner, action):
+def test_without_javascript_the_same_post_returns_to_the_list_with_its_filters(client, planner, caseload_action):
     client.force_login(planner)
     back = "/app/orgs/northside/actions/?status=planned&q=caseloads"
-    response = post_quick(client, action, headers={}, status="in_progress", next=back)
+    response = post_quick(client, caseload_action, headers={}, status="in_progress", next=back)
     assert response.status_code == 302 and response["Location"] == back
-    action.refresh_from_db()
-    assert action.status == "in_progress"
+    caseload_action.refresh_from_db()
+    assert caseload_action.status == "in_progress"
 
 
-def test_a_stale_in_place_change_gets_the_conflict_message_and_keeps_the_choice(client, planner, manager, action):
-    mitigations.update_mitigation(mitigation_id=action.pk, changes={"status": "blocked"}, version=1)
+def test_a_stale_in_place_change_gets_the_conflict_message_and_keeps_the_choice(
+    client, planner, manager, caseload_action
+):
+    mitigations.update_mitigation(mitigation_id=caseload_action.pk, changes={"status": "blocked"}, version=1)
     client.force_login(planner)
-    response = post_quick(client, action, version=1, status="done")
+    response = post_quick(client, caseload_action, version=1, status="done")
     assert response.status_code == 409
     html = response.content.decode()
     assert "Someone else changed this action since you opened the page. Saved now: Blocked" in html
     assert '<option value="done" selected>' in html and 'name="version" value="2"' in html
-    action.refresh_from_db()
-    assert action.status == "blocked"
+    caseload_action.refresh_from_db()
+    assert caseload_action.status == "blocked"
     # Saving again (the block now carries the new version) applies their choice knowingly.
-    assert post_quick(client, action, version=2, status="done").status_code == 200
-    action.refresh_from_db()
-    assert action.status == "done"
+    assert post_quick(client, caseload_action, version=2, status="done").status_code == 200
+    caseload_action.refresh_from_db()
+    assert caseload_action.status == "done"
 
 
-def test_a_stale_change_without_javascript_gets_a_page_saying_so(client, planner, action):
-    mitigations.update_mitigation(mitigation_id=action.pk, changes={"status": "blocked"}, version=1)
+def test_a_stale_change_without_javascript_gets_a_page_saying_so(client, planner, caseload_action):
+    mitigations.update_mitigation(mitigation_id=caseload_action.pk, changes={"status": "blocked"}, version=1)
     client.force_login(planner)
-    response = post_quick(client, action, headers={}, version=1, status="done")
+    response = post_quick(client, caseload_action, headers={}, version=1, status="done")
     assert response.status_code == 409
     assert "<h1>Someone else changed this action</h1>" in response.content.decode()
 
 
-def test_bad_in_place_input_is_refused_with_a_message_and_nothing_changes(client, planner, outsider, action):
+def test_bad_in_place_input_is_refused_with_a_message_and_nothing_changes(client, planner, outsider, caseload_action):
     client.force_login(planner)
-    response = post_quick(client, action, status="finished", due_date="31/02/2030", owner=str(outsider.pk))
+    response = post_quick(client, caseload_action, status="finished", due_date="31/02/2030", owner=str(outsider.pk))
     assert response.status_code == 400
     html = response.content.decode()
     assert "Choose one of the statuses listed. Nothing was changed." in html
     assert "Choose a member of this organisation as owner." in html
-    action.refresh_from_db()
-    assert (action.status, action.owner, action.version) == ("planned", None, 1)
+    caseload_action.refresh_from_db()
+    assert (caseload_action.status, caseload_action.owner, caseload_action.version) == ("planned", None, 1)
 
 
-def test_a_viewer_sees_the_values_without_controls(client, viewer, action):
+def test_a_viewer_sees_the_values_without_controls(client, viewer, caseload_action):
     client.force_login(viewer)
     page = client.get("/app/orgs/northside/actions/").content.decode()
     assert (
-        f'id="quick-{action.pk}-status"' not in page
+        f'id="quick-{caseload_action.pk}-status"' not in page
         and '<span class="status-tag status-tag-planned">Planned</span>' in page
         and "<span>No owner</span> · <span>No due date</span>" in page
     )
-    assert post_quick(client, action, status="done").status_code == 403
+    assert post_quick(client, caseload_action, status="done").status_code == 403
 
 
 # Many at once ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def five(checklist):
-    items = list(checklist.items.challenges()[:5])
+def five(active_checklist):
+    items = list(active_checklist.items.challenges()[:5])
     return [make_mitigation(item, f"Action {n}") for n, item in enumerate(items)]
 
 
@@ -168,9 +171,9 @@ def test_a_viewer_cannot_bulk_change(client, viewer, five):
 
 
 def test_the_action_list_searches_actions_and_notes_and_finds_those_without_owner_or_date(
-    client, manager, planner, checklist
+    client, manager, planner, active_checklist
 ):
-    workload = item_for(checklist, "Workload")
+    workload = item_for(active_checklist, "Workload")
     make_mitigation(workload, "Cap caseloads at twelve", owner=planner, due_date=timezone.localdate())
     make_mitigation(workload, "Weekly supervision", notes="Ask about caseloads too")
     make_mitigation(workload, "Name an outside owner", owner_name="HR partner")
@@ -186,13 +189,11 @@ def test_the_action_list_searches_actions_and_notes_and_finds_those_without_owne
     assert found("no_due_date=on") == {"Weekly supervision", "Name an outside owner"}
 
 
-def test_an_edit_opened_from_the_filtered_list_returns_to_it(client, planner, action):
+def test_an_edit_opened_from_the_filtered_list_returns_to_it(client, planner, caseload_action):
     client.force_login(planner)
     listing = "/app/orgs/northside/actions/?q=caseloads&no_due_date=on"
     html = client.get(listing).content.decode()
-    edit_link = (
-        f"/app/mitigations/{action.pk}/edit/?next=/app/orgs/northside/actions/%3Fq%3Dcaseloads%26no_due_date%3Don"
-    )
+    edit_link = f"/app/mitigations/{caseload_action.pk}/edit/?next=/app/orgs/northside/actions/%3Fq%3Dcaseloads%26no_due_date%3Don"
     assert edit_link in html
     form = client.get(edit_link).content.decode()
     assert 'name="next" value="/app/orgs/northside/actions/?q=caseloads&amp;no_due_date=on"' in form
@@ -203,10 +204,10 @@ def test_an_edit_opened_from_the_filtered_list_returns_to_it(client, planner, ac
     assert response["Location"] == listing
 
 
-def test_an_edit_never_returns_to_another_site(client, planner, action):
+def test_an_edit_never_returns_to_another_site(client, planner, caseload_action):
     client.force_login(planner)
     response = client.post(
-        f"/app/mitigations/{action.pk}/edit/",
+        f"/app/mitigations/{caseload_action.pk}/edit/",
         {"action": "Cap caseloads", "status": "planned", "version": 1, "next": "https://evil.example/"},
     )
     assert response["Location"] != "https://evil.example/" and response["Location"].startswith("/app/items/")

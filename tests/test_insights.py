@@ -9,21 +9,17 @@ from django.utils import timezone
 from evidence.interchange import export_evidence, import_evidence
 from evidence.models import Finding, Perspective, Theme
 from peerplan.figures import insights
-from peerplan.models import Checklist, ImplementationPhase, Item, Provenance, SuggestedMitigation
+from peerplan.models import (
+    ImplementationPhase,
+    Item,
+    Provenance,
+    SuggestedMitigation,
+)
 from tests.factories import make_mitigation
 
 
 def challenge(theme_name):
     return Finding.objects.get(theme__name=theme_name, valence="challenge")
-
-
-@pytest.fixture
-def checklist(org_a, owner):
-    checklist = Checklist.objects.create(organisation=org_a, title="Community team", created_by=owner)
-    Item.objects.bulk_create(
-        Item(checklist=checklist, finding=finding) for finding in Finding.objects.filter(valence="challenge")
-    )
-    return checklist
 
 
 def item_for(checklist, theme_name):
@@ -70,17 +66,17 @@ class TestEvidenceStrength:
 
 
 @pytest.mark.django_db
-def test_phase_counts_name_the_phases_with_nothing_planned(checklist):
+def test_phase_counts_name_the_phases_with_nothing_planned(draft_checklist):
     preparation, recruitment, employment, development = (
         ImplementationPhase.objects.get_or_create(name=name, defaults={"position": n})[0]
         for n, name in enumerate(["Preparation", "Recruitment", "Employment", "Ongoing development"], start=1)
     )
-    add_mitigation(checklist, "Role ambiguity", phase=preparation)
-    add_mitigation(checklist, "Boundaries", phase=preparation)
-    add_mitigation(checklist, "Workload", phase=employment)
-    add_mitigation(checklist, "Workload", phase=recruitment, status="dropped")  # dropped does not count
+    add_mitigation(draft_checklist, "Role ambiguity", phase=preparation)
+    add_mitigation(draft_checklist, "Boundaries", phase=preparation)
+    add_mitigation(draft_checklist, "Workload", phase=employment)
+    add_mitigation(draft_checklist, "Workload", phase=recruitment, status="dropped")  # dropped does not count
 
-    counts = {count.phase.name: count for count in insights.phase_counts(checklist) if count.phase}
+    counts = {count.phase.name: count for count in insights.phase_counts(draft_checklist) if count.phase}
 
     assert counts["Preparation"].live == 2 and counts["Preparation"].gap_message() == ""
     assert counts["Recruitment"].gap_message() == "Nothing planned for recruitment yet."
@@ -89,13 +85,13 @@ def test_phase_counts_name_the_phases_with_nothing_planned(checklist):
 
 
 @pytest.mark.django_db
-def test_co_production_share_counts_live_mitigations_only(checklist):
-    add_mitigation(checklist, "Role ambiguity", co_produced=True, lived_experience_led=True)
-    add_mitigation(checklist, "Boundaries", co_produced=True)
-    add_mitigation(checklist, "Workload")
-    add_mitigation(checklist, "Workload", co_produced=True, status="dropped")
+def test_co_production_share_counts_live_mitigations_only(draft_checklist):
+    add_mitigation(draft_checklist, "Role ambiguity", co_produced=True, lived_experience_led=True)
+    add_mitigation(draft_checklist, "Boundaries", co_produced=True)
+    add_mitigation(draft_checklist, "Workload")
+    add_mitigation(draft_checklist, "Workload", co_produced=True, status="dropped")
 
-    share = insights.co_production(checklist)
+    share = insights.co_production(draft_checklist)
 
     assert (share.co_produced, share.lived_experience_led, share.live) == (2, 1, 3)
     assert share.percent == 66
@@ -104,11 +100,11 @@ def test_co_production_share_counts_live_mitigations_only(checklist):
 
 @pytest.mark.django_db
 class TestEvidenceChanged:
-    def test_a_new_checklist_is_not_flagged(self, checklist):
-        assert not insights.evidence_updated(item_for(checklist, "Workload"))
+    def test_a_new_checklist_is_not_flagged(self, draft_checklist):
+        assert not insights.evidence_updated(item_for(draft_checklist, "Workload"))
 
-    def test_a_curator_edit_flags_the_item_until_a_planner_reviews_it(self, checklist):
-        item = item_for(checklist, "Workload")
+    def test_a_curator_edit_flags_the_item_until_a_planner_reviews_it(self, draft_checklist):
+        item = item_for(draft_checklist, "Workload")
         perspective = Perspective.objects.get(finding=item.finding)
         before = perspective.summary
         perspective.summary = before + " Corrected by a curator."
@@ -125,8 +121,8 @@ class TestEvidenceChanged:
         assert not insights.evidence_updated(item)
         assert insights.evidence_changes(item) == []
 
-    def test_a_new_release_imported_flags_the_items_it_changes_again(self, checklist):
-        item = item_for(checklist, "Workload")
+    def test_a_new_release_imported_flags_the_items_it_changes_again(self, draft_checklist):
+        item = item_for(draft_checklist, "Workload")
         item.evidence_reviewed_at = timezone.now()
         item.save()
         release = json.loads(json.dumps(export_evidence()))
@@ -141,26 +137,26 @@ class TestEvidenceChanged:
         item.refresh_from_db()
 
         assert insights.evidence_updated(item)
-        assert not insights.evidence_updated(item_for(checklist, "Boundaries"))
+        assert not insights.evidence_updated(item_for(draft_checklist, "Boundaries"))
         [change] = insights.evidence_changes(item)
         assert change.after.endswith(" (revised)")
 
 
 @pytest.mark.django_db
-def test_not_applicable_decisions_come_due_for_re_review(checklist):
+def test_not_applicable_decisions_come_due_for_re_review(draft_checklist):
     today = date(2026, 11, 25)
-    due = item_for(checklist, "Workload")
+    due = item_for(draft_checklist, "Workload")
     due.applies, due.rereview_on = False, today - timedelta(days=1)
     due.save()
-    later = item_for(checklist, "Boundaries")
+    later = item_for(draft_checklist, "Boundaries")
     later.applies, later.rereview_on = False, today + timedelta(days=30)
     later.save()
 
-    assert list(Item.objects.filter(checklist=checklist).rereview_due(today)) == [due]
+    assert list(Item.objects.filter(checklist=draft_checklist).rereview_due(today)) == [due]
 
 
 @pytest.mark.django_db
-def test_suggestions_are_ranked_by_the_uncovered_challenges_and_groups_they_reach(checklist):
+def test_suggestions_are_ranked_by_the_uncovered_challenges_and_groups_they_reach(draft_checklist):
     SuggestedMitigation.objects.all().delete()
 
     def suggestion(title, *themes, position=0):
@@ -174,13 +170,13 @@ def test_suggestions_are_ranked_by_the_uncovered_challenges_and_groups_they_reac
     broad = suggestion("Train the whole team", "Role ambiguity", "Colleagues and stigma", "Workload", position=2)
     covered_only = suggestion("Boundary guidance", "Boundaries", position=3)
     adopted = suggestion("Peer supervision", "Lack of support and training", "Workload", position=4)
-    add_mitigation(checklist, "Boundaries")  # Boundaries is covered: nothing left for covered_only
-    add_mitigation(checklist, "Lack of support and training", suggestion=adopted)
-    not_applicable = item_for(checklist, "Colleagues and stigma")
+    add_mitigation(draft_checklist, "Boundaries")  # Boundaries is covered: nothing left for covered_only
+    add_mitigation(draft_checklist, "Lack of support and training", suggestion=adopted)
+    not_applicable = item_for(draft_checklist, "Colleagues and stigma")
     not_applicable.applies = False
     not_applicable.save()
 
-    ranked = insights.rank_suggestions(checklist)
+    ranked = insights.rank_suggestions(draft_checklist)
 
     assert [entry.suggestion for entry in ranked] == [broad, narrow]
     assert [item.finding.theme.name for item in ranked[0].items] == ["Role ambiguity", "Workload"]
@@ -190,7 +186,7 @@ def test_suggestions_are_ranked_by_the_uncovered_challenges_and_groups_they_reac
 
 
 @pytest.mark.django_db
-def test_ties_in_coverage_go_to_the_suggestion_reaching_more_stakeholder_groups(checklist):
+def test_ties_in_coverage_go_to_the_suggestion_reaching_more_stakeholder_groups(draft_checklist):
     SuggestedMitigation.objects.all().delete()
     # Treatment models: PSWs only. Workload: Mixed naming non-peer staff, PSWs, service users.
     few = SuggestedMitigation.objects.create(title="A", provenance="curator", source="c", position=1)
@@ -198,7 +194,7 @@ def test_ties_in_coverage_go_to_the_suggestion_reaching_more_stakeholder_groups(
     many = SuggestedMitigation.objects.create(title="B", provenance="curator", source="c", position=2)
     many.themes.set(Theme.objects.filter(name="Workload"))
 
-    ranked = insights.rank_suggestions(checklist)
+    ranked = insights.rank_suggestions(draft_checklist)
 
     assert [entry.suggestion for entry in ranked] == [many, few]
     assert ranked[0].groups == {"Mixed", "Non-peer staff", "PSWs", "Service users"}

@@ -13,13 +13,8 @@ from tests.factories import bulk_mitigations
 
 
 @pytest.fixture
-def checklist(org_a, owner):
-    return checklists.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
-
-
-@pytest.fixture
-def role_ambiguity(checklist):
-    return checklist.items.challenges().get(finding__theme__name="Role ambiguity")
+def role_ambiguity(draft_checklist):
+    return draft_checklist.items.challenges().get(finding__theme__name="Role ambiguity")
 
 
 def test_the_item_page_shows_each_perspective_exactly_as_published_with_references(client, viewer, role_ambiguity):

@@ -14,7 +14,7 @@ from peerplan.models import Notification, notifications
 from peerplan.models.notifications import Channel, EmailStatus, Kind
 from peerplan.notify import deliver, scan
 from peerplan.operations import comments, mitigations
-from tests.factories import item_for, make_checklist, make_mitigation
+from tests.factories import make_mitigation
 
 
 @pytest.fixture(autouse=True)
@@ -23,17 +23,8 @@ def _no_batching_delay(settings):
 
 
 @pytest.fixture
-def checklist(org_a, owner):
-    return make_checklist(org_a, "Community team plan", owner)
-
-
-@pytest.fixture
-def item(checklist):
-    return item_for(checklist, "Role ambiguity")
-
-
-@pytest.fixture
-def action(item):
+def unowned_action(item):
+    """The shared action before anyone owns it: these tests assign it."""
     return make_mitigation(item, "Write the PSW job description")
 
 
@@ -50,9 +41,9 @@ def send():
 # Assignment: every path that sets an owner --------------------------------------------------------------
 
 
-def test_assigning_an_action_in_the_form_makes_one_notification_and_one_email(client, owner, planner, action):
+def test_assigning_an_action_in_the_form_makes_one_notification_and_one_email(client, owner, planner, unowned_action):
     client.force_login(owner)
-    response = client.post(f"/app/mitigations/{action.pk}/edit/", edit_data(owner=planner.pk))
+    response = client.post(f"/app/mitigations/{unowned_action.pk}/edit/", edit_data(owner=planner.pk))
     assert response.status_code == 302
     notification = Notification.objects.get()
     assert (notification.recipient, notification.kind, notification.actor) == (planner, Kind.ASSIGNED, owner)
@@ -62,23 +53,23 @@ def test_assigning_an_action_in_the_form_makes_one_notification_and_one_email(cl
     email = mail.outbox[0]
     assert email.to == ["pat@example.org"]
     assert email.subject == "PeerPlan: Olive assigned you an action: “Write the PSW job description”"
-    assert f"http://127.0.0.1:8000/app/mitigations/{action.pk}/" in email.body
+    assert f"http://127.0.0.1:8000/app/mitigations/{unowned_action.pk}/" in email.body
     send()
     assert len(mail.outbox) == 1  # never twice
     notification.refresh_from_db()
     assert notification.email_status == EmailStatus.SENT
 
 
-def test_saving_again_without_changing_the_owner_tells_nobody(client, owner, planner, action):
+def test_saving_again_without_changing_the_owner_tells_nobody(client, owner, planner, unowned_action):
     client.force_login(owner)
-    client.post(f"/app/mitigations/{action.pk}/edit/", edit_data(owner=planner.pk))
-    client.post(f"/app/mitigations/{action.pk}/edit/", edit_data(owner=planner.pk, version="2", notes="more"))
+    client.post(f"/app/mitigations/{unowned_action.pk}/edit/", edit_data(owner=planner.pk))
+    client.post(f"/app/mitigations/{unowned_action.pk}/edit/", edit_data(owner=planner.pk, version="2", notes="more"))
     assert Notification.objects.count() == 1
 
 
-def test_assigning_yourself_tells_nobody(client, planner, action):
+def test_assigning_yourself_tells_nobody(client, planner, unowned_action):
     client.force_login(planner)
-    client.post(f"/app/mitigations/{action.pk}/edit/", edit_data(owner=planner.pk))
+    client.post(f"/app/mitigations/{unowned_action.pk}/edit/", edit_data(owner=planner.pk))
     assert not Notification.objects.exists()
 
 
@@ -88,21 +79,21 @@ def test_a_new_action_with_an_owner_tells_the_owner(client, owner, manager, item
     assert Notification.objects.get().recipient == manager
 
 
-def test_restoring_a_version_with_another_owner_tells_that_owner(owner, manager, planner, action):
-    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
-    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": None}, version=2, by=owner)
-    record = action.history.filter(owner_id=planner.pk).earliest()
+def test_restoring_a_version_with_another_owner_tells_that_owner(owner, manager, planner, unowned_action):
+    mitigations.update_mitigation(mitigation_id=unowned_action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=unowned_action.pk, changes={"owner": None}, version=2, by=owner)
+    record = unowned_action.history.filter(owner_id=planner.pk).earliest()
     Notification.objects.all().delete()
-    mitigations.restore_mitigation(action, record, by=manager)
+    mitigations.restore_mitigation(unowned_action, record, by=manager)
     assert Notification.objects.get().recipient == planner
 
 
-def test_a_failed_save_records_no_notification(owner, planner, action):
+def test_a_failed_save_records_no_notification(owner, planner, unowned_action):
     """The notification is part of the page's transaction: what rolls back takes it with it."""
     from django.db import transaction
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+        mitigations.update_mitigation(mitigation_id=unowned_action.pk, changes={"owner": planner}, version=1, by=owner)
         raise RuntimeError("the request failed after the save")
     assert not Notification.objects.exists()
 
@@ -110,10 +101,15 @@ def test_a_failed_save_records_no_notification(owner, planner, action):
 # The bell and the list -------------------------------------------------------------------------------
 
 
-def test_the_bell_shows_the_unread_count_and_the_list_links_to_each_object(client, owner, planner, manager, action):
-    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+def test_the_bell_shows_the_unread_count_and_the_list_links_to_each_object(
+    client, owner, planner, manager, unowned_action
+):
+    mitigations.update_mitigation(mitigation_id=unowned_action.pk, changes={"owner": planner}, version=1, by=owner)
     comment = comments.post_comment(
-        body="@Pat can you attach the draft?", by=manager, organisation=action.checklist.organisation, mitigation=action
+        body="@Pat can you attach the draft?",
+        by=manager,
+        organisation=unowned_action.checklist.organisation,
+        mitigation=unowned_action,
     )
     client.force_login(planner)
     page = client.get("/app/").content.decode()
@@ -127,7 +123,7 @@ def test_the_bell_shows_the_unread_count_and_the_list_links_to_each_object(clien
     assert "@Pat can you attach the draft?" in listing
     mention = Notification.objects.get(kind=Kind.MENTIONED)
     response = client.get(f"/app/notifications/{mention.pk}/open/")
-    assert response["Location"] == f"/app/mitigations/{action.pk}/#comment-{comment.pk}"
+    assert response["Location"] == f"/app/mitigations/{unowned_action.pk}/#comment-{comment.pk}"
     mention.refresh_from_db()
     assert mention.read_at is not None
     assert 'data-unread="1"' in client.get("/app/").content.decode()
@@ -135,8 +131,8 @@ def test_the_bell_shows_the_unread_count_and_the_list_links_to_each_object(clien
     assert "data-unread" not in client.get("/app/").content.decode()
 
 
-def test_mark_one_read(client, owner, planner, action):
-    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+def test_mark_one_read(client, owner, planner, unowned_action):
+    mitigations.update_mitigation(mitigation_id=unowned_action.pk, changes={"owner": planner}, version=1, by=owner)
     notification = Notification.objects.get()
     client.force_login(planner)
     assert client.post(f"/app/notifications/{notification.pk}/read/").status_code == 302
@@ -179,20 +175,20 @@ def test_several_notifications_within_the_delay_make_one_email(settings, owner, 
         assert f"/app/mitigations/{action.pk}/" in mail.outbox[0].body
 
 
-def test_a_person_who_chose_in_app_only_gets_no_email(client, owner, planner, action):
+def test_a_person_who_chose_in_app_only_gets_no_email(client, owner, planner, unowned_action):
     client.force_login(planner)
     client.post("/app/notifications/settings/", {"assigned": "in_app"})
-    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=unowned_action.pk, changes={"owner": planner}, version=1, by=owner)
     send()
     assert mail.outbox == []
     assert Notification.objects.get().email_status == EmailStatus.NONE
 
 
-def test_a_person_who_turned_a_kind_off_gets_nothing(client, owner, planner, action):
+def test_a_person_who_turned_a_kind_off_gets_nothing(client, owner, planner, unowned_action):
     client.force_login(planner)
     response = client.post("/app/notifications/settings/", {"assigned": "off"})
     assert response.status_code == 302
-    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=unowned_action.pk, changes={"owner": planner}, version=1, by=owner)
     assert not Notification.objects.exists()
     page = client.get("/app/notifications/settings/").content.decode()
     assert 'id="assigned-off" value="off" checked' in page
@@ -206,8 +202,8 @@ def test_a_choice_that_does_not_exist_is_refused_and_nothing_saved(client, plann
     assert notifications.preferences(planner)[Kind.ASSIGNED] == Channel.EMAIL
 
 
-def test_the_unsubscribe_link_in_the_email_works_without_signing_in(client, owner, planner, action):
-    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+def test_the_unsubscribe_link_in_the_email_works_without_signing_in(client, owner, planner, unowned_action):
+    mitigations.update_mitigation(mitigation_id=unowned_action.pk, changes={"owner": planner}, version=1, by=owner)
     send()
     email = mail.outbox[0]
     link = next(line.split(": ", 1)[1] for line in email.body.splitlines() if line.startswith("Stop emails for"))
@@ -229,9 +225,12 @@ def test_a_forged_or_expired_unsubscribe_link_changes_nothing(client, settings, 
     assert notifications.preferences(planner)[Kind.ASSIGNED] == Channel.EMAIL
 
 
-def test_the_email_shows_a_comment_with_script_as_text_and_only_to_members(owner, planner, outsider, action):
+def test_the_email_shows_a_comment_with_script_as_text_and_only_to_members(owner, planner, outsider, unowned_action):
     comments.post_comment(
-        body='<script>alert("x")</script> @Pat', by=owner, organisation=action.checklist.organisation, mitigation=action
+        body='<script>alert("x")</script> @Pat',
+        by=owner,
+        organisation=unowned_action.checklist.organisation,
+        mitigation=unowned_action,
     )
     send()
     assert len(mail.outbox) == 1
@@ -240,10 +239,10 @@ def test_the_email_shows_a_comment_with_script_as_text_and_only_to_members(owner
     assert mail.outbox[0].content_subtype == "plain"
 
 
-def test_a_person_who_left_the_organisation_is_not_emailed_about_it(owner, planner, action):
+def test_a_person_who_left_the_organisation_is_not_emailed_about_it(owner, planner, unowned_action):
     from peerplan.models import Membership
 
-    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=unowned_action.pk, changes={"owner": planner}, version=1, by=owner)
     Membership.objects.filter(user=planner).delete()
     send()
     assert mail.outbox == []
@@ -262,9 +261,9 @@ class RefusingBackend:
 
 
 def test_a_refusing_mail_server_leaves_the_notification_queued_and_a_later_run_sends_it(
-    settings, owner, planner, action
+    settings, owner, planner, unowned_action
 ):
-    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+    mitigations.update_mitigation(mitigation_id=unowned_action.pk, changes={"owner": planner}, version=1, by=owner)
     settings.EMAIL_BACKEND = "tests.test_notifications.RefusingBackend"
     with pytest.raises(CommandError, match="stay queued"):
         send()
@@ -281,8 +280,8 @@ def test_a_refusing_mail_server_leaves_the_notification_queued_and_a_later_run_s
     assert notification.email_status == EmailStatus.SENT
 
 
-def test_notifications_another_run_has_claimed_are_not_sent_again(owner, planner, action):
-    mitigations.update_mitigation(mitigation_id=action.pk, changes={"owner": planner}, version=1, by=owner)
+def test_notifications_another_run_has_claimed_are_not_sent_again(owner, planner, unowned_action):
+    mitigations.update_mitigation(mitigation_id=unowned_action.pk, changes={"owner": planner}, version=1, by=owner)
     token, claimed = deliver.claim(planner.pk, timezone.now())
     assert len(claimed) == 1
     assert deliver.send_due() == (0, 0, 0)
@@ -338,16 +337,18 @@ def test_invited_and_role_changed_are_notified(client, owner, manager, outsider,
     assert changed.subject_line() == "Olive made you manager in Northside Mental Health Service"
 
 
-def test_assigning_an_action_through_the_api_tells_the_new_owner_who_did_it(client, org_a, owner, planner, action):
+def test_assigning_an_action_through_the_api_tells_the_new_owner_who_did_it(
+    client, org_a, owner, planner, unowned_action
+):
     from tests.api_helpers import call, token_for
 
     response = call(
         client,
         "PATCH",
-        f"/api/mitigations/{action.pk}/",
+        f"/api/mitigations/{unowned_action.pk}/",
         token_for(owner, org_a),
         {"owner": planner.pk},
-        HTTP_IF_MATCH=f'"mitigation-{action.pk}-v1"',
+        HTTP_IF_MATCH=f'"mitigation-{unowned_action.pk}-v1"',
     )
     assert response.status_code == 200, response.content
     notification = Notification.objects.get()

@@ -11,18 +11,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from peerplan.models import Mitigation, SuggestedMitigation
-from peerplan.operations import checklists, mitigations
+from peerplan.operations import mitigations
 from tests.factories import item_for, make_checklist, make_mitigation
 
 
 @pytest.fixture
-def checklist(org_a, owner):
-    return checklists.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
-
-
-@pytest.fixture
-def three(checklist):
-    return [item_for(checklist, name) for name in ("Role ambiguity", "Workload", "Boundaries")]
+def three(draft_checklist):
+    return [item_for(draft_checklist, name) for name in ("Role ambiguity", "Workload", "Boundaries")]
 
 
 @pytest.fixture
@@ -31,24 +26,29 @@ def shared(three, planner):
     return mitigations.create_mitigation(items=three, changes={"action": "Agree the PSW job plan"}, by=planner)
 
 
-def test_one_action_shows_on_each_challenge_it_addresses_and_counts_for_each(client, viewer, checklist, three, shared):
+def test_one_action_shows_on_each_challenge_it_addresses_and_counts_for_each(
+    client, viewer, draft_checklist, three, shared
+):
     client.force_login(viewer)
     for item in three:
         page = client.get(f"/app/items/{item.pk}/").content.decode()
         assert "Agree the PSW job plan" in page
         assert "Addresses 3 challenges: Role ambiguity; Boundaries; Workload" in page
-    assert checklist.coverage().covered == 3
+    assert draft_checklist.coverage().covered == 3
     listing = client.get("/app/orgs/northside/actions/").content.decode()
     assert listing.count("Agree the PSW job plan") == 1
     assert "Role ambiguity; Boundaries; Workload" in listing
 
 
-def test_adopting_for_n_challenges_makes_one_action_and_opens_it(client, planner, checklist):
+def test_adopting_for_n_challenges_makes_one_action_and_opens_it(client, planner, draft_checklist):
     suggestion = SuggestedMitigation.objects.create(title="Joint induction", provenance="curator", source="Curator")
-    themes = [item.finding.theme for item in (item_for(checklist, "Role ambiguity"), item_for(checklist, "Workload"))]
+    themes = [
+        item.finding.theme
+        for item in (item_for(draft_checklist, "Role ambiguity"), item_for(draft_checklist, "Workload"))
+    ]
     suggestion.themes.set(themes)
     client.force_login(planner)
-    response = client.post(f"/app/checklists/{checklist.pk}/adopt/{suggestion.pk}/", follow=True)
+    response = client.post(f"/app/checklists/{draft_checklist.pk}/adopt/{suggestion.pk}/", follow=True)
     action = Mitigation.objects.get(suggestion=suggestion)
     assert response.redirect_chain[-1][0] == f"/app/mitigations/{action.pk}/edit/"
     page = response.content.decode()
@@ -56,8 +56,8 @@ def test_adopting_for_n_challenges_makes_one_action_and_opens_it(client, planner
     assert sorted(item.finding.theme.name for item in action.items.all()) == ["Role ambiguity", "Workload"]
 
 
-def test_an_action_is_linked_to_another_challenge_and_unlinked(client, planner, checklist, three, shared):
-    extra = item_for(checklist, "Treatment models")
+def test_an_action_is_linked_to_another_challenge_and_unlinked(client, planner, draft_checklist, three, shared):
+    extra = item_for(draft_checklist, "Treatment models")
     client.force_login(planner)
     response = client.post(f"/app/mitigations/{shared.pk}/link/", {"items": [extra.pk]}, follow=True)
     assert "The action now also addresses “Treatment models”." in response.content.decode()
@@ -69,8 +69,8 @@ def test_an_action_is_linked_to_another_challenge_and_unlinked(client, planner, 
     assert "No longer addresses “Role ambiguity”" in timeline
 
 
-def test_an_action_linked_to_nothing_is_refused(client, planner, checklist):
-    item = item_for(checklist, "Workload")
+def test_an_action_linked_to_nothing_is_refused(client, planner, draft_checklist):
+    item = item_for(draft_checklist, "Workload")
     action = make_mitigation(item, "Only one")
     client.force_login(planner)
     response = client.post(f"/app/mitigations/{action.pk}/unlink/", {"item": item.pk}, follow=True)
@@ -79,7 +79,7 @@ def test_an_action_linked_to_nothing_is_refused(client, planner, checklist):
 
 
 def test_challenges_of_another_checklist_or_organisation_cannot_be_linked(
-    client, planner, org_a, org_b, owner, outsider, checklist, shared
+    client, planner, org_a, org_b, owner, outsider, draft_checklist, shared
 ):
     other_checklist = make_checklist(org_a, "Other plan", owner)
     theirs = make_checklist(org_b, "Their plan", outsider)
@@ -91,14 +91,16 @@ def test_challenges_of_another_checklist_or_organisation_cannot_be_linked(
 
 
 def test_duplicates_adopted_twice_are_offered_and_merged_into_one_keeping_every_history(
-    client, planner, manager, checklist
+    client, planner, manager, draft_checklist
 ):
     suggestion = SuggestedMitigation.objects.filter(is_published=True).first()
-    first = mitigations.adopt_suggestion(item=item_for(checklist, "Role ambiguity"), suggestion=suggestion, by=planner)
-    second = mitigations.adopt_suggestion(item=item_for(checklist, "Workload"), suggestion=suggestion, by=planner)
+    first = mitigations.adopt_suggestion(
+        item=item_for(draft_checklist, "Role ambiguity"), suggestion=suggestion, by=planner
+    )
+    second = mitigations.adopt_suggestion(item=item_for(draft_checklist, "Workload"), suggestion=suggestion, by=planner)
     mitigations.update_mitigation(mitigation_id=second.pk, changes={"status": "in_progress"}, version=1)
     client.force_login(manager)
-    page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    page = client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
     assert "Adopted more than once" in page and f"/app/mitigations/{first.pk}/edit/#merge" in page
     edit = client.get(f"/app/mitigations/{first.pk}/edit/").content.decode()
     assert "Merge into one" in edit
@@ -109,10 +111,10 @@ def test_duplicates_adopted_twice_are_offered_and_merged_into_one_keeping_every_
     timeline = client.get(f"/app/mitigations/{first.pk}/history/").content.decode()
     assert "Merged 1 duplicate action into this one" in timeline
     assert "changed status from Planned to In progress" in timeline  # the merged action's own life
-    assert "Adopted more than once" not in client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    assert "Adopted more than once" not in client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
 
 
-def test_actions_of_another_organisation_cannot_be_merged_in(client, planner, org_b, outsider, checklist, shared):
+def test_actions_of_another_organisation_cannot_be_merged_in(client, planner, org_b, outsider, draft_checklist, shared):
     theirs = make_checklist(org_b, "Their plan", outsider)
     foreign = make_mitigation(item_for(theirs, "Workload"), "Theirs")
     client.force_login(planner)
@@ -120,23 +122,23 @@ def test_actions_of_another_organisation_cannot_be_merged_in(client, planner, or
     assert Mitigation.objects.filter(pk=foreign.pk).exists()
 
 
-def test_the_export_has_one_row_per_action_naming_every_challenge(client, manager, checklist, shared):
+def test_the_export_has_one_row_per_action_naming_every_challenge(client, manager, draft_checklist, shared):
     client.force_login(manager)
-    response = client.get(f"/app/checklists/{checklist.pk}/export.csv")
+    response = client.get(f"/app/checklists/{draft_checklist.pk}/export.csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     mine = [row for row in rows if "Agree the PSW job plan" in row]
     assert len(mine) == 1
     assert mine[0][1] == "Role ambiguity; Boundaries; Workload"
 
 
-def test_the_report_and_reminders_name_every_challenge(client, manager, planner, checklist, shared):
+def test_the_report_and_reminders_name_every_challenge(client, manager, planner, draft_checklist, shared):
     mitigations.update_mitigation(
         mitigation_id=shared.pk,
         changes={"owner": planner, "due_date": timezone.localdate() - timedelta(days=1)},
         version=1,
     )
     client.force_login(manager)
-    report = client.get(f"/app/checklists/{checklist.pk}/report/").content.decode()
+    report = client.get(f"/app/checklists/{draft_checklist.pk}/report/").content.decode()
     assert "Also addresses: Boundaries; Workload" in report
     call_command("send_reminders", stdout=io.StringIO())
     (email,) = [m for m in mail.outbox if planner.email in m.to]

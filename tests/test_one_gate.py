@@ -34,8 +34,8 @@ from peerplan.notify import context, deliver, events
 from peerplan.operations import attachments, checklists, comments, mitigations, networks, notifications, organisations
 from tests.api_helpers import call, token_for
 from tests.conftest import make_user
-from tests.test_isolation import PK_OWNERS as PLANNING_PK_OWNERS
-from tests.test_isolation import snapshot
+from tests.worlds import PK_OWNERS as PLANNING_PK_OWNERS
+from tests.worlds import snapshot, turn_on_two_factor
 
 MARK = "xyzzy"
 PERSONAS = ["no_two_factor", "removed", "other_owner", "curator", "signed_out"]
@@ -43,14 +43,6 @@ PERSONAS = ["no_two_factor", "removed", "other_owner", "curator", "signed_out"]
 # The smallest walks this file has made; a walk that finds fewer has lost coverage.
 MIN_URLS = 95
 MIN_ADMIN_URLS = 58
-
-
-def turn_on_two_factor(user):
-    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-    from allauth.mfa.totp.internal.auth import TOTP
-
-    TOTP.activate(user, "JBSWY3DPEHPK3PXP")
-    RecoveryCodes.activate(user)
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from collections import Counter
 import pytest
 
 from tests.production import Browser, gunicorn, manage, production_env, unexpected_tracebacks
-from tests.test_concurrency import database_env  # noqa: F401  (a fixture: a fresh database per module)
 
 ROUNDS = 8  # per scenario
 SCENARIOS = ("demote_each_other", "demote_themselves", "remove_each_other")
@@ -53,7 +52,7 @@ print(json.dumps({o.slug: list(o.memberships.filter(role="owner").values_list("u
 
 
 @pytest.fixture(scope="module")
-def race_site(database_env, tmp_path_factory):  # noqa: F811
+def race_site(database_env, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("races")
     env = production_env(
         ALLOWED_HOSTS="127.0.0.1",

@@ -39,9 +39,7 @@ from peerplan.operations import checklists, mitigations, networks, releases
 from peerplan.pages import page_cache
 from tests.api_helpers import call, token_for
 from tests.factories import make_checklist, make_mitigation
-from tests.test_evidence_releases import framework, version_2
-from tests.test_isolation import kwargs_for, planning_urls, world  # noqa: F401  (world: a fixture)
-from tests.test_two_factor import turn_on_two_factor
+from tests.worlds import framework, kwargs_for, planning_urls, turn_on_two_factor, version_2
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -235,9 +233,9 @@ def test_the_walk_covers_every_url_of_the_planning_namespace():
 
 
 @pytest.mark.parametrize(("name", "route"), planning_urls(), ids=[name for name, _ in planning_urls()])
-def test_every_write_moves_the_organisations_generation(client, world, org_a, owner, name, route):  # noqa: F811
-    ctx = Context(world, org_a, owner)
-    url_kwargs = kwargs_for(route, world)
+def test_every_write_moves_the_organisations_generation(client, one_of_everything, org_a, owner, name, route):
+    ctx = Context(one_of_everything, org_a, owner)
+    url_kwargs = kwargs_for(route, one_of_everything)
     if name in NO_PAGE_CHANGES:
         return
     if name not in WRITES:
@@ -276,10 +274,10 @@ def _api_writes():
     return found
 
 
-def test_every_api_write_moves_the_organisations_generation(client, world, org_a, owner):  # noqa: F811
+def test_every_api_write_moves_the_organisations_generation(client, one_of_everything, org_a, owner):
     assert _api_writes() == {"item", "item_mitigations", "mitigation"}, "a new API write needs a walk below"
     secret = token_for(owner, org_a)
-    item, mitigation = world["item"], world["mitigation"]
+    item, mitigation = one_of_everything["item"], one_of_everything["mitigation"]
     writes = [
         ("POST", f"/api/items/{item}/mitigations/", {"action": "Set up supervision"}, {}),
         ("PATCH", f"/api/mitigations/{mitigation}/", {"status": "done"}, {"HTTP_IF_MATCH": None}),
@@ -330,7 +328,7 @@ def test_every_command_that_writes_is_walked():
 
 
 @pytest.mark.parametrize("command", sorted(WRITING_COMMANDS))
-def test_every_writing_command_moves_the_generations(world, org_a, command):  # noqa: F811
+def test_every_writing_command_moves_the_generations(one_of_everything, org_a, command):
     committed()
     before = generations(org_a.pk)
     WRITING_COMMANDS[command]()
@@ -344,7 +342,7 @@ def test_restore_empties_the_cache():
     assert "caches[alias].clear()" in source.read_text()
 
 
-def test_a_bulk_insert_calls_the_helper_itself(world, org_a):  # noqa: F811
+def test_a_bulk_insert_calls_the_helper_itself(one_of_everything, org_a):
     committed()
     before = generations(org_a.pk)
     with mock.patch.object(page_cache, "organisation_changed", wraps=page_cache.organisation_changed) as spy:

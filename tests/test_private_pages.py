@@ -5,7 +5,7 @@ status; the public evidence pages stay cacheable for readers who are not signed 
 import pytest
 from django.urls import reverse
 
-from tests.test_isolation import kwargs_for, planning_urls, world  # noqa: F401  (world is a fixture)
+from tests.worlds import kwargs_for, planning_urls
 
 PLANNING = planning_urls()
 
@@ -17,26 +17,26 @@ def assert_private(response, url):
 
 
 @pytest.mark.parametrize(("name", "route"), PLANNING, ids=[name for name, _ in PLANNING])
-def test_every_planning_url_is_private_and_not_stored(client, world, owner, name, route):  # noqa: F811
-    url = reverse(f"peerplan:{name}", kwargs=kwargs_for(route, world))
+def test_every_planning_url_is_private_and_not_stored(client, one_of_everything, owner, name, route):
+    url = reverse(f"peerplan:{name}", kwargs=kwargs_for(route, one_of_everything))
     client.force_login(owner)
 
     assert_private(client.get(url), url)
     assert_private(client.post(url, {}), url)
 
 
-def test_exports_and_the_report_are_private_and_not_stored(client, world, owner):  # noqa: F811
+def test_exports_and_the_report_are_private_and_not_stored(client, one_of_everything, owner):
     client.force_login(owner)
     for suffix in ("export.csv", "export.xlsx", "report/"):
-        url = f"/app/checklists/{world['checklist']}/{suffix}"
+        url = f"/app/checklists/{one_of_everything['checklist']}/{suffix}"
         response = client.get(url)
         assert response.status_code == 200, url
         assert_private(response, url)
 
 
-def test_a_page_refused_to_an_outsider_is_not_stored_either(client, world, outsider):  # noqa: F811
+def test_a_page_refused_to_an_outsider_is_not_stored_either(client, one_of_everything, outsider):
     client.force_login(outsider)
-    url = f"/app/checklists/{world['checklist']}/"
+    url = f"/app/checklists/{one_of_everything['checklist']}/"
     response = client.get(url)
     assert response.status_code == 404
     assert_private(response, url)

@@ -29,42 +29,42 @@ def backdate_latest(obj, n):
 
 
 @pytest.fixture
-def checklist(org_a, manager):
-    """Hand-made history (3 months shown: days -91, -83, -76, -68, -61, -53, -46, -38, -30, -23, -15, -8, 0):
+def checklist_with_history(active_checklist):
+    """The active checklist with hand-made history (3 months shown: days -91, -83, -76, -68, -61, -53, -46,
+    -38, -30, -23, -15, -8, 0):
 
     the checklist's 16 challenges exist from day -120 (Workload does not apply from day -60: 15 apply);
     A "Agree a role description" (Role ambiguity): planned from day -100, due day -80, done on day -50;
     B "Cap caseloads" (Boundaries): planned from day -20, no due date;
     C "Old idea" (Disclosure of peer status): planned on day -70, dropped on day -65.
     """
-    checklist = make_checklist(org_a, "Community team", manager)
-    backdate(Item.history.filter(checklist_id=checklist.pk), 120)
-    workload = item_for(checklist, "Workload")
+    backdate(Item.history.filter(checklist_id=active_checklist.pk), 120)
+    workload = item_for(active_checklist, "Workload")
     workload.applies = False
     workload.save()
     backdate_latest(workload, 60)
 
     a = make_mitigation(
-        item_for(checklist, "Role ambiguity"), "Agree a role description", due_date=TODAY - timedelta(days=80)
+        item_for(active_checklist, "Role ambiguity"), "Agree a role description", due_date=TODAY - timedelta(days=80)
     )
     backdate(a.history.all(), 100)
     a.status = MitigationStatus.DONE
     a.save()
     backdate_latest(a, 50)
 
-    b = make_mitigation(item_for(checklist, "Boundaries"), "Cap caseloads")
+    b = make_mitigation(item_for(active_checklist, "Boundaries"), "Cap caseloads")
     backdate(b.history.all(), 20)
 
-    c = make_mitigation(item_for(checklist, "Disclosure of peer status"), "Old idea")
+    c = make_mitigation(item_for(active_checklist, "Disclosure of peer status"), "Old idea")
     backdate(c.history.all(), 70)
     c.status = MitigationStatus.DROPPED
     c.save()
     backdate_latest(c, 65)
-    return checklist
+    return active_checklist
 
 
-def test_the_trend_reads_each_day_from_the_last_version_on_or_before_it(checklist):
-    trend = tracking.progress_over_time(checklist.organisation_id, [checklist.pk], TODAY, 3)
+def test_the_trend_reads_each_day_from_the_last_version_on_or_before_it(checklist_with_history):
+    trend = tracking.progress_over_time(checklist_with_history.organisation_id, [checklist_with_history.pk], TODAY, 3)
     points = {(TODAY - point.day).days: point for point in trend.points}
     assert sorted(points, reverse=True) == [91, 83, 76, 68, 61, 53, 46, 38, 30, 23, 15, 8, 0]
     # Day -91: A planned (due day -80, not yet overdue); 16 challenges apply, one planned for.
@@ -81,9 +81,9 @@ def test_the_trend_reads_each_day_from_the_last_version_on_or_before_it(checklis
     assert trend.has_history
 
 
-def test_the_checklist_page_draws_three_charts_each_with_its_numbers(client, checklist, viewer):
+def test_the_checklist_page_draws_three_charts_each_with_its_numbers(client, checklist_with_history, viewer):
     client.force_login(viewer)
-    response = client.get(f"/app/checklists/{checklist.pk}/progress/?months=3")
+    response = client.get(f"/app/checklists/{checklist_with_history.pk}/progress/?months=3")
     assert response.status_code == 200
     text = response.content.decode()
     for title in ("Actions done, of all planned", "Challenges planned for and done", "Overdue actions"):
@@ -98,18 +98,18 @@ def test_the_checklist_page_draws_three_charts_each_with_its_numbers(client, che
     assert 'aria-current="page" href="?months=3">Last 3 months' in text
 
 
-def test_each_range_draws_thirteen_days_ending_today(client, checklist, viewer):
+def test_each_range_draws_thirteen_days_ending_today(client, checklist_with_history, viewer):
     client.force_login(viewer)
     for months, first in ((6, 183), (12, 365)):
-        text = client.get(f"/app/checklists/{checklist.pk}/progress/?months={months}").content.decode()
+        text = client.get(f"/app/checklists/{checklist_with_history.pk}/progress/?months={months}").content.decode()
         dates = re.findall(r'<th scope="row"><time datetime="([\d-]+)"', text)
         assert len(dates) == 3 * 13
         assert dates[0] == (TODAY - timedelta(days=first)).isoformat() and dates[12] == TODAY.isoformat()
 
 
-def test_a_range_that_is_not_offered_is_refused_with_a_message(client, checklist, viewer):
+def test_a_range_that_is_not_offered_is_refused_with_a_message(client, checklist_with_history, viewer):
     client.force_login(viewer)
-    response = client.get(f"/app/checklists/{checklist.pk}/progress/?months=7")
+    response = client.get(f"/app/checklists/{checklist_with_history.pk}/progress/?months=7")
     assert response.status_code == 400
     assert "Choose 3, 6 or 12 months; the last 6 months are shown." in response.content.decode()
 
@@ -122,10 +122,12 @@ def test_a_checklist_without_actions_says_so_instead_of_drawing(client, org_a, m
     assert '<svg class="chart-svg"' not in text
 
 
-def test_the_organisation_page_adds_up_its_active_checklists(client, checklist, org_a, manager, viewer):
+def test_the_organisation_page_adds_up_its_active_checklists(client, checklist_with_history, org_a, manager, viewer):
     other = make_checklist(org_a, "Inpatient wards", manager)
     make_mitigation(item_for(other, "Workload"), "Ward caseloads", MitigationStatus.DONE)
-    trend = tracking.progress_over_time(checklist.organisation_id, [checklist.pk, other.pk], TODAY, 3)
+    trend = tracking.progress_over_time(
+        checklist_with_history.organisation_id, [checklist_with_history.pk, other.pk], TODAY, 3
+    )
     assert (trend.points[-1].actions, trend.points[-1].done) == (3, 2)
     client.force_login(viewer)
     text = client.get("/app/orgs/northside/progress/?months=3").content.decode()
@@ -133,9 +135,9 @@ def test_the_organisation_page_adds_up_its_active_checklists(client, checklist, 
     assert row.groups() == ("3", "2")
 
 
-def test_outsiders_get_404(client, checklist, outsider):
+def test_outsiders_get_404(client, checklist_with_history, outsider):
     client.force_login(outsider)
-    assert client.get(f"/app/checklists/{checklist.pk}/progress/").status_code == 404
+    assert client.get(f"/app/checklists/{checklist_with_history.pk}/progress/").status_code == 404
     assert client.get("/app/orgs/northside/progress/").status_code == 404
 
 
@@ -149,15 +151,15 @@ def _grow(checklist, copies):
 
 @pytest.mark.parametrize("copies", [1, 10])
 def test_the_pages_run_the_same_queries_whatever_the_size(
-    client, checklist, manager, django_assert_num_queries, copies
+    client, checklist_with_history, manager, django_assert_num_queries, copies
 ):
-    _grow(checklist, copies)
+    _grow(checklist_with_history, copies)
     assert Mitigation.objects.count() == 3 + 8 * copies
     client.force_login(manager)
     # session, user, checklist with its organisation, membership; actions' history, challenges' history,
     # which challenges each action addresses; the bell's unread count
     with django_assert_num_queries(8):
-        assert client.get(f"/app/checklists/{checklist.pk}/progress/").status_code == 200
+        assert client.get(f"/app/checklists/{checklist_with_history.pk}/progress/").status_code == 200
     # session, user, organisation and membership (one query); active checklists; the same three; the bell
     with django_assert_num_queries(8):
         assert client.get("/app/orgs/northside/progress/").status_code == 200

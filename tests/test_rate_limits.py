@@ -12,7 +12,6 @@ from django.db import connection
 
 from peerplan.models import Invitation
 from tests.production import Browser, gunicorn, manage, production_env, unexpected_tracebacks
-from tests.test_concurrency import database_env  # noqa: F401  (a fixture: a fresh database per module)
 
 GOOD = "a-long-pass-phrase-9"
 
@@ -188,7 +187,7 @@ def test_the_wait_shrinks_as_the_window_passes(client, db, monkeypatch):
     assert 14 <= minutes <= 16
 
 
-def test_two_hosts_with_several_workers_count_one_limit_together(database_env, tmp_path):  # noqa: F811
+def test_two_hosts_with_several_workers_count_one_limit_together(database_env, tmp_path):
     """Over real HTTP: two gunicorn servers ("hosts", two workers each) on one database, production
     settings, a limit of 4 sign-ups an hour per address. Sign-ups from one address alternate between the
     hosts; the fifth is refused whichever host gets it. Counted per process, each worker would let 4

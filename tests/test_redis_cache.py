@@ -21,9 +21,8 @@ from tests.conftest import PASSWORD
 from tests.factories import make_checklist
 from tests.production import Browser, gunicorn, manage, production_env, unexpected_tracebacks
 from tests.redis_server import redis_server
-from tests.test_concurrency import database_env  # noqa: F401  (a fixture: a fresh database per module)
-from tests.test_two_factor import SECRET as TWO_FACTOR_SECRET
-from tests.test_two_factor import turn_on_two_factor
+from tests.worlds import SECRET as TWO_FACTOR_SECRET
+from tests.worlds import turn_on_two_factor
 
 BACKEND = "peerplan.lib.cache_backends.RedisCache"
 SHOW_CACHE = """
@@ -346,7 +345,7 @@ SITE_PASSWORD = "a-long-site-password-7"
 
 
 @pytest.fixture(scope="module")
-def site_env(database_env, tmp_path_factory):  # noqa: F811
+def site_env(database_env, tmp_path_factory):
     """Production settings over plain HTTP on a migrated database (of the run's kind) with a curator and a
     planner of "hillside"; each test adds the CACHE_URL of its own Redis."""
     env = production_env(

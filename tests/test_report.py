@@ -11,7 +11,8 @@ from tests.factories import item_for, make_checklist, make_mitigation
 
 
 @pytest.fixture
-def checklist(org_a, manager, planner):
+def reported_checklist(org_a, manager, planner):
+    """With a service and a review date; one action done, one dropped; Workload does not apply."""
     checklist = make_checklist(org_a, "Community team", manager, review_date=date(2026, 3, 31), service="Community")
     make_mitigation(
         item_for(checklist, "Role ambiguity"),
@@ -28,9 +29,9 @@ def checklist(org_a, manager, planner):
     return checklist
 
 
-def test_the_report_has_the_summary_coverage_and_every_item_with_its_evidence(client, checklist, viewer):
+def test_the_report_has_the_summary_coverage_and_every_item_with_its_evidence(client, reported_checklist, viewer):
     client.force_login(viewer)
-    response = client.get(f"/app/checklists/{checklist.pk}/report/")
+    response = client.get(f"/app/checklists/{reported_checklist.pk}/report/")
     assert response.status_code == 200
     text = response.content.decode()
     assert '<h1 id="report-title">Community team</h1>' in text
@@ -52,9 +53,9 @@ def test_the_report_has_the_summary_coverage_and_every_item_with_its_evidence(cl
     assert "style=" not in text
 
 
-def test_the_categories_come_in_published_order(client, checklist, viewer):
+def test_the_categories_come_in_published_order(client, reported_checklist, viewer):
     client.force_login(viewer)
-    text = client.get(f"/app/checklists/{checklist.pk}/report/").content.decode()
+    text = client.get(f"/app/checklists/{reported_checklist.pk}/report/").content.decode()
     positions = [
         text.index(name)
         for name in (
@@ -66,9 +67,9 @@ def test_the_categories_come_in_published_order(client, checklist, viewer):
     assert positions == sorted(positions)
 
 
-def test_outsiders_get_404(client, checklist, outsider):
+def test_outsiders_get_404(client, reported_checklist, outsider):
     client.force_login(outsider)
-    assert client.get(f"/app/checklists/{checklist.pk}/report/").status_code == 404
+    assert client.get(f"/app/checklists/{reported_checklist.pk}/report/").status_code == 404
 
 
 def _summary(text):
@@ -77,22 +78,22 @@ def _summary(text):
     ]
 
 
-def test_the_first_page_leads_with_what_a_board_needs(client, checklist, org_a, manager, planner, viewer):
+def test_the_first_page_leads_with_what_a_board_needs(client, reported_checklist, org_a, manager, planner, viewer):
     late = make_mitigation(
-        item_for(checklist, "Disclosure of peer status"),
+        item_for(reported_checklist, "Disclosure of peer status"),
         "Agree disclosure guidance",
         owner=planner,
         due_date=date(2020, 1, 1),
     )
-    late.items.add(item_for(checklist, "Colleagues and stigma"))
-    make_mitigation(item_for(checklist, "Treatment models"), "Map the models", MitigationStatus.BLOCKED)
+    late.items.add(item_for(reported_checklist, "Colleagues and stigma"))
+    make_mitigation(item_for(reported_checklist, "Treatment models"), "Map the models", MitigationStatus.BLOCKED)
     other = make_checklist(org_a, "Inpatient wards", manager)
     make_mitigation(item_for(other, "Workload"), "Ward caseloads", MitigationStatus.DONE)
-    decided = item_for(checklist, "Boundaries")
+    decided = item_for(reported_checklist, "Boundaries")
     decided.decided_at, decided.decided_by = timezone.now(), manager
     decided.save()
     client.force_login(viewer)
-    text = client.get(f"/app/checklists/{checklist.pk}/report/").content.decode()
+    text = client.get(f"/app/checklists/{reported_checklist.pk}/report/").content.decode()
     summary = _summary(text)
     # Every active checklist, with planned for / done / overdue.
     assert (
@@ -112,41 +113,41 @@ def test_the_first_page_leads_with_what_a_board_needs(client, checklist, org_a, 
     since = date_format(timezone.localdate() - timedelta(days=30), "j F Y")
     assert f"Decisions since {since}</h2>" in summary
     # Page numbers and the date in the printed margins.
-    assert f'<link rel="stylesheet" href="/app/checklists/{checklist.pk}/report/page.css">' in text
-    css = client.get(f"/app/checklists/{checklist.pk}/report/page.css")
+    assert f'<link rel="stylesheet" href="/app/checklists/{reported_checklist.pk}/report/page.css">' in text
+    css = client.get(f"/app/checklists/{reported_checklist.pk}/report/page.css")
     assert css["Content-Type"] == "text/css; charset=utf-8"
     assert 'counter(page) " of " counter(pages)' in css.content.decode()
     assert "printed " in css.content.decode()
 
 
-def test_decisions_since_a_chosen_date_and_a_bad_date_refused(client, checklist, viewer):
+def test_decisions_since_a_chosen_date_and_a_bad_date_refused(client, reported_checklist, viewer):
     client.force_login(viewer)
-    text = client.get(f"/app/checklists/{checklist.pk}/report/?since=2020-01-01").content.decode()
+    text = client.get(f"/app/checklists/{reported_checklist.pk}/report/?since=2020-01-01").content.decode()
     assert "Decisions since 1 January 2020" in text
-    response = client.get(f"/app/checklists/{checklist.pk}/report/?since=last+board")
+    response = client.get(f"/app/checklists/{reported_checklist.pk}/report/?since=last+board")
     assert response.status_code == 400
     text = response.content.decode()
     assert 'type="text" name="since" id="id_since" value="last board"' in text
 
 
-def test_the_page_css_is_for_members_only(client, checklist, outsider):
+def test_the_page_css_is_for_members_only(client, reported_checklist, outsider):
     client.force_login(outsider)
-    assert client.get(f"/app/checklists/{checklist.pk}/report/page.css").status_code == 404
+    assert client.get(f"/app/checklists/{reported_checklist.pk}/report/page.css").status_code == 404
 
 
 @pytest.mark.parametrize("copies", [1, 10])
 def test_the_report_runs_the_same_queries_whatever_the_size(
-    client, checklist, viewer, django_assert_num_queries, copies
+    client, reported_checklist, viewer, django_assert_num_queries, copies
 ):
     for n in range(copies):
-        for item in checklist.items.filter(finding__valence="challenge")[:8]:
+        for item in reported_checklist.items.filter(finding__valence="challenge")[:8]:
             make_mitigation(item, f"Extra {n}", MitigationStatus.BLOCKED, due_date=date(2020, 1, 1))
     client.force_login(viewer)
-    client.get(f"/app/checklists/{checklist.pk}/report/")  # the evidence facts come from the cache after
+    client.get(f"/app/checklists/{reported_checklist.pk}/report/")  # the evidence facts come from the cache after
     # session, user, checklist, membership; items, their findings' references, actions, perspectives and
     # their references (5); active checklists, their progress and coverage (3); the trend: actions' and
     # challenges' history and which challenges each action addresses (3); this checklist's progress and
     # coverage (2); coverage by group: its challenges and the evidence facts from the cache (2); the bell.
     # The sources it cites come with the items.
     with django_assert_num_queries(20):
-        assert client.get(f"/app/checklists/{checklist.pk}/report/").status_code == 200
+        assert client.get(f"/app/checklists/{reported_checklist.pk}/report/").status_code == 200

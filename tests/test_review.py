@@ -9,45 +9,40 @@ from peerplan.operations import checklists
 from tests.factories import bulk_mitigations, make_checklist
 
 
-@pytest.fixture
-def checklist(org_a, owner):
-    return checklists.create_checklist_from_evidence(organisation=org_a, title="Northside plan", by=owner)
-
-
 def challenges(checklist):
     return list(checklist.items.challenges().select_related("finding__theme"))
 
 
-def test_a_new_checklist_starts_with_every_challenge_not_reviewed_yet(client, planner, checklist):
+def test_a_new_checklist_starts_with_every_challenge_not_reviewed_yet(client, planner, draft_checklist):
     client.force_login(planner)
-    page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    page = client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
     assert "0 of 16 challenges decided" in page
     assert page.count(">Not reviewed yet</strong>") == 16
-    assert not checklist.items.decided().exists()
+    assert not draft_checklist.items.decided().exists()
 
 
-def test_saving_a_decision_on_the_item_page_marks_it_decided_by_whom_and_when(client, planner, checklist):
-    item = challenges(checklist)[0]
+def test_saving_a_decision_on_the_item_page_marks_it_decided_by_whom_and_when(client, planner, draft_checklist):
+    item = challenges(draft_checklist)[0]
     client.force_login(planner)
     client.post(f"/app/items/{item.pk}/", {"applies": "yes", "priority": "high", "note": ""})
     item.refresh_from_db()
     assert item.decided_by == planner and item.decided_at is not None
-    page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    page = client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
     assert "1 of 16 challenges decided" in page
-    summary = client.get(f"/app/checklists/{checklist.pk}/review/summary/").content.decode()
+    summary = client.get(f"/app/checklists/{draft_checklist.pk}/review/summary/").content.decode()
     assert f"Pat, {timezone.localdate():%-d %B %Y}" in summary
 
 
-def test_review_the_challenges_opens_the_first_undecided_one(client, planner, checklist):
-    first, second = challenges(checklist)[:2]
+def test_review_the_challenges_opens_the_first_undecided_one(client, planner, draft_checklist):
+    first, second = challenges(draft_checklist)[:2]
     client.force_login(planner)
-    assert client.get(f"/app/checklists/{checklist.pk}/review/")["Location"] == f"/app/items/{first.pk}/review/"
+    assert client.get(f"/app/checklists/{draft_checklist.pk}/review/")["Location"] == f"/app/items/{first.pk}/review/"
     checklists.decide_item(item=first, applies=True, by=planner)
-    assert client.get(f"/app/checklists/{checklist.pk}/review/")["Location"] == f"/app/items/{second.pk}/review/"
+    assert client.get(f"/app/checklists/{draft_checklist.pk}/review/")["Location"] == f"/app/items/{second.pk}/review/"
 
 
-def test_the_review_page_shows_the_evidence_and_an_unanswered_question(client, planner, checklist):
-    item = challenges(checklist)[0]
+def test_the_review_page_shows_the_evidence_and_an_unanswered_question(client, planner, draft_checklist):
+    item = challenges(draft_checklist)[0]
     client.force_login(planner)
     page = client.get(f"/app/items/{item.pk}/review/").content.decode()
     assert "Challenge 1 of 16 · 0 decided" in page
@@ -56,8 +51,8 @@ def test_the_review_page_shows_the_evidence_and_an_unanswered_question(client, p
     assert not re.search(r'<input[^>]*type="radio"[^>]*\bchecked\b', page)  # nothing chosen before a decision
 
 
-def test_save_and_next_skips_decided_challenges_and_ends_on_the_summary(client, planner, checklist):
-    items = challenges(checklist)
+def test_save_and_next_skips_decided_challenges_and_ends_on_the_summary(client, planner, draft_checklist):
+    items = challenges(draft_checklist)
     for item in items[1:3]:
         checklists.decide_item(item=item, applies=True, by=planner)
     client.force_login(planner)
@@ -66,15 +61,15 @@ def test_save_and_next_skips_decided_challenges_and_ends_on_the_summary(client, 
     for item in items[3:-1]:
         client.post(f"/app/items/{item.pk}/review/", {"applies": "no", "not_applicable_reason": "Not here"})
     response = client.post(f"/app/items/{items[-1].pk}/review/", {"applies": "yes"})
-    assert response["Location"] == f"/app/checklists/{checklist.pk}/review/summary/"
+    assert response["Location"] == f"/app/checklists/{draft_checklist.pk}/review/summary/"
     summary = client.get(response["Location"]).content.decode()
     assert "16 of 16 challenges decided" in summary
     assert summary.count('Does not apply</strong>: <span class="published-text">Not here</span>') == len(items) - 4
     assert summary.count('/review/?return=summary">Change') == 16
 
 
-def test_does_not_apply_needs_a_reason_and_nothing_changes_without_one(client, planner, checklist):
-    item = challenges(checklist)[0]
+def test_does_not_apply_needs_a_reason_and_nothing_changes_without_one(client, planner, draft_checklist):
+    item = challenges(draft_checklist)[0]
     client.force_login(planner)
     response = client.post(f"/app/items/{item.pk}/review/", {"applies": "no", "not_applicable_reason": "  "})
     assert response.status_code == 400
@@ -86,9 +81,9 @@ def test_does_not_apply_needs_a_reason_and_nothing_changes_without_one(client, p
 
 
 def test_previous_and_back_to_checklist_save_what_was_chosen_and_move_without_it_when_nothing_was(
-    client, planner, checklist
+    client, planner, draft_checklist
 ):
-    first, second, third = challenges(checklist)[:3]
+    first, second, third = challenges(draft_checklist)[:3]
     client.force_login(planner)
     response = client.post(f"/app/items/{second.pk}/review/", {"go": "previous"})
     assert response["Location"] == f"/app/items/{first.pk}/review/"
@@ -101,32 +96,32 @@ def test_previous_and_back_to_checklist_save_what_was_chosen_and_move_without_it
     third.refresh_from_db()
     assert third.is_decided and third.not_applicable_reason == "Done already"
     response = client.post(f"/app/items/{first.pk}/review/", {"go": "checklist", "applies": "yes"})
-    assert response["Location"] == f"/app/checklists/{checklist.pk}/#item-{first.pk}"
+    assert response["Location"] == f"/app/checklists/{draft_checklist.pk}/#item-{first.pk}"
 
 
-def test_a_change_from_the_summary_returns_to_the_summary(client, planner, checklist):
-    item = challenges(checklist)[4]
+def test_a_change_from_the_summary_returns_to_the_summary(client, planner, draft_checklist):
+    item = challenges(draft_checklist)[4]
     client.force_login(planner)
     page = client.get(f"/app/items/{item.pk}/review/?return=summary").content.decode()
     assert "Save and return to the summary" in page
     response = client.post(f"/app/items/{item.pk}/review/", {"applies": "yes", "return": "summary"})
-    assert response["Location"] == f"/app/checklists/{checklist.pk}/review/summary/#item-{item.pk}"
+    assert response["Location"] == f"/app/checklists/{draft_checklist.pk}/review/summary/#item-{item.pk}"
 
 
-def test_a_benefit_has_no_review_step(client, planner, checklist):
-    benefit = checklist.items.filter(finding__valence="benefit").first()
+def test_a_benefit_has_no_review_step(client, planner, draft_checklist):
+    benefit = draft_checklist.items.filter(finding__valence="benefit").first()
     client.force_login(planner)
     assert client.get(f"/app/items/{benefit.pk}/review/")["Location"] == f"/app/items/{benefit.pk}/"
 
 
-def test_a_viewer_reads_the_decisions_but_does_not_review(client, viewer, checklist):
+def test_a_viewer_reads_the_decisions_but_does_not_review(client, viewer, draft_checklist):
     client.force_login(viewer)
-    assert client.get(f"/app/checklists/{checklist.pk}/review/")["Location"] == (
-        f"/app/checklists/{checklist.pk}/review/summary/"
+    assert client.get(f"/app/checklists/{draft_checklist.pk}/review/")["Location"] == (
+        f"/app/checklists/{draft_checklist.pk}/review/summary/"
     )
-    summary = client.get(f"/app/checklists/{checklist.pk}/review/summary/").content.decode()
+    summary = client.get(f"/app/checklists/{draft_checklist.pk}/review/summary/").content.decode()
     assert "0 of 16 challenges decided" in summary and ">Change<" not in summary
-    item = challenges(checklist)[0]
+    item = challenges(draft_checklist)[0]
     assert client.get(f"/app/items/{item.pk}/review/").status_code == 403
     assert client.post(f"/app/items/{item.pk}/decide/", {"applies": "yes"}).status_code == 403
 
@@ -134,24 +129,24 @@ def test_a_viewer_reads_the_decisions_but_does_not_review(client, viewer, checkl
 # Quick decisions from the list -----------------------------------------------------------------------
 
 
-def test_a_quick_decision_from_the_list_applies_or_not_with_a_reason(client, planner, checklist):
-    first, second = challenges(checklist)[:2]
+def test_a_quick_decision_from_the_list_applies_or_not_with_a_reason(client, planner, draft_checklist):
+    first, second = challenges(draft_checklist)[:2]
     client.force_login(planner)
-    page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    page = client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
     assert f'action="/app/items/{first.pk}/decide/"' in page
     response = client.post(f"/app/items/{first.pk}/decide/", {"applies": "yes"})
-    assert response["Location"] == f"/app/checklists/{checklist.pk}/#item-{first.pk}"
+    assert response["Location"] == f"/app/checklists/{draft_checklist.pk}/#item-{first.pk}"
     client.post(f"/app/items/{second.pk}/decide/", {"applies": "no", "not_applicable_reason": "Covered by HR"})
     first.refresh_from_db(), second.refresh_from_db()
     assert (first.applies, first.decided_by) == (True, planner)
     assert (second.applies, second.not_applicable_reason, second.decided_by) == (False, "Covered by HR", planner)
-    page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    page = client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
     assert "2 of 16 challenges decided" in page and "Does not apply</strong>: Covered by HR" in page
     assert f'action="/app/items/{first.pk}/decide/"' not in page  # decided: no quick buttons any more
 
 
-def test_a_quick_does_not_apply_without_a_reason_is_refused_with_a_message(client, planner, checklist):
-    item = challenges(checklist)[0]
+def test_a_quick_does_not_apply_without_a_reason_is_refused_with_a_message(client, planner, draft_checklist):
+    item = challenges(draft_checklist)[0]
     client.force_login(planner)
     response = client.post(f"/app/items/{item.pk}/decide/", {"applies": "no"}, follow=True)
     assert "Say why this does not apply to your service. Nothing was changed." in response.content.decode()
@@ -159,8 +154,8 @@ def test_a_quick_does_not_apply_without_a_reason_is_refused_with_a_message(clien
     assert item.applies and not item.is_decided
 
 
-def test_the_first_decision_is_in_the_items_history(client, planner, checklist):
-    item = challenges(checklist)[0]
+def test_the_first_decision_is_in_the_items_history(client, planner, draft_checklist):
+    item = challenges(draft_checklist)[0]
     client.force_login(planner)
     client.post(f"/app/items/{item.pk}/decide/", {"applies": "yes"})
     page = client.get(f"/app/items/{item.pk}/").content.decode()
@@ -259,16 +254,16 @@ def test_the_migrations_keep_decisions_and_actions_of_existing_checklists(transa
     assert set(NewItem.history.filter(checklist_id=checklist.pk).values_list("organisation_id", flat=True)) == {org.pk}
 
 
-def test_a_chosen_outcome_sits_with_the_challenges_of_its_theme(client, planner, checklist):
+def test_a_chosen_outcome_sits_with_the_challenges_of_its_theme(client, planner, draft_checklist):
     benefit = next(
         b
-        for b in checklist.items.filter(finding__valence="benefit").select_related("finding__theme")
-        if checklist.items.challenges().filter(finding__theme=b.finding.theme).exists()
+        for b in draft_checklist.items.filter(finding__valence="benefit").select_related("finding__theme")
+        if draft_checklist.items.challenges().filter(finding__theme=b.finding.theme).exists()
     )
-    challenge = checklist.items.challenges().filter(finding__theme=benefit.finding.theme).first()
+    challenge = draft_checklist.items.challenges().filter(finding__theme=benefit.finding.theme).first()
     client.force_login(planner)
     client.post(f"/app/items/{benefit.pk}/outcome/", {"applies": "yes"})
-    page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
+    page = client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
     start = page.index(f'id="item-{challenge.pk}"')
     row = page[start : page.index('<div class="card mb-2', start + 1)]
     assert "Outcome to realise" in row and f'href="/app/items/{benefit.pk}/"' in row

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 from tests.production import BASE_DIR, manage, production_env
-from tests.test_concurrency import database_env  # noqa: F401 - the fixture: a fresh database of this run's kind
 
 PEOPLE = 6
 
@@ -39,7 +38,7 @@ print(json.dumps(sorted(Notification.objects.values_list("recipient__email", "em
 """
 
 
-def test_two_runs_at_once_send_each_email_once(database_env, tmp_path):  # noqa: F811
+def test_two_runs_at_once_send_each_email_once(database_env, tmp_path):
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
     env = production_env(

@@ -9,7 +9,7 @@ from evidence import own
 from evidence.interchange import import_evidence
 from peerplan.models import Checklist, Mitigation, RetiredChoice
 from peerplan.operations import checklists, mitigations
-from tests.test_evidence_releases import framework, item_on, version_2
+from tests.worlds import framework, item_on, version_2
 
 
 def add_survey(org_a):
@@ -23,14 +23,18 @@ def add_survey(org_a):
 
 
 @pytest.fixture
-def checklist(db, org_a, owner):
+def checklist_of_every_source(db, org_a, owner):
+    """An active checklist made once the framework and the organisation's own survey are there, so it holds
+    items of all three sources."""
     import_evidence(framework())
     add_survey(org_a)
     return checklists.create_checklist_from_evidence(organisation=org_a, title="Ward 4", by=owner, status="active")
 
 
-def test_the_review_walks_challenges_and_barriers_of_every_source_and_the_organisations_own(client, checklist, planner):
-    walked = list(checklist.items.challenges().in_published_order())
+def test_the_review_walks_challenges_and_barriers_of_every_source_and_the_organisations_own(
+    client, checklist_of_every_source, planner
+):
+    walked = list(checklist_of_every_source.items.challenges().in_published_order())
     sources = [item.finding.theme.category.source.name for item in walked]
     # Table 6 first, then the framework, then the organisation's own: each source in its own order.
     assert sources == sorted(
@@ -38,7 +42,7 @@ def test_the_review_walks_challenges_and_barriers_of_every_source_and_the_organi
     )
     assert {item.finding.valence for item in walked} == {"challenge", "barrier"}
     client.force_login(planner)
-    text = client.get(f"/app/checklists/{checklist.pk}/review/summary/").content.decode()
+    text = client.get(f"/app/checklists/{checklist_of_every_source.pk}/review/summary/").content.decode()
     for theme in [
         "Role ambiguity",
         "Supervision by a peer lead",
@@ -49,11 +53,11 @@ def test_the_review_walks_challenges_and_barriers_of_every_source_and_the_organi
     assert "Peer-led induction" not in text  # a benefit is chosen as an outcome, not reviewed
 
     # The walk goes from the last barrier of the framework to the organisation's own challenge.
-    barrier = item_on(checklist, "Protected time for reflection")
+    barrier = item_on(checklist_of_every_source, "Protected time for reflection")
     response = client.post(
         f"/app/items/{barrier.pk}/review/", {"applies": "no", "not_applicable_reason": "Rota has it"}
     )
-    own_item = checklist.items.get(finding__theme__name="Debrief after night shifts")
+    own_item = checklist_of_every_source.items.get(finding__theme__name="Debrief after night shifts")
     assert response.status_code == 302 and response["Location"] == f"/app/items/{own_item.pk}/review/"
     barrier.refresh_from_db()
     assert (barrier.applies, barrier.not_applicable_reason, barrier.evidence_version) == (False, "Rota has it", 1)
@@ -61,26 +65,26 @@ def test_the_review_walks_challenges_and_barriers_of_every_source_and_the_organi
     assert "Fixture text: no one to debrief with." in text and "Your service's own evidence" in text
 
     # A facilitator is not reviewed: its review page leads to the item itself.
-    facilitator = item_on(checklist, "Supervision by a peer lead", kind="facilitator")
+    facilitator = item_on(checklist_of_every_source, "Supervision by a peer lead", kind="facilitator")
     assert client.get(f"/app/items/{facilitator.pk}/review/")["Location"] == f"/app/items/{facilitator.pk}/"
 
 
-def test_a_challenge_closed_after_its_finding_was_retired_leaves_the_review(client, checklist, planner):
-    retired = item_on(checklist, "Protected time for reflection")
+def test_a_challenge_closed_after_its_finding_was_retired_leaves_the_review(client, checklist_of_every_source, planner):
+    retired = item_on(checklist_of_every_source, "Protected time for reflection")
     import_evidence(version_2())
     client.force_login(planner)
     assert (
         "Protected time for reflection"
-        in client.get(f"/app/checklists/{checklist.pk}/review/summary/").content.decode()
+        in client.get(f"/app/checklists/{checklist_of_every_source.pk}/review/summary/").content.decode()
     )
     client.post(f"/app/items/{retired.pk}/retired/", {"choice": "close"})
     assert (
         "Protected time for reflection"
-        not in client.get(f"/app/checklists/{checklist.pk}/review/summary/").content.decode()
+        not in client.get(f"/app/checklists/{checklist_of_every_source.pk}/review/summary/").content.decode()
     )
     # The checklist lists it apart, out of the review's count.
-    text = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
-    total = checklist.items.challenges().count()
+    text = client.get(f"/app/checklists/{checklist_of_every_source.pk}/").content.decode()
+    total = checklist_of_every_source.items.challenges().count()
     assert f"0 of {total} challenges decided" in text
     assert (
         f'<li><a href="/app/items/{retired.pk}/">Protected time for reflection</a> (barrier, removed in version 2)</li>'
@@ -89,11 +93,11 @@ def test_a_challenge_closed_after_its_finding_was_retired_leaves_the_review(clie
 
 
 def test_a_copy_keeps_decisions_and_actions_on_items_of_every_source_and_retired_ones_kept(
-    client, checklist, owner, planner
+    client, checklist_of_every_source, owner, planner
 ):
-    own_item = checklist.items.get(finding__theme__name="Debrief after night shifts")
-    barrier = item_on(checklist, "Supervision by a peer lead")
-    retired = item_on(checklist, "Protected time for reflection")
+    own_item = checklist_of_every_source.items.get(finding__theme__name="Debrief after night shifts")
+    barrier = item_on(checklist_of_every_source, "Supervision by a peer lead")
+    retired = item_on(checklist_of_every_source, "Protected time for reflection")
     checklists.decide_item(item=own_item, applies=False, reason="Day service only", by=owner)
     checklists.decide_item(item=barrier, applies=True, priority="high", by=owner)
     mitigations.create_mitigation(items=[barrier, own_item], changes={"action": "Peer lead supervision"}, by=owner)
@@ -104,7 +108,7 @@ def test_a_copy_keeps_decisions_and_actions_on_items_of_every_source_and_retired
 
     response = client.post(
         "/app/orgs/northside/checklists/new/",
-        {"copy_from": checklist.pk, "title": "Ward 4, 2027", "status": "draft"},
+        {"copy_from": checklist_of_every_source.pk, "title": "Ward 4, 2027", "status": "draft"},
         follow=True,
     )
     assert response.status_code == 200
@@ -124,16 +128,16 @@ def test_a_copy_keeps_decisions_and_actions_on_items_of_every_source_and_retired
     assert "No longer in the current evidence (removed in version 2): kept in the plan" in text
 
 
-def test_the_report_cites_every_source_its_items_come_from(client, checklist, planner):
+def test_the_report_cites_every_source_its_items_come_from(client, checklist_of_every_source, planner):
     client.force_login(planner)
-    text = client.get(f"/app/checklists/{checklist.pk}/report/").content.decode()
+    text = client.get(f"/app/checklists/{checklist_of_every_source.pk}/report/").content.decode()
     table6, framework_source = (
         item.finding.theme.category.source
         for item in [
-            checklist.items.select_related("finding__theme__category__source").get(
+            checklist_of_every_source.items.select_related("finding__theme__category__source").get(
                 finding__theme__name="Workload", finding__valence="challenge"
             ),
-            item_on(checklist, "Protected time for reflection"),
+            item_on(checklist_of_every_source, "Protected time for reflection"),
         ]
     )
     assert f"Evidence: {escape(table6.citation())} Version 1." in text
@@ -142,22 +146,26 @@ def test_the_report_cites_every_source_its_items_come_from(client, checklist, pl
 
 
 @pytest.mark.parametrize("actions", [1, 12])
-def test_the_report_runs_a_fixed_number_of_queries(client, checklist, planner, actions, django_assert_num_queries):
-    for item in checklist.items.challenges()[:actions]:
+def test_the_report_runs_a_fixed_number_of_queries(
+    client, checklist_of_every_source, planner, actions, django_assert_num_queries
+):
+    for item in checklist_of_every_source.items.challenges()[:actions]:
         mitigations.create_mitigation(items=[item], changes={"action": f"Action {item.pk}"}, by=planner)
     client.force_login(planner)
-    client.get(f"/app/checklists/{checklist.pk}/report/")  # the evidence facts are cached once for every checklist
+    client.get(
+        f"/app/checklists/{checklist_of_every_source.pk}/report/"
+    )  # the evidence facts are cached once for every checklist
     # As test_report.py counts it (20), whichever sources the items come from: the sources are read with
     # the items, not one query each.
     with django_assert_num_queries(20):
-        assert client.get(f"/app/checklists/{checklist.pk}/report/").status_code == 200
+        assert client.get(f"/app/checklists/{checklist_of_every_source.pk}/report/").status_code == 200
 
 
-def test_the_apis_item_filter_takes_each_kind_a_checklist_plans_for(client, checklist, org_a, owner):
+def test_the_apis_item_filter_takes_each_kind_a_checklist_plans_for(client, checklist_of_every_source, org_a, owner):
     from tests.api_helpers import call, token_for
 
     secret = token_for(owner, org_a)
-    url = f"/api/checklists/{checklist.pk}/items/?page_size=100"
+    url = f"/api/checklists/{checklist_of_every_source.pk}/items/?page_size=100"
     barriers = call(client, "GET", f"{url}&valence=barrier", secret).json()["results"]
     assert sorted(item["finding"]["theme"]["name"] for item in barriers) == [
         "Protected time for reflection",
@@ -172,7 +180,7 @@ def test_the_apis_item_filter_takes_each_kind_a_checklist_plans_for(client, chec
     ]
 
 
-def test_the_public_evidence_api_names_each_themes_source_with_its_provenance(client, checklist):
+def test_the_public_evidence_api_names_each_themes_source_with_its_provenance(client, checklist_of_every_source):
     data = client.get("/api/evidence/").json()
     assert [(s["id"], s["version"]) for s in data["sources"]] == [("cooper-2024-table-6", 1), ("example-framework", 1)]
     assert data["source"] == {key: data["sources"][0][key] for key in ("citation", "doi", "table", "caveat")}
@@ -181,6 +189,6 @@ def test_the_public_evidence_api_names_each_themes_source_with_its_provenance(cl
     assert by_name["Supervision by a peer lead"] == "example-framework"
     assert "Debrief after night shifts" not in by_name  # the organisation's own is never published
     theme = client.get(
-        f"/api/evidence/themes/{checklist.items.get(finding__theme__name='Protected time for reflection').finding.theme.slug}/"
+        f"/api/evidence/themes/{checklist_of_every_source.items.get(finding__theme__name='Protected time for reflection').finding.theme.slug}/"
     )
     assert theme.json()["source"] == "example-framework"

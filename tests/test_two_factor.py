@@ -4,17 +4,9 @@ sign-in, required by an organisation's owner for its members, or by the site (RE
 import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP
 
 from tests.conftest import PASSWORD
-
-SECRET = pyotp.random_base32()
-
-
-def turn_on_two_factor(user, secret=SECRET):
-    TOTP.activate(user, secret)
-    return RecoveryCodes.activate(user).get_unused_codes()
+from tests.worlds import SECRET, turn_on_two_factor
 
 
 def sign_in(client, user, password=PASSWORD):

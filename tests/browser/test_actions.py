@@ -2,30 +2,24 @@
 and once in the action list; an in-place status change with JavaScript on and the same with it off; a
 bulk change of 5 actions."""
 
-import pytest
 from playwright.sync_api import expect
 
 from peerplan.models import Mitigation, SuggestedMitigation
 from tests.browser.helpers import sign_in
-from tests.factories import item_for, make_checklist, make_mitigation
+from tests.factories import item_for, make_mitigation
 
 THEMES = ["Role ambiguity", "Workload", "Boundaries"]
 
 
-@pytest.fixture
-def checklist(org_a, owner, planner):
-    return make_checklist(org_a, "Community team 2026", owner)
-
-
-def test_adopting_for_three_challenges_gives_one_action_on_all_three(live_server, page, checklist, planner):
+def test_adopting_for_three_challenges_gives_one_action_on_all_three(live_server, page, active_checklist, planner):
     suggestion = SuggestedMitigation.objects.create(
         title="Agree a PSW job plan with each team", provenance="curator", source="Curator's suggestion", position=0
     )
-    suggestion.themes.set([item_for(checklist, name).finding.theme for name in THEMES])
+    suggestion.themes.set([item_for(active_checklist, name).finding.theme for name in THEMES])
     # The only one offered, so it is the one at the top of "Suggestions that would cover the most".
     SuggestedMitigation.objects.exclude(pk=suggestion.pk).update(is_published=False)
     sign_in(page, live_server.url, "pat@example.org")
-    page.goto(f"{live_server.url}/app/checklists/{checklist.pk}/")
+    page.goto(f"{live_server.url}/app/checklists/{active_checklist.pk}/")
     card = page.locator("#suggestions li", has=page.get_by_role("heading", name=suggestion.title))
     card.get_by_role("button", name="Adopt for 3 challenges").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Edit action")
@@ -36,7 +30,7 @@ def test_adopting_for_three_challenges_gives_one_action_on_all_three(live_server
     action = Mitigation.objects.get(suggestion=suggestion)
     assert action.owner == planner and action.due_date.isoformat() == "2030-03-31"
     for name in THEMES:
-        page.goto(f"{live_server.url}/app/items/{item_for(checklist, name).pk}/")
+        page.goto(f"{live_server.url}/app/items/{item_for(active_checklist, name).pk}/")
         cards = page.locator("section[aria-labelledby=mitigations-heading] li")
         expect(cards).to_have_count(1)
         expect(cards).to_contain_text("Addresses 3 challenges: Role ambiguity; Boundaries; Workload")
@@ -53,8 +47,8 @@ def _change_status_in_place(page, live_server, action):
     block.get_by_role("button", name="Save status, owner and due date of “Cap caseloads at twelve”").click()
 
 
-def test_an_in_place_status_change_with_javascript(live_server, page, checklist, planner):
-    action = make_mitigation(item_for(checklist, "Workload"), "Cap caseloads at twelve")
+def test_an_in_place_status_change_with_javascript(live_server, page, active_checklist, planner):
+    action = make_mitigation(item_for(active_checklist, "Workload"), "Cap caseloads at twelve")
     sign_in(page, live_server.url, "pat@example.org")
     loads = []
     _change_status_in_place(page, live_server, action)
@@ -68,8 +62,8 @@ def test_an_in_place_status_change_with_javascript(live_server, page, checklist,
     expect(page.locator(f"#quick-{action.pk}-save")).to_be_focused()
 
 
-def test_the_same_status_change_without_javascript(live_server, another_context, checklist, planner):
-    action = make_mitigation(item_for(checklist, "Workload"), "Cap caseloads at twelve")
+def test_the_same_status_change_without_javascript(live_server, another_context, active_checklist, planner):
+    action = make_mitigation(item_for(active_checklist, "Workload"), "Cap caseloads at twelve")
     page = another_context(java_script_enabled=False).new_page()
     sign_in(page, live_server.url, "pat@example.org")
     _change_status_in_place(page, live_server, action)
@@ -80,8 +74,8 @@ def test_the_same_status_change_without_javascript(live_server, another_context,
     assert action.status == "done"
 
 
-def test_a_bulk_change_of_five_actions(live_server, page, checklist, planner, manager):
-    items = list(checklist.items.challenges().select_related("finding__theme")[:6])
+def test_a_bulk_change_of_five_actions(live_server, page, active_checklist, planner, manager):
+    items = list(active_checklist.items.challenges().select_related("finding__theme")[:6])
     actions = [make_mitigation(item, f"Bulk action {n}") for n, item in enumerate(items)]
     sign_in(page, live_server.url, "pat@example.org")
     page.goto(f"{live_server.url}/app/orgs/northside/actions/")

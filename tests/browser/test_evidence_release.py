@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import sign_in
-from tests.test_evidence_releases import framework, version_2
+from tests.worlds import framework, version_2
 
 
 @pytest.fixture
