@@ -11,7 +11,6 @@ Pure standard library: no Django import, so it can be tested on its own.
 """
 
 import re
-from pathlib import Path
 
 FORMAT = "peerplan-evidence/1"
 # Bibliographic details are not in the seed text (only the title is), so
@@ -199,8 +198,3 @@ def parse_table6(text):
         "references": [{"number": n, "citation": ""} for n in sorted(refs)],
         "categories": categories,
     }
-
-
-def parse_file(path):
-    """Read a seed file (UTF-8) and parse it."""
-    return parse_table6(Path(path).read_text(encoding="utf-8"))

@@ -95,7 +95,6 @@ def test_co_production_share_counts_live_mitigations_only(draft_checklist):
 
     assert (share.co_produced, share.lived_experience_led, share.live) == (2, 1, 3)
     assert share.percent == 66
-    assert share.led_percent == 33
 
 
 @pytest.mark.django_db

@@ -23,7 +23,7 @@ from django.contrib import admin
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from evidence import own
 from evidence.models import Category, Finding, Perspective, Reference, Source, Theme
@@ -32,6 +32,7 @@ from peerplan.models import Membership, Mitigation, Network, Notification, Role,
 from peerplan.models.notifications import Kind
 from peerplan.notify import context, deliver, events
 from peerplan.operations import attachments, checklists, comments, mitigations, networks, notifications, organisations
+from tests import worlds
 from tests.api_helpers import call, token_for
 from tests.conftest import make_user
 from tests.worlds import PK_OWNERS as PLANNING_PK_OWNERS
@@ -151,21 +152,9 @@ PK_OWNERS = PLANNING_PK_OWNERS | {"tokens": "notification"}
 PREFIXES = {"peerplan": "/app/", "tokens": "/app/tokens/", "api": "/api/", "evidence": "/evidence/"}
 
 
-def _walk(patterns, prefix=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
-        elif isinstance(pattern, URLPattern):
-            yield pattern.name, prefix + str(pattern.pattern)
-
-
 def every_url():
     """(namespace, name, route) of every URL in the namespaces people use, straight from the resolver."""
-    urls = []
-    for namespace in PREFIXES:
-        _, resolver = get_resolver().namespace_dict[namespace]
-        urls += [(namespace, name, route) for name, route in _walk(resolver.url_patterns)]
-    return sorted(set(urls))
+    return sorted((namespace, name, route) for namespace in PREFIXES for name, route in worlds.urls_of(namespace))
 
 
 def fill(namespace, name, route, ids):

@@ -12,7 +12,6 @@ import pytest
 from evidence.parser import (
     STAKEHOLDER_GROUPS,
     SeedFormatError,
-    parse_file,
     parse_table6,
     stakeholder_group,
 )
@@ -27,7 +26,7 @@ HEADER = (
 
 @pytest.fixture(scope="module")
 def data():
-    return parse_file(SEED)
+    return parse_table6(SEED.read_text(encoding="utf-8"))
 
 
 def themes(data):

@@ -158,19 +158,25 @@ print(json.dumps({{"items": [i.pk for i in items], "shared": [m.pk for m in shar
 # The isolation walks: one of everything in organisation A, and every planning URL filled from it -----------
 
 
-def _walk(patterns, prefix=""):
+def walk_urls(patterns, prefix=""):
+    """(name, route) of every URL below `patterns`, following includes."""
     for pattern in patterns:
         route = prefix + str(pattern.pattern)
         if hasattr(pattern, "url_patterns"):
-            yield from _walk(pattern.url_patterns, route)
+            yield from walk_urls(pattern.url_patterns, route)
         else:
             yield pattern.name, route
 
 
+def urls_of(namespace):
+    """(name, route) of every URL in `namespace`, straight from the resolver."""
+    _, resolver = get_resolver().namespace_dict[namespace]
+    return sorted(set(walk_urls(resolver.url_patterns)))
+
+
 def planning_urls():
-    """(name, route) of every URL in the `peerplan` namespace, straight from the resolver."""
-    _, resolver = get_resolver().namespace_dict["peerplan"]
-    return sorted(set(_walk(resolver.url_patterns)))
+    """(name, route) of every URL in the `peerplan` namespace."""
+    return urls_of("peerplan")
 
 
 def one_of_everything(org_a, owner, planner):

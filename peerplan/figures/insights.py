@@ -89,10 +89,6 @@ class CoProduction:
     def percent(self):
         return 100 * self.co_produced // self.live if self.live else 0
 
-    @property
-    def led_percent(self):
-        return 100 * self.lived_experience_led // self.live if self.live else 0
-
 
 def co_production(checklist):
     """Share of the checklist's live mitigations co-produced with people with lived experience (one query)."""

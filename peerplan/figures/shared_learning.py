@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils import timezone
 
 from evidence.models import TO_MITIGATE
 from peerplan.models import (
@@ -51,8 +52,6 @@ def compute(*, log=None):
     organisation and challenge, or per organisation, challenge and suggestion) and they are read as a
     stream; what is kept is a few counters per challenge and suggestion and, for the medians, one number
     per service per suggestion."""
-    from django.utils import timezone
-
     started_at, clock = timezone.now(), time.monotonic()
     say = log or (lambda message: None)
     items = _sharing_items()

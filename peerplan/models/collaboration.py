@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -79,8 +80,6 @@ class Comment(models.Model):
         return f"comment-{self.pk}"
 
     def target_url(self):
-        from django.urls import reverse
-
         if self.mitigation_id:
             return reverse("peerplan:mitigation_discussion", args=[self.mitigation_id]) + f"#{self.anchor()}"
         return reverse("peerplan:item", args=[self.item_id]) + f"#{self.anchor()}"
@@ -102,10 +101,6 @@ class Comment(models.Model):
 
     def as_html(self):
         return render_comment(self.body, self.mentions.all())
-
-    def as_text(self):
-        """The comment for a plain-text email: exactly what was typed."""
-        return self.body
 
 
 def member_handles(organisation):

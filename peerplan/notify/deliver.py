@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import IntegrityError, models, transaction
@@ -30,8 +31,6 @@ def unsubscribe_token(user, kind):
 
 def read_unsubscribe_token(token):
     """(user, kind) from a token, or None when it is forged, expired, or its person is gone."""
-    from django.contrib.auth import get_user_model
-
     max_age = timedelta(days=settings.UNSUBSCRIBE_LINK_DAYS)
     try:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=max_age)

@@ -5,6 +5,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from peerplan.models import Membership, Notification, Role
@@ -74,8 +75,6 @@ def comment_posted(comment, *, mentioned, edited=False):
 
 def invited(*, invitation, by=None):
     """Someone who already has an account hears of an invitation to their email address."""
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.filter(email__iexact=invitation.email).order_by("pk").first()
     if user is None:
         return None

@@ -3,8 +3,10 @@
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from peerplan.models import (
@@ -23,9 +25,6 @@ from peerplan.notify.events import email_delay
 def record_scheduled(today, now=None):
     """Notifications for actions that became overdue and "does not apply" decisions due for re-review,
     once per action and due date (or item and re-review date), however often it runs. Returns how many."""
-    from django.db.models import OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
     now = now or timezone.now()
     made = 0
     overdue = (
@@ -55,8 +54,6 @@ def record_scheduled(today, now=None):
     users = {}
     rereview_candidates = list(rereview)
     if rereview_candidates:
-        from django.contrib.auth import get_user_model
-
         ids = {item.decider for item in rereview_candidates}
         users = get_user_model().objects.in_bulk(ids)
     candidates += [

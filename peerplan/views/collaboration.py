@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -53,8 +54,6 @@ def discussion(*, membership, item=None, mitigation=None):
 
 
 def _max_bytes():
-    from django.conf import settings
-
     return settings.ATTACHMENT_MAX_BYTES
 
 

@@ -8,9 +8,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from peerplan.access import OWN, load_organisation
+from peerplan.api.forms import TokenForm
 from peerplan.api.models import AccessToken
 from peerplan.api.tokens import create_token, revoke_token
-from peerplan.forms.tokens import TokenForm
 from peerplan.lib.errors import Refused
 from peerplan.models import Membership, Role
 

@@ -1,4 +1,4 @@
-"""The form that makes a personal access token."""
+"""The form that makes a personal access token (the API app's own, beside the model it makes)."""
 
 from datetime import datetime, time, timedelta
 
