@@ -1,16 +1,8 @@
 """Mitigations: the form and its plain errors, owners narrowed to the organisation, and two people
 editing the same mitigation at once (the second is told, and nothing is lost)."""
 
-import pytest
-
 from peerplan.models import Mitigation
-from peerplan.operations import checklists, mitigations
-
-
-@pytest.fixture
-def item(org_a, owner):
-    checklist = checklists.create_checklist_from_evidence(organisation=org_a, title="Plan", by=owner)
-    return checklist.items.challenges().get(finding__theme__name="The value of the PSW role and low pay")
+from peerplan.operations import mitigations
 
 
 def form_data(**overrides):
