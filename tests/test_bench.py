@@ -173,7 +173,9 @@ def test_the_writes_are_a_second_table_in_the_readme_and_in_the_printed_table(ca
 
 
 @pytest.fixture
-def action(org_a, owner):
+def caseload_action(org_a, owner):
+    """The owner's "Cap caseloads at twelve" with every field a write could lose filled in (a due date, notes,
+    co-produced), on a checklist of its own: unlike the shared `action`, whose owner is the planner."""
     checklist = make_checklist(org_a, "Community team", owner)
     return make_mitigation(
         item_for(checklist, "Workload"),
@@ -218,16 +220,16 @@ def _post(client, kind, writer, path, headers=None):
     return response, status, write_saved(kind, writer, response.status_code, response.items(), response.content)
 
 
-def test_the_in_place_write_changes_the_status_only_and_says_it_was_saved(client, owner, action):
+def test_the_in_place_write_changes_the_status_only_and_says_it_was_saved(client, owner, caseload_action):
     client.force_login(owner)
-    writer = _writer(action)
+    writer = _writer(caseload_action)
     response, status, saved = _post(
-        client, "quick", writer, f"/app/mitigations/{action.pk}/quick/", {"HTTP_HX_REQUEST": "true"}
+        client, "quick", writer, f"/app/mitigations/{caseload_action.pk}/quick/", {"HTTP_HX_REQUEST": "true"}
     )
     assert saved and status == "in_progress"
-    action.refresh_from_db()
+    caseload_action.refresh_from_db()
     # The owner and due date it sends are what is saved (the in-place form clears what it is not sent).
-    assert (action.status, action.owner, action.due_date, action.version) == (
+    assert (caseload_action.status, caseload_action.owner, caseload_action.due_date, caseload_action.version) == (
         "in_progress",
         owner,
         date(2030, 1, 31),
@@ -236,32 +238,36 @@ def test_the_in_place_write_changes_the_status_only_and_says_it_was_saved(client
     # The next write goes back to the saved status; sent at the old version it is a conflict, not saved.
     writer["status"] = status
     response, status, saved = _post(
-        client, "quick", writer, f"/app/mitigations/{action.pk}/quick/", {"HTTP_HX_REQUEST": "true"}
+        client, "quick", writer, f"/app/mitigations/{caseload_action.pk}/quick/", {"HTTP_HX_REQUEST": "true"}
     )
     assert response.status_code == 409 and status == "planned" and not saved
 
 
-def test_the_edit_write_keeps_every_field_but_the_status_and_redirects(client, owner, action):
+def test_the_edit_write_keeps_every_field_but_the_status_and_redirects(client, owner, caseload_action):
     client.force_login(owner)
-    writer = _writer(action)
-    response, _, saved = _post(client, "edit", writer, f"/app/mitigations/{action.pk}/edit/")
+    writer = _writer(caseload_action)
+    response, _, saved = _post(client, "edit", writer, f"/app/mitigations/{caseload_action.pk}/edit/")
     assert response.status_code == 302 and saved
-    action.refresh_from_db()
-    assert (action.status, action.version, action.owner, action.due_date) == (
+    caseload_action.refresh_from_db()
+    assert (caseload_action.status, caseload_action.version, caseload_action.owner, caseload_action.due_date) == (
         "in_progress",
         2,
         owner,
         date(2030, 1, 31),
     )
-    assert (action.notes, action.co_produced, action.lived_experience_led) == ("Agreed with the team.", True, False)
+    assert (caseload_action.notes, caseload_action.co_produced, caseload_action.lived_experience_led) == (
+        "Agreed with the team.",
+        True,
+        False,
+    )
     # At a stale version the form answers 409 with the form: not saved.
-    response, _, saved = _post(client, "edit", writer, f"/app/mitigations/{action.pk}/edit/")
+    response, _, saved = _post(client, "edit", writer, f"/app/mitigations/{caseload_action.pk}/edit/")
     assert response.status_code == 409 and not saved
 
 
-def test_the_create_write_makes_a_marked_action_on_the_writers_item_and_redirects_to_it(client, owner, action):
+def test_the_create_write_makes_a_marked_action_on_the_writers_item_and_redirects_to_it(client, owner, caseload_action):
     client.force_login(owner)
-    writer = _writer(action)
+    writer = _writer(caseload_action)
     response, _, saved = _post(client, "create", writer, f"/app/items/{writer['item']}/mitigations/new/")
     assert response.status_code == 302 and saved
     created = Mitigation.objects.get(action__startswith=CREATED_MARK)
@@ -270,14 +276,16 @@ def test_the_create_write_makes_a_marked_action_on_the_writers_item_and_redirect
     assert not write_saved("create", writer, 302, [("Location", "/accounts/login/?next=/app/")], b"")
 
 
-def test_the_cleanup_deletes_created_actions_and_puts_the_writers_actions_back(client, owner, action, monkeypatch):
-    writer = _writer(action)
-    history_before = action.history.count()
+def test_the_cleanup_deletes_created_actions_and_puts_the_writers_actions_back(
+    client, owner, caseload_action, monkeypatch
+):
+    writer = _writer(caseload_action)
+    history_before = caseload_action.history.count()
     since = datetime.now(UTC).isoformat()
     client.force_login(owner)
     for _ in range(3):
         _post(client, "create", writer, f"/app/items/{writer['item']}/mitigations/new/")
-        _, status, saved = _post(client, "edit", writer, f"/app/mitigations/{action.pk}/edit/")
+        _, status, saved = _post(client, "edit", writer, f"/app/mitigations/{caseload_action.pk}/edit/")
         assert saved
         writer["version"] += 1
         writer["status"] = status
@@ -287,13 +295,13 @@ def test_the_cleanup_deletes_created_actions_and_puts_the_writers_actions_back(c
     exec(CLEANUP, {})
     assert not Mitigation.objects.filter(action__startswith=CREATED_MARK).exists()
     assert not Mitigation.history.filter(action__startswith=CREATED_MARK).exists()
-    action.refresh_from_db()
-    assert (action.status, action.version, action.updated_at.isoformat()) == (
+    caseload_action.refresh_from_db()
+    assert (caseload_action.status, caseload_action.version, caseload_action.updated_at.isoformat()) == (
         writer["saved"]["status"],
         writer["saved"]["version"],
         writer["saved"]["updated_at"],
     )
-    assert action.history.count() == history_before
+    assert caseload_action.history.count() == history_before
 
 
 def test_each_writer_gets_an_action_and_an_item_of_its_own_and_the_page_targets_stay_as_they_were(
