@@ -22,7 +22,7 @@ def days(n):
 
 
 @pytest.fixture
-def plan(org_a, owner, manager, planner, viewer):
+def hand_counted_checklists(org_a, owner, manager, planner, viewer):
     """Hand-counted:
 
     Community team (active, review date 3 days ago), 8 actions:
@@ -77,7 +77,7 @@ def plan(org_a, owner, manager, planner, viewer):
     return {"community": community, "wards": wards, "old": old, "draft": draft}
 
 
-def test_the_figures_match_the_hand_count(plan, org_a):
+def test_the_figures_match_the_hand_count(hand_counted_checklists, org_a):
     figures = dashboard.dashboard(org_a, TODAY)
     by_title = {s.checklist.title: s for s in figures["summaries"]}
     assert list(by_title) == ["Community team", "Inpatient wards"]
@@ -106,7 +106,7 @@ def test_the_figures_match_the_hand_count(plan, org_a):
     assert [c.title for c in figures["drafts"]] == ["Draft plan"]
 
 
-def test_the_dashboard_page_shows_the_figures_in_words(client, plan, viewer):
+def test_the_dashboard_page_shows_the_figures_in_words(client, hand_counted_checklists, viewer):
     client.force_login(viewer)
     response = client.get("/app/orgs/northside/dashboard/")
     assert response.status_code == 200
@@ -123,7 +123,7 @@ def test_the_dashboard_page_shows_the_figures_in_words(client, plan, viewer):
     assert re.search(r'id="no-due-date-count">1<', text)
     assert "Old plan" not in text and "Old action" not in text
     # The one rule, said on the page: drafts are left out, named, with a way to make one active.
-    draft = plan["draft"]
+    draft = hand_counted_checklists["draft"]
     assert "Only active checklists count on this page. 1 draft checklist is left out until made active:" in text
     assert f'<a href="/app/checklists/{draft.pk}/edit/">Draft plan<' in text
     assert "Draft blocked action" not in text
@@ -146,7 +146,9 @@ FIGURES = {
 
 
 @pytest.mark.parametrize("figure", FIGURES)
-def test_each_figure_links_to_the_action_list_showing_exactly_the_actions_it_counts(client, plan, viewer, figure):
+def test_each_figure_links_to_the_action_list_showing_exactly_the_actions_it_counts(
+    client, hand_counted_checklists, viewer, figure
+):
     client.force_login(viewer)
     text = client.get("/app/orgs/northside/dashboard/").content.decode()
     link = re.search(
@@ -160,7 +162,9 @@ def test_each_figure_links_to_the_action_list_showing_exactly_the_actions_it_cou
     assert sorted(shown) == sorted(FIGURES[figure]) and count == len(FIGURES[figure])
 
 
-def test_the_progress_bar_draws_each_status_in_proportion_without_style_attributes(client, plan, viewer):
+def test_the_progress_bar_draws_each_status_in_proportion_without_style_attributes(
+    client, hand_counted_checklists, viewer
+):
     client.force_login(viewer)
     text = client.get("/app/orgs/northside/dashboard/").content.decode()
     # Community team: 8 actions, 4 planned = 50 units wide, starting after done (12.5) and in progress (12.5).
@@ -169,7 +173,7 @@ def test_the_progress_bar_draws_each_status_in_proportion_without_style_attribut
     assert "style=" not in text
 
 
-def test_the_coverage_grid_has_a_row_per_challenge_theme_in_published_order(plan, org_a):
+def test_the_coverage_grid_has_a_row_per_challenge_theme_in_published_order(hand_counted_checklists, org_a):
     grid = dashboard.dashboard(org_a, TODAY)["grid"]
     assert [row.theme_name for row in grid] == challenge_theme_names()
     rows = {row.theme_name: [cell.label for cell in row.cells] for row in grid}
@@ -193,14 +197,14 @@ def test_a_theme_with_two_challenges_is_partly_covered_when_one_has_an_action(or
     assert grid["Workload"].detail == "planned for 1 of 2, done 0"
 
 
-def test_the_grid_is_an_accessible_table_with_words_in_every_cell(client, plan, viewer):
+def test_the_grid_is_an_accessible_table_with_words_in_every_cell(client, hand_counted_checklists, viewer):
     client.force_login(viewer)
     text = client.get("/app/orgs/northside/dashboard/").content.decode()
     assert '<th scope="col">Community team</th>' in text
     assert '<th scope="row">Workload</th>' in text
     assert re.search(r'<td class="cell-not-applicable" data-label="Inpatient wards">.*?Not applicable.*?</td>', text)
     # A cell opens that checklist's challenge, not the public evidence page.
-    workload = item_for(plan["community"], "Workload")
+    workload = item_for(hand_counted_checklists["community"], "Workload")
     assert re.search(
         rf'<td class="cell-covered" data-label="Community team"><a href="/app/items/{workload.pk}/">.*?Planned for</a>',
         text,
@@ -208,12 +212,12 @@ def test_the_grid_is_an_accessible_table_with_words_in_every_cell(client, plan, 
     assert "/evidence/themes/" not in text
 
 
-def test_outsiders_get_404(client, plan, outsider):
+def test_outsiders_get_404(client, hand_counted_checklists, outsider):
     client.force_login(outsider)
     assert client.get("/app/orgs/northside/dashboard/").status_code == 404
 
 
-def test_signed_out_people_are_sent_to_sign_in(client, plan):
+def test_signed_out_people_are_sent_to_sign_in(client, hand_counted_checklists):
     response = client.get("/app/orgs/northside/dashboard/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
