@@ -29,7 +29,7 @@ def sent_to(address):
 
 
 @pytest.fixture
-def plan(org_a, org_b, owner, manager, planner, viewer, outsider):
+def due_and_overdue_actions(org_a, org_b, owner, manager, planner, viewer, outsider):
     """Pat (planner) owns: overdue in Northside, due in 3 days in Southside (Pat is a member there too),
     due in 9 days (outside the default 7), done and overdue (not open), overdue on an archived plan.
     Vic (viewer) owns one overdue action but then leaves Northside.
@@ -48,7 +48,9 @@ def plan(org_a, org_b, owner, manager, planner, viewer, outsider):
     return north
 
 
-def test_each_owner_gets_one_digest_of_overdue_and_soon_due_actions_across_organisations(plan, planner):
+def test_each_owner_gets_one_digest_of_overdue_and_soon_due_actions_across_organisations(
+    due_and_overdue_actions, planner
+):
     output = run()
     [message] = sent_to("pat@example.org")
     assert message.subject == "PeerPlan: 1 overdue action and 1 due in the next 7 days"
@@ -65,19 +67,19 @@ def test_each_owner_gets_one_digest_of_overdue_and_soon_due_actions_across_organ
     assert Reminder.objects.filter(recipient=planner, kind="actions", sent_on=TODAY).count() == 1
 
 
-def test_people_who_are_no_longer_members_get_nothing(plan):
+def test_people_who_are_no_longer_members_get_nothing(due_and_overdue_actions):
     run()
     assert sent_to("vic@example.org") == []
 
 
-def test_days_widens_the_window(plan):
+def test_days_widens_the_window(due_and_overdue_actions):
     run("--days=10")
     [message] = sent_to("pat@example.org")
     assert "Later action" in message.body
     assert message.subject == "PeerPlan: 1 overdue action and 2 due in the next 10 days"
 
 
-def test_managers_and_owners_hear_about_checklists_past_their_review_date(plan):
+def test_managers_and_owners_hear_about_checklists_past_their_review_date(due_and_overdue_actions):
     run()
     for address in ("olive@example.org", "maya@example.org"):
         [message] = [m for m in sent_to(address) if "review" in m.subject]
@@ -92,7 +94,7 @@ def test_managers_and_owners_hear_about_checklists_past_their_review_date(plan):
     ]
 
 
-def test_running_again_the_same_day_sends_nothing_more(plan):
+def test_running_again_the_same_day_sends_nothing_more(due_and_overdue_actions):
     run()
     first = len(mail.outbox)
     output = run()
@@ -100,13 +102,13 @@ def test_running_again_the_same_day_sends_nothing_more(plan):
     assert "Skipped actions digest to pat@example.org: already sent today." in output
 
 
-def test_the_next_day_it_sends_again(plan):
+def test_the_next_day_it_sends_again(due_and_overdue_actions):
     run()
     run(today=days(1))
     assert len([m for m in sent_to("pat@example.org") if "overdue" in m.subject]) == 2
 
 
-def test_a_dry_run_prints_and_sends_and_records_nothing(plan):
+def test_a_dry_run_prints_and_sends_and_records_nothing(due_and_overdue_actions):
     output = run("--dry-run")
     assert mail.outbox == []
     assert Reminder.objects.count() == 0
@@ -115,7 +117,7 @@ def test_a_dry_run_prints_and_sends_and_records_nothing(plan):
     assert "Would send 3, skipped 0, failed 0." in output
 
 
-def test_a_failed_send_is_not_recorded_so_the_next_run_tries_again(plan, settings, monkeypatch):
+def test_a_failed_send_is_not_recorded_so_the_next_run_tries_again(due_and_overdue_actions, settings, monkeypatch):
     from django.core.mail import EmailMessage
 
     def broken(self, fail_silently=False):
@@ -130,7 +132,7 @@ def test_a_failed_send_is_not_recorded_so_the_next_run_tries_again(plan, setting
     assert len(sent_to("pat@example.org")) == 1
 
 
-def test_a_reminder_recorded_by_an_overlapping_run_is_not_sent_again(plan, planner, monkeypatch):
+def test_a_reminder_recorded_by_an_overlapping_run_is_not_sent_again(due_and_overdue_actions, planner, monkeypatch):
     # Another run recorded Pat's digest between this run's check and its insert: the unique
     # constraint refuses the second row, and nothing is sent.
     from django.db.models import QuerySet
@@ -147,7 +149,9 @@ def test_a_bad_date_is_a_clear_error(db):
         call_command("send_reminders", "--today=10/06/2025", stdout=StringIO())
 
 
-def test_the_digest_has_a_working_unsubscribe_link_and_a_person_who_used_it_gets_no_more(client, plan, planner):
+def test_the_digest_has_a_working_unsubscribe_link_and_a_person_who_used_it_gets_no_more(
+    client, due_and_overdue_actions, planner
+):
     run()
     [message] = sent_to("pat@example.org")
     link = message.body.strip().splitlines()[-1].removeprefix("Stop these daily emails: ")
