@@ -19,7 +19,7 @@ from tests.production import clean_env, manage
 
 
 @pytest.fixture
-def plan(db):
+def organisation_to_back_up(db):
     """An organisation with members, a checklist, items (a challenge that applies, one that does not),
     mitigations in several states, their history, and a group with a permission."""
     organisation = Organisation.objects.create(name="Northside <b>Mental</b> Health", slug="northside")
@@ -80,7 +80,7 @@ def assert_same_rows(after, before):
     assert after == before
 
 
-def test_a_backup_restored_into_an_emptied_database_gives_back_identical_data(plan, tmp_path):
+def test_a_backup_restored_into_an_emptied_database_gives_back_identical_data(organisation_to_back_up, tmp_path):
     before = dump(tmp_path / "before.json")
     flush()
     assert not Organisation.objects.exists() and not Theme.objects.exists()
@@ -102,7 +102,7 @@ def test_a_backup_restored_into_an_emptied_database_gives_back_identical_data(pl
     assert Theme.objects.count() > 0
 
 
-def test_times_come_back_to_the_microsecond(plan, tmp_path):
+def test_times_come_back_to_the_microsecond(organisation_to_back_up, tmp_path):
     """Django's JSON cuts times to milliseconds: a time 1-999 microseconds past a whole millisecond, as about
     one in a thousand of those a test makes, was written "…:00.000Z" and read back as "…:00Z", and the round
     trip above failed now and then. A backup keeps every time whole."""
@@ -124,7 +124,7 @@ def test_times_come_back_to_the_microsecond(plan, tmp_path):
     assert {h.history_date.microsecond for h in restored.history.all()} == {999}
 
 
-def test_a_backup_holds_the_planning_data_and_leaves_out_what_is_rebuilt(plan, tmp_path):
+def test_a_backup_holds_the_planning_data_and_leaves_out_what_is_rebuilt(organisation_to_back_up, tmp_path):
     path = tmp_path / "backup.json"
     call_command("backup", output=str(path), verbosity=0)
 
@@ -136,7 +136,7 @@ def test_a_backup_holds_the_planning_data_and_leaves_out_what_is_rebuilt(plan, t
     assert not any(model.startswith("axes.") for model in models)
 
 
-def test_a_compressed_backup_restores_too(plan, tmp_path):
+def test_a_compressed_backup_restores_too(organisation_to_back_up, tmp_path):
     before = dump(tmp_path / "before.json")
     call_command("backup", output=str(tmp_path / "backup.json.gz"), verbosity=0)
     Organisation.objects.all().delete()
@@ -146,7 +146,7 @@ def test_a_compressed_backup_restores_too(plan, tmp_path):
     assert_same_rows(dump(tmp_path / "after.json"), before)
 
 
-def test_a_file_that_does_not_load_changes_nothing(plan, tmp_path):
+def test_a_file_that_does_not_load_changes_nothing(organisation_to_back_up, tmp_path):
     before = dump(tmp_path / "before.json")
     broken = tmp_path / "broken.json"
     broken.write_text((tmp_path / "before.json").read_text()[:5000])  # cut off half-way
@@ -157,7 +157,7 @@ def test_a_file_that_does_not_load_changes_nothing(plan, tmp_path):
     assert_same_rows(dump(tmp_path / "after.json"), before)
 
 
-def test_restore_asks_before_replacing_everything(plan, tmp_path, monkeypatch):
+def test_restore_asks_before_replacing_everything(organisation_to_back_up, tmp_path, monkeypatch):
     path = tmp_path / "backup.json"
     call_command("backup", output=str(path), verbosity=0)
     Checklist.objects.update(title="Changed since the backup")
@@ -169,7 +169,7 @@ def test_restore_asks_before_replacing_everything(plan, tmp_path, monkeypatch):
     assert Checklist.objects.get().title == "Changed since the backup"
 
 
-def test_restore_without_anyone_to_ask_changes_nothing(plan, tmp_path, monkeypatch):
+def test_restore_without_anyone_to_ask_changes_nothing(organisation_to_back_up, tmp_path, monkeypatch):
     path = tmp_path / "backup.json"
     call_command("backup", output=str(path), verbosity=0)
     Checklist.objects.update(title="Changed since the backup")
@@ -188,7 +188,7 @@ def test_restore_without_anyone_to_ask_changes_nothing(plan, tmp_path, monkeypat
 @pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs DATABASE_URL=postgres://..."
 )
-def test_a_postgresql_backup_restores_into_sqlite_and_back(plan, tmp_path):
+def test_a_postgresql_backup_restores_into_sqlite_and_back(organisation_to_back_up, tmp_path):
     assert connection.vendor == "postgresql"
     from_postgres = dump(tmp_path / "postgres.json")
     sqlite = clean_env(DEBUG="true", SQLITE_PATH=tmp_path / "db.sqlite3")
@@ -208,7 +208,7 @@ def test_a_postgresql_backup_restores_into_sqlite_and_back(plan, tmp_path):
 
     assert dump(tmp_path / "again.json") == from_postgres
     # Sequences were moved past the restored ids: new rows get fresh ids.
-    assert Organisation.objects.create(name="New", slug="new").pk > plan.pk
+    assert Organisation.objects.create(name="New", slug="new").pk > organisation_to_back_up.pk
 
 
 def tampered(path, tmp_path, name, change):
@@ -236,7 +236,7 @@ def _a_row_pointing_at_nothing(rows):
 @pytest.mark.parametrize(
     "change", [_another_schemas_field, _another_schemas_model, _a_row_pointing_at_nothing], ids=lambda c: c.__name__
 )
-def test_a_file_with_a_row_of_another_schema_is_refused_and_changes_nothing(plan, tmp_path, change):
+def test_a_file_with_a_row_of_another_schema_is_refused_and_changes_nothing(organisation_to_back_up, tmp_path, change):
     before = dump(tmp_path / "before.json")
     bad = tampered(tmp_path / "before.json", tmp_path, "bad.json", change)
     Checklist.objects.update(title="Changed since the backup")
@@ -249,7 +249,7 @@ def test_a_file_with_a_row_of_another_schema_is_refused_and_changes_nothing(plan
 
 
 @pytest.mark.parametrize("name", ["backup.json", "backup.json.gz"])
-def test_a_file_cut_in_half_is_refused_and_changes_nothing(plan, tmp_path, name):
+def test_a_file_cut_in_half_is_refused_and_changes_nothing(organisation_to_back_up, tmp_path, name):
     call_command("backup", output=str(tmp_path / name), verbosity=0)
     whole = (tmp_path / name).read_bytes()
     (tmp_path / f"half-{name}").write_bytes(whole[: len(whole) // 2])
