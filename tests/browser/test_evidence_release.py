@@ -12,7 +12,9 @@ from tests.worlds import framework, version_2
 
 
 @pytest.fixture
-def active_checklist(db, org_a, owner):
+def framework_checklist(db, org_a, owner):
+    """An active checklist "Ward 4" made after version 1 of the invented framework is imported, so it has the
+    framework's items (the release preview counts them); the shared `active_checklist` is made without it."""
     from evidence.interchange import import_evidence
     from peerplan.operations.checklists import create_checklist_from_evidence
 
@@ -21,7 +23,7 @@ def active_checklist(db, org_a, owner):
 
 
 def test_a_curator_previews_and_applies_a_release_and_a_planner_adds_the_new_findings(
-    live_server, page, another_context, curator, planner, active_checklist, tmp_path
+    live_server, page, another_context, curator, planner, framework_checklist, tmp_path
 ):
     base = live_server.url
     release = tmp_path / "framework-v2.json"
@@ -50,7 +52,7 @@ def test_a_curator_previews_and_applies_a_release_and_a_planner_adds_the_new_fin
     # The planner, in a browser of their own.
     planner_page = another_context().new_page()
     sign_in(planner_page, base, planner.email)
-    planner_page.goto(f"{base}/app/checklists/{active_checklist.pk}/")
+    planner_page.goto(f"{base}/app/checklists/{framework_checklist.pk}/")
     offer = planner_page.locator(".evidence-offer")
     expect(offer).to_contain_text(
         "1 new barrier and 1 new facilitator from Example framework (test fixture) version 2: add them to this checklist?"
