@@ -173,7 +173,7 @@ def test_the_writes_are_a_second_table_in_the_readme_and_in_the_printed_table(ca
 
 
 @pytest.fixture
-def caseload_action(org_a, owner):
+def filled_in_action(org_a, owner):
     """The owner's "Cap caseloads at twelve" with every field a write could lose filled in (a due date, notes,
     co-produced), on a checklist of its own: unlike the shared `action`, whose owner is the planner."""
     checklist = make_checklist(org_a, "Community team", owner)
@@ -220,16 +220,16 @@ def _post(client, kind, writer, path, headers=None):
     return response, status, write_saved(kind, writer, response.status_code, response.items(), response.content)
 
 
-def test_the_in_place_write_changes_the_status_only_and_says_it_was_saved(client, owner, caseload_action):
+def test_the_in_place_write_changes_the_status_only_and_says_it_was_saved(client, owner, filled_in_action):
     client.force_login(owner)
-    writer = _writer(caseload_action)
+    writer = _writer(filled_in_action)
     response, status, saved = _post(
-        client, "quick", writer, f"/app/mitigations/{caseload_action.pk}/quick/", {"HTTP_HX_REQUEST": "true"}
+        client, "quick", writer, f"/app/mitigations/{filled_in_action.pk}/quick/", {"HTTP_HX_REQUEST": "true"}
     )
     assert saved and status == "in_progress"
-    caseload_action.refresh_from_db()
+    filled_in_action.refresh_from_db()
     # The owner and due date it sends are what is saved (the in-place form clears what it is not sent).
-    assert (caseload_action.status, caseload_action.owner, caseload_action.due_date, caseload_action.version) == (
+    assert (filled_in_action.status, filled_in_action.owner, filled_in_action.due_date, filled_in_action.version) == (
         "in_progress",
         owner,
         date(2030, 1, 31),
@@ -238,36 +238,38 @@ def test_the_in_place_write_changes_the_status_only_and_says_it_was_saved(client
     # The next write goes back to the saved status; sent at the old version it is a conflict, not saved.
     writer["status"] = status
     response, status, saved = _post(
-        client, "quick", writer, f"/app/mitigations/{caseload_action.pk}/quick/", {"HTTP_HX_REQUEST": "true"}
+        client, "quick", writer, f"/app/mitigations/{filled_in_action.pk}/quick/", {"HTTP_HX_REQUEST": "true"}
     )
     assert response.status_code == 409 and status == "planned" and not saved
 
 
-def test_the_edit_write_keeps_every_field_but_the_status_and_redirects(client, owner, caseload_action):
+def test_the_edit_write_keeps_every_field_but_the_status_and_redirects(client, owner, filled_in_action):
     client.force_login(owner)
-    writer = _writer(caseload_action)
-    response, _, saved = _post(client, "edit", writer, f"/app/mitigations/{caseload_action.pk}/edit/")
+    writer = _writer(filled_in_action)
+    response, _, saved = _post(client, "edit", writer, f"/app/mitigations/{filled_in_action.pk}/edit/")
     assert response.status_code == 302 and saved
-    caseload_action.refresh_from_db()
-    assert (caseload_action.status, caseload_action.version, caseload_action.owner, caseload_action.due_date) == (
+    filled_in_action.refresh_from_db()
+    assert (filled_in_action.status, filled_in_action.version, filled_in_action.owner, filled_in_action.due_date) == (
         "in_progress",
         2,
         owner,
         date(2030, 1, 31),
     )
-    assert (caseload_action.notes, caseload_action.co_produced, caseload_action.lived_experience_led) == (
+    assert (filled_in_action.notes, filled_in_action.co_produced, filled_in_action.lived_experience_led) == (
         "Agreed with the team.",
         True,
         False,
     )
     # At a stale version the form answers 409 with the form: not saved.
-    response, _, saved = _post(client, "edit", writer, f"/app/mitigations/{caseload_action.pk}/edit/")
+    response, _, saved = _post(client, "edit", writer, f"/app/mitigations/{filled_in_action.pk}/edit/")
     assert response.status_code == 409 and not saved
 
 
-def test_the_create_write_makes_a_marked_action_on_the_writers_item_and_redirects_to_it(client, owner, caseload_action):
+def test_the_create_write_makes_a_marked_action_on_the_writers_item_and_redirects_to_it(
+    client, owner, filled_in_action
+):
     client.force_login(owner)
-    writer = _writer(caseload_action)
+    writer = _writer(filled_in_action)
     response, _, saved = _post(client, "create", writer, f"/app/items/{writer['item']}/mitigations/new/")
     assert response.status_code == 302 and saved
     created = Mitigation.objects.get(action__startswith=CREATED_MARK)
@@ -277,15 +279,15 @@ def test_the_create_write_makes_a_marked_action_on_the_writers_item_and_redirect
 
 
 def test_the_cleanup_deletes_created_actions_and_puts_the_writers_actions_back(
-    client, owner, caseload_action, monkeypatch
+    client, owner, filled_in_action, monkeypatch
 ):
-    writer = _writer(caseload_action)
-    history_before = caseload_action.history.count()
+    writer = _writer(filled_in_action)
+    history_before = filled_in_action.history.count()
     since = datetime.now(UTC).isoformat()
     client.force_login(owner)
     for _ in range(3):
         _post(client, "create", writer, f"/app/items/{writer['item']}/mitigations/new/")
-        _, status, saved = _post(client, "edit", writer, f"/app/mitigations/{caseload_action.pk}/edit/")
+        _, status, saved = _post(client, "edit", writer, f"/app/mitigations/{filled_in_action.pk}/edit/")
         assert saved
         writer["version"] += 1
         writer["status"] = status
@@ -295,13 +297,13 @@ def test_the_cleanup_deletes_created_actions_and_puts_the_writers_actions_back(
     exec(CLEANUP, {})
     assert not Mitigation.objects.filter(action__startswith=CREATED_MARK).exists()
     assert not Mitigation.history.filter(action__startswith=CREATED_MARK).exists()
-    caseload_action.refresh_from_db()
-    assert (caseload_action.status, caseload_action.version, caseload_action.updated_at.isoformat()) == (
+    filled_in_action.refresh_from_db()
+    assert (filled_in_action.status, filled_in_action.version, filled_in_action.updated_at.isoformat()) == (
         writer["saved"]["status"],
         writer["saved"]["version"],
         writer["saved"]["updated_at"],
     )
-    assert caseload_action.history.count() == history_before
+    assert filled_in_action.history.count() == history_before
 
 
 def test_each_writer_gets_an_action_and_an_item_of_its_own_and_the_page_targets_stay_as_they_were(
