@@ -6,14 +6,13 @@ made from tests/worlds.py (a module asks for them by name and never imports a fi
 import os
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+
+from tests.factories import make_member, make_user
 
 # Playwright's sync API runs an asyncio loop in the test thread; without this, ORM calls in browser
 # tests (and live_server's database set-up) raise SynchronousOnlyOperation.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
@@ -65,18 +64,6 @@ def _a_cache_of_its_own(request, settings):
     cache.clear()
 
 
-def make_user(username, first_name=""):
-    """A person with a confirmed sign-in email (as every account has after its email is confirmed, and as
-    the migration to allauth left every existing account)."""
-    from allauth.account.models import EmailAddress
-
-    user = get_user_model().objects.create_user(
-        username=username, email=f"{username}@example.org", password=PASSWORD, first_name=first_name
-    )
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
-
-
 @pytest.fixture
 def org_a(db):
     from peerplan.models import Organisation
@@ -91,37 +78,29 @@ def org_b(db):
     return Organisation.objects.create(name="Southside Trust", slug="southside")
 
 
-def _member(org, username, role, first_name):
-    from peerplan.models import Membership
-
-    user = make_user(username, first_name)
-    Membership.objects.create(organisation=org, user=user, role=role)
-    return user
-
-
 @pytest.fixture
 def owner(org_a):
-    return _member(org_a, "olive", "owner", "Olive")
+    return make_member(org_a, "olive", "owner", "Olive")
 
 
 @pytest.fixture
 def manager(org_a):
-    return _member(org_a, "maya", "manager", "Maya")
+    return make_member(org_a, "maya", "manager", "Maya")
 
 
 @pytest.fixture
 def planner(org_a):
-    return _member(org_a, "pat", "planner", "Pat")
+    return make_member(org_a, "pat", "planner", "Pat")
 
 
 @pytest.fixture
 def viewer(org_a):
-    return _member(org_a, "vic", "viewer", "Vic")
+    return make_member(org_a, "vic", "viewer", "Vic")
 
 
 @pytest.fixture
 def outsider(org_b):
-    return _member(org_b, "otto", "owner", "Otto")
+    return make_member(org_b, "otto", "owner", "Otto")
 
 
 @pytest.fixture

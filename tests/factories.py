@@ -1,9 +1,32 @@
-"""Planning data for tests, made by the real operations where there is one (a checklist is made by
-checklists.create_checklist_from_evidence, the recipe the product uses), and with the ORM otherwise."""
+"""People and planning data for tests, made by the real operations where there is one (a checklist is made by
+checklists.create_checklist_from_evidence, the recipe the product uses), and with the ORM otherwise. Plain
+functions a test module imports; the fixtures made with them live in tests/conftest.py."""
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 
 from evidence.models import Finding, Valence
-from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus
+from peerplan.models import ChecklistStatus, Membership, Mitigation, MitigationStatus
 from peerplan.operations import checklists
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(username, first_name=""):
+    """A person with a confirmed sign-in email (as every account has after its email is confirmed, and as
+    the migration to allauth left every existing account)."""
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.org", password=PASSWORD, first_name=first_name
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def make_member(org, username, role, first_name):
+    """A person (as make_user) who is a member of the organisation in the role."""
+    user = make_user(username, first_name)
+    Membership.objects.create(organisation=org, user=user, role=role)
+    return user
 
 
 def make_checklist(org, title, by=None, status=ChecklistStatus.ACTIVE, review_date=None, service=""):

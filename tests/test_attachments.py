@@ -20,6 +20,7 @@ from peerplan.lib.errors import Refused
 from peerplan.models import Attachment
 from peerplan.operations import attachments
 from peerplan.pages import page_cache
+from tests.factories import make_member
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -370,11 +371,7 @@ def test_the_adder_or_a_manager_removes_a_file_and_the_history_says_who(
 
 
 def test_another_planner_cannot_remove_a_file_they_did_not_add(client, org_a, action, kept):
-    from peerplan.models import Membership
-    from tests.conftest import make_user
-
-    other = make_user("quinn", "Quinn")
-    Membership.objects.create(organisation=org_a, user=other, role="planner")
+    other = make_member(org_a, "quinn", "planner", "Quinn")
     client.force_login(other)
     assert client.post(f"/app/attachments/{kept.pk}/delete/").status_code == 403
     assert Attachment.objects.exists()

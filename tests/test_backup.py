@@ -14,7 +14,7 @@ from django.db import connection
 
 from evidence.models import Finding, Theme
 from peerplan.models import Checklist, Item, Membership, Mitigation, MitigationStatus, Organisation
-from tests.conftest import make_user
+from tests.factories import make_user
 from tests.production import clean_env, manage
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from peerplan.models import Mitigation, MitigationStatus
 from peerplan.pages import history
-from tests.factories import item_for, make_checklist
+from tests.factories import item_for, make_checklist, make_member
 
 
 def save_as(obj, user):
@@ -17,9 +17,7 @@ def save_as(obj, user):
 
 @pytest.fixture
 def sam(org_a):
-    from tests.conftest import _member
-
-    return _member(org_a, "sam", "planner", "Sam")
+    return make_member(org_a, "sam", "planner", "Sam")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.core import mail
 
 from peerplan.models import Invitation, Membership
 from peerplan.operations import organisations
-from tests.conftest import make_user
+from tests.factories import make_user
 
 GOOD = "a-long-pass-phrase-9"
 

@@ -8,7 +8,7 @@ import pytest
 from peerplan import access
 from peerplan.models import Invitation, Membership
 from peerplan.operations import organisations
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from peerplan.models import Invitation, Membership
 from peerplan.operations import organisations
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 def test_the_members_page_lists_members_and_roles(client, owner, planner, viewer):

@@ -5,8 +5,7 @@ import pytest
 
 from peerplan.models import MitigationStatus, Network, NetworkMembership, NetworkState, Organisation
 from peerplan.models import networks as network_rules
-from tests.conftest import _member, make_user
-from tests.factories import bulk_mitigations, item_for, make_checklist, make_mitigation
+from tests.factories import bulk_mitigations, item_for, make_checklist, make_member, make_mitigation, make_user
 
 SECRET_ACTION = "Ask Zebedee Quixotic about the xylophone budget"
 SECRET_NOTE = "Confidential: Wilhelmina's sickness absence"
@@ -54,7 +53,7 @@ def test_every_owner_is_notified_of_the_invitation_and_led_to_the_page_that_answ
     from peerplan.models import Notification
     from peerplan.models.notifications import Kind
 
-    _member(org_a, "olga", "owner", "Olga")
+    make_member(org_a, "olga", "owner", "Olga")
     client.force_login(coordinator)
     client.post("/app/networks/north-east/invite/", {"organisation": "northside"})
     membership = NetworkMembership.objects.get(network=network, organisation=org_a)
@@ -223,7 +222,7 @@ def _member_org(network, number, by_coordinator):
     from peerplan.operations import networks
 
     organisation = Organisation.objects.create(name=f"Member service {number}", slug=f"member-{number}")
-    owner = _member(organisation, f"owner{number}", "owner", f"Owner{number}")
+    owner = make_member(organisation, f"owner{number}", "owner", f"Owner{number}")
     checklist = make_checklist(organisation, f"Plan of service {number}", by=owner)
     membership = networks.invite_organisation(network=network, organisation=organisation, by=by_coordinator)
     networks.answer_invitation(membership=membership, accept=True, by=owner)

@@ -34,7 +34,7 @@ from peerplan.notify import context, deliver, events
 from peerplan.operations import attachments, checklists, comments, mitigations, networks, notifications, organisations
 from tests import worlds
 from tests.api_helpers import call, token_for
-from tests.conftest import make_user
+from tests.factories import make_user
 from tests.worlds import PK_OWNERS as PLANNING_PK_OWNERS
 from tests.worlds import snapshot, turn_on_two_factor
 

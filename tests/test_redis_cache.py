@@ -17,8 +17,7 @@ from evidence.models import Perspective
 from peerplan.lib import cache_backends
 from peerplan.models import Invitation
 from tests.api_helpers import call, token_for
-from tests.conftest import PASSWORD
-from tests.factories import make_checklist
+from tests.factories import PASSWORD, make_checklist
 from tests.production import Browser, gunicorn, manage, production_env, unexpected_tracebacks
 from tests.redis_server import redis_server
 from tests.worlds import SECRET as TWO_FACTOR_SECRET

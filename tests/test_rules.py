@@ -20,8 +20,7 @@ from peerplan.models import (
 )
 from peerplan.operations import checklists, mitigations, organisations
 from peerplan.pages import checklists as checklist_pages
-from tests.conftest import make_user
-from tests.factories import item_for, make_checklist, make_mitigation
+from tests.factories import item_for, make_checklist, make_mitigation, make_user
 
 TODAY = timezone.localdate()
 DUE_DATES = [None, TODAY - timedelta(days=1), TODAY, TODAY + timedelta(days=3), TODAY + timedelta(days=30)]

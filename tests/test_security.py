@@ -8,7 +8,7 @@ from axes.models import AccessAttempt
 from django.core.management import call_command
 from django.test import Client
 
-from tests.conftest import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 
 LOGIN = "/accounts/login/"
 PAGES = ["/", "/evidence/", LOGIN]

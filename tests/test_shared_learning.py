@@ -26,8 +26,7 @@ from peerplan.models.shared_learning import shown_count
 from peerplan.operations import checklists, mitigations
 from peerplan.operations.comments import post_comment
 from peerplan.pages import page_cache
-from tests.conftest import _member
-from tests.factories import item_for, make_checklist
+from tests.factories import item_for, make_checklist, make_member
 
 SECRETS = ["Zanzibar escalation protocol for Quentin", "Ophelia Brightwater", "ophelia@secret-trust.example"]
 
@@ -43,7 +42,7 @@ def sharing_service(number, *, applies=True, adopt_days=None, share=True):
     organisation = Organisation.objects.create(
         name=f"Sharing service {number}", slug=f"sharing-{number}", share_anonymously=share
     )
-    owner = _member(organisation, f"sharer{number}", "owner", "Ophelia Brightwater")
+    owner = make_member(organisation, f"sharer{number}", "owner", "Ophelia Brightwater")
     checklist = make_checklist(organisation, f"Secret plan {number} Zanzibar", by=owner)
     item = item_for(checklist, "Role ambiguity")
     checklists.decide_item(item=item, applies=applies, reason="" if applies else "Zanzibar reasons", by=owner)

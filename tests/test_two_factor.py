@@ -5,7 +5,7 @@ import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.worlds import SECRET, turn_on_two_factor
 
 

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def sign_in(page, base_url, email, password=PASSWORD, next_url=""):

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from peerplan.operations import organisations
 from tests.browser.helpers import sign_in
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 GOOD = "a-long-pass-phrase-9"
 

@@ -26,7 +26,7 @@ from peerplan.operations.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_SLUG
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import OUTPUT
 from tests.browser.helpers import sign_in
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 User = get_user_model()
 

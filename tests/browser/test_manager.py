@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import numbers
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 OVERDUE = "Agree a PSW role description with the team"
 

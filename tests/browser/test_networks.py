@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.axe import assert_accessible
 from tests.browser.helpers import no_horizontal_scroll, sign_in
-from tests.conftest import make_user
+from tests.factories import make_member, make_user
 
 PHONE = {"width": 390, "height": 844}
 
@@ -109,7 +109,6 @@ def figures(db, org_a, planner):
     suggestion and got it done; then the figures are computed, as cron would."""
     from peerplan.models import Mitigation, MitigationStatus, Organisation, SuggestedMitigation
     from peerplan.operations import checklists, mitigations
-    from tests.conftest import _member
     from tests.factories import item_for, make_checklist
 
     suggestion = (
@@ -121,7 +120,7 @@ def figures(db, org_a, planner):
         organisation = Organisation.objects.create(
             name=f"Sharing service {n}", slug=f"sharing-{n}", share_anonymously=True
         )
-        person = _member(organisation, f"sharer{n}", "owner", "Sharer")
+        person = make_member(organisation, f"sharer{n}", "owner", "Sharer")
         item = item_for(make_checklist(organisation, "Their plan", by=person), "Role ambiguity")
         checklists.decide_item(item=item, applies=True, by=person)
         action = mitigations.adopt_suggestion(suggestion=suggestion, item=item, by=person)

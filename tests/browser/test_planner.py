@@ -12,7 +12,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from tests.browser.helpers import Keyboard, Mouse, numbers
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 ADOPTED = "Write and adopt local guidelines for peer support work"
 OWN_ACTION = "Benchmark PSW pay against comparable band 4 roles and take it to the pay panel"

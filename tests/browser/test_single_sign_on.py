@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from peerplan.models import Membership, SignOnDomain
 from tests.browser.helpers import sign_in
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID, CLIENT_SECRET = "peerplan-test-client", "peerplan-test-secret-not-for-production"
