@@ -6,11 +6,13 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from simple_history.models import HistoricalRecords
 
+from peerplan.lib.freshness import OrganisationData
 from peerplan.models.organisations import Membership, Organisation
 from peerplan.models.planning import Item, Mitigation
 
@@ -44,6 +46,8 @@ class Comment(models.Model):
     )
     hidden_reason = models.CharField(max_length=HIDE_REASON_MAX_LENGTH, blank=True)
     history = HistoricalRecords()
+
+    freshness = OrganisationData("organisation")
 
     objects = CommentQuerySet.as_manager()
 
@@ -79,8 +83,6 @@ class Comment(models.Model):
         return f"comment-{self.pk}"
 
     def target_url(self):
-        from django.urls import reverse
-
         if self.mitigation_id:
             return reverse("peerplan:mitigation_discussion", args=[self.mitigation_id]) + f"#{self.anchor()}"
         return reverse("peerplan:item", args=[self.item_id]) + f"#{self.anchor()}"
@@ -254,6 +256,8 @@ class Attachment(models.Model):
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     added_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
+
+    freshness = OrganisationData("organisation")
 
     objects = AttachmentQuerySet.as_manager()
 

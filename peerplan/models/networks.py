@@ -5,7 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from peerplan.models.organisations import Organisation
+from peerplan.lib.freshness import EVERY_ORGANISATION, OrganisationData
+from peerplan.models.organisations import Organisation, display_name
 
 # What an organisation shares with a network's coordinators, in the words its owner reads before accepting.
 # The network page reads these figures and nothing else (tests/test_networks.py checks what it shows).
@@ -45,6 +46,8 @@ class Network(models.Model):
         help_text="They invite organisations and see the network page.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    freshness = EVERY_ORGANISATION  # its name shows on its members' organisation pages
 
     class Meta:
         ordering = ["name"]
@@ -88,6 +91,8 @@ class NetworkMembership(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True, help_text="When an owner accepted or declined.")
     left_at = models.DateTimeField(null=True, blank=True)
 
+    freshness = OrganisationData("organisation")
+
     objects = NetworkMembershipQuerySet.as_manager()
 
     class Meta:
@@ -129,8 +134,6 @@ def find_organisations(query, network, limit=20):
 
 def coordinator_names(network):
     """The coordinators, named: an owner deciding whether to share should know who will see it."""
-    from peerplan.models.organisations import display_name
-
     return [display_name(user) for user in network.coordinators.order_by("first_name", "last_name", "email")]
 
 
