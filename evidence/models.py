@@ -65,7 +65,6 @@ PLANS_FOR = {
     Valence.FACILITATOR: PlansFor.REALISE,
 }
 TO_MITIGATE = [kind for kind, plan in PLANS_FOR.items() if plan == PlansFor.MITIGATE]
-TO_REALISE = [kind for kind, plan in PLANS_FOR.items() if plan == PlansFor.REALISE]
 
 
 class StakeholderGroup(models.TextChoices):
