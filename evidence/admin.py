@@ -21,7 +21,7 @@ from evidence.curation import FINDING_CONTENT, PERSPECTIVE_CONTENT, changes_cont
 from evidence.interchange import FORMAT, EvidenceFormatError, import_evidence, parse_json, validate
 from evidence.models import Category, Finding, Perspective, Reference, Release, Source, StakeholderGroup, Theme
 from evidence.parser import stakeholder_group
-from peerplan.admin import CountsOnlyForOrganisationData
+from peerplan.lib.admin import CountsOnlyForOrganisationData
 
 # The site's own name in the admin's header and titles, not "Django administration".
 admin.site.site_header = "PeerPlan · curation"

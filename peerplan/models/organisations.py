@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from peerplan.lib.freshness import OrganisationData
+
 # Comments, notifications and attachments live in their own modules; importing them here registers their
 # models with the app.
 
@@ -35,6 +37,8 @@ class Organisation(models.Model):
         help_text="Count this organisation's decisions and adopted suggestions in the anonymous figures "
         '"what services like yours did".',
     )
+
+    freshness = OrganisationData("pk")  # the organisation itself: its name and settings show on its pages
 
     class Meta:
         ordering = ["name"]
@@ -84,6 +88,8 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
     joined_at = models.DateTimeField(auto_now_add=True)
+
+    freshness = OrganisationData("organisation")
 
     objects = MembershipQuerySet.as_manager()
 
@@ -141,6 +147,8 @@ class SignOnDomain(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="sign_on_domains")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
 
+    freshness = OrganisationData("organisation")
+
     class Meta:
         ordering = ["domain"]
 
@@ -186,6 +194,8 @@ class Invitation(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    freshness = OrganisationData("organisation")
 
     objects = InvitationQuerySet.as_manager()
 

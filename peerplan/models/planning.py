@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from evidence.cache import finding_facts
 from evidence.models import TO_MITIGATE, Finding, StakeholderGroup
+from peerplan.lib.freshness import OrganisationData
 from peerplan.models.curation import ImplementationPhase, SuggestedMitigation
 from peerplan.models.organisations import Organisation, display_name, readable_organisations
 
@@ -96,6 +97,8 @@ class Checklist(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
+
+    freshness = OrganisationData("organisation")
 
     objects = ChecklistQuerySet.as_manager()
 
@@ -234,6 +237,8 @@ class Item(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     history = HistoricalRecords(bases=[OrganisationHistory])
+
+    freshness = OrganisationData("checklist__organisation")
 
     objects = ItemQuerySet.as_manager()
 
@@ -460,6 +465,8 @@ class Mitigation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(bases=[OrganisationHistory])
+
+    freshness = OrganisationData("checklist__organisation")
 
     objects = MitigationQuerySet.as_manager()
 
