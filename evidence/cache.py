@@ -9,6 +9,7 @@ every worker build fresh pages; a page stored under an older generation is rebui
 import hashlib
 
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS
 
 from evidence.models import FindingFacts
 from peerplan.lib import generations
@@ -29,10 +30,24 @@ def bump():
     generations.replace(GENERATION_KEY)
 
 
-def evidence_changed():
-    """Call whenever evidence is written. Bumps now, and again once the transaction commits, so a
-    reader that rebuilt a page from the not-yet-committed state cannot keep it."""
-    generations.replace_now_and_on_commit(GENERATION_KEY)
+class EvidenceChanges(generations.Changes):
+    """Evidence written in one transaction: the generation is replaced once it commits; until then the
+    writing connection reads the transaction's own token (generations.Changes says why)."""
+
+    def apply(self):
+        bump()
+
+
+def evidence_changed(using=DEFAULT_DB_ALIAS):
+    """A write to the evidence. Called for every evidence row by the model signals (each evidence model
+    declares EVIDENCE, peerplan/lib/freshness.py), so no writer has to remember it."""
+    generations.changed(EvidenceChanges, using, lambda changes: None)
+
+
+def pending_token(using=DEFAULT_DB_ALIAS):
+    """The token of the evidence this connection's open transaction wrote, or "" when it wrote none."""
+    changes = generations.pending(EvidenceChanges, using)
+    return changes.token if changes is not None else ""
 
 
 def fragment(name, parts, build):
@@ -44,12 +59,12 @@ def fragment(name, parts, build):
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     key = f"evidence:page:{name}:{digest}"
     found = cache.get_many([GENERATION_KEY, key])
-    current = generations.current(found, GENERATION_KEY)
+    built_in = (generations.current(found, GENERATION_KEY), pending_token())
     stored = found.get(key)
-    if stored is not None and stored[0] == current:
+    if stored is not None and stored[0] == built_in:
         return stored[1]
     value = build()
-    cache.set(key, (current, value), timeout=FRAGMENT_TIMEOUT)
+    cache.set(key, (built_in, value), timeout=FRAGMENT_TIMEOUT)
     return value
 
 

@@ -126,7 +126,7 @@ class Source(models.Model):
     history = HistoricalRecords()
 
     # An organisation's own source is its data; a published one (no organisation) is evidence. (Its headings,
-    # themes and findings are evidence either way: own.py and the imports call evidence_changed().)
+    # themes and findings are evidence either way.)
     freshness = OrganisationData("organisation", unowned=EVIDENCE)
 
     objects = SourceQuerySet.as_manager()
@@ -181,7 +181,7 @@ class Reference(models.Model):
     citation = models.TextField(blank=True, help_text="Empty until a curator adds it.")
     history = HistoricalRecords()
 
-    freshness = EVIDENCE  # its writers call evidence_changed() (the admin, the imports, own.py)
+    freshness = EVIDENCE
 
     class Meta:
         ordering = ["source", "number"]
@@ -200,7 +200,7 @@ class Category(models.Model):
     position = models.PositiveIntegerField(help_text="Published order.")
     history = HistoricalRecords()
 
-    freshness = EVIDENCE  # its writers call evidence_changed() (the admin, the imports, own.py)
+    freshness = EVIDENCE
 
     class Meta:
         ordering = ["source", "position"]
@@ -268,7 +268,7 @@ class Theme(models.Model):
     )
     history = HistoricalRecords()
 
-    freshness = EVIDENCE  # its writers call evidence_changed() (the admin, the imports, own.py)
+    freshness = EVIDENCE
 
     objects = ThemeQuerySet.as_manager()
 
@@ -373,7 +373,7 @@ class Finding(models.Model):
     )
     history = HistoricalRecords(m2m_fields=[references])
 
-    freshness = EVIDENCE  # its writers call evidence_changed() (the admin, the imports, own.py)
+    freshness = EVIDENCE
 
     objects = FindingQuerySet.as_manager()
 
@@ -453,7 +453,7 @@ class Perspective(models.Model):
     references = models.ManyToManyField(Reference, related_name="perspectives", blank=True)
     history = HistoricalRecords(m2m_fields=[references])
 
-    freshness = EVIDENCE  # its writers call evidence_changed() (the admin, the imports, own.py)
+    freshness = EVIDENCE
 
     class Meta:
         # Local columns only: a default ordering across relations would add joins to every query. Within a
@@ -494,8 +494,8 @@ class Release(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
-    # Shown only in the admin (never cached) until applied; applying it writes the evidence, which calls
-    # evidence_changed().
+    # Shown only in the admin (never cached) until applied; applying it writes the evidence, which
+    # replaces the evidence generation.
     freshness = NOT_SHOWN
 
     def __str__(self):

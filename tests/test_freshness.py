@@ -2,13 +2,17 @@
 changes on the cached pages, and an organisation's data names a path that leads to its organisation.
 tests/test_page_cache.py walks the write paths and checks the pages do change."""
 
+import pytest
 from django.apps import apps
 from django.db import models
 from django.test.utils import isolate_apps
 
+from evidence import cache as evidence_cache
+from evidence.models import Reference, Theme
 from peerplan.lib import freshness
 from peerplan.lib.freshness import OrganisationData
 from peerplan.models import Item, Mitigation, Organisation, SuggestedMitigation
+from tests.worlds import committed
 
 
 def test_every_model_of_peerplans_apps_declares_what_its_writes_change():
@@ -58,3 +62,28 @@ def test_history_and_links_between_rows_are_covered_by_the_rows_they_belong_to()
     # A link is written through its field, whose m2m_changed names the rows on either side.
     assert freshness.declared(Mitigation.items.through) is freshness.NOT_SHOWN
     assert freshness.declared(SuggestedMitigation.themes.through) is freshness.NOT_SHOWN
+
+
+@pytest.mark.django_db
+def test_every_write_to_the_evidence_replaces_its_generation_when_it_commits():
+    """No writer calls anything: a curator's edit, an import or an organisation's own evidence is a write
+    to a model that declares EVIDENCE, and that is what replaces the generation."""
+    theme = Theme.objects.get(name="Role ambiguity")
+    finding = theme.findings.first()
+    reference = Reference.objects.filter(findings=finding).first()
+    writes = [
+        lambda: Theme.objects.filter(pk=theme.pk).get().save(),
+        lambda: finding.perspectives.first().save(),
+        lambda: finding.references.remove(reference),
+        lambda: finding.perspectives.first().delete(),
+    ]
+    for write in writes:
+        committed()
+        before = evidence_cache.generation()
+        write()
+        # Until it commits, others keep the pages they have; this connection reads its own token.
+        assert evidence_cache.generation() == before
+        assert evidence_cache.pending_token() != ""
+        committed()
+        assert evidence_cache.generation() != before
+        assert evidence_cache.pending_token() == ""

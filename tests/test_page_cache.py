@@ -17,7 +17,6 @@ from django.conf import settings
 from django.core import serializers
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command, get_commands
-from django.db import connection
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import get_resolver, reverse
@@ -40,16 +39,9 @@ from peerplan.operations import checklists, mitigations, networks, releases
 from peerplan.pages import page_cache
 from tests.api_helpers import call, token_for
 from tests.factories import make_checklist, make_mitigation
-from tests.worlds import framework, kwargs_for, planning_urls, turn_on_two_factor, version_2
+from tests.worlds import committed, framework, kwargs_for, planning_urls, turn_on_two_factor, version_2
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def committed():
-    """What a commit does for the cache: run (and forget) the callbacks waiting for it."""
-    waiting, connection.run_on_commit = connection.run_on_commit, []
-    for _sids, callback, _robust in waiting:
-        callback()
 
 
 def generations(organisation_id):

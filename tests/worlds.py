@@ -15,6 +15,7 @@ import pytest
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import get_resolver
 
 from evidence import own
@@ -283,3 +284,11 @@ def snapshot():
         "networks": list(NetworkMembership.objects.order_by("pk").values_list("pk", "organisation_id", "state")),
         "sharing": list(Organisation.objects.order_by("pk").values_list("pk", "share_anonymously")),
     }
+
+
+def committed():
+    """What a commit does for the caches: run (and forget) the callbacks waiting for it. (A test's
+    transaction never commits; django_capture_on_commit_callbacks runs them but leaves them waiting.)"""
+    waiting, connection.run_on_commit = connection.run_on_commit, []
+    for _sids, callback, _robust in waiting:
+        callback()

@@ -4,10 +4,11 @@ Every model of PeerPlan's apps (APPS) says so itself, in a class attribute `fres
 
 - `OrganisationData(path)`: one organisation's data, shown on its pages. `path` leads from a row to its
   organisation as a query lookup does ("organisation", "checklist__organisation"; "pk" for the
-  organisation itself). The page cache (peerplan/pages/page_cache.py) follows it on every save, delete
+  organisation itself). peerplan/models/generations.py follows it on every save, delete
   and many-to-many change, and rebuilds that organisation's pages.
-- `EVIDENCE`: covered by the evidence generation (evidence/cache.py): whatever writes it calls
-  `evidence_changed()`, and every cached page, evidence or planning, is keyed by that generation.
+- `EVIDENCE`: the published evidence. A save, delete or many-to-many change replaces the evidence
+  generation (evidence/cache.py) once the transaction commits, and every cached page, evidence or
+  planning, is keyed by that generation.
 - `EVERY_ORGANISATION`: curated for all organisations (phases, suggested actions, networks, a computation
   of the anonymous figures): a write rebuilds every organisation's pages.
 - `NOT_SHOWN`: no cached page shows it, or it is written only together with a model that declares what

@@ -8,16 +8,11 @@ fetches both the current generations and the page; a page whose generations are 
 rebuilt, never served. Every worker on every host reads the generations from the shared cache, so one
 write makes every worker build fresh pages.
 
-Two ways of replacing one, for two kinds of write:
-- `replace_now_and_on_commit(key)`, for the evidence, written rarely (by curators, an import): replaced at
-  once and again when the transaction commits.
-- `changed(Changes, using, record)`, for organisations' data, written all day by many people: the
-  transaction gets a token of its own, and the generations are replaced once it commits (see `Changes`
-  for why).
+A write calls `changed(Changes, using, record)`: the transaction gets a token of its own, and the
+generations are replaced once it commits (see `Changes` for why).
 """
 
 import uuid
-from functools import partial
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -50,14 +45,6 @@ def generation(key):
 def replace(*keys):
     """Replace the generations under `keys` now, for every worker: every page stored with them is rebuilt."""
     cache.set_many({key: new_token() for key in keys}, timeout=None)
-
-
-def replace_now_and_on_commit(key):
-    """Replace the generation under `key` now, and again once the transaction commits, so a reader that
-    rebuilt a page from the not-yet-committed state cannot keep it. (Outside a transaction Django runs the
-    second at once.)"""
-    replace(key)
-    transaction.on_commit(partial(replace, key))
 
 
 class Changes:

@@ -77,7 +77,9 @@ def _row_changed(instance, declaration, using):
     model, attname, rest = freshness.organisation_lookup(type(instance), declaration)
     value = getattr(instance, attname)
     if value is None:
-        return  # no organisation (a published evidence source: `unowned`, covered by its own generation)
+        if declaration.unowned is freshness.EVIDENCE:  # a published evidence source
+            evidence_cache.evidence_changed(using)
+        return
     if rest:
         generations.changed(_Changes, using, lambda changes: changes.add_row(model, rest, value))
     else:
@@ -88,6 +90,8 @@ def _record(instance, declaration, using, raw=False):
     if raw or declaration is freshness.EVERY_ORGANISATION:
         # raw: a fixture load (loaddata, restore), thousands of rows of any organisation.
         everything_changed(using)
+    elif declaration is freshness.EVIDENCE:
+        evidence_cache.evidence_changed(using)
     elif isinstance(declaration, freshness.OrganisationData):
         _row_changed(instance, declaration, using)
 
@@ -111,13 +115,16 @@ def _m2m(sender, instance, action, using=DEFAULT_DB_ALIAS, **kwargs):
 
 
 def _changes_pages(declaration):
-    return declaration is freshness.EVERY_ORGANISATION or isinstance(declaration, freshness.OrganisationData)
+    return declaration in (freshness.EVERY_ORGANISATION, freshness.EVIDENCE) or isinstance(
+        declaration, freshness.OrganisationData
+    )
 
 
 def connect():
     """Listen to every model whose writes change a cached page, as it declares (from PeerPlanConfig.ready()).
     Connected model by model, not for every sender: a model with delete listeners loses Django's fast delete.
-    EVIDENCE is not listened to: its writers call evidence_changed() themselves."""
+    A write to the evidence replaces the evidence generation (evidence/cache.py), which every cached page,
+    evidence or planning, is keyed by: no curator's tool, import or view has to remember to."""
     for model in apps.get_models():
         if not _changes_pages(freshness.declared(model)):
             continue

@@ -84,6 +84,7 @@ def cached_body(
         *(generations.current(found, generation_key) for generation_key in organisation_keys),
         generations.current(found, evidence_cache.GENERATION_KEY),
         pending.token if pending is not None else "",
+        evidence_cache.pending_token(),
     )
     stored = found.get(key)
     if stored is not None and stored[0] == built_in:

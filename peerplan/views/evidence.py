@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from evidence import own
-from evidence.cache import evidence_changed
 from evidence.interchange import EvidenceFormatError, dumps, export_evidence, import_evidence, parse_json
 from evidence.models import Source, Theme
 from peerplan.access import EDIT, MANAGE, load_checklist, load_item, load_organisation, load_own_source
@@ -165,7 +164,6 @@ def own_source_import(request, slug):
                 message += "; nothing was imported"
             messages.error(request, f"{upload.name}: {message}.")
         else:
-            evidence_changed()
             names = ", ".join(f"{s.name} version {s.new_version}" for s in report.sources)
             messages.success(request, f"Imported as your own evidence: {names}.")
     else:
