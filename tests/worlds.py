@@ -18,7 +18,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import get_resolver
 
-from evidence import own
 from evidence.models import Perspective, Source
 from peerplan.models import (
     Attachment,
@@ -34,7 +33,7 @@ from peerplan.models import (
     SuggestedMitigation,
 )
 from peerplan.notify import events
-from peerplan.operations import attachments, checklists, comments, mitigations, networks, organisations
+from peerplan.operations import attachments, checklists, comments, mitigations, networks, organisations, own_evidence
 
 # The invented second source (tests/fixtures/example_framework.json), never real evidence --------------------
 
@@ -188,8 +187,10 @@ def one_of_everything(org_a, owner, planner):
     suggestion = SuggestedMitigation.objects.filter(themes=item.finding.theme_id, is_published=True).first()
     mitigation = mitigations.adopt_suggestion(item=item, suggestion=suggestion, by=owner)
     invitation = organisations.invite(organisation=org_a, email="new@example.org", role="planner", by=owner)
-    own_source = own.create_own_source(organisation=org_a, name="Staff survey 2026", title="Our survey", year=2026)
-    own.add_own_finding(
+    own_source = own_evidence.create_own_source(
+        organisation=org_a, name="Staff survey 2026", title="Our survey", year=2026
+    )
+    own_evidence.add_own_finding(
         source=own_source, heading="Support", theme="Supervision", kind="challenge", group="PSWs", summary="Ours."
     )
     comment = comments.post_comment(body="A comment by Olive", by=owner, organisation=org_a, mitigation=mitigation)
