@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
 DEMO_USER = "owner@demo.peerplan.test"
-DEMO_PASSWORD = "peerplan-demo-local-only"  # peerplan/demo.py DEMO_PASSWORD; local demo data only
+DEMO_PASSWORD = "peerplan-demo-local-only"  # peerplan/operations/demo.py DEMO_PASSWORD; local demo data only
 
 # Issue 15's targets: public pages against the plain floor, signed-in read pages against the signed-in floor
 # (when nothing changed since the last view), and the signed-in pages' server CPU right after a write.

@@ -29,7 +29,7 @@ class PeerPlanConfig(AppConfig):
         post_delete.connect(
             lambda sender, instance, **kwargs: remove_stored_file(instance),
             sender=Attachment,
-            dispatch_uid="peerplan.attachments.remove_stored_file",
+            dispatch_uid="peerplan.remove_stored_file",
             weak=False,
         )
 

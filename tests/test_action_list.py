@@ -128,7 +128,7 @@ def test_it_runs_the_same_queries_whatever_the_size(client, org_a, manager, plan
             make_mitigation(item, "An action", S.BLOCKED, owner=planner, due_date=days(n))
     client.force_login(manager)
     filters = {"checklist": checklist.pk, "status": "blocked"}
-    client.get("/app/orgs/northside/actions/", filters)  # the generations (peerplan/page_cache.py)
+    client.get("/app/orgs/northside/actions/", filters)  # the generations (peerplan/pages/page_cache.py)
     generations.organisation_changed(org_a)
     # A cache miss: session, user, organisation and membership (one query), the body and its generations
     # (one cache read), the checklist filter's lookup, count, page of actions, the challenges those actions

@@ -409,7 +409,7 @@ def test_the_item_page_lists_attachments_in_a_fixed_number_of_queries(
     removed = Attachment.objects.first()
     removed.delete()
     client.force_login(planner)
-    client.get(f"/app/items/{item.pk}/")  # the generations (peerplan/page_cache.py)
+    client.get(f"/app/items/{item.pk}/")  # the generations (peerplan/pages/page_cache.py)
     generations.organisation_changed(item.checklist.organisation)
     # A cache miss: session, user, item, membership, the body and its generations (one cache read),
     # references, perspectives, their references, mitigations, suggestions, source, item history, comments

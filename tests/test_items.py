@@ -115,7 +115,7 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
         )
     client.force_login(owner)
     url = f"/app/items/{role_ambiguity.pk}/"
-    client.get(url)  # the generations (peerplan/page_cache.py)
+    client.get(url)  # the generations (peerplan/pages/page_cache.py)
     generations.organisation_changed(role_ambiguity.checklist.organisation)
     # A cache miss: session, user, item (with finding, theme, category, source, checklist, organisation),
     # membership, the body and its generations (one cache read), the finding's references, perspectives,

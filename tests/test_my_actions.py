@@ -90,7 +90,7 @@ def test_it_runs_the_same_queries_whatever_the_size(client, org_a, planner, mana
             make_mitigation(item, "Mine", owner=planner, due_date=days(n))
             make_mitigation(item, "Not mine", owner=manager)
     client.force_login(planner)
-    client.get("/app/my-actions/")  # the generations (peerplan/page_cache.py)
+    client.get("/app/my-actions/")  # the generations (peerplan/pages/page_cache.py)
     generations.organisation_changed(org_a)
     # A cache miss: session, user, the person's organisations and roles, the body and its generations (one
     # cache read), count, page of actions, the challenges they address, the person's roles and the members

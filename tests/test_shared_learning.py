@@ -208,7 +208,7 @@ def test_the_item_page_reads_only_the_figures_in_a_fixed_number_of_queries(
         sharing_service(n, adopt_days=3)
     compute()
     client.force_login(planner)
-    client.get(f"/app/items/{own_item.pk}/")  # the generations (peerplan/page_cache.py)
+    client.get(f"/app/items/{own_item.pk}/")  # the generations (peerplan/pages/page_cache.py)
     generations.organisation_changed(own_item.checklist.organisation)
     # The item page's queries on a cache miss (tests/test_items.py lists them; with no action or comment
     # here, their prefetches do not run): among them the latest computation, the challenge's figure and

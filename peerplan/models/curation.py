@@ -6,9 +6,6 @@ from simple_history.models import HistoricalRecords
 from evidence.models import Theme
 from peerplan.lib.freshness import EVERY_ORGANISATION
 
-# Comments, notifications and attachments live in their own modules; importing them here registers their
-# models with the app.
-
 
 class ImplementationPhase(models.Model):
     """A phase of introducing PSWs (ImROC's practical guide: preparation, recruitment, employment,

@@ -10,9 +10,6 @@ from django.utils import timezone
 
 from peerplan.lib.freshness import OrganisationData
 
-# Comments, notifications and attachments live in their own modules; importing them here registers their
-# models with the app.
-
 
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
@@ -31,7 +28,7 @@ class Organisation(models.Model):
         default=False,
         help_text="Members must set up two-factor sign-in before they see the organisation's data.",
     )
-    # Off until an owner switches it on (peerplan/shared_learning.py says what is counted, and how).
+    # Off until an owner switches it on (peerplan/figures/shared_learning.py says what is counted, and how).
     share_anonymously = models.BooleanField(
         default=False,
         help_text="Count this organisation's decisions and adopted suggestions in the anonymous figures "

@@ -14,9 +14,6 @@ from peerplan.lib.freshness import OrganisationData
 from peerplan.models.curation import ImplementationPhase, SuggestedMitigation
 from peerplan.models.organisations import Organisation, display_name, readable_organisations
 
-# Comments, notifications and attachments live in their own modules; importing them here registers their
-# models with the app.
-
 
 class ChecklistStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
