@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
 DEMO_USER = "owner@demo.peerplan.test"
-DEMO_PASSWORD = "peerplan-demo-local-only"  # peerplan/demo.py DEMO_PASSWORD; local demo data only
+DEMO_PASSWORD = "peerplan-demo-local-only"  # peerplan/operations/demo.py DEMO_PASSWORD; local demo data only
 
 # Issue 15's targets: public pages against the plain floor, signed-in read pages against the signed-in floor
 # (when nothing changed since the last view), and the signed-in pages' server CPU right after a write.
@@ -141,7 +141,7 @@ print("RESOLVED " + json.dumps({
 CLEANUP = """
 import json, os
 from django.utils.dateparse import parse_date, parse_datetime
-from peerplan.pages import page_cache
+from peerplan.models import generations
 from peerplan.models import Mitigation, Organisation
 job = json.loads(os.environ["BENCH_CLEANUP"])
 organisation = Organisation.objects.get(slug=job["slug"])
@@ -155,7 +155,7 @@ for saved in job["restore"]:
     Mitigation.objects.filter(pk=pk).update(**saved)
     since = parse_datetime(job["since"])
     history += Mitigation.history.filter(organisation=organisation, id=pk, history_date__gte=since).delete()[0]
-page_cache.organisation_changed(organisation)
+generations.organisation_changed(organisation)
 print("CLEANED " + json.dumps({"created": created, "history": history, "restored": len(job["restore"])}))
 """
 

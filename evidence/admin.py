@@ -16,12 +16,11 @@ from django.urls import path
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from evidence.cache import evidence_changed
 from evidence.curation import FINDING_CONTENT, PERSPECTIVE_CONTENT, changes_content, mark_findings_changed
 from evidence.interchange import FORMAT, EvidenceFormatError, import_evidence, parse_json, validate
 from evidence.models import Category, Finding, Perspective, Reference, Release, Source, StakeholderGroup, Theme
 from evidence.parser import stakeholder_group
-from peerplan.admin import CountsOnlyForOrganisationData
+from peerplan.lib.admin import CountsOnlyForOrganisationData
 
 # The site's own name in the admin's header and titles, not "Django administration".
 admin.site.site_header = "PeerPlan · curation"
@@ -159,22 +158,6 @@ class EvidenceAdmin(OnlyPublishedChoices, CountsOnlyForOrganisationData, SimpleH
         except ObjectDoesNotExist:
             return False
         return source.organisation_id is None
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        evidence_changed()
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        evidence_changed()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        evidence_changed()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        evidence_changed()
 
 
 @admin.register(Source)
@@ -474,7 +457,6 @@ def release_preview(model_admin, request, pk):
         release.applied_at = timezone.now()
         release.applied_by = request.user
         release.save()
-        evidence_changed()
         totals = report.totals()
         messages.success(
             request,

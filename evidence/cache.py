@@ -1,48 +1,53 @@
 """The public evidence pages are cached in Django's cache (the shared database cache), keyed by an
-evidence *generation*: a token stored in the same cache and replaced whenever evidence changes.
+evidence *generation*: a token stored in the same cache and replaced whenever evidence changes
+(peerplan/lib/generations.py, which the planning pages' cache uses too).
 
 Every worker on every host reads the generation from the shared cache, so one curator's save makes
 every worker build fresh pages; a page stored under an older generation is rebuilt, never served.
 """
 
 import hashlib
-import uuid
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS
 
 from evidence.models import FindingFacts
+from peerplan.lib import generations
 
 GENERATION_KEY = "evidence:generation"
 # Pages of filter combinations nobody asks for again leave the cache after a day.
 FRAGMENT_TIMEOUT = 24 * 60 * 60
 
 
-def _new_token():
-    # A fresh random token rather than a counter: the database cache has no atomic increment, and a
-    # counter that was culled from the cache would restart at a number whose stale pages still exist.
-    return uuid.uuid4().hex
-
-
 def generation():
     """The current evidence generation, created on first use (or after the cache was cleared)."""
-    token = cache.get(GENERATION_KEY)
-    if token is None:
-        cache.add(GENERATION_KEY, _new_token(), timeout=None)
-        token = cache.get(GENERATION_KEY)
-    return token
+    return generations.generation(GENERATION_KEY)
 
 
 def bump():
-    """Invalidate every cached evidence page, on every worker."""
-    cache.set(GENERATION_KEY, _new_token(), timeout=None)
+    """Invalidate every cached evidence page, on every worker (and every planning page's body: the
+    evidence generation is part of each one's key)."""
+    generations.replace(GENERATION_KEY)
 
 
-def evidence_changed():
-    """Call whenever evidence is written. Bumps now, and again once the transaction commits, so a
-    reader that rebuilt a page from the not-yet-committed state cannot keep it."""
-    bump()
-    transaction.on_commit(bump)
+class EvidenceChanges(generations.Changes):
+    """Evidence written in one transaction: the generation is replaced once it commits; until then the
+    writing connection reads the transaction's own token (generations.Changes says why)."""
+
+    def apply(self):
+        bump()
+
+
+def evidence_changed(using=DEFAULT_DB_ALIAS):
+    """A write to the evidence. Called for every evidence row by the model signals (each evidence model
+    declares EVIDENCE, peerplan/lib/freshness.py), so no writer has to remember it."""
+    generations.changed(EvidenceChanges, using, lambda changes: None)
+
+
+def pending_token(using=DEFAULT_DB_ALIAS):
+    """The token of the evidence this connection's open transaction wrote, or "" when it wrote none."""
+    changes = generations.pending(EvidenceChanges, using)
+    return changes.token if changes is not None else ""
 
 
 def fragment(name, parts, build):
@@ -54,12 +59,12 @@ def fragment(name, parts, build):
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     key = f"evidence:page:{name}:{digest}"
     found = cache.get_many([GENERATION_KEY, key])
-    current = found.get(GENERATION_KEY) or generation()
+    built_in = (generations.current(found, GENERATION_KEY), pending_token())
     stored = found.get(key)
-    if stored is not None and stored[0] == current:
+    if stored is not None and stored[0] == built_in:
         return stored[1]
     value = build()
-    cache.set(key, (current, value), timeout=FRAGMENT_TIMEOUT)
+    cache.set(key, (built_in, value), timeout=FRAGMENT_TIMEOUT)
     return value
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 from django.apps import apps as global_apps
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from evidence.models import unique_slug
@@ -433,6 +432,19 @@ class ReleaseReport:
         return out
 
 
+# How many of each organisation's checklists and items a release touches: planning's to count, since the
+# checklists are planning's (peerplan/), which evidence/ does not import. peerplan hands its count in when it
+# starts (PeerPlanConfig.ready); without it a release's report names no organisation.
+_count_impact = None
+
+
+def count_impact_with(count):
+    """Have every release's report say what `count(touched_findings, sources)` returns: a list of
+    OrganisationImpact, for the findings the release changed or retired and the sources it loaded."""
+    global _count_impact
+    _count_impact = count
+
+
 class _DryRun(Exception):
     """Raised inside the import's transaction to roll back a dry run."""
 
@@ -476,7 +488,7 @@ def _import(data, apps, now, organisation, report, tick):
     touched = set()
     for _, _, _, finding_ids in loaded:
         touched |= finding_ids
-    report.organisations = _impact(apps, touched, [source for source, *_ in loaded])
+    report.organisations = _count_impact(touched, [source for source, *_ in loaded]) if _count_impact else []
 
 
 def _import_source(s_data, index, m, now, organisation, tick):
@@ -611,39 +623,6 @@ def _link_related(source, s_data, m, organisation):
                     targets.append(other)
             theme.related.add(*targets)
     return skipped
-
-
-def _impact(apps, touched_findings, sources):
-    """Per organisation, how many checklists and items the release touches: items on changed or retired
-    findings, and checklists that will be offered the findings it adds."""
-    try:
-        Item = apps.get_model("peerplan", "Item")
-        Checklist = apps.get_model("peerplan", "Checklist")
-    except LookupError:
-        return []
-    impact = {}
-    rows = (
-        Item.objects.filter(finding__in=touched_findings)
-        .values("checklist__organisation__name")
-        .annotate(checklists=Count("checklist", distinct=True), items=Count("pk"))
-    )
-    for row in rows:
-        impact[row["checklist__organisation__name"]] = [row["checklists"], row["items"]]
-    Finding = apps.get_model("evidence", "Finding")
-    for source in sources:
-        added = Finding.objects.filter(
-            theme__category__source=source, added_in_version=source.version, retired_in_version__isnull=True
-        ).filter(valence__in=["challenge", "barrier", "benefit", "facilitator"])
-        if not added.exists():
-            continue
-        checklists = Checklist.objects.filter(status="active").exclude(items__finding__in=added)
-        if source.organisation_id:
-            checklists = checklists.filter(organisation_id=source.organisation_id)
-        offered = checklists.values("organisation__name").annotate(n=Count("pk", distinct=True))
-        for row in offered:
-            entry = impact.setdefault(row["organisation__name"], [0, 0])
-            entry[0] = max(entry[0], row["n"])
-    return [OrganisationImpact(name, c, i) for name, (c, i) in sorted(impact.items())]
 
 
 def _set_references(obj, numbers, references_by_number):

@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 # The stakeholders inside Mixed samples are published in the authors' words ("PSW", "service users");
 # the parser knows which of them name a stakeholder group.
 from evidence.parser import stakeholder_group
+from peerplan.lib.freshness import EVIDENCE, NOT_SHOWN, OrganisationData
 
 MIXED = "Mixed"
 
@@ -64,7 +65,6 @@ PLANS_FOR = {
     Valence.FACILITATOR: PlansFor.REALISE,
 }
 TO_MITIGATE = [kind for kind, plan in PLANS_FOR.items() if plan == PlansFor.MITIGATE]
-TO_REALISE = [kind for kind, plan in PLANS_FOR.items() if plan == PlansFor.REALISE]
 
 
 class StakeholderGroup(models.TextChoices):
@@ -125,6 +125,10 @@ class Source(models.Model):
     )
     history = HistoricalRecords()
 
+    # An organisation's own source is its data; a published one (no organisation) is evidence. (Its headings,
+    # themes and findings are evidence either way.)
+    freshness = OrganisationData("organisation", unowned=EVIDENCE)
+
     objects = SourceQuerySet.as_manager()
 
     class Meta:
@@ -177,6 +181,8 @@ class Reference(models.Model):
     citation = models.TextField(blank=True, help_text="Empty until a curator adds it.")
     history = HistoricalRecords()
 
+    freshness = EVIDENCE
+
     class Meta:
         ordering = ["source", "number"]
         constraints = [models.UniqueConstraint(fields=["source", "number"], name="one_reference_number_per_source")]
@@ -193,6 +199,8 @@ class Category(models.Model):
     slug = models.SlugField(max_length=200, unique=True)
     position = models.PositiveIntegerField(help_text="Published order.")
     history = HistoricalRecords()
+
+    freshness = EVIDENCE
 
     class Meta:
         ordering = ["source", "position"]
@@ -259,6 +267,8 @@ class Theme(models.Model):
         help_text="Themes of other sources that speak to the same thing (shown beside checklist items).",
     )
     history = HistoricalRecords()
+
+    freshness = EVIDENCE
 
     objects = ThemeQuerySet.as_manager()
 
@@ -363,6 +373,8 @@ class Finding(models.Model):
     )
     history = HistoricalRecords(m2m_fields=[references])
 
+    freshness = EVIDENCE
+
     objects = FindingQuerySet.as_manager()
 
     class Meta:
@@ -441,6 +453,8 @@ class Perspective(models.Model):
     references = models.ManyToManyField(Reference, related_name="perspectives", blank=True)
     history = HistoricalRecords(m2m_fields=[references])
 
+    freshness = EVIDENCE
+
     class Meta:
         # Local columns only: a default ordering across relations would add joins to every query. Within a
         # finding this is the published order; pages that list across findings order explicitly.
@@ -479,6 +493,10 @@ class Release(models.Model):
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    # Shown only in the admin (never cached) until applied; applying it writes the evidence, which
+    # replaces the evidence generation.
+    freshness = NOT_SHOWN
 
     def __str__(self):
         return f"{self.file_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"

@@ -4,7 +4,7 @@ Outsiders get a 404 (they must not learn the object exists); members without the
 403; a member whose organisation requires two-factor they have not set up is sent to set it up. Every
 query for one organisation's data goes through these, so no view can forget the scope. Reads across
 organisations (My actions, notifications, emails, reminders, the API's list) go through the same rule in
-its queryset form, `Membership.objects.readable_by` (peerplan/models.py); tests/test_one_gate.py walks every
+its queryset form, `Membership.objects.readable_by` (peerplan/models/organisations.py); tests/test_one_gate.py walks every
 URL, admin view and notification kind against both.
 """
 

@@ -2,17 +2,14 @@
 implementation phases, and organisations for site administrators."""
 
 from django.contrib import admin
-from django.contrib.admin.utils import NestedObjects
-from django.db import router
-from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from evidence.models import Theme
+from peerplan.lib.admin import CountsOnlyForOrganisationData
 from peerplan.models import (
     Checklist,
     ImplementationPhase,
     Invitation,
-    Item,
     Membership,
     Mitigation,
     Network,
@@ -21,58 +18,6 @@ from peerplan.models import (
     SignOnDomain,
     SuggestedMitigation,
 )
-
-
-def _organisation_data(model):
-    """Rows that belong to an organisation (and their history): a curator may learn how much of the
-    evidence is used, never by whom or for what."""
-    model = getattr(model, "instance_type", model)  # a historical model: the model it records
-    return model in (Organisation, Membership, Invitation, Checklist, Item, Mitigation)
-
-
-def _counted(model, objects):
-    model = getattr(model, "instance_type", model)
-    if model is Item:
-        checklists = len({item.checklist_id for item in objects})
-        return f"Used by {checklists} checklist{'s' if checklists != 1 else ''} of organisations"
-    if model is Mitigation:
-        return f"Adopted by {len(objects)} action{'s' if len(objects) != 1 else ''} in organisations' checklists"
-    return f"{len(objects)} {model._meta.verbose_name_plural if len(objects) != 1 else model._meta.verbose_name}"
-
-
-class CountsOnlyForOrganisationData:
-    """For the curators' admin: a delete page that would list organisations' checklists, items or actions
-    (why a finding or a suggestion cannot be deleted, or what a delete would take with it) says how many
-    there are, never their names, organisations or text."""
-
-    def get_deleted_objects(self, objs, request):
-        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        collector = NestedObjects(using=router.db_for_write(self.model))
-        collector.collect(objs)
-        by_model = {}
-        for obj in collector.protected:
-            by_model.setdefault(type(obj), []).append(obj)
-        if any(_organisation_data(model) for model in by_model):
-            # Protected rows stop the delete whatever the curator's permissions: say that, not which
-            # planning models they may not delete.
-            perms_needed = {name for name in perms_needed} - {
-                str(model._meta.verbose_name) for model in by_model if _organisation_data(model)
-            }
-            protected = [
-                _counted(model, objects)
-                if _organisation_data(model)
-                else f"{capfirst(model._meta.verbose_name)}: {obj}"
-                for model, objects in by_model.items()
-                for obj in (objects[:1] if _organisation_data(model) else objects)
-            ]
-        if any(_organisation_data(model) for model in collector.data):
-            deleted = [
-                _counted(model, list(objects))
-                if _organisation_data(model)
-                else capfirst(f"{len(objects)} {model._meta.verbose_name_plural}")
-                for model, objects in collector.data.items()
-            ]
-        return deleted, model_count, perms_needed, protected
 
 
 @admin.register(ImplementationPhase)

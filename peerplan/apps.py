@@ -1,4 +1,8 @@
 from django.apps import AppConfig
+from django.core import checks
+from django.db.models.signals import post_delete
+
+from peerplan.accounts.ratelimit import rate_limits_need_a_shared_cache
 
 
 class PeerPlanConfig(AppConfig):
@@ -6,22 +10,18 @@ class PeerPlanConfig(AppConfig):
     verbose_name = "Planning"
 
     def ready(self):
-        # Imports inside ready(), as Django requires: this module is loaded while the app registry is
-        # still being filled, before any model may be imported.
-        from django.core import checks
-        from django.db.models.signals import post_delete
-
-        from peerplan.accounts.ratelimit import rate_limits_need_a_shared_cache
+        # Imported here, not at the top: Django imports this module before any app's models are loaded, and
+        # each of these imports models (ready() runs once they all are).
+        from evidence import interchange
+        from peerplan.figures.releases import release_impact
+        from peerplan.models import Attachment, generations
+        from peerplan.operations.attachments import remove_stored_file
 
         checks.register(rate_limits_need_a_shared_cache, checks.Tags.security)
 
-        from peerplan.models import Attachment
-        from peerplan.operations.attachments import remove_stored_file
-        from peerplan.pages import page_cache
-
         # Signals here too, and why: a missed invalidation shows a stale plan, so every write to an
         # organisation's data marks its cached pages out of date without each view having to remember.
-        page_cache.connect()
+        generations.connect()
 
         # A signal, and why: an attachment's row goes with its organisation, checklist,
         # item or action through the database's cascade (from a page, the admin or a restore), and only
@@ -29,6 +29,9 @@ class PeerPlanConfig(AppConfig):
         post_delete.connect(
             lambda sender, instance, **kwargs: remove_stored_file(instance),
             sender=Attachment,
-            dispatch_uid="peerplan.attachments.remove_stored_file",
+            dispatch_uid="peerplan.remove_stored_file",
             weak=False,
         )
+
+        # What a release does to organisations' plans is planning's to count (evidence/ imports nothing of it).
+        interchange.count_impact_with(release_impact)

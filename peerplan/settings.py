@@ -164,7 +164,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "peerplan_cache",
         "TIMEOUT": None,
-        # Room for the cached page bodies of many organisations, roles and pages (peerplan/page_cache.py;
+        # Room for the cached page bodies of many organisations, roles and pages (peerplan/pages/page_cache.py;
         # a body lives a day at most). Django's default of 300 would cull bodies still in use all day long.
         "OPTIONS": {"MAX_ENTRIES": 5000},
     }
@@ -173,7 +173,7 @@ CACHES = {
 
 def redis_cache(url: str) -> dict:
     """CACHES["default"] for CACHE_URL: Django's Redis backend, in PeerPlan's subclass that answers a miss
-    (and logs a warning) instead of failing when Redis cannot be reached (peerplan/cache_backends.py).
+    (and logs a warning) instead of failing when Redis cannot be reached (peerplan/lib/cache_backends.py).
     Checked here, so a mistyped URL stops start-up rather than the first page that uses the cache. The
     message never repeats the URL: it may hold a password."""
     parts = urlsplit(url)
@@ -248,7 +248,7 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # One lock-out mechanism: django-axes (below) counts failed sign-ins and pauses them. allauth's own
 # failed-login limit is switched off so the two never disagree; its other rate limits stay (email
 # confirmation, password change...), with sign-up and password reset set here. Invitations are counted
-# by the same limiter (peerplan/ratelimit.py). All in the default cache above, shared by every worker and
+# by the same limiter (peerplan/accounts/ratelimit.py). All in the default cache above, shared by every worker and
 # host; the client address is the one the lock-out counts (AccountAdapter.get_client_ip). Per hour:
 # sign-ups per client address; password resets per email address (and four times that per client
 # address); invitations per account (and twice that per client address). A hospital's people share one
@@ -322,7 +322,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Attachments (peerplan/attachments.py): kept through the storage API, never served from a public URL
+# Attachments (peerplan/operations/attachments.py, peerplan/lib/uploads.py): kept through the storage API, never served from a public URL
 # (no MEDIA_URL is routed; every download goes through a view that checks the organisation). The local
 # directory is outside static/ and the checkout's served files. With ATTACHMENTS_S3_BUCKET set, files go to
 # S3-compatible object storage through django-storages instead (pip install 'peerplan[s3]'), so several
@@ -345,7 +345,7 @@ if os.environ.get("ATTACHMENTS_S3_BUCKET"):
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
 ATTACHMENT_ORGANISATION_MAX_BYTES = env_int("ATTACHMENT_ORGANISATION_MAX_MB", 2048) * 1024 * 1024
 
-# Notifications (peerplan/notifications.py): an email waits this long so that several notifications
+# Notifications (peerplan/notify/): an email waits this long so that several notifications
 # to one person within it make one email; send_notifications (cron, every minute) sends them.
 NOTIFICATION_EMAIL_DELAY = env_int("NOTIFICATION_EMAIL_DELAY", 120)
 UNSUBSCRIBE_LINK_DAYS = env_int("UNSUBSCRIBE_LINK_DAYS", 90)

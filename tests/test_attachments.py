@@ -17,9 +17,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from peerplan.lib import uploads
 from peerplan.lib.errors import Refused
-from peerplan.models import Attachment
+from peerplan.models import Attachment, generations
 from peerplan.operations import attachments
-from peerplan.pages import page_cache
 from tests.factories import make_member
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -407,8 +406,8 @@ def test_the_item_page_lists_attachments_in_a_fixed_number_of_queries(
     removed = Attachment.objects.first()
     removed.delete()
     client.force_login(planner)
-    client.get(f"/app/items/{item.pk}/")  # the generations (peerplan/page_cache.py)
-    page_cache.organisation_changed(item.checklist.organisation)
+    client.get(f"/app/items/{item.pk}/")  # the generations (peerplan/pages/page_cache.py)
+    generations.organisation_changed(item.checklist.organisation)
     # A cache miss: session, user, item, membership, the body and its generations (one cache read),
     # references, perspectives, their references, mitigations, suggestions, source, item history, comments
     # (none: no mentions query), attachments, removed attachments, members to mention, "what services

@@ -3,9 +3,8 @@
 import pytest
 
 from evidence.models import Finding, Valence
-from peerplan.models import Checklist, Item
+from peerplan.models import Checklist, Item, generations
 from peerplan.operations import mitigations
-from peerplan.pages import page_cache
 from tests.factories import bulk_mitigations
 
 
@@ -156,7 +155,7 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     _add_mitigations(draft_checklist, owner, per_item)
     client.force_login(owner)
     client.get(f"/app/checklists/{draft_checklist.pk}/")  # the evidence facts are cached once for every checklist
-    page_cache.organisation_changed(draft_checklist.organisation)  # the body cached by that view is out of date
+    generations.organisation_changed(draft_checklist.organisation)  # the body cached by that view is out of date
     # session, user, checklist, membership, the cached body and its generations (one cache read), items
     # with counts and coverage, the cached evidence facts, items for the stakeholder lens, coverage, live
     # mitigations per phase, phases, co-production, uncovered items for the leverage ranking, suggestions

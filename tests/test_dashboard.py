@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from evidence.models import Finding, Theme, Valence
 from peerplan.figures import tracking
-from peerplan.models import ChecklistStatus, MitigationStatus
-from peerplan.pages import dashboard, page_cache
+from peerplan.models import ChecklistStatus, MitigationStatus, generations
+from peerplan.pages import dashboard
 from tests.factories import challenge_theme_names, item_for, make_checklist, make_mitigation
 
 TODAY = timezone.localdate()
@@ -239,7 +239,7 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_size(
     _grow(org_a, manager, copies)
     client.force_login(manager)
     client.get("/app/orgs/northside/dashboard/")
-    page_cache.organisation_changed(org_a)  # the body cached by that view is out of date: a miss
+    generations.organisation_changed(org_a)  # the body cached by that view is out of date: a miss
     # session, user, organisation and membership (one query), the cached body and its generations (one cache read), active
     # and draft checklists, progress by checklist, coverage, grid, the five counts, overdue list, due soon
     # list, blocked list (each with the challenges its actions address), past review, re-review due, the

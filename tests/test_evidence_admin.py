@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from evidence.models import Finding, Perspective, Reference, Theme
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from evidence.interchange import import_evidence
 from evidence.models import Finding, Release, Source
-from peerplan.models import Item, RetiredChoice
+from peerplan.models import Item, RetiredChoice, generations
 from peerplan.operations.checklists import create_checklist_from_evidence, decide_item
-from peerplan.pages import page_cache
 from tests.worlds import framework, item_on, version_2
 
 
@@ -220,7 +219,7 @@ def test_the_offer_costs_one_query_however_many_findings_are_offered(
     import_evidence(data)
     client.force_login(owner)
     client.get(f"/app/checklists/{active.pk}/")  # the evidence facts are cached once for every checklist
-    page_cache.organisation_changed(active.organisation)  # the body cached by that view is out of date
+    generations.organisation_changed(active.organisation)  # the body cached by that view is out of date
     # As for any checklist page after a change (22, see test_checklists.py), plus the findings on offer with
     # their sources (1) and, since suggestions are ranked here, their anonymous figures (1).
     with django_assert_num_queries(24):

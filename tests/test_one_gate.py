@@ -25,13 +25,21 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from evidence import own
 from evidence.models import Category, Finding, Perspective, Reference, Source, Theme
 from peerplan.lib.errors import Refused
 from peerplan.models import Membership, Mitigation, Network, Notification, Role, SuggestedMitigation
 from peerplan.models.notifications import Kind
 from peerplan.notify import context, deliver, events
-from peerplan.operations import attachments, checklists, comments, mitigations, networks, notifications, organisations
+from peerplan.operations import (
+    attachments,
+    checklists,
+    comments,
+    mitigations,
+    networks,
+    notifications,
+    organisations,
+    own_evidence,
+)
 from tests import worlds
 from tests.api_helpers import call, token_for
 from tests.factories import make_user
@@ -74,8 +82,10 @@ def world(org_a, org_b, owner, planner, viewer, outsider, curator):
     attachment = attachments.add_attachment(
         upload=SimpleUploadedFile("xyzzy.txt", b"Xyzzy minutes"), by=owner, organisation=org_a, item=item
     )
-    source = own.create_own_source(organisation=org_a, name="Xyzzy survey", title="Xyzzy survey 2026", year=2026)
-    own.add_own_finding(
+    source = own_evidence.create_own_source(
+        organisation=org_a, name="Xyzzy survey", title="Xyzzy survey 2026", year=2026
+    )
+    own_evidence.add_own_finding(
         source=source, heading="Xyzzy heading", theme="Xyzzy theme", kind="challenge", group="PSWs", summary="Xyzzy."
     )
     Reference.objects.create(source=source, number=1, citation="Xyzzy et al. 2026")
@@ -388,16 +398,18 @@ def test_the_curator_still_has_the_history_of_published_evidence(client, world, 
 
 
 def test_an_own_theme_slug_tells_nothing_of_another_organisations_names(org_a, org_b):
-    first = own.create_own_source(organisation=org_a, name="Survey", title="Survey", year=2026)
-    own.add_own_finding(
+    first = own_evidence.create_own_source(organisation=org_a, name="Survey", title="Survey", year=2026)
+    own_evidence.add_own_finding(
         source=first, heading="Topic", theme="Night shifts", kind="challenge", group="PSWs", summary="A"
     )
-    second = own.create_own_source(organisation=org_b, name="Survey", title="Survey", year=2026)
-    own.add_own_finding(
+    second = own_evidence.create_own_source(organisation=org_b, name="Survey", title="Survey", year=2026)
+    own_evidence.add_own_finding(
         source=second, heading="Topic", theme="Night shifts", kind="challenge", group="PSWs", summary="B"
     )
-    lonely = own.create_own_source(organisation=org_b, name="Other", title="Other", year=2026)
-    own.add_own_finding(source=lonely, heading="Topic", theme="Day shifts", kind="challenge", group="PSWs", summary="C")
+    lonely = own_evidence.create_own_source(organisation=org_b, name="Other", title="Other", year=2026)
+    own_evidence.add_own_finding(
+        source=lonely, heading="Topic", theme="Day shifts", kind="challenge", group="PSWs", summary="C"
+    )
     slugs = {theme.name: theme.slug for theme in Theme.objects.filter(category__source=second)}
     slugs |= {theme.name: theme.slug for theme in Theme.objects.filter(category__source=lonely)}
     # Both look the same: a name and a random ending, whether or not anyone else used the name.

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from evidence import own
 from evidence.models import Source, Theme
+from peerplan.operations import own_evidence
 from peerplan.operations.checklists import create_checklist_from_evidence
 
 SECRET = "Fixture text: night shifts left PSWs without anyone to debrief with."
@@ -20,10 +20,10 @@ SECRET = "Fixture text: night shifts left PSWs without anyone to debrief with."
 
 @pytest.fixture
 def survey(org_a, owner):
-    source = own.create_own_source(
+    source = own_evidence.create_own_source(
         organisation=org_a, name="Staff survey 2026", title="Northside staff survey", year=2026, heading="Topic"
     )
-    own.add_own_finding(
+    own_evidence.add_own_finding(
         source=source,
         heading="Support",
         theme="Debrief after night shifts",
@@ -129,8 +129,8 @@ def test_another_organisation_never_sees_it(client, survey, org_b, outsider):
 
 def test_its_challenges_go_into_checklists_marked_as_the_services_own(client, org_a, owner, planner):
     active = create_checklist_from_evidence(organisation=org_a, title="Ward 4", by=owner, status="active")
-    survey = own.create_own_source(organisation=org_a, name="Staff survey 2026", title="Survey", year=2026)
-    own.add_own_finding(
+    survey = own_evidence.create_own_source(organisation=org_a, name="Staff survey 2026", title="Survey", year=2026)
+    own_evidence.add_own_finding(
         source=survey,
         heading="Support",
         theme="Debrief after night shifts",
@@ -287,7 +287,7 @@ def test_the_own_evidence_pages_run_a_fixed_number_of_queries(
     client, survey, org_a, manager, themes, django_assert_num_queries
 ):
     for n in range(themes):
-        own.add_own_finding(
+        own_evidence.add_own_finding(
             source=survey, heading=f"Area {n % 3}", theme=f"Theme {n}", kind="barrier", group="PSWs", summary="Text."
         )
     client.force_login(manager)

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.core import serializers
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command, get_commands
-from django.db import connection
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import get_resolver, reverse
@@ -35,25 +34,19 @@ from peerplan.models import (
     NetworkMembership,
     SuggestedMitigation,
 )
+from peerplan.models import generations as organisation_generations
 from peerplan.operations import checklists, mitigations, networks, releases
 from peerplan.pages import page_cache
 from tests.api_helpers import call, token_for
 from tests.factories import make_checklist, make_mitigation
-from tests.worlds import framework, kwargs_for, planning_urls, turn_on_two_factor, version_2
+from tests.worlds import committed, framework, kwargs_for, planning_urls, turn_on_two_factor, version_2
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def committed():
-    """What a commit does for the cache: run (and forget) the callbacks waiting for it."""
-    waiting, connection.run_on_commit = connection.run_on_commit, []
-    for _sids, callback, _robust in waiting:
-        callback()
-
-
 def generations(organisation_id):
     """What a body of this organisation is keyed by, besides the role, the day and the page."""
-    return page_cache.generation(organisation_id), evidence_cache.generation()
+    return organisation_generations.generation(organisation_id), evidence_cache.generation()
 
 
 # Every POST of the planning namespace ------------------------------------------------------------------
@@ -345,7 +338,9 @@ def test_restore_empties_the_cache():
 def test_a_bulk_insert_calls_the_helper_itself(one_of_everything, org_a):
     committed()
     before = generations(org_a.pk)
-    with mock.patch.object(page_cache, "organisation_changed", wraps=page_cache.organisation_changed) as spy:
+    with mock.patch.object(
+        organisation_generations, "organisation_changed", wraps=organisation_generations.organisation_changed
+    ) as spy:
         import_evidence(framework())
         checklist = checklists.create_checklist_from_evidence(organisation=org_a, title="W", by=None, status="active")
         import_evidence(version_2())
@@ -667,7 +662,7 @@ def test_cached_pages_run_a_fixed_number_of_queries_on_a_hit_and_a_miss(
     url = f"/app/checklists/{checklist.pk}/" if path == "checklist" else path
     client.force_login(owner)
     client.get(url)  # the generations, the evidence facts
-    page_cache.organisation_changed(org_a)
+    organisation_generations.organisation_changed(org_a)
     with django_assert_num_queries(miss):
         assert client.get(url).status_code == 200
     with django_assert_num_queries(hit):
@@ -689,13 +684,13 @@ def test_writes_that_really_commit_move_the_generation_with_or_without_a_transac
     assert "Archived checklists" not in client.get("/app/orgs/northside/").content.decode()
 
     # In a transaction (mitigations.update_mitigation): replaced when it commits.
-    before = page_cache.generation(org_a.pk)
+    before = organisation_generations.generation(org_a.pk)
     client.post(f"/app/mitigations/{action.pk}/quick/", {"status": "blocked", "version": action.version})
-    assert page_cache.generation(org_a.pk) != before
+    assert organisation_generations.generation(org_a.pk) != before
     assert 'id="blocked-count">1<' in client.get("/app/orgs/northside/dashboard/").content.decode()
 
     # In autocommit (the archive view saves without a transaction of its own): replaced at once.
-    before = page_cache.generation(org_a.pk)
+    before = organisation_generations.generation(org_a.pk)
     client.post(f"/app/checklists/{checklist.pk}/archive/")
-    assert page_cache.generation(org_a.pk) != before
+    assert organisation_generations.generation(org_a.pk) != before
     assert "Archived checklists" in client.get("/app/orgs/northside/").content.decode()

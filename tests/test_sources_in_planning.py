@@ -5,20 +5,21 @@ second published source is the invented test fixture (tests/fixtures/example_fra
 import pytest
 from django.utils.html import escape
 
-from evidence import own
 from evidence.interchange import import_evidence
 from peerplan.models import Checklist, Mitigation, RetiredChoice
-from peerplan.operations import checklists, mitigations
+from peerplan.operations import checklists, mitigations, own_evidence
 from tests.worlds import framework, item_on, version_2
 
 
 def add_survey(org_a):
-    source = own.create_own_source(organisation=org_a, name="Staff survey 2026", title="Our survey", year=2026)
+    source = own_evidence.create_own_source(organisation=org_a, name="Staff survey 2026", title="Our survey", year=2026)
     for kind, theme, summary in [
         ("challenge", "Debrief after night shifts", "Fixture text: no one to debrief with."),
         ("benefit", "Peer-led induction", "Fixture text: new staff felt welcome."),
     ]:
-        own.add_own_finding(source=source, heading="Support", theme=theme, kind=kind, group="PSWs", summary=summary)
+        own_evidence.add_own_finding(
+            source=source, heading="Support", theme=theme, kind=kind, group="PSWs", summary=summary
+        )
     return source
 
 

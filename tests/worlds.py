@@ -15,9 +15,9 @@ import pytest
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import get_resolver
 
-from evidence import own
 from evidence.models import Perspective, Source
 from peerplan.models import (
     Attachment,
@@ -33,7 +33,7 @@ from peerplan.models import (
     SuggestedMitigation,
 )
 from peerplan.notify import events
-from peerplan.operations import attachments, checklists, comments, mitigations, networks, organisations
+from peerplan.operations import attachments, checklists, comments, mitigations, networks, organisations, own_evidence
 
 # The invented second source (tests/fixtures/example_framework.json), never real evidence --------------------
 
@@ -187,8 +187,10 @@ def one_of_everything(org_a, owner, planner):
     suggestion = SuggestedMitigation.objects.filter(themes=item.finding.theme_id, is_published=True).first()
     mitigation = mitigations.adopt_suggestion(item=item, suggestion=suggestion, by=owner)
     invitation = organisations.invite(organisation=org_a, email="new@example.org", role="planner", by=owner)
-    own_source = own.create_own_source(organisation=org_a, name="Staff survey 2026", title="Our survey", year=2026)
-    own.add_own_finding(
+    own_source = own_evidence.create_own_source(
+        organisation=org_a, name="Staff survey 2026", title="Our survey", year=2026
+    )
+    own_evidence.add_own_finding(
         source=own_source, heading="Support", theme="Supervision", kind="challenge", group="PSWs", summary="Ours."
     )
     comment = comments.post_comment(body="A comment by Olive", by=owner, organisation=org_a, mitigation=mitigation)
@@ -283,3 +285,11 @@ def snapshot():
         "networks": list(NetworkMembership.objects.order_by("pk").values_list("pk", "organisation_id", "state")),
         "sharing": list(Organisation.objects.order_by("pk").values_list("pk", "share_anonymously")),
     }
+
+
+def committed():
+    """What a commit does for the caches: run (and forget) the callbacks waiting for it. (A test's
+    transaction never commits; django_capture_on_commit_callbacks runs them but leaves them waiting.)"""
+    waiting, connection.run_on_commit = connection.run_on_commit, []
+    for _sids, callback, _robust in waiting:
+        callback()

@@ -10,7 +10,7 @@ counted by the same limiter). One mechanism, one page for "too many":
 - over the limit, the person sees how long to wait ("Try again in 12 minutes"), 429 with Retry-After;
 - while a Redis cache (CACHE_URL) is down they count nothing and let requests through (fail open), rather
   than refuse every sign-up, reset and invitation; the sign-in lock-out counts in the database and holds.
-  peerplan/cache_backends.py gives the reasons, limit by limit.
+  peerplan/lib/cache_backends.py gives the reasons, limit by limit.
 
 The wait is read back from allauth's limiter (its cache keys and rates, allauth.core.internal.ratelimit,
 pinned by requirements.lock); tests/test_rate_limits.py fails if a new allauth stores them differently."""

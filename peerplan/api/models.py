@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from peerplan.lib.freshness import NOT_SHOWN
 from peerplan.models import Organisation
 
 # What a token string starts with, so a leaked one is recognisable (secret scanners, logs).
@@ -66,6 +67,9 @@ class AccessToken(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    # The API tokens page is not cached; its last use is written on every call.
+    freshness = NOT_SHOWN
 
     objects = AccessTokenQuerySet.as_manager()
 

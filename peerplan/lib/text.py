@@ -1,8 +1,5 @@
 """Text as PeerPlan keeps it."""
 
-# Comments, notifications and attachments live in their own modules; importing them here registers their
-# models with the app.
-
 
 def normalise_text(text):
     """Text as it is kept: one kind of line ending. Browsers send a textarea's lines as CRLF; stored text

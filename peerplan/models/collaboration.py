@@ -12,6 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from simple_history.models import HistoricalRecords
 
+from peerplan.lib.freshness import OrganisationData
 from peerplan.models.organisations import Membership, Organisation
 from peerplan.models.planning import Item, Mitigation
 
@@ -45,6 +46,8 @@ class Comment(models.Model):
     )
     hidden_reason = models.CharField(max_length=HIDE_REASON_MAX_LENGTH, blank=True)
     history = HistoricalRecords()
+
+    freshness = OrganisationData("organisation")
 
     objects = CommentQuerySet.as_manager()
 
@@ -249,6 +252,8 @@ class Attachment(models.Model):
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     added_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
+
+    freshness = OrganisationData("organisation")
 
     objects = AttachmentQuerySet.as_manager()
 

@@ -4,9 +4,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from evidence.models import Theme
-
-# Comments, notifications and attachments live in their own modules; importing them here registers their
-# models with the app.
+from peerplan.lib.freshness import EVERY_ORGANISATION
 
 
 class ImplementationPhase(models.Model):
@@ -16,6 +14,8 @@ class ImplementationPhase(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0)
+
+    freshness = EVERY_ORGANISATION  # curated for all: a change shows on every organisation's pages
 
     class Meta:
         ordering = ["position", "name"]
@@ -45,6 +45,8 @@ class SuggestedMitigation(models.Model):
     is_published = models.BooleanField(default=True, help_text="Only published suggestions are offered to planners.")
     position = models.PositiveIntegerField(default=0)
     history = HistoricalRecords(m2m_fields=[themes])
+
+    freshness = EVERY_ORGANISATION  # curated for all: a change shows on every organisation's pages
 
     class Meta:
         ordering = ["position", "title"]

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from peerplan.lib.freshness import EVERY_ORGANISATION, OrganisationData
 from peerplan.models.organisations import Organisation, display_name
 
 # What an organisation shares with a network's coordinators, in the words its owner reads before accepting.
@@ -45,6 +46,8 @@ class Network(models.Model):
         help_text="They invite organisations and see the network page.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    freshness = EVERY_ORGANISATION  # its name shows on its members' organisation pages
 
     class Meta:
         ordering = ["name"]
@@ -87,6 +90,8 @@ class NetworkMembership(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True, help_text="When an owner accepted or declined.")
     left_at = models.DateTimeField(null=True, blank=True)
+
+    freshness = OrganisationData("organisation")
 
     objects = NetworkMembershipQuerySet.as_manager()
 

@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from peerplan.lib.freshness import NOT_SHOWN
 from peerplan.models.organisations import Membership, Organisation, readable_organisations
 from peerplan.models.planning import Item, Mitigation
 
@@ -108,6 +109,8 @@ class Notification(models.Model):
     claim = models.CharField(max_length=32, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+
+    freshness = NOT_SHOWN  # per person, shown only in the navigation's count (never cached)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     # For notifications made by a scheduled run (overdue, re-review): one per action and due date.
@@ -189,6 +192,8 @@ class NotificationPreference(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices)
 
+    freshness = NOT_SHOWN  # a person's own settings, on a page that is not cached
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind")]
 
@@ -227,6 +232,8 @@ class Reminder(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     sent_on = models.DateField()
     sent_at = models.DateTimeField(auto_now_add=True)
+
+    freshness = NOT_SHOWN  # a record of emails sent, shown on no page
 
     class Meta:
         constraints = [

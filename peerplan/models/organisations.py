@@ -8,8 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-# Comments, notifications and attachments live in their own modules; importing them here registers their
-# models with the app.
+from peerplan.lib.freshness import OrganisationData
 
 
 class Role(models.TextChoices):
@@ -29,12 +28,14 @@ class Organisation(models.Model):
         default=False,
         help_text="Members must set up two-factor sign-in before they see the organisation's data.",
     )
-    # Off until an owner switches it on (peerplan/shared_learning.py says what is counted, and how).
+    # Off until an owner switches it on (peerplan/figures/shared_learning.py says what is counted, and how).
     share_anonymously = models.BooleanField(
         default=False,
         help_text="Count this organisation's decisions and adopted suggestions in the anonymous figures "
         '"what services like yours did".',
     )
+
+    freshness = OrganisationData("pk")  # the organisation itself: its name and settings show on its pages
 
     class Meta:
         ordering = ["name"]
@@ -84,6 +85,8 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
     joined_at = models.DateTimeField(auto_now_add=True)
+
+    freshness = OrganisationData("organisation")
 
     objects = MembershipQuerySet.as_manager()
 
@@ -141,6 +144,8 @@ class SignOnDomain(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="sign_on_domains")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
 
+    freshness = OrganisationData("organisation")
+
     class Meta:
         ordering = ["domain"]
 
@@ -186,6 +191,8 @@ class Invitation(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    freshness = OrganisationData("organisation")
 
     objects = InvitationQuerySet.as_manager()
 

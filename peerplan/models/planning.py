@@ -10,11 +10,9 @@ from simple_history.models import HistoricalRecords
 
 from evidence.cache import finding_facts
 from evidence.models import TO_MITIGATE, Finding, StakeholderGroup
+from peerplan.lib.freshness import OrganisationData
 from peerplan.models.curation import ImplementationPhase, SuggestedMitigation
 from peerplan.models.organisations import Organisation, display_name, readable_organisations
-
-# Comments, notifications and attachments live in their own modules; importing them here registers their
-# models with the app.
 
 
 class ChecklistStatus(models.TextChoices):
@@ -96,6 +94,8 @@ class Checklist(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
+
+    freshness = OrganisationData("organisation")
 
     objects = ChecklistQuerySet.as_manager()
 
@@ -234,6 +234,8 @@ class Item(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     history = HistoricalRecords(bases=[OrganisationHistory])
+
+    freshness = OrganisationData("checklist__organisation")
 
     objects = ItemQuerySet.as_manager()
 
@@ -460,6 +462,8 @@ class Mitigation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(bases=[OrganisationHistory])
+
+    freshness = OrganisationData("checklist__organisation")
 
     objects = MitigationQuerySet.as_manager()
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from evidence.models import Finding
+from peerplan.lib.freshness import EVERY_ORGANISATION, NOT_SHOWN
 from peerplan.models.curation import SuggestedMitigation
 
 # Fewer contributing services than this and a figure is not shown ("not enough services yet").
@@ -165,6 +166,10 @@ class SharedLearningRun(models.Model):
     )
     seconds = models.FloatField()
 
+    # A new computation of the anonymous figures (one run, written last with its figures) re-ranks every
+    # checklist's suggestions.
+    freshness = EVERY_ORGANISATION
+
     class Meta:
         ordering = ["-finished_at"]
         get_latest_by = "finished_at"
@@ -186,6 +191,8 @@ class ChallengeFigure(models.Model):
     applying = models.PositiveIntegerField()
     held_deciding = models.PositiveIntegerField(default=0)
     held_applying = models.PositiveIntegerField(default=0)
+
+    freshness = NOT_SHOWN  # written by compute_shared_learning with a SharedLearningRun, which declares the write
 
     def __str__(self):
         # No counts: admin pages (a delete's confirmation) name rows by this, and counts are shown rounded.
@@ -216,6 +223,8 @@ class SuggestionFigure(models.Model):
     held_median_days = models.PositiveIntegerField(null=True, blank=True)
     held_below = models.PositiveIntegerField(null=True, blank=True)
     held_above = models.PositiveIntegerField(null=True, blank=True)
+
+    freshness = NOT_SHOWN  # written by compute_shared_learning with a SharedLearningRun, which declares the write
 
     class Meta:
         constraints = [

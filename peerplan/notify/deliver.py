@@ -22,6 +22,7 @@ from peerplan.notify import scan
 log = logging.getLogger(__name__)
 
 
+# The salt of links already sent: it keeps the name of the module that first signed them, so they still work.
 UNSUBSCRIBE_SALT = "peerplan.notifications.unsubscribe"
 
 

@@ -4,9 +4,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from peerplan.lib.errors import Refused
-from peerplan.models import Membership, NetworkMembership, NetworkState, Organisation, Role
+from peerplan.models import Membership, NetworkMembership, NetworkState, Organisation, Role, generations
 from peerplan.notify import events
-from peerplan.pages import page_cache
 
 
 def invite_organisation(*, network, organisation, by):
@@ -72,5 +71,5 @@ def leave_network(*, membership, by):
 def set_anonymous_sharing(*, organisation, share):
     """An owner switches anonymous sharing on or off; the figures change at the next computation."""
     Organisation.objects.filter(pk=organisation.pk).update(share_anonymously=share)
-    page_cache.organisation_changed(organisation)  # update() sends no signal
+    generations.organisation_changed(organisation)  # update() sends no signal
     organisation.share_anonymously = share

@@ -9,9 +9,8 @@ from simple_history.utils import bulk_create_with_history
 
 from evidence.models import PlansFor
 from peerplan.lib.errors import Refused
-from peerplan.models import ChecklistStatus, Item, RetiredChoice
+from peerplan.models import ChecklistStatus, Item, RetiredChoice, generations
 from peerplan.operations.checklists import checklist_findings
-from peerplan.pages import page_cache
 
 
 @dataclass
@@ -72,7 +71,7 @@ def add_offered_findings(*, checklist, finding_ids, by):
             for finding in wanted
         ]
         bulk_create_with_history(items, Item, default_user=by)
-        page_cache.organisation_changed(checklist.organisation_id)  # bulk_create sends no post_save
+        generations.organisation_changed(checklist.organisation_id)  # bulk_create sends no post_save
     return items
 
 

@@ -9,14 +9,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from evidence import own
-from evidence.cache import evidence_changed
 from evidence.interchange import EvidenceFormatError, dumps, export_evidence, import_evidence, parse_json
 from evidence.models import Source, Theme
 from peerplan.access import EDIT, MANAGE, load_checklist, load_item, load_organisation, load_own_source
 from peerplan.forms.evidence import OwnFindingForm, OwnSourceForm, ReleaseFileForm
 from peerplan.lib.errors import Refused
 from peerplan.operations import releases
+from peerplan.operations.own_evidence import add_own_finding, create_own_source
 
 
 @login_required
@@ -89,7 +88,7 @@ def own_source_create(request, slug):
     organisation, membership = load_organisation(request, slug, need=MANAGE)
     form = OwnSourceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        source = own.create_own_source(organisation=organisation, **form.cleaned_data)
+        source = create_own_source(organisation=organisation, **form.cleaned_data)
         messages.success(request, f"“{source.name}” is added. Add what people reported to it.")
         return redirect("peerplan:own_source", slug=organisation.slug, pk=source.pk)
     return render(
@@ -111,7 +110,7 @@ def own_source(request, slug, pk):
     form = OwnFindingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        own.add_own_finding(
+        add_own_finding(
             source=source,
             heading=data["heading"].strip(),
             theme=data["theme"].strip(),
@@ -165,7 +164,6 @@ def own_source_import(request, slug):
                 message += "; nothing was imported"
             messages.error(request, f"{upload.name}: {message}.")
         else:
-            evidence_changed()
             names = ", ".join(f"{s.name} version {s.new_version}" for s in report.sources)
             messages.success(request, f"Imported as your own evidence: {names}.")
     else:

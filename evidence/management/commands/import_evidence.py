@@ -10,7 +10,6 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from evidence.cache import evidence_changed
 from evidence.interchange import FORMAT, EvidenceFormatError, import_evidence, parse_json
 from peerplan.lib.progress import Progress
 
@@ -46,7 +45,6 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"Dry run of {file}: nothing was changed. The release would do this:")
         else:
-            evidence_changed()
             totals = report.totals()
             self.stdout.write(
                 f"Imported {file}: {totals['added']} findings added, {totals['changed']} changed, "

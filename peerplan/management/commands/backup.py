@@ -2,7 +2,7 @@
 `loaddata`) reads back into any supported database, SQLite or PostgreSQL.
 
 It is `dumpdata` with the right choices made once: natural keys for content types and permissions
-(their ids differ between databases), times to the microsecond (peerplan/backup_format.py), and without what
+(their ids differ between databases), times to the microsecond (peerplan/lib/backup_format.py), and without what
 is rebuilt or worthless after a restore."""
 
 from django.core import serializers

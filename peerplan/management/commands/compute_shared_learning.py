@@ -1,5 +1,5 @@
 """`manage.py compute_shared_learning`: recompute the anonymous figures "what services like yours did"
-from the organisations that share anonymously (see peerplan/shared_learning.py). Run it from cron, nightly;
+from the organisations that share anonymously (see peerplan/figures/shared_learning.py). Run it from cron, nightly;
 pages read only the figures it writes."""
 
 from django.core.management.base import BaseCommand

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: a living demo organisation, or many for a benchmark (see peerplan/demo.py)."""
+"""`manage.py seed_demo`: a living demo organisation, or many for a benchmark (see peerplan/operations/demo.py)."""
 
 import time
 

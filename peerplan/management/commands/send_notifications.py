@@ -1,7 +1,7 @@
 """Email the notifications that are due, batched per person; run it from cron every minute.
 
 Safe to run twice at once: each person's pending notifications are claimed by one run (see
-peerplan/notifications.py). A mail server that refuses leaves them queued for a later run."""
+peerplan/notify/deliver.py). A mail server that refuses leaves them queued for a later run."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone

@@ -7,7 +7,6 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
-from evidence.cache import evidence_changed
 from evidence.models import Category, Finding, Perspective, Source, Theme, unique_slug
 
 
@@ -33,7 +32,6 @@ def create_own_source(*, organisation, name, title, year, authors="", provenance
         heading=heading or "Topic",
         licence="",
     )
-    evidence_changed()
     return source
 
 
@@ -65,5 +63,4 @@ def add_own_finding(*, source, heading, theme, kind, group, summary, now=None):
         finding.save()
     position = (Perspective.objects.filter(finding=finding).aggregate(n=Max("position"))["n"] or 0) + 1
     Perspective.objects.create(finding=finding, group=group, position=position, summary=summary)
-    evidence_changed()
     return finding
