@@ -38,7 +38,7 @@ from peerplan.models import generations as organisation_generations
 from peerplan.operations import checklists, mitigations, networks, releases
 from peerplan.pages import page_cache
 from tests.api_helpers import call, token_for
-from tests.factories import make_checklist, make_mitigation
+from tests.factories import make_checklist, make_mitigation, make_user
 from tests.worlds import committed, framework, kwargs_for, planning_urls, turn_on_two_factor, version_2
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -133,8 +133,6 @@ def _restore(ctx):
 
 
 def _accept(ctx):
-    from tests.conftest import make_user
-
     ctx.person = make_user("new")  # the invitation in `world` is for new@example.org
     return {}
 
