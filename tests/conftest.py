@@ -7,6 +7,7 @@ import os
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 
 from tests.factories import make_member, make_user
 
@@ -195,3 +196,10 @@ def one_of_everything(org_a, owner, planner, viewer, outsider):
     from tests import worlds
 
     return worlds.one_of_everything(org_a, owner, planner)
+
+
+@pytest.fixture
+def server_client():
+    """A client that answers as the server would (a 500 page, the API's JSON error) instead of raising the
+    view's exception in the test."""
+    return Client(raise_request_exception=False)

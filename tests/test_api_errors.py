@@ -6,13 +6,6 @@ under /api/ that match no endpoint (a newline or other control characters in a s
 import json
 
 import pytest
-from django.test import Client
-
-
-@pytest.fixture
-def server_client():
-    """A client that answers as the server would instead of raising the view's exception in the test."""
-    return Client(raise_request_exception=False)
 
 
 def assert_json_error(response, status):

@@ -3,17 +3,10 @@ showed in place becomes a page at its status on the site, and JSON at its status
 changed; never a 500."""
 
 import pytest
-from django.test import Client
 
 from peerplan.lib.errors import Conflict, NotAllowed, Refused
 from peerplan.operations import checklists, mitigations
 from tests.api_helpers import call
-
-
-@pytest.fixture
-def server_client():
-    """A client that gets the response a person would, not the exception."""
-    return Client(raise_request_exception=False)
 
 
 @pytest.mark.parametrize(
