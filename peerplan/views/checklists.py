@@ -15,8 +15,8 @@ from peerplan.lib.errors import Conflict
 from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation
 from peerplan.operations import checklists, mitigations, releases
 from peerplan.pages import checklists as checklist_pages
+from peerplan.pages import collaboration as collaboration_pages
 from peerplan.pages import dashboard, history, page_cache
-from peerplan.views import collaboration
 
 
 @login_required
@@ -165,7 +165,7 @@ def item(request, pk):
     def build():
         context = {
             **checklist_pages.item_page(item, membership),
-            **collaboration.discussion(membership=membership, item=item),
+            **collaboration_pages.discussion(membership=membership, item=item),
         }
         dashboard.prepare_quick_edit(context["mitigations"], request.user)
         return {**context, "form": form or ItemDecisionForm(instance=item), "statuses": MitigationStatus.choices}

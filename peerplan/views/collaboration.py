@@ -2,7 +2,6 @@
 
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,45 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from peerplan.access import EDIT, MANAGE, READ, load_attachment, load_comment, load_item, load_mitigation
 from peerplan.lib import uploads
 from peerplan.lib.errors import Refused
-from peerplan.models import collaboration
 from peerplan.models import notifications as notification_rules
 from peerplan.notify import deliver
 from peerplan.operations import attachments, comments, notifications
+from peerplan.pages import collaboration as collaboration_pages
 
 NOTIFICATIONS_PAGE_SIZE = 30
-
-
-def discussion(*, membership, item=None, mitigation=None):
-    """What the comments and attachments sections of an item or an action page show, in a fixed number of
-    queries: comments with their authors (1) and mentions (1), attachments (1), removed attachments (1),
-    the members one can mention (1)."""
-    target = {"item": item} if item is not None else {"mitigation": mitigation}
-    organisation = (item or mitigation).checklist.organisation
-    removed = (
-        # Of this organisation only: the id may have named another organisation's item before (issue 12).
-        collaboration.Attachment.history.filter(
-            history_type="-",
-            organisation_id=organisation.pk,
-            **{f"{key}_id": value.pk for key, value in target.items()},
-        )
-        .select_related("history_user")
-        .order_by("-history_date")
-    )
-    return {
-        "comments": list(collaboration.Comment.objects.filter(**target).for_listing()),
-        "attachments": list(collaboration.Attachment.objects.filter(**target).for_listing()),
-        "removed_attachments": list(removed),
-        "mention_suggestions": collaboration.mention_suggestions(organisation),
-        "comment_max_length": collaboration.BODY_MAX_LENGTH,
-        "attachment_limit": uploads.human_size(_max_bytes()),
-        "attachment_types": uploads.ALLOWED_IN_WORDS,
-        "attachment_accept": ",".join(uploads.ALLOWED),
-        "collaboration_membership": membership,
-    }
-
-
-def _max_bytes():
-    return settings.ATTACHMENT_MAX_BYTES
 
 
 def _comment_refused(request, error, *, body, action, back, status=400):
@@ -109,7 +75,7 @@ def mitigation_discussion(request, pk):
             "addressed": mitigation.addressed,
             "checklist": mitigation.checklist,
             "membership": membership,
-            **discussion(membership=membership, mitigation=mitigation),
+            **collaboration_pages.discussion(membership=membership, mitigation=mitigation),
         },
     )
 
