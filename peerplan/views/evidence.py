@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from evidence.interchange import EvidenceFormatError, dumps, export_evidence, import_evidence, parse_json
-from evidence.models import Source, Theme
 from peerplan.access import EDIT, MANAGE, load_checklist, load_item, load_organisation, load_own_source
 from peerplan.forms.evidence import OwnFindingForm, OwnSourceForm, ReleaseFileForm
 from peerplan.lib.errors import Refused
 from peerplan.operations import releases
 from peerplan.operations.own_evidence import add_own_finding, create_own_source
+from peerplan.pages import own_evidence as own_evidence_pages
 
 
 @login_required
@@ -65,10 +65,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 def own_evidence(request, slug):
     """The organisation's own sources, with everything in them; owners and managers add to them."""
     organisation, membership = load_organisation(request, slug)
-    sources = list(Source.objects.of_organisation(organisation).order_by("pk"))
-    themes = list(Theme.objects.filter(category__source__in=sources).current().with_evidence())
-    for source in sources:
-        source.shown_themes = [t for t in themes if t.category.source_id == source.pk]
+    sources = own_evidence_pages.sources_of(organisation)
     return render(
         request,
         "peerplan/own_evidence.html",
@@ -120,7 +117,7 @@ def own_source(request, slug, pk):
         )
         messages.success(request, f"Added to “{source.name}”: {data['theme'].strip()} ({data['kind']}).")
         return redirect("peerplan:own_source", slug=organisation.slug, pk=source.pk)
-    themes = list(Theme.objects.filter(category__source=source).current().with_evidence())
+    themes = own_evidence_pages.themes_of(source)
     return render(
         request,
         "peerplan/own_source.html",
