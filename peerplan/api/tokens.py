@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from peerplan.api.models import Access, AccessToken, digest, new_secret
-from peerplan.lib.errors import Refused
+from peerplan.lib.errors import NotAllowed, Refused
 from peerplan.models import Membership
 
 
@@ -15,7 +15,7 @@ def create_token(*, user, organisation, name, access, expires_at=None):
     and offering it would promise what the role does not allow."""
     membership = Membership.objects.filter(user=user, organisation=organisation).first()
     if membership is None:
-        raise Refused("You can only make tokens for organisations you belong to.")
+        raise NotAllowed("You can only make tokens for organisations you belong to.")
     if access == Access.WRITE and not membership.can_edit:
         raise Refused(f"Your role in {organisation.name} is viewer, so a token can only read. Choose read only.")
     if expires_at is not None and expires_at <= timezone.now():

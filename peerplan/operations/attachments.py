@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import transaction
 
-from peerplan.lib.errors import Refused
+from peerplan.lib.errors import NotAllowed, Refused
 from peerplan.lib.uploads import check_upload, human_size
 from peerplan.models import Attachment, Organisation
 from peerplan.models.collaboration import organisation_usage
@@ -50,7 +50,7 @@ def delete_attachment(*, attachment, by, membership):
     """Remove a file: its row (the history keeps the removal, with who and when) and the stored file once
     the removal is committed."""
     if not attachment.can_delete(by, membership):
-        raise Refused("Only the person who added a file, or a manager, can remove it.")
+        raise NotAllowed("Only the person who added a file, or a manager, can remove it.")
     with transaction.atomic():
         attachment.delete()
 

@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from peerplan.lib.errors import Refused
+from peerplan.lib.errors import NotAllowed, Refused
 from peerplan.models import Membership, NetworkMembership, NetworkState, Organisation, Role, generations
 from peerplan.notify import events
 
@@ -14,7 +14,7 @@ def invite_organisation(*, network, organisation, by):
     it is."""
     with transaction.atomic():
         if not network.coordinators.filter(pk=by.pk).exists():
-            raise Refused("Only the network's coordinators can invite organisations.")
+            raise NotAllowed("Only the network's coordinators can invite organisations.")
         membership, created = NetworkMembership.objects.select_for_update().get_or_create(
             network=network, organisation=organisation, defaults={"invited_by": by}
         )
@@ -38,7 +38,7 @@ def invite_organisation(*, network, organisation, by):
 
 def _owner_check(membership, by):
     if not Membership.objects.filter(organisation_id=membership.organisation_id, user=by, role=Role.OWNER).exists():
-        raise Refused("Only the organisation's owners can answer for it.")
+        raise NotAllowed("Only the organisation's owners can answer for it.")
 
 
 def answer_invitation(*, membership, accept, by):

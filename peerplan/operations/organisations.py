@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from peerplan.accounts.two_factor import has_two_factor
-from peerplan.lib.errors import NoLongerMember, Refused
+from peerplan.lib.errors import NoLongerMember, NotAllowed, Refused
 from peerplan.models import Invitation, Membership, Organisation, Role, display_name
 from peerplan.notify import deliver, events
 
@@ -65,9 +65,9 @@ def invite(*, organisation, email, role, by):
         _lock_organisation(organisation.pk)
         by_membership = _current_membership(organisation.pk, by)
         if not by_membership.can_manage:
-            raise Refused("Only owners and managers can invite people.")
+            raise NotAllowed("Only owners and managers can invite people.")
         if role not in dict(by_membership.grantable_roles()):
-            raise Refused("Only an owner can invite another owner.")
+            raise NotAllowed("Only an owner can invite another owner.")
         invitation = Invitation.objects.create(
             organisation=organisation, email=email.strip().lower(), role=role, invited_by=by
         )
@@ -120,11 +120,11 @@ def change_role(*, membership, role, by):
         by_membership = _current_membership(membership.organisation_id, by)
         membership = _target(membership)
         if not by_membership.can_manage:
-            raise Refused("Only owners and managers can change roles.")
+            raise NotAllowed("Only owners and managers can change roles.")
         if role not in Role.values:
             raise Refused("Choose one of the roles listed.")
         if not by_membership.can_change(membership) or role not in dict(by_membership.grantable_roles()):
-            raise Refused("Only an owner can make someone an owner or change an owner's role.")
+            raise NotAllowed("Only an owner can make someone an owner or change an owner's role.")
         if membership.role == Role.OWNER and role != Role.OWNER and _owners_left_without(membership) == 0:
             raise Refused(f"{membership.display_name} is the last owner. Make someone else an owner first.")
         changed = membership.role != role
@@ -142,7 +142,7 @@ def remove_member(*, membership, by):
         by_membership = _current_membership(membership.organisation_id, by)
         membership = _target(membership)
         if not by_membership.can_manage:
-            raise Refused("Only owners and managers can remove members.")
+            raise NotAllowed("Only owners and managers can remove members.")
         if not by_membership.can_change(membership):
             raise Refused("Only an owner can remove an owner.")
         if membership.role == Role.OWNER and _owners_left_without(membership) == 0:
