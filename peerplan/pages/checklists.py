@@ -15,7 +15,7 @@ from peerplan.models import (
     SuggestedMitigation,
     addressed_items,
 )
-from peerplan.models import shared_learning as sharing_rules
+from peerplan.models.shared_learning import HOLD, MIN_SERVICES, ROUND_TO
 from peerplan.pages import history
 from peerplan.pages.dashboard import LEVERAGE_SHOWN
 
@@ -196,8 +196,8 @@ def _shared_figures(item, suggestions):
         key=lambda s: (-s.shared.text.adopted_about, s.position),
     )[:3]
     shared["shares"] = item.checklist.organisation.share_anonymously
-    shared["min_services"], shared["round_to"] = sharing_rules.MIN_SERVICES, sharing_rules.ROUND_TO
-    shared["hold"] = sharing_rules.HOLD
+    shared["min_services"], shared["round_to"] = MIN_SERVICES, ROUND_TO
+    shared["hold"] = HOLD
     return shared
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from peerplan.access import EDIT, MANAGE, READ, load_attachment, load_comment, load_item, load_mitigation
 from peerplan.lib import uploads
 from peerplan.lib.errors import Refused
-from peerplan.models import notifications as notification_rules
+from peerplan.models.notifications import CHANNELS, Channel, Kind, Notification, preferences
 from peerplan.notify import deliver
 from peerplan.operations import attachments, comments, notifications
 from peerplan.pages import collaboration as collaboration_pages
@@ -261,15 +261,15 @@ def attachment_delete(request, pk):
 
 def _own_notification(request, pk):
     """One of the person's own notifications that they may see now; anyone else's is a 404."""
-    return get_object_or_404(notification_rules.Notification.objects.visible_to(request.user).for_listing(), pk=pk)
+    return get_object_or_404(Notification.objects.visible_to(request.user).for_listing(), pk=pk)
 
 
 @login_required
 @require_safe
 def notification_list(request):
-    listing = notification_rules.Notification.objects.visible_to(request.user).for_listing()
+    listing = Notification.objects.visible_to(request.user).for_listing()
     page = Paginator(listing, NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
-    waiting = notification_rules.Notification.objects.hidden_by_two_factor(request.user).count()
+    waiting = Notification.objects.hidden_by_two_factor(request.user).count()
     return render(request, "peerplan/collaboration/notifications.html", {"page": page, "waiting": waiting})
 
 
@@ -302,10 +302,10 @@ def notification_read_all(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def notification_preferences(request):
     """Per kind: in PeerPlan and by email, in PeerPlan only, or off."""
-    current = notification_rules.preferences(request.user)
+    current = preferences(request.user)
     error = None
     if request.method == "POST":
-        choices = {kind: request.POST.get(kind, current[kind]) for kind in notification_rules.Kind.values}
+        choices = {kind: request.POST.get(kind, current[kind]) for kind in Kind.values}
         try:
             notifications.set_preferences(user=request.user, choices=choices)
         except ValueError:
@@ -317,11 +317,11 @@ def notification_preferences(request):
     rows = [
         (
             kind,
-            notification_rules.Kind(kind).label,
-            [(c, notification_rules.Channel(c).label) for c in channels],
+            Kind(kind).label,
+            [(c, Channel(c).label) for c in channels],
             current[kind],
         )
-        for kind, channels in notification_rules.CHANNELS.items()
+        for kind, channels in CHANNELS.items()
     ]
     return render(
         request,
@@ -344,19 +344,15 @@ def unsubscribe(request, token):
     if request.method == "POST":
         notifications.set_preferences(
             user=user,
-            choices={
-                kind: notification_rules.Channel.OFF
-                if kind == notification_rules.Kind.DIGEST
-                else notification_rules.Channel.IN_APP
-            },
+            choices={kind: Channel.OFF if kind == Kind.DIGEST else Channel.IN_APP},
         )
         done = True
     return render(
         request,
         "peerplan/collaboration/unsubscribe.html",
         {
-            "kind_label": notification_rules.Kind(kind).label,
+            "kind_label": Kind(kind).label,
             "done": done,
-            "digest": kind == notification_rules.Kind.DIGEST,
+            "digest": kind == Kind.DIGEST,
         },
     )

@@ -10,8 +10,8 @@ from peerplan.access import OWN, READ, load_network, load_network_membership, lo
 from peerplan.figures import tracking
 from peerplan.forms.organisations import NetworkInviteForm, SharingForm
 from peerplan.lib.errors import Refused
-from peerplan.models import networks as network_rules
-from peerplan.models import shared_learning as sharing_rules
+from peerplan.models.networks import NOT_SHARED, SHARED, coordinator_names, find_organisations, invitations_for
+from peerplan.models.shared_learning import HOLD, MIN_SERVICES, ROUND_TO
 from peerplan.operations import networks
 from peerplan.pages import networks as network_pages
 from peerplan.views.tracking import _months
@@ -55,7 +55,7 @@ def network_invite(request, network):
             "network": network,
             "form": form,
             "query": query,
-            "found": network_rules.find_organisations(query, network),
+            "found": find_organisations(query, network),
             "pending": list(network.memberships.invited().select_related("organisation").order_by("-invited_at")),
         },
         status=status,
@@ -91,9 +91,9 @@ def organisation_network(request, slug, pk):
         network_membership,
         membership,
         problem,
-        coordinators=network_rules.coordinator_names(network_membership.network),
-        shared=network_rules.SHARED,
-        not_shared=network_rules.NOT_SHARED,
+        coordinators=coordinator_names(network_membership.network),
+        shared=SHARED,
+        not_shared=NOT_SHARED,
     )
 
 
@@ -157,9 +157,9 @@ def organisation_sharing(request, slug):
             "organisation": organisation,
             "membership": membership,
             "form": form,
-            "networks": network_rules.invitations_for(organisation),
-            "min_services": sharing_rules.MIN_SERVICES,
-            "round_to": sharing_rules.ROUND_TO,
-            "hold": sharing_rules.HOLD,
+            "networks": invitations_for(organisation),
+            "min_services": MIN_SERVICES,
+            "round_to": ROUND_TO,
+            "hold": HOLD,
         },
     )
