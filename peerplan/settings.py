@@ -99,7 +99,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "peerplan.middleware.PrivatePages",
-    # After the messages and authentication middleware, so a refusal's page has the navigation.
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -164,8 +163,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "peerplan_cache",
         "TIMEOUT": None,
-        # Room for the cached page bodies of many organisations, roles and pages (peerplan/pages/page_cache.py;
-        # a body lives a day at most). Django's default of 300 would cull bodies still in use all day long.
+        # Room for the cached page bodies of many organisations, roles and pages
+        # (peerplan/pages/page_cache.py; a body lives a day at most). Django's default of 300 would cull bodies still in use all day long.
         "OPTIONS": {"MAX_ENTRIES": 5000},
     }
 }
@@ -248,9 +247,9 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # One lock-out mechanism: django-axes (below) counts failed sign-ins and pauses them. allauth's own
 # failed-login limit is switched off so the two never disagree; its other rate limits stay (email
 # confirmation, password change...), with sign-up and password reset set here. Invitations are counted
-# by the same limiter (peerplan/accounts/ratelimit.py). All in the default cache above, shared by every worker and
-# host; the client address is the one the lock-out counts (AccountAdapter.get_client_ip). Per hour:
-# sign-ups per client address; password resets per email address (and four times that per client
+# by the same limiter (peerplan/accounts/ratelimit.py). All in the default cache above, shared by every
+# worker and host; the client address is the one the lock-out counts (AccountAdapter.get_client_ip). Per
+# hour: sign-ups per client address; password resets per email address (and four times that per client
 # address); invitations per account (and twice that per client address). A hospital's people share one
 # address, hence the room per address.
 RATE_LIMIT_SIGNUPS = env_int("RATE_LIMIT_SIGNUPS_PER_HOUR", 30)
@@ -322,9 +321,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Attachments (peerplan/operations/attachments.py, peerplan/lib/uploads.py): kept through the storage API, never served from a public URL
-# (no MEDIA_URL is routed; every download goes through a view that checks the organisation). The local
-# directory is outside static/ and the checkout's served files. With ATTACHMENTS_S3_BUCKET set, files go to
+# Attachments (peerplan/operations/attachments.py; the file checks in peerplan/lib/uploads.py): kept
+# through the storage API, never served from a public URL (no MEDIA_URL is routed; every download goes
+# through a view that checks the organisation). The local directory is outside static/ and the checkout's
+# served files. With ATTACHMENTS_S3_BUCKET set, files go to
 # S3-compatible object storage through django-storages instead (pip install 'peerplan[s3]'), so several
 # hosts share them.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
