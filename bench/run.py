@@ -141,7 +141,7 @@ print("RESOLVED " + json.dumps({
 CLEANUP = """
 import json, os
 from django.utils.dateparse import parse_date, parse_datetime
-from peerplan.models import generations
+from peerplan.models import organisation_generations
 from peerplan.models import Mitigation, Organisation
 job = json.loads(os.environ["BENCH_CLEANUP"])
 organisation = Organisation.objects.get(slug=job["slug"])
@@ -155,7 +155,7 @@ for saved in job["restore"]:
     Mitigation.objects.filter(pk=pk).update(**saved)
     since = parse_datetime(job["since"])
     history += Mitigation.history.filter(organisation=organisation, id=pk, history_date__gte=since).delete()[0]
-generations.organisation_changed(organisation)
+organisation_generations.organisation_changed(organisation)
 print("CLEANED " + json.dumps({"created": created, "history": history, "restored": len(job["restore"])}))
 """
 

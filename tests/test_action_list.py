@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from evidence.models import Theme
-from peerplan.models import MitigationStatus, generations
+from peerplan.models import MitigationStatus, organisation_generations
 from tests.factories import item_for, make_checklist, make_mitigation
 
 TODAY = timezone.localdate()
@@ -129,7 +129,7 @@ def test_it_runs_the_same_queries_whatever_the_size(client, org_a, manager, plan
     client.force_login(manager)
     filters = {"checklist": checklist.pk, "status": "blocked"}
     client.get("/app/orgs/northside/actions/", filters)  # the generations (peerplan/pages/page_cache.py)
-    generations.organisation_changed(org_a)
+    organisation_generations.organisation_changed(org_a)
     # A cache miss: session, user, organisation and membership (one query), the body and its generations
     # (one cache read), the checklist filter's lookup, count, page of actions, the challenges those actions
     # address, the person's roles and the members an action can be given to (for the in-place edits), the

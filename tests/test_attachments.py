@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from peerplan.lib import uploads
 from peerplan.lib.errors import Refused
-from peerplan.models import Attachment, generations
+from peerplan.models import Attachment, organisation_generations
 from peerplan.operations import attachments
 from tests.factories import make_member
 
@@ -407,7 +407,7 @@ def test_the_item_page_lists_attachments_in_a_fixed_number_of_queries(
     removed.delete()
     client.force_login(planner)
     client.get(f"/app/items/{item.pk}/")  # the generations (peerplan/pages/page_cache.py)
-    generations.organisation_changed(item.checklist.organisation)
+    organisation_generations.organisation_changed(item.checklist.organisation)
     # A cache miss: session, user, item, membership, the body and its generations (one cache read),
     # references, perspectives, their references, mitigations, suggestions, source, item history, comments
     # (none: no mentions query), attachments, removed attachments, members to mention, "what services

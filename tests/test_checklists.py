@@ -3,7 +3,7 @@
 import pytest
 
 from evidence.models import Finding, Valence
-from peerplan.models import Checklist, Item, generations
+from peerplan.models import Checklist, Item, organisation_generations
 from peerplan.operations import mitigations
 from tests.factories import bulk_mitigations
 
@@ -155,7 +155,8 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     _add_mitigations(draft_checklist, owner, per_item)
     client.force_login(owner)
     client.get(f"/app/checklists/{draft_checklist.pk}/")  # the evidence facts are cached once for every checklist
-    generations.organisation_changed(draft_checklist.organisation)  # the body cached by that view is out of date
+    # The body cached by that view is out of date.
+    organisation_generations.organisation_changed(draft_checklist.organisation)
     # session, user, checklist, membership, the cached body and its generations (one cache read), items
     # with counts and coverage, the cached evidence facts, items for the stakeholder lens, coverage, live
     # mitigations per phase, phases, co-production, uncovered items for the leverage ranking, suggestions

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from evidence.models import Finding, Theme, Valence
 from peerplan.figures import tracking
-from peerplan.models import ChecklistStatus, MitigationStatus, generations
+from peerplan.models import ChecklistStatus, MitigationStatus, organisation_generations
 from peerplan.pages import dashboard
 from tests.factories import challenge_theme_names, item_for, make_checklist, make_mitigation
 
@@ -239,7 +239,7 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_size(
     _grow(org_a, manager, copies)
     client.force_login(manager)
     client.get("/app/orgs/northside/dashboard/")
-    generations.organisation_changed(org_a)  # the body cached by that view is out of date: a miss
+    organisation_generations.organisation_changed(org_a)  # the body cached by that view is out of date: a miss
     # session, user, organisation and membership (one query), the cached body and its generations (one cache read), active
     # and draft checklists, progress by checklist, coverage, grid, the five counts, overdue list, due soon
     # list, blocked list (each with the challenges its actions address), past review, re-review due, the

@@ -7,11 +7,7 @@ from django.utils import timezone
 from evidence.models import Finding, Perspective
 from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation
 from peerplan.operations import checklists
-from tests.factories import make_mitigation
-
-
-def item_for(checklist, theme):
-    return checklist.items.get(finding__theme__name=theme, finding__valence="challenge")
+from tests.factories import item_for, make_mitigation
 
 
 def page(client, url):

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from evidence.interchange import import_evidence
 from evidence.models import Finding, Release, Source
-from peerplan.models import Item, RetiredChoice, generations
+from peerplan.models import Item, RetiredChoice, organisation_generations
 from peerplan.operations.checklists import create_checklist_from_evidence, decide_item
 from tests.worlds import framework, item_on, version_2
 
@@ -219,7 +219,7 @@ def test_the_offer_costs_one_query_however_many_findings_are_offered(
     import_evidence(data)
     client.force_login(owner)
     client.get(f"/app/checklists/{active.pk}/")  # the evidence facts are cached once for every checklist
-    generations.organisation_changed(active.organisation)  # the body cached by that view is out of date
+    organisation_generations.organisation_changed(active.organisation)  # the body cached by that view is out of date
     # As for any checklist page after a change (22, see test_checklists.py), plus the findings on offer with
     # their sources (1) and, since suggestions are ranked here, their anonymous figures (1).
     with django_assert_num_queries(24):

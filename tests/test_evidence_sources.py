@@ -14,17 +14,11 @@ from django.core.management import CommandError, call_command
 
 from evidence.interchange import dumps, export_evidence, import_evidence
 from evidence.models import Finding, Source, Theme
+from tests.worlds import framework
 
 HERE = Path(__file__).resolve().parent
-FRAMEWORK = HERE / "fixtures" / "example_framework.json"
 SCHEMA = json.loads((HERE.parent / "evidence" / "peerplan-evidence-2.schema.json").read_text(encoding="utf-8"))
 TABLE6_V1 = HERE.parent / "evidence" / "fixtures" / "table6.json"
-
-
-def framework(version=1):
-    data = json.loads(FRAMEWORK.read_text(encoding="utf-8"))
-    data["sources"][0]["version"] = version
-    return data
 
 
 def export_text(*args):

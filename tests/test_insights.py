@@ -15,15 +15,11 @@ from peerplan.models import (
     Provenance,
     SuggestedMitigation,
 )
-from tests.factories import make_mitigation
+from tests.factories import item_for, make_mitigation
 
 
 def challenge(theme_name):
     return Finding.objects.get(theme__name=theme_name, valence="challenge")
-
-
-def item_for(checklist, theme_name):
-    return checklist.items.get(finding__theme__name=theme_name, finding__valence="challenge")
 
 
 def add_mitigation(checklist, theme_name, **fields):

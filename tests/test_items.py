@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from evidence.models import Perspective, Source
-from peerplan.models import generations
+from peerplan.models import organisation_generations
 from peerplan.operations import checklists, mitigations
 from tests.factories import bulk_mitigations
 
@@ -116,7 +116,7 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     client.force_login(owner)
     url = f"/app/items/{role_ambiguity.pk}/"
     client.get(url)  # the generations (peerplan/pages/page_cache.py)
-    generations.organisation_changed(role_ambiguity.checklist.organisation)
+    organisation_generations.organisation_changed(role_ambiguity.checklist.organisation)
     # A cache miss: session, user, item (with finding, theme, category, source, checklist, organisation),
     # membership, the body and its generations (one cache read), the finding's references, perspectives,
     # their references, mitigations, suggestions, related themes of other sources, the item's history for

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from peerplan.models import ChecklistStatus, Membership, MitigationStatus, generations
+from peerplan.models import ChecklistStatus, Membership, MitigationStatus, organisation_generations
 from tests.factories import item_for, make_checklist, make_mitigation
 
 TODAY = timezone.localdate()
@@ -91,7 +91,7 @@ def test_it_runs_the_same_queries_whatever_the_size(client, org_a, planner, mana
             make_mitigation(item, "Not mine", owner=manager)
     client.force_login(planner)
     client.get("/app/my-actions/")  # the generations (peerplan/pages/page_cache.py)
-    generations.organisation_changed(org_a)
+    organisation_generations.organisation_changed(org_a)
     # A cache miss: session, user, the person's organisations and roles, the body and its generations (one
     # cache read), count, page of actions, the challenges they address, the person's roles and the members
     # an action can be given to (for the in-place edits), storing the body (database cache: count,

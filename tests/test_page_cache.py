@@ -33,8 +33,8 @@ from peerplan.models import (
     MitigationStatus,
     NetworkMembership,
     SuggestedMitigation,
+    organisation_generations,
 )
-from peerplan.models import generations as organisation_generations
 from peerplan.operations import checklists, mitigations, networks, releases
 from peerplan.pages import page_cache
 from tests.api_helpers import call, token_for

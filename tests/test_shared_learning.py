@@ -21,7 +21,7 @@ from peerplan.models import (
     SharedLearningRun,
     SuggestedMitigation,
     SuggestionFigure,
-    generations,
+    organisation_generations,
 )
 from peerplan.models.shared_learning import shown_count
 from peerplan.operations import checklists, mitigations
@@ -208,7 +208,7 @@ def test_the_item_page_reads_only_the_figures_in_a_fixed_number_of_queries(
     compute()
     client.force_login(planner)
     client.get(f"/app/items/{own_item.pk}/")  # the generations (peerplan/pages/page_cache.py)
-    generations.organisation_changed(own_item.checklist.organisation)
+    organisation_generations.organisation_changed(own_item.checklist.organisation)
     # The item page's queries on a cache miss (tests/test_items.py lists them; with no action or comment
     # here, their prefetches do not run): among them the latest computation, the challenge's figure and
     # its suggestions' figures, whatever the number of services behind them.
@@ -296,7 +296,8 @@ def test_the_checklist_page_reads_the_figures_in_one_query(
     client.force_login(planner)
     url = f"/app/checklists/{own_item.checklist.pk}/"
     client.get(url)  # the evidence facts are cached once for every checklist
-    generations.organisation_changed(own_item.checklist.organisation)  # the body cached by that view is out of date
+    # The body cached by that view is out of date.
+    organisation_generations.organisation_changed(own_item.checklist.organisation)
     # The checklist page's 22 after a change (tests/test_checklists.py, a draft), the findings on offer to an
     # active checklist (tests/test_evidence_releases.py), and the ranked suggestions' anonymous figures.
     with django_assert_num_queries(24):

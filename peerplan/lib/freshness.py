@@ -4,7 +4,7 @@ Every model of PeerPlan's apps (APPS) says so itself, in a class attribute `fres
 
 - `OrganisationData(path)`: one organisation's data, shown on its pages. `path` leads from a row to its
   organisation as a query lookup does ("organisation", "checklist__organisation"; "pk" for the
-  organisation itself). peerplan/models/generations.py follows it on every save, delete
+  organisation itself). peerplan/models/organisation_generations.py follows it on every save, delete
   and many-to-many change, and rebuilds that organisation's pages.
 - `EVIDENCE`: the published evidence. A save, delete or many-to-many change replaces the evidence
   generation (evidence/cache.py) once the transaction commits, and every cached page, evidence or

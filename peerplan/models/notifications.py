@@ -1,5 +1,7 @@
 """Notifications to one person, their choices of channel, and the reminder emails already sent."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -82,6 +84,17 @@ class NotificationQuerySet(models.QuerySet):
             "membership",
             "network_membership__network",
         ).order_by("-created_at", "-pk")
+
+
+def email_fields(channel, now):
+    """How a new notification waits for its email: by email, pending until NOTIFICATION_EMAIL_DELAY has
+    passed (so several within it make one email); in PeerPlan only, never emailed."""
+    if channel == Channel.EMAIL:
+        return {
+            "email_status": EmailStatus.PENDING,
+            "email_after": now + timedelta(seconds=settings.NOTIFICATION_EMAIL_DELAY),
+        }
+    return {"email_status": EmailStatus.NONE, "email_after": None}
 
 
 class Notification(models.Model):

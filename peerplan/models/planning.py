@@ -245,6 +245,17 @@ class Item(models.Model):
     def __str__(self):
         return str(self.finding)
 
+    @classmethod
+    def from_finding(cls, checklist, finding):
+        """A new item as the evidence starts it: a challenge applies until a planner says otherwise, a benefit
+        is not chosen yet; decided against the version of its source it came from. (Not saved.)"""
+        return cls(
+            checklist=checklist,
+            finding=finding,
+            applies=finding.to_mitigate,
+            evidence_version=finding.theme.category.source.version,
+        )
+
     @property
     def is_challenge(self):
         """Something to mitigate (a challenge or a barrier)."""

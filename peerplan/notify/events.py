@@ -2,20 +2,14 @@
 write they are about."""
 
 import logging
-from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from peerplan.models import Membership, Notification, Role
-from peerplan.models.notifications import Channel, EmailStatus, Kind, channel_for
+from peerplan.models.notifications import Channel, Kind, channel_for, email_fields
 
 log = logging.getLogger(__name__)
-
-
-def email_delay():
-    return timedelta(seconds=settings.NOTIFICATION_EMAIL_DELAY)
 
 
 def record(*, recipient, kind, organisation, actor=None, now=None, **about):
@@ -27,15 +21,13 @@ def record(*, recipient, kind, organisation, actor=None, now=None, **about):
     if channel == Channel.OFF:
         return None
     now = now or timezone.now()
-    emailed = channel == Channel.EMAIL
     return Notification.objects.create(
         recipient=recipient,
         kind=kind,
         organisation=organisation,
         actor=actor,
         created_at=now,
-        email_status=EmailStatus.PENDING if emailed else EmailStatus.NONE,
-        email_after=now + email_delay() if emailed else None,
+        **email_fields(channel, now),
         **about,
     )
 

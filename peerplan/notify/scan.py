@@ -18,8 +18,7 @@ from peerplan.models import (
     NotificationPreference,
     addressed_items,
 )
-from peerplan.models.notifications import DEFAULTS, Channel, EmailStatus, Kind
-from peerplan.notify.events import email_delay
+from peerplan.models.notifications import DEFAULTS, Channel, Kind, email_fields
 
 
 def record_scheduled(today, now=None):
@@ -78,7 +77,6 @@ def record_scheduled(today, now=None):
         channel = chosen.get((user.pk, kind), DEFAULTS[kind])
         if channel == Channel.OFF:
             continue
-        emailed = channel == Channel.EMAIL
         rows.append(
             Notification(
                 recipient=user,
@@ -86,8 +84,7 @@ def record_scheduled(today, now=None):
                 organisation_id=organisation_id,
                 dedupe_key=key,
                 created_at=now,
-                email_status=EmailStatus.PENDING if emailed else EmailStatus.NONE,
-                email_after=now + email_delay() if emailed else None,
+                **email_fields(channel, now),
                 **about,
             )
         )

@@ -47,15 +47,7 @@ def create_checklist_from_evidence(
             created_by=by,
         )
         checklist.save()
-        items = [
-            Item(
-                checklist=checklist,
-                finding=finding,
-                applies=finding.to_mitigate,
-                evidence_version=finding.theme.category.source.version,
-            )
-            for finding in checklist_findings(organisation)
-        ]
+        items = [Item.from_finding(checklist, finding) for finding in checklist_findings(organisation)]
         bulk_create_with_history(items, Item, default_user=by)
     return checklist
 
@@ -92,12 +84,7 @@ def copy_checklist(*, source, title, by, service="", description="", status=Chec
         items = []
         for finding in checklist_findings(source.organisation):
             old = copied.pop(finding.pk, None)
-            item = Item(
-                checklist=checklist,
-                finding=finding,
-                applies=finding.to_mitigate,
-                evidence_version=finding.theme.category.source.version,
-            )
+            item = Item.from_finding(checklist, finding)
             if old is not None:
                 for name in decision:
                     setattr(item, name, getattr(old, name))

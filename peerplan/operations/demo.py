@@ -55,7 +55,7 @@ from peerplan.models import (
     Priority,
     Role,
     SuggestedMitigation,
-    generations,
+    organisation_generations,
 )
 
 # For local demos and benchmarks only: printed by seed_demo and written in the README.
@@ -262,7 +262,7 @@ def seed_demo(size, *, batch_orgs=50, today=None, progress=None):
         batch = missing[start : start + batch_orgs]
         with transaction.atomic():
             _create_batch(batch, context)
-            generations.everything_changed()  # bulk inserts send no signals
+            organisation_generations.everything_changed()  # bulk inserts send no signals
         if progress:
             progress(start + len(batch), len(missing))
     # The demo organisation's owner coordinates the demo network (its page is on their start page).

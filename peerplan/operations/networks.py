@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from peerplan.lib.errors import NotAllowed, Refused
-from peerplan.models import Membership, NetworkMembership, NetworkState, Organisation, Role, generations
+from peerplan.models import Membership, NetworkMembership, NetworkState, Organisation, Role, organisation_generations
 from peerplan.notify import events
 
 
@@ -71,5 +71,5 @@ def leave_network(*, membership, by):
 def set_anonymous_sharing(*, organisation, share):
     """An owner switches anonymous sharing on or off; the figures change at the next computation."""
     Organisation.objects.filter(pk=organisation.pk).update(share_anonymously=share)
-    generations.organisation_changed(organisation)  # update() sends no signal
+    organisation_generations.organisation_changed(organisation)  # update() sends no signal
     organisation.share_anonymously = share

@@ -110,17 +110,24 @@ def _owners_left_without(membership):
     )
 
 
+def _manager_and_target(membership, by, refusal):
+    """Under the organisation's lock: the manager who asks and the member they act on, both as they are
+    now (either may have changed since the page loaded). Refused with `refusal` for anyone but a manager."""
+    _lock_organisation(membership.organisation_id)
+    by_membership = _current_membership(membership.organisation_id, by)
+    target = _target(membership)
+    if not by_membership.can_manage:
+        raise NotAllowed(refusal)
+    return by_membership, target
+
+
 def change_role(*, membership, role, by):
     """Managers change roles; only owners make or unmake owners; the last owner keeps the role.
 
     The organisation's row is locked before anything is read, so two owners demoting each other at
     once are served one after the other: the second sees the first's change and is refused."""
     with transaction.atomic():
-        _lock_organisation(membership.organisation_id)
-        by_membership = _current_membership(membership.organisation_id, by)
-        membership = _target(membership)
-        if not by_membership.can_manage:
-            raise NotAllowed("Only owners and managers can change roles.")
+        by_membership, membership = _manager_and_target(membership, by, "Only owners and managers can change roles.")
         if role not in Role.values:
             raise Refused("Choose one of the roles listed.")
         if not by_membership.can_change(membership) or role not in dict(by_membership.grantable_roles()):
@@ -138,13 +145,9 @@ def change_role(*, membership, role, by):
 def remove_member(*, membership, by):
     """Take a person out of the organisation; the last owner cannot be removed (locked as change_role)."""
     with transaction.atomic():
-        _lock_organisation(membership.organisation_id)
-        by_membership = _current_membership(membership.organisation_id, by)
-        membership = _target(membership)
-        if not by_membership.can_manage:
-            raise NotAllowed("Only owners and managers can remove members.")
+        by_membership, membership = _manager_and_target(membership, by, "Only owners and managers can remove members.")
         if not by_membership.can_change(membership):
-            raise Refused("Only an owner can remove an owner.")
+            raise NotAllowed("Only an owner can remove an owner.")
         if membership.role == Role.OWNER and _owners_left_without(membership) == 0:
             raise Refused(
                 f"{membership.display_name} is the last owner and cannot be removed. Make someone else an owner first."
@@ -154,9 +157,10 @@ def remove_member(*, membership, by):
 
 def set_two_factor_requirement(*, organisation, required, by):
     """An owner requires (or stops requiring) two-factor for every member. Turning it on needs the owner's
-    own two-factor first, so they are not the first person it shuts out. Returns an error message or None."""
+    own two-factor first, so they are not the first person it shuts out."""
     if required and not has_two_factor(by):
-        return "Set up two-factor sign-in for yourself first (on your account page), then require it for everyone."
+        raise Refused(
+            "Set up two-factor sign-in for yourself first (on your account page), then require it for everyone."
+        )
     organisation.require_two_factor = required
     organisation.save(update_fields=["require_two_factor"])
-    return None

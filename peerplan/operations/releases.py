@@ -9,7 +9,7 @@ from simple_history.utils import bulk_create_with_history
 
 from evidence.models import PlansFor
 from peerplan.lib.errors import Refused
-from peerplan.models import ChecklistStatus, Item, RetiredChoice, generations
+from peerplan.models import ChecklistStatus, Item, RetiredChoice, organisation_generations
 from peerplan.operations.checklists import checklist_findings
 
 
@@ -61,17 +61,9 @@ def add_offered_findings(*, checklist, finding_ids, by):
         wanted = [offered[pk] for pk in finding_ids if pk in offered]
         if not wanted or len(wanted) != len(set(finding_ids)):
             raise Refused("These findings are not on offer to this checklist; reload the page.")
-        items = [
-            Item(
-                checklist=checklist,
-                finding=finding,
-                applies=finding.to_mitigate,
-                evidence_version=finding.theme.category.source.version,
-            )
-            for finding in wanted
-        ]
+        items = [Item.from_finding(checklist, finding) for finding in wanted]
         bulk_create_with_history(items, Item, default_user=by)
-        generations.organisation_changed(checklist.organisation_id)  # bulk_create sends no post_save
+        organisation_generations.organisation_changed(checklist.organisation_id)  # bulk_create sends no post_save
     return items
 
 

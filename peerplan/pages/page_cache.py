@@ -13,7 +13,7 @@ What stays per request is rendered around the body every time: the navigation (t
 unread count), the messages, and the CSRF token: a body is stored with a random placeholder where its
 forms' token goes, replaced by the requester's own token on every request.
 
-What makes a body out of date is decided in peerplan/models/generations.py.
+What makes a body out of date is decided in peerplan/models/organisation_generations.py.
 """
 
 import hashlib
@@ -28,7 +28,7 @@ from django.utils.safestring import mark_safe
 
 from evidence import cache as evidence_cache
 from peerplan.lib import generations
-from peerplan.models.generations import organisation_key, pending_changes
+from peerplan.models.organisation_generations import organisation_key, pending_changes
 
 BODY_KEY_PREFIX = "planning:body:"
 

@@ -15,7 +15,6 @@ from peerplan.forms.organisations import InvitationForm, OrganisationForm
 from peerplan.lib.errors import NoLongerMember, Refused
 from peerplan.models import Invitation, Membership, Role
 from peerplan.operations import organisations
-from peerplan.operations.organisations import set_two_factor_requirement
 from peerplan.pages import organisations as organisation_pages
 from peerplan.pages import page_cache
 
@@ -134,13 +133,17 @@ def organisation_two_factor(request, slug):
     """An owner requires two-factor sign-in of every member, or stops requiring it."""
     organisation, membership = load_organisation(request, slug, need=OWN)
     required = request.POST.get("require_two_factor") == "on"
-    problem = set_two_factor_requirement(organisation=organisation, required=required, by=request.user)
-    if problem:
-        messages.error(request, problem)
-    elif required:
-        messages.success(request, "Members must now set up two-factor sign-in before they see this organisation.")
+    try:
+        organisations.set_two_factor_requirement(organisation=organisation, required=required, by=request.user)
+    except Refused as error:
+        messages.error(request, str(error))
     else:
-        messages.success(request, "Two-factor sign-in is no longer required here (members who use it keep it).")
+        messages.success(
+            request,
+            "Members must now set up two-factor sign-in before they see this organisation."
+            if required
+            else "Two-factor sign-in is no longer required here (members who use it keep it).",
+        )
     return redirect("peerplan:members", slug=organisation.slug)
 
 
