@@ -1,25 +1,21 @@
 """The curators' tool. Every save or delete invalidates the cached public evidence pages, and an edit of a
 finding's or perspective's published content marks the finding as changed for the checklists using it."""
 
-import json
-from functools import partial
-
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from evidence.curation import FINDING_CONTENT, PERSPECTIVE_CONTENT, changes_content, mark_findings_changed
-from evidence.interchange import FORMAT, EvidenceFormatError, import_evidence, parse_json, validate
-from evidence.models import Category, Finding, Perspective, Reference, Release, Source, StakeholderGroup, Theme
+from evidence.models import Category, Finding, Perspective, Reference, Source, StakeholderGroup, Theme
 from evidence.parser import stakeholder_group
+from evidence.release_admin import release_urls
 from peerplan.lib.admin import CountsOnlyForOrganisationData
 
 # The site's own name in the admin's header and titles, not "Django administration".
@@ -162,7 +158,7 @@ class EvidenceAdmin(OnlyPublishedChoices, CountsOnlyForOrganisationData, SimpleH
 
 @admin.register(Source)
 class SourceAdmin(EvidenceAdmin):
-    list_display = ["name", "version", "title", "year", "licence"]
+    list_display = ["name", "version", "title", "year", "licence", "download_link"]
     search_fields = ["name", "title", "authors", "doi"]
     readonly_fields = ["version"]
     fieldsets = [
@@ -180,6 +176,15 @@ class SourceAdmin(EvidenceAdmin):
 
     def get_urls(self):
         return release_urls(self) + super().get_urls()
+
+    @admin.display(description="release file")
+    def download_link(self, source):
+        # The visible words are in the accessible name, which also says which source it is.
+        return format_html(
+            '<a href="{}" download aria-label="Download the current version of {}">Download the current version</a>',
+            reverse("admin:evidence_source_download", args=[source.pk]),
+            source.name,
+        )
 
 
 class CitationFilter(admin.SimpleListFilter):
@@ -383,95 +388,3 @@ class PerspectiveAdmin(ReferencesWithCitations, EvidenceAdmin):
         finding_ids = list(queryset.values_list("finding_id", flat=True))
         super().delete_queryset(request, queryset)
         mark_findings_changed(finding_ids)
-
-
-# Releases: upload, preview, apply ---------------------------------------------------------------------
-
-MAX_RELEASE_BYTES = 5 * 1024 * 1024
-
-
-class ReleaseUploadForm(forms.Form):
-    release = forms.FileField(
-        label="Release file",
-        help_text=f'A "{FORMAT}" (or "/1") JSON file, at most 5 MB. Nothing changes until you apply it.',
-    )
-
-    def clean_release(self):
-        upload = self.cleaned_data["release"]
-        if upload.size > MAX_RELEASE_BYTES:
-            raise forms.ValidationError("The file is larger than 5 MB; is it an evidence release?")
-        try:
-            data = parse_json(upload.read().decode("utf-8"))
-            validate(json.loads(json.dumps(data)))
-        except UnicodeDecodeError:
-            raise forms.ValidationError("The file is not UTF-8 text.") from None
-        except EvidenceFormatError as error:
-            raise forms.ValidationError(f"{upload.name}: {error}; nothing was imported.") from None
-        return upload.name, data
-
-
-def release_urls(model_admin):
-    site = model_admin.admin_site
-    return [
-        path("import/", site.admin_view(partial(release_upload, model_admin)), name="evidence_source_import"),
-        path(
-            "import/<int:pk>/", site.admin_view(partial(release_preview, model_admin)), name="evidence_source_preview"
-        ),
-    ]
-
-
-def _context(model_admin, request, title, **extra):
-    return {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "title": title,
-        **extra,
-    }
-
-
-def release_upload(model_admin, request):
-    if not model_admin.has_change_permission(request):
-        raise PermissionDenied
-    form = ReleaseUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        name, data = form.cleaned_data["release"]
-        release = Release.objects.create(file_name=name[:200], data=data, uploaded_by=request.user)
-        return redirect("admin:evidence_source_preview", pk=release.pk)
-    return TemplateResponse(
-        request,
-        "admin/evidence/source/import.html",
-        _context(model_admin, request, "Import an evidence release", form=form),
-    )
-
-
-def release_preview(model_admin, request, pk):
-    if not model_admin.has_change_permission(request):
-        raise PermissionDenied
-    release = get_object_or_404(Release, pk=pk)
-    if request.method == "POST" and release.applied_at is None:
-        try:
-            report = import_evidence(json.loads(json.dumps(release.data)))
-        except EvidenceFormatError as error:
-            messages.error(request, f"{release.file_name}: {error}")
-            return redirect("admin:evidence_source_preview", pk=release.pk)
-        release.applied_at = timezone.now()
-        release.applied_by = request.user
-        release.save()
-        totals = report.totals()
-        messages.success(
-            request,
-            f"Applied {release.file_name}: {totals['added']} findings added, {totals['changed']} changed, "
-            f"{totals['retired']} retired. Active checklists are offered the new findings.",
-        )
-        return redirect("admin:evidence_source_changelist")
-    report, error = None, None
-    if release.applied_at is None:
-        try:
-            report = import_evidence(json.loads(json.dumps(release.data)), dry_run=True)
-        except EvidenceFormatError as problem:
-            error = f"{release.file_name}: {problem}"
-    return TemplateResponse(
-        request,
-        "admin/evidence/source/preview.html",
-        _context(model_admin, request, f"Preview of {release.file_name}", release=release, report=report, error=error),
-    )

@@ -1,0 +1,141 @@
+"""The curators' release pages in the admin: download the current evidence, upload a release, preview what
+it would do (texts, word-level differences, admin edits it would undo) and apply it."""
+
+import json
+from functools import partial
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from evidence.interchange import (
+    FORMAT,
+    EvidenceFormatError,
+    dumps,
+    export_evidence,
+    import_evidence,
+    parse_json,
+    validate,
+)
+from evidence.models import Release, Source
+
+MAX_RELEASE_BYTES = 5 * 1024 * 1024
+
+
+class ReleaseUploadForm(forms.Form):
+    release = forms.FileField(
+        label="Release file",
+        help_text=f'A "{FORMAT}" (or "/1") JSON file, at most 5 MB. Nothing changes until you apply it.',
+    )
+
+    def clean_release(self):
+        upload = self.cleaned_data["release"]
+        if upload.size > MAX_RELEASE_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB; is it an evidence release?")
+        try:
+            data = parse_json(upload.read().decode("utf-8"))
+            validate(json.loads(json.dumps(data)))
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The file is not UTF-8 text.") from None
+        except EvidenceFormatError as error:
+            raise forms.ValidationError(f"{upload.name}: {error}; nothing was imported.") from None
+        return upload.name, data
+
+
+def release_urls(model_admin):
+    site = model_admin.admin_site
+    return [
+        path(
+            "download/",
+            site.admin_view(require_safe(partial(download, model_admin))),
+            name="evidence_source_download_all",
+        ),
+        path(
+            "<int:pk>/download/",
+            site.admin_view(require_safe(partial(download, model_admin))),
+            name="evidence_source_download",
+        ),
+        path("import/", site.admin_view(partial(release_upload, model_admin)), name="evidence_source_import"),
+        path(
+            "import/<int:pk>/", site.admin_view(partial(release_preview, model_admin)), name="evidence_source_preview"
+        ),
+    ]
+
+
+def _context(model_admin, request, title, **extra):
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        **extra,
+    }
+
+
+def download(model_admin, request, pk=None):
+    """The current version of one published source (or of all of them) as the interchange file, the same
+    bytes `manage.py export_evidence` writes: the file a curator edits and uploads back as the next release.
+    An organisation's own source is never in it, and its id answers 404 like any id that is not published."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    if pk is None:
+        sources, name = None, f"peerplan-evidence-{timezone.localdate():%Y-%m-%d}.json"
+    else:
+        source = get_object_or_404(Source.objects.published(), pk=pk)
+        sources, name = [source], f"{source.slug}-version-{source.version}.json"
+    response = HttpResponse(dumps(export_evidence(sources)), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def release_upload(model_admin, request):
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    form = ReleaseUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        name, data = form.cleaned_data["release"]
+        release = Release.objects.create(file_name=name[:200], data=data, uploaded_by=request.user)
+        return redirect("admin:evidence_source_preview", pk=release.pk)
+    return TemplateResponse(
+        request,
+        "admin/evidence/source/import.html",
+        _context(model_admin, request, "Import an evidence release", form=form),
+    )
+
+
+def release_preview(model_admin, request, pk):
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    release = get_object_or_404(Release, pk=pk)
+    if request.method == "POST" and release.applied_at is None:
+        try:
+            report = import_evidence(json.loads(json.dumps(release.data)))
+        except EvidenceFormatError as error:
+            messages.error(request, f"{release.file_name}: {error}")
+            return redirect("admin:evidence_source_preview", pk=release.pk)
+        release.applied_at = timezone.now()
+        release.applied_by = request.user
+        release.save()
+        totals = report.totals()
+        messages.success(
+            request,
+            f"Applied {release.file_name}: {totals['added']} findings added, {totals['changed']} changed, "
+            f"{totals['retired']} retired. Active checklists are offered the new findings.",
+        )
+        return redirect("admin:evidence_source_changelist")
+    report, error = None, None
+    if release.applied_at is None:
+        try:
+            report = import_evidence(json.loads(json.dumps(release.data)), dry_run=True)
+        except EvidenceFormatError as problem:
+            error = f"{release.file_name}: {problem}"
+    return TemplateResponse(
+        request,
+        "admin/evidence/source/preview.html",
+        _context(model_admin, request, f"Preview of {release.file_name}", release=release, report=report, error=error),
+    )

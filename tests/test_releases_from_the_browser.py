@@ -1,0 +1,119 @@
+"""Releases from the browser (issue 28): a curator downloads the current evidence from the admin, uploads
+a release and is told what is wrong in words a researcher uses, and previews the texts it adds, changes and
+retires, with a warning for every admin edit the file would undo. The second source is the invented test
+fixture (tests/fixtures/example_framework.json), never real evidence."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+
+from evidence.interchange import import_evidence
+from evidence.models import Source
+from peerplan.operations import own_evidence
+from tests.factories import make_user
+from tests.worlds import framework
+
+SECRET = "Fixture text: night shifts left PSWs without anyone to debrief with."
+
+
+@pytest.fixture
+def survey(org_a):
+    """An organisation's own source, which must never reach a curator's download."""
+    source = own_evidence.create_own_source(
+        organisation=org_a, name="Staff survey 2026", title="Northside staff survey", year=2026, heading="Topic"
+    )
+    own_evidence.add_own_finding(
+        source=source, heading="Support", theme="Debrief", kind="challenge", group="PSWs", summary=SECRET
+    )
+    return source
+
+
+@pytest.fixture
+def loaded(db):
+    import_evidence(framework())
+    return Source.objects.get(slug="example-framework")
+
+
+def exported(*args):
+    out = StringIO()
+    call_command("export_evidence", *args, stdout=out)
+    return out.getvalue()
+
+
+def body(response):
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+# Download the current version -------------------------------------------------------------------------
+
+
+def test_the_sources_list_offers_the_current_version_of_each_published_source_and_of_all(
+    client, loaded, survey, curator
+):
+    client.force_login(curator)
+    text = client.get("/admin/evidence/source/").content.decode()
+    assert f'href="/admin/evidence/source/{loaded.pk}/download/"' in text
+    assert "Download the current version of Example framework (test fixture)" in text
+    assert 'href="/admin/evidence/source/download/"' in text
+    assert "Download the current version of all published sources" in text
+    assert f"/admin/evidence/source/{survey.pk}/download/" not in text
+    assert "Staff survey 2026" not in text
+
+
+def test_the_download_of_all_is_the_file_export_evidence_writes(client, loaded, survey, curator):
+    client.force_login(curator)
+    response = client.get("/admin/evidence/source/download/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="peerplan-evidence-')
+    assert body(response).decode("utf-8") == exported()
+    data = json.loads(body(response))
+    assert data["format"] == "peerplan-evidence/2"
+    assert [s["id"] for s in data["sources"]] == ["cooper-2024-table-6", "example-framework"]
+    assert SECRET not in body(response).decode("utf-8")
+
+
+def test_one_sources_download_is_that_source_as_export_evidence_writes_it(client, loaded, curator):
+    client.force_login(curator)
+    response = client.get(f"/admin/evidence/source/{loaded.pk}/download/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="example-framework-version-1.json"'
+    assert body(response).decode("utf-8") == exported("--source", "example-framework")
+
+
+def test_an_organisations_own_source_cannot_be_downloaded_by_a_curator(client, survey, curator):
+    client.force_login(curator)
+    assert client.get(f"/admin/evidence/source/{survey.pk}/download/").status_code == 404
+    assert SECRET not in body(client.get("/admin/evidence/source/download/")).decode("utf-8")
+
+
+def test_people_without_the_view_permission_cannot_download(client, loaded, planner):
+    client.force_login(planner)  # not staff: the admin's sign-in page
+    for url in ("/admin/evidence/source/download/", f"/admin/evidence/source/{loaded.pk}/download/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    client.logout()
+    assert client.get("/admin/evidence/source/download/")["Location"].startswith("/admin/login/")
+
+    staff = make_user("stan", "Stan")
+    staff.is_staff = True
+    staff.save()
+    client.force_login(staff)  # staff, but not a curator: no view permission on sources
+    assert client.get("/admin/evidence/source/download/").status_code == 403
+    assert client.get(f"/admin/evidence/source/{loaded.pk}/download/").status_code == 403
+
+    staff.user_permissions.add(Permission.objects.get(codename="view_source"))
+    client.force_login(staff)
+    assert client.get("/admin/evidence/source/download/").status_code == 200
+
+
+def test_the_download_cannot_be_posted_to(client, loaded, curator):
+    client.force_login(curator)
+    assert client.post("/admin/evidence/source/download/").status_code == 405
+
+
+def test_curators_may_view_sources(db):
+    assert Group.objects.get(name="Curators").permissions.filter(codename="view_source").exists()
