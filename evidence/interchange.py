@@ -23,10 +23,13 @@ from django.utils import timezone
 from evidence.models import unique_slug
 from evidence.parser import FORMAT as FORMAT_V1
 from evidence.parser import STAKEHOLDER_GROUPS as GROUPS
+from evidence.places import in_words
 
 FORMAT = "peerplan-evidence/2"
-KINDS = {"benefit", "challenge", "facilitator", "barrier", None}
-V1_KINDS = {"benefit", "challenge", None}
+KINDS_ORDER = ["benefit", "challenge", "facilitator", "barrier", None]
+V1_KINDS_ORDER = ["benefit", "challenge", None]
+KINDS = set(KINDS_ORDER)
+V1_KINDS = set(V1_KINDS_ORDER)
 SOURCE_ID = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 # Table 6's identity, for "peerplan-evidence/1" files, which carry none (see migration 0006).
 TABLE6_ID = "cooper-2024-table-6"
@@ -55,7 +58,12 @@ TEXT_FIELDS = [f for f in SOURCE_FIELDS if f not in ("version", "year", "footnot
 
 
 class EvidenceFormatError(ValueError):
-    """The file is not a valid evidence release; the message says what is wrong and where."""
+    """The file is not a valid evidence release; the message says what is wrong and where: in words
+    (source, theme, finding number) and as the path in the file. `where` is that path, if there is one."""
+
+    def __init__(self, message, where=None):
+        super().__init__(message)
+        self.where = where
 
 
 def _models(apps):
@@ -166,7 +174,12 @@ def parse_json(text):
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise EvidenceFormatError(f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+        # Some of json's messages end in "at" ("Unterminated string starting at"): not "at at line 605".
+        what = error.msg if error.msg.endswith(" at") else f"{error.msg} at"
+        raise EvidenceFormatError(
+            f"not JSON: {what} line {error.lineno}, column {error.colno} (look there for a missing or extra "
+            "comma, quotation mark or bracket)"
+        ) from None
 
 
 # Validation -----------------------------------------------------------------------------------------
@@ -174,7 +187,14 @@ def parse_json(text):
 
 def _require(condition, where, problem):
     if not condition:
-        raise EvidenceFormatError(f"{where}: {problem}")
+        raise EvidenceFormatError(f"{where}: {problem}", where=where)
+
+
+def _one_of(values):
+    """The allowed values of a fixed list, as a refusal offers them."""
+    shown = [value for value in values if value is not None]
+    listed = ", ".join(shown)
+    return f"use one of {listed}" + (", or null for no kind" if None in values else "")
 
 
 def _whole(value):
@@ -206,7 +226,7 @@ def upgrade_v1(data):
                         _require(
                             finding["valence"] in V1_KINDS,
                             _v1_place(data, finding),
-                            f"unknown valence {finding['valence']!r}",
+                            f"unknown valence {finding['valence']!r}: {_one_of(V1_KINDS_ORDER)}",
                         )
                         finding["kind"] = finding.pop("valence")
     v2["categories"] = categories
@@ -236,9 +256,21 @@ def normalise(data):
 
 
 def validate(data):
-    """Check the whole release before anything is written; raise EvidenceFormatError naming the place.
+    """Check the whole release before anything is written; raise EvidenceFormatError naming the place, in
+    words and as the path in the file, and for a value from a fixed list the values allowed.
 
     Returns the release as "peerplan-evidence/2"."""
+    is_v1 = isinstance(data, dict) and data.get("format") == FORMAT_V1
+    try:
+        return _validate(data)
+    except EvidenceFormatError as error:
+        words = in_words(data, error.where, single_source_name=TABLE6_NAME if is_v1 else None) if error.where else ""
+        if not words:
+            raise
+        raise EvidenceFormatError(f"{words}, at {error}", where=error.where) from None
+
+
+def _validate(data):
     data, from_v1 = normalise(data)
     sources = data.get("sources")
     _require(isinstance(sources, list) and sources, "sources", "must be a non-empty list")
@@ -336,7 +368,11 @@ def _validate_source(source, prefix, from_v1):
                 where = f"{prefix}categories[{c_index}].themes[{t_index}].findings[{f_index}]"
                 _require(isinstance(finding, dict), where, "must be an object")
                 kind = finding.get("kind")
-                _require(kind in KINDS, f"{where}.{kind_key}", f"unknown {kind_key} {kind!r}")
+                _require(
+                    kind in KINDS,
+                    f"{where}.{kind_key}",
+                    f"unknown {kind_key} {kind!r}: {_one_of(V1_KINDS_ORDER if from_v1 else KINDS_ORDER)}",
+                )
                 # Findings are matched by kind on import, so a theme holds at most one of each.
                 _require(
                     kind not in kinds,
@@ -349,7 +385,12 @@ def _validate_source(source, prefix, from_v1):
                 for s_index, sample in enumerate(finding["samples"]):
                     where = f"{prefix}categories[{c_index}].themes[{t_index}].findings[{f_index}].samples[{s_index}]"
                     _require(isinstance(sample, dict), where, "must be an object")
-                    _require(sample.get("group") in GROUPS, f"{where}.group", f"unknown group {sample.get('group')!r}")
+                    _require(
+                        sample.get("group") in GROUPS,
+                        f"{where}.group",
+                        f"unknown group {sample.get('group')!r}: {_one_of(GROUPS)} (spelt exactly so; name other "
+                        'stakeholders of a Mixed sample in its "stakeholders")',
+                    )
                     _reference_list(sample.get("references"), f"{where}.references")
                     _require(
                         isinstance(sample.get("summary"), str) and sample["summary"].strip(),
@@ -371,7 +412,12 @@ def _validate_source(source, prefix, from_v1):
                 for sample in finding["samples"]:
                     used.update(sample["references"])
     missing = sorted(used - seen_numbers)
-    _require(not missing, f"{prefix}references", f"numbers used but not listed: {missing}")
+    _require(
+        not missing,
+        f"{prefix}references",
+        f"numbers used but not listed: {missing} (cited by a finding or sample but not in the source's list of "
+        "references: add them to the list, or correct the citing numbers)",
+    )
 
 
 # Import ---------------------------------------------------------------------------------------------

@@ -8,10 +8,11 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from evidence.interchange import import_evidence
-from evidence.models import Source
+from evidence.models import Release, Source
 from peerplan.operations import own_evidence
 from tests.factories import make_user
 from tests.worlds import framework
@@ -117,3 +118,78 @@ def test_the_download_cannot_be_posted_to(client, loaded, curator):
 
 def test_curators_may_view_sources(db):
     assert Group.objects.get(name="Curators").permissions.filter(codename="view_source").exists()
+
+
+# A refused file says where in words, with the allowed values -------------------------------------------
+
+
+def upload(client, data, name="framework-v2.json"):
+    body = data if isinstance(data, bytes) else json.dumps(data, indent=2).encode()
+    return client.post("/admin/evidence/source/import/", {"release": SimpleUploadedFile(name, body)})
+
+
+def _samples(d, theme=0, finding=0):
+    return d["sources"][0]["categories"][0]["themes"][theme]["findings"][finding]["samples"]
+
+
+def _unterminated(d):
+    text = json.dumps(d, indent=2)
+    return text[: text.index("Fixture text: a named peer lead")]  # the summary's closing quote is missing
+
+
+BROKEN = {
+    "not JSON": (
+        _unterminated,
+        ["not JSON: Unterminated string starting at line 67, column 34", "missing or extra comma, quotation mark"],
+    ),
+    "unknown group": (
+        lambda d: _samples(d)[0].update(group="Carers"),
+        [
+            "Example framework (test fixture) › theme “Supervision by a peer lead” › finding 1 (barrier) › sample 1"
+            " › group, at sources[0].categories[0].themes[0].findings[0].samples[0].group: unknown group &#x27;Carers"
+            "&#x27;: use one of PSWs, Service users, Non-peer staff, Peer support group members, Mental health "
+            "organisations, Mixed",
+        ],
+    ),
+    "unknown kind": (
+        lambda d: d["sources"][0]["categories"][0]["themes"][1]["findings"][0].update(kind="obstacle"),
+        [
+            "Example framework (test fixture) › theme “Protected time for reflection” › finding 1 › kind, at "
+            "sources[0].categories[0].themes[1].findings[0].kind: unknown kind &#x27;obstacle&#x27;: use one of "
+            "benefit, challenge, facilitator, barrier, or null for no kind",
+        ],
+    ),
+    "a reference not listed": (
+        lambda d: _samples(d, finding=1)[0].update(references=[2, 7]),
+        [
+            "Example framework (test fixture) › references, at sources[0].references: numbers used but not listed:"
+            " [7] (cited by a finding or sample but not in the source&#x27;s list of references",
+        ],
+    ),
+    "an empty summary": (
+        lambda d: _samples(d, finding=1)[0].update(summary="  "),
+        [
+            "Example framework (test fixture) › theme “Supervision by a peer lead” › finding 2 (facilitator) › "
+            "sample 1 › summary, at sources[0].categories[0].themes[0].findings[1].samples[0].summary: is required"
+            " text",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_a_broken_file_is_refused_in_words_a_researcher_uses(client, loaded, curator, case):
+    edit, expected = BROKEN[case]
+    data = framework(version=2)
+    made = edit(data)
+    client.force_login(curator)
+    response = upload(client, made.encode() if isinstance(made, str) else data)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "The file cannot be imported." in text
+    for words in expected:
+        assert words in text
+    assert "framework-v2.json: " in text and "nothing was imported." in text
+    assert "at at" not in text
+    assert not Release.objects.exists()
+    assert Source.objects.get(slug="example-framework").version == 1
