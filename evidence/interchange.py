@@ -24,6 +24,13 @@ from evidence.models import unique_slug
 from evidence.parser import FORMAT as FORMAT_V1
 from evidence.parser import STAKEHOLDER_GROUPS as GROUPS
 from evidence.places import in_words
+from evidence.release_preview import (
+    RELEASE_REASON,
+    changed_texts,
+    last_release_at,
+    undone_edits,
+    whole_texts,
+)
 
 FORMAT = "peerplan-evidence/2"
 KINDS_ORDER = ["benefit", "challenge", "facilitator", "barrier", None]
@@ -425,7 +432,9 @@ def _validate_source(source, prefix, from_v1):
 
 @dataclass
 class SourceChanges:
-    """What a release does to one source: findings added, changed and retired, named "Theme: kind"."""
+    """What a release does to one source: findings added, changed and retired, named "Theme: kind" (every
+    finding of a new source is added). A preview (a dry run) also has their texts, as FindingText, in the
+    same order: whole for added and retired ones, word by word for changed ones, with the admin edits undone."""
 
     id: str
     name: str
@@ -435,6 +444,22 @@ class SourceChanges:
     changed: list = field(default_factory=list)
     retired: list = field(default_factory=list)
     related_skipped: int = 0
+    added_texts: list = field(default_factory=list)
+    changed_texts: list = field(default_factory=list)
+    retired_texts: list = field(default_factory=list)
+
+    @property
+    def is_new(self):
+        return self.old_version is None
+
+    @property
+    def themes_added(self):
+        """The themes a new source brings, in published order."""
+        return list(dict.fromkeys(label.split(": ")[0] for label in self.added)) if self.is_new else []
+
+    @property
+    def undone(self):
+        return [text for text in self.changed_texts if text.undone]
 
 
 @dataclass
@@ -467,6 +492,9 @@ class ReleaseReport:
             was = f"version {s.old_version}" if s.old_version else "not loaded"
             out.append(f"{s.name} ({s.id}): {was} -> version {s.new_version}")
             for label, entries in (("added", s.added), ("changed", s.changed), ("retired", s.retired)):
+                if s.is_new and label == "added":
+                    out.append(f"  {len(entries)} added (a new source: every finding in it)")
+                    continue
                 out.append(f"  {len(entries)} {label}" + (": " + "; ".join(entries) if entries else ""))
             if s.related_skipped:
                 out.append(f"  {s.related_skipped} related-evidence links skipped (their theme is not here)")
@@ -485,8 +513,9 @@ _count_impact = None
 
 
 def count_impact_with(count):
-    """Have every release's report say what `count(touched_findings, sources)` returns: a list of
-    OrganisationImpact, for the findings the release changed or retired and the sources it loaded."""
+    """Have every release's report say what `count(touched_findings, sources, added_findings)` returns: a
+    list of OrganisationImpact, for the findings the release changed or retired, the sources it loaded and
+    the findings it added (every finding of a new source)."""
     global _count_impact
     _count_impact = count
 
@@ -513,7 +542,7 @@ def import_evidence(data, apps=global_apps, now=None, dry_run=False, organisatio
 
     try:
         with transaction.atomic():
-            _import(data, apps, now or timezone.now(), organisation, report, tick)
+            _import(data, apps, now or timezone.now(), organisation, report, tick, details=dry_run)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -521,23 +550,28 @@ def import_evidence(data, apps=global_apps, now=None, dry_run=False, organisatio
     return report
 
 
-def _import(data, apps, now, organisation, report, tick):
+def _import(data, apps, now, organisation, report, tick, details=False):
     m = _models(apps)
     loaded = []
+    added = set()
     for index, s_data in enumerate(data["sources"]):
-        source, changes, finding_ids = _import_source(s_data, index, m, now, organisation, tick)
+        source, changes, finding_ids, added_ids = _import_source(s_data, index, m, now, organisation, tick, details)
         report.sources.append(changes)
         loaded.append((source, s_data, changes, finding_ids))
+        added |= added_ids
     # Related themes last: a link can point at a source later in the same file.
     for source, s_data, changes, _ in loaded:
         changes.related_skipped = _link_related(source, s_data, m, organisation)
     touched = set()
     for _, _, _, finding_ids in loaded:
         touched |= finding_ids
-    report.organisations = _count_impact(touched, [source for source, *_ in loaded]) if _count_impact else []
+    sources = [source for source, *_ in loaded]
+    report.organisations = _count_impact(touched, sources, added) if _count_impact else []
 
 
-def _import_source(s_data, index, m, now, organisation, tick):
+def _import_source(s_data, index, m, now, organisation, tick, details=False):
+    """Load one source; returns it, its SourceChanges, the findings changed or retired and those added.
+    With `details` (a preview), the changes also carry the findings' texts and the admin edits undone."""
     Source = m["Source"]
     existing = Source.objects.filter(slug=s_data["id"], organisation=organisation).first()
     version = s_data["version"]
@@ -546,6 +580,8 @@ def _import_source(s_data, index, m, now, organisation, tick):
             f"sources[{index}].version: {s_data['name']} version {version} is not newer than the version "
             f"{existing.version} already loaded; nothing was imported. A release must have a higher version."
         )
+    since = last_release_at(existing, Source) if details and existing is not None else None
+    reason = RELEASE_REASON.format(version=version)
     source = existing or Source(slug=s_data["id"], organisation=organisation)
     changes = SourceChanges(s_data["id"], s_data["name"], existing.version if existing else None, version)
     for name in SOURCE_FIELDS:
@@ -557,6 +593,7 @@ def _import_source(s_data, index, m, now, organisation, tick):
         elif value is None:
             value = ""
         setattr(source, name, value)
+    source._change_reason = reason  # in the history, a release's writes are never taken for a curator's edit
     source.save()
     is_new_source = existing is None
 
@@ -572,6 +609,7 @@ def _import_source(s_data, index, m, now, organisation, tick):
 
     kept = set()
     touched = set()
+    added = set()
     for c_position, c_data in enumerate(s_data["categories"], start=1):
         category = m["Category"].objects.filter(source=source, name=c_data["name"]).first()
         if category is None:
@@ -603,20 +641,39 @@ def _import_source(s_data, index, m, now, organisation, tick):
                     finding.retired_in_version = None
                     finding.added_in_version = None if is_new_source else version
                     finding.position = f_position
+                    finding._change_reason = reason
                     finding.save()
                     _set_references(finding, sorted(set(f_data["references"])), references)
-                    _load_perspectives(finding, f_data["samples"], references, m["Perspective"])
-                    if not is_new_source:
-                        changes.added.append(label)
+                    _load_perspectives(finding, f_data["samples"], references, m["Perspective"], reason)
+                    changes.added.append(label)
+                    added.add(finding.pk)
+                    if details:
+                        changes.added_texts.append(
+                            whole_texts(label, _texts(f_data["samples"]), sorted(set(f_data["references"])))
+                        )
                 else:
+                    if details:
+                        before = list(m["Perspective"].objects.filter(finding=finding).order_by("position", "pk"))
+                        references_before = sorted(finding.references.values_list("number", flat=True))
                     changed = finding.position != f_position
                     finding.position = f_position
                     changed |= _set_references(finding, sorted(set(f_data["references"])), references)
-                    changed |= _load_perspectives(finding, f_data["samples"], references, m["Perspective"])
+                    changed |= _load_perspectives(finding, f_data["samples"], references, m["Perspective"], reason)
                     if changed:
                         finding.evidence_changed_at = now
                         changes.changed.append(label)
                         touched.add(finding.pk)
+                        if details:
+                            text = changed_texts(
+                                label,
+                                [(p.group, p.summary) for p in before],
+                                _texts(f_data["samples"]),
+                                references_before,
+                                sorted(set(f_data["references"])),
+                            )
+                            text.undone = undone_edits(before, f_data["samples"], since, m["Perspective"])
+                            changes.changed_texts.append(text)
+                    finding._change_reason = reason
                     finding.save()
                 kept.add(finding.pk)
                 tick()
@@ -626,17 +683,28 @@ def _import_source(s_data, index, m, now, organisation, tick):
         .objects.filter(theme__category__source=source, retired_in_version__isnull=True)
         .exclude(pk__in=kept)
         .select_related("theme")
+        .prefetch_related("perspectives", "references")
         .order_by("theme__category__position", "theme__position", "position")
     ):
         finding.retired_in_version = version
+        finding._change_reason = reason
         finding.save()
-        changes.retired.append(f"{finding.theme.name}: {_kind_label(finding.valence)}")
+        label = f"{finding.theme.name}: {_kind_label(finding.valence)}"
+        changes.retired.append(label)
         touched.add(finding.pk)
+        if details:
+            samples = sorted(finding.perspectives.all(), key=lambda p: (p.position, p.pk))
+            numbers = sorted(reference.number for reference in finding.references.all())
+            changes.retired_texts.append(whole_texts(label, [(p.group, p.summary) for p in samples], numbers))
     # References nobody cites any more (not even a retired finding) and not in the release go.
     m["Reference"].objects.filter(source=source).exclude(number__in=references).filter(
         findings__isnull=True, perspectives__isnull=True
     ).delete()
-    return source, changes, touched
+    return source, changes, touched, added
+
+
+def _texts(samples):
+    return [(sample["group"], sample["summary"]) for sample in samples]
 
 
 def _kind_label(kind):
@@ -679,7 +747,7 @@ def _set_references(obj, numbers, references_by_number):
     return False
 
 
-def _load_perspectives(finding, samples, references_by_number, Perspective):
+def _load_perspectives(finding, samples, references_by_number, Perspective, reason=None):
     """Bring a finding's perspectives in line with the release; True if anything published changed."""
     existing = list(
         Perspective.objects.filter(finding=finding).order_by("position", "pk").prefetch_related("references")
@@ -698,6 +766,7 @@ def _load_perspectives(finding, samples, references_by_number, Perspective):
         perspective.summary = sample["summary"]
         perspective.stakeholders = stakeholders
         perspective.position = position
+        perspective._change_reason = reason
         perspective.save()
         changed |= _set_references(perspective, sorted(set(sample["references"])), references_by_number)
     for perspective in existing[len(samples) :]:

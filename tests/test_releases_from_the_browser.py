@@ -14,8 +14,9 @@ from django.core.management import call_command
 from evidence.interchange import import_evidence
 from evidence.models import Release, Source
 from peerplan.operations import own_evidence
+from peerplan.operations.checklists import create_checklist_from_evidence
 from tests.factories import make_user
-from tests.worlds import framework
+from tests.worlds import framework, version_2
 
 SECRET = "Fixture text: night shifts left PSWs without anyone to debrief with."
 
@@ -193,3 +194,93 @@ def test_a_broken_file_is_refused_in_words_a_researcher_uses(client, loaded, cur
     assert "at at" not in text
     assert not Release.objects.exists()
     assert Source.objects.get(slug="example-framework").version == 1
+
+
+# The preview shows the texts ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def plans(loaded, org_a, owner):
+    return create_checklist_from_evidence(organisation=org_a, title="Ward 4", by=owner, status="active")
+
+
+def preview(client, data, name="framework-v2.json"):
+    response = upload(client, data, name)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    return client.get(response["Location"]).content.decode()
+
+
+def test_the_preview_shows_each_added_changed_and_retired_findings_text(client, plans, curator):
+    data = version_2()
+    facilitator = data["sources"][0]["categories"][0]["themes"][0]["findings"][1]["samples"][0]
+    facilitator["summary"] = facilitator["summary"].replace("monthly", "every week")
+    client.force_login(curator)
+    text = preview(client, data)
+
+    # Changed: every word kept, the removed ones struck and the new ones marked, so no colour is needed.
+    assert "Removed words are struck through, added words underlined." in text
+    assert "Fixture text: no peer lead was available to supervise.<ins> Revised.</ins>" in text
+    assert "Fixture text: a named peer lead met each worker <del>monthly.</del><ins>every week.</ins>" in text
+    assert "<h4>Supervision by a peer lead: facilitator</h4>" in text
+    # Added and retired: their whole text, with the sample's group.
+    assert "<h4>Peer career pathway: barrier</h4>" in text
+    assert "Sample 1 (PSWs):" in text
+    assert "Fixture text: no route to promotion." in text
+    assert "Fixture text: a senior peer post." in text
+    assert "<h4>Protected time for reflection: barrier</h4>" in text
+    assert "Fixture text: rotas left no time for reflective practice." in text
+    assert "Sample 1 (Non-peer staff):" in text
+    # The checklists it touches, in counts per organisation as before.
+    # (Its items on the changed barrier and facilitator and on the retired barrier.)
+    assert "<td>Northside Mental Health Service</td><td>1</td><td>3</td>" in text
+    assert "Ward 4" not in text
+    assert "This file would undo" not in text
+    assert Source.objects.get(slug="example-framework").version == 1
+
+
+def test_the_preview_of_a_changed_reference_list_shows_both(client, plans, curator):
+    data = framework(version=2)
+    data["sources"][0]["categories"][0]["themes"][0]["findings"][0]["references"] = [1, 2]
+    client.force_login(curator)
+    text = preview(client, data)
+    assert "<li>Supervision by a peer lead: barrier</li>" in text
+    assert "References: 1 → 1, 2" in text
+
+
+def new_source():
+    """A second invented source, not loaded before: what its preview says it adds."""
+    data = framework(version=1)
+    source = data["sources"][0]
+    source.update(id="invented-survey", name="Invented survey (test fixture)")
+    source["categories"][0]["themes"] = [
+        {**theme, "name": f"{theme['name']} (survey)"} for theme in source["categories"][0]["themes"]
+    ]
+    return data
+
+
+def test_the_preview_of_a_new_source_lists_what_it_adds_and_the_checklists_offered_it(client, plans, curator):
+    client.force_login(curator)
+    text = preview(client, new_source(), "survey.json")
+    assert "Invented survey (test fixture): new source, version 1" in text
+    assert "A new source: it adds 2 themes with 3 findings." in text
+    assert "<li>Supervision by a peer lead (survey)</li>" in text
+    assert "<li>Protected time for reflection (survey)</li>" in text
+    assert "Added (3)" in text and "Added (0)" not in text
+    assert "<li>Supervision by a peer lead (survey): barrier</li>" in text
+    assert "Fixture text: a named peer lead met each worker monthly." in text
+    # The active checklist will be offered them (no item of it is touched).
+    assert "<td>Northside Mental Health Service</td><td>1</td><td>0</td>" in text
+    assert "No organisation&#x27;s checklists are affected" not in text
+
+    release = Release.objects.get()
+    response = client.post(f"/admin/evidence/source/import/{release.pk}/", follow=True)
+    assert "Applied survey.json: 3 findings added, 0 changed, 0 retired." in response.content.decode()
+
+
+def test_what_the_new_source_preview_promised_is_offered_to_the_active_checklist(client, plans, curator, owner):
+    client.force_login(curator)
+    preview(client, new_source(), "survey.json")
+    client.post(f"/admin/evidence/source/import/{Release.objects.get().pk}/")
+    client.force_login(owner)
+    page = client.get(f"/app/checklists/{plans.pk}/").content.decode()
+    assert "from Invented survey (test fixture) version 1" in page

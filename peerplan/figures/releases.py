@@ -9,9 +9,9 @@ from evidence.models import Finding
 from peerplan.models import Checklist, ChecklistStatus, Item
 
 
-def release_impact(touched_findings, sources):
+def release_impact(touched_findings, sources, added_findings=()):
     """Per organisation, how many checklists and items the release touches: items on changed or retired
-    findings, and checklists that will be offered the findings it adds."""
+    findings, and checklists that will be offered the findings it adds (every finding of a new source)."""
     impact = {}
     rows = (
         Item.objects.filter(finding__in=touched_findings)
@@ -22,7 +22,7 @@ def release_impact(touched_findings, sources):
         impact[row["checklist__organisation__name"]] = [row["checklists"], row["items"]]
     for source in sources:
         added = Finding.objects.filter(
-            theme__category__source=source, added_in_version=source.version, retired_in_version__isnull=True
+            theme__category__source=source, pk__in=added_findings, retired_in_version__isnull=True
         ).filter(valence__in=["challenge", "barrier", "benefit", "facilitator"])
         if not added.exists():
             continue

@@ -1,5 +1,8 @@
 """Text as PeerPlan keeps it."""
 
+import difflib
+import re
+
 
 def normalise_text(text):
     """Text as it is kept: one kind of line ending. Browsers send a textarea's lines as CRLF; stored text
@@ -9,3 +12,19 @@ def normalise_text(text):
 
 # How a moment is written in timelines and messages ("4 March 2026, 14:05").
 DATETIME_FORMAT = "j F Y, H:i"
+
+
+def word_diff(old, new):
+    """The words of `old` and `new` as [(kind, text)], kind "same", "removed" or "added", in reading order:
+    a word-level difference, with the spaces kept so the pieces join back into either text."""
+    old_words, new_words = re.split(r"(\s+)", old or ""), re.split(r"(\s+)", new or "")
+    pieces = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_words, new_words, autojunk=False).get_opcodes():
+        if op == "equal":
+            pieces.append(("same", "".join(old_words[i1:i2])))
+            continue
+        if i2 > i1:
+            pieces.append(("removed", "".join(old_words[i1:i2])))
+        if j2 > j1:
+            pieces.append(("added", "".join(new_words[j1:j2])))
+    return [(kind, text) for kind, text in pieces if text]

@@ -1,0 +1,111 @@
+"""What a release's preview shows of each finding it adds, changes or retires: the text of each sample
+(for a changed finding, a word-level difference of old and new), and every edit a curator saved in the
+admin since the last release that the file would undo, because the file still has the text from before it."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from peerplan.lib.text import word_diff
+
+# The reason a release's own writes carry in the history, so they are never taken for a curator's edit.
+RELEASE_REASON = "Evidence release: version {version}"
+
+
+@dataclass
+class SampleText:
+    """One sample of a finding as the preview shows it: its whole text, or the difference in words."""
+
+    number: int
+    group: str
+    text: str = ""
+    diff: list = field(default_factory=list)
+
+
+@dataclass
+class UndoneEdit:
+    """A curator's edit since the last release that the file would undo."""
+
+    sample: int
+    who: str
+    when: datetime
+    saved_text: str
+    file_text: str
+
+
+@dataclass
+class FindingText:
+    label: str
+    samples: list
+    references_before: list = field(default_factory=list)
+    references_after: list = field(default_factory=list)
+    undone: list = field(default_factory=list)
+
+    @property
+    def references_changed(self):
+        return self.references_before != self.references_after
+
+
+def whole_texts(label, samples, references):
+    """An added or retired finding: `samples` as [(group, summary)]."""
+    shown = [SampleText(number, group, text=summary) for number, (group, summary) in enumerate(samples, start=1)]
+    return FindingText(label, shown, references, references)
+
+
+def changed_texts(label, before, after, references_before, references_after):
+    """A changed finding: each sample's words, old struck and new marked, by position as the import matches."""
+    shown = []
+    for number in range(1, max(len(before), len(after)) + 1):
+        old = before[number - 1] if number <= len(before) else None
+        new = after[number - 1] if number <= len(after) else None
+        group = new[0] if old is None or (new and new[0] == old[0]) else f"{old[0]} → {new[0]}" if new else old[0]
+        shown.append(SampleText(number, group, diff=word_diff(old[1] if old else "", new[1] if new else "")))
+    return FindingText(label, shown, references_before, references_after)
+
+
+def last_release_at(source, Source):
+    """When the source took its current version (its last release), or None if the history does not say."""
+    records = list(Source.history.filter(id=source.pk).order_by("-history_date", "-history_id"))
+    since = None
+    for record in records:
+        if record.version != source.version:
+            break
+        since = record.history_date
+    return since
+
+
+def _name(user):
+    if user is None:
+        return "someone"
+    return user.get_full_name() or user.get_username()
+
+
+def undone_edits(existing, samples, since, Perspective):
+    """The curators' edits the file would undo: `existing` is the finding's perspectives in position order,
+    `samples` the file's. An edit is undone when the file's text differs from what a curator saved since
+    the last release (not a release's own write) and equals a text the sample had before that edit."""
+    undone = []
+    for number, perspective in enumerate(existing, start=1):
+        if number > len(samples) or samples[number - 1]["summary"] == perspective.summary:
+            continue
+        file_text = samples[number - 1]["summary"]
+        records = list(
+            Perspective.history.filter(id=perspective.pk)
+            .order_by("-history_date", "-history_id")
+            .select_related("history_user")
+        )
+        # The edit that gave the sample its current text: the oldest of the newest run of records with it.
+        edit, earlier = None, []
+        for index, record in enumerate(records):
+            if record.summary != perspective.summary:
+                earlier = records[index:]
+                break
+            edit = record
+        if edit is None or not earlier or (edit.history_change_reason or "").startswith("Evidence release"):
+            continue
+        if since is not None and edit.history_date <= since:
+            continue
+        if file_text in {record.summary for record in earlier}:
+            undone.append(
+                UndoneEdit(number, _name(edit.history_user), edit.history_date, perspective.summary, file_text)
+            )
+    return undone
