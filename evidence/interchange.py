@@ -655,6 +655,8 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False):
                     if details:
                         before = list(m["Perspective"].objects.filter(finding=finding).order_by("position", "pk"))
                         references_before = sorted(finding.references.values_list("number", flat=True))
+                        # Read before the release writes its own versions into the history.
+                        undone = undone_edits(before, f_data["samples"], since, m["Perspective"])
                     changed = finding.position != f_position
                     finding.position = f_position
                     changed |= _set_references(finding, sorted(set(f_data["references"])), references)
@@ -671,7 +673,7 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False):
                                 references_before,
                                 sorted(set(f_data["references"])),
                             )
-                            text.undone = undone_edits(before, f_data["samples"], since, m["Perspective"])
+                            text.undone = undone
                             changes.changed_texts.append(text)
                     finding._change_reason = reason
                     finding.save()

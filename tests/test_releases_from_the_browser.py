@@ -10,9 +10,10 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.utils.timezone import localtime
 
 from evidence.interchange import import_evidence
-from evidence.models import Release, Source
+from evidence.models import Perspective, Release, Source
 from peerplan.operations import own_evidence
 from peerplan.operations.checklists import create_checklist_from_evidence
 from tests.factories import make_user
@@ -284,3 +285,84 @@ def test_what_the_new_source_preview_promised_is_offered_to_the_active_checklist
     client.force_login(owner)
     page = client.get(f"/app/checklists/{plans.pk}/").content.decode()
     assert "from Invented survey (test fixture) version 1" in page
+
+
+# An old file that would undo an admin edit is caught ---------------------------------------------------
+
+PEER_LEAD = "Fixture text: a named peer lead met each worker monthly."
+CORRECTED = "Fixture text: a named peer lead met each peer worker monthly."
+
+
+def plans_source():
+    return Source.objects.get(slug="example-framework")
+
+
+def edit_in_the_admin(client, summary):
+    perspective = Perspective.objects.get(summary=PEER_LEAD)
+    response = client.post(
+        f"/admin/evidence/perspective/{perspective.pk}/change/",
+        {
+            "finding": perspective.finding_id,
+            "position": perspective.position,
+            "group": perspective.group,
+            "references": [r.pk for r in perspective.references.all()],
+            "summary": summary,
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    perspective.refresh_from_db()
+    assert perspective.summary == summary
+    return perspective
+
+
+def test_an_old_file_that_would_undo_an_admin_edit_is_caught_in_the_preview(client, plans, curator):
+    client.force_login(curator)
+    downloaded = json.loads(body(client.get(f"/admin/evidence/source/{plans_source().pk}/download/")))
+    perspective = edit_in_the_admin(client, CORRECTED)
+    edited_at = perspective.history.first().history_date
+
+    # The file from before the edit, as the next version: it still has the text the curator corrected.
+    downloaded["sources"][0]["version"] = 2
+    text = preview(client, downloaded, "framework-v2-from-an-old-export.json")
+    assert "This file would undo 1 edit made in the admin since the last release" in text
+    assert f"This file would undo the edit Cora made on {localtime(edited_at):%-d %B %Y, %H:%M}" in text
+    undo = text[text.index('<div class="release-undo"') :]
+    undo = undo[: undo.index("</div>")]
+    assert f'Saved in the admin:</p>\n    <blockquote class="release-text">{CORRECTED}</blockquote>' in undo
+    assert (
+        f'In this file (the text from before that edit):</p>\n    <blockquote class="release-text">{PEER_LEAD}' in undo
+    )
+    # And the change itself, word by word: the curator's word is the one struck.
+    assert "met each <del>peer </del>worker monthly." in text
+    assert "<li>Supervision by a peer lead: facilitator</li>" in text
+
+
+def test_a_file_that_keeps_the_edit_or_changes_the_text_anew_gives_no_warning(client, plans, curator):
+    client.force_login(curator)
+    edit_in_the_admin(client, CORRECTED)
+    kept = framework(version=2)
+    samples = kept["sources"][0]["categories"][0]["themes"][0]["findings"][1]["samples"]
+    samples[0]["summary"] = CORRECTED
+    text = preview(client, kept)
+    assert "This file would undo" not in text
+    assert "Changed (0)" in text
+
+    samples[0]["summary"] = "Fixture text: a named peer lead met each peer worker every week."
+    Release.objects.all().delete()
+    text = preview(client, kept)
+    assert "This file would undo" not in text
+    assert "<del>monthly.</del><ins>every week.</ins>" in text
+
+
+def test_an_edit_made_before_the_last_release_is_not_counted_as_undone(client, plans, curator):
+    client.force_login(curator)
+    edit_in_the_admin(client, CORRECTED)
+    # Version 2 has the curator's text: the edit is now part of a release.
+    released = framework(version=2)
+    released["sources"][0]["categories"][0]["themes"][0]["findings"][1]["samples"][0]["summary"] = CORRECTED
+    import_evidence(released)
+    # Version 3 built from version 1's file goes back to the old text: a change, but no admin edit undone.
+    text = preview(client, framework(version=3))
+    assert "<li>Supervision by a peer lead: facilitator</li>" in text
+    assert "This file would undo" not in text
