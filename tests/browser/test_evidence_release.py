@@ -7,6 +7,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.axe import assert_accessible
 from tests.browser.helpers import sign_in
 from tests.worlds import framework, version_2
 
@@ -65,3 +66,73 @@ def test_a_curator_previews_and_applies_a_release_and_a_planner_adds_the_new_fin
     expect(planner_page.get_by_role("link", name="Peer career pathway").first).to_be_visible()
     # The retired finding's item is still there, marked.
     expect(planner_page.locator("body")).to_contain_text("No longer in the current evidence (removed in version 2)")
+
+
+PEER_LEAD = "Fixture text: a named peer lead met each worker monthly."
+CORRECTED = "Fixture text: a named peer lead met each peer worker monthly."
+
+
+def test_a_curator_downloads_the_current_version_edits_it_and_sees_the_texts_and_the_undone_edit_in_the_preview(
+    live_server, page, curator, framework_checklist, tmp_path
+):
+    from evidence.models import Perspective
+
+    base = live_server.url
+    sign_in(page, base, curator.email)
+    page.goto(base + "/admin/evidence/source/")
+    assert_accessible(page)
+
+    # Download the current version of the framework: the file a researcher edits.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the current version of Example framework (test fixture)").click()
+    assert download.value.suggested_filename == "example-framework-version-1.json"
+    exported = tmp_path / "exported.json"
+    download.value.save_as(exported)
+    data = json.loads(exported.read_text(encoding="utf-8"))
+
+    # Meanwhile a curator corrects a sample in the admin, which the downloaded file does not have.
+    perspective = Perspective.objects.get(summary=PEER_LEAD)
+    page.goto(f"{base}/admin/evidence/perspective/{perspective.pk}/change/")
+    page.get_by_label("Summary").fill(CORRECTED)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    # The edited download, as version 2: one sample revised, still with the text from before the correction.
+    source = data["sources"][0]
+    source["version"] = 2
+    barrier = source["categories"][0]["themes"][0]["findings"][0]["samples"][0]
+    barrier["summary"] = barrier["summary"].replace("no peer lead was available", "no peer lead was free")
+    release = tmp_path / "framework-v2.json"
+    release.write_text(json.dumps(data), encoding="utf-8")
+
+    page.goto(base + "/admin/evidence/source/")
+    page.get_by_role("link", name="Import a release").click()
+    page.get_by_label("Release file").set_input_files(str(release))
+    page.get_by_role("button", name="Preview the release").click()
+
+    expect(page.locator("#content")).to_contain_text("Nothing has changed yet.")
+    changed = page.locator(
+        ".release-finding", has=page.get_by_role("heading", name="Supervision by a peer lead: barrier")
+    )
+    expect(changed.locator("del")).to_have_text("available ")
+    expect(changed.locator("ins")).to_have_text("free ")
+    undone = page.locator(".release-undo")
+    expect(undone).to_have_count(1)
+    expect(undone).to_contain_text("This file would undo the edit Cora made on")
+    expect(undone.locator("blockquote")).to_have_text([CORRECTED, PEER_LEAD])
+    expect(page.locator(".errornote")).to_contain_text("This file would undo 1 edit made in the admin")
+    row = page.get_by_role("row", name="Northside Mental Health Service")
+    expect(row.locator("td")).to_have_text(["Northside Mental Health Service", "1", "2"])
+    assert_accessible(page)
+
+    # A broken file is refused in words, with the allowed values.
+    barrier["group"] = "Carers"
+    release.write_text(json.dumps(data), encoding="utf-8")
+    page.goto(base + "/admin/evidence/source/import/")
+    page.get_by_label("Release file").set_input_files(str(release))
+    page.get_by_role("button", name="Preview the release").click()
+    expect(page.locator(".errorlist")).to_contain_text(
+        "Example framework (test fixture) › theme “Supervision by a peer lead” › finding 1 (barrier) › sample 1 › group"
+    )
+    expect(page.locator(".errorlist")).to_contain_text("unknown group 'Carers': use one of PSWs, Service users")
+    assert_accessible(page)
