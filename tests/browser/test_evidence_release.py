@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.axe import assert_accessible
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import no_horizontal_scroll, sign_in
 from tests.worlds import framework, version_2
 
 
@@ -124,6 +124,11 @@ def test_a_curator_downloads_the_current_version_edits_it_and_sees_the_texts_and
     row = page.get_by_role("row", name="Northside Mental Health Service")
     expect(row.locator("td")).to_have_text(["Northside Mental Health Service", "1", "2"])
     assert_accessible(page)
+    # On a phone too: the texts wrap, nothing scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    no_horizontal_scroll(page, 390)
+    assert_accessible(page)
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     # A broken file is refused in words, with the allowed values.
     barrier["group"] = "Carers"
