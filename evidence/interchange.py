@@ -29,6 +29,7 @@ from evidence.release_preview import (
     changed_texts,
     last_release_at,
     undone_edits,
+    undone_reference_edit,
     whole_texts,
 )
 
@@ -657,6 +658,9 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False):
                         references_before = sorted(finding.references.values_list("number", flat=True))
                         # Read before the release writes its own versions into the history.
                         undone = undone_edits(before, f_data["samples"], since, m["Perspective"])
+                        undone += undone_reference_edit(
+                            finding, references_before, sorted(set(f_data["references"])), since, m["Finding"]
+                        )
                     changed = finding.position != f_position
                     finding.position = f_position
                     changed |= _set_references(finding, sorted(set(f_data["references"])), references)

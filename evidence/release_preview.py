@@ -79,6 +79,22 @@ def _name(user):
     return user.get_full_name() or user.get_username()
 
 
+def _edit_undone(records, current, file_value, state, since):
+    """The edit that gave a row its current state (`records` newest first, `state(record)` what is compared),
+    if a curator made it since the last release and the file's value is a state from before it; else None."""
+    edit, earlier = None, []
+    for index, record in enumerate(records):
+        if state(record) != current:
+            earlier = records[index:]
+            break
+        edit = record
+    if edit is None or not earlier or (edit.history_change_reason or "").startswith("Evidence release"):
+        return None
+    if since is not None and edit.history_date <= since:
+        return None
+    return edit if any(state(record) == file_value for record in earlier) else None
+
+
 def undone_edits(existing, samples, since, Perspective):
     """The curators' edits the file would undo: `existing` is the finding's perspectives in position order,
     `samples` the file's. An edit is undone when the file's text differs from what a curator saved since
@@ -93,19 +109,32 @@ def undone_edits(existing, samples, since, Perspective):
             .order_by("-history_date", "-history_id")
             .select_related("history_user")
         )
-        # The edit that gave the sample its current text: the oldest of the newest run of records with it.
-        edit, earlier = None, []
-        for index, record in enumerate(records):
-            if record.summary != perspective.summary:
-                earlier = records[index:]
-                break
-            edit = record
-        if edit is None or not earlier or (edit.history_change_reason or "").startswith("Evidence release"):
-            continue
-        if since is not None and edit.history_date <= since:
-            continue
-        if file_text in {record.summary for record in earlier}:
+        edit = _edit_undone(records, perspective.summary, file_text, lambda record: record.summary, since)
+        if edit is not None:
             undone.append(
                 UndoneEdit(number, _name(edit.history_user), edit.history_date, perspective.summary, file_text)
             )
     return undone
+
+
+def undone_reference_edit(finding, current, file_numbers, since, Finding):
+    """A curator's edit of the finding's own references since the last release that the file would undo."""
+    if file_numbers == current:
+        return []
+    records = list(
+        Finding.history.filter(id=finding.pk)
+        .order_by("-history_date", "-history_id")
+        .select_related("history_user")
+    )
+
+    def numbers(record):  # one query a version; a finding has a handful
+        return sorted(record.references.values_list("reference__number", flat=True))
+
+    edit = _edit_undone(records, current, file_numbers, numbers, since)
+    if edit is None:
+        return []
+    shown = ", ".join(str(number) for number in current) or "none"
+    in_file = ", ".join(str(number) for number in file_numbers) or "none"
+    return [
+        UndoneEdit(None, _name(edit.history_user), edit.history_date, f"References: {shown}", f"References: {in_file}")
+    ]

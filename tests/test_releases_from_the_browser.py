@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils.timezone import localtime
 
 from evidence.interchange import import_evidence
-from evidence.models import Perspective, Release, Source
+from evidence.models import Finding, Perspective, Reference, Release, Source
 from peerplan.operations import own_evidence
 from peerplan.operations.checklists import create_checklist_from_evidence
 from tests.factories import make_user
@@ -366,3 +366,41 @@ def test_an_edit_made_before_the_last_release_is_not_counted_as_undone(client, p
     text = preview(client, framework(version=3))
     assert "<li>Supervision by a peer lead: facilitator</li>" in text
     assert "This file would undo" not in text
+
+
+def test_an_old_file_that_would_undo_a_reference_added_in_the_admin_is_caught(client, plans, curator):
+    client.force_login(curator)
+    finding = Finding.objects.get(theme__name="Supervision by a peer lead", valence="barrier")
+    two = Reference.objects.get(source=finding.theme.category.source, number=2)
+    perspective = finding.perspectives.get()
+    page = client.get(f"/admin/evidence/finding/{finding.pk}/change/")
+    assert page.status_code == 200
+    response = client.post(
+        f"/admin/evidence/finding/{finding.pk}/change/",
+        {
+            "theme": finding.theme_id,
+            "position": finding.position,
+            "valence": finding.valence,
+            "references": [r.pk for r in finding.references.all()] + [two.pk],
+            "perspectives-TOTAL_FORMS": "1",
+            "perspectives-INITIAL_FORMS": "1",
+            "perspectives-MIN_NUM_FORMS": "0",
+            "perspectives-MAX_NUM_FORMS": "1000",
+            "perspectives-0-id": perspective.pk,
+            "perspectives-0-finding": finding.pk,
+            "perspectives-0-position": perspective.position,
+            "perspectives-0-group": perspective.group,
+            "perspectives-0-references": [r.pk for r in perspective.references.all()],
+            "perspectives-0-summary": perspective.summary,
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert finding.reference_numbers() == [1, 2]
+
+    text = preview(client, framework(version=2))  # still [1], from before the edit
+    assert "This file would undo the edit Cora made on" in text
+    assert "(the finding's references)" in text
+    assert '<blockquote class="release-text">References: 1, 2</blockquote>' in text
+    assert '<blockquote class="release-text">References: 1</blockquote>' in text
+    assert "References: 1, 2 → 1" in text
