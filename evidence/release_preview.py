@@ -122,9 +122,7 @@ def undone_reference_edit(finding, current, file_numbers, since, Finding):
     if file_numbers == current:
         return []
     records = list(
-        Finding.history.filter(id=finding.pk)
-        .order_by("-history_date", "-history_id")
-        .select_related("history_user")
+        Finding.history.filter(id=finding.pk).order_by("-history_date", "-history_id").select_related("history_user")
     )
 
     def numbers(record):  # one query a version; a finding has a handful
