@@ -17,7 +17,7 @@ from evidence.models import Finding, Perspective, Reference, Release, Source
 from peerplan.operations import own_evidence
 from peerplan.operations.checklists import create_checklist_from_evidence
 from tests.factories import make_user
-from tests.worlds import framework, version_2
+from tests.worlds import framework, new_source, version_2
 
 SECRET = "Fixture text: night shifts left PSWs without anyone to debrief with."
 
@@ -246,17 +246,6 @@ def test_the_preview_of_a_changed_reference_list_shows_both(client, plans, curat
     text = preview(client, data)
     assert "<li>Supervision by a peer lead: barrier</li>" in text
     assert "References: 1 → 1, 2" in text
-
-
-def new_source():
-    """A second invented source, not loaded before: what its preview says it adds."""
-    data = framework(version=1)
-    source = data["sources"][0]
-    source.update(id="invented-survey", name="Invented survey (test fixture)")
-    source["categories"][0]["themes"] = [
-        {**theme, "name": f"{theme['name']} (survey)"} for theme in source["categories"][0]["themes"]
-    ]
-    return data
 
 
 def test_the_preview_of_a_new_source_lists_what_it_adds_and_the_checklists_offered_it(client, plans, curator):

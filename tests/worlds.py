@@ -76,6 +76,18 @@ def version_2():
     return data
 
 
+def new_source():
+    """A second invented source (the framework under another id and name, its themes renamed), never loaded
+    by the fixtures: a new source in a release."""
+    data = framework(version=1)
+    source = data["sources"][0]
+    source.update(id="invented-survey", name="Invented survey (test fixture)")
+    source["categories"][0]["themes"] = [
+        {**theme, "name": f"{theme['name']} (survey)"} for theme in source["categories"][0]["themes"]
+    ]
+    return data
+
+
 def item_on(checklist, theme, kind="barrier"):
     """The checklist's item for a finding of the framework (a barrier unless told)."""
     return checklist.items.select_related("finding__theme__category__source").get(

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.axe import assert_accessible
 from tests.browser.helpers import no_horizontal_scroll, sign_in
-from tests.worlds import framework, version_2
+from tests.worlds import framework, new_source, version_2
 
 
 @pytest.fixture
@@ -141,3 +141,28 @@ def test_a_curator_downloads_the_current_version_edits_it_and_sees_the_texts_and
     )
     expect(page.locator(".errorlist")).to_contain_text("unknown group 'Carers': use one of PSWs, Service users")
     assert_accessible(page)
+
+
+def test_the_preview_of_a_new_source_lists_what_it_adds_and_the_checklists_offered_it(
+    live_server, page, curator, framework_checklist, tmp_path
+):
+    release = tmp_path / "survey.json"
+    release.write_text(json.dumps(new_source()), encoding="utf-8")
+    base = live_server.url
+    sign_in(page, base, curator.email)
+    page.goto(base + "/admin/evidence/source/import/")
+    assert_accessible(page)
+    page.get_by_label("Release file").set_input_files(str(release))
+    page.get_by_role("button", name="Preview the release").click()
+
+    expect(page.get_by_role("heading", name="Invented survey (test fixture): new source, version 1")).to_be_visible()
+    expect(page.locator("#content")).to_contain_text("A new source: it adds 2 themes with 3 findings.")
+    expect(page.locator(".release-themes li")).to_have_text(
+        ["Supervision by a peer lead (survey)", "Protected time for reflection (survey)"]
+    )
+    expect(page.locator(".release-added li")).to_have_count(3)
+    row = page.get_by_role("row", name="Northside Mental Health Service")
+    expect(row.locator("td")).to_have_text(["Northside Mental Health Service", "1", "0"])
+    assert_accessible(page)
+    page.get_by_role("button", name="Apply this release").click()
+    expect(page.locator(".messagelist")).to_contain_text("3 findings added, 0 changed, 0 retired")
