@@ -448,15 +448,11 @@ class SourceChanges:
     added_texts: list = field(default_factory=list)
     changed_texts: list = field(default_factory=list)
     retired_texts: list = field(default_factory=list)
+    themes_added: list = field(default_factory=list)  # a new source's themes, in published order
 
     @property
     def is_new(self):
         return self.old_version is None
-
-    @property
-    def themes_added(self):
-        """The themes a new source brings, in published order."""
-        return list(dict.fromkeys(label.split(": ")[0] for label in self.added)) if self.is_new else []
 
     @property
     def undone(self):
@@ -632,6 +628,8 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False):
             if "description" in t_data:  # a file without one keeps the curator's
                 theme.short_description = t_data["description"]
             theme.save()
+            if is_new_source and t_data["findings"]:
+                changes.themes_added.append(theme.name)
             for f_position, f_data in enumerate(t_data["findings"], start=1):
                 kind = f_data["kind"] or ""
                 finding = m["Finding"].objects.filter(theme=theme, valence=kind).first()
