@@ -495,6 +495,12 @@ class ReleaseReport:
                 out.append(f"  {len(entries)} {label}" + (": " + "; ".join(entries) if entries else ""))
             if s.related_skipped:
                 out.append(f"  {s.related_skipped} related-evidence links skipped (their theme is not here)")
+            for text in s.undone:
+                for edit in text.undone:
+                    what = f"sample {edit.sample}" if edit.sample else "references"
+                    out.append(
+                        f"  would undo the edit {edit.who} made on {timezone.localtime(edit.when):%Y-%m-%d %H:%M} ({text.label}, {what})"
+                    )
         if self.organisations:
             out.append("Organisations affected (checklists, items):")
             out.extend(f"  {o.organisation}: {o.checklists} checklists, {o.items} items" for o in self.organisations)

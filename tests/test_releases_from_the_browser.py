@@ -393,3 +393,15 @@ def test_an_old_file_that_would_undo_a_reference_added_in_the_admin_is_caught(cl
     assert '<blockquote class="release-text">References: 1, 2</blockquote>' in text
     assert '<blockquote class="release-text">References: 1</blockquote>' in text
     assert "References: 1, 2 → 1" in text
+
+
+def test_the_command_lines_dry_run_names_the_edit_it_would_undo(client, plans, curator, tmp_path):
+    client.force_login(curator)
+    edit_in_the_admin(client, CORRECTED)
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(framework(version=2)), encoding="utf-8")
+    out = StringIO()
+    call_command("import_evidence", str(path), "--dry-run", stdout=out)
+    assert "would undo the edit Cora made on " in out.getvalue()
+    assert "(Supervision by a peer lead: facilitator, sample 1)" in out.getvalue()
+    assert Perspective.objects.get(summary=CORRECTED)
