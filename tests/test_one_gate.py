@@ -347,6 +347,8 @@ def admin_urls():
                 url = prefix + route.replace("<int:pk>", "1")
             elif groups == 0:
                 url = prefix + route.lstrip("^").rstrip("$")
+            elif "<int:pk>" in route:  # a source's download: the private source's id
+                url = prefix + route.replace("<int:pk>", str(private.pk))
             elif "<path:object_id>" in route:
                 url = prefix + route.replace("<path:object_id>", str(private.pk))
             else:  # simple-history's ^([^/]+)/history/([^/]+)/$
