@@ -405,3 +405,11 @@ def test_the_command_lines_dry_run_names_the_edit_it_would_undo(client, plans, c
     assert "would undo the edit Cora made on " in out.getvalue()
     assert "(Supervision by a peer lead: facilitator, sample 1)" in out.getvalue()
     assert Perspective.objects.get(summary=CORRECTED)
+
+
+def test_a_file_that_goes_back_on_the_last_release_is_a_change_not_an_undone_edit(client, plans, curator):
+    import_evidence(version_2())  # "… supervise. Revised.", written by the release, not by a curator
+    client.force_login(curator)
+    text = preview(client, framework(version=3))
+    assert "Fixture text: no peer lead was available to supervise.<del> Revised.</del>" in text
+    assert "This file would undo" not in text
