@@ -27,6 +27,7 @@ from evidence.places import in_words
 from evidence.release_preview import (
     RELEASE_REASON,
     changed_texts,
+    keep_admin_edits,
     last_release_at,
     undone_edits,
     undone_reference_edit,
@@ -458,6 +459,10 @@ class SourceChanges:
     def undone(self):
         return [text for text in self.changed_texts if text.undone]
 
+    @property
+    def undone_edits(self):
+        return [edit for text in self.changed_texts for edit in text.undone]
+
 
 @dataclass
 class OrganisationImpact:
@@ -474,6 +479,8 @@ class ReleaseReport:
     sources: list = field(default_factory=list)
     organisations: list = field(default_factory=list)
     dry_run: bool = False
+    kept: list = field(default_factory=list)  # applied from the admin: the undone edits kept, as UndoneEdit
+    used_file: list = field(default_factory=list)  # and those the curator chose to undo with the file's text
 
     def totals(self):
         return {
@@ -497,9 +504,8 @@ class ReleaseReport:
                 out.append(f"  {s.related_skipped} related-evidence links skipped (their theme is not here)")
             for text in s.undone:
                 for edit in text.undone:
-                    what = f"sample {edit.sample}" if edit.sample else "references"
                     out.append(
-                        f"  would undo the edit {edit.who} made on {timezone.localtime(edit.when):%Y-%m-%d %H:%M} ({text.label}, {what})"
+                        f"  would undo the edit {edit.who} made on {timezone.localtime(edit.when):%Y-%m-%d %H:%M} ({text.label}, {edit.place})"
                     )
         if self.organisations:
             out.append("Organisations affected (checklists, items):")
@@ -550,6 +556,25 @@ def import_evidence(data, apps=global_apps, now=None, dry_run=False, organisatio
                 raise _DryRun
     except _DryRun:
         pass
+    return report
+
+
+def apply_release(data, use_the_file=(), apps=global_apps):
+    """Apply a release as its preview offered: every admin edit since the last release that the file would
+    undo is kept as the curator saved it, except those whose `key` is in `use_the_file`, which take the
+    file's value; everything else is applied as the file says. The report's `kept` and `used_file` list them.
+
+    The edits are found again here, in the same transaction as the writes, so the choices apply to the
+    evidence as it is now (an edit made since the preview is kept, as is the default)."""
+    data = validate(data)
+    with transaction.atomic():
+        edits = [
+            edit for source in import_evidence(data, apps=apps, dry_run=True).sources for edit in source.undone_edits
+        ]
+        kept = [edit for edit in edits if edit.key not in use_the_file]
+        report = import_evidence(keep_admin_edits(json.loads(json.dumps(data)), kept), apps=apps)
+    report.kept = kept
+    report.used_file = [edit for edit in edits if edit.key in use_the_file]
     return report
 
 
@@ -665,6 +690,8 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False):
                         undone += undone_reference_edit(
                             finding, references_before, sorted(set(f_data["references"])), since, m["Finding"]
                         )
+                        for edit in undone:
+                            edit.finding = (s_data["id"], theme.name, f_data["kind"])
                     changed = finding.position != f_position
                     finding.position = f_position
                     changed |= _set_references(finding, sorted(set(f_data["references"])), references)

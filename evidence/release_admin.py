@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 from evidence.interchange import (
     FORMAT,
     EvidenceFormatError,
+    apply_release,
     dumps,
     export_evidence,
     import_evidence,
@@ -108,13 +109,26 @@ def release_upload(model_admin, request):
     )
 
 
+def _edit_choices(report):
+    """The curator's choices for the admin edits the file would have undone, for the result message."""
+    said = []
+    if report.kept:
+        said.append(f"{len(report.kept)} admin edit{'s' if len(report.kept) != 1 else ''} kept")
+    if report.used_file:
+        count = len(report.used_file)
+        said.append(f"{count} admin edit{'s' if count != 1 else ''} replaced by the file's text")
+    return "".join(f" {part[0].upper()}{part[1:]}." for part in said)
+
+
 def release_preview(model_admin, request, pk):
     if not model_admin.has_change_permission(request):
         raise PermissionDenied
     release = get_object_or_404(Release, pk=pk)
     if request.method == "POST" and release.applied_at is None:
+        # Each edit the file would undo has a choice in the form; an edit with no "file" chosen is kept.
+        use_the_file = {name for name, choice in request.POST.items() if name.startswith("undo/") and choice == "file"}
         try:
-            report = import_evidence(json.loads(json.dumps(release.data)))
+            report = apply_release(json.loads(json.dumps(release.data)), use_the_file)
         except EvidenceFormatError as error:
             messages.error(request, f"{release.file_name}: {error}")
             return redirect("admin:evidence_source_preview", pk=release.pk)
@@ -125,7 +139,7 @@ def release_preview(model_admin, request, pk):
         messages.success(
             request,
             f"Applied {release.file_name}: {totals['added']} findings added, {totals['changed']} changed, "
-            f"{totals['retired']} retired. Active checklists are offered the new findings.",
+            f"{totals['retired']} retired.{_edit_choices(report)} Active checklists are offered the new findings.",
         )
         return redirect("admin:evidence_source_changelist")
     report, error = None, None

@@ -23,13 +23,32 @@ class SampleText:
 
 @dataclass
 class UndoneEdit:
-    """A curator's edit since the last release that the file would undo."""
+    """A curator's edit since the last release that the file would undo: of one sample's `part` (its
+    "summary", "group" or "stakeholders"), or of the finding's "references" (`sample` None). `saved` is the
+    value as the curator saved it, which applying the release keeps unless the curator chooses the file's."""
 
-    sample: int
+    sample: int | None
     who: str
     when: datetime
     saved_text: str
     file_text: str
+    part: str = "summary"
+    saved: object = None
+    citations: dict = field(default_factory=dict)  # a kept reference list's numbers, should the file lack them
+    finding: tuple = ()  # (source id, theme name, kind as in the file), set by the import
+
+    @property
+    def place(self):
+        """The part undone, in words."""
+        if self.sample is None:
+            return "the finding's references"
+        return f"sample {self.sample}" + ("" if self.part == "summary" else f"'s {self.part}")
+
+    @property
+    def key(self):
+        """The name of its choice in the apply form: the same edit has the same name when the form comes back."""
+        source, theme, kind = self.finding
+        return f"undo/{source}/{theme}/{kind or 'none'}/{self.sample or 'finding'}/{self.part}"
 
 
 @dataclass
@@ -95,25 +114,48 @@ def _edit_undone(records, current, file_value, state, since):
     return edit if any(state(record) == file_value for record in earlier) else None
 
 
+# What a sample's edit may change, each part as the preview words it.
+SAMPLE_PARTS = {
+    "summary": lambda value: value,
+    "group": lambda value: f"Group: {value}",
+    "stakeholders": lambda value: "Stakeholders: " + (", ".join(value) or "none"),
+}
+
+
 def undone_edits(existing, samples, since, Perspective):
     """The curators' edits the file would undo: `existing` is the finding's perspectives in position order,
-    `samples` the file's. An edit is undone when the file's text differs from what a curator saved since
-    the last release (not a release's own write) and equals a text the sample had before that edit."""
+    `samples` the file's. An edit of a sample's summary, group or stakeholders is undone when the file's value
+    differs from what a curator saved since the last release (not a release's own write) and equals a value
+    the sample had before that edit."""
     undone = []
     for number, perspective in enumerate(existing, start=1):
-        if number > len(samples) or samples[number - 1]["summary"] == perspective.summary:
+        if number > len(samples):
             continue
-        file_text = samples[number - 1]["summary"]
+        in_file = {part: samples[number - 1].get(part, []) for part in SAMPLE_PARTS}
+        differing = [part for part in SAMPLE_PARTS if in_file[part] != getattr(perspective, part)]
+        if not differing:
+            continue
         records = list(
             Perspective.history.filter(id=perspective.pk)
             .order_by("-history_date", "-history_id")
             .select_related("history_user")
         )
-        edit = _edit_undone(records, perspective.summary, file_text, lambda record: record.summary, since)
-        if edit is not None:
-            undone.append(
-                UndoneEdit(number, _name(edit.history_user), edit.history_date, perspective.summary, file_text)
-            )
+        for part in differing:
+            saved = getattr(perspective, part)
+            edit = _edit_undone(records, saved, in_file[part], lambda record, part=part: getattr(record, part), since)
+            if edit is not None:
+                words = SAMPLE_PARTS[part]
+                undone.append(
+                    UndoneEdit(
+                        number,
+                        _name(edit.history_user),
+                        edit.history_date,
+                        words(saved),
+                        words(in_file[part]),
+                        part=part,
+                        saved=saved,
+                    )
+                )
     return undone
 
 
@@ -133,6 +175,37 @@ def undone_reference_edit(finding, current, file_numbers, since, Finding):
         return []
     shown = ", ".join(str(number) for number in current) or "none"
     in_file = ", ".join(str(number) for number in file_numbers) or "none"
+    citations = {reference.number: reference.citation for reference in finding.references.all()}
     return [
-        UndoneEdit(None, _name(edit.history_user), edit.history_date, f"References: {shown}", f"References: {in_file}")
+        UndoneEdit(
+            None,
+            _name(edit.history_user),
+            edit.history_date,
+            f"References: {shown}",
+            f"References: {in_file}",
+            part="references",
+            saved=list(current),
+            citations=citations,
+        )
     ]
+
+
+def keep_admin_edits(data, kept):
+    """The release (as "peerplan-evidence/2") with each kept edit's saved value in place of the file's, so
+    applying it leaves those edits as the curators saved them and changes everything else as the file says."""
+    for edit in kept:
+        source_id, theme_name, kind = edit.finding
+        source = next(s for s in data["sources"] if s["id"] == source_id)
+        theme = next(t for c in source["categories"] for t in c["themes"] if t["name"] == theme_name)
+        finding = next(f for f in theme["findings"] if f["kind"] == kind)
+        if edit.sample is None:
+            finding["references"] = list(edit.saved)
+            listed = {reference["number"] for reference in source["references"]}
+            source["references"] += [
+                {"number": number, "citation": edit.citations.get(number, "")}
+                for number in edit.saved
+                if number not in listed
+            ]
+        else:
+            finding["samples"][edit.sample - 1][edit.part] = edit.saved
+    return data

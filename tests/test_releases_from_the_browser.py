@@ -286,19 +286,21 @@ def plans_source():
     return Source.objects.get(slug="example-framework")
 
 
-def edit_in_the_admin(client, summary):
-    perspective = Perspective.objects.get(summary=PEER_LEAD)
-    response = client.post(
-        f"/admin/evidence/perspective/{perspective.pk}/change/",
-        {
-            "finding": perspective.finding_id,
-            "position": perspective.position,
-            "group": perspective.group,
-            "references": [r.pk for r in perspective.references.all()],
-            "summary": summary,
-            "_save": "Save",
-        },
+def edit_in_the_admin(client, summary=PEER_LEAD, **changes):
+    """The facilitator's one sample edited through the admin's form: its summary, or `group`/`stakeholders`."""
+    perspective = Perspective.objects.get(
+        finding__theme__name="Supervision by a peer lead", finding__valence="facilitator"
     )
+    form = {
+        "finding": perspective.finding_id,
+        "position": perspective.position,
+        "group": perspective.group,
+        "references": [r.pk for r in perspective.references.all()],
+        "summary": summary,
+        "stakeholders": perspective.stakeholders,
+        "_save": "Save",
+    }
+    response = client.post(f"/admin/evidence/perspective/{perspective.pk}/change/", {**form, **changes})
     assert response.status_code == 302, response.content.decode()[-3000:]
     perspective.refresh_from_db()
     assert perspective.summary == summary
@@ -357,8 +359,8 @@ def test_an_edit_made_before_the_last_release_is_not_counted_as_undone(client, p
     assert "This file would undo" not in text
 
 
-def test_an_old_file_that_would_undo_a_reference_added_in_the_admin_is_caught(client, plans, curator):
-    client.force_login(curator)
+def add_reference_two_in_the_admin(client):
+    """The first theme's barrier gets reference 2 through the finding's admin form; returns the finding."""
     finding = Finding.objects.get(theme__name="Supervision by a peer lead", valence="barrier")
     two = Reference.objects.get(source=finding.theme.category.source, number=2)
     perspective = finding.perspectives.get()
@@ -386,7 +388,12 @@ def test_an_old_file_that_would_undo_a_reference_added_in_the_admin_is_caught(cl
     )
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert finding.reference_numbers() == [1, 2]
+    return finding
 
+
+def test_an_old_file_that_would_undo_a_reference_added_in_the_admin_is_caught(client, plans, curator):
+    client.force_login(curator)
+    add_reference_two_in_the_admin(client)
     text = preview(client, framework(version=2))  # still [1], from before the edit
     assert "This file would undo the edit Cora made on" in text
     assert "(the finding's references)" in text
@@ -413,3 +420,144 @@ def test_a_file_that_goes_back_on_the_last_release_is_a_change_not_an_undone_edi
     text = preview(client, framework(version=3))
     assert "Fixture text: no peer lead was available to supervise.<del> Revised.</del>" in text
     assert "This file would undo" not in text
+
+
+# Keep each undone edit, or use the file's text ----------------------------------------------------------
+
+# The name of the facilitator's sample-1 summary's choice in the apply form.
+SUMMARY_CHOICE = "undo/example-framework/Supervision by a peer lead/facilitator/1/summary"
+
+
+def facilitator():
+    return Perspective.objects.get(finding__theme__name="Supervision by a peer lead", finding__valence="facilitator")
+
+
+def apply(client, choices=None):
+    response = client.post(f"/admin/evidence/source/import/{Release.objects.get().pk}/", choices or {}, follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_each_undone_edit_offers_to_keep_it_or_use_the_files_text_and_keeping_is_chosen(client, plans, curator):
+    client.force_login(curator)
+    edit_in_the_admin(client, CORRECTED)
+    text = preview(client, version_2())
+    assert (
+        f'<label><input type="radio" name="{SUMMARY_CHOICE}" value="keep" checked> Keep the admin\'s edit</label>'
+        in text
+    )
+    assert f'<label><input type="radio" name="{SUMMARY_CHOICE}" value="file"> Use the file\'s text</label>' in text
+    # The choices are inside the form that applies the release.
+    apply_button = text.index('value="Apply this release"')
+    form = text[text.rindex("<form", 0, apply_button) : text.index("</form>", apply_button)]
+    assert SUMMARY_CHOICE in form and 'value="Apply this release"' in form
+
+
+def test_applying_keeps_the_admins_edit_by_default_and_applies_everything_else(client, plans, curator):
+    client.force_login(curator)
+    edit_in_the_admin(client, CORRECTED)
+    preview(client, version_2())
+    text = apply(client)  # no choice sent: the edit is kept
+    assert "2 findings added, 1 changed, 1 retired. 1 admin edit kept. Active checklists" in text
+    assert facilitator().summary == CORRECTED
+    # Everything else in the file is applied.
+    assert plans_source().version == 2
+    assert Perspective.objects.filter(summary="Fixture text: no peer lead was available to supervise. Revised.")
+    assert Finding.objects.get(theme__name="Protected time for reflection").retired_in_version == 2
+    assert Finding.objects.filter(theme__name="Peer career pathway").count() == 2
+
+
+def test_applying_with_keep_chosen_keeps_the_edit_and_the_finding_is_not_changed(client, plans, curator):
+    client.force_login(curator)
+    edit_in_the_admin(client, CORRECTED)
+    preview(client, framework(version=2))  # the old file: its only difference is the edit it would undo
+    text = apply(client, {SUMMARY_CHOICE: "keep"})
+    assert "0 findings added, 0 changed, 0 retired. 1 admin edit kept." in text
+    assert facilitator().summary == CORRECTED
+    assert plans_source().version == 2
+    # Kept, the edit is now part of version 2: the same old file as version 3 undoes nothing a curator did
+    # since the last release (the change is shown, without a warning).
+    text = preview(client, framework(version=3))
+    assert "met each <del>peer </del>worker monthly." in text
+    assert "This file would undo" not in text
+
+
+def test_applying_with_the_files_text_chosen_puts_the_files_text_back(client, plans, curator):
+    client.force_login(curator)
+    edit_in_the_admin(client, CORRECTED)
+    preview(client, version_2())
+    text = apply(client, {SUMMARY_CHOICE: "file"})
+    assert "2 findings added, 2 changed, 1 retired. 1 admin edit replaced by the file&#x27;s text." in text
+    assert "admin edit kept" not in text
+    assert facilitator().summary == PEER_LEAD
+    assert plans_source().version == 2
+
+
+def test_a_kept_reference_edit_keeps_the_findings_references(client, plans, curator):
+    client.force_login(curator)
+    finding = add_reference_two_in_the_admin(client)
+    old = framework(version=2)  # still [1], from before the edit; and it no longer lists reference 2 at all
+    old["sources"][0]["references"].pop()
+    for theme in old["sources"][0]["categories"][0]["themes"]:
+        for f in theme["findings"]:
+            f["references"] = [1]
+            for sample in f["samples"]:
+                sample["references"] = [1]
+    text = preview(client, old)
+    choice = "undo/example-framework/Supervision by a peer lead/barrier/finding/references"
+    assert f'name="{choice}" value="keep" checked' in text
+    text = apply(client)
+    assert "1 admin edit kept." in text
+    assert finding.reference_numbers() == [1, 2]
+    assert Reference.objects.get(source=finding.theme.category.source, number=2).citation == (
+        "Invented reference two. 2025."
+    )
+
+
+# The undo check also covers a sample's group and stakeholders -------------------------------------------
+
+
+def test_an_old_file_that_would_undo_a_samples_group_edited_in_the_admin_is_caught(client, plans, curator):
+    client.force_login(curator)
+    edit_in_the_admin(client, group="PSWs")
+    text = preview(client, framework(version=2))
+    assert "This file would undo 1 edit made in the admin since the last release" in text
+    assert "This file would undo the edit Cora made on" in text
+    assert "(sample 1's group)." in text
+    assert '<blockquote class="release-text">Group: PSWs</blockquote>' in text
+    assert '<blockquote class="release-text">Group: Mental health organisations</blockquote>' in text
+    choice = "undo/example-framework/Supervision by a peer lead/facilitator/1/group"
+    assert f'name="{choice}" value="file"' in text
+
+    assert "1 admin edit kept." in apply(client)
+    assert facilitator().group == "PSWs"
+
+
+def test_an_old_file_that_would_undo_a_samples_stakeholders_edited_in_the_admin_is_caught(client, plans, curator):
+    client.force_login(curator)
+    edit_in_the_admin(client, group="Mixed", stakeholders=["PSWs", "Service users"])
+    text = preview(client, framework(version=2))
+    # One save, two parts undone, each with its own choice.
+    assert "This file would undo 2 edits made in the admin since the last release" in text
+    assert "(sample 1's stakeholders)." in text
+    assert '<blockquote class="release-text">Stakeholders: PSWs, Service users</blockquote>' in text
+    assert '<blockquote class="release-text">Stakeholders: none</blockquote>' in text
+    stakeholders = "undo/example-framework/Supervision by a peer lead/facilitator/1/stakeholders"
+    group = "undo/example-framework/Supervision by a peer lead/facilitator/1/group"
+
+    text = apply(client, {stakeholders: "file", group: "file"})
+    assert "2 admin edits replaced by the file&#x27;s text." in text
+    perspective = facilitator()
+    assert (perspective.group, perspective.stakeholders) == ("Mental health organisations", [])
+
+
+def test_a_file_with_the_same_group_and_stakeholders_as_the_admins_gives_no_warning(client, plans, curator):
+    client.force_login(curator)
+    edit_in_the_admin(client, group="Mixed", stakeholders=["PSWs"])
+    kept = framework(version=2)
+    kept["sources"][0]["categories"][0]["themes"][0]["findings"][1]["samples"][0].update(
+        group="Mixed", stakeholders=["PSWs"]
+    )
+    text = preview(client, kept)
+    assert "This file would undo" not in text
+    assert "Changed (0)" in text
