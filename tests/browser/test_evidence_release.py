@@ -120,6 +120,9 @@ def test_a_curator_downloads_the_current_version_edits_it_and_sees_the_texts_and
     expect(undone).to_have_count(1)
     expect(undone).to_contain_text("This file would undo the edit Cora made on")
     expect(undone.locator("blockquote")).to_have_text([CORRECTED, PEER_LEAD])
+    # Each undone edit is kept unless the curator chooses the file's text.
+    expect(undone.get_by_role("radio", name="Keep the admin's edit")).to_be_checked()
+    expect(undone.get_by_role("radio", name="Use the file's text")).not_to_be_checked()
     expect(page.locator(".errornote")).to_contain_text("This file would undo 1 edit made in the admin")
     row = page.get_by_role("row", name="Northside Mental Health Service")
     expect(row.locator("td")).to_have_text(["Northside Mental Health Service", "1", "2"])
@@ -129,6 +132,15 @@ def test_a_curator_downloads_the_current_version_edits_it_and_sees_the_texts_and
     no_horizontal_scroll(page, 390)
     assert_accessible(page)
     page.set_viewport_size({"width": 1280, "height": 800})
+
+    # The curator takes the file's text over the correction, and applies the rest with it.
+    undone.get_by_role("radio", name="Use the file's text").check()
+    page.get_by_role("button", name="Apply this release").click()
+    expect(page.locator(".messagelist")).to_contain_text(
+        "0 findings added, 2 changed, 0 retired. 1 admin edit replaced by the file's text."
+    )
+    page.goto(f"{base}/admin/evidence/perspective/{perspective.pk}/change/")
+    expect(page.get_by_label("Summary")).to_have_value(PEER_LEAD)
 
     # A broken file is refused in words, with the allowed values.
     barrier["group"] = "Carers"
