@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from evidence.models import Theme
+from evidence.interchange import export_evidence
+from evidence.models import Perspective, Release, Source, Theme
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -188,10 +189,26 @@ def test_owner_invitation_and_account_pages_read_on_a_phone(live_server, page, a
     assert not problems, "\n".join(problems)
 
 
+def a_release_with_an_undone_edit():
+    """Table 6's next version, exported before a sample is edited in the admin: its preview shows a changed
+    finding word by word and the edit it would undo, with the choice to keep it."""
+    data = export_evidence([Source.objects.get(slug="cooper-2024-table-6")])
+    data["sources"][0]["version"] += 1
+    themes = data["sources"][0]["categories"][0]["themes"]
+    themes[0]["findings"][0]["samples"][0]["summary"] += " Revised."
+    edited = Perspective.objects.filter(
+        finding__theme__category__source__slug="cooper-2024-table-6", finding__theme__name=themes[1]["name"]
+    ).first()
+    edited.summary += " Corrected."  # saved with no release's reason: a curator's edit since the last release
+    edited.save()
+    return Release.objects.create(file_name="table-6-next.json", data=data)
+
+
 def test_the_curators_admin_reads_on_a_phone(live_server, page, demo):
     curator = User.objects.create_superuser("curator@example.org", "curator@example.org", PASSWORD)
     EmailAddress.objects.create(user=curator, email=curator.email, verified=True, primary=True)
     theme = Theme.objects.get(slug="workload")
+    release = a_release_with_an_undone_edit()
     sign_in(page, live_server.url, curator.email)
     problems = read_on_a_phone(
         page,
@@ -201,8 +218,14 @@ def test_the_curators_admin_reads_on_a_phone(live_server, page, demo):
             ("admin-themes", "/admin/evidence/theme/"),
             ("admin-theme", f"/admin/evidence/theme/{theme.pk}/change/"),
             ("admin-references", "/admin/evidence/reference/"),
+            ("admin-sources", "/admin/evidence/source/"),
+            ("admin-import", "/admin/evidence/source/import/"),
+            ("admin-preview", f"/admin/evidence/source/import/{release.pk}/"),
         ],
     )
+    # The preview had something to show: a changed text and an edit the file would undo, with its choice.
+    expect(page.locator("del, ins").first).to_be_attached()
+    expect(page.get_by_role("radio", name="Keep the admin's edit")).to_be_checked()
     assert not problems, "\n".join(problems)
 
 
