@@ -24,7 +24,7 @@ class SampleText:
 @dataclass
 class UndoneEdit:
     """A curator's edit since the last release that the file would undo: of one sample's `part` (its
-    "summary", "group" or "stakeholders"), or of the finding's "references" (`sample` None). `saved` is the
+    "summary", "group", "stakeholders" or "references"), or of the finding's "references" (`sample` None). `saved` is the
     value as the curator saved it, which applying the release keeps unless the curator chooses the file's."""
 
     sample: int | None
@@ -122,17 +122,29 @@ SAMPLE_PARTS = {
 }
 
 
+def _reference_numbers(record):
+    """The reference numbers a historical finding or perspective had (one query a version; a few versions)."""
+    return sorted(record.references.values_list("reference__number", flat=True))
+
+
+def _references_in_words(numbers):
+    return "References: " + (", ".join(str(number) for number in numbers) or "none")
+
+
 def undone_edits(existing, samples, since, Perspective):
     """The curators' edits the file would undo: `existing` is the finding's perspectives in position order,
-    `samples` the file's. An edit of a sample's summary, group or stakeholders is undone when the file's value
-    differs from what a curator saved since the last release (not a release's own write) and equals a value
-    the sample had before that edit."""
+    `samples` the file's. An edit of a sample's summary, group, stakeholders or references is undone when the
+    file's value differs from what a curator saved since the last release (not a release's own write) and
+    equals a value the sample had before that edit."""
     undone = []
     for number, perspective in enumerate(existing, start=1):
         if number > len(samples):
             continue
-        in_file = {part: samples[number - 1].get(part, []) for part in SAMPLE_PARTS}
-        differing = [part for part in SAMPLE_PARTS if in_file[part] != getattr(perspective, part)]
+        saved = {part: getattr(perspective, part) for part in SAMPLE_PARTS}
+        saved["references"] = sorted(perspective.reference_numbers())
+        in_file = {part: samples[number - 1].get(part, []) for part in saved}
+        in_file["references"] = sorted(set(in_file["references"]))
+        differing = [part for part in saved if in_file[part] != saved[part]]
         if not differing:
             continue
         records = list(
@@ -141,19 +153,23 @@ def undone_edits(existing, samples, since, Perspective):
             .select_related("history_user")
         )
         for part in differing:
-            saved = getattr(perspective, part)
-            edit = _edit_undone(records, saved, in_file[part], lambda record, part=part: getattr(record, part), since)
+            if part == "references":
+                state, words = _reference_numbers, _references_in_words
+            else:
+                state, words = (lambda record, part=part: getattr(record, part)), SAMPLE_PARTS[part]
+            edit = _edit_undone(records, saved[part], in_file[part], state, since)
             if edit is not None:
-                words = SAMPLE_PARTS[part]
+                citations = {r.number: r.citation for r in perspective.references.all()} if part == "references" else {}
                 undone.append(
                     UndoneEdit(
                         number,
                         _name(edit.history_user),
                         edit.history_date,
-                        words(saved),
+                        words(saved[part]),
                         words(in_file[part]),
                         part=part,
-                        saved=saved,
+                        saved=saved[part],
+                        citations=citations,
                     )
                 )
     return undone
@@ -166,23 +182,17 @@ def undone_reference_edit(finding, current, file_numbers, since, Finding):
     records = list(
         Finding.history.filter(id=finding.pk).order_by("-history_date", "-history_id").select_related("history_user")
     )
-
-    def numbers(record):  # one query a version; a finding has a handful
-        return sorted(record.references.values_list("reference__number", flat=True))
-
-    edit = _edit_undone(records, current, file_numbers, numbers, since)
+    edit = _edit_undone(records, current, file_numbers, _reference_numbers, since)
     if edit is None:
         return []
-    shown = ", ".join(str(number) for number in current) or "none"
-    in_file = ", ".join(str(number) for number in file_numbers) or "none"
     citations = {reference.number: reference.citation for reference in finding.references.all()}
     return [
         UndoneEdit(
             None,
             _name(edit.history_user),
             edit.history_date,
-            f"References: {shown}",
-            f"References: {in_file}",
+            _references_in_words(current),
+            _references_in_words(file_numbers),
             part="references",
             saved=list(current),
             citations=citations,
@@ -200,12 +210,16 @@ def keep_admin_edits(data, kept):
         finding = next(f for f in theme["findings"] if f["kind"] == kind)
         if edit.sample is None:
             finding["references"] = list(edit.saved)
+        else:
+            finding["samples"][edit.sample - 1][edit.part] = (
+                list(edit.saved) if edit.part == "references" else edit.saved
+            )
+        if edit.part == "references":
+            # A kept reference the file's list lacks comes back with its citation, so the release stays valid.
             listed = {reference["number"] for reference in source["references"]}
             source["references"] += [
                 {"number": number, "citation": edit.citations.get(number, "")}
                 for number in edit.saved
                 if number not in listed
             ]
-        else:
-            finding["samples"][edit.sample - 1][edit.part] = edit.saved
     return data

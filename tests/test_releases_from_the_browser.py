@@ -570,3 +570,39 @@ def test_an_edit_saved_after_the_preview_was_shown_is_kept_too(client, plans, cu
     edit_in_the_admin(client, CORRECTED)  # while the preview is open, a curator corrects the sample
     assert "0 findings added, 0 changed, 0 retired. 1 admin edit kept." in apply(client)
     assert facilitator().summary == CORRECTED
+
+
+# ...and a sample's own references ------------------------------------------------------------------------
+
+
+def test_an_old_file_that_would_undo_a_samples_references_edited_in_the_admin_is_caught_and_kept(
+    client, plans, curator
+):
+    client.force_login(curator)
+    before = sorted(facilitator().reference_numbers())
+    other = Reference.objects.filter(source=plans_source()).exclude(number__in=before).first()
+    edit_in_the_admin(client, references=[r.pk for r in facilitator().references.all()] + [other.pk])
+    edited = sorted({*before, other.number})
+    assert sorted(facilitator().reference_numbers()) == edited
+
+    text = preview(client, framework(version=2))  # the sample's references from before the edit
+    assert "This file would undo 1 edit made in the admin since the last release" in text
+    assert "(sample 1&#x27;s references)." in text
+    words = ", ".join(str(number) for number in edited)
+    assert f'<blockquote class="release-text">References: {words}</blockquote>' in text
+    choice = "undo/example-framework/Supervision by a peer lead/facilitator/1/references"
+    assert f'name="{choice}" value="keep" checked' in text
+
+    assert "1 admin edit kept." in apply(client)
+    assert sorted(facilitator().reference_numbers()) == edited
+
+
+def test_choosing_the_files_references_for_a_sample_puts_them_back(client, plans, curator):
+    client.force_login(curator)
+    before = sorted(facilitator().reference_numbers())
+    other = Reference.objects.filter(source=plans_source()).exclude(number__in=before).first()
+    edit_in_the_admin(client, references=[r.pk for r in facilitator().references.all()] + [other.pk])
+    preview(client, framework(version=2))
+    choice = "undo/example-framework/Supervision by a peer lead/facilitator/1/references"
+    assert "1 admin edit replaced by the file&#x27;s text." in apply(client, {choice: "file"})
+    assert sorted(facilitator().reference_numbers()) == before
