@@ -444,3 +444,55 @@ def test_single_review_is_said_only_of_a_source_whose_references_are_reviews(cli
     assert "Rests on a single reference [1]" in text and "single review" not in text
 
     assert "Single review [64]" in checklist  # Workload, of Table 6, whose references are reviews
+
+
+def test_reverting_from_the_history_page_clears_the_flags(client, curator, owner, workload_users):
+    perspective = workload()
+    client.force_login(curator)
+    save_perspective(
+        client, perspective, summary=perspective.summary + " Wrong.", change_kind="major", change_note=NOTE
+    )
+    earlier = perspective.history.order_by("history_date").first()
+    url = f"/admin/evidence/perspective/{perspective.pk}/history/{earlier.history_id}/"
+    page = html.unescape(client.get(url).content.decode())
+    assert "Minor change (a typo or formatting)" in page
+
+    response = client.post(url, {**perspective_form(earlier.instance), "change_kind": "minor"})
+
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert workload().summary == perspective.summary
+    assert "back to what it was before the major change of" in said(response)
+    assert Finding.objects.get(pk=perspective.finding_id).evidence_changed_at is None
+    client.force_login(owner)
+    assert "Workload" not in flagged_on_checklist(client, workload_users)
+
+
+def test_a_perspective_added_or_removed_on_its_own_page_is_a_change_of_its_finding(client, curator, workload_users):
+    finding = workload().finding
+    client.force_login(curator)
+    new = {"finding": finding.pk, "position": 2, "group": "PSWs", "summary": "PSWs said so too.", "references": []}
+    refused = client.post("/admin/evidence/perspective/add/", new)
+    assert refused.status_code == 200 and NO_CHOICE in html.unescape(refused.content.decode())
+    assert finding.perspectives.count() == 1
+
+    added = client.post("/admin/evidence/perspective/add/", {**new, "change_kind": "major", "change_note": "PSWs too."})
+    assert added.status_code == 302
+    assert "3 checklists in 2 organisations will be asked to look again" in said(added)
+    second = finding.perspectives.get(position=2)
+
+    # Removing it brings the finding back to what it was: the flags of its addition go.
+    client.post(f"/admin/evidence/perspective/{second.pk}/delete/", {"post": "yes"})
+    assert finding.perspectives.count() == 1
+    assert Finding.objects.get(pk=finding.pk).evidence_changed_at is None
+
+
+def test_the_finding_pages_ask_minor_or_major_below_the_perspectives(client, curator):
+    finding = workload().finding
+    client.force_login(curator)
+    page = html.unescape(client.get(f"/admin/evidence/finding/{finding.pk}/change/").content.decode())
+    assert page.index('id="perspectives-group"') < page.index("Minor change (a typo or formatting)")
+    assert '<label for="id_change_note">Change note</label>' in page
+    # Restoring an earlier version from the history asks too (that page has no perspectives).
+    version = finding.history.order_by("history_date").first().history_id
+    page = html.unescape(client.get(f"/admin/evidence/finding/{finding.pk}/history/{version}/").content.decode())
+    assert "Minor change (a typo or formatting)" in page and '<label for="id_change_note">' in page
