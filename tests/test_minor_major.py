@@ -164,6 +164,8 @@ def test_the_planner_reads_the_change_note_beside_a_word_level_difference(client
     removed = '<del><span class="visually-hidden">[removed: </span>could be<span class="visually-hidden">]</span></del>'
     added = '<ins><span class="visually-hidden">[added: </span>was<span class="visually-hidden">]</span></ins>'
     assert f"PSW workload {removed}{added} overwhelming." in flag
+    # A curator's edit moves no version: the flag does not say "version 1; it is now version 1".
+    assert "it is now version" not in flag
     # Only the difference is marked, not the whole old and new text.
     assert flag.count("<del>") == 1
     assert "The references or the finding changed" not in flag
