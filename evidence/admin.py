@@ -1,5 +1,6 @@
 """The curators' tool. Every save or delete invalidates the cached public evidence pages, and an edit of a
-finding's or perspective's published content marks the finding as changed for the checklists using it."""
+finding's or perspective's published content is a minor or a major change, as the curator says
+(evidence/change_admin.py): a major one asks the checklists using the finding to look again."""
 
 from django import forms
 from django.contrib import admin
@@ -8,11 +9,18 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from evidence.curation import FINDING_CONTENT, PERSPECTIVE_CONTENT, changes_content, mark_findings_changed
+from evidence.change_admin import (
+    ChangeKindFields,
+    FindingChangeForm,
+    FindingInlineForm,
+    PerspectiveFormSet,
+    RecordsChanges,
+    record_changes,
+)
+from evidence.curation import MAJOR, PERSPECTIVE_CONTENT, changes_content, record_change
 from evidence.models import Category, Finding, Perspective, Reference, Source, StakeholderGroup, Theme
 from evidence.parser import stakeholder_group
 from evidence.release_admin import release_urls
@@ -73,6 +81,20 @@ class PerspectiveForm(forms.ModelForm):
         covered = {stakeholder_group(name) for name in names}
         groups = [g for g in StakeholderGroup.values if g != StakeholderGroup.MIXED and g not in covered]
         self.fields["stakeholders"].choices = [(name, name) for name in [*names, *groups]]
+
+
+class PerspectiveAdminForm(ChangeKindFields, PerspectiveForm):
+    """A perspective on its own page: a new one, an edit of what it says, or a move to another finding
+    changes the findings it leaves and joins."""
+
+    def findings_changed(self):
+        chosen = self.cleaned_data.get("finding")
+        if self.instance.pk is None:
+            return [chosen.pk] if chosen else []
+        if not changes_content(self, PERSPECTIVE_CONTENT):
+            return []
+        stored = Perspective.objects.filter(pk=self.instance.pk).values_list("finding_id", flat=True).first()
+        return [stored, chosen.pk if chosen else None]
 
 
 class OnlyPublishedChoices:
@@ -168,7 +190,7 @@ class SourceAdmin(EvidenceAdmin):
             {"fields": ["title", "authors", "journal", "year", "volume", "article", "doi", "url", "table"]},
         ),
         ("Provenance", {"fields": ["licence", "provenance"]}),
-        ("Shown with the evidence", {"fields": ["heading", "caveat", "footnotes"]}),
+        ("Shown with the evidence", {"fields": ["heading", "caveat", "footnotes", "references_are_reviews"]}),
     ]
 
     def get_queryset(self, request):
@@ -260,7 +282,8 @@ class CategoryAdmin(EvidenceAdmin):
 
 class FindingInline(OnlyPublishedChoices, ReferencesWithCitations, admin.StackedInline):
     model = Finding
-    fields = ["position", "valence", "references", "evidence_changed_at"]
+    form = FindingInlineForm
+    fields = ["position", "valence", "references", "evidence_changed_at", "change_kind", "change_note"]
     readonly_fields = ["evidence_changed_at"]
     ordering = ["position"]
     extra = 0
@@ -284,24 +307,30 @@ class ThemeAdmin(ChoicesAsCheckboxes, EvidenceAdmin):
     inlines = [FindingInline]
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is Finding:
-            now = timezone.now()
-            for finding_form in formset.forms:
-                if finding_form.has_changed() and changes_content(finding_form, FINDING_CONTENT):
-                    finding_form.instance.evidence_changed_at = now
+        # Each finding's own choice of minor or major names its history and decides its flags.
+        if formset.model is not Finding:
+            return super().save_formset(request, form, formset, change)
+        for finding_form in formset.forms:
+            finding_form.instance._change_reason = getattr(finding_form, "change_reason", None)
         super().save_formset(request, form, formset, change)
+        record_changes(request, [f for f in formset.forms if getattr(f, "content_before", None)])
 
 
 class PerspectiveInline(OnlyPublishedChoices, ReferencesWithCitations, admin.StackedInline):
     model = Perspective
     form = PerspectiveForm
+    formset = PerspectiveFormSet
     fields = ["position", "group", "references", "summary", "stakeholders"]
     ordering = ["position"]
     extra = 0
 
 
 @admin.register(Finding)
-class FindingAdmin(ReferencesWithCitations, EvidenceAdmin):
+class FindingAdmin(RecordsChanges, ReferencesWithCitations, EvidenceAdmin):
+    # The choice of minor or major is asked below the perspectives (the template), after every edit it covers.
+    form = FindingChangeForm
+    change_form_template = "admin/evidence/finding/change_form.html"
+    object_history_form_template = "admin/evidence/finding/object_history_form.html"
     source_path = "theme__category__source"
     list_display = ["__str__", "theme", "valence", "references_shown", "evidence_changed_at"]
     list_filter = [
@@ -331,22 +360,11 @@ class FindingAdmin(ReferencesWithCitations, EvidenceAdmin):
     def references_shown(self, finding):
         return ", ".join(str(number) for number in finding.reference_numbers())
 
-    def save_model(self, request, obj, form, change):
-        if change and changes_content(form, FINDING_CONTENT):
-            obj.evidence_changed_at = timezone.now()
-        super().save_model(request, obj, form, change)
-
-    def save_formset(self, request, form, formset, change):
-        # A perspective added, edited or removed changes what the finding says.
-        if formset.model is Perspective and change and formset.has_changed():
-            mark_findings_changed([form.instance.pk])
-        super().save_formset(request, form, formset, change)
-
 
 @admin.register(Perspective)
-class PerspectiveAdmin(ReferencesWithCitations, EvidenceAdmin):
+class PerspectiveAdmin(RecordsChanges, ReferencesWithCitations, EvidenceAdmin):
     source_path = "finding__theme__category__source"
-    form = PerspectiveForm
+    form = PerspectiveAdminForm
     list_display = ["finding", "group", "position", "summary_start"]
     list_filter = [
         "group",
@@ -362,29 +380,29 @@ class PerspectiveAdmin(ReferencesWithCitations, EvidenceAdmin):
         "finding__position",
         "position",
     ]
-    fields = ["finding", "position", "group", "references", "summary", "stakeholders"]
+    fields = ["finding", "position", "group", "references", "summary", "stakeholders", "change_kind", "change_note"]
 
     @admin.display(description="summary")
     def summary_start(self, perspective):
         return perspective.summary[:90] + ("…" if len(perspective.summary) > 90 else "")
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            affected = [obj.finding_id]
-        elif changes_content(form, PERSPECTIVE_CONTENT):
-            # Moved to another finding: both findings changed.
-            affected = [obj.finding_id, form.initial.get("finding")]
-        else:
-            affected = []
-        super().save_model(request, obj, form, change)
-        mark_findings_changed([pk for pk in affected if pk])
-
+    # Removing a sample always changes what its finding says, and the delete page asks nothing: it is a
+    # major change whose note says what went.
     def delete_model(self, request, obj):
-        finding_id = obj.finding_id
+        before = {obj.finding_id: obj.finding.content()}
+        group = obj.get_group_display()
         super().delete_model(request, obj)
-        mark_findings_changed([finding_id])
+        _removed(request, before, [group])
 
     def delete_queryset(self, request, queryset):
-        finding_ids = list(queryset.values_list("finding_id", flat=True))
+        removed = list(queryset.select_related("finding"))
+        before = {p.finding_id: p.finding.content() for p in removed}
         super().delete_queryset(request, queryset)
-        mark_findings_changed(finding_ids)
+        for pk, content in before.items():
+            _removed(request, {pk: content}, [p.get_group_display() for p in removed if p.finding_id == pk])
+
+
+def _removed(request, before, groups):
+    note = f"Removed what {' and '.join(groups)} reported: this finding no longer rests on it."
+    for pk, content in before.items():
+        record_change(Finding.objects.get(pk=pk), content, kind=MAJOR, note=note, by=request.user)

@@ -20,6 +20,7 @@ from django.apps import apps as global_apps
 from django.db import transaction
 from django.utils import timezone
 
+from evidence.curation import MAJOR, MINOR, record_change
 from evidence.models import unique_slug
 from evidence.parser import FORMAT as FORMAT_V1
 from evidence.parser import STAKEHOLDER_GROUPS as GROUPS
@@ -529,16 +530,34 @@ def count_impact_with(count):
     _count_impact = count
 
 
+@dataclass
+class ReleaseChoices:
+    """What the curator said of a release's changes when applying it: the keys (`change_key`) of the changed
+    findings that are minor changes (they flag nothing; every other change is major), the release's change
+    note that planners read on each major one, who applied it and the Release row."""
+
+    minor: set = field(default_factory=set)
+    note: str = ""
+    by: object = None
+    release: object = None
+
+
+def change_key(source_id, theme_name, kind):
+    """The name of a changed finding's minor-or-major choice in the preview's form."""
+    return f"change/{source_id}/{theme_name}/{kind or 'none'}"
+
+
 class _DryRun(Exception):
     """Raised inside the import's transaction to roll back a dry run."""
 
 
-def import_evidence(data, apps=global_apps, now=None, dry_run=False, organisation=None, progress=None):
+def import_evidence(data, apps=global_apps, now=None, dry_run=False, organisation=None, progress=None, choices=None):
     """Load a release. Returns a ReleaseReport of what changed (or, with dry_run, what would have).
 
     `organisation` imports the file as that organisation's own sources, never published ones. The whole
     import is one transaction: on any error, or on a dry run, the database is left exactly as it was.
-    `progress(done, total)` is told of each finding loaded, of all the findings in the file.
+    `progress(done, total)` is told of each finding loaded, of all the findings in the file. `choices`
+    (ReleaseChoices) says which changes are minor and the change note; without it every change is major.
     """
     data = validate(data)
     report = ReleaseReport(dry_run=dry_run)
@@ -551,7 +570,7 @@ def import_evidence(data, apps=global_apps, now=None, dry_run=False, organisatio
 
     try:
         with transaction.atomic():
-            _import(data, apps, now or timezone.now(), organisation, report, tick, details=dry_run)
+            _import(data, apps, now or timezone.now(), organisation, report, tick, details=dry_run, choices=choices)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -559,7 +578,7 @@ def import_evidence(data, apps=global_apps, now=None, dry_run=False, organisatio
     return report
 
 
-def apply_release(data, use_the_file=(), apps=global_apps):
+def apply_release(data, use_the_file=(), apps=global_apps, choices=None):
     """Apply a release as its preview offered: every admin edit since the last release that the file would
     undo is kept as the curator saved it, except those whose `key` is in `use_the_file`, which take the
     file's value; everything else is applied as the file says. The report's `kept` and `used_file` list them.
@@ -572,18 +591,20 @@ def apply_release(data, use_the_file=(), apps=global_apps):
             edit for source in import_evidence(data, apps=apps, dry_run=True).sources for edit in source.undone_edits
         ]
         kept = [edit for edit in edits if edit.key not in use_the_file]
-        report = import_evidence(keep_admin_edits(json.loads(json.dumps(data)), kept), apps=apps)
+        report = import_evidence(keep_admin_edits(json.loads(json.dumps(data)), kept), apps=apps, choices=choices)
     report.kept = kept
     report.used_file = [edit for edit in edits if edit.key in use_the_file]
     return report
 
 
-def _import(data, apps, now, organisation, report, tick, details=False):
+def _import(data, apps, now, organisation, report, tick, details=False, choices=None):
     m = _models(apps)
     loaded = []
     added = set()
     for index, s_data in enumerate(data["sources"]):
-        source, changes, finding_ids, added_ids = _import_source(s_data, index, m, now, organisation, tick, details)
+        source, changes, finding_ids, added_ids = _import_source(
+            s_data, index, m, now, organisation, tick, details, choices or ReleaseChoices()
+        )
         report.sources.append(changes)
         loaded.append((source, s_data, changes, finding_ids))
         added |= added_ids
@@ -597,9 +618,11 @@ def _import(data, apps, now, organisation, report, tick, details=False):
     report.organisations = _count_impact(touched, sources, added) if _count_impact else []
 
 
-def _import_source(s_data, index, m, now, organisation, tick, details=False):
+def _import_source(s_data, index, m, now, organisation, tick, details=False, choices=None):
     """Load one source; returns it, its SourceChanges, the findings changed or retired and those added.
-    With `details` (a preview), the changes also carry the findings' texts and the admin edits undone."""
+    With `details` (a preview), the changes also carry the findings' texts and the admin edits undone.
+    Otherwise each changed finding's change is recorded as `choices` says (evidence/curation.py): a major
+    one flags the checklists using it, a minor one none, and one back to an earlier content reverts."""
     Source = m["Source"]
     existing = Source.objects.filter(slug=s_data["id"], organisation=organisation).first()
     version = s_data["version"]
@@ -682,6 +705,7 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False):
                             whole_texts(label, _texts(f_data["samples"]), sorted(set(f_data["references"])))
                         )
                 else:
+                    content_before = None if details else finding.content()
                     if details:
                         before = list(m["Perspective"].objects.filter(finding=finding).order_by("position", "pk"))
                         references_before = sorted(finding.references.values_list("number", flat=True))
@@ -697,7 +721,6 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False):
                     changed |= _set_references(finding, sorted(set(f_data["references"])), references)
                     changed |= _load_perspectives(finding, f_data["samples"], references, m["Perspective"], reason)
                     if changed:
-                        finding.evidence_changed_at = now
                         changes.changed.append(label)
                         touched.add(finding.pk)
                         if details:
@@ -709,9 +732,21 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False):
                                 sorted(set(f_data["references"])),
                             )
                             text.undone = undone
+                            text.key = change_key(s_data["id"], theme.name, kind)
                             changes.changed_texts.append(text)
                     finding._change_reason = reason
                     finding.save()
+                    if changed and not details:
+                        minor = change_key(s_data["id"], theme.name, kind) in choices.minor
+                        record_change(
+                            finding,
+                            content_before,
+                            kind=MINOR if minor else MAJOR,
+                            note=choices.note,
+                            by=choices.by,
+                            release=choices.release,
+                            now=now,
+                        )
                 kept.add(finding.pk)
                 tick()
 

@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 # The stakeholders inside Mixed samples are published in the authors' words ("PSW", "service users");
 # the parser knows which of them name a stakeholder group.
 from evidence.parser import stakeholder_group
+from evidence.release_preview import changed_texts
 from peerplan.lib.freshness import EVIDENCE, NOT_SHOWN, OrganisationData
 
 MIXED = "Mixed"
@@ -115,6 +116,14 @@ class Source(models.Model):
         help_text="Shown wherever evidence is presented, e.g. the quality of the included reviews.",
     )
     footnotes = models.JSONField(default=list, help_text='A list of {"mark": ..., "text": ...} as published.')
+    references_are_reviews = models.BooleanField(
+        "its references are reviews",
+        default=False,
+        help_text=(
+            "Tick for a review of reviews (like Table 6), whose numbered references are each a review: planners "
+            "then read “single review” for a finding that cites one. Leave it empty for a framework or a survey."
+        ),
+    )
     organisation = models.ForeignKey(
         "peerplan.Organisation",
         on_delete=models.CASCADE,
@@ -420,20 +429,61 @@ class Finding(models.Model):
             numbers.update(perspective.reference_numbers())
         return sorted(numbers)
 
+    def content(self):
+        """What the finding publishes, as stored now (three queries): its kind, its references and each
+        sample's group, stakeholders, references and text, in published order. Two equal contents read the
+        same to a service, so a save that brings a finding back to an earlier content is a revert."""
+        perspectives = Perspective.objects.filter(finding_id=self.pk).order_by("position", "pk")
+        return {
+            "kind": Finding.objects.filter(pk=self.pk).values_list("valence", flat=True).first() or "",
+            "references": sorted(self.references.values_list("number", flat=True)),
+            "samples": [
+                {
+                    "group": perspective.group,
+                    "summary": perspective.summary,
+                    "stakeholders": list(perspective.stakeholders or []),
+                    "references": sorted(reference.number for reference in perspective.references.all()),
+                }
+                for perspective in perspectives.prefetch_related("references")
+            ],
+        }
+
+    def published_version(self):
+        """The version of its source this finding's text comes from: the current one, or for a retired finding
+        the last version that still published it (versions need not be consecutive, so read from the history)."""
+        source = self.theme.category.source
+        if self.retired_in_version is None:
+            return source.version
+        earlier = (
+            Source.history.filter(id=source.pk, version__lt=self.retired_in_version)
+            .order_by("-version")
+            .values_list("version", flat=True)
+            .first()
+        )
+        return earlier or self.retired_in_version - 1
+
 
 @dataclass(frozen=True)
 class FindingFacts:
-    """What planning needs to know of one finding: every review it cites (its own references and its
-    perspectives') and the stakeholder groups that reported it (including those named in Mixed samples)."""
+    """What planning needs to know of one finding: every reference it cites (its own and its perspectives'),
+    the stakeholder groups that reported it (including those named in Mixed samples), and whether its
+    source's references are reviews (only then is one reference "a single review")."""
 
     reference_numbers: tuple
     groups: frozenset
+    of_reviews: bool = False
 
     @classmethod
     def for_all_findings(cls):
-        findings = Finding.objects.prefetch_related("references", "perspectives__references")
+        findings = Finding.objects.select_related("theme__category__source").prefetch_related(
+            "references", "perspectives__references"
+        )
         return {
-            finding.pk: cls(tuple(finding.cited_reference_numbers()), frozenset(finding.stakeholder_groups()))
+            finding.pk: cls(
+                tuple(finding.cited_reference_numbers()),
+                frozenset(finding.stakeholder_groups()),
+                finding.theme.category.source.references_are_reviews,
+            )
             for finding in findings
         }
 
@@ -493,6 +543,11 @@ class Release(models.Model):
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    change_note = models.TextField(
+        blank=True,
+        help_text="What the release changes and why it matters to a service, in plain words; planners read it "
+        "on each finding it changes as a major change.",
+    )
 
     # Shown only in the admin (never cached) until applied; applying it writes the evidence, which
     # replaces the evidence generation.
@@ -500,3 +555,84 @@ class Release(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"
+
+
+class FindingChange(models.Model):
+    """A major change to a finding's published content, as a curator or a release made it: when, by whom,
+    the change note (what changed and why it matters to a service) and the finding as it read before and
+    after. Checklists using the finding are asked to look again and read this on the flag; a minor change
+    (a typo, formatting) makes none. A later save that brings the finding back to `before` reverts it."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="changes")
+    made_at = models.DateTimeField()
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    release = models.ForeignKey(
+        Release, on_delete=models.SET_NULL, null=True, blank=True, related_name="finding_changes"
+    )
+    note = models.TextField(blank=True, help_text="What changed and why it matters to a service, in plain words.")
+    before = models.JSONField(help_text="The finding's content before the change (Finding.content()).")
+    after = models.JSONField(help_text="The finding's content after the change.")
+    # The finding's evidence_changed_at before this change: a revert puts it back, so the checklists this
+    # change flagged (and no earlier one) are no longer asked to look again.
+    flagged_before = models.DateTimeField(null=True, blank=True)
+    reverted_at = models.DateTimeField(null=True, blank=True)
+
+    # Read on the planners' item pages beside the evidence, so a write replaces the evidence generation.
+    freshness = EVIDENCE
+
+    class Meta:
+        ordering = ["finding_id", "made_at", "pk"]
+
+    def __str__(self):
+        return f"{self.finding_id}: major change of {self.made_at:%Y-%m-%d %H:%M}"
+
+    def samples_changed(self):
+        """Each sample whose text or group changed, as the release preview shows one (SampleText with a
+        word-level diff), numbered by position; unchanged samples are left out."""
+        before, after = self.before.get("samples", []), self.after.get("samples", [])
+        shown = changed_texts(
+            "",
+            [(sample["group"], sample["summary"]) for sample in before],
+            [(sample["group"], sample["summary"]) for sample in after],
+            [],
+            [],
+        ).samples
+        return [sample for sample in shown if any(kind != "same" for kind, _ in sample.diff) or "→" in sample.group]
+
+    @property
+    def references_before(self):
+        return self.before.get("references", [])
+
+    @property
+    def references_after(self):
+        return self.after.get("references", [])
+
+    @property
+    def references_changed(self):
+        return self.references_before != self.references_after
+
+    @property
+    def kind_changed(self):
+        return self.before.get("kind") != self.after.get("kind")
+
+    @property
+    def kind_before(self):
+        return Valence(self.before.get("kind") or "").label
+
+    @property
+    def kind_after(self):
+        return Valence(self.after.get("kind") or "").label
+
+    def sample_details(self):
+        """Each change to a sample's references or named stakeholders, in words ("Sample 2's references: 3 → 3, 5")."""
+        before, after = self.before.get("samples", []), self.after.get("samples", [])
+        lines = []
+        for number, (old, new) in enumerate(zip(before, after, strict=False), start=1):
+            for part, words in (("references", "references"), ("stakeholders", "named stakeholders")):
+                was, now = old.get(part, []), new.get(part, [])
+                if was != now:
+                    shown = [", ".join(str(value) for value in values) or "none" for values in (was, now)]
+                    lines.append(f"Sample {number}'s {words}: {shown[0]} → {shown[1]}")
+        return lines

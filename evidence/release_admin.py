@@ -7,6 +7,7 @@ from functools import partial
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -14,9 +15,11 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from evidence.curation import MINOR
 from evidence.interchange import (
     FORMAT,
     EvidenceFormatError,
+    ReleaseChoices,
     apply_release,
     dumps,
     export_evidence,
@@ -109,6 +112,18 @@ def release_upload(model_admin, request):
     )
 
 
+def _kinds(changed, minor):
+    """How many of the changes were major (services asked to look again) and how many minor."""
+    if not changed:
+        return ""
+    minors = sum(1 for text in changed if text.key in minor)
+    majors = len(changed) - minors
+    return (
+        f" {majors} major change{'s' if majors != 1 else ''} (services are asked to look again), "
+        f"{minors} minor change{'s' if minors != 1 else ''} (nobody is asked)."
+    )
+
+
 def _edit_choices(report):
     """The curator's choices for the admin edits the file would have undone, for the result message."""
     said = []
@@ -120,36 +135,74 @@ def _edit_choices(report):
     return "".join(f" {part[0].upper()}{part[1:]}." for part in said)
 
 
+NO_RELEASE_NOTE = (
+    "Write a change note: at least one change is major, and planners read the note on each finding it changes, "
+    "beside the highlighted difference. Nothing was applied."
+)
+
+
+def _preview(release):
+    """The dry run of a release: its report, or the refusal in words."""
+    try:
+        return import_evidence(json.loads(json.dumps(release.data)), dry_run=True), None
+    except EvidenceFormatError as problem:
+        return None, f"{release.file_name}: {problem}"
+
+
 def release_preview(model_admin, request, pk):
     if not model_admin.has_change_permission(request):
         raise PermissionDenied
     release = get_object_or_404(Release, pk=pk)
+    note_error, note = None, ""
     if request.method == "POST" and release.applied_at is None:
+        # Each changed finding is major unless marked minor; a release with a major change needs its note.
+        minor = {name for name, choice in request.POST.items() if name.startswith("change/") and choice == MINOR}
+        note = (request.POST.get("change_note") or "").strip()
+        report, _ = _preview(release)
+        changed = [text for source in report.sources for text in source.changed_texts] if report else []
+        if report is not None and not note and any(text.key not in minor for text in changed):
+            note_error = NO_RELEASE_NOTE
+            for text in changed:
+                text.minor = text.key in minor
+            messages.error(request, "The release was not applied: write its change note (see below).")
+            return _preview_page(model_admin, request, release, report, None, note, note_error)
         # Each edit the file would undo has a choice in the form; an edit with no "file" chosen is kept.
         use_the_file = {name for name, choice in request.POST.items() if name.startswith("undo/") and choice == "file"}
+        choices = ReleaseChoices(minor=minor, note=note, by=request.user, release=release)
         try:
-            report = apply_release(json.loads(json.dumps(release.data)), use_the_file)
+            with transaction.atomic():
+                report = apply_release(json.loads(json.dumps(release.data)), use_the_file, choices=choices)
+                release.applied_at = timezone.now()
+                release.applied_by = request.user
+                release.change_note = note
+                release.save()
         except EvidenceFormatError as error:
             messages.error(request, f"{release.file_name}: {error}")
             return redirect("admin:evidence_source_preview", pk=release.pk)
-        release.applied_at = timezone.now()
-        release.applied_by = request.user
-        release.save()
         totals = report.totals()
         messages.success(
             request,
             f"Applied {release.file_name}: {totals['added']} findings added, {totals['changed']} changed, "
-            f"{totals['retired']} retired.{_edit_choices(report)} Active checklists are offered the new findings.",
+            f"{totals['retired']} retired.{_edit_choices(report)} Active checklists are offered the new findings."
+            f"{_kinds(changed, minor)}",
         )
         return redirect("admin:evidence_source_changelist")
-    report, error = None, None
-    if release.applied_at is None:
-        try:
-            report = import_evidence(json.loads(json.dumps(release.data)), dry_run=True)
-        except EvidenceFormatError as problem:
-            error = f"{release.file_name}: {problem}"
+    report, error = _preview(release) if release.applied_at is None else (None, None)
+    return _preview_page(model_admin, request, release, report, error, note, note_error)
+
+
+def _preview_page(model_admin, request, release, report, error, note, note_error):
     return TemplateResponse(
         request,
         "admin/evidence/source/preview.html",
-        _context(model_admin, request, f"Preview of {release.file_name}", release=release, report=report, error=error),
+        _context(
+            model_admin,
+            request,
+            f"Preview of {release.file_name}",
+            release=release,
+            report=report,
+            error=error,
+            change_note=note,
+            note_error=note_error,
+        ),
     )

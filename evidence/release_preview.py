@@ -58,6 +58,8 @@ class FindingText:
     references_before: list = field(default_factory=list)
     references_after: list = field(default_factory=list)
     undone: list = field(default_factory=list)
+    key: str = ""  # a changed finding's minor-or-major choice in the apply form (interchange.change_key)
+    minor: bool = False  # chosen minor when the form came back refused
 
     @property
     def references_changed(self):

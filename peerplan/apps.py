@@ -12,8 +12,8 @@ class PeerPlanConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: Django imports this module before any app's models are loaded, and
         # each of these imports models (ready() runs once they all are).
-        from evidence import interchange
-        from peerplan.figures.releases import release_impact
+        from evidence import curation, interchange
+        from peerplan.figures.releases import checklists_using, release_impact
         from peerplan.models import Attachment, organisation_generations
         from peerplan.operations.attachments import remove_stored_file
 
@@ -35,3 +35,4 @@ class PeerPlanConfig(AppConfig):
 
         # What a release does to organisations' plans is planning's to count (evidence/ imports nothing of it).
         interchange.count_impact_with(release_impact)
+        curation.count_checklists_with(checklists_using)

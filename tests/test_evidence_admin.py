@@ -110,7 +110,10 @@ def perspective_form(perspective, **changes):
 def test_editing_a_perspectives_published_text_marks_its_finding_changed(curator_client):
     perspective = Perspective.objects.get(finding__theme__name="Workload")
     url = f"/admin/evidence/perspective/{perspective.pk}/change/"
-    response = curator_client.post(url, perspective_form(perspective, summary=perspective.summary + " Corrected."))
+    change = {"change_kind": "major", "change_note": "The finding now says it was corrected."}
+    response = curator_client.post(
+        url, perspective_form(perspective, summary=perspective.summary + " Corrected.", **change)
+    )
     assert response.status_code == 302
     finding = Finding.objects.get(pk=perspective.finding_id)
     assert finding.evidence_changed_at is not None
@@ -140,6 +143,8 @@ def test_changing_a_findings_references_marks_it_changed(curator_client):
             "perspectives-INITIAL_FORMS": "0",
             "perspectives-MIN_NUM_FORMS": "0",
             "perspectives-MAX_NUM_FORMS": "1000",
+            "change_kind": "major",
+            "change_note": "Two more reviews report it.",
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]

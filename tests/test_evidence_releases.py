@@ -166,7 +166,8 @@ def test_a_curator_previews_a_release_in_the_admin_and_nothing_changes_until_app
     assert "Ward 4" not in text and "Southside secret plan" not in text
     assert Source.objects.get(slug="example-framework").version == 1
 
-    response = client.post(f"/admin/evidence/source/import/{release.pk}/", follow=True)
+    note = {"change_note": "The barrier's text is revised."}
+    response = client.post(f"/admin/evidence/source/import/{release.pk}/", note, follow=True)
     assert "Applied framework-v2.json: 2 findings added, 1 changed, 1 retired." in response.content.decode()
     assert Source.objects.get(slug="example-framework").version == 2
     release.refresh_from_db()

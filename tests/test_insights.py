@@ -108,13 +108,16 @@ class TestEvidenceChanged:
         item.refresh_from_db()
 
         assert insights.evidence_updated(item)
-        [change] = insights.evidence_changes(item)
+        # A change made before changes were recorded with a note: read from the perspectives' history.
+        assert insights.evidence_changes(item) == []
+        [change] = insights.unrecorded_changes(item)
         assert (change.group, change.before, change.after) == ("Mixed", before, before + " Corrected by a curator.")
+        assert change.diff[-1] == ("added", " Corrected by a curator.")
 
         item.evidence_reviewed_at = timezone.now()
         item.save()
         assert not insights.evidence_updated(item)
-        assert insights.evidence_changes(item) == []
+        assert insights.unrecorded_changes(item) == []
 
     def test_a_new_release_imported_flags_the_items_it_changes_again(self, draft_checklist):
         item = item_for(draft_checklist, "Workload")
@@ -134,7 +137,9 @@ class TestEvidenceChanged:
         assert insights.evidence_updated(item)
         assert not insights.evidence_updated(item_for(draft_checklist, "Boundaries"))
         [change] = insights.evidence_changes(item)
-        assert change.after.endswith(" (revised)")
+        assert change.after["samples"][0]["summary"].endswith(" (revised)")
+        [sample] = change.samples_changed()
+        assert sample.diff[-1] == ("added", " (revised)")
 
 
 @pytest.mark.django_db

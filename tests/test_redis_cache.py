@@ -262,6 +262,7 @@ def test_a_write_lost_while_redis_was_down_is_not_served_stale_when_it_comes_bac
     client.force_login(curator)
     change = f"/admin/evidence/perspective/{perspective.pk}/change/"
     form = admin_form(client.get(change).content.decode(), summary="Revised after the curators' review.")
+    form.append(("change_kind", "minor"))  # a change of the text is minor or major
     redis.kill(snapshot=True)
 
     response = client.post(change, as_dict(form))
@@ -461,7 +462,8 @@ def test_two_hosts_sharing_redis_see_a_write_through_one_on_the_next_read_throug
             status, _, page = curator.request(change)
             assert status == 200
             text = "Revised on host A by the curators."
-            status, _, answer = curator.request(change, admin_form(page.decode(), summary=text))
+            form = [*admin_form(page.decode(), summary=text), ("change_kind", "minor")]
+            status, _, answer = curator.request(change, form)
             assert status == 302, answer.decode()[:3000]
 
             status, _, after = reader.request(f"/evidence/themes/{slug}/")

@@ -298,6 +298,8 @@ def edit_in_the_admin(client, summary=PEER_LEAD, **changes):
         "references": [r.pk for r in perspective.references.all()],
         "summary": summary,
         "stakeholders": perspective.stakeholders,
+        "change_kind": "major",
+        "change_note": "The facilitator's text is corrected.",
         "_save": "Save",
     }
     response = client.post(f"/admin/evidence/perspective/{perspective.pk}/change/", {**form, **changes})
@@ -383,6 +385,8 @@ def add_reference_two_in_the_admin(client):
             "perspectives-0-group": perspective.group,
             "perspectives-0-references": [r.pk for r in perspective.references.all()],
             "perspectives-0-summary": perspective.summary,
+            "change_kind": "major",
+            "change_note": "A second review reports it.",
             "_save": "Save",
         },
     )
@@ -433,7 +437,9 @@ def facilitator():
 
 
 def apply(client, choices=None):
-    response = client.post(f"/admin/evidence/source/import/{Release.objects.get().pk}/", choices or {}, follow=True)
+    # Every change is major unless marked minor, so a release that changes a finding carries its note.
+    form = {"change_note": "The facilitator's text is corrected.", **(choices or {})}
+    response = client.post(f"/admin/evidence/source/import/{Release.objects.get().pk}/", form, follow=True)
     assert response.status_code == 200
     return response.content.decode()
 

@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from evidence.cache import finding_facts
 from evidence.models import Perspective
 from peerplan.figures.shared_learning import overall_for
+from peerplan.lib.text import word_diff
 from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation
 
 # A phase with fewer live mitigations than this is called out as thin.
@@ -17,9 +18,12 @@ FEW_MITIGATIONS = 2
 
 @dataclass(frozen=True)
 class EvidenceStrength:
-    """How many distinct reviews a finding cites, across its own references and its perspectives'."""
+    """How many distinct references a finding cites, across its own and its perspectives'. Each is a review
+    only when its source is a review of reviews (Source.references_are_reviews, like Table 6); a framework's
+    or a survey's references are just references, so one of them is never called "a single review"."""
 
     reference_numbers: list
+    of_reviews: bool = False
 
     @property
     def reviews(self):
@@ -29,20 +33,37 @@ class EvidenceStrength:
     def single_review(self):
         return self.reviews == 1
 
+    @property
+    def noun(self):
+        """What one reference is: "review" or "reference"."""
+        return "review" if self.of_reviews else "reference"
+
+    @property
+    def single_label(self):
+        """As the checklist's row shows one: "Single review [3]" or "Single reference [1]"."""
+        return f"Single {self.noun} [{self.reference_numbers[0]}]" if self.single_review else ""
+
+    @property
+    def count_label(self):
+        """ "4 reviews" or "2 references"."""
+        return f"{self.reviews} {self.noun}{'' if self.reviews == 1 else 's'}"
+
     def hint(self):
         if self.single_review:
-            return f"Rests on a single review [{self.reference_numbers[0]}]: treat it as a signal, not a finding."
-        return f"Reported in {self.reviews} reviews."
+            return f"Rests on a single {self.noun} [{self.reference_numbers[0]}]: treat it as a signal, not a finding."
+        if self.of_reviews:
+            return f"Reported in {self.reviews} reviews."
+        return f"Cites {self.count_label}."
 
 
 def evidence_strength(finding):
-    """Uses the finding's prefetched references and perspectives when they are there."""
-    return EvidenceStrength(finding.cited_reference_numbers())
+    """Uses the finding's prefetched references and perspectives, and its source, when they are there."""
+    return EvidenceStrength(finding.cited_reference_numbers(), finding.theme.category.source.references_are_reviews)
 
 
 def evidence_strengths(facts):
     """{finding id: EvidenceStrength} for every finding, from the cached evidence facts."""
-    return {pk: EvidenceStrength(list(finding.reference_numbers)) for pk, finding in facts.items()}
+    return {pk: EvidenceStrength(list(finding.reference_numbers), finding.of_reviews) for pk, finding in facts.items()}
 
 
 @dataclass(frozen=True)
@@ -113,15 +134,33 @@ def evidence_updated(item):
     return changed > reviewed
 
 
+def evidence_changes(item):
+    """The major changes to the item's finding since a planner last reviewed it (not reverted), oldest first:
+    each with its change note and, for the page, the word-level differences it made (one query)."""
+    reviewed = item.evidence_reviewed_at or item.checklist.created_at
+    return list(
+        item.finding.changes.filter(reverted_at__isnull=True, made_at__gt=reviewed)
+        .select_related("release")
+        .order_by("made_at", "pk")
+    )
+
+
 @dataclass
 class EvidenceChange:
+    """A change recorded before curators' changes carried a note: one perspective's text then and now."""
+
     group: str
     before: str  # "" when the perspective is new since the review
     after: str  # "" when the perspective was removed
 
+    @property
+    def diff(self):
+        return word_diff(self.before, self.after)
 
-def evidence_changes(item):
-    """What changed in the item's perspectives since the planner last reviewed it, from the history."""
+
+def unrecorded_changes(item):
+    """What changed in the item's perspectives since the planner last reviewed it, from the history: for a
+    flag raised before major changes were recorded with their note (FindingChange)."""
     reviewed = item.evidence_reviewed_at or item.checklist.created_at
     changes = []
     current = {p.pk: p for p in item.finding.perspectives.all()}

@@ -34,3 +34,12 @@ def release_impact(touched_findings, sources, added_findings=()):
             entry = impact.setdefault(row["organisation__name"], [0, 0])
             entry[0] = max(entry[0], row["n"])
     return [OrganisationImpact(name, c, i) for name, (c, i) in sorted(impact.items())]
+
+
+def checklists_using(finding_ids):
+    """(checklists, organisations) with an item on any of these findings: the curators' save message says
+    how many will be asked to look again, in counts only (one query)."""
+    totals = Item.objects.filter(finding__in=finding_ids).aggregate(
+        checklists=Count("checklist", distinct=True), organisations=Count("checklist__organisation", distinct=True)
+    )
+    return totals["checklists"], totals["organisations"]

@@ -270,6 +270,11 @@ class Item(models.Model):
     def is_closed(self):
         return self.retired_choice == RetiredChoice.CLOSED
 
+    @property
+    def awaits_retired_choice(self):
+        """A release retired its finding and nobody has kept it in the plan or closed it yet."""
+        return self.finding.is_retired and self.retired_choice == RetiredChoice.UNDECIDED
+
     def evidence_version_label(self):
         """E.g. "Cooper et al. 2024, Table 6 version 1" (needs the finding's theme, category and source)."""
         if self.evidence_version is None:

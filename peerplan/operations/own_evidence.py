@@ -7,6 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+from evidence.curation import MAJOR, record_change
 from evidence.models import Category, Finding, Perspective, Source, Theme, unique_slug
 
 
@@ -38,8 +39,8 @@ def create_own_source(*, organisation, name, title, year, authors="", provenance
 @transaction.atomic
 def add_own_finding(*, source, heading, theme, kind, group, summary, now=None):
     """Record what a group reported under a theme of the organisation's own source, creating the heading,
-    theme and finding as needed. A new report on an existing finding marks it changed, so checklists that
-    use it flag it for review."""
+    theme and finding as needed. A new report on an existing finding is a major change, so checklists
+    that use it flag it for review with the new text."""
     assert source.organisation_id is not None, "only an organisation's own source is edited here"
     category = Category.objects.filter(source=source, name=heading).first()
     if category is None:
@@ -57,10 +58,20 @@ def add_own_finding(*, source, heading, theme, kind, group, summary, now=None):
     if finding is None:
         position = (Finding.objects.filter(theme=theme_obj).aggregate(n=Max("position"))["n"] or 0) + 1
         finding = Finding.objects.create(theme=theme_obj, valence=kind, position=position)
+        before = None
     else:
+        before = finding.content()
         finding.retired_in_version = None
-        finding.evidence_changed_at = now or timezone.now()
         finding.save()
     position = (Perspective.objects.filter(finding=finding).aggregate(n=Max("position"))["n"] or 0) + 1
     Perspective.objects.create(finding=finding, group=group, position=position, summary=summary)
+    if before is not None:
+        # A new report changes what the finding says: a major change, with the new text shown as added.
+        record_change(
+            finding,
+            before,
+            kind=MAJOR,
+            note=f"Your organisation added what {group} reported.",
+            now=now or timezone.now(),
+        )
     return finding

@@ -108,6 +108,8 @@ def checklist_page(checklist, today):
         "not_applicable_count": sum(1 for item in challenges if not item.applies),
         "rereview_due": [item for item in challenges if item.is_rereview_due(today)],
         "evidence_updated": [item for item in items if item.evidence_updated],
+        # A release retired their finding and nobody has kept or closed them yet.
+        "retired_undecided": [item for item in items if item.awaits_retired_choice],
         "challenge_groups": group_by_category_and_theme(challenges),
         "closed_challenges": closed,
         "benefit_groups": group_by_category_and_theme(benefits),
@@ -142,6 +144,8 @@ def evidence_in_place(item):
     perspectives = list(finding.perspectives.all())
     source = finding.theme.category.source
     return {
+        # The version the text shown comes from: a retired finding's is the last one that published it.
+        "text_version": finding.published_version() if finding.is_retired else source.version,
         "finding": finding,
         "strength": insights.evidence_strength(finding),
         "evidence_updated": insights.evidence_updated(item),
@@ -171,7 +175,7 @@ def item_page(item, membership):
         **evidence,
         "shared": _shared_figures(item, suggestions),
         "item": item,
-        "evidence_changes": insights.evidence_changes(item) if evidence["evidence_updated"] else [],
+        **_changes_since_review(item, evidence["evidence_updated"]),
         "timeline": history.item_timeline(item),
         "checklist": item.checklist,
         "membership": membership,
@@ -179,6 +183,16 @@ def item_page(item, membership):
         "suggestions": [(s, s.pk in adopted) for s in suggestions],
         "related": list(item.finding.theme.related_elsewhere()),
     }
+
+
+def _changes_since_review(item, updated):
+    """What the "Evidence updated" flag shows: each major change since the review with its note and
+    differences (one query), or, for a flag raised before changes were recorded, the perspectives' texts
+    then and now from the history."""
+    if not updated:
+        return {"evidence_changes": [], "unrecorded_changes": []}
+    changes = insights.evidence_changes(item)
+    return {"evidence_changes": changes, "unrecorded_changes": [] if changes else insights.unrecorded_changes(item)}
 
 
 def _shared_figures(item, suggestions):

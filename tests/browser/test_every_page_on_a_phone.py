@@ -217,6 +217,8 @@ def test_the_curators_admin_reads_on_a_phone(live_server, page, demo):
             ("admin", "/admin/"),
             ("admin-themes", "/admin/evidence/theme/"),
             ("admin-theme", f"/admin/evidence/theme/{theme.pk}/change/"),
+            # A finding with its perspectives and, below them, the choice of minor or major and the change note.
+            ("admin-finding", f"/admin/evidence/finding/{theme.findings.first().pk}/change/"),
             ("admin-references", "/admin/evidence/reference/"),
             ("admin-sources", "/admin/evidence/source/"),
             ("admin-import", "/admin/evidence/source/import/"),
@@ -226,6 +228,9 @@ def test_the_curators_admin_reads_on_a_phone(live_server, page, demo):
     # The preview had something to show: a changed text and an edit the file would undo, with its choice.
     expect(page.locator("del, ins").first).to_be_attached()
     expect(page.get_by_role("radio", name="Keep the admin's edit")).to_be_checked()
+    # Each changed finding is a major change unless marked minor, and the release takes one change note.
+    expect(page.get_by_role("radio", name="Major change: services are asked to look again").first).to_be_checked()
+    expect(page.get_by_label("What this release changes")).to_be_visible()
     assert not problems, "\n".join(problems)
 
 

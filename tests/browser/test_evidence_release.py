@@ -47,6 +47,8 @@ def test_a_curator_previews_and_applies_a_release_and_a_planner_adds_the_new_fin
     expect(row.locator("td")).to_have_text(["Northside Mental Health Service", "1", "2"])
     expect(page.locator("#content")).not_to_contain_text("Ward 4")
 
+    # The changed finding is a major change unless marked minor, so the release carries a change note.
+    page.get_by_label("What this release changes").fill("The barrier's text is revised in version 2.")
     page.get_by_role("button", name="Apply this release").click()
     expect(page.locator(".messagelist")).to_contain_text("2 findings added, 1 changed, 1 retired")
 
@@ -94,6 +96,7 @@ def test_a_curator_downloads_the_current_version_edits_it_and_sees_the_texts_and
     perspective = Perspective.objects.get(summary=PEER_LEAD)
     page.goto(f"{base}/admin/evidence/perspective/{perspective.pk}/change/")
     page.get_by_label("Summary").fill(CORRECTED)
+    page.get_by_label("Minor change (a typo or formatting)").check()
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
 
@@ -135,6 +138,7 @@ def test_a_curator_downloads_the_current_version_edits_it_and_sees_the_texts_and
 
     # The curator takes the file's text over the correction, and applies the rest with it.
     undone.get_by_role("radio", name="Use the file's text").check()
+    page.get_by_label("What this release changes").fill("The barrier's wording is revised.")
     page.get_by_role("button", name="Apply this release").click()
     expect(page.locator(".messagelist")).to_contain_text(
         "0 findings added, 2 changed, 0 retired. 1 admin edit replaced by the file's text."
