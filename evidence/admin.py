@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from evidence.curation import FINDING_CONTENT, PERSPECTIVE_CONTENT, changes_content, mark_findings_changed
+from evidence.history_admin import HistoryForPeople, ReasonForChange
 from evidence.models import Category, Finding, Perspective, Reference, Source, StakeholderGroup, Theme
 from evidence.parser import stakeholder_group
 from evidence.release_admin import release_urls
@@ -102,8 +103,11 @@ class OnlyPublishedChoices:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class EvidenceAdmin(OnlyPublishedChoices, CountsOnlyForOrganisationData, SimpleHistoryAdmin):
-    """Base for every evidence admin: changes are kept in the history and reach the public pages at once.
+class EvidenceAdmin(
+    ReasonForChange, HistoryForPeople, OnlyPublishedChoices, CountsOnlyForOrganisationData, SimpleHistoryAdmin
+):
+    """Base for every evidence admin: changes are kept in the history, with the reason given if any, and reach
+    the public pages at once.
 
     Curators see only the published sources: an organisation's own evidence is that organisation's alone.
     """
