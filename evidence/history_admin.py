@@ -2,14 +2,17 @@
 beside it; the history shows each change of a text in full, word by word; and a name links to its user page
 only for someone who may open it."""
 
+from datetime import datetime
+
 from django import forms
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.db.models import ManyToManyField
+from django.utils import dateformat, timezone
 from django.utils.html import conditional_escape
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from peerplan.lib.text import word_diff
+from peerplan.lib.text import DATETIME_FORMAT, word_diff
 
 # The form field's name, and simple-history's limit on a change reason.
 REASON = "change_reason"
@@ -94,6 +97,10 @@ class WordByWord(HistoricalRecordContextHelper):
 
     def stringify_delta_change_values(self, change, old, new):
         def whole(value):
+            if value is None or value == "":
+                return "empty"
+            if isinstance(value, datetime):
+                return dateformat.format(timezone.localtime(value), DATETIME_FORMAT)
             if isinstance(value, list):
                 return ", ".join(str(item) for item in value) or "none"
             return str(value)
