@@ -49,8 +49,20 @@ class ReasonForChange:
         return [(name, {**options, "fields": _without_reason(options["fields"])}) for name, options in fieldsets]
 
     def save_model(self, request, obj, form, change):
-        obj._change_reason = form.cleaned_data.get(REASON) or None
+        obj._change_reason = form.cleaned_data.get(REASON) or self._reverted_to(request)
         super().save_model(request, obj, form, change)
+
+    def _reverted_to(self, request):
+        """A save from simple-history's revert page says which version it went back to."""
+        match = request.resolver_match
+        if match is None or not (match.url_name or "").endswith("_simple_history"):
+            return None
+        record = self.model.history.filter(history_id=match.args[-1]).first()
+        if record is None:
+            return None
+        return (
+            f"Reverted to the version of {dateformat.format(timezone.localtime(record.history_date), DATETIME_FORMAT)}"
+        )
 
     def save_formset(self, request, form, formset, change):
         reason = form.cleaned_data.get(REASON) or None

@@ -71,7 +71,7 @@ def test_a_releases_writes_are_recorded_as_that_release_by_source_name_and_versi
         theme__name=theme, theme__category__source__slug="example-framework", valence="barrier"
     )
     page = client.get(f"/admin/evidence/finding/{finding.pk}/history/").content.decode()
-    assert f'<td class="history-reason">{reason}</td>' in page
+    assert f'<td class="history-reason" data-label="Reason">{reason}</td>' in page
     assert "None" not in re.sub(r"<[^>]+>", "", page[page.index("change-history") :])
 
 
@@ -86,7 +86,7 @@ def test_a_reason_given_with_a_save_is_kept_and_shown_in_the_history(client, cur
     )
     assert perspective.history.latest().history_change_reason == "Missing full stop"
     page = client.get(f"/admin/evidence/perspective/{perspective.pk}/history/").content.decode()
-    assert '<td class="history-reason">Missing full stop</td>' in page
+    assert '<td class="history-reason" data-label="Reason">Missing full stop</td>' in page
 
 
 def test_a_reason_given_on_a_theme_is_kept_on_the_findings_saved_with_it(client, curator):
@@ -163,3 +163,17 @@ def test_a_name_in_the_history_links_to_the_user_page_only_for_someone_who_may_o
     assert "Cora" in page and "/admin/auth/user/" not in page
     client.force_login(admin_user)
     assert f'href="/admin/auth/user/{curator.pk}/change/"' in client.get(url).content.decode()
+
+
+def test_going_back_to_an_earlier_version_says_so_in_the_history(client, curator):
+    from evidence.models import Reference
+
+    reference = Reference.objects.get(source__slug="cooper-2024-table-6", number=23)
+    loaded = reference.history.earliest()
+    client.force_login(curator)
+    data = {"source": reference.source_id, "number": 23, "citation": "A wrong citation."}
+    assert client.post(f"/admin/evidence/reference/{reference.pk}/change/", data).status_code == 302
+    data["citation"] = loaded.citation
+    response = client.post(f"/admin/evidence/reference/{reference.pk}/history/{loaded.history_id}/", data)
+    assert response.status_code == 302
+    assert reference.history.latest().history_change_reason.startswith("Reverted to the version of ")
