@@ -177,3 +177,17 @@ def test_going_back_to_an_earlier_version_says_so_in_the_history(client, curator
     response = client.post(f"/admin/evidence/reference/{reference.pk}/history/{loaded.history_id}/", data)
     assert response.status_code == 302
     assert reference.history.latest().history_change_reason.startswith("Reverted to the version of ")
+
+
+def test_a_suggested_actions_history_names_the_curator_without_a_link_they_cannot_open(client, curator):
+    from peerplan.models import SuggestedMitigation
+
+    suggestion = SuggestedMitigation.objects.first()
+    suggestion.save()  # a first version to compare with (the library was loaded without history)
+    suggestion.description += " Reworded."
+    suggestion._history_user = curator
+    suggestion.save()
+    client.force_login(curator)
+    page = client.get(f"/admin/peerplan/suggestedmitigation/{suggestion.pk}/history/").content.decode()
+    assert "Cora" in page and "/admin/auth/user/" not in page
+    assert "<ins>Reworded.</ins>" in page or "<ins> Reworded.</ins>" in page
