@@ -181,3 +181,26 @@ def test_an_account_made_in_the_admin_still_confirms_its_email_at_first_sign_in(
     response = client.post("/accounts/login/", {"login": "new@example.org", "password": PASSWORD}, follow=True)
     assert not response.wsgi_request.user.is_authenticated
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize("scale", [1, 10])
+def test_the_home_reads_in_a_fixed_number_of_queries_whatever_the_releases_edits_and_checklists(
+    django_assert_num_queries, curator, org_a, owner, scale
+):
+    from evidence.models import Release
+    from peerplan.pages.curation import curation_home
+
+    import_evidence(framework())
+    for n in range(scale):
+        create_checklist_from_evidence(organisation=org_a, title=f"Plan {n}", by=owner, status="active")
+        Release.objects.create(file_name=f"v{n}.json", data=framework(version=n + 2), uploaded_by=curator)
+        for perspective in Perspective.objects.filter(finding__theme__name="Workload")[:1]:
+            perspective.summary += " Again."
+            perspective._history_user = curator
+            perspective.save()
+        SuggestedMitigation.objects.create(title=f"Draft {n}", provenance="curator", is_published=False)
+    # The sources (1), the recent releases with who uploaded and applied them (1), the flagged counts (1), the
+    # drafts (1), and for each of the two sources its last release (1) and its six kinds of rows' history (6).
+    with django_assert_num_queries(4 + 2 * 7):
+        home = curation_home()
+    assert len(home["drafts"]) == scale and home["sources"][1].waiting
