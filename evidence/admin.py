@@ -21,6 +21,7 @@ from evidence.change_admin import (
     record_changes,
 )
 from evidence.curation import MAJOR, PERSPECTIVE_CONTENT, changes_content, record_change
+from evidence.history_admin import HistoryForPeople, ReasonForChange
 from evidence.models import Category, Finding, Perspective, Reference, Source, StakeholderGroup, Theme
 from evidence.parser import stakeholder_group
 from evidence.release_admin import release_urls
@@ -124,8 +125,11 @@ class OnlyPublishedChoices:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class EvidenceAdmin(OnlyPublishedChoices, CountsOnlyForOrganisationData, SimpleHistoryAdmin):
-    """Base for every evidence admin: changes are kept in the history and reach the public pages at once.
+class EvidenceAdmin(
+    ReasonForChange, HistoryForPeople, OnlyPublishedChoices, CountsOnlyForOrganisationData, SimpleHistoryAdmin
+):
+    """Base for every evidence admin: changes are kept in the history, with the reason given if any, and reach
+    the public pages at once.
 
     Curators see only the published sources: an organisation's own evidence is that organisation's alone.
     """

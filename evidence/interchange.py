@@ -26,10 +26,10 @@ from evidence.parser import FORMAT as FORMAT_V1
 from evidence.parser import STAKEHOLDER_GROUPS as GROUPS
 from evidence.places import in_words
 from evidence.release_preview import (
-    RELEASE_REASON,
     changed_texts,
     keep_admin_edits,
     last_release_at,
+    release_reason,
     undone_edits,
     undone_reference_edit,
     whole_texts,
@@ -263,6 +263,14 @@ def normalise(data):
         f"expected {FORMAT!r} (or {FORMAT_V1!r}), found {data.get('format')!r}",
     )
     return data, False
+
+
+def sources_in(data):
+    """(id, name, version) of each source a release file holds, as stored at upload (already validated): a
+    "peerplan-evidence/1" file is version 1 of Table 6."""
+    if data.get("format") == FORMAT_V1:
+        return [(TABLE6_ID, TABLE6_NAME, 1)]
+    return [(source["id"], source["name"], source["version"]) for source in data.get("sources", [])]
 
 
 def validate(data):
@@ -632,7 +640,7 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False, cho
             f"{existing.version} already loaded; nothing was imported. A release must have a higher version."
         )
     since = last_release_at(existing, Source) if details and existing is not None else None
-    reason = RELEASE_REASON.format(version=version)
+    reason = release_reason(s_data["name"], version)
     source = existing or Source(slug=s_data["id"], organisation=organisation)
     changes = SourceChanges(s_data["id"], s_data["name"], existing.version if existing else None, version)
     for name in SOURCE_FIELDS:
@@ -650,11 +658,11 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False, cho
 
     references = {}
     for entry in s_data["references"]:
-        reference, created = m["Reference"].objects.get_or_create(
-            source=source, number=entry["number"], defaults={"citation": entry.get("citation", "")}
-        )
-        if not created and reference.citation != entry.get("citation", ""):
+        reference = m["Reference"].objects.filter(source=source, number=entry["number"]).first()
+        if reference is None or reference.citation != entry.get("citation", ""):
+            reference = reference or m["Reference"](source=source, number=entry["number"])
             reference.citation = entry.get("citation", "")
+            reference._change_reason = reason
             reference.save()
         references[reference.number] = reference
 
@@ -670,6 +678,7 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False, cho
                 slug=unique_slug(m["Category"], c_data["name"], private=organisation is not None),
             )
         category.position = c_position
+        category._change_reason = reason
         category.save()
         for t_position, t_data in enumerate(c_data["themes"], start=1):
             theme = m["Theme"].objects.filter(category__source=source, name=t_data["name"]).first()
@@ -681,6 +690,7 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False, cho
             theme.position = t_position
             if "description" in t_data:  # a file without one keeps the curator's
                 theme.short_description = t_data["description"]
+            theme._change_reason = reason
             theme.save()
             if is_new_source and t_data["findings"]:
                 changes.themes_added.append(theme.name)
@@ -718,6 +728,7 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False, cho
                             edit.finding = (s_data["id"], theme.name, f_data["kind"])
                     changed = finding.position != f_position
                     finding.position = f_position
+                    finding._change_reason = reason  # before the references: their history record carries it too
                     changed |= _set_references(finding, sorted(set(f_data["references"])), references)
                     changed |= _load_perspectives(finding, f_data["samples"], references, m["Perspective"], reason)
                     if changed:
@@ -842,5 +853,6 @@ def _load_perspectives(finding, samples, references_by_number, Perspective, reas
         perspective.save()
         changed |= _set_references(perspective, sorted(set(sample["references"])), references_by_number)
     for perspective in existing[len(samples) :]:
+        perspective._change_reason = reason
         perspective.delete()
     return changed

@@ -5,14 +5,15 @@ import json
 from functools import partial
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_safe
 
 from evidence.curation import MINOR
@@ -25,6 +26,7 @@ from evidence.interchange import (
     export_evidence,
     import_evidence,
     parse_json,
+    sources_in,
     validate,
 )
 from evidence.models import Release, Source
@@ -206,3 +208,86 @@ def _preview_page(model_admin, request, release, report, error, note, note_error
             note_error=note_error,
         ),
     )
+
+
+def _person(user):
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+class AppliedFilter(admin.SimpleListFilter):
+    title = "applied or not"
+    parameter_name = "applied"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Applied"), ("no", "Uploaded, not yet applied")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(applied_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(applied_at__isnull=True)
+        return queryset
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    """Every release uploaded, newest first: which source and version, the file (its preview), who uploaded
+    it, and who applied it and when. A list to read: a release is made by uploading and applied from its
+    preview, never edited here. Whoever may see the sources may see it (the Curators group has no
+    permissions of its own on releases, and needs none)."""
+
+    list_display = [
+        "release",
+        "file",
+        "uploaded_by_name",
+        "uploaded_at",
+        "applied",
+        "applied_by_name",
+        "applied_at",
+        "change_note_shown",
+    ]
+    list_display_links = None
+    list_filter = [AppliedFilter]
+    list_select_related = ["uploaded_by", "applied_by"]
+    ordering = ["-uploaded_at", "-pk"]
+    fields = ["file_name", "uploaded_by", "uploaded_at", "applied_by", "applied_at", "change_note"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("evidence.view_source")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="source and version")
+    def release(self, release):
+        return "; ".join(f"{name} version {version}" for _id, name, version in sources_in(release.data))
+
+    @admin.display(description="file", ordering="file_name")
+    def file(self, release):
+        # The preview is the release's page: what it would do, or when it was applied and by whom.
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:evidence_source_preview", args=[release.pk]), release.file_name
+        )
+
+    @admin.display(description="uploaded by", ordering="uploaded_by__first_name")
+    def uploaded_by_name(self, release):
+        return _person(release.uploaded_by)
+
+    @admin.display(description="applied", boolean=False, ordering="applied_at")
+    def applied(self, release):
+        return "Applied" if release.applied_at else "Not yet applied"
+
+    @admin.display(description="applied by")
+    def applied_by_name(self, release):
+        return _person(release.applied_by)
+
+    @admin.display(description="change note")
+    def change_note_shown(self, release):
+        # What planners read on the items it flagged; a release with only minor changes (or not yet applied) has none.
+        return release.change_note or "None given"

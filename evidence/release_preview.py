@@ -7,8 +7,28 @@ from datetime import datetime
 
 from peerplan.lib.text import word_diff
 
-# The reason a release's own writes carry in the history, so they are never taken for a curator's edit.
-RELEASE_REASON = "Evidence release: version {version}"
+# The reason a release's own writes carry in the history ("Release: Cooper et al. 2024, Table 6 version 2"),
+# so a person reading it knows which release wrote it, and so they are never taken for a curator's edit.
+RELEASE_REASON = "Release: {name} version {version}"
+# Releases applied before the reason named the source wrote this; they are releases' writes all the same.
+EARLIER_RELEASE_REASON = "Evidence release: version"
+# simple-history keeps a change reason in 100 characters.
+REASON_LENGTH = 100
+
+
+def release_reason(name, version):
+    """The history's reason for a release's writes; a long source name is shortened, never the version."""
+    tail = f" version {version}"
+    head = RELEASE_REASON.split("{name}")[0]
+    room = REASON_LENGTH - len(head) - len(tail)
+    shown = name if len(name) <= room else name[: room - 1] + "…"
+    return f"{head}{shown}{tail}"
+
+
+def is_release_reason(reason):
+    """Whether a history record was written by a release (not by a curator in the admin)."""
+    reason = reason or ""
+    return reason.startswith(RELEASE_REASON.split("{name}")[0]) or reason.startswith(EARLIER_RELEASE_REASON)
 
 
 @dataclass
@@ -109,7 +129,7 @@ def _edit_undone(records, current, file_value, state, since):
             earlier = records[index:]
             break
         edit = record
-    if edit is None or not earlier or (edit.history_change_reason or "").startswith("Evidence release"):
+    if edit is None or not earlier or is_release_reason(edit.history_change_reason):
         return None
     if since is not None and edit.history_date <= since:
         return None

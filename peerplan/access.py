@@ -26,6 +26,7 @@ from peerplan.models import (
     Role,
     addressed_items,
 )
+from peerplan.models.curation import is_curator
 
 READ, EDIT, MANAGE, OWN = "read", "edit", "manage", "own"
 
@@ -169,3 +170,10 @@ def load_network_membership(request, slug, pk, need=READ):
     network_membership.organisation = organisation  # already loaded: no second query for it
     _check(membership, need)
     return network_membership, membership
+
+
+def require_curator(request):
+    """The curation pages are for curators (and site administrators) only. Anyone else learns nothing (404),
+    as for a network's pages: nothing there is theirs."""
+    if not is_curator(request.user):
+        raise Http404("No such page.")

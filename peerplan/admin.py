@@ -4,6 +4,7 @@ implementation phases, and organisations for site administrators."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from evidence.history_admin import HistoryForPeople
 from evidence.models import Theme
 from peerplan.lib.admin import CountsOnlyForOrganisationData
 from peerplan.models import (
@@ -28,7 +29,7 @@ class ImplementationPhaseAdmin(CountsOnlyForOrganisationData, admin.ModelAdmin):
 
 
 @admin.register(SuggestedMitigation)
-class SuggestedMitigationAdmin(CountsOnlyForOrganisationData, SimpleHistoryAdmin):
+class SuggestedMitigationAdmin(HistoryForPeople, CountsOnlyForOrganisationData, SimpleHistoryAdmin):
     list_display = ["title", "provenance_label", "phase", "theme_names", "is_published", "position"]
     # Themes "related only": the filter lists the (published) themes suggestions are linked to.
     list_filter = ["provenance", "is_published", "phase", ("themes", admin.RelatedOnlyFieldListFilter)]

@@ -8,6 +8,7 @@ from peerplan.views import account as account_views
 from peerplan.views import actions as action_views
 from peerplan.views import checklists as checklist_views
 from peerplan.views import collaboration as collaboration_views
+from peerplan.views import curation as curation_views
 from peerplan.views import evidence as evidence_views
 from peerplan.views import home as home_views
 from peerplan.views import networks as network_views
@@ -19,6 +20,8 @@ from peerplan.views import tracking as tracking_views
 
 planning_patterns = [
     path("", organisation_views.home, name="home"),
+    # The curators' start: sources, releases, edits since the last release, flags in counts (views/curation.py)
+    path("curation/", curation_views.curation, name="curation"),
     # Organisations, members and invitations
     path("orgs/new/", organisation_views.organisation_create, name="organisation_create"),
     path("orgs/<slug:slug>/", organisation_views.organisation, name="organisation"),

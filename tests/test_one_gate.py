@@ -25,7 +25,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from evidence.models import Category, Finding, Perspective, Reference, Source, Theme
+from evidence.models import Category, Finding, Perspective, Reference, Release, Source, Theme
 from peerplan.lib.errors import Refused
 from peerplan.models import Membership, Mitigation, Network, Notification, Role, SuggestedMitigation
 from peerplan.models.notifications import Kind
@@ -50,8 +50,8 @@ MARK = "xyzzy"
 PERSONAS = ["no_two_factor", "removed", "other_owner", "curator", "signed_out"]
 
 # The smallest walks this file has made; a walk that finds fewer has lost coverage.
-MIN_URLS = 95
-MIN_ADMIN_URLS = 58
+MIN_URLS = 96
+MIN_ADMIN_URLS = 66
 
 
 @pytest.fixture
@@ -334,7 +334,7 @@ def admin_urls():
     """(model, url) for every URL of every evidence model's admin, filled with its private row's id (and
     a version of it), straight from the admin's own URL list."""
     registered = [model for model in admin.site._registry if model._meta.app_label == "evidence"]
-    assert sorted(m.__name__ for m in registered) == sorted(m.__name__ for m in EVIDENCE_MODELS)
+    assert sorted(m.__name__ for m in registered) == sorted(m.__name__ for m in [*EVIDENCE_MODELS, Release])
     urls = []
     for model in EVIDENCE_MODELS:
         private = _private(model)
@@ -354,6 +354,13 @@ def admin_urls():
             else:  # simple-history's ^([^/]+)/history/([^/]+)/$
                 url = f"{prefix}{private.pk}/history/{version}/"
             urls.append((model, url))
+    # The list of releases: published evidence only (a release file never holds an organisation's own).
+    for pattern in admin.site._registry[Release].urls:
+        route = str(pattern.pattern)
+        if pattern.pattern.regex.groups == 0 and "<" not in route:
+            urls.append((Release, "/admin/evidence/release/" + route.lstrip("^").rstrip("$")))
+        elif "<path:object_id>" in route:
+            urls.append((Release, "/admin/evidence/release/" + route.replace("<path:object_id>", "1")))
     urls += [(None, "/admin/"), (None, "/admin/evidence/")]
     # Searches that match the private rows (by the start of MARK: a page echoes what was searched for).
     for model in EVIDENCE_MODELS:
@@ -386,6 +393,26 @@ def test_a_curator_never_reads_or_changes_an_organisations_own_evidence_in_the_a
     with capsys.disabled():
         print(f"\n[gate] {len(urls)} admin URLs × GET and POST as a curator")
     assert len(urls) >= MIN_ADMIN_URLS
+
+
+def test_only_curators_and_site_administrators_open_the_curation_pages(client, world, owner, admin_user):
+    """Every curation page the resolver knows, walked: 404 for everyone else (nothing there is theirs, as
+    for a network's pages), the way to sign in for someone signed out."""
+    urls = [
+        fill(namespace, name, route, world["ids"])
+        for namespace, name, route in every_url()
+        if namespace == "peerplan" and name.startswith("curation")
+    ]
+    assert urls
+    for url in urls:
+        assert client.get(url)["Location"].startswith("/accounts/login/")
+        for person in [owner, *[p for key, p in world["people"].items() if key != "curator"]]:
+            client.force_login(person)
+            assert client.get(url).status_code == 404, (url, person)
+        for person in (world["people"]["curator"], admin_user):
+            client.force_login(person)
+            assert client.get(url).status_code == 200, (url, person)
+        client.logout()
 
 
 def test_the_curator_still_has_the_history_of_published_evidence(client, world, curator):

@@ -228,3 +228,25 @@ def test_who_may_read_an_organisation_now_is_one_rule_on_a_page_and_across_organ
     readable = set(Membership.objects.readable_by(without).values_list("organisation_id", flat=True))
     assert readable == (set() if site_requires_two_factor else {org_a.pk})
     assert Membership.objects.readable().count() == (2 if site_requires_two_factor else 3)
+
+
+def test_evidence_updated_and_its_queryset_form_agree(org_a, owner):
+    """insights.evidence_updated (an item in memory) and evidence_updated_q (the curation home's counts):
+    changed after the review, before it, never reviewed (the checklist's creation counts), never changed."""
+    from evidence.models import Finding
+    from peerplan.figures.insights import evidence_updated, evidence_updated_q
+
+    checklist = make_checklist(org_a, "Plan", owner)
+    now = timezone.now()
+    items = list(checklist.items.select_related("finding", "checklist")[:4])
+    reviewed = [now - timedelta(days=1), now + timedelta(days=1), None, None]
+    changed = [now, now, now + timedelta(days=2), None]
+    for item, at, when in zip(items, reviewed, changed, strict=True):
+        Item.objects.filter(pk=item.pk).update(evidence_reviewed_at=at)
+        Finding.objects.filter(pk=item.finding_id).update(evidence_changed_at=when)
+    fresh = list(Item.objects.filter(pk__in=[i.pk for i in items]).select_related("finding", "checklist"))
+    in_memory = {item.pk for item in fresh if evidence_updated(item)}
+    in_the_database = set(
+        Item.objects.filter(evidence_updated_q(), pk__in=[i.pk for i in items]).values_list("pk", flat=True)
+    )
+    assert in_memory == in_the_database == {items[0].pk, items[2].pk}

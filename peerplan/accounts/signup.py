@@ -1,6 +1,7 @@
 """Who may sign up, and the invitation a person arrived with."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
@@ -46,6 +47,18 @@ def signup_problem(email, invitation):
     return "Accounts here are made through an invitation. Ask your organisation's owner or manager for one."
 
 
+def confirm_new_site_administrator(user):
+    """A site administrator signing in for the first time whose address PeerPlan has never recorded (made on the
+    server with `manage.py createsuperuser`, or made one in the admin before ever signing in) has it confirmed:
+    whoever gave them the whole site typed that address, and emailing them a link before they can reach it would
+    add a step and no safety. Anyone else confirms their address as before."""
+    if not (user.is_superuser and user.last_login is None and user.email):
+        return
+    if EmailAddress.objects.filter(user=user).exists():
+        return
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+
 class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
@@ -65,6 +78,10 @@ class AccountAdapter(DefaultAccountAdapter):
         if invitation is not None and invitation.email.lower() == (email or "").lower():
             return True
         return super().is_email_verified(request, email)
+
+    def pre_login(self, request, user, **kwargs):
+        confirm_new_site_administrator(user)
+        return super().pre_login(request, user, **kwargs)
 
     def get_client_ip(self, request):
         """The client's address as the sign-in lock-out counts it (settings.axes_client_ip: behind

@@ -4,7 +4,8 @@ planner last looked, and which suggestions would cover the most at once."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
 
 from evidence.cache import finding_facts
 from evidence.models import Perspective
@@ -125,8 +126,15 @@ def co_production(checklist):
     return CoProduction(**totals)
 
 
+def evidence_updated_q(via=""):
+    """The queryset form of evidence_updated(), for items (`via` reaches the item from another model)."""
+    reviewed = Coalesce(F(f"{via}evidence_reviewed_at"), F(f"{via}checklist__created_at"))
+    return Q(**{f"{via}finding__evidence_changed_at__gt": reviewed})
+
+
 def evidence_updated(item):
-    """True when curators or a new release changed the item's evidence after a planner last reviewed it."""
+    """True when curators or a new release changed the item's evidence after a planner last reviewed it
+    (evidence_updated_q is the same rule for a queryset)."""
     changed = item.finding.evidence_changed_at
     if changed is None:
         return False

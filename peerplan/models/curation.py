@@ -6,6 +6,17 @@ from simple_history.models import HistoricalRecords
 from evidence.models import Theme
 from peerplan.lib.freshness import EVERY_ORGANISATION
 
+# The group a site administrator adds curators to (evidence/migrations/0004_curators_group.py gives it its
+# permissions).
+CURATORS = "Curators"
+
+
+def is_curator(user):
+    """Whether a person curates the evidence: a member of the Curators group, or a site administrator."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or user.groups.filter(name=CURATORS).exists()
+
 
 class ImplementationPhase(models.Model):
     """A phase of introducing PSWs (ImROC's practical guide: preparation, recruitment, employment,

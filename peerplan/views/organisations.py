@@ -14,6 +14,7 @@ from peerplan.figures import tracking
 from peerplan.forms.organisations import InvitationForm, OrganisationForm
 from peerplan.lib.errors import NoLongerMember, Refused
 from peerplan.models import Invitation, Membership, Role
+from peerplan.models.curation import is_curator
 from peerplan.operations import organisations
 from peerplan.pages import organisations as organisation_pages
 from peerplan.pages import page_cache
@@ -27,7 +28,13 @@ def home(request):
     )
     # The networks this person coordinates (named by a site administrator): their pages start here.
     coordinated = request.user.coordinated_networks.order_by("name")
-    return render(request, "peerplan/start.html", {"memberships": memberships, "coordinated": coordinated})
+    curator = is_curator(request.user)
+    if curator and not memberships and not coordinated:
+        # A curator with nothing to plan starts where curating starts, not at "Create an organisation".
+        return redirect("peerplan:curation")
+    return render(
+        request, "peerplan/start.html", {"memberships": memberships, "coordinated": coordinated, "curator": curator}
+    )
 
 
 @login_required

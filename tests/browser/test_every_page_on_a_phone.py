@@ -209,6 +209,7 @@ def test_the_curators_admin_reads_on_a_phone(live_server, page, demo):
     EmailAddress.objects.create(user=curator, email=curator.email, verified=True, primary=True)
     theme = Theme.objects.get(slug="workload")
     release = a_release_with_an_undone_edit()
+    edited = Perspective.objects.get(summary__endswith=" Corrected.")
     sign_in(page, live_server.url, curator.email)
     problems = read_on_a_phone(
         page,
@@ -222,6 +223,11 @@ def test_the_curators_admin_reads_on_a_phone(live_server, page, demo):
             ("admin-references", "/admin/evidence/reference/"),
             ("admin-sources", "/admin/evidence/source/"),
             ("admin-import", "/admin/evidence/source/import/"),
+            # Where curators start, the releases, and an edited sample's form (with its reason) and history.
+            ("curation", "/app/curation/"),
+            ("admin-releases", "/admin/evidence/release/"),
+            ("admin-perspective", f"/admin/evidence/perspective/{edited.pk}/change/"),
+            ("admin-perspective-history", f"/admin/evidence/perspective/{edited.pk}/history/"),
             ("admin-preview", f"/admin/evidence/source/import/{release.pk}/"),
         ],
     )
