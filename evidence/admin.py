@@ -314,8 +314,6 @@ class ThemeAdmin(ChoicesAsCheckboxes, EvidenceAdmin):
         # Each finding's own choice of minor or major names its history and decides its flags.
         if formset.model is not Finding:
             return super().save_formset(request, form, formset, change)
-        for finding_form in formset.forms:
-            finding_form.instance._change_reason = getattr(finding_form, "change_reason", None)
         super().save_formset(request, form, formset, change)
         record_changes(request, [f for f in formset.forms if getattr(f, "content_before", None)])
 

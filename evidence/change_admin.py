@@ -76,8 +76,8 @@ class ChangeKindFields(forms.Form):
         return cleaned
 
     @property
-    def change_reason(self):
-        """What the history says of the rows this save writes."""
+    def kind_reason(self):
+        """What the history says of the kind of this save (minor, or major with its note), if it changes content."""
         if not getattr(self, "content_before", None):
             return None
         return change_reason(self.cleaned_data.get("change_kind"), self.cleaned_data.get("change_note") or "")
@@ -146,15 +146,13 @@ class RecordsChanges:
     save is recorded once everything (references, inlines) is written, on the change page and on the
     history page's revert alike."""
 
+    # The history's reason on each row (the kind, and the curator's own reason) is set by ReasonForChange.
+
     def save_model(self, request, obj, form, change):
-        obj._change_reason = form.change_reason
         super().save_model(request, obj, form, change)
         request._evidence_changes_pending = form
 
     def save_related(self, request, form, formsets, change):
-        for formset in formsets:
-            for inline_form in formset.forms:
-                inline_form.instance._change_reason = form.change_reason
         super().save_related(request, form, formsets, change)
         record_changes(request, [request.__dict__.pop("_evidence_changes_pending", form)])
 

@@ -49,8 +49,11 @@ class ReasonForChange:
         return [(name, {**options, "fields": _without_reason(options["fields"])}) for name, options in fieldsets]
 
     def save_model(self, request, obj, form, change):
-        obj._change_reason = form.cleaned_data.get(REASON) or self._reverted_to(request)
+        obj._change_reason = history_reason(getattr(form, "kind_reason", None), self._own_reason(request, form))
         super().save_model(request, obj, form, change)
+
+    def _own_reason(self, request, form):
+        return form.cleaned_data.get(REASON) or self._reverted_to(request)
 
     def _reverted_to(self, request):
         """A save from simple-history's revert page says which version it went back to."""
@@ -65,10 +68,19 @@ class ReasonForChange:
         )
 
     def save_formset(self, request, form, formset, change):
-        reason = form.cleaned_data.get(REASON) or None
+        # An inline row's kind is its own (a theme's findings each choose) or else its parent form's (a
+        # finding's perspectives follow the finding's choice).
+        own = self._own_reason(request, form)
         for inline_form in formset.forms:
-            inline_form.instance._change_reason = reason
+            kind = getattr(inline_form, "kind_reason", None) or getattr(form, "kind_reason", None)
+            inline_form.instance._change_reason = history_reason(kind, own)
         super().save_formset(request, form, formset, change)
+
+
+def history_reason(*parts):
+    """A history row's reason: the kind of change (minor, or major with its note) and the curator's own
+    reason, whichever were given, within simple-history's column."""
+    return "; ".join(part for part in parts if part)[:REASON_LENGTH] or None
 
 
 def _without_reason(fields):

@@ -60,7 +60,7 @@ def test_the_home_shows_each_published_source_with_its_version_and_releases(clie
     applied = client.get("/admin/evidence/release/?applied=no").content.decode()
     assert "framework-v2.json" in applied
     first = re.search(r'href="/admin/evidence/source/import/(\d+)/">framework-v2.json', applied).group(1)
-    client.post(f"/admin/evidence/source/import/{first}/")
+    client.post(f"/admin/evidence/source/import/{first}/", {"change_note": "The barrier names the peer lead."})
     page = client.get(HOME).content.decode()
     framework_part = page[page.index("Example framework (test fixture)") :]
     assert "Version 2, released" in framework_part
@@ -81,7 +81,12 @@ def test_the_home_counts_the_checklists_and_organisations_asked_to_look_again_ne
     perspective = Perspective.objects.filter(finding__theme__name="Workload").first()
     client.post(
         f"/admin/evidence/perspective/{perspective.pk}/change/",
-        perspective_form(perspective, summary=perspective.summary + " Corrected."),
+        perspective_form(
+            perspective,
+            summary=perspective.summary + " Corrected.",
+            change_kind="major",
+            change_note="The sample now ends with a correction.",
+        ),
     )
     page = client.get(HOME).content.decode()
     assert "3 checklists in 2 organisations have items marked “Needs a fresh look”" in page
@@ -96,12 +101,17 @@ def test_the_home_lists_what_curators_changed_since_the_last_release_with_who_an
     perspective = theme.findings.first().perspectives.first()
     client.post(
         f"/admin/evidence/perspective/{perspective.pk}/change/",
-        perspective_form(perspective, summary=perspective.summary + " Corrected.", change_reason="Typo in the table"),
+        perspective_form(
+            perspective,
+            summary=perspective.summary + " Corrected.",
+            change_reason="Typo in the table",
+            change_kind="minor",
+        ),
     )
     page = client.get(HOME).content.decode()
     edits = page[page.index('class="curation-edits"') :]
     assert f"Sample 1 of “Workload: {perspective.finding.valence}”</a>: by Cora" in edits
-    assert "“Typo in the table”" in edits
+    assert "“Minor change; Typo in the table”" in edits
     assert f'href="/admin/evidence/perspective/{perspective.pk}/history/"' in edits
 
 

@@ -84,11 +84,17 @@ def test_a_reason_given_with_a_save_is_kept_and_shown_in_the_history(client, cur
     assert '<label for="id_change_reason">Reason for this change:</label>' in form
     client.post(
         f"/admin/evidence/perspective/{perspective.pk}/change/",
-        perspective_form(perspective, summary=perspective.summary + " Corrected.", change_reason="Missing full stop"),
+        perspective_form(
+            perspective,
+            summary=perspective.summary + " Corrected.",
+            change_reason="Missing full stop",
+            change_kind="minor",
+        ),
     )
-    assert perspective.history.latest().history_change_reason == "Missing full stop"
+    # The kind of change and the curator's own reason, both.
+    assert perspective.history.latest().history_change_reason == "Minor change; Missing full stop"
     page = client.get(f"/admin/evidence/perspective/{perspective.pk}/history/").content.decode()
-    assert '<td class="history-reason" data-label="Reason">Missing full stop</td>' in page
+    assert '<td class="history-reason" data-label="Reason">Minor change; Missing full stop</td>' in page
 
 
 def test_a_reason_given_on_a_theme_is_kept_on_the_findings_saved_with_it(client, curator):
@@ -120,7 +126,10 @@ def test_the_history_shows_a_changed_text_whole_word_by_word(client, curator):
     old = perspective.summary
     new = old.replace(" ", "  ", 0) + " Corrected at last."
     client.force_login(curator)
-    client.post(f"/admin/evidence/perspective/{perspective.pk}/change/", perspective_form(perspective, summary=new))
+    client.post(
+        f"/admin/evidence/perspective/{perspective.pk}/change/",
+        perspective_form(perspective, summary=new, change_kind="minor"),
+    )
     page = client.get(f"/admin/evidence/perspective/{perspective.pk}/history/").content.decode()
     changes = page[page.index('class="history-changes"') :]
     assert "<ins> Corrected at last.</ins>" in changes or "<ins>Corrected at last.</ins>" in changes
