@@ -33,6 +33,9 @@ from peerplan.lib.admin import CountsOnlyForOrganisationData, InlineDeleteInPlai
 admin.site.site_header = "PeerPlan · curation"
 admin.site.site_title = "PeerPlan curation"
 admin.site.index_title = "Curate the evidence"
+# No navigation sidebar: it put twenty links and a filter box before the first field of every form (the
+# breadcrumbs and the index already lead everywhere), and Django's skip link then leads straight to the page.
+admin.site.enable_nav_sidebar = False
 
 
 class NoIconsBesidePickers:
@@ -315,13 +318,23 @@ class ReferenceAdmin(EvidenceAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
-class ThemeInline(OnlyPublishedChoices, admin.TabularInline):
+class ThemeInline(OnlyPublishedChoices, InlineDeleteInPlainWords, admin.StackedInline):
+    # Stacked, not tabular: each box then has its own label (a table's column heading is not one).
     model = Theme
     fields = ["position", "name", "slug"]
     ordering = ["position"]
     extra = 0
     show_change_link = True
+    view_on_site = False
     prepopulated_fields = {"slug": ["name"]}
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.base_fields["slug"].help_text = (
+            "Changing a saved theme's slug changes its public address (/evidence/themes/<em>slug</em>/): links "
+            "and bookmarks people have made to it will show “Page not found”."
+        )
+        return formset
 
 
 @admin.register(Category)
@@ -335,7 +348,7 @@ class CategoryAdmin(EvidenceAdmin):
     inlines = [ThemeInline]
 
 
-class FindingInline(InlineDeleteInPlainWords, OnlyPublishedChoices, admin.StackedInline):
+class FindingInline(OnlyPublishedChoices, InlineDeleteInPlainWords, admin.StackedInline):
     model = Finding
     verbose_name_plural = "findings in the current version"
     fields = ["position", "valence", "references", "evidence_changed_at"]
@@ -420,7 +433,7 @@ class ThemeAdmin(EvidenceAdmin):
         super().save_formset(request, form, formset, change)
 
 
-class PerspectiveInline(InlineDeleteInPlainWords, OnlyPublishedChoices, admin.StackedInline):
+class PerspectiveInline(OnlyPublishedChoices, InlineDeleteInPlainWords, admin.StackedInline):
     model = Perspective
     form = PerspectiveForm
     fields = ["position", "group", "references", "summary", "stakeholders"]

@@ -42,22 +42,25 @@ class GroupedCheckboxes(forms.CheckboxSelectMultiple):
 
 
 def offer_references(field, source=None):
-    """The reference boxes: published references grouped by source, or only `source`'s once it is known."""
+    """The reference boxes: published references grouped by source, or only `source`'s once it is known.
+    Any published reference still validates, so one of another source is refused in words by the form's
+    clean (references_of_another_source), not as "not one of the available choices"."""
     references = Reference.objects.filter(source__organisation__isnull=True).select_related("source")
+    field.queryset = references
     if source is not None:
         references = references.filter(source=source)
-    field.queryset = references.order_by("source", "number")
     field.widget = GroupedCheckboxes()
-    field.choices = grouped_by_source(field.queryset, lambda r: r.source, reference_label)
+    field.choices = grouped_by_source(references.order_by("source", "number"), lambda r: r.source, reference_label)
 
 
 def offer_related(field, theme=None):
     """The related-theme boxes: published themes grouped by source, never of the theme's own source (a
-    link within one source is shown nowhere) and never the theme itself."""
+    link within one source is shown nowhere) and never the theme itself. Any published theme still
+    validates, so ThemeForm.clean can refuse one of the same source in words."""
     themes = Theme.objects.published().in_published_order()
+    field.queryset = themes
     if theme is not None and theme.pk:
         themes = themes.exclude(category__source=theme.category.source_id)
-    field.queryset = themes
     field.widget = GroupedCheckboxes()
     field.choices = grouped_by_source(themes, lambda t: t.category.source, theme_label)
 
