@@ -109,6 +109,8 @@ class OnlyPublishedChoices(NoIconsBesidePickers):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         related = db_field.related_model
+        # Checkboxes from the start, so Django adds no "Hold down Control" to the help.
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and related is Reference:
             offer_references(field)

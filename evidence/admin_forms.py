@@ -37,6 +37,13 @@ class GroupedCheckboxes(forms.CheckboxSelectMultiple):
 
     template_name = "admin/evidence/widgets/grouped_checkboxes.html"
 
+    def __init__(self, attrs=None, choices=(), *, empty="None to choose from."):
+        super().__init__(attrs, choices)
+        self.empty = empty
+
+    def get_context(self, name, value, attrs):
+        return {**super().get_context(name, value, attrs), "empty": self.empty}
+
     def render(self, name, value, attrs=None, renderer=None):
         return mark_safe(render_to_string(self.template_name, self.get_context(name, value, attrs)))
 
@@ -61,8 +68,14 @@ def offer_related(field, theme=None):
     field.queryset = themes
     if theme is not None and theme.pk:
         themes = themes.exclude(category__source=theme.category.source_id)
-    field.widget = GroupedCheckboxes()
+    field.widget = GroupedCheckboxes(
+        empty="No other source's themes to choose from yet: related evidence links themes of different sources."
+    )
     field.choices = grouped_by_source(themes, lambda t: t.category.source, theme_label)
+    field.help_text = (
+        "Themes of other sources that speak to the same thing, shown beside checklist items and on the public "
+        "theme pages. A link works both ways: it is listed on both themes."
+    )
 
 
 def offer_in_groups(field):
