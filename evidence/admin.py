@@ -291,7 +291,7 @@ class ReferenceAdmin(EvidenceAdmin):
     list_select_related = ["source"]
     list_display_links = ["number"]
     list_editable = ["citation"]
-    list_filter = [CitationFilter]
+    list_filter = [("source", admin.RelatedOnlyFieldListFilter), CitationFilter]
     search_fields = ["citation"]
     search_help_text = "Search by reference number (e.g. 23) or by words of the citation."
     ordering = ["source", "number"]

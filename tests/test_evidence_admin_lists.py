@@ -188,6 +188,7 @@ def test_lists_show_the_source_and_filter_by_it(curator_client, two_sources):
     ]:
         text = text_of(curator_client.get(f"/admin/evidence/{model}/"))
         assert 'data-label="Source" class="field-source' in text and FIXTURE in text and TABLE_6 in text, model
+        assert "By source" in text, model
         rows = rows_of(curator_client.get(f"/admin/evidence/{model}/?{path}__id__exact={fixture.pk}"))
         assert FIXTURE in rows and TABLE_6 not in rows, model
         assert rows and all(TABLE_6 not in row for row in rows), model
