@@ -352,6 +352,7 @@ class CategoryAdmin(EvidenceAdmin):
 
 class FindingInline(OnlyPublishedChoices, InlineDeleteInPlainWords, admin.StackedInline):
     model = Finding
+    form = FindingForm
     verbose_name_plural = "findings in the current version"
     fields = ["position", "valence", "references", "evidence_changed_at"]
     readonly_fields = ["evidence_changed_at"]
