@@ -109,7 +109,9 @@ class OnlyPublishedChoices(NoIconsBesidePickers):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         related = db_field.related_model
-        # Checkboxes from the start, so Django adds no "Hold down Control" to the help.
+        # Checkboxes from the start: Django's two-box filter carries ARIA its elements may not have (axe:
+        # aria-prohibited-attr) and a multiple select needs Ctrl-click, which nobody on a phone has; and so
+        # Django adds no "Hold down Control" to the help. offer_* then groups them by source.
         kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and related is Reference:
@@ -391,7 +393,7 @@ class ThemeAdmin(EvidenceAdmin):
         same seen from both themes)."""
         if not theme.pk:
             return "None yet."
-        links = theme.related.select_related("category__source").order_by("category__source", "name")
+        links = theme.related.published().select_related("category__source").order_by("category__source", "name")
         if not links:
             return "None yet."
         return format_html(
