@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 
+from evidence.admin_forms import FindingForm
 from evidence.curation import (
     CHANGE_KINDS,
     FINDING_CONTENT,
@@ -124,7 +125,7 @@ class PerspectiveFormSet(BaseInlineFormSet):
         self.instance._perspective_formset = self
 
 
-class FindingChangeForm(ChangeKindFields, forms.ModelForm):
+class FindingChangeForm(ChangeKindFields, FindingForm):
     """The Finding admin's form: its kind and references, and its perspectives below it."""
 
     def findings_changed(self):
@@ -134,7 +135,7 @@ class FindingChangeForm(ChangeKindFields, forms.ModelForm):
         return []
 
 
-class FindingInlineForm(ChangeKindFields, forms.ModelForm):
+class FindingInlineForm(ChangeKindFields, FindingForm):
     """One finding of the Theme admin: its own choice, beside its own fields."""
 
     def findings_changed(self):

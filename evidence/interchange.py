@@ -128,10 +128,12 @@ def _export_source(source, m):
         return sorted(reference.number for reference in obj.references.all())
 
     def related(theme):
+        # Only links to other sources: related evidence is across sources (a link within one source is shown
+        # nowhere, and a release would report it as a theme that is not here).
         links = [
             {"source": other.category.source.slug, "theme": other.name}
             for other in theme.related.all()
-            if other.category.source.organisation_id == source.organisation_id
+            if other.category.source.organisation_id == source.organisation_id and other.category.source_id != source.pk
         ]
         return sorted(links, key=lambda link: (link["source"], link["theme"]))
 
@@ -454,7 +456,8 @@ class SourceChanges:
     added: list = field(default_factory=list)
     changed: list = field(default_factory=list)
     retired: list = field(default_factory=list)
-    related_skipped: int = 0
+    related_skipped: int = 0  # links naming a theme that is neither in the file nor in the database
+    related_within: int = 0  # links within the source itself, which related evidence never makes
     added_texts: list = field(default_factory=list)
     changed_texts: list = field(default_factory=list)
     retired_texts: list = field(default_factory=list)
@@ -511,6 +514,8 @@ class ReleaseReport:
                 out.append(f"  {len(entries)} {label}" + (": " + "; ".join(entries) if entries else ""))
             if s.related_skipped:
                 out.append(f"  {s.related_skipped} related-evidence links skipped (their theme is not here)")
+            if s.related_within:
+                out.append(f"  {s.related_within} related-evidence links ignored (within this source)")
             for text in s.undone:
                 for edit in text.undone:
                     out.append(
@@ -618,7 +623,7 @@ def _import(data, apps, now, organisation, report, tick, details=False, choices=
         added |= added_ids
     # Related themes last: a link can point at a source later in the same file.
     for source, s_data, changes, _ in loaded:
-        changes.related_skipped = _link_related(source, s_data, m, organisation)
+        changes.related_skipped, changes.related_within = _link_related(source, s_data, m, organisation)
     touched = set()
     for _, _, _, finding_ids in loaded:
         touched |= finding_ids
@@ -795,8 +800,10 @@ def _kind_label(kind):
 
 
 def _link_related(source, s_data, m, organisation):
-    """Link each theme to the themes it names in other sources; returns how many named themes are not here."""
-    skipped = 0
+    """Link each theme to the themes it names in other sources, looked up in the database as the release
+    leaves it (a source later in the same file is already loaded); returns how many named themes are not
+    here, and how many links name this same source (ignored: related evidence is across sources)."""
+    skipped = within = 0
     for c_data in s_data["categories"]:
         for t_data in c_data["themes"]:
             if "related" not in t_data:
@@ -804,6 +811,9 @@ def _link_related(source, s_data, m, organisation):
             theme = m["Theme"].objects.get(category__source=source, name=t_data["name"])
             targets = []
             for link in t_data["related"]:
+                if link["source"] == source.slug:
+                    within += 1
+                    continue
                 other = (
                     m["Theme"]
                     .objects.filter(
@@ -819,7 +829,7 @@ def _link_related(source, s_data, m, organisation):
                 else:
                     targets.append(other)
             theme.related.add(*targets)
-    return skipped
+    return skipped, within
 
 
 def _set_references(obj, numbers, references_by_number):

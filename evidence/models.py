@@ -411,6 +411,15 @@ class Finding(models.Model):
     def is_retired(self):
         return self.retired_in_version is not None
 
+    @property
+    def state(self):
+        """Where the finding stands, in the words curators' lists and filters use."""
+        return f"Retired in version {self.retired_in_version}" if self.is_retired else "Published"
+
+    @property
+    def source(self):
+        return self.theme.category.source
+
     def reference_numbers(self):
         return [reference.number for reference in self.references.all()]
 
@@ -516,6 +525,10 @@ class Perspective(models.Model):
     @property
     def is_mixed(self):
         return self.group == MIXED
+
+    @property
+    def source(self):
+        return self.finding.source
 
     def reference_numbers(self):
         return [reference.number for reference in self.references.all()]

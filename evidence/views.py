@@ -84,6 +84,11 @@ def _theme_page(slug):
     source = theme.category.source
     body = render_to_string(
         "evidence/_theme_body.html",
-        {"theme": theme, "source": source, "mixed_footnote": source.footnote("a") if source else ""},
+        {
+            "theme": theme,
+            "source": source,
+            "mixed_footnote": source.footnote("a") if source else "",
+            "related": list(theme.related_elsewhere()),
+        },
     )
     return {"title": theme.name, "body": body}

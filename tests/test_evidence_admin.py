@@ -162,8 +162,8 @@ def test_deleting_a_finding_a_checklist_uses_explains_why_it_cannot(curator_clie
     response = curator_client.get(f"/admin/evidence/finding/{finding.pk}/delete/")
     assert response.status_code == 200
     text = html.unescape(response.content.decode())
-    assert "cannot be deleted: other records depend on it." in text
-    assert "Evidence that a checklist uses" in text
+    assert "This finding cannot be deleted." in text
+    assert "This finding is used by 1 checklist in 1 organisation. A release retires it instead of deleting it." in text
     response = curator_client.post(f"/admin/evidence/finding/{finding.pk}/delete/", {"post": "yes"})
     assert Finding.objects.filter(pk=finding.pk).exists()
 
@@ -174,7 +174,9 @@ def test_deleting_a_theme_with_findings_is_refused_with_a_readable_page(curator_
         "/admin/evidence/theme/", {"action": "delete_selected", "_selected_action": [theme.pk]}
     )
     assert response.status_code == 200
-    assert "cannot be deleted: other records depend on them." in html.unescape(response.content.decode())
+    text = html.unescape(response.content.decode())
+    assert "The selected theme cannot be deleted." in text
+    assert "This theme still has 1 finding under it: Workload: challenge. Move it elsewhere or delete it first." in text
     assert Theme.objects.filter(pk=theme.pk).exists()
 
 
@@ -213,7 +215,7 @@ def test_a_used_findings_delete_page_shows_counts_never_organisations_or_their_p
 
     text = html.unescape(curator_client.get(f"/admin/evidence/finding/{finding.pk}/delete/").content.decode())
 
-    assert "Used by 2 checklists of organisations" in text
+    assert "This finding is used by 2 checklists in 2 organisations." in text
     for secret in ("Northside", "Southside", "secret", "Private note", "/admin/peerplan/item/"):
         assert secret not in text
     text = html.unescape(
@@ -221,7 +223,7 @@ def test_a_used_findings_delete_page_shows_counts_never_organisations_or_their_p
             "/admin/evidence/finding/", {"action": "delete_selected", "_selected_action": [finding.pk]}
         ).content.decode()
     )
-    assert "Used by 2 checklists of organisations" in text and "Northside" not in text
+    assert "This finding is used by 2 checklists in 2 organisations." in text and "Northside" not in text
 
 
 def test_an_adopted_suggestions_delete_page_counts_the_actions_without_their_text(curator_client, org_a, owner):
@@ -240,5 +242,5 @@ def test_an_adopted_suggestions_delete_page_counts_the_actions_without_their_tex
         curator_client.get(f"/admin/peerplan/suggestedmitigation/{suggestion.pk}/delete/").content.decode()
     )
 
-    assert "Adopted by 3 actions in organisations' checklists" in text
+    assert "This suggested mitigation is adopted by 3 actions in 1 organisation." in text
     assert "Ms Example" not in text and "Northside" not in text

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from evidence.interchange import export_evidence
-from evidence.models import Perspective, Release, Source, Theme
+from evidence.models import Category, Finding, Perspective, Reference, Release, Source, Theme
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -204,39 +204,87 @@ def a_release_with_an_undone_edit():
     return Release.objects.create(file_name="table-6-next.json", data=data)
 
 
-def test_the_curators_admin_reads_on_a_phone(live_server, page, demo):
+def evidence_admin_pages():
+    """(name, path) of every page of the evidence admin: the index, and each model's list, add, change,
+    delete confirmation and history pages (a used finding's delete page is its refusal)."""
+    source = Source.objects.get(slug="cooper-2024-table-6")
+    rows = {
+        "source": source,
+        "reference": Reference.objects.filter(source=source).order_by("number").first(),
+        "category": Category.objects.filter(source=source).order_by("position").first(),
+        "theme": Theme.objects.get(slug="workload"),
+        "finding": Finding.objects.filter(items__isnull=False).order_by("pk").first(),
+        "perspective": Perspective.objects.filter(finding__theme__slug="workload").order_by("pk").first(),
+    }
+    pages = [("admin", "/admin/")]
+    for model, row in rows.items():
+        base = f"/admin/evidence/{model}/"
+        pages += [
+            (f"admin-{model}-list", base),
+            (f"admin-{model}-add", f"{base}add/"),
+            (f"admin-{model}", f"{base}{row.pk}/change/"),
+            (f"admin-{model}-delete", f"{base}{row.pk}/delete/"),
+            (f"admin-{model}-history", f"{base}{row.pk}/history/"),
+        ]
+    return pages
+
+
+def test_the_curators_admin_reads_on_a_phone_and_at_desktop(live_server, page, demo):
     curator = User.objects.create_superuser("curator@example.org", "curator@example.org", PASSWORD)
     EmailAddress.objects.create(user=curator, email=curator.email, verified=True, primary=True)
     theme = Theme.objects.get(slug="workload")
     release = a_release_with_an_undone_edit()
     edited = Perspective.objects.get(summary__endswith=" Corrected.")
     sign_in(page, live_server.url, curator.email)
-    problems = read_on_a_phone(
-        page,
-        live_server.url,
-        [
-            ("admin", "/admin/"),
-            ("admin-themes", "/admin/evidence/theme/"),
-            ("admin-theme", f"/admin/evidence/theme/{theme.pk}/change/"),
-            # A finding with its perspectives and, below them, the choice of minor or major and the change note.
-            ("admin-finding", f"/admin/evidence/finding/{theme.findings.first().pk}/change/"),
-            ("admin-references", "/admin/evidence/reference/"),
-            ("admin-sources", "/admin/evidence/source/"),
-            ("admin-import", "/admin/evidence/source/import/"),
-            # Where curators start, the releases, and an edited sample's form (with its reason) and history.
-            ("curation", "/app/curation/"),
-            ("admin-releases", "/admin/evidence/release/"),
-            ("admin-perspective", f"/admin/evidence/perspective/{edited.pk}/change/"),
-            ("admin-perspective-history", f"/admin/evidence/perspective/{edited.pk}/history/"),
-            ("admin-preview", f"/admin/evidence/source/import/{release.pk}/"),
-        ],
-    )
+    pages = [
+        *evidence_admin_pages(),
+        # A finding with its perspectives and, below them, the choice of minor or major and the change note.
+        ("admin-finding-of-the-theme", f"/admin/evidence/finding/{theme.findings.first().pk}/change/"),
+        # Where curators start, the releases, and an edited sample's form (with its reason) and history.
+        ("curation", "/app/curation/"),
+        ("admin-releases", "/admin/evidence/release/"),
+        ("admin-edited-perspective", f"/admin/evidence/perspective/{edited.pk}/change/"),
+        ("admin-edited-perspective-history", f"/admin/evidence/perspective/{edited.pk}/history/"),
+        ("admin-import", "/admin/evidence/source/import/"),
+        ("admin-preview", f"/admin/evidence/source/import/{release.pk}/"),
+    ]
+    problems = read_on_a_phone(page, live_server.url, pages)
     # The preview had something to show: a changed text and an edit the file would undo, with its choice.
     expect(page.locator("del, ins").first).to_be_attached()
     expect(page.get_by_role("radio", name="Keep the admin's edit")).to_be_checked()
     # Each changed finding is a major change unless marked minor, and the release takes one change note.
     expect(page.get_by_role("radio", name="Major change: services are asked to look again").first).to_be_checked()
     expect(page.get_by_label("What this release changes")).to_be_visible()
+
+    # At desktop width too: no sideways scroll, no serious axe finding; the perspectives' summaries in view.
+    page.set_viewport_size(DESKTOP)
+    for _, path in pages:
+        page.goto(live_server.url + path)
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        if scroll_width > DESKTOP["width"]:
+            problems.append(f"{path} at desktop: scrolls sideways ({scroll_width} px wide)")
+        problems += [f"{path} at desktop: {problem}" for problem in serious_violations(page)]
+    page.goto(live_server.url + "/admin/evidence/perspective/")
+    summary = page.locator("#result_list th.column-summary_start").bounding_box()
+    assert summary["x"] + summary["width"] <= DESKTOP["width"], summary
+
+    # From the top of a theme's page: the skip link first, leading past the header to the page itself; and
+    # few tab stops before the first field.
+    page.goto(live_server.url + f"/admin/evidence/theme/{theme.pk}/change/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.goto(live_server.url + f"/admin/evidence/theme/{theme.pk}/change/")
+    stops = 0
+    while page.evaluate("document.activeElement.id") != "id_category":
+        page.keyboard.press("Tab")
+        stops += 1
+        assert stops <= 12, (
+            f"more than 12 tab stops before the first field: {page.evaluate('document.activeElement.outerHTML')[:200]}"
+        )
     assert not problems, "\n".join(problems)
 
 
