@@ -142,9 +142,9 @@ class OnlyPublishedChoices(NoIconsBesidePickers):
             offer_related(field)
         return field
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         # Once the source is known, only its references, and only other sources' themes.
-        form = super().get_form(request, obj, **kwargs)
+        form = super().get_form(request, obj, change, **kwargs)
         narrow_to_source(form.base_fields, obj)
         return form
 
