@@ -174,9 +174,7 @@ def rank_suggestions(checklist, facts=None):
     facts = facts if facts is not None else finding_facts()
     adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
     ranked = []
-    suggestions = (
-        SuggestedMitigation.objects.filter(is_published=True).exclude(pk__in=adopted).prefetch_related("themes")
-    )
+    suggestions = SuggestedMitigation.objects.for_planners().exclude(pk__in=adopted).prefetch_related("themes")
     for suggestion in suggestions:
         entry = RankedSuggestion(suggestion)
         themes = {theme.pk for theme in suggestion.themes.all()}
