@@ -114,7 +114,7 @@ class SuggestionState(admin.SimpleListFilter):
 @admin.register(SuggestedMitigation)
 class SuggestedMitigationAdmin(CountsOnlyForOrganisationData, SimpleHistoryAdmin):
     form = SuggestedActionForm
-    list_display = ["title", "provenance_label", "source", "state", "phase", "theme_names", "position"]
+    list_display = ["title", "provenance_label", "source", "needs", "state", "phase", "theme_names", "position"]
     list_select_related = ["phase", "source"]
     # Themes "related only": the filter lists the (published) themes suggested actions are linked to.
     list_filter = [SuggestionState, "provenance", "source", "phase", ("themes", admin.RelatedOnlyFieldListFilter)]
@@ -209,6 +209,13 @@ class SuggestedMitigationAdmin(CountsOnlyForOrganisationData, SimpleHistoryAdmin
     @admin.display(description="State")
     def state_in_words(self, obj):
         return obj.state_in_words() if obj.pk else "A draft once saved: a curator publishes it."
+
+    @admin.display(description="Needs")
+    def needs(self, obj):
+        # Rows saved before the rule (the Table 5 quotations: a table PeerPlan does not hold as a source) show
+        # what a curator must decide; the form refuses to save them until then.
+        problems = obj.provenance_problems()
+        return " ".join(problems.values()) if problems else "Nothing"
 
     @admin.display(description="Themes")
     def theme_names(self, obj):

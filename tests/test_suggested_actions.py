@@ -178,6 +178,12 @@ def test_the_migration_picked_the_source_and_references_a_text_clearly_names(tab
     assert table6_evidence.exists() and not table6_evidence.filter(source__isnull=True).exists()
 
 
+def test_the_list_says_what_a_migrated_row_still_needs(client, curator):
+    client.force_login(curator)
+    page = client.get("/admin/peerplan/suggestedmitigation/?provenance=evidence").content.decode()
+    assert "“From the evidence” needs the source it comes from: pick it from the list." in page
+
+
 def test_the_migration_leaves_the_library_published_as_it_was(db):
     assert SuggestedMitigation.objects.count() == SuggestedMitigation.objects.published().count() == 40
 
