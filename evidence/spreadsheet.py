@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.utils import get_column_letter
 
 from evidence.interchange import FORMAT, SOURCE_FIELDS, EvidenceFormatError, validate
@@ -70,7 +70,7 @@ READ_ME = [
     "",
     "What must not change",
     "• The sheets' names and the headings in row 1: PeerPlan reads the columns by their headings.",
-    "• The id in the Source sheet.",
+    "• The field names and the id in the Source sheet (they are locked; the other values are not).",
     "• Formulas are not read: type the text itself.",
     "",
     "Allowed values",
@@ -121,6 +121,11 @@ def workbook_bytes(source_data):
         if name == "version":
             value = value + 1
         _append(details, [name, value])
+        if name != "id":
+            details.cell(row=details.max_row, column=2).protection = Protection(locked=False)
+    # The field names and the id are locked (no password: a spreadsheet can lift it), so they are not
+    # changed by accident; PeerPlan knows the source by its id.
+    details.protection.sheet = True
     _widths(details, [16, 100])
 
     findings = book.create_sheet(FINDINGS)

@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.text import Truncator
+from django.utils.html import strip_tags
+from django.utils.text import Truncator, capfirst
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -42,6 +43,19 @@ def _grouped(objects, group, label):
     for obj in objects:
         groups.setdefault(group(obj), []).append((obj.pk, label(obj)))
     return list(groups.items())
+
+
+def _without(nested, prefixes):
+    """The delete page's nested list without the entries that start with `prefixes`."""
+    kept = []
+    for entry in nested:
+        if isinstance(entry, list):
+            entry = _without(entry, prefixes)
+            if entry:
+                kept.append(entry)
+        elif not strip_tags(str(entry)).startswith(prefixes):
+            kept.append(entry)
+    return kept
 
 
 class SuggestedActionForm(forms.ModelForm):
@@ -149,6 +163,21 @@ class SuggestedMitigationAdmin(CountsOnlyForOrganisationData, SimpleHistoryAdmin
         if not change:
             obj.created_by = request.user  # new ones are drafts: who wrote it decides who may publish alone
         super().save_model(request, obj, form, change)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Its links to themes and references go with it; listing each ("SuggestedMitigation_themes object
+        # (111)") says nothing a curator can use.
+        links = [
+            capfirst(field.remote_field.through._meta.verbose_name)
+            for field in (SuggestedMitigation.themes.field, SuggestedMitigation.references.field)
+        ]
+        model_count = {
+            name: count
+            for name, count in model_count.items()
+            if capfirst(str(name)) not in {capfirst(f"{link}s") for link in links}
+        }
+        return _without(deleted, tuple(f"{link}: " for link in links)), model_count, perms_needed, protected
 
     def get_urls(self):
         return [

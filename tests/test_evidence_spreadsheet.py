@@ -86,6 +86,9 @@ def test_the_spreadsheet_has_the_sources_details_findings_references_and_a_read_
     assert "Kind: challenge, barrier, benefit, facilitator, or leave the cell empty" in readme
     details = {row[0].value: row[1].value for row in book["Source"].iter_rows(min_row=2)}
     assert (details["id"], details["name"], details["version"]) == ("cooper-2024-table-6", table6.name, 2)
+    source_sheet = book["Source"]
+    assert source_sheet.protection.sheet
+    assert [row[1].protection.locked for row in source_sheet.iter_rows(min_row=2, max_row=3)] == [True, False]
     findings = book["Findings"]
     assert [cell.value for cell in findings[1]] == [
         "Category",

@@ -4,10 +4,12 @@ drafts until a curator publishes them (a second curator in one step, the author 
 word, "suggested actions", in the admin. The second source is the invented test fixture, never real evidence."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils.html import strip_tags
 
 from evidence.interchange import import_evidence
 from evidence.models import Reference, Source, Theme
@@ -281,6 +283,18 @@ def test_a_published_suggested_action_can_be_returned_to_draft(client, curator):
 
 
 # One word -----------------------------------------------------------------------------------------------------
+
+
+def test_the_delete_page_names_the_suggested_action_not_its_links(client, curator):
+    suggestion = SuggestedMitigation.objects.get(
+        title="Train PSWs and non-peer staff together on what peer support adds"
+    )
+    client.force_login(curator)
+    page = client.get(f"/admin/peerplan/suggestedmitigation/{suggestion.pk}/delete/").content.decode()
+    page = re.sub(r"\s+", " ", strip_tags(page))
+    assert "Suggested actions: 1" in page and f"Suggested action: {suggestion.title}" in page
+    assert "object (" not in page and "relationship" not in page
+    assert client.get(f"/admin/peerplan/suggestedmitigation/{suggestion.pk}/history/").status_code == 200
 
 
 def test_the_admin_says_suggested_actions_everywhere(client, curator, table6):
