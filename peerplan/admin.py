@@ -102,7 +102,10 @@ class SuggestedActionForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         candidate = SuggestedMitigation(
-            provenance=cleaned.get("provenance"), quote=cleaned.get("quote") or "", source=cleaned.get("source")
+            provenance=cleaned.get("provenance"),
+            quote=cleaned.get("quote") or "",
+            source=cleaned.get("source"),
+            source_note=cleaned.get("source_note") or "",
         )
         for field, problem in candidate.provenance_problems(cleaned.get("references") or []).items():
             if field in self.fields and field not in self.errors:

@@ -93,6 +93,14 @@ def test_from_the_evidence_without_a_source_is_refused(client, curator):
     assert not SuggestedMitigation.objects.filter(title=TITLE).exists()
 
 
+def test_from_another_published_source_needs_it_picked_or_cited(client, curator):
+    client.force_login(curator)
+    page = client.post(ADD, form_data(None, provenance="published", quote="")).content.decode()
+    assert "“From another published source” needs that source: pick it from the list, or give its citation" in page
+    client.post(ADD, form_data(None, provenance="published", quote="", source_note="ImROC Briefing 7 (2013)"))
+    assert SuggestedMitigation.objects.get(title=TITLE).citation() == "ImROC Briefing 7 (2013)"
+
+
 def test_the_source_is_picked_from_the_published_sources_only(client, curator, table6, example, org_a):
     own = own_evidence.create_own_source(organisation=org_a, name="Staff survey 2026", title="Survey", year=2026)
     client.force_login(curator)

@@ -169,7 +169,8 @@ class RankedSuggestion:
 def rank_suggestions(checklist, facts=None):
     """Published suggestions not yet adopted in this checklist, ranked by how many uncovered applicable
     challenges they address, then by how many services that share anonymously adopted and got them done
-    (from five, rounded), then by how many stakeholder groups reported those challenges (five queries)."""
+    (from five, rounded), then by how many stakeholder groups reported those challenges (six queries: the
+    suggestions come with the references their citations are built from)."""
     uncovered = list(checklist.items.uncovered().select_related("finding__theme").in_published_order())
     facts = facts if facts is not None else finding_facts()
     adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")

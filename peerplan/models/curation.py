@@ -119,6 +119,11 @@ class SuggestedMitigation(models.Model):
                 problems["quote"] = "“From the evidence” needs a quote: the source's own words, copied exactly."
             if self.source_id is None:
                 problems["source"] = "“From the evidence” needs the source it comes from: pick it from the list."
+        if self.provenance == Provenance.PUBLISHED and self.source_id is None and not self.source_note.strip():
+            problems["source_note"] = (
+                "“From another published source” needs that source: pick it from the list, or give its citation "
+                "in the note."
+            )
         if self.source_id is not None and self.source.organisation_id is not None:
             problems["source"] = "Pick a published source: an organisation's own evidence is not offered to all."
         strays = sorted(str(r) for r in references if r.source_id != self.source_id)
