@@ -76,3 +76,16 @@ def test_a_curator_releases_an_edited_spreadsheet_and_writes_a_suggested_action_
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
     expect(page.get_by_role("row", name="Pair each new PSW with a peer mentor")).to_contain_text("Draft")
+
+    # Publishing one's own draft asks first.
+    page.locator("#result_list").get_by_role("link", name="Pair each new PSW with a peer mentor").click()
+    expect(page.locator(".suggestion-state")).to_contain_text("Draft: not offered to planners")
+    no_horizontal_scroll(page, 390)
+    assert_accessible(page)
+    page.get_by_role("button", name="Publish this suggested action").click()
+    expect(page.locator("#content")).to_contain_text(
+        "You wrote this one; publish it without a second curator's review?"
+    )
+    assert_accessible(page)
+    page.get_by_role("button", name="Yes, publish it without a second review").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published the suggested action")
