@@ -254,8 +254,12 @@ class SourceAdmin(EvidenceAdmin):
     def download_link(self, source):
         # The visible words are in the accessible name, which also says which source it is.
         return format_html(
-            '<a href="{}" download aria-label="Download the current version of {}">Download the current version</a>',
+            '<a href="{}" download aria-label="Download the current version of {}">Download the current version</a>'
+            ' (<a href="{}" download aria-label="Download the current version of {} as a spreadsheet">as a '
+            "spreadsheet</a>)",
             reverse("admin:evidence_source_download", args=[source.pk]),
+            source.name,
+            reverse("admin:evidence_source_download_xlsx", args=[source.pk]),
             source.name,
         )
 

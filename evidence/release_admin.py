@@ -30,20 +30,27 @@ from evidence.interchange import (
     validate,
 )
 from evidence.models import Release, Source
+from evidence.spreadsheet import read_workbook, workbook_bytes
+from peerplan.lib.errors import Refused
+from peerplan.lib.uploads import check_upload
 
 MAX_RELEASE_BYTES = 5 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ReleaseUploadForm(forms.Form):
     release = forms.FileField(
         label="Release file",
-        help_text=f'A "{FORMAT}" (or "/1") JSON file, at most 5 MB. Nothing changes until you apply it.',
+        help_text=f'A "{FORMAT}" (or "/1") JSON file, or a source\'s spreadsheet (.xlsx) downloaded from the list '
+        "of sources, at most 5 MB. Nothing changes until you apply it.",
     )
 
     def clean_release(self):
         upload = self.cleaned_data["release"]
         if upload.size > MAX_RELEASE_BYTES:
             raise forms.ValidationError("The file is larger than 5 MB; is it an evidence release?")
+        if upload.name.lower().endswith(".xlsx"):
+            return upload.name, _read_spreadsheet(upload)
         try:
             data = parse_json(upload.read().decode("utf-8"))
             validate(json.loads(json.dumps(data)))
@@ -52,6 +59,19 @@ class ReleaseUploadForm(forms.Form):
         except EvidenceFormatError as error:
             raise forms.ValidationError(f"{upload.name}: {error}; nothing was imported.") from None
         return upload.name, data
+
+
+def _read_spreadsheet(upload):
+    """A source's spreadsheet read as the interchange structure and validated by the same rules as a file:
+    first checked as any upload is (a real workbook, no macros, not packed to unpack far beyond its size),
+    then read without evaluating formulas (evidence/spreadsheet.py)."""
+    try:
+        check_upload(upload)
+        return read_workbook(upload.read())
+    except Refused as refusal:
+        raise forms.ValidationError(f"{refusal}; nothing was imported.") from None
+    except EvidenceFormatError as error:
+        raise forms.ValidationError(f"{upload.name}: {error}; nothing was imported.") from None
 
 
 def release_urls(model_admin):
@@ -66,6 +86,11 @@ def release_urls(model_admin):
             "<int:pk>/download/",
             site.admin_view(require_safe(partial(download, model_admin))),
             name="evidence_source_download",
+        ),
+        path(
+            "<int:pk>/download.xlsx",
+            site.admin_view(require_safe(partial(download_spreadsheet, model_admin))),
+            name="evidence_source_download_xlsx",
         ),
         path("import/", site.admin_view(partial(release_upload, model_admin)), name="evidence_source_import"),
         path(
@@ -96,6 +121,18 @@ def download(model_admin, request, pk=None):
         sources, name = [source], f"{source.slug}-version-{source.version}.json"
     response = HttpResponse(dumps(export_evidence(sources)), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def download_spreadsheet(model_admin, request, pk):
+    """The current version of one published source as a spreadsheet a researcher edits and uploads back on
+    the import page; its version is already the next one (evidence/spreadsheet.py)."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    source = get_object_or_404(Source.objects.published(), pk=pk)
+    [data] = export_evidence([source])["sources"]
+    response = HttpResponse(workbook_bytes(data), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{source.slug}-version-{source.version + 1}-draft.xlsx"'
     return response
 
 

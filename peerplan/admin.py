@@ -1,12 +1,22 @@
-"""The planning admin: the curated library of suggested mitigations (with provenance in plain sight),
+"""The planning admin: the curated library of suggested actions (with provenance in plain sight),
 implementation phases, and organisations for site administrators."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import strip_tags
+from django.utils.text import Truncator, capfirst
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from evidence.history_admin import HistoryForPeople
-from evidence.models import Theme
+from evidence.models import Reference, Source, Theme
 from peerplan.lib.admin import CountsOnlyForOrganisationData
+from peerplan.lib.widgets import GroupedCheckboxes
 from peerplan.models import (
     Checklist,
     ImplementationPhase,
@@ -28,40 +38,217 @@ class ImplementationPhaseAdmin(CountsOnlyForOrganisationData, admin.ModelAdmin):
     search_fields = ["name"]
 
 
+def _grouped(objects, group, label):
+    """Choices for GroupedCheckboxes: [(group, [(pk, label), ...]), ...] in the objects' order."""
+    groups = {}
+    for obj in objects:
+        groups.setdefault(group(obj), []).append((obj.pk, label(obj)))
+    return list(groups.items())
+
+
+def _without(nested, prefixes):
+    """The delete page's nested list without the entries that start with `prefixes`."""
+    kept = []
+    for entry in nested:
+        if isinstance(entry, list):
+            entry = _without(entry, prefixes)
+            if entry:
+                kept.append(entry)
+        elif not strip_tags(str(entry)).startswith(prefixes):
+            kept.append(entry)
+    return kept
+
+
+class SuggestedActionForm(forms.ModelForm):
+    """A suggested action as curators write it: its source and references picked from the published ones,
+    its provenance checked by the model's rule (SuggestedMitigation.provenance_problems)."""
+
+    class Meta:
+        model = SuggestedMitigation
+        fields = [
+            "title",
+            "description",
+            "themes",
+            "phase",
+            "position",
+            "provenance",
+            "source",
+            "references",
+            "quote",
+            "source_note",
+            "rationale",
+        ]
+        widgets = {"themes": GroupedCheckboxes, "references": GroupedCheckboxes}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Suggested actions are for everyone: published evidence only, never an organisation's own.
+        self.fields["source"].queryset = Source.objects.published()
+        self.fields["source"].empty_label = "None picked"
+        themes = self.fields["themes"]
+        themes.queryset = Theme.objects.published().in_published_order()
+        themes.widget.choices = _grouped(themes.queryset, lambda t: t.category.source.name, lambda t: t.name)
+        references = self.fields["references"]
+        references.queryset = (
+            Reference.objects.filter(source__organisation__isnull=True)
+            .select_related("source")
+            .order_by("source", "number")
+        )
+        references.widget.choices = _grouped(
+            references.queryset,
+            lambda r: r.source.name,
+            lambda r: f"[{r.number}] {Truncator(r.citation).chars(90)}".strip(),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        candidate = SuggestedMitigation(
+            provenance=cleaned.get("provenance"),
+            quote=cleaned.get("quote") or "",
+            source=cleaned.get("source"),
+            source_note=cleaned.get("source_note") or "",
+        )
+        for field, problem in candidate.provenance_problems(cleaned.get("references") or []).items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, problem)
+        return cleaned
+
+
+class SuggestionState(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("draft", "Drafts awaiting review"), ("published", "Published")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "draft":
+            return queryset.drafts()
+        if self.value() == "published":
+            return queryset.published()
+        return queryset
+
+
 @admin.register(SuggestedMitigation)
 class SuggestedMitigationAdmin(HistoryForPeople, CountsOnlyForOrganisationData, SimpleHistoryAdmin):
-    list_display = ["title", "provenance_label", "phase", "theme_names", "is_published", "position"]
-    # Themes "related only": the filter lists the (published) themes suggestions are linked to.
-    list_filter = ["provenance", "is_published", "phase", ("themes", admin.RelatedOnlyFieldListFilter)]
-    list_editable = ["is_published", "position"]
-    search_fields = ["title", "description", "rationale", "source", "quote"]
-    filter_horizontal = ["themes"]
+    form = SuggestedActionForm
+    list_display = ["title", "provenance_label", "source", "needs", "state", "phase", "theme_names", "position"]
+    list_select_related = ["phase", "source"]
+    # Themes "related only": the filter lists the (published) themes suggested actions are linked to.
+    list_filter = [SuggestionState, "provenance", "source", "phase", ("themes", admin.RelatedOnlyFieldListFilter)]
+    list_editable = ["position"]
+    search_fields = ["title", "description", "rationale", "source_note", "quote"]
+    readonly_fields = ["state_in_words"]
     fieldsets = [
-        (None, {"fields": ["title", "description", "themes", "phase", "is_published", "position"]}),
+        (None, {"fields": ["title", "description", "themes", "phase", "position", "state_in_words"]}),
         (
             "Provenance: never present our own suggestion as evidence",
             {
-                "fields": ["provenance", "source", "quote", "rationale"],
-                "description": "“From the evidence” only when the quote is the source's own words; "
-                "a suggestion "
-                "inferred from the evidence, or summarised from another source, is a curator's suggestion "
-                "that cites it.",
+                "fields": ["provenance", "source", "references", "quote", "source_note", "rationale"],
+                "description": "“From the evidence” only when the quote is the source's own words, with the "
+                "source and its references picked below; planners see the citation built from them. A "
+                "suggestion inferred from the evidence, or summarised from another source, is a curator's "
+                "suggestion that cites it in the note.",
             },
         ),
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("phase").prefetch_related("themes")
+        return super().get_queryset(request).select_related("phase", "source").prefetch_related("themes")
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        # Suggestions are for everyone: they link published themes only, never an organisation's own.
-        if db_field.name == "themes":
-            kwargs["queryset"] = Theme.objects.published().in_published_order()
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        # No add, change or delete icons beside the pickers: a curator picks here, and edits sources elsewhere.
+        if field is not None and isinstance(field.widget, RelatedFieldWidgetWrapper):
+            field.widget = field.widget.widget
+        return field
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user  # new ones are drafts: who wrote it decides who may publish alone
+        super().save_model(request, obj, form, change)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Its links to themes and references go with it; listing each ("SuggestedMitigation_themes object
+        # (111)") says nothing a curator can use.
+        links = [
+            capfirst(field.remote_field.through._meta.verbose_name)
+            for field in (SuggestedMitigation.themes.field, SuggestedMitigation.references.field)
+        ]
+        model_count = {
+            name: count
+            for name, count in model_count.items()
+            if capfirst(str(name)) not in {capfirst(f"{link}s") for link in links}
+        }
+        return _without(deleted, tuple(f"{link}: " for link in links)), model_count, perms_needed, protected
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/publish/",
+                self.admin_site.admin_view(require_POST(self.publish_view)),
+                name="peerplan_suggestedmitigation_publish",
+            ),
+            path(
+                "<int:pk>/withdraw/",
+                self.admin_site.admin_view(require_POST(self.withdraw_view)),
+                name="peerplan_suggestedmitigation_withdraw",
+            ),
+            *super().get_urls(),
+        ]
+
+    def publish_view(self, request, pk):
+        """A second curator publishes in one step; the author of the draft is asked first."""
+        suggestion = get_object_or_404(SuggestedMitigation, pk=pk)
+        if not self.has_change_permission(request, suggestion):
+            raise PermissionDenied
+        if suggestion.is_published:
+            return redirect("admin:peerplan_suggestedmitigation_change", suggestion.pk)
+        if not suggestion.publish(by=request.user, confirmed_own=request.POST.get("confirm") == "own"):
+            return TemplateResponse(
+                request,
+                "admin/peerplan/suggestedmitigation/publish_own.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "original": suggestion,
+                    "title": "Publish your own suggested action?",
+                },
+            )
+        messages.success(request, f"Published the suggested action “{suggestion}”: planners are offered it now.")
+        return redirect("admin:peerplan_suggestedmitigation_changelist")
+
+    def withdraw_view(self, request, pk):
+        suggestion = get_object_or_404(SuggestedMitigation, pk=pk)
+        if not self.has_change_permission(request, suggestion):
+            raise PermissionDenied
+        suggestion.withdraw()
+        messages.success(
+            request,
+            f"The suggested action “{suggestion}” is a draft again: planners are no longer offered it (actions "
+            "already adopted from it stay).",
+        )
+        return redirect("admin:peerplan_suggestedmitigation_change", suggestion.pk)
 
     @admin.display(description="Provenance", ordering="provenance")
     def provenance_label(self, obj):
         return obj.get_provenance_display()
+
+    @admin.display(description="State", ordering="is_published")
+    def state(self, obj):
+        return "Published" if obj.is_published else "Draft"
+
+    @admin.display(description="State")
+    def state_in_words(self, obj):
+        return obj.state_in_words() if obj.pk else "A draft once saved: a curator publishes it."
+
+    @admin.display(description="Needs")
+    def needs(self, obj):
+        # Rows saved before the rule (the Table 5 quotations: a table PeerPlan does not hold as a source) show
+        # what a curator must decide; the form refuses to save them until then.
+        problems = obj.provenance_problems()
+        return " ".join(problems.values()) if problems else "Nothing"
 
     @admin.display(description="Themes")
     def theme_names(self, obj):

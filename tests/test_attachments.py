@@ -409,11 +409,12 @@ def test_the_item_page_lists_attachments_in_a_fixed_number_of_queries(
     client.get(f"/app/items/{item.pk}/")  # the generations (peerplan/pages/page_cache.py)
     organisation_generations.organisation_changed(item.checklist.organisation)
     # A cache miss: session, user, item, membership, the body and its generations (one cache read),
-    # references, perspectives, their references, mitigations, suggestions, source, item history, comments
+    # references, perspectives, their references, mitigations, suggestions (with their source) and the
+    # references their citations are built from, source, item history, comments
     # (none: no mentions query), attachments, removed attachments, members to mention, "what services
     # like yours did" (the latest computation, the challenge's figure, its suggestions' figures), storing
     # the body (database cache: count, savepoint, select, insert, release), the bell's unread count
-    with django_assert_num_queries(25):
+    with django_assert_num_queries(26):
         response = client.get(f"/app/items/{item.pk}/")
     assert response.content.decode().count("/download/") == count - 1
 

@@ -160,9 +160,9 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     # session, user, checklist, membership, the cached body and its generations (one cache read), items
     # with counts and coverage, the cached evidence facts, items for the stakeholder lens, coverage, live
     # mitigations per phase, phases, co-production, uncovered items for the leverage ranking, suggestions
-    # and their themes, actions adopted twice, storing the body (the database cache: count, savepoint,
+    # (with their source), their themes and the references their citations are built from, actions adopted twice, storing the body (the database cache: count, savepoint,
     # select, insert, release), the bell's unread count. (Every challenge is covered here, so no suggestion is ranked and their anonymous figures
     # are not read: tests/test_shared_learning.py pins the page with suggestions ranked.)
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         response = client.get(f"/app/checklists/{draft_checklist.pk}/")
     assert response.status_code == 200

@@ -132,7 +132,7 @@ def test_adopting_a_suggestion_that_covers_nothing_new_adds_nothing(client, plan
     item = item_for(active_checklist, "Workload")
     make_mitigation(item, "Already on it")
     only_workload = SuggestedMitigation.objects.create(
-        title="Cap caseloads", provenance="curator", source="Curator's suggestion"
+        title="Cap caseloads", provenance="curator", is_published=True, source_note="Curator's suggestion"
     )
     only_workload.themes.set([item.finding.theme])
     client.force_login(planner)

@@ -161,7 +161,11 @@ def test_suggestions_are_ranked_by_the_uncovered_challenges_and_groups_they_reac
 
     def suggestion(title, *themes, position=0):
         made = SuggestedMitigation.objects.create(
-            title=title, provenance=Provenance.CURATOR, source="Curator's suggestion", position=position
+            title=title,
+            provenance=Provenance.CURATOR,
+            is_published=True,
+            source_note="Curator's suggestion",
+            position=position,
         )
         made.themes.set(Theme.objects.filter(name__in=themes))
         return made
@@ -189,9 +193,13 @@ def test_suggestions_are_ranked_by_the_uncovered_challenges_and_groups_they_reac
 def test_ties_in_coverage_go_to_the_suggestion_reaching_more_stakeholder_groups(draft_checklist):
     SuggestedMitigation.objects.all().delete()
     # Treatment models: PSWs only. Workload: Mixed naming non-peer staff, PSWs, service users.
-    few = SuggestedMitigation.objects.create(title="A", provenance="curator", source="c", position=1)
+    few = SuggestedMitigation.objects.create(
+        title="A", provenance="curator", is_published=True, source_note="c", position=1
+    )
     few.themes.set(Theme.objects.filter(name="Treatment models"))
-    many = SuggestedMitigation.objects.create(title="B", provenance="curator", source="c", position=2)
+    many = SuggestedMitigation.objects.create(
+        title="B", provenance="curator", is_published=True, source_note="c", position=2
+    )
     many.themes.set(Theme.objects.filter(name="Workload"))
 
     ranked = insights.rank_suggestions(draft_checklist)

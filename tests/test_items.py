@@ -119,13 +119,14 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     organisation_generations.organisation_changed(role_ambiguity.checklist.organisation)
     # A cache miss: session, user, item (with finding, theme, category, source, checklist, organisation),
     # membership, the body and its generations (one cache read), the finding's references, perspectives,
-    # their references, mitigations, suggestions, related themes of other sources, the item's history for
+    # their references, mitigations, suggestions (with their source) and the references their citations are
+    # built from, related themes of other sources, the item's history for
     # the timeline (its users come with it), the challenges each action addresses, the person's roles and
     # the members an action can be given to (for the in-place edits); comments with authors, their
     # mentions, attachments, removed attachments, members to mention; "what services like yours did": the
     # latest computation, the challenge's figure and its suggestions' figures; storing the body (database
     # cache: count, savepoint, select, insert, release); the bell's unread count
-    with django_assert_num_queries(29):
+    with django_assert_num_queries(30):
         response = client.get(url)
     assert response.status_code == 200
     # Read again with nothing changed: session, user, item, membership, the body, the bell.

@@ -41,7 +41,9 @@ def test_one_action_shows_on_each_challenge_it_addresses_and_counts_for_each(
 
 
 def test_adopting_for_n_challenges_makes_one_action_and_opens_it(client, planner, draft_checklist):
-    suggestion = SuggestedMitigation.objects.create(title="Joint induction", provenance="curator", source="Curator")
+    suggestion = SuggestedMitigation.objects.create(
+        title="Joint induction", provenance="curator", is_published=True, source_note="Curator"
+    )
     themes = [
         item.finding.theme
         for item in (item_for(draft_checklist, "Role ambiguity"), item_for(draft_checklist, "Workload"))

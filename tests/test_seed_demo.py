@@ -122,7 +122,7 @@ def test_demo_rows_have_their_first_history_entry():
 def test_demo_actions_adopt_suggested_mitigations_for_their_theme_when_there_are_any():
     SuggestedMitigation.objects.all().delete()  # only this one, so the test knows what to look for
     suggestion = SuggestedMitigation.objects.create(
-        title="Agree a role description", provenance="curator", source="Curators, 2026"
+        title="Agree a role description", provenance="curator", is_published=True, source_note="Curators, 2026"
     )
     theme = Finding.objects.filter(valence=Valence.CHALLENGE).first().theme
     suggestion.themes.add(theme)

@@ -39,7 +39,7 @@ def test_the_library_is_loaded_in_file_order_with_phases(db):
     assert len(suggestions) == 40
     assert suggestions[0].title == "Train PSWs and non-peer staff together on what peer support adds"
     assert all(s.phase is not None for s in suggestions)
-    assert all(s.source for s in suggestions)
+    assert all(s.source_note for s in suggestions)
 
 
 def test_nothing_is_labelled_evidence_unless_its_quote_is_the_sources_own_words(db):
@@ -47,18 +47,18 @@ def test_nothing_is_labelled_evidence_unless_its_quote_is_the_sources_own_words(
     notes = research_notes()
     for suggestion in SuggestedMitigation.objects.filter(provenance="evidence"):
         assert suggestion.quote, suggestion.title
-        if "Table 6" in suggestion.source:
+        if "Table 6" in suggestion.source_note:
             assert any(suggestion.quote in summary for summary in summaries), suggestion.title
         else:
             # Only Table 5 is quoted from elsewhere in the review; its label says it was transcribed.
-            assert "Table 5" in suggestion.source and "not re-checked" in suggestion.source, suggestion.title
+            assert "Table 5" in suggestion.source_note and "not re-checked" in suggestion.source_note, suggestion.title
             assert suggestion.quote in notes, suggestion.title
 
 
 def test_a_curators_suggestion_says_so(db):
     suggestion = SuggestedMitigation.objects.filter(provenance="curator").first()
     assert suggestion.get_provenance_display() == "Curator's suggestion"
-    assert suggestion.source.startswith("Curator's suggestion")
+    assert suggestion.source_note.startswith("Curator's suggestion")
 
 
 @pytest.fixture
@@ -73,7 +73,8 @@ def test_the_item_page_offers_the_themes_suggestions_with_their_provenance(clien
     theme = role_ambiguity.finding.theme
     for suggestion in theme.suggested_mitigations.all():
         assert suggestion.title in page
-    assert "From the evidence (Cooper et al. 2024)" in page
+    assert "From the evidence" in page and "(Cooper et al. 2024)" not in page
+    assert "Source: Cooper et al. 2024, Table 6 [" in page  # built from the source picked
     assert "Curator&#x27;s suggestion" in page
     other = SuggestedMitigation.objects.exclude(themes=theme).first()
     assert other.title not in page
@@ -95,7 +96,7 @@ def test_adopting_copies_the_suggestion_and_takes_the_planner_to_edit_it(client,
     )
     edit_page = client.get(response["Location"]).content.decode()
     assert "Adopted from suggestion: “Train PSWs and non-peer staff together" in edit_page
-    assert "From the evidence (Cooper et al. 2024)" in edit_page
+    assert "From the evidence. Source: Cooper et al. 2024, Table 6 [23, 60, 64]" in edit_page
     # The planner then edits it freely; it still remembers where it came from.
     client.post(
         response["Location"],
@@ -126,7 +127,7 @@ def test_an_unpublished_suggestion_or_one_for_another_theme_cannot_be_adopted(cl
 def test_curators_see_provenance_in_the_admin(client, curator):
     client.force_login(curator)
     page = client.get("/admin/peerplan/suggestedmitigation/").content.decode()
-    assert "From the evidence (Cooper et al. 2024)" in page and "Curator&#x27;s suggestion" in page
+    assert "From the evidence" in page and "Curator&#x27;s suggestion" in page
     suggestion = SuggestedMitigation.objects.first()
     assert client.get(f"/admin/peerplan/suggestedmitigation/{suggestion.pk}/change/").status_code == 200
     assert client.get("/admin/peerplan/implementationphase/").status_code == 200

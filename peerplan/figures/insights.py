@@ -216,14 +216,13 @@ class RankedSuggestion:
 def rank_suggestions(checklist, facts=None):
     """Published suggestions not yet adopted in this checklist, ranked by how many uncovered applicable
     challenges they address, then by how many services that share anonymously adopted and got them done
-    (from five, rounded), then by how many stakeholder groups reported those challenges (five queries)."""
+    (from five, rounded), then by how many stakeholder groups reported those challenges (six queries: the
+    suggestions come with the references their citations are built from)."""
     uncovered = list(checklist.items.uncovered().select_related("finding__theme").in_published_order())
     facts = facts if facts is not None else finding_facts()
     adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
     ranked = []
-    suggestions = (
-        SuggestedMitigation.objects.filter(is_published=True).exclude(pk__in=adopted).prefetch_related("themes")
-    )
+    suggestions = SuggestedMitigation.objects.for_planners().exclude(pk__in=adopted).prefetch_related("themes")
     for suggestion in suggestions:
         entry = RankedSuggestion(suggestion)
         themes = {theme.pk for theme in suggestion.themes.all()}

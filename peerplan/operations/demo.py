@@ -244,7 +244,7 @@ def seed_demo(size, *, batch_orgs=50, today=None, progress=None):
         raise ValueError("No evidence is loaded: run `manage.py migrate` first (it loads Table 6).")
     phases = ensure_phases()
     suggestions_by_theme = {}
-    for suggestion in SuggestedMitigation.objects.filter(is_published=True).prefetch_related("themes"):
+    for suggestion in SuggestedMitigation.objects.published().prefetch_related("themes"):
         for theme in suggestion.themes.all():
             suggestions_by_theme.setdefault(theme.pk, []).append(suggestion)
     # One hash for every demo account: hashing thousands of passwords would take most of the run.

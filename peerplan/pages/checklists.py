@@ -167,9 +167,7 @@ def item_page(item, membership):
     )
     adopted = {m.suggestion_id for m in mitigations if m.suggestion_id}
     suggestions = list(
-        SuggestedMitigation.objects.filter(is_published=True, themes=item.finding.theme_id)
-        .select_related("phase")
-        .order_by("position", "title")
+        SuggestedMitigation.objects.for_planners().filter(themes=item.finding.theme_id).order_by("position", "title")
     )
     return {
         **evidence,

@@ -219,7 +219,7 @@ def item_outcome(request, pk):
 def suggestion_adopt(request, pk, suggestion_pk):
     item, membership = load_item(request, pk, need=EDIT)
     suggestion = get_object_or_404(
-        SuggestedMitigation.objects.filter(is_published=True, themes=item.finding.theme_id), pk=suggestion_pk
+        SuggestedMitigation.objects.published().filter(themes=item.finding.theme_id), pk=suggestion_pk
     )
     mitigation = mitigations.adopt_suggestion(item=item, suggestion=suggestion, by=request.user)
     messages.success(request, "The suggestion is adopted as an action. Make it your own: add an owner and a due date.")
@@ -319,7 +319,7 @@ def mitigation_edit(request, pk):
 def checklist_adopt(request, pk, suggestion_pk):
     """Adopt a high-leverage suggestion on every uncovered challenge of the checklist it addresses."""
     checklist, membership = load_checklist(request, pk, need=EDIT)
-    suggestion = get_object_or_404(SuggestedMitigation.objects.filter(is_published=True), pk=suggestion_pk)
+    suggestion = get_object_or_404(SuggestedMitigation.objects.published(), pk=suggestion_pk)
     adopted = mitigations.adopt_for_uncovered(checklist=checklist, suggestion=suggestion, by=request.user)
     if adopted is None:
         messages.info(request, "Every challenge this suggestion addresses is already covered; nothing was added.")

@@ -13,7 +13,11 @@ THEMES = ["Role ambiguity", "Workload", "Boundaries"]
 
 def test_adopting_for_three_challenges_gives_one_action_on_all_three(live_server, page, active_checklist, planner):
     suggestion = SuggestedMitigation.objects.create(
-        title="Agree a PSW job plan with each team", provenance="curator", source="Curator's suggestion", position=0
+        title="Agree a PSW job plan with each team",
+        provenance="curator",
+        is_published=True,
+        source_note="Curator's suggestion",
+        position=0,
     )
     suggestion.themes.set([item_for(active_checklist, name).finding.theme for name in THEMES])
     # The only one offered, so it is the one at the top of "Suggestions that would cover the most".

@@ -1,5 +1,5 @@
 """Journey 1: a curator signs in, opens a challenge theme in the admin, corrects a reference citation,
-adds a suggested mitigation with its provenance; the public evidence page shows the corrected citation."""
+adds a suggested action with its provenance; the public evidence page shows the corrected citation."""
 
 import pytest
 from playwright.sync_api import expect
@@ -53,20 +53,21 @@ def test_a_curator_corrects_a_citation_and_adds_a_suggestion_that_states_its_pro
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
 
-    # Add a suggested mitigation, with where it comes from.
+    # Add a suggested action, with where it comes from: a draft until a curator publishes it.
     page.goto(base + "/admin/")
-    page.get_by_role("link", name="Suggested mitigations").click()
-    page.get_by_role("link", name="Add suggested mitigation").click()
-    expect(h1).to_have_text("Add suggested mitigation")
+    page.get_by_role("link", name="Suggested actions").click()
+    page.get_by_role("link", name="Add suggested action").click()
+    expect(h1).to_have_text("Add suggested action")
     page.get_by_label("Title:", exact=True).fill(SUGGESTION)
     page.get_by_label("Description:", exact=True).fill(
         "A shared day on what the role is and is not, before caseloads start."
     )
-    page.locator("#id_themes_from").select_option(label="Role ambiguity")
-    page.get_by_role("button", name="Choose selected themes").click()
-    expect(page.locator("#id_themes_to option")).to_have_text(["Role ambiguity"])
+    page.get_by_role("group", name="Cooper et al. 2024, Table 6").first.get_by_role(
+        "checkbox", name="Role ambiguity", exact=True
+    ).check()
     page.get_by_label("Provenance:", exact=True).select_option(label="Curator's suggestion")
-    page.get_by_label("Source:", exact=True).fill("Curators, from Table 6, Role ambiguity, PSWs [23, 34]")
+    page.get_by_label("Source:", exact=True).select_option(label="Cooper et al. 2024, Table 6")
+    page.get_by_label("Note on the source:", exact=True).fill("Curators, from Table 6, Role ambiguity, PSWs [23, 34]")
     page.get_by_label("Rationale:", exact=True).fill(
         "PSWs reported being unsure of their role; a shared induction sets it out."
     )
@@ -75,6 +76,7 @@ def test_a_curator_corrects_a_citation_and_adds_a_suggestion_that_states_its_pro
     row = page.locator("#result_list tr", has_text=SUGGESTION)
     expect(row).to_contain_text("Curator's suggestion")
     expect(row).to_contain_text("Role ambiguity")
+    expect(row).to_contain_text("Draft")
 
     # The public page, for anyone: the corrected citation, the mistyped one gone.
     public.reload()
