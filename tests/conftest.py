@@ -181,13 +181,33 @@ def secret(planner, org_a):
 # Made from tests/worlds.py ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def database_env(tmp_path_factory):
-    """Environment variables naming a fresh database of the same kind as this test run's, one per module (its
-    manage.py and gunicorn processes share it; the module migrates it)."""
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """A migrated database of the run's kind that `database_env` copies (migrated once a session)."""
     from tests import worlds
 
-    yield from worlds.fresh_database_env(tmp_path_factory)
+    yield from worlds.database_template(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def database_env(database_template, tmp_path_factory):
+    """Environment variables naming a fresh, migrated database of the same kind as this test run's, one per
+    module (its manage.py and gunicorn processes share it)."""
+    from tests import worlds
+
+    yield from worlds.fresh_database_env(database_template, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """STATIC_ROOT with `collectstatic`'s output under production settings (compressed, fingerprinted), made
+    once a session for the modules that serve PeerPlan through gunicorn; they only read it."""
+    from tests.production import manage, production_env
+
+    root = tmp_path_factory.mktemp("static")
+    result = manage("collectstatic", "--noinput", "-v0", env=production_env(STATIC_ROOT=root))
+    assert result.returncode == 0, result.stderr
+    return root
 
 
 @pytest.fixture

@@ -72,36 +72,19 @@ parameters = {{ "path.id" = {mitigation} }}
 """
 
 
-def own_database(tmp):
-    """Where the server under test keeps its data: beside the suite's own database, never in it."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return {"SQLITE_PATH": tmp / "db.sqlite3"}
-    import psycopg
-
-    base, _, _ = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute("DROP DATABASE IF EXISTS peerplan_api_fuzz")
-        connection.execute("CREATE DATABASE peerplan_api_fuzz")
-    return {"DATABASE_URL": f"{base}/peerplan_api_fuzz"}
-
-
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
+def demo_server(database_env, collected_static, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("api-fuzz")
     env = production_env(
-        **own_database(tmp),
+        **database_env,
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="false",
-        STATIC_ROOT=tmp / "static",
+        STATIC_ROOT=collected_static,
         # Schemathesis sends thousands of requests a minute with one token; the limit itself is tested in
         # test_api.py.
         API_RATE_PER_TOKEN="1000000/minute",
         API_RATE_PER_ADDRESS="1000000/minute",
     )
-    for command in (["migrate", "--noinput", "-v0"], ["createcachetable"], ["collectstatic", "--noinput", "-v0"]):
-        result = manage(*command, env=env)
-        assert result.returncode == 0, result.stderr
     assert manage("seed_demo", env=env).returncode == 0
     result = manage("shell", "-c", DEMO_IDS, env=env)
     assert result.returncode == 0, result.stderr

@@ -64,17 +64,19 @@ print(json.dumps({
 """
 
 
-def site(database_env, tmp, workers):
+def site(database, static_root, *, migrate=False):
+    """Production settings over plain HTTP on `database` (migrated first if `migrate`: the database_env
+    fixture's already is), with the load tests' organisation; returns the environment and its ids."""
     env = production_env(
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="false",
         SECURE_COOKIES="false",
-        STATIC_ROOT=tmp / "static",
+        STATIC_ROOT=static_root,
         AXES_FAILURE_LIMIT="1000",
-        **database_env,
+        **database,
     )
-    for command in (["migrate", "--noinput", "-v0"], ["createcachetable"], ["collectstatic", "--noinput", "-v0"]):
-        result = manage(*command, env=env, timeout=300)
+    if migrate:
+        result = manage("migrate", "--noinput", "-v0", env=env, timeout=300)
         assert result.returncode == 0, result.stderr
     set_up = manage("shell", "-c", LOAD_TEST_SET_UP.format(clients=CLIENTS, password=PASSWORD, shared=SHARED), env=env)
     assert set_up.returncode == 0, set_up.stderr
@@ -206,8 +208,10 @@ def kill_workers(master, stop, kills):
                 pass
 
 
-def test_killed_workers_lose_no_acknowledged_write_and_leave_nothing_half_written(database_env, tmp_path, capsys):
-    env, ids = site(database_env, tmp_path, WORKERS)
+def test_killed_workers_lose_no_acknowledged_write_and_leave_nothing_half_written(
+    database_env, collected_static, tmp_path, capsys
+):
+    env, ids = site(database_env, collected_static)
     results = {"requests": [], "acknowledged": {}, "shared_notes": {}, "failures": []}
     kills = []
     with gunicorn(env, tmp_path / "gunicorn.log", workers=WORKERS, timeout=120) as server:
@@ -339,12 +343,14 @@ PG_STOP = 'pg_as "$PG_BIN/pg_ctl -D $PG_ROOT/data -m fast -w -t 30 stop" >/dev/n
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
     reason="needs DATABASE_URL=postgres:// (stops and restarts a PostgreSQL server of its own)",
 )
-def test_postgresql_stopped_mid_run_is_a_clear_503_and_serving_resumes_without_a_restart(tmp_path, capsys):
+def test_postgresql_stopped_mid_run_is_a_clear_503_and_serving_resumes_without_a_restart(
+    collected_static, tmp_path, capsys
+):
     root = Path(f"/tmp/peerplan-outage-{OUTAGE_PORT}")
     _pg("pg_start", root)
     try:
         database = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:{OUTAGE_PORT}/app"}
-        env, ids = site(database, tmp_path, workers=2)
+        env, ids = site(database, collected_static, migrate=True)
         with gunicorn(env, tmp_path / "gunicorn.log", workers=2, timeout=120) as server:
             planner = Browser(server.url)
             _, _, page = planner.request("/accounts/login/")

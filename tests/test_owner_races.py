@@ -52,18 +52,15 @@ print(json.dumps({o.slug: list(o.memberships.filter(role="owner").values_list("u
 
 
 @pytest.fixture(scope="module")
-def race_site(database_env, tmp_path_factory):
+def race_site(database_env, collected_static, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("races")
     env = production_env(
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="false",
         SECURE_COOKIES="false",
-        STATIC_ROOT=tmp / "static",
+        STATIC_ROOT=collected_static,
         **database_env,
     )
-    for command in (["migrate", "--noinput", "-v0"], ["createcachetable"], ["collectstatic", "--noinput", "-v0"]):
-        result = manage(*command, env=env, timeout=300)
-        assert result.returncode == 0, result.stderr
     set_up = manage("shell", "-c", SET_UP.format(password=PASSWORD, count=ROUNDS * len(SCENARIOS)), env=env)
     assert set_up.returncode == 0, set_up.stderr
     with gunicorn(env, tmp / "gunicorn.log", workers=3) as server:

@@ -47,7 +47,6 @@ def test_two_runs_at_once_send_each_email_once(database_env, tmp_path):
         NOTIFICATION_EMAIL_DELAY="0",
         **database_env,
     )
-    assert manage("migrate", "--noinput", "-v0", env=env, timeout=300).returncode == 0
     set_up = manage("shell", "-c", SET_UP.format(people=PEOPLE), env=env)
     assert set_up.returncode == 0, set_up.stderr
 
