@@ -3,11 +3,11 @@ sources, references only of the finding's own source, footnotes as rows of field
 slug that people may have linked to."""
 
 from django import forms
-from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from evidence.models import Category, Finding, Reference, Source, Theme
+from peerplan.lib.widgets import GroupedCheckboxes, grouped_choices
 
 
 def reference_label(reference):
@@ -22,32 +22,6 @@ def theme_label(theme):
     return f"{theme.name} ({theme.category.source.heading}: {theme.category.name})"
 
 
-def grouped_by_source(rows, source_of, label):
-    """Choices in one group per source, named by the source, in the rows' order."""
-    groups = {}
-    for row in rows:
-        groups.setdefault(source_of(row), []).append((row.pk, label(row)))
-    return [(source.name, options) for source, options in groups.items()]
-
-
-class GroupedCheckboxes(forms.CheckboxSelectMultiple):
-    """Checkboxes in a fieldset per source, the source's name its legend, so a curator never mixes up two
-    sources' [1] and [2] or two themes of one name; each group scrolls, so a hundred references do not make
-    the page endless. Rendered with the site's templates (templates/admin/evidence/widgets/)."""
-
-    template_name = "admin/evidence/widgets/grouped_checkboxes.html"
-
-    def __init__(self, attrs=None, choices=(), *, empty="None to choose from."):
-        super().__init__(attrs, choices)
-        self.empty = empty
-
-    def get_context(self, name, value, attrs):
-        return {**super().get_context(name, value, attrs), "empty": self.empty}
-
-    def render(self, name, value, attrs=None, renderer=None):
-        return mark_safe(render_to_string(self.template_name, self.get_context(name, value, attrs)))
-
-
 def offer_references(field, source=None):
     """The reference boxes: published references grouped by source, or only `source`'s once it is known.
     Any published reference still validates, so one of another source is refused in words by the form's
@@ -57,7 +31,7 @@ def offer_references(field, source=None):
     if source is not None:
         references = references.filter(source=source)
     field.widget = GroupedCheckboxes()
-    field.choices = grouped_by_source(references.order_by("source", "number"), lambda r: r.source, reference_label)
+    field.choices = grouped_choices(references.order_by("source", "number"), lambda r: r.source, reference_label)
 
 
 def offer_related(field, theme=None):
@@ -71,7 +45,7 @@ def offer_related(field, theme=None):
     field.widget = GroupedCheckboxes(
         empty="No other source's themes to choose from yet: related evidence links themes of different sources."
     )
-    field.choices = grouped_by_source(themes, lambda t: t.category.source, theme_label)
+    field.choices = grouped_choices(themes, lambda t: t.category.source, theme_label)
     field.help_text = (
         "Themes of other sources that speak to the same thing, shown beside checklist items and on the public "
         "theme pages. A link works both ways: it is listed on both themes."
@@ -87,7 +61,7 @@ def offer_in_groups(field):
     if model is Finding:
         rows = rows.select_related("theme")
     source_of = {Category: lambda c: c.source, Theme: lambda t: t.category.source, Finding: lambda f: f.source}
-    field.choices = [("", "---------"), *grouped_by_source(rows, source_of[model], str)]
+    field.choices = [("", "---------"), *grouped_choices(rows, source_of[model], str)]
 
 
 def references_of_another_source(references, source):

@@ -16,7 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from evidence.history_admin import HistoryForPeople
 from evidence.models import Reference, Source, Theme
 from peerplan.lib.admin import CountsOnlyForOrganisationData
-from peerplan.lib.widgets import GroupedCheckboxes
+from peerplan.lib.widgets import GroupedCheckboxes, grouped_choices
 from peerplan.models import (
     Checklist,
     ImplementationPhase,
@@ -36,14 +36,6 @@ class ImplementationPhaseAdmin(CountsOnlyForOrganisationData, admin.ModelAdmin):
     list_display = ["name", "position", "description"]
     list_editable = ["position"]
     search_fields = ["name"]
-
-
-def _grouped(objects, group, label):
-    """Choices for GroupedCheckboxes: [(group, [(pk, label), ...]), ...] in the objects' order."""
-    groups = {}
-    for obj in objects:
-        groups.setdefault(group(obj), []).append((obj.pk, label(obj)))
-    return list(groups.items())
 
 
 def _without(nested, prefixes):
@@ -87,14 +79,14 @@ class SuggestedActionForm(forms.ModelForm):
         self.fields["source"].empty_label = "None picked"
         themes = self.fields["themes"]
         themes.queryset = Theme.objects.published().in_published_order()
-        themes.widget.choices = _grouped(themes.queryset, lambda t: t.category.source.name, lambda t: t.name)
+        themes.widget.choices = grouped_choices(themes.queryset, lambda t: t.category.source.name, lambda t: t.name)
         references = self.fields["references"]
         references.queryset = (
             Reference.objects.filter(source__organisation__isnull=True)
             .select_related("source")
             .order_by("source", "number")
         )
-        references.widget.choices = _grouped(
+        references.widget.choices = grouped_choices(
             references.queryset,
             lambda r: r.source.name,
             lambda r: f"[{r.number}] {Truncator(r.citation).chars(90)}".strip(),

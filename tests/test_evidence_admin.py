@@ -242,5 +242,5 @@ def test_an_adopted_suggestions_delete_page_counts_the_actions_without_their_tex
         curator_client.get(f"/admin/peerplan/suggestedmitigation/{suggestion.pk}/delete/").content.decode()
     )
 
-    assert "This suggested mitigation is adopted by 3 actions in 1 organisation." in text
+    assert "This suggested action is adopted by 3 actions in 1 organisation." in text
     assert "Ms Example" not in text and "Northside" not in text

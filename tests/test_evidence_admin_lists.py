@@ -298,7 +298,7 @@ def test_a_delete_page_names_links_in_words(curator_client):
     suggestion = SuggestedMitigation.objects.create(title="Hold a joint induction day", description="x")
     suggestion.themes.add(theme)
     text = text_of(curator_client.get(f"/admin/evidence/theme/{theme.pk}/delete/"))
-    assert "Link from suggested mitigation “Hold a joint induction day” to theme “A theme to remove”" in text
+    assert "Link from suggested action “Hold a joint induction day” to theme “A theme to remove”" in text
     assert "object (" not in text and "relationship" not in text
 
 

@@ -128,7 +128,8 @@ def test_themes_and_references_are_checkboxes_grouped_by_source(client, curator,
     assert page.count("<legend>Example framework (test fixture)</legend>") == 2
     role = Theme.objects.get(name="Role ambiguity")
     assert f'type="checkbox" name="themes" value="{role.pk}"' in page
-    assert '<input type="checkbox" name="themes" value="1" id="id_themes_0_0"> <label for="id_themes_0_0">' in page
+    assert '<input type="checkbox" name="themes" value="1" id="id_themes_0_0">' in page
+    assert '<label for="id_themes_0_0">' in page  # each box with its own label
     # No add, change or delete icons beside the pickers.
     assert "add-related" not in page and "delete-related" not in page
 
