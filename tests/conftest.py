@@ -211,6 +211,25 @@ def collected_static(tmp_path_factory):
 
 
 @pytest.fixture
+def table6(db):
+    """Table 6 as published (loaded by the migrations)."""
+    from evidence.models import Source
+
+    return Source.objects.get(slug="cooper-2024-table-6")
+
+
+@pytest.fixture
+def example(db):
+    """The invented second source (tests/fixtures/example_framework.json) at version 1."""
+    from evidence.interchange import import_evidence
+    from evidence.models import Source
+    from tests import worlds
+
+    import_evidence(worlds.framework())
+    return Source.objects.get(slug="example-framework")
+
+
+@pytest.fixture
 def one_of_everything(org_a, owner, planner, viewer, outsider):
     """One of everything in organisation A, as the ids its planning URLs take (the isolation walks)."""
     from tests import worlds

@@ -9,24 +9,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
-from evidence.interchange import export_evidence, import_evidence
+from evidence.interchange import export_evidence
 from evidence.models import Finding, Perspective, Release, Source
 from evidence.spreadsheet import read_workbook
-from tests.worlds import framework
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROLE_AMBIGUITY_PSWS = "Role ambiguity"
-
-
-@pytest.fixture
-def table6(db):
-    return Source.objects.get(slug="cooper-2024-table-6")
-
-
-@pytest.fixture
-def example(db):
-    import_evidence(framework())
-    return Source.objects.get(slug="example-framework")
 
 
 def download(client, source):

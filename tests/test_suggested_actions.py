@@ -11,28 +11,15 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils.html import strip_tags
 
-from evidence.interchange import import_evidence
-from evidence.models import Reference, Source, Theme
+from evidence.models import Reference, Theme
 from peerplan.models import Mitigation, SuggestedMitigation
 from peerplan.operations import own_evidence
 from peerplan.operations.checklists import create_checklist_from_evidence
 from tests.factories import make_user
-from tests.worlds import framework
 
 ROOT = Path(__file__).resolve().parent.parent
 ADD = "/admin/peerplan/suggestedmitigation/add/"
 TITLE = "Pair each new PSW with a peer mentor"
-
-
-@pytest.fixture
-def table6(db):
-    return Source.objects.get(slug="cooper-2024-table-6")
-
-
-@pytest.fixture
-def example(db):
-    import_evidence(framework())
-    return Source.objects.get(slug="example-framework")
 
 
 @pytest.fixture
