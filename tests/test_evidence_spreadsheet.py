@@ -171,7 +171,7 @@ def test_applying_an_edited_spreadsheet_changes_the_text(client, curator, table6
     response = upload(client, saved(book))
     release = Release.objects.get()
     assert release.file_name == "table-6-draft.xlsx"
-    client.post(response["Location"])
+    client.post(response["Location"], {"change_note": "The PSWs' summary of role ambiguity is revised."})
     assert Perspective.objects.get(finding__theme__name="Role ambiguity", group="PSWs").summary == (
         "Fixture text: a new summary."
     )

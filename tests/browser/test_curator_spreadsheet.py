@@ -52,6 +52,7 @@ def test_a_curator_releases_an_edited_spreadsheet_and_writes_a_suggested_action_
     expect(page.locator(".release-finding ins")).to_have_text([f" {ADDED}"])
     expect(page.locator(".release-finding del")).to_have_count(0)
     assert_accessible(page)
+    page.get_by_label("What this release changes").fill("The PSWs' sample on role ambiguity gains a sentence.")
     page.get_by_role("button", name="Apply this release").click()
     expect(page.locator(".messagelist")).to_contain_text("0 findings added, 1 changed, 0 retired")
     assert Perspective.objects.get(finding__theme__name="Role ambiguity", group="PSWs").summary == f"{old} {ADDED}"
