@@ -405,7 +405,7 @@ def test_gunicorn_keeps_serving_when_redis_is_killed_mid_run_and_caches_again_wh
                 for page in pages:
                     assert planner.request(page)[0] == 200, page  # still signed in
                 newcomer = browser_signed_in(server.url, "curator@example.org")
-                assert newcomer.request("/app/")[0] == 200
+                assert newcomer.request("/app/curation/")[0] == 200  # a curator's home
                 status, _, _ = Browser(server.url).request("/accounts/password/reset/")
                 assert status == 200
             finally:

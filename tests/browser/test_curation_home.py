@@ -45,6 +45,7 @@ def test_a_curator_lands_on_the_curation_home_imports_a_release_from_it_and_find
     page.get_by_label("Release file").set_input_files(str(release))
     page.get_by_role("button", name="Preview the release").click()
     expect(page.locator("#content")).to_contain_text("Nothing has changed yet.")
+    page.get_by_label("What this release changes").fill("Version 2 revises a barrier and adds two findings.")
     page.get_by_role("button", name="Apply this release").click()
     expect(page.locator(".messagelist")).to_contain_text("2 findings added, 1 changed, 1 retired")
 

@@ -86,7 +86,9 @@ def test_a_curator_downloads_the_current_version_edits_it_and_sees_the_texts_and
 
     # Download the current version of the framework: the file a researcher edits.
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download the current version of Example framework (test fixture)").click()
+        page.get_by_role(
+            "link", name="Download the current version of Example framework (test fixture)", exact=True
+        ).click()
     assert download.value.suggested_filename == "example-framework-version-1.json"
     exported = tmp_path / "exported.json"
     download.value.save_as(exported)
