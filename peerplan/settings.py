@@ -275,6 +275,9 @@ if SIGNUP_MODE == "domains" and not SIGNUP_ALLOWED_DOMAINS:
 MFA_ADAPTER = "peerplan.accounts.two_factor.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "PeerPlan")
+# A code of the 30 seconds before or after is accepted too (RFC 6238's one step of delay): a person typing the
+# code on a phone as it turns over, or a slow request, is not refused. A code is still accepted only once.
+MFA_TOTP_TOLERANCE = 1
 REQUIRE_2FA = env_bool("REQUIRE_2FA", False)
 
 # Single sign-on with OpenID Connect. Providers are added in the admin (Social applications, provider

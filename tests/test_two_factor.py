@@ -1,6 +1,8 @@
 """Two-factor sign-in (allauth's TOTP with recovery codes): set up from the account page, asked for at
 sign-in, required by an organisation's owner for its members, or by the site (REQUIRE_2FA)."""
 
+import time
+
 import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
@@ -51,6 +53,17 @@ def test_signing_in_asks_for_the_code_after_the_password(client, planner):
     response = client.post("/accounts/2fa/authenticate/", {"code": pyotp.TOTP(SECRET).now()})
     assert response["Location"] == "/app/"
     assert client.get("/app/").status_code == 200
+
+
+def test_a_code_of_the_window_before_or_after_is_accepted_but_not_two_windows_away(client, planner):
+    """A code typed as it turns over is not refused (one 30-second step either way), an older one is."""
+    turn_on_two_factor(planner)
+    totp = pyotp.TOTP(SECRET)
+    sign_in(client, planner)
+    stale = client.post("/accounts/2fa/authenticate/", {"code": totp.at(time.time() - 90)})
+    assert "That code is not right" in stale.content.decode()
+    response = client.post("/accounts/2fa/authenticate/", {"code": totp.at(time.time() - 30)})
+    assert response["Location"] == "/app/"
 
 
 def test_a_recovery_code_works_once_instead_of_the_app(client, planner):
