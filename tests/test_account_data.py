@@ -103,9 +103,7 @@ def test_the_download_holds_nothing_of_anyone_else(client, planner, owner, viewe
     assert [n["kind"] for n in data["notifications"]] == ["A comment on an action you own"] * 2
 
 
-def test_of_an_organisation_the_person_may_no_longer_read_only_its_name_is_given(
-    client, planner, owner, org_a, action
-):
+def test_of_an_organisation_the_person_may_no_longer_read_only_its_name_is_given(client, planner, owner, org_a, action):
     comments.post_comment(body="Pat's comment", by=planner, organisation=org_a, mitigation=action)
     events.record(recipient=planner, kind=Kind.ASSIGNED, organisation=org_a, actor=owner, mitigation=action)
     organisations.remove_member(membership=Membership.objects.get(user=planner), by=owner)
