@@ -3,6 +3,7 @@ it, and nothing of anyone else's; never a secret."""
 
 import json
 
+import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.hashers import make_password
 
@@ -118,3 +119,19 @@ def test_of_an_organisation_the_person_may_no_longer_read_only_its_name_is_given
 
 def test_the_download_needs_a_sign_in(client, db):
     assert client.get("/app/account/data.json")["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_download_reads_the_same_number_of_queries_whatever_the_person_has(
+    client, planner, owner, org_a, action, django_assert_num_queries, size
+):
+    for n in range(size):
+        comment = comments.post_comment(body=f"Note {n}", by=planner, organisation=org_a, mitigation=action)
+        events.record(recipient=planner, kind=Kind.MENTIONED, organisation=org_a, actor=owner, comment=comment)
+        events.record(recipient=planner, kind=Kind.ASSIGNED, organisation=org_a, actor=owner, mitigation=action)
+        token_for(planner, org_a)
+    client.force_login(planner)
+    # session, user, readable organisations, profile's email addresses, two-factor, single sign-on,
+    # memberships, comments, actions owned, notifications, notification settings, tokens
+    with django_assert_num_queries(12):
+        assert client.get("/app/account/data.json").status_code == 200
