@@ -177,3 +177,12 @@ def require_curator(request):
     as for a network's pages: nothing there is theirs."""
     if not is_curator(request.user):
         raise Http404("No such page.")
+
+
+def own_account(request):
+    """The signed-in person's own account, the only one a person's account pages (their data's download,
+    deleting it) ever reach: those URLs carry no id, so nobody can ask for someone else's. The view is
+    behind login_required; a person not signed in never gets here."""
+    if not request.user.is_authenticated:
+        raise Http404
+    return request.user

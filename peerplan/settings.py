@@ -354,6 +354,14 @@ ATTACHMENT_ORGANISATION_MAX_BYTES = env_int("ATTACHMENT_ORGANISATION_MAX_MB", 20
 NOTIFICATION_EMAIL_DELAY = env_int("NOTIFICATION_EMAIL_DELAY", 120)
 UNSUBSCRIBE_LINK_DAYS = env_int("UNSUBSCRIBE_LINK_DAYS", 90)
 
+# Retention (peerplan/operations/retention.py; the command purge_expired, daily). Sign-in records (django-axes'
+# logs and failed attempts) serve investigating a break-in: 90 days covers a quarter's security review. A read
+# notification has done its job; a year keeps "what was I told about this?" answerable. An unread one is kept
+# twice as long, since it may still be waiting for someone back from long leave.
+SIGN_IN_RECORD_DAYS = env_int("SIGN_IN_RECORD_DAYS", 90)
+READ_NOTIFICATION_DAYS = env_int("READ_NOTIFICATION_DAYS", 365)
+UNREAD_NOTIFICATION_DAYS = env_int("UNREAD_NOTIFICATION_DAYS", 730)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

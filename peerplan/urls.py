@@ -116,6 +116,9 @@ planning_patterns = [
     path("notifications/settings/", collaboration_views.notification_preferences, name="notification_preferences"),
     path("notifications/<int:pk>/open/", collaboration_views.notification_open, name="notification_open"),
     path("notifications/<int:pk>/read/", collaboration_views.notification_read, name="notification_read"),
+    # A person's own data and account (no id: only ever the signed-in person's; views/account.py)
+    path("account/data.json", account_views.account_data, name="account_data"),
+    path("account/delete/", account_views.account_delete, name="account_delete"),
 ]
 
 # The admin signs in through the site's own sign-in, so staff get the same lock-out and two-factor.

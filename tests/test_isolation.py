@@ -15,8 +15,11 @@ from tests.worlds import kwargs_for, planning_urls, snapshot
 
 # Not organisation-owned: the person's own start page and actions, creating a new organisation, and the
 # invitation link (the token is the credential; it is tested in test_members.py). A person's notifications
-# are their own: anyone else, of any organisation, gets a 404 (PERSON_OWNED, tested below).
+# are their own: anyone else, of any organisation, gets a 404 (PERSON_OWNED, tested below). A person's data and
+# deleting their account carry no id: they only ever reach the signed-in person (tested below).
 PERSON_OWNED = {
+    "account_data",
+    "account_delete",
     "notifications",
     "notifications_read_all",
     "notification_preferences",
@@ -141,3 +144,17 @@ def test_a_person_not_signed_in_is_sent_to_sign_in_for_every_personal_url(client
         url = reverse(f"peerplan:{name}", kwargs={"pk": 1} if "<" in route else {})
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
+
+
+def test_the_account_urls_only_ever_reach_the_signed_in_person(client, one_of_everything, owner, outsider):
+    """No id in the URL, so there is nobody else's to ask for: each person downloads their own data, and a
+    POST to delete an account (without the person's own confirmation) deletes nobody."""
+    for person in (owner, outsider):
+        client.force_login(person)
+        download = client.get(reverse("peerplan:account_data")).content.decode()
+        assert f'"email": "{person.email}"' in download
+        others = {owner.email, outsider.email} - {person.email}
+        assert not any(email in download for email in others)
+    before = snapshot()
+    assert client.post(reverse("peerplan:account_delete"), {"email": owner.email}).status_code == 302
+    assert snapshot() == before

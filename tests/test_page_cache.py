@@ -38,7 +38,7 @@ from peerplan.models import (
 from peerplan.operations import checklists, mitigations, networks, releases
 from peerplan.pages import page_cache
 from tests.api_helpers import call, token_for
-from tests.factories import make_checklist, make_mitigation, make_user
+from tests.factories import PASSWORD, make_checklist, make_mitigation, make_user
 from tests.worlds import committed, framework, kwargs_for, planning_urls, turn_on_two_factor, version_2
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -156,6 +156,15 @@ def _invited_again(ctx):
 
 
 # name: what to post (a dict, or a function of the context returning one; "pk" in it overrides the URL's).
+def _delete_account(ctx):
+    """Pat, a planner of A, deletes his account (after confirming it is him, as allauth asks first)."""
+    pat = Membership.objects.select_related("user").get(pk=ctx.world["membership"]).user
+    ctx.person = pat
+    ctx.client.force_login(pat)
+    assert ctx.client.post("/accounts/reauthenticate/", {"password": PASSWORD}).status_code == 302
+    return {"email": pat.email}
+
+
 WRITES = {
     "member_invite": {"email": "sam@example.org", "role": "planner"},
     "member_role": {"role": "manager"},
@@ -200,6 +209,7 @@ WRITES = {
     "organisation_network": _invited_again,
     "organisation_network_leave": {},
     "organisation_sharing": {"share_anonymously": "on"},
+    "account_delete": _delete_account,
 }
 # POSTs that write nothing a cached page shows, and why.
 NO_PAGE_CHANGES = {
@@ -213,8 +223,8 @@ NO_PAGE_CHANGES = {
 
 
 class Context:
-    def __init__(self, objects, org, owner):
-        self.world, self.org, self.owner, self.person = objects, org, owner, owner
+    def __init__(self, objects, org, owner, client=None):
+        self.world, self.org, self.owner, self.person, self.client = objects, org, owner, owner, client
 
 
 def test_the_walk_covers_every_url_of_the_planning_namespace():
@@ -225,7 +235,7 @@ def test_the_walk_covers_every_url_of_the_planning_namespace():
 
 @pytest.mark.parametrize(("name", "route"), planning_urls(), ids=[name for name, _ in planning_urls()])
 def test_every_write_moves_the_organisations_generation(client, one_of_everything, org_a, owner, name, route):
-    ctx = Context(one_of_everything, org_a, owner)
+    ctx = Context(one_of_everything, org_a, owner, client)
     url_kwargs = kwargs_for(route, one_of_everything)
     if name in NO_PAGE_CHANGES:
         return
@@ -309,6 +319,7 @@ NOT_WRITING_COMMANDS = {
     "analyze_database": "updates the query planner's statistics only",
     "send_notifications": "a person's notifications and their email status: never in a cached body",
     "send_reminders": "reminders and notifications: never in a cached body",
+    "purge_expired": "old sign-in records, notifications and expired sessions: never in a cached body",
     "restore": "empties every cache after loading (tested in test_restore_empties_the_cache)",
 }
 
@@ -385,6 +396,31 @@ def test_the_organisation_and_checklist_pages_show_a_change_right_after_it_is_ma
     page = client.get(f"/app/checklists/{checklist.pk}/").content.decode()
     assert "No wards here" in page or "1 of" in page
     assert "Inpatient wards" in page
+
+
+def test_deleting_an_account_rebuilds_the_pages_of_an_organisation_the_person_left_that_showed_them(
+    client, org_a, org_b, owner, outsider
+):
+    """Their name is on organisation B's pages (a comment) though they are no longer a member there: no
+    membership's deletion moves B's generation, so the deletion itself does."""
+    from peerplan.operations.comments import post_comment
+    from peerplan.operations.organisations import remove_member
+
+    pat = make_user("pat", "Pat")
+    Membership.objects.create(organisation=org_b, user=pat, role="planner")
+    checklist = make_checklist(org_b, "Southside plan", by=outsider)
+    action = make_mitigation(checklist.items.challenges().first(), "Set up supervision")
+    post_comment(body="Done by Friday", by=pat, organisation=org_b, mitigation=action)
+    remove_member(membership=Membership.objects.get(user=pat), by=outsider)
+    client.force_login(pat)
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    committed()
+    before = generations(org_b.pk)
+
+    assert client.post("/app/account/delete/", {"email": "pat@example.org"}).status_code == 302
+
+    committed()
+    assert generations(org_b.pk) != before
 
 
 def test_a_change_of_a_members_name_shows_on_the_pages(client, org_a, owner):

@@ -59,3 +59,14 @@ class SignUpForm(CrispyMixin, SignupForm):
     def signup(self, request, user):
         user.first_name = self.cleaned_data["name"]
         user.save(update_fields=["first_name"])
+
+
+class DeleteAccountForm(CrispyMixin, forms.Form):
+    """Deleting an account is confirmed by typing its email address (allauth's re-authentication, password or
+    two-factor, comes first, on the view)."""
+
+    email = forms.CharField(
+        label="Type your email address to confirm",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "email"}),
+    )

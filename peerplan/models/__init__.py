@@ -21,6 +21,7 @@ from peerplan.models.notifications import (
     Reminder,
 )
 from peerplan.models.organisations import (
+    FORMER_MEMBER,
     Invitation,
     InvitationQuerySet,
     Membership,
@@ -76,6 +77,7 @@ __all__ = [
     "readable_organisations",
     "Membership",
     "display_name",
+    "FORMER_MEMBER",
     "SignOnDomain",
     "new_invitation_token",
     "invitation_expiry",

@@ -30,6 +30,16 @@ NOT_SHARED = [
 ]
 
 
+class NetworkQuerySet(models.QuerySet):
+    def coordinated_alone_by(self, user):
+        """Networks whose only coordinator is this person: deleting their account would leave the network
+        with nobody to invite organisations or read its page."""
+        # Counted before the filter on the person, so the count sees every coordinator, not only them.
+        return self.annotate(coordinator_count=models.Count("coordinators")).filter(
+            coordinator_count=1, coordinators=user
+        )
+
+
 class Network(models.Model):
     """A group of organisations whose coordinators see their members' progress (created by a site
     administrator in the admin, who names the coordinators)."""
@@ -48,6 +58,8 @@ class Network(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     freshness = EVERY_ORGANISATION  # its name shows on its members' organisation pages
+
+    objects = NetworkQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -66,6 +66,14 @@ class MembershipQuerySet(models.QuerySet):
             return self.filter(has_two_factor)
         return self.filter(models.Q(organisation__require_two_factor=False) | models.Q(has_two_factor))
 
+    def sole_owner(self, user):
+        """The person's memberships as the only owner of their organisation: an organisation must always
+        have an owner, so these stop them deleting their account until someone else is made owner."""
+        other_owners = Membership.objects.filter(
+            organisation_id=models.OuterRef("organisation_id"), role=Role.OWNER
+        ).exclude(user=user)
+        return self.filter(user=user, role=Role.OWNER).exclude(models.Exists(other_owners))
+
     def readable_by(self, user):
         """The person's memberships that let them read their organisation's data now (see `readable`)."""
         if not user.is_authenticated:
@@ -123,6 +131,11 @@ class Membership(models.Model):
     @property
     def display_name(self):
         return display_name(self.user)
+
+
+# What a person who deleted their account is called wherever their name was shown (comments, files, history,
+# decisions, notifications): their rows stay, pointing at nobody. A sentence starts it with capfirst.
+FORMER_MEMBER = "a former member"
 
 
 def display_name(user):

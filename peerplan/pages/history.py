@@ -16,7 +16,15 @@ from django.utils.timezone import localtime
 
 from evidence.models import Finding
 from peerplan.lib.text import DATETIME_FORMAT, normalise_text
-from peerplan.models import Checklist, ImplementationPhase, Item, Mitigation, SuggestedMitigation, display_name
+from peerplan.models import (
+    FORMER_MEMBER,
+    Checklist,
+    ImplementationPhase,
+    Item,
+    Mitigation,
+    SuggestedMitigation,
+    display_name,
+)
 from peerplan.operations.mitigations import MERGED_INTO
 
 # Bookkeeping fields that change with every save or never change: not worth a sentence.
@@ -122,7 +130,9 @@ class _Names:
         if model is Item and name == "applies":
             return "applies" if value else "does not apply"
         if isinstance(model_field, models.ForeignKey):
-            return self.by_field.get(name, {}).get(value, "someone no longer listed")
+            # A person's id that matches no one: they deleted their account (ids are never reused).
+            missing = FORMER_MEMBER if name == "owner" else "someone no longer listed"
+            return self.by_field.get(name, {}).get(value, missing)
         if model_field.choices:
             return str(dict(model_field.flatchoices).get(value, value))
         if isinstance(model_field, models.BooleanField):

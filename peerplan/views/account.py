@@ -1,8 +1,10 @@
 """The account page (what allauth's pages manage, in one place), single sign-on's first step, and the
 lock-out page."""
 
+import json
 from urllib.parse import urlencode
 
+from allauth.account.decorators import reauthentication_required
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
@@ -11,13 +13,21 @@ from allauth.socialaccount.providers.openid_connect.views import login as oidc_l
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
 from requests import RequestException
 
+from peerplan.access import own_account
 from peerplan.accounts.two_factor import two_factor_required_for
+from peerplan.forms.accounts import DeleteAccountForm
+from peerplan.lib.errors import Refused
+from peerplan.operations import accounts
+from peerplan.pages.account_data import person_data
 
 
 @login_required
@@ -44,6 +54,54 @@ def account(request):
             "connections": connections,
             "has_sso": bool(apps),
         },
+    )
+
+
+@login_required
+@require_safe
+def account_data(request):
+    """Everything PeerPlan holds about the person, as one JSON file (format `peerplan-person/1`)."""
+    user = own_account(request)
+    now = timezone.now()
+    document = person_data(user) | {"exported": now.isoformat()}
+    response = HttpResponse(
+        json.dumps(document, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="peerplan-my-data-{now:%Y-%m-%d}.json"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@reauthentication_required
+def account_delete(request):
+    """Deleting one's account: what goes and what stays, refused while an organisation or a network would be
+    left without an owner or a coordinator. allauth's re-authentication (password, or two-factor) comes
+    first; then the person types their email address."""
+    user = own_account(request)
+    form = DeleteAccountForm(request.POST or None)
+    refusals = accounts.refusals(user)
+    if request.method == "POST" and not refusals and form.is_valid():
+        try:
+            accounts.delete_account(user=user, confirm_email=form.cleaned_data["email"])
+        except Refused as error:
+            form.add_error("email", str(error))
+        else:
+            logout(request)
+            messages.success(request, "Your account is deleted. Everything PeerPlan held about you is gone.")
+            return redirect("home")
+    return render(
+        request,
+        "account/delete.html",
+        {
+            "form": form,
+            "refusals": [
+                (reason, todo, reverse(link[0], args=link[1:]) if link else None) for reason, todo, link in refusals
+            ],
+            "removed": accounts.REMOVED,
+            "kept": accounts.KEPT,
+        },
+        status=400 if request.method == "POST" else 200,
     )
 
 
