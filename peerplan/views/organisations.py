@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from peerplan.access import MANAGE, OWN, READ, load_deleted_organisation, load_organisation
@@ -181,7 +183,8 @@ def organisation_delete(request, slug):
             messages.success(
                 request,
                 f"{organisation.name} is deleted. Nobody can see it now. You can restore it below until "
-                f"{organisation.restorable_until:%-d %B %Y}; after that it is removed for good.",
+                f"{date_format(timezone.localtime(organisation.restorable_until), 'j F Y')}; after that it is removed "
+                "for good.",
             )
             return redirect("peerplan:home")
     return render(
