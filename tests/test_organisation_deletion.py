@@ -345,6 +345,24 @@ def test_the_shared_figures_stop_counting_it_and_are_recomputed_without_it(org_a
     assert Checklist.objects.filter(organisation_id=org_a.pk).count() == 0
 
 
+def test_an_organisation_restored_after_it_was_listed_for_the_purge_is_kept(org_a, owner, active_checklist):
+    organisations.delete_organisation(organisation=org_a, typed_name=org_a.name, by=owner)
+    Organisation.objects.filter(pk=org_a.pk).update(deleted_at=timezone.now() - timedelta(days=31))
+    listed = Organisation.objects.due_for_purge().get()
+    organisations.restore_organisation(organisation=org_a, by=owner)
+    assert organisation_purge.purge_organisation(organisation=listed) is False
+    assert Checklist.objects.filter(pk=active_checklist.pk).exists()
+
+
+def test_a_coordinator_cannot_invite_a_deleted_organisation_by_its_short_name(client, org_a, owner, outsider, network):
+    organisations.delete_organisation(organisation=org_a, typed_name=org_a.name, by=owner)
+    client.force_login(outsider)
+    response = client.post("/app/networks/north-east/invite/", {"organisation": "northside"})
+    assert "Northside" not in response.content.decode()
+    assert not network.memberships.exists()
+    assert not Notification.objects.filter(recipient=owner).exists()
+
+
 def test_a_purge_removes_a_file_no_row_names_in_its_folder(org_a, owner, django_capture_on_commit_callbacks):
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage

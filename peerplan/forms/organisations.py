@@ -66,7 +66,7 @@ class NetworkInviteForm(forms.Form):
     )
 
     def clean_organisation(self):
-        organisation = Organisation.objects.filter(slug=self.cleaned_data["organisation"]).first()
+        organisation = Organisation.objects.live().filter(slug=self.cleaned_data["organisation"]).first()
         if organisation is None:
             raise forms.ValidationError("No organisation has this short name. Search for it by name above.")
         return organisation

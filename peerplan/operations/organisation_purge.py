@@ -28,20 +28,23 @@ def purge_due(*, now=None):
     without them. Returns the names of those purged."""
     purged = []
     for organisation in Organisation.objects.due_for_purge(now).order_by("pk"):
-        purge_organisation(organisation=organisation)
-        purged.append(organisation.name)
+        if purge_organisation(organisation=organisation, now=now):
+            purged.append(organisation.name)
     if purged:
         shared_learning.compute()
     return purged
 
 
-def purge_organisation(*, organisation):
-    """Remove every row and stored file of one deleted organisation, in one transaction (the files once it
-    commits: a purge rolled back keeps them)."""
-    if not organisation.is_deleted:
-        raise ValueError(f"{organisation} is not deleted; only a deleted organisation is purged.")
+def purge_organisation(*, organisation, now=None):
+    """Remove every row and stored file of one organisation deleted RESTORABLE_DAYS ago or more, in one
+    transaction (the files once it commits: a purge rolled back keeps them). False, and nothing removed, if
+    it is not (an owner restored it a moment ago)."""
     owned = {}  # model -> ids of its rows that belonged to the organisation
     with transaction.atomic():
+        # Locked and read again: a restore that committed since it was listed wins (restore locks it too).
+        due = Organisation.objects.due_for_purge(now).select_for_update().filter(pk=organisation.pk)
+        if due.first() is None:
+            return False
         # Its own evidence is protected from deletion while anything uses it (a published theme must never
         # lose a finding by accident), so its users go first and then the evidence from the bottom up.
         _delete(Checklist.objects.filter(organisation=organisation), owned)
@@ -52,6 +55,7 @@ def purge_organisation(*, organisation):
         _delete(Organisation.objects.filter(pk=organisation.pk), owned)
         _delete_history(organisation.pk, owned)
         transaction.on_commit(lambda: _delete_folder(storage_folder(organisation.pk)))
+    return True
 
 
 def _deeper(lookup, prefix):
