@@ -1,6 +1,8 @@
 """Who may see and change what: one loader per organisation-owned object, called first in every view.
 
-Outsiders get a 404 (they must not learn the object exists); members without the needed role get a
+Outsiders get a 404 (they must not learn the object exists), and so does everyone, owners included, for
+an organisation that is deleted (`MembershipQuerySet.live`: it does not exist until an owner restores it
+from their start page, so no page needs a second answer for it); members without the needed role get a
 403; a member whose organisation requires two-factor they have not set up is sent to set it up. Every
 query for one organisation's data goes through these, so no view can forget the scope. Reads across
 organisations (My actions, notifications, emails, reminders, the API's list) go through the same rule in
@@ -46,7 +48,7 @@ def membership_for(user, organisation):
     """The person's membership of the organisation, or a 404 if they are not in it."""
     if not user.is_authenticated:
         raise Http404
-    membership = Membership.objects.filter(user=user, organisation=organisation).first()
+    membership = Membership.objects.live().filter(user=user, organisation=organisation).first()
     if membership is None:
         raise Http404("No such organisation.")
     _require_two_factor(user, organisation)
@@ -59,13 +61,31 @@ def _require_two_factor(user, organisation):
         raise TwoFactorRequired(organisation)
 
 
+def load_deleted_organisation(request, slug):
+    """A deleted organisation, for its owners only (to restore it). Anyone else, its other members
+    included, gets a 404: it does not exist for them. An organisation that is not deleted comes as
+    `load_organisation(need=OWN)` gives it (the operation then says there is nothing to restore)."""
+    if not request.user.is_authenticated:
+        raise Http404
+    membership = (
+        Membership.objects.deleted_owned_by(request.user).select_related("organisation").filter(organisation__slug=slug)
+    ).first()
+    if membership is not None:
+        return membership.organisation, membership
+    # Not deleted (or not theirs): answered as any owner's action on it is, so this URL tells nobody more.
+    return load_organisation(request, slug, need=OWN)
+
+
 def load_organisation(request, slug, need=READ):
     """The organisation and the person's membership of it, in one query (every organisation page starts
     here; the organisation comes with the membership or not at all)."""
     if not request.user.is_authenticated:
         raise Http404
     membership = (
-        Membership.objects.select_related("organisation").filter(user=request.user, organisation__slug=slug).first()
+        Membership.objects.live()
+        .select_related("organisation")
+        .filter(user=request.user, organisation__slug=slug)
+        .first()
     )
     if membership is None:
         raise Http404("No such organisation.")

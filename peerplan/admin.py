@@ -262,7 +262,7 @@ class SignOnDomainInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "require_two_factor", "created_at"]
+    list_display = ["name", "slug", "require_two_factor", "created_at", "deleted_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [SignOnDomainInline, MembershipInline]

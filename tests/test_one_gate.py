@@ -26,6 +26,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from evidence.models import Category, Finding, Perspective, Reference, Release, Source, Theme
+from peerplan.api.models import Access
 from peerplan.lib.errors import Refused
 from peerplan.models import Membership, Mitigation, Network, Notification, Role, SuggestedMitigation
 from peerplan.models.notifications import Kind
@@ -47,6 +48,7 @@ from tests.worlds import PK_OWNERS as PLANNING_PK_OWNERS
 from tests.worlds import snapshot, turn_on_two_factor
 
 MARK = "xyzzy"
+ORG_A_NAME = "Northside Mental Health Service"  # tests/conftest.py's org_a
 PERSONAS = ["no_two_factor", "removed", "other_owner", "curator", "signed_out"]
 
 # The smallest walks this file has made; a walk that finds fewer has lost coverage.
@@ -269,6 +271,70 @@ def test_the_walk_sees_what_a_member_who_may_read_sees(client, world, owner):
         if MARK in shown(client.get(url))
     ]
     assert len(leaking) == 5
+
+
+# A deleted organisation: nobody, its owners included, reaches a word of it -------------------------------
+
+# The one URL that exists for a deleted organisation, and only for its owners: walked here, a POST would
+# restore it (tests/test_organisation_deletion.py tests it).
+RESTORE = "organisation_restore"
+# Not about one organisation (tests/test_isolation.py says why: a person's own pages), or a network's own
+# pages, which stay.
+NOT_ABOUT_A = {"home", "organisation_create", "my_actions", "invitation_accept", "network", "network_invite"} | {
+    "notifications",
+    "notifications_read_all",
+    "notification_preferences",
+    "notification_open",
+    "notification_read",
+}
+
+
+@pytest.mark.parametrize("persona", ["owner", "manager", "viewer", "no_two_factor"])
+def test_nobody_sees_a_word_of_a_deleted_organisation_anywhere_its_owners_included(
+    client, world, owner, manager, viewer, persona, capsys
+):
+    person = {"owner": owner, "manager": manager, "viewer": viewer}.get(persona) or world["people"][persona]
+    turn_on_two_factor(person)  # so deletion is the only thing between them and A
+    secret = token_for(person, Membership.objects.get(user=person).organisation, access=Access.READ)
+    client.force_login(person)
+    assert MARK in shown(client.get(f"/app/checklists/{world['ids']['checklist']}/"))  # the control
+    organisations.delete_organisation(
+        organisation=Membership.objects.get(user=owner).organisation, typed_name=ORG_A_NAME, by=owner
+    )
+    world = {**world, "secrets": {persona: secret}}
+    urls = [url for url in every_url() if url[1] != RESTORE]
+    before = snapshot()
+    for namespace, name, route in urls:
+        url = fill(namespace, name, route, world["ids"])
+        for response in visit(client, persona, world, url, namespace):
+            assert response.status_code < 500, f"{url} as {persona}"
+            assert MARK not in shown(response), f"{url} as {persona} ({response.status_code}) shows the deleted data"
+            if namespace == "peerplan" and name not in NOT_ABOUT_A and not name.startswith("curation"):
+                assert response.status_code in (404, 405), (url, persona, response.status_code)
+    assert snapshot() == before
+    assert call(client, "get", "/api/organisations/", secret).json() == []
+    with capsys.disabled():
+        print(f"\n[gate] {len(urls)} URLs × GET and POST as {persona} of a deleted organisation")
+    assert len(urls) >= MIN_URLS
+
+
+def test_no_notification_or_email_tells_anyone_of_a_deleted_organisation(client, world, owner):
+    tess = world["people"]["no_two_factor"]
+    turn_on_two_factor(tess)  # past the two-factor rule: what was waiting would show now (see below)
+    organisations.delete_organisation(
+        organisation=Membership.objects.get(user=owner).organisation, typed_name=ORG_A_NAME, by=owner
+    )
+    client.force_login(tess)
+    page = client.get("/app/notifications/").content.decode()
+    assert MARK not in page.lower() and "not shown" not in page
+    assert context.unread_count(tess) == 0
+    for notification in world["made"][tess.pk].values():
+        assert client.get(f"/app/notifications/{notification.pk}/open/").status_code == 404
+    mail.outbox.clear()
+    deliver.send_due(now=Notification.objects.order_by("-email_after").first().email_after)
+    call_command("send_reminders", stdout=open("/dev/null", "w"))
+    assert not [message for message in mail.outbox if MARK in (message.subject + message.body).lower()]
+    assert not Notification.objects.filter(recipient=tess, email_status="sent").exists()
 
 
 # Every notification kind, on the page, in the count, opened, and by email -----------------------------------

@@ -20,6 +20,7 @@ from django.core.management import call_command, get_commands
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
 from evidence import cache as evidence_cache
 from evidence.interchange import import_evidence
@@ -32,10 +33,11 @@ from peerplan.models import (
     Mitigation,
     MitigationStatus,
     NetworkMembership,
+    Organisation,
     SuggestedMitigation,
     organisation_generations,
 )
-from peerplan.operations import checklists, mitigations, networks, releases
+from peerplan.operations import checklists, mitigations, networks, organisations, releases
 from peerplan.pages import page_cache
 from tests.api_helpers import call, token_for
 from tests.factories import PASSWORD, make_checklist, make_mitigation, make_user
@@ -142,6 +144,18 @@ def _two_factor(ctx):
     return {"require_two_factor": "on"}
 
 
+def _deleted(ctx):
+    organisations.delete_organisation(organisation=ctx.org, typed_name=ctx.org.name, by=ctx.owner)
+    return {}
+
+
+def _purge_a_deleted_organisation():
+    """Organisation A, deleted 30 days ago (written with update(), which moves no generation), purged: its rows
+    go, and the anonymous figures are recomputed."""
+    Organisation.objects.filter(slug="northside").update(deleted_at=timezone.now() - timedelta(days=30))
+    call_command("purge_deleted_organisations", verbosity=0)
+
+
 def _left_the_network(ctx):
     """Organisation A leaves the world's network, so it can be invited again."""
     membership = NetworkMembership.objects.get(pk=ctx.world["network_membership"])
@@ -170,6 +184,8 @@ WRITES = {
     "member_role": {"role": "manager"},
     "member_remove": {},
     "organisation_two_factor": _two_factor,
+    "organisation_delete": lambda ctx: {"name": ctx.org.name},
+    "organisation_restore": _deleted,
     "invitation_revoke": {},
     "invitation_accept": _accept,
     "checklist_create": {"title": "Ward 5 plan", "status": "draft"},
@@ -304,6 +320,7 @@ WRITING_COMMANDS = {
     "import_evidence": lambda: call_command("import_evidence", str(FIXTURES / "example_framework.json"), verbosity=0),
     # The anonymous figures re-rank every checklist's suggestions.
     "compute_shared_learning": lambda: call_command("compute_shared_learning", verbosity=0),
+    "purge_deleted_organisations": _purge_a_deleted_organisation,
 }
 
 

@@ -42,7 +42,9 @@ def join_by_domain(*, user, emails):
     domains = {email_domain(email) for email in emails}
     joined = []
     with transaction.atomic():
-        for rule in SignOnDomain.objects.filter(domain__in=domains).select_related("organisation"):
+        for rule in SignOnDomain.objects.filter(
+            domain__in=domains, organisation__deleted_at__isnull=True
+        ).select_related("organisation"):
             membership, created = Membership.objects.get_or_create(
                 organisation=rule.organisation, user=user, defaults={"role": rule.role}
             )

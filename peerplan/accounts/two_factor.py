@@ -33,7 +33,7 @@ def two_factor_required_for(user):
     """Must this person keep two-factor on? The site's REQUIRE_2FA, or any organisation of theirs."""
     if settings.REQUIRE_2FA:
         return True
-    return Membership.objects.filter(user=user, organisation__require_two_factor=True).exists()
+    return Membership.objects.live().filter(user=user, organisation__require_two_factor=True).exists()
 
 
 class MFAAdapter(DefaultMFAAdapter):

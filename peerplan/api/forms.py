@@ -33,7 +33,9 @@ class TokenForm(CrispyMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.filter(memberships__user=user).order_by("name")
+        self.fields["organisation"].queryset = (
+            Organisation.objects.live().filter(memberships__user=user).order_by("name")
+        )
         plain_messages(self)
 
     def clean_expires_on(self):

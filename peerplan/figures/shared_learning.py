@@ -32,6 +32,7 @@ def _sharing_items():
     """Published challenges of sharing organisations' active checklists (the only rows counted)."""
     return Item.objects.filter(
         checklist__organisation__share_anonymously=True,
+        checklist__organisation__deleted_at__isnull=True,
         checklist__status=ChecklistStatus.ACTIVE,
         finding__valence__in=TO_MITIGATE,
         finding__theme__category__source__organisation__isnull=True,
@@ -183,7 +184,7 @@ def compute(*, log=None):
 
 
 def _sharing_organisations():
-    return Organisation.objects.filter(share_anonymously=True).count()
+    return Organisation.objects.live().filter(share_anonymously=True).count()
 
 
 def last_run():

@@ -18,6 +18,18 @@ class OrganisationForm(CrispyMixin, forms.Form):
         plain_messages(self)
 
 
+class DeleteOrganisationForm(CrispyMixin, forms.Form):
+    """The name typed to confirm a deletion (GOV.UK's pattern for an action that is hard to undo)."""
+
+    name = forms.CharField(label="Type the organisation's name to confirm", max_length=200)
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        plain_messages(self)
+        self.fields["name"].help_text = f"Type {organisation.name} exactly as it is written here."
+        self.fields["name"].widget.attrs["autocomplete"] = "off"
+
+
 class InvitationForm(CrispyMixin, forms.Form):
     email = forms.EmailField(
         label="Their email", error_messages={"invalid": "Enter an email address like name@example.org."}
@@ -54,7 +66,7 @@ class NetworkInviteForm(forms.Form):
     )
 
     def clean_organisation(self):
-        organisation = Organisation.objects.filter(slug=self.cleaned_data["organisation"]).first()
+        organisation = Organisation.objects.live().filter(slug=self.cleaned_data["organisation"]).first()
         if organisation is None:
             raise forms.ValidationError("No organisation has this short name. Search for it by name above.")
         return organisation

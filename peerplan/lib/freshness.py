@@ -75,7 +75,8 @@ def _other_models():
     }
 
 
-def _is_historical(model):
+def is_historical(model):
+    """Whether `model` is one of simple-history's historical models."""
     # simple-history sets `instance_type` (the model it records) on every historical model it makes,
     # those of many-to-many fields too.
     return isinstance(getattr(model, "instance_type", None), type)
@@ -83,7 +84,7 @@ def _is_historical(model):
 
 def declared(model):
     """What a write to `model` changes (see the module's docstring), or None when it declares nothing."""
-    if model._meta.auto_created or _is_historical(model):  # a through table, a history (see above)
+    if model._meta.auto_created or is_historical(model):  # a through table, a history (see above)
         return NOT_SHOWN
     if model._meta.app_label not in APPS:
         return _other_models().get(model._meta.label_lower)

@@ -228,7 +228,12 @@ def render_comment(body, mentioned=()):
 def storage_name(instance, filename):
     """Where a file is stored: by organisation, under a random name that says nothing of the original
     (the original name lives in the database and is only given back by the download view)."""
-    return f"attachments/{instance.organisation_id}/{uuid.uuid4().hex}"
+    return f"{storage_folder(instance.organisation_id)}/{uuid.uuid4().hex}"
+
+
+def storage_folder(organisation_id):
+    """The folder of the organisation's stored files (emptied when it is purged)."""
+    return f"attachments/{organisation_id}"
 
 
 class AttachmentQuerySet(models.QuerySet):

@@ -80,11 +80,12 @@ class NetworkState(models.TextChoices):
 
 class NetworkMembershipQuerySet(models.QuerySet):
     def accepted(self):
-        """Members that share with the network now: accepted and not left."""
-        return self.filter(state=NetworkState.ACCEPTED)
+        """Members that share with the network now: accepted, not left, and not deleted (a deleted
+        organisation leaves its networks' pages and figures at once; restored, it is back as it was)."""
+        return self.filter(state=NetworkState.ACCEPTED, organisation__deleted_at__isnull=True)
 
     def invited(self):
-        return self.filter(state=NetworkState.INVITED)
+        return self.filter(state=NetworkState.INVITED, organisation__deleted_at__isnull=True)
 
 
 class NetworkMembership(models.Model):
@@ -132,7 +133,7 @@ def find_organisations(query, network, limit=20):
     if len(query) < 3:
         return []
     found = list(
-        Organisation.objects.filter(Q(name__icontains=query) | Q(slug__icontains=query)).order_by("name")[:limit]
+        Organisation.objects.live().filter(Q(name__icontains=query) | Q(slug__icontains=query)).order_by("name")[:limit]
     )
     states = dict(
         NetworkMembership.objects.filter(network=network, organisation__in=found).values_list(

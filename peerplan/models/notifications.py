@@ -67,7 +67,7 @@ class NotificationQuerySet(models.QuerySet):
     def hidden_by_two_factor(self, user):
         """The person's notifications of organisations they belong to but may not read until they set up
         two-factor: counted on the notifications page, so nothing is silently missing."""
-        waiting = Membership.objects.filter(user=user).exclude(organisation__in=readable_organisations(user))
+        waiting = Membership.objects.live().filter(user=user).exclude(organisation__in=readable_organisations(user))
         return self.filter(recipient=user, organisation__in=waiting.values("organisation_id"))
 
     def unread(self):

@@ -18,6 +18,20 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+# How long a deleted organisation can be restored by an owner before `purge_deleted_organisations` removes it.
+RESTORABLE_DAYS = 30
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def live(self):
+        """Organisations not deleted: the only ones anyone sees (see `Organisation.deleted_at`)."""
+        return self.filter(deleted_at__isnull=True)
+
+    def due_for_purge(self, now=None):
+        """Deleted at least RESTORABLE_DAYS ago: no longer restorable, to be removed with everything they held."""
+        return self.filter(deleted_at__lte=(now or timezone.now()) - timedelta(days=RESTORABLE_DAYS))
+
+
 class Organisation(models.Model):
     """A service or trust that plans peer support work; everything it plans belongs to it."""
 
@@ -35,13 +49,32 @@ class Organisation(models.Model):
         '"what services like yours did".',
     )
 
+    # Set when an owner deletes it: from then on it does not exist for anyone (every membership query goes
+    # through `MembershipQuerySet.live`), its owners may restore it until `restorable_until`, and then
+    # `purge_deleted_organisations` removes every row and file it held.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+
     freshness = OrganisationData("pk")  # the organisation itself: its name and settings show on its pages
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_deleted(self):
+        return self.deleted_at is not None
+
+    @property
+    def restorable_until(self):
+        """The moment the purge may remove it (None while it is not deleted)."""
+        return self.deleted_at + timedelta(days=RESTORABLE_DAYS) if self.deleted_at else None
 
     def shuts_out(self, user):
         """Whether a two-factor rule (its own, or the site's REQUIRE_2FA) keeps this person (a member) from its
@@ -52,19 +85,31 @@ class Organisation(models.Model):
 
 
 class MembershipQuerySet(models.QuerySet):
+    def live(self):
+        """Memberships of organisations that are not deleted. A deleted organisation does not exist for its
+        members, owners included: every loader (peerplan/access.py), list and scan starts from this (or from
+        `readable`, built on it), so no page, API answer, export, notification or email reaches it. Only
+        `deleted_owned_by` looks past it, for restoring."""
+        return self.filter(organisation__deleted_at__isnull=True)
+
+    def deleted_owned_by(self, user):
+        """The person's owner memberships of deleted organisations not purged yet: what they may restore."""
+        return self.filter(user=user, role=Role.OWNER, organisation__deleted_at__isnull=False)
+
     def managers(self):
         return self.filter(role__in=[Role.OWNER, Role.MANAGER])
 
     def readable(self):
-        """Memberships through which their person may read the organisation's data now: neither the
+        """Memberships through which their person may read the organisation's data now: the organisation is
+        not deleted (`live`), and neither the
         organisation nor the site (REQUIRE_2FA) requires two-factor, or the person has set it up. Being in this queryset at all is the other
         half of the rule (a person who was removed has no row). Every read across organisations (My
         actions, notifications and their emails, reminders, the API's list) goes through this, so a rule
         added here holds on every path; one organisation's pages ask `Organisation.shuts_out`."""
         has_two_factor = models.Exists(Authenticator.objects.filter(user_id=models.OuterRef("user_id")))
         if settings.REQUIRE_2FA:  # the site's rule: everyone, in every organisation
-            return self.filter(has_two_factor)
-        return self.filter(models.Q(organisation__require_two_factor=False) | models.Q(has_two_factor))
+            return self.live().filter(has_two_factor)
+        return self.live().filter(models.Q(organisation__require_two_factor=False) | models.Q(has_two_factor))
 
     def sole_owner(self, user):
         """The person's memberships as the only owner of their organisation: an organisation must always
@@ -233,6 +278,8 @@ class Invitation(models.Model):
         Links get forwarded, so an invitation is only for the email address it was sent to; and it grants
         no more than its sender may grant today: `inviter` is the sender's membership of the organisation
         as it is now (None once they have left), read here (one query) unless the caller has it."""
+        if self.organisation.is_deleted:  # it does not exist for anyone while it waits for the purge
+            return self.NOT_FOUND
         if self.accepted_at is not None:
             return "This invitation has already been used. Ask for a new one if you still need it."
         if self.expires_at <= (now or timezone.now()):

@@ -30,6 +30,7 @@ def record_scheduled(today, now=None):
         Mitigation.objects.overdue(today)
         .on_current_checklists()
         .filter(owner__isnull=False, checklist__organisation__memberships__user=models.F("owner"))
+        .filter(checklist__organisation__deleted_at__isnull=True)  # a deleted organisation tells nobody
         .select_related("checklist", "owner")
     )
     candidates = [
@@ -48,6 +49,7 @@ def record_scheduled(today, now=None):
         # its history.
         .annotate(decider=Coalesce("decided_by", Subquery(last_changed_by), output_field=models.IntegerField()))
         .filter(decider__isnull=False, checklist__organisation__memberships__user=models.F("decider"))
+        .filter(checklist__organisation__deleted_at__isnull=True)
         .select_related("checklist")
     )
     users = {}

@@ -164,3 +164,38 @@ def set_two_factor_requirement(*, organisation, required, by):
         )
     organisation.require_two_factor = required
     organisation.save(update_fields=["require_two_factor"])
+
+
+NAME_DOES_NOT_MATCH = "The name you typed does not match the organisation's name, so nothing was deleted."
+
+
+def delete_organisation(*, organisation, typed_name, by):
+    """An owner deletes the organisation: from this moment it does not exist for anyone (every query goes
+    through `MembershipQuerySet.live`), and an owner may restore it until `restorable_until`, when
+    `purge_deleted_organisations` removes it. Nothing is removed now, so restoring brings all of it back."""
+    if typed_name.strip() != organisation.name.strip():
+        raise Refused(NAME_DOES_NOT_MATCH)
+    with transaction.atomic():
+        _lock_organisation(organisation.pk)
+        if not _current_membership(organisation.pk, by).is_owner:
+            raise NotAllowed("Only an owner can delete the organisation.")
+        organisation.deleted_at = timezone.now()
+        organisation.deleted_by = by
+        # A save, not update(): the organisation's generation is replaced, so no cached page of it is served.
+        organisation.save(update_fields=["deleted_at", "deleted_by"])
+    return organisation
+
+
+def restore_organisation(*, organisation, by):
+    """An owner brings a deleted organisation back, before the purge, as it was."""
+    with transaction.atomic():
+        _lock_organisation(organisation.pk)
+        organisation.refresh_from_db(fields=["deleted_at"])
+        if not organisation.is_deleted:
+            raise Refused(f"{organisation.name} is not deleted: there is nothing to restore.")
+        if not Membership.objects.filter(organisation=organisation, user=by, role=Role.OWNER).exists():
+            raise NotAllowed("Only an owner can restore the organisation.")
+        organisation.deleted_at = None
+        organisation.deleted_by = None
+        organisation.save(update_fields=["deleted_at", "deleted_by"])
+    return organisation

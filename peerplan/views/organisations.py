@@ -5,16 +5,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan.access import MANAGE, OWN, READ, load_organisation
+from peerplan.access import MANAGE, OWN, READ, load_deleted_organisation, load_organisation
 from peerplan.accounts import lockout, ratelimit
 from peerplan.accounts.signup import remember_invitation
 from peerplan.figures import tracking
-from peerplan.forms.organisations import InvitationForm, OrganisationForm
+from peerplan.forms.organisations import DeleteOrganisationForm, InvitationForm, OrganisationForm
 from peerplan.lib.errors import NoLongerMember, Refused
 from peerplan.models import Invitation, Membership, Role
 from peerplan.models.curation import is_curator
+from peerplan.models.organisations import RESTORABLE_DAYS
 from peerplan.operations import organisations
 from peerplan.pages import organisations as organisation_pages
 from peerplan.pages import page_cache
@@ -24,16 +27,23 @@ from peerplan.pages import page_cache
 @require_safe
 def home(request):
     memberships = (
-        Membership.objects.filter(user=request.user).select_related("organisation").order_by("organisation__name")
+        Membership.objects.live()
+        .filter(user=request.user)
+        .select_related("organisation")
+        .order_by("organisation__name")
     )
+    # Deleted organisations the person owns, until the purge: restorable from here, in one step.
+    deleted = Membership.objects.deleted_owned_by(request.user).select_related("organisation")
     # The networks this person coordinates (named by a site administrator): their pages start here.
     coordinated = request.user.coordinated_networks.order_by("name")
     curator = is_curator(request.user)
-    if curator and not memberships and not coordinated:
+    if curator and not memberships and not coordinated and not deleted:
         # A curator with nothing to plan starts where curating starts, not at "Create an organisation".
         return redirect("peerplan:curation")
     return render(
-        request, "peerplan/start.html", {"memberships": memberships, "coordinated": coordinated, "curator": curator}
+        request,
+        "peerplan/start.html",
+        {"memberships": memberships, "deleted": deleted, "coordinated": coordinated, "curator": curator},
     )
 
 
@@ -152,6 +162,47 @@ def organisation_two_factor(request, slug):
             else "Two-factor sign-in is no longer required here (members who use it keep it).",
         )
     return redirect("peerplan:members", slug=organisation.slug)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def organisation_delete(request, slug):
+    """An owner deletes the organisation after typing its name; it can be restored for RESTORABLE_DAYS."""
+    organisation, membership = load_organisation(request, slug, need=OWN)
+    form = DeleteOrganisationForm(request.POST or None, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisations.delete_organisation(
+                organisation=organisation, typed_name=form.cleaned_data["name"], by=request.user
+            )
+        except NoLongerMember:
+            raise  # not a problem with what was typed: the one answer is peerplan.middleware.Refusals
+        except Refused as error:
+            form.add_error("name", str(error))
+        else:
+            messages.success(
+                request,
+                f"{organisation.name} is deleted. Nobody can see it now. You can restore it below until "
+                f"{date_format(timezone.localtime(organisation.restorable_until), 'j F Y')}; after that it is removed "
+                "for good.",
+            )
+            return redirect("peerplan:home")
+    return render(
+        request,
+        "peerplan/organisation_delete.html",
+        {"organisation": organisation, "form": form, "restorable_days": RESTORABLE_DAYS},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def organisation_restore(request, slug):
+    """An owner restores a deleted organisation in one step, before the purge."""
+    organisation, membership = load_deleted_organisation(request, slug)
+    organisations.restore_organisation(organisation=organisation, by=request.user)
+    messages.success(request, f"{organisation.name} is restored: everything in it is back as it was.")
+    return redirect("peerplan:organisation", slug=organisation.slug)
 
 
 @login_required

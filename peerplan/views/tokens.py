@@ -16,7 +16,10 @@ from peerplan.models import Membership, Role
 
 
 def _tokens():
-    return AccessToken.objects.select_related("organisation", "user", "revoked_by")
+    # A deleted organisation's tokens leave the list with it (they answer nothing while it is deleted).
+    return AccessToken.objects.filter(organisation__deleted_at__isnull=True).select_related(
+        "organisation", "user", "revoked_by"
+    )
 
 
 @login_required
@@ -44,7 +47,7 @@ def tokens(request):
                 status = 201
         else:
             status = 400
-    owned = Membership.objects.filter(user=request.user, role=Role.OWNER).select_related("organisation")
+    owned = Membership.objects.live().filter(user=request.user, role=Role.OWNER).select_related("organisation")
     response = render(
         request,
         "api/tokens.html",
