@@ -281,6 +281,8 @@ RESTORE = "organisation_restore"
 # Not about one organisation (tests/test_isolation.py says why: a person's own pages), or a network's own
 # pages, which stay.
 NOT_ABOUT_A = {"home", "organisation_create", "my_actions", "invitation_accept", "network", "network_invite"} | {
+    "account_data",
+    "account_delete",
     "notifications",
     "notifications_read_all",
     "notification_preferences",

@@ -4,7 +4,8 @@ The format is `peerplan-person/1` (README, "Your data"). It holds the person's o
 anyone else's: never a password hash, a token's secret or digest, a session or a two-factor secret. Where
 a comment or a notification is depends on an organisation's data (a checklist's title, an action), which is
 given only for organisations the person may read now (the one rule, `readable_organisations`); for the
-others, the organisation's name alone.
+others, the organisation's name alone. A deleted organisation exists for nobody (`Organisation.objects.live`):
+nothing of it is in the document, as on every page, until an owner restores it.
 """
 
 from allauth.account.models import EmailAddress
@@ -12,7 +13,7 @@ from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 
-from peerplan.models import Comment, Membership, Mitigation, Notification, readable_organisations
+from peerplan.models import Comment, Membership, Mitigation, Notification, Organisation, readable_organisations
 from peerplan.models.notifications import preferences
 
 FORMAT = "peerplan-person/1"
@@ -62,9 +63,12 @@ def _notification(notification, readable):
 def person_data(user):
     """The document: a dict that json.dumps writes as it is (a fixed number of queries)."""
     readable = set(readable_organisations(user).values_list("organisation_id", flat=True))
-    memberships = Membership.objects.filter(user=user).select_related("organisation").order_by("organisation__name")
+    live = Organisation.objects.live()
+    memberships = (
+        Membership.objects.live().filter(user=user).select_related("organisation").order_by("organisation__name")
+    )
     comments = (
-        Comment.objects.filter(author=user)
+        Comment.objects.filter(author=user, organisation__in=live)
         .select_related("organisation", "mitigation__checklist", "item__checklist", "item__finding__theme")
         .order_by("created_at", "pk")
     )
@@ -73,9 +77,11 @@ def person_data(user):
         .select_related("checklist__organisation")
         .order_by("checklist__organisation__name", "due_date", "pk")
     )
-    notifications = Notification.objects.filter(recipient=user).for_listing()
+    notifications = Notification.objects.filter(recipient=user, organisation__in=live).for_listing()
     # Through the reverse relation: the tokens' model lives in the API, a layer above pages.
-    tokens = user.access_tokens.select_related("organisation").order_by("created_at", "pk")
+    tokens = (
+        user.access_tokens.filter(organisation__in=live).select_related("organisation").order_by("created_at", "pk")
+    )
     return {
         "format": FORMAT,
         "exported": None,  # set by the caller, so the document itself is reproducible in tests
