@@ -148,6 +148,14 @@ def test_the_only_owner_is_refused_and_told_where_to_make_someone_else_owner(cli
     assert Membership.objects.filter(user=owner, role="owner").exists()
 
 
+def test_the_only_owner_of_a_deleted_organisation_may_delete_their_account(client, owner, org_a):
+    organisations.delete_organisation(organisation=org_a, typed_name=org_a.name, by=owner)
+    page = confirmed(client, owner).get("/app/account/delete/").content.decode()
+    assert "You are the only owner of" not in page and "Delete your account</button>" in page
+    client.post("/app/account/delete/", {"email": "olive@example.org"})
+    assert not get_user_model().objects.filter(pk=owner.pk).exists()
+
+
 def test_an_owner_beside_another_owner_may_delete_their_account(client, owner, manager, org_a):
     organisations.change_role(membership=Membership.objects.get(user=manager), role="owner", by=owner)
     confirmed(client, owner).post("/app/account/delete/", {"email": "olive@example.org"})

@@ -113,11 +113,12 @@ class MembershipQuerySet(models.QuerySet):
 
     def sole_owner(self, user):
         """The person's memberships as the only owner of their organisation: an organisation must always
-        have an owner, so these stop them deleting their account until someone else is made owner."""
+        have an owner, so these stop them deleting their account until someone else is made owner. A deleted
+        organisation is not counted: it exists for nobody and is purged on its date, restored or not."""
         other_owners = Membership.objects.filter(
             organisation_id=models.OuterRef("organisation_id"), role=Role.OWNER
         ).exclude(user=user)
-        return self.filter(user=user, role=Role.OWNER).exclude(models.Exists(other_owners))
+        return self.live().filter(user=user, role=Role.OWNER).exclude(models.Exists(other_owners))
 
     def readable_by(self, user):
         """The person's memberships that let them read their organisation's data now (see `readable`)."""
