@@ -21,9 +21,6 @@ EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0
 HIDDEN = "[hidden]"
 # Request fields that hold what a person sent; the URL (path) and method stay.
 REQUEST_FIELDS_DROPPED = ("data", "cookies", "query_string", "env")
-# Allauth's and PeerPlan's URLs with a credential in the path: /unsubscribe/<token>/, /app/invitations/<token>/,
-# /accounts/password/reset/key/<uidb36>-<key>/, /accounts/confirm-email/<key>/.
-SECRET_IN_PATH = re.compile(r"/(unsubscribe|invitations|key|confirm-email)/[^/]+")
 
 
 def start(dsn, *, environment, release=None, transport=None):
@@ -43,8 +40,9 @@ def start(dsn, *, environment, release=None, transport=None):
 
 
 def _without_emails(value):
+    """Every string without email addresses, nor credentials in an address it quotes (a log line's path)."""
     if isinstance(value, str):
-        return EMAIL.sub(HIDDEN, value)
+        return logs.hide_credentials(EMAIL.sub(HIDDEN, value))
     if isinstance(value, dict):
         return {key: _without_emails(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -64,7 +62,7 @@ def scrub(event, hint):
     for field in REQUEST_FIELDS_DROPPED:
         request.pop(field, None)
     if isinstance(request.get("url"), str):
-        request["url"] = SECRET_IN_PATH.sub(lambda match: f"/{match.group(1)}/{HIDDEN}", request["url"])
+        request["url"] = logs.hide_credentials(request["url"])
     headers = request.get("headers") or {}
     for header in list(headers):
         if header.lower() in ("referer", "cookie", "authorization", "x-forwarded-for", "x-real-ip"):

@@ -27,24 +27,11 @@ REQUEST_QUERIES = Histogram(
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
 )
 
-# URL parts that are credentials (invitation and unsubscribe tokens, allauth's confirmation and reset
-# keys): a log keeps the shape of the address, never the secret.
-SECRET_URL_PARTS = ("token", "key", "uidb36")
-
 
 def view_name(request):
     """The view's name for a label ("peerplan:checklist"): never the address, which holds ids and tokens."""
     match = getattr(request, "resolver_match", None)
     return (match.view_name if match is not None else None) or "<unnamed view>"
-
-
-def logged_path(request):
-    path = request.path
-    match = getattr(request, "resolver_match", None)
-    for name, value in match.kwargs.items() if match is not None else ():
-        if name in SECRET_URL_PARTS and value:
-            path = path.replace(str(value), "[redacted]")
-    return path
 
 
 class _QueryCounter:
@@ -67,7 +54,9 @@ class RequestId:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.request_id = logs.request_id_from(request.headers.get("X-Request-ID"))
+        # Set when Django started the request (peerplan/lib/logs.py); else (no request signal) set here.
+        outside_a_started_request = logs.request_id.get() is None
+        request.request_id = logs.request_id.get() or logs.request_id_from(request.headers.get("X-Request-ID"))
         context = logs.request_id.set(request.request_id)
         started = time.perf_counter()
         queries = _QueryCounter()
@@ -79,7 +68,7 @@ class RequestId:
             response["X-Request-ID"] = request.request_id
             view = view_name(request)
             REQUEST_QUERIES.labels(view=view).observe(queries.count)
-            path = logged_path(request)
+            path = logs.hide_credentials(request.path)
             request_log.info(
                 "%s %s %s",
                 request.method,
@@ -96,7 +85,8 @@ class RequestId:
             )
             return response
         finally:
-            logs.request_id.reset(context)
+            if outside_a_started_request:
+                logs.request_id.reset(context)
 
 
 class RequestMetrics(PrometheusAfterMiddleware):

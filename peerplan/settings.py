@@ -488,12 +488,15 @@ if LOG_FORMAT not in ("plain", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "peerplan.lib.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "peerplan.lib.logs.RequestIdFilter"},
+        "hide_credentials": {"()": "peerplan.lib.logs.HideCredentials"},
+    },
     "formatters": {"json": {"()": "peerplan.lib.logs.JsonFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "hide_credentials"],
             **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
         }
     },
