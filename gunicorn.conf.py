@@ -59,6 +59,22 @@ errorlog = os.environ.get("ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info").lower()
 access_log_format = '%({x-forwarded-for}i)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus'
 
+# LOG_FORMAT=json (see settings.py): gunicorn's own lines (worker starts, timeouts; access lines unless
+# ACCESS_LOG is empty) are JSON objects too, so every line on stderr and stdout is one.
+if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+    logconfig_dict = {
+        "root": {"level": "WARNING", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {
+                "level": "INFO" if accesslog else "WARNING",
+                "handlers": ["console"],
+                "propagate": False,
+            },
+        },
+        "formatters": {"generic": {"()": "peerplan.lib.logs.JsonFormatter"}},
+    }
+
 # Only trust X-Forwarded-* from the proxy on this host (gunicorn's default); set FORWARDED_ALLOW_IPS
 # to the proxy's address when it runs elsewhere.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

@@ -3,6 +3,7 @@ parser, the figures an operator alerts on are there and move (a request counted 
 queries, a page-cache miss then a hit, the email queue as deep as the unsent notifications, a scheduled job's
 last success and failure), only the listed addresses are answered, and no label holds a person's data."""
 
+import json
 from datetime import timedelta
 from unittest import mock
 
@@ -184,8 +185,11 @@ def test_no_label_holds_a_persons_or_an_organisations_data(client, owner, action
 
 
 def test_several_gunicorn_workers_answer_the_same_figures(database_env, collected_static, tmp_path):
-    """Each of two workers counts its own requests; whichever answers the scrape adds up both."""
-    env = production_env(ALLOWED_HOSTS="127.0.0.1", STATIC_ROOT=collected_static, **database_env)
+    """Each of two workers counts its own requests; whichever answers the scrape adds up both. (Logged in
+    JSON, as a log collector would read it: gunicorn's own lines too.)"""
+    env = production_env(
+        ALLOWED_HOSTS="127.0.0.1", STATIC_ROOT=collected_static, LOG_FORMAT="json", ACCESS_LOG="", **database_env
+    )
     with gunicorn(env, tmp_path / "gunicorn.log", workers=2) as server:
         served = 20
         for _ in range(served):
@@ -200,3 +204,5 @@ def test_several_gunicorn_workers_answer_the_same_figures(database_env, collecte
     # /healthz also answered the start-up wait, once or more: the same total, whichever worker was asked.
     assert len(counts) == 1
     assert counts.pop() >= served + 1
+    lines = [json.loads(line) for line in server.log().splitlines()]  # every line one JSON object
+    assert {"gunicorn.error", "peerplan.request"} <= {line["logger"] for line in lines}
