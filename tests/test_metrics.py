@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from peerplan.models import Notification
 from peerplan.models.notifications import EmailStatus, Kind
-from tests.production import get, gunicorn, production_env
+from tests.production import get, gunicorn, manage, production_env
 
 
 def scrape(client, **request):
@@ -160,6 +160,13 @@ def test_the_operator_lists_the_addresses_and_networks_that_may_scrape(client, d
     assert client.get("/metrics", REMOTE_ADDR="2001:db8::7").status_code == 200
     assert client.get("/metrics", REMOTE_ADDR="10.0.6.7").status_code == 404
     assert client.get("/metrics").status_code == 404  # loopback is no longer listed
+
+
+def test_a_mistyped_address_stops_start_up():
+    result = manage("check", env=production_env(METRICS_ALLOWED_ADDRESSES="127.0.0.1,10.0.0.300"))
+
+    assert result.returncode != 0
+    assert "METRICS_ALLOWED_ADDRESSES must be addresses or networks (10.0.0.0/8), not '10.0.0.300'" in result.stderr
 
 
 def test_prometheus_scrapes_over_plain_http_under_production_redirects(client, db, settings):

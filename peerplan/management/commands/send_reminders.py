@@ -2,6 +2,7 @@
 checklists past their review date. At most one of each per person per day: safe to run every hour."""
 
 import sys
+from contextlib import nullcontext
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
@@ -31,10 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--today", type=_day, help="Treat this date (YYYY-MM-DD) as today.")
 
     def handle(self, *args, dry_run, **options):
-        if dry_run:  # sends nothing, so it is no run of the job
-            self.send(dry_run=dry_run, **options)
-            return
-        with recorded_run("send_reminders"):
+        # A dry run sends nothing, so it is no run of the job.
+        with nullcontext() if dry_run else recorded_run("send_reminders"):
             self.send(dry_run=dry_run, **options)
 
     def send(self, *, days, dry_run, today, **options):
