@@ -17,12 +17,18 @@ Environment (all optional):
                        ACCESS_LOG set but empty turns the access log off (e.g. for benchmarks).
     GUNICORN_CONTROL_SOCKET  path of gunicorn's control socket for `gunicornc` (default: off).
     GUNICORN_LOG_LEVEL gunicorn's own log level (default info; Django's is LOG_LEVEL, see settings.py).
+    PROMETHEUS_MULTIPROC_DIR  a directory where each worker keeps its /metrics counts, so that a scrape
+                       (answered by any one worker) adds up all of them. Default: a new temporary directory
+                       for each start of gunicorn, removed when it stops. Emptied at start-up.
 
 Sessions and the cache live in the database, so any worker (on any host) can serve any request.
 """
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 
 def _int(name, default):
@@ -53,6 +59,22 @@ errorlog = os.environ.get("ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info").lower()
 access_log_format = '%({x-forwarded-for}i)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus'
 
+# LOG_FORMAT=json (see settings.py): gunicorn's own lines (worker starts, timeouts; access lines unless
+# ACCESS_LOG is empty) are JSON objects too, so every line on stderr and stdout is one.
+if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+    logconfig_dict = {
+        "root": {"level": "WARNING", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {
+                "level": "INFO" if accesslog else "WARNING",
+                "handlers": ["console"],
+                "propagate": False,
+            },
+        },
+        "formatters": {"generic": {"()": "peerplan.lib.logs.JsonFormatter"}},
+    }
+
 # Only trust X-Forwarded-* from the proxy on this host (gunicorn's default); set FORWARDED_ALLOW_IPS
 # to the proxy's address when it runs elsewhere.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
@@ -61,3 +83,33 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # gunicorn on the same host would take over. Off unless GUNICORN_CONTROL_SOCKET names a path.
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
+
+
+# /metrics with several workers (README "Running it"): prometheus_client's multiprocess mode. Each worker
+# writes its counts to files in this directory, read together at each scrape. It must be set before a
+# worker imports prometheus_client (workers load the app after this file runs), and must start empty: counts
+# of a previous run would be added to this one's.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="peerplan-metrics-")
+_metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+# Only now: prometheus_client reads PROMETHEUS_MULTIPROC_DIR when first imported, and workers inherit it.
+from prometheus_client import multiprocess  # noqa: E402
+
+
+def on_starting(server):
+    _metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in _metrics_dir.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    """A worker that stopped (restarted, killed) keeps its counts, which are totals since start-up; only its
+    live gauges are dropped."""
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

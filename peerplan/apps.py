@@ -1,8 +1,10 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.core.signals import request_finished, request_started
 from django.db.models.signals import post_delete
 
 from peerplan.accounts.ratelimit import rate_limits_need_a_shared_cache
+from peerplan.lib import logs
 
 
 class PeerPlanConfig(AppConfig):
@@ -32,6 +34,11 @@ class PeerPlanConfig(AppConfig):
             dispatch_uid="peerplan.remove_stored_file",
             weak=False,
         )
+
+        # Signals, and why: Django logs a request's answer ("Not Found", "Internal Server Error") after every
+        # middleware has returned, and those lines must carry the request's id too (peerplan/lib/logs.py).
+        request_started.connect(logs.start_request, dispatch_uid="peerplan.request_id.start")
+        request_finished.connect(logs.end_request, dispatch_uid="peerplan.request_id.end")
 
         # What a release does to organisations' plans is planning's to count (evidence/ imports nothing of it).
         interchange.count_impact_with(release_impact)

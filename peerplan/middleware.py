@@ -1,11 +1,105 @@
-"""What PeerPlan does once for every page, so no view can forget it: private caching headers, and a
-refused operation answered as a page."""
+"""What PeerPlan does once for every page, so no view can forget it: private caching headers, a refused
+operation answered as a page, and what the people who run it see of each request (its id, its log line, its
+metrics)."""
 
+import logging
+import time
+from contextlib import ExitStack
+
+from django.db import connections
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django_prometheus.middleware import PrometheusAfterMiddleware
+from prometheus_client import Histogram
 
 from peerplan.api.errors import is_api
+from peerplan.lib import logs
 from peerplan.lib.errors import NoLongerMember, Refused
+
+request_log = logging.getLogger("peerplan.request")
+
+# Per request, by view: a page whose count climbs with the data is an N+1 the query pins missed. The sum
+# over all requests is the number of queries served.
+REQUEST_QUERIES = Histogram(
+    "peerplan_http_request_database_queries",
+    "Database queries made while answering one request, by view.",
+    ["view"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
+
+
+def view_name(request):
+    """The view's name for a label ("peerplan:checklist"): never the address, which holds ids and tokens."""
+    match = getattr(request, "resolver_match", None)
+    return (match.view_name if match is not None else None) or "<unnamed view>"
+
+
+class _QueryCounter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+class RequestId:
+    """Every request has an id: the proxy's X-Request-ID when it sent a sane one, else a new one. Every log
+    line written while answering carries it (peerplan/lib/logs.py), the response returns it in X-Request-ID,
+    and an error report is tagged with it, so a person's "it failed at 10:02" leads to the lines and the
+    report. When the request is answered it logs one line at INFO on `peerplan.request` (method, path,
+    view, status, duration, queries), which LOG_FORMAT=json shows, and counts its database queries."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # Set when Django started the request (peerplan/lib/logs.py); else (no request signal) set here.
+        outside_a_started_request = logs.request_id.get() is None
+        request.request_id = logs.request_id.get() or logs.request_id_from(request.headers.get("X-Request-ID"))
+        context = logs.request_id.set(request.request_id)
+        started = time.perf_counter()
+        queries = _QueryCounter()
+        try:
+            with ExitStack() as stack:
+                for connection in connections.all():
+                    stack.enter_context(connection.execute_wrapper(queries))
+                response = self.get_response(request)
+            response["X-Request-ID"] = request.request_id
+            view = view_name(request)
+            REQUEST_QUERIES.labels(view=view).observe(queries.count)
+            path = logs.hide_credentials(request.path)
+            request_log.info(
+                "%s %s %s",
+                request.method,
+                path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": path,
+                    "view": view,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "queries": queries.count,
+                },
+            )
+            return response
+        finally:
+            if outside_a_started_request:
+                logs.request_id.reset(context)
+
+
+class RequestMetrics(PrometheusAfterMiddleware):
+    """django-prometheus's request metrics (counts by view, method and status; latency by view and method),
+    with the method label held to the real methods: a client can send any word as its method, and each
+    would otherwise become a series of its own."""
+
+    METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+    def label_metric(self, metric, request, response=None, **labels):
+        if "method" in labels and labels["method"] not in self.METHODS:
+            labels["method"] = "<invalid method>"
+        return super().label_metric(metric, request, response, **labels)
 
 
 class PrivatePages:

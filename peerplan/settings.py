@@ -6,6 +6,7 @@ ALLOWED_HOSTS and (optionally) DATABASE_URL set. See README, "Running in product
 
 import os
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -93,6 +94,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last but one: django-prometheus's request metrics (README "Running it"). First, so the
+    # latency "including middlewares" spans them all.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Before anything that answers early (the HTTPS redirect), so every answer carries its X-Request-ID.
+    "peerplan.middleware.RequestId",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,6 +117,8 @@ MIDDLEWARE = [
     "peerplan.accounts.two_factor.TwoFactorRequiredMiddleware",
     # Axes last, as its documentation requires: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Counts by view, method and status; before Refusals, so a refusal it answers is not counted as an exception.
+    "peerplan.middleware.RequestMetrics",
     # Last, so it sees a view's exception first: a refused operation becomes a page, never a 500.
     "peerplan.middleware.Refusals",
 ]
@@ -378,7 +386,7 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", True) else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # A load balancer checks gunicorn directly over plain HTTP: a redirect would mark every host down.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
@@ -482,10 +490,53 @@ def axes_client_ip(request):
 
 AXES_CLIENT_IP_CALLABLE = axes_client_ip
 
+# Logs go to stderr, an event stream for systemd or the container to keep (README "Running it"). LOG_FORMAT
+# plain (the default): each line its message, as Django writes it. json: one JSON object per line with the
+# time, level, logger, message and request id, and one line per request (method, path, status, duration).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or "plain"
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "peerplan.lib.logs.RequestIdFilter"},
+        "hide_credentials": {"()": "peerplan.lib.logs.HideCredentials"},
+    },
+    "formatters": {"json": {"()": "peerplan.lib.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "hide_credentials"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # The request lines: in JSON logs they replace gunicorn's access log (ACCESS_LOG= turns that off).
+    "loggers": {"peerplan.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"}},
 }
+
+# /metrics (README "Running it"): answered only to these addresses or networks (comma-separated, e.g.
+# 127.0.0.1,::1,10.0.5.0/24); every other address gets a 404.
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1", "::1"])
+for _network in METRICS_ALLOWED_ADDRESSES:
+    try:
+        ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_ADDRESSES must be addresses or networks (10.0.0.0/8), not {_network!r}"
+        ) from None
+
+# Errors to Sentry or a compatible service, scrubbed of people's data (peerplan/error_reports.py). Unset:
+# nothing of it is loaded and nothing is sent.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    from peerplan import error_reports  # noqa: E402 - only with a DSN: without one nothing of Sentry loads
+
+    error_reports.start(
+        SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "").strip() or "production",
+        release=os.environ.get("SENTRY_RELEASE", "").strip(),
+    )
+
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)

@@ -11,6 +11,7 @@ from peerplan.views import collaboration as collaboration_views
 from peerplan.views import curation as curation_views
 from peerplan.views import evidence as evidence_views
 from peerplan.views import home as home_views
+from peerplan.views import metrics as metrics_views
 from peerplan.views import networks as network_views
 from peerplan.views import organisations as organisation_views
 from peerplan.views import reports as report_views
@@ -136,6 +137,8 @@ token_patterns = [
 urlpatterns = [
     path("", home_views.landing, name="home"),
     path("healthz", home_views.healthz, name="healthz"),
+    # For Prometheus, from the addresses the operator lists only (README "Running it").
+    path("metrics", metrics_views.metrics, name="metrics"),
     path("evidence/", include("evidence.urls")),
     # Accounts are django-allauth's (sign-in by email, sign-up, reset, two-factor, single sign-on), in
     # PeerPlan's templates; the account page gathers them.

@@ -1,2 +1,2 @@
 """What both apps share, knowing nothing of either: errors, text, uploads, progress output, cache
-backends, backup format and id sequences. Imports Django and the standard library only."""
+backends, backup format, id sequences and log lines. Imports Django and the standard library only."""

@@ -64,6 +64,7 @@ from peerplan.models.planning import (
     open_q,
     overdue_q,
 )
+from peerplan.models.scheduled_jobs import ScheduledJob
 from peerplan.models.shared_learning import (
     ChallengeFigure,
     SharedLearningRun,
@@ -71,6 +72,7 @@ from peerplan.models.shared_learning import (
 )
 
 __all__ = [
+    "ScheduledJob",
     "Role",
     "Organisation",
     "MembershipQuerySet",

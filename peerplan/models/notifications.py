@@ -73,6 +73,19 @@ class NotificationQuerySet(models.QuerySet):
     def unread(self):
         return self.filter(read_at__isnull=True)
 
+    def email_queue(self, now):
+        """The email queue's figures in one query: notifications waiting for their email (`queued`), those
+        of them whose batching delay is over, so the next send_notifications run sends them (`due`), those
+        a failed send put back (`retrying`), and when the longest-waiting due one fell due (`oldest_due`,
+        None when none is due). A `due` that only grows means emails are not going out."""
+        is_due = models.Q(email_after__lte=now)
+        return self.filter(email_status=EmailStatus.PENDING).aggregate(
+            queued=models.Count("pk"),
+            due=models.Count("pk", filter=is_due),
+            retrying=models.Count("pk", filter=models.Q(attempts__gt=0)),
+            oldest_due=models.Min("email_after", filter=is_due),
+        )
+
     def for_listing(self):
         """Everything a notification's line shows and links to, in the same query."""
         return self.select_related(

@@ -25,12 +25,22 @@ from django.shortcuts import render
 from django.template import RequestContext
 from django.template.loader import get_template
 from django.utils.safestring import mark_safe
+from prometheus_client import Counter
 
 from evidence import cache as evidence_cache
 from peerplan.lib import generations
 from peerplan.models.organisation_generations import organisation_key, pending_changes
 
 BODY_KEY_PREFIX = "planning:body:"
+
+
+# For /metrics: how often a body is served from the cache, by page (its body template: a handful, and no
+# person's data). "uncached" is an address or method the cache is not used for.
+BODIES = Counter(
+    "peerplan_page_cache_requests",
+    "Cached page bodies asked for, by page and result (hit, miss, uncached).",
+    ["page", "result"],
+)
 
 
 # A body of a page nobody asks for again (yesterday's, a role nobody holds) leaves the cache after a day.
@@ -69,6 +79,7 @@ def cached_body(
     copies. `per_person`: for a body with the person's own controls or data, kept for them alone."""
     if parameters is not None:
         if request.method not in ("GET", "HEAD") or not set(request.GET) <= set(parameters):
+            BODIES.labels(page=body_template, result="uncached").inc()
             return mark_safe(_render_body(request, body_template, {**context, **build()}))
         parts = (*parts, request.get_full_path())
     if per_person:
@@ -88,8 +99,10 @@ def cached_body(
     )
     stored = found.get(key)
     if stored is not None and stored[0] == built_in:
+        BODIES.labels(page=body_template, result="hit").inc()
         placeholder, body = stored[1], zlib.decompress(stored[2]).decode()
     else:
+        BODIES.labels(page=body_template, result="miss").inc()
         # Unguessable, so nothing a person typed into the page can be mistaken for it.
         placeholder = f"csrf{generations.new_token()}"
         body = _render_body(request, body_template, {**context, **build(), "csrf_token": placeholder})

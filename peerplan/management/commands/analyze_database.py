@@ -9,6 +9,8 @@ PostgreSQL's autovacuum does this by itself; running it there too is harmless.
 from django.core.management.base import BaseCommand
 from django.db import connections
 
+from peerplan.operations.scheduled_jobs import recorded_run
+
 
 def analyze(database="default"):
     with connections[database].cursor() as cursor:
@@ -22,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="default")
 
     def handle(self, *args, database, verbosity, **options):
-        analyze(database)
+        with recorded_run("analyze_database"):
+            analyze(database)
         if verbosity:
             self.stdout.write("Planner statistics refreshed.")

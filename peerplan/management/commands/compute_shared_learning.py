@@ -5,6 +5,7 @@ pages read only the figures it writes."""
 from django.core.management.base import BaseCommand
 
 from peerplan.figures import shared_learning
+from peerplan.operations.scheduled_jobs import recorded_run
 
 
 class Command(BaseCommand):
@@ -14,7 +15,11 @@ class Command(BaseCommand):
         "anonymously, replacing the previous figures."
     )
 
-    def handle(self, *args, verbosity, **options):
+    def handle(self, *args, **options):
+        with recorded_run("compute_shared_learning"):
+            self.compute(**options)
+
+    def compute(self, *, verbosity, **options):
         log = self.stdout.write if verbosity else None
         run = shared_learning.compute(log=log)
         if verbosity:

@@ -5,6 +5,7 @@ every row and stored file it held, and recompute the anonymous figures without i
 from django.core.management.base import BaseCommand
 
 from peerplan.operations import organisation_purge
+from peerplan.operations.scheduled_jobs import recorded_run
 
 
 class Command(BaseCommand):
@@ -14,7 +15,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, verbosity, **options):
-        purged = organisation_purge.purge_due()
+        with recorded_run("purge_deleted_organisations"):
+            purged = organisation_purge.purge_due()
         if verbosity:
             self.stdout.write(
                 self.style.SUCCESS(f"Purged {len(purged)} deleted organisation{'s' if len(purged) != 1 else ''}.")

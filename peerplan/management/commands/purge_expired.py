@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from peerplan.operations import retention
+from peerplan.operations.scheduled_jobs import recorded_run
 
 
 class Command(BaseCommand):
@@ -13,6 +14,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, verbosity, **options):
-        counts = retention.purge_expired(now=timezone.now())
+        with recorded_run("purge_expired"):
+            counts = retention.purge_expired(now=timezone.now())
         if verbosity:
             self.stdout.write("Deleted " + ", ".join(f"{count} {what}" for what, count in counts.items()) + ".")

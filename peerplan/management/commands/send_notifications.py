@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from peerplan.figures import tracking
 from peerplan.notify import deliver, scan
+from peerplan.operations.scheduled_jobs import recorded_run
 
 
 class Command(BaseCommand):
@@ -16,7 +17,11 @@ class Command(BaseCommand):
         "every person their pending notifications (several within NOTIFICATION_EMAIL_DELAY make one email)."
     )
 
-    def handle(self, *args, verbosity, **options):
+    def handle(self, *args, **options):
+        with recorded_run("send_notifications"):
+            self.send(**options)
+
+    def send(self, *, verbosity, **options):
         made = scan.record_scheduled(tracking.today())
         sent, emailed, failed = deliver.send_due(now=timezone.now(), stdout=self.stdout if verbosity > 1 else None)
         if verbosity:

@@ -2,12 +2,14 @@
 checklists past their review date. At most one of each per person per day: safe to run every hour."""
 
 import sys
+from contextlib import nullcontext
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
 from peerplan.figures import tracking
 from peerplan.notify import deliver
+from peerplan.operations.scheduled_jobs import recorded_run
 
 
 def _day(value):
@@ -29,7 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Print what would be sent; send and record nothing.")
         parser.add_argument("--today", type=_day, help="Treat this date (YYYY-MM-DD) as today.")
 
-    def handle(self, *args, days, dry_run, today, **options):
+    def handle(self, *args, dry_run, **options):
+        # A dry run sends nothing, so it is no run of the job.
+        with nullcontext() if dry_run else recorded_run("send_reminders"):
+            self.send(dry_run=dry_run, **options)
+
+    def send(self, *, days, dry_run, today, **options):
         if days < 0:
             raise CommandError("--days must be 0 or more.")
         run = deliver.send_reminders(
