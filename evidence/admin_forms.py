@@ -6,6 +6,7 @@ from django import forms
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from evidence.interchange import SOURCE_FIELDS
 from evidence.models import Category, Finding, Reference, Source, Theme
 from peerplan.lib.widgets import GroupedCheckboxes, grouped_choices
 
@@ -195,25 +196,9 @@ class SourceForm(forms.ModelForm):
 
     class Meta:
         model = Source
-        # The admin's fieldsets say which fields it shows; these are those a curator edits.
-        fields = [
-            "name",
-            "slug",
-            "title",
-            "authors",
-            "journal",
-            "year",
-            "volume",
-            "article",
-            "doi",
-            "url",
-            "table",
-            "licence",
-            "provenance",
-            "heading",
-            "caveat",
-            "footnotes",
-        ]
+        # The admin's fieldsets say which fields it shows; a curator edits those a release file carries, with
+        # the slug, but never the version (a release moves it).
+        fields = ["slug", *(name for name in SOURCE_FIELDS if name != "version")]
 
     def clean_footnotes(self):
         # Anything else a footnote was saved with (from a release file) is kept: matched by its mark.
