@@ -72,3 +72,27 @@ def challenge_theme_names():
         if finding.theme.name not in names:
             names.append(finding.theme.name)
     return names
+
+
+def finding_admin_form(finding, *, summary=None, **changes):
+    """The Finding admin's change form as it comes filled in, its one sample below it (`summary` replaces that
+    sample's text), with `changes` on top: what a curator posts after editing some of it."""
+    perspective = finding.perspectives.get()
+    form = {
+        "theme": finding.theme_id,
+        "position": finding.position,
+        "valence": finding.valence,
+        "references": [r.pk for r in finding.references.all()],
+        "perspectives-TOTAL_FORMS": "1",
+        "perspectives-INITIAL_FORMS": "1",
+        "perspectives-MIN_NUM_FORMS": "0",
+        "perspectives-MAX_NUM_FORMS": "1000",
+        "perspectives-0-id": perspective.pk,
+        "perspectives-0-finding": finding.pk,
+        "perspectives-0-position": perspective.position,
+        "perspectives-0-group": perspective.group,
+        "perspectives-0-references": [r.pk for r in perspective.references.all()],
+        "perspectives-0-summary": perspective.summary if summary is None else summary,
+        "perspectives-0-stakeholders": list(perspective.stakeholders),
+    }
+    return {**form, **changes}

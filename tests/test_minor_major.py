@@ -16,7 +16,7 @@ from evidence.interchange import import_evidence
 from evidence.models import Finding, FindingChange, Perspective, Release
 from evidence.release_admin import NO_RELEASE_NOTE
 from peerplan.operations.checklists import create_checklist_from_evidence
-from tests.factories import item_for, make_checklist
+from tests.factories import finding_admin_form, item_for, make_checklist
 from tests.worlds import framework, version_2
 
 NOTE = "Workload is now said to fall on PSWs only: check who your actions protect."
@@ -176,24 +176,7 @@ def test_a_change_of_references_in_the_finding_admin_says_what_changed(client, c
     finding = item.finding
     numbers = finding.reference_numbers()
     extra = finding.theme.category.source.references.exclude(number__in=numbers).order_by("number").first()
-    perspective = finding.perspectives.get()
-    form = {
-        "theme": finding.theme_id,
-        "position": finding.position,
-        "valence": finding.valence,
-        "references": [r.pk for r in finding.references.all()] + [extra.pk],
-        "perspectives-TOTAL_FORMS": "1",
-        "perspectives-INITIAL_FORMS": "1",
-        "perspectives-MIN_NUM_FORMS": "0",
-        "perspectives-MAX_NUM_FORMS": "1000",
-        "perspectives-0-id": perspective.pk,
-        "perspectives-0-finding": finding.pk,
-        "perspectives-0-position": perspective.position,
-        "perspectives-0-group": perspective.group,
-        "perspectives-0-references": [r.pk for r in perspective.references.all()],
-        "perspectives-0-summary": perspective.summary,
-        "perspectives-0-stakeholders": list(perspective.stakeholders),
-    }
+    form = finding_admin_form(finding, references=[r.pk for r in finding.references.all()] + [extra.pk])
     client.force_login(curator)
     url = f"/admin/evidence/finding/{finding.pk}/change/"
     refused = client.post(url, form)
@@ -217,24 +200,7 @@ def test_a_minor_change_of_a_sample_in_the_finding_admin_flags_nothing(client, c
     client.force_login(curator)
     response = client.post(
         f"/admin/evidence/finding/{finding.pk}/change/",
-        {
-            "theme": finding.theme_id,
-            "position": finding.position,
-            "valence": finding.valence,
-            "references": [r.pk for r in finding.references.all()],
-            "perspectives-TOTAL_FORMS": "1",
-            "perspectives-INITIAL_FORMS": "1",
-            "perspectives-MIN_NUM_FORMS": "0",
-            "perspectives-MAX_NUM_FORMS": "1000",
-            "perspectives-0-id": perspective.pk,
-            "perspectives-0-finding": finding.pk,
-            "perspectives-0-position": perspective.position,
-            "perspectives-0-group": perspective.group,
-            "perspectives-0-references": [r.pk for r in perspective.references.all()],
-            "perspectives-0-summary": perspective.summary + ".",
-            "perspectives-0-stakeholders": list(perspective.stakeholders),
-            "change_kind": "minor",
-        },
+        finding_admin_form(finding, summary=perspective.summary + ".", change_kind="minor"),
     )
     assert response.status_code == 302, response.content.decode()[-2000:]
     assert workload().summary.endswith(".")

@@ -16,7 +16,7 @@ from evidence.interchange import import_evidence
 from evidence.models import Finding, Perspective, Reference, Release, Source
 from peerplan.operations import own_evidence
 from peerplan.operations.checklists import create_checklist_from_evidence
-from tests.factories import make_user
+from tests.factories import finding_admin_form, make_user
 from tests.worlds import framework, new_source, version_2
 
 SECRET = "Fixture text: night shifts left PSWs without anyone to debrief with."
@@ -365,30 +365,17 @@ def add_reference_two_in_the_admin(client):
     """The first theme's barrier gets reference 2 through the finding's admin form; returns the finding."""
     finding = Finding.objects.get(theme__name="Supervision by a peer lead", valence="barrier")
     two = Reference.objects.get(source=finding.theme.category.source, number=2)
-    perspective = finding.perspectives.get()
     page = client.get(f"/admin/evidence/finding/{finding.pk}/change/")
     assert page.status_code == 200
     response = client.post(
         f"/admin/evidence/finding/{finding.pk}/change/",
-        {
-            "theme": finding.theme_id,
-            "position": finding.position,
-            "valence": finding.valence,
-            "references": [r.pk for r in finding.references.all()] + [two.pk],
-            "perspectives-TOTAL_FORMS": "1",
-            "perspectives-INITIAL_FORMS": "1",
-            "perspectives-MIN_NUM_FORMS": "0",
-            "perspectives-MAX_NUM_FORMS": "1000",
-            "perspectives-0-id": perspective.pk,
-            "perspectives-0-finding": finding.pk,
-            "perspectives-0-position": perspective.position,
-            "perspectives-0-group": perspective.group,
-            "perspectives-0-references": [r.pk for r in perspective.references.all()],
-            "perspectives-0-summary": perspective.summary,
-            "change_kind": "major",
-            "change_note": "A second review reports it.",
-            "_save": "Save",
-        },
+        finding_admin_form(
+            finding,
+            references=[r.pk for r in finding.references.all()] + [two.pk],
+            change_kind="major",
+            change_note="A second review reports it.",
+            _save="Save",
+        ),
     )
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert finding.reference_numbers() == [1, 2]
