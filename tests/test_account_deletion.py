@@ -13,18 +13,22 @@ from django.test import Client
 
 from peerplan.api.models import AccessToken
 from peerplan.models import (
+    FORMER_MEMBER_USERNAME,
     Attachment,
     Comment,
     Invitation,
+    Item,
     Membership,
     Mitigation,
     Network,
     Notification,
     NotificationPreference,
+    former_member,
 )
 from peerplan.models.notifications import Kind
 from peerplan.notify import events
-from peerplan.operations import attachments, comments, mitigations, notifications, organisations
+from peerplan.operations import attachments, checklists, comments, mitigations, notifications, organisations
+from peerplan.operations.accounts import person_references
 from tests.api_helpers import token_for
 from tests.factories import PASSWORD
 
@@ -102,11 +106,53 @@ def test_deleting_removes_what_is_the_persons_and_keeps_what_they_wrote(client, 
     assert AccessLog.objects.filter(username="olive@example.org").exists()
     assert elsewhere.get("/app/")["Location"].startswith("/accounts/login/")
     assert not any(s.get_decoded().get("_auth_user_id") == str(planner.pk) for s in Session.objects.all())
-    # Kept, by nobody: the organisation's comment, file and action, and Olive's notification.
-    assert Comment.objects.get(pk=comment.pk).author_id is None
-    assert Attachment.objects.get(pk=attachment.pk).added_by_id is None
+    # Kept, by the former members' account: the organisation's comment and file, and Olive's notification;
+    # the action they owned is kept with no owner.
+    former = former_member()
+    assert Comment.objects.get(pk=comment.pk).author_id == former.pk
+    assert Attachment.objects.get(pk=attachment.pk).added_by_id == former.pk
     assert Mitigation.objects.get(pk=action.pk).owner_id is None
-    assert Notification.objects.filter(pk=told_olive.pk, actor=None).exists()
+    assert Notification.objects.filter(pk=told_olive.pk, actor=former).exists()
+    assert Notification.objects.get(pk=told_olive.pk).subject_line().startswith("A former member commented")
+
+
+def test_no_row_of_any_table_points_at_a_deleted_person(client, planner, owner, org_a, item, action):
+    """Walked from the model registry (history tables included): after the deletion no column that named the
+    person holds their id, so no row can name them again or point at an id a new account takes."""
+    checklists.decide_item(item=item, applies=True, by=planner)
+    mitigations.update_mitigation(
+        mitigation_id=action.pk, changes={"owner": planner}, version=action.version, by=planner
+    )
+    comment = comments.post_comment(body="Draft is ready", by=planner, organisation=org_a, mitigation=action)
+    comments.hide_comment(comment=comment, by=planner, reason="Wrong action")
+    references = person_references()
+    assert references, "the walk found no column naming a person"
+    assert {(model._meta.label, field.name) for model, field, kept in references if not kept} == {
+        ("peerplan.Mitigation", "owner")
+    }
+
+    confirmed(client, planner).post("/app/account/delete/", {"email": "pat@example.org"})
+
+    for model, field, _ in references:
+        assert not model._base_manager.filter(**{field.attname: planner.pk}).exists(), (model, field.name)
+    former = former_member()
+    assert not former.is_active and not former.has_usable_password() and not former.email
+    assert not Membership.objects.filter(user=former).exists()
+    assert Item.history.filter(id=item.pk, history_user=former).exists()
+    assert Mitigation.history.filter(id=action.pk, owner_id=former.pk).exists()
+
+
+def test_the_former_members_account_cannot_be_taken_by_signing_up(client, planner):
+    confirmed(client, planner).post("/app/account/delete/", {"email": "pat@example.org"})
+    # allauth makes a username from an email's first part; none it makes (nor the admin's form) has spaces.
+    good = "a-long-pass-phrase-9"
+    response = Client().post(
+        "/accounts/signup/",
+        {"name": "A Former Member", "email": "a.former.member@example.org", "password1": good, "password2": good},
+    )
+    assert response.status_code == 302
+    newcomer = get_user_model().objects.get(email="a.former.member@example.org")
+    assert newcomer.username != FORMER_MEMBER_USERNAME and former_member().pk != newcomer.pk
 
 
 def test_the_organisation_shows_what_they_wrote_as_by_a_former_member(client, planner, owner, org_a, item, action):

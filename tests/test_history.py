@@ -71,7 +71,7 @@ def test_the_checklist_timeline_names_items_and_actions_and_shows_deletions(acti
     assert "Sam updated the action “Write a role description”: changed status from Planned to Done" in sentences
     assert sentences[-2:] == [
         "Sam created the action “Write a role description”",
-        "Someone created this checklist",
+        "Maya created this checklist",
     ]
 
 

@@ -22,6 +22,7 @@ from peerplan.models.notifications import (
 )
 from peerplan.models.organisations import (
     FORMER_MEMBER,
+    FORMER_MEMBER_USERNAME,
     Invitation,
     InvitationQuerySet,
     Membership,
@@ -30,6 +31,7 @@ from peerplan.models.organisations import (
     Role,
     SignOnDomain,
     display_name,
+    former_member,
     invitation_expiry,
     new_invitation_token,
     readable_organisations,
@@ -80,6 +82,8 @@ __all__ = [
     "Membership",
     "display_name",
     "FORMER_MEMBER",
+    "FORMER_MEMBER_USERNAME",
+    "former_member",
     "SignOnDomain",
     "new_invitation_token",
     "invitation_expiry",

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from peerplan.lib.freshness import NOT_SHOWN
-from peerplan.models.organisations import Membership, Organisation, readable_organisations
+from peerplan.models.organisations import Membership, Organisation, display_name, readable_organisations
 from peerplan.models.planning import Item, Mitigation
 
 
@@ -181,7 +182,8 @@ class Notification(models.Model):
 
     def subject_line(self):
         """One line saying what happened, in plain words (the template escapes it)."""
-        who = person_name(self.actor) if self.actor else "Someone"
+        # No actor: PeerPlan itself (a scheduled command); a deleted person's is the former members' account.
+        who = capfirst(display_name(self.actor)) if self.actor else "PeerPlan"
         action = _quote(self.mitigation.action) if self.mitigation_id else ""
         if self.kind == Kind.ASSIGNED:
             return f"{who} assigned you an action: {action}"
@@ -225,10 +227,6 @@ class NotificationPreference(models.Model):
 
     def __str__(self):
         return f"{self.user}: {self.kind} {self.channel}"
-
-
-def person_name(user):
-    return user.get_full_name() or user.first_name or user.email or user.username
 
 
 def _quote(text, limit=80):

@@ -5,6 +5,8 @@ from datetime import timedelta
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import models
 from django.utils import timezone
 
@@ -180,8 +182,22 @@ class Membership(models.Model):
 
 
 # What a person who deleted their account is called wherever their name was shown (comments, files, history,
-# decisions, notifications): their rows stay, pointing at nobody. A sentence starts it with capfirst.
+# decisions, notifications). A sentence starts it with capfirst.
 FORMER_MEMBER = "a former member"
+# The username of the one account that holds what every deleted person wrote or did (GitLab's "ghost user"):
+# their rows stay, attributed to it, so a page says "a former member" rather than nobody, and no old row
+# ever points at an id a new account could take. The spaces make it a name no sign-up or admin form accepts,
+# so it can never be someone's real account.
+FORMER_MEMBER_USERNAME = "a former member"
+
+
+def former_member():
+    """The former members' account (made the first time an account is deleted). It cannot sign in: it is
+    inactive, has no password and no email address, and belongs to no organisation."""
+    account, _ = get_user_model().objects.get_or_create(
+        username=FORMER_MEMBER_USERNAME, defaults={"is_active": False, "password": make_password(None)}
+    )
+    return account
 
 
 def display_name(user):
@@ -190,6 +206,8 @@ def display_name(user):
     `display_name` filter, which calls this)."""
     if user is None:
         return ""
+    if user.username == FORMER_MEMBER_USERNAME:
+        return FORMER_MEMBER
     return user.get_full_name() or user.email or user.username
 
 

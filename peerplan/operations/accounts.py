@@ -2,8 +2,10 @@
 
 from allauth.account.models import EmailAddress
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,6 +19,7 @@ from peerplan.models import (
     Membership,
     Mitigation,
     Network,
+    former_member,
 )
 from peerplan.models.organisation_generations import organisation_changed
 
@@ -30,7 +33,7 @@ REMOVED = [
 ]
 KEPT = [
     "comments you wrote and files you added: organisations keep them, shown as written by “a former member”",
-    "changes you made to checklists and actions, in their history",
+    "changes and decisions you made to checklists and actions, in their history, shown as made by “a former member”",
     "actions you owned stay in their checklists with no owner, for someone else to take on",
 ]
 
@@ -75,6 +78,37 @@ def _organisations_showing(user):
     return ids
 
 
+# A person's place in a row is either something they did (wrote, decided, created, changed: it stays theirs,
+# shown as "a former member") or something they are responsible for now (an action's owner: it goes back to
+# nobody, so the action shows under "No owner" for someone else to take on). Every reference to a person is
+# the first kind except these (model label, field). A past owner in an action's history is something that
+# happened, so it is the first kind.
+RESPONSIBILITIES = {("peerplan.Mitigation", "owner")}
+
+
+def person_references():
+    """Every column that names a person and outlives them: (model, field, passes to the former member).
+    Walked from the model registry, history tables included, so a model added later is covered by default;
+    columns deleted with the person (CASCADE) are not listed."""
+    found = []
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if field.many_to_one and field.related_model is get_user_model():
+                if field.remote_field.on_delete is not models.CASCADE:
+                    found.append((model, field, (model._meta.label, field.name) not in RESPONSIBILITIES))
+    return found
+
+
+def _pass_to_former_member(user):
+    """Point every row that names this person at the former members' account, or at nobody where it named
+    them as responsible now (one UPDATE per column; deleting an account is rare)."""
+    account = former_member()
+    for model, field, kept_as_theirs in person_references():
+        model._base_manager.filter(**{field.attname: user.pk}).update(
+            **{field.attname: account.pk if kept_as_theirs else None}
+        )
+
+
 def _session_keys(user):
     """The keys of the sessions this person is signed in with: a session keeps its user's id only in its
     encoded data, so each live one is read (deleting an account is rare; sessions expire in two weeks)."""
@@ -92,9 +126,9 @@ def delete_account(*, user, confirm_email):
     notifications and their settings, reminders sent, email addresses, two-factor, single sign-on
     connections. Removed here: invitations to their addresses, the invitations they sent that are still
     pending (no one could use them once their sender is gone), their sign-in records and their sessions.
-    Kept: what they wrote or did for an organisation; every such column is SET_NULL, so the row stays and
-    shows "a former member" (comments, files) or no name (history, decisions). An action they owned is left
-    with no owner. Refused, with nothing changed, while `refusals(user)` finds anything."""
+    Kept: what they wrote or did for an organisation (comments, files, decisions, history), passed to the
+    former members' account so it shows "a former member". An action they owned is left with no owner.
+    Refused, with nothing changed, while `refusals(user)` finds anything."""
     addresses = {address.lower() for address in EmailAddress.objects.filter(user=user).values_list("email", flat=True)}
     if user.email:
         addresses.add(user.email.lower())
@@ -116,4 +150,5 @@ def delete_account(*, user, confirm_email):
         for model in (AccessAttempt, AccessFailureLog, AccessLog):
             model.objects.filter(username__in=usernames).delete()
         Session.objects.filter(session_key__in=_session_keys(user)).delete()
+        _pass_to_former_member(user)
         user.delete()

@@ -46,6 +46,7 @@ def create_checklist_from_evidence(
             review_date=review_date,
             created_by=by,
         )
+        checklist._history_user = by
         checklist.save()
         items = [Item.from_finding(checklist, finding) for finding in checklist_findings(organisation)]
         bulk_create_with_history(items, Item, default_user=by)
@@ -115,6 +116,7 @@ def copy_checklist(*, source, title, by, service="", description="", status=Chec
                 created_by=by,
             )
             copy._change_reason = f"Copied from the checklist “{source.title}”"[:100]
+            copy._history_user = by
             copy.save()
             copy.items.set([new_item[item.finding_id] for item in action.items.all() if item.finding_id in new_item])
     return checklist
@@ -145,6 +147,8 @@ def decide_item(*, item, applies, reason="", rereview_on=None, priority=None, no
     if note is not None:
         item.note = note
     item.evidence_version = _source_version(item)
+    if by is not None:
+        item._history_user = by
     item.save()
     return item
 

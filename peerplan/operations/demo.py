@@ -196,6 +196,13 @@ class SeedResult:
     counts: dict
 
 
+def _made_by(person, row):
+    """The row's first history entry names the demo person who made it, as one made in the app does
+    (simple-history reads `_history_user` per row in bulk_create_with_history)."""
+    row._history_user = person
+    return row
+
+
 def organisation_slug(number):
     return DEMO_SLUG if number == 1 else f"demo-{number:04d}"
 
@@ -348,15 +355,18 @@ def _create_batch(numbers, ctx):
             if j >= len(CHECKLIST_SETTINGS):
                 title = f"{title} ({j // len(CHECKLIST_SETTINGS) + 1})"
             checklists.append(
-                Checklist(
-                    organisation=organisation,
-                    title=title,
-                    service=service,
-                    description=f"How {organisation.name} introduces peer support workers in this setting.",
-                    status=CHECKLIST_STATUSES[j % len(CHECKLIST_STATUSES)],
-                    # Every fourth checklist is past its review date, so the dashboard has one to show.
-                    review_date=ctx.today + timedelta(days=-10 if (n + j) % 4 == 0 else 90 + 7 * j),
-                    created_by=members[n][Role.OWNER],
+                _made_by(
+                    members[n][Role.OWNER],
+                    Checklist(
+                        organisation=organisation,
+                        title=title,
+                        service=service,
+                        description=f"How {organisation.name} introduces peer support workers in this setting.",
+                        status=CHECKLIST_STATUSES[j % len(CHECKLIST_STATUSES)],
+                        # Every fourth checklist is past its review date, so the dashboard has one to show.
+                        review_date=ctx.today + timedelta(days=-10 if (n + j) % 4 == 0 else 90 + 7 * j),
+                        created_by=members[n][Role.OWNER],
+                    ),
                 )
             )
     checklists = bulk_create_with_history(checklists, Checklist, batch_size=500)
@@ -374,21 +384,29 @@ def _create_batch(numbers, ctx):
         for i, finding in enumerate(ctx.challenges):
             applies = i not in not_applicable
             items.append(
-                Item(
-                    checklist=checklist,
-                    finding=finding,
-                    applies=applies,
-                    not_applicable_reason="" if applies else NOT_APPLICABLE_REASONS[(c + i) % 3],
-                    # One decision is overdue for re-review, the other is due in a year.
-                    rereview_on=None if applies else ctx.today + timedelta(days=-5 if i % 2 else 365),
-                    priority=[Priority.HIGH, Priority.MEDIUM, Priority.MEDIUM, Priority.LOW][(c + i) % 4],
-                    # Most challenges are decided; two per checklist are left for the step-through review.
-                    decided_at=None if applies and i % 8 == 7 else decided_at,
-                    decided_by=None if applies and i % 8 == 7 else planners[checklist.organisation_id],
+                _made_by(
+                    planners[checklist.organisation_id],
+                    Item(
+                        checklist=checklist,
+                        finding=finding,
+                        applies=applies,
+                        not_applicable_reason="" if applies else NOT_APPLICABLE_REASONS[(c + i) % 3],
+                        # One decision is overdue for re-review, the other is due in a year.
+                        rereview_on=None if applies else ctx.today + timedelta(days=-5 if i % 2 else 365),
+                        priority=[Priority.HIGH, Priority.MEDIUM, Priority.MEDIUM, Priority.LOW][(c + i) % 4],
+                        # Most challenges are decided; two per checklist are left for the step-through review.
+                        decided_at=None if applies and i % 8 == 7 else decided_at,
+                        decided_by=None if applies and i % 8 == 7 else planners[checklist.organisation_id],
+                    ),
                 )
             )
         for i, finding in enumerate(ctx.benefits):
-            items.append(Item(checklist=checklist, finding=finding, applies=i in chosen_benefits))
+            items.append(
+                _made_by(
+                    planners[checklist.organisation_id],
+                    Item(checklist=checklist, finding=finding, applies=i in chosen_benefits),
+                )
+            )
     items = bulk_create_with_history(items, Item, batch_size=1000)
 
     owners_by_checklist = {}
@@ -415,19 +433,22 @@ def _create_batch(numbers, ctx):
             external = counter % 11 == 0
             addressed.append(item.pk)
             mitigations.append(
-                Mitigation(
-                    checklist=checklist,
-                    action=suggestion.title if suggestion else ACTIONS[counter % len(ACTIONS)],
-                    owner=None if external else editors[counter % len(editors)],
-                    owner_name=EXTERNAL_OWNERS[counter % len(EXTERNAL_OWNERS)] if external else "",
-                    due_date=None if counter % 17 == 0 else ctx.today + timedelta(days=DUE_OFFSETS[counter % 13]),
-                    status=status,
-                    notes="Waiting for HR to confirm the budget." if status == MitigationStatus.BLOCKED else "",
-                    phase=(suggestion.phase if suggestion and suggestion.phase else ctx.phases[counter % 4]),
-                    co_produced=counter % 4 == 0,
-                    lived_experience_led=counter % 6 == 0,
-                    suggestion=suggestion,
-                    created_by=checklist.created_by,
+                _made_by(
+                    checklist.created_by,
+                    Mitigation(
+                        checklist=checklist,
+                        action=suggestion.title if suggestion else ACTIONS[counter % len(ACTIONS)],
+                        owner=None if external else editors[counter % len(editors)],
+                        owner_name=EXTERNAL_OWNERS[counter % len(EXTERNAL_OWNERS)] if external else "",
+                        due_date=None if counter % 17 == 0 else ctx.today + timedelta(days=DUE_OFFSETS[counter % 13]),
+                        status=status,
+                        notes="Waiting for HR to confirm the budget." if status == MitigationStatus.BLOCKED else "",
+                        phase=(suggestion.phase if suggestion and suggestion.phase else ctx.phases[counter % 4]),
+                        co_produced=counter % 4 == 0,
+                        lived_experience_led=counter % 6 == 0,
+                        suggestion=suggestion,
+                        created_by=checklist.created_by,
+                    ),
                 )
             )
     mitigations = bulk_create_with_history(mitigations, Mitigation, batch_size=1000)

@@ -46,6 +46,7 @@ def adopt_suggestion(*, suggestion, by, item=None, items=None):
             phase=suggestion.phase,
             created_by=by,
         )
+        mitigation._history_user = by
         mitigation.save()
         mitigation.items.set(items)
     return mitigation
@@ -85,6 +86,8 @@ def update_mitigation(*, mitigation_id, changes, version, by=None):
             # Text is kept with one kind of line ending whichever way it came (a page, the API).
             setattr(current, field, normalise_text(value))
         current.version = version + 1
+        if by is not None:
+            current._history_user = by
         current.save()
         # Every path that changes the owner comes through here: the new owner is told, in this transaction.
         events.assigned(mitigation=current, previous_owner_id=previous_owner_id, by=by)
@@ -161,6 +164,7 @@ def create_mitigation(*, changes, by, item=None, items=None):
         mitigation = Mitigation(checklist_id=items[0].checklist_id, created_by=by)
         for field, value in changes.items():
             setattr(mitigation, field, value)
+        mitigation._history_user = by
         mitigation.save()
         mitigation.items.set(items)
         events.assigned(mitigation=mitigation, previous_owner_id=None, by=by)

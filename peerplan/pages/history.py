@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from django.utils.timezone import localtime
 
 from evidence.models import Finding
@@ -89,7 +89,8 @@ class Entry:
 
 
 def _who(record):
-    return display_name(record.history_user) if record.history_user_id else "Someone"
+    # No person: PeerPlan itself made the change (a scheduled command or the site's set-up).
+    return capfirst(display_name(record.history_user)) if record.history_user_id else "PeerPlan"
 
 
 def _quote(text, length=80):
