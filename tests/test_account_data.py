@@ -2,7 +2,9 @@
 it, and nothing of anyone else's; never a secret."""
 
 import json
+from pathlib import Path
 
+import jsonschema
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.hashers import make_password
@@ -15,13 +17,27 @@ from peerplan.operations import comments, notifications, organisations
 from tests.api_helpers import token_for
 
 
+# The documented format: every download in these tests is held to it.
+SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "peerplan" / "pages" / "peerplan-person-1.schema.json").read_text(encoding="utf-8")
+)
+
+
 def download(client, person):
     client.force_login(person)
     response = client.get("/app/account/data.json")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
     assert response["Content-Disposition"].startswith('attachment; filename="peerplan-my-data-')
-    return response.content.decode(), json.loads(response.content)
+    data = json.loads(response.content)
+    jsonschema.validate(data, SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return response.content.decode(), data
+
+
+def test_the_schema_refuses_what_the_format_never_holds():
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    assert not validator.is_valid({"format": "peerplan-person/1"})
+    assert any("password" in error.message for error in validator.iter_errors({"password": "x"}))
 
 
 def test_the_account_page_links_to_the_download_and_to_deleting_the_account(client, planner):
