@@ -20,6 +20,7 @@ from peerplan.models.notifications import (
     NotificationPreference,
     Reminder,
 )
+from peerplan.models.organisation_exports import OrganisationExport
 from peerplan.models.organisations import (
     FORMER_MEMBER,
     Invitation,
@@ -72,6 +73,7 @@ from peerplan.models.shared_learning import (
 )
 
 __all__ = [
+    "OrganisationExport",
     "ScheduledJob",
     "Role",
     "Organisation",
