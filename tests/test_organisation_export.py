@@ -35,9 +35,7 @@ def document_of(archive):
 
 
 def row_counts():
-    return {
-        model._meta.label: model._base_manager.count() for model in apps.get_models(include_auto_created=True)
-    }
+    return {model._meta.label: model._base_manager.count() for model in apps.get_models(include_auto_created=True)}
 
 
 def test_the_archive_follows_the_schema_with_a_manifest_files_and_csvs(one_of_everything, org_a):

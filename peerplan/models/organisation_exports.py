@@ -106,4 +106,4 @@ class OrganisationExport(models.Model):
         return self.requested_at + timedelta(days=settings.ORGANISATION_EXPORT_DAYS)
 
     def download_name(self):
-        return f"{self.organisation.slug}-{self.requested_at:%Y-%m-%d}.zip"
+        return f"{self.organisation.slug}-{timezone.localdate(self.requested_at):%Y-%m-%d}.zip"

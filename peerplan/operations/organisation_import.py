@@ -44,6 +44,7 @@ from peerplan.models import (
 )
 from peerplan.models.collaboration import storage_name
 from peerplan.models.organisation_exports import HISTORY, exported_fields
+from peerplan.models.organisation_generations import organisation_changed
 
 KNOWN_SECTIONS = {
     "format",
@@ -59,6 +60,10 @@ KNOWN_SECTIONS = {
     "attachments",
     "history",
 }
+
+
+# Slugs the organisation URLs take for themselves (/app/orgs/new/, /app/orgs/import/).
+RESERVED_SLUGS = {"new", "import"}
 
 
 class ImportRefused(Refused):
@@ -356,7 +361,7 @@ class _Decoder:
 def _unique_slug(name, wanted):
     base = slugify(wanted or name)[:200] or "organisation"
     slug, n = base, 2
-    while Organisation.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Organisation.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -401,6 +406,8 @@ def _write(document, archive, plan, verified, owner, name, saved):
         files[row["file"]] = stored
     _rows(Attachment, document["attachments"], decoder, ids, {"organisation": organisation})
     _history(document["history"], decoder, organisation)
+    # Bulk inserts send no signals: its pages (and its members' My actions) are marked changed here.
+    organisation_changed(organisation)
     report.counts = {
         section: len(document[section])
         for section in ("checklists", "items", "actions", "comments", "attachments", "history")

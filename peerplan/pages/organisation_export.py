@@ -15,11 +15,14 @@ further sections as arrays of objects, and an import refuses a section it does n
 import csv
 import hashlib
 import json
+import logging
+import tempfile
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
 
 from evidence.interchange import export_evidence
 from evidence.models import Finding, Source
@@ -34,10 +37,14 @@ from peerplan.models import (
     Item,
     Membership,
     Mitigation,
+    OrganisationExport,
     SuggestedMitigation,
 )
 from peerplan.models.organisation_exports import HISTORY, exported_fields, finding_key
+from peerplan.operations import organisation_exports
 from peerplan.pages.exports import neutralise
+
+log = logging.getLogger(__name__)
 
 # Every kind of row an organisation holds (what its purge removes), and where the archive has it or why
 # not. tests/test_organisation_export.py fails when the purge finds a model this does not name.
@@ -443,6 +450,59 @@ CSV_FILES = [
 ]
 
 
+def build_waiting_exports(*, now=None):
+    """Build every archive owners asked for, oldest first, recording progress as it goes. Returns how many
+    were built; one that fails is marked so (its owner sees it and can ask again) and the rest go on."""
+    built = 0
+    for export in OrganisationExport.objects.waiting().select_related("organisation", "requested_by").order_by("pk"):
+        export.started_at = timezone.now()
+        organisation_exports.record_progress(export=export, rows_done=0)
+        try:
+            with tempfile.TemporaryFile() as archive:
+                write_archive(
+                    export.organisation,
+                    archive,
+                    now=now or timezone.now(),
+                    progress=lambda done, export=export: organisation_exports.record_progress(
+                        export=export, rows_done=done
+                    ),
+                )
+                archive.seek(0)
+                organisation_exports.finish_export(export=export, archive=archive)
+        except Exception:
+            log.exception("The export of organisation %s failed", export.organisation_id)
+            organisation_exports.fail_export(export=export)
+            continue
+        built += 1
+    return built
+
+
 def is_large(organisation):
     """Whether the archive is built in the background rather than while the owner waits."""
     return row_count(organisation) > settings.ORGANISATION_EXPORT_BACKGROUND_ROWS
+
+
+def export_page(organisation, now=None):
+    """What the export page shows: the organisation's archives of the last days (ready, being prepared or
+    failed), whether one is being prepared (the page then checks again by itself), and whether a new one
+    would be built while the owner waits."""
+    exports = list(OrganisationExport.objects.filter(organisation=organisation).current(now))
+    return {
+        "exports": exports,
+        "preparing": any(not export.is_ready and not export.is_failed for export in exports),
+        "large": is_large(organisation),
+        "days": settings.ORGANISATION_EXPORT_DAYS,
+    }
+
+
+def archive_now(organisation, now=None):
+    """The archive of a small organisation, built while its owner waits: an open temporary file, at its
+    start, removed once closed (a FileResponse closes it when it has been sent)."""
+    archive = tempfile.TemporaryFile()
+    write_archive(organisation, archive, now=now or timezone.now())
+    archive.seek(0)
+    return archive
+
+
+def archive_filename(organisation, now=None):
+    return f"{organisation.slug}-{timezone.localdate(now or timezone.now()):%Y-%m-%d}.zip"

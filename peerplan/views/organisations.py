@@ -21,6 +21,7 @@ from peerplan.models.organisations import RESTORABLE_DAYS
 from peerplan.operations import organisations
 from peerplan.pages import organisations as organisation_pages
 from peerplan.pages import page_cache
+from peerplan.views.organisation_exports import may_import
 
 
 @login_required
@@ -55,7 +56,7 @@ def organisation_create(request):
         organisation = organisations.create_organisation(name=form.cleaned_data["name"], by=request.user)
         messages.success(request, f"{organisation.name} is created and you are its owner.")
         return redirect("peerplan:organisation", slug=organisation.slug)
-    return render(request, "peerplan/organisation_form.html", {"form": form})
+    return render(request, "peerplan/organisation_form.html", {"form": form, "may_import": may_import(request.user)})
 
 
 @login_required
