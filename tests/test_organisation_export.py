@@ -25,8 +25,10 @@ NOW = timezone.now()
 
 
 def archive_of(organisation):
+    """The organisation's archive, its document held to the schema (every export these tests make)."""
     out = io.BytesIO()
     write_archive(organisation, out, now=NOW)
+    jsonschema.validate(document_of(out.getvalue()), schema())
     return out.getvalue()
 
 
