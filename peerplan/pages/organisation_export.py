@@ -484,7 +484,7 @@ def is_large(organisation):
 
 def export_page(organisation, now=None):
     """What the export page shows: the organisation's archives of the last days (ready, being prepared or
-    failed), whether one is being prepared (the page then checks again by itself), and whether a new one
+    failed), whether one is being prepared (the page then offers to check again), and whether a new one
     would be built while the owner waits."""
     exports = list(OrganisationExport.objects.filter(organisation=organisation).current(now))
     return {
