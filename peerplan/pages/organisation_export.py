@@ -12,7 +12,6 @@ A later section (check-ins) plugs into SECTIONS: a name and a function giving it
 further sections as arrays of objects, and an import refuses a section it does not know rather than drop it.
 """
 
-import csv
 import hashlib
 import json
 import logging
@@ -42,7 +41,7 @@ from peerplan.models import (
 )
 from peerplan.models.organisation_exports import HISTORY, exported_fields, finding_key
 from peerplan.operations import organisation_exports
-from peerplan.pages.exports import neutralise
+from peerplan.pages.exports import csv_stream
 
 log = logging.getLogger(__name__)
 
@@ -313,31 +312,15 @@ def write_archive(organisation, fileobj, *, now, progress=None):
                 out.write(chunk)
     for name, header, rows in CSV_FILES:
         with archive.member(name) as out:
-            write_csv(out, header, rows(organisation))
+            for line in csv_stream(header, rows(organisation)):
+                out.write(line)
     archive.close()
     if progress:
         progress(done)
 
 
-class _Line:
-    def write(self, value):
-        return value
-
-
-def write_csv(out, header, rows):
-    """A CSV as the checklist exports write it: a UTF-8 byte-order mark so Excel reads accents right, and
-    every cell a spreadsheet would run as a formula made text."""
-    writer = csv.writer(_Line())
-    out.write("\ufeff")
-    out.write(writer.writerow(header))
-    for row in rows:
-        out.write(writer.writerow(["" if v is None else neutralise(_cell(v)) for v in row]))
-
-
-def _cell(value):
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    return value.isoformat() if hasattr(value, "isoformat") else value
+def _yes(value):
+    return "Yes" if value else "No"
 
 
 def _csv_checklists(organisation):
@@ -358,7 +341,7 @@ def _csv_items(organisation):
             theme.category.name,
             theme.name,
             item.finding.get_valence_display(),
-            item.applies,
+            _yes(item.applies),
             item.not_applicable_reason,
             item.get_priority_display(),
             item.note,
@@ -381,8 +364,8 @@ def _csv_actions(organisation):
             action.due_date,
             action.get_status_display(),
             action.phase.name if action.phase else None,
-            action.co_produced,
-            action.lived_experience_led,
+            _yes(action.co_produced),
+            _yes(action.lived_experience_led),
             action.notes,
         ]
 
