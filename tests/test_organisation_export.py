@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -218,6 +219,8 @@ def test_people_without_a_verified_email_here_are_invited(one_of_everything, org
     report = import_organisation(fileobj=io.BytesIO(archive))
     organisation = report.organisation
     assert "pat@example.org" in report.invited
+    (email,) = [message for message in mail.outbox if message.to == ["pat@example.org"]]
+    assert "/app/invitations/" in email.body
     assert organisation.invitations.filter(email="pat@example.org", role="planner").exists()
     assert organisation.memberships.filter(user=owner, role="owner").exists()
     assert not organisation.memberships.filter(user=planner).exists()

@@ -41,10 +41,12 @@ from peerplan.models import (
     Organisation,
     Role,
     SuggestedMitigation,
+    display_name,
 )
 from peerplan.models.collaboration import storage_name
 from peerplan.models.organisation_exports import HISTORY, exported_fields
 from peerplan.models.organisation_generations import organisation_changed
+from peerplan.notify import deliver, events
 
 KNOWN_SECTIONS = {
     "format",
@@ -81,6 +83,7 @@ class ImportReport:
     organisation: Organisation = None
     members: list = field(default_factory=list)  # emails that became members
     invited: list = field(default_factory=list)  # emails sent an invitation instead
+    invitations: list = field(default_factory=list)
     notes: list = field(default_factory=list)  # what came differently (a phase or suggestion not here)
     counts: dict = field(default_factory=dict)
 
@@ -109,6 +112,9 @@ def import_organisation(*, fileobj, owner=None, name=None):
         for stored in saved:
             default_storage.delete(stored)
         raise
+    # Emailed once the organisation exists, as `organisations.invite` does (the link must work when it lands).
+    for invitation in report.invitations:
+        deliver.send_invitation(invitation, inviter_name=display_name(invitation.invited_by))
     return report
 
 
@@ -443,7 +449,9 @@ def _members(document, organisation, verified, owner, report):
         if expires:
             invitation.expires_at = expires
         invitation.save()
+        events.invited(invitation=invitation, by=inviter)
         report.invited.append(email)
+        report.invitations.append(invitation)
     return people
 
 
