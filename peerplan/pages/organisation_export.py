@@ -100,6 +100,7 @@ class _Encoding:
         self.findings = {}
         self.phases = dict(ImplementationPhase.objects.values_list("pk", "name"))
         self.suggestions = {}
+        self.attachments = set(Attachment.objects.filter(organisation=organisation).values_list("pk", flat=True))
 
     def email(self, user_id):
         if user_id is None:
@@ -128,7 +129,8 @@ class _Encoding:
         for field in model_fields:
             value = getattr(row, field.attname)
             if field.name == "file":
-                value = f"files/{row.id}" if value else None
+                # Its place in the zip; none for a file deleted before the export (only its history is left).
+                value = f"files/{row.id}" if value and row.id in self.attachments else None
             elif field.many_to_one or field.one_to_one:
                 value = self._related(field, value)
             out[field.name] = value
