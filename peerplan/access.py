@@ -10,6 +10,7 @@ its queryset form, `Membership.objects.readable_by` (peerplan/models/organisatio
 URL, admin view and notification kind against both.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -107,6 +108,12 @@ def load_organisation_export(request, slug, pk):
     export = get_object_or_404(ready.exclude(file=""), pk=pk)
     export.organisation = organisation
     return export, membership
+
+
+def may_import_organisation(user):
+    """Who may import an organisation archive as a new organisation: a site administrator, for anyone; and,
+    where anyone may sign up (SIGNUP_MODE=open), anyone signed in, who becomes its owner. Others get a 404."""
+    return user.is_authenticated and (user.is_superuser or settings.SIGNUP_MODE == "open")
 
 
 def load_own_source(request, slug, pk, need=READ):

@@ -7,6 +7,8 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from pathlib import Path
+from unittest import mock
 
 import jsonschema
 import pytest
@@ -269,3 +271,14 @@ def test_it_refuses_a_document_that_breaks_the_schema_or_its_own_references(one_
 
     refusal = refused(rewritten(archive, elsewhere))
     assert any("addresses item 999999" in problem for problem in refusal.problems)
+
+
+def test_an_import_that_fails_while_writing_leaves_no_row_and_no_file(one_of_everything, org_a, settings):
+    archive = archive_of(org_a)
+    files_before = sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+    before = row_counts()
+    with mock.patch("peerplan.operations.organisation_import._history", side_effect=RuntimeError("disk gone")):
+        with pytest.raises(RuntimeError):
+            import_organisation(fileobj=io.BytesIO(archive))
+    assert row_counts() == before
+    assert sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()) == files_before

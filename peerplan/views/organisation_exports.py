@@ -1,14 +1,13 @@
 """An organisation's export for its owners, its archives' downloads, and importing an archive as a new
 organisation (peerplan/organisation_archive.md)."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from peerplan.access import OWN, load_organisation, load_organisation_export
+from peerplan.access import OWN, load_organisation, load_organisation_export, may_import_organisation
 from peerplan.forms.organisations import ImportOrganisationForm
 from peerplan.operations import organisation_exports
 from peerplan.operations.organisation_import import ImportRefused, import_organisation
@@ -49,16 +48,10 @@ def organisation_export_download(request, slug, pk):
     )
 
 
-def may_import(user):
-    """A site administrator may import any archive; where anyone may sign up, anyone signed in may import
-    one as a new organisation they own."""
-    return user.is_superuser or settings.SIGNUP_MODE == "open"
-
-
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def organisation_import(request):
-    if not may_import(request.user):
+    if not may_import_organisation(request.user):
         raise Http404("No such page.")
     form = ImportOrganisationForm(request.POST or None, request.FILES or None)
     problems = []
