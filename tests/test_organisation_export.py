@@ -22,7 +22,7 @@ from peerplan.lib.organisation_archive import DOCUMENT, MANIFEST, schema
 from peerplan.models import Organisation
 from peerplan.operations import attachments, comments, mitigations, organisation_purge
 from peerplan.operations.organisation_import import ImportRefused, import_organisation
-from peerplan.pages.organisation_export import COVERAGE, write_archive
+from peerplan.pages.organisation_export import COVERAGE, SECTIONS, row_count, write_archive
 from tests.factories import make_checklist
 
 NOW = timezone.now()
@@ -49,6 +49,8 @@ def test_the_archive_follows_the_schema_with_a_manifest_files_and_csvs(one_of_ev
     document = json.loads(archive.read(DOCUMENT))
     jsonschema.validate(document, schema())
     assert document["format"] == "peerplan-organisation/1"
+    # What the export page counts as "N of M" is what the document holds.
+    assert row_count(org_a) == sum(len(document[name]) for name, _ in SECTIONS)
     names = set(archive.namelist())
     manifest = json.loads(archive.read(MANIFEST))
     assert set(manifest["files"]) == names - {MANIFEST}

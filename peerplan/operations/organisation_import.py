@@ -23,6 +23,7 @@ from allauth.account.models import EmailAddress
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils.text import slugify
 
 from evidence.interchange import EvidenceFormatError, import_evidence, validate
@@ -250,19 +251,15 @@ def _resolve_findings(document, own_keys, problems):
 
 
 def _verified_users(document):
-    """{lower-case email: user} for each person the document names who has that email verified here."""
-    emails = {(m["email"] or "").lower() for m in document["members"]} - {""}
-    return {
-        address.email.lower(): address.user
-        for address in EmailAddress.objects.filter(verified=True, email__in=_case_variants(document, emails))
+    """{lower-case email: user} for each member the document names who has that email verified here."""
+    emails = {member["email"].lower() for member in document["members"] if member["email"]}
+    addresses = (
+        EmailAddress.objects.annotate(lower=Lower("email"))
+        .filter(verified=True, lower__in=emails)
         .select_related("user")
         .order_by("pk")
-    }
-
-
-def _case_variants(document, emails):
-    # EmailAddress keeps the case people typed; compare lower-cased, fetch by the exact texts in the document.
-    return {m["email"] for m in document["members"] if m["email"]} | emails
+    )
+    return {address.lower: address.user for address in addresses}
 
 
 # Writing -------------------------------------------------------------------------------------------------

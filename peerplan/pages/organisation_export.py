@@ -3,7 +3,9 @@ document (peerplan/organisation_archive.md, with its JSON Schema beside it), the
 CSV files a spreadsheet opens, and a manifest of every member's sha256 (peerplan/lib/organisation_archive.py).
 
 Written row by row into the zip, each section read with `iterator()`, so memory stays flat however large
-the organisation is (tests/test_organisation_export.py measures it on the benchmark's large organisation).
+the organisation is (tests/test_organisation_export_memory.py measures it on the benchmark's large
+organisation). Each attached file is read twice, once for its sha256 in the document and once into the zip,
+so that the document, written first, can name every file's hash.
 People are named by their email address, never by id: that is what matches them on another PeerPlan. Never a
 password hash, a token, a session or a two-factor secret, and nothing of another organisation: each section
 is read through the organisation alone.
@@ -151,8 +153,8 @@ class _Encoding:
         return value  # a checklist, item or action of this organisation: its id in this document
 
 
-def _organisation(organisation, encoding):
-    yield {
+def _organisation(organisation):
+    return {
         "name": organisation.name,
         "slug": organisation.slug,
         "created_at": organisation.created_at,
@@ -268,7 +270,9 @@ SECTIONS = [
 
 def row_count(organisation):
     """How many rows the document holds, for 'N of M' while it is being prepared (a few counts)."""
-    total = Checklist.objects.filter(organisation=organisation).count()
+    total = Membership.objects.filter(organisation=organisation).count()
+    total += Invitation.objects.filter(organisation=organisation).pending().count()
+    total += Checklist.objects.filter(organisation=organisation).count()
     total += Item.objects.filter(checklist__organisation=organisation).count()
     total += Mitigation.objects.filter(checklist__organisation=organisation).count()
     total += Comment.objects.filter(organisation=organisation).count()
@@ -297,7 +301,7 @@ def write_archive(organisation, fileobj, *, now, progress=None):
     with archive.member(DOCUMENT) as out:
         exported = {"at": now, "by": settings.SITE_URL, "schema": _schema_version()}
         out.write('{"format": ' + _dumps(FORMAT) + ',\n"exported": ' + _dumps(exported))
-        out.write(',\n"organisation": ' + _dumps(next(_organisation(organisation, encoding))))
+        out.write(',\n"organisation": ' + _dumps(_organisation(organisation)))
         out.write(',\n"own_evidence": ' + _dumps(_own_evidence(organisation)))
         for name, rows in SECTIONS:
             out.write(f',\n"{name}": [')
