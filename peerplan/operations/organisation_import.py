@@ -421,19 +421,25 @@ def _write(document, archive, plan, verified, owner, name, saved):
 def _members(document, organisation, verified, owner, report):
     """Memberships for the people with a verified email here, invitations for the others; the owner given
     is an owner whatever the archive says. Returns {lower-case email: user} of the members."""
-    people = {}
+    people = {}  # the archive's emails, lower-cased, of the people who are members here
+    joined = set()  # their users' ids: two addresses of one person make one membership
     inviter = owner
     for member in document["members"]:
-        user = verified.get((member["email"] or "").lower())
-        if user is not None:
-            people[user.email.lower()] = user
-            role = Role.OWNER if owner is not None and user.pk == owner.pk else member["role"]
-            membership = Membership.objects.create(organisation=organisation, user=user, role=role)
-            Membership.objects.filter(pk=membership.pk).update(joined_at=member["joined_at"])
-            report.members.append(user.email)
-            if inviter is None and role == Role.OWNER:
-                inviter = user
-    if owner is not None and owner.email.lower() not in people:
+        email = (member["email"] or "").lower()
+        user = verified.get(email)
+        if user is None:
+            continue
+        people[email] = user
+        if user.pk in joined:
+            continue
+        joined.add(user.pk)
+        role = Role.OWNER if owner is not None and user.pk == owner.pk else member["role"]
+        membership = Membership.objects.create(organisation=organisation, user=user, role=role)
+        Membership.objects.filter(pk=membership.pk).update(joined_at=member["joined_at"])
+        report.members.append(member["email"])
+        if inviter is None and role == Role.OWNER:
+            inviter = user
+    if owner is not None and owner.pk not in joined:
         Membership.objects.create(organisation=organisation, user=owner, role=Role.OWNER)
         people[owner.email.lower()] = owner
     invitations = [
@@ -442,6 +448,8 @@ def _members(document, organisation, verified, owner, report):
         if member["email"] and member["email"].lower() not in people
     ] + [(i["email"], i["role"], i["expires_at"]) for i in document["invitations"]]
     for email, role, expires in invitations:
+        if email.lower() in (invited.lower() for invited in report.invited):
+            continue  # a member not here who also had an invitation pending: one invitation
         invitation = Invitation(organisation=organisation, email=email, role=role, invited_by=inviter)
         if expires:
             invitation.expires_at = expires
