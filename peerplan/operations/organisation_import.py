@@ -461,27 +461,20 @@ def _members(document, organisation, verified, owner, report):
 
 
 def _rows(model, rows, decoder, ids, extra):
-    """Insert the section's rows in the archive's order (bulk: no history row of today is recorded, and the
-    archive's own times are kept, where a save would set them to now)."""
+    """Insert the section's rows in the archive's order, in bulk: no history record of today is made (the
+    archive brings the history), and the archive's own times are put back where an insert sets them to now."""
     fields = exported_fields(model)
+    stamped = [f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
     objects = [model(**decoder.values(model, fields, row), **extra) for row in rows]
-    times = [
-        {
-            f.attname: getattr(obj, f.attname)
-            for f in fields
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        }
-        for obj in objects
-    ]
+    kept = [[getattr(obj, name) for name in stamped] for obj in objects]
     created = model.objects.bulk_create(objects, batch_size=500)
     for obj, row in zip(created, rows, strict=True):
         ids.set(model, row["id"], obj.pk)
-    stamped = [name for name in (times[0] if times else {})]
-    if stamped:
-        for obj, kept in zip(created, times, strict=True):
-            for name, value in kept.items():
+    if stamped and created:
+        for obj, values in zip(created, kept, strict=True):
+            for name, value in zip(stamped, values, strict=True):
                 setattr(obj, name, value)
-        model.objects.bulk_update(created, stamped, batch_size=500)
+        model.objects.bulk_update(created, stamped, batch_size=500)  # sets what it is given, unlike an insert
     return created
 
 
