@@ -19,7 +19,7 @@ from peerplan.models import Notification, Organisation, OrganisationExport
 from peerplan.models.notifications import Kind
 from peerplan.operations import organisation_import, organisation_purge
 from peerplan.pages.organisation_export import write_archive
-from tests.factories import make_member
+from tests.factories import make_checklist, make_member
 
 
 def test_an_owner_downloads_a_small_organisations_archive_at_once(client, one_of_everything, org_a, owner):
@@ -173,3 +173,24 @@ def test_an_import_marks_the_new_organisations_pages_changed(one_of_everything, 
     ) as spy:
         report = organisation_import.import_organisation(fileobj=io.BytesIO(archive))
     spy.assert_called_once_with(report.organisation)
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_export_page_reads_the_same_number_of_queries_whatever_the_organisation_holds(
+    client, org_a, owner, django_assert_num_queries, size
+):
+    for n in range(size):
+        make_checklist(org_a, f"Ward {n} plan", by=owner)
+        export = OrganisationExport.objects.create(organisation=org_a, requested_by=owner, rows_total=10)
+        export.file.save(f"{n}.zip", SimpleUploadedFile(f"{n}.zip", b"PK"), save=False)
+        export.finished_at = export.requested_at
+        export.save()
+    client.force_login(owner)
+    with django_assert_num_queries(QUERIES):
+        assert client.get("/app/orgs/northside/export/").status_code == 200
+
+
+# session, user, membership with its organisation, two-factor (none set up), the exports listed, and the
+# counts saying whether it is large: members, invitations, checklists, items, actions, comments, files, and
+# the history of checklists, items, actions, comments and files
+QUERIES = 17
