@@ -10,6 +10,7 @@ its queryset form, `Membership.objects.readable_by` (peerplan/models/organisatio
 URL, admin view and notification kind against both.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -25,6 +26,7 @@ from peerplan.models import (
     Mitigation,
     Network,
     NetworkMembership,
+    OrganisationExport,
     Role,
     addressed_items,
 )
@@ -93,6 +95,25 @@ def load_organisation(request, slug, need=READ):
     _require_two_factor(request.user, organisation)
     _check(membership, need)
     return organisation, membership
+
+
+def load_organisation_export(request, slug, pk):
+    """One of the organisation's archives, ready to download, for its owners only. Anyone else gets a 404,
+    its other members included (an archive holds everything the organisation has: its link tells nobody but
+    an owner that it exists), whatever id they guess; an expired one is a 404 to owners too."""
+    organisation, membership = load_organisation(request, slug)
+    if not membership.is_owner:
+        raise Http404("No such export.")
+    ready = OrganisationExport.objects.current().filter(organisation=organisation, finished_at__isnull=False)
+    export = get_object_or_404(ready.exclude(file=""), pk=pk)
+    export.organisation = organisation
+    return export, membership
+
+
+def may_import_organisation(user):
+    """Who may import an organisation archive as a new organisation: a site administrator, for anyone; and,
+    where anyone may sign up (SIGNUP_MODE=open), anyone signed in, who becomes its owner. Others get a 404."""
+    return user.is_authenticated and (user.is_superuser or settings.SIGNUP_MODE == "open")
 
 
 def load_own_source(request, slug, pk, need=READ):

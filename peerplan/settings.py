@@ -356,6 +356,11 @@ if os.environ.get("ATTACHMENTS_S3_BUCKET"):
     }
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
 ATTACHMENT_ORGANISATION_MAX_BYTES = env_int("ATTACHMENT_ORGANISATION_MAX_MB", 2048) * 1024 * 1024
+# Organisation export (README "Export and import"): an organisation with more rows than this (checklists, items,
+# actions, comments, files and history rows together) has its archive built by the scheduled
+# `build_organisation_exports` rather than while its owner waits; archives are kept this many days.
+ORGANISATION_EXPORT_BACKGROUND_ROWS = env_int("ORGANISATION_EXPORT_BACKGROUND_ROWS", 5000)
+ORGANISATION_EXPORT_DAYS = env_int("ORGANISATION_EXPORT_DAYS", 7)
 
 # Notifications (peerplan/notify/): an email waits this long so that several notifications
 # to one person within it make one email; send_notifications (cron, every minute) sends them.

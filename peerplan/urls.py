@@ -13,6 +13,7 @@ from peerplan.views import evidence as evidence_views
 from peerplan.views import home as home_views
 from peerplan.views import metrics as metrics_views
 from peerplan.views import networks as network_views
+from peerplan.views import organisation_exports as export_views
 from peerplan.views import organisations as organisation_views
 from peerplan.views import reports as report_views
 from peerplan.views import review as review_views
@@ -25,9 +26,17 @@ planning_patterns = [
     path("curation/", curation_views.curation, name="curation"),
     # Organisations, members and invitations
     path("orgs/new/", organisation_views.organisation_create, name="organisation_create"),
+    path("orgs/import/", export_views.organisation_import, name="organisation_import"),
     path("orgs/<slug:slug>/", organisation_views.organisation, name="organisation"),
     path("orgs/<slug:slug>/members/", organisation_views.members, name="members"),
     path("orgs/<slug:slug>/delete/", organisation_views.organisation_delete, name="organisation_delete"),
+    # Export and import (views/organisation_exports.py)
+    path("orgs/<slug:slug>/export/", export_views.organisation_export, name="organisation_export"),
+    path(
+        "orgs/<slug:slug>/exports/<int:pk>/",
+        export_views.organisation_export_download,
+        name="organisation_export_download",
+    ),
     path("orgs/<slug:slug>/restore/", organisation_views.organisation_restore, name="organisation_restore"),
     path("orgs/<slug:slug>/two-factor/", organisation_views.organisation_two_factor, name="organisation_two_factor"),
     path("orgs/<slug:slug>/members/invite/", organisation_views.member_invite, name="member_invite"),

@@ -26,7 +26,14 @@ PERSON_OWNED = {
     "notification_open",
     "notification_read",
 }
-NOT_ORGANISATION_OWNED = {"home", "organisation_create", "my_actions", "invitation_accept"} | PERSON_OWNED
+# Importing an archive makes a new organisation (a site administrator's, or anyone's where sign-up is open).
+NOT_ORGANISATION_OWNED = {
+    "home",
+    "organisation_create",
+    "organisation_import",
+    "my_actions",
+    "invitation_accept",
+} | PERSON_OWNED
 # Viewers read and comment: a comment changes no plan, so these accept a viewer's POST.
 VIEWERS_MAY_POST = {"item_comment", "mitigation_discussion"}
 # A network's own pages are its coordinators': of a member organisation only its owners, who answered the

@@ -28,7 +28,15 @@ from django.urls import reverse
 from evidence.models import Category, Finding, Perspective, Reference, Release, Source, Theme
 from peerplan.api.models import Access
 from peerplan.lib.errors import Refused
-from peerplan.models import Membership, Mitigation, Network, Notification, Role, SuggestedMitigation
+from peerplan.models import (
+    Membership,
+    Mitigation,
+    Network,
+    Notification,
+    OrganisationExport,
+    Role,
+    SuggestedMitigation,
+)
 from peerplan.models.notifications import Kind
 from peerplan.notify import context, deliver, events
 from peerplan.operations import (
@@ -96,6 +104,10 @@ def world(org_a, org_b, owner, planner, viewer, outsider, curator):
     network.coordinators.add(owner)
     network_membership = networks.invite_organisation(network=network, organisation=org_a, by=owner)
     networks.answer_invitation(membership=network_membership, accept=True, by=owner)
+    export = OrganisationExport.objects.create(organisation=org_a, requested_by=owner)
+    export.file.save("xyzzy.zip", SimpleUploadedFile("xyzzy.zip", b"Xyzzy archive"), save=False)
+    export.finished_at = export.requested_at
+    export.save()
     Membership.objects.filter(user__in=[planner, tess]).update(role=Role.OWNER)  # network notifications go to owners
     secrets = {
         "removed": token_for(planner, org_a),
@@ -114,6 +126,7 @@ def world(org_a, org_b, owner, planner, viewer, outsider, curator):
             Kind.MEMBERSHIP: {"membership": membership, "role": Role.PLANNER},
             Kind.NETWORK: {"network_membership": network_membership},
             Kind.DIGEST: {},  # emailed by send_reminders, walked below
+            Kind.EXPORT: {},  # about the organisation itself: its archive is ready
         }
         for kind in Kind:
             if kind not in about:
@@ -151,6 +164,7 @@ def world(org_a, org_b, owner, planner, viewer, outsider, curator):
             "comment": comment.pk,
             "attachment": attachment.pk,
             "notification": made[tess.pk][Kind.ASSIGNED].pk,
+            "organisation_export": export.pk,
         },
     }
 
@@ -280,7 +294,15 @@ def test_the_walk_sees_what_a_member_who_may_read_sees(client, world, owner):
 RESTORE = "organisation_restore"
 # Not about one organisation (tests/test_isolation.py says why: a person's own pages), or a network's own
 # pages, which stay.
-NOT_ABOUT_A = {"home", "organisation_create", "my_actions", "invitation_accept", "network", "network_invite"} | {
+NOT_ABOUT_A = {
+    "home",
+    "organisation_create",
+    "organisation_import",
+    "my_actions",
+    "invitation_accept",
+    "network",
+    "network_invite",
+} | {
     "account_data",
     "account_delete",
     "notifications",

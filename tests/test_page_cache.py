@@ -230,6 +230,8 @@ WRITES = {
 # POSTs that write nothing a cached page shows, and why.
 NO_PAGE_CHANGES = {
     "organisation_create": "a new organisation: no page of it has been cached",
+    "organisation_import": "a new organisation: no page of it has been cached (it marks its pages changed itself)",
+    "organisation_export": "a download, or a request for an archive (shown only on the export page, never cached)",
     "member_unlock": "lifts a sign-in lock-out (django-axes' records), no organisation data",
     "notifications_read_all": "a person's own notifications: shown only in the navigation, never cached",
     "notification_read": "a person's own notifications",
@@ -338,6 +340,8 @@ NOT_WRITING_COMMANDS = {
     "send_reminders": "reminders and notifications: never in a cached body",
     "purge_expired": "old sign-in records, notifications and expired sessions: never in a cached body",
     "restore": "empties every cache after loading (tested in test_restore_empties_the_cache)",
+    "build_organisation_exports": "archives and their progress: shown only on the export page, never cached",
+    "import_organisation": "a new organisation: no page of it has been cached (it marks its pages changed itself)",
 }
 
 

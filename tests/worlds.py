@@ -32,6 +32,7 @@ from peerplan.models import (
     Network,
     NetworkMembership,
     Organisation,
+    OrganisationExport,
     SuggestedMitigation,
 )
 from peerplan.notify import events
@@ -248,7 +249,13 @@ def one_of_everything(org_a, owner, planner):
     network.coordinators.add(owner)
     network_membership = networks.invite_organisation(network=network, organisation=org_a, by=owner)
     networks.answer_invitation(membership=network_membership, accept=True, by=owner)
+    # An archive of the organisation, ready to download (its owners only).
+    export = OrganisationExport.objects.create(organisation=org_a, requested_by=owner)
+    export.file.save("northside.zip", SimpleUploadedFile("northside.zip", b"PK\x05\x06" + bytes(18)), save=False)
+    export.finished_at = export.requested_at
+    export.save()
     return {
+        "organisation_export": export.pk,
         "network": network.slug,
         "network_membership": network_membership.pk,
         "slug": org_a.slug,
@@ -279,6 +286,7 @@ PK_OWNERS = {
     "attachments": "attachment",
     "notifications": "notification",
     "networks": "network_membership",
+    "exports": "organisation_export",
 }
 
 

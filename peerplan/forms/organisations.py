@@ -70,3 +70,23 @@ class NetworkInviteForm(forms.Form):
         if organisation is None:
             raise forms.ValidationError("No organisation has this short name. Search for it by name above.")
         return organisation
+
+
+class ImportOrganisationForm(CrispyMixin, forms.Form):
+    """The archive of an organisation exported from a PeerPlan (a .zip)."""
+
+    archive = forms.FileField(
+        label="Organisation archive",
+        help_text="The .zip file an owner downloaded from “Export this organisation’s data” on another PeerPlan.",
+    )
+    name = forms.CharField(
+        label="Name (optional)",
+        max_length=200,
+        required=False,
+        help_text="Leave empty to keep the name the archive gives.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        plain_messages(self)
+        self.fields["archive"].widget.attrs["accept"] = ".zip,application/zip"

@@ -20,6 +20,7 @@ from peerplan.models.notifications import (
     NotificationPreference,
     Reminder,
 )
+from peerplan.models.organisation_exports import OrganisationExport
 from peerplan.models.organisations import (
     FORMER_MEMBER,
     FORMER_MEMBER_USERNAME,
@@ -74,6 +75,7 @@ from peerplan.models.shared_learning import (
 )
 
 __all__ = [
+    "OrganisationExport",
     "ScheduledJob",
     "Role",
     "Organisation",

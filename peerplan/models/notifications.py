@@ -22,6 +22,7 @@ class Kind(models.TextChoices):
     MEMBERSHIP = "membership", "You are invited to an organisation or your role changes"
     NETWORK = "network", "A network invites an organisation you own"
     DIGEST = "digest", "Daily digest of your overdue actions and those due soon"
+    EXPORT = "export", "An export of your organisation's data is ready"
 
 
 class Channel(models.TextChoices):
@@ -41,6 +42,7 @@ DEFAULTS = {
     Kind.MEMBERSHIP: Channel.EMAIL,
     Kind.NETWORK: Channel.EMAIL,
     Kind.DIGEST: Channel.EMAIL,
+    Kind.EXPORT: Channel.EMAIL,
 }
 
 
@@ -178,6 +180,8 @@ class Notification(models.Model):
             return reverse("peerplan:invitation_accept", args=[self.invitation_token])
         if self.network_membership_id:
             return reverse("peerplan:organisation_network", args=[self.organisation.slug, self.network_membership_id])
+        if self.kind == Kind.EXPORT:
+            return reverse("peerplan:organisation_export", args=[self.organisation.slug])
         return reverse("peerplan:organisation", args=[self.organisation.slug])
 
     def subject_line(self):
@@ -203,6 +207,9 @@ class Notification(models.Model):
         if self.kind == Kind.NETWORK:
             network = self.network_membership.network.name
             return f"{who} invited {self.organisation.name} to share its progress with {network}: an owner answers"
+        if self.kind == Kind.EXPORT:
+            days = settings.ORGANISATION_EXPORT_DAYS
+            return f"The export of {self.organisation.name}'s data is ready: you can download it for {days} days"
         return self.get_kind_display()
 
     def _about(self):

@@ -175,11 +175,17 @@ class _Echo:
 
 
 def csv_lines(items):
-    """The CSV as a stream of lines: a UTF-8 byte-order mark first, so Excel reads the accents right."""
+    """The checklist's CSV as a stream of lines."""
+    return csv_stream(HEADERS, checklist_rows(items))
+
+
+def csv_stream(headers, rows):
+    """Any CSV as a stream of lines: a UTF-8 byte-order mark first, so Excel reads the accents right, and
+    every cell a spreadsheet would run as a formula made text (the organisation archive's CSVs too)."""
     writer = csv.writer(_Echo())
     yield "\ufeff"
-    yield writer.writerow(HEADERS)
-    for row in checklist_rows(items):
+    yield writer.writerow(headers)
+    for row in rows:
         yield writer.writerow(["" if value is None else neutralise(_csv_value(value)) for value in row])
 
 

@@ -9,7 +9,14 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from peerplan.access import MANAGE, OWN, READ, load_deleted_organisation, load_organisation
+from peerplan.access import (
+    MANAGE,
+    OWN,
+    READ,
+    load_deleted_organisation,
+    load_organisation,
+    may_import_organisation,
+)
 from peerplan.accounts import lockout, ratelimit
 from peerplan.accounts.signup import remember_invitation
 from peerplan.figures import tracking
@@ -55,7 +62,9 @@ def organisation_create(request):
         organisation = organisations.create_organisation(name=form.cleaned_data["name"], by=request.user)
         messages.success(request, f"{organisation.name} is created and you are its owner.")
         return redirect("peerplan:organisation", slug=organisation.slug)
-    return render(request, "peerplan/organisation_form.html", {"form": form})
+    return render(
+        request, "peerplan/organisation_form.html", {"form": form, "may_import": may_import_organisation(request.user)}
+    )
 
 
 @login_required

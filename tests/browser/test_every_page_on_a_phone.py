@@ -166,6 +166,8 @@ def owner_and_account_pages():
         ("own-evidence", f"{org}/evidence/"),
         ("own-source-new", f"{org}/evidence/new/"),
         ("new-organisation", "/app/orgs/new/"),
+        ("export", f"{org}/export/"),
+        ("import-organisation", "/app/orgs/import/"),
         # Signed in as someone else than the person invited: a 403 page that says so.
         ("invitation-for-someone-else", f"/app/invitations/{invitation.token}/", 403),
         ("account-email", "/accounts/email/"),
