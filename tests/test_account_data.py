@@ -16,7 +16,6 @@ from peerplan.notify import events
 from peerplan.operations import comments, notifications, organisations
 from tests.api_helpers import token_for
 
-
 # The documented format: every download in these tests is held to it.
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "peerplan" / "pages" / "peerplan-person-1.schema.json").read_text(encoding="utf-8")

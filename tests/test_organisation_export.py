@@ -19,8 +19,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from peerplan.lib.organisation_archive import DOCUMENT, MANIFEST, schema
-from peerplan.models import Organisation
-from peerplan.operations import attachments, comments, mitigations, organisation_purge
+from peerplan.models import Comment, Organisation, former_member
+from peerplan.operations import accounts, attachments, comments, mitigations, organisation_purge
 from peerplan.operations.organisation_import import ImportRefused, import_organisation
 from peerplan.pages.organisation_export import COVERAGE, SECTIONS, row_count, write_archive
 from tests.factories import make_checklist
@@ -284,3 +284,18 @@ def test_an_import_that_fails_while_writing_leaves_no_row_and_no_file(one_of_eve
             import_organisation(fileobj=io.BytesIO(archive))
     assert row_counts() == before
     assert sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()) == files_before
+
+
+def test_what_a_former_member_wrote_stays_theirs_through_the_round_trip(one_of_everything, org_a, owner, planner):
+    mitigation = org_a.checklists.get().mitigations.get()
+    comments.post_comment(body="Draft is ready", by=planner, organisation=org_a, mitigation=mitigation)
+    accounts.delete_account(user=planner, confirm_email=planner.email)
+    first = archive_of(org_a)
+    assert "a former member" in {row["author"] for row in document_of(first)["comments"]}
+    Organisation.objects.filter(pk=org_a.pk).update(deleted_at=timezone.now() - timedelta(days=31))
+    organisation_purge.purge_organisation(organisation=org_a)
+
+    report = import_organisation(fileobj=io.BytesIO(first))
+
+    imported = Comment.objects.get(organisation=report.organisation, body="Draft is ready")
+    assert imported.author == former_member()

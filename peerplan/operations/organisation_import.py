@@ -31,6 +31,7 @@ from evidence.models import Finding
 from peerplan.lib.errors import Refused
 from peerplan.lib.organisation_archive import MANIFEST, ArchiveError, open_verified, read_document
 from peerplan.models import (
+    FORMER_MEMBER,
     Attachment,
     Checklist,
     Comment,
@@ -43,6 +44,7 @@ from peerplan.models import (
     Role,
     SuggestedMitigation,
     display_name,
+    former_member,
 )
 from peerplan.models.collaboration import storage_name
 from peerplan.models.organisation_exports import HISTORY, exported_fields
@@ -295,6 +297,8 @@ class _Decoder:
         self.report = report
 
     def person(self, email):
+        if email == FORMER_MEMBER:
+            return former_member().pk
         user = self.people.get((email or "").lower())
         return user.pk if user else None
 

@@ -30,6 +30,8 @@ from evidence.models import Finding, Source
 from peerplan.lib.backup_format import Encoder
 from peerplan.lib.organisation_archive import CHUNK, DOCUMENT, FORMAT, ArchiveWriter
 from peerplan.models import (
+    FORMER_MEMBER,
+    FORMER_MEMBER_USERNAME,
     Attachment,
     Checklist,
     Comment,
@@ -108,9 +110,12 @@ class _Encoding:
         if user_id is None:
             return None
         if user_id not in self.emails:
-            self.emails[user_id] = (
-                get_user_model().objects.filter(pk=user_id).values_list("email", flat=True).first() or None
+            username, email = get_user_model().objects.filter(pk=user_id).values_list("username", "email").first() or (
+                None,
+                None,
             )
+            # What a deleted person did is the former members' (no email): named so, it stays theirs on import.
+            self.emails[user_id] = FORMER_MEMBER if username == FORMER_MEMBER_USERNAME else email or None
         return self.emails[user_id]
 
     def finding(self, finding_id):
