@@ -1,6 +1,18 @@
 """PeerPlan's models, one module per domain; everything a view, an operation or a test needs is exported
 here, so `from peerplan.models import Mitigation` keeps working whichever module holds it."""
 
+from peerplan.models.check_ins import (
+    Answer,
+    CheckIn,
+    CheckInRecipient,
+    Frequency,
+    Round,
+    RoundComment,
+    RoundDelivery,
+    RoundStatement,
+    RoundTally,
+    RoundToken,
+)
 from peerplan.models.collaboration import (
     Attachment,
     Comment,
@@ -72,6 +84,16 @@ from peerplan.models.shared_learning import (
 )
 
 __all__ = [
+    "Answer",
+    "CheckIn",
+    "CheckInRecipient",
+    "Frequency",
+    "Round",
+    "RoundComment",
+    "RoundDelivery",
+    "RoundStatement",
+    "RoundTally",
+    "RoundToken",
     "ScheduledJob",
     "Role",
     "Organisation",
