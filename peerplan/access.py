@@ -18,6 +18,7 @@ from evidence.models import Source
 from peerplan.accounts.two_factor import TwoFactorRequired
 from peerplan.models import (
     Attachment,
+    CheckIn,
     Checklist,
     Comment,
     Item,
@@ -110,6 +111,14 @@ def load_checklist(request, pk, need=READ, queryset=None):
     membership = membership_for(request.user, checklist.organisation)
     _check(membership, need)
     return checklist, membership
+
+
+def load_check_in(request, pk, need=READ):
+    """A checklist's check-in (`pk`: the checklist's), or None when it has none yet, with the checklist and the
+    person's membership. Every member reads its rounds and figures (thresholded: peerplan/figures/check_ins.py);
+    owners and managers (need=MANAGE) set it up and change it."""
+    checklist, membership = load_checklist(request, pk, need=need)
+    return checklist, CheckIn.objects.filter(checklist=checklist).first(), membership
 
 
 def load_item(request, pk, need=READ, queryset=None):

@@ -2,6 +2,8 @@
 here, so `from peerplan.models import Mitigation` keeps working whichever module holds it."""
 
 from peerplan.models.check_ins import (
+    AGREEING,
+    SCALE,
     Answer,
     CheckIn,
     CheckInRecipient,
@@ -84,6 +86,8 @@ from peerplan.models.shared_learning import (
 )
 
 __all__ = [
+    "AGREEING",
+    "SCALE",
     "Answer",
     "CheckIn",
     "CheckInRecipient",

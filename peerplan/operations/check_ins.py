@@ -5,11 +5,13 @@ Each verb is one transaction. What the anonymity rests on is here, so read the m
 its hash and deleted in the transaction that uses it, and nothing of a closed round is written again.
 """
 
+import logging
 import random
 import secrets
 import uuid
 from datetime import timedelta
 
+from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F, Q
 
@@ -19,7 +21,6 @@ from peerplan.models import (
     Answer,
     CheckIn,
     CheckInRecipient,
-    ChecklistStatus,
     Round,
     RoundComment,
     RoundDelivery,
@@ -29,6 +30,9 @@ from peerplan.models import (
 )
 from peerplan.models.check_ins import token_hash
 from peerplan.models.organisation_generations import organisation_changed
+from peerplan.notify import deliver
+
+log = logging.getLogger(__name__)
 
 
 def _set_recipients(check_in, emails):
@@ -47,7 +51,7 @@ def set_up_check_in(
     *, checklist, items, emails, every_weeks, open_days, comments_on, comments_read_by="", threshold, by, today
 ):
     """A new check-in for an active checklist. Its first round opens on the next scheduled run."""
-    if checklist.status != ChecklistStatus.ACTIVE:
+    if not checklist.is_active:
         raise Refused("Check-ins can be set up only for an active checklist.")
     check_in = CheckIn.objects.create(
         checklist=checklist,
@@ -217,3 +221,39 @@ def open_due_rounds(*, today):
         if not check_in.rounds.filter(closed_at__isnull=True).exists():
             opened.append(open_round(check_in=check_in, today=today))
     return opened
+
+
+def send_invitations(*, today, connection=None):
+    """Invite everyone a round open today has not invited yet (unsubscribed people never): one fresh
+    single-use link each, by peerplan/notify/deliver.py. No reminders are sent: they would need to know who
+    answered. A refused email withdraws its link and records no delivery, so the next run sends a fresh one.
+    Returns (sent, failed)."""
+    connection = connection or get_connection()
+    sent = failed = 0
+    rounds = Round.objects.open_on(today).filter(closes_on__gte=today).select_related("check_in__checklist__organisation")
+    for round_ in rounds:
+        pending = list(
+            round_.check_in.recipients.filter(unsubscribed_at__isnull=True).exclude(deliveries__round=round_)
+        )
+        tokens = issue_tokens(round_=round_, count=len(pending))
+        for recipient, token in zip(pending, tokens, strict=True):
+            try:
+                deliver.send_check_in_invitation(round_, recipient, token, connection)
+            except Exception as error:  # the mail server refused or is down: a fresh link on the next run
+                withdraw_token(token)
+                failed += 1
+                # Neither the address nor the link: a log line must not tie a person to a round's link.
+                log.warning("Could not email a check-in invitation for round %s: %s", round_.pk, type(error).__name__)
+                continue
+            record_delivery(round_=round_, recipient=recipient)
+            sent += 1
+    return sent, failed
+
+
+def run_schedule(*, today, now, connection=None):
+    """What the scheduled run does for check-ins: close the rounds whose last day has passed, open the rounds
+    that are due, and send their invitations. Returns (closed, opened, sent, failed)."""
+    closed = close_due_rounds(today=today, now=now)
+    opened = len(open_due_rounds(today=today))
+    sent, failed = send_invitations(today=today, connection=connection)
+    return closed, opened, sent, failed
