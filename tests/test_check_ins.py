@@ -67,6 +67,32 @@ def test_another_organisations_own_statements_are_never_asked(active_checklist, 
     assert "B's private question" not in asked
 
 
+def test_a_curator_rewords_a_statement_in_the_admin_and_its_history_keeps_the_first(client, curator, role_statements):
+    statement = role_statements[0]
+    client.force_login(curator)
+    url = f"/admin/evidence/statement/{statement.pk}/change/"
+    page = client.get(url).content.decode()
+    assert "not a validated measure" in page
+    response = client.post(
+        url, {"theme": statement.theme_id, "text": "I know where my role ends.", "position": 1, "_reason": "Plainer"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    statement.refresh_from_db()
+    assert statement.text == "I know where my role ends."
+    assert list(statement.history.order_by("history_date").values_list("text", flat=True)) == [
+        "I know what is and is not part of my role.",
+        "I know where my role ends.",
+    ]
+
+
+def test_curators_never_see_a_services_own_statements(client, curator, role, org_b):
+    own = Statement.objects.create(theme=role.finding.theme, text="B's private question", organisation=org_b)
+    client.force_login(curator)
+    assert "B&#x27;s private question" not in client.get("/admin/evidence/statement/").content.decode()
+    assert client.get(f"/admin/evidence/statement/{own.pk}/change/").status_code in (302, 404)
+    assert client.get(f"/admin/evidence/statement/{own.pk}/history/").status_code == 404
+
+
 # Setting one up ---------------------------------------------------------------------------------------------
 
 
