@@ -125,9 +125,11 @@ def _export_source(source, m):
             themes_by_category.setdefault(theme.category_id, []).append(theme)
 
     statements_by_theme = {}
-    for statement in m["Statement"].objects.filter(
-        theme__category__source=source, organisation=source.organisation_id, retired=False
-    ).order_by("position", "pk"):
+    for statement in (
+        m["Statement"]
+        .objects.filter(theme__category__source=source, organisation=source.organisation_id, retired=False)
+        .order_by("position", "pk")
+    ):
         statements_by_theme.setdefault(statement.theme_id, []).append(statement.text)
 
     def numbers(obj):

@@ -5,8 +5,7 @@ rounds of fewer than 5 people cannot be read from the pages; and nobody, site ad
 sees who answered."""
 
 import re
-from datetime import datetime, timedelta
-from datetime import timezone as tz
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -24,7 +23,7 @@ from tests.factories import item_for, make_check_in, make_closed_round, make_use
 pytestmark = pytest.mark.django_db
 
 # The moment the PSW answers: distinctive, so any trace of it in a table is found.
-ANSWERED_AT = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=tz.utc)
+ANSWERED_AT = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 USER_AGENT = "Mozilla/5.0 (PSW-phone-zebra-7781)"
 LINK = re.compile(r"http://[^/\s]+(/check-in/([^/\s]+)/)\n")
 
@@ -45,7 +44,7 @@ def every_cell():
 def answered(client, active_checklist, owner):
     """A round opened by the scheduled run three days before ANSWERED_AT, answered by the first person invited
     (on their phone, at ANSWERED_AT, with a comment), then closed by the run after its last day."""
-    check_in = make_check_in(active_checklist, by=owner, comments_on=True, comments_read_by="the manager")
+    make_check_in(active_checklist, by=owner, comments_on=True, comments_read_by="the manager")
     opened_on = ANSWERED_AT.date() - timedelta(days=3)
     with mock.patch("peerplan.figures.tracking.today", return_value=opened_on):
         call_command("send_notifications", verbosity=0)
@@ -76,7 +75,7 @@ def test_no_table_holds_the_person_the_link_or_the_moment_of_an_answer(answered)
     found = []
     for table, column, value in every_cell():
         if isinstance(value, datetime):
-            value = value if value.tzinfo else value.replace(tzinfo=tz.utc)
+            value = value if value.tzinfo else value.replace(tzinfo=UTC)
             if abs(value - ANSWERED_AT) < timedelta(days=1):
                 found.append((table, column, "a time on the day of the answer"))
             continue
@@ -96,7 +95,11 @@ def test_the_recipient_and_the_delivery_say_nothing_of_the_answer(answered):
     assert round_.deliveries.count() == 5
     recipient_columns = {f.name for f in round_.deliveries.model._meta.concrete_fields}
     assert recipient_columns == {"id", "round", "recipient"}
-    assert not [f for f in round_.check_in.recipients.model._meta.concrete_fields if f.name.endswith("_at") and f.name != "unsubscribed_at"]
+    assert not [
+        f
+        for f in round_.check_in.recipients.model._meta.concrete_fields
+        if f.name.endswith("_at") and f.name != "unsubscribed_at"
+    ]
 
 
 def test_the_link_is_kept_out_of_the_request_logs():
@@ -125,7 +128,9 @@ def test_one_persons_changed_answer_between_two_rounds_of_four_cannot_be_read(cl
     statements = list(Statement.objects.filter(theme=role.finding.theme))
     same = [dict.fromkeys(statements, Answer.AGREE)] * 3
     make_closed_round(check_in, [*same, dict.fromkeys(statements, Answer.AGREE)], comments=["zebra comment one"])
-    make_closed_round(check_in, [*same, dict.fromkeys(statements, Answer.STRONGLY_DISAGREE)], comments=["zebra comment two"])
+    make_closed_round(
+        check_in, [*same, dict.fromkeys(statements, Answer.STRONGLY_DISAGREE)], comments=["zebra comment two"]
+    )
     client.force_login(owner)
     pages = [
         client.get(f"/app/checklists/{active_checklist.pk}/check-ins/").content.decode(),

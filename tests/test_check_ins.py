@@ -305,7 +305,10 @@ def test_nothing_is_added_to_a_closed_round(check_in, role_statements):
     round_ = check_ins.open_round(check_in=check_in, today=today)
     (token,) = check_ins.issue_tokens(round_=round_, count=1)
     check_ins.close_round(round_=round_, now=timezone.now())
-    assert check_ins.answer_round(token=token, answers={role_statements[0].pk: Answer.AGREE}, comment="", today=today) is None
+    assert (
+        check_ins.answer_round(token=token, answers={role_statements[0].pk: Answer.AGREE}, comment="", today=today)
+        is None
+    )
     round_.refresh_from_db()
     assert round_.answered_count == 0
     assert sum(RoundTally.objects.filter(round=round_).values_list("count", flat=True)) == 0
@@ -316,7 +319,10 @@ def test_a_token_of_an_open_round_cannot_be_used_after_its_last_day(check_in, ro
     round_ = check_ins.open_round(check_in=check_in, today=today)
     (token,) = check_ins.issue_tokens(round_=round_, count=1)
     late = round_.closes_on + timedelta(days=1)
-    assert check_ins.answer_round(token=token, answers={role_statements[0].pk: Answer.AGREE}, comment="", today=late) is None
+    assert (
+        check_ins.answer_round(token=token, answers={role_statements[0].pk: Answer.AGREE}, comment="", today=late)
+        is None
+    )
 
 
 def test_a_closed_rounds_figures_do_not_change(check_in, role, role_statements):
@@ -363,7 +369,9 @@ def test_nothing_shows_while_a_round_is_open(client, check_in, role, role_statem
     assert "100%" not in item_page and "Agreeing, by round" not in item_page
 
 
-def test_comments_show_shuffled_without_dates_only_from_rounds_of_at_least_five(client, check_in, role_statements, viewer):
+def test_comments_show_shuffled_without_dates_only_from_rounds_of_at_least_five(
+    client, check_in, role_statements, viewer
+):
     make_closed_round(check_in, agree(role_statements, 4), comments=["four said this"])
     make_closed_round(check_in, agree(role_statements, 5), comments=["five said this", "and this"])
     client.force_login(viewer)
@@ -382,7 +390,9 @@ def test_comments_hide_when_the_owner_turns_them_off(client, check_in, role_stat
 # Beside the plan ---------------------------------------------------------------------------------------------
 
 
-def test_the_trend_shows_beside_the_challenge_with_its_actions_done_dates(client, check_in, role, role_statements, viewer):
+def test_the_trend_shows_beside_the_challenge_with_its_actions_done_dates(
+    client, check_in, role, role_statements, viewer
+):
     action = make_mitigation(role, "Write the role description")
     action.status = "done"
     action.save()

@@ -252,7 +252,12 @@ def test_a_fresh_database_holds_the_shipped_evidence_with_the_curated_caveat(db)
     [data] = json.loads(export_text())["sources"]
     # And PeerPlan's starter bank of check-in statements, one or two for every challenge theme.
     statements = {t["name"]: t.pop("statements", []) for c in data["categories"] for t in c["themes"]}
-    challenges = {t["name"] for c in data["categories"] for t in c["themes"] if any(f["kind"] == "challenge" for f in t["findings"])}
+    challenges = {
+        t["name"]
+        for c in data["categories"]
+        for t in c["themes"]
+        if any(f["kind"] == "challenge" for f in t["findings"])
+    }
     assert all(1 <= len(statements[name]) <= 2 for name in challenges)
     shipped = json.loads(FIXTURE.read_text(encoding="utf-8"))
     for category in shipped["categories"]:
@@ -293,13 +298,19 @@ def test_statements_survive_the_round_trip_and_a_file_without_them_keeps_them(db
     data = json.loads(export_text())
     data["sources"][0]["version"] += 1
     del theme_data(data, "Workload")["statements"]
-    theme_data(data, "Role ambiguity")["statements"] = ["I know where my role ends.", "I know what is and is not part of my role."]
+    theme_data(data, "Role ambiguity")["statements"] = [
+        "I know where my role ends.",
+        "I know what is and is not part of my role.",
+    ]
     import_file(write(tmp_path, data))
 
     workload = Statement.objects.filter(theme__name="Workload")
     assert [s.text for s in workload.current()] == ["My workload is manageable."]
     role = Statement.objects.filter(theme__name="Role ambiguity").order_by("position")
-    assert [s.text for s in role.current()] == ["I know where my role ends.", "I know what is and is not part of my role."]
+    assert [s.text for s in role.current()] == [
+        "I know where my role ends.",
+        "I know what is and is not part of my role.",
+    ]
     # Left out: retired, not deleted (rounds that asked it keep their figures).
     assert role.get(text="The people I work with know what my role is.").retired
 

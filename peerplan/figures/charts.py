@@ -171,7 +171,9 @@ class AgreementChart:
     @property
     def rows(self):
         """The table beside the chart: one row per round, one column per statement (None: not shown)."""
-        return [(number, day, [series.values[i] for series in self.series]) for i, (number, day) in enumerate(self.rounds)]
+        return [
+            (number, day, [series.values[i] for series in self.series]) for i, (number, day) in enumerate(self.rounds)
+        ]
 
 
 def agreement_chart(chart_id, statements, done_dates):

@@ -238,7 +238,9 @@ def send_invitations(*, today, connection=None):
     Returns (sent, failed)."""
     connection = connection or get_connection()
     sent = failed = 0
-    rounds = Round.objects.open_on(today).filter(closes_on__gte=today).select_related("check_in__checklist__organisation")
+    rounds = (
+        Round.objects.open_on(today).filter(closes_on__gte=today).select_related("check_in__checklist__organisation")
+    )
     for round_ in rounds:
         round_sent, round_failed = _invite(round_, connection)
         sent, failed = sent + round_sent, failed + round_failed

@@ -35,9 +35,7 @@ def scheduled_run(today):
 def round_open(tracked_checklist, manager):
     """A check-in of every applicable challenge of the tracked checklist, comments on; its first round opened
     by the scheduled run, which emailed five people one link each."""
-    check_in = make_check_in(
-        tracked_checklist, by=manager, comments_on=True, comments_read_by="the service manager"
-    )
+    check_in = make_check_in(tracked_checklist, by=manager, comments_on=True, comments_read_by="the service manager")
     scheduled_run(tracking.today())
     return check_in, [LINK.search(message.body).group(1) for message in mail.outbox]
 
