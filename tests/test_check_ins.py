@@ -38,6 +38,17 @@ def role_statements(role):
     return list(Statement.objects.filter(theme=role.finding.theme))
 
 
+def set_up(client, checklist, follow=False, **fields):
+    """The set-up form sent: Role ambiguity, every 8 weeks, open 14 days, the threshold 5, unless `fields` say."""
+    data = {
+        "items": [item_for(checklist, "Role ambiguity").pk],
+        "every_weeks": "8",
+        "open_days": "14",
+        "threshold": "5",
+    }
+    return client.post(f"/app/checklists/{checklist.pk}/check-ins/set-up/", {**data, **fields}, follow=follow)
+
+
 def agree(statements, n, answer=Answer.AGREE):
     return [dict.fromkeys(statements, answer) for _ in range(n)]
 
@@ -102,15 +113,12 @@ def test_a_manager_sets_up_a_check_in_for_every_applicable_challenge_by_default(
     applicable = active_checklist.items.applicable_challenges().count()
     assert page.count('name="items"') == active_checklist.items.challenges().count()
     assert page.count("checked") >= applicable
-    response = client.post(
-        f"/app/checklists/{active_checklist.pk}/check-ins/set-up/",
-        {
-            "items": [i.pk for i in active_checklist.items.applicable_challenges()],
-            "emails": "a@example.org\nb@example.org, c@example.org; d@example.org e@example.org",
-            "every_weeks": "6",
-            "open_days": "14",
-            "threshold": "5",
-        },
+    response = set_up(
+        client,
+        active_checklist,
+        items=[i.pk for i in active_checklist.items.applicable_challenges()],
+        emails="a@example.org\nb@example.org, c@example.org; d@example.org e@example.org",
+        every_weeks="6",
     )
     assert response.status_code == 302
     check_in = CheckIn.objects.get(checklist=active_checklist)
@@ -121,16 +129,14 @@ def test_a_manager_sets_up_a_check_in_for_every_applicable_challenge_by_default(
 
 def test_bad_addresses_and_a_lower_threshold_are_refused_with_clear_messages(client, active_checklist, manager):
     client.force_login(manager)
-    response = client.post(
-        f"/app/checklists/{active_checklist.pk}/check-ins/set-up/",
-        {
-            "items": [item_for(active_checklist, "Role ambiguity").pk],
-            "emails": "a@example.org not-an-email",
-            "every_weeks": "4",
-            "open_days": "28",
-            "threshold": "3",
-            "comments_on": "on",
-        },
+    response = set_up(
+        client,
+        active_checklist,
+        emails="a@example.org not-an-email",
+        every_weeks="4",
+        open_days="28",
+        threshold="3",
+        comments_on="on",
     )
     assert response.status_code == 400
     text = response.content.decode()
@@ -143,17 +149,7 @@ def test_bad_addresses_and_a_lower_threshold_are_refused_with_clear_messages(cli
 
 def test_a_team_too_small_for_the_threshold_is_told_no_figures_will_show(client, active_checklist, manager):
     client.force_login(manager)
-    response = client.post(
-        f"/app/checklists/{active_checklist.pk}/check-ins/set-up/",
-        {
-            "items": [item_for(active_checklist, "Role ambiguity").pk],
-            "emails": "a@example.org b@example.org",
-            "every_weeks": "8",
-            "open_days": "14",
-            "threshold": "5",
-        },
-        follow=True,
-    )
+    response = set_up(client, active_checklist, emails="a@example.org b@example.org", follow=True)
     assert "no figures will ever show" in response.content.decode()
 
 
