@@ -76,11 +76,11 @@ def _check_in_settings(ctx):
 
 
 def _a_check_in_round_due():
-    """send_notifications with a check-in whose first round is due (made by bulk_create and update(), which
-    move no generation, so the command's own writes are what is walked)."""
+    """send_notifications with the world's check-in's first round due (by update(), which moves no generation,
+    so the command's own writes are what is walked)."""
     checklist = Checklist.objects.get(title="Northside plan")
     Checklist.objects.filter(pk=checklist.pk).update(status=ChecklistStatus.ACTIVE)
-    CheckIn.objects.bulk_create([CheckIn(checklist=checklist, next_round_on=tracking.today(), threshold=5)])
+    CheckIn.objects.filter(checklist=checklist).update(next_round_on=tracking.today())
     committed()
     before = generations(checklist.organisation_id)
     call_command("send_notifications", verbosity=0)

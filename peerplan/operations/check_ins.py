@@ -74,17 +74,11 @@ def update_check_in(
 ):
     """New settings for the rounds to come; a round already open keeps the statements and rules it opened with
     (except that turning comments off hides the comments of every round)."""
-    CheckIn.objects.filter(pk=check_in.pk).update(
-        every_weeks=every_weeks,
-        open_days=open_days,
-        comments_on=comments_on,
-        comments_read_by=comments_read_by,
-        threshold=threshold,
-        paused=paused,
-    )
+    check_in.every_weeks, check_in.open_days, check_in.threshold = every_weeks, open_days, threshold
+    check_in.comments_on, check_in.comments_read_by, check_in.paused = comments_on, comments_read_by, paused
+    check_in.save()
     check_in.items.set(items)
     _set_recipients(check_in, emails)
-    check_in.refresh_from_db()
     return check_in
 
 
