@@ -158,7 +158,11 @@ def withdraw_token(token):
 
 def round_for_token(token, today):
     """The open round a token invites to answer, or None when it was used, the round closed, or it is no token."""
-    row = RoundToken.objects.select_related("round__check_in").filter(hash=token_hash(token)).first()
+    row = (
+        RoundToken.objects.select_related("round__check_in__checklist__organisation")
+        .filter(hash=token_hash(token))
+        .first()
+    )
     if row is None or not row.round.is_open(today):
         return None
     return row.round

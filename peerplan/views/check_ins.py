@@ -91,7 +91,9 @@ def check_in_answer(request, token):
         return render(request, "peerplan/check_ins/spent.html", status=410)
     statements = pages.answer_page(round_)
     check_in = round_.check_in
-    form = AnswersForm(request.POST or None, statements=statements, comments_on=check_in.comments_on)
+    # Bound on every POST: every answer is optional, so an empty one is still a person's answer.
+    data = request.POST if request.method == "POST" else None
+    form = AnswersForm(data, statements=statements, comments_on=check_in.comments_on)
     if request.method == "POST" and form.is_valid():
         answered = check_ins.answer_round(
             token=token, answers=form.answers(), comment=form.cleaned_data.get("comment", ""), today=today
