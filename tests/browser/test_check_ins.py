@@ -17,7 +17,8 @@ from playwright.sync_api import expect
 
 from evidence.models import Statement
 from peerplan.figures import tracking
-from peerplan.models import Answer, MitigationStatus, Round
+from peerplan.models import Answer, CheckInRecipient, MitigationStatus, Round
+from peerplan.notify import deliver
 from tests.browser.axe import assert_accessible
 from tests.browser.helpers import Keyboard, no_horizontal_scroll, sign_in
 from tests.factories import item_for, make_check_in, make_closed_round, make_mitigation
@@ -138,3 +139,14 @@ def test_a_manager_sets_up_a_check_in_and_a_small_team_is_told_no_figures_will_s
     page.goto(f"{base}/check-ins/about/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("what is kept and who sees what")
     assert_accessible(page)
+
+    # One of them stops the emails from the link at the bottom of an invitation.
+    recipient = CheckInRecipient.objects.get(email="ben@example.org")
+    page.goto(f"{base}/check-in/{deliver.check_in_unsubscribe_token(recipient)}/stop/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Stop check-in emails?")
+    assert_accessible(page)
+    page.get_by_role("button", name="Stop these emails").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You will get no more check-in emails")
+    assert_accessible(page)
+    recipient.refresh_from_db()
+    assert recipient.unsubscribed_at is not None
