@@ -115,6 +115,36 @@ def test_curators_never_see_a_services_own_statements(client, curator, role, org
     assert client.get(f"/admin/evidence/statement/{own.pk}/history/").status_code == 404
 
 
+def test_a_manager_adds_a_statement_of_the_services_own_and_new_rounds_ask_it_marked_so(
+    client, check_in, role, manager, viewer, org_a
+):
+    client.force_login(viewer)
+    url = f"/app/orgs/{org_a.slug}/check-in-statements/"
+    assert client.post(url, {"theme": role.finding.theme_id, "text": "Viewers cannot"}).status_code == 403
+    client.force_login(manager)
+    response = client.post(url, {"theme": role.finding.theme_id, "text": "I get time with other peer workers."})
+    assert response.status_code == 302
+    own = Statement.objects.get(organisation=org_a)
+    assert own in check_ins.statements_for(check_in)
+    round_ = check_ins.open_round(check_in=check_in, today=tracking.today())
+    (token,) = check_ins.issue_tokens(round_=round_, count=1)
+    page = client.get(f"/check-in/{token}/").content.decode()
+    assert "I get time with other peer workers. <span" in page and "own wording" in page
+    client.post(url, {"retire": own.pk})
+    own.refresh_from_db()
+    assert own.retired and own not in check_ins.statements_for(check_in)
+
+
+def test_one_organisation_cannot_retire_anothers_statement(client, role, org_b, manager, org_a):
+    theirs = Statement.objects.create(theme=role.finding.theme, text="B's own", organisation=org_b)
+    published = Statement.objects.filter(organisation__isnull=True).first()
+    client.force_login(manager)
+    for statement in (theirs, published):
+        assert client.post(f"/app/orgs/{org_a.slug}/check-in-statements/", {"retire": statement.pk}).status_code == 404
+        statement.refresh_from_db()
+        assert not statement.retired
+
+
 # Setting one up ---------------------------------------------------------------------------------------------
 
 
