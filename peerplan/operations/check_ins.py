@@ -123,6 +123,7 @@ def open_round(*, check_in, today):
         number=last + 1,
         opens_on=today,
         closes_on=today + timedelta(days=check_in.open_days - 1),
+        threshold=check_in.threshold,
     )
     statements = statements_for(check_in)
     RoundStatement.objects.bulk_create(
