@@ -229,6 +229,13 @@ class ThemeQuerySet(models.QuerySet):
         current = Finding.objects.filter(theme=models.OuterRef("pk"), retired_in_version__isnull=True)
         return self.filter(models.Exists(current))
 
+    def challenges(self):
+        """Themes with a current finding to mitigate (a challenge or a barrier)."""
+        to_mitigate = Finding.objects.filter(
+            theme=models.OuterRef("pk"), retired_in_version__isnull=True, valence__in=TO_MITIGATE
+        )
+        return self.filter(models.Exists(to_mitigate))
+
     def published(self):
         """Themes of the published sources, never an organisation's own."""
         return self.filter(category__source__organisation__isnull=True)
@@ -649,3 +656,65 @@ class FindingChange(models.Model):
                     shown = [", ".join(str(value) for value in values) or "none" for values in (was, now)]
                     lines.append(f"Sample {number}'s {words}: {shown[0]} → {shown[1]}")
         return lines
+
+
+# Marked on every page that shows a statement of the published bank: PeerPlan wrote them, nobody validated them.
+PEERPLAN_WORDING = "PeerPlan's wording, not a validated measure"
+OWN_WORDING = "Your service's own wording, not a validated measure"
+
+
+class StatementQuerySet(models.QuerySet):
+    def current(self):
+        """Statements a new check-in round asks (a retired one stays in the rounds that asked it)."""
+        return self.filter(retired=False)
+
+    def published(self):
+        """The bank every service can use: not an organisation's own."""
+        return self.filter(organisation__isnull=True)
+
+    def visible_to(self, organisation):
+        """What one organisation's check-ins ask: the published bank and its own statements, never another
+        organisation's own (the same scope as its evidence sources)."""
+        return self.filter(models.Q(organisation__isnull=True) | models.Q(organisation=organisation))
+
+
+class Statement(models.Model):
+    """A short statement a PSW agrees or disagrees with in a check-in, about one theme of the evidence (for
+    Role ambiguity, "I know what is and is not part of my role"). The published bank is PeerPlan's own
+    wording, curated in the admin; a service can keep its own, seen only inside it like its own evidence."""
+
+    theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="statements")
+    text = models.CharField(max_length=200, help_text="In the first person, agreeable or not on a five-point scale.")
+    position = models.PositiveIntegerField(default=1, help_text="Order within its theme.")
+    organisation = models.ForeignKey(
+        "peerplan.Organisation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="check_in_statements",
+        help_text="Set for an organisation's own statement, seen only inside that organisation.",
+    )
+    retired = models.BooleanField(
+        default=False, help_text="Tick to stop asking it in new rounds; rounds that asked it keep their figures."
+    )
+    history = HistoricalRecords()
+
+    # A service's own statement is its data; one of the published bank is evidence.
+    freshness = OrganisationData("organisation", unowned=EVIDENCE)
+
+    objects = StatementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["theme_id", "position", "pk"]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def is_own(self):
+        return self.organisation_id is not None
+
+    @property
+    def wording_note(self):
+        """What every page showing the statement says of its wording."""
+        return OWN_WORDING if self.is_own else PEERPLAN_WORDING

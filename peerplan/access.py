@@ -15,10 +15,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from evidence.models import Source
+from evidence.models import Source, Statement
 from peerplan.accounts.two_factor import TwoFactorRequired
 from peerplan.models import (
     Attachment,
+    CheckIn,
     Checklist,
     Comment,
     Item,
@@ -125,12 +126,26 @@ def load_own_source(request, slug, pk, need=READ):
     return source, membership
 
 
+def own_statement(organisation, pk):
+    """One of the organisation's own check-in statements (already past load_organisation): never another
+    organisation's, never one of the published bank (404)."""
+    return get_object_or_404(Statement.objects.filter(organisation=organisation), pk=pk)
+
+
 def load_checklist(request, pk, need=READ, queryset=None):
     queryset = queryset if queryset is not None else Checklist.objects.all()
     checklist = get_object_or_404(queryset.for_user(request.user).select_related("organisation"), pk=pk)
     membership = membership_for(request.user, checklist.organisation)
     _check(membership, need)
     return checklist, membership
+
+
+def load_check_in(request, pk, need=READ):
+    """A checklist's check-in (`pk`: the checklist's), or None when it has none yet, with the checklist and the
+    person's membership. Every member reads its rounds and figures (thresholded: peerplan/figures/check_ins.py);
+    owners and managers (need=MANAGE) set it up and change it."""
+    checklist, membership = load_checklist(request, pk, need=need)
+    return checklist, CheckIn.objects.filter(checklist=checklist).first(), membership
 
 
 def load_item(request, pk, need=READ, queryset=None):

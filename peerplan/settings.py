@@ -545,3 +545,9 @@ if SENTRY_DSN:
     )
 
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+
+# Check-ins: a statement's figures show only when at least this many people answered it in a round. It can
+# be raised, never lowered below 5: fewer would let a small team tell one person's answers apart.
+CHECK_IN_THRESHOLD = env_int("CHECK_IN_THRESHOLD", 5)
+if CHECK_IN_THRESHOLD < 5:
+    raise ImproperlyConfigured(f"CHECK_IN_THRESHOLD must be 5 or more, not {CHECK_IN_THRESHOLD}")

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from peerplan.views import account as account_views
 from peerplan.views import actions as action_views
+from peerplan.views import check_ins as check_in_views
 from peerplan.views import checklists as checklist_views
 from peerplan.views import collaboration as collaboration_views
 from peerplan.views import curation as curation_views
@@ -67,6 +68,9 @@ planning_patterns = [
     path("checklists/<int:pk>/unarchive/", checklist_views.checklist_unarchive, name="checklist_unarchive"),
     path("checklists/<int:pk>/delete/", checklist_views.checklist_delete, name="checklist_delete"),
     path("checklists/<int:pk>/phases/", checklist_views.checklist_phases, name="checklist_phases"),
+    path("orgs/<slug:slug>/check-in-statements/", check_in_views.own_statements, name="own_statements"),
+    path("checklists/<int:pk>/check-ins/", check_in_views.check_in, name="check_in"),
+    path("checklists/<int:pk>/check-ins/set-up/", check_in_views.check_in_set_up, name="check_in_set_up"),
     path("checklists/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.checklist_adopt, name="checklist_adopt"),
     # Deciding the challenges: the step-through review, its summary, and quick decisions from the list
     path("checklists/<int:pk>/review/", review_views.checklist_review, name="checklist_review"),
@@ -157,6 +161,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Unsubscribe links in emails work without signing in: the signed token is the credential.
     path("unsubscribe/<str:token>/", collaboration_views.unsubscribe, name="unsubscribe"),
+    # A check-in's invitation and its unsubscribe link: no sign-in, the token is the credential (kept out of
+    # logs: peerplan/lib/logs.py). What the answers keep and who sees what is on the public page beside them.
+    path("check-in/<str:token>/", check_in_views.check_in_answer, name="check_in_answer"),
+    path("check-in/<str:token>/stop/", check_in_views.check_in_stop, name="check_in_stop"),
+    path("check-ins/about/", check_in_views.check_ins_about, name="check_ins_about"),
     path("app/", include((planning_patterns, "peerplan"))),
     path("api/", include("peerplan.api.urls")),
     path("app/tokens/", include((token_patterns, "tokens"))),

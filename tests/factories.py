@@ -2,12 +2,16 @@
 checklists.create_checklist_from_evidence, the recipe the product uses), and with the ORM otherwise. Plain
 functions a test module imports; the fixtures made with them live in tests/conftest.py."""
 
+from datetime import timedelta
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from evidence.models import Finding, Valence
+from peerplan.figures import tracking
 from peerplan.models import ChecklistStatus, Membership, Mitigation, MitigationStatus
-from peerplan.operations import checklists
+from peerplan.operations import check_ins, checklists
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -96,3 +100,40 @@ def finding_admin_form(finding, *, summary=None, **changes):
         "perspectives-0-stakeholders": list(perspective.stakeholders),
     }
     return {**form, **changes}
+
+
+def make_check_in(checklist, *, emails=None, items=None, by=None, today=None, **settings):
+    """A check-in set up by the real operation: every applicable challenge by default, five people asked by
+    default, comments off, the site's threshold."""
+    fields = {"every_weeks": 8, "open_days": 14, "comments_on": False, "comments_read_by": "", "threshold": 5}
+    fields.update(settings)
+    return check_ins.set_up_check_in(
+        checklist=checklist,
+        items=list(checklist.items.applicable_challenges()) if items is None else items,
+        emails=[f"psw{n}@example.org" for n in range(1, 6)] if emails is None else emails,
+        by=by,
+        today=today or tracking.today(),
+        **fields,
+    )
+
+
+def make_closed_round(check_in, answers, *, comments=(), opens_on=None, closed_at=None):
+    """A round of the check-in, answered and closed, made by the real operations: `answers` holds one dict per
+    person ({statement or statement id: Answer}; a statement left out was not answered), `comments` one
+    text per person who commented (at most one each). Opens `opens_on` (default: 30 days ago plus 7 per
+    earlier round, so rounds keep their order) and is closed by `closed_at` (default: now)."""
+    if opens_on is None:
+        opens_on = tracking.today() - timedelta(days=200) + timedelta(days=30 * check_in.rounds.count())
+    round_ = check_ins.open_round(check_in=check_in, today=opens_on)
+    comments = list(comments)
+    tokens = check_ins.issue_tokens(round_=round_, count=max(len(answers), len(comments)))
+    for n, token in enumerate(tokens):
+        person = answers[n] if n < len(answers) else {}
+        check_ins.answer_round(
+            token=token,
+            answers={getattr(statement, "pk", statement): answer for statement, answer in person.items()},
+            comment=comments[n] if n < len(comments) else "",
+            today=opens_on,
+        )
+    round_.refresh_from_db()
+    return check_ins.close_round(round_=round_, now=closed_at or timezone.now())

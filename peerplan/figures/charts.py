@@ -34,8 +34,20 @@ class Tick:
     anchor: str = "middle"  # the first and last dates are aligned inwards, so they are not cut off
 
 
+@dataclass(frozen=True, kw_only=True)
+class Plot:
+    """The size of every chart and where its plotting area lies (the template draws the axes from these)."""
+
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right: int = WIDTH - RIGHT
+    top: int = TOP
+    bottom: int = HEIGHT - BOTTOM
+
+
 @dataclass(frozen=True)
-class LineChart:
+class LineChart(Plot):
     id: str
     title: str
     description: str
@@ -43,12 +55,6 @@ class LineChart:
     series: list
     y_ticks: list
     x_ticks: list
-    width: int = WIDTH
-    height: int = HEIGHT
-    left: int = LEFT
-    right: int = WIDTH - RIGHT
-    top: int = TOP
-    bottom: int = HEIGHT - BOTTOM
 
     @property
     def rows(self):
@@ -137,3 +143,86 @@ def trend_charts(trend, prefix):
             [("Overdue", "blocked", [p.overdue for p in points])],
         ),
     ]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A day marked across a chart (an action done), with its label for the table."""
+
+    position: float
+    day: object
+    label: str
+
+
+@dataclass(frozen=True)
+class AgreementChart(Plot):
+    """Percent agreeing with each statement of a challenge across a check-in's closed rounds, with the days the
+    challenge's actions were done marked; a round whose figures are not shown leaves a gap."""
+
+    id: str
+    title: str
+    description: str
+    rounds: list  # (number, closes_on)
+    series: list
+    y_ticks: list
+    x_ticks: list
+    marks: list
+
+    @property
+    def rows(self):
+        """The table beside the chart: one row per round, one column per statement (None: not shown)."""
+        return [
+            (number, day, [series.values[i] for series in self.series]) for i, (number, day) in enumerate(self.rounds)
+        ]
+
+
+def agreement_chart(chart_id, statements, done_dates):
+    """The chart of `statements` (figures.check_ins.StatementTrend, their rounds in the same order) by the day
+    each round closed, 0–100 % agreeing, with `done_dates` marked."""
+    # Every closed round any statement was asked in: a statement added later has no point in earlier ones.
+    rounds = sorted({(r.number, r.closes_on) for statement in statements for r in statement.rounds})
+    days = [day for _, day in rounds] + list(done_dates)
+    first, last = min(days), max(days)
+    span = max((last - first).days, 1)
+    plot_width, plot_height = WIDTH - RIGHT - LEFT, HEIGHT - BOTTOM - TOP
+
+    def x(day):
+        if first == last:
+            return round(LEFT + plot_width / 2, 1)
+        return round(LEFT + plot_width * (day - first).days / span, 1)
+
+    def y(percent):
+        return round(TOP + plot_height * (1 - percent / 100), 1)
+
+    styles = ["done", "planned", "in_progress", "blocked", "applicable"]
+    series = []
+    for n, statement in enumerate(statements):
+        by_round = {r.number: r.agreeing_percent for r in statement.rounds}
+        values = [by_round.get(number) for number, _ in rounds]
+        # A round without figures breaks the line: the points either side are not joined across it.
+        segments, current = [], []
+        for (_, day), value in zip(rounds, values, strict=True):
+            if value is None:
+                if current:
+                    segments.append(" ".join(current))
+                current = []
+            else:
+                current.append(f"{x(day)},{y(value)}")
+        if current:
+            segments.append(" ".join(current))
+        dots = [(x(day), y(v), v) for (_, day), v in zip(rounds, values, strict=True) if v is not None]
+        series.append(Series(statement.text, styles[n % len(styles)], values, segments, dots))
+    y_ticks = [Tick(y(p), f"{p}%") for p in (0, 25, 50, 75, 100)]
+    x_ticks = [Tick(x(day), f"Round {number}") for number, day in rounds]
+    marks = [Mark(x(day), day, "An action done") for day in done_dates]
+    return AgreementChart(
+        chart_id,
+        "Agreeing, by round",
+        "The percent of those answering each statement who agree or strongly agree, in each closed round with "
+        "enough answers; dashed lines mark the days actions on this challenge were done.",
+        rounds,
+        series,
+        y_ticks,
+        x_ticks,
+        marks,
+    )

@@ -24,10 +24,10 @@ SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@+=-]{8,128}")
 REQUEST_FIELDS = ("method", "path", "view", "status", "duration_ms", "queries")
 
 
-# Addresses with a credential in their path: PeerPlan's unsubscribe and invitation links, allauth's password
+# Addresses with a credential in their path: PeerPlan's unsubscribe, invitation and check-in links, allauth's password
 # reset (/key/<uidb36>-<key>/) and email confirmation links. A log or an error report keeps the shape of the
 # address, never the credential.
-CREDENTIAL_IN_PATH = re.compile(r"/(unsubscribe|invitations|key|confirm-email)/[^/\s?#\"']+")
+CREDENTIAL_IN_PATH = re.compile(r"/(unsubscribe|invitations|key|confirm-email|check-in)/[^/\s?#\"']+")
 
 
 def hide_credentials(text):

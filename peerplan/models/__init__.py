@@ -1,6 +1,20 @@
 """PeerPlan's models, one module per domain; everything a view, an operation or a test needs is exported
 here, so `from peerplan.models import Mitigation` keeps working whichever module holds it."""
 
+from peerplan.models.check_ins import (
+    AGREEING,
+    SCALE,
+    Answer,
+    CheckIn,
+    CheckInRecipient,
+    Frequency,
+    Round,
+    RoundComment,
+    RoundDelivery,
+    RoundStatement,
+    RoundTally,
+    RoundToken,
+)
 from peerplan.models.collaboration import (
     Attachment,
     Comment,
@@ -76,6 +90,18 @@ from peerplan.models.shared_learning import (
 
 __all__ = [
     "OrganisationExport",
+    "AGREEING",
+    "SCALE",
+    "Answer",
+    "CheckIn",
+    "CheckInRecipient",
+    "Frequency",
+    "Round",
+    "RoundComment",
+    "RoundDelivery",
+    "RoundStatement",
+    "RoundTally",
+    "RoundToken",
     "ScheduledJob",
     "Role",
     "Organisation",

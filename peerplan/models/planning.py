@@ -110,6 +110,10 @@ class Checklist(models.Model):
     def is_archived(self):
         return self.status == ChecklistStatus.ARCHIVED
 
+    @property
+    def is_active(self):
+        return self.status == ChecklistStatus.ACTIVE
+
     def coverage(self):
         """How many applicable challenges have at least one live mitigation (one query)."""
         return coverage_by_checklist([self.pk])[self.pk]

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from peerplan.models import Notification, Reminder
+from peerplan.models import CheckInRecipient, Notification, Reminder
 from peerplan.models.notifications import Channel, EmailStatus, Kind, channel_for
 from peerplan.notify import scan
 
@@ -309,3 +309,54 @@ def send_invitation(invitation, *, inviter_name):
         from_email=None,
         recipient_list=[invitation.email],
     )
+
+
+# Check-in invitations ------------------------------------------------------------------------------------
+
+CHECK_IN_UNSUBSCRIBE_SALT = "peerplan.check_ins.unsubscribe"
+
+
+def check_in_unsubscribe_token(recipient):
+    """A link for one person asked by a check-in to stop its invitations (they have no account to sign in to)."""
+    return signing.dumps({"r": recipient.pk}, salt=CHECK_IN_UNSUBSCRIBE_SALT, compress=True)
+
+
+def read_check_in_unsubscribe_token(token):
+    """The recipient a check-in unsubscribe token names, or None when it is forged or they were removed.
+    It does not expire: a link in an invitation works as long as the invitations come."""
+    try:
+        data = signing.loads(token, salt=CHECK_IN_UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return CheckInRecipient.objects.select_related("check_in__checklist__organisation").filter(pk=data.get("r")).first()
+
+
+def check_in_invitation(round_, recipient, token):
+    """The email inviting one person to answer a round, with their single-use link and their unsubscribe link."""
+    check_in = round_.check_in
+    unsubscribe = settings.SITE_URL + reverse("check_in_stop", args=[check_in_unsubscribe_token(recipient)])
+    body = render_to_string(
+        "peerplan/check_ins/email_invitation.txt",
+        {
+            "round": round_,
+            "check_in": check_in,
+            "organisation": check_in.checklist.organisation,
+            "link": settings.SITE_URL + reverse("check_in_answer", args=[token]),
+            "about": settings.SITE_URL + reverse("check_ins_about"),
+            "unsubscribe": unsubscribe,
+        },
+    )
+    subject = f"{check_in.checklist.organisation.name}: an anonymous check-in for peer workers"
+    message = EmailMessage(" ".join(subject.split())[:200], body, to=[recipient.email])
+    message.extra_headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+    message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
+
+
+def send_check_in_invitation(round_, recipient, token, connection=None):
+    """Send one person their invitation to a round now; raises when the mail server refuses."""
+    message = check_in_invitation(round_, recipient, token)
+    message.connection = connection or get_connection()
+    message.send()

@@ -6,6 +6,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 
 from evidence.cache import finding_facts
 from evidence.models import Perspective
+from peerplan.figures import check_ins as check_in_figures
 from peerplan.figures import insights, shared_learning
 from peerplan.models import (
     Item,
@@ -69,7 +70,8 @@ def status_summary(item):
 def checklist_page(checklist, today):
     """Everything the checklist page shows, in a fixed number of queries whatever its size:
     items with counts and coverage (1), the evidence facts (1, cached), coverage (1), coverage through each
-    group's lens (1), mitigations per phase (2), co-production (1), suggestions ranked by leverage (3)."""
+    group's lens (1), mitigations per phase (2), co-production (1), suggestions ranked by leverage (3), the
+    check-in's trends beside each challenge (1 without a check-in, 7 with one: figures.check_ins)."""
     items = list(
         checklist.items.select_related("finding__theme__category", "decided_by")
         .with_coverage()
@@ -79,7 +81,9 @@ def checklist_page(checklist, today):
     )
     facts = finding_facts()
     strengths = insights.evidence_strengths(facts)
+    check_in, trends = check_in_figures.check_in_with_trends(checklist)
     for item in items:
+        item.check_in = trends.get(item.pk)
         item.statuses = status_summary(item)
         item.strength = strengths[item.finding_id]
         item.evidence_updated = insights.evidence_updated(item)
@@ -101,6 +105,7 @@ def checklist_page(checklist, today):
         item.outcomes = chosen.get(item.finding.theme_id, []) if first else []
     by_group = checklist.coverage_by_group(facts)
     return {
+        "check_in": check_in,
         "review_progress": ReviewProgress(decided=sum(item.is_decided for item in challenges), total=len(challenges)),
         "coverage": checklist.coverage(),
         "coverage_by_group": [(GROUP_PHRASES.get(group, group), by_group[group]) for group in by_group],
@@ -171,6 +176,7 @@ def item_page(item, membership):
     )
     return {
         **evidence,
+        "check_in": check_in_figures.trends_for_items(item.checklist, items=[item.pk]).get(item.pk),
         "shared": _shared_figures(item, suggestions),
         "item": item,
         **_changes_since_review(item, evidence["evidence_updated"]),

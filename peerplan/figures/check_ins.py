@@ -1,0 +1,203 @@
+"""The figures of a checklist's check-in, thresholded: what any page (the checklist, an item, the dashboard,
+the board report, the API) may show of the answers, and nothing more.
+
+The rules live here once:
+- nothing of a round shows while it is open (not even how many answered);
+- a statement's figures in a closed round show only when at least the threshold (never below
+  settings.CHECK_IN_THRESHOLD) answered it on the scale; otherwise the round says only that too few did;
+- comments show only when the check-in has comments on, from closed rounds that at least the threshold
+  answered, in a fixed shuffled order and without dates.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+
+from evidence.models import OWN_WORDING, PEERPLAN_WORDING
+from peerplan.figures import charts
+from peerplan.models import (
+    AGREEING,
+    SCALE,
+    Answer,
+    CheckIn,
+    Mitigation,
+    MitigationStatus,
+    RoundComment,
+    RoundStatement,
+    RoundTally,
+)
+
+
+def threshold_of(check_in, round_=None):
+    """The fewest answers a figure needs: the check-in's (for a round, the larger of the check-in's and the
+    one its invitation promised when it opened), never below the site's."""
+    return max(check_in.threshold, round_.threshold if round_ else 0, settings.CHECK_IN_THRESHOLD)
+
+
+@dataclass(frozen=True)
+class StatementRound:
+    """One statement in one closed round: its figures, or None for all of them when too few answered."""
+
+    number: int
+    closes_on: date
+    text: str
+    counts: dict | None  # {Answer: count} for the five points of the scale
+    not_applicable: int | None
+    answered: int | None  # on the scale
+    threshold: int = 5  # the fewest answers its figures needed
+
+    @property
+    def shown(self):
+        return self.counts is not None
+
+    @property
+    def agreeing_percent(self):
+        """Whole percent of those who answered on the scale who agree or strongly agree."""
+        if not self.shown or not self.answered:
+            return None
+        return round(100 * sum(self.counts[a] for a in AGREEING) / self.answered)
+
+    def scale(self):
+        """(label, count) for the five points, in order (for tables)."""
+        return [(Answer(a).label, self.counts[a]) for a in SCALE] if self.shown else []
+
+
+@dataclass
+class StatementTrend:
+    statement_id: int
+    text: str  # as the latest round asked it
+    wording_note: str
+    rounds: list = field(default_factory=list)
+
+    @property
+    def any_shown(self):
+        return any(r.shown for r in self.rounds)
+
+
+@dataclass
+class ItemTrend:
+    """What a page shows beside one challenge: its statements across the closed rounds, the round open now
+    (its number and last day, nothing else), and the days the challenge's actions were done."""
+
+    item_id: int
+    statements: list
+    open_round: object  # a Round or None
+    done_dates: list
+    threshold: int
+    chart: object = None
+
+    @property
+    def any_shown(self):
+        return any(s.any_shown for s in self.statements)
+
+
+def _shown(counts, threshold):
+    answered = sum(counts.get(a, 0) for a in SCALE)
+    if answered < threshold:
+        return None, None, None
+    return {a: counts.get(a, 0) for a in SCALE}, counts.get(Answer.DOES_NOT_APPLY, 0), answered
+
+
+def done_dates_by_item(item_ids, organisation_id):
+    """{item id: sorted days on which an action addressing it became done (and stayed done)} (two queries).
+    The day is read from the actions' history, for the organisation's records only (history.py's rule)."""
+    links = defaultdict(set)
+    for item_id, mitigation_id in Mitigation.items.through.objects.filter(
+        item_id__in=item_ids, mitigation__status=MitigationStatus.DONE
+    ).values_list("item_id", "mitigation_id"):
+        links[mitigation_id].add(item_id)
+    became_done = {}
+    records = (
+        Mitigation.history.filter(id__in=list(links), organisation_id=organisation_id)
+        .order_by("history_date", "history_id")
+        .values_list("id", "status", "history_date")
+    )
+    for mitigation_id, status, when in records:
+        if status != MitigationStatus.DONE:
+            became_done.pop(mitigation_id, None)
+        else:
+            became_done.setdefault(mitigation_id, when.date())
+    dates = defaultdict(set)
+    for mitigation_id, day in became_done.items():
+        for item_id in links[mitigation_id]:
+            dates[item_id].add(day)
+    return {item_id: sorted(days) for item_id, days in dates.items()}
+
+
+def trends_for_items(checklist, *, items=None, with_charts=True):
+    """{item id: ItemTrend} for every challenge the checklist's check-in asks about (or those of them in `items`,
+    ids), empty without a check-in: per statement, per closed round, the thresholded figures. Seven queries
+    however many rounds, statements and items (check_in_with_trends lists them)."""
+    return check_in_with_trends(checklist, items=items, with_charts=with_charts)[1]
+
+
+def check_in_with_trends(checklist, *, items=None, with_charts=True):
+    """(the checklist's check-in or None, trends_for_items). Seven queries, one without a check-in:
+    1. the check-in, 2. its items' themes, 3. its rounds, 4. the statements each round asked,
+    5. the closed rounds' tallies, 6. the items' done actions, 7. those actions' history."""
+    check_in = CheckIn.objects.filter(checklist=checklist).first()
+    if check_in is None:
+        return None, {}
+    threshold = threshold_of(check_in)
+    asked_items = check_in.items.all() if items is None else check_in.items.filter(pk__in=items)
+    themes = dict(asked_items.values_list("pk", "finding__theme_id"))
+    rounds = {r.pk: r for r in check_in.rounds.order_by("number")}
+    open_round = next((r for r in rounds.values() if not r.is_closed), None)
+    closed = [r for r in rounds.values() if r.is_closed]
+    asked = list(
+        RoundStatement.objects.filter(round_id__in=list(rounds))
+        .order_by("round__number", "position")
+        .values_list("round_id", "statement_id", "text", "statement__theme_id", "statement__organisation_id")
+    )
+    counts = defaultdict(dict)
+    for round_id, statement_id, answer, count in RoundTally.objects.filter(
+        round_id__in=[r.pk for r in closed]
+    ).values_list("round_id", "statement_id", "answer", "count"):
+        counts[round_id, statement_id][answer] = count
+    done = done_dates_by_item(list(themes), checklist.organisation_id)
+
+    by_theme = defaultdict(dict)  # theme id: {statement id: StatementTrend}, in the order rounds asked them
+    for round_id, statement_id, text, theme_id, organisation_id in asked:
+        trend = by_theme[theme_id].get(statement_id)
+        if trend is None:
+            note = OWN_WORDING if organisation_id else PEERPLAN_WORDING
+            trend = by_theme[theme_id][statement_id] = StatementTrend(statement_id, text, note)
+        trend.text = text
+        round_ = rounds[round_id]
+        if round_.is_closed:
+            needed = threshold_of(check_in, round_)
+            shown, not_applicable, answered = _shown(counts[round_id, statement_id], needed)
+            trend.rounds.append(
+                StatementRound(round_.number, round_.closes_on, text, shown, not_applicable, answered, needed)
+            )
+
+    result = {}
+    for item_id, theme_id in themes.items():
+        statements = list(by_theme.get(theme_id, {}).values())
+        trend = ItemTrend(item_id, statements, open_round, done.get(item_id, []), threshold)
+        if with_charts and trend.any_shown:
+            trend.chart = charts.agreement_chart(f"check-in-item-{item_id}", statements, trend.done_dates)
+        result[item_id] = trend
+    return check_in, result
+
+
+def comments_by_round(rounds, check_in):
+    """{round id: its comments in their fixed shuffled order}, for the rounds whose comments may be shown
+    (one query, or none)."""
+    shown = [
+        r.pk for r in rounds if check_in.comments_on and r.is_closed and r.answered_count >= threshold_of(check_in, r)
+    ]
+    comments = defaultdict(list)
+    if shown:
+        for round_id, text in RoundComment.objects.filter(round_id__in=shown).values_list("round_id", "text"):
+            comments[round_id].append(text)
+    return comments
+
+
+def round_summary(round_, check_in):
+    """How many answered a closed round, or None (open, or fewer than the threshold: then not even that)."""
+    if not round_.is_closed or round_.answered_count < threshold_of(check_in, round_):
+        return None
+    return round_.answered_count
