@@ -37,8 +37,8 @@ def test_the_report_has_the_summary_coverage_and_every_item_with_its_evidence(cl
     assert '<h1 id="report-title">Community team</h1>' in text
     assert "Northside Mental Health Service" in text
     assert "31 March 2026" in text
-    assert '<span class="coverage-planned">1 of 15 applicable challenges</span> (6%)' in text
-    assert '<span class="coverage-done">1 of 15 applicable challenges</span> (6%)' in text
+    assert '<span class="coverage-planned">1 of 15 applicable challenges</span> (7%)' in text
+    assert '<span class="coverage-done">1 of 15 applicable challenges</span> (7%)' in text
     assert text.count("2 actions: 1 done, 1 dropped") == 1  # the totals once, not twice
     # Coverage through each stakeholder group
     assert '<th scope="row">PSWs</th>' in text
