@@ -261,3 +261,27 @@ def test_htmx_never_copies_a_style_attribute_while_settling_a_swap(client, plann
     config = json.loads(html.unescape(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", text).group(1)))
     assert config["includeIndicatorStyles"] is False
     assert "style" not in config["attributesToSettle"]
+
+
+LONG = "Offer supervision beyond peer work to every peer support worker in the team each month"
+
+
+def test_confirmations_shorten_a_long_action_at_a_word_with_an_ellipsis(client, planner, active_checklist):
+    action = make_mitigation(item_for(active_checklist, "Workload"), LONG)
+    client.force_login(planner)
+    back = "/app/orgs/northside/actions/"
+    data = {"status": "done", "owner": "", "due_date": "", "version": action.version, "next": back}
+    text = client.post(f"/app/mitigations/{action.pk}/quick/", data, follow=True).content.decode()
+    assert "Saved: “Offer supervision beyond peer work to every peer support…”." in text
+    action.refresh_from_db()
+    text = client.post(back + "bulk/", {"ids": ids([action]), "status": "blocked"}, follow=True).content.decode()
+    assert "“Offer supervision beyond peer work to every peer…”" in text
+    assert "peer wo”" not in text and "peer w…" not in text
+
+
+def test_shorten_cuts_only_a_word_longer_than_the_room():
+    from peerplan.lib.text import shorten
+
+    assert shorten("Short enough", 12) == "Short enough"
+    assert shorten("Agree a role, then review it", 14) == "Agree a role…"
+    assert shorten("Supercalifragilistic", 8) == "Superca…"

@@ -12,6 +12,7 @@ from evidence.cache import finding_facts
 from evidence.models import TO_MITIGATE, Finding, StakeholderGroup
 from peerplan.lib.freshness import OrganisationData
 from peerplan.lib.numbers import percent
+from peerplan.lib.text import shorten
 from peerplan.models.curation import ImplementationPhase, SuggestedMitigation
 from peerplan.models.organisations import Organisation, display_name, readable_organisations
 
@@ -493,7 +494,7 @@ class Mitigation(models.Model):
         ]
 
     def __str__(self):
-        return self.action[:80]
+        return shorten(self.action, 80)
 
     # The same rules as live_q(), open_q() and overdue_q(), for one action already in memory.
     @property

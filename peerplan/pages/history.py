@@ -11,11 +11,11 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.text import Truncator, capfirst
+from django.utils.text import capfirst
 from django.utils.timezone import localtime
 
 from evidence.models import Finding
-from peerplan.lib.text import DATETIME_FORMAT, normalise_text
+from peerplan.lib.text import DATETIME_FORMAT, normalise_text, shorten
 from peerplan.models import (
     FORMER_MEMBER,
     Checklist,
@@ -94,7 +94,7 @@ def _who(record):
 
 
 def _quote(text, length=80):
-    return f"“{Truncator(text).chars(length)}”"
+    return f"“{shorten(text, length)}”"
 
 
 class _Names:
