@@ -52,6 +52,18 @@ def test_the_link_in_the_email_confirms_it_and_signs_in(client, db):
     assert EmailAddress.objects.get().verified
 
 
+def test_account_emails_link_to_site_url_not_the_address_the_request_came_in_on(client, db, settings):
+    settings.SITE_URL = "https://peerplan.example.org"
+    sign_up(client)
+    assert "https://peerplan.example.org/accounts/confirm-email/" in mail.outbox[-1].body
+    client.logout()
+    client.post("/accounts/password/reset/", {"email": "sam.lee@example.org"})
+    assert "https://peerplan.example.org/accounts/password/reset/key/" in mail.outbox[-1].body
+    client.post("/accounts/password/reset/", {"email": "nobody@example.org"})  # the unknown-account email
+    assert "https://peerplan.example.org/accounts/signup/" in mail.outbox[-1].body
+    assert not any("testserver" in message.body for message in mail.outbox)
+
+
 def test_a_new_account_cannot_sign_in_until_its_email_is_confirmed(client, db):
     sign_up(client)
     client.logout()

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from peerplan.models import Invitation
+from peerplan.notify.links import site_link
 
 PENDING_INVITATION = "peerplan_pending_invitation"
 
@@ -82,6 +83,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def pre_login(self, request, user, **kwargs):
         confirm_new_site_administrator(user)
         return super().pre_login(request, user, **kwargs)
+
+    def send_mail(self, template_prefix, email, context):
+        """allauth's emails with their links at SITE_URL, like every other email (notify/links.py): allauth
+        builds them from the request's host, which behind a proxy may not be the address people use."""
+        for name in ("activate_url", "password_reset_url", "signup_url"):
+            if context.get(name):
+                context[name] = site_link(context[name])
+        super().send_mail(template_prefix, email, context)
 
     def get_client_ip(self, request):
         """The client's address as the sign-in lock-out counts it (settings.axes_client_ip: behind

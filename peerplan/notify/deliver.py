@@ -18,6 +18,7 @@ from django.utils import timezone
 from peerplan.models import Notification, Reminder
 from peerplan.models.notifications import Channel, EmailStatus, Kind, channel_for
 from peerplan.notify import scan
+from peerplan.notify.links import site_link
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def read_unsubscribe_token(token):
 
 
 def unsubscribe_url(user, kind):
-    return settings.SITE_URL + reverse("unsubscribe", args=[unsubscribe_token(user, kind)])
+    return site_link(reverse("unsubscribe", args=[unsubscribe_token(user, kind)]))
 
 
 def with_unsubscribe_headers(message, user, kind):
@@ -294,7 +295,7 @@ def _remind(run, recipient, kind, today, subject, body, dry_run, stdout, stderr)
 
 
 def invitation_url(invitation):
-    return settings.SITE_URL + reverse("peerplan:invitation_accept", args=[invitation.token])
+    return site_link(reverse("peerplan:invitation_accept", args=[invitation.token]))
 
 
 def send_invitation(invitation, *, inviter_name):
