@@ -68,6 +68,14 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.fixture(autouse=True)
+def _site_url_is_the_live_server(request, settings):
+    """Links in emails start at SITE_URL (peerplan/notify/links.py): here, the address the live server runs on,
+    as a deployment sets it to its own."""
+    if "live_server" in request.fixturenames:
+        settings.SITE_URL = request.getfixturevalue("live_server").url
+
+
 @pytest.fixture(scope="session")
 def html_checker():
     checker = HtmlChecker()
