@@ -213,7 +213,9 @@ def _entries(model, records, names, subject=None, skip_created=False, alive=(), 
             elif changes:
                 sentence = f"{who} " + _join([change.phrase for change in changes])
             else:
-                sentence = f"{who} saved {this} without changes"
+                # No field changed, but the reason says what did ("Now also addresses “Boundaries”": a
+                # challenge linked is a change, not a save "without changes").
+                sentence, reason = f"{who} changed {this}: {reason[:1].lower()}{reason[1:]}", ""
             entries.append(Entry(record.history_date, who, sentence, "changed", changes, reason))
         entries[-1].history_id = record.history_id
         entries[-1].object_pk = record.id
