@@ -5,7 +5,7 @@ from django.db.models.signals import post_delete
 
 from peerplan.accounts.ratelimit import rate_limits_need_a_shared_cache
 from peerplan.lib import logs
-from peerplan.notify.links import site_url_is_set
+from peerplan.lib.links import site_url_is_set
 
 
 class PeerPlanConfig(AppConfig):

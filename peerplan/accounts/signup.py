@@ -6,8 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 
+from peerplan.lib.links import site_link
 from peerplan.models import Invitation
-from peerplan.notify.links import site_link
 
 PENDING_INVITATION = "peerplan_pending_invitation"
 
@@ -93,7 +93,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().get_email_verification_redirect_url(email_address)
 
     def send_mail(self, template_prefix, email, context):
-        """allauth's emails with their links at SITE_URL, like every other email (notify/links.py): allauth
+        """allauth's emails with their links at SITE_URL, like every other email (lib/links.py): allauth
         builds them from the request's host, which behind a proxy may not be the address people use."""
         for name in ("activate_url", "password_reset_url", "signup_url"):
             if context.get(name):

@@ -15,10 +15,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from peerplan.lib.links import site_link
 from peerplan.models import Notification, Reminder
 from peerplan.models.notifications import Channel, EmailStatus, Kind, channel_for
 from peerplan.notify import scan
-from peerplan.notify.links import site_link
 
 log = logging.getLogger(__name__)
 

@@ -70,7 +70,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(autouse=True)
 def _site_url_is_the_live_server(request, settings):
-    """Links in emails start at SITE_URL (peerplan/notify/links.py): here, the address the live server runs on,
+    """Links in emails start at SITE_URL (peerplan/lib/links.py): here, the address the live server runs on,
     as a deployment sets it to its own."""
     if "live_server" in request.fixturenames:
         settings.SITE_URL = request.getfixturevalue("live_server").url
