@@ -46,6 +46,7 @@ from evidence.models import (
 from evidence.parser import stakeholder_group
 from evidence.release_admin import release_urls
 from peerplan.lib.admin import CountsOnlyForOrganisationData, InlineDeleteInPlainWords
+from peerplan.lib.text import shorten
 
 # The site's own name in the admin's header and titles, not "Django administration".
 admin.site.site_header = "PeerPlan · curation"
@@ -595,7 +596,7 @@ class PerspectiveAdmin(RecordsChanges, EvidenceAdmin):
 
     @admin.display(description="summary")
     def summary_start(self, perspective):
-        return perspective.summary[:90] + ("…" if len(perspective.summary) > 90 else "")
+        return shorten(perspective.summary, 91)
 
     # Removing a sample always changes what its finding says, and the delete page asks nothing: it is a
     # major change whose note says what went.

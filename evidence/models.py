@@ -402,6 +402,12 @@ class Finding(models.Model):
         return f"{self.theme.name}: {valence}"
 
     @property
+    def outcome_name(self):
+        """A benefit as an outcome to choose: never the bare theme name, which is also the name of the theme's
+        challenge ("Role ambiguity" offered as an outcome to realise)."""
+        return f"The benefit reported under “{self.theme.name}”"
+
+    @property
     def plans_for(self):
         """PlansFor.MITIGATE, PlansFor.REALISE, or None for a finding of no kind."""
         return PLANS_FOR.get(self.valence)

@@ -5,6 +5,7 @@ from django.db.models.signals import post_delete
 
 from peerplan.accounts.ratelimit import rate_limits_need_a_shared_cache
 from peerplan.lib import logs
+from peerplan.lib.links import site_url_is_set
 
 
 class PeerPlanConfig(AppConfig):
@@ -20,6 +21,7 @@ class PeerPlanConfig(AppConfig):
         from peerplan.operations.attachments import remove_stored_file
 
         checks.register(rate_limits_need_a_shared_cache, checks.Tags.security)
+        checks.register(site_url_is_set, checks.Tags.security, deploy=True)
 
         # Signals here too, and why: a missed invalidation shows a stale plan, so every write to an
         # organisation's data marks its cached pages out of date without each view having to remember.

@@ -238,11 +238,17 @@ LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_ADAPTER = "peerplan.accounts.signup.AccountAdapter"
 ACCOUNT_FORMS = {"login": "peerplan.forms.accounts.SignInForm", "signup": "peerplan.forms.accounts.SignUpForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# The password once: a second box only catches a typo by emptying both boxes, and a mistyped password is
+# mended by resetting it through the (confirmed) email; a password is never written back into a page.
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# Confirming signs in only in the browser that signed up, and only within this many seconds of signing up
+# (allauth's default, 15 minutes, sent people who read their email later back to the sign-in form). It also
+# bounds the two-factor step of a sign-in, which an hour leaves in the same browser only.
+ACCOUNT_LOGIN_TIMEOUT = 60 * 60
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 # The same answer whether or not an account uses the email: on sign-up (the address gets an email saying
 # it already has an account), on sign-in and on password reset.

@@ -28,7 +28,12 @@ def clean_env(**overrides):
 
 def production_env(**overrides):
     """Production settings as the README tells an operator to set them."""
-    defaults = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "example.org"}
+    defaults = {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "example.org",
+        "SITE_URL": "https://example.org",
+    }
     return clean_env(**{**defaults, **overrides})
 
 

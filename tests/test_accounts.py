@@ -8,6 +8,7 @@ from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.test import Client
 
 GOOD = "a-long-pass-phrase-9"
 
@@ -17,7 +18,6 @@ def sign_up(client, **overrides):
         "name": "Sam Lee",
         "email": "Sam.Lee@Example.org",
         "password1": GOOD,
-        "password2": GOOD,
         **overrides,
     }
     return client.post("/accounts/signup/", data)
@@ -52,6 +52,18 @@ def test_the_link_in_the_email_confirms_it_and_signs_in(client, db):
     assert EmailAddress.objects.get().verified
 
 
+def test_account_emails_link_to_site_url_not_the_address_the_request_came_in_on(client, db, settings):
+    settings.SITE_URL = "https://peerplan.example.org"
+    sign_up(client)
+    assert "https://peerplan.example.org/accounts/confirm-email/" in mail.outbox[-1].body
+    client.logout()
+    client.post("/accounts/password/reset/", {"email": "sam.lee@example.org"})
+    assert "https://peerplan.example.org/accounts/password/reset/key/" in mail.outbox[-1].body
+    client.post("/accounts/password/reset/", {"email": "nobody@example.org"})  # the unknown-account email
+    assert "https://peerplan.example.org/accounts/signup/" in mail.outbox[-1].body
+    assert not any("testserver" in message.body for message in mail.outbox)
+
+
 def test_a_new_account_cannot_sign_in_until_its_email_is_confirmed(client, db):
     sign_up(client)
     client.logout()
@@ -75,11 +87,13 @@ def test_signing_up_with_an_email_that_has_an_account_answers_exactly_as_for_a_n
     assert "/accounts/password/reset/" in mail.outbox[0].body
 
 
-def test_two_different_passwords_are_refused_and_what_was_typed_is_kept(client, db):
-    response = sign_up(client, password2="something-else-entirely")
+def test_sign_up_asks_for_the_password_once_so_no_mismatch_empties_it(client, db):
+    page = client.get("/accounts/signup/").content.decode()
+    assert page.count('type="password"') == 1 and "Password again" not in page
+    response = sign_up(client, password1="password")  # refused (too common): the rest is kept, never the password
     page = response.content.decode()
-    assert "The two passwords are not the same" in page
     assert 'value="Sam Lee"' in page and 'value="Sam.Lee@Example.org"' in page
+    assert 'value="password"' not in page
     assert not get_user_model().objects.exists()
 
 
@@ -212,3 +226,23 @@ def test_an_account_made_in_the_admin_confirms_its_email_at_first_sign_in(client
     assert [m.subject for m in mail.outbox] == ["Confirm your email for PeerPlan"]
     response = confirm_email(client, mail.outbox[0])
     assert client.get("/app/").status_code == 200
+
+
+def test_confirming_an_hour_after_signing_up_still_signs_in(client, db, settings):
+    assert settings.ACCOUNT_LOGIN_TIMEOUT == 3600  # allauth's 15 minutes sent people back to the sign-in form
+    sign_up(client)
+    session = client.session
+    session["account_login"]["initiated_at"] -= 50 * 60  # signed up 50 minutes ago
+    session.save()
+    response = confirm_email(client, mail.outbox[0])
+    assert response["Location"] == "/app/"
+
+
+def test_confirming_in_another_browser_says_to_sign_in_with_that_email(client, db):
+    sign_up(client)
+    other = Client()
+    response = other.post(link_in(mail.outbox[0], "/accounts/confirm-email/"), follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/login/"
+    page = response.content.decode()
+    assert "Your email is confirmed" in page
+    assert "Sign in with sam.lee@example.org and your password to start." in page

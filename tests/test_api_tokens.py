@@ -143,3 +143,12 @@ def test_the_tokens_page_needs_sign_in_and_revoking_needs_post(client, org_a, pl
     client.force_login(planner)
     assert client.get(f"/app/tokens/{token.pk}/revoke/").status_code == 405
     assert client.get("/app/tokens/").content.decode().count("<h1") == 1
+
+
+def test_api_tokens_are_under_account_not_in_every_members_main_menu(client, planner):
+    client.force_login(planner)
+    page = client.get("/app/").content.decode()
+    menu = page[page.index('aria-label="Main"') : page.index("</nav>")]
+    assert "API tokens" not in menu
+    account = client.get("/accounts/").content.decode()
+    assert '<a class="btn btn-outline-primary" href="/app/tokens/">Your API tokens</a>' in account

@@ -111,7 +111,7 @@ def test_the_checklist_page_shows_coverage_uncovered_challenges_and_items_in_pub
     mitigations.create_mitigation(item=role_ambiguity, changes={"action": "Old idea", "status": "dropped"}, by=owner)
     client.force_login(viewer)
     page = client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
-    assert "1 of 16 applicable challenges covered (6%)" in page
+    assert "1 of 16 challenges covered (6%), none reviewed yet" in page
     workload = draft_checklist.items.challenges().get(finding__theme__name="Workload")
     assert "Not covered" not in _row(page, role_ambiguity) and "Not covered" in _row(page, workload)
     assert "2 actions (1 planned, 1 dropped)" in _row(page, role_ambiguity)
@@ -167,3 +167,19 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(24):
         response = client.get(f"/app/checklists/{draft_checklist.pk}/")
     assert response.status_code == 200
+
+
+def test_the_new_checklist_form_says_the_challenges_start_not_reviewed_yet(client, planner):
+    # As the list then shows them: "Not reviewed yet", not "marked as applying until you say otherwise".
+    client.force_login(planner)
+    page = client.get("/app/orgs/northside/checklists/new/").content.decode()
+    assert "each not reviewed yet until you say whether it applies to your service" in page
+    assert "marked as applying" not in page
+
+
+def test_benefits_are_offered_as_outcomes_by_their_own_name_not_the_challenges(client, planner, draft_checklist):
+    client.force_login(planner)
+    page = client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
+    outcomes = page[page.index('id="benefits-heading"') :]
+    assert "The benefit reported under “Role ambiguity”" in outcomes
+    assert ">Role ambiguity</a>" not in outcomes

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from evidence.models import Finding, Theme, Valence
@@ -248,3 +249,27 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_size(
     with django_assert_num_queries(25):
         response = client.get("/app/orgs/northside/dashboard/")
     assert response.status_code == 200
+
+
+# Emoji and symbol characters (🔔, ✓, ●, ◐, ○) show as an empty box where no font has them (issue 27).
+EMOJI_OR_SYMBOL = re.compile("[\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff\ufe0f]")
+
+
+def test_the_bell_and_the_grid_show_icons_from_the_sprite_never_emoji(client, hand_counted_checklists, viewer):
+    client.force_login(viewer)
+    text = client.get("/app/orgs/northside/dashboard/").content.decode()
+    sprite = '<use href="/static/vendor/bootstrap-icons/icons.svg#'
+    assert re.search(
+        rf'id="notification-bell"[^>]*><svg class="bi" aria-hidden="true" focusable="false">{sprite}bell">', text
+    )
+    for name in ["check-lg", "circle-fill", "circle"]:  # done, planned for, not planned for
+        assert f'<svg class="bi cell-marker" aria-hidden="true" focusable="false">{sprite}{name}">' in text
+    assert not EMOJI_OR_SYMBOL.findall(text)
+
+
+def test_every_icon_the_pages_name_is_in_the_sprite():
+    sprite = (settings.BASE_DIR / "static/vendor/bootstrap-icons/icons.svg").read_text()
+    used = set(tracking.Cell.ICONS.values())
+    for template in (settings.BASE_DIR / "templates").rglob("*.html"):
+        used |= set(re.findall(r'{% icon "([\w-]+)"', template.read_text()))
+    assert {name for name in used if f'<symbol id="{name}" ' not in sprite} == set()

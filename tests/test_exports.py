@@ -8,6 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from peerplan.models import ImplementationPhase, MitigationStatus
+from peerplan.operations import checklists
 from peerplan.pages.exports import HEADERS, neutralise
 from tests.factories import item_for, make_checklist, make_mitigation
 
@@ -17,9 +18,7 @@ def exported_checklist(org_a, manager, planner):
     """A title a file name must be made from; Role ambiguity (high priority) with two actions, one of them a
     formula; Workload does not apply; one benefit chosen."""
     checklist = make_checklist(org_a, "Community team: 2025 plan", manager)
-    role = item_for(checklist, "Role ambiguity")
-    role.priority = "high"
-    role.save()
+    role = checklists.decide_item(item=item_for(checklist, "Role ambiguity"), applies=True, priority="high")
     phase = ImplementationPhase.objects.get_or_create(name="Preparation", defaults={"position": 1})[0]
     make_mitigation(
         role,
@@ -31,13 +30,8 @@ def exported_checklist(org_a, manager, planner):
         co_produced=True,
     )
     make_mitigation(role, '=HYPERLINK("http://evil")', MitigationStatus.PLANNED, owner_name="Dr Outside")
-    workload = item_for(checklist, "Workload")
-    workload.applies = False
-    workload.not_applicable_reason = "Caseloads set nationally"
-    workload.save()
-    benefit = item_for(checklist, "Wellbeing and recovery", "benefit")
-    benefit.applies = True
-    benefit.save()
+    checklists.decide_item(item=item_for(checklist, "Workload"), applies=False, reason="Caseloads set nationally")
+    checklists.decide_item(item=item_for(checklist, "Wellbeing and recovery", "benefit"), applies=True)
     return checklist
 
 
@@ -72,6 +66,9 @@ def test_the_csv_has_a_row_per_action_and_a_row_per_item_without_one(client, exp
         "Evidence references": "32, 38, 42, 43, 53, 54",
         "Decided against": "Cooper et al. 2024, Table 6 version 1",
     }
+    # A challenge nobody has reviewed yet neither applies nor was decided against any version.
+    boundaries = [row for row in rows if row["Item"] == "Boundaries: challenge"][0]
+    assert (boundaries["Applies to this service"], boundaries["Decided against"]) == ("Not reviewed yet", "")
     assert role[1]["Action"] == '\'=HYPERLINK("http://evil")'
     assert role[1]["Owner"] == "Dr Outside"
     by_item = {row["Item"]: row for row in rows}

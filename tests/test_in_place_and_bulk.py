@@ -1,6 +1,9 @@
 """Status, owner and due date changed in place (htmx, and a plain form post without JavaScript), many
 actions at once, and the action list's search and filters."""
 
+import html
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -233,3 +236,52 @@ def test_an_in_place_change_runs_a_fixed_number_of_queries(
     # choose from.
     with django_assert_num_queries(15):
         assert post_quick(client, action, status="done").status_code == 200
+
+
+def test_no_template_carries_an_inline_style_the_policy_would_refuse():
+    """The policy (settings.CONTENT_SECURITY_POLICY) allows style only from files: a style="…" attribute or
+    a <style> element is refused, logs a violation and is not applied. The browser tests fail on any
+    violation they meet (tests/browser/conftest.py, PageProblems); this catches the ones they do not visit."""
+    from django.conf import settings
+
+    assert settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["style-src"] == ["'self'"]
+    found = [
+        f"{template.relative_to(settings.BASE_DIR)}: {match}"
+        for template in (settings.BASE_DIR / "templates").rglob("*.html")
+        for match in re.findall(r"\sstyle=|<style\b", template.read_text())
+    ]
+    assert found == []
+
+
+def test_htmx_never_copies_a_style_attribute_while_settling_a_swap(client, planner):
+    # htmx settles a swapped element by copying these attributes with setAttribute: a "style" there is an
+    # inline style the policy refuses (and a violation logged on every in-place save).
+    client.force_login(planner)
+    text = client.get("/app/orgs/northside/actions/").content.decode()
+    config = json.loads(html.unescape(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", text).group(1)))
+    assert config["includeIndicatorStyles"] is False
+    assert "style" not in config["attributesToSettle"]
+
+
+LONG = "Offer supervision beyond peer work to every peer support worker in the team each month"
+
+
+def test_confirmations_shorten_a_long_action_at_a_word_with_an_ellipsis(client, planner, active_checklist):
+    action = make_mitigation(item_for(active_checklist, "Workload"), LONG)
+    client.force_login(planner)
+    back = "/app/orgs/northside/actions/"
+    data = {"status": "done", "owner": "", "due_date": "", "version": action.version, "next": back}
+    text = client.post(f"/app/mitigations/{action.pk}/quick/", data, follow=True).content.decode()
+    assert "Saved: “Offer supervision beyond peer work to every peer support…”." in text
+    action.refresh_from_db()
+    text = client.post(back + "bulk/", {"ids": ids([action]), "status": "blocked"}, follow=True).content.decode()
+    assert "“Offer supervision beyond peer work to every peer…”" in text
+    assert "peer wo”" not in text and "peer w…" not in text
+
+
+def test_shorten_cuts_only_a_word_longer_than_the_room():
+    from peerplan.lib.text import shorten
+
+    assert shorten("Short enough", 12) == "Short enough"
+    assert shorten("Agree a role, then review it", 14) == "Agree a role…"
+    assert shorten("Supercalifragilistic", 8) == "Superca…"

@@ -136,3 +136,18 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     assert (
         again.content.decode().count('class="comment ') == response.content.decode().count('class="comment ') == count
     )
+
+
+def test_the_item_page_gives_one_reference_list_and_no_version_decided_against_before_a_decision(
+    client, viewer, owner, role_ambiguity
+):
+    client.force_login(viewer)
+    page = client.get(f"/app/items/{role_ambiguity.pk}/").content.decode()
+    # One list of the challenge's references, as published (each perspective still names its own).
+    assert page.count("References for this challenge as published:") == 1
+    assert "References cited:" not in page
+    # Not reviewed yet: nothing was decided against any version.
+    assert "decided against" not in page.lower()
+    checklists.decide_item(item=role_ambiguity, applies=True, by=owner)
+    page = client.get(f"/app/items/{role_ambiguity.pk}/").content.decode()
+    assert "this item was decided against version 1" in page

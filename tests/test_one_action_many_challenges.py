@@ -67,8 +67,10 @@ def test_an_action_is_linked_to_another_challenge_and_unlinked(client, planner, 
     client.post(f"/app/mitigations/{shared.pk}/unlink/", {"item": three[0].pk})
     assert set(shared.items.all()) == {three[1], three[2], extra}
     timeline = client.get(f"/app/mitigations/{shared.pk}/history/").content.decode()
-    assert "Now also addresses “Treatment models”" in timeline
-    assert "No longer addresses “Role ambiguity”" in timeline
+    # Linking a challenge is a change, said as one (it read "saved this action without changes").
+    assert "changed this action: now also addresses “Treatment models”" in timeline
+    assert "changed this action: no longer addresses “Role ambiguity”" in timeline
+    assert "without changes" not in timeline
 
 
 def test_an_action_linked_to_nothing_is_refused(client, planner, draft_checklist):
@@ -111,7 +113,7 @@ def test_duplicates_adopted_twice_are_offered_and_merged_into_one_keeping_every_
     assert not Mitigation.objects.filter(pk=second.pk).exists()
     assert {item.finding.theme.name for item in first.items.all()} == {"Role ambiguity", "Workload"}
     timeline = client.get(f"/app/mitigations/{first.pk}/history/").content.decode()
-    assert "Merged 1 duplicate action into this one" in timeline
+    assert "changed this action: merged 1 duplicate action into this one" in timeline
     assert "changed status from Planned to In progress" in timeline  # the merged action's own life
     assert "Adopted more than once" not in client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
 

@@ -67,6 +67,14 @@ def test_each_owner_gets_one_digest_of_overdue_and_soon_due_actions_across_organ
     assert Reminder.objects.filter(recipient=planner, kind="actions", sent_on=TODAY).count() == 1
 
 
+def test_the_scheduled_emails_link_to_site_url(due_and_overdue_actions, planner, settings):
+    settings.SITE_URL = "https://peerplan.example.org"
+    run()
+    [message] = sent_to("pat@example.org")
+    assert "https://peerplan.example.org/app/my-actions/" in message.body
+    assert "127.0.0.1" not in message.body
+
+
 def test_people_who_are_no_longer_members_get_nothing(due_and_overdue_actions):
     run()
     assert sent_to("vic@example.org") == []

@@ -1,5 +1,6 @@
 """The printable checklist report."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -37,8 +38,8 @@ def test_the_report_has_the_summary_coverage_and_every_item_with_its_evidence(cl
     assert '<h1 id="report-title">Community team</h1>' in text
     assert "Northside Mental Health Service" in text
     assert "31 March 2026" in text
-    assert '<span class="coverage-planned">1 of 15 applicable challenges</span> (6%)' in text
-    assert '<span class="coverage-done">1 of 15 applicable challenges</span> (6%)' in text
+    assert '<span class="coverage-planned">1 of 15 applicable challenges</span> (7%)' in text
+    assert '<span class="coverage-done">1 of 15 applicable challenges</span> (7%)' in text
     assert text.count("2 actions: 1 done, 1 dropped") == 1  # the totals once, not twice
     # Coverage through each stakeholder group
     assert '<th scope="row">PSWs</th>' in text
@@ -128,6 +129,25 @@ def test_decisions_since_a_chosen_date_and_a_bad_date_refused(client, reported_c
     assert response.status_code == 400
     text = response.content.decode()
     assert 'type="text" name="since" id="id_since" value="last board"' in text
+
+
+def test_summary_only_is_the_first_page_alone_with_a_print_button(client, reported_checklist, viewer):
+    client.force_login(viewer)
+    whole = client.get(f"/app/checklists/{reported_checklist.pk}/report/").content.decode()
+    assert '<a href="?summary=1&amp;since=' in whole and "Summary only (one page)" in whole
+    assert "What the evidence reports" in whole
+    response = client.get(f"/app/checklists/{reported_checklist.pk}/report/?summary=1")
+    assert response.status_code == 200  # no "since" needed
+    text = response.content.decode()
+    assert '<section class="report-summary-page"' in text and "Every active checklist" in text
+    assert "What the evidence reports" not in text and 'id="coverage-groups"' not in text
+    assert re.search(
+        r'<input class="form-check-input" type="checkbox" name="summary" value="1" id="id_summary" checked>', text
+    )
+    # The Print button: shown by a script file (no inline script), the browser's own Print without it.
+    assert '<button type="button" class="btn btn-primary" data-print hidden>' in text
+    assert '<script src="/static/js/print.js"></script>' in text
+    assert "onclick" not in text
 
 
 def test_the_page_css_is_for_members_only(client, reported_checklist, outsider):

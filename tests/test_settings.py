@@ -83,6 +83,15 @@ def test_check_deploy_complains_about_a_short_secret_key():
     assert "security.W009" in result.stderr
 
 
+def test_check_deploy_warns_that_emails_would_link_to_the_development_address_without_site_url():
+    env = production_env()
+    del env["SITE_URL"]
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode != 0
+    assert "peerplan.W001" in result.stderr and "SITE_URL is http://127.0.0.1:8000" in result.stderr
+
+
 SHOW_SETTINGS = """
 import json
 from django.conf import settings

@@ -3,8 +3,10 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 
+from peerplan.lib.links import site_link
 from peerplan.models import Invitation
 
 PENDING_INVITATION = "peerplan_pending_invitation"
@@ -82,6 +84,21 @@ class AccountAdapter(DefaultAccountAdapter):
     def pre_login(self, request, user, **kwargs):
         confirm_new_site_administrator(user)
         return super().pre_login(request, user, **kwargs)
+
+    def get_email_verification_redirect_url(self, email_address):
+        """Confirmed in another browser (or over ACCOUNT_LOGIN_TIMEOUT after signing up), the person is not
+        signed in, and by design: whoever holds the link would be. The sign-in form says what to do."""
+        if not self.request.user.is_authenticated:
+            messages.info(self.request, f"Sign in with {email_address.email} and your password to start.")
+        return super().get_email_verification_redirect_url(email_address)
+
+    def send_mail(self, template_prefix, email, context):
+        """allauth's emails with their links at SITE_URL, like every other email (lib/links.py): allauth
+        builds them from the request's host, which behind a proxy may not be the address people use."""
+        for name in ("activate_url", "password_reset_url", "signup_url"):
+            if context.get(name):
+                context[name] = site_link(context[name])
+        super().send_mail(template_prefix, email, context)
 
     def get_client_ip(self, request):
         """The client's address as the sign-in lock-out counts it (settings.axes_client_ip: behind

@@ -83,9 +83,11 @@ class CoverageSerializer(serializers.Serializer):
         help_text="Planned for: applicable challenges with at least one action not dropped."
     )
     applicable = serializers.IntegerField()
-    percent = serializers.IntegerField(help_text="Planned for, whole percent of applicable, rounded down.")
+    percent = serializers.IntegerField(
+        help_text="Planned for, whole percent of applicable, to the nearest (100 only when all, 0 only when none)."
+    )
     done = serializers.IntegerField(help_text="Done: applicable challenges with at least one action done.")
-    done_percent = serializers.IntegerField(help_text="Done, whole percent of applicable, rounded down.")
+    done_percent = serializers.IntegerField(help_text="Done, whole percent of applicable, rounded like percent.")
 
 
 class ChecklistSerializer(serializers.Serializer):

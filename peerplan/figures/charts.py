@@ -32,6 +32,7 @@ class Tick:
     position: float
     label: str
     anchor: str = "middle"  # the first and last dates are aligned inwards, so they are not cut off
+    minor: bool = False  # left out where the chart is small (printed three abreast: print.css)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +106,11 @@ def line_chart(chart_id, title, description, days, series):
     ]
     if len(x_ticks) >= 2 and x_ticks[-1].position - x_ticks[-2].position < 80:
         x_ticks.pop(-2)
+    # Every other date but the first and the last is minor: printed, the labels are large and need the room.
+    x_ticks = [
+        Tick(tick.position, tick.label, tick.anchor, minor=0 < n < len(x_ticks) - 1 and n % 2 == 1)
+        for n, tick in enumerate(x_ticks)
+    ]
     return LineChart(chart_id, title, description, list(days), drawn, y_ticks, x_ticks)
 
 

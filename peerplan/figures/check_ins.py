@@ -17,6 +17,7 @@ from django.conf import settings
 
 from evidence.models import OWN_WORDING, PEERPLAN_WORDING
 from peerplan.figures import charts
+from peerplan.lib.numbers import percent
 from peerplan.models import (
     AGREEING,
     SCALE,
@@ -57,7 +58,7 @@ class StatementRound:
         """Whole percent of those who answered on the scale who agree or strongly agree."""
         if not self.shown or not self.answered:
             return None
-        return round(100 * sum(self.counts[a] for a in AGREEING) / self.answered)
+        return percent(sum(self.counts[a] for a in AGREEING), self.answered)
 
     def scale(self):
         """(label, count) for the five points, in order (for tables)."""

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from evidence.cache import finding_facts
 from evidence.models import Perspective
 from peerplan.figures.shared_learning import overall_for
+from peerplan.lib.numbers import percent
 from peerplan.lib.text import word_diff
 from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation
 
@@ -109,7 +110,7 @@ class CoProduction:
 
     @property
     def percent(self):
-        return 100 * self.co_produced // self.live if self.live else 0
+        return percent(self.co_produced, self.live)
 
 
 def co_production(checklist):

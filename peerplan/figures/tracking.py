@@ -98,7 +98,9 @@ class Cell:
         OPEN: "Not planned for",
         NOT_APPLICABLE: "Not applicable",
     }
-    MARKERS = {DONE: "✓", COVERED: "●", PARTLY: "◐", OPEN: "○", NOT_APPLICABLE: "–"}
+    # Names of icons in the sprite (templatetags/icons.py), never symbol characters (an empty box where no
+    # font has them); the label beside each says the same in words.
+    ICONS = {DONE: "check-lg", COVERED: "circle-fill", PARTLY: "circle-half", OPEN: "circle", NOT_APPLICABLE: "dash-lg"}
 
     def __init__(self, applicable, covered, done=0, item_id=None):
         self.applicable = applicable
@@ -124,8 +126,8 @@ class Cell:
         return self.LABELS[self.state]
 
     @property
-    def marker(self):
-        return self.MARKERS[self.state]
+    def icon(self):
+        return self.ICONS[self.state]
 
     @property
     def detail(self):

@@ -23,11 +23,11 @@ class SignInForm(CrispyMixin, LoginForm):
 
 
 class SignUpForm(CrispyMixin, SignupForm):
-    """allauth's sign-up (email, password twice) with the person's name first, in PeerPlan's words, and the
-    site's SIGNUP_MODE applied to the email."""
+    """allauth's sign-up (email, password once: settings.ACCOUNT_SIGNUP_FIELDS) with the person's name
+    first, in PeerPlan's words, and the site's SIGNUP_MODE applied to the email."""
 
     name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    field_order = ["name", "email", "password1", "password2"]
+    field_order = ["name", "email", "password1"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,9 +35,6 @@ class SignUpForm(CrispyMixin, SignupForm):
         self.fields["email"].widget.attrs.pop("placeholder", None)
         self.fields["email"].error_messages["invalid"] = "Enter an email address like name@example.org."
         self.fields["password1"].widget.attrs.pop("placeholder", None)
-        self.fields["password2"].label = "Password again"
-        self.fields["password2"].widget.attrs.pop("placeholder", None)
-        self.fields["password2"].help_text = "The same password, to be sure it is typed as you meant."
         plain_messages(self)
 
     def clean_email(self):
@@ -46,15 +43,6 @@ class SignUpForm(CrispyMixin, SignupForm):
         if problem:
             raise forms.ValidationError(problem)
         return email
-
-    def clean(self):
-        cleaned = super().clean()
-        # allauth's wording for a mismatch, in PeerPlan's.
-        if self.errors.get("password2") and cleaned.get("password1") != cleaned.get("password2"):
-            self.errors["password2"] = self.error_class(
-                ["The two passwords are not the same. Type the same password twice."]
-            )
-        return cleaned
 
     def signup(self, request, user):
         user.first_name = self.cleaned_data["name"]

@@ -8,6 +8,8 @@ long it took. No dependency: this is all a progress bar needs here."""
 
 import time
 
+from peerplan.lib.numbers import percent
+
 REDRAW_EVERY = 0.2  # seconds between two redraws on a terminal
 
 
@@ -47,9 +49,9 @@ class Progress:
 
     def line(self, now=None):
         now = clock() if now is None else now
-        share = self.done / self.total if self.total else 1.0
+        share = f"{percent(self.done, self.total) if self.total else 100}%"
         text = f"{self.label}: "
-        text += f"{self.done:,} of {self.total:,} ({share:.0%})" if self.counted else f"{share:.0%}"
+        text += f"{self.done:,} of {self.total:,} ({share})" if self.counted else share
         elapsed = now - self.started
         if self.done >= self.total:
             text += f" in {duration(elapsed)}"

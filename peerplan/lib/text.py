@@ -10,6 +10,21 @@ def normalise_text(text):
     return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
 
 
+def shorten(text, length):
+    """`text` in at most `length` characters, cut at the end of a word with an ellipsis when it is longer
+    ("Offer supervision beyond peer…", never "…beyond peer wo"): the one way a title, an action or a comment
+    is shortened in messages, labels, history and emails. Only a first word longer than `length` is cut
+    inside, as nothing else would fit."""
+    text = str(text)
+    if len(text) <= length:
+        return text
+    cut = text[: length - 1]  # room for the ellipsis
+    if not text[length - 1].isspace():
+        whole_words = re.match(r"(.*\S)\s", cut, re.S)
+        cut = whole_words.group(1) if whole_words else cut
+    return cut.rstrip().rstrip(",;:–—-").rstrip() + "…"
+
+
 # How a moment is written in timelines and messages ("4 March 2026, 14:05").
 DATETIME_FORMAT = "j F Y, H:i"
 

@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from simple_history.models import HistoricalRecords
 
 from peerplan.lib.freshness import OrganisationData
+from peerplan.lib.text import shorten
 from peerplan.models.organisations import Membership, Organisation
 from peerplan.models.planning import Item, Mitigation
 
@@ -63,7 +64,7 @@ class Comment(models.Model):
         indexes = [models.Index(fields=["mitigation", "created_at"]), models.Index(fields=["item", "created_at"])]
 
     def __str__(self):
-        return self.body[:80]
+        return shorten(self.body, 80)
 
     def earlier_versions(self):
         """Its earlier texts, newest first (one query): its own history records only, those of its

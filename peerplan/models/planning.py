@@ -11,6 +11,8 @@ from simple_history.models import HistoricalRecords
 from evidence.cache import finding_facts
 from evidence.models import TO_MITIGATE, Finding, StakeholderGroup
 from peerplan.lib.freshness import OrganisationData
+from peerplan.lib.numbers import percent
+from peerplan.lib.text import shorten
 from peerplan.models.curation import ImplementationPhase, SuggestedMitigation
 from peerplan.models.organisations import Organisation, display_name, readable_organisations
 
@@ -496,7 +498,7 @@ class Mitigation(models.Model):
         ]
 
     def __str__(self):
-        return self.action[:80]
+        return shorten(self.action, 80)
 
     # The same rules as live_q(), open_q() and overdue_q(), for one action already in memory.
     @property
@@ -551,13 +553,13 @@ class Coverage:
 
     @property
     def percent(self):
-        """Whole percent, rounded down so 'covered' is never overstated; 0 when nothing applies."""
-        return (100 * self.covered // self.applicable) if self.applicable else 0
+        """Whole percent planned for (lib.numbers.percent: the nearest, 100 only when all, 0 when none)."""
+        return percent(self.covered, self.applicable)
 
     @property
     def done_percent(self):
-        """Whole percent of applicable challenges with an action done, rounded down like `percent`."""
-        return (100 * self.done // self.applicable) if self.applicable else 0
+        """Whole percent of applicable challenges with an action done, rounded like `percent`."""
+        return percent(self.done, self.applicable)
 
 
 def coverage_by_checklist(checklist_ids):

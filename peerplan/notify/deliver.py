@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from peerplan.lib.links import site_link
 from peerplan.models import CheckInRecipient, Notification, Reminder
 from peerplan.models.notifications import Channel, EmailStatus, Kind, channel_for
 from peerplan.notify import scan
@@ -44,7 +45,7 @@ def read_unsubscribe_token(token):
 
 
 def unsubscribe_url(user, kind):
-    return settings.SITE_URL + reverse("unsubscribe", args=[unsubscribe_token(user, kind)])
+    return site_link(reverse("unsubscribe", args=[unsubscribe_token(user, kind)]))
 
 
 def with_unsubscribe_headers(message, user, kind):
@@ -294,7 +295,7 @@ def _remind(run, recipient, kind, today, subject, body, dry_run, stdout, stderr)
 
 
 def invitation_url(invitation):
-    return settings.SITE_URL + reverse("peerplan:invitation_accept", args=[invitation.token])
+    return site_link(reverse("peerplan:invitation_accept", args=[invitation.token]))
 
 
 def send_invitation(invitation, *, inviter_name):
@@ -336,15 +337,15 @@ def read_check_in_unsubscribe_token(token):
 def check_in_invitation(round_, recipient, token):
     """The email inviting one person to answer a round, with their single-use link and their unsubscribe link."""
     check_in = round_.check_in
-    unsubscribe = settings.SITE_URL + reverse("check_in_stop", args=[check_in_unsubscribe_token(recipient)])
+    unsubscribe = site_link(reverse("check_in_stop", args=[check_in_unsubscribe_token(recipient)]))
     body = render_to_string(
         "peerplan/check_ins/email_invitation.txt",
         {
             "round": round_,
             "check_in": check_in,
             "organisation": check_in.checklist.organisation,
-            "link": settings.SITE_URL + reverse("check_in_answer", args=[token]),
-            "about": settings.SITE_URL + reverse("check_ins_about"),
+            "link": site_link(reverse("check_in_answer", args=[token])),
+            "about": site_link(reverse("check_ins_about")),
             "unsubscribe": unsubscribe,
         },
     )

@@ -8,6 +8,7 @@ from simple_history.utils import bulk_create_with_history
 
 from evidence.models import Finding, Source
 from peerplan.lib.errors import Refused
+from peerplan.lib.text import shorten
 from peerplan.models import Checklist, ChecklistStatus, Item, Mitigation, MitigationStatus
 
 # A "does not apply" decision is looked at again after a year unless the planner says otherwise.
@@ -115,7 +116,7 @@ def copy_checklist(*, source, title, by, service="", description="", status=Chec
                 suggestion_id=action.suggestion_id,
                 created_by=by,
             )
-            copy._change_reason = f"Copied from the checklist “{source.title}”"[:100]
+            copy._change_reason = f"Copied from the checklist “{shorten(source.title, 70)}”"
             copy._history_user = by
             copy.save()
             copy.items.set([new_item[item.finding_id] for item in action.items.all() if item.finding_id in new_item])

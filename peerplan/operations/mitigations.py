@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
 from peerplan.lib.errors import Conflict, Refused
-from peerplan.lib.text import DATETIME_FORMAT, normalise_text
+from peerplan.lib.text import DATETIME_FORMAT, normalise_text, shorten
 from peerplan.models import (
     ImplementationPhase,
     Item,
@@ -124,7 +124,7 @@ def _count(actions):
 
 
 def _titles(actions):
-    return "; ".join(f"“{action.action[:50]}”" for action in actions)
+    return "; ".join(f"“{shorten(action.action, 50)}”" for action in actions)
 
 
 def _describe(name, value):
@@ -175,7 +175,7 @@ def _record(mitigation, by, reason):
     """A history entry on the action for a change that is not one of its fields (which challenges it
     addresses): saved under the row lock, version unchanged, since nobody's typing is overwritten."""
     mitigation._history_user = by
-    mitigation._change_reason = reason[:100]
+    mitigation._change_reason = shorten(reason, 100)
     mitigation.save()
 
 

@@ -96,7 +96,7 @@ def _item_columns(item):
         finding.theme.name,
         finding.theme.category.name,
         finding.get_valence_display(),
-        "Yes" if item.applies else "No",
+        item.review_state.label if not item.is_decided else "Yes" if item.applies else "No",
         item.get_priority_display(),
     ]
 
@@ -113,7 +113,8 @@ def _joined(items):
                 seen.append(value)
         columns.append("; ".join(seen))
     numbers = sorted({number for item in items for number in item.finding.reference_numbers()})
-    versions = dict.fromkeys(label for item in items if (label := item.evidence_version_label()))
+    # An item not reviewed yet was decided against nothing: its version is the one it came from.
+    versions = dict.fromkeys(label for item in items if item.is_decided and (label := item.evidence_version_label()))
     return columns, ", ".join(str(number) for number in numbers), "; ".join(versions)
 
 
@@ -159,7 +160,7 @@ def checklist_rows(items):
                 "",
                 "",
                 references_text(item),
-                item.evidence_version_label(),
+                item.evidence_version_label() if item.is_decided else "",
             ]
 
 

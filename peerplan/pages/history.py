@@ -11,11 +11,11 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.text import Truncator, capfirst
+from django.utils.text import capfirst
 from django.utils.timezone import localtime
 
 from evidence.models import Finding
-from peerplan.lib.text import DATETIME_FORMAT, normalise_text
+from peerplan.lib.text import DATETIME_FORMAT, normalise_text, shorten
 from peerplan.models import (
     FORMER_MEMBER,
     Checklist,
@@ -94,7 +94,7 @@ def _who(record):
 
 
 def _quote(text, length=80):
-    return f"“{Truncator(text).chars(length)}”"
+    return f"“{shorten(text, length)}”"
 
 
 class _Names:
@@ -213,7 +213,9 @@ def _entries(model, records, names, subject=None, skip_created=False, alive=(), 
             elif changes:
                 sentence = f"{who} " + _join([change.phrase for change in changes])
             else:
-                sentence = f"{who} saved {this} without changes"
+                # No field changed, but the reason says what did ("Now also addresses “Boundaries”": a
+                # challenge linked is a change, not a save "without changes").
+                sentence, reason = f"{who} changed {this}: {reason[:1].lower()}{reason[1:]}", ""
             entries.append(Entry(record.history_date, who, sentence, "changed", changes, reason))
         entries[-1].history_id = record.history_id
         entries[-1].object_pk = record.id

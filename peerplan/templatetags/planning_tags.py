@@ -5,6 +5,7 @@ import functools
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
 
+from peerplan.lib.text import shorten
 from peerplan.models import display_name
 
 register = template.Library()
@@ -20,6 +21,12 @@ def overdue_on(action, today):
 def display_name_filter(user):
     """`user|display_name`: models.display_name, the one spelling of a person's name."""
     return display_name(user)
+
+
+@register.filter(name="shorten")
+def shorten_filter(text, length):
+    """`text|shorten:60`: lib.text.shorten, cut at a word with an ellipsis (truncatechars cuts inside a word)."""
+    return shorten(text, int(length))
 
 
 # Links in rows --------------------------------------------------------------------------------------------

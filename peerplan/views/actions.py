@@ -15,6 +15,7 @@ from peerplan.access import EDIT, load_mitigation, load_organisation
 from peerplan.figures import tracking
 from peerplan.forms.mitigations import BulkActionForm, QuickActionForm
 from peerplan.lib.errors import Conflict, Refused
+from peerplan.lib.text import shorten
 from peerplan.models import Item, Mitigation, MitigationStatus
 from peerplan.operations import mitigations
 from peerplan.pages import dashboard
@@ -152,7 +153,9 @@ def _quick_answer(request, action, back, outcome, status=200, chosen=None, error
     if request.htmx:
         return render(request, "peerplan/includes/quick_edit.html", context, status=status)
     if outcome in ("saved", "unchanged"):
-        messages.success(request, f"Saved: “{action.action[:60]}”." if outcome == "saved" else "Nothing to change.")
+        messages.success(
+            request, f"Saved: “{shorten(action.action, 60)}”." if outcome == "saved" else "Nothing to change."
+        )
         return redirect(back)
     # Without JavaScript a conflict or a mistake gets a page of its own, with the person's choices kept.
     return render(request, "peerplan/quick_edit_page.html", context, status=status)

@@ -45,9 +45,16 @@ def checklist_report(request, pk):
     checklist, _ = load_checklist(request, pk)
     today = tracking.today()
     # "Decisions taken since": the date of the last report, 30 days ago unless the person says.
-    form = ReportSinceForm(request.GET or None)
+    form = ReportSinceForm(request.GET if "since" in request.GET else None)
     since = form.cleaned_data["since"] if form.is_valid() else None
-    context = {"checklist": checklist, "organisation": checklist.organisation, "today": today, "since_form": form}
+    context = {
+        "checklist": checklist,
+        "organisation": checklist.organisation,
+        "today": today,
+        "since_form": form,
+        # The first page alone (?summary=1), for a board pack: printed, it is one A4 page.
+        "summary_only": request.GET.get("summary") == "1",
+    }
     return render(
         request,
         "peerplan/reports/checklist.html",

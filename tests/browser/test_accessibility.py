@@ -132,3 +132,27 @@ def test_the_api_docs_are_accessible_closed_and_with_an_operation_open(live_serv
 
     page.set_viewport_size({"width": 390, "height": 844})
     assert_accessible(page)
+
+
+def _luminance(rgb):
+    channels = [c / 255 for c in rgb]
+    channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+def contrast(one, other):
+    lighter, darker = sorted([_luminance(one), _luminance(other)], reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_in_dark_mode_a_drop_down_shows_its_arrow_in_a_colour_that_stands_out(live_server, page):
+    """WCAG 1.4.11: the arrow is what tells a drop-down from a text box, so it needs 3:1 against the box."""
+    page.emulate_media(color_scheme="dark")
+    page.goto(live_server.url + "/evidence/")
+    select = page.locator("#filter-valence")
+    arrow = select.evaluate("el => getComputedStyle(el).backgroundImage")
+    stroke = re.search(r"stroke='%23([0-9a-f]{6})'", arrow).group(1)
+    box = select.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert box == "rgb(17, 26, 28)"  # the dark surface
+    ratio = contrast(bytes.fromhex(stroke), (17, 26, 28))
+    assert ratio >= 3, f"the arrow #{stroke} is {ratio:.1f}:1 on the dark surface"

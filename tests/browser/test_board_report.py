@@ -68,3 +68,30 @@ def test_the_report_prints_to_a4_with_a_summary_first(live_server, page, db):
         assert f"Page {number} of {pages}" in text
         assert f"printed {today}" in text
     assert re.search(r"What the evidence reports", " ".join(reader.pages[1].extract_text().split()))
+
+    # Chart text at least 9 pt on A4 (12 CSS px): each label's printed height in the PDF's layout.
+    page.goto(f"{live_server.url}/app/checklists/{checklist.pk}/report/")
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": A4_CONTENT_WIDTH, "height": 1000})
+    smallest = page.evaluate(
+        """() => Math.min(...Array.from(document.querySelectorAll('.report-summary-page .chart-label'))
+            .map(t => parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getBoundingClientRect().width
+                      / t.ownerSVGElement.viewBox.baseVal.width))"""
+    )
+    assert smallest * 0.75 >= 9, f"chart labels print at {smallest * 0.75:.1f} pt"
+
+
+def test_the_summary_alone_prints_on_one_page_from_its_print_button(live_server, page, db):
+    call_command("seed_demo", verbosity=0)
+    checklist = Checklist.objects.get(organisation__slug=DEMO_SLUG, status=ChecklistStatus.ACTIVE)
+    sign_in(page, live_server.url, f"manager@{DEMO_DOMAIN}", password=DEMO_PASSWORD)
+    page.goto(f"{live_server.url}/app/checklists/{checklist.pk}/report/")
+    page.get_by_role("link", name="Summary only (one page)").click()
+    expect(page.get_by_text("The summary only (one page).")).to_be_visible()
+    page.evaluate("window.print = () => { window.printed = true; }")  # the dialogue itself is the browser's
+    page.get_by_role("button", name="Print the summary").click()
+    assert page.evaluate("window.printed") is True
+    page.emulate_media(media="print")
+    reader = PdfReader(io.BytesIO(page.pdf(format="A4", prefer_css_page_size=True, print_background=True)))
+    assert len(reader.pages) == 1
+    assert "Every active checklist" in reader.pages[0].extract_text()

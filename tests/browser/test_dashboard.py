@@ -49,7 +49,7 @@ def test_a_manager_reads_the_dashboard_and_follows_its_figures(live_server, page
     expect(card.locator(".coverage-done")).to_have_text("1 of 16 applicable challenges")
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "dashboard-desktop.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-desktop.png"), full_page=True, caret="initial")
     assert_accessible(page)
 
     # Each figure is a link to the action list showing exactly the actions it counts.

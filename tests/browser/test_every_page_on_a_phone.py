@@ -130,7 +130,7 @@ def read_on_a_phone(page, base_url, pages):
             expect(page.locator("h1")).to_have_count(1)
             if name in SHOWN:
                 width = "phone" if viewport is PHONE else "desktop"
-                page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+                page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True, caret="initial")
             if viewport is not PHONE:
                 continue
             scroll_width = page.evaluate("document.documentElement.scrollWidth")
@@ -304,6 +304,6 @@ def test_the_main_pages_keep_their_contrast_in_dark_mode(live_server, page, demo
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert background == "rgb(17, 26, 28)", f"{path}: not in dark mode ({background})"
         if name == "dashboard":
-            page.screenshot(path=str(SCREENSHOTS / "dashboard-dark.png"), full_page=True)
+            page.screenshot(path=str(SCREENSHOTS / "dashboard-dark.png"), full_page=True, caret="initial")
         problems += [f"{path}: {problem}" for problem in serious_violations(page)]
     assert not problems, "\n".join(problems)

@@ -39,7 +39,6 @@ def test_an_invited_manager_tracks_marks_done_exports_and_prints(live_server, pa
     page.get_by_label("Your name").fill("Mina Khan")
     page.get_by_label("Email").fill("mina@example.org")
     page.locator("#id_password1").fill(PASSWORD)
-    page.locator("#id_password2").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     # Back at the invitation, now signed in.
     expect(h1).to_have_text("Join Northside Mental Health Service")

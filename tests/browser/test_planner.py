@@ -30,7 +30,6 @@ def _plan(person, base_url):
     person.fill(page.get_by_label("Your name"), "Priya Patel")
     person.fill(page.get_by_label("Email"), "priya@example.org")
     person.fill(page.get_by_label(re.compile(r"^\s*Password\*?\s*$")), PASSWORD)
-    person.fill(page.get_by_label("Password again"), PASSWORD)
     person.press(page.get_by_role("button", name="Create account"))
     expect(h1).to_have_text("Check your email")
     # The confirmation link from the email (the test mailbox), opened in the same browser.
@@ -59,7 +58,8 @@ def _plan(person, base_url):
     expect(h1).to_have_text("Peer support in the recovery team")
     expect(messages).to_contain_text("The checklist is created with every challenge and benefit")
     coverage = page.locator("#coverage-figure")
-    expect(coverage).to_contain_text("applicable challenges covered")
+    # Nothing reviewed yet: the figure does not call the challenges applicable.
+    expect(coverage).to_contain_text("challenges covered (0%), none reviewed yet")
     covered, applicable, percent = numbers(coverage.inner_text())
     assert (covered, percent) == (0, 0) and applicable > 2
     checklist_url = page.url
