@@ -105,6 +105,21 @@ def outsider(org_b):
 
 
 @pytest.fixture
+def coordinator(db):
+    return make_user("cody", "Cody")
+
+
+@pytest.fixture
+def network(coordinator):
+    """A network with one coordinator and no members yet."""
+    from peerplan.models import Network
+
+    network = Network.objects.create(name="North East peer support network", slug="north-east")
+    network.coordinators.add(coordinator)
+    return network
+
+
+@pytest.fixture
 def curator(db):
     user = make_user("cora", "Cora")
     user.is_staff = True

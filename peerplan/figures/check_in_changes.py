@@ -16,7 +16,7 @@ The dashboard's rules, stated once:
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Count, Q
 
@@ -154,3 +154,32 @@ def dashboard_changes(organisation, checklists):
             if changes := _not_improved(statements, check_in.rounds, max(done_dates[item.pk])):
                 not_improved.append(ChallengeChange(item, changes))
     return {"any_check_in": bool(check_ins), "worse": worse, "not_improved": not_improved}
+
+
+# A network's page shows this many of the latest closed rounds of each statement.
+NETWORK_ROUNDS = 3
+
+
+@dataclass
+class SharedChallenge:
+    """One challenge of a member's checklist as a network's coordinators see it: its statements with the
+    thresholded figures of their last NETWORK_ROUNDS closed rounds."""
+
+    theme: str
+    statements: list
+
+
+def shared_trends(checklists):
+    """{checklist id: [SharedChallenge]} for `checklists`, in published order, each under its own check-in's
+    threshold. Only for members whose owner agreed to share check-in trends: the caller passes only their
+    checklists. Five queries (none without a checklist): the check-ins, statement_trends (3), the challenges
+    they ask about."""
+    check_ins = list(CheckIn.objects.filter(checklist__in=checklists))
+    trends = statement_trends(check_ins)
+    check_in_of = {c.checklist_id: c.pk for c in check_ins}
+    result = defaultdict(list)
+    for item in Item.objects.filter(check_ins__in=check_ins).select_related("finding__theme").in_published_order():
+        statements = trends[check_in_of[item.checklist_id]].for_theme(item.finding.theme_id)
+        latest = [replace(s, rounds=s.rounds[-NETWORK_ROUNDS:]) for s in statements]
+        result[item.checklist_id].append(SharedChallenge(item.finding.theme.name, latest))
+    return result
