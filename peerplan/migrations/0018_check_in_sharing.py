@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('peerplan', '0017_check_ins'),
+        ("peerplan", "0017_check_ins"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='networkmembership',
-            name='shares_check_ins',
-            field=models.BooleanField(default=False, help_text="An owner's separate consent, given or withdrawn on the organisation's page about the network.", verbose_name='shares check-in trends'),
+            model_name="networkmembership",
+            name="shares_check_ins",
+            field=models.BooleanField(
+                default=False,
+                help_text="An owner's separate consent, given or withdrawn on the organisation's page about the network.",
+                verbose_name="shares check-in trends",
+            ),
         ),
     ]
