@@ -52,18 +52,13 @@ def statement(role):
 
 
 def lists(client, person, url=URL):
+    """The page, and the text of its two check-in lists ("" for a list the page does not show)."""
     client.force_login(person)
     page = client.get(url).content.decode()
-    worse = (
-        page.partition('id="answers-worse-list"')[2].partition("</ul>\n</ul>")[0]
-        if "answers-worse-list" in page
-        else ""
-    )
-    not_improved = (
-        page.partition('id="answers-not-improved-list"')[2].partition("</ul>\n</ul>")[0]
-        if "answers-not-improved-list" in page
-        else ""
-    )
+    section = page.partition('id="answers"')[2].partition("</section>")[0]
+    worse, _, rest = section.partition('id="answers-not-improved"')
+    worse = worse.partition('id="answers-worse-list"')[2]
+    not_improved = rest.partition('id="answers-not-improved-list"')[2]
     return page, worse, not_improved
 
 
