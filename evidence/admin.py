@@ -32,7 +32,17 @@ from evidence.change_admin import (
 )
 from evidence.curation import MAJOR, PERSPECTIVE_CONTENT, changes_content, record_change
 from evidence.history_admin import HistoryForPeople, ReasonForChange
-from evidence.models import Category, Finding, Perspective, Reference, Source, StakeholderGroup, Theme
+from evidence.models import (
+    PEERPLAN_WORDING,
+    Category,
+    Finding,
+    Perspective,
+    Reference,
+    Source,
+    StakeholderGroup,
+    Statement,
+    Theme,
+)
 from evidence.parser import stakeholder_group
 from evidence.release_admin import release_urls
 from peerplan.lib.admin import CountsOnlyForOrganisationData, InlineDeleteInPlainWords
@@ -607,3 +617,29 @@ def _removed(request, before, groups):
     note = f"Removed what {' and '.join(groups)} reported: this finding no longer rests on it."
     for pk, content in before.items():
         record_change(Finding.objects.get(pk=pk), content, kind=MAJOR, note=note, by=request.user)
+
+
+@admin.register(Statement)
+class StatementAdmin(EvidenceAdmin):
+    """PeerPlan's bank of check-in statements, by theme: its own wording, kept with the evidence and versioned
+    like it. A round keeps the text it asked, so an edit here rewrites no round's figures; retiring a statement
+    stops new rounds asking it. A service's own statements are its own and never shown here."""
+
+    source_path = "theme__category__source"
+    list_display = ["text", "theme", "position", "retired"]
+    list_filter = ["retired", ("theme", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["theme"]
+    search_fields = ["text", "theme__name"]
+    ordering = ["theme__category__source", "theme__category__position", "theme__position", "position"]
+    fields = ["theme", "text", "position", "retired", "wording"]
+    readonly_fields = ["wording"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(organisation__isnull=True)
+
+    def _published(self, instance):
+        return instance.organisation_id is None and super()._published(instance)
+
+    @admin.display(description="shown as")
+    def wording(self, statement):
+        return f"{PEERPLAN_WORDING} (marked so on every page that shows it)."

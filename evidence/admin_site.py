@@ -14,6 +14,7 @@ CURATION_ORDER = [
     "evidence.Finding",
     "evidence.Perspective",
     "evidence.Reference",
+    "evidence.Statement",
     "peerplan.SuggestedMitigation",
     "evidence.Release",
 ]

@@ -79,7 +79,7 @@ class EvidenceFormatError(ValueError):
 def _models(apps):
     return {
         name: apps.get_model("evidence", name)
-        for name in ("Source", "Reference", "Category", "Theme", "Finding", "Perspective")
+        for name in ("Source", "Reference", "Category", "Theme", "Finding", "Perspective", "Statement")
     }
 
 
@@ -124,6 +124,14 @@ def _export_source(source, m):
         if theme.pk in findings_by_theme:
             themes_by_category.setdefault(theme.category_id, []).append(theme)
 
+    statements_by_theme = {}
+    for statement in (
+        m["Statement"]
+        .objects.filter(theme__category__source=source, organisation=source.organisation_id, retired=False)
+        .order_by("position", "pk")
+    ):
+        statements_by_theme.setdefault(statement.theme_id, []).append(statement.text)
+
     def numbers(obj):
         return sorted(reference.number for reference in obj.references.all())
 
@@ -150,6 +158,8 @@ def _export_source(source, m):
                 {
                     "name": theme.name,
                     **({"description": theme.short_description} if theme.short_description else {}),
+                    # Check-in statements: the source's own wording (PeerPlan's for a published source).
+                    **({"statements": statements_by_theme[theme.pk]} if theme.pk in statements_by_theme else {}),
                     "related": related(theme),
                     "findings": [
                         {
@@ -372,6 +382,15 @@ def _validate_source(source, prefix, from_v1):
                 f"{where}.description",
                 "must be text of at most 200 characters",
             )
+            statements = theme.get("statements", [])
+            _require(isinstance(statements, list), f"{where}.statements", "must be a list")
+            for st_index, text in enumerate(statements):
+                _require(
+                    isinstance(text, str) and text.strip() and len(text) <= 200,
+                    f"{where}.statements[{st_index}]",
+                    "must be text of at most 200 characters",
+                )
+            _require(len(set(statements)) == len(statements), f"{where}.statements", "lists a statement twice")
             related = theme.get("related", [])
             _require(isinstance(related, list), f"{where}.related", "must be a list")
             for r_index, link in enumerate(related):
@@ -697,6 +716,8 @@ def _import_source(s_data, index, m, now, organisation, tick, details=False, cho
                 theme.short_description = t_data["description"]
             theme._change_reason = reason
             theme.save()
+            if "statements" in t_data:  # a file without them keeps the bank as curated
+                _set_statements(theme, t_data["statements"], m, organisation, reason)
             if is_new_source and t_data["findings"]:
                 changes.themes_added.append(theme.name)
             for f_position, f_data in enumerate(t_data["findings"], start=1):
@@ -830,6 +851,25 @@ def _link_related(source, s_data, m, organisation):
                     targets.append(other)
             theme.related.add(*targets)
     return skipped, within
+
+
+def _set_statements(theme, texts, m, organisation, reason):
+    """The theme's current check-in statements become `texts`, in that order: one already there (even retired)
+    is kept and moved, a new text added, and one the file leaves out retired, never deleted, since the rounds
+    that asked it keep their figures."""
+    Statement = m["Statement"]
+    existing = {s.text: s for s in Statement.objects.filter(theme=theme, organisation=organisation)}
+    for position, text in enumerate(texts, start=1):
+        statement = existing.pop(text, None) or Statement(theme=theme, organisation=organisation, text=text)
+        if statement.pk is None or statement.position != position or statement.retired:
+            statement.position, statement.retired = position, False
+            statement._change_reason = reason
+            statement.save()
+    for statement in existing.values():
+        if not statement.retired:
+            statement.retired = True
+            statement._change_reason = reason
+            statement.save()
 
 
 def _set_references(obj, numbers, references_by_number):

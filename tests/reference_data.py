@@ -23,7 +23,9 @@ def ensure_reference_data():
     importlib.import_module("peerplan.migrations.0002_load_phases_and_suggested_mitigations").load(apps, None)
     importlib.import_module("peerplan.migrations.0014_suggested_actions_provenance_and_drafts").link_sources(apps, None)
     importlib.import_module("evidence.migrations.0004_curators_group").create_curators(apps, _Editor)
-    importlib.import_module("evidence.migrations.0013_statements").load_starter_statements(apps, None)
+    statements = importlib.import_module("evidence.migrations.0013_statements")
+    statements.load_starter_statements(apps, None)
+    statements.let_curators_curate_statements(apps, _Editor)
 
 
 class _Editor:

@@ -38,6 +38,17 @@ def role_statements(role):
     return list(Statement.objects.filter(theme=role.finding.theme))
 
 
+def set_up(client, checklist, follow=False, **fields):
+    """The set-up form sent: Role ambiguity, every 8 weeks, open 14 days, the threshold 5, unless `fields` say."""
+    data = {
+        "items": [item_for(checklist, "Role ambiguity").pk],
+        "every_weeks": "8",
+        "open_days": "14",
+        "threshold": "5",
+    }
+    return client.post(f"/app/checklists/{checklist.pk}/check-ins/set-up/", {**data, **fields}, follow=follow)
+
+
 def agree(statements, n, answer=Answer.AGREE):
     return [dict.fromkeys(statements, answer) for _ in range(n)]
 
@@ -67,6 +78,32 @@ def test_another_organisations_own_statements_are_never_asked(active_checklist, 
     assert "B's private question" not in asked
 
 
+def test_a_curator_rewords_a_statement_in_the_admin_and_its_history_keeps_the_first(client, curator, role_statements):
+    statement = role_statements[0]
+    client.force_login(curator)
+    url = f"/admin/evidence/statement/{statement.pk}/change/"
+    page = client.get(url).content.decode()
+    assert "not a validated measure" in page
+    response = client.post(
+        url, {"theme": statement.theme_id, "text": "I know where my role ends.", "position": 1, "_reason": "Plainer"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    statement.refresh_from_db()
+    assert statement.text == "I know where my role ends."
+    assert list(statement.history.order_by("history_date").values_list("text", flat=True)) == [
+        "I know what is and is not part of my role.",
+        "I know where my role ends.",
+    ]
+
+
+def test_curators_never_see_a_services_own_statements(client, curator, role, org_b):
+    own = Statement.objects.create(theme=role.finding.theme, text="B's private question", organisation=org_b)
+    client.force_login(curator)
+    assert "B&#x27;s private question" not in client.get("/admin/evidence/statement/").content.decode()
+    assert client.get(f"/admin/evidence/statement/{own.pk}/change/").status_code in (302, 404)
+    assert client.get(f"/admin/evidence/statement/{own.pk}/history/").status_code == 404
+
+
 # Setting one up ---------------------------------------------------------------------------------------------
 
 
@@ -76,15 +113,12 @@ def test_a_manager_sets_up_a_check_in_for_every_applicable_challenge_by_default(
     applicable = active_checklist.items.applicable_challenges().count()
     assert page.count('name="items"') == active_checklist.items.challenges().count()
     assert page.count("checked") >= applicable
-    response = client.post(
-        f"/app/checklists/{active_checklist.pk}/check-ins/set-up/",
-        {
-            "items": [i.pk for i in active_checklist.items.applicable_challenges()],
-            "emails": "a@example.org\nb@example.org, c@example.org; d@example.org e@example.org",
-            "every_weeks": "6",
-            "open_days": "14",
-            "threshold": "5",
-        },
+    response = set_up(
+        client,
+        active_checklist,
+        items=[i.pk for i in active_checklist.items.applicable_challenges()],
+        emails="a@example.org\nb@example.org, c@example.org; d@example.org e@example.org",
+        every_weeks="6",
     )
     assert response.status_code == 302
     check_in = CheckIn.objects.get(checklist=active_checklist)
@@ -95,16 +129,14 @@ def test_a_manager_sets_up_a_check_in_for_every_applicable_challenge_by_default(
 
 def test_bad_addresses_and_a_lower_threshold_are_refused_with_clear_messages(client, active_checklist, manager):
     client.force_login(manager)
-    response = client.post(
-        f"/app/checklists/{active_checklist.pk}/check-ins/set-up/",
-        {
-            "items": [item_for(active_checklist, "Role ambiguity").pk],
-            "emails": "a@example.org not-an-email",
-            "every_weeks": "4",
-            "open_days": "28",
-            "threshold": "3",
-            "comments_on": "on",
-        },
+    response = set_up(
+        client,
+        active_checklist,
+        emails="a@example.org not-an-email",
+        every_weeks="4",
+        open_days="28",
+        threshold="3",
+        comments_on="on",
     )
     assert response.status_code == 400
     text = response.content.decode()
@@ -117,17 +149,7 @@ def test_bad_addresses_and_a_lower_threshold_are_refused_with_clear_messages(cli
 
 def test_a_team_too_small_for_the_threshold_is_told_no_figures_will_show(client, active_checklist, manager):
     client.force_login(manager)
-    response = client.post(
-        f"/app/checklists/{active_checklist.pk}/check-ins/set-up/",
-        {
-            "items": [item_for(active_checklist, "Role ambiguity").pk],
-            "emails": "a@example.org b@example.org",
-            "every_weeks": "8",
-            "open_days": "14",
-            "threshold": "5",
-        },
-        follow=True,
-    )
+    response = set_up(client, active_checklist, emails="a@example.org b@example.org", follow=True)
     assert "no figures will ever show" in response.content.decode()
 
 
@@ -279,7 +301,10 @@ def test_nothing_is_added_to_a_closed_round(check_in, role_statements):
     round_ = check_ins.open_round(check_in=check_in, today=today)
     (token,) = check_ins.issue_tokens(round_=round_, count=1)
     check_ins.close_round(round_=round_, now=timezone.now())
-    assert check_ins.answer_round(token=token, answers={role_statements[0].pk: Answer.AGREE}, comment="", today=today) is None
+    assert (
+        check_ins.answer_round(token=token, answers={role_statements[0].pk: Answer.AGREE}, comment="", today=today)
+        is None
+    )
     round_.refresh_from_db()
     assert round_.answered_count == 0
     assert sum(RoundTally.objects.filter(round=round_).values_list("count", flat=True)) == 0
@@ -290,7 +315,10 @@ def test_a_token_of_an_open_round_cannot_be_used_after_its_last_day(check_in, ro
     round_ = check_ins.open_round(check_in=check_in, today=today)
     (token,) = check_ins.issue_tokens(round_=round_, count=1)
     late = round_.closes_on + timedelta(days=1)
-    assert check_ins.answer_round(token=token, answers={role_statements[0].pk: Answer.AGREE}, comment="", today=late) is None
+    assert (
+        check_ins.answer_round(token=token, answers={role_statements[0].pk: Answer.AGREE}, comment="", today=late)
+        is None
+    )
 
 
 def test_a_closed_rounds_figures_do_not_change(check_in, role, role_statements):
@@ -337,7 +365,9 @@ def test_nothing_shows_while_a_round_is_open(client, check_in, role, role_statem
     assert "100%" not in item_page and "Agreeing, by round" not in item_page
 
 
-def test_comments_show_shuffled_without_dates_only_from_rounds_of_at_least_five(client, check_in, role_statements, viewer):
+def test_comments_show_shuffled_without_dates_only_from_rounds_of_at_least_five(
+    client, check_in, role_statements, viewer
+):
     make_closed_round(check_in, agree(role_statements, 4), comments=["four said this"])
     make_closed_round(check_in, agree(role_statements, 5), comments=["five said this", "and this"])
     client.force_login(viewer)
@@ -356,7 +386,9 @@ def test_comments_hide_when_the_owner_turns_them_off(client, check_in, role_stat
 # Beside the plan ---------------------------------------------------------------------------------------------
 
 
-def test_the_trend_shows_beside_the_challenge_with_its_actions_done_dates(client, check_in, role, role_statements, viewer):
+def test_the_trend_shows_beside_the_challenge_with_its_actions_done_dates(
+    client, check_in, role, role_statements, viewer
+):
     action = make_mitigation(role, "Write the role description")
     action.status = "done"
     action.save()

@@ -161,8 +161,9 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     # with counts and coverage, the cached evidence facts, items for the stakeholder lens, coverage, live
     # mitigations per phase, phases, co-production, uncovered items for the leverage ranking, suggestions
     # (with their source), their themes and the references their citations are built from, actions adopted twice, storing the body (the database cache: count, savepoint,
-    # select, insert, release), the bell's unread count. (Every challenge is covered here, so no suggestion is ranked and their anonymous figures
+    # select, insert, release), the bell's unread count, the checklist's check-in (none here: its trends are
+    # pinned in tests/test_check_ins.py). (Every challenge is covered here, so no suggestion is ranked and their anonymous figures
     # are not read: tests/test_shared_learning.py pins the page with suggestions ranked.)
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(24):
         response = client.get(f"/app/checklists/{draft_checklist.pk}/")
     assert response.status_code == 200

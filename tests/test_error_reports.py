@@ -126,3 +126,16 @@ def test_nothing_of_sentry_is_loaded_without_a_dsn():
     assert without.stdout.strip().splitlines()[-1] == "False"
     assert with_dsn.returncode == 0, with_dsn.stderr
     assert with_dsn.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_a_check_in_link_is_not_reported(reports, db):
+    """A check-in's link works without signing in: the token in its address is the credential, and it must not
+    tie a report to a person's invitation."""
+    failing = mock.patch("peerplan.operations.check_ins.round_for_token", side_effect=RuntimeError("boom"))
+    with failing:
+        status, _ = served("/check-in/secret-check-in-token/", "")
+
+    assert status.startswith("500")
+    (report,) = [envelope.get_event() for envelope in reports if envelope.get_event()]
+    assert report["request"]["url"] == "http://testserver/check-in/[hidden]/"
+    assert "secret-check-in-token" not in everything(reports)

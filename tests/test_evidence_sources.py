@@ -124,10 +124,11 @@ def test_export_one_source_or_all_and_the_round_trip_is_byte_identical(two_sourc
     assert [s["id"] for s in json.loads(one)["sources"]] == ["example-framework"]
     assert json.loads(one)["sources"][0] == json.loads(everything)["sources"][1]
 
-    from evidence.models import Category, Perspective, Reference
+    from evidence.models import Category, Perspective, Reference, Statement
     from peerplan.models import SuggestedMitigation
 
     SuggestedMitigation.objects.all().delete()  # they cite the sources, which may not go while they do
+    Statement.objects.all().delete()  # the check-in statements too (they come back from the file)
     Perspective.objects.all().delete()
     Finding.objects.all().delete()
     Theme.objects.all().delete()
@@ -272,3 +273,16 @@ def test_table_6_reads_exactly_as_published_beside_a_second_source(client, two_s
                 for sample in finding["samples"]:
                     assert f'<p class="published-text">{escape(sample["summary"])}</p>' in text
                     assert f"· references [{', '.join(str(n) for n in sample['references'])}]" in text
+
+
+def test_the_statements_section_is_optional_and_checked_alike_by_the_schema_and_the_importer(db):
+    data = json.loads(export_text())  # with statements: valid (export_text checks every export)
+    for category in data["sources"][0]["categories"]:
+        for theme in category["themes"]:
+            theme.pop("statements", None)
+    jsonschema.validate(data, SCHEMA)  # without them: still valid
+    data["sources"][0]["categories"][0]["themes"][0]["statements"] = ["x" * 201]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, SCHEMA)
+    with pytest.raises(ValueError, match=r"themes\[0\]\.statements\[0\]: must be text of at most 200 characters"):
+        import_evidence(data)

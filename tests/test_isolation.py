@@ -27,6 +27,10 @@ PERSON_OWNED = {
     "notification_read",
 }
 NOT_ORGANISATION_OWNED = {"home", "organisation_create", "my_actions", "invitation_accept"} | PERSON_OWNED
+# Outside this walk, not under the `peerplan` namespace: a check-in's answer and unsubscribe links
+# (/check-in/<token>/ and /check-in/<token>/stop/) and the page about check-ins' privacy. They belong to no
+# organisation's member: the token is the credential, and they show nothing of any organisation's data but its
+# name and the statements asked (tests/test_check_ins.py, tests/test_check_in_privacy.py).
 # Viewers read and comment: a comment changes no plan, so these accept a viewer's POST.
 VIEWERS_MAY_POST = {"item_comment", "mitigation_discussion"}
 # A network's own pages are its coordinators': of a member organisation only its owners, who answered the
@@ -40,6 +44,7 @@ SCOPED = [(name, route) for name, route in planning_urls() if name not in NOT_OR
 def test_the_walk_finds_the_planning_urls():
     names = {name for name, _ in SCOPED}
     assert {"organisation", "members", "checklist", "checklist_delete", "item", "mitigation_edit"} <= names
+    assert {"check_in", "check_in_set_up"} <= names
     assert all(name for name, _ in planning_urls()), "every planning URL needs a name"
 
 
@@ -158,3 +163,10 @@ def test_the_account_urls_only_ever_reach_the_signed_in_person(client, one_of_ev
     before = snapshot()
     assert client.post(reverse("peerplan:account_delete"), {"email": owner.email}).status_code == 302
     assert snapshot() == before
+
+
+def test_a_made_up_or_spent_check_in_link_tells_nothing(client, one_of_everything, outsider):
+    client.force_login(outsider)
+    assert client.get("/check-in/made-up-token/").status_code == 410
+    assert client.post("/check-in/made-up-token/", {"comment": "x"}).status_code == 410
+    assert client.get("/check-in/made-up-token/stop/").status_code == 404

@@ -25,10 +25,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from evidence.models import Category, Finding, Perspective, Reference, Release, Source, Theme
+from evidence.models import Category, Finding, Perspective, Reference, Release, Source, Statement, Theme
 from peerplan.api.models import Access
 from peerplan.lib.errors import Refused
-from peerplan.models import Membership, Mitigation, Network, Notification, Role, SuggestedMitigation
+from peerplan.models import Answer, Membership, Mitigation, Network, Notification, Role, SuggestedMitigation
 from peerplan.models.notifications import Kind
 from peerplan.notify import context, deliver, events
 from peerplan.operations import (
@@ -43,7 +43,7 @@ from peerplan.operations import (
 )
 from tests import worlds
 from tests.api_helpers import call, token_for
-from tests.factories import make_user
+from tests.factories import make_check_in, make_closed_round, make_user
 from tests.worlds import PK_OWNERS as PLANNING_PK_OWNERS
 from tests.worlds import snapshot, turn_on_two_factor
 
@@ -91,6 +91,10 @@ def world(org_a, org_b, owner, planner, viewer, outsider, curator):
         source=source, heading="Xyzzy heading", theme="Xyzzy theme", kind="challenge", group="PSWs", summary="Xyzzy."
     )
     Reference.objects.create(source=source, number=1, citation="Xyzzy et al. 2026")
+    # A check-in asking A's own statement, with a closed round whose figures and comments show to A's members.
+    own_statement = Statement.objects.create(theme=item.finding.theme, text="Xyzzy statement", organisation=org_a)
+    check_in = make_check_in(checklist, by=owner, items=[item], comments_on=True, comments_read_by="the Xyzzy lead")
+    make_closed_round(check_in, [{own_statement: Answer.AGREE}] * 5, comments=["Xyzzy check-in comment"] * 5)
     invitation = organisations.invite(organisation=org_a, email="new@example.org", role="planner", by=owner)
     network = Network.objects.create(name="North East network", slug="north-east")
     network.coordinators.add(owner)
@@ -382,7 +386,7 @@ def test_setting_up_two_factor_shows_what_was_waiting(client, world):
 
 # Every admin URL of every evidence model, as a curator, with an organisation's own evidence present ----------
 
-EVIDENCE_MODELS = [Source, Category, Theme, Finding, Perspective, Reference]
+EVIDENCE_MODELS = [Source, Category, Theme, Finding, Perspective, Reference, Statement]
 
 
 def _private(model):
@@ -394,6 +398,7 @@ def _private(model):
         Finding: "theme__category__source__organisation__isnull",
         Perspective: "finding__theme__category__source__organisation__isnull",
         Reference: "source__organisation__isnull",
+        Statement: "organisation__isnull",
     }[model]
     return model.objects.filter(**{path: False}).get()
 

@@ -16,10 +16,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from evidence.models import Reference
+from evidence.models import Reference, Statement
 from peerplan.figures import shared_learning
 from peerplan.lib.errors import NotAllowed, Refused
 from peerplan.models import (
+    Answer,
     ChallengeFigure,
     Checklist,
     Membership,
@@ -42,7 +43,7 @@ from peerplan.operations import (
     own_evidence,
 )
 from tests.api_helpers import call, token_for
-from tests.factories import make_member
+from tests.factories import make_check_in, make_closed_round, make_member
 from tests.worlds import snapshot
 
 MARK = "xyzzy"
@@ -259,6 +260,14 @@ def _plan(organisation, by, word):
         source=source, heading=f"{word} heading", theme=f"{word} theme", kind="challenge", group="PSWs", summary=word
     )
     Reference.objects.create(source=source, number=1, citation=f"{word} et al. 2026")
+    # A check-in asking the organisation's own statement, with a closed round answered and commented.
+    own_statement = Statement.objects.create(
+        theme=item.finding.theme, text=f"{word} statement", organisation=organisation
+    )
+    check_in = make_check_in(
+        checklist, by=by, items=[item], emails=[f"{word}-psw@example.org"], comments_on=True, comments_read_by=word
+    )
+    make_closed_round(check_in, [{own_statement: Answer.AGREE}] * 5, comments=[f"{word} check-in comment"])
     organisations.invite(organisation=organisation, email=f"{word}@example.org", role="planner", by=by)
     token_for(by, organisation)
     events.record(recipient=by, kind="commented", organisation=organisation, comment=comment, mitigation=adopted)

@@ -27,6 +27,9 @@ from evidence.interchange import import_evidence
 from evidence.models import Valence
 from peerplan.figures import tracking
 from peerplan.models import (
+    CheckIn,
+    Checklist,
+    ChecklistStatus,
     ImplementationPhase,
     Item,
     Membership,
@@ -57,6 +60,32 @@ def generations(organisation_id):
 def _second_item(ctx):
     mitigation = Mitigation.objects.get(pk=ctx.world["mitigation"])
     return mitigation.checklist.items.challenges().exclude(mitigations=mitigation).first()
+
+
+def _check_in_settings(ctx):
+    """A check-in's settings for the world's checklist, made active (by update(): no generation moves) as a
+    check-in needs."""
+    Checklist.objects.filter(pk=ctx.world["checklist"]).update(status=ChecklistStatus.ACTIVE)
+    return {
+        "items": [ctx.world["item"]],
+        "emails": "a@example.org b@example.org c@example.org d@example.org e@example.org",
+        "every_weeks": "8",
+        "open_days": "14",
+        "threshold": "5",
+    }
+
+
+def _a_check_in_round_due():
+    """send_notifications with the world's check-in's first round due (by update(), which moves no generation,
+    so the command's own writes are what is walked)."""
+    checklist = Checklist.objects.get(title="Northside plan")
+    Checklist.objects.filter(pk=checklist.pk).update(status=ChecklistStatus.ACTIVE)
+    CheckIn.objects.filter(checklist=checklist).update(next_round_on=tracking.today())
+    committed()
+    before = generations(checklist.organisation_id)
+    call_command("send_notifications", verbosity=0)
+    committed()
+    assert generations(checklist.organisation_id) != before, "opening a check-in round changes the pages"
 
 
 def _benefit(ctx):
@@ -226,6 +255,7 @@ WRITES = {
     "organisation_network_leave": {},
     "organisation_sharing": {"share_anonymously": "on"},
     "account_delete": _delete_account,
+    "check_in_set_up": _check_in_settings,
 }
 # POSTs that write nothing a cached page shows, and why.
 NO_PAGE_CHANGES = {
@@ -321,6 +351,8 @@ WRITING_COMMANDS = {
     # The anonymous figures re-rank every checklist's suggestions.
     "compute_shared_learning": lambda: call_command("compute_shared_learning", verbosity=0),
     "purge_deleted_organisations": _purge_a_deleted_organisation,
+    # Check-in rounds opened and closed show on the checklist and item pages.
+    "send_notifications": _a_check_in_round_due,
 }
 
 
@@ -334,7 +366,6 @@ NOT_WRITING_COMMANDS = {
     "export_evidence": "reads only",
     "backup": "reads only",
     "analyze_database": "updates the query planner's statistics only",
-    "send_notifications": "a person's notifications and their email status: never in a cached body",
     "send_reminders": "reminders and notifications: never in a cached body",
     "purge_expired": "old sign-in records, notifications and expired sessions: never in a cached body",
     "restore": "empties every cache after loading (tested in test_restore_empties_the_cache)",
@@ -351,6 +382,30 @@ def test_every_writing_command_moves_the_generations(one_of_everything, org_a, c
     committed()
     before = generations(org_a.pk)
     WRITING_COMMANDS[command]()
+    committed()
+    assert generations(org_a.pk) != before
+
+
+def test_the_public_check_in_writes_are_walked(client, org_a, owner):
+    """The check-in's pages outside the planning namespace (no sign-in: the token is the credential). Answering
+    changes no page while the round is open (nothing of an open round shows), so it moves nothing; stopping
+    the emails changes the check-in's recipients, so it does."""
+    from peerplan.operations import check_ins
+    from tests.factories import make_check_in
+
+    checklist = make_checklist(org_a, "Check-in plan", by=owner)
+    check_in = make_check_in(checklist, by=owner)
+    round_ = check_ins.open_round(check_in=check_in, today=tracking.today())
+    (token,) = check_ins.issue_tokens(round_=round_, count=1)
+    committed()
+    before = generations(org_a.pk)
+    assert client.post(f"/check-in/{token}/", {}).status_code == 200
+    committed()
+    assert generations(org_a.pk) == before
+    from peerplan.notify import deliver
+
+    stop = deliver.check_in_unsubscribe_token(check_in.recipients.first())
+    assert client.post(f"/check-in/{stop}/stop/").status_code == 200
     committed()
     assert generations(org_a.pk) != before
 
@@ -703,8 +758,9 @@ ORGANISATION_HIT, CHECKLIST_HIT = 5, 6
         # the body
         ("/app/orgs/northside/dashboard/", ORGANISATION_HIT, ORGANISATION_HIT + 15 + 5),
         # ... plus the checklist's 13 queries (tests/test_checklists.py, and the offers of new evidence), the
-        # ranked suggestions' anonymous figures (tests/test_shared_learning.py) and storing the body
-        ("checklist", CHECKLIST_HIT, CHECKLIST_HIT + 14 + 5),
+        # ranked suggestions' anonymous figures (tests/test_shared_learning.py), its check-in (none) and
+        # storing the body
+        ("checklist", CHECKLIST_HIT, CHECKLIST_HIT + 15 + 5),
     ],
 )
 def test_cached_pages_run_a_fixed_number_of_queries_on_a_hit_and_a_miss(

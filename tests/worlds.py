@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import dj_database_url
@@ -23,6 +24,8 @@ from django.urls import get_resolver
 from evidence.models import Perspective, Source
 from peerplan.models import (
     Attachment,
+    CheckIn,
+    CheckInRecipient,
     Checklist,
     Comment,
     Invitation,
@@ -240,6 +243,11 @@ def one_of_everything(org_a, owner, planner):
         source=own_source, heading="Support", theme="Supervision", kind="challenge", group="PSWs", summary="Ours."
     )
     comment = comments.post_comment(body="A comment by Olive", by=owner, organisation=org_a, mitigation=mitigation)
+    # A check-in of the checklist (made directly: the operation wants an active checklist), so its pages
+    # load one and the walks see any change to it.
+    check_in = CheckIn.objects.create(checklist=checklist, threshold=5, next_round_on=date(2026, 1, 5))
+    check_in.items.add(item)
+    CheckInRecipient.objects.create(check_in=check_in, email="psw@example.org")
     attachment = attachments.add_attachment(
         upload=SimpleUploadedFile("minutes.txt", b"Minutes of the meeting"), by=owner, organisation=org_a, item=item
     )
@@ -320,6 +328,10 @@ def snapshot():
         ),
         "memberships": list(Membership.objects.order_by("pk").values_list("pk", "user_id", "role")),
         "invitations": list(Invitation.objects.order_by("pk").values_list("pk", "accepted_at")),
+        "check_ins": list(
+            CheckIn.objects.order_by("pk").values_list("pk", "every_weeks", "open_days", "comments_on", "paused")
+        ),
+        "check_in_recipients": list(CheckInRecipient.objects.order_by("pk").values_list("pk", "email")),
         "own_evidence": list(
             Perspective.objects.filter(finding__theme__category__source__organisation__isnull=False)
             .order_by("pk")

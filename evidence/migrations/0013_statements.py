@@ -11,6 +11,26 @@ from django.db import migrations, models
 STATEMENTS = Path(__file__).resolve().parent.parent / "fixtures" / "statements.json"
 
 
+def let_curators_curate_statements(apps, schema_editor):
+    """The Curators group (0004) curates the statement bank like the rest of the evidence."""
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config("evidence")
+    app_config.models_module = True
+    create_permissions(app_config, verbosity=0, apps=apps, using=schema_editor.connection.alias)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group = Group.objects.filter(name="Curators").first()
+    if group is not None:
+        group.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="evidence",
+                codename__in=[f"{action}_statement" for action in ("add", "change", "delete", "view")],
+            )
+        )
+
+
 def load_starter_statements(apps, schema_editor):
     """PeerPlan's own starter bank, for the published Table 6 a fresh `migrate` loaded (0002), with each
     statement's first version recorded as 0002 records the evidence's."""
@@ -54,6 +74,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('evidence', '0012_loaded_history_records_their_references'),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('contenttypes', '0002_remove_content_type_name'),
         ('peerplan', '0016_scheduled_jobs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -97,4 +119,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(load_starter_statements, migrations.RunPython.noop),
+        migrations.RunPython(let_curators_curate_statements, migrations.RunPython.noop),
     ]

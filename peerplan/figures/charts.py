@@ -34,8 +34,20 @@ class Tick:
     anchor: str = "middle"  # the first and last dates are aligned inwards, so they are not cut off
 
 
+@dataclass(frozen=True, kw_only=True)
+class Plot:
+    """The size of every chart and where its plotting area lies (the template draws the axes from these)."""
+
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right: int = WIDTH - RIGHT
+    top: int = TOP
+    bottom: int = HEIGHT - BOTTOM
+
+
 @dataclass(frozen=True)
-class LineChart:
+class LineChart(Plot):
     id: str
     title: str
     description: str
@@ -43,12 +55,6 @@ class LineChart:
     series: list
     y_ticks: list
     x_ticks: list
-    width: int = WIDTH
-    height: int = HEIGHT
-    left: int = LEFT
-    right: int = WIDTH - RIGHT
-    top: int = TOP
-    bottom: int = HEIGHT - BOTTOM
 
     @property
     def rows(self):
@@ -149,7 +155,7 @@ class Mark:
 
 
 @dataclass(frozen=True)
-class AgreementChart:
+class AgreementChart(Plot):
     """Percent agreeing with each statement of a challenge across a check-in's closed rounds, with the days the
     challenge's actions were done marked; a round whose figures are not shown leaves a gap."""
 
@@ -161,17 +167,13 @@ class AgreementChart:
     y_ticks: list
     x_ticks: list
     marks: list
-    width: int = WIDTH
-    height: int = HEIGHT
-    left: int = LEFT
-    right: int = WIDTH - RIGHT
-    top: int = TOP
-    bottom: int = HEIGHT - BOTTOM
 
     @property
     def rows(self):
         """The table beside the chart: one row per round, one column per statement (None: not shown)."""
-        return [(number, day, [series.values[i] for series in self.series]) for i, (number, day) in enumerate(self.rounds)]
+        return [
+            (number, day, [series.values[i] for series in self.series]) for i, (number, day) in enumerate(self.rounds)
+        ]
 
 
 def agreement_chart(chart_id, statements, done_dates):

@@ -110,7 +110,9 @@ class AnswersForm(forms.Form):
     def __init__(self, *args, statements, comments_on, **kwargs):
         super().__init__(*args, **kwargs)
         self.statements = statements
-        choices = [(a.value, a.label) for a in [*Answer][1:]] + [(Answer.DOES_NOT_APPLY.value, Answer.DOES_NOT_APPLY.label)]
+        choices = [(a.value, a.label) for a in [*Answer][1:]] + [
+            (Answer.DOES_NOT_APPLY.value, Answer.DOES_NOT_APPLY.label)
+        ]
         for asked in statements:
             self.fields[f"s{asked.statement_id}"] = forms.TypedChoiceField(
                 label=asked.text, choices=choices, coerce=int, required=False, widget=forms.RadioSelect

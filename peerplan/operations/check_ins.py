@@ -74,17 +74,11 @@ def update_check_in(
 ):
     """New settings for the rounds to come; a round already open keeps the statements and rules it opened with
     (except that turning comments off hides the comments of every round)."""
-    CheckIn.objects.filter(pk=check_in.pk).update(
-        every_weeks=every_weeks,
-        open_days=open_days,
-        comments_on=comments_on,
-        comments_read_by=comments_read_by,
-        threshold=threshold,
-        paused=paused,
-    )
+    check_in.every_weeks, check_in.open_days, check_in.threshold = every_weeks, open_days, threshold
+    check_in.comments_on, check_in.comments_read_by, check_in.paused = comments_on, comments_read_by, paused
+    check_in.save()
     check_in.items.set(items)
     _set_recipients(check_in, emails)
-    check_in.refresh_from_db()
     return check_in
 
 
@@ -216,10 +210,18 @@ def close_due_rounds(*, today, now):
 def open_due_rounds(*, today):
     """Open a round of every running check-in whose next round is due and that has none open. Returns them."""
     opened = []
-    due = CheckIn.objects.running().filter(next_round_on__lte=today).select_related("checklist")
-    for check_in in due:
-        if not check_in.rounds.filter(closed_at__isnull=True).exists():
-            opened.append(open_round(check_in=check_in, today=today))
+    for pk in CheckIn.objects.running().filter(next_round_on__lte=today).values_list("pk", flat=True):
+        with transaction.atomic():
+            # Locked and asked again: an overlapping run that opened it first is seen, so a round opens once.
+            check_in = (
+                CheckIn.objects.running()
+                .select_for_update()
+                .filter(pk=pk, next_round_on__lte=today)
+                .select_related("checklist")
+                .first()
+            )
+            if check_in is not None and not check_in.rounds.filter(closed_at__isnull=True).exists():
+                opened.append(open_round(check_in=check_in, today=today))
     return opened
 
 
@@ -230,23 +232,36 @@ def send_invitations(*, today, connection=None):
     Returns (sent, failed)."""
     connection = connection or get_connection()
     sent = failed = 0
-    rounds = Round.objects.open_on(today).filter(closes_on__gte=today).select_related("check_in__checklist__organisation")
+    rounds = (
+        Round.objects.open_on(today).filter(closes_on__gte=today).select_related("check_in__checklist__organisation")
+    )
     for round_ in rounds:
-        pending = list(
-            round_.check_in.recipients.filter(unsubscribed_at__isnull=True).exclude(deliveries__round=round_)
-        )
-        tokens = issue_tokens(round_=round_, count=len(pending))
-        for recipient, token in zip(pending, tokens, strict=True):
-            try:
-                deliver.send_check_in_invitation(round_, recipient, token, connection)
-            except Exception as error:  # the mail server refused or is down: a fresh link on the next run
-                withdraw_token(token)
-                failed += 1
-                # Neither the address nor the link: a log line must not tie a person to a round's link.
-                log.warning("Could not email a check-in invitation for round %s: %s", round_.pk, type(error).__name__)
-                continue
-            record_delivery(round_=round_, recipient=recipient)
-            sent += 1
+        round_sent, round_failed = _invite(round_, connection)
+        sent, failed = sent + round_sent, failed + round_failed
+    return sent, failed
+
+
+@transaction.atomic
+def _invite(round_, connection):
+    # One run at a time per check-in (the check-in's row is locked, not the round's, so answers are never kept
+    # waiting): an overlapping run waits here, then finds everyone invited, so nobody gets two links. If the
+    # process dies mid-way the links already emailed roll back with the rest: they then say "already used or
+    # closed", and the next run sends fresh ones.
+    CheckIn.objects.select_for_update().filter(pk=round_.check_in_id).first()
+    pending = list(round_.check_in.recipients.filter(unsubscribed_at__isnull=True).exclude(deliveries__round=round_))
+    tokens = issue_tokens(round_=round_, count=len(pending))
+    sent = failed = 0
+    for recipient, token in zip(pending, tokens, strict=True):
+        try:
+            deliver.send_check_in_invitation(round_, recipient, token, connection)
+        except Exception as error:  # the mail server refused or is down: a fresh link on the next run
+            withdraw_token(token)
+            failed += 1
+            # Neither the address nor the link: a log line must not tie a person to a round's link.
+            log.warning("Could not email a check-in invitation for round %s: %s", round_.pk, type(error).__name__)
+            continue
+        record_delivery(round_=round_, recipient=recipient)
+        sent += 1
     return sent, failed
 
 

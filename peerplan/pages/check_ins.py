@@ -31,13 +31,9 @@ def check_in_page(checklist, today):
         return {"check_in": None, "threshold": settings.CHECK_IN_THRESHOLD}
     rounds = list(check_in.rounds.order_by("-number"))
     comments = figures.comments_by_round(rounds, check_in)
-    rows = [
-        RoundRow(r, r.is_open(today), figures.round_summary(r, check_in), comments.get(r.pk, [])) for r in rounds
-    ]
+    rows = [RoundRow(r, r.is_open(today), figures.round_summary(r, check_in), comments.get(r.pk, [])) for r in rounds]
     trends = figures.trends_for_items(checklist)
-    items = list(
-        check_in.items.select_related("finding__theme").in_published_order()
-    )
+    items = list(check_in.items.select_related("finding__theme").in_published_order())
     for item in items:
         item.trend = trends.get(item.pk)
     recipients = check_in.recipients.count()
@@ -53,8 +49,4 @@ def check_in_page(checklist, today):
 
 def answer_page(round_):
     """The statements a round asks, in order, with the text it asked them in (one query)."""
-    return list(
-        RoundStatement.objects.filter(round=round_)
-        .select_related("statement")
-        .order_by("position")
-    )
+    return list(RoundStatement.objects.filter(round=round_).select_related("statement").order_by("position"))

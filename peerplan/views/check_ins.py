@@ -22,7 +22,9 @@ from peerplan.pages import check_ins as pages
 def check_in(request, pk):
     checklist, check_in, membership = load_check_in(request, pk)
     context = pages.check_in_page(checklist, tracking.today())
-    return render(request, "peerplan/check_ins/check_in.html", {**context, "checklist": checklist, "membership": membership})
+    return render(
+        request, "peerplan/check_ins/check_in.html", {**context, "checklist": checklist, "membership": membership}
+    )
 
 
 @login_required

@@ -38,7 +38,9 @@ class Command(BaseCommand):
                 f"{not_invited} could not be sent."
             )
         if not_invited:
-            raise CommandError(f"{not_invited} check-in invitation(s) could not be sent; the next run sends them again.")
+            raise CommandError(
+                f"{not_invited} check-in invitation(s) could not be sent; the next run sends them again."
+            )
         if failed:
             raise CommandError(
                 f"{failed} email(s) could not be sent; their notifications stay queued for the next run."
