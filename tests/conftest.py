@@ -167,6 +167,23 @@ def item(active_checklist):
 
 
 @pytest.fixture
+def role_statement(item):
+    """The starter bank's first statement about the item's challenge (Role ambiguity)."""
+    from evidence.models import Statement
+
+    return Statement.objects.filter(theme=item.finding.theme).first()
+
+
+@pytest.fixture
+def check_in(active_checklist, owner):
+    """The active checklist's check-in, set up by the owner with the factory's defaults: every applicable
+    challenge, five people asked, comments off, the site's threshold."""
+    from tests.factories import make_check_in
+
+    return make_check_in(active_checklist, by=owner)
+
+
+@pytest.fixture
 def action(item, planner):
     """A planned action on the item, "Write the PSW job description", owned by the planner."""
     from tests.factories import make_mitigation

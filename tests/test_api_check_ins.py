@@ -5,30 +5,14 @@ from datetime import timedelta
 
 import pytest
 
-from evidence.models import Statement
 from peerplan.api.models import Access
 from peerplan.figures import tracking
 from peerplan.models import Answer
 from peerplan.operations import check_ins
 from tests.api_helpers import call, token_for
-from tests.factories import item_for, make_check_in, make_checklist, make_closed_round
+from tests.factories import make_check_in, make_checklist, make_closed_round
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def check_in(active_checklist, owner):
-    return make_check_in(active_checklist, by=owner, comments_on=True, comments_read_by="the service manager")
-
-
-@pytest.fixture
-def role(active_checklist):
-    return item_for(active_checklist, "Role ambiguity")
-
-
-@pytest.fixture
-def statement(role):
-    return Statement.objects.filter(theme=role.finding.theme).first()
 
 
 def people(statement, n, answer=Answer.AGREE):
@@ -43,31 +27,34 @@ def figures(client, checklist, person, organisation):
     return response.json()
 
 
-def role_rounds(data, role, statement):
-    (item,) = [i for i in data["items"] if i["item"] == role.pk]
-    (trend,) = [s for s in item["statements"] if s["statement"] == statement.pk]
-    return item, trend
+def trend_of(data, item, statement):
+    """The item's entry in the figures, and the statement's trend in it."""
+    (entry,) = [i for i in data["items"] if i["item"] == item.pk]
+    (trend,) = [s for s in entry["statements"] if s["statement"] == statement.pk]
+    return entry, trend
 
 
 def test_closed_rounds_give_their_figures_and_rounds_below_the_threshold_give_a_reason(
-    client, check_in, role, statement, viewer, org_a
+    client, check_in, item, role_statement, viewer, org_a
 ):
-    make_closed_round(check_in, people(statement, 4), comments=["private words"] * 4)
-    make_closed_round(check_in, people(statement, 4) + people(statement, 1, Answer.DISAGREE), comments=["kept"])
+    make_closed_round(check_in, people(role_statement, 4), comments=["private words"] * 4)
+    make_closed_round(
+        check_in, people(role_statement, 4) + people(role_statement, 1, Answer.DISAGREE), comments=["kept"]
+    )
     data = figures(client, check_in.checklist, viewer, org_a)
     assert data["check_in"] is True and data["threshold"] == 5
     assert [(r["number"], r["answered"], r["reason"]) for r in data["rounds"]] == [
         (1, None, "too_few_answers"),
         (2, 5, None),
     ]
-    item, trend = role_rounds(data, role, statement)
-    assert item["theme"] == "Role ambiguity"
+    entry, trend = trend_of(data, item, role_statement)
+    assert entry["theme"] == "Role ambiguity"
     assert trend["wording_note"] == "PeerPlan's wording, not a validated measure"
     four, five = trend["rounds"]
     assert four == {
         "round": 1,
         "closes_on": four["closes_on"],
-        "text": statement.text,
+        "text": role_statement.text,
         "agreeing_percent": None,
         "answered": None,
         "not_applicable": None,
@@ -78,12 +65,15 @@ def test_closed_rounds_give_their_figures_and_rounds_below_the_threshold_give_a_
     assert five["counts"] == {"strongly_disagree": 0, "disagree": 1, "neither": 0, "agree": 4, "strongly_agree": 0}
 
 
-def test_it_never_gives_comments_emails_or_an_open_rounds_tallies(client, check_in, statement, viewer, org_a):
-    make_closed_round(check_in, people(statement, 5), comments=["a private comment"] * 5)
+def test_it_never_gives_comments_emails_or_an_open_rounds_tallies(
+    client, active_checklist, owner, role_statement, viewer, org_a
+):
+    check_in = make_check_in(active_checklist, by=owner, comments_on=True, comments_read_by="the service manager")
+    make_closed_round(check_in, people(role_statement, 5), comments=["a private comment"] * 5)
     today = tracking.today()
     round_ = check_ins.open_round(check_in=check_in, today=today - timedelta(days=1))
     for token in check_ins.issue_tokens(round_=round_, count=6):
-        check_ins.answer_round(token=token, answers={statement.pk: Answer.DISAGREE}, comment="", today=today)
+        check_ins.answer_round(token=token, answers={role_statement.pk: Answer.DISAGREE}, comment="", today=today)
     data = figures(client, check_in.checklist, viewer, org_a)
     text = str(data)
     assert "a private comment" not in text and "psw1@example.org" not in text
@@ -104,8 +94,8 @@ def test_a_checklist_without_a_check_in_says_so(client, active_checklist, viewer
     }
 
 
-def test_another_organisations_check_in_is_not_found(client, org_b, outsider, check_in, statement, org_a, viewer):
-    make_closed_round(check_in, people(statement, 5))
+def test_another_organisations_check_in_is_not_found(client, org_b, outsider, check_in, role_statement, org_a, viewer):
+    make_closed_round(check_in, people(role_statement, 5))
     response = call(client, "GET", f"/api/checklists/{check_in.checklist.pk}/check-in/", token_for(outsider, org_b))
     assert response.status_code == 404
     theirs = make_checklist(org_b, "Their plan", outsider)
@@ -120,10 +110,10 @@ def test_the_endpoint_is_in_the_schema(client, db):
 
 @pytest.mark.parametrize("rounds", [1, 10])
 def test_it_runs_the_same_queries_whatever_the_number_of_rounds(
-    client, check_in, statement, planner, org_a, django_assert_num_queries, rounds
+    client, check_in, role_statement, planner, org_a, django_assert_num_queries, rounds
 ):
     for _ in range(rounds):
-        make_closed_round(check_in, people(statement, 5))
+        make_closed_round(check_in, people(role_statement, 5))
     secret = token_for(planner, org_a)
     url = f"/api/checklists/{check_in.checklist.pk}/check-in/"
     assert call(client, "GET", url, secret).status_code == 200  # the token's use is recorded

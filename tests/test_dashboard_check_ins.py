@@ -10,7 +10,6 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from evidence.models import Statement
 from peerplan.figures import tracking
 from peerplan.models import Answer, MitigationStatus, organisation_generations
 from peerplan.operations import check_ins
@@ -36,21 +35,6 @@ def done_days_ago(action, days):
     action.history.update(history_date=timezone.now() - timedelta(days=days))
 
 
-@pytest.fixture
-def check_in(active_checklist, owner):
-    return make_check_in(active_checklist, by=owner)
-
-
-@pytest.fixture
-def role(active_checklist):
-    return item_for(active_checklist, "Role ambiguity")
-
-
-@pytest.fixture
-def statement(role):
-    return Statement.objects.filter(theme=role.finding.theme).first()
-
-
 def lists(client, person, url=URL):
     """The page, and the text of its two check-in lists ("" for a list the page does not show)."""
     client.force_login(person)
@@ -62,9 +46,9 @@ def lists(client, person, url=URL):
     return page, worse, not_improved
 
 
-def test_a_fall_of_ten_points_over_the_last_two_rounds_lists_the_challenge(client, check_in, statement, viewer):
-    round_on(check_in, 100, answers(statement, 8, 2))  # 80%
-    round_on(check_in, 50, answers(statement, 7, 3))  # 70%
+def test_a_fall_of_ten_points_over_the_last_two_rounds_lists_the_challenge(client, check_in, role_statement, viewer):
+    round_on(check_in, 100, answers(role_statement, 8, 2))  # 80%
+    round_on(check_in, 50, answers(role_statement, 7, 3))  # 70%
     page, worse, _ = lists(client, viewer)
     assert "Challenges whose answers got worse over the last two rounds" in page
     assert "Role ambiguity" in worse
@@ -72,73 +56,75 @@ def test_a_fall_of_ten_points_over_the_last_two_rounds_lists_the_challenge(clien
     assert "PeerPlan&#x27;s wording, not a validated measure" in worse
 
 
-def test_a_fall_of_less_than_ten_points_is_not_listed(client, check_in, statement, viewer):
-    round_on(check_in, 100, answers(statement, 9, 1))  # 90%
-    round_on(check_in, 50, answers(statement, 9, 2))  # 82%
+def test_a_fall_of_less_than_ten_points_is_not_listed(client, check_in, role_statement, viewer):
+    round_on(check_in, 100, answers(role_statement, 9, 1))  # 90%
+    round_on(check_in, 50, answers(role_statement, 9, 2))  # 82%
     page, worse, _ = lists(client, viewer)
     assert worse == ""
     assert "What check-in answers say" in page
 
 
-def test_only_the_last_two_rounds_are_compared(client, check_in, statement, viewer):
-    round_on(check_in, 150, answers(statement, 10, 0))  # 100%
-    round_on(check_in, 100, answers(statement, 5, 5))  # 50%
-    round_on(check_in, 50, answers(statement, 5, 5))  # 50%
+def test_only_the_last_two_rounds_are_compared(client, check_in, role_statement, viewer):
+    round_on(check_in, 150, answers(role_statement, 10, 0))  # 100%
+    round_on(check_in, 100, answers(role_statement, 5, 5))  # 50%
+    round_on(check_in, 50, answers(role_statement, 5, 5))  # 50%
     _, worse, _ = lists(client, viewer)
     assert worse == ""
 
 
-def test_a_round_below_the_threshold_puts_nothing_on_the_list(client, check_in, statement, viewer):
-    round_on(check_in, 100, answers(statement, 5, 0))  # 100%, shown
-    round_on(check_in, 50, answers(statement, 0, 4))  # 0% of four: not shown
+def test_a_round_below_the_threshold_puts_nothing_on_the_list(client, check_in, role_statement, viewer):
+    round_on(check_in, 100, answers(role_statement, 5, 0))  # 100%, shown
+    round_on(check_in, 50, answers(role_statement, 0, 4))  # 0% of four: not shown
     _, worse, _ = lists(client, viewer)
     assert worse == ""
-    round_on(check_in, 20, answers(statement, 0, 5))  # 0% of five: shown, but the round before is not
+    round_on(check_in, 20, answers(role_statement, 0, 5))  # 0% of five: shown, but the round before is not
     _, worse, _ = lists(client, viewer)
     assert worse == ""
 
 
-def test_five_answers_are_enough_to_list(client, check_in, statement, viewer):
-    round_on(check_in, 100, answers(statement, 5, 0))
-    round_on(check_in, 50, answers(statement, 0, 5))
+def test_five_answers_are_enough_to_list(client, check_in, role_statement, viewer):
+    round_on(check_in, 100, answers(role_statement, 5, 0))
+    round_on(check_in, 50, answers(role_statement, 0, 5))
     _, worse, _ = lists(client, viewer)
     assert "100% agreeing in round 1, 0% in round 2" in worse
 
 
-def test_actions_all_done_without_better_answers_are_listed(client, check_in, role, statement, viewer):
-    action = make_mitigation(role, "Write a role description", MitigationStatus.DONE)
-    round_on(check_in, 100, answers(statement, 5, 5))  # 50%, before the action was done
+def test_actions_all_done_without_better_answers_are_listed(client, check_in, item, role_statement, viewer):
+    action = make_mitigation(item, "Write a item description", MitigationStatus.DONE)
+    round_on(check_in, 100, answers(role_statement, 5, 5))  # 50%, before the action was done
     done_days_ago(action, 60)
-    round_on(check_in, 50, answers(statement, 5, 5))  # 50%, after
+    round_on(check_in, 50, answers(role_statement, 5, 5))  # 50%, after
     _, worse, not_improved = lists(client, viewer)
     assert "Role ambiguity" in not_improved
     assert "50% agreeing in round 1, 50% in round 2" in not_improved
     assert worse == ""
 
 
-def test_actions_all_done_with_better_answers_are_not_listed(client, check_in, role, statement, viewer):
-    action = make_mitigation(role, "Write a role description", MitigationStatus.DONE)
-    round_on(check_in, 100, answers(statement, 5, 5))  # 50%
+def test_actions_all_done_with_better_answers_are_not_listed(client, check_in, item, role_statement, viewer):
+    action = make_mitigation(item, "Write a item description", MitigationStatus.DONE)
+    round_on(check_in, 100, answers(role_statement, 5, 5))  # 50%
     done_days_ago(action, 60)
-    round_on(check_in, 50, answers(statement, 8, 2))  # 80%
+    round_on(check_in, 50, answers(role_statement, 8, 2))  # 80%
     _, _, not_improved = lists(client, viewer)
     assert not_improved == ""
 
 
-def test_a_challenge_with_an_action_still_open_is_not_on_the_done_list(client, check_in, role, statement, viewer):
-    done = make_mitigation(role, "Write a role description", MitigationStatus.DONE)
-    make_mitigation(role, "Agree it with the team", MitigationStatus.IN_PROGRESS)
-    round_on(check_in, 100, answers(statement, 5, 5))
+def test_a_challenge_with_an_action_still_open_is_not_on_the_done_list(client, check_in, item, role_statement, viewer):
+    done = make_mitigation(item, "Write a item description", MitigationStatus.DONE)
+    make_mitigation(item, "Agree it with the team", MitigationStatus.IN_PROGRESS)
+    round_on(check_in, 100, answers(role_statement, 5, 5))
     done_days_ago(done, 60)
-    round_on(check_in, 50, answers(statement, 5, 5))
+    round_on(check_in, 50, answers(role_statement, 5, 5))
     _, _, not_improved = lists(client, viewer)
     assert not_improved == ""
 
 
-def test_without_a_round_after_the_actions_were_done_nothing_is_compared(client, check_in, role, statement, viewer):
-    make_mitigation(role, "Write a role description", MitigationStatus.DONE)  # done today
-    round_on(check_in, 100, answers(statement, 5, 5))
-    round_on(check_in, 50, answers(statement, 5, 5))
+def test_without_a_round_after_the_actions_were_done_nothing_is_compared(
+    client, check_in, item, role_statement, viewer
+):
+    make_mitigation(item, "Write a item description", MitigationStatus.DONE)  # done today
+    round_on(check_in, 100, answers(role_statement, 5, 5))
+    round_on(check_in, 50, answers(role_statement, 5, 5))
     _, _, not_improved = lists(client, viewer)
     assert not_improved == ""
 
@@ -148,11 +134,11 @@ def test_without_a_check_in_the_section_is_not_shown(client, active_checklist, v
     assert "What check-in answers say" not in page
 
 
-def test_another_organisations_figures_never_appear(client, org_b, outsider, statement, viewer):
+def test_another_organisations_figures_never_appear(client, org_b, outsider, role_statement, viewer):
     theirs = make_checklist(org_b, "Their plan", outsider)
     check_in = make_check_in(theirs, by=outsider)
-    round_on(check_in, 100, answers(statement, 10, 0))
-    round_on(check_in, 50, answers(statement, 0, 10))
+    round_on(check_in, 100, answers(role_statement, 10, 0))
+    round_on(check_in, 50, answers(role_statement, 0, 10))
     page, worse, _ = lists(client, viewer)
     assert worse == ""
     assert "What check-in answers say" not in page
@@ -160,12 +146,12 @@ def test_another_organisations_figures_never_appear(client, org_b, outsider, sta
     assert "Role ambiguity" in worse and "Their plan" in worse
 
 
-def test_the_scheduled_run_closing_a_round_refreshes_the_cached_dashboard(client, check_in, statement, viewer):
-    round_on(check_in, 100, answers(statement, 10, 0))
+def test_the_scheduled_run_closing_a_round_refreshes_the_cached_dashboard(client, check_in, role_statement, viewer):
+    round_on(check_in, 100, answers(role_statement, 10, 0))
     opens = TODAY - timedelta(days=20)
     round_ = check_ins.open_round(check_in=check_in, today=opens)
     for token in check_ins.issue_tokens(round_=round_, count=5):
-        check_ins.answer_round(token=token, answers={statement.pk: Answer.DISAGREE}, comment="", today=opens)
+        check_ins.answer_round(token=token, answers={role_statement.pk: Answer.DISAGREE}, comment="", today=opens)
     _, worse, _ = lists(client, viewer)  # cached now, with round 2 open
     assert worse == ""
     with mock.patch.object(tracking, "today", return_value=TODAY):
@@ -175,8 +161,7 @@ def test_the_scheduled_run_closing_a_round_refreshes_the_cached_dashboard(client
 
 
 def _grow(checklist, statement, copies):
-    """`copies` closed rounds of the checklist's check-in, each with a fall, and as many checklists each with a
-    check-in of two rounds and a challenge whose actions are done."""
+    """`copies` more checklists, each with a check-in of two rounds and a challenge whose actions are done."""
     organisation = checklist.organisation
     for n in range(copies):
         other = make_checklist(organisation, f"Extra plan {n}", None)
@@ -189,9 +174,9 @@ def _grow(checklist, statement, copies):
 
 @pytest.mark.parametrize("copies", [1, 10])
 def test_the_dashboard_runs_the_same_queries_whatever_the_number_of_check_ins(
-    client, active_checklist, statement, manager, django_assert_num_queries, copies
+    client, active_checklist, role_statement, manager, django_assert_num_queries, copies
 ):
-    _grow(active_checklist, statement, copies)
+    _grow(active_checklist, role_statement, copies)
     client.force_login(manager)
     client.get(URL)
     organisation_generations.organisation_changed(active_checklist.organisation)  # a miss: the body is rebuilt

@@ -5,23 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from evidence.models import Statement
 from peerplan.figures import tracking
 from peerplan.models import Answer
 from peerplan.operations import check_ins
-from tests.factories import item_for, make_check_in, make_closed_round
+from tests.factories import make_closed_round
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def check_in(active_checklist, owner):
-    return make_check_in(active_checklist, by=owner)
-
-
-@pytest.fixture
-def statement(active_checklist):
-    return Statement.objects.filter(theme=item_for(active_checklist, "Role ambiguity").finding.theme).first()
 
 
 def people(statement, agreeing, disagreeing=0):
@@ -41,9 +30,9 @@ def table_of(section, statement):
     return section.partition(f"“{statement.text}”")[2].partition("</table>")[0]
 
 
-def test_the_report_carries_the_percent_agreeing_of_each_closed_round(client, check_in, statement, viewer):
-    make_closed_round(check_in, people(statement, 3, 2))
-    make_closed_round(check_in, people(statement, 4, 1))
+def test_the_report_carries_the_percent_agreeing_of_each_closed_round(client, check_in, role_statement, viewer):
+    make_closed_round(check_in, people(role_statement, 3, 2))
+    make_closed_round(check_in, people(role_statement, 4, 1))
     section = report(client, viewer, check_in.checklist)
     assert "What peer support workers say: check-in trends" in section
     assert "Role ambiguity" in section
@@ -52,19 +41,19 @@ def test_the_report_carries_the_percent_agreeing_of_each_closed_round(client, ch
     assert "<td>60%</td>" in section and "<td>80%</td>" in section
 
 
-def test_a_round_of_four_shows_no_figures_and_a_round_of_five_does(client, check_in, statement, viewer):
-    make_closed_round(check_in, people(statement, 4))
-    make_closed_round(check_in, people(statement, 5))
-    table = table_of(report(client, viewer, check_in.checklist), statement)
+def test_a_round_of_four_shows_no_figures_and_a_round_of_five_does(client, check_in, role_statement, viewer):
+    make_closed_round(check_in, people(role_statement, 4))
+    make_closed_round(check_in, people(role_statement, 5))
+    table = table_of(report(client, viewer, check_in.checklist), role_statement)
     assert table.count("Fewer than 5 people answered, so no figures are shown.") == 1
     assert table.count("<td>100%</td>") == 1
 
 
-def test_an_open_round_gives_no_figures(client, check_in, statement, viewer):
+def test_an_open_round_gives_no_figures(client, check_in, role_statement, viewer):
     today = tracking.today()
     round_ = check_ins.open_round(check_in=check_in, today=today - timedelta(days=2))
     for token in check_ins.issue_tokens(round_=round_, count=6):
-        check_ins.answer_round(token=token, answers={statement.pk: Answer.AGREE}, comment="", today=today)
+        check_ins.answer_round(token=token, answers={role_statement.pk: Answer.AGREE}, comment="", today=today)
     section = report(client, viewer, check_in.checklist)
     assert "Check-in round 1 is open until" in section
     assert "%</td>" not in section
@@ -74,22 +63,22 @@ def test_without_a_check_in_the_report_has_no_such_section(client, active_checkl
     assert report(client, viewer, active_checklist) == ""
 
 
-def test_the_report_of_another_organisation_is_not_found(client, check_in, statement, outsider):
-    make_closed_round(check_in, people(statement, 5))
+def test_the_report_of_another_organisation_is_not_found(client, check_in, role_statement, outsider):
+    make_closed_round(check_in, people(role_statement, 5))
     client.force_login(outsider)
     assert client.get(f"/app/checklists/{check_in.checklist.pk}/report/").status_code == 404
 
 
 @pytest.mark.parametrize("rounds", [1, 10])
 def test_the_report_runs_the_same_queries_whatever_the_number_of_rounds(
-    client, check_in, statement, viewer, django_assert_num_queries, rounds
+    client, check_in, role_statement, viewer, django_assert_num_queries, rounds
 ):
     for _ in range(rounds):
-        make_closed_round(check_in, people(statement, 5, 1))
+        make_closed_round(check_in, people(role_statement, 5, 1))
     client.force_login(viewer)
     client.get(f"/app/checklists/{check_in.checklist.pk}/report/")  # the evidence facts come from the cache after
     # tests/test_report.py's 21, one fewer with no action (a prefetch that has nothing to read), and the check-in's
     # trends (figures.check_ins.check_in_with_trends: 6 more than without a check-in)
     with django_assert_num_queries(26):
         response = client.get(f"/app/checklists/{check_in.checklist.pk}/report/")
-    assert table_of(response.content.decode(), statement).count("<td>83%</td>") == rounds
+    assert table_of(response.content.decode(), role_statement).count("<td>83%</td>") == rounds
