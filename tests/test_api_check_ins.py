@@ -119,7 +119,7 @@ def test_it_runs_the_same_queries_whatever_the_number_of_rounds(
     assert call(client, "GET", url, secret).status_code == 200  # the token's use is recorded
     # the token (1) and its rate limit (6, tests/test_api_queries.py); checklist; membership; the check-in's
     # trends (figures.check_ins.check_in_with_trends: 6 here, as no action is done so no history is read);
-    # its challenges' themes; its closed rounds
+    # its challenges' themes; its rounds
     with django_assert_num_queries(7 + 2 + 6 + 2):
         response = call(client, "GET", url, secret)
     assert len(response.json()["rounds"]) == rounds

@@ -413,18 +413,19 @@ def checklist_check_in(request, pk):
     if check_in is not None:
         themes = dict(check_in.items.in_published_order().values_list("pk", "finding__theme__name"))
         data["threshold"] = check_in_figures.threshold_of(check_in)
-        data["rounds"] = [
-            {
-                "number": r.number,
-                "opens_on": r.opens_on,
-                "closes_on": r.closes_on,
-                "answered": check_in_figures.round_summary(r, check_in),
-                "reason": None if check_in_figures.round_summary(r, check_in) is not None else TOO_FEW,
-            }
-            for r in check_in.rounds.closed().order_by("number")
-        ]
-        trend = next(iter(trends.values()), None)
-        data["open_round"] = trend.open_round if trend else None
+        rounds = list(check_in.rounds.order_by("number"))
+        data["open_round"] = next((r for r in rounds if not r.is_closed), None)  # its number and last day only
+        for round_ in (r for r in rounds if r.is_closed):
+            answered = check_in_figures.round_summary(round_, check_in)
+            data["rounds"].append(
+                {
+                    "number": round_.number,
+                    "opens_on": round_.opens_on,
+                    "closes_on": round_.closes_on,
+                    "answered": answered,
+                    "reason": TOO_FEW if answered is None else None,
+                }
+            )
         data["items"] = [
             {"item_id": pk, "theme": theme, "statements": trends[pk].statements} for pk, theme in themes.items()
         ]
