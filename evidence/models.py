@@ -229,6 +229,13 @@ class ThemeQuerySet(models.QuerySet):
         current = Finding.objects.filter(theme=models.OuterRef("pk"), retired_in_version__isnull=True)
         return self.filter(models.Exists(current))
 
+    def challenges(self):
+        """Themes with a current finding to mitigate (a challenge or a barrier)."""
+        to_mitigate = Finding.objects.filter(
+            theme=models.OuterRef("pk"), retired_in_version__isnull=True, valence__in=TO_MITIGATE
+        )
+        return self.filter(models.Exists(to_mitigate))
+
     def published(self):
         """Themes of the published sources, never an organisation's own."""
         return self.filter(category__source__organisation__isnull=True)

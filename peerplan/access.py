@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from evidence.models import Source
+from evidence.models import Source, Statement
 from peerplan.accounts.two_factor import TwoFactorRequired
 from peerplan.models import (
     Attachment,
@@ -103,6 +103,12 @@ def load_own_source(request, slug, pk, need=READ):
     source.organisation = organisation  # already loaded: no second query for it
     _check(membership, need)
     return source, membership
+
+
+def own_statement(organisation, pk):
+    """One of the organisation's own check-in statements (already past load_organisation): never another
+    organisation's, never one of the published bank (404)."""
+    return get_object_or_404(Statement.objects.filter(organisation=organisation), pk=pk)
 
 
 def load_checklist(request, pk, need=READ, queryset=None):

@@ -64,6 +64,7 @@ planning_patterns = [
     path("checklists/<int:pk>/unarchive/", checklist_views.checklist_unarchive, name="checklist_unarchive"),
     path("checklists/<int:pk>/delete/", checklist_views.checklist_delete, name="checklist_delete"),
     path("checklists/<int:pk>/phases/", checklist_views.checklist_phases, name="checklist_phases"),
+    path("orgs/<slug:slug>/check-in-statements/", check_in_views.own_statements, name="own_statements"),
     path("checklists/<int:pk>/check-ins/", check_in_views.check_in, name="check_in"),
     path("checklists/<int:pk>/check-ins/set-up/", check_in_views.check_in_set_up, name="check_in_set_up"),
     path("checklists/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.checklist_adopt, name="checklist_adopt"),

@@ -8,13 +8,24 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
 
 from evidence.models import PEERPLAN_WORDING, Statement
 from peerplan.figures import check_ins as figures
 from peerplan.figures import tracking
-from peerplan.models import Answer, CheckIn, Round, RoundComment, RoundDelivery, RoundTally, RoundToken
+from peerplan.models import (
+    Answer,
+    CheckIn,
+    Round,
+    RoundComment,
+    RoundDelivery,
+    RoundTally,
+    RoundToken,
+    organisation_generations,
+)
 from peerplan.operations import check_ins
 from tests.factories import challenge_theme_names, item_for, make_check_in, make_closed_round, make_mitigation
 
@@ -102,6 +113,36 @@ def test_curators_never_see_a_services_own_statements(client, curator, role, org
     assert "B&#x27;s private question" not in client.get("/admin/evidence/statement/").content.decode()
     assert client.get(f"/admin/evidence/statement/{own.pk}/change/").status_code in (302, 404)
     assert client.get(f"/admin/evidence/statement/{own.pk}/history/").status_code == 404
+
+
+def test_a_manager_adds_a_statement_of_the_services_own_and_new_rounds_ask_it_marked_so(
+    client, check_in, role, manager, viewer, org_a
+):
+    client.force_login(viewer)
+    url = f"/app/orgs/{org_a.slug}/check-in-statements/"
+    assert client.post(url, {"theme": role.finding.theme_id, "text": "Viewers cannot"}).status_code == 403
+    client.force_login(manager)
+    response = client.post(url, {"theme": role.finding.theme_id, "text": "I get time with other peer workers."})
+    assert response.status_code == 302
+    own = Statement.objects.get(organisation=org_a)
+    assert own in check_ins.statements_for(check_in)
+    round_ = check_ins.open_round(check_in=check_in, today=tracking.today())
+    (token,) = check_ins.issue_tokens(round_=round_, count=1)
+    page = client.get(f"/check-in/{token}/").content.decode()
+    assert "I get time with other peer workers. <span" in page and "own wording" in page
+    client.post(url, {"retire": own.pk})
+    own.refresh_from_db()
+    assert own.retired and own not in check_ins.statements_for(check_in)
+
+
+def test_one_organisation_cannot_retire_anothers_statement(client, role, org_b, manager, org_a):
+    theirs = Statement.objects.create(theme=role.finding.theme, text="B's own", organisation=org_b)
+    published = Statement.objects.filter(organisation__isnull=True).first()
+    client.force_login(manager)
+    for statement in (theirs, published):
+        assert client.post(f"/app/orgs/{org_a.slug}/check-in-statements/", {"retire": statement.pk}).status_code == 404
+        statement.refresh_from_db()
+        assert not statement.retired
 
 
 # Setting one up ---------------------------------------------------------------------------------------------
@@ -417,3 +458,62 @@ def test_the_trends_take_seven_queries_however_many_rounds(
     # The check-in, its items' themes, its rounds, the statements asked, the tallies, the done actions, their history.
     with django_assert_num_queries(7):
         figures.trends_for_items(check_in.checklist)
+
+
+def _rounds_with_actions(check_in, role, role_statements, rounds):
+    for _ in range(rounds):
+        make_closed_round(check_in, agree(role_statements, 5), comments=["A comment"] * 5)
+        make_mitigation(role, "An action done", status="done")
+
+
+@pytest.mark.parametrize("rounds", [1, 10])
+def test_the_check_in_page_runs_a_fixed_number_of_queries(
+    client, check_in, role, role_statements, viewer, rounds, django_assert_num_queries
+):
+    _rounds_with_actions(check_in, role, role_statements, rounds)
+    client.force_login(viewer)
+    url = f"/app/checklists/{check_in.checklist.pk}/check-ins/"
+    client.get(url)
+    # session, user, checklist, membership, the check-in (access.load_check_in); the check-in with its
+    # creator, its rounds, their comments, the trends' seven (figures.check_ins), the items asked about,
+    # the recipients counted; the bell's unread count.
+    with django_assert_num_queries(18):
+        assert client.get(url).status_code == 200
+
+
+def test_the_checklist_and_item_pages_read_the_trends_in_a_fixed_number_of_queries(
+    client, check_in, role, role_statements, viewer
+):
+    """The pages' own budgets (tests/test_checklists.py, tests/test_items.py) count the check-in's one query;
+    with a check-in its trends take six more: the same with one round as with ten."""
+    client.force_login(viewer)
+
+    def queries(url):
+        client.get(url)
+        organisation_generations.organisation_changed(check_in.checklist.organisation)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    urls = [f"/app/checklists/{check_in.checklist.pk}/", f"/app/items/{role.pk}/"]
+    _rounds_with_actions(check_in, role, role_statements, 1)
+    small = [queries(url) for url in urls]
+    _rounds_with_actions(check_in, role, role_statements, 9)
+    assert [queries(url) for url in urls] == small
+
+
+@pytest.mark.parametrize("statements", [1, 10])
+def test_the_answer_page_runs_a_fixed_number_of_queries(client, check_in, statements, django_assert_num_queries):
+    items = list(check_in.checklist.items.applicable_challenges().in_published_order()[:statements])
+    check_in.items.set(items)
+    round_ = check_ins.open_round(check_in=check_in, today=tracking.today())
+    (token, spare) = check_ins.issue_tokens(round_=round_, count=2)
+    # the token with its round, check-in, checklist and organisation; the statements asked
+    with django_assert_num_queries(2):
+        assert client.get(f"/check-in/{token}/").status_code == 200
+    # the same two to read it; then the token locked, the round locked, the statements asked, every tally
+    # answered added to in one update, the round's count, the token deleted (a savepoint and its release
+    # around them)
+    answers = {f"s{pk}": "4" for pk in round_.asked.values_list("statement_id", flat=True)}
+    with django_assert_num_queries(10):
+        assert "Thank you" in client.post(f"/check-in/{spare}/", answers).content.decode()

@@ -257,6 +257,10 @@ WRITES = {
     "organisation_sharing": {"share_anonymously": "on"},
     "account_delete": _delete_account,
     "check_in_set_up": _check_in_settings,
+    "own_statements": lambda ctx: {
+        "theme": Item.objects.get(pk=ctx.world["item"]).finding.theme_id,
+        "text": "I get time with other peer workers.",
+    },
 }
 # POSTs that write nothing a cached page shows, and why.
 NO_PAGE_CHANGES = {

@@ -47,6 +47,15 @@ def test_a_mistyped_boolean_stops_start_up_with_a_clear_message():
     assert "DEBUG must be true or false, not 'ture'" in result.stderr
 
 
+def test_the_check_in_threshold_can_be_raised_but_never_set_below_five():
+    lowered = manage("check", env=clean_env(DEBUG="true", CHECK_IN_THRESHOLD="4"))
+    raised = manage("check", env=clean_env(DEBUG="true", CHECK_IN_THRESHOLD="8"))
+
+    assert lowered.returncode != 0
+    assert "CHECK_IN_THRESHOLD must be 5 or more, not 4" in lowered.stderr
+    assert raised.returncode == 0, raised.stderr
+
+
 @pytest.mark.parametrize("value", ["1", "yes", "on", "0", "no", "off"])
 def test_a_boolean_is_true_or_false_and_no_other_spelling(value):
     result = manage("check", env=clean_env(DEBUG=value))

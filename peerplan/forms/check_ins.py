@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from evidence.models import Theme
 from peerplan.forms.common import CrispyMixin, plain_messages
 from peerplan.models import Answer, Frequency
 from peerplan.models.check_ins import validate_threshold
@@ -135,3 +136,21 @@ class AnswersForm(forms.Form):
 
     def fields_with_statements(self):
         return [(asked, self[f"s{asked.statement_id}"]) for asked in self.statements]
+
+
+class OwnStatementForm(CrispyMixin, forms.Form):
+    """A statement of the service's own, for one of the challenge themes it can see."""
+
+    theme = forms.ModelChoiceField(
+        label="Challenge", queryset=None, error_messages={"required": "Choose the challenge it is about."}
+    )
+    text = forms.CharField(
+        label="Statement",
+        max_length=200,
+        help_text="In the first person, to agree or disagree with, e.g. “I get time to meet other peer workers”.",
+    )
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].queryset = Theme.objects.visible_to(organisation).challenges().in_published_order()
+        plain_messages(self)

@@ -82,6 +82,24 @@ def update_check_in(
     return check_in
 
 
+@transaction.atomic
+def add_own_statement(*, organisation, theme, text):
+    """A statement of the organisation's own for a theme it can see, after the theme's other statements of its
+    own; seen only inside the organisation, like its own evidence."""
+    last = Statement.objects.filter(theme=theme, organisation=organisation).order_by("-position").first()
+    return Statement.objects.create(
+        theme=theme, organisation=organisation, text=text, position=(last.position + 1) if last else 1
+    )
+
+
+@transaction.atomic
+def retire_own_statement(*, statement):
+    """Stop asking one of the organisation's own statements in new rounds (rounds that asked it keep it)."""
+    statement.retired = True
+    statement.save(update_fields=["retired"])
+    return statement
+
+
 def statements_for(check_in):
     """The current statements a new round of the check-in asks, in the published order of its challenges:
     the published bank's and the organisation's own, for the themes of the items it asks about."""
@@ -158,7 +176,11 @@ def withdraw_token(token):
 
 def round_for_token(token, today):
     """The open round a token invites to answer, or None when it was used, the round closed, or it is no token."""
-    row = RoundToken.objects.select_related("round__check_in").filter(hash=token_hash(token)).first()
+    row = (
+        RoundToken.objects.select_related("round__check_in__checklist__organisation")
+        .filter(hash=token_hash(token))
+        .first()
+    )
     if row is None or not row.round.is_open(today):
         return None
     return row.round

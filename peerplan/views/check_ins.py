@@ -9,9 +9,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from peerplan.access import MANAGE, load_check_in
+from evidence.models import Statement
+from peerplan.access import MANAGE, READ, load_check_in, load_organisation, own_statement
 from peerplan.figures import tracking
-from peerplan.forms.check_ins import AnswersForm, CheckInEditForm, CheckInForm
+from peerplan.forms.check_ins import AnswersForm, CheckInEditForm, CheckInForm, OwnStatementForm
 from peerplan.notify import deliver
 from peerplan.operations import check_ins
 from peerplan.pages import check_ins as pages
@@ -91,7 +92,9 @@ def check_in_answer(request, token):
         return render(request, "peerplan/check_ins/spent.html", status=410)
     statements = pages.answer_page(round_)
     check_in = round_.check_in
-    form = AnswersForm(request.POST or None, statements=statements, comments_on=check_in.comments_on)
+    # Bound on every POST: every answer is optional, so an empty one is still a person's answer.
+    data = request.POST if request.method == "POST" else None
+    form = AnswersForm(data, statements=statements, comments_on=check_in.comments_on)
     if request.method == "POST" and form.is_valid():
         answered = check_ins.answer_round(
             token=token, answers=form.answers(), comment=form.cleaned_data.get("comment", ""), today=today
@@ -127,3 +130,31 @@ def check_in_stop(request, token):
 @require_safe
 def check_ins_about(request):
     return render(request, "peerplan/check_ins/about.html")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def own_statements(request, slug):
+    """The service's own check-in statements: every member reads them; owners and managers add and retire them."""
+    organisation, membership = load_organisation(request, slug, need=MANAGE if request.method == "POST" else READ)
+    form = OwnStatementForm(request.POST if "text" in request.POST else None, organisation=organisation)
+    if request.method == "POST" and "retire" in request.POST:
+        statement = own_statement(organisation, request.POST.get("retire"))
+        check_ins.retire_own_statement(statement=statement)
+        messages.success(request, f"“{statement.text}” is no longer asked in new rounds.")
+        return redirect("peerplan:own_statements", slug=organisation.slug)
+    if request.method == "POST" and form.is_valid():
+        check_ins.add_own_statement(organisation=organisation, **form.cleaned_data)
+        messages.success(request, "The statement is added: new rounds of check-ins on its challenge ask it.")
+        return redirect("peerplan:own_statements", slug=organisation.slug)
+    statements = (
+        Statement.objects.filter(organisation=organisation)
+        .select_related("theme")
+        .order_by("theme__category__source", "theme__category__position", "theme__position", "position")
+    )
+    return render(
+        request,
+        "peerplan/check_ins/own_statements.html",
+        {"organisation": organisation, "membership": membership, "form": form, "statements": statements},
+        status=400 if form.is_bound else 200,
+    )

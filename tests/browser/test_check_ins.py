@@ -17,7 +17,8 @@ from playwright.sync_api import expect
 
 from evidence.models import Statement
 from peerplan.figures import tracking
-from peerplan.models import Answer, MitigationStatus, Round
+from peerplan.models import Answer, CheckInRecipient, MitigationStatus, Round
+from peerplan.notify import deliver
 from tests.browser.axe import assert_accessible
 from tests.browser.helpers import Keyboard, no_horizontal_scroll, sign_in
 from tests.factories import item_for, make_check_in, make_closed_round, make_mitigation
@@ -135,6 +136,24 @@ def test_a_manager_sets_up_a_check_in_and_a_small_team_is_told_no_figures_will_s
     expect(page.locator(".messages")).to_contain_text("no figures will ever show")
     expect(page.get_by_role("main")).to_contain_text("No round yet")
     assert_accessible(page)
+    page.get_by_role("link", name="Your own statements").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your own check-in statements")
+    page.get_by_label("Challenge").select_option(label="Role ambiguity")
+    page.get_by_label("Statement").fill("I get time with other peer workers.")
+    page.get_by_role("button", name="Add the statement").click()
+    expect(page.get_by_role("main")).to_contain_text("“I get time with other peer workers.” (Role ambiguity)")
+    assert_accessible(page)
     page.goto(f"{base}/check-ins/about/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("what is kept and who sees what")
     assert_accessible(page)
+
+    # One of them stops the emails from the link at the bottom of an invitation.
+    recipient = CheckInRecipient.objects.get(email="ben@example.org")
+    page.goto(f"{base}/check-in/{deliver.check_in_unsubscribe_token(recipient)}/stop/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Stop check-in emails?")
+    assert_accessible(page)
+    page.get_by_role("button", name="Stop these emails").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You will get no more check-in emails")
+    assert_accessible(page)
+    recipient.refresh_from_db()
+    assert recipient.unsubscribed_at is not None
