@@ -9,17 +9,12 @@ from evidence.models import Statement
 from peerplan.models import Answer
 from peerplan.operations import networks
 from tests.browser.helpers import check_on_a_phone, sign_in
-from tests.factories import item_for, make_check_in, make_closed_round, make_user
+from tests.factories import item_for, make_check_in, make_closed_round
 
 
 @pytest.fixture
-def invited(db, org_a, owner, tracked_checklist):
+def invited(network, coordinator, org_a, owner, tracked_checklist):
     """Northside, invited to the network, with a check-in whose one closed round six people answered."""
-    from peerplan.models import Network
-
-    coordinator = make_user("cody", "Cody")
-    network = Network.objects.create(name="North East peer support network", slug="north-east")
-    network.coordinators.add(coordinator)
     statement = Statement.objects.filter(theme=item_for(tracked_checklist, "Role ambiguity").finding.theme).first()
     make_closed_round(make_check_in(tracked_checklist, by=owner), [{statement: Answer.AGREE}] * 6)
     return networks.invite_organisation(network=network, organisation=org_a, by=coordinator)
