@@ -157,3 +157,16 @@ def test_the_admin_shows_nothing_about_who_answered(client, answered):
     for name in ("roundtoken", "rounddelivery", "roundtally", "roundcomment", "checkinrecipient", "round"):
         assert f"/peerplan/{name}/" not in index
         assert client.get(f"/admin/peerplan/{name}/").status_code == 404
+
+
+def test_lowering_a_check_ins_threshold_never_shows_more_of_a_round_than_its_invitation_promised(
+    active_checklist, owner
+):
+    check_in = make_check_in(active_checklist, by=owner, threshold=8)
+    role = item_for(active_checklist, "Role ambiguity")
+    statements = list(Statement.objects.filter(theme=role.finding.theme))
+    make_closed_round(check_in, [dict.fromkeys(statements, Answer.AGREE)] * 6)
+    check_in.threshold = 5
+    check_in.save()
+    (shown,) = figures.trends_for_items(active_checklist)[role.pk].statements[0].rounds
+    assert not shown.shown and shown.threshold == 8

@@ -445,6 +445,17 @@ def test_the_trend_shows_beside_the_challenge_with_its_actions_done_dates(
         assert escape(PEERPLAN_WORDING) in page
 
 
+def test_a_statement_added_after_the_first_round_leaves_a_gap_in_the_chart(check_in, role, role_statements):
+    make_closed_round(check_in, agree(role_statements, 5))
+    later = check_ins.add_own_statement(
+        organisation=check_in.checklist.organisation, theme=role.finding.theme, text="New"
+    )
+    make_closed_round(check_in, agree([*role_statements, later], 5))
+    chart = figures.trends_for_items(check_in.checklist)[role.pk].chart
+    assert [number for number, _ in chart.rounds] == [1, 2]
+    assert [series.values for series in chart.series] == [[100, 100], [100, 100], [None, 100]]
+
+
 # Queries ------------------------------------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ def staff_without_group(db):
 
 def test_the_curators_group_has_exactly_the_curation_permissions(db):
     codenames = set(Group.objects.get(name="Curators").permissions.values_list("codename", flat=True))
-    models = ["source", "reference", "category", "theme", "finding", "perspective"]
+    models = ["source", "reference", "category", "theme", "finding", "perspective", "statement"]
     models += ["suggestedmitigation", "implementationphase"]
     assert codenames == {f"{action}_{m}" for m in models for action in ["add", "change", "delete", "view"]}
 

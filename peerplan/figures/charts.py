@@ -179,7 +179,8 @@ class AgreementChart(Plot):
 def agreement_chart(chart_id, statements, done_dates):
     """The chart of `statements` (figures.check_ins.StatementTrend, their rounds in the same order) by the day
     each round closed, 0–100 % agreeing, with `done_dates` marked."""
-    rounds = [(r.number, r.closes_on) for r in statements[0].rounds] if statements else []
+    # Every closed round any statement was asked in: a statement added later has no point in earlier ones.
+    rounds = sorted({(r.number, r.closes_on) for statement in statements for r in statement.rounds})
     days = [day for _, day in rounds] + list(done_dates)
     first, last = min(days), max(days)
     span = max((last - first).days, 1)
@@ -196,7 +197,8 @@ def agreement_chart(chart_id, statements, done_dates):
     styles = ["done", "planned", "in_progress", "blocked", "applicable"]
     series = []
     for n, statement in enumerate(statements):
-        values = [r.agreeing_percent for r in statement.rounds]
+        by_round = {r.number: r.agreeing_percent for r in statement.rounds}
+        values = [by_round.get(number) for number, _ in rounds]
         # A round without figures breaks the line: the points either side are not joined across it.
         segments, current = [], []
         for (_, day), value in zip(rounds, values, strict=True):

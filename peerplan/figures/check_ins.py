@@ -30,9 +30,10 @@ from peerplan.models import (
 )
 
 
-def threshold_of(check_in):
-    """The fewest answers a figure needs: the check-in's, and never below the site's."""
-    return max(check_in.threshold, settings.CHECK_IN_THRESHOLD)
+def threshold_of(check_in, round_=None):
+    """The fewest answers a figure needs: the check-in's (for a round, the larger of the check-in's and the
+    one its invitation promised when it opened), never below the site's."""
+    return max(check_in.threshold, round_.threshold if round_ else 0, settings.CHECK_IN_THRESHOLD)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class StatementRound:
     counts: dict | None  # {Answer: count} for the five points of the scale
     not_applicable: int | None
     answered: int | None  # on the scale
+    threshold: int = 5  # the fewest answers its figures needed
 
     @property
     def shown(self):
@@ -172,8 +174,11 @@ def check_in_with_trends(checklist, *, items=None, with_charts=True):
         trend.text = text
         round_ = rounds[round_id]
         if round_.is_closed:
-            shown, not_applicable, answered = _shown(counts[round_id, statement_id], threshold)
-            trend.rounds.append(StatementRound(round_.number, round_.closes_on, text, shown, not_applicable, answered))
+            needed = threshold_of(check_in, round_)
+            shown, not_applicable, answered = _shown(counts[round_id, statement_id], needed)
+            trend.rounds.append(
+                StatementRound(round_.number, round_.closes_on, text, shown, not_applicable, answered, needed)
+            )
 
     result = {}
     for item_id, theme_id in themes.items():
@@ -188,8 +193,9 @@ def check_in_with_trends(checklist, *, items=None, with_charts=True):
 def comments_by_round(rounds, check_in):
     """{round id: its comments in their fixed shuffled order}, for the rounds whose comments may be shown
     (one query, or none)."""
-    threshold = threshold_of(check_in)
-    shown = [r.pk for r in rounds if check_in.comments_on and r.is_closed and r.answered_count >= threshold]
+    shown = [
+        r.pk for r in rounds if check_in.comments_on and r.is_closed and r.answered_count >= threshold_of(check_in, r)
+    ]
     comments = defaultdict(list)
     if shown:
         for round_id, text in RoundComment.objects.filter(round_id__in=shown).values_list("round_id", "text"):
@@ -199,6 +205,6 @@ def comments_by_round(rounds, check_in):
 
 def round_summary(round_, check_in):
     """How many answered a closed round, or None (open, or fewer than the threshold: then not even that)."""
-    if not round_.is_closed or round_.answered_count < threshold_of(check_in):
+    if not round_.is_closed or round_.answered_count < threshold_of(check_in, round_):
         return None
     return round_.answered_count

@@ -159,6 +159,9 @@ class Round(models.Model):
     statements = models.ManyToManyField(Statement, through="RoundStatement", related_name="rounds")
     asked_count = models.PositiveIntegerField(default=0)
     answered_count = models.PositiveIntegerField(default=0)
+    # The check-in's threshold when the round opened, which its invitation promised: changing the check-in's
+    # later never shows more of a round than its people were told.
+    threshold = models.PositiveSmallIntegerField(default=default_threshold, validators=[validate_threshold])
 
     # Answers (answered_count, the tallies) change no page while the round is open: no figure shows until
     # it closes, and closing it is a save of closed_at.

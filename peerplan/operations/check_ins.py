@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 
 from evidence.models import Statement
 from peerplan.lib.errors import Refused
@@ -123,6 +123,7 @@ def open_round(*, check_in, today):
         number=last + 1,
         opens_on=today,
         closes_on=today + timedelta(days=check_in.open_days - 1),
+        threshold=check_in.threshold,
     )
     statements = statements_for(check_in)
     RoundStatement.objects.bulk_create(
@@ -199,11 +200,14 @@ def answer_round(*, token, answers, comment, today):
     if not round_.is_open(today):
         return None
     asked = set(round_.asked.values_list("statement_id", flat=True))
-    chosen = Q(pk__in=[])
+    chosen = Q(pk__in=[])  # nothing, until answers are added to it
     for statement_id, answer in answers.items():
         if statement_id in asked and answer in Answer.values:
             chosen |= Q(statement_id=statement_id, answer=answer)
-    RoundTally.objects.filter(chosen, round=round_).update(count=F("count") + 1)
+    # Every tally of the round is written, +1 where chosen and +0 elsewhere: a database keeps which transaction
+    # last wrote each row (PostgreSQL's xmin), and writing only the chosen ones would let that tell the last
+    # person's answers apart.
+    RoundTally.objects.filter(round=round_).update(count=F("count") + Case(When(chosen, then=1), default=0))
     Round.objects.filter(pk=round_.pk).update(answered_count=F("answered_count") + 1)
     comment = (comment or "").strip()
     if comment and round_.check_in.comments_on:
