@@ -58,6 +58,7 @@ def test_closed_rounds_give_their_figures_and_rounds_below_the_threshold_give_a_
         "agreeing_percent": None,
         "answered": None,
         "not_applicable": None,
+        "threshold": 5,
         "counts": None,
         "reason": "too_few_answers",
     }

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from peerplan.figures import tracking
-from peerplan.models import Answer, MitigationStatus, organisation_generations
+from peerplan.models import Answer, CheckIn, MitigationStatus, organisation_generations
 from peerplan.operations import check_ins
 from tests.factories import item_for, make_check_in, make_checklist, make_closed_round, make_mitigation
 
@@ -189,3 +189,12 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_number_of_check_ins(
     with django_assert_num_queries(27):
         response = client.get(URL)
     assert response.content.decode().count("Role ambiguity</a> in Extra plan") == copies
+
+
+def test_a_round_keeps_the_threshold_it_opened_with(client, active_checklist, owner, role_statement, viewer):
+    check_in = make_check_in(active_checklist, by=owner, threshold=6)
+    round_on(check_in, 100, answers(role_statement, 5, 0))  # promised six: five is too few
+    CheckIn.objects.filter(pk=check_in.pk).update(threshold=5)
+    round_on(check_in, 50, answers(role_statement, 0, 5))
+    _, worse, _ = lists(client, viewer)
+    assert worse == ""

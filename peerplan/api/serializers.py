@@ -373,6 +373,7 @@ class StatementRoundSerializer(serializers.Serializer):
     )
     answered = serializers.IntegerField(allow_null=True, help_text="How many answered on the scale.")
     not_applicable = serializers.IntegerField(allow_null=True, help_text="How many said it does not apply to them.")
+    threshold = serializers.IntegerField(help_text="The fewest answers on the scale its figures needed.")
     counts = serializers.SerializerMethodField(help_text="How many gave each answer on the scale, in its order.")
     reason = serializers.SerializerMethodField(help_text="Why the figures are null: fewer than the threshold answered.")
 

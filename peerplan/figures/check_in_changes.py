@@ -2,7 +2,7 @@
 lists, a network's members), in a fixed number of queries.
 
 Every figure here is a figures.check_ins.StatementRound, built by the same rule as the checklist's own
-pages (figures.check_ins.shown_counts, each check-in's own threshold_of): nothing of an open round, and a
+pages (figures.check_ins.shown_counts, each round's own threshold_of): nothing of an open round, and a
 closed round's figures of a statement only where at least the threshold answered it. Figures are never added
 up across check-ins or organisations, so no total can show what a round below the threshold held back.
 
@@ -88,8 +88,9 @@ def statement_trends(check_ins):
             note = OWN_WORDING if organisation_id else PEERPLAN_WORDING
             trend = trends.by_theme[theme_id][statement_id] = StatementTrend(statement_id, text, note)
         trend.text = text
-        figures = shown_counts(counts[round_id, statement_id], threshold_of(trends.check_in))
-        trend.rounds.append(StatementRound(round_.number, round_.closes_on, text, *figures))
+        needed = threshold_of(trends.check_in, round_)  # the larger of the check-in's and the round's promise
+        figures = shown_counts(counts[round_id, statement_id], needed)
+        trend.rounds.append(StatementRound(round_.number, round_.closes_on, text, *figures, needed))
     return result
 
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("peerplan", "0017_check_ins"),
+        ("peerplan", "0018_round_threshold"),
     ]
 
     operations = [
