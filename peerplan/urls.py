@@ -55,6 +55,11 @@ planning_patterns = [
     path("networks/<slug:network>/invite/", network_views.network_invite, name="network_invite"),
     path("orgs/<slug:slug>/networks/<int:pk>/", network_views.organisation_network, name="organisation_network"),
     path(
+        "orgs/<slug:slug>/networks/<int:pk>/check-ins/",
+        network_views.organisation_network_check_ins,
+        name="organisation_network_check_ins",
+    ),
+    path(
         "orgs/<slug:slug>/networks/<int:pk>/leave/",
         network_views.organisation_network_leave,
         name="organisation_network_leave",

@@ -105,6 +105,21 @@ def outsider(org_b):
 
 
 @pytest.fixture
+def coordinator(db):
+    return make_user("cody", "Cody")
+
+
+@pytest.fixture
+def network(coordinator):
+    """A network with one coordinator and no members yet."""
+    from peerplan.models import Network
+
+    network = Network.objects.create(name="North East peer support network", slug="north-east")
+    network.coordinators.add(coordinator)
+    return network
+
+
+@pytest.fixture
 def curator(db):
     user = make_user("cora", "Cora")
     user.is_staff = True
@@ -149,6 +164,23 @@ def item(active_checklist):
     from tests.factories import item_for
 
     return item_for(active_checklist, "Role ambiguity")
+
+
+@pytest.fixture
+def role_statement(item):
+    """The starter bank's first statement about the item's challenge (Role ambiguity)."""
+    from evidence.models import Statement
+
+    return Statement.objects.filter(theme=item.finding.theme).first()
+
+
+@pytest.fixture
+def check_in(active_checklist, owner):
+    """The active checklist's check-in, set up by the owner with the factory's defaults: every applicable
+    challenge, five people asked, comments off, the site's threshold."""
+    from tests.factories import make_check_in
+
+    return make_check_in(active_checklist, by=owner)
 
 
 @pytest.fixture

@@ -1022,6 +1022,7 @@ def test_operations_are_named_as_the_readme_names_them(schema):
         "get_dashboard",
         "list_checklists",
         "get_checklist",
+        "get_check_in_figures",
         "list_items",
         "get_item",
         "decide_item",

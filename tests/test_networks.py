@@ -5,22 +5,10 @@ import pytest
 
 from peerplan.models import MitigationStatus, Network, NetworkMembership, NetworkState, Organisation
 from peerplan.models import networks as network_rules
-from tests.factories import bulk_mitigations, item_for, make_checklist, make_member, make_mitigation, make_user
+from tests.factories import bulk_mitigations, item_for, make_checklist, make_member, make_mitigation
 
 SECRET_ACTION = "Ask Zebedee Quixotic about the xylophone budget"
 SECRET_NOTE = "Confidential: Wilhelmina's sickness absence"
-
-
-@pytest.fixture
-def coordinator(db):
-    return make_user("cody", "Cody")
-
-
-@pytest.fixture
-def network(coordinator):
-    network = Network.objects.create(name="North East peer support network", slug="north-east")
-    network.coordinators.add(coordinator)
-    return network
 
 
 def join(network, organisation, by):

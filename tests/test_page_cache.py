@@ -253,6 +253,7 @@ WRITES = {
     "network_invite": lambda ctx: {"organisation": _left_the_network(ctx).organisation.slug},
     "organisation_network": _invited_again,
     "organisation_network_leave": {},
+    "organisation_network_check_ins": {"share_check_ins": "yes"},
     "organisation_sharing": {"share_anonymously": "on"},
     "account_delete": _delete_account,
     "check_in_set_up": _check_in_settings,
@@ -762,8 +763,9 @@ ORGANISATION_HIT, CHECKLIST_HIT = 5, 6
         # ... plus the checklists, coverage, the networks it is in or invited to, and storing the body
         # (database cache: count, savepoint, select, insert, release)
         ("/app/orgs/northside/", ORGANISATION_HIT, ORGANISATION_HIT + 3 + 5),
-        # ... plus the dashboard's 14 queries (tests/test_dashboard.py) and storing the body
-        ("/app/orgs/northside/dashboard/", ORGANISATION_HIT, ORGANISATION_HIT + 14 + 5),
+        # ... plus the dashboard's 15 queries (tests/test_dashboard.py; the check-ins: none here) and storing
+        # the body
+        ("/app/orgs/northside/dashboard/", ORGANISATION_HIT, ORGANISATION_HIT + 15 + 5),
         # ... plus the checklist's 13 queries (tests/test_checklists.py, and the offers of new evidence), the
         # ranked suggestions' anonymous figures (tests/test_shared_learning.py), its check-in (none) and
         # storing the body
@@ -809,3 +811,19 @@ def test_writes_that_really_commit_move_the_generation_with_or_without_a_transac
     client.post(f"/app/checklists/{checklist.pk}/archive/")
     assert organisation_generations.generation(org_a.pk) != before
     assert "Archived checklists" in client.get("/app/orgs/northside/").content.decode()
+
+
+def test_the_scheduled_run_closing_a_round_moves_the_generation(org_a, owner):
+    """A round's figures show once it closes (the dashboard's lists, the report, the network page): the scheduled
+    run's close is a write that moves the organisation's generation, though answering did not."""
+    from peerplan.operations import check_ins
+    from tests.factories import make_check_in
+
+    check_in = make_check_in(make_checklist(org_a, "Check-in plan", by=owner), by=owner)
+    check_ins.open_round(check_in=check_in, today=tracking.today() - timedelta(days=30))
+    committed()
+    before = generations(org_a.pk)
+    call_command("send_notifications", verbosity=0)  # the round's last day has passed: it closes
+    committed()
+    assert check_in.rounds.get().is_closed
+    assert generations(org_a.pk) != before

@@ -167,7 +167,8 @@ def test_the_report_runs_the_same_queries_whatever_the_size(
     # session, user, checklist, membership; items, their findings' references, actions, perspectives and
     # their references (5); active checklists, their progress and coverage (3); the trend: actions' and
     # challenges' history and which challenges each action addresses (3); this checklist's progress and
-    # coverage (2); coverage by group: its challenges and the evidence facts from the cache (2); the bell.
+    # coverage (2); the check-in (none here: tests/test_report_check_ins.py pins its trends' queries);
+    # coverage by group: its challenges and the evidence facts from the cache (2); the bell.
     # The sources it cites come with the items.
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(21):
         assert client.get(f"/app/checklists/{reported_checklist.pk}/report/").status_code == 200

@@ -224,3 +224,55 @@ def test_the_demo_plans_from_published_evidence_only(org_a):
     assert demo_items.exists()
     assert not demo_items.filter(finding__theme__category__source=survey).exists()
     assert demo_items.challenges().count() == 16  # Table 6's challenges, as a new checklist of another service has
+
+
+# The demo check-in ----------------------------------------------------------------------------------------
+
+
+def test_the_demo_checklist_has_a_check_in_with_three_past_rounds_of_real_answers():
+    from peerplan.models import CheckIn, RoundTally
+
+    seed()
+    check_in = CheckIn.objects.get(checklist__organisation__slug="riverside-demo")
+    rounds = list(check_in.rounds.order_by("number"))
+    assert [r.number for r in rounds] == [1, 2, 3]
+    assert all(r.is_closed and r.closes_on < timezone.localdate() for r in rounds)
+    assert all(r.answered_count == 8 and r.asked_count == 0 for r in rounds)  # answered through tokens, none sent
+    # Every statement's tallies add up to the eight who answered: what eight real answers make.
+    for round_ in rounds:
+        for statement in round_.asked.values_list("statement_id", flat=True):
+            counts = RoundTally.objects.filter(round=round_, statement_id=statement).values_list("count", flat=True)
+            assert sum(counts) == 8
+
+
+def test_the_demo_answers_improve_on_two_challenges_after_their_actions_were_done():
+    from peerplan.figures import check_ins as figures
+    from peerplan.models import CheckIn
+
+    seed()
+    check_in = CheckIn.objects.get(checklist__organisation__slug="riverside-demo")
+    trends = figures.trends_for_items(check_in.checklist)
+    first, second, _ = check_in.rounds.order_by("number")
+    # The third challenge has actions done too (today, by the demo's statuses): not between the rounds.
+    improving = [t for t in trends.values() if any(day < second.opens_on for day in t.done_dates)]
+    assert len(improving) == 2
+    for trend in improving:
+        assert all(first.closes_on < day < second.opens_on for day in trend.done_dates)
+        for statement in trend.statements:
+            before, after, latest = (r.agreeing_percent for r in statement.rounds)
+            assert before < after <= latest
+        item = check_in.items.get(pk=trend.item_id)
+        assert not item.mitigations.exclude(status__in=[MitigationStatus.DONE, MitigationStatus.DROPPED]).exists()
+
+
+def test_the_demo_dashboard_and_network_page_show_the_check_in(client):
+    seed()
+    client.post("/accounts/login/", {"login": "owner@demo.peerplan.test", "password": DEMO_PASSWORD})
+    dashboard = client.get("/app/orgs/riverside-demo/dashboard/").content.decode()
+    section = dashboard.partition('id="answers"')[2].partition("</section>")[0]
+    worse = section.partition('id="answers-worse-list"')[2].partition('id="answers-not-improved"')[0]
+    assert "62% agreeing in round 2, 38% in round 3" in worse  # five of eight, then three of eight
+    assert 'id="answers-not-improved-list"' not in dashboard  # the two whose actions are done improved
+    network = client.get("/app/networks/demo-network/").content.decode()
+    shared = network.partition('id="check-ins-heading"')[2].partition("</section>")[0]
+    assert "round 3, 88% agreeing" in shared

@@ -342,6 +342,82 @@ class DashboardSerializer(serializers.Serializer):
     coverage_grid = GridRowSerializer(many=True)
 
 
+# Check-ins (frozen, thresholded figures: peerplan/figures/check_ins.py) ----------------------------
+
+TOO_FEW = "too_few_answers"
+# The five points of the scale (peerplan.models.SCALE), as the API names them.
+SCALE_NAMES = ["strongly_disagree", "disagree", "neither", "agree", "strongly_agree"]
+
+
+class CheckInRoundSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    opens_on = serializers.DateField()
+    closes_on = serializers.DateField(help_text="The last day it could be answered.")
+    answered = serializers.IntegerField(
+        allow_null=True, help_text="How many answered; null when fewer than the threshold did (see `reason`)."
+    )
+    reason = serializers.ChoiceField(
+        choices=[TOO_FEW], allow_null=True, help_text="Why `answered` is null: fewer than the threshold answered."
+    )
+
+
+class OpenRoundSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    closes_on = serializers.DateField(help_text="Its figures show once it has closed, after this day.")
+
+
+class StatementRoundSerializer(serializers.Serializer):
+    round = serializers.IntegerField(source="number", help_text="The round's number.")
+    closes_on = serializers.DateField()
+    text = serializers.CharField(help_text="The statement as this round asked it.")
+    agreeing_percent = serializers.IntegerField(
+        allow_null=True, help_text="Whole percent of those answering on the scale who agree or strongly agree."
+    )
+    answered = serializers.IntegerField(allow_null=True, help_text="How many answered on the scale.")
+    not_applicable = serializers.IntegerField(allow_null=True, help_text="How many said it does not apply to them.")
+    threshold = serializers.IntegerField(help_text="The fewest answers on the scale its figures needed.")
+    counts = serializers.SerializerMethodField(help_text="How many gave each answer on the scale, in its order.")
+    reason = serializers.SerializerMethodField(help_text="Why the figures are null: fewer than the threshold answered.")
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {name: {"type": "integer"} for name in SCALE_NAMES},
+        }
+    )
+    def get_counts(self, statement_round):
+        if not statement_round.shown:
+            return None
+        return dict(zip(SCALE_NAMES, (count for _, count in statement_round.scale()), strict=True))
+
+    @extend_schema_field({"type": "string", "enum": [TOO_FEW], "nullable": True})
+    def get_reason(self, statement_round):
+        return None if statement_round.shown else TOO_FEW
+
+
+class StatementTrendSerializer(serializers.Serializer):
+    statement = serializers.IntegerField(source="statement_id")
+    text = serializers.CharField(help_text="As the latest round asked it.")
+    wording_note = serializers.CharField(help_text="Whose wording it is: not a validated measure.")
+    rounds = StatementRoundSerializer(many=True, help_text="Each closed round that asked it, oldest first.")
+
+
+class ItemTrendSerializer(serializers.Serializer):
+    item = serializers.IntegerField(source="item_id")
+    theme = serializers.CharField()
+    statements = StatementTrendSerializer(many=True)
+
+
+class CheckInFiguresSerializer(serializers.Serializer):
+    checklist = serializers.IntegerField()
+    check_in = serializers.BooleanField(help_text="Whether the checklist has a check-in; if not, the rest is empty.")
+    threshold = serializers.IntegerField(allow_null=True, help_text="The fewest answers a figure needs.")
+    open_round = OpenRoundSerializer(allow_null=True, help_text="The round open now: no figure of it is given.")
+    rounds = CheckInRoundSerializer(many=True, help_text="The closed rounds, oldest first.")
+    items = ItemTrendSerializer(many=True, help_text="The challenges it asks about, in published order.")
+
+
 # Evidence (public) ---------------------------------------------------------------------------------
 
 

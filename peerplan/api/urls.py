@@ -27,6 +27,7 @@ urlpatterns = [
     path("organisations/<slug:slug>/mitigations/", views.mitigations, name="mitigations"),
     path("checklists/<int:pk>/", views.checklist, name="checklist"),
     path("checklists/<int:pk>/items/", views.checklist_items, name="checklist_items"),
+    path("checklists/<int:pk>/check-in/", views.checklist_check_in, name="checklist_check_in"),
     path("items/<int:pk>/", views.item, name="item"),
     path("items/<int:pk>/mitigations/", views.item_mitigations, name="item_mitigations"),
     path("mitigations/<int:pk>/", views.mitigation, name="mitigation"),

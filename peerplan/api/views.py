@@ -23,6 +23,8 @@ from peerplan.api.errors import NOT_FOUND, bad_input, form_errors
 from peerplan.api.etags import item_etag, mitigation_etag
 from peerplan.api.permissions import HasToken
 from peerplan.api.serializers import (
+    TOO_FEW,
+    CheckInFiguresSerializer,
     ChecklistSerializer,
     DashboardSerializer,
     ErrorSerializer,
@@ -42,6 +44,7 @@ from peerplan.api.serializers import (
     paginated,
     with_addressed_items,
 )
+from peerplan.figures import check_ins as check_in_figures
 from peerplan.figures import tracking
 from peerplan.forms.mitigations import ActionFilterForm
 from peerplan.models import (
@@ -390,6 +393,43 @@ def checklist_items(request, pk):
         item.etag = item_etag(item)
     data = ItemSerializer(page, many=True, context={"facts": finding_facts()}).data
     return paginator.get_paginated_response(data)
+
+
+@extend_schema(
+    operation_id="get_check_in_figures",
+    summary="A checklist's check-in figures: closed rounds only, thresholded",
+    description="The frozen figures of the checklist's anonymous check-in, as its pages show them: for each "
+    "challenge it asks about, each statement's answers in each closed round. A round's figures of a statement "
+    "are null (with `reason`) when fewer than the threshold answered it; a round still open gives its number "
+    "and last day only. Comments and the people asked are never given.",
+    responses={200: CheckInFiguresSerializer, **READ_ERRORS},
+)
+@token_view(["GET"])
+def checklist_check_in(request, pk):
+    checklist, _ = scope.load_checklist(request, pk)
+    check_in, trends = check_in_figures.check_in_with_trends(checklist, with_charts=False)
+    data = {"checklist": checklist.pk, "check_in": check_in is not None, "threshold": None, "open_round": None}
+    data.update(rounds=[], items=[])
+    if check_in is not None:
+        themes = dict(check_in.items.in_published_order().values_list("pk", "finding__theme__name"))
+        data["threshold"] = check_in_figures.threshold_of(check_in)
+        rounds = list(check_in.rounds.order_by("number"))
+        data["open_round"] = next((r for r in rounds if not r.is_closed), None)  # its number and last day only
+        for round_ in (r for r in rounds if r.is_closed):
+            answered = check_in_figures.round_summary(round_, check_in)
+            data["rounds"].append(
+                {
+                    "number": round_.number,
+                    "opens_on": round_.opens_on,
+                    "closes_on": round_.closes_on,
+                    "answered": answered,
+                    "reason": TOO_FEW if answered is None else None,
+                }
+            )
+        data["items"] = [
+            {"item_id": pk, "theme": theme, "statements": trends[pk].statements} for pk, theme in themes.items()
+        ]
+    return Response(CheckInFiguresSerializer(data).data)
 
 
 @extend_schema(

@@ -101,6 +101,13 @@ def _shown(counts, threshold):
     return {a: counts.get(a, 0) for a in SCALE}, counts.get(Answer.DOES_NOT_APPLY, 0), answered
 
 
+def shown_counts(counts, threshold):
+    """What may be shown of one statement in one closed round, from its tallies ({Answer: count}): (the five
+    points' counts, "does not apply", how many answered on the scale), or three Nones below `threshold`.
+    The one rule for every page that builds a StatementRound (figures.check_in_changes too)."""
+    return _shown(counts, threshold)
+
+
 def done_dates_by_item(item_ids, organisation_id):
     """{item id: sorted days on which an action addressing it became done (and stayed done)} (two queries).
     The day is read from the actions' history, for the organisation's records only (history.py's rule)."""

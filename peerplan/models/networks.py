@@ -20,6 +20,17 @@ SHARED = [
 ]
 
 
+# What sharing check-in trends adds, a separate choice from the progress above (the acceptance page asks for it
+# on its own, and an owner can stop it at any time without leaving the network).
+CHECK_INS_SHARED = [
+    "for each challenge your check-ins ask about, the percent of those answering each statement who agree, in "
+    "the last closed rounds, and only where at least the check-in's threshold of people answered it",
+]
+CHECK_INS_NOT_SHARED = [
+    "anything of a round still open, the answers' counts, comments, and who was asked",
+]
+
+
 NOT_SHARED = [
     "what any action says, its notes, owner or due date",
     "comments and attached files",
@@ -103,6 +114,11 @@ class NetworkMembership(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True, help_text="When an owner accepted or declined.")
     left_at = models.DateTimeField(null=True, blank=True)
+    shares_check_ins = models.BooleanField(
+        "shares check-in trends",
+        default=False,
+        help_text="An owner's separate consent, given or withdrawn on the organisation's page about the network.",
+    )
 
     freshness = OrganisationData("organisation")
 

@@ -16,6 +16,9 @@ services with accounts like owner@org-0002.demo.peerplan.test. Every organisatio
 - every organisation shares its figures anonymously and is a member of the demo network ("Demo peer
   support network"), which the demo organisation's owner coordinates, so `compute_shared_learning` and
   the network page have something to show.
+- the demo organisation's first active checklist has a check-in (seed_demo_check_in) with three past rounds
+  answered through the real operations: two challenges' answers improve after their actions were done, a
+  third's get worse; the demo organisation shares its check-in trends with the demo network.
 
 So the counts are exact: N organisations, 4N members, N*P checklists, N*P*(challenges + benefits)
 items and N*P*(challenges - 2 + 3)*A mitigations (16 + 9 items and 17*A mitigations per checklist with
@@ -29,7 +32,7 @@ take 70-95 s on SQLite and about 80 s on PostgreSQL on a 2-core machine.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -39,8 +42,9 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from evidence.models import Finding, Valence
+from evidence.models import Finding, Statement, Valence
 from peerplan.models import (
+    Answer,
     Checklist,
     ChecklistStatus,
     ImplementationPhase,
@@ -57,6 +61,7 @@ from peerplan.models import (
     SuggestedMitigation,
     organisation_generations,
 )
+from peerplan.operations import check_ins
 
 # For local demos and benchmarks only: printed by seed_demo and written in the README.
 DEMO_PASSWORD = "peerplan-demo-local-only"
@@ -276,7 +281,80 @@ def seed_demo(size, *, batch_orgs=50, today=None, progress=None):
     demo_owner = get_user_model().objects.filter(username=account_email(1, Role.OWNER)).first()
     if demo_owner is not None:
         network.coordinators.add(demo_owner)
+    if 1 in missing:
+        seed_demo_check_in(today=today)
     return SeedResult(created=len(missing), skipped=len(existing), counts=demo_counts())
+
+
+# The demo check-in: three past rounds, eight weeks apart, each answered by eight of the ten people asked.
+CHECK_IN_ROUNDS_AGO = [170, 114, 58]  # days before today each round opened
+CHECK_IN_ASKED = 10
+# How many of the eight answering agree with each statement of a challenge, round by round: the first two
+# challenges improve once their actions are done (between rounds 1 and 2); the third gets worse, so the
+# dashboard's "answers got worse" list has an entry too.
+CHECK_IN_AGREEING = [[2, 5, 7], [3, 6, 6], [5, 5, 3]]
+CHECK_IN_ANSWERING = 8
+
+
+def seed_demo_check_in(*, today):
+    """The demo checklist's check-in with three past rounds, answered through the real operations (single-use
+    tokens spent by check_ins.answer_round), so its tallies are exactly what real answers would make; the
+    actions of the two improving challenges are done between the first and second rounds."""
+    organisation = Organisation.objects.get(slug=DEMO_SLUG)
+    owner = Membership.objects.get(organisation=organisation, role=Role.OWNER).user
+    checklist = (
+        Checklist.objects.filter(organisation=organisation, status=ChecklistStatus.ACTIVE).order_by("pk").first()
+    )
+    # The first challenges the statement bank asks about.
+    asked_about = Statement.objects.published().values("theme_id")
+    items = list(
+        checklist.items.applicable_challenges().filter(finding__theme_id__in=asked_about).in_published_order()
+    )[: len(CHECK_IN_AGREEING)]
+    first_day = today - timedelta(days=CHECK_IN_ROUNDS_AGO[0])
+    check_in = check_ins.set_up_check_in(
+        checklist=checklist,
+        items=items,
+        emails=[f"psw{n}@{DEMO_DOMAIN}" for n in range(1, CHECK_IN_ASKED + 1)],
+        every_weeks=8,
+        open_days=14,
+        comments_on=False,
+        threshold=5,
+        by=owner,
+        today=first_day,
+    )
+    done_on = today - timedelta(days=CHECK_IN_ROUNDS_AGO[1] + 20)  # after round 1 closed, before round 2 opened
+    for number, days_ago in enumerate(CHECK_IN_ROUNDS_AGO):
+        opens_on = today - timedelta(days=days_ago)
+        round_ = check_ins.open_round(check_in=check_in, today=opens_on)
+        statements = {item.pk: list(round_.asked.filter(statement__theme=item.finding.theme_id)) for item in items}
+        tokens = check_ins.issue_tokens(round_=round_, count=CHECK_IN_ANSWERING)
+        for person, token in enumerate(tokens):
+            answers = {}
+            for item, agreeing in zip(items, CHECK_IN_AGREEING, strict=False):
+                answer = Answer.AGREE if person < agreeing[number] else Answer.DISAGREE
+                answers.update((asked.statement_id, answer) for asked in statements[item.pk])
+            check_ins.answer_round(token=token, answers=answers, comment="", today=opens_on)
+        check_ins.close_round(round_=round_, now=_at(round_.closes_on + timedelta(days=1)))
+        if number == 0:
+            _finish_actions(items[:2], done_on)
+    return check_in
+
+
+def _finish_actions(items, done_on):
+    """Every action of `items` that is not dropped is done, as of `done_on` (their history says so). With no
+    actions per item (--actions-per-item 0) there is none to finish, and the demo's counts stay exact."""
+    for item in items:
+        for action in item.mitigations.exclude(status=MitigationStatus.DROPPED):
+            action.status = MitigationStatus.DONE
+            action.save()
+            done = action.history.first()  # the record just written: the newest
+            # Its earlier records (made today by the seed) go earlier that day, so its history reads in order.
+            action.history.exclude(pk=done.pk).update(history_date=_at(done_on, hour=9))
+            action.history.filter(pk=done.pk).update(history_date=_at(done_on))
+
+
+def _at(day, hour=12):
+    return timezone.make_aware(datetime.combine(day, time(hour)))
 
 
 def demo_counts():
@@ -343,6 +421,8 @@ def _create_batch(numbers, ctx):
                 invited_at=now,
                 answered_at=now,
                 answered_by=members[n][Role.OWNER],
+                # The demo organisation also agreed to share its check-in trends (demo_check_in).
+                shares_check_ins=n == 1,
             )
             for n, organisation in zip(numbers, organisations, strict=True)
         ]

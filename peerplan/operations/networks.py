@@ -31,6 +31,7 @@ def invite_organisation(*, network, organisation, by):
         membership.answered_by = None
         membership.answered_at = None
         membership.left_at = None
+        membership.shares_check_ins = False  # asked afresh with the new invitation
         membership.save()
         events.network_invited(network_membership=membership, by=by)
     return membership
@@ -41,8 +42,9 @@ def _owner_check(membership, by):
         raise NotAllowed("Only the organisation's owners can answer for it.")
 
 
-def answer_invitation(*, membership, accept, by):
-    """An owner accepts (the organisation shares what SHARED lists from now on) or declines."""
+def answer_invitation(*, membership, accept, by, share_check_ins=False):
+    """An owner accepts (the organisation shares what SHARED lists from now on, and its check-in trends too
+    when they also chose `share_check_ins`, a separate consent) or declines."""
     with transaction.atomic():
         membership = NetworkMembership.objects.select_for_update().get(pk=membership.pk)
         _owner_check(membership, by)
@@ -51,7 +53,8 @@ def answer_invitation(*, membership, accept, by):
         membership.state = NetworkState.ACCEPTED if accept else NetworkState.DECLINED
         membership.answered_by = by
         membership.answered_at = timezone.now()
-        membership.save(update_fields=["state", "answered_by", "answered_at"])
+        membership.shares_check_ins = bool(accept and share_check_ins)
+        membership.save(update_fields=["state", "answered_by", "answered_at", "shares_check_ins"])
     return membership
 
 
@@ -64,7 +67,21 @@ def leave_network(*, membership, by):
             raise Refused("Your organisation is not a member of this network; nothing was changed.")
         membership.state = NetworkState.LEFT
         membership.left_at = timezone.now()
-        membership.save(update_fields=["state", "left_at"])
+        membership.shares_check_ins = False
+        membership.save(update_fields=["state", "left_at", "shares_check_ins"])
+    return membership
+
+
+def set_check_in_sharing(*, membership, share, by):
+    """An owner gives or withdraws the organisation's consent to share its check-in trends with the network's
+    coordinators (separate from its progress, which it shares while a member): the network page follows at once."""
+    with transaction.atomic():
+        membership = NetworkMembership.objects.select_for_update().get(pk=membership.pk)
+        _owner_check(membership, by)
+        if membership.state != NetworkState.ACCEPTED:
+            raise Refused("Your organisation is not a member of this network; nothing was changed.")
+        membership.shares_check_ins = share
+        membership.save(update_fields=["shares_check_ins"])
     return membership
 
 

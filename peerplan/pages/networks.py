@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 
 from evidence.models import TO_MITIGATE, Finding
-from peerplan.figures import charts, tracking
+from peerplan.figures import charts, check_in_changes, tracking
 from peerplan.models import Checklist, ChecklistStatus, Item, NetworkMembership, Organisation, coverage_by_checklist
 
 
@@ -21,6 +21,9 @@ class MemberSummary:
     progress: tracking.Progress = field(default_factory=tracking.Progress)
     trend: object = None
     chart: object = None
+    # (checklist title, [check_in_changes.SharedChallenge]) per active checklist with a check-in; None when its
+    # owner has not agreed to share check-in trends.
+    check_ins: list | None = None
 
 
 @dataclass
@@ -43,10 +46,11 @@ def _challenge_findings():
 
 
 def network_page(network, today, months=6):
-    """Everything the network page shows, in ten queries whatever the number of members: the members,
+    """Everything the network page shows, in fifteen queries whatever the number of members: the members,
     their active checklists, review progress, coverage per checklist, actions by status, the published
-    challenges, coverage per challenge and member, and the trends (the actions' and challenges' history and
-    which challenges each action addresses)."""
+    challenges, coverage per challenge and member, the trends (the actions' and challenges' history and
+    which challenges each action addresses), and the check-in trends of the members that share them
+    (five, none when no member does: check_in_changes.shared_trends)."""
     memberships = list(
         network.memberships.accepted().select_related("organisation").order_by("organisation__name", "pk")
     )
@@ -128,4 +132,19 @@ def network_page(network, today, months=6):
     for member in members:
         member.trend = trends[member.organisation.pk]
         member.chart = charts.trend_charts(member.trend, f"member-{member.organisation.pk}")[1]
-    return {"members": members, "grid": grid, "gaps": gaps, "months": months}
+    # Check-in trends: only of members whose owner agreed to share them, each member's under its own threshold.
+    consenting = [c for c in checklists if by_org[c.organisation_id].membership.shares_check_ins]
+    shared = check_in_changes.shared_trends(consenting)
+    for member in members:
+        if member.membership.shares_check_ins:
+            member.check_ins = []
+    for checklist in consenting:
+        if checklist.pk in shared:
+            by_org[checklist.organisation_id].check_ins.append((checklist.title, shared[checklist.pk]))
+    return {
+        "members": members,
+        "grid": grid,
+        "gaps": gaps,
+        "months": months,
+        "check_in_rounds": check_in_changes.NETWORK_ROUNDS,
+    }

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from peerplan.figures import charts
+from peerplan.figures import check_ins as check_in_figures
 from peerplan.figures.tracking import progress_by_checklist, progress_over_time
 from peerplan.models import Checklist, MitigationStatus, coverage_by_checklist
 from peerplan.pages import exports
@@ -50,7 +51,7 @@ def _shortlist(entries):
 def report(checklist, today, since=None):
     """The governance report: one page first (the organisation's active checklists, this checklist's
     coverage and trend, what is overdue or blocked with owners, decisions due for re-review and those taken
-    since `since`), then the detail, categories → themes → items. The summary's lists come from the same
+    since `since`), then the detail: the check-in's trends, then categories → themes → items. The summary's lists come from the same
     rows as the detail."""
     since = since or today - timedelta(days=REPORT_SINCE_DAYS)
     items = exports.export_items(checklist)
@@ -81,7 +82,12 @@ def report(checklist, today, since=None):
     board_coverage = coverage_by_checklist([c.pk for c in board])
     trend = progress_over_time(checklist.organisation_id, [checklist.pk], today, REPORT_TREND_MONTHS)
     progress = progress_by_checklist([checklist.pk], today)[checklist.pk]
+    check_in, trends = check_in_figures.check_in_with_trends(checklist)
     return {
+        # The check-in's thresholded trends, challenge by challenge in published order (figures.check_ins).
+        "check_in": check_in,
+        "check_in_threshold": check_in_figures.threshold_of(check_in) if check_in else None,
+        "check_in_trends": [(item, trends[item.pk]) for item in items if item.pk in trends],
         "categories": group_by_category_and_theme(entries, item_of=lambda entry: entry.item),
         "coverage": checklist.coverage(),
         "coverage_by_group": list(checklist.coverage_by_group().items()),  # in the groups' published order

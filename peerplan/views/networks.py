@@ -4,13 +4,21 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from peerplan.access import OWN, READ, load_network, load_network_membership, load_organisation
 from peerplan.figures import tracking
 from peerplan.forms.organisations import NetworkInviteForm, SharingForm
 from peerplan.lib.errors import Refused
-from peerplan.models.networks import NOT_SHARED, SHARED, coordinator_names, find_organisations, invitations_for
+from peerplan.models.networks import (
+    CHECK_INS_NOT_SHARED,
+    CHECK_INS_SHARED,
+    NOT_SHARED,
+    SHARED,
+    coordinator_names,
+    find_organisations,
+    invitations_for,
+)
 from peerplan.models.shared_learning import HOLD, MIN_SERVICES, ROUND_TO
 from peerplan.operations import networks
 from peerplan.pages import networks as network_pages
@@ -75,7 +83,12 @@ def organisation_network(request, slug, pk):
             problem = "Choose to accept or to decline the invitation."
         else:
             try:
-                networks.answer_invitation(membership=network_membership, accept=answer == "accept", by=request.user)
+                networks.answer_invitation(
+                    membership=network_membership,
+                    accept=answer == "accept",
+                    by=request.user,
+                    share_check_ins=request.POST.get("share_check_ins") == "yes",
+                )
             except Refused as error:
                 problem = str(error)
             else:
@@ -94,7 +107,28 @@ def organisation_network(request, slug, pk):
         coordinators=coordinator_names(network_membership.network),
         shared=SHARED,
         not_shared=NOT_SHARED,
+        check_ins_shared=CHECK_INS_SHARED,
+        check_ins_not_shared=CHECK_INS_NOT_SHARED,
     )
+
+
+@login_required
+@require_POST
+def organisation_network_check_ins(request, slug, pk):
+    """An owner gives or withdraws the separate consent to share the organisation's check-in trends."""
+    network_membership, _ = load_network_membership(request, slug, pk, need=OWN)
+    share = request.POST.get("share_check_ins") == "yes"
+    try:
+        networks.set_check_in_sharing(membership=network_membership, share=share, by=request.user)
+    except Refused as error:
+        messages.error(request, str(error))
+    else:
+        name = network_membership.network.name
+        if share:
+            messages.success(request, f"{name}'s coordinators now see your check-in trends.")
+        else:
+            messages.success(request, f"{name}'s coordinators no longer see your check-in trends.")
+    return redirect("peerplan:organisation_network", slug=slug, pk=network_membership.pk)
 
 
 @login_required

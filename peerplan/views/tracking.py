@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organisation
-from peerplan.figures import tracking
+from peerplan.figures import check_in_changes, tracking
 from peerplan.forms.mitigations import ActionFilterForm, BulkActionForm
 from peerplan.lib.errors import Conflict
 from peerplan.models import Membership, Mitigation, MitigationStatus
@@ -33,11 +33,17 @@ def dashboard(request, slug):
 
     def build():
         figures = dashboard_pages.dashboard(organisation, today)
+        answers = check_in_changes.dashboard_changes(organisation, figures["grid_checklists"])
         dashboard_pages.prepare_quick_edit(
             [action for name in ("overdue", "due_soon", "blocked") for action in figures[name].actions],
             request.user,
         )
-        return {"statuses": MitigationStatus.choices, **figures}
+        return {
+            "statuses": MitigationStatus.choices,
+            "answers": answers,
+            "change_points": check_in_changes.CHANGE_POINTS,
+            **figures,
+        }
 
     return page_cache.render_page(
         request,

@@ -4,6 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.axe import assert_accessible
 from tests.factories import PASSWORD
 
 
@@ -25,6 +26,18 @@ def numbers(text):
 def no_horizontal_scroll(page, width):
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, f"{page.url} scrolls sideways: {scroll_width}px wide at a {width}px viewport"
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def check_on_a_phone(page):
+    """The page as it is now, at 390 px: no sideways scroll and no serious axe violation."""
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    no_horizontal_scroll(page, PHONE["width"])
+    assert_accessible(page)
+    page.set_viewport_size(size)
 
 
 def focus_indicator(page):

@@ -40,6 +40,8 @@ def test_the_report_prints_to_a4_with_a_summary_first(live_server, page, db):
     assert page.evaluate("document.documentElement.scrollWidth") <= A4_CONTENT_WIDTH
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # The demo's check-in trends, as printed: each challenge's chart and its table.
+    page.locator(".report-check-ins").screenshot(path=str(SCREENSHOTS / "report-check-ins.png"))
     pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
     (SCREENSHOTS / "report.pdf").write_bytes(pdf)
     reader = PdfReader(io.BytesIO(pdf))
@@ -67,7 +69,12 @@ def test_the_report_prints_to_a4_with_a_summary_first(live_server, page, db):
         text = " ".join(pdf_page.extract_text().split())
         assert f"Page {number} of {pages}" in text
         assert f"printed {today}" in text
-    assert re.search(r"What the evidence reports", " ".join(reader.pages[1].extract_text().split()))
+    # The detail starts on page two: coverage by group, then the check-in's trends, then the evidence.
+    second = " ".join(reader.pages[1].extract_text().split())
+    assert "Detail" in second and "What peer support workers say: check-in trends" in second
+    rest = " ".join(" ".join(p.extract_text().split()) for p in reader.pages[1:])
+    assert re.search(r"What the evidence reports", rest)
+    assert "(PeerPlan's wording, not a validated measure)" in rest
 
     # Chart text at least 9 pt on A4 (12 CSS px): each label's printed height in the PDF's layout.
     page.goto(f"{live_server.url}/app/checklists/{checklist.pk}/report/")

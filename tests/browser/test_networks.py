@@ -10,20 +10,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.axe import assert_accessible
-from tests.browser.helpers import no_horizontal_scroll, sign_in
+from tests.browser.helpers import check_on_a_phone, sign_in
 from tests.factories import make_member, make_user
-
-PHONE = {"width": 390, "height": 844}
-
-
-def check_on_a_phone(page):
-    """The page as it is now, at 390 px: no sideways scroll and no serious axe violation."""
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    no_horizontal_scroll(page, PHONE["width"])
-    assert_accessible(page)
-    page.set_viewport_size(size)
 
 
 @pytest.fixture

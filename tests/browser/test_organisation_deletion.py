@@ -4,18 +4,7 @@ without sideways scroll (and by the Nu HTML Checker: conftest)."""
 
 from playwright.sync_api import expect
 
-from tests.browser.axe import assert_accessible
-from tests.browser.helpers import no_horizontal_scroll, sign_in
-
-PHONE = {"width": 390, "height": 844}
-
-
-def check_on_a_phone(page):
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    no_horizontal_scroll(page, PHONE["width"])
-    assert_accessible(page)
-    page.set_viewport_size(size)
+from tests.browser.helpers import check_on_a_phone, sign_in
 
 
 def test_an_owner_deletes_the_organisation_then_restores_it(live_server, page, tracked_checklist):

@@ -1,0 +1,186 @@
+"""Check-in figures across many checklists at once, for the pages that show more than one (the dashboard's
+lists, a network's members), in a fixed number of queries.
+
+Every figure here is a figures.check_ins.StatementRound, built by the same rule as the checklist's own
+pages (figures.check_ins.shown_counts, each round's own threshold_of): nothing of an open round, and a
+closed round's figures of a statement only where at least the threshold answered it. Figures are never added
+up across check-ins or organisations, so no total can show what a round below the threshold held back.
+
+The dashboard's rules, stated once:
+- worse: a statement's % agreeing fell by at least CHANGE_POINTS between the check-in's last two closed
+  rounds, both shown for that statement (a round below the threshold puts nothing on the list);
+- not improved: every action addressing the challenge that is not dropped is done (at least one), and no
+  statement's % agreeing rose by at least CHANGE_POINTS from the last closed round that closed on or before the
+  day the last of them was done to the latest closed round that opened after it (both shown). Until a round
+  has opened and closed after the actions were done, the challenge is not listed: nothing to compare yet.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+from django.db.models import Count, Q
+
+from evidence.models import OWN_WORDING, PEERPLAN_WORDING
+from peerplan.figures.check_ins import StatementRound, StatementTrend, done_dates_by_item, shown_counts, threshold_of
+from peerplan.models import LIVE_STATUSES, CheckIn, Item, MitigationStatus, Round, RoundStatement, RoundTally
+
+# How far a statement's % agreeing must move between two rounds to count as a change, in percentage points.
+# Small rounds move by a few points from one person's answer (one of 5 is 20 points; of 20, 5 points).
+CHANGE_POINTS = 10
+
+
+@dataclass(frozen=True)
+class Change:
+    """One statement of a challenge compared between two closed rounds, both shown."""
+
+    text: str
+    wording_note: str
+    before: StatementRound
+    after: StatementRound
+
+    @property
+    def points(self):
+        return self.after.agreeing_percent - self.before.agreeing_percent
+
+
+@dataclass
+class ChallengeChange:
+    """A challenge on one of the dashboard's lists, with the statements that put it there."""
+
+    item: Item
+    changes: list
+
+
+@dataclass
+class CheckInTrends:
+    """One check-in's closed rounds, in order, and the trend of each statement they asked, by theme."""
+
+    check_in: CheckIn
+    rounds: list = field(default_factory=list)
+    by_theme: dict = field(default_factory=lambda: defaultdict(dict))  # theme id: {statement id: StatementTrend}
+
+    def for_theme(self, theme_id):
+        return list(self.by_theme.get(theme_id, {}).values())
+
+
+def statement_trends(check_ins):
+    """{check-in id: CheckInTrends} for `check_ins`: each statement their closed rounds asked, with the
+    thresholded figures of each (three queries: the closed rounds, the statements they asked, their tallies)."""
+    result = {c.pk: CheckInTrends(c) for c in check_ins}
+    rounds = {r.pk: r for r in Round.objects.closed().filter(check_in__in=list(result)).order_by("check_in", "number")}
+    for round_ in rounds.values():
+        result[round_.check_in_id].rounds.append(round_)
+    asked = (
+        RoundStatement.objects.filter(round_id__in=list(rounds))
+        .order_by("round__check_in", "round__number", "position")
+        .values_list("round_id", "statement_id", "text", "statement__theme_id", "statement__organisation_id")
+    )
+    counts = defaultdict(dict)
+    for round_id, statement_id, answer, count in RoundTally.objects.filter(round_id__in=list(rounds)).values_list(
+        "round_id", "statement_id", "answer", "count"
+    ):
+        counts[round_id, statement_id][answer] = count
+    for round_id, statement_id, text, theme_id, organisation_id in asked:
+        round_ = rounds[round_id]
+        trends = result[round_.check_in_id]
+        trend = trends.by_theme[theme_id].get(statement_id)
+        if trend is None:
+            note = OWN_WORDING if organisation_id else PEERPLAN_WORDING
+            trend = trends.by_theme[theme_id][statement_id] = StatementTrend(statement_id, text, note)
+        trend.text = text
+        needed = threshold_of(trends.check_in, round_)  # the larger of the check-in's and the round's promise
+        figures = shown_counts(counts[round_id, statement_id], needed)
+        trend.rounds.append(StatementRound(round_.number, round_.closes_on, text, *figures, needed))
+    return result
+
+
+def _compared(trend, before, after):
+    """The statement between rounds numbered `before` and `after`, when both asked it and both are shown."""
+    by_number = {r.number: r for r in trend.rounds}
+    first, last = by_number.get(before), by_number.get(after)
+    if first is None or last is None or first.agreeing_percent is None or last.agreeing_percent is None:
+        return None
+    return Change(trend.text, trend.wording_note, first, last)
+
+
+def _worse(statements, rounds):
+    """The statements that fell by CHANGE_POINTS or more over the check-in's last two closed rounds."""
+    if len(rounds) < 2:
+        return []
+    changes = (_compared(trend, rounds[-2].number, rounds[-1].number) for trend in statements)
+    return [c for c in changes if c is not None and c.points <= -CHANGE_POINTS]
+
+
+def _not_improved(statements, rounds, done_on):
+    """The statements compared from before the actions were all done to after, when none of them rose by
+    CHANGE_POINTS or more (else an empty list: improved, or nothing to compare)."""
+    before = [r.number for r in rounds if r.closes_on <= done_on]
+    after = [r.number for r in rounds if r.opens_on > done_on]
+    if not before or not after:
+        return []
+    changes = [c for c in (_compared(trend, before[-1], after[-1]) for trend in statements) if c is not None]
+    if any(c.points >= CHANGE_POINTS for c in changes):
+        return []
+    return changes
+
+
+def dashboard_changes(organisation, checklists):
+    """The dashboard's two lists for the organisation's `checklists` (see the module's rules):
+    {"any_check_in", "worse": [ChallengeChange], "not_improved": [ChallengeChange]}, challenges in the checklists' order and
+    then published order. Seven queries whatever the size: the check-ins (1), statement_trends (3), the
+    challenges they ask about with their actions counted (1), the days actions were done (2,
+    figures.check_ins.done_dates_by_item)."""
+    check_ins = list(CheckIn.objects.filter(checklist__in=checklists))
+    trends = statement_trends(check_ins)
+    items = list(
+        Item.objects.filter(check_ins__in=check_ins)
+        .select_related("checklist", "finding__theme")
+        .annotate(
+            live=Count("mitigations", filter=Q(mitigations__status__in=LIVE_STATUSES), distinct=True),
+            done=Count("mitigations", filter=Q(mitigations__status=MitigationStatus.DONE), distinct=True),
+        )
+        .in_published_order()
+    )
+    all_done = {item.pk for item in items if item.live and item.done == item.live}
+    done_dates = done_dates_by_item(list(all_done), organisation.pk)
+    check_in_of = {c.checklist_id: c.pk for c in check_ins}
+    order = {c.pk: n for n, c in enumerate(checklists)}
+    worse, not_improved = [], []
+    for item in sorted(items, key=lambda item: order[item.checklist_id]):
+        check_in = trends[check_in_of[item.checklist_id]]
+        statements = check_in.for_theme(item.finding.theme_id)
+        if changes := _worse(statements, check_in.rounds):
+            worse.append(ChallengeChange(item, changes))
+        if item.pk in all_done and done_dates.get(item.pk):
+            if changes := _not_improved(statements, check_in.rounds, max(done_dates[item.pk])):
+                not_improved.append(ChallengeChange(item, changes))
+    return {"any_check_in": bool(check_ins), "worse": worse, "not_improved": not_improved}
+
+
+# A network's page shows this many of the latest closed rounds of each statement.
+NETWORK_ROUNDS = 3
+
+
+@dataclass
+class SharedChallenge:
+    """One challenge of a member's checklist as a network's coordinators see it: its statements with the
+    thresholded figures of their last NETWORK_ROUNDS closed rounds."""
+
+    theme: str
+    statements: list
+
+
+def shared_trends(checklists):
+    """{checklist id: [SharedChallenge]} for `checklists`, in published order, each under its own check-in's
+    threshold. Only for members whose owner agreed to share check-in trends: the caller passes only their
+    checklists. Five queries (none without a checklist): the check-ins, statement_trends (3), the challenges
+    they ask about."""
+    check_ins = list(CheckIn.objects.filter(checklist__in=checklists))
+    trends = statement_trends(check_ins)
+    check_in_of = {c.checklist_id: c.pk for c in check_ins}
+    result = defaultdict(list)
+    for item in Item.objects.filter(check_ins__in=check_ins).select_related("finding__theme").in_published_order():
+        statements = trends[check_in_of[item.checklist_id]].for_theme(item.finding.theme_id)
+        latest = [replace(s, rounds=s.rounds[-NETWORK_ROUNDS:]) for s in statements]
+        result[item.checklist_id].append(SharedChallenge(item.finding.theme.name, latest))
+    return result
