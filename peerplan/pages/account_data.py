@@ -11,8 +11,8 @@ nothing of it is in the document, as on every page, until an owner restores it.
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
-from django.conf import settings
 
+from peerplan.lib.links import site_link
 from peerplan.models import Comment, Membership, Mitigation, Notification, Organisation, readable_organisations
 from peerplan.models.notifications import preferences
 
@@ -21,10 +21,6 @@ FORMAT = "peerplan-person/1"
 
 def _when(value):
     return value.isoformat() if value else None
-
-
-def _link(path):
-    return settings.SITE_URL + path
 
 
 def _comment(comment, readable):
@@ -37,7 +33,7 @@ def _comment(comment, readable):
             }
         else:
             where |= {"checklist": comment.item.checklist.title, "challenge": comment.item.finding.theme.name}
-        where["link"] = _link(comment.target_url())
+        where["link"] = site_link(comment.target_url())
     return {
         "text": comment.body,
         "written": _when(comment.created_at),
@@ -56,7 +52,7 @@ def _notification(notification, readable):
         "emailed": _when(notification.emailed_at),
     }
     if notification.organisation_id in readable or notification.invitation_token:
-        entry |= {"text": notification.subject_line(), "link": _link(notification.target_url())}
+        entry |= {"text": notification.subject_line(), "link": site_link(notification.target_url())}
     return entry
 
 
