@@ -181,3 +181,12 @@ def test_the_admin_saves_stakeholders_ticked_as_checkboxes(client, curator):
     assert response.status_code == 302
     mixed.refresh_from_db()
     assert mixed.stakeholders == names[:-1]
+
+
+def test_an_email_link_keeps_its_query_and_the_place_on_the_page(settings):
+    from peerplan.lib.links import site_link
+
+    settings.SITE_URL = "https://peerplan.example.org"
+    assert site_link("http://10.0.0.5:8000/app/mitigations/1/?tab=files#comment-7") == (
+        "https://peerplan.example.org/app/mitigations/1/?tab=files#comment-7"
+    )

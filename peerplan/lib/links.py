@@ -15,10 +15,12 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def site_link(path_or_url):
-    """SITE_URL with the path (and query) of `path_or_url`: "/accounts/confirm-email/k/" or a URL built from
+    """SITE_URL with the path (query and fragment) of `path_or_url`: "/accounts/confirm-email/k/" or a URL built from
     a request, whose host may be an address behind the proxy that readers cannot reach."""
     parts = urlsplit(path_or_url)
-    return settings.SITE_URL + parts.path + (f"?{parts.query}" if parts.query else "")
+    query = f"?{parts.query}" if parts.query else ""
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    return settings.SITE_URL + parts.path + query + fragment
 
 
 def site_url_is_set(app_configs, **kwargs):
