@@ -119,6 +119,7 @@ def test_keep_or_close_is_refused_for_current_evidence(client, plans, planner):
 def test_changed_findings_flag_their_items_with_before_and_after(client, plans, planner):
     active, _ = plans
     item = item_on(active, "Supervision by a peer lead")
+    decide_item(item=item, applies=True, by=planner)
     import_evidence(version_2())
     client.force_login(planner)
     text = client.get(f"/app/items/{item.pk}/").content.decode()
@@ -129,6 +130,8 @@ def test_changed_findings_flag_their_items_with_before_and_after(client, plans, 
 
 def test_exports_and_the_report_show_the_version_each_item_was_decided_against(client, plans, planner):
     active, _ = plans
+    for theme, kind in (("Supervision by a peer lead", "barrier"), ("Workload", "challenge")):
+        decide_item(item=item_on(active, theme, kind), applies=True, by=planner)
     client.force_login(planner)
     response = client.get(f"/app/checklists/{active.pk}/export.csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
