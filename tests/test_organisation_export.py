@@ -18,12 +18,14 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from evidence.models import Statement
+from peerplan.figures import tracking
 from peerplan.lib.organisation_archive import DOCUMENT, MANIFEST, schema
-from peerplan.models import Comment, Organisation, former_member
-from peerplan.operations import accounts, attachments, comments, mitigations, organisation_purge
+from peerplan.models import Answer, CheckIn, Comment, Organisation, RoundTally, RoundToken, former_member
+from peerplan.operations import accounts, attachments, check_ins, comments, mitigations, organisation_purge
 from peerplan.operations.organisation_import import ImportRefused, import_organisation
 from peerplan.pages.organisation_export import COVERAGE, SECTIONS, row_count, write_archive
-from tests.factories import make_checklist
+from tests.factories import make_checklist, make_closed_round
 
 NOW = timezone.now()
 
@@ -89,9 +91,68 @@ def test_it_holds_nothing_secret_and_nothing_of_another_organisation(one_of_ever
         assert token.encode() not in everything
 
 
+def with_rounds(org_a):
+    """The world's check-in, comments on, with an own statement, a round closed above its threshold (its own
+    statement answered by too few), one closed below it, and one open now with an answer, an unused link and
+    a delivery. Returns (the check-in, the open round's unused token)."""
+    check_in = CheckIn.objects.get(checklist__organisation=org_a)
+    check_in.comments_on = True
+    check_in.comments_read_by = "the peer support lead"
+    check_in.save()
+    theme = check_in.items.select_related("finding__theme").get().finding.theme
+    published = Statement.objects.published().filter(theme=theme).first()
+    own = check_ins.add_own_statement(organisation=org_a, theme=theme, text="Our own wording of it")
+    above = [{published: Answer.AGREE}] * 3 + [{published: Answer.STRONGLY_AGREE}, {published: Answer.DISAGREE}]
+    above += [{published: Answer.DOES_NOT_APPLY, own: Answer.AGREE}, {own: Answer.DISAGREE}]
+    make_closed_round(check_in, above, comments=["Supervision helped", "More time please"])
+    below = [{published: Answer.STRONGLY_DISAGREE, own: Answer.STRONGLY_DISAGREE}] * 3
+    make_closed_round(check_in, below, comments=["Only three of us said this"])
+    today = tracking.today()
+    open_ = check_ins.open_round(check_in=check_in, today=today)
+    first, unused = check_ins.issue_tokens(round_=open_, count=2)
+    check_ins.record_delivery(round_=open_, recipient=check_in.recipients.get())
+    check_ins.answer_round(
+        token=first, answers={published.pk: Answer.NEITHER}, comment="Said while it was open", today=today
+    )
+    return check_in, unused
+
+
+def test_check_ins_come_with_only_the_figures_shown(one_of_everything, org_a):
+    check_in, unused = with_rounds(org_a)
+    text = zipfile.ZipFile(io.BytesIO(archive_of(org_a))).read(DOCUMENT).decode("utf-8")
+    (row,) = json.loads(text)["check_ins"]
+    assert row["recipients"] == [{"email": "psw@example.org", "unsubscribed_at": None}]
+    above, below, open_ = row["rounds"]
+    assert above["answered"] == 7 and above["comments"] == ["More time please", "Supervision helped"]
+    (published,) = [s for s in above["statements"] if s["counts"]]  # the others of its theme nobody answered
+    (own,) = [s for s in above["statements"] if s["statement"]["own"]]
+    assert published["counts"] == {"strongly_disagree": 0, "disagree": 1, "neither": 0, "agree": 3, "strongly_agree": 1}
+    assert published["not_applicable"] == 1
+    assert own["statement"]["own"] and own["counts"] is None and own["not_applicable"] is None
+    # Below the threshold: the round says nothing of how many, of any answer or of its comments.
+    assert below["answered"] is None and below["comments"] is None
+    assert all(s["counts"] is None and s["not_applicable"] is None for s in below["statements"])
+    assert RoundTally.objects.filter(round__number=2, answer=Answer.STRONGLY_DISAGREE, count=3).count() == 2
+    assert "Only three of us" not in text
+    # An open round: its number and dates alone, though it has an answer, a comment, a link and a delivery.
+    assert set(open_) == {"number", "opens_on", "closes_on", "closed_at"} and open_["closed_at"] is None
+    assert "Said while it was open" not in text
+    assert RoundToken.objects.filter(round__number=3).exists()
+    for secret in [unused, *RoundToken.objects.values_list("hash", flat=True)]:
+        assert secret not in text
+    assert "deliver" not in text and "token" not in text
+    assert {"own": False, "text": published["statement"]["text"], "theme": published["statement"]["theme"]} == (
+        published["statement"]
+    )
+    assert json.loads(text)["statements"] == [
+        {"theme": own["statement"]["theme"], "text": "Our own wording of it", "position": 1, "retired": False}
+    ]
+
+
 def test_every_kind_of_row_an_organisation_holds_is_in_the_archive_or_left_out_for_a_reason(one_of_everything, org_a):
     """What the purge removes is what the organisation holds: a model added later with organisation data
     fails here until COVERAGE says where the archive has it."""
+    with_rounds(org_a)
     before = row_counts()
     Organisation.objects.filter(pk=org_a.pk).update(deleted_at=timezone.now() - timedelta(days=31))
     assert organisation_purge.purge_organisation(organisation=org_a)
@@ -131,6 +192,7 @@ def normalised(document):
         ("actions", "action"),
         ("comments", "comment"),
         ("attachments", "attachment"),
+        ("check_ins", "check_in"),
     ):
         for row in document[section]:
             references(kind, row)
@@ -153,6 +215,7 @@ def test_export_import_export_is_the_same_but_for_ids(one_of_everything, org_a, 
         upload=SimpleUploadedFile("old.txt", b"Old notes"), by=owner, organisation=org_a, item=item
     )
     attachments.delete_attachment(attachment=extra, by=owner, membership=org_a.memberships.get(user=owner))
+    with_rounds(org_a)
     first = archive_of(org_a)
     assert {"-"} <= {row["type"] for row in document_of(first)["history"] if row["model"] == "comment"}
     Organisation.objects.filter(pk=org_a.pk).update(deleted_at=timezone.now() - timedelta(days=31))
@@ -161,8 +224,20 @@ def test_export_import_export_is_the_same_but_for_ids(one_of_everything, org_a, 
     report = import_organisation(fileobj=io.BytesIO(first))
 
     assert report.organisation.slug == "northside"
+    assert any("Round 3 of the check-in" in note and "closed here" in note for note in report.notes)
     second = archive_of(report.organisation)
-    assert normalised(document_of(second)) == normalised(document_of(first))
+    # The round open at the export is closed by the import, with no figures: that apart, the same.
+    (was_open,) = [r for r in document_of(first)["check_ins"][0]["rounds"] if r["closed_at"] is None]
+    closed_here = document_of(second)["check_ins"][0]["rounds"][-1]
+    assert closed_here["number"] == was_open["number"] and closed_here["closed_at"] is not None
+    assert (closed_here["answered"], closed_here["statements"], closed_here["comments"]) == (None, [], None)
+    expected = normalised(document_of(first))
+    expected["check_ins"][0]["rounds"][-1] = normalised(document_of(second))["check_ins"][0]["rounds"][-1]
+    assert normalised(document_of(second)) == expected
+    # Nothing hidden became visible: the statement too few answered has no tallies here.
+    imported = CheckIn.objects.get(checklist__organisation=report.organisation)
+    assert not RoundTally.objects.filter(round__check_in=imported, round__number=2).exists()
+    assert not RoundTally.objects.filter(round__check_in=imported, statement__organisation__isnull=False).exists()
     files = zipfile.ZipFile(io.BytesIO(second))
     assert files.read(document_of(second)["attachments"][0]["file"]) == b"Minutes of the meeting"
 
@@ -259,9 +334,28 @@ def rewritten(archive, change):
 
 
 def test_it_refuses_a_section_it_does_not_know_rather_than_drop_it(one_of_everything, org_a):
-    archive = rewritten(archive_of(org_a), lambda document: document.update(check_ins=[{"week": 1}]))
+    archive = rewritten(archive_of(org_a), lambda document: document.update(surveys=[{"week": 1}]))
     refusal = refused(archive)
-    assert "made by a newer version" in str(refusal) and refusal.problems == ["check_ins"]
+    assert "made by a newer version" in str(refusal) and refusal.problems == ["surveys"]
+
+
+def test_an_archive_made_before_check_ins_imports_without_them(one_of_everything, org_a):
+    def older(document):
+        del document["check_ins"], document["statements"]
+
+    archive = rewritten(archive_of(org_a), older)
+    Organisation.objects.filter(pk=org_a.pk).update(deleted_at=timezone.now() - timedelta(days=31))
+    organisation_purge.purge_organisation(organisation=org_a)
+    report = import_organisation(fileobj=io.BytesIO(archive))
+    assert not CheckIn.objects.filter(checklist__organisation=report.organisation).exists()
+
+
+def test_a_check_in_statement_this_peerplan_lacks_is_listed_and_nothing_is_imported(one_of_everything, org_a):
+    with_rounds(org_a)
+    archive = archive_of(org_a)
+    Statement.objects.published().filter(rounds__check_in__checklist__organisation=org_a).update(text="Reworded")
+    refusal = refused(archive)
+    assert any("does not have the check-in statement" in problem for problem in refusal.problems)
 
 
 def test_it_refuses_a_document_that_breaks_the_schema_or_its_own_references(one_of_everything, org_a):

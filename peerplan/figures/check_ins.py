@@ -194,9 +194,7 @@ def check_in_with_trends(checklist, *, items=None, with_charts=True):
 def comments_by_round(rounds, check_in):
     """{round id: its comments in their fixed shuffled order}, for the rounds whose comments may be shown
     (one query, or none)."""
-    shown = [
-        r.pk for r in rounds if check_in.comments_on and r.is_closed and r.answered_count >= threshold_of(check_in, r)
-    ]
+    shown = [r.pk for r in rounds if comments_shown(r, check_in)]
     comments = defaultdict(list)
     if shown:
         for round_id, text in RoundComment.objects.filter(round_id__in=shown).values_list("round_id", "text"):
@@ -204,8 +202,70 @@ def comments_by_round(rounds, check_in):
     return comments
 
 
+def comments_shown(round_, check_in):
+    """Whether a round's comments may be shown: comments on, the round closed, and enough answered."""
+    return check_in.comments_on and round_.is_closed and round_.answered_count >= threshold_of(check_in, round_)
+
+
 def round_summary(round_, check_in):
     """How many answered a closed round, or None (open, or fewer than the threshold: then not even that)."""
     if not round_.is_closed or round_.answered_count < threshold_of(check_in, round_):
         return None
     return round_.answered_count
+
+
+@dataclass(frozen=True)
+class AskedFigures:
+    """One statement as a closed round asked it, with its figures where shown (None where too few answered)."""
+
+    statement: object  # the Statement, with its theme, category and source loaded
+    text: str  # as the round asked it
+    position: int
+    counts: dict | None  # {Answer: count} for the five points of the scale
+    not_applicable: int | None
+
+
+@dataclass(frozen=True)
+class RoundFigures:
+    """What may be shown of one round: of an open one nothing but the round itself (its number and dates);
+    of a closed one how many answered, each statement it asked and its comments, each where the rules show it."""
+
+    round: object
+    answered: int | None
+    statements: list
+    # None where comments are not shown (off, or too few answered); else in alphabetical order, which says
+    # nothing of when or by whom, and which a copy (whose rows get new random ids) keeps.
+    comments: list | None
+
+
+def rounds_with_figures(check_in):
+    """Every round of the check-in, in order, as RoundFigures (the organisation archive's check-ins): the
+    rules at the top of this module, never a figure they hide. Four queries, or three without comments."""
+    rounds = list(check_in.rounds.order_by("number"))
+    closed = [r.pk for r in rounds if r.is_closed]
+    asked = defaultdict(list)
+    for row in (
+        RoundStatement.objects.filter(round_id__in=closed)
+        .select_related("statement__theme__category__source")
+        .order_by("round_id", "position")
+    ):
+        asked[row.round_id].append(row)
+    counts = defaultdict(dict)
+    for round_id, statement_id, answer, count in RoundTally.objects.filter(round_id__in=closed).values_list(
+        "round_id", "statement_id", "answer", "count"
+    ):
+        counts[round_id, statement_id][answer] = count
+    comments = comments_by_round(rounds, check_in)
+    result = []
+    for round_ in rounds:
+        if not round_.is_closed:
+            result.append(RoundFigures(round_, None, [], None))
+            continue
+        needed = threshold_of(check_in, round_)
+        statements = []
+        for row in asked[round_.pk]:
+            shown, not_applicable, _ = _shown(counts[round_.pk, row.statement_id], needed)
+            statements.append(AskedFigures(row.statement, row.text, row.position, shown, not_applicable))
+        texts = sorted(comments.get(round_.pk, [])) if comments_shown(round_, check_in) else None
+        result.append(RoundFigures(round_, round_summary(round_, check_in), statements, texts))
+    return result

@@ -11,12 +11,20 @@ without anyone choosing to (load the evidence release it needs first, then impor
 written in one transaction, with the files removed again if it rolls back, so a refused or failed import
 leaves the database as it was.
 
+Check-ins come with their items, recipients and rounds, and a closed round with the figures the archive
+holds, which are only those its pages showed: a statement too few answered comes without counts, and comments
+hidden when it was exported come not at all, so nothing hidden there can show here. A round open at the export
+is closed at the import with no figures and no links (its answers stay on the PeerPlan it was answered on; the
+report says so). A check-in statement is found as a finding is: one of the published bank by its theme and
+text, one of the organisation's own in the archive's `statements`; one this PeerPlan lacks refuses the import.
+
 People come by email: one with that verified email here becomes a member in their role; anyone else gets an
 invitation with it. Where a row names a person who is not a member here (who decided, who wrote), it names
 nobody, as for a person who deleted their account.
 """
 
 import json
+import uuid
 from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
@@ -24,15 +32,20 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.text import slugify
 
 from evidence.interchange import EvidenceFormatError, import_evidence, validate
-from evidence.models import Finding
+from evidence.models import Finding, Statement, Theme
 from peerplan.lib.errors import Refused
 from peerplan.lib.organisation_archive import MANIFEST, ArchiveError, open_verified, read_document
 from peerplan.models import (
     FORMER_MEMBER,
+    SCALE,
+    Answer,
     Attachment,
+    CheckIn,
+    CheckInRecipient,
     Checklist,
     Comment,
     ImplementationPhase,
@@ -42,6 +55,10 @@ from peerplan.models import (
     Mitigation,
     Organisation,
     Role,
+    Round,
+    RoundComment,
+    RoundStatement,
+    RoundTally,
     SuggestedMitigation,
     display_name,
     former_member,
@@ -64,7 +81,12 @@ KNOWN_SECTIONS = {
     "comments",
     "attachments",
     "history",
+    "statements",
+    "check_ins",
 }
+# Sections a version-1 archive gained later: one made before them has none.
+LATER_SECTIONS = ("statements", "check_ins")
+ANSWERS = {Answer(answer).name.lower(): answer for answer in SCALE}
 
 
 # Slugs the organisation URLs take for themselves (/app/orgs/new/, /app/orgs/import/).
@@ -99,6 +121,8 @@ def import_organisation(*, fileobj, owner=None, name=None):
         document = read_document(archive)
     except ArchiveError as error:
         raise ImportRefused(str(error), [str(error)]) from error
+    for section in LATER_SECTIONS:
+        document.setdefault(section, [])
     plan = _check(document, archive)
     verified = _verified_users(document)
     owners = [m for m in document["members"] if m["role"] == Role.OWNER and (m["email"] or "").lower() in verified]
@@ -129,6 +153,8 @@ class _Plan:
     findings: dict  # json key of a published finding -> its id here
     own_keys: set  # own findings (category, theme, kind) the document's own evidence holds
     notes: list
+    themes: dict = field(default_factory=dict)  # (source, category, theme) of a published theme -> its id here
+    statements: dict = field(default_factory=dict)  # _statement_key of a published statement -> its id here
 
 
 def _key(finding):
@@ -178,13 +204,100 @@ def _check(document, archive):
         else:
             own_keys = _own_finding_keys(document["own_evidence"])
     findings, notes = _resolve_findings(document, own_keys, problems)
+    themes, statements = _check_check_ins(document, item_checklist, checklists, problems)
     if problems:
         raise ImportRefused(
             f"This archive cannot be imported: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
             "(listed below). Nothing was imported.",
             problems,
         )
-    return _Plan(findings=findings, own_keys=own_keys, notes=notes)
+    return _Plan(findings=findings, own_keys=own_keys, notes=notes, themes=themes, statements=statements)
+
+
+def _theme_key(theme):
+    return (theme["source"], theme["category"], theme["theme"])
+
+
+def _statement_key(statement):
+    return (statement["own"], statement["theme"]["own"], *_theme_key(statement["theme"]), statement["text"])
+
+
+def _own_theme_keys(release):
+    if release is None:
+        return set()
+    return {
+        (source["id"], category["name"], theme["name"])
+        for source in release["sources"]
+        for category in source["categories"]
+        for theme in category["themes"]
+    }
+
+
+def _check_check_ins(document, item_checklist, checklists, problems):
+    """({published theme key: id}, {published statement key: id}) for the check-ins' statements; a check-in
+    whose checklist or items are not the archive's, a theme or published statement this PeerPlan lacks, or an
+    own statement the archive does not hold is a problem."""
+    own_themes = _own_theme_keys(document["own_evidence"])
+    published_themes = {}
+    for theme in Theme.objects.filter(category__source__organisation__isnull=True).select_related("category__source"):
+        published_themes.setdefault((theme.category.source.slug, theme.category.name, theme.name), theme.pk)
+    themes, missing = {}, set()
+
+    def theme_here(theme):
+        key = _theme_key(theme)
+        if theme["own"]:
+            found = key in own_themes
+        else:
+            found = key in published_themes
+            if found:
+                themes[key] = published_themes[key]
+        if not found and key not in missing:
+            missing.add(key)
+            problems.append(
+                f"This PeerPlan does not have the theme “{theme['theme']}” ({theme['category']}) in "
+                f"{'the organisation’s own evidence' if theme['own'] else 'the source'} {theme['source']}."
+            )
+        return found
+
+    own_statements = set()
+    for row in document["statements"]:
+        theme_here(row["theme"])
+        own_statements.add(_statement_key({"own": True, "theme": row["theme"], "text": row["text"]}))
+    wanted = {}
+    seen_checklists = set()
+    for row in document["check_ins"]:
+        if row["checklist"] not in checklists or row["checklist"] in seen_checklists:
+            problems.append(f"Check-in {row['id']} is not the one check-in of a checklist in the archive.")
+        seen_checklists.add(row["checklist"])
+        for item in row["items"]:
+            if item_checklist.get(item) != row["checklist"]:
+                problems.append(f"Check-in {row['id']} asks about item {item}, which is not an item of its checklist.")
+        for round_ in row["rounds"]:
+            for asked in round_.get("statements", []):
+                key = _statement_key(asked["statement"])
+                if asked["statement"]["own"]:
+                    if key not in own_statements:
+                        problems.append(
+                            f"Check-in {row['id']} round {round_['number']} asked “{asked['text']}”, a statement "
+                            "of the organisation’s own that the archive does not hold."
+                        )
+                elif theme_here(asked["statement"]["theme"]):
+                    wanted.setdefault(key, asked["statement"])
+    statements = {}
+    here = {}
+    for statement in Statement.objects.published().filter(theme_id__in=list(themes.values())).order_by("pk"):
+        here.setdefault((statement.theme_id, statement.text), statement.pk)
+    for key, statement in wanted.items():
+        found = here.get((themes[_theme_key(statement["theme"])], statement["text"]))
+        if found is None:
+            problems.append(
+                f"This PeerPlan does not have the check-in statement “{statement['text']}” of the theme "
+                f"“{statement['theme']['theme']}” ({statement['theme']['category']}) in the source "
+                f"{statement['theme']['source']}."
+            )
+        else:
+            statements[key] = found
+    return themes, statements
 
 
 def _manifest_hashes(archive):
@@ -413,11 +526,21 @@ def _write(document, archive, plan, verified, owner, name, saved):
         files[row["file"]] = stored
     _rows(Attachment, document["attachments"], decoder, ids, {"organisation": organisation})
     _history(document["history"], decoder, organisation)
+    _check_ins(document, decoder, organisation, report)
     # Bulk inserts send no signals: its pages (and its members' My actions) are marked changed here.
     organisation_changed(organisation)
     report.counts = {
         section: len(document[section])
-        for section in ("checklists", "items", "actions", "comments", "attachments", "history")
+        for section in (
+            "checklists",
+            "items",
+            "actions",
+            "comments",
+            "attachments",
+            "history",
+            "statements",
+            "check_ins",
+        )
     }
     return report
 
@@ -502,3 +625,92 @@ def _history(rows, decoder, organisation):
         )
     for history, objects in by_model.items():
         history._base_manager.bulk_create(objects, batch_size=500)
+
+
+def _check_ins(document, decoder, organisation, report):
+    """The organisation's own statements, then its check-ins with their items, recipients and rounds: a closed
+    round with its statements as asked and the figures the archive holds, an open one closed now, empty."""
+    own_themes = {}
+    statements = dict(decoder.plan.statements)
+    for row in document["statements"]:
+        theme_key = _theme_key(row["theme"])
+        if row["theme"]["own"]:
+            if theme_key not in own_themes:
+                own_themes[theme_key] = (
+                    Theme.objects.filter(
+                        category__source__organisation=organisation,
+                        category__source__slug=row["theme"]["source"],
+                        category__name=row["theme"]["category"],
+                        name=row["theme"]["theme"],
+                    )
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+            theme_id = own_themes[theme_key]
+        else:
+            theme_id = decoder.plan.themes[theme_key]
+        # Its own evidence's release brought the current statements of its own sources already.
+        statement, _ = Statement.objects.get_or_create(theme_id=theme_id, organisation=organisation, text=row["text"])
+        if (statement.position, statement.retired) != (row["position"], row["retired"]):
+            statement.position, statement.retired = row["position"], row["retired"]
+            statement.save()
+        statements[_statement_key({"own": True, "theme": row["theme"], "text": row["text"]})] = statement.pk
+    now = timezone.now()
+    for row in document["check_ins"]:
+        check_in = CheckIn.objects.create(
+            checklist_id=decoder.ids.get(Checklist, row["checklist"]),
+            every_weeks=row["every_weeks"],
+            open_days=row["open_days"],
+            comments_on=row["comments_on"],
+            comments_read_by=row["comments_read_by"],
+            threshold=row["threshold"],
+            paused=row["paused"],
+            next_round_on=row["next_round_on"],
+            created_by_id=decoder.person(row["created_by"]),
+        )
+        CheckIn.objects.filter(pk=check_in.pk).update(created_at=row["created_at"])
+        check_in.items.set([decoder.ids.get(Item, item) for item in row["items"]])
+        CheckInRecipient.objects.bulk_create(
+            CheckInRecipient(check_in=check_in, email=r["email"], unsubscribed_at=r["unsubscribed_at"])
+            for r in row["recipients"]
+        )
+        for data in row["rounds"]:
+            _round(check_in, data, statements, now, report)
+
+
+def _round(check_in, data, statements, now, report):
+    dates = {"check_in": check_in, "number": data["number"], "opens_on": data["opens_on"]}
+    if data["closed_at"] is None:
+        Round.objects.create(**dates, closes_on=data["closes_on"], closed_at=now, threshold=check_in.threshold)
+        report.notes.append(
+            f"Round {data['number']} of the check-in of checklist “{check_in.checklist.title}” was open when the "
+            "archive was made: it is closed here, with no figures. Its answers stay on the PeerPlan it was "
+            "answered on, and its links work only there."
+        )
+        return
+    round_ = Round.objects.create(
+        **dates,
+        closes_on=data["closes_on"],
+        closed_at=data["closed_at"],
+        threshold=data["threshold"],
+        asked_count=data["asked_count"],
+        answered_count=data["answered"] or 0,  # only a count that was shown: below the threshold, none
+    )
+    asked, tallies = [], []
+    for row in data["statements"]:
+        statement_id = statements[_statement_key(row["statement"])]
+        asked.append(
+            RoundStatement(round=round_, statement_id=statement_id, text=row["text"], position=row["position"])
+        )
+        if row["counts"] is not None:  # a statement too few answered comes with no counts, and gets none
+            counts = {ANSWERS[name]: count for name, count in row["counts"].items()}
+            counts[Answer.DOES_NOT_APPLY] = row["not_applicable"] or 0
+            tallies += [
+                RoundTally(round=round_, statement_id=statement_id, answer=answer, count=count)
+                for answer, count in counts.items()
+            ]
+    RoundStatement.objects.bulk_create(asked)
+    RoundTally.objects.bulk_create(tallies)
+    RoundComment.objects.bulk_create(
+        RoundComment(id=uuid.uuid4(), round=round_, text=text) for text in data["comments"] or []
+    )

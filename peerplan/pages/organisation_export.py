@@ -10,7 +10,11 @@ People are named by their email address, never by id: that is what matches them 
 password hash, a token, a session or a two-factor secret, and nothing of another organisation: each section
 is read through the organisation alone.
 
-A later section (check-ins) plugs into SECTIONS: a name and a function giving its rows. The schema accepts
+Check-ins come as their settings, recipients and rounds with only the figures every page may show
+(peerplan/figures/check_ins.py): never an open round's answers, a count below the threshold, a link or who
+was sent one.
+
+A later section plugs into SECTIONS: a name and a function giving its rows. The schema accepts
 further sections as arrays of objects, and an import refuses a section it does not know rather than drop it.
 """
 
@@ -26,13 +30,17 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from evidence.interchange import export_evidence
-from evidence.models import Finding, Source
+from evidence.models import Finding, Source, Statement
+from peerplan.figures.check_ins import rounds_with_figures
 from peerplan.lib.backup_format import Encoder
 from peerplan.lib.organisation_archive import CHUNK, DOCUMENT, FORMAT, ArchiveWriter
 from peerplan.models import (
     FORMER_MEMBER,
     FORMER_MEMBER_USERNAME,
+    SCALE,
+    Answer,
     Attachment,
+    CheckIn,
     Checklist,
     Comment,
     ImplementationPhase,
@@ -89,6 +97,19 @@ COVERAGE = {
     "peerplan.notification": "left out: each person's own, in their own download (peerplan-person/1)",
     "peerplan.reminder": "left out: a record that a reminder was sent, of this PeerPlan's mail",
     "peerplan.networkmembership": "left out: a place in a network of this PeerPlan, which another does not have",
+    "evidence.statement": "statements (the organisation's own check-in statements; the published bank's are named)",
+    "evidence.historicalstatement": "left out: own statements come as they are now",
+    "peerplan.checkin": "check_ins",
+    "peerplan.checkin_items": "check_ins (the items each asks about)",
+    "peerplan.checkinrecipient": "check_ins (recipients: the organisation's own list, as members' emails are)",
+    "peerplan.round": "check_ins (rounds: an open one's number and dates only)",
+    "peerplan.roundstatement": "check_ins (the statements each closed round asked, as worded then)",
+    "peerplan.roundtally": "check_ins (a closed round's figures as the thresholded figures give them; "
+    "never a count below the threshold or of an open round)",
+    "peerplan.roundcomment": "check_ins (a closed round's comments, only where the rules show them)",
+    "peerplan.roundtoken": "left out: an invitation's link is a secret, and works on this PeerPlan only",
+    "peerplan.rounddelivery": "left out: who was sent which round's invitation is this PeerPlan's mail, not the "
+    "organisation's record to move (a round's asked_count is)",
     "api.accesstoken": "left out: tokens are secrets, and each works on this PeerPlan only",
     "peerplan.organisationexport": "left out: the archives themselves",
 }
@@ -253,6 +274,89 @@ def _history(organisation, encoding):
             }
 
 
+def _theme_key(theme):
+    source = theme.category.source
+    return {
+        "source": source.slug,
+        "own": source.organisation_id is not None,
+        "category": theme.category.name,
+        "theme": theme.name,
+    }
+
+
+def statement_key(statement):
+    """How a check-in statement is found on another PeerPlan: its theme (as a finding's), its text in the bank,
+    and whether it is the organisation's own (then it is in `statements`). Needs its theme's source loaded."""
+    return {"theme": _theme_key(statement.theme), "text": statement.text, "own": statement.organisation_id is not None}
+
+
+def _statements(organisation, encoding):
+    """The organisation's own check-in statements, retired ones too (rounds that asked them keep them)."""
+    statements = Statement.objects.filter(organisation=organisation).select_related("theme__category__source")
+    for statement in statements.order_by("pk").iterator(chunk_size=500):
+        yield {
+            "theme": _theme_key(statement.theme),
+            "text": statement.text,
+            "position": statement.position,
+            "retired": statement.retired,
+        }
+
+
+ANSWER_KEYS = {answer: Answer(answer).name.lower() for answer in SCALE}
+
+
+def _round(figures):
+    round_ = figures.round
+    dates = {"number": round_.number, "opens_on": round_.opens_on, "closes_on": round_.closes_on}
+    if not round_.is_closed:
+        return dates | {"closed_at": None}  # an open round: nothing of its answers, not even how many
+    return dates | {
+        "closed_at": round_.closed_at,
+        "threshold": round_.threshold,
+        "asked_count": round_.asked_count,
+        "answered": figures.answered,
+        "statements": [
+            {
+                "statement": statement_key(asked.statement),
+                "text": asked.text,
+                "position": asked.position,
+                "counts": None if asked.counts is None else {ANSWER_KEYS[a]: n for a, n in asked.counts.items()},
+                "not_applicable": asked.not_applicable,
+            }
+            for asked in figures.statements
+        ],
+        "comments": figures.comments,
+    }
+
+
+def _check_ins(organisation, encoding):
+    check_ins = CheckIn.objects.of_organisation(organisation).prefetch_related(
+        models.Prefetch("items", queryset=Item.objects.only("pk").order_by("pk"))
+    )
+    for check_in in check_ins.order_by("pk"):
+        yield {
+            "id": check_in.pk,
+            "checklist": check_in.checklist_id,
+            "items": [item.pk for item in check_in.items.all()],
+            "every_weeks": check_in.every_weeks,
+            "open_days": check_in.open_days,
+            "comments_on": check_in.comments_on,
+            "comments_read_by": check_in.comments_read_by,
+            "threshold": check_in.threshold,
+            "paused": check_in.paused,
+            "next_round_on": check_in.next_round_on,
+            "created_by": encoding.email(check_in.created_by_id),
+            "created_at": check_in.created_at,
+            "recipients": [
+                {"email": email, "unsubscribed_at": unsubscribed_at}
+                for email, unsubscribed_at in check_in.recipients.order_by("email").values_list(
+                    "email", "unsubscribed_at"
+                )
+            ],
+            "rounds": [_round(figures) for figures in rounds_with_figures(check_in)],
+        }
+
+
 def _own_evidence(organisation):
     sources = Source.objects.of_organisation(organisation).order_by("pk")
     return export_evidence(sources=sources) if sources.exists() else None
@@ -269,7 +373,8 @@ SECTIONS = [
     ("comments", _comments),
     ("attachments", _attachments),
     ("history", _history),
-    # ("check_ins", _check_ins),  # where check-in figures go, once they exist
+    ("statements", _statements),
+    ("check_ins", _check_ins),
 ]
 
 
@@ -282,6 +387,8 @@ def row_count(organisation):
     total += Mitigation.objects.filter(checklist__organisation=organisation).count()
     total += Comment.objects.filter(organisation=organisation).count()
     total += Attachment.objects.filter(organisation=organisation).count()
+    total += Statement.objects.filter(organisation=organisation).count()
+    total += CheckIn.objects.of_organisation(organisation).count()
     for model in HISTORY.values():
         total += model.history.model._base_manager.filter(organisation_id=organisation.pk).count()
     return total
