@@ -267,6 +267,10 @@ def test_exports_of_another_organisation_never_hold_it(client, planned, outsider
             body = "\n".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row).encode()
         assert b"Caseloads" in body or b"caseloads" in body, suffix
         assert b"Debrief after night shifts" not in body and SECRET.encode() not in body, suffix
+    from peerplan.operations.checklists import decide_item
+
+    own_item = planned["ours"].items.get(finding__theme=planned["theme"])
+    decide_item(item=own_item, applies=True, by=owner)  # only a decision says which version it was made against
     client.force_login(owner)
     response = client.get(f"/app/checklists/{planned['ours'].pk}/export.csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
