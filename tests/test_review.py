@@ -159,7 +159,7 @@ def test_the_first_decision_is_in_the_items_history(client, planner, draft_check
     client.force_login(planner)
     client.post(f"/app/items/{item.pk}/decide/", {"applies": "yes"})
     page = client.get(f"/app/items/{item.pk}/").content.decode()
-    assert "(First decision: applies)" in page
+    assert "changed this challenge: first decision: applies" in page
 
 
 # Query budgets -----------------------------------------------------------------------------------
