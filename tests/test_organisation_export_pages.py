@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from peerplan.models import Notification, Organisation, OrganisationExport
+from peerplan.models import Comment, Notification, Organisation, OrganisationExport
 from peerplan.models.notifications import Kind
 from peerplan.operations import organisation_import, organisation_purge
 from peerplan.pages.organisation_export import write_archive
@@ -134,6 +134,11 @@ def test_where_sign_up_is_open_a_person_imports_an_archive_and_owns_it(client, o
     imported = Organisation.objects.get(slug="northside")
     assert imported.memberships.filter(user=newcomer, role="owner").exists()
     assert imported.checklists.get().title == "Northside plan"
+    # Anyone may write an archive: the people it names, though they are on this PeerPlan, are only invited,
+    # never made members (or named on what they wrote) by someone who is not a site administrator.
+    assert list(imported.memberships.values_list("user", flat=True)) == [newcomer.pk]
+    assert imported.invitations.filter(email="olive@example.org").exists()
+    assert not Comment.objects.filter(organisation=imported, author__isnull=False).exclude(author=newcomer).exists()
 
     settings.SIGNUP_MODE = "invitation"
     assert client.get("/app/orgs/import/").status_code == 404

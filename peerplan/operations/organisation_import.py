@@ -113,9 +113,14 @@ class ImportReport:
     counts: dict = field(default_factory=dict)
 
 
-def import_organisation(*, fileobj, owner=None, name=None):
+def import_organisation(*, fileobj, owner=None, name=None, by_site_administrator=True):
     """Import the archive in `fileobj` as a new organisation, `owner` (when given) its owner. Returns an
-    ImportReport; raises ImportRefused with the database unchanged."""
+    ImportReport; raises ImportRefused with the database unchanged.
+
+    Only a site administrator's import makes the archive's people members, and names them on what they wrote:
+    anyone may write an archive, so one imported by someone else (where sign-up is open) must not put a person
+    of this PeerPlan into an organisation, or under words, they never chose. There, everyone but the importer
+    is invited instead, and what they wrote is kept without their name."""
     try:
         archive = open_verified(fileobj)
         document = read_document(archive)
@@ -125,6 +130,8 @@ def import_organisation(*, fileobj, owner=None, name=None):
         document.setdefault(section, [])
     plan = _check(document, archive)
     verified = _verified_users(document)
+    if not by_site_administrator:
+        verified = {email: user for email, user in verified.items() if owner is not None and user.pk == owner.pk}
     owners = [m for m in document["members"] if m["role"] == Role.OWNER and (m["email"] or "").lower() in verified]
     if owner is None and not owners:
         raise ImportRefused(

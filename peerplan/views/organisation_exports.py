@@ -60,7 +60,10 @@ def organisation_import(request):
         owner = None if request.user.is_superuser else request.user
         try:
             report = import_organisation(
-                fileobj=form.cleaned_data["archive"], owner=owner, name=form.cleaned_data["name"] or None
+                fileobj=form.cleaned_data["archive"],
+                owner=owner,
+                name=form.cleaned_data["name"] or None,
+                by_site_administrator=request.user.is_superuser,
             )
         except ImportRefused as refusal:
             form.add_error("archive", str(refusal))
