@@ -367,6 +367,11 @@ ATTACHMENT_ORGANISATION_MAX_BYTES = env_int("ATTACHMENT_ORGANISATION_MAX_MB", 20
 # `build_organisation_exports` rather than while its owner waits; archives are kept this many days.
 ORGANISATION_EXPORT_BACKGROUND_ROWS = env_int("ORGANISATION_EXPORT_BACKGROUND_ROWS", 5000)
 ORGANISATION_EXPORT_DAYS = env_int("ORGANISATION_EXPORT_DAYS", 7)
+# What an import unpacks at most, by the sizes the zip declares (checked before anything is unpacked): all of
+# it, files included, and the document, which is read whole. The benchmark's large organisation (5,000 actions)
+# is well under 1 MB of document.
+ORGANISATION_IMPORT_MAX_BYTES = env_int("ORGANISATION_IMPORT_MAX_BYTES", 2 * 2**30)
+ORGANISATION_IMPORT_MAX_DOCUMENT_BYTES = env_int("ORGANISATION_IMPORT_MAX_DOCUMENT_BYTES", 64 * 2**20)
 
 # Notifications (peerplan/notify/): an email waits this long so that several notifications
 # to one person within it make one email; send_notifications (cron, every minute) sends them.

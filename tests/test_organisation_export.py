@@ -273,6 +273,15 @@ def test_it_refuses_a_truncated_archive(one_of_everything, org_a):
     assert "cut short" in str(refused(archive[: len(archive) // 2]))
 
 
+def test_it_refuses_an_archive_that_would_unpack_to_more_than_it_takes_before_unpacking(
+    one_of_everything, org_a, settings
+):
+    archive = archive_of(org_a)
+    settings.ORGANISATION_IMPORT_MAX_DOCUMENT_BYTES = 1024  # the document is larger: as a zip bomb's would be
+    with mock.patch("zipfile.ZipFile.open", side_effect=AssertionError("unpacked")):
+        assert "unpacks to more than this PeerPlan imports" in str(refused(archive))
+
+
 def test_it_refuses_another_format_or_version(one_of_everything, org_a):
     archive = archive_of(org_a)
 

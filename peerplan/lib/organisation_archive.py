@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import jsonschema
+from django.conf import settings
 
 FORMAT = "peerplan-organisation/1"
 DOCUMENT = "organisation.json"
@@ -76,11 +77,27 @@ class _Member:
         return False
 
 
+def _within_limits(archive):
+    """Refuse, before unpacking anything, an archive whose members would unpack to more than this PeerPlan
+    takes: the document is read whole, and a small zip can claim gigabytes (a "zip bomb"). The sizes checked
+    are those the zip declares, which zipfile never reads past."""
+    members = archive.infolist()
+    total = sum(member.file_size for member in members)
+    document = sum(member.file_size for member in members if member.filename in (DOCUMENT, MANIFEST))
+    if total > settings.ORGANISATION_IMPORT_MAX_BYTES or document > settings.ORGANISATION_IMPORT_MAX_DOCUMENT_BYTES:
+        raise ArchiveError(
+            "This archive unpacks to more than this PeerPlan imports "
+            f"({settings.ORGANISATION_IMPORT_MAX_BYTES // 2**20} MB in all, "
+            f"{settings.ORGANISATION_IMPORT_MAX_DOCUMENT_BYTES // 2**20} MB for its document)."
+        )
+
+
 def open_verified(fileobj):
     """The archive as an open ZipFile once every member matches the manifest, none is missing and none
     is extra; an ArchiveError otherwise (a truncated file is not a zip at all)."""
     try:
         archive = zipfile.ZipFile(fileobj)
+        _within_limits(archive)
         names = set(archive.namelist())
         if MANIFEST not in names:
             raise ArchiveError("This file has no manifest: it is not a PeerPlan organisation archive.")
