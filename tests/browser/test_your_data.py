@@ -6,7 +6,7 @@ import json
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from peerplan.models import Comment
+from peerplan.models import Comment, former_member
 from peerplan.operations import comments
 from tests.browser.axe import assert_accessible
 from tests.browser.helpers import no_horizontal_scroll, sign_in
@@ -49,5 +49,5 @@ def test_a_person_downloads_their_data_then_deletes_their_account(live_server, p
     expect(page.get_by_role("status")).to_contain_text("Your account is deleted")
     expect(page.get_by_role("main").get_by_role("link", name="Sign in")).to_be_visible()  # signed out
     assert not get_user_model().objects.filter(email="pat@example.org").exists()
-    assert Comment.objects.get(body="I will draft it by Friday").author_id is None
+    assert Comment.objects.get(body="I will draft it by Friday").author == former_member()  # kept, as "a former member"
     no_horizontal_scroll(page, PHONE)
