@@ -1,10 +1,11 @@
 """Check-in figures across many checklists at once, for the pages that show more than one (the dashboard's
 lists, a network's members), in a fixed number of queries.
 
-Every figure here is a figures.check_ins.StatementRound, built by the same rule as the checklist's own
-pages (figures.check_ins.shown_counts, each round's own threshold_of): nothing of an open round, and a
-closed round's figures of a statement only where at least the threshold answered it. Figures are never added
-up across check-ins or organisations, so no total can show what a round below the threshold held back.
+Every figure here is a figures.check_ins.StatementRound, built by the same code as the checklist's own
+pages (figures.check_ins.trends_by_theme: shown_counts, each round's own threshold_of): nothing of an open
+round, and a closed round's figures of a statement only where at least the threshold answered it. Figures are
+never added up across check-ins or organisations, so no total can show what a round below the threshold held
+back.
 
 The dashboard's rules, stated once:
 - worse: a statement's % agreeing fell by at least CHANGE_POINTS between the check-in's last two closed
@@ -20,9 +21,8 @@ from dataclasses import dataclass, field, replace
 
 from django.db.models import Count, Q
 
-from evidence.models import OWN_WORDING, PEERPLAN_WORDING
-from peerplan.figures.check_ins import StatementRound, StatementTrend, done_dates_by_item, shown_counts, threshold_of
-from peerplan.models import LIVE_STATUSES, CheckIn, Item, MitigationStatus, Round, RoundStatement, RoundTally
+from peerplan.figures.check_ins import StatementRound, done_dates_by_item, trends_by_theme
+from peerplan.models import LIVE_STATUSES, CheckIn, Item, MitigationStatus, Round
 
 # How far a statement's % agreeing must move between two rounds to count as a change, in percentage points.
 # Small rounds move by a few points from one person's answer (one of 5 is 20 points; of 20, 5 points).
@@ -70,27 +70,10 @@ def statement_trends(check_ins):
     rounds = {r.pk: r for r in Round.objects.closed().filter(check_in__in=list(result)).order_by("check_in", "number")}
     for round_ in rounds.values():
         result[round_.check_in_id].rounds.append(round_)
-    asked = (
-        RoundStatement.objects.filter(round_id__in=list(rounds))
-        .order_by("round__check_in", "round__number", "position")
-        .values_list("round_id", "statement_id", "text", "statement__theme_id", "statement__organisation_id")
-    )
-    counts = defaultdict(dict)
-    for round_id, statement_id, answer, count in RoundTally.objects.filter(round_id__in=list(rounds)).values_list(
-        "round_id", "statement_id", "answer", "count"
-    ):
-        counts[round_id, statement_id][answer] = count
-    for round_id, statement_id, text, theme_id, organisation_id in asked:
-        round_ = rounds[round_id]
-        trends = result[round_.check_in_id]
-        trend = trends.by_theme[theme_id].get(statement_id)
-        if trend is None:
-            note = OWN_WORDING if organisation_id else PEERPLAN_WORDING
-            trend = trends.by_theme[theme_id][statement_id] = StatementTrend(statement_id, text, note)
-        trend.text = text
-        needed = threshold_of(trends.check_in, round_)  # the larger of the check-in's and the round's promise
-        figures = shown_counts(counts[round_id, statement_id], needed)
-        trend.rounds.append(StatementRound(round_.number, round_.closes_on, text, *figures, needed))
+    for check_in_id, by_theme in trends_by_theme(
+        rounds, {pk: trends.check_in for pk, trends in result.items()}
+    ).items():
+        result[check_in_id].by_theme = by_theme
     return result
 
 

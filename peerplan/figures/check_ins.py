@@ -94,18 +94,51 @@ class ItemTrend:
         return any(s.any_shown for s in self.statements)
 
 
-def _shown(counts, threshold):
+def shown_counts(counts, threshold):
+    """What may be shown of one statement in one closed round, from its tallies ({Answer: count}): (the five
+    points' counts, "does not apply", how many answered on the scale), or three Nones below `threshold`.
+    The one rule for every figure built here."""
     answered = sum(counts.get(a, 0) for a in SCALE)
     if answered < threshold:
         return None, None, None
     return {a: counts.get(a, 0) for a in SCALE}, counts.get(Answer.DOES_NOT_APPLY, 0), answered
 
 
-def shown_counts(counts, threshold):
-    """What may be shown of one statement in one closed round, from its tallies ({Answer: count}): (the five
-    points' counts, "does not apply", how many answered on the scale), or three Nones below `threshold`.
-    The one rule for every page that builds a StatementRound (figures.check_in_changes too)."""
-    return _shown(counts, threshold)
+def tallies(round_ids):
+    """{(round id, statement id): {Answer: count}} of the given rounds (one query)."""
+    counts = defaultdict(dict)
+    for round_id, statement_id, answer, count in RoundTally.objects.filter(round_id__in=round_ids).values_list(
+        "round_id", "statement_id", "answer", "count"
+    ):
+        counts[round_id, statement_id][answer] = count
+    return counts
+
+
+def trends_by_theme(rounds, check_ins):
+    """{check-in id: {theme id: {statement id: StatementTrend}}}: each statement the given rounds ({id: Round},
+    of `check_ins`, {id: CheckIn}) asked, in the order they asked them, with a StatementRound for each closed
+    round (two queries: the statements asked, the closed rounds' tallies). A statement asked only by an open
+    round is there with no figures."""
+    asked = (
+        RoundStatement.objects.filter(round_id__in=list(rounds))
+        .order_by("round__check_in", "round__number", "position")
+        .values_list("round_id", "statement_id", "text", "statement__theme_id", "statement__organisation_id")
+    )
+    counts = tallies([pk for pk, r in rounds.items() if r.is_closed])
+    result = defaultdict(lambda: defaultdict(dict))
+    for round_id, statement_id, text, theme_id, organisation_id in asked:
+        round_ = rounds[round_id]
+        by_theme = result[round_.check_in_id]
+        trend = by_theme[theme_id].get(statement_id)
+        if trend is None:
+            note = OWN_WORDING if organisation_id else PEERPLAN_WORDING
+            trend = by_theme[theme_id][statement_id] = StatementTrend(statement_id, text, note)
+        trend.text = text  # as the latest round asked it
+        if round_.is_closed:
+            needed = threshold_of(check_ins[round_.check_in_id], round_)
+            figures = shown_counts(counts[round_id, statement_id], needed)
+            trend.rounds.append(StatementRound(round_.number, round_.closes_on, text, *figures, needed))
+    return result
 
 
 def done_dates_by_item(item_ids, organisation_id):
@@ -153,33 +186,8 @@ def check_in_with_trends(checklist, *, items=None, with_charts=True):
     themes = dict(asked_items.values_list("pk", "finding__theme_id"))
     rounds = {r.pk: r for r in check_in.rounds.order_by("number")}
     open_round = next((r for r in rounds.values() if not r.is_closed), None)
-    closed = [r for r in rounds.values() if r.is_closed]
-    asked = list(
-        RoundStatement.objects.filter(round_id__in=list(rounds))
-        .order_by("round__number", "position")
-        .values_list("round_id", "statement_id", "text", "statement__theme_id", "statement__organisation_id")
-    )
-    counts = defaultdict(dict)
-    for round_id, statement_id, answer, count in RoundTally.objects.filter(
-        round_id__in=[r.pk for r in closed]
-    ).values_list("round_id", "statement_id", "answer", "count"):
-        counts[round_id, statement_id][answer] = count
+    by_theme = trends_by_theme(rounds, {check_in.pk: check_in})[check_in.pk]
     done = done_dates_by_item(list(themes), checklist.organisation_id)
-
-    by_theme = defaultdict(dict)  # theme id: {statement id: StatementTrend}, in the order rounds asked them
-    for round_id, statement_id, text, theme_id, organisation_id in asked:
-        trend = by_theme[theme_id].get(statement_id)
-        if trend is None:
-            note = OWN_WORDING if organisation_id else PEERPLAN_WORDING
-            trend = by_theme[theme_id][statement_id] = StatementTrend(statement_id, text, note)
-        trend.text = text
-        round_ = rounds[round_id]
-        if round_.is_closed:
-            needed = threshold_of(check_in, round_)
-            shown, not_applicable, answered = _shown(counts[round_id, statement_id], needed)
-            trend.rounds.append(
-                StatementRound(round_.number, round_.closes_on, text, shown, not_applicable, answered, needed)
-            )
 
     result = {}
     for item_id, theme_id in themes.items():
@@ -250,11 +258,7 @@ def rounds_with_figures(check_in):
         .order_by("round_id", "position")
     ):
         asked[row.round_id].append(row)
-    counts = defaultdict(dict)
-    for round_id, statement_id, answer, count in RoundTally.objects.filter(round_id__in=closed).values_list(
-        "round_id", "statement_id", "answer", "count"
-    ):
-        counts[round_id, statement_id][answer] = count
+    counts = tallies(closed)
     comments = comments_by_round(rounds, check_in)
     result = []
     for round_ in rounds:
@@ -264,7 +268,7 @@ def rounds_with_figures(check_in):
         needed = threshold_of(check_in, round_)
         statements = []
         for row in asked[round_.pk]:
-            shown, not_applicable, _ = _shown(counts[round_.pk, row.statement_id], needed)
+            shown, not_applicable, _ = shown_counts(counts[round_.pk, row.statement_id], needed)
             statements.append(AskedFigures(row.statement, row.text, row.position, shown, not_applicable))
         texts = sorted(comments.get(round_.pk, [])) if comments_shown(round_, check_in) else None
         result.append(RoundFigures(round_, round_summary(round_, check_in), statements, texts))
