@@ -131,12 +131,10 @@ class _Encoding:
         if user_id is None:
             return None
         if user_id not in self.emails:
-            username, email = get_user_model().objects.filter(pk=user_id).values_list("username", "email").first() or (
-                None,
-                None,
-            )
+            person = get_user_model().objects.filter(pk=user_id).values("username", "email").first() or {}
             # What a deleted person did is the former members' (no email): named so, it stays theirs on import.
-            self.emails[user_id] = FORMER_MEMBER if username == FORMER_MEMBER_USERNAME else email or None
+            former = person.get("username") == FORMER_MEMBER_USERNAME
+            self.emails[user_id] = FORMER_MEMBER if former else person.get("email") or None
         return self.emails[user_id]
 
     def finding(self, finding_id):
