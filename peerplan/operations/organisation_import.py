@@ -38,7 +38,7 @@ from django.utils.text import slugify
 from evidence.interchange import EvidenceFormatError, import_evidence, validate
 from evidence.models import Finding, Statement, Theme
 from peerplan.lib.errors import Refused
-from peerplan.lib.organisation_archive import MANIFEST, ArchiveError, open_verified, read_document
+from peerplan.lib.organisation_archive import MANIFEST, ArchiveError, open_verified, read_document, schema
 from peerplan.models import (
     FORMER_MEMBER,
     SCALE,
@@ -68,24 +68,10 @@ from peerplan.models.organisation_exports import HISTORY, exported_fields
 from peerplan.models.organisation_generations import organisation_changed
 from peerplan.notify import deliver, events
 
-KNOWN_SECTIONS = {
-    "format",
-    "exported",
-    "organisation",
-    "own_evidence",
-    "members",
-    "invitations",
-    "checklists",
-    "items",
-    "actions",
-    "comments",
-    "attachments",
-    "history",
-    "statements",
-    "check_ins",
-}
-# Sections a version-1 archive gained later: one made before them has none.
-LATER_SECTIONS = ("statements", "check_ins")
+# The sections this PeerPlan reads are those its schema names; those the schema does not require came later in
+# version 1, so an archive made before them has none.
+KNOWN_SECTIONS = set(schema()["properties"])
+LATER_SECTIONS = sorted(KNOWN_SECTIONS.difference(schema()["required"]))
 ANSWERS = {Answer(answer).name.lower(): answer for answer in SCALE}
 
 
