@@ -51,11 +51,12 @@ run: migrate
 	DEBUG=true $(PY) manage.py seed_demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
-# The suite in TEST_PROCESSES processes (pytest-xdist), a test file to a process at a time, so a module's own
-# database and servers are set up once; each process has its own test database and cache. TEST_PROCESSES=0
-# runs it in this one process (as plain `pytest` does).
+# The suite in TEST_PROCESSES processes (pytest-xdist), each with its own test database and cache. Tests are
+# handed out one by one in pytest-django's order, so each process runs every test on the migrated database
+# before any test that flushes it (live server, transactional); a test file to a process (loadfile) would
+# break that order where a file has both kinds. TEST_PROCESSES=0 runs it in this one process, as `pytest` does.
 TEST_PROCESSES ?= 2
-PYTEST := $(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile
+PYTEST := $(PY) -m pytest -n $(TEST_PROCESSES) --dist load
 test: install install-checker
 	$(PYTEST) $(PYTEST_ARGS)
 
