@@ -20,6 +20,7 @@ from bench.run import (
     write_saved,
 )
 from peerplan.models import Checklist, Mitigation
+from peerplan.notify.context import unread_count
 from tests.factories import item_for, make_checklist, make_mitigation
 
 
@@ -43,8 +44,9 @@ def test_the_signed_in_floor_is_the_base_template_with_the_navigation_and_nothin
 ):
     settings.ROOT_URLCONF = "bench.urls"
     client.force_login(owner)
-    # session, user, organisation and membership (one query), the bell's unread count: what every
-    # organisation page does before its own work
+    unread_count(owner)  # counted once; every later page reads it from the cache (tests/test_unread_count.py)
+    # session, user, organisation and membership (one query), the bell's unread count (one cache read): what
+    # every organisation page does before its own work
     with django_assert_num_queries(4):
         response = client.get("/bench/signed-in-floor/northside/")
     page = response.content.decode()
