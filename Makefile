@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres ci install install-checker migrate lint format check bench clean lock upgrade api-fuzz
+.PHONY: run test test-postgres ci install install-checker migrate lint format check bench clean lock upgrade api-fuzz css
 
 # Installs exactly what requirements.lock pins, each file checked against its hash, then PeerPlan itself
 # (no dependencies of its own to resolve, built with the locked setuptools).
@@ -89,6 +89,12 @@ format: install
 check: install
 	DEBUG=true $(PY) manage.py check
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+# The one stylesheet pages load, static/css/site.css: Bootstrap without the rules no template, script or form
+# uses, then static/css/tokens.css, peerplan.css and tracking.css. Run it after changing any of them or a
+# template's classes (tests/test_site_css.py fails until it is run).
+css: install
+	DEBUG=true $(PY) manage.py build_site_css
 
 clean:
 	rm -rf $(VENV) staticfiles test-output .pytest_cache node_modules
