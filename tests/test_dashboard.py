@@ -125,8 +125,8 @@ def test_the_dashboard_page_shows_the_figures_in_words(client, hand_counted_chec
     assert "Old plan" not in text and "Old action" not in text
     # The one rule, said on the page: drafts are left out, named, with a way to make one active.
     draft = hand_counted_checklists["draft"]
-    assert "Only active checklists count on this page. 1 draft checklist is left out until made active:" in text
-    assert f'<a href="/app/checklists/{draft.pk}/edit/">Draft plan<' in text
+    assert "1 draft checklist is not counted (" in text
+    assert f'<a href="/app/checklists/{draft.pk}/">Draft plan</a>): make it active to track its actions.' in text
     assert "Draft blocked action" not in text
     assert "Draft plan</a> (Draft)" not in text  # not among the checklists past their review date
 

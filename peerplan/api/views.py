@@ -465,7 +465,9 @@ def item(request, pk):
 
 
 def _mitigations():
-    return with_addressed_items(Mitigation.objects.select_related("owner", "phase")).order_by("due_date", "pk")
+    return with_addressed_items(Mitigation.objects.select_related("owner", "phase", "checklist")).order_by(
+        "due_date", "pk"
+    )
 
 
 def _mitigation_data(mitigation):
@@ -551,7 +553,7 @@ def mitigations(request, slug):
     queryset = form.filter(Mitigation.objects.in_organisation(organisation))
     if view is not None:
         queryset = dashboard_pages.quick_view(queryset, view, today=tracking.today(), user=request.user)
-    listing = with_addressed_items(queryset.select_related("owner", "phase")).soonest_due_first()
+    listing = with_addressed_items(queryset.select_related("owner", "phase", "checklist")).soonest_due_first()
     return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
 
 

@@ -43,6 +43,11 @@ class ChecklistQuerySet(models.QuerySet):
     def not_archived(self):
         return self.filter(not_archived())
 
+    def drafts_holding(self, actions):
+        """The drafts some of `actions` belong to: what a list that tracks only active checklists leaves out
+        (and says so)."""
+        return self.filter(status=ChecklistStatus.DRAFT, pk__in=actions.values("checklist_id")).order_by("title", "pk")
+
 
 class _FillOrganisation(models.Manager):
     def bulk_create(self, objs, *args, **kwargs):
@@ -115,6 +120,10 @@ class Checklist(models.Model):
     @property
     def is_active(self):
         return self.status == ChecklistStatus.ACTIVE
+
+    @property
+    def is_draft(self):
+        return self.status == ChecklistStatus.DRAFT
 
     def coverage(self):
         """How many applicable challenges have at least one live mitigation (one query)."""
@@ -362,14 +371,22 @@ def open_q():
     return models.Q(status__in=OPEN_STATUSES)
 
 
+def tracked_q(via="checklist__"):
+    """The one rule for drafts: only an active checklist's actions are tracked. A draft is not yet a plan
+    anyone works to (and an archived one no longer is), so its actions are never late, due soon or stuck:
+    every figure, list, reminder and overdue mark counts through this, so no two screens disagree.
+    `via` reaches the checklist ("checklist__" from an action, "" from a checklist)."""
+    return models.Q(**{f"{via}status": ChecklistStatus.ACTIVE})
+
+
 def overdue_q(today):
-    """Open and due before today (`today` where the service is: tracking.today())."""
-    return open_q() & models.Q(due_date__lt=today)
+    """Open, tracked and due before today (`today` where the service is: tracking.today())."""
+    return tracked_q() & open_q() & models.Q(due_date__lt=today)
 
 
 def due_within_q(today, days):
-    """Open and due from today to `days` days on."""
-    return open_q() & models.Q(due_date__gte=today, due_date__lte=today + timedelta(days=days))
+    """Open, tracked and due from today to `days` days on."""
+    return tracked_q() & open_q() & models.Q(due_date__gte=today, due_date__lte=today + timedelta(days=days))
 
 
 def blocked_q():
@@ -407,13 +424,9 @@ class MitigationQuerySet(models.QuerySet):
     def in_organisation(self, organisation):
         return self.filter(checklist__organisation=organisation)
 
-    def on_current_checklists(self):
-        """Actions whose checklist is not archived: an archived plan no longer asks anything of anyone."""
-        return self.filter(not_archived(via="checklist__"))
-
-    def on_active_checklists(self):
-        """Actions of active checklists only: the dashboard's rule (a draft is not yet a plan anyone works to)."""
-        return self.filter(checklist__status=ChecklistStatus.ACTIVE)
+    def tracked(self):
+        """Actions of active checklists only (tracked_q: the one rule for drafts)."""
+        return self.filter(tracked_q())
 
     def owned_by_member(self, user):
         """Actions this person owns in organisations whose data they may read now: still a member (a leaver's
@@ -510,7 +523,8 @@ class Mitigation(models.Model):
         return self.status in OPEN_STATUSES
 
     def is_overdue(self, today):
-        return self.is_open and self.due_date is not None and self.due_date < today
+        # The checklist is read last: lists select it with the action, and most actions stop before it.
+        return self.is_open and self.due_date is not None and self.due_date < today and self.checklist.is_active
 
     @property
     def owner_label(self):

@@ -73,7 +73,7 @@ def export_items(checklist):
             ),
             Prefetch(
                 "mitigations",
-                queryset=Mitigation.objects.select_related("owner", "phase").soonest_due_first(),
+                queryset=Mitigation.objects.select_related("owner", "phase", "checklist").soonest_due_first(),
             ),
         )
     )

@@ -38,9 +38,11 @@ def test_a_manager_reads_the_dashboard_and_follows_its_figures(live_server, page
     expect(h1).to_have_text("Dashboard")
 
     # One rule, said once: drafts are left out of every figure, named, with a way to make one active.
-    rule = page.locator("#dashboard-rule")
-    expect(rule).to_contain_text("Only active checklists count on this page. 1 draft checklist is left out")
-    expect(rule.get_by_role("link", name="Acute wards (draft) (make it active)")).to_be_visible()
+    rule = page.locator("#drafts-left-out")
+    expect(rule).to_have_text(
+        "1 draft checklist is not counted (Acute wards (draft)): make it active to track its actions."
+    )
+    expect(rule.get_by_role("link", name="Acute wards (draft)")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("Draft: agree ward caseloads")
 
     # Coverage in two figures: planned for and done.
