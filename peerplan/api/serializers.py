@@ -80,11 +80,11 @@ class OrganisationSerializer(serializers.Serializer):
 
 class CoverageSerializer(serializers.Serializer):
     covered = serializers.IntegerField(
-        help_text="Planned for: applicable challenges with at least one action not dropped."
+        help_text="Covered: applicable challenges with at least one live action (any status but dropped)."
     )
     applicable = serializers.IntegerField()
     percent = serializers.IntegerField(
-        help_text="Planned for, whole percent of applicable, to the nearest (100 only when all, 0 only when none)."
+        help_text="Covered, whole percent of applicable, to the nearest (100 only when all, 0 only when none)."
     )
     done = serializers.IntegerField(help_text="Done: applicable challenges with at least one action done.")
     done_percent = serializers.IntegerField(help_text="Done, whole percent of applicable, rounded like percent.")
@@ -319,7 +319,7 @@ class RereviewSerializer(serializers.Serializer):
 class GridCellSerializer(serializers.Serializer):
     checklist = serializers.IntegerField()
     state = serializers.ChoiceField(choices=["done", "covered", "partly", "open", "not-applicable"])
-    covered = serializers.IntegerField(help_text="The theme's applicable challenges with a live action (planned for).")
+    covered = serializers.IntegerField(help_text="The theme's applicable challenges with a live action (covered).")
     done = serializers.IntegerField(help_text="The theme's applicable challenges with an action done.")
     applicable = serializers.IntegerField()
 

@@ -168,8 +168,8 @@ class ItemQuerySet(models.QuerySet):
         return self.challenges().filter(applies=True)
 
     def with_coverage(self):
-        """Annotate `is_covered` (planned for: the item has a live mitigation, any status but dropped) and
-        `is_done` (at least one of its mitigations is done): 'planned for' alone would show 100 % beside
+        """Annotate `is_covered` (covered: the item has a live mitigation, any status but dropped) and
+        `is_done` (at least one of its mitigations is done): 'covered' alone would show 100 % beside
         a page of overdue actions."""
         return self.annotate(
             is_covered=models.Exists(Mitigation.objects.live().filter(items=models.OuterRef("pk"))),
@@ -554,7 +554,7 @@ def addressed_items(to_attr=None):
 
 @dataclass(frozen=True)
 class Coverage:
-    """Applicable challenges with at least one live mitigation ('planned for'), and with at least one
+    """Applicable challenges with at least one live mitigation ('covered'), and with at least one
     done ('done'), out of all applicable challenges."""
 
     covered: int
@@ -567,7 +567,7 @@ class Coverage:
 
     @property
     def percent(self):
-        """Whole percent planned for (lib.numbers.percent: the nearest, 100 only when all, 0 when none)."""
+        """Whole percent covered (lib.numbers.percent: the nearest, 100 only when all, 0 when none)."""
         return percent(self.covered, self.applicable)
 
     @property

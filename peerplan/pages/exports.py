@@ -38,7 +38,7 @@ HEADERS = [
 COLUMN_WIDTHS = [34, 28, 30, 12, 12, 10, 60, 22, 12, 14, 18, 12, 18, 30]
 
 
-UNCOVERED = "Uncovered"
+UNCOVERED = "Not covered"
 
 
 DOES_NOT_APPLY = "Does not apply"

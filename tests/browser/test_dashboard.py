@@ -1,5 +1,5 @@
 """The dashboard cannot mislead: a manager reads one rule for drafts, follows each figure to exactly the
-actions it counts, reads coverage as planned for and done, and opens a challenge from the grid."""
+actions it counts, reads coverage as covered and done, and opens a challenge from the grid."""
 
 from datetime import timedelta
 
@@ -45,7 +45,7 @@ def test_a_manager_reads_the_dashboard_and_follows_its_figures(live_server, page
     expect(rule.get_by_role("link", name="Acute wards (draft)")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("Draft: agree ward caseloads")
 
-    # Coverage in two figures: planned for and done.
+    # Coverage in two figures: covered and done.
     card = page.locator("article", has=page.get_by_role("heading", name="Community team 2026"))
     expect(card.locator(".coverage-planned")).to_have_text("3 of 16 applicable challenges")
     expect(card.locator(".coverage-done")).to_have_text("1 of 16 applicable challenges")
