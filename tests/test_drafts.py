@@ -75,6 +75,7 @@ def test_every_figure_counts_the_same_overdue_actions(client, late_on_both, org_
     secret = token_for(planner, org_a)
     figures = call(client, "GET", "/api/organisations/northside/dashboard/", secret).json()
     assert figures["overdue"]["count"] == 3
+    assert figures["drafts_not_counted"] == [{"id": late_on_both["draft"].pk, "title": "Acute wards"}]
     listed = call(client, "GET", "/api/organisations/northside/mitigations/?view=overdue", secret).json()
     assert listed["count"] == 3
     # The API still lists a draft's actions when asked for its checklist, but never as overdue.

@@ -309,6 +309,11 @@ class PastReviewSerializer(serializers.Serializer):
     review_date = serializers.DateField()
 
 
+class DraftSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
 class RereviewSerializer(serializers.Serializer):
     item = serializers.IntegerField()
     checklist = serializers.IntegerField()
@@ -334,6 +339,11 @@ class GridRowSerializer(serializers.Serializer):
 class DashboardSerializer(serializers.Serializer):
     today = serializers.DateField()
     checklists = ChecklistSummarySerializer(many=True, help_text="Active checklists.")
+    drafts_not_counted = DraftSerializer(
+        many=True,
+        help_text="Draft checklists, left out of every figure: a draft's actions are not overdue, due or blocked "
+        "until it is made active (as on the dashboard, My actions, reminders and the report).",
+    )
     overdue = ActionListSerializer()
     due_soon = ActionListSerializer()
     blocked = ActionListSerializer()

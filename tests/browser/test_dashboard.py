@@ -77,3 +77,29 @@ def test_a_manager_reads_the_dashboard_and_follows_its_figures(live_server, page
     expect(row.get_by_role("cell")).to_contain_text("Done")
     row.get_by_role("link", name="Done").click()
     expect(h1).to_contain_text("Boundaries")
+
+
+def test_on_a_phone_the_dashboards_lists_are_headings_with_counts_opened_when_wanted(
+    live_server, page, another_context, manager, with_draft
+):
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, base, manager.email)
+    page.goto(base + "/app/orgs/northside/dashboard/")
+    overdue = page.locator("details", has=page.locator("#overdue"))
+    expect(overdue.locator("summary")).to_have_text("Overdue actions (1)")
+    row = overdue.get_by_text("Agree a PSW role description with the team", exact=True)
+    expect(row).to_be_hidden()
+    overdue.locator("summary").click()
+    expect(row).to_be_visible()
+    assert_accessible(page)
+
+    # On a desktop, and on a phone without JavaScript, every section is open as before.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.reload()
+    expect(page.locator("details.phone-collapse:not([open])")).to_have_count(0)
+    no_script = another_context(java_script_enabled=False, viewport={"width": 390, "height": 844}).new_page()
+    sign_in(no_script, base, manager.email)
+    no_script.goto(base + "/app/orgs/northside/dashboard/")
+    expect(no_script.locator("details.phone-collapse:not([open])")).to_have_count(0)
+    expect(no_script.get_by_text("Agree a PSW role description with the team", exact=True)).to_be_visible()
