@@ -88,6 +88,47 @@ def test_every_figure_counts_the_same_overdue_actions(client, late_on_both, org_
     ]
 
 
+def test_overdue_notifications_are_made_for_the_active_plans_actions_only(late_on_both, planner):
+    from peerplan.models import Notification
+    from peerplan.notify import scan
+
+    assert scan.record_scheduled(TODAY) == 3
+    notified = Notification.objects.filter(recipient=planner).values_list("mitigation__action", flat=True)
+    assert sorted(notified) == ["Active late 1", "Active late 2", "Active late 3"]
+
+
+def test_in_the_demo_the_dashboard_my_actions_the_reminder_and_the_api_count_the_same_overdue_actions(client, db):
+    from peerplan.models import Organisation
+    from peerplan.notify import scan
+    from peerplan.operations.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_SLUG
+
+    call_command("seed_demo", stdout=StringIO())
+    organisation = Organisation.objects.get(slug=DEMO_SLUG)
+    manager = organisation.memberships.get(role="manager").user
+    late = Mitigation.objects.in_organisation(organisation).overdue(TODAY)
+    # The demo's draft has late actions too: they are the ones no page may count.
+    assert (
+        Mitigation.objects.in_organisation(organisation)
+        .filter(
+            checklist__status=ChecklistStatus.DRAFT,
+            status__in=["planned", "in_progress", "blocked"],
+            due_date__lt=TODAY,
+        )
+        .exists()
+    )
+    client.post("/accounts/login/", {"login": f"manager@{DEMO_DOMAIN}", "password": DEMO_PASSWORD})
+    dashboard = client.get(f"/app/orgs/{DEMO_SLUG}/dashboard/").content.decode()
+    assert re.search(rf'id="overdue-count">{late.count()}<', dashboard)
+    mine = client.get("/app/my-actions/").content.decode()
+    my_late = sorted(late.filter(owner=manager).values_list("pk", flat=True))
+    assert mine.count('<span class="status-tag status-tag-overdue">Overdue</span>') == len(my_late) > 0
+    [digest] = [d for d in scan.action_digests(TODAY, 7) if d.recipient == manager]
+    assert sorted(a.pk for a in digest.overdue) == my_late
+    secret = token_for(manager, organisation)
+    api = call(client, "GET", f"/api/organisations/{DEMO_SLUG}/dashboard/", secret).json()
+    assert api["overdue"]["count"] == late.count()
+
+
 def test_a_drafts_report_lists_nothing_as_overdue_or_blocked(client, late_on_both, planner):
     client.force_login(planner)
     report = client.get(f"/app/checklists/{late_on_both['draft'].pk}/report/").content.decode()
