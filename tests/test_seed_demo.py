@@ -121,10 +121,13 @@ def test_demo_rows_have_their_first_history_entry():
     for mitigation in demo:
         types = [h.history_type for h in mitigation.history.order_by("history_date", "history_id")]
         assert types[0] == "+" and set(types[1:]) <= {"~"}
-    # The newest record of each action is what it is today.
+    # The newest record of each action is what it is today; it was created when its first record says.
     for mitigation in demo:
         latest = mitigation.history.latest("history_date", "history_id")
         assert (latest.status, latest.due_date) == (mitigation.status, mitigation.due_date)
+        assert mitigation.created_at == mitigation.history.earliest("history_date", "history_id").history_date
+    for checklist in Checklist.objects.filter(organisation__slug="riverside-demo"):
+        assert checklist.created_at == checklist.history.earliest("history_date").history_date
 
 
 # The demo's history: six months of a service's work ------------------------------------------------------

@@ -206,7 +206,9 @@ class MitigationSerializer(serializers.Serializer):
     co_produced = serializers.BooleanField()
     lived_experience_led = serializers.BooleanField()
     suggestion = serializers.IntegerField(source="suggestion_id", allow_null=True)
-    is_overdue = serializers.SerializerMethodField()
+    is_overdue = serializers.SerializerMethodField(
+        help_text="Open and due before today, on an active checklist: a draft's actions are never overdue."
+    )
     version = serializers.IntegerField(help_text="Goes up by one with every save.")
     etag = serializers.SerializerMethodField(help_text="Send it back as If-Match to change the mitigation.")
     created_at = serializers.DateTimeField()

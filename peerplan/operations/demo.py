@@ -45,7 +45,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -262,11 +262,11 @@ def _action_story(rng, *, status, due_date, latest_created, earliest_created, to
     return versions
 
 
-def _history(model, row, versions):
-    """History rows for `row`: [(when, user, {field: value as it was})], the first its creation. Made directly
-    with their dates (bulk_create_with_history dates every row now), the organisation set from the row's
-    checklist without a query."""
-    History = model.history.model
+def _history(History, row, versions):
+    """`History` rows (the model's history model: `Model.history` makes a new manager class on every read, so
+    callers read it once) for `row`: [(when, user, {field: value as it was})], the first its creation. Made
+    directly with their dates (bulk_create_with_history dates every row now), the organisation set from the
+    row's checklist without a query."""
     current = {field.attname: getattr(row, field.attname) for field in History.tracked_fields}
     organisation_id = row.checklist.organisation_id
     return [
@@ -434,6 +434,7 @@ def _finish_actions(items, done_on):
             created.history_date = min(created.history_date, _at(done_on - timedelta(days=30), hour=10))
             created.status = MitigationStatus.PLANNED
             created.save()
+            action.created_at = created.history_date
             action.status = MitigationStatus.DONE
             action.save()
             action.history.exclude(pk=created.pk).update(history_date=_at(done_on))
@@ -581,17 +582,18 @@ def _create_batch(numbers, ctx):
                 )
             )
     items = Item.objects.bulk_create(items, batch_size=1000)
+    ItemHistory = Item.history.model
     for item in items:
         # Made with the checklist, undecided (a challenge applies until someone says otherwise); decided later.
         made = item.checklist._history_date + timedelta(hours=1)
         if item.decided_at is None:
-            item_history += _history(Item, item, [(made, item._history_user, {})])
+            item_history += _history(ItemHistory, item, [(made, item._history_user, {})])
         else:
             undecided = {"applies": True, "not_applicable_reason": "", "rereview_on": None}
             undecided |= {"decided_at": None, "decided_by_id": None}
             versions = [(made, item._history_user, undecided), (item.decided_at, item.decided_by, {})]
-            item_history += _history(Item, item, versions)
-    Item.history.model.objects.bulk_create(item_history, batch_size=2000)
+            item_history += _history(ItemHistory, item, versions)
+    ItemHistory.objects.bulk_create(item_history, batch_size=2000)
 
     owners_by_checklist = {}
     for n, organisation in zip(numbers, organisations, strict=True):
@@ -650,6 +652,7 @@ def _create_batch(numbers, ctx):
                 )
             )
     mitigations = Mitigation.objects.bulk_create(mitigations, batch_size=1000)
+    MitigationHistory = Mitigation.history.model
     action_history = []
     for action, story in zip(mitigations, stories_of, strict=True):
         # Changes are made by the action's owner when a member owns it, else by the organisation's planner.
@@ -662,8 +665,13 @@ def _create_batch(numbers, ctx):
             )
             for index, (ago, status, due) in enumerate(story)
         ]
-        action_history += _history(Mitigation, action, versions)
-    Mitigation.history.model.objects.bulk_create(action_history, batch_size=2000)
+        action_history += _history(MitigationHistory, action, versions)
+    MitigationHistory.objects.bulk_create(action_history, batch_size=2000)
+    # created_at (auto_now_add, so set by bulk_create to now) is the day each row's history says it was made:
+    # shared learning measures adoption to done from it. One UPDATE per model.
+    for model, made in ((Checklist, checklists), (Mitigation, mitigations)):
+        first = model.history.filter(id=OuterRef("pk"), history_type="+").values("history_date")[:1]
+        model.objects.filter(pk__in=[row.pk for row in made]).update(created_at=Subquery(first))
     Link = Mitigation.items.through
     Link.objects.bulk_create(
         [Link(mitigation_id=m.pk, item_id=item_id) for m, item_id in zip(mitigations, addressed, strict=True)],
