@@ -70,6 +70,7 @@ planning_patterns = [
     path("checklists/<int:pk>/", checklist_views.checklist, name="checklist"),
     path("checklists/<int:pk>/edit/", checklist_views.checklist_edit, name="checklist_edit"),
     path("checklists/<int:pk>/archive/", checklist_views.checklist_archive, name="checklist_archive"),
+    path("checklists/<int:pk>/activate/", checklist_views.checklist_activate, name="checklist_activate"),
     path("checklists/<int:pk>/unarchive/", checklist_views.checklist_unarchive, name="checklist_unarchive"),
     path("checklists/<int:pk>/delete/", checklist_views.checklist_delete, name="checklist_delete"),
     path("checklists/<int:pk>/phases/", checklist_views.checklist_phases, name="checklist_phases"),

@@ -39,7 +39,7 @@ def hand_counted_checklists(org_a, owner, manager, planner, viewer):
       Cap caseloads is owned by a named person outside the organisation; Review the pay band by a member.
       → done: role ambiguity = 1 of 16
     Inpatient wards (active), Workload does not apply (15 applicable):
-      Role ambiguity: done; Boundaries: blocked due -1 (overdue and blocked) → 2 of 15 planned for, 1 done
+      Role ambiguity: done; Boundaries: blocked due -1 (overdue and blocked) → 2 of 15 covered, 1 done
     Old plan (archived, review date passed): planned due -30 — counted nowhere
     Draft plan (draft, review date passed): blocked, no due date — counted nowhere (only active
       checklists count on the dashboard), named in the line about drafts
@@ -125,8 +125,8 @@ def test_the_dashboard_page_shows_the_figures_in_words(client, hand_counted_chec
     assert "Old plan" not in text and "Old action" not in text
     # The one rule, said on the page: drafts are left out, named, with a way to make one active.
     draft = hand_counted_checklists["draft"]
-    assert "Only active checklists count on this page. 1 draft checklist is left out until made active:" in text
-    assert f'<a href="/app/checklists/{draft.pk}/edit/">Draft plan<' in text
+    assert "1 draft checklist is not counted (" in text
+    assert f'<a href="/app/checklists/{draft.pk}/">Draft plan</a>): make it active to track its actions.' in text
     assert "Draft blocked action" not in text
     assert "Draft plan</a> (Draft)" not in text  # not among the checklists past their review date
 
@@ -179,11 +179,11 @@ def test_the_coverage_grid_has_a_row_per_challenge_theme_in_published_order(hand
     assert [row.theme_name for row in grid] == challenge_theme_names()
     rows = {row.theme_name: [cell.label for cell in row.cells] for row in grid}
     assert rows["Role ambiguity"] == ["Done", "Done"]
-    assert rows["Boundaries"] == ["Not planned for", "Planned for"]  # dropped does not plan for it; blocked does
-    assert rows["Workload"] == ["Planned for", "Not applicable"]
+    assert rows["Boundaries"] == ["Not covered", "Covered"]  # dropped does not cover it; blocked does
+    assert rows["Workload"] == ["Covered", "Not applicable"]
     details = {row.theme_name: [cell.detail for cell in row.cells] for row in grid}
-    assert details["Role ambiguity"] == ["planned for 1 of 1, done 1", "planned for 1 of 1, done 1"]
-    assert details["Workload"] == ["planned for 1 of 1, done 0", ""]
+    assert details["Role ambiguity"] == ["covered 1 of 1, done 1", "covered 1 of 1, done 1"]
+    assert details["Workload"] == ["covered 1 of 1, done 0", ""]
     assert "Bridge" not in rows
 
 
@@ -194,8 +194,8 @@ def test_a_theme_with_two_challenges_is_partly_covered_when_one_has_an_action(or
     first, _second = checklist.items.filter(finding__theme=theme).order_by("finding__position")
     make_mitigation(first, "Cap caseloads")
     grid = {row.theme_name: row.cells[0] for row in tracking.coverage_grid([checklist])}
-    assert grid["Workload"].label == "Partly planned for"
-    assert grid["Workload"].detail == "planned for 1 of 2, done 0"
+    assert grid["Workload"].label == "Partly covered"
+    assert grid["Workload"].detail == "covered 1 of 2, done 0"
 
 
 def test_the_grid_is_an_accessible_table_with_words_in_every_cell(client, hand_counted_checklists, viewer):
@@ -207,7 +207,7 @@ def test_the_grid_is_an_accessible_table_with_words_in_every_cell(client, hand_c
     # A cell opens that checklist's challenge, not the public evidence page.
     workload = item_for(hand_counted_checklists["community"], "Workload")
     assert re.search(
-        rf'<td class="cell-covered" data-label="Community team"><a href="/app/items/{workload.pk}/">.*?Planned for</a>',
+        rf'<td class="cell-covered" data-label="Community team"><a href="/app/items/{workload.pk}/">.*?Covered</a>',
         text,
     )
     assert "/evidence/themes/" not in text
@@ -263,7 +263,7 @@ def test_the_bell_and_the_grid_show_icons_from_the_sprite_never_emoji(client, ha
     assert re.search(
         rf'id="notification-bell"[^>]*><svg class="bi" aria-hidden="true" focusable="false">{sprite}bell">', text
     )
-    for name in ["check-lg", "circle-fill", "circle"]:  # done, planned for, not planned for
+    for name in ["check-lg", "circle-fill", "circle"]:  # done, covered, not covered
         assert f'<svg class="bi cell-marker" aria-hidden="true" focusable="false">{sprite}{name}">' in text
     assert not EMOJI_OR_SYMBOL.findall(text)
 

@@ -38,11 +38,11 @@ def test_phases_with_nothing_planned_and_the_co_production_share_are_shown(clien
     client.force_login(planner)
 
     html = page(client, f"/app/checklists/{active_checklist.pk}/")
-    assert "Nothing planned for recruitment yet." in html
+    assert "No live actions for recruitment yet." in html
     assert "1 of 2 actions (50%) co-produced with people with lived experience" in html
 
     by_phase = page(client, f"/app/checklists/{active_checklist.pk}/phases/")
-    assert "Write the role" in by_phase and "Nothing planned for employment yet." in by_phase
+    assert "Write the role" in by_phase and "No live actions for employment yet." in by_phase
 
 
 def test_a_curator_edit_flags_the_item_with_what_changed_until_a_planner_marks_it_reviewed(

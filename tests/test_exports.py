@@ -72,7 +72,7 @@ def test_the_csv_has_a_row_per_action_and_a_row_per_item_without_one(client, exp
     assert role[1]["Action"] == '\'=HYPERLINK("http://evil")'
     assert role[1]["Owner"] == "Dr Outside"
     by_item = {row["Item"]: row for row in rows}
-    assert by_item["Boundaries: challenge"]["Status"] == "Uncovered"
+    assert by_item["Boundaries: challenge"]["Status"] == "Not covered"
     assert by_item["Workload: challenge"]["Status"] == "Does not apply"
     assert by_item["Workload: challenge"]["Applies to this service"] == "No"
     assert by_item["Wellbeing and recovery: benefit"]["Status"] == "No action yet"
@@ -96,7 +96,7 @@ def test_the_xlsx_holds_the_same_rows_with_real_dates(client, exported_checklist
     assert '\'=HYPERLINK("http://evil")' in actions
     assert len(rows) == 1 + 18
     statuses = [row[HEADERS.index("Status")] for row in rows]
-    assert statuses.count("Uncovered") == 14
+    assert statuses.count("Not covered") == 14
 
 
 @pytest.mark.parametrize(

@@ -75,8 +75,8 @@ def test_phase_counts_name_the_phases_with_nothing_planned(draft_checklist):
     counts = {count.phase.name: count for count in insights.phase_counts(draft_checklist) if count.phase}
 
     assert counts["Preparation"].live == 2 and counts["Preparation"].gap_message() == ""
-    assert counts["Recruitment"].gap_message() == "Nothing planned for recruitment yet."
-    assert counts["Employment"].gap_message() == "Only 1 action planned for employment."
+    assert counts["Recruitment"].gap_message() == "No live actions for recruitment yet."
+    assert counts["Employment"].gap_message() == "Only 1 live action for employment."
     assert counts["Ongoing development"].is_empty
 
 

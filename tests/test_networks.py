@@ -253,7 +253,7 @@ def test_the_challenges_most_members_have_not_planned_for_are_named(client, coor
     client.force_login(coordinator)
     page = client.get("/app/networks/north-east/").content.decode()
     gaps = page.split('id="gaps-heading"')[1].split("</section>")[0]
-    assert "<strong>Role ambiguity</strong>: not planned for by 3 of 3 members" in gaps
+    assert "<strong>Role ambiguity</strong>: not covered by 3 of 3 members" in gaps
     assert "<strong>Workload</strong>" not in gaps
 
 

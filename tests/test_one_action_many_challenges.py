@@ -10,8 +10,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from peerplan.models import Mitigation, SuggestedMitigation
-from peerplan.operations import mitigations
+from peerplan.models import ChecklistStatus, Mitigation, SuggestedMitigation
+from peerplan.operations import checklists, mitigations
 from tests.factories import item_for, make_checklist, make_mitigation
 
 
@@ -136,6 +136,8 @@ def test_the_export_has_one_row_per_action_naming_every_challenge(client, manage
 
 
 def test_the_report_and_reminders_name_every_challenge(client, manager, planner, draft_checklist, shared):
+    # Late actions are reported and reminded of only once their checklist is active (the draft rule).
+    checklists.set_checklist_status(checklist=draft_checklist, status=ChecklistStatus.ACTIVE)
     mitigations.update_mitigation(
         mitigation_id=shared.pk,
         changes={"owner": planner, "due_date": timezone.localdate() - timedelta(days=1)},

@@ -220,6 +220,7 @@ WRITES = {
     "checklist_create": {"title": "Ward 5 plan", "status": "draft"},
     "checklist_edit": {"title": "Renamed plan", "status": "active"},
     "checklist_archive": {},
+    "checklist_activate": {},
     "checklist_unarchive": {},
     "checklist_delete": {},
     "checklist_adopt": lambda ctx: {"suggestion_pk": _unadopted_suggestion(ctx).pk},

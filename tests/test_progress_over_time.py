@@ -1,4 +1,4 @@
-"""Progress over time: burn-up, coverage (planned for / done) and overdue, drawn from the history PeerPlan
+"""Progress over time: burn-up, coverage (covered / done) and overdue, drawn from the history PeerPlan
 keeps, for a checklist and for the organisation, over the last 3, 6 or 12 months."""
 
 import re
@@ -68,12 +68,12 @@ def test_the_trend_reads_each_day_from_the_last_version_on_or_before_it(checklis
     trend = tracking.progress_over_time(checklist_with_history.organisation_id, [checklist_with_history.pk], TODAY, 3)
     points = {(TODAY - point.day).days: point for point in trend.points}
     assert sorted(points, reverse=True) == [91, 83, 76, 68, 61, 53, 46, 38, 30, 23, 15, 8, 0]
-    # Day -91: A planned (due day -80, not yet overdue); 16 challenges apply, one planned for.
+    # Day -91: A planned (due day -80, not yet overdue); 16 challenges apply, one covered.
     assert (points[91].actions, points[91].done, points[91].overdue) == (1, 0, 0)
     assert (points[91].applicable, points[91].planned_for, points[91].covered_done) == (16, 1, 0)
-    # Day -68: A overdue; C planned for Disclosure.
+    # Day -68: A overdue; C covers Disclosure.
     assert (points[68].actions, points[68].overdue, points[68].planned_for) == (2, 1, 2)
-    # Day -61: C dropped: no longer planned for; A still overdue.
+    # Day -61: C dropped: no longer covered; A still overdue.
     assert (points[61].actions, points[61].overdue, points[61].planned_for) == (1, 1, 1)
     # Day -46: A done; Workload no longer applies.
     assert (points[46].done, points[46].overdue, points[46].applicable, points[46].covered_done) == (1, 0, 15, 1)
@@ -87,7 +87,7 @@ def test_the_checklist_page_draws_three_charts_each_with_its_numbers(client, che
     response = client.get(f"/app/checklists/{checklist_with_history.pk}/progress/?months=3")
     assert response.status_code == 200
     text = response.content.decode()
-    for title in ("Actions done, of all planned", "Challenges planned for and done", "Overdue actions"):
+    for title in ("Actions done, of all live actions", "Challenges covered and done", "Overdue actions"):
         assert f">{title}</figcaption>" in text
     assert text.count('<svg class="chart-svg"') == 3
     assert text.count("<polyline") == 6  # 2 + 3 + 1 lines

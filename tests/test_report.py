@@ -49,7 +49,7 @@ def test_the_report_has_the_summary_coverage_and_every_item_with_its_evidence(cl
     assert "Write a role description" in text and "Pat" in text
     assert '<tr class="struck">' in text  # the dropped action stays visible, struck through
     assert "Why it does not apply:</strong> Caseloads are set nationally" in text
-    assert text.count(">Uncovered</span>") == 14
+    assert text.count(">Not covered</span>") == 14
     assert "css/print.css" in text
     assert "style=" not in text
 
@@ -96,10 +96,9 @@ def test_the_first_page_leads_with_what_a_board_needs(client, reported_checklist
     client.force_login(viewer)
     text = client.get(f"/app/checklists/{reported_checklist.pk}/report/").content.decode()
     summary = _summary(text)
-    # Every active checklist, with planned for / done / overdue.
+    # Every active checklist, with covered / done / overdue.
     assert (
-        '<th scope="row">Inpatient wards</th><td data-label="Planned for">6%</td><td data-label="Done">6%</td>'
-        in summary
+        '<th scope="row">Inpatient wards</th><td data-label="Covered">6%</td><td data-label="Done">6%</td>' in summary
     )
     # Overdue or blocked, with owners and the challenges each is for.
     assert "Agree disclosure guidance" in summary and "Pat" in summary

@@ -1,6 +1,8 @@
 """seed_demo: a living demo organisation for newcomers, the same shape at scale, never duplicated;
 and the benchmark's floor view, off unless asked for."""
 
+from itertools import pairwise
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -115,8 +117,90 @@ def test_each_checklist_has_an_item_for_every_challenge_and_benefit_as_a_new_che
 def test_demo_rows_have_their_first_history_entry():
     seed()
 
-    mitigation = Mitigation.objects.filter(checklist__organisation__slug="riverside-demo").first()
-    assert [h.history_type for h in mitigation.history.all()] == ["+"]
+    demo = Mitigation.objects.filter(checklist__organisation__slug="riverside-demo")
+    for mitigation in demo:
+        types = [h.history_type for h in mitigation.history.order_by("history_date", "history_id")]
+        assert types[0] == "+" and set(types[1:]) <= {"~"}
+    # The newest record of each action is what it is today; it was created when its first record says.
+    for mitigation in demo:
+        latest = mitigation.history.latest("history_date", "history_id")
+        assert (latest.status, latest.due_date) == (mitigation.status, mitigation.due_date)
+        assert mitigation.created_at == mitigation.history.earliest("history_date", "history_id").history_date
+    for checklist in Checklist.objects.filter(organisation__slug="riverside-demo"):
+        assert checklist.created_at == checklist.history.earliest("history_date").history_date
+
+
+# The demo's history: six months of a service's work ------------------------------------------------------
+
+
+def _days_ago(moment):
+    return (timezone.localdate() - timezone.localdate(moment)).days
+
+
+def test_the_demo_history_goes_back_about_six_months():
+    from django.db.models import Min
+
+    seed()
+    for model in (Checklist, Item, Mitigation):
+        records = model.history.filter(organisation__slug="riverside-demo")
+        oldest = records.aggregate(oldest=Min("history_date"))["oldest"]
+        assert 180 <= _days_ago(oldest) <= 200, model
+
+
+def test_the_demo_actions_are_created_started_done_and_moved_on_days_spread_over_the_months():
+    seed()
+    records = Mitigation.history.filter(organisation__slug="riverside-demo")
+    created = [_days_ago(r.history_date) for r in records.filter(history_type="+")]
+    changed = [_days_ago(r.history_date) for r in records.filter(history_type="~")]
+    # Actions made across the half year, not on one day: some in each two-month stretch.
+    assert all(any(low <= ago < low + 60 for ago in created) for low in (7, 67, 127))
+    assert all(any(low <= ago < low + 45 for ago in changed) for low in (0, 45, 90))
+    statuses = set(records.filter(history_type="~").values_list("status", flat=True))
+    assert statuses >= {"in_progress", "done", "blocked", "dropped"}
+    # Some due dates were moved on: the same action with two due dates in its history.
+    moved = [
+        m
+        for m in Mitigation.objects.filter(checklist__organisation__slug="riverside-demo")
+        if len(set(m.history.values_list("due_date", flat=True))) > 1
+    ]
+    assert moved
+
+
+def test_an_overdue_demo_action_was_created_before_it_was_due():
+    seed()
+    today = timezone.localdate()
+    overdue = Mitigation.objects.filter(checklist__organisation__slug="riverside-demo", due_date__lt=today)
+    assert overdue.exists()
+    for action in overdue:
+        created = action.history.earliest("history_date", "history_id")
+        assert timezone.localdate(created.history_date) < created.due_date <= action.due_date
+
+
+def test_the_demo_progress_charts_rise_over_the_six_months_rather_than_jump_on_the_last_day():
+    from peerplan.pages import dashboard
+
+    seed()
+    organisation = Organisation.objects.get(slug="riverside-demo")
+    trend = dashboard.organisation_progress(organisation, timezone.localdate(), 6)["trend"]
+    before_last_month = [p for p in trend.points if (timezone.localdate() - p.day).days > 31]
+    for series in ("actions", "done", "overdue", "planned_for", "covered_done"):
+        assert any(getattr(p, series) for p in before_last_month), series
+    # Rising steadily: the scope grows in at least half of the steps, never all at once.
+    actions = [p.actions for p in trend.points]
+    assert sum(1 for a, b in pairwise(actions) if b > a) >= len(actions) // 2
+    assert max(b - a for a, b in pairwise(actions)) < actions[-1] / 2
+
+
+def test_the_demo_decisions_were_taken_in_the_weeks_after_each_checklist_was_made():
+    seed()
+    for checklist in Checklist.objects.filter(organisation__slug="riverside-demo"):
+        made = _days_ago(checklist.history.earliest("history_date").history_date)
+        decided = [_days_ago(i.decided_at) for i in checklist.items.decided()]
+        assert decided and all(made - 45 <= ago < made for ago in decided)
+        # Each decision is in the item's history: undecided when made, decided that day.
+        item = checklist.items.decided().first()
+        first, last = item.history.order_by("history_date", "history_id")
+        assert first.decided_at is None and last.decided_at == item.decided_at
 
 
 def test_demo_actions_adopt_suggested_mitigations_for_their_theme_when_there_are_any():
@@ -141,6 +225,8 @@ def test_running_it_twice_creates_nothing_the_second_time():
     seed()
     counts = (Organisation.objects.count(), get_user_model().objects.count(), Mitigation.objects.count())
 
+    history = (Mitigation.history.count(), Item.history.count(), Checklist.history.count())
+
     output = seed()
 
     assert "already here" in output
@@ -149,6 +235,7 @@ def test_running_it_twice_creates_nothing_the_second_time():
         get_user_model().objects.count(),
         Mitigation.objects.count(),
     ) == counts
+    assert (Mitigation.history.count(), Item.history.count(), Checklist.history.count()) == history
 
 
 def test_the_scale_options_produce_exact_counts():

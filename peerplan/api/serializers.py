@@ -80,11 +80,11 @@ class OrganisationSerializer(serializers.Serializer):
 
 class CoverageSerializer(serializers.Serializer):
     covered = serializers.IntegerField(
-        help_text="Planned for: applicable challenges with at least one action not dropped."
+        help_text="Covered: applicable challenges with at least one live action (any status but dropped)."
     )
     applicable = serializers.IntegerField()
     percent = serializers.IntegerField(
-        help_text="Planned for, whole percent of applicable, to the nearest (100 only when all, 0 only when none)."
+        help_text="Covered, whole percent of applicable, to the nearest (100 only when all, 0 only when none)."
     )
     done = serializers.IntegerField(help_text="Done: applicable challenges with at least one action done.")
     done_percent = serializers.IntegerField(help_text="Done, whole percent of applicable, rounded like percent.")
@@ -206,7 +206,9 @@ class MitigationSerializer(serializers.Serializer):
     co_produced = serializers.BooleanField()
     lived_experience_led = serializers.BooleanField()
     suggestion = serializers.IntegerField(source="suggestion_id", allow_null=True)
-    is_overdue = serializers.SerializerMethodField()
+    is_overdue = serializers.SerializerMethodField(
+        help_text="Open and due before today, on an active checklist: a draft's actions are never overdue."
+    )
     version = serializers.IntegerField(help_text="Goes up by one with every save.")
     etag = serializers.SerializerMethodField(help_text="Send it back as If-Match to change the mitigation.")
     created_at = serializers.DateTimeField()
@@ -309,6 +311,11 @@ class PastReviewSerializer(serializers.Serializer):
     review_date = serializers.DateField()
 
 
+class DraftSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
 class RereviewSerializer(serializers.Serializer):
     item = serializers.IntegerField()
     checklist = serializers.IntegerField()
@@ -319,7 +326,7 @@ class RereviewSerializer(serializers.Serializer):
 class GridCellSerializer(serializers.Serializer):
     checklist = serializers.IntegerField()
     state = serializers.ChoiceField(choices=["done", "covered", "partly", "open", "not-applicable"])
-    covered = serializers.IntegerField(help_text="The theme's applicable challenges with a live action (planned for).")
+    covered = serializers.IntegerField(help_text="The theme's applicable challenges with a live action (covered).")
     done = serializers.IntegerField(help_text="The theme's applicable challenges with an action done.")
     applicable = serializers.IntegerField()
 
@@ -334,6 +341,11 @@ class GridRowSerializer(serializers.Serializer):
 class DashboardSerializer(serializers.Serializer):
     today = serializers.DateField()
     checklists = ChecklistSummarySerializer(many=True, help_text="Active checklists.")
+    drafts_not_counted = DraftSerializer(
+        many=True,
+        help_text="Draft checklists, left out of every figure: a draft's actions are not overdue, due or blocked "
+        "until it is made active (as on the dashboard, My actions, reminders and the report).",
+    )
     overdue = ActionListSerializer()
     due_soon = ActionListSerializer()
     blocked = ActionListSerializer()

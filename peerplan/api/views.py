@@ -243,8 +243,8 @@ def phases(request, slug):
 @extend_schema(
     operation_id="get_dashboard",
     summary="The dashboard's figures",
-    description="Progress and coverage of each active checklist, overdue, due-soon and blocked actions (the "
-    "first ten of each with the full count), checklists past their review date, decisions due for re-review, "
+    description="Progress and coverage of each active checklist, the drafts left out of every figure, overdue, "
+    "due-soon and blocked actions (the first ten of each with the full count), checklists past their review date, decisions due for re-review, "
     "and the coverage grid of challenge themes against checklists.",
     responses={200: DashboardSerializer, **READ_ERRORS},
 )
@@ -272,6 +272,7 @@ def dashboard(request, slug):
             {"id": s.checklist.pk, "title": s.checklist.title, "progress": progress(s.progress), "coverage": s.coverage}
             for s in figures["summaries"]
         ],
+        "drafts_not_counted": figures["drafts"],
         "overdue": actions(figures["overdue"]),
         "due_soon": actions(figures["due_soon"]),
         "blocked": actions(figures["blocked"]),
@@ -465,7 +466,9 @@ def item(request, pk):
 
 
 def _mitigations():
-    return with_addressed_items(Mitigation.objects.select_related("owner", "phase")).order_by("due_date", "pk")
+    return with_addressed_items(Mitigation.objects.select_related("owner", "phase", "checklist")).order_by(
+        "due_date", "pk"
+    )
 
 
 def _mitigation_data(mitigation):
@@ -551,7 +554,7 @@ def mitigations(request, slug):
     queryset = form.filter(Mitigation.objects.in_organisation(organisation))
     if view is not None:
         queryset = dashboard_pages.quick_view(queryset, view, today=tracking.today(), user=request.user)
-    listing = with_addressed_items(queryset.select_related("owner", "phase")).soonest_due_first()
+    listing = with_addressed_items(queryset.select_related("owner", "phase", "checklist")).soonest_due_first()
     return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
 
 

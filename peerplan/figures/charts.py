@@ -121,23 +121,22 @@ def trend_charts(trend, prefix):
     return [
         line_chart(
             f"{prefix}-burn-up",
-            "Actions done, of all planned",
-            "Actions that are not dropped, and how many of them are done, on each day.",
+            "Actions done, of all live actions",
+            "Live actions (every action not dropped), and how many of them are done, on each day.",
             days,
             [
-                ("Actions (not dropped)", "planned", [p.actions for p in points]),
+                ("Live actions", "planned", [p.actions for p in points]),
                 ("Done", "done", [p.done for p in points]),
             ],
         ),
         line_chart(
             f"{prefix}-coverage",
-            "Challenges planned for and done",
-            "Challenges that apply; how many have an action that is not dropped (planned for); how many have "
-            "an action done.",
+            "Challenges covered and done",
+            "Challenges that apply; how many are covered (they have a live action); how many have an action done.",
             days,
             [
                 ("Challenges that apply", "applicable", [p.applicable for p in points]),
-                ("Planned for", "in_progress", [p.planned_for for p in points]),
+                ("Covered", "in_progress", [p.planned_for for p in points]),
                 ("Done", "done", [p.covered_done for p in points]),
             ],
         ),

@@ -85,9 +85,9 @@ class PhaseCount:
         if self.phase is None:
             return ""
         if self.is_empty:
-            return f"Nothing planned for {self.phase.name.lower()} yet."
+            return f"No live actions for {self.phase.name.lower()} yet."
         if self.is_thin:
-            return f"Only {self.live} action planned for {self.phase.name.lower()}."
+            return f"Only {self.live} live action for {self.phase.name.lower()}."
         return ""
 
 

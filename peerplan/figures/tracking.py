@@ -87,15 +87,15 @@ def progress_by_checklist(checklist_ids, today):
 
 
 class Cell:
-    """One theme in one checklist: how many of its applicable challenges are planned for (a live action)
+    """One theme in one checklist: how many of its applicable challenges are covered (a live action)
     and done (an action done), and the checklist's item it links to."""
 
     DONE, COVERED, PARTLY, OPEN, NOT_APPLICABLE = "done", "covered", "partly", "open", "not-applicable"
     LABELS = {
         DONE: "Done",
-        COVERED: "Planned for",
-        PARTLY: "Partly planned for",
-        OPEN: "Not planned for",
+        COVERED: "Covered",
+        PARTLY: "Partly covered",
+        OPEN: "Not covered",
         NOT_APPLICABLE: "Not applicable",
     }
     # Names of icons in the sprite (templatetags/icons.py), never symbol characters (an empty box where no
@@ -111,7 +111,7 @@ class Cell:
     @property
     def state(self):
         """Not applicable when none of the theme's challenges applies here; done when every applicable one
-        has an action done; planned for when every applicable one has a live action; partly when some do;
+        has an action done; covered when every applicable one has a live action; partly when some do;
         open when none does."""
         if self.applicable == 0:
             return self.NOT_APPLICABLE
@@ -133,7 +133,7 @@ class Cell:
     def detail(self):
         if self.state == self.NOT_APPLICABLE:
             return ""
-        return f"planned for {self.covered} of {self.applicable}, done {self.done}"
+        return f"covered {self.covered} of {self.applicable}, done {self.done}"
 
 
 @dataclass
@@ -219,7 +219,7 @@ class TrendPoint:
     done: int
     overdue: int
     applicable: int  # challenges that apply
-    planned_for: int  # ... with at least one live action
+    planned_for: int  # ... covered: with at least one live action
     covered_done: int  # ... with at least one action done
 
 
@@ -256,7 +256,7 @@ def _on(history, day):
 
 
 def progress_over_time(organisation_id, checklist_ids, today, months):
-    """Burn-up (actions done of all not dropped), coverage (planned for and done) and overdue actions on
+    """Burn-up (actions done of all live actions), coverage (covered and done) and overdue actions on
     TREND_POINTS days over the last `months` months, for the checklists together: three queries (the
     actions' history, the challenges' history, and which challenges each action addresses).
 

@@ -80,6 +80,7 @@ from peerplan.models.planning import (
     not_archived,
     open_q,
     overdue_q,
+    tracked_q,
 )
 from peerplan.models.scheduled_jobs import ScheduledJob
 from peerplan.models.shared_learning import (
@@ -138,6 +139,7 @@ __all__ = [
     "live_q",
     "open_q",
     "overdue_q",
+    "tracked_q",
     "due_within_q",
     "blocked_q",
     "no_owner_q",

@@ -14,8 +14,8 @@ SHARED = [
     "the organisation's name",
     "the name of each active checklist",
     "how many of each active checklist's challenges have been decided (review progress)",
-    "for each challenge of the published evidence, whether it applies and whether it is planned for "
-    "(an action that is not dropped) or done (an action done)",
+    "for each challenge of the published evidence, whether it applies and whether it is covered "
+    "(a live action: one not dropped) or done (an action done)",
     "how many actions are planned, in progress, done, blocked and dropped, and how many are overdue",
 ]
 

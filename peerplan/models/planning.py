@@ -43,6 +43,11 @@ class ChecklistQuerySet(models.QuerySet):
     def not_archived(self):
         return self.filter(not_archived())
 
+    def drafts_holding(self, actions):
+        """The drafts some of `actions` belong to: what a list that tracks only active checklists leaves out
+        (and says so)."""
+        return self.filter(status=ChecklistStatus.DRAFT, pk__in=actions.values("checklist_id")).order_by("title", "pk")
+
 
 class _FillOrganisation(models.Manager):
     def bulk_create(self, objs, *args, **kwargs):
@@ -116,6 +121,10 @@ class Checklist(models.Model):
     def is_active(self):
         return self.status == ChecklistStatus.ACTIVE
 
+    @property
+    def is_draft(self):
+        return self.status == ChecklistStatus.DRAFT
+
     def coverage(self):
         """How many applicable challenges have at least one live mitigation (one query)."""
         return coverage_by_checklist([self.pk])[self.pk]
@@ -159,8 +168,8 @@ class ItemQuerySet(models.QuerySet):
         return self.challenges().filter(applies=True)
 
     def with_coverage(self):
-        """Annotate `is_covered` (planned for: the item has a live mitigation, any status but dropped) and
-        `is_done` (at least one of its mitigations is done): 'planned for' alone would show 100 % beside
+        """Annotate `is_covered` (covered: the item has a live mitigation, any status but dropped) and
+        `is_done` (at least one of its mitigations is done): 'covered' alone would show 100 % beside
         a page of overdue actions."""
         return self.annotate(
             is_covered=models.Exists(Mitigation.objects.live().filter(items=models.OuterRef("pk"))),
@@ -362,14 +371,22 @@ def open_q():
     return models.Q(status__in=OPEN_STATUSES)
 
 
+def tracked_q(via="checklist__"):
+    """The one rule for drafts: only an active checklist's actions are tracked. A draft is not yet a plan
+    anyone works to (and an archived one no longer is), so its actions are never late, due soon or stuck:
+    every figure, list, reminder and overdue mark counts through this, so no two screens disagree.
+    `via` reaches the checklist ("checklist__" from an action, "" from a checklist)."""
+    return models.Q(**{f"{via}status": ChecklistStatus.ACTIVE})
+
+
 def overdue_q(today):
-    """Open and due before today (`today` where the service is: tracking.today())."""
-    return open_q() & models.Q(due_date__lt=today)
+    """Open, tracked and due before today (`today` where the service is: tracking.today())."""
+    return tracked_q() & open_q() & models.Q(due_date__lt=today)
 
 
 def due_within_q(today, days):
-    """Open and due from today to `days` days on."""
-    return open_q() & models.Q(due_date__gte=today, due_date__lte=today + timedelta(days=days))
+    """Open, tracked and due from today to `days` days on."""
+    return tracked_q() & open_q() & models.Q(due_date__gte=today, due_date__lte=today + timedelta(days=days))
 
 
 def blocked_q():
@@ -407,13 +424,9 @@ class MitigationQuerySet(models.QuerySet):
     def in_organisation(self, organisation):
         return self.filter(checklist__organisation=organisation)
 
-    def on_current_checklists(self):
-        """Actions whose checklist is not archived: an archived plan no longer asks anything of anyone."""
-        return self.filter(not_archived(via="checklist__"))
-
-    def on_active_checklists(self):
-        """Actions of active checklists only: the dashboard's rule (a draft is not yet a plan anyone works to)."""
-        return self.filter(checklist__status=ChecklistStatus.ACTIVE)
+    def tracked(self):
+        """Actions of active checklists only (tracked_q: the one rule for drafts)."""
+        return self.filter(tracked_q())
 
     def owned_by_member(self, user):
         """Actions this person owns in organisations whose data they may read now: still a member (a leaver's
@@ -510,7 +523,8 @@ class Mitigation(models.Model):
         return self.status in OPEN_STATUSES
 
     def is_overdue(self, today):
-        return self.is_open and self.due_date is not None and self.due_date < today
+        # The checklist is read last: lists select it with the action, and most actions stop before it.
+        return self.is_open and self.due_date is not None and self.due_date < today and self.checklist.is_active
 
     @property
     def owner_label(self):
@@ -540,7 +554,7 @@ def addressed_items(to_attr=None):
 
 @dataclass(frozen=True)
 class Coverage:
-    """Applicable challenges with at least one live mitigation ('planned for'), and with at least one
+    """Applicable challenges with at least one live mitigation ('covered'), and with at least one
     done ('done'), out of all applicable challenges."""
 
     covered: int
@@ -553,7 +567,7 @@ class Coverage:
 
     @property
     def percent(self):
-        """Whole percent planned for (lib.numbers.percent: the nearest, 100 only when all, 0 when none)."""
+        """Whole percent covered (lib.numbers.percent: the nearest, 100 only when all, 0 when none)."""
         return percent(self.covered, self.applicable)
 
     @property

@@ -28,8 +28,7 @@ def record_scheduled(today, now=None):
     now = now or timezone.now()
     made = 0
     overdue = (
-        Mitigation.objects.overdue(today)
-        .on_current_checklists()
+        Mitigation.objects.overdue(today)  # overdue_q: tracked (active) checklists only, as on every page
         .filter(owner__isnull=False, checklist__organisation__memberships__user=models.F("owner"))
         .filter(checklist__organisation__deleted_at__isnull=True)  # a deleted organisation tells nobody
         .select_related("checklist", "owner")
@@ -109,13 +108,13 @@ class ActionDigest:
 
 def action_digests(today, days):
     """[ActionDigest] for everyone who owns open actions that are overdue or due within `days`, on
-    checklists not archived, in organisations whose data they may read now (one query)."""
+    active checklists (tracked_q), in organisations whose data they may read now (one query)."""
     readable = Membership.objects.readable().filter(
         user_id=OuterRef("owner_id"), organisation_id=OuterRef("checklist__organisation_id")
     )
     actions = (
         Mitigation.objects.open()
-        .on_current_checklists()
+        .tracked()
         .filter(Exists(readable), due_date__lte=today + timedelta(days=days))
         .select_related("owner", "checklist__organisation")
         .prefetch_related(addressed_items())

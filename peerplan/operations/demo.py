@@ -24,13 +24,21 @@ So the counts are exact: N organisations, 4N members, N*P checklists, N*P*(chall
 items and N*P*(challenges - 2 + 3)*A mitigations (16 + 9 items and 17*A mitigations per checklist with
 the published Table 6).
 
-Rows are written with bulk inserts in one transaction per batch of organisations. Checklists, items and
-mitigations go through simple-history's bulk_create_with_history, so every demo row has its first
-history entry ("Created") like a row made in the app, which keeps the history and restore pages
-meaningful on demo data. It writes each of those rows twice; 1,000 organisations x 10 checklists still
-take 70-95 s on SQLite and about 80 s on PostgreSQL on a 2-core machine.
+History runs over the last six months, as a real service's would (so progress charts, the board report
+and "what changed" show a half year's work, not a jump on the day the demo was seeded): each checklist is
+made about six months ago, its challenges are decided over the weeks after, and each action is created,
+started, done, blocked or dropped, and sometimes has its due date moved, on days drawn from a random
+sequence seeded by the organisation's number (the same demo every run). An action due in the past was
+created before that date.
+
+Rows are written with bulk inserts in one transaction per batch of organisations, and their history rows
+too (written directly with explicit `history_date`s, one bulk insert per model), so every demo row has
+its history like a row made in the app, which keeps the history and restore pages meaningful on demo
+data. About 2.4 history rows per action: `--orgs 1000` (3 checklists each) took 94 s of CPU on SQLite on a
+shared 2-core machine, where one history row per action took 65 s.
 """
 
+import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -38,7 +46,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -201,6 +209,80 @@ class SeedResult:
     counts: dict
 
 
+# How far back the demo's history goes: each checklist is made this many days ago, or up to a week later, so
+# a six-month chart starts with the plans already made.
+HISTORY_DAYS = 190
+CHECKLIST_AGE_SPREAD = 8
+
+
+# Challenges are decided in the weeks after the checklist is made.
+DECIDED_WITHIN_DAYS = 40
+
+
+# Nothing is done earlier than this: the demo check-in's third challenge must not look done between its
+# first two rounds (only the two improving challenges are, seed_demo_check_in).
+DONE_AT_MOST_DAYS_AGO = 110
+
+
+# One action in five had its due date moved on, by three weeks.
+DUE_MOVED_SHARE = 0.2
+DUE_MOVED_BY = timedelta(days=21)
+
+
+def _between(rng, oldest, newest):
+    """A day `newest`..`oldest` days ago (days ago: the larger, the older); `newest` if the range is empty."""
+    return rng.randint(newest, oldest) if oldest > newest else newest
+
+
+def _action_story(rng, *, status, due_date, latest_created, earliest_created, today):
+    """The versions of one action, oldest first: [(days ago, status, due date)], the last being its state
+    today. Created planned; then started, done, blocked or dropped as its status says; maybe its due date
+    moved on. An action due in the past was created two to six weeks before its first due date."""
+    moved = due_date is not None and rng.random() < DUE_MOVED_SHARE
+    first_due = due_date - DUE_MOVED_BY if moved else due_date
+    created = _between(rng, latest_created, 7)
+    if first_due is not None and first_due < today:
+        created = max(created, (today - first_due).days + rng.randint(14, 42))
+    created = min(created, earliest_created)
+    events = []  # (days ago, status or None, due date or None)
+    if status in (MitigationStatus.IN_PROGRESS, MitigationStatus.DONE, MitigationStatus.BLOCKED):
+        started = _between(rng, created - 1, 2)
+        events.append((started, MitigationStatus.IN_PROGRESS, None))
+        if status == MitigationStatus.DONE:
+            events.append((_between(rng, min(started - 1, DONE_AT_MOST_DAYS_AGO), 1), status, None))
+        elif status == MitigationStatus.BLOCKED:
+            events.append((_between(rng, started - 1, 1), status, None))
+    elif status == MitigationStatus.DROPPED:
+        events.append((_between(rng, created - 1, 1), status, None))
+    if moved:
+        events.append((_between(rng, created - 1, 1), None, due_date))
+    versions = [(created, MitigationStatus.PLANNED, first_due)]
+    for ago, new_status, new_due in sorted(events, key=lambda event: -event[0]):  # stable: same-day order kept
+        _, last_status, last_due = versions[-1]
+        versions.append((ago, new_status or last_status, new_due or last_due))
+    return versions
+
+
+def _history(History, row, versions):
+    """`History` rows (the model's history model: `Model.history` makes a new manager class on every read, so
+    callers read it once) for `row`: [(when, user, {field: value as it was})], the first its creation. Made
+    directly with their dates (bulk_create_with_history dates every row now), the organisation set from the
+    row's checklist without a query."""
+    current = {field.attname: getattr(row, field.attname) for field in History.tracked_fields}
+    organisation_id = row.checklist.organisation_id
+    return [
+        History(
+            **{**current, **was},
+            history_date=when,
+            history_type="+" if index == 0 else "~",
+            history_user=user,
+            history_change_reason=None,
+            organisation_id=organisation_id,
+        )
+        for index, (when, user, was) in enumerate(versions)
+    ]
+
+
 def _made_by(person, row):
     """The row's first history entry names the demo person who made it, as one made in the app does
     (simple-history reads `_history_user` per row in bulk_create_with_history)."""
@@ -342,15 +424,21 @@ def seed_demo_check_in(*, today):
 
 def _finish_actions(items, done_on):
     """Every action of `items` that is not dropped is done, as of `done_on` (their history says so). With no
-    actions per item (--actions-per-item 0) there is none to finish, and the demo's counts stay exact."""
+    actions per item (--actions-per-item 0) there is none to finish, and the demo's counts stay exact.
+
+    Each action's story is retold to fit: created (planned) a month before `done_on` at the latest, then done
+    that day; what the seed had it do afterwards is removed, so its history reads in order."""
     for item in items:
         for action in item.mitigations.exclude(status=MitigationStatus.DROPPED):
+            created = action.history.earliest("history_date", "history_id")
+            action.history.exclude(pk=created.pk).delete()
+            created.history_date = min(created.history_date, _at(done_on - timedelta(days=30), hour=10))
+            created.status = MitigationStatus.PLANNED
+            created.save()
+            action.created_at = created.history_date
             action.status = MitigationStatus.DONE
             action.save()
-            done = action.history.first()  # the record just written: the newest
-            # Its earlier records (made today by the seed) go earlier that day, so its history reads in order.
-            action.history.exclude(pk=done.pk).update(history_date=_at(done_on, hour=9))
-            action.history.filter(pk=done.pk).update(history_date=_at(done_on))
+            action.history.exclude(pk=created.pk).update(history_date=_at(done_on))
 
 
 def _at(day, hour=12):
@@ -428,6 +516,8 @@ def _create_batch(numbers, ctx):
         ]
     )
 
+    # Each organisation's own sequence, so its demo is the same whatever batch it was made in.
+    stories = {organisation.pk: random.Random(n) for n, organisation in zip(numbers, organisations, strict=True)}
     checklists = []
     for n, organisation in zip(numbers, organisations, strict=True):
         for j in range(ctx.size.checklists_per_org):
@@ -449,20 +539,25 @@ def _create_batch(numbers, ctx):
                     ),
                 )
             )
+            made_ago = HISTORY_DAYS - stories[organisation.pk].randint(0, CHECKLIST_AGE_SPREAD)
+            checklists[-1]._history_date = _at(ctx.today - timedelta(days=made_ago), hour=9)
     checklists = bulk_create_with_history(checklists, Checklist, batch_size=500)
 
     items = []
-    decided_at = timezone.now()
+    item_history = []
     planners = {
         organisation.pk: members[n][Role.PLANNER] for n, organisation in zip(numbers, organisations, strict=True)
     }
     for c, checklist in enumerate(checklists):
+        rng = stories[checklist.organisation_id]
+        made_ago = (ctx.today - timezone.localdate(checklist._history_date)).days
         not_applicable = {(c + k * 5) % len(ctx.challenges) for k in range(NOT_APPLICABLE_PER_CHECKLIST)}
         chosen_benefits = (
             {(c + k * 3) % len(ctx.benefits) for k in range(BENEFITS_CHOSEN_PER_CHECKLIST)} if ctx.benefits else set()
         )
         for i, finding in enumerate(ctx.challenges):
             applies = i not in not_applicable
+            decided_at = _at(ctx.today - timedelta(days=made_ago - rng.randint(1, DECIDED_WITHIN_DAYS)), hour=11)
             items.append(
                 _made_by(
                     planners[checklist.organisation_id],
@@ -487,7 +582,19 @@ def _create_batch(numbers, ctx):
                     Item(checklist=checklist, finding=finding, applies=i in chosen_benefits),
                 )
             )
-    items = bulk_create_with_history(items, Item, batch_size=1000)
+    items = Item.objects.bulk_create(items, batch_size=1000)
+    ItemHistory = Item.history.model
+    for item in items:
+        # Made with the checklist, undecided (a challenge applies until someone says otherwise); decided later.
+        made = item.checklist._history_date + timedelta(hours=1)
+        if item.decided_at is None:
+            item_history += _history(ItemHistory, item, [(made, item._history_user, {})])
+        else:
+            undecided = {"applies": True, "not_applicable_reason": "", "rereview_on": None}
+            undecided |= {"decided_at": None, "decided_by_id": None}
+            versions = [(made, item._history_user, undecided), (item.decided_at, item.decided_by, {})]
+            item_history += _history(ItemHistory, item, versions)
+    ItemHistory.objects.bulk_create(item_history, batch_size=2000)
 
     owners_by_checklist = {}
     for n, organisation in zip(numbers, organisations, strict=True):
@@ -498,12 +605,15 @@ def _create_batch(numbers, ctx):
             people[Role.PLANNER],
         ]
     mitigations = []
+    stories_of = []  # each new action's versions, in the same order
     addressed = []  # the item each new action addresses, in the same order
     counter = 0
     for item in items:
         if not item.applies:
             continue
         checklist = item.checklist
+        made_ago = (ctx.today - timezone.localdate(checklist._history_date)).days
+        decided_ago = (ctx.today - timezone.localdate(item.decided_at)).days if item.decided_at else made_ago - 1
         editors = owners_by_checklist[checklist.organisation_id]
         suggestions = ctx.suggestions_by_theme.get(item.finding.theme_id, [])
         for a in range(ctx.size.actions_per_item):
@@ -512,6 +622,17 @@ def _create_batch(numbers, ctx):
             suggestion = suggestions[(counter + a) % len(suggestions)] if suggestions and counter % 3 == 0 else None
             external = counter % 11 == 0
             addressed.append(item.pk)
+            due_date = None if counter % 17 == 0 else ctx.today + timedelta(days=DUE_OFFSETS[counter % 13])
+            stories_of.append(
+                _action_story(
+                    stories[checklist.organisation_id],
+                    status=status,
+                    due_date=due_date,
+                    latest_created=decided_ago,
+                    earliest_created=made_ago - 1,
+                    today=ctx.today,
+                )
+            )
             mitigations.append(
                 _made_by(
                     checklist.created_by,
@@ -520,7 +641,7 @@ def _create_batch(numbers, ctx):
                         action=suggestion.title if suggestion else ACTIONS[counter % len(ACTIONS)],
                         owner=None if external else editors[counter % len(editors)],
                         owner_name=EXTERNAL_OWNERS[counter % len(EXTERNAL_OWNERS)] if external else "",
-                        due_date=None if counter % 17 == 0 else ctx.today + timedelta(days=DUE_OFFSETS[counter % 13]),
+                        due_date=due_date,
                         status=status,
                         notes="Waiting for HR to confirm the budget." if status == MitigationStatus.BLOCKED else "",
                         phase=(suggestion.phase if suggestion and suggestion.phase else ctx.phases[counter % 4]),
@@ -531,7 +652,27 @@ def _create_batch(numbers, ctx):
                     ),
                 )
             )
-    mitigations = bulk_create_with_history(mitigations, Mitigation, batch_size=1000)
+    mitigations = Mitigation.objects.bulk_create(mitigations, batch_size=1000)
+    MitigationHistory = Mitigation.history.model
+    action_history = []
+    for action, story in zip(mitigations, stories_of, strict=True):
+        # Changes are made by the action's owner when a member owns it, else by the organisation's planner.
+        changer = action.owner or planners[action.checklist.organisation_id]
+        versions = [
+            (
+                _at(ctx.today - timedelta(days=ago), hour=10 + index),
+                action.created_by if index == 0 else changer,
+                {"status": status, "due_date": due},
+            )
+            for index, (ago, status, due) in enumerate(story)
+        ]
+        action_history += _history(MitigationHistory, action, versions)
+    MitigationHistory.objects.bulk_create(action_history, batch_size=2000)
+    # created_at (auto_now_add, so set by bulk_create to now) is the day each row's history says it was made:
+    # shared learning measures adoption to done from it. One UPDATE per model.
+    for model, made in ((Checklist, checklists), (Mitigation, mitigations)):
+        first = model.history.filter(id=OuterRef("pk"), history_type="+").values("history_date")[:1]
+        model.objects.filter(pk__in=[row.pk for row in made]).update(created_at=Subquery(first))
     Link = Mitigation.items.through
     Link.objects.bulk_create(
         [Link(mitigation_id=m.pk, item_id=item_id) for m, item_id in zip(mitigations, addressed, strict=True)],

@@ -65,15 +65,15 @@ def dashboard_query(**filters):
 
 
 # The dashboard's figures, and the "my actions" page, as views of an organisation's actions (the API's `view`
-# filter): each the same queryset rule, on active checklists like the dashboard ("mine": open, on checklists not
-# archived, like my actions).
+# filter): each the same queryset rule, on tracked (active) checklists like every figure ("mine": open, like
+# my actions).
 QUICK_VIEWS = {
-    "overdue": lambda actions, today, user: actions.on_active_checklists().overdue(today),
-    "due_soon": lambda actions, today, user: actions.on_active_checklists().due_within(today, DUE_SOON_DAYS),
-    "blocked": lambda actions, today, user: actions.on_active_checklists().blocked(),
-    "no_owner": lambda actions, today, user: actions.on_active_checklists().filter(open_q() & no_owner_q()),
-    "no_due_date": lambda actions, today, user: actions.on_active_checklists().filter(open_q() & no_due_date_q()),
-    "mine": lambda actions, today, user: actions.owned_by_member(user).open().on_current_checklists(),
+    "overdue": lambda actions, today, user: actions.tracked().overdue(today),
+    "due_soon": lambda actions, today, user: actions.tracked().due_within(today, DUE_SOON_DAYS),
+    "blocked": lambda actions, today, user: actions.tracked().blocked(),
+    "no_owner": lambda actions, today, user: actions.tracked().filter(open_q() & no_owner_q()),
+    "no_due_date": lambda actions, today, user: actions.tracked().filter(open_q() & no_due_date_q()),
+    "mine": lambda actions, today, user: actions.owned_by_member(user).open().tracked(),
 }
 
 
@@ -84,9 +84,8 @@ def quick_view(actions, name, *, today, user):
 def dashboard(organisation, today):
     """Everything the dashboard shows, in a fixed number of queries whatever the data size.
 
-    One rule for drafts, applied to every figure and list: only active checklists count. A draft is a
-    plan nobody works to yet, so its actions are not late, stuck or due; the page says how many drafts
-    there are and links to each so one can be made active."""
+    The one rule for drafts (tracked_q), as on every page: only active checklists count. The page says
+    how many drafts there are and links to each so one can be made active."""
     # Active checklists and drafts in one query (the drafts are only named).
     shown = Checklist.objects.filter(
         organisation=organisation, status__in=[ChecklistStatus.ACTIVE, ChecklistStatus.DRAFT]
@@ -99,7 +98,7 @@ def dashboard(organisation, today):
     coverage = coverage_by_checklist(ids)
     summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
 
-    current = Mitigation.objects.in_organisation(organisation).on_active_checklists()
+    current = Mitigation.objects.in_organisation(organisation).tracked()
     counts = current.aggregate(
         overdue=Count("pk", filter=overdue_q(today)),
         due_soon=Count("pk", filter=due_within_q(today, DUE_SOON_DAYS)),

@@ -37,7 +37,7 @@ HEADERS = [
 COLUMN_WIDTHS = [34, 28, 30, 12, 12, 10, 60, 22, 12, 14, 18, 12, 18, 30]
 
 
-UNCOVERED = "Uncovered"
+UNCOVERED = "Not covered"
 
 
 DOES_NOT_APPLY = "Does not apply"
@@ -69,7 +69,7 @@ def export_items(checklist):
             "finding__references",
             Prefetch(
                 "mitigations",
-                queryset=Mitigation.objects.select_related("owner", "phase").soonest_due_first(),
+                queryset=Mitigation.objects.select_related("owner", "phase", "checklist").soonest_due_first(),
             ),
         )
     )

@@ -32,7 +32,7 @@ class ChallengeRow:
 
     name: str
     cells: list
-    not_covered: int = 0  # members to whom it applies with at least one applicable challenge not planned for
+    not_covered: int = 0  # members to whom it applies with at least one applicable challenge not covered
 
 
 def _challenge_findings():
@@ -120,7 +120,7 @@ def network_page(network, today, months=6):
             if cell.state in (tracking.Cell.OPEN, tracking.Cell.PARTLY):
                 row.not_covered += 1
         grid.append(row)
-    # The challenges most members have not planned for: those at least half the members have not.
+    # The challenges most members have not covered: those at least half the members have not.
     gaps = sorted(
         (row for row in grid if members and row.not_covered * 2 >= len(members) and row.not_covered),
         key=lambda row: -row.not_covered,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from peerplan.figures import charts
 from peerplan.figures import check_ins as check_in_figures
 from peerplan.figures.tracking import progress_by_checklist, progress_over_time
-from peerplan.models import Checklist, MitigationStatus, coverage_by_checklist
+from peerplan.models import Checklist, ChecklistStatus, MitigationStatus, coverage_by_checklist
 from peerplan.pages import exports
 from peerplan.pages.checklists import group_by_category_and_theme
 from peerplan.pages.dashboard import ChecklistSummary
@@ -72,12 +72,19 @@ def report(checklist, today, since=None):
     for action in actions.values():
         action.themes = "; ".join(dict.fromkeys(themes_of[action.pk]))
         action.overdue_now = action.is_overdue(today)
+    # A draft's actions are neither late nor stuck (tracked_q): its report says so instead of listing them.
     attention = sorted(
-        (a for a in actions.values() if a.overdue_now or a.status == MitigationStatus.BLOCKED),
+        (a for a in actions.values() if a.overdue_now or a.status == MitigationStatus.BLOCKED and checklist.is_active),
         key=lambda a: (a.due_date is None, a.due_date or today, a.pk),
     )
     challenges = [item for item in items if item.is_challenge]
-    board = list(Checklist.objects.filter(organisation_id=checklist.organisation_id).active())
+    # The active checklists and the drafts in one query (the drafts are only named, as on the dashboard).
+    shown = list(
+        Checklist.objects.filter(
+            organisation_id=checklist.organisation_id, status__in=[ChecklistStatus.ACTIVE, ChecklistStatus.DRAFT]
+        ).order_by("title", "pk")
+    )
+    board = [c for c in shown if c.is_active]
     board_progress = progress_by_checklist([c.pk for c in board], today)
     board_coverage = coverage_by_checklist([c.pk for c in board])
     trend = progress_over_time(checklist.organisation_id, [checklist.pk], today, REPORT_TREND_MONTHS)
@@ -94,6 +101,7 @@ def report(checklist, today, since=None):
         "progress": progress,
         # Every source the report's items come from, in published order (fetched with the items).
         "sources": list(dict.fromkeys(item.finding.theme.category.source for item in items)),
+        "drafts": [c for c in shown if c.is_draft],
         "board": [ChecklistSummary(c, board_progress[c.pk], board_coverage[c.pk]) for c in board],
         "trend": trend,
         "charts": charts.trend_charts(trend, "report"),

@@ -112,6 +112,18 @@ def checklist_archive(request, pk):
 
 @login_required
 @require_POST
+def checklist_activate(request, pk):
+    """A draft made active (from its notice or the review's summary): the same status change as its form."""
+    return _set_status(
+        request,
+        pk,
+        ChecklistStatus.ACTIVE,
+        "The checklist is active: its actions now count on the dashboard, in My actions and in reminders.",
+    )
+
+
+@login_required
+@require_POST
 def checklist_unarchive(request, pk):
     return _set_status(request, pk, ChecklistStatus.ACTIVE, "The checklist is active again.")
 

@@ -11,7 +11,7 @@ from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organi
 from peerplan.figures import check_in_changes, tracking
 from peerplan.forms.mitigations import ActionFilterForm, BulkActionForm
 from peerplan.lib.errors import Conflict
-from peerplan.models import Membership, Mitigation, MitigationStatus
+from peerplan.models import Checklist, Membership, Mitigation, MitigationStatus
 from peerplan.operations import mitigations
 from peerplan.pages import dashboard as dashboard_pages
 from peerplan.pages import history, page_cache
@@ -146,13 +146,13 @@ def my_actions(request):
     organisations = Membership.objects.readable_by(request.user).values_list("organisation_id", "role")
 
     def build():
-        queryset = Mitigation.objects.owned_by_member(request.user)
-        if not show_all:
-            queryset = queryset.open().on_current_checklists()
+        mine = Mitigation.objects.owned_by_member(request.user)
+        queryset = mine if show_all else mine.open().tracked()
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
         page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = dashboard_pages.prepare_quick_edit(page.object_list, request.user)
-        return {"page": page, "statuses": MitigationStatus.choices}
+        drafts = [] if show_all else list(Checklist.objects.drafts_holding(mine.open()))
+        return {"page": page, "statuses": MitigationStatus.choices, "drafts": drafts}
 
     context = {"show_all": show_all, "today": today, "next": request.get_full_path()}
     body = page_cache.cached_body(

@@ -56,7 +56,7 @@ def test_the_report_prints_to_a4_with_a_summary_first(live_server, page, db):
         checklist.title,
         "report to the board",
         "Every active checklist",
-        "Planned for",
+        "Covered",
         "Over the last 6 months",
         "Overdue or blocked",
         "Decisions due for re-review",

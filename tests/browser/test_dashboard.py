@@ -1,5 +1,5 @@
 """The dashboard cannot mislead: a manager reads one rule for drafts, follows each figure to exactly the
-actions it counts, reads coverage as planned for and done, and opens a challenge from the grid."""
+actions it counts, reads coverage as covered and done, and opens a challenge from the grid."""
 
 from datetime import timedelta
 
@@ -38,12 +38,14 @@ def test_a_manager_reads_the_dashboard_and_follows_its_figures(live_server, page
     expect(h1).to_have_text("Dashboard")
 
     # One rule, said once: drafts are left out of every figure, named, with a way to make one active.
-    rule = page.locator("#dashboard-rule")
-    expect(rule).to_contain_text("Only active checklists count on this page. 1 draft checklist is left out")
-    expect(rule.get_by_role("link", name="Acute wards (draft) (make it active)")).to_be_visible()
+    rule = page.locator("#drafts-left-out")
+    expect(rule).to_have_text(
+        "1 draft checklist is not counted (Acute wards (draft)): make it active to track its actions."
+    )
+    expect(rule.get_by_role("link", name="Acute wards (draft)")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("Draft: agree ward caseloads")
 
-    # Coverage in two figures: planned for and done.
+    # Coverage in two figures: covered and done.
     card = page.locator("article", has=page.get_by_role("heading", name="Community team 2026"))
     expect(card.locator(".coverage-planned")).to_have_text("3 of 16 applicable challenges")
     expect(card.locator(".coverage-done")).to_have_text("1 of 16 applicable challenges")
@@ -75,3 +77,29 @@ def test_a_manager_reads_the_dashboard_and_follows_its_figures(live_server, page
     expect(row.get_by_role("cell")).to_contain_text("Done")
     row.get_by_role("link", name="Done").click()
     expect(h1).to_contain_text("Boundaries")
+
+
+def test_on_a_phone_the_dashboards_lists_are_headings_with_counts_opened_when_wanted(
+    live_server, page, another_context, manager, with_draft
+):
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, base, manager.email)
+    page.goto(base + "/app/orgs/northside/dashboard/")
+    overdue = page.locator("details", has=page.locator("#overdue"))
+    expect(overdue.locator("summary")).to_have_text("Overdue actions (1)")
+    row = overdue.get_by_text("Agree a PSW role description with the team", exact=True)
+    expect(row).to_be_hidden()
+    overdue.locator("summary").click()
+    expect(row).to_be_visible()
+    assert_accessible(page)
+
+    # On a desktop, and on a phone without JavaScript, every section is open as before.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.reload()
+    expect(page.locator("details.phone-collapse:not([open])")).to_have_count(0)
+    no_script = another_context(java_script_enabled=False, viewport={"width": 390, "height": 844}).new_page()
+    sign_in(no_script, base, manager.email)
+    no_script.goto(base + "/app/orgs/northside/dashboard/")
+    expect(no_script.locator("details.phone-collapse:not([open])")).to_have_count(0)
+    expect(no_script.get_by_text("Agree a PSW role description with the team", exact=True)).to_be_visible()

@@ -1,5 +1,5 @@
-"""Every signed-in page on a 390 x 844 phone, with the demo organisation's data: no sideways scroll, no word
-broken inside itself, no serious axe violation (the Nu HTML Checker checks each page too: conftest).
+"""Every signed-in page on a 390 x 844 phone, with the demo organisation's data: no sideways scroll, no page
+taller than six screens besides its main list, no word broken inside itself, no serious axe violation (the Nu HTML Checker checks each page too: conftest).
 
 Screenshots of the main pages at phone and desktop width are written to test-output/screenshots/, so the
 look can be seen without running anything."""
@@ -23,7 +23,7 @@ from peerplan.models import (
     Organisation,
     Role,
 )
-from peerplan.operations.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_SLUG
+from peerplan.operations.demo import DEMO_DOMAIN, DEMO_NETWORK_SLUG, DEMO_PASSWORD, DEMO_SLUG
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import OUTPUT
 from tests.browser.helpers import sign_in
@@ -36,6 +36,34 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 # The pages whose look the next person wants to see without running anything.
 SHOWN = {"dashboard", "checklist", "item", "actions", "report", "checklist-progress"}
+# No page is taller than six phone screens (a person scrolls a page that long only for the list they came
+# for): long sections collapse on a phone. The one exception is a page's main list when it is long by
+# itself: then what is around it must still fit, so the rule is the page's height less its main list's
+# (the elements these selectors find; a page of actions is at most 25 rows, a timeline a page of entries, the
+# checklist's challenges one row each).
+MOST_SCREENS = 6
+MAIN_LISTS = {
+    "actions": "main table",
+    "actions-filtered": "main table",
+    "my-actions": "main table",
+    "checklist": "#challenges",
+    "draft-checklist": "#challenges",
+    "review-summary": "main .summary-list",
+    "draft-review-summary": "main .summary-list",
+    "checklist-history": "main ol.timeline",
+    "action-history": "main ol.timeline",
+    # The report is a document: its one-page summary must fit, the detail after it is as long as the plan.
+    "report": ".report-section, .report-category",
+    "phases": "main .list-group",
+    "evidence": "main .evidence-themes",
+}
+HEIGHT_OUTSIDE = """(selector) => {
+  const page = document.documentElement.scrollHeight;
+  if (!selector) return [page, 0];
+  const lists = Array.from(document.querySelectorAll(selector));
+  const outermost = lists.filter(list => !lists.some(other => other !== list && other.contains(list)));
+  return [page, outermost.reduce((sum, list) => sum + list.getBoundingClientRect().height, 0)];
+}"""
 # Dark mode (prefers-color-scheme: dark) checked with axe on the pages with the most colour.
 DARK = {"dashboard", "checklist", "item", "actions", "report", "checklist-progress", "members", "evidence", "theme"}
 
@@ -66,6 +94,7 @@ BROKEN_WORDS = """() => {
 def signed_in_pages():
     """(name, path) of every page a manager of the demo organisation reads, from the data itself."""
     active = Checklist.objects.get(organisation__slug=DEMO_SLUG, status=ChecklistStatus.ACTIVE)
+    draft = Checklist.objects.get(organisation__slug=DEMO_SLUG, status=ChecklistStatus.DRAFT)
     challenge = (
         Item.objects.filter(checklist=active, finding__valence="challenge", mitigations__isnull=False)
         .order_by("pk")
@@ -98,6 +127,9 @@ def signed_in_pages():
         ("checklist-progress", f"/app/checklists/{active.pk}/progress/?months=12"),
         ("review", f"/app/checklists/{active.pk}/review/"),
         ("review-summary", f"/app/checklists/{active.pk}/review/summary/"),
+        # A draft says what draft means, with "Make this checklist active", on its page and its summary.
+        ("draft-checklist", f"/app/checklists/{draft.pk}/"),
+        ("draft-review-summary", f"/app/checklists/{draft.pk}/review/summary/"),
         ("report", f"/app/checklists/{active.pk}/report/"),
         ("item", f"/app/items/{challenge.pk}/"),
         ("item-review", f"/app/items/{challenge.pk}/review/"),
@@ -116,10 +148,11 @@ def demo(db):
     call_command("seed_demo", verbosity=0)
 
 
-def read_on_a_phone(page, base_url, pages):
+def read_on_a_phone(page, base_url, pages, six_screens=True):
     """Opens each (name, path) — or (name, path, status) for a page answered with another status than 200 — at
     phone width (and desktop for the SHOWN ones, screenshotting both) and
-    returns what a person on a phone would trip over: sideways scroll, broken words, serious axe violations."""
+    returns what a person on a phone would trip over: sideways scroll, more than six screens besides its main list,
+    broken words, serious axe violations."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     for name, path, *expected in pages:
@@ -136,6 +169,12 @@ def read_on_a_phone(page, base_url, pages):
             scroll_width = page.evaluate("document.documentElement.scrollWidth")
             if scroll_width > PHONE["width"]:
                 problems.append(f"{path}: scrolls sideways ({scroll_width} px wide)")
+            height, main_list = page.evaluate(HEIGHT_OUTSIDE, MAIN_LISTS.get(name))
+            if six_screens and height - main_list > MOST_SCREENS * PHONE["height"]:
+                problems.append(
+                    f"{path}: {height} px tall on a phone ({main_list:.0f} px of it its main list), more than "
+                    f"{MOST_SCREENS} screens ({MOST_SCREENS * PHONE['height']} px) besides its main list"
+                )
             broken = page.evaluate(BROKEN_WORDS)
             if broken:
                 problems.append(f"{path}: words broken across lines: {sorted(set(broken))[:12]}")
@@ -161,6 +200,8 @@ def owner_and_account_pages():
     org = f"/app/orgs/{DEMO_SLUG}"
     return [
         ("members-as-owner", f"{org}/members/"),
+        # The demo network, as its coordinator (the demo owner) reads it.
+        ("network", f"/app/networks/{DEMO_NETWORK_SLUG}/"),
         ("member-remove", f"{org}/members/{planner.pk}/remove/"),
         ("checklist-delete", f"/app/checklists/{draft.pk}/delete/"),
         ("own-evidence", f"{org}/evidence/"),
@@ -250,7 +291,9 @@ def test_the_curators_admin_reads_on_a_phone_and_at_desktop(live_server, page, d
         ("admin-import", "/admin/evidence/source/import/"),
         ("admin-preview", f"/admin/evidence/source/import/{release.pk}/"),
     ]
-    problems = read_on_a_phone(page, live_server.url, pages)
+    # The six-screen rule is for the service's pages: Django's admin is the curators' desk tool, its long
+    # forms and lists Django's own.
+    problems = read_on_a_phone(page, live_server.url, pages, six_screens=False)
     # The preview had something to show: a changed text and an edit the file would undo, with its choice.
     expect(page.locator("del, ins").first).to_be_attached()
     expect(page.get_by_role("radio", name="Keep the admin's edit")).to_be_checked()

@@ -72,7 +72,7 @@ def test_a_coordinator_invites_and_an_owner_accepts_then_leaves(live_server, pag
     expect(page.locator("main")).not_to_contain_text("Agree a PSW role description with the team")
     expect(page.locator("main")).not_to_contain_text("Maya")
     grid = page.get_by_role("table", name="Challenges against member services")
-    expect(grid.get_by_role("row", name="Role ambiguity")).to_contain_text("Planned for")
+    expect(grid.get_by_role("row", name="Role ambiguity")).to_contain_text("Covered")
     check_on_a_phone(page)
     page.get_by_role("button", name="Sign out").click()
 
