@@ -19,7 +19,9 @@ def form_data(item, **overrides):
 
 def test_a_planner_adds_a_mitigation_owned_by_a_member(client, planner, manager, item):
     client.force_login(planner)
-    response = client.post(f"/app/items/{item.pk}/mitigations/new/", form_data(item, owner=manager.pk, co_produced="on"))
+    response = client.post(
+        f"/app/items/{item.pk}/mitigations/new/", form_data(item, owner=manager.pk, co_produced="on")
+    )
     assert response["Location"] == f"/app/items/{item.pk}/"
     mitigation = Mitigation.objects.get()
     assert (mitigation.owner, str(mitigation.due_date), mitigation.checklist_id) == (
@@ -82,7 +84,9 @@ def test_a_member_and_an_outside_owner_together_are_refused(client, planner, man
 def test_an_edit_saves_raises_the_version_and_records_who_changed_it(client, planner, owner, item):
     mitigation = mitigations.create_mitigation(item=item, changes={"action": "First"}, by=owner)
     client.force_login(planner)
-    response = client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(item, action="Second", status="in_progress"))
+    response = client.post(
+        f"/app/mitigations/{mitigation.pk}/edit/", form_data(item, action="Second", status="in_progress")
+    )
     assert response.status_code == 302
     mitigation.refresh_from_db()
     assert (mitigation.action, mitigation.status, mitigation.version) == ("Second", "in_progress", 2)

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core import validators
 from django.db.models import Q
 
 from evidence.models import Theme
@@ -81,8 +82,12 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
         self.fields["phase"].empty_label = "Not set"
         if not self.is_bound:
             self.initial["version"] = self.instance.version
+        self._limit_title()
         plain_messages(self)
         self.fields["action"].error_messages["required"] = "Give the action a title: say what will be done."
+        self.fields["action"].error_messages["max_length"] = (
+            "Keep the title to at most %(limit_value)d characters (it has %(show_value)d): put the rest in the details."
+        )
         if "\n" in (self.instance.action or ""):
             # A title from before titles were short may run over several lines: a one-line box would
             # join them and change the title without anyone meaning to.
@@ -91,15 +96,14 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
         self.fields["phase"].error_messages["invalid_choice"] = "Choose one of the phases listed."
         self.fields["version"].error_messages["required"] = "The form is missing its version. Reload the page."
 
-    def clean_action(self):
-        title = self.cleaned_data["action"]
-        # Titles typed before the limit keep their length until someone shortens them; new text is short.
-        limit = max(Mitigation.TITLE_MAX_LENGTH, len(self.instance.action or "") if self.instance.pk else 0)
-        if len(title) > limit:
-            raise forms.ValidationError(
-                f"Keep the title to at most {limit} characters (it has {len(title)}): put the rest in the details."
-            )
-        return title
+    def _limit_title(self):
+        """New titles are short; one typed before the limit keeps its length until someone shortens it."""
+        field = self.fields["action"]
+        field.max_length = max(Mitigation.TITLE_MAX_LENGTH, len(self.instance.action or "") if self.instance.pk else 0)
+        field.validators = [v for v in field.validators if not isinstance(v, validators.MaxLengthValidator)]
+        field.validators.append(validators.MaxLengthValidator(field.max_length))
+        # No maxlength in the page: a browser would cut a pasted title without a word; the message says what to do.
+        field.widget.attrs.pop("maxlength", None)
 
     def clean(self):
         cleaned = super().clean()
