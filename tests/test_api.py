@@ -899,6 +899,48 @@ def test_items_is_in_the_schema_of_both_write_bodies(client, db):
         assert schemas[name]["properties"]["items"]["type"] == "array"
 
 
+def test_details_are_read_and_written_apart_from_the_title(client, plan, secret):
+    item, mitigation = plan["item"], plan["mitigation"]
+
+    created = call(
+        client,
+        "POST",
+        f"/api/items/{item.pk}/mitigations/",
+        secret,
+        {"action": "Agree supervision", "details": "Monthly, with a PSW lead"},
+    )
+    assert created.status_code == 201, created.json()
+    assert (created.json()["action"], created.json()["details"]) == ("Agree supervision", "Monthly, with a PSW lead")
+
+    changed = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"details": "Start with the job description"},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+    assert changed.status_code == 200, changed.json()
+    mitigation.refresh_from_db()
+    assert (mitigation.action, mitigation.details) == ("Write a role description", "Start with the job description")
+    assert call(client, "GET", f"/api/mitigations/{mitigation.pk}/", secret).json()["details"] == (
+        "Start with the job description"
+    )
+
+
+def test_details_are_in_the_schema_of_the_mitigation_and_both_write_bodies(client, db):
+    schemas = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+
+    assert "details" in schemas["Mitigation"]["required"]
+    for name in ("MitigationCreateRequest", "PatchedMitigationWriteRequest"):
+        assert schemas[name]["properties"]["details"] == {
+            "type": "string",
+            "maxLength": 4000,
+            "description": "What the action involves, beyond its title.",
+        }
+    assert schemas["MitigationCreateRequest"]["properties"]["action"]["maxLength"] == 200
+
+
 # Quick views: the dashboard's figures and "my actions" as filters (issue 32, point 12) -------------
 
 
