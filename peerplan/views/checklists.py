@@ -13,7 +13,6 @@ from peerplan.forms.checklists import ChecklistCreateForm, ChecklistForm, ItemDe
 from peerplan.forms.mitigations import ActionForm
 from peerplan.lib.errors import Conflict
 from peerplan.lib.links import came_from
-from peerplan.lib.text import shorten
 from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation
 from peerplan.operations import checklists, mitigations, releases
 from peerplan.pages import checklists as checklist_pages
@@ -247,10 +246,10 @@ def mitigation_create(request, pk):
     )
     back = came_from(request, _item_url(item.pk))
     if request.method == "POST" and form.is_valid():
-        mitigation = mitigations.create_mitigation(
+        mitigations.create_mitigation(
             items=list(form.cleaned_data["challenges"]), changes=form.changes(), by=request.user
         )
-        messages.success(request, f"The action “{shorten(mitigation.action, 60)}” is saved.")
+        messages.success(request, "The action is saved.")
         return redirect(back)
     return render(
         request,
@@ -293,7 +292,7 @@ def mitigation_edit(request, pk):
         except Conflict as conflict:
             current = conflict.current
         else:
-            messages.success(request, f"The action “{shorten(form.cleaned_data['action'], 60)}” is saved.")
+            messages.success(request, "The action is saved.")
             return redirect(back)
         # Someone saved meanwhile: show what changed, keep everything this person typed and ticked, and
         # let them save it over the new version (the form now carries it) or reload what is saved.

@@ -49,7 +49,7 @@ def test_an_action_for_three_challenges_is_made_from_its_own_form_in_one_page_lo
     assert_accessible(page)
     assert loads == []  # choosing the challenges loaded nothing, and nothing typed went anywhere
     page.get_by_role("button", name="Save action").click()
-    expect(page.locator(".messages")).to_contain_text("The action “Agree the PSW job plan with each team” is saved.")
+    expect(page.locator(".messages")).to_contain_text("The action is saved.")
     assert page.url == f"{live_server.url}/app/items/{first.pk}/"  # back where it was started
     action = Mitigation.objects.get()
     assert {item.finding.theme.name for item in action.items.all()} == set(THREE)
