@@ -326,3 +326,13 @@ def test_the_details_are_in_the_checklist_export(client, manager, active_checkli
     response = client.get(f"/app/checklists/{active_checklist.pk}/export.csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "Action,Details,Owner" in text and "Agree the PSW job plan,With HR," in text
+
+
+def test_the_action_list_search_finds_words_in_the_details(client, planner, active_checklist):
+    role = item_for(active_checklist, "Role ambiguity")
+    mitigations.create_mitigation(
+        items=[role], changes={"action": "Agree the PSW job plan", "details": "Ask the bank staff office"}, by=planner
+    )
+    client.force_login(planner)
+    assert "Agree the PSW job plan" in client.get("/app/orgs/northside/actions/?q=bank+office").content.decode()
+    assert "Agree the PSW job plan" not in client.get("/app/orgs/northside/actions/?q=payroll").content.decode()
