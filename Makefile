@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres ci install install-checker migrate lint format check bench clean lock upgrade api-fuzz
+.PHONY: run test test-postgres ci install install-checker migrate lint format check bench clean lock upgrade api-fuzz css
 
 # Installs exactly what requirements.lock pins, each file checked against its hash, then PeerPlan itself
 # (no dependencies of its own to resolve, built with the locked setuptools).
@@ -51,15 +51,21 @@ run: migrate
 	DEBUG=true $(PY) manage.py seed_demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The suite in TEST_PROCESSES processes (pytest-xdist), each with its own test database and cache. Tests are
+# handed out one by one in pytest-django's order, so each process runs every test on the migrated database
+# before any test that flushes it (live server, transactional); a test file to a process (loadfile) would
+# break that order where a file has both kinds. TEST_PROCESSES=0 runs it in this one process, as `pytest` does.
+TEST_PROCESSES ?= 2
+PYTEST := $(PY) -m pytest -n $(TEST_PROCESSES) --dist load
 test: install install-checker
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # The whole suite on a throwaway PostgreSQL server on 127.0.0.1:$(PG_PORT) (as root: it installs
 # PostgreSQL if missing, runs the server as the postgres user, and stops it afterwards).
 PG_PORT ?= 5439
 test-postgres: install install-checker
 	bash -c 'set -e; export PG_PORT=$(PG_PORT); source .ci/postgres.sh; trap pg_stop EXIT; pg_start; \
-	  echo "DATABASE_URL=$$DATABASE_URL"; $(PY) -m pytest $(PYTEST_ARGS)'
+	  echo "DATABASE_URL=$$DATABASE_URL"; $(PYTEST) $(PYTEST_ARGS)'
 
 # Schemathesis against the live API with many more examples per operation than the normal suite's 25
 # (tests/test_api_fuzz.py): `make api-fuzz API_FUZZ_EXAMPLES=1000 API_FUZZ_SEED=20261126` for another run.
@@ -83,6 +89,12 @@ format: install
 check: install
 	DEBUG=true $(PY) manage.py check
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+# The one stylesheet pages load, static/css/site.css: Bootstrap without the rules no template, script or form
+# uses, then static/css/tokens.css, peerplan.css and tracking.css. Run it after changing any of them or a
+# template's classes (tests/test_site_css.py fails until it is run).
+css: install
+	DEBUG=true $(PY) manage.py build_site_css
 
 clean:
 	rm -rf $(VENV) staticfiles test-output .pytest_cache node_modules

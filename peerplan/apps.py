@@ -17,7 +17,7 @@ class PeerPlanConfig(AppConfig):
         # each of these imports models (ready() runs once they all are).
         from evidence import curation, interchange
         from peerplan.figures.releases import checklists_using, release_impact
-        from peerplan.models import Attachment, organisation_generations
+        from peerplan.models import Attachment, organisation_generations, person_generations
         from peerplan.operations.attachments import remove_stored_file
 
         checks.register(rate_limits_need_a_shared_cache, checks.Tags.security)
@@ -26,6 +26,8 @@ class PeerPlanConfig(AppConfig):
         # Signals here too, and why: a missed invalidation shows a stale plan, so every write to an
         # organisation's data marks its cached pages out of date without each view having to remember.
         organisation_generations.connect()
+        # And, for the same reason, every write that changes a person's unread count (the navigation's).
+        person_generations.connect()
 
         # A signal, and why: an attachment's row goes with its organisation, checklist,
         # item or action through the database's cascade (from a page, the admin or a restore), and only

@@ -7,6 +7,7 @@ import time
 from contextlib import ExitStack
 
 from django.db import connections
+from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django_prometheus.middleware import PrometheusAfterMiddleware
@@ -117,6 +118,25 @@ class PrivatePages:
         if (match is not None and "peerplan" in match.namespaces) or (user is not None and user.is_authenticated):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class PublicPagesGZip(GZipMiddleware):
+    """Gzip for the pages anyone may read (the evidence, the landing page): an HTML answer to a person who is
+    not signed in, with no CSRF token in it. Those hold no secret for BREACH to guess at (an attacker who
+    can make a page reflect what they send and watch the compressed length learns a secret on the same page,
+    one character at a time). Pages with a person's plans or a form's token are sent as they are: README,
+    "Running it", says why, and that a proxy in front must not compress them either. Static files come
+    already compressed from WhiteNoise."""
+
+    def process_response(self, request, response):
+        user = getattr(request, "user", None)
+        if (
+            (user is not None and user.is_authenticated)
+            or "CSRF_COOKIE_NEEDS_UPDATE" in request.META  # a CSRF token was put in the page
+            or not response.get("Content-Type", "").startswith("text/html")
+        ):
+            return response
+        return super().process_response(request, response)
 
 
 class Refusals:

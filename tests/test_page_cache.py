@@ -383,6 +383,7 @@ NOT_WRITING_COMMANDS = {
     "restore": "empties every cache after loading (tested in test_restore_empties_the_cache)",
     "build_organisation_exports": "archives and their progress: shown only on the export page, never cached",
     "import_organisation": "a new organisation: no page of it has been cached (it marks its pages changed itself)",
+    "build_site_css": "writes static/css/site.css, a file of the checkout: never the database or the cache",
 }
 
 

@@ -19,6 +19,7 @@ from peerplan.models import (
     addressed_items,
 )
 from peerplan.models.notifications import DEFAULTS, Channel, Kind, email_fields
+from peerplan.models.person_generations import person_changed
 
 
 def record_scheduled(today, now=None):
@@ -93,6 +94,7 @@ def record_scheduled(today, now=None):
         made += 1
     # Two runs at once may both make the same row: the unique constraint keeps one, the other is ignored.
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    person_changed(*{row.recipient_id for row in rows})  # bulk_create sends no signal
     return made
 
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from peerplan.models import Notification, NotificationPreference
 from peerplan.models.notifications import CHANNELS, Kind
+from peerplan.models.person_generations import person_changed
 
 
 def set_preferences(*, user, choices):
@@ -22,4 +23,6 @@ def mark_read(*, user, pk=None, now=None):
     queryset = Notification.objects.visible_to(user).unread()
     if pk is not None:
         queryset = queryset.filter(pk=pk)
-    return queryset.update(read_at=now or timezone.now())
+    marked = queryset.update(read_at=now or timezone.now())
+    person_changed(user.pk)  # update() sends no signal: the navigation's count is counted again
+    return marked

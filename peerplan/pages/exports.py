@@ -14,7 +14,6 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from evidence.models import Perspective
 from peerplan.models import Item, Mitigation
 
 HEADERS = [
@@ -60,18 +59,15 @@ def neutralise(value):
 
 
 def export_items(checklist):
-    """The checklist's items in published order with everything a row or the report needs (four
-    queries: items, finding references, mitigations with owners and phases, perspectives)."""
+    """The checklist's items in published order with everything a CSV or Excel row shows (three queries:
+    items, finding references, mitigations with owners and phases). Not the perspectives: no column shows
+    them, and loading them with their references was a fifth of a CSV's time."""
     return list(
         Item.objects.filter(checklist=checklist)
         .in_published_order()
         .select_related("finding__theme__category__source", "decided_by")
         .prefetch_related(
             "finding__references",
-            Prefetch(
-                "finding__perspectives",
-                queryset=Perspective.objects.order_by("position").prefetch_related("references"),
-            ),
             Prefetch(
                 "mitigations",
                 queryset=Mitigation.objects.select_related("owner", "phase").soonest_due_first(),
