@@ -129,7 +129,8 @@ for candidate in sorted(checklists, key=lambda c: (c.status != "active", c.pk)):
             continue
         items.add(own.pk)
         writers.append({"action": m.pk, "item": own.pk, "saved": {
-            "pk": m.pk, "action": m.action, "owner_id": m.owner_id, "owner_name": m.owner_name,
+            "pk": m.pk, "action": m.action, "details": m.details, "items": [i.pk for i in m.items.all()],
+            "owner_id": m.owner_id, "owner_name": m.owner_name,
             "due_date": m.due_date and m.due_date.isoformat(), "status": m.status, "phase_id": m.phase_id,
             "notes": m.notes, "co_produced": m.co_produced, "lived_experience_led": m.lived_experience_led,
             "version": m.version, "updated_at": m.updated_at.isoformat(),
@@ -190,6 +191,7 @@ for saved in job["restore"]:
     saved = {**saved, "due_date": saved["due_date"] and parse_date(saved["due_date"])}
     saved["updated_at"] = parse_datetime(saved["updated_at"])
     pk = saved.pop("pk")
+    saved.pop("items", None)  # what the form sends back; the writes never change them
     Mitigation.objects.filter(pk=pk).update(**saved)
     since = parse_datetime(job["since"])
     history += Mitigation.history.filter(organisation=organisation, id=pk, history_date__gte=since).delete()[0]
@@ -896,8 +898,10 @@ def write_form(kind, writer, token, serial):
     elif kind == "create":
         form = {"action": f"{CREATED_MARK} {serial} by writer {writer['n']}", "owner": "", "owner_name": ""}
         form |= {"due_date": "", "status": "planned", "phase": "", "notes": "", "version": 1}
+        form |= {"challenges": [writer["item"]]}
     else:
-        form = {"action": saved["action"], "owner": saved["owner_id"] or "", "owner_name": saved["owner_name"]}
+        form = {"action": saved["action"], "details": saved["details"], "challenges": saved["items"]}
+        form |= {"owner": saved["owner_id"] or "", "owner_name": saved["owner_name"]}
         form |= {"due_date": saved["due_date"] or "", "status": status, "phase": saved["phase_id"] or ""}
         form |= {"notes": saved["notes"], "version": writer["version"]}
         # Checkboxes: a ticked one is sent, an unticked one is not.
@@ -928,7 +932,7 @@ def write_once(port, kind, template, writer, token, cookie, serial):
         headers["HX-Request"] = "true"  # as the lists' controls send it
     try:
         answer, answer_headers, body = request(
-            port, template.format(**writer), "POST", urllib.parse.urlencode(form), headers, timeout=10
+            port, template.format(**writer), "POST", urllib.parse.urlencode(form, doseq=True), headers, timeout=10
         )
     except OSError:
         return 0, False

@@ -97,8 +97,6 @@ planning_patterns = [
     path("items/<int:pk>/mitigations/new/", checklist_views.mitigation_create, name="mitigation_create"),
     path("items/<int:pk>/adopt/<int:suggestion_pk>/", checklist_views.suggestion_adopt, name="suggestion_adopt"),
     path("mitigations/<int:pk>/edit/", checklist_views.mitigation_edit, name="mitigation_edit"),
-    path("mitigations/<int:pk>/link/", action_views.mitigation_link, name="mitigation_link"),
-    path("mitigations/<int:pk>/unlink/", action_views.mitigation_unlink, name="mitigation_unlink"),
     path("mitigations/<int:pk>/merge/", action_views.mitigation_merge, name="mitigation_merge"),
     path("mitigations/<int:pk>/quick/", action_views.mitigation_quick, name="mitigation_quick"),
     # Tracking: what is late, what is stuck, are we covered.

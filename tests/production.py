@@ -144,7 +144,8 @@ class Browser:
         self.opener = urllib.request.build_opener(cookies, _NoRedirect)
 
     def request(self, path, data=None):
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        # doseq: a list is sent as a browser sends ticked boxes, one name=value each.
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
         try:
             with self.opener.open(f"{self.base_url}{path}", data=body, timeout=self.timeout) as response:
                 return response.status, response.headers, response.read()
@@ -155,6 +156,11 @@ class Browser:
         match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         assert match, page[:500]
         return match.group(1).decode()
+
+
+def ticked_challenges(page):
+    """The challenges an action's form has ticked, sent back as a browser sends them when nobody changes them."""
+    return [value.decode() for value in re.findall(rb'name="challenges" value="(\d+)"[^>]*\bchecked\b', page)]
 
 
 def version_in(page):

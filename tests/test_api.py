@@ -210,7 +210,7 @@ def test_bad_input_gets_the_pages_messages_with_their_fields_and_changes_nothing
 
     assert response.status_code == 400
     errors = {(e["field"], e["message"]) for e in response.json()["errors"]}
-    assert ("action", "Say what will be done.") in errors
+    assert ("action", "Give the action a title: say what will be done.") in errors
     assert ("owner", "Choose a member of this organisation.") in errors
     assert ("phase", "Choose one of the phases listed.") in errors
     mitigation.refresh_from_db()
@@ -297,7 +297,9 @@ def test_a_new_mitigation_needs_what_will_be_done(client, plan, secret):
     response = call(client, "POST", f"/api/items/{plan['item'].pk}/mitigations/", secret, {"notes": "x"})
 
     assert response.status_code == 400
-    assert {"field": "action", "message": "Say what will be done."} in response.json()["errors"]
+    assert {"field": "action", "message": "Give the action a title: say what will be done."} in response.json()[
+        "errors"
+    ]
     assert plan["item"].mitigations.count() == 1
 
 
@@ -513,11 +515,14 @@ def test_a_person_removed_from_the_organisation_sees_nothing_with_their_token(cl
 
 
 def test_too_long_text_gets_the_pages_message(client, plan, secret):
-    response = call(client, "POST", f"/api/items/{plan['item'].pk}/mitigations/", secret, {"action": "x" * 2001})
+    response = call(client, "POST", f"/api/items/{plan['item'].pk}/mitigations/", secret, {"action": "x" * 201})
 
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"field": "action", "message": "What will be done must be at most 2000 characters (it has 2001)."}
+        {
+            "field": "action",
+            "message": "Keep the title to at most 200 characters (it has 201): put the rest in the details.",
+        }
     ]
 
 
@@ -892,6 +897,48 @@ def test_items_is_in_the_schema_of_both_write_bodies(client, db):
 
     for name in ("MitigationCreateRequest", "PatchedMitigationWriteRequest"):
         assert schemas[name]["properties"]["items"]["type"] == "array"
+
+
+def test_details_are_read_and_written_apart_from_the_title(client, plan, secret):
+    item, mitigation = plan["item"], plan["mitigation"]
+
+    created = call(
+        client,
+        "POST",
+        f"/api/items/{item.pk}/mitigations/",
+        secret,
+        {"action": "Agree supervision", "details": "Monthly, with a PSW lead"},
+    )
+    assert created.status_code == 201, created.json()
+    assert (created.json()["action"], created.json()["details"]) == ("Agree supervision", "Monthly, with a PSW lead")
+
+    changed = call(
+        client,
+        "PATCH",
+        f"/api/mitigations/{mitigation.pk}/",
+        secret,
+        {"details": "Start with the job description"},
+        HTTP_IF_MATCH=f'"mitigation-{mitigation.pk}-v1"',
+    )
+    assert changed.status_code == 200, changed.json()
+    mitigation.refresh_from_db()
+    assert (mitigation.action, mitigation.details) == ("Write a role description", "Start with the job description")
+    assert call(client, "GET", f"/api/mitigations/{mitigation.pk}/", secret).json()["details"] == (
+        "Start with the job description"
+    )
+
+
+def test_details_are_in_the_schema_of_the_mitigation_and_both_write_bodies(client, db):
+    schemas = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+
+    assert "details" in schemas["Mitigation"]["required"]
+    for name in ("MitigationCreateRequest", "PatchedMitigationWriteRequest"):
+        assert schemas[name]["properties"]["details"] == {
+            "type": "string",
+            "maxLength": 4000,
+            "description": "What the action involves, beyond its title.",
+        }
+    assert schemas["MitigationCreateRequest"]["properties"]["action"]["maxLength"] == 200
 
 
 # Quick views: the dashboard's figures and "my actions" as filters (issue 32, point 12) -------------

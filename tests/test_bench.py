@@ -197,6 +197,8 @@ def _writer(action):
     saved = {
         "pk": action.pk,
         "action": action.action,
+        "details": action.details,
+        "items": [item.pk for item in action.items.all()],
         "owner_id": action.owner_id,
         "owner_name": action.owner_name,
         "due_date": action.due_date and action.due_date.isoformat(),

@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from tests.production import BASE_DIR, Browser, get, gunicorn, manage, production_env, version_in
+from tests.production import BASE_DIR, Browser, get, gunicorn, manage, production_env, ticked_challenges, version_in
 from tests.worlds import LOAD_TEST_SET_UP
 
 CLIENTS = 6  # at the same time, all planners of one organisation
@@ -82,7 +82,8 @@ def run_client(number, site, results):
     def form(path, **fields):
         status, _, page = call(path)
         assert status == 200, f"GET {path} answered {status} (a session another worker did not know?)"
-        return page, {"csrfmiddlewaretoken": browser.csrf_token(page), "version": version_in(page), **fields}
+        kept = {"version": version_in(page), "challenges": ticked_challenges(page)}
+        return page, {"csrfmiddlewaretoken": browser.csrf_token(page), **kept, **fields}
 
     status, _, page = call("/accounts/login/")
     assert status == 200

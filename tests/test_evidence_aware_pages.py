@@ -121,7 +121,11 @@ def test_the_highest_leverage_suggestion_is_offered_first_and_adopts_on_every_ch
 
     assert response.status_code == 302
     adopted = Mitigation.objects.get(checklist=active_checklist, suggestion=top.suggestion)  # one action for them all
-    assert response["Location"] == f"/app/mitigations/{adopted.pk}/edit/"
+    # Its form, which comes back to the checklist once the owner and due date are saved.
+    assert (
+        response["Location"]
+        == f"/app/mitigations/{adopted.pk}/edit/?next=%2Fapp%2Fchecklists%2F{active_checklist.pk}%2F"
+    )
     assert {item.finding.theme.name for item in adopted.items.all()} == themes
     assert active_checklist.coverage().covered == len(themes)
     after = client.get(f"/app/checklists/{active_checklist.pk}/").context["leverage"]

@@ -58,6 +58,7 @@ def test_the_csv_has_a_row_per_action_and_a_row_per_item_without_one(client, exp
         "Applies to this service": "Yes",
         "Priority": "High",
         "Action": "Write a role description",
+        "Details": "",
         "Owner": "Pat",
         "Due date": "2025-07-01",
         "Status": "In progress",

@@ -32,6 +32,7 @@ from tests.production import (
     gunicorn,
     manage,
     production_env,
+    ticked_challenges,
     unexpected_tracebacks,
     version_in,
 )
@@ -134,7 +135,8 @@ class Planner:
     def form(self, path, **fields):
         status, _, page = self.call(path)
         assert status == 200, f"GET {path} answered {status}"
-        return {"csrfmiddlewaretoken": self.browser.csrf_token(page), "version": version_in(page), **fields}
+        kept = {"version": version_in(page), "challenges": ticked_challenges(page)}
+        return {"csrfmiddlewaretoken": self.browser.csrf_token(page), **kept, **fields}
 
 
 def run_planner(number, url, ids, results, kills):
@@ -388,6 +390,7 @@ def test_postgresql_stopped_mid_run_is_a_clear_503_and_serving_resumes_without_a
                 "action": "written after the outage",
                 "status": "planned",
                 "version": version_in(page),
+                "challenges": ticked_challenges(page),
                 "csrfmiddlewaretoken": planner.csrf_token(page),
             }
             assert planner.request(create, data)[0] == 302

@@ -458,7 +458,13 @@ def test_the_same_post_with_its_csrf_token_is_accepted(world, planner):
 
     response = client.post(
         f"/app/items/{item.pk}/mitigations/new/",
-        {"action": "Planned here", "status": "planned", "version": "1", "csrfmiddlewaretoken": str(token)},
+        {
+            "action": "Planned here",
+            "status": "planned",
+            "version": "1",
+            "challenges": [item.pk],
+            "csrfmiddlewaretoken": str(token),
+        },
     )
 
     assert response.status_code == 302

@@ -5,7 +5,7 @@ from peerplan.models import Mitigation
 from peerplan.operations import mitigations
 
 
-def form_data(**overrides):
+def form_data(item, **overrides):
     data = {
         "action": "Benchmark PSW pay",
         "owner": "",
@@ -13,13 +13,15 @@ def form_data(**overrides):
         "due_date": "2026-09-30",
         "status": "planned",
     }
-    data.update({"phase": "", "notes": "", "version": "1"})
+    data.update({"phase": "", "notes": "", "version": "1", "challenges": [item.pk]})
     return {**data, **overrides}
 
 
 def test_a_planner_adds_a_mitigation_owned_by_a_member(client, planner, manager, item):
     client.force_login(planner)
-    response = client.post(f"/app/items/{item.pk}/mitigations/new/", form_data(owner=manager.pk, co_produced="on"))
+    response = client.post(
+        f"/app/items/{item.pk}/mitigations/new/", form_data(item, owner=manager.pk, co_produced="on")
+    )
     assert response["Location"] == f"/app/items/{item.pk}/"
     mitigation = Mitigation.objects.get()
     assert (mitigation.owner, str(mitigation.due_date), mitigation.checklist_id) == (
@@ -32,13 +34,13 @@ def test_a_planner_adds_a_mitigation_owned_by_a_member(client, planner, manager,
 
 def test_an_owner_outside_the_organisation_is_named(client, planner, item):
     client.force_login(planner)
-    client.post(f"/app/items/{item.pk}/mitigations/new/", form_data(owner_name="HR partner, Sam Lee"))
+    client.post(f"/app/items/{item.pk}/mitigations/new/", form_data(item, owner_name="HR partner, Sam Lee"))
     assert Mitigation.objects.get().owner_name == "HR partner, Sam Lee"
 
 
 def test_an_owner_from_another_organisation_is_refused_beside_the_field(client, planner, outsider, item):
     client.force_login(planner)
-    response = client.post(f"/app/items/{item.pk}/mitigations/new/", form_data(owner=outsider.pk))
+    response = client.post(f"/app/items/{item.pk}/mitigations/new/", form_data(item, owner=outsider.pk))
     assert response.status_code == 400
     page = response.content.decode()
     assert "Choose a member of this organisation." in page
@@ -52,7 +54,7 @@ def test_a_due_date_that_is_not_a_date_is_explained_and_the_typing_is_kept(clien
     client.force_login(planner)
     response = client.post(
         f"/app/items/{item.pk}/mitigations/new/",
-        form_data(due_date="next tuesday", notes="Ask finance first"),
+        form_data(item, due_date="next tuesday", notes="Ask finance first"),
     )
     page = response.content.decode()
     assert "Enter a date like 31/12/2026." in page
@@ -63,9 +65,9 @@ def test_a_due_date_that_is_not_a_date_is_explained_and_the_typing_is_kept(clien
 def test_an_empty_action_and_an_unknown_status_are_explained(client, planner, item):
     client.force_login(planner)
     page = client.post(
-        f"/app/items/{item.pk}/mitigations/new/", form_data(action="", status="finished")
+        f"/app/items/{item.pk}/mitigations/new/", form_data(item, action="", status="finished")
     ).content.decode()
-    assert "Say what will be done." in page
+    assert "Give the action a title: say what will be done." in page
     assert "Choose one of the statuses listed." in page
     assert not Mitigation.objects.exists()
 
@@ -73,7 +75,7 @@ def test_an_empty_action_and_an_unknown_status_are_explained(client, planner, it
 def test_a_member_and_an_outside_owner_together_are_refused(client, planner, manager, item):
     client.force_login(planner)
     page = client.post(
-        f"/app/items/{item.pk}/mitigations/new/", form_data(owner=manager.pk, owner_name="Someone")
+        f"/app/items/{item.pk}/mitigations/new/", form_data(item, owner=manager.pk, owner_name="Someone")
     ).content.decode()
     assert "not both" in page
     assert not Mitigation.objects.exists()
@@ -82,7 +84,9 @@ def test_a_member_and_an_outside_owner_together_are_refused(client, planner, man
 def test_an_edit_saves_raises_the_version_and_records_who_changed_it(client, planner, owner, item):
     mitigation = mitigations.create_mitigation(item=item, changes={"action": "First"}, by=owner)
     client.force_login(planner)
-    response = client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(action="Second", status="in_progress"))
+    response = client.post(
+        f"/app/mitigations/{mitigation.pk}/edit/", form_data(item, action="Second", status="in_progress")
+    )
     assert response.status_code == 302
     mitigation.refresh_from_db()
     assert (mitigation.action, mitigation.status, mitigation.version) == ("Second", "in_progress", 2)
@@ -94,11 +98,11 @@ def test_a_second_save_from_an_older_version_is_told_and_loses_nothing(client, p
     mitigation = mitigations.create_mitigation(item=item, changes={"action": "Benchmark PSW pay"}, by=manager)
     # Both open the form at version 1; the manager saves first.
     client.force_login(manager)
-    client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(status="done", version="1"))
+    client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(item, status="done", version="1"))
     client.force_login(planner)
     response = client.post(
         f"/app/mitigations/{mitigation.pk}/edit/",
-        form_data(status="blocked", notes="Finance said no", version="1"),
+        form_data(item, status="blocked", notes="Finance said no", version="1"),
     )
     assert response.status_code == 409
     page = response.content.decode()
@@ -111,7 +115,7 @@ def test_a_second_save_from_an_older_version_is_told_and_loses_nothing(client, p
     # Keep mine: resubmitting carries the new version and is saved.
     client.post(
         f"/app/mitigations/{mitigation.pk}/edit/",
-        form_data(status="blocked", notes="Finance said no", version="2"),
+        form_data(item, status="blocked", notes="Finance said no", version="2"),
     )
     mitigation.refresh_from_db()
     assert (mitigation.status, mitigation.notes, mitigation.version) == ("blocked", "Finance said no", 3)
@@ -122,7 +126,7 @@ def test_a_viewer_cannot_add_or_edit(client, viewer, owner, item):
     mitigation = mitigations.create_mitigation(item=item, changes={"action": "First"}, by=owner)
     client.force_login(viewer)
     assert client.get(f"/app/items/{item.pk}/mitigations/new/").status_code == 403
-    assert client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(action="Mine")).status_code == 403
+    assert client.post(f"/app/mitigations/{mitigation.pk}/edit/", form_data(item, action="Mine")).status_code == 403
     mitigation.refresh_from_db()
     assert mitigation.action == "First"
 

@@ -29,9 +29,9 @@ def unowned_action(item):
     return make_mitigation(item, "Write the PSW job description")
 
 
-def edit_data(**overrides):
+def edit_data(item, **overrides):
     data = {"action": "Write the PSW job description", "owner": "", "owner_name": "", "due_date": "2026-09-30"}
-    data.update({"status": "planned", "phase": "", "notes": "", "version": "1"})
+    data.update({"status": "planned", "phase": "", "notes": "", "version": "1", "challenges": [item.pk]})
     return {**data, **overrides}
 
 
@@ -42,9 +42,11 @@ def send():
 # Assignment: every path that sets an owner --------------------------------------------------------------
 
 
-def test_assigning_an_action_in_the_form_makes_one_notification_and_one_email(client, owner, planner, unowned_action):
+def test_assigning_an_action_in_the_form_makes_one_notification_and_one_email(
+    client, owner, planner, unowned_action, item
+):
     client.force_login(owner)
-    response = client.post(f"/app/mitigations/{unowned_action.pk}/edit/", edit_data(owner=planner.pk))
+    response = client.post(f"/app/mitigations/{unowned_action.pk}/edit/", edit_data(item, owner=planner.pk))
     assert response.status_code == 302
     notification = Notification.objects.get()
     assert (notification.recipient, notification.kind, notification.actor) == (planner, Kind.ASSIGNED, owner)
@@ -61,22 +63,24 @@ def test_assigning_an_action_in_the_form_makes_one_notification_and_one_email(cl
     assert notification.email_status == EmailStatus.SENT
 
 
-def test_saving_again_without_changing_the_owner_tells_nobody(client, owner, planner, unowned_action):
+def test_saving_again_without_changing_the_owner_tells_nobody(client, owner, planner, unowned_action, item):
     client.force_login(owner)
-    client.post(f"/app/mitigations/{unowned_action.pk}/edit/", edit_data(owner=planner.pk))
-    client.post(f"/app/mitigations/{unowned_action.pk}/edit/", edit_data(owner=planner.pk, version="2", notes="more"))
+    client.post(f"/app/mitigations/{unowned_action.pk}/edit/", edit_data(item, owner=planner.pk))
+    client.post(
+        f"/app/mitigations/{unowned_action.pk}/edit/", edit_data(item, owner=planner.pk, version="2", notes="more")
+    )
     assert Notification.objects.count() == 1
 
 
-def test_assigning_yourself_tells_nobody(client, planner, unowned_action):
+def test_assigning_yourself_tells_nobody(client, planner, unowned_action, item):
     client.force_login(planner)
-    client.post(f"/app/mitigations/{unowned_action.pk}/edit/", edit_data(owner=planner.pk))
+    client.post(f"/app/mitigations/{unowned_action.pk}/edit/", edit_data(item, owner=planner.pk))
     assert not Notification.objects.exists()
 
 
 def test_a_new_action_with_an_owner_tells_the_owner(client, owner, manager, item):
     client.force_login(owner)
-    client.post(f"/app/items/{item.pk}/mitigations/new/", edit_data(owner=manager.pk))
+    client.post(f"/app/items/{item.pk}/mitigations/new/", edit_data(item, owner=manager.pk))
     assert Notification.objects.get().recipient == manager
 
 

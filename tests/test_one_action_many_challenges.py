@@ -1,5 +1,5 @@
-"""One action (Mitigation) addressing many challenges of one checklist: adopting for N, linking,
-unlinking, merging duplicates, and the lists, coverage, history, exports and reminders that follow."""
+"""One action (Mitigation) addressing many challenges of one checklist: adopting for N, ticking them in the
+action's form, merging duplicates, and the lists, coverage, history, exports and reminders that follow."""
 
 import csv
 import io
@@ -52,19 +52,34 @@ def test_adopting_for_n_challenges_makes_one_action_and_opens_it(client, planner
     client.force_login(planner)
     response = client.post(f"/app/checklists/{draft_checklist.pk}/adopt/{suggestion.pk}/", follow=True)
     action = Mitigation.objects.get(suggestion=suggestion)
-    assert response.redirect_chain[-1][0] == f"/app/mitigations/{action.pk}/edit/"
+    # Its form, which comes back to the checklist the suggestion was adopted from once saved.
+    assert response.redirect_chain[-1][0] == (
+        f"/app/mitigations/{action.pk}/edit/?next=%2Fapp%2Fchecklists%2F{draft_checklist.pk}%2F"
+    )
     page = response.content.decode()
     assert "is adopted as one action addressing 2 challenges" in page and "Give it an owner and a due date." in page
     assert sorted(item.finding.theme.name for item in action.items.all()) == ["Role ambiguity", "Workload"]
 
 
-def test_an_action_is_linked_to_another_challenge_and_unlinked(client, planner, draft_checklist, three, shared):
+def edit_data(mitigation, challenges, **changes):
+    return {
+        "action": mitigation.action,
+        "status": mitigation.status,
+        "version": mitigation.version,
+        "challenges": challenges,
+        **changes,
+    }
+
+
+def test_an_action_is_linked_to_another_challenge_and_unlinked_in_its_form(
+    client, planner, draft_checklist, three, shared
+):
     extra = item_for(draft_checklist, "Treatment models")
     client.force_login(planner)
-    response = client.post(f"/app/mitigations/{shared.pk}/link/", {"items": [extra.pk]}, follow=True)
-    assert "The action now also addresses “Treatment models”." in response.content.decode()
+    client.post(f"/app/mitigations/{shared.pk}/edit/", edit_data(shared, [item.pk for item in [*three, extra]]))
     assert extra in shared.items.all()
-    client.post(f"/app/mitigations/{shared.pk}/unlink/", {"item": three[0].pk})
+    shared.refresh_from_db()
+    client.post(f"/app/mitigations/{shared.pk}/edit/", edit_data(shared, [three[1].pk, three[2].pk, extra.pk]))
     assert set(shared.items.all()) == {three[1], three[2], extra}
     timeline = client.get(f"/app/mitigations/{shared.pk}/history/").content.decode()
     # Linking a challenge is a change, said as one (it read "saved this action without changes").
@@ -77,20 +92,24 @@ def test_an_action_linked_to_nothing_is_refused(client, planner, draft_checklist
     item = item_for(draft_checklist, "Workload")
     action = make_mitigation(item, "Only one")
     client.force_login(planner)
-    response = client.post(f"/app/mitigations/{action.pk}/unlink/", {"item": item.pk}, follow=True)
-    assert "An action must address at least one challenge." in response.content.decode()
+    response = client.post(f"/app/mitigations/{action.pk}/edit/", edit_data(action, [], action="Typed title"))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Tick at least one challenge for this action to address." in page
+    assert 'value="Typed title"' in page
     assert list(action.items.all()) == [item]
 
 
-def test_challenges_of_another_checklist_or_organisation_cannot_be_linked(
+def test_challenges_of_another_checklist_or_organisation_cannot_be_ticked(
     client, planner, org_a, org_b, owner, outsider, draft_checklist, shared
 ):
     other_checklist = make_checklist(org_a, "Other plan", owner)
     theirs = make_checklist(org_b, "Their plan", outsider)
     client.force_login(planner)
     for foreign in (item_for(other_checklist, "Workload"), item_for(theirs, "Workload")):
-        assert client.post(f"/app/mitigations/{shared.pk}/link/", {"items": [foreign.pk]}).status_code == 404
-        assert client.post(f"/app/mitigations/{shared.pk}/unlink/", {"item": foreign.pk}).status_code == 404
+        response = client.post(f"/app/mitigations/{shared.pk}/edit/", edit_data(shared, [foreign.pk]))
+        assert response.status_code == 400
+        assert "Tick only challenges listed here." in response.content.decode()
     assert shared.items.count() == 3
 
 
@@ -105,9 +124,10 @@ def test_duplicates_adopted_twice_are_offered_and_merged_into_one_keeping_every_
     mitigations.update_mitigation(mitigation_id=second.pk, changes={"status": "in_progress"}, version=1)
     client.force_login(manager)
     page = client.get(f"/app/checklists/{draft_checklist.pk}/").content.decode()
-    assert "Adopted more than once" in page and f"/app/mitigations/{first.pk}/edit/#merge" in page
-    edit = client.get(f"/app/mitigations/{first.pk}/edit/").content.decode()
-    assert "Merge into one" in edit
+    assert "Adopted more than once" in page and f"/app/mitigations/{first.pk}/#merge" in page
+    # Merging is offered on the action's page, not in its form, where it would throw away what was typed.
+    assert "Merge into one" in client.get(f"/app/mitigations/{first.pk}/").content.decode()
+    assert "Merge into one" not in client.get(f"/app/mitigations/{first.pk}/edit/").content.decode()
     response = client.post(f"/app/mitigations/{first.pk}/merge/", {"others": [second.pk]}, follow=True)
     assert "1 action was merged into this one." in response.content.decode()
     assert not Mitigation.objects.filter(pk=second.pk).exists()

@@ -21,7 +21,16 @@ from django.utils import timezone
 from evidence.models import Statement
 from peerplan.figures import tracking
 from peerplan.lib.organisation_archive import DOCUMENT, MANIFEST, schema
-from peerplan.models import Answer, CheckIn, Comment, Organisation, RoundTally, RoundToken, former_member
+from peerplan.models import (
+    Answer,
+    CheckIn,
+    Comment,
+    Mitigation,
+    Organisation,
+    RoundTally,
+    RoundToken,
+    former_member,
+)
 from peerplan.operations import accounts, attachments, check_ins, comments, mitigations, organisation_purge
 from peerplan.operations.organisation_import import ImportRefused, import_organisation
 from peerplan.pages.organisation_export import COVERAGE, SECTIONS, row_count, write_archive
@@ -357,6 +366,27 @@ def test_an_archive_made_before_check_ins_imports_without_them(one_of_everything
     organisation_purge.purge_organisation(organisation=org_a)
     report = import_organisation(fileobj=io.BytesIO(archive))
     assert not CheckIn.objects.filter(checklist__organisation=report.organisation).exists()
+
+
+def test_an_actions_details_come_along_and_an_archive_made_before_them_still_imports(one_of_everything, org_a):
+    action = Mitigation.objects.get(pk=one_of_everything["mitigation"])
+    Mitigation.objects.filter(pk=action.pk).update(details="Agreed with HR")
+    archive = archive_of(org_a)
+    assert {row["id"]: row["details"] for row in document_of(archive)["actions"]}[action.pk] == "Agreed with HR"
+
+    def older(document):
+        for row in document["actions"]:
+            del row["details"]
+        for row in document["history"]:
+            row["fields"].pop("details", None)
+
+    older_archive = rewritten(archive, older)
+    Organisation.objects.filter(pk=org_a.pk).update(deleted_at=timezone.now() - timedelta(days=31))
+    organisation_purge.purge_organisation(organisation=org_a)
+    report = import_organisation(fileobj=io.BytesIO(older_archive))
+    imported = Mitigation.objects.filter(checklist__organisation=report.organisation)
+    assert imported.filter(action=action.action).exists()
+    assert not imported.exclude(details="").exists()
 
 
 def test_a_check_in_statement_this_peerplan_lacks_is_listed_and_nothing_is_imported(one_of_everything, org_a):

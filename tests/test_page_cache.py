@@ -104,10 +104,12 @@ def _mitigation_data(ctx, **changes):
     return {**data, **changes}
 
 
-def _link_second(ctx):
+def _tick_second(ctx):
+    """The action's form with one more challenge ticked and nothing else changed: the items alone are the
+    write (a change of the fields is walked by mitigation_quick, through the same update)."""
     mitigation = Mitigation.objects.get(pk=ctx.world["mitigation"])
-    mitigations.link_items(mitigation=mitigation, items=[_second_item(ctx)], by=ctx.owner)
-    return {"item": ctx.world["item"]}
+    ticked = [*mitigation.items.values_list("pk", flat=True), _second_item(ctx).pk]
+    return _mitigation_data(ctx, challenges=ticked)
 
 
 def _duplicate(ctx):
@@ -234,11 +236,14 @@ WRITES = {
     "own_source": {"heading": "Support", "theme": "Rotas", "kind": "challenge", "group": "PSWs", "summary": "New."},
     "own_source_import": _own_release,
     "checklist_add_evidence": lambda ctx: {**_offer(ctx), "pk": ctx.checklist_pk},
-    "mitigation_create": lambda ctx: {"action": "Set up supervision", "status": "planned", "version": 1},
+    "mitigation_create": lambda ctx: {
+        "action": "Set up supervision",
+        "status": "planned",
+        "version": 1,
+        "challenges": [ctx.world["item"]],
+    },
     "suggestion_adopt": lambda ctx: {"suggestion_pk": _unadopted_suggestion(ctx).pk},
-    "mitigation_edit": lambda ctx: _mitigation_data(ctx, action="Changed in the form"),
-    "mitigation_link": lambda ctx: {"items": [_second_item(ctx).pk]},
-    "mitigation_unlink": _link_second,
+    "mitigation_edit": _tick_second,
     "mitigation_merge": _duplicate,
     "mitigation_quick": lambda ctx: _mitigation_data(ctx, status=MitigationStatus.BLOCKED),
     "actions_bulk": _selected,

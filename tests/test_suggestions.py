@@ -87,8 +87,12 @@ def test_adopting_copies_the_suggestion_and_takes_the_planner_to_edit_it(client,
     client.force_login(planner)
     response = client.post(f"/app/items/{role_ambiguity.pk}/adopt/{suggestion.pk}/")
     mitigation = Mitigation.objects.get()
-    assert response["Location"] == f"/app/mitigations/{mitigation.pk}/edit/"
-    assert mitigation.action == f"{suggestion.title}\n\n{suggestion.description}"
+    item_page = f"/app/items/{role_ambiguity.pk}/"
+    assert (
+        response["Location"] == f"/app/mitigations/{mitigation.pk}/edit/?next=%2Fapp%2Fitems%2F{role_ambiguity.pk}%2F"
+    )
+    # The suggestion's title is the action's title; its description, the details.
+    assert (mitigation.action, mitigation.details) == (suggestion.title, suggestion.description)
     assert (mitigation.suggestion, mitigation.phase, list(mitigation.items.all())) == (
         suggestion,
         suggestion.phase,
@@ -98,7 +102,7 @@ def test_adopting_copies_the_suggestion_and_takes_the_planner_to_edit_it(client,
     assert "Adopted from suggestion: “Train PSWs and non-peer staff together" in edit_page
     assert "From the evidence. Source: Cooper et al. 2024, Table 6 [23, 60, 64]" in edit_page
     # The planner then edits it freely; it still remembers where it came from.
-    client.post(
+    saved = client.post(
         response["Location"],
         {
             "action": "Our own version",
@@ -106,11 +110,15 @@ def test_adopting_copies_the_suggestion_and_takes_the_planner_to_edit_it(client,
             "owner": planner.pk,
             "due_date": "2026-10-01",
             "version": "1",
+            "challenges": [role_ambiguity.pk],
+            "next": item_page,
         },
     )
+    # Back where the suggestion was adopted, not on the first challenge's page by chance.
+    assert saved["Location"] == item_page
     mitigation.refresh_from_db()
     assert mitigation.action == "Our own version" and mitigation.suggestion == suggestion
-    item_page = client.get(f"/app/items/{role_ambiguity.pk}/").content.decode()
+    item_page = client.get(item_page).content.decode()
     assert "Adopted from suggestion: “Train PSWs and non-peer staff together" in item_page
 
 

@@ -7,7 +7,15 @@ from rest_framework import serializers
 from evidence.cache import finding_facts
 from evidence.models import StakeholderGroup, Valence
 from peerplan.api.etags import mitigation_etag
-from peerplan.models import ChecklistStatus, MitigationStatus, Priority, Role, addressed_items, display_name
+from peerplan.models import (
+    ChecklistStatus,
+    Mitigation,
+    MitigationStatus,
+    Priority,
+    Role,
+    addressed_items,
+    display_name,
+)
 
 
 def form_checked_text(max_length, **kwargs):
@@ -196,7 +204,8 @@ class MitigationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     checklist = serializers.IntegerField(source="checklist_id")
     challenges = serializers.SerializerMethodField(help_text="The items (challenges or benefits) it addresses.")
-    action = serializers.CharField(help_text="What will be done.")
+    action = serializers.CharField(help_text="Its title: what will be done, in a few words.")
+    details = serializers.CharField(help_text="What the action involves, beyond its title (may be empty).")
     owner = PersonSerializer(allow_null=True, help_text="A member who owns it.")
     owner_name = serializers.CharField(help_text="Or a named person outside the organisation.")
     due_date = serializers.DateField(allow_null=True)
@@ -242,6 +251,7 @@ class MitigationFieldsSerializer(serializers.Serializer):
     due_date = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=MitigationStatus.choices, required=False)
     phase = serializers.IntegerField(required=False, allow_null=True, help_text="An implementation phase's id.")
+    details = form_checked_text(4000, help_text="What the action involves, beyond its title.")
     notes = form_checked_text(4000)
     co_produced = serializers.BooleanField(required=False)
     lived_experience_led = serializers.BooleanField(required=False)
@@ -257,14 +267,19 @@ class MitigationCreateSerializer(MitigationFieldsSerializer):
     """A new mitigation: `action` is needed; there is no version to send yet."""
 
     action = form_checked_text(
-        2000, required=True, error_messages={"required": "Say what will be done."}, help_text="What will be done."
+        Mitigation.TITLE_MAX_LENGTH,
+        required=True,
+        error_messages={"required": "Give the action a title: say what will be done."},
+        help_text="Its title: what will be done, in a few words.",
     )
 
 
 class MitigationWriteSerializer(MitigationFieldsSerializer):
     """A change: send only what changes."""
 
-    action = form_checked_text(2000, help_text="What will be done.")
+    # Up to the model's limit: a title from before titles were short may be sent back unchanged (the form
+    # holds new text to Mitigation.TITLE_MAX_LENGTH).
+    action = form_checked_text(2000, help_text="Its title: what will be done, in a few words.")
     version = serializers.IntegerField(
         required=False,
         help_text="The version you read: instead of If-Match, for clients that cannot set headers (with If-Match, "

@@ -68,6 +68,7 @@ def _form_value(value):
 def _mitigation_data(mitigation, sent):
     saved = {
         "action": mitigation.action,
+        "details": mitigation.details,
         "owner": mitigation.owner_id,
         "owner_name": mitigation.owner_name,
         "due_date": mitigation.due_date,

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core import validators
 from django.db.models import Q
 
 from evidence.models import Theme
@@ -10,6 +11,7 @@ from peerplan.models import (
     Checklist,
     ChecklistStatus,
     ImplementationPhase,
+    Item,
     Mitigation,
     MitigationStatus,
     display_name,
@@ -42,6 +44,7 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
         model = Mitigation
         fields = [
             "action",
+            "details",
             "owner",
             "owner_name",
             "due_date",
@@ -52,14 +55,23 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
             "lived_experience_led",
         ]
         labels = {
-            "action": "What will be done",
+            "action": "Title",
+            "details": "Details (optional)",
             "owner_name": "Or an owner outside the organisation",
             "phase": "Implementation phase",
             "co_produced": "Co-produced with people with lived experience",
             "lived_experience_led": "Owned by a peer support worker or lived-experience lead",
         }
-        help_texts = {"owner_name": "A named person who is not a member, e.g. 'HR business partner, Sam Lee'."}
-        widgets = {"action": forms.Textarea(attrs={"rows": 4}), "notes": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "action": f"What will be done, in a few words (at most {Mitigation.TITLE_MAX_LENGTH} characters).",
+            "details": "How, with whom, and anything else someone picking it up needs to know.",
+            "owner_name": "A named person who is not a member, e.g. 'HR business partner, Sam Lee'.",
+        }
+        widgets = {
+            "action": forms.TextInput(),
+            "details": forms.Textarea(attrs={"rows": 5}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,11 +82,28 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
         self.fields["phase"].empty_label = "Not set"
         if not self.is_bound:
             self.initial["version"] = self.instance.version
+        self._limit_title()
         plain_messages(self)
-        self.fields["action"].error_messages["required"] = "Say what will be done."
+        self.fields["action"].error_messages["required"] = "Give the action a title: say what will be done."
+        self.fields["action"].error_messages["max_length"] = (
+            "Keep the title to at most %(limit_value)d characters (it has %(show_value)d): put the rest in the details."
+        )
+        if "\n" in (self.instance.action or ""):
+            # A title from before titles were short may run over several lines: a one-line box would
+            # join them and change the title without anyone meaning to.
+            self.fields["action"].widget = forms.Textarea(attrs={"rows": 3})
         self.fields["status"].error_messages["invalid_choice"] = "Choose one of the statuses listed."
         self.fields["phase"].error_messages["invalid_choice"] = "Choose one of the phases listed."
         self.fields["version"].error_messages["required"] = "The form is missing its version. Reload the page."
+
+    def _limit_title(self):
+        """New titles are short; one typed before the limit keeps its length until someone shortens it."""
+        field = self.fields["action"]
+        field.max_length = max(Mitigation.TITLE_MAX_LENGTH, len(self.instance.action or "") if self.instance.pk else 0)
+        field.validators = [v for v in field.validators if not isinstance(v, validators.MaxLengthValidator)]
+        field.validators.append(validators.MaxLengthValidator(field.max_length))
+        # No maxlength in the page: a browser would cut a pasted title without a word; the message says what to do.
+        field.widget.attrs.pop("maxlength", None)
 
     def clean(self):
         cleaned = super().clean()
@@ -92,6 +121,53 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
             theirs, now = self.cleaned_data.get(name), getattr(current, name)
             if theirs != now:
                 rows.append((self.fields[name].label, _show(self.fields[name], theirs), _show(self.fields[name], now)))
+        return rows
+
+
+class ItemChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, item):
+        return item.finding.theme.name
+
+
+class ActionForm(MitigationForm):
+    """The action's own form on its pages: its fields and, ticked in the same form, the challenges it
+    addresses (the API takes its items separately, so they are not part of MitigationForm)."""
+
+    challenges = ItemChoiceField(
+        label="Challenges this action addresses",
+        queryset=Item.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Tick at least one challenge for this action to address.",
+            "invalid_choice": "Tick only challenges listed here.",
+            "invalid_pk_value": "Tick only challenges listed here.",
+        },
+    )
+
+    def __init__(self, *args, checklist, addressed=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["challenges"].error_messages["required"] = "Tick at least one challenge for this action to address."
+        self.fields["challenges"].queryset = (
+            Item.objects.filter(checklist=checklist)
+            .offered_to_actions(keep=[item.pk for item in addressed])
+            .select_related("finding__theme__category")
+            .in_published_order()
+        )
+        if not self.is_bound:
+            self.initial["challenges"] = [item.pk for item in addressed]
+
+    def offered(self):
+        """(item, ticked) for each item offered, in published order; what was ticked survives an error."""
+        field = self["challenges"]
+        ticked = {str(value) for value in (field.value() or [])}
+        return [(item, str(item.pk) in ticked) for item in self.fields["challenges"].queryset]
+
+    def differences(self, current):
+        rows = super().differences(current)
+        theirs = sorted(item.finding.theme.name for item in self.cleaned_data.get("challenges") or [])
+        now = sorted(item.finding.theme.name for item in current.items.select_related("finding__theme"))
+        if theirs != now:
+            rows.append(("Challenges", "; ".join(theirs), "; ".join(now)))
         return rows
 
 
@@ -182,9 +258,11 @@ class ActionFilterForm(forms.Form):
             if self.cleaned_data.get(name) not in (None, "", [])
         }
         queryset = queryset.filter(**applied)
-        # Every word somewhere in the action or its notes.
+        # Every word somewhere in the action (title or details) or its notes.
         for word in (self.cleaned_data.get("q") or "").split():
-            queryset = queryset.filter(Q(action__icontains=word) | Q(notes__icontains=word))
+            queryset = queryset.filter(
+                Q(action__icontains=word) | Q(details__icontains=word) | Q(notes__icontains=word)
+            )
         if self.cleaned_data.get("no_owner"):
             queryset = queryset.filter(no_owner_q())
         if self.cleaned_data.get("no_due_date"):

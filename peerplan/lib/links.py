@@ -1,4 +1,6 @@
-"""Links in emails: every one starts at SITE_URL, the address people reach PeerPlan at.
+"""Links in emails, and the way back to the page a person came from.
+
+Emails: every link starts at SITE_URL, the address people reach PeerPlan at.
 
 An email is read away from the page that sent it, and the scheduled commands (send_notifications,
 send_reminders) have no request at all to take an address from: so every email, sent from a page or from
@@ -10,6 +12,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
+from django.utils.http import url_has_allowed_host_and_scheme
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -36,3 +39,16 @@ def site_url_is_set(app_configs, **kwargs):
             id="peerplan.W001",
         )
     ]
+
+
+def came_from(request, default):
+    """Where to send a person after a save: the `next` they brought (posted, or in the address) when it is a
+    page of this site, so they land back on the list with its filters, the checklist or the item; otherwise
+    `default`. Anything else (another site, "//elsewhere", "javascript:") is ignored: an open redirect
+    would let a link in a phishing email pass through PeerPlan."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

@@ -184,6 +184,14 @@ class ItemQuerySet(models.QuerySet):
         so counting and filtering queries need no joins to the evidence)."""
         return self.order_by(*PUBLISHED_ORDER)
 
+    def offered_to_actions(self, keep=()):
+        """What an action's form offers to tick: the challenges that apply (not reviewed yet counts, as a
+        challenge applies until a person says otherwise) and the benefits chosen as outcomes, never one
+        marked "does not apply" or closed; plus the items `keep` (ids) an action already addresses,
+        whatever their state, so that saving its form never drops one unseen."""
+        offered = models.Q(applies=True) & ~models.Q(retired_choice=RetiredChoice.CLOSED)
+        return self.filter(offered | models.Q(pk__in=list(keep)))
+
     def uncovered(self):
         return self.applicable_challenges().with_coverage().filter(is_covered=False)
 
@@ -470,7 +478,10 @@ class Mitigation(models.Model):
     # The items' checklist, kept here because dashboards count and filter actions per checklist and
     # organisation; items never move between checklists, so it cannot drift.
     checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="mitigations")
-    action = models.TextField("what will be done", max_length=2000)
+    # The action's title (on screen "Title"). Still up to 2000 characters for what was typed before titles
+    # were short: the form asks new input for at most TITLE_MAX_LENGTH.
+    action = models.TextField("title", max_length=2000)
+    details = models.TextField(blank=True, max_length=4000, help_text="What the action involves, beyond its title.")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="mitigations"
     )
@@ -509,6 +520,8 @@ class Mitigation(models.Model):
             models.Index(fields=["owner", "status", "due_date"]),
             models.Index(fields=["status", "due_date"]),
         ]
+
+    TITLE_MAX_LENGTH = 200
 
     def __str__(self):
         return shorten(self.action, 80)

@@ -35,13 +35,11 @@ def adopt_suggestion(*, suggestion, by, item=None, items=None):
     """ONE action copied from a suggestion, addressing every given item (all of one checklist); it
     remembers the suggestion, and the planner gives it an owner and a due date next."""
     items = _same_checklist(items if items is not None else [item])
-    action = suggestion.title
-    if suggestion.description:
-        action = f"{suggestion.title}\n\n{suggestion.description}"
     with transaction.atomic():
         mitigation = Mitigation(
             checklist_id=items[0].checklist_id,
-            action=action[: Mitigation._meta.get_field("action").max_length],
+            action=suggestion.title[: Mitigation._meta.get_field("action").max_length],
+            details=normalise_text(suggestion.description)[: Mitigation._meta.get_field("details").max_length],
             suggestion=suggestion,
             phase=suggestion.phase,
             created_by=by,
@@ -54,6 +52,7 @@ def adopt_suggestion(*, suggestion, by, item=None, items=None):
 
 MITIGATION_FIELDS = [
     "action",
+    "details",
     "owner",
     "owner_name",
     "due_date",
@@ -169,6 +168,30 @@ def create_mitigation(*, changes, by, item=None, items=None):
         mitigation.items.set(items)
         events.assigned(mitigation=mitigation, previous_owner_id=None, by=by)
     return mitigation
+
+
+def save_mitigation(*, mitigation_id, changes, items, version, by):
+    """The action's form saved: its fields and the items it addresses (all of its checklist, at least one),
+    together or not at all, and only if nobody has saved since `version` (else Conflict, nothing applied).
+    A change of the items moves the version on too, so another form of the action open meanwhile is refused
+    rather than quietly putting back the items it showed. Fields not changed make no history entry."""
+    items = _same_checklist(items)
+    with transaction.atomic():
+        current = Mitigation.objects.select_for_update(of=("self",)).get(pk=mitigation_id)
+        if current.version != version:
+            raise Conflict(Mitigation.objects.select_related("owner", "phase", "suggestion").get(pk=mitigation_id))
+        if any(item.checklist_id != current.checklist_id for item in items):
+            raise Refused("An action can only address challenges of its own checklist.")
+        changed = {name: value for name, value in changes.items() if getattr(current, name) != normalise_text(value)}
+        items_changed = {item.pk for item in items} != set(current.items.values_list("pk", flat=True))
+        if items_changed:
+            set_items(mitigation=current, items=items, by=by)
+        if changed:
+            current = update_mitigation(mitigation_id=mitigation_id, changes=changed, version=version, by=by)
+        elif items_changed:
+            Mitigation.objects.filter(pk=mitigation_id).update(version=version + 1)
+            current.refresh_from_db()
+    return current
 
 
 def _record(mitigation, by, reason):

@@ -9,7 +9,6 @@ from evidence.models import Perspective
 from peerplan.figures import check_ins as check_in_figures
 from peerplan.figures import insights, shared_learning
 from peerplan.models import (
-    Item,
     Mitigation,
     MitigationStatus,
     ReviewProgress,
@@ -17,7 +16,7 @@ from peerplan.models import (
     addressed_items,
 )
 from peerplan.models.shared_learning import HOLD, MIN_SERVICES, ROUND_TO
-from peerplan.pages import history
+from peerplan.pages import dashboard, history
 from peerplan.pages.dashboard import LEVERAGE_SHOWN
 
 # How a stakeholder group reads in "Challenges reported by ...: 4 of 6 covered".
@@ -247,17 +246,22 @@ def phases_page(checklist):
     return {"by_phase": by_phase, "co_production": insights.co_production(checklist)}
 
 
-def linkable_items(mitigation, addressed):
-    """The checklist's challenges, and its benefits chosen as outcomes, that the action does not address
-    yet, in published order (one query)."""
-    linked = [item.pk for item in addressed]
-    items = (
-        Item.objects.filter(checklist_id=mitigation.checklist_id)
-        .exclude(pk__in=linked)
-        .select_related("finding__theme")
-        .in_published_order()
-    )
-    return [item for item in items if item.is_challenge or item.applies]
+# The action page shows the latest few changes; the full history is a link away.
+RECENT_CHANGES = 5
+
+
+def action_page(mitigation, membership, user):
+    """What the action's own page shows besides its comments and files, in a fixed number of queries: the
+    in-place status, owner and due date (2: dashboard.prepare_quick_edit), other actions adopted from the
+    same suggestion (0 or 1), and its latest changes (history.mitigation_timeline's fixed count)."""
+    dashboard.prepare_quick_edit([mitigation], user)
+    timeline = history.mitigation_timeline(mitigation)
+    return {
+        "addressed": mitigation.addressed,
+        "duplicates": duplicates_of(mitigation) if membership.can_edit else [],
+        "recent": timeline[:RECENT_CHANGES],
+        "more_history": len(timeline) > RECENT_CHANGES,
+    }
 
 
 def duplicates_of(mitigation):

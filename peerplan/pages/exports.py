@@ -24,6 +24,7 @@ HEADERS = [
     "Applies to this service",
     "Priority",
     "Action",
+    "Details",
     "Owner",
     "Due date",
     "Status",
@@ -34,7 +35,7 @@ HEADERS = [
 ]
 
 
-COLUMN_WIDTHS = [34, 28, 30, 12, 12, 10, 60, 22, 12, 14, 18, 12, 18, 30]
+COLUMN_WIDTHS = [34, 28, 30, 12, 12, 10, 60, 60, 22, 12, 14, 18, 12, 18, 30]
 
 
 UNCOVERED = "Not covered"
@@ -134,6 +135,7 @@ def checklist_rows(items):
             yield [
                 *common,
                 action.action,
+                action.details,
                 action.owner_label,
                 action.due_date,
                 action.get_status_display(),
@@ -149,6 +151,7 @@ def checklist_rows(items):
                 status = NO_ACTION_YET
             yield [
                 *_item_columns(item),
+                "",
                 "",
                 "",
                 None,

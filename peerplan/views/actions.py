@@ -1,5 +1,5 @@
-"""Changing actions: which challenges one addresses, merging duplicates into one, status, owner and due
-date in place from any list, and many actions at once."""
+"""Changing actions: merging duplicates into one, status, owner and due date in place from any list, and
+many actions at once. (Which challenges an action addresses is ticked in its form: views/checklists.py.)"""
 
 import re
 
@@ -8,15 +8,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from peerplan.access import EDIT, load_mitigation, load_organisation
 from peerplan.figures import tracking
 from peerplan.forms.mitigations import BulkActionForm, QuickActionForm
-from peerplan.lib.errors import Conflict, Refused
+from peerplan.lib.errors import Conflict
+from peerplan.lib.links import came_from
 from peerplan.lib.text import shorten
-from peerplan.models import Item, Mitigation, MitigationStatus
+from peerplan.models import Mitigation, MitigationStatus
 from peerplan.operations import mitigations
 from peerplan.pages import dashboard
 
@@ -39,67 +39,25 @@ def in_scope(queryset, ids):
 
 @login_required
 @require_POST
-def mitigation_link(request, pk):
-    mitigation, membership = load_mitigation(request, pk, need=EDIT)
-    ids = posted_ids(request, "items")
-    if not ids:
-        messages.error(request, "Choose at least one challenge for this action to address. Nothing was changed.")
-        return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
-    items = in_scope(Item.objects.filter(checklist_id=mitigation.checklist_id).select_related("finding__theme"), ids)
-    new = mitigations.link_items(mitigation=mitigation, items=items, by=request.user)
-    if new:
-        names = ", ".join(f"“{item.finding.theme.name}”" for item in new)
-        messages.success(request, f"The action now also addresses {names}.")
-    else:
-        messages.info(request, "The action already addresses that. Nothing was changed.")
-    return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
-
-
-@login_required
-@require_POST
-def mitigation_unlink(request, pk):
-    mitigation, membership = load_mitigation(request, pk, need=EDIT)
-    ids = posted_ids(request, "item")
-    if len(ids) != 1:
-        messages.error(request, "Choose the challenge to stop addressing. Nothing was changed.")
-        return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
-    (item,) = in_scope(Item.objects.filter(checklist_id=mitigation.checklist_id).select_related("finding__theme"), ids)
-    try:
-        mitigations.unlink_item(mitigation=mitigation, item=item, by=request.user)
-    except Refused as error:
-        messages.error(request, f"{error} Nothing was changed.")
-    else:
-        messages.success(request, f"The action no longer addresses “{item.finding.theme.name}”.")
-    return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
-
-
-@login_required
-@require_POST
 def mitigation_merge(request, pk):
     """Merge other actions of the same checklist into this one ("merge into one" for duplicates)."""
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
+    home = reverse("peerplan:mitigation_discussion", args=[mitigation.pk])
     ids = posted_ids(request, "others") - {mitigation.pk}
     if not ids:
         messages.error(request, "Choose the actions to merge into this one. Nothing was changed.")
-        return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
+        return redirect(home + "#merge")
     others = in_scope(Mitigation.objects.filter(checklist_id=mitigation.checklist_id), ids)
     mitigations.merge_mitigations(keep=mitigation, others=others, by=request.user)
     messages.success(
         request,
         f"{len(others)} action{'s were' if len(others) != 1 else ' was'} merged into this one. It addresses every "
-        "challenge they did, and their history is kept below.",
+        "challenge they did, and their history is kept with it.",
     )
-    return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
+    return redirect(home)
 
 
 # In place: status, owner and due date from any list -----------------------------------------------
-
-
-def _back(request, default):
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
 
 
 @login_required
@@ -111,7 +69,7 @@ def mitigation_quick(request, pk):
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
     organisation = mitigation.checklist.organisation
     form = QuickActionForm(request.POST, instance=mitigation, organisation=organisation)
-    back = _back(request, reverse("peerplan:mitigation_edit", args=[mitigation.pk]))
+    back = came_from(request, reverse("peerplan:mitigation_discussion", args=[mitigation.pk]))
     chosen = {
         "status": request.POST.get("status", ""),
         "owner": int(request.POST["owner"]) if request.POST.get("owner", "").isdigit() else None,
@@ -181,7 +139,7 @@ def actions_bulk(request, slug):
     Every id must be one of this organisation's actions (a 404 otherwise, nothing changed); an action
     someone changed since the list was shown is left alone and named."""
     organisation, membership = load_organisation(request, slug, need=EDIT)
-    back = _back(request, reverse("peerplan:actions", args=[organisation.slug]))
+    back = came_from(request, reverse("peerplan:actions", args=[organisation.slug]))
     selected = selected_versions(request)
     form = BulkActionForm(request.POST, organisation=organisation)
     actions = in_scope(Mitigation.objects.in_organisation(organisation).order_by("pk"), set(selected))

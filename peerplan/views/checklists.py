@@ -4,19 +4,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from peerplan.access import EDIT, OWN, READ, load_checklist, load_item, load_mitigation, load_organisation
 from peerplan.figures import tracking
 from peerplan.forms.checklists import ChecklistCreateForm, ChecklistForm, ItemDecisionForm
-from peerplan.forms.mitigations import MitigationForm
+from peerplan.forms.mitigations import ActionForm
 from peerplan.lib.errors import Conflict
+from peerplan.lib.links import came_from
 from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation
 from peerplan.operations import checklists, mitigations, releases
 from peerplan.pages import checklists as checklist_pages
 from peerplan.pages import collaboration as collaboration_pages
-from peerplan.pages import dashboard, history, page_cache
+from peerplan.pages import dashboard, page_cache
 
 
 @login_required
@@ -235,25 +236,37 @@ def suggestion_adopt(request, pk, suggestion_pk):
     )
     mitigation = mitigations.adopt_suggestion(item=item, suggestion=suggestion, by=request.user)
     messages.success(request, "The suggestion is adopted as an action. Make it your own: add an owner and a due date.")
-    return redirect("peerplan:mitigation_edit", pk=mitigation.pk)
+    return _edit_then_back(mitigation, came_from(request, _item_url(item.pk)))
+
+
+def _edit_then_back(mitigation, back):
+    """The new action's form, which returns to `back` (the page the person adopted from) once saved."""
+    return redirect(f"{reverse('peerplan:mitigation_edit', args=[mitigation.pk])}?{urlencode({'next': back})}")
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def mitigation_create(request, pk):
+    """A new action, first for this item; the challenges it addresses are ticked in the same form."""
     item, membership = load_item(request, pk, need=EDIT)
-    organisation = item.checklist.organisation
-    form = MitigationForm(
-        request.POST or None, instance=Mitigation(checklist=item.checklist), organisation=organisation
+    form = ActionForm(
+        request.POST or None,
+        instance=Mitigation(checklist=item.checklist),
+        organisation=item.checklist.organisation,
+        checklist=item.checklist,
+        addressed=[item],
     )
+    back = came_from(request, _item_url(item.pk))
     if request.method == "POST" and form.is_valid():
-        mitigations.create_mitigation(item=item, changes=form.changes(), by=request.user)
+        mitigations.create_mitigation(
+            items=list(form.cleaned_data["challenges"]), changes=form.changes(), by=request.user
+        )
         messages.success(request, "The action is saved.")
-        return redirect("peerplan:item", pk=item.pk)
+        return redirect(back)
     return render(
         request,
         "peerplan/mitigation_form.html",
-        {"form": form, "item": item, "checklist": item.checklist, "mitigation": None, "back": _item_url(item.pk)},
+        {"form": form, "item": item, "checklist": item.checklist, "mitigation": None, "back": back, "next": back},
         status=400 if form.is_bound else 200,
     )
 
@@ -262,45 +275,29 @@ def _item_url(item_id):
     return reverse("peerplan:item", args=[item_id])
 
 
-def _next_url(request, default):
-    """Where to land after saving: the list (with its filters) the edit was opened from, if it is ours."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
-
-
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def mitigation_edit(request, pk):
+    """The action's text, details, owner, dates and challenges in one form; saving returns to where the
+    person came from (the action's page unless they brought a `next`)."""
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
     organisation = mitigation.checklist.organisation
-    form = MitigationForm(request.POST or None, instance=mitigation, organisation=organisation)
     addressed = mitigation.addressed
-    back = _next_url(
-        request,
-        _item_url(addressed[0].pk) if addressed else reverse("peerplan:checklist", args=[mitigation.checklist_id]),
+    form = ActionForm(
+        request.POST or None,
+        instance=mitigation,
+        organisation=organisation,
+        checklist=mitigation.checklist,
+        addressed=addressed,
     )
-
-    def page_context():
-        # Only for a page shown: a save that goes through redirects without reading the history.
-        return {
-            "checklist": mitigation.checklist,
-            "mitigation": mitigation,
-            "addressed": addressed,
-            "linkable": checklist_pages.linkable_items(mitigation, addressed),
-            "duplicates": checklist_pages.duplicates_of(mitigation),
-            "timeline": history.mitigation_timeline(mitigation),
-            "can_restore": membership.can_manage,
-            "back": back,
-            "next": _next_url(request, ""),
-        }
-
+    back = came_from(request, reverse("peerplan:mitigation_discussion", args=[mitigation.pk]))
+    context = {"checklist": mitigation.checklist, "mitigation": mitigation, "back": back, "next": back}
     if request.method == "POST" and form.is_valid():
         try:
-            mitigations.update_mitigation(
+            mitigations.save_mitigation(
                 mitigation_id=mitigation.pk,
                 changes=form.changes(),
+                items=list(form.cleaned_data["challenges"]),
                 version=form.cleaned_data["version"],
                 by=request.user,
             )
@@ -309,20 +306,23 @@ def mitigation_edit(request, pk):
         else:
             messages.success(request, "The action is saved.")
             return redirect(back)
-        # Someone saved meanwhile: show what changed, keep everything this person typed, and let them
-        # save it over the new version (the form now carries it) or reload what is saved.
+        # Someone saved meanwhile: show what changed, keep everything this person typed and ticked, and
+        # let them save it over the new version (the form now carries it) or reload what is saved.
         differences = form.differences(current)
         data = request.POST.copy()
         data["version"] = str(current.version)
-        form = MitigationForm(data, instance=current, organisation=organisation)
+        form = ActionForm(
+            data,
+            instance=current,
+            organisation=organisation,
+            checklist=mitigation.checklist,
+            addressed=current.items.all(),
+        )
         form.is_valid()
-        context = page_context() | {"conflict": current, "differences": differences, "mitigation": current}
+        context |= {"conflict": current, "differences": differences, "mitigation": current}
         return render(request, "peerplan/mitigation_form.html", {**context, "form": form}, status=409)
     return render(
-        request,
-        "peerplan/mitigation_form.html",
-        {**page_context(), "form": form},
-        status=400 if form.is_bound else 200,
+        request, "peerplan/mitigation_form.html", {**context, "form": form}, status=400 if form.is_bound else 200
     )
 
 
@@ -333,9 +333,10 @@ def checklist_adopt(request, pk, suggestion_pk):
     checklist, membership = load_checklist(request, pk, need=EDIT)
     suggestion = get_object_or_404(SuggestedMitigation.objects.published(), pk=suggestion_pk)
     adopted = mitigations.adopt_for_uncovered(checklist=checklist, suggestion=suggestion, by=request.user)
+    back = came_from(request, reverse("peerplan:checklist", args=[checklist.pk]))
     if adopted is None:
         messages.info(request, "Every challenge this suggestion addresses is already covered; nothing was added.")
-        return redirect("peerplan:checklist", pk=checklist.pk)
+        return redirect(back)
     items = adopted.addressed
     names = ", ".join(f"“{item.finding.theme.name}”" for item in items)
     messages.success(
@@ -343,7 +344,7 @@ def checklist_adopt(request, pk, suggestion_pk):
         f"“{suggestion.title}” is adopted as one action addressing {len(items)} "
         f"challenge{'s' if len(items) != 1 else ''}: {names}. Give it an owner and a due date.",
     )
-    return redirect("peerplan:mitigation_edit", pk=adopted.pk)
+    return _edit_then_back(adopted, back)
 
 
 @login_required

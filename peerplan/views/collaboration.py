@@ -13,11 +13,14 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from peerplan.access import EDIT, MANAGE, READ, load_attachment, load_comment, load_item, load_mitigation
+from peerplan.figures import tracking
 from peerplan.lib import uploads
 from peerplan.lib.errors import Refused
+from peerplan.models import MitigationStatus
 from peerplan.models.notifications import CHANNELS, Channel, Kind, Notification, preferences
 from peerplan.notify import deliver
 from peerplan.operations import attachments, comments, notifications
+from peerplan.pages import checklists as checklist_pages
 from peerplan.pages import collaboration as collaboration_pages
 
 NOTIFICATIONS_PAGE_SIZE = 30
@@ -55,7 +58,9 @@ def item_comment(request, pk):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def mitigation_discussion(request, pk):
-    """The action's own page: what it is, its comments and its attachments; POST adds a comment."""
+    """The action's home: what it is, the challenges it addresses, its status, owner and due date (changed
+    in place), its comments, files and latest changes; every link naming an action outside the lists opens
+    it. POST adds a comment."""
     mitigation, membership = load_mitigation(request, pk, need=READ)
     if request.method == "POST":
         body = request.POST.get("body", "")
@@ -72,9 +77,13 @@ def mitigation_discussion(request, pk):
         "peerplan/collaboration/mitigation.html",
         {
             "mitigation": mitigation,
-            "addressed": mitigation.addressed,
             "checklist": mitigation.checklist,
+            "organisation": mitigation.checklist.organisation,
             "membership": membership,
+            "today": tracking.today(),
+            "statuses": MitigationStatus.choices,
+            "next": request.path,
+            **checklist_pages.action_page(mitigation, membership, request.user),
             **collaboration_pages.discussion(membership=membership, mitigation=mitigation),
         },
     )

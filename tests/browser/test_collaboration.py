@@ -30,7 +30,7 @@ def test_a_planner_mentions_a_manager_who_follows_the_bell_and_replies(live_serv
     h1 = page.get_by_role("heading", level=1)
     sign_in(page, base, "pat@example.org")
     page.goto(f"{base}/app/mitigations/{action_pk()}/")
-    expect(h1).to_have_text("Action for “Role ambiguity”")
+    expect(h1).to_have_text(ACTION)
 
     # Typing "@Ma" offers Maya; Enter picks her.
     field = page.get_by_label("Add a comment")
@@ -55,7 +55,7 @@ def test_a_planner_mentions_a_manager_who_follows_the_bell_and_replies(live_serv
     page.get_by_role(
         "link", name="Pat mentioned you in a comment on the action “Agree a PSW role description with the team”"
     ).click()
-    expect(h1).to_have_text("Action for “Role ambiguity”")
+    expect(h1).to_have_text(ACTION)
     assert "#comment-" in page.url
     expect(bell).not_to_contain_text("unread")
     page.get_by_label("Add a comment").fill("Done: it is band 4. @Pat")
@@ -80,7 +80,7 @@ def test_an_owner_assigns_an_action_and_the_assignee_gets_one_email_and_one_noti
     # A new action on "Workload", due in a month (an overdue one would add an "overdue" notification).
     page.goto(f"{base}/app/items/{item_for(tracked_checklist, 'Workload').pk}/")
     page.get_by_role("link", name="Add your own action").click()
-    page.get_by_label("What will be done").fill(NEW_ACTION)
+    page.get_by_label("Title").fill(NEW_ACTION)
     page.get_by_label("Owner (a member of this organisation)").select_option(label="Pat (pat@example.org)")
     page.get_by_label("Due date").fill((date.today() + timedelta(days=30)).isoformat())
     page.get_by_role("button", name="Save action").click()

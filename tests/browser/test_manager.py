@@ -77,7 +77,7 @@ def test_an_invited_manager_tracks_marks_done_exports_and_prints(live_server, pa
     # Mark it done.
     rows.get_by_role("link", name=OVERDUE).click()
     expect(h1).to_have_text("Edit action")
-    page.get_by_label("Status").select_option(label="Done")
+    page.get_by_role("combobox", name="Status").select_option(label="Done")
     page.get_by_role("button", name="Save action").click()
     expect(messages).to_contain_text("The action is saved.")
     # Back in the list, with its filter.
