@@ -61,10 +61,43 @@
     });
     // The row's selection carries the version it was shown at: after a change in place, the new one.
     if (root.classList && root.classList.contains("action-props")) {
+      window.setTimeout(function () { replay(root); }, 0);
       var row = rowOf(root);
       var box = row && row.querySelector("input[name=ids]");
       if (box) box.value = box.value.split(":")[0] + ":" + root.dataset.version;
     }
+  }
+
+  // A change made while the row's previous one is still being saved would carry the old version and be
+  // refused as a conflict: it waits, and is sent from the new block (with the new version) once that arrives.
+  var waiting = {};
+  document.body.addEventListener("htmx:confirm", function (event) {
+    var form = event.detail.elt;
+    if (!form.classList || !form.classList.contains("props-edit")) return;
+    var block = form.closest(".action-props");
+    if (form.dataset.busy) {
+      event.preventDefault();
+      waiting[block.id] = {};
+      form.querySelectorAll(".prop").forEach(function (control) { waiting[block.id][control.name] = control.value; });
+    }
+  });
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.classList.contains("props-edit")) event.detail.elt.dataset.busy = "1";
+  });
+  function replay(block) {
+    var values = waiting[block.id];
+    if (!values) return;
+    delete waiting[block.id];
+    var form = block.querySelector("form.props-edit");
+    if (!form || block.querySelector(".prop-problem")) return;  // refused: the person reads why first
+    var changed = false;
+    form.querySelectorAll(".prop").forEach(function (control) {
+      if (control.name in values && control.value !== values[control.name]) {
+        control.value = values[control.name];
+        changed = true;
+      }
+    });
+    if (changed) form.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
   // htmx restores focus to a control with the same id; a pressed Undo has none in the new block.

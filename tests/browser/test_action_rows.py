@@ -59,23 +59,29 @@ def _row(page, title):
 
 def test_status_owner_and_due_date_save_on_change_and_undo_restores(live_server, page, week, planner, manager):
     action = week["Offer stigma training to every clinician"]
+    due = action.due_date
     sign_in(page, live_server.url, "pat@example.org")
     page.goto(f"{live_server.url}{LIST}?view=no_owner")
     loads = []
     page.on("load", lambda _: loads.append(1))
     row = _row(page, action.action)
     name = "“Offer stigma training to every clinician”"
+    announced = page.locator("#announce")
 
     row.get_by_label(f"Status of {name}").select_option(label="In progress")
+    expect(announced).to_have_text(
+        f"Saved: status in progress, no owner, due {due:%-d %B %Y}. Undo is offered for a few seconds."
+    )
     expect(row.get_by_role("status")).to_have_text("Saved.")
-    expect(row.get_by_label(f"Status of {name}")).to_have_class("form-select form-select-sm prop prop-status prop-status-in_progress")
-    expect(page.locator("#announce")).to_contain_text("Saved: status in progress")
+    # The status control is the tag: it shows what is chosen, in that status's colour.
+    expect(row.get_by_label(f"Status of {name}")).to_have_class(
+        "form-select form-select-sm prop prop-status prop-status-in_progress"
+    )
     row.get_by_label(f"Owner of {name}").select_option(label="Maya")
-    expect(row.get_by_label(f"Owner of {name}").locator("option:checked")).to_have_text("Maya")
-    expect(row.get_by_role("status")).to_have_text("Saved.")
+    expect(announced).to_contain_text("Saved: status in progress, owner Maya,")
     row.get_by_label(f"Due date of {name}").fill("2030-03-31")
-    row.get_by_label(f"Due date of {name}").dispatch_event("change")
-    expect(row.get_by_role("status")).to_have_text("Saved.")
+    expect(announced).to_contain_text("owner Maya, due 31 March 2030.", timeout=10_000)
+    expect(row.get_by_label(f"Owner of {name}").locator("option:checked")).to_have_text("Maya")
     action.refresh_from_db()
     assert (action.status, action.owner, action.due_date.isoformat(), action.version) == (
         "in_progress",
@@ -83,22 +89,157 @@ def test_status_owner_and_due_date_save_on_change_and_undo_restores(live_server,
         "2030-03-31",
         4,
     )
-    assert page.get_by_role("button", name="Save").count() == 0  # nothing to press
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)  # nothing to press
 
     # Undo puts back the values before the last change, through the same endpoint and its version check.
     row.get_by_role("button", name=f"Undo the change to {name}").click()
     expect(row.get_by_role("status")).to_have_text("Undone.")
-    expect(row.get_by_label(f"Due date of {name}")).to_have_value((timezone.localdate() + timedelta(days=40)).isoformat())
+    expect(row.get_by_label(f"Due date of {name}")).to_have_value(due.isoformat())
+    expect(row.get_by_label(f"Status of {name}")).to_be_focused()
     action.refresh_from_db()
-    assert action.due_date == timezone.localdate() + timedelta(days=40) and action.owner == manager
+    assert (action.due_date, action.owner, action.version) == (due, manager, 5)
     assert loads == []  # every change in place: no page load
     assert page.url.endswith(f"{LIST}?view=no_owner")
+
+    # Two changes in quick succession: the second waits for the first and is saved too (no conflict).
+    row.get_by_label(f"Status of {name}").select_option(label="Blocked")
+    row.get_by_label(f"Owner of {name}").select_option(label="Pat")
+    expect(announced).to_contain_text("Saved: status blocked, owner Pat,")
+    action.refresh_from_db()
+    assert (action.status, action.owner) == ("blocked", planner)
     # Undo is offered for a few seconds only.
-    row.get_by_label(f"Owner of {name}").select_option(label="No owner")
-    expect(row.get_by_role("button", name=f"Undo the change to {name}")).to_be_visible()
-    expect(row.get_by_role("button", name=f"Undo the change to {name}")).to_have_count(0, timeout=15_000)
-    expect(row.get_by_label(f"Owner of {name}")).to_be_focused()
+    undo = row.get_by_role("button", name=f"Undo the change to {name}")
+    expect(undo).to_have_count(0, timeout=15_000)
     assert_accessible(page)
+
+
+def test_without_javascript_a_change_comes_back_to_the_same_filtered_list(live_server, another_context, week):
+    action = week["Run a boundaries workshop for the whole team"]
+    page = another_context(java_script_enabled=False).new_page()
+    sign_in(page, live_server.url, "pat@example.org")
+    filtered = f"{LIST}?view=due_soon&q=workshop"
+    page.goto(live_server.url + filtered)
+    expect(page.get_by_role("status")).to_have_text("1 action found.")
+    expect(page.locator(".showing")).to_have_text("Showing: Due in 14 days · Search: “workshop” · Clear the filters")
+    row = _row(page, action.action)
+    expect(row.get_by_label("Status of “Run a boundaries workshop for the whole team”")).to_be_hidden()
+    expect(row).to_contain_text("Planned")
+    row.get_by_role(
+        "link", name="Change status, owner or due date of “Run a boundaries workshop for the whole team”"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change status, owner or due date")
+    page.get_by_label("Status").select_option(label="In progress")
+    page.get_by_label("Owner").select_option(label="Maya")
+    page.get_by_label("Due date").fill("2030-01-15")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".messages")).to_contain_text("Saved: “Run a boundaries workshop for the whole team”.")
+    assert page.url == live_server.url + filtered  # the same filtered list
+    action.refresh_from_db()
+    assert (action.status, action.owner.first_name, action.due_date.isoformat()) == (
+        "in_progress",
+        "Maya",
+        "2030-01-15",
+    )
+    # Due in 2030 now: no longer in the view, which says so.
+    expect(page.get_by_role("status")).to_have_text("0 actions found.")
+
+
+def test_the_bulk_bar_appears_when_rows_are_selected_and_changes_them(live_server, page, week, manager):
+    sign_in(page, live_server.url, "pat@example.org")
+    page.goto(f"{live_server.url}{LIST}?view=no_owner")
+    bar = page.locator("#bulk-form")
+    expect(bar).to_be_hidden()
+    titles = ["Offer stigma training to every clinician", "Write guidance on sharing lived experience"]
+    for title in titles:
+        page.get_by_label(f"Select “{title}”").check()
+    expect(bar).to_be_visible()
+    expect(bar.get_by_role("heading")).to_have_text("Change the selected actions (2 selected)")
+    assert_accessible(page)
+    bar.get_by_label("Set owner").select_option(label="Maya")
+    bar.get_by_role("button", name="Apply to the selected actions").click()
+    expect(page.locator(".messages")).to_contain_text("owner set to Maya on 2 actions")
+    assert page.url.endswith(f"{LIST}?view=no_owner")
+    expect(page.get_by_role("status")).to_have_text("0 actions found.")
+    assert {a.owner for a in Mitigation.objects.filter(action__in=titles)} == {manager}
+
+
+def test_each_quick_view_counts_what_the_dashboard_counts(live_server, page, week, manager):
+    sign_in(page, live_server.url, manager.email)
+    page.goto(live_server.url + "/app/orgs/northside/dashboard/")
+    figures = {
+        view: int(page.locator(f"#{figure}").inner_text())
+        for view, figure in [
+            ("Overdue", "overdue-count"),
+            ("Due in 14 days", "due-soon-count"),
+            ("Blocked", "blocked-count"),
+            ("No owner", "no-owner-count"),
+            ("No due date", "no-due-date-count"),
+        ]
+    }
+    assert figures == {"Overdue": 2, "Due in 14 days": 1, "Blocked": 1, "No owner": 2, "No due date": 1}
+    page.goto(live_server.url + LIST)
+    for view, count in figures.items():
+        page.get_by_role("navigation", name="Quick views").get_by_role("link", name=view, exact=True).click()
+        expect(page.get_by_role("status")).to_have_text(f"{count} action{'s' if count != 1 else ''} found.")
+        expect(page.get_by_role("link", name=view, exact=True)).to_have_attribute("aria-current", "page")
+    # Mine is the manager's open actions on checklists in use, as My actions lists them.
+    page.get_by_role("link", name="Mine", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("2 actions found.")
+    # A quick view keeps the other filters in the address, and is combined with them.
+    page.goto(f"{live_server.url}{LIST}?q=peer")
+    page.get_by_role("link", name="Blocked", exact=True).click()
+    assert page.url.endswith(f"{LIST}?q=peer&view=blocked")
+    expect(page.get_by_role("status")).to_have_text("1 action found.")
+    page.goto(live_server.url + "/app/my-actions/")
+    page.get_by_role("link", name="Overdue", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("1 action.")
+
+
+def test_keyboard_triage_of_five_actions_without_a_mouse(live_server, page, week, manager, planner):
+    sign_in(page, live_server.url, "pat@example.org")
+    page.goto(f"{live_server.url}{LIST}?checklist_status=active&status=planned&status=in_progress&status=blocked")
+    expect(page.get_by_role("status")).to_have_text("7 actions found.")
+    announced = page.locator("#announce")
+    keys = page.keyboard
+    keys.press("?")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Make me the owner")
+    keys.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    keys.press("j")  # the first action
+    expect(announced).to_contain_text("Action 1 of 7: Agree a PSW role description with the team, status Planned")
+    keys.press("3")  # done
+    expect(announced).to_contain_text("Saved: status done")
+    keys.press("j")
+    expect(announced).to_contain_text("Action 2 of 7: Set a manageable caseload for each PSW")
+    keys.press("4")  # blocked
+    expect(announced).to_contain_text("Saved: status blocked")
+    keys.press("ArrowDown")
+    keys.press("x")  # selected for a change to many
+    expect(announced).to_contain_text("Selected: Run a boundaries workshop for the whole team. 1 selected.")
+    keys.press("j")
+    keys.press("j")
+    expect(announced).to_contain_text("Action 5 of 7: Offer stigma training to every clinician")
+    keys.press("m")  # make me the owner
+    expect(announced).to_contain_text("Saved: status planned, owner Pat,")
+    keys.press("k")
+    expect(announced).to_contain_text("Action 4 of 7: Book monthly peer supervision outside the line")
+    keys.press("2")  # in progress
+    expect(announced).to_contain_text("Saved: status in progress")
+    expect(page.locator("#bulk-form")).to_be_visible()  # the one selected row
+    keys.press("o")  # open the action
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Book monthly peer supervision outside the line")
+
+    states = {
+        a.action: (a.status, a.owner_id) for a in Mitigation.objects.filter(checklist__title="Community team 2026")
+    }
+    assert states["Agree a PSW role description with the team"][0] == "done"
+    assert states["Set a manageable caseload for each PSW"][0] == "blocked"
+    assert states["Offer stigma training to every clinician"] == ("planned", planner.pk)
+    assert states["Book monthly peer supervision outside the line"][0] == "in_progress"
 
 
 def _geometry(page):
@@ -117,7 +258,9 @@ def test_rows_are_compact_and_the_first_starts_on_the_first_screen(live_server, 
     # Enough actions for a full page of the list (25 rows).
     checklist = make_checklist(manager.memberships.first().organisation, "Acute wards", manager)
     for n, item in enumerate(checklist.items.challenges()[:17]):
-        make_mitigation(item, f"Ward action {n + 1}: a title long enough to need the whole width of the row", owner=manager)
+        make_mitigation(
+            item, f"Ward action {n + 1}: a title long enough to need the whole width of the row", owner=manager
+        )
     page.emulate_media(color_scheme=scheme)
     sign_in(page, live_server.url, manager.email)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -133,7 +276,9 @@ def test_rows_are_compact_and_the_first_starts_on_the_first_screen(live_server, 
             page.screenshot(
                 path=str(SCREENSHOTS / f"rows-{name}-{size_name}-{scheme}.png"), full_page=True, caret="initial"
             )
-            page.screenshot(path=str(SCREENSHOTS / f"rows-{name}-{size_name}-{scheme}-first-screen.png"), caret="initial")
+            page.screenshot(
+                path=str(SCREENSHOTS / f"rows-{name}-{size_name}-{scheme}-first-screen.png"), caret="initial"
+            )
             assert height <= tallest, f"{path} at {size_name}: a row is {height}px tall (at most {tallest})"
             if name != "dashboard":  # the dashboard's figures come first, its lists below them
                 assert top <= first_row_within, f"{path} at {size_name}: the first row starts at {top}px"
