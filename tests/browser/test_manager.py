@@ -66,7 +66,7 @@ def test_an_invited_manager_tracks_marks_done_exports_and_prints(live_server, pa
     page.get_by_role("link", name="All actions, with filters").click()
     expect(h1).to_have_text("Actions")
     expect(page.get_by_role("status")).to_have_text("3 actions found.")
-    page.get_by_text("Filter", exact=True).click()  # the filters, behind their disclosure
+    page.locator("summary", has_text="Filter").click()  # the filters, behind their disclosure
     page.get_by_label("Owner", exact=True).select_option(label="Maya")
     page.get_by_role("button", name="Show actions").click()
     expect(page.get_by_role("status")).to_have_text("1 action found.")
