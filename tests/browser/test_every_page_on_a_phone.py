@@ -48,7 +48,8 @@ BROKEN_WORDS = """() => {
   let node;
   while ((node = walker.nextNode())) {
     const element = node.parentElement;
-    if (!element || element.closest('.visually-hidden, .visually-hidden-focusable, svg, script, style, [hidden]')) continue;
+    // (What a closed disclosure holds is not drawn; Chromium still gives its text rectangles.)
+    if (!element || element.closest('.visually-hidden, .visually-hidden-focusable, svg, script, style, [hidden], details:not([open]) > :not(summary)')) continue;
     if (!element.getClientRects().length) continue;
     const words = /[A-Za-z]{2,}/g;
     let match;
