@@ -99,6 +99,7 @@ planning_patterns = [
     path("mitigations/<int:pk>/edit/", checklist_views.mitigation_edit, name="mitigation_edit"),
     path("mitigations/<int:pk>/merge/", action_views.mitigation_merge, name="mitigation_merge"),
     path("mitigations/<int:pk>/quick/", action_views.mitigation_quick, name="mitigation_quick"),
+    path("mitigations/<int:pk>/change/", action_views.mitigation_change, name="mitigation_change"),
     # Tracking: what is late, what is stuck, are we covered.
     path("orgs/<slug:slug>/dashboard/", tracking_views.dashboard, name="dashboard"),
     path("orgs/<slug:slug>/actions/", tracking_views.actions, name="actions"),

@@ -43,7 +43,7 @@ def test_pages_link_fingerprinted_static_files_that_are_cached_for_ever(served):
 
     status, _, body = get(f"{served.url}/")
     assert status == 200
-    css = re.search(rb'href="(/static/vendor/bootstrap/bootstrap\.min\.[0-9a-f]{12}\.css)"', body)
+    css = re.search(rb'href="(/static/css/site\.[0-9a-f]{12}\.css)"', body)
     assert css, body[:2000]
 
     status, headers, content = get(f"{served.url}{css.group(1).decode()}", headers={"Accept-Encoding": "gzip"})

@@ -32,8 +32,10 @@ def test_an_in_place_change_with_htmx_answers_with_the_updated_block(client, pla
     response = post_quick(client, caseload_action, status="done", owner=str(planner.pk), due_date="2030-01-31")
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith(f'<div class="quick-edit" id="quick-{caseload_action.pk}">')
+    assert html.lstrip().startswith(f'<div class="action-props" id="quick-{caseload_action.pk}" data-version="2">')
     assert "Saved." in html and '<option value="done" selected>' in html
+    # The status control is the tag: coloured as what is chosen.
+    assert 'class="form-select form-select-sm prop prop-status prop-status-done"' in html
     caseload_action.refresh_from_db()
     assert (
         caseload_action.status,
@@ -101,7 +103,9 @@ def test_a_viewer_sees_the_values_without_controls(client, viewer, caseload_acti
     assert (
         f'id="quick-{caseload_action.pk}-status"' not in page
         and '<span class="status-tag status-tag-planned">Planned</span>' in page
-        and "<span>No owner</span> · <span>No due date</span>" in page
+        and '<span class="prop-text">No owner</span>' in page
+        and '<span class="prop-text">No due date</span>' in page
+        and f"/app/mitigations/{caseload_action.pk}/change/" not in page
     )
     assert post_quick(client, caseload_action, status="done").status_code == 403
 
@@ -192,25 +196,35 @@ def test_the_action_list_searches_actions_and_notes_and_finds_those_without_owne
     assert found("no_due_date=on") == {"Weekly supervision", "Name an outside owner"}
 
 
-def test_an_edit_opened_from_the_filtered_list_returns_to_it(client, planner, caseload_action):
+def test_the_title_and_the_change_link_carry_the_filtered_list_and_a_change_returns_to_it(
+    client, planner, caseload_action
+):
     client.force_login(planner)
     listing = "/app/orgs/northside/actions/?q=caseloads&no_due_date=on"
     html = client.get(listing).content.decode()
-    edit_link = f"/app/mitigations/{caseload_action.pk}/edit/?next=/app/orgs/northside/actions/%3Fq%3Dcaseloads%26no_due_date%3Don"
-    assert edit_link in html
-    form = client.get(edit_link).content.decode()
+    back = "/app/orgs/northside/actions/%3Fq%3Dcaseloads%26no_due_date%3Don"
+    assert f'href="/app/mitigations/{caseload_action.pk}/?next={back}">Cap caseloads at twelve</a>' in html
+    change_link = f"/app/mitigations/{caseload_action.pk}/change/?next={back}"
+    assert change_link in html
+    form = client.get(change_link).content.decode()
+    assert "<h1>Change status, owner or due date</h1>" in form
     assert 'name="next" value="/app/orgs/northside/actions/?q=caseloads&amp;no_due_date=on"' in form
-    response = client.post(
-        edit_link,
-        {
-            "action": "Cap caseloads at ten",
-            "status": "planned",
-            "version": 1,
-            "challenges": [item.pk for item in caseload_action.items.all()],
-            "next": listing,
-        },
-    )
+    assert f'<option value="{planner.pk}">Pat</option>' in form  # every member, in this one form
+    response = post_quick(client, caseload_action, headers={}, status="in_progress", owner=planner.pk, next=listing)
     assert response["Location"] == listing
+    caseload_action.refresh_from_db()
+    assert (caseload_action.status, caseload_action.owner) == ("in_progress", planner)
+
+
+def test_the_change_page_is_for_those_who_may_edit_and_never_returns_to_another_site(
+    client, planner, viewer, caseload_action
+):
+    client.force_login(viewer)
+    assert client.get(f"/app/mitigations/{caseload_action.pk}/change/").status_code == 403
+    client.force_login(planner)
+    form = client.get(f"/app/mitigations/{caseload_action.pk}/change/?next=https://evil.example/").content.decode()
+    assert "evil.example" not in form
+    assert f'name="next" value="/app/mitigations/{caseload_action.pk}/"' in form
 
 
 def test_an_edit_never_returns_to_another_site(client, planner, caseload_action):

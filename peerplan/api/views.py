@@ -541,19 +541,11 @@ def _valid(serializer_class, data, partial=False):
 def mitigations(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
     form = ActionFilterForm(request.query_params, organisation=organisation)
-    view = request.query_params.get("view")
     raise_bad_query(
-        _true_or_false(request, "no_owner", "no_due_date")
-        + (form_errors(form) if not form.is_valid() else [])
-        + (
-            [{"field": "view", "message": f"Choose one of {', '.join(dashboard_pages.QUICK_VIEWS)}."}]
-            if view is not None and view not in dashboard_pages.QUICK_VIEWS
-            else []
-        )
+        _true_or_false(request, "no_owner", "no_due_date") + (form_errors(form) if not form.is_valid() else [])
     )
     queryset = form.filter(Mitigation.objects.in_organisation(organisation))
-    if view is not None:
-        queryset = dashboard_pages.quick_view(queryset, view, today=tracking.today(), user=request.user)
+    queryset = form.in_view(queryset, today=tracking.today(), user=request.user)
     listing = with_addressed_items(queryset.select_related("owner", "phase", "checklist")).soonest_due_first()
     return _paginated(request, listing, MitigationSerializer, {"today": tracking.today()})
 

@@ -13,7 +13,46 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from evidence.models import Valence
-from peerplan.models import LIVE_STATUSES, OPEN_STATUSES, Item, Mitigation, MitigationStatus, overdue_q
+from peerplan.models import (
+    LIVE_STATUSES,
+    OPEN_STATUSES,
+    Item,
+    Mitigation,
+    MitigationStatus,
+    no_due_date_q,
+    no_owner_q,
+    open_q,
+    overdue_q,
+)
+
+DUE_SOON_DAYS = 14
+
+# The dashboard's figures, and the "my actions" page, as views of an organisation's actions (the action
+# lists' quick views and the API's `view` filter): each the same queryset rule, on tracked (active) checklists
+# like every figure ("mine": open, like my actions), so a view's count is the figure's.
+QUICK_VIEWS = {
+    "overdue": lambda actions, today, user: actions.tracked().overdue(today),
+    "due_soon": lambda actions, today, user: actions.tracked().due_within(today, DUE_SOON_DAYS),
+    "blocked": lambda actions, today, user: actions.tracked().blocked(),
+    "no_owner": lambda actions, today, user: actions.tracked().filter(open_q() & no_owner_q()),
+    "no_due_date": lambda actions, today, user: actions.tracked().filter(open_q() & no_due_date_q()),
+    "mine": lambda actions, today, user: actions.owned_by_member(user).open().tracked(),
+}
+
+# Their names on the lists' links and in the "Showing" bar, in the order a manager triages.
+QUICK_VIEW_LABELS = {
+    "overdue": "Overdue",
+    "due_soon": f"Due in {DUE_SOON_DAYS} days",
+    "no_owner": "No owner",
+    "no_due_date": "No due date",
+    "mine": "Mine",
+    "blocked": "Blocked",
+}
+
+
+def quick_view(actions, name, *, today, user):
+    return QUICK_VIEWS[name](actions, today, user)
+
 
 # The order statuses are drawn in a progress bar and its legend: work done first, then work going on.
 STATUS_ORDER = [

@@ -6,6 +6,7 @@ from django.core import validators
 from django.db.models import Q
 
 from evidence.models import Theme
+from peerplan.figures.tracking import QUICK_VIEW_LABELS, QUICK_VIEWS, quick_view
 from peerplan.forms.common import CrispyMixin, DateInput, PlainDateField, plain_messages
 from peerplan.models import (
     Checklist,
@@ -197,6 +198,13 @@ class ActionFilterForm(forms.Form):
     )
     no_owner = forms.BooleanField(label="No owner yet", required=False)
     no_due_date = forms.BooleanField(label="No due date yet", required=False)
+    # One of the dashboard's figures (or "mine"), combined with the other filters; its links set only this.
+    view = forms.ChoiceField(
+        label="Quick view",
+        required=False,
+        choices=[("", "All actions"), *QUICK_VIEW_LABELS.items()],
+        error_messages={"invalid_choice": f"Choose one of {', '.join(QUICK_VIEWS)}."},
+    )
 
     checklist = forms.ModelChoiceField(queryset=Checklist.objects.none(), required=False, empty_label="Any checklist")
     # The dashboard counts active checklists only; its figures link here with checklist_status=active so
@@ -272,6 +280,44 @@ class ActionFilterForm(forms.Form):
             queryset = queryset.addressing_theme(self.cleaned_data["theme"])
         return queryset
 
+    def in_view(self, queryset, *, today, user):
+        """The queryset narrowed to the quick view asked for, by the dashboard's own rule (none: as it is)."""
+        if not self.is_bound:
+            return queryset
+        self.is_valid()  # an invalid filter beside it is left out, as in filter()
+        view = self.cleaned_data.get("view")
+        return quick_view(queryset, view, today=today, user=user) if view else queryset
+
+    def showing(self):
+        """What the list is narrowed to, in words, for the bar above it: ["Overdue", "Owner: Sam", …]."""
+        if not self.is_bound:
+            return []
+        self.is_valid()
+        data, shown = self.cleaned_data, []
+        if data.get("view"):
+            shown.append(QUICK_VIEW_LABELS[data["view"]])
+        if data.get("q"):
+            shown.append(f"Search: “{data['q']}”")
+        if data.get("checklist"):
+            shown.append(f"Checklist: {data['checklist'].title}")
+        if data.get("theme"):
+            shown.append(f"Theme: {data['theme'].name}")
+        if data.get("owner"):
+            shown.append(f"Owner: {display_name(data['owner'])}")
+        for name, label in (("status", "Status"), ("checklist_status", "Checklist status")):
+            if data.get(name):
+                labels = dict(self.fields[name].choices)
+                shown.append(f"{label}: {', '.join(str(labels[value]) for value in data[name])}")
+        if data.get("due_after"):
+            shown.append(f"Due on or after {data['due_after']:%-d %b %Y}")
+        if data.get("due_before"):
+            shown.append(f"Due on or before {data['due_before']:%-d %b %Y}")
+        if data.get("no_owner"):
+            shown.append("No owner yet")
+        if data.get("no_due_date"):
+            shown.append("No due date yet")
+        return shown
+
 
 class QuickActionForm(forms.ModelForm):
     """Status, owner and due date of one action, changed from a list (plus the version it was shown at)."""
@@ -285,6 +331,8 @@ class QuickActionForm(forms.ModelForm):
     version = forms.IntegerField(
         min_value=1, error_messages={"required": "The form is missing its version. Reload the page."}
     )
+    # Sent only by Undo, to give back an outside owner's name that choosing a member replaced.
+    owner_name = forms.CharField(required=False, max_length=Mitigation._meta.get_field("owner_name").max_length)
 
     class Meta:
         model = Mitigation
@@ -305,6 +353,10 @@ class QuickActionForm(forms.ModelForm):
                 changes[name] = self.cleaned_data[name]
         if self.cleaned_data["owner"] is not None and saved.owner_name:
             changes["owner_name"] = ""
+        # A form without the field (every one but Undo's) leaves an outside owner's name as it is.
+        if "owner_name" in self.data and self.cleaned_data["owner"] is None:
+            if self.cleaned_data["owner_name"] != saved.owner_name:
+                changes["owner_name"] = self.cleaned_data["owner_name"]
         return changes
 
 

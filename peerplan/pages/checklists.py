@@ -258,6 +258,7 @@ def action_page(mitigation, membership, user):
     timeline = history.mitigation_timeline(mitigation)
     return {
         "addressed": mitigation.addressed,
+        "owner_choices": dashboard.owner_choices([mitigation]),
         "duplicates": duplicates_of(mitigation) if membership.can_edit else [],
         "recent": timeline[:RECENT_CHANGES],
         "more_history": len(timeline) > RECENT_CHANGES,

@@ -1,24 +1,32 @@
 """The dashboard, the action lists and their quick views, and progress pages."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F
 
 from peerplan.figures import charts
-from peerplan.figures.tracking import TREND_MONTHS, coverage_grid, progress_by_checklist, progress_over_time
+from peerplan.figures.tracking import (
+    DUE_SOON_DAYS,
+    QUICK_VIEW_LABELS,
+    QUICK_VIEWS,  # noqa: F401 (read here too: the quick views beside the dashboard they mirror)
+    TREND_MONTHS,
+    coverage_grid,
+    progress_by_checklist,
+    progress_over_time,
+    quick_view,  # noqa: F401
+)
 from peerplan.models import (
-    OPEN_STATUSES,
     Checklist,
     ChecklistStatus,
     Item,
     Membership,
     Mitigation,
-    MitigationStatus,
     blocked_q,
     coverage_by_checklist,
+    display_name,
     due_within_q,
     no_due_date_q,
     no_owner_q,
@@ -28,9 +36,6 @@ from peerplan.models import (
 
 # The checklist page shows the few suggestions that would cover most; the rest are on each item.
 LEVERAGE_SHOWN = 5
-
-
-DUE_SOON_DAYS = 14
 
 
 # Lists on the dashboard show this many and link to the full, filtered action list.
@@ -46,39 +51,34 @@ class ChecklistSummary:
 
 @dataclass
 class ActionList:
-    """A short list for the dashboard, with the full count and the action list's filters for exactly the
-    same actions (its form reads these parameters)."""
+    """A short list for the dashboard, with the full count and the action list's query for exactly the
+    same actions: its quick view, the same queryset rule (QUICK_VIEWS)."""
 
     actions: list
     count: int
     query: str
 
 
-def dashboard_query(**filters):
-    """The action list's query string for a dashboard figure: always narrowed to active checklists (the
-    dashboard's rule), then the figure's own filters."""
-    pairs = [("checklist_status", ChecklistStatus.ACTIVE)]
-    for name, value in filters.items():
-        for one in value if isinstance(value, list | tuple) else [value]:
-            pairs.append((name, one))
-    return urlencode(pairs)
+# My actions are the person's own already: "No owner" and "Mine" would say nothing there.
+MY_ACTIONS_VIEWS = [view for view in QUICK_VIEW_LABELS if view not in ("no_owner", "mine")]
 
 
-# The dashboard's figures, and the "my actions" page, as views of an organisation's actions (the API's `view`
-# filter): each the same queryset rule, on tracked (active) checklists like every figure ("mine": open, like
-# my actions).
-QUICK_VIEWS = {
-    "overdue": lambda actions, today, user: actions.tracked().overdue(today),
-    "due_soon": lambda actions, today, user: actions.tracked().due_within(today, DUE_SOON_DAYS),
-    "blocked": lambda actions, today, user: actions.tracked().blocked(),
-    "no_owner": lambda actions, today, user: actions.tracked().filter(open_q() & no_owner_q()),
-    "no_due_date": lambda actions, today, user: actions.tracked().filter(open_q() & no_due_date_q()),
-    "mine": lambda actions, today, user: actions.owned_by_member(user).open().tracked(),
-}
+@dataclass
+class QuickViewLink:
+    label: str
+    query: str
+    current: bool
 
 
-def quick_view(actions, name, *, today, user):
-    return QUICK_VIEWS[name](actions, today, user)
+def quick_view_links(query, keep, views=tuple(QUICK_VIEW_LABELS)):
+    """A link for each quick view, and "All", keeping the list's other parameters in `keep` (its filters; a
+    new view starts at its first page): bookmarkable, and combinable with the filters."""
+    kept = [(name, value) for name, values in query.lists() if name in keep - {"view", "page"} for value in values]
+    asked = query.get("view", "")
+    links = [QuickViewLink("All", urlencode(kept), not asked)]
+    for view in views:
+        links.append(QuickViewLink(QUICK_VIEW_LABELS[view], urlencode([*kept, ("view", view)]), asked == view))
+    return links
 
 
 def dashboard(organisation, today):
@@ -110,26 +110,15 @@ def dashboard(organisation, today):
     def first(queryset):
         return list(queryset.for_listing().with_overdue(today).soonest_due_first()[:DASHBOARD_LIST_LENGTH])
 
-    soon_end = today + timedelta(days=DUE_SOON_DAYS)
     lists = {
-        "overdue": ActionList(
-            first(current.overdue(today)),
-            counts["overdue"],
-            dashboard_query(status=OPEN_STATUSES, due_before=(today - timedelta(days=1)).isoformat()),
-        ),
-        "due_soon": ActionList(
-            first(current.due_within(today, DUE_SOON_DAYS)),
-            counts["due_soon"],
-            dashboard_query(status=OPEN_STATUSES, due_after=today.isoformat(), due_before=soon_end.isoformat()),
-        ),
-        "blocked": ActionList(
-            first(current.blocked()), counts["blocked"], dashboard_query(status=MitigationStatus.BLOCKED)
-        ),
+        "overdue": ActionList(first(current.overdue(today)), counts["overdue"], "view=overdue"),
+        "due_soon": ActionList(first(current.due_within(today, DUE_SOON_DAYS)), counts["due_soon"], "view=due_soon"),
+        "blocked": ActionList(first(current.blocked()), counts["blocked"], "view=blocked"),
     }
-    # Counted and linked, not listed: the action list shows them with their filters.
+    # Counted and linked, not listed: the action list shows them in their quick views.
     unassigned = {
-        "no_owner": ActionList([], counts["no_owner"], dashboard_query(status=OPEN_STATUSES, no_owner="on")),
-        "no_due_date": ActionList([], counts["no_due_date"], dashboard_query(status=OPEN_STATUSES, no_due_date="on")),
+        "no_owner": ActionList([], counts["no_owner"], "view=no_owner"),
+        "no_due_date": ActionList([], counts["no_due_date"], "view=no_due_date"),
     }
     past_review = list(
         Checklist.objects.filter(organisation=organisation).active().past_review(today).order_by("review_date")
@@ -175,7 +164,8 @@ def checklist_progress(checklist, today, months):
 
 def prepare_quick_edit(actions, user):
     """Set on each action what its in-place edit shows: who may change it (the person's role in the
-    action's organisation), the members it can be given to, and the values shown (two queries)."""
+    action's organisation), the members it can be given to (one list per organisation, shared by its
+    actions: a page renders it once, see owner_choices) and the values shown (two queries)."""
     actions = list(actions)
     organisation_ids = {action.checklist.organisation_id for action in actions}
     if not organisation_ids:
@@ -198,12 +188,31 @@ def prepare_quick_edit(actions, user):
     return actions
 
 
+def owner_choices(*lists):
+    """[(organisation id, its members)] for the actions of these lists (prepared by prepare_quick_edit), each
+    organisation once: what includes/owner_choices.html renders once per page. No query."""
+    found = {}
+    for actions in lists:
+        for action in actions:
+            if getattr(action, "can_edit", False):
+                found.setdefault(action.checklist.organisation_id, action.member_choices)
+    return sorted(found.items())
+
+
 def show(action, chosen=None):
     """The values the in-place edit shows: what is saved, or what the person chose (kept on a conflict
     or a mistake, so nothing they chose is lost)."""
     chosen = chosen or {}
     action.shown_status = chosen.get("status", action.status)
     action.shown_owner_id = chosen.get("owner", action.owner_id)
+    if action.shown_owner_id == action.owner_id:
+        action.shown_owner_label = action.owner_label
+    else:
+        members = {member.pk: member for member in getattr(action, "member_choices", [])}
+        chosen_member = members.get(action.shown_owner_id)
+        action.shown_owner_label = display_name(chosen_member) if chosen_member else ""
+        if chosen_member is None:
+            action.shown_owner_id = None
     action.shown_due = chosen.get("due_date", action.due_date.isoformat() if action.due_date else "")
     # A type="date" input cannot hold text that is not a date: such text is shown in a text box instead.
     try:

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from peerplan.access import EDIT, load_mitigation, load_organisation
 from peerplan.figures import tracking
@@ -64,8 +64,9 @@ def mitigation_merge(request, pk):
 @require_POST
 def mitigation_quick(request, pk):
     """Change an action's status, owner or due date in place. With htmx the answer is the action's
-    block, saying it was saved; without JavaScript a redirect back to the list (its filters kept).
-    A change made from a stale page is refused as a conflict, keeping what the person chose."""
+    properties, saying it was saved and offering Undo (which posts the previous values here, with the new
+    version); without JavaScript a redirect back to the list (its filters kept). A change made from a stale
+    page is refused as a conflict, keeping what the person chose."""
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
     organisation = mitigation.checklist.organisation
     form = QuickActionForm(request.POST, instance=mitigation, organisation=organisation)
@@ -90,33 +91,64 @@ def mitigation_quick(request, pk):
         )
     except Conflict as conflict:
         return _quick_answer(request, conflict.current, back, "conflict", status=409, chosen=chosen)
-    return _quick_answer(request, result, back, "saved")
+    undone = request.POST.get("undo") == "1"
+    return _quick_answer(request, result, back, "undone" if undone else "saved", previous=None if undone else saved)
 
 
-def _quick_answer(request, action, back, outcome, status=200, chosen=None, errors=()):
+@login_required
+@require_safe
+def mitigation_change(request, pk):
+    """Status, owner and due date as one plain form: the lists' "Change" link without JavaScript. It posts
+    to mitigation_quick, which comes back to `next` (the list with its filters)."""
+    mitigation, membership = load_mitigation(request, pk, need=EDIT)
+    action = Mitigation.objects.for_listing().get(pk=mitigation.pk)
+    back = came_from(request, reverse("peerplan:mitigation_discussion", args=[action.pk]))
+    dashboard.prepare_quick_edit([action], request.user)
+    return _quick_page(request, action, back, outcome="")
+
+
+def _quick_page(request, action, back, *, outcome, status=200, errors=()):
+    return render(
+        request,
+        "peerplan/quick_edit_page.html",
+        {
+            "action": action,
+            "organisation": action.checklist.organisation,
+            "today": tracking.today(),
+            "next": back,
+            "outcome": outcome,
+            "errors": errors,
+            "statuses": MitigationStatus.choices,
+        },
+        status=status,
+    )
+
+
+def _quick_answer(request, action, back, outcome, status=200, chosen=None, errors=(), previous=None):
     dashboard.prepare_quick_edit([action], request.user)
     if chosen is not None:
         dashboard.show(action, chosen)
+    if not request.htmx:
+        if outcome in ("saved", "undone", "unchanged"):
+            messages.success(
+                request, f"Saved: “{shorten(action.action, 60)}”." if outcome != "unchanged" else "Nothing to change."
+            )
+            return redirect(back)
+        # Without JavaScript a conflict or a mistake gets the plain form again, with the person's choices kept.
+        return _quick_page(request, action, back, outcome=outcome, status=status, errors=errors)
     context = {
         "action": action,
         "today": tracking.today(),
         "next": back,
         "outcome": outcome,
         "errors": errors,
+        "previous": previous,
         "statuses": MitigationStatus.choices,
-        "announce": bool(request.htmx),
+        "announce": True,
         # The ids' prefix of the list the row is in (the dashboard lists an action twice at most).
         "list_key": request.POST.get("list_key", "") if LIST_KEY.fullmatch(request.POST.get("list_key", "")) else "",
     }
-    if request.htmx:
-        return render(request, "peerplan/includes/quick_edit.html", context, status=status)
-    if outcome in ("saved", "unchanged"):
-        messages.success(
-            request, f"Saved: “{shorten(action.action, 60)}”." if outcome == "saved" else "Nothing to change."
-        )
-        return redirect(back)
-    # Without JavaScript a conflict or a mistake gets a page of its own, with the person's choices kept.
-    return render(request, "peerplan/quick_edit_page.html", context, status=status)
+    return render(request, "peerplan/includes/action_properties.html", context, status=status)
 
 
 # Many at once -----------------------------------------------------------------------------------------

@@ -181,7 +181,12 @@ def item(request, pk):
             **collaboration_pages.discussion(membership=membership, item=item),
         }
         dashboard.prepare_quick_edit(context["mitigations"], request.user)
-        return {**context, "form": form or ItemDecisionForm(instance=item), "statuses": MitigationStatus.choices}
+        return {
+            **context,
+            "form": form or ItemDecisionForm(instance=item),
+            "statuses": MitigationStatus.choices,
+            "owner_choices": dashboard.owner_choices(context["mitigations"]),
+        }
 
     return page_cache.render_page(
         request,

@@ -34,11 +34,10 @@ def dashboard(request, slug):
     def build():
         figures = dashboard_pages.dashboard(organisation, today)
         answers = check_in_changes.dashboard_changes(organisation, figures["grid_checklists"])
-        dashboard_pages.prepare_quick_edit(
-            [action for name in ("overdue", "due_soon", "blocked") for action in figures[name].actions],
-            request.user,
-        )
+        lists = [figures[name].actions for name in ("overdue", "due_soon", "blocked")]
+        dashboard_pages.prepare_quick_edit([action for actions in lists for action in actions], request.user)
         return {
+            "owner_choices": dashboard_pages.owner_choices(*lists),
             "statuses": MitigationStatus.choices,
             "answers": answers,
             "change_points": check_in_changes.CHANGE_POINTS,
@@ -106,16 +105,20 @@ def checklist_progress(request, pk):
 def actions(request, slug):
     organisation, membership = load_organisation(request, slug)
     today = tracking.today()
+    form = ActionFilterForm(request.GET or None, organisation=organisation)
 
     def build():
-        form = ActionFilterForm(request.GET or None, organisation=organisation)
         queryset = form.filter(Mitigation.objects.in_organisation(organisation))
+        queryset = form.in_view(queryset, today=today, user=request.user)
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
         page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = dashboard_pages.prepare_quick_edit(page.object_list, request.user)
         return {
             "form": form,
             "page": page,
+            "showing": form.showing(),
+            "views": dashboard_pages.quick_view_links(request.GET, ACTION_LIST_PARAMETERS),
+            "owner_choices": dashboard_pages.owner_choices(page.object_list),
             "statuses": MitigationStatus.choices,
             "bulk": BulkActionForm(organisation=organisation) if membership.can_edit else None,
             "bulk_form_id": "bulk-form" if membership.can_edit else "",
@@ -129,8 +132,10 @@ def actions(request, slug):
         organisation=organisation,
         membership=membership,
         today=today,
-        # Each filter and page is its own body (links back to the list keep its address).
+        # Each filter and page is its own body (links back to the list keep its address); "Mine" is the
+        # person's own.
         parameters=ACTION_LIST_PARAMETERS,
+        per_person=request.GET.get("view") == "mine",
         build=build,
     )
 
@@ -139,6 +144,7 @@ def actions(request, slug):
 @require_safe
 def my_actions(request):
     show_all = request.GET.get("show") == "all"
+    view = request.GET.get("view", "")
     today = tracking.today()
     # The person's own actions in every organisation whose data they may read now: each of them is a
     # generation the body depends on, and the person is part of its key (nobody else owns these actions).
@@ -148,11 +154,19 @@ def my_actions(request):
     def build():
         mine = Mitigation.objects.owned_by_member(request.user)
         queryset = mine if show_all else mine.open().tracked()
+        if view in dashboard_pages.MY_ACTIONS_VIEWS:
+            queryset = dashboard_pages.quick_view(queryset, view, today=today, user=request.user)
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
         page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = dashboard_pages.prepare_quick_edit(page.object_list, request.user)
-        drafts = [] if show_all else list(Checklist.objects.drafts_holding(mine.open()))
-        return {"page": page, "statuses": MitigationStatus.choices, "drafts": drafts}
+        return {
+            "page": page,
+            "statuses": MitigationStatus.choices,
+            "owner_choices": dashboard_pages.owner_choices(page.object_list),
+            "views": dashboard_pages.quick_view_links(request.GET, {"show", "view"}, dashboard_pages.MY_ACTIONS_VIEWS),
+            "unknown_view": bool(view) and view not in dashboard_pages.MY_ACTIONS_VIEWS,
+            "drafts": [] if show_all else list(Checklist.objects.drafts_holding(mine.open())),
+        }
 
     context = {"show_all": show_all, "today": today, "next": request.get_full_path()}
     body = page_cache.cached_body(
@@ -161,7 +175,7 @@ def my_actions(request):
         context,
         organisations=list(organisations),
         today=today,
-        parameters={"show", "page"},
+        parameters={"show", "page", "view"},
         per_person=True,
         build=build,
     )

@@ -59,8 +59,8 @@ def test_a_manager_reads_the_dashboard_and_follows_its_figures(live_server, page
     page.get_by_role("link", name="1 overdue action").click()
     expect(h1).to_have_text("Actions")
     expect(page.get_by_role("status")).to_have_text("1 action found.")
-    expect(page.locator("table.action-table tbody tr")).to_contain_text("Agree a PSW role description with the team")
-    expect(page.get_by_label("Active")).to_be_checked()
+    expect(page.locator("[data-action-row]")).to_contain_text("Agree a PSW role description with the team")
+    expect(page.get_by_role("link", name="Overdue", exact=True)).to_have_attribute("aria-current", "page")
     page.go_back()
 
     expect(page.locator("#no-owner-count")).to_have_text("0")
