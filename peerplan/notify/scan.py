@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from peerplan.models import (
     Checklist,
+    ChecklistStatus,
     Item,
     Membership,
     Mitigation,
@@ -104,11 +105,14 @@ class ActionDigest:
     recipient: object
     overdue: list = field(default_factory=list)
     due_soon: list = field(default_factory=list)
+    # Titles of the draft checklists holding open actions of theirs, which the digest leaves out (and says so).
+    drafts: list = field(default_factory=list)
 
 
 def action_digests(today, days):
     """[ActionDigest] for everyone who owns open actions that are overdue or due within `days`, on
-    active checklists (tracked_q), in organisations whose data they may read now (one query)."""
+    active checklists (tracked_q), in organisations whose data they may read now, with the drafts that
+    hold open actions of theirs, left out (two queries)."""
     readable = Membership.objects.readable().filter(
         user_id=OuterRef("owner_id"), organisation_id=OuterRef("checklist__organisation_id")
     )
@@ -125,6 +129,15 @@ def action_digests(today, days):
         digest = digests.setdefault(action.owner_id, ActionDigest(action.owner))
         action.days_late = (today - action.due_date).days
         (digest.overdue if action.is_overdue(today) else digest.due_soon).append(action)
+    left_out = (
+        Mitigation.objects.open()
+        .filter(Exists(readable), owner_id__in=list(digests), checklist__status=ChecklistStatus.DRAFT)
+        .values_list("owner_id", "checklist__title")
+        .order_by("owner_id", "checklist__title")
+        .distinct()
+    )
+    for owner_id, title in left_out:
+        digests[owner_id].drafts.append(title)
     return list(digests.values())
 
 
