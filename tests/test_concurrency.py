@@ -109,7 +109,7 @@ def run_client(number, site, results):
         # Find it on the item page, as the person would, and edit it.
         status, _, page = call(f"/app/items/{item}/")
         assert status == 200
-        found = re.search(re.escape(text.encode()) + rb"</p>.*?/app/mitigations/(\d+)/edit/", page, re.S)
+        found = re.search(rb'href="/app/mitigations/(\d+)/[^"]*">' + re.escape(text.encode()) + rb"</a>", page)
         assert found, f"{text} is not on its item page after the create was acknowledged"
         pk = found.group(1).decode()
         edit = f"/app/mitigations/{pk}/edit/"
