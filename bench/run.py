@@ -878,7 +878,7 @@ WRITES = [
 ]
 # The text of every action the writes create: the cleanup deletes what starts with it, and nothing else.
 CREATED_MARK = "Benchmark write:"
-QUICK_SAVED = re.compile(rb'quick-outcome" role="status">Saved\.</p>')
+QUICK_SAVED = re.compile(rb'prop-outcome" role="status">Saved\.</p>')
 FORM_VERSION = re.compile(rb'name="version" value="(\d+)"')
 
 

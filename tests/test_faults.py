@@ -169,8 +169,8 @@ def run_planner(number, url, ids, results, kills):
         def edit_own(text=text, item=item):
             status, _, page = planner.call(f"/app/items/{item}/")
             assert status == 200
-            found = re.search(re.escape(text.encode()) + rb"</p>.*?/app/mitigations/(\d+)/edit/", page, re.S)
-            if not found and f"{text} edited</p>".encode() in page:
+            found = re.search(rb'href="/app/mitigations/(\d+)/[^"]*">' + re.escape(text.encode()) + rb"</a>", page)
+            if not found and f"{text} edited</a>".encode() in page:
                 return  # an earlier try's edit was saved, and its worker killed before it answered
             assert found, f"{text} is not on its item page after the create was acknowledged"
             edit = f"/app/mitigations/{found.group(1).decode()}/edit/"
