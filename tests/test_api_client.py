@@ -24,7 +24,6 @@ import pytest
 
 from peerplan.figures import tracking
 from peerplan.models import Mitigation, MitigationStatus
-from peerplan.pages import dashboard
 from tests.api_helpers import token_for
 from tests.factories import challenge_theme_names, item_for, make_checklist, make_mitigation
 
@@ -253,12 +252,12 @@ def test_a_client_generated_from_the_live_schema_does_the_pages_work_for_actions
 
     # Each quick view as the model's rules give it (nothing made since but the new action, which comes later).
     actions = Mitigation.objects.in_organisation(org_a).exclude(pk=seen["created"]["id"])
-    for view in dashboard.QUICK_VIEWS:
+    for view in tracking.QUICK_VIEWS:
         expected = sorted(
-            dashboard.quick_view(actions, view, today=tracking.today(), user=planner).values_list("pk", flat=True)
+            tracking.quick_view(actions, view, today=tracking.today(), user=planner).values_list("pk", flat=True)
         )
         assert seen["views"][view] == expected, view
-    assert set(seen["views"]) == set(dashboard.QUICK_VIEWS)
+    assert set(seen["views"]) == set(tracking.QUICK_VIEWS)
     assert all(seen["views"][view] for view in ("overdue", "due_soon", "blocked", "no_owner", "mine"))
 
     created = Mitigation.objects.get(pk=seen["created"]["id"])

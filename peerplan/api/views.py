@@ -528,7 +528,7 @@ def _valid(serializer_class, data, partial=False):
         OpenApiParameter(
             "view",
             OpenApiTypes.STR,
-            enum=list(dashboard_pages.QUICK_VIEWS),
+            enum=list(tracking.QUICK_VIEWS),
             description="A quick view: one of the dashboard's figures (overdue, due in the next 14 days, blocked, "
             "open with no owner, open with no due date; on active checklists, with the dashboard's count), or "
             "`mine`: the token's person's open actions, as on their My actions page. Combines with the filters.",

@@ -11,12 +11,10 @@ from peerplan.figures import charts
 from peerplan.figures.tracking import (
     DUE_SOON_DAYS,
     QUICK_VIEW_LABELS,
-    QUICK_VIEWS,  # noqa: F401 (read here too: the quick views beside the dashboard they mirror)
     TREND_MONTHS,
     coverage_grid,
     progress_by_checklist,
     progress_over_time,
-    quick_view,  # noqa: F401
 )
 from peerplan.models import (
     Checklist,
@@ -52,7 +50,7 @@ class ChecklistSummary:
 @dataclass
 class ActionList:
     """A short list for the dashboard, with the full count and the action list's query for exactly the
-    same actions: its quick view, the same queryset rule (QUICK_VIEWS)."""
+    same actions: its quick view, the same queryset rule (figures.tracking.QUICK_VIEWS)."""
 
     actions: list
     count: int

@@ -155,7 +155,7 @@ def my_actions(request):
         mine = Mitigation.objects.owned_by_member(request.user)
         queryset = mine if show_all else mine.open().tracked()
         if view in dashboard_pages.MY_ACTIONS_VIEWS:
-            queryset = dashboard_pages.quick_view(queryset, view, today=today, user=request.user)
+            queryset = tracking.quick_view(queryset, view, today=today, user=request.user)
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
         page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = dashboard_pages.prepare_quick_edit(page.object_list, request.user)
