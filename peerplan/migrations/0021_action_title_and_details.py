@@ -9,22 +9,26 @@ def split_adopted(apps, schema_editor):
     white space, the title stays and the rest becomes the details. Text a person changed so that it no
     longer starts that way is left whole: only they know where their title ends."""
     Mitigation = apps.get_model("peerplan", "Mitigation")
+    split = []
     for action in Mitigation.objects.filter(suggestion__isnull=False, details="").select_related("suggestion"):
         title = action.suggestion.title
         rest = action.action[len(title) :]
         if not action.action.startswith(title) or not rest[:1].isspace():
             continue
         action.action, action.details = title, rest.strip()
-        action.save(update_fields=["action", "details"])
+        split.append(action)
+    Mitigation.objects.bulk_update(split, ["action", "details"], batch_size=500)
 
 
 def join_details(apps, schema_editor):
     """Back to one field: the details after the title, with the blank line adoption used."""
     Mitigation = apps.get_model("peerplan", "Mitigation")
     limit = Mitigation._meta.get_field("action").max_length
+    joined = []
     for action in Mitigation.objects.exclude(details=""):
         action.action = f"{action.action}\n\n{action.details}"[:limit]
-        action.save(update_fields=["action"])
+        joined.append(action)
+    Mitigation.objects.bulk_update(joined, ["action"], batch_size=500)
 
 
 class Migration(migrations.Migration):
