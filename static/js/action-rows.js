@@ -185,6 +185,9 @@
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || dialog.open) return;
     var target = event.target;
+    // Just after the dialog closes, Chromium leaves focus on its Close button until a later task: a key
+    // pressed at once (Escape, then j) would be taken for the button's and lost. It counts as no focus.
+    if (dialog.contains(target)) target = document.body;
     // Never while typing, choosing or pressing something: those keys are the control's.
     if (target.closest && target.closest("input, select, textarea, button, [contenteditable], summary")) return;
     if (event.key === "?") {

@@ -216,8 +216,18 @@ def test_keyboard_triage_of_five_actions_without_a_mouse(live_server, page, week
     expect(dialog).to_contain_text("Make me the owner")
     keys.press("Escape")
     expect(dialog).to_be_hidden()
-
-    keys.press("j")  # the first action
+    # A key pressed at once after closing is not lost. Chromium leaves focus on the closed dialog's button
+    # until a later task, so a busy machine gets "j" there: closing and pressing in one task makes it certain.
+    keys.press("?")
+    expect(dialog).to_be_visible()
+    page.evaluate(
+        """() => {
+            document.getElementById("shortcuts").close();
+            document.activeElement.dispatchEvent(new KeyboardEvent("keydown", {key: "j", bubbles: true}));
+        }"""
+    )
+    expect(dialog).to_be_hidden()
+    # "j": the first action
     expect(announced).to_contain_text("Action 1 of 7: Agree a PSW role description with the team, status Planned")
     keys.press("3")  # done
     expect(announced).to_contain_text("Saved: status done")
