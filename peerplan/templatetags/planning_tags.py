@@ -4,9 +4,12 @@ import functools
 
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from peerplan.lib.text import shorten
 from peerplan.models import display_name
+from peerplan.templatetags.icons import icon
 
 register = template.Library()
 
@@ -60,3 +63,30 @@ def row_url(name, *ids):
 def row_url_tag(name, *ids):
     """`{% row_url 'peerplan:item' item.pk %}`: {% url %} for links repeated in every row (see row_url)."""
     return row_url(name, *ids)
+
+
+# The coverage grid ------------------------------------------------------------------------------------------
+
+
+@register.simple_tag
+def coverage_cells(row):
+    """`{% coverage_cells row %}`: the `<td>` cells of one row of the dashboard's coverage grid, as one string.
+
+    A large organisation's grid has a thousand cells; drawn by template nodes (a loop, conditions, an icon and
+    a link tag in each) they were most of its dashboard's time, so each cell is written here in one format
+    string. What a cell says is what it said before: the state in words after the icon (the icon is hidden
+    from screen readers), "covered n of m, done k" beside it, and the column's checklist title as its label
+    when the table is stacked on a phone; a cell with an item links to that checklist's challenge. The row's
+    header (the theme) and the column headers stay in the template."""
+    return mark_safe("".join(_coverage_cell(cell) for cell in row.cells))
+
+
+def _coverage_cell(cell):
+    # Only the checklist's title is typed by a person, so only it is escaped: the state, label, icon and
+    # detail are the Cell's own words and numbers, and the link holds an integer id.
+    marker = icon(cell.icon, "cell-marker")
+    label = f"{marker}{cell.label}"
+    if cell.item_id:
+        label = f'<a href="{row_url("peerplan:item", cell.item_id)}">{label}</a>'
+    detail = f' <span class="small d-block">{cell.detail}</span>' if cell.detail else ""
+    return f'<td class="cell-{cell.state}" data-label="{escape(cell.checklist_title)}">{label}{detail}</td>'
