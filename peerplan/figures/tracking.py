@@ -16,6 +16,7 @@ from evidence.models import Valence
 from peerplan.models import (
     LIVE_STATUSES,
     OPEN_STATUSES,
+    Coverage,
     Item,
     Mitigation,
     MitigationStatus,
@@ -238,6 +239,20 @@ def coverage_grid(checklists):
         for cell, checklist in zip(row.cells, checklists, strict=True):
             cell.checklist_title = checklist.title  # a cell's label when the grid is stacked on a phone
     return rows
+
+
+def coverage_of_columns(grid, checklists):
+    """{checklist id: Coverage} added up from the grid's cells, no query: the grid counts every challenge item
+    of each checklist under its theme (the same applicable, covered and done rules as coverage_by_checklist),
+    so a column's cells add up to the checklist's coverage."""
+    totals = {checklist.pk: [0, 0, 0] for checklist in checklists}
+    for row in grid:
+        for checklist, cell in zip(checklists, row.cells, strict=True):
+            total = totals[checklist.pk]
+            total[0] += cell.covered
+            total[1] += cell.applicable
+            total[2] += cell.done
+    return {pk: Coverage(covered, applicable, done) for pk, (covered, applicable, done) in totals.items()}
 
 
 def today():

@@ -125,6 +125,10 @@ class Checklist(models.Model):
     def is_draft(self):
         return self.status == ChecklistStatus.DRAFT
 
+    def is_past_review(self, today):
+        """ChecklistQuerySet.past_review for one checklist already in memory."""
+        return not self.is_archived and self.review_date is not None and self.review_date < today
+
     def coverage(self):
         """How many applicable challenges have at least one live mitigation (one query)."""
         return coverage_by_checklist([self.pk])[self.pk]

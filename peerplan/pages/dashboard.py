@@ -5,7 +5,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F
+from django.db.models import Count, F, prefetch_related_objects
 
 from peerplan.figures import charts
 from peerplan.figures.tracking import (
@@ -13,6 +13,7 @@ from peerplan.figures.tracking import (
     QUICK_VIEW_LABELS,
     TREND_MONTHS,
     coverage_grid,
+    coverage_of_columns,
     progress_by_checklist,
     progress_over_time,
 )
@@ -22,8 +23,8 @@ from peerplan.models import (
     Item,
     Membership,
     Mitigation,
+    addressed_items,
     blocked_q,
-    coverage_by_checklist,
     display_name,
     due_within_q,
     no_due_date_q,
@@ -91,9 +92,9 @@ def dashboard(organisation, today):
     shown = list(shown.order_by("title", "pk"))
     checklists = [c for c in shown if c.status == ChecklistStatus.ACTIVE]
     drafts = [c for c in shown if c.status == ChecklistStatus.DRAFT]
-    ids = [c.pk for c in checklists]
-    progress = progress_by_checklist(ids, today)
-    coverage = coverage_by_checklist(ids)
+    progress = progress_by_checklist([c.pk for c in checklists], today)
+    grid = coverage_grid(checklists)
+    coverage = coverage_of_columns(grid, checklists)
     summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
 
     current = Mitigation.objects.in_organisation(organisation).tracked()
@@ -106,21 +107,22 @@ def dashboard(organisation, today):
     )
 
     def first(queryset):
-        return list(queryset.for_listing().with_overdue(today).soonest_due_first()[:DASHBOARD_LIST_LENGTH])
+        # for_listing's rows without its prefetch: the challenges are fetched once below for all three lists.
+        listed = queryset.for_listing().prefetch_related(None).with_overdue(today).soonest_due_first()
+        return list(listed[:DASHBOARD_LIST_LENGTH])
 
     lists = {
         "overdue": ActionList(first(current.overdue(today)), counts["overdue"], "view=overdue"),
         "due_soon": ActionList(first(current.due_within(today, DUE_SOON_DAYS)), counts["due_soon"], "view=due_soon"),
         "blocked": ActionList(first(current.blocked()), counts["blocked"], "view=blocked"),
     }
+    prefetch_related_objects([action for listed in lists.values() for action in listed.actions], addressed_items())
     # Counted and linked, not listed: the action list shows them in their quick views.
     unassigned = {
         "no_owner": ActionList([], counts["no_owner"], "view=no_owner"),
         "no_due_date": ActionList([], counts["no_due_date"], "view=no_due_date"),
     }
-    past_review = list(
-        Checklist.objects.filter(organisation=organisation).active().past_review(today).order_by("review_date")
-    )
+    past_review = sorted((c for c in checklists if c.is_past_review(today)), key=lambda c: c.review_date)
     rereview_due = list(
         Item.objects.filter(checklist__organisation=organisation, checklist__status=ChecklistStatus.ACTIVE)
         .rereview_due(today)
@@ -130,7 +132,7 @@ def dashboard(organisation, today):
     return {
         "summaries": summaries,
         "drafts": drafts,
-        "grid": coverage_grid(checklists),
+        "grid": grid,
         "rereview_due": rereview_due,
         "grid_checklists": checklists,
         "past_review": past_review,
