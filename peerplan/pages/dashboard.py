@@ -5,7 +5,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, prefetch_related_objects
+from django.db.models import F, prefetch_related_objects
 
 from peerplan.figures import charts
 from peerplan.figures.tracking import (
@@ -14,7 +14,7 @@ from peerplan.figures.tracking import (
     TREND_MONTHS,
     coverage_grid,
     coverage_of_columns,
-    progress_by_checklist,
+    progress_and_totals,
     progress_over_time,
 )
 from peerplan.models import (
@@ -92,19 +92,24 @@ def dashboard(organisation, today):
     shown = list(shown.order_by("title", "pk"))
     checklists = [c for c in shown if c.status == ChecklistStatus.ACTIVE]
     drafts = [c for c in shown if c.status == ChecklistStatus.DRAFT]
-    progress = progress_by_checklist([c.pk for c in checklists], today)
+    # The figures count the tracked actions: those of the active checklists, whose progress is counted in
+    # the same query.
+    progress, counts = progress_and_totals(
+        [c.pk for c in checklists],
+        today,
+        {
+            "overdue": overdue_q(today),
+            "due_soon": due_within_q(today, DUE_SOON_DAYS),
+            "blocked": blocked_q(),
+            "no_owner": open_q() & no_owner_q(),
+            "no_due_date": open_q() & no_due_date_q(),
+        },
+    )
     grid = coverage_grid(checklists)
     coverage = coverage_of_columns(grid, checklists)
     summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
 
     current = Mitigation.objects.in_organisation(organisation).tracked()
-    counts = current.aggregate(
-        overdue=Count("pk", filter=overdue_q(today)),
-        due_soon=Count("pk", filter=due_within_q(today, DUE_SOON_DAYS)),
-        blocked=Count("pk", filter=blocked_q()),
-        no_owner=Count("pk", filter=open_q() & no_owner_q()),
-        no_due_date=Count("pk", filter=open_q() & no_due_date_q()),
-    )
 
     def first(queryset):
         # for_listing's rows without its prefetch: the challenges are fetched once below for all three lists.

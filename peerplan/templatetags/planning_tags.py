@@ -7,6 +7,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from peerplan.figures.tracking import Cell
 from peerplan.lib.text import shorten
 from peerplan.models import display_name
 from peerplan.templatetags.icons import icon
@@ -78,15 +79,18 @@ def coverage_cells(row):
     from screen readers), "covered n of m, done k" beside it, and the column's checklist title as its label
     when the table is stacked on a phone; a cell with an item links to that checklist's challenge. The row's
     header (the theme) and the column headers stay in the template."""
-    return mark_safe("".join(_coverage_cell(cell) for cell in row.cells))
-
-
-def _coverage_cell(cell):
-    # Only the checklist's title is typed by a person, so only it is escaped: the state, label, icon and
-    # detail are the Cell's own words and numbers, and the link holds an integer id.
-    marker = icon(cell.icon, "cell-marker")
-    label = f"{marker}{cell.label}"
-    if cell.item_id:
-        label = f'<a href="{row_url("peerplan:item", cell.item_id)}">{label}</a>'
-    detail = f' <span class="small d-block">{cell.detail}</span>' if cell.detail else ""
-    return f'<td class="cell-{cell.state}" data-label="{escape(cell.checklist_title)}">{label}{detail}</td>'
+    # The item link's pattern and the icons are looked up once per row rather than once per cell.
+    link_head, link_tail = _url_parts(get_urlconf(), get_script_prefix(), "peerplan:item", 1)
+    markers = {state: icon(name, "cell-marker") for state, name in Cell.ICONS.items()}
+    cells = []
+    for cell in row.cells:
+        # Only the checklist's title is typed by a person, so only it is escaped: the state, label, icon and
+        # detail are the Cell's own words and numbers, and the link holds an integer id.
+        state = cell.state
+        label = f"{markers[state]}{Cell.LABELS[state]}"
+        if cell.item_id:
+            label = f'<a href="{link_head}{int(cell.item_id)}{link_tail}">{label}</a>'
+        detail = cell.detail
+        detail = f' <span class="small d-block">{detail}</span>' if detail else ""
+        cells.append(f'<td class="cell-{state}" data-label="{escape(cell.checklist_title)}">{label}{detail}</td>')
+    return mark_safe("".join(cells))
