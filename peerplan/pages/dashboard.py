@@ -1,25 +1,33 @@
 """The dashboard, the action lists and their quick views, and progress pages."""
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import F, prefetch_related_objects
+from django.template.loader import render_to_string
+from django.urls import reverse
 
 from peerplan.figures import charts
 from peerplan.figures.tracking import (
     DUE_SOON_DAYS,
     QUICK_VIEW_LABELS,
+    STATUS_ORDER,
     TREND_MONTHS,
+    Progress,
     coverage_grid,
     coverage_of_columns,
     progress_and_totals,
     progress_over_time,
 )
+from peerplan.lib.row_links import row_url
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
+    Coverage,
     Item,
     Membership,
     Mitigation,
@@ -144,6 +152,68 @@ def dashboard(organisation, today):
         **lists,
         **unassigned,
     }
+
+
+# Cards kept per process: a few for each active checklist of the busiest organisations, a card being about
+# two kilobytes.
+CHECKLIST_CARDS_KEPT = 2048
+
+
+# A checklist card's links: the checklist, its printable report, its CSV and its Excel file.
+CARD_LINKS = (
+    "peerplan:checklist",
+    "peerplan:checklist_report",
+    "peerplan:checklist_export_csv",
+    "peerplan:checklist_export_xlsx",
+)
+
+
+def checklist_cards(summaries, organisation):
+    """The dashboard's card for each active checklist (HTML), each rendered once per process for the values it
+    shows: after a write, a large organisation's dashboard redraws only the cards whose figures changed, not
+    fifty of them (their template nodes were a third of that page's time)."""
+    actions_url = reverse("peerplan:actions", args=[organisation.slug])
+    # While templates are being edited (DEBUG), every card is drawn afresh: the kept ones would show the old template.
+    card = _checklist_card.__wrapped__ if settings.DEBUG else _checklist_card
+    return [
+        card(
+            summary.checklist.title,
+            summary.checklist.service,
+            tuple(row_url(name, summary.checklist.pk) for name in CARD_LINKS),
+            f"{actions_url}?checklist={summary.checklist.pk}",
+            summary.checklist.pk,
+            summary.coverage.covered,
+            summary.coverage.applicable,
+            summary.coverage.done,
+            tuple(summary.progress.count(status) for status in STATUS_ORDER),
+            summary.progress.overdue,
+        )
+        for summary in summaries
+    ]
+
+
+@functools.lru_cache(maxsize=CHECKLIST_CARDS_KEPT, typed=True)
+def _checklist_card(title, service, links, actions_url, checklist_id, covered, applicable, done, counts, overdue):
+    """One card, from these arguments alone: its template is given nothing else (no request, no context
+    processors, no model instance, no {% url %}: `links` are the checklist's page, report, CSV and Excel),
+    so every value it shows is part of the cache's key and the same arguments always give the same HTML.
+    `counts`: actions per status, in STATUS_ORDER."""
+    checklist_url, report_url, csv_url, xlsx_url = links
+    return render_to_string(
+        "peerplan/tracking/_checklist_card.html",
+        {
+            "checklist_id": checklist_id,
+            "title": title,
+            "service": service,
+            "checklist_url": checklist_url,
+            "report_url": report_url,
+            "csv_url": csv_url,
+            "xlsx_url": xlsx_url,
+            "actions_url": actions_url,
+            "coverage": Coverage(covered, applicable, done),
+            "progress": Progress(counts=dict(zip(STATUS_ORDER, counts, strict=True)), overdue=overdue),
+        },
+    )
 
 
 DEFAULT_TREND_MONTHS = 6
