@@ -224,8 +224,8 @@ def test_the_offer_costs_one_query_however_many_findings_are_offered(
     client.force_login(owner)
     client.get(f"/app/checklists/{active.pk}/")  # the evidence facts are cached once for every checklist
     organisation_generations.organisation_changed(active.organisation)  # the body cached by that view is out of date
-    # As for any checklist page after a change (24, see test_checklists.py), plus the findings on offer with
+    # As for any checklist page after a change (21, see test_checklists.py), plus the findings on offer with
     # their sources (1) and, since suggestions are ranked here, their anonymous figures (1).
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(23):
         response = client.get(f"/app/checklists/{active.pk}/")
     assert f"{added} new barrier" in response.content.decode()

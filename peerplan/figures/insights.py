@@ -214,12 +214,15 @@ class RankedSuggestion:
         return text.done_about if text is not None else 0
 
 
-def rank_suggestions(checklist, facts=None):
+def rank_suggestions(checklist, facts=None, uncovered=None):
     """Published suggestions not yet adopted in this checklist, ranked by how many uncovered applicable
     challenges they address, then by how many services that share anonymously adopted and got them done
     (from five, rounded), then by how many stakeholder groups reported those challenges (six queries: the
-    suggestions come with the references their citations are built from)."""
-    uncovered = list(checklist.items.uncovered().select_related("finding__theme").in_published_order())
+    suggestions come with the references their citations are built from; five given `uncovered`, the
+    checklist's uncovered applicable challenges in published order with their findings)."""
+    if uncovered is None:
+        uncovered = checklist.items.uncovered().select_related("finding__theme").in_published_order()
+    uncovered = list(uncovered)
     facts = facts if facts is not None else finding_facts()
     adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
     ranked = []
