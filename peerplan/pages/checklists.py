@@ -126,7 +126,7 @@ def checklist_page(checklist, today):
         "benefit_count": len(benefits),
         "phases": insights.phase_counts(checklist),
         "co_production": insights.co_production(checklist),
-        "leverage": insights.rank_suggestions(checklist, facts, uncovered)[:LEVERAGE_SHOWN],
+        "leverage": insights.rank_suggestions(checklist, facts, uncovered, shown=LEVERAGE_SHOWN),
         "duplicates": duplicate_groups(checklist),
     }
 
