@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from evidence.models import Finding, Theme, Valence
 from peerplan.figures import tracking
-from peerplan.models import ChecklistStatus, MitigationStatus, organisation_generations
+from peerplan.models import (
+    ChecklistStatus,
+    MitigationStatus,
+    RetiredChoice,
+    coverage_by_checklist,
+    organisation_generations,
+)
 from peerplan.pages import dashboard
 from tests.factories import challenge_theme_names, item_for, make_checklist, make_mitigation
 
@@ -326,3 +332,22 @@ def test_the_dashboard_shows_a_checklists_new_title_and_figures_on_the_next_read
     text = client.get("/app/orgs/northside/dashboard/").content.decode()
     assert ">Crisis team</a>" in text and ">Community team</a>" not in text
     assert "1 action: 1 blocked" in text
+
+
+def test_each_checklists_coverage_on_the_dashboard_is_what_the_checklist_itself_counts(
+    hand_counted_checklists, org_a, owner
+):
+    # The dashboard adds up the grid's columns instead of counting again: the two must agree, a theme with
+    # two challenges (one covered) and a retired, closed challenge included.
+    theme = Theme.objects.get(name="Workload")
+    Finding.objects.create(theme=theme, valence=Valence.CHALLENGE, position=99)
+    extra = make_checklist(org_a, "Two workload challenges", owner)
+    first, _second = extra.items.filter(finding__theme=theme).order_by("finding__position")
+    make_mitigation(first, "Cap caseloads", MitigationStatus.DONE)
+    closed = item_for(extra, "Boundaries")
+    closed.retired_choice = RetiredChoice.CLOSED
+    closed.save()
+    figures = dashboard.dashboard(org_a, TODAY)
+    shown = {summary.checklist.pk: summary.coverage for summary in figures["summaries"]}
+    assert shown == {pk: coverage_by_checklist([pk])[pk] for pk in shown}
+    assert shown[extra.pk].applicable == len(challenge_theme_names())  # one more challenge, one closed
