@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from evidence.models import Finding, Theme, Valence
 from peerplan.figures import tracking
-from peerplan.models import ChecklistStatus, MitigationStatus, organisation_generations
+from peerplan.models import (
+    ChecklistStatus,
+    MitigationStatus,
+    RetiredChoice,
+    coverage_by_checklist,
+    organisation_generations,
+)
 from peerplan.pages import dashboard
 from tests.factories import challenge_theme_names, item_for, make_checklist, make_mitigation
 
@@ -245,12 +251,13 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_size(
     client.get("/app/orgs/northside/dashboard/")
     organisation_generations.organisation_changed(org_a)  # the body cached by that view is out of date: a miss
     # session, user, organisation and membership (one query), the cached body and its generations (one cache read), active
-    # and draft checklists, progress by checklist, coverage, grid, the five counts, overdue list, due soon
-    # list, blocked list (each with the challenges its actions address), past review, re-review due, the
+    # and draft checklists, progress by checklist with the five counts (one query), the grid (each
+    # checklist's coverage is its column added up), overdue list, due soon list, blocked list, the challenges the three lists'
+    # actions address (one query), re-review due (past review is read from the checklists), the
     # check-ins (none here: tests/test_dashboard_check_ins.py pins their lists' queries), the
     # person's roles and the members an action can be given to, storing the body (the database cache:
     # count, savepoint, select, insert, release), the bell's unread count
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(21):
         response = client.get("/app/orgs/northside/dashboard/")
     assert response.status_code == 200
 
@@ -277,3 +284,70 @@ def test_every_icon_the_pages_name_is_in_the_sprite():
     for template in (settings.BASE_DIR / "templates").rglob("*.html"):
         used |= set(re.findall(r'{% icon "([\w-]+)"', template.read_text()))
     assert {name for name in used if f'<symbol id="{name}" ' not in sprite} == set()
+
+
+# A card's arguments: title, service, links (its page, report, CSV, Excel), its actions' link, checklist id,
+# covered, applicable, done, actions per status (done, in progress, planned, blocked, dropped) and overdue.
+LINKS = ("/app/checklists/41/", "/app/checklists/41/report/", "/app/checklists/41/export.csv", "/x.xlsx")
+CARD = ("Community team", "Community mental health", LINKS, "/app/orgs/northside/actions/?checklist=41", 41)
+CARD_FIGURES = (6, 16, 1, (1, 1, 4, 1, 1), 1)
+
+
+def test_a_kept_checklist_card_changes_with_every_value_it_shows(db):
+    shown = dashboard._checklist_card(*CARD, *CARD_FIGURES)
+    assert ">Community team</a>" in shown and "Community mental health" in shown
+    assert "6 of 16 applicable challenges" in shown and "1 of 16 applicable challenges" in shown
+    assert "8 actions: 1 done, 1 in progress, 4 planned, 1 blocked, 1 dropped" in shown
+    assert "1 overdue." in shown
+    for link in (*LINKS, "/app/orgs/northside/actions/?checklist=41"):
+        assert f'href="{html.escape(link)}"' in shown
+    other_links = ("/peerplan/app/checklists/41/", *LINKS[1:])
+    changed = {
+        "the title": (("Crisis team", *CARD[1:]), CARD_FIGURES, ">Crisis team</a>"),
+        "the service": ((CARD[0], "Crisis line", *CARD[2:]), CARD_FIGURES, "Crisis line"),
+        "the links": ((*CARD[:2], other_links, *CARD[3:]), CARD_FIGURES, 'href="/peerplan/app/checklists/41/"'),
+        "the actions' link": ((*CARD[:3], "/app/orgs/eastside/actions/?checklist=41", 41), CARD_FIGURES, "eastside"),
+        "the checklist id": ((*CARD[:4], 42), CARD_FIGURES, 'id="checklist-42"'),
+        "covered": (CARD, (7, *CARD_FIGURES[1:]), "7 of 16 applicable"),
+        "applicable": (CARD, (6, 17, *CARD_FIGURES[2:]), "6 of 17 applicable"),
+        "done": (CARD, (6, 16, 2, *CARD_FIGURES[3:]), "2 of 16 applicable"),
+        "the actions by status": (CARD, (6, 16, 1, (2, 1, 3, 1, 1), 1), "2 done, 1 in progress, 3 planned"),
+        "overdue": (CARD, (*CARD_FIGURES[:4], 3), "3 overdue."),
+    }
+    for what, (card, figures, now_shown) in changed.items():
+        redrawn = dashboard._checklist_card(*card, *figures)
+        assert now_shown in redrawn and now_shown not in shown, what
+    # What people type is escaped like anywhere else.
+    assert "&lt;b&gt;" in dashboard._checklist_card("<b>", *CARD[1:], *CARD_FIGURES)
+
+
+def test_the_dashboard_shows_a_checklists_new_title_and_figures_on_the_next_read(client, org_a, owner, manager):
+    checklist = make_checklist(org_a, "Community team", owner)
+    client.force_login(manager)
+    assert ">Community team</a>" in client.get("/app/orgs/northside/dashboard/").content.decode()
+    checklist.title = "Crisis team"
+    checklist.save()
+    make_mitigation(item_for(checklist, "Workload"), "Cap caseloads", MitigationStatus.BLOCKED)
+    organisation_generations.organisation_changed(org_a)
+    text = client.get("/app/orgs/northside/dashboard/").content.decode()
+    assert ">Crisis team</a>" in text and ">Community team</a>" not in text
+    assert "1 action: 1 blocked" in text
+
+
+def test_each_checklists_coverage_on_the_dashboard_is_what_the_checklist_itself_counts(
+    hand_counted_checklists, org_a, owner
+):
+    # The dashboard adds up the grid's columns instead of counting again: the two must agree, a theme with
+    # two challenges (one covered) and a retired, closed challenge included.
+    theme = Theme.objects.get(name="Workload")
+    Finding.objects.create(theme=theme, valence=Valence.CHALLENGE, position=99)
+    extra = make_checklist(org_a, "Two workload challenges", owner)
+    first, _second = extra.items.filter(finding__theme=theme).order_by("finding__position")
+    make_mitigation(first, "Cap caseloads", MitigationStatus.DONE)
+    closed = item_for(extra, "Boundaries")
+    closed.retired_choice = RetiredChoice.CLOSED
+    closed.save()
+    figures = dashboard.dashboard(org_a, TODAY)
+    shown = {summary.checklist.pk: summary.coverage for summary in figures["summaries"]}
+    assert shown == {pk: coverage_by_checklist([pk])[pk] for pk in shown}
+    assert shown[extra.pk].applicable == len(challenge_theme_names())  # one more challenge, one closed

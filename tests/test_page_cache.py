@@ -770,13 +770,13 @@ ORGANISATION_HIT, CHECKLIST_HIT = 5, 6
         # ... plus the checklists, coverage, the networks it is in or invited to, and storing the body
         # (database cache: count, savepoint, select, insert, release)
         ("/app/orgs/northside/", ORGANISATION_HIT, ORGANISATION_HIT + 3 + 5),
-        # ... plus the dashboard's 15 queries (tests/test_dashboard.py; the check-ins: none here) and storing
+        # ... plus the dashboard's 11 queries (tests/test_dashboard.py; the check-ins: none here) and storing
         # the body
-        ("/app/orgs/northside/dashboard/", ORGANISATION_HIT, ORGANISATION_HIT + 15 + 5),
-        # ... plus the checklist's 13 queries (tests/test_checklists.py, and the offers of new evidence), the
+        ("/app/orgs/northside/dashboard/", ORGANISATION_HIT, ORGANISATION_HIT + 11 + 5),
+        # ... plus the checklist's 10 queries (tests/test_checklists.py, and the offers of new evidence), the
         # ranked suggestions' anonymous figures (tests/test_shared_learning.py), its check-in (none) and
         # storing the body
-        ("checklist", CHECKLIST_HIT, CHECKLIST_HIT + 15 + 5),
+        ("checklist", CHECKLIST_HIT, CHECKLIST_HIT + 12 + 5),
     ],
 )
 def test_cached_pages_run_a_fixed_number_of_queries_on_a_hit_and_a_miss(

@@ -84,6 +84,18 @@ def test_an_archived_checklist_asks_nothing_of_anyone(org_a, owner):
     }
 
 
+def test_a_review_is_past_in_memory_exactly_when_the_queryset_says_so(org_a, owner):
+    made = [
+        make_checklist(org_a, f"{status} {when}", owner, status=status, review_date=when)
+        for status in ChecklistStatus.values
+        for when in (None, TODAY - timedelta(days=1), TODAY, TODAY + timedelta(days=1))
+    ]
+    past = set(Checklist.objects.past_review(TODAY))
+    assert {c for c in made if c.is_past_review(TODAY)} == past
+    # Reviews due before today, of checklists still in use: an archived one asks nothing of anyone.
+    assert {c.title for c in past} == {f"{s} {TODAY - timedelta(days=1)}" for s in ("draft", "active")}
+
+
 def test_a_persons_name_is_their_full_name_else_their_email_else_their_username(db):
     named = make_user("sam", "Sam")
     named.last_name = "Lee"

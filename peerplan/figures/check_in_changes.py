@@ -112,8 +112,11 @@ def dashboard_changes(organisation, checklists):
     {"any_check_in", "worse": [ChallengeChange], "not_improved": [ChallengeChange]}, challenges in the checklists' order and
     then published order. Seven queries whatever the size: the check-ins (1), statement_trends (3), the
     challenges they ask about with their actions counted (1), the days actions were done (2,
-    figures.check_ins.done_dates_by_item)."""
+    figures.check_ins.done_dates_by_item); only the first where no checklist has a check-in."""
     check_ins = list(CheckIn.objects.filter(checklist__in=checklists))
+    if not check_ins:
+        # Most organisations: the rest would only build queries that cannot find anything.
+        return {"any_check_in": False, "worse": [], "not_improved": []}
     trends = statement_trends(check_ins)
     items = list(
         Item.objects.filter(check_ins__in=check_ins)

@@ -214,29 +214,49 @@ class RankedSuggestion:
         return text.done_about if text is not None else 0
 
 
-def rank_suggestions(checklist, facts=None):
+def rank_suggestions(checklist, facts=None, uncovered=None, shown=None):
     """Published suggestions not yet adopted in this checklist, ranked by how many uncovered applicable
     challenges they address, then by how many services that share anonymously adopted and got them done
-    (from five, rounded), then by how many stakeholder groups reported those challenges (six queries: the
-    suggestions come with the references their citations are built from)."""
-    uncovered = list(checklist.items.uncovered().select_related("finding__theme").in_published_order())
+    (from five, rounded), then by how many stakeholder groups reported those challenges.
+
+    `uncovered`: the checklist's uncovered applicable challenges in published order with their findings, when
+    the caller has them. `shown`: only the first so many. Suggestions are ranked from their ids and themes
+    alone; only those returned are read whole, with the references their citations are built from (most
+    never reach the page). Five queries (four given `uncovered`; none when every challenge is covered)."""
+    if uncovered is None:
+        uncovered = checklist.items.uncovered().select_related("finding__theme").in_published_order()
+    uncovered = list(uncovered)
+    if not uncovered:
+        return []
     facts = facts if facts is not None else finding_facts()
+    uncovered_themes = {item.finding.theme_id for item in uncovered}
     adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
-    ranked = []
-    suggestions = SuggestedMitigation.objects.for_planners().exclude(pk__in=adopted).prefetch_related("themes")
-    for suggestion in suggestions:
-        entry = RankedSuggestion(suggestion)
-        themes = {theme.pk for theme in suggestion.themes.all()}
-        for item in uncovered:  # in published order
-            if item.finding.theme_id in themes:
-                entry.items.append(item)
-                entry.groups.update(facts[item.finding_id].groups)
-        if entry.items:
-            ranked.append(entry)
-    shared = overall_for(entry.suggestion.pk for entry in ranked)
-    for entry in ranked:
-        entry.shared = shared.get(entry.suggestion.pk)
-    ranked.sort(
-        key=lambda entry: (-entry.leverage[0], -entry.done_by_many, -entry.leverage[1], entry.suggestion.position)
+    offered = SuggestedMitigation.objects.published().exclude(pk__in=adopted)
+    themes = (
+        SuggestedMitigation.themes.through.objects.filter(suggestedmitigation__in=offered)
+        .order_by("suggestedmitigation__position", "suggestedmitigation__title", "suggestedmitigation_id")
+        .values_list("suggestedmitigation_id", "suggestedmitigation__position", "theme_id")
     )
-    return ranked
+    # {suggestion id: the uncovered challenges' themes it addresses}, in the suggestions' own order.
+    addressed, position = {}, {}
+    for suggestion_id, at, theme_id in themes:
+        position[suggestion_id] = at
+        if theme_id in uncovered_themes:
+            addressed.setdefault(suggestion_id, set()).add(theme_id)
+    entries = {}
+    for suggestion_id, its_themes in addressed.items():
+        entry = entries[suggestion_id] = RankedSuggestion(suggestion=None)
+        entry.items = [item for item in uncovered if item.finding.theme_id in its_themes]  # in published order
+        for item in entry.items:
+            entry.groups.update(facts[item.finding_id].groups)
+    shared = overall_for(entries)
+    for suggestion_id, entry in entries.items():
+        entry.shared = shared.get(suggestion_id)
+    ranked = sorted(
+        entries,
+        key=lambda pk: (-entries[pk].leverage[0], -entries[pk].done_by_many, -entries[pk].leverage[1], position[pk]),
+    )[:shown]
+    suggestions = SuggestedMitigation.objects.for_planners().in_bulk(ranked)
+    for suggestion_id in ranked:
+        entries[suggestion_id].suggestion = suggestions[suggestion_id]
+    return [entries[suggestion_id] for suggestion_id in ranked]

@@ -16,6 +16,7 @@ from evidence.models import Valence
 from peerplan.models import (
     LIVE_STATUSES,
     OPEN_STATUSES,
+    Coverage,
     Item,
     Mitigation,
     MitigationStatus,
@@ -110,19 +111,30 @@ class Progress:
 
 def progress_by_checklist(checklist_ids, today):
     """{checklist id: Progress} in one query: actions counted per status and overdue, per checklist."""
+    return progress_and_totals(checklist_ids, today, {})[0]
+
+
+def progress_and_totals(checklist_ids, today, totals):
+    """progress_by_checklist, and in the same query `totals` ({name: Q}): {name: how many of these checklists'
+    actions match it}, added up over the checklists (the dashboard's figures, without a second pass over
+    every action)."""
     counts = {status: Count("pk", filter=Q(status=status)) for status in MitigationStatus.values}
+    extra = {f"total_{name}": Count("pk", filter=rule) for name, rule in totals.items()}
     rows = (
         Mitigation.objects.filter(checklist_id__in=checklist_ids)
         .values("checklist_id")
-        .annotate(**counts, overdue=Count("pk", filter=overdue_q(today)))
+        .annotate(**counts, overdue=Count("pk", filter=overdue_q(today)), **extra)
         .order_by()
     )
     result = {checklist_id: Progress() for checklist_id in checklist_ids}
+    added_up = dict.fromkeys(totals, 0)
     for row in rows:
         result[row["checklist_id"]] = Progress(
             counts={status: row[status] for status in MitigationStatus.values}, overdue=row["overdue"]
         )
-    return result
+        for name in totals:
+            added_up[name] += row[f"total_{name}"]
+    return result, added_up
 
 
 class Cell:
@@ -238,6 +250,20 @@ def coverage_grid(checklists):
         for cell, checklist in zip(row.cells, checklists, strict=True):
             cell.checklist_title = checklist.title  # a cell's label when the grid is stacked on a phone
     return rows
+
+
+def coverage_of_columns(grid, checklists):
+    """{checklist id: Coverage} added up from the grid's cells, no query: the grid counts every challenge item
+    of each checklist under its theme (the same applicable, covered and done rules as coverage_by_checklist),
+    so a column's cells add up to the checklist's coverage."""
+    totals = {checklist.pk: [0, 0, 0] for checklist in checklists}
+    for row in grid:
+        for checklist, cell in zip(checklists, row.cells, strict=True):
+            total = totals[checklist.pk]
+            total[0] += cell.covered
+            total[1] += cell.applicable
+            total[2] += cell.done
+    return {pk: Coverage(covered, applicable, done) for pk, (covered, applicable, done) in totals.items()}
 
 
 def today():

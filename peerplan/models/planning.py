@@ -125,13 +125,18 @@ class Checklist(models.Model):
     def is_draft(self):
         return self.status == ChecklistStatus.DRAFT
 
+    def is_past_review(self, today):
+        """ChecklistQuerySet.past_review for one checklist already in memory."""
+        return not self.is_archived and self.review_date is not None and self.review_date < today
+
     def coverage(self):
         """How many applicable challenges have at least one live mitigation (one query)."""
         return coverage_by_checklist([self.pk])[self.pk]
 
-    def coverage_by_group(self, facts=None):
-        """The same figure through each stakeholder group's eyes (two queries; one given the evidence facts)."""
-        return coverage_by_stakeholder_group(self, facts)
+    def coverage_by_group(self, facts=None, applicable=None):
+        """The same figure through each stakeholder group's eyes (two queries; one given the evidence facts;
+        none given those and the applicable challenges: coverage_by_stakeholder_group)."""
+        return coverage_by_stakeholder_group(self, facts, applicable)
 
 
 class Priority(models.TextChoices):
@@ -588,6 +593,16 @@ class Coverage:
         """Whole percent of applicable challenges with an action done, rounded like `percent`."""
         return percent(self.done, self.applicable)
 
+    @classmethod
+    def of(cls, items):
+        """The coverage of these applicable challenges, already read with ItemQuerySet.with_coverage() (no query)."""
+        items = list(items)
+        return cls(
+            covered=sum(item.is_covered for item in items),
+            applicable=len(items),
+            done=sum(item.is_done for item in items),
+        )
+
 
 def coverage_by_checklist(checklist_ids):
     """Coverage for many checklists in one query: {checklist id: Coverage}."""
@@ -609,20 +624,19 @@ def coverage_by_checklist(checklist_ids):
     return result
 
 
-def coverage_by_stakeholder_group(checklist, facts=None):
+def coverage_by_stakeholder_group(checklist, facts=None, applicable=None):
     """{stakeholder group: Coverage} over the applicable challenges that group reported, counting the
-    groups named inside Mixed samples too (e.g. "challenges reported by service users: 4 of 6 covered")."""
-
-    # checklist_id too: the related manager reads it on every row it returns (one query per row if deferred).
-    items = list(checklist.items.applicable_challenges().with_coverage().only("pk", "finding_id", "checklist_id"))
+    groups named inside Mixed samples too (e.g. "challenges reported by service users: 4 of 6 covered").
+    `applicable`: the checklist's applicable challenges read with with_coverage(), when the caller has them
+    (no query then)."""
+    if applicable is None:
+        # checklist_id too: the related manager reads it on every row it returns (one query per row if deferred).
+        applicable = checklist.items.applicable_challenges().with_coverage().only("pk", "finding_id", "checklist_id")
+    items = list(applicable)
     facts = facts if facts is not None else finding_facts()
     result = {}
     for group in StakeholderGroup.values:
         reported = [item for item in items if group in facts[item.finding_id].groups]
         if reported:
-            result[group] = Coverage(
-                covered=sum(item.is_covered for item in reported),
-                applicable=len(reported),
-                done=sum(item.is_done for item in reported),
-            )
+            result[group] = Coverage.of(reported)
     return result

@@ -9,6 +9,7 @@ from evidence.models import Perspective
 from peerplan.figures import check_ins as check_in_figures
 from peerplan.figures import insights, shared_learning
 from peerplan.models import (
+    Coverage,
     Mitigation,
     MitigationStatus,
     ReviewProgress,
@@ -68,8 +69,9 @@ def status_summary(item):
 
 def checklist_page(checklist, today):
     """Everything the checklist page shows, in a fixed number of queries whatever its size:
-    items with counts and coverage (1), the evidence facts (1, cached), coverage (1), coverage through each
-    group's lens (1), mitigations per phase (2), co-production (1), suggestions ranked by leverage (3), the
+    items with counts and coverage (1; the coverage figures, each group's lens and the uncovered challenges
+    the suggestions are ranked against are read from them), the evidence facts (1, cached), mitigations per
+    phase (2), co-production (1), suggestions ranked by leverage (5), the
     check-in's trends beside each challenge (1 without a check-in, 7 with one: figures.check_ins)."""
     items = list(
         checklist.items.select_related("finding__theme__category", "decided_by")
@@ -102,13 +104,16 @@ def checklist_page(checklist, today):
         first = item.finding.theme_id not in seen_themes
         seen_themes.add(item.finding.theme_id)
         item.outcomes = chosen.get(item.finding.theme_id, []) if first else []
-    by_group = checklist.coverage_by_group(facts)
+    # The figures below read the items already fetched (with their coverage) rather than fetch them again.
+    applicable = [item for item in challenges if item.applies]
+    uncovered = [item for item in applicable if not item.is_covered]
+    by_group = checklist.coverage_by_group(facts, applicable)
     return {
         "check_in": check_in,
         "review_progress": ReviewProgress(decided=sum(item.is_decided for item in challenges), total=len(challenges)),
-        "coverage": checklist.coverage(),
+        "coverage": Coverage.of(applicable),
         "coverage_by_group": [(GROUP_PHRASES.get(group, group), by_group[group]) for group in by_group],
-        "uncovered": [item for item in challenges if item.applies and not item.is_covered],
+        "uncovered": uncovered,
         "not_applicable_count": sum(1 for item in challenges if not item.applies),
         "rereview_due": [item for item in challenges if item.is_rereview_due(today)],
         "evidence_updated": [item for item in items if item.evidence_updated],
@@ -121,7 +126,7 @@ def checklist_page(checklist, today):
         "benefit_count": len(benefits),
         "phases": insights.phase_counts(checklist),
         "co_production": insights.co_production(checklist),
-        "leverage": insights.rank_suggestions(checklist, facts)[:LEVERAGE_SHOWN],
+        "leverage": insights.rank_suggestions(checklist, facts, uncovered, shown=LEVERAGE_SHOWN),
         "duplicates": duplicate_groups(checklist),
     }
 

@@ -1,12 +1,15 @@
 """Template filters that ask the models (a rule lives once, on the model)."""
 
-import functools
-
 from django import template
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import get_script_prefix, get_urlconf
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
+from peerplan.figures.tracking import Cell
+from peerplan.lib.row_links import row_url, url_parts
 from peerplan.lib.text import shorten
 from peerplan.models import display_name
+from peerplan.templatetags.icons import icon
 
 register = template.Library()
 
@@ -31,32 +34,38 @@ def shorten_filter(text, length):
 
 # Links in rows --------------------------------------------------------------------------------------------
 
-# Stands for an id while a URL pattern is reversed once; no route's own text holds these digits.
-_ID = 987654321987
-
-
-@functools.lru_cache(maxsize=512)
-def _url_parts(urlconf, prefix, name, count):
-    """The URL of `name` for `count` ids, reversed once and split where the ids go."""
-    url = reverse(name, args=[_ID + n for n in range(count)], urlconf=urlconf)
-    parts = []
-    for n in range(count):
-        head, _, url = url.partition(str(_ID + n))
-        parts.append(head)
-    return (*parts, url)
-
-
-def row_url(name, *ids):
-    """reverse(name, args=ids) for URLs whose parameters are all integer ids, reversing the pattern once
-    per process (and URL map and prefix) instead of once per row: a table of 30 actions has 150 links,
-    and reverse() was a sixth of the dashboard's time. Anything but an int goes through reverse()."""
-    if not all(type(one) is int for one in ids):
-        return reverse(name, args=ids)
-    parts = _url_parts(get_urlconf(), get_script_prefix(), name, len(ids))
-    return "".join(part + str(one) for part, one in zip(parts, ids, strict=False)) + parts[-1]
-
 
 @register.simple_tag(name="row_url")
 def row_url_tag(name, *ids):
     """`{% row_url 'peerplan:item' item.pk %}`: {% url %} for links repeated in every row (see row_url)."""
     return row_url(name, *ids)
+
+
+# The coverage grid ------------------------------------------------------------------------------------------
+
+
+@register.simple_tag
+def coverage_cells(row):
+    """`{% coverage_cells row %}`: the `<td>` cells of one row of the dashboard's coverage grid, as one string.
+
+    A large organisation's grid has a thousand cells; drawn by template nodes (a loop, conditions, an icon and
+    a link tag in each) they were most of its dashboard's time, so each cell is written here in one format
+    string. What a cell says is what it said before: the state in words after the icon (the icon is hidden
+    from screen readers), "covered n of m, done k" beside it, and the column's checklist title as its label
+    when the table is stacked on a phone; a cell with an item links to that checklist's challenge. The row's
+    header (the theme) and the column headers stay in the template."""
+    # The item link's pattern and the icons are looked up once per row rather than once per cell.
+    link_head, link_tail = url_parts(get_urlconf(), get_script_prefix(), "peerplan:item", 1)
+    markers = {state: icon(name, "cell-marker") for state, name in Cell.ICONS.items()}
+    cells = []
+    for cell in row.cells:
+        # Only the checklist's title is typed by a person, so only it is escaped: the state, label, icon and
+        # detail are the Cell's own words and numbers, and the link holds an integer id.
+        state = cell.state
+        label = f"{markers[state]}{Cell.LABELS[state]}"
+        if cell.item_id:
+            label = f'<a href="{link_head}{int(cell.item_id)}{link_tail}">{label}</a>'
+        detail = cell.detail
+        detail = f' <span class="small d-block">{detail}</span>' if detail else ""
+        cells.append(f'<td class="cell-{state}" data-label="{escape(cell.checklist_title)}">{label}{detail}</td>')
+    return mark_safe("".join(cells))

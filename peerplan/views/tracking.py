@@ -37,6 +37,7 @@ def dashboard(request, slug):
         lists = [figures[name].actions for name in ("overdue", "due_soon", "blocked")]
         dashboard_pages.prepare_quick_edit([action for actions in lists for action in actions], request.user)
         return {
+            "checklist_cards": dashboard_pages.checklist_cards(figures["summaries"], organisation),
             "owner_choices": dashboard_pages.owner_choices(*lists),
             "statuses": MitigationStatus.choices,
             "answers": answers,
