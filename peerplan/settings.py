@@ -106,7 +106,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the person read from the shared cache (peerplan/accounts/person.py).
+    "peerplan.accounts.person.PersonMiddleware",
     "peerplan.middleware.PrivatePages",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -166,9 +167,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared across workers and hosts: the database holds the sessions and, unless CACHE_URL names a Redis
-# server, the cache, so nothing that one worker clears can still be served by another. Sessions stay in the
-# database even with Redis: a Redis restart (it may keep nothing) must not sign everyone out.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# server, the cache, so nothing that one worker clears can still be served by another. A session is read
+# from the shared cache (every signed-in request reads it: one cache read, not a query) and written to both;
+# the database keeps every session, so a Redis restart (it may keep nothing) signs nobody out, and a session
+# missing from the cache is read from the database. Ending a session (signing out, a new key after a
+# password change, deleting an account: peerplan/operations/accounts.py) goes through the session store,
+# which removes it from both. (A removal dropped while Redis is unreachable is undone by the FLUSHDB that
+# follows: peerplan/lib/cache_backends.py.)
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
