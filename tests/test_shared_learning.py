@@ -212,7 +212,7 @@ def test_the_item_page_reads_only_the_figures_in_a_fixed_number_of_queries(
     # The item page's queries on a cache miss (tests/test_items.py lists them; with no action or comment
     # here, their prefetches do not run): among them the latest computation, the challenge's figure and
     # its suggestions' figures, whatever the number of services behind them.
-    with django_assert_num_queries(27):
+    with django_assert_num_queries(26):
         assert client.get(f"/app/items/{own_item.pk}/").status_code == 200
 
 
@@ -300,7 +300,7 @@ def test_the_checklist_page_reads_the_figures_in_one_query(
     organisation_generations.organisation_changed(own_item.checklist.organisation)
     # The checklist page's 24 after a change (tests/test_checklists.py, a draft), the findings on offer to an
     # active checklist (tests/test_evidence_releases.py), and the ranked suggestions' anonymous figures.
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(25):
         assert client.get(url).status_code == 200
 
 
