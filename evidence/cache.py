@@ -50,22 +50,34 @@ def pending_token(using=DEFAULT_DB_ALIAS):
     return changes.token if changes is not None else ""
 
 
+def _read(name, parts):
+    """The key of this page and parameters, the generations it must have been built in, and what is stored
+    under it (or None): the generation and the page in one cache read."""
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    key = f"evidence:page:{name}:{digest}"
+    found = cache.get_many([GENERATION_KEY, key])
+    return key, (generations.current(found, GENERATION_KEY), pending_token()), found.get(key)
+
+
 def fragment(name, parts, build):
     """The cached result of `build()` for this page and these parameters in the current generation.
 
     The page is stored with the generation it was built in, under a key without it, so one cache
     read fetches both the current generation and the page: a page of an older generation is rebuilt.
     """
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    key = f"evidence:page:{name}:{digest}"
-    found = cache.get_many([GENERATION_KEY, key])
-    built_in = (generations.current(found, GENERATION_KEY), pending_token())
-    stored = found.get(key)
+    key, built_in, stored = _read(name, parts)
     if stored is not None and stored[0] == built_in:
         return stored[1]
     value = build()
     cache.set(key, (built_in, value), timeout=FRAGMENT_TIMEOUT)
     return value
+
+
+def stored(name, parts):
+    """What `fragment(name, parts, ...)` would answer now if it is in the cache and current, else None
+    (nothing is built)."""
+    _key, built_in, found = _read(name, parts)
+    return found[1] if found is not None and found[0] == built_in else None
 
 
 def finding_facts():

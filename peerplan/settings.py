@@ -103,6 +103,11 @@ MIDDLEWARE = [
     "peerplan.middleware.PublicPagesGZip",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above PublicPagesForEveryone, so the pages it answers carry their headers too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # The evidence pages, whole from the cache, for a reader who is not signed in: nothing below is needed.
+    "peerplan.middleware.PublicPagesForEveryone",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,8 +115,6 @@ MIDDLEWARE = [
     "peerplan.accounts.person.PersonMiddleware",
     "peerplan.middleware.PrivatePages",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "peerplan.accounts.sso.SingleSignOnFormActionMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -344,7 +347,7 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "peerplan.lib.static_files.StaticFiles"},
 }
 
 # Attachments (peerplan/operations/attachments.py; the file checks in peerplan/lib/uploads.py): kept
