@@ -57,18 +57,18 @@ def report(checklist, today, since=None):
     items = exports.export_items(checklist, with_perspectives=True)
     themes_of = {}
     for item in items:
-        for action in item.mitigations.all():
+        for action in exports.actions_of(item):
             themes_of.setdefault(action.pk, []).append(item.finding.theme.name)
     entries = []
     for item in items:
         if exports.is_listed(item):
-            actions = list(item.mitigations.all())
+            actions = list(exports.actions_of(item))
             for action in actions:
                 # One action can mitigate several challenges: say which others it also addresses.
                 action.also = [name for name in dict.fromkeys(themes_of[action.pk]) if name != item.finding.theme.name]
             entries.append(ReportItem(item, actions, any(a.is_live for a in actions), exports.references_text(item)))
     # Each action once, with every challenge it addresses.
-    actions = {action.pk: action for item in items for action in item.mitigations.all()}
+    actions = {action.pk: action for item in items for action in exports.actions_of(item)}
     for action in actions.values():
         action.themes = "; ".join(dict.fromkeys(themes_of[action.pk]))
         action.overdue_now = action.is_overdue(today)
