@@ -51,9 +51,11 @@ def membership_for(user, organisation):
     """The person's membership of the organisation, or a 404 if they are not in it."""
     if not user.is_authenticated:
         raise Http404
-    membership = Membership.objects.live().filter(user=user, organisation=organisation).first()
-    if membership is None:
-        raise Http404("No such organisation.")
+    try:
+        # get(), not first(): there is one at most, and first() would sort them for nothing.
+        membership = Membership.objects.live().get(user=user, organisation=organisation)
+    except Membership.DoesNotExist:
+        raise Http404("No such organisation.") from None
     _require_two_factor(user, organisation)
     return membership
 

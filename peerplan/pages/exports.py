@@ -59,36 +59,36 @@ def neutralise(value):
     return value
 
 
-def export_items(checklist, *, with_perspectives=False):
+def export_items(checklist, *, for_report=False):
     """The checklist's items in published order with everything a CSV or Excel row shows (three queries:
-    items, finding references, mitigations with owners and phases). The perspectives, with their references,
-    only for the report, which quotes them (two more): no file column shows them, and loading them was a
-    fifth of a CSV's time.
+    items, finding references, mitigations with owners and phases). For the report also the perspectives,
+    with their references, which it quotes (two more), who decided each item and each action's checklist
+    (whether it is overdue): no file column shows them, and loading the perspectives was a fifth of a CSV's
+    time.
 
-    The references and actions come as plain lists (`references_of`, `actions_of`), not through each row's
+    The references and actions come as plain lists (`reference_numbers`, `actions_of`), not through each row's
     related manager: making a manager and a queryset for every item to hold what was fetched, and again at
     every read, was half of a CSV's time."""
+    actions = Mitigation.objects.select_related("owner", "phase").soonest_due_first()
     prefetches = [
         Prefetch("finding__references", to_attr="listed_references"),
         Prefetch(
             "mitigations",
-            queryset=Mitigation.objects.select_related("owner", "phase", "checklist").soonest_due_first(),
+            queryset=actions.select_related("checklist") if for_report else actions,
             to_attr="listed_actions",
         ),
     ]
-    if with_perspectives:
+    items = Item.objects.filter(checklist=checklist).in_published_order()
+    items = items.select_related("finding__theme__category__source")
+    if for_report:
+        items = items.select_related("decided_by")
         prefetches.append(
             Prefetch(
                 "finding__perspectives",
                 queryset=Perspective.objects.order_by("position").prefetch_related("references"),
             )
         )
-    return list(
-        Item.objects.filter(checklist=checklist)
-        .in_published_order()
-        .select_related("finding__theme__category__source", "decided_by")
-        .prefetch_related(*prefetches)
-    )
+    return list(items.prefetch_related(*prefetches))
 
 
 def actions_of(item):

@@ -54,7 +54,7 @@ def report(checklist, today, since=None):
     since `since`), then the detail: the check-in's trends, then categories → themes → items. The summary's lists come from the same
     rows as the detail."""
     since = since or today - timedelta(days=REPORT_SINCE_DAYS)
-    items = exports.export_items(checklist, with_perspectives=True)
+    items = exports.export_items(checklist, for_report=True)
     themes_of = {}
     for item in items:
         for action in exports.actions_of(item):
