@@ -123,12 +123,12 @@ def _item_columns(item):
     ]
 
 
-def _joined(items):
+def _joined(items, columns_of):
     """The item columns of every item an action addresses, each column's values joined with "; " (a value
     said once when several items share it), their references together, and the source versions they were
     decided against."""
     columns = []
-    for values in zip(*[_item_columns(item) for item in items], strict=True):
+    for values in zip(*[columns_of[item.pk] for item in items], strict=True):
         seen = []
         for value in values:
             if value not in seen:
@@ -144,6 +144,8 @@ def checklist_rows(items):
     """One row per action naming every challenge it addresses (at the first of them in published order),
     and one row for each listed item that has no action."""
     addressed = {}
+    # Each item's columns once, however many actions repeat them.
+    columns_of = {item.pk: _item_columns(item) for item in items}
     for item in items:
         for action in actions_of(item):
             addressed.setdefault(action.pk, []).append(item)
@@ -156,7 +158,7 @@ def checklist_rows(items):
             if action.pk in written:
                 continue
             written.add(action.pk)
-            common, references, version = _joined(addressed[action.pk])
+            common, references, version = _joined(addressed[action.pk], columns_of)
             yield [
                 *common,
                 action.action,
@@ -175,7 +177,7 @@ def checklist_rows(items):
             else:
                 status = NO_ACTION_YET
             yield [
-                *_item_columns(item),
+                *columns_of[item.pk],
                 "",
                 "",
                 "",
