@@ -187,7 +187,7 @@ def test_the_review_pages_run_a_fixed_number_of_queries(
     # session, person with the bell's count (two cache reads), checklist, membership, the challenges with who decided them.
     with django_assert_num_queries(5):
         assert client.get(f"/app/checklists/{checklist.pk}/review/summary/").status_code == 200
-    # session, person with the bell's count (two cache reads), item, membership, the challenges in order; then the save (a savepoint, the update,
+    # session, person (two cache reads), item, membership, the challenges in order; then the save (a savepoint, the update,
     # its history row with its organisation read from the checklist, release) in the same request.
     with django_assert_num_queries(10):
         response = client.post(f"/app/items/{item.pk}/review/", {"applies": "yes"})
