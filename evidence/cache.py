@@ -50,22 +50,61 @@ def pending_token(using=DEFAULT_DB_ALIAS):
     return changes.token if changes is not None else ""
 
 
+def _key(name, parts):
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"evidence:page:{name}:{digest}"
+
+
+def _read(name, parts):
+    """The key of this page and parameters, the generations it must have been built in, and what is stored
+    under it (or None): the generation and the page in one cache read."""
+    key = _key(name, parts)
+    found = cache.get_many([GENERATION_KEY, key])
+    return key, (generations.current(found, GENERATION_KEY), pending_token()), found.get(key)
+
+
 def fragment(name, parts, build):
     """The cached result of `build()` for this page and these parameters in the current generation.
 
     The page is stored with the generation it was built in, under a key without it, so one cache
     read fetches both the current generation and the page: a page of an older generation is rebuilt.
     """
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    key = f"evidence:page:{name}:{digest}"
-    found = cache.get_many([GENERATION_KEY, key])
-    built_in = (generations.current(found, GENERATION_KEY), pending_token())
-    stored = found.get(key)
+    key, built_in, stored = _read(name, parts)
     if stored is not None and stored[0] == built_in:
         return stored[1]
     value = build()
     cache.set(key, (built_in, value), timeout=FRAGMENT_TIMEOUT)
     return value
+
+
+# This process's copies of the whole pages for everyone it served (`stored`), with the generations they
+# were built in: a page is read from the shared cache once per generation, and after that only the
+# generation is. A handful of pages (the index, a theme page each), kept to a bound all the same.
+_kept = {}
+MOST_KEPT = 500
+
+
+def forget_kept_pages():
+    """Drop this process's copies (when the shared cache is emptied: a test's cache of its own)."""
+    _kept.clear()
+
+
+def stored(name, parts):
+    """What `fragment(name, parts, ...)` would answer now if it is in the cache and current, else None
+    (nothing is built). Checked against the current generation on every call, like `fragment`: a copy
+    this process kept is served only while its generation is current, never after a change."""
+    key = _key(name, parts)
+    kept = _kept.get(key)
+    if kept is not None:
+        built_in = (generations.current(cache.get_many([GENERATION_KEY]), GENERATION_KEY), pending_token())
+        if kept[0] == built_in:
+            return kept[1]
+    key, built_in, found = _read(name, parts)
+    if found is None or found[0] != built_in:
+        return None
+    if key in _kept or len(_kept) < MOST_KEPT:
+        _kept[key] = found
+    return found[1]
 
 
 def finding_facts():

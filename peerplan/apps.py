@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.core import checks
 from django.core.signals import request_finished, request_started
 from django.db.models.signals import post_delete
@@ -16,6 +17,7 @@ class PeerPlanConfig(AppConfig):
         # Imported here, not at the top: Django imports this module before any app's models are loaded, and
         # each of these imports models (ready() runs once they all are).
         from evidence import curation, interchange
+        from peerplan.accounts import person
         from peerplan.figures.releases import checklists_using, release_impact
         from peerplan.models import Attachment, organisation_generations, person_generations
         from peerplan.operations.attachments import remove_stored_file
@@ -26,8 +28,11 @@ class PeerPlanConfig(AppConfig):
         # Signals here too, and why: a missed invalidation shows a stale plan, so every write to an
         # organisation's data marks its cached pages out of date without each view having to remember.
         organisation_generations.connect()
-        # And, for the same reason, every write that changes a person's unread count (the navigation's).
+        # And, for the same reason, every write that changes a person's unread count (the navigation's) or
+        # their account (read from the cache on every request: peerplan/accounts/person.py).
         person_generations.connect()
+        # After Django's own receiver, which records the sign-in on the person's row (a write to it).
+        user_logged_in.connect(person.keep_account_on_sign_in, dispatch_uid="peerplan.keep_account_on_sign_in")
 
         # A signal, and why: an attachment's row goes with its organisation, checklist,
         # item or action through the database's cascade (from a page, the admin or a restore), and only

@@ -2,14 +2,19 @@
 operation answered as a page, and what the people who run it see of each request (its id, its log line, its
 metrics)."""
 
+import gzip
 import logging
 import time
 from contextlib import ExitStack
 
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connections
-from django.middleware.gzip import GZipMiddleware
+from django.http import HttpResponse
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.shortcuts import render
-from django.utils.cache import patch_cache_control
+from django.urls import Resolver404, resolve
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django_prometheus.middleware import PrometheusAfterMiddleware
 from prometheus_client import Histogram
 
@@ -137,6 +142,60 @@ class PublicPagesGZip(GZipMiddleware):
         ):
             return response
         return super().process_response(request, response)
+
+
+def accepts_gzip(request):
+    # As Django's GZipMiddleware reads Accept-Encoding.
+    return bool(re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+
+
+class PublicPagesForEveryone:
+    """The pages that are the same for every reader who is not signed in (the evidence index and its theme
+    pages, at their plain addresses), served whole from the cache before the work a signed-in request needs:
+    the session, the person, CSRF, messages, htmx, history, allauth, two-factor and lock-out checks. A view
+    offers its page by a `page_for_everyone(**url_kwargs)` that answers the cached page, gzip-compressed, or
+    None when it is not cached and current (the request then goes the whole way, and the view builds and stores it).
+
+    Only for a GET or HEAD with no query string and no session or messages cookie: anyone signed in, or with
+    a message waiting, or asking for a filtered page gets their page from the view as before. Listed after
+    the middleware whose headers every page carries (security, frame and content-security policies, the
+    request id, compression), so this page carries them too; it varies by Cookie, as the view's does.
+    tests/test_public_pages.py holds its answer to the view's, header for header, and pins its work."""
+
+    SKIPPED_IF_SENT = {settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name}
+    # Where the views that offer a page for everyone are (peerplan/urls.py), so no other request pays for
+    # resolving its address twice (tests/test_public_pages.py checks that every such view is under one).
+    PREFIXES = ("/evidence/",)
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.path_info.startswith(self.PREFIXES)
+            and request.method in ("GET", "HEAD")
+            and not request.META.get("QUERY_STRING")
+            and self.SKIPPED_IF_SENT.isdisjoint(request.COOKIES)
+        ):
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                return self.get_response(request)
+            page_for_everyone = getattr(match.func, "page_for_everyone", None)
+            page = page_for_everyone(*match.args, **match.kwargs) if page_for_everyone is not None else None
+            if page is not None:
+                request.resolver_match = match  # for the log line and metrics, which name the view
+                # The page comes gzip-compressed: sent so to a browser that takes it (no secret in it for
+                # BREACH, as PublicPagesGZip says), else as it is.
+                if accepts_gzip(request):
+                    response = HttpResponse(page)
+                    response.headers["Content-Encoding"] = "gzip"
+                else:
+                    response = HttpResponse(gzip.decompress(page))
+                response.headers["Content-Length"] = str(len(response.content))
+                patch_vary_headers(response, ("Cookie", "Accept-Encoding"))
+                return response
+        return self.get_response(request)
 
 
 class Refusals:

@@ -103,14 +103,18 @@ MIDDLEWARE = [
     "peerplan.middleware.PublicPagesGZip",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above PublicPagesForEveryone, so the pages it answers carry their headers too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # The evidence pages, whole from the cache, for a reader who is not signed in: nothing below is needed.
+    "peerplan.middleware.PublicPagesForEveryone",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the person read from the shared cache (peerplan/accounts/person.py).
+    "peerplan.accounts.person.PersonMiddleware",
     "peerplan.middleware.PrivatePages",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "peerplan.accounts.sso.SingleSignOnFormActionMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -166,9 +170,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared across workers and hosts: the database holds the sessions and, unless CACHE_URL names a Redis
-# server, the cache, so nothing that one worker clears can still be served by another. Sessions stay in the
-# database even with Redis: a Redis restart (it may keep nothing) must not sign everyone out.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# server, the cache, so nothing that one worker clears can still be served by another. A session is read
+# from the shared cache (every signed-in request reads it: one cache read, not a query) and written to both;
+# the database keeps every session, so a Redis restart (it may keep nothing) signs nobody out, and a session
+# missing from the cache is read from the database. Ending a session (signing out, a new key after a
+# password change, deleting an account: peerplan/operations/accounts.py) goes through the session store,
+# which removes it from both. (A removal dropped while Redis is unreachable is undone by the FLUSHDB that
+# follows: peerplan/lib/cache_backends.py.)
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -338,7 +347,7 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "peerplan.lib.static_files.StaticFiles"},
 }
 
 # Attachments (peerplan/operations/attachments.py; the file checks in peerplan/lib/uploads.py): kept

@@ -55,6 +55,9 @@ def _a_cache_of_its_own(request, settings):
     Redis (CACHE_URL, CI's PostgreSQL pass) is not, so it is emptied here: nothing one test cached or
     counted (pages, rate limits) reaches the next. Tests that pin query counts use the database cache even
     then, since their pins count the database cache's queries (tests/settings.py keeps its table)."""
+    from evidence.cache import forget_kept_pages
+
+    forget_kept_pages()  # this process's copies of whole evidence pages go with the cache they came from
     if "database" not in settings.CACHES:
         return
     if "django_assert_num_queries" in request.fixturenames:

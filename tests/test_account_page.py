@@ -37,9 +37,9 @@ def test_the_account_page_reads_the_same_number_of_queries_whatever_the_person_h
         SocialAccount.objects.create(user=planner, provider=f"idp{n}", uid=str(n), extra_data={})
     client.force_login(planner)
     unread_count(planner)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
-    # session, user, configured apps, social accounts, email addresses, authenticators, the two-factor rule,
+    # session, person with the bell's count (two cache reads), configured apps, social accounts, email addresses, authenticators, the two-factor rule,
     # the configured apps again for the page's CSP (SingleSignOnFormActionMiddleware), and the unread
     # notifications in the navigation
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get("/accounts/")
     assert response.status_code == 200

@@ -208,16 +208,16 @@ def test_a_quick_view_runs_the_same_queries_whatever_the_size(
     client.force_login(manager)
     client.get("/app/orgs/northside/actions/?view=overdue")  # the generations (peerplan/pages/page_cache.py)
     organisation_generations.organisation_changed(org_a)
-    # A cache miss: session, user, organisation and membership (one query), the body and its generations
+    # A cache miss: session, person with the bell's count (two cache reads), organisation and membership (one query), the body and its generations
     # (one cache read), count, page of actions, the challenges those actions address, the person's roles and
     # the members an action can be given to (once, for every row), the bulk form's members, then the three
     # drop-downs of the filter form (checklists, owners, themes), storing the body (database cache: count,
-    # savepoint, select, insert, release), the bell's unread count
-    with django_assert_num_queries(19):
+    # savepoint, select, insert, release)
+    with django_assert_num_queries(18):
         response = client.get("/app/orgs/northside/actions/?view=overdue")
     assert response.content.decode().count("data-action-row") == min(5 * copies, 25)
-    # Read again with nothing changed: session, user, organisation and membership, the body, the bell.
-    with django_assert_num_queries(5):
+    # Read again with nothing changed: session, person with the bell's count (two cache reads), organisation and membership, the body.
+    with django_assert_num_queries(4):
         client.get("/app/orgs/northside/actions/?view=overdue")
 
 
@@ -229,11 +229,11 @@ def test_my_actions_quick_view_runs_the_same_queries_whatever_the_size(
     client.force_login(manager)
     client.get("/app/my-actions/?view=overdue")
     organisation_generations.organisation_changed(org_a)
-    # A cache miss: session, user, the person's organisations and roles, the body and its generations (one
+    # A cache miss: session, person with the bell's count (two cache reads), the person's organisations and roles, the body and its generations (one
     # cache read), count, page of actions, the challenges they address, the person's roles and the members
     # an action can be given to, the draft checklists it leaves out, storing the body (count, savepoint,
-    # select, insert, release), the bell
-    with django_assert_num_queries(16):
+    # select, insert, release)
+    with django_assert_num_queries(15):
         response = client.get("/app/my-actions/?view=overdue")
     assert response.content.decode().count("data-action-row") == min(5 * copies, 25)
 
@@ -245,7 +245,7 @@ def test_an_undo_runs_what_a_change_runs_whatever_the_size(client, org_a, manage
     client.force_login(manager)
     url = f"/app/mitigations/{action.pk}/quick/"
     client.post(url, {"status": "done", "owner": manager.pk, "due_date": "", "version": 1}, **HTMX)
-    # A change in place (test_in_place_and_bulk.py) with an owner: session, user, the loader (action, its
+    # A change in place (test_in_place_and_bulk.py) with an owner: session, person (two cache reads), the loader (action, its
     # items, membership), the saved action, the chosen owner and the check that they are a member, the update
     # (savepoint, lock, update, the history's organisation, history, release), then the answer: the action's
     # checklist, the person's roles, the members to choose from.
@@ -272,10 +272,10 @@ def test_the_change_page_runs_the_same_queries_whatever_the_size(
     action = org_a.checklists.get(title="Plan 0").mitigations.first()
     client.force_login(manager)
     unread_count(manager)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
-    # session, user, the loader (action, its items, membership), the action for the page (with its checklist,
+    # session, person with the bell's count (two cache reads), the loader (action, its items, membership), the action for the page (with its checklist,
     # organisation and owner) and the challenges it addresses, the person's roles, the members to choose
-    # from, the bell's unread count (one cache read)
-    with django_assert_num_queries(10):
+    # from
+    with django_assert_num_queries(9):
         assert client.get(f"/app/mitigations/{action.pk}/change/").status_code == 200
 
 

@@ -51,9 +51,9 @@ def test_the_signed_in_floor_is_the_base_template_with_the_navigation_and_nothin
     settings.ROOT_URLCONF = "bench.urls"
     client.force_login(owner)
     unread_count(owner)  # counted once; every later page reads it from the cache (tests/test_unread_count.py)
-    # session, user, organisation and membership (one query), the bell's unread count (one cache read): what
-    # every organisation page does before its own work
-    with django_assert_num_queries(4):
+    # the session (one cache read), the person with the bell's unread count (one cache read), organisation
+    # and membership (one query): what every organisation page does before its own work
+    with django_assert_num_queries(3):
         response = client.get("/bench/signed-in-floor/northside/")
     page = response.content.decode()
     assert 'id="notification-bell"' in page and "Sign out" in page

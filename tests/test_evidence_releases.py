@@ -224,9 +224,9 @@ def test_the_offer_costs_one_query_however_many_findings_are_offered(
     client.force_login(owner)
     client.get(f"/app/checklists/{active.pk}/")  # the evidence facts are cached once for every checklist
     organisation_generations.organisation_changed(active.organisation)  # the body cached by that view is out of date
-    # As for a checklist page with nothing to rank after a change (18, see test_checklists.py), plus the
+    # As for a checklist page with nothing to rank after a change (17, see test_checklists.py), plus the
     # findings on offer with their sources (1) and, since suggestions are ranked here, the ranking (4: the
     # suggestions' themes, their anonymous figures, the shown ones and the references of their citations).
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(22):
         response = client.get(f"/app/checklists/{active.pk}/")
     assert f"{added} new barrier" in response.content.decode()

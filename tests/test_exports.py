@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from peerplan.models import ImplementationPhase, MitigationStatus
 from peerplan.operations import checklists
+from peerplan.pages import exports
 from peerplan.pages.exports import HEADERS, neutralise
 from tests.factories import item_for, make_checklist, make_mitigation
 
@@ -149,3 +150,11 @@ def test_exports_run_the_same_queries_whatever_the_size(
         else:
             content = response.content
     assert len(content) > 0
+
+
+def test_a_long_csv_streams_in_pieces_of_whole_lines():
+    rows = [[f"row {n}", "x" * 100] for n in range(1000)]
+    pieces = list(exports.csv_stream(["A", "B"], rows))
+    assert len(pieces) > 1 and all(piece.endswith("\r\n") for piece in pieces)
+    assert all(len(piece) < 2 * exports.CSV_PIECE for piece in pieces)  # memory stays flat
+    assert list(csv.reader(io.StringIO("".join(pieces).removeprefix("\ufeff")))) == [["A", "B"], *rows]

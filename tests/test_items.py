@@ -117,7 +117,7 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     url = f"/app/items/{role_ambiguity.pk}/"
     client.get(url)  # the generations (peerplan/pages/page_cache.py)
     organisation_generations.organisation_changed(role_ambiguity.checklist.organisation)
-    # A cache miss: session, user, item (with finding, theme, category, source, checklist, organisation),
+    # A cache miss: session, person with the bell's count (two cache reads), item (with finding, theme, category, source, checklist, organisation),
     # membership, the body and its generations (one cache read), the finding's references, perspectives,
     # their references, mitigations, suggestions (with their source) and the references their citations are
     # built from, related themes of other sources, the item's history for
@@ -126,12 +126,12 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     # mentions, attachments, removed attachments, members to mention; "what services like yours did": the
     # latest computation, the challenge's figure and its suggestions' figures; the checklist's check-in (none
     # here: tests/test_check_ins.py pins the page with one); storing the body (database
-    # cache: count, savepoint, select, insert, release); the bell's unread count
-    with django_assert_num_queries(31):
+    # cache: count, savepoint, select, insert, release)
+    with django_assert_num_queries(30):
         response = client.get(url)
     assert response.status_code == 200
-    # Read again with nothing changed: session, user, item, membership, the body, the bell.
-    with django_assert_num_queries(6):
+    # Read again with nothing changed: session, person with the bell's count (two cache reads), item, membership, the body.
+    with django_assert_num_queries(5):
         again = client.get(url)
     assert (
         again.content.decode().count('class="comment ') == response.content.decode().count('class="comment ') == count

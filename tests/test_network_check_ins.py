@@ -135,8 +135,8 @@ def test_the_network_page_runs_the_same_queries_whatever_the_number_of_sharing_m
         member_service(network, n, coordinator)
     client.force_login(coordinator)
     unread_count(coordinator)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
-    # tests/test_networks.py's 15, and the check-in trends of the members that share them (5: the check-ins,
+    # tests/test_networks.py's 14, and the check-in trends of the members that share them (5: the check-ins,
     # their closed rounds, tallies and statements asked, the challenges they ask about)
-    with django_assert_num_queries(15 + 5):
+    with django_assert_num_queries(14 + 5):
         response = client.get(NETWORK)
     assert response.content.decode().count("round 1, 100% agreeing") == members

@@ -269,11 +269,11 @@ def test_the_network_page_runs_the_same_queries_whatever_the_number_of_members(
         )
     client.force_login(coordinator)
     unread_count(coordinator)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
-    # session, user, the network, whether the person coordinates it, its members with their organisations,
+    # session, person with the bell's count (two cache reads), the network, whether the person coordinates it, its members with their organisations,
     # their active checklists, review progress, coverage per checklist, actions by status, the published
     # challenges, coverage per challenge and member, the actions' and challenges' history and which
-    # challenges each action addresses (the trends), the bell's unread count
-    with django_assert_num_queries(15):
+    # challenges each action addresses (the trends)
+    with django_assert_num_queries(14):
         response = client.get("/app/networks/north-east/")
     assert response.status_code == 200
     assert response.content.decode().count('data-label="Member service') == 16 * members

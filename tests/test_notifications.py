@@ -155,9 +155,9 @@ def test_the_notification_list_runs_a_fixed_number_of_queries(
         comments.post_comment(body=f"@Pat about {n}", by=owner, organisation=org_a, mitigation=action)
     client.force_login(planner)
     unread_count(planner)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
-    # session, user, count, page of notifications (with actor, organisation, action, item, comment), those
-    # waiting for two-factor (counted, not shown), the bell's unread count (one cache read)
-    with django_assert_num_queries(6):
+    # session, person with the bell's count (two cache reads), count, page of notifications (with actor, organisation, action, item, comment), those
+    # waiting for two-factor (counted, not shown)
+    with django_assert_num_queries(5):
         response = client.get("/app/notifications/")
     assert response.status_code == 200
     assert response.content.decode().count("notification-unread") == min(2 * count, 30)

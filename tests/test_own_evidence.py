@@ -297,10 +297,10 @@ def test_the_own_evidence_pages_run_a_fixed_number_of_queries(
         )
     client.force_login(manager)
     unread_count(manager)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
-    # session, user, organisation and membership (one query), sources, themes, their findings, the findings' references,
-    # perspectives and their references; the bell's unread count
-    with django_assert_num_queries(10):
+    # session, person with the bell's count (two cache reads), organisation and membership (one query), sources, themes, their findings, the findings' references,
+    # perspectives and their references
+    with django_assert_num_queries(9):
         assert client.get(f"/app/orgs/{org_a.slug}/evidence/").status_code == 200
     # the same, with the one source instead of the organisation's sources
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get(f"/app/orgs/{org_a.slug}/evidence/{survey.pk}/").status_code == 200

@@ -158,10 +158,10 @@ def test_the_pages_run_the_same_queries_whatever_the_size(
     assert Mitigation.objects.count() == 3 + 8 * copies
     client.force_login(manager)
     unread_count(manager)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
-    # session, user, checklist with its organisation, membership; actions' history, challenges' history,
-    # which challenges each action addresses; the bell's unread count
-    with django_assert_num_queries(8):
+    # session, person with the bell's count (two cache reads), checklist with its organisation, membership; actions' history, challenges' history,
+    # which challenges each action addresses
+    with django_assert_num_queries(7):
         assert client.get(f"/app/checklists/{checklist_with_history.pk}/progress/").status_code == 200
-    # session, user, organisation and membership (one query); active checklists; the same three; the bell
-    with django_assert_num_queries(8):
+    # session, person with the bell's count (two cache reads), organisation and membership (one query); active checklists; the same three; the bell
+    with django_assert_num_queries(7):
         assert client.get("/app/orgs/northside/progress/").status_code == 200

@@ -212,7 +212,7 @@ def test_the_item_page_reads_only_the_figures_in_a_fixed_number_of_queries(
     # The item page's queries on a cache miss (tests/test_items.py lists them; with no action or comment
     # here, their prefetches do not run): among them the latest computation, the challenge's figure and
     # its suggestions' figures, whatever the number of services behind them.
-    with django_assert_num_queries(27):
+    with django_assert_num_queries(26):
         assert client.get(f"/app/items/{own_item.pk}/").status_code == 200
 
 
@@ -298,10 +298,10 @@ def test_the_checklist_page_reads_the_figures_in_one_query(
     client.get(url)  # the evidence facts are cached once for every checklist
     # The body cached by that view is out of date.
     organisation_generations.organisation_changed(own_item.checklist.organisation)
-    # The checklist page's 18 after a change (tests/test_checklists.py, a draft with nothing to rank), the
+    # The checklist page's 17 after a change (tests/test_checklists.py, a draft with nothing to rank), the
     # findings on offer to an active checklist (tests/test_evidence_releases.py), and the ranking (4): the
     # suggestions' themes, their anonymous figures, the shown ones and the references of their citations.
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(22):
         assert client.get(url).status_code == 200
 
 

@@ -42,8 +42,20 @@ def generation(key):
     return current({key: cache.get(key)}, key)
 
 
+# How many times this process replaced generations. A request may reuse what it read of the shared cache
+# earlier (the signed-in person's generations: peerplan/accounts/person.py) only while this has not moved:
+# a write the request made since then replaced what it read.
+_replaced = 0
+
+
+def replacements():
+    return _replaced
+
+
 def replace(*keys):
     """Replace the generations under `keys` now, for every worker: every page stored with them is rebuilt."""
+    global _replaced
+    _replaced += 1
     cache.set_many({key: new_token() for key in keys}, timeout=None)
 
 

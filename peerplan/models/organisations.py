@@ -83,7 +83,16 @@ class Organisation(models.Model):
         data until they set it up: the one-organisation form of `MembershipQuerySet.readable`, which every
         listing across organisations uses (tests/test_rules.py holds the two together)."""
         required = self.require_two_factor or settings.REQUIRE_2FA
-        return required and not Authenticator.objects.filter(user_id=user.pk).exists()
+        return required and not has_authenticator(user)
+
+
+def has_authenticator(user):
+    """Whether the person has set up two-factor (any authenticator). The signed-in person of a request comes
+    knowing it (read with them, from the shared cache: peerplan/accounts/person.py); anyone else is asked."""
+    known = getattr(user, "has_authenticator", None)
+    if known is not None:
+        return known
+    return Authenticator.objects.filter(user_id=user.pk).exists()
 
 
 class MembershipQuerySet(models.QuerySet):

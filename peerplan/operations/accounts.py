@@ -1,8 +1,11 @@
 """A person deletes their own account: what is theirs goes, what they wrote for organisations stays."""
 
+from importlib import import_module
+
 from allauth.account.models import EmailAddress
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.db import models, transaction
@@ -149,6 +152,9 @@ def delete_account(*, user, confirm_email):
         usernames = addresses | {user.get_username(), user.get_username().lower()}
         for model in (AccessAttempt, AccessFailureLog, AccessLog):
             model.objects.filter(username__in=usernames).delete()
-        Session.objects.filter(session_key__in=_session_keys(user)).delete()
+        # Through the session store: it removes each session from the shared cache too, where it is read.
+        session_store = import_module(settings.SESSION_ENGINE).SessionStore
+        for session_key in _session_keys(user):
+            session_store(session_key=session_key).delete()
         _pass_to_former_member(user)
         user.delete()

@@ -54,21 +54,21 @@ def report(checklist, today, since=None):
     since `since`), then the detail: the check-in's trends, then categories → themes → items. The summary's lists come from the same
     rows as the detail."""
     since = since or today - timedelta(days=REPORT_SINCE_DAYS)
-    items = exports.export_items(checklist, with_perspectives=True)
+    items = exports.export_items(checklist, for_report=True)
     themes_of = {}
     for item in items:
-        for action in item.mitigations.all():
+        for action in exports.actions_of(item):
             themes_of.setdefault(action.pk, []).append(item.finding.theme.name)
     entries = []
     for item in items:
         if exports.is_listed(item):
-            actions = list(item.mitigations.all())
+            actions = list(exports.actions_of(item))
             for action in actions:
                 # One action can mitigate several challenges: say which others it also addresses.
                 action.also = [name for name in dict.fromkeys(themes_of[action.pk]) if name != item.finding.theme.name]
             entries.append(ReportItem(item, actions, any(a.is_live for a in actions), exports.references_text(item)))
     # Each action once, with every challenge it addresses.
-    actions = {action.pk: action for item in items for action in item.mitigations.all()}
+    actions = {action.pk: action for item in items for action in exports.actions_of(item)}
     for action in actions.values():
         action.themes = "; ".join(dict.fromkeys(themes_of[action.pk]))
         action.overdue_now = action.is_overdue(today)
