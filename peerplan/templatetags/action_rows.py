@@ -1,0 +1,168 @@
+"""`{% action_row action %}`: one row of a list of actions (includes/action_row.html), rendered once per process
+for what it shows.
+
+A page of 25 rows cost 30–40 ms to render, the largest part of every list's miss; and right after a write
+(when every page of the organisation is rebuilt) all but the changed row are as they were. So a row is
+rendered from a `Row` — every value it shows, copied off the action — and the page's few values it uses,
+and that pair is the key of the rendered row. The template sees nothing else (render_row's only argument
+is the key), so the key is complete by construction: any change to what the row shows is a new key, never
+a stale row, and nothing is invalidated. Who is looking is in the key as what it changes (`can_edit`, from
+their role), and the key holds no one's identity, so a row is shared only between people who see it alike.
+"""
+
+import functools
+import secrets
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from django import template
+from django.template import Context
+from django.template.loader import get_template
+from django.urls import get_script_prefix, get_urlconf
+from django.utils import translation
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+# Where a rendered row's CSRF token goes: the requester's (or the page cache's placeholder) is put in on
+# every use. Unguessable, so nothing typed into a title can be taken for it.
+_CSRF_MARK = f"rowcsrf{secrets.token_hex(16)}"
+
+# About 3 KB a row: a few megabytes per worker, room for the pages a busy organisation reads.
+ROWS_KEPT = 2048
+
+
+@dataclass(frozen=True)
+class Row:
+    """Everything an action's row shows (includes/action_row.html and action_properties.html), under the
+    names the templates ask a Mitigation for, so the same templates render both."""
+
+    pk: int
+    version: int
+    action: str
+    status: str
+    status_label: str
+    is_live: bool
+    overdue_now: bool
+    overdue_today: bool
+    theme_names: str
+    organisation_id: int
+    organisation_name: str
+    checklist_title: str
+    can_edit: bool
+    shown_status: str
+    shown_owner_id: int | None
+    shown_owner_label: str
+    shown_due: str
+    shown_due_is_date: bool
+    owner_id: int | None
+    owner_name: str
+    owner_label: str
+    due_date: object  # a date or None
+
+    @classmethod
+    def of(cls, action, today):
+        """The row of an action prepared by pages.dashboard.prepare_quick_edit, on `today`."""
+        checklist = action.checklist
+        overdue_today = action.is_overdue(today)
+        return cls(
+            pk=action.pk,
+            version=action.version,
+            action=action.action,
+            status=action.status,
+            status_label=str(action.get_status_display()),
+            is_live=action.is_live,
+            overdue_now=bool(getattr(action, "overdue_now", False)),
+            overdue_today=overdue_today,
+            theme_names=action.theme_names,
+            organisation_id=checklist.organisation_id,
+            organisation_name=checklist.organisation.name,
+            checklist_title=checklist.title,
+            can_edit=action.can_edit,
+            shown_status=action.shown_status,
+            shown_owner_id=action.shown_owner_id,
+            shown_owner_label=action.shown_owner_label,
+            shown_due=str(action.shown_due),
+            shown_due_is_date=action.shown_due_is_date,
+            owner_id=action.owner_id,
+            owner_name=action.owner_name,
+            owner_label=action.owner_label,
+            due_date=action.due_date,
+        )
+
+    # What the templates ask a Mitigation, answered from the copied values.
+    def get_status_display(self):
+        return self.status_label
+
+    def is_overdue(self, today):
+        # Copied for the `today` the row is keyed by (RowKey.today), the only one it is rendered with.
+        return self.overdue_today
+
+    @property
+    def checklist(self):
+        return SimpleNamespace(
+            organisation_id=self.organisation_id,
+            title=self.checklist_title,
+            organisation=SimpleNamespace(name=self.organisation_name),
+        )
+
+
+@dataclass(frozen=True)
+class RowKey:
+    """A row and the page's values it uses: what render_row renders from, and nothing more."""
+
+    row: Row
+    today: object
+    next: str
+    list_key: str
+    bulk_form: str
+    show_organisation: bool
+    statuses: tuple
+    # Whether the page's forms carry a CSRF token (a template rendered without one leaves it out).
+    with_csrf: bool
+    # Links and dates are written for the URL map, script prefix and language in force.
+    urlconf: object
+    script_prefix: str
+    language: str
+
+
+@functools.lru_cache(maxsize=ROWS_KEPT)
+def render_row(key):
+    """The row's HTML from `key` alone (its CSRF token left as _CSRF_MARK)."""
+    context = Context(
+        {
+            "action": key.row,
+            "today": key.today,
+            "next": key.next,
+            "list_key": key.list_key,
+            "bulk_form": key.bulk_form,
+            "show_organisation": key.show_organisation,
+            "statuses": key.statuses,
+            "csrf_token": _CSRF_MARK if key.with_csrf else None,
+        },
+        use_l10n=False,  # as page_cache renders the bodies these rows are part of
+    )
+    return get_template("peerplan/includes/action_row.html").template.render(context)
+
+
+@register.simple_tag(takes_context=True)
+def action_row(context, action):
+    """`{% action_row action %}`: includes/action_row.html for `action`, with the page's `today`, `next`,
+    `list_key`, `bulk_form`, `show_organisation` and `statuses`."""
+    today = context.get("today")
+    token = context.get("csrf_token")
+    token = str(token) if token else ""
+    key = RowKey(
+        row=Row.of(action, today),
+        today=today,
+        next=context.get("next") or "",
+        list_key=context.get("list_key") or "",
+        bulk_form=context.get("bulk_form") or "",
+        show_organisation=bool(context.get("show_organisation")),
+        statuses=tuple((value, str(label)) for value, label in context.get("statuses") or ()),
+        with_csrf=bool(token) and token != "NOTPROVIDED",
+        urlconf=get_urlconf(),
+        script_prefix=get_script_prefix(),
+        language=translation.get_language(),
+    )
+    return mark_safe(render_row(key).replace(_CSRF_MARK, token))

@@ -1,0 +1,131 @@
+"""A row of a list of actions is rendered once per process for what it shows (peerplan/templatetags/action_rows.py):
+it is exactly what the row template makes of the action, and a change to anything it shows, or to who is
+looking, shows at once."""
+
+from datetime import timedelta
+
+import pytest
+from django.template import Context, Template
+from django.utils import timezone
+
+from peerplan.models import Mitigation, MitigationStatus, organisation_generations
+from peerplan.pages import dashboard
+from peerplan.templatetags.action_rows import render_row
+from tests.factories import make_checklist, make_mitigation
+
+TODAY = timezone.localdate()
+S = MitigationStatus
+
+PLAIN = Template('{% include "peerplan/includes/action_row.html" %}')
+MEMO = Template("{% load action_rows %}{% action_row action %}")
+
+
+@pytest.fixture(autouse=True)
+def _rows_rendered_afresh():
+    # The rows kept by another test (the same ids and versions in a fresh database) must not answer here.
+    render_row.cache_clear()
+    yield
+    render_row.cache_clear()
+
+
+@pytest.fixture
+def kinds(org_a, owner, manager, planner):
+    """Actions of every kind a row shows differently."""
+    checklist = make_checklist(org_a, "Community team", owner)
+    items = list(checklist.items.challenges().order_by("pk"))
+    made = [
+        make_mitigation(items[0], "Late", due_date=TODAY - timedelta(days=3), owner=manager),
+        make_mitigation(items[1], "Blocked & <odd> “quoted”", S.BLOCKED, due_date=TODAY + timedelta(days=5)),
+        make_mitigation(items[2], "Someone outside", owner_name="Dr Outside"),
+        make_mitigation(items[3], "Done late", S.DONE, due_date=TODAY - timedelta(days=9), owner=planner),
+        make_mitigation(items[4], "Dropped " + "very long title " * 12, S.DROPPED),
+    ]
+    made[0].items.add(items[5])  # two challenges: two themes
+    return made
+
+
+def _listed(user):
+    actions = Mitigation.objects.for_listing().with_overdue(TODAY).order_by("pk")
+    return dashboard.prepare_quick_edit(actions, user)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"next": "/app/orgs/northside/actions/?q=late&page=2", "bulk_form": "bulk-form"},
+        {"next": "/app/my-actions/", "show_organisation": True},
+        {"next": "/app/orgs/northside/dashboard/", "list_key": "overdue-"},
+    ],
+)
+@pytest.mark.parametrize("person", ["manager", "viewer"])
+def test_a_row_is_what_the_row_template_makes_of_the_action(kinds, request, where, person):
+    for action in _listed(request.getfixturevalue(person)):
+        context = {"action": action, "today": TODAY, "statuses": S.choices, "csrf_token": "the-token", **where}
+        expected = PLAIN.render(Context(context))
+        # Twice: rendered, then kept.
+        assert MEMO.render(Context(context)) == expected
+        assert MEMO.render(Context(context)) == expected
+        assert MEMO.render(Context({**context, "csrf_token": "another"})) == expected.replace("the-token", "another")
+    assert render_row.cache_info().hits > 0
+
+
+def test_a_row_changes_as_soon_as_anything_it_shows_changes(client, kinds, org_a, manager, planner):
+    late = kinds[0]
+    client.force_login(manager)
+
+    def shown():
+        """The late action's row on the action list, read right after a change."""
+        organisation_generations.organisation_changed(org_a.pk)
+        html = client.get("/app/orgs/northside/actions/").content.decode()
+        return html.split(f'id="action-{late.pk}"')[1].split("</li>")[0]
+
+    assert "Late" in shown()
+    Mitigation.objects.filter(pk=late.pk).update(action="Late and renamed")
+    assert "Late and renamed" in shown()
+    Mitigation.objects.filter(pk=late.pk).update(status=S.BLOCKED)
+    assert '<option value="blocked" selected>Blocked</option>' in shown()
+    Mitigation.objects.filter(pk=late.pk).update(due_date=TODAY + timedelta(days=40))
+    assert f'value="{(TODAY + timedelta(days=40)).isoformat()}"' in shown()
+    # The owner's name changes without the action changing (the same version).
+    manager.first_name = "Mayanka"
+    manager.save()
+    assert "Mayanka" in shown()
+    late.checklist.title = "Crisis team"
+    late.checklist.save()
+    assert "Crisis team" in shown()
+    other = next(item for item in late.checklist.items.challenges() if item.finding.theme.name not in late.theme_names)
+    late.items.set([other])
+    assert other.finding.theme.name in shown()
+
+
+def test_the_organisation_a_row_names_changes_with_it(client, kinds, org_a, manager):
+    client.force_login(manager)
+    assert "Northside Mental Health Service, Community team" in client.get("/app/my-actions/").content.decode()
+    org_a.name = "Northside and Westside"
+    org_a.save()
+    organisation_generations.organisation_changed(org_a.pk)
+    assert "Northside and Westside, Community team" in client.get("/app/my-actions/").content.decode()
+
+
+def test_who_may_change_a_row_is_theirs_whoever_saw_it_first(client, kinds, manager, viewer):
+    late = kinds[0]
+    client.force_login(manager)
+    assert f'id="quick-{late.pk}-status"' in client.get("/app/orgs/northside/actions/").content.decode()
+    client.force_login(viewer)
+    shown = client.get("/app/orgs/northside/actions/").content.decode()
+    assert "Late" in shown
+    assert f'id="quick-{late.pk}-status"' not in shown
+    assert f'name="ids" value="{late.pk}:' not in shown
+
+
+def test_a_row_becomes_overdue_the_day_after_it_was_due(client, kinds, manager, monkeypatch):
+    late = kinds[0]
+    Mitigation.objects.filter(pk=late.pk).update(due_date=TODAY)
+    client.force_login(manager)
+    row = client.get("/app/orgs/northside/actions/").content.decode().split(f'id="action-{late.pk}"')[0]
+    assert not row.endswith('is-overdue"')
+    from peerplan.figures import tracking
+
+    monkeypatch.setattr(tracking, "today", lambda: TODAY + timedelta(days=1))
+    row = client.get("/app/orgs/northside/actions/").content.decode().split(f'id="action-{late.pk}"')[0]
+    assert row.endswith('<li class="action-row is-overdue" ')
