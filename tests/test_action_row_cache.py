@@ -11,7 +11,7 @@ from django.utils import timezone
 from peerplan.models import Mitigation, MitigationStatus, organisation_generations
 from peerplan.pages import dashboard
 from peerplan.templatetags.action_rows import render_row
-from tests.factories import make_checklist, make_mitigation
+from tests.factories import make_checklist, make_member, make_mitigation
 
 TODAY = timezone.localdate()
 S = MitigationStatus
@@ -129,3 +129,53 @@ def test_a_row_becomes_overdue_the_day_after_it_was_due(client, kinds, manager, 
     monkeypatch.setattr(tracking, "today", lambda: TODAY + timedelta(days=1))
     row = client.get("/app/orgs/northside/actions/").content.decode().split(f'id="action-{late.pk}"')[0]
     assert row.endswith('<li class="action-row is-overdue" ')
+
+
+def _filters(client, query=""):
+    """The action list's filter fields, read right after a change."""
+    html = client.get(f"/app/orgs/northside/actions/{query}").content.decode()
+    return html.split('aria-label="Filter the actions"')[1].split('<button type="submit"')[0]
+
+
+def test_the_filter_fields_change_as_soon_as_their_choices_or_what_was_asked_change(
+    client, kinds, org_a, owner, manager
+):
+    from peerplan.templatetags.action_rows import render_filters
+
+    render_filters.cache_clear()
+    checklist = kinds[0].checklist
+    client.force_login(manager)
+
+    def changed():
+        organisation_generations.organisation_changed(org_a.pk)
+
+    assert f'<option value="{checklist.pk}">Community team</option>' in _filters(client)
+    checklist.title = "Crisis team"
+    checklist.save()
+    changed()
+    assert f'<option value="{checklist.pk}">Crisis team</option>' in _filters(client)
+    second = make_checklist(org_a, "Wards", owner)
+    changed()
+    assert f'<option value="{second.pk}">Wards</option>' in _filters(client)
+    manager.first_name = "Mayanka"
+    manager.save()
+    changed()
+    assert f'<option value="{manager.pk}">Mayanka</option>' in _filters(client)
+    newcomer = make_member(org_a, "nia", "planner", "Nia")
+    changed()
+    assert f'<option value="{newcomer.pk}">Nia</option>' in _filters(client)
+    # What was asked: the choice shown as chosen, and a mistake beside its field.
+    assert f'<option value="{second.pk}" selected>Wards</option>' in _filters(client, f"?checklist={second.pk}")
+    assert "Enter the date as year-month-day" in _filters(client, "?due_after=soon")
+    assert "Enter the date as year-month-day" not in _filters(client, "?due_after=2025-01-01")
+    changed()
+    assert 'value="2025-01-01"' in _filters(client, "?due_after=2025-01-01")
+    assert render_filters.cache_info().hits > 0  # the same fields again: kept
+
+
+def test_the_filter_fields_of_one_organisation_are_never_shown_in_another(client, kinds, org_a, org_b, outsider):
+    make_checklist(org_b, "Southside only", outsider)
+    client.force_login(outsider)
+    shown = client.get("/app/orgs/southside/actions/").content.decode()
+    assert "Southside only" in shown
+    assert "Community team" not in shown

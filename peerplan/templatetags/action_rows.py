@@ -1,5 +1,5 @@
 """`{% action_row action %}`: one row of a list of actions (includes/action_row.html), rendered once per process
-for what it shows.
+for what it shows; `{% action_filters form %}`: the action list's filter fields, the same way.
 
 A page of 25 rows cost 30–40 ms to render, the largest part of every list's miss; and right after a write
 (when every page of the organisation is rebuilt) all but the changed row are as they were. So a row is
@@ -12,7 +12,7 @@ their role), and the key holds no one's identity, so a row is shared only betwee
 
 import functools
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django import template
@@ -166,3 +166,48 @@ def action_row(context, action):
         language=translation.get_language(),
     )
     return mark_safe(render_row(key).replace(_CSRF_MARK, token))
+
+
+# The filter fields for one organisation's choices and one set of filters each: the few a list is read with.
+FILTER_BARS_KEPT = 128
+
+
+@dataclass(frozen=True)
+class FiltersKey:
+    """What the action list's filter fields show: per field, the values sent, its errors and its choices
+    (ActionFilterForm: checklists, members and themes by id and label). The fields, labels and widgets are
+    the form class's own, the same for every form; `form` is carried along to be rendered, not compared."""
+
+    bound: bool
+    fields: tuple
+    form: object = field(compare=False, hash=False, repr=False)
+
+    @classmethod
+    def of(cls, form):
+        return cls(
+            bound=form.is_bound,
+            fields=tuple(
+                (
+                    name,
+                    tuple(form.data.getlist(name)) if form.is_bound else (),
+                    tuple(str(error) for error in form.errors.get(name, ())),
+                    tuple((str(value), str(label)) for value, label in getattr(bound_field.field, "choices", ())),
+                )
+                for name, bound_field in ((name, form[name]) for name in form.fields)
+            )
+            + (("", (), tuple(str(error) for error in form.non_field_errors()), ()),),
+            form=form,
+        )
+
+
+@functools.lru_cache(maxsize=FILTER_BARS_KEPT)
+def render_filters(key):
+    """The filter fields (tracking/_action_filters.html) of `key.form`, which `key` describes whole."""
+    context = Context({"form": key.form}, use_l10n=False)
+    return get_template("peerplan/tracking/_action_filters.html").template.render(context)
+
+
+@register.simple_tag
+def action_filters(form):
+    """`{% action_filters form %}`: the action list's filter fields for `form` (an ActionFilterForm)."""
+    return mark_safe(render_filters(FiltersKey.of(form)))
