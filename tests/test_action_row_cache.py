@@ -179,3 +179,19 @@ def test_the_filter_fields_of_one_organisation_are_never_shown_in_another(client
     shown = client.get("/app/orgs/southside/actions/").content.decode()
     assert "Southside only" in shown
     assert "Community team" not in shown
+
+
+def test_the_members_offered_as_owners_change_as_soon_as_a_name_or_the_members_change(client, kinds, org_a, manager):
+    client.force_login(manager)
+
+    def offered():
+        organisation_generations.organisation_changed(org_a.pk)
+        html = client.get("/app/my-actions/").content.decode()
+        return html.split(f'<template id="owner-choices-{org_a.pk}">')[1].split("</template>")[0]
+
+    assert f'<option value="{manager.pk}">Maya</option>' in offered()
+    manager.first_name = "Mayanka"
+    manager.save()
+    assert f'<option value="{manager.pk}">Mayanka</option>' in offered()
+    newcomer = make_member(org_a, "nia", "planner", "Nia")
+    assert f'<option value="{newcomer.pk}">Nia</option>' in offered()

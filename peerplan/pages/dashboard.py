@@ -254,6 +254,8 @@ def prepare_quick_edit(actions, user):
         .objects.filter(memberships__organisation_id__in=organisation_ids)
         .annotate(organisation_id=F("memberships__organisation_id"))
         .order_by("first_name", "email")
+        # What a name needs (models.display_name): a large organisation's hundred members, every list.
+        .only("first_name", "last_name", "email", "username")
     )
     for person in people:
         members.setdefault(person.organisation_id, []).append(person)

@@ -1,5 +1,6 @@
 """`{% action_row action %}`: one row of a list of actions (includes/action_row.html), rendered once per process
-for what it shows; `{% action_filters form %}`: the action list's filter fields, the same way.
+for what it shows; `{% action_filters form %}`: the action list's filter fields, and `{% owner_choices … %}`: the
+members the rows' owner drop-downs offer, the same way.
 
 A page of 25 rows cost 30–40 ms to render, the largest part of every list's miss; and right after a write
 (when every page of the organisation is rebuilt) all but the changed row are as they were. So a row is
@@ -21,6 +22,8 @@ from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf
 from django.utils import translation
 from django.utils.safestring import mark_safe
+
+from peerplan.models import display_name
 
 register = template.Library()
 
@@ -211,3 +214,20 @@ def render_filters(key):
 def action_filters(form):
     """`{% action_filters form %}`: the action list's filter fields for `form` (an ActionFilterForm)."""
     return mark_safe(render_filters(FiltersKey.of(form)))
+
+
+@functools.lru_cache(maxsize=FILTER_BARS_KEPT)
+def render_owner_choices(organisations):
+    """includes/owner_choices_list.html from `organisations` alone: ((organisation id, ((member id, name), …)), …)."""
+    context = Context({"organisations": organisations}, use_l10n=False)
+    return get_template("peerplan/includes/owner_choices_list.html").template.render(context)
+
+
+@register.simple_tag
+def owner_choices(choices):
+    """`{% owner_choices owner_choices %}`: a <template> of members per organisation (pages.dashboard.owner_choices)."""
+    organisations = tuple(
+        (organisation_id, tuple((member.pk, display_name(member)) for member in members))
+        for organisation_id, members in choices or ()
+    )
+    return mark_safe(render_owner_choices(organisations))
