@@ -8,7 +8,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
-from peerplan.models import Mitigation, MitigationStatus, organisation_generations
+from peerplan.models import Mitigation, MitigationStatus, organisation_generations, with_theme_names
 from peerplan.pages import dashboard
 from peerplan.templatetags.action_rows import render_row
 from tests.factories import make_checklist, make_member, make_mitigation
@@ -195,3 +195,13 @@ def test_the_members_offered_as_owners_change_as_soon_as_a_name_or_the_members_c
     assert f'<option value="{manager.pk}">Mayanka</option>' in offered()
     newcomer = make_member(org_a, "nia", "planner", "Nia")
     assert f'<option value="{newcomer.pk}">Nia</option>' in offered()
+
+
+def test_a_lists_theme_names_are_what_each_action_says_of_itself(kinds, django_assert_num_queries):
+    listed = list(Mitigation.objects.for_listing().order_by("pk"))
+    with django_assert_num_queries(1):
+        with_theme_names(listed)
+    assert [action.theme_names for action in listed] == [
+        Mitigation.objects.get(pk=action.pk).theme_names for action in listed
+    ]
+    assert "; " in listed[0].theme_names  # two challenges of two themes

@@ -273,9 +273,9 @@ def test_the_change_page_runs_the_same_queries_whatever_the_size(
     client.force_login(manager)
     unread_count(manager)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
     # session, user, the loader (action, its items, membership), the action for the page (with its checklist,
-    # organisation and owner) and the challenges it addresses, the person's roles, the members to choose
-    # from, the bell's unread count (one cache read)
-    with django_assert_num_queries(10):
+    # organisation and owner), the person's roles, the members to choose from, the bell's unread count (one
+    # cache read)
+    with django_assert_num_queries(9):
         assert client.get(f"/app/mitigations/{action.pk}/change/").status_code == 200
 
 

@@ -11,7 +11,7 @@ from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organi
 from peerplan.figures import check_in_changes, tracking
 from peerplan.forms.mitigations import ActionFilterForm, BulkActionForm
 from peerplan.lib.errors import Conflict
-from peerplan.models import Checklist, Membership, Mitigation, MitigationStatus
+from peerplan.models import Checklist, Membership, Mitigation, MitigationStatus, with_theme_names
 from peerplan.operations import mitigations
 from peerplan.pages import dashboard as dashboard_pages
 from peerplan.pages import history, page_cache
@@ -113,7 +113,7 @@ def actions(request, slug):
         queryset = form.in_view(queryset, today=today, user=request.user)
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
         page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.object_list = dashboard_pages.prepare_quick_edit(page.object_list, request.user)
+        page.object_list = dashboard_pages.prepare_quick_edit(with_theme_names(page.object_list), request.user)
         return {
             "form": form,
             "page": page,
@@ -159,7 +159,7 @@ def my_actions(request):
             queryset = tracking.quick_view(queryset, view, today=today, user=request.user)
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
         page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.object_list = dashboard_pages.prepare_quick_edit(page.object_list, request.user)
+        page.object_list = dashboard_pages.prepare_quick_edit(with_theme_names(page.object_list), request.user)
         return {
             "page": page,
             "statuses": MitigationStatus.choices,
