@@ -189,12 +189,21 @@ def test_the_members_offered_as_owners_change_as_soon_as_a_name_or_the_members_c
         html = client.get("/app/my-actions/").content.decode()
         return html.split(f'<template id="owner-choices-{org_a.pk}">')[1].split("</template>")[0]
 
-    assert f'<option value="{manager.pk}">Maya</option>' in offered()
+    def in_the_bulk_bar():
+        organisation_generations.organisation_changed(org_a.pk)
+        html = client.get("/app/orgs/northside/actions/").content.decode()
+        return html.split('id="bulk-owner"')[1].split("</select>")[0]
+
+    for shown in (offered, in_the_bulk_bar):
+        assert f'<option value="{manager.pk}">Maya</option>' in shown()
     manager.first_name = "Mayanka"
     manager.save()
-    assert f'<option value="{manager.pk}">Mayanka</option>' in offered()
+    for shown in (offered, in_the_bulk_bar):
+        assert f'<option value="{manager.pk}">Mayanka</option>' in shown()
     newcomer = make_member(org_a, "nia", "planner", "Nia")
-    assert f'<option value="{newcomer.pk}">Nia</option>' in offered()
+    for shown in (offered, in_the_bulk_bar):
+        assert f'<option value="{newcomer.pk}">Nia</option>' in shown()
+    assert '<option value="">Leave as it is</option><option value="none">No owner</option>' in in_the_bulk_bar()
 
 
 def test_a_lists_theme_names_are_what_each_action_says_of_itself(kinds, django_assert_num_queries):

@@ -209,11 +209,11 @@ def test_a_quick_view_runs_the_same_queries_whatever_the_size(
     client.get("/app/orgs/northside/actions/?view=overdue")  # the generations (peerplan/pages/page_cache.py)
     organisation_generations.organisation_changed(org_a)
     # A cache miss: session, user, organisation and membership (one query), the body and its generations
-    # (one cache read), count, page of actions, the challenges those actions address, the person's roles and
-    # the members an action can be given to (once, for every row), the bulk form's members, then the three
-    # drop-downs of the filter form (checklists, owners, themes), storing the body (database cache: count,
-    # savepoint, select, insert, release), the bell's unread count
-    with django_assert_num_queries(19):
+    # (one cache read), count, page of actions, the names of the themes those actions address, the person's
+    # roles and the members an action can be given to (once, for every row and the bulk form), then the
+    # three drop-downs of the filter form (checklists, owners, themes), storing the body (database cache:
+    # count, savepoint, select, insert, release), the bell's unread count
+    with django_assert_num_queries(18):
         response = client.get("/app/orgs/northside/actions/?view=overdue")
     assert response.content.decode().count("data-action-row") == min(5 * copies, 25)
     # Read again with nothing changed: session, user, organisation and membership, the body, the bell.

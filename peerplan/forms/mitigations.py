@@ -393,11 +393,13 @@ class BulkActionForm(forms.Form):
 
     NO_OWNER = "none"
 
-    def __init__(self, *args, organisation, **kwargs):
+    def __init__(self, *args, organisation, members=None, **kwargs):
+        """`members`: the organisation's members in this order, when the page has read them already."""
         super().__init__(*args, **kwargs)
-        members = (
-            get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "email")
-        )
+        if members is None:
+            members = (
+                get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "email")
+            )
         self.members = {str(user.pk): user for user in members}
         self.fields["owner"].choices = [
             (KEEP, "Leave as it is"),

@@ -1,6 +1,6 @@
 """`{% action_row action %}`: one row of a list of actions (includes/action_row.html), rendered once per process
 for what it shows; `{% action_filters form %}`: the action list's filter fields, and `{% owner_choices … %}`: the
-members the rows' owner drop-downs offer, the same way.
+members the rows' owner drop-downs and the bulk bar offer, the same way.
 
 A page of 25 rows cost 30–40 ms to render, the largest part of every list's miss; and right after a write
 (when every page of the organisation is rebuilt) all but the changed row are as they were. So a row is
@@ -231,3 +231,15 @@ def owner_choices(choices):
         for organisation_id, members in choices or ()
     )
     return mark_safe(render_owner_choices(organisations))
+
+
+@functools.lru_cache(maxsize=FILTER_BARS_KEPT)
+def render_plain_options(choices):
+    """includes/plain_options.html from `choices` alone: ((value, label), …)."""
+    return get_template("peerplan/includes/plain_options.html").template.render(Context({"choices": choices}))
+
+
+@register.simple_tag
+def plain_options(choices):
+    """`{% plain_options field.choices %}`: <option>s with none chosen (the bulk bar's hundred members)."""
+    return mark_safe(render_plain_options(tuple((str(value), str(label)) for value, label in choices)))

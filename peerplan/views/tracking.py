@@ -114,14 +114,17 @@ def actions(request, slug):
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
         page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = dashboard_pages.prepare_quick_edit(with_theme_names(page.object_list), request.user)
+        owner_choices = dashboard_pages.owner_choices(page.object_list)
+        # The bulk bar offers the members the rows offer, read once (none read when no row is listed).
+        members = dict(owner_choices).get(organisation.pk)
         return {
             "form": form,
             "page": page,
             "showing": form.showing(),
             "views": dashboard_pages.quick_view_links(request.GET, ACTION_LIST_PARAMETERS),
-            "owner_choices": dashboard_pages.owner_choices(page.object_list),
+            "owner_choices": owner_choices,
             "statuses": MitigationStatus.choices,
-            "bulk": BulkActionForm(organisation=organisation) if membership.can_edit else None,
+            "bulk": BulkActionForm(organisation=organisation, members=members) if membership.can_edit else None,
             "bulk_form_id": "bulk-form" if membership.can_edit else "",
         }
 
