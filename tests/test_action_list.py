@@ -132,10 +132,10 @@ def test_it_runs_the_same_queries_whatever_the_size(client, org_a, manager, plan
     organisation_generations.organisation_changed(org_a)
     # A cache miss: session, user, organisation and membership (one query), the body and its generations
     # (one cache read), the checklist filter's lookup, count, page of actions, the names of the themes those
-    # actions address, the person's roles and the members an action can be given to (for the in-place edits
-    # and the bulk form), then the three drop-downs (checklists, owners, themes), storing the body
-    # (database cache: count, savepoint, select, insert, release), the bell's unread count
-    with django_assert_num_queries(19):
+    # actions address, the members an action can be given to (for the in-place edits and the bulk form; the
+    # person's role is the membership read first), then the three drop-downs (checklists, owners, themes),
+    # storing the body (database cache: count, savepoint, select, insert, release), the bell's unread count
+    with django_assert_num_queries(18):
         response = client.get("/app/orgs/northside/actions/", filters)
     assert response.status_code == 200
     # Read again with nothing changed: session, user, organisation and membership, the body, the bell.

@@ -238,15 +238,18 @@ def checklist_progress(checklist, today, months):
     return {"trend": trend, "charts": charts.trend_charts(trend, f"checklist-{checklist.pk}"), "ranges": TREND_MONTHS}
 
 
-def prepare_quick_edit(actions, user):
+def prepare_quick_edit(actions, user, memberships=None):
     """Set on each action what its in-place edit shows: who may change it (the person's role in the
     action's organisation), the members it can be given to (one list per organisation, shared by its
-    actions: a page renders it once, see owner_choices) and the values shown (two queries)."""
+    actions: a page renders it once, see owner_choices) and the values shown (two queries; one when the page
+    passes the person's `memberships` of those organisations, read already by its access check)."""
     actions = list(actions)
     organisation_ids = {action.checklist.organisation_id for action in actions}
     if not organisation_ids:
         return actions
-    roles = {m.organisation_id: m for m in Membership.objects.filter(user=user, organisation_id__in=organisation_ids)}
+    if memberships is None:
+        memberships = Membership.objects.filter(user=user, organisation_id__in=organisation_ids)
+    roles = {m.organisation_id: m for m in memberships if m.user_id == user.pk}
     members = {}
     people = (
         get_user_model()
