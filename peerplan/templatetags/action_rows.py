@@ -1,6 +1,7 @@
-"""`{% action_row action %}`: one row of a list of actions (includes/action_row.html), rendered once per process
-for what it shows; `{% action_filters form %}`: the action list's filter fields, and `{% owner_choices … %}`: the
-members the rows' owner drop-downs and the bulk bar offer, the same way.
+"""What a list of actions repeats on every miss, rendered once per process for what it shows: `{% action_row action %}`
+(one row, includes/action_row.html), `{% action_filters form %}` (the action list's filter fields),
+`{% owner_choices … %}` and `{% plain_options … %}` (the members the rows' owner drop-downs and the bulk bar
+offer).
 
 A page of 25 rows cost 30–40 ms to render, the largest part of every list's miss; and right after a write
 (when every page of the organisation is rebuilt) all but the changed row are as they were. So a row is
@@ -9,6 +10,8 @@ and that pair is the key of the rendered row. The template sees nothing else (re
 is the key), so the key is complete by construction: any change to what the row shows is a new key, never
 a stale row, and nothing is invalidated. Who is looking is in the key as what it changes (`can_edit`, from
 their role), and the key holds no one's identity, so a row is shared only between people who see it alike.
+The member lists are rendered from their keys alone the same way. The filter fields are rendered from the
+form, whose HTML is a function of what its key holds (see FiltersKey).
 """
 
 import functools
