@@ -174,8 +174,11 @@ def action_row(context, action):
     return mark_safe(render_row(key).replace(_CSRF_MARK, token))
 
 
-# The filter fields for one organisation's choices and one set of filters each: the few a list is read with.
-FILTER_BARS_KEPT = 128
+# The filter fields for one organisation's choices and one set of filters each: the few a list is read with
+# (a large organisation's are about 30 KB, with the form they were rendered from).
+FILTER_BARS_KEPT = 64
+# The member lists: one per organisation (about 5 KB for a hundred members).
+MEMBER_LISTS_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,7 @@ def action_filters(form):
     return mark_safe(render_filters(FiltersKey.of(form)))
 
 
-@functools.lru_cache(maxsize=FILTER_BARS_KEPT)
+@functools.lru_cache(maxsize=MEMBER_LISTS_KEPT)
 def render_owner_choices(organisations):
     """includes/owner_choices_list.html from `organisations` alone: ((organisation id, ((member id, name), …)), …)."""
     context = Context({"organisations": organisations}, use_l10n=False)
@@ -236,7 +239,7 @@ def owner_choices(choices):
     return mark_safe(render_owner_choices(organisations))
 
 
-@functools.lru_cache(maxsize=FILTER_BARS_KEPT)
+@functools.lru_cache(maxsize=MEMBER_LISTS_KEPT)
 def render_plain_options(choices):
     """includes/plain_options.html from `choices` alone: ((value, label), …)."""
     return get_template("peerplan/includes/plain_options.html").template.render(Context({"choices": choices}))
