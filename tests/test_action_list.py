@@ -131,11 +131,11 @@ def test_it_runs_the_same_queries_whatever_the_size(client, org_a, manager, plan
     client.get("/app/orgs/northside/actions/", filters)  # the generations (peerplan/pages/page_cache.py)
     organisation_generations.organisation_changed(org_a)
     # A cache miss: session, person with the bell's count (two cache reads), organisation and membership (one query), the body and its generations
-    # (one cache read), the checklist filter's lookup, count, page of actions, the challenges those actions
-    # address, the person's roles and the members an action can be given to (for the in-place edits), the
-    # bulk form's members, then the three drop-downs (checklists, owners, themes), storing the body
-    # (database cache: count, savepoint, select, insert, release)
-    with django_assert_num_queries(19):
+    # (one cache read), the checklist filter's lookup, count, page of actions, the names of the themes those
+    # actions address, the members an action can be given to (for the in-place edits and the bulk form; the
+    # person's role is the membership read first), then the three drop-downs (checklists, owners, themes),
+    # storing the body (database cache: count, savepoint, select, insert, release)
+    with django_assert_num_queries(17):
         response = client.get("/app/orgs/northside/actions/", filters)
     assert response.status_code == 200
     # Read again with nothing changed: session, person with the bell's count (two cache reads), organisation and membership, the body.

@@ -209,11 +209,11 @@ def test_a_quick_view_runs_the_same_queries_whatever_the_size(
     client.get("/app/orgs/northside/actions/?view=overdue")  # the generations (peerplan/pages/page_cache.py)
     organisation_generations.organisation_changed(org_a)
     # A cache miss: session, person with the bell's count (two cache reads), organisation and membership (one query), the body and its generations
-    # (one cache read), count, page of actions, the challenges those actions address, the person's roles and
-    # the members an action can be given to (once, for every row), the bulk form's members, then the three
-    # drop-downs of the filter form (checklists, owners, themes), storing the body (database cache: count,
-    # savepoint, select, insert, release)
-    with django_assert_num_queries(18):
+    # (one cache read), count, page of actions, the names of the themes those actions address, the members
+    # an action can be given to (once, for every row and the bulk form; the person's role is the membership
+    # read first), then the three drop-downs of the filter form (checklists, owners, themes), storing the
+    # body (database cache: count, savepoint, select, insert, release)
+    with django_assert_num_queries(16):
         response = client.get("/app/orgs/northside/actions/?view=overdue")
     assert response.content.decode().count("data-action-row") == min(5 * copies, 25)
     # Read again with nothing changed: session, person with the bell's count (two cache reads), organisation and membership, the body.
@@ -229,11 +229,11 @@ def test_my_actions_quick_view_runs_the_same_queries_whatever_the_size(
     client.force_login(manager)
     client.get("/app/my-actions/?view=overdue")
     organisation_generations.organisation_changed(org_a)
-    # A cache miss: session, person with the bell's count (two cache reads), the person's organisations and roles, the body and its generations (one
-    # cache read), count, page of actions, the challenges they address, the person's roles and the members
-    # an action can be given to, the draft checklists it leaves out, storing the body (count, savepoint,
-    # select, insert, release)
-    with django_assert_num_queries(15):
+    # A cache miss: session, person with the bell's count (two cache reads), the person's organisations and roles (which the in-place edits use too),
+    # the body and its generations (one cache read), count, page of actions, the names of the themes they
+    # address, the members an action can be given to, the draft checklists it leaves out, storing the body
+    # (count, savepoint, select, insert, release)
+    with django_assert_num_queries(14):
         response = client.get("/app/my-actions/?view=overdue")
     assert response.content.decode().count("data-action-row") == min(5 * copies, 25)
 
@@ -273,9 +273,8 @@ def test_the_change_page_runs_the_same_queries_whatever_the_size(
     client.force_login(manager)
     unread_count(manager)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
     # session, person with the bell's count (two cache reads), the loader (action, its items, membership), the action for the page (with its checklist,
-    # organisation and owner) and the challenges it addresses, the person's roles, the members to choose
-    # from
-    with django_assert_num_queries(9):
+    # organisation and owner), the person's roles, the members to choose from
+    with django_assert_num_queries(8):
         assert client.get(f"/app/mitigations/{action.pk}/change/").status_code == 200
 
 

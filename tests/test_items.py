@@ -121,13 +121,13 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     # membership, the body and its generations (one cache read), the finding's references, perspectives,
     # their references, mitigations, suggestions (with their source) and the references their citations are
     # built from, related themes of other sources, the item's history for
-    # the timeline (its users come with it), the challenges each action addresses, the person's roles and
-    # the members an action can be given to (for the in-place edits); comments with authors, their
+    # the timeline (its users come with it), the challenges each action addresses, the members an action can
+    # be given to (for the in-place edits; the person's role is the membership above); comments with authors, their
     # mentions, attachments, removed attachments, members to mention; "what services like yours did": the
     # latest computation, the challenge's figure and its suggestions' figures; the checklist's check-in (none
     # here: tests/test_check_ins.py pins the page with one); storing the body (database
     # cache: count, savepoint, select, insert, release)
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(29):
         response = client.get(url)
     assert response.status_code == 200
     # Read again with nothing changed: session, person with the bell's count (two cache reads), item, membership, the body.

@@ -81,6 +81,7 @@ from peerplan.models.planning import (
     open_q,
     overdue_q,
     tracked_q,
+    with_theme_names,
 )
 from peerplan.models.scheduled_jobs import ScheduledJob
 from peerplan.models.shared_learning import (
@@ -147,6 +148,7 @@ __all__ = [
     "MitigationQuerySet",
     "Mitigation",
     "addressed_items",
+    "with_theme_names",
     "Coverage",
     "coverage_by_checklist",
     "coverage_by_stakeholder_group",

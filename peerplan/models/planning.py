@@ -3,6 +3,7 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.db import models
@@ -465,9 +466,9 @@ class MitigationQuerySet(models.QuerySet):
         return self.filter(models.Exists(Item.objects.filter(mitigations=models.OuterRef("pk"), finding__theme=theme)))
 
     def for_listing(self):
-        """What a list of actions shows beside each one: its checklist and owner in the same query, the
-        challenges it addresses in one more."""
-        return self.select_related("checklist__organisation", "owner").prefetch_related(addressed_items())
+        """What a list of actions shows beside each one: its checklist and owner in the same query. The
+        names of the themes it addresses come in one more, with_theme_names(), once the page is read."""
+        return self.select_related("checklist__organisation", "owner")
 
 
 class Mitigation(models.Model):
@@ -554,14 +555,43 @@ class Mitigation(models.Model):
         """The items it addresses in published order (prefetched by for_listing and the pages)."""
         return sorted(self.items.all(), key=lambda item: item.published_order)
 
-    @property
+    @cached_property
     def theme_names(self):
-        """The themes of the challenges it addresses, each once, in published order: "Workload; Boundaries"."""
-        names = []
-        for item in self.addressed:
-            if item.finding.theme.name not in names:
-                names.append(item.finding.theme.name)
-        return "; ".join(names)
+        """The themes of the challenges it addresses, each once, in published order: "Workload; Boundaries"
+        (with_theme_names sets it for a list of actions at once)."""
+        return joined_theme_names((item.published_order, item.finding.theme.name) for item in self.items.all())
+
+
+def joined_theme_names(named):
+    """ "Workload; Boundaries": from (Item.published_order, theme name) pairs, each theme once, in that order."""
+    names = []
+    for _order, name in sorted(named):
+        if name not in names:
+            names.append(name)
+    return "; ".join(names)
+
+
+def with_theme_names(actions):
+    """`actions` (a list) with Mitigation.theme_names set, read in one query of plain values: a list shows the
+    names alone, and an item, finding, theme and category instance per challenge addressed cost a list of
+    25 actions more than its own query."""
+    actions = list(actions)
+    named = {action.pk: [] for action in actions}
+    theme = "item__finding__theme__"
+    links = Mitigation.items.through.objects.filter(mitigation_id__in=named).values_list(
+        "mitigation_id",
+        f"{theme}category__source_id",
+        f"{theme}category__position",
+        f"{theme}position",
+        "item__finding__position",
+        "item_id",
+        f"{theme}name",
+    )
+    for action_id, *order, name in links:
+        named[action_id].append((tuple(order), name))
+    for action in actions:
+        action.theme_names = joined_theme_names(named[action.pk])
+    return actions
 
 
 def addressed_items(to_attr=None):

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import F, prefetch_related_objects
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 
@@ -31,7 +31,6 @@ from peerplan.models import (
     Item,
     Membership,
     Mitigation,
-    addressed_items,
     blocked_q,
     display_name,
     due_within_q,
@@ -39,6 +38,7 @@ from peerplan.models import (
     no_owner_q,
     open_q,
     overdue_q,
+    with_theme_names,
 )
 
 # The checklist page shows the few suggestions that would cover most; the rest are on each item.
@@ -120,16 +120,15 @@ def dashboard(organisation, today):
     current = Mitigation.objects.in_organisation(organisation).tracked()
 
     def first(queryset):
-        # for_listing's rows without its prefetch: the challenges are fetched once below for all three lists.
-        listed = queryset.for_listing().prefetch_related(None).with_overdue(today).soonest_due_first()
-        return list(listed[:DASHBOARD_LIST_LENGTH])
+        return list(queryset.for_listing().with_overdue(today).soonest_due_first()[:DASHBOARD_LIST_LENGTH])
 
     lists = {
         "overdue": ActionList(first(current.overdue(today)), counts["overdue"], "view=overdue"),
         "due_soon": ActionList(first(current.due_within(today, DUE_SOON_DAYS)), counts["due_soon"], "view=due_soon"),
         "blocked": ActionList(first(current.blocked()), counts["blocked"], "view=blocked"),
     }
-    prefetch_related_objects([action for listed in lists.values() for action in listed.actions], addressed_items())
+    # The names of the themes the three lists' actions address, in one query for all three.
+    with_theme_names([action for listed in lists.values() for action in listed.actions])
     # Counted and linked, not listed: the action list shows them in their quick views.
     unassigned = {
         "no_owner": ActionList([], counts["no_owner"], "view=no_owner"),
@@ -239,21 +238,26 @@ def checklist_progress(checklist, today, months):
     return {"trend": trend, "charts": charts.trend_charts(trend, f"checklist-{checklist.pk}"), "ranges": TREND_MONTHS}
 
 
-def prepare_quick_edit(actions, user):
+def prepare_quick_edit(actions, user, memberships=None):
     """Set on each action what its in-place edit shows: who may change it (the person's role in the
     action's organisation), the members it can be given to (one list per organisation, shared by its
-    actions: a page renders it once, see owner_choices) and the values shown (two queries)."""
+    actions: a page renders it once, see owner_choices) and the values shown (two queries; one when the page
+    passes the person's `memberships` of those organisations, read already by its access check)."""
     actions = list(actions)
     organisation_ids = {action.checklist.organisation_id for action in actions}
     if not organisation_ids:
         return actions
-    roles = {m.organisation_id: m for m in Membership.objects.filter(user=user, organisation_id__in=organisation_ids)}
+    if memberships is None:
+        memberships = Membership.objects.filter(user=user, organisation_id__in=organisation_ids)
+    roles = {m.organisation_id: m for m in memberships if m.user_id == user.pk}
     members = {}
     people = (
         get_user_model()
         .objects.filter(memberships__organisation_id__in=organisation_ids)
         .annotate(organisation_id=F("memberships__organisation_id"))
         .order_by("first_name", "email")
+        # What a name needs (models.display_name): a large organisation's hundred members, every list.
+        .only("first_name", "last_name", "email", "username")
     )
     for person in people:
         members.setdefault(person.organisation_id, []).append(person)

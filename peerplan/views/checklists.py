@@ -180,7 +180,7 @@ def item(request, pk):
             **checklist_pages.item_page(item, membership),
             **collaboration_pages.discussion(membership=membership, item=item),
         }
-        dashboard.prepare_quick_edit(context["mitigations"], request.user)
+        dashboard.prepare_quick_edit(context["mitigations"], request.user, [membership])
         return {
             **context,
             "form": form or ItemDecisionForm(instance=item),

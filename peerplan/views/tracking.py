@@ -11,7 +11,7 @@ from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organi
 from peerplan.figures import check_in_changes, tracking
 from peerplan.forms.mitigations import ActionFilterForm, BulkActionForm
 from peerplan.lib.errors import Conflict
-from peerplan.models import Checklist, Membership, Mitigation, MitigationStatus
+from peerplan.models import Checklist, Membership, Mitigation, MitigationStatus, with_theme_names
 from peerplan.operations import mitigations
 from peerplan.pages import dashboard as dashboard_pages
 from peerplan.pages import history, page_cache
@@ -113,15 +113,20 @@ def actions(request, slug):
         queryset = form.in_view(queryset, today=today, user=request.user)
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
         page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.object_list = dashboard_pages.prepare_quick_edit(page.object_list, request.user)
+        page.object_list = dashboard_pages.prepare_quick_edit(
+            with_theme_names(page.object_list), request.user, [membership]
+        )
+        owner_choices = dashboard_pages.owner_choices(page.object_list)
+        # The bulk bar offers the members the rows offer, read once (none read when no row is listed).
+        members = dict(owner_choices).get(organisation.pk)
         return {
             "form": form,
             "page": page,
             "showing": form.showing(),
             "views": dashboard_pages.quick_view_links(request.GET, ACTION_LIST_PARAMETERS),
-            "owner_choices": dashboard_pages.owner_choices(page.object_list),
+            "owner_choices": owner_choices,
             "statuses": MitigationStatus.choices,
-            "bulk": BulkActionForm(organisation=organisation) if membership.can_edit else None,
+            "bulk": BulkActionForm(organisation=organisation, members=members) if membership.can_edit else None,
             "bulk_form_id": "bulk-form" if membership.can_edit else "",
         }
 
@@ -150,7 +155,7 @@ def my_actions(request):
     # The person's own actions in every organisation whose data they may read now: each of them is a
     # generation the body depends on, and the person is part of its key (nobody else owns these actions).
     # Setting up two-factor, or leaving, changes this list and so the key.
-    organisations = Membership.objects.readable_by(request.user).values_list("organisation_id", "role")
+    memberships = list(Membership.objects.readable_by(request.user))
 
     def build():
         mine = Mitigation.objects.owned_by_member(request.user)
@@ -159,7 +164,9 @@ def my_actions(request):
             queryset = tracking.quick_view(queryset, view, today=today, user=request.user)
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
         page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.object_list = dashboard_pages.prepare_quick_edit(page.object_list, request.user)
+        page.object_list = dashboard_pages.prepare_quick_edit(
+            with_theme_names(page.object_list), request.user, memberships
+        )
         return {
             "page": page,
             "statuses": MitigationStatus.choices,
@@ -174,7 +181,7 @@ def my_actions(request):
         request,
         "peerplan/tracking/my_actions_body.html",
         context,
-        organisations=list(organisations),
+        organisations=[(membership.organisation_id, membership.role) for membership in memberships],
         today=today,
         parameters={"show", "page", "view"},
         per_person=True,

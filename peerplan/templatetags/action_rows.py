@@ -1,0 +1,251 @@
+"""What a list of actions repeats on every miss, rendered once per process for what it shows: `{% action_row action %}`
+(one row, includes/action_row.html), `{% action_filters form %}` (the action list's filter fields),
+`{% owner_choices … %}` and `{% plain_options … %}` (the members the rows' owner drop-downs and the bulk bar
+offer).
+
+A page of 25 rows cost 30–40 ms to render, the largest part of every list's miss; and right after a write
+(when every page of the organisation is rebuilt) all but the changed row are as they were. So a row is
+rendered from a `Row` — every value it shows, copied off the action — and the page's few values it uses,
+and that pair is the key of the rendered row. The template sees nothing else (render_row's only argument
+is the key), so the key is complete by construction: any change to what the row shows is a new key, never
+a stale row, and nothing is invalidated. Who is looking is in the key as what it changes (`can_edit`, from
+their role), and the key holds no one's identity, so a row is shared only between people who see it alike.
+The member lists are rendered from their keys alone the same way. The filter fields are rendered from the
+form, whose HTML is a function of what its key holds (see FiltersKey).
+"""
+
+import functools
+import secrets
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from django import template
+from django.template import Context
+from django.template.loader import get_template
+from django.urls import get_script_prefix, get_urlconf
+from django.utils import translation
+from django.utils.safestring import mark_safe
+
+from peerplan.models import display_name
+
+register = template.Library()
+
+# Where a rendered row's CSRF token goes: the requester's (or the page cache's placeholder) is put in on
+# every use. Unguessable, so nothing typed into a title can be taken for it.
+_CSRF_MARK = f"rowcsrf{secrets.token_hex(16)}"
+
+# About 3 KB a row: a few megabytes per worker, room for the pages a busy organisation reads.
+ROWS_KEPT = 2048
+
+
+@dataclass(frozen=True)
+class Row:
+    """Everything an action's row shows (includes/action_row.html and action_properties.html), under the
+    names the templates ask a Mitigation for, so the same templates render both."""
+
+    pk: int
+    version: int
+    action: str
+    status: str
+    status_label: str
+    is_live: bool
+    overdue_now: bool
+    overdue_today: bool
+    theme_names: str
+    organisation_id: int
+    organisation_name: str
+    checklist_title: str
+    can_edit: bool
+    shown_status: str
+    shown_owner_id: int | None
+    shown_owner_label: str
+    shown_due: str
+    shown_due_is_date: bool
+    owner_id: int | None
+    owner_name: str
+    owner_label: str
+    due_date: object  # a date or None
+
+    @classmethod
+    def of(cls, action, today):
+        """The row of an action prepared by pages.dashboard.prepare_quick_edit, on `today`."""
+        checklist = action.checklist
+        overdue_today = action.is_overdue(today)
+        return cls(
+            pk=action.pk,
+            version=action.version,
+            action=action.action,
+            status=action.status,
+            status_label=str(action.get_status_display()),
+            is_live=action.is_live,
+            overdue_now=bool(getattr(action, "overdue_now", False)),
+            overdue_today=overdue_today,
+            theme_names=action.theme_names,
+            organisation_id=checklist.organisation_id,
+            organisation_name=checklist.organisation.name,
+            checklist_title=checklist.title,
+            can_edit=action.can_edit,
+            shown_status=action.shown_status,
+            shown_owner_id=action.shown_owner_id,
+            shown_owner_label=action.shown_owner_label,
+            shown_due=str(action.shown_due),
+            shown_due_is_date=action.shown_due_is_date,
+            owner_id=action.owner_id,
+            owner_name=action.owner_name,
+            owner_label=action.owner_label,
+            due_date=action.due_date,
+        )
+
+    # What the templates ask a Mitigation, answered from the copied values.
+    def get_status_display(self):
+        return self.status_label
+
+    def is_overdue(self, today):
+        # Copied for the `today` the row is keyed by (RowKey.today), the only one it is rendered with.
+        return self.overdue_today
+
+    @property
+    def checklist(self):
+        return SimpleNamespace(
+            organisation_id=self.organisation_id,
+            title=self.checklist_title,
+            organisation=SimpleNamespace(name=self.organisation_name),
+        )
+
+
+@dataclass(frozen=True)
+class RowKey:
+    """A row and the page's values it uses: what render_row renders from, and nothing more."""
+
+    row: Row
+    today: object
+    next: str
+    list_key: str
+    bulk_form: str
+    show_organisation: bool
+    statuses: tuple
+    # Whether the page's forms carry a CSRF token (a template rendered without one leaves it out).
+    with_csrf: bool
+    # Links and dates are written for the URL map, script prefix and language in force.
+    urlconf: object
+    script_prefix: str
+    language: str
+
+
+@functools.lru_cache(maxsize=ROWS_KEPT)
+def render_row(key):
+    """The row's HTML from `key` alone (its CSRF token left as _CSRF_MARK)."""
+    context = Context(
+        {
+            "action": key.row,
+            "today": key.today,
+            "next": key.next,
+            "list_key": key.list_key,
+            "bulk_form": key.bulk_form,
+            "show_organisation": key.show_organisation,
+            "statuses": key.statuses,
+            "csrf_token": _CSRF_MARK if key.with_csrf else None,
+        },
+        use_l10n=False,  # as page_cache renders the bodies these rows are part of
+    )
+    return get_template("peerplan/includes/action_row.html").template.render(context)
+
+
+@register.simple_tag(takes_context=True)
+def action_row(context, action):
+    """`{% action_row action %}`: includes/action_row.html for `action`, with the page's `today`, `next`,
+    `list_key`, `bulk_form`, `show_organisation` and `statuses`."""
+    today = context.get("today")
+    token = context.get("csrf_token")
+    token = str(token) if token else ""
+    key = RowKey(
+        row=Row.of(action, today),
+        today=today,
+        next=context.get("next") or "",
+        list_key=context.get("list_key") or "",
+        bulk_form=context.get("bulk_form") or "",
+        show_organisation=bool(context.get("show_organisation")),
+        statuses=tuple((value, str(label)) for value, label in context.get("statuses") or ()),
+        with_csrf=bool(token) and token != "NOTPROVIDED",
+        urlconf=get_urlconf(),
+        script_prefix=get_script_prefix(),
+        language=translation.get_language(),
+    )
+    return mark_safe(render_row(key).replace(_CSRF_MARK, token))
+
+
+# The filter fields for one organisation's choices and one set of filters each: the few a list is read with
+# (a large organisation's are about 30 KB, with the form they were rendered from).
+FILTER_BARS_KEPT = 64
+# The member lists: one per organisation (about 5 KB for a hundred members).
+MEMBER_LISTS_KEPT = 256
+
+
+@dataclass(frozen=True)
+class FiltersKey:
+    """What the action list's filter fields show: per field, the values sent, its errors and its choices
+    (ActionFilterForm: checklists, members and themes by id and label). The fields, labels and widgets are
+    the form class's own, the same for every form; `form` is carried along to be rendered, not compared."""
+
+    bound: bool
+    fields: tuple
+    form: object = field(compare=False, hash=False, repr=False)
+
+    @classmethod
+    def of(cls, form):
+        return cls(
+            bound=form.is_bound,
+            fields=tuple(
+                (
+                    name,
+                    tuple(form.data.getlist(name)) if form.is_bound else (),
+                    tuple(str(error) for error in form.errors.get(name, ())),
+                    tuple((str(value), str(label)) for value, label in getattr(bound_field.field, "choices", ())),
+                )
+                for name, bound_field in ((name, form[name]) for name in form.fields)
+            )
+            + (("", (), tuple(str(error) for error in form.non_field_errors()), ()),),
+            form=form,
+        )
+
+
+@functools.lru_cache(maxsize=FILTER_BARS_KEPT)
+def render_filters(key):
+    """The filter fields (tracking/_action_filters.html) of `key.form`, which `key` describes whole."""
+    context = Context({"form": key.form}, use_l10n=False)
+    return get_template("peerplan/tracking/_action_filters.html").template.render(context)
+
+
+@register.simple_tag
+def action_filters(form):
+    """`{% action_filters form %}`: the action list's filter fields for `form` (an ActionFilterForm)."""
+    return mark_safe(render_filters(FiltersKey.of(form)))
+
+
+@functools.lru_cache(maxsize=MEMBER_LISTS_KEPT)
+def render_owner_choices(organisations):
+    """includes/owner_choices_list.html from `organisations` alone: ((organisation id, ((member id, name), …)), …)."""
+    context = Context({"organisations": organisations}, use_l10n=False)
+    return get_template("peerplan/includes/owner_choices_list.html").template.render(context)
+
+
+@register.simple_tag
+def owner_choices(choices):
+    """`{% owner_choices owner_choices %}`: a <template> of members per organisation (pages.dashboard.owner_choices)."""
+    organisations = tuple(
+        (organisation_id, tuple((member.pk, display_name(member)) for member in members))
+        for organisation_id, members in choices or ()
+    )
+    return mark_safe(render_owner_choices(organisations))
+
+
+@functools.lru_cache(maxsize=MEMBER_LISTS_KEPT)
+def render_plain_options(choices):
+    """includes/plain_options.html from `choices` alone: ((value, label), …)."""
+    return get_template("peerplan/includes/plain_options.html").template.render(Context({"choices": choices}))
+
+
+@register.simple_tag
+def plain_options(choices):
+    """`{% plain_options field.choices %}`: <option>s with none chosen (the bulk bar's hundred members)."""
+    return mark_safe(render_plain_options(tuple((str(value), str(label)) for value, label in choices)))
