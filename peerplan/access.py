@@ -163,14 +163,14 @@ def load_item(request, pk, need=READ, queryset=None):
     return item, membership
 
 
-def load_mitigation(request, pk, need=READ, queryset=None):
+def load_mitigation(request, pk, need=READ, queryset=None, challenges=True):
+    """An action of one of the person's organisations and their membership of it. `challenges=False` leaves
+    out the challenges it addresses, for a view that never shows them (the in-place change)."""
     queryset = queryset if queryset is not None else Mitigation.objects.all()
-    mitigation = get_object_or_404(
-        queryset.for_user(request.user)
-        .select_related("checklist__organisation", "owner", "suggestion", "phase")
-        .prefetch_related(addressed_items()),
-        pk=pk,
-    )
+    queryset = queryset.for_user(request.user).select_related("checklist__organisation", "owner", "suggestion", "phase")
+    if challenges:
+        queryset = queryset.prefetch_related(addressed_items())
+    mitigation = get_object_or_404(queryset, pk=pk)
     membership = membership_for(request.user, mitigation.checklist.organisation)
     _check(membership, need)
     return mitigation, membership

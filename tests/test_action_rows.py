@@ -245,11 +245,11 @@ def test_an_undo_runs_what_a_change_runs_whatever_the_size(client, org_a, manage
     client.force_login(manager)
     url = f"/app/mitigations/{action.pk}/quick/"
     client.post(url, {"status": "done", "owner": manager.pk, "due_date": "", "version": 1}, **HTMX)
-    # A change in place (test_in_place_and_bulk.py) with an owner: session, person (two cache reads), the loader (action, its
-    # items, membership), the saved action, the chosen owner and the check that they are a member, the update
-    # (savepoint, lock, update, the history's organisation, history, release), then the answer: the action's
-    # checklist, the person's roles, the members to choose from.
-    with django_assert_num_queries(17):
+    # A change in place (test_in_place_and_bulk.py) with an owner: session, person (two cache reads), the loader
+    # (action, membership), the chosen owner and the check that they are a member, the update (savepoint, lock,
+    # update, the history's organisation, history, release), then the answer: the members to choose from (the
+    # checklist and the person's role are the loader's).
+    with django_assert_num_queries(13):
         response = client.post(
             url,
             {

@@ -1,6 +1,7 @@
 """Changing actions: merging duplicates into one, status, owner and due date in place from any list, and
 many actions at once. (Which challenges an action addresses is ticked in its form: views/checklists.py.)"""
 
+import copy
 import re
 
 from django.contrib import messages
@@ -67,8 +68,11 @@ def mitigation_quick(request, pk):
     properties, saying it was saved and offering Undo (which posts the previous values here, with the new
     version); without JavaScript a redirect back to the list (its filters kept). A change made from a stale
     page is refused as a conflict, keeping what the person chose."""
-    mitigation, membership = load_mitigation(request, pk, need=EDIT)
+    mitigation, membership = load_mitigation(request, pk, need=EDIT, challenges=False)
     organisation = mitigation.checklist.organisation
+    # The form writes cleaned values onto its instance as it validates: what is saved is kept apart, a copy
+    # (with its own cache of related rows) rather than a second read.
+    saved = copy.copy(mitigation)
     form = QuickActionForm(request.POST, instance=mitigation, organisation=organisation)
     back = came_from(request, reverse("peerplan:mitigation_discussion", args=[mitigation.pk]))
     chosen = {
@@ -76,23 +80,24 @@ def mitigation_quick(request, pk):
         "owner": int(request.POST["owner"]) if request.POST.get("owner", "").isdigit() else None,
         "due_date": request.POST.get("due_date", ""),
     }
-    # The form writes cleaned values onto the instance as it validates; keep what is saved apart.
-    saved = Mitigation.objects.select_related("owner", "checklist").get(pk=mitigation.pk)
     if not form.is_valid():
         errors = [error for errors in form.errors.values() for error in errors]
-        return _quick_answer(request, saved, back, "invalid", status=400, chosen=chosen, errors=errors)
+        return _quick_answer(request, saved, back, "invalid", membership, status=400, chosen=chosen, errors=errors)
     changes = form.changes(saved)
     if not changes:
         # What they chose is what is saved (even if someone else saved it meanwhile): nothing to overwrite.
-        return _quick_answer(request, saved, back, "unchanged")
+        return _quick_answer(request, saved, back, "unchanged", membership)
     try:
         result = mitigations.update_mitigation(
             mitigation_id=mitigation.pk, changes=changes, version=form.cleaned_data["version"], by=request.user
         )
     except Conflict as conflict:
-        return _quick_answer(request, conflict.current, back, "conflict", status=409, chosen=chosen)
+        conflict.current.checklist = mitigation.checklist  # the same row, read with its organisation already
+        return _quick_answer(request, conflict.current, back, "conflict", membership, status=409, chosen=chosen)
+    result.checklist = mitigation.checklist
     undone = request.POST.get("undo") == "1"
-    return _quick_answer(request, result, back, "undone" if undone else "saved", previous=None if undone else saved)
+    outcome = "undone" if undone else "saved"
+    return _quick_answer(request, result, back, outcome, membership, previous=None if undone else saved)
 
 
 @login_required
@@ -124,8 +129,9 @@ def _quick_page(request, action, back, *, outcome, status=200, errors=()):
     )
 
 
-def _quick_answer(request, action, back, outcome, status=200, chosen=None, errors=(), previous=None):
-    dashboard.prepare_quick_edit([action], request.user)
+def _quick_answer(request, action, back, outcome, membership, status=200, chosen=None, errors=(), previous=None):
+    # The person's membership as the access check read it: not read again for who may change the action.
+    dashboard.prepare_quick_edit([action], request.user, memberships=[membership])
     if chosen is not None:
         dashboard.show(action, chosen)
     if not request.htmx:
