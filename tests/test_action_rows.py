@@ -272,9 +272,10 @@ def test_the_change_page_runs_the_same_queries_whatever_the_size(
     action = org_a.checklists.get(title="Plan 0").mitigations.first()
     client.force_login(manager)
     unread_count(manager)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
-    # session, person with the bell's count (two cache reads), the loader (action, its items, membership), the action for the page (with its checklist,
-    # organisation and owner), the person's roles, the members to choose from
-    with django_assert_num_queries(8):
+    # session, person with the bell's count (two cache reads), the loader (action, its items, membership), the
+    # action for the page (with its checklist, organisation and owner), the members to choose from (the
+    # person's role is the loader's membership)
+    with django_assert_num_queries(7):
         assert client.get(f"/app/mitigations/{action.pk}/change/").status_code == 200
 
 

@@ -257,9 +257,10 @@ RECENT_CHANGES = 5
 
 def action_page(mitigation, membership, user):
     """What the action's own page shows besides its comments and files, in a fixed number of queries: the
-    in-place status, owner and due date (2: dashboard.prepare_quick_edit), other actions adopted from the
-    same suggestion (0 or 1), and its latest changes (history.mitigation_timeline's fixed count)."""
-    dashboard.prepare_quick_edit([mitigation], user)
+    in-place status, owner and due date (1: dashboard.prepare_quick_edit, given the membership the access
+    check read), other actions adopted from the same suggestion (0 or 1), and its latest changes
+    (history.mitigation_timeline's fixed count)."""
+    dashboard.prepare_quick_edit([mitigation], user, memberships=[membership])
     timeline = history.mitigation_timeline(mitigation)
     return {
         "addressed": mitigation.addressed,

@@ -108,7 +108,7 @@ def mitigation_change(request, pk):
     mitigation, membership = load_mitigation(request, pk, need=EDIT)
     action = Mitigation.objects.for_listing().get(pk=mitigation.pk)
     back = came_from(request, reverse("peerplan:mitigation_discussion", args=[action.pk]))
-    dashboard.prepare_quick_edit([action], request.user)
+    dashboard.prepare_quick_edit([action], request.user, memberships=[membership])
     return _quick_page(request, action, back, outcome="")
 
 
