@@ -307,4 +307,10 @@ def test_rows_are_compact_and_the_first_starts_on_the_first_screen(live_server, 
             assert height <= tallest, f"{path} at {size_name}: a row is {height}px tall (at most {tallest})"
             if name != "dashboard":  # the dashboard's figures come first, its lists below them
                 assert top <= first_row_within, f"{path} at {size_name}: the first row starts at {top}px"
+            if name == "actions":  # keyboard triage is for a keyboard: its button takes no room on a phone
+                shortcuts = page.get_by_role("button", name="Keyboard shortcuts")
+                if size_name == "desktop":
+                    expect(shortcuts).to_be_visible()
+                else:
+                    expect(shortcuts).to_be_hidden()
         assert_accessible(page)
