@@ -78,6 +78,21 @@ def _page(name, kind, floor, rps, **extra):
     }
 
 
+def _run(**parts):
+    """A run's latest.json as readme_table reads it: SQLite, 2 workers, wrk, plus `parts`."""
+    return {
+        "when": "2026-12-07T09:00:00+00:00",
+        "commit": "abc1234",
+        "database": {"engine": "sqlite"},
+        "cache": {"backend": "database"},
+        "server": {"gunicorn_workers": 2},
+        "client": {"tool": "wrk", "connections": 8, "duration_s": 10},
+        "size": {"orgs": 1000},
+        "machine": {"cores": 2, "cpu": "AMD EPYC"},
+        **parts,
+    }
+
+
 def test_the_readme_table_is_made_from_latest_json():
     report = {
         "when": "2026-11-26T09:00:00+00:00",
@@ -381,18 +396,7 @@ def test_the_printed_and_readme_tables_show_the_miss_against_the_floor_and_the_l
     printed = capsys.readouterr().out
     assert "miss ÷ f" in printed
     assert "14.1x" in printed and "FAIL (miss cpu>15ms, miss>4 floors)" in printed
-    report = {
-        "when": "2026-12-07T09:00:00+00:00",
-        "commit": "abc1234",
-        "database": {"engine": "sqlite"},
-        "cache": {"backend": "database"},
-        "server": {"gunicorn_workers": 2},
-        "client": {"tool": "wrk", "connections": 8, "duration_s": 10},
-        "size": {"orgs": 1000},
-        "machine": {"cores": 2, "cpu": "AMD EPYC"},
-        "targets": {"large": {"checklists": 50, "actions": 5000, "members": 100}},
-        "pages": [page],
-    }
+    report = _run(targets={"large": {"checklists": 50, "actions": 5000, "members": 100}}, pages=[page])
     table = readme_table(report)
     assert "one organisation of 50 checklists, 5000 actions and 100 members" in table
     assert "| 41.0 (≤ 15), 14.1× the signed-in floor (≤ 4) |" in table
@@ -419,17 +423,9 @@ def test_the_large_export_is_built_by_the_scheduled_command_with_its_peak_memory
 
 
 def test_the_readme_says_how_the_large_export_went():
-    report = {
-        "when": "2026-12-07T09:00:00+00:00",
-        "commit": "abc1234",
-        "database": {"engine": "sqlite"},
-        "cache": {"backend": "database"},
-        "server": {"gunicorn_workers": 2},
-        "client": {"tool": "wrk", "connections": 8, "duration_s": 10},
-        "size": {"orgs": 1000},
-        "machine": {"cores": 2, "cpu": "AMD EPYC"},
-        "pages": [],
-        "large_export": {
+    report = _run(
+        pages=[],
+        large_export={
             "actions": 5000,
             "archive_mb": 0.3,
             "build_seconds": 3.46,
@@ -440,7 +436,7 @@ def test_the_readme_says_how_the_large_export_went():
             "target_peak_rss_mb": 150.0,
             "pass": True,
         },
-    }
+    )
     table = readme_table(report)
     assert (
         "The large organisation's whole export (5000 actions, a 0.3 MB archive): built by the scheduled command "
