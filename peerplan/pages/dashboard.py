@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 
@@ -25,6 +25,7 @@ from peerplan.figures.tracking import (
 )
 from peerplan.lib.row_links import url_parts
 from peerplan.models import (
+    CheckIn,
     Checklist,
     ChecklistStatus,
     Coverage,
@@ -97,6 +98,9 @@ def dashboard(organisation, today):
     shown = Checklist.objects.filter(
         organisation=organisation, status__in=[ChecklistStatus.ACTIVE, ChecklistStatus.DRAFT]
     )
+    # Whether each has a check-in, in the same query: the check-in lists (check_in_changes.dashboard_changes)
+    # then need none of their own where no checklist has one, as in most organisations.
+    shown = shown.annotate(has_check_in=Exists(CheckIn.objects.filter(checklist=OuterRef("pk"))))
     shown = list(shown.order_by("title", "pk"))
     checklists = [c for c in shown if c.status == ChecklistStatus.ACTIVE]
     drafts = [c for c in shown if c.status == ChecklistStatus.DRAFT]
