@@ -32,13 +32,12 @@ from peerplan.models import (
     Item,
     Membership,
     Mitigation,
-    blocked_q,
+    MitigationStatus,
     display_name,
     due_within_q,
     no_due_date_q,
     no_owner_q,
     open_q,
-    overdue_q,
     with_theme_names,
 )
 
@@ -105,18 +104,19 @@ def dashboard(organisation, today):
     checklists = [c for c in shown if c.status == ChecklistStatus.ACTIVE]
     drafts = [c for c in shown if c.status == ChecklistStatus.DRAFT]
     # The figures count the tracked actions: those of the active checklists, whose progress is counted in
-    # the same query.
+    # the same query. Overdue and blocked are already counted per checklist by progress (overdue_q, and the
+    # blocked status, which is blocked_q): added up here, not counted twice over every action.
     progress, counts = progress_and_totals(
         [c.pk for c in checklists],
         today,
         {
-            "overdue": overdue_q(today),
             "due_soon": due_within_q(today, DUE_SOON_DAYS),
-            "blocked": blocked_q(),
             "no_owner": open_q() & no_owner_q(),
             "no_due_date": open_q() & no_due_date_q(),
         },
     )
+    counts["overdue"] = sum(progress[c.pk].overdue for c in checklists)
+    counts["blocked"] = sum(progress[c.pk].count(MitigationStatus.BLOCKED) for c in checklists)
     grid = coverage_grid(checklists)
     coverage = coverage_of_columns(grid, checklists)
     summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
