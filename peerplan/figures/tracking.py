@@ -207,32 +207,38 @@ def coverage_grid(checklists):
     lowest id is the first).
     """
     checklists = list(checklists)
-    # Grouped by checklist and theme alone, the theme's own columns read with MIN (one value per theme): grouping
-    # by them too made SQLite sort every item on its theme's name and slug, a third of the query's time in a
-    # large organisation.
     rows = (
         Item.objects.filter(checklist__in=[c.pk for c in checklists])
         .challenges()
         .with_coverage()
-        .values("checklist_id", "finding__theme_id")
+        .values(
+            "checklist_id",
+            "finding__theme_id",
+            "finding__theme__name",
+            "finding__theme__slug",
+            "finding__theme__category__source_id",
+            "finding__theme__category__source__organisation_id",
+            "finding__theme__category__position",
+            "finding__theme__position",
+        )
         .annotate(
-            theme_name=Min("finding__theme__name"),
-            theme_slug=Min("finding__theme__slug"),
-            source_id=Min("finding__theme__category__source_id"),
-            source_organisation_id=Min("finding__theme__category__source__organisation_id"),
-            category_position=Min("finding__theme__category__position"),
-            theme_position=Min("finding__theme__position"),
             applicable=Count("pk", filter=Q(applies=True)),
             covered=Count("pk", filter=Q(applies=True, is_covered=True)),
             done=Count("pk", filter=Q(applies=True, is_done=True)),
             item_id=Min("pk"),
         )
-        .order_by("source_id", "category_position", "theme_position")
+        .order_by(
+            "finding__theme__category__source_id", "finding__theme__category__position", "finding__theme__position"
+        )
     )
     themes, cells = {}, {}
     for row in rows:
-        own = row["source_id"] if row["source_organisation_id"] else None
-        themes.setdefault(row["finding__theme_id"], (row["theme_name"], row["theme_slug"], own))
+        own = (
+            row["finding__theme__category__source_id"]
+            if row["finding__theme__category__source__organisation_id"]
+            else None
+        )
+        themes.setdefault(row["finding__theme_id"], (row["finding__theme__name"], row["finding__theme__slug"], own))
         cells[row["finding__theme_id"], row["checklist_id"]] = Cell(
             row["applicable"], row["covered"], row["done"], row["item_id"]
         )
