@@ -251,13 +251,13 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_size(
     client.get("/app/orgs/northside/dashboard/")
     organisation_generations.organisation_changed(org_a)  # the body cached by that view is out of date: a miss
     # session, person with the bell's count (two cache reads), organisation and membership (one query), the cached body and its generations (one cache read), active
-    # and draft checklists, progress by checklist with the five counts (one query), the grid (each
-    # checklist's coverage is its column added up), overdue list, due soon list, blocked list, the challenges the three lists'
-    # actions address (one query), re-review due (past review is read from the checklists), the
-    # check-ins (none here: tests/test_dashboard_check_ins.py pins their lists' queries), the
-    # person's roles and the members an action can be given to, storing the body (the database cache:
-    # count, savepoint, select, insert, release)
-    with django_assert_num_queries(20):
+    # and draft checklists with whether each has a check-in (none here, so the check-in lists read nothing:
+    # tests/test_dashboard_check_ins.py pins their queries), progress by checklist with the five counts (one
+    # query), the grid (each checklist's coverage is its column added up), overdue list, due soon list, blocked
+    # list, the challenges the three lists' actions address (one query), re-review due (past review is read from
+    # the checklists), the members an action can be given to (the person's role is their membership, read
+    # above), storing the body (the database cache: count, savepoint, select, insert, release)
+    with django_assert_num_queries(18):
         response = client.get("/app/orgs/northside/dashboard/")
     assert response.status_code == 200
 

@@ -134,6 +134,20 @@ def test_without_a_check_in_the_section_is_not_shown(client, active_checklist, v
     assert "What check-in answers say" not in page
 
 
+def test_a_check_in_with_fewer_than_two_closed_rounds_shows_the_section_with_nothing_listed(
+    client, check_in, item, role_statement, viewer
+):
+    make_mitigation(item, "Write a item description", MitigationStatus.DONE)
+    for closed_rounds in (0, 1):
+        if closed_rounds:
+            round_on(check_in, 100, answers(role_statement, 10, 0))
+            organisation_generations.organisation_changed(check_in.checklist.organisation)
+        page, worse, not_improved = lists(client, viewer)
+        assert "What check-in answers say" in page, closed_rounds
+        assert worse == not_improved == "", closed_rounds
+        assert page.partition('id="answers"')[2].partition("</section>")[0].count("<p>None.</p>") == 2
+
+
 def test_another_organisations_figures_never_appear(client, org_b, outsider, role_statement, viewer):
     theirs = make_checklist(org_b, "Their plan", outsider)
     check_in = make_check_in(theirs, by=outsider)
@@ -181,12 +195,12 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_number_of_check_ins(
     client.get(URL)
     organisation_generations.organisation_changed(active_checklist.organisation)  # a miss: the body is rebuilt
     # session, person with the bell's count (two cache reads), organisation and membership, the cached body and its generations, active and draft
-    # checklists, progress with the five counts, the overdue, due-soon and blocked lists (empty, so no
-    # challenges, roles or members for the quick edit), re-review due, the grid (2); the check-in lists (7):
-    # the check-ins, their closed rounds, their tallies, the statements they asked, the challenges asked
-    # about with their actions counted, those actions done and their history; storing the body (count,
-    # savepoint, select, update, release)
-    with django_assert_num_queries(23):
+    # checklists with whether each has a check-in, progress with the five counts, the overdue, due-soon and
+    # blocked lists (empty, so no challenges, roles or members for the quick edit), re-review due, the grid (2);
+    # the check-in lists (6): the closed rounds with their check-ins, their tallies, the statements they asked,
+    # the challenges asked about with their actions counted, those actions done and their history; storing the
+    # body (count, savepoint, select, update, release)
+    with django_assert_num_queries(22):
         response = client.get(URL)
     assert response.content.decode().count("Role ambiguity</a> in Extra plan") == copies
 

@@ -1,7 +1,10 @@
 """Creating an organisation, the start page that lists mine, and an organisation's checklists."""
 
+import datetime
+
 from peerplan.models import Membership, Organisation
 from peerplan.operations import checklists, organisations
+from peerplan.pages import organisations as organisation_pages
 
 
 def test_the_person_who_creates_an_organisation_becomes_its_owner(client, outsider):
@@ -50,3 +53,52 @@ def test_a_viewer_sees_the_checklists_but_no_new_checklist_button(client, viewer
     client.force_login(viewer)
     page = client.get("/app/orgs/northside/").content.decode()
     assert "New checklist" not in page
+
+
+# A kept row's arguments: its link, title, status, service, review date, covered, applicable and done.
+ROW = (
+    "/app/checklists/41/",
+    "Community team",
+    "active",
+    "Community mental health",
+    datetime.date(2027, 3, 1),
+    6,
+    16,
+    2,
+)
+
+
+def test_a_kept_checklist_row_changes_with_every_value_it_shows():
+    shown = organisation_pages._checklist_row(*ROW)
+    assert '<a class="fw-semibold" href="/app/checklists/41/">Community team</a>' in shown
+    assert ">Active</span>" in shown and "Community mental health ·" in shown
+    assert "6 of 16 applicable challenges covered (38%), 2 done" in shown and "review by 1 March 2027" in shown
+    changed = {
+        "the link": (0, "/peerplan/app/checklists/41/", 'href="/peerplan/app/checklists/41/"'),
+        "the title": (1, "Crisis team", ">Crisis team</a>"),
+        "the status": (2, "archived", ">Archived</span>"),
+        "the service": (3, "Crisis line", "Crisis line ·"),
+        "the review date": (4, datetime.date(2027, 4, 2), "review by 2 April 2027"),
+        "covered": (5, 7, "7 of 16 applicable challenges covered (44%)"),
+        "applicable": (6, 17, "6 of 17 applicable challenges covered (35%)"),
+        "done": (7, 3, "covered (38%), 3 done"),
+    }
+    for what, (place, value, now_shown) in changed.items():
+        redrawn = organisation_pages._checklist_row(*ROW[:place], value, *ROW[place + 1 :])
+        assert now_shown in redrawn and now_shown not in shown, what
+    # No service or review date: neither is mentioned.
+    bare = organisation_pages._checklist_row(*ROW[:3], "", None, *ROW[5:])
+    assert " · " not in bare and "review by" not in bare
+    # What people type is escaped like anywhere else.
+    assert "&lt;b&gt;" in organisation_pages._checklist_row(ROW[0], "<b>", *ROW[2:])
+
+
+def test_the_organisation_page_shows_a_checklists_new_title_and_coverage_on_the_next_read(client, owner, org_a):
+    checklist = checklists.create_checklist_from_evidence(
+        organisation=org_a, title="Old name", status="active", by=owner
+    )
+    client.force_login(owner)
+    assert ">Old name</a>" in client.get("/app/orgs/northside/").content.decode()
+    client.post(f"/app/checklists/{checklist.pk}/edit/", {"title": "New name", "status": "active"})
+    page = client.get("/app/orgs/northside/").content.decode()
+    assert ">New name</a>" in page and ">Old name</a>" not in page

@@ -108,18 +108,31 @@ def _not_improved(statements, rounds, done_on):
 
 
 def dashboard_changes(organisation, checklists):
-    """The dashboard's two lists for the organisation's `checklists` (see the module's rules):
-    {"any_check_in", "worse": [ChallengeChange], "not_improved": [ChallengeChange]}, challenges in the checklists' order and
-    then published order. Seven queries whatever the size: the check-ins (1), statement_trends (3), the
-    challenges they ask about with their actions counted (1), the days actions were done (2,
-    figures.check_ins.done_dates_by_item); only the first where no checklist has a check-in."""
-    check_ins = list(CheckIn.objects.filter(checklist__in=checklists))
-    if not check_ins:
+    """The dashboard's two lists for the organisation's `checklists` (see the module's rules), read with their
+    `has_check_in` (pages.dashboard.dashboard): {"any_check_in", "worse": [ChallengeChange], "not_improved":
+    [ChallengeChange]}, challenges in the checklists' order and then published order. Six queries whatever the
+    size: the closed rounds with their check-ins (1), the statements they asked and their tallies (2,
+    figures.check_ins.trends_by_theme), the challenges asked about with their actions counted (1), the days
+    actions were done (2, figures.check_ins.done_dates_by_item); none where no checklist has a check-in, only
+    the first where no check-in has two closed rounds."""
+    if not any(checklist.has_check_in for checklist in checklists):
         # Most organisations: the rest would only build queries that cannot find anything.
         return {"any_check_in": False, "worse": [], "not_improved": []}
-    trends = statement_trends(check_ins)
+    trends = {}
+    rounds = Round.objects.closed().filter(check_in__checklist__in=checklists).select_related("check_in")
+    for round_ in rounds.order_by("check_in", "number"):
+        trends.setdefault(round_.check_in_id, CheckInTrends(round_.check_in)).rounds.append(round_)
+    # Both lists compare two closed rounds of one check-in (worse: the last two; not improved: one that closed
+    # before the actions were done and one that opened after), so a check-in with fewer has nothing on them yet.
+    trends = {pk: trend for pk, trend in trends.items() if len(trend.rounds) >= 2}
+    if not trends:
+        return {"any_check_in": True, "worse": [], "not_improved": []}
+    compared = {round_.pk: round_ for trend in trends.values() for round_ in trend.rounds}
+    check_ins = {pk: trend.check_in for pk, trend in trends.items()}
+    for check_in_id, by_theme in trends_by_theme(compared, check_ins).items():
+        trends[check_in_id].by_theme = by_theme
     items = list(
-        Item.objects.filter(check_ins__in=check_ins)
+        Item.objects.filter(check_ins__in=list(check_ins))
         .select_related("checklist", "finding__theme")
         .annotate(
             live=Count("mitigations", filter=Q(mitigations__status__in=LIVE_STATUSES), distinct=True),
@@ -129,7 +142,7 @@ def dashboard_changes(organisation, checklists):
     )
     all_done = {item.pk for item in items if item.live and item.done == item.live}
     done_dates = done_dates_by_item(list(all_done), organisation.pk)
-    check_in_of = {c.checklist_id: c.pk for c in check_ins}
+    check_in_of = {c.checklist_id: c.pk for c in check_ins.values()}
     order = {c.pk: n for n, c in enumerate(checklists)}
     worse, not_improved = [], []
     for item in sorted(items, key=lambda item: order[item.checklist_id]):
@@ -140,7 +153,7 @@ def dashboard_changes(organisation, checklists):
         if item.pk in all_done and done_dates.get(item.pk):
             if changes := _not_improved(statements, check_in.rounds, max(done_dates[item.pk])):
                 not_improved.append(ChallengeChange(item, changes))
-    return {"any_check_in": bool(check_ins), "worse": worse, "not_improved": not_improved}
+    return {"any_check_in": True, "worse": worse, "not_improved": not_improved}
 
 
 # A network's page shows this many of the latest closed rounds of each statement.

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 
@@ -25,19 +25,19 @@ from peerplan.figures.tracking import (
 )
 from peerplan.lib.row_links import url_parts
 from peerplan.models import (
+    CheckIn,
     Checklist,
     ChecklistStatus,
     Coverage,
     Item,
     Membership,
     Mitigation,
-    blocked_q,
+    MitigationStatus,
     display_name,
     due_within_q,
     no_due_date_q,
     no_owner_q,
     open_q,
-    overdue_q,
     with_theme_names,
 )
 
@@ -97,22 +97,26 @@ def dashboard(organisation, today):
     shown = Checklist.objects.filter(
         organisation=organisation, status__in=[ChecklistStatus.ACTIVE, ChecklistStatus.DRAFT]
     )
+    # Whether each has a check-in, in the same query: the check-in lists (check_in_changes.dashboard_changes)
+    # then need none of their own where no checklist has one, as in most organisations.
+    shown = shown.annotate(has_check_in=Exists(CheckIn.objects.filter(checklist=OuterRef("pk"))))
     shown = list(shown.order_by("title", "pk"))
     checklists = [c for c in shown if c.status == ChecklistStatus.ACTIVE]
     drafts = [c for c in shown if c.status == ChecklistStatus.DRAFT]
     # The figures count the tracked actions: those of the active checklists, whose progress is counted in
-    # the same query.
+    # the same query. Overdue and blocked are already counted per checklist by progress (overdue_q, and the
+    # blocked status, which is blocked_q): added up here, not counted twice over every action.
     progress, counts = progress_and_totals(
         [c.pk for c in checklists],
         today,
         {
-            "overdue": overdue_q(today),
             "due_soon": due_within_q(today, DUE_SOON_DAYS),
-            "blocked": blocked_q(),
             "no_owner": open_q() & no_owner_q(),
             "no_due_date": open_q() & no_due_date_q(),
         },
     )
+    counts["overdue"] = sum(progress[c.pk].overdue for c in checklists)
+    counts["blocked"] = sum(progress[c.pk].count(MitigationStatus.BLOCKED) for c in checklists)
     grid = coverage_grid(checklists)
     coverage = coverage_of_columns(grid, checklists)
     summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]

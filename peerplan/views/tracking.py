@@ -35,7 +35,10 @@ def dashboard(request, slug):
         figures = dashboard_pages.dashboard(organisation, today)
         answers = check_in_changes.dashboard_changes(organisation, figures["grid_checklists"])
         lists = [figures[name].actions for name in ("overdue", "due_soon", "blocked")]
-        dashboard_pages.prepare_quick_edit([action for actions in lists for action in actions], request.user)
+        # The person's membership is the one the access check read: no second query for their role.
+        dashboard_pages.prepare_quick_edit(
+            [action for actions in lists for action in actions], request.user, [membership]
+        )
         return {
             "checklist_cards": dashboard_pages.checklist_cards(figures["summaries"], organisation),
             "owner_choices": dashboard_pages.owner_choices(*lists),
