@@ -55,6 +55,7 @@ from peerplan.models import (
     Membership,
     Mitigation,
     MitigationStatus,
+    addressed_items,
     coverage_by_checklist,
 )
 from peerplan.pages import dashboard as dashboard_pages
@@ -261,9 +262,12 @@ def dashboard(request, slug):
     def actions(action_list):
         return {"count": action_list.count, "actions": action_list.actions}
 
-    # The dashboard's lists do not show phases; the API does (one query for all three lists).
+    # The dashboard's lists show neither phases nor the challenges themselves (only their themes' names); the
+    # API does: one query each for all three lists.
     prefetch_related_objects(
-        [*figures["overdue"].actions, *figures["due_soon"].actions, *figures["blocked"].actions], "phase"
+        [*figures["overdue"].actions, *figures["due_soon"].actions, *figures["blocked"].actions],
+        "phase",
+        addressed_items(),
     )
 
     data = {
