@@ -167,12 +167,13 @@ class EvidenceChange:
         return word_diff(self.before, self.after)
 
 
-def unrecorded_changes(item):
+def unrecorded_changes(item, perspectives=None):
     """What changed in the item's perspectives since the planner last reviewed it, from the history: for a
-    flag raised before major changes were recorded with their note (FindingChange)."""
+    flag raised before major changes were recorded with their note (FindingChange). `perspectives`: the
+    finding's as read already, if they were."""
     reviewed = item.evidence_reviewed_at or item.checklist.created_at
     changes = []
-    current = {p.pk: p for p in item.finding.perspectives.all()}
+    current = {p.pk: p for p in (item.finding.perspectives.all() if perspectives is None else perspectives)}
     # Each perspective as it stood when reviewed: its latest history record up to then.
     latest = {}
     for record in Perspective.history.filter(finding_id=item.finding_id, history_date__lte=reviewed).order_by(

@@ -177,7 +177,7 @@ def item(request, pk):
 
     def build():
         context = {
-            **checklist_pages.item_page(item, membership),
+            **checklist_pages.item_page(item, membership, page_cache.evidence_generation(request)),
             **collaboration_pages.discussion(membership=membership, item=item),
         }
         dashboard.prepare_quick_edit(context["mitigations"], request.user, [membership])
