@@ -174,3 +174,59 @@ def test_an_organisations_own_source_shows_its_own_name_and_version_at_once(clie
     page = read(client, item)
     assert "From Staff survey, spring 2026, version 1" in page
     assert "Fixture text: nobody to debrief with." in page
+
+
+# The checklist page keeps the evidence facts, the phases and the suggestions it ranks the same way.
+
+
+def ranked_first(page):
+    ranking = page[page.index('id="leverage-heading"') :]
+    return ranking[ranking.index('<h3 class="h6 mb-1">') + len('<h3 class="h6 mb-1">') : ranking.index("</h3>")]
+
+
+def test_the_checklists_suggestions_phases_and_evidence_show_a_change_at_once(client, org_a, owner, planner):
+    checklist = make_checklist(org_a, "Northside plan", by=owner)
+    client.force_login(planner)
+    url = f"/app/checklists/{checklist.pk}/"
+    page = client.get(url).content.decode()
+    title = ranked_first(page)
+    suggestion = SuggestedMitigation.objects.get(title=title, is_published=True)
+
+    suggestion.title = "Fixture title: the first suggestion reworded"
+    suggestion.save()
+    page = client.get(url).content.decode()
+    assert ranked_first(page) == "Fixture title: the first suggestion reworded"
+
+    phase = ImplementationPhase.objects.order_by("position")[0]
+    phase.name = "Fixture phase renamed"
+    phase.save()
+    assert "<li>Fixture phase renamed: " in client.get(url).content.decode()
+
+    # The organisation's own part: a suggestion adopted on the checklist leaves the ranking.
+    item = checklist.items.filter(finding__theme__in=suggestion.themes.all(), applies=True).first()
+    mitigations.adopt_suggestion(suggestion=suggestion, item=item, by=planner)
+    assert ranked_first(client.get(url).content.decode()) != "Fixture title: the first suggestion reworded"
+
+
+def test_the_checklists_evidence_shows_a_release_and_an_edit_at_once(client, org_a, owner, planner):
+    import_evidence(framework())
+    checklist = create_checklist_from_evidence(organisation=org_a, title="Ward 4", by=owner, status="active")
+    client.force_login(planner)
+    url = f"/app/checklists/{checklist.pk}/"
+    assert "No longer in the current evidence (removed in version 2)" not in client.get(url).content.decode()
+    import_evidence(version_2())
+    assert "No longer in the current evidence (removed in version 2)" in client.get(url).content.decode()
+
+    item = item_on(checklist, "Supervision by a peer lead")
+    finding = item.finding
+
+    def strength():
+        page = client.get(url).content.decode()
+        row = page[page.index(f'id="item-{item.pk}"') :]
+        return row[: row.index("</p>")]
+
+    cited = len(finding.cited_reference_numbers())
+    assert f"{cited + 1} references" not in strength()
+    added = Reference.objects.create(source=finding.theme.category.source, number=997, citation="Fixture added")
+    finding.references.add(added)
+    assert f"{cited + 1} references" in strength()  # counted from the evidence facts, kept no longer

@@ -68,12 +68,14 @@ def status_summary(item):
     ]
 
 
-def checklist_page(checklist, today):
+def checklist_page(checklist, today, evidence_generation):
     """Everything the checklist page shows, in a fixed number of queries whatever its size:
     items with counts and coverage (1; the coverage figures, each group's lens and the uncovered challenges
-    the suggestions are ranked against are read from them), the evidence facts (1, cached), mitigations per
-    phase (2), co-production (1), suggestions ranked by leverage (5), the
-    check-in's trends beside each challenge (1 without a check-in, 7 with one: figures.check_ins)."""
+    the suggestions are ranked against are read from them), mitigations per phase (1), co-production (1),
+    suggestions ranked by leverage (1: those adopted), the check-in's trends beside each challenge (1 without
+    a check-in, 7 with one: figures.check_ins). What is the evidence's or curated for everyone (the evidence
+    facts, the phases, the suggestions with their themes and figures) is kept by this process for the
+    `evidence_generation` the page is built in (page_cache.evidence_generation)."""
     items = list(
         checklist.items.select_related("finding__theme__category", "decided_by")
         .with_coverage()
@@ -81,8 +83,10 @@ def checklist_page(checklist, today):
         .with_overdue_counts(today)
         .in_published_order()
     )
-    facts = finding_facts()
-    strengths = insights.evidence_strengths(facts)
+    facts = evidence_cache.kept_part("finding-facts", (), evidence_generation, finding_facts)
+    strengths = evidence_cache.kept_part(
+        "evidence-strengths", (), evidence_generation, lambda: insights.evidence_strengths(facts)
+    )
     check_in, trends = check_in_figures.check_in_with_trends(checklist)
     for item in items:
         item.check_in = trends.get(item.pk)
@@ -125,9 +129,11 @@ def checklist_page(checklist, today):
         "benefit_groups": group_by_category_and_theme(benefits),
         "chosen_outcomes": sum(1 for item in benefits if item.applies),
         "benefit_count": len(benefits),
-        "phases": insights.phase_counts(checklist),
+        "phases": insights.phase_counts(checklist, evidence_generation),
         "co_production": insights.co_production(checklist),
-        "leverage": insights.rank_suggestions(checklist, facts, uncovered, shown=LEVERAGE_SHOWN),
+        "leverage": insights.rank_suggestions(
+            checklist, facts, uncovered, shown=LEVERAGE_SHOWN, evidence_generation=evidence_generation
+        ),
         "duplicates": duplicate_groups(checklist),
     }
 

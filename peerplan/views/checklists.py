@@ -59,7 +59,7 @@ def checklist(request, pk):
     today = tracking.today()
 
     def build():
-        page = checklist_pages.checklist_page(checklist, today)
+        page = checklist_pages.checklist_page(checklist, today, page_cache.evidence_generation(request))
         page["offers"] = releases.offers(checklist)
         return page
 
