@@ -94,3 +94,68 @@ def test_a_value_of_a_type_the_key_does_not_know_is_refused():
     with pytest.raises(TypeError):
         frozen(a_trend(open_round=object()))
     assert frozen(dataclasses.replace(a_trend(), done_dates=[DAY])) != frozen(a_trend())
+
+
+# The item page's decision form.
+
+PLAIN_FORM = Template("{% load crispy_forms_tags %}{% crispy form %}")
+KEPT_FORM = Template("{% load item_rows %}{% decision_fields form %}")
+
+
+def fields_of(template, form):
+    return template.render(Context({"form": form}, use_l10n=False))
+
+
+@pytest.fixture
+def decisions(draft_checklist, planner):
+    """A challenge not decided yet, and one benefit: the forms differ in their fields."""
+    challenge = draft_checklist.items.challenges().order_by("pk")[0]
+    benefit = draft_checklist.items.exclude(pk__in=draft_checklist.items.challenges()).order_by("pk")[0]
+    return challenge, benefit, planner
+
+
+def test_a_kept_decision_form_is_what_crispy_makes_of_it_and_shows_each_change_at_once(decisions):
+    from peerplan.forms.checklists import ItemDecisionForm
+    from peerplan.operations.checklists import decide_item
+    from peerplan.templatetags.item_rows import render_unbound_form
+
+    render_unbound_form.cache_clear()
+    challenge, benefit, planner = decisions
+    seen = set()
+
+    def check(item):
+        item.refresh_from_db()
+        form = ItemDecisionForm(instance=item)
+        kept = fields_of(KEPT_FORM, form)
+        assert kept == fields_of(PLAIN_FORM, ItemDecisionForm(instance=item))
+        assert kept not in seen  # each state below shows differently
+        seen.add(kept)
+
+    check(challenge)
+    check(benefit)
+    decide_item(item=challenge, applies=True, priority="high", by=planner)
+    check(challenge)
+    decide_item(item=challenge, applies=True, priority="low", by=planner)
+    check(challenge)
+    decide_item(item=challenge, applies=True, priority="low", note="Fixture note", by=planner)
+    check(challenge)
+    decide_item(item=challenge, applies=False, reason="Fixture: no PSWs yet", rereview_on=DAY, by=planner)
+    check(challenge)
+    decide_item(
+        item=challenge, applies=False, reason="Fixture: no PSWs yet", rereview_on=DAY + timedelta(1), by=planner
+    )
+    check(challenge)
+    decide_item(item=benefit, applies=True, by=planner)
+    check(benefit)
+    assert render_unbound_form.cache_info().currsize == len(seen)
+
+
+def test_a_decision_form_sent_back_with_its_mistakes_is_rendered_afresh(decisions):
+    from peerplan.forms.checklists import ItemDecisionForm
+
+    challenge, _, _ = decisions
+    form = ItemDecisionForm({"applies": "no", "priority": "high", "note": "Kept as typed"}, instance=challenge)
+    assert not form.is_valid()
+    kept = fields_of(KEPT_FORM, form)
+    assert kept == fields_of(PLAIN_FORM, form)
+    assert "Say why this does not apply to your service." in kept and "Kept as typed" in kept

@@ -1,5 +1,6 @@
 """What the checklist page and the item page repeat on every miss, rendered once per process for what it shows:
-`{% check_in_trend trend %}` (a challenge's check-in trend, check_ins/trend.html, with its chart).
+`{% check_in_trend trend %}` (a challenge's check-in trend, check_ins/trend.html, with its chart) and
+`{% decision_fields form %}` (the item's decision form, about 3 ms through crispy; see UnboundFormKey).
 
 Right after a write, every page of the organisation is rebuilt, and a checklist's 25 trends with their
 charts were half of its page's rendering, although a write to an action changes at most one of them. So a
@@ -82,3 +83,69 @@ def render_trend(key):
 def check_in_trend(trend):
     """`{% check_in_trend trend %}`: check_ins/trend.html for `trend` (a figures.check_ins.ItemTrend)."""
     return mark_safe(render_trend(TrendKey.of(trend)))
+
+
+# The item page's decision form, unbound: one per item state and kind a process serves (about 6 KB each).
+FORMS_KEPT = 256
+
+_CRISPY = None
+
+
+def _crispy_template():
+    global _CRISPY
+    if _CRISPY is None:
+        _CRISPY = template.Template("{% load crispy_forms_tags %}{% crispy form %}")
+    return _CRISPY
+
+
+@dataclasses.dataclass(frozen=True)
+class UnboundFormKey:
+    """What an unbound form's fields show (crispy renders them from these alone): its class, prefix and ids,
+    and per field its value, label, help text, whether it is required, its choices and its widget's kind and
+    attributes (a form's __init__ may change any of these: the item's decision form does, for a benefit).
+    `form` is carried along to be rendered, not compared."""
+
+    form_class: type
+    prefix: str | None
+    auto_id: str
+    fields: tuple
+    language: str
+    form: object = dataclasses.field(compare=False, hash=False, repr=False)
+
+    @classmethod
+    def of(cls, form):
+        return cls(
+            form_class=type(form),
+            prefix=form.prefix,
+            auto_id=str(form.auto_id),
+            fields=tuple(
+                (
+                    name,
+                    frozen(form[name].value()),
+                    str(field.label),
+                    str(field.help_text),
+                    field.required,
+                    tuple((str(value), str(label)) for value, label in getattr(field, "choices", ())),
+                    type(field.widget).__name__,
+                    tuple(sorted((key, str(value)) for key, value in field.widget.attrs.items())),
+                )
+                for name, field in form.fields.items()
+            ),
+            language=translation.get_language(),
+            form=form,
+        )
+
+
+@functools.lru_cache(maxsize=FORMS_KEPT)
+def render_unbound_form(key):
+    """crispy's fields of `key.form`, which `key` describes whole."""
+    return _crispy_template().render(Context({"form": key.form}, use_l10n=False))
+
+
+@register.simple_tag
+def decision_fields(form):
+    """`{% decision_fields form %}`: `{% crispy form %}` for the item's decision form; kept per process when
+    unbound (what a GET shows), rendered afresh with what was sent and its errors."""
+    if form.is_bound:
+        return mark_safe(_crispy_template().render(Context({"form": form}, use_l10n=False)))
+    return mark_safe(render_unbound_form(UnboundFormKey.of(form)))
