@@ -7,6 +7,8 @@ every worker build fresh pages; a page stored under an older generation is rebui
 """
 
 import hashlib
+import threading
+from collections import OrderedDict
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS
@@ -87,6 +89,38 @@ MOST_KEPT = 500
 def forget_kept_pages():
     """Drop this process's copies (when the shared cache is emptied: a test's cache of its own)."""
     _kept.clear()
+    with _parts_lock:
+        _parts.clear()
+
+
+# Parts of planning pages that show the evidence alone (an item's perspectives, the suggested actions for its
+# theme), kept by this process with the evidence generation they were built in. Every write to what they
+# show replaces that generation (peerplan/lib/freshness.py: the evidence, and what is curated for every
+# organisation), so a part of an older generation is rebuilt, never served. One entry per finding at most:
+# a few hundred.
+_parts = OrderedDict()
+_parts_lock = threading.Lock()
+MOST_PARTS = 300
+
+
+def kept_part(name, parts, generation, build):
+    """`build()`, kept by this process for `name` and `parts` while `generation` (the evidence generation the
+    caller read this request, with its own transaction's tokens: page_cache.evidence_generation) is current.
+    `build` must read nothing but what the evidence generation covers: an organisation's own data (its own
+    sources' names and versions, its decisions) stays outside the part."""
+    key = (name, parts)
+    with _parts_lock:
+        found = _parts.get(key)
+        if found is not None and found[0] == generation:
+            _parts.move_to_end(key)
+            return found[1]
+    value = build()
+    with _parts_lock:
+        _parts[key] = (generation, value)
+        _parts.move_to_end(key)
+        while len(_parts) > MOST_PARTS:
+            _parts.popitem(last=False)
+    return value
 
 
 def stored(name, parts):

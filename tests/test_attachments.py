@@ -408,14 +408,12 @@ def test_the_item_page_lists_attachments_in_a_fixed_number_of_queries(
     client.force_login(planner)
     client.get(f"/app/items/{item.pk}/")  # the generations (peerplan/pages/page_cache.py)
     organisation_generations.organisation_changed(item.checklist.organisation)
-    # A cache miss: session, person with the bell's count (two cache reads), item, membership, the body and its generations (one cache read),
-    # references, perspectives, their references, mitigations, suggestions (with their source) and the
-    # references their citations are built from, source, item history, comments
-    # (none: no mentions query), attachments, removed attachments, members to mention, "what services
-    # like yours did" (the latest computation, the challenge's figure, its suggestions' figures), the
-    # checklist's check-in (none), storing the body (database cache: count, savepoint, select, insert,
-    # release)
-    with django_assert_num_queries(26):
+    # A cache miss: session, person with the bell's count (two cache reads), item, membership, the body and its
+    # generations (one cache read), mitigations, item history, comments (none: no mentions query),
+    # attachments, removed attachments, members to mention, the checklist's check-in (none), storing the body
+    # (database cache: count, savepoint, select, insert, release). The evidence and suggestions are kept for
+    # the evidence generation since the first read (tests/test_items.py).
+    with django_assert_num_queries(17):
         response = client.get(f"/app/items/{item.pk}/")
     assert response.content.decode().count("/download/") == count - 1
 

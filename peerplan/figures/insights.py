@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 
+from evidence import cache as evidence_cache
 from evidence.cache import finding_facts
 from evidence.models import Perspective
 from peerplan.figures.shared_learning import overall_for
 from peerplan.lib.numbers import percent
 from peerplan.lib.text import word_diff
-from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation
+from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation, SuggestionFigure
 
 # A phase with fewer live mitigations than this is called out as thin.
 FEW_MITIGATIONS = 2
@@ -91,12 +92,19 @@ class PhaseCount:
         return ""
 
 
-def phase_counts(checklist):
-    """Live mitigations per implementation phase, every phase listed in order (two queries)."""
+def phase_counts(checklist, evidence_generation=None):
+    """Live mitigations per implementation phase, every phase listed in order (two queries; one given the
+    `evidence_generation` the page is built in: the phases, curated for everyone, are kept by it)."""
     counts = dict(
         Mitigation.objects.filter(checklist=checklist).live().values_list("phase_id").annotate(n=Count("pk")).order_by()
     )
-    result = [PhaseCount(phase, counts.get(phase.pk, 0)) for phase in ImplementationPhase.objects.all()]
+    if evidence_generation is not None:
+        phases = evidence_cache.kept_part(
+            "phases", (), evidence_generation, lambda: tuple(ImplementationPhase.objects.all())
+        )
+    else:
+        phases = ImplementationPhase.objects.all()
+    result = [PhaseCount(phase, counts.get(phase.pk, 0)) for phase in phases]
     if counts.get(None):
         result.append(PhaseCount(None, counts[None]))
     return result
@@ -167,12 +175,13 @@ class EvidenceChange:
         return word_diff(self.before, self.after)
 
 
-def unrecorded_changes(item):
+def unrecorded_changes(item, perspectives=None):
     """What changed in the item's perspectives since the planner last reviewed it, from the history: for a
-    flag raised before major changes were recorded with their note (FindingChange)."""
+    flag raised before major changes were recorded with their note (FindingChange). `perspectives`: the
+    finding's as read already, if they were."""
     reviewed = item.evidence_reviewed_at or item.checklist.created_at
     changes = []
-    current = {p.pk: p for p in item.finding.perspectives.all()}
+    current = {p.pk: p for p in (item.finding.perspectives.all() if perspectives is None else perspectives)}
     # Each perspective as it stood when reviewed: its latest history record up to then.
     latest = {}
     for record in Perspective.history.filter(finding_id=item.finding_id, history_date__lte=reviewed).order_by(
@@ -214,7 +223,35 @@ class RankedSuggestion:
         return text.done_about if text is not None else 0
 
 
-def rank_suggestions(checklist, facts=None, uncovered=None, shown=None):
+@dataclass(frozen=True)
+class CuratedSuggestions:
+    """Every published suggestion as the ranking reads it: (id, position, theme id) rows in the suggestions'
+    own order, each one's anonymous figure over all challenges, and each one whole with what its citation is
+    built from. Curated for every organisation (suggested actions, their themes, phases, sources and
+    references, the figures' computation): a write to any of them replaces the evidence generation
+    (organisation_generations._Changes, freshness.EVIDENCE), which it is kept by."""
+
+    themes: tuple
+    figures: dict
+    suggestions: dict
+
+    @classmethod
+    def read(cls):
+        published = SuggestedMitigation.objects.published()
+        themes = (
+            SuggestedMitigation.themes.through.objects.filter(suggestedmitigation__in=published)
+            .order_by("suggestedmitigation__position", "suggestedmitigation__title", "suggestedmitigation_id")
+            .values_list("suggestedmitigation_id", "suggestedmitigation__position", "theme_id")
+        )
+        return cls(
+            themes=tuple(themes),
+            # Over all challenges, of every suggestion (a withdrawn one's is never looked up).
+            figures={f.suggestion_id: f for f in SuggestionFigure.objects.filter(finding__isnull=True)},
+            suggestions=SuggestedMitigation.objects.for_planners().in_bulk(),
+        )
+
+
+def rank_suggestions(checklist, facts=None, uncovered=None, shown=None, evidence_generation=None):
     """Published suggestions not yet adopted in this checklist, ranked by how many uncovered applicable
     challenges they address, then by how many services that share anonymously adopted and got them done
     (from five, rounded), then by how many stakeholder groups reported those challenges.
@@ -222,7 +259,9 @@ def rank_suggestions(checklist, facts=None, uncovered=None, shown=None):
     `uncovered`: the checklist's uncovered applicable challenges in published order with their findings, when
     the caller has them. `shown`: only the first so many. Suggestions are ranked from their ids and themes
     alone; only those returned are read whole, with the references their citations are built from (most
-    never reach the page). Five queries (four given `uncovered`; none when every challenge is covered)."""
+    never reach the page). Five queries (four given `uncovered`; none when every challenge is covered).
+    Given the `evidence_generation` the page is built in (page_cache.evidence_generation), what is curated
+    for everyone (CuratedSuggestions) is kept by this process for it: one query, the suggestions adopted."""
     if uncovered is None:
         uncovered = checklist.items.uncovered().select_related("finding__theme").in_published_order()
     uncovered = list(uncovered)
@@ -231,12 +270,18 @@ def rank_suggestions(checklist, facts=None, uncovered=None, shown=None):
     facts = facts if facts is not None else finding_facts()
     uncovered_themes = {item.finding.theme_id for item in uncovered}
     adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
-    offered = SuggestedMitigation.objects.published().exclude(pk__in=adopted)
-    themes = (
-        SuggestedMitigation.themes.through.objects.filter(suggestedmitigation__in=offered)
-        .order_by("suggestedmitigation__position", "suggestedmitigation__title", "suggestedmitigation_id")
-        .values_list("suggestedmitigation_id", "suggestedmitigation__position", "theme_id")
-    )
+    if evidence_generation is not None:
+        curated = evidence_cache.kept_part("curated-suggestions", (), evidence_generation, CuratedSuggestions.read)
+        adopted = {row["suggestion_id"] for row in adopted}
+        themes = [row for row in curated.themes if row[0] not in adopted]
+    else:
+        curated = None
+        offered = SuggestedMitigation.objects.published().exclude(pk__in=adopted)
+        themes = (
+            SuggestedMitigation.themes.through.objects.filter(suggestedmitigation__in=offered)
+            .order_by("suggestedmitigation__position", "suggestedmitigation__title", "suggestedmitigation_id")
+            .values_list("suggestedmitigation_id", "suggestedmitigation__position", "theme_id")
+        )
     # {suggestion id: the uncovered challenges' themes it addresses}, in the suggestions' own order.
     addressed, position = {}, {}
     for suggestion_id, at, theme_id in themes:
@@ -249,14 +294,17 @@ def rank_suggestions(checklist, facts=None, uncovered=None, shown=None):
         entry.items = [item for item in uncovered if item.finding.theme_id in its_themes]  # in published order
         for item in entry.items:
             entry.groups.update(facts[item.finding_id].groups)
-    shared = overall_for(entries)
+    shared = curated.figures if curated is not None else overall_for(entries)
     for suggestion_id, entry in entries.items():
         entry.shared = shared.get(suggestion_id)
     ranked = sorted(
         entries,
         key=lambda pk: (-entries[pk].leverage[0], -entries[pk].done_by_many, -entries[pk].leverage[1], position[pk]),
     )[:shown]
-    suggestions = SuggestedMitigation.objects.for_planners().in_bulk(ranked)
+    if curated is not None:
+        suggestions = curated.suggestions
+    else:
+        suggestions = SuggestedMitigation.objects.for_planners().in_bulk(ranked)
     for suggestion_id in ranked:
         entries[suggestion_id].suggestion = suggestions[suggestion_id]
     return [entries[suggestion_id] for suggestion_id in ranked]

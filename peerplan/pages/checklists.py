@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, prefetch_related_objects
 
+from evidence import cache as evidence_cache
 from evidence.cache import finding_facts
 from evidence.models import Perspective
 from peerplan.figures import check_ins as check_in_figures
@@ -67,12 +68,14 @@ def status_summary(item):
     ]
 
 
-def checklist_page(checklist, today):
+def checklist_page(checklist, today, evidence_generation):
     """Everything the checklist page shows, in a fixed number of queries whatever its size:
     items with counts and coverage (1; the coverage figures, each group's lens and the uncovered challenges
-    the suggestions are ranked against are read from them), the evidence facts (1, cached), mitigations per
-    phase (2), co-production (1), suggestions ranked by leverage (5), the
-    check-in's trends beside each challenge (1 without a check-in, 7 with one: figures.check_ins)."""
+    the suggestions are ranked against are read from them), mitigations per phase (1), co-production (1),
+    suggestions ranked by leverage (1: those adopted), the check-in's trends beside each challenge (1 without
+    a check-in, 7 with one: figures.check_ins). What is the evidence's or curated for everyone (the evidence
+    facts, the phases, the suggestions with their themes and figures) is kept by this process for the
+    `evidence_generation` the page is built in (page_cache.evidence_generation)."""
     items = list(
         checklist.items.select_related("finding__theme__category", "decided_by")
         .with_coverage()
@@ -80,8 +83,10 @@ def checklist_page(checklist, today):
         .with_overdue_counts(today)
         .in_published_order()
     )
-    facts = finding_facts()
-    strengths = insights.evidence_strengths(facts)
+    facts = evidence_cache.kept_part("finding-facts", (), evidence_generation, finding_facts)
+    strengths = evidence_cache.kept_part(
+        "evidence-strengths", (), evidence_generation, lambda: insights.evidence_strengths(facts)
+    )
     check_in, trends = check_in_figures.check_in_with_trends(checklist)
     for item in items:
         item.check_in = trends.get(item.pk)
@@ -124,9 +129,11 @@ def checklist_page(checklist, today):
         "benefit_groups": group_by_category_and_theme(benefits),
         "chosen_outcomes": sum(1 for item in benefits if item.applies),
         "benefit_count": len(benefits),
-        "phases": insights.phase_counts(checklist),
+        "phases": insights.phase_counts(checklist, evidence_generation),
         "co_production": insights.co_production(checklist),
-        "leverage": insights.rank_suggestions(checklist, facts, uncovered, shown=LEVERAGE_SHOWN),
+        "leverage": insights.rank_suggestions(
+            checklist, facts, uncovered, shown=LEVERAGE_SHOWN, evidence_generation=evidence_generation
+        ),
         "duplicates": duplicate_groups(checklist),
     }
 
@@ -166,41 +173,107 @@ def evidence_in_place(item):
     }
 
 
-def item_page(item, membership):
-    """The item with its evidence in place, its mitigations, the suggestions for its theme and its timeline."""
-    evidence = evidence_in_place(item)
+@dataclass(frozen=True)
+class EvidenceOnly:
+    """What the item page shows that the evidence alone decides, for one finding: its references, its
+    perspectives with theirs, the suggested actions for its theme (with their phases, sources and citations'
+    references) and their anonymous figures, and the related themes of other published sources.
+
+    Kept per process by the evidence generation and the finding (evidence_cache.kept_part). The key is
+    complete: every row read here is evidence (findings, perspectives, references, themes, categories and
+    published sources, whose writes replace the evidence generation; an organisation's own source's themes,
+    findings and perspectives are evidence too) or curated for every organisation (suggested actions, phases,
+    the anonymous figures' computation, whose writes replace it as well: organisation_generations._Changes),
+    and none is filtered by who reads it. What an organisation's own data decides stays outside: its own
+    source (name, version, whether references are reviews), the item's decisions, which suggestions it
+    adopted and whether it shares its figures."""
+
+    finding_references: tuple
+    perspectives: tuple
+    cited_reference_numbers: tuple
+    suggestions: tuple
+    shared: dict | None
+    related: tuple
+
+
+def _evidence_only(item):
+    finding = item.finding
+    prefetch_related_objects(
+        [finding],
+        "references",
+        Prefetch("perspectives", queryset=Perspective.objects.order_by("position").prefetch_related("references")),
+    )
+    suggestions = list(
+        SuggestedMitigation.objects.for_planners().filter(themes=finding.theme_id).order_by("position", "title")
+    )
+    return EvidenceOnly(
+        finding_references=tuple(finding.references.all()),
+        perspectives=tuple(finding.perspectives.all()),
+        cited_reference_numbers=tuple(finding.cited_reference_numbers()),
+        suggestions=tuple(suggestions),
+        shared=_shared_figures(item, suggestions),
+        related=tuple(finding.theme.related_elsewhere()),
+    )
+
+
+def item_page(item, membership, evidence_generation):
+    """The item with its evidence in place, its mitigations, the suggestions for its theme and its timeline.
+    `evidence_generation`: the one the page is built in (page_cache.evidence_generation), which the parts
+    of the page that show only the evidence are kept by."""
+    finding = item.finding
+    source = finding.theme.category.source
+    # Whether the finding is a challenge (its kind) and its source's id are evidence; whether that source is
+    # an organisation's own is in the key too, since the shared figures are never shown for one.
+    kept = evidence_cache.kept_part(
+        "item-evidence",
+        (finding.pk, source.pk, source.organisation_id is None),
+        evidence_generation,
+        lambda: _evidence_only(item),
+    )
+    updated = insights.evidence_updated(item)
     mitigations = list(
         item.mitigations.select_related("owner", "phase", "suggestion", "checklist")
         .prefetch_related(addressed_items())
         .order_by("created_at", "pk")
     )
     adopted = {m.suggestion_id for m in mitigations if m.suggestion_id}
-    suggestions = list(
-        SuggestedMitigation.objects.for_planners().filter(themes=item.finding.theme_id).order_by("position", "title")
-    )
+    shared = None
+    if kept.shared is not None:
+        shared = {**kept.shared, "shares": item.checklist.organisation.share_anonymously}
     return {
-        **evidence,
+        # The version the text shown comes from: a retired finding's is the last one that published it.
+        "text_version": finding.published_version() if finding.is_retired else source.version,
+        "finding": finding,
+        "strength": insights.EvidenceStrength(list(kept.cited_reference_numbers), source.references_are_reviews),
+        "evidence_updated": updated,
+        "finding_references": kept.finding_references,
+        "perspectives": kept.perspectives,
+        "has_mixed": any(p.is_mixed for p in kept.perspectives),
+        "mixed_footnote": source.footnote("a") if source else "",
+        "source": source,
         "check_in": check_in_figures.trends_for_items(item.checklist, items=[item.pk]).get(item.pk),
-        "shared": _shared_figures(item, suggestions),
+        "shared": shared,
         "item": item,
-        **_changes_since_review(item, evidence["evidence_updated"]),
+        **_changes_since_review(item, updated, kept.perspectives),
         "timeline": history.item_timeline(item),
         "checklist": item.checklist,
         "membership": membership,
         "mitigations": mitigations,
-        "suggestions": [(s, s.pk in adopted) for s in suggestions],
-        "related": list(item.finding.theme.related_elsewhere()),
+        "suggestions": [(s, s.pk in adopted) for s in kept.suggestions],
+        "related": kept.related,
     }
 
 
-def _changes_since_review(item, updated):
+def _changes_since_review(item, updated, perspectives):
     """What the "Evidence updated" flag shows: each major change since the review with its note and
     differences (one query), or, for a flag raised before changes were recorded, the perspectives' texts
-    then and now from the history."""
+    then and now from the history (`perspectives`: the finding's now)."""
     if not updated:
         return {"evidence_changes": [], "unrecorded_changes": []}
     changes = insights.evidence_changes(item)
-    return {"evidence_changes": changes, "unrecorded_changes": [] if changes else insights.unrecorded_changes(item)}
+    if changes:
+        return {"evidence_changes": changes, "unrecorded_changes": []}
+    return {"evidence_changes": [], "unrecorded_changes": insights.unrecorded_changes(item, perspectives)}
 
 
 def _shared_figures(item, suggestions):
@@ -210,6 +283,7 @@ def _shared_figures(item, suggestions):
     if not item.is_challenge or item.finding.theme.category.source.organisation_id is not None:
         return None
     shared = shared_learning.for_item(item, suggestions)
+    # Set once, on suggestions read for this part alone (kept with it, never read again).
     for suggestion in suggestions:
         suggestion.shared = shared["by_suggestion"].get(suggestion.pk)
     # Ordered by the numbers a reader sees ("about 10"), then the curated order: nothing finer.
@@ -217,7 +291,6 @@ def _shared_figures(item, suggestions):
         (s for s in suggestions if s.shared and s.shared.text),
         key=lambda s: (-s.shared.text.adopted_about, s.position),
     )[:3]
-    shared["shares"] = item.checklist.organisation.share_anonymously
     shared["min_services"], shared["round_to"] = MIN_SERVICES, ROUND_TO
     shared["hold"] = HOLD
     return shared

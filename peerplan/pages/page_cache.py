@@ -65,6 +65,23 @@ def _render_body(request, body_template, context):
     return get_template(body_template).template.render(request_context)
 
 
+def _evidence_generation(generation):
+    """The evidence `generation` with the tokens of this connection's uncommitted writes to what it covers:
+    curated content (which replaces the evidence generation once the transaction commits: everything_changed)
+    and the evidence. Its writes to one organisation's data alone leave it as it is."""
+    pending = pending_changes()
+    curated = pending.token if pending is not None and pending.everything else ""
+    return (generation, curated, evidence_cache.pending_token())
+
+
+def evidence_generation(request):
+    """The evidence generation (with this connection's own uncommitted tokens) the page being built is built
+    in: the one cached_body read with the body, or read now for a body built without the cache. A part kept
+    by it (evidence_cache.kept_part) is as current as the body it goes into."""
+    found = getattr(request, "evidence_generation", None)
+    return found if found is not None else _evidence_generation(evidence_cache.generation())
+
+
 def cached_body(
     request, body_template, context, *, organisations, today, build, parts=(), parameters=None, per_person=False
 ):
@@ -91,12 +108,15 @@ def cached_body(
     # One cache read for the body and every generation it depends on.
     found = cache.get_many([*organisation_keys, evidence_cache.GENERATION_KEY, key])
     pending = pending_changes()
+    evidence = generations.current(found, evidence_cache.GENERATION_KEY)
     built_in = (
         *(generations.current(found, generation_key) for generation_key in organisation_keys),
-        generations.current(found, evidence_cache.GENERATION_KEY),
+        evidence,
         pending.token if pending is not None else "",
         evidence_cache.pending_token(),
     )
+    # What build() may key parts kept per process by (evidence_generation()): read in the same cache read.
+    request.evidence_generation = _evidence_generation(evidence)
     stored = found.get(key)
     if stored is not None and stored[0] == built_in:
         BODIES.labels(page=body_template, result="hit").inc()

@@ -59,7 +59,7 @@ def checklist(request, pk):
     today = tracking.today()
 
     def build():
-        page = checklist_pages.checklist_page(checklist, today)
+        page = checklist_pages.checklist_page(checklist, today, page_cache.evidence_generation(request))
         page["offers"] = releases.offers(checklist)
         return page
 
@@ -177,7 +177,7 @@ def item(request, pk):
 
     def build():
         context = {
-            **checklist_pages.item_page(item, membership),
+            **checklist_pages.item_page(item, membership, page_cache.evidence_generation(request)),
             **collaboration_pages.discussion(membership=membership, item=item),
         }
         dashboard.prepare_quick_edit(context["mitigations"], request.user, [membership])

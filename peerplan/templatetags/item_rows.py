@@ -1,0 +1,151 @@
+"""What the checklist page and the item page repeat on every miss, rendered once per process for what it shows:
+`{% check_in_trend trend %}` (a challenge's check-in trend, check_ins/trend.html, with its chart) and
+`{% decision_fields form %}` (the item's decision form, about 3 ms through crispy; see UnboundFormKey).
+
+Right after a write, every page of the organisation is rebuilt, and a checklist's 25 trends with their
+charts were half of its page's rendering, although a write to an action changes at most one of them. So a
+trend is rendered from a key holding every value it has (`frozen`: each field of the figures'
+dataclasses, all the way down), and that key is the key of the rendered trend: any change to what it shows
+is a new key, never a stale trend, and nothing is invalidated. Its figures are already thresholded
+(peerplan/figures/check_ins.py), the same for everyone who may see the checklist, so the key holds no one's
+identity.
+"""
+
+import dataclasses
+import datetime
+import functools
+from types import SimpleNamespace
+
+from django import template
+from django.template import Context
+from django.template.loader import get_template
+from django.utils import translation
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+# About 4 KB a trend with its chart: a few megabytes per worker, a busy organisation's checklists' trends.
+TRENDS_KEPT = 1024
+
+
+def frozen(value):
+    """`value` as a hashable key of everything it holds: a dataclass as its class and every field, lists and
+    tuples as tuples, a dict as its sorted items. Anything else must be a plain value (text, a number, a
+    date): an unexpected type is refused, so a figure added to a trend can never be left out of its key."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__qualname__,
+            tuple((f.name, frozen(getattr(value, f.name))) for f in dataclasses.fields(value)),
+        )
+    if isinstance(value, (list, tuple)):
+        return tuple(frozen(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((frozen(k), frozen(v)) for k, v in value.items()))
+    if value is None or isinstance(value, (str, int, float, datetime.date)):
+        return value
+    raise TypeError(f"No key for a {type(value).__name__} in a kept fragment")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrendKey:
+    """What check_ins/trend.html shows of a trend: every value of its figures and chart (`frozen`), its open
+    round's number and last day (all the template reads of that round), and the language its dates are
+    written in. `trend` is carried along to be rendered, not compared: the rest describes it whole."""
+
+    figures: tuple
+    open_round: tuple | None
+    language: str
+    trend: object = dataclasses.field(compare=False, hash=False, repr=False)
+
+    @classmethod
+    def of(cls, trend):
+        open_round = trend.open_round
+        if open_round is not None:
+            # The round is a model instance: the template is given only what the key holds of it.
+            open_round = SimpleNamespace(number=open_round.number, closes_on=open_round.closes_on)
+            trend = dataclasses.replace(trend, open_round=None)
+        return cls(
+            figures=frozen(trend),
+            open_round=(open_round.number, open_round.closes_on) if open_round is not None else None,
+            language=translation.get_language(),
+            trend=dataclasses.replace(trend, open_round=open_round) if open_round is not None else trend,
+        )
+
+
+@functools.lru_cache(maxsize=TRENDS_KEPT)
+def render_trend(key):
+    """check_ins/trend.html for `key.trend`, which `key` describes whole."""
+    context = Context({"trend": key.trend}, use_l10n=False)  # as page_cache renders the bodies it is part of
+    return get_template("peerplan/check_ins/trend.html").template.render(context)
+
+
+@register.simple_tag
+def check_in_trend(trend):
+    """`{% check_in_trend trend %}`: check_ins/trend.html for `trend` (a figures.check_ins.ItemTrend)."""
+    return mark_safe(render_trend(TrendKey.of(trend)))
+
+
+# The item page's decision form, unbound: one per item state and kind a process serves (about 6 KB each).
+FORMS_KEPT = 256
+
+_CRISPY = None
+
+
+def _crispy_template():
+    global _CRISPY
+    if _CRISPY is None:
+        _CRISPY = template.Template("{% load crispy_forms_tags %}{% crispy form %}")
+    return _CRISPY
+
+
+@dataclasses.dataclass(frozen=True)
+class UnboundFormKey:
+    """What an unbound form's fields show (crispy renders them from these alone): its class, prefix and ids,
+    and per field its value, label, help text, whether it is required, its choices and its widget's kind and
+    attributes (a form's __init__ may change any of these: the item's decision form does, for a benefit).
+    `form` is carried along to be rendered, not compared."""
+
+    form_class: type
+    prefix: str | None
+    auto_id: str
+    fields: tuple
+    language: str
+    form: object = dataclasses.field(compare=False, hash=False, repr=False)
+
+    @classmethod
+    def of(cls, form):
+        return cls(
+            form_class=type(form),
+            prefix=form.prefix,
+            auto_id=str(form.auto_id),
+            fields=tuple(
+                (
+                    name,
+                    frozen(form[name].value()),
+                    str(field.label),
+                    str(field.help_text),
+                    field.required,
+                    tuple((str(value), str(label)) for value, label in getattr(field, "choices", ())),
+                    type(field.widget).__name__,
+                    tuple(sorted((key, str(value)) for key, value in field.widget.attrs.items())),
+                )
+                for name, field in form.fields.items()
+            ),
+            language=translation.get_language(),
+            form=form,
+        )
+
+
+@functools.lru_cache(maxsize=FORMS_KEPT)
+def render_unbound_form(key):
+    """crispy's fields of `key.form`, which `key` describes whole."""
+    return _crispy_template().render(Context({"form": key.form}, use_l10n=False))
+
+
+@register.simple_tag
+def decision_fields(form):
+    """`{% decision_fields form %}`: `{% crispy form %}` for the item's decision form; kept per process when
+    unbound (what a GET shows), rendered afresh with what was sent and its errors."""
+    if form.is_bound:
+        return mark_safe(_crispy_template().render(Context({"form": form}, use_l10n=False)))
+    return mark_safe(render_unbound_form(UnboundFormKey.of(form)))
