@@ -124,8 +124,9 @@ def test_production_settings_are_https_only_and_share_state_between_workers():
         "hsts": 31536000,
         "referrer": "same-origin",
         "frame": "DENY",
-        # Every worker on every host sees the same sessions and cache.
-        "session_engine": "django.contrib.sessions.backends.db",
+        # Every worker on every host sees the same sessions and cache: sessions are kept in the database and
+        # read through the shared cache.
+        "session_engine": "django.contrib.sessions.backends.cached_db",
         "cache": "django.core.cache.backends.db.DatabaseCache",
     }
 
