@@ -9,10 +9,12 @@ from importlib import import_module
 import pytest
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from peerplan.models.person_generations import record_key
 from peerplan.operations import accounts, organisations
 from tests.factories import PASSWORD
 from tests.worlds import turn_on_two_factor
@@ -95,14 +97,29 @@ def test_signing_out_ends_the_session_for_whoever_holds_its_cookie(planner):
     assert not is_signed_in(copy)
 
 
-def test_deleting_an_account_ends_its_sessions_in_the_cache_too(planner, org_a):
+def test_deleting_an_account_ends_its_sessions_in_the_cache_too(planner, org_a, django_capture_on_commit_callbacks):
     browser = signed_in(planner)
     session_key = browser.session.session_key
     store = import_module(settings.SESSION_ENGINE).SessionStore
     assert store().exists(session_key)
-    accounts.delete_account(user=planner, confirm_email=planner.email)
+    assert cache.get(record_key(planner.pk)) is not None  # their account row, kept for their requests
+    with django_capture_on_commit_callbacks(execute=True):
+        accounts.delete_account(user=planner, confirm_email=planner.email)
     assert not store().exists(session_key)
+    assert cache.get(record_key(planner.pk)) is None  # with its password hash: not left in the shared cache
     assert not is_signed_in(browser)
+
+
+def test_a_changed_account_leaves_the_shared_cache_when_its_change_commits(transactional_db, planner):
+    # Each write commits, as in production (the test's own transaction would hold the commit back).
+    signed_in(planner)
+    assert cache.get(record_key(planner.pk)) is not None
+    planner.first_name = "Renamed"
+    planner.save()
+    assert cache.get(record_key(planner.pk)) is None
+    signed_in(planner)  # read again from the database, and kept again
+    _read_in, kept = cache.get(record_key(planner.pk))
+    assert kept.first_name == "Renamed"
 
 
 def test_two_factor_taken_away_shuts_the_person_out_where_it_is_required(owner, planner, org_a, writes):

@@ -21,6 +21,7 @@ walk every one of them.
 
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_delete, post_save
 
@@ -78,6 +79,9 @@ class _AccountChanges(generations.Changes):
     def apply(self):
         if self.user_ids:
             generations.replace(*(account_key(pk) for pk in self.user_ids))
+            # The kept rows go at once rather than at their timeout: a changed or deleted account's row (its
+            # password hash among it) is not left in the shared cache, where it would never be read again.
+            cache.delete_many([record_key(pk) for pk in self.user_ids])
 
 
 def person_changed(*user_ids, using=DEFAULT_DB_ALIAS):
