@@ -166,7 +166,7 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     # generation since the first read. (Every challenge is covered here, so no suggestion is ranked:
     # tests/test_evidence_releases.py pins the page with suggestions ranked, one query more: the
     # suggestions adopted on the checklist.)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = client.get(f"/app/checklists/{draft_checklist.pk}/")
     assert response.status_code == 200
 

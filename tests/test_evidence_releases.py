@@ -228,6 +228,6 @@ def test_the_offer_costs_one_query_however_many_findings_are_offered(
     # findings on offer with their sources (1) and, since suggestions are ranked here, the suggestions adopted
     # on the checklist (1: the suggestions with their themes, figures and citations are kept by this process
     # for the evidence generation, as the evidence facts are).
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(16):
         response = client.get(f"/app/checklists/{active.pk}/")
     assert f"{added} new barrier" in response.content.decode()

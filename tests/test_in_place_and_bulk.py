@@ -257,11 +257,11 @@ def test_an_in_place_change_runs_a_fixed_number_of_queries(
     checklist = make_checklist(org_a, "Plan", owner)
     action = make_mitigation(item_for(checklist, "Workload"), "Mine")
     client.force_login(planner)
-    # session, person (two cache reads), action (with checklist, organisation, owner, suggestion, phase),
-    # membership, the form's owner check, the update (savepoint, lock, update, history with its organisation
+    # session, person (two cache reads), action (with checklist, organisation, owner, suggestion, phase and
+    # the person's membership), the form's owner check, the update (savepoint, lock, update, history with its organisation
     # read from the checklist, release), then the answer: the members to choose from (the checklist and the
     # person's role are the loader's).
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         assert post_quick(client, action, status="done").status_code == 200
 
 
