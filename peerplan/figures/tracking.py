@@ -118,14 +118,24 @@ def progress_and_totals(checklist_ids, today, totals):
     """progress_by_checklist, and in the same query `totals` ({name: Q}): {name: how many of these checklists'
     actions match it}, added up over the checklists (the dashboard's figures, without a second pass over
     every action)."""
+    rows = progress_rows(Mitigation.objects.filter(checklist_id__in=checklist_ids), today, totals)
+    return progress_from_rows(rows, checklist_ids, totals)
+
+
+def progress_rows(actions, today, totals):
+    """The query progress_and_totals reads: `actions` counted per checklist, per status and overdue, and each
+    of `totals` ({name: Q}) as total_<name>."""
     counts = {status: Count("pk", filter=Q(status=status)) for status in MitigationStatus.values}
     extra = {f"total_{name}": Count("pk", filter=rule) for name, rule in totals.items()}
-    rows = (
-        Mitigation.objects.filter(checklist_id__in=checklist_ids)
-        .values("checklist_id")
+    return (
+        actions.values("checklist_id")
         .annotate(**counts, overdue=Count("pk", filter=overdue_q(today)), **extra)
         .order_by()
     )
+
+
+def progress_from_rows(rows, checklist_ids, totals):
+    """({checklist id: Progress}, {name of each of `totals`: added up}) from progress_rows' rows."""
     result = {checklist_id: Progress() for checklist_id in checklist_ids}
     added_up = dict.fromkeys(totals, 0)
     for row in rows:
@@ -207,9 +217,13 @@ def coverage_grid(checklists):
     lowest id is the first).
     """
     checklists = list(checklists)
-    rows = (
-        Item.objects.filter(checklist__in=[c.pk for c in checklists])
-        .challenges()
+    return grid_from_rows(coverage_grid_rows(Item.objects.filter(checklist__in=[c.pk for c in checklists])), checklists)
+
+
+def coverage_grid_rows(items):
+    """The query coverage_grid reads: `items`' challenges counted per checklist and theme."""
+    return (
+        items.challenges()
         .with_coverage()
         .values(
             "checklist_id",
@@ -231,6 +245,10 @@ def coverage_grid(checklists):
             "finding__theme__category__source_id", "finding__theme__category__position", "finding__theme__position"
         )
     )
+
+
+def grid_from_rows(rows, checklists):
+    """The grid's GridRows from coverage_grid_rows' rows, its columns `checklists` (no query)."""
     themes, cells = {}, {}
     for row in rows:
         own = (

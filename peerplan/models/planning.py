@@ -400,7 +400,12 @@ def overdue_q(today):
 
 def due_within_q(today, days):
     """Open, tracked and due from today to `days` days on."""
-    return tracked_q() & open_q() & models.Q(due_date__gte=today, due_date__lte=today + timedelta(days=days))
+    return due_between_q(today, today + timedelta(days=days))
+
+
+def due_between_q(today, last_day):
+    """due_within_q with its last day worked out already (a prepared query takes that day as a value)."""
+    return tracked_q() & open_q() & models.Q(due_date__gte=today, due_date__lte=last_day)
 
 
 def blocked_q():
@@ -636,9 +641,13 @@ class Coverage:
 
 def coverage_by_checklist(checklist_ids):
     """Coverage for many checklists in one query: {checklist id: Coverage}."""
-    rows = (
-        Item.objects.filter(checklist_id__in=checklist_ids)
-        .applicable_challenges()
+    return coverage_from_rows(coverage_rows(Item.objects.filter(checklist_id__in=checklist_ids)), checklist_ids)
+
+
+def coverage_rows(items):
+    """The query coverage_by_checklist reads: `items`' applicable challenges counted per checklist."""
+    return (
+        items.applicable_challenges()
         .with_coverage()
         .values("checklist_id")
         .annotate(
@@ -648,6 +657,10 @@ def coverage_by_checklist(checklist_ids):
         )
         .order_by()
     )
+
+
+def coverage_from_rows(rows, checklist_ids):
+    """{checklist id: Coverage} from coverage_rows' rows (a checklist with no applicable challenge: none)."""
     result = {checklist_id: Coverage(0, 0) for checklist_id in checklist_ids}
     for row in rows:
         result[row["checklist_id"]] = Coverage(covered=row["covered"], applicable=row["applicable"], done=row["done"])

@@ -2,7 +2,7 @@
 
 import functools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,11 +18,14 @@ from peerplan.figures.tracking import (
     STATUS_ORDER,
     TREND_MONTHS,
     Progress,
-    coverage_grid,
+    coverage_grid_rows,
     coverage_of_columns,
-    progress_and_totals,
+    grid_from_rows,
+    progress_from_rows,
     progress_over_time,
+    progress_rows,
 )
+from peerplan.lib.prepared import PreparedQuery
 from peerplan.lib.row_links import url_parts
 from peerplan.models import (
     CheckIn,
@@ -34,7 +37,7 @@ from peerplan.models import (
     Mitigation,
     MitigationStatus,
     display_name,
-    due_within_q,
+    due_between_q,
     no_due_date_q,
     no_owner_q,
     open_q,
@@ -88,68 +91,101 @@ def quick_view_links(query, keep, views=tuple(QUICK_VIEW_LABELS)):
     return links
 
 
+def _shown_checklists(organisation_id):
+    """The active checklists and drafts (the drafts are only named), with whether each has a check-in: the
+    check-in lists (check_in_changes.dashboard_changes) then need no query of their own where none has one,
+    as in most organisations."""
+    shown = Checklist.objects.filter(
+        organisation_id=organisation_id, status__in=[ChecklistStatus.ACTIVE, ChecklistStatus.DRAFT]
+    )
+    return shown.annotate(has_check_in=Exists(CheckIn.objects.filter(checklist=OuterRef("pk")))).order_by("title", "pk")
+
+
+def _progress(organisation_id, today, soon):
+    """Each active checklist's progress, and the figures the page counts over their actions, in one query.
+    Overdue and blocked are counted per checklist by progress already (overdue_q, and the blocked status)."""
+    return progress_rows(
+        Mitigation.objects.filter(checklist__organisation_id=organisation_id).tracked(),
+        today,
+        {
+            "due_soon": due_between_q(today, soon),
+            "no_owner": open_q() & no_owner_q(),
+            "no_due_date": open_q() & no_due_date_q(),
+        },
+    )
+
+
+def _listed(rule):
+    """The first DASHBOARD_LIST_LENGTH of the organisation's tracked actions that `rule` keeps, soonest due first."""
+
+    def build(organisation_id, today, soon):
+        tracked = Mitigation.objects.filter(checklist__organisation_id=organisation_id).tracked()
+        return rule(tracked, today, soon).for_listing().with_overdue(today).soonest_due_first()[:DASHBOARD_LIST_LENGTH]
+
+    return PreparedQuery(build)
+
+
+def _rereview_due(organisation_id, today):
+    return (
+        Item.objects.filter(checklist__organisation_id=organisation_id, checklist__status=ChecklistStatus.ACTIVE)
+        .rereview_due(today)
+        .select_related("checklist", "finding__theme")
+        .order_by("rereview_on", "pk")
+    )
+
+
+# The dashboard's queries, compiled once per process (peerplan/lib/prepared.py): each is built the same way on
+# every request, for the organisation and today (and the last day of "due soon"). Building and compiling
+# them was a third of the page's miss.
+SHOWN_CHECKLISTS = PreparedQuery(_shown_checklists)
+PROGRESS = PreparedQuery(_progress)
+GRID = PreparedQuery(
+    lambda organisation_id: coverage_grid_rows(
+        Item.objects.filter(checklist__organisation_id=organisation_id, checklist__status=ChecklistStatus.ACTIVE)
+    )
+)
+LISTS = {
+    "overdue": _listed(lambda actions, today, soon: actions.overdue(today)),
+    "due_soon": _listed(lambda actions, today, soon: actions.filter(due_between_q(today, soon))),
+    "blocked": _listed(lambda actions, today, soon: actions.blocked()),
+}
+REREVIEW_DUE = PreparedQuery(_rereview_due)
+
+
 def dashboard(organisation, today):
     """Everything the dashboard shows, in a fixed number of queries whatever the data size.
 
     The one rule for drafts (tracked_q), as on every page: only active checklists count. The page says
     how many drafts there are and links to each so one can be made active."""
-    # Active checklists and drafts in one query (the drafts are only named).
-    shown = Checklist.objects.filter(
-        organisation=organisation, status__in=[ChecklistStatus.ACTIVE, ChecklistStatus.DRAFT]
-    )
-    # Whether each has a check-in, in the same query: the check-in lists (check_in_changes.dashboard_changes)
-    # then need none of their own where no checklist has one, as in most organisations.
-    shown = shown.annotate(has_check_in=Exists(CheckIn.objects.filter(checklist=OuterRef("pk"))))
-    shown = list(shown.order_by("title", "pk"))
+    shown = SHOWN_CHECKLISTS(organisation_id=organisation.pk)
     checklists = [c for c in shown if c.status == ChecklistStatus.ACTIVE]
     drafts = [c for c in shown if c.status == ChecklistStatus.DRAFT]
-    # The figures count the tracked actions: those of the active checklists, whose progress is counted in
-    # the same query. Overdue and blocked are already counted per checklist by progress (overdue_q, and the
-    # blocked status, which is blocked_q): added up here, not counted twice over every action.
-    progress, counts = progress_and_totals(
-        [c.pk for c in checklists],
-        today,
-        {
-            "due_soon": due_within_q(today, DUE_SOON_DAYS),
-            "no_owner": open_q() & no_owner_q(),
-            "no_due_date": open_q() & no_due_date_q(),
-        },
+    # The figures count the tracked actions (those of the active checklists), as each list and quick view does.
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    totals = ("due_soon", "no_owner", "no_due_date")
+    progress, counts = progress_from_rows(
+        PROGRESS(organisation_id=organisation.pk, today=today, soon=soon), [c.pk for c in checklists], totals
     )
     counts["overdue"] = sum(progress[c.pk].overdue for c in checklists)
     counts["blocked"] = sum(progress[c.pk].count(MitigationStatus.BLOCKED) for c in checklists)
-    grid = coverage_grid(checklists)
+    grid = grid_from_rows(GRID(organisation_id=organisation.pk), checklists)
     coverage = coverage_of_columns(grid, checklists)
     summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
 
-    current = Mitigation.objects.in_organisation(organisation).tracked()
+    def first(name):
+        return LISTS[name](organisation_id=organisation.pk, today=today, soon=soon)
 
-    def first(queryset):
-        return list(queryset.for_listing().with_overdue(today).soonest_due_first()[:DASHBOARD_LIST_LENGTH])
-
-    lists = {
-        "overdue": ActionList(first(current.overdue(today)), counts["overdue"], "view=overdue"),
-        "due_soon": ActionList(first(current.due_within(today, DUE_SOON_DAYS)), counts["due_soon"], "view=due_soon"),
-        "blocked": ActionList(first(current.blocked()), counts["blocked"], "view=blocked"),
-    }
+    lists = {name: ActionList(first(name), counts[name], f"view={name}") for name in LISTS}
     # The names of the themes the three lists' actions address, in one query for all three.
     with_theme_names([action for listed in lists.values() for action in listed.actions])
     # Counted and linked, not listed: the action list shows them in their quick views.
-    unassigned = {
-        "no_owner": ActionList([], counts["no_owner"], "view=no_owner"),
-        "no_due_date": ActionList([], counts["no_due_date"], "view=no_due_date"),
-    }
+    unassigned = {name: ActionList([], counts[name], f"view={name}") for name in ("no_owner", "no_due_date")}
     past_review = sorted((c for c in checklists if c.is_past_review(today)), key=lambda c: c.review_date)
-    rereview_due = list(
-        Item.objects.filter(checklist__organisation=organisation, checklist__status=ChecklistStatus.ACTIVE)
-        .rereview_due(today)
-        .select_related("checklist", "finding__theme")
-        .order_by("rereview_on", "pk")
-    )
     return {
         "summaries": summaries,
         "drafts": drafts,
         "grid": grid,
-        "rereview_due": rereview_due,
+        "rereview_due": REREVIEW_DUE(organisation_id=organisation.pk, today=today),
         "grid_checklists": checklists,
         "past_review": past_review,
         **lists,
@@ -255,14 +291,11 @@ def prepare_quick_edit(actions, user, memberships=None):
         memberships = Membership.objects.filter(user=user, organisation_id__in=organisation_ids)
     roles = {m.organisation_id: m for m in memberships if m.user_id == user.pk}
     members = {}
-    people = (
-        get_user_model()
-        .objects.filter(memberships__organisation_id__in=organisation_ids)
-        .annotate(organisation_id=F("memberships__organisation_id"))
-        .order_by("first_name", "email")
-        # What a name needs (models.display_name): a large organisation's hundred members, every list.
-        .only("first_name", "last_name", "email", "username")
-    )
+    if len(organisation_ids) == 1:
+        # One organisation's (a page of one organisation's actions): the same query, compiled once.
+        people = MEMBERS(organisation_id=next(iter(organisation_ids)))
+    else:
+        people = _members(organisation_ids)
     for person in people:
         members.setdefault(person.organisation_id, []).append(person)
     for action in actions:
@@ -271,6 +304,21 @@ def prepare_quick_edit(actions, user, memberships=None):
         action.member_choices = members.get(action.checklist.organisation_id, [])
         show(action)
     return actions
+
+
+def _members(organisation_ids):
+    """The members of these organisations, each with the organisation_id of the membership it was read by."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__organisation_id__in=organisation_ids)
+        .annotate(organisation_id=F("memberships__organisation_id"))
+        .order_by("first_name", "email")
+        # What a name needs (models.display_name): a large organisation's hundred members, every list.
+        .only("first_name", "last_name", "email", "username")
+    )
+
+
+MEMBERS = PreparedQuery(lambda organisation_id: _members([organisation_id]))
 
 
 def owner_choices(*lists):
