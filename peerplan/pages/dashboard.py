@@ -115,12 +115,33 @@ def _progress(organisation_id, today, soon):
     )
 
 
-def _listed(rule):
-    """The first DASHBOARD_LIST_LENGTH of the organisation's tracked actions that `rule` keeps, soonest due first."""
+# What an action's row shows (templatetags/action_rows.Row), its in-place edit and owner_choices read of it: the
+# page's lists read only these (its actions, checklists, organisations and owners have many more columns, each
+# converted as it is read). The dashboard's query pins fail if a row reads anything else (a query per action).
+ROW_FIELDS = (
+    "version",
+    "action",
+    "status",
+    "due_date",
+    "owner_name",
+    "checklist__title",
+    "checklist__status",
+    "checklist__organisation__name",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__email",
+    "owner__username",
+)
+
+
+def _listed(rule, fields=None):
+    """The first DASHBOARD_LIST_LENGTH of the organisation's tracked actions that `rule` keeps, soonest due first
+    (with only `fields` where given)."""
 
     def build(organisation_id, today, soon):
         tracked = Mitigation.objects.filter(checklist__organisation_id=organisation_id).tracked()
-        return rule(tracked, today, soon).for_listing().with_overdue(today).soonest_due_first()[:DASHBOARD_LIST_LENGTH]
+        listed = rule(tracked, today, soon).for_listing().with_overdue(today).soonest_due_first()
+        return (listed.only(*fields) if fields else listed)[:DASHBOARD_LIST_LENGTH]
 
     return PreparedQuery(build)
 
@@ -144,16 +165,20 @@ GRID = PreparedQuery(
         Item.objects.filter(checklist__organisation_id=organisation_id, checklist__status=ChecklistStatus.ACTIVE)
     )
 )
-LISTS = {
-    "overdue": _listed(lambda actions, today, soon: actions.overdue(today)),
-    "due_soon": _listed(lambda actions, today, soon: actions.filter(due_between_q(today, soon))),
-    "blocked": _listed(lambda actions, today, soon: actions.blocked()),
+LIST_RULES = {
+    "overdue": lambda actions, today, soon: actions.overdue(today),
+    "due_soon": lambda actions, today, soon: actions.filter(due_between_q(today, soon)),
+    "blocked": lambda actions, today, soon: actions.blocked(),
 }
+# The lists' actions whole (the API shows every field), and as the page's rows show them.
+LISTS = {name: _listed(rule) for name, rule in LIST_RULES.items()}
+LIST_ROWS = {name: _listed(rule, ROW_FIELDS) for name, rule in LIST_RULES.items()}
 REREVIEW_DUE = PreparedQuery(_rereview_due)
 
 
-def dashboard(organisation, today):
-    """Everything the dashboard shows, in a fixed number of queries whatever the data size.
+def dashboard(organisation, today, *, rows_only=False):
+    """Everything the dashboard shows, in a fixed number of queries whatever the data size; `rows_only`: the
+    lists' actions with only what their rows show (ROW_FIELDS), for the page.
 
     The one rule for drafts (tracked_q), as on every page: only active checklists count. The page says
     how many drafts there are and links to each so one can be made active."""
@@ -172,10 +197,11 @@ def dashboard(organisation, today):
     coverage = coverage_of_columns(grid, checklists)
     summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
 
-    def first(name):
-        return LISTS[name](organisation_id=organisation.pk, today=today, soon=soon)
-
-    lists = {name: ActionList(first(name), counts[name], f"view={name}") for name in LISTS}
+    listed = LIST_ROWS if rows_only else LISTS
+    lists = {
+        name: ActionList(query(organisation_id=organisation.pk, today=today, soon=soon), counts[name], f"view={name}")
+        for name, query in listed.items()
+    }
     # The names of the themes the three lists' actions address, in one query for all three.
     with_theme_names([action for listed in lists.values() for action in listed.actions])
     # Counted and linked, not listed: the action list shows them in their quick views.
