@@ -527,7 +527,9 @@ class Mitigation(models.Model):
     class Meta:
         ordering = ["due_date", "pk"]
         indexes = [
-            models.Index(fields=["checklist", "status"]),
+            # Due dates too: the dashboard's lists (each checklist's open actions due before a day, soonest first)
+            # are read from it alone, not from every organisation's actions in the status index below.
+            models.Index(fields=["checklist", "status", "due_date"]),
             models.Index(fields=["owner", "status", "due_date"]),
             models.Index(fields=["status", "due_date"]),
         ]

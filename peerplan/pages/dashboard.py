@@ -139,7 +139,11 @@ def _listed(rule, fields=None):
     (with only `fields` where given)."""
 
     def build(organisation_id, today, soon):
-        tracked = Mitigation.objects.filter(checklist__organisation_id=organisation_id).tracked()
+        # The organisation's active checklists as a subquery: SQLite (without statistics) then reads each one's
+        # actions from the (checklist, status, due date) index instead of every organisation's actions in the
+        # (status, due date) one (0.6 against 0.02 ms of SQL for the overdue list at the benchmark's size).
+        active = Checklist.objects.filter(organisation_id=organisation_id, status=ChecklistStatus.ACTIVE)
+        tracked = Mitigation.objects.filter(checklist_id__in=active.values("pk")).tracked()
         listed = rule(tracked, today, soon).for_listing().with_overdue(today).soonest_due_first()
         return (listed.only(*fields) if fields else listed)[:DASHBOARD_LIST_LENGTH]
 
