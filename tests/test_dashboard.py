@@ -392,3 +392,14 @@ def test_the_grid_shows_a_changed_cell_on_the_next_read(client, org_a, owner, ma
     make_mitigation(item_for(checklist, "Workload"), "Cap caseloads", MitigationStatus.DONE)
     organisation_generations.organisation_changed(org_a)
     assert "covered 1 of 1, done 1" in client.get(url).content.decode()
+
+
+def test_each_listed_action_names_the_themes_it_addresses_in_published_order(client, org_a, owner, manager):
+    checklist = make_checklist(org_a, "Community team", owner)
+    action = make_mitigation(item_for(checklist, "Workload"), "Cap caseloads", MitigationStatus.BLOCKED)
+    action.items.add(item_for(checklist, "Role ambiguity"))
+    make_mitigation(item_for(checklist, "Boundaries"), "Boundaries workshop", MitigationStatus.BLOCKED)
+    client.force_login(manager)
+    text = client.get("/app/orgs/northside/dashboard/").content.decode()
+    names = re.findall(r'<span class="visually-hidden">Addresses: </span>([^<]*)<', text)
+    assert sorted(names) == ["Boundaries", "Role ambiguity; Workload"]

@@ -83,6 +83,7 @@ from peerplan.models.planning import (
     not_archived,
     open_q,
     overdue_q,
+    theme_name_links,
     tracked_q,
     with_theme_names,
 )
@@ -143,6 +144,7 @@ __all__ = [
     "live_q",
     "open_q",
     "overdue_q",
+    "theme_name_links",
     "tracked_q",
     "due_between_q",
     "due_within_q",

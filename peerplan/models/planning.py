@@ -578,14 +578,27 @@ def joined_theme_names(named):
     return "; ".join(names)
 
 
-def with_theme_names(actions):
+def with_theme_names(actions, links=None):
     """`actions` (a list) with Mitigation.theme_names set, read in one query of plain values: a list shows the
     names alone, and an item, finding, theme and category instance per challenge addressed cost a list of
-    25 actions more than its own query."""
+    25 actions more than its own query. `links`: theme_name_links' rows for them, where the caller read them."""
     actions = list(actions)
     named = {action.pk: [] for action in actions}
+    if links is None:
+        links = theme_name_links(list(named))
+    for action_id, *order, name in links:
+        if action_id in named:
+            named[action_id].append((tuple(order), name))
+    for action in actions:
+        action.theme_names = joined_theme_names(named[action.pk])
+    return actions
+
+
+def theme_name_links(action_ids):
+    """The query with_theme_names reads: per challenge each action addresses, (action id, the challenge's place
+    in published order, its theme's name)."""
     theme = "item__finding__theme__"
-    links = Mitigation.items.through.objects.filter(mitigation_id__in=named).values_list(
+    return Mitigation.items.through.objects.filter(mitigation_id__in=action_ids).values_list(
         "mitigation_id",
         f"{theme}category__source_id",
         f"{theme}category__position",
@@ -594,11 +607,6 @@ def with_theme_names(actions):
         "item_id",
         f"{theme}name",
     )
-    for action_id, *order, name in links:
-        named[action_id].append((tuple(order), name))
-    for action in actions:
-        action.theme_names = joined_theme_names(named[action.pk])
-    return actions
 
 
 def addressed_items(to_attr=None):

@@ -41,6 +41,7 @@ from peerplan.models import (
     no_due_date_q,
     no_owner_q,
     open_q,
+    theme_name_links,
     with_theme_names,
 )
 
@@ -178,6 +179,15 @@ LIST_RULES = {
 LISTS = {name: _listed(rule) for name, rule in LIST_RULES.items()}
 LIST_ROWS = {name: _listed(rule, ROW_FIELDS) for name, rule in LIST_RULES.items()}
 REREVIEW_DUE = PreparedQuery(_rereview_due)
+# The three lists' actions: at most LISTED_MOST, their ids padded to that many with 0 (no action's id), so one
+# prepared query reads the themes of any page's lists.
+LISTED_MOST = 3 * DASHBOARD_LIST_LENGTH
+THEME_NAMES = PreparedQuery(lambda **ids: theme_name_links(list(ids.values())))
+
+
+def _padded_ids(actions):
+    ids = [action.pk for action in actions] + [0] * (LISTED_MOST - len(actions))
+    return {f"action_{n:02}": pk for n, pk in enumerate(ids)}
 
 
 def dashboard(organisation, today, *, rows_only=False):
@@ -207,7 +217,8 @@ def dashboard(organisation, today, *, rows_only=False):
         for name, query in listed.items()
     }
     # The names of the themes the three lists' actions address, in one query for all three.
-    with_theme_names([action for listed in lists.values() for action in listed.actions])
+    listed = [action for listed in lists.values() for action in listed.actions]
+    with_theme_names(listed, THEME_NAMES(**_padded_ids(listed)))
     # Counted and linked, not listed: the action list shows them in their quick views.
     unassigned = {name: ActionList([], counts[name], f"view={name}") for name in ("no_owner", "no_due_date")}
     past_review = sorted((c for c in checklists if c.is_past_review(today)), key=lambda c: c.review_date)
