@@ -3,7 +3,7 @@
 import functools
 
 from django import template
-from django.urls import get_script_prefix, get_urlconf
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -51,19 +51,28 @@ CELL_ROWS_KEPT = 512
 
 
 @register.simple_tag
-def coverage_cells(row):
-    """`{% coverage_cells row %}`: the `<td>` cells of one row of the dashboard's coverage grid, as one string,
-    drawn once per process for what they show (_cells): after a write, a large organisation's grid redraws the
-    row whose cell changed, not all of them.
+def coverage_rows(grid, organisation):
+    """`{% coverage_rows grid organisation %}`: the `<tr>` of each row of the dashboard's coverage grid, as one
+    string: the theme (with a link to the organisation's own source it is from, if it is), then its cells, drawn
+    once per process for what they show (_cells): after a write, a large organisation's grid redraws the row
+    whose cell changed, not all of them. The item link's pattern and the icons are looked up once per grid.
 
     What a cell says: the state in words after the icon (the icon is hidden from screen readers), "covered n of
     m, done k" beside it, and the column's checklist title as its label when the table is stacked on a phone; a
-    cell with an item links to that checklist's challenge. The row's header (the theme) and the column headers
-    stay in the template."""
+    cell with an item links to that checklist's challenge."""
     link = url_parts(get_urlconf(), get_script_prefix(), "peerplan:item", 1)
     markers = tuple(icon(name, "cell-marker") for name in Cell.ICONS.values())
-    shown = tuple((cell.applicable, cell.covered, cell.done, cell.item_id, cell.checklist_title) for cell in row.cells)
-    return mark_safe(_cells(shown, link, markers))
+    rows = []
+    for row in grid:
+        theme = escape(row.theme_name)
+        if row.own_source:
+            own = reverse("peerplan:own_source", args=[organisation.slug, row.own_source])
+            theme = f'{theme} <span class="small d-block">(<a href="{escape(own)}">your own evidence</a>)</span>'
+        shown = tuple(
+            (cell.applicable, cell.covered, cell.done, cell.item_id, cell.checklist_title) for cell in row.cells
+        )
+        rows.append(f'<tr>\n        <th scope="row">{theme}</th>\n        {_cells(shown, link, markers)}\n      </tr>')
+    return mark_safe("\n      ".join(rows))
 
 
 @functools.lru_cache(maxsize=CELL_ROWS_KEPT)
