@@ -218,7 +218,7 @@ def dashboard(organisation, today, *, rows_only=False):
     }
     # The names of the themes the three lists' actions address, in one query for all three.
     listed = [action for listed in lists.values() for action in listed.actions]
-    with_theme_names(listed, THEME_NAMES(**_padded_ids(listed)))
+    with_theme_names(listed, THEME_NAMES(**_padded_ids(listed)) if listed else [])
     # Counted and linked, not listed: the action list shows them in their quick views.
     unassigned = {name: ActionList([], counts[name], f"view={name}") for name in ("no_owner", "no_due_date")}
     past_review = sorted((c for c in checklists if c.is_past_review(today)), key=lambda c: c.review_date)
