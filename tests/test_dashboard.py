@@ -403,3 +403,20 @@ def test_each_listed_action_names_the_themes_it_addresses_in_published_order(cli
     text = client.get("/app/orgs/northside/dashboard/").content.decode()
     names = re.findall(r'<span class="visually-hidden">Addresses: </span>([^<]*)<', text)
     assert sorted(names) == ["Boundaries", "Role ambiguity; Workload"]
+
+
+def test_the_counts_read_from_the_index_are_progress_and_totals_own(hand_counted_checklists, org_a):
+    # The dashboard reads each checklist's progress and its figures as a union of counts; the rest of the site
+    # counts them with progress_and_totals. Both must say the same, a draft's and an archived checklist's
+    # actions left out, on the day and on days around it.
+    active = [c.pk for c in org_a.checklists.filter(status=ChecklistStatus.ACTIVE)]
+    for today in (days(-6), TODAY, days(5), days(16)):
+        soon = today + timedelta(days=tracking.DUE_SOON_DAYS)
+        totals = dashboard._totals(today, soon)
+        read = dashboard.PROGRESS(organisation_id=org_a.pk, today=today, soon=soon)
+        progress, added_up = tracking.progress_and_totals_from_counts(read, active, totals)
+        expected, expected_totals = tracking.progress_and_totals(active, today, totals)
+        assert added_up == expected_totals
+        assert {pk: (p.counts, p.overdue) for pk, p in progress.items()} == {
+            pk: (p.counts, p.overdue) for pk, p in expected.items()
+        }

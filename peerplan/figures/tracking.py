@@ -9,7 +9,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, IntegerField, Min, Q, Value
 from django.utils import timezone
 
 from evidence.models import Valence
@@ -144,6 +144,51 @@ def progress_from_rows(rows, checklist_ids, totals):
         )
         for name in totals:
             added_up[name] += row[f"total_{name}"]
+    return result, added_up
+
+
+def counted_by_index(actions, today, totals):
+    """progress_rows' figures as a union of counts the database reads from the (checklist, status, due date)
+    index alone, rather than eleven conditional counts worked out on every action (a large organisation's 5,000
+    actions: 4 ms of SQLite against about 1): rows of (checklist id, status, count) per checklist and status,
+    (checklist id, "overdue", count) per checklist with overdue actions, and (None, name, count) for each of
+    `totals` ({name: Q}) over all of `actions` (for_progress_and_totals folds them)."""
+    by_status = actions.values("checklist_id", "status").annotate(n=Count("pk")).order_by()
+    overdue = (
+        actions.filter(overdue_q(today)).values("checklist_id", kind=Value(OVERDUE)).annotate(n=Count("pk")).order_by()
+    )
+    added_up = [
+        actions.filter(rule)
+        .values(no_checklist=Value(None, IntegerField()), kind=Value(name))
+        .annotate(n=Count("pk"))
+        .order_by()
+        for name, rule in totals.items()
+    ]
+    return by_status.values_list("checklist_id", "status", "n").union(
+        overdue.values_list("checklist_id", "kind", "n"),
+        *(total.values_list("no_checklist", "kind", "n") for total in added_up),
+        all=True,
+    )
+
+
+# A row of counted_by_index that counts overdue actions (no status or total is named so).
+OVERDUE = "overdue"
+
+
+def progress_and_totals_from_counts(rows, checklist_ids, totals):
+    """progress_and_totals' answer ({checklist id: Progress}, {name of each of `totals`: count}) from
+    counted_by_index's rows."""
+    counts, overdue, added_up = {}, {}, dict.fromkeys(totals, 0)
+    for checklist_id, kind, n in rows:
+        if checklist_id is None:
+            added_up[kind] = n
+        elif kind == OVERDUE:
+            overdue[checklist_id] = n
+        else:
+            counts.setdefault(checklist_id, dict.fromkeys(MitigationStatus.values, 0))[kind] = n
+    result = {checklist_id: Progress() for checklist_id in checklist_ids}
+    for checklist_id, by_status in counts.items():
+        result[checklist_id] = Progress(counts=by_status, overdue=overdue.get(checklist_id, 0))
     return result, added_up
 
 
