@@ -179,13 +179,16 @@ def progress_and_totals_from_counts(rows, checklist_ids, totals):
     """progress_and_totals' answer ({checklist id: Progress}, {name of each of `totals`: count}) from
     counted_by_index's rows."""
     counts, overdue, added_up = {}, {}, dict.fromkeys(totals, 0)
+    statuses = MitigationStatus.values  # worked out afresh on every read of it
     for checklist_id, kind, n in rows:
         if checklist_id is None:
             added_up[kind] = n
         elif kind == OVERDUE:
             overdue[checklist_id] = n
         else:
-            counts.setdefault(checklist_id, dict.fromkeys(MitigationStatus.values, 0))[kind] = n
+            if checklist_id not in counts:
+                counts[checklist_id] = dict.fromkeys(statuses, 0)
+            counts[checklist_id][kind] = n
     result = {checklist_id: Progress() for checklist_id in checklist_ids}
     for checklist_id, by_status in counts.items():
         result[checklist_id] = Progress(counts=by_status, overdue=overdue.get(checklist_id, 0))
@@ -310,11 +313,12 @@ def grid_from_rows(rows, checklists):
             themes[theme_id] = (name, slug, source_id if source_organisation_id else None)
         applicable, covered, done, item_id = counts
         cells[theme_id, checklist_id] = Cell(applicable, covered, done, item_id, titles.get(checklist_id, ""))
+    columns = list(titles.items())
     return [
         GridRow(
             name,
             slug,
-            [cells.get((theme_id, c.pk)) or Cell(0, 0, 0, None, c.title) for c in checklists],
+            [cells.get((theme_id, pk)) or Cell(0, 0, 0, None, title) for pk, title in columns],
             own,
             theme_id=theme_id,
         )
@@ -327,9 +331,9 @@ def coverage_of_columns(grid, checklists):
     of each checklist under its theme (the same applicable, covered and done rules as coverage_by_checklist),
     so a column's cells add up to the checklist's coverage."""
     totals = {checklist.pk: [0, 0, 0] for checklist in checklists}
+    columns = [totals[checklist.pk] for checklist in checklists]
     for row in grid:
-        for checklist, cell in zip(checklists, row.cells, strict=True):
-            total = totals[checklist.pk]
+        for total, cell in zip(columns, row.cells, strict=True):
             total[0] += cell.covered
             total[1] += cell.applicable
             total[2] += cell.done
