@@ -119,3 +119,30 @@ def test_only_ints_and_dates_are_taken(db):
         prepared(title="Community team")
     with pytest.raises(TypeError):
         PreparedQuery(lambda done: Mitigation.objects.filter(pk=done))(done=True)
+
+
+def test_each_thread_runs_it_on_its_own_connection(db):
+    import threading
+
+    from django.db import connections
+
+    from peerplan.models import ScheduledJob
+
+    # A table this test's transaction has not written to (SQLite's shared test database locks those).
+    prepared = PreparedQuery(lambda job_id: ScheduledJob.objects.filter(pk=job_id))
+    assert prepared(job_id=1) == []
+    seen = {}
+
+    def read():
+        # Another thread's connection: the query is compiled again for it, not run on the main thread's.
+        seen["rows"] = prepared(job_id=2)
+        seen["connection"] = connections["default"]
+        seen["compiled"] = prepared._compiled.get(seen["connection"]) is not None
+        connections.close_all()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    assert seen == {"rows": [], "connection": seen["connection"], "compiled": True}
+    mine = connections["default"]
+    assert seen["connection"] is not mine and prepared._compiled.get(mine) is not None

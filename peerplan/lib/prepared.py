@@ -33,7 +33,7 @@ def _stand_in(kind, version, position):
     """The stand-in of the value at `position` in compile `version` (0 or 1): unlike any real id or day, and
     unlike every other stand-in."""
     if kind is int:
-        return -(7_300_000_000_000 + 1_000 * version + position)
+        return -(7_300_000_000_000 + 1_000_000 * version + position)
     return date(1001 + version, 1, 1) + timedelta(days=position)
 
 
