@@ -164,6 +164,8 @@ ASKED_ABOUT = PreparedQuery(
     lambda organisation_id: (
         Item.objects.filter(**_of_tracked_check_ins(organisation_id, "check_ins__"))
         .select_related("checklist", "finding__theme")
+        # What the lists show of a challenge (its theme's name, its checklist's title) and what places it.
+        .only("checklist__title", "finding__theme__name")
         .annotate(
             live=Count("mitigations", filter=Q(mitigations__status__in=LIVE_STATUSES), distinct=True),
             done=Count("mitigations", filter=Q(mitigations__status=MitigationStatus.DONE), distinct=True),
