@@ -19,6 +19,7 @@ from peerplan.models import (
     organisation_generations,
 )
 from peerplan.pages import dashboard
+from peerplan.templatetags import planning_tags
 from tests.factories import challenge_theme_names, item_for, make_checklist, make_mitigation
 
 TODAY = timezone.localdate()
@@ -351,3 +352,71 @@ def test_each_checklists_coverage_on_the_dashboard_is_what_the_checklist_itself_
     shown = {summary.checklist.pk: summary.coverage for summary in figures["summaries"]}
     assert shown == {pk: coverage_by_checklist([pk])[pk] for pk in shown}
     assert shown[extra.pk].applicable == len(challenge_theme_names())  # one more challenge, one closed
+
+
+# A row of the grid's cells: each cell's (applicable, covered, done, item id, checklist title), the item link's
+# parts and the icon of each state.
+CELLS = ((3, 2, 1, 7, "Community team"), (0, 0, 0, None, "Inpatient wards"))
+ITEM_LINK = ("/app/items/", "/")
+MARKERS = tuple(f"[{state}]" for state in tracking.Cell.ICONS)
+
+
+def test_a_kept_row_of_grid_cells_changes_with_every_value_it_shows(db):
+    shown = planning_tags._cells(CELLS, ITEM_LINK, MARKERS)
+    assert shown == (
+        '<td class="cell-partly" data-label="Community team"><a href="/app/items/7/">[partly]Partly covered</a>'
+        ' <span class="small d-block">covered 2 of 3, done 1</span></td>'
+        '<td class="cell-not-applicable" data-label="Inpatient wards">[not-applicable]Not applicable</td>'
+    )
+    first, second = CELLS
+    changed = {
+        "applicable": (((2, 2, 1, 7, "Community team"), second), ITEM_LINK, MARKERS, "covered 2 of 2"),
+        "covered": (((3, 3, 1, 7, "Community team"), second), ITEM_LINK, MARKERS, "[covered]Covered"),
+        "done": (((3, 2, 2, 7, "Community team"), second), ITEM_LINK, MARKERS, "done 2"),
+        "the item": (((3, 2, 1, 8, "Community team"), second), ITEM_LINK, MARKERS, "/app/items/8/"),
+        "the title": (((3, 2, 1, 7, "Crisis <team>"), second), ITEM_LINK, MARKERS, 'data-label="Crisis &lt;team&gt;"'),
+        "a cell": ((first, (1, 0, 0, 9, "Inpatient wards")), ITEM_LINK, MARKERS, "[open]Not covered"),
+        "the link": (CELLS, ("/peerplan/app/items/", "/"), MARKERS, "/peerplan/app/items/7/"),
+        "the icons": (CELLS, ITEM_LINK, tuple(f"<{state}>" for state in tracking.Cell.ICONS), "<partly>"),
+    }
+    for what, (cells, link, markers, now_shown) in changed.items():
+        redrawn = planning_tags._cells(cells, link, markers)
+        assert now_shown in redrawn and now_shown not in shown, what
+
+
+def test_the_grid_shows_a_changed_cell_on_the_next_read(client, org_a, owner, manager):
+    checklist = make_checklist(org_a, "Community team", owner)
+    client.force_login(manager)
+    url = "/app/orgs/northside/dashboard/"
+    assert "covered 0 of 1, done 0" in client.get(url).content.decode()  # Workload: one challenge, no action
+    make_mitigation(item_for(checklist, "Workload"), "Cap caseloads", MitigationStatus.DONE)
+    organisation_generations.organisation_changed(org_a)
+    assert "covered 1 of 1, done 1" in client.get(url).content.decode()
+
+
+def test_each_listed_action_names_the_themes_it_addresses_in_published_order(client, org_a, owner, manager):
+    checklist = make_checklist(org_a, "Community team", owner)
+    action = make_mitigation(item_for(checklist, "Workload"), "Cap caseloads", MitigationStatus.BLOCKED)
+    action.items.add(item_for(checklist, "Role ambiguity"))
+    make_mitigation(item_for(checklist, "Boundaries"), "Boundaries workshop", MitigationStatus.BLOCKED)
+    client.force_login(manager)
+    text = client.get("/app/orgs/northside/dashboard/").content.decode()
+    names = re.findall(r'<span class="visually-hidden">Addresses: </span>([^<]*)<', text)
+    assert sorted(names) == ["Boundaries", "Role ambiguity; Workload"]
+
+
+def test_the_counts_read_from_the_index_are_progress_and_totals_own(hand_counted_checklists, org_a):
+    # The dashboard reads each checklist's progress and its figures as a union of counts; the rest of the site
+    # counts them with progress_and_totals. Both must say the same, a draft's and an archived checklist's
+    # actions left out, on the day and on days around it.
+    active = [c.pk for c in org_a.checklists.filter(status=ChecklistStatus.ACTIVE)]
+    for today in (days(-6), TODAY, days(5), days(16)):
+        soon = today + timedelta(days=tracking.DUE_SOON_DAYS)
+        totals = dashboard._totals(today, soon)
+        read = dashboard.PROGRESS(organisation_id=org_a.pk, today=today, soon=soon)
+        progress, added_up = tracking.progress_and_totals_from_counts(read, active, totals)
+        expected, expected_totals = tracking.progress_and_totals(active, today, totals)
+        assert added_up == expected_totals
+        assert {pk: (p.counts, p.overdue) for pk, p in progress.items()} == {
+            pk: (p.counts, p.overdue) for pk, p in expected.items()
+        }

@@ -21,8 +21,29 @@ from dataclasses import dataclass, field, replace
 
 from django.db.models import Count, Q
 
-from peerplan.figures.check_ins import StatementRound, done_dates_by_item, trends_by_theme
-from peerplan.models import LIVE_STATUSES, CheckIn, Item, MitigationStatus, Round
+from peerplan.figures.check_ins import (
+    TALLY_FIELDS,
+    StatementRound,
+    asked_in_order,
+    done_dates_from,
+    done_history,
+    done_links,
+    tallies_from,
+    trends_by_theme,
+    trends_from,
+)
+from peerplan.lib.prepared import PreparedQuery
+from peerplan.models import (
+    LIVE_STATUSES,
+    CheckIn,
+    ChecklistStatus,
+    Item,
+    Mitigation,
+    MitigationStatus,
+    Round,
+    RoundStatement,
+    RoundTally,
+)
 
 # How far a statement's % agreeing must move between two rounds to count as a change, in percentage points.
 # Small rounds move by a few points from one person's answer (one of 5 is 20 points; of 20, 5 points).
@@ -107,20 +128,82 @@ def _not_improved(statements, rounds, done_on):
     return changes
 
 
+def _of_tracked_check_ins(organisation_id, via):
+    """Rows reached through a check-in (`via` it) of one of the organisation's active checklists: those the
+    dashboard's lists read (its checklists are the active ones)."""
+    return {
+        f"{via}checklist__organisation_id": organisation_id,
+        f"{via}checklist__status": ChecklistStatus.ACTIVE,
+    }
+
+
+# The check-in lists' queries, compiled once per process (peerplan/lib/prepared.py): built the same way on every
+# request, for the organisation alone. Each reads what the check-ins of the organisation's active checklists
+# hold; dashboard_changes keeps what belongs to check-ins with two closed rounds.
+CLOSED_ROUNDS = PreparedQuery(
+    lambda organisation_id: (
+        Round.objects.closed()
+        .filter(**_of_tracked_check_ins(organisation_id, "check_in__"))
+        .select_related("check_in")
+        .order_by("check_in", "number")
+    )
+)
+ASKED = PreparedQuery(
+    lambda organisation_id: asked_in_order(
+        RoundStatement.objects.filter(
+            round__closed_at__isnull=False, **_of_tracked_check_ins(organisation_id, "round__check_in__")
+        )
+    )
+)
+TALLIES = PreparedQuery(
+    lambda organisation_id: RoundTally.objects.filter(
+        round__closed_at__isnull=False, **_of_tracked_check_ins(organisation_id, "round__check_in__")
+    ).values_list(*TALLY_FIELDS)
+)
+ASKED_ABOUT = PreparedQuery(
+    lambda organisation_id: (
+        Item.objects.filter(**_of_tracked_check_ins(organisation_id, "check_ins__"))
+        .select_related("checklist", "finding__theme")
+        # What the lists show of a challenge (its theme's name, its checklist's title) and what places it.
+        .only("checklist__title", "finding__theme__name")
+        .annotate(
+            live=Count("mitigations", filter=Q(mitigations__status__in=LIVE_STATUSES), distinct=True),
+            done=Count("mitigations", filter=Q(mitigations__status=MitigationStatus.DONE), distinct=True),
+        )
+        .in_published_order()
+    )
+)
+
+
+def _done_links(organisation_id):
+    return done_links(
+        Item.mitigations.through.objects.filter(**_of_tracked_check_ins(organisation_id, "item__check_ins__"))
+    )
+
+
+DONE_LINKS = PreparedQuery(_done_links)
+DONE_HISTORY = PreparedQuery(
+    lambda organisation_id: done_history(
+        Mitigation.history.filter(
+            organisation_id=organisation_id, id__in=_done_links(organisation_id).values("mitigation_id")
+        )
+    )
+)
+
+
 def dashboard_changes(organisation, checklists):
-    """The dashboard's two lists for the organisation's `checklists` (see the module's rules), read with their
-    `has_check_in` (pages.dashboard.dashboard): {"any_check_in", "worse": [ChallengeChange], "not_improved":
-    [ChallengeChange]}, challenges in the checklists' order and then published order. Six queries whatever the
-    size: the closed rounds with their check-ins (1), the statements they asked and their tallies (2,
-    figures.check_ins.trends_by_theme), the challenges asked about with their actions counted (1), the days
-    actions were done (2, figures.check_ins.done_dates_by_item); none where no checklist has a check-in, only
-    the first where no check-in has two closed rounds."""
+    """The dashboard's two lists for the organisation's `checklists` (its active ones, read with their
+    `has_check_in`: pages.dashboard.dashboard), as the module's rules say: {"any_check_in", "worse":
+    [ChallengeChange], "not_improved": [ChallengeChange]}, challenges in the checklists' order and then
+    published order. Six queries whatever the size: the closed rounds with their check-ins (1), the statements
+    they asked and their tallies (2, as figures.check_ins.trends_by_theme), the challenges asked about with
+    their actions counted (1), the days actions were done (2, as figures.check_ins.done_dates_by_item); none
+    where no checklist has a check-in, only the first where no check-in has two closed rounds."""
     if not any(checklist.has_check_in for checklist in checklists):
         # Most organisations: the rest would only build queries that cannot find anything.
         return {"any_check_in": False, "worse": [], "not_improved": []}
     trends = {}
-    rounds = Round.objects.closed().filter(check_in__checklist__in=checklists).select_related("check_in")
-    for round_ in rounds.order_by("check_in", "number"):
+    for round_ in CLOSED_ROUNDS(organisation_id=organisation.pk):
         trends.setdefault(round_.check_in_id, CheckInTrends(round_.check_in)).rounds.append(round_)
     # Both lists compare two closed rounds of one check-in (worse: the last two; not improved: one that closed
     # before the actions were done and one that opened after), so a check-in with fewer has nothing on them yet.
@@ -129,20 +212,15 @@ def dashboard_changes(organisation, checklists):
         return {"any_check_in": True, "worse": [], "not_improved": []}
     compared = {round_.pk: round_ for trend in trends.values() for round_ in trend.rounds}
     check_ins = {pk: trend.check_in for pk, trend in trends.items()}
-    for check_in_id, by_theme in trends_by_theme(compared, check_ins).items():
+    asked, counts = ASKED(organisation_id=organisation.pk), tallies_from(TALLIES(organisation_id=organisation.pk))
+    for check_in_id, by_theme in trends_from(compared, check_ins, asked, counts).items():
         trends[check_in_id].by_theme = by_theme
-    items = list(
-        Item.objects.filter(check_ins__in=list(check_ins))
-        .select_related("checklist", "finding__theme")
-        .annotate(
-            live=Count("mitigations", filter=Q(mitigations__status__in=LIVE_STATUSES), distinct=True),
-            done=Count("mitigations", filter=Q(mitigations__status=MitigationStatus.DONE), distinct=True),
-        )
-        .in_published_order()
-    )
-    all_done = {item.pk for item in items if item.live and item.done == item.live}
-    done_dates = done_dates_by_item(list(all_done), organisation.pk)
     check_in_of = {c.checklist_id: c.pk for c in check_ins.values()}
+    items = [item for item in ASKED_ABOUT(organisation_id=organisation.pk) if item.checklist_id in check_in_of]
+    all_done = {item.pk for item in items if item.live and item.done == item.live}
+    done_dates = done_dates_from(
+        DONE_LINKS(organisation_id=organisation.pk), DONE_HISTORY(organisation_id=organisation.pk)
+    )
     order = {c.pk: n for n, c in enumerate(checklists)}
     worse, not_improved = [], []
     for item in sorted(items, key=lambda item: order[item.checklist_id]):

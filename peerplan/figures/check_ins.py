@@ -106,10 +106,17 @@ def shown_counts(counts, threshold):
 
 def tallies(round_ids):
     """{(round id, statement id): {Answer: count}} of the given rounds (one query)."""
+    return tallies_from(RoundTally.objects.filter(round_id__in=round_ids).values_list(*TALLY_FIELDS))
+
+
+# A tally as tallies_from reads it.
+TALLY_FIELDS = ("round_id", "statement_id", "answer", "count")
+
+
+def tallies_from(rows):
+    """tallies' answer from rows of TALLY_FIELDS."""
     counts = defaultdict(dict)
-    for round_id, statement_id, answer, count in RoundTally.objects.filter(round_id__in=round_ids).values_list(
-        "round_id", "statement_id", "answer", "count"
-    ):
+    for round_id, statement_id, answer, count in rows:
         counts[round_id, statement_id][answer] = count
     return counts
 
@@ -119,15 +126,27 @@ def trends_by_theme(rounds, check_ins):
     of `check_ins`, {id: CheckIn}) asked, in the order they asked them, with a StatementRound for each closed
     round (two queries: the statements asked, the closed rounds' tallies). A statement asked only by an open
     round is there with no figures."""
-    asked = (
-        RoundStatement.objects.filter(round_id__in=list(rounds))
-        .order_by("round__check_in", "round__number", "position")
-        .values_list("round_id", "statement_id", "text", "statement__theme_id", "statement__organisation_id")
-    )
+    asked = asked_in_order(RoundStatement.objects.filter(round_id__in=list(rounds)))
     counts = tallies([pk for pk, r in rounds.items() if r.is_closed])
+    return trends_from(rounds, check_ins, asked, counts)
+
+
+def asked_in_order(asked):
+    """The query trends_by_theme reads the statements asked with: `asked` (RoundStatements) as trends_from takes
+    them, in the order their rounds asked them."""
+    return asked.order_by("round__check_in", "round__number", "position").values_list(
+        "round_id", "statement_id", "text", "statement__theme_id", "statement__organisation_id"
+    )
+
+
+def trends_from(rounds, check_ins, asked, counts):
+    """trends_by_theme's answer from the statements `asked` (asked_in_order's rows: those of rounds other than
+    `rounds` are passed over) and the closed rounds' `counts` (tallies)."""
     result = defaultdict(lambda: defaultdict(dict))
     for round_id, statement_id, text, theme_id, organisation_id in asked:
-        round_ = rounds[round_id]
+        round_ = rounds.get(round_id)
+        if round_ is None:
+            continue
         by_theme = result[round_.check_in_id]
         trend = by_theme[theme_id].get(statement_id)
         if trend is None:
@@ -144,25 +163,37 @@ def trends_by_theme(rounds, check_ins):
 def done_dates_by_item(item_ids, organisation_id):
     """{item id: sorted days on which an action addressing it became done (and stayed done)} (two queries).
     The day is read from the actions' history, for the organisation's records only (history.py's rule)."""
-    links = defaultdict(set)
-    for item_id, mitigation_id in Mitigation.items.through.objects.filter(
-        item_id__in=item_ids, mitigation__status=MitigationStatus.DONE
-    ).values_list("item_id", "mitigation_id"):
-        links[mitigation_id].add(item_id)
+    links = list(done_links(Mitigation.items.through.objects.filter(item_id__in=item_ids)))
+    done = [mitigation_id for _item_id, mitigation_id in links]
+    return done_dates_from(links, done_history(Mitigation.history.filter(id__in=done, organisation_id=organisation_id)))
+
+
+def done_links(links):
+    """(item id, action id) of `links` (the items' and actions' through table) whose action is done."""
+    return links.filter(mitigation__status=MitigationStatus.DONE).values_list("item_id", "mitigation_id")
+
+
+def done_history(records):
+    """The actions' history records as done_dates_from reads them, oldest first."""
+    return records.order_by("history_date", "history_id").values_list("id", "status", "history_date")
+
+
+def done_dates_from(links, records):
+    """done_dates_by_item's answer from done_links' rows and those actions' done_history (the organisation's)."""
+    done_by = defaultdict(set)
+    for item_id, mitigation_id in links:
+        done_by[mitigation_id].add(item_id)
     became_done = {}
-    records = (
-        Mitigation.history.filter(id__in=list(links), organisation_id=organisation_id)
-        .order_by("history_date", "history_id")
-        .values_list("id", "status", "history_date")
-    )
     for mitigation_id, status, when in records:
+        if mitigation_id not in done_by:
+            continue
         if status != MitigationStatus.DONE:
             became_done.pop(mitigation_id, None)
         else:
             became_done.setdefault(mitigation_id, when.date())
     dates = defaultdict(set)
     for mitigation_id, day in became_done.items():
-        for item_id in links[mitigation_id]:
+        for item_id in done_by[mitigation_id]:
             dates[item_id].add(day)
     return {item_id: sorted(days) for item_id, days in dates.items()}
 

@@ -168,8 +168,15 @@ def coordinator_names(network):
 
 def invitations_for(organisation):
     """The organisation's networks: pending invitations and the networks it shares with (one query)."""
-    return list(
-        organisation.network_memberships.filter(state__in=[NetworkState.INVITED, NetworkState.ACCEPTED])
+    return list(invitations_query(organisation.pk))
+
+
+def invitations_query(organisation_id):
+    """The query invitations_for reads."""
+    return (
+        NetworkMembership.objects.filter(
+            organisation_id=organisation_id, state__in=[NetworkState.INVITED, NetworkState.ACCEPTED]
+        )
         .select_related("network")
         .order_by("network__name")
     )

@@ -400,7 +400,12 @@ def overdue_q(today):
 
 def due_within_q(today, days):
     """Open, tracked and due from today to `days` days on."""
-    return tracked_q() & open_q() & models.Q(due_date__gte=today, due_date__lte=today + timedelta(days=days))
+    return due_between_q(today, today + timedelta(days=days))
+
+
+def due_between_q(today, last_day):
+    """due_within_q with its last day worked out already (a prepared query takes that day as a value)."""
+    return tracked_q() & open_q() & models.Q(due_date__gte=today, due_date__lte=last_day)
 
 
 def blocked_q():
@@ -522,7 +527,9 @@ class Mitigation(models.Model):
     class Meta:
         ordering = ["due_date", "pk"]
         indexes = [
-            models.Index(fields=["checklist", "status"]),
+            # Due dates too: the dashboard's lists (each checklist's open actions due before a day, soonest first)
+            # are read from it alone, not from every organisation's actions in the status index below.
+            models.Index(fields=["checklist", "status", "due_date"]),
             models.Index(fields=["owner", "status", "due_date"]),
             models.Index(fields=["status", "due_date"]),
         ]
@@ -571,14 +578,27 @@ def joined_theme_names(named):
     return "; ".join(names)
 
 
-def with_theme_names(actions):
+def with_theme_names(actions, links=None):
     """`actions` (a list) with Mitigation.theme_names set, read in one query of plain values: a list shows the
     names alone, and an item, finding, theme and category instance per challenge addressed cost a list of
-    25 actions more than its own query."""
+    25 actions more than its own query. `links`: theme_name_links' rows for them, where the caller read them."""
     actions = list(actions)
     named = {action.pk: [] for action in actions}
+    if links is None:
+        links = theme_name_links(list(named))
+    for action_id, *order, name in links:
+        if action_id in named:
+            named[action_id].append((tuple(order), name))
+    for action in actions:
+        action.theme_names = joined_theme_names(named[action.pk])
+    return actions
+
+
+def theme_name_links(action_ids):
+    """The query with_theme_names reads: per challenge each action addresses, (action id, the challenge's place
+    in published order, its theme's name)."""
     theme = "item__finding__theme__"
-    links = Mitigation.items.through.objects.filter(mitigation_id__in=named).values_list(
+    return Mitigation.items.through.objects.filter(mitigation_id__in=action_ids).values_list(
         "mitigation_id",
         f"{theme}category__source_id",
         f"{theme}category__position",
@@ -587,11 +607,6 @@ def with_theme_names(actions):
         "item_id",
         f"{theme}name",
     )
-    for action_id, *order, name in links:
-        named[action_id].append((tuple(order), name))
-    for action in actions:
-        action.theme_names = joined_theme_names(named[action.pk])
-    return actions
 
 
 def addressed_items(to_attr=None):
@@ -636,9 +651,13 @@ class Coverage:
 
 def coverage_by_checklist(checklist_ids):
     """Coverage for many checklists in one query: {checklist id: Coverage}."""
-    rows = (
-        Item.objects.filter(checklist_id__in=checklist_ids)
-        .applicable_challenges()
+    return coverage_from_rows(coverage_rows(Item.objects.filter(checklist_id__in=checklist_ids)), checklist_ids)
+
+
+def coverage_rows(items):
+    """The query coverage_by_checklist reads: `items`' applicable challenges counted per checklist."""
+    return (
+        items.applicable_challenges()
         .with_coverage()
         .values("checklist_id")
         .annotate(
@@ -648,6 +667,10 @@ def coverage_by_checklist(checklist_ids):
         )
         .order_by()
     )
+
+
+def coverage_from_rows(rows, checklist_ids):
+    """{checklist id: Coverage} from coverage_rows' rows (a checklist with no applicable challenge: none)."""
     result = {checklist_id: Coverage(0, 0) for checklist_id in checklist_ids}
     for row in rows:
         result[row["checklist_id"]] = Coverage(covered=row["covered"], applicable=row["applicable"], done=row["done"])

@@ -7,24 +7,36 @@ from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf
 
 from peerplan.accounts import lockout
+from peerplan.lib.prepared import PreparedQuery
 from peerplan.lib.row_links import url_parts
-from peerplan.models import ChecklistStatus, Coverage, coverage_by_checklist, networks
+from peerplan.models import Checklist, ChecklistStatus, Coverage, Item, coverage_from_rows, coverage_rows, networks
 
 # Rows kept per process: one for each checklist of the busiest organisations as it looks now and just before
 # a change, a row being about half a kilobyte.
 CHECKLIST_ROWS_KEPT = 2048
 
 
+# The page's queries, compiled once per process (peerplan/lib/prepared.py): built the same way on every request,
+# for the organisation alone.
+CHECKLISTS = PreparedQuery(
+    lambda organisation_id: Checklist.objects.filter(organisation_id=organisation_id).order_by("title", "pk")
+)
+COVERAGE = PreparedQuery(
+    lambda organisation_id: coverage_rows(Item.objects.filter(checklist__organisation_id=organisation_id))
+)
+NETWORKS = PreparedQuery(networks.invitations_query)
+
+
 def organisation_page(organisation):
     """The organisation's checklists with their coverage (each row as HTML), current ones apart from archived
     ones, and its networks (three queries)."""
-    checklists = list(organisation.checklists.order_by("title", "pk"))
-    coverage = coverage_by_checklist([c.pk for c in checklists])
+    checklists = CHECKLISTS(organisation_id=organisation.pk)
+    coverage = coverage_from_rows(COVERAGE(organisation_id=organisation.pk), [c.pk for c in checklists])
     rows = [(checklist, checklist_row(checklist, coverage[checklist.pk])) for checklist in checklists]
     return {
         "current": [row for checklist, row in rows if not checklist.is_archived],
         "archived": [row for checklist, row in rows if checklist.is_archived],
-        "networks": networks.invitations_for(organisation),
+        "networks": NETWORKS(organisation_id=organisation.pk),
     }
 
 

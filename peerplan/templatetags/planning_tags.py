@@ -1,7 +1,9 @@
 """Template filters that ask the models (a rule lives once, on the model)."""
 
+import functools
+
 from django import template
-from django.urls import get_script_prefix, get_urlconf
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -44,28 +46,53 @@ def row_url_tag(name, *ids):
 # The coverage grid ------------------------------------------------------------------------------------------
 
 
-@register.simple_tag
-def coverage_cells(row):
-    """`{% coverage_cells row %}`: the `<td>` cells of one row of the dashboard's coverage grid, as one string.
+# Rows of cells kept per process: a large organisation's grid has a few dozen, as it is now and just before a change.
+CELL_ROWS_KEPT = 512
 
-    A large organisation's grid has a thousand cells; drawn by template nodes (a loop, conditions, an icon and
-    a link tag in each) they were most of its dashboard's time, so each cell is written here in one format
-    string. What a cell says is what it said before: the state in words after the icon (the icon is hidden
-    from screen readers), "covered n of m, done k" beside it, and the column's checklist title as its label
-    when the table is stacked on a phone; a cell with an item links to that checklist's challenge. The row's
-    header (the theme) and the column headers stay in the template."""
-    # The item link's pattern and the icons are looked up once per row rather than once per cell.
-    link_head, link_tail = url_parts(get_urlconf(), get_script_prefix(), "peerplan:item", 1)
-    markers = {state: icon(name, "cell-marker") for state, name in Cell.ICONS.items()}
+
+@register.simple_tag
+def coverage_rows(grid, organisation):
+    """`{% coverage_rows grid organisation %}`: the `<tr>` of each row of the dashboard's coverage grid, as one
+    string: the theme (with a link to the organisation's own source it is from, if it is), then its cells, drawn
+    once per process for what they show (_cells): after a write, a large organisation's grid redraws the row
+    whose cell changed, not all of them. The item link's pattern and the icons are looked up once per grid.
+
+    What a cell says: the state in words after the icon (the icon is hidden from screen readers), "covered n of
+    m, done k" beside it, and the column's checklist title as its label when the table is stacked on a phone; a
+    cell with an item links to that checklist's challenge."""
+    link = url_parts(get_urlconf(), get_script_prefix(), "peerplan:item", 1)
+    markers = tuple(icon(name, "cell-marker") for name in Cell.ICONS.values())
+    rows = []
+    for row in grid:
+        theme = escape(row.theme_name)
+        if row.own_source:
+            own = reverse("peerplan:own_source", args=[organisation.slug, row.own_source])
+            theme = f'{theme} <span class="small d-block">(<a href="{escape(own)}">your own evidence</a>)</span>'
+        shown = tuple(
+            (cell.applicable, cell.covered, cell.done, cell.item_id, cell.checklist_title) for cell in row.cells
+        )
+        rows.append(f'<tr>\n        <th scope="row">{theme}</th>\n        {_cells(shown, link, markers)}\n      </tr>')
+    return mark_safe("\n      ".join(rows))
+
+
+@functools.lru_cache(maxsize=CELL_ROWS_KEPT)
+def _cells(shown, link, markers):
+    """The cells from these arguments alone, so the same arguments always give the same HTML: `shown`, each cell's
+    (applicable, covered, done, item id, its checklist's title), which are all a Cell's state, label and detail
+    are worked out from; `link`, the item link's parts (its address before and after the id); `markers`, the
+    icon of each state (Cell.ICONS' order)."""
+    link_head, link_tail = link
+    icons = dict(zip(Cell.ICONS, markers, strict=True))
     cells = []
-    for cell in row.cells:
+    for applicable, covered, done, item_id, checklist_title in shown:
+        cell = Cell(applicable, covered, done, item_id)
         # Only the checklist's title is typed by a person, so only it is escaped: the state, label, icon and
         # detail are the Cell's own words and numbers, and the link holds an integer id.
         state = cell.state
-        label = f"{markers[state]}{Cell.LABELS[state]}"
-        if cell.item_id:
-            label = f'<a href="{link_head}{int(cell.item_id)}{link_tail}">{label}</a>'
+        label = f"{icons[state]}{Cell.LABELS[state]}"
+        if item_id:
+            label = f'<a href="{link_head}{int(item_id)}{link_tail}">{label}</a>'
         detail = cell.detail
         detail = f' <span class="small d-block">{detail}</span>' if detail else ""
-        cells.append(f'<td class="cell-{state}" data-label="{escape(cell.checklist_title)}">{label}{detail}</td>')
-    return mark_safe("".join(cells))
+        cells.append(f'<td class="cell-{state}" data-label="{escape(checklist_title)}">{label}{detail}</td>')
+    return "".join(cells)

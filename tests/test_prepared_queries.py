@@ -1,0 +1,148 @@
+"""Queries compiled once and run again with new values (peerplan/lib/prepared.py): the same rows as the queryset
+for every value, one query per call, and a query whose SQL a value shapes beyond its parameters is refused."""
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from peerplan.lib.prepared import PreparedQuery
+from peerplan.models import Checklist, Mitigation, MitigationStatus
+from tests.factories import item_for, make_checklist, make_mitigation
+
+TODAY = timezone.localdate()
+
+
+def days(n):
+    return TODAY + timedelta(days=n)
+
+
+@pytest.fixture
+def actions(org_a, org_b, manager, outsider):
+    community = make_checklist(org_a, "Community team", manager)
+    wards = make_checklist(org_b, "Wards", outsider)
+    S = MitigationStatus
+    made = [
+        make_mitigation(item_for(community, "Role ambiguity"), "Agree a role", S.PLANNED, due_date=days(-5)),
+        make_mitigation(
+            item_for(community, "Boundaries"), "Review pay", S.IN_PROGRESS, due_date=days(3), owner=manager
+        ),
+        make_mitigation(item_for(community, "Workload"), "Cap caseloads", S.BLOCKED, due_date=days(20)),
+        make_mitigation(item_for(wards, "Workload"), "Wards' caseloads", S.PLANNED, due_date=days(-1)),
+    ]
+    return made
+
+
+def late(organisation_id, today):
+    return (
+        Mitigation.objects.filter(checklist__organisation_id=organisation_id, due_date__lt=today)
+        .select_related("checklist__organisation", "owner")
+        .order_by("due_date", "pk")
+    )
+
+
+def counted(organisation_id, today, soon):
+    return (
+        Mitigation.objects.filter(checklist__organisation_id=organisation_id)
+        .values("checklist_id")
+        .annotate(
+            planned=Count("pk", filter=Q(status=MitigationStatus.PLANNED)),
+            late=Count("pk", filter=Q(due_date__lt=today)),
+            soon=Count("pk", filter=Q(due_date__gte=today, due_date__lte=soon)),
+        )
+        .order_by("checklist_id")
+    )
+
+
+def test_it_returns_what_the_queryset_returns_for_every_value(actions, org_a, org_b):
+    prepared_late, prepared_counts = PreparedQuery(late), PreparedQuery(counted)
+    for organisation in (org_a, org_b):
+        for today in (days(-10), days(-2), TODAY, days(4), days(30)):
+            rows = prepared_late(organisation_id=organisation.pk, today=today)
+            assert rows == list(late(organisation.pk, today))
+            # What select_related read comes with each action, as from the queryset.
+            assert [(a.checklist.organisation.name, a.owner_id and a.owner.email) for a in rows] == [
+                (a.checklist.organisation.name, a.owner_id and a.owner.email) for a in late(organisation.pk, today)
+            ]
+            soon = today + timedelta(days=14)
+            assert prepared_counts(organisation_id=organisation.pk, today=today, soon=soon) == list(
+                counted(organisation.pk, today, soon)
+            )
+    assert [a.action for a in prepared_late(organisation_id=org_a.pk, today=TODAY)] == ["Agree a role"]
+
+
+def test_it_runs_one_query_and_builds_the_queryset_only_when_first_prepared(actions, org_a, django_assert_num_queries):
+    built = []
+
+    def build(organisation_id, today):
+        built.append(today)
+        return late(organisation_id, today)
+
+    prepared = PreparedQuery(build)
+    prepared(organisation_id=org_a.pk, today=TODAY)
+    assert len(built) == 2  # compiled twice, with two sets of stand-in values
+    with django_assert_num_queries(1):
+        assert len(prepared(organisation_id=org_a.pk, today=days(30))) == 3
+    assert len(built) == 2
+
+
+def test_model_instances_carry_the_querysets_annotations(actions, org_a):
+    from django.db.models import Exists, OuterRef
+
+    from peerplan.models import CheckIn
+
+    def checklists(organisation_id):
+        return Checklist.objects.filter(organisation_id=organisation_id).annotate(
+            has_check_in=Exists(CheckIn.objects.filter(checklist=OuterRef("pk")))
+        )
+
+    [checklist] = PreparedQuery(checklists)(organisation_id=org_a.pk)
+    assert checklist.title == "Community team" and checklist.has_check_in is False
+
+
+def test_a_value_worked_out_inside_the_query_is_refused(db):
+    prepared = PreparedQuery(lambda today: Mitigation.objects.filter(due_date__lt=today + timedelta(days=14)))
+    with pytest.raises(ValueError, match="worked out from a value"):
+        prepared(today=TODAY)
+
+
+def test_a_value_that_shapes_the_sql_is_refused(db):
+    prepared = PreparedQuery(lambda n: Mitigation.objects.order_by("pk")[: abs(n) % 7 + 1])
+    with pytest.raises(ValueError, match="SQL itself depends on a value"):
+        prepared(n=3)
+
+
+def test_only_ints_and_dates_are_taken(db):
+    prepared = PreparedQuery(lambda title: Checklist.objects.filter(title=title))
+    with pytest.raises(TypeError):
+        prepared(title="Community team")
+    with pytest.raises(TypeError):
+        PreparedQuery(lambda done: Mitigation.objects.filter(pk=done))(done=True)
+
+
+def test_each_thread_runs_it_on_its_own_connection(db):
+    import threading
+
+    from django.db import connections
+
+    from peerplan.models import ScheduledJob
+
+    # A table this test's transaction has not written to (SQLite's shared test database locks those).
+    prepared = PreparedQuery(lambda job_id: ScheduledJob.objects.filter(pk=job_id))
+    assert prepared(job_id=1) == []
+    seen = {}
+
+    def read():
+        # Another thread's connection: the query is compiled again for it, not run on the main thread's.
+        seen["rows"] = prepared(job_id=2)
+        seen["connection"] = connections["default"]
+        seen["compiled"] = prepared._compiled.get(seen["connection"]) is not None
+        connections.close_all()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    assert seen == {"rows": [], "connection": seen["connection"], "compiled": True}
+    mine = connections["default"]
+    assert seen["connection"] is not mine and prepared._compiled.get(mine) is not None
