@@ -251,7 +251,7 @@ class CuratedSuggestions:
         )
 
 
-def rank_suggestions(checklist, facts=None, uncovered=None, shown=None, evidence_generation=None):
+def rank_suggestions(checklist, facts=None, uncovered=None, shown=None, evidence_generation=None, adopted=None):
     """Published suggestions not yet adopted in this checklist, ranked by how many uncovered applicable
     challenges they address, then by how many services that share anonymously adopted and got them done
     (from five, rounded), then by how many stakeholder groups reported those challenges.
@@ -261,7 +261,8 @@ def rank_suggestions(checklist, facts=None, uncovered=None, shown=None, evidence
     alone; only those returned are read whole, with the references their citations are built from (most
     never reach the page). Five queries (four given `uncovered`; none when every challenge is covered).
     Given the `evidence_generation` the page is built in (page_cache.evidence_generation), what is curated
-    for everyone (CuratedSuggestions) is kept by this process for it: one query, the suggestions adopted."""
+    for everyone (CuratedSuggestions) is kept by this process for it: one query, the suggestions adopted, or
+    none given `adopted` (the checklist's actions adopted from a suggestion, as {"suggestion_id": id} rows)."""
     if uncovered is None:
         uncovered = checklist.items.uncovered().select_related("finding__theme").in_published_order()
     uncovered = list(uncovered)
@@ -269,7 +270,8 @@ def rank_suggestions(checklist, facts=None, uncovered=None, shown=None, evidence
         return []
     facts = facts if facts is not None else finding_facts()
     uncovered_themes = {item.finding.theme_id for item in uncovered}
-    adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
+    if adopted is None:
+        adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
     if evidence_generation is not None:
         curated = evidence_cache.kept_part("curated-suggestions", (), evidence_generation, CuratedSuggestions.read)
         adopted = {row["suggestion_id"] for row in adopted}
