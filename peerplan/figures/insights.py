@@ -92,12 +92,29 @@ class PhaseCount:
         return ""
 
 
-def phase_counts(checklist, evidence_generation=None):
-    """Live mitigations per implementation phase, every phase listed in order (two queries; one given the
-    `evidence_generation` the page is built in: the phases, curated for everyone, are kept by it)."""
-    counts = dict(
-        Mitigation.objects.filter(checklist=checklist).live().values_list("phase_id").annotate(n=Count("pk")).order_by()
+def live_by_phase(checklist):
+    """The checklist's live mitigations counted per phase, with how many of them are co-produced and how many
+    led by someone with lived experience: what phase_counts and co_production add up (one query for both)."""
+    return list(
+        Mitigation.objects.filter(checklist=checklist)
+        .live()
+        .values("phase_id")
+        .annotate(
+            live=Count("pk"),
+            co_produced=Count("pk", filter=Q(co_produced=True)),
+            lived_experience_led=Count("pk", filter=Q(lived_experience_led=True)),
+        )
+        .order_by()
     )
+
+
+def phase_counts(checklist, evidence_generation=None, live=None):
+    """Live mitigations per implementation phase, every phase listed in order (two queries; one given the
+    `evidence_generation` the page is built in: the phases, curated for everyone, are kept by it; none
+    more given `live`, the counts live_by_phase read)."""
+    if live is None:
+        live = live_by_phase(checklist)
+    counts = {row["phase_id"]: row["live"] for row in live}
     if evidence_generation is not None:
         phases = evidence_cache.kept_part(
             "phases", (), evidence_generation, lambda: tuple(ImplementationPhase.objects.all())
@@ -121,18 +138,16 @@ class CoProduction:
         return percent(self.co_produced, self.live)
 
 
-def co_production(checklist):
-    """Share of the checklist's live mitigations co-produced with people with lived experience (one query)."""
-    totals = (
-        Mitigation.objects.filter(checklist=checklist)
-        .live()
-        .aggregate(
-            live=Count("pk"),
-            co_produced=Count("pk", filter=Q(co_produced=True)),
-            lived_experience_led=Count("pk", filter=Q(lived_experience_led=True)),
-        )
+def co_production(checklist, live=None):
+    """Share of the checklist's live mitigations co-produced with people with lived experience (one query;
+    none given `live`, the counts per phase live_by_phase read)."""
+    if live is None:
+        live = live_by_phase(checklist)
+    return CoProduction(
+        co_produced=sum(row["co_produced"] for row in live),
+        lived_experience_led=sum(row["lived_experience_led"] for row in live),
+        live=sum(row["live"] for row in live),
     )
-    return CoProduction(**totals)
 
 
 def evidence_updated_q(via=""):

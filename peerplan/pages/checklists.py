@@ -72,7 +72,8 @@ def status_summary(item):
 def checklist_page(checklist, today, evidence_generation):
     """Everything the checklist page shows, in a fixed number of queries whatever its size:
     items with counts and coverage (1; the coverage figures, each group's lens and the uncovered challenges
-    the suggestions are ranked against are read from them), mitigations per phase (1), co-production (1),
+    the suggestions are ranked against are read from them), live mitigations per phase with how many are
+    co-produced (1),
     the suggestion each action was adopted from (1: the ranking leaves those out, and the actions of one
     adopted twice, offered to merge, are read only when there are some), the check-in's trends beside each
     challenge (1 without a check-in, 7 with one: figures.check_ins). What is the evidence's or curated for everyone (the evidence
@@ -118,6 +119,7 @@ def checklist_page(checklist, today, evidence_generation):
     # Which suggestion each of its actions was adopted from, read once: the ranking leaves those out, and
     # one adopted twice is offered to merge.
     adopted = list(checklist.mitigations.filter(suggestion__isnull=False).values("suggestion_id"))
+    live = insights.live_by_phase(checklist)
     return {
         "check_in": check_in,
         "review_progress": ReviewProgress(decided=sum(item.is_decided for item in challenges), total=len(challenges)),
@@ -134,8 +136,8 @@ def checklist_page(checklist, today, evidence_generation):
         "benefit_groups": group_by_category_and_theme(benefits),
         "chosen_outcomes": sum(1 for item in benefits if item.applies),
         "benefit_count": len(benefits),
-        "phases": insights.phase_counts(checklist, evidence_generation),
-        "co_production": insights.co_production(checklist),
+        "phases": insights.phase_counts(checklist, evidence_generation, live=live),
+        "co_production": insights.co_production(checklist, live=live),
         "leverage": insights.rank_suggestions(
             checklist,
             facts,
@@ -332,7 +334,8 @@ def phases_page(checklist):
         .prefetch_related(addressed_items())
         .order_by("phase__position", "due_date", "pk")
     )
-    counts = insights.phase_counts(checklist)
+    live = insights.live_by_phase(checklist)
+    counts = insights.phase_counts(checklist, live=live)
     by_phase = [
         (count, [m for m in mitigations if m.phase_id == (count.phase.pk if count.phase else None)]) for count in counts
     ]
@@ -340,7 +343,7 @@ def phases_page(checklist):
         unphased = [m for m in mitigations if m.phase_id is None]
         if unphased:
             by_phase.append((insights.PhaseCount(None, 0), unphased))
-    return {"by_phase": by_phase, "co_production": insights.co_production(checklist)}
+    return {"by_phase": by_phase, "co_production": insights.co_production(checklist, live=live)}
 
 
 # The action page shows the latest few changes; the full history is a link away.
