@@ -12,6 +12,7 @@ URL, admin view and notification kind against both.
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -32,6 +33,7 @@ from peerplan.models import (
     addressed_items,
 )
 from peerplan.models.curation import is_curator
+from peerplan.models.organisations import live_organisation_q
 
 READ, EDIT, MANAGE, OWN = "read", "edit", "manage", "own"
 
@@ -47,15 +49,35 @@ def _check(membership, need):
         raise PermissionDenied(f"Your role in {membership.organisation} does not allow this.")
 
 
-def membership_for(user, organisation):
-    """The person's membership of the organisation, or a 404 if they are not in it."""
+def _with_membership(queryset, user, organisation):
+    """`queryset` narrowed to rows of the live organisations (as `Membership.objects.live` has them) the person
+    belongs to, each row bringing the person's membership in the same query (`organisation`: the lookup from a
+    row to its organisation): one query where a loader made two. A person has at most one membership of an
+    organisation, so the join adds no rows; anyone else finds nothing."""
     if not user.is_authenticated:
         raise Http404
-    try:
-        # get(), not first(): there is one at most, and first() would sort them for nothing.
-        membership = Membership.objects.live().get(user=user, organisation=organisation)
-    except Membership.DoesNotExist:
-        raise Http404("No such organisation.") from None
+    member = f"{organisation}__memberships__"
+    # The annotations reuse the filter's join (Django reuses a join for annotations of the same chain), so
+    # they are this person's membership, not any member's.
+    return queryset.filter(live_organisation_q(organisation), **{f"{member}user": user}).annotate(
+        **{f"membership_{field}": F(f"{member}{field}") for field in _membership_fields()}
+    )
+
+
+def _membership_fields():
+    # Every column of a membership but the two the row already knows (its organisation and the person).
+    return [field.attname for field in Membership._meta.concrete_fields if field.name not in ("organisation", "user")]
+
+
+def _membership(row, user, organisation):
+    """The person's membership, as `_with_membership` read it with `row`; checked for two-factor."""
+    membership = Membership(
+        user=user,
+        organisation=organisation,
+        **{field: getattr(row, f"membership_{field}") for field in _membership_fields()},
+    )
+    membership._state.adding = False  # a saved row, as a query would have given it
+    membership._state.db = row._state.db
     _require_two_factor(user, organisation)
     return membership
 
@@ -136,8 +158,9 @@ def own_statement(organisation, pk):
 
 def load_checklist(request, pk, need=READ, queryset=None):
     queryset = queryset if queryset is not None else Checklist.objects.all()
-    checklist = get_object_or_404(queryset.for_user(request.user).select_related("organisation"), pk=pk)
-    membership = membership_for(request.user, checklist.organisation)
+    queryset = _with_membership(queryset, request.user, "organisation")
+    checklist = get_object_or_404(queryset.select_related("organisation"), pk=pk)
+    membership = _membership(checklist, request.user, checklist.organisation)
     _check(membership, need)
     return checklist, membership
 
@@ -153,12 +176,12 @@ def load_check_in(request, pk, need=READ):
 def load_item(request, pk, need=READ, queryset=None):
     queryset = queryset if queryset is not None else Item.objects.all()
     item = get_object_or_404(
-        queryset.filter(checklist__organisation__memberships__user=request.user).select_related(
+        _with_membership(queryset, request.user, "checklist__organisation").select_related(
             "checklist__organisation", "finding__theme__category__source", "decided_by"
         ),
         pk=pk,
     )
-    membership = membership_for(request.user, item.checklist.organisation)
+    membership = _membership(item, request.user, item.checklist.organisation)
     _check(membership, need)
     return item, membership
 
@@ -167,11 +190,13 @@ def load_mitigation(request, pk, need=READ, queryset=None, challenges=True):
     """An action of one of the person's organisations and their membership of it. `challenges=False` leaves
     out the challenges it addresses, for a view that never shows them (the in-place change)."""
     queryset = queryset if queryset is not None else Mitigation.objects.all()
-    queryset = queryset.for_user(request.user).select_related("checklist__organisation", "owner", "suggestion", "phase")
+    queryset = _with_membership(queryset, request.user, "checklist__organisation").select_related(
+        "checklist__organisation", "owner", "suggestion", "phase"
+    )
     if challenges:
         queryset = queryset.prefetch_related(addressed_items())
     mitigation = get_object_or_404(queryset, pk=pk)
-    membership = membership_for(request.user, mitigation.checklist.organisation)
+    membership = _membership(mitigation, request.user, mitigation.checklist.organisation)
     _check(membership, need)
     return mitigation, membership
 
@@ -180,12 +205,12 @@ def load_comment(request, pk, need=READ):
     """A comment and the person's membership of its organisation. Changing a comment is a separate rule
     (only its author; hiding: managers), checked by the operation."""
     comment = get_object_or_404(
-        Comment.objects.filter(organisation__memberships__user=request.user).select_related(
+        _with_membership(Comment.objects.all(), request.user, "organisation").select_related(
             "organisation", "author", "mitigation__checklist", "item__finding__theme"
         ),
         pk=pk,
     )
-    membership = membership_for(request.user, comment.organisation)
+    membership = _membership(comment, request.user, comment.organisation)
     _check(membership, need)
     return comment, membership
 
@@ -193,12 +218,12 @@ def load_comment(request, pk, need=READ):
 def load_attachment(request, pk, need=READ):
     """An attachment of one of the person's organisations; anyone else gets a 404 whatever they guess."""
     attachment = get_object_or_404(
-        Attachment.objects.filter(organisation__memberships__user=request.user).select_related(
+        _with_membership(Attachment.objects.all(), request.user, "organisation").select_related(
             "organisation", "added_by"
         ),
         pk=pk,
     )
-    membership = membership_for(request.user, attachment.organisation)
+    membership = _membership(attachment, request.user, attachment.organisation)
     _check(membership, need)
     return attachment, membership
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from evidence.models import Finding, Valence
 from peerplan.figures import tracking
 from peerplan.models import ChecklistStatus, Membership, Mitigation, MitigationStatus
-from peerplan.operations import check_ins, checklists
+from peerplan.operations import check_ins, checklists, own_evidence
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -100,6 +100,18 @@ def finding_admin_form(finding, *, summary=None, **changes):
         "perspectives-0-stakeholders": list(perspective.stakeholders),
     }
     return {**form, **changes}
+
+
+def make_own_source(organisation, *, summary, theme="Debrief after night shifts", title="Survey", **fields):
+    """The organisation's own source "Staff survey 2026" with one challenge (`theme`, reported by PSWs under
+    the heading "Support"), made by the real operations."""
+    source = own_evidence.create_own_source(
+        organisation=organisation, name="Staff survey 2026", title=title, year=2026, **fields
+    )
+    own_evidence.add_own_finding(
+        source=source, heading="Support", theme=theme, kind="challenge", group="PSWs", summary=summary
+    )
+    return source
 
 
 def make_check_in(checklist, *, emails=None, items=None, by=None, today=None, **settings):

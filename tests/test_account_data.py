@@ -146,7 +146,7 @@ def test_the_download_reads_the_same_number_of_queries_whatever_the_person_has(
         events.record(recipient=planner, kind=Kind.ASSIGNED, organisation=org_a, actor=owner, mitigation=action)
         token_for(planner, org_a)
     client.force_login(planner)
-    # session, user, readable organisations, profile's email addresses, two-factor, single sign-on,
+    # the session and the person (two cache reads), readable organisations, email addresses, two-factor, SSO,
     # memberships, comments, actions owned, notifications, notification settings, tokens
     with django_assert_num_queries(12):
         assert client.get("/app/account/data.json").status_code == 200

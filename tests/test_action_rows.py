@@ -246,10 +246,10 @@ def test_an_undo_runs_what_a_change_runs_whatever_the_size(client, org_a, manage
     url = f"/app/mitigations/{action.pk}/quick/"
     client.post(url, {"status": "done", "owner": manager.pk, "due_date": "", "version": 1}, **HTMX)
     # A change in place (test_in_place_and_bulk.py) with an owner: session, person (two cache reads), the loader
-    # (action, membership), the chosen owner read as a member, the update (savepoint, lock, update, the
-    # history's organisation, history, release); the answer shows what is saved, reading nothing more (the
-    # checklist and the person's role are the loader's, the owner's name the update's).
-    with django_assert_num_queries(11):
+    # (the action with the person's membership), the chosen owner read as a member, the update (savepoint,
+    # lock, update, the history's organisation, history, release); the answer shows what is saved, reading
+    # nothing more (the checklist and the person's role are the loader's, the owner's name the update's).
+    with django_assert_num_queries(10):
         response = client.post(
             url,
             {
@@ -272,10 +272,10 @@ def test_the_change_page_runs_the_same_queries_whatever_the_size(
     action = org_a.checklists.get(title="Plan 0").mitigations.first()
     client.force_login(manager)
     unread_count(manager)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
-    # session, person with the bell's count (two cache reads), the loader (action, its items, membership), the
+    # session, person with the bell's count (two cache reads), the loader (the action with the membership, its items), the
     # action for the page (with its checklist, organisation and owner), the members to choose from (the
     # person's role is the loader's membership)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert client.get(f"/app/mitigations/{action.pk}/change/").status_code == 200
 
 

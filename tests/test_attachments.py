@@ -408,12 +408,12 @@ def test_the_item_page_lists_attachments_in_a_fixed_number_of_queries(
     client.force_login(planner)
     client.get(f"/app/items/{item.pk}/")  # the generations (peerplan/pages/page_cache.py)
     organisation_generations.organisation_changed(item.checklist.organisation)
-    # A cache miss: session, person with the bell's count (two cache reads), item, membership, the body and its
+    # A cache miss: session, person with the bell's count (two cache reads), item with the membership, the body and its
     # generations (one cache read), mitigations, item history, comments (none: no mentions query),
     # attachments, removed attachments, members to mention, the checklist's check-in (none), storing the body
     # (database cache: count, savepoint, select, insert, release). The evidence and suggestions are kept for
     # the evidence generation since the first read (tests/test_items.py).
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(16):
         response = client.get(f"/app/items/{item.pk}/")
     assert response.content.decode().count("/download/") == count - 1
 

@@ -485,10 +485,10 @@ def test_the_check_in_page_runs_a_fixed_number_of_queries(
     client.force_login(viewer)
     url = f"/app/checklists/{check_in.checklist.pk}/check-ins/"
     client.get(url)
-    # session, person with the bell's count (two cache reads), checklist, membership, the check-in (access.load_check_in); the check-in with its
+    # session, person with the bell's count (two cache reads), checklist with membership, the check-in (access.load_check_in); the check-in with its
     # creator, its rounds, their comments, the trends' seven (figures.check_ins), the items asked about,
     # the recipients counted.
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(16):
         assert client.get(url).status_code == 200
 
 

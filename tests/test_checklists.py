@@ -157,7 +157,7 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     client.get(f"/app/checklists/{draft_checklist.pk}/")  # the evidence facts are cached once for every checklist
     # The body cached by that view is out of date.
     organisation_generations.organisation_changed(draft_checklist.organisation)
-    # session, person with the bell's count (two cache reads), checklist, membership, the cached body and its
+    # session, person with the bell's count (two cache reads), checklist with the membership, the cached body and its
     # generations (one cache read), items with counts and coverage (the coverage, the stakeholder lens and the
     # uncovered items the suggestions are ranked against are read from them), live mitigations per phase
     # with how many are co-produced, the suggestion each action was adopted from (none adopted twice here: no merge offered,
@@ -166,7 +166,7 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     # evidence facts and the phases are kept by this process for the evidence generation since the first
     # read. (Every challenge is covered here, so no suggestion is ranked: tests/test_evidence_releases.py
     # pins the page with suggestions ranked, which reads nothing more for it.)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(f"/app/checklists/{draft_checklist.pk}/")
     assert response.status_code == 200
 

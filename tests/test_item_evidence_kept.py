@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from evidence.interchange import import_evidence
 from evidence.models import Perspective, Reference, Source, Theme
 from peerplan.models import ImplementationPhase, SuggestedMitigation
-from peerplan.operations import mitigations, own_evidence
+from peerplan.operations import mitigations
 from peerplan.operations.checklists import create_checklist_from_evidence
-from tests.factories import item_for, make_checklist
+from tests.factories import item_for, make_checklist, make_own_source
 from tests.worlds import framework, item_on, version_2
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
@@ -156,15 +156,7 @@ def test_what_the_organisation_decides_is_outside_the_kept_part(client, org_a, o
 
 
 def test_an_organisations_own_source_shows_its_own_name_and_version_at_once(client, org_a, owner, planner):
-    survey = own_evidence.create_own_source(organisation=org_a, name="Staff survey 2026", title="Survey", year=2026)
-    own_evidence.add_own_finding(
-        source=survey,
-        heading="Support",
-        theme="Debrief after night shifts",
-        kind="challenge",
-        group="PSWs",
-        summary="Fixture text: nobody to debrief with.",
-    )
+    survey = make_own_source(org_a, summary="Fixture text: nobody to debrief with.")
     checklist = create_checklist_from_evidence(organisation=org_a, title="Ward 4", by=owner)
     item = checklist.items.get(finding__theme__category__source=survey)
     client.force_login(planner)

@@ -118,7 +118,7 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     client.get(url)  # the generations (peerplan/pages/page_cache.py)
     organisation_generations.organisation_changed(role_ambiguity.checklist.organisation)
     # A cache miss right after a write to the organisation: session, person with the bell's count (two cache
-    # reads), item (with finding, theme, category, source, checklist, organisation), membership, the body and
+    # reads), item (with finding, theme, category, source, checklist, organisation, membership), the body and
     # its generations (one cache read), mitigations, the item's history for the timeline (its users come with
     # it), the challenges each action addresses, the members an action can be given to (for the in-place
     # edits; the person's role is the membership above); comments with authors, their mentions, attachments,
@@ -127,11 +127,12 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     # The evidence alone decides the rest (the finding's references, perspectives and theirs, suggestions
     # with their sources and citations' references, related themes, "what services like yours did": nine
     # queries), kept by this process for the evidence generation the first read above was built in.
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(19):
         response = client.get(url)
     assert response.status_code == 200
-    # Read again with nothing changed: session, person with the bell's count (two cache reads), item, membership, the body.
-    with django_assert_num_queries(5):
+    # Read again with nothing changed: session, person with the bell's count (two cache reads), item with the
+    # person's membership, the body.
+    with django_assert_num_queries(4):
         again = client.get(url)
     assert (
         again.content.decode().count('class="comment ') == response.content.decode().count('class="comment ') == count

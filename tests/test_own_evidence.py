@@ -15,24 +15,14 @@ from evidence.models import Source, Theme
 from peerplan.notify.context import unread_count
 from peerplan.operations import own_evidence
 from peerplan.operations.checklists import create_checklist_from_evidence
+from tests.factories import make_own_source
 
 SECRET = "Fixture text: night shifts left PSWs without anyone to debrief with."
 
 
 @pytest.fixture
 def survey(org_a, owner):
-    source = own_evidence.create_own_source(
-        organisation=org_a, name="Staff survey 2026", title="Northside staff survey", year=2026, heading="Topic"
-    )
-    own_evidence.add_own_finding(
-        source=source,
-        heading="Support",
-        theme="Debrief after night shifts",
-        kind="challenge",
-        group="PSWs",
-        summary=SECRET,
-    )
-    return source
+    return make_own_source(org_a, summary=SECRET, title="Northside staff survey", heading="Topic")
 
 
 def test_a_manager_adds_a_source_and_what_people_reported(client, org_a, manager, viewer):
@@ -130,15 +120,7 @@ def test_another_organisation_never_sees_it(client, survey, org_b, outsider):
 
 def test_its_challenges_go_into_checklists_marked_as_the_services_own(client, org_a, owner, planner):
     active = create_checklist_from_evidence(organisation=org_a, title="Ward 4", by=owner, status="active")
-    survey = own_evidence.create_own_source(organisation=org_a, name="Staff survey 2026", title="Survey", year=2026)
-    own_evidence.add_own_finding(
-        source=survey,
-        heading="Support",
-        theme="Debrief after night shifts",
-        kind="challenge",
-        group="PSWs",
-        summary=SECRET,
-    )
+    survey = make_own_source(org_a, summary=SECRET)
     client.force_login(planner)
     text = client.get(f"/app/checklists/{active.pk}/").content.decode()
     assert "1 new challenge from Staff survey 2026 version 1" in text

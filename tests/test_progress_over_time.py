@@ -158,9 +158,9 @@ def test_the_pages_run_the_same_queries_whatever_the_size(
     assert Mitigation.objects.count() == 3 + 8 * copies
     client.force_login(manager)
     unread_count(manager)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
-    # session, person with the bell's count (two cache reads), checklist with its organisation, membership; actions' history, challenges' history,
+    # session, person with the bell's count (two cache reads), checklist with its organisation and membership; actions' history, challenges' history,
     # which challenges each action addresses
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert client.get(f"/app/checklists/{checklist_with_history.pk}/progress/").status_code == 200
     # session, person with the bell's count (two cache reads), organisation and membership (one query); active checklists; the same three; the bell
     with django_assert_num_queries(7):

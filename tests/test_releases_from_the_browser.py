@@ -14,9 +14,8 @@ from django.utils.timezone import localtime
 
 from evidence.interchange import import_evidence
 from evidence.models import Finding, Perspective, Reference, Release, Source
-from peerplan.operations import own_evidence
 from peerplan.operations.checklists import create_checklist_from_evidence
-from tests.factories import finding_admin_form, make_user
+from tests.factories import finding_admin_form, make_own_source, make_user
 from tests.worlds import framework, new_source, version_2
 
 SECRET = "Fixture text: night shifts left PSWs without anyone to debrief with."
@@ -25,13 +24,7 @@ SECRET = "Fixture text: night shifts left PSWs without anyone to debrief with."
 @pytest.fixture
 def survey(org_a):
     """An organisation's own source, which must never reach a curator's download."""
-    source = own_evidence.create_own_source(
-        organisation=org_a, name="Staff survey 2026", title="Northside staff survey", year=2026, heading="Topic"
-    )
-    own_evidence.add_own_finding(
-        source=source, heading="Support", theme="Debrief", kind="challenge", group="PSWs", summary=SECRET
-    )
-    return source
+    return make_own_source(org_a, summary=SECRET, theme="Debrief", title="Northside staff survey", heading="Topic")
 
 
 @pytest.fixture

@@ -163,11 +163,11 @@ def test_the_report_runs_the_same_queries_whatever_the_size(
             make_mitigation(item, f"Extra {n}", MitigationStatus.BLOCKED, due_date=date(2020, 1, 1))
     client.force_login(viewer)
     client.get(f"/app/checklists/{reported_checklist.pk}/report/")  # the evidence facts come from the cache after
-    # session, person with the bell's count (two cache reads), checklist, membership; items, their findings' references, actions, perspectives and
+    # session, person with the bell's count (two cache reads), checklist with membership; items, their findings' references, actions, perspectives and
     # their references (5); active checklists, their progress and coverage (3); the trend: actions' and
     # challenges' history and which challenges each action addresses (3); this checklist's progress and
     # coverage (2); the check-in (none here: tests/test_report_check_ins.py pins its trends' queries);
     # coverage by group: its challenges and the evidence facts from the cache (2); the bell.
     # The sources it cites come with the items.
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(19):
         assert client.get(f"/app/checklists/{reported_checklist.pk}/report/").status_code == 200

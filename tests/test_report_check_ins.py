@@ -79,6 +79,6 @@ def test_the_report_runs_the_same_queries_whatever_the_number_of_rounds(
     client.get(f"/app/checklists/{check_in.checklist.pk}/report/")  # the evidence facts come from the cache after
     # tests/test_report.py's 21, one fewer with no action (a prefetch that has nothing to read), and the check-in's
     # trends (figures.check_ins.check_in_with_trends: 6 more than without a check-in)
-    with django_assert_num_queries(25):
+    with django_assert_num_queries(24):
         response = client.get(f"/app/checklists/{check_in.checklist.pk}/report/")
     assert table_of(response.content.decode(), role_statement).count("<td>83%</td>") == rounds

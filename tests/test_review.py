@@ -179,17 +179,18 @@ def test_the_review_pages_run_a_fixed_number_of_queries(
     item = challenges(checklist)[12]
     client.force_login(planner)
     unread_count(planner)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
-    # session, person with the bell's count (two cache reads), item (with finding, theme, category, its source, checklist, organisation), membership,
-    # the challenges in order, the finding's references, perspectives, their references, the bell's unread
+    # session, person with the bell's count (two cache reads), item (with finding, theme, category, its source,
+    # checklist, organisation, membership), the challenges in order, the finding's references, perspectives, their references, the bell's unread
     # count.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         assert client.get(f"/app/items/{item.pk}/review/").status_code == 200
-    # session, person with the bell's count (two cache reads), checklist, membership, the challenges with who decided them.
-    with django_assert_num_queries(5):
+    # session, person with the bell's count (two cache reads), checklist with membership, the challenges with who
+    # decided them.
+    with django_assert_num_queries(4):
         assert client.get(f"/app/checklists/{checklist.pk}/review/summary/").status_code == 200
-    # session, person (two cache reads), item, membership, the challenges in order; then the save (a savepoint, the update,
-    # its history row with its organisation read from the checklist, release) in the same request.
-    with django_assert_num_queries(10):
+    # session, person (two cache reads), item with membership, the challenges in order; then the save (a savepoint,
+    # the update, its history row with its organisation read from the checklist, release) in the same request.
+    with django_assert_num_queries(9):
         response = client.post(f"/app/items/{item.pk}/review/", {"applies": "yes"})
     assert response.status_code == 302
 

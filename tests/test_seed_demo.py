@@ -21,8 +21,8 @@ from peerplan.models import (
     Role,
     SuggestedMitigation,
 )
-from peerplan.operations import own_evidence
 from peerplan.operations.demo import DEMO_PASSWORD
+from tests.factories import make_own_source
 
 pytestmark = pytest.mark.django_db
 
@@ -301,10 +301,7 @@ def test_a_leftover_demo_account_stops_it_with_a_clear_message_and_nothing_half_
 
 def test_the_demo_plans_from_published_evidence_only(org_a):
     """An organisation's own evidence never goes into the demo organisations' checklists."""
-    survey = own_evidence.create_own_source(organisation=org_a, name="Staff survey 2026", title="Ours", year=2026)
-    own_evidence.add_own_finding(
-        source=survey, heading="Support", theme="Debrief", kind="challenge", group="PSWs", summary="x"
-    )
+    survey = make_own_source(org_a, summary="x", theme="Debrief", title="Ours")
     seed("--orgs", "1", "--checklists-per-org", "1", "--actions-per-item", "1")
 
     demo_items = Item.objects.exclude(checklist__organisation=org_a)

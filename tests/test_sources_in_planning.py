@@ -158,7 +158,7 @@ def test_the_report_runs_a_fixed_number_of_queries(
     )  # the evidence facts are cached once for every checklist
     # As test_report.py counts it (21, the check-in's query included), whichever sources the items come from:
     # the sources are read with the items, not one query each.
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(19):
         assert client.get(f"/app/checklists/{checklist_of_every_source.pk}/report/").status_code == 200
 
 

@@ -39,7 +39,8 @@ from peerplan.models import (
     SuggestedMitigation,
 )
 from peerplan.notify import events
-from peerplan.operations import attachments, checklists, comments, mitigations, networks, organisations, own_evidence
+from peerplan.operations import attachments, checklists, comments, mitigations, networks, organisations
+from tests.factories import make_own_source
 from tests.production import clean_env, manage
 
 # The invented second source (tests/fixtures/example_framework.json), never real evidence --------------------
@@ -237,12 +238,7 @@ def one_of_everything(org_a, owner, planner):
     suggestion = SuggestedMitigation.objects.filter(themes=item.finding.theme_id, is_published=True).first()
     mitigation = mitigations.adopt_suggestion(item=item, suggestion=suggestion, by=owner)
     invitation = organisations.invite(organisation=org_a, email="new@example.org", role="planner", by=owner)
-    own_source = own_evidence.create_own_source(
-        organisation=org_a, name="Staff survey 2026", title="Our survey", year=2026
-    )
-    own_evidence.add_own_finding(
-        source=own_source, heading="Support", theme="Supervision", kind="challenge", group="PSWs", summary="Ours."
-    )
+    own_source = make_own_source(org_a, summary="Ours.", theme="Supervision", title="Our survey")
     comment = comments.post_comment(body="A comment by Olive", by=owner, organisation=org_a, mitigation=mitigation)
     # A check-in of the checklist (made directly: the operation wants an active checklist), so its pages
     # load one and the walks see any change to it.

@@ -24,6 +24,12 @@ class Role(models.TextChoices):
 RESTORABLE_DAYS = 30
 
 
+def live_organisation_q(path):
+    """The rule of a live organisation (not deleted: see `Organisation.deleted_at`) for the rows whose lookup
+    `path` leads to it ("organisation", "checklist__organisation")."""
+    return models.Q(**{f"{path}__deleted_at__isnull": True})
+
+
 class OrganisationQuerySet(models.QuerySet):
     def live(self):
         """Organisations not deleted: the only ones anyone sees (see `Organisation.deleted_at`)."""
@@ -101,7 +107,7 @@ class MembershipQuerySet(models.QuerySet):
         members, owners included: every loader (peerplan/access.py), list and scan starts from this (or from
         `readable`, built on it), so no page, API answer, export, notification or email reaches it. Only
         `deleted_owned_by` looks past it, for restoring."""
-        return self.filter(organisation__deleted_at__isnull=True)
+        return self.filter(live_organisation_q("organisation"))
 
     def deleted_owned_by(self, user):
         """The person's owner memberships of deleted organisations not purged yet: what they may restore."""
