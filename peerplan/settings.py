@@ -180,7 +180,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        # Django's database cache, replacing many keys (a write's generations) in one statement.
+        "BACKEND": "peerplan.lib.cache_backends.DatabaseCache",
         "LOCATION": "peerplan_cache",
         "TIMEOUT": None,
         # Room for the cached page bodies of many organisations, roles and pages

@@ -40,7 +40,7 @@ if _worker and _redis.scheme in ("redis", "rediss"):
 # database cache): the tests that pin query counts use it (tests/conftest.py), since their pins count the
 # database cache's own queries.
 DATABASE_CACHE = {
-    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "BACKEND": "peerplan.lib.cache_backends.DatabaseCache",
     "LOCATION": "peerplan_cache",
     "TIMEOUT": None,
 }

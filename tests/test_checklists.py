@@ -157,16 +157,16 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     client.get(f"/app/checklists/{draft_checklist.pk}/")  # the evidence facts are cached once for every checklist
     # The body cached by that view is out of date.
     organisation_generations.organisation_changed(draft_checklist.organisation)
-    # session, person with the bell's count (two cache reads), checklist, membership, the cached body and its
+    # session, person with the bell's count (two cache reads), checklist with the membership, the cached body and its
     # generations (one cache read), items with counts and coverage (the coverage, the stakeholder lens and the
-    # uncovered items the suggestions are ranked against are read from them), live mitigations per phase,
-    # co-production, actions adopted twice, storing the body (the database cache: count, savepoint, select,
-    # insert, release), the checklist's check-in (none here: its trends are pinned in
-    # tests/test_check_ins.py). The evidence facts and the phases are kept by this process for the evidence
-    # generation since the first read. (Every challenge is covered here, so no suggestion is ranked:
-    # tests/test_evidence_releases.py pins the page with suggestions ranked, one query more: the
-    # suggestions adopted on the checklist.)
-    with django_assert_num_queries(14):
+    # uncovered items the suggestions are ranked against are read from them), live mitigations per phase
+    # with how many are co-produced, the suggestion each action was adopted from (none adopted twice here: no merge offered,
+    # and nothing more read for it), storing the body (the database cache: count, savepoint, select, insert,
+    # release), the checklist's check-in (none here: its trends are pinned in tests/test_check_ins.py). The
+    # evidence facts and the phases are kept by this process for the evidence generation since the first
+    # read. (Every challenge is covered here, so no suggestion is ranked: tests/test_evidence_releases.py
+    # pins the page with suggestions ranked, which reads nothing more for it.)
+    with django_assert_num_queries(13):
         response = client.get(f"/app/checklists/{draft_checklist.pk}/")
     assert response.status_code == 200
 

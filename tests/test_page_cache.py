@@ -773,11 +773,11 @@ ORGANISATION_HIT, CHECKLIST_HIT = 4, 4
         # ... plus the dashboard's 9 queries (tests/test_dashboard.py; the check-ins: none here, so none read)
         # and storing the body
         ("/app/orgs/northside/dashboard/", ORGANISATION_HIT, ORGANISATION_HIT + 9 + 5),
-        # ... plus the checklist's 7 queries (items, live actions per phase, co-production, actions adopted
-        # twice, its check-in (none here), the offers of new evidence, the suggestions adopted on it, which the
-        # ranking leaves out: the suggestions themselves, the phases and the evidence facts are kept for the
-        # evidence generation, tests/test_checklists.py) and storing the body
-        ("checklist", CHECKLIST_HIT, CHECKLIST_HIT + 7 + 5),
+        # ... plus the checklist's 5 queries (items, live actions per phase with co-production, the suggestion each
+        # action was adopted from (which the ranking leaves out, and none twice here, so no merge to offer),
+        # its check-in (none here), the offers of new evidence: the suggestions themselves, the phases and the
+        # evidence facts are kept for the evidence generation, tests/test_checklists.py) and storing the body
+        ("checklist", CHECKLIST_HIT, CHECKLIST_HIT + 5 + 5),
     ],
 )
 def test_cached_pages_run_a_fixed_number_of_queries_on_a_hit_and_a_miss(

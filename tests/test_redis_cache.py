@@ -51,7 +51,7 @@ def test_without_cache_url_the_database_cache_is_the_default():
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["cache"]["BACKEND"] == (
-        "django.core.cache.backends.db.DatabaseCache"
+        "peerplan.lib.cache_backends.DatabaseCache"
     )
 
 

@@ -127,7 +127,7 @@ def test_production_settings_are_https_only_and_share_state_between_workers():
         # Every worker on every host sees the same sessions and cache: sessions are kept in the database and
         # read through the shared cache.
         "session_engine": "django.contrib.sessions.backends.cached_db",
-        "cache": "django.core.cache.backends.db.DatabaseCache",
+        "cache": "peerplan.lib.cache_backends.DatabaseCache",
     }
 
 

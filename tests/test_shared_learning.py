@@ -298,14 +298,14 @@ def test_the_checklist_page_reads_the_figures_in_one_query(
     client.get(url)  # the evidence facts are cached once for every checklist
     # The body cached by that view is out of date.
     organisation_generations.organisation_changed(own_item.checklist.organisation)
-    # The checklist page's 15 after a change (tests/test_checklists.py, a draft with nothing to rank), the
-    # findings on offer to an active checklist (tests/test_evidence_releases.py), and the ranking: the
-    # suggestions adopted on the checklist (1). The figures written in this test's transaction are curated
+    # The checklist page's 13 after a change (tests/test_checklists.py, a draft with nothing to rank), the
+    # findings on offer to an active checklist (tests/test_evidence_releases.py); the ranking reads the
+    # suggestions adopted on the checklist with the page (one read for it and the merge offer). The figures written in this test's transaction are curated
     # for everyone and never committed, so what is kept for the evidence generation is read again on this
     # connection after any later write (page_cache.evidence_generation): the evidence facts (a cache read),
     # the phases, and the suggestions' themes, all their figures (one query however many), the suggestions
     # with the references of their citations.
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(20):
         assert client.get(url).status_code == 200
 
 

@@ -92,12 +92,29 @@ class PhaseCount:
         return ""
 
 
-def phase_counts(checklist, evidence_generation=None):
-    """Live mitigations per implementation phase, every phase listed in order (two queries; one given the
-    `evidence_generation` the page is built in: the phases, curated for everyone, are kept by it)."""
-    counts = dict(
-        Mitigation.objects.filter(checklist=checklist).live().values_list("phase_id").annotate(n=Count("pk")).order_by()
+def live_by_phase(checklist):
+    """The checklist's live mitigations counted per phase, with how many of them are co-produced and how many
+    led by someone with lived experience: what phase_counts and co_production add up (one query for both)."""
+    return list(
+        Mitigation.objects.filter(checklist=checklist)
+        .live()
+        .values("phase_id")
+        .annotate(
+            live=Count("pk"),
+            co_produced=Count("pk", filter=Q(co_produced=True)),
+            lived_experience_led=Count("pk", filter=Q(lived_experience_led=True)),
+        )
+        .order_by()
     )
+
+
+def phase_counts(checklist, evidence_generation=None, live=None):
+    """Live mitigations per implementation phase, every phase listed in order (two queries; one given the
+    `evidence_generation` the page is built in: the phases, curated for everyone, are kept by it; none
+    more given `live`, the counts live_by_phase read)."""
+    if live is None:
+        live = live_by_phase(checklist)
+    counts = {row["phase_id"]: row["live"] for row in live}
     if evidence_generation is not None:
         phases = evidence_cache.kept_part(
             "phases", (), evidence_generation, lambda: tuple(ImplementationPhase.objects.all())
@@ -121,18 +138,16 @@ class CoProduction:
         return percent(self.co_produced, self.live)
 
 
-def co_production(checklist):
-    """Share of the checklist's live mitigations co-produced with people with lived experience (one query)."""
-    totals = (
-        Mitigation.objects.filter(checklist=checklist)
-        .live()
-        .aggregate(
-            live=Count("pk"),
-            co_produced=Count("pk", filter=Q(co_produced=True)),
-            lived_experience_led=Count("pk", filter=Q(lived_experience_led=True)),
-        )
+def co_production(checklist, live=None):
+    """Share of the checklist's live mitigations co-produced with people with lived experience (one query;
+    none given `live`, the counts per phase live_by_phase read)."""
+    if live is None:
+        live = live_by_phase(checklist)
+    return CoProduction(
+        co_produced=sum(row["co_produced"] for row in live),
+        lived_experience_led=sum(row["lived_experience_led"] for row in live),
+        live=sum(row["live"] for row in live),
     )
-    return CoProduction(**totals)
 
 
 def evidence_updated_q(via=""):
@@ -251,7 +266,7 @@ class CuratedSuggestions:
         )
 
 
-def rank_suggestions(checklist, facts=None, uncovered=None, shown=None, evidence_generation=None):
+def rank_suggestions(checklist, facts=None, uncovered=None, shown=None, evidence_generation=None, adopted=None):
     """Published suggestions not yet adopted in this checklist, ranked by how many uncovered applicable
     challenges they address, then by how many services that share anonymously adopted and got them done
     (from five, rounded), then by how many stakeholder groups reported those challenges.
@@ -261,7 +276,8 @@ def rank_suggestions(checklist, facts=None, uncovered=None, shown=None, evidence
     alone; only those returned are read whole, with the references their citations are built from (most
     never reach the page). Five queries (four given `uncovered`; none when every challenge is covered).
     Given the `evidence_generation` the page is built in (page_cache.evidence_generation), what is curated
-    for everyone (CuratedSuggestions) is kept by this process for it: one query, the suggestions adopted."""
+    for everyone (CuratedSuggestions) is kept by this process for it: one query, the suggestions adopted, or
+    none given `adopted` (the checklist's actions adopted from a suggestion, as {"suggestion_id": id} rows)."""
     if uncovered is None:
         uncovered = checklist.items.uncovered().select_related("finding__theme").in_published_order()
     uncovered = list(uncovered)
@@ -269,7 +285,8 @@ def rank_suggestions(checklist, facts=None, uncovered=None, shown=None, evidence
         return []
     facts = facts if facts is not None else finding_facts()
     uncovered_themes = {item.finding.theme_id for item in uncovered}
-    adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
+    if adopted is None:
+        adopted = Mitigation.objects.filter(checklist=checklist, suggestion__isnull=False).values("suggestion_id")
     if evidence_generation is not None:
         curated = evidence_cache.kept_part("curated-suggestions", (), evidence_generation, CuratedSuggestions.read)
         adopted = {row["suggestion_id"] for row in adopted}

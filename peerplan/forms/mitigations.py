@@ -360,6 +360,11 @@ class QuickActionForm(forms.ModelForm):
         self.fields["status"].error_messages["invalid_choice"] = "Choose one of the statuses listed."
         self.fields["status"].error_messages["required"] = "Choose a status."
 
+    def _get_validation_exclusions(self):
+        # The owner field read its choice as a member of the organisation: the model's own check of the
+        # owner (that such a person exists) would read them again, on every in-place change.
+        return {*super()._get_validation_exclusions(), "owner"}
+
     def changes(self, saved):
         """Only what differs from what is saved; choosing a member replaces an outside owner's name.
         (`saved` is read apart: validation writes the cleaned values onto the form's own instance.)"""

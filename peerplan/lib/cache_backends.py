@@ -1,4 +1,16 @@
-"""Redis as the shared cache (CACHE_URL, settings.py), where an outage costs speed, never a page.
+"""The shared cache's backends: the database cache (the default) with a replacement of many keys in one
+statement, and Redis (CACHE_URL, settings.py), where an outage costs speed, never a page.
+
+The database cache (DatabaseCache, at the end of this module)
+-------------------------------------------------------------
+Django's own, but for `set_many`, which is how a write replaces its organisations' generations once it
+commits (peerplan/lib/generations.py). Django's sets each key in turn, five statements a key: a COUNT(*) of
+the whole table (to cull it when over MAX_ENTRIES), a savepoint, a read of the key, its update or insert, and
+the release. Here it is one upsert (INSERT … ON CONFLICT DO UPDATE) for all the keys. Everything else (reads,
+`add`, the page bodies' `set`, which counts and culls as Django does) is Django's.
+
+Redis
+-----
 
 Django's own Redis backend raises whatever redis-py raises, so a Redis that is down or not answering would
 turn every page that touches the cache (all of them: the evidence pages, the planning pages' evidence facts,
@@ -33,12 +45,18 @@ Logging: a WARNING when Redis first fails, then at most one every WARN_EVERY sec
 Give Redis a database of its own: clearing the cache (restore, the tests) empties that whole database.
 """
 
+import base64
 import logging
+import pickle
 import threading
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
+from django.conf import settings
+from django.core.cache.backends import db as django_db
 from django.core.cache.backends import redis as django_redis
+from django.db import connections, router
 from redis import exceptions as redis_errors
 
 logger = logging.getLogger("peerplan.cache")
@@ -232,3 +250,53 @@ class RedisCache(django_redis.RedisCache):
 
     def clear(self):
         return self._guarded(super().clear, miss=False, write=True)
+
+
+class DatabaseCache(django_db.DatabaseCache):
+    """Django's DatabaseCache with `set_many` in one statement (see the module docstring).
+
+    It does not cull: what it writes are generations (an organisation's, a person's, the evidence's), which
+    it replaces far more often than it adds (a generation is created by `add` on first use), so it hardly
+    grows the table; the page bodies' `set`, which does grow it, still counts and culls. In autocommit (a
+    write's generations are replaced once it has committed) the one statement is its own transaction, so
+    SQLite's write lock is held for it alone, not for a transaction of three.
+
+    Nor does it swallow a database error as Django's `set` does ("allowed to fail silently"): a generation
+    left as it was would leave its organisation's pages served stale, so a failure reaches the write that
+    asked for it and the log. (Two writers replacing the same key at once is no failure for an upsert:
+    Django's read-then-insert could lose that race.)"""
+
+    UPSERT_VENDORS = ("sqlite", "postgresql")
+
+    def set_many(self, data, timeout=django_db.DEFAULT_TIMEOUT, version=None):
+        if not data:
+            return []
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        if connection.vendor not in self.UPSERT_VENDORS:
+            return super().set_many(data, timeout, version)
+        timeout = self.get_backend_timeout(timeout)
+        if timeout is None:
+            expires = datetime.max
+        else:
+            expires = datetime.fromtimestamp(timeout, tz=UTC if settings.USE_TZ else None)
+        # As Django stores them: whole seconds, and the value pickled and base64-encoded as text.
+        expires = connection.ops.adapt_datetimefield_value(expires.replace(microsecond=0))
+        rows = [
+            (
+                self.make_and_validate_key(key, version=version),
+                base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1"),
+                expires,
+            )
+            for key, value in data.items()
+        ]
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(self._table)} ({quote('cache_key')}, {quote('value')}, {quote('expires')}) "
+                f"VALUES {', '.join(['(%s, %s, %s)'] * len(rows))} "
+                f"ON CONFLICT ({quote('cache_key')}) DO UPDATE "
+                f"SET {quote('value')} = excluded.{quote('value')}, {quote('expires')} = excluded.{quote('expires')}",
+                [part for row in rows for part in row],
+            )
+        return []

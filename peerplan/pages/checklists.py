@@ -1,5 +1,6 @@
 """The checklist, item, review summary and phases pages, each in a fixed number of queries."""
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, prefetch_related_objects
@@ -71,9 +72,11 @@ def status_summary(item):
 def checklist_page(checklist, today, evidence_generation):
     """Everything the checklist page shows, in a fixed number of queries whatever its size:
     items with counts and coverage (1; the coverage figures, each group's lens and the uncovered challenges
-    the suggestions are ranked against are read from them), mitigations per phase (1), co-production (1),
-    suggestions ranked by leverage (1: those adopted), the check-in's trends beside each challenge (1 without
-    a check-in, 7 with one: figures.check_ins). What is the evidence's or curated for everyone (the evidence
+    the suggestions are ranked against are read from them), live mitigations per phase with how many are
+    co-produced (1),
+    the suggestion each action was adopted from (1: the ranking leaves those out, and the actions of one
+    adopted twice, offered to merge, are read only when there are some), the check-in's trends beside each
+    challenge (1 without a check-in, 7 with one: figures.check_ins). What is the evidence's or curated for everyone (the evidence
     facts, the phases, the suggestions with their themes and figures) is kept by this process for the
     `evidence_generation` the page is built in (page_cache.evidence_generation)."""
     items = list(
@@ -113,6 +116,10 @@ def checklist_page(checklist, today, evidence_generation):
     applicable = [item for item in challenges if item.applies]
     uncovered = [item for item in applicable if not item.is_covered]
     by_group = checklist.coverage_by_group(facts, applicable)
+    # Which suggestion each of its actions was adopted from, read once: the ranking leaves those out, and
+    # one adopted twice is offered to merge.
+    adopted = list(checklist.mitigations.filter(suggestion__isnull=False).values("suggestion_id"))
+    live = insights.live_by_phase(checklist)
     return {
         "check_in": check_in,
         "review_progress": ReviewProgress(decided=sum(item.is_decided for item in challenges), total=len(challenges)),
@@ -129,19 +136,33 @@ def checklist_page(checklist, today, evidence_generation):
         "benefit_groups": group_by_category_and_theme(benefits),
         "chosen_outcomes": sum(1 for item in benefits if item.applies),
         "benefit_count": len(benefits),
-        "phases": insights.phase_counts(checklist, evidence_generation),
-        "co_production": insights.co_production(checklist),
+        "phases": insights.phase_counts(checklist, evidence_generation, live=live),
+        "co_production": insights.co_production(checklist, live=live),
         "leverage": insights.rank_suggestions(
-            checklist, facts, uncovered, shown=LEVERAGE_SHOWN, evidence_generation=evidence_generation
+            checklist,
+            facts,
+            uncovered,
+            shown=LEVERAGE_SHOWN,
+            evidence_generation=evidence_generation,
+            adopted=adopted,
         ),
-        "duplicates": duplicate_groups(checklist),
+        "duplicates": duplicate_groups(checklist, adopted),
     }
 
 
-def duplicate_groups(checklist):
-    """[(suggestion, [actions])] adopted more than once on the checklist, to offer "merge into one" (one query)."""
+def duplicate_groups(checklist, adopted=None):
+    """[(suggestion, [actions])] adopted more than once on the checklist, to offer "merge into one" (one query;
+    given `adopted`, the checklist's actions adopted from a suggestion as {"suggestion_id": id} rows, none
+    unless a suggestion repeats in them)."""
+    actions = checklist.mitigations.duplicates()
+    if adopted is not None:
+        times = Counter(row["suggestion_id"] for row in adopted)
+        twice = [suggestion_id for suggestion_id, count in times.items() if count > 1]
+        if not twice:
+            return []
+        actions = checklist.mitigations.filter(suggestion_id__in=twice)
     groups = {}
-    for action in checklist.mitigations.duplicates().select_related("suggestion").order_by("suggestion_id", "pk"):
+    for action in actions.select_related("suggestion").order_by("suggestion_id", "pk"):
         groups.setdefault(action.suggestion_id, (action.suggestion, []))[1].append(action)
     return list(groups.values())
 
@@ -313,7 +334,8 @@ def phases_page(checklist):
         .prefetch_related(addressed_items())
         .order_by("phase__position", "due_date", "pk")
     )
-    counts = insights.phase_counts(checklist)
+    live = insights.live_by_phase(checklist)
+    counts = insights.phase_counts(checklist, live=live)
     by_phase = [
         (count, [m for m in mitigations if m.phase_id == (count.phase.pk if count.phase else None)]) for count in counts
     ]
@@ -321,7 +343,7 @@ def phases_page(checklist):
         unphased = [m for m in mitigations if m.phase_id is None]
         if unphased:
             by_phase.append((insights.PhaseCount(None, 0), unphased))
-    return {"by_phase": by_phase, "co_production": insights.co_production(checklist)}
+    return {"by_phase": by_phase, "co_production": insights.co_production(checklist, live=live)}
 
 
 # The action page shows the latest few changes; the full history is a link away.

@@ -1,4 +1,5 @@
 """What the checklist page and the item page repeat on every miss, rendered once per process for what it shows:
+`{% item_row item %}` (a challenge's row in the checklist's task list, includes/item_row.html; see ItemRow),
 `{% check_in_trend trend %}` (a challenge's check-in trend, check_ins/trend.html, with its chart) and
 `{% decision_fields form %}` (the item's decision form, about 3 ms through crispy; see UnboundFormKey).
 
@@ -9,16 +10,23 @@ dataclasses, all the way down), and that key is the key of the rendered trend: a
 is a new key, never a stale trend, and nothing is invalidated. Its figures are already thresholded
 (peerplan/figures/check_ins.py), the same for everyone who may see the checklist, so the key holds no one's
 identity.
+
+The rows around the trends are kept the same way, and for the same reason (a write changes the row of the
+challenges its action addresses, and the large organisation's rows were over a third of its checklist's
+rendering): a row is rendered from an ItemRow, every value it shows copied off the item (its trend as the
+trend's own key), with whether the person may decide, and the template sees nothing else.
 """
 
 import dataclasses
 import datetime
 import functools
+import secrets
 from types import SimpleNamespace
 
 from django import template
 from django.template import Context
 from django.template.loader import get_template
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
@@ -149,3 +157,154 @@ def decision_fields(form):
     if form.is_bound:
         return mark_safe(_crispy_template().render(Context({"form": form}, use_l10n=False)))
     return mark_safe(render_unbound_form(UnboundFormKey.of(form)))
+
+
+# The checklist's item rows: about 2 KB each (a trend's chart is kept apart, by render_trend), so a few
+# megabytes per worker hold the rows of a busy organisation's checklists.
+ITEM_ROWS_KEPT = 2048
+
+# Where a kept row's CSRF token goes: the page's (the page cache's placeholder) is put in on every use.
+# Unguessable, so nothing typed into a reason can be taken for it.
+_CSRF_MARK = f"itemcsrf{secrets.token_hex(16)}"
+
+
+@dataclasses.dataclass(frozen=True)
+class OutcomeRow:
+    """A benefit chosen as an outcome, as an item row shows it beside its theme's challenge."""
+
+    pk: int
+    outcome_name: str
+    mitigation_count: int
+
+    @property
+    def finding(self):
+        return SimpleNamespace(outcome_name=self.outcome_name)
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemRow:
+    """Everything a challenge's row in the checklist shows (includes/item_row.html), copied off the item
+    pages.checklists.checklist_page prepared, under the names the template asks an Item for, so the same
+    template renders both. Its check-in trend is in it as the trend's own key (TrendKey: every value of
+    its figures and chart), so the row is as complete as the trend."""
+
+    pk: int
+    theme_name: str
+    retired_in_version: int | None
+    retired_choice: str
+    retired_choice_label: str
+    evidence_updated: bool
+    review_state: str  # a ReviewState: its value, and its label
+    is_decided: bool
+    applies: bool
+    not_applicable_reason: str
+    priority_label: str
+    mitigation_count: int
+    statuses: tuple
+    single_review: bool
+    single_label: str
+    count_label: str
+    is_covered: bool
+    overdue_count: int
+    outcomes: tuple
+    trend: TrendKey | None
+
+    @classmethod
+    def of(cls, item):
+        strength = item.strength
+        return cls(
+            pk=item.pk,
+            theme_name=item.finding.theme.name,
+            retired_in_version=item.finding.retired_in_version,
+            retired_choice=item.retired_choice,
+            retired_choice_label=str(item.get_retired_choice_display()),
+            evidence_updated=bool(item.evidence_updated),
+            review_state=item.review_state,
+            is_decided=item.is_decided,
+            applies=item.applies,
+            not_applicable_reason=item.not_applicable_reason,
+            priority_label=str(item.get_priority_display()),
+            mitigation_count=item.mitigation_count,
+            statuses=tuple((str(label), count) for label, count in item.statuses),
+            single_review=strength.single_review,
+            single_label=strength.single_label,
+            count_label=strength.count_label,
+            is_covered=bool(item.is_covered),
+            overdue_count=item.overdue_count,
+            outcomes=tuple(
+                OutcomeRow(
+                    pk=outcome.pk, outcome_name=outcome.finding.outcome_name, mitigation_count=outcome.mitigation_count
+                )
+                for outcome in getattr(item, "outcomes", ())
+            ),
+            trend=TrendKey.of(item.check_in) if item.check_in else None,
+        )
+
+    # What the template asks an Item, answered from the copied values.
+    @property
+    def finding(self):
+        return SimpleNamespace(theme=SimpleNamespace(name=self.theme_name), retired_in_version=self.retired_in_version)
+
+    @property
+    def strength(self):
+        return SimpleNamespace(
+            single_review=self.single_review, single_label=self.single_label, count_label=self.count_label
+        )
+
+    @property
+    def check_in(self):
+        return self.trend.trend if self.trend is not None else None
+
+    def get_retired_choice_display(self):
+        return self.retired_choice_label
+
+    def get_priority_display(self):
+        return self.priority_label
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemRowKey:
+    """An item's row and the page's values it uses: what render_item_row renders from, and nothing more.
+    Who is looking is in it as what changes the row for them (whether they may decide: the quick decisions)
+    and holds no one's identity."""
+
+    row: ItemRow
+    can_edit: bool
+    # Whether the page's forms carry a CSRF token (a template rendered without one leaves it out).
+    with_csrf: bool
+    # Links are written for the URL map and script prefix in force, words for the language.
+    urlconf: object
+    script_prefix: str
+    language: str
+
+
+@functools.lru_cache(maxsize=ITEM_ROWS_KEPT)
+def render_item_row(key):
+    """The row's HTML from `key` alone (its CSRF token left as _CSRF_MARK)."""
+    context = Context(
+        {
+            "item": key.row,
+            "membership": SimpleNamespace(can_edit=key.can_edit),
+            "csrf_token": _CSRF_MARK if key.with_csrf else None,
+        },
+        use_l10n=False,  # as page_cache renders the bodies these rows are part of
+    )
+    return get_template("peerplan/includes/item_row.html").template.render(context)
+
+
+@register.simple_tag(takes_context=True)
+def item_row(context, item):
+    """`{% item_row item %}`: includes/item_row.html for `item` (prepared by pages.checklists.checklist_page),
+    with the page's `membership`."""
+    token = context.get("csrf_token")
+    token = str(token) if token else ""
+    membership = context.get("membership")
+    key = ItemRowKey(
+        row=ItemRow.of(item),
+        can_edit=bool(membership and membership.can_edit),
+        with_csrf=bool(token) and token != "NOTPROVIDED",
+        urlconf=get_urlconf(),
+        script_prefix=get_script_prefix(),
+        language=translation.get_language(),
+    )
+    return mark_safe(render_item_row(key).replace(_CSRF_MARK, token))

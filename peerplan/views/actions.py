@@ -130,9 +130,15 @@ def _quick_page(request, action, back, *, outcome, status=200, errors=()):
 
 
 def _quick_answer(request, action, back, outcome, membership, status=200, chosen=None, errors=(), previous=None):
-    # The person's membership as the access check read it: not read again for who may change the action.
-    dashboard.prepare_quick_edit([action], request.user, memberships=[membership])
-    if chosen is not None:
+    if chosen is None:
+        # What is saved is shown (the owner's name read with the action): the members to choose from, which
+        # only a person's own choice is looked up in, are not read. Who may change it: the membership the
+        # access check read.
+        action.can_edit = membership.can_edit
+        dashboard.show(action)
+    else:
+        # The person's membership as the access check read it: not read again for who may change the action.
+        dashboard.prepare_quick_edit([action], request.user, memberships=[membership])
         dashboard.show(action, chosen)
     if not request.htmx:
         if outcome in ("saved", "undone", "unchanged"):
