@@ -15,24 +15,19 @@ form, whose HTML is a function of what its key holds (see FiltersKey).
 """
 
 import functools
-import secrets
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django import template
 from django.template import Context
 from django.template.loader import get_template
-from django.urls import get_script_prefix, get_urlconf
-from django.utils import translation
 from django.utils.safestring import mark_safe
 
+from peerplan.lib import kept_parts
+from peerplan.lib.kept_parts import PageValues
 from peerplan.models import display_name
 
 register = template.Library()
-
-# Where a rendered row's CSRF token goes: the requester's (or the page cache's placeholder) is put in on
-# every use. Unguessable, so nothing typed into a title can be taken for it.
-_CSRF_MARK = f"rowcsrf{secrets.token_hex(16)}"
 
 # About 3 KB a row: a few megabytes per worker, room for the pages a busy organisation reads.
 ROWS_KEPT = 2048
@@ -124,31 +119,23 @@ class RowKey:
     bulk_form: str
     show_organisation: bool
     statuses: tuple
-    # Whether the page's forms carry a CSRF token (a template rendered without one leaves it out).
-    with_csrf: bool
-    # Links and dates are written for the URL map, script prefix and language in force.
-    urlconf: object
-    script_prefix: str
-    language: str
+    # What else its HTML is written for: the CSRF token's place, links, language (kept_parts.PageValues).
+    page: PageValues
 
 
 @functools.lru_cache(maxsize=ROWS_KEPT)
 def render_row(key):
-    """The row's HTML from `key` alone (its CSRF token left as _CSRF_MARK)."""
-    context = Context(
-        {
-            "action": key.row,
-            "today": key.today,
-            "next": key.next,
-            "list_key": key.list_key,
-            "bulk_form": key.bulk_form,
-            "show_organisation": key.show_organisation,
-            "statuses": key.statuses,
-            "csrf_token": _CSRF_MARK if key.with_csrf else None,
-        },
-        use_l10n=False,  # as page_cache renders the bodies these rows are part of
-    )
-    return get_template("peerplan/includes/action_row.html").template.render(context)
+    """The row's HTML from `key` alone (its CSRF token left as kept_parts.CSRF_MARK)."""
+    values = {
+        "action": key.row,
+        "today": key.today,
+        "next": key.next,
+        "list_key": key.list_key,
+        "bulk_form": key.bulk_form,
+        "show_organisation": key.show_organisation,
+        "statuses": key.statuses,
+    }
+    return kept_parts.render("peerplan/includes/action_row.html", values, key.page)
 
 
 @register.simple_tag(takes_context=True)
@@ -156,8 +143,6 @@ def action_row(context, action):
     """`{% action_row action %}`: includes/action_row.html for `action`, with the page's `today`, `next`,
     `list_key`, `bulk_form`, `show_organisation` and `statuses`."""
     today = context.get("today")
-    token = context.get("csrf_token")
-    token = str(token) if token else ""
     key = RowKey(
         row=Row.of(action, today),
         today=today,
@@ -166,12 +151,9 @@ def action_row(context, action):
         bulk_form=context.get("bulk_form") or "",
         show_organisation=bool(context.get("show_organisation")),
         statuses=tuple((value, str(label)) for value, label in context.get("statuses") or ()),
-        with_csrf=bool(token) and token != "NOTPROVIDED",
-        urlconf=get_urlconf(),
-        script_prefix=get_script_prefix(),
-        language=translation.get_language(),
+        page=PageValues.of(context),
     )
-    return mark_safe(render_row(key).replace(_CSRF_MARK, token))
+    return kept_parts.with_token(render_row(key), context)
 
 
 # The filter fields for one organisation's choices and one set of filters each: the few a list is read with

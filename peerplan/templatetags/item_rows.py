@@ -20,15 +20,16 @@ trend's own key), with whether the person may decide, and the template sees noth
 import dataclasses
 import datetime
 import functools
-import secrets
 from types import SimpleNamespace
 
 from django import template
 from django.template import Context
 from django.template.loader import get_template
-from django.urls import get_script_prefix, get_urlconf
 from django.utils import translation
 from django.utils.safestring import mark_safe
+
+from peerplan.lib import kept_parts
+from peerplan.lib.kept_parts import PageValues
 
 register = template.Library()
 
@@ -163,10 +164,6 @@ def decision_fields(form):
 # megabytes per worker hold the rows of a busy organisation's checklists.
 ITEM_ROWS_KEPT = 2048
 
-# Where a kept row's CSRF token goes: the page's (the page cache's placeholder) is put in on every use.
-# Unguessable, so nothing typed into a reason can be taken for it.
-_CSRF_MARK = f"itemcsrf{secrets.token_hex(16)}"
-
 
 @dataclasses.dataclass(frozen=True)
 class OutcomeRow:
@@ -270,41 +267,23 @@ class ItemRowKey:
 
     row: ItemRow
     can_edit: bool
-    # Whether the page's forms carry a CSRF token (a template rendered without one leaves it out).
-    with_csrf: bool
-    # Links are written for the URL map and script prefix in force, words for the language.
-    urlconf: object
-    script_prefix: str
-    language: str
+    # What else its HTML is written for: the CSRF token's place, links, language (kept_parts.PageValues).
+    page: PageValues
 
 
 @functools.lru_cache(maxsize=ITEM_ROWS_KEPT)
 def render_item_row(key):
-    """The row's HTML from `key` alone (its CSRF token left as _CSRF_MARK)."""
-    context = Context(
-        {
-            "item": key.row,
-            "membership": SimpleNamespace(can_edit=key.can_edit),
-            "csrf_token": _CSRF_MARK if key.with_csrf else None,
-        },
-        use_l10n=False,  # as page_cache renders the bodies these rows are part of
-    )
-    return get_template("peerplan/includes/item_row.html").template.render(context)
+    """The row's HTML from `key` alone (its CSRF token left as kept_parts.CSRF_MARK)."""
+    values = {"item": key.row, "membership": SimpleNamespace(can_edit=key.can_edit)}
+    return kept_parts.render("peerplan/includes/item_row.html", values, key.page)
 
 
 @register.simple_tag(takes_context=True)
 def item_row(context, item):
     """`{% item_row item %}`: includes/item_row.html for `item` (prepared by pages.checklists.checklist_page),
     with the page's `membership`."""
-    token = context.get("csrf_token")
-    token = str(token) if token else ""
     membership = context.get("membership")
     key = ItemRowKey(
-        row=ItemRow.of(item),
-        can_edit=bool(membership and membership.can_edit),
-        with_csrf=bool(token) and token != "NOTPROVIDED",
-        urlconf=get_urlconf(),
-        script_prefix=get_script_prefix(),
-        language=translation.get_language(),
+        row=ItemRow.of(item), can_edit=bool(membership and membership.can_edit), page=PageValues.of(context)
     )
-    return mark_safe(render_item_row(key).replace(_CSRF_MARK, token))
+    return kept_parts.with_token(render_item_row(key), context)

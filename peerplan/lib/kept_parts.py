@@ -1,0 +1,62 @@
+"""What every part of a page rendered once per process (peerplan/templatetags/action_rows.py, item_rows.py)
+needs besides its own values: the page's values its HTML depends on, and the request's CSRF token put back in.
+
+A kept part is rendered from a key holding every value it shows, so its key must also hold what else the
+HTML is written for: whether the page's forms carry a CSRF token (a template rendered without one leaves it
+out), the URL map and script prefix in force (its links) and the language (its words and dates). The token
+itself differs per request, so the part is rendered with a mark where it goes and the request's token is put
+in on every use.
+"""
+
+import secrets
+from dataclasses import dataclass
+
+from django.template import Context
+from django.template.loader import get_template
+from django.urls import get_script_prefix, get_urlconf
+from django.utils import translation
+from django.utils.safestring import mark_safe
+
+# Where a kept part's CSRF token goes. Unguessable, so nothing a person typed into a title or a reason can be
+# taken for it.
+CSRF_MARK = f"keptcsrf{secrets.token_hex(16)}"
+
+
+@dataclass(frozen=True)
+class PageValues:
+    """The page's values a kept part's HTML depends on besides its own (see the module docstring)."""
+
+    with_csrf: bool
+    urlconf: object
+    script_prefix: str
+    language: str
+
+    @classmethod
+    def of(cls, context):
+        """The values in force where `context` (a template's) is rendered."""
+        return cls(
+            with_csrf=bool(_token(context)) and _token(context) != "NOTPROVIDED",
+            urlconf=get_urlconf(),
+            script_prefix=get_script_prefix(),
+            language=translation.get_language(),
+        )
+
+
+def render(template_name, values, page):
+    """`template_name` rendered from `values` alone, for the page values `page` (its CSRF token left as
+    CSRF_MARK)."""
+    context = Context(
+        {**values, "csrf_token": CSRF_MARK if page.with_csrf else None},
+        use_l10n=False,  # as page_cache renders the bodies these parts are part of
+    )
+    return get_template(template_name).template.render(context)
+
+
+def with_token(html, context):
+    """A kept part's HTML with the token of the page `context` renders (or the page cache's placeholder)."""
+    return mark_safe(html.replace(CSRF_MARK, _token(context)))
+
+
+def _token(context):
+    token = context.get("csrf_token")
+    return str(token) if token else ""
