@@ -417,6 +417,16 @@ def no_owner_q():
     return models.Q(owner__isnull=True, owner_name="")
 
 
+def no_owner_in_checklists_q():
+    """no_owner_q, the same rows, for a count over a few checklists' actions: written so that SQLite, which
+    keeps no statistics of the data, reads them through the checklists' index. Written plainly, its planner
+    takes the (owner, status, due date) index and walks every organisation's unowned actions: the dashboard's
+    figures took 17 ms at the benchmark's 1,000 organisations instead of 0.3 ms."""
+    # owner_id + 0 is owner_id (NULL stays NULL), but no index is on it.
+    owner_id = models.ExpressionWrapper(models.F("owner_id") + 0, output_field=models.IntegerField())
+    return models.Q(models.lookups.IsNull(owner_id, True), owner_name="")
+
+
 def no_due_date_q():
     return models.Q(due_date__isnull=True)
 

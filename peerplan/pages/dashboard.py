@@ -39,7 +39,7 @@ from peerplan.models import (
     display_name,
     due_between_q,
     no_due_date_q,
-    no_owner_q,
+    no_owner_in_checklists_q,
     open_q,
     theme_name_links,
     with_theme_names,
@@ -115,7 +115,7 @@ def _totals(today, soon):
     overdue and blocked already: overdue_q, and the blocked status)."""
     return {
         "due_soon": due_between_q(today, soon),
-        "no_owner": open_q() & no_owner_q(),
+        "no_owner": open_q() & no_owner_in_checklists_q(),
         "no_due_date": open_q() & no_due_date_q(),
     }
 
