@@ -73,12 +73,11 @@ def checklist_page(checklist, today, evidence_generation):
     """Everything the checklist page shows, in a fixed number of queries whatever its size:
     items with counts and coverage (1; the coverage figures, each group's lens and the uncovered challenges
     the suggestions are ranked against are read from them), live mitigations per phase with how many are
-    co-produced (1),
-    the suggestion each action was adopted from (1: the ranking leaves those out, and the actions of one
-    adopted twice, offered to merge, are read only when there are some), the check-in's trends beside each
-    challenge (1 without a check-in, 7 with one: figures.check_ins). What is the evidence's or curated for everyone (the evidence
-    facts, the phases, the suggestions with their themes and figures) is kept by this process for the
-    `evidence_generation` the page is built in (page_cache.evidence_generation)."""
+    co-produced (1), the suggestion each action was adopted from (1: the ranking leaves those out, and the
+    actions of one adopted twice, offered to merge, are read only when there are some), the check-in's trends
+    beside each challenge (1 without a check-in, 7 with one: figures.check_ins). What is the evidence's or
+    curated for everyone (the evidence facts, the phases, the suggestions with their themes and figures) is
+    kept by this process for the `evidence_generation` the page is built in (page_cache.evidence_generation)."""
     items = list(
         checklist.items.select_related("finding__theme__category", "decided_by")
         .with_coverage()
