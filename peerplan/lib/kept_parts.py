@@ -1,5 +1,6 @@
-"""What every part of a page rendered once per process (peerplan/templatetags/action_rows.py, item_rows.py)
-needs besides its own values: the page's values its HTML depends on, and the request's CSRF token put back in.
+"""What every part of a page rendered once per process (peerplan/templatetags/action_rows.py, item_rows.py, the
+dashboard's cards, the organisation page's rows) needs besides its own values: to be kept (`kept`), the page's
+values its HTML depends on, and the request's CSRF token put back in.
 
 A kept part is rendered from a key holding every value it shows, so its key must also hold what else the
 HTML is written for: whether the page's forms carry a CSRF token (a template rendered without one leaves it
@@ -8,14 +9,36 @@ itself differs per request, so the part is rendered with a mark where it goes an
 in on every use.
 """
 
+import functools
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.template import Context
 from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf
 from django.utils import translation
 from django.utils.safestring import mark_safe
+
+
+def kept(maxsize):
+    """`functools.lru_cache(maxsize)` for a function that renders a part from its arguments alone, except while
+    DEBUG is on: then every call renders afresh, since a part kept from before a template was edited would
+    show the old template."""
+
+    def decorate(render):
+        cached = functools.lru_cache(maxsize=maxsize, typed=True)(render)
+
+        @functools.wraps(render)
+        def render_or_reuse(*args, **kwargs):
+            return (render if settings.DEBUG else cached)(*args, **kwargs)
+
+        render_or_reuse.cache_clear = cached.cache_clear
+        render_or_reuse.cache_info = cached.cache_info
+        return render_or_reuse
+
+    return decorate
+
 
 # Where a kept part's CSRF token goes. Unguessable, so nothing a person typed into a title or a reason can be
 # taken for it.

@@ -1,11 +1,9 @@
 """The dashboard, the action lists and their quick views, and progress pages."""
 
-import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
@@ -25,6 +23,7 @@ from peerplan.figures.tracking import (
     progress_and_totals_from_counts,
     progress_over_time,
 )
+from peerplan.lib.kept_parts import kept
 from peerplan.lib.prepared import PreparedQuery
 from peerplan.lib.row_links import url_parts
 from peerplan.models import (
@@ -262,10 +261,8 @@ def checklist_cards(summaries, organisation):
     actions_url = reverse("peerplan:actions", args=[organisation.slug])
     # Each link's pattern looked up once for all the cards (row_url's parts: before and after the id).
     links = [url_parts(get_urlconf(), get_script_prefix(), name, 1) for name in CARD_LINKS]
-    # While templates are being edited (DEBUG), every card is drawn afresh: the kept ones would show the old template.
-    card = _checklist_card.__wrapped__ if settings.DEBUG else _checklist_card
     return [
-        card(
+        _checklist_card(
             summary.checklist.title,
             summary.checklist.service,
             tuple(f"{head}{summary.checklist.pk}{tail}" for head, tail in links),
@@ -281,7 +278,7 @@ def checklist_cards(summaries, organisation):
     ]
 
 
-@functools.lru_cache(maxsize=CHECKLIST_CARDS_KEPT, typed=True)
+@kept(maxsize=CHECKLIST_CARDS_KEPT)
 def _checklist_card(title, service, links, actions_url, checklist_id, covered, applicable, done, counts, overdue):
     """One card, from these arguments alone: its template is given nothing else (no request, no context
     processors, no model instance, no {% url %}: `links` are the checklist's page, report, CSV and Excel),

@@ -1,12 +1,10 @@
 """The organisation and members pages."""
 
-import functools
-
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf
 
 from peerplan.accounts import lockout
+from peerplan.lib.kept_parts import kept
 from peerplan.lib.prepared import PreparedQuery
 from peerplan.lib.row_links import url_parts
 from peerplan.models import Checklist, ChecklistStatus, Coverage, Item, coverage_from_rows, coverage_rows, networks
@@ -45,9 +43,7 @@ def checklist_row(checklist, coverage):
     after a write, a large organisation's page redraws only the row whose figures changed, not fifty of them
     (their template nodes were most of that page's time)."""
     head, tail = url_parts(get_urlconf(), get_script_prefix(), "peerplan:checklist", 1)
-    # While templates are being edited (DEBUG), every row is drawn afresh: the kept ones would show the old template.
-    row = _checklist_row.__wrapped__ if settings.DEBUG else _checklist_row
-    return row(
+    return _checklist_row(
         f"{head}{checklist.pk}{tail}",
         checklist.title,
         checklist.status,
@@ -59,7 +55,7 @@ def checklist_row(checklist, coverage):
     )
 
 
-@functools.lru_cache(maxsize=CHECKLIST_ROWS_KEPT, typed=True)
+@kept(maxsize=CHECKLIST_ROWS_KEPT)
 def _checklist_row(url, title, status, service, review_date, covered, applicable, done):
     """One row, from these arguments alone: its template is given nothing else (no request, no context
     processors, no model instance, no {% url %}), so every value it shows is part of the cache's key and the

@@ -14,7 +14,6 @@ The member lists are rendered from their keys alone the same way. The filter fie
 form, whose HTML is a function of what its key holds (see FiltersKey).
 """
 
-import functools
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -24,7 +23,7 @@ from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
 from peerplan.lib import kept_parts
-from peerplan.lib.kept_parts import PageValues
+from peerplan.lib.kept_parts import PageValues, kept
 from peerplan.models import display_name
 
 register = template.Library()
@@ -123,7 +122,7 @@ class RowKey:
     page: PageValues
 
 
-@functools.lru_cache(maxsize=ROWS_KEPT)
+@kept(maxsize=ROWS_KEPT)
 def render_row(key):
     """The row's HTML from `key` alone (its CSRF token left as kept_parts.CSRF_MARK)."""
     values = {
@@ -191,7 +190,7 @@ class FiltersKey:
         )
 
 
-@functools.lru_cache(maxsize=FILTER_BARS_KEPT)
+@kept(maxsize=FILTER_BARS_KEPT)
 def render_filters(key):
     """The filter fields (tracking/_action_filters.html) of `key.form`, which `key` describes whole."""
     context = Context({"form": key.form}, use_l10n=False)
@@ -204,7 +203,7 @@ def action_filters(form):
     return mark_safe(render_filters(FiltersKey.of(form)))
 
 
-@functools.lru_cache(maxsize=MEMBER_LISTS_KEPT)
+@kept(maxsize=MEMBER_LISTS_KEPT)
 def render_owner_choices(organisations):
     """includes/owner_choices_list.html from `organisations` alone: ((organisation id, ((member id, name), …)), …)."""
     context = Context({"organisations": organisations}, use_l10n=False)
@@ -221,7 +220,7 @@ def owner_choices(choices):
     return mark_safe(render_owner_choices(organisations))
 
 
-@functools.lru_cache(maxsize=MEMBER_LISTS_KEPT)
+@kept(maxsize=MEMBER_LISTS_KEPT)
 def render_plain_options(choices):
     """includes/plain_options.html from `choices` alone: ((value, label), …)."""
     return get_template("peerplan/includes/plain_options.html").template.render(Context({"choices": choices}))

@@ -19,7 +19,6 @@ trend's own key), with whether the person may decide, and the template sees noth
 
 import dataclasses
 import datetime
-import functools
 from types import SimpleNamespace
 
 from django import template
@@ -29,7 +28,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from peerplan.lib import kept_parts
-from peerplan.lib.kept_parts import PageValues
+from peerplan.lib.kept_parts import PageValues, kept
 
 register = template.Library()
 
@@ -81,7 +80,7 @@ class TrendKey:
         )
 
 
-@functools.lru_cache(maxsize=TRENDS_KEPT)
+@kept(maxsize=TRENDS_KEPT)
 def render_trend(key):
     """check_ins/trend.html for `key.trend`, which `key` describes whole."""
     context = Context({"trend": key.trend}, use_l10n=False)  # as page_cache renders the bodies it is part of
@@ -145,7 +144,7 @@ class UnboundFormKey:
         )
 
 
-@functools.lru_cache(maxsize=FORMS_KEPT)
+@kept(maxsize=FORMS_KEPT)
 def render_unbound_form(key):
     """crispy's fields of `key.form`, which `key` describes whole."""
     return _crispy_template().render(Context({"form": key.form}, use_l10n=False))
@@ -271,7 +270,7 @@ class ItemRowKey:
     page: PageValues
 
 
-@functools.lru_cache(maxsize=ITEM_ROWS_KEPT)
+@kept(maxsize=ITEM_ROWS_KEPT)
 def render_item_row(key):
     """The row's HTML from `key` alone (its CSRF token left as kept_parts.CSRF_MARK)."""
     values = {"item": key.row, "membership": SimpleNamespace(can_edit=key.can_edit)}
