@@ -169,23 +169,39 @@ def duplicate_groups(checklist, adopted=None):
 def evidence_in_place(item):
     """What the evidence partial shows for an item: the finding with its references and perspectives
     (three queries) and its own source (one, unless the loader fetched it)."""
-    # The finding with its references and perspectives in one prefetch, so the strength, the changes
-    # since review and the page all read the same rows.
-    finding = item.finding
+    finding = _with_its_evidence(item.finding)
+    return _evidence_shown(
+        item,
+        references=list(finding.references.all()),
+        perspectives=list(finding.perspectives.all()),
+        strength=insights.evidence_strength(finding),
+        updated=insights.evidence_updated(item),
+    )
+
+
+def _with_its_evidence(finding):
+    """The finding with its references and perspectives (with theirs) in one prefetch, so the strength, the
+    changes since review and the page all read the same rows."""
     prefetch_related_objects(
         [finding],
         "references",
         Prefetch("perspectives", queryset=Perspective.objects.order_by("position").prefetch_related("references")),
     )
-    perspectives = list(finding.perspectives.all())
+    return finding
+
+
+def _evidence_shown(item, *, references, perspectives, strength, updated):
+    """What the evidence partial shows for an item, from its finding's `references`, `perspectives`, their
+    `strength` and whether the evidence was `updated` since the item's review."""
+    finding = item.finding
     source = finding.theme.category.source
     return {
         # The version the text shown comes from: a retired finding's is the last one that published it.
         "text_version": finding.published_version() if finding.is_retired else source.version,
         "finding": finding,
-        "strength": insights.evidence_strength(finding),
-        "evidence_updated": insights.evidence_updated(item),
-        "finding_references": list(finding.references.all()),
+        "strength": strength,
+        "evidence_updated": updated,
+        "finding_references": references,
         "perspectives": perspectives,
         "has_mixed": any(p.is_mixed for p in perspectives),
         "mixed_footnote": source.footnote("a") if source else "",
@@ -217,12 +233,7 @@ class EvidenceOnly:
 
 
 def _evidence_only(item):
-    finding = item.finding
-    prefetch_related_objects(
-        [finding],
-        "references",
-        Prefetch("perspectives", queryset=Perspective.objects.order_by("position").prefetch_related("references")),
-    )
+    finding = _with_its_evidence(item.finding)
     suggestions = list(
         SuggestedMitigation.objects.for_planners().filter(themes=finding.theme_id).order_by("position", "title")
     )
@@ -261,16 +272,13 @@ def item_page(item, membership, evidence_generation):
     if kept.shared is not None:
         shared = {**kept.shared, "shares": item.checklist.organisation.share_anonymously}
     return {
-        # The version the text shown comes from: a retired finding's is the last one that published it.
-        "text_version": finding.published_version() if finding.is_retired else source.version,
-        "finding": finding,
-        "strength": insights.EvidenceStrength(list(kept.cited_reference_numbers), source.references_are_reviews),
-        "evidence_updated": updated,
-        "finding_references": kept.finding_references,
-        "perspectives": kept.perspectives,
-        "has_mixed": any(p.is_mixed for p in kept.perspectives),
-        "mixed_footnote": source.footnote("a") if source else "",
-        "source": source,
+        **_evidence_shown(
+            item,
+            references=kept.finding_references,
+            perspectives=kept.perspectives,
+            strength=insights.EvidenceStrength(list(kept.cited_reference_numbers), source.references_are_reviews),
+            updated=updated,
+        ),
         "check_in": check_in_figures.trends_for_items(item.checklist, items=[item.pk]).get(item.pk),
         "shared": shared,
         "item": item,
