@@ -469,13 +469,6 @@ class MitigationQuerySet(models.QuerySet):
         """Annotate `overdue_now` (what `is_overdue(today)` says, for a template that cannot pass today)."""
         return self.annotate(overdue_now=models.ExpressionWrapper(overdue_q(today), output_field=models.BooleanField()))
 
-    def duplicates(self):
-        """Actions adopted from a suggestion that another action of the same checklist was adopted from too."""
-        twins = Mitigation.objects.filter(
-            checklist=models.OuterRef("checklist"), suggestion=models.OuterRef("suggestion")
-        ).exclude(pk=models.OuterRef("pk"))
-        return self.filter(suggestion__isnull=False).filter(models.Exists(twins))
-
     def addressing_theme(self, theme):
         """Actions addressing at least one challenge of this theme, each once."""
         return self.filter(models.Exists(Item.objects.filter(mitigations=models.OuterRef("pk"), finding__theme=theme)))

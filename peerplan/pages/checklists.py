@@ -149,17 +149,15 @@ def checklist_page(checklist, today, evidence_generation):
     }
 
 
-def duplicate_groups(checklist, adopted=None):
-    """[(suggestion, [actions])] adopted more than once on the checklist, to offer "merge into one" (one query;
-    given `adopted`, the checklist's actions adopted from a suggestion as {"suggestion_id": id} rows, none
+def duplicate_groups(checklist, adopted):
+    """[(suggestion, [actions])] adopted more than once on the checklist, to offer "merge into one": `adopted`,
+    the checklist's actions adopted from a suggestion as {"suggestion_id": id} rows, says which (one query, none
     unless a suggestion repeats in them)."""
-    actions = checklist.mitigations.duplicates()
-    if adopted is not None:
-        times = Counter(row["suggestion_id"] for row in adopted)
-        twice = [suggestion_id for suggestion_id, count in times.items() if count > 1]
-        if not twice:
-            return []
-        actions = checklist.mitigations.filter(suggestion_id__in=twice)
+    times = Counter(row["suggestion_id"] for row in adopted)
+    twice = [suggestion_id for suggestion_id, count in times.items() if count > 1]
+    if not twice:
+        return []
+    actions = checklist.mitigations.filter(suggestion_id__in=twice)
     groups = {}
     for action in actions.select_related("suggestion").order_by("suggestion_id", "pk"):
         groups.setdefault(action.suggestion_id, (action.suggestion, []))[1].append(action)
