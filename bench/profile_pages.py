@@ -11,7 +11,8 @@ Run against a database bench/run.py (or seed_demo) seeded, with the benchmark's 
 
 Each request goes through Django's WSGI handler (the whole middleware stack, as gunicorn calls it) with the
 demo owner's session cookie; the CPU is this process's (time.process_time). --large measures the large
-organisation's pages too, as one of its owners (bench/large_organisation.py builds it the first time). --profile PAGE prints that page's miss profile (cProfile, top 25 by cumulative time).
+organisation's pages too, as one of its owners (bench/large_organisation.py builds it the first time). --profile PAGE prints that page's miss profile (cProfile, top 25 by cumulative time); --sql each page's
+miss queries.
 """
 
 import argparse
@@ -168,6 +169,7 @@ def main(argv=None):
     parser.add_argument("--large", action="store_true", help="the large organisation's pages too")
     parser.add_argument("--profile", help="a page's name: print its miss profile")
     parser.add_argument("--only", action="append", help="measure only these pages (and the floors)")
+    parser.add_argument("--sql", action="store_true", help="print each page's miss queries (their first 160 characters)")
     args = parser.parse_args(argv)
 
     owner = get_user_model().objects.get(email="owner@demo.peerplan.test")
@@ -204,6 +206,10 @@ def main(argv=None):
         readers[size].get(path, signed_in)
         queries[size, name] = len(connection.queries_log)
         connection.force_debug_cursor = False
+        if args.sql:
+            print(f"== {size}: {name}")
+            for query in connection.queries_log:
+                print(f"  {query['time']:>6} {query['sql'][:160]}")
 
     floor = cpu["benchmark", "floor"] / args.requests * 1000
     signed_in_floor = cpu["benchmark", "signed-in floor"] / args.requests * 1000
