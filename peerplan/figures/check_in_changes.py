@@ -197,7 +197,7 @@ def dashboard_changes(organisation, checklists):
     [ChallengeChange], "not_improved": [ChallengeChange]}, challenges in the checklists' order and then
     published order. Six queries whatever the size: the closed rounds with their check-ins (1), the statements
     they asked and their tallies (2, as figures.check_ins.trends_by_theme), the challenges asked about with
-    their actions counted (1), the days actions were done (2, as figures.check_ins.done_dates_by_item); none
+    their actions counted (1), the days actions were done (2, as figures.check_ins.check_in_with_trends); none
     where no checklist has a check-in, only the first where no check-in has two closed rounds."""
     if not any(checklist.has_check_in for checklist in checklists):
         # Most organisations: the rest would only build queries that cannot find anything.

@@ -18,13 +18,16 @@ from django.conf import settings
 from evidence.models import OWN_WORDING, PEERPLAN_WORDING
 from peerplan.figures import charts
 from peerplan.lib.numbers import percent
+from peerplan.lib.prepared import PreparedQuery
 from peerplan.models import (
     AGREEING,
     SCALE,
     Answer,
     CheckIn,
+    Item,
     Mitigation,
     MitigationStatus,
+    Round,
     RoundComment,
     RoundStatement,
     RoundTally,
@@ -160,14 +163,6 @@ def trends_from(rounds, check_ins, asked, counts):
     return result
 
 
-def done_dates_by_item(item_ids, organisation_id):
-    """{item id: sorted days on which an action addressing it became done (and stayed done)} (two queries).
-    The day is read from the actions' history, for the organisation's records only (history.py's rule)."""
-    links = list(done_links(Mitigation.items.through.objects.filter(item_id__in=item_ids)))
-    done = [mitigation_id for _item_id, mitigation_id in links]
-    return done_dates_from(links, done_history(Mitigation.history.filter(id__in=done, organisation_id=organisation_id)))
-
-
 def done_links(links):
     """(item id, action id) of `links` (the items' and actions' through table) whose action is done."""
     return links.filter(mitigation__status=MitigationStatus.DONE).values_list("item_id", "mitigation_id")
@@ -179,7 +174,8 @@ def done_history(records):
 
 
 def done_dates_from(links, records):
-    """done_dates_by_item's answer from done_links' rows and those actions' done_history (the organisation's)."""
+    """{item id: sorted days on which an action addressing it became done (and stayed done)}, from done_links'
+    rows and those actions' done_history (the organisation's records only: history.py's rule)."""
     done_by = defaultdict(set)
     for item_id, mitigation_id in links:
         done_by[mitigation_id].add(item_id)
@@ -198,27 +194,83 @@ def done_dates_from(links, records):
     return {item_id: sorted(days) for item_id, days in dates.items()}
 
 
-def trends_for_items(checklist, *, items=None, with_charts=True):
-    """{item id: ItemTrend} for every challenge the checklist's check-in asks about (or those of them in `items`,
-    ids), empty without a check-in: per statement, per closed round, the thresholded figures. Seven queries
-    however many rounds, statements and items (check_in_with_trends lists them)."""
-    return check_in_with_trends(checklist, items=items, with_charts=with_charts)[1]
+def trends_for_items(checklist, *, item=None, with_charts=True):
+    """{item id: ItemTrend} for every challenge the checklist's check-in asks about (or only the item of id
+    `item`, if it asks about it), empty without a check-in: per statement, per closed round, the thresholded
+    figures. Seven queries at most however many rounds, statements and items (check_in_with_trends lists
+    them)."""
+    return check_in_with_trends(checklist, item=item, with_charts=with_charts)[1]
 
 
-def check_in_with_trends(checklist, *, items=None, with_charts=True):
+def _asked_items(check_in_id, item_id=None):
+    """The items a check-in asks about (or the one of id `item_id`, if it asks about it)."""
+    asked = Item.objects.filter(check_ins=check_in_id)
+    return asked if item_id is None else asked.filter(pk=item_id)
+
+
+def _done_links_of(check_in_id, item_id=None):
+    return done_links(Mitigation.items.through.objects.filter(item__in=_asked_items(check_in_id, item_id).values("pk")))
+
+
+def _done_history_of(organisation_id, check_in_id, item_id=None):
+    done = _done_links_of(check_in_id, item_id).values("mitigation_id")
+    return done_history(Mitigation.history.filter(id__in=done, organisation_id=organisation_id))
+
+
+# check_in_with_trends' queries, compiled once per process (peerplan/lib/prepared.py): building and compiling
+# them cost the checklist page more than running them. For the check-in (`check_in_id`) and for all its items
+# (ALL_ITEMS) or one of them (ONE_ITEM: `item_id`), each a query of its own, as one is compiled for one set of
+# values. Read where the queryset would have read them on the ids of the rows before (the rounds, the items):
+# the same rows.
+CHECK_IN = PreparedQuery(lambda checklist_id: CheckIn.objects.filter(checklist_id=checklist_id).order_by("pk")[:1])
+ROUNDS = PreparedQuery(lambda check_in_id: Round.objects.filter(check_in_id=check_in_id).order_by("number"))
+ASKED = PreparedQuery(lambda check_in_id: asked_in_order(RoundStatement.objects.filter(round__check_in_id=check_in_id)))
+CLOSED_TALLIES = PreparedQuery(
+    lambda check_in_id: RoundTally.objects.filter(
+        round__check_in_id=check_in_id, round__closed_at__isnull=False
+    ).values_list(*TALLY_FIELDS)
+)
+ALL_ITEMS = {
+    "themes": PreparedQuery(lambda check_in_id: _asked_items(check_in_id).values_list("pk", "finding__theme_id")),
+    "done_links": PreparedQuery(_done_links_of),
+    "done_history": PreparedQuery(_done_history_of),
+}
+ONE_ITEM = {
+    "themes": PreparedQuery(
+        lambda check_in_id, item_id: _asked_items(check_in_id, item_id).values_list("pk", "finding__theme_id")
+    ),
+    "done_links": PreparedQuery(_done_links_of),
+    "done_history": PreparedQuery(_done_history_of),
+}
+
+
+def check_in_with_trends(checklist, *, item=None, with_charts=True):
     """(the checklist's check-in or None, trends_for_items). Seven queries, one without a check-in:
     1. the check-in, 2. its items' themes, 3. its rounds, 4. the statements each round asked,
-    5. the closed rounds' tallies, 6. the items' done actions, 7. those actions' history."""
-    check_in = CheckIn.objects.filter(checklist=checklist).first()
+    5. the closed rounds' tallies, 6. the items' done actions, 7. those actions' history. As the queryset
+    would for no ids, a query whose rows are read for rows the one before found none of is not run."""
+    (check_in,) = CHECK_IN(checklist_id=checklist.pk) or (None,)
     if check_in is None:
         return None, {}
     threshold = threshold_of(check_in)
-    asked_items = check_in.items.all() if items is None else check_in.items.filter(pk__in=items)
-    themes = dict(asked_items.values_list("pk", "finding__theme_id"))
-    rounds = {r.pk: r for r in check_in.rounds.order_by("number")}
+    queries, values = (
+        (ALL_ITEMS, {"check_in_id": check_in.pk})
+        if item is None
+        else (ONE_ITEM, {"check_in_id": check_in.pk, "item_id": item})
+    )
+    themes = dict(queries["themes"](**values))
+    rounds = {}
+    for round_ in ROUNDS(check_in_id=check_in.pk):
+        round_.check_in = check_in  # as check_in.rounds would have it
+        rounds[round_.pk] = round_
     open_round = next((r for r in rounds.values() if not r.is_closed), None)
-    by_theme = trends_by_theme(rounds, {check_in.pk: check_in})[check_in.pk]
-    done = done_dates_by_item(list(themes), checklist.organisation_id)
+    asked = ASKED(check_in_id=check_in.pk) if rounds else []
+    closed = any(r.is_closed for r in rounds.values())
+    counts = tallies_from(CLOSED_TALLIES(check_in_id=check_in.pk) if closed else [])
+    by_theme = trends_from(rounds, {check_in.pk: check_in}, asked, counts)[check_in.pk]
+    links = queries["done_links"](**values) if themes else []
+    history = queries["done_history"](organisation_id=checklist.organisation_id, **values) if links else []
+    done = done_dates_from(links, history)
 
     result = {}
     for item_id, theme_id in themes.items():

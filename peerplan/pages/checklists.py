@@ -277,7 +277,7 @@ def item_page(item, membership, evidence_generation):
             strength=insights.EvidenceStrength(list(kept.cited_reference_numbers), source.references_are_reviews),
             updated=updated,
         ),
-        "check_in": check_in_figures.trends_for_items(item.checklist, items=[item.pk]).get(item.pk),
+        "check_in": check_in_figures.trends_for_items(item.checklist, item=item.pk).get(item.pk),
         "shared": shared,
         "item": item,
         **_changes_since_review(item, updated, kept.perspectives),

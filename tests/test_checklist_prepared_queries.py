@@ -1,0 +1,87 @@
+"""The checklist and item pages' queries compiled once per process (peerplan/lib/prepared.py): each returns
+the rows its queryset returns, and the rows the queries they replaced returned, on data of two organisations."""
+
+import pytest
+from django.utils import timezone
+
+from evidence.models import Statement
+from peerplan.figures import check_ins as figures
+from peerplan.models import Answer, Mitigation, MitigationStatus, RoundStatement, RoundTally
+from peerplan.operations import check_ins
+from tests.factories import item_for, make_check_in, make_checklist, make_closed_round, make_mitigation
+
+
+def agree(statements, n):
+    return [{statement: Answer.AGREE for statement in statements}] * n
+
+
+def same_rows(prepared, **values):
+    """The prepared query's rows, checked against its queryset's for the same values."""
+    rows = prepared(**values)
+    assert rows == list(prepared.build(**values))
+    return rows
+
+
+@pytest.fixture
+def two_check_ins(active_checklist, owner, org_b, outsider):
+    """A check-in in each organisation, each with two closed rounds, an open one and done actions."""
+    made = []
+    for checklist, by in ((active_checklist, owner), (make_checklist(org_b, "Wards", outsider), outsider)):
+        check_in = make_check_in(checklist, by=by)
+        role = item_for(checklist, "Role ambiguity")
+        asked = list(Statement.objects.filter(theme=role.finding.theme))
+        for _ in range(2):
+            make_closed_round(check_in, agree(asked, 5))
+            make_mitigation(role, "An action done", status=MitigationStatus.DONE)
+        make_mitigation(item_for(checklist, "Workload"), "Not done yet")
+        check_ins.open_round(check_in=check_in, today=timezone.localdate())
+        made.append((check_in, role))
+    return made
+
+
+def test_the_check_in_trends_read_the_rows_the_querysets_read(two_check_ins):
+    for check_in, role in two_check_ins:
+        checklist = check_in.checklist
+        (found,) = same_rows(figures.CHECK_IN, checklist_id=checklist.pk)
+        assert found == check_in
+        rounds = same_rows(figures.ROUNDS, check_in_id=check_in.pk)
+        assert rounds == list(check_in.rounds.order_by("number")) and len(rounds) == 3
+        # Every round's statements and the closed rounds' tallies, as read for the rounds' ids.
+        asked = same_rows(figures.ASKED, check_in_id=check_in.pk)
+        assert asked == list(figures.asked_in_order(RoundStatement.objects.filter(round_id__in=[r.pk for r in rounds])))
+        closed = [r.pk for r in rounds if r.is_closed]
+        assert len(closed) == 2
+        tallies = same_rows(figures.CLOSED_TALLIES, check_in_id=check_in.pk)
+        assert sorted(tallies) == sorted(
+            RoundTally.objects.filter(round_id__in=closed).values_list(*figures.TALLY_FIELDS)
+        )
+        for queries, values in (
+            (figures.ALL_ITEMS, {"check_in_id": check_in.pk}),
+            (figures.ONE_ITEM, {"check_in_id": check_in.pk, "item_id": role.pk}),
+        ):
+            asked_items = check_in.items.all() if "item_id" not in values else check_in.items.filter(pk__in=[role.pk])
+            themes = same_rows(queries["themes"], **values)
+            assert sorted(themes) == sorted(asked_items.values_list("pk", "finding__theme_id"))
+            links = same_rows(queries["done_links"], **values)
+            expected_links = figures.done_links(
+                Mitigation.items.through.objects.filter(item_id__in=[pk for pk, _ in themes])
+            )
+            assert sorted(links) == sorted(expected_links) and len(links) == 2
+            history = same_rows(queries["done_history"], organisation_id=checklist.organisation_id, **values)
+            done = [mitigation_id for _, mitigation_id in links]
+            assert history == list(
+                figures.done_history(Mitigation.history.filter(id__in=done, organisation_id=checklist.organisation_id))
+            )
+            # Another organisation's id reads none of this one's history.
+            other = next(c for c, _ in two_check_ins if c != check_in).checklist.organisation_id
+            assert queries["done_history"](organisation_id=other, **values) == []
+
+
+def test_one_items_trend_is_the_one_of_every_items_trends(two_check_ins):
+    for check_in, role in two_check_ins:
+        every = figures.trends_for_items(check_in.checklist)
+        assert figures.trends_for_items(check_in.checklist, item=role.pk) == {role.pk: every[role.pk]}
+        assert every[role.pk].done_dates and len(every[role.pk].statements[0].rounds) == 2
+        # An item the check-in does not ask about has no trend.
+        benefit = check_in.checklist.items.exclude(pk__in=check_in.items.all()).first()
+        assert figures.trends_for_items(check_in.checklist, item=benefit.pk) == {}
