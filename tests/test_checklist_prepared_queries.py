@@ -1,13 +1,27 @@
 """The checklist and item pages' queries compiled once per process (peerplan/lib/prepared.py): each returns
 the rows its queryset returns, and the rows the queries they replaced returned, on data of two organisations."""
 
+from datetime import timedelta
+
 import pytest
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from evidence.models import Statement
 from peerplan.figures import check_ins as figures
-from peerplan.models import Answer, Mitigation, MitigationStatus, RoundStatement, RoundTally
-from peerplan.operations import check_ins
+from peerplan.figures import insights
+from peerplan.models import (
+    Answer,
+    ImplementationPhase,
+    Mitigation,
+    MitigationStatus,
+    RoundStatement,
+    RoundTally,
+    SuggestedMitigation,
+)
+from peerplan.operations import check_ins, releases
+from peerplan.operations.checklists import checklist_findings
+from peerplan.pages import checklists as pages
 from tests.factories import item_for, make_check_in, make_checklist, make_closed_round, make_mitigation
 
 
@@ -85,3 +99,73 @@ def test_one_items_trend_is_the_one_of_every_items_trends(two_check_ins):
         # An item the check-in does not ask about has no trend.
         benefit = check_in.checklist.items.exclude(pk__in=check_in.items.all()).first()
         assert figures.trends_for_items(check_in.checklist, item=benefit.pk) == {}
+
+
+@pytest.fixture
+def two_checklists(active_checklist, owner, org_b, outsider):
+    """A checklist in each organisation with actions of every status, some adopted from suggestions (one
+    twice), in phases and co-produced, some overdue."""
+    made = []
+    phases = list(ImplementationPhase.objects.all()[:2])
+    suggestions = list(SuggestedMitigation.objects.published()[:2])
+    today = timezone.localdate()
+    for checklist in (active_checklist, make_checklist(org_b, "Wards", outsider)):
+        role, workload = item_for(checklist, "Role ambiguity"), item_for(checklist, "Workload")
+        for n, status in enumerate(MitigationStatus.values):
+            make_mitigation(
+                role if n % 2 else workload,
+                f"Action {n}",
+                status=status,
+                due_date=today - timedelta(days=3 - n),
+                phase=phases[n % 2] if phases else None,
+                co_produced=bool(n % 2),
+                suggestion=suggestions[n % 2] if n < 3 and suggestions else None,
+            )
+        made.append(checklist)
+    return made
+
+
+def test_the_checklist_pages_queries_read_the_rows_the_querysets_read(two_checklists):
+    today = timezone.localdate()
+    for checklist in two_checklists:
+        for day in (today - timedelta(days=5), today, today + timedelta(days=5)):
+            items = same_rows(pages.ITEMS, checklist_id=checklist.pk, today=day)
+            expected = list(
+                checklist.items.select_related("finding__theme__category", "decided_by")
+                .with_coverage()
+                .with_mitigation_counts()
+                .with_overdue_counts(day)
+                .in_published_order()
+            )
+            assert items == expected
+            counted = ["is_covered", "is_done", "mitigation_count", "overdue_count"]
+            counted += [f"{status}_count" for status in MitigationStatus.values]
+            assert [[getattr(i, name) for name in counted] for i in items] == [
+                [getattr(i, name) for name in counted] for i in expected
+            ]
+            assert any(i.overdue_count for i in items) == (day >= today)
+        adopted = same_rows(pages.ADOPTED, checklist_id=checklist.pk)
+        assert adopted == list(checklist.mitigations.filter(suggestion__isnull=False).values("suggestion_id"))
+        assert len(adopted) == 3
+        live = same_rows(insights.LIVE_BY_PHASE, checklist_id=checklist.pk)
+        expected_live = (
+            Mitigation.objects.filter(checklist=checklist)
+            .live()
+            .values("phase_id")
+            .annotate(
+                live=Count("pk"),
+                co_produced=Count("pk", filter=Q(co_produced=True)),
+                lived_experience_led=Count("pk", filter=Q(lived_experience_led=True)),
+            )
+            .order_by()
+        )
+        assert sorted(live, key=str) == sorted(expected_live, key=str) and sum(row["live"] for row in live) > 0
+        # The findings offered: those of the organisation's evidence its checklist lacks.
+        checklist.items.filter(finding__theme__name="Workload").delete()
+        missing = same_rows(releases.MISSING, organisation_id=checklist.organisation_id, checklist_id=checklist.pk)
+        assert missing == list(
+            checklist_findings(checklist.organisation)
+            .exclude(items__checklist=checklist)
+            .select_related("theme__category__source")
+        )
+        assert {f.theme.name for f in missing} == {"Workload"}

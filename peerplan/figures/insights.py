@@ -12,6 +12,7 @@ from evidence.cache import finding_facts
 from evidence.models import Perspective
 from peerplan.figures.shared_learning import overall_for
 from peerplan.lib.numbers import percent
+from peerplan.lib.prepared import PreparedQuery
 from peerplan.lib.text import word_diff
 from peerplan.models import ImplementationPhase, Mitigation, SuggestedMitigation, SuggestionFigure
 
@@ -94,9 +95,14 @@ class PhaseCount:
 
 def live_by_phase(checklist):
     """The checklist's live mitigations counted per phase, with how many of them are co-produced and how many
-    led by someone with lived experience: what phase_counts and co_production add up (one query for both)."""
-    return list(
-        Mitigation.objects.filter(checklist=checklist)
+    led by someone with lived experience: what phase_counts and co_production add up (one query for both,
+    compiled once per process)."""
+    return LIVE_BY_PHASE(checklist_id=checklist.pk)
+
+
+LIVE_BY_PHASE = PreparedQuery(
+    lambda checklist_id: (
+        Mitigation.objects.filter(checklist_id=checklist_id)
         .live()
         .values("phase_id")
         .annotate(
@@ -106,6 +112,7 @@ def live_by_phase(checklist):
         )
         .order_by()
     )
+)
 
 
 def phase_counts(checklist, evidence_generation=None, live=None):

@@ -9,6 +9,7 @@ from simple_history.utils import bulk_create_with_history
 
 from evidence.models import PlansFor
 from peerplan.lib.errors import Refused
+from peerplan.lib.prepared import PreparedQuery
 from peerplan.models import ChecklistStatus, Item, RetiredChoice, organisation_generations
 from peerplan.operations.checklists import checklist_findings
 
@@ -32,18 +33,25 @@ class Offer:
         return f"{listed} from {self.source.name} version {self.version}"
 
 
+# The findings offers() reads, compiled once per process (peerplan/lib/prepared.py): compiling them cost the
+# checklist page more than reading them. checklist_findings takes the organisation's id as Django takes an
+# instance's.
+MISSING = PreparedQuery(
+    lambda organisation_id, checklist_id: (
+        checklist_findings(organisation_id)
+        .exclude(items__checklist_id=checklist_id)
+        .select_related("theme__category__source")
+    )
+)
+
+
 def offers(checklist):
     """The current findings an active checklist does not have, by source and the version that added them
     (one query). Drafts and archived checklists are not offered anything."""
     if checklist.status != ChecklistStatus.ACTIVE:
         return []
     grouped = {}
-    missing = (
-        checklist_findings(checklist.organisation)
-        .exclude(items__checklist=checklist)
-        .select_related("theme__category__source")
-    )
-    for finding in missing:
+    for finding in MISSING(organisation_id=checklist.organisation_id, checklist_id=checklist.pk):
         source = finding.theme.category.source
         version = finding.added_in_version or source.version
         grouped.setdefault((source.pk, version), Offer(source, version)).findings.append(finding)

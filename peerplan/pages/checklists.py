@@ -10,8 +10,10 @@ from evidence.cache import finding_facts
 from evidence.models import Perspective
 from peerplan.figures import check_ins as check_in_figures
 from peerplan.figures import insights, shared_learning
+from peerplan.lib.prepared import PreparedQuery
 from peerplan.models import (
     Coverage,
+    Item,
     Mitigation,
     MitigationStatus,
     ReviewProgress,
@@ -69,6 +71,25 @@ def status_summary(item):
     ]
 
 
+# The checklist page's queries built the same way on every request, compiled once per process
+# (peerplan/lib/prepared.py): building and compiling the items query alone cost more than running it.
+ITEMS = PreparedQuery(
+    lambda checklist_id, today: (
+        Item.objects.filter(checklist_id=checklist_id)
+        .select_related("finding__theme__category", "decided_by")
+        .with_coverage()
+        .with_mitigation_counts()
+        .with_overdue_counts(today)
+        .in_published_order()
+    )
+)
+ADOPTED = PreparedQuery(
+    lambda checklist_id: Mitigation.objects.filter(checklist_id=checklist_id, suggestion__isnull=False).values(
+        "suggestion_id"
+    )
+)
+
+
 def checklist_page(checklist, today, evidence_generation):
     """Everything the checklist page shows, in a fixed number of queries whatever its size:
     items with counts and coverage (1; the coverage figures, each group's lens and the uncovered challenges
@@ -78,13 +99,9 @@ def checklist_page(checklist, today, evidence_generation):
     beside each challenge (1 without a check-in, 7 with one: figures.check_ins). What is the evidence's or
     curated for everyone (the evidence facts, the phases, the suggestions with their themes and figures) is
     kept by this process for the `evidence_generation` the page is built in (page_cache.evidence_generation)."""
-    items = list(
-        checklist.items.select_related("finding__theme__category", "decided_by")
-        .with_coverage()
-        .with_mitigation_counts()
-        .with_overdue_counts(today)
-        .in_published_order()
-    )
+    items = ITEMS(checklist_id=checklist.pk, today=today)
+    for item in items:
+        item.checklist = checklist  # as checklist.items would have it (the evidence's "updated" reads it)
     facts = evidence_cache.kept_part("finding-facts", (), evidence_generation, finding_facts)
     strengths = evidence_cache.kept_part(
         "evidence-strengths", (), evidence_generation, lambda: insights.evidence_strengths(facts)
@@ -117,7 +134,7 @@ def checklist_page(checklist, today, evidence_generation):
     by_group = checklist.coverage_by_group(facts, applicable)
     # Which suggestion each of its actions was adopted from, read once: the ranking leaves those out, and
     # one adopted twice is offered to merge.
-    adopted = list(checklist.mitigations.filter(suggestion__isnull=False).values("suggestion_id"))
+    adopted = ADOPTED(checklist_id=checklist.pk)
     live = insights.live_by_phase(checklist)
     return {
         "check_in": check_in,
