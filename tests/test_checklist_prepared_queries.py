@@ -18,6 +18,7 @@ from peerplan.models import (
     RoundStatement,
     RoundTally,
     SuggestedMitigation,
+    addressed_items,
 )
 from peerplan.operations import check_ins, releases
 from peerplan.operations.checklists import checklist_findings
@@ -169,3 +170,26 @@ def test_the_checklist_pages_queries_read_the_rows_the_querysets_read(two_checkl
             .select_related("theme__category__source")
         )
         assert {f.theme.name for f in missing} == {"Workload"}
+
+
+def test_the_item_pages_actions_come_with_the_items_each_addresses(two_checklists, django_assert_num_queries):
+    for checklist in two_checklists:
+        role, boundaries = item_for(checklist, "Role ambiguity"), item_for(checklist, "Boundaries")
+        for action in Mitigation.objects.filter(checklist=checklist)[:2]:
+            action.items.add(boundaries)
+        expected = list(
+            role.mitigations.select_related("owner", "phase", "suggestion", "checklist")
+            .prefetch_related(addressed_items())
+            .order_by("created_at", "pk")
+        )
+        links = same_rows(pages.ITEM_ACTIONS_ADDRESSED, item_id=role.pk)
+        actions = pages._with_addressed(same_rows(pages.ITEM_ACTIONS, item_id=role.pk), links)
+        assert actions == expected and len(actions) > 1
+        with django_assert_num_queries(0):
+            addressed = [[(i.pk, i.finding.theme.category.name) for i in action.items.all()] for action in actions]
+            assert [[i.pk for i in action.addressed] for action in actions] == [
+                [i.pk for i in action.addressed] for action in expected
+            ]
+            assert [action.theme_names for action in actions] == [action.theme_names for action in expected]
+        assert addressed == [[(i.pk, i.finding.theme.category.name) for i in action.items.all()] for action in expected]
+        assert any(len(items) == 2 for items in addressed)

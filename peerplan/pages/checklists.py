@@ -12,6 +12,7 @@ from peerplan.figures import check_ins as check_in_figures
 from peerplan.figures import insights, shared_learning
 from peerplan.lib.prepared import PreparedQuery
 from peerplan.models import (
+    PUBLISHED_ORDER,
     Coverage,
     Item,
     Mitigation,
@@ -262,6 +263,38 @@ def _evidence_only(item):
     )
 
 
+# The item page's actions and the items each addresses (what prefetching addressed_items() would read, by
+# hand: a prepared query cannot prefetch), compiled once per process (peerplan/lib/prepared.py): building and
+# compiling them cost more than running them.
+ITEM_ACTIONS = PreparedQuery(
+    lambda item_id: (
+        Mitigation.objects.filter(items=item_id)
+        .select_related("owner", "phase", "suggestion", "checklist")
+        .order_by("created_at", "pk")
+    )
+)
+ITEM_ACTIONS_ADDRESSED = PreparedQuery(
+    lambda item_id: (
+        Mitigation.items.through.objects.filter(mitigation__items=item_id)
+        .select_related("item__finding__theme__category")
+        .order_by(*(f"item__{field}" for field in PUBLISHED_ORDER))
+    )
+)
+
+
+def _with_addressed(mitigations, links):
+    """`mitigations` with the items each addresses (from `links`, ITEM_ACTIONS_ADDRESSED's rows) where
+    prefetch_related(addressed_items()) puts them: mitigation.items.all() reads them, in published order."""
+    addressed = {}
+    for link in links:
+        addressed.setdefault(link.mitigation_id, []).append(link.item)
+    for mitigation in mitigations:
+        items = mitigation.items.all()
+        items._result_cache, items._prefetch_done = addressed.get(mitigation.pk, []), True
+        mitigation._prefetched_objects_cache = {"items": items}
+    return mitigations
+
+
 def item_page(item, membership, evidence_generation):
     """The item with its evidence in place, its mitigations, the suggestions for its theme and its timeline.
     `evidence_generation`: the one the page is built in (page_cache.evidence_generation), which the parts
@@ -277,11 +310,7 @@ def item_page(item, membership, evidence_generation):
         lambda: _evidence_only(item),
     )
     updated = insights.evidence_updated(item)
-    mitigations = list(
-        item.mitigations.select_related("owner", "phase", "suggestion", "checklist")
-        .prefetch_related(addressed_items())
-        .order_by("created_at", "pk")
-    )
+    mitigations = _with_addressed(ITEM_ACTIONS(item_id=item.pk), ITEM_ACTIONS_ADDRESSED(item_id=item.pk))
     adopted = {m.suggestion_id for m in mitigations if m.suggestion_id}
     shared = None
     if kept.shared is not None:
