@@ -310,7 +310,9 @@ def item_page(item, membership, evidence_generation):
         lambda: _evidence_only(item),
     )
     updated = insights.evidence_updated(item)
-    mitigations = _with_addressed(ITEM_ACTIONS(item_id=item.pk), ITEM_ACTIONS_ADDRESSED(item_id=item.pk))
+    mitigations = ITEM_ACTIONS(item_id=item.pk)
+    if mitigations:  # as a prefetch, none without actions
+        _with_addressed(mitigations, ITEM_ACTIONS_ADDRESSED(item_id=item.pk))
     adopted = {m.suggestion_id for m in mitigations if m.suggestion_id}
     shared = None
     if kept.shared is not None:
