@@ -4,6 +4,7 @@ the rows its queryset returns, and the rows the queries they replaced returned, 
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -12,6 +13,8 @@ from peerplan.figures import check_ins as figures
 from peerplan.figures import insights
 from peerplan.models import (
     Answer,
+    Attachment,
+    Comment,
     ImplementationPhase,
     Mitigation,
     MitigationStatus,
@@ -19,10 +22,12 @@ from peerplan.models import (
     RoundTally,
     SuggestedMitigation,
     addressed_items,
+    collaboration,
 )
-from peerplan.operations import check_ins, releases
+from peerplan.operations import attachments, check_ins, comments, releases
 from peerplan.operations.checklists import checklist_findings
 from peerplan.pages import checklists as pages
+from peerplan.pages import collaboration as collaboration_pages
 from tests.factories import item_for, make_check_in, make_checklist, make_closed_round, make_mitigation
 
 
@@ -193,3 +198,52 @@ def test_the_item_pages_actions_come_with_the_items_each_addresses(two_checklist
             assert [action.theme_names for action in actions] == [action.theme_names for action in expected]
         assert addressed == [[(i.pk, i.finding.theme.category.name) for i in action.items.all()] for action in expected]
         assert any(len(items) == 2 for items in addressed)
+
+
+def test_a_discussion_reads_what_its_querysets_read(
+    two_checklists, owner, manager, planner, outsider, django_assert_num_queries
+):
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    for checklist, by in zip(two_checklists, (planner, outsider), strict=True):
+        organisation = checklist.organisation
+        role = item_for(checklist, "Role ambiguity")
+        action = role.mitigations.first()
+        for target in ({"item": role}, {"mitigation": action}):
+            comments.post_comment(body="First, for @Sam and @Pat", by=by, organisation=organisation, **target)
+            comments.post_comment(body="No one named", by=by, organisation=organisation, **target)
+            for name in ("kept.pdf", "removed.pdf"):
+                attachments.add_attachment(
+                    upload=SimpleUploadedFile(name, pdf), by=by, organisation=organisation, **target
+                )
+            removed = Attachment.objects.get(name="removed.pdf", **target)
+            attachments.delete_attachment(attachment=removed, by=by, membership=by.memberships.get())
+            shown = collaboration_pages.discussion(membership=None, **target)
+            ((key, value),) = target.items()
+            expected_comments = list(Comment.objects.filter(**target).for_listing())
+            assert shown["comments"] == expected_comments
+            with django_assert_num_queries(0):
+                mentioned = [sorted(u.pk for u in comment.mentions.all()) for comment in shown["comments"]]
+            assert mentioned == [sorted(u.pk for u in c.mentions.all()) for c in expected_comments]
+            if organisation == owner.memberships.get().organisation:
+                assert any(mentioned)  # Pat, the planner
+            assert [c.as_html() for c in shown["comments"]] == [c.as_html() for c in expected_comments]
+            assert shown["attachments"] == list(Attachment.objects.filter(**target).for_listing())
+            assert [a.name for a in shown["attachments"]] == ["kept.pdf"]
+            assert shown["removed_attachments"] == list(
+                Attachment.history.filter(history_type="-", organisation_id=organisation.pk, **{f"{key}_id": value.pk})
+                .select_related("history_user")
+                .order_by("-history_date")
+            )
+            assert [a.name for a in shown["removed_attachments"]] == ["removed.pdf"]
+            assert shown["mention_suggestions"] == collaboration.mention_suggestions(organisation)
+        queries = collaboration_pages.QUERIES["item"]
+        same_rows(queries["comments"], target_id=role.pk)
+        same_rows(queries["mentions"], target_id=role.pk)
+        same_rows(queries["attachments"], target_id=role.pk)
+        same_rows(queries["removed"], organisation_id=organisation.pk, target_id=role.pk)
+        same_rows(collaboration_pages.MEMBERS, organisation_id=organisation.pk)
+    # Each organisation's members to mention, and only theirs.
+    names = [s["name"] for s in collaboration_pages.discussion(membership=None, item=role)["mention_suggestions"]]
+    assert names == [s["name"] for s in collaboration.mention_suggestions(checklist.organisation)]
+    assert outsider.get_full_name() in names or outsider.email in names
+    assert not {owner.email, manager.email, planner.email} & set(names)

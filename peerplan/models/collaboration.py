@@ -107,10 +107,12 @@ class Comment(models.Model):
         return render_comment(self.body, self.mentions.all())
 
 
-def member_handles(organisation):
+def member_handles(organisation, members=None):
     """{lower-cased handle: user} for every member: their full name, their first name when no other member
-    shares it, and their email address. Longest first, so "@Maya Smith" wins over "@Maya". One query."""
-    members = [m.user for m in Membership.objects.filter(organisation=organisation).select_related("user")]
+    shares it, and their email address. Longest first, so "@Maya Smith" wins over "@Maya". One query, none
+    given `members` (the organisation's members' users, as members_of reads them)."""
+    if members is None:
+        members = [m.user for m in members_of(organisation)]
     first_names = {}
     for user in members:
         if user.first_name:
@@ -128,9 +130,15 @@ def member_handles(organisation):
     return dict(sorted(handles.items(), key=lambda pair: -len(pair[0])))
 
 
-def mention_suggestions(organisation):
-    """[{name, handle}] for the as-you-type suggestions: the handle a person would type for each member."""
-    handles = member_handles(organisation)
+def members_of(organisation):
+    """The organisation's memberships with their users, as member_handles reads them."""
+    return Membership.objects.filter(organisation=organisation).select_related("user")
+
+
+def mention_suggestions(organisation, members=None):
+    """[{name, handle}] for the as-you-type suggestions: the handle a person would type for each member
+    (`members`: as member_handles takes them)."""
+    handles = member_handles(organisation, members)
     suggestions = {}
     for handle, user in handles.items():
         if "@" in handle:

@@ -4,30 +4,81 @@ them need to say."""
 from django.conf import settings
 
 from peerplan.lib import uploads
+from peerplan.lib.prepared import PreparedQuery
 from peerplan.models import collaboration
 
 
-def discussion(*, membership, item=None, mitigation=None):
-    """What the comments and attachments sections of an item or an action page show, in a fixed number of
-    queries: comments with their authors (1) and mentions (1), attachments (1), removed attachments (1),
-    the members one can mention (1)."""
-    target = {"item": item} if item is not None else {"mitigation": mitigation}
-    organisation = (item or mitigation).checklist.organisation
-    removed = (
-        # Of this organisation only: the id may have named another organisation's item before (issue 12).
+def _removed(organisation_id, target, target_id):
+    # Of this organisation only: the id may have named another organisation's item before (issue 12).
+    return (
         collaboration.Attachment.history.filter(
-            history_type="-",
-            organisation_id=organisation.pk,
-            **{f"{key}_id": value.pk for key, value in target.items()},
+            history_type="-", organisation_id=organisation_id, **{f"{target}_id": target_id}
         )
         .select_related("history_user")
         .order_by("-history_date")
     )
+
+
+def _queries(target):
+    """discussion's queries for an item's or an action's (`target`) discussion, compiled once per process
+    (peerplan/lib/prepared.py): building and compiling them cost the item page more than running them. The
+    comments' mentions are read as prefetching them would (a prepared query cannot prefetch), and the members
+    with only what their handles need (collaboration.member_handles)."""
     return {
-        "comments": list(collaboration.Comment.objects.filter(**target).for_listing()),
-        "attachments": list(collaboration.Attachment.objects.filter(**target).for_listing()),
-        "removed_attachments": list(removed),
-        "mention_suggestions": collaboration.mention_suggestions(organisation),
+        "comments": PreparedQuery(
+            lambda target_id: (
+                collaboration.Comment.objects.filter(**{f"{target}_id": target_id}).for_listing().prefetch_related(None)
+            )
+        ),
+        "mentions": PreparedQuery(
+            lambda target_id: collaboration.Comment.mentions.through.objects.filter(
+                **{f"comment__{target}_id": target_id}
+            ).select_related("user")
+        ),
+        "attachments": PreparedQuery(
+            lambda target_id: collaboration.Attachment.objects.filter(**{f"{target}_id": target_id}).for_listing()
+        ),
+        "removed": PreparedQuery(lambda organisation_id, target_id: _removed(organisation_id, target, target_id)),
+    }
+
+
+QUERIES = {"item": _queries("item"), "mitigation": _queries("mitigation")}
+MEMBERS = PreparedQuery(
+    lambda organisation_id: collaboration.members_of(organisation_id).only(
+        "user", "user__first_name", "user__last_name", "user__email"
+    )
+)
+
+
+def _with_mentions(comments, links):
+    """`comments` with the people each mentions (from `links`, the mentions' through rows with their users)
+    where prefetch_related("mentions") puts them: comment.mentions.all() reads them."""
+    mentioned = {}
+    for link in links:
+        mentioned.setdefault(link.comment_id, []).append(link.user)
+    for comment in comments:
+        people = comment.mentions.all()
+        people._result_cache, people._prefetch_done = mentioned.get(comment.pk, []), True
+        comment._prefetched_objects_cache = {"mentions": people}
+    return comments
+
+
+def discussion(*, membership, item=None, mitigation=None):
+    """What the comments and attachments sections of an item or an action page show, in a fixed number of
+    queries: comments with their authors (1) and mentions (1, none without comments), attachments (1),
+    removed attachments (1), the members one can mention (1)."""
+    target, target_id = ("item", item.pk) if item is not None else ("mitigation", mitigation.pk)
+    queries = QUERIES[target]
+    organisation = (item or mitigation).checklist.organisation
+    comments = queries["comments"](target_id=target_id)
+    if comments:
+        _with_mentions(comments, queries["mentions"](target_id=target_id))
+    members = [m.user for m in MEMBERS(organisation_id=organisation.pk)]
+    return {
+        "comments": comments,
+        "attachments": queries["attachments"](target_id=target_id),
+        "removed_attachments": queries["removed"](organisation_id=organisation.pk, target_id=target_id),
+        "mention_suggestions": collaboration.mention_suggestions(organisation, members),
         "comment_max_length": collaboration.BODY_MAX_LENGTH,
         "attachment_limit": uploads.human_size(settings.ATTACHMENT_MAX_BYTES),
         "attachment_types": uploads.ALLOWED_IN_WORDS,
