@@ -44,8 +44,8 @@ def _queries(target):
 
 QUERIES = {"item": _queries("item"), "mitigation": _queries("mitigation")}
 MEMBERS = PreparedQuery(
-    lambda organisation_id: collaboration.members_of(organisation_id).only(
-        "user", "user__first_name", "user__last_name", "user__email"
+    lambda organisation_id: collaboration.members_of(organisation_id).values_list(
+        "user_id", "user__first_name", "user__last_name", "user__email"
     )
 )
 
@@ -73,7 +73,7 @@ def discussion(*, membership, item=None, mitigation=None):
     comments = queries["comments"](target_id=target_id)
     if comments:
         _with_mentions(comments, queries["mentions"](target_id=target_id))
-    members = [m.user for m in MEMBERS(organisation_id=organisation.pk)]
+    members = [collaboration.MemberName(*row) for row in MEMBERS(organisation_id=organisation.pk)]
     return {
         "comments": comments,
         "attachments": queries["attachments"](target_id=target_id),
