@@ -28,6 +28,7 @@ from peerplan.operations import attachments, check_ins, comments, releases
 from peerplan.operations.checklists import checklist_findings
 from peerplan.pages import checklists as pages
 from peerplan.pages import collaboration as collaboration_pages
+from peerplan.pages import history
 from tests.factories import item_for, make_check_in, make_checklist, make_closed_round, make_mitigation
 
 
@@ -247,3 +248,17 @@ def test_a_discussion_reads_what_its_querysets_read(
     assert names == [s["name"] for s in collaboration.mention_suggestions(checklist.organisation)]
     assert outsider.get_full_name() in names or outsider.email in names
     assert not {owner.email, manager.email, planner.email} & set(names)
+
+
+def test_the_item_timeline_reads_the_items_own_records_in_its_organisation(two_checklists):
+    for checklist in two_checklists:
+        role = item_for(checklist, "Role ambiguity")
+        role.note, role.applies = "Seen in supervision", False
+        role.save()
+        records = same_rows(history.ITEM_RECORDS, organisation_id=checklist.organisation_id, item_id=role.pk)
+        assert records == history._records(type(role), checklist.organisation_id, id=role.pk)
+        assert len(records) == 2 and records[-1].note == "Seen in supervision"
+        other = next(c for c in two_checklists if c != checklist).organisation_id
+        assert history.ITEM_RECORDS(organisation_id=other, item_id=role.pk) == []
+        (latest, _created) = history.item_timeline(role)
+        assert "set note to “Seen in supervision”" in [change.phrase for change in latest.changes]

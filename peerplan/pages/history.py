@@ -15,6 +15,7 @@ from django.utils.text import capfirst
 from django.utils.timezone import localtime
 
 from evidence.models import Finding
+from peerplan.lib.prepared import PreparedQuery
 from peerplan.lib.text import DATETIME_FORMAT, normalise_text, shorten
 from peerplan.models import (
     FORMER_MEMBER,
@@ -226,7 +227,12 @@ def _entries(model, records, names, subject=None, skip_created=False, alive=(), 
 def _records(model, organisation_id, **filters):
     """History records of one organisation, oldest first. Never by id alone: history outlives the rows it
     describes, so an id in it may since belong to another organisation's new row (issue 12)."""
-    return list(
+    return list(_history(model, organisation_id, **filters))
+
+
+def _history(model, organisation_id, **filters):
+    """_records' query."""
+    return (
         model.history.filter(organisation_id=organisation_id, **filters)
         .select_related("history_user")
         .order_by("history_date", "history_id")
@@ -278,8 +284,13 @@ def mitigation_timeline(mitigation):
     return list(reversed(entries))
 
 
+# The item page's timeline's records (_records for one item), compiled once per process (peerplan/lib/prepared.py):
+# building and compiling the query cost the page more than running it.
+ITEM_RECORDS = PreparedQuery(lambda organisation_id, item_id: _history(Item, organisation_id, id=item_id))
+
+
 def item_timeline(item):
-    records = _current_life(_records(Item, item.checklist.organisation_id, id=item.pk))
+    records = _current_life(ITEM_RECORDS(organisation_id=item.checklist.organisation_id, item_id=item.pk))
     noun = "challenge" if item.is_challenge else "outcome"
     return list(reversed(_entries(Item, records, _Names(records), noun=noun)))
 
