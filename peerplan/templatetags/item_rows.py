@@ -1,7 +1,9 @@
 """What the checklist page and the item page repeat on every miss, rendered once per process for what it shows:
 `{% item_row item %}` (a challenge's row in the checklist's task list, includes/item_row.html; see ItemRow),
-`{% check_in_trend trend %}` (a challenge's check-in trend, check_ins/trend.html, with its chart) and
-`{% decision_fields form %}` (the item's decision form, about 3 ms through crispy; see UnboundFormKey).
+`{% check_in_trend trend %}` (a challenge's check-in trend, check_ins/trend.html, with its chart),
+`{% decision_fields form %}` (the item's decision form, about 3 ms through crispy; see UnboundFormKey) and
+`{% action_card mitigation %}` (an action's card on the item page, includes/mitigation_card.html with its
+in-place status, owner and due date; see ActionCard: a large organisation's four cards were 2.5 ms).
 
 Right after a write, every page of the organisation is rebuilt, and a checklist's 25 trends with their
 charts were half of its page's rendering, although a write to an action changes at most one of them. So a
@@ -286,3 +288,150 @@ def item_row(context, item):
         row=ItemRow.of(item), can_edit=bool(membership and membership.can_edit), page=PageValues.of(context)
     )
     return kept_parts.with_token(render_item_row(key), context)
+
+
+# The item page's action cards: about 3 KB each, so a few megabytes per worker hold a busy organisation's.
+ACTION_CARDS_KEPT = 2048
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionCard:
+    """Everything an action's card on the item page shows (includes/mitigation_card.html with its
+    includes/action_properties.html), copied off the action pages.dashboard.prepare_quick_edit prepared,
+    under the names the templates ask a Mitigation for, so the same templates render both."""
+
+    pk: int
+    version: int
+    action: str
+    notes: str
+    status: str
+    status_label: str
+    is_live: bool
+    overdue_today: bool
+    organisation_id: int
+    can_edit: bool
+    shown_status: str
+    shown_owner_id: int | None
+    shown_owner_label: str
+    shown_due: str
+    shown_due_is_date: bool
+    owner_id: int | None
+    owner_name: str
+    owner_label: str
+    due_date: object  # a date or None
+    phase_name: str | None
+    co_produced: bool
+    lived_experience_led: bool
+    addressed_ids: tuple  # the items it addresses
+    theme_names: str
+    suggestion_title: str | None
+    suggestion_provenance: str
+
+    @classmethod
+    def of(cls, action, today):
+        suggestion = action.suggestion
+        return cls(
+            pk=action.pk,
+            version=action.version,
+            action=action.action,
+            notes=action.notes,
+            status=action.status,
+            status_label=str(action.get_status_display()),
+            is_live=action.is_live,
+            overdue_today=action.is_overdue(today),
+            organisation_id=action.checklist.organisation_id,
+            can_edit=action.can_edit,
+            shown_status=action.shown_status,
+            shown_owner_id=action.shown_owner_id,
+            shown_owner_label=action.shown_owner_label,
+            shown_due=str(action.shown_due),
+            shown_due_is_date=action.shown_due_is_date,
+            owner_id=action.owner_id,
+            owner_name=action.owner_name,
+            owner_label=action.owner_label,
+            due_date=action.due_date,
+            phase_name=action.phase.name if action.phase_id else None,
+            co_produced=action.co_produced,
+            lived_experience_led=action.lived_experience_led,
+            addressed_ids=tuple(item.pk for item in action.addressed),
+            theme_names=action.theme_names,
+            suggestion_title=suggestion.title if suggestion else None,
+            suggestion_provenance=str(suggestion.get_provenance_display()) if suggestion else "",
+        )
+
+    # What the templates ask a Mitigation, answered from the copied values.
+    @property
+    def owner(self):
+        return self.owner_id
+
+    @property
+    def phase(self):
+        return SimpleNamespace(name=self.phase_name) if self.phase_name is not None else None
+
+    @property
+    def addressed(self):
+        return self.addressed_ids
+
+    @property
+    def suggestion(self):
+        if self.suggestion_title is None:
+            return None
+        return SimpleNamespace(title=self.suggestion_title, get_provenance_display=self.suggestion_provenance)
+
+    def get_status_display(self):
+        return self.status_label
+
+    def is_overdue(self, today):
+        # Copied for the `today` the card is keyed by (ActionCardKey.today), the only one it is rendered with.
+        return self.overdue_today
+
+    @property
+    def checklist(self):
+        return SimpleNamespace(organisation_id=self.organisation_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionCardKey:
+    """A card and the page's values it uses: what render_action_card renders from, and nothing more. Who is
+    looking is in it as what changes the card for them (whether they may change the action, and may edit:
+    the Edit link), never as who they are."""
+
+    card: ActionCard
+    may_edit: bool
+    today: object
+    next: str
+    statuses: tuple
+    # What else its HTML is written for: the CSRF token's place, links, language (kept_parts.PageValues).
+    page: PageValues
+
+
+@kept(maxsize=ACTION_CARDS_KEPT)
+def render_action_card(key):
+    """The card's HTML from `key` alone (its CSRF token left as kept_parts.CSRF_MARK)."""
+    values = {
+        "mitigation": key.card,
+        "membership": SimpleNamespace(can_edit=key.may_edit),
+        "today": key.today,
+        "next": key.next,
+        "statuses": key.statuses,
+    }
+    return kept_parts.render("peerplan/includes/mitigation_card.html", values, key.page)
+
+
+@register.simple_tag(takes_context=True)
+def action_card(context, action):
+    """`{% action_card mitigation %}`: includes/mitigation_card.html for `action` (prepared by
+    pages.dashboard.prepare_quick_edit), with the page's `membership`, `today`, `next` and `statuses`. The
+    item page shows an action's properties as saved: an in-place change answers with its own
+    action_properties.html, so a card has no outcome of a change to show."""
+    membership = context.get("membership")
+    today = context.get("today")
+    key = ActionCardKey(
+        card=ActionCard.of(action, today),
+        may_edit=bool(membership and membership.can_edit),
+        today=today,
+        next=context.get("next") or "",
+        statuses=tuple((value, str(label)) for value, label in context.get("statuses") or ()),
+        page=PageValues.of(context),
+    )
+    return kept_parts.with_token(render_action_card(key), context)
