@@ -21,6 +21,7 @@ trend's own key), with whether the person may decide, and the template sees noth
 
 import dataclasses
 import datetime
+import functools
 from types import SimpleNamespace
 
 from django import template
@@ -42,11 +43,16 @@ def frozen(value):
     """`value` as a hashable key of everything it holds: a dataclass as its class and every field, lists and
     tuples as tuples, a dict as its sorted items. Anything else must be a plain value (text, a number, a
     date): an unexpected type is refused, so a figure added to a trend can never be left out of its key."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (
-            type(value).__qualname__,
-            tuple((f.name, frozen(getattr(value, f.name))) for f in dataclasses.fields(value)),
-        )
+    kind = type(value)
+    # The exact plain types first: a checklist's trends are a few thousand values, made into keys on every
+    # miss, so the common cases are answered without the general checks below.
+    if kind in _PLAIN:
+        return value
+    if kind is list or kind is tuple:
+        return tuple(frozen(item) for item in value)
+    names = _field_names(kind)
+    if names is not None:
+        return (kind.__qualname__, tuple((name, frozen(getattr(value, name))) for name in names))
     if isinstance(value, (list, tuple)):
         return tuple(frozen(item) for item in value)
     if isinstance(value, dict):
@@ -54,6 +60,17 @@ def frozen(value):
     if value is None or isinstance(value, (str, int, float, datetime.date)):
         return value
     raise TypeError(f"No key for a {type(value).__name__} in a kept fragment")
+
+
+_PLAIN = frozenset({type(None), str, int, bool, float, datetime.date})
+
+
+@functools.cache
+def _field_names(kind):
+    """The names of a dataclass's fields (None for any other class)."""
+    if dataclasses.is_dataclass(kind):
+        return tuple(field.name for field in dataclasses.fields(kind))
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
