@@ -452,3 +452,134 @@ def action_card(context, action):
         page=PageValues.of(context),
     )
     return kept_parts.with_token(render_action_card(key), context)
+
+
+# The checklist page's suggestion cards (about 1 KB each) and outcome cards (under 1 KB each): a few
+# megabytes per worker hold a busy organisation's checklists'.
+CHECKLIST_CARDS_KEPT = 4096
+
+
+@dataclasses.dataclass(frozen=True)
+class LeverageCard:
+    """Everything a suggestion's card in the checklist's "Suggestions that would cover the most" shows
+    (includes/leverage_card.html), copied off the ranking's entry (figures.insights.RankedSuggestion), under
+    the names the template asks an entry for, so the same template renders both."""
+
+    suggestion_pk: int
+    title: str
+    provenance: str
+    provenance_label: str
+    citation: str
+    theme_names: tuple  # of the uncovered challenges it would address, in the ranking's order
+    groups: tuple  # the stakeholder groups that reported them
+    done_by_many: int
+    done_text: str  # "about 10": shown where done_by_many
+
+    @classmethod
+    def of(cls, entry):
+        suggestion = entry.suggestion
+        return cls(
+            suggestion_pk=suggestion.pk,
+            title=suggestion.title,
+            provenance=suggestion.provenance,
+            provenance_label=str(suggestion.get_provenance_display()),
+            citation=suggestion.citation(),
+            theme_names=tuple(item.finding.theme.name for item in entry.items),
+            groups=tuple(sorted(entry.groups)),
+            done_by_many=entry.done_by_many,
+            done_text=str(entry.shared.text.done) if entry.done_by_many else "",
+        )
+
+    # What the template asks an entry, answered from the copied values.
+    @property
+    def suggestion(self):
+        return SimpleNamespace(
+            pk=self.suggestion_pk,
+            title=self.title,
+            provenance=self.provenance,
+            get_provenance_display=self.provenance_label,
+            citation=self.citation,
+        )
+
+    @property
+    def items(self):
+        return tuple(SimpleNamespace(finding=SimpleNamespace(theme=SimpleNamespace(name=n))) for n in self.theme_names)
+
+    @property
+    def shared(self):
+        return SimpleNamespace(text=SimpleNamespace(done=self.done_text))
+
+
+@dataclasses.dataclass(frozen=True)
+class OutcomeCard:
+    """Everything a benefit's card in the checklist's "Outcomes to realise" shows (includes/outcome_card.html),
+    copied off the item, under the names the template asks an Item for."""
+
+    pk: int
+    outcome_name: str
+    applies: bool
+    mitigation_count: int
+
+    @classmethod
+    def of(cls, item):
+        return cls(
+            pk=item.pk,
+            outcome_name=item.finding.outcome_name,
+            applies=item.applies,
+            mitigation_count=item.mitigation_count,
+        )
+
+    @property
+    def finding(self):
+        return SimpleNamespace(outcome_name=self.outcome_name)
+
+
+@dataclasses.dataclass(frozen=True)
+class ChecklistCardKey:
+    """A card of the checklist page and the page's values it uses: the checklist (its address), whether the
+    person may edit (its buttons), and what else its HTML is written for; never who is looking."""
+
+    template_name: str
+    card: object  # a LeverageCard or an OutcomeCard
+    checklist_pk: int
+    may_edit: bool
+    page: PageValues
+
+
+@kept(maxsize=CHECKLIST_CARDS_KEPT)
+def render_checklist_card(key):
+    """The card's HTML from `key` alone (its CSRF token left as kept_parts.CSRF_MARK)."""
+    values = {
+        "entry": key.card,
+        "item": key.card,
+        "checklist": SimpleNamespace(pk=key.checklist_pk),
+        "membership": SimpleNamespace(can_edit=key.may_edit),
+    }
+    return kept_parts.render(key.template_name, values, key.page)
+
+
+def _checklist_card(context, template_name, card):
+    membership = context.get("membership")
+    key = ChecklistCardKey(
+        template_name=template_name,
+        card=card,
+        checklist_pk=context["checklist"].pk,
+        may_edit=bool(membership and membership.can_edit),
+        page=PageValues.of(context),
+    )
+    return kept_parts.with_token(render_checklist_card(key), context)
+
+
+@register.simple_tag(takes_context=True)
+def leverage_card(context, entry):
+    """`{% leverage_card entry %}`: includes/leverage_card.html for a ranked suggestion (figures.insights
+    .rank_suggestions), with the page's `checklist` and `membership`."""
+    return _checklist_card(context, "peerplan/includes/leverage_card.html", LeverageCard.of(entry))
+
+
+@register.simple_tag(takes_context=True)
+def outcome_card(context, item):
+    """`{% outcome_card item %}`: includes/outcome_card.html for a benefit of the checklist (as
+    pages.checklists.checklist_page prepared it, with its mitigation_count), with the page's `checklist` and
+    `membership`."""
+    return _checklist_card(context, "peerplan/includes/outcome_card.html", OutcomeCard.of(item))
