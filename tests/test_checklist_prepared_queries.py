@@ -138,7 +138,7 @@ def test_the_checklist_pages_queries_read_the_rows_the_querysets_read(two_checkl
         for day in (today - timedelta(days=5), today, today + timedelta(days=5)):
             items = same_rows(pages.ITEMS, checklist_id=checklist.pk, today=day)
             expected = list(
-                checklist.items.select_related("finding__theme__category", "decided_by")
+                checklist.items.select_related("finding__theme__category")
                 .with_coverage()
                 .with_mitigation_counts()
                 .with_overdue_counts(day)

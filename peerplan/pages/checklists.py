@@ -77,7 +77,8 @@ def status_summary(item):
 ITEMS = PreparedQuery(
     lambda checklist_id, today: (
         Item.objects.filter(checklist_id=checklist_id)
-        .select_related("finding__theme__category", "decided_by")
+        # Not who decided: the page does not show it (the review's summary does).
+        .select_related("finding__theme__category")
         .with_coverage()
         .with_mitigation_counts()
         .with_overdue_counts(today)
