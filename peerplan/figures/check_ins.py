@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
+from django.db.models import F, Func, IntegerField
 
 from evidence.models import OWN_WORDING, PEERPLAN_WORDING
 from peerplan.figures import charts
@@ -218,7 +219,16 @@ def _done_links_of(check_in_id, item_id=None):
 
 def _done_history_of(organisation_id, check_in_id, item_id=None):
     done = _done_links_of(check_in_id, item_id).values("mitigation_id")
-    return done_history(Mitigation.history.filter(id__in=done, organisation_id=organisation_id))
+    # The organisation's records only (history.py's rule), found from the done actions' ids: SQLite (without
+    # statistics) would otherwise walk the organisation's index, every record of every action it ever changed,
+    # which grows with every write (0.37 -> 0.03 ms at the benchmark's size). A unary plus keeps the column
+    # out of its choice of index, and changes nothing else (on PostgreSQL too).
+    of_organisation = Func(F("organisation_id"), template="+%(expressions)s", output_field=IntegerField())
+    return done_history(
+        Mitigation.history.alias(record_organisation=of_organisation).filter(
+            id__in=done, record_organisation=organisation_id
+        )
+    )
 
 
 # check_in_with_trends' queries, compiled once per process (peerplan/lib/prepared.py): building and compiling
