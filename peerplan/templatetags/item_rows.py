@@ -1,9 +1,11 @@
 """What the checklist page and the item page repeat on every miss, rendered once per process for what it shows:
 `{% item_row item %}` (a challenge's row in the checklist's task list, includes/item_row.html; see ItemRow),
 `{% check_in_trend trend %}` (a challenge's check-in trend, check_ins/trend.html, with its chart),
-`{% decision_fields form %}` (the item's decision form, about 3 ms through crispy; see UnboundFormKey) and
+`{% decision_fields form %}` (the item's decision form, about 3 ms through crispy; see UnboundFormKey),
 `{% action_card mitigation %}` (an action's card on the item page, includes/mitigation_card.html with its
-in-place status, owner and due date; see ActionCard: a large organisation's four cards were 2.5 ms).
+in-place status, owner and due date; see ActionCard: a large organisation's four cards were 2.5 ms), and the
+checklist's suggestion and outcome cards and the item's suggested actions (`{% leverage_card %}`,
+`{% outcome_card %}`, `{% suggestion_card %}`).
 
 Right after a write, every page of the organisation is rebuilt, and a checklist's 25 trends with their
 charts were half of its page's rendering, although a write to an action changes at most one of them. So a
@@ -583,3 +585,102 @@ def outcome_card(context, item):
     pages.checklists.checklist_page prepared it, with its mitigation_count), with the page's `checklist` and
     `membership`."""
     return _checklist_card(context, "peerplan/includes/outcome_card.html", OutcomeCard.of(item))
+
+
+# The item page's suggested actions: about 1 KB each, a theme's few for each item a process serves.
+SUGGESTION_CARDS_KEPT = 4096
+
+
+@dataclasses.dataclass(frozen=True)
+class SuggestionCard:
+    """Everything a suggested action's card on the item page shows (includes/suggestion_card.html), copied off
+    the suggestion pages.checklists.item_page read (with its figure for this challenge, where figures are
+    shown), under the names the template asks a SuggestedMitigation for."""
+
+    pk: int
+    title: str
+    provenance: str
+    provenance_label: str
+    phase_name: str | None
+    description: str
+    quote: str
+    citation: str
+    rationale: str
+    # Its figure for this challenge as shown: (adopted, done, median days), or None (not enough services).
+    figure: tuple | None
+
+    @classmethod
+    def of(cls, suggestion):
+        shared = getattr(suggestion, "shared", None)
+        text = shared.text if shared is not None else None
+        return cls(
+            pk=suggestion.pk,
+            title=suggestion.title,
+            provenance=suggestion.provenance,
+            provenance_label=str(suggestion.get_provenance_display()),
+            phase_name=suggestion.phase.name if suggestion.phase_id else None,
+            description=suggestion.description,
+            quote=suggestion.quote,
+            citation=suggestion.citation(),
+            rationale=suggestion.rationale,
+            figure=(text.adopted, text.done, text.median_days) if text else None,
+        )
+
+    # What the template asks a SuggestedMitigation, answered from the copied values.
+    def get_provenance_display(self):
+        return self.provenance_label
+
+    @property
+    def phase(self):
+        return SimpleNamespace(name=self.phase_name) if self.phase_name is not None else None
+
+    @property
+    def shared(self):
+        if self.figure is None:
+            return SimpleNamespace(text=None)
+        adopted, done, median_days = self.figure
+        return SimpleNamespace(text=SimpleNamespace(adopted=adopted, done=done, median_days=median_days))
+
+
+@dataclasses.dataclass(frozen=True)
+class SuggestionCardKey:
+    """A suggestion's card and the page's values it uses: the item (its address), whether this item adopted it,
+    whether the page shows figures, whether the person may edit (the Adopt button), and what else its HTML is
+    written for; never who is looking."""
+
+    card: SuggestionCard
+    item_pk: int
+    adopted: bool
+    shows_figures: bool
+    may_edit: bool
+    page: PageValues
+
+
+@kept(maxsize=SUGGESTION_CARDS_KEPT)
+def render_suggestion_card(key):
+    """The card's HTML from `key` alone (its CSRF token left as kept_parts.CSRF_MARK)."""
+    values = {
+        "suggestion": key.card,
+        "adopted": key.adopted,
+        "item": SimpleNamespace(pk=key.item_pk),
+        "shared": SimpleNamespace(run=key.shows_figures),
+        "membership": SimpleNamespace(can_edit=key.may_edit),
+    }
+    return kept_parts.render("peerplan/includes/suggestion_card.html", values, key.page)
+
+
+@register.simple_tag(takes_context=True)
+def suggestion_card(context, suggestion, adopted):
+    """`{% suggestion_card suggestion adopted %}`: includes/suggestion_card.html for a suggested action of the
+    item page (`adopted`: on this item), with the page's `item`, `shared` figures and `membership`."""
+    membership = context.get("membership")
+    shared = context.get("shared")
+    key = SuggestionCardKey(
+        card=SuggestionCard.of(suggestion),
+        item_pk=context["item"].pk,
+        adopted=bool(adopted),
+        shows_figures=bool(shared and shared.get("run")),
+        may_edit=bool(membership and membership.can_edit),
+        page=PageValues.of(context),
+    )
+    return kept_parts.with_token(render_suggestion_card(key), context)
