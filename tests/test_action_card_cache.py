@@ -1,5 +1,5 @@
 """An action's card on the item page is rendered once per process for what it shows
-(peerplan/templatetags/item_rows.py, ActionCard): it is exactly what the card template makes of the action,
+(peerplan/templatetags/cards.py, ActionCard): it is exactly what the card template makes of the action,
 and a change to anything it shows, or to who is looking, shows at once."""
 
 from datetime import timedelta
@@ -11,14 +11,14 @@ from django.utils import timezone
 from peerplan.models import ImplementationPhase, Mitigation, MitigationStatus, SuggestedMitigation
 from peerplan.models import organisation_generations as generations
 from peerplan.pages import dashboard
-from peerplan.templatetags.item_rows import render_action_card
+from peerplan.templatetags.cards import render_action_card
 from tests.factories import item_for, make_checklist, make_mitigation
 
 TODAY = timezone.localdate()
 S = MitigationStatus
 
 PLAIN = Template('{% include "peerplan/includes/mitigation_card.html" %}')
-KEPT = Template("{% load item_rows %}{% action_card mitigation %}")
+KEPT = Template("{% load cards %}{% action_card mitigation %}")
 
 
 @pytest.fixture(autouse=True)

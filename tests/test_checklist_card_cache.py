@@ -1,5 +1,5 @@
 """The checklist page's suggestion cards ("Suggestions that would cover the most") and outcome cards ("Outcomes
-to realise") are rendered once per process for what they show (peerplan/templatetags/item_rows.py,
+to realise") are rendered once per process for what they show (peerplan/templatetags/cards.py,
 LeverageCard and OutcomeCard): each is exactly what its template makes of the entry or the item, and a
 change to anything it shows, or to who is looking, shows at once."""
 
@@ -11,15 +11,15 @@ from evidence.models import Valence
 from peerplan.models import Item, Mitigation, SuggestedMitigation
 from peerplan.models import organisation_generations as generations
 from peerplan.pages import checklists as checklist_pages
-from peerplan.templatetags.item_rows import render_checklist_card
+from peerplan.templatetags.cards import render_checklist_card
 from tests.factories import item_for, make_checklist, make_mitigation
 
 TODAY = timezone.localdate()
 
 PLAIN_LEVERAGE = Template('{% include "peerplan/includes/leverage_card.html" %}')
-KEPT_LEVERAGE = Template("{% load item_rows %}{% leverage_card entry %}")
+KEPT_LEVERAGE = Template("{% load cards %}{% leverage_card entry %}")
 PLAIN_OUTCOME = Template('{% include "peerplan/includes/outcome_card.html" %}')
-KEPT_OUTCOME = Template("{% load item_rows %}{% outcome_card item %}")
+KEPT_OUTCOME = Template("{% load cards %}{% outcome_card item %}")
 
 
 @pytest.fixture(autouse=True)

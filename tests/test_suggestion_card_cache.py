@@ -1,5 +1,5 @@
 """The item page's suggested actions are rendered once per process for what they show
-(peerplan/templatetags/item_rows.py, SuggestionCard): each is exactly what its template makes of the
+(peerplan/templatetags/cards.py, SuggestionCard): each is exactly what its template makes of the
 suggestion, and a change to anything it shows, or to who is looking, shows at once."""
 
 import pytest
@@ -9,11 +9,11 @@ from peerplan.figures import shared_learning
 from peerplan.models import SuggestedMitigation
 from peerplan.models import organisation_generations as generations
 from peerplan.pages import checklists as checklist_pages
-from peerplan.templatetags.item_rows import render_suggestion_card
+from peerplan.templatetags.cards import render_suggestion_card
 from tests.factories import item_for, make_checklist, make_mitigation
 
 PLAIN = Template('{% include "peerplan/includes/suggestion_card.html" %}')
-KEPT = Template("{% load item_rows %}{% suggestion_card suggestion adopted %}")
+KEPT = Template("{% load cards %}{% suggestion_card suggestion adopted %}")
 
 
 @pytest.fixture(autouse=True)
