@@ -113,12 +113,31 @@ def test_a_value_that_shapes_the_sql_is_refused(db):
         prepared(n=3)
 
 
-def test_only_ints_and_dates_are_taken(db):
-    prepared = PreparedQuery(lambda title: Checklist.objects.filter(title=title))
-    with pytest.raises(TypeError):
-        prepared(title="Community team")
+def test_only_ints_dates_and_strings_are_taken(db):
     with pytest.raises(TypeError):
         PreparedQuery(lambda done: Mitigation.objects.filter(pk=done))(done=True)
+    with pytest.raises(TypeError):
+        PreparedQuery(lambda when: Mitigation.objects.filter(created_at__lt=when))(when=timezone.now())
+    with pytest.raises(TypeError):
+        PreparedQuery(lambda ids: Mitigation.objects.filter(pk__in=ids))(ids=(1, 2))
+
+
+def test_a_string_is_matched_exactly_whatever_it_holds(actions, org_a, org_b):
+    prepared = PreparedQuery(lambda title: Checklist.objects.filter(title=title).order_by("pk"))
+    assert [c.organisation_id for c in prepared(title="Community team")] == [org_a.pk]
+    assert [c.organisation_id for c in prepared(title="Wards")] == [org_b.pk]
+    # Characters that mean something to LIKE, or to SQL, are only characters here, as in the queryset.
+    for title in ("Community%", "Community_team", "Wards' ", "%", "'; DROP TABLE peerplan_checklist; --", ""):
+        assert prepared(title=title) == list(Checklist.objects.filter(title=title)) == []
+
+
+@pytest.mark.parametrize("lookup", ["title__contains", "title__icontains", "title__startswith", "title__endswith"])
+def test_a_string_the_lookup_rewrites_is_refused(db, lookup):
+    # Escaped for LIKE or made into a pattern: the SQL's parameter is not the value as given. Were it prepared,
+    # a title holding % or _ would match what the queryset would not.
+    prepared = PreparedQuery(lambda title: Checklist.objects.filter(**{lookup: title}))
+    with pytest.raises(ValueError, match="worked out from a value"):
+        prepared(title="Community")
 
 
 def test_each_thread_runs_it_on_its_own_connection(db):
