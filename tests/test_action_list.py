@@ -142,3 +142,26 @@ def test_it_runs_the_same_queries_whatever_the_size(client, org_a, manager, plan
     with django_assert_num_queries(4):
         again = client.get("/app/orgs/northside/actions/", filters)
     assert again.content.decode().count("data-action-row") == response.content.decode().count("data-action-row") == 5
+
+
+def test_each_page_lists_the_same_actions_in_the_same_order_as_the_whole_list_sliced(org_a, org_b, manager, outsider):
+    # pages.dashboard.page_of_rows picks a page's ids first and reads their rows after: ties on a due date, actions
+    # without one (last) and another organisation's actions must come out exactly as the plain slice's.
+    from django.core.paginator import Paginator
+
+    from peerplan.models import Mitigation
+    from peerplan.pages.dashboard import page_of_rows
+
+    north = make_checklist(org_a, "Community team", manager)
+    south = make_checklist(org_b, "South plan", outsider)
+    items = [item_for(north, "Role ambiguity"), item_for(north, "Workload"), item_for(south, "Role ambiguity")]
+    for n in range(23):
+        due = None if n % 5 == 0 else days(n % 4 - 2)
+        make_mitigation(items[n % 3], f"Action {n}", S.PLANNED if n % 2 else S.BLOCKED, due_date=due)
+    listing = Mitigation.objects.in_organisation(org_a).for_listing().with_overdue(TODAY).soonest_due_first()
+    for number in (1, 2, 3, 4, "last", "not a number"):
+        expected = Paginator(listing, 4).get_page(number)
+        page = page_of_rows(listing, number, 4)
+        assert [a.pk for a in page.object_list] == [a.pk for a in expected.object_list]
+        assert [a.overdue_now for a in page.object_list] == [a.overdue_now for a in expected.object_list]
+        assert (page.number, page.paginator.count) == (expected.number, 16)

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -141,6 +142,16 @@ ROW_FIELDS = (
     "owner__email",
     "owner__username",
 )
+
+
+def page_of_rows(listing, number, per_page):
+    """Page `number` of `listing` (actions in order, for_listing), its actions with only ROW_FIELDS, read by id:
+    the page's ids picked from the ordered ids alone, then those rows read whole. Sorting every action's whole
+    row to keep a page (a large organisation's 5,000 actions, sixty columns each) was most of the lists' SQL;
+    the ids sort from the index. The same rows in the same order, in the same one query (the ids a subquery)."""
+    page = Paginator(listing, per_page).get_page(number)
+    page.object_list = listing.filter(pk__in=page.object_list.values("pk")).only(*ROW_FIELDS)
+    return page
 
 
 def _listed(rule, fields=None):

@@ -115,7 +115,7 @@ def actions(request, slug):
         queryset = form.filter(Mitigation.objects.in_organisation(organisation))
         queryset = form.in_view(queryset, today=today, user=request.user)
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
-        page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = dashboard_pages.page_of_rows(listing, request.GET.get("page"), PAGE_SIZE)
         page.object_list = dashboard_pages.prepare_quick_edit(
             with_theme_names(page.object_list), request.user, [membership]
         )
@@ -166,7 +166,7 @@ def my_actions(request):
         if view in dashboard_pages.MY_ACTIONS_VIEWS:
             queryset = tracking.quick_view(queryset, view, today=today, user=request.user)
         listing = queryset.for_listing().with_overdue(today).soonest_due_first()
-        page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = dashboard_pages.page_of_rows(listing, request.GET.get("page"), PAGE_SIZE)
         page.object_list = dashboard_pages.prepare_quick_edit(
             with_theme_names(page.object_list), request.user, memberships
         )
