@@ -16,7 +16,6 @@ from peerplan.operations import mitigations
 from peerplan.pages import dashboard as dashboard_pages
 from peerplan.pages import history, page_cache
 
-PAGE_SIZE = 25
 # The action list's own parameters: its filters and its page.
 ACTION_LIST_PARAMETERS = {*ActionFilterForm.base_fields, "page"}
 HISTORY_PAGE_SIZE = 50
@@ -112,10 +111,13 @@ def actions(request, slug):
     form = ActionFilterForm(request.GET or None, organisation=organisation)
 
     def build():
-        queryset = form.filter(Mitigation.objects.in_organisation(organisation))
-        queryset = form.in_view(queryset, today=today, user=request.user)
-        listing = queryset.for_listing().with_overdue(today).soonest_due_first()
-        page = dashboard_pages.page_of_rows(listing, request.GET.get("page"), PAGE_SIZE)
+        if form.is_bound:
+            queryset = form.filter(Mitigation.objects.in_organisation(organisation))
+            queryset = form.in_view(queryset, today=today, user=request.user)
+            listing = dashboard_pages.listing(queryset, today)
+            page = dashboard_pages.page_of_rows(listing, request.GET.get("page"), by_id=True)
+        else:  # the list as everyone first opens it
+            page = dashboard_pages.first_page_of_actions(organisation, today)
         page.object_list = dashboard_pages.prepare_quick_edit(
             with_theme_names(page.object_list), request.user, [membership]
         )
@@ -165,8 +167,7 @@ def my_actions(request):
         queryset = mine if show_all else mine.open().tracked()
         if view in dashboard_pages.MY_ACTIONS_VIEWS:
             queryset = tracking.quick_view(queryset, view, today=today, user=request.user)
-        listing = queryset.for_listing().with_overdue(today).soonest_due_first()
-        page = dashboard_pages.page_of_rows(listing, request.GET.get("page"), PAGE_SIZE)
+        page = dashboard_pages.page_of_rows(dashboard_pages.listing(queryset, today), request.GET.get("page"))
         page.object_list = dashboard_pages.prepare_quick_edit(
             with_theme_names(page.object_list), request.user, memberships
         )
