@@ -7,9 +7,10 @@ from django.core.paginator import Paginator
 from django.utils import timezone
 
 from evidence.models import Theme
+from peerplan.forms.mitigations import ActionFilterForm
 from peerplan.models import Mitigation, MitigationStatus, Organisation, organisation_generations
 from peerplan.pages import dashboard
-from tests.factories import bulk_mitigations, item_for, make_checklist, make_mitigation
+from tests.factories import bulk_mitigations, item_for, make_checklist, make_mitigation, make_own_source
 
 TODAY = timezone.localdate()
 S = MitigationStatus
@@ -210,3 +211,24 @@ def test_the_first_page_reads_the_day_it_is_given(sixty_actions, org_a):
         shown[day] = [a.overdue_now for a in page.object_list]
         assert shown[day] == [a.overdue_now for a in listing[: dashboard.LIST_PAGE_SIZE]]
     assert all(shown[days(3)]) and not all(shown[days(-1)])
+
+
+def test_the_filters_choices_are_each_organisations_own_whichever_was_read_first(
+    lists, org_a, org_b, manager, outsider
+):
+    # The choices shown are read by queries compiled once (SHOWN_CHECKLISTS, SHOWN_MEMBERS, SHOWN_THEMES): each
+    # organisation's own, as the fields' querysets (which decide what may be chosen) read them.
+    make_own_source(org_b, summary="Night shifts leave no one to talk to", theme="South's own theme")
+    make_checklist(org_b, "Another south plan", outsider)
+    for organisation in (org_b, org_a, org_b):
+        form = ActionFilterForm(organisation=organisation)
+        for name in ("checklist", "owner", "theme"):
+            field = form.fields[name]
+            plain = [("", field.empty_label), *((o.pk, field.label_from_instance(o)) for o in field.queryset)]
+            assert [(value, str(label)) for value, label in field.choices] == plain
+    south = [label for _, label in ActionFilterForm(organisation=org_b).fields["theme"].choices]
+    north = [label for _, label in ActionFilterForm(organisation=org_a).fields["theme"].choices]
+    assert "South's own theme" in south and "South's own theme" not in north
+    assert "Another south plan" not in [
+        label for _, label in ActionFilterForm(organisation=org_a).fields["checklist"].choices
+    ]
