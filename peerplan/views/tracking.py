@@ -163,11 +163,15 @@ def my_actions(request):
     memberships = list(Membership.objects.readable_by(request.user))
 
     def build():
-        mine = Mitigation.objects.owned_by_member(request.user)
-        queryset = mine if show_all else mine.open().tracked()
-        if view in dashboard_pages.MY_ACTIONS_VIEWS:
-            queryset = tracking.quick_view(queryset, view, today=today, user=request.user)
-        page = dashboard_pages.page_of_rows(dashboard_pages.listing(queryset, today), request.GET.get("page"))
+        if request.GET:
+            mine = Mitigation.objects.owned_by_member(request.user)
+            queryset = mine if show_all else mine.open().tracked()
+            if view in dashboard_pages.MY_ACTIONS_VIEWS:
+                queryset = tracking.quick_view(queryset, view, today=today, user=request.user)
+            page = dashboard_pages.page_of_rows(dashboard_pages.listing(queryset, today), request.GET.get("page"))
+            drafts = [] if show_all else list(Checklist.objects.drafts_holding(mine.open()))
+        else:  # the page as everyone first opens it
+            page, drafts = dashboard_pages.my_first_page(request.user, today)
         page.object_list = dashboard_pages.prepare_quick_edit(
             with_theme_names(page.object_list), request.user, memberships
         )
@@ -177,7 +181,7 @@ def my_actions(request):
             "owner_choices": dashboard_pages.owner_choices(page.object_list),
             "views": dashboard_pages.quick_view_links(request.GET, {"show", "view"}, dashboard_pages.MY_ACTIONS_VIEWS),
             "unknown_view": bool(view) and view not in dashboard_pages.MY_ACTIONS_VIEWS,
-            "drafts": [] if show_all else list(Checklist.objects.drafts_holding(mine.open())),
+            "drafts": drafts,
         }
 
     context = {"show_all": show_all, "today": today, "next": request.get_full_path()}
