@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from evidence.models import Theme
 from peerplan.forms.mitigations import ActionFilterForm
-from peerplan.models import Mitigation, MitigationStatus, Organisation, organisation_generations
+from peerplan.models import Mitigation, MitigationStatus, Organisation, organisation_generations, with_theme_names
 from peerplan.pages import dashboard
 from tests.factories import bulk_mitigations, item_for, make_checklist, make_mitigation, make_own_source
 
@@ -232,3 +232,17 @@ def test_the_filters_choices_are_each_organisations_own_whichever_was_read_first
     assert "Another south plan" not in [
         label for _, label in ActionFilterForm(organisation=org_a).fields["checklist"].choices
     ]
+
+
+def test_a_pages_theme_names_are_those_the_plain_query_reads(sixty_actions, lists, org_a, org_b):
+    # with_their_theme_names reads them by a query compiled once, the page's ids padded with 0 to LISTED_MOST.
+    for organisation in (org_a, org_b):
+        for number in (1, 2, 3):
+            page = dashboard.page_of_rows(
+                dashboard.listing(Mitigation.objects.in_organisation(organisation), TODAY), number
+            )
+            shown = dashboard.with_their_theme_names(page.object_list)
+            plain = with_theme_names(list(page.object_list))
+            assert [(a.pk, a.theme_names) for a in shown] == [(a.pk, a.theme_names) for a in plain]
+            assert all(a.theme_names for a in shown)
+    assert dashboard.with_their_theme_names([]) == []

@@ -260,15 +260,22 @@ LIST_RULES = {
 LISTS = {name: _listed(rule) for name, rule in LIST_RULES.items()}
 LIST_ROWS = {name: _listed(rule, ROW_FIELDS) for name, rule in LIST_RULES.items()}
 REREVIEW_DUE = PreparedQuery(_rereview_due)
-# The three lists' actions: at most LISTED_MOST, their ids padded to that many with 0 (no action's id), so one
-# prepared query reads the themes of any page's lists.
-LISTED_MOST = 3 * DASHBOARD_LIST_LENGTH
+# The actions of the dashboard's three lists or of a list's page: at most LISTED_MOST, their ids padded to that
+# many with 0 (no action's id), so one prepared query reads the themes of any of them.
+LISTED_MOST = max(3 * DASHBOARD_LIST_LENGTH, LIST_PAGE_SIZE)
 THEME_NAMES = PreparedQuery(lambda **ids: theme_name_links(list(ids.values())))
 
 
 def _padded_ids(actions):
     ids = [action.pk for action in actions] + [0] * (LISTED_MOST - len(actions))
     return {f"action_{n:02}": pk for n, pk in enumerate(ids)}
+
+
+def with_their_theme_names(actions):
+    """with_theme_names(actions) (at most LISTED_MOST of them), their themes read by THEME_NAMES (no query
+    without any)."""
+    actions = list(actions)
+    return with_theme_names(actions, THEME_NAMES(**_padded_ids(actions)) if actions else [])
 
 
 def dashboard(organisation, today, *, rows_only=False):
@@ -300,7 +307,7 @@ def dashboard(organisation, today, *, rows_only=False):
     }
     # The names of the themes the three lists' actions address, in one query for all three (none without any).
     actions = [action for listed in lists.values() for action in listed.actions]
-    with_theme_names(actions, THEME_NAMES(**_padded_ids(actions)) if actions else [])
+    with_their_theme_names(actions)
     # Counted and linked, not listed: the action list shows them in their quick views.
     unassigned = {name: ActionList([], counts[name], f"view={name}") for name in ("no_owner", "no_due_date")}
     past_review = sorted((c for c in checklists if c.is_past_review(today)), key=lambda c: c.review_date)

@@ -11,7 +11,7 @@ from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organi
 from peerplan.figures import check_in_changes, tracking
 from peerplan.forms.mitigations import ActionFilterForm, BulkActionForm
 from peerplan.lib.errors import Conflict
-from peerplan.models import Checklist, Membership, Mitigation, MitigationStatus, with_theme_names
+from peerplan.models import Checklist, Membership, Mitigation, MitigationStatus
 from peerplan.operations import mitigations
 from peerplan.pages import dashboard as dashboard_pages
 from peerplan.pages import history, page_cache
@@ -119,7 +119,7 @@ def actions(request, slug):
         else:  # the list as everyone first opens it
             page = dashboard_pages.first_page_of_actions(organisation, today)
         page.object_list = dashboard_pages.prepare_quick_edit(
-            with_theme_names(page.object_list), request.user, [membership]
+            dashboard_pages.with_their_theme_names(page.object_list), request.user, [membership]
         )
         owner_choices = dashboard_pages.owner_choices(page.object_list)
         # The bulk bar offers the members the rows offer, read once (none read when no row is listed).
@@ -173,7 +173,7 @@ def my_actions(request):
         else:  # the page as everyone first opens it
             page, drafts = dashboard_pages.my_first_page(request.user, today)
         page.object_list = dashboard_pages.prepare_quick_edit(
-            with_theme_names(page.object_list), request.user, memberships
+            dashboard_pages.with_their_theme_names(page.object_list), request.user, memberships
         )
         return {
             "page": page,
