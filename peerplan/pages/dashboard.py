@@ -43,6 +43,7 @@ from peerplan.models import (
     no_owner_in_checklists_q,
     open_q,
     theme_name_links,
+    tracked_q,
     with_theme_names,
 )
 
@@ -104,11 +105,13 @@ def _shown_checklists(organisation_id):
 
 
 def _tracked(organisation_id):
-    """The organisation's tracked actions (tracked_q), its active checklists as a subquery: SQLite (without
-    statistics) then reads each checklist's actions from the (checklist, status, due date) index rather than
-    every organisation's actions from the (status, due date) one."""
-    active = Checklist.objects.filter(organisation_id=organisation_id, status=ChecklistStatus.ACTIVE)
-    return Mitigation.objects.filter(checklist_id__in=active.values("pk")).tracked()
+    """The organisation's tracked actions: those of its active checklists (tracked_q, the one rule for drafts,
+    asked of the checklists), as a subquery. SQLite (without statistics) then reads each checklist's actions from
+    the (checklist, status, due date) index rather than every organisation's actions from the (status, due date)
+    one; and no action is joined to its checklist to ask its status again (Mitigation.tracked() would: a large
+    organisation's 5,000 actions counted by status took twice as long)."""
+    active = Checklist.objects.filter(tracked_q(via=""), organisation_id=organisation_id)
+    return Mitigation.objects.filter(checklist_id__in=active.values("pk"))
 
 
 def _totals(today, soon):
