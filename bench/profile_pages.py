@@ -169,7 +169,9 @@ def main(argv=None):
     parser.add_argument("--large", action="store_true", help="the large organisation's pages too")
     parser.add_argument("--profile", help="a page's name: print its miss profile")
     parser.add_argument("--only", action="append", help="measure only these pages (and the floors)")
-    parser.add_argument("--sql", action="store_true", help="print each page's miss queries (their first 160 characters)")
+    parser.add_argument(
+        "--sql", action="store_true", help="print each page's miss queries (their first 160 characters)"
+    )
     args = parser.parse_args(argv)
 
     owner = get_user_model().objects.get(email="owner@demo.peerplan.test")
