@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 
@@ -201,23 +201,34 @@ def _my_first_page(user_id, today):
     return listing(_mine(user_id).open().tracked(), today).only(*ROW_FIELDS)[:LIST_PAGE_SIZE]
 
 
+def _my_count(user_id):
+    """How many of the person's open actions on active checklists there are: one row (none without any), grouped by
+    the owner they all have, as a prepared query must be a queryset (count() is not)."""
+    mine = _mine(user_id).open().tracked().order_by()
+    return mine.values("owner_id").annotate(n=Count("pk")).values_list("n", flat=True)
+
+
 def _my_drafts(user_id):
     return Checklist.objects.drafts_holding(_mine(user_id).open())
 
 
-# My actions as everyone first opens it (their open actions on active checklists, the first page) and the drafts
-# it says it leaves out, compiled once per process: building and compiling them was a fifth of the page's miss.
+# My actions as everyone first opens it (how many open actions on active checklists the person has, the first
+# page of them) and the drafts it says it leaves out, compiled once per process: building and compiling them was a
+# fifth of the page's miss.
 # Membership.readable reads settings.REQUIRE_2FA as it builds its rule, so each value has its own compiled
 # query, never run while the setting is the other (tests change it).
 MY_FIRST_PAGE = {required: PreparedQuery(_my_first_page) for required in (False, True)}
+MY_COUNT = {required: PreparedQuery(_my_count) for required in (False, True)}
 MY_DRAFTS = {required: PreparedQuery(_my_drafts) for required in (False, True)}
 
 
 def my_first_page(user, today):
     """(page_of_rows(listing(the person's open actions on active checklists, today), 1), the drafts holding any of
-    their open actions): the same page and drafts, read by MY_FIRST_PAGE and MY_DRAFTS."""
+    their open actions): the same page and drafts, read by MY_COUNT, MY_FIRST_PAGE and MY_DRAFTS."""
     required = bool(settings.REQUIRE_2FA)
-    page = Paginator(listing(_mine(user.pk).open().tracked(), today), LIST_PAGE_SIZE).page(1)
+    paginator = Paginator(listing(_mine(user.pk).open().tracked(), today), LIST_PAGE_SIZE)
+    paginator.count = sum(MY_COUNT[required](user_id=user.pk))  # its count, read as the paginator would
+    page = paginator.page(1)
     page.object_list = MY_FIRST_PAGE[required](user_id=user.pk, today=today)
     return page, MY_DRAFTS[required](user_id=user.pk)
 
