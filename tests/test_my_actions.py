@@ -129,17 +129,25 @@ def _first_page(person):
     return rows, [c.pk for c in drafts], page.paginator.count
 
 
+def _memberships(memberships):
+    return sorted((m.pk, m.organisation_id, m.user_id, m.role) for m in memberships)
+
+
 @pytest.mark.parametrize("site_requires_two_factor", [False, True])
-def test_the_first_page_and_its_drafts_are_each_persons_own_as_the_plain_queries_read_them(
-    actions, org_a, planner, manager, settings, site_requires_two_factor
+def test_the_first_page_its_drafts_and_the_memberships_read_are_each_persons_own_as_the_plain_queries_read_them(
+    actions, org_a, org_b, planner, manager, settings, site_requires_two_factor
 ):
-    # Read by queries compiled once (MY_FIRST_PAGE, MY_DRAFTS), one for each value of REQUIRE_2FA: for each person
-    # in turn, and as organisation or site two-factor rules shut them out, the same as the plain querysets.
+    # Read by queries compiled once (MY_COUNT, MY_FIRST_PAGE, MY_DRAFTS, MY_MEMBERSHIPS), one for each value of
+    # REQUIRE_2FA: for each person in turn, and as organisation or site two-factor rules shut them out, the same
+    # as the plain querysets.
     settings.REQUIRE_2FA = site_requires_two_factor
     draft = make_checklist(org_a, "Draft plan", manager, status=ChecklistStatus.DRAFT)
     make_mitigation(item_for(draft, "Workload"), "On a draft", owner=planner, due_date=days(2))
     for person in (planner, manager, planner):
         assert _first_page(person) == _plain_first_page(person)
+        plain = _memberships(Membership.objects.readable_by(person))
+        assert _memberships(dashboard.my_memberships(person)) == plain
+        assert bool(plain) is not site_requires_two_factor
     shown, drafts, count = _first_page(planner)
     if site_requires_two_factor:
         assert (shown, drafts, count) == ([], [], 0)  # Pat has no second factor: no organisation is readable
@@ -150,3 +158,4 @@ def test_the_first_page_and_its_drafts_are_each_persons_own_as_the_plain_queries
         org_a.save()
         assert [row[1] for row in _first_page(planner)[0]] == ["Southside overdue"]
         assert _first_page(planner) == _plain_first_page(planner)
+        assert [m.organisation_id for m in dashboard.my_memberships(planner)] == [org_b.pk]

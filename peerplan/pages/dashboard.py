@@ -222,6 +222,20 @@ MY_COUNT = {required: PreparedQuery(_my_count) for required in (False, True)}
 MY_DRAFTS = {required: PreparedQuery(_my_drafts) for required in (False, True)}
 
 
+def _readable_memberships(user_id):
+    return Membership.objects.readable_by(get_user_model()(pk=user_id))
+
+
+# The person's memberships my actions reads on every request, hit or miss (they are its cache key), compiled once
+# per process like the queries above (one for each value of REQUIRE_2FA).
+MY_MEMBERSHIPS = {required: PreparedQuery(_readable_memberships) for required in (False, True)}
+
+
+def my_memberships(user):
+    """list(Membership.objects.readable_by(user)), read by MY_MEMBERSHIPS."""
+    return MY_MEMBERSHIPS[bool(settings.REQUIRE_2FA)](user_id=user.pk)
+
+
 def my_first_page(user, today):
     """(page_of_rows(listing(the person's open actions on active checklists, today), 1), the drafts holding any of
     their open actions): the same page and drafts, read by MY_COUNT, MY_FIRST_PAGE and MY_DRAFTS."""

@@ -11,7 +11,7 @@ from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organi
 from peerplan.figures import check_in_changes, tracking
 from peerplan.forms.mitigations import ActionFilterForm, BulkActionForm
 from peerplan.lib.errors import Conflict
-from peerplan.models import Checklist, Membership, Mitigation, MitigationStatus
+from peerplan.models import Checklist, Mitigation, MitigationStatus
 from peerplan.operations import mitigations
 from peerplan.pages import dashboard as dashboard_pages
 from peerplan.pages import history, page_cache
@@ -160,7 +160,7 @@ def my_actions(request):
     # The person's own actions in every organisation whose data they may read now: each of them is a
     # generation the body depends on, and the person is part of its key (nobody else owns these actions).
     # Setting up two-factor, or leaving, changes this list and so the key.
-    memberships = list(Membership.objects.readable_by(request.user))
+    memberships = dashboard_pages.my_memberships(request.user)
 
     def build():
         if request.GET:
