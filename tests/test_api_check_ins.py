@@ -118,9 +118,9 @@ def test_it_runs_the_same_queries_whatever_the_number_of_rounds(
     secret = token_for(planner, org_a)
     url = f"/api/checklists/{check_in.checklist.pk}/check-in/"
     assert call(client, "GET", url, secret).status_code == 200  # the token's use is recorded
-    # the token (1) and its rate limit (6, tests/test_api_queries.py); checklist with membership; the check-in's
+    # the token (1) and its rate limit (5, tests/test_api_queries.py); checklist with membership; the check-in's
     # trends (figures.check_ins.check_in_with_trends: 6 here, as no action is done so no history is read);
     # its challenges' themes; its rounds
-    with django_assert_num_queries(7 + 1 + 6 + 2):
+    with django_assert_num_queries(6 + 1 + 6 + 2):
         response = call(client, "GET", url, secret)
     assert len(response.json()["rounds"]) == rounds

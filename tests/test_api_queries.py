@@ -31,9 +31,9 @@ def grown(request, org_a, owner, planner):
 
 
 # Every token request: the token with its person and organisation (1); the rate limit's count in the shared
-# cache read (1) and written (5: the cache's size check, a savepoint, the row, its update, the release).
+# cache read (1) and written (4: the cache's size check, then the row's upsert in a savepoint and its release).
 # The token's "last used" time is written at most once a minute, so each test warms the token up first.
-TOKEN = 7
+TOKEN = 6
 
 
 def warm(client, url, secret):

@@ -411,9 +411,9 @@ def test_the_item_page_lists_attachments_in_a_fixed_number_of_queries(
     # A cache miss: session, person with the bell's count (two cache reads), item with the membership, the body and its
     # generations (one cache read), mitigations, item history, comments (none: no mentions query),
     # attachments, removed attachments, members to mention, the checklist's check-in (none), storing the body
-    # (database cache: count, savepoint, select, insert, release). The evidence and suggestions are kept for
+    # (database cache: count, then the upsert in a savepoint: 4). The evidence and suggestions are kept for
     # the evidence generation since the first read (tests/test_items.py).
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         response = client.get(f"/app/items/{item.pk}/")
     assert response.content.decode().count("/download/") == count - 1
 

@@ -161,12 +161,12 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     # generations (one cache read), items with counts and coverage (the coverage, the stakeholder lens and the
     # uncovered items the suggestions are ranked against are read from them), live mitigations per phase
     # with how many are co-produced, the suggestion each action was adopted from (none adopted twice here: no merge offered,
-    # and nothing more read for it), storing the body (the database cache: count, savepoint, select, insert,
-    # release), the checklist's check-in (none here: its trends are pinned in tests/test_check_ins.py). The
+    # and nothing more read for it), storing the body (the database cache: count, then the upsert in a
+    # savepoint: 4), the checklist's check-in (none here: its trends are pinned in tests/test_check_ins.py). The
     # evidence facts and the phases are kept by this process for the evidence generation since the first
     # read. (Every challenge is covered here, so no suggestion is ranked: tests/test_evidence_releases.py
     # pins the page with suggestions ranked, which reads nothing more for it.)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = client.get(f"/app/checklists/{draft_checklist.pk}/")
     assert response.status_code == 200
 

@@ -229,6 +229,6 @@ def test_the_offer_costs_one_query_however_many_findings_are_offered(
     # suggestions the checklist's actions were adopted from are read once for the ranking and the merge offer,
     # and the suggestions with their themes, figures and citations are kept by this process for the evidence
     # generation, as the evidence facts are.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(f"/app/checklists/{active.pk}/")
     assert f"{added} new barrier" in response.content.decode()

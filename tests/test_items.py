@@ -123,11 +123,11 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     # it), the challenges each action addresses, the members an action can be given to (for the in-place
     # edits; the person's role is the membership above); comments with authors, their mentions, attachments,
     # removed attachments, members to mention; the checklist's check-in (none here: tests/test_check_ins.py
-    # pins the page with one); storing the body (database cache: count, savepoint, select, insert, release).
+    # pins the page with one); storing the body (database cache: count, then the upsert in a savepoint: 4).
     # The evidence alone decides the rest (the finding's references, perspectives and theirs, suggestions
     # with their sources and citations' references, related themes, "what services like yours did": nine
     # queries), kept by this process for the evidence generation the first read above was built in.
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(18):
         response = client.get(url)
     assert response.status_code == 200
     # Read again with nothing changed: session, person with the bell's count (two cache reads), item with the

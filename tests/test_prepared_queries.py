@@ -113,12 +113,31 @@ def test_a_value_that_shapes_the_sql_is_refused(db):
         prepared(n=3)
 
 
-def test_only_ints_and_dates_are_taken(db):
-    prepared = PreparedQuery(lambda title: Checklist.objects.filter(title=title))
-    with pytest.raises(TypeError):
-        prepared(title="Community team")
+def test_only_ints_dates_and_strings_are_taken(db):
     with pytest.raises(TypeError):
         PreparedQuery(lambda done: Mitigation.objects.filter(pk=done))(done=True)
+    with pytest.raises(TypeError):
+        PreparedQuery(lambda when: Mitigation.objects.filter(created_at__lt=when))(when=timezone.now())
+    with pytest.raises(TypeError):
+        PreparedQuery(lambda ids: Mitigation.objects.filter(pk__in=ids))(ids=(1, 2))
+
+
+def test_a_string_is_matched_exactly_whatever_it_holds(actions, org_a, org_b):
+    prepared = PreparedQuery(lambda title: Checklist.objects.filter(title=title).order_by("pk"))
+    assert [c.organisation_id for c in prepared(title="Community team")] == [org_a.pk]
+    assert [c.organisation_id for c in prepared(title="Wards")] == [org_b.pk]
+    # Characters that mean something to LIKE, or to SQL, are only characters here, as in the queryset.
+    for title in ("Community%", "Community_team", "Wards' ", "%", "'; DROP TABLE peerplan_checklist; --", ""):
+        assert prepared(title=title) == list(Checklist.objects.filter(title=title)) == []
+
+
+@pytest.mark.parametrize("lookup", ["title__contains", "title__icontains", "title__startswith", "title__endswith"])
+def test_a_string_the_lookup_rewrites_is_refused(db, lookup):
+    # Escaped for LIKE or made into a pattern: the SQL's parameter is not the value as given. Were it prepared,
+    # a title holding % or _ would match what the queryset would not.
+    prepared = PreparedQuery(lambda title: Checklist.objects.filter(**{lookup: title}))
+    with pytest.raises(ValueError, match="worked out from a value"):
+        prepared(title="Community")
 
 
 def test_each_thread_runs_it_on_its_own_connection(db):
@@ -146,3 +165,52 @@ def test_each_thread_runs_it_on_its_own_connection(db):
     assert seen == {"rows": [], "connection": seen["connection"], "compiled": True}
     mine = connections["default"]
     assert seen["connection"] is not mine and prepared._compiled.get(mine) is not None
+
+
+def _pages_prepared_queries(actions, manager, outsider):
+    """(prepared query, values) for the loaders' and the checklist export's prepared queries, for rows of two
+    organisations, people of each and of neither, and ids that exist and do not."""
+    from peerplan import access
+    from peerplan.pages import exports
+
+    community, wards = actions[0].checklist, actions[3].checklist
+    people = [manager.pk, outsider.pk, 0]
+    calls = []
+    for user in people:
+        for organisation in (community.organisation, wards.organisation):
+            calls.append((access._ORGANISATION, {"slug": organisation.slug, "user": user}))
+        calls.append((access._ORGANISATION, {"slug": "no-such-organisation", "user": user}))
+        for checklist in (community, wards):
+            calls.append((access._CHECKLIST, {"pk": checklist.pk, "user": user}))
+            item = checklist.items.order_by("pk").first()
+            calls.append((access._ITEM, {"pk": item.pk, "user": user}))
+        for action in actions:
+            calls.append((access._MITIGATION, {"pk": action.pk, "user": user}))
+    for checklist in (community, wards):
+        for report in (False, True):
+            calls.append((exports._ITEMS[report], {"checklist": checklist.pk}))
+            calls.append((exports._ACTIONS[report], {"checklist": checklist.pk}))
+        calls.append((exports._REFERENCES, {"checklist": checklist.pk}))
+    return calls
+
+
+def _read(row):
+    """A row as what it holds: a model instance's values, annotations and the related rows select_related read
+    (each as what it holds), or the row itself (values_list)."""
+    if not hasattr(row, "_state"):
+        return row
+    values = {name: value for name, value in vars(row).items() if name != "_state"}
+    related = {name: _read(value) if value is not None else None for name, value in row._state.fields_cache.items()}
+    return values, related
+
+
+def test_the_pages_prepared_queries_return_what_their_querysets_return(actions, manager, outsider):
+    found = 0
+    for prepared, values in _pages_prepared_queries(actions, manager, outsider):
+        rows = prepared(**values)
+        expected = list(prepared.build(**values))
+        assert rows == expected, values
+        # Whatever select_related read and every annotation (the person's membership) come with each row.
+        assert [_read(row) for row in rows] == [_read(row) for row in expected], values
+        found += len(rows)
+    assert found > 0

@@ -212,7 +212,7 @@ def test_the_item_page_reads_only_the_figures_in_a_fixed_number_of_queries(
     # The item page's queries on a cache miss (tests/test_items.py lists them; with no action or comment
     # here, their prefetches do not run): among them the latest computation, the challenge's figure and
     # its suggestions' figures, whatever the number of services behind them.
-    with django_assert_num_queries(25):
+    with django_assert_num_queries(24):
         assert client.get(f"/app/items/{own_item.pk}/").status_code == 200
 
 
@@ -305,7 +305,7 @@ def test_the_checklist_page_reads_the_figures_in_one_query(
     # connection after any later write (page_cache.evidence_generation): the evidence facts (a cache read),
     # the phases, and the suggestions' themes, all their figures (one query however many), the suggestions
     # with the references of their citations.
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(19):
         assert client.get(url).status_code == 200
 
 

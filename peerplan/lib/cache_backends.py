@@ -3,11 +3,15 @@ statement, and Redis (CACHE_URL, settings.py), where an outage costs speed, neve
 
 The database cache (DatabaseCache, at the end of this module)
 -------------------------------------------------------------
-Django's own, but for `set_many`, which is how a write replaces its organisations' generations once it
-commits (peerplan/lib/generations.py). Django's sets each key in turn, five statements a key: a COUNT(*) of
-the whole table (to cull it when over MAX_ENTRIES), a savepoint, a read of the key, its update or insert, and
-the release. Here it is one upsert (INSERT … ON CONFLICT DO UPDATE) for all the keys. Everything else (reads,
-`add`, the page bodies' `set`, which counts and culls as Django does) is Django's.
+Django's own, but for `set_many` and `set`. Django's sets each key in turn, five statements a key: a COUNT(*)
+of the whole table (to cull it when over MAX_ENTRIES), a transaction (or a savepoint), a read of the key, its
+update or insert, and the commit. Here:
+- `set_many`, how a write replaces its organisations' generations once it commits
+  (peerplan/lib/generations.py), is one upsert (INSERT … ON CONFLICT DO UPDATE) for all the keys;
+- `set`, how a page's body is stored after a miss (peerplan/pages/page_cache.py), is the COUNT(*) and its cull,
+  as Django's, then one upsert: two statements, and SQLite's write lock held for the upsert alone, not for a
+  transaction of three that every other writer waits behind.
+Everything else (reads, `add`, `touch`, deletes) is Django's.
 
 Redis
 -----
@@ -56,7 +60,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.conf import settings
 from django.core.cache.backends import db as django_db
 from django.core.cache.backends import redis as django_redis
-from django.db import connections, router
+from django.db import DatabaseError, connections, router, transaction
 from redis import exceptions as redis_errors
 
 logger = logging.getLogger("peerplan.cache")
@@ -253,20 +257,43 @@ class RedisCache(django_redis.RedisCache):
 
 
 class DatabaseCache(django_db.DatabaseCache):
-    """Django's DatabaseCache with `set_many` in one statement (see the module docstring).
+    """Django's DatabaseCache with `set_many` in one statement and `set` in two (see the module docstring).
 
-    It does not cull: what it writes are generations (an organisation's, a person's, the evidence's), which
-    it replaces far more often than it adds (a generation is created by `add` on first use), so it hardly
-    grows the table; the page bodies' `set`, which does grow it, still counts and culls. In autocommit (a
-    write's generations are replaced once it has committed) the one statement is its own transaction, so
+    `set_many` does not cull: what it writes are generations (an organisation's, a person's, the evidence's),
+    which it replaces far more often than it adds (a generation is created by `add` on first use), so it
+    hardly grows the table; the page bodies' `set`, which does grow it, still counts and culls. In autocommit
+    (a write's generations are replaced once it has committed) the one statement is its own transaction, so
     SQLite's write lock is held for it alone, not for a transaction of three.
 
-    Nor does it swallow a database error as Django's `set` does ("allowed to fail silently"): a generation
-    left as it was would leave its organisation's pages served stale, so a failure reaches the write that
-    asked for it and the log. (Two writers replacing the same key at once is no failure for an upsert:
-    Django's read-then-insert could lose that race.)"""
+    Nor does `set_many` swallow a database error as Django's `set` does ("allowed to fail silently"): a
+    generation left as it was would leave its organisation's pages served stale, so a failure reaches the
+    write that asked for it and the log. (Two writers replacing the same key at once is no failure for an
+    upsert: Django's read-then-insert could lose that race.) `set` does fail silently, as Django's: a body
+    not stored is only built again on the next read."""
 
     UPSERT_VENDORS = ("sqlite", "postgresql")
+
+    def set(self, key, value, timeout=django_db.DEFAULT_TIMEOUT, version=None):
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        if connection.vendor not in self.UPSERT_VENDORS:
+            return super().set(key, value, timeout, version)
+        row = self._row(connection, key, value, timeout, version)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(self._table)}")
+            count = cursor.fetchone()[0]
+            if count > self._max_entries:
+                self._cull(db, cursor, datetime.now(tz=UTC if settings.USE_TZ else None).replace(microsecond=0), count)
+        try:
+            # Inside a transaction, in a savepoint of its own: a failed statement would otherwise leave the
+            # whole transaction unusable on PostgreSQL. Outside one, the statement is its own transaction.
+            if connection.in_atomic_block:
+                with transaction.atomic(using=db):
+                    self._upsert(connection, [row])
+            else:
+                self._upsert(connection, [row])
+        except DatabaseError:
+            logger.warning("A value was not stored in the database cache.", exc_info=True)
 
     def set_many(self, data, timeout=django_db.DEFAULT_TIMEOUT, version=None):
         if not data:
@@ -275,21 +302,23 @@ class DatabaseCache(django_db.DatabaseCache):
         connection = connections[db]
         if connection.vendor not in self.UPSERT_VENDORS:
             return super().set_many(data, timeout, version)
+        self._upsert(connection, [self._row(connection, key, value, timeout, version) for key, value in data.items()])
+        return []
+
+    def _row(self, connection, key, value, timeout, version):
+        """(key, value, expires) as Django stores them: whole seconds, the value pickled and base64-encoded."""
         timeout = self.get_backend_timeout(timeout)
         if timeout is None:
             expires = datetime.max
         else:
             expires = datetime.fromtimestamp(timeout, tz=UTC if settings.USE_TZ else None)
-        # As Django stores them: whole seconds, and the value pickled and base64-encoded as text.
-        expires = connection.ops.adapt_datetimefield_value(expires.replace(microsecond=0))
-        rows = [
-            (
-                self.make_and_validate_key(key, version=version),
-                base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1"),
-                expires,
-            )
-            for key, value in data.items()
-        ]
+        return (
+            self.make_and_validate_key(key, version=version),
+            base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1"),
+            connection.ops.adapt_datetimefield_value(expires.replace(microsecond=0)),
+        )
+
+    def _upsert(self, connection, rows):
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(
@@ -299,4 +328,3 @@ class DatabaseCache(django_db.DatabaseCache):
                 f"SET {quote('value')} = excluded.{quote('value')}, {quote('expires')} = excluded.{quote('expires')}",
                 [part for row in rows for part in row],
             )
-        return []

@@ -10,8 +10,10 @@ must come out the same both times, and each of its parameters must be either the
 of the query: a status, a limit) or the stand-in of one named value both times. Anything else is refused the
 first time the query is prepared (ValueError), so the prepared SQL never runs a value where the queryset
 would not have put it: a value the query works something out from (today + 14 days: pass it as a value of
-its own), a value written into the SQL itself, or a list whose length shapes the SQL. Values are ints and
-dates, checked on every call. What cannot be found is a value `build` reads for itself (the clock, a setting, a
+its own), a value written into the SQL itself, or a list whose length shapes the SQL. Values are ints, dates
+and strings, checked on every call. A string's stand-ins hold the characters any escaping or pattern would
+change (% _ \ '), so a lookup that rewrites its value (LIKE's escaping, contains) is refused too, rather than
+prepared with the stand-in's value passing unchanged. What cannot be found is a value `build` reads for itself (the clock, a setting, a
 row): it is the same in both compiles, so it is taken for a constant and kept for the life of the process.
 `build` must therefore read nothing but its arguments: today comes in as a value, never from tracking.today().
 
@@ -28,7 +30,7 @@ from datetime import date, timedelta
 from django.db import connections
 
 # The kinds of value a prepared query takes (exact types: a bool is not an int here, a datetime not a date).
-KINDS = (int, date)
+KINDS = (int, date, str)
 
 
 def _stand_in(kind, version, position):
@@ -36,6 +38,8 @@ def _stand_in(kind, version, position):
     unlike every other stand-in."""
     if kind is int:
         return -(7_300_000_000_000 + 1_000_000 * version + position)
+    if kind is str:
+        return f"prepared %_\\' stand-in {version} {position}"
     return date(1001 + version, 1, 1) + timedelta(days=position)
 
 
@@ -69,7 +73,7 @@ class PreparedQuery:
     def __call__(self, **values):
         for name, value in values.items():
             if type(value) not in KINDS:
-                raise TypeError(f"{name}={value!r}: a prepared query takes ints and dates")
+                raise TypeError(f"{name}={value!r}: a prepared query takes ints, dates and strings")
         compiled = self._compiled_for({name: type(value) for name, value in values.items()})
         params = tuple(adapt(values[name]) if name is not None else adapt for name, adapt in compiled.slots)
         compiler = copy.copy(compiled.compiler)
