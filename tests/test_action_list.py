@@ -3,11 +3,14 @@
 from datetime import timedelta
 
 import pytest
+from django.core.paginator import Paginator
 from django.utils import timezone
 
 from evidence.models import Theme
-from peerplan.models import MitigationStatus, organisation_generations
-from tests.factories import item_for, make_checklist, make_mitigation
+from peerplan.forms.mitigations import ActionFilterForm
+from peerplan.models import Mitigation, MitigationStatus, Organisation, organisation_generations, with_theme_names
+from peerplan.pages import dashboard
+from tests.factories import bulk_mitigations, item_for, make_checklist, make_mitigation, make_own_source
 
 TODAY = timezone.localdate()
 S = MitigationStatus
@@ -142,3 +145,104 @@ def test_it_runs_the_same_queries_whatever_the_size(client, org_a, manager, plan
     with django_assert_num_queries(4):
         again = client.get("/app/orgs/northside/actions/", filters)
     assert again.content.decode().count("data-action-row") == response.content.decode().count("data-action-row") == 5
+
+
+@pytest.fixture
+def sixty_actions(org_a, org_b, manager, outsider):
+    """Three pages of org_a's actions (ties on a due date, some without one) and org_b's among them."""
+    north = make_checklist(org_a, "Community team", manager)
+    south = make_checklist(org_b, "South plan", outsider)
+    items = [item_for(north, "Role ambiguity"), item_for(north, "Workload"), item_for(south, "Role ambiguity")]
+    rows = []
+    for n in range(90):
+        status = S.PLANNED if n % 2 else S.BLOCKED
+        rows.append((items[n % 3], {"action": f"Action {n}", "status": status, "due_date": _due(n)}))
+    bulk_mitigations(rows)
+
+
+def _due(n):
+    return None if n % 5 == 0 else days(n % 4 - 2)
+
+
+def _plain_page(organisation, number):
+    """The page as the action list read it before its rows were read by id: the whole rows, sliced."""
+    listing = Mitigation.objects.in_organisation(organisation).for_listing().with_overdue(TODAY).soonest_due_first()
+    return Paginator(listing, dashboard.LIST_PAGE_SIZE).get_page(number)
+
+
+def _shown(page):
+    return [(action.pk, action.action, action.overdue_now, action.owner_label) for action in page.object_list]
+
+
+def test_each_page_lists_the_same_actions_in_the_same_order_as_the_whole_list_sliced(sixty_actions, org_a, org_b):
+    # page_of_rows picks a page's ids first and reads their rows after: ties on a due date, actions without one
+    # (last) and another organisation's actions must come out exactly as the plain slice's.
+    for organisation in (org_a, org_b):
+        listing = dashboard.listing(Mitigation.objects.in_organisation(organisation), TODAY)
+        for number in (1, 2, 3, "last", "not a number"):
+            expected = _plain_page(organisation, number)
+            for by_id in (True, False):
+                page = dashboard.page_of_rows(listing, number, by_id=by_id)
+                assert _shown(page) == _shown(expected)
+                assert (page.number, page.paginator.count) == (expected.number, expected.paginator.count)
+    assert _plain_page(org_a, 3).object_list  # three pages of org_a's: the last one not empty
+
+
+def test_the_first_page_everyone_opens_is_the_plain_lists_first_page(sixty_actions, org_a, org_b):
+    # Its rows come from a query compiled once (FIRST_PAGE_OF_ACTIONS), for each organisation in turn.
+    empty = Organisation.objects.create(name="No actions yet", slug="no-actions-yet")
+    for organisation in (org_a, org_b, empty, org_a):
+        page = dashboard.first_page_of_actions(organisation, TODAY)
+        expected = _plain_page(organisation, 1)
+        assert _shown(page) == _shown(expected)
+        assert (page.number, page.paginator.count, page.has_next()) == (
+            1,
+            expected.paginator.count,
+            expected.has_next(),
+        )
+
+
+def test_the_first_page_reads_the_day_it_is_given(sixty_actions, org_a):
+    # overdue_now is worked out for the day asked, not the day the query was first compiled for.
+    shown = {}
+    for day in (days(3), days(-1)):
+        page = dashboard.first_page_of_actions(org_a, day)
+        listing = Mitigation.objects.in_organisation(org_a).for_listing().with_overdue(day).soonest_due_first()
+        shown[day] = [a.overdue_now for a in page.object_list]
+        assert shown[day] == [a.overdue_now for a in listing[: dashboard.LIST_PAGE_SIZE]]
+    assert all(shown[days(3)]) and not all(shown[days(-1)])
+
+
+def test_the_filters_choices_are_each_organisations_own_whichever_was_read_first(
+    lists, org_a, org_b, manager, outsider
+):
+    # The choices shown are read by queries compiled once (SHOWN_CHECKLISTS, SHOWN_MEMBERS, SHOWN_THEMES): each
+    # organisation's own, as the fields' querysets (which decide what may be chosen) read them.
+    make_own_source(org_b, summary="Night shifts leave no one to talk to", theme="South's own theme")
+    make_checklist(org_b, "Another south plan", outsider)
+    for organisation in (org_b, org_a, org_b):
+        form = ActionFilterForm(organisation=organisation)
+        for name in ("checklist", "owner", "theme"):
+            field = form.fields[name]
+            plain = [("", field.empty_label), *((o.pk, field.label_from_instance(o)) for o in field.queryset)]
+            assert [(value, str(label)) for value, label in field.choices] == plain
+    south = [label for _, label in ActionFilterForm(organisation=org_b).fields["theme"].choices]
+    north = [label for _, label in ActionFilterForm(organisation=org_a).fields["theme"].choices]
+    assert "South's own theme" in south and "South's own theme" not in north
+    assert "Another south plan" not in [
+        label for _, label in ActionFilterForm(organisation=org_a).fields["checklist"].choices
+    ]
+
+
+def test_a_pages_theme_names_are_those_the_plain_query_reads(sixty_actions, lists, org_a, org_b):
+    # with_their_theme_names reads them by a query compiled once, the page's ids padded with 0 to LISTED_MOST.
+    for organisation in (org_a, org_b):
+        for number in (1, 2, 3):
+            page = dashboard.page_of_rows(
+                dashboard.listing(Mitigation.objects.in_organisation(organisation), TODAY), number
+            )
+            shown = dashboard.with_their_theme_names(page.object_list)
+            plain = with_theme_names(list(page.object_list))
+            assert [(a.pk, a.theme_names) for a in shown] == [(a.pk, a.theme_names) for a in plain]
+            assert all(a.theme_names for a in shown)
+    assert dashboard.with_their_theme_names([]) == []

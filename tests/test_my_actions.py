@@ -5,7 +5,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from peerplan.models import ChecklistStatus, Membership, MitigationStatus, organisation_generations
+from peerplan.models import (
+    Checklist,
+    ChecklistStatus,
+    Membership,
+    Mitigation,
+    MitigationStatus,
+    organisation_generations,
+)
+from peerplan.pages import dashboard
 from tests.factories import item_for, make_checklist, make_mitigation
 
 TODAY = timezone.localdate()
@@ -105,3 +113,49 @@ def test_it_runs_the_same_queries_whatever_the_size(client, org_a, planner, mana
 
 def test_signed_out_people_are_sent_to_sign_in(client, db):
     assert client.get("/app/my-actions/").status_code == 302
+
+
+def _plain_first_page(person):
+    """My actions' first page and drafts as the page read them before they were prepared: the plain querysets."""
+    mine = Mitigation.objects.owned_by_member(person)
+    listing = mine.open().tracked().for_listing().with_overdue(TODAY).soonest_due_first()
+    rows = [(a.pk, a.action, a.overdue_now, a.owner_label) for a in listing[: dashboard.LIST_PAGE_SIZE]]
+    return rows, [c.pk for c in Checklist.objects.drafts_holding(mine.open())], listing.count()
+
+
+def _first_page(person):
+    page, drafts = dashboard.my_first_page(person, TODAY)
+    rows = [(a.pk, a.action, a.overdue_now, a.owner_label) for a in page.object_list]
+    return rows, [c.pk for c in drafts], page.paginator.count
+
+
+def _memberships(memberships):
+    return sorted((m.pk, m.organisation_id, m.user_id, m.role) for m in memberships)
+
+
+@pytest.mark.parametrize("site_requires_two_factor", [False, True])
+def test_the_first_page_its_drafts_and_the_memberships_read_are_each_persons_own_as_the_plain_queries_read_them(
+    actions, org_a, org_b, planner, manager, settings, site_requires_two_factor
+):
+    # Read by queries compiled once (MY_COUNT, MY_FIRST_PAGE, MY_DRAFTS, MY_MEMBERSHIPS), one for each value of
+    # REQUIRE_2FA: for each person in turn, and as organisation or site two-factor rules shut them out, the same
+    # as the plain querysets.
+    settings.REQUIRE_2FA = site_requires_two_factor
+    draft = make_checklist(org_a, "Draft plan", manager, status=ChecklistStatus.DRAFT)
+    make_mitigation(item_for(draft, "Workload"), "On a draft", owner=planner, due_date=days(2))
+    for person in (planner, manager, planner):
+        assert _first_page(person) == _plain_first_page(person)
+        plain = _memberships(Membership.objects.readable_by(person))
+        assert _memberships(dashboard.my_memberships(person)) == plain
+        assert bool(plain) is not site_requires_two_factor
+    shown, drafts, count = _first_page(planner)
+    if site_requires_two_factor:
+        assert (shown, drafts, count) == ([], [], 0)  # Pat has no second factor: no organisation is readable
+    else:
+        assert [row[1] for row in shown] == ["Southside overdue", "Due in ten days", "No due date"]
+        assert drafts == [draft.pk] and count == 3
+        org_a.require_two_factor = True
+        org_a.save()
+        assert [row[1] for row in _first_page(planner)[0]] == ["Southside overdue"]
+        assert _first_page(planner) == _plain_first_page(planner)
+        assert [m.organisation_id for m in dashboard.my_memberships(planner)] == [org_b.pk]

@@ -10,6 +10,7 @@ from django.db.models import Q
 from evidence.models import Theme
 from peerplan.figures.tracking import QUICK_VIEW_LABELS, QUICK_VIEWS, quick_view
 from peerplan.forms.common import CrispyMixin, DateInput, PlainDateField, plain_messages
+from peerplan.lib.prepared import PreparedQuery
 from peerplan.models import (
     Checklist,
     ChecklistStatus,
@@ -189,6 +190,30 @@ def _show(field, value):
     return str(value)
 
 
+def _checklists(organisation_id):
+    return Checklist.objects.filter(organisation_id=organisation_id).order_by("title")
+
+
+def _members(organisation_id):
+    return (
+        get_user_model().objects.filter(memberships__organisation_id=organisation_id).order_by("first_name", "username")
+    )
+
+
+def _themes(organisation_id):
+    return Theme.objects.visible_to(organisation_id).in_published_order()
+
+
+# What the action list's filter shows of its choices, compiled once per process (peerplan/lib/prepared.py):
+# building and compiling the three queries was a millisecond of every miss of the list, the same for every
+# organisation. The same querysets as the fields', so what is shown is what may be chosen.
+SHOWN_CHECKLISTS = PreparedQuery(lambda organisation_id: _checklists(organisation_id).values_list("pk", "title"))
+SHOWN_MEMBERS = PreparedQuery(
+    lambda organisation_id: _members(organisation_id).only("first_name", "last_name", "email", "username")
+)
+SHOWN_THEMES = PreparedQuery(lambda organisation_id: _themes(organisation_id).values_list("pk", "name"))
+
+
 class ActionFilterForm(forms.Form):
     """The organisation's action list filters; every choice narrowed to the organisation."""
 
@@ -234,15 +259,13 @@ class ActionFilterForm(forms.Form):
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["checklist"].queryset = Checklist.objects.filter(organisation=organisation).order_by("title")
+        self.fields["checklist"].queryset = _checklists(organisation.pk)
         self.fields["checklist"].error_messages["invalid_choice"] = "Choose one of this organisation's checklists."
-        self.fields["owner"].queryset = (
-            get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "username")
-        )
+        self.fields["owner"].queryset = _members(organisation.pk)
         self.fields["owner"].label_from_instance = display_name
         self.fields["owner"].error_messages["invalid_choice"] = "Choose a member of this organisation."
         # Published themes and this organisation's own: another organisation's own evidence is its alone.
-        self.fields["theme"].queryset = Theme.objects.visible_to(organisation).in_published_order()
+        self.fields["theme"].queryset = _themes(organisation.pk)
         self.fields["theme"].error_messages["invalid_choice"] = "Choose one of the listed themes."
         self.fields["status"].error_messages["invalid_choice"] = "Choose statuses from the list."
         self.fields["checklist_status"].error_messages["invalid_choice"] = "Choose checklist statuses from the list."
@@ -251,11 +274,12 @@ class ActionFilterForm(forms.Form):
         # Shown from (id, label) rows, one light query each, rather than from a model instance per option (a
         # large organisation's 200 options were a fifth of its action list's time); the querysets above
         # still decide what may be chosen. Read when first shown: a page from the cache shows no form.
-        members = self.fields["owner"].queryset.only("first_name", "last_name", "email", "username")
         self._shown_choices(
-            checklist=lambda: self.fields["checklist"].queryset.values_list("pk", "title"),
-            owner=lambda: [(member.pk, display_name(member)) for member in members],
-            theme=lambda: self.fields["theme"].queryset.values_list("pk", "name"),
+            checklist=lambda: SHOWN_CHECKLISTS(organisation_id=organisation.pk),
+            owner=lambda: [
+                (member.pk, display_name(member)) for member in SHOWN_MEMBERS(organisation_id=organisation.pk)
+            ],
+            theme=lambda: SHOWN_THEMES(organisation_id=organisation.pk),
         )
 
     def _shown_choices(self, **rows):

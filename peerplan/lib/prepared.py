@@ -12,10 +12,10 @@ first time the query is prepared (ValueError), so the prepared SQL never runs a 
 would not have put it: a value the query works something out from (today + 14 days: pass it as a value of
 its own), a value written into the SQL itself, or a list whose length shapes the SQL. Values are ints, dates
 and strings, checked on every call. A string's stand-ins hold the characters any escaping or pattern would
-change (% _ \ '), so a lookup that rewrites its value (LIKE's escaping, contains) is refused too, rather than
-prepared with the stand-in's value passing unchanged. What cannot be found is a value `build` reads for itself (the clock, a setting, a
-row): it is the same in both compiles, so it is taken for a constant and kept for the life of the process.
-`build` must therefore read nothing but its arguments: today comes in as a value, never from tracking.today().
+change (percent, underscore, backslash, quote), so a lookup that rewrites its value (LIKE's escaping,
+contains) is refused too, rather than prepared with the stand-in's value passing unchanged. What cannot be
+found is a value `build` reads for itself (the clock, a setting, a row): it is the same in both compiles, so
+it is taken for a constant and kept for the life of the process. `build` must therefore read nothing but its arguments: today comes in as a value, never from tracking.today().
 
 The rows come back through Django's own iterables (model instances with what select_related reads and their
 annotations, or values() dicts and tuples), converted as the queryset converts them.

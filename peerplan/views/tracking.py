@@ -11,12 +11,11 @@ from peerplan.access import MANAGE, load_checklist, load_mitigation, load_organi
 from peerplan.figures import check_in_changes, tracking
 from peerplan.forms.mitigations import ActionFilterForm, BulkActionForm
 from peerplan.lib.errors import Conflict
-from peerplan.models import Checklist, Membership, Mitigation, MitigationStatus, with_theme_names
+from peerplan.models import Checklist, Mitigation, MitigationStatus
 from peerplan.operations import mitigations
 from peerplan.pages import dashboard as dashboard_pages
 from peerplan.pages import history, page_cache
 
-PAGE_SIZE = 25
 # The action list's own parameters: its filters and its page.
 ACTION_LIST_PARAMETERS = {*ActionFilterForm.base_fields, "page"}
 HISTORY_PAGE_SIZE = 50
@@ -112,12 +111,15 @@ def actions(request, slug):
     form = ActionFilterForm(request.GET or None, organisation=organisation)
 
     def build():
-        queryset = form.filter(Mitigation.objects.in_organisation(organisation))
-        queryset = form.in_view(queryset, today=today, user=request.user)
-        listing = queryset.for_listing().with_overdue(today).soonest_due_first()
-        page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+        if form.is_bound:
+            queryset = form.filter(Mitigation.objects.in_organisation(organisation))
+            queryset = form.in_view(queryset, today=today, user=request.user)
+            listing = dashboard_pages.listing(queryset, today)
+            page = dashboard_pages.page_of_rows(listing, request.GET.get("page"), by_id=True)
+        else:  # the list as everyone first opens it
+            page = dashboard_pages.first_page_of_actions(organisation, today)
         page.object_list = dashboard_pages.prepare_quick_edit(
-            with_theme_names(page.object_list), request.user, [membership]
+            dashboard_pages.with_their_theme_names(page.object_list), request.user, [membership]
         )
         owner_choices = dashboard_pages.owner_choices(page.object_list)
         # The bulk bar offers the members the rows offer, read once (none read when no row is listed).
@@ -158,17 +160,20 @@ def my_actions(request):
     # The person's own actions in every organisation whose data they may read now: each of them is a
     # generation the body depends on, and the person is part of its key (nobody else owns these actions).
     # Setting up two-factor, or leaving, changes this list and so the key.
-    memberships = list(Membership.objects.readable_by(request.user))
+    memberships = dashboard_pages.my_memberships(request.user)
 
     def build():
-        mine = Mitigation.objects.owned_by_member(request.user)
-        queryset = mine if show_all else mine.open().tracked()
-        if view in dashboard_pages.MY_ACTIONS_VIEWS:
-            queryset = tracking.quick_view(queryset, view, today=today, user=request.user)
-        listing = queryset.for_listing().with_overdue(today).soonest_due_first()
-        page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+        if request.GET:
+            mine = Mitigation.objects.owned_by_member(request.user)
+            queryset = mine if show_all else mine.open().tracked()
+            if view in dashboard_pages.MY_ACTIONS_VIEWS:
+                queryset = tracking.quick_view(queryset, view, today=today, user=request.user)
+            page = dashboard_pages.page_of_rows(dashboard_pages.listing(queryset, today), request.GET.get("page"))
+            drafts = [] if show_all else list(Checklist.objects.drafts_holding(mine.open()))
+        else:  # the page as everyone first opens it
+            page, drafts = dashboard_pages.my_first_page(request.user, today)
         page.object_list = dashboard_pages.prepare_quick_edit(
-            with_theme_names(page.object_list), request.user, memberships
+            dashboard_pages.with_their_theme_names(page.object_list), request.user, memberships
         )
         return {
             "page": page,
@@ -176,7 +181,7 @@ def my_actions(request):
             "owner_choices": dashboard_pages.owner_choices(page.object_list),
             "views": dashboard_pages.quick_view_links(request.GET, {"show", "view"}, dashboard_pages.MY_ACTIONS_VIEWS),
             "unknown_view": bool(view) and view not in dashboard_pages.MY_ACTIONS_VIEWS,
-            "drafts": [] if show_all else list(Checklist.objects.drafts_holding(mine.open())),
+            "drafts": drafts,
         }
 
     context = {"show_all": show_all, "today": today, "next": request.get_full_path()}
