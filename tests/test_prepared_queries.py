@@ -214,3 +214,36 @@ def test_the_pages_prepared_queries_return_what_their_querysets_return(actions, 
         assert [_read(row) for row in rows] == [_read(row) for row in expected], values
         found += len(rows)
     assert found > 0
+
+
+def test_the_start_pages_prepared_queries_return_what_their_querysets_return(
+    org_a, org_b, owner, outsider, coordinator, curator
+):
+    from peerplan.models import Network
+    from peerplan.models.curation import _IN_CURATORS
+    from peerplan.pages import organisations as organisation_pages
+
+    network = Network.objects.create(name="North", slug="north")
+    network.coordinators.add(coordinator, owner)
+    org_b.memberships.create(user=owner, role="viewer")  # a viewer may not restore it
+    org_b.deleted_at = timezone.now()
+    org_b.save()
+    found = 0
+    for person in (owner, outsider, coordinator, curator):
+        for prepared in (
+            organisation_pages.YOUR_MEMBERSHIPS,
+            organisation_pages.YOUR_DELETED,
+            organisation_pages.YOUR_NETWORKS,
+            _IN_CURATORS,
+        ):
+            rows = prepared(user=person.pk)
+            assert [_read(row) for row in rows] == [_read(row) for row in prepared.build(user=person.pk)]
+            found += len(rows)
+    # What each person's start page lists: their live organisations, the deleted one its owner may restore, the
+    # network its coordinators coordinate; and who curates.
+    start = organisation_pages.start_page(outsider)
+    assert (start["memberships"], [m.organisation for m in start["deleted"]]) == ([], [org_b])
+    assert [m.organisation for m in organisation_pages.start_page(owner)["memberships"]] == [org_a]
+    assert [n.name for n in organisation_pages.start_page(coordinator)["coordinated"]] == ["North"]
+    assert [bool(_IN_CURATORS(user=person.pk)) for person in (owner, curator)] == [False, True]
+    assert found == 5

@@ -1,12 +1,14 @@
 """What is curated for every organisation: implementation phases and the library of suggested actions."""
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from evidence.models import Reference, Source, Theme
 from peerplan.lib.freshness import EVERY_ORGANISATION
+from peerplan.lib.prepared import PreparedQuery
 from peerplan.models.organisations import display_name
 
 # The group a site administrator adds curators to (evidence/migrations/0004_curators_group.py gives it its
@@ -14,11 +16,15 @@ from peerplan.models.organisations import display_name
 CURATORS = "Curators"
 
 
+# Asked on every start page and curator's page: compiled once per process (peerplan/lib/prepared.py).
+_IN_CURATORS = PreparedQuery(lambda user: Group.objects.filter(user=user, name=CURATORS).values_list("pk")[:1])
+
+
 def is_curator(user):
     """Whether a person curates the evidence: a member of the Curators group, or a site administrator."""
     if not user.is_authenticated:
         return False
-    return user.is_superuser or user.groups.filter(name=CURATORS).exists()
+    return user.is_superuser or bool(_IN_CURATORS(user=user.pk))
 
 
 class ImplementationPhase(models.Model):

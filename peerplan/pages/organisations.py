@@ -7,7 +7,17 @@ from peerplan.accounts import lockout
 from peerplan.lib.kept_parts import kept
 from peerplan.lib.prepared import PreparedQuery
 from peerplan.lib.row_links import url_parts
-from peerplan.models import Checklist, ChecklistStatus, Coverage, Item, coverage_from_rows, coverage_rows, networks
+from peerplan.models import (
+    Checklist,
+    ChecklistStatus,
+    Coverage,
+    Item,
+    Membership,
+    Network,
+    coverage_from_rows,
+    coverage_rows,
+    networks,
+)
 
 # Rows kept per process: one for each checklist of the busiest organisations as it looks now and just before
 # a change, a row being about half a kilobyte.
@@ -92,4 +102,25 @@ def members_page(organisation, membership):
         "invitations": invitations,
         "role_choices": membership.grantable_roles(),
         "paused": lockout.paused_sign_ins([m.user for m in members]) if membership.can_manage else set(),
+    }
+
+
+# The start page's queries, compiled once per process like the organisation page's: it is where everyone lands
+# after signing in, and building and compiling its queries cost more than running them.
+YOUR_MEMBERSHIPS = PreparedQuery(
+    lambda user: (
+        Membership.objects.live().filter(user=user).select_related("organisation").order_by("organisation__name")
+    )
+)
+YOUR_DELETED = PreparedQuery(lambda user: Membership.objects.deleted_owned_by(user).select_related("organisation"))
+YOUR_NETWORKS = PreparedQuery(lambda user: Network.objects.filter(coordinators=user).order_by("name"))
+
+
+def start_page(user):
+    """The person's organisations, the deleted ones they may restore (until the purge, in one step) and the
+    networks they coordinate (three queries)."""
+    return {
+        "memberships": YOUR_MEMBERSHIPS(user=user.pk),
+        "deleted": YOUR_DELETED(user=user.pk),
+        "coordinated": YOUR_NETWORKS(user=user.pk),
     }

@@ -33,25 +33,12 @@ from peerplan.pages import page_cache
 @login_required
 @require_safe
 def home(request):
-    memberships = (
-        Membership.objects.live()
-        .filter(user=request.user)
-        .select_related("organisation")
-        .order_by("organisation__name")
-    )
-    # Deleted organisations the person owns, until the purge: restorable from here, in one step.
-    deleted = Membership.objects.deleted_owned_by(request.user).select_related("organisation")
-    # The networks this person coordinates (named by a site administrator): their pages start here.
-    coordinated = request.user.coordinated_networks.order_by("name")
+    start = organisation_pages.start_page(request.user)
     curator = is_curator(request.user)
-    if curator and not memberships and not coordinated and not deleted:
+    if curator and not any(start.values()):
         # A curator with nothing to plan starts where curating starts, not at "Create an organisation".
         return redirect("peerplan:curation")
-    return render(
-        request,
-        "peerplan/start.html",
-        {"memberships": memberships, "deleted": deleted, "coordinated": coordinated, "curator": curator},
-    )
+    return render(request, "peerplan/start.html", {**start, "curator": curator})
 
 
 @login_required
