@@ -108,9 +108,11 @@ def checklist_progress(request, pk):
 def actions(request, slug):
     organisation, membership = load_organisation(request, slug)
     today = tracking.today()
-    form = ActionFilterForm(request.GET or None, organisation=organisation)
 
     def build():
+        # Made only for a body that is built: a page from the cache shows no form, and making one (a deep copy
+        # of each field) cost a cached page a third of its own work.
+        form = ActionFilterForm(request.GET or None, organisation=organisation)
         if form.is_bound:
             queryset = form.filter(Mitigation.objects.in_organisation(organisation))
             queryset = form.in_view(queryset, today=today, user=request.user)
