@@ -247,3 +247,19 @@ def test_the_start_pages_prepared_queries_return_what_their_querysets_return(
     assert [n.name for n in organisation_pages.start_page(coordinator)["coordinated"]] == ["North"]
     assert [bool(_IN_CURATORS(user=person.pk)) for person in (owner, curator)] == [False, True]
     assert found == 5
+
+
+def test_an_int_compared_with_an_integer_column_is_prepared_on_every_database(actions):
+    # Django refuses to compile a lookup of an integer field with a value outside the database's range for it
+    # (PostgreSQL's integer is 32 bits, a positive field is positive): the stand-ins must fit, as real values do.
+    from django.db.models import F, Func, IntegerField
+
+    [action] = [a for a in actions if a.action == "Agree a role"]
+    versions = PreparedQuery(lambda version: Mitigation.objects.filter(version=version, action="Agree a role"))
+    assert versions(version=action.version) == [action]
+    plus = Func(F("version"), template="+%(expressions)s", output_field=IntegerField())
+    aliased = PreparedQuery(
+        lambda version: Mitigation.objects.alias(v=plus).filter(v=version, action="Agree a role").order_by("pk")
+    )
+    assert aliased(version=action.version) == [action]
+    assert aliased(version=action.version + 1) == []

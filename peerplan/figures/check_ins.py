@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from django.db.models import F, Func, IntegerField
+from django.db.models import BigIntegerField, F, Func
 
 from evidence.models import OWN_WORDING, PEERPLAN_WORDING
 from peerplan.figures import charts
@@ -223,7 +223,9 @@ def _done_history_of(organisation_id, check_in_id, item_id=None):
     # statistics) would otherwise walk the organisation's index, every record of every action it ever changed,
     # which grows with every write (0.37 -> 0.03 ms at the benchmark's size). A unary plus keeps the column
     # out of its choice of index, and changes nothing else (on PostgreSQL too).
-    of_organisation = Func(F("organisation_id"), template="+%(expressions)s", output_field=IntegerField())
+    # A big integer, as the column is: an integer field's lookup refuses (EmptyResultSet) a value outside the
+    # database's range for it, 32 bits on PostgreSQL.
+    of_organisation = Func(F("organisation_id"), template="+%(expressions)s", output_field=BigIntegerField())
     return done_history(
         Mitigation.history.alias(record_organisation=of_organisation).filter(
             id__in=done, record_organisation=organisation_id

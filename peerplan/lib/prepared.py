@@ -35,9 +35,11 @@ KINDS = (int, date, str)
 
 def _stand_in(kind, version, position):
     """The stand-in of the value at `position` in compile `version` (0 or 1): unlike any real id or day, and
-    unlike every other stand-in."""
+    unlike every other stand-in. An int is positive and within 32 bits: Django refuses to compile a lookup of an
+    integer field (EmptyResultSet) with a value outside the database's range for that field (PostgreSQL's
+    integer, a positive integer field), where the real values fit."""
     if kind is int:
-        return -(7_300_000_000_000 + 1_000_000 * version + position)
+        return 2_100_000_000 + 1_000_000 * version + position
     if kind is str:
         return f"prepared %_\\' stand-in {version} {position}"
     return date(1001 + version, 1, 1) + timedelta(days=position)
