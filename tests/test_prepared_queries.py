@@ -263,3 +263,22 @@ def test_an_int_compared_with_an_integer_column_is_prepared_on_every_database(ac
     )
     assert aliased(version=action.version) == [action]
     assert aliased(version=action.version + 1) == []
+
+
+def test_rows_put_where_prefetching_puts_them_are_read_without_a_query(actions, django_assert_num_queries):
+    from peerplan.lib.prepared import as_prefetched
+
+    first, second = actions[0], actions[1]
+    item = first.items.get()
+    as_prefetched([first, second], "items", {first.pk: [item]})
+    with django_assert_num_queries(0):
+        assert list(first.items.all()) == [item]
+        assert list(second.items.all()) == []
+    # As prefetch_related_objects would: what was already prefetched for another relation stays.
+    from django.db.models import prefetch_related_objects
+
+    third = Mitigation.objects.get(pk=actions[2].pk)
+    prefetch_related_objects([third], "comments")
+    as_prefetched([third], "items", {})
+    with django_assert_num_queries(0):
+        assert (list(third.comments.all()), list(third.items.all())) == ([], [])

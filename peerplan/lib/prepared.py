@@ -129,3 +129,16 @@ class PreparedQuery:
             self._alias = first.db
             self._compiled[connection] = compiled
         return compiled
+
+
+def as_prefetched(instances, name, related):
+    """Put each instance's related rows (`related`: {instance's pk: [rows]}, none for one not in it) where
+    prefetch_related(name) puts them, so instance.<name>.all() reads them without a query. A prepared query
+    cannot prefetch: a second one reads the related rows, and this puts them in Django's own places, as
+    prefetch_related_objects fills them (the related manager's queryset, its results, and the instance's cache
+    of prefetched querysets). Returns `instances`."""
+    for instance in instances:
+        rows = getattr(instance, name).all()
+        rows._result_cache, rows._prefetch_done = related.get(instance.pk, []), True
+        instance._prefetched_objects_cache = {**getattr(instance, "_prefetched_objects_cache", {}), name: rows}
+    return instances

@@ -10,7 +10,7 @@ from evidence.cache import finding_facts
 from evidence.models import Perspective
 from peerplan.figures import check_ins as check_in_figures
 from peerplan.figures import insights, shared_learning
-from peerplan.lib.prepared import PreparedQuery
+from peerplan.lib.prepared import PreparedQuery, as_prefetched
 from peerplan.models import (
     PUBLISHED_ORDER,
     Coverage,
@@ -289,11 +289,7 @@ def _with_addressed(mitigations, links):
     addressed = {}
     for link in links:
         addressed.setdefault(link.mitigation_id, []).append(link.item)
-    for mitigation in mitigations:
-        items = mitigation.items.all()
-        items._result_cache, items._prefetch_done = addressed.get(mitigation.pk, []), True
-        mitigation._prefetched_objects_cache = {"items": items}
-    return mitigations
+    return as_prefetched(mitigations, "items", addressed)
 
 
 def item_page(item, membership, evidence_generation):

@@ -4,7 +4,7 @@ them need to say."""
 from django.conf import settings
 
 from peerplan.lib import uploads
-from peerplan.lib.prepared import PreparedQuery
+from peerplan.lib.prepared import PreparedQuery, as_prefetched
 from peerplan.models import collaboration
 
 
@@ -56,11 +56,7 @@ def _with_mentions(comments, links):
     mentioned = {}
     for link in links:
         mentioned.setdefault(link.comment_id, []).append(link.user)
-    for comment in comments:
-        people = comment.mentions.all()
-        people._result_cache, people._prefetch_done = mentioned.get(comment.pk, []), True
-        comment._prefetched_objects_cache = {"mentions": people}
-    return comments
+    return as_prefetched(comments, "mentions", mentioned)
 
 
 def discussion(*, membership, item=None, mitigation=None):
