@@ -69,11 +69,31 @@ def _members_rows(queryset, user_id, organisation):
     )
 
 
+def _checklist_rows(checklists, user_id):
+    return _members_rows(checklists, user_id, "organisation").select_related("organisation").order_by()[:2]
+
+
+def _item_rows(items, user_id):
+    return (
+        _members_rows(items, user_id, "checklist__organisation")
+        .select_related("checklist__organisation", "finding__theme__category__source", "decided_by")
+        .order_by()[:2]
+    )
+
+
+def _mitigation_rows(mitigations, user_id):
+    return (
+        _members_rows(mitigations, user_id, "checklist__organisation")
+        .select_related("checklist__organisation", "owner", "suggestion", "phase")
+        .order_by()[:2]
+    )
+
+
 # The loaders' own queries, the first of nearly every signed-in request, compiled to SQL once per process and
 # run with each request's id and person (peerplan/lib/prepared.py): building and compiling them cost a fifth
-# of what a signed-in request costs before its page's own work. Each is the rule above, unchanged; a view
-# that narrows the rows (`queryset=`, the API) or an id that is not an int (an address the API's router
-# passes as text) builds it as a queryset instead. get() would add the LIMIT and leave out the ordering.
+# of what a signed-in request costs before its page's own work. At most one row can match (an id; one
+# membership per person and organisation), so get()'s LIMIT and no ordering. A view that narrows the rows
+# (`queryset=`, the API) has the same rows function build its queryset instead (_loaded).
 _ORGANISATION = PreparedQuery(
     lambda slug, user: (
         Membership.objects.live()
@@ -82,39 +102,25 @@ _ORGANISATION = PreparedQuery(
         .order_by()[:2]
     )
 )
-_CHECKLIST = PreparedQuery(
-    lambda pk, user: (
-        _members_rows(Checklist.objects.filter(pk=pk), user, "organisation")
-        .select_related("organisation")
-        .order_by()[:2]
-    )
-)
-_MITIGATION = PreparedQuery(
-    lambda pk, user: (
-        _members_rows(Mitigation.objects.filter(pk=pk), user, "checklist__organisation")
-        .select_related("checklist__organisation", "owner", "suggestion", "phase")
-        .order_by()[:2]
-    )
-)
-_ITEM = PreparedQuery(
-    lambda pk, user: (
-        _members_rows(Item.objects.filter(pk=pk), user, "checklist__organisation")
-        .select_related("checklist__organisation", "finding__theme__category__source", "decided_by")
-        .order_by()[:2]
-    )
-)
+_CHECKLIST = PreparedQuery(lambda pk, user: _checklist_rows(Checklist.objects.filter(pk=pk), user))
+_ITEM = PreparedQuery(lambda pk, user: _item_rows(Item.objects.filter(pk=pk), user))
+_MITIGATION = PreparedQuery(lambda pk, user: _mitigation_rows(Mitigation.objects.filter(pk=pk), user))
 
 
-def _prepared_row(prepared, queryset, *, pk, user):
-    """The one row of `prepared` for `pk` and the person, or None: prepared when the view did not narrow the
-    rows (`queryset`) and `pk` is an int, otherwise built as a queryset from the same rule."""
+def _loaded(prepared, rows, queryset, *, pk, user, missing):
+    """The one row for `pk` the person may load: `prepared`'s, or, when the view narrows the rows, `rows` (the
+    same rule, as a function of a queryset) of `queryset`. Anyone else gets a 404 saying `missing`, and so does
+    an id that is not a whole number (the addresses' converters give ints; a caller with text gets no 500)."""
     if not user.is_authenticated:
         raise Http404
-    if queryset is None and type(pk) is int:
-        rows = prepared(pk=pk, user=user.pk)
-    else:
-        rows = list(prepared.build(pk=pk, user=user.pk) if queryset is None else queryset)
-    return rows[0] if rows else None
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404(missing) from None
+    found = prepared(pk=pk, user=user.pk) if queryset is None else list(rows(queryset.filter(pk=pk), user.pk))
+    if not found:
+        raise Http404(missing)
+    return found[0]
 
 
 def _membership_fields():
@@ -207,12 +213,7 @@ def own_statement(organisation, pk):
 
 
 def load_checklist(request, pk, need=READ, queryset=None):
-    if queryset is not None:
-        queryset = _with_membership(queryset, request.user, "organisation").select_related("organisation")
-        queryset = queryset.filter(pk=pk).order_by()[:2]
-    checklist = _prepared_row(_CHECKLIST, queryset, pk=pk, user=request.user)
-    if checklist is None:
-        raise Http404("No such checklist.")
+    checklist = _loaded(_CHECKLIST, _checklist_rows, queryset, pk=pk, user=request.user, missing="No such checklist.")
     membership = _membership(checklist, request.user, checklist.organisation)
     _check(membership, need)
     return checklist, membership
@@ -227,14 +228,7 @@ def load_check_in(request, pk, need=READ):
 
 
 def load_item(request, pk, need=READ, queryset=None):
-    if queryset is not None:
-        queryset = _with_membership(queryset, request.user, "checklist__organisation").select_related(
-            "checklist__organisation", "finding__theme__category__source", "decided_by"
-        )
-        queryset = queryset.filter(pk=pk).order_by()[:2]
-    item = _prepared_row(_ITEM, queryset, pk=pk, user=request.user)
-    if item is None:
-        raise Http404("No such item.")
+    item = _loaded(_ITEM, _item_rows, queryset, pk=pk, user=request.user, missing="No such item.")
     membership = _membership(item, request.user, item.checklist.organisation)
     _check(membership, need)
     return item, membership
@@ -243,14 +237,7 @@ def load_item(request, pk, need=READ, queryset=None):
 def load_mitigation(request, pk, need=READ, queryset=None, challenges=True):
     """An action of one of the person's organisations and their membership of it. `challenges=False` leaves
     out the challenges it addresses, for a view that never shows them (the in-place change)."""
-    if queryset is not None:
-        queryset = _with_membership(queryset, request.user, "checklist__organisation").select_related(
-            "checklist__organisation", "owner", "suggestion", "phase"
-        )
-        queryset = queryset.filter(pk=pk).order_by()[:2]
-    mitigation = _prepared_row(_MITIGATION, queryset, pk=pk, user=request.user)
-    if mitigation is None:
-        raise Http404("No such action.")
+    mitigation = _loaded(_MITIGATION, _mitigation_rows, queryset, pk=pk, user=request.user, missing="No such action.")
     if challenges:
         prefetch_related_objects([mitigation], addressed_items())
     membership = _membership(mitigation, request.user, mitigation.checklist.organisation)

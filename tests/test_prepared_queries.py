@@ -282,3 +282,23 @@ def test_rows_put_where_prefetching_puts_them_are_read_without_a_query(actions, 
     as_prefetched([third], "items", {})
     with django_assert_num_queries(0):
         assert (list(third.comments.all()), list(third.items.all())) == ([], [])
+
+
+def test_a_loader_reads_the_same_row_prepared_or_narrowed_and_a_404_for_anything_else(actions, manager, outsider, rf):
+    from django.http import Http404
+
+    from peerplan import access
+    from peerplan.models import Item
+
+    item = actions[0].items.get()
+    request = rf.get("/")
+    request.user = manager
+    loaded, membership = access.load_item(request, item.pk)
+    narrowed, _ = access.load_item(request, str(item.pk), queryset=Item.objects.filter(applies=item.applies))
+    assert (loaded, narrowed, membership.role) == (item, item, "manager")
+    for pk, queryset in ((f"{item.pk}x", None), ("", None), (item.pk, Item.objects.exclude(pk=item.pk))):
+        with pytest.raises(Http404):
+            access.load_item(request, pk, queryset=queryset)
+    request.user = outsider  # another organisation's member
+    with pytest.raises(Http404):
+        access.load_item(request, item.pk)
