@@ -9,7 +9,7 @@ from django.utils import timezone
 from evidence.models import Theme
 from peerplan.forms.mitigations import ActionFilterForm
 from peerplan.models import Mitigation, MitigationStatus, Organisation, organisation_generations, with_theme_names
-from peerplan.pages import dashboard
+from peerplan.pages import action_lists, dashboard
 from tests.factories import bulk_mitigations, item_for, make_checklist, make_mitigation, make_own_source
 
 TODAY = timezone.localdate()
@@ -167,7 +167,7 @@ def _due(n):
 def _plain_page(organisation, number):
     """The page as the action list read it before its rows were read by id: the whole rows, sliced."""
     listing = Mitigation.objects.in_organisation(organisation).for_listing().with_overdue(TODAY).soonest_due_first()
-    return Paginator(listing, dashboard.LIST_PAGE_SIZE).get_page(number)
+    return Paginator(listing, action_lists.LIST_PAGE_SIZE).get_page(number)
 
 
 def _shown(page):
@@ -178,11 +178,11 @@ def test_each_page_lists_the_same_actions_in_the_same_order_as_the_whole_list_sl
     # page_of_rows picks a page's ids first and reads their rows after: ties on a due date, actions without one
     # (last) and another organisation's actions must come out exactly as the plain slice's.
     for organisation in (org_a, org_b):
-        listing = dashboard.listing(Mitigation.objects.in_organisation(organisation), TODAY)
+        listing = action_lists.listing(Mitigation.objects.in_organisation(organisation), TODAY)
         for number in (1, 2, 3, "last", "not a number"):
             expected = _plain_page(organisation, number)
             for by_id in (True, False):
-                page = dashboard.page_of_rows(listing, number, by_id=by_id)
+                page = action_lists.page_of_rows(listing, number, by_id=by_id)
                 assert _shown(page) == _shown(expected)
                 assert (page.number, page.paginator.count) == (expected.number, expected.paginator.count)
     assert _plain_page(org_a, 3).object_list  # three pages of org_a's: the last one not empty
@@ -192,7 +192,7 @@ def test_the_first_page_everyone_opens_is_the_plain_lists_first_page(sixty_actio
     # Its rows come from a query compiled once (FIRST_PAGE_OF_ACTIONS), for each organisation in turn.
     empty = Organisation.objects.create(name="No actions yet", slug="no-actions-yet")
     for organisation in (org_a, org_b, empty, org_a):
-        page = dashboard.first_page_of_actions(organisation, TODAY)
+        page = action_lists.first_page_of_actions(organisation, TODAY)
         expected = _plain_page(organisation, 1)
         assert _shown(page) == _shown(expected)
         assert (page.number, page.paginator.count, page.has_next()) == (
@@ -206,10 +206,10 @@ def test_the_first_page_reads_the_day_it_is_given(sixty_actions, org_a):
     # overdue_now is worked out for the day asked, not the day the query was first compiled for.
     shown = {}
     for day in (days(3), days(-1)):
-        page = dashboard.first_page_of_actions(org_a, day)
+        page = action_lists.first_page_of_actions(org_a, day)
         listing = Mitigation.objects.in_organisation(org_a).for_listing().with_overdue(day).soonest_due_first()
         shown[day] = [a.overdue_now for a in page.object_list]
-        assert shown[day] == [a.overdue_now for a in listing[: dashboard.LIST_PAGE_SIZE]]
+        assert shown[day] == [a.overdue_now for a in listing[: action_lists.LIST_PAGE_SIZE]]
     assert all(shown[days(3)]) and not all(shown[days(-1)])
 
 
@@ -238,8 +238,8 @@ def test_a_pages_theme_names_are_those_the_plain_query_reads(sixty_actions, list
     # with_their_theme_names reads them by a query compiled once, the page's ids padded with 0 to LISTED_MOST.
     for organisation in (org_a, org_b):
         for number in (1, 2, 3):
-            page = dashboard.page_of_rows(
-                dashboard.listing(Mitigation.objects.in_organisation(organisation), TODAY), number
+            page = action_lists.page_of_rows(
+                action_lists.listing(Mitigation.objects.in_organisation(organisation), TODAY), number
             )
             shown = dashboard.with_their_theme_names(page.object_list)
             plain = with_theme_names(list(page.object_list))

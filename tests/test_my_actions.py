@@ -13,7 +13,7 @@ from peerplan.models import (
     MitigationStatus,
     organisation_generations,
 )
-from peerplan.pages import dashboard
+from peerplan.pages import action_lists
 from tests.factories import item_for, make_checklist, make_mitigation
 
 TODAY = timezone.localdate()
@@ -119,12 +119,12 @@ def _plain_first_page(person):
     """My actions' first page and drafts as the page read them before they were prepared: the plain querysets."""
     mine = Mitigation.objects.owned_by_member(person)
     listing = mine.open().tracked().for_listing().with_overdue(TODAY).soonest_due_first()
-    rows = [(a.pk, a.action, a.overdue_now, a.owner_label) for a in listing[: dashboard.LIST_PAGE_SIZE]]
+    rows = [(a.pk, a.action, a.overdue_now, a.owner_label) for a in listing[: action_lists.LIST_PAGE_SIZE]]
     return rows, [c.pk for c in Checklist.objects.drafts_holding(mine.open())], listing.count()
 
 
 def _first_page(person):
-    page, drafts = dashboard.my_first_page(person, TODAY)
+    page, drafts = action_lists.my_first_page(person, TODAY)
     rows = [(a.pk, a.action, a.overdue_now, a.owner_label) for a in page.object_list]
     return rows, [c.pk for c in drafts], page.paginator.count
 
@@ -146,7 +146,7 @@ def test_the_first_page_its_drafts_and_the_memberships_read_are_each_persons_own
     for person in (planner, manager, planner):
         assert _first_page(person) == _plain_first_page(person)
         plain = _memberships(Membership.objects.readable_by(person))
-        assert _memberships(dashboard.my_memberships(person)) == plain
+        assert _memberships(action_lists.my_memberships(person)) == plain
         assert bool(plain) is not site_requires_two_factor
     shown, drafts, count = _first_page(planner)
     if site_requires_two_factor:
@@ -158,4 +158,4 @@ def test_the_first_page_its_drafts_and_the_memberships_read_are_each_persons_own
         org_a.save()
         assert [row[1] for row in _first_page(planner)[0]] == ["Southside overdue"]
         assert _first_page(planner) == _plain_first_page(planner)
-        assert [m.organisation_id for m in dashboard.my_memberships(planner)] == [org_b.pk]
+        assert [m.organisation_id for m in action_lists.my_memberships(planner)] == [org_b.pk]

@@ -61,6 +61,7 @@ from django.conf import settings
 from django.core.cache.backends import db as django_db
 from django.core.cache.backends import redis as django_redis
 from django.db import DatabaseError, connections, router, transaction
+from django.utils import timezone
 from redis import exceptions as redis_errors
 
 logger = logging.getLogger("peerplan.cache")
@@ -283,7 +284,7 @@ class DatabaseCache(django_db.DatabaseCache):
             cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(self._table)}")
             count = cursor.fetchone()[0]
             if count > self._max_entries:
-                self._cull(db, cursor, datetime.now(tz=UTC if settings.USE_TZ else None).replace(microsecond=0), count)
+                self._cull(db, cursor, timezone.now().replace(microsecond=0), count)
         try:
             # Inside a transaction, in a savepoint of its own: a failed statement would otherwise leave the
             # whole transaction unusable on PostgreSQL. Outside one, the statement is its own transaction.

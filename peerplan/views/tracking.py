@@ -13,8 +13,8 @@ from peerplan.forms.mitigations import ActionFilterForm, BulkActionForm
 from peerplan.lib.errors import Conflict
 from peerplan.models import Checklist, Mitigation, MitigationStatus
 from peerplan.operations import mitigations
+from peerplan.pages import action_lists, history, page_cache
 from peerplan.pages import dashboard as dashboard_pages
-from peerplan.pages import history, page_cache
 
 # The action list's own parameters: its filters and its page.
 ACTION_LIST_PARAMETERS = {*ActionFilterForm.base_fields, "page"}
@@ -116,10 +116,10 @@ def actions(request, slug):
         if form.is_bound:
             queryset = form.filter(Mitigation.objects.in_organisation(organisation))
             queryset = form.in_view(queryset, today=today, user=request.user)
-            listing = dashboard_pages.listing(queryset, today)
-            page = dashboard_pages.page_of_rows(listing, request.GET.get("page"), by_id=True)
+            listing = action_lists.listing(queryset, today)
+            page = action_lists.page_of_rows(listing, request.GET.get("page"), by_id=True)
         else:  # the list as everyone first opens it
-            page = dashboard_pages.first_page_of_actions(organisation, today)
+            page = action_lists.first_page_of_actions(organisation, today)
         page.object_list = dashboard_pages.prepare_quick_edit(
             dashboard_pages.with_their_theme_names(page.object_list), request.user, [membership]
         )
@@ -162,7 +162,7 @@ def my_actions(request):
     # The person's own actions in every organisation whose data they may read now: each of them is a
     # generation the body depends on, and the person is part of its key (nobody else owns these actions).
     # Setting up two-factor, or leaving, changes this list and so the key.
-    memberships = dashboard_pages.my_memberships(request.user)
+    memberships = action_lists.my_memberships(request.user)
 
     def build():
         if request.GET:
@@ -170,10 +170,10 @@ def my_actions(request):
             queryset = mine if show_all else mine.open().tracked()
             if view in dashboard_pages.MY_ACTIONS_VIEWS:
                 queryset = tracking.quick_view(queryset, view, today=today, user=request.user)
-            page = dashboard_pages.page_of_rows(dashboard_pages.listing(queryset, today), request.GET.get("page"))
+            page = action_lists.page_of_rows(action_lists.listing(queryset, today), request.GET.get("page"))
             drafts = [] if show_all else list(Checklist.objects.drafts_holding(mine.open()))
         else:  # the page as everyone first opens it
-            page, drafts = dashboard_pages.my_first_page(request.user, today)
+            page, drafts = action_lists.my_first_page(request.user, today)
         page.object_list = dashboard_pages.prepare_quick_edit(
             dashboard_pages.with_their_theme_names(page.object_list), request.user, memberships
         )

@@ -1,0 +1,128 @@
+"""The action lists' pages (the organisation's action list and my actions): what a row shows, and the first page
+as everyone opens it read by queries compiled once per process. The rows themselves are drawn by
+peerplan/templatetags/action_rows.py; the dashboard's three lists read the same fields (pages/dashboard.py)."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import Count
+
+from peerplan.lib.prepared import PreparedQuery
+from peerplan.models import Checklist, Membership, Mitigation
+
+# What an action's row shows (templatetags/action_rows.Row), its in-place edit and owner_choices read of it: the
+# page's lists read only these (its actions, checklists, organisations and owners have many more columns, each
+# converted as it is read). The dashboard's query pins fail if a row reads anything else (a query per action).
+ROW_FIELDS = (
+    "version",
+    "action",
+    "status",
+    "due_date",
+    "owner_name",
+    "checklist__title",
+    "checklist__status",
+    "checklist__organisation__name",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__email",
+    "owner__username",
+)
+
+
+# A page of the action lists (the organisation's and my actions).
+LIST_PAGE_SIZE = 25
+
+
+def listing(actions, today):
+    """`actions` as the action lists show them: soonest due first, with what a row shows beside each."""
+    return actions.for_listing().with_overdue(today).soonest_due_first()
+
+
+def _rows_of(listing, shown):
+    """`listing`'s actions whose ids `shown` (a slice of `listing`) picks, with only ROW_FIELDS, in its order."""
+    return listing.filter(pk__in=shown.values("pk")).only(*ROW_FIELDS)
+
+
+def page_of_rows(listing, number, *, by_id=False):
+    """Page `number` of `listing` (listing()), its actions with only ROW_FIELDS. `by_id` (an organisation's
+    list, up to every one of its actions): the page's ids picked from the ordered ids alone, then those rows
+    read whole, in the same one query (the ids a subquery). Sorting every action's whole row to keep a page (a
+    large organisation's 5,000 actions, sixty columns each) was most of the action list's SQL, while the ids
+    sort from the index; a person's own few actions sort faster whole than the subquery compiles."""
+    page = Paginator(listing, LIST_PAGE_SIZE).get_page(number)
+    page.object_list = _rows_of(listing, page.object_list) if by_id else page.object_list.only(*ROW_FIELDS)
+    return page
+
+
+def _first_page_of_actions(organisation_id, today):
+    actions = listing(Mitigation.objects.in_organisation(organisation_id), today)
+    return _rows_of(actions, actions[:LIST_PAGE_SIZE])
+
+
+# The action list as everyone first opens it (no filter, no quick view, its first page), compiled once per
+# process: building and compiling its query (the ids a subquery of it) was a millisecond of every miss.
+FIRST_PAGE_OF_ACTIONS = PreparedQuery(_first_page_of_actions)
+
+
+def first_page_of_actions(organisation, today):
+    """page_of_rows(listing(the organisation's actions, today), 1, by_id=True): the same page, its rows read by
+    FIRST_PAGE_OF_ACTIONS."""
+    page = Paginator(listing(Mitigation.objects.in_organisation(organisation), today), LIST_PAGE_SIZE).page(1)
+    page.object_list = FIRST_PAGE_OF_ACTIONS(organisation_id=organisation.pk, today=today)
+    return page
+
+
+def _mine(user_id):
+    """The person's own actions (owned_by_member) from their id alone: the rule reads nothing else of them (that
+    they are signed in, as every User is)."""
+    return Mitigation.objects.owned_by_member(get_user_model()(pk=user_id))
+
+
+def _my_first_page(user_id, today):
+    return listing(_mine(user_id).open().tracked(), today).only(*ROW_FIELDS)[:LIST_PAGE_SIZE]
+
+
+def _my_count(user_id):
+    """How many of the person's open actions on active checklists there are: one row (none without any), grouped by
+    the owner they all have, as a prepared query must be a queryset (count() is not)."""
+    mine = _mine(user_id).open().tracked().order_by()
+    return mine.values("owner_id").annotate(n=Count("pk")).values_list("n", flat=True)
+
+
+def _my_drafts(user_id):
+    return Checklist.objects.drafts_holding(_mine(user_id).open())
+
+
+# My actions as everyone first opens it (how many open actions on active checklists the person has, the first
+# page of them) and the drafts it says it leaves out, compiled once per process: building and compiling them was a
+# fifth of the page's miss.
+# Membership.readable reads settings.REQUIRE_2FA as it builds its rule, so each value has its own compiled
+# query, never run while the setting is the other (tests change it).
+MY_FIRST_PAGE = {required: PreparedQuery(_my_first_page) for required in (False, True)}
+MY_COUNT = {required: PreparedQuery(_my_count) for required in (False, True)}
+MY_DRAFTS = {required: PreparedQuery(_my_drafts) for required in (False, True)}
+
+
+def _readable_memberships(user_id):
+    return Membership.objects.readable_by(get_user_model()(pk=user_id))
+
+
+# The person's memberships my actions reads on every request, hit or miss (they are its cache key), compiled once
+# per process like the queries above (one for each value of REQUIRE_2FA).
+MY_MEMBERSHIPS = {required: PreparedQuery(_readable_memberships) for required in (False, True)}
+
+
+def my_memberships(user):
+    """list(Membership.objects.readable_by(user)), read by MY_MEMBERSHIPS."""
+    return MY_MEMBERSHIPS[bool(settings.REQUIRE_2FA)](user_id=user.pk)
+
+
+def my_first_page(user, today):
+    """(page_of_rows(listing(the person's open actions on active checklists, today), 1), the drafts holding any of
+    their open actions): the same page and drafts, read by MY_COUNT, MY_FIRST_PAGE and MY_DRAFTS."""
+    required = bool(settings.REQUIRE_2FA)
+    paginator = Paginator(listing(_mine(user.pk).open().tracked(), today), LIST_PAGE_SIZE)
+    paginator.count = sum(MY_COUNT[required](user_id=user.pk))  # its count, read as the paginator would
+    page = paginator.page(1)
+    page.object_list = MY_FIRST_PAGE[required](user_id=user.pk, today=today)
+    return page, MY_DRAFTS[required](user_id=user.pk)
