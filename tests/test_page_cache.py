@@ -15,6 +15,7 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.core import serializers
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command, get_commands
 from django.middleware.csrf import _unmask_cipher_token
@@ -557,6 +558,46 @@ def test_two_people_of_the_same_role_get_their_own_token_and_their_posts_succeed
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.applies is False
+
+
+def _without_tokens(page):
+    return re.sub(rb'value="[A-Za-z0-9]{64}"', b'value="token"', page)
+
+
+@pytest.mark.parametrize("which", ["dashboard", "checklist", "my actions"])
+def test_a_body_read_from_the_cache_is_the_page_that_was_built_whatever_its_characters(client, org_a, owner, which):
+    # Text outside ASCII (and outside Latin-1: two bytes a character as Python text) in the body and around it.
+    org_a.name = "Nørthside – Trust ✓"
+    org_a.save()
+    checklist = make_checklist(org_a, "Équipe communautaire – “Ünited” ✓", owner)
+    item = checklist.items.challenges().first()
+    mitigations.create_mitigation(items=[item], changes={"action": "Café rota → “débrief” ✓", "owner": owner}, by=owner)
+    path, shown = {
+        "dashboard": ("/app/orgs/northside/dashboard/", checklist.title),
+        "checklist": (f"/app/checklists/{checklist.pk}/", checklist.title),
+        "my actions": ("/app/my-actions/", "Café rota → “débrief” ✓"),
+    }[which]
+    client.force_login(owner)
+    committed()
+    built = client.get(path)
+    with mock.patch.object(page_cache, "_render_body", wraps=page_cache._render_body) as rendered:
+        read = client.get(path)
+    assert rendered.call_count == 0  # read from the cache
+    assert built.status_code == read.status_code == 200
+    assert built["Content-Type"] == read["Content-Type"] == "text/html; charset=utf-8"
+    text = read.content.decode()
+    assert "Nørthside – Trust ✓" in text
+    # Byte for byte the page that was built, but for each form's token (masked anew on every request).
+    assert _without_tokens(read.content) == _without_tokens(built.content)
+    assert text.count("<main") == 1 and shown in text[text.index("<main") : text.index("</main>")]
+    assert "<!-- body " not in text  # the slot the body went into is filled
+
+
+def test_a_page_that_does_not_show_its_body_is_refused_not_sent_without_it(rf, owner):
+    request = rf.get("/")
+    request.user = owner
+    with pytest.raises(ImproperlyConfigured, match="does not show"):
+        page_cache.page_around(request, "peerplan/refused.html", {"problem": "x"}, b"<p>the body</p>")
 
 
 # Isolation ------------------------------------------------------------------------------------------------

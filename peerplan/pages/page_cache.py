@@ -13,17 +13,22 @@ What stays per request is rendered around the body every time: the navigation (t
 unread count), the messages, and the CSRF token: a body is stored with a random placeholder where its
 forms' token goes, replaced by the requester's own token on every request.
 
+A body read from the cache stays bytes (UTF-8) until it is sent: the page around it is rendered with a slot
+where the body goes, and the body's bytes are put in the slot (page_around).
+
 What makes a body out of date is decided in peerplan/models/organisation_generations.py.
 """
 
 import hashlib
+import secrets
 import zlib
 
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import render
 from django.template import RequestContext
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.utils.safestring import mark_safe
 from prometheus_client import Counter
 
@@ -52,7 +57,25 @@ def render_page(request, template, context, *, organisation, membership, status=
     organisation's data, for the person's role there (`body`: cached_body's arguments). Call it only after
     the access check."""
     body = cached_body(request, context=context, organisations=[(organisation.pk, membership.role)], **body)
-    return render(request, template, {**context, "body": body}, status=status)
+    return page_around(request, template, context, body, status=status)
+
+
+# Where the body goes in the page around it: unguessable (new in each process), so nothing shown around the
+# body (a message, a name) can be taken for it.
+_BODY_SLOT = mark_safe(f"<!-- body {secrets.token_hex(16)} -->")
+
+
+def page_around(request, template, context, body, *, status=200):
+    """The response: `template` rendered with `context`, and `body` (cached_body's bytes) where it shows
+    `{{ body }}`. The body goes in as bytes, never through the template: a large organisation's dashboard is
+    half a megabyte, and as text it was decoded, copied with the token, marked safe and joined into the page
+    (UTF-8 outside ASCII is two bytes a character as text), then held by the template context's reference
+    cycle until the garbage collector ran: on every read of a cached page."""
+    page = render_to_string(template, {**context, "body": _BODY_SLOT}, request)
+    head, slot, tail = page.partition(_BODY_SLOT)
+    if not slot:
+        raise ImproperlyConfigured(f"{template} does not show {{{{ body }}}}")
+    return HttpResponse(b"".join((head.encode(), body, tail.encode())), status=status)
 
 
 def _render_body(request, body_template, context):
@@ -85,7 +108,8 @@ def evidence_generation(request):
 def cached_body(
     request, body_template, context, *, organisations, today, build, parts=(), parameters=None, per_person=False
 ):
-    """`body_template` rendered with `context` and `build()`, from the cache when it was built in the
+    """`body_template` rendered with `context` and `build()` (UTF-8 bytes, for page_around), from the cache
+    when it was built in the
     current generations of every one of `organisations` ((id, the person's role) pairs, all the
     organisations whose data the body shows) and of the evidence, for the same day and `parts`.
 
@@ -97,7 +121,7 @@ def cached_body(
     if parameters is not None:
         if request.method not in ("GET", "HEAD") or not set(request.GET) <= set(parameters):
             BODIES.labels(page=body_template, result="uncached").inc()
-            return mark_safe(_render_body(request, body_template, {**context, **build()}))
+            return _render_body(request, body_template, {**context, **build()}).encode()
         parts = (*parts, request.get_full_path())
     if per_person:
         parts = (*parts, request.user.pk)
@@ -120,13 +144,13 @@ def cached_body(
     stored = found.get(key)
     if stored is not None and stored[0] == built_in:
         BODIES.labels(page=body_template, result="hit").inc()
-        placeholder, body = stored[1], zlib.decompress(stored[2]).decode()
+        placeholder, body = stored[1], zlib.decompress(stored[2])
     else:
         BODIES.labels(page=body_template, result="miss").inc()
         # Unguessable, so nothing a person typed into the page can be mistaken for it.
         placeholder = f"csrf{generations.new_token()}"
-        body = _render_body(request, body_template, {**context, **build(), "csrf_token": placeholder})
+        body = _render_body(request, body_template, {**context, **build(), "csrf_token": placeholder}).encode()
         # Compressed (a page of rows shrinks about 8 times): bodies per person and per filter fill less of
         # the cache, and a smaller value is quicker to read back than the larger one is to decode.
-        cache.set(key, (built_in, placeholder, zlib.compress(body.encode(), 1)), timeout=BODY_TIMEOUT)
-    return mark_safe(body.replace(placeholder, get_token(request)))
+        cache.set(key, (built_in, placeholder, zlib.compress(body, 1)), timeout=BODY_TIMEOUT)
+    return body.replace(placeholder.encode(), get_token(request).encode())

@@ -197,7 +197,7 @@ def my_actions(request):
         per_person=True,
         build=build,
     )
-    return render(request, "peerplan/tracking/my_actions.html", {**context, "body": body})
+    return page_cache.page_around(request, "peerplan/tracking/my_actions.html", context, body)
 
 
 @login_required
