@@ -109,6 +109,11 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
         # No maxlength in the page: a browser would cut a pasted title without a word; the message says what to do.
         field.widget.attrs.pop("maxlength", None)
 
+    def _get_validation_exclusions(self):
+        # The owner and phase fields read their choice from their querysets (a member of the organisation, a
+        # phase): the model's own check of each (that such a row exists) would read it again on every save.
+        return {*super()._get_validation_exclusions(), "owner", "phase"}
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("owner") and (cleaned.get("owner_name") or "").strip():
