@@ -5,10 +5,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models.query import MAX_GET_RESULTS
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
 from peerplan.lib.errors import Conflict, Refused
+from peerplan.lib.prepared import PreparedQuery
 from peerplan.lib.text import DATETIME_FORMAT, normalise_text, shorten
 from peerplan.models import (
     ImplementationPhase,
@@ -78,15 +80,28 @@ def update_mitigation(*, mitigation_id, changes, version, by=None):
     return current
 
 
-def _locked(mitigation_id):
-    """The action's row, locked until the transaction ends, with its owner, phase and suggestion."""
-    # Lock the mitigation's row only: PostgreSQL cannot lock the nullable side of the outer joins
-    # that owner, phase and suggestion need.
-    return (
+# The action's row, locked until the transaction ends, with its owner, phase and suggestion; as get() reads it
+# (no ordering, at most MAX_GET_RESULTS rows), compiled once per process (peerplan/lib/prepared.py). Lock the
+# mitigation's row only: PostgreSQL cannot lock the nullable side of the outer joins that owner, phase and
+# suggestion need. (Compiling a locking query outside a transaction is refused: it is first compiled in one.)
+_LOCKED = PreparedQuery(
+    lambda pk: (
         Mitigation.objects.select_for_update(of=("self",))
         .select_related("owner", "phase", "suggestion")
-        .get(pk=mitigation_id)
+        .filter(pk=pk)
+        .order_by()[:MAX_GET_RESULTS]
     )
+)
+# The ids of the items an action addresses, as its related manager reads them.
+_ADDRESSED_IDS = PreparedQuery(lambda pk: Item.objects.filter(mitigations=pk).values_list("pk", flat=True))
+
+
+def _locked(mitigation_id):
+    """The action's row, locked until the transaction ends (in one: callers are atomic)."""
+    found = _LOCKED(pk=mitigation_id)
+    if not found:
+        raise Mitigation.DoesNotExist("Mitigation matching query does not exist.")
+    return found[0]
 
 
 def _apply(current, changes, version, by):
@@ -195,7 +210,7 @@ def save_mitigation(*, mitigation_id, changes, items, version, by):
         if any(item.checklist_id != current.checklist_id for item in items):
             raise Refused("An action can only address challenges of its own checklist.")
         changed = {name: value for name, value in changes.items() if getattr(current, name) != normalise_text(value)}
-        items_changed = {item.pk for item in items} != set(current.items.values_list("pk", flat=True))
+        items_changed = {item.pk for item in items} != set(_ADDRESSED_IDS(pk=current.pk))
         if items_changed:
             set_items(mitigation=current, items=items, by=by)
         if changed and not items_changed:
