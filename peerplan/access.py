@@ -12,13 +12,13 @@ URL, admin view and notification kind against both.
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, prefetch_related_objects
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from evidence.models import Source, Statement
 from peerplan.accounts.two_factor import TwoFactorRequired
-from peerplan.lib.prepared import PreparedQuery
+from peerplan.lib.prepared import PreparedQuery, as_prefetched
 from peerplan.models import (
     Attachment,
     CheckIn,
@@ -105,6 +105,8 @@ _ORGANISATION = PreparedQuery(
 _CHECKLIST = PreparedQuery(lambda pk, user: _checklist_rows(Checklist.objects.filter(pk=pk), user))
 _ITEM = PreparedQuery(lambda pk, user: _item_rows(Item.objects.filter(pk=pk), user))
 _MITIGATION = PreparedQuery(lambda pk, user: _mitigation_rows(Mitigation.objects.filter(pk=pk), user))
+# The items an action addresses, as addressed_items() prefetches them (the same queryset, narrowed to the action).
+_ADDRESSED = PreparedQuery(lambda pk: addressed_items().queryset.filter(mitigations=pk))
 
 
 def _loaded(prepared, rows, queryset, *, pk, user, missing):
@@ -239,7 +241,7 @@ def load_mitigation(request, pk, need=READ, queryset=None, challenges=True):
     out the challenges it addresses, for a view that never shows them (the in-place change)."""
     mitigation = _loaded(_MITIGATION, _mitigation_rows, queryset, pk=pk, user=request.user, missing="No such action.")
     if challenges:
-        prefetch_related_objects([mitigation], addressed_items())
+        as_prefetched([mitigation], "items", {mitigation.pk: _ADDRESSED(pk=mitigation.pk)})
     membership = _membership(mitigation, request.user, mitigation.checklist.organisation)
     _check(membership, need)
     return mitigation, membership

@@ -171,6 +171,9 @@ def _pages_prepared_queries(actions, manager, outsider):
     """(prepared query, values) for the loaders' and the checklist export's prepared queries, for rows of two
     organisations, people of each and of neither, and ids that exist and do not."""
     from peerplan import access
+    from peerplan.forms import mitigations as mitigation_forms
+    from peerplan.models import ImplementationPhase
+    from peerplan.operations import mitigations as mitigation_operations
     from peerplan.pages import exports
 
     community, wards = actions[0].checklist, actions[3].checklist
@@ -186,6 +189,14 @@ def _pages_prepared_queries(actions, manager, outsider):
             calls.append((access._ITEM, {"pk": item.pk, "user": user}))
         for action in actions:
             calls.append((access._MITIGATION, {"pk": action.pk, "user": user}))
+        for organisation in (community.organisation, wards.organisation):
+            calls.append((mitigation_forms.MEMBER_AS_OWNER, {"organisation_id": organisation.pk, "pk": user}))
+    for action in [*actions, Mitigation(pk=0)]:
+        calls.append((access._ADDRESSED, {"pk": action.pk}))
+        calls.append((mitigation_operations._ADDRESSED_IDS, {"pk": action.pk}))
+        calls.append((mitigation_operations._LOCKED, {"pk": action.pk}))
+    for pk in [*ImplementationPhase.objects.values_list("pk", flat=True)[:2], 0]:
+        calls.append((mitigation_forms.PHASE, {"pk": pk}))
     for checklist in (community, wards):
         for report in (False, True):
             calls.append((exports._ITEMS[report], {"checklist": checklist.pk}))

@@ -1,11 +1,13 @@
 """Forms for actions: one action, quick and bulk edits, and the action list's filters."""
 
 import functools
+import re
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core import validators
 from django.db.models import Q
+from django.db.models.query import MAX_GET_RESULTS
 
 from evidence.models import Theme
 from peerplan.figures.tracking import QUICK_VIEW_LABELS, QUICK_VIEWS, quick_view
@@ -23,12 +25,49 @@ from peerplan.models import (
     no_owner_q,
 )
 
+# A choice as a browser sends it that a prepared query can look up: a whole number within 32 bits.
+_CHOSEN_ID = re.compile(r"[0-9]{1,9}")
 
-class MemberChoiceField(forms.ModelChoiceField):
+
+class PreparedChoiceMixin:
+    """A ModelChoiceField whose choice is read by `lookup` (a PreparedQuery of the field's queryset narrowed
+    to one pk, as queryset.get(pk=...) narrows it) with `lookup_values`: the same row without building and
+    compiling the query on every request. Anything else (no lookup, a value that is not a plain id, an id
+    that is not offered) is left to ModelChoiceField, so what is refused and how is unchanged."""
+
+    lookup = None
+    lookup_values = None
+
+    def to_python(self, value):
+        if self.lookup is not None and isinstance(value, str) and _CHOSEN_ID.fullmatch(value):
+            found = self.lookup(pk=int(value), **self.lookup_values)
+            if len(found) == 1:
+                return found[0]
+        return super().to_python(value)
+
+
+def _one_of(queryset, pk):
+    """`queryset` narrowed to one pk, as QuerySet.get narrows it (no ordering, at most MAX_GET_RESULTS rows)."""
+    return queryset.filter(pk=pk).order_by()[:MAX_GET_RESULTS]
+
+
+def _members_as_owners(organisation_id):
+    return get_user_model().objects.filter(memberships__organisation=organisation_id).order_by("first_name", "email")
+
+
+MEMBER_AS_OWNER = PreparedQuery(lambda organisation_id, pk: _one_of(_members_as_owners(organisation_id), pk))
+PHASE = PreparedQuery(lambda pk: _one_of(ImplementationPhase.objects.all(), pk))
+
+
+class MemberChoiceField(PreparedChoiceMixin, forms.ModelChoiceField):
     def label_from_instance(self, user):
         # The email beside the name tells apart two members with the same name.
         name = display_name(user)
         return f"{name} ({user.email})" if user.email and name != user.email else name
+
+
+class PhaseChoiceField(PreparedChoiceMixin, forms.ModelChoiceField):
+    pass
 
 
 class MitigationForm(CrispyMixin, forms.ModelForm):
@@ -71,6 +110,7 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
             "details": "How, with whom, and anything else someone picking it up needs to know.",
             "owner_name": "A named person who is not a member, e.g. 'HR business partner, Sam Lee'.",
         }
+        field_classes = {"phase": PhaseChoiceField}
         widgets = {
             "action": forms.TextInput(),
             "details": forms.Textarea(attrs={"rows": 5}),
@@ -79,10 +119,13 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (
-            get_user_model().objects.filter(memberships__organisation=organisation).order_by("first_name", "email")
+        self.fields["owner"].queryset = _members_as_owners(organisation.pk)
+        self.fields["owner"].lookup, self.fields["owner"].lookup_values = (
+            MEMBER_AS_OWNER,
+            {"organisation_id": organisation.pk},
         )
         self.fields["phase"].queryset = ImplementationPhase.objects.all()
+        self.fields["phase"].lookup, self.fields["phase"].lookup_values = PHASE, {}
         self.fields["phase"].empty_label = "Not set"
         if not self.is_bound:
             self.initial["version"] = self.instance.version
@@ -109,6 +152,11 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
         # No maxlength in the page: a browser would cut a pasted title without a word; the message says what to do.
         field.widget.attrs.pop("maxlength", None)
 
+    def _get_validation_exclusions(self):
+        # The owner and phase fields read their choice from their querysets (a member of the organisation, a
+        # phase): the model's own check of each (that such a row exists) would read it again on every save.
+        return {*super()._get_validation_exclusions(), "owner", "phase"}
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("owner") and (cleaned.get("owner_name") or "").strip():
@@ -129,8 +177,19 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
 
 
 class ItemChoiceField(forms.ModelMultipleChoiceField):
+    # {str(pk): item} of the items the action addresses, read with it (in published order, each with what its
+    # name needs): the field's queryset offers every one of them, so ticking only these needs no query.
+    known = None
+
     def label_from_instance(self, item):
         return item.finding.theme.name
+
+    def _check_values(self, value):
+        # The rows the queryset would return for them (as a list), in its order; anything else is checked by it.
+        if self.known and all(isinstance(pk, str) and pk in self.known for pk in value):
+            ticked = set(value)
+            return [item for pk, item in self.known.items() if pk in ticked]
+        return super()._check_values(value)
 
 
 class ActionForm(MitigationForm):
@@ -159,6 +218,9 @@ class ActionForm(MitigationForm):
         )
         if not self.is_bound:
             self.initial["challenges"] = [item.pk for item in addressed]
+        self.fields["challenges"].known = {
+            str(item.pk): item for item in addressed if item.checklist_id == checklist.pk
+        }
 
     def offered(self):
         """(item, ticked) for each item offered, in published order; what was ticked survives an error."""

@@ -5,10 +5,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models.query import MAX_GET_RESULTS
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
 from peerplan.lib.errors import Conflict, Refused
+from peerplan.lib.prepared import PreparedQuery
 from peerplan.lib.text import DATETIME_FORMAT, normalise_text, shorten
 from peerplan.models import (
     ImplementationPhase,
@@ -71,26 +73,49 @@ def update_mitigation(*, mitigation_id, changes, version, by=None):
     simple-history records the change and who made it.
     """
     with transaction.atomic():
-        # Lock the mitigation's row only: PostgreSQL cannot lock the nullable side of the outer joins
-        # that owner, phase and suggestion need.
-        current = (
-            Mitigation.objects.select_for_update(of=("self",))
-            .select_related("owner", "phase", "suggestion")
-            .get(pk=mitigation_id)
-        )
+        current = _locked(mitigation_id)
         if current.version != version:
             raise Conflict(current)
-        previous_owner_id = current.owner_id
-        for field, value in changes.items():
-            # Text is kept with one kind of line ending whichever way it came (a page, the API).
-            setattr(current, field, normalise_text(value))
-        current.version = version + 1
-        if by is not None:
-            current._history_user = by
-        current.save()
-        # Every path that changes the owner comes through here: the new owner is told, in this transaction.
-        events.assigned(mitigation=current, previous_owner_id=previous_owner_id, by=by)
+        _apply(current, changes, version, by)
     return current
+
+
+# The action's row, locked until the transaction ends, with its owner, phase and suggestion; as get() reads it
+# (no ordering, at most MAX_GET_RESULTS rows), compiled once per process (peerplan/lib/prepared.py). Lock the
+# mitigation's row only: PostgreSQL cannot lock the nullable side of the outer joins that owner, phase and
+# suggestion need. (Compiling a locking query outside a transaction is refused: it is first compiled in one.)
+_LOCKED = PreparedQuery(
+    lambda pk: (
+        Mitigation.objects.select_for_update(of=("self",))
+        .select_related("owner", "phase", "suggestion")
+        .filter(pk=pk)
+        .order_by()[:MAX_GET_RESULTS]
+    )
+)
+# The ids of the items an action addresses, as its related manager reads them.
+_ADDRESSED_IDS = PreparedQuery(lambda pk: Item.objects.filter(mitigations=pk).values_list("pk", flat=True))
+
+
+def _locked(mitigation_id):
+    """The action's row, locked until the transaction ends (in one: callers are atomic)."""
+    found = _LOCKED(pk=mitigation_id)
+    if not found:
+        raise Mitigation.DoesNotExist("Mitigation matching query does not exist.")
+    return found[0]
+
+
+def _apply(current, changes, version, by):
+    """`changes` saved onto `current` (read by _locked in this transaction, at `version`) as the next version."""
+    previous_owner_id = current.owner_id
+    for field, value in changes.items():
+        # Text is kept with one kind of line ending whichever way it came (a page, the API).
+        setattr(current, field, normalise_text(value))
+    current.version = version + 1
+    if by is not None:
+        current._history_user = by
+    current.save()
+    # Every path that changes the owner comes through here: the new owner is told, in this transaction.
+    events.assigned(mitigation=current, previous_owner_id=previous_owner_id, by=by)
 
 
 @dataclass
@@ -177,16 +202,21 @@ def save_mitigation(*, mitigation_id, changes, items, version, by):
     rather than quietly putting back the items it showed. Fields not changed make no history entry."""
     items = _same_checklist(items)
     with transaction.atomic():
-        current = Mitigation.objects.select_for_update(of=("self",)).get(pk=mitigation_id)
+        # One read of the row, locked, with what the fields compare against (owner, phase): the same row
+        # update_mitigation reads, so a change of the fields alone is saved onto it without a second read.
+        current = _locked(mitigation_id)
         if current.version != version:
-            raise Conflict(Mitigation.objects.select_related("owner", "phase", "suggestion").get(pk=mitigation_id))
+            raise Conflict(current)
         if any(item.checklist_id != current.checklist_id for item in items):
             raise Refused("An action can only address challenges of its own checklist.")
         changed = {name: value for name, value in changes.items() if getattr(current, name) != normalise_text(value)}
-        items_changed = {item.pk for item in items} != set(current.items.values_list("pk", flat=True))
+        items_changed = {item.pk for item in items} != set(_ADDRESSED_IDS(pk=current.pk))
         if items_changed:
             set_items(mitigation=current, items=items, by=by)
-        if changed:
+        if changed and not items_changed:
+            _apply(current, changed, version, by)
+        elif changed:
+            # set_items saved the row (its history entries): the fields go onto the row as it is now.
             current = update_mitigation(mitigation_id=mitigation_id, changes=changed, version=version, by=by)
         elif items_changed:
             Mitigation.objects.filter(pk=mitigation_id).update(version=version + 1)
