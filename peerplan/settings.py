@@ -166,6 +166,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_PREPARED_STATEMENTS", True):
+    # Values bound on the server, and a query run twice on a connection kept prepared there (psycopg's
+    # prepare_threshold), so PostgreSQL plans it once per connection rather than on every run: planning the item
+    # loader's join of nine tables took 1.6-2.6 ms for 0.1-0.3 ms of running it, on every item page. A
+    # connection pooler in transaction mode must pass prepared statements through (PgBouncer 1.21 or newer
+    # with max_prepared_statements set); behind one that cannot, set DB_PREPARED_STATEMENTS=false.
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "server_side_binding": True,
+        "prepare_threshold": 2,
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -225,3 +225,21 @@ def test_two_processes_writing_the_sqlite_file_at_once_both_succeed(migrated_sql
         assert process.returncode == 0, stderr
         assert "errors 0 []" in stdout, stdout
         assert "rows 40" in stdout, stdout
+
+
+def _database_options(**env):
+    code = "import json; from django.conf import settings; print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+    result = manage("shell", "-c", code, env=clean_env(DEBUG="true", **env))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_postgresql_keeps_queries_prepared_unless_told_not_to():
+    # Settings only: nothing connects to this address.
+    server = "postgres://peerplan@127.0.0.1:9/peerplan"
+    prepared = _database_options(DATABASE_URL=server)
+    assert prepared["server_side_binding"] is True
+    assert prepared["prepare_threshold"] == 2
+    behind_a_pooler = _database_options(DATABASE_URL=server, DB_PREPARED_STATEMENTS="false")
+    assert "server_side_binding" not in behind_a_pooler and "prepare_threshold" not in behind_a_pooler
+    assert "server_side_binding" not in _database_options()  # SQLite has nothing of the kind
