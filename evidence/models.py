@@ -398,8 +398,16 @@ class Finding(models.Model):
         ordering = ["theme_id", "position"]
 
     def __str__(self):
-        valence = self.get_valence_display().lower() if self.valence else "finding"
-        return f"{self.theme.name}: {valence}"
+        return self.name_of(self.theme.name, self.valence)
+
+    @classmethod
+    def name_of(cls, theme_name, valence):
+        """What str() of a finding of this theme and kind is, "Workload: challenge" (for rows read as plain
+        values, without the finding and its theme)."""
+        if not valence:
+            return f"{theme_name}: finding"
+        kind = dict(cls._meta.get_field("valence").flatchoices).get(valence, valence)
+        return f"{theme_name}: {str(kind).lower()}"
 
     @property
     def outcome_name(self):

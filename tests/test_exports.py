@@ -7,11 +7,11 @@ from datetime import date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from peerplan.models import ImplementationPhase, MitigationStatus
+from peerplan.models import ImplementationPhase, MitigationStatus, former_member
 from peerplan.operations import checklists
 from peerplan.pages import exports
 from peerplan.pages.exports import HEADERS, neutralise
-from tests.factories import item_for, make_checklist, make_mitigation
+from tests.factories import item_for, make_checklist, make_mitigation, make_user
 
 
 @pytest.fixture
@@ -158,3 +158,108 @@ def test_a_long_csv_streams_in_pieces_of_whole_lines():
     assert len(pieces) > 1 and all(piece.endswith("\r\n") for piece in pieces)
     assert all(len(piece) < 2 * exports.CSV_PIECE for piece in pieces)  # memory stays flat
     assert list(csv.reader(io.StringIO("".join(pieces).removeprefix("\ufeff")))) == [["A", "B"], *rows]
+
+
+@pytest.fixture
+def pinned_checklist(org_a, manager, planner):
+    """Every kind of value a row shows: several actions on one item, one action on two items (their columns
+    joined), items with none (not covered, does not apply, a benefit chosen), a benefit not chosen but with an
+    action, owners named every way (full name, first name, email only, username only, a former member, a
+    person outside, nobody), due dates and none, a phase and none, and text a spreadsheet would run."""
+    checklist = make_checklist(org_a, "Pinned", manager)
+    role = checklists.decide_item(item=item_for(checklist, "Role ambiguity"), applies=True, priority="high")
+    boundaries = item_for(checklist, "Boundaries")  # not reviewed yet
+    checklists.decide_item(item=item_for(checklist, "Workload"), applies=False, reason="Caseloads set nationally")
+    checklists.decide_item(item=item_for(checklist, "Wellbeing and recovery", "benefit"), applies=True)
+    bridge = item_for(checklist, "Bridge", "benefit")  # not chosen, yet an action addresses it
+    preparation = ImplementationPhase.objects.get_or_create(name="Preparation", defaults={"position": 1})[0]
+    review = ImplementationPhase.objects.get_or_create(name="=Review", defaults={"position": 2})[0]
+    full = make_user("jo", "Jo")
+    full.last_name = "Bloggs"
+    full.save()
+    email_only = make_user("nameless")
+    username_only = make_user("handle")
+    username_only.email = ""
+    username_only.save()
+    make_mitigation(
+        role,
+        "Write a role description",
+        MitigationStatus.IN_PROGRESS,
+        owner=planner,
+        due_date=date(2025, 7, 1),
+        phase=preparation,
+        co_produced=True,
+        details="=SUM(A1) and a line\nbreak, with a comma",
+    )
+    make_mitigation(role, '=HYPERLINK("http://evil")', MitigationStatus.PLANNED, owner_name="Dr Outside")
+    shared = make_mitigation(
+        role, "Agree supervision", MitigationStatus.DONE, owner=full, due_date=date(2025, 3, 1), phase=review
+    )
+    shared.items.add(boundaries)
+    make_mitigation(role, "-Nobody owns this", MitigationStatus.BLOCKED, due_date=date(2025, 7, 1))
+    make_mitigation(boundaries, "+Email the team", MitigationStatus.DROPPED, owner=email_only, owner_name="Ignored")
+    make_mitigation(boundaries, "@Ask the handle", owner=username_only, details='Say "yes"')
+    make_mitigation(bridge, "Tell the former member", owner=former_member(), due_date=date(2026, 1, 31))
+    make_mitigation(
+        item_for(checklist, "Wellbeing and recovery", "benefit"), "Plan it", owner_name="=cmd|' /C calc'!A0"
+    )
+    return checklist
+
+
+# The pinned checklist's CSV as it was written before the files were read as plain values (issue 29): every
+# row, byte for byte, after the byte-order mark and the header.
+PINNED_CSV_LINES = [
+    'Wellbeing and recovery: benefit,Wellbeing and recovery,What the PSW role can bring,Benefit,Yes,Medium,Plan it,,\'=cmd|\' /C calc\'!A0,,Planned,,No,"23, 34, 61","Cooper et al. 2024, Table 6 version 1"',
+    'Wellbeing and recovery: challenge,Wellbeing and recovery,What the PSW role can bring,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,"23, 42, 55, 60",',
+    "Recovery and role models: challenge,Recovery and role models,What the PSW role can bring,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,61,",
+    '"Experiential knowledge, normalisation and stigma: challenge","Experiential knowledge, normalisation and stigma",What the PSW role can bring,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,39,',
+    "Isolation and validation: challenge,Isolation and validation,What the PSW role can bring,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,49,",
+    "Bridge: benefit,Bridge,What the PSW role can bring,Benefit,Not reviewed yet,Medium,Tell the former member,,a former member,2026-01-31,Planned,,No,64,",
+    "Pioneer and expectations: challenge,Pioneer and expectations,What the PSW role can bring,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,64,",
+    '"Complementary role, expertise and becoming part of the team: challenge","Complementary role, expertise and becoming part of the team",What the PSW role can bring,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,64,',
+    'Role ambiguity: challenge; Boundaries: challenge,Role ambiguity; Boundaries,Confusion over the PSW role,Challenge,Yes; Not reviewed yet,High; Medium,Agree supervision,,Jo Bloggs,2025-03-01,Done,\'=Review,No,"23, 32, 38, 42, 43, 53, 54, 60, 61, 63","Cooper et al. 2024, Table 6 version 1"',
+    'Role ambiguity: challenge,Role ambiguity,Confusion over the PSW role,Challenge,Yes,High,Write a role description,"\'=SUM(A1) and a line\nbreak, with a comma",Pat,2025-07-01,In progress,Preparation,Yes,"32, 38, 42, 43, 53, 54","Cooper et al. 2024, Table 6 version 1"',
+    'Role ambiguity: challenge,Role ambiguity,Confusion over the PSW role,Challenge,Yes,High,\'-Nobody owns this,,,2025-07-01,Blocked,,No,"32, 38, 42, 43, 53, 54","Cooper et al. 2024, Table 6 version 1"',
+    'Role ambiguity: challenge,Role ambiguity,Confusion over the PSW role,Challenge,Yes,High,"\'=HYPERLINK(""http://evil"")",,Dr Outside,,Planned,,No,"32, 38, 42, 43, 53, 54","Cooper et al. 2024, Table 6 version 1"',
+    'Disclosure of peer status: challenge,Disclosure of peer status,Confusion over the PSW role,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,"34, 39, 63, 64",',
+    'Boundaries: challenge,Boundaries,Confusion over the PSW role,Challenge,Not reviewed yet,Medium,\'+Email the team,,nameless@example.org,,Dropped,,No,"23, 60, 61, 63",',
+    'Boundaries: challenge,Boundaries,Confusion over the PSW role,Challenge,Not reviewed yet,Medium,\'@Ask the handle,"Say ""yes""",handle,,Planned,,No,"23, 60, 61, 63",',
+    'Role conflict and professionalization: challenge,Role conflict and professionalization,Confusion over the PSW role,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,"34, 61, 63, 64",',
+    'Lack of support and training: challenge,Lack of support and training,Organisational challenges and impact,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,"23, 34, 60, 64",',
+    'The value of the PSW role and low pay: challenge,The value of the PSW role and low pay,Organisational challenges and impact,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,"23, 34, 61, 63, 64",',
+    'Workload: challenge,Workload,Organisational challenges and impact,Challenge,No,Medium,,,,,Does not apply,,,64,"Cooper et al. 2024, Table 6 version 1"',
+    'Colleagues and stigma: challenge,Colleagues and stigma,Organisational challenges and impact,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,"23, 34, 39, 46, 61, 64",',
+    'Challenges for healthcare staff/organisations: challenge,Challenges for healthcare staff/organisations,Organisational challenges and impact,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,"42, 61",',
+    "Treatment models: challenge,Treatment models,Organisational challenges and impact,Challenge,Not reviewed yet,Medium,,,,,Not covered,,,23,",
+]
+
+
+def test_the_csv_of_every_kind_of_value_is_what_it_was(client, pinned_checklist, viewer):
+    client.force_login(viewer)
+    body = b"".join(client.get(f"/app/checklists/{pinned_checklist.pk}/export.csv").streaming_content)
+    expected = "\ufeff" + ",".join(HEADERS) + "\r\n" + "".join(line + "\r\n" for line in PINNED_CSV_LINES)
+    assert body == expected.encode("utf-8")
+
+
+def _as_xlsx_cell(value, column):
+    """A pinned CSV value as the XLSX holds it: an empty cell for nothing, the due date a date."""
+    if value == "":
+        return None
+    return datetime.fromisoformat(value) if column == "Due date" else value
+
+
+def test_the_xlsx_of_every_kind_of_value_holds_what_the_csv_holds(client, pinned_checklist, viewer):
+    client.force_login(viewer)
+    response = client.get(f"/app/checklists/{pinned_checklist.pk}/export.xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows())
+    assert [(cell.value, cell.font.b) for cell in rows[0]] == [(title, True) for title in HEADERS]
+    expected = [
+        tuple(_as_xlsx_cell(value, column) for value, column in zip(row, HEADERS, strict=True))
+        for row in csv.reader(PINNED_CSV_LINES)
+    ]
+    assert [tuple(cell.value for cell in row) for row in rows[1:]] == expected
+    due = HEADERS.index("Due date")
+    formats = {(row[due].value is None, row[due].number_format) for row in rows[1:]}
+    assert formats == {(True, "General"), (False, "DD/MM/YYYY")}
+    assert not any(cell.font.b for row in rows[1:] for cell in row)

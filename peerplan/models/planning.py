@@ -308,7 +308,13 @@ class Item(models.Model):
         """E.g. "Cooper et al. 2024, Table 6 version 1" (needs the finding's theme, category and source)."""
         if self.evidence_version is None:
             return ""
-        return f"{self.finding.theme.category.source.name} version {self.evidence_version}"
+        return self.version_label_of(self.finding.theme.category.source.name, self.evidence_version)
+
+    @staticmethod
+    def version_label_of(source_name, evidence_version):
+        """What evidence_version_label() is for an item of a version (not None) of this source (for rows read
+        as plain values)."""
+        return f"{source_name} version {evidence_version}"
 
     @property
     def published_order(self):

@@ -5,8 +5,10 @@ formula. Everything is fetched up front in a fixed number of queries, then writt
 """
 
 import csv
+from dataclasses import dataclass
 from io import BytesIO
 
+from django.contrib.auth import get_user_model
 from django.db.models import F, Prefetch, prefetch_related_objects
 from django.utils.text import slugify
 from openpyxl import Workbook
@@ -14,9 +16,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from evidence.models import Finding, Perspective
+from evidence.models import TO_MITIGATE, Finding, Perspective
 from peerplan.lib.prepared import PreparedQuery
-from peerplan.models import Item, Mitigation
+from peerplan.models import Item, Mitigation, ReviewState, display_name
 
 HEADERS = [
     "Item",
@@ -61,8 +63,25 @@ def neutralise(value):
 
 
 def _items(checklist, for_report):
-    items = Item.objects.filter(checklist_id=checklist).select_related("finding__theme__category__source")
-    return (items.select_related("decided_by") if for_report else items).in_published_order()
+    items = Item.objects.filter(checklist_id=checklist)
+    if not for_report:
+        return items.in_published_order().values_list(*_ITEM_VALUES)
+    return items.select_related("finding__theme__category__source", "decided_by").in_published_order()
+
+
+# What a file's row shows of an item, read as plain values (FileItem.from_values reads them in this order).
+_ITEM_VALUES = (
+    "pk",
+    "finding_id",
+    "applies",
+    "decided_at",
+    "priority",
+    "evidence_version",
+    "finding__valence",
+    "finding__theme__name",
+    "finding__theme__category__name",
+    "finding__theme__category__source__name",
+)
 
 
 def _references(checklist):
@@ -74,15 +93,37 @@ def _references(checklist):
 def _actions(checklist, for_report):
     # Which action addresses which of the checklist's items, each with its action, soonest due first.
     links = Mitigation.items.through.objects.filter(item__checklist_id=checklist)
-    links = links.select_related("mitigation__owner", "mitigation__phase")
-    if for_report:
-        links = links.select_related("mitigation__checklist")
-    return links.order_by(F("mitigation__due_date").asc(nulls_last=True), "mitigation_id")
+    links = links.order_by(F("mitigation__due_date").asc(nulls_last=True), "mitigation_id")
+    if not for_report:
+        return links.values_list(*_ACTION_VALUES)
+    return links.select_related("mitigation__owner", "mitigation__phase", "mitigation__checklist")
+
+
+# What a file's row shows of an action, read as plain values (_file_actions reads them in this order): its
+# owner's fields are those display_name reads.
+_ACTION_VALUES = (
+    "item_id",
+    "mitigation_id",
+    "mitigation__action",
+    "mitigation__details",
+    "mitigation__owner_id",
+    "mitigation__owner_name",
+    "mitigation__owner__username",
+    "mitigation__owner__first_name",
+    "mitigation__owner__last_name",
+    "mitigation__owner__email",
+    "mitigation__due_date",
+    "mitigation__status",
+    "mitigation__phase__name",
+    "mitigation__co_produced",
+)
 
 
 # Compiled once per process and run with each checklist's id (peerplan/lib/prepared.py): building and compiling
 # the three queries, and Django's prefetching that joined their rows, were a third of a CSV's time. For the
-# files (False) and for the report (True), which also shows who decided each item and each action's checklist.
+# files (False), plain values: the model instances (an item with its finding, theme, category and source; a
+# link with its action, owner and phase) were more than half of a CSV's time, and a row shows a few values of
+# each. For the report (True), model instances, with who decided each item and each action's checklist.
 _ITEMS = {report: PreparedQuery(lambda checklist, report=report: _items(checklist, report)) for report in (False, True)}
 _REFERENCES = PreparedQuery(_references)
 _ACTIONS = {
@@ -90,12 +131,79 @@ _ACTIONS = {
 }
 
 
+@dataclass(slots=True)
+class FileItem:
+    """What the files' rows show of an item (export_items without for_report), worked out once from plain
+    values: its columns (its finding as str() names it, theme, category, kind, whether it applies, priority),
+    and its actions as (action id, the action's columns)."""
+
+    pk: int
+    finding_id: int
+    is_challenge: bool
+    applies: bool
+    columns: list
+    # evidence_version_label() when it was decided, else "" (an item not reviewed yet was decided against nothing).
+    decided_label: str
+    listed_actions: list
+    listed_reference_numbers: list
+
+    @classmethod
+    def from_values(cls, values):
+        pk, finding_id, applies, decided_at, priority, version, valence, theme, category, source = values
+        is_decided = decided_at is not None
+        columns = [
+            Finding.name_of(theme, valence),
+            theme,
+            category,
+            _VALENCES.get(valence, valence),
+            ("Yes" if applies else "No") if is_decided else ReviewState.NOT_REVIEWED.label,
+            _PRIORITIES.get(priority, priority),
+        ]
+        label = Item.version_label_of(source, version) if is_decided and version is not None else ""
+        return cls(pk, finding_id, valence in TO_MITIGATE, applies, columns, label, [], [])
+
+
+# The labels get_<field>_display() gives, for values read without their instances.
+_VALENCES = {value: str(label) for value, label in Finding._meta.get_field("valence").flatchoices}
+_PRIORITIES = {value: str(label) for value, label in Item._meta.get_field("priority").flatchoices}
+_STATUSES = {value: str(label) for value, label in Mitigation._meta.get_field("status").flatchoices}
+
+
+def _file_actions(links):
+    """{item id: [(action id, the action's columns)]} from _ACTIONS[False]'s rows. Each owner's name is
+    display_name's, of the person made once from the fields it reads."""
+    owners = {}
+    actions = {}
+    person_model = get_user_model()
+    for item_id, pk, action, details, owner_id, owner_name, *person, due_date, status, phase, co_produced in links:
+        if owner_id is not None:
+            owner_name = owners.get(owner_id)
+            if owner_name is None:
+                username, first_name, last_name, email = person
+                owner = person_model(
+                    pk=owner_id, username=username, first_name=first_name, last_name=last_name, email=email
+                )
+                owner_name = owners[owner_id] = display_name(owner)
+        columns = [
+            action,
+            details,
+            owner_name,
+            due_date,
+            _STATUSES.get(status, status),
+            phase or "",
+            "Yes" if co_produced else "No",
+        ]
+        actions.setdefault(item_id, []).append((pk, columns))
+    return actions
+
+
 def export_items(checklist, *, for_report=False):
     """The checklist's items in published order with everything a CSV or Excel row shows (three queries:
     items, their findings' reference numbers, the actions addressing them with owners and phases). For the
-    report also the perspectives, with their references, which it quotes (two more), who decided each item
-    and each action's checklist (whether it is overdue): no file column shows them, and loading the
-    perspectives was a fifth of a CSV's time.
+    files, FileItems made from plain values (checklist_rows reads them). For the report, Items, and also the
+    perspectives, with their references, which it quotes (two more), who decided each item and each action's
+    checklist (whether it is overdue): no file column shows them, and loading the perspectives was a fifth of
+    a CSV's time.
 
     The reference numbers and actions come as plain lists (`reference_numbers`, `actions_of`), not through
     each row's related manager: making a manager and a queryset for every item to hold what was fetched, and
@@ -104,9 +212,14 @@ def export_items(checklist, *, for_report=False):
     numbers = {}
     for finding_id, number in _REFERENCES(checklist=checklist.pk):
         numbers.setdefault(finding_id, []).append(number)
-    actions = {}
-    for link in _ACTIONS[for_report](checklist=checklist.pk):
-        actions.setdefault(link.item_id, []).append(link.mitigation)
+    links = _ACTIONS[for_report](checklist=checklist.pk)
+    if not for_report:
+        items = [FileItem.from_values(values) for values in items]
+        actions = _file_actions(links)
+    else:
+        actions = {}
+        for link in links:
+            actions.setdefault(link.item_id, []).append(link.mitigation)
     for item in items:
         item.listed_actions = actions.get(item.pk, [])
         item.listed_reference_numbers = numbers.get(item.finding_id, [])
@@ -122,7 +235,8 @@ def export_items(checklist, *, for_report=False):
 
 
 def actions_of(item):
-    """An item's actions, soonest due first (as export_items fetched them)."""
+    """An item's actions, soonest due first (as export_items fetched them): Mitigations for the report, (action
+    id, the action's columns) for the files."""
     return item.listed_actions
 
 
@@ -134,90 +248,68 @@ def reference_numbers(item):
 def is_listed(item):
     """Every challenge is listed (applies or not); a benefit only when the service selected it or
     has actions for it."""
-    return item.finding.to_mitigate or item.applies or bool(actions_of(item))
+    return item.is_challenge or item.applies or bool(actions_of(item))
 
 
 def references_text(item):
     return ", ".join(str(number) for number in reference_numbers(item))
 
 
-def _item_columns(item):
-    finding = item.finding
-    return [
-        str(finding),
-        finding.theme.name,
-        finding.theme.category.name,
-        finding.get_valence_display(),
-        item.review_state.label if not item.is_decided else "Yes" if item.applies else "No",
-        item.get_priority_display(),
-    ]
-
-
-def _joined(items, columns_of):
+def _joined(items):
     """The item columns of every item an action addresses, each column's values joined with "; " (a value
     said once when several items share it), their references together, and the source versions they were
     decided against."""
     columns = []
-    for values in zip(*[columns_of[item.pk] for item in items], strict=True):
+    for values in zip(*[item.columns for item in items], strict=True):
         seen = []
         for value in values:
             if value not in seen:
                 seen.append(value)
         columns.append("; ".join(seen))
+    return (
+        columns,
+        _sorted_references(items),
+        "; ".join(dict.fromkeys(i.decided_label for i in items if i.decided_label)),
+    )
+
+
+def _sorted_references(items):
     numbers = sorted({number for item in items for number in reference_numbers(item)})
-    # An item not reviewed yet was decided against nothing: its version is the one it came from.
-    versions = dict.fromkeys(label for item in items if item.is_decided and (label := item.evidence_version_label()))
-    return columns, ", ".join(str(number) for number in numbers), "; ".join(versions)
+    return ", ".join(str(number) for number in numbers)
 
 
 def checklist_rows(items):
     """One row per action naming every challenge it addresses (at the first of them in published order),
-    and one row for each listed item that has no action."""
+    and one row for each listed item that has no action (`items`: export_items' FileItems)."""
     addressed = {}
-    # Each item's columns once, however many actions repeat them.
-    columns_of = {item.pk: _item_columns(item) for item in items}
     for item in items:
-        for action in actions_of(item):
-            addressed.setdefault(action.pk, []).append(item)
+        for pk, _columns in actions_of(item):
+            addressed.setdefault(pk, []).append(item)
+    # An item's columns, references and version worked out once, however many actions address it alone.
+    alone = {}
     written = set()
     for item in items:
         if not is_listed(item):
             continue
         actions = actions_of(item)
-        for action in actions:
-            if action.pk in written:
+        for pk, columns in actions:
+            if pk in written:
                 continue
-            written.add(action.pk)
-            common, references, version = _joined(addressed[action.pk], columns_of)
-            yield [
-                *common,
-                action.action,
-                action.details,
-                action.owner_label,
-                action.due_date,
-                action.get_status_display(),
-                action.phase.name if action.phase_id else "",
-                "Yes" if action.co_produced else "No",
-                references,
-                version,
-            ]
+            written.add(pk)
+            its_items = addressed[pk]
+            if len(its_items) > 1:
+                common, references, version = _joined(its_items)
+            else:
+                if item.pk not in alone:
+                    alone[item.pk] = (item.columns, _sorted_references([item]), item.decided_label)
+                common, references, version = alone[item.pk]
+            yield [*common, *columns, references, version]
         if not actions:
-            if item.finding.to_mitigate:
+            if item.is_challenge:
                 status = UNCOVERED if item.applies else DOES_NOT_APPLY
             else:
                 status = NO_ACTION_YET
-            yield [
-                *columns_of[item.pk],
-                "",
-                "",
-                "",
-                None,
-                status,
-                "",
-                "",
-                references_text(item),
-                item.evidence_version_label() if item.is_decided else "",
-            ]
+            yield [*item.columns, "", "", "", None, status, "", "", references_text(item), item.decided_label]
 
 
 def filename(checklist, extension):
@@ -249,7 +341,7 @@ def csv_stream(headers, rows):
     lines = ["\ufeff", writer.writerow(headers)]
     size = 0
     for row in rows:
-        line = writer.writerow(["" if value is None else neutralise(_csv_value(value)) for value in row])
+        line = writer.writerow([_csv_cell(value) for value in row])
         lines.append(line)
         size += len(line)
         if size >= CSV_PIECE:
@@ -257,6 +349,13 @@ def csv_stream(headers, rows):
             lines, size = [], 0
     if lines:
         yield "".join(lines)
+
+
+def _csv_cell(value):
+    """A cell as it is written: nothing for None, a date in ISO form, text a spreadsheet would run made text."""
+    if type(value) is str:  # most cells: text, neutralised without asking it for an isoformat
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return "" if value is None else neutralise(_csv_value(value))
 
 
 def _csv_value(value):
