@@ -108,10 +108,9 @@ def evidence_generation(request):
 def cached_body(
     request, body_template, context, *, organisations, today, build, parts=(), parameters=None, per_person=False
 ):
-    """`body_template` rendered with `context` and `build()` (UTF-8 bytes, for page_around), from the cache
-    when it was built in the
-    current generations of every one of `organisations` ((id, the person's role) pairs, all the
-    organisations whose data the body shows) and of the evidence, for the same day and `parts`.
+    """`body_template` rendered with `context` and `build()`, as UTF-8 bytes (for page_around), from the cache
+    when it was built in the current generations of every one of `organisations` ((id, the person's role)
+    pairs, all the organisations whose data the body shows) and of the evidence, for the same day and `parts`.
 
     `parameters`: the query parameters the body depends on, for a page whose address is part of what it
     shows (a list's filters and page, links back to it); None for a body that depends on no parameter.
