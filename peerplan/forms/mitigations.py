@@ -30,13 +30,17 @@ _CHOSEN_ID = re.compile(r"[0-9]{1,9}")
 
 
 class PreparedChoiceMixin:
-    """A ModelChoiceField whose choice is read by `lookup` (a PreparedQuery of the field's queryset narrowed
-    to one pk, as queryset.get(pk=...) narrows it) with `lookup_values`: the same row without building and
-    compiling the query on every request. Anything else (no lookup, a value that is not a plain id, an id
-    that is not offered) is left to ModelChoiceField, so what is refused and how is unchanged."""
+    """A ModelChoiceField whose choice can be read by a PreparedQuery of its queryset narrowed to one pk (as
+    queryset.get(pk=...) narrows it): the same row without building and compiling the query on every request.
+    Anything else (no lookup given, a value that is not a plain id, an id that is not offered) is left to
+    ModelChoiceField, so what is refused and how is unchanged."""
 
     lookup = None
     lookup_values = None
+
+    def read_choice_with(self, lookup, **values):
+        """Read a chosen id by `lookup`, called with pk= and `values`."""
+        self.lookup, self.lookup_values = lookup, values
 
     def to_python(self, value):
         if self.lookup is not None and isinstance(value, str) and _CHOSEN_ID.fullmatch(value):
@@ -120,12 +124,9 @@ class MitigationForm(CrispyMixin, forms.ModelForm):
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _members_as_owners(organisation.pk)
-        self.fields["owner"].lookup, self.fields["owner"].lookup_values = (
-            MEMBER_AS_OWNER,
-            {"organisation_id": organisation.pk},
-        )
+        self.fields["owner"].read_choice_with(MEMBER_AS_OWNER, organisation_id=organisation.pk)
         self.fields["phase"].queryset = ImplementationPhase.objects.all()
-        self.fields["phase"].lookup, self.fields["phase"].lookup_values = PHASE, {}
+        self.fields["phase"].read_choice_with(PHASE)
         self.fields["phase"].empty_label = "Not set"
         if not self.is_bound:
             self.initial["version"] = self.instance.version

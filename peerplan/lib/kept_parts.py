@@ -65,6 +65,13 @@ class PageValues:
         )
 
 
+def may_edit(context):
+    """Whether the person looking at the page `context` renders may edit its organisation's plan (its
+    `membership`): the one thing about who is looking that a part's key holds where it changes the HTML."""
+    membership = context.get("membership")
+    return bool(membership and membership.can_edit)
+
+
 def render(template_name, values, page):
     """`template_name` rendered from `values` alone, for the page values `page` (its CSRF token left as
     CSRF_MARK)."""

@@ -15,7 +15,8 @@ and strings, checked on every call. A string's stand-ins hold the characters any
 change (percent, underscore, backslash, quote), so a lookup that rewrites its value (LIKE's escaping,
 contains) is refused too, rather than prepared with the stand-in's value passing unchanged. What cannot be
 found is a value `build` reads for itself (the clock, a setting, a row): it is the same in both compiles, so
-it is taken for a constant and kept for the life of the process. `build` must therefore read nothing but its arguments: today comes in as a value, never from tracking.today().
+it is taken for a constant and kept for the life of the process. `build` must therefore read nothing but its
+arguments: today comes in as a value, never from tracking.today().
 
 The rows come back through Django's own iterables (model instances with what select_related reads and their
 annotations, or values() dicts and tuples), converted as the queryset converts them.

@@ -1,4 +1,5 @@
-"""The dashboard, the action lists and their quick views, and progress pages."""
+"""The dashboard, the action lists' quick views and in-place edits, and progress pages (the action lists'
+rows and first pages: pages/action_lists.py)."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta

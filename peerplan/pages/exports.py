@@ -354,7 +354,7 @@ def csv_stream(headers, rows):
 def _csv_cell(value):
     """A cell as it is written: nothing for None, a date in ISO form, text a spreadsheet would run made text."""
     if type(value) is str:  # most cells: text, neutralised without asking it for an isoformat
-        return "'" + value if value.startswith(FORMULA_STARTS) else value
+        return neutralise(value)
     return "" if value is None else neutralise(_csv_value(value))
 
 

@@ -156,11 +156,10 @@ def action_card(context, action):
     pages.dashboard.prepare_quick_edit), with the page's `membership`, `today`, `next` and `statuses`. The
     item page shows an action's properties as saved: an in-place change answers with its own
     action_properties.html, so a card has no outcome of a change to show."""
-    membership = context.get("membership")
     today = context.get("today")
     key = ActionCardKey(
         card=ActionCard.of(action, today),
-        may_edit=bool(membership and membership.can_edit),
+        may_edit=kept_parts.may_edit(context),
         today=today,
         next=context.get("next") or "",
         statuses=tuple((value, str(label)) for value, label in context.get("statuses") or ()),
@@ -274,12 +273,11 @@ def render_checklist_card(key):
 
 
 def _checklist_card(context, template_name, card):
-    membership = context.get("membership")
     key = ChecklistCardKey(
         template_name=template_name,
         card=card,
         checklist_pk=context["checklist"].pk,
-        may_edit=bool(membership and membership.can_edit),
+        may_edit=kept_parts.may_edit(context),
         page=PageValues.of(context),
     )
     return kept_parts.with_token(render_checklist_card(key), context)
@@ -386,14 +384,13 @@ def render_suggestion_card(key):
 def suggestion_card(context, suggestion, adopted):
     """`{% suggestion_card suggestion adopted %}`: includes/suggestion_card.html for a suggested action of the
     item page (`adopted`: on this item), with the page's `item`, `shared` figures and `membership`."""
-    membership = context.get("membership")
     shared = context.get("shared")
     key = SuggestionCardKey(
         card=SuggestionCard.of(suggestion),
         item_pk=context["item"].pk,
         adopted=bool(adopted),
         shows_figures=bool(shared and shared.get("run")),
-        may_edit=bool(membership and membership.can_edit),
+        may_edit=kept_parts.may_edit(context),
         page=PageValues.of(context),
     )
     return kept_parts.with_token(render_suggestion_card(key), context)

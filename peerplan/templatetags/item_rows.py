@@ -299,8 +299,5 @@ def render_item_row(key):
 def item_row(context, item):
     """`{% item_row item %}`: includes/item_row.html for `item` (prepared by pages.checklists.checklist_page),
     with the page's `membership`."""
-    membership = context.get("membership")
-    key = ItemRowKey(
-        row=ItemRow.of(item), can_edit=bool(membership and membership.can_edit), page=PageValues.of(context)
-    )
+    key = ItemRowKey(row=ItemRow.of(item), can_edit=kept_parts.may_edit(context), page=PageValues.of(context))
     return kept_parts.with_token(render_item_row(key), context)
