@@ -189,15 +189,17 @@ def test_each_page_lists_the_same_actions_in_the_same_order_as_the_whole_list_sl
 
 
 def test_the_first_page_everyone_opens_is_the_plain_lists_first_page(sixty_actions, org_a, org_b):
-    # Its rows come from a query compiled once (FIRST_PAGE_OF_ACTIONS), for each organisation in turn.
+    # Its rows and count come from queries compiled once (FIRST_PAGE_OF_ACTIONS, COUNT_OF_ACTIONS), for each
+    # organisation in turn.
     empty = Organisation.objects.create(name="No actions yet", slug="no-actions-yet")
     for organisation in (org_a, org_b, empty, org_a):
         page = action_lists.first_page_of_actions(organisation, TODAY)
         expected = _plain_page(organisation, 1)
         assert _shown(page) == _shown(expected)
-        assert (page.number, page.paginator.count, page.has_next()) == (
+        assert (page.number, page.paginator.count, page.paginator.num_pages, page.has_next()) == (
             1,
             expected.paginator.count,
+            expected.paginator.num_pages,
             expected.has_next(),
         )
 
