@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from evidence.models import Theme
 from peerplan.forms.mitigations import ActionFilterForm
-from peerplan.models import Mitigation, MitigationStatus, Organisation, organisation_generations, with_theme_names
+from peerplan.models import (
+    Membership,
+    Mitigation,
+    MitigationStatus,
+    Organisation,
+    organisation_generations,
+    with_theme_names,
+)
 from peerplan.pages import action_lists, dashboard
 from tests.factories import bulk_mitigations, item_for, make_checklist, make_mitigation, make_own_source
 
@@ -68,9 +75,20 @@ def test_it_filters_by_checklist_owner_status_theme_and_due_dates(client, lists,
 
 def test_choices_are_narrowed_to_the_organisation(client, lists, viewer):
     client.force_login(viewer)
-    form = client.get("/app/orgs/northside/actions/").context["form"]
-    assert [c.title for c in form.fields["checklist"].queryset] == ["Community team", "Inpatient wards"]
-    assert sorted(u.username for u in form.fields["owner"].queryset) == ["maya", "pat", "vic"]
+    members = sorted(Membership.objects.filter(organisation__slug="northside").values_list("user_id", flat=True))
+    # What the filter offers, as everyone first opens the list (shown from plain rows)...
+    offered = client.get("/app/orgs/northside/actions/").context["form"].fields
+    assert [label for _, label in offered["checklist"].choices] == [
+        "Any checklist",
+        "Community team",
+        "Inpatient wards",
+    ]
+    assert sorted(value for value, _ in offered["owner"].choices if value) == members
+    # ... and what a filter sent may choose.
+    sent = client.get("/app/orgs/northside/actions/", {"q": "roles"}).context["form"].fields
+    assert [c.title for c in sent["checklist"].queryset] == ["Community team", "Inpatient wards"]
+    assert sorted(u.username for u in sent["owner"].queryset) == ["maya", "pat", "vic"]
+    assert sorted(u.pk for u in sent["owner"].queryset) == members
 
 
 def test_another_organisations_checklist_or_owner_is_refused_with_a_message(client, lists, viewer, outsider):
@@ -219,14 +237,15 @@ def test_the_filters_choices_are_each_organisations_own_whichever_was_read_first
     lists, org_a, org_b, manager, outsider
 ):
     # The choices shown are read by queries compiled once (SHOWN_CHECKLISTS, SHOWN_MEMBERS, SHOWN_THEMES): each
-    # organisation's own, as the fields' querysets (which decide what may be chosen) read them.
+    # organisation's own, as the querysets of a form with values sent (which decide what may be chosen) read them.
     make_own_source(org_b, summary="Night shifts leave no one to talk to", theme="South's own theme")
     make_checklist(org_b, "Another south plan", outsider)
     for organisation in (org_b, org_a, org_b):
-        form = ActionFilterForm(organisation=organisation)
+        shown, sent = ActionFilterForm(organisation=organisation), ActionFilterForm({}, organisation=organisation)
         for name in ("checklist", "owner", "theme"):
-            field = form.fields[name]
+            field = sent.fields[name]
             plain = [("", field.empty_label), *((o.pk, field.label_from_instance(o)) for o in field.queryset)]
+            assert [(value, str(label)) for value, label in shown.fields[name].choices] == plain
             assert [(value, str(label)) for value, label in field.choices] == plain
     south = [label for _, label in ActionFilterForm(organisation=org_b).fields["theme"].choices]
     north = [label for _, label in ActionFilterForm(organisation=org_a).fields["theme"].choices]

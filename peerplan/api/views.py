@@ -225,7 +225,7 @@ def members(request, slug):
 @token_view(["GET"])
 def themes(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
-    choices = ActionFilterForm(organisation=organisation).fields["theme"].queryset.select_related("category")
+    choices = ActionFilterForm.themes_offered(organisation.pk).select_related("category")
     return Response(ThemeRefSerializer(choices, many=True).data)
 
 

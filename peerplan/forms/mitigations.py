@@ -322,13 +322,16 @@ class ActionFilterForm(forms.Form):
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["checklist"].queryset = _checklists(organisation.pk)
+        if self.is_bound:
+            # What may be chosen, asked only of values sent: a form with none (the list as everyone first opens
+            # it) is only shown, from the rows below, and building the three querysets was a third of making it.
+            self.fields["checklist"].queryset = _checklists(organisation.pk)
+            self.fields["owner"].queryset = _members(organisation.pk)
+            # Published themes and this organisation's own: another organisation's own evidence is its alone.
+            self.fields["theme"].queryset = _themes(organisation.pk)
         self.fields["checklist"].error_messages["invalid_choice"] = "Choose one of this organisation's checklists."
-        self.fields["owner"].queryset = _members(organisation.pk)
         self.fields["owner"].label_from_instance = display_name
         self.fields["owner"].error_messages["invalid_choice"] = "Choose a member of this organisation."
-        # Published themes and this organisation's own: another organisation's own evidence is its alone.
-        self.fields["theme"].queryset = _themes(organisation.pk)
         self.fields["theme"].error_messages["invalid_choice"] = "Choose one of the listed themes."
         self.fields["status"].error_messages["invalid_choice"] = "Choose statuses from the list."
         self.fields["checklist_status"].error_messages["invalid_choice"] = "Choose checklist statuses from the list."
@@ -344,6 +347,11 @@ class ActionFilterForm(forms.Form):
             ],
             theme=lambda: SHOWN_THEMES(organisation_id=organisation.pk),
         )
+
+    @staticmethod
+    def themes_offered(organisation_id):
+        """The themes `theme` takes (the API lists them)."""
+        return _themes(organisation_id)
 
     def _shown_choices(self, **rows):
         for name, read in rows.items():
