@@ -60,7 +60,14 @@ def _listed(user):
 @pytest.mark.parametrize("person", ["manager", "viewer"])
 def test_a_row_is_what_the_row_template_makes_of_the_action(kinds, request, where, person):
     for action in _listed(request.getfixturevalue(person)):
-        context = {"action": action, "actions": [action], "today": TODAY, "statuses": S.choices, "csrf_token": "the-token", **where}
+        context = {
+            "action": action,
+            "actions": [action],
+            "today": TODAY,
+            "statuses": S.choices,
+            "csrf_token": "the-token",
+            **where,
+        }
         expected = PLAIN.render(Context(context))
         # Twice: rendered, then kept.
         assert MEMO.render(Context(context)) == expected

@@ -4,19 +4,24 @@ in-memory form of a rule (a property) and its database form (a queryset method o
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from peerplan.lib.errors import Conflict, Refused
 from peerplan.models import (
+    FORMER_MEMBER,
+    MEMBER_NAME_FIELDS,
     Checklist,
     ChecklistStatus,
     Invitation,
     Item,
+    MemberName,
     Membership,
     Mitigation,
     MitigationStatus,
     Role,
     display_name,
+    former_member,
 )
 from peerplan.operations import checklists, mitigations, organisations
 from peerplan.pages import checklists as checklist_pages
@@ -105,6 +110,20 @@ def test_a_persons_name_is_their_full_name_else_their_email_else_their_username(
     unnamed.email = ""
     assert display_name(unnamed) == "kit"
     assert display_name(None) == ""
+
+
+def test_a_name_read_as_plain_values_is_the_same_name(db):
+    # The owner lists read members as MemberName rows (no User each): every kind of person named alike.
+    people = [make_user("sam", "Sam"), make_user("kit"), make_user("lee", "Lee"), former_member()]
+    people[0].last_name = "Lee"
+    people[1].email = ""
+    people[2].first_name, people[2].last_name = "", "Only-Surname"
+    for person in people:
+        person.save()
+    rows = get_user_model().objects.order_by("pk").values_list(*MEMBER_NAME_FIELDS)
+    named = {row[0]: display_name(MemberName(*row)) for row in rows}
+    assert named == {person.pk: display_name(person) for person in people}
+    assert sorted(named.values()) == sorted(["Sam Lee", "kit", "Only-Surname", FORMER_MEMBER])
 
 
 def test_an_actions_owner_is_a_members_name_or_the_named_outside_person(org_a, owner, planner):

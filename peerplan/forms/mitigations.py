@@ -14,10 +14,12 @@ from peerplan.figures.tracking import QUICK_VIEW_LABELS, QUICK_VIEWS, quick_view
 from peerplan.forms.common import CrispyMixin, DateInput, PlainDateField, plain_messages
 from peerplan.lib.prepared import PreparedQuery
 from peerplan.models import (
+    MEMBER_NAME_FIELDS,
     Checklist,
     ChecklistStatus,
     ImplementationPhase,
     Item,
+    MemberName,
     Mitigation,
     MitigationStatus,
     display_name,
@@ -271,9 +273,7 @@ def _themes(organisation_id):
 # building and compiling the three queries was a millisecond of every miss of the list, the same for every
 # organisation. The same querysets as the fields', so what is shown is what may be chosen.
 SHOWN_CHECKLISTS = PreparedQuery(lambda organisation_id: _checklists(organisation_id).values_list("pk", "title"))
-SHOWN_MEMBERS = PreparedQuery(
-    lambda organisation_id: _members(organisation_id).only("first_name", "last_name", "email", "username")
-)
+SHOWN_MEMBERS = PreparedQuery(lambda organisation_id: _members(organisation_id).values_list(*MEMBER_NAME_FIELDS))
 SHOWN_THEMES = PreparedQuery(lambda organisation_id: _themes(organisation_id).values_list("pk", "name"))
 
 
@@ -343,7 +343,7 @@ class ActionFilterForm(forms.Form):
         self._shown_choices(
             checklist=lambda: SHOWN_CHECKLISTS(organisation_id=organisation.pk),
             owner=lambda: [
-                (member.pk, display_name(member)) for member in SHOWN_MEMBERS(organisation_id=organisation.pk)
+                (row[0], display_name(MemberName(*row))) for row in SHOWN_MEMBERS(organisation_id=organisation.pk)
             ],
             theme=lambda: SHOWN_THEMES(organisation_id=organisation.pk),
         )
@@ -494,7 +494,8 @@ class BulkActionForm(forms.Form):
     NO_OWNER = "none"
 
     def __init__(self, *args, organisation, members=None, **kwargs):
-        """`members`: the organisation's members in this order, when the page has read them already."""
+        """`members`: the organisation's members in this order (users, or their MemberName), when the page has
+        read them already for a form it only shows; a form sent back reads them as users, to be given actions."""
         super().__init__(*args, **kwargs)
         if members is None:
             members = (

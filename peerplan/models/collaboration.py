@@ -2,7 +2,6 @@
 
 import re
 import uuid
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -129,20 +128,6 @@ def member_handles(organisation, members=None):
         if user.email:
             handles.setdefault(user.email.lower(), user)
     return dict(sorted(handles.items(), key=lambda pair: -len(pair[0])))
-
-
-@dataclass(frozen=True)
-class MemberName:
-    """What member_handles and mention_suggestions read of a member's user, without the rest of it."""
-
-    pk: int
-    first_name: str
-    last_name: str
-    email: str
-
-    def get_full_name(self):
-        # As Django's AbstractUser.get_full_name.
-        return f"{self.first_name} {self.last_name}".strip()
 
 
 def members_of(organisation):

@@ -1,6 +1,7 @@
 """Organisations, their members and roles, invitations and single sign-on domains."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from allauth.mfa.models import Authenticator
@@ -213,6 +214,26 @@ def former_member():
         username=FORMER_MEMBER_USERNAME, defaults={"is_active": False, "password": make_password(None)}
     )
     return account
+
+
+@dataclass(frozen=True)
+class MemberName:
+    """What display_name (and collaboration's handles) read of a person, read as plain values where a page
+    names many people at once (a large organisation's hundred members, offered as owners on every list): no
+    User made for each. MEMBER_NAME_FIELDS are its fields, in order, as a User's."""
+
+    pk: int
+    first_name: str
+    last_name: str
+    email: str
+    username: str
+
+    def get_full_name(self):
+        # As Django's AbstractUser.get_full_name.
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+MEMBER_NAME_FIELDS = ("pk", "first_name", "last_name", "email", "username")
 
 
 def display_name(user):

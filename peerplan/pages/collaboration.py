@@ -5,7 +5,7 @@ from django.conf import settings
 
 from peerplan.lib import uploads
 from peerplan.lib.prepared import PreparedQuery, as_prefetched
-from peerplan.models import collaboration
+from peerplan.models import MEMBER_NAME_FIELDS, MemberName, collaboration
 
 
 def _removed(organisation_id, target, target_id):
@@ -45,7 +45,7 @@ def _queries(target):
 QUERIES = {"item": _queries("item"), "mitigation": _queries("mitigation")}
 MEMBERS = PreparedQuery(
     lambda organisation_id: collaboration.members_of(organisation_id).values_list(
-        "user_id", "user__first_name", "user__last_name", "user__email"
+        *(f"user__{field}" for field in MEMBER_NAME_FIELDS)
     )
 )
 
@@ -69,7 +69,7 @@ def discussion(*, membership, item=None, mitigation=None):
     comments = queries["comments"](target_id=target_id)
     if comments:
         _with_mentions(comments, queries["mentions"](target_id=target_id))
-    members = [collaboration.MemberName(*row) for row in MEMBERS(organisation_id=organisation.pk)]
+    members = [MemberName(*row) for row in MEMBERS(organisation_id=organisation.pk)]
     return {
         "comments": comments,
         "attachments": queries["attachments"](target_id=target_id),

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 
@@ -28,11 +28,13 @@ from peerplan.lib.kept_parts import kept
 from peerplan.lib.prepared import PreparedQuery
 from peerplan.lib.row_links import url_parts
 from peerplan.models import (
+    MEMBER_NAME_FIELDS,
     CheckIn,
     Checklist,
     ChecklistStatus,
     Coverage,
     Item,
+    MemberName,
     Membership,
     Mitigation,
     MitigationStatus,
@@ -334,8 +336,8 @@ def prepare_quick_edit(actions, user, memberships=None):
         people = MEMBERS(organisation_id=next(iter(organisation_ids)))
     else:
         people = _members(organisation_ids)
-    for person in people:
-        members.setdefault(person.organisation_id, []).append(person)
+    for *name, organisation_id in people:
+        members.setdefault(organisation_id, []).append(MemberName(*name))
     for action in actions:
         membership = roles.get(action.checklist.organisation_id)
         action.can_edit = bool(membership and membership.can_edit)
@@ -345,14 +347,14 @@ def prepare_quick_edit(actions, user, memberships=None):
 
 
 def _members(organisation_ids):
-    """The members of these organisations, each with the organisation_id of the membership it was read by."""
+    """The members of these organisations as rows of their MemberName's fields and the organisation_id of the
+    membership each was read by: what a name needs (models.display_name), without a User made for each of a
+    large organisation's hundred members on every list."""
     return (
         get_user_model()
         .objects.filter(memberships__organisation_id__in=organisation_ids)
-        .annotate(organisation_id=F("memberships__organisation_id"))
         .order_by("first_name", "email")
-        # What a name needs (models.display_name): a large organisation's hundred members, every list.
-        .only("first_name", "last_name", "email", "username")
+        .values_list(*MEMBER_NAME_FIELDS, "memberships__organisation_id")
     )
 
 
