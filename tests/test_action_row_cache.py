@@ -9,8 +9,8 @@ from django.template import Context, Template
 from django.utils import timezone
 
 from peerplan.models import Mitigation, MitigationStatus, organisation_generations, with_theme_names
-from peerplan.pages import dashboard
-from peerplan.templatetags.action_rows import render_row
+from peerplan.pages import action_lists, dashboard
+from peerplan.templatetags.action_rows import Row, render_row
 from tests.factories import make_checklist, make_member, make_mitigation
 
 TODAY = timezone.localdate()
@@ -74,6 +74,23 @@ def test_a_row_is_what_the_row_template_makes_of_the_action(kinds, request, wher
         assert MEMO.render(Context(context)) == expected
         assert MEMO.render(Context({**context, "csrf_token": "another"})) == expected.replace("the-token", "another")
     assert render_row.cache_info().hits > 0
+
+
+@pytest.mark.parametrize("person", ["manager", "viewer"])
+def test_an_action_read_as_plain_values_makes_the_same_row_as_the_action_itself(kinds, request, person):
+    # The lists read ListedActions (pages/action_lists.py): every value a row shows, and who may change it, as
+    # the Mitigation with its checklist, organisation and owner gives them. Also a draft's action (never
+    # overdue) and an action of an archived checklist.
+    user = request.getfixturevalue(person)
+    draft = make_checklist(kinds[0].checklist.organisation, "Still a draft", user, status="draft")
+    make_mitigation(next(iter(draft.items.challenges())), "In a draft", due_date=TODAY - timedelta(days=4))
+    for day in (TODAY, TODAY + timedelta(days=10)):
+        actions = Mitigation.objects.for_listing().with_overdue(day).order_by("pk")
+        plain = dashboard.prepare_quick_edit(with_theme_names(actions), user)
+        listed = action_lists.listed(actions.values_list(*action_lists.LISTED_FIELDS))
+        listed = dashboard.prepare_quick_edit(with_theme_names(listed), user)
+        assert [Row.of(action, day) for action in listed] == [Row.of(action, day) for action in plain]
+        assert len(listed) == 6 and any(row.overdue_today for row in map(Row.of, listed, [day] * 6))
 
 
 def test_a_row_changes_as_soon_as_anything_it_shows_changes(client, kinds, org_a, manager, planner):

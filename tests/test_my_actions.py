@@ -119,7 +119,8 @@ def _plain_first_page(person):
     """My actions' first page and drafts as the page read them before they were prepared: the plain querysets."""
     mine = Mitigation.objects.owned_by_member(person)
     listing = mine.open().tracked().for_listing().with_overdue(TODAY).soonest_due_first()
-    rows = [(a.pk, a.action, a.overdue_now, a.owner_label) for a in listing[: action_lists.LIST_PAGE_SIZE]]
+    # overdue_now: SQL says NULL (not false) of an action without a due date; a row reads it as false.
+    rows = [(a.pk, a.action, bool(a.overdue_now), a.owner_label) for a in listing[: action_lists.LIST_PAGE_SIZE]]
     return rows, [c.pk for c in Checklist.objects.drafts_holding(mine.open())], listing.count()
 
 
