@@ -90,7 +90,7 @@ class ListedAction:
     @classmethod
     def of(cls, row):
         """The action from one row of LISTED_FIELDS."""
-        (pk, version, action, status, due_date, owner_name, overdue_now) = row[:7]
+        pk, version, action, status, due_date, owner_name, overdue_now = row[:7]
         checklist_id, title, checklist_status, organisation_id, organisation_name, owner_id, *owner = row[7:]
         organisation = ListedOrganisation(organisation_id, organisation_name)
         return cls(
