@@ -1,10 +1,11 @@
 """Queries compiled once and run again with new values (peerplan/lib/prepared.py): the same rows as the queryset
 for every value, one query per call, and a query whose SQL a value shapes beyond its parameters is refused."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db.models import Count, Q
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from peerplan.lib.prepared import PreparedQuery
@@ -99,6 +100,29 @@ def test_model_instances_carry_the_querysets_annotations(actions, org_a):
 
     [checklist] = PreparedQuery(checklists)(organisation_id=org_a.pk)
     assert checklist.title == "Community team" and checklist.has_check_in is False
+
+
+def test_its_rows_are_converted_as_the_querysets_with_converters_found_once(actions, org_a, monkeypatch):
+    def rows(organisation_id):
+        return (
+            Mitigation.objects.filter(checklist__organisation_id=organisation_id)
+            .annotate(late=Q(due_date__lt=TODAY))
+            .values_list("created_at", "due_date", "late")
+            .order_by("pk")
+        )
+
+    prepared = PreparedQuery(rows)
+    assert prepared(organisation_id=org_a.pk) == list(rows(org_a.pk))
+    found = []
+    original = SQLCompiler.get_converters
+    monkeypatch.setattr(SQLCompiler, "get_converters", lambda self, e: found.append(e) or original(self, e))
+    for _ in range(3):
+        converted, expected = prepared(organisation_id=org_a.pk), list(rows(org_a.pk))
+        assert converted == expected
+        assert [tuple(map(type, row)) for row in converted] == [
+            (datetime, type(due), bool) for _created, due, _late in expected
+        ]
+    assert len(found) == 3  # the querysets' own, none for the prepared query's calls
 
 
 def test_a_value_worked_out_inside_the_query_is_refused(db):

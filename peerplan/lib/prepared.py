@@ -61,6 +61,19 @@ class _Compiled:
     slots: tuple
     compiler: object
     queryset: object
+    _converters: tuple | None = None  # (the query's columns, their converters), once worked out
+
+    def converters(self, expressions):
+        """compiler.get_converters(expressions), worked out once for the query's own columns, which its rows
+        are converted by on every call: each column's converters are found through its field and the
+        database's, for each of a query's dozens of columns."""
+        if self._converters is None:
+            columns = tuple(column for column, *_ in self.compiler.select[: self.compiler.col_count])
+            self._converters = (columns, self.compiler.get_converters(columns))
+        columns, converters = self._converters
+        if len(expressions) == len(columns) and all(a is b for a, b in zip(expressions, columns, strict=True)):
+            return converters
+        return self.compiler.get_converters(expressions)
 
 
 class PreparedQuery:
@@ -83,6 +96,8 @@ class PreparedQuery:
         # The compiled SQL with this call's values: the compiler's state (what is selected, how rows become
         # instances, their converters) is what compiling the same query left, whatever its values.
         compiler.as_sql = lambda *args, **kwargs: (compiled.sql, params)
+        # And its columns' converters, worked out once: the same columns every time.
+        compiler.get_converters = compiled.converters
         query = copy.copy(compiled.queryset.query)
         query.get_compiler = lambda *args, **kwargs: compiler
         template = compiled.queryset
