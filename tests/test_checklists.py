@@ -163,8 +163,8 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     # with how many are co-produced, the suggestion each action was adopted from (none adopted twice here: no merge offered,
     # and nothing more read for it), storing the body (the database cache: count, then the upsert in a
     # savepoint: 4), the checklist's check-in (none here: its trends are pinned in tests/test_check_ins.py). The
-    # evidence facts and the phases are kept by this process for the evidence generation since the first
-    # read. (Every challenge is covered here, so no suggestion is ranked: tests/test_evidence_releases.py
+    # items' findings with their themes and categories, the evidence facts and the phases are kept by this
+    # process for the evidence generation since the first read. (Every challenge is covered here, so no suggestion is ranked: tests/test_evidence_releases.py
     # pins the page with suggestions ranked, which reads nothing more for it.)
     with django_assert_num_queries(12):
         response = client.get(f"/app/checklists/{draft_checklist.pk}/")

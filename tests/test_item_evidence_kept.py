@@ -222,3 +222,21 @@ def test_the_checklists_evidence_shows_a_release_and_an_edit_at_once(client, org
     added = Reference.objects.create(source=finding.theme.category.source, number=997, citation="Fixture added")
     finding.references.add(added)
     assert f"{cited + 1} references" in strength()  # counted from the evidence facts, kept no longer
+
+
+def test_the_checklists_themes_and_categories_show_a_rename_at_once(client, org_a, owner, planner):
+    checklist = make_checklist(org_a, "Northside plan", by=owner)
+    client.force_login(planner)
+    url = f"/app/checklists/{checklist.pk}/"
+    item = item_for(checklist, "Role ambiguity")
+    theme = item.finding.theme
+    row = f'<a href="/app/items/{item.pk}/">'
+    assert f"{row}Role ambiguity</a>" in client.get(url).content.decode()  # its findings are kept from here
+
+    theme.name = "Fixture theme renamed"
+    theme.save()
+    category = theme.category
+    category.name = "Fixture category renamed"
+    category.save()
+    page = client.get(url).content.decode()
+    assert f"{row}Fixture theme renamed</a>" in page and '<h3 class="h4 mt-3">Fixture category renamed</h3>' in page
