@@ -189,6 +189,8 @@ def test_the_item_pages_actions_come_with_the_items_each_addresses(two_checklist
             .order_by("created_at", "pk")
         )
         links = same_rows(pages.ITEM_ACTIONS_ADDRESSED, item_id=role.pk)
+        # Their findings, themes and categories from those kept per evidence generation, as the page puts them.
+        pages.with_findings([link.item for link in links], ("generation", "", ""))
         actions = pages._with_addressed(same_rows(pages.ITEM_ACTIONS, item_id=role.pk), links)
         assert actions == expected and len(actions) > 1
         with django_assert_num_queries(0):
@@ -236,7 +238,7 @@ def test_a_discussion_reads_what_its_querysets_read(
                 .order_by("-history_date")
             )
             assert [a.name for a in shown["removed_attachments"]] == ["removed.pdf"]
-            assert shown["mention_suggestions"] == collaboration.mention_suggestions(organisation)
+            assert list(shown["mention_suggestions"]) == collaboration.mention_suggestions(organisation)
         queries = collaboration_pages.QUERIES["item"]
         same_rows(queries["comments"], target_id=role.pk)
         same_rows(queries["mentions"], target_id=role.pk)

@@ -2,12 +2,14 @@
 viewers comment, and nothing a person typed shown as markup."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 
-from peerplan.models import Comment, Notification, collaboration
+from peerplan.models import Comment, Membership, Notification, Role, collaboration
 from peerplan.models.notifications import Kind
 from peerplan.notify.context import unread_count
 from peerplan.operations import comments
+from peerplan.pages.collaboration import discussion
 
 
 def test_a_planner_comments_on_an_action_and_sees_it_on_the_action_page(client, planner, action):
@@ -189,6 +191,20 @@ def test_the_page_offers_the_members_to_mention_for_scripts_and_says_how_without
     assert '<script id="mention-names" type="application/json">' in page
     assert '"handle": "Maya"' in page and "Otto" not in page
     assert "Mention a member with @ and their name" in page
+
+
+def test_the_members_to_mention_follow_a_change_of_name_or_a_new_member_at_once(org_a, planner, manager, action):
+    # Kept by each process for the members' names as read (pages/collaboration.py): a change is a new key.
+    def handles():
+        return [s["handle"] for s in discussion(membership=None, mitigation=action)["mention_suggestions"]]
+
+    assert "Maya" in handles()
+    manager.first_name = "Mira"
+    manager.save()
+    assert "Mira" in handles() and "Maya" not in handles()
+    newcomer = get_user_model().objects.create_user("zed", "zed@example.org", "pw", first_name="Zed")
+    Membership.objects.create(organisation=org_a, user=newcomer, role=Role.VIEWER)
+    assert "Zed" in handles()
 
 
 @pytest.mark.parametrize("count", [2, 20])

@@ -240,3 +240,14 @@ def test_the_checklists_themes_and_categories_show_a_rename_at_once(client, org_
     category.save()
     page = client.get(url).content.decode()
     assert f"{row}Fixture theme renamed</a>" in page and '<h3 class="h4 mt-3">Fixture category renamed</h3>' in page
+
+
+def test_the_themes_an_items_actions_address_show_a_rename_at_once(client, planner, role_ambiguity):
+    workload = item_for(role_ambiguity.checklist, "Workload")
+    mitigations.create_mitigation(items=[role_ambiguity, workload], changes={"action": "Weekly huddle"}, by=planner)
+    client.force_login(planner)
+    assert "Addresses 2 challenges: Role ambiguity; Workload" in read(client, role_ambiguity)
+    theme = workload.finding.theme
+    theme.name = "Fixture theme renamed"
+    theme.save()
+    assert "Addresses 2 challenges: Role ambiguity; Fixture theme renamed" in read(client, role_ambiguity)

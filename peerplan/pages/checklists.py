@@ -296,7 +296,8 @@ ITEM_ACTIONS = PreparedQuery(
 ITEM_ACTIONS_ADDRESSED = PreparedQuery(
     lambda item_id: (
         Mitigation.items.through.objects.filter(mitigation__items=item_id)
-        .select_related("item__finding__theme__category")
+        # Not the items' findings, themes and categories: with_findings puts them in.
+        .select_related("item")
         .order_by(*(f"item__{field}" for field in PUBLISHED_ORDER))
     )
 )
@@ -328,7 +329,9 @@ def item_page(item, membership, evidence_generation):
     updated = insights.evidence_updated(item)
     mitigations = ITEM_ACTIONS(item_id=item.pk)
     if mitigations:  # as a prefetch, none without actions
-        _with_addressed(mitigations, ITEM_ACTIONS_ADDRESSED(item_id=item.pk))
+        links = ITEM_ACTIONS_ADDRESSED(item_id=item.pk)
+        with_findings([link.item for link in links], evidence_generation)
+        _with_addressed(mitigations, links)
     adopted = {m.suggestion_id for m in mitigations if m.suggestion_id}
     shared = None
     if kept.shared is not None:
