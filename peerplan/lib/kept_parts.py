@@ -56,13 +56,19 @@ class PageValues:
 
     @classmethod
     def of(cls, context):
-        """The values in force where `context` (a template's) is rendered."""
-        return cls(
-            with_csrf=bool(_token(context)) and _token(context) != "NOTPROVIDED",
-            urlconf=get_urlconf(),
-            script_prefix=get_script_prefix(),
-            language=translation.get_language(),
-        )
+        """The values in force where `context` (a template's) is rendered. The URL map and script prefix are
+        the request's, set before its templates are rendered, so they are read once per context (each is a
+        lookup in the request's own state, and a checklist page has thirty parts); the token's place and the
+        language are read on every call ({% language %} changes the language inside a template)."""
+        token = _token(context)
+        with_csrf = bool(token) and token != "NOTPROVIDED"
+        language = translation.get_language()
+        last = getattr(context, "_kept_page_values", None)
+        if last is not None and last.with_csrf == with_csrf and last.language == language:
+            return last
+        values = cls(with_csrf=with_csrf, urlconf=get_urlconf(), script_prefix=get_script_prefix(), language=language)
+        context._kept_page_values = values
+        return values
 
 
 def may_edit(context):
