@@ -65,11 +65,11 @@ def group_by_category_and_theme(entries, item_of=lambda entry: entry):
 
 def status_summary(item):
     """[(label, count)] of an item's mitigations by status, from with_mitigation_counts()."""
-    return [
-        (label, getattr(item, f"{value}_count"))
-        for value, label in MitigationStatus.choices
-        if getattr(item, f"{value}_count")
-    ]
+    return [(label, getattr(item, counted)) for counted, label in _STATUS_COUNTS if getattr(item, counted)]
+
+
+# (the count's name, the status's label) for each status, in order: made once, not for each item of each page.
+_STATUS_COUNTS = tuple((f"{value}_count", label) for value, label in MitigationStatus.choices)
 
 
 # The checklist page's queries built the same way on every request, compiled once per process

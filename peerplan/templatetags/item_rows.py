@@ -31,6 +31,7 @@ from django.utils.safestring import mark_safe
 
 from peerplan.lib import kept_parts
 from peerplan.lib.kept_parts import PageValues, kept
+from peerplan.models import Item
 
 register = template.Library()
 
@@ -206,13 +207,12 @@ class ItemRow:
     theme_name: str
     retired_in_version: int | None
     retired_choice: str
-    retired_choice_label: str
     evidence_updated: bool
     review_state: str  # a ReviewState: its value, and its label
     is_decided: bool
     applies: bool
     not_applicable_reason: str
-    priority_label: str
+    priority: str
     mitigation_count: int
     statuses: tuple
     single_review: bool
@@ -231,13 +231,12 @@ class ItemRow:
             theme_name=item.finding.theme.name,
             retired_in_version=item.finding.retired_in_version,
             retired_choice=item.retired_choice,
-            retired_choice_label=str(item.get_retired_choice_display()),
             evidence_updated=bool(item.evidence_updated),
             review_state=item.review_state,
             is_decided=item.is_decided,
             applies=item.applies,
             not_applicable_reason=item.not_applicable_reason,
-            priority_label=str(item.get_priority_display()),
+            priority=item.priority,
             mitigation_count=item.mitigation_count,
             statuses=tuple((str(label), count) for label, count in item.statuses),
             single_review=strength.single_review,
@@ -269,11 +268,17 @@ class ItemRow:
     def check_in(self):
         return self.trend.trend if self.trend is not None else None
 
+    # The labels of its choices, as the Item's own get_..._display() give them: worked out when the row is
+    # rendered, not on every miss (Django's rebuild a dict of the field's choices on each call).
     def get_retired_choice_display(self):
-        return self.retired_choice_label
+        return _RETIRED_CHOICES.get(self.retired_choice, self.retired_choice)
 
     def get_priority_display(self):
-        return self.priority_label
+        return _PRIORITIES.get(self.priority, self.priority)
+
+
+_RETIRED_CHOICES = dict(Item._meta.get_field("retired_choice").flatchoices)
+_PRIORITIES = dict(Item._meta.get_field("priority").flatchoices)
 
 
 @dataclasses.dataclass(frozen=True)
