@@ -90,6 +90,18 @@ def test_a_change_to_anything_a_trend_shows_shows_at_once(change):
     assert render(KEPT_TREND, changed) == render(PLAIN_TREND, changed)
 
 
+@pytest.mark.parametrize("change", list(VARIANTS))
+def test_a_trend_the_page_left_undrawn_is_kept_with_the_chart_its_figures_draw(change):
+    # The pages leave the chart to be drawn when the kept part is rendered: its figures are the whole key.
+    def undrawn(trend):
+        return dataclasses.replace(trend, chart=None)
+
+    render(KEPT_TREND, undrawn(a_trend()))
+    changed = VARIANTS[change]()
+    assert render(KEPT_TREND, undrawn(changed)) == render(PLAIN_TREND, changed)
+    assert render(KEPT_TREND, undrawn(a_trend())) == render(PLAIN_TREND, a_trend())
+
+
 def test_a_value_of_a_type_the_key_does_not_know_is_refused():
     with pytest.raises(TypeError):
         frozen(a_trend(open_round=object()))

@@ -10,7 +10,7 @@ The rules live here once:
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.conf import settings
@@ -96,6 +96,15 @@ class ItemTrend:
     @property
     def any_shown(self):
         return any(s.any_shown for s in self.statements)
+
+    def drawn(self):
+        """The trend with its chart (of its statements by round, its done days marked), where it shows any
+        figure: drawn from those values alone, so a part kept for them (templatetags/item_rows.py) draws it
+        only when it renders."""
+        if self.chart is not None or not self.any_shown:
+            return self
+        chart = charts.agreement_chart(f"check-in-item-{self.item_id}", self.statements, self.done_dates)
+        return replace(self, chart=chart)
 
 
 def shown_counts(counts, threshold):
@@ -292,9 +301,7 @@ def check_in_with_trends(checklist, *, item=None, with_charts=True):
     for item_id, theme_id in themes.items():
         statements = list(by_theme.get(theme_id, {}).values())
         trend = ItemTrend(item_id, statements, open_round, done.get(item_id, []), threshold)
-        if with_charts and trend.any_shown:
-            trend.chart = charts.agreement_chart(f"check-in-item-{item_id}", statements, trend.done_dates)
-        result[item_id] = trend
+        result[item_id] = trend.drawn() if with_charts else trend
     return check_in, result
 
 

@@ -127,7 +127,8 @@ def checklist_page(checklist, today, evidence_generation):
     strengths = evidence_cache.kept_part(
         "evidence-strengths", (), evidence_generation, lambda: insights.evidence_strengths(facts)
     )
-    check_in, trends = check_in_figures.check_in_with_trends(checklist)
+    # Without their charts: a trend's is drawn when its kept part is rendered ({% check_in_trend %}).
+    check_in, trends = check_in_figures.check_in_with_trends(checklist, with_charts=False)
     for item in items:
         item.check_in = trends.get(item.pk)
         item.statuses = status_summary(item)
@@ -344,7 +345,8 @@ def item_page(item, membership, evidence_generation):
             strength=insights.EvidenceStrength(list(kept.cited_reference_numbers), source.references_are_reviews),
             updated=updated,
         ),
-        "check_in": check_in_figures.trends_for_items(item.checklist, item=item.pk).get(item.pk),
+        # Without its chart, drawn when its kept part is rendered ({% check_in_trend %}).
+        "check_in": check_in_figures.trends_for_items(item.checklist, item=item.pk, with_charts=False).get(item.pk),
         "shared": shared,
         "item": item,
         **_changes_since_review(item, updated, kept.perspectives),

@@ -101,8 +101,11 @@ class TrendKey:
 
 @kept(maxsize=TRENDS_KEPT)
 def render_trend(key):
-    """check_ins/trend.html for `key.trend`, which `key` describes whole."""
-    context = Context({"trend": key.trend}, use_l10n=False)  # as page_cache renders the bodies it is part of
+    """check_ins/trend.html for `key.trend`, which `key` describes whole: its chart, where the page left it
+    undrawn, is drawn here from the figures the key holds (ItemTrend.drawn), so a trend kept already costs
+    a miss no chart, and no key of one."""
+    trend = key.trend.drawn()
+    context = Context({"trend": trend}, use_l10n=False)  # as page_cache renders the bodies it is part of
     return get_template("peerplan/check_ins/trend.html").template.render(context)
 
 
