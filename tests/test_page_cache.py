@@ -814,11 +814,13 @@ ORGANISATION_HIT, CHECKLIST_HIT = 4, 4
         # ... plus the dashboard's 9 queries (tests/test_dashboard.py; the check-ins: none here, so none read)
         # and storing the body
         ("/app/orgs/northside/dashboard/", ORGANISATION_HIT, ORGANISATION_HIT + 9 + 4),
-        # ... plus the checklist's 5 queries (items, live actions per phase with co-production, the suggestion each
+        # ... plus the checklist's 4 queries (items, live actions per phase with co-production, the suggestion each
         # action was adopted from (which the ranking leaves out, and none twice here, so no merge to offer),
-        # its check-in (none here), the offers of new evidence: the suggestions themselves, the phases and the
-        # evidence facts are kept for the evidence generation, tests/test_checklists.py) and storing the body
-        ("checklist", CHECKLIST_HIT, CHECKLIST_HIT + 5 + 4),
+        # its check-in (none here): the offers of new evidence are read only when the evidence has a finding it
+        # lacks (none here; tests/test_evidence_releases.py), and the suggestions themselves, the phases, the
+        # findings and the evidence facts are kept for the evidence generation, tests/test_checklists.py) and
+        # storing the body
+        ("checklist", CHECKLIST_HIT, CHECKLIST_HIT + 4 + 4),
     ],
 )
 def test_cached_pages_run_a_fixed_number_of_queries_on_a_hit_and_a_miss(

@@ -22,6 +22,7 @@ from peerplan.models import (
     addressed_items,
 )
 from peerplan.models.shared_learning import HOLD, MIN_SERVICES, ROUND_TO
+from peerplan.operations import releases
 from peerplan.pages import dashboard, history
 from peerplan.pages.dashboard import LEVERAGE_SHOWN
 
@@ -110,6 +111,24 @@ def with_findings(items, evidence_generation):
     return items
 
 
+def plannable_findings():
+    """{finding id: its source's organisation id, None for a published source} for every current finding of a
+    kind a checklist plans for (operations.checklists.checklist_findings, for every organisation at once): the
+    evidence alone, kept by this process per evidence generation (evidence_cache.kept_part)."""
+    return dict(Finding.objects.current().plannable().values_list("pk", "theme__category__source__organisation_id"))
+
+
+def evidence_offers(checklist, items, evidence_generation):
+    """releases.offers(checklist), whose query is run only when the evidence has a finding for the checklist's
+    organisation that `items` (all the checklist's) lack: nearly every checklist has them all, nearly always,
+    and its misses then read nothing for it."""
+    plannable = evidence_cache.kept_part("plannable-findings", (), evidence_generation, plannable_findings)
+    have = {item.finding_id for item in items}
+    organisations = (None, checklist.organisation_id)
+    lacks = any(pk not in have for pk, organisation_id in plannable.items() if organisation_id in organisations)
+    return releases.offers(checklist) if lacks else []
+
+
 def checklist_page(checklist, today, evidence_generation):
     """Everything the checklist page shows, in a fixed number of queries whatever its size:
     items with counts and coverage (1; the coverage figures, each group's lens and the uncovered challenges
@@ -185,6 +204,7 @@ def checklist_page(checklist, today, evidence_generation):
             adopted=adopted,
         ),
         "duplicates": duplicate_groups(checklist, adopted),
+        "offers": evidence_offers(checklist, items, evidence_generation),
     }
 
 

@@ -14,7 +14,7 @@ from peerplan.forms.mitigations import ActionForm
 from peerplan.lib.errors import Conflict
 from peerplan.lib.links import came_from
 from peerplan.models import ChecklistStatus, Mitigation, MitigationStatus, SuggestedMitigation
-from peerplan.operations import checklists, mitigations, releases
+from peerplan.operations import checklists, mitigations
 from peerplan.pages import checklists as checklist_pages
 from peerplan.pages import collaboration as collaboration_pages
 from peerplan.pages import dashboard, page_cache
@@ -59,9 +59,7 @@ def checklist(request, pk):
     today = tracking.today()
 
     def build():
-        page = checklist_pages.checklist_page(checklist, today, page_cache.evidence_generation(request))
-        page["offers"] = releases.offers(checklist)
-        return page
+        return checklist_pages.checklist_page(checklist, today, page_cache.evidence_generation(request))
 
     return page_cache.render_page(
         request,
