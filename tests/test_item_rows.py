@@ -3,16 +3,19 @@
 it shows shows at once."""
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.template import Context, Template
+from django.utils import timezone
 
 from peerplan.figures import charts
 from peerplan.figures.check_ins import ItemTrend, StatementRound, StatementTrend
 from peerplan.models import Answer
-from peerplan.templatetags.item_rows import frozen, render_trend
+from peerplan.pages.history import Change, Entry
+from peerplan.templatetags.item_rows import frozen, render_history, render_trend
 
 PLAIN_TREND = Template('{% include "peerplan/check_ins/trend.html" %}')
 KEPT_TREND = Template("{% load item_rows %}{% check_in_trend trend %}")
@@ -171,3 +174,54 @@ def test_a_decision_form_sent_back_with_its_mistakes_is_rendered_afresh(decision
     kept = fields_of(KEPT_FORM, form)
     assert kept == fields_of(PLAIN_FORM, form)
     assert "Say why this does not apply to your service." in kept and "Kept as typed" in kept
+
+
+# The item page's history.
+
+PLAIN_HISTORY = Template('{% include "includes/timeline.html" with entries=timeline %}')
+KEPT_HISTORY = Template("{% load item_rows %}{% item_history timeline %}")
+WHEN = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+def an_entry(**values):
+    return Entry(
+        **{
+            "when": WHEN,
+            "who": "Maya Okafor",
+            "sentence": "Maya Okafor decided the challenge “Workload” applies",
+            "kind": "changed",
+            "changes": [Change("priority", "Medium", "High")],
+            "reason": "",
+            "history_id": 41,
+            "object_pk": 7,
+            **values,
+        }
+    )
+
+
+HISTORIES = {
+    "another sentence": lambda: [an_entry(sentence="Sam Lee decided the challenge “Workload” does not apply")],
+    "a reason": lambda: [an_entry(reason="After the <ward> review")],
+    "another time": lambda: [an_entry(when=WHEN + timedelta(minutes=1))],
+    "an entry more": lambda: [an_entry(history_id=42, when=WHEN + timedelta(days=1)), an_entry()],
+    "none": lambda: [],
+}
+
+
+def test_a_kept_history_is_what_the_timeline_makes_of_it_and_shows_each_change_at_once():
+    render_history.cache_clear()
+    rendered = [(KEPT_HISTORY.render(Context({"timeline": [an_entry()]})), [an_entry()])]
+    for change in HISTORIES.values():
+        rendered.append((KEPT_HISTORY.render(Context({"timeline": change()})), change()))
+    for kept, entries in rendered:
+        assert kept == PLAIN_HISTORY.render(Context({"timeline": entries}))
+    assert len({kept for kept, _ in rendered}) == len(rendered)
+    assert KEPT_HISTORY.render(Context({"timeline": [an_entry()]})) == rendered[0][0]
+    assert render_history.cache_info().hits == 1
+    # Times are written in the person's time zone: another zone is another key.
+    with timezone.override(ZoneInfo("America/New_York")):
+        assert KEPT_HISTORY.render(Context({"timeline": [an_entry()]})) == PLAIN_HISTORY.render(
+            Context({"timeline": [an_entry()]})
+        )
+        assert "04:30" in KEPT_HISTORY.render(Context({"timeline": [an_entry()]}))
+    render_history.cache_clear()

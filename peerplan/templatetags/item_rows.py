@@ -1,8 +1,9 @@
 """What the checklist page and the item page repeat on every miss, rendered once per process for what it shows:
 `{% item_row item %}` (a challenge's row in the checklist's task list, includes/item_row.html; see ItemRow),
 `{% check_in_trend trend %}` (a challenge's check-in trend, check_ins/trend.html, with its chart),
-`{% decision_fields form %}` (the item's decision form, about 3 ms through crispy; see UnboundFormKey). The
-pages' cards are kept the same way by peerplan/templatetags/cards.py.
+`{% decision_fields form %}` (the item's decision form, about 3 ms through crispy; see UnboundFormKey),
+`{% item_history entries %}` (the item's timeline, includes/timeline.html; see HistoryKey). The pages' cards
+are kept the same way by peerplan/templatetags/cards.py.
 
 Right after a write, every page of the organisation is rebuilt, and a checklist's 25 trends with their
 charts were half of its page's rendering, although a write to an action changes at most one of them. So a
@@ -26,7 +27,7 @@ from types import SimpleNamespace
 from django import template
 from django.template import Context
 from django.template.loader import get_template
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from peerplan.lib import kept_parts
@@ -179,6 +180,46 @@ def decision_fields(form):
     if form.is_bound:
         return mark_safe(_crispy_template().render(Context({"form": form}, use_l10n=False)))
     return mark_safe(render_unbound_form(UnboundFormKey.of(form)))
+
+
+# The item page's history: a few hundred bytes an entry, one timeline per item a process serves.
+HISTORIES_KEPT = 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryKey:
+    """What includes/timeline.html shows of an item's timeline (pages.history.item_timeline): every value of
+    its entries (`frozen`: when, who, what, each change, the reason and link), the time zone their times are
+    written in and the language of their dates. The item page offers no restoring, so nothing else is read.
+    `entries` is carried along to be rendered, not compared."""
+
+    values: tuple
+    time_zone: str
+    language: str
+    entries: object = dataclasses.field(compare=False, hash=False, repr=False)
+
+    @classmethod
+    def of(cls, entries):
+        return cls(
+            values=frozen(entries),
+            time_zone=timezone.get_current_timezone_name(),
+            language=translation.get_language(),
+            entries=entries,
+        )
+
+
+@kept(maxsize=HISTORIES_KEPT)
+def render_history(key):
+    """includes/timeline.html for `key.entries`, which `key` describes whole."""
+    context = Context({"entries": key.entries}, use_l10n=False)  # as page_cache renders the bodies it is part of
+    return get_template("includes/timeline.html").template.render(context)
+
+
+@register.simple_tag
+def item_history(entries):
+    """`{% item_history entries %}`: includes/timeline.html for an item's timeline (pages.history.item_timeline),
+    rendered once per process for what it shows: a write to one of the item's actions leaves it as it was."""
+    return mark_safe(render_history(HistoryKey.of(list(entries))))
 
 
 # The checklist's item rows: about 2 KB each (a trend's chart is kept apart, by render_trend), so a few
