@@ -471,6 +471,23 @@ def test_the_trends_take_seven_queries_however_many_rounds(
         figures.trends_for_items(check_in.checklist)
 
 
+@pytest.mark.parametrize("rounds", [1, 10])
+def test_one_items_trend_takes_six_queries_and_one_for_an_item_not_asked_about(
+    check_in, role, role_statements, rounds, django_assert_num_queries
+):
+    for _ in range(rounds):
+        make_closed_round(check_in, agree(role_statements, 5))
+        make_mitigation(role, "An action done", status="done")
+    # The check-in with the item's theme (it asks about it), its rounds, the statements asked, the tallies, the
+    # done actions, their history.
+    with django_assert_num_queries(6):
+        assert figures.trends_for_items(check_in.checklist, item=role.pk)[role.pk].done_dates
+    # The check-in, which does not ask about it: nothing more to read.
+    other = check_in.checklist.items.exclude(pk__in=check_in.items.all()).first()
+    with django_assert_num_queries(1):
+        assert figures.trends_for_items(check_in.checklist, item=other.pk) == {}
+
+
 def _rounds_with_actions(check_in, role, role_statements, rounds):
     for _ in range(rounds):
         make_closed_round(check_in, agree(role_statements, 5), comments=["A comment"] * 5)

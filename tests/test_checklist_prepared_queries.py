@@ -76,13 +76,21 @@ def test_the_check_in_trends_read_the_rows_the_querysets_read(two_check_ins):
         assert sorted(tallies) == sorted(
             RoundTally.objects.filter(round_id__in=closed).values_list(*figures.TALLY_FIELDS)
         )
+        # For one item: the check-in with that item's theme, where it asks about it.
+        (asking,) = same_rows(figures.CHECK_IN_ASKING, checklist_id=checklist.pk, item_id=role.pk)
+        assert asking == check_in and asking.asked_theme_id == role.finding.theme_id
+        benefit = checklist.items.exclude(pk__in=check_in.items.all()).first()
+        (asking,) = same_rows(figures.CHECK_IN_ASKING, checklist_id=checklist.pk, item_id=benefit.pk)
+        assert asking == check_in and asking.asked_theme_id is None
         for queries, values in (
             (figures.ALL_ITEMS, {"check_in_id": check_in.pk}),
             (figures.ONE_ITEM, {"check_in_id": check_in.pk, "item_id": role.pk}),
         ):
-            asked_items = check_in.items.all() if "item_id" not in values else check_in.items.filter(pk__in=[role.pk])
-            themes = same_rows(queries["themes"], **values)
-            assert sorted(themes) == sorted(asked_items.values_list("pk", "finding__theme_id"))
+            if "item_id" in values:
+                themes = [(role.pk, role.finding.theme_id)]
+            else:
+                themes = same_rows(queries["themes"], **values)
+                assert sorted(themes) == sorted(check_in.items.values_list("pk", "finding__theme_id"))
             links = same_rows(queries["done_links"], **values)
             expected_links = figures.done_links(
                 Mitigation.items.through.objects.filter(item_id__in=[pk for pk, _ in themes])

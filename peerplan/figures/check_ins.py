@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.conf import settings
-from django.db.models import BigIntegerField, F, Func
+from django.db.models import BigIntegerField, F, Func, OuterRef, Subquery
 
 from evidence.models import OWN_WORDING, PEERPLAN_WORDING
 from peerplan.figures import charts
@@ -212,10 +212,9 @@ def trends_for_items(checklist, *, item=None, with_charts=True):
     return check_in_with_trends(checklist, item=item, with_charts=with_charts)[1]
 
 
-def _asked_items(check_in_id, item_id=None):
-    """The items a check-in asks about (or the one of id `item_id`, if it asks about it)."""
-    asked = Item.objects.filter(check_ins=check_in_id)
-    return asked if item_id is None else asked.filter(pk=item_id)
+def _asked_items(check_in_id):
+    """The items a check-in asks about."""
+    return Item.objects.filter(check_ins=check_in_id)
 
 
 def _done_links_of(check_in_id, item_id=None):
@@ -248,6 +247,21 @@ def _done_history_of(organisation_id, check_in_id, item_id=None):
 # values. Read where the queryset would have read them on the ids of the rows before (the rounds, the items):
 # the same rows.
 CHECK_IN = PreparedQuery(lambda checklist_id: CheckIn.objects.filter(checklist_id=checklist_id).order_by("pk")[:1])
+# The check-in with the theme of one of its items (`item_id`), None where it does not ask about that item: for one
+# item's trend, the check-in and whether it asks about the item in one query.
+CHECK_IN_ASKING = PreparedQuery(
+    lambda checklist_id, item_id: (
+        CheckIn.objects.filter(checklist_id=checklist_id)
+        .annotate(
+            asked_theme_id=Subquery(
+                CheckIn.items.through.objects.filter(checkin_id=OuterRef("pk"), item_id=item_id).values(
+                    "item__finding__theme_id"
+                )[:1]
+            )
+        )
+        .order_by("pk")[:1]
+    )
+)
 ROUNDS = PreparedQuery(lambda check_in_id: Round.objects.filter(check_in_id=check_in_id).order_by("number"))
 ASKED = PreparedQuery(lambda check_in_id: asked_in_order(RoundStatement.objects.filter(round__check_in_id=check_in_id)))
 CLOSED_TALLIES = PreparedQuery(
@@ -261,9 +275,6 @@ ALL_ITEMS = {
     "done_history": PreparedQuery(_done_history_of),
 }
 ONE_ITEM = {
-    "themes": PreparedQuery(
-        lambda check_in_id, item_id: _asked_items(check_in_id, item_id).values_list("pk", "finding__theme_id")
-    ),
     "done_links": PreparedQuery(_done_links_of),
     "done_history": PreparedQuery(_done_history_of),
 }
@@ -272,18 +283,25 @@ ONE_ITEM = {
 def check_in_with_trends(checklist, *, item=None, with_charts=True):
     """(the checklist's check-in or None, trends_for_items). Seven queries, one without a check-in:
     1. the check-in, 2. its items' themes, 3. its rounds, 4. the statements each round asked,
-    5. the closed rounds' tallies, 6. the items' done actions, 7. those actions' history. As the queryset
-    would for no ids, a query whose rows are read for rows the one before found none of is not run."""
-    (check_in,) = CHECK_IN(checklist_id=checklist.pk) or (None,)
+    5. the closed rounds' tallies, 6. the items' done actions, 7. those actions' history. For one item, the
+    first two are one query (CHECK_IN_ASKING), and nothing more is read when the check-in does not ask about
+    it. As the queryset would for no ids, a query whose rows are read for rows the one before found none of
+    is not run."""
+    if item is None:
+        (check_in,) = CHECK_IN(checklist_id=checklist.pk) or (None,)
+    else:
+        (check_in,) = CHECK_IN_ASKING(checklist_id=checklist.pk, item_id=item) or (None,)
     if check_in is None:
         return None, {}
+    if item is None:
+        queries, values = ALL_ITEMS, {"check_in_id": check_in.pk}
+        themes = dict(queries["themes"](**values))
+    elif check_in.asked_theme_id is None:
+        return check_in, {}  # a trend of the items it asks about only
+    else:
+        queries, values = ONE_ITEM, {"check_in_id": check_in.pk, "item_id": item}
+        themes = {item: check_in.asked_theme_id}
     threshold = threshold_of(check_in)
-    queries, values = (
-        (ALL_ITEMS, {"check_in_id": check_in.pk})
-        if item is None
-        else (ONE_ITEM, {"check_in_id": check_in.pk, "item_id": item})
-    )
-    themes = dict(queries["themes"](**values))
     rounds = {}
     for round_ in ROUNDS(check_in_id=check_in.pk):
         round_.check_in = check_in  # as check_in.rounds would have it
