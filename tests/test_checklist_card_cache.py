@@ -20,6 +20,7 @@ PLAIN_LEVERAGE = Template('{% include "peerplan/includes/leverage_card.html" %}'
 KEPT_LEVERAGE = Template("{% load cards %}{% leverage_card entry %}")
 PLAIN_OUTCOME = Template('{% include "peerplan/includes/outcome_card.html" %}')
 KEPT_OUTCOME = Template("{% load cards %}{% outcome_card item %}")
+KEPT_OUTCOMES = Template("{% load cards %}{% outcome_cards group %}")
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +42,24 @@ def checklist(org_a, owner):
 
 def _page(checklist):
     return checklist_pages.checklist_page(checklist, TODAY, ("generation", "", ""))
+
+
+@pytest.mark.parametrize("person", ["manager", "viewer"])
+def test_a_categorys_outcome_cards_are_its_benefits_cards_one_after_the_other(checklist, request, person):
+    membership = request.getfixturevalue(person).memberships.get()
+    page = _page(checklist)
+    assert page["benefit_groups"]
+    for group in page["benefit_groups"]:
+        context = {"checklist": checklist, "membership": membership, "csrf_token": "the-token"}
+        each = [
+            PLAIN_OUTCOME.render(Context({**context, "item": item})) for theme in group.themes for item in theme.items
+        ]
+        # As the page's loops around {% outcome_card %} set each off; kept, and with another person's token.
+        expected = "".join(f"\n  {card}\n  " for card in each)
+        assert KEPT_OUTCOMES.render(Context({**context, "group": group})) == expected
+        assert KEPT_OUTCOMES.render(Context({**context, "group": group, "csrf_token": "another"})) == expected.replace(
+            "the-token", "another"
+        )
 
 
 @pytest.mark.parametrize("person", ["manager", "viewer"])

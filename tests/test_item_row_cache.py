@@ -23,6 +23,7 @@ S = MitigationStatus
 
 PLAIN = Template('{% include "peerplan/includes/item_row.html" %}')
 KEPT = Template("{% load item_rows %}{% item_row item %}")
+KEPT_ROWS = Template("{% load item_rows %}{% item_rows group %}")
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +78,20 @@ def test_a_row_is_what_the_row_template_makes_of_the_item(checklist, can_edit):
         assert render(KEPT, item, can_edit) == expected
         assert render(KEPT, item, can_edit, "another") == expected.replace("the-token", "another")
     assert render_item_row.cache_info().hits >= 2 * len(items)
+
+
+@pytest.mark.parametrize("can_edit", [True, False])
+def test_a_categorys_rows_are_its_challenges_rows_one_after_the_other(checklist, can_edit):
+    page = checklist_pages.checklist_page(checklist, TODAY, ("generation", "", ""))
+    for group in page["challenge_groups"]:
+        each = [render(PLAIN, item, can_edit) for theme in group.themes for item in theme.items]
+        # As the page's loops around {% item_row %} set each off; kept, and with another person's token.
+        expected = "".join(f"\n  {row}\n  " for row in each)
+        context = {"group": group, "membership": SimpleNamespace(can_edit=can_edit)}
+        assert KEPT_ROWS.render(Context({**context, "csrf_token": "the-token"}, use_l10n=False)) == expected
+        assert KEPT_ROWS.render(Context({**context, "csrf_token": "another"}, use_l10n=False)) == expected.replace(
+            "the-token", "another"
+        )
 
 
 def _changed(item, **values):

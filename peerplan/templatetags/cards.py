@@ -283,11 +283,29 @@ def _checklist_card(context, template_name, card):
     return kept_parts.with_token(render_checklist_card(key), context)
 
 
+def _checklist_cards(context, template_name, cards):
+    """_checklist_card for each of `cards`, with the page's values read once for all of them; each set off by
+    the line breaks the loops around a card's tag gave it, so the page is the same."""
+    checklist_pk, may_edit, page = context["checklist"].pk, kept_parts.may_edit(context), PageValues.of(context)
+    html = (
+        render_checklist_card(ChecklistCardKey(template_name, card, checklist_pk, may_edit, page)) for card in cards
+    )
+    return kept_parts.with_token("".join(f"\n  {card}\n  " for card in html), context)
+
+
 @register.simple_tag(takes_context=True)
 def leverage_card(context, entry):
     """`{% leverage_card entry %}`: includes/leverage_card.html for a ranked suggestion (figures.insights
     .rank_suggestions), with the page's `checklist` and `membership`."""
     return _checklist_card(context, "peerplan/includes/leverage_card.html", LeverageCard.of(entry))
+
+
+@register.simple_tag(takes_context=True)
+def outcome_cards(context, group):
+    """`{% outcome_cards group %}`: `{% outcome_card %}` for each benefit of a category (pages.checklists
+    .CategoryGroup, its themes' items in order), with the page's values read once for all of them."""
+    cards = (OutcomeCard.of(item) for theme in group.themes for item in theme.items)
+    return _checklist_cards(context, "peerplan/includes/outcome_card.html", cards)
 
 
 @register.simple_tag(takes_context=True)
