@@ -3,7 +3,7 @@
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import F, Prefetch, prefetch_related_objects
 
 from evidence import cache as evidence_cache
 from evidence.cache import finding_facts
@@ -93,39 +93,53 @@ ADOPTED = PreparedQuery(
 )
 
 
-def findings_with_themes():
-    """{finding id: the finding with its theme and category} for every finding: the evidence alone, kept by
-    this process per evidence generation (evidence_cache.kept_part), as the evidence facts are."""
-    return Finding.objects.select_related("theme__category").in_bulk()
+@dataclass(frozen=True)
+class Findings:
+    """Every finding with its theme and category (`by_id`), and the ids of the current ones of a kind a checklist
+    plans for by their source's organisation (`plannable`: None for the published sources, as
+    operations.checklists.checklist_findings chooses them): the evidence alone, read in one query and kept by
+    this process per evidence generation (evidence_cache.kept_part), as the evidence facts are. Shared by every
+    page built in that generation, so read, never changed."""
+
+    by_id: dict
+    plannable: dict
+
+    @classmethod
+    def read(cls):
+        by_id = (
+            Finding.objects.select_related("theme__category")
+            .annotate(source_organisation_id=F("theme__category__source__organisation_id"))
+            .in_bulk()
+        )
+        plannable = {}
+        for finding in by_id.values():
+            if not finding.is_retired and finding.plans_for is not None:
+                plannable.setdefault(finding.source_organisation_id, set()).add(finding.pk)
+        return cls(by_id, {organisation_id: frozenset(ids) for organisation_id, ids in plannable.items()})
+
+
+def kept_findings(evidence_generation):
+    return evidence_cache.kept_part("findings", (), evidence_generation, Findings.read)
 
 
 def with_findings(items, evidence_generation):
     """`items` with their findings, themes and categories (as select_related("finding__theme__category")
     would have them), from the ones this process keeps for `evidence_generation` (the one the page is built
     in): a checklist's 25 items read with theirs made 100 model instances where 25 are the checklist's own,
-    nearly half the cost of its items query. Shared by every page built in that generation, so read, never
-    changed."""
-    findings = evidence_cache.kept_part("findings-with-themes", (), evidence_generation, findings_with_themes)
+    nearly half the cost of its items query."""
+    findings = kept_findings(evidence_generation).by_id
     for item in items:
         item.finding = findings[item.finding_id]
     return items
-
-
-def plannable_findings():
-    """{finding id: its source's organisation id, None for a published source} for every current finding of a
-    kind a checklist plans for (operations.checklists.checklist_findings, for every organisation at once): the
-    evidence alone, kept by this process per evidence generation (evidence_cache.kept_part)."""
-    return dict(Finding.objects.current().plannable().values_list("pk", "theme__category__source__organisation_id"))
 
 
 def evidence_offers(checklist, items, evidence_generation):
     """releases.offers(checklist), whose query is run only when the evidence has a finding for the checklist's
     organisation that `items` (all the checklist's) lack: nearly every checklist has them all, nearly always,
     and its misses then read nothing for it."""
-    plannable = evidence_cache.kept_part("plannable-findings", (), evidence_generation, plannable_findings)
-    have = {item.finding_id for item in items}
-    organisations = (None, checklist.organisation_id)
-    lacks = any(pk not in have for pk, organisation_id in plannable.items() if organisation_id in organisations)
+    plannable = kept_findings(evidence_generation).plannable
+    offered = plannable.get(None, frozenset()) | plannable.get(checklist.organisation_id, frozenset())
+    lacks = not offered <= {item.finding_id for item in items}
     return releases.offers(checklist) if lacks else []
 
 
