@@ -19,6 +19,7 @@ S = MitigationStatus
 
 PLAIN = Template('{% include "peerplan/includes/mitigation_card.html" %}')
 KEPT = Template("{% load cards %}{% action_card mitigation %}")
+KEPT_ALL = Template("{% load cards %}{% action_cards mitigations %}")
 
 
 @pytest.fixture(autouse=True)
@@ -82,6 +83,18 @@ def test_a_card_is_what_the_card_template_makes_of_the_action(workload, request,
         assert KEPT.render(Context(context)) == expected
         assert KEPT.render(Context({**context, "csrf_token": "another"})) == expected.replace("the-token", "another")
     assert render_action_card.cache_info().hits > 0
+
+
+@pytest.mark.parametrize("person", ["manager", "viewer"])
+def test_the_items_cards_are_each_actions_card_one_after_the_other(workload, request, person):
+    user = request.getfixturevalue(person)
+    membership = user.memberships.get()
+    actions = _cards(workload, user, membership)
+    context = {"membership": membership, "today": TODAY, "next": "/app/items/1/", "statuses": S.choices}
+    each = [PLAIN.render(Context({**context, "mitigation": a, "csrf_token": "the-token"})) for a in actions]
+    for token in ("the-token", "another"):
+        shown = KEPT_ALL.render(Context({**context, "mitigations": actions, "csrf_token": token}))
+        assert shown == "".join(each).replace("the-token", token)
 
 
 def test_a_card_changes_as_soon_as_anything_it_shows_changes(client, workload, org_a, manager, planner):

@@ -21,6 +21,7 @@ KEPT_LEVERAGE = Template("{% load cards %}{% leverage_card entry %}")
 PLAIN_OUTCOME = Template('{% include "peerplan/includes/outcome_card.html" %}')
 KEPT_OUTCOME = Template("{% load cards %}{% outcome_card item %}")
 KEPT_OUTCOMES = Template("{% load cards %}{% outcome_cards group %}")
+KEPT_LEVERAGES = Template("{% load cards %}{% leverage_cards leverage %}")
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +43,17 @@ def checklist(org_a, owner):
 
 def _page(checklist):
     return checklist_pages.checklist_page(checklist, TODAY, ("generation", "", ""))
+
+
+def test_the_ranked_suggestions_cards_are_each_card_one_after_the_other(checklist, manager):
+    membership = manager.memberships.get()
+    page = _page(checklist)
+    context = {"checklist": checklist, "membership": membership}
+    each = [PLAIN_LEVERAGE.render(Context({**context, "entry": e, "csrf_token": "t"})) for e in page["leverage"]]
+    # As the page's loop around {% leverage_card %} set each off.
+    expected = "".join(f"\n    {card}\n    " for card in each)
+    assert page["leverage"]
+    assert KEPT_LEVERAGES.render(Context({**context, "leverage": page["leverage"], "csrf_token": "t"})) == expected
 
 
 @pytest.mark.parametrize("person", ["manager", "viewer"])

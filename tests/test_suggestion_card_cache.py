@@ -14,6 +14,7 @@ from tests.factories import item_for, make_checklist, make_mitigation
 
 PLAIN = Template('{% include "peerplan/includes/suggestion_card.html" %}')
 KEPT = Template("{% load cards %}{% suggestion_card suggestion adopted %}")
+KEPT_ALL = Template("{% load cards %}{% suggestion_cards suggestions %}")
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +58,21 @@ def test_a_card_is_what_its_template_makes_of_the_suggestion(workload, request, 
         assert KEPT.render(Context(context)) == expected
         assert KEPT.render(Context({**context, "csrf_token": "another"})) == expected.replace("the-token", "another")
     assert render_suggestion_card.cache_info().hits > 0
+
+
+def test_the_items_suggestion_cards_are_each_card_one_after_the_other(workload, manager):
+    membership = manager.memberships.get()
+    page = checklist_pages.item_page(workload, membership, ("generation", "", ""))
+    context = {"item": workload, "shared": page["shared"], "membership": membership}
+    each = [
+        PLAIN.render(Context({**context, "suggestion": suggestion, "adopted": adopted, "csrf_token": "the-token"}))
+        for suggestion, adopted in page["suggestions"]
+    ]
+    # As the page's loop around {% suggestion_card %} set each off; kept, and with another person's token.
+    expected = "".join(f"\n  {card}\n  " for card in each)
+    for token in ("the-token", "another"):
+        shown = KEPT_ALL.render(Context({**context, "suggestions": page["suggestions"], "csrf_token": token}))
+        assert shown == expected.replace("the-token", token)
 
 
 def _suggestions(client, item):

@@ -156,16 +156,23 @@ def action_card(context, action):
     pages.dashboard.prepare_quick_edit), with the page's `membership`, `today`, `next` and `statuses`. The
     item page shows an action's properties as saved: an in-place change answers with its own
     action_properties.html, so a card has no outcome of a change to show."""
+    return action_cards(context, [action])
+
+
+@register.simple_tag(takes_context=True)
+def action_cards(context, actions):
+    """`{% action_cards mitigations %}`: `{% action_card %}` for each of `actions`, one after the other, with the
+    page's values read once for all of them."""
     today = context.get("today")
-    key = ActionCardKey(
-        card=ActionCard.of(action, today),
+    page = dict(
         may_edit=kept_parts.may_edit(context),
         today=today,
         next=context.get("next") or "",
         statuses=tuple((value, str(label)) for value, label in context.get("statuses") or ()),
         page=PageValues.of(context),
     )
-    return kept_parts.with_token(render_action_card(key), context)
+    cards = (render_action_card(ActionCardKey(card=ActionCard.of(action, today), **page)) for action in actions)
+    return kept_parts.with_token("".join(cards), context)
 
 
 # The checklist page's suggestion cards (about 1 KB each) and outcome cards (under 1 KB each): a few
@@ -283,14 +290,20 @@ def _checklist_card(context, template_name, card):
     return kept_parts.with_token(render_checklist_card(key), context)
 
 
-def _checklist_cards(context, template_name, cards):
-    """_checklist_card for each of `cards`, with the page's values read once for all of them; each set off by
-    the line breaks the loops around a card's tag gave it, so the page is the same."""
+def _set_off(parts, indent):
+    """`parts` one after the other, each set off by the line breaks and `indent` the template's loop around a
+    card's tag gave it, so a page drawn by one tag for all its cards is the same as before."""
+    return "".join(f"\n{indent}{part}\n{indent}" for part in parts)
+
+
+def _checklist_cards(context, template_name, cards, indent):
+    """_checklist_card for each of `cards`, with the page's values read once for all of them (a tag per card, each
+    reading them again, was a fifth of the cards' time)."""
     checklist_pk, may_edit, page = context["checklist"].pk, kept_parts.may_edit(context), PageValues.of(context)
     html = (
         render_checklist_card(ChecklistCardKey(template_name, card, checklist_pk, may_edit, page)) for card in cards
     )
-    return kept_parts.with_token("".join(f"\n  {card}\n  " for card in html), context)
+    return kept_parts.with_token(_set_off(html, indent), context)
 
 
 @register.simple_tag(takes_context=True)
@@ -301,11 +314,19 @@ def leverage_card(context, entry):
 
 
 @register.simple_tag(takes_context=True)
+def leverage_cards(context, entries):
+    """`{% leverage_cards entries %}`: `{% leverage_card %}` for each of the ranked suggestions, with the page's
+    values read once for all of them."""
+    cards = (LeverageCard.of(entry) for entry in entries)
+    return _checklist_cards(context, "peerplan/includes/leverage_card.html", cards, "    ")
+
+
+@register.simple_tag(takes_context=True)
 def outcome_cards(context, group):
     """`{% outcome_cards group %}`: `{% outcome_card %}` for each benefit of a category (pages.checklists
     .CategoryGroup, its themes' items in order), with the page's values read once for all of them."""
     cards = (OutcomeCard.of(item) for theme in group.themes for item in theme.items)
-    return _checklist_cards(context, "peerplan/includes/outcome_card.html", cards)
+    return _checklist_cards(context, "peerplan/includes/outcome_card.html", cards, "  ")
 
 
 @register.simple_tag(takes_context=True)
@@ -402,13 +423,24 @@ def render_suggestion_card(key):
 def suggestion_card(context, suggestion, adopted):
     """`{% suggestion_card suggestion adopted %}`: includes/suggestion_card.html for a suggested action of the
     item page (`adopted`: on this item), with the page's `item`, `shared` figures and `membership`."""
+    return kept_parts.with_token("".join(_suggestion_cards(context, [(suggestion, adopted)])), context)
+
+
+@register.simple_tag(takes_context=True)
+def suggestion_cards(context, suggestions):
+    """`{% suggestion_cards suggestions %}`: `{% suggestion_card %}` for each (suggestion, adopted) pair, with the
+    page's values read once for all of them."""
+    return kept_parts.with_token(_set_off(_suggestion_cards(context, suggestions), "  "), context)
+
+
+def _suggestion_cards(context, suggestions):
     shared = context.get("shared")
-    key = SuggestionCardKey(
-        card=SuggestionCard.of(suggestion),
+    page = dict(
         item_pk=context["item"].pk,
-        adopted=bool(adopted),
         shows_figures=bool(shared and shared.get("run")),
         may_edit=kept_parts.may_edit(context),
         page=PageValues.of(context),
     )
-    return kept_parts.with_token(render_suggestion_card(key), context)
+    for suggestion, adopted in suggestions:
+        card = SuggestionCard.of(suggestion)
+        yield render_suggestion_card(SuggestionCardKey(card=card, adopted=bool(adopted), **page))
