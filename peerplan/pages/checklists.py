@@ -78,8 +78,8 @@ _STATUS_COUNTS = tuple((f"{value}_count", label) for value, label in MitigationS
 ITEMS = PreparedQuery(
     lambda checklist_id, today: (
         Item.objects.filter(checklist_id=checklist_id)
-        # Not their findings, themes and categories (with_findings puts them in), nor who decided: the page
-        # does not show it (the review's summary does).
+        # Not their findings, themes and categories (with_findings puts them in), nor who decided (the page
+        # does not show it; the review's summary does).
         .with_coverage()
         .with_mitigation_counts()
         .with_overdue_counts(today)
@@ -119,6 +119,7 @@ class Findings:
 
 
 def kept_findings(evidence_generation):
+    """Findings, kept by this process for `evidence_generation` (the one the page is built in)."""
     return evidence_cache.kept_part("findings", (), evidence_generation, Findings.read)
 
 
@@ -149,7 +150,8 @@ def checklist_page(checklist, today, evidence_generation):
     the suggestions are ranked against are read from them), live mitigations per phase with how many are
     co-produced (1), the suggestion each action was adopted from (1: the ranking leaves those out, and the
     actions of one adopted twice, offered to merge, are read only when there are some), the check-in's trends
-    beside each challenge (1 without a check-in, 7 with one: figures.check_ins). What is the evidence's or
+    beside each challenge (1 without a check-in, 7 with one: figures.check_ins), the new evidence on offer (1,
+    only when the evidence has a finding the checklist lacks: evidence_offers). What is the evidence's or
     curated for everyone (the items' findings with their themes and categories, the evidence facts, the
     phases, the suggestions with their themes and figures) is kept by this process for the
     `evidence_generation` the page is built in (page_cache.evidence_generation)."""
