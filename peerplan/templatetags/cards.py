@@ -3,7 +3,9 @@ peerplan/templatetags/item_rows.py keeps the checklist's rows: `{% action_card m
 item page, includes/mitigation_card.html with its in-place status, owner and due date; a large organisation's
 four cards were 2.5 ms of its miss), `{% suggestion_card suggestion adopted %}` (a suggested action on the item
 page), `{% leverage_card entry %}` and `{% outcome_card item %}` (a suggestion that would cover the most and a
-benefit to choose as an outcome, on the checklist page).
+benefit to choose as an outcome, on the checklist page). The pages draw each list of cards by one tag
+(`{% action_cards %}`, `{% suggestion_cards %}`, `{% leverage_cards %}`, `{% outcome_cards %}`), which reads the
+page's values once for all of them.
 
 Each card is rendered from a key holding every value it shows, copied off what the page read under the names
 its template asks for, so the same template renders both; and the page's few values it uses (who is looking
@@ -297,8 +299,7 @@ def _set_off(parts, indent):
 
 
 def _checklist_cards(context, template_name, cards, indent):
-    """_checklist_card for each of `cards`, with the page's values read once for all of them (a tag per card, each
-    reading them again, was a fifth of the cards' time)."""
+    """_checklist_card for each of `cards`, with the page's values read once for all of them, not once a card."""
     checklist_pk, may_edit, page = context["checklist"].pk, kept_parts.may_edit(context), PageValues.of(context)
     html = (
         render_checklist_card(ChecklistCardKey(template_name, card, checklist_pk, may_edit, page)) for card in cards
@@ -434,6 +435,7 @@ def suggestion_cards(context, suggestions):
 
 
 def _suggestion_cards(context, suggestions):
+    """The kept HTML of each (suggestion, adopted) pair's card, the page's values read once for all of them."""
     shared = context.get("shared")
     page = dict(
         item_pk=context["item"].pk,
