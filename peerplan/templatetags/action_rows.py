@@ -140,7 +140,7 @@ def render_row(key):
 def _rows_html(context, actions):
     """The kept HTML of each of `actions`' rows, for the page `context` renders: the page's values read once."""
     today = context.get("today")
-    shared = dict(
+    common = dict(
         today=today,
         next=context.get("next") or "",
         list_key=context.get("list_key") or "",
@@ -149,7 +149,7 @@ def _rows_html(context, actions):
         statuses=tuple((value, str(label)) for value, label in context.get("statuses") or ()),
         page=PageValues.of(context),
     )
-    return [render_row(RowKey(row=Row.of(action, today), **shared)) for action in actions]
+    return [render_row(RowKey(row=Row.of(action, today), **common)) for action in actions]
 
 
 @register.simple_tag(takes_context=True)

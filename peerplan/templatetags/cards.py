@@ -166,14 +166,14 @@ def action_cards(context, actions):
     """`{% action_cards mitigations %}`: `{% action_card %}` for each of `actions`, one after the other, with the
     page's values read once for all of them."""
     today = context.get("today")
-    page = dict(
+    common = dict(
         may_edit=kept_parts.may_edit(context),
         today=today,
         next=context.get("next") or "",
         statuses=tuple((value, str(label)) for value, label in context.get("statuses") or ()),
         page=PageValues.of(context),
     )
-    cards = (render_action_card(ActionCardKey(card=ActionCard.of(action, today), **page)) for action in actions)
+    cards = (render_action_card(ActionCardKey(card=ActionCard.of(action, today), **common)) for action in actions)
     return kept_parts.with_token("".join(cards), context)
 
 
@@ -436,13 +436,13 @@ def suggestion_cards(context, suggestions):
 
 def _suggestion_cards(context, suggestions):
     """The kept HTML of each (suggestion, adopted) pair's card, the page's values read once for all of them."""
-    shared = context.get("shared")
-    page = dict(
+    figures = context.get("shared")
+    common = dict(
         item_pk=context["item"].pk,
-        shows_figures=bool(shared and shared.get("run")),
+        shows_figures=bool(figures and figures.get("run")),
         may_edit=kept_parts.may_edit(context),
         page=PageValues.of(context),
     )
     for suggestion, adopted in suggestions:
         card = SuggestionCard.of(suggestion)
-        yield render_suggestion_card(SuggestionCardKey(card=card, adopted=bool(adopted), **page))
+        yield render_suggestion_card(SuggestionCardKey(card=card, adopted=bool(adopted), **common))
