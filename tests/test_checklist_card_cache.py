@@ -17,11 +17,9 @@ from tests.factories import item_for, make_checklist, make_mitigation
 TODAY = timezone.localdate()
 
 PLAIN_LEVERAGE = Template('{% include "peerplan/includes/leverage_card.html" %}')
-KEPT_LEVERAGE = Template("{% load cards %}{% leverage_card entry %}")
+KEPT_LEVERAGE = Template("{% load cards %}{% leverage_cards entries %}")
 PLAIN_OUTCOME = Template('{% include "peerplan/includes/outcome_card.html" %}')
-KEPT_OUTCOME = Template("{% load cards %}{% outcome_card item %}")
-KEPT_OUTCOMES = Template("{% load cards %}{% outcome_cards group %}")
-KEPT_LEVERAGES = Template("{% load cards %}{% leverage_cards leverage %}")
+KEPT_OUTCOME = Template("{% load cards %}{% outcome_cards items %}")
 
 
 @pytest.fixture(autouse=True)
@@ -50,10 +48,8 @@ def test_the_ranked_suggestions_cards_are_each_card_one_after_the_other(checklis
     page = _page(checklist)
     context = {"checklist": checklist, "membership": membership}
     each = [PLAIN_LEVERAGE.render(Context({**context, "entry": e, "csrf_token": "t"})) for e in page["leverage"]]
-    # As the page's loop around {% leverage_card %} set each off.
-    expected = "".join(f"\n    {card}\n    " for card in each)
     assert page["leverage"]
-    assert KEPT_LEVERAGES.render(Context({**context, "leverage": page["leverage"], "csrf_token": "t"})) == expected
+    assert KEPT_LEVERAGE.render(Context({**context, "entries": page["leverage"], "csrf_token": "t"})) == "".join(each)
 
 
 @pytest.mark.parametrize("person", ["manager", "viewer"])
@@ -66,12 +62,12 @@ def test_a_categorys_outcome_cards_are_its_benefits_cards_one_after_the_other(ch
         each = [
             PLAIN_OUTCOME.render(Context({**context, "item": item})) for theme in group.themes for item in theme.items
         ]
-        # As the page's loops around {% outcome_card %} set each off; kept, and with another person's token.
-        expected = "".join(f"\n  {card}\n  " for card in each)
-        assert KEPT_OUTCOMES.render(Context({**context, "group": group})) == expected
-        assert KEPT_OUTCOMES.render(Context({**context, "group": group, "csrf_token": "another"})) == expected.replace(
-            "the-token", "another"
-        )
+        # Kept, and with another person's token.
+        expected = "".join(each)
+        assert KEPT_OUTCOME.render(Context({**context, "items": group.items})) == expected
+        assert KEPT_OUTCOME.render(
+            Context({**context, "items": group.items, "csrf_token": "another"})
+        ) == expected.replace("the-token", "another")
 
 
 @pytest.mark.parametrize("person", ["manager", "viewer"])
@@ -80,8 +76,8 @@ def test_a_card_is_what_its_template_makes_of_the_entry_or_item(checklist, reque
     page = _page(checklist)
     benefits = [item for group in page["benefit_groups"] for theme in group.themes for item in theme.items]
     assert page["leverage"] and benefits
-    cases = [(PLAIN_LEVERAGE, KEPT_LEVERAGE, {"entry": entry}) for entry in page["leverage"]]
-    cases += [(PLAIN_OUTCOME, KEPT_OUTCOME, {"item": item}) for item in benefits]
+    cases = [(PLAIN_LEVERAGE, KEPT_LEVERAGE, {"entry": entry, "entries": [entry]}) for entry in page["leverage"]]
+    cases += [(PLAIN_OUTCOME, KEPT_OUTCOME, {"item": item, "items": [item]}) for item in benefits]
     for plain, kept, values in cases:
         context = {**values, "checklist": checklist, "membership": membership, "csrf_token": "the-token"}
         expected = plain.render(Context(context))

@@ -48,6 +48,11 @@ class CategoryGroup:
     category: object
     themes: list
 
+    @property
+    def items(self):
+        """Its themes' items, in order."""
+        return [item for theme in self.themes for item in theme.items]
+
 
 def group_by_category_and_theme(entries, item_of=lambda entry: entry):
     """Entries (already in published order) as categories of themes of entries, for a page to loop over.

@@ -137,8 +137,11 @@ def render_row(key):
     return kept_parts.render("peerplan/includes/action_row.html", values, key.page)
 
 
-def _rows_html(context, actions):
-    """The kept HTML of each of `actions`' rows, for the page `context` renders: the page's values read once."""
+@register.simple_tag(takes_context=True)
+def action_rows(context, actions):
+    """`{% action_rows actions %}`: includes/action_row.html for each of `actions`, one after the other, with the
+    page's `today`, `next`, `list_key`, `bulk_form`, `show_organisation` and `statuses`, read once for all of
+    them (a tag per row, each reading them again, was a fifth of a list's rows)."""
     today = context.get("today")
     common = dict(
         today=today,
@@ -149,15 +152,8 @@ def _rows_html(context, actions):
         statuses=tuple((value, str(label)) for value, label in context.get("statuses") or ()),
         page=PageValues.of(context),
     )
-    return [render_row(RowKey(row=Row.of(action, today), **common)) for action in actions]
-
-
-@register.simple_tag(takes_context=True)
-def action_rows(context, actions):
-    """`{% action_rows actions %}`: includes/action_row.html for each of `actions`, one after the other, with the
-    page's `today`, `next`, `list_key`, `bulk_form`, `show_organisation` and `statuses`, read once for all of
-    them (a tag per row, each reading them again, was a fifth of a list's rows)."""
-    return kept_parts.with_token("".join(_rows_html(context, actions)), context)
+    rows = (render_row(RowKey(row=Row.of(action, today), **common)) for action in actions)
+    return kept_parts.with_token("".join(rows), context)
 
 
 # The filter fields for one organisation's choices and one set of filters each: the few a list is read with

@@ -1,11 +1,10 @@
 """The cards of the checklist and item pages, rendered once per process for what they show, as
-peerplan/templatetags/item_rows.py keeps the checklist's rows: `{% action_card mitigation %}` (an action on the
-item page, includes/mitigation_card.html with its in-place status, owner and due date; a large organisation's
-four cards were 2.5 ms of its miss), `{% suggestion_card suggestion adopted %}` (a suggested action on the item
-page), `{% leverage_card entry %}` and `{% outcome_card item %}` (a suggestion that would cover the most and a
-benefit to choose as an outcome, on the checklist page). The pages draw each list of cards by one tag
-(`{% action_cards %}`, `{% suggestion_cards %}`, `{% leverage_cards %}`, `{% outcome_cards %}`), which reads the
-page's values once for all of them.
+peerplan/templatetags/item_rows.py keeps the checklist's rows: `{% action_cards mitigations %}` (the item page's
+actions, includes/mitigation_card.html each, with its in-place status, owner and due date; a large
+organisation's four cards were 2.5 ms of its miss), `{% suggestion_cards suggestions %}` (the item page's
+suggested actions), `{% leverage_cards entries %}` and `{% outcome_cards items %}` (the suggestions that would
+cover the most, and a category's benefits to choose as outcomes, on the checklist page). Each tag draws a whole
+list of cards, one after the other, reading the page's values once for all of them.
 
 Each card is rendered from a key holding every value it shows, copied off what the page read under the names
 its template asks for, so the same template renders both; and the page's few values it uses (who is looking
@@ -153,18 +152,11 @@ def render_action_card(key):
 
 
 @register.simple_tag(takes_context=True)
-def action_card(context, action):
-    """`{% action_card mitigation %}`: includes/mitigation_card.html for `action` (prepared by
-    pages.dashboard.prepare_quick_edit), with the page's `membership`, `today`, `next` and `statuses`. The
-    item page shows an action's properties as saved: an in-place change answers with its own
-    action_properties.html, so a card has no outcome of a change to show."""
-    return action_cards(context, [action])
-
-
-@register.simple_tag(takes_context=True)
 def action_cards(context, actions):
-    """`{% action_cards mitigations %}`: `{% action_card %}` for each of `actions`, one after the other, with the
-    page's values read once for all of them."""
+    """`{% action_cards mitigations %}`: includes/mitigation_card.html for each of `actions` (prepared by
+    pages.dashboard.prepare_quick_edit), one after the other, with the page's `membership`, `today`, `next` and
+    `statuses`, read once for all of them. The item page shows an action's properties as saved: an in-place
+    change answers with its own action_properties.html, so a card has no outcome of a change to show."""
     today = context.get("today")
     common = dict(
         may_edit=kept_parts.may_edit(context),
@@ -281,61 +273,30 @@ def render_checklist_card(key):
     return kept_parts.render(key.template_name, values, key.page)
 
 
-def _checklist_card(context, template_name, card):
-    key = ChecklistCardKey(
-        template_name=template_name,
-        card=card,
-        checklist_pk=context["checklist"].pk,
-        may_edit=kept_parts.may_edit(context),
-        page=PageValues.of(context),
-    )
-    return kept_parts.with_token(render_checklist_card(key), context)
-
-
-def _set_off(parts, indent):
-    """`parts` one after the other, each set off by the line breaks and `indent` the template's loop around a
-    card's tag gave it, so a page drawn by one tag for all its cards is the same as before."""
-    return "".join(f"\n{indent}{part}\n{indent}" for part in parts)
-
-
-def _checklist_cards(context, template_name, cards, indent):
-    """_checklist_card for each of `cards`, with the page's values read once for all of them, not once a card."""
+def _checklist_cards(context, template_name, cards):
+    """`template_name` for each of `cards`, one after the other, with the page's `checklist` and `membership`,
+    read once for all of them."""
     checklist_pk, may_edit, page = context["checklist"].pk, kept_parts.may_edit(context), PageValues.of(context)
     html = (
         render_checklist_card(ChecklistCardKey(template_name, card, checklist_pk, may_edit, page)) for card in cards
     )
-    return kept_parts.with_token(_set_off(html, indent), context)
-
-
-@register.simple_tag(takes_context=True)
-def leverage_card(context, entry):
-    """`{% leverage_card entry %}`: includes/leverage_card.html for a ranked suggestion (figures.insights
-    .rank_suggestions), with the page's `checklist` and `membership`."""
-    return _checklist_card(context, "peerplan/includes/leverage_card.html", LeverageCard.of(entry))
+    return kept_parts.with_token("".join(html), context)
 
 
 @register.simple_tag(takes_context=True)
 def leverage_cards(context, entries):
-    """`{% leverage_cards entries %}`: `{% leverage_card %}` for each of the ranked suggestions, with the page's
-    values read once for all of them."""
+    """`{% leverage_cards entries %}`: includes/leverage_card.html for each ranked suggestion (figures.insights
+    .rank_suggestions)."""
     cards = (LeverageCard.of(entry) for entry in entries)
-    return _checklist_cards(context, "peerplan/includes/leverage_card.html", cards, "    ")
+    return _checklist_cards(context, "peerplan/includes/leverage_card.html", cards)
 
 
 @register.simple_tag(takes_context=True)
-def outcome_cards(context, group):
-    """`{% outcome_cards group %}`: `{% outcome_card %}` for each benefit of a category (pages.checklists
-    .CategoryGroup, its themes' items in order), with the page's values read once for all of them."""
-    cards = (OutcomeCard.of(item) for theme in group.themes for item in theme.items)
-    return _checklist_cards(context, "peerplan/includes/outcome_card.html", cards, "  ")
-
-
-@register.simple_tag(takes_context=True)
-def outcome_card(context, item):
-    """`{% outcome_card item %}`: includes/outcome_card.html for a benefit of the checklist (as
-    pages.checklists.checklist_page prepared it, with its mitigation_count), with the page's `checklist` and
-    `membership`."""
-    return _checklist_card(context, "peerplan/includes/outcome_card.html", OutcomeCard.of(item))
+def outcome_cards(context, items):
+    """`{% outcome_cards items %}`: includes/outcome_card.html for each benefit of the checklist (as
+    pages.checklists.checklist_page prepared them, with their mitigation_count)."""
+    cards = (OutcomeCard.of(item) for item in items)
+    return _checklist_cards(context, "peerplan/includes/outcome_card.html", cards)
 
 
 # The item page's suggested actions: about 1 KB each, a theme's few for each item a process serves.
@@ -421,21 +382,10 @@ def render_suggestion_card(key):
 
 
 @register.simple_tag(takes_context=True)
-def suggestion_card(context, suggestion, adopted):
-    """`{% suggestion_card suggestion adopted %}`: includes/suggestion_card.html for a suggested action of the
-    item page (`adopted`: on this item), with the page's `item`, `shared` figures and `membership`."""
-    return kept_parts.with_token("".join(_suggestion_cards(context, [(suggestion, adopted)])), context)
-
-
-@register.simple_tag(takes_context=True)
 def suggestion_cards(context, suggestions):
-    """`{% suggestion_cards suggestions %}`: `{% suggestion_card %}` for each (suggestion, adopted) pair, with the
-    page's values read once for all of them."""
-    return kept_parts.with_token(_set_off(_suggestion_cards(context, suggestions), "  "), context)
-
-
-def _suggestion_cards(context, suggestions):
-    """The kept HTML of each (suggestion, adopted) pair's card, the page's values read once for all of them."""
+    """`{% suggestion_cards suggestions %}`: includes/suggestion_card.html for each (suggested action, adopted on
+    this item) pair of the item page, one after the other, with the page's `item`, `shared` figures and
+    `membership`, read once for all of them."""
     figures = context.get("shared")
     common = dict(
         item_pk=context["item"].pk,
@@ -443,6 +393,8 @@ def _suggestion_cards(context, suggestions):
         may_edit=kept_parts.may_edit(context),
         page=PageValues.of(context),
     )
-    for suggestion, adopted in suggestions:
-        card = SuggestionCard.of(suggestion)
-        yield render_suggestion_card(SuggestionCardKey(card=card, adopted=bool(adopted), **common))
+    cards = (
+        render_suggestion_card(SuggestionCardKey(card=SuggestionCard.of(suggestion), adopted=bool(adopted), **common))
+        for suggestion, adopted in suggestions
+    )
+    return kept_parts.with_token("".join(cards), context)

@@ -1,5 +1,6 @@
 """What the checklist page and the item page repeat on every miss, rendered once per process for what it shows:
-`{% item_row item %}` (a challenge's row in the checklist's task list, includes/item_row.html; see ItemRow),
+`{% item_rows items %}` (a category's challenges' rows in the checklist's task list, includes/item_row.html
+each; see ItemRow),
 `{% check_in_trend trend %}` (a challenge's check-in trend, check_ins/trend.html, with its chart),
 `{% decision_fields form %}` (the item's decision form, about 3 ms through crispy; see UnboundFormKey),
 `{% item_history entries %}` (the item's timeline, includes/timeline.html; see HistoryKey). The pages' cards
@@ -345,24 +346,11 @@ def render_item_row(key):
 
 
 @register.simple_tag(takes_context=True)
-def item_row(context, item):
-    """`{% item_row item %}`: includes/item_row.html for `item` (prepared by pages.checklists.checklist_page),
-    with the page's `membership`."""
-    key = ItemRowKey(row=ItemRow.of(item), can_edit=kept_parts.may_edit(context), page=PageValues.of(context))
-    return kept_parts.with_token(render_item_row(key), context)
-
-
-@register.simple_tag(takes_context=True)
-def item_rows(context, group):
-    """`{% item_rows group %}`: `{% item_row %}` for each challenge of a category (pages.checklists.CategoryGroup,
-    its themes' items in order), with the page's values read once for all of them: a tag per row, in two loops,
-    read them again for each (drawing a category's rows and outcome cards by one tag each took the checklist's
-    miss from 5.6 to 5.2 ms in one process). Each row is set off by the line breaks the loops around
-    `{% item_row %}` gave it, so the page is the same."""
+def item_rows(context, items):
+    """`{% item_rows items %}`: includes/item_row.html for each of a category's challenges (prepared by
+    pages.checklists.checklist_page), one after the other, with the page's `membership`, read once for all of
+    them: a tag per row read it again for each (drawing a category's rows and outcome cards by one tag each took
+    the checklist's miss from 5.6 to 5.2 ms in one process)."""
     can_edit, page = kept_parts.may_edit(context), PageValues.of(context)
-    rows = (
-        render_item_row(ItemRowKey(row=ItemRow.of(item), can_edit=can_edit, page=page))
-        for theme in group.themes
-        for item in theme.items
-    )
-    return kept_parts.with_token("".join(f"\n  {row}\n  " for row in rows), context)
+    rows = (render_item_row(ItemRowKey(row=ItemRow.of(item), can_edit=can_edit, page=page)) for item in items)
+    return kept_parts.with_token("".join(rows), context)
