@@ -8,6 +8,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from peerplan.figures.tracking import Cell
+from peerplan.lib import kept_parts
+from peerplan.lib.kept_parts import PageValues, kept
 from peerplan.lib.row_links import row_url, url_parts
 from peerplan.lib.text import shorten
 from peerplan.models import display_name
@@ -96,3 +98,43 @@ def _cells(shown, link, markers):
         detail = f' <span class="small d-block">{detail}</span>' if detail else ""
         cells.append(f'<td class="cell-{state}" data-label="{escape(checklist_title)}">{label}{detail}</td>')
     return "".join(cells)
+
+
+# An action's status control ----------------------------------------------------------------------------------
+
+
+@register.simple_tag
+def status_options(statuses, chosen):
+    """`{% status_options statuses action.shown_status %}`: an <option> for each (value, label) of `statuses`,
+    `chosen` selected. The same few lists in every status control of a page, so each is written once per process
+    (a changed action's control is drawn after every change, on every page that shows it)."""
+    return mark_safe(_status_options(tuple((str(value), str(label)) for value, label in statuses), str(chosen)))
+
+
+@functools.lru_cache(maxsize=64)
+def _status_options(statuses, chosen):
+    return "".join(
+        f'<option value="{escape(value)}"{" selected" if value == chosen else ""}>{escape(label)}</option>'
+        for value, label in statuses
+    )
+
+
+# The organisation's navigation -----------------------------------------------------------------------------
+
+# One per organisation, page and whether the person is an owner: the organisations read most often.
+ORGANISATION_NAVS_KEPT = 1024
+
+
+@register.simple_tag(takes_context=True)
+def org_nav(context, organisation, membership, active):
+    """`{% org_nav organisation membership "dashboard" %}`: the organisation's pages, `active` the one shown (its
+    seven links were reversed on every miss of every organisation page)."""
+    is_owner = bool(membership and membership.is_owner)
+    return mark_safe(_org_nav(organisation.name, organisation.slug, active, is_owner, PageValues.of(context)))
+
+
+@kept(maxsize=ORGANISATION_NAVS_KEPT)
+def _org_nav(name, slug, active, is_owner, page):
+    """includes/org_nav.html from these arguments alone."""
+    values = {"name": name, "slug": slug, "active": active, "is_owner": is_owner}
+    return kept_parts.render("peerplan/includes/org_nav.html", values, page)
