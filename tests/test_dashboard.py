@@ -203,7 +203,7 @@ def test_a_theme_with_two_challenges_is_partly_covered_when_one_has_an_action(or
     checklist = make_checklist(org_a, "Two workload challenges", manager)
     first, _second = checklist.items.filter(finding__theme=theme).order_by("finding__position")
     make_mitigation(first, "Cap caseloads")
-    grid = {row.theme_name: row.cells[0] for row in tracking.coverage_grid([checklist])}
+    grid = {row.theme_name: row.cells[0] for row in dashboard.dashboard(org_a, TODAY)["grid"]}
     assert grid["Workload"].label == "Partly covered"
     assert grid["Workload"].detail == "covered 1 of 2, done 0"
 

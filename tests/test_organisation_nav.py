@@ -57,6 +57,6 @@ def test_status_options_select_the_shown_status_alone_and_escape_the_labels():
     assert html.count(" selected") == 1
     assert '<option value="blocked" selected>Blocked</option>' in html
     assert '<option value="planned">Planned</option>' in html
-    assert "<option value=\"x\">&lt;b&gt;Odd&lt;/b&gt;</option>" in html
+    assert '<option value="x">&lt;b&gt;Odd&lt;/b&gt;</option>' in html
     again = template.render(Context({"statuses": statuses, "shown": MitigationStatus.PLANNED}))
     assert again.count(" selected") == 1 and '<option value="planned" selected>Planned</option>' in again

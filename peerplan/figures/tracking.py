@@ -257,73 +257,53 @@ class GridRow:
     theme_id: int | None = None
 
 
-def coverage_grid(checklists):
-    """Challenge themes (rows, published order) against checklists (columns), one query.
-
-    A theme can have more than one challenge finding, so a cell counts the theme's challenge items in
-    that checklist: how many apply, how many of those have a live action and how many an action done.
-    It links to the theme's first challenge in that checklist (items are made in published order, so the
-    lowest id is the first).
-    """
-    checklists = list(checklists)
-    return grid_from_rows(coverage_grid_rows(Item.objects.filter(checklist__in=[c.pk for c in checklists])), checklists)
-
-
-# What coverage_grid_rows reads per checklist and theme, in this order: the theme's columns (the positions are
-# read for the order, and grouped by for it on PostgreSQL), then the counts.
-GRID_COLUMNS = (
-    "checklist_id",
-    "finding__theme_id",
-    "finding__theme__name",
-    "finding__theme__slug",
-    "finding__theme__category__source_id",
-    "finding__theme__category__source__organisation_id",
-    "finding__theme__category__position",
-    "finding__theme__position",
-)
-
-
 def coverage_grid_rows(items):
-    """The query coverage_grid reads: `items`' challenges counted per checklist and theme, as tuples (GRID_COLUMNS,
-    then applicable, covered, done and the first item's id): a large organisation's 800 rows as dicts cost more
-    than their SQL."""
+    """`items`' challenges counted per checklist and theme, as tuples (checklist id, theme id, then applicable,
+    covered, done and the first item's id), in no order. Not the themes themselves: grid_from_rows is given
+    them (joining the evidence to every item and sorting by it was a third of a large organisation's query).
+
+    A theme can have more than one challenge finding, so a cell counts the theme's challenge items in that
+    checklist: how many apply, how many of those have a live action and how many an action done. It links to
+    the theme's first challenge in that checklist (items are made in published order, so the lowest id is the
+    first)."""
     return (
         items.challenges()
         .with_coverage()
-        .values(*GRID_COLUMNS)
+        .values("checklist_id", "finding__theme_id")
         .annotate(
             applicable=Count("pk", filter=Q(applies=True)),
             covered=Count("pk", filter=Q(applies=True, is_covered=True)),
             done=Count("pk", filter=Q(applies=True, is_done=True)),
             item_id=Min("pk"),
         )
-        .values_list(*GRID_COLUMNS, "applicable", "covered", "done", "item_id")
-        .order_by(
-            "finding__theme__category__source_id", "finding__theme__category__position", "finding__theme__position"
-        )
+        .values_list("checklist_id", "finding__theme_id", "applicable", "covered", "done", "item_id")
+        .order_by()
     )
 
 
-def grid_from_rows(rows, checklists):
-    """The grid's GridRows from coverage_grid_rows' rows, its columns `checklists` (no query)."""
+def grid_from_rows(rows, checklists, findings):
+    """The grid from coverage_grid_rows' rows: challenge themes (rows, in published order) against `checklists`
+    (columns). `findings`: findings with their themes and categories and their source's `source_organisation_id`
+    (pages.findings.Findings), one of each theme in the rows among them. No query."""
+    finding_of_theme = {finding.theme_id: finding for finding in findings}
     titles = {c.pk: c.title for c in checklists}
-    themes, cells = {}, {}
-    for checklist_id, theme_id, name, slug, source_id, source_organisation_id, _, _, *counts in rows:
-        if theme_id not in themes:
-            themes[theme_id] = (name, slug, source_id if source_organisation_id else None)
-        applicable, covered, done, item_id = counts
+    cells = {}
+    for checklist_id, theme_id, applicable, covered, done, item_id in rows:
         cells[theme_id, checklist_id] = Cell(applicable, covered, done, item_id, titles.get(checklist_id, ""))
-    columns = list(titles.items())
-    return [
-        GridRow(
-            name,
-            slug,
-            [cells.get((theme_id, pk)) or Cell(0, 0, 0, None, title) for pk, title in columns],
-            own,
-            theme_id=theme_id,
-        )
-        for theme_id, (name, slug, own) in themes.items()
-    ]
+    grid = []
+    for theme_id in {theme_id for theme_id, _ in cells}:
+        finding = finding_of_theme[theme_id]
+        theme = finding.theme
+        # The organisation's own source the theme is from, or None for published evidence.
+        own = theme.category.source_id if finding.source_organisation_id else None
+        row = [cells.get((theme_id, pk)) or Cell(0, 0, 0, None, title) for pk, title in titles.items()]
+        grid.append(GridRow(theme.name, theme.slug, row, own, theme_id=theme_id))
+    return sorted(grid, key=lambda row: _published_place(finding_of_theme[row.theme_id].theme))
+
+
+def _published_place(theme):
+    # The published order of themes (PUBLISHED_ORDER without the finding): source, category, theme.
+    return (theme.category.source_id, theme.category.position, theme.position)
 
 
 def coverage_of_columns(grid, checklists):

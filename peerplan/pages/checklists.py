@@ -3,11 +3,11 @@
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 
 from evidence import cache as evidence_cache
 from evidence.cache import finding_facts
-from evidence.models import Finding, Perspective
+from evidence.models import Perspective
 from peerplan.figures import check_ins as check_in_figures
 from peerplan.figures import insights, shared_learning
 from peerplan.lib.prepared import PreparedQuery, as_prefetched
@@ -25,6 +25,7 @@ from peerplan.models.shared_learning import HOLD, MIN_SERVICES, ROUND_TO
 from peerplan.operations import releases
 from peerplan.pages import dashboard, history
 from peerplan.pages.dashboard import LEVERAGE_SHOWN
+from peerplan.pages.findings import kept_findings, with_findings
 
 # How a stakeholder group reads in "Challenges reported by ...: 4 of 6 covered".
 GROUP_PHRASES = {
@@ -96,47 +97,6 @@ ADOPTED = PreparedQuery(
         "suggestion_id"
     )
 )
-
-
-@dataclass(frozen=True)
-class Findings:
-    """Every finding with its theme and category (`by_id`), and the ids of the current ones of a kind a checklist
-    plans for by their source's organisation (`plannable`: None for the published sources, as
-    operations.checklists.checklist_findings chooses them): the evidence alone, read in one query and kept by
-    this process per evidence generation (evidence_cache.kept_part), as the evidence facts are. Shared by every
-    page built in that generation, so read, never changed."""
-
-    by_id: dict
-    plannable: dict
-
-    @classmethod
-    def read(cls):
-        by_id = (
-            Finding.objects.select_related("theme__category")
-            .annotate(source_organisation_id=F("theme__category__source__organisation_id"))
-            .in_bulk()
-        )
-        plannable = {}
-        for finding in by_id.values():
-            if not finding.is_retired and finding.plans_for is not None:
-                plannable.setdefault(finding.source_organisation_id, set()).add(finding.pk)
-        return cls(by_id, {organisation_id: frozenset(ids) for organisation_id, ids in plannable.items()})
-
-
-def kept_findings(evidence_generation):
-    """Findings, kept by this process for `evidence_generation` (the one the page is built in)."""
-    return evidence_cache.kept_part("findings", (), evidence_generation, Findings.read)
-
-
-def with_findings(items, evidence_generation):
-    """`items` with their findings, themes and categories (as select_related("finding__theme__category")
-    would have them), from the ones this process keeps for `evidence_generation` (the one the page is built
-    in): a checklist's 25 items read with theirs made 100 model instances where 25 are the checklist's own,
-    nearly half the cost of its items query."""
-    findings = kept_findings(evidence_generation).by_id
-    for item in items:
-        item.finding = findings[item.finding_id]
-    return items
 
 
 def evidence_offers(checklist, items, evidence_generation):

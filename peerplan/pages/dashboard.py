@@ -47,7 +47,9 @@ from peerplan.models import (
     tracked_q,
     with_theme_names,
 )
+from peerplan.pages import page_cache
 from peerplan.pages.action_lists import LIST_PAGE_SIZE, LISTED_FIELDS, listed
+from peerplan.pages.findings import kept_findings
 
 # The checklist page shows the few suggestions that would cover most; the rest are on each item.
 LEVERAGE_SHOWN = 5
@@ -155,6 +157,9 @@ def _rereview_due(organisation_id, today):
         Item.objects.filter(checklist__organisation_id=organisation_id, checklist__status=ChecklistStatus.ACTIVE)
         .rereview_due(today)
         .select_related("checklist", "finding__theme")
+        # Only what the page and the API show: an item, its checklist, finding and theme whole were three times
+        # as long to make as the query was to run.
+        .only("rereview_on", "checklist__title", "finding__theme__name")
         .order_by("rereview_on", "pk")
     )
 
@@ -196,9 +201,11 @@ def with_their_theme_names(actions):
     return with_theme_names(actions, THEME_NAMES(**_padded_ids(actions)) if actions else [])
 
 
-def dashboard(organisation, today, *, rows_only=False):
+def dashboard(organisation, today, *, rows_only=False, evidence_generation=None):
     """Everything the dashboard shows, in a fixed number of queries whatever the data size; `rows_only`: the
-    lists' actions as their rows show them (action_lists.ListedAction), for the page.
+    lists' actions as their rows show them (action_lists.ListedAction), for the page. The grid's themes are the
+    findings' this process keeps for `evidence_generation` (page_cache.evidence_generation: the one the page is
+    built in; read now when not given).
 
     The one rule for drafts (tracked_q), as on every page: only active checklists count. The page says
     how many drafts there are and links to each so one can be made active."""
@@ -214,7 +221,10 @@ def dashboard(organisation, today, *, rows_only=False):
     )
     counts["overdue"] = sum(progress[c.pk].overdue for c in checklists)
     counts["blocked"] = sum(progress[c.pk].count(MitigationStatus.BLOCKED) for c in checklists)
-    grid = grid_from_rows(GRID(organisation_id=organisation.pk), checklists)
+    if evidence_generation is None:
+        evidence_generation = page_cache.evidence_generation()
+    findings = kept_findings(evidence_generation).by_id.values()
+    grid = grid_from_rows(GRID(organisation_id=organisation.pk), checklists, findings)
     coverage = coverage_of_columns(grid, checklists)
     summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
 

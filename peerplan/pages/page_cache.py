@@ -97,10 +97,11 @@ def _evidence_generation(generation):
     return (generation, curated, evidence_cache.pending_token())
 
 
-def evidence_generation(request):
+def evidence_generation(request=None):
     """The evidence generation (with this connection's own uncommitted tokens) the page being built is built
-    in: the one cached_body read with the body, or read now for a body built without the cache. A part kept
-    by it (evidence_cache.kept_part) is as current as the body it goes into."""
+    in: the one cached_body read with the body, or read now for a body built without the cache (and outside a
+    request: `request` None). A part kept by it (evidence_cache.kept_part) is as current as the body it goes
+    into."""
     found = getattr(request, "evidence_generation", None)
     return found if found is not None else _evidence_generation(evidence_cache.generation())
 

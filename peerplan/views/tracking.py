@@ -31,7 +31,9 @@ def dashboard(request, slug):
     next_url = request.path
 
     def build():
-        figures = dashboard_pages.dashboard(organisation, today, rows_only=True)
+        figures = dashboard_pages.dashboard(
+            organisation, today, rows_only=True, evidence_generation=page_cache.evidence_generation(request)
+        )
         answers = check_in_changes.dashboard_changes(organisation, figures["grid_checklists"])
         lists = [figures[name].actions for name in ("overdue", "due_soon", "blocked")]
         # The person's membership is the one the access check read: no second query for their role.
