@@ -1,5 +1,6 @@
 """The organisation's action list: filters in the URL, validated, narrowed to the organisation."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.utils import timezone
 from evidence.models import Theme
 from peerplan.forms.mitigations import ActionFilterForm
 from peerplan.models import (
+    Checklist,
     Membership,
     Mitigation,
     MitigationStatus,
@@ -17,6 +19,7 @@ from peerplan.models import (
     with_theme_names,
 )
 from peerplan.pages import action_lists, dashboard
+from peerplan.templatetags.action_rows import render_filters
 from tests.factories import bulk_mitigations, item_for, make_checklist, make_mitigation, make_own_source
 
 TODAY = timezone.localdate()
@@ -268,3 +271,35 @@ def test_a_pages_theme_names_are_those_the_plain_query_reads(sixty_actions, list
             assert [(a.pk, a.theme_names) for a in shown] == [(a.pk, a.theme_names) for a in plain]
             assert all(a.theme_names for a in shown)
     assert dashboard.with_their_theme_names([]) == []
+
+
+def test_the_kept_filter_fields_show_a_renamed_checklist_member_and_theme_at_once(
+    client, lists, org_a, viewer, planner, settings
+):
+    # The filter fields are kept for the rows their choices are made from (FiltersKey): a change to any of them
+    # is a new key, so the next read shows it.
+    settings.DEBUG = False
+    render_filters.cache_clear()
+    client.force_login(viewer)
+    make_own_source(org_a, summary="Rotas change at short notice", theme="Rotas and short notice")
+
+    def options():
+        page = client.get("/app/orgs/northside/actions/").content.decode()
+        return re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', page)
+
+    checklist = Checklist.objects.filter(organisation=org_a).order_by("pk").first()
+    theme = Theme.objects.get(name="Rotas and short notice")
+    before = options()
+    assert (str(checklist.pk), checklist.title) in before and (str(planner.pk), "Pat") in before
+    assert (str(theme.pk), "Rotas and short notice") in before
+    checklist.title = "Community team, renamed"
+    checklist.save()
+    planner.first_name, planner.last_name = "Patricia", "Okoro"
+    planner.save()
+    theme.name = "Rotas at short notice"
+    theme.save()
+    after = options()
+    assert (str(checklist.pk), "Community team, renamed") in after
+    assert (str(planner.pk), "Patricia Okoro") in after
+    assert (str(theme.pk), "Rotas at short notice") in after
+    assert len(after) == len(before)

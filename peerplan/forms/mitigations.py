@@ -310,6 +310,13 @@ class ActionFilterForm(forms.Form):
     due_after = forms.DateField(label="Due on or after", required=False, widget=DateInput)
     due_before = forms.DateField(label="Due on or before", required=False, widget=DateInput)
 
+    # The rows each choice field's choices are made from (`shown_rows`: the value first), and its label of a row.
+    SHOWN = {
+        "checklist": (SHOWN_CHECKLISTS, lambda row: row[1]),
+        "owner": (SHOWN_MEMBERS, lambda row: display_name(MemberName(*row))),
+        "theme": (SHOWN_THEMES, lambda row: row[1]),
+    }
+
     # Each filter as the queryset lookup it applies (search, the "not yet" boxes and theme: in filter()).
     LOOKUPS = {
         "checklist": "checklist",
@@ -337,16 +344,20 @@ class ActionFilterForm(forms.Form):
         self.fields["checklist_status"].error_messages["invalid_choice"] = "Choose checklist statuses from the list."
         for name in ("due_after", "due_before"):
             self.fields[name].error_messages["invalid"] = "Enter the date as year-month-day, e.g. 2025-06-30."
-        # Shown from (id, label) rows, one light query each, rather than from a model instance per option (a
-        # large organisation's 200 options were a fifth of its action list's time); the querysets above
-        # still decide what may be chosen. Read when first shown: a page from the cache shows no form.
-        self._shown_choices(
-            checklist=lambda: SHOWN_CHECKLISTS(organisation_id=organisation.pk),
-            owner=lambda: [
-                (row[0], display_name(MemberName(*row))) for row in SHOWN_MEMBERS(organisation_id=organisation.pk)
-            ],
-            theme=lambda: SHOWN_THEMES(organisation_id=organisation.pk),
-        )
+        # Shown from rows, one light query each, rather than from a model instance per option (a large
+        # organisation's 200 options were a fifth of its action list's time); the querysets above still decide
+        # what may be chosen. Read when first shown: a page from the cache shows no form.
+        self.shown_rows = {}
+        for name, (query, label) in self.SHOWN.items():
+            rows = functools.cache(lambda query=query: tuple(query(organisation_id=organisation.pk)))
+            self.shown_rows[name] = rows
+            field = self.fields[name]
+            field.choices = functools.cache(
+                lambda field=field, rows=rows, label=label: [
+                    ("", field.empty_label),
+                    *((r[0], label(r)) for r in rows()),
+                ]
+            )
 
     @staticmethod
     def themes_offered(organisation_id):

@@ -165,8 +165,9 @@ MEMBER_LISTS_KEPT = 256
 
 @dataclass(frozen=True)
 class FiltersKey:
-    """What the action list's filter fields show: per field, the values sent, its errors and its choices
-    (ActionFilterForm: checklists, members and themes by id and label). The fields, labels and widgets are
+    """What the action list's filter fields show: per field, the values sent, its errors and its choices, as
+    (value, label) or, for a field whose choices are made from rows (ActionFilterForm.shown_rows: checklists,
+    members, themes), as those rows, which its labels are worked out from. The fields, labels and widgets are
     the form class's own, the same for every form; `form` is carried along to be rendered, not compared."""
 
     bound: bool
@@ -175,6 +176,7 @@ class FiltersKey:
 
     @classmethod
     def of(cls, form):
+        shown_rows = getattr(form, "shown_rows", {})
         return cls(
             bound=form.is_bound,
             fields=tuple(
@@ -182,13 +184,17 @@ class FiltersKey:
                     name,
                     tuple(form.data.getlist(name)) if form.is_bound else (),
                     tuple(str(error) for error in form.errors.get(name, ())),
-                    tuple((str(value), str(label)) for value, label in getattr(bound_field.field, "choices", ())),
+                    shown_rows[name]() if name in shown_rows else cls._choices(field),
                 )
-                for name, bound_field in ((name, form[name]) for name in form.fields)
+                for name, field in form.fields.items()
             )
             + (("", (), tuple(str(error) for error in form.non_field_errors()), ()),),
             form=form,
         )
+
+    @staticmethod
+    def _choices(field):
+        return tuple((str(value), str(label)) for value, label in getattr(field, "choices", ()))
 
 
 @kept(maxsize=FILTER_BARS_KEPT)
