@@ -105,10 +105,10 @@ def test_the_action_page_runs_a_fixed_number_of_queries(
     client.force_login(planner)
     unread_count(planner)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
     # session, person with the bell's count (two cache reads), action (with checklist, organisation, owner, suggestion, phase), the challenges it
-    # addresses (with finding, theme, category), the person's membership with the action; the in-place edit's members (its membership is
-    # the loader's); the latest changes (the action's history, what was merged into it, the owners they
-    # name); comments with authors, their mentions; attachments; removed attachments; members to mention
-    with django_assert_num_queries(13):
+    # addresses (with finding, theme, category), the person's membership with the action; the members (read once: the in-place
+    # edit's, whose membership is the loader's, and those one can mention); the latest changes (the action's history, what was merged into it, the owners they
+    # name); comments with authors, their mentions; attachments; removed attachments
+    with django_assert_num_queries(12):
         response = client.get(f"/app/mitigations/{action.pk}/")
     page = response.content.decode()
     assert page.count('class="comment ') == 2 * size

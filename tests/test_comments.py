@@ -207,6 +207,21 @@ def test_the_members_to_mention_follow_a_change_of_name_or_a_new_member_at_once(
     assert "Zed" in handles()
 
 
+def test_a_name_two_members_share_mentions_the_one_it_is_suggested_for(org_a, planner, action):
+    # The suggestions and a posted comment's mentions read the members in one order (collaboration.members_of,
+    # pages.dashboard.MEMBERS): the shared name is offered for one of them, and the other by their email.
+    first = get_user_model().objects.create_user("sam1", "sam.b@example.org", "pw", first_name="Sam", last_name="Lee")
+    second = get_user_model().objects.create_user("sam2", "sam.a@example.org", "pw", first_name="Sam", last_name="Lee")
+    for person in (first, second):
+        Membership.objects.create(organisation=org_a, user=person, role=Role.VIEWER)
+    offered = {s["handle"]: s["name"] for s in discussion(membership=None, mitigation=action)["mention_suggestions"]}
+    assert offered["Sam Lee"] == "Sam Lee"
+    by_email = {"sam.a@example.org": second, "sam.b@example.org": first}
+    (other_email,) = set(by_email) & set(offered)
+    comment = comments.post_comment(body="Over to @Sam Lee", by=planner, organisation=org_a, mitigation=action)
+    assert list(comment.mentions.all()) == [person for email, person in by_email.items() if email != other_email]
+
+
 @pytest.mark.parametrize("count", [2, 20])
 def test_the_action_page_runs_a_fixed_number_of_queries(
     client, org_a, planner, manager, action, count, django_assert_num_queries
@@ -216,11 +231,11 @@ def test_the_action_page_runs_a_fixed_number_of_queries(
     client.force_login(planner)
     unread_count(planner)  # the bell's count, counted once: a cache read below (tests/test_unread_count.py)
     # session, person with the bell's count (two cache reads), action (with checklist, organisation, owner, suggestion, phase), the challenges it
-    # addresses (with finding, theme, category), the person's membership with the action; the in-place edit's members (its membership is
-    # the loader's); the latest changes (the action's history, what was merged into it, the owners they
-    # name); comments with authors, their mentions; attachments; removed attachments; members to mention.
+    # addresses (with finding, theme, category), the person's membership with the action; the members (read once: the in-place
+    # edit's, whose membership is the loader's, and those one can mention); the latest changes (the action's history, what was merged into it, the owners they
+    # name); comments with authors, their mentions; attachments; removed attachments.
     # (tests/test_action_page.py pins it with files and challenges too.)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = client.get(f"/app/mitigations/{action.pk}/")
     assert response.status_code == 200
     assert response.content.decode().count('class="comment ') == count

@@ -120,14 +120,14 @@ def test_the_item_page_runs_a_fixed_number_of_queries(client, owner, role_ambigu
     # A cache miss right after a write to the organisation: session, person with the bell's count (two cache
     # reads), item (with finding, theme, category, source, checklist, organisation, membership), the body and
     # its generations (one cache read), mitigations, the item's history for the timeline (its users come with
-    # it), the challenges each action addresses, the members an action can be given to (for the in-place
-    # edits; the person's role is the membership above); comments with authors, their mentions, attachments,
-    # removed attachments, members to mention; the checklist's check-in (none here: tests/test_check_ins.py
+    # it), the challenges each action addresses, the members (read once: an action can be given to them in the
+    # in-place edits, where the person's role is the membership above, and they can be mentioned); comments
+    # with authors, their mentions, attachments, removed attachments; the checklist's check-in (none here: tests/test_check_ins.py
     # pins the page with one); storing the body (database cache: count, then the upsert in a savepoint: 4).
     # The evidence alone decides the rest (the finding's references, perspectives and theirs, suggestions
     # with their sources and citations' references, related themes, "what services like yours did": nine
     # queries), kept by this process for the evidence generation the first read above was built in.
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(17):
         response = client.get(url)
     assert response.status_code == 200
     # Read again with nothing changed: session, person with the bell's count (two cache reads), item with the

@@ -131,8 +131,14 @@ def member_handles(organisation, members=None):
 
 
 def members_of(organisation):
-    """The organisation's memberships with their users, as member_handles reads them."""
-    return Membership.objects.filter(organisation=organisation).select_related("user")
+    """The organisation's memberships with their users, as member_handles reads them: in the order the pages
+    offer them (pages.dashboard.MEMBERS), so a handle two members share names the same one when a comment is
+    posted as when it is suggested."""
+    return (
+        Membership.objects.filter(organisation=organisation)
+        .select_related("user")
+        .order_by("user__first_name", "user__email", "user__pk")
+    )
 
 
 def mention_suggestions(organisation, members=None):

@@ -425,12 +425,13 @@ def phases_page(checklist):
 RECENT_CHANGES = 5
 
 
-def action_page(mitigation, membership, user):
+def action_page(mitigation, membership, user, members):
     """What the action's own page shows besides its comments and files, in a fixed number of queries: the
-    in-place status, owner and due date (1: dashboard.prepare_quick_edit, given the membership the access
-    check read), other actions adopted from the same suggestion (0 or 1), and its latest changes
-    (history.mitigation_timeline's fixed count)."""
-    dashboard.prepare_quick_edit([mitigation], user, memberships=[membership])
+    in-place status, owner and due date (none: dashboard.prepare_quick_edit, given the membership the access
+    check read and the organisation's `members`, dashboard.MEMBERS' rows, which the page reads once for this
+    and the handles one can mention), other actions adopted from the same suggestion (0 or 1), and its latest
+    changes (history.mitigation_timeline's fixed count)."""
+    dashboard.prepare_quick_edit([mitigation], user, memberships=[membership], member_rows=members)
     timeline = history.mitigation_timeline(mitigation)
     return {
         "addressed": mitigation.addressed,

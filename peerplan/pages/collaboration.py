@@ -7,6 +7,7 @@ from peerplan.lib import uploads
 from peerplan.lib.kept_parts import kept
 from peerplan.lib.prepared import PreparedQuery, as_prefetched
 from peerplan.models import MEMBER_NAME_FIELDS, MemberName, collaboration
+from peerplan.pages.dashboard import MEMBERS
 
 
 def _removed(organisation_id, target, target_id):
@@ -44,11 +45,6 @@ def _queries(target):
 
 
 QUERIES = {"item": _queries("item"), "mitigation": _queries("mitigation")}
-MEMBERS = PreparedQuery(
-    lambda organisation_id: collaboration.members_of(organisation_id).values_list(
-        *(f"user__{field}" for field in MEMBER_NAME_FIELDS)
-    )
-)
 
 
 # One organisation's members a list: a few hundred organisations' per worker.
@@ -57,7 +53,8 @@ MENTION_SUGGESTIONS_KEPT = 256
 
 @kept(maxsize=MENTION_SUGGESTIONS_KEPT)
 def mention_suggestions(members):
-    """collaboration.mention_suggestions for `members` (MEMBERS' rows, in the order read), kept by this process
+    """collaboration.mention_suggestions for `members` (rows of MEMBER_NAME_FIELDS, in the order
+    collaboration.members_of reads them), kept by this process
     for them: worked out from nothing else, so they are its whole key (a large organisation's hundred members'
     handles took a third of its discussion's time on every miss). Shared by the pages of those members, so
     read, never changed."""
@@ -73,13 +70,16 @@ def _with_mentions(comments, links):
     return as_prefetched(comments, "mentions", mentioned)
 
 
-def discussion(*, membership, item=None, mitigation=None):
+def discussion(*, membership, item=None, mitigation=None, members=None):
     """What the comments and attachments sections of an item or an action page show, in a fixed number of
     queries: comments with their authors (1) and mentions (1, none without comments), attachments (1),
-    removed attachments (1), the members one can mention (1)."""
+    removed attachments (1), the members one can mention (1; none when the page passes `members`, the
+    organisation's dashboard.MEMBERS rows, which it reads for the actions' owners too)."""
     target, target_id = ("item", item.pk) if item is not None else ("mitigation", mitigation.pk)
     queries = QUERIES[target]
     organisation = (item or mitigation).checklist.organisation
+    if members is None:
+        members = MEMBERS(organisation_id=organisation.pk)
     comments = queries["comments"](target_id=target_id)
     if comments:
         _with_mentions(comments, queries["mentions"](target_id=target_id))
@@ -87,7 +87,7 @@ def discussion(*, membership, item=None, mitigation=None):
         "comments": comments,
         "attachments": queries["attachments"](target_id=target_id),
         "removed_attachments": queries["removed"](organisation_id=organisation.pk, target_id=target_id),
-        "mention_suggestions": mention_suggestions(tuple(MEMBERS(organisation_id=organisation.pk))),
+        "mention_suggestions": mention_suggestions(tuple(row[: len(MEMBER_NAME_FIELDS)] for row in members)),
         "comment_max_length": collaboration.BODY_MAX_LENGTH,
         "attachment_limit": uploads.human_size(settings.ATTACHMENT_MAX_BYTES),
         "attachment_types": uploads.ALLOWED_IN_WORDS,

@@ -335,11 +335,12 @@ def checklist_progress(checklist, today, months):
     return {"trend": trend, "charts": charts.trend_charts(trend, f"checklist-{checklist.pk}"), "ranges": TREND_MONTHS}
 
 
-def prepare_quick_edit(actions, user, memberships=None):
+def prepare_quick_edit(actions, user, memberships=None, member_rows=None):
     """Set on each action what its in-place edit shows: who may change it (the person's role in the
     action's organisation), the members it can be given to (one list per organisation, shared by its
     actions: a page renders it once, see owner_choices) and the values shown (two queries; one when the page
-    passes the person's `memberships` of those organisations, read already by its access check)."""
+    passes the person's `memberships` of those organisations, read already by its access check; none when it
+    also passes `member_rows`, the MEMBERS rows of the actions' one organisation, read already for another part)."""
     actions = list(actions)
     organisation_ids = {action.checklist.organisation_id for action in actions}
     if not organisation_ids:
@@ -348,7 +349,9 @@ def prepare_quick_edit(actions, user, memberships=None):
         memberships = Membership.objects.filter(user=user, organisation_id__in=organisation_ids)
     roles = {m.organisation_id: m for m in memberships if m.user_id == user.pk}
     members = {}
-    if len(organisation_ids) == 1:
+    if member_rows is not None:
+        people = member_rows
+    elif len(organisation_ids) == 1:
         # One organisation's (a page of one organisation's actions): the same query, compiled once.
         people = MEMBERS(organisation_id=next(iter(organisation_ids)))
     else:
@@ -370,11 +373,13 @@ def _members(organisation_ids):
     return (
         get_user_model()
         .objects.filter(memberships__organisation_id__in=organisation_ids)
-        .order_by("first_name", "email")
+        .order_by("first_name", "email", "pk")
         .values_list(*MEMBER_NAME_FIELDS, "memberships__organisation_id")
     )
 
 
+# One organisation's members, as _members reads them (the item and action pages also read the handles one can
+# mention from these rows: pages.collaboration.discussion).
 MEMBERS = PreparedQuery(lambda organisation_id: _members([organisation_id]))
 
 

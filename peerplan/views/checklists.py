@@ -174,11 +174,13 @@ def item(request, pk):
     today = tracking.today()
 
     def build():
+        # Read once for the handles one can mention and the members the actions can be given to.
+        members = dashboard.MEMBERS(organisation_id=item.checklist.organisation_id)
         context = {
             **checklist_pages.item_page(item, membership, page_cache.evidence_generation(request)),
-            **collaboration_pages.discussion(membership=membership, item=item),
+            **collaboration_pages.discussion(membership=membership, item=item, members=members),
         }
-        dashboard.prepare_quick_edit(context["mitigations"], request.user, [membership])
+        dashboard.prepare_quick_edit(context["mitigations"], request.user, [membership], members)
         return {
             **context,
             "form": form or ItemDecisionForm(instance=item),

@@ -22,6 +22,7 @@ from peerplan.notify import deliver
 from peerplan.operations import attachments, comments, notifications
 from peerplan.pages import checklists as checklist_pages
 from peerplan.pages import collaboration as collaboration_pages
+from peerplan.pages import dashboard
 
 NOTIFICATIONS_PAGE_SIZE = 30
 
@@ -72,6 +73,8 @@ def mitigation_discussion(request, pk):
             return _comment_refused(request, error, body=body, action=request.path, back=request.path + "#comments")
         messages.success(request, "Your comment is posted.")
         return redirect(comment.target_url())
+    # Read once for the handles one can mention and the members the action can be given to.
+    members = dashboard.MEMBERS(organisation_id=mitigation.checklist.organisation_id)
     return render(
         request,
         "peerplan/collaboration/mitigation.html",
@@ -83,8 +86,8 @@ def mitigation_discussion(request, pk):
             "today": tracking.today(),
             "statuses": MitigationStatus.choices,
             "next": request.path,
-            **checklist_pages.action_page(mitigation, membership, request.user),
-            **collaboration_pages.discussion(membership=membership, mitigation=mitigation),
+            **checklist_pages.action_page(mitigation, membership, request.user, members),
+            **collaboration_pages.discussion(membership=membership, mitigation=mitigation, members=members),
         },
     )
 
