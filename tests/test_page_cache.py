@@ -1,6 +1,7 @@
 """Cached bodies of the organisation, dashboard, checklist, action list, my actions and item pages (peerplan/pages/page_cache.py): every write
-path moves the organisation's generation, a body is never served to another organisation or role, each
-person's forms carry their own CSRF token, and overdue changes at midnight.
+path moves the organisation's generation (and, where it writes what the rows kept across a change to an action
+are read from, theirs: tests/test_kept_without_actions.py), a body is never served to another organisation or
+role, each person's forms carry their own CSRF token, and overdue changes at midnight.
 
 The test's transaction never commits, so `committed()` runs what waits for the commit, as a commit would.
 """
@@ -18,8 +19,10 @@ from django.core import serializers
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command, get_commands
+from django.db import connection
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
@@ -27,6 +30,7 @@ from evidence import cache as evidence_cache
 from evidence.interchange import import_evidence
 from evidence.models import Valence
 from peerplan.figures import tracking
+from peerplan.lib import generations as lib_generations
 from peerplan.models import (
     CheckIn,
     Checklist,
@@ -45,6 +49,7 @@ from peerplan.operations import checklists, mitigations, networks, organisations
 from peerplan.pages import page_cache
 from tests.api_helpers import call, token_for
 from tests.factories import PASSWORD, make_checklist, make_mitigation, make_user
+from tests.kept_rows import tables_read_without_actions
 from tests.worlds import committed, framework, kwargs_for, planning_urls, turn_on_two_factor, version_2
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -53,6 +58,38 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 def generations(organisation_id):
     """What a body of this organisation is keyed by, besides the role, the day and the page."""
     return organisation_generations.generation(organisation_id), evidence_cache.generation()
+
+
+def kept_rows_generations(organisation_id):
+    """What the rows its pages keep across a change to an action are kept by (page_cache._Keeper)."""
+    key = organisation_generations.besides_actions_key(organisation_id)
+    return lib_generations.generation(key), evidence_cache.generation()
+
+
+WRITE = re.compile(r'^\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', re.IGNORECASE)
+
+
+class KeptRowsFollow:
+    """Around a write: if it wrote a table the kept rows are read from, their generation must have moved."""
+
+    def __init__(self, organisation_id, what):
+        self.organisation_id, self.what = organisation_id, what
+
+    def __enter__(self):
+        self.before = kept_rows_generations(self.organisation_id)
+        self.queries = CaptureQueriesContext(connection).__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.queries.__exit__(*exc)
+        if exc[0] is None:
+            written = {m.group(1) for q in self.queries.captured_queries if (m := WRITE.match(q["sql"]))}
+            self.written = written & tables_read_without_actions()
+
+    def check(self):
+        """Call once the write has committed (committed())."""
+        moved = kept_rows_generations(self.organisation_id) != self.before
+        assert moved or not self.written, f"{self.what} wrote {sorted(self.written)} and left the kept rows"
 
 
 # Every POST of the planning namespace ------------------------------------------------------------------
@@ -314,11 +351,13 @@ def test_every_write_moves_the_organisations_generation(client, one_of_everythin
     committed()
     before = generations(org_a.pk)
     client.force_login(ctx.person)
-    response = client.post(reverse(f"peerplan:{name}", kwargs=url_kwargs), data)
+    with KeptRowsFollow(org_a.pk, f"POST {name}") as kept:
+        response = client.post(reverse(f"peerplan:{name}", kwargs=url_kwargs), data)
     assert response.status_code in (200, 302), f"POST {name}: {response.status_code}"
     assert not re.search(r'class="[^"]*\b(invalid-feedback|alert-danger)', response.content.decode()), name
     committed()
     assert generations(org_a.pk) != before, f"POST {name} left the cached pages of the organisation as they were"
+    kept.check()
 
 
 # The API's writes ----------------------------------------------------------------------------------------
@@ -349,10 +388,12 @@ def test_every_api_write_moves_the_organisations_generation(client, one_of_every
             headers = {"HTTP_IF_MATCH": call(client, "GET", url, secret)["ETag"]}
         committed()
         before = generations(org_a.pk)
-        response = call(client, method, url, secret, body, **headers)
+        with KeptRowsFollow(org_a.pk, f"{method} {url}") as kept:
+            response = call(client, method, url, secret, body, **headers)
         assert response.status_code in (200, 201), (url, response.content)
         committed()
         assert generations(org_a.pk) != before, f"{method} {url}"
+        kept.check()
 
 
 # Management commands --------------------------------------------------------------------------------------
@@ -398,9 +439,11 @@ def test_every_command_that_writes_is_walked():
 def test_every_writing_command_moves_the_generations(one_of_everything, org_a, command):
     committed()
     before = generations(org_a.pk)
-    WRITING_COMMANDS[command]()
+    with KeptRowsFollow(org_a.pk, command) as kept:
+        WRITING_COMMANDS[command]()
     committed()
     assert generations(org_a.pk) != before
+    kept.check()
 
 
 def test_the_public_check_in_writes_are_walked(client, org_a, owner):

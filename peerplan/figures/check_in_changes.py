@@ -139,26 +139,29 @@ def _of_tracked_check_ins(organisation_id, via):
 
 # The check-in lists' queries, compiled once per process (peerplan/lib/prepared.py): built the same way on every
 # request, for the organisation alone. Each reads what the check-ins of the organisation's active checklists
-# hold; dashboard_changes keeps what belongs to check-ins with two closed rounds.
+# hold; dashboard_changes keeps what belongs to check-ins with two closed rounds. The first three read no action.
 CLOSED_ROUNDS = PreparedQuery(
     lambda organisation_id: (
         Round.objects.closed()
         .filter(**_of_tracked_check_ins(organisation_id, "check_in__"))
         .select_related("check_in")
         .order_by("check_in", "number")
-    )
+    ),
+    without_actions=True,
 )
 ASKED = PreparedQuery(
     lambda organisation_id: asked_in_order(
         RoundStatement.objects.filter(
             round__closed_at__isnull=False, **_of_tracked_check_ins(organisation_id, "round__check_in__")
         )
-    )
+    ),
+    without_actions=True,
 )
 TALLIES = PreparedQuery(
     lambda organisation_id: RoundTally.objects.filter(
         round__closed_at__isnull=False, **_of_tracked_check_ins(organisation_id, "round__check_in__")
-    ).values_list(*TALLY_FIELDS)
+    ).values_list(*TALLY_FIELDS),
+    without_actions=True,
 )
 ASKED_ABOUT = PreparedQuery(
     lambda organisation_id: (

@@ -246,7 +246,9 @@ def _done_history_of(organisation_id, check_in_id, item_id=None):
 # (ALL_ITEMS) or one of them (ONE_ITEM: `item_id`), each a query of its own, as one is compiled for one set of
 # values. Read where the queryset would have read them on the ids of the rows before (the rounds, the items):
 # the same rows.
-CHECK_IN = PreparedQuery(lambda checklist_id: CheckIn.objects.filter(checklist_id=checklist_id).order_by("pk")[:1])
+CHECK_IN = PreparedQuery(
+    lambda checklist_id: CheckIn.objects.filter(checklist_id=checklist_id).order_by("pk")[:1], without_actions=True
+)
 # The check-in with the theme of one of its items (`item_id`), None where it does not ask about that item: for one
 # item's trend, the check-in and whether it asks about the item in one query.
 CHECK_IN_ASKING = PreparedQuery(
@@ -260,17 +262,24 @@ CHECK_IN_ASKING = PreparedQuery(
             )
         )
         .order_by("pk")[:1]
-    )
+    ),
+    without_actions=True,
 )
 ROUNDS = PreparedQuery(lambda check_in_id: Round.objects.filter(check_in_id=check_in_id).order_by("number"))
-ASKED = PreparedQuery(lambda check_in_id: asked_in_order(RoundStatement.objects.filter(round__check_in_id=check_in_id)))
+ASKED = PreparedQuery(
+    lambda check_in_id: asked_in_order(RoundStatement.objects.filter(round__check_in_id=check_in_id)),
+    without_actions=True,
+)
 CLOSED_TALLIES = PreparedQuery(
     lambda check_in_id: RoundTally.objects.filter(
         round__check_in_id=check_in_id, round__closed_at__isnull=False
-    ).values_list(*TALLY_FIELDS)
+    ).values_list(*TALLY_FIELDS),
+    without_actions=True,
 )
 ALL_ITEMS = {
-    "themes": PreparedQuery(lambda check_in_id: _asked_items(check_in_id).values_list("pk", "finding__theme_id")),
+    "themes": PreparedQuery(
+        lambda check_in_id: _asked_items(check_in_id).values_list("pk", "finding__theme_id"), without_actions=True
+    ),
     "done_links": PreparedQuery(_done_links_of),
     "done_history": PreparedQuery(_done_history_of),
 }

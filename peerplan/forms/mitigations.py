@@ -272,9 +272,15 @@ def _themes(organisation_id):
 # What the action list's filter shows of its choices, compiled once per process (peerplan/lib/prepared.py):
 # building and compiling the three queries was a millisecond of every miss of the list, the same for every
 # organisation. The same querysets as the fields', so what is shown is what may be chosen.
-SHOWN_CHECKLISTS = PreparedQuery(lambda organisation_id: _checklists(organisation_id).values_list("pk", "title"))
-SHOWN_MEMBERS = PreparedQuery(lambda organisation_id: _members(organisation_id).values_list(*MEMBER_NAME_FIELDS))
-SHOWN_THEMES = PreparedQuery(lambda organisation_id: _themes(organisation_id).values_list("pk", "name"))
+SHOWN_CHECKLISTS = PreparedQuery(
+    lambda organisation_id: _checklists(organisation_id).values_list("pk", "title"), without_actions=True
+)
+SHOWN_MEMBERS = PreparedQuery(
+    lambda organisation_id: _members(organisation_id).values_list(*MEMBER_NAME_FIELDS), without_actions=True
+)
+SHOWN_THEMES = PreparedQuery(
+    lambda organisation_id: _themes(organisation_id).values_list("pk", "name"), without_actions=True
+)
 
 
 class ActionFilterForm(forms.Form):

@@ -20,8 +20,15 @@ arguments: today comes in as a value, never from tracking.today().
 
 The rows come back through Django's own iterables (model instances with what select_related reads and their
 annotations, or values() dicts and tuples), converted as the queryset converts them.
+
+A query that reads none of an organisation's actions says so (`without_actions=True`): while a page's body is
+built, the page cache may then answer it with the rows it kept from before (`keeping`), as long as nothing
+but actions was written since (peerplan/pages/page_cache.py). tests/test_kept_without_actions.py reads the
+SQL of every such query for the tables of actions.
 """
 
+import contextlib
+import contextvars
 import copy
 import threading
 import weakref
@@ -76,17 +83,46 @@ class _Compiled:
         return self.compiler.get_converters(expressions)
 
 
+# The queries that say they read no action, in the order they were made.
+WITHOUT_ACTIONS = []
+
+# Who answers those while a page's body is built (`keeping`): a function of the query, its values and a
+# function that runs it, returning its rows.
+_keeper = contextvars.ContextVar("prepared_query_keeper", default=None)
+
+
+@contextlib.contextmanager
+def keeping(keeper):
+    """Within the block, the queries made `without_actions` are answered by `keeper(query, values, run)`."""
+    token = _keeper.set(keeper)
+    try:
+        yield
+    finally:
+        _keeper.reset(token)
+
+
 class PreparedQuery:
     """`build(**values)` (a queryset) compiled once per connection; calling it with values returns its rows as
-    a list, as list(build(**values)) would."""
+    a list, as list(build(**values)) would. `without_actions`: the query reads none of an organisation's
+    actions (freshness.OrganisationData.actions), nor anything written with them alone; its rows may then be
+    kept (`keeping`). Its rows are shared by the requests they are kept for: read, never changed."""
 
-    def __init__(self, build):
+    def __init__(self, build, *, without_actions=False):
         self.build = build
+        self.without_actions = without_actions
         self._alias = None  # the database the queryset reads from, known once it is first built
         self._compiled = weakref.WeakKeyDictionary()  # {database connection: _Compiled}
         self._lock = threading.Lock()
+        if without_actions:
+            WITHOUT_ACTIONS.append(self)
 
     def __call__(self, **values):
+        keeper = _keeper.get() if self.without_actions else None
+        if keeper is not None:
+            return keeper(self, values, self._run)
+        return self._run(**values)
+
+    def _run(self, **values):
         for name, value in values.items():
             if type(value) not in KINDS:
                 raise TypeError(f"{name}={value!r}: a prepared query takes ints, dates and strings")

@@ -24,22 +24,35 @@ def organisation_key(organisation_id):
     return f"planning:organisation:{organisation_id}:generation"
 
 
+def besides_actions_key(organisation_id):
+    """The cache key of the generation of the organisation's data besides its actions: replaced with the
+    organisation's generation by every write but one to its actions alone (freshness.OrganisationData.actions:
+    an action's status, owner or due date changed in place, the most common write). What a page reads by a
+    query that reads no action is kept by it (page_cache.cached_body)."""
+    return f"planning:organisation:{organisation_id}:besides-actions"
+
+
 class _Changes(generations.Changes):
     """What one transaction changed: once it commits, the generation of every organisation it touched is
-    replaced (or, for curated content, every organisation's)."""
+    replaced (or, for curated content, every organisation's), and so is the generation of its data besides
+    its actions unless the transaction wrote nothing of it but its actions."""
 
     def __init__(self):
         super().__init__()
         self.everything = False
         self.organisation_ids = set()
-        # {(model, the rest of the path to the organisation): ids of rows of that model}, looked up on commit.
+        self.besides_actions_ids = set()
+        # {(model, the rest of the path to the organisation, actions alone): ids of rows of that model}, looked
+        # up on commit.
         self.rows = {}
 
-    def add_organisation(self, organisation_id):
+    def add_organisation(self, organisation_id, *, actions=False):
         self.organisation_ids.add(organisation_id)
+        if not actions:
+            self.besides_actions_ids.add(organisation_id)
 
-    def add_row(self, model, rest, pk):
-        self.rows.setdefault((model, rest), set()).add(pk)
+    def add_row(self, model, rest, pk, *, actions=False):
+        self.rows.setdefault((model, rest, actions), set()).add(pk)
 
     def add_everything(self):
         self.everything = True
@@ -51,18 +64,25 @@ class _Changes(generations.Changes):
             # replacement rebuilds every organisation's bodies without a key of their own to read.
             evidence_cache.bump()
             return
-        ids = set(self.organisation_ids)
+        ids, besides_actions = set(self.organisation_ids), set(self.besides_actions_ids)
         # One query per model the path goes on from (a checklist's, for items and actions).
-        for (model, rest), pks in self.rows.items():
-            ids.update(model._base_manager.filter(pk__in=pks).values_list(rest, flat=True))
+        for (model, rest, actions), pks in self.rows.items():
+            found = set(model._base_manager.filter(pk__in=pks).values_list(rest, flat=True))
+            ids |= found
+            if not actions:
+                besides_actions |= found
         ids.discard(None)  # a person in no organisation
+        besides_actions.discard(None)
         if ids:
-            generations.replace(*(organisation_key(pk) for pk in ids))
+            generations.replace(
+                *(organisation_key(pk) for pk in ids), *(besides_actions_key(pk) for pk in besides_actions)
+            )
 
 
 def organisation_changed(organisation, using=DEFAULT_DB_ALIAS):
     """Call after writing an organisation's data where no model signal fires (QuerySet.update(),
-    bulk_create, raw SQL): its cached pages are rebuilt once the transaction commits."""
+    bulk_create, raw SQL): its cached pages are rebuilt once the transaction commits, and everything they
+    keep, whatever was written."""
     organisation_id = getattr(organisation, "pk", organisation)
     generations.changed(_Changes, using, lambda changes: changes.add_organisation(organisation_id))
 
@@ -80,10 +100,11 @@ def _row_changed(instance, declaration, using):
         if declaration.unowned is freshness.EVIDENCE:  # a published evidence source
             evidence_cache.evidence_changed(using)
         return
+    actions = declaration.actions
     if rest:
-        generations.changed(_Changes, using, lambda changes: changes.add_row(model, rest, value))
+        generations.changed(_Changes, using, lambda changes: changes.add_row(model, rest, value, actions=actions))
     else:
-        organisation_changed(value, using)
+        generations.changed(_Changes, using, lambda changes: changes.add_organisation(value, actions=actions))
 
 
 def _record(instance, declaration, using, raw=False):

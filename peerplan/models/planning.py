@@ -529,7 +529,7 @@ class Mitigation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(bases=[OrganisationHistory])
 
-    freshness = OrganisationData("checklist__organisation")
+    freshness = OrganisationData("checklist__organisation", actions=True)
 
     objects = MitigationQuerySet.as_manager()
 

@@ -167,7 +167,7 @@ def _rereview_due(organisation_id, today):
 # The dashboard's queries, compiled once per process (peerplan/lib/prepared.py): each is built the same way on
 # every request, for the organisation and today (and the last day of "due soon"). Building and compiling
 # them was a third of the page's miss.
-SHOWN_CHECKLISTS = PreparedQuery(_shown_checklists)
+SHOWN_CHECKLISTS = PreparedQuery(_shown_checklists, without_actions=True)
 PROGRESS = PreparedQuery(_progress)
 GRID = PreparedQuery(
     lambda organisation_id: coverage_grid_rows(
@@ -182,7 +182,7 @@ LIST_RULES = {
 # The lists' actions whole (the API shows every field), and as the page's rows show them.
 LISTS = {name: _listed(rule) for name, rule in LIST_RULES.items()}
 LIST_ROWS = {name: _listed(rule, as_rows=True) for name, rule in LIST_RULES.items()}
-REREVIEW_DUE = PreparedQuery(_rereview_due)
+REREVIEW_DUE = PreparedQuery(_rereview_due, without_actions=True)
 # The actions of the dashboard's three lists or of a list's page: at most LISTED_MOST, their ids padded to that
 # many with 0 (no action's id), so one prepared query reads the themes of any of them.
 LISTED_MOST = max(3 * DASHBOARD_LIST_LENGTH, LIST_PAGE_SIZE)
@@ -380,7 +380,7 @@ def _members(organisation_ids):
 
 # One organisation's members, as _members reads them (the item and action pages also read the handles one can
 # mention from these rows: pages.collaboration.discussion).
-MEMBERS = PreparedQuery(lambda organisation_id: _members([organisation_id]))
+MEMBERS = PreparedQuery(lambda organisation_id: _members([organisation_id]), without_actions=True)
 
 
 def owner_choices(*lists):

@@ -17,11 +17,19 @@ A body read from the cache stays bytes (UTF-8) until it is sent: the page around
 where the body goes, and the body's bytes are put in the slot (page_around).
 
 What makes a body out of date is decided in peerplan/models/organisation_generations.py.
+
+Rows kept across a change to an action: a body of one organisation is built with the rows this process kept of
+the queries that read none of its actions (PreparedQuery(without_actions=True)), while the generation of its
+data besides its actions, the evidence generation and this connection's own uncommitted writes are as they
+were. After an action's status, owner or due date is changed, a rebuilt dashboard, action list or item page
+then reads its checklists, members, check-in rounds and filter choices from memory, not the database.
 """
 
 import hashlib
 import secrets
+import threading
 import zlib
+from collections import OrderedDict
 
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -33,8 +41,8 @@ from django.utils.safestring import mark_safe
 from prometheus_client import Counter
 
 from evidence import cache as evidence_cache
-from peerplan.lib import generations
-from peerplan.models.organisation_generations import organisation_key, pending_changes
+from peerplan.lib import generations, prepared
+from peerplan.models.organisation_generations import besides_actions_key, organisation_key, pending_changes
 
 BODY_KEY_PREFIX = "planning:body:"
 
@@ -129,15 +137,17 @@ def cached_body(
     digest = hashlib.sha256(repr((body_template, organisations, today.isoformat(), parts)).encode()).hexdigest()[:32]
     key = f"{BODY_KEY_PREFIX}{digest}"
     organisation_keys = [organisation_key(organisation_id) for organisation_id, _role in organisations]
+    # Of a body of one organisation: what the rows it keeps were read in.
+    kept_by = [besides_actions_key(organisations[0][0])] if len(organisations) == 1 else []
     # One cache read for the body and every generation it depends on.
-    found = cache.get_many([*organisation_keys, evidence_cache.GENERATION_KEY, key])
+    found = cache.get_many([*organisation_keys, *kept_by, evidence_cache.GENERATION_KEY, key])
     pending = pending_changes()
     evidence = generations.current(found, evidence_cache.GENERATION_KEY)
+    own_writes = (pending.token if pending is not None else "", evidence_cache.pending_token())
     built_in = (
         *(generations.current(found, generation_key) for generation_key in organisation_keys),
         evidence,
-        pending.token if pending is not None else "",
-        evidence_cache.pending_token(),
+        *own_writes,
     )
     # What build() may key parts kept per process by (evidence_generation()): read in the same cache read.
     request.evidence_generation = _evidence_generation(evidence)
@@ -149,8 +159,47 @@ def cached_body(
         BODIES.labels(page=body_template, result="miss").inc()
         # Unguessable, so nothing a person typed into the page can be mistaken for it.
         placeholder = f"csrf{generations.new_token()}"
-        body = _render_body(request, body_template, {**context, **build(), "csrf_token": placeholder}).encode()
+        keeper = None
+        if kept_by:
+            # What the kept rows must have been read in: the same data besides actions, evidence and own writes.
+            keeper = _Keeper(organisations[0][0], (generations.current(found, kept_by[0]), evidence, *own_writes))
+        # The template reads some rows as it renders (the action list's filter choices): kept the same way.
+        with prepared.keeping(keeper):
+            body = _render_body(request, body_template, {**context, **build(), "csrf_token": placeholder}).encode()
         # Compressed (a page of rows shrinks about 8 times): bodies per person and per filter fill less of
         # the cache, and a smaller value is quicker to read back than the larger one is to decode.
         cache.set(key, (built_in, placeholder, zlib.compress(body, 1)), timeout=BODY_TIMEOUT)
     return body.replace(placeholder.encode(), get_token(request).encode())
+
+
+# Rows of queries that read no action, kept by this process per organisation, query and values: a few per
+# organisation, its members the largest (a hundred rows).
+MOST_KEPT_ROWS = 4096
+_kept_rows = OrderedDict()
+_kept_rows_lock = threading.Lock()
+
+
+class _Keeper:
+    """Answers the queries that read no action (prepared.keeping) while a body of one organisation is built:
+    with the rows kept from before if they were read in the same `generation` (the generation of the
+    organisation's data besides its actions, the evidence generation and this connection's own uncommitted
+    writes), else read now and kept. Each caller gets a list of its own; the rows are shared, read only."""
+
+    def __init__(self, organisation_id, generation):
+        self.organisation_id = organisation_id
+        self.generation = generation
+
+    def __call__(self, query, values, run):
+        key = (query, self.organisation_id, tuple(sorted(values.items())))
+        with _kept_rows_lock:
+            found = _kept_rows.get(key)
+            if found is not None and found[0] == self.generation:
+                _kept_rows.move_to_end(key)
+                return list(found[1])
+        rows = tuple(run(**values))
+        with _kept_rows_lock:
+            _kept_rows[key] = (self.generation, rows)
+            _kept_rows.move_to_end(key)
+            while len(_kept_rows) > MOST_KEPT_ROWS:
+                _kept_rows.popitem(last=False)
+        return list(rows)
