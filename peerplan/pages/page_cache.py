@@ -21,7 +21,7 @@ What makes a body out of date is decided in peerplan/models/organisation_generat
 Rows kept across a change to an action: a body of one organisation is built with the rows this process kept of
 the queries that read none of its actions (PreparedQuery(without_actions=True)), while the generation of its
 data besides its actions, the evidence generation and this connection's own uncommitted writes are as they
-were. After an action's status, owner or due date is changed, a rebuilt dashboard, action list or item page
+were. (A body of one organisation reads that organisation's data alone, as its key already says.) After an action's status, owner or due date is changed, a rebuilt dashboard, action list or item page
 then reads its checklists, members, check-in rounds and filter choices from memory, not the database.
 """
 
@@ -172,9 +172,9 @@ def cached_body(
     return body.replace(placeholder.encode(), get_token(request).encode())
 
 
-# Rows of queries that read no action, kept by this process per organisation, query and values: a few per
-# organisation, its members the largest (a hundred rows).
-MOST_KEPT_ROWS = 4096
+# Rows of queries that read no action, kept by this process per organisation, query and values: about ten
+# entries an organisation, of a few kilobytes (a large organisation's fifty checklists and hundred members: tens).
+MOST_KEPT_ROWS = 1024
 _kept_rows = OrderedDict()
 _kept_rows_lock = threading.Lock()
 
