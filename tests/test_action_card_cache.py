@@ -11,7 +11,7 @@ from django.utils import timezone
 from peerplan.models import ImplementationPhase, Mitigation, MitigationStatus, SuggestedMitigation
 from peerplan.models import organisation_generations as generations
 from peerplan.pages import dashboard
-from peerplan.templatetags.cards import render_action_card
+from peerplan.templatetags.cards import render_action_card, render_action_properties
 from tests.factories import item_for, make_checklist, make_mitigation
 
 TODAY = timezone.localdate()
@@ -25,8 +25,10 @@ KEPT = Template("{% load cards %}{% action_cards mitigations %}")
 def _cards_rendered_afresh():
     # The cards kept by another test (the same ids and versions in a fresh database) must not answer here.
     render_action_card.cache_clear()
+    render_action_properties.cache_clear()
     yield
     render_action_card.cache_clear()
+    render_action_properties.cache_clear()
 
 
 @pytest.fixture
@@ -82,7 +84,21 @@ def test_a_card_is_what_the_card_template_makes_of_the_action(workload, request,
         assert KEPT.render(Context(context)) == expected
         assert KEPT.render(Context(context)) == expected
         assert KEPT.render(Context({**context, "csrf_token": "another"})) == expected.replace("the-token", "another")
-    assert render_action_card.cache_info().hits > 0
+    assert render_action_card.cache_info().hits > 0 and render_action_properties.cache_info().hits > 0
+
+
+def test_a_change_of_status_redraws_the_cards_properties_alone(client, workload, org_a, manager):
+    late = Mitigation.objects.get(action="Late")
+    client.force_login(manager)
+    client.get(f"/app/items/{workload.pk}/")
+    drawn = render_action_card.cache_info().misses, render_action_properties.cache_info().misses
+    late.status = S.IN_PROGRESS
+    late.save()
+    card = _card(client.get(f"/app/items/{workload.pk}/"), late)
+    assert '<option value="in_progress" selected>In progress</option>' in card
+    # The late card's properties drawn again; no card's rest (its title, owner, phase, notes).
+    assert render_action_card.cache_info().misses == drawn[0]
+    assert render_action_properties.cache_info().misses == drawn[1] + 1
 
 
 @pytest.mark.parametrize("person", ["manager", "viewer"])

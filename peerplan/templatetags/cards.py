@@ -13,9 +13,11 @@ complete by construction: any change to what a card shows is a new key, never a 
 """
 
 import dataclasses
+import secrets
 from types import SimpleNamespace
 
 from django import template
+from django.utils.safestring import mark_safe
 
 from peerplan.lib import kept_parts
 from peerplan.lib.kept_parts import PageValues, kept
@@ -29,25 +31,15 @@ ACTION_CARDS_KEPT = 2048
 
 @dataclasses.dataclass(frozen=True)
 class ActionCard:
-    """Everything an action's card on the item page shows (includes/mitigation_card.html with its
-    includes/action_properties.html), copied off the action pages.dashboard.prepare_quick_edit prepared,
-    under the names the templates ask a Mitigation for, so the same templates render both."""
+    """Everything an action's card on the item page shows (includes/mitigation_card.html) but its status, owner
+    and due date as one changes them (ActionProperties), copied off the action
+    pages.dashboard.prepare_quick_edit prepared, under the names the template asks a Mitigation for, so the
+    same template renders both."""
 
     pk: int
-    version: int
     action: str
     notes: str
-    status: str
-    status_label: str
     is_live: bool
-    overdue_today: bool
-    organisation_id: int
-    can_edit: bool
-    shown_status: str
-    shown_owner_id: int | None
-    shown_owner_label: str
-    shown_due: str
-    shown_due_is_date: bool
     owner_id: int | None
     owner_name: str
     owner_label: str
@@ -61,24 +53,13 @@ class ActionCard:
     suggestion_provenance: str
 
     @classmethod
-    def of(cls, action, today):
+    def of(cls, action):
         suggestion = action.suggestion
         return cls(
             pk=action.pk,
-            version=action.version,
             action=action.action,
             notes=action.notes,
-            status=action.status,
-            status_label=str(action.get_status_display()),
             is_live=action.is_live,
-            overdue_today=action.is_overdue(today),
-            organisation_id=action.checklist.organisation_id,
-            can_edit=action.can_edit,
-            shown_status=action.shown_status,
-            shown_owner_id=action.shown_owner_id,
-            shown_owner_label=action.shown_owner_label,
-            shown_due=str(action.shown_due),
-            shown_due_is_date=action.shown_due_is_date,
             owner_id=action.owner_id,
             owner_name=action.owner_name,
             owner_label=action.owner_label,
@@ -92,7 +73,7 @@ class ActionCard:
             suggestion_provenance=str(suggestion.get_provenance_display()) if suggestion else "",
         )
 
-    # What the templates ask a Mitigation, answered from the copied values.
+    # What the template asks a Mitigation, answered from the copied values.
     @property
     def owner(self):
         return self.owner_id
@@ -111,11 +92,58 @@ class ActionCard:
             return None
         return SimpleNamespace(title=self.suggestion_title, get_provenance_display=self.suggestion_provenance)
 
+
+@dataclasses.dataclass(frozen=True)
+class ActionProperties:
+    """Everything an action's status, owner and due date show in its card (includes/action_properties.html),
+    copied off the action pages.dashboard.prepare_quick_edit prepared, under the names the template asks a
+    Mitigation for. Drawn apart from the rest of the card: after an in-place change, the part that changed."""
+
+    pk: int
+    version: int
+    action: str
+    status: str
+    status_label: str
+    overdue_today: bool
+    organisation_id: int
+    can_edit: bool
+    shown_status: str
+    shown_owner_id: int | None
+    shown_owner_label: str
+    shown_due: str
+    shown_due_is_date: bool
+    owner_id: int | None
+    owner_name: str
+    owner_label: str
+    due_date: object  # a date or None
+
+    @classmethod
+    def of(cls, action, today):
+        return cls(
+            pk=action.pk,
+            version=action.version,
+            action=action.action,
+            status=action.status,
+            status_label=str(action.get_status_display()),
+            overdue_today=action.is_overdue(today),
+            organisation_id=action.checklist.organisation_id,
+            can_edit=action.can_edit,
+            shown_status=action.shown_status,
+            shown_owner_id=action.shown_owner_id,
+            shown_owner_label=action.shown_owner_label,
+            shown_due=str(action.shown_due),
+            shown_due_is_date=action.shown_due_is_date,
+            owner_id=action.owner_id,
+            owner_name=action.owner_name,
+            owner_label=action.owner_label,
+            due_date=action.due_date,
+        )
+
     def get_status_display(self):
         return self.status_label
 
     def is_overdue(self, today):
-        # Copied for the `today` the card is keyed by (ActionCardKey.today), the only one it is rendered with.
+        # Copied for the `today` the part is keyed by (ActionPropertiesKey.today), the only one it is rendered with.
         return self.overdue_today
 
     @property
@@ -125,12 +153,22 @@ class ActionCard:
 
 @dataclasses.dataclass(frozen=True)
 class ActionCardKey:
-    """A card and the page's values it uses: what render_action_card renders from, and nothing more. Who is
-    looking is in it as what changes the card for them (whether they may change the action, and may edit:
-    the Edit link), never as who they are."""
+    """A card but its properties, and the page's values it uses: what render_action_card renders from, and
+    nothing more. Who is looking is in it as what changes the card for them (whether they may edit: the Edit
+    link), never as who they are."""
 
     card: ActionCard
     may_edit: bool
+    next: str
+    # What else its HTML is written for: links, language (kept_parts.PageValues).
+    page: PageValues
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionPropertiesKey:
+    """A card's properties and the page's values they use: what render_action_properties renders from."""
+
+    properties: ActionProperties
     today: object
     next: str
     statuses: tuple
@@ -138,17 +176,27 @@ class ActionCardKey:
     page: PageValues
 
 
+# Where a card's properties go in its kept HTML: unguessable, so nothing a person typed can be taken for it.
+PROPERTIES_MARK = mark_safe(f"keptproperties{secrets.token_hex(16)}")
+
+
 @kept(maxsize=ACTION_CARDS_KEPT)
 def render_action_card(key):
-    """The card's HTML from `key` alone (its CSRF token left as kept_parts.CSRF_MARK)."""
+    """The card's HTML from `key` alone, with PROPERTIES_MARK where its properties go."""
     values = {
         "mitigation": key.card,
         "membership": SimpleNamespace(can_edit=key.may_edit),
-        "today": key.today,
         "next": key.next,
-        "statuses": key.statuses,
+        "properties_slot": PROPERTIES_MARK,
     }
     return kept_parts.render("peerplan/includes/mitigation_card.html", values, key.page)
+
+
+@kept(maxsize=ACTION_CARDS_KEPT)
+def render_action_properties(key):
+    """The card's properties' HTML from `key` alone (its CSRF token left as kept_parts.CSRF_MARK)."""
+    values = {"action": key.properties, "today": key.today, "next": key.next, "statuses": key.statuses}
+    return kept_parts.render("peerplan/includes/action_properties.html", values, key.page)
 
 
 @register.simple_tag(takes_context=True)
@@ -156,16 +204,22 @@ def action_cards(context, actions):
     """`{% action_cards mitigations %}`: includes/mitigation_card.html for each of `actions` (prepared by
     pages.dashboard.prepare_quick_edit), one after the other, with the page's `membership`, `today`, `next` and
     `statuses`, read once for all of them. The item page shows an action's properties as saved: an in-place
-    change answers with its own action_properties.html, so a card has no outcome of a change to show."""
+    change answers with its own action_properties.html, so a card has no outcome of a change to show. A card
+    and its properties are kept apart: a change of status redraws the properties alone."""
     today = context.get("today")
-    common = dict(
-        may_edit=kept_parts.may_edit(context),
-        today=today,
-        next=context.get("next") or "",
-        statuses=tuple((value, str(label)) for value, label in context.get("statuses") or ()),
-        page=PageValues.of(context),
+    next_url = context.get("next") or ""
+    page = PageValues.of(context)
+    may_edit = kept_parts.may_edit(context)
+    statuses = tuple((value, str(label)) for value, label in context.get("statuses") or ())
+    cards = (
+        render_action_card(ActionCardKey(ActionCard.of(action), may_edit, next_url, page)).replace(
+            PROPERTIES_MARK,
+            render_action_properties(
+                ActionPropertiesKey(ActionProperties.of(action, today), today, next_url, statuses, page)
+            ),
+        )
+        for action in actions
     )
-    cards = (render_action_card(ActionCardKey(card=ActionCard.of(action, today), **common)) for action in actions)
     return kept_parts.with_token("".join(cards), context)
 
 
