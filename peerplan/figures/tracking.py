@@ -281,11 +281,10 @@ def coverage_grid_rows(items):
     )
 
 
-def grid_from_rows(rows, checklists, findings):
+def grid_from_rows(rows, checklists, finding_of_theme):
     """The grid from coverage_grid_rows' rows: challenge themes (rows, in published order) against `checklists`
-    (columns). `findings`: findings with their themes and categories and their source's `source_organisation_id`
-    (pages.findings.Findings), one of each theme in the rows among them. No query."""
-    finding_of_theme = {finding.theme_id: finding for finding in findings}
+    (columns). `finding_of_theme`: {theme id: a finding of it, with its theme and category and its source's
+    `source_organisation_id`} (pages.findings.Findings.of_theme), for every theme in the rows. No query."""
     titles = {c.pk: c.title for c in checklists}
     cells = {}
     for checklist_id, theme_id, applicable, covered, done, item_id in rows:

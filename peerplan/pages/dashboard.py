@@ -223,8 +223,8 @@ def dashboard(organisation, today, *, rows_only=False, evidence_generation=None)
     counts["blocked"] = sum(progress[c.pk].count(MitigationStatus.BLOCKED) for c in checklists)
     if evidence_generation is None:
         evidence_generation = page_cache.evidence_generation()
-    findings = kept_findings(evidence_generation).by_id.values()
-    grid = grid_from_rows(GRID(organisation_id=organisation.pk), checklists, findings)
+    themes = kept_findings(evidence_generation).of_theme
+    grid = grid_from_rows(GRID(organisation_id=organisation.pk), checklists, themes)
     coverage = coverage_of_columns(grid, checklists)
     summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
 

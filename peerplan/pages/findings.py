@@ -11,13 +11,15 @@ from evidence.models import Finding
 
 @dataclass(frozen=True)
 class Findings:
-    """Every finding with its theme and category (`by_id`), and the ids of the current ones of a kind a checklist
+    """Every finding with its theme and category (`by_id`), one of each theme's (`of_theme`: {theme id: finding},
+    what the dashboard's grid names its rows by), and the ids of the current ones of a kind a checklist
     plans for by their source's organisation (`plannable`: None for the published sources, as
     operations.checklists.checklist_findings chooses them): the evidence alone, read in one query and kept by
     this process per evidence generation (evidence_cache.kept_part), as the evidence facts are. Shared by every
     page built in that generation, so read, never changed."""
 
     by_id: dict
+    of_theme: dict
     plannable: dict
 
     @classmethod
@@ -31,7 +33,8 @@ class Findings:
         for finding in by_id.values():
             if not finding.is_retired and finding.plans_for is not None:
                 plannable.setdefault(finding.source_organisation_id, set()).add(finding.pk)
-        return cls(by_id, {organisation_id: frozenset(ids) for organisation_id, ids in plannable.items()})
+        of_theme = {finding.theme_id: finding for finding in by_id.values()}
+        return cls(by_id, of_theme, {organisation_id: frozenset(ids) for organisation_id, ids in plannable.items()})
 
 
 def kept_findings(evidence_generation):
