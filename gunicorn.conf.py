@@ -24,6 +24,7 @@ Environment (all optional):
 Sessions and the cache live in the database, so any worker (on any host) can serve any request.
 """
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -113,3 +114,11 @@ def child_exit(server, worker):
 def on_exit(server):
     if _own_metrics_dir:
         shutil.rmtree(_metrics_dir, ignore_errors=True)
+
+
+def post_worker_init(worker):
+    """Once a worker has loaded PeerPlan, what loading it made (Django, the URL map, the templates, every
+    module: most of a worker's objects, kept for its whole life) is set aside from the garbage collector
+    (gc.freeze): a full collection, which a busy worker runs every few hundred requests, otherwise walks all of
+    them again to find nothing to free, and the request that triggers it pays for that."""
+    gc.freeze()

@@ -302,7 +302,7 @@ def grid_from_rows(rows, checklists, finding_of_theme):
 
 def _published_place(theme):
     # The published order of themes (PUBLISHED_ORDER without the finding): source, category, theme.
-    return (theme.category.source_id, theme.category.position, theme.position)
+    return (theme.category.source_id, theme.category.position, theme.position, theme.pk)
 
 
 def coverage_of_columns(grid, checklists):
