@@ -25,6 +25,7 @@ from django.utils.safestring import mark_safe
 from peerplan.lib import kept_parts
 from peerplan.lib.kept_parts import PageValues, kept
 from peerplan.models import display_name
+from peerplan.templatetags.cards import ActionProperties
 
 register = template.Library()
 
@@ -34,74 +35,40 @@ ROWS_KEPT = 2048
 
 @dataclass(frozen=True)
 class Row:
-    """Everything an action's row shows (includes/action_row.html and action_properties.html), under the
-    names the templates ask a Mitigation for, so the same templates render both."""
+    """Everything an action's row shows: its properties (action_properties.html: `properties`, whose names a
+    row answers too) and the rest of the row (includes/action_row.html), under the names the templates ask a
+    Mitigation for, so the same templates render both."""
 
-    pk: int
-    version: int
-    action: str
-    status: str
-    status_label: str
+    properties: ActionProperties
     is_live: bool
     overdue_now: bool
-    overdue_today: bool
     theme_names: str
-    organisation_id: int
     organisation_name: str
     checklist_title: str
-    can_edit: bool
-    shown_status: str
-    shown_owner_id: int | None
-    shown_owner_label: str
-    shown_due: str
-    shown_due_is_date: bool
-    owner_id: int | None
-    owner_name: str
-    owner_label: str
-    due_date: object  # a date or None
 
     @classmethod
     def of(cls, action, today):
         """The row of an action prepared by pages.dashboard.prepare_quick_edit, on `today`."""
         checklist = action.checklist
-        overdue_today = action.is_overdue(today)
         return cls(
-            pk=action.pk,
-            version=action.version,
-            action=action.action,
-            status=action.status,
-            status_label=str(action.get_status_display()),
+            properties=ActionProperties.of(action, today),
             is_live=action.is_live,
             overdue_now=bool(getattr(action, "overdue_now", False)),
-            overdue_today=overdue_today,
             theme_names=action.theme_names,
-            organisation_id=checklist.organisation_id,
             organisation_name=checklist.organisation.name,
             checklist_title=checklist.title,
-            can_edit=action.can_edit,
-            shown_status=action.shown_status,
-            shown_owner_id=action.shown_owner_id,
-            shown_owner_label=action.shown_owner_label,
-            shown_due=str(action.shown_due),
-            shown_due_is_date=action.shown_due_is_date,
-            owner_id=action.owner_id,
-            owner_name=action.owner_name,
-            owner_label=action.owner_label,
-            due_date=action.due_date,
         )
 
-    # What the templates ask a Mitigation, answered from the copied values.
-    def get_status_display(self):
-        return self.status_label
-
-    def is_overdue(self, today):
-        # Copied for the `today` the row is keyed by (RowKey.today), the only one it is rendered with.
-        return self.overdue_today
+    def __getattr__(self, name):
+        # What the templates ask a Mitigation of its properties (its status, owner, due date, version, ...).
+        if name == "properties":  # not set yet (while a copy is made): never looked for in itself
+            raise AttributeError(name)
+        return getattr(self.properties, name)
 
     @property
     def checklist(self):
         return SimpleNamespace(
-            organisation_id=self.organisation_id,
+            organisation_id=self.properties.organisation_id,
             title=self.checklist_title,
             organisation=SimpleNamespace(name=self.organisation_name),
         )

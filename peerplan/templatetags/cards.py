@@ -95,9 +95,10 @@ class ActionCard:
 
 @dataclasses.dataclass(frozen=True)
 class ActionProperties:
-    """Everything an action's status, owner and due date show in its card (includes/action_properties.html),
-    copied off the action pages.dashboard.prepare_quick_edit prepared, under the names the template asks a
-    Mitigation for. Drawn apart from the rest of the card: after an in-place change, the part that changed."""
+    """Everything an action's status, owner and due date show (includes/action_properties.html), in its card
+    and its row (action_rows.Row), copied off the action pages.dashboard.prepare_quick_edit prepared, under the
+    names the template asks a Mitigation for. A card's are drawn apart from the rest of it: after an in-place
+    change, the part that changed."""
 
     pk: int
     version: int
@@ -143,7 +144,8 @@ class ActionProperties:
         return self.status_label
 
     def is_overdue(self, today):
-        # Copied for the `today` the part is keyed by (ActionPropertiesKey.today), the only one it is rendered with.
+        # Copied for the `today` the part is keyed by (ActionPropertiesKey.today, RowKey.today), the only one it is
+        # rendered with.
         return self.overdue_today
 
     @property
