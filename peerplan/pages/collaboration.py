@@ -54,10 +54,9 @@ MENTION_SUGGESTIONS_KEPT = 256
 @kept(maxsize=MENTION_SUGGESTIONS_KEPT)
 def mention_suggestions(members):
     """collaboration.mention_suggestions for `members` (rows of MEMBER_NAME_FIELDS, in the order
-    collaboration.members_of reads them), kept by this process
-    for them: worked out from nothing else, so they are its whole key (a large organisation's hundred members'
-    handles took a third of its discussion's time on every miss). Shared by the pages of those members, so
-    read, never changed."""
+    collaboration.members_of reads them), kept by this process for them: worked out from nothing else, so they
+    are its whole key (a large organisation's hundred members' handles took a third of its discussion's time on
+    every miss). Shared by the pages of those members, so read, never changed."""
     return tuple(collaboration.mention_suggestions(None, [MemberName(*row) for row in members]))
 
 
