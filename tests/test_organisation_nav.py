@@ -1,6 +1,6 @@
 """The organisation's navigation and an action's status options are drawn once per process for what they show
-(planning_tags.org_nav, status_options): the page they are on still shows the person's own links, the page they
-are on, and the organisation as it is now."""
+(planning_tags.org_nav, action_rows.plain_options): the page they are on still shows the person's own links,
+the page they are on, and the organisation as it is now."""
 
 import pytest
 from django.template import Context, Template
@@ -51,7 +51,7 @@ def test_a_renamed_organisation_is_named_in_its_navigation_at_once(client, owner
 
 
 def test_status_options_select_the_shown_status_alone_and_escape_the_labels():
-    template = Template("{% load planning_tags %}{% status_options statuses shown %}")
+    template = Template("{% load action_rows %}{% plain_options statuses shown %}")
     statuses = [*MitigationStatus.choices, ("x", "<b>Odd</b>")]
     html = template.render(Context({"statuses": statuses, "shown": MitigationStatus.BLOCKED}))
     assert html.count(" selected") == 1

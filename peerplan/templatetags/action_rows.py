@@ -195,12 +195,16 @@ def owner_choices(choices):
 
 
 @kept(maxsize=MEMBER_LISTS_KEPT)
-def render_plain_options(choices):
-    """includes/plain_options.html from `choices` alone: ((value, label), …)."""
-    return get_template("peerplan/includes/plain_options.html").template.render(Context({"choices": choices}))
+def render_plain_options(choices, chosen):
+    """includes/plain_options.html from `choices` ((value, label), …) and `chosen` (a value, or None) alone."""
+    context = Context({"choices": choices, "chosen": chosen})
+    return get_template("peerplan/includes/plain_options.html").template.render(context)
 
 
 @register.simple_tag
-def plain_options(choices):
-    """`{% plain_options field.choices %}`: <option>s with none chosen (the bulk bar's hundred members)."""
-    return mark_safe(render_plain_options(tuple((str(value), str(label)) for value, label in choices)))
+def plain_options(choices, chosen=None):
+    """`{% plain_options field.choices %}`: <option>s with none chosen (the bulk bar's hundred members);
+    `{% plain_options statuses action.shown_status %}`: that one chosen (an action's status control, drawn
+    after every change on every page that shows the action)."""
+    pairs = tuple((str(value), str(label)) for value, label in choices)
+    return mark_safe(render_plain_options(pairs, None if chosen is None else str(chosen)))

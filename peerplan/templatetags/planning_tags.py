@@ -100,25 +100,6 @@ def _cells(shown, link, markers):
     return "".join(cells)
 
 
-# An action's status control ----------------------------------------------------------------------------------
-
-
-@register.simple_tag
-def status_options(statuses, chosen):
-    """`{% status_options statuses action.shown_status %}`: an <option> for each (value, label) of `statuses`,
-    `chosen` selected. The same few lists in every status control of a page, so each is written once per process
-    (a changed action's control is drawn after every change, on every page that shows it)."""
-    return mark_safe(_status_options(tuple((str(value), str(label)) for value, label in statuses), str(chosen)))
-
-
-@functools.lru_cache(maxsize=64)
-def _status_options(statuses, chosen):
-    return "".join(
-        f'<option value="{escape(value)}"{" selected" if value == chosen else ""}>{escape(label)}</option>'
-        for value, label in statuses
-    )
-
-
 # The organisation's navigation -----------------------------------------------------------------------------
 
 # One per organisation, page and whether the person is an owner: the organisations read most often.

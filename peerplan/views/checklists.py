@@ -180,7 +180,7 @@ def item(request, pk):
             **checklist_pages.item_page(item, membership, page_cache.evidence_generation(request)),
             **collaboration_pages.discussion(membership=membership, item=item, members=members),
         }
-        dashboard.prepare_quick_edit(context["mitigations"], request.user, [membership], members)
+        dashboard.prepare_quick_edit(context["mitigations"], request.user, [membership], member_rows=members)
         return {
             **context,
             "form": form or ItemDecisionForm(instance=item),
