@@ -291,13 +291,33 @@ class ChecklistAdmin(SimpleHistoryAdmin):
     list_select_related = ["organisation"]
 
 
+class MitigationAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        # The checklist is read-only once the action exists: then it is the instance's.
+        checklist = cleaned.get("checklist")
+        checklist_id = checklist.pk if checklist is not None else self.instance.checklist_id
+        items = cleaned.get("items")
+        if checklist_id is not None and items is not None and any(item.checklist_id != checklist_id for item in items):
+            raise forms.ValidationError({"items": "An action addresses items of its own checklist only."})
+        return cleaned
+
+
 @admin.register(Mitigation)
 class MitigationAdmin(SimpleHistoryAdmin):
+    """An action addresses items of its own checklist, as on every other path, and stays on the checklist it was
+    made on: what is counted of each checklist is kept until that checklist's actions change
+    (pages/checklist_counts.py), so an action that moved would leave its old checklist's counts as they were."""
+
+    form = MitigationAdminForm
     list_display = ["__str__", "checklist", "status", "due_date"]
     list_filter = ["status"]
     search_fields = ["action"]
     list_select_related = ["checklist"]
     raw_id_fields = ["items", "checklist", "owner", "suggestion", "created_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["checklist"] if obj is not None else []
 
 
 class NetworkMembershipInline(admin.TabularInline):

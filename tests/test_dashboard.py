@@ -253,12 +253,13 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_size(
     organisation_generations.organisation_changed(org_a)  # the body cached by that view is out of date: a miss
     # session, person with the bell's count (two cache reads), organisation and membership (one query), the cached body and its generations (one cache read), active
     # and draft checklists with whether each has a check-in (none here, so the check-in lists read nothing:
-    # tests/test_dashboard_check_ins.py pins their queries), progress by checklist with the five counts (one
+    # tests/test_dashboard_check_ins.py pins their queries), the generations the checklists' counts are kept by
+    # (one cache read; pages/checklist_counts.py), progress by checklist with the five counts (one
     # query), the grid (each checklist's coverage is its column added up), overdue list, due soon list, blocked
     # list, the challenges the three lists' actions address (one query), re-review due (past review is read from
     # the checklists), the members an action can be given to (the person's role is their membership, read
     # above), storing the body (the database cache: count, then the upsert in a savepoint: 4)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         response = client.get("/app/orgs/northside/dashboard/")
     assert response.status_code == 200
 
@@ -413,7 +414,7 @@ def test_the_counts_read_from_the_index_are_progress_and_totals_own(hand_counted
     for today in (days(-6), TODAY, days(5), days(16)):
         soon = today + timedelta(days=tracking.DUE_SOON_DAYS)
         totals = dashboard._totals(today, soon)
-        read = dashboard.PROGRESS(organisation_id=org_a.pk, today=today, soon=soon)
+        read = dashboard.PROGRESS.of_all(organisation_id=org_a.pk, today=today, soon=soon)
         progress, added_up = tracking.progress_and_totals_from_counts(read, active, totals)
         expected, expected_totals = tracking.progress_and_totals(active, today, totals)
         assert added_up == expected_totals

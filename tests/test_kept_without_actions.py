@@ -27,6 +27,10 @@ def test_only_the_actions_are_declared_actions():
         if isinstance(freshness.declared(model), freshness.OrganisationData) and freshness.declared(model).actions
     ]
     assert declared == ["peerplan.Mitigation"]
+    # Its path starts at its checklist, whose id a write records for the counts kept per checklist.
+    mitigation = apps.get_model("peerplan.Mitigation")
+    first = freshness.declared(mitigation).path.split("__")[0]
+    assert mitigation._meta.get_field(first).related_model is apps.get_model("peerplan.Checklist")
     assert {"peerplan_mitigation", "peerplan_mitigation_items", "peerplan_historicalmitigation"} <= tables_of_actions()
 
 

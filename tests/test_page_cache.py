@@ -46,7 +46,7 @@ from peerplan.models import (
     organisation_generations,
 )
 from peerplan.operations import checklists, mitigations, networks, organisations, releases
-from peerplan.pages import page_cache
+from peerplan.pages import dashboard, page_cache
 from tests.api_helpers import call, token_for
 from tests.factories import PASSWORD, make_checklist, make_mitigation, make_user
 from tests.kept_rows import tables_read_without_actions
@@ -69,14 +69,39 @@ def kept_rows_generations(organisation_id):
 WRITE = re.compile(r'^\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', re.IGNORECASE)
 
 
+def checklist_counts(organisation_id):
+    """What the dashboard counts of each active checklist and keeps per checklist (pages/checklist_counts.py), of
+    every checklist of the organisation, whatever its status (the walks' actions are mostly a draft's):
+    {checklist id: its rows of progress and of the grid}, read afresh."""
+    today = tracking.today()
+    soon = today + timedelta(days=tracking.DUE_SOON_DAYS)
+    actions = Mitigation.objects.filter(checklist__organisation_id=organisation_id)
+    items = Item.objects.filter(checklist__organisation_id=organisation_id)
+    found = {}
+    for row in [
+        *tracking.counted_by_index(actions, today, dashboard._totals(today, soon)),
+        *tracking.coverage_grid_rows(items),
+    ]:
+        found.setdefault(row[0], []).append(row)
+    return {pk: sorted(rows, key=repr) for pk, rows in found.items()}
+
+
+def checklist_generations(organisation_id, checklist_ids):
+    return {pk: lib_generations.generation(organisation_generations.checklist_actions_key(pk)) for pk in checklist_ids}
+
+
 class KeptRowsFollow:
-    """Around a write: if it wrote a table the kept rows are read from, their generation must have moved."""
+    """Around a write: if it wrote a table the kept rows are read from, their generation must have moved; and if it
+    changed what is counted of a checklist, the generation of its actions or that of the rest of the organisation's
+    data must have moved (what each checklist's counts are kept by)."""
 
     def __init__(self, organisation_id, what):
         self.organisation_id, self.what = organisation_id, what
 
     def __enter__(self):
         self.before = kept_rows_generations(self.organisation_id)
+        self.counts_before = checklist_counts(self.organisation_id)
+        self.checklists_before = checklist_generations(self.organisation_id, self.counts_before)
         self.queries = CaptureQueriesContext(connection).__enter__()
         return self
 
@@ -90,6 +115,11 @@ class KeptRowsFollow:
         """Call once the write has committed (committed())."""
         moved = kept_rows_generations(self.organisation_id) != self.before
         assert moved or not self.written, f"{self.what} wrote {sorted(self.written)} and left the kept rows"
+        counts = checklist_counts(self.organisation_id)
+        changed = {pk for pk in {*counts, *self.counts_before} if counts.get(pk) != self.counts_before.get(pk)}
+        now = checklist_generations(self.organisation_id, changed)
+        left = sorted(pk for pk in changed if now[pk] == self.checklists_before.get(pk))
+        assert moved or not left, f"{self.what} changed the counts of checklists {left} and left what they are kept by"
 
 
 # Every POST of the planning namespace ------------------------------------------------------------------
@@ -854,9 +884,9 @@ ORGANISATION_HIT, CHECKLIST_HIT = 4, 4
         # ... plus the checklists, coverage, the networks it is in or invited to, and storing the body
         # (database cache: count, then the upsert in a savepoint: 4)
         ("/app/orgs/northside/", ORGANISATION_HIT, ORGANISATION_HIT + 3 + 4),
-        # ... plus the dashboard's 9 queries (tests/test_dashboard.py; the check-ins: none here, so none read)
-        # and storing the body
-        ("/app/orgs/northside/dashboard/", ORGANISATION_HIT, ORGANISATION_HIT + 9 + 4),
+        # ... plus the dashboard's 9 queries and its checklists' generations (a cache read; tests/test_dashboard.py;
+        # the check-ins: none here, so none read) and storing the body
+        ("/app/orgs/northside/dashboard/", ORGANISATION_HIT, ORGANISATION_HIT + 10 + 4),
         # ... plus the checklist's 4 queries (items, live actions per phase with co-production, the suggestion each
         # action was adopted from (which the ranking leaves out, and none twice here, so no merge to offer),
         # its check-in (none here): the offers of new evidence are read only when the evidence has a finding it

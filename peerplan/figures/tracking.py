@@ -9,7 +9,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, IntegerField, Min, Q, Value
+from django.db.models import Count, Min, Q, Value
 from django.utils import timezone
 
 from evidence.models import Valence
@@ -151,22 +151,20 @@ def counted_by_index(actions, today, totals):
     """progress_rows' figures as a union of counts the database reads from the (checklist, status, due date)
     index alone, rather than eleven conditional counts worked out on every action (a large organisation's 5,000
     actions: 4 ms of SQLite against about 1): rows of (checklist id, status, count) per checklist and status,
-    (checklist id, "overdue", count) per checklist with overdue actions, and (None, name, count) for each of
-    `totals` ({name: Q}) over all of `actions` (for_progress_and_totals folds them)."""
+    (checklist id, "overdue", count) per checklist with overdue actions, and (checklist id, name, count) per
+    checklist for each of `totals` ({name: Q}; progress_and_totals_from_counts adds them up): every row is one
+    checklist's, so a checklist's rows can be kept apart from the others' (pages.checklist_counts)."""
     by_status = actions.values("checklist_id", "status").annotate(n=Count("pk")).order_by()
     overdue = (
         actions.filter(overdue_q(today)).values("checklist_id", kind=Value(OVERDUE)).annotate(n=Count("pk")).order_by()
     )
     added_up = [
-        actions.filter(rule)
-        .values(no_checklist=Value(None, IntegerField()), kind=Value(name))
-        .annotate(n=Count("pk"))
-        .order_by()
+        actions.filter(rule).values("checklist_id", kind=Value(name)).annotate(n=Count("pk")).order_by()
         for name, rule in totals.items()
     ]
     return by_status.values_list("checklist_id", "status", "n").union(
         overdue.values_list("checklist_id", "kind", "n"),
-        *(total.values_list("no_checklist", "kind", "n") for total in added_up),
+        *(total.values_list("checklist_id", "kind", "n") for total in added_up),
         all=True,
     )
 
@@ -181,8 +179,8 @@ def progress_and_totals_from_counts(rows, checklist_ids, totals):
     counts, overdue, added_up = {}, {}, dict.fromkeys(totals, 0)
     statuses = MitigationStatus.values  # worked out afresh on every read of it
     for checklist_id, kind, n in rows:
-        if checklist_id is None:
-            added_up[kind] = n
+        if kind in added_up:
+            added_up[kind] += n
         elif kind == OVERDUE:
             overdue[checklist_id] = n
         else:

@@ -6,7 +6,8 @@ Every model of PeerPlan's apps (APPS) says so itself, in a class attribute `fres
   organisation as a query lookup does ("organisation", "checklist__organisation"; "pk" for the
   organisation itself). peerplan/models/organisation_generations.py follows it on every save, delete
   and many-to-many change, and rebuilds that organisation's pages. `actions=True` says the rows are its
-  actions: a write to them alone leaves what its pages read of everything else as it was.
+  actions: a write to them alone leaves what its pages read of everything else, and of its other checklists'
+  actions, as it was.
 - `EVIDENCE`: the published evidence. A save, delete or many-to-many change replaces the evidence
   generation (evidence/cache.py) once the transaction commits, and every cached page, evidence or
   planning, is keyed by that generation.
@@ -46,9 +47,11 @@ class OrganisationData:
     `unowned`: what a row whose path leads to no organisation is instead (an evidence source: an
     organisation's own is its data, a published one is evidence); None when every row has an organisation.
     `hidden_fields`: fields no page shows; a save of only these (`save(update_fields=...)`) changes nothing.
-    `actions`: the organisation's actions (one model: tests/test_freshness.py). A write to them replaces the
-    organisation's generation but not the one of its data besides its actions, which the rows of queries
-    that read no action are kept by (organisation_generations.besides_actions_key)."""
+    `actions`: the organisation's actions (one model, whose path starts at its checklist: "checklist__...";
+    tests/test_freshness.py). A write to them replaces the organisation's generation and that of its
+    checklist's actions (organisation_generations.checklist_actions_key), but not the one of its data
+    besides its actions, which the rows of queries that read no action are kept by
+    (organisation_generations.besides_actions_key)."""
 
     path: str
     unowned: object = None

@@ -32,16 +32,25 @@ def besides_actions_key(organisation_id):
     return f"planning:organisation:{organisation_id}:besides-actions"
 
 
+def checklist_actions_key(checklist_id):
+    """The cache key of the generation of one checklist's actions: replaced by every write to one of them (and
+    by nothing else: what else a write changes replaces besides_actions_key). What is counted of a checklist's
+    actions is kept by it together with besides_actions_key (pages.checklist_counts)."""
+    return f"planning:checklist:{checklist_id}:actions"
+
+
 class _Changes(generations.Changes):
     """What one transaction changed: once it commits, the generation of every organisation it touched is
     replaced (or, for curated content, every organisation's), and so is the generation of its data besides
-    its actions unless the transaction wrote nothing of it but its actions."""
+    its actions unless the transaction wrote nothing of it but its actions; and the generation of the actions
+    of every checklist whose actions it wrote."""
 
     def __init__(self):
         super().__init__()
         self.everything = False
         self.organisation_ids = set()
         self.besides_actions_ids = set()
+        self.checklist_ids = set()  # of the actions written
         # {(model, the rest of the path to the organisation, actions alone): ids of rows of that model}, looked
         # up on commit.
         self.rows = {}
@@ -53,6 +62,9 @@ class _Changes(generations.Changes):
 
     def add_row(self, model, rest, pk, *, actions=False):
         self.rows.setdefault((model, rest, actions), set()).add(pk)
+
+    def add_actions_of(self, checklist_id):
+        self.checklist_ids.add(checklist_id)
 
     def add_everything(self):
         self.everything = True
@@ -75,7 +87,9 @@ class _Changes(generations.Changes):
         besides_actions.discard(None)
         if ids:
             generations.replace(
-                *(organisation_key(pk) for pk in ids), *(besides_actions_key(pk) for pk in besides_actions)
+                *(organisation_key(pk) for pk in ids),
+                *(besides_actions_key(pk) for pk in besides_actions),
+                *(checklist_actions_key(pk) for pk in self.checklist_ids),
             )
 
 
@@ -101,10 +115,19 @@ def _row_changed(instance, declaration, using):
             evidence_cache.evidence_changed(using)
         return
     actions = declaration.actions
-    if rest:
-        generations.changed(_Changes, using, lambda changes: changes.add_row(model, rest, value, actions=actions))
-    else:
-        generations.changed(_Changes, using, lambda changes: changes.add_organisation(value, actions=actions))
+
+    def record(changes):
+        if actions:
+            # An action's path starts at its checklist (freshness.OrganisationData.actions): `value` is its id.
+            # An action never moves to another checklist (MitigationAdmin), so the checklist it is written with
+            # is the one whose counts it changes.
+            changes.add_actions_of(value)
+        if rest:
+            changes.add_row(model, rest, value, actions=actions)
+        else:
+            changes.add_organisation(value, actions=actions)
+
+    generations.changed(_Changes, using, record)
 
 
 def _record(instance, declaration, using, raw=False):

@@ -47,7 +47,7 @@ from peerplan.models import (
     tracked_q,
     with_theme_names,
 )
-from peerplan.pages import page_cache
+from peerplan.pages import checklist_counts, page_cache
 from peerplan.pages.action_lists import LIST_PAGE_SIZE, LISTED_FIELDS, listed
 from peerplan.pages.findings import kept_findings
 
@@ -134,9 +134,19 @@ def _totals(today, soon):
     }
 
 
-def _progress(organisation_id, today, soon):
-    """Each active checklist's progress, and _totals, in one query of counts read from the index."""
-    return counted_by_index(_tracked(organisation_id), today, _totals(today, soon))
+def _progress(organisation_id, today, soon, **some):
+    """Each active checklist's progress, and _totals per checklist, in one query of counts read from the index
+    (`some`: of those checklists alone, checklist_counts.some_of)."""
+    return counted_by_index(_of_some(_tracked(organisation_id), some), today, _totals(today, soon))
+
+
+def _of_some(queryset, some):
+    return queryset.filter(checklist_id__in=list(some.values())) if some else queryset
+
+
+def _grid(organisation_id, **some):
+    active = Item.objects.filter(checklist__organisation_id=organisation_id, checklist__status=ChecklistStatus.ACTIVE)
+    return coverage_grid_rows(_of_some(active, some))
 
 
 def _listed(rule, *, as_rows=False):
@@ -168,12 +178,9 @@ def _rereview_due(organisation_id, today):
 # every request, for the organisation and today (and the last day of "due soon"). Building and compiling
 # them was a third of the page's miss.
 SHOWN_CHECKLISTS = PreparedQuery(_shown_checklists, without_actions=True)
-PROGRESS = PreparedQuery(_progress)
-GRID = PreparedQuery(
-    lambda organisation_id: coverage_grid_rows(
-        Item.objects.filter(checklist__organisation_id=organisation_id, checklist__status=ChecklistStatus.ACTIVE)
-    )
-)
+# Counted per checklist, and kept per checklist until its actions or the organisation's other data change.
+PROGRESS = checklist_counts.PerChecklist("progress", PreparedQuery(_progress), PreparedQuery(_progress))
+GRID = checklist_counts.PerChecklist("grid", PreparedQuery(_grid), PreparedQuery(_grid))
 LIST_RULES = {
     "overdue": lambda actions, today, soon: actions.overdue(today),
     "due_soon": lambda actions, today, soon: actions.filter(due_between_q(today, soon)),
@@ -212,19 +219,20 @@ def dashboard(organisation, today, *, rows_only=False, evidence_generation=None)
     shown = SHOWN_CHECKLISTS(organisation_id=organisation.pk)
     checklists = [c for c in shown if c.status == ChecklistStatus.ACTIVE]
     drafts = [c for c in shown if c.status == ChecklistStatus.DRAFT]
+    if evidence_generation is None:
+        evidence_generation = page_cache.evidence_generation()
+    kept_in = checklist_counts.generations_of(organisation.pk, [c.pk for c in checklists], evidence_generation)
     # The figures count the tracked actions (those of the active checklists), as each list and quick view does.
     soon = today + timedelta(days=DUE_SOON_DAYS)
     progress, counts = progress_and_totals_from_counts(
-        PROGRESS(organisation_id=organisation.pk, today=today, soon=soon),
-        [c.pk for c in checklists],
+        checklist_counts.rows(PROGRESS, organisation.pk, kept_in, today=today, soon=soon),
+        kept_in,
         _totals(today, soon),
     )
     counts["overdue"] = sum(progress[c.pk].overdue for c in checklists)
     counts["blocked"] = sum(progress[c.pk].count(MitigationStatus.BLOCKED) for c in checklists)
-    if evidence_generation is None:
-        evidence_generation = page_cache.evidence_generation()
     themes = kept_findings(evidence_generation).of_theme
-    grid = grid_from_rows(GRID(organisation_id=organisation.pk), checklists, themes)
+    grid = grid_from_rows(checklist_counts.rows(GRID, organisation.pk, kept_in), checklists, themes)
     coverage = coverage_of_columns(grid, checklists)
     summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
 

@@ -27,9 +27,7 @@ then reads its checklists, members, check-in rounds and filter choices from memo
 
 import hashlib
 import secrets
-import threading
 import zlib
-from collections import OrderedDict
 
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -42,6 +40,7 @@ from prometheus_client import Counter
 
 from evidence import cache as evidence_cache
 from peerplan.lib import generations, prepared
+from peerplan.lib.kept_rows import KeptRows
 from peerplan.models.organisation_generations import besides_actions_key, organisation_key, pending_changes
 
 BODY_KEY_PREFIX = "planning:body:"
@@ -174,16 +173,14 @@ def cached_body(
 
 # Rows of queries that read no action, kept by this process per organisation, query and values: about ten
 # entries an organisation, of a few kilobytes (a large organisation's fifty checklists and hundred members: tens).
-MOST_KEPT_ROWS = 1024
-_kept_rows = OrderedDict()
-_kept_rows_lock = threading.Lock()
+KEPT_ROWS = KeptRows(most=1024)
 
 
 class _Keeper:
     """Answers the queries that read no action (prepared.keeping) while a body of one organisation is built:
     with the rows kept from before if they were read in the same `generation` (the generation of the
     organisation's data besides its actions, the evidence generation and this connection's own uncommitted
-    writes), else read now and kept. Each caller gets a list of its own; the rows are shared, read only."""
+    writes), else read now and kept. Each caller gets a list of its own."""
 
     def __init__(self, organisation_id, generation):
         self.organisation_id = organisation_id
@@ -191,15 +188,8 @@ class _Keeper:
 
     def __call__(self, query, values, run):
         key = (query, self.organisation_id, tuple(sorted(values.items())))
-        with _kept_rows_lock:
-            found = _kept_rows.get(key)
-            if found is not None and found[0] == self.generation:
-                _kept_rows.move_to_end(key)
-                return list(found[1])
-        rows = tuple(run(**values))
-        with _kept_rows_lock:
-            _kept_rows[key] = (self.generation, rows)
-            _kept_rows.move_to_end(key)
-            while len(_kept_rows) > MOST_KEPT_ROWS:
-                _kept_rows.popitem(last=False)
+        rows = KEPT_ROWS.get(key, self.generation)
+        if rows is None:
+            rows = tuple(run(**values))
+            KEPT_ROWS.keep(key, self.generation, rows)
         return list(rows)
