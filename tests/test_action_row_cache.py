@@ -8,7 +8,8 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
-from peerplan.models import Mitigation, MitigationStatus, organisation_generations, with_theme_names
+from peerplan.forms.mitigations import BulkActionForm
+from peerplan.models import MemberName, Mitigation, MitigationStatus, organisation_generations, with_theme_names
 from peerplan.pages import action_lists, dashboard
 from peerplan.templatetags.action_rows import Row, render_row
 from tests.factories import make_checklist, make_member, make_mitigation
@@ -238,3 +239,13 @@ def test_a_lists_theme_names_are_what_each_action_says_of_itself(kinds, django_a
         Mitigation.objects.get(pk=action.pk).theme_names for action in listed
     ]
     assert "; " in listed[0].theme_names  # two challenges of two themes
+
+
+def test_the_bulk_bars_choices_are_kept_only_for_rows_compared_by_every_field_of_a_name(manager):
+    # A User compares by its id alone: choices kept for one would be shown after the person was renamed.
+    with pytest.raises(TypeError):
+        BulkActionForm.bar([manager])
+    assert BulkActionForm.bar([MemberName(manager.pk, "Maya", "", "m@example.org", "maya")]).owner_choices[2] == (
+        str(manager.pk),
+        "Maya",
+    )

@@ -135,7 +135,7 @@ def actions(request, slug):
             "views": dashboard_pages.quick_view_links(request.GET, ACTION_LIST_PARAMETERS),
             "owner_choices": owner_choices,
             "statuses": MitigationStatus.choices,
-            "bulk": BulkActionForm(organisation=organisation, members=members) if membership.can_edit else None,
+            "bulk": BulkActionForm.bar(members) if membership.can_edit and members is not None else None,
             "bulk_form_id": "bulk-form" if membership.can_edit else "",
         }
 
