@@ -354,27 +354,28 @@ class ActionFilterForm(forms.Form):
         # Shown from rows, one light query each, rather than from a model instance per option (a large
         # organisation's 200 options were a fifth of its action list's time); the querysets above still decide
         # what may be chosen. Read when first shown: a page from the cache shows no form.
-        self.shown_rows = {}
-        for name, (query, label) in self.SHOWN.items():
-            rows = functools.cache(lambda query=query: tuple(query(organisation_id=organisation.pk)))
-            self.shown_rows[name] = rows
+        self.shown_rows = self.rows_shown(organisation.pk)
+        for name, (_query, label) in self.SHOWN.items():
             field = self.fields[name]
             field.choices = functools.cache(
-                lambda field=field, rows=rows, label=label: [
+                lambda field=field, rows=self.shown_rows[name], label=label: [
                     ("", field.empty_label),
                     *((r[0], label(r)) for r in rows()),
                 ]
             )
 
+    @classmethod
+    def rows_shown(cls, organisation_id):
+        """{name of a field of SHOWN: its rows, read when first asked for}."""
+        return {
+            name: functools.cache(lambda query=query: tuple(query(organisation_id=organisation_id)))
+            for name, (query, _label) in cls.SHOWN.items()
+        }
+
     @staticmethod
     def themes_offered(organisation_id):
         """The themes `theme` takes (the API lists them)."""
         return _themes(organisation_id)
-
-    def _shown_choices(self, **rows):
-        for name, read in rows.items():
-            field = self.fields[name]
-            field.choices = functools.cache(lambda field=field, read=read: [("", field.empty_label), *read()])
 
     def clean(self):
         cleaned = super().clean()

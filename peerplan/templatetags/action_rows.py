@@ -14,6 +14,7 @@ The member lists are rendered from their keys alone the same way. The filter fie
 form, whose HTML is a function of what its key holds (see FiltersKey).
 """
 
+import functools
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -22,6 +23,7 @@ from django.template import Context
 from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
+from peerplan.forms.mitigations import ActionFilterForm
 from peerplan.lib import kept_parts
 from peerplan.lib.kept_parts import PageValues, kept
 from peerplan.models import display_name
@@ -139,7 +141,24 @@ class FiltersKey:
 
     bound: bool
     fields: tuple
+    # The form, or what makes it (unbound): made only when the fields are drawn.
     form: object = field(compare=False, hash=False, repr=False)
+
+    @classmethod
+    def unbound(cls, organisation):
+        """FiltersKey.of(ActionFilterForm(organisation=organisation)), without the form: the list as everyone first
+        opens it. Its fields' choices are the class's, but for those made from rows, read as the form reads them.
+        Making the form (a copy of each of its eleven fields) was a twentieth of a large organisation's list."""
+        rows = ActionFilterForm.rows_shown(organisation.pk)
+        return cls(
+            bound=False,
+            fields=tuple(
+                (name, (), (), rows[name]() if name in rows else cls._choices(field))
+                for name, field in ActionFilterForm.base_fields.items()
+            )
+            + (("", (), (), ()),),
+            form=functools.partial(ActionFilterForm, organisation=organisation),
+        )
 
     @classmethod
     def of(cls, form):
@@ -167,14 +186,16 @@ class FiltersKey:
 @kept(maxsize=FILTER_BARS_KEPT)
 def render_filters(key):
     """The filter fields (tracking/_action_filters.html) of `key.form`, which `key` describes whole."""
-    context = Context({"form": key.form}, use_l10n=False)
+    form = key.form() if isinstance(key.form, functools.partial) else key.form
+    context = Context({"form": form}, use_l10n=False)
     return get_template("peerplan/tracking/_action_filters.html").template.render(context)
 
 
 @register.simple_tag
-def action_filters(form):
-    """`{% action_filters form %}`: the action list's filter fields for `form` (an ActionFilterForm)."""
-    return mark_safe(render_filters(FiltersKey.of(form)))
+def action_filters(form, organisation):
+    """`{% action_filters form organisation %}`: the action list's filter fields for `form` (an ActionFilterForm),
+    or, with none (no filter sent), those of the organisation's list as everyone first opens it."""
+    return mark_safe(render_filters(FiltersKey.of(form) if form is not None else FiltersKey.unbound(organisation)))
 
 
 @kept(maxsize=MEMBER_LISTS_KEPT)

@@ -112,10 +112,11 @@ def actions(request, slug):
     today = tracking.today()
 
     def build():
-        # Made only for a body that is built: a page from the cache shows no form, and making one (a deep copy
-        # of each field) cost a cached page a third of its own work.
-        form = ActionFilterForm(request.GET or None, organisation=organisation)
-        if form.is_bound:
+        # Made only for a body that is built with filters sent: a page from the cache shows no form, and making
+        # one (a deep copy of each field) cost a cached page a third of its own work. Unbound, its fields are drawn
+        # without it ({% action_filters %}).
+        form = ActionFilterForm(request.GET, organisation=organisation) if request.GET else None
+        if form is not None:
             queryset = form.filter(Mitigation.objects.in_organisation(organisation))
             queryset = form.in_view(queryset, today=today, user=request.user)
             listing = action_lists.listing(queryset, today)
@@ -131,7 +132,7 @@ def actions(request, slug):
         return {
             "form": form,
             "page": page,
-            "showing": form.showing(),
+            "showing": form.showing() if form is not None else [],
             "views": dashboard_pages.quick_view_links(request.GET, ACTION_LIST_PARAMETERS),
             "owner_choices": owner_choices,
             "statuses": MitigationStatus.choices,
