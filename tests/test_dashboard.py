@@ -255,11 +255,11 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_size(
     # and draft checklists with whether each has a check-in (none here, so the check-in lists read nothing:
     # tests/test_dashboard_check_ins.py pins their queries), the generations the checklists' counts are kept by
     # (one cache read; pages/checklist_counts.py), progress by checklist with the five counts (one
-    # query), the grid (each checklist's coverage is its column added up), overdue list, due soon list, blocked
-    # list, the challenges the three lists' actions address (one query), re-review due (past review is read from
+    # query), the grid (each checklist's coverage is its column added up), the overdue, due soon and blocked
+    # lists (one query), the challenges the three lists' actions address (one query), re-review due (past review is read from
     # the checklists), the members an action can be given to (the person's role is their membership, read
     # above), storing the body (the database cache: count, then the upsert in a savepoint: 4)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(16):
         response = client.get("/app/orgs/northside/dashboard/")
     assert response.status_code == 200
 
@@ -421,3 +421,22 @@ def test_the_counts_read_from_the_index_are_progress_and_totals_own(hand_counted
         assert {pk: (p.counts, p.overdue) for pk, p in progress.items()} == {
             pk: (p.counts, p.overdue) for pk, p in expected.items()
         }
+
+
+def test_the_pages_lists_read_together_are_each_lists_own_actions_in_its_order(org_a, manager):
+    # The page reads its three lists in one query (dashboard.LIST_ROWS) and puts each in order itself; the API
+    # reads each list whole on its own. Both must list the same actions in the same order: more than a list holds,
+    # ties on the due date, and blocked actions without one (last).
+    first, second = make_checklist(org_a, "Community team", manager), make_checklist(org_a, "Crisis team", manager)
+    for n, item in enumerate([*first.items.challenges()[:9], *second.items.challenges()[:9]]):
+        make_mitigation(item, f"Overdue {n}", MitigationStatus.PLANNED, due_date=days(-1 - n % 3))
+        make_mitigation(item, f"Soon {n}", MitigationStatus.IN_PROGRESS, due_date=days(1 + n % 4))
+        make_mitigation(item, f"Blocked {n}", MitigationStatus.BLOCKED, due_date=days(20) if n % 2 else None)
+    page = dashboard.dashboard(org_a, TODAY, rows_only=True)
+    api = dashboard.dashboard(org_a, TODAY)
+    for name in dashboard.LIST_RULES:
+        shown = [action.pk for action in page[name].actions]
+        assert len(shown) == dashboard.DASHBOARD_LIST_LENGTH
+        assert shown == [action.pk for action in api[name].actions], name
+    assert [action.action for action in page["blocked"].actions][-1].startswith("Blocked")
+    assert page["blocked"].actions[0].due_date == days(20)

@@ -196,12 +196,12 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_number_of_check_ins(
     organisation_generations.organisation_changed(active_checklist.organisation)  # a miss: the body is rebuilt
     # session, person with the bell's count (two cache reads), organisation and membership, the cached body and its generations, active and draft
     # checklists with whether each has a check-in, the generations its checklists' counts are kept by (a cache
-    # read), progress with the five counts, the overdue, due-soon and
-    # blocked lists (empty, so no challenges, roles or members for the quick edit), re-review due, the grid (2);
+    # read), progress with the five counts, the overdue, due-soon and blocked lists (one query; empty, so no
+    # challenges, roles or members for the quick edit), re-review due, the grid;
     # the check-in lists (6): the closed rounds with their check-ins, their tallies, the statements they asked,
     # the challenges asked about with their actions counted, those actions done and their history; storing the
     # body (count, then the upsert in a savepoint: 4)
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(20):
         response = client.get(URL)
     assert response.content.decode().count("Role ambiguity</a> in Extra plan") == copies
 

@@ -2,7 +2,7 @@
 (mitigations) planned against them, with the rules about them beside their queryset forms."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cached_property
 
 from django.conf import settings
@@ -437,6 +437,12 @@ def no_due_date_q():
     return models.Q(due_date__isnull=True)
 
 
+def soonest_due_key(due_date, pk):
+    """The place of an action of this due date and id in MitigationQuerySet.soonest_due_first's order: soonest due
+    first, those without a due date last, then in the order they were made."""
+    return (due_date is None, due_date or date.min, pk)
+
+
 class MitigationQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(checklist__organisation__memberships__user=user)
@@ -469,6 +475,7 @@ class MitigationQuerySet(models.QuerySet):
         return self.filter(owner=user, checklist__organisation__in=readable_organisations(user))
 
     def soonest_due_first(self):
+        """The action lists' order (soonest_due_key sorts rows read already the same way)."""
         return self.order_by(models.F("due_date").asc(nulls_last=True), "pk")
 
     def with_overdue(self, today):
