@@ -182,7 +182,9 @@ def _rereview_due(organisation_id, today):
 # every request, for the organisation and today (and the last day of "due soon"). Building and compiling
 # them was a third of the page's miss.
 SHOWN_CHECKLISTS = PreparedQuery(_shown_checklists, without_actions=True)
-# Counted per checklist, and kept per checklist until its actions or the organisation's other data change.
+# Counted per checklist, and kept per checklist until its actions or the organisation's other data change: each a
+# prepared query for the organisation's checklists and one for some of them by their ids (compiled apart, as their
+# values differ).
 PROGRESS = checklist_counts.PerChecklist("progress", PreparedQuery(_progress), PreparedQuery(_progress))
 GRID = checklist_counts.PerChecklist("grid", PreparedQuery(_grid), PreparedQuery(_grid))
 LIST_RULES = {
