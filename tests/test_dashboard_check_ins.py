@@ -198,10 +198,10 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_number_of_check_ins(
     # checklists with whether each has a check-in, the generations its checklists' counts are kept by (a cache
     # read), progress with the five counts, the overdue, due-soon and blocked lists (one query; empty, so no
     # challenges, roles or members for the quick edit), re-review due, the grid;
-    # the check-in lists (6): the closed rounds with their check-ins, their tallies, the statements they asked,
-    # the challenges asked about with their actions counted, those actions done and their history; storing the
+    # the check-in lists (7): the closed rounds with their check-ins, their tallies, the statements they asked,
+    # the challenges asked about, their actions counted, those actions done and their history; storing the
     # body (count, then the upsert in a savepoint: 4)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(21):
         response = client.get(URL)
     assert response.content.decode().count("Role ambiguity</a> in Extra plan") == copies
 
@@ -213,3 +213,30 @@ def test_a_round_keeps_the_threshold_it_opened_with(client, active_checklist, ow
     round_on(check_in, 50, answers(role_statement, 0, 5))
     _, worse, _ = lists(client, viewer)
     assert worse == ""
+
+
+def test_when_actions_were_done_is_read_only_for_a_challenge_whose_actions_are_all_done(
+    client, check_in, item, role_statement, viewer
+):
+    from peerplan.figures import check_in_changes
+
+    action = make_mitigation(item, "Agree it with the team", MitigationStatus.IN_PROGRESS)
+    round_on(check_in, 100, answers(role_statement, 5, 5))
+    round_on(check_in, 50, answers(role_statement, 5, 5))
+    reads = []
+    for name in ("DONE_LINKS", "DONE_HISTORY"):
+        query = getattr(check_in_changes, name)
+        spy = mock.patch.object(
+            check_in_changes, name, side_effect=lambda query=query, **v: reads.append(v) or query(**v)
+        )
+        spy.start()
+    try:
+        _, _, not_improved = lists(client, viewer)
+        assert not_improved == "" and reads == []  # nothing all done: nothing to date
+        action.status = MitigationStatus.DONE
+        action.save()
+        done_days_ago(action, 30)
+        _, _, not_improved = lists(client, viewer)
+        assert len(reads) == 2
+    finally:
+        mock.patch.stopall()

@@ -139,7 +139,7 @@ def _of_tracked_check_ins(organisation_id, via):
 
 # The check-in lists' queries, compiled once per process (peerplan/lib/prepared.py): built the same way on every
 # request, for the organisation alone. Each reads what the check-ins of the organisation's active checklists
-# hold; dashboard_changes keeps what belongs to check-ins with two closed rounds. The first three read no action.
+# hold; dashboard_changes keeps what belongs to check-ins with two closed rounds. The first four read no action.
 CLOSED_ROUNDS = PreparedQuery(
     lambda organisation_id: (
         Round.objects.closed()
@@ -169,11 +169,22 @@ ASKED_ABOUT = PreparedQuery(
         .select_related("checklist", "finding__theme")
         # What the lists show of a challenge (its theme's name, its checklist's title) and what places it.
         .only("checklist__title", "finding__theme__name")
-        .annotate(
-            live=Count("mitigations", filter=Q(mitigations__status__in=LIVE_STATUSES), distinct=True),
-            done=Count("mitigations", filter=Q(mitigations__status=MitigationStatus.DONE), distinct=True),
-        )
         .in_published_order()
+    ),
+    without_actions=True,
+)
+# Their actions counted, apart: a change to an action leaves the challenges as they were (kept), and these
+# counts need neither the evidence nor an order.
+ACTIONS_OF_ASKED_ABOUT = PreparedQuery(
+    lambda organisation_id: (
+        Item.mitigations.through.objects.filter(**_of_tracked_check_ins(organisation_id, "item__check_ins__"))
+        .values("item_id")
+        .annotate(
+            live=Count("mitigation", filter=Q(mitigation__status__in=LIVE_STATUSES), distinct=True),
+            done=Count("mitigation", filter=Q(mitigation__status=MitigationStatus.DONE), distinct=True),
+        )
+        .values_list("item_id", "live", "done")
+        .order_by()
     )
 )
 
@@ -198,10 +209,11 @@ def dashboard_changes(organisation, checklists):
     """The dashboard's two lists for the organisation's `checklists` (its active ones, read with their
     `has_check_in`: pages.dashboard.dashboard), as the module's rules say: {"any_check_in", "worse":
     [ChallengeChange], "not_improved": [ChallengeChange]}, challenges in the checklists' order and then
-    published order. Six queries whatever the size: the closed rounds with their check-ins (1), the statements
-    they asked and their tallies (2, as figures.check_ins.trends_by_theme), the challenges asked about with
+    published order. Seven queries whatever the size: the closed rounds with their check-ins (1), the statements
+    they asked and their tallies (2, as figures.check_ins.trends_by_theme), the challenges asked about (1) and
     their actions counted (1), the days actions were done (2, as figures.check_ins.check_in_with_trends); none
-    where no checklist has a check-in, only the first where no check-in has two closed rounds."""
+    where no checklist has a check-in, only the first where no check-in has two closed rounds, and not the last
+    two where no challenge asked about has all its actions done."""
     if not any(checklist.has_check_in for checklist in checklists):
         # Most organisations: the rest would only build queries that cannot find anything.
         return {"any_check_in": False, "worse": [], "not_improved": []}
@@ -220,9 +232,16 @@ def dashboard_changes(organisation, checklists):
         trends[check_in_id].by_theme = by_theme
     check_in_of = {c.checklist_id: c.pk for c in check_ins.values()}
     items = [item for item in ASKED_ABOUT(organisation_id=organisation.pk) if item.checklist_id in check_in_of]
-    all_done = {item.pk for item in items if item.live and item.done == item.live}
-    done_dates = done_dates_from(
-        DONE_LINKS(organisation_id=organisation.pk), DONE_HISTORY(organisation_id=organisation.pk)
+    all_done = {
+        item_id
+        for item_id, live, done in ACTIONS_OF_ASKED_ABOUT(organisation_id=organisation.pk)
+        if live and done == live
+    }
+    # When each was done matters only to a challenge whose actions are all done (not improved): none, no reading.
+    done_dates = (
+        done_dates_from(DONE_LINKS(organisation_id=organisation.pk), DONE_HISTORY(organisation_id=organisation.pk))
+        if all_done
+        else {}
     )
     order = {c.pk: n for n, c in enumerate(checklists)}
     worse, not_improved = [], []
