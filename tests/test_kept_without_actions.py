@@ -108,3 +108,37 @@ def test_an_uncommitted_write_is_shown_to_its_own_connection(client, org_a, owne
     checklist.title = "Renamed, not committed"
     checklist.save()
     assert "Renamed, not committed" in client.get(DASHBOARD).content.decode()
+
+
+def test_an_items_discussion_is_kept_across_a_change_to_an_action_and_a_new_comment_shows_at_once(
+    client, org_a, owner, planner
+):
+    from peerplan.operations.comments import post_comment
+
+    checklist = make_checklist(org_a, "Community team", owner)
+    item = checklist.items.challenges().first()
+    action = make_mitigation(item, "Write the role description", owner=planner)
+    post_comment(body="Over to @Pat", by=owner, organisation=org_a, item=item)
+    client.force_login(owner)
+    committed()
+    url = f"/app/items/{item.pk}/"
+
+    def read():
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url).content.decode()
+        return page, [query["sql"] for query in queries.captured_queries]
+
+    page, sqls = read()
+    assert "Over to" in page and _ran(sqls, '"peerplan_comment"')
+    mention = '<strong class="mention">@Pat</strong>'
+    for status in ("blocked", "in_progress"):
+        action.refresh_from_db()
+        update_mitigation(mitigation_id=action.pk, changes={"status": status}, version=action.version, by=owner)
+        committed()
+        page, sqls = read()
+        assert not _ran(sqls, '"peerplan_comment"')  # kept
+        assert mention in page  # with its mention, each time
+    post_comment(body="Done on Friday", by=planner, organisation=org_a, item=item)
+    committed()
+    page, _ = read()
+    assert "Done on Friday" in page and mention in page

@@ -1,6 +1,8 @@
 """The discussion of an item or an action: its comments and attached files, and what the forms to add
 them need to say."""
 
+import copy
+
 from django.conf import settings
 
 from peerplan.lib import uploads
@@ -25,22 +27,28 @@ def _queries(target):
     """discussion's queries for an item's or an action's (`target`) discussion, compiled once per process
     (peerplan/lib/prepared.py): building and compiling them cost the item page more than running them. The
     comments' mentions are read as prefetching them would (a prepared query cannot prefetch), and the members
-    with only what their handles need (collaboration.member_handles)."""
+    with only what their handles need (collaboration.member_handles). None reads an action (an action's comments
+    and files are rows of their own, written apart from it), so a change to an action leaves them kept."""
     return {
         "comments": PreparedQuery(
             lambda target_id: (
                 collaboration.Comment.objects.filter(**{f"{target}_id": target_id}).for_listing().prefetch_related(None)
-            )
+            ),
+            without_actions=True,
         ),
         "mentions": PreparedQuery(
             lambda target_id: collaboration.Comment.mentions.through.objects.filter(
                 **{f"comment__{target}_id": target_id}
-            ).select_related("user")
+            ).select_related("user"),
+            without_actions=True,
         ),
         "attachments": PreparedQuery(
-            lambda target_id: collaboration.Attachment.objects.filter(**{f"{target}_id": target_id}).for_listing()
+            lambda target_id: collaboration.Attachment.objects.filter(**{f"{target}_id": target_id}).for_listing(),
+            without_actions=True,
         ),
-        "removed": PreparedQuery(lambda organisation_id, target_id: _removed(organisation_id, target, target_id)),
+        "removed": PreparedQuery(
+            lambda organisation_id, target_id: _removed(organisation_id, target, target_id), without_actions=True
+        ),
     }
 
 
@@ -61,12 +69,13 @@ def mention_suggestions(members):
 
 
 def _with_mentions(comments, links):
-    """`comments` with the people each mentions (from `links`, the mentions' through rows with their users)
-    where prefetch_related("mentions") puts them: comment.mentions.all() reads them."""
+    """Copies of `comments` with the people each mentions (from `links`, the mentions' through rows with their
+    users) where prefetch_related("mentions") puts them: comment.mentions.all() reads them. Copies, since the
+    comments read may be kept for other requests (page_cache), which are read, never changed."""
     mentioned = {}
     for link in links:
         mentioned.setdefault(link.comment_id, []).append(link.user)
-    return as_prefetched(comments, "mentions", mentioned)
+    return as_prefetched([copy.copy(comment) for comment in comments], "mentions", mentioned)
 
 
 def discussion(*, membership, item=None, mitigation=None, members=None):
@@ -81,7 +90,7 @@ def discussion(*, membership, item=None, mitigation=None, members=None):
         members = MEMBERS(organisation_id=organisation.pk)
     comments = queries["comments"](target_id=target_id)
     if comments:
-        _with_mentions(comments, queries["mentions"](target_id=target_id))
+        comments = _with_mentions(comments, queries["mentions"](target_id=target_id))
     return {
         "comments": comments,
         "attachments": queries["attachments"](target_id=target_id),
