@@ -34,6 +34,3 @@ class KeptRows:
     def clear(self):
         with self._lock:
             self._entries.clear()
-
-    def __len__(self):
-        return len(self._entries)

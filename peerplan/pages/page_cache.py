@@ -22,7 +22,7 @@ Rows kept across a change to an action: a body of one organisation is built with
 the queries that read none of its actions (PreparedQuery(without_actions=True)), while the generation of its
 data besides its actions, the evidence generation and this connection's own uncommitted writes are as they
 were. (A body of one organisation reads that organisation's data alone, as its key already says.) After an action's status, owner or due date is changed, a rebuilt dashboard, action list or item page
-then reads its checklists, members, check-in rounds and filter choices from memory, not the database.
+then reads its checklists, members, check-in rounds, filter choices and discussions from memory, not the database.
 """
 
 import hashlib
@@ -172,8 +172,9 @@ def cached_body(
 
 
 # Rows of queries that read no action, kept by this process per organisation, query and values: about ten
-# entries an organisation, of a few kilobytes (a large organisation's fifty checklists and hundred members: tens).
-KEPT_ROWS = KeptRows(most=1024)
+# entries an organisation and up to four for each item or action page read (its discussion), of a few kilobytes
+# (a large organisation's fifty checklists and hundred members: tens).
+KEPT_ROWS = KeptRows(most=2048)
 
 
 class _Keeper:
