@@ -50,7 +50,6 @@ class _Changes(generations.Changes):
         self.everything = False
         self.organisation_ids = set()
         self.besides_actions_ids = set()
-        self.checklist_ids = set()  # of the actions written
         # {(model, the rest of the path to the organisation, actions alone): ids of rows of that model}, looked
         # up on commit.
         self.rows = {}
@@ -63,9 +62,6 @@ class _Changes(generations.Changes):
     def add_row(self, model, rest, pk, *, actions=False):
         self.rows.setdefault((model, rest, actions), set()).add(pk)
 
-    def add_actions_of(self, checklist_id):
-        self.checklist_ids.add(checklist_id)
-
     def add_everything(self):
         self.everything = True
 
@@ -77,11 +73,17 @@ class _Changes(generations.Changes):
             evidence_cache.bump()
             return
         ids, besides_actions = set(self.organisation_ids), set(self.besides_actions_ids)
+        checklist_ids = set()
         # One query per model the path goes on from (a checklist's, for items and actions).
         for (model, rest, actions), pks in self.rows.items():
             found = set(model._base_manager.filter(pk__in=pks).values_list(rest, flat=True))
             ids |= found
-            if not actions:
+            if actions:
+                # An action's path starts at its checklist (freshness.OrganisationData.actions): `pks` are the ids
+                # of the checklists whose actions were written. An action never moves to another checklist
+                # (MitigationAdmin), so the checklist it is written with is the one whose counts it changes.
+                checklist_ids |= pks
+            else:
                 besides_actions |= found
         ids.discard(None)  # a person in no organisation
         besides_actions.discard(None)
@@ -89,7 +91,7 @@ class _Changes(generations.Changes):
             generations.replace(
                 *(organisation_key(pk) for pk in ids),
                 *(besides_actions_key(pk) for pk in besides_actions),
-                *(checklist_actions_key(pk) for pk in self.checklist_ids),
+                *(checklist_actions_key(pk) for pk in checklist_ids),
             )
 
 
@@ -115,19 +117,10 @@ def _row_changed(instance, declaration, using):
             evidence_cache.evidence_changed(using)
         return
     actions = declaration.actions
-
-    def record(changes):
-        if actions:
-            # An action's path starts at its checklist (freshness.OrganisationData.actions): `value` is its id.
-            # An action never moves to another checklist (MitigationAdmin), so the checklist it is written with
-            # is the one whose counts it changes.
-            changes.add_actions_of(value)
-        if rest:
-            changes.add_row(model, rest, value, actions=actions)
-        else:
-            changes.add_organisation(value, actions=actions)
-
-    generations.changed(_Changes, using, record)
+    if rest:
+        generations.changed(_Changes, using, lambda changes: changes.add_row(model, rest, value, actions=actions))
+    else:
+        generations.changed(_Changes, using, lambda changes: changes.add_organisation(value, actions=actions))
 
 
 def _record(instance, declaration, using, raw=False):

@@ -223,7 +223,8 @@ def lists_from_rows(rows):
         found[names[place]].append(row)
     due, pk = LISTED_FIELDS.index("due_date"), LISTED_FIELDS.index("pk")
     return {
-        name: listed(sorted(rows, key=lambda row: soonest_due_key(row[due], row[pk]))) for name, rows in found.items()
+        name: listed(sorted(its_rows, key=lambda row: soonest_due_key(row[due], row[pk])))
+        for name, its_rows in found.items()
     }
 
 
