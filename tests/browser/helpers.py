@@ -33,6 +33,8 @@ PHONE = {"width": 390, "height": 844}
 
 def check_on_a_phone(page):
     """The page as it is now, at 390 px: no sideways scroll and no serious axe violation."""
+    # A click that navigates returns once the navigation starts; measure the page it lands on.
+    page.wait_for_load_state()
     size = page.viewport_size
     page.set_viewport_size(PHONE)
     no_horizontal_scroll(page, PHONE["width"])

@@ -39,8 +39,12 @@ def test_a_coordinator_invites_and_an_owner_accepts_then_leaves(live_server, pag
     expect(h1).to_have_text("Invite an organisation")
     page.get_by_label("Search organisations by name").fill("northside")
     page.get_by_role("button", name="Search").click()
+    # The search is a navigation: wait for its result before measuring the page, or the check can
+    # run while the new document is still empty.
+    invite = page.get_by_role("button", name="Invite Northside Mental Health Service")
+    expect(invite).to_be_visible()
     check_on_a_phone(page)
-    page.get_by_role("button", name="Invite Northside Mental Health Service").click()
+    invite.click()
     expect(messages).to_contain_text("Northside Mental Health Service is invited.")
     page.get_by_role("button", name="Sign out").click()
 
