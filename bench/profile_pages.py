@@ -58,6 +58,7 @@ PAGES = [
     ("start page", "/app/", True),
     ("organisation", "/app/orgs/{slug}/", True),
     ("dashboard", "/app/orgs/{slug}/dashboard/", True),
+    ("coverage", "/app/orgs/{slug}/coverage/", True),
     ("checklist", "/app/checklists/{checklist}/", True),
     ("my actions", "/app/my-actions/", True),
     ("action list", "/app/orgs/{slug}/actions/", True),

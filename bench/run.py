@@ -73,6 +73,7 @@ PAGES = [
     ("start page", "/app/", "signed-in"),
     ("organisation", "/app/orgs/{slug}/", "signed-in"),
     ("dashboard", "/app/orgs/{slug}/dashboard/", "signed-in"),
+    ("coverage", "/app/orgs/{slug}/coverage/", "signed-in"),
     ("checklist", "/app/checklists/{checklist}/", "signed-in"),
     ("my actions", "/app/my-actions/", "signed-in"),
     ("action list", "/app/orgs/{slug}/actions/", "signed-in"),
@@ -83,6 +84,7 @@ PAGES = [
 LARGE_PAGES = [
     ("organisation (large)", "/app/orgs/{large[slug]}/", "signed-in"),
     ("dashboard (large)", "/app/orgs/{large[slug]}/dashboard/", "signed-in"),
+    ("coverage (large)", "/app/orgs/{large[slug]}/coverage/", "signed-in"),
     ("checklist (large)", "/app/checklists/{large[checklist]}/", "signed-in"),
     ("my actions (large)", "/app/my-actions/", "signed-in"),
     ("action list (large)", "/app/orgs/{large[slug]}/actions/", "signed-in"),

@@ -105,6 +105,7 @@ planning_patterns = [
     path("orgs/<slug:slug>/actions/", tracking_views.actions, name="actions"),
     path("orgs/<slug:slug>/actions/bulk/", action_views.actions_bulk, name="actions_bulk"),
     path("orgs/<slug:slug>/progress/", tracking_views.organisation_progress, name="organisation_progress"),
+    path("orgs/<slug:slug>/coverage/", tracking_views.coverage, name="organisation_coverage"),
     path("checklists/<int:pk>/progress/", tracking_views.checklist_progress, name="checklist_progress"),
     path("my-actions/", tracking_views.my_actions, name="my_actions"),
     path("checklists/<int:pk>/history/", tracking_views.checklist_history, name="checklist_history"),

@@ -185,7 +185,7 @@ def test_the_progress_bar_draws_each_status_in_proportion_without_style_attribut
 
 
 def test_the_coverage_grid_has_a_row_per_challenge_theme_in_published_order(hand_counted_checklists, org_a):
-    grid = dashboard.dashboard(org_a, TODAY)["grid"]
+    grid = dashboard.coverage(org_a)["grid"]
     assert [row.theme_name for row in grid] == challenge_theme_names()
     rows = {row.theme_name: [cell.label for cell in row.cells] for row in grid}
     assert rows["Role ambiguity"] == ["Done", "Done"]
@@ -203,14 +203,34 @@ def test_a_theme_with_two_challenges_is_partly_covered_when_one_has_an_action(or
     checklist = make_checklist(org_a, "Two workload challenges", manager)
     first, _second = checklist.items.filter(finding__theme=theme).order_by("finding__position")
     make_mitigation(first, "Cap caseloads")
-    grid = {row.theme_name: row.cells[0] for row in dashboard.dashboard(org_a, TODAY)["grid"]}
+    grid = {row.theme_name: row.cells[0] for row in dashboard.coverage(org_a)["grid"]}
     assert grid["Workload"].label == "Partly covered"
     assert grid["Workload"].detail == "covered 1 of 2, done 0"
 
 
-def test_the_grid_is_an_accessible_table_with_words_in_every_cell(client, hand_counted_checklists, viewer):
+def test_the_dashboard_links_to_the_coverage_grid_on_a_page_of_its_own(client, hand_counted_checklists, viewer):
     client.force_login(viewer)
     text = client.get("/app/orgs/northside/dashboard/").content.decode()
+    assert '<a href="/app/orgs/northside/coverage/">Coverage by theme</a>' in text
+    assert "coverage-grid" not in text
+    page = client.get("/app/orgs/northside/coverage/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert re.search(r"<h1>Coverage by theme</h1>", text)
+    assert f"{len(challenge_theme_names())} themes, 2 active checklists." in text
+    assert '<a href="/app/orgs/northside/dashboard/">Back to the dashboard</a>' in text
+
+
+def test_the_coverage_page_says_what_is_missing_when_there_is_no_grid(client, org_a, manager):
+    client.force_login(manager)
+    assert "No active checklists yet." in client.get("/app/orgs/northside/coverage/").content.decode()
+    make_checklist(org_a, "Community team", manager, status=ChecklistStatus.DRAFT)
+    assert "No active checklists yet." in client.get("/app/orgs/northside/coverage/").content.decode()
+
+
+def test_the_grid_is_an_accessible_table_with_words_in_every_cell(client, hand_counted_checklists, viewer):
+    client.force_login(viewer)
+    text = client.get("/app/orgs/northside/coverage/").content.decode()
     assert '<th scope="col">Community team</th>' in text
     assert '<th scope="row">Workload</th>' in text
     assert re.search(r'<td class="cell-not-applicable" data-label="Inpatient wards">.*?Not applicable.*?</td>', text)
@@ -223,13 +243,15 @@ def test_the_grid_is_an_accessible_table_with_words_in_every_cell(client, hand_c
     assert "/evidence/themes/" not in text
 
 
-def test_outsiders_get_404(client, hand_counted_checklists, outsider):
+@pytest.mark.parametrize("which", ["dashboard", "coverage"])
+def test_outsiders_get_404(client, hand_counted_checklists, outsider, which):
     client.force_login(outsider)
-    assert client.get("/app/orgs/northside/dashboard/").status_code == 404
+    assert client.get(f"/app/orgs/northside/{which}/").status_code == 404
 
 
-def test_signed_out_people_are_sent_to_sign_in(client, hand_counted_checklists):
-    response = client.get("/app/orgs/northside/dashboard/")
+@pytest.mark.parametrize("which", ["dashboard", "coverage"])
+def test_signed_out_people_are_sent_to_sign_in(client, hand_counted_checklists, which):
+    response = client.get(f"/app/orgs/northside/{which}/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
@@ -255,7 +277,7 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_size(
     # and draft checklists with whether each has a check-in (none here, so the check-in lists read nothing:
     # tests/test_dashboard_check_ins.py pins their queries), the generations the checklists' counts are kept by
     # (one cache read; pages/checklist_counts.py), progress by checklist with the five counts (one
-    # query), the grid (each checklist's coverage is its column added up), the overdue, due soon and blocked
+    # query), each checklist's coverage by theme (one query; a checklist's coverage is its rows added up), the overdue, due soon and blocked
     # lists (one query), the challenges the three lists' actions address (one query), re-review due (past review is read from
     # the checklists), the members an action can be given to (the person's role is their membership, read
     # above), storing the body (the database cache: count, then the upsert in a savepoint: 4)
@@ -270,14 +292,15 @@ EMOJI_OR_SYMBOL = re.compile("[\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2b00-\u2
 
 def test_the_bell_and_the_grid_show_icons_from_the_sprite_never_emoji(client, hand_counted_checklists, viewer):
     client.force_login(viewer)
-    text = client.get("/app/orgs/northside/dashboard/").content.decode()
     sprite = '<use href="/static/vendor/bootstrap-icons/icons.svg#'
-    assert re.search(
-        rf'id="notification-bell"[^>]*><svg class="bi" aria-hidden="true" focusable="false">{sprite}bell">', text
-    )
+    for which in ("dashboard", "coverage"):
+        text = client.get(f"/app/orgs/northside/{which}/").content.decode()
+        assert re.search(
+            rf'id="notification-bell"[^>]*><svg class="bi" aria-hidden="true" focusable="false">{sprite}bell">', text
+        )
+        assert not EMOJI_OR_SYMBOL.findall(text)
     for name in ["check-lg", "circle-fill", "circle"]:  # done, covered, not covered
         assert f'<svg class="bi cell-marker" aria-hidden="true" focusable="false">{sprite}{name}">' in text
-    assert not EMOJI_OR_SYMBOL.findall(text)
 
 
 def test_every_icon_the_pages_name_is_in_the_sprite():
@@ -388,7 +411,7 @@ def test_a_kept_row_of_grid_cells_changes_with_every_value_it_shows(db):
 def test_the_grid_shows_a_changed_cell_on_the_next_read(client, org_a, owner, manager):
     checklist = make_checklist(org_a, "Community team", owner)
     client.force_login(manager)
-    url = "/app/orgs/northside/dashboard/"
+    url = "/app/orgs/northside/coverage/"
     assert "covered 0 of 1, done 0" in client.get(url).content.decode()  # Workload: one challenge, no action
     make_mitigation(item_for(checklist, "Workload"), "Cap caseloads", MitigationStatus.DONE)
     organisation_generations.organisation_changed(org_a)

@@ -887,6 +887,9 @@ ORGANISATION_HIT, CHECKLIST_HIT = 4, 4
         # ... plus the dashboard's 7 queries and its checklists' generations (a cache read; tests/test_dashboard.py;
         # the check-ins: none here, so none read) and storing the body
         ("/app/orgs/northside/dashboard/", ORGANISATION_HIT, ORGANISATION_HIT + 8 + 4),
+        # ... plus the coverage page's active checklists, their generations (a cache read) and their coverage by
+        # theme, and storing the body
+        ("/app/orgs/northside/coverage/", ORGANISATION_HIT, ORGANISATION_HIT + 3 + 4),
         # ... plus the checklist's 4 queries (items, live actions per phase with co-production, the suggestion each
         # action was adopted from (which the ranking leaves out, and none twice here, so no merge to offer),
         # its check-in (none here): the offers of new evidence are read only when the evidence has a finding it

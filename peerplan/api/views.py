@@ -253,8 +253,8 @@ def phases(request, slug):
 def dashboard(request, slug):
     organisation, _ = scope.load_organisation(request, slug)
     today = tracking.today()
-    figures = dashboard_pages.dashboard(organisation, today)
-    checklists = figures["grid_checklists"]
+    figures = dashboard_pages.dashboard(organisation, today, with_grid=True)
+    checklists = figures["checklists"]
 
     def progress(p):
         return {**{s: p.count(s) for s in MitigationStatus.values}, "total": p.total, "overdue": p.overdue}

@@ -303,17 +303,16 @@ def _published_place(theme):
     return (theme.category.source_id, theme.category.position, theme.position, theme.pk)
 
 
-def coverage_of_columns(grid, checklists):
-    """{checklist id: Coverage} added up from the grid's cells, no query: the grid counts every challenge item
-    of each checklist under its theme (the same applicable, covered and done rules as coverage_by_checklist),
-    so a column's cells add up to the checklist's coverage."""
+def coverage_of_rows(rows, checklists):
+    """{checklist id: Coverage} added up from coverage_grid_rows' rows, no query: they count every challenge item
+    of each checklist under its theme (the same applicable, covered and done rules as coverage_by_checklist), so
+    a checklist's rows add up to its coverage, as its column of the grid does."""
     totals = {checklist.pk: [0, 0, 0] for checklist in checklists}
-    columns = [totals[checklist.pk] for checklist in checklists]
-    for row in grid:
-        for total, cell in zip(columns, row.cells, strict=True):
-            total[0] += cell.covered
-            total[1] += cell.applicable
-            total[2] += cell.done
+    for checklist_id, _theme_id, applicable, covered, done, _item_id in rows:
+        if (total := totals.get(checklist_id)) is not None:
+            total[0] += covered
+            total[1] += applicable
+            total[2] += done
     return {pk: Coverage(covered, applicable, done) for pk, (covered, applicable, done) in totals.items()}
 
 

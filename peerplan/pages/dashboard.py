@@ -19,7 +19,7 @@ from peerplan.figures.tracking import (
     Progress,
     counted_by_index,
     coverage_grid_rows,
-    coverage_of_columns,
+    coverage_of_rows,
     grid_from_rows,
     progress_and_totals_from_counts,
     progress_over_time,
@@ -247,17 +247,41 @@ def with_their_theme_names(actions):
     return with_theme_names(actions, THEME_NAMES(**_padded_ids(actions)) if actions else [])
 
 
-def dashboard(organisation, today, *, rows_only=False, evidence_generation=None):
+def _shown(organisation):
+    """The organisation's active checklists and its drafts, from SHOWN_CHECKLISTS."""
+    shown = SHOWN_CHECKLISTS(organisation_id=organisation.pk)
+    active = [c for c in shown if c.status == ChecklistStatus.ACTIVE]
+    drafts = [c for c in shown if c.status == ChecklistStatus.DRAFT]
+    return active, drafts
+
+
+def _coverage_grid(rows, checklists, evidence_generation):
+    """The coverage grid from GRID's `rows` of the active `checklists`, its themes the findings' this process
+    keeps for `evidence_generation` (no query)."""
+    return grid_from_rows(rows, checklists, kept_findings(evidence_generation).of_theme)
+
+
+def coverage(organisation, *, evidence_generation=None):
+    """The coverage page's grid: challenge themes (rows, in published order) against the active checklists
+    (columns), each cell counted as on the dashboard and kept per checklist with its counts."""
+    if evidence_generation is None:
+        evidence_generation = page_cache.evidence_generation()
+    checklists, _drafts = _shown(organisation)
+    kept_in = checklist_counts.generations_of(organisation.pk, [c.pk for c in checklists], evidence_generation)
+    rows = checklist_counts.rows(GRID, organisation.pk, kept_in)
+    return {"grid": _coverage_grid(rows, checklists, evidence_generation), "grid_checklists": checklists}
+
+
+def dashboard(organisation, today, *, rows_only=False, evidence_generation=None, with_grid=False):
     """Everything the dashboard shows, in a fixed number of queries whatever the data size; `rows_only`: the
-    lists' actions as their rows show them (action_lists.ListedAction), for the page. The grid's themes are the
+    lists' actions as their rows show them (action_lists.ListedAction), for the page; `with_grid`: the coverage
+    grid too (for the API: the page has it on a page of its own, coverage()). The grid's themes are the
     findings' this process keeps for `evidence_generation` (page_cache.evidence_generation: the one the page is
     built in; read now when not given).
 
     The one rule for drafts (tracked_q), as on every page: only active checklists count. The page says
     how many drafts there are and links to each so one can be made active."""
-    shown = SHOWN_CHECKLISTS(organisation_id=organisation.pk)
-    checklists = [c for c in shown if c.status == ChecklistStatus.ACTIVE]
-    drafts = [c for c in shown if c.status == ChecklistStatus.DRAFT]
+    checklists, drafts = _shown(organisation)
     if evidence_generation is None:
         evidence_generation = page_cache.evidence_generation()
     kept_in = checklist_counts.generations_of(organisation.pk, [c.pk for c in checklists], evidence_generation)
@@ -270,10 +294,10 @@ def dashboard(organisation, today, *, rows_only=False, evidence_generation=None)
     )
     counts["overdue"] = sum(progress[c.pk].overdue for c in checklists)
     counts["blocked"] = sum(progress[c.pk].count(MitigationStatus.BLOCKED) for c in checklists)
-    themes = kept_findings(evidence_generation).of_theme
-    grid = grid_from_rows(checklist_counts.rows(GRID, organisation.pk, kept_in), checklists, themes)
-    coverage = coverage_of_columns(grid, checklists)
-    summaries = [ChecklistSummary(c, progress[c.pk], coverage[c.pk]) for c in checklists]
+    # Each checklist's coverage is its grid rows added up: the rows are kept, the grid is drawn only where shown.
+    grid_rows = checklist_counts.rows(GRID, organisation.pk, kept_in)
+    covered = coverage_of_rows(grid_rows, checklists)
+    summaries = [ChecklistSummary(c, progress[c.pk], covered[c.pk]) for c in checklists]
 
     if rows_only:
         read = lists_from_rows(LIST_ROWS(organisation_id=organisation.pk, today=today, soon=soon))
@@ -286,16 +310,18 @@ def dashboard(organisation, today, *, rows_only=False, evidence_generation=None)
     # Counted and linked, not listed: the action list shows them in their quick views.
     unassigned = {name: ActionList([], counts[name], f"view={name}") for name in ("no_owner", "no_due_date")}
     past_review = sorted((c for c in checklists if c.is_past_review(today)), key=lambda c: c.review_date)
-    return {
+    figures = {
         "summaries": summaries,
         "drafts": drafts,
-        "grid": grid,
         "rereview_due": REREVIEW_DUE(organisation_id=organisation.pk, today=today),
-        "grid_checklists": checklists,
+        "checklists": checklists,
         "past_review": past_review,
         **lists,
         **unassigned,
     }
+    if with_grid:
+        figures["grid"] = _coverage_grid(grid_rows, checklists, evidence_generation)
+    return figures
 
 
 # Cards kept per process: a few for each active checklist of the busiest organisations, a card being about

@@ -34,7 +34,7 @@ def dashboard(request, slug):
         figures = dashboard_pages.dashboard(
             organisation, today, rows_only=True, evidence_generation=page_cache.evidence_generation(request)
         )
-        answers = check_in_changes.dashboard_changes(organisation, figures["grid_checklists"])
+        answers = check_in_changes.dashboard_changes(organisation, figures["checklists"])
         lists = [figures[name].actions for name in ("overdue", "due_soon", "blocked")]
         # The person's membership is the one the access check read: no second query for their role.
         dashboard_pages.prepare_quick_edit(
@@ -58,6 +58,27 @@ def dashboard(request, slug):
         membership=membership,
         today=today,
         build=build,
+    )
+
+
+@login_required
+@require_safe
+def coverage(request, slug):
+    """The coverage grid, on a page of its own: a large service's fifty columns made the dashboard half a
+    megabyte, for a table most people open only now and then."""
+    organisation, membership = load_organisation(request, slug)
+    today = tracking.today()
+    return page_cache.render_page(
+        request,
+        "peerplan/tracking/coverage.html",
+        {"organisation": organisation, "membership": membership},
+        body_template="peerplan/tracking/coverage_body.html",
+        organisation=organisation,
+        membership=membership,
+        today=today,
+        build=lambda: dashboard_pages.coverage(
+            organisation, evidence_generation=page_cache.evidence_generation(request)
+        ),
     )
 
 

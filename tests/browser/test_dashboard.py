@@ -69,10 +69,10 @@ def test_a_manager_reads_the_dashboard_and_follows_its_figures(live_server, page
     expect(page.get_by_role("status")).to_have_text("0 actions found.")
     page.go_back()
 
-    # The grid is collapsed below the lists; opened, a cell opens that checklist's challenge.
-    grid = page.locator("table.coverage-grid")
-    expect(grid).to_be_hidden()
-    page.get_by_text("Coverage of challenges by theme").click()
+    # The grid is a page of its own, linked beside progress over time; a cell opens that checklist's challenge.
+    page.get_by_role("link", name="Coverage by theme").click()
+    expect(h1).to_have_text("Coverage by theme")
+    grid = page.get_by_role("table", name="Challenge themes against active checklists")
     row = grid.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Boundaries"))
     expect(row.get_by_role("cell")).to_contain_text("Done")
     row.get_by_role("link", name="Done").click()

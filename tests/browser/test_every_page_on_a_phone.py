@@ -56,6 +56,8 @@ MAIN_LISTS = {
     "report": ".report-section, .report-category",
     "phases": "main .list-group",
     "evidence": "main .evidence-themes",
+    # A row per theme, stacked on a phone into a cell per active checklist.
+    "coverage": "main table.coverage-grid",
 }
 HEIGHT_OUTSIDE = """(selector) => {
   const page = document.documentElement.scrollHeight;
@@ -65,7 +67,18 @@ HEIGHT_OUTSIDE = """(selector) => {
   return [page, outermost.reduce((sum, list) => sum + list.getBoundingClientRect().height, 0)];
 }"""
 # Dark mode (prefers-color-scheme: dark) checked with axe on the pages with the most colour.
-DARK = {"dashboard", "checklist", "item", "actions", "report", "checklist-progress", "members", "evidence", "theme"}
+DARK = {
+    "dashboard",
+    "coverage",
+    "checklist",
+    "item",
+    "actions",
+    "report",
+    "checklist-progress",
+    "members",
+    "evidence",
+    "theme",
+}
 
 # Words of letters only, each checked to sit on one line: a word split across two lines ("monthl / y") is
 # a word broken inside itself. Email addresses and web addresses may break at their dots and slashes.
@@ -112,6 +125,7 @@ def signed_in_pages():
         ("actions", f"{org}/actions/"),
         ("actions-filtered", f"{org}/actions/?status=planned&status=blocked&no_due_date=on"),
         ("progress", f"{org}/progress/"),
+        ("coverage", f"{org}/coverage/"),
         ("members", f"{org}/members/"),
         ("sharing", f"{org}/sharing/"),
         ("network-membership", f"{org}/networks/{network_membership.pk}/"),
