@@ -17,6 +17,8 @@ from tests.factories import make_checklist, make_mitigation
 from tests.worlds import committed
 
 DASHBOARD = "/app/orgs/northside/dashboard/"
+# Coverage by theme: the same kept counts of challenges per theme as the dashboard's cards, drawn as a grid.
+COVERAGE = "/app/orgs/northside/coverage/"
 
 
 class Spied:
@@ -111,12 +113,12 @@ def _without_tokens(page):
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
 
 
-def _fresh(client, organisation):
-    """The dashboard counted afresh: nothing kept, the body rebuilt."""
+def _fresh(client, organisation, url=DASHBOARD):
+    """The page counted afresh: nothing kept, the body rebuilt."""
     checklist_counts.KEPT.clear()
     organisation_generations.organisation_changed(organisation)
     committed()
-    return _without_tokens(client.get(DASHBOARD).content.decode())
+    return _without_tokens(client.get(url).content.decode())
 
 
 def _changes(three_checklists, owner):
@@ -167,13 +169,20 @@ def test_after_every_kind_of_change_the_page_is_the_one_a_fresh_count_makes(clie
     client.force_login(owner)
     committed()
     before = _without_tokens(client.get(DASHBOARD).content.decode())
+    grids = set()
     for change in _changes(three_checklists, owner):
         change()
         committed()
+        # Coverage by theme first: it reads the kept counts before the dashboard has counted anything again.
+        grid = _without_tokens(client.get(COVERAGE).content.decode())
         kept = _without_tokens(client.get(DASHBOARD).content.decode())
+        assert grid == _fresh(client, org_a, COVERAGE), change.__name__
         assert kept != before, f"{change.__name__} changed nothing on the page"
         assert kept == _fresh(client, org_a), change.__name__
         before = kept
+        grids.add(grid)
+    # Not every change shows on the grid (a due date does not), but most do.
+    assert len(grids) >= 4
 
 
 class FakePart:

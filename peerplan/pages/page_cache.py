@@ -1,5 +1,5 @@
-"""Cached bodies of the signed-in read pages (organisation, dashboard, checklist, action list, item, my
-actions), never stale.
+"""Cached bodies of the signed-in read pages (organisation, dashboard, coverage by theme, checklist, action list,
+item, my actions), never stale.
 
 A page's main content is rendered once and kept in Django's cache (the shared cache), stored with the
 generations it was built in (peerplan/lib/generations.py): its organisation's generation, the evidence
