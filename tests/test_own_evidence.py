@@ -223,11 +223,11 @@ def test_the_apis_theme_filter_refuses_another_organisations_own_theme(client, p
     assert "Debrief after night shifts" not in client.get("/api/schema/").content.decode()
 
 
-def test_the_dashboard_links_an_own_theme_inside_the_organisation_and_others_never_see_it(
+def test_coverage_by_theme_links_an_own_theme_inside_the_organisation_and_others_never_see_it(
     client, planned, survey, owner, outsider
 ):
     client.force_login(owner)
-    text = client.get("/app/orgs/northside/dashboard/").content.decode()
+    text = client.get("/app/orgs/northside/coverage/").content.decode()
     # The row names the theme; the service's own is marked and links to its page inside the organisation.
     assert (
         '<th scope="row">Debrief after night shifts <span class="small d-block">'
@@ -235,7 +235,7 @@ def test_the_dashboard_links_an_own_theme_inside_the_organisation_and_others_nev
     ) in text
     assert '<th scope="row">Workload</th>' in text
     client.force_login(outsider)
-    text = client.get("/app/orgs/southside/dashboard/").content.decode()
+    text = client.get("/app/orgs/southside/coverage/").content.decode()
     assert "Debrief after night shifts" not in text and "Workload" in text
 
 

@@ -263,13 +263,15 @@ def _coverage_grid(rows, checklists, evidence_generation):
 
 def coverage(organisation, *, evidence_generation=None):
     """The coverage page's grid: challenge themes (rows, in published order) against the active checklists
-    (columns), each cell counted as on the dashboard and kept per checklist with its counts."""
+    (columns), each cell counted as on the dashboard and kept per checklist with its counts; and the drafts it
+    leaves out (the one rule for drafts, said as every page says it)."""
     if evidence_generation is None:
         evidence_generation = page_cache.evidence_generation()
-    checklists, _drafts = _shown(organisation)
+    checklists, drafts = _shown(organisation)
     kept_in = checklist_counts.generations_of(organisation.pk, [c.pk for c in checklists], evidence_generation)
     rows = checklist_counts.rows(GRID, organisation.pk, kept_in)
-    return {"grid": _coverage_grid(rows, checklists, evidence_generation), "grid_checklists": checklists}
+    grid = _coverage_grid(rows, checklists, evidence_generation)
+    return {"grid": grid, "grid_checklists": checklists, "drafts": drafts}
 
 
 def dashboard(organisation, today, *, rows_only=False, evidence_generation=None, with_grid=False):
