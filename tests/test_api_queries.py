@@ -82,7 +82,7 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_size(client, grown, dj
         response = call(client, "GET", url, grown["secret"])
     assert response.status_code == 200
     # Once the organisation's data changed, each checklist's counts are read again: progress with the counts and
-    # the grid (coverage is its columns added up), one query each.
+    # the grid (a checklist's coverage is its rows added up), one query each.
     organisation_generations.organisation_changed(grown["checklist"].organisation_id)
     with django_assert_num_queries(TOKEN + 13):
         response = call(client, "GET", url, grown["secret"])

@@ -309,10 +309,10 @@ def coverage_of_rows(rows, checklists):
     a checklist's rows add up to its coverage, as its column of the grid does."""
     totals = {checklist.pk: [0, 0, 0] for checklist in checklists}
     for checklist_id, _theme_id, applicable, covered, done, _item_id in rows:
-        if (total := totals.get(checklist_id)) is not None:
-            total[0] += covered
-            total[1] += applicable
-            total[2] += done
+        total = totals[checklist_id]
+        total[0] += covered
+        total[1] += applicable
+        total[2] += done
     return {pk: Coverage(covered, applicable, done) for pk, (covered, applicable, done) in totals.items()}
 
 

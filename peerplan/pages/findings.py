@@ -12,7 +12,7 @@ from evidence.models import Finding
 @dataclass(frozen=True)
 class Findings:
     """Every finding with its theme and category (`by_id`), one of each theme's (`of_theme`: {theme id: finding},
-    what the dashboard's grid names its rows by), and the ids of the current ones of a kind a checklist
+    what the coverage grid names its rows by), and the ids of the current ones of a kind a checklist
     plans for by their source's organisation (`plannable`: None for the published sources, as
     operations.checklists.checklist_findings chooses them): the evidence alone, read in one query and kept by
     this process per evidence generation (evidence_cache.kept_part), as the evidence facts are. Shared by every

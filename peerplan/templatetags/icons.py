@@ -25,7 +25,7 @@ def icon(name, extra_class=""):
 @functools.lru_cache(maxsize=256)
 def _svg(name, extra_class, static_url, storage):
     """Made once per process for each icon and class (and static files' settings, which tests change): the
-    dashboard's coverage grid of a large organisation has an icon in each of a thousand cells, and looking
+    coverage grid of a large organisation has an icon in each of a thousand cells, and looking
     up the sprite's fingerprinted name for each was a twentieth of its time."""
     classes = f"bi {extra_class}".strip()
     return format_html(

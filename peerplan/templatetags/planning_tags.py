@@ -76,7 +76,7 @@ CELL_ROWS_KEPT = 512
 
 @register.simple_tag
 def coverage_rows(grid, organisation):
-    """`{% coverage_rows grid organisation %}`: the `<tr>` of each row of the dashboard's coverage grid, as one
+    """`{% coverage_rows grid organisation %}`: the `<tr>` of each row of the coverage grid (coverage by theme), as one
     string: the theme (with a link to the organisation's own source it is from, if it is), then its cells, drawn
     once per process for what they show (_cells): after a write, a large organisation's grid redraws the row
     whose cell changed, not all of them. The item link's pattern and the icons are looked up once per grid.
